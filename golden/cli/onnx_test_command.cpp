@@ -1,0 +1,87 @@
+// aps-golden onnx-test: runs ONNX backend-test folders (model.onnx next to
+// test_data_set_N/{input_*,output_*}.pb) through the interpreter.
+
+#include <fmt/format.h>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "golden/cli/commands.hpp"
+#include "golden/data_set.hpp"
+#include "golden/interpreter.hpp"
+#include "golden/tensor_compare.hpp"
+
+namespace aps::cli {
+namespace fs = std::filesystem;
+
+namespace {
+
+enum class Verdict { Pass, Fail, Error };
+
+struct TestResult {
+  Verdict verdict = Verdict::Pass;
+  std::string detail;
+};
+
+TestResult run_backend_test(const fs::path& dir, Tolerance tol) {
+  try {
+    const OnnxModel model = OnnxModel::load(dir / "model.onnx");
+    const Interpreter interpreter(model);
+    const auto sets = load_data_sets(dir);
+    for (const DataSet& ds : sets) {
+      if (ds.inputs.size() != model.inputs().size())
+        throw InputError(fmt::format("{}: {} input files for a model with {} inputs", ds.folder.string(),
+                                     ds.inputs.size(), model.inputs().size()));
+      TensorMap feeds;
+      for (size_t i = 0; i < ds.inputs.size(); ++i) feeds.emplace(model.inputs()[i].name, ds.inputs[i].tensor);
+      const TensorMap got = interpreter.run(feeds);
+      if (ds.outputs.size() > model.outputs().size())
+        throw InputError(fmt::format("{}: more expected outputs than the model has", ds.folder.string()));
+      for (size_t i = 0; i < ds.outputs.size(); ++i) {
+        const auto& name = model.outputs()[i].name;
+        if (auto d = compare_tensors(got.at(name), ds.outputs[i].tensor, tol))
+          return {Verdict::Fail, fmt::format("{}: output '{}': {}", ds.folder.filename().string(), name, d->what)};
+      }
+    }
+    return {Verdict::Pass, fmt::format("{} data set{}", sets.size(), sets.size() == 1 ? "" : "s")};
+  } catch (const InputError& e) {
+    return {Verdict::Error, e.what()};
+  }
+}
+
+}  // namespace
+
+ExitCode onnx_test_command(const Args& args) {
+  po::options_description options("aps-golden onnx-test DIR... [options]");
+  std::vector<std::string> dirs;
+  Tolerance tol;
+  std::string report;
+  options.add_options()("help,h", "show this help")
+      ("dir", po::value(&dirs)->required(), "ONNX backend-test folders (model.onnx + test_data_set_N/)")
+      ("rtol", po::value(&tol.rtol)->default_value(tol.rtol), "relative tolerance for floating outputs")
+      ("atol", po::value(&tol.atol)->default_value(tol.atol), "absolute tolerance for floating outputs")
+      ("report", po::value(&report), "write a JSON report here");
+  po::positional_options_description positional;
+  positional.add("dir", -1);
+  po::variables_map vm;
+  if (!parse_args(args, options, vm, &positional)) return ExitCode::Ok;
+
+  int passed = 0, failed = 0, errors = 0;
+  nlohmann::json tests = nlohmann::json::array();
+  for (const auto& d : dirs) {
+    const TestResult r = run_backend_test(d, tol);
+    const char* tag = r.verdict == Verdict::Pass ? "PASS" : r.verdict == Verdict::Fail ? "FAIL" : "ERROR";
+    std::cout << fmt::format("{:<5} {}  {}\n", tag, fs::path(d).filename().string(), r.detail);
+    (r.verdict == Verdict::Pass ? passed : r.verdict == Verdict::Fail ? failed : errors) += 1;
+    tests.push_back({{"dir", d}, {"verdict", tag}, {"detail", r.detail}});
+  }
+  std::cout << fmt::format("{} passed, {} failed", passed, failed + errors);
+  if (errors) std::cout << fmt::format(" ({} could not run)", errors);
+  std::cout << "\n";
+  if (!report.empty())
+    write_text_file(report, nlohmann::json{{"passed", passed}, {"failed", failed}, {"errors", errors}, {"tests", tests}}.dump(2));
+  if (failed) return ExitCode::Mismatch;
+  if (errors) return ExitCode::BadInput;
+  return ExitCode::Ok;
+}
+
+}  // namespace aps::cli

@@ -1,0 +1,43 @@
+#pragma once
+// Reduction of an 8-bit operand to b bits: the one rule by which a layer at
+// precision b sees its inputs and weights. rtl/aps_pkg.sv (reduce_code) is
+// its twin.
+//
+// Codes and zero points are reduced alike, so the MAC keeps subtracting the
+// zero point from the code before multiplying, now with b-bit values:
+//
+//   reduce(c, b, s) = c                                   if b == 8 and s == 0
+//                   = clamp((c + 2^(s-1)) >> s, range_b)  otherwise
+//
+// with an arithmetic shift (round half toward +infinity) and
+//   range_b = [0, 2^b - 1]                    for unsigned codes (activations)
+//   range_b = [-(2^(b-1) - 1), 2^(b-1) - 1]   for signed codes (weights);
+// the signed range is symmetric so that 2-bit weights are ternary.
+//
+// The shift s is normally 8 - b: a reduced value then carries scale
+// s_8 * 2^(8-b), so an accumulator of reduced products returns to the 8-bit
+// scale by shifting left by s_act + s_w, and bias and the requantization
+// multiplier stay the 8-bit ones. Adaptive scaling picks a smaller activation
+// shift (s < 8 - b) when the input's actual range is small; only the shifts
+// change.
+
+#include <cstdint>
+
+namespace aps {
+
+inline constexpr int kMinBits = 2;
+inline constexpr int kMaxBits = 8;
+
+enum class Signedness { Unsigned, Signed };
+
+// Lowest/highest b-bit value an operand may take after reduction.
+int32_t reduced_min(int bits, Signedness s);
+int32_t reduced_max(int bits, Signedness s);
+
+// bits in [2, 8], shift in [0, 8 - bits] (normally exactly 8 - bits).
+int32_t reduce_code(int32_t code, int bits, int shift, Signedness s);
+
+// The shift that plain (non-adaptive) reduction uses.
+constexpr int default_shift(int bits) { return kMaxBits - bits; }
+
+}  // namespace aps

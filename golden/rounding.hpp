@@ -1,0 +1,39 @@
+#pragma once
+// Every rounding rule of APS, defined once. Two families, never mixed:
+//
+//  * ONNX path (the interpreter, the model's float edges): QuantizeLinear and
+//    friends round half to EVEN (IEEE nearbyint), as the ONNX spec and ONNX
+//    Runtime do.
+//  * Accelerator path (network program, rtl/): integer-only. Requantization
+//    follows gemmlowp/TFLite: SaturatingRoundingDoublingHighMul rounds half
+//    AWAY from zero at bit 31; RoundingDivideByPOT rounds half AWAY from zero.
+//    The precision reduction (8 -> b bits) shifts right rounding half UP
+//    (toward +infinity), which is an adder and an arithmetic shift in RTL.
+//
+// rtl/aps_pkg.sv mirrors the accelerator-path functions bit for bit.
+
+#include <cstdint>
+
+namespace aps {
+
+// Round to nearest, ties to even; independent of the floating-point
+// environment's rounding mode.
+double round_half_to_even(double x);
+
+// gemmlowp SaturatingRoundingDoublingHighMul: the high 32 bits of 2*a*b,
+// rounded to nearest with ties away from zero; the one overflow case
+// (a == b == INT32_MIN) saturates to INT32_MAX.
+int32_t saturating_rounding_doubling_high_mul(int32_t a, int32_t b);
+
+// gemmlowp RoundingDivideByPOT: x / 2^exponent rounded to nearest, ties away
+// from zero. exponent in [0, 31].
+int32_t rounding_divide_by_pot(int32_t x, int exponent);
+
+// x / 2^shift rounded to nearest, ties toward +infinity:
+// (x + 2^(shift-1)) >> shift with an arithmetic shift. shift in [0, 30].
+int32_t shift_right_round_half_up(int32_t x, int shift);
+
+// Saturate a 64-bit value into int32.
+int32_t saturate_int32(int64_t x);
+
+}  // namespace aps
