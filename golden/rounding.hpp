@@ -5,10 +5,12 @@
 //    friends round half to EVEN (IEEE nearbyint), as the ONNX spec and ONNX
 //    Runtime do.
 //  * Accelerator path (network program, rtl/): integer-only. Requantization
-//    follows gemmlowp/TFLite: SaturatingRoundingDoublingHighMul rounds half
-//    AWAY from zero at bit 31; RoundingDivideByPOT rounds half AWAY from zero.
-//    The precision reduction (8 -> b bits) shifts right rounding half UP
-//    (toward +infinity), which is an adder and an arithmetic shift in RTL.
+//    follows gemmlowp/TFLite: SaturatingRoundingDoublingHighMul rounds to
+//    nearest at bit 31 with ties toward +infinity (its nudge-then-truncate:
+//    +0.5 -> 1, -0.5 -> 0, -1.5 -> -1); RoundingDivideByPOT rounds half AWAY
+//    from zero. The precision reduction (8 -> b bits) shifts right rounding
+//    half UP (toward +infinity), which is an adder and an arithmetic shift in
+//    RTL.
 //
 // rtl/aps_pkg.sv mirrors the accelerator-path functions bit for bit.
 
@@ -21,7 +23,9 @@ namespace aps {
 double round_half_to_even(double x);
 
 // gemmlowp SaturatingRoundingDoublingHighMul: the high 32 bits of 2*a*b,
-// rounded to nearest with ties away from zero; the one overflow case
+// i.e. a*b / 2^31, rounded to nearest with ties toward +infinity (gemmlowp
+// adds 2^30, or 1 - 2^30 for a negative product, then truncates); the one
+// overflow case
 // (a == b == INT32_MIN) saturates to INT32_MAX.
 int32_t saturating_rounding_doubling_high_mul(int32_t a, int32_t b);
 

@@ -7,6 +7,8 @@
 #include "golden/cli/commands.hpp"
 #include "golden/data_set.hpp"
 #include "golden/interpreter.hpp"
+#include "golden/program_executor.hpp"
+#include "golden/program_loader.hpp"
 #include "golden/tensor_compare.hpp"
 
 namespace aps::cli {
@@ -70,21 +72,17 @@ ExitCode run_command(const Args& args) {
   return ExitCode::Ok;
 }
 
-ExitCode eval_command(const Args& args) {
-  po::options_description options("aps-golden eval --model M --data DIR [options]");
-  std::string model_path, data_path, report;
-  options.add_options()("help,h", "show this help")
-      ("model", po::value(&model_path)->required(), "ONNX model")
-      ("data", po::value(&data_path)->required(), "labelled data: a test_data_set folder with labels.pb, or a folder of them")
-      ("report", po::value(&report), "write a JSON report here");
-  po::variables_map vm;
-  if (!parse_args(args, options, vm)) return ExitCode::Ok;
+namespace {
 
+struct Accuracy {
+  int64_t samples = 0, correct = 0;
+};
+
+Accuracy evaluate_onnx(const std::string& model_path, const std::vector<DataSet>& sets) {
   const OnnxModel model = OnnxModel::load(model_path);
   const Interpreter interpreter(model);
-  int64_t samples = 0, correct = 0;
-  for (const DataSet& ds : load_data_sets(data_path)) {
-    if (!ds.labels) throw InputError(fmt::format("{}: no labels.pb, so accuracy cannot be measured", ds.folder.string()));
+  Accuracy a;
+  for (const DataSet& ds : sets) {
     std::vector<fs::path> files;
     for (size_t i = 0; i < ds.inputs.size(); ++i) files.push_back(ds.folder / fmt::format("input_{}.pb", i));
     const TensorMap out = interpreter.run(feeds_for(model, ds.inputs, files));
@@ -93,17 +91,75 @@ ExitCode eval_command(const Args& args) {
     if (logits.rank() != 2 || logits.shape()[0] != n)
       throw InputError(fmt::format("{}: first output has shape {}, expected [{},classes]", model.source(),
                                    shape_string(logits.shape()), n));
-    for (int64_t r = 0; r < n; ++r) correct += argmax_row(logits, r, logits.shape()[1]) == ds.labels->ints()[r];
-    samples += n;
+    for (int64_t r = 0; r < n; ++r) a.correct += argmax_row(logits, r, logits.shape()[1]) == ds.labels->ints()[r];
+    a.samples += n;
   }
-  const double accuracy = samples ? static_cast<double>(correct) / static_cast<double>(samples) : 0.0;
-  std::cout << fmt::format("{}: {} / {} correct, accuracy {:.2f} %  (ONNX semantics, aps-golden)\n", model_path, correct,
-                           samples, 100.0 * accuracy);
-  if (!report.empty())
-    write_text_file(report, nlohmann::json{{"model", model_path}, {"data", data_path}, {"engine", "onnx"},
-                                           {"samples", samples}, {"correct", correct}, {"accuracy", accuracy}}
-                                .dump(2));
-  return samples ? ExitCode::Ok : ExitCode::Mismatch;
+  return a;
+}
+
+Accuracy evaluate_program(const NetworkProgram& program, const PrecisionMap& map, const std::vector<DataSet>& sets) {
+  const auto configs = static_configs(map);
+  Accuracy a;
+  for (const DataSet& ds : sets) {
+    if (ds.inputs.size() != 1) throw InputError(fmt::format("{}: expected one input file", ds.folder.string()));
+    check_finite(ds.inputs[0], ds.folder / "input_0.pb");
+    for (int64_t r = 0; r < ds.sample_count(); ++r) {
+      const Codes in = quantize_input(program, ds.inputs[0].tensor, r);
+      a.correct += predicted_class(execute_program(program, in, configs).output()) == ds.labels->ints()[r];
+      ++a.samples;
+    }
+  }
+  return a;
+}
+
+}  // namespace
+
+ExitCode eval_command(const Args& args) {
+  po::options_description options("aps-golden eval --model M --data DIR [options]");
+  std::string model_path, data_path, report, engine, precision, calibration;
+  options.add_options()("help,h", "show this help")
+      ("model", po::value(&model_path)->required(), "ONNX model")
+      ("data", po::value(&data_path)->required(), "labelled data: a test_data_set folder with labels.pb, or a folder of them")
+      ("engine", po::value(&engine)->default_value("onnx"),
+       "onnx: ONNX semantics (float ops, QDQ with float requantization); "
+       "program: the accelerator's integer arithmetic on the network program")
+      ("precision", po::value(&precision)->default_value("8"), "program engine: 8|6|4|3|2 or map:b1,b2,... per layer")
+      ("calibration", po::value(&calibration), "program engine, float models: calibration data folder "
+                                                "(default: calibration/ beside the model)")
+      ("report", po::value(&report), "write a JSON report here");
+  po::variables_map vm;
+  if (!parse_args(args, options, vm)) return ExitCode::Ok;
+  if (engine != "onnx" && engine != "program") throw InputError(fmt::format("--engine must be onnx or program, not '{}'", engine));
+
+  const auto sets = load_data_sets(data_path);
+  for (const DataSet& ds : sets)
+    if (!ds.labels) throw InputError(fmt::format("{}: no labels.pb, so accuracy cannot be measured", ds.folder.string()));
+  Accuracy a;
+  std::string described = "ONNX semantics";
+  nlohmann::json extra;
+  if (engine == "onnx") {
+    a = evaluate_onnx(model_path, sets);
+  } else {
+    const LoadedProgram lp = load_network_program(
+        model_path, calibration.empty() ? std::nullopt : std::optional<fs::path>(calibration));
+    std::vector<bool> weighted;
+    for (const auto& l : lp.program.layers) weighted.push_back(l.has_weights());
+    const PrecisionMap map = parse_precision(precision, weighted);
+    a = evaluate_program(lp.program, map, sets);
+    described = fmt::format("accelerator arithmetic, {} model, precision {}", model_format_name(lp.format),
+                            format_precision(map, weighted));
+    extra = {{"precision", format_precision(map, weighted)}, {"format", model_format_name(lp.format)}};
+  }
+  const double accuracy = a.samples ? static_cast<double>(a.correct) / static_cast<double>(a.samples) : 0.0;
+  std::cout << fmt::format("{}: {} / {} correct, accuracy {:.2f} %  ({})\n", model_path, a.correct, a.samples,
+                           100.0 * accuracy, described);
+  if (!report.empty()) {
+    nlohmann::json j{{"model", model_path}, {"data", data_path}, {"engine", engine},
+                     {"samples", a.samples}, {"correct", a.correct}, {"accuracy", accuracy}};
+    if (!extra.is_null()) j.update(extra);
+    write_text_file(report, j.dump(2));
+  }
+  return a.samples ? ExitCode::Ok : ExitCode::Mismatch;
 }
 
 }  // namespace aps::cli

@@ -1,0 +1,136 @@
+#include "golden/network_program.hpp"
+
+#include <cstring>
+#include <fmt/format.h>
+
+#include "golden/exit_code.hpp"
+
+namespace aps {
+
+std::string_view layer_kind_name(LayerKind k) {
+  switch (k) {
+    case LayerKind::FullyConnected: return "fc";
+    case LayerKind::Conv: return "conv";
+    case LayerKind::MaxPool: return "maxpool";
+  }
+  return "?";
+}
+
+int64_t Layer::weights_per_output() const {
+  return (in_shape.channels / groups) * window.kernel_h * window.kernel_w;
+}
+
+int64_t Layer::macs() const {
+  if (!has_weights()) return 0;
+  return out_shape.size() * weights_per_output();
+}
+
+int64_t NetworkProgram::total_macs() const {
+  int64_t n = 0;
+  for (const auto& l : layers) n += l.macs();
+  return n;
+}
+
+namespace {
+
+// FNV-1a, 64 bit: stable across platforms and runs, unlike std::hash.
+class Fnv1a {
+ public:
+  void bytes(const void* p, size_t n) {
+    const auto* b = static_cast<const unsigned char*>(p);
+    for (size_t i = 0; i < n; ++i) {
+      h_ ^= b[i];
+      h_ *= 0x100000001b3ULL;
+    }
+  }
+  template <typename T>
+  void value(const T& v) { bytes(&v, sizeof(v)); }
+  template <typename T>
+  void vec(const std::vector<T>& v) {
+    value(v.size());
+    if (!v.empty()) bytes(v.data(), v.size() * sizeof(T));
+  }
+  uint64_t digest() const { return h_; }
+
+ private:
+  uint64_t h_ = 0xcbf29ce484222325ULL;
+};
+
+void hash_shape(Fnv1a& h, const FeatureShape& s) {
+  h.value(s.channels);
+  h.value(s.height);
+  h.value(s.width);
+}
+
+void hash_quant(Fnv1a& h, const ActivationQuant& q) {
+  h.value(static_cast<float>(q.scale));
+  h.value(q.zero_point);
+}
+
+}  // namespace
+
+uint64_t NetworkProgram::fingerprint() const {
+  Fnv1a h;
+  hash_shape(h, input_shape);
+  hash_quant(h, input_q);
+  for (const auto& l : layers) {
+    h.value(static_cast<int>(l.kind));
+    h.value(l.input);
+    hash_shape(h, l.in_shape);
+    hash_shape(h, l.out_shape);
+    hash_quant(h, l.in_q);
+    hash_quant(h, l.out_q);
+    h.value(l.relu);
+    h.value(l.window);
+    h.value(l.groups);
+    h.vec(l.weights);
+    h.vec(l.weight_zero_points);
+    h.vec(l.bias);
+    for (const auto& m : l.multipliers) {
+      h.value(m.multiplier);
+      h.value(m.shift);
+    }
+  }
+  return h.digest();
+}
+
+std::string NetworkProgram::describe() const {
+  std::string s = fmt::format("input {}x{}x{} scale {:.6g} zp {}\n", input_shape.channels, input_shape.height,
+                              input_shape.width, input_q.scale, input_q.zero_point);
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const Layer& l = layers[i];
+    s += fmt::format("L{} {:<8} {:<16} in {}x{}x{} -> out {}x{}x{}  k{}x{} s{} macs {}  out scale {:.6g} zp {}{}\n", i,
+                     layer_kind_name(l.kind), l.name, l.in_shape.channels, l.in_shape.height, l.in_shape.width,
+                     l.out_shape.channels, l.out_shape.height, l.out_shape.width, l.window.kernel_h, l.window.kernel_w,
+                     l.window.stride_h, l.macs(), l.out_q.scale, l.out_q.zero_point, l.relu ? " relu" : "");
+  }
+  return s;
+}
+
+void validate_program(const NetworkProgram& p) {
+  auto fail = [&](const Layer& l, const std::string& what) {
+    throw InputError(fmt::format("{}: layer '{}': {}", p.source, l.name, what));
+  };
+  if (p.layers.empty()) throw InputError(fmt::format("{}: the network program has no layers", p.source));
+  for (size_t i = 0; i < p.layers.size(); ++i) {
+    const Layer& l = p.layers[i];
+    if (l.input >= static_cast<int>(i) || l.input < -1) fail(l, "its input is not an earlier layer");
+    const FeatureShape& src = l.input < 0 ? p.input_shape : p.layers[l.input].out_shape;
+    if (src.size() != l.in_shape.size()) fail(l, fmt::format("input has {} elements, expected {}", src.size(), l.in_shape.size()));
+    const ActivationQuant& src_q = l.input < 0 ? p.input_q : p.layers[l.input].out_q;
+    if (!(src_q == l.in_q)) fail(l, "input quantization differs from its producer's output quantization");
+    for (const auto* q : {&l.in_q, &l.out_q})
+      if (q->zero_point < 0 || q->zero_point > 255 || !(q->scale > 0)) fail(l, "activation scale/zero point out of range");
+    if (!l.has_weights()) continue;
+    const int64_t outs = l.out_shape.channels;
+    if (l.groups < 1 || l.in_shape.channels % l.groups || outs % l.groups) fail(l, "groups do not divide the channels");
+    if (static_cast<int64_t>(l.weights.size()) != outs * l.weights_per_output()) fail(l, "weight count does not match the shape");
+    if (static_cast<int64_t>(l.weight_zero_points.size()) != outs || static_cast<int64_t>(l.bias.size()) != outs ||
+        static_cast<int64_t>(l.multipliers.size()) != outs || static_cast<int64_t>(l.weight_scales.size()) != outs)
+      fail(l, "per-channel parameters do not have one entry per output channel");
+    for (int32_t z : l.weight_zero_points)
+      if (z < -128 || z > 127) fail(l, fmt::format("weight zero point {} is outside int8", z));
+  }
+}
+
+}  // namespace aps

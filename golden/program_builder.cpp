@@ -1,0 +1,592 @@
+#include "golden/program_builder.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
+#include <map>
+#include <set>
+
+#include "golden/exit_code.hpp"
+#include "golden/interpreter.hpp"
+#include "golden/op_registry.hpp"
+#include "golden/ops/spatial_geometry.hpp"
+#include "golden/rounding.hpp"
+
+namespace aps {
+
+std::string_view model_format_name(ModelFormat f) {
+  switch (f) {
+    case ModelFormat::Float: return "float";
+    case ModelFormat::Qdq: return "QDQ";
+    case ModelFormat::QOperator: return "QOperator";
+  }
+  return "?";
+}
+
+ModelFormat detect_model_format(const OnnxModel& model) {
+  bool qdq = false;
+  for (const auto* n : model.nodes()) {
+    if (n->op_type() == "QLinearMatMul" || n->op_type() == "QLinearConv") return ModelFormat::QOperator;
+    if (n->op_type() == "QuantizeLinear" || n->op_type() == "DequantizeLinear") qdq = true;
+  }
+  return qdq ? ModelFormat::Qdq : ModelFormat::Float;
+}
+
+ActivationQuant activation_quant_from_range(double lo, double hi) {
+  lo = std::min(0.0, lo);
+  hi = std::max(0.0, hi);
+  ActivationQuant q;
+  q.scale = static_cast<float>((hi - lo) / 255.0);
+  if (q.scale == 0) q.scale = 1.0;
+  q.zero_point = static_cast<int32_t>(std::clamp(round_half_to_even(-lo / q.scale), 0.0, 255.0));
+  return q;
+}
+
+namespace {
+
+// An activation tensor of the program as seen from an ONNX value: its codes
+// (`codes` = the value holds uint8/int8 codes) or its dequantized view.
+struct ActView {
+  int tensor = -1;  // producing layer, -1 = network input
+  ActivationQuant q;
+  FeatureShape shape;
+  bool spatial = false;  // value is [N,C,H,W] (else [N,F])
+  bool codes = false;
+};
+
+// A quantized constant: DequantizeLinear of an initializer.
+struct QuantConst {
+  Tensor codes;
+  std::vector<double> scales;  // 1 or one per index along `axis`
+  std::vector<int64_t> zero_points;
+  int axis = 0;
+};
+
+// A Gemm / MatMul / Conv / MaxPool whose output quantization is not known yet
+// (it comes from the QuantizeLinear that follows, or from calibration).
+struct PendingLayer {
+  Layer layer;
+  // Weights and bias before the output scale is known.
+  std::vector<double> bias_real;  // float bias (float models / float C), empty if none
+  std::optional<QuantConst> bias_quant;
+};
+
+class ProgramBuilder {
+ public:
+  ProgramBuilder(const OnnxModel& model, const Tensor* calibration) : model_(model), format_(detect_model_format(model)) {
+    program_.source = model.source();
+    if (model.inputs().size() != 1 || model.outputs().size() != 1)
+      throw UnsupportedError(fmt::format("{}: the accelerator runs models with one input and one output ({} and {} here)",
+                                         model.source(), model.inputs().size(), model.outputs().size()));
+    program_.input_name = model.inputs()[0].name;
+    program_.output_name = model.outputs()[0].name;
+    if (format_ == ModelFormat::Float) collect_ranges(calibration);
+  }
+
+  NetworkProgram build() {
+    for (const onnx::NodeProto* node : model_.nodes()) lower(*node);
+    const std::string& out = program_.output_name;
+    if (pending_.count(out)) finalize_from_calibration(out);
+    const auto it = acts_.find(out);
+    if (it == acts_.end() || it->second.tensor < 0 ||
+        it->second.tensor != static_cast<int>(program_.layers.size()) - 1)
+      throw UnsupportedError(fmt::format("{}: graph output '{}' is not the result of the last accelerator layer",
+                                         model_.source(), out));
+    validate_program(program_);
+    return std::move(program_);
+  }
+
+ private:
+  [[noreturn]] void unsupported(const onnx::NodeProto& node, const std::string& why) const {
+    throw UnsupportedError(fmt::format("{}: cannot map onto the accelerator: {}", model_.node_label(node), why));
+  }
+
+  OpContext context(const onnx::NodeProto& node) const {
+    return OpContext{node, model_.opset(), {}, NodeAttributes(node, model_.node_label(node))};
+  }
+
+  // ---- calibration (float models) ------------------------------------------------
+  void collect_ranges(const Tensor* calibration) {
+    if (!calibration)
+      throw InputError(fmt::format("{}: a float model needs calibration data to be quantized (--calibration DIR)",
+                                   model_.source()));
+    Interpreter interpreter(model_);
+    interpreter.run({{program_.input_name, *calibration}}, [&](const std::string& name, const Tensor& t) {
+      if (!t.floating() || t.size() == 0) return;
+      auto [lo, hi] = std::minmax_element(t.reals().begin(), t.reals().end());
+      ranges_[name] = {*lo, *hi};
+    });
+  }
+
+  ActivationQuant calibrated_quant(const std::string& value) const {
+    const auto it = ranges_.find(value);
+    if (it == ranges_.end()) throw InputError(fmt::format("{}: no calibration range for '{}'", model_.source(), value));
+    return activation_quant_from_range(it->second.first, it->second.second);
+  }
+
+  // ---- values --------------------------------------------------------------------
+  static ActivationQuant canonical_quant(double scale, int64_t zero_point, DType type) {
+    return {static_cast<double>(static_cast<float>(scale)),
+            static_cast<int32_t>(type == DType::Int8 ? zero_point + 128 : zero_point)};
+  }
+
+  // The activation an ONNX value stands for. In float models the network
+  // input and pending layers become activations when first read.
+  ActView act(const std::string& value, const onnx::NodeProto& node) {
+    if (pending_.count(value)) {
+      if (format_ != ModelFormat::Float) unsupported(node, fmt::format("'{}' is read before it is quantized", value));
+      finalize_from_calibration(value);
+    }
+    if (const auto it = acts_.find(value); it != acts_.end()) return it->second;
+    if (value == program_.input_name && format_ == ModelFormat::Float) {
+      declare_input(calibrated_quant(value));
+      return acts_.at(value);
+    }
+    unsupported(node, fmt::format("input '{}' is not a quantized activation", value));
+  }
+
+  void declare_input(ActivationQuant q) {
+    const ValueInfo& info = model_.inputs()[0];
+    std::vector<int64_t> dims;
+    for (size_t i = 1; i < info.dims.size(); ++i) {
+      if (!info.dims[i])
+        throw UnsupportedError(fmt::format("{}: input '{}' dimension {} is not fixed", model_.source(), info.name, i));
+      dims.push_back(*info.dims[i]);
+    }
+    ActView v;
+    v.q = q;
+    if (dims.size() == 1) {
+      v.shape = {dims[0], 1, 1};
+    } else if (dims.size() == 3) {
+      v.shape = {dims[0], dims[1], dims[2]};
+      v.spatial = true;
+    } else {
+      throw UnsupportedError(fmt::format("{}: input '{}' must be [N,F] or [N,C,H,W]", model_.source(), info.name));
+    }
+    program_.input_shape = v.shape;
+    program_.input_q = q;
+    acts_[program_.input_name] = v;
+  }
+
+  QuantConst quant_const(const std::string& value, const onnx::NodeProto& node) const {
+    const auto it = qconsts_.find(value);
+    if (it == qconsts_.end()) unsupported(node, fmt::format("'{}' is not a quantized constant", value));
+    return it->second;
+  }
+
+  const Tensor& float_const(const std::string& value, const onnx::NodeProto& node) const {
+    const Tensor* t = model_.initializer(value);
+    if (!t || !t->floating()) unsupported(node, fmt::format("'{}' is not a float initializer", value));
+    return *t;
+  }
+
+  // ---- lowering ------------------------------------------------------------------
+  void lower(const onnx::NodeProto& node) {
+    const std::string& op = node.op_type();
+    if (op == "QuantizeLinear") return lower_quantize(node);
+    if (op == "DequantizeLinear") return lower_dequantize(node);
+    if (op == "Gemm" || op == "MatMul") return lower_fully_connected(node);
+    if (op == "Conv") return lower_conv(node);
+    if (op == "QLinearMatMul" || op == "QLinearConv") return lower_qlinear(node);
+    if (op == "Relu") return lower_relu(node);
+    if (op == "Add") return lower_bias_add(node);
+    if (op == "MaxPool") return lower_max_pool(node);
+    if (op == "Flatten" || op == "Reshape") return lower_flatten(node);
+    if (op == "Identity") return alias(node, node.input(0));
+    unsupported(node, fmt::format("op type '{}' has no accelerator layer", op));
+  }
+
+  void alias(const onnx::NodeProto& node, const std::string& from) {
+    if (pending_.count(from)) {
+      pending_[node.output(0)] = pending_.at(from);
+      pending_.erase(from);
+    } else {
+      acts_[node.output(0)] = act(from, node);
+    }
+  }
+
+  void lower_quantize(const onnx::NodeProto& node) {
+    const std::string& x = node.input(0);
+    const Tensor* scale = model_.initializer(node.input(1));
+    const Tensor* zp = node.input_size() > 2 ? model_.initializer(node.input(2)) : nullptr;
+    if (!scale || scale->size() != 1 || (node.input_size() > 2 && !node.input(2).empty() && (!zp || zp->size() != 1)))
+      unsupported(node, "activation scale and zero point must be constant scalars");
+    const DType type = zp ? zp->dtype() : DType::UInt8;
+    if (!(scale->value(0) > 0)) throw InputError(fmt::format("{}: scale must be positive", model_.node_label(node)));
+    const ActivationQuant q = canonical_quant(scale->value(0), zp ? zp->ints()[0] : 0, type);
+    const std::string& out = node.output(0);
+    if (x == program_.input_name && !acts_.count(x)) {
+      declare_input(q);
+      acts_[out] = acts_.at(x);
+      acts_[out].codes = true;
+      return;
+    }
+    if (pending_.count(x)) {
+      finalize(x, q);
+      acts_[out] = acts_.at(x);
+      acts_[out].codes = true;
+      return;
+    }
+    ActView v = act(x, node);
+    if (!(v.q == q)) unsupported(node, "re-quantizes an activation with new parameters outside any layer");
+    v.codes = true;
+    acts_[out] = v;
+  }
+
+  void lower_dequantize(const onnx::NodeProto& node) {
+    const std::string& x = node.input(0);
+    const Tensor* scale = model_.initializer(node.input(1));
+    const Tensor* zp = node.input_size() > 2 && !node.input(2).empty() ? model_.initializer(node.input(2)) : nullptr;
+    if (!scale) unsupported(node, "scale must be a constant");
+    if (const Tensor* init = model_.initializer(x)) {
+      QuantConst c;
+      c.codes = *init;
+      for (int64_t i = 0; i < scale->size(); ++i) c.scales.push_back(scale->value(i));
+      for (int64_t i = 0; i < scale->size(); ++i) c.zero_points.push_back(zp ? zp->ints()[zp->size() == 1 ? 0 : i] : 0);
+      c.axis = static_cast<int>(NodeAttributes(node, "").get_int("axis", 1));
+      if (c.axis < 0) c.axis += init->rank();
+      qconsts_[node.output(0)] = std::move(c);
+      return;
+    }
+    ActView v = act(x, node);
+    if (!v.codes) unsupported(node, "dequantizes a value that is not quantized");
+    if (scale->size() != 1 || (zp && zp->size() != 1)) unsupported(node, "activation scale must be per tensor");
+    const ActivationQuant q = canonical_quant(scale->value(0), zp ? zp->ints()[0] : 0, zp ? zp->dtype() : DType::UInt8);
+    if (!(q == v.q)) unsupported(node, "dequantizes with parameters other than the ones it was quantized with");
+    v.codes = false;
+    acts_[node.output(0)] = v;
+  }
+
+  // Per-output-channel int8 weights, canonicalised, from a quantized or a
+  // float constant. `out_axis` is the dimension of `codes` that indexes
+  // output channels; the result is laid out [out][rest...] in row-major order
+  // of the remaining dimensions.
+  struct ChannelWeights {
+    std::vector<int8_t> codes;
+    std::vector<int32_t> zero_points;
+    std::vector<double> scales;
+  };
+
+  ChannelWeights channel_weights(const std::string& value, int out_axis, const onnx::NodeProto& node) const {
+    ChannelWeights w;
+    Tensor codes;
+    std::vector<double> scales;
+    std::vector<int64_t> zps;
+    if (qconsts_.count(value)) {
+      const QuantConst c = quant_const(value, node);
+      codes = c.codes;
+      if (codes.dtype() != DType::Int8 && codes.dtype() != DType::UInt8) unsupported(node, "weights must be int8 or uint8");
+      if (c.scales.size() != 1 && c.axis != out_axis)
+        unsupported(node, "per-channel weight scales must run along the output channels");
+      scales = c.scales;
+      zps = c.zero_points;
+    } else {
+      const Tensor& f = float_const(value, node);
+      quantize_float_weights(f, out_axis, codes, scales, zps);
+    }
+    const Shape& s = codes.shape();
+    const int64_t outs = s[out_axis];
+    const int64_t rest = codes.size() / std::max<int64_t>(outs, 1);
+    const auto strides = row_major_strides(s);
+    const bool to_signed = codes.dtype() == DType::UInt8;
+    w.codes.resize(static_cast<size_t>(codes.size()));
+    for (int64_t o = 0; o < outs; ++o) {
+      // Walk the other dimensions in row-major order.
+      for (int64_t r = 0; r < rest; ++r) {
+        int64_t rem = r, flat = o * strides[out_axis];
+        for (int d = codes.rank() - 1; d >= 0; --d) {
+          if (d == out_axis) continue;
+          flat += (rem % s[d]) * strides[d];
+          rem /= s[d];
+        }
+        w.codes[o * rest + r] = static_cast<int8_t>(codes.ints()[flat] - (to_signed ? 128 : 0));
+      }
+      const size_t k = scales.size() == 1 ? 0 : static_cast<size_t>(o);
+      w.scales.push_back(scales[k]);
+      w.zero_points.push_back(static_cast<int32_t>(zps[k] - (to_signed ? 128 : 0)));
+    }
+    return w;
+  }
+
+  static void quantize_float_weights(const Tensor& f, int out_axis, Tensor& codes, std::vector<double>& scales,
+                                     std::vector<int64_t>& zps) {
+    const Shape& s = f.shape();
+    const auto strides = row_major_strides(s);
+    const int64_t outs = s[out_axis];
+    codes = Tensor(DType::Int8, s);
+    std::vector<float> amax(static_cast<size_t>(outs), 0.0f);
+    auto channel = [&](int64_t flat) { return (flat / strides[out_axis]) % outs; };
+    for (int64_t i = 0; i < f.size(); ++i)
+      amax[channel(i)] = std::max(amax[channel(i)], static_cast<float>(std::fabs(f.reals()[i])));
+    for (int64_t o = 0; o < outs; ++o) {
+      float sc = amax[o] / 127.0f;
+      if (sc == 0.0f) sc = 1.0f;
+      scales.push_back(sc);
+      zps.push_back(0);
+    }
+    for (int64_t i = 0; i < f.size(); ++i) {
+      const float q = static_cast<float>(f.reals()[i]) / static_cast<float>(scales[channel(i)]);
+      codes.ints()[i] = static_cast<int64_t>(std::clamp(round_half_to_even(q), -127.0, 127.0));
+    }
+  }
+
+  void set_weights(PendingLayer& p, const ChannelWeights& w) {
+    p.layer.weights = w.codes;
+    p.layer.weight_zero_points = w.zero_points;
+    p.layer.weight_scales = w.scales;
+  }
+
+  void attach_bias(PendingLayer& p, const std::string& value, const onnx::NodeProto& node) {
+    const int64_t outs = p.layer.out_shape.channels;
+    if (qconsts_.count(value)) {
+      QuantConst c = quant_const(value, node);
+      if (c.codes.dtype() != DType::Int32 || c.codes.size() != outs) unsupported(node, "bias must be int32, one per output channel");
+      p.bias_quant = std::move(c);
+      return;
+    }
+    const Tensor& b = float_const(value, node);
+    if (b.size() != outs) unsupported(node, fmt::format("bias must have one value per output channel ({})", outs));
+    p.bias_real.assign(b.reals().begin(), b.reals().end());
+  }
+
+  void lower_fully_connected(const onnx::NodeProto& node) {
+    const auto ctx = context(node);
+    const bool gemm = node.op_type() == "Gemm";
+    if (gemm && (ctx.attrs.get_int("transA", 0) != 0 || ctx.attrs.get_float("alpha", 1.0f) != 1.0f ||
+                 ctx.attrs.get_float("beta", 1.0f) != 1.0f))
+      unsupported(node, "only Gemm with transA=0, alpha=1, beta=1 maps onto a fully connected layer");
+    const ActView in = act(node.input(0), node);
+    if (in.codes) unsupported(node, "reads quantized codes directly; expected a DequantizeLinear in between");
+    if (in.spatial) unsupported(node, "input is a feature map; insert Flatten first");
+    const bool trans_b = gemm && ctx.attrs.get_int("transB", 0) != 0;
+    PendingLayer p;
+    p.layer.name = node.name().empty() ? node.output(0) : node.name();
+    p.layer.kind = LayerKind::FullyConnected;
+    p.layer.input = in.tensor;
+    p.layer.in_q = in.q;
+    p.layer.in_shape = in.shape;
+    const ChannelWeights w = channel_weights(node.input(1), trans_b ? 0 : 1, node);
+    const int64_t outs = static_cast<int64_t>(w.scales.size());
+    if (outs * in.shape.size() != static_cast<int64_t>(w.codes.size()))
+      unsupported(node, fmt::format("weights do not match {} inputs", in.shape.size()));
+    p.layer.out_shape = {outs, 1, 1};
+    set_weights(p, w);
+    if (gemm && node.input_size() > 2 && !node.input(2).empty()) attach_bias(p, node.input(2), node);
+    pending_[node.output(0)] = std::move(p);
+  }
+
+  void lower_conv(const onnx::NodeProto& node) {
+    const auto ctx = context(node);
+    const ActView in = act(node.input(0), node);
+    if (in.codes) unsupported(node, "reads quantized codes directly; expected a DequantizeLinear in between");
+    if (!in.spatial) unsupported(node, "a 2-D convolution needs an [N,C,H,W] input");
+    PendingLayer p;
+    p.layer.name = node.name().empty() ? node.output(0) : node.name();
+    p.layer.kind = LayerKind::Conv;
+    p.layer.input = in.tensor;
+    p.layer.in_q = in.q;
+    p.layer.in_shape = in.shape;
+    Shape wshape;
+    if (qconsts_.count(node.input(1))) wshape = qconsts_.at(node.input(1)).codes.shape();
+    else wshape = float_const(node.input(1), node).shape();
+    if (wshape.size() != 4) unsupported(node, "only 2-D convolutions map onto the accelerator");
+    p.layer.groups = static_cast<int>(ctx.attrs.get_int("group", 1));
+    set_window(p.layer, ctx, {in.shape.height, in.shape.width}, {wshape[2], wshape[3]}, node);
+    const ChannelWeights w = channel_weights(node.input(1), 0, node);
+    p.layer.out_shape.channels = wshape[0];
+    if (wshape[1] * p.layer.groups != in.shape.channels)
+      unsupported(node, "weight shape does not match the input channels and groups");
+    set_weights(p, w);
+    if (node.input_size() > 2 && !node.input(2).empty()) attach_bias(p, node.input(2), node);
+    pending_[node.output(0)] = std::move(p);
+  }
+
+  void set_window(Layer& l, const OpContext& ctx, std::vector<int64_t> in, std::vector<int64_t> kernel,
+                  const onnx::NodeProto& node) {
+    const SpatialGeometry g = spatial_geometry(ctx, in, kernel, ctx.attrs.get_int("ceil_mode", 0) != 0);
+    l.window.kernel_h = static_cast<int>(kernel[0]);
+    l.window.kernel_w = static_cast<int>(kernel[1]);
+    l.window.stride_h = static_cast<int>(g.strides[0]);
+    l.window.stride_w = static_cast<int>(g.strides[1]);
+    l.window.dilation_h = static_cast<int>(g.dilations[0]);
+    l.window.dilation_w = static_cast<int>(g.dilations[1]);
+    l.window.pad_top = static_cast<int>(g.pad_begin[0]);
+    l.window.pad_left = static_cast<int>(g.pad_begin[1]);
+    l.window.pad_bottom = static_cast<int>(g.pad_end[0]);
+    l.window.pad_right = static_cast<int>(g.pad_end[1]);
+    l.out_shape.height = g.out[0];
+    l.out_shape.width = g.out[1];
+    (void)node;
+  }
+
+  void lower_qlinear(const onnx::NodeProto& node) {
+    const bool conv = node.op_type() == "QLinearConv";
+    const ActView in = act(node.input(0), node);
+    if (!in.codes) unsupported(node, "expects quantized codes");
+    auto scalar = [&](int i) -> const Tensor& {
+      const Tensor* t = model_.initializer(node.input(i));
+      if (!t) unsupported(node, fmt::format("input {} must be a constant", i));
+      return *t;
+    };
+    const ActivationQuant xq = canonical_quant(scalar(1).value(0), scalar(2).ints()[0], scalar(2).dtype());
+    if (!(xq == in.q)) unsupported(node, "input scale/zero point differ from the producer's");
+    // Build a temporary quantized constant for the weights.
+    QuantConst wc;
+    wc.codes = scalar(3);
+    for (int64_t i = 0; i < scalar(4).size(); ++i) wc.scales.push_back(scalar(4).value(i));
+    for (int64_t i = 0; i < scalar(4).size(); ++i) wc.zero_points.push_back(scalar(5).ints()[scalar(5).size() == 1 ? 0 : i]);
+    const std::string wname = "\x01qlinear_weights:" + node.output(0);
+    wc.axis = conv ? 0 : 1;
+    qconsts_[wname] = wc;
+    const auto ctx = context(node);
+    PendingLayer p;
+    p.layer.name = node.name().empty() ? node.output(0) : node.name();
+    p.layer.input = in.tensor;
+    p.layer.in_q = in.q;
+    p.layer.in_shape = in.shape;
+    if (conv) {
+      if (!in.spatial || wc.codes.rank() != 4) unsupported(node, "only 2-D convolutions map onto the accelerator");
+      p.layer.kind = LayerKind::Conv;
+      p.layer.groups = static_cast<int>(ctx.attrs.get_int("group", 1));
+      set_window(p.layer, ctx, {in.shape.height, in.shape.width}, {wc.codes.shape()[2], wc.codes.shape()[3]}, node);
+      p.layer.out_shape.channels = wc.codes.shape()[0];
+    } else {
+      if (in.spatial) unsupported(node, "input is a feature map; insert Flatten first");
+      p.layer.kind = LayerKind::FullyConnected;
+    }
+    const ChannelWeights w = channel_weights(wname, conv ? 0 : 1, node);
+    if (!conv) p.layer.out_shape = {static_cast<int64_t>(w.scales.size()), 1, 1};
+    set_weights(p, w);
+    if (conv && node.input_size() > 8 && !node.input(8).empty()) {
+      QuantConst bc;
+      bc.codes = scalar(8);
+      for (int64_t c = 0; c < p.layer.out_shape.channels; ++c)
+        bc.scales.push_back(static_cast<float>(in.q.scale) * static_cast<float>(w.scales[c]));
+      bc.zero_points.assign(bc.scales.size(), 0);
+      p.bias_quant = bc;
+    }
+    const std::string out = node.output(0);
+    pending_[out] = std::move(p);
+    // Inputs 6 and 7 are y_scale and y_zero_point in both ops.
+    finalize(out, canonical_quant(scalar(6).value(0), scalar(7).ints()[0], scalar(7).dtype()));
+    acts_.at(out).codes = true;
+  }
+
+  void lower_relu(const onnx::NodeProto& node) {
+    const std::string& x = node.input(0);
+    if (!pending_.count(x) || pending_.at(x).layer.kind == LayerKind::MaxPool)
+      unsupported(node, "Relu must directly follow a Gemm, MatMul or Conv");
+    PendingLayer p = pending_.at(x);
+    pending_.erase(x);
+    p.layer.relu = true;
+    pending_[node.output(0)] = std::move(p);
+  }
+
+  void lower_bias_add(const onnx::NodeProto& node) {
+    const std::string& x = node.input(0);
+    if (!pending_.count(x) || pending_.at(x).layer.kind != LayerKind::FullyConnected || pending_.at(x).layer.relu ||
+        pending_.at(x).bias_quant || !pending_.at(x).bias_real.empty())
+      unsupported(node, "Add is supported only as the bias of a MatMul (residual Add is not yet an accelerator layer)");
+    PendingLayer p = pending_.at(x);
+    pending_.erase(x);
+    attach_bias(p, node.input(1), node);
+    pending_[node.output(0)] = std::move(p);
+  }
+
+  void lower_max_pool(const onnx::NodeProto& node) {
+    const auto ctx = context(node);
+    if (node.output_size() > 1 && !node.output(1).empty()) unsupported(node, "the Indices output is not supported");
+    const ActView in = act(node.input(0), node);
+    if (!in.spatial) unsupported(node, "MaxPool needs an [N,C,H,W] input");
+    PendingLayer p;
+    p.layer.name = node.name().empty() ? node.output(0) : node.name();
+    p.layer.kind = LayerKind::MaxPool;
+    p.layer.input = in.tensor;
+    p.layer.in_q = in.q;
+    p.layer.in_shape = in.shape;
+    p.layer.out_shape.channels = in.shape.channels;
+    const auto kernel = ctx.attrs.get_ints("kernel_shape");
+    if (kernel.size() != 2) unsupported(node, "only 2-D max pooling maps onto the accelerator");
+    set_window(p.layer, ctx, {in.shape.height, in.shape.width}, kernel, node);
+    const std::string out = node.output(0);
+    pending_[out] = std::move(p);
+    // Max pooling selects values, so output quantization = input quantization,
+    // in QOperator models (codes in, codes out) and float models alike.
+    if (in.codes || format_ == ModelFormat::Float) {
+      finalize(out, in.q);
+      acts_.at(out).codes = in.codes;
+    }
+  }
+
+  void lower_flatten(const onnx::NodeProto& node) {
+    const ActView in = act(node.input(0), node);
+    if (node.op_type() == "Flatten" && context(node).attrs.get_int("axis", 1) != 1)
+      unsupported(node, "only Flatten with axis=1 keeps the batch dimension");
+    if (node.op_type() == "Reshape") {
+      const Tensor* shape = model_.initializer(node.input(1));
+      if (!shape || shape->size() != 2 || (shape->ints()[1] != -1 && shape->ints()[1] != in.shape.size()))
+        unsupported(node, "only a Reshape to [N, features] (a flatten) is supported");
+    }
+    ActView v = in;
+    v.shape = {in.shape.size(), 1, 1};
+    v.spatial = false;
+    acts_[node.output(0)] = v;
+  }
+
+  // ---- layer completion ----------------------------------------------------------
+  void finalize_from_calibration(const std::string& value) { finalize(value, calibrated_quant(value)); }
+
+  void finalize(const std::string& value, ActivationQuant out_q) {
+    PendingLayer p = pending_.at(value);
+    pending_.erase(value);
+    Layer& l = p.layer;
+    l.out_q = out_q;
+    if (l.kind == LayerKind::MaxPool && !(out_q == l.in_q))
+      throw UnsupportedError(fmt::format("{}: layer '{}': max pooling must keep its input's scale and zero point",
+                                         model_.source(), l.name));
+    if (l.has_weights()) {
+      const int64_t outs = l.out_shape.channels;
+      l.bias.assign(static_cast<size_t>(outs), 0);
+      for (int64_t c = 0; c < outs; ++c) {
+        const double acc_scale = l.in_q.scale * l.weight_scales[c];
+        if (p.bias_quant) {
+          const double bias_scale = p.bias_quant->scales[p.bias_quant->scales.size() == 1 ? 0 : c];
+          const int64_t code = p.bias_quant->codes.ints()[c];
+          // The bias is meant to be at the accumulator's scale; if the model
+          // stored it at a slightly different scale, move it there.
+          l.bias[c] = std::fabs(bias_scale / acc_scale - 1.0) < 1e-6
+                          ? static_cast<int32_t>(code)
+                          : saturate_int32(static_cast<int64_t>(round_half_to_even(code * bias_scale / acc_scale)));
+        } else if (!p.bias_real.empty()) {
+          const float bias_scale = static_cast<float>(l.in_q.scale) * static_cast<float>(l.weight_scales[c]);
+          l.bias[c] = saturate_int32(static_cast<int64_t>(round_half_to_even(static_cast<float>(p.bias_real[c]) / bias_scale)));
+        }
+        l.multipliers.push_back(quantize_multiplier(acc_scale / out_q.scale));
+      }
+    }
+    const int index = static_cast<int>(program_.layers.size());
+    ActView v;
+    v.tensor = index;
+    v.q = out_q;
+    v.shape = l.out_shape;
+    v.spatial = l.kind != LayerKind::FullyConnected;
+    program_.layers.push_back(std::move(l));
+    acts_[value] = v;
+  }
+
+  const OnnxModel& model_;
+  ModelFormat format_;
+  NetworkProgram program_;
+  std::map<std::string, ActView> acts_;
+  std::map<std::string, QuantConst> qconsts_;
+  std::map<std::string, PendingLayer> pending_;
+  std::map<std::string, std::pair<double, double>> ranges_;
+};
+
+}  // namespace
+
+NetworkProgram build_program(const OnnxModel& model, const Tensor* calibration) {
+  return ProgramBuilder(model, calibration).build();
+}
+
+}  // namespace aps

@@ -1,0 +1,165 @@
+#include "golden/program_executor.hpp"
+
+#include <algorithm>
+#include <fmt/format.h>
+
+#include "golden/exit_code.hpp"
+#include "golden/precision_reduction.hpp"
+#include "golden/quantize_linear.hpp"
+#include "golden/requantize.hpp"
+#include "golden/rounding.hpp"
+
+namespace aps {
+namespace {
+
+// The accumulator of one output channel, finished: shifted back to the 8-bit
+// scale, bias added, requantized.
+uint8_t finish_output(const Layer& l, int64_t channel, int64_t acc, const LayerConfig& c) {
+  const int32_t acc32 = saturate_int32(acc);
+  const int32_t acc8 = saturate_int32(static_cast<int64_t>(acc32) * (int64_t{1} << (c.act_shift + c.weight_shift)));
+  const int32_t total = saturate_int32(static_cast<int64_t>(acc8) + l.bias[channel]);
+  return requantize(total, l.multipliers[channel], l.out_q.zero_point, l.relu);
+}
+
+// Reduced weights minus their reduced zero point, [out][k].
+std::vector<int32_t> weight_differences(const Layer& l, const LayerConfig& c) {
+  const int64_t per_out = l.weights_per_output();
+  std::vector<int32_t> d(l.weights.size());
+  for (int64_t o = 0; o < l.out_shape.channels; ++o) {
+    const int32_t z = reduce_code(l.weight_zero_points[o], c.bits, c.weight_shift, Signedness::Signed);
+    for (int64_t k = 0; k < per_out; ++k)
+      d[o * per_out + k] = reduce_code(l.weights[o * per_out + k], c.bits, c.weight_shift, Signedness::Signed) - z;
+  }
+  return d;
+}
+
+std::vector<int32_t> activation_differences(const Layer& l, std::span<const uint8_t> in, const LayerConfig& c) {
+  const int32_t z = reduce_code(l.in_q.zero_point, c.bits, c.act_shift, Signedness::Unsigned);
+  std::vector<int32_t> d(in.size());
+  for (size_t i = 0; i < in.size(); ++i) d[i] = reduce_code(in[i], c.bits, c.act_shift, Signedness::Unsigned) - z;
+  return d;
+}
+
+Codes fully_connected(const Layer& l, std::span<const uint8_t> in, const LayerConfig& c) {
+  const auto a = activation_differences(l, in, c);
+  const auto w = weight_differences(l, c);
+  const int64_t k = l.in_shape.size();
+  Codes out(static_cast<size_t>(l.out_shape.channels));
+  for (int64_t o = 0; o < l.out_shape.channels; ++o) {
+    int64_t acc = 0;
+    for (int64_t i = 0; i < k; ++i) acc += static_cast<int64_t>(a[i]) * w[o * k + i];
+    out[o] = finish_output(l, o, acc, c);
+  }
+  return out;
+}
+
+Codes convolution(const Layer& l, std::span<const uint8_t> in, const LayerConfig& c) {
+  const auto a = activation_differences(l, in, c);
+  const auto w = weight_differences(l, c);
+  const Window& win = l.window;
+  const int64_t ih = l.in_shape.height, iw = l.in_shape.width;
+  const int64_t oh = l.out_shape.height, ow = l.out_shape.width;
+  const int64_t cpg = l.in_shape.channels / l.groups, mpg = l.out_shape.channels / l.groups;
+  Codes out(static_cast<size_t>(l.out_shape.size()));
+  for (int64_t m = 0; m < l.out_shape.channels; ++m) {
+    const int64_t g = m / mpg;
+    for (int64_t y = 0; y < oh; ++y)
+      for (int64_t x = 0; x < ow; ++x) {
+        int64_t acc = 0;
+        for (int64_t ci = 0; ci < cpg; ++ci)
+          for (int64_t ky = 0; ky < win.kernel_h; ++ky)
+            for (int64_t kx = 0; kx < win.kernel_w; ++kx) {
+              const int64_t iy = y * win.stride_h - win.pad_top + ky * win.dilation_h;
+              const int64_t ix = x * win.stride_w - win.pad_left + kx * win.dilation_w;
+              if (iy < 0 || iy >= ih || ix < 0 || ix >= iw) continue;  // pad = zero point: difference 0
+              const int64_t av = a[((g * cpg + ci) * ih + iy) * iw + ix];
+              const int64_t wv = w[((m * cpg + ci) * win.kernel_h + ky) * win.kernel_w + kx];
+              acc += av * wv;
+            }
+        out[(m * oh + y) * ow + x] = finish_output(l, m, acc, c);
+      }
+  }
+  return out;
+}
+
+Codes max_pool(const Layer& l, std::span<const uint8_t> in) {
+  const Window& win = l.window;
+  const int64_t ih = l.in_shape.height, iw = l.in_shape.width;
+  const int64_t oh = l.out_shape.height, ow = l.out_shape.width;
+  Codes out(static_cast<size_t>(l.out_shape.size()));
+  for (int64_t ch = 0; ch < l.out_shape.channels; ++ch)
+    for (int64_t y = 0; y < oh; ++y)
+      for (int64_t x = 0; x < ow; ++x) {
+        int best = -1;
+        for (int64_t ky = 0; ky < win.kernel_h; ++ky)
+          for (int64_t kx = 0; kx < win.kernel_w; ++kx) {
+            const int64_t iy = y * win.stride_h - win.pad_top + ky * win.dilation_h;
+            const int64_t ix = x * win.stride_w - win.pad_left + kx * win.dilation_w;
+            if (iy < 0 || iy >= ih || ix < 0 || ix >= iw) continue;
+            best = std::max<int>(best, in[(ch * ih + iy) * iw + ix]);
+          }
+        out[(ch * oh + y) * ow + x] = static_cast<uint8_t>(std::max(best, 0));
+      }
+  return out;
+}
+
+}  // namespace
+
+Codes execute_layer(const Layer& layer, std::span<const uint8_t> input, const LayerConfig& config) {
+  if (static_cast<int64_t>(input.size()) != layer.in_shape.size())
+    throw InputError(fmt::format("layer '{}': {} input codes, expected {}", layer.name, input.size(), layer.in_shape.size()));
+  switch (layer.kind) {
+    case LayerKind::FullyConnected: return fully_connected(layer, input, config);
+    case LayerKind::Conv: return convolution(layer, input, config);
+    case LayerKind::MaxPool: return max_pool(layer, input);
+  }
+  return {};
+}
+
+ProgramResult execute_program(const NetworkProgram& program, std::span<const uint8_t> input,
+                              const std::vector<LayerConfig>& configs) {
+  if (configs.size() != program.layers.size())
+    throw InputError(fmt::format("{} layer configurations for {} layers", configs.size(), program.layers.size()));
+  ProgramResult r;
+  r.layer_outputs.reserve(program.layers.size());
+  for (size_t i = 0; i < program.layers.size(); ++i) {
+    const Layer& l = program.layers[i];
+    check_layer_config(configs[i], fmt::format("layer '{}'", l.name));
+    std::span<const uint8_t> src = l.input < 0 ? input : std::span<const uint8_t>(r.layer_outputs[l.input]);
+    r.layer_outputs.push_back(execute_layer(l, src, configs[i]));
+  }
+  return r;
+}
+
+std::vector<LayerConfig> static_configs(const PrecisionMap& map) {
+  std::vector<LayerConfig> c;
+  for (int b : map) c.push_back(static_config(b));
+  return c;
+}
+
+Codes quantize_input(const NetworkProgram& program, const Tensor& batch, int64_t index) {
+  const int64_t per_sample = program.input_shape.size();
+  if (!batch.floating() || batch.rank() < 1 || batch.size() != batch.shape()[0] * per_sample)
+    throw InputError(fmt::format("input batch {} {} does not hold samples of {} values for '{}'",
+                                 dtype_name(batch.dtype()), shape_string(batch.shape()), per_sample, program.input_name));
+  if (index < 0 || index >= batch.shape()[0]) throw InputError(fmt::format("sample {} is out of range", index));
+  Codes codes(static_cast<size_t>(per_sample));
+  const auto scale = static_cast<float>(program.input_q.scale);
+  for (int64_t i = 0; i < per_sample; ++i)
+    codes[i] = static_cast<uint8_t>(
+        quantize_linear(batch.reals()[index * per_sample + i], scale, program.input_q.zero_point, DType::UInt8));
+  return codes;
+}
+
+std::vector<double> dequantize_output(const NetworkProgram& program, const Codes& codes) {
+  const ActivationQuant& q = program.output_layer().out_q;
+  std::vector<double> v;
+  for (uint8_t c : codes) v.push_back(dequantize_linear(c, static_cast<float>(q.scale), q.zero_point));
+  return v;
+}
+
+int64_t predicted_class(const Codes& codes) {
+  return std::max_element(codes.begin(), codes.end()) - codes.begin();
+}
+
+}  // namespace aps

@@ -1,0 +1,52 @@
+#pragma once
+// The golden model of the accelerator: executes a network program layer by
+// layer with the accelerator's integer arithmetic at a given configuration
+// per layer. This is what the RTL is checked against, bit for bit.
+//
+// A layer with weights at configuration (b, s_a, s_w) computes, per output:
+//   acc   = sum (reduce(a, b, s_a) - reduce(z_a, b, s_a)) * (reduce(w, b, s_w) - reduce(z_w, b, s_w))
+//   acc8  = sat32(acc * 2^(s_a + s_w))          back to the 8-bit scale
+//   y     = requantize(sat32(acc8 + bias), M, z_out, relu)
+// with reduce() from golden/precision_reduction.hpp and requantize() from
+// golden/requantize.hpp. Padded taps of a convolution contribute
+// (z_a - z_a) = 0, i.e. padding uses the input zero point. Max pooling takes
+// the largest code in the window (padding never wins).
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "golden/layer_config.hpp"
+#include "golden/network_program.hpp"
+#include "golden/tensor.hpp"
+
+namespace aps {
+
+using Codes = std::vector<uint8_t>;
+
+// One layer's output codes for the given input codes.
+Codes execute_layer(const Layer& layer, std::span<const uint8_t> input, const LayerConfig& config);
+
+struct ProgramResult {
+  std::vector<Codes> layer_outputs;  // one per layer, in program order
+  const Codes& output() const { return layer_outputs.back(); }
+};
+
+ProgramResult execute_program(const NetworkProgram& program, std::span<const uint8_t> input,
+                              const std::vector<LayerConfig>& configs);
+
+// Configurations of a precision map with the plain shifts.
+std::vector<LayerConfig> static_configs(const PrecisionMap& map);
+
+// The codes of sample `index` of a float batch (first dimension = samples),
+// quantized with the program's input quantization (ONNX QuantizeLinear:
+// round half to even, saturate). InputError on a shape mismatch.
+Codes quantize_input(const NetworkProgram& program, const Tensor& batch, int64_t index);
+
+// Real values of output codes: scale * (q - z).
+std::vector<double> dequantize_output(const NetworkProgram& program, const Codes& codes);
+
+// Index of the largest code (first on ties): the predicted class.
+int64_t predicted_class(const Codes& codes);
+
+}  // namespace aps

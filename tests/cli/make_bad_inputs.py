@@ -1,0 +1,111 @@
+#!/usr/bin/python3
+"""Writes the malformed models and data files the command-line tests feed to
+aps-golden (and later aps-sim). Each file has one defect; its name says which.
+
+Usage: make_bad_inputs.py MODELS_DIR OUT_DIR [ONNX_TESTDATA_DIR]
+"""
+
+import os
+import random
+import shutil
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+
+def save(model, path):
+    # No checker: these models are broken on purpose.
+    with open(path, "wb") as f:
+        f.write(model.SerializeToString())
+
+
+def write_tensor(path, array, name="input"):
+    with open(path, "wb") as f:
+        f.write(numpy_helper.from_array(array, name).SerializeToString())
+
+
+def tiny_model(nodes, inputs, outputs, initializers=(), opset=13, ir_version=7):
+    graph = helper.make_graph(nodes, "bad", inputs, outputs, list(initializers))
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], ir_version=ir_version)
+
+
+def main():
+    models, out = sys.argv[1], sys.argv[2]
+    os.makedirs(out, exist_ok=True)
+    mlp_path = os.path.join(models, "digits_mlp", "model.onnx")
+    mlp_bytes = open(mlp_path, "rb").read()
+
+    with open(os.path.join(out, "truncated.onnx"), "wb") as f:
+        f.write(mlp_bytes[: len(mlp_bytes) // 2])
+    rng = random.Random(1234)
+    with open(os.path.join(out, "random_bytes.onnx"), "wb") as f:
+        f.write(bytes(rng.randrange(256) for _ in range(4096)))
+
+    mlp = onnx.load(mlp_path)
+    missing = onnx.ModelProto()
+    missing.CopyFrom(mlp)
+    kept = [i for i in missing.graph.initializer if i.name != missing.graph.node[0].input[1]]
+    del missing.graph.initializer[:]
+    missing.graph.initializer.extend(kept)
+    save(missing, os.path.join(out, "missing_initializer.onnx"))
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])
+    save(tiny_model([helper.make_node("Add", ["x", "ghost"], ["y"], name="add_ghost")], [x], [y]),
+         os.path.join(out, "dangling_input.onnx"))
+    save(tiny_model([helper.make_node("Add", ["x", "b"], ["a"], name="first"),
+                     helper.make_node("Relu", ["a"], ["b"], name="second"),
+                     helper.make_node("Identity", ["b"], ["y"], name="out")], [x], [y]),
+         os.path.join(out, "cycle.onnx"))
+    save(tiny_model([helper.make_node("Tanh", ["x"], ["y"], name="squash")], [x], [y]),
+         os.path.join(out, "unsupported_op.onnx"))
+    save(tiny_model([helper.make_node("Relu", ["x"], ["y"], name="r")], [x], [y], opset=30),
+         os.path.join(out, "future_opset.onnx"))
+    ext = numpy_helper.from_array(np.ones(4, np.float32), "w")
+    ext.ClearField("raw_data")
+    ext.data_location = TensorProto.EXTERNAL
+    entry = ext.external_data.add()
+    entry.key, entry.value = "location", "weights.bin"
+    save(tiny_model([helper.make_node("Add", ["x", "w"], ["y"], name="add_w")], [x], [y], [ext]),
+         os.path.join(out, "external_data.onnx"))
+
+    # Data files for digits_mlp ([N,64] float32).
+    write_tensor(os.path.join(out, "wrong_dtype.pb"), np.zeros((1, 64), np.int32))
+    write_tensor(os.path.join(out, "wrong_shape.pb"), np.zeros((1, 63), np.float32))
+    nan = np.zeros((1, 64), np.float32)
+    nan[0, 5] = np.nan
+    write_tensor(os.path.join(out, "nan_input.pb"), nan)
+    inf = np.zeros((1, 64), np.float32)
+    inf[0, 7] = np.inf
+    write_tensor(os.path.join(out, "inf_input.pb"), inf)
+    huge = TensorProto()
+    huge.name = "input"
+    huge.data_type = TensorProto.FLOAT
+    huge.dims.extend([1 << 20, 1 << 20])
+    huge.raw_data = b"\0" * 16
+    with open(os.path.join(out, "huge_tensor.pb"), "wb") as f:
+        f.write(huge.SerializeToString())
+    write_tensor(os.path.join(out, "good_input.pb"), np.zeros((1, 64), np.float32))
+    os.makedirs(os.path.join(out, "empty_data"), exist_ok=True)
+    unlabelled = os.path.join(out, "unlabelled")
+    os.makedirs(unlabelled, exist_ok=True)
+    write_tensor(os.path.join(unlabelled, "input_0.pb"), np.zeros((2, 64), np.float32))
+
+    # An ONNX backend test whose expected output is off by one code: onnx-test
+    # must report FAIL and exit 1, proving the comparison can fail.
+    planted = os.path.join(out, "planted_qlinearmatmul")
+    testdata = sys.argv[3] if len(sys.argv) > 3 else "/usr/share/libonnx-testdata/data"
+    shutil.rmtree(planted, ignore_errors=True)
+    shutil.copytree(os.path.join(testdata, "node", "test_qlinearmatmul_2D"), planted)
+    out_pb = os.path.join(planted, "test_data_set_0", "output_0.pb")
+    t = onnx.load_tensor(out_pb)
+    arr = numpy_helper.to_array(t).copy()
+    arr.flat[0] = arr.flat[0] + 1 if arr.flat[0] < 255 else arr.flat[0] - 1
+    with open(out_pb, "wb") as f:
+        f.write(numpy_helper.from_array(arr, t.name).SerializeToString())
+
+
+if __name__ == "__main__":
+    main()

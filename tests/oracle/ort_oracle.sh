@@ -1,0 +1,42 @@
+#!/bin/sh
+# ONNX Runtime as an independent oracle for aps-golden.
+#
+#   ort_oracle.sh APS_GOLDEN MODELS_DIR WORK_DIR
+#
+# For each bundled model (float and int8) and data split, ONNX Runtime's
+# outputs become the expected outputs of an ONNX backend-test folder, which
+# `aps-golden onnx-test` then checks: int8 models (whose outputs are
+# dequantized codes) bit for bit, float models within 1e-5.
+#
+# Exit 77 (ctest: skipped) when node or onnxruntime-node is not installed:
+# the oracle must never pass without having run.
+set -eu
+golden=$1 models=$2 work=$3
+here=$(cd "$(dirname "$0")" && pwd)
+modules=${APS_ORT_MODULES:-$here/node_modules}
+
+if ! command -v node >/dev/null 2>&1; then
+  echo "SKIPPED: node is not installed"; exit 77
+fi
+if [ ! -d "$modules/onnxruntime-node" ]; then
+  echo "SKIPPED: onnxruntime-node is not installed (npm install --prefix tests/oracle; ./quickstart test does it)"; exit 77
+fi
+
+rm -rf "$work" && mkdir -p "$work"
+status=0
+for model in digits_mlp digits_cnn; do
+  for variant in model model_int8; do
+    if [ "$variant" = model ]; then tol="--rtol 0 --atol 1e-5"; else tol="--rtol 0 --atol 0"; fi
+    for split in test_data_set_0 noisy; do
+      case_dir=$work/${model}_${variant}_${split}
+      mkdir -p "$case_dir/test_data_set_0"
+      cp "$models/$model/$variant.onnx" "$case_dir/model.onnx"
+      cp "$models/$model/$split/input_0.pb" "$case_dir/test_data_set_0/input_0.pb"
+      NODE_PATH=$modules node "$here/ort_run.js" "$case_dir/model.onnx" "$case_dir/test_data_set_0/input_0.pb" \
+        "$case_dir/test_data_set_0" disabled
+      # shellcheck disable=SC2086
+      "$golden" onnx-test $tol "$case_dir" || status=1
+    done
+  done
+done
+exit $status
