@@ -24,7 +24,7 @@ bool parse_args(const Args& args, const po::options_description& options, po::va
 }
 
 int dispatch(int argc, char** argv, const std::string& tool, const std::string& about,
-             const std::vector<Subcommand>& subcommands) {
+             const std::vector<Subcommand>& subcommands, const std::string& default_subcommand) {
   auto usage = [&](std::ostream& os) {
     os << fmt::format("usage: {} <command> [options]\n{}\n\ncommands:\n", tool, about);
     for (const auto& s : subcommands) os << fmt::format("  {:<12} {}\n", s.name, s.summary);
@@ -36,15 +36,20 @@ int dispatch(int argc, char** argv, const std::string& tool, const std::string& 
     usage(std::cerr);
     return static_cast<int>(ExitCode::BadInput);
   }
-  const std::string name = argv[1];
+  std::string name = argv[1];
   if (name == "--help" || name == "-h" || name == "help") {
     usage(std::cout);
     return 0;
   }
+  int first_arg = 2;
+  if (!default_subcommand.empty() && name.starts_with("-")) {
+    name = default_subcommand;
+    first_arg = 1;
+  }
   for (const auto& s : subcommands) {
     if (s.name != name) continue;
     try {
-      return static_cast<int>(s.run(Args(argv + 2, argv + argc)));
+      return static_cast<int>(s.run(Args(argv + first_arg, argv + argc)));
     } catch (const InputError& e) {
       std::cerr << fmt::format("{} {}: error: {}\n", tool, name, e.what());
       return static_cast<int>(ExitCode::BadInput);

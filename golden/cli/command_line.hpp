@@ -32,8 +32,9 @@ struct Subcommand {
 // Runs the subcommand named by argv[1]; maps exceptions to exit codes:
 // InputError -> 2 with "<tool>: error: <message>", anything else -> 2 with
 // "internal error" (never a crash). Returns the process exit code.
+// With `default_subcommand`, arguments that start with an option run it.
 int dispatch(int argc, char** argv, const std::string& tool, const std::string& about,
-             const std::vector<Subcommand>& subcommands);
+             const std::vector<Subcommand>& subcommands, const std::string& default_subcommand = "");
 
 // Writes a JSON document to `path` (InputError if it cannot).
 void write_text_file(const std::string& path, const std::string& text);

@@ -1,0 +1,89 @@
+#include "golden/accelerator_geometry.hpp"
+
+#include <algorithm>
+
+namespace aps {
+
+int64_t channel_blocks(int64_t channels, int rows) { return (channels + rows - 1) / rows; }
+
+int64_t tensor_words(const FeatureShape& s, int rows) { return s.height * s.width * channel_blocks(s.channels, rows); }
+
+const FeatureShape& stored_input_shape(const NetworkProgram& p, const Layer& l) {
+  return l.input < 0 ? p.input_shape : p.layers[l.input].out_shape;
+}
+
+LayerGeometry layer_geometry(const NetworkProgram& p, size_t i, ArrayShape a) {
+  return layer_geometry(p.layers[i], stored_input_shape(p, p.layers[i]), a);
+}
+
+LayerGeometry layer_geometry(const Layer& l, const FeatureShape& stored_input, ArrayShape a) {
+  LayerGeometry g;
+  g.out_channels = l.out_shape.channels;
+  g.out_h = l.out_shape.height;
+  g.out_w = l.out_shape.width;
+  g.out_cb = channel_blocks(l.out_shape.channels, a.rows);
+  g.pixels = g.out_h * g.out_w;
+  g.in_words = tensor_words(stored_input, a.rows);
+  g.out_words = tensor_words(l.out_shape, a.rows);
+  switch (l.kind) {
+    case LayerKind::FullyConnected:
+      g.in_h = g.in_w = 1;
+      g.in_cb = g.in_words;  // every input word is a channel block of the 1x1 image
+      g.kernel_h = g.kernel_w = 1;
+      break;
+    case LayerKind::Conv:
+    case LayerKind::MaxPool:
+      g.in_h = l.in_shape.height;
+      g.in_w = l.in_shape.width;
+      g.in_cb = channel_blocks(l.in_shape.channels, a.rows);
+      g.kernel_h = l.window.kernel_h;
+      g.kernel_w = l.window.kernel_w;
+      break;
+  }
+  if (l.kind == LayerKind::MaxPool) {
+    g.tiles = g.out_cb;
+    g.words_per_pixel = g.kernel_h * g.kernel_w;
+    g.tile_stride = 0;
+  } else {
+    g.tiles = (g.out_channels + a.cols - 1) / a.cols;
+    g.words_per_pixel = g.kernel_h * g.kernel_w * g.in_cb;
+    g.tile_stride = g.words_per_pixel + 1;
+    g.weight_words = g.tiles * g.tile_stride;
+  }
+  return g;
+}
+
+int64_t layer_cycles(const NetworkProgram& program, size_t layer, const LayerConfig& c, ArrayShape a) {
+  const Layer& l = program.layers[layer];
+  const LayerGeometry g = layer_geometry(program, layer, a);
+  const bool pool = l.kind == LayerKind::MaxPool;
+  const int64_t per_word = pool ? 1 : c.bits;
+  const int64_t lanes = pool ? a.rows : a.cols;
+  int64_t cycle = 3;                 // descriptor request, capture, checks: cycles 0..2
+  int64_t wb_free = 0;               // first cycle a pixel may be handed to the writeback
+  int64_t last_handoff = -1, last_count = 0;
+  for (int64_t t = 0; t < g.tiles; ++t) {
+    const int64_t count = std::min<int64_t>(lanes, g.out_channels - t * lanes);
+    cycle += 2;                      // tile start (weight header), first read
+    for (int64_t p = 0; p < g.pixels; ++p) {
+      const int64_t handoff = std::max(cycle + g.words_per_pixel * per_word - 1, wb_free);
+      wb_free = handoff + count + 1;
+      last_handoff = handoff;
+      last_count = count;
+      cycle = handoff + 1;
+    }
+  }
+  return last_handoff + last_count + 2 + 1;  // drain ends at handoff + n + 2; cycles count from 0
+}
+
+int64_t run_cycles(const NetworkProgram& p, const std::vector<LayerConfig>& configs, ArrayShape a) {
+  int64_t total = 1;  // the cycle that signals done
+  for (size_t i = 0; i < p.layers.size(); ++i) total += layer_cycles(p, i, configs[i], a);
+  return total;
+}
+
+double ideal_cycles(const Layer& l, const LayerConfig& c, ArrayShape a) {
+  return static_cast<double>(l.macs()) * c.bits / (static_cast<double>(a.rows) * a.cols);
+}
+
+}  // namespace aps

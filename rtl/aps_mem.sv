@@ -1,0 +1,27 @@
+// Simple dual-port memory: one write port with byte enables, one registered
+// read port whose output holds until the next read (the datapath relies on
+// that: a word read once feeds all its bit-planes).
+module aps_mem #(
+  parameter int WORDS = 1024,
+  parameter int BYTES = 8,
+  localparam int AW = $clog2(WORDS)
+) (
+  input  logic                 clk_i,
+  input  logic                 we_i,
+  input  logic [AW-1:0]        waddr_i,
+  input  logic [BYTES-1:0]     wbe_i,
+  input  logic [8*BYTES-1:0]   wdata_i,
+  input  logic                 re_i,
+  input  logic [AW-1:0]        raddr_i,
+  output logic [8*BYTES-1:0]   rdata_o
+);
+  logic [8*BYTES-1:0] mem [WORDS];
+
+  always_ff @(posedge clk_i) begin
+    if (we_i) begin
+      for (int b = 0; b < BYTES; b++)
+        if (wbe_i[b]) mem[waddr_i][8*b +: 8] <= wdata_i[8*b +: 8];
+    end
+    if (re_i) rdata_o <= mem[raddr_i];
+  end
+endmodule

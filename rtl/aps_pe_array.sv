@@ -1,0 +1,135 @@
+// Bit-serial PE array (after Stripes): ROWS input lanes x COLS output columns.
+//
+// Each input word (ROWS activation codes) is held for `bits` cycles, one
+// bit-plane per cycle, most significant plane first. The zero points are
+// subtracted from both operands before they are multiplied:
+//   * weights arrive bit-parallel; a PE holds reduce(w) - reduce(z_w);
+//   * an activation code and its zero point are reduced to b bits, and plane
+//     k of the PE's operand is their bit difference a[k] - z[k] in {-1,0,1},
+//     because a - z = sum_k 2^k (a[k] - z[k]).
+// So plane k of column c adds sum_lanes (a[k] - z[k]) * (w - z_w), and after
+// b planes (Horner: partial = 2 * partial + plane sum) the column holds
+// sum_lanes (a - z_a)(w - z_w) over the word. A b-bit layer takes b cycles
+// per word: fewer bits, fewer cycles.
+module aps_pe_array
+  import aps_pkg::*;
+#(
+  parameter int ROWS = 8,
+  parameter int COLS = 8
+) (
+  input  logic                        clk_i,
+  input  logic                        rst_ni,
+  // layer configuration (stable during a layer)
+  input  logic [3:0]                  bits_i,
+  input  logic [3:0]                  act_shift_i,
+  input  logic [3:0]                  weight_shift_i,
+  input  logic [7:0]                  in_zp_i,
+  // operands, held for all planes of a word
+  input  logic [8*ROWS-1:0]           act_word_i,
+  input  logic                        tap_valid_i,       // 0: padding, lanes read as the zero point
+  input  logic [8*ROWS*COLS-1:0]      wgt_word_i,
+  input  logic                        load_zw_i,         // wgt_word_i is a tile header: latch weight zero points
+  // sequencing
+  input  logic                        step_i,            // process one plane this cycle
+  input  logic [3:0]                  plane_i,           // 0 = most significant
+  input  logic                        first_word_i,      // first word of the output pixel
+  input  logic                        last_plane_i,      // last plane of the word
+  // the pixel's accumulators including this cycle's plane (valid in the
+  // last plane of the pixel's last word)
+  output logic signed [31:0]          result_o [COLS]
+);
+  // Reduced activation zero point (per layer) and weight zero points (per tile).
+  logic signed [9:0] za_red;
+  logic signed [9:0] zw_red [COLS];
+  logic signed [47:0] acc [COLS];
+  logic signed [31:0] partial [COLS];
+
+  assign za_red = reduce_code(10'($signed({2'b00, in_zp_i})), bits_i, act_shift_i, 1'b0);
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      for (int c = 0; c < COLS; c++) zw_red[c] <= '0;
+    end else if (load_zw_i) begin
+      for (int c = 0; c < COLS; c++)
+        zw_red[c] <= reduce_code(10'($signed(wgt_word_i[8*c +: 8])), bits_i, weight_shift_i, 1'b1);
+    end
+  end
+
+  // Bit position of this plane within the b-bit operand.
+  logic [3:0] bitpos;
+  assign bitpos = bits_i - 4'd1 - plane_i;
+
+  // Per-lane signed bit difference a[k] - z[k].
+  logic signed [1:0] delta [ROWS];
+  always_comb begin
+    for (int l = 0; l < ROWS; l++) begin
+      logic signed [9:0] a_red;
+      logic [7:0] code;
+`ifdef APS_FAULT_PAD_ZERO
+      code = tap_valid_i ? act_word_i[8*l +: 8] : 8'd0;  // planted fault: pad with 0, not the zero point
+`else
+      code = tap_valid_i ? act_word_i[8*l +: 8] : in_zp_i;
+`endif
+      a_red = reduce_code(10'($signed({2'b00, code})), bits_i, act_shift_i, 1'b0);
+`ifdef APS_FAULT_ACT_ZP
+      delta[l] = $signed({1'b0, a_red[bitpos]});  // planted fault: zero point not subtracted
+`else
+      delta[l] = $signed({1'b0, a_red[bitpos]}) - $signed({1'b0, za_red[bitpos]});
+`endif
+    end
+  end
+
+  // Column sums of the plane, and the word's value after this plane.
+  logic signed [31:0] word_sum [COLS];
+  always_comb begin
+    for (int c = 0; c < COLS; c++) begin
+      logic signed [31:0] s;
+      s = '0;
+      for (int l = 0; l < ROWS; l++) begin
+        logic signed [9:0] wd;
+        wd = reduce_code(10'($signed(wgt_word_i[8*(c*ROWS + l) +: 8])), bits_i, weight_shift_i, 1'b1) - zw_red[c];
+        if (delta[l] == 2'sb01) s = s + 32'(wd);
+        else if (delta[l] == 2'sb11) s = s - 32'(wd);
+      end
+      word_sum[c] = (partial[c] <<< 1) + s;
+    end
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      for (int c = 0; c < COLS; c++) begin
+        acc[c] <= '0;
+        partial[c] <= '0;
+      end
+    end else if (step_i) begin
+      for (int c = 0; c < COLS; c++) begin
+        if (last_plane_i) begin
+          acc[c] <= (first_word_i ? 48'sd0 : acc[c]) + 48'(word_sum[c]);
+          partial[c] <= '0;
+        end else begin
+          partial[c] <= word_sum[c];
+        end
+      end
+    end
+  end
+
+  always_comb begin
+    for (int c = 0; c < COLS; c++) begin
+      logic signed [47:0] total;
+`ifdef APS_FAULT_DROP_LAST_PSUM
+      total = first_word_i ? 48'sd0 : acc[c];  // planted fault: the last word's partial sum is dropped
+`else
+      total = (first_word_i ? 48'sd0 : acc[c]) + 48'(word_sum[c]);
+`endif
+      result_o[c] = sat32(64'(total));
+    end
+  end
+
+`ifndef SYNTHESIS
+  // The plane index never reaches the operand width.
+  assert property (@(posedge clk_i) disable iff (!rst_ni) step_i |-> plane_i < bits_i)
+    else $error("aps_pe_array: plane %0d with %0d-bit operands", plane_i, bits_i);
+  assert property (@(posedge clk_i) disable iff (!rst_ni) step_i |-> (bits_i >= 4'd2 && bits_i <= 4'd8))
+    else $error("aps_pe_array: precision %0d outside 2..8", bits_i);
+`endif
+endmodule

@@ -1,0 +1,381 @@
+// Layer sequencer: runs the descriptor table layer by layer and drives the
+// datapath with the address streams of each layer.
+//
+// Every layer with weights is a convolution (a fully connected layer is a
+// 1x1 convolution on a 1x1 image whose input channels are all its
+// features). Loops, outermost first:
+//   tile t      COLS output channels (conv) or one channel block (max pool)
+//   pixel       output (oy, ox)
+//   word        (ky, kx, input channel block): one activation word and one
+//               weight tile word, held for `bits` cycles (1 for max pool)
+// A conv tile starts with a header word holding the tile's weight zero
+// points. When a pixel's last word finishes, its results go to the
+// writeback engine; if that is still busy, the sequencer stalls (counted).
+//
+// Activation tensors are stored channel-blocked, pixel-major: the word of
+// (y, x, channel block cb) is base + (y * W + x) * CB + cb, lane c mod ROWS.
+// Weights of tile t start at weight_base + t * (R + 1), R = KH * KW * CB_in.
+module aps_sequencer
+  import aps_pkg::*;
+#(
+  parameter int ROWS = 8,
+  parameter int COLS = 8,
+  parameter int ACT_WORDS = 1024,
+  parameter int WGT_WORDS = 2048,
+  parameter int PARAM_ENTRIES = 1024,
+  parameter int MAX_LAYERS = 32,
+  localparam int ACT_AW = $clog2(ACT_WORDS),
+  localparam int WGT_AW = $clog2(WGT_WORDS),
+  localparam int LAYER_AW = $clog2(MAX_LAYERS)
+) (
+  input  logic                   clk_i,
+  input  logic                   rst_ni,
+  input  logic                   start_i,
+  input  logic [7:0]             num_layers_i,
+  output logic                   busy_o,
+  output logic                   done_o,        // one-cycle pulse at the end of a run (also after an error)
+  output logic                   error_o,       // with done_o: the run stopped at a bad descriptor
+  output logic [7:0]             error_code_o,
+  output logic [7:0]             layer_o,
+  output logic [63:0]            run_cycles_o,
+  output logic [31:0]            stall_cycles_o,
+  output logic                   layer_done_o,  // one-cycle pulse: layer done_layer_o took layer_cycles_o cycles
+  output logic [7:0]             done_layer_o,
+  output logic [31:0]            layer_cycles_o,
+  // descriptor memory
+  output logic                   desc_re_o,
+  output logic [LAYER_AW-1:0]    desc_raddr_o,
+  input  logic [32*DescWords-1:0] desc_rdata_i,
+  // activation / weight memory reads
+  output logic                   act_re_o,
+  output logic [ACT_AW-1:0]      act_raddr_o,
+  output logic                   wgt_re_o,
+  output logic [WGT_AW-1:0]      wgt_raddr_o,
+  // datapath control
+  output logic                   pool_o,
+  output logic                   relu_o,
+  output logic [3:0]             bits_o,
+  output logic [3:0]             act_shift_o,
+  output logic [3:0]             weight_shift_o,
+  output logic [7:0]             in_zp_o,
+  output logic [7:0]             out_zp_o,
+  output logic                   tap_valid_o,
+  output logic                   load_zw_o,
+  output logic                   step_o,
+  output logic [3:0]             plane_o,
+  output logic                   first_word_o,
+  output logic                   last_plane_o,
+  // writeback
+  output logic                   wb_start_o,
+  output logic [31:0]            wb_channel_base_o,
+  output logic [31:0]            wb_count_o,
+  output logic [31:0]            wb_pixel_o,
+  output logic [31:0]            out_base_o,
+  output logic [15:0]            out_cb_o,
+  output logic [31:0]            pixels_o,
+  output logic [31:0]            param_base_o,
+  input  logic                   wb_ready_i,
+  input  logic                   wb_busy_i
+);
+  typedef enum logic [3:0] {
+    SIdle, SDescReq, SDescWait, SSetup, STileStart, SFirst, SPlanes, SDrain, SDone
+  } state_e;
+  state_e state;
+
+  // ---- descriptor fields (latched in SDescWait) ----
+  logic [3:0]  kind;
+  logic        relu;
+  logic [3:0]  bits, act_shift, weight_shift;
+  logic [31:0] in_base, out_base, wgt_base, prm_base;
+  logic [15:0] in_h, in_w, in_cb, out_ch, out_h, out_w, out_cb;
+  logic [7:0]  k_h, k_w, s_h, s_w, p_t, p_l, d_h, d_w;
+  logic [7:0]  in_zp, out_zp;
+
+  function automatic logic [31:0] dw(input int i);
+    return desc_rdata_i[32*i +: 32];
+  endfunction
+  /* verilator lint_off UNUSEDSIGNAL */  // the rest of these words is reserved
+  logic [31:0] d_mode, d_out_cb, d_zp;
+  /* verilator lint_on UNUSEDSIGNAL */
+  assign d_mode = dw(DwMode);
+  assign d_out_cb = dw(DwOutCb);
+  assign d_zp = dw(DwZp);
+
+  // ---- derived per layer (computed in SSetup) ----
+  logic        pool;
+  logic [31:0] pixels, planes_per_word;
+  logic [31:0] tiles, tile_stride;  // combinational, from the latched descriptor
+
+  // ---- loop counters: the word whose data the memories hold now ----
+  logic [31:0] t;
+  logic [15:0] oy, ox;
+  logic [7:0]  ky, kx;
+  logic [15:0] cbi;
+  logic [3:0]  plane;
+  logic [31:0] r;  // word index within the pixel
+
+  logic [63:0] run_cycles;
+  logic [31:0] layer_cycles, stalls;
+
+  assign pool = (kind == KindMaxPool);
+
+  // ---- the next word to read, and whether the current one is the last ----
+  logic last_word, last_pixel, last_tile, last_plane;
+  assign last_word  = (ky == k_h - 8'd1) && (kx == k_w - 8'd1) && (pool || cbi == in_cb - 16'd1);
+  assign last_pixel = (oy == out_h - 16'd1) && (ox == out_w - 16'd1);
+  assign last_tile  = (t == tiles - 32'd1);
+  assign last_plane = (32'(plane) == planes_per_word - 32'd1);
+
+  // Counters of the word to read next (valid when it is issued).
+  logic        issue;
+  logic [15:0] n_oy, n_ox, n_cbi;
+  logic [7:0]  n_ky, n_kx;
+  logic [31:0] n_r;
+  logic        stall;
+
+  assign stall = (state == SPlanes) && last_plane && last_word && !wb_ready_i;
+
+  always_comb begin
+    n_oy = oy; n_ox = ox; n_ky = ky; n_kx = kx; n_cbi = cbi; n_r = r;
+    issue = 1'b0;
+    if (state == SFirst) begin
+      issue = 1'b1;
+      n_oy = '0; n_ox = '0; n_ky = '0; n_kx = '0; n_cbi = '0; n_r = '0;
+    end else if (state == SPlanes && last_plane && !stall) begin
+      if (!last_word) begin
+        issue = 1'b1;
+        n_r = r + 32'd1;
+        if (!pool && cbi != in_cb - 16'd1) begin
+          n_cbi = cbi + 16'd1;
+        end else begin
+          n_cbi = '0;
+          if (kx != k_w - 8'd1) begin
+            n_kx = kx + 8'd1;
+          end else begin
+            n_kx = '0;
+            n_ky = ky + 8'd1;
+          end
+        end
+      end else if (!last_pixel) begin
+        issue = 1'b1;
+        n_r = '0; n_ky = '0; n_kx = '0; n_cbi = '0;
+        if (ox != out_w - 16'd1) begin
+          n_ox = ox + 16'd1;
+        end else begin
+          n_ox = '0;
+          n_oy = oy + 16'd1;
+        end
+      end
+    end
+  end
+
+  // Input coordinates of the next word; outside the input = padding.
+  logic signed [31:0] iy, ix;
+  logic               in_bounds;
+  logic [31:0]        act_addr;
+  assign iy = $signed(32'(n_oy) * 32'(s_h)) - $signed(32'(p_t)) + $signed(32'(n_ky) * 32'(d_h));
+  assign ix = $signed(32'(n_ox) * 32'(s_w)) - $signed(32'(p_l)) + $signed(32'(n_kx) * 32'(d_w));
+  assign in_bounds = iy >= 0 && iy < $signed(32'(in_h)) && ix >= 0 && ix < $signed(32'(in_w));
+  assign act_addr = in_base + (32'(iy) * 32'(in_w) + 32'(ix)) * 32'(in_cb) + (pool ? t : 32'(n_cbi));
+
+  assign act_re_o = issue && in_bounds;
+  assign act_raddr_o = ACT_AW'(act_addr);
+  assign wgt_re_o = (state == STileStart && !pool) || (issue && !pool);
+  assign wgt_raddr_o = WGT_AW'(wgt_base + t * tile_stride + ((state == STileStart) ? 32'd0 : 32'd1 + n_r));
+
+  // ---- datapath control ----
+  assign step_o = (state == SPlanes) && !stall;
+  assign plane_o = plane;
+  assign first_word_o = (r == 32'd0);
+  assign last_plane_o = last_plane;
+  assign load_zw_o = (state == SFirst) && !pool;
+  assign pool_o = pool;
+  assign relu_o = relu;
+  assign bits_o = bits;
+  assign act_shift_o = act_shift;
+  assign weight_shift_o = weight_shift;
+  assign in_zp_o = in_zp;
+  assign out_zp_o = out_zp;
+
+  // A pixel is complete in the last plane of its last word.
+  assign wb_start_o = step_o && last_plane && last_word;
+  assign wb_channel_base_o = pool ? t * ROWS : t * COLS;
+  always_comb begin
+    logic [31:0] remaining;
+    remaining = pool ? (32'(out_ch) - t * ROWS) : (32'(out_ch) - t * COLS);
+    wb_count_o = pool ? ((remaining < ROWS) ? remaining : ROWS) : ((remaining < COLS) ? remaining : COLS);
+  end
+  assign wb_pixel_o = 32'(oy) * 32'(out_w) + 32'(ox);
+  assign out_base_o = out_base;
+  assign out_cb_o = out_cb;
+  assign pixels_o = pixels;
+  assign param_base_o = prm_base;
+
+  assign desc_re_o = (state == SDescReq);
+  assign desc_raddr_o = LAYER_AW'(layer_o);
+
+  assign busy_o = (state != SIdle);
+  assign run_cycles_o = run_cycles;
+  assign stall_cycles_o = stalls;
+
+  // ---- descriptor checks ----
+  logic [7:0] setup_error;
+  always_comb begin
+    logic [63:0] in_words, out_words, wgt_words;
+    in_words  = 64'(in_h) * 64'(in_w) * 64'(in_cb);
+    out_words = 64'(out_h) * 64'(out_w) * 64'(out_cb);
+    wgt_words = 64'(tiles) * 64'(tile_stride);
+    setup_error = ErrNone;
+    if (kind != KindConv && kind != KindMaxPool) setup_error = ErrBadKind;
+    else if (!pool && (bits < 4'd2 || bits > 4'd8 || act_shift > 4'd8 - bits || weight_shift > 4'd8 - bits))
+      setup_error = ErrBadConfig;
+    else if (in_h == 0 || in_w == 0 || in_cb == 0 || out_h == 0 || out_w == 0 || out_cb == 0 || out_ch == 0 ||
+             k_h == 0 || k_w == 0 || s_h == 0 || s_w == 0 || d_h == 0 || d_w == 0 ||
+             32'(out_ch) > 32'(out_cb) * ROWS || (pool && (in_cb != out_cb)))
+      setup_error = ErrShape;
+    else if (64'(in_base) + in_words > 64'(ACT_WORDS) || 64'(out_base) + out_words > 64'(ACT_WORDS))
+      setup_error = ErrActRange;
+    else if (!pool && 64'(wgt_base) + wgt_words > 64'(WGT_WORDS))
+      setup_error = ErrWgtRange;
+    else if (!pool && 64'(prm_base) + 64'(out_ch) > 64'(PARAM_ENTRIES))
+      setup_error = ErrPrmRange;
+  end
+
+  // ---- state machine ----
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      state <= SIdle;
+      layer_o <= '0;
+      done_o <= 1'b0;
+      error_o <= 1'b0;
+      error_code_o <= ErrNone;
+      layer_done_o <= 1'b0;
+      done_layer_o <= '0;
+      layer_cycles_o <= '0;
+      run_cycles <= '0;
+      layer_cycles <= '0;
+      stalls <= '0;
+      {kind, relu, bits, act_shift, weight_shift} <= '0;
+      {in_base, out_base, wgt_base, prm_base} <= '0;
+      {in_h, in_w, in_cb, out_ch, out_h, out_w, out_cb} <= '0;
+      {k_h, k_w, s_h, s_w, p_t, p_l, d_h, d_w, in_zp, out_zp} <= '0;
+      {pixels, planes_per_word} <= '0;
+      {t, oy, ox, ky, kx, cbi, plane, r} <= '0;
+      tap_valid_o <= 1'b0;
+    end else begin
+      done_o <= 1'b0;
+      layer_done_o <= 1'b0;
+      if (state != SIdle) run_cycles <= run_cycles + 64'd1;
+      if (state != SIdle && state != SDone) layer_cycles <= layer_cycles + 32'd1;
+      if (stall) stalls <= stalls + 32'd1;
+      if (issue) begin
+        {oy, ox, ky, kx, cbi, r} <= {n_oy, n_ox, n_ky, n_kx, n_cbi, n_r};
+        tap_valid_o <= in_bounds;
+      end
+      unique case (state)
+        SIdle: if (start_i) begin
+          layer_o <= '0;
+          run_cycles <= '0;
+          stalls <= '0;
+          error_o <= 1'b0;
+          error_code_o <= ErrNone;
+          if (32'(num_layers_i) > MAX_LAYERS) begin
+            error_o <= 1'b1;
+            error_code_o <= ErrLayers;
+            state <= SDone;
+          end else begin
+            state <= (num_layers_i == 8'd0) ? SDone : SDescReq;
+          end
+        end
+        SDescReq: begin
+          layer_cycles <= 32'd1;
+          state <= SDescWait;
+        end
+        SDescWait: begin
+          kind <= d_mode[3:0];
+          relu <= d_mode[4];
+          bits <= d_mode[11:8];
+          act_shift <= d_mode[15:12];
+          weight_shift <= d_mode[19:16];
+          in_base <= dw(DwInBase);
+          out_base <= dw(DwOutBase);
+          {in_w, in_h} <= dw(DwInHW);
+          {out_ch, in_cb} <= dw(DwChans);
+          {out_w, out_h} <= dw(DwOutHW);
+          out_cb <= d_out_cb[15:0];
+          {s_w, s_h, k_w, k_h} <= dw(DwKernel);
+          {d_w, d_h, p_l, p_t} <= dw(DwPad);
+          wgt_base <= dw(DwWgtBase);
+          prm_base <= dw(DwPrmBase);
+          in_zp <= d_zp[7:0];
+          out_zp <= d_zp[15:8];
+          state <= SSetup;
+        end
+        SSetup: begin
+          pixels <= 32'(out_h) * 32'(out_w);
+          planes_per_word <= pool ? 32'd1 : 32'(bits);
+          t <= '0;
+          if (setup_error != ErrNone) begin
+            error_o <= 1'b1;
+            error_code_o <= setup_error;
+            state <= SDone;
+          end else begin
+            state <= STileStart;
+          end
+        end
+        STileStart: begin
+          plane <= '0;
+          state <= SFirst;
+        end
+        SFirst: state <= SPlanes;
+        SPlanes: if (!stall) begin
+          if (!last_plane) begin
+            plane <= plane + 4'd1;
+          end else begin
+            plane <= '0;
+            if (last_word && last_pixel) begin
+              if (last_tile) begin
+                state <= SDrain;
+              end else begin
+                t <= t + 32'd1;
+                state <= STileStart;
+              end
+            end
+          end
+        end
+        SDrain: if (!wb_busy_i) begin
+          // A layer's cycles: from its descriptor read to this, its last cycle.
+          layer_done_o <= 1'b1;
+          done_layer_o <= layer_o;
+          layer_cycles_o <= layer_cycles + 32'd1;
+          if (layer_o + 8'd1 == num_layers_i) begin
+            state <= SDone;
+          end else begin
+            layer_o <= layer_o + 8'd1;
+            state <= SDescReq;
+          end
+        end
+        SDone: begin
+          done_o <= 1'b1;
+          state <= SIdle;
+        end
+        default: state <= SIdle;
+      endcase
+    end
+  end
+
+  // tiles and the weight stride depend on the latched descriptor only
+  always_comb begin
+    tile_stride = 32'(k_h) * 32'(k_w) * 32'(in_cb) + 32'd1;
+    tiles = pool ? 32'(out_cb) : (32'(out_ch) + COLS - 1) / COLS;
+  end
+
+`ifndef SYNTHESIS
+  assert property (@(posedge clk_i) disable iff (!rst_ni) act_re_o |-> 32'(act_raddr_o) == act_addr)
+    else $error("aps_sequencer: activation address %0d outside the memory", act_addr);
+  assert property (@(posedge clk_i) disable iff (!rst_ni) state == SPlanes |-> 32'(plane) < planes_per_word)
+    else $error("aps_sequencer: plane counter ran past the operand width");
+  assert property (@(posedge clk_i) disable iff (!rst_ni) wb_start_o |-> wb_count_o >= 1)
+    else $error("aps_sequencer: a pixel with no output channels");
+`endif
+endmodule

@@ -1,0 +1,180 @@
+// APS accelerator top: a precision-scalable (bit-serial) convolution /
+// fully-connected engine with a memory-mapped host port, a layer sequencer,
+// a writeback engine with integer requantization, and a monitor port that
+// shows every layer-output write.
+module aps_top
+  import aps_pkg::*;
+#(
+  parameter int ROWS = 8,            // input lanes: bytes per activation word (power of two, >= 4)
+  parameter int COLS = 8,            // output columns: channels computed in parallel
+  parameter int ACT_WORDS = 2048,    // activation memory, words of ROWS bytes
+  parameter int WGT_WORDS = 2048,    // weight memory, tile words of ROWS * COLS bytes
+  parameter int PARAM_ENTRIES = 1024,
+  parameter int MAX_LAYERS = 32
+) (
+  input  logic        clk_i,
+  input  logic        rst_ni,
+  // host port
+  input  logic        host_req_valid_i,
+  output logic        host_req_ready_o,
+  input  logic        host_req_write_i,
+  input  logic [31:0] host_req_addr_i,
+  input  logic [31:0] host_req_wdata_i,
+  output logic        host_rsp_valid_o,
+  output logic [31:0] host_rsp_rdata_o,
+  output logic        done_o,
+  output logic        irq_o,
+  // monitor: one layer-output element per cycle
+  output logic        mon_valid_o,
+  output logic [7:0]  mon_layer_o,
+  output logic [31:0] mon_index_o,
+  output logic [7:0]  mon_value_o
+);
+  localparam int ACT_AW = $clog2(ACT_WORDS);
+  localparam int WGT_AW = $clog2(WGT_WORDS);
+  localparam int PRM_AW = $clog2(PARAM_ENTRIES);
+  localparam int LAYER_AW = $clog2(MAX_LAYERS);
+
+  // Elaboration-time checks of the parameters.
+  if (ROWS < 4 || (ROWS & (ROWS - 1)) != 0) $error("ROWS must be a power of two >= 4");
+  if (COLS < 1) $error("COLS must be >= 1");
+
+  // ---- sequencer ----
+  logic start, busy, run_done, run_error, layer_done;
+  logic [7:0] num_layers, layer, error_code, done_layer;
+  logic [63:0] run_cycles;
+  logic [31:0] stall_cycles, layer_cycles;
+  logic seq_desc_re, seq_act_re, seq_wgt_re;
+  logic [LAYER_AW-1:0] seq_desc_raddr;
+  logic [ACT_AW-1:0] seq_act_raddr;
+  logic [WGT_AW-1:0] seq_wgt_raddr;
+  logic pool, relu, tap_valid, load_zw, step, first_word, last_plane;
+  logic [3:0] bits, act_shift, weight_shift, plane;
+  logic [7:0] in_zp, out_zp;
+  logic wb_start, wb_ready, wb_busy;
+  logic [31:0] wb_channel_base, wb_count, wb_pixel, out_base, pixels, param_base;
+  logic [15:0] out_cb;
+
+  // ---- memories ----
+  logic [32*DescWords-1:0] desc_rdata;
+  logic [127:0] prm_rdata;
+  logic [8*ROWS-1:0] act_rdata;
+  logic [8*ROWS*COLS-1:0] wgt_rdata;
+
+  // host side
+  logic h_desc_we, h_prm_we, h_wgt_we, h_act_we, h_act_re, h_wgt_re;
+  logic [LAYER_AW-1:0] h_desc_waddr;
+  logic [4*DescWords-1:0] h_desc_wbe;
+  logic [PRM_AW-1:0] h_prm_waddr;
+  logic [15:0] h_prm_wbe;
+  logic [WGT_AW-1:0] h_wgt_waddr, h_wgt_raddr;
+  logic [ROWS*COLS-1:0] h_wgt_wbe;
+  logic [ACT_AW-1:0] h_act_waddr, h_act_raddr;
+  logic [ROWS-1:0] h_act_wbe;
+  logic [31:0] h_wdata;
+
+  // writeback side
+  logic wb_prm_re, wb_act_we;
+  logic [PRM_AW-1:0] wb_prm_raddr;
+  logic [ACT_AW-1:0] wb_act_waddr;
+  logic [ROWS-1:0] wb_act_wbe;
+  logic [8*ROWS-1:0] wb_act_wdata;
+
+  aps_host_port #(
+    .ROWS(ROWS), .COLS(COLS), .ACT_WORDS(ACT_WORDS), .WGT_WORDS(WGT_WORDS),
+    .PARAM_ENTRIES(PARAM_ENTRIES), .MAX_LAYERS(MAX_LAYERS)
+  ) u_host (
+    .clk_i, .rst_ni,
+    .req_valid_i(host_req_valid_i), .req_ready_o(host_req_ready_o), .req_write_i(host_req_write_i),
+    .req_addr_i(host_req_addr_i), .req_wdata_i(host_req_wdata_i),
+    .rsp_valid_o(host_rsp_valid_o), .rsp_rdata_o(host_rsp_rdata_o),
+    .busy_i(busy), .run_done_i(run_done), .run_error_i(run_error), .error_code_i(error_code),
+    .layer_i(layer), .run_cycles_i(run_cycles), .stall_cycles_i(stall_cycles),
+    .layer_done_i(layer_done), .done_layer_i(done_layer), .layer_cycles_i(layer_cycles),
+    .start_o(start), .num_layers_o(num_layers), .done_o, .irq_o,
+    .desc_we_o(h_desc_we), .desc_waddr_o(h_desc_waddr), .desc_wbe_o(h_desc_wbe),
+    .prm_we_o(h_prm_we), .prm_waddr_o(h_prm_waddr), .prm_wbe_o(h_prm_wbe),
+    .wgt_we_o(h_wgt_we), .wgt_waddr_o(h_wgt_waddr), .wgt_wbe_o(h_wgt_wbe),
+    .act_we_o(h_act_we), .act_waddr_o(h_act_waddr), .act_wbe_o(h_act_wbe), .wdata_o(h_wdata),
+    .act_re_o(h_act_re), .act_raddr_o(h_act_raddr), .act_rdata_i(act_rdata),
+    .wgt_re_o(h_wgt_re), .wgt_raddr_o(h_wgt_raddr), .wgt_rdata_i(wgt_rdata)
+  );
+
+  aps_mem #(.WORDS(MAX_LAYERS), .BYTES(4 * DescWords)) u_desc_mem (
+    .clk_i, .we_i(h_desc_we), .waddr_i(h_desc_waddr), .wbe_i(h_desc_wbe), .wdata_i({DescWords{h_wdata}}),
+    .re_i(seq_desc_re), .raddr_i(seq_desc_raddr), .rdata_o(desc_rdata)
+  );
+
+  aps_mem #(.WORDS(PARAM_ENTRIES), .BYTES(16)) u_param_mem (
+    .clk_i, .we_i(h_prm_we), .waddr_i(h_prm_waddr), .wbe_i(h_prm_wbe), .wdata_i({4{h_wdata}}),
+    .re_i(wb_prm_re), .raddr_i(wb_prm_raddr), .rdata_o(prm_rdata)
+  );
+
+  // The datapath owns the weight and activation ports while busy, the host while idle.
+  aps_mem #(.WORDS(WGT_WORDS), .BYTES(ROWS * COLS)) u_wgt_mem (
+    .clk_i, .we_i(h_wgt_we), .waddr_i(h_wgt_waddr), .wbe_i(h_wgt_wbe), .wdata_i({(ROWS*COLS/4){h_wdata}}),
+    .re_i(busy ? seq_wgt_re : h_wgt_re), .raddr_i(busy ? seq_wgt_raddr : h_wgt_raddr), .rdata_o(wgt_rdata)
+  );
+
+  aps_mem #(.WORDS(ACT_WORDS), .BYTES(ROWS)) u_act_mem (
+    .clk_i,
+    .we_i(busy ? wb_act_we : h_act_we), .waddr_i(busy ? wb_act_waddr : h_act_waddr),
+    .wbe_i(busy ? wb_act_wbe : h_act_wbe), .wdata_i(busy ? wb_act_wdata : {(ROWS/4){h_wdata}}),
+    .re_i(busy ? seq_act_re : h_act_re), .raddr_i(busy ? seq_act_raddr : h_act_raddr), .rdata_o(act_rdata)
+  );
+
+  aps_sequencer #(
+    .ROWS(ROWS), .COLS(COLS), .ACT_WORDS(ACT_WORDS), .WGT_WORDS(WGT_WORDS),
+    .PARAM_ENTRIES(PARAM_ENTRIES), .MAX_LAYERS(MAX_LAYERS)
+  ) u_sequencer (
+    .clk_i, .rst_ni, .start_i(start), .num_layers_i(num_layers),
+    .busy_o(busy), .done_o(run_done), .error_o(run_error), .error_code_o(error_code), .layer_o(layer),
+    .run_cycles_o(run_cycles), .stall_cycles_o(stall_cycles),
+    .layer_done_o(layer_done), .done_layer_o(done_layer), .layer_cycles_o(layer_cycles),
+    .desc_re_o(seq_desc_re), .desc_raddr_o(seq_desc_raddr), .desc_rdata_i(desc_rdata),
+    .act_re_o(seq_act_re), .act_raddr_o(seq_act_raddr), .wgt_re_o(seq_wgt_re), .wgt_raddr_o(seq_wgt_raddr),
+    .pool_o(pool), .relu_o(relu), .bits_o(bits), .act_shift_o(act_shift), .weight_shift_o(weight_shift),
+    .in_zp_o(in_zp), .out_zp_o(out_zp), .tap_valid_o(tap_valid), .load_zw_o(load_zw), .step_o(step),
+    .plane_o(plane), .first_word_o(first_word), .last_plane_o(last_plane),
+    .wb_start_o(wb_start), .wb_channel_base_o(wb_channel_base), .wb_count_o(wb_count), .wb_pixel_o(wb_pixel),
+    .out_base_o(out_base), .out_cb_o(out_cb), .pixels_o(pixels), .param_base_o(param_base),
+    .wb_ready_i(wb_ready), .wb_busy_i(wb_busy)
+  );
+
+  // ---- datapath ----
+  logic signed [31:0] conv_result [COLS];
+  logic [8*ROWS-1:0] pool_result;
+
+  aps_pe_array #(.ROWS(ROWS), .COLS(COLS)) u_pe_array (
+    .clk_i, .rst_ni, .bits_i(bits), .act_shift_i(act_shift), .weight_shift_i(weight_shift), .in_zp_i(in_zp),
+    .act_word_i(act_rdata), .tap_valid_i(tap_valid), .wgt_word_i(wgt_rdata), .load_zw_i(load_zw),
+    .step_i(step && !pool), .plane_i(plane), .first_word_i(first_word), .last_plane_i(last_plane),
+    .result_o(conv_result)
+  );
+
+  aps_max_unit #(.ROWS(ROWS)) u_max_unit (
+    .clk_i, .rst_ni, .act_word_i(act_rdata), .tap_valid_i(tap_valid), .step_i(step && pool),
+    .first_tap_i(first_word), .result_o(pool_result)
+  );
+
+  aps_writeback #(
+    .ROWS(ROWS), .COLS(COLS), .ACT_WORDS(ACT_WORDS), .PARAM_ENTRIES(PARAM_ENTRIES)
+  ) u_writeback (
+    .clk_i, .rst_ni, .pool_i(pool), .relu_i(relu), .acc_shift_i(5'(act_shift) + 5'(weight_shift)),
+    .out_zp_i(out_zp), .out_base_i(out_base), .out_cb_i(out_cb), .pixels_i(pixels), .param_base_i(param_base),
+    .layer_i(layer), .start_i(wb_start), .acc_i(conv_result), .codes_i(pool_result),
+    .channel_base_i(wb_channel_base), .count_i(wb_count), .pixel_i(wb_pixel),
+    .ready_o(wb_ready), .busy_o(wb_busy),
+    .prm_re_o(wb_prm_re), .prm_raddr_o(wb_prm_raddr), .prm_rdata_i(prm_rdata),
+    .act_we_o(wb_act_we), .act_waddr_o(wb_act_waddr), .act_wbe_o(wb_act_wbe), .act_wdata_o(wb_act_wdata),
+    .mon_valid_o, .mon_layer_o, .mon_index_o, .mon_value_o
+  );
+
+`ifndef SYNTHESIS
+  // The layer being written never overwrites itself mid-read: writes happen
+  // only to the layer's output region (checked by the sequencer's range
+  // checks); the writeback only writes while the accelerator runs.
+  assert property (@(posedge clk_i) disable iff (!rst_ni) wb_act_we |-> busy)
+    else $error("aps_top: writeback outside a run");
+`endif
+endmodule

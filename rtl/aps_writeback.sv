@@ -1,0 +1,141 @@
+// Writeback engine: takes one output pixel's values (COLS accumulators of a
+// convolution tile, or ROWS max-pooled codes), and writes them one byte per
+// cycle into the activation memory, requantizing accumulators on the way.
+// Every write also appears on the monitor port, so the harness checks layers
+// as they are produced without pausing the accelerator.
+//
+// Two stages: A reads the channel's parameters (bias, multiplier, shift); B
+// requantizes and writes. A new pixel is accepted once stage A has consumed
+// the previous one (ready_o), so compute and writeback overlap.
+module aps_writeback
+  import aps_pkg::*;
+#(
+  parameter int ROWS = 8,
+  parameter int COLS = 8,
+  parameter int ACT_WORDS = 1024,
+  parameter int PARAM_ENTRIES = 1024,
+  localparam int NV = (COLS > ROWS) ? COLS : ROWS,
+  localparam int ACT_AW = $clog2(ACT_WORDS),
+  localparam int PRM_AW = $clog2(PARAM_ENTRIES)
+) (
+  input  logic                     clk_i,
+  input  logic                     rst_ni,
+  // layer configuration
+  input  logic                     pool_i,          // values are codes to copy, not accumulators
+  input  logic                     relu_i,
+  input  logic [4:0]               acc_shift_i,     // act_shift + weight_shift: back to the 8-bit scale
+  input  logic [7:0]               out_zp_i,
+  input  logic [31:0]              out_base_i,      // activation word address of the output tensor
+  input  logic [15:0]              out_cb_i,        // channel blocks per pixel in the output layout
+  input  logic [31:0]              pixels_i,        // output pixels (for the monitor's element index)
+  input  logic [31:0]              param_base_i,
+  input  logic [7:0]               layer_i,
+  // a pixel to write
+  input  logic                     start_i,
+  input  logic signed [31:0]       acc_i [COLS],
+  input  logic [8*ROWS-1:0]        codes_i,
+  input  logic [31:0]              channel_base_i,  // channel of value 0
+  input  logic [31:0]              count_i,         // values to write (the rest are padding)
+  input  logic [31:0]              pixel_i,
+  output logic                     ready_o,         // may start a new pixel this cycle
+  output logic                     busy_o,          // writes still in flight
+  // channel parameter memory read port (registered)
+  output logic                     prm_re_o,
+  output logic [PRM_AW-1:0]        prm_raddr_o,
+  /* verilator lint_off UNUSEDSIGNAL */
+  input  logic [127:0]             prm_rdata_i,     // word 3 is reserved
+  /* verilator lint_on UNUSEDSIGNAL */
+  // activation memory write port
+  output logic                     act_we_o,
+  output logic [ACT_AW-1:0]        act_waddr_o,
+  output logic [ROWS-1:0]          act_wbe_o,
+  output logic [8*ROWS-1:0]        act_wdata_o,
+  // monitor
+  output logic                     mon_valid_o,
+  output logic [7:0]               mon_layer_o,
+  output logic [31:0]              mon_index_o,
+  output logic [7:0]               mon_value_o
+);
+  localparam int LaneBits = $clog2(ROWS);
+  localparam int NvBits = $clog2(NV);
+
+  // Pixel buffer, filled by start_i.
+  logic signed [31:0] buf_acc [NV];
+  logic [31:0] buf_base, buf_count, buf_pixel, next_col;
+  // Stage B
+  logic b_valid;
+  logic signed [31:0] b_value;
+  logic [31:0] b_channel, b_pixel;
+
+  assign ready_o = next_col >= buf_count;
+  assign busy_o = !ready_o || b_valid;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      for (int i = 0; i < NV; i++) buf_acc[i] <= '0;
+      buf_base <= '0;
+      buf_count <= '0;
+      buf_pixel <= '0;
+      next_col <= '0;
+      b_valid <= 1'b0;
+      b_value <= '0;
+      b_channel <= '0;
+      b_pixel <= '0;
+    end else begin
+      // stage A: hand one value to stage B (its parameters are read meanwhile)
+      b_valid <= !ready_o;
+      if (!ready_o) begin
+        b_value <= buf_acc[next_col[NvBits-1:0]];
+        b_channel <= buf_base + next_col;
+        b_pixel <= buf_pixel;
+        next_col <= next_col + 32'd1;
+      end
+      if (start_i) begin
+        for (int i = 0; i < NV; i++)
+          buf_acc[i] <= pool_i ? (i < ROWS ? 32'($unsigned(codes_i[8*(i % ROWS) +: 8])) : 32'sd0)
+                               : (i < COLS ? acc_i[i % COLS] : 32'sd0);
+        buf_base <= channel_base_i;
+        buf_count <= count_i;
+        buf_pixel <= pixel_i;
+        next_col <= '0;
+      end
+    end
+  end
+
+  assign prm_re_o = !ready_o;
+  assign prm_raddr_o = PRM_AW'(param_base_i + buf_base + next_col);
+
+  // stage B: requantize and write
+  logic [7:0] value;
+  always_comb begin
+    logic signed [31:0] acc8, total;
+    logic signed [31:0] bias, mult, shift;
+    bias = prm_rdata_i[32*PwBias +: 32];
+    mult = prm_rdata_i[32*PwMult +: 32];
+    shift = prm_rdata_i[32*PwShift +: 32];
+    acc8 = sat32(64'(b_value) <<< acc_shift_i);
+    total = sat32(64'(acc8) + 64'(bias));
+    value = pool_i ? b_value[7:0] : requantize(total, mult, shift, out_zp_i, relu_i);
+  end
+
+  logic [31:0] byte_offset;
+  assign byte_offset = b_pixel * 32'(out_cb_i) * ROWS + b_channel;
+  assign act_we_o = b_valid;
+  assign act_waddr_o = ACT_AW'(out_base_i + (byte_offset >> LaneBits));
+  assign act_wbe_o = ROWS'(1) << byte_offset[LaneBits-1:0];
+  assign act_wdata_o = {ROWS{value}};
+
+  assign mon_valid_o = b_valid;
+  assign mon_layer_o = layer_i;
+  assign mon_index_o = b_channel * pixels_i + b_pixel;
+  assign mon_value_o = value;
+
+`ifndef SYNTHESIS
+  assert property (@(posedge clk_i) disable iff (!rst_ni) start_i |-> ready_o)
+    else $error("aps_writeback: a pixel arrived while the previous one was still being read");
+  assert property (@(posedge clk_i) disable iff (!rst_ni) start_i |-> count_i <= NV)
+    else $error("aps_writeback: %0d values for %0d slots", count_i, NV);
+  assert property (@(posedge clk_i) disable iff (!rst_ni) b_valid |-> b_channel < 32'(out_cb_i) * ROWS)
+    else $error("aps_writeback: channel %0d outside the %0d-block output layout", b_channel, out_cb_i);
+`endif
+endmodule

@@ -1,0 +1,72 @@
+#include "sim/cli/cosim_report.hpp"
+
+#include <fmt/format.h>
+
+namespace aps::sim {
+
+nlohmann::json mismatch_json(const std::optional<Mismatch>& m) {
+  if (!m) return nullptr;
+  return {{"check", m->check},       {"input", m->input},   {"layer", m->layer}, {"layer_name", m->layer_name},
+          {"element", m->element},   {"expected", m->expected}, {"got", m->got}, {"bits", m->bits},
+          {"cycle", m->cycle},       {"run_cycle", m->run_cycle}, {"message", m->describe()}};
+}
+
+nlohmann::json cosim_json(const NetworkProgram& program, const RunDescription& d, const CosimResult& r) {
+  const double n = static_cast<double>(std::max<int64_t>(r.inputs, 1));
+  nlohmann::json layers = nlohmann::json::array();
+  for (size_t l = 0; l < program.layers.size(); ++l)
+    layers.push_back({{"name", program.layers[l].name},
+                      {"kind", layer_kind_name(program.layers[l].kind)},
+                      {"macs", program.layers[l].macs()},
+                      {"cycles_per_inference", static_cast<double>(r.layer_cycles[l]) / n}});
+  return {
+      {"model", d.model},
+      {"data", d.data},
+      {"rtl_variant", r.variant},
+      {"precision", d.precision},
+      {"seed", d.seed},
+      {"jobs", d.jobs},
+      {"inputs", r.inputs},
+      {"failed_inputs", r.failed_inputs},
+      {"layers_compared", r.counts.layers_compared},
+      {"elements_compared", r.counts.elements_compared},
+      {"mismatches", r.counts.mismatches},
+      {"first_mismatch", mismatch_json(r.first_mismatch)},
+      {"accuracy", r.labelled ? nlohmann::json(static_cast<double>(r.rtl_correct) / r.labelled) : nlohmann::json(nullptr)},
+      {"golden_accuracy",
+       r.labelled ? nlohmann::json(static_cast<double>(r.golden_correct) / r.labelled) : nlohmann::json(nullptr)},
+      {"avg_bits", d.avg_bits},
+      {"cycles_per_inference", static_cast<double>(r.rtl_cycles) / n},
+      {"sim_cycles", r.sim_cycles},
+      {"sim_cycles_per_second", r.seconds > 0 ? static_cast<double>(r.sim_cycles) / r.seconds : 0.0},
+      {"inferences_per_second", r.seconds > 0 ? static_cast<double>(r.inputs) / r.seconds : 0.0},
+      {"seconds", r.seconds},
+      {"layers", layers},
+  };
+}
+
+std::string cosim_table(const NetworkProgram& program, const RunDescription& d, const CosimResult& r) {
+  const double n = static_cast<double>(std::max<int64_t>(r.inputs, 1));
+  std::string s;
+  auto row = [&](const std::string& k, const std::string& v) { s += fmt::format("  {:<24} {}\n", k, v); };
+  s += fmt::format("aps-sim: {} on {} ({}, {})\n", d.model, d.data, r.variant, d.precision);
+  row("inputs", fmt::format("{} ({} failed)", r.inputs, r.failed_inputs));
+  row("layers compared", fmt::format("{}", r.counts.layers_compared));
+  row("elements compared", fmt::format("{}", r.counts.elements_compared));
+  row("mismatches", fmt::format("{}", r.counts.mismatches));
+  if (r.labelled)
+    row("accuracy", fmt::format("{:.2f} % RTL, {:.2f} % golden", 100.0 * r.rtl_correct / r.labelled,
+                                100.0 * r.golden_correct / r.labelled));
+  else
+    row("accuracy", "n/a (no labels)");
+  row("avg bits (MAC-weighted)", fmt::format("{:.2f}", d.avg_bits));
+  row("cycles per inference", fmt::format("{:.0f}", static_cast<double>(r.rtl_cycles) / n));
+  for (size_t l = 0; l < program.layers.size(); ++l)
+    row(fmt::format("  layer {} {}", l, program.layers[l].name), fmt::format("{:.0f} cycles", r.layer_cycles[l] / n));
+  row("sim cycles/s", fmt::format("{:.3g}", r.seconds > 0 ? r.sim_cycles / r.seconds : 0.0));
+  row("inferences/s", fmt::format("{:.1f}", r.seconds > 0 ? r.inputs / r.seconds : 0.0));
+  if (r.first_mismatch) row("first mismatch", r.first_mismatch->describe());
+  return s;
+}
+
+}  // namespace aps::sim

@@ -1,0 +1,27 @@
+#pragma once
+// What a co-simulation run reports: the fmt table for people, the JSON
+// document for machines (the keys the README documents), JUnit for CI.
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "golden/network_program.hpp"
+#include "sim/cosim_runner.hpp"
+
+namespace aps::sim {
+
+struct RunDescription {
+  std::string model;
+  std::string data;
+  std::string precision;
+  double avg_bits = 0;
+  uint64_t seed = 0;
+  int jobs = 1;
+};
+
+nlohmann::json mismatch_json(const std::optional<Mismatch>& m);
+nlohmann::json cosim_json(const NetworkProgram& program, const RunDescription& d, const CosimResult& r);
+std::string cosim_table(const NetworkProgram& program, const RunDescription& d, const CosimResult& r);
+
+}  // namespace aps::sim

@@ -1,0 +1,46 @@
+#include "sim/cli/junit_writer.hpp"
+
+#include <fmt/format.h>
+
+namespace aps::sim {
+namespace {
+
+std::string escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string junit_xml(const std::string& suite, const std::vector<JUnitCase>& cases) {
+  int failures = 0;
+  double total = 0;
+  for (const auto& c : cases) {
+    failures += !c.failure.empty();
+    total += c.seconds;
+  }
+  std::string xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  xml += fmt::format("<testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" time=\"{:.3f}\">\n", escape(suite),
+                     cases.size(), failures, total);
+  for (const auto& c : cases) {
+    xml += fmt::format("  <testcase classname=\"{}\" name=\"{}\" time=\"{:.3f}\"", escape(suite), escape(c.name), c.seconds);
+    if (c.failure.empty()) {
+      xml += "/>\n";
+    } else {
+      xml += fmt::format(">\n    <failure message=\"{}\"/>\n  </testcase>\n", escape(c.failure));
+    }
+  }
+  xml += "</testsuite>\n";
+  return xml;
+}
+
+}  // namespace aps::sim

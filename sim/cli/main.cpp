@@ -1,0 +1,15 @@
+// aps-sim: the accelerator RTL (verilated) checked bit for bit against the
+// golden model, layer by layer, input by input.
+
+#include "sim/cli/commands.hpp"
+
+int main(int argc, char** argv) {
+  using namespace aps::sim::cli;
+  return aps::cli::dispatch(argc, argv, "aps-sim",
+                            "Co-simulation of the APS accelerator RTL against the golden model.",
+                            {
+                                {"run", "co-simulate a model on a data set (the default command)", run_command},
+                                {"regress", "random networks and the bundled models through the RTL", regress_command},
+                            },
+                            "run");
+}

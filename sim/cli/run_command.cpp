@@ -1,0 +1,194 @@
+// aps-sim run: a model and a data set through the RTL, every layer of every
+// input checked against the golden model.
+
+#include <fmt/format.h>
+#include <iostream>
+
+#include "golden/accelerator_geometry.hpp"
+#include "golden/data_set.hpp"
+#include "golden/program_loader.hpp"
+#include "sim/cli/commands.hpp"
+#include "sim/cli/cosim_report.hpp"
+#include "sim/cli/junit_writer.hpp"
+#include "sim/cli/progress_bar.hpp"
+#include "sim/cosim_runner.hpp"
+
+namespace aps::sim::cli {
+namespace fs = std::filesystem;
+namespace po = aps::cli::po;
+
+namespace {
+
+struct Samples {
+  std::vector<Codes> inputs;
+  std::vector<int64_t> labels;
+};
+
+Samples load_samples(const NetworkProgram& program, const std::string& data, int64_t first, int64_t count) {
+  Samples s;
+  bool all_labelled = true;
+  for (const DataSet& ds : load_data_sets(data)) {
+    if (ds.inputs.size() != 1) throw InputError(fmt::format("{}: expected one input file", ds.folder.string()));
+    check_finite(ds.inputs[0], ds.folder / "input_0.pb");
+    const Tensor& t = ds.inputs[0].tensor;
+    if (t.dtype() != DType::Float)
+      throw InputError(fmt::format("{}: input must be float32, got {}", (ds.folder / "input_0.pb").string(),
+                                   dtype_name(t.dtype())));
+    const int64_t n = ds.sample_count();
+    for (int64_t i = 0; i < n; ++i) {
+      s.inputs.push_back(quantize_input(program, t, i));
+      if (ds.labels) s.labels.push_back(ds.labels->ints()[i]);
+    }
+    all_labelled = all_labelled && ds.labels.has_value();
+  }
+  if (!all_labelled) s.labels.clear();
+  if (first < 0 || first >= static_cast<int64_t>(s.inputs.size()))
+    throw InputError(fmt::format("{}: --first {} is outside the {} samples", data, first, s.inputs.size()));
+  const int64_t end = count < 0 ? static_cast<int64_t>(s.inputs.size())
+                                : std::min<int64_t>(first + count, static_cast<int64_t>(s.inputs.size()));
+  s.inputs = std::vector<Codes>(s.inputs.begin() + first, s.inputs.begin() + end);
+  if (!s.labels.empty()) s.labels = std::vector<int64_t>(s.labels.begin() + first, s.labels.begin() + end);
+  return s;
+}
+
+int64_t parse_cycles(const std::string& v, const char* what) {
+  try {
+    size_t used = 0;
+    const long long x = std::stoll(v, &used);
+    if (used != v.size() || x < 0) throw std::invalid_argument(v);
+    return x;
+  } catch (const std::exception&) {
+    throw InputError(fmt::format("{} must be a cycle count, not '{}'", what, v));
+  }
+}
+
+}  // namespace
+
+ExitCode run_command(const Args& args) {
+  po::options_description options("aps-sim [run] --model M --data D [options]");
+  std::string model, data, calibration, precision, trace, trace_start = "0", trace_end = "-1", report, junit;
+  int64_t count = -1, first = 0, max_cycles = 0;
+  uint64_t seed = 1;
+  int jobs = 1;
+  double stall = 0.0;
+  bool trace_on_fail = false;
+  options.add_options()("help,h", "show this help")
+      ("model", po::value(&model)->required(), "ONNX model (float, QDQ or QOperator)")
+      ("data", po::value(&data)->required(), "a test_data_set folder (input_0.pb [+ labels.pb]), a folder of them, or a .pb")
+      ("calibration", po::value(&calibration), "float models: calibration data (default: calibration/ beside the model)")
+      ("count", po::value(&count), "run this many inputs (default: all)")
+      ("first", po::value(&first)->default_value(0), "index of the first input")
+      ("precision", po::value(&precision)->default_value("8"), "8|6|4|3|2, or map:b1,b2,... (per layer with weights)")
+      ("seed", po::value(&seed)->default_value(1), "seed of the RTL's random initial state")
+      ("jobs", po::value(&jobs)->default_value(1), "independent accelerator instances on threads")
+      ("max-cycles", po::value(&max_cycles)->default_value(0), "watchdog per input (0: 20x the cycle model + 10000)")
+      ("stall", po::value(&stall)->default_value(0.0), "probability of a random idle cycle before each host request")
+      ("trace", po::value(&trace), "write a waveform (.vcd or .fst)")
+      ("trace-start", po::value(&trace_start), "first traced cycle")
+      ("trace-end", po::value(&trace_end), "first cycle not traced (-1: to the end)")
+      ("trace-on-fail", po::bool_switch(&trace_on_fail), "re-run the first failing input with a trace around the failing layer")
+      ("report", po::value(&report), "write a JSON report here")
+      ("junit", po::value(&junit), "write JUnit XML here (one test case per input)");
+  po::variables_map vm;
+  if (!aps::cli::parse_args(args, options, vm)) return ExitCode::Ok;
+  if (jobs < 1) throw InputError("--jobs must be at least 1");
+  if (stall < 0 || stall >= 1) throw InputError("--stall must be in [0, 1)");
+
+  const LoadedProgram lp = load_network_program(model, calibration.empty() ? std::nullopt : std::optional<fs::path>(calibration));
+  const NetworkProgram& program = lp.program;
+  std::vector<bool> weighted;
+  for (const auto& l : program.layers) weighted.push_back(l.has_weights());
+  const PrecisionMap map = parse_precision(precision, weighted);
+  const Samples samples = load_samples(program, data, first, count);
+
+  CosimOptions co;
+  co.configs = static_configs(map);
+  co.jobs = jobs;
+  co.session.device.seed = seed;
+  co.session.stall_seed = seed;
+  co.session.stall_probability = stall;
+  const int64_t model_cycles = run_cycles(program, co.configs, ArrayShape{});
+  co.session.max_cycles = max_cycles > 0 ? max_cycles : 20 * model_cycles + 10000;
+  if (!trace.empty()) {
+    co.session.trace_path = trace;
+    co.session.trace_window = {parse_cycles(trace_start, "--trace-start"),
+                               trace_end == "-1" ? -1 : parse_cycles(trace_end, "--trace-end")};
+  }
+  RunDescription desc{model, data, format_precision(map, weighted), mac_weighted_bits(program, co.configs), seed, jobs};
+
+  install_stop_handlers();
+  ProgressBar bar("inputs", static_cast<int64_t>(samples.inputs.size()));
+  co.progress = [&](int64_t done) { bar.update(done); };
+  CosimResult result;
+  auto write_partial = [&](const std::string& error) {
+    bar.finish();
+    if (!report.empty()) {
+      nlohmann::json j = {{"model", model}, {"data", data}, {"error", error}, {"inputs", 0}, {"mismatches", 0},
+                          {"first_mismatch", nullptr}};
+      aps::cli::write_text_file(report, j.dump(2));
+    }
+  };
+  try {
+    result = run_cosim(program, samples.inputs, samples.labels, co);
+  } catch (const WatchdogTimeout& e) {
+    write_partial(e.what());
+    std::cerr << "aps-sim: watchdog: " << e.what() << "\n";
+    return ExitCode::Timeout;
+  } catch (const RtlAssertion& e) {
+    write_partial(e.what());
+    std::cerr << "aps-sim: " << e.what() << " (the assertion's message is printed above)\n";
+    return ExitCode::Mismatch;
+  } catch (const Interrupted& e) {
+    write_partial("interrupted");
+    std::cerr << "aps-sim: interrupted by signal " << e.signal() << "; trace and report closed\n";
+    return ExitCode::Interrupted;
+  }
+  bar.finish();
+
+  std::cout << cosim_table(program, desc, result);
+  nlohmann::json json = cosim_json(program, desc, result);
+  if (result.first_mismatch) {
+    const Mismatch& m = *result.first_mismatch;
+    const int64_t failing = first + m.input;
+    const std::string repro = fmt::format("aps-sim --model {} --data {} --first {} --count 1 --precision {} --seed {} --trace-on-fail",
+                                          model, data, failing, precision, seed);
+    std::cout << "  reproduce: " << repro << "\n";
+    json["reproduce"] = repro;
+    if (trace_on_fail) {
+      // Replay the failing input alone with a trace window around the failing layer.
+      const int layer = std::max(m.layer, 0);
+      int64_t layer_start = 2;
+      for (int l = 0; l < layer; ++l) layer_start += layer_cycles(program, l, co.configs[l], ArrayShape{});
+      const int64_t layer_end = layer_start + layer_cycles(program, layer, co.configs[layer], ArrayShape{});
+      const std::string file = trace.empty() ? fmt::format("aps-fail-input{}-layer{}.vcd", failing, layer) : trace;
+      SessionOptions so = co.session;
+      so.trace_path.clear();
+      AcceleratorSession session(program, so);
+      session.configure(co.configs);
+      const int64_t base = session.cycle();
+      session.start_trace(file, {base + layer_start - 16, base + layer_end + 64});
+      Scoreboard sb;
+      session.run(m.input, samples.inputs[m.input], execute_program(program, samples.inputs[m.input], co.configs), sb);
+      const std::string written = session.close_trace();
+      std::cout << "  trace of the failing layer: " << written << "\n";
+      json["trace_on_fail"] = written;
+    }
+  }
+  if (!report.empty()) aps::cli::write_text_file(report, json.dump(2));
+  if (!junit.empty()) {
+    std::vector<JUnitCase> cases;
+    for (size_t i = 0; i < result.input_failures.size(); ++i)
+      cases.push_back({fmt::format("input {}", first + static_cast<int64_t>(i)), result.input_failures[i], 0.0});
+    aps::cli::write_text_file(junit, junit_xml(fmt::format("aps-sim {}", model), cases));
+  }
+  if (result.counts.mismatches > 0 || result.failed_inputs > 0) return ExitCode::Mismatch;
+  if (result.counts.elements_compared == 0) {
+    std::cerr << "aps-sim: nothing was compared\n";
+    return ExitCode::Mismatch;
+  }
+  return ExitCode::Ok;
+}
+
+ExitCode regress_command(const Args&) { throw InputError("regress: not built yet"); }
+
+}  // namespace aps::sim::cli

@@ -1,0 +1,122 @@
+#include "sim/cosim_runner.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <exception>
+#include <mutex>
+#include <thread>
+
+namespace aps::sim {
+
+double mac_weighted_bits(const NetworkProgram& program, const std::vector<LayerConfig>& configs) {
+  double weighted = 0, macs = 0;
+  for (size_t i = 0; i < program.layers.size(); ++i) {
+    weighted += static_cast<double>(program.layers[i].macs()) * configs[i].bits;
+    macs += static_cast<double>(program.layers[i].macs());
+  }
+  return macs > 0 ? weighted / macs : 0.0;
+}
+
+namespace {
+
+struct WorkerResult {
+  std::vector<std::pair<int64_t, std::string>> failures;
+  Scoreboard scoreboard;
+  int64_t failed_inputs = 0, rtl_correct = 0, golden_correct = 0, labelled = 0, rtl_cycles = 0, sim_cycles = 0;
+  std::vector<int64_t> layer_cycles;
+  std::string variant;
+};
+
+}  // namespace
+
+CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& inputs,
+                      const std::vector<int64_t>& labels, const CosimOptions& options) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const int jobs = std::max(1, std::min<int>(options.jobs, static_cast<int>(std::max<size_t>(inputs.size(), 1))));
+  std::vector<WorkerResult> results(static_cast<size_t>(jobs));
+  std::atomic<int64_t> next{0}, done{0};
+  std::atomic<bool> abort{false};
+  std::exception_ptr error;
+  std::mutex error_mutex;
+
+  auto worker = [&](int w) {
+    WorkerResult& wr = results[w];
+    wr.layer_cycles.assign(program.layers.size(), 0);
+    try {
+      std::optional<AcceleratorSession> session;
+      SessionOptions so = options.session;
+      so.device.seed = options.session.device.seed + static_cast<uint64_t>(w);
+      so.stall_seed = options.session.stall_seed + static_cast<uint64_t>(w);
+      if (w != 0) so.trace_path.clear();  // one trace file, from the first instance
+      if (options.rtl) {
+        session.emplace(program, so);
+        session->configure(options.configs);
+        wr.variant = session->variant();
+      }
+      for (int64_t i; !abort && (i = next.fetch_add(1)) < static_cast<int64_t>(inputs.size());) {
+        ProgramResult expected;
+        if (options.check || !options.rtl) {
+          expected = execute_program(program, inputs[i], options.configs);
+          if (!labels.empty()) wr.golden_correct += predicted_class(expected.output()) == labels[i];
+        }
+        if (options.rtl) {
+          Scoreboard scratch;
+          Scoreboard& sb = options.check ? wr.scoreboard : scratch;
+          if (!options.check) expected = ProgramResult{std::vector<Codes>(program.layers.size())};
+          const InputRun run = session->run(i, inputs[i], expected, sb);
+          if (options.check && !run.passed) {
+            ++wr.failed_inputs;
+            wr.failures.emplace_back(i, sb.input_mismatch() ? sb.input_mismatch()->describe() : "failed");
+          }
+          if (!labels.empty()) wr.rtl_correct += predicted_class(run.output) == labels[i];
+          wr.rtl_cycles += run.cycles;
+          for (size_t l = 0; l < run.layer_cycles.size(); ++l) wr.layer_cycles[l] += run.layer_cycles[l];
+        }
+        if (!labels.empty()) ++wr.labelled;
+        const int64_t d = ++done;
+        if (options.progress && w == 0) options.progress(d);
+      }
+      if (session) wr.sim_cycles = session->cycle();
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(error_mutex);
+      if (!error) error = std::current_exception();
+      abort = true;
+    }
+  };
+
+  if (jobs == 1) {
+    worker(0);
+  } else {
+    std::vector<std::thread> threads;
+    for (int w = 0; w < jobs; ++w) threads.emplace_back(worker, w);
+    for (auto& t : threads) t.join();
+  }
+  if (error) std::rethrow_exception(error);
+
+  CosimResult r;
+  r.layer_cycles.assign(program.layers.size(), 0);
+  r.inputs = static_cast<int64_t>(inputs.size());
+  r.input_failures.assign(inputs.size(), "");
+  for (const WorkerResult& wr : results) {
+    const auto& c = wr.scoreboard.counts();
+    r.counts.inputs += c.inputs;
+    r.counts.layers_compared += c.layers_compared;
+    r.counts.elements_compared += c.elements_compared;
+    r.counts.mismatches += c.mismatches;
+    const auto& m = wr.scoreboard.first_mismatch();
+    if (m && (!r.first_mismatch || m->input < r.first_mismatch->input)) r.first_mismatch = m;
+    r.failed_inputs += wr.failed_inputs;
+    r.rtl_correct += wr.rtl_correct;
+    r.golden_correct += wr.golden_correct;
+    r.labelled += wr.labelled;
+    r.rtl_cycles += wr.rtl_cycles;
+    r.sim_cycles += wr.sim_cycles;
+    for (size_t l = 0; l < wr.layer_cycles.size(); ++l) r.layer_cycles[l] += wr.layer_cycles[l];
+    if (!wr.variant.empty()) r.variant = wr.variant;
+    for (const auto& [i, what] : wr.failures) r.input_failures[i] = what;
+  }
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return r;
+}
+
+}  // namespace aps::sim

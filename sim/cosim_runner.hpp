@@ -1,0 +1,54 @@
+#pragma once
+// Runs a set of inputs through the accelerator and the golden model side by
+// side: golden first (per input, the expected output of every layer), then
+// the RTL under the scoreboard. Inputs are spread over --jobs independent
+// accelerator instances on threads.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "golden/layer_config.hpp"
+#include "golden/network_program.hpp"
+#include "golden/program_executor.hpp"
+#include "sim/accelerator_session.hpp"
+#include "sim/scoreboard.hpp"
+
+namespace aps::sim {
+
+struct CosimOptions {
+  SessionOptions session;
+  std::vector<LayerConfig> configs;  // one per layer
+  int jobs = 1;
+  bool rtl = true;                   // false: golden only (for benchmarks)
+  bool check = true;                 // false: RTL without golden and scoreboard (for benchmarks)
+  // Called after each input with the number done so far (progress display).
+  std::function<void(int64_t done)> progress;
+};
+
+struct CosimResult {
+  ScoreboardCounts counts;
+  std::optional<Mismatch> first_mismatch;
+  int64_t failed_inputs = 0;
+  int64_t labelled = 0;
+  int64_t rtl_correct = 0;      // RTL prediction equals the label
+  int64_t golden_correct = 0;   // golden prediction equals the label
+  int64_t rtl_cycles = 0;       // accelerator cycles over all inputs
+  std::vector<int64_t> layer_cycles;  // per layer, summed over inputs
+  int64_t sim_cycles = 0;       // simulated cycles including host transfers and loading
+  double seconds = 0;           // wall time
+  int64_t inputs = 0;
+  std::string variant;
+  std::vector<std::string> input_failures;  // per input: "" if it passed, else its first mismatch
+};
+
+CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& inputs,
+                      const std::vector<int64_t>& labels, const CosimOptions& options);
+
+// MAC-weighted average width of a configuration: sum(macs * bits) / sum(macs).
+double mac_weighted_bits(const NetworkProgram& program, const std::vector<LayerConfig>& configs);
+
+}  // namespace aps::sim

@@ -1,0 +1,62 @@
+#pragma once
+// The accelerator as the host side sees it: pins in, pins out, one clock
+// cycle per step. The harness talks only to this interface, so nothing but
+// verilated_device.cpp includes a Verilator header, and each RTL build
+// (normal, planted-fault variants) links its own implementation (after TVM
+// VTA's split between the simulated device and the host runtime).
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace aps::sim {
+
+struct DeviceInputs {
+  bool req_valid = false;
+  bool req_write = false;
+  uint32_t req_addr = 0;
+  uint32_t req_wdata = 0;
+};
+
+struct DeviceOutputs {
+  bool req_ready = false;
+  bool rsp_valid = false;
+  uint32_t rsp_rdata = 0;
+  bool done = false;
+  bool irq = false;
+  bool mon_valid = false;
+  uint8_t mon_layer = 0;
+  uint32_t mon_index = 0;
+  uint8_t mon_value = 0;
+};
+
+struct DeviceOptions {
+  uint64_t seed = 1;          // Verilator's random initial state (+verilator+rand+reset+2)
+  bool random_reset = true;   // randomize state that reset does not set
+};
+
+class Device {
+ public:
+  virtual ~Device() = default;
+  // Holds reset for `cycles` cycles, then releases it.
+  virtual void reset(int cycles) = 0;
+  // One clock cycle: apply inputs, settle, sample outputs (the values during
+  // this cycle, before the rising edge), then the rising and falling edges.
+  virtual DeviceOutputs step(const DeviceInputs& in) = 0;
+  // Waveforms: VCD into `path` from now until trace_close().
+  virtual void trace_open(const std::string& path) = 0;
+  virtual void trace_close() = 0;
+  virtual bool tracing() const = 0;
+  // Array parameters the RTL was built with.
+  virtual int rows() const = 0;
+  virtual int cols() const = 0;
+  // Which build this is ("rtl", or the planted fault's name).
+  virtual std::string variant() const = 0;
+  // Assertion failures and $error/$fatal messages make Verilator stop; the
+  // device reports them here instead of aborting the process.
+  virtual bool failed() const = 0;
+};
+
+std::unique_ptr<Device> make_device(const DeviceOptions& options);
+
+}  // namespace aps::sim

@@ -1,0 +1,40 @@
+#pragma once
+// Host-port transactions on the simulated accelerator: 32-bit reads and
+// writes with the valid/ready handshake, optional random stalls between
+// requests (to shake out protocol assumptions), and waiting for done.
+
+#include <cstdint>
+#include <random>
+#include <span>
+
+#include "sim/sim_controller.hpp"
+
+namespace aps::sim {
+
+class HostDriver {
+ public:
+  // stall_probability: chance of an idle cycle before each request.
+  explicit HostDriver(SimController& controller, uint64_t stall_seed = 0, double stall_probability = 0.0);
+
+  void write32(uint32_t addr, uint32_t data);
+  uint32_t read32(uint32_t addr);
+  // Consecutive 32-bit words from `addr`.
+  void write_words(uint32_t addr, std::span<const uint32_t> words);
+  void write_bytes(uint32_t addr, std::span<const uint8_t> bytes);  // size a multiple of 4
+  std::vector<uint8_t> read_bytes(uint32_t addr, size_t count);     // count a multiple of 4
+  void idle(int cycles);
+  // Steps until the done pin rises; WatchdogTimeout after max_cycles.
+  void wait_done(int64_t max_cycles);
+
+  SimController& controller() { return controller_; }
+
+ private:
+  DeviceOutputs issue(const DeviceInputs& request);
+  void maybe_stall();
+
+  SimController& controller_;
+  std::mt19937_64 rng_;
+  double stall_probability_;
+};
+
+}  // namespace aps::sim

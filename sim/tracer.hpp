@@ -1,0 +1,46 @@
+#pragma once
+// Waveform tracing over a window of cycles, in VCD or FST chosen by the file
+// name. The verilated device writes VCD; for .fst the tracer converts with
+// GTKWave's vcd2fst when the window closes. The file is closed (and
+// converted) on every exit path: window end, end of run, mismatch,
+// watchdog, SIGINT/SIGTERM (the harness turns signals into an exception, so
+// this destructor runs).
+
+#include <cstdint>
+#include <string>
+
+#include "sim/device.hpp"
+
+namespace aps::sim {
+
+struct TraceWindow {
+  int64_t start = 0;   // first cycle traced
+  int64_t end = -1;    // first cycle not traced; -1 = until the end
+};
+
+class Tracer {
+ public:
+  // InputError if the extension is neither .vcd nor .fst, or if .fst is
+  // asked for and vcd2fst is missing.
+  Tracer(std::string path, TraceWindow window);
+  ~Tracer();
+  Tracer(const Tracer&) = delete;
+  Tracer& operator=(const Tracer&) = delete;
+
+  // Called before each device step with the cycle about to run.
+  void before_cycle(int64_t cycle, Device& device);
+  // Closes the trace (idempotent); returns the file written, or "" if the
+  // window never opened.
+  std::string close();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  TraceWindow window_;
+  bool fst_ = false;
+  Device* device_ = nullptr;  // while open
+  bool written_ = false;
+  std::string vcd_path() const;
+};
+
+}  // namespace aps::sim

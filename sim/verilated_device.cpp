@@ -1,0 +1,114 @@
+// The verilated aps_top behind the Device interface. The only file of the
+// harness that includes Verilator headers; compiled once per RTL build.
+//
+// Eval order per cycle (Verilator's examples; TOOLCHAIN notes): with the
+// clock low, apply the inputs and evaluate, so combinational outputs such as
+// req_ready reflect them; sample the outputs; raise the clock and evaluate
+// (registers update); lower it and evaluate. Inputs never change in the same
+// eval as a clock edge.
+
+#include <memory>
+#include <verilated.h>
+#include <verilated_vcd_c.h>
+
+#include "Vaps_top.h"
+#include "sim/device.hpp"
+
+#ifndef APS_RTL_VARIANT
+#define APS_RTL_VARIANT "rtl"
+#endif
+#ifndef APS_RTL_ROWS
+#define APS_RTL_ROWS 8
+#endif
+#ifndef APS_RTL_COLS
+#define APS_RTL_COLS 8
+#endif
+
+namespace aps::sim {
+namespace {
+
+class VerilatedDevice final : public Device {
+ public:
+  explicit VerilatedDevice(const DeviceOptions& options) : context_(std::make_unique<VerilatedContext>()) {
+    // Assertion failures and $error end the simulation through gotError(),
+    // which failed() reports, instead of aborting the process.
+    context_->fatalOnError(false);
+    context_->traceEverOn(true);
+    context_->randReset(options.random_reset ? 2 : 0);
+    context_->randSeed(static_cast<int>(options.seed & 0x7fffffff));
+    model_ = std::make_unique<Vaps_top>(context_.get(), "aps");
+    model_->clk_i = 0;
+    model_->rst_ni = 1;
+    model_->eval();
+  }
+
+  ~VerilatedDevice() override {
+    trace_close();
+    model_->final();
+  }
+
+  void reset(int cycles) override {
+    model_->rst_ni = 0;
+    for (int i = 0; i < cycles; ++i) step({});
+    model_->rst_ni = 1;
+    model_->eval();
+  }
+
+  DeviceOutputs step(const DeviceInputs& in) override {
+    model_->host_req_valid_i = in.req_valid;
+    model_->host_req_write_i = in.req_write;
+    model_->host_req_addr_i = in.req_addr;
+    model_->host_req_wdata_i = in.req_wdata;
+    model_->eval();
+    DeviceOutputs out;
+    out.req_ready = model_->host_req_ready_o;
+    out.rsp_valid = model_->host_rsp_valid_o;
+    out.rsp_rdata = model_->host_rsp_rdata_o;
+    out.done = model_->done_o;
+    out.irq = model_->irq_o;
+    out.mon_valid = model_->mon_valid_o;
+    out.mon_layer = model_->mon_layer_o;
+    out.mon_index = model_->mon_index_o;
+    out.mon_value = model_->mon_value_o;
+    if (trace_) trace_->dump(context_->time());
+    context_->timeInc(1);
+    model_->clk_i = 1;
+    model_->eval();
+    if (trace_) trace_->dump(context_->time());
+    context_->timeInc(1);
+    model_->clk_i = 0;
+    model_->eval();
+    return out;
+  }
+
+  void trace_open(const std::string& path) override {
+    trace_close();
+    trace_ = std::make_unique<VerilatedVcdC>();
+    model_->trace(trace_.get(), 99);  // before open(), as Verilator requires
+    trace_->open(path.c_str());
+  }
+
+  void trace_close() override {
+    if (!trace_) return;
+    trace_->flush();
+    trace_->close();
+    trace_.reset();
+  }
+
+  bool tracing() const override { return trace_ != nullptr; }
+  int rows() const override { return APS_RTL_ROWS; }
+  int cols() const override { return APS_RTL_COLS; }
+  std::string variant() const override { return APS_RTL_VARIANT; }
+  bool failed() const override { return context_->gotError(); }
+
+ private:
+  std::unique_ptr<VerilatedContext> context_;
+  std::unique_ptr<Vaps_top> model_;
+  std::unique_ptr<VerilatedVcdC> trace_;
+};
+
+}  // namespace
+
+std::unique_ptr<Device> make_device(const DeviceOptions& options) { return std::make_unique<VerilatedDevice>(options); }
+
+}  // namespace aps::sim
