@@ -19,17 +19,30 @@ AcceleratorSession::AcceleratorSession(const NetworkProgram& program, const Sess
   });
   if (!options.trace_path.empty()) start_trace(options.trace_path, options.trace_window);
   controller_.reset();
-  if (driver_.read32(hw::kCsrBase + hw::kCsrId) != hw::kIdValue)
-    throw InputError("the RTL does not answer with the APS identification register; wrong build?");
-  const uint32_t params = driver_.read32(hw::kCsrBase + hw::kCsrParams);
-  limits_.array = {static_cast<int>(params & 0xff), static_cast<int>((params >> 8) & 0xff)};
-  limits_.max_layers = std::min<int64_t>((params >> 16) & 0xff, hw::kMaxLayersInCsrSpace);
-  limits_.act_words = driver_.read32(hw::kCsrBase + hw::kCsrActWords);
-  limits_.wgt_words = driver_.read32(hw::kCsrBase + hw::kCsrWgtWords);
-  limits_.param_entries = driver_.read32(hw::kCsrBase + hw::kCsrParamWords);
+  limits_ = read_limits(driver_);
   configs_ = static_configs(PrecisionMap(program.layers.size(), 8));
   image_ = build_image(program_, configs_, limits_);
   load_image();
+}
+
+HardwareLimits AcceleratorSession::read_limits(HostDriver& driver) {
+  if (driver.read32(hw::kCsrBase + hw::kCsrId) != hw::kIdValue)
+    throw InputError("the RTL does not answer with the APS identification register; wrong build?");
+  HardwareLimits limits;
+  const uint32_t params = driver.read32(hw::kCsrBase + hw::kCsrParams);
+  limits.array = {static_cast<int>(params & 0xff), static_cast<int>((params >> 8) & 0xff)};
+  limits.max_layers = std::min<int64_t>((params >> 16) & 0xff, hw::kMaxLayersInCsrSpace);
+  limits.act_words = driver.read32(hw::kCsrBase + hw::kCsrActWords);
+  limits.wgt_words = driver.read32(hw::kCsrBase + hw::kCsrWgtWords);
+  limits.param_entries = driver.read32(hw::kCsrBase + hw::kCsrParamWords);
+  return limits;
+}
+
+HardwareLimits probe_hardware(const DeviceOptions& options) {
+  SimController controller(make_device(options));
+  HostDriver driver(controller);
+  controller.reset();
+  return AcceleratorSession::read_limits(driver);
 }
 
 AcceleratorSession::~AcceleratorSession() {

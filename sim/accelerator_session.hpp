@@ -37,6 +37,10 @@ struct InputRun {
   Codes output;                     // read back over the host port
 };
 
+// What an RTL build offers (array shape, memory sizes), read from its CSRs
+// on a fresh device.
+HardwareLimits probe_hardware(const DeviceOptions& options);
+
 class AcceleratorSession {
  public:
   AcceleratorSession(const NetworkProgram& program, const SessionOptions& options);
@@ -56,6 +60,8 @@ class AcceleratorSession {
 
  private:
   void load_image();
+  friend HardwareLimits probe_hardware(const DeviceOptions& options);
+  static HardwareLimits read_limits(HostDriver& driver);
 
   const NetworkProgram& program_;
   SessionOptions options_;

@@ -60,7 +60,12 @@ void HostDriver::idle(int cycles) {
 
 void HostDriver::wait_done(int64_t max_cycles) {
   controller_.arm_watchdog(max_cycles);
-  while (!controller_.step({}).done) {
+  try {
+    while (!controller_.step({}).done) {
+    }
+  } catch (...) {
+    controller_.disarm_watchdog();  // the caller may still talk to the device
+    throw;
   }
   controller_.disarm_watchdog();
 }

@@ -21,7 +21,11 @@ void install_stop_handlers() {
 
 SimController::SimController(std::unique_ptr<Device> device) : device_(std::move(device)) {}
 
-void SimController::reset(int cycles) { device_->reset(cycles); }
+// Reset cycles count as cycles, so that waveform time is always 2 * cycle.
+void SimController::reset(int cycles) {
+  device_->reset(cycles);
+  cycle_ += cycles;
+}
 
 void SimController::arm_watchdog(int64_t limit) {
   watchdog_start_ = cycle_;

@@ -8,10 +8,17 @@
 // eval as a clock edge.
 
 #include <memory>
+
+// Verilator's headers and the generated model are not written for -Wpedantic.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpedantic"
+#pragma GCC diagnostic ignored "-Wunused-parameter"
 #include <verilated.h>
 #include <verilated_vcd_c.h>
 
 #include "Vaps_top.h"
+#pragma GCC diagnostic pop
+
 #include "sim/device.hpp"
 
 #ifndef APS_RTL_VARIANT

@@ -189,6 +189,4 @@ ExitCode run_command(const Args& args) {
   return ExitCode::Ok;
 }
 
-ExitCode regress_command(const Args&) { throw InputError("regress: not built yet"); }
-
 }  // namespace aps::sim::cli

@@ -1,0 +1,210 @@
+// aps-sim regress: random networks (and the bundled models at random
+// precision maps) through the RTL, each checked like any co-simulation.
+// Cases are numbered; --shard K/N runs every N-th of them so a farm can
+// split a long regression and merge the JUnit files.
+
+#include <atomic>
+#include <fmt/format.h>
+#include <iostream>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "golden/data_set.hpp"
+#include "golden/program_loader.hpp"
+#include "sim/cli/commands.hpp"
+#include "sim/cli/cosim_report.hpp"
+#include "sim/cli/junit_writer.hpp"
+#include "sim/cli/progress_bar.hpp"
+#include "sim/cosim_runner.hpp"
+#include "sim/random_network.hpp"
+
+#ifndef APS_MODELS_DIR
+#define APS_MODELS_DIR "models"
+#endif
+
+namespace aps::sim::cli {
+namespace fs = std::filesystem;
+namespace po = aps::cli::po;
+
+namespace {
+
+struct CaseSpec {
+  std::string name;   // "random:17" or "digits_mlp"
+  int64_t random_index = -1;
+};
+
+struct CaseOutcome {
+  std::string name;
+  uint64_t seed = 0;
+  std::string failure;  // empty = passed
+  std::string precision;
+  int64_t layers = 0, inputs = 0, elements = 0;
+  double seconds = 0;
+};
+
+RandomCase bundled_case(const std::string& model_dir, const std::string& name, uint64_t seed) {
+  const LoadedProgram lp = load_network_program(fs::path(model_dir) / name / "model_int8.onnx");
+  RandomCase c;
+  c.program = lp.program;
+  std::mt19937_64 rng(seed);
+  for (const auto& l : c.program.layers)
+    c.configs.push_back(static_config(l.has_weights() ? std::uniform_int_distribution<int>(2, 8)(rng) : 8));
+  const DataSet ds = load_data_set(fs::path(model_dir) / name / "test_data_set_0");
+  const int64_t n = ds.sample_count();
+  for (int k = 0; k < 3; ++k)
+    c.inputs.push_back(quantize_input(c.program, ds.inputs[0].tensor, std::uniform_int_distribution<int64_t>(0, n - 1)(rng)));
+  return c;
+}
+
+}  // namespace
+
+ExitCode regress_command(const Args& args) {
+  po::options_description options("aps-sim regress --seed S --count N [options]");
+  uint64_t seed = 1;
+  int64_t count = 100, max_cycles = 0;
+  int jobs = 1;
+  std::string shard = "1/1", only, junit, report, models = APS_MODELS_DIR;
+  bool no_bundled = false, fc_only = false, trace_on_fail = false;
+  options.add_options()("help,h", "show this help")
+      ("seed", po::value(&seed)->default_value(1), "regression seed: case k uses a seed derived from it")
+      ("count", po::value(&count)->default_value(100), "random networks")
+      ("shard", po::value(&shard)->default_value("1/1"), "run shard K of N (every N-th case, from the K-th)")
+      ("only", po::value(&only), "run just this case (e.g. random:17 or digits_mlp)")
+      ("jobs", po::value(&jobs)->default_value(1), "cases in parallel (one accelerator instance each)")
+      ("models", po::value(&models), "folder of the bundled models")
+      ("no-bundled", po::bool_switch(&no_bundled), "random networks only")
+      ("fc-only", po::bool_switch(&fc_only), "random fully connected networks only (no convolutions)")
+      ("max-cycles", po::value(&max_cycles)->default_value(0), "watchdog per input (0: 20x the cycle model + 10000)")
+      ("trace-on-fail", po::bool_switch(&trace_on_fail), "re-run a failing case with a full trace")
+      ("junit", po::value(&junit), "write JUnit XML here (one test case per network)")
+      ("report", po::value(&report), "write a JSON report here");
+  po::variables_map vm;
+  if (!aps::cli::parse_args(args, options, vm)) return ExitCode::Ok;
+  int shard_k = 0, shard_n = 0;
+  if (std::sscanf(shard.c_str(), "%d/%d", &shard_k, &shard_n) != 2 || shard_n < 1 || shard_k < 1 || shard_k > shard_n)
+    throw InputError(fmt::format("--shard must be K/N with 1 <= K <= N, not '{}'", shard));
+  if (count < 0 || jobs < 1) throw InputError("--count must be >= 0 and --jobs >= 1");
+
+  std::vector<CaseSpec> cases;
+  if (!no_bundled) {
+    cases.push_back({"digits_mlp", -1});
+    cases.push_back({"digits_cnn", -2});
+  }
+  for (int64_t k = 0; k < count; ++k) cases.push_back({fmt::format("random:{}", k), k});
+  std::vector<CaseSpec> mine;
+  for (size_t i = 0; i < cases.size(); ++i)
+    if ((only.empty() && static_cast<int>(i % shard_n) == shard_k - 1) || cases[i].name == only) mine.push_back(cases[i]);
+  if (!only.empty() && mine.empty()) throw InputError(fmt::format("--only '{}' names no case of this regression", only));
+
+  DeviceOptions device;
+  device.seed = seed;
+  const HardwareLimits limits = probe_hardware(device);
+  RandomNetworkOptions rn;
+  rn.convolutions = !fc_only;
+
+  install_stop_handlers();
+  ProgressBar bar("networks", static_cast<int64_t>(mine.size()));
+  std::vector<CaseOutcome> outcomes(mine.size());
+  std::atomic<size_t> next{0};
+  std::atomic<int64_t> done{0};
+  std::exception_ptr error;
+  std::mutex mutex;
+  auto worker = [&] {
+    try {
+      for (size_t i; (i = next.fetch_add(1)) < mine.size();) {
+        const CaseSpec& spec = mine[i];
+        CaseOutcome& o = outcomes[i];
+        o.name = spec.name;
+        o.seed = case_seed(seed, spec.random_index);
+        // Bundled models have negative indices: their own seeds, never a random case's.
+        const RandomCase c = spec.random_index >= 0 ? random_case(o.seed, limits, rn) : bundled_case(models, spec.name, o.seed);
+        std::vector<bool> weighted;
+        for (const auto& l : c.program.layers) weighted.push_back(l.has_weights());
+        PrecisionMap map;
+        for (const auto& cfg : c.configs) map.push_back(cfg.bits);
+        o.precision = format_precision(map, weighted);
+        CosimOptions co;
+        co.configs = c.configs;
+        co.session.device.seed = o.seed;
+        co.session.max_cycles = max_cycles > 0 ? max_cycles : 20 * run_cycles(c.program, c.configs, limits.array) + 10000;
+        try {
+          const CosimResult r = run_cosim(c.program, c.inputs, {}, co);
+          o.layers = r.counts.layers_compared;
+          o.inputs = r.inputs;
+          o.elements = r.counts.elements_compared;
+          o.seconds = r.seconds;
+          if (r.first_mismatch) o.failure = r.first_mismatch->describe();
+          else if (r.counts.elements_compared == 0) o.failure = "nothing was compared";
+        } catch (const WatchdogTimeout& e) {
+          o.failure = fmt::format("watchdog: {}", e.what());
+        } catch (const RtlAssertion& e) {
+          o.failure = e.what();
+        }
+        if (!o.failure.empty() && trace_on_fail) {
+          const std::string file = fmt::format("aps-regress-{}.vcd", spec.random_index < 0
+                                                                        ? spec.name
+                                                                        : fmt::format("random{}", spec.random_index));
+          CosimOptions traced = co;
+          traced.session.trace_path = file;
+          try {
+            run_cosim(c.program, c.inputs, {}, traced);
+          } catch (const std::exception&) {
+          }
+          o.failure += fmt::format(" [trace: {}]", file);
+        }
+        bar.update(++done);
+      }
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mutex);
+      if (!error) error = std::current_exception();
+      next = mine.size();
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int j = 0; j < jobs; ++j) threads.emplace_back(worker);
+  for (auto& t : threads) t.join();
+  bar.finish();
+  if (error) {
+    try {
+      std::rethrow_exception(error);
+    } catch (const Interrupted& e) {
+      std::cerr << "aps-sim regress: interrupted by signal " << e.signal() << "\n";
+      return ExitCode::Interrupted;
+    }
+  }
+
+  int64_t failed = 0, elements = 0, layers = 0;
+  double seconds = 0;
+  nlohmann::json jcases = nlohmann::json::array();
+  std::vector<JUnitCase> junit_cases;
+  for (const CaseOutcome& o : outcomes) {
+    elements += o.elements;
+    layers += o.layers;
+    seconds += o.seconds;
+    if (!o.failure.empty()) {
+      ++failed;
+      std::cout << fmt::format("FAIL {} (case seed {:#x}, precision {}): {}\n  reproduce: aps-sim regress --seed {} --count {} --only {} --trace-on-fail\n",
+                               o.name, o.seed, o.precision, o.failure, seed, count, o.name);
+    }
+    jcases.push_back({{"name", o.name}, {"seed", o.seed}, {"precision", o.precision}, {"passed", o.failure.empty()},
+                      {"failure", o.failure}, {"elements_compared", o.elements}});
+    junit_cases.push_back({o.name, o.failure, o.seconds});
+  }
+  std::cout << fmt::format("regression seed {} shard {}: {} networks, {} passed, {} failed; {} layers and {} elements compared\n",
+                           seed, shard, outcomes.size(), outcomes.size() - failed, failed, layers, elements);
+  if (!junit.empty()) aps::cli::write_text_file(junit, junit_xml(fmt::format("aps-sim regress seed {} shard {}", seed, shard), junit_cases));
+  if (!report.empty())
+    aps::cli::write_text_file(report, nlohmann::json{{"seed", seed}, {"shard", shard}, {"networks", outcomes.size()},
+                                                     {"failed", failed}, {"layers_compared", layers},
+                                                     {"elements_compared", elements}, {"cases", jcases}}
+                                          .dump(2));
+  if (failed > 0) return ExitCode::Mismatch;
+  if (elements == 0) {
+    std::cerr << "aps-sim regress: nothing was compared\n";
+    return ExitCode::Mismatch;
+  }
+  return ExitCode::Ok;
+}
+
+}  // namespace aps::sim::cli

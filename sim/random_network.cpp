@@ -1,0 +1,191 @@
+#include "sim/random_network.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
+#include <numeric>
+#include <random>
+
+#include "golden/accelerator_geometry.hpp"
+#include "golden/exit_code.hpp"
+
+namespace aps::sim {
+
+uint64_t case_seed(uint64_t s, int64_t k) {
+  uint64_t z = s + 0x9e3779b97f4a7c15ULL * static_cast<uint64_t>(k + 1);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+namespace {
+
+class Generator {
+ public:
+  Generator(uint64_t seed, const RandomNetworkOptions& o) : rng_(seed), options_(o) {}
+
+  int uniform(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng_); }
+  bool chance(double p) { return std::bernoulli_distribution(p)(rng_); }
+  double log_uniform(double lo, double hi) {
+    return std::exp(std::uniform_real_distribution<double>(std::log(lo), std::log(hi))(rng_));
+  }
+
+  int32_t zero_point_u8() { return chance(0.2) ? (chance(0.5) ? 0 : 255) : (chance(0.3) ? 0 : uniform(0, 255)); }
+  int32_t zero_point_s8() { return chance(0.2) ? (chance(0.5) ? -128 : 127) : (chance(0.5) ? 0 : uniform(-128, 127)); }
+  ActivationQuant quant() { return {static_cast<float>(log_uniform(1e-3, 1.0)), zero_point_u8()}; }
+
+  // Weights, zero points, bias and multipliers for a layer with `per_out`
+  // weights per output channel.
+  void fill_weights(Layer& l, int64_t per_out) {
+    const int64_t outs = l.out_shape.channels;
+    const int style = uniform(0, 9);  // a few layers are all extremes
+    l.weights.resize(static_cast<size_t>(outs * per_out));
+    for (auto& w : l.weights) {
+      if (style == 0) w = static_cast<int8_t>(chance(0.5) ? -128 : 127);
+      else if (style == 1) w = static_cast<int8_t>(uniform(-2, 2));
+      else w = static_cast<int8_t>(uniform(-128, 127));
+    }
+    const bool symmetric = chance(0.5);
+    for (int64_t m = 0; m < outs; ++m) {
+      l.weight_zero_points.push_back(symmetric ? 0 : zero_point_s8());
+      l.weight_scales.push_back(log_uniform(1e-3, 1e-1));
+      // Keep most outputs inside the code range; sometimes saturate.
+      const double spread = 64.0 * std::sqrt(static_cast<double>(per_out)) * 128.0;
+      double real = log_uniform(0.3, 3.0) * 128.0 / spread;
+      if (chance(0.05)) real = log_uniform(1.0, 8.0);   // left shifts
+      if (chance(0.05)) real = log_uniform(1e-12, 1e-9);  // vanishing, or zero
+      l.multipliers.push_back(quantize_multiplier(real));
+      int32_t bias = uniform(-20000, 20000);
+      if (chance(0.03)) bias = chance(0.5) ? 2147483647 : -2147483647 - 1;
+      l.bias.push_back(bias);
+    }
+  }
+
+  RandomCase make(const HardwareLimits& limits) {
+    RandomCase c;
+    NetworkProgram& p = c.program;
+    p.source = "random";
+    const bool spatial = options_.convolutions && chance(0.5);
+    if (spatial) p.input_shape = {uniform(1, 12), uniform(1, 10), uniform(1, 10)};
+    else p.input_shape = {chance(0.1) ? uniform(1, 8) : uniform(1, 200), 1, 1};
+    p.input_q = quant();
+    const int depth = uniform(1, options_.max_layers);
+    FeatureShape cur = p.input_shape;
+    ActivationQuant cur_q = p.input_q;
+    bool cur_spatial = spatial;
+    for (int i = 0; i < depth; ++i) {
+      Layer l;
+      l.name = fmt::format("L{}", i);
+      l.input = i - 1;
+      l.in_q = cur_q;
+      const int kind = cur_spatial ? uniform(0, 9) : 9;
+      if (kind <= 5) {  // convolution
+        l.kind = LayerKind::Conv;
+        l.in_shape = cur;
+        Window& w = l.window;
+        w.kernel_h = uniform(1, std::min<int>(5, static_cast<int>(cur.height) + 2));
+        w.kernel_w = uniform(1, std::min<int>(5, static_cast<int>(cur.width) + 2));
+        w.stride_h = uniform(1, 3);
+        w.stride_w = uniform(1, 3);
+        w.dilation_h = chance(0.2) ? 2 : 1;
+        w.dilation_w = chance(0.2) ? 2 : 1;
+        w.pad_top = uniform(0, w.kernel_h - 1);
+        w.pad_left = uniform(0, w.kernel_w - 1);
+        w.pad_bottom = uniform(0, w.kernel_h - 1);
+        w.pad_right = uniform(0, w.kernel_w - 1);
+        const int64_t span_h = (w.kernel_h - 1) * w.dilation_h + 1, span_w = (w.kernel_w - 1) * w.dilation_w + 1;
+        const int64_t room_h = cur.height + w.pad_top + w.pad_bottom - span_h;
+        const int64_t room_w = cur.width + w.pad_left + w.pad_right - span_w;
+        if (room_h < 0 || room_w < 0) {  // the window does not fit: fall back to 1x1
+          w = Window{};
+        }
+        const int64_t oh = (cur.height + w.pad_top + w.pad_bottom - ((w.kernel_h - 1) * w.dilation_h + 1)) / w.stride_h + 1;
+        const int64_t ow = (cur.width + w.pad_left + w.pad_right - ((w.kernel_w - 1) * w.dilation_w + 1)) / w.stride_w + 1;
+        // groups: a common divisor of the channel counts (depthwise now and then)
+        int64_t out_c = uniform(1, 24);
+        l.groups = 1;
+        if (chance(0.3)) {
+          if (chance(0.5)) {
+            l.groups = static_cast<int>(cur.channels);  // depthwise (channel multiplier 1 or 2)
+            out_c = cur.channels * uniform(1, 2);
+          } else {
+            std::vector<int> divisors;
+            for (int g = 1; g <= cur.channels; ++g)
+              if (cur.channels % g == 0) divisors.push_back(g);
+            l.groups = divisors[uniform(0, static_cast<int>(divisors.size()) - 1)];
+            out_c = l.groups * uniform(1, 4);
+          }
+        }
+        l.out_shape = {out_c, oh, ow};
+        fill_weights(l, (cur.channels / l.groups) * w.kernel_h * w.kernel_w);
+        l.relu = chance(0.5);
+        l.out_q = quant();
+      } else if (kind <= 8) {  // max pooling
+        l.kind = LayerKind::MaxPool;
+        l.in_shape = cur;
+        Window& w = l.window;
+        w.kernel_h = uniform(1, std::min<int>(3, static_cast<int>(cur.height)));
+        w.kernel_w = uniform(1, std::min<int>(3, static_cast<int>(cur.width)));
+        w.stride_h = uniform(1, 3);
+        w.stride_w = uniform(1, 3);
+        w.pad_top = uniform(0, w.kernel_h / 2);
+        w.pad_left = uniform(0, w.kernel_w / 2);
+        w.pad_bottom = uniform(0, w.kernel_h / 2);
+        w.pad_right = uniform(0, w.kernel_w / 2);
+        const int64_t oh = (cur.height + w.pad_top + w.pad_bottom - w.kernel_h) / w.stride_h + 1;
+        const int64_t ow = (cur.width + w.pad_left + w.pad_right - w.kernel_w) / w.stride_w + 1;
+        l.out_shape = {cur.channels, oh, ow};
+        l.out_q = cur_q;
+      } else {  // fully connected (flattening a feature map first)
+        l.kind = LayerKind::FullyConnected;
+        l.in_shape = {cur.size(), 1, 1};
+        l.out_shape = {chance(0.1) ? uniform(1, 8) : uniform(1, 160), 1, 1};
+        fill_weights(l, cur.size());
+        l.relu = chance(0.5);
+        l.out_q = quant();
+      }
+      cur = l.out_shape;
+      cur_q = l.out_q;
+      cur_spatial = l.kind != LayerKind::FullyConnected;
+      p.layers.push_back(std::move(l));
+    }
+    for (const Layer& l : p.layers) c.configs.push_back(static_config(uniform(2, 8)));
+    // Adaptive-scaling shifts now and then (smaller activation shift than 8 - b).
+    for (auto& cfg : c.configs)
+      if (chance(0.15)) cfg.act_shift = uniform(0, cfg.act_shift);
+    for (int k = 0; k < options_.inputs; ++k) {
+      Codes in(static_cast<size_t>(p.input_shape.size()));
+      const int style = uniform(0, 7);
+      for (auto& v : in) {
+        if (style == 0) v = 0;
+        else if (style == 1) v = 255;
+        else if (style == 2) v = static_cast<uint8_t>(p.input_q.zero_point);
+        else v = static_cast<uint8_t>(uniform(0, 255));
+      }
+      c.inputs.push_back(std::move(in));
+    }
+    validate_program(p);
+    build_image(p, c.configs, limits);  // throws if it does not fit
+    return c;
+  }
+
+ private:
+  std::mt19937_64 rng_;
+  RandomNetworkOptions options_;
+};
+
+}  // namespace
+
+RandomCase random_case(uint64_t seed, const HardwareLimits& limits, const RandomNetworkOptions& options) {
+  RandomNetworkOptions o = options;
+  for (int attempt = 0; attempt < 64; ++attempt) {
+    try {
+      return Generator(seed + static_cast<uint64_t>(attempt) * 7919, o).make(limits);
+    } catch (const InputError&) {
+      o.max_layers = std::max(1, o.max_layers - 1);  // too big for the build: try a smaller one
+    }
+  }
+  throw InputError(fmt::format("random network {}: nothing generated fits the RTL build", seed));
+}
+
+}  // namespace aps::sim

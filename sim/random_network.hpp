@@ -1,0 +1,37 @@
+#pragma once
+// Random network programs for the regression: random depths, widths,
+// convolution and pooling geometry, zero points, scales, biases, precisions,
+// with a bias toward edge values (codes 0 and 255, weights -128 and 127,
+// zero points at their extremes, saturating biases, multipliers above 1 and
+// vanishingly small), and random inputs for them. The same seed always gives
+// the same network and inputs.
+
+#include <cstdint>
+#include <vector>
+
+#include "golden/layer_config.hpp"
+#include "golden/network_program.hpp"
+#include "golden/program_executor.hpp"
+#include "sim/program_image.hpp"
+
+namespace aps::sim {
+
+struct RandomCase {
+  NetworkProgram program;
+  std::vector<LayerConfig> configs;
+  std::vector<Codes> inputs;
+};
+
+struct RandomNetworkOptions {
+  bool convolutions = true;  // also feature-map inputs with conv / max pool layers
+  int max_layers = 6;
+  int inputs = 3;
+};
+
+// A network that fits `limits` (the generator shrinks until it does).
+RandomCase random_case(uint64_t seed, const HardwareLimits& limits, const RandomNetworkOptions& options = {});
+
+// Seed of case k of a regression with seed s (splitmix64).
+uint64_t case_seed(uint64_t regression_seed, int64_t k);
+
+}  // namespace aps::sim

@@ -1,0 +1,41 @@
+#!/usr/bin/python3
+"""Checks an aps-sim JSON report.
+
+Usage: check_report.py REPORT.json [--clean] [--min-inputs N]
+
+Always: the documented top-level keys are present.
+--clean: no mismatches, something compared, RTL accuracy == golden accuracy.
+"""
+
+import argparse
+import json
+import sys
+
+KEYS = ["inputs", "layers_compared", "elements_compared", "mismatches", "first_mismatch", "accuracy",
+        "avg_bits", "cycles_per_inference", "sim_cycles_per_second", "inferences_per_second"]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("report")
+    ap.add_argument("--clean", action="store_true")
+    ap.add_argument("--min-inputs", type=int, default=1)
+    a = ap.parse_args()
+    r = json.load(open(a.report))
+    missing = [k for k in KEYS if k not in r]
+    if missing:
+        sys.exit(f"{a.report}: missing keys {missing}")
+    if r["inputs"] < a.min_inputs:
+        sys.exit(f"{a.report}: {r['inputs']} inputs, expected at least {a.min_inputs}")
+    if a.clean:
+        if r["mismatches"] != 0 or r["first_mismatch"] is not None:
+            sys.exit(f"{a.report}: {r['mismatches']} mismatches: {r['first_mismatch']}")
+        if r["elements_compared"] <= 0 or r["layers_compared"] <= 0:
+            sys.exit(f"{a.report}: nothing compared")
+        if r["accuracy"] is not None and r["accuracy"] != r["golden_accuracy"]:
+            sys.exit(f"{a.report}: RTL accuracy {r['accuracy']} != golden {r['golden_accuracy']}")
+    print(f"{a.report}: ok ({r['inputs']} inputs, {r['elements_compared']} elements, accuracy {r['accuracy']})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+#!/usr/bin/python3
+"""Checks a waveform written by aps-sim: it opens in GTKWave's converters
+(vcd2fst for .vcd, fst2vcd for .fst), holds the named signals, and its time
+stamps stay inside the requested window of cycles (2 time units per cycle).
+
+Usage: check_trace.py FILE START_CYCLE END_CYCLE SIGNAL...
+  (SIGNAL: the tail of a hierarchical name, e.g. u_sequencer.state)
+"""
+
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+
+def main():
+    path, start, end = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    signals = sys.argv[4:]
+    tmp = tempfile.mkdtemp()
+    if path.endswith(".fst"):
+        vcd = os.path.join(tmp, "from_fst.vcd")
+        subprocess.run(["fst2vcd", "-f", path, "-o", vcd], check=True, stdout=subprocess.DEVNULL)
+    else:
+        vcd = path
+        subprocess.run(["vcd2fst", "-v", path, "-f", os.path.join(tmp, "to.fst")], check=True, stdout=subprocess.DEVNULL)
+    names, times, scope = set(), [], []
+    with open(vcd) as f:
+        for line in f:
+            line = line.strip()
+            words = line.split()
+            if line.startswith("$scope"):
+                scope.append(words[2])
+            elif line.startswith("$upscope"):
+                scope.pop()
+            elif line.startswith("$var"):
+                names.add(".".join(scope + [words[4]]))
+            elif line.startswith("#"):
+                times.append(int(line[1:]))
+    # A signal is given as the tail of its hierarchical name, e.g. u_sequencer.state.
+    missing = [s for s in signals if not any(n == s or n.endswith("." + s) for n in names)]
+    if missing:
+        sys.exit(f"{path}: signals missing: {missing}")
+    if not times:
+        sys.exit(f"{path}: no time stamps")
+    if min(times) < 2 * start or max(times) >= 2 * end + 2:
+        sys.exit(f"{path}: time stamps {min(times)}..{max(times)} leave the window of cycles [{start}, {end})")
+    print(f"{path}: ok, {len(names)} signals, times {min(times)}..{max(times)}")
+
+
+if __name__ == "__main__":
+    main()
