@@ -76,6 +76,16 @@ void AcceleratorSession::load_image() {
   driver_.write32(hw::kCsrBase + hw::kCsrNumLayers, static_cast<uint32_t>(program_.layers.size()));
 }
 
+void AcceleratorSession::restart() {
+  controller_.reset();
+  const auto configs = configs_;
+  image_ = build_image(program_, configs, limits_);
+  load_image();
+  for (size_t l = 0; l < configs.size(); ++l)
+    driver_.write32(hw::kDescBase + static_cast<uint32_t>(l * hw::kDescWords * 4 + hw::kDwMode * 4),
+                    mode_word(program_.layers[l], configs[l]));
+}
+
 void AcceleratorSession::configure(const std::vector<LayerConfig>& configs) {
   if (configs.size() != program_.layers.size()) throw InputError("one configuration per layer is needed");
   for (size_t l = 0; l < configs.size(); ++l) {

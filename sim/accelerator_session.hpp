@@ -49,6 +49,11 @@ class AcceleratorSession {
   const HardwareLimits& limits() const { return limits_; }
   // Writes the precision configuration of every layer (descriptor word 0).
   void configure(const std::vector<LayerConfig>& configs);
+  // Resets the device (as a host would after a fault) and loads the image
+  // and configuration again.
+  void restart();
+  // The driver, for tests that poke the device directly.
+  HostDriver& driver() { return driver_; }
   // Runs one input and checks it against `expected` (golden, same configs).
   InputRun run(int64_t input_index, const Codes& input, const ProgramResult& expected, Scoreboard& scoreboard);
   // Starts a trace now (the window is in simulation cycles).
