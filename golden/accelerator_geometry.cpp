@@ -33,6 +33,8 @@ LayerGeometry layer_geometry(const Layer& l, const FeatureShape& stored_input, A
       break;
     case LayerKind::Conv:
     case LayerKind::MaxPool:
+    case LayerKind::AveragePool:
+    case LayerKind::Add:
       g.in_h = l.in_shape.height;
       g.in_w = l.in_shape.width;
       g.in_cb = channel_blocks(l.in_shape.channels, a.rows);
@@ -40,7 +42,11 @@ LayerGeometry layer_geometry(const Layer& l, const FeatureShape& stored_input, A
       g.kernel_w = l.window.kernel_w;
       break;
   }
-  if (l.kind == LayerKind::MaxPool) {
+  if (l.kind == LayerKind::Add) {
+    g.kernel_h = g.kernel_w = 1;
+    g.tiles = g.out_cb;
+    g.words_per_pixel = 2;  // operand A, operand B
+  } else if (!l.has_weights()) {
     g.tiles = g.out_cb;
     g.words_per_pixel = g.kernel_h * g.kernel_w;
     g.tile_stride = 0;
@@ -56,7 +62,7 @@ LayerGeometry layer_geometry(const Layer& l, const FeatureShape& stored_input, A
 int64_t layer_cycles(const NetworkProgram& program, size_t layer, const LayerConfig& c, ArrayShape a) {
   const Layer& l = program.layers[layer];
   const LayerGeometry g = layer_geometry(program, layer, a);
-  const bool pool = l.kind == LayerKind::MaxPool;
+  const bool pool = !l.has_weights();
   const int64_t per_word = pool ? 1 : c.bits;
   const int64_t lanes = pool ? a.rows : a.cols;
   int64_t cycle = 3;                 // descriptor request, capture, checks: cycles 0..2

@@ -12,6 +12,8 @@ std::string_view layer_kind_name(LayerKind k) {
     case LayerKind::FullyConnected: return "fc";
     case LayerKind::Conv: return "conv";
     case LayerKind::MaxPool: return "maxpool";
+    case LayerKind::AveragePool: return "avgpool";
+    case LayerKind::Add: return "add";
   }
   return "?";
 }
@@ -83,6 +85,11 @@ uint64_t NetworkProgram::fingerprint() const {
     h.value(l.relu);
     h.value(l.window);
     h.value(l.groups);
+    h.value(l.add.input_b);
+    hash_quant(h, l.add.in_q_b);
+    h.value(l.add.multiplier_a);
+    h.value(l.add.multiplier_b);
+    h.value(l.add.left_shift);
     h.vec(l.weights);
     h.vec(l.weight_zero_points);
     h.vec(l.bias);
@@ -119,6 +126,19 @@ void validate_program(const NetworkProgram& p) {
     if (src.size() != l.in_shape.size()) fail(l, fmt::format("input has {} elements, expected {}", src.size(), l.in_shape.size()));
     const ActivationQuant& src_q = l.input < 0 ? p.input_q : p.layers[l.input].out_q;
     if (!(src_q == l.in_q)) fail(l, "input quantization differs from its producer's output quantization");
+    if (l.kind == LayerKind::Add) {
+      if (l.add.input_b >= static_cast<int>(i) || l.add.input_b < -1) fail(l, "its second input is not an earlier layer");
+      const FeatureShape& b = l.add.input_b < 0 ? p.input_shape : p.layers[l.add.input_b].out_shape;
+      const ActivationQuant& bq = l.add.input_b < 0 ? p.input_q : p.layers[l.add.input_b].out_q;
+      if (!(b == l.in_shape) || !(src == l.in_shape) || !(l.out_shape == l.in_shape))
+        fail(l, "the two inputs and the output of an Add must have one shape");
+      if (!(bq == l.add.in_q_b)) fail(l, "second input quantization differs from its producer's");
+    }
+    if (l.kind == LayerKind::MaxPool && !(l.out_q == l.in_q)) fail(l, "max pooling must keep its input quantization");
+    if (l.requantizes() && static_cast<int64_t>(l.multipliers.size()) != l.out_shape.channels)
+      fail(l, "needs one requantization multiplier per output channel");
+    if (!l.has_weights() && l.requantizes() && static_cast<int64_t>(l.bias.size()) != l.out_shape.channels)
+      fail(l, "needs one (zero) bias per output channel");
     for (const auto* q : {&l.in_q, &l.out_q})
       if (q->zero_point < 0 || q->zero_point > 255 || !(q->scale > 0)) fail(l, "activation scale/zero point out of range");
     if (!l.has_weights()) continue;

@@ -18,7 +18,7 @@
 
 namespace aps {
 
-enum class LayerKind { FullyConnected, Conv, MaxPool };
+enum class LayerKind { FullyConnected, Conv, MaxPool, AveragePool, Add };
 
 std::string_view layer_kind_name(LayerKind k);
 
@@ -44,6 +44,19 @@ struct Window {
   bool operator==(const Window&) const = default;
 };
 
+// Residual Add of two quantized tensors, as TFLite computes it: each input
+// is moved to a common fixed-point scale, (q - z) * 2^left_shift times its
+// multiplier (s_in / (2 max(s_a, s_b))), the two are summed, and the sum is
+// requantized with the layer's output multiplier (2 max(s_a, s_b) /
+// (2^left_shift s_out)).
+struct AddParams {
+  int input_b = -1;  // producer of the second operand; -1 = the network input
+  ActivationQuant in_q_b;
+  QuantizedMultiplier multiplier_a, multiplier_b;
+  int left_shift = 20;
+  bool operator==(const AddParams&) const = default;
+};
+
 struct Layer {
   std::string name;  // the ONNX node it came from, for messages
   LayerKind kind = LayerKind::FullyConnected;
@@ -54,14 +67,20 @@ struct Layer {
   Window window;
   int groups = 1;
 
+  AddParams add;     // Add only
+
   // FullyConnected and Conv: weights [out][in / groups][kh][kw].
   std::vector<int8_t> weights;
   std::vector<int32_t> weight_zero_points;   // one per output channel
   std::vector<double> weight_scales;         // one per output channel (reports, float reference)
   std::vector<int32_t> bias;                 // one per output channel, scale in_q.scale * weight_scales[c]
-  std::vector<QuantizedMultiplier> multipliers;  // one per output channel: in * w / out
+  // One per output channel: in * w / out for FC and Conv; in / (out * window
+  // size) for AveragePool; the Add output multiplier for Add.
+  std::vector<QuantizedMultiplier> multipliers;
 
   bool has_weights() const { return kind == LayerKind::FullyConnected || kind == LayerKind::Conv; }
+  // Layers whose outputs go through the requantization unit.
+  bool requantizes() const { return kind != LayerKind::MaxPool; }
   int64_t weights_per_output() const;  // (in / groups) * kh * kw
   // Multiply-accumulates of one inference (0 for pooling).
   int64_t macs() const;

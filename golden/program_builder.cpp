@@ -69,6 +69,12 @@ struct PendingLayer {
   // Weights and bias before the output scale is known.
   std::vector<double> bias_real;  // float bias (float models / float C), empty if none
   std::optional<QuantConst> bias_quant;
+  // Float models: the weights, [out][rest], quantized only at finalize() so
+  // that a following BatchNormalization can be folded in first.
+  std::vector<double> float_weights;
+  // Whether the result is a feature map ([N,C,H,W]) or a vector; by default
+  // every layer but a fully connected one makes a feature map.
+  std::optional<bool> spatial;
 };
 
 class ProgramBuilder {
@@ -189,8 +195,10 @@ class ProgramBuilder {
     if (op == "Conv") return lower_conv(node);
     if (op == "QLinearMatMul" || op == "QLinearConv") return lower_qlinear(node);
     if (op == "Relu") return lower_relu(node);
-    if (op == "Add") return lower_bias_add(node);
+    if (op == "Add") return lower_add(node);
     if (op == "MaxPool") return lower_max_pool(node);
+    if (op == "AveragePool" || op == "GlobalAveragePool") return lower_average_pool(node);
+    if (op == "BatchNormalization") return lower_batch_norm(node);
     if (op == "Flatten" || op == "Reshape") return lower_flatten(node);
     if (op == "Identity") return alias(node, node.input(0));
     unsupported(node, fmt::format("op type '{}' has no accelerator layer", op));
@@ -281,8 +289,7 @@ class ProgramBuilder {
       scales = c.scales;
       zps = c.zero_points;
     } else {
-      const Tensor& f = float_const(value, node);
-      quantize_float_weights(f, out_axis, codes, scales, zps);
+      unsupported(node, fmt::format("'{}' is not a quantized constant", value));
     }
     const Shape& s = codes.shape();
     const int64_t outs = s[out_axis];
@@ -308,25 +315,45 @@ class ProgramBuilder {
     return w;
   }
 
-  static void quantize_float_weights(const Tensor& f, int out_axis, Tensor& codes, std::vector<double>& scales,
-                                     std::vector<int64_t>& zps) {
+  // A float weight tensor in [out][rest] order (rest row-major over the
+  // other dimensions): the layout the network program stores.
+  std::vector<double> float_channel_major(const std::string& value, int out_axis, const onnx::NodeProto& node) const {
+    const Tensor& f = float_const(value, node);
     const Shape& s = f.shape();
     const auto strides = row_major_strides(s);
     const int64_t outs = s[out_axis];
-    codes = Tensor(DType::Int8, s);
-    std::vector<float> amax(static_cast<size_t>(outs), 0.0f);
-    auto channel = [&](int64_t flat) { return (flat / strides[out_axis]) % outs; };
-    for (int64_t i = 0; i < f.size(); ++i)
-      amax[channel(i)] = std::max(amax[channel(i)], static_cast<float>(std::fabs(f.reals()[i])));
+    const int64_t rest = f.size() / std::max<int64_t>(outs, 1);
+    std::vector<double> w(static_cast<size_t>(f.size()));
+    for (int64_t o = 0; o < outs; ++o)
+      for (int64_t r = 0; r < rest; ++r) {
+        int64_t rem = r, flat = o * strides[out_axis];
+        for (int d = f.rank() - 1; d >= 0; --d) {
+          if (d == out_axis) continue;
+          flat += (rem % s[d]) * strides[d];
+          rem /= s[d];
+        }
+        w[o * rest + r] = f.reals()[flat];
+      }
+    return w;
+  }
+
+  // int8 symmetric per-channel quantization, [-127, 127]: the recipe of the
+  // bundled QDQ models (tools/make_digits_models.py), float32 throughout.
+  static void quantize_float_weights(const std::vector<double>& w, int64_t outs, Layer& l) {
+    const int64_t rest = static_cast<int64_t>(w.size()) / std::max<int64_t>(outs, 1);
+    l.weights.resize(w.size());
+    l.weight_scales.clear();
+    l.weight_zero_points.assign(static_cast<size_t>(outs), 0);
     for (int64_t o = 0; o < outs; ++o) {
-      float sc = amax[o] / 127.0f;
+      float amax = 0.0f;
+      for (int64_t r = 0; r < rest; ++r) amax = std::max(amax, static_cast<float>(std::fabs(w[o * rest + r])));
+      float sc = amax / 127.0f;
       if (sc == 0.0f) sc = 1.0f;
-      scales.push_back(sc);
-      zps.push_back(0);
-    }
-    for (int64_t i = 0; i < f.size(); ++i) {
-      const float q = static_cast<float>(f.reals()[i]) / static_cast<float>(scales[channel(i)]);
-      codes.ints()[i] = static_cast<int64_t>(std::clamp(round_half_to_even(q), -127.0, 127.0));
+      l.weight_scales.push_back(sc);
+      for (int64_t r = 0; r < rest; ++r) {
+        const float q = static_cast<float>(w[o * rest + r]) / sc;
+        l.weights[o * rest + r] = static_cast<int8_t>(std::clamp(round_half_to_even(q), -127.0, 127.0));
+      }
     }
   }
 
@@ -365,12 +392,22 @@ class ProgramBuilder {
     p.layer.input = in.tensor;
     p.layer.in_q = in.q;
     p.layer.in_shape = in.shape;
-    const ChannelWeights w = channel_weights(node.input(1), trans_b ? 0 : 1, node);
-    const int64_t outs = static_cast<int64_t>(w.scales.size());
-    if (outs * in.shape.size() != static_cast<int64_t>(w.codes.size()))
-      unsupported(node, fmt::format("weights do not match {} inputs", in.shape.size()));
+    const int out_axis = trans_b ? 0 : 1;
+    int64_t outs = 0, count = 0;
+    if (qconsts_.count(node.input(1))) {
+      const ChannelWeights w = channel_weights(node.input(1), out_axis, node);
+      outs = static_cast<int64_t>(w.scales.size());
+      count = static_cast<int64_t>(w.codes.size());
+      set_weights(p, w);
+    } else {
+      const Tensor& f = float_const(node.input(1), node);
+      if (f.rank() != 2) unsupported(node, "weights must be 2-D");
+      outs = f.shape()[out_axis];
+      p.float_weights = float_channel_major(node.input(1), out_axis, node);
+      count = static_cast<int64_t>(p.float_weights.size());
+    }
+    if (outs * in.shape.size() != count) unsupported(node, fmt::format("weights do not match {} inputs", in.shape.size()));
     p.layer.out_shape = {outs, 1, 1};
-    set_weights(p, w);
     if (gemm && node.input_size() > 2 && !node.input(2).empty()) attach_bias(p, node.input(2), node);
     pending_[node.output(0)] = std::move(p);
   }
@@ -392,11 +429,11 @@ class ProgramBuilder {
     if (wshape.size() != 4) unsupported(node, "only 2-D convolutions map onto the accelerator");
     p.layer.groups = static_cast<int>(ctx.attrs.get_int("group", 1));
     set_window(p.layer, ctx, {in.shape.height, in.shape.width}, {wshape[2], wshape[3]}, node);
-    const ChannelWeights w = channel_weights(node.input(1), 0, node);
     p.layer.out_shape.channels = wshape[0];
-    if (wshape[1] * p.layer.groups != in.shape.channels)
+    if (wshape[1] * p.layer.groups != in.shape.channels || wshape[0] % p.layer.groups != 0)
       unsupported(node, "weight shape does not match the input channels and groups");
-    set_weights(p, w);
+    if (qconsts_.count(node.input(1))) set_weights(p, channel_weights(node.input(1), 0, node));
+    else p.float_weights = float_channel_major(node.input(1), 0, node);
     if (node.input_size() > 2 && !node.input(2).empty()) attach_bias(p, node.input(2), node);
     pending_[node.output(0)] = std::move(p);
   }
@@ -474,22 +511,107 @@ class ProgramBuilder {
 
   void lower_relu(const onnx::NodeProto& node) {
     const std::string& x = node.input(0);
-    if (!pending_.count(x) || pending_.at(x).layer.kind == LayerKind::MaxPool)
-      unsupported(node, "Relu must directly follow a Gemm, MatMul or Conv");
+    if (!pending_.count(x) || !(pending_.at(x).layer.has_weights() || pending_.at(x).layer.kind == LayerKind::Add))
+      unsupported(node, "Relu must directly follow a Gemm, MatMul, Conv or Add");
     PendingLayer p = pending_.at(x);
     pending_.erase(x);
     p.layer.relu = true;
     pending_[node.output(0)] = std::move(p);
   }
 
+  bool is_constant(const std::string& value) const { return model_.initializer(value) || qconsts_.count(value); }
+
+  // Add: the bias of a MatMul (a constant second operand), or a residual
+  // Add of two activations.
+  void lower_add(const onnx::NodeProto& node) {
+    if (is_constant(node.input(1)) || is_constant(node.input(0))) return lower_bias_add(node);
+    const ActView a = act(node.input(0), node);
+    const ActView b = act(node.input(1), node);
+    if (a.codes || b.codes) unsupported(node, "adds quantized codes directly; expected DequantizeLinear outputs");
+    if (!(a.shape == b.shape) || a.spatial != b.spatial) unsupported(node, "a residual Add needs two inputs of one shape");
+    PendingLayer p;
+    p.layer.name = node.name().empty() ? node.output(0) : node.name();
+    p.layer.kind = LayerKind::Add;
+    p.layer.input = a.tensor;
+    p.layer.in_q = a.q;
+    p.layer.in_shape = a.shape;
+    p.layer.out_shape = a.shape;
+    p.layer.add.input_b = b.tensor;
+    p.layer.add.in_q_b = b.q;
+    p.spatial = a.spatial;
+    pending_[node.output(0)] = std::move(p);
+  }
+
   void lower_bias_add(const onnx::NodeProto& node) {
-    const std::string& x = node.input(0);
+    const bool first_const = is_constant(node.input(0));
+    const std::string& x = node.input(first_const ? 1 : 0);
     if (!pending_.count(x) || pending_.at(x).layer.kind != LayerKind::FullyConnected || pending_.at(x).layer.relu ||
         pending_.at(x).bias_quant || !pending_.at(x).bias_real.empty())
-      unsupported(node, "Add is supported only as the bias of a MatMul (residual Add is not yet an accelerator layer)");
+      unsupported(node, "an Add with a constant is supported only as the bias of a MatMul");
     PendingLayer p = pending_.at(x);
     pending_.erase(x);
-    attach_bias(p, node.input(1), node);
+    attach_bias(p, node.input(first_const ? 0 : 1), node);
+    pending_[node.output(0)] = std::move(p);
+  }
+
+  // Folds an inference BatchNormalization into the float Conv / Gemm before it.
+  void lower_batch_norm(const onnx::NodeProto& node) {
+    const std::string& x = node.input(0);
+    if (!pending_.count(x) || !pending_.at(x).layer.has_weights() || pending_.at(x).float_weights.empty() ||
+        pending_.at(x).layer.relu)
+      unsupported(node, "BatchNormalization folds only into a float Conv or Gemm right before it");
+    const auto ctx = context(node);
+    if (ctx.attrs.get_int("training_mode", 0) != 0 || node.output_size() > 1)
+      unsupported(node, "BatchNormalization in training mode");
+    PendingLayer p = pending_.at(x);
+    pending_.erase(x);
+    const int64_t outs = p.layer.out_shape.channels;
+    std::vector<const Tensor*> params;
+    for (int i = 1; i <= 4; ++i) {
+      const Tensor* t = model_.initializer(node.input(i));
+      if (!t || !t->floating() || t->size() != outs) unsupported(node, "scale, B, mean and var must be constants, one per channel");
+      params.push_back(t);
+    }
+    const double eps = ctx.attrs.get_float("epsilon", 1e-5f);
+    if (p.bias_real.empty() && !p.bias_quant) p.bias_real.assign(static_cast<size_t>(outs), 0.0);
+    if (p.bias_quant) unsupported(node, "BatchNormalization after a quantized bias");
+    const int64_t rest = static_cast<int64_t>(p.float_weights.size()) / outs;
+    for (int64_t c = 0; c < outs; ++c) {
+      const double g = params[0]->value(c) / std::sqrt(params[3]->value(c) + eps);
+      for (int64_t r = 0; r < rest; ++r)
+        p.float_weights[c * rest + r] = static_cast<float>(p.float_weights[c * rest + r] * g);
+      p.bias_real[c] = static_cast<float>((p.bias_real[c] - params[2]->value(c)) * g + params[1]->value(c));
+    }
+    pending_[node.output(0)] = std::move(p);
+  }
+
+  void lower_average_pool(const onnx::NodeProto& node) {
+    const auto ctx = context(node);
+    const ActView in = act(node.input(0), node);
+    if (!in.spatial || in.codes) unsupported(node, "average pooling needs a dequantized [N,C,H,W] input");
+    PendingLayer p;
+    p.layer.name = node.name().empty() ? node.output(0) : node.name();
+    p.layer.kind = LayerKind::AveragePool;
+    p.layer.input = in.tensor;
+    p.layer.in_q = in.q;
+    p.layer.in_shape = in.shape;
+    p.layer.out_shape.channels = in.shape.channels;
+    if (node.op_type() == "GlobalAveragePool") {
+      p.layer.window.kernel_h = static_cast<int>(in.shape.height);
+      p.layer.window.kernel_w = static_cast<int>(in.shape.width);
+    } else {
+      const auto kernel = ctx.attrs.get_ints("kernel_shape");
+      if (kernel.size() != 2) unsupported(node, "only 2-D average pooling maps onto the accelerator");
+      if (ctx.attrs.get_int("ceil_mode", 0) != 0) unsupported(node, "ceil_mode average pooling (its divisor varies)");
+      set_window(p.layer, ctx, {in.shape.height, in.shape.width}, kernel, node);
+      const Window& w = p.layer.window;
+      const bool padded = w.pad_top || w.pad_left || w.pad_bottom || w.pad_right;
+      if (padded && ctx.attrs.get_int("count_include_pad", 0) == 0)
+        unsupported(node, "padded average pooling without count_include_pad (its divisor varies)");
+    }
+    p.layer.out_shape.height = node.op_type() == "GlobalAveragePool" ? 1 : p.layer.out_shape.height;
+    p.layer.out_shape.width = node.op_type() == "GlobalAveragePool" ? 1 : p.layer.out_shape.width;
+    p.spatial = true;
     pending_[node.output(0)] = std::move(p);
   }
 
@@ -544,6 +666,21 @@ class ProgramBuilder {
     if (l.kind == LayerKind::MaxPool && !(out_q == l.in_q))
       throw UnsupportedError(fmt::format("{}: layer '{}': max pooling must keep its input's scale and zero point",
                                          model_.source(), l.name));
+    if (l.has_weights() && !p.float_weights.empty()) quantize_float_weights(p.float_weights, l.out_shape.channels, l);
+    if (l.kind == LayerKind::AveragePool) {
+      const double divisor = static_cast<double>(l.window.kernel_h) * l.window.kernel_w;
+      l.bias.assign(static_cast<size_t>(l.out_shape.channels), 0);
+      l.multipliers.assign(static_cast<size_t>(l.out_shape.channels),
+                           quantize_multiplier(l.in_q.scale / (out_q.scale * divisor)));
+    }
+    if (l.kind == LayerKind::Add) {
+      const double twice_max = 2.0 * std::max(l.in_q.scale, l.add.in_q_b.scale);
+      l.add.multiplier_a = quantize_multiplier(l.in_q.scale / twice_max);
+      l.add.multiplier_b = quantize_multiplier(l.add.in_q_b.scale / twice_max);
+      l.bias.assign(static_cast<size_t>(l.out_shape.channels), 0);
+      l.multipliers.assign(static_cast<size_t>(l.out_shape.channels),
+                           quantize_multiplier(twice_max / (std::ldexp(1.0, l.add.left_shift) * out_q.scale)));
+    }
     if (l.has_weights()) {
       const int64_t outs = l.out_shape.channels;
       l.bias.assign(static_cast<size_t>(outs), 0);
@@ -570,6 +707,7 @@ class ProgramBuilder {
     v.q = out_q;
     v.shape = l.out_shape;
     v.spatial = l.kind != LayerKind::FullyConnected;
+    if (p.spatial) v.spatial = *p.spatial;
     program_.layers.push_back(std::move(l));
     acts_[value] = v;
   }

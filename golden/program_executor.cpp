@@ -82,6 +82,38 @@ Codes convolution(const Layer& l, std::span<const uint8_t> in, const LayerConfig
   return out;
 }
 
+Codes average_pool(const Layer& l, std::span<const uint8_t> in) {
+  const Window& win = l.window;
+  const int64_t ih = l.in_shape.height, iw = l.in_shape.width;
+  const int64_t oh = l.out_shape.height, ow = l.out_shape.width;
+  Codes out(static_cast<size_t>(l.out_shape.size()));
+  for (int64_t ch = 0; ch < l.out_shape.channels; ++ch)
+    for (int64_t y = 0; y < oh; ++y)
+      for (int64_t x = 0; x < ow; ++x) {
+        int64_t acc = 0;
+        for (int64_t ky = 0; ky < win.kernel_h; ++ky)
+          for (int64_t kx = 0; kx < win.kernel_w; ++kx) {
+            const int64_t iy = y * win.stride_h - win.pad_top + ky * win.dilation_h;
+            const int64_t ix = x * win.stride_w - win.pad_left + kx * win.dilation_w;
+            if (iy < 0 || iy >= ih || ix < 0 || ix >= iw) continue;  // padding: real 0, code z
+            acc += static_cast<int64_t>(in[(ch * ih + iy) * iw + ix]) - l.in_q.zero_point;
+          }
+        out[(ch * oh + y) * ow + x] = finish_output(l, ch, acc, static_config(kMaxBits));
+      }
+  return out;
+}
+
+Codes add(const Layer& l, std::span<const uint8_t> a, std::span<const uint8_t> b) {
+  const int64_t per_channel = l.out_shape.height * l.out_shape.width;
+  Codes out(static_cast<size_t>(l.out_shape.size()));
+  for (size_t i = 0; i < out.size(); ++i) {
+    const int32_t sum = add_rescaled_sum(l.add, a[i], l.in_q.zero_point, b[i]);
+    const int64_t ch = static_cast<int64_t>(i) / per_channel;
+    out[i] = requantize(sum, l.multipliers[ch], l.out_q.zero_point, l.relu);
+  }
+  return out;
+}
+
 Codes max_pool(const Layer& l, std::span<const uint8_t> in) {
   const Window& win = l.window;
   const int64_t ih = l.in_shape.height, iw = l.in_shape.width;
@@ -105,13 +137,27 @@ Codes max_pool(const Layer& l, std::span<const uint8_t> in) {
 
 }  // namespace
 
-Codes execute_layer(const Layer& layer, std::span<const uint8_t> input, const LayerConfig& config) {
+int32_t add_rescaled_sum(const AddParams& p, int32_t a_code, int32_t a_zero_point, int32_t b_code) {
+  const int32_t a = (a_code - a_zero_point) * (1 << p.left_shift);
+  const int32_t b = (b_code - p.in_q_b.zero_point) * (1 << p.left_shift);
+  return saturate_int32(static_cast<int64_t>(multiply_by_quantized_multiplier(a, p.multiplier_a)) +
+                        multiply_by_quantized_multiplier(b, p.multiplier_b));
+}
+
+Codes execute_layer(const Layer& layer, std::span<const uint8_t> input, const LayerConfig& config,
+                    std::span<const uint8_t> input_b) {
   if (static_cast<int64_t>(input.size()) != layer.in_shape.size())
     throw InputError(fmt::format("layer '{}': {} input codes, expected {}", layer.name, input.size(), layer.in_shape.size()));
   switch (layer.kind) {
     case LayerKind::FullyConnected: return fully_connected(layer, input, config);
     case LayerKind::Conv: return convolution(layer, input, config);
     case LayerKind::MaxPool: return max_pool(layer, input);
+    case LayerKind::AveragePool: return average_pool(layer, input);
+    case LayerKind::Add:
+      if (static_cast<int64_t>(input_b.size()) != layer.in_shape.size())
+        throw InputError(fmt::format("layer '{}': second input has {} codes, expected {}", layer.name, input_b.size(),
+                                     layer.in_shape.size()));
+      return add(layer, input, input_b);
   }
   return {};
 }
@@ -125,8 +171,11 @@ ProgramResult execute_program(const NetworkProgram& program, std::span<const uin
   for (size_t i = 0; i < program.layers.size(); ++i) {
     const Layer& l = program.layers[i];
     check_layer_config(configs[i], fmt::format("layer '{}'", l.name));
-    std::span<const uint8_t> src = l.input < 0 ? input : std::span<const uint8_t>(r.layer_outputs[l.input]);
-    r.layer_outputs.push_back(execute_layer(l, src, configs[i]));
+    auto source = [&](int producer) {
+      return producer < 0 ? input : std::span<const uint8_t>(r.layer_outputs[producer]);
+    };
+    const std::span<const uint8_t> b = l.kind == LayerKind::Add ? source(l.add.input_b) : std::span<const uint8_t>{};
+    r.layer_outputs.push_back(execute_layer(l, source(l.input), configs[i], b));
   }
   return r;
 }

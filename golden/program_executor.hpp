@@ -10,7 +10,10 @@
 // with reduce() from golden/precision_reduction.hpp and requantize() from
 // golden/requantize.hpp. Padded taps of a convolution contribute
 // (z_a - z_a) = 0, i.e. padding uses the input zero point. Max pooling takes
-// the largest code in the window (padding never wins).
+// the largest code in the window (padding never wins). Average pooling sums
+// (a - z_a) over the window (padding counts as zero) and requantizes with
+// s_in / (s_out * window size). Add follows TFLite (see AddParams). Layers
+// without weights always run at 8 bits.
 
 #include <cstdint>
 #include <span>
@@ -24,8 +27,14 @@ namespace aps {
 
 using Codes = std::vector<uint8_t>;
 
-// One layer's output codes for the given input codes.
-Codes execute_layer(const Layer& layer, std::span<const uint8_t> input, const LayerConfig& config);
+// One layer's output codes for the given input codes (`input_b`: the second
+// operand of an Add).
+Codes execute_layer(const Layer& layer, std::span<const uint8_t> input, const LayerConfig& config,
+                    std::span<const uint8_t> input_b = {});
+
+// TFLite's quantized add of one element pair (golden twin of the RTL's add lanes):
+// the sum of both inputs at the common scale, before output requantization.
+int32_t add_rescaled_sum(const AddParams& add, int32_t a_code, int32_t a_zero_point, int32_t b_code);
 
 struct ProgramResult {
   std::vector<Codes> layer_outputs;  // one per layer, in program order

@@ -47,13 +47,18 @@ package aps_pkg;
   localparam int DwOutCb   = 6;   // out_cb[15:0] (channel blocks of the output layout)
   localparam int DwKernel  = 7;   // kernel_h[7:0] kernel_w[15:8] stride_h[23:16] stride_w[31:24]
   localparam int DwPad     = 8;   // pad_top[7:0] pad_left[15:8] dilation_h[23:16] dilation_w[31:24]
-  localparam int DwWgtBase = 9;   // first weight tile word of the layer
+  localparam int DwWgtBase = 9;   // first weight tile word of the layer (Add: base of the second input)
   localparam int DwPrmBase = 10;  // first channel-parameter entry of the layer
-  localparam int DwZp      = 11;  // in_zp[7:0] out_zp[15:8]
+  localparam int DwZp      = 11;  // in_zp[7:0] out_zp[15:8] in_b_zp[23:16]
+  localparam int DwAddMultA = 12; // Add: Q0.31 multiplier of input A
+  localparam int DwAddMultB = 13; // Add: Q0.31 multiplier of input B
+  localparam int DwAddShift = 14; // Add: shift_a[7:0] shift_b[15:8] (signed), left_shift[23:16]
 
   typedef enum logic [3:0] {
     KindConv    = 4'd0,  // convolution; a fully connected layer is a 1x1 conv on a 1x1 image
-    KindMaxPool = 4'd1
+    KindMaxPool = 4'd1,
+    KindAvgPool = 4'd2,  // sum of (a - z) over the window, requantized
+    KindAdd     = 4'd3   // residual add of two tensors (TFLite's quantized add)
   } layer_kind_e;
 
   // Channel parameter entry: 4 words
@@ -133,17 +138,23 @@ package aps_pkg;
 `endif
   endfunction
 
+  // MultiplyByQuantizedMultiplier (golden/requantize.hpp): x * mult * 2^(shift-31),
+  // the left shift saturating.
+  function automatic logic signed [31:0] mbqm(input logic signed [31:0] x, input logic signed [31:0] mult,
+                                              input logic signed [31:0] shift);
+    logic [4:0] left, right;
+    left = (shift > 0) ? shift[4:0] : 5'd0;
+    right = (shift < 0) ? 5'((-shift)) : 5'd0;
+    return rdbpot(srdhm(sat32(64'(x) <<< left), mult), right);
+  endfunction
+
   // Requantization (golden/requantize.hpp): int32 -> uint8 code.
   function automatic logic [7:0] requantize(input logic signed [31:0] acc, input logic signed [31:0] mult,
                                             input logic signed [31:0] shift, input logic [7:0] out_zp,
                                             input logic relu);
-    logic signed [31:0] shifted, scaled;
+    logic signed [31:0] scaled;
     logic signed [63:0] y, lo;
-    logic [4:0] left, right;
-    left = (shift > 0) ? shift[4:0] : 5'd0;
-    right = (shift < 0) ? 5'((-shift)) : 5'd0;
-    shifted = sat32(64'(acc) <<< left);
-    scaled = rdbpot(srdhm(shifted, mult), right);
+    scaled = mbqm(acc, mult, shift);
     y = 64'(scaled) + 64'($signed({1'b0, out_zp}));
     lo = relu ? 64'($signed({1'b0, out_zp})) : 64'sd0;
     if (y < lo) y = lo;

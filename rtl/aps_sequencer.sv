@@ -4,10 +4,11 @@
 // Every layer with weights is a convolution (a fully connected layer is a
 // 1x1 convolution on a 1x1 image whose input channels are all its
 // features). Loops, outermost first:
-//   tile t      COLS output channels (conv) or one channel block (max pool)
+//   tile t      COLS output channels (conv) or one channel block (pooling, add)
 //   pixel       output (oy, ox)
-//   word        (ky, kx, input channel block): one activation word and one
-//               weight tile word, held for `bits` cycles (1 for max pool)
+//   word        conv: (ky, kx, input channel block), one activation word and
+//               one weight tile word, held for `bits` cycles;
+//               pooling: (ky, kx), one cycle each; add: operand A then B
 // A conv tile starts with a header word holding the tile's weight zero
 // points. When a pixel's last word finishes, its results go to the
 // writeback engine; if that is still busy, the sequencer stalls (counted).
@@ -52,13 +53,20 @@ module aps_sequencer
   output logic                   wgt_re_o,
   output logic [WGT_AW-1:0]      wgt_raddr_o,
   // datapath control
-  output logic                   pool_o,
+  output logic                   pool_o,        // not a convolution: the pool unit computes
+  output logic [3:0]             kind_o,
   output logic                   relu_o,
   output logic [3:0]             bits_o,
   output logic [3:0]             act_shift_o,
   output logic [3:0]             weight_shift_o,
   output logic [7:0]             in_zp_o,
   output logic [7:0]             out_zp_o,
+  output logic [7:0]             in_b_zp_o,
+  output logic signed [31:0]     add_mult_a_o,
+  output logic signed [31:0]     add_mult_b_o,
+  output logic signed [7:0]      add_shift_a_o,
+  output logic signed [7:0]      add_shift_b_o,
+  output logic [4:0]             add_left_shift_o,
   output logic                   tap_valid_o,
   output logic                   load_zw_o,
   output logic                   step_o,
@@ -89,17 +97,21 @@ module aps_sequencer
   logic [31:0] in_base, out_base, wgt_base, prm_base;
   logic [15:0] in_h, in_w, in_cb, out_ch, out_h, out_w, out_cb;
   logic [7:0]  k_h, k_w, s_h, s_w, p_t, p_l, d_h, d_w;
-  logic [7:0]  in_zp, out_zp;
+  logic [7:0]  in_zp, out_zp, in_b_zp;
+  logic signed [31:0] add_mult_a, add_mult_b;
+  logic signed [7:0] add_shift_a, add_shift_b;
+  logic [4:0]  add_left_shift;
 
   function automatic logic [31:0] dw(input int i);
     return desc_rdata_i[32*i +: 32];
   endfunction
   /* verilator lint_off UNUSEDSIGNAL */  // the rest of these words is reserved
-  logic [31:0] d_mode, d_out_cb, d_zp;
+  logic [31:0] d_mode, d_out_cb, d_zp, d_add_shift;
   /* verilator lint_on UNUSEDSIGNAL */
   assign d_mode = dw(DwMode);
   assign d_out_cb = dw(DwOutCb);
   assign d_zp = dw(DwZp);
+  assign d_add_shift = dw(DwAddShift);
 
   // ---- derived per layer (computed in SSetup) ----
   logic        pool;
@@ -117,11 +129,14 @@ module aps_sequencer
   logic [63:0] run_cycles;
   logic [31:0] layer_cycles, stalls;
 
-  assign pool = (kind == KindMaxPool);
+  logic is_add;
+  assign pool = (kind != KindConv);
+  assign is_add = (kind == KindAdd);
 
   // ---- the next word to read, and whether the current one is the last ----
   logic last_word, last_pixel, last_tile, last_plane;
-  assign last_word  = (ky == k_h - 8'd1) && (kx == k_w - 8'd1) && (pool || cbi == in_cb - 16'd1);
+  assign last_word  = is_add ? (r == 32'd1)
+                             : (ky == k_h - 8'd1) && (kx == k_w - 8'd1) && (pool || cbi == in_cb - 16'd1);
   assign last_pixel = (oy == out_h - 16'd1) && (ox == out_w - 16'd1);
   assign last_tile  = (t == tiles - 32'd1);
   assign last_plane = (32'(plane) == planes_per_word - 32'd1);
@@ -145,7 +160,9 @@ module aps_sequencer
       if (!last_word) begin
         issue = 1'b1;
         n_r = r + 32'd1;
-        if (!pool && cbi != in_cb - 16'd1) begin
+        if (is_add) begin
+          // operand B: same pixel and block, other tensor
+        end else if (!pool && cbi != in_cb - 16'd1) begin
           n_cbi = cbi + 16'd1;
         end else begin
           n_cbi = '0;
@@ -176,7 +193,9 @@ module aps_sequencer
   assign iy = $signed(32'(n_oy) * 32'(s_h)) - $signed(32'(p_t)) + $signed(32'(n_ky) * 32'(d_h));
   assign ix = $signed(32'(n_ox) * 32'(s_w)) - $signed(32'(p_l)) + $signed(32'(n_kx) * 32'(d_w));
   assign in_bounds = iy >= 0 && iy < $signed(32'(in_h)) && ix >= 0 && ix < $signed(32'(in_w));
-  assign act_addr = in_base + (32'(iy) * 32'(in_w) + 32'(ix)) * 32'(in_cb) + (pool ? t : 32'(n_cbi));
+  // Add reads operand B (word 1) from the second tensor, at wgt_base.
+  assign act_addr = ((is_add && n_r == 32'd1) ? wgt_base : in_base) + (32'(iy) * 32'(in_w) + 32'(ix)) * 32'(in_cb) +
+                    (pool ? t : 32'(n_cbi));
 
   assign act_re_o = issue && in_bounds;
   assign act_raddr_o = ACT_AW'(act_addr);
@@ -190,6 +209,13 @@ module aps_sequencer
   assign last_plane_o = last_plane;
   assign load_zw_o = (state == SFirst) && !pool;
   assign pool_o = pool;
+  assign kind_o = kind;
+  assign in_b_zp_o = in_b_zp;
+  assign add_mult_a_o = add_mult_a;
+  assign add_mult_b_o = add_mult_b;
+  assign add_shift_a_o = add_shift_a;
+  assign add_shift_b_o = add_shift_b;
+  assign add_left_shift_o = add_left_shift;
   assign relu_o = relu;
   assign bits_o = bits;
   assign act_shift_o = act_shift;
@@ -226,18 +252,21 @@ module aps_sequencer
     out_words = 64'(out_h) * 64'(out_w) * 64'(out_cb);
     wgt_words = 64'(tiles) * 64'(tile_stride);
     setup_error = ErrNone;
-    if (kind != KindConv && kind != KindMaxPool) setup_error = ErrBadKind;
+    if (kind > KindAdd) setup_error = ErrBadKind;
     else if (!pool && (bits < 4'd2 || bits > 4'd8 || act_shift > 4'd8 - bits || weight_shift > 4'd8 - bits))
       setup_error = ErrBadConfig;
     else if (in_h == 0 || in_w == 0 || in_cb == 0 || out_h == 0 || out_w == 0 || out_cb == 0 || out_ch == 0 ||
              k_h == 0 || k_w == 0 || s_h == 0 || s_w == 0 || d_h == 0 || d_w == 0 ||
-             32'(out_ch) > 32'(out_cb) * ROWS || (pool && (in_cb != out_cb)))
+             32'(out_ch) > 32'(out_cb) * ROWS || (pool && (in_cb != out_cb)) ||
+             (is_add && (in_h != out_h || in_w != out_w || k_h != 8'd1 || k_w != 8'd1 || s_h != 8'd1 || s_w != 8'd1 ||
+                         p_t != 8'd0 || p_l != 8'd0)))
       setup_error = ErrShape;
-    else if (64'(in_base) + in_words > 64'(ACT_WORDS) || 64'(out_base) + out_words > 64'(ACT_WORDS))
+    else if (64'(in_base) + in_words > 64'(ACT_WORDS) || 64'(out_base) + out_words > 64'(ACT_WORDS) ||
+             (is_add && 64'(wgt_base) + in_words > 64'(ACT_WORDS)))
       setup_error = ErrActRange;
     else if (!pool && 64'(wgt_base) + wgt_words > 64'(WGT_WORDS))
       setup_error = ErrWgtRange;
-    else if (!pool && 64'(prm_base) + 64'(out_ch) > 64'(PARAM_ENTRIES))
+    else if (kind != KindMaxPool && 64'(prm_base) + 64'(out_ch) > 64'(PARAM_ENTRIES))
       setup_error = ErrPrmRange;
   end
 
@@ -258,7 +287,8 @@ module aps_sequencer
       {kind, relu, bits, act_shift, weight_shift} <= '0;
       {in_base, out_base, wgt_base, prm_base} <= '0;
       {in_h, in_w, in_cb, out_ch, out_h, out_w, out_cb} <= '0;
-      {k_h, k_w, s_h, s_w, p_t, p_l, d_h, d_w, in_zp, out_zp} <= '0;
+      {k_h, k_w, s_h, s_w, p_t, p_l, d_h, d_w, in_zp, out_zp, in_b_zp} <= '0;
+      {add_mult_a, add_mult_b, add_shift_a, add_shift_b, add_left_shift} <= '0;
       {pixels, planes_per_word} <= '0;
       {t, oy, ox, ky, kx, cbi, plane, r} <= '0;
       tap_valid_o <= 1'b0;
@@ -309,6 +339,12 @@ module aps_sequencer
           prm_base <= dw(DwPrmBase);
           in_zp <= d_zp[7:0];
           out_zp <= d_zp[15:8];
+          in_b_zp <= d_zp[23:16];
+          add_mult_a <= dw(DwAddMultA);
+          add_mult_b <= dw(DwAddMultB);
+          add_shift_a <= d_add_shift[7:0];
+          add_shift_b <= d_add_shift[15:8];
+          add_left_shift <= d_add_shift[20:16];
           state <= SSetup;
         end
         SSetup: begin

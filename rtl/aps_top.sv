@@ -49,8 +49,11 @@ module aps_top
   logic [ACT_AW-1:0] seq_act_raddr;
   logic [WGT_AW-1:0] seq_wgt_raddr;
   logic pool, relu, tap_valid, load_zw, step, first_word, last_plane;
-  logic [3:0] bits, act_shift, weight_shift, plane;
-  logic [7:0] in_zp, out_zp;
+  logic [3:0] bits, act_shift, weight_shift, plane, kind;
+  logic [7:0] in_zp, out_zp, in_b_zp;
+  logic signed [31:0] add_mult_a, add_mult_b;
+  logic signed [7:0] add_shift_a, add_shift_b;
+  logic [4:0] add_left_shift;
   logic wb_start, wb_ready, wb_busy;
   logic [31:0] wb_channel_base, wb_count, wb_pixel, out_base, pixels, param_base;
   logic [15:0] out_cb;
@@ -133,8 +136,9 @@ module aps_top
     .layer_done_o(layer_done), .done_layer_o(done_layer), .layer_cycles_o(layer_cycles),
     .desc_re_o(seq_desc_re), .desc_raddr_o(seq_desc_raddr), .desc_rdata_i(desc_rdata),
     .act_re_o(seq_act_re), .act_raddr_o(seq_act_raddr), .wgt_re_o(seq_wgt_re), .wgt_raddr_o(seq_wgt_raddr),
-    .pool_o(pool), .relu_o(relu), .bits_o(bits), .act_shift_o(act_shift), .weight_shift_o(weight_shift),
-    .in_zp_o(in_zp), .out_zp_o(out_zp), .tap_valid_o(tap_valid), .load_zw_o(load_zw), .step_o(step),
+    .pool_o(pool), .kind_o(kind), .relu_o(relu), .bits_o(bits), .act_shift_o(act_shift), .weight_shift_o(weight_shift),
+    .in_zp_o(in_zp), .out_zp_o(out_zp), .in_b_zp_o(in_b_zp), .add_mult_a_o(add_mult_a), .add_mult_b_o(add_mult_b),
+    .add_shift_a_o(add_shift_a), .add_shift_b_o(add_shift_b), .add_left_shift_o(add_left_shift), .tap_valid_o(tap_valid), .load_zw_o(load_zw), .step_o(step),
     .plane_o(plane), .first_word_o(first_word), .last_plane_o(last_plane),
     .wb_start_o(wb_start), .wb_channel_base_o(wb_channel_base), .wb_count_o(wb_count), .wb_pixel_o(wb_pixel),
     .out_base_o(out_base), .out_cb_o(out_cb), .pixels_o(pixels), .param_base_o(param_base),
@@ -142,8 +146,16 @@ module aps_top
   );
 
   // ---- datapath ----
+  localparam int NV = (COLS > ROWS) ? COLS : ROWS;
   logic signed [31:0] conv_result [COLS];
-  logic [8*ROWS-1:0] pool_result;
+  logic signed [31:0] pool_result [ROWS];
+  logic signed [31:0] wb_values [NV];
+  always_comb begin
+    for (int i = 0; i < NV; i++) begin
+      if (pool) wb_values[i] = (i < ROWS) ? pool_result[i % ROWS] : 32'sd0;
+      else wb_values[i] = (i < COLS) ? conv_result[i % COLS] : 32'sd0;
+    end
+  end
 
   aps_pe_array #(.ROWS(ROWS), .COLS(COLS)) u_pe_array (
     .clk_i, .rst_ni, .bits_i(bits), .act_shift_i(act_shift), .weight_shift_i(weight_shift), .in_zp_i(in_zp),
@@ -152,17 +164,19 @@ module aps_top
     .result_o(conv_result)
   );
 
-  aps_max_unit #(.ROWS(ROWS)) u_max_unit (
-    .clk_i, .rst_ni, .act_word_i(act_rdata), .tap_valid_i(tap_valid), .step_i(step && pool),
+  aps_pool_unit #(.ROWS(ROWS)) u_pool_unit (
+    .clk_i, .rst_ni, .kind_i(kind), .in_zp_i(in_zp), .in_b_zp_i(in_b_zp), .mult_a_i(add_mult_a), .mult_b_i(add_mult_b),
+    .shift_a_i(add_shift_a), .shift_b_i(add_shift_b), .left_shift_i(add_left_shift),
+    .act_word_i(act_rdata), .tap_valid_i(tap_valid), .step_i(step && pool),
     .first_tap_i(first_word), .result_o(pool_result)
   );
 
   aps_writeback #(
     .ROWS(ROWS), .COLS(COLS), .ACT_WORDS(ACT_WORDS), .PARAM_ENTRIES(PARAM_ENTRIES)
   ) u_writeback (
-    .clk_i, .rst_ni, .pool_i(pool), .relu_i(relu), .acc_shift_i(5'(act_shift) + 5'(weight_shift)),
+    .clk_i, .rst_ni, .copy_i(kind == KindMaxPool), .relu_i(relu), .acc_shift_i(5'(act_shift) + 5'(weight_shift)),
     .out_zp_i(out_zp), .out_base_i(out_base), .out_cb_i(out_cb), .pixels_i(pixels), .param_base_i(param_base),
-    .layer_i(layer), .start_i(wb_start), .acc_i(conv_result), .codes_i(pool_result),
+    .layer_i(layer), .start_i(wb_start), .values_i(wb_values),
     .channel_base_i(wb_channel_base), .count_i(wb_count), .pixel_i(wb_pixel),
     .ready_o(wb_ready), .busy_o(wb_busy),
     .prm_re_o(wb_prm_re), .prm_raddr_o(wb_prm_raddr), .prm_rdata_i(prm_rdata),

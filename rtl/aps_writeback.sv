@@ -1,6 +1,7 @@
 // Writeback engine: takes one output pixel's values (COLS accumulators of a
-// convolution tile, or ROWS max-pooled codes), and writes them one byte per
-// cycle into the activation memory, requantizing accumulators on the way.
+// convolution tile, or ROWS lanes of the pool unit: max-pooled codes to copy,
+// or average-pool sums and add sums to requantize), and writes them one byte
+// per cycle into the activation memory, requantizing on the way.
 // Every write also appears on the monitor port, so the harness checks layers
 // as they are produced without pausing the accelerator.
 //
@@ -21,7 +22,7 @@ module aps_writeback
   input  logic                     clk_i,
   input  logic                     rst_ni,
   // layer configuration
-  input  logic                     pool_i,          // values are codes to copy, not accumulators
+  input  logic                     copy_i,          // values are codes to copy (max pooling), not accumulators
   input  logic                     relu_i,
   input  logic [4:0]               acc_shift_i,     // act_shift + weight_shift: back to the 8-bit scale
   input  logic [7:0]               out_zp_i,
@@ -32,8 +33,7 @@ module aps_writeback
   input  logic [7:0]               layer_i,
   // a pixel to write
   input  logic                     start_i,
-  input  logic signed [31:0]       acc_i [COLS],
-  input  logic [8*ROWS-1:0]        codes_i,
+  input  logic signed [31:0]       values_i [NV],
   input  logic [31:0]              channel_base_i,  // channel of value 0
   input  logic [31:0]              count_i,         // values to write (the rest are padding)
   input  logic [31:0]              pixel_i,
@@ -91,9 +91,7 @@ module aps_writeback
         next_col <= next_col + 32'd1;
       end
       if (start_i) begin
-        for (int i = 0; i < NV; i++)
-          buf_acc[i] <= pool_i ? (i < ROWS ? 32'($unsigned(codes_i[8*(i % ROWS) +: 8])) : 32'sd0)
-                               : (i < COLS ? acc_i[i % COLS] : 32'sd0);
+        for (int i = 0; i < NV; i++) buf_acc[i] <= values_i[i];
         buf_base <= channel_base_i;
         buf_count <= count_i;
         buf_pixel <= pixel_i;
@@ -115,7 +113,7 @@ module aps_writeback
     shift = prm_rdata_i[32*PwShift +: 32];
     acc8 = sat32(64'(b_value) <<< acc_shift_i);
     total = sat32(64'(acc8) + 64'(bias));
-    value = pool_i ? b_value[7:0] : requantize(total, mult, shift, out_zp_i, relu_i);
+    value = copy_i ? b_value[7:0] : requantize(total, mult, shift, out_zp_i, relu_i);
   end
 
   logic [31:0] byte_offset;

@@ -47,13 +47,18 @@ enum DescriptorWord : int {
   kDwOutCb = 6,
   kDwKernel = 7,   // kernel_h[7:0] kernel_w[15:8] stride_h[23:16] stride_w[31:24]
   kDwPad = 8,      // pad_top[7:0] pad_left[15:8] dilation_h[23:16] dilation_w[31:24]
-  kDwWgtBase = 9,
+  kDwWgtBase = 9,  // Add: base of the second input
   kDwPrmBase = 10,
-  kDwZp = 11,      // in_zp[7:0] out_zp[15:8]
+  kDwZp = 11,      // in_zp[7:0] out_zp[15:8] in_b_zp[23:16]
+  kDwAddMultA = 12,
+  kDwAddMultB = 13,
+  kDwAddShift = 14,  // shift_a[7:0] shift_b[15:8] (signed) left_shift[23:16]
 };
 
 inline constexpr uint32_t kKindConv = 0;
 inline constexpr uint32_t kKindMaxPool = 1;
+inline constexpr uint32_t kKindAvgPool = 2;
+inline constexpr uint32_t kKindAdd = 3;
 
 // STATUS[23:16] error codes
 inline const char* error_name(uint32_t code) {

@@ -41,8 +41,13 @@ int8_t fc_weight(const Layer& l, const FeatureShape& s, int64_t m, int64_t word,
 
 }  // namespace
 
-uint32_t mode_word(const Layer& layer, const LayerConfig& c) {
-  const uint32_t kind = layer.kind == LayerKind::MaxPool ? hw::kKindMaxPool : hw::kKindConv;
+uint32_t mode_word(const Layer& layer, const LayerConfig& config) {
+  uint32_t kind = hw::kKindConv;
+  if (layer.kind == LayerKind::MaxPool) kind = hw::kKindMaxPool;
+  if (layer.kind == LayerKind::AveragePool) kind = hw::kKindAvgPool;
+  if (layer.kind == LayerKind::Add) kind = hw::kKindAdd;
+  // Layers without weights always run at 8 bits (golden/program_executor.hpp).
+  const LayerConfig c = layer.has_weights() ? config : static_config(8);
   return kind | (layer.relu ? 1u << 4 : 0u) | (static_cast<uint32_t>(c.bits) << 8) |
          (static_cast<uint32_t>(c.act_shift) << 12) | (static_cast<uint32_t>(c.weight_shift) << 16);
 }
@@ -105,7 +110,7 @@ ProgramImage build_image(const NetworkProgram& p, const std::vector<LayerConfig>
     d[hw::kDwChans] = static_cast<uint32_t>(g.in_cb | (g.out_channels << 16));
     d[hw::kDwOutHW] = static_cast<uint32_t>(g.out_h | (g.out_w << 16));
     d[hw::kDwOutCb] = static_cast<uint32_t>(g.out_cb);
-    if (l.kind == LayerKind::FullyConnected) {
+    if (l.kind == LayerKind::FullyConnected || l.kind == LayerKind::Add) {
       d[hw::kDwKernel] = 1u | 1u << 8 | 1u << 16 | 1u << 24;
       d[hw::kDwPad] = 1u << 16 | 1u << 24;
     } else {
@@ -114,6 +119,28 @@ ProgramImage build_image(const NetworkProgram& p, const std::vector<LayerConfig>
       d[hw::kDwPad] = static_cast<uint32_t>(w.pad_top | w.pad_left << 8 | w.dilation_h << 16 | w.dilation_w << 24);
     }
     d[hw::kDwZp] = static_cast<uint32_t>(l.in_q.zero_point | (l.out_q.zero_point << 8));
+    if (l.kind == LayerKind::Add) {
+      const TensorPlacement b = l.add.input_b < 0 ? img.input : img.outputs[l.add.input_b];
+      d[hw::kDwWgtBase] = static_cast<uint32_t>(b.base);
+      d[hw::kDwZp] |= static_cast<uint32_t>(l.add.in_q_b.zero_point) << 16;
+      d[hw::kDwAddMultA] = static_cast<uint32_t>(l.add.multiplier_a.multiplier);
+      d[hw::kDwAddMultB] = static_cast<uint32_t>(l.add.multiplier_b.multiplier);
+      for (int s : {l.add.multiplier_a.shift, l.add.multiplier_b.shift})
+        if (s < -128 || s > 127) too_big(p, l, "an add multiplier shift outside the descriptor's 8 bits");
+      if (l.add.left_shift < 0 || l.add.left_shift > 31) too_big(p, l, "the add left shift must be 0..31");
+      d[hw::kDwAddShift] = static_cast<uint32_t>(static_cast<uint8_t>(l.add.multiplier_a.shift)) |
+                           static_cast<uint32_t>(static_cast<uint8_t>(l.add.multiplier_b.shift)) << 8 |
+                           static_cast<uint32_t>(l.add.left_shift) << 16;
+    }
+    if (l.requantizes() && !l.has_weights()) {
+      d[hw::kDwPrmBase] = static_cast<uint32_t>(param_entries);
+      param_entries += g.out_channels;
+      if (param_entries > limits.param_entries)
+        too_big(p, l, fmt::format("needs {} channel parameter entries, the memory has {}", param_entries,
+                                  limits.param_entries));
+      for (int64_t m = 0; m < g.out_channels; ++m)
+        img.params.push_back({l.bias[m], l.multipliers[m].multiplier, l.multipliers[m].shift, 0});
+    }
 
     if (l.has_weights()) {
       d[hw::kDwWgtBase] = static_cast<uint32_t>(weight_words);

@@ -78,8 +78,54 @@ class Generator {
       l.name = fmt::format("L{}", i);
       l.input = i - 1;
       l.in_q = cur_q;
-      const int kind = cur_spatial ? uniform(0, 9) : 9;
-      if (kind <= 5) {  // convolution
+      // An earlier tensor of the current shape, for a residual Add.
+      std::vector<int> same_shape;
+      if (p.input_shape == cur) same_shape.push_back(-1);
+      for (int j = 0; j < i; ++j)
+        if (p.layers[j].out_shape == cur) same_shape.push_back(j);
+      int kind = cur_spatial ? uniform(0, 11) : (chance(0.2) ? 10 : 9);
+      if (kind == 10 && same_shape.empty()) kind = 9;
+      if (kind == 11) kind = chance(0.5) ? 8 : 7;
+      if (kind == 10) {  // residual add
+        l.kind = LayerKind::Add;
+        l.in_shape = cur;
+        l.out_shape = cur;
+        l.add.input_b = same_shape[uniform(0, static_cast<int>(same_shape.size()) - 1)];
+        l.add.in_q_b = l.add.input_b < 0 ? p.input_q : p.layers[l.add.input_b].out_q;
+        l.out_q = quant();
+        const double twice_max = 2.0 * std::max(l.in_q.scale, l.add.in_q_b.scale);
+        l.add.multiplier_a = quantize_multiplier(l.in_q.scale / twice_max);
+        l.add.multiplier_b = quantize_multiplier(l.add.in_q_b.scale / twice_max);
+        l.multipliers.assign(static_cast<size_t>(cur.channels),
+                             quantize_multiplier(std::min(200.0, twice_max / (std::ldexp(1.0, 20) * l.out_q.scale))));
+        l.bias.assign(static_cast<size_t>(cur.channels), 0);
+        l.relu = chance(0.5);
+      } else if (kind == 7) {  // average pooling (global now and then)
+        l.kind = LayerKind::AveragePool;
+        l.in_shape = cur;
+        Window& w = l.window;
+        if (chance(0.3)) {
+          w.kernel_h = static_cast<int>(cur.height);
+          w.kernel_w = static_cast<int>(cur.width);
+        } else {
+          w.kernel_h = uniform(1, std::min<int>(3, static_cast<int>(cur.height)));
+          w.kernel_w = uniform(1, std::min<int>(3, static_cast<int>(cur.width)));
+          w.stride_h = uniform(1, 3);
+          w.stride_w = uniform(1, 3);
+          w.pad_top = uniform(0, w.kernel_h / 2);   // padding counts in the divisor (count_include_pad)
+          w.pad_left = uniform(0, w.kernel_w / 2);
+          w.pad_bottom = uniform(0, w.kernel_h / 2);
+          w.pad_right = uniform(0, w.kernel_w / 2);
+        }
+        const int64_t oh = (cur.height + w.pad_top + w.pad_bottom - w.kernel_h) / w.stride_h + 1;
+        const int64_t ow = (cur.width + w.pad_left + w.pad_right - w.kernel_w) / w.stride_w + 1;
+        l.out_shape = {cur.channels, oh, ow};
+        l.out_q = quant();
+        const double divisor = static_cast<double>(w.kernel_h) * w.kernel_w;
+        l.multipliers.assign(static_cast<size_t>(cur.channels),
+                             quantize_multiplier(std::min(200.0, l.in_q.scale / (l.out_q.scale * divisor))));
+        l.bias.assign(static_cast<size_t>(cur.channels), 0);
+      } else if (kind <= 4) {  // convolution
         l.kind = LayerKind::Conv;
         l.in_shape = cur;
         Window& w = l.window;
@@ -120,7 +166,7 @@ class Generator {
         fill_weights(l, (cur.channels / l.groups) * w.kernel_h * w.kernel_w);
         l.relu = chance(0.5);
         l.out_q = quant();
-      } else if (kind <= 8) {  // max pooling
+      } else if (kind <= 8) {  // max pooling (kinds 5, 6, 8)
         l.kind = LayerKind::MaxPool;
         l.in_shape = cur;
         Window& w = l.window;
@@ -146,7 +192,7 @@ class Generator {
       }
       cur = l.out_shape;
       cur_q = l.out_q;
-      cur_spatial = l.kind != LayerKind::FullyConnected;
+      if (l.kind != LayerKind::Add) cur_spatial = l.kind != LayerKind::FullyConnected;
       p.layers.push_back(std::move(l));
     }
     for (const Layer& l : p.layers) c.configs.push_back(static_config(uniform(2, 8)));

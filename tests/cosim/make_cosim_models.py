@@ -11,6 +11,12 @@ Usage: make_cosim_models.py MODELS_DIR OUT_DIR
   fc256/model.onnx       one 256 -> 256 fully connected QDQ layer, the
                          compute-bound case of the cycle-scaling check, with
                          test_data_set_0/input_0.pb (4 random samples).
+  resnet_tiny/           a small residual CNN with random weights, float
+                         (model.onnx: Conv + BatchNormalization + Relu, a
+                         residual Add, AveragePool, GlobalAveragePool, Gemm)
+                         and int8 QDQ (model_int8.onnx, the same quantization
+                         recipe as the bundled models, BatchNormalization
+                         folded), with calibration/ and test_data_set_0/.
 """
 
 import os
@@ -72,11 +78,141 @@ def fc256(out):
         f.write(numpy_helper.from_array(x, "input").SerializeToString())
 
 
+def conv2d(x, w, b, pad):
+    n, c, h, wd = x.shape
+    m, _, kh, kw = w.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    oh, ow = h + 2 * pad - kh + 1, wd + 2 * pad - kw + 1
+    y = np.zeros((n, m, oh, ow), np.float32)
+    for i in range(kh):
+        for j in range(kw):
+            y += np.einsum("nchw,mc->nmhw", xp[:, :, i:i + oh, j:j + ow], w[:, :, i, j])
+    return (y + b[None, :, None, None]).astype(np.float32)
+
+
+def resnet_tiny(out):
+    """Float and QDQ versions of one small residual network."""
+    rng = np.random.default_rng(7)
+    p = {
+        "c1.w": rng.normal(0, 0.4, (8, 3, 3, 3)).astype(np.float32), "c1.b": rng.normal(0, 0.1, 8).astype(np.float32),
+        "bn.scale": rng.uniform(0.5, 1.5, 8).astype(np.float32), "bn.bias": rng.normal(0, 0.1, 8).astype(np.float32),
+        "bn.mean": rng.normal(0, 0.2, 8).astype(np.float32), "bn.var": rng.uniform(0.5, 2, 8).astype(np.float32),
+        "c2.w": rng.normal(0, 0.3, (8, 8, 1, 1)).astype(np.float32), "c2.b": rng.normal(0, 0.1, 8).astype(np.float32),
+        "fc.w": rng.normal(0, 0.5, (5, 8)).astype(np.float32), "fc.b": rng.normal(0, 0.1, 5).astype(np.float32),
+    }
+    eps = 1e-5
+    g = p["bn.scale"] / np.sqrt(p["bn.var"] + eps)
+    folded_w = (p["c1.w"] * g[:, None, None, None]).astype(np.float32)
+    folded_b = ((p["c1.b"] - p["bn.mean"]) * g + p["bn.bias"]).astype(np.float32)
+
+    def forward(x):
+        a = np.maximum(conv2d(x, folded_w, folded_b, 1), 0)
+        b = conv2d(a, p["c2.w"], p["c2.b"], 0)
+        s = np.maximum(a + b, 0)
+        pool = s.reshape(s.shape[0], 8, 3, 2, 3, 2).mean(axis=(3, 5))  # AveragePool 2x2 stride 2: 6x6 -> 3x3
+        gap = pool.mean(axis=(2, 3))
+        logits = gap @ p["fc.w"].T + p["fc.b"]
+        return [x, a, b, s, pool, gap, logits]
+
+    calib = rng.uniform(-1, 1, (256, 3, 6, 6)).astype(np.float32)
+    test = rng.uniform(-1, 1, (32, 3, 6, 6)).astype(np.float32)
+    acts = forward(calib)
+
+    def qparams(t):
+        lo, hi = min(0.0, float(t.min())), max(0.0, float(t.max()))
+        scale = np.float32((hi - lo) / 255.0)
+        return scale, np.uint8(int(np.clip(np.rint(-lo / float(scale)), 0, 255)))
+
+    folder = os.path.join(out, "resnet_tiny")
+    for sub in ("calibration", "test_data_set_0"):
+        os.makedirs(os.path.join(folder, sub), exist_ok=True)
+    with open(os.path.join(folder, "calibration", "input_0.pb"), "wb") as f:
+        f.write(numpy_helper.from_array(calib, "input").SerializeToString())
+    with open(os.path.join(folder, "test_data_set_0", "input_0.pb"), "wb") as f:
+        f.write(numpy_helper.from_array(test, "input").SerializeToString())
+    with open(os.path.join(folder, "test_data_set_0", "labels.pb"), "wb") as f:
+        f.write(numpy_helper.from_array(np.argmax(forward(test)[-1], axis=1).astype(np.int64), "labels").SerializeToString())
+
+    x_info = helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 3, 6, 6])
+    y_info = helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 5])
+    # Float model, with BatchNormalization as PyTorch exports it.
+    inits = [numpy_helper.from_array(v, k) for k, v in p.items()]
+    inits.append(numpy_helper.from_array(np.array([1, 1], np.int64), "flat_shape"))
+    nodes = [
+        helper.make_node("Conv", ["input", "c1.w", "c1.b"], ["c1"], name="conv1", pads=[1, 1, 1, 1]),
+        helper.make_node("BatchNormalization", ["c1", "bn.scale", "bn.bias", "bn.mean", "bn.var"], ["bn"], name="bn1",
+                         epsilon=eps),
+        helper.make_node("Relu", ["bn"], ["a"], name="relu1"),
+        helper.make_node("Conv", ["a", "c2.w", "c2.b"], ["b"], name="conv2"),
+        helper.make_node("Add", ["a", "b"], ["s_pre"], name="residual"),
+        helper.make_node("Relu", ["s_pre"], ["s"], name="relu2"),
+        helper.make_node("AveragePool", ["s"], ["pool"], name="avgpool", kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("GlobalAveragePool", ["pool"], ["gap"], name="gap"),
+        helper.make_node("Flatten", ["gap"], ["flat"], name="flatten"),
+        helper.make_node("Gemm", ["flat", "fc.w", "fc.b"], ["logits"], name="fc", transB=1),
+    ]
+    model = helper.make_model(helper.make_graph(nodes, "resnet_tiny", [x_info], [y_info], inits),
+                              opset_imports=[helper.make_opsetid("", 13)], ir_version=7)
+    onnx.checker.check_model(model)
+    onnx.save(model, os.path.join(folder, "model.onnx"))
+
+    # QDQ model: Q -> DQ around every activation, int8 symmetric per-channel
+    # weights, int32 biases; BatchNormalization folded into conv1.
+    names = ["input", "a", "b", "s", "pool", "gap", "logits"]
+    q = {n: qparams(t) for n, t in zip(names, acts)}
+    inits, nodes = [], []
+
+    def act_qdq(name, src, dst):
+        s, z = q[name]
+        inits.extend([numpy_helper.from_array(np.array(s, np.float32), f"{name}_s"),
+                      numpy_helper.from_array(np.array(z, np.uint8), f"{name}_z")])
+        nodes.append(helper.make_node("QuantizeLinear", [src, f"{name}_s", f"{name}_z"], [f"{name}_q"]))
+        nodes.append(helper.make_node("DequantizeLinear", [f"{name}_q", f"{name}_s", f"{name}_z"], [dst]))
+
+    def weights(prefix, w, b, in_scale):
+        amax = np.abs(w.reshape(w.shape[0], -1)).max(axis=1)
+        ws = (amax / 127.0).astype(np.float32)
+        wq = np.clip(np.rint(w / ws.reshape((-1,) + (1,) * (w.ndim - 1))), -127, 127).astype(np.int8)
+        bs = (np.float32(in_scale) * ws).astype(np.float32)
+        bq = np.rint(b / bs).astype(np.int32)
+        inits.extend([numpy_helper.from_array(wq, f"{prefix}.wq"), numpy_helper.from_array(ws, f"{prefix}.ws"),
+                      numpy_helper.from_array(np.zeros(w.shape[0], np.int8), f"{prefix}.wz"),
+                      numpy_helper.from_array(bq, f"{prefix}.bq"), numpy_helper.from_array(bs, f"{prefix}.bs"),
+                      numpy_helper.from_array(np.zeros(w.shape[0], np.int32), f"{prefix}.bz")])
+        nodes.append(helper.make_node("DequantizeLinear", [f"{prefix}.wq", f"{prefix}.ws", f"{prefix}.wz"], [f"{prefix}.w"], axis=0))
+        nodes.append(helper.make_node("DequantizeLinear", [f"{prefix}.bq", f"{prefix}.bs", f"{prefix}.bz"], [f"{prefix}.b"], axis=0))
+
+    act_qdq("input", "input", "x_dq")
+    weights("c1", folded_w, folded_b, q["input"][0])
+    nodes.append(helper.make_node("Conv", ["x_dq", "c1.w", "c1.b"], ["c1_out"], name="conv1", pads=[1, 1, 1, 1]))
+    nodes.append(helper.make_node("Relu", ["c1_out"], ["a_f"], name="relu1"))
+    act_qdq("a", "a_f", "a_dq")
+    weights("c2", p["c2.w"], p["c2.b"], q["a"][0])
+    nodes.append(helper.make_node("Conv", ["a_dq", "c2.w", "c2.b"], ["b_f"], name="conv2"))
+    act_qdq("b", "b_f", "b_dq")
+    nodes.append(helper.make_node("Add", ["a_dq", "b_dq"], ["s_pre"], name="residual"))
+    nodes.append(helper.make_node("Relu", ["s_pre"], ["s_f"], name="relu2"))
+    act_qdq("s", "s_f", "s_dq")
+    nodes.append(helper.make_node("AveragePool", ["s_dq"], ["pool_f"], name="avgpool", kernel_shape=[2, 2], strides=[2, 2]))
+    act_qdq("pool", "pool_f", "pool_dq")
+    nodes.append(helper.make_node("GlobalAveragePool", ["pool_dq"], ["gap_f"], name="gap"))
+    act_qdq("gap", "gap_f", "gap_dq")
+    nodes.append(helper.make_node("Flatten", ["gap_dq"], ["flat"], name="flatten"))
+    weights("fc", p["fc.w"], p["fc.b"], q["gap"][0])
+    nodes.append(helper.make_node("Gemm", ["flat", "fc.w", "fc.b"], ["logits_f"], name="fc", transB=1))
+    act_qdq("logits", "logits_f", "logits")
+    model = helper.make_model(helper.make_graph(nodes, "resnet_tiny_int8", [x_info], [y_info], inits),
+                              opset_imports=[helper.make_opsetid("", 13)], ir_version=7)
+    onnx.checker.check_model(model)
+    onnx.save(model, os.path.join(folder, "model_int8.onnx"))
+
+
 def main():
     models, out = sys.argv[1], sys.argv[2]
     os.makedirs(out, exist_ok=True)
     centered_mlp(models, out)
     fc256(out)
+    resnet_tiny(out)
 
 
 if __name__ == "__main__":
