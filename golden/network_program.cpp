@@ -14,6 +14,7 @@ std::string_view layer_kind_name(LayerKind k) {
     case LayerKind::MaxPool: return "maxpool";
     case LayerKind::AveragePool: return "avgpool";
     case LayerKind::Add: return "add";
+    case LayerKind::SaeScan: return "sae-scan";
   }
   return "?";
 }
@@ -29,7 +30,8 @@ int64_t Layer::macs() const {
 
 int64_t NetworkProgram::total_macs() const {
   int64_t n = 0;
-  for (const auto& l : layers) n += l.macs();
+  for (const auto& l : layers)
+    if (l.role == LayerRole::Main) n += l.macs();
   return n;
 }
 
@@ -90,6 +92,13 @@ uint64_t NetworkProgram::fingerprint() const {
     h.value(l.add.multiplier_a);
     h.value(l.add.multiplier_b);
     h.value(l.add.left_shift);
+    h.value(l.role);
+    h.value(l.pcu_slot);
+    h.value(l.scan.tensor);
+    h.vec(l.scan.elements);
+    h.vec(l.scan.coefficients);
+    h.value(l.scan.slot);
+    h.value(l.scan.action);
     h.vec(l.weights);
     h.vec(l.weight_zero_points);
     h.vec(l.bias);
@@ -98,6 +107,20 @@ uint64_t NetworkProgram::fingerprint() const {
       h.value(m.shift);
     }
   }
+  h.vec(pcu.candidates);
+  for (const auto& s : pcu.slots) {
+    h.value(s.layer);
+    h.vec(s.alpha);
+    h.value(s.threshold);
+    h.value(s.group);
+    h.value(s.macs);
+    h.value(s.initial_bits);
+    h.value(s.fallback_bits);
+  }
+  h.value(pcu.adaptive_scaling);
+  h.value(pcu.budget);
+  h.value(pcu.cascade);
+  h.value(pcu.margin_threshold);
   return h.digest();
 }
 
@@ -121,13 +144,30 @@ void validate_program(const NetworkProgram& p) {
   if (p.layers.empty()) throw InputError(fmt::format("{}: the network program has no layers", p.source));
   for (size_t i = 0; i < p.layers.size(); ++i) {
     const Layer& l = p.layers[i];
+    if (l.kind == LayerKind::SaeScan) {
+      const SaeScanParams& s = l.scan;
+      if (s.tensor >= static_cast<int>(i) || s.tensor < -1) fail(l, "scans a tensor that is not produced earlier");
+      if (s.tensor >= 0 && !p.layers[s.tensor].produces_output()) fail(l, "scans a step that produces no tensor");
+      const FeatureShape& t = s.tensor < 0 ? p.input_shape : p.layers[s.tensor].out_shape;
+      if (s.elements.size() != s.coefficients.size()) fail(l, "needs one coefficient per element");
+      for (int64_t e : s.elements)
+        if (e < 0 || e >= t.size()) fail(l, fmt::format("element {} is outside the scanned tensor", e));
+      for (uint32_t c : s.coefficients)
+        if (c > 0xffff) fail(l, "coefficients must fit 16 bits");
+      if (s.slot < 0 || s.slot >= static_cast<int>(p.pcu.slots.size())) fail(l, "scans for a PCU slot that does not exist");
+      continue;
+    }
+    if (l.pcu_slot >= static_cast<int>(p.pcu.slots.size()) || (l.pcu_slot >= 0 && !l.has_weights()))
+      fail(l, "names a PCU slot that does not exist or has no weights to configure");
     if (l.input >= static_cast<int>(i) || l.input < -1) fail(l, "its input is not an earlier layer");
+    if (l.input >= 0 && !p.layers[l.input].produces_output()) fail(l, "its input is a step that produces no tensor");
     const FeatureShape& src = l.input < 0 ? p.input_shape : p.layers[l.input].out_shape;
     if (src.size() != l.in_shape.size()) fail(l, fmt::format("input has {} elements, expected {}", src.size(), l.in_shape.size()));
     const ActivationQuant& src_q = l.input < 0 ? p.input_q : p.layers[l.input].out_q;
     if (!(src_q == l.in_q)) fail(l, "input quantization differs from its producer's output quantization");
     if (l.kind == LayerKind::Add) {
       if (l.add.input_b >= static_cast<int>(i) || l.add.input_b < -1) fail(l, "its second input is not an earlier layer");
+      if (l.add.input_b >= 0 && !p.layers[l.add.input_b].produces_output()) fail(l, "its second input produces no tensor");
       const FeatureShape& b = l.add.input_b < 0 ? p.input_shape : p.layers[l.add.input_b].out_shape;
       const ActivationQuant& bq = l.add.input_b < 0 ? p.input_q : p.layers[l.add.input_b].out_q;
       if (!(b == l.in_shape) || !(src == l.in_shape) || !(l.out_shape == l.in_shape))
@@ -151,6 +191,27 @@ void validate_program(const NetworkProgram& p) {
     for (int32_t z : l.weight_zero_points)
       if (z < -128 || z > 127) fail(l, fmt::format("weight zero point {} is outside int8", z));
   }
+  if (p.layers.back().kind == LayerKind::SaeScan || p.layers.back().role != LayerRole::Main)
+    throw InputError(fmt::format("{}: the last step of a program must be its output layer", p.source));
+  const PcuProgram& pcu = p.pcu;
+  for (size_t c = 0; c < pcu.candidates.size(); ++c)
+    if (pcu.candidates[c] < 2 || pcu.candidates[c] > 7 || (c > 0 && pcu.candidates[c] <= pcu.candidates[c - 1]))
+      throw InputError(fmt::format("{}: candidate widths must ascend within 2..7", p.source));
+  if (pcu.candidates.size() > 4) throw InputError(fmt::format("{}: at most 4 candidate widths", p.source));
+  for (size_t s = 0; s < pcu.slots.size(); ++s) {
+    const PcuSlot& slot = pcu.slots[s];
+    if (slot.layer < 0 || slot.layer >= static_cast<int>(p.layers.size()) ||
+        p.layers[slot.layer].pcu_slot != static_cast<int>(s))
+      throw InputError(fmt::format("{}: PCU slot {} does not point at its layer", p.source, s));
+    if (slot.alpha.size() != pcu.candidates.size())
+      throw InputError(fmt::format("{}: PCU slot {} needs one alpha per candidate", p.source, s));
+    if (slot.group < 0 || slot.group >= static_cast<int>(pcu.slots.size()))
+      throw InputError(fmt::format("{}: PCU slot {} has group {} (0..{})", p.source, s, slot.group, pcu.slots.size() - 1));
+    for (int b : {slot.initial_bits, slot.fallback_bits})
+      if (b < 2 || b > 8) throw InputError(fmt::format("{}: PCU slot {} width {} outside 2..8", p.source, s, b));
+  }
+  if (pcu.margin_threshold < 0 || pcu.margin_threshold > 255)
+    throw InputError(fmt::format("{}: margin threshold must be 0..255 codes", p.source));
 }
 
 }  // namespace aps

@@ -18,7 +18,14 @@
 
 namespace aps {
 
-enum class LayerKind { FullyConnected, Conv, MaxPool, AveragePool, Add };
+enum class LayerKind { FullyConnected, Conv, MaxPool, AveragePool, Add, SaeScan };
+
+// Main layers compute the network; shadow layers are the SAE's simplified
+// copies (up-front schedule), run before the main computation.
+enum class LayerRole { Main, Shadow };
+
+// What the PCU does after a scan.
+enum class PcuAction { None, Decide, DecideAll };
 
 std::string_view layer_kind_name(LayerKind k);
 
@@ -57,6 +64,17 @@ struct AddParams {
   bool operator==(const AddParams&) const = default;
 };
 
+// A sensitivity-analysis step (golden/sae.hpp): reads a slice of a tensor
+// and accumulates, for every candidate width b, sum coef_i * err_b(q_i)^2.
+struct SaeScanParams {
+  int tensor = -1;                     // producer of the scanned tensor; -1 = network input
+  std::vector<int64_t> elements;       // CHW indices into that tensor
+  std::vector<uint32_t> coefficients;  // one per element, < 2^16
+  int slot = 0;                        // the PCU slot (main layer) the metrics belong to
+  PcuAction action = PcuAction::None;
+  bool operator==(const SaeScanParams&) const = default;
+};
+
 struct Layer {
   std::string name;  // the ONNX node it came from, for messages
   LayerKind kind = LayerKind::FullyConnected;
@@ -68,6 +86,9 @@ struct Layer {
   int groups = 1;
 
   AddParams add;     // Add only
+  LayerRole role = LayerRole::Main;
+  int pcu_slot = -1;   // >= 0: the PCU chooses this layer's configuration
+  SaeScanParams scan;  // SaeScan only
 
   // FullyConnected and Conv: weights [out][in / groups][kh][kw].
   std::vector<int8_t> weights;
@@ -80,10 +101,34 @@ struct Layer {
 
   bool has_weights() const { return kind == LayerKind::FullyConnected || kind == LayerKind::Conv; }
   // Layers whose outputs go through the requantization unit.
-  bool requantizes() const { return kind != LayerKind::MaxPool; }
+  bool requantizes() const { return kind != LayerKind::MaxPool && kind != LayerKind::SaeScan; }
+  bool produces_output() const { return kind != LayerKind::SaeScan; }
   int64_t weights_per_output() const;  // (in / groups) * kh * kw
   // Multiply-accumulates of one inference (0 for pooling).
   int64_t macs() const;
+};
+
+// One main layer whose width the PCU chooses (golden/pcu.hpp).
+struct PcuSlot {
+  int layer = 0;                  // index of the main layer in the program
+  std::vector<uint32_t> alpha;    // per candidate: true error ~ (metric * alpha) >> 16
+  uint64_t threshold = 0;         // tau: the largest acceptable estimated error
+  int group = 0;                  // layers of one group share a width
+  int64_t macs = 0;
+  int initial_bits = 8;           // width when no decision is made (a cascade's first pass)
+  int fallback_bits = 8;          // width of a cascade's re-run
+  bool operator==(const PcuSlot&) const = default;
+};
+
+struct PcuProgram {
+  std::vector<int> candidates;    // ascending widths below 8; 8 is always the fallback
+  std::vector<PcuSlot> slots;
+  bool adaptive_scaling = false;  // choose the activation shift from the input's actual range
+  uint64_t budget = 0;            // up-front: sum(macs * bits) at most this (0 = no budget)
+  bool cascade = false;           // re-run at the fallback widths when the output margin is small
+  int margin_threshold = 0;       // in output codes: re-run when top1 - top2 < this
+  bool enabled() const { return !slots.empty(); }
+  bool operator==(const PcuProgram&) const = default;
 };
 
 struct NetworkProgram {
@@ -93,8 +138,10 @@ struct NetworkProgram {
   FeatureShape input_shape;
   ActivationQuant input_q;
   std::vector<Layer> layers;  // execution order; the last one produces the output
+  PcuProgram pcu;             // adaptive precision control (empty: static configurations)
 
   const Layer& output_layer() const { return layers.back(); }
+  // Multiply-accumulates of the main layers (the network's own work).
   int64_t total_macs() const;
   // Hash of the structure, weights and quantization parameters: identifies
   // the model a calibration profile belongs to.

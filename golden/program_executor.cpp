@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 
 #include "golden/exit_code.hpp"
+#include "golden/pcu.hpp"
+#include "golden/sae.hpp"
 #include "golden/precision_reduction.hpp"
 #include "golden/quantize_linear.hpp"
 #include "golden/requantize.hpp"
@@ -153,6 +155,8 @@ Codes execute_layer(const Layer& layer, std::span<const uint8_t> input, const La
     case LayerKind::Conv: return convolution(layer, input, config);
     case LayerKind::MaxPool: return max_pool(layer, input);
     case LayerKind::AveragePool: return average_pool(layer, input);
+    case LayerKind::SaeScan:
+      return {};
     case LayerKind::Add:
       if (static_cast<int64_t>(input_b.size()) != layer.in_shape.size())
         throw InputError(fmt::format("layer '{}': second input has {} codes, expected {}", layer.name, input_b.size(),
@@ -162,20 +166,75 @@ Codes execute_layer(const Layer& layer, std::span<const uint8_t> input, const La
   return {};
 }
 
+namespace {
+
+int largest_code(std::span<const uint8_t> t) {
+  int m = 0;
+  for (uint8_t v : t) m = std::max<int>(m, v);
+  return m;
+}
+
+// One pass over the steps. Pass 1 (the cascade's re-run) runs only the main
+// layers, at the fallback widths.
+void run_pass(const NetworkProgram& program, std::span<const uint8_t> input, const std::vector<LayerConfig>& configs,
+              PcuState& pcu, int pass, ProgramResult& r) {
+  std::vector<Codes>& outputs = pass == 0 ? r.layer_outputs : r.rerun_outputs;
+  std::vector<LayerConfig>& used = pass == 0 ? r.configs : r.rerun_configs;
+  outputs.assign(program.layers.size(), {});
+  used.assign(program.layers.size(), LayerConfig{});
+  auto source = [&](int producer) {
+    if (producer < 0) return input;
+    // Pass 1 reads what pass 1 wrote; shadow tensors exist only in pass 0.
+    return std::span<const uint8_t>(outputs[producer]);
+  };
+  auto zero_point_of = [&](int producer) {
+    return producer < 0 ? program.input_q.zero_point : program.layers[producer].out_q.zero_point;
+  };
+  for (size_t i = 0; i < program.layers.size(); ++i) {
+    const Layer& l = program.layers[i];
+    if (pass == 1 && (l.role != LayerRole::Main || l.kind == LayerKind::SaeScan)) continue;
+    if (l.kind == LayerKind::SaeScan) {
+      pcu.metrics[l.scan.slot] = sae_metrics(l.scan, source(l.scan.tensor), zero_point_of(l.scan.tensor),
+                                             program.pcu.candidates);
+      if (l.scan.action == PcuAction::Decide) {
+        pcu_decide(program.pcu, pcu, l.scan.slot);
+        r.pcu_cycles += kPcuDecideCycles;
+      } else if (l.scan.action == PcuAction::DecideAll) {
+        pcu_decide_all(program.pcu, pcu);
+        r.pcu_cycles += pcu.decide_all_cycles;
+      }
+      continue;
+    }
+    LayerConfig config = configs[i];
+    if (l.pcu_slot >= 0) {
+      const int bits = pass == 0 ? pcu.bits[l.pcu_slot] : program.pcu.slots[l.pcu_slot].fallback_bits;
+      config = pcu_config(program.pcu, bits, largest_code(source(l.input)), l.in_q.zero_point);
+    }
+    if (!l.has_weights()) config = static_config(kMaxBits);
+    check_layer_config(config, fmt::format("layer '{}'", l.name));
+    used[i] = config;
+    const std::span<const uint8_t> b = l.kind == LayerKind::Add ? source(l.add.input_b) : std::span<const uint8_t>{};
+    outputs[i] = execute_layer(l, source(l.input), config, b);
+  }
+}
+
+}  // namespace
+
 ProgramResult execute_program(const NetworkProgram& program, std::span<const uint8_t> input,
                               const std::vector<LayerConfig>& configs) {
   if (configs.size() != program.layers.size())
     throw InputError(fmt::format("{} layer configurations for {} layers", configs.size(), program.layers.size()));
   ProgramResult r;
-  r.layer_outputs.reserve(program.layers.size());
-  for (size_t i = 0; i < program.layers.size(); ++i) {
-    const Layer& l = program.layers[i];
-    check_layer_config(configs[i], fmt::format("layer '{}'", l.name));
-    auto source = [&](int producer) {
-      return producer < 0 ? input : std::span<const uint8_t>(r.layer_outputs[producer]);
-    };
-    const std::span<const uint8_t> b = l.kind == LayerKind::Add ? source(l.add.input_b) : std::span<const uint8_t>{};
-    r.layer_outputs.push_back(execute_layer(l, source(l.input), configs[i], b));
+  PcuState pcu(program.pcu);
+  run_pass(program, input, configs, pcu, 0, r);
+  r.metrics = pcu.metrics;
+  r.decided_bits = pcu.bits;
+  if (program.pcu.cascade) {
+    r.margin = output_margin(r.layer_outputs.back());
+    if (r.margin < program.pcu.margin_threshold) {
+      r.rerun = true;
+      run_pass(program, input, configs, pcu, 1, r);
+    }
   }
   return r;
 }

@@ -36,11 +36,24 @@ Codes execute_layer(const Layer& layer, std::span<const uint8_t> input, const La
 // the sum of both inputs at the common scale, before output requantization.
 int32_t add_rescaled_sum(const AddParams& add, int32_t a_code, int32_t a_zero_point, int32_t b_code);
 
+// Everything one input's run produces, for the scoreboard to compare.
 struct ProgramResult {
-  std::vector<Codes> layer_outputs;  // one per layer, in program order
-  const Codes& output() const { return layer_outputs.back(); }
+  std::vector<Codes> layer_outputs;             // pass 0: one per step (empty for SAE scans)
+  std::vector<LayerConfig> configs;             // pass 0: the configuration each step ran with
+  std::vector<std::vector<uint64_t>> metrics;   // per PCU slot, per candidate width
+  std::vector<int> decided_bits;                // per PCU slot: the width of pass 0
+  int64_t pcu_cycles = 0;                       // cycles of PCU decisions in pass 0
+  int margin = -1;                              // cascade: top1 - top2 of pass 0's output codes
+  bool rerun = false;                           // the cascade re-ran the input
+  std::vector<Codes> rerun_outputs;             // pass 1: one per step (empty where not re-run)
+  std::vector<LayerConfig> rerun_configs;
+
+  const Codes& output() const { return rerun ? rerun_outputs.back() : layer_outputs.back(); }
 };
 
+// Runs a program: SAE scans and PCU decisions where the program has them,
+// every layer, and the cascade's re-run. `configs` (one per step) gives the
+// configuration of every layer the PCU does not control.
 ProgramResult execute_program(const NetworkProgram& program, std::span<const uint8_t> input,
                               const std::vector<LayerConfig>& configs);
 

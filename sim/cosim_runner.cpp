@@ -62,7 +62,10 @@ CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& i
         if (options.rtl) {
           Scoreboard scratch;
           Scoreboard& sb = options.check ? wr.scoreboard : scratch;
-          if (!options.check) expected = ProgramResult{std::vector<Codes>(program.layers.size())};
+          if (!options.check) {
+            expected = ProgramResult{};
+            expected.layer_outputs.assign(program.layers.size(), Codes{});
+          }
           const InputRun run = session->run(i, inputs[i], expected, sb);
           if (options.check && !run.passed) {
             ++wr.failed_inputs;

@@ -195,7 +195,7 @@ class Generator {
       if (l.kind != LayerKind::Add) cur_spatial = l.kind != LayerKind::FullyConnected;
       p.layers.push_back(std::move(l));
     }
-    for (const Layer& l : p.layers) c.configs.push_back(static_config(uniform(2, 8)));
+    for (size_t i = 0; i < p.layers.size(); ++i) c.configs.push_back(static_config(uniform(2, 8)));
     // Adaptive-scaling shifts now and then (smaller activation shift than 8 - b).
     for (auto& cfg : c.configs)
       if (chance(0.15)) cfg.act_shift = uniform(0, cfg.act_shift);
