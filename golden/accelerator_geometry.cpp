@@ -1,6 +1,7 @@
 #include "golden/accelerator_geometry.hpp"
 
 #include <algorithm>
+#include <map>
 
 namespace aps {
 
@@ -84,8 +85,52 @@ int64_t layer_cycles(const NetworkProgram& program, size_t layer, const LayerCon
 
 int64_t run_cycles(const NetworkProgram& p, const std::vector<LayerConfig>& configs, ArrayShape a) {
   int64_t total = 1;  // the cycle that signals done
-  for (size_t i = 0; i < p.layers.size(); ++i) total += layer_cycles(p, i, configs[i], a);
+  for (size_t i = 0; i < p.layers.size(); ++i) {
+    if (p.layers[i].kind == LayerKind::SaeScan)  // plus the PCU's share, bounded for the watchdog
+      total += scan_cycles(static_cast<int64_t>(scan_words(p, p.layers[i], a.rows).size())) + 64 * 40;
+    else
+      total += layer_cycles(p, i, configs[i], a);
+  }
   return total;
+}
+
+std::vector<ScanWord> scan_words(const NetworkProgram& p, const Layer& scan, int rows) {
+  const FeatureShape& t = scan.scan.tensor < 0 ? p.input_shape : p.layers[scan.scan.tensor].out_shape;
+  const int64_t pixels = t.height * t.width, cb = channel_blocks(t.channels, rows);
+  std::map<int64_t, std::vector<uint32_t>> words;
+  for (size_t i = 0; i < scan.scan.elements.size(); ++i) {
+    const int64_t e = scan.scan.elements[i];
+    const int64_t c = e / pixels, px = e % pixels;
+    auto& lanes = words[px * cb + c / rows];
+    lanes.resize(static_cast<size_t>(rows), 0);
+    lanes[c % rows] = scan.scan.coefficients[i];
+  }
+  std::vector<ScanWord> out;
+  for (auto& [w, lanes] : words) out.push_back({w, std::move(lanes)});
+  return out;
+}
+
+RunCycles run_cycle_model(const NetworkProgram& p, const ProgramResult& r, ArrayShape a) {
+  RunCycles c;
+  for (size_t i = 0; i < p.layers.size(); ++i) {
+    const Layer& l = p.layers[i];
+    if (l.kind == LayerKind::SaeScan)
+      c.pass0.push_back(scan_cycles(static_cast<int64_t>(scan_words(p, l, a.rows).size())) + r.pcu_step_cycles[i]);
+    else
+      c.pass0.push_back(layer_cycles(p, i, r.configs[i], a));
+    c.total += c.pass0.back();
+  }
+  if (p.pcu.cascade) c.total += 1;  // the margin check
+  if (r.rerun) {
+    for (size_t i = 0; i < p.layers.size(); ++i) {
+      const Layer& l = p.layers[i];
+      const bool skipped = l.kind == LayerKind::SaeScan || l.role != LayerRole::Main;
+      c.pass1.push_back(skipped ? kSkippedStepCycles : layer_cycles(p, i, r.rerun_configs[i], a));
+      c.total += c.pass1.back();
+    }
+  }
+  c.total += 1;  // done
+  return c;
 }
 
 double ideal_cycles(const Layer& l, const LayerConfig& c, ArrayShape a) {

@@ -15,6 +15,7 @@
 
 #include "golden/layer_config.hpp"
 #include "golden/network_program.hpp"
+#include "golden/program_executor.hpp"
 
 namespace aps {
 
@@ -57,6 +58,30 @@ int64_t layer_cycles(const NetworkProgram& program, size_t layer, const LayerCon
 
 // Cycles of a whole run: the layers plus the cycle that signals done.
 int64_t run_cycles(const NetworkProgram& program, const std::vector<LayerConfig>& configs, ArrayShape array);
+
+// An SAE scan reads whole activation words: the words holding its elements
+// (offsets from the scanned tensor's base, ascending), each with one 16-bit
+// coefficient per lane (0 for lanes the slice does not use).
+struct ScanWord {
+  int64_t word = 0;
+  std::vector<uint32_t> coefficients;  // ROWS lanes
+};
+std::vector<ScanWord> scan_words(const NetworkProgram& program, const Layer& scan, int rows);
+
+// Cycles of a scan step with `entries` words (rtl/aps_sae_unit.sv: a 3-stage
+// pipeline after the 3 descriptor cycles, then the step's last cycle),
+// without its PCU decision.
+inline int64_t scan_cycles(int64_t entries) { return entries == 0 ? 6 : entries + 8; }
+// Cycles of a step the cascade's re-run skips (shadow layers, scans).
+inline constexpr int64_t kSkippedStepCycles = 4;
+
+// Cycles of one run of a program as the golden model executed it: per step
+// and pass, and in all (the cascade check and the done cycle included).
+struct RunCycles {
+  std::vector<int64_t> pass0, pass1;  // per step (pass1 empty without a re-run)
+  int64_t total = 0;
+};
+RunCycles run_cycle_model(const NetworkProgram& program, const ProgramResult& result, ArrayShape array);
 
 // The ideal for the array: MACs * bits / (ROWS * COLS), i.e. every PE busy on
 // every cycle with one bit-plane.

@@ -27,6 +27,7 @@ int threshold_width(const PcuProgram& pcu, int slot, const std::vector<uint64_t>
 PcuState::PcuState(const PcuProgram& pcu)
     : metrics(pcu.slots.size(), std::vector<uint64_t>(pcu.candidates.size(), 0)),
       bits(pcu.slots.size(), kMaxBits),
+      decided(pcu.slots.size(), false),
       group_bits(pcu.slots.size(), -1) {
   for (size_t s = 0; s < pcu.slots.size(); ++s) bits[s] = pcu.slots[s].initial_bits;
 }
@@ -35,6 +36,7 @@ void pcu_decide(const PcuProgram& pcu, PcuState& state, int slot) {
   const int g = pcu.slots[slot].group;
   if (state.group_bits[g] < 0) state.group_bits[g] = threshold_width(pcu, slot, state.metrics[slot]);
   state.bits[slot] = state.group_bits[g];
+  state.decided[slot] = true;
 }
 
 namespace {
@@ -59,6 +61,8 @@ int narrower(const PcuProgram& pcu, int b) {
 void pcu_decide_all(const PcuProgram& pcu, PcuState& st) {
   const int n = static_cast<int>(pcu.slots.size());
   int steps = 0;
+  bool exhausted = false;
+  std::fill(st.decided.begin(), st.decided.end(), true);
   if (pcu.budget == 0) {
     for (int s = 0; s < n; ++s) st.bits[s] = threshold_width(pcu, s, st.metrics[s]);
     std::vector<int> widest(n, 0);
@@ -94,19 +98,22 @@ void pcu_decide_all(const PcuProgram& pcu, PcuState& st) {
           best_dc = dc;
         }
       }
-      if (best < 0) break;  // nothing left to narrow: the budget cannot be met
+      if (best < 0) {  // nothing left to narrow: the budget cannot be met
+        exhausted = true;
+        break;
+      }
       group_width[best] = narrower(pcu, group_width[best]);
       ++steps;
     }
     for (int s = 0; s < n; ++s) st.bits[s] = group_width[pcu.slots[s].group];
   }
-  st.decide_all_cycles = pcu_decide_all_cycles(pcu, steps);
+  st.decide_all_cycles = pcu_decide_all_cycles(pcu, steps, exhausted);
 }
 
-int pcu_decide_all_cycles(const PcuProgram& pcu, int budget_steps) {
+int pcu_decide_all_cycles(const PcuProgram& pcu, int budget_steps, bool exhausted) {
   const int n = static_cast<int>(pcu.slots.size());
-  if (pcu.budget == 0) return 3 * n + 2;          // thresholds, group maxima, assignment
-  return (budget_steps + 1) * (n + 2) + n + 2;    // one scan of the groups per step, then assignment
+  if (pcu.budget == 0) return 1 + n + 1 + 1;
+  return 1 + n + 1 + budget_steps * (n + 2) + (exhausted ? n + 3 : 2) + 1;
 }
 
 LayerConfig pcu_config(const PcuProgram& pcu, int bits, int input_max, int input_zero_point) {

@@ -27,6 +27,10 @@
 
 namespace aps {
 
+// The PCU's error unit: estimated and threshold errors count 2^-16 of a
+// squared output code (so 1.0 code^2 of mean squared error = 65536).
+inline constexpr double kErrorUnitsPerCode2 = 65536.0;
+
 uint64_t estimated_error(uint64_t metric, uint32_t alpha);
 
 // Width by threshold for one slot (metrics: one per candidate).
@@ -35,6 +39,7 @@ int threshold_width(const PcuProgram& pcu, int slot, const std::vector<uint64_t>
 struct PcuState {
   std::vector<std::vector<uint64_t>> metrics;  // per slot, per candidate
   std::vector<int> bits;                       // per slot: the width decided (initial_bits until then)
+  std::vector<bool> decided;                   // per slot: a decision was made in this run
   std::vector<int> group_bits;                 // per group: -1 until decided (just-in-time)
   int decide_all_cycles = 0;                   // PCU cycles of the last DecideAll
 
@@ -53,9 +58,13 @@ LayerConfig pcu_config(const PcuProgram& pcu, int bits, int input_max, int input
 // top1 - top2 of output codes (0 for fewer than two).
 int output_margin(const std::vector<uint8_t>& codes);
 
-// Cycles the PCU spends: per Decide, and per DecideAll for `steps` budget
-// step-downs (the RTL's FSM, rtl/aps_pcu.sv).
-inline constexpr int kPcuDecideCycles = 2;
-int pcu_decide_all_cycles(const PcuProgram& pcu, int budget_steps);
+// Cycles the sequencer waits for the PCU (rtl/aps_pcu.sv): a Decide is 4
+// (issue, table read, decide, done); a DecideAll is 1 + n (one table entry
+// per slot) + 1 (group widths) + 1 (done) without a budget, and with one
+// 1 + n + 1 (init) + steps * (n + 2) (check, scan the groups, apply) + the end
+// (check + assign = 2 when the budget holds, n + 3 when nothing can narrow)
+// + 1 (done).
+inline constexpr int kPcuDecideCycles = 4;
+int pcu_decide_all_cycles(const PcuProgram& pcu, int budget_steps, bool exhausted);
 
 }  // namespace aps

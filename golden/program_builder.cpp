@@ -79,14 +79,19 @@ struct PendingLayer {
 
 class ProgramBuilder {
  public:
-  ProgramBuilder(const OnnxModel& model, const Tensor* calibration) : model_(model), format_(detect_model_format(model)) {
+  ProgramBuilder(const OnnxModel& model, const ActivationRanges* ranges) : model_(model), format_(detect_model_format(model)) {
     program_.source = model.source();
     if (model.inputs().size() != 1 || model.outputs().size() != 1)
       throw UnsupportedError(fmt::format("{}: the accelerator runs models with one input and one output ({} and {} here)",
                                          model.source(), model.inputs().size(), model.outputs().size()));
     program_.input_name = model.inputs()[0].name;
     program_.output_name = model.outputs()[0].name;
-    if (format_ == ModelFormat::Float) collect_ranges(calibration);
+    if (format_ == ModelFormat::Float) {
+      if (!ranges)
+        throw InputError(fmt::format("{}: a float model needs calibration data to be quantized (--calibration DIR)",
+                                     model.source()));
+      ranges_ = *ranges;
+    }
   }
 
   NetworkProgram build() {
@@ -109,19 +114,6 @@ class ProgramBuilder {
 
   OpContext context(const onnx::NodeProto& node) const {
     return OpContext{node, model_.opset(), {}, NodeAttributes(node, model_.node_label(node))};
-  }
-
-  // ---- calibration (float models) ------------------------------------------------
-  void collect_ranges(const Tensor* calibration) {
-    if (!calibration)
-      throw InputError(fmt::format("{}: a float model needs calibration data to be quantized (--calibration DIR)",
-                                   model_.source()));
-    Interpreter interpreter(model_);
-    interpreter.run({{program_.input_name, *calibration}}, [&](const std::string& name, const Tensor& t) {
-      if (!t.floating() || t.size() == 0) return;
-      auto [lo, hi] = std::minmax_element(t.reals().begin(), t.reals().end());
-      ranges_[name] = {*lo, *hi};
-    });
   }
 
   ActivationQuant calibrated_quant(const std::string& value) const {
@@ -723,8 +715,81 @@ class ProgramBuilder {
 
 }  // namespace
 
+std::string_view range_method_name(RangeMethod m) {
+  switch (m) {
+    case RangeMethod::MinMax: return "minmax";
+    case RangeMethod::Percentile: return "percentile";
+    case RangeMethod::Mse: return "mse";
+  }
+  return "?";
+}
+
+RangeMethod parse_range_method(const std::string& text) {
+  if (text == "minmax") return RangeMethod::MinMax;
+  if (text == "percentile") return RangeMethod::Percentile;
+  if (text == "mse") return RangeMethod::Mse;
+  throw InputError(fmt::format("range method must be minmax, percentile or mse, not '{}'", text));
+}
+
+namespace {
+
+// Mean squared error of quantizing `v` to uint8 over [lo, hi] (clipping included).
+double quantization_mse(const std::vector<double>& v, double lo, double hi) {
+  const ActivationQuant q = activation_quant_from_range(lo, hi);
+  double e = 0;
+  for (double x : v) {
+    const double code = std::clamp(round_half_to_even(x / q.scale) + q.zero_point, 0.0, 255.0);
+    const double back = (code - q.zero_point) * q.scale;
+    e += (x - back) * (x - back);
+  }
+  return e / static_cast<double>(std::max<size_t>(v.size(), 1));
+}
+
+std::pair<double, double> range_of(std::vector<double> v, RangeMethod method) {
+  std::sort(v.begin(), v.end());
+  const double lo = v.front(), hi = v.back();
+  if (method == RangeMethod::MinMax) return {lo, hi};
+  if (method == RangeMethod::Percentile) {
+    const auto at = [&](double p) { return v[static_cast<size_t>(p * static_cast<double>(v.size() - 1))]; };
+    return {at(0.0001), at(0.9999)};
+  }
+  // Mse: shrink the range toward zero by k / 100 and keep the best.
+  std::vector<double> sample;
+  const size_t step = std::max<size_t>(1, v.size() / 20000);  // bounded cost per tensor
+  for (size_t i = 0; i < v.size(); i += step) sample.push_back(v[i]);
+  std::pair<double, double> best{lo, hi};
+  double best_e = quantization_mse(sample, lo, hi);
+  for (int k = 99; k >= 30; --k) {
+    const double f = k / 100.0;
+    const double e = quantization_mse(sample, lo * f, hi * f);
+    if (e < best_e) {
+      best_e = e;
+      best = {lo * f, hi * f};
+    }
+  }
+  return best;
+}
+
+}  // namespace
+
+ActivationRanges activation_ranges(const OnnxModel& model, const Tensor& calibration, RangeMethod method) {
+  ActivationRanges ranges;
+  Interpreter interpreter(model);
+  interpreter.run({{model.inputs().at(0).name, calibration}}, [&](const std::string& name, const Tensor& t) {
+    if (!t.floating() || t.size() == 0) return;
+    ranges[name] = range_of(t.reals(), method);
+  });
+  return ranges;
+}
+
 NetworkProgram build_program(const OnnxModel& model, const Tensor* calibration) {
-  return ProgramBuilder(model, calibration).build();
+  if (detect_model_format(model) != ModelFormat::Float || !calibration) return ProgramBuilder(model, nullptr).build();
+  const ActivationRanges ranges = activation_ranges(model, *calibration, RangeMethod::MinMax);
+  return ProgramBuilder(model, &ranges).build();
+}
+
+NetworkProgram build_program(const OnnxModel& model, const ActivationRanges& ranges) {
+  return ProgramBuilder(model, &ranges).build();
 }
 
 }  // namespace aps

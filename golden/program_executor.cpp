@@ -198,11 +198,12 @@ void run_pass(const NetworkProgram& program, std::span<const uint8_t> input, con
                                              program.pcu.candidates);
       if (l.scan.action == PcuAction::Decide) {
         pcu_decide(program.pcu, pcu, l.scan.slot);
-        r.pcu_cycles += kPcuDecideCycles;
+        r.pcu_step_cycles[i] = kPcuDecideCycles;
       } else if (l.scan.action == PcuAction::DecideAll) {
         pcu_decide_all(program.pcu, pcu);
-        r.pcu_cycles += pcu.decide_all_cycles;
+        r.pcu_step_cycles[i] = pcu.decide_all_cycles;
       }
+      r.pcu_cycles += r.pcu_step_cycles[i];
       continue;
     }
     LayerConfig config = configs[i];
@@ -226,9 +227,12 @@ ProgramResult execute_program(const NetworkProgram& program, std::span<const uin
     throw InputError(fmt::format("{} layer configurations for {} layers", configs.size(), program.layers.size()));
   ProgramResult r;
   PcuState pcu(program.pcu);
+  r.pcu_step_cycles.assign(program.layers.size(), 0);
   run_pass(program, input, configs, pcu, 0, r);
   r.metrics = pcu.metrics;
   r.decided_bits = pcu.bits;
+  for (size_t s = 0; s < r.decided_bits.size(); ++s)
+    if (!pcu.decided[s]) r.decided_bits[s] = 0;
   if (program.pcu.cascade) {
     r.margin = output_margin(r.layer_outputs.back());
     if (r.margin < program.pcu.margin_threshold) {

@@ -41,7 +41,8 @@ struct ProgramResult {
   std::vector<Codes> layer_outputs;             // pass 0: one per step (empty for SAE scans)
   std::vector<LayerConfig> configs;             // pass 0: the configuration each step ran with
   std::vector<std::vector<uint64_t>> metrics;   // per PCU slot, per candidate width
-  std::vector<int> decided_bits;                // per PCU slot: the width of pass 0
+  std::vector<int> decided_bits;                // per PCU slot: the width the PCU decided (0: none)
+  std::vector<int64_t> pcu_step_cycles;         // per step: cycles of its PCU decision (pass 0)
   int64_t pcu_cycles = 0;                       // cycles of PCU decisions in pass 0
   int margin = -1;                              // cascade: top1 - top2 of pass 0's output codes
   bool rerun = false;                           // the cascade re-ran the input

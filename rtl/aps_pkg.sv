@@ -15,6 +15,8 @@ package aps_pkg;
   localparam logic [31:0] CsrBase   = 32'h0000_0000;  // control/status, perf counters
   localparam logic [31:0] DescBase  = 32'h0001_0000;  // layer descriptors: 64 B per layer
   localparam logic [31:0] ParamBase = 32'h0002_0000;  // per-output-channel parameters: 16 B each
+  localparam logic [31:0] PcuBase   = 32'h0003_0000;  // PCU slot table: 64 B per slot
+  localparam logic [31:0] SaeBase   = 32'h0004_0000;  // SAE slice entries: 32 B each
   localparam logic [31:0] WgtBase   = 32'h0100_0000;  // weight memory (tile words)
   localparam logic [31:0] ActBase   = 32'h0200_0000;  // activation memory (vector words)
   localparam logic [31:0] RegionMask = 32'hFF00_0000;
@@ -31,7 +33,22 @@ package aps_pkg;
   localparam logic [11:0] CsrActWords   = 12'h020;  // RO memory sizes
   localparam logic [11:0] CsrWgtWords   = 12'h024;
   localparam logic [11:0] CsrParamWords = 12'h028;
-  localparam logic [11:0] CsrLayerCycles = 12'h100; // + 4*layer: cycles of each layer of the last run
+  localparam logic [11:0] CsrSaeEntries = 12'h02C;  // RO
+  localparam logic [11:0] CsrPcuCandidates = 12'h030;  // count[3:0] c0[7:4] c1[11:8] c2[15:12] c3[19:16]
+  localparam logic [11:0] CsrPcuFlags      = 12'h034;  // bit0 adaptive scaling, bit1 cascade, [15:8] margin threshold
+  localparam logic [11:0] CsrBudgetLo      = 12'h038;  // budget in bit-MACs (0: none)
+  localparam logic [11:0] CsrBudgetHi      = 12'h03C;
+  localparam logic [11:0] CsrNumSlots      = 12'h040;
+  localparam logic [11:0] CsrInputMax      = 12'h048;  // largest code of the input the host wrote
+  localparam logic [11:0] CsrRunInfo       = 12'h04C;  // RO: bit0 re-run, [15:8] margin
+  localparam logic [11:0] CsrPcuCycles     = 12'h050;  // RO: cycles in PCU decisions (pass 0)
+  localparam logic [11:0] CsrSaeCycles     = 12'h054;  // RO: cycles in SAE scans (pass 0)
+  localparam logic [11:0] CsrLayerCycles = 12'h100;    // + 4*step: cycles of each step, pass 0
+  localparam logic [11:0] CsrLayerCycles1 = 12'h200;   // + 4*step: pass 1 (the cascade's re-run)
+  localparam logic [11:0] CsrConfigs     = 12'h300;    // + 4*step: bits[3:0] act_shift[7:4] weight_shift[11:8], pass 0
+  localparam logic [11:0] CsrConfigs1    = 12'h380;    // + 4*step: pass 1
+  localparam logic [11:0] CsrMetrics     = 12'h400;    // + 8*(4*slot + c): 64-bit SAE metric (lo, hi)
+  localparam logic [11:0] CsrSlotBits    = 12'h800;    // + 4*slot: the width the PCU decided (0 = none)
   localparam logic [31:0] IdValue = 32'h4150_5331;   // "APS1"
 
   // ---------------------------------------------------------------------------
@@ -53,13 +70,31 @@ package aps_pkg;
   localparam int DwAddMultA = 12; // Add: Q0.31 multiplier of input A
   localparam int DwAddMultB = 13; // Add: Q0.31 multiplier of input B
   localparam int DwAddShift = 14; // Add: shift_a[7:0] shift_b[15:8] (signed), left_shift[23:16]
+  // SAE scan steps
+  localparam int DwScanBase = 12;  // first SAE slice entry
+  localparam int DwScanCount = 13; // entries
+  localparam int DwScanCtl = 14;   // slot[7:0] action[9:8] (0 none, 1 decide, 2 decide all)
+  // PCU-controlled layers (any kind but Add uses words 12..14 freely; this is word 15)
+  localparam int DwPcu = 15;       // slot[7:0] initial_bits[11:8] fallback_bits[15:12] enable[16] max_source[31:24]
+                                   // (max_source: producer step + 1, 0 = the network input)
 
   typedef enum logic [3:0] {
     KindConv    = 4'd0,  // convolution; a fully connected layer is a 1x1 conv on a 1x1 image
     KindMaxPool = 4'd1,
     KindAvgPool = 4'd2,  // sum of (a - z) over the window, requantized
-    KindAdd     = 4'd3   // residual add of two tensors (TFLite's quantized add)
+    KindAdd     = 4'd3,  // residual add of two tensors (TFLite's quantized add)
+    KindScan    = 4'd4   // SAE scan (no output), then an optional PCU decision
   } layer_kind_e;
+
+  // Mode word bit 25: a shadow step (the SAE's up-front copy), skipped by a re-run.
+  localparam int ModeShadowBit = 25;
+
+  // PCU slot table: 16 words per slot
+  localparam int PwAlpha0 = 0;      // words 0..3: alpha per candidate (Q16)
+  localparam int PwTauLo = 4;       // tau, 64 bits
+  localparam int PwTauHi = 5;
+  localparam int PwGroup = 6;       // group[7:0]
+  localparam int PwMacs = 7;        // MACs of the slot's layer
 
   // Channel parameter entry: 4 words
   localparam int PwBias  = 0;  // int32, at the 8-bit accumulator scale
@@ -75,7 +110,8 @@ package aps_pkg;
     ErrWgtRange  = 8'd4,  // weights outside the weight memory
     ErrPrmRange  = 8'd5,  // channel parameters outside the parameter memory
     ErrShape     = 8'd6,  // empty or inconsistent shape
-    ErrLayers    = 8'd7   // more layers than the descriptor table holds
+    ErrLayers    = 8'd7,  // more layers than the descriptor table holds
+    ErrScan      = 8'd8   // an SAE scan outside its memories or for a slot that does not exist
   } error_e;
 
   // ---------------------------------------------------------------------------
@@ -136,6 +172,15 @@ package aps_pkg;
 `else
     return (x >>> e) + ((remainder > threshold) ? 32'sd1 : 32'sd0);
 `endif
+  endfunction
+
+  // SAE reduction error (golden/sae.hpp): (q - z) - ((reduce(q) - reduce(z)) << (8 - b)).
+  function automatic logic signed [9:0] reduction_error(input logic [7:0] code, input logic [7:0] zp, input logic [3:0] bits);
+    logic [3:0] sh;
+    logic signed [9:0] r;
+    sh = 4'd8 - bits;
+    r = reduce_code(10'($signed({2'b00, code})), bits, sh, 1'b0) - reduce_code(10'($signed({2'b00, zp})), bits, sh, 1'b0);
+    return 10'($signed({2'b00, code}) - $signed({2'b00, zp})) - 10'(r <<< sh);
   endfunction
 
   // MultiplyByQuantizedMultiplier (golden/requantize.hpp): x * mult * 2^(shift-31),

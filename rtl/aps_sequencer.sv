@@ -25,6 +25,7 @@ module aps_sequencer
   parameter int WGT_WORDS = 2048,
   parameter int PARAM_ENTRIES = 1024,
   parameter int MAX_LAYERS = 32,
+  parameter int SAE_ENTRIES = 2048,
   localparam int ACT_AW = $clog2(ACT_WORDS),
   localparam int WGT_AW = $clog2(WGT_WORDS),
   localparam int LAYER_AW = $clog2(MAX_LAYERS)
@@ -83,10 +84,37 @@ module aps_sequencer
   output logic [31:0]            pixels_o,
   output logic [31:0]            param_base_o,
   input  logic                   wb_ready_i,
-  input  logic                   wb_busy_i
+  input  logic                   wb_busy_i,
+  // adaptive precision: SAE scans, PCU decisions, the cascade
+  input  logic                   adaptive_scaling_i,
+  input  logic                   cascade_i,
+  input  logic [7:0]             margin_threshold_i,
+  input  logic [7:0]             input_max_i,
+  input  logic [7:0]             num_slots_i,
+  output logic                   run_start_o,    // pulse: a run begins (the PCU forgets its decisions)
+  output logic                   pass_o,         // 0: the run, 1: the cascade's re-run
+  output logic                   sae_start_o,
+  output logic [31:0]            sae_base_o,
+  output logic [31:0]            sae_count_o,
+  input  logic                   sae_done_i,
+  output logic                   metrics_we_o,   // the scan's metrics belong to pcu_slot_o
+  output logic                   pcu_decide_o,
+  output logic                   pcu_decide_all_o,
+  output logic [7:0]             pcu_slot_o,
+  input  logic                   pcu_done_i,
+  input  logic [3:0]             pcu_slot_bits_i, // the PCU's width for pcu_slot_o (0: undecided)
+  output logic                   config_we_o,    // the configuration a step runs with, for the log
+  output logic [11:0]            config_o,
+  output logic [31:0]            pcu_cycles_o,
+  output logic                   rerun_o,
+  output logic [7:0]             margin_o,
+  // layer-output writes (the monitor), for range and margin tracking
+  input  logic                   mon_valid_i,
+  input  logic [7:0]             mon_layer_i,
+  input  logic [7:0]             mon_value_i
 );
   typedef enum logic [3:0] {
-    SIdle, SDescReq, SDescWait, SSetup, STileStart, SFirst, SPlanes, SDrain, SDone
+    SIdle, SDescReq, SDescWait, SSetup, STileStart, SFirst, SPlanes, SDrain, SDone, SScan, SPcu, SCascade
   } state_e;
   state_e state;
 
@@ -106,12 +134,27 @@ module aps_sequencer
     return desc_rdata_i[32*i +: 32];
   endfunction
   /* verilator lint_off UNUSEDSIGNAL */  // the rest of these words is reserved
-  logic [31:0] d_mode, d_out_cb, d_zp, d_add_shift;
+  logic [31:0] d_mode, d_out_cb, d_zp, d_add_shift, d_scan_ctl;
   /* verilator lint_on UNUSEDSIGNAL */
   assign d_mode = dw(DwMode);
   assign d_out_cb = dw(DwOutCb);
   assign d_zp = dw(DwZp);
   assign d_add_shift = dw(DwAddShift);
+  assign d_scan_ctl = dw(DwScanCtl);
+
+  // ---- adaptive precision state ----
+  logic        shadow;                 // this step is part of the SAE's up-front copy
+  logic [31:0] scan_base, scan_count;
+  logic [7:0]  scan_slot;
+  logic [1:0]  scan_action;            // 0 none, 1 decide, 2 decide all
+  /* verilator lint_off UNUSEDSIGNAL */  // bits 23:17 are reserved
+  logic [31:0] pcu_word;               // descriptor word 15
+  /* verilator lint_on UNUSEDSIGNAL */
+  logic        pass;
+  logic        pcu_issued;
+  logic [7:0]  step_max [MAX_LAYERS];  // largest code each step wrote (this pass)
+  logic [7:0]  top1, top2;             // output margin tracking (pass 0, last step)
+  logic [31:0] pcu_cycles;
 
   // ---- derived per layer (computed in SSetup) ----
   logic        pool;
@@ -241,6 +284,46 @@ module aps_sequencer
   assign desc_raddr_o = LAYER_AW'(layer_o);
 
   assign busy_o = (state != SIdle);
+  assign pass_o = pass;
+  assign pcu_cycles_o = pcu_cycles;
+  assign margin_o = top1 - top2;
+  assign sae_start_o = (state == SSetup) && kind == KindScan && setup_error == ErrNone && !pass;
+  assign sae_base_o = scan_base;
+  assign sae_count_o = scan_count;
+  assign metrics_we_o = (state == SScan) && sae_done_i;
+  assign pcu_decide_o = (state == SPcu) && !pcu_issued && scan_action == 2'd1;
+  assign pcu_decide_all_o = (state == SPcu) && !pcu_issued && scan_action == 2'd2;
+  assign pcu_slot_o = (kind == KindScan) ? scan_slot : pcu_word[7:0];
+
+  // The configuration of this step: the descriptor's, or the PCU's for a
+  // PCU-controlled layer (golden: pcu_config), with adaptive scaling from
+  // the largest code of the layer's input.
+  logic [3:0] eff_bits, eff_act_shift, eff_weight_shift;
+  always_comb begin
+    logic [7:0] m;
+    logic [LAYER_AW-1:0] src;
+    logic [3:0] k, sh;
+    m = '0;
+    k = '0;
+    sh = '0;
+    src = LAYER_AW'(pcu_word[31:24] - 8'd1);
+    eff_bits = bits;
+    eff_act_shift = act_shift;
+    eff_weight_shift = weight_shift;
+    if (pcu_word[16] && !pool) begin
+      eff_bits = pass ? pcu_word[15:12] : (pcu_slot_bits_i != 4'd0 ? pcu_slot_bits_i : pcu_word[11:8]);
+      sh = 4'd8 - eff_bits;
+      m = (pcu_word[31:24] == 8'd0) ? input_max_i : step_max[src];
+      if (in_zp > m) m = in_zp;
+      k = 4'd8;
+      for (int b = 7; b >= 0; b--)
+        if (m[b] && k == 4'd8) k = 4'(7 - b);
+      eff_act_shift = (adaptive_scaling_i && k < sh) ? sh - k : (adaptive_scaling_i ? 4'd0 : sh);
+      eff_weight_shift = sh;
+    end
+  end
+  assign config_we_o = (state == SSetup) && setup_error == ErrNone && kind != KindScan && !(pass && shadow);
+  assign config_o = pool ? {4'd0, 4'd0, 4'd8} : {eff_weight_shift, eff_act_shift, eff_bits};
   assign run_cycles_o = run_cycles;
   assign stall_cycles_o = stalls;
 
@@ -252,8 +335,15 @@ module aps_sequencer
     out_words = 64'(out_h) * 64'(out_w) * 64'(out_cb);
     wgt_words = 64'(tiles) * 64'(tile_stride);
     setup_error = ErrNone;
-    if (kind > KindAdd) setup_error = ErrBadKind;
+    if (kind > KindScan) setup_error = ErrBadKind;
+    else if (kind == KindScan) begin
+      if (64'(scan_base) + 64'(scan_count) > 64'(SAE_ENTRIES) || scan_slot >= num_slots_i || scan_action == 2'd3)
+        setup_error = ErrScan;
+    end
     else if (!pool && (bits < 4'd2 || bits > 4'd8 || act_shift > 4'd8 - bits || weight_shift > 4'd8 - bits))
+      setup_error = ErrBadConfig;
+    else if (pcu_word[16] && (pcu_word[7:0] >= num_slots_i || pcu_word[11:8] < 4'd2 || pcu_word[11:8] > 4'd8 ||
+                              pcu_word[15:12] < 4'd2 || pcu_word[15:12] > 4'd8 || 32'(pcu_word[31:24]) > MAX_LAYERS))
       setup_error = ErrBadConfig;
     else if (in_h == 0 || in_w == 0 || in_cb == 0 || out_h == 0 || out_w == 0 || out_cb == 0 || out_ch == 0 ||
              k_h == 0 || k_w == 0 || s_h == 0 || s_w == 0 || d_h == 0 || d_w == 0 ||
@@ -292,9 +382,25 @@ module aps_sequencer
       {pixels, planes_per_word} <= '0;
       {t, oy, ox, ky, kx, cbi, plane, r} <= '0;
       tap_valid_o <= 1'b0;
+      {shadow, scan_base, scan_count, scan_slot, scan_action, pcu_word} <= '0;
+      {pass, pcu_issued, top1, top2, pcu_cycles, rerun_o, run_start_o} <= '0;
+      for (int l = 0; l < MAX_LAYERS; l++) step_max[l] <= '0;
     end else begin
       done_o <= 1'b0;
       layer_done_o <= 1'b0;
+      run_start_o <= 1'b0;
+      // Range and margin tracking from the writes of the running step.
+      if (mon_valid_i && 32'(mon_layer_i) < MAX_LAYERS && mon_value_i > step_max[mon_layer_i[LAYER_AW-1:0]])
+        step_max[mon_layer_i[LAYER_AW-1:0]] <= mon_value_i;
+      if (mon_valid_i && !pass && mon_layer_i + 8'd1 == num_layers_i) begin
+        if (mon_value_i > top1) begin
+          top2 <= top1;
+          top1 <= mon_value_i;
+        end else if (mon_value_i > top2) begin
+          top2 <= mon_value_i;
+        end
+      end
+      if (state == SPcu && !pass) pcu_cycles <= pcu_cycles + 32'd1;
       if (state != SIdle) run_cycles <= run_cycles + 64'd1;
       if (state != SIdle && state != SDone) layer_cycles <= layer_cycles + 32'd1;
       if (stall) stalls <= stalls + 32'd1;
@@ -307,6 +413,12 @@ module aps_sequencer
           layer_o <= '0;
           run_cycles <= '0;
           stalls <= '0;
+          pass <= 1'b0;
+          rerun_o <= 1'b0;
+          pcu_cycles <= '0;
+          top1 <= '0;
+          top2 <= '0;
+          run_start_o <= 1'b1;
           error_o <= 1'b0;
           error_code_o <= ErrNone;
           if (32'(num_layers_i) > MAX_LAYERS) begin
@@ -345,18 +457,52 @@ module aps_sequencer
           add_shift_a <= d_add_shift[7:0];
           add_shift_b <= d_add_shift[15:8];
           add_left_shift <= d_add_shift[20:16];
+          shadow <= d_mode[ModeShadowBit];
+          scan_base <= dw(DwScanBase);
+          scan_count <= dw(DwScanCount);
+          scan_slot <= d_scan_ctl[7:0];
+          scan_action <= d_scan_ctl[9:8];
+          pcu_word <= dw(DwPcu);
           state <= SSetup;
         end
         SSetup: begin
           pixels <= 32'(out_h) * 32'(out_w);
-          planes_per_word <= pool ? 32'd1 : 32'(bits);
+          planes_per_word <= pool ? 32'd1 : 32'(eff_bits);
+          bits <= eff_bits;
+          act_shift <= eff_act_shift;
+          weight_shift <= eff_weight_shift;
           t <= '0;
+          pcu_issued <= 1'b0;
           if (setup_error != ErrNone) begin
             error_o <= 1'b1;
             error_code_o <= setup_error;
             state <= SDone;
+          end else if (pass && (shadow || kind == KindScan)) begin
+            state <= SDrain;  // the re-run computes the main layers only
+          end else if (kind == KindScan) begin
+            state <= SScan;
           end else begin
+            step_max[layer_o[LAYER_AW-1:0]] <= '0;
+            if (!pass && layer_o + 8'd1 == num_layers_i) begin
+              top1 <= '0;
+              top2 <= '0;
+            end
             state <= STileStart;
+          end
+        end
+        SScan: if (sae_done_i) state <= (scan_action == 2'd0) ? SDrain : SPcu;
+        SPcu: begin
+          pcu_issued <= 1'b1;
+          if (pcu_done_i) state <= SDrain;
+        end
+        SCascade: begin
+          if (top1 - top2 < margin_threshold_i) begin
+            rerun_o <= 1'b1;
+            pass <= 1'b1;
+            layer_o <= '0;
+            state <= SDescReq;
+          end else begin
+            state <= SDone;
           end
         end
         STileStart: begin
@@ -385,7 +531,7 @@ module aps_sequencer
           done_layer_o <= layer_o;
           layer_cycles_o <= layer_cycles + 32'd1;
           if (layer_o + 8'd1 == num_layers_i) begin
-            state <= SDone;
+            state <= (cascade_i && !pass) ? SCascade : SDone;
           end else begin
             layer_o <= layer_o + 8'd1;
             state <= SDescReq;

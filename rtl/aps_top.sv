@@ -10,7 +10,8 @@ module aps_top
   parameter int ACT_WORDS = 2048,    // activation memory, words of ROWS bytes
   parameter int WGT_WORDS = 2048,    // weight memory, tile words of ROWS * COLS bytes
   parameter int PARAM_ENTRIES = 1024,
-  parameter int MAX_LAYERS = 32
+  parameter int MAX_LAYERS = 32,     // steps of the descriptor table (and PCU slots); at most 32
+  parameter int SAE_ENTRIES = 2048   // SAE slice entries
 ) (
   input  logic        clk_i,
   input  logic        rst_ni,
@@ -26,6 +27,7 @@ module aps_top
   output logic        irq_o,
   // monitor: one layer-output element per cycle
   output logic        mon_valid_o,
+  output logic        mon_pass_o,     // 1: the cascade's re-run
   output logic [7:0]  mon_layer_o,
   output logic [31:0] mon_index_o,
   output logic [7:0]  mon_value_o
@@ -34,10 +36,13 @@ module aps_top
   localparam int WGT_AW = $clog2(WGT_WORDS);
   localparam int PRM_AW = $clog2(PARAM_ENTRIES);
   localparam int LAYER_AW = $clog2(MAX_LAYERS);
+  localparam int SAE_AW = $clog2(SAE_ENTRIES);
+  localparam int SAE_BYTES = (4 + 2 * ROWS <= 16) ? 16 : ((4 + 2 * ROWS <= 32) ? 32 : 64);
 
   // Elaboration-time checks of the parameters.
   if (ROWS < 4 || (ROWS & (ROWS - 1)) != 0) $error("ROWS must be a power of two >= 4");
   if (COLS < 1) $error("COLS must be >= 1");
+  if (MAX_LAYERS > 32) $error("MAX_LAYERS must be at most 32 (the CSR logs)");
 
   // ---- sequencer ----
   logic start, busy, run_done, run_error, layer_done;
@@ -57,6 +62,28 @@ module aps_top
   logic wb_start, wb_ready, wb_busy;
   logic [31:0] wb_channel_base, wb_count, wb_pixel, out_base, pixels, param_base;
   logic [15:0] out_cb;
+  // adaptive precision
+  logic adaptive_scaling, cascade, run_start, pass, sae_start, sae_done, metrics_we, pcu_decide, pcu_decide_all;
+  logic pcu_done, config_we, rerun;
+  logic [7:0] margin_threshold, input_max, num_slots, pcu_slot, margin;
+  logic [63:0] budget;
+  logic [2:0] num_cand;
+  logic [3:0] cand [4];
+  logic [31:0] sae_base, sae_count, pcu_cycles;
+  logic [11:0] config_log;
+  logic [63:0] sae_metrics [4];
+  logic [3:0] slot_bits [MAX_LAYERS];
+  logic [63:0] slot_metrics [MAX_LAYERS][4];
+  logic sae_re, sae_act_re, pcu_tbl_re, h_pcu_we, h_sae_we;
+  logic [SAE_AW-1:0] sae_raddr, h_sae_waddr;
+  /* verilator lint_off UNUSEDSIGNAL */  // entries are padded to a power of two
+  logic [8*SAE_BYTES-1:0] sae_rdata;
+  /* verilator lint_on UNUSEDSIGNAL */
+  logic [ACT_AW-1:0] sae_act_raddr;
+  logic [LAYER_AW-1:0] pcu_tbl_raddr, h_pcu_waddr;
+  logic [511:0] pcu_tbl_rdata;
+  logic [63:0] h_pcu_wbe;
+  logic [SAE_BYTES-1:0] h_sae_wbe;
 
   // ---- memories ----
   logic [32*DescWords-1:0] desc_rdata;
@@ -85,7 +112,7 @@ module aps_top
 
   aps_host_port #(
     .ROWS(ROWS), .COLS(COLS), .ACT_WORDS(ACT_WORDS), .WGT_WORDS(WGT_WORDS),
-    .PARAM_ENTRIES(PARAM_ENTRIES), .MAX_LAYERS(MAX_LAYERS)
+    .PARAM_ENTRIES(PARAM_ENTRIES), .MAX_LAYERS(MAX_LAYERS), .SAE_ENTRIES(SAE_ENTRIES)
   ) u_host (
     .clk_i, .rst_ni,
     .req_valid_i(host_req_valid_i), .req_ready_o(host_req_ready_o), .req_write_i(host_req_write_i),
@@ -94,11 +121,17 @@ module aps_top
     .busy_i(busy), .run_done_i(run_done), .run_error_i(run_error), .error_code_i(error_code),
     .layer_i(layer), .run_cycles_i(run_cycles), .stall_cycles_i(stall_cycles),
     .layer_done_i(layer_done), .done_layer_i(done_layer), .layer_cycles_i(layer_cycles),
+    .pass_i(pass), .config_we_i(config_we), .config_i(config_log), .rerun_i(rerun), .margin_i(margin),
+    .pcu_cycles_i(pcu_cycles), .slot_bits_i(slot_bits), .slot_metrics_i(slot_metrics),
+    .adaptive_scaling_o(adaptive_scaling), .cascade_o(cascade), .margin_threshold_o(margin_threshold),
+    .input_max_o(input_max), .num_slots_o(num_slots), .budget_o(budget), .num_cand_o(num_cand), .cand_o(cand),
     .start_o(start), .num_layers_o(num_layers), .done_o, .irq_o,
     .desc_we_o(h_desc_we), .desc_waddr_o(h_desc_waddr), .desc_wbe_o(h_desc_wbe),
     .prm_we_o(h_prm_we), .prm_waddr_o(h_prm_waddr), .prm_wbe_o(h_prm_wbe),
     .wgt_we_o(h_wgt_we), .wgt_waddr_o(h_wgt_waddr), .wgt_wbe_o(h_wgt_wbe),
-    .act_we_o(h_act_we), .act_waddr_o(h_act_waddr), .act_wbe_o(h_act_wbe), .wdata_o(h_wdata),
+    .act_we_o(h_act_we), .act_waddr_o(h_act_waddr), .act_wbe_o(h_act_wbe),
+    .pcu_we_o(h_pcu_we), .pcu_waddr_o(h_pcu_waddr), .pcu_wbe_o(h_pcu_wbe),
+    .sae_we_o(h_sae_we), .sae_waddr_o(h_sae_waddr), .sae_wbe_o(h_sae_wbe), .wdata_o(h_wdata),
     .act_re_o(h_act_re), .act_raddr_o(h_act_raddr), .act_rdata_i(act_rdata),
     .wgt_re_o(h_wgt_re), .wgt_raddr_o(h_wgt_raddr), .wgt_rdata_i(wgt_rdata)
   );
@@ -123,12 +156,38 @@ module aps_top
     .clk_i,
     .we_i(busy ? wb_act_we : h_act_we), .waddr_i(busy ? wb_act_waddr : h_act_waddr),
     .wbe_i(busy ? wb_act_wbe : h_act_wbe), .wdata_i(busy ? wb_act_wdata : {(ROWS/4){h_wdata}}),
-    .re_i(busy ? seq_act_re : h_act_re), .raddr_i(busy ? seq_act_raddr : h_act_raddr), .rdata_o(act_rdata)
+    .re_i(busy ? (seq_act_re || sae_act_re) : h_act_re),
+    .raddr_i(busy ? (sae_act_re ? sae_act_raddr : seq_act_raddr) : h_act_raddr), .rdata_o(act_rdata)
+  );
+
+  aps_mem #(.WORDS(MAX_LAYERS), .BYTES(64)) u_pcu_table (
+    .clk_i, .we_i(h_pcu_we), .waddr_i(h_pcu_waddr), .wbe_i(h_pcu_wbe), .wdata_i({16{h_wdata}}),
+    .re_i(pcu_tbl_re), .raddr_i(pcu_tbl_raddr), .rdata_o(pcu_tbl_rdata)
+  );
+
+  aps_mem #(.WORDS(SAE_ENTRIES), .BYTES(SAE_BYTES)) u_sae_mem (
+    .clk_i, .we_i(h_sae_we), .waddr_i(h_sae_waddr), .wbe_i(h_sae_wbe), .wdata_i({(SAE_BYTES/4){h_wdata}}),
+    .re_i(sae_re), .raddr_i(sae_raddr), .rdata_o(sae_rdata)
+  );
+
+  aps_sae_unit #(.ROWS(ROWS), .SAE_ENTRIES(SAE_ENTRIES), .ACT_WORDS(ACT_WORDS)) u_sae (
+    .clk_i, .rst_ni, .start_i(sae_start), .base_i(sae_base), .count_i(sae_count), .zp_i(in_zp),
+    .num_cand_i(num_cand), .cand_i(cand), .done_o(sae_done), .metrics_o(sae_metrics),
+    .sae_re_o(sae_re), .sae_raddr_o(sae_raddr), .sae_rdata_i(sae_rdata[32+16*ROWS-1:0]),
+    .act_re_o(sae_act_re), .act_raddr_o(sae_act_raddr), .act_rdata_i(act_rdata)
+  );
+
+  aps_pcu #(.SLOTS(MAX_LAYERS)) u_pcu (
+    .clk_i, .rst_ni, .run_start_i(run_start), .num_cand_i(num_cand), .cand_i(cand), .num_slots_i(num_slots),
+    .budget_i(budget), .metrics_we_i(metrics_we), .metrics_slot_i(pcu_slot), .metrics_i(sae_metrics),
+    .decide_i(pcu_decide), .decide_all_i(pcu_decide_all), .slot_i(pcu_slot), .done_o(pcu_done),
+    .tbl_re_o(pcu_tbl_re), .tbl_raddr_o(pcu_tbl_raddr), .tbl_rdata_i(pcu_tbl_rdata),
+    .bits_o(slot_bits), .metric_o(slot_metrics)
   );
 
   aps_sequencer #(
     .ROWS(ROWS), .COLS(COLS), .ACT_WORDS(ACT_WORDS), .WGT_WORDS(WGT_WORDS),
-    .PARAM_ENTRIES(PARAM_ENTRIES), .MAX_LAYERS(MAX_LAYERS)
+    .PARAM_ENTRIES(PARAM_ENTRIES), .MAX_LAYERS(MAX_LAYERS), .SAE_ENTRIES(SAE_ENTRIES)
   ) u_sequencer (
     .clk_i, .rst_ni, .start_i(start), .num_layers_i(num_layers),
     .busy_o(busy), .done_o(run_done), .error_o(run_error), .error_code_o(error_code), .layer_o(layer),
@@ -142,8 +201,16 @@ module aps_top
     .plane_o(plane), .first_word_o(first_word), .last_plane_o(last_plane),
     .wb_start_o(wb_start), .wb_channel_base_o(wb_channel_base), .wb_count_o(wb_count), .wb_pixel_o(wb_pixel),
     .out_base_o(out_base), .out_cb_o(out_cb), .pixels_o(pixels), .param_base_o(param_base),
-    .wb_ready_i(wb_ready), .wb_busy_i(wb_busy)
+    .wb_ready_i(wb_ready), .wb_busy_i(wb_busy),
+    .adaptive_scaling_i(adaptive_scaling), .cascade_i(cascade), .margin_threshold_i(margin_threshold),
+    .input_max_i(input_max), .num_slots_i(num_slots), .run_start_o(run_start), .pass_o(pass),
+    .sae_start_o(sae_start), .sae_base_o(sae_base), .sae_count_o(sae_count), .sae_done_i(sae_done),
+    .metrics_we_o(metrics_we), .pcu_decide_o(pcu_decide), .pcu_decide_all_o(pcu_decide_all), .pcu_slot_o(pcu_slot),
+    .pcu_done_i(pcu_done), .pcu_slot_bits_i(slot_bits[pcu_slot[LAYER_AW-1:0]]), .config_we_o(config_we),
+    .config_o(config_log), .pcu_cycles_o(pcu_cycles), .rerun_o(rerun), .margin_o(margin),
+    .mon_valid_i(mon_valid_o), .mon_layer_i(mon_layer_o), .mon_value_i(mon_value_o)
   );
+  assign mon_pass_o = pass;
 
   // ---- datapath ----
   localparam int NV = (COLS > ROWS) ? COLS : ROWS;

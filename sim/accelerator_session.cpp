@@ -15,13 +15,17 @@ AcceleratorSession::AcceleratorSession(const NetworkProgram& program, const Sess
       driver_(controller_, options.stall_seed, options.stall_probability) {
   variant_ = controller_.device().variant();
   controller_.add_hook([this](int64_t cycle, const DeviceOutputs& out) {
-    if (out.mon_valid && scoreboard_) scoreboard_->on_write(cycle, out.mon_layer, out.mon_index, out.mon_value);
+    if (out.mon_valid && scoreboard_)
+      scoreboard_->on_write(cycle, out.mon_pass ? 1 : 0, out.mon_layer, out.mon_index, out.mon_value);
   });
   if (!options.trace_path.empty()) start_trace(options.trace_path, options.trace_window);
   controller_.reset();
   limits_ = read_limits(driver_);
   configs_ = static_configs(PrecisionMap(program.layers.size(), 8));
   image_ = build_image(program_, configs_, limits_);
+  if (static_cast<int64_t>(program_.layers.size()) > hw::kMaxSteps)
+    throw InputError(fmt::format("{}: {} steps, the accelerator logs {}", program_.source, program_.layers.size(),
+                                 hw::kMaxSteps));
   load_image();
 }
 
@@ -35,6 +39,7 @@ HardwareLimits AcceleratorSession::read_limits(HostDriver& driver) {
   limits.act_words = driver.read32(hw::kCsrBase + hw::kCsrActWords);
   limits.wgt_words = driver.read32(hw::kCsrBase + hw::kCsrWgtWords);
   limits.param_entries = driver.read32(hw::kCsrBase + hw::kCsrParamWords);
+  limits.sae_entries = driver.read32(hw::kCsrBase + hw::kCsrSaeEntries);
   return limits;
 }
 
@@ -73,26 +78,36 @@ void AcceleratorSession::load_image() {
     driver_.write_words(hw::kParamBase + static_cast<uint32_t>(e * 16), words);
   }
   driver_.write_bytes(hw::kWgtBase, image_.weights);
+  for (size_t s = 0; s < image_.pcu_table.size(); ++s)
+    driver_.write_words(hw::kPcuBase + static_cast<uint32_t>(s * 64), image_.pcu_table[s]);
+  const auto entry_bytes = static_cast<uint32_t>(hw::sae_entry_bytes(limits_.array.rows));
+  for (size_t e = 0; e < image_.sae_entries.size(); ++e)
+    driver_.write_bytes(hw::kSaeBase + static_cast<uint32_t>(e) * entry_bytes, image_.sae_entries[e]);
+  driver_.write32(hw::kCsrBase + hw::kCsrPcuCandidates, image_.pcu_candidates);
+  driver_.write32(hw::kCsrBase + hw::kCsrPcuFlags, image_.pcu_flags);
+  driver_.write32(hw::kCsrBase + hw::kCsrBudgetLo, static_cast<uint32_t>(image_.budget));
+  driver_.write32(hw::kCsrBase + hw::kCsrBudgetHi, static_cast<uint32_t>(image_.budget >> 32));
+  driver_.write32(hw::kCsrBase + hw::kCsrNumSlots, image_.num_slots);
   driver_.write32(hw::kCsrBase + hw::kCsrNumLayers, static_cast<uint32_t>(program_.layers.size()));
 }
 
 void AcceleratorSession::restart() {
   controller_.reset();
   const auto configs = configs_;
-  image_ = build_image(program_, configs, limits_);
   load_image();
-  for (size_t l = 0; l < configs.size(); ++l)
-    driver_.write32(hw::kDescBase + static_cast<uint32_t>(l * hw::kDescWords * 4 + hw::kDwMode * 4),
-                    mode_word(program_.layers[l], configs[l]));
+  configs_ = static_configs(PrecisionMap(program_.layers.size(), 8));
+  configure(configs);
 }
 
 void AcceleratorSession::configure(const std::vector<LayerConfig>& configs) {
   if (configs.size() != program_.layers.size()) throw InputError("one configuration per layer is needed");
   for (size_t l = 0; l < configs.size(); ++l) {
-    check_layer_config(configs[l], fmt::format("layer '{}'", program_.layers[l].name));
-    if (configs[l] == configs_[l]) continue;
+    const Layer& layer = program_.layers[l];
+    check_layer_config(configs[l], fmt::format("layer '{}'", layer.name));
+    // Scans have no configuration; the PCU configures its layers itself.
+    if (configs[l] == configs_[l] || layer.kind == LayerKind::SaeScan || layer.pcu_slot >= 0) continue;
     driver_.write32(hw::kDescBase + static_cast<uint32_t>(l * hw::kDescWords * 4 + hw::kDwMode * 4),
-                    mode_word(program_.layers[l], configs[l]));
+                    mode_word(layer, configs[l]) | (layer.role == LayerRole::Shadow ? hw::kModeShadow : 0u));
   }
   configs_ = configs;
 }
@@ -102,9 +117,12 @@ InputRun AcceleratorSession::run(int64_t input_index, const Codes& input, const 
   const int rows = limits_.array.rows;
   driver_.write_bytes(hw::kActBase + static_cast<uint32_t>(image_.input.base * rows),
                       pack_tensor(input, image_.input.shape, rows));
+  uint32_t input_max = 0;
+  for (uint8_t v : input) input_max = std::max<uint32_t>(input_max, v);
+  driver_.write32(hw::kCsrBase + hw::kCsrInputMax, input_max);  // what a DMA engine would note while loading
   InputRun r;
   r.start_cycle = controller_.cycle();
-  scoreboard.begin_input(input_index, program_, expected, configs_, r.start_cycle);
+  scoreboard.begin_input(input_index, program_, expected, r.start_cycle);
   scoreboard_ = &scoreboard;
   driver_.write32(hw::kCsrBase + hw::kCsrCtrl, hw::kCtrlStart | hw::kCtrlIrqEnable);
   try {
@@ -118,25 +136,57 @@ InputRun AcceleratorSession::run(int64_t input_index, const Codes& input, const 
                                       input_index, options_.max_cycles, layer, name));
   }
   scoreboard_ = nullptr;
-  const uint32_t status = driver_.read32(hw::kCsrBase + hw::kCsrStatus);
+  auto csr = [&](uint32_t offset) { return driver_.read32(hw::kCsrBase + offset); };
+  const uint32_t status = csr(hw::kCsrStatus);
   driver_.write32(hw::kCsrBase + hw::kCsrStatus, hw::kStatusDone);  // clear done
   if (status & hw::kStatusError) {
     const int layer = static_cast<int>((status >> 8) & 0xff);
     Mismatch m;
     m.check = fmt::format("RTL refused the descriptor ({})", hw::error_name((status >> 16) & 0xff));
+    m.rank = CheckRank::LayerConfig;
     m.input = input_index;
     m.layer = layer;
     m.layer_name = layer < static_cast<int>(program_.layers.size()) ? program_.layers[layer].name : "?";
     scoreboard.record(std::move(m));
   }
-  r.cycles = driver_.read32(hw::kCsrBase + hw::kCsrCyclesLo) |
-             (static_cast<int64_t>(driver_.read32(hw::kCsrBase + hw::kCsrCyclesHi)) << 32);
-  for (size_t l = 0; l < program_.layers.size(); ++l) {
-    r.layer_cycles.push_back(driver_.read32(hw::kCsrBase + hw::kCsrLayerCycles + static_cast<uint32_t>(4 * l)));
-    scoreboard.check_layer_cycles(static_cast<int>(l), r.layer_cycles.back(),
-                                  layer_cycles(program_, l, configs_[l], limits_.array));
+  // 1-3: SAE metrics, the precision map, the configuration of every step.
+  const PcuProgram& pcu = program_.pcu;
+  for (size_t s = 0; s < pcu.slots.size(); ++s) {
+    for (size_t c = 0; c < pcu.candidates.size(); ++c) {
+      const auto off = static_cast<uint32_t>(hw::kCsrMetrics + 8 * (4 * s + c));
+      scoreboard.check_metric(static_cast<int>(s), static_cast<int>(c), csr(off) | static_cast<uint64_t>(csr(off + 4)) << 32);
+    }
+    scoreboard.check_slot_bits(static_cast<int>(s), static_cast<int>(csr(hw::kCsrSlotBits + static_cast<uint32_t>(4 * s))));
   }
-  scoreboard.check_run_cycles(r.cycles, run_cycles(program_, configs_, limits_.array));
+  auto unpack = [](uint32_t w) { return LayerConfig{static_cast<int>(w & 15), static_cast<int>((w >> 4) & 15), static_cast<int>((w >> 8) & 15)}; };
+  const uint32_t info = csr(hw::kCsrRunInfo);
+  const bool rerun = info & 1;
+  for (int pass = 0; pass < (rerun ? 2 : 1); ++pass)
+    for (size_t l = 0; l < program_.layers.size(); ++l) {
+      const Layer& layer = program_.layers[l];
+      if (layer.kind == LayerKind::SaeScan || (pass == 1 && layer.role != LayerRole::Main)) continue;
+      scoreboard.check_config(static_cast<int>(l), pass,
+                              unpack(csr((pass ? hw::kCsrConfigs1 : hw::kCsrConfigs) + static_cast<uint32_t>(4 * l))));
+    }
+  // 5: the cascade's decision.
+  scoreboard.check_rerun(rerun, static_cast<int>((info >> 8) & 0xff));
+  // 6: cycles.
+  const RunCycles model = run_cycle_model(program_, expected, limits_.array);
+  r.cycles = csr(hw::kCsrCyclesLo) | (static_cast<int64_t>(csr(hw::kCsrCyclesHi)) << 32);
+  for (size_t l = 0; l < program_.layers.size(); ++l) {
+    r.layer_cycles.push_back(csr(hw::kCsrLayerCycles + static_cast<uint32_t>(4 * l)));
+    scoreboard.check_step_cycles(static_cast<int>(l), 0, r.layer_cycles.back(), model.pass0[l]);
+  }
+  if (rerun && expected.rerun)
+    for (size_t l = 0; l < program_.layers.size(); ++l) {
+      const int64_t c1 = csr(hw::kCsrLayerCycles1 + static_cast<uint32_t>(4 * l));
+      r.rerun_layer_cycles.push_back(c1);
+      scoreboard.check_step_cycles(static_cast<int>(l), 1, c1, model.pass1[l]);
+    }
+  scoreboard.check_run_cycles(r.cycles, model.total);
+  r.pcu_cycles = csr(hw::kCsrPcuCycles);
+  r.rerun = rerun;
+  // 7: the output, read back.
   const TensorPlacement& out = image_.outputs.back();
   r.output = unpack_tensor(driver_.read_bytes(hw::kActBase + static_cast<uint32_t>(out.base * rows),
                                               static_cast<size_t>(out.words * rows)),

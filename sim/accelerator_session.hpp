@@ -32,8 +32,11 @@ struct SessionOptions {
 struct InputRun {
   bool passed = false;
   int64_t cycles = 0;               // accelerator cycles of the run (CSR)
-  std::vector<int64_t> layer_cycles;
+  std::vector<int64_t> layer_cycles;        // per step, pass 0
+  std::vector<int64_t> rerun_layer_cycles;  // per step, the cascade's re-run (empty without one)
   int64_t start_cycle = 0;          // simulation cycle of the start command
+  int64_t pcu_cycles = 0;           // cycles in PCU decisions (CSR)
+  bool rerun = false;               // the cascade re-ran the input
   Codes output;                     // read back over the host port
 };
 
@@ -47,7 +50,8 @@ class AcceleratorSession {
   ~AcceleratorSession();
 
   const HardwareLimits& limits() const { return limits_; }
-  // Writes the precision configuration of every layer (descriptor word 0).
+  // Writes the precision configuration of every step the PCU does not
+  // control (descriptor word 0).
   void configure(const std::vector<LayerConfig>& configs);
   // Resets the device (as a host would after a fault) and loads the image
   // and configuration again.

@@ -1,6 +1,7 @@
 #include "sim/cosim_runner.hpp"
 
 #include <algorithm>
+#include <fmt/format.h>
 #include <atomic>
 #include <exception>
 #include <mutex>
@@ -11,6 +12,7 @@ namespace aps::sim {
 double mac_weighted_bits(const NetworkProgram& program, const std::vector<LayerConfig>& configs) {
   double weighted = 0, macs = 0;
   for (size_t i = 0; i < program.layers.size(); ++i) {
+    if (program.layers[i].role != LayerRole::Main) continue;
     weighted += static_cast<double>(program.layers[i].macs()) * configs[i].bits;
     macs += static_cast<double>(program.layers[i].macs());
   }
@@ -20,6 +22,10 @@ double mac_weighted_bits(const NetworkProgram& program, const std::vector<LayerC
 namespace {
 
 struct WorkerResult {
+  double bit_macs = 0;
+  int64_t reruns = 0, pcu_cycles = 0, sae_cycles = 0;
+  std::vector<std::pair<int64_t, std::string>> maps;
+  std::vector<std::map<int, int64_t>> histogram;
   std::vector<std::pair<int64_t, std::string>> failures;
   Scoreboard scoreboard;
   int64_t failed_inputs = 0, rtl_correct = 0, golden_correct = 0, labelled = 0, rtl_cycles = 0, sim_cycles = 0;
@@ -42,6 +48,10 @@ CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& i
   auto worker = [&](int w) {
     WorkerResult& wr = results[w];
     wr.layer_cycles.assign(program.layers.size(), 0);
+    std::vector<int> main_weighted;
+    for (size_t l = 0; l < program.layers.size(); ++l)
+      if (program.layers[l].role == LayerRole::Main && program.layers[l].has_weights()) main_weighted.push_back(static_cast<int>(l));
+    wr.histogram.assign(main_weighted.size(), {});
     try {
       std::optional<AcceleratorSession> session;
       SessionOptions so = options.session;
@@ -58,6 +68,17 @@ CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& i
         if (options.check || !options.rtl) {
           expected = execute_program(program, inputs[i], options.configs);
           if (!labels.empty()) wr.golden_correct += predicted_class(expected.output()) == labels[i];
+          std::vector<int> map;
+          for (size_t j = 0; j < main_weighted.size(); ++j) {
+            const int l = main_weighted[j];
+            const double macs = static_cast<double>(program.layers[l].macs());
+            wr.bit_macs += macs * expected.configs[l].bits;
+            if (expected.rerun) wr.bit_macs += macs * expected.rerun_configs[l].bits;
+            ++wr.histogram[j][expected.configs[l].bits];
+            map.push_back(expected.configs[l].bits);
+          }
+          wr.reruns += expected.rerun;
+          wr.maps.emplace_back(i, fmt::format("map:{}", fmt::join(map, ",")));
         }
         if (options.rtl) {
           Scoreboard scratch;
@@ -73,7 +94,14 @@ CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& i
           }
           if (!labels.empty()) wr.rtl_correct += predicted_class(run.output) == labels[i];
           wr.rtl_cycles += run.cycles;
-          for (size_t l = 0; l < run.layer_cycles.size(); ++l) wr.layer_cycles[l] += run.layer_cycles[l];
+          wr.pcu_cycles += run.pcu_cycles;
+          for (size_t l = 0; l < run.layer_cycles.size(); ++l) {
+            wr.layer_cycles[l] += run.layer_cycles[l];
+            if (l < run.rerun_layer_cycles.size()) wr.layer_cycles[l] += run.rerun_layer_cycles[l];
+            const Layer& layer = program.layers[l];
+            if (layer.kind == LayerKind::SaeScan) wr.sae_cycles += run.layer_cycles[l] - expected.pcu_step_cycles[l];
+            else if (layer.role == LayerRole::Shadow) wr.sae_cycles += run.layer_cycles[l];
+          }
         }
         if (!labels.empty()) ++wr.labelled;
         const int64_t d = ++done;
@@ -100,12 +128,16 @@ CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& i
   r.layer_cycles.assign(program.layers.size(), 0);
   r.inputs = static_cast<int64_t>(inputs.size());
   r.input_failures.assign(inputs.size(), "");
+  r.precision_maps.assign(inputs.size(), "");
   for (const WorkerResult& wr : results) {
     const auto& c = wr.scoreboard.counts();
     r.counts.inputs += c.inputs;
     r.counts.layers_compared += c.layers_compared;
     r.counts.elements_compared += c.elements_compared;
     r.counts.mismatches += c.mismatches;
+    r.counts.metrics_compared += c.metrics_compared;
+    r.counts.configs_compared += c.configs_compared;
+    r.counts.reruns += c.reruns;
     const auto& m = wr.scoreboard.first_mismatch();
     if (m && (!r.first_mismatch || m->input < r.first_mismatch->input)) r.first_mismatch = m;
     r.failed_inputs += wr.failed_inputs;
@@ -117,6 +149,14 @@ CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& i
     for (size_t l = 0; l < wr.layer_cycles.size(); ++l) r.layer_cycles[l] += wr.layer_cycles[l];
     if (!wr.variant.empty()) r.variant = wr.variant;
     for (const auto& [i, what] : wr.failures) r.input_failures[i] = what;
+    for (const auto& [i, map] : wr.maps) r.precision_maps[i] = map;
+    r.bit_macs += wr.bit_macs;
+    r.reruns += wr.reruns;
+    r.pcu_cycles += wr.pcu_cycles;
+    r.sae_cycles += wr.sae_cycles;
+    if (r.width_histogram.empty()) r.width_histogram.assign(wr.histogram.size(), {});
+    for (size_t j = 0; j < wr.histogram.size(); ++j)
+      for (const auto& [b, n] : wr.histogram[j]) r.width_histogram[j][b] += n;
   }
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -43,6 +44,13 @@ struct CosimResult {
   int64_t inputs = 0;
   std::string variant;
   std::vector<std::string> input_failures;  // per input: "" if it passed, else its first mismatch
+  // Adaptive precision, from the golden run of each input (the RTL's were checked equal).
+  double bit_macs = 0;          // sum over inputs of sum(macs * bits) over both passes
+  int64_t reruns = 0;
+  int64_t pcu_cycles = 0;       // RTL
+  int64_t sae_cycles = 0;       // RTL: scan steps (without their PCU decision) and shadow layers, pass 0
+  std::vector<std::string> precision_maps;                 // per input: "map:b1,b2,..." of pass 0
+  std::vector<std::map<int, int64_t>> width_histogram;     // per main layer with weights: width -> inputs
 };
 
 CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& inputs,

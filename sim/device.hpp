@@ -25,6 +25,7 @@ struct DeviceOutputs {
   bool done = false;
   bool irq = false;
   bool mon_valid = false;
+  bool mon_pass = false;  // the cascade's re-run
   uint8_t mon_layer = 0;
   uint32_t mon_index = 0;
   uint8_t mon_value = 0;

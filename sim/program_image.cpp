@@ -1,5 +1,6 @@
 #include "sim/program_image.hpp"
 
+#include <cstring>
 #include <fmt/format.h>
 
 #include "golden/exit_code.hpp"
@@ -83,8 +84,38 @@ ProgramImage build_image(const NetworkProgram& p, const std::vector<LayerConfig>
   int64_t weight_words = 0, param_entries = 0;
   const int64_t tile_bytes = static_cast<int64_t>(a.rows) * a.cols;
 
+  if (static_cast<int64_t>(p.pcu.slots.size()) > limits.max_layers)
+    throw InputError(fmt::format("{}: {} PCU slots, the RTL build has {}", p.source, p.pcu.slots.size(), limits.max_layers));
   for (size_t i = 0; i < p.layers.size(); ++i) {
     const Layer& l = p.layers[i];
+    if (l.kind == LayerKind::SaeScan) {
+      std::array<uint32_t, 16> d{};
+      d[hw::kDwMode] = hw::kKindScan | hw::kModeShadow;
+      const TensorPlacement t = l.scan.tensor < 0 ? img.input : img.outputs[l.scan.tensor];
+      const int32_t zp = l.scan.tensor < 0 ? p.input_q.zero_point : p.layers[l.scan.tensor].out_q.zero_point;
+      d[hw::kDwZp] = static_cast<uint32_t>(zp);
+      const auto words = scan_words(p, l, a.rows);
+      d[hw::kDwScanBase] = static_cast<uint32_t>(img.sae_entries.size());
+      d[hw::kDwScanCount] = static_cast<uint32_t>(words.size());
+      const uint32_t action = l.scan.action == PcuAction::Decide ? 1u : l.scan.action == PcuAction::DecideAll ? 2u : 0u;
+      d[hw::kDwScanCtl] = static_cast<uint32_t>(l.scan.slot) | action << 8;
+      for (const ScanWord& w : words) {
+        std::vector<uint8_t> entry(static_cast<size_t>(hw::sae_entry_bytes(a.rows)), 0);
+        const auto address = static_cast<uint32_t>(t.base + w.word);
+        std::memcpy(entry.data(), &address, 4);
+        for (int lane = 0; lane < a.rows; ++lane) {
+          const auto c = static_cast<uint16_t>(w.coefficients[lane]);
+          std::memcpy(entry.data() + 4 + 2 * lane, &c, 2);
+        }
+        img.sae_entries.push_back(std::move(entry));
+      }
+      if (static_cast<int64_t>(img.sae_entries.size()) > limits.sae_entries)
+        too_big(p, l, fmt::format("its slice needs SAE entries up to {}, the memory has {}", img.sae_entries.size(),
+                                  limits.sae_entries));
+      img.outputs.push_back({});
+      img.descriptors.push_back(d);
+      continue;
+    }
     const LayerGeometry g = layer_geometry(p, i, a);
     const FeatureShape& stored = stored_input_shape(p, l);
     const TensorPlacement in = l.input < 0 ? img.input : img.outputs[l.input];  // a copy: outputs grows below
@@ -95,7 +126,14 @@ ProgramImage build_image(const NetworkProgram& p, const std::vector<LayerConfig>
       too_big(p, l, fmt::format("its output needs activation words up to {}, the memory has {}", next_word, limits.act_words));
 
     std::array<uint32_t, 16> d{};
-    d[hw::kDwMode] = mode_word(l, configs[i]);
+    d[hw::kDwMode] = mode_word(l, configs[i]) | (l.role == LayerRole::Shadow ? hw::kModeShadow : 0u);
+    if (l.pcu_slot >= 0) {
+      const PcuSlot& s = p.pcu.slots[l.pcu_slot];
+      d[hw::kDwMode] = mode_word(l, static_config(8));  // the PCU supplies the configuration
+      d[hw::kDwPcu] = static_cast<uint32_t>(l.pcu_slot) | static_cast<uint32_t>(s.initial_bits) << 8 |
+                      static_cast<uint32_t>(s.fallback_bits) << 12 | 1u << 16 |
+                      static_cast<uint32_t>(l.input + 1) << 24;
+    }
     d[hw::kDwInBase] = static_cast<uint32_t>(in.base);
     d[hw::kDwOutBase] = static_cast<uint32_t>(out.base);
     for (auto [v, n] : {std::pair{g.in_h, "input height"}, {g.in_w, "input width"}, {g.in_cb, "input words"},
@@ -181,6 +219,24 @@ ProgramImage build_image(const NetworkProgram& p, const std::vector<LayerConfig>
     img.descriptors.push_back(d);
   }
   img.act_words_used = next_word;
+  // The PCU: candidate widths, flags and one table entry per slot.
+  const PcuProgram& pcu = p.pcu;
+  img.num_slots = static_cast<uint32_t>(pcu.slots.size());
+  img.pcu_candidates = static_cast<uint32_t>(pcu.candidates.size());
+  for (size_t c = 0; c < pcu.candidates.size(); ++c) img.pcu_candidates |= static_cast<uint32_t>(pcu.candidates[c]) << (4 + 4 * c);
+  img.pcu_flags = (pcu.adaptive_scaling ? 1u : 0u) | (pcu.cascade ? 2u : 0u) |
+                  static_cast<uint32_t>(pcu.margin_threshold) << 8;
+  img.budget = pcu.budget;
+  for (const PcuSlot& s : pcu.slots) {
+    std::array<uint32_t, 16> e{};
+    for (size_t c = 0; c < s.alpha.size(); ++c) e[hw::kPwAlpha0 + c] = s.alpha[c];
+    e[hw::kPwTauLo] = static_cast<uint32_t>(s.threshold);
+    e[hw::kPwTauHi] = static_cast<uint32_t>(s.threshold >> 32);
+    e[hw::kPwGroup] = static_cast<uint32_t>(s.group);
+    if (s.macs > 0xffffffffLL) throw InputError(fmt::format("{}: a layer has more than 2^32 MACs", p.source));
+    e[hw::kPwMacs] = static_cast<uint32_t>(s.macs);
+    img.pcu_table.push_back(e);
+  }
   return img;
 }
 

@@ -24,6 +24,7 @@ struct HardwareLimits {
   int64_t wgt_words = 0;
   int64_t param_entries = 0;
   int64_t max_layers = 0;
+  int64_t sae_entries = 0;
 };
 
 struct TensorPlacement {
@@ -38,8 +39,15 @@ struct ProgramImage {
   std::vector<std::array<int32_t, 4>> params;  // bias, multiplier, shift, reserved
   std::vector<uint8_t> weights;                // weight tile words, ROWS * COLS bytes each
   TensorPlacement input;
-  std::vector<TensorPlacement> outputs;        // one per layer
+  std::vector<TensorPlacement> outputs;        // one per step (empty for SAE scans)
   int64_t act_words_used = 0;
+  // Adaptive precision
+  std::vector<std::array<uint32_t, 16>> pcu_table;  // one entry per PCU slot
+  std::vector<std::vector<uint8_t>> sae_entries;    // SAE slice entries, sae_entry_bytes() each
+  uint32_t pcu_candidates = 0;                      // CSR: count[3:0] c0[7:4] c1[11:8] c2[15:12] c3[19:16]
+  uint32_t pcu_flags = 0;                           // CSR: scaling, cascade, margin threshold
+  uint64_t budget = 0;
+  uint32_t num_slots = 0;
 };
 
 // InputError naming the layer when the program does not fit `limits`

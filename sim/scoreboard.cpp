@@ -1,93 +1,157 @@
 #include "sim/scoreboard.hpp"
 
 #include <fmt/format.h>
+#include <tuple>
 
 namespace aps::sim {
 
 std::string Mismatch::describe() const {
   std::string s = fmt::format("input {}: {} mismatch", input, check);
-  if (layer >= 0) s += fmt::format(" in layer {} '{}'", layer, layer_name);
-  if (element >= 0) s += fmt::format(", element {}", element);
+  if (layer >= 0) s += fmt::format(" in {}layer {} '{}'", pass ? "re-run " : "", layer, layer_name);
+  if (element >= 0) s += fmt::format(", {} {}", rank == CheckRank::SaeMetric ? "slot.candidate" : "element", element);
   s += fmt::format(": expected {}, got {}", expected, got);
   if (bits > 0) s += fmt::format(" ({}-bit)", bits);
   if (cycle >= 0) s += fmt::format(" at cycle {} ({} cycles into the input)", cycle, run_cycle);
   return s;
 }
 
+namespace {
+// Check order first, then pass, step and cycle.
+auto order(const Mismatch& m) { return std::make_tuple(static_cast<int>(m.rank), m.pass, m.layer, m.cycle); }
+}  // namespace
+
 void Scoreboard::begin_input(int64_t input, const NetworkProgram& program, const ProgramResult& expected,
-                             const std::vector<LayerConfig>& configs, int64_t start_cycle) {
+                             int64_t start_cycle) {
   program_ = &program;
   expected_ = &expected;
-  configs_ = configs;
   input_ = input;
   start_cycle_ = start_cycle;
   input_failed_ = false;
   input_first_.reset();
-  seen_.assign(program.layers.size(), {});
-  for (size_t l = 0; l < program.layers.size(); ++l) seen_[l].assign(expected.layer_outputs[l].size(), 0);
+  for (int pass = 0; pass < 2; ++pass) {
+    const auto& outputs = pass == 0 ? expected.layer_outputs : expected.rerun_outputs;
+    seen_[pass].assign(program.layers.size(), {});
+    for (size_t l = 0; l < program.layers.size() && l < outputs.size(); ++l) seen_[pass][l].assign(outputs[l].size(), 0);
+  }
   ++counts_.inputs;
+  counts_.reruns += expected.rerun;
 }
 
 void Scoreboard::fail(Mismatch m) {
   ++counts_.mismatches;
   input_failed_ = true;
-  if (!input_first_) input_first_ = m;
-  if (!first_) first_ = std::move(m);
+  if (!input_first_ || order(m) < order(*input_first_)) input_first_ = m;
+  if (!first_ || (first_->input == m.input && order(m) < order(*first_))) first_ = std::move(m);
 }
 
-void Scoreboard::on_write(int64_t cycle, int layer, int64_t element, uint8_t value) {
+Mismatch Scoreboard::base(CheckRank rank, const std::string& check, int step) const {
   Mismatch m;
+  m.rank = rank;
+  m.check = check;
   m.input = input_;
+  m.layer = step;
+  if (step >= 0 && step < static_cast<int>(program_->layers.size())) m.layer_name = program_->layers[step].name;
+  return m;
+}
+
+void Scoreboard::on_write(int64_t cycle, int pass, int layer, int64_t element, uint8_t value) {
+  Mismatch m = base(CheckRank::LayerOutput, "layer output", -1);
+  m.pass = pass;
   m.cycle = cycle;
   m.run_cycle = cycle - start_cycle_;
   m.layer = layer;
   m.element = element;
   m.got = value;
-  if (layer < 0 || layer >= static_cast<int>(seen_.size())) {
-    m.check = "write to a layer that does not exist";
-    m.layer = -1;
+  if (layer < 0 || layer >= static_cast<int>(seen_[pass].size()) ||
+      (pass == 1 && !expected_->rerun) || seen_[pass][layer].empty()) {
+    m.check = pass ? "write in a re-run that should not happen" : "write to a layer that produces no output";
     return fail(m);
   }
   const Layer& l = program_->layers[layer];
   m.layer_name = l.name;
-  m.bits = l.has_weights() ? configs_[layer].bits : 0;
-  const auto& want = expected_->layer_outputs[layer];
+  const auto& configs = pass == 0 ? expected_->configs : expected_->rerun_configs;
+  m.bits = l.has_weights() ? configs[layer].bits : 0;
+  const auto& want = (pass == 0 ? expected_->layer_outputs : expected_->rerun_outputs)[layer];
   if (element < 0 || element >= static_cast<int64_t>(want.size())) {
     m.check = "write outside the layer's output";
     m.expected = static_cast<int64_t>(want.size());
     return fail(m);
   }
-  if (seen_[layer][element]++ > 0) {
+  if (seen_[pass][layer][element]++ > 0) {
     m.check = "duplicate write";
     m.expected = want[element];
     return fail(m);
   }
   ++counts_.elements_compared;
   if (value != want[element]) {
-    m.check = "layer output";
     m.expected = want[element];
     fail(m);
   }
 }
 
-void Scoreboard::check_layer_cycles(int layer, int64_t got, int64_t expected) {
+void Scoreboard::check_metric(int slot, int candidate, uint64_t got) {
+  ++counts_.metrics_compared;
+  const uint64_t want = expected_->metrics[slot][candidate];
+  if (got == want) return;
+  Mismatch m = base(CheckRank::SaeMetric, "SAE metric", program_->pcu.slots[slot].layer);
+  m.element = slot * 10 + candidate;
+  m.expected = static_cast<int64_t>(want);
+  m.got = static_cast<int64_t>(got);
+  m.bits = program_->pcu.candidates[candidate];
+  fail(m);
+}
+
+void Scoreboard::check_slot_bits(int slot, int got) {
+  const int want = expected_->decided_bits[slot];
+  if (got == want) return;
+  Mismatch m = base(CheckRank::PrecisionMap, "precision map", program_->pcu.slots[slot].layer);
+  m.expected = want;
+  m.got = got;
+  fail(m);
+}
+
+void Scoreboard::check_config(int step, int pass, const LayerConfig& got) {
+  ++counts_.configs_compared;
+  const LayerConfig& want = (pass == 0 ? expected_->configs : expected_->rerun_configs)[step];
+  if (got == want) return;
+  Mismatch m = base(CheckRank::LayerConfig, "layer config (bits | act_shift << 4 | weight_shift << 8)", step);
+  m.pass = pass;
+  auto pack = [](const LayerConfig& c) { return c.bits | c.act_shift << 4 | c.weight_shift << 8; };
+  m.expected = pack(want);
+  m.got = pack(got);
+  fail(m);
+}
+
+void Scoreboard::check_rerun(bool got_rerun, int got_margin) {
+  if (!program_->pcu.cascade) return;
+  if (got_margin != expected_->margin) {
+    Mismatch m = base(CheckRank::Rerun, "output margin", -1);
+    m.expected = expected_->margin;
+    m.got = got_margin;
+    fail(m);
+  }
+  if (got_rerun != expected_->rerun) {
+    Mismatch m = base(CheckRank::Rerun, "re-run decision", -1);
+    m.expected = expected_->rerun;
+    m.got = got_rerun;
+    fail(m);
+  }
+}
+
+void Scoreboard::check_step_cycles(int step, int pass, int64_t got, int64_t expected) {
   if (got == expected) return;
-  Mismatch m;
-  m.check = "layer cycle count";
-  m.input = input_;
-  m.layer = layer;
-  m.layer_name = program_->layers[layer].name;
+  Mismatch m = base(CheckRank::Cycles, "step cycle count", step);
+  m.pass = pass;
   m.expected = expected;
   m.got = got;
-  m.bits = configs_[layer].bits;
+  const auto& configs = pass == 0 ? expected_->configs : expected_->rerun_configs;
+  if (program_->layers[step].has_weights()) m.bits = configs[step].bits;
   fail(m);
 }
 
 void Scoreboard::check_run_cycles(int64_t got, int64_t expected) {
   if (got == expected) return;
-  Mismatch m;
-  m.check = "run cycle count";
-  m.input = input_;
+  Mismatch m = base(CheckRank::Cycles, "run cycle count", -1);
   m.expected = expected;
   m.got = got;
   fail(m);
@@ -98,11 +162,7 @@ void Scoreboard::check_readback(const Codes& got) {
   const int last = static_cast<int>(program_->layers.size()) - 1;
   for (size_t i = 0; i < want.size(); ++i) {
     if (i < got.size() && got[i] == want[i]) continue;
-    Mismatch m;
-    m.check = "final output read back";
-    m.input = input_;
-    m.layer = last;
-    m.layer_name = program_->layers[last].name;
+    Mismatch m = base(CheckRank::Readback, "final output read back", last);
     m.element = static_cast<int64_t>(i);
     m.expected = want[i];
     m.got = i < got.size() ? got[i] : -1;
@@ -111,24 +171,25 @@ void Scoreboard::check_readback(const Codes& got) {
 }
 
 bool Scoreboard::end_input() {
-  for (size_t l = 0; l < seen_.size(); ++l) {
-    bool complete = true;
-    for (size_t e = 0; e < seen_[l].size(); ++e) {
-      if (seen_[l][e] != 0) continue;
-      complete = false;
-      Mismatch m;
-      m.check = "missing write";
-      m.input = input_;
-      m.layer = static_cast<int>(l);
-      m.layer_name = program_->layers[l].name;
-      m.element = static_cast<int64_t>(e);
-      m.expected = expected_->layer_outputs[l][e];
-      m.got = -1;
-      m.bits = program_->layers[l].has_weights() ? configs_[l].bits : 0;
-      fail(m);
-      break;
+  for (int pass = 0; pass < 2; ++pass) {
+    if (pass == 1 && !expected_->rerun) break;
+    const auto& outputs = pass == 0 ? expected_->layer_outputs : expected_->rerun_outputs;
+    for (size_t l = 0; l < seen_[pass].size(); ++l) {
+      if (seen_[pass][l].empty()) continue;  // a step with no output in this pass
+      bool complete = true;
+      for (size_t e = 0; e < seen_[pass][l].size(); ++e) {
+        if (seen_[pass][l][e] != 0) continue;
+        complete = false;
+        Mismatch m = base(CheckRank::LayerOutput, "missing write", static_cast<int>(l));
+        m.pass = pass;
+        m.element = static_cast<int64_t>(e);
+        m.expected = outputs[l][e];
+        m.got = -1;
+        fail(m);
+        break;
+      }
+      if (complete) ++counts_.layers_compared;
     }
-    if (complete) ++counts_.layers_compared;
   }
   return !input_failed_;
 }

@@ -1,29 +1,40 @@
 #pragma once
-// Scoreboard: checks the accelerator against the golden model while it runs.
-// Each layer-output write seen on the monitor port is compared with the
-// golden layer output at once; at the end of an input every element must
-// have been written exactly once, the cycle counters must equal the golden
-// cycle model, and the output read back over the host port must equal the
-// golden output. The first mismatch is kept with everything needed to find
-// it again: input, layer, element, expected, got, precision and cycle.
+// Scoreboard: checks the accelerator against the golden model, per input,
+// in this order:
+//   1. SAE metrics (every slot and candidate width),
+//   2. the precision map (the width the PCU decided per slot),
+//   3. each step's configuration (bits and shifts it ran with),
+//   4. every layer-output write as it happens (pass 0, then the cascade's
+//      re-run), and that every element was written exactly once,
+//   5. the re-run decision and the output margin,
+//   6. the cycle counters of every step and of the run,
+//   7. the final output read back over the host port.
+// The first mismatch of an input is the earliest in that order; it carries
+// what is needed to find it again: input, check, layer, element, expected,
+// got, precision and cycle.
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "golden/accelerator_geometry.hpp"
 #include "golden/layer_config.hpp"
 #include "golden/network_program.hpp"
 #include "golden/program_executor.hpp"
 
 namespace aps::sim {
 
+enum class CheckRank { SaeMetric = 0, PrecisionMap, LayerConfig, LayerOutput, Rerun, Cycles, Readback };
+
 struct Mismatch {
-  std::string check;       // "layer output", "missing write", "duplicate write", "cycles", "readback", ...
+  std::string check;       // "layer output", "SAE metric", "missing write", "cycles", ...
+  CheckRank rank = CheckRank::LayerOutput;
   int64_t input = -1;
-  int layer = -1;
+  int pass = 0;            // 1: the cascade's re-run
+  int layer = -1;          // step index in the program (-1: not tied to a step)
   std::string layer_name;
-  int64_t element = -1;
+  int64_t element = -1;    // element, or slot / candidate for SAE checks
   int64_t expected = 0;
   int64_t got = 0;
   int bits = 0;
@@ -38,36 +49,42 @@ struct ScoreboardCounts {
   int64_t layers_compared = 0;
   int64_t elements_compared = 0;
   int64_t mismatches = 0;
+  int64_t metrics_compared = 0;
+  int64_t configs_compared = 0;
+  int64_t reruns = 0;
 };
 
 class Scoreboard {
  public:
-  // Starts an input: `expected` is the golden result under `configs`.
-  void begin_input(int64_t input, const NetworkProgram& program, const ProgramResult& expected,
-                   const std::vector<LayerConfig>& configs, int64_t start_cycle);
+  // Starts an input: `expected` is the golden result.
+  void begin_input(int64_t input, const NetworkProgram& program, const ProgramResult& expected, int64_t start_cycle);
   // A monitor event.
-  void on_write(int64_t cycle, int layer, int64_t element, uint8_t value);
-  void check_layer_cycles(int layer, int64_t got, int64_t expected);
+  void on_write(int64_t cycle, int pass, int layer, int64_t element, uint8_t value);
+  void check_metric(int slot, int candidate, uint64_t got);
+  void check_slot_bits(int slot, int got);
+  void check_config(int step, int pass, const LayerConfig& got);
+  void check_rerun(bool got_rerun, int got_margin);
+  void check_step_cycles(int step, int pass, int64_t got, int64_t expected);
   void check_run_cycles(int64_t got, int64_t expected);
   void check_readback(const Codes& got);
-  // Completeness of every layer; returns true if this input matched.
+  // Completeness of every step's output; returns true if this input matched.
   bool end_input();
   // A failed check found outside the scoreboard (e.g. the RTL refused a descriptor).
   void record(Mismatch m) { fail(std::move(m)); }
 
   const ScoreboardCounts& counts() const { return counts_; }
   const std::optional<Mismatch>& first_mismatch() const { return first_; }
-  // The first mismatch of the current (or last) input.
+  // The first mismatch (in check order) of the current or last input.
   const std::optional<Mismatch>& input_mismatch() const { return input_first_; }
   bool input_failed() const { return input_failed_; }
 
  private:
   void fail(Mismatch m);
+  Mismatch base(CheckRank rank, const std::string& check, int step) const;
 
   const NetworkProgram* program_ = nullptr;
   const ProgramResult* expected_ = nullptr;
-  std::vector<LayerConfig> configs_;
-  std::vector<std::vector<uint8_t>> seen_;  // writes per element of each layer
+  std::vector<std::vector<uint8_t>> seen_[2];  // per pass, per step, per element: writes
   int64_t input_ = -1, start_cycle_ = 0;
   bool input_failed_ = false;
   ScoreboardCounts counts_;

@@ -74,6 +74,7 @@ class VerilatedDevice final : public Device {
     out.done = model_->done_o;
     out.irq = model_->irq_o;
     out.mon_valid = model_->mon_valid_o;
+    out.mon_pass = model_->mon_pass_o;
     out.mon_layer = model_->mon_layer_o;
     out.mon_index = model_->mon_index_o;
     out.mon_value = model_->mon_value_o;

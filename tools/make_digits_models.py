@@ -23,6 +23,9 @@ For each of two models it writes, under <out>/<model>/:
     calibration/labels.pb
     noisy/input_0.pb               the 720 clean + corrupted inputs
     noisy/labels.pb
+    calibration_noisy/input_0.pb   the 1437 training images followed by a
+    calibration_noisy/labels.pb    corrupted copy of each (seed 4321): for
+                                   calibrating under corruption
 
 Models:
     digits_mlp  [N,64] -> Gemm 64 -> Relu -> Gemm 32 -> Relu -> Gemm 10,
@@ -64,6 +67,7 @@ PRODUCER = "aps-tools"
 SPLIT_SEED = 0
 TEST_SIZE = 360
 NOISE_SEED = 1234
+CALIBRATION_NOISE_SEED = 4321
 MLP_SEED = 0
 CNN_SEED = 0
 
@@ -599,6 +603,13 @@ def build_one(kind, layers, data, out_dir):
     write_tensor(os.path.join(root, "noisy", "input_0.pb"),
                  xs["noisy"], "input")
     write_tensor(os.path.join(root, "noisy", "labels.pb"), y_noisy, "labels")
+    # Calibration data for deployment under corruption: the training images
+    # and a corrupted copy of each (its own seed, never the test images).
+    x_cal_bad, _ = corrupt(x_train, seed=CALIBRATION_NOISE_SEED)
+    write_tensor(os.path.join(root, "calibration_noisy", "input_0.pb"),
+                 np.concatenate([x_train, x_cal_bad]).reshape(shape).astype(np.float32), "input")
+    write_tensor(os.path.join(root, "calibration_noisy", "labels.pb"),
+                 np.concatenate([y_train, y_train]).astype(np.int64), "labels")
 
     n = len(y_test)
     fp_noisy = forward_float(layers, xs["noisy"])[-1]
@@ -632,6 +643,7 @@ input = pixel / 16.0 as float32, so values lie in [0, 1].
 | split | samples | how |
 |---|---|---|
 | calibration | {n_train} | `train_test_split(test_size=360, stratify=y, random_state={split_seed})`, train part; used to train both models and to calibrate int8 |
+| calibration_noisy | {n_cal_noisy} | the calibration split, then a corrupted copy of each image (same recipe as the noisy split, seed {cal_noise_seed}); for calibrating adaptation under corruption; no test image |
 | test_data_set_0 | {n_test} | the test part of the same split |
 | noisy | {n_noisy} | rows 0..{last_clean} = test split unchanged; row i+{n_test} = corrupted copy of row i (same label) |
 
@@ -654,6 +666,7 @@ image gets one corruption, chosen uniformly, then is clipped to [0, 1]:
 | `test_data_set_0/output_0.pb` | TensorProto `logits`, float32 [360,10]: the float model's logits, computed in numpy float32 |
 | `test_data_set_0/labels.pb` | TensorProto `labels`, int64 [360] (our extension to the ONNX backend-test layout) |
 | `calibration/input_0.pb`, `labels.pb` | the {n_train} train/calibration samples |
+| `calibration_noisy/input_0.pb`, `labels.pb` | the {n_cal_noisy} training images and their corrupted copies |
 | `noisy/input_0.pb`, `labels.pb` | the {n_noisy} clean + corrupted samples |
 
 `test_data_set_0` follows ONNX's backend-test convention, so
@@ -712,7 +725,8 @@ def write_readme(out_dir, results, n_train, n_test, corruption_kinds):
         numpy=np.__version__, sklearn=sklearn.__version__,
         onnx=onnx.__version__, n_train=n_train, n_test=n_test,
         n_noisy=2 * n_test, last_clean=n_test - 1, last_noisy=2 * n_test - 1,
-        split_seed=SPLIT_SEED, noise_seed=NOISE_SEED, mlp_seed=MLP_SEED,
+        split_seed=SPLIT_SEED, noise_seed=NOISE_SEED, cal_noise_seed=CALIBRATION_NOISE_SEED,
+        n_cal_noisy=2 * n_train, mlp_seed=MLP_SEED,
         cnn_seed=CNN_SEED, rows=rows, **counts)
     with open(os.path.join(out_dir, "README.md"), "w") as f:
         f.write(text)

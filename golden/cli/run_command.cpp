@@ -8,6 +8,8 @@
 #include "golden/data_set.hpp"
 #include "golden/interpreter.hpp"
 #include "golden/program_executor.hpp"
+#include "golden/cli/policy_cli.hpp"
+#include "golden/pcu.hpp"
 #include "golden/program_loader.hpp"
 #include "golden/tensor_compare.hpp"
 
@@ -76,6 +78,8 @@ namespace {
 
 struct Accuracy {
   int64_t samples = 0, correct = 0;
+  double bit_macs = 0;  // sum over inputs of the MAC-weighted work: bits of every pass
+  int64_t reruns = 0;
 };
 
 Accuracy evaluate_onnx(const std::string& model_path, const std::vector<DataSet>& sets) {
@@ -97,16 +101,24 @@ Accuracy evaluate_onnx(const std::string& model_path, const std::vector<DataSet>
   return a;
 }
 
-Accuracy evaluate_program(const NetworkProgram& program, const PrecisionMap& map, const std::vector<DataSet>& sets) {
-  const auto configs = static_configs(map);
+Accuracy evaluate_program(const NetworkProgram& program, const std::vector<LayerConfig>& configs,
+                          const std::vector<DataSet>& sets) {
   Accuracy a;
   for (const DataSet& ds : sets) {
     if (ds.inputs.size() != 1) throw InputError(fmt::format("{}: expected one input file", ds.folder.string()));
     check_finite(ds.inputs[0], ds.folder / "input_0.pb");
     for (int64_t r = 0; r < ds.sample_count(); ++r) {
       const Codes in = quantize_input(program, ds.inputs[0].tensor, r);
-      a.correct += predicted_class(execute_program(program, in, configs).output()) == ds.labels->ints()[r];
+      const ProgramResult pr = execute_program(program, in, configs);
+      a.correct += predicted_class(pr.output()) == ds.labels->ints()[r];
       ++a.samples;
+      a.reruns += pr.rerun;
+      for (size_t i = 0; i < program.layers.size(); ++i) {
+        const Layer& l = program.layers[i];
+        if (l.role != LayerRole::Main || !l.has_weights()) continue;
+        a.bit_macs += static_cast<double>(l.macs()) * pr.configs[i].bits;
+        if (pr.rerun) a.bit_macs += static_cast<double>(l.macs()) * pr.rerun_configs[i].bits;
+      }
     }
   }
   return a;
@@ -127,6 +139,8 @@ ExitCode eval_command(const Args& args) {
       ("calibration", po::value(&calibration), "program engine, float models: calibration data folder "
                                                 "(default: calibration/ beside the model)")
       ("report", po::value(&report), "write a JSON report here");
+  PolicyArgs policy;
+  add_policy_options(options, policy);
   po::variables_map vm;
   if (!parse_args(args, options, vm)) return ExitCode::Ok;
   if (engine != "onnx" && engine != "program") throw InputError(fmt::format("--engine must be onnx or program, not '{}'", engine));
@@ -140,15 +154,16 @@ ExitCode eval_command(const Args& args) {
   if (engine == "onnx") {
     a = evaluate_onnx(model_path, sets);
   } else {
-    const LoadedProgram lp = load_network_program(
-        model_path, calibration.empty() ? std::nullopt : std::optional<fs::path>(calibration));
-    std::vector<bool> weighted;
-    for (const auto& l : lp.program.layers) weighted.push_back(l.has_weights());
-    const PrecisionMap map = parse_precision(precision, weighted);
-    a = evaluate_program(lp.program, map, sets);
-    described = fmt::format("accelerator arithmetic, {} model, precision {}", model_format_name(lp.format),
-                            format_precision(map, weighted));
-    extra = {{"precision", format_precision(map, weighted)}, {"format", model_format_name(lp.format)}};
+    const PolicyProgram pp = load_policy_program(
+        model_path, calibration.empty() ? std::nullopt : std::optional<fs::path>(calibration), policy);
+    const auto configs = step_configs(pp.program, precision);
+    a = evaluate_program(pp.program, configs, sets);
+    const double macs = static_cast<double>(pp.program.total_macs()) * static_cast<double>(std::max<int64_t>(a.samples, 1));
+    const std::string what = pp.options.policy == Policy::Static ? main_precision_text(pp.program, configs) : pp.description;
+    described = fmt::format("accelerator arithmetic, {} model, {}, {:.2f} bits/MAC{}", model_format_name(pp.format), what,
+                            a.bit_macs / macs, pp.program.pcu.cascade ? fmt::format(", {} re-runs", a.reruns) : "");
+    extra = {{"precision", what}, {"format", model_format_name(pp.format)}, {"avg_bits", a.bit_macs / macs},
+             {"reruns", a.reruns}};
   }
   const double accuracy = a.samples ? static_cast<double>(a.correct) / static_cast<double>(a.samples) : 0.0;
   std::cout << fmt::format("{}: {} / {} correct, accuracy {:.2f} %  ({})\n", model_path, a.correct, a.samples,

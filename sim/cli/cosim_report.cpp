@@ -11,6 +11,22 @@ nlohmann::json mismatch_json(const std::optional<Mismatch>& m) {
           {"cycle", m->cycle},       {"run_cycle", m->run_cycle}, {"message", m->describe()}};
 }
 
+namespace {
+nlohmann::json histogram_json(const NetworkProgram& program, const CosimResult& r) {
+  nlohmann::json h = nlohmann::json::object();
+  size_t j = 0;
+  for (const auto& l : program.layers) {
+    if (l.role != LayerRole::Main || !l.has_weights()) continue;
+    nlohmann::json widths = nlohmann::json::object();
+    if (j < r.width_histogram.size())
+      for (const auto& [b, count] : r.width_histogram[j]) widths[std::to_string(b)] = count;
+    h[l.name] = widths;
+    ++j;
+  }
+  return h;
+}
+}  // namespace
+
 nlohmann::json cosim_json(const NetworkProgram& program, const RunDescription& d, const CosimResult& r) {
   const double n = static_cast<double>(std::max<int64_t>(r.inputs, 1));
   nlohmann::json layers = nlohmann::json::array();
@@ -42,6 +58,13 @@ nlohmann::json cosim_json(const NetworkProgram& program, const RunDescription& d
       {"inferences_per_second", r.seconds > 0 ? static_cast<double>(r.inputs) / r.seconds : 0.0},
       {"seconds", r.seconds},
       {"layers", layers},
+      {"reruns", r.reruns},
+      {"sae_cycles_per_inference", static_cast<double>(r.sae_cycles) / n},
+      {"pcu_cycles_per_inference", static_cast<double>(r.pcu_cycles) / n},
+      {"precision_maps", r.precision_maps},
+      {"width_histogram", histogram_json(program, r)},
+      {"metrics_compared", r.counts.metrics_compared},
+      {"configs_compared", r.counts.configs_compared},
   };
 }
 
@@ -62,7 +85,23 @@ std::string cosim_table(const NetworkProgram& program, const RunDescription& d, 
   row("avg bits (MAC-weighted)", fmt::format("{:.2f}", d.avg_bits));
   row("cycles per inference", fmt::format("{:.0f}", static_cast<double>(r.rtl_cycles) / n));
   for (size_t l = 0; l < program.layers.size(); ++l)
-    row(fmt::format("  layer {} {}", l, program.layers[l].name), fmt::format("{:.0f} cycles", r.layer_cycles[l] / n));
+    row(fmt::format("  {} {} {}", program.layers[l].kind == LayerKind::SaeScan ? "step " : "layer", l, program.layers[l].name),
+        fmt::format("{:.0f} cycles", r.layer_cycles[l] / n));
+  if (program.pcu.enabled()) {
+    row("SAE / PCU cycles", fmt::format("{:.1f} / {:.1f} per inference", r.sae_cycles / n, r.pcu_cycles / n));
+    row("SAE metrics compared", fmt::format("{}", r.counts.metrics_compared));
+    if (program.pcu.cascade) row("re-runs", fmt::format("{} of {}", r.reruns, r.inputs));
+    std::string hist;
+    size_t j = 0;
+    for (const auto& l : program.layers) {
+      if (l.role != LayerRole::Main || !l.has_weights()) continue;
+      std::vector<std::string> parts;
+      if (j < r.width_histogram.size())
+        for (const auto& [b, count] : r.width_histogram[j]) parts.push_back(fmt::format("{}b:{}", b, count));
+      row(fmt::format("  widths of {}", l.name), fmt::format("{}", fmt::join(parts, " ")));
+      ++j;
+    }
+  }
   row("sim cycles/s", fmt::format("{:.3g}", r.seconds > 0 ? r.sim_cycles / r.seconds : 0.0));
   row("inferences/s", fmt::format("{:.1f}", r.seconds > 0 ? r.inputs / r.seconds : 0.0));
   if (r.first_mismatch) row("first mismatch", r.first_mismatch->describe());

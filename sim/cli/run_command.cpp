@@ -6,6 +6,7 @@
 
 #include "golden/accelerator_geometry.hpp"
 #include "golden/data_set.hpp"
+#include "golden/cli/policy_cli.hpp"
 #include "golden/program_loader.hpp"
 #include "sim/cli/commands.hpp"
 #include "sim/cli/cosim_report.hpp"
@@ -89,20 +90,20 @@ ExitCode run_command(const Args& args) {
       ("trace-on-fail", po::bool_switch(&trace_on_fail), "re-run the first failing input with a trace around the failing layer")
       ("report", po::value(&report), "write a JSON report here")
       ("junit", po::value(&junit), "write JUnit XML here (one test case per input)");
+  aps::cli::PolicyArgs policy;
+  aps::cli::add_policy_options(options, policy);
   po::variables_map vm;
   if (!aps::cli::parse_args(args, options, vm)) return ExitCode::Ok;
   if (jobs < 1) throw InputError("--jobs must be at least 1");
   if (stall < 0 || stall >= 1) throw InputError("--stall must be in [0, 1)");
 
-  const LoadedProgram lp = load_network_program(model, calibration.empty() ? std::nullopt : std::optional<fs::path>(calibration));
-  const NetworkProgram& program = lp.program;
-  std::vector<bool> weighted;
-  for (const auto& l : program.layers) weighted.push_back(l.has_weights());
-  const PrecisionMap map = parse_precision(precision, weighted);
+  const aps::cli::PolicyProgram pp = aps::cli::load_policy_program(
+      model, calibration.empty() ? std::nullopt : std::optional<fs::path>(calibration), policy);
+  const NetworkProgram& program = pp.program;
   const Samples samples = load_samples(program, data, first, count);
 
   CosimOptions co;
-  co.configs = static_configs(map);
+  co.configs = step_configs(program, precision);
   co.jobs = jobs;
   co.session.device.seed = seed;
   co.session.stall_seed = seed;
@@ -114,7 +115,9 @@ ExitCode run_command(const Args& args) {
     co.session.trace_window = {parse_cycles(trace_start, "--trace-start"),
                                trace_end == "-1" ? -1 : parse_cycles(trace_end, "--trace-end")};
   }
-  RunDescription desc{model, data, format_precision(map, weighted), mac_weighted_bits(program, co.configs), seed, jobs};
+  const bool adaptive = pp.options.policy != Policy::Static;
+  RunDescription desc{model, data, adaptive ? pp.description : main_precision_text(program, co.configs),
+                      mac_weighted_bits(program, co.configs), seed, jobs};
 
   install_stop_handlers();
   ProgressBar bar("inputs", static_cast<int64_t>(samples.inputs.size()));
@@ -144,22 +147,39 @@ ExitCode run_command(const Args& args) {
     return ExitCode::Interrupted;
   }
   bar.finish();
+  if (adaptive) desc.avg_bits = result.bit_macs / (static_cast<double>(program.total_macs()) * std::max<int64_t>(result.inputs, 1));
 
   std::cout << cosim_table(program, desc, result);
   nlohmann::json json = cosim_json(program, desc, result);
   if (result.first_mismatch) {
     const Mismatch& m = *result.first_mismatch;
     const int64_t failing = first + m.input;
-    const std::string repro = fmt::format("aps-sim --model {} --data {} --first {} --count 1 --precision {} --seed {} --trace-on-fail",
-                                          model, data, failing, precision, seed);
+    std::string policy_args;
+    if (adaptive) {
+      policy_args = fmt::format(" --profile {} --policy {} --schedule {}{}{}", policy.profile, policy.policy, policy.schedule,
+                                policy.grouping ? " --grouping" : "", policy.scaling ? " --scaling" : "");
+      if (!policy.groups.empty()) policy_args += " --groups " + policy.groups;
+      if (!policy.budget_bits.empty()) policy_args += " --budget-bits " + policy.budget_bits;
+      if (policy.threshold_scale != "1") policy_args += " --threshold-scale " + policy.threshold_scale;
+      if (!policy.margin.empty()) policy_args += " --margin " + policy.margin;
+    }
+    const std::string repro = fmt::format("aps-sim --model {} --data {} --first {} --count 1 --precision {} --seed {}{} --trace-on-fail",
+                                          model, data, failing, precision, seed, policy_args);
     std::cout << "  reproduce: " << repro << "\n";
     json["reproduce"] = repro;
     if (trace_on_fail) {
       // Replay the failing input alone with a trace window around the failing layer.
       const int layer = std::max(m.layer, 0);
+      const ProgramResult golden = execute_program(program, samples.inputs[m.input], co.configs);
+      const RunCycles model_cycles = run_cycle_model(program, golden, ArrayShape{});
       int64_t layer_start = 2;
-      for (int l = 0; l < layer; ++l) layer_start += layer_cycles(program, l, co.configs[l], ArrayShape{});
-      const int64_t layer_end = layer_start + layer_cycles(program, layer, co.configs[layer], ArrayShape{});
+      for (int l = 0; l < layer; ++l) layer_start += model_cycles.pass0[l];
+      if (m.pass == 1) {
+        for (int64_t c : model_cycles.pass0) layer_start += c;
+        layer_start += 1;
+        for (int l = 0; l < layer; ++l) layer_start += model_cycles.pass1[l];
+      }
+      const int64_t layer_end = layer_start + (m.pass == 1 ? model_cycles.pass1[layer] : model_cycles.pass0[layer]);
       const std::string file = trace.empty() ? fmt::format("aps-fail-input{}-layer{}.vcd", failing, layer) : trace;
       SessionOptions so = co.session;
       so.trace_path.clear();

@@ -1,0 +1,84 @@
+// aps-calibrate: builds a model's calibration profile from a calibration set
+// (at least 1000 samples: a training split, never the test split).
+
+#include <fmt/format.h>
+#include <iostream>
+
+#include "golden/calibrator.hpp"
+#include "golden/cli/command_line.hpp"
+#include "golden/data_set.hpp"
+
+using namespace aps;
+using namespace aps::cli;
+
+namespace {
+
+std::vector<int> parse_widths(const std::string& text) {
+  std::vector<int> v;
+  for (size_t pos = 0; pos < text.size();) {
+    const size_t comma = text.find(',', pos);
+    const std::string item = text.substr(pos, comma - pos);
+    try {
+      v.push_back(std::stoi(item));
+    } catch (const std::exception&) {
+      throw InputError(fmt::format("--candidates: '{}' is not a width", item));
+    }
+    pos = comma == std::string::npos ? text.size() : comma + 1;
+  }
+  return v;
+}
+
+ExitCode calibrate_command(const Args& args) {
+  po::options_description options("aps-calibrate --model M --data DIR --output PROFILE.onnx [options]");
+  std::string model_path, data, output, ranges = "minmax", candidates = "3,4,6";
+  CalibrationOptions o;
+  options.add_options()("help,h", "show this help")
+      ("model", po::value(&model_path)->required(), "ONNX model (float, QDQ or QOperator)")
+      ("data", po::value(&data)->required(), "calibration data: input_0.pb [+ labels.pb], at least 1000 samples")
+      ("output", po::value(&output)->required(), "where to write the profile (ONNX protobuf)")
+      ("ranges", po::value(&ranges)->default_value("minmax"), "activation ranges of float models: minmax | percentile | mse")
+      ("metric", po::value(&o.metric)->default_value("mse"), "sensitivity table: mse | sqnr")
+      ("candidates", po::value(&candidates)->default_value("3,4,6"), "widths below 8 the SAE estimates (1 to 4)")
+      ("budget", po::value(&o.sae_budget)->default_value(0.05), "SAE cost budget, share of the network's MACs")
+      ("target-agreement", po::value(&o.target_agreement)->default_value(0.995),
+       "share of 8-bit predictions the static target map and the cascade must keep on calibration data")
+      ("min-samples", po::value(&o.min_samples)->default_value(1000), "refuse smaller calibration sets");
+  po::variables_map vm;
+  if (!parse_args(args, options, vm)) return ExitCode::Ok;
+  o.ranges = parse_range_method(ranges);
+  o.candidates = parse_widths(candidates);
+  if (!(o.sae_budget > 0 && o.sae_budget < 1)) throw InputError("--budget must be in (0, 1)");
+  if (!(o.target_agreement > 0 && o.target_agreement <= 1)) throw InputError("--target-agreement must be in (0, 1]");
+
+  const OnnxModel model = OnnxModel::load(model_path);
+  const auto sets = load_data_sets(data);
+  if (sets.size() != 1 || sets[0].inputs.size() != 1)
+    throw InputError(fmt::format("{}: calibration data must be one folder with one input_0.pb", data));
+  check_finite(sets[0].inputs[0], sets[0].folder / "input_0.pb");
+  CalibrationInputs in{sets[0].inputs[0].tensor, {}};
+  if (sets[0].labels) in.labels = sets[0].labels->ints();
+  const CalibrationProfile p = calibrate(model, in, o, &std::cout);
+  save_profile(p, output);
+
+  fmt::print("\n{} layers, {} samples, ranges {}, candidates {} (+8)\n", p.layers.size(), p.samples, p.range_method,
+             fmt::join(p.candidates, ","));
+  fmt::print("| layer | MACs | {} | static width | threshold | SAE slice | alpha (jit) |\n", fmt::join(p.widths, " | "));
+  for (const auto& l : p.layers) {
+    std::vector<std::string> s;
+    for (double v : l.sensitivity) s.push_back(fmt::format("{:.3g}", v));
+    fmt::print("| {} | {} | {} | {} | {} | {} | {} |\n", l.name, l.macs, fmt::join(s, " | "), l.static_bits,
+               l.threshold, l.jit.elements.size(), fmt::join(l.alpha_jit, ","));
+  }
+  fmt::print("sensitivity = {} of the layer's output codes at b bits against 8 bits\nwrote {}\n",
+             p.metric == "mse" ? "mean squared error" : "SQNR (dB)", output);
+  return ExitCode::Ok;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<char*> args(argv, argv + argc);
+  // One command: accept "aps-calibrate --model ..." as well as "aps-calibrate run --model ...".
+  return dispatch(argc, argv, "aps-calibrate", "Offline calibration: the profile the SAE and PCU run with.",
+                  {{"run", "build a calibration profile (the default command)", calibrate_command}}, "run");
+}

@@ -1,0 +1,299 @@
+// Precision Control Unit (golden/pcu.hpp is its twin): keeps the SAE
+// metrics of every slot and turns them into widths.
+//
+//   decide (just in time)  2 cycles: read the slot's table entry; choose the
+//                          smallest candidate with (metric * alpha) >> 16 <= tau
+//                          (8 if none); the first slot of a group to decide
+//                          sets the group's width, later ones take it.
+//   decide all (up front)  one cycle per slot to read its entry and choose by
+//                          threshold, then either one cycle giving every group
+//                          its widest member's width, or, with a budget, a
+//                          greedy loop from 8 bits everywhere: CHECK (1 cycle:
+//                          sum(macs * width) <= budget?), SCAN (1 cycle per
+//                          group: estimated error added per bit-MAC saved by
+//                          its next narrower candidate), APPLY (1 cycle), until
+//                          the budget holds or nothing can narrow; then ASSIGN.
+module aps_pcu
+  import aps_pkg::*;
+#(
+  parameter int SLOTS = 32,
+  localparam int SLOT_AW = $clog2(SLOTS)
+) (
+  input  logic              clk_i,
+  input  logic              rst_ni,
+  input  logic              run_start_i,     // clears decisions and groups
+  // configuration (CSRs)
+  input  logic [2:0]        num_cand_i,
+  input  logic [3:0]        cand_i [4],
+  input  logic [7:0]        num_slots_i,
+  input  logic [63:0]       budget_i,
+  // metrics from the SAE
+  input  logic              metrics_we_i,
+  /* verilator lint_off UNUSEDSIGNAL */  // slot numbers are below SLOTS (checked by the sequencer)
+  input  logic [7:0]        metrics_slot_i,
+  /* verilator lint_on UNUSEDSIGNAL */
+  input  logic [63:0]       metrics_i [4],
+  // commands
+  input  logic              decide_i,
+  input  logic              decide_all_i,
+  input  logic [7:0]        slot_i,
+  output logic              done_o,          // one-cycle pulse
+  // slot table memory (registered read)
+  output logic              tbl_re_o,
+  output logic [SLOT_AW-1:0] tbl_raddr_o,
+  /* verilator lint_off UNUSEDSIGNAL */  // table words 8..15 are reserved
+  input  logic [511:0]      tbl_rdata_i,
+  /* verilator lint_on UNUSEDSIGNAL */
+  // results
+  output logic [3:0]        bits_o [SLOTS],  // 0 = not decided
+  output logic [63:0]       metric_o [SLOTS][4]
+);
+  typedef enum logic [3:0] {PIdle, PDecideRead, PDecide, PAllRead, PAllGroup, PInit, PCheck, PScan, PApply, PAssign} state_e;
+  state_e state;
+
+  logic [63:0] metrics [SLOTS][4];
+  logic [3:0]  bits [SLOTS];
+  logic [3:0]  group_bits [SLOTS];   // 0 = undecided (just in time)
+  logic [7:0]  slot_group [SLOTS];
+  logic [63:0] slot_est [SLOTS][4];
+  logic [31:0] slot_macs [SLOTS];
+  logic [3:0]  group_width [SLOTS];  // budget loop
+  logic [7:0]  cursor;               // slot (all-read) or group (scan)
+  /* verilator lint_off UNUSEDSIGNAL */  // slot and group numbers are below SLOTS
+  logic [7:0]  cur_slot;             // the slot being decided (just in time)
+  logic [7:0]  best_group;
+  logic [7:0]  read_slot;
+  /* verilator lint_on UNUSEDSIGNAL */
+  logic        best_valid;
+  logic [127:0] best_de, best_dc;
+
+  assign bits_o = bits;
+  assign metric_o = metrics;
+
+  // The table entry on tbl_rdata_i, for the slot being read.
+  logic [31:0] alpha [4];
+  logic [63:0] tau;
+  logic [7:0]  entry_group;
+  logic [31:0] entry_macs;
+  always_comb begin
+    for (int c = 0; c < 4; c++) alpha[c] = tbl_rdata_i[32*(PwAlpha0 + c) +: 32];
+    tau = {tbl_rdata_i[32*PwTauHi +: 32], tbl_rdata_i[32*PwTauLo +: 32]};
+    entry_group = tbl_rdata_i[32*PwGroup +: 8];
+    entry_macs = tbl_rdata_i[32*PwMacs +: 32];
+  end
+
+  function automatic logic [63:0] estimate(input logic [63:0] metric, input logic [31:0] a);
+    logic [127:0] p;
+    p = (128'(metric) * 128'(a)) >> 16;
+    return (p > 128'({64{1'b1}})) ? {64{1'b1}} : p[63:0];
+  endfunction
+
+  // Threshold choice for the slot whose entry is on the read port.
+  logic [3:0] threshold_bits;
+  logic [63:0] read_est [4];
+  always_comb begin
+    threshold_bits = 4'd8;
+    for (int c = 3; c >= 0; c--) begin
+      read_est[c] = '0;
+      if (state == PDecide || state == PAllRead) begin
+        read_est[c] = estimate(metrics[read_slot[SLOT_AW-1:0]][c], alpha[c]);
+        if (3'(c) < num_cand_i && read_est[c] <= tau) threshold_bits = cand_i[c];
+      end
+    end
+  end
+
+  // Next narrower candidate than b (0: none).
+  function automatic logic [3:0] narrower(input logic [3:0] b, input logic [2:0] n, input logic [3:0] c [4]);
+    logic [3:0] r;
+    r = 4'd0;
+    for (int i = 0; i < 4; i++)
+      if (3'(i) < n && c[i] < b) r = c[i];
+    return r;
+  endfunction
+
+  function automatic logic [63:0] est_at(input logic [63:0] est [4], input logic [3:0] b, input logic [2:0] n,
+                                         input logic [3:0] c [4]);
+    logic [63:0] r;
+    r = '0;
+    for (int i = 0; i < 4; i++)
+      if (3'(i) < n && c[i] == b) r = est[i];
+    return r;
+  endfunction
+
+  // Budget loop: cost of the current group widths, and the step of group
+  // `cursor`, computed in the states that use them.
+  logic [127:0] cost;
+  logic [127:0] step_de, step_dc;
+  logic         step_member;
+  logic [3:0]   step_lower;
+  always_comb begin
+    logic [63:0] e_now, e_low;
+    logic [3:0] saved;
+    e_now = '0;
+    e_low = '0;
+    saved = '0;
+    cost = '0;
+    step_lower = '0;
+    step_de = '0;
+    step_dc = '0;
+    step_member = 1'b0;
+    if (state == PCheck)
+      for (int s = 0; s < SLOTS; s++)
+        if (8'(s) < num_slots_i) cost = cost + 128'(slot_macs[s]) * 128'(group_width[slot_group[s][SLOT_AW-1:0]]);
+    if (state == PScan) begin
+      step_lower = narrower(group_width[cursor[SLOT_AW-1:0]], num_cand_i, cand_i);
+      for (int s = 0; s < SLOTS; s++) begin
+        e_now = est_at(slot_est[s], group_width[cursor[SLOT_AW-1:0]], num_cand_i, cand_i);
+        e_low = step_lower != 0 ? est_at(slot_est[s], step_lower, num_cand_i, cand_i) : 64'd0;
+        saved = group_width[cursor[SLOT_AW-1:0]] - step_lower;
+        if (8'(s) < num_slots_i && slot_group[s] == cursor) begin
+          step_member = 1'b1;
+          step_de = step_de + ((e_low > e_now) ? 128'(e_low) - 128'(e_now) : 128'd0);
+          step_dc = step_dc + 128'(slot_macs[s]) * 128'(saved);
+        end
+      end
+    end
+  end
+
+  // Every slot at its group's widest width (threshold), or at its group's
+  // budget width. Functions, so that this logic runs only in its state.
+  function automatic logic [3:0] widest_of_group(input logic [3:0] b [SLOTS], input logic [7:0] g [SLOTS],
+                                                 input logic [7:0] n, input logic [SLOT_AW-1:0] s);
+    logic [3:0] widest;
+    widest = '0;
+    for (int t = 0; t < SLOTS; t++)
+      if (8'(t) < n && g[t] == g[s] && b[t] > widest) widest = b[t];
+    return widest;
+  endfunction
+
+  assign tbl_re_o = (state == PIdle && (decide_i || decide_all_i)) || (state == PAllRead && cursor + 8'd1 < num_slots_i);
+  assign tbl_raddr_o = SLOT_AW'((state == PIdle) ? (decide_all_i ? 8'd0 : slot_i) : cursor + 8'd1);
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      state <= PIdle;
+      done_o <= 1'b0;
+      cursor <= '0;
+      cur_slot <= '0;
+      read_slot <= '0;
+      best_valid <= 1'b0;
+      best_group <= '0;
+      best_de <= '0;
+      best_dc <= '0;
+      for (int s = 0; s < SLOTS; s++) begin
+        bits[s] <= '0;
+        group_bits[s] <= '0;
+        slot_group[s] <= '0;
+        slot_macs[s] <= '0;
+        group_width[s] <= '0;
+        for (int c = 0; c < 4; c++) begin
+          metrics[s][c] <= '0;
+          slot_est[s][c] <= '0;
+        end
+      end
+    end else begin
+      done_o <= 1'b0;
+      if (run_start_i) begin
+        for (int s = 0; s < SLOTS; s++) begin
+          bits[s] <= '0;
+          group_bits[s] <= '0;
+        end
+      end
+      if (metrics_we_i) metrics[metrics_slot_i[SLOT_AW-1:0]] <= metrics_i;
+      unique case (state)
+        PIdle: begin
+          if (decide_i) begin
+            cur_slot <= slot_i;
+            read_slot <= slot_i;
+            state <= PDecideRead;
+          end else if (decide_all_i) begin
+            cursor <= '0;
+            read_slot <= '0;
+            state <= PAllRead;
+          end
+        end
+        PDecideRead: state <= PDecide;  // the entry arrives
+        PDecide: begin
+          if (group_bits[entry_group[SLOT_AW-1:0]] == 4'd0) begin
+            group_bits[entry_group[SLOT_AW-1:0]] <= threshold_bits;
+            bits[cur_slot[SLOT_AW-1:0]] <= threshold_bits;
+          end else begin
+            bits[cur_slot[SLOT_AW-1:0]] <= group_bits[entry_group[SLOT_AW-1:0]];
+          end
+          done_o <= 1'b1;
+          state <= PIdle;
+        end
+        PAllRead: begin
+          // entry of slot `cursor` is on the read port
+          bits[cursor[SLOT_AW-1:0]] <= threshold_bits;
+          slot_group[cursor[SLOT_AW-1:0]] <= entry_group;
+          slot_macs[cursor[SLOT_AW-1:0]] <= entry_macs;
+          slot_est[cursor[SLOT_AW-1:0]] <= read_est;
+          if (cursor + 8'd1 < num_slots_i) begin
+            cursor <= cursor + 8'd1;
+            read_slot <= cursor + 8'd1;
+          end else begin
+            state <= (budget_i == 0) ? PAllGroup : PInit;
+          end
+        end
+        PAllGroup: begin
+          logic [3:0] grouped [SLOTS];
+          for (int s = 0; s < SLOTS; s++)
+            grouped[s] = (8'(s) < num_slots_i) ? widest_of_group(bits, slot_group, num_slots_i, SLOT_AW'(s)) : bits[s];
+          bits <= grouped;
+          done_o <= 1'b1;
+          state <= PIdle;
+        end
+        PInit: begin
+          for (int g = 0; g < SLOTS; g++) group_width[g] <= 4'd8;
+          state <= PCheck;
+        end
+        PCheck: begin
+          if (cost <= 128'(budget_i)) begin
+            state <= PAssign;
+          end else begin
+            cursor <= '0;
+            best_valid <= 1'b0;
+            state <= PScan;
+          end
+        end
+        PScan: begin
+          if (step_member && step_lower != 0 && step_dc != 0 &&
+              (!best_valid || step_de * best_dc < best_de * step_dc)) begin
+            best_valid <= 1'b1;
+            best_group <= cursor;
+            best_de <= step_de;
+            best_dc <= step_dc;
+          end
+          if (cursor + 8'd1 < num_slots_i) cursor <= cursor + 8'd1;
+          else state <= PApply;
+        end
+        PApply: begin
+          if (best_valid) begin
+            group_width[best_group[SLOT_AW-1:0]] <=
+                narrower(group_width[best_group[SLOT_AW-1:0]], num_cand_i, cand_i);
+            state <= PCheck;
+          end else begin
+            state <= PAssign;  // nothing can narrow: the budget cannot be met
+          end
+        end
+        PAssign: begin
+          logic [3:0] assigned [SLOTS];
+          for (int s = 0; s < SLOTS; s++)
+            assigned[s] = (8'(s) < num_slots_i) ? group_width[slot_group[s][SLOT_AW-1:0]] : bits[s];
+          bits <= assigned;
+          done_o <= 1'b1;
+          state <= PIdle;
+        end
+        default: state <= PIdle;
+      endcase
+    end
+  end
+
+`ifndef SYNTHESIS
+  assert property (@(posedge clk_i) disable iff (!rst_ni) (decide_i || decide_all_i) |-> state == PIdle)
+    else $error("aps_pcu: a decision was requested while the PCU was busy");
+  assert property (@(posedge clk_i) disable iff (!rst_ni) decide_i |-> slot_i < num_slots_i)
+    else $error("aps_pcu: decision for slot %0d of %0d", slot_i, num_slots_i);
+`endif
+endmodule
