@@ -128,8 +128,9 @@ LayerConfig pcu_config(const PcuProgram& pcu, int bits, int input_max, int input
 }
 
 int output_margin(const std::vector<uint8_t>& codes) {
-  if (codes.size() < 2) return 0;
-  int top1 = -1, top2 = -1;
+  // Both start at code 0, as the RTL's registers do: a single output's
+  // margin is its code.
+  int top1 = 0, top2 = 0;
   for (uint8_t v : codes) {
     if (v > top1) {
       top2 = top1;

@@ -55,7 +55,7 @@ void pcu_decide_all(const PcuProgram& pcu, PcuState& state);
 // largest code is `input_max`.
 LayerConfig pcu_config(const PcuProgram& pcu, int bits, int input_max, int input_zero_point);
 
-// top1 - top2 of output codes (0 for fewer than two).
+// top1 - top2 of output codes (both start at 0: one output's margin is its code).
 int output_margin(const std::vector<uint8_t>& codes);
 
 // Cycles the sequencer waits for the PCU (rtl/aps_pcu.sv): a Decide is 4

@@ -93,7 +93,11 @@ module aps_pcu
   logic [63:0] read_est [4];
   always_comb begin
     threshold_bits = 4'd8;
+`ifdef APS_FAULT_PCU_WIDEST
+    for (int c = 0; c < 4; c++) begin  // planted fault: the widest passing candidate wins
+`else
     for (int c = 3; c >= 0; c--) begin
+`endif
       read_est[c] = '0;
       if (state == PDecide || state == PAllRead) begin
         read_est[c] = estimate(metrics[read_slot[SLOT_AW-1:0]][c], alpha[c]);

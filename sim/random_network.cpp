@@ -7,6 +7,7 @@
 #include <random>
 
 #include "golden/accelerator_geometry.hpp"
+#include "golden/adaptive_program.hpp"
 #include "golden/exit_code.hpp"
 
 namespace aps::sim {
@@ -211,7 +212,23 @@ class Generator {
       c.inputs.push_back(std::move(in));
     }
     validate_program(p);
-    build_image(p, c.configs, limits);  // throws if it does not fit
+    if (chance(options_.adaptive)) {
+      std::string what;
+      const size_t steps = p.layers.size();
+      NetworkProgram adaptive = random_policy_program(p, rng_(), what);
+      // Static configurations for every step of the new program: the
+      // layers the PCU does not control keep theirs.
+      std::vector<LayerConfig> configs;
+      size_t main = 0;
+      for (const Layer& l : adaptive.layers) {
+        if (l.role == LayerRole::Main && l.kind != LayerKind::SaeScan && main < steps) configs.push_back(c.configs[main++]);
+        else configs.push_back(static_config(8));
+      }
+      c.program = std::move(adaptive);
+      c.configs = std::move(configs);
+      c.policy = what;
+    }
+    build_image(c.program, c.configs, limits);  // throws if it does not fit
     return c;
   }
 
@@ -221,6 +238,76 @@ class Generator {
 };
 
 }  // namespace
+
+NetworkProgram random_policy_program(const NetworkProgram& base, uint64_t seed, std::string& description) {
+  std::mt19937_64 rng(seed);
+  auto uniform = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  auto chance = [&](double p) { return std::bernoulli_distribution(p)(rng); };
+  const std::vector<int> w = weighted_layers(base);
+  CalibrationProfile prof;
+  for (int b = 2; b <= 7; ++b)
+    if (chance(0.5) && prof.candidates.size() < 4) prof.candidates.push_back(b);
+  if (prof.candidates.empty()) prof.candidates.push_back(uniform(2, 7));
+  prof.widths = prof.candidates;
+  prof.widths.push_back(8);
+  auto random_slice = [&](int64_t size) {
+    SaeSlice s;
+    const int n = uniform(0, static_cast<int>(std::min<int64_t>(size, 40)));
+    std::vector<int64_t> all(static_cast<size_t>(size));
+    std::iota(all.begin(), all.end(), 0);
+    std::shuffle(all.begin(), all.end(), rng);
+    s.elements.assign(all.begin(), all.begin() + n);
+    std::sort(s.elements.begin(), s.elements.end());
+    for (int i = 0; i < n; ++i)
+      s.coefficients.push_back(chance(0.1) ? (chance(0.5) ? 0u : 65535u) : static_cast<uint32_t>(uniform(0, 65535)));
+    return s;
+  };
+  for (size_t j = 0; j < w.size(); ++j) {
+    const Layer& l = base.layers[w[j]];
+    const FeatureShape stored = l.input < 0 ? base.input_shape : base.layers[l.input].out_shape;
+    LayerProfile lp;
+    lp.name = l.name;
+    lp.layer = w[j];
+    lp.macs = l.macs();
+    lp.jit = random_slice(stored.size());
+    for (size_t c = 0; c < prof.candidates.size(); ++c) {
+      const uint32_t a = chance(0.05) ? 0xffffffffu : chance(0.05) ? 0u : static_cast<uint32_t>(uniform(1, 1 << 20));
+      lp.alpha_jit.push_back(a);
+      lp.alpha_upfront.push_back(static_cast<uint32_t>(uniform(0, 1 << 20)));
+    }
+    const int t = uniform(0, 9);
+    lp.threshold = t == 0 ? 0 : t == 1 ? UINT64_MAX : static_cast<uint64_t>(std::exp(std::uniform_real_distribution<double>(0, 40)(rng)));
+    lp.group = uniform(0, static_cast<int>(w.size()) - 1);
+    std::vector<int64_t> channels;
+    for (int64_t c = 0; c < stored.channels; ++c)
+      if (chance(0.4)) channels.push_back(c);
+    if (channels.empty()) channels.push_back(uniform(0, static_cast<int>(stored.channels) - 1));
+    lp.shadow_channels = channels;
+    lp.upfront = j == 0 ? lp.jit : random_slice(static_cast<int64_t>(channels.size()) * stored.height * stored.width);
+    prof.layers.push_back(std::move(lp));
+    prof.cascade_first_bits.push_back(uniform(2, 8));
+    prof.cascade_fallback_bits.push_back(uniform(2, 8));
+  }
+  prof.margin_threshold = uniform(0, 40);
+  PolicyOptions o;
+  const Policy policies[] = {Policy::Adaptive, Policy::Budget, Policy::Cascade, Policy::AdaptiveCascade};
+  o.policy = policies[uniform(0, 3)];
+  o.schedule = (o.policy == Policy::Budget || chance(0.4)) ? Schedule::UpFront : Schedule::JustInTime;
+  o.grouping = chance(0.4);
+  o.scaling = chance(0.5);
+  o.budget_bits = uniform(20, 80) / 10.0;
+  description = fmt::format("{} ({}{}{}{})", policy_name(o.policy), schedule_name(o.schedule), o.grouping ? ", grouping" : "",
+                            o.scaling ? ", scaling" : "", o.policy == Policy::Budget ? fmt::format(", {} bits", o.budget_bits) : "");
+  try {
+    return build_adaptive_program(base, prof, o);
+  } catch (const InputError&) {
+    // The up-front schedule needs a chain without grouped convolutions: fall back to just in time.
+    if (o.policy == Policy::Budget) o.policy = Policy::Adaptive;
+    o.schedule = Schedule::JustInTime;
+    description = fmt::format("{} (jit{}{})", policy_name(o.policy), o.grouping ? ", grouping" : "", o.scaling ? ", scaling" : "");
+    return build_adaptive_program(base, prof, o);
+  }
+}
 
 RandomCase random_case(uint64_t seed, const HardwareLimits& limits, const RandomNetworkOptions& options) {
   RandomNetworkOptions o = options;

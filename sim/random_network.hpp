@@ -20,16 +20,23 @@ struct RandomCase {
   NetworkProgram program;
   std::vector<LayerConfig> configs;
   std::vector<Codes> inputs;
+  std::string policy = "static";  // the precision policy the program runs under
 };
 
 struct RandomNetworkOptions {
   bool convolutions = true;  // also feature-map inputs with conv / max pool layers
   int max_layers = 6;
   int inputs = 3;
+  double adaptive = 0.5;     // share of networks that get a random profile and precision policy
 };
 
 // A network that fits `limits` (the generator shrinks until it does).
 RandomCase random_case(uint64_t seed, const HardwareLimits& limits, const RandomNetworkOptions& options = {});
+
+// A random calibration profile for a program (random slices, coefficients,
+// alphas, thresholds, groups, shadow channels and cascade maps, edge values
+// included) and a random policy built from it; `description` says which.
+NetworkProgram random_policy_program(const NetworkProgram& base, uint64_t seed, std::string& description);
 
 // Seed of case k of a regression with seed s (splitmix64).
 uint64_t case_seed(uint64_t regression_seed, int64_t k);

@@ -8,7 +8,10 @@ namespace aps::sim {
 std::string Mismatch::describe() const {
   std::string s = fmt::format("input {}: {} mismatch", input, check);
   if (layer >= 0) s += fmt::format(" in {}layer {} '{}'", pass ? "re-run " : "", layer, layer_name);
-  if (element >= 0) s += fmt::format(", {} {}", rank == CheckRank::SaeMetric ? "slot.candidate" : "element", element);
+  if (element >= 0)
+    s += fmt::format(", {} {}",
+                     rank == CheckRank::SaeMetric ? "slot*10+candidate" : rank == CheckRank::PrecisionMap ? "slot" : "element",
+                     element);
   s += fmt::format(": expected {}, got {}", expected, got);
   if (bits > 0) s += fmt::format(" ({}-bit)", bits);
   if (cycle >= 0) s += fmt::format(" at cycle {} ({} cycles into the input)", cycle, run_cycle);
@@ -16,8 +19,33 @@ std::string Mismatch::describe() const {
 }
 
 namespace {
-// Check order first, then pass, step and cycle.
-auto order(const Mismatch& m) { return std::make_tuple(static_cast<int>(m.rank), m.pass, m.layer, m.cycle); }
+// The order in which an input's checks happen: pass 0 step by step (at each
+// step its SAE metrics, then the precision map, then the configuration, then
+// the outputs), the re-run decision, the re-run step by step, cycle counts,
+// the read-back. The first mismatch in this order is the one to look at:
+// everything after it may only be its consequence.
+auto order(const Mismatch& m) {
+  int phase = 0;
+  if (m.rank == CheckRank::Rerun) phase = 1;
+  else if (m.pass == 1) phase = 2;
+  else if (m.rank == CheckRank::Cycles) phase = 3;
+  else if (m.rank == CheckRank::Readback) phase = 4;
+  return std::make_tuple(phase, m.layer, static_cast<int>(m.rank), m.cycle);
+}
+
+// The step at which a slot's metrics are final (its last scan) and the step
+// that decides its width (a Decide scan of the slot, or the DecideAll scan).
+int scan_step_of(const NetworkProgram& p, int slot, bool decision) {
+  int found = -1;
+  for (size_t i = 0; i < p.layers.size(); ++i) {
+    const Layer& l = p.layers[i];
+    if (l.kind != LayerKind::SaeScan) continue;
+    if (decision ? (l.scan.action == PcuAction::DecideAll || (l.scan.action == PcuAction::Decide && l.scan.slot == slot))
+                 : l.scan.slot == slot)
+      found = static_cast<int>(i);
+  }
+  return found >= 0 ? found : p.pcu.slots[slot].layer;
+}
 }  // namespace
 
 void Scoreboard::begin_input(int64_t input, const NetworkProgram& program, const ProgramResult& expected,
@@ -93,7 +121,7 @@ void Scoreboard::check_metric(int slot, int candidate, uint64_t got) {
   ++counts_.metrics_compared;
   const uint64_t want = expected_->metrics[slot][candidate];
   if (got == want) return;
-  Mismatch m = base(CheckRank::SaeMetric, "SAE metric", program_->pcu.slots[slot].layer);
+  Mismatch m = base(CheckRank::SaeMetric, "SAE metric", scan_step_of(*program_, slot, false));
   m.element = slot * 10 + candidate;
   m.expected = static_cast<int64_t>(want);
   m.got = static_cast<int64_t>(got);
@@ -104,7 +132,8 @@ void Scoreboard::check_metric(int slot, int candidate, uint64_t got) {
 void Scoreboard::check_slot_bits(int slot, int got) {
   const int want = expected_->decided_bits[slot];
   if (got == want) return;
-  Mismatch m = base(CheckRank::PrecisionMap, "precision map", program_->pcu.slots[slot].layer);
+  Mismatch m = base(CheckRank::PrecisionMap, "precision map", scan_step_of(*program_, slot, true));
+  m.element = slot;
   m.expected = want;
   m.got = got;
   fail(m);

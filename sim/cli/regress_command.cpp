@@ -10,6 +10,7 @@
 #include <random>
 #include <thread>
 
+#include "golden/adaptive_program.hpp"
 #include "golden/data_set.hpp"
 #include "golden/program_loader.hpp"
 #include "sim/cli/commands.hpp"
@@ -39,6 +40,7 @@ struct CaseOutcome {
   uint64_t seed = 0;
   std::string failure;  // empty = passed
   std::string precision;
+  std::string policy;
   int64_t layers = 0, inputs = 0, elements = 0;
   double seconds = 0;
 };
@@ -54,6 +56,17 @@ RandomCase bundled_case(const std::string& model_dir, const std::string& name, u
   const int64_t n = ds.sample_count();
   for (int k = 0; k < 3; ++k)
     c.inputs.push_back(quantize_input(c.program, ds.inputs[0].tensor, std::uniform_int_distribution<int64_t>(0, n - 1)(rng)));
+  if (std::bernoulli_distribution(0.5)(rng)) {  // a random profile and policy, as for the random networks
+    const NetworkProgram base = c.program;
+    c.program = random_policy_program(base, rng(), c.policy);
+    std::vector<LayerConfig> configs;
+    size_t main = 0;
+    for (const Layer& l : c.program.layers) {
+      if (l.role == LayerRole::Main && l.kind != LayerKind::SaeScan) configs.push_back(c.configs[main++]);
+      else configs.push_back(static_config(8));
+    }
+    c.configs = std::move(configs);
+  }
   return c;
 }
 
@@ -119,11 +132,8 @@ ExitCode regress_command(const Args& args) {
         o.seed = case_seed(seed, spec.random_index);
         // Bundled models have negative indices: their own seeds, never a random case's.
         const RandomCase c = spec.random_index >= 0 ? random_case(o.seed, limits, rn) : bundled_case(models, spec.name, o.seed);
-        std::vector<bool> weighted;
-        for (const auto& l : c.program.layers) weighted.push_back(l.has_weights());
-        PrecisionMap map;
-        for (const auto& cfg : c.configs) map.push_back(cfg.bits);
-        o.precision = format_precision(map, weighted);
+        o.precision = main_precision_text(c.program, c.configs);
+        o.policy = c.policy;
         CosimOptions co;
         co.configs = c.configs;
         co.session.device.seed = o.seed;
@@ -184,10 +194,11 @@ ExitCode regress_command(const Args& args) {
     seconds += o.seconds;
     if (!o.failure.empty()) {
       ++failed;
-      std::cout << fmt::format("FAIL {} (case seed {:#x}, precision {}): {}\n  reproduce: aps-sim regress --seed {} --count {} --only {} --trace-on-fail\n",
-                               o.name, o.seed, o.precision, o.failure, seed, count, o.name);
+      std::cout << fmt::format("FAIL {} (case seed {:#x}, precision {}, policy {}): {}\n  reproduce: aps-sim regress --seed {} --count {} --only {} --trace-on-fail\n",
+                               o.name, o.seed, o.precision, o.policy, o.failure, seed, count, o.name);
     }
-    jcases.push_back({{"name", o.name}, {"seed", o.seed}, {"precision", o.precision}, {"passed", o.failure.empty()},
+    jcases.push_back({{"name", o.name}, {"seed", o.seed}, {"precision", o.precision}, {"policy", o.policy},
+                      {"passed", o.failure.empty()},
                       {"failure", o.failure}, {"elements_compared", o.elements}});
     junit_cases.push_back({o.name, o.failure, o.seconds});
   }
