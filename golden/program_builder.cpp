@@ -33,6 +33,10 @@ ModelFormat detect_model_format(const OnnxModel& model) {
 }
 
 ActivationQuant activation_quant_from_range(double lo, double hi) {
+  // lo = -inf made the zero point inf / inf = NaN, then an undefined
+  // NaN -> int32 conversion.
+  if (!std::isfinite(lo) || !std::isfinite(hi))
+    throw InputError(fmt::format("activation range [{}, {}] is not finite", lo, hi));
   lo = std::min(0.0, lo);
   hi = std::max(0.0, hi);
   ActivationQuant q;
@@ -128,6 +132,41 @@ class ProgramBuilder {
             static_cast<int32_t>(type == DType::Int8 ? zero_point + 128 : zero_point)};
   }
 
+  // A per-tensor activation quantization from constant scale and zero point
+  // tensors (zp may be null: zero point 0, uint8). A float zero point used
+  // to be read through ints()[0] out of bounds, like the weight zero points
+  // the fuzzer found.
+  ActivationQuant activation_quant(const onnx::NodeProto& node, const Tensor* scale, const Tensor* zp) const {
+    if (!scale || scale->size() != 1 || (zp && zp->size() != 1))
+      unsupported(node, "activation scale and zero point must be constant scalars");
+    if (zp && zp->dtype() != DType::UInt8 && zp->dtype() != DType::Int8)
+      unsupported(node, "activation zero point must be uint8 or int8");
+    if (!(scale->value(0) > 0) || !std::isfinite(scale->value(0)))
+      throw InputError(fmt::format("{}: scale must be positive", model_.node_label(node)));
+    return canonical_quant(scale->value(0), zp ? zp->ints()[0] : 0, zp ? zp->dtype() : DType::UInt8);
+  }
+
+  // A quantized constant: codes with scales (one, or one per index along
+  // `axis`) and integer zero points (one, or one per scale). Scales must be
+  // positive and finite. Mismatched sizes and float zero points used to be
+  // read out of bounds (fuzz finding).
+  QuantConst quant_const_from(const onnx::NodeProto& node, const Tensor& codes, const Tensor& scale, const Tensor* zp,
+                              int64_t axis) const {
+    if (scale.size() < 1 || (zp && (zp->floating() || (zp->size() != 1 && zp->size() != scale.size()))))
+      unsupported(node, "scale and zero point must be one value or one per channel, zero points integers");
+    QuantConst c;
+    c.codes = codes;
+    for (int64_t i = 0; i < scale.size(); ++i) {
+      if (!(scale.value(i) > 0) || !std::isfinite(scale.value(i)))
+        throw InputError(fmt::format("{}: scale must be positive", model_.node_label(node)));
+      c.scales.push_back(scale.value(i));
+    }
+    for (int64_t i = 0; i < scale.size(); ++i) c.zero_points.push_back(zp ? zp->ints()[zp->size() == 1 ? 0 : i] : 0);
+    if (axis < 0) axis += codes.rank();
+    c.axis = axis < 0 || axis >= codes.rank() ? -1 : static_cast<int>(axis);
+    return c;
+  }
+
   // The activation an ONNX value stands for. In float models the network
   // input and pending layers become activations when first read.
   ActView act(const std::string& value, const onnx::NodeProto& node) {
@@ -149,8 +188,12 @@ class ProgramBuilder {
     for (size_t i = 1; i < info.dims.size(); ++i) {
       if (!info.dims[i])
         throw UnsupportedError(fmt::format("{}: input '{}' dimension {} is not fixed", model_.source(), info.name, i));
+      // Unchecked dimensions overflowed FeatureShape::size().
+      if (*info.dims[i] < 1)
+        throw InputError(fmt::format("{}: input '{}' dimension {} is {}", model_.source(), info.name, i, *info.dims[i]));
       dims.push_back(*info.dims[i]);
     }
+    checked_element_count(dims, fmt::format("{}: input '{}'", model_.source(), info.name));
     ActView v;
     v.q = q;
     if (dims.size() == 1) {
@@ -179,8 +222,23 @@ class ProgramBuilder {
   }
 
   // ---- lowering ------------------------------------------------------------------
+  // The inputs an op needs before its lowering reads node.input(i): the
+  // loader checks op types, not arity, and NodeProto::input(i) does not
+  // range-check (fuzz finding: MaxPool with no inputs read out of bounds).
+  static int required_inputs(const std::string& op) {
+    if (op == "QLinearMatMul" || op == "QLinearConv") return 8;
+    if (op == "BatchNormalization") return 5;
+    if (op == "QuantizeLinear" || op == "DequantizeLinear" || op == "Gemm" || op == "MatMul" || op == "Conv" ||
+        op == "Add" || op == "Reshape")
+      return 2;
+    return 1;
+  }
+
   void lower(const onnx::NodeProto& node) {
     const std::string& op = node.op_type();
+    if (node.input_size() < required_inputs(op) || node.output_size() < 1 || node.output(0).empty())
+      throw InputError(fmt::format("{}: needs at least {} inputs and an output", model_.node_label(node),
+                                   required_inputs(op)));
     if (op == "QuantizeLinear") return lower_quantize(node);
     if (op == "DequantizeLinear") return lower_dequantize(node);
     if (op == "Gemm" || op == "MatMul") return lower_fully_connected(node);
@@ -209,11 +267,9 @@ class ProgramBuilder {
     const std::string& x = node.input(0);
     const Tensor* scale = model_.initializer(node.input(1));
     const Tensor* zp = node.input_size() > 2 ? model_.initializer(node.input(2)) : nullptr;
-    if (!scale || scale->size() != 1 || (node.input_size() > 2 && !node.input(2).empty() && (!zp || zp->size() != 1)))
+    if (node.input_size() > 2 && !node.input(2).empty() && !zp)
       unsupported(node, "activation scale and zero point must be constant scalars");
-    const DType type = zp ? zp->dtype() : DType::UInt8;
-    if (!(scale->value(0) > 0)) throw InputError(fmt::format("{}: scale must be positive", model_.node_label(node)));
-    const ActivationQuant q = canonical_quant(scale->value(0), zp ? zp->ints()[0] : 0, type);
+    const ActivationQuant q = activation_quant(node, scale, zp);
     const std::string& out = node.output(0);
     if (x == program_.input_name && !acts_.count(x)) {
       declare_input(q);
@@ -239,19 +295,14 @@ class ProgramBuilder {
     const Tensor* zp = node.input_size() > 2 && !node.input(2).empty() ? model_.initializer(node.input(2)) : nullptr;
     if (!scale) unsupported(node, "scale must be a constant");
     if (const Tensor* init = model_.initializer(x)) {
-      QuantConst c;
-      c.codes = *init;
-      for (int64_t i = 0; i < scale->size(); ++i) c.scales.push_back(scale->value(i));
-      for (int64_t i = 0; i < scale->size(); ++i) c.zero_points.push_back(zp ? zp->ints()[zp->size() == 1 ? 0 : i] : 0);
-      c.axis = static_cast<int>(NodeAttributes(node, "").get_int("axis", 1));
-      if (c.axis < 0) c.axis += init->rank();
-      qconsts_[node.output(0)] = std::move(c);
+      qconsts_[node.output(0)] =
+          quant_const_from(node, *init, *scale, zp, NodeAttributes(node, model_.node_label(node)).get_int("axis", 1));
       return;
     }
     ActView v = act(x, node);
     if (!v.codes) unsupported(node, "dequantizes a value that is not quantized");
     if (scale->size() != 1 || (zp && zp->size() != 1)) unsupported(node, "activation scale must be per tensor");
-    const ActivationQuant q = canonical_quant(scale->value(0), zp ? zp->ints()[0] : 0, zp ? zp->dtype() : DType::UInt8);
+    const ActivationQuant q = activation_quant(node, scale, zp);
     if (!(q == v.q)) unsupported(node, "dequantizes with parameters other than the ones it was quantized with");
     v.codes = false;
     acts_[node.output(0)] = v;
@@ -283,8 +334,14 @@ class ProgramBuilder {
     } else {
       unsupported(node, fmt::format("'{}' is not a quantized constant", value));
     }
+    // A weight tensor of too low a rank, or per-channel scales that are not
+    // one per output channel, used to be indexed out of bounds.
+    if (codes.rank() <= out_axis) unsupported(node, fmt::format("weights must have at least {} dimensions", out_axis + 1));
     const Shape& s = codes.shape();
     const int64_t outs = s[out_axis];
+    if (outs < 1) unsupported(node, "weights have no output channels");
+    if (scales.size() != 1 && static_cast<int64_t>(scales.size()) != outs)
+      unsupported(node, fmt::format("{} weight scales for {} output channels", scales.size(), outs));
     const int64_t rest = codes.size() / std::max<int64_t>(outs, 1);
     const auto strides = row_major_strides(s);
     const bool to_signed = codes.dtype() == DType::UInt8;
@@ -359,7 +416,8 @@ class ProgramBuilder {
     const int64_t outs = p.layer.out_shape.channels;
     if (qconsts_.count(value)) {
       QuantConst c = quant_const(value, node);
-      if (c.codes.dtype() != DType::Int32 || c.codes.size() != outs) unsupported(node, "bias must be int32, one per output channel");
+      if (c.codes.dtype() != DType::Int32 || c.codes.size() != outs || (c.scales.size() != 1 && static_cast<int64_t>(c.scales.size()) != outs))
+        unsupported(node, "bias must be int32, one per output channel");
       p.bias_quant = std::move(c);
       return;
     }
@@ -395,6 +453,7 @@ class ProgramBuilder {
       const Tensor& f = float_const(node.input(1), node);
       if (f.rank() != 2) unsupported(node, "weights must be 2-D");
       outs = f.shape()[out_axis];
+      if (outs < 1) unsupported(node, "weights have no output channels");
       p.float_weights = float_channel_major(node.input(1), out_axis, node);
       count = static_cast<int64_t>(p.float_weights.size());
     }
@@ -419,7 +478,8 @@ class ProgramBuilder {
     if (qconsts_.count(node.input(1))) wshape = qconsts_.at(node.input(1)).codes.shape();
     else wshape = float_const(node.input(1), node).shape();
     if (wshape.size() != 4) unsupported(node, "only 2-D convolutions map onto the accelerator");
-    p.layer.groups = static_cast<int>(ctx.attrs.get_int("group", 1));
+    if (wshape[0] < 1) unsupported(node, "weights have no output channels");
+    p.layer.groups = conv_groups(ctx, node);
     set_window(p.layer, ctx, {in.shape.height, in.shape.width}, {wshape[2], wshape[3]}, node);
     p.layer.out_shape.channels = wshape[0];
     if (wshape[1] * p.layer.groups != in.shape.channels || wshape[0] % p.layer.groups != 0)
@@ -428,6 +488,14 @@ class ProgramBuilder {
     else p.float_weights = float_channel_major(node.input(1), 0, node);
     if (node.input_size() > 2 && !node.input(2).empty()) attach_bias(p, node.input(2), node);
     pending_[node.output(0)] = std::move(p);
+  }
+
+  // Conv's group attribute; group 0 used to divide by zero.
+  int conv_groups(const OpContext& ctx, const onnx::NodeProto& node) const {
+    const int64_t groups = ctx.attrs.get_int("group", 1);
+    if (groups < 1 || groups > kMaxTensorElements)
+      throw InputError(fmt::format("{}: group {} is not a positive channel count", model_.node_label(node), groups));
+    return static_cast<int>(groups);
   }
 
   void set_window(Layer& l, const OpContext& ctx, std::vector<int64_t> in, std::vector<int64_t> kernel,
@@ -457,15 +525,11 @@ class ProgramBuilder {
       if (!t) unsupported(node, fmt::format("input {} must be a constant", i));
       return *t;
     };
-    const ActivationQuant xq = canonical_quant(scalar(1).value(0), scalar(2).ints()[0], scalar(2).dtype());
+    const ActivationQuant xq = activation_quant(node, &scalar(1), &scalar(2));
     if (!(xq == in.q)) unsupported(node, "input scale/zero point differ from the producer's");
     // Build a temporary quantized constant for the weights.
-    QuantConst wc;
-    wc.codes = scalar(3);
-    for (int64_t i = 0; i < scalar(4).size(); ++i) wc.scales.push_back(scalar(4).value(i));
-    for (int64_t i = 0; i < scalar(4).size(); ++i) wc.zero_points.push_back(scalar(5).ints()[scalar(5).size() == 1 ? 0 : i]);
+    const QuantConst wc = quant_const_from(node, scalar(3), scalar(4), &scalar(5), conv ? 0 : 1);
     const std::string wname = "\x01qlinear_weights:" + node.output(0);
-    wc.axis = conv ? 0 : 1;
     qconsts_[wname] = wc;
     const auto ctx = context(node);
     PendingLayer p;
@@ -476,7 +540,7 @@ class ProgramBuilder {
     if (conv) {
       if (!in.spatial || wc.codes.rank() != 4) unsupported(node, "only 2-D convolutions map onto the accelerator");
       p.layer.kind = LayerKind::Conv;
-      p.layer.groups = static_cast<int>(ctx.attrs.get_int("group", 1));
+      p.layer.groups = conv_groups(ctx, node);
       set_window(p.layer, ctx, {in.shape.height, in.shape.width}, {wc.codes.shape()[2], wc.codes.shape()[3]}, node);
       p.layer.out_shape.channels = wc.codes.shape()[0];
     } else {
@@ -489,6 +553,8 @@ class ProgramBuilder {
     if (conv && node.input_size() > 8 && !node.input(8).empty()) {
       QuantConst bc;
       bc.codes = scalar(8);
+      if (bc.codes.dtype() != DType::Int32 || bc.codes.size() != p.layer.out_shape.channels)
+        unsupported(node, "bias must be int32, one per output channel");
       for (int64_t c = 0; c < p.layer.out_shape.channels; ++c)
         bc.scales.push_back(static_cast<float>(in.q.scale) * static_cast<float>(w.scales[c]));
       bc.zero_points.assign(bc.scales.size(), 0);
@@ -497,7 +563,7 @@ class ProgramBuilder {
     const std::string out = node.output(0);
     pending_[out] = std::move(p);
     // Inputs 6 and 7 are y_scale and y_zero_point in both ops.
-    finalize(out, canonical_quant(scalar(6).value(0), scalar(7).ints()[0], scalar(7).dtype()));
+    finalize(out, activation_quant(node, &scalar(6), &scalar(7)));
     acts_.at(out).codes = true;
   }
 
@@ -638,7 +704,7 @@ class ProgramBuilder {
       unsupported(node, "only Flatten with axis=1 keeps the batch dimension");
     if (node.op_type() == "Reshape") {
       const Tensor* shape = model_.initializer(node.input(1));
-      if (!shape || shape->size() != 2 || (shape->ints()[1] != -1 && shape->ints()[1] != in.shape.size()))
+      if (!shape || shape->dtype() != DType::Int64 || shape->size() != 2 || (shape->ints()[1] != -1 && shape->ints()[1] != in.shape.size()))
         unsupported(node, "only a Reshape to [N, features] (a flatten) is supported");
     }
     ActView v = in;
@@ -648,17 +714,37 @@ class ProgramBuilder {
   }
 
   // ---- layer completion ----------------------------------------------------------
+  // A bias value at the accumulator's scale, rounded half to even and
+  // saturated to int32. Saturating after a cast to int64 was undefined for
+  // values beyond int64 and for NaN (fuzz finding).
+  int32_t bias_code(double v, const Layer& l) const {
+    if (!std::isfinite(v))
+      throw InputError(fmt::format("{}: layer '{}': the bias at the accumulator's scale is {}", model_.source(), l.name, v));
+    return static_cast<int32_t>(std::clamp(round_half_to_even(v), -2147483648.0, 2147483647.0));
+  }
+
   void finalize_from_calibration(const std::string& value) { finalize(value, calibrated_quant(value)); }
 
   void finalize(const std::string& value, ActivationQuant out_q) {
     PendingLayer p = pending_.at(value);
     pending_.erase(value);
     Layer& l = p.layer;
+    // Window arithmetic can make huge output maps; bound them before any
+    // FeatureShape::size() multiplies the dimensions (overflow otherwise).
+    checked_element_count({l.out_shape.channels, l.out_shape.height, l.out_shape.width},
+                          fmt::format("{}: layer '{}' output", model_.source(), l.name));
     l.out_q = out_q;
     if (l.kind == LayerKind::MaxPool && !(out_q == l.in_q))
       throw UnsupportedError(fmt::format("{}: layer '{}': max pooling must keep its input's scale and zero point",
                                          model_.source(), l.name));
-    if (l.has_weights() && !p.float_weights.empty()) quantize_float_weights(p.float_weights, l.out_shape.channels, l);
+    if (l.has_weights() && !p.float_weights.empty()) {
+      // NaN or infinite weights (or a BatchNormalization folding that makes
+      // them so) used to reach an undefined NaN -> int8 conversion (fuzz finding).
+      for (double w : p.float_weights)
+        if (!std::isfinite(w))
+          throw InputError(fmt::format("{}: layer '{}': weight {} is not finite", model_.source(), l.name, w));
+      quantize_float_weights(p.float_weights, l.out_shape.channels, l);
+    }
     if (l.kind == LayerKind::AveragePool) {
       const double divisor = static_cast<double>(l.window.kernel_h) * l.window.kernel_w;
       l.bias.assign(static_cast<size_t>(l.out_shape.channels), 0);
@@ -685,10 +771,10 @@ class ProgramBuilder {
           // stored it at a slightly different scale, move it there.
           l.bias[c] = std::fabs(bias_scale / acc_scale - 1.0) < 1e-6
                           ? static_cast<int32_t>(code)
-                          : saturate_int32(static_cast<int64_t>(round_half_to_even(code * bias_scale / acc_scale)));
+                          : bias_code(code * bias_scale / acc_scale, l);
         } else if (!p.bias_real.empty()) {
           const float bias_scale = static_cast<float>(l.in_q.scale) * static_cast<float>(l.weight_scales[c]);
-          l.bias[c] = saturate_int32(static_cast<int64_t>(round_half_to_even(static_cast<float>(p.bias_real[c]) / bias_scale)));
+          l.bias[c] = bias_code(static_cast<float>(p.bias_real[c]) / bias_scale, l);
         }
         l.multipliers.push_back(quantize_multiplier(acc_scale / out_q.scale));
       }

@@ -39,6 +39,11 @@ SpatialGeometry spatial_geometry(const OpContext& ctx, const std::vector<int64_t
   for (size_t d = 0; d < r; ++d) {
     if (g.strides[d] < 1 || g.dilations[d] < 1 || kernel[d] < 1 || pads[d] < 0 || pads[d + r] < 0)
       throw InputError(fmt::format("{}: strides, dilations and kernel sizes must be >= 1 and pads >= 0", ctx.label()));
+    // No tensor dimension exceeds kMaxTensorElements; larger window values
+    // are corrupt and would overflow the int64 arithmetic below.
+    for (int64_t v : {g.strides[d], g.dilations[d], kernel[d], pads[d], pads[d + r], in[d]})
+      if (v > kMaxTensorElements)
+        throw InputError(fmt::format("{}: window value {} is larger than any tensor dimension", ctx.label(), v));
   }
   const std::string auto_pad = ctx.attrs.get_string("auto_pad", "NOTSET");
   g.pad_begin.assign(r, 0);
