@@ -90,7 +90,7 @@ void save_profile(const CalibrationProfile& p, const std::filesystem::path& path
   const nlohmann::json j = {
       {"model", p.model}, {"samples", p.samples}, {"range_method", p.range_method}, {"metric", p.metric},
       {"sae_budget", p.sae_budget}, {"widths", p.widths}, {"candidates", p.candidates}, {"ranges", ranges},
-      {"layers", layers}, {"target_agreement", p.target_agreement}, {"static_front", front},
+      {"layers", layers}, {"target_agreement", p.target_agreement}, {"target_bits", p.target_bits}, {"static_front", front},
       {"cascade_first_bits", p.cascade_first_bits}, {"cascade_fallback_bits", p.cascade_fallback_bits},
       {"margin_threshold", p.margin_threshold}};
   auto meta = [&](const char* k, const std::string& v) {
@@ -144,6 +144,7 @@ CalibrationProfile load_profile(const std::filesystem::path& path, const OnnxMod
     p.candidates = j.at("candidates").get<std::vector<int>>();
     for (const auto& [name, r] : j.at("ranges").items()) p.ranges[name] = {r.at(0), r.at(1)};
     p.target_agreement = j.at("target_agreement");
+    p.target_bits = j.at("target_bits");
     for (const auto& f : j.at("static_front"))
       p.static_front.push_back({f.at("bits").get<std::vector<int>>(), f.at("avg_bits"), f.at("accuracy"), f.at("agreement")});
     p.cascade_first_bits = j.at("cascade_first_bits").get<std::vector<int>>();

@@ -39,7 +39,7 @@ struct LayerProfile {
   std::vector<uint32_t> alpha_upfront;
   uint64_t threshold = 0;            // tau, in PCU error units (kErrorUnitsPerCode2 per code^2 of output MSE)
   int group = 0;
-  int static_bits = 8;               // width of this layer in the profile's target static map
+  int static_bits = 8;               // width of this layer in the static map the thresholds are anchored to
 };
 
 // A static map on the calibration split's front: cost and how it does.
@@ -61,7 +61,8 @@ struct CalibrationProfile {
   std::vector<int> candidates;       // ascending, below 8
   ActivationRanges ranges;           // float models: the ranges the program is built with
   std::vector<LayerProfile> layers;  // main layers with weights, in program order
-  double target_agreement = 0.995;   // the static map and the cascade were chosen to keep this
+  double target_agreement = 0.995;   // the cascade was chosen to keep this share of 8-bit predictions
+  double target_bits = 4.0;          // the thresholds' static map is the best within this average width
   std::vector<StaticMapResult> static_front;  // calibration split, cheapest first
   // Cascade (feedback): first pass, re-run widths, margin threshold in output codes.
   std::vector<int> cascade_first_bits;

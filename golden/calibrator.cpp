@@ -209,6 +209,7 @@ CalibrationProfile calibrate(const OnnxModel& model, const CalibrationInputs& da
   prof.widths = prof.candidates;
   prof.widths.push_back(8);
   prof.target_agreement = o.target_agreement;
+  prof.target_bits = o.target_bits;
 
   NetworkProgram program;
   if (detect_model_format(model) == ModelFormat::Float) {
@@ -391,17 +392,17 @@ CalibrationProfile calibrate(const OnnxModel& model, const CalibrationInputs& da
   });
   for (const auto& r : results)
     if (prof.static_front.empty() || r.agreement > prof.static_front.back().agreement) prof.static_front.push_back(r);
-  const StaticMapResult* target = &prof.static_front.back();
+  // The thresholds' anchor: the front map with the best calibration
+  // agreement within the target average width (the cheapest map if none fits).
+  const StaticMapResult* target = &prof.static_front.front();
   for (const auto& r : prof.static_front)
-    if (r.agreement >= o.target_agreement) {
-      target = &r;
-      break;
-    }
-  say(fmt::format("static target map {} ({:.2f} bits, calibration agreement {:.2f} %)",
+    if (r.avg_bits <= o.target_bits + 1e-9 && r.agreement >= target->agreement) target = &r;
+  say(fmt::format("thresholds anchored to the static map {} ({:.2f} bits, calibration agreement {:.2f} %)",
                   fmt::join(target->bits, ","), target->avg_bits, 100 * target->agreement));
 
-  // Thresholds: the mean true error of each layer at its width in the target
-  // map; groups: consecutive layers that share a width there.
+  // Thresholds: the mean true error of each layer at its width in that map
+  // (inputs whose estimate is lower go narrower, higher go wider); groups:
+  // consecutive layers that share a width there.
   for (size_t j = 0; j < k; ++j) {
     LayerProfile& lp = prof.layers[j];
     lp.static_bits = target->bits[j];

@@ -21,7 +21,8 @@ struct CalibrationOptions {
   std::string metric = "mse";                 // sensitivity table: mse | sqnr
   std::vector<int> candidates = {3, 4, 6};   // widths below 8 the SAE estimates
   double sae_budget = 0.05;                   // SAE cost, share of the network's MACs
-  double target_agreement = 0.995;            // static map / cascade: share of 8-bit predictions kept
+  double target_agreement = 0.995;            // cascade: share of 8-bit predictions kept on calibration data
+  double target_bits = 4.0;                   // thresholds: anchored to the best static map within this average width
   int min_samples = 1000;
 };
 

@@ -41,7 +41,9 @@ ExitCode calibrate_command(const Args& args) {
       ("candidates", po::value(&candidates)->default_value("3,4,6"), "widths below 8 the SAE estimates (1 to 4)")
       ("budget", po::value(&o.sae_budget)->default_value(0.05), "SAE cost budget, share of the network's MACs")
       ("target-agreement", po::value(&o.target_agreement)->default_value(0.995),
-       "share of 8-bit predictions the static target map and the cascade must keep on calibration data")
+       "share of 8-bit predictions the cascade must keep on calibration data")
+      ("target-bits", po::value(&o.target_bits)->default_value(4.0),
+       "thresholds are anchored to the best static map within this MAC-weighted average width")
       ("min-samples", po::value(&o.min_samples)->default_value(1000), "refuse smaller calibration sets");
   po::variables_map vm;
   if (!parse_args(args, options, vm)) return ExitCode::Ok;

@@ -1,0 +1,498 @@
+// aps-study: what adaptation buys. For one model and its calibration
+// profile (made from calibration data only), on each evaluation split: the
+// accuracy, MAC-weighted bits (work: every pass counted), accelerator cycles
+// (SAE, PCU and re-runs included) and estimated energy of
+//   fp32; static 8/6/4/3/2; the static front (maps chosen on calibration data,
+//   and, for reference only, the front of the split itself); SAE-driven
+//   adaptive at several thresholds, just in time and up front; grouping and
+//   adaptive scaling; the budget policy; the margin cascade; and two golden
+//   yardsticks: the ideal policy (true per-layer errors, same thresholds) and
+//   the per-input oracle (each input's cheapest static map that predicts as
+//   8 bits do). Also the SAE's fidelity: Spearman rank correlation of its
+//   estimates with the true per-layer errors, decisions equal to the ideal's,
+//   and its cost as a share of the network's MACs.
+//
+// Cycles come from the golden cycle model, which the RTL matches exactly
+// (checked by every co-simulation); with --rtl every hardware policy row is
+// also run through the RTL, which must report 0 mismatches and the same
+// cycles.
+
+#include <algorithm>
+#include <boost/program_options.hpp>
+#include <cmath>
+#include <fmt/format.h>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <numeric>
+
+#include "bench/energy_model.hpp"
+#include "golden/adaptive_program.hpp"
+#include "golden/calibrator.hpp"
+#include "golden/data_set.hpp"
+#include "golden/exit_code.hpp"
+#include "golden/interpreter.hpp"
+#include "golden/pcu.hpp"
+#include "golden/sae.hpp"
+#include "golden/tensor_compare.hpp"
+#include "sim/cosim_runner.hpp"
+
+namespace po = boost::program_options;
+using namespace aps;
+
+namespace {
+
+struct Split {
+  std::string name;
+  Tensor batch;
+  std::vector<Codes> inputs;
+  std::vector<int64_t> labels;
+  std::vector<int64_t> preds8;
+  std::vector<ProgramResult> runs8;
+};
+
+struct Row {
+  Row(std::string p, std::string f, std::string d) : policy(std::move(p)), family(std::move(f)), detail(std::move(d)) {}
+  std::string policy, family, detail;
+  double accuracy = 0, avg_bits = 0, cycles = 0, energy_nj = 0, rerun_share = 0;
+  bool hardware = false, rtl_verified = false;
+  std::vector<std::vector<int>> widths;  // per input, per slot (pass 0)
+};
+
+double mean(const std::vector<double>& v) { return v.empty() ? 0 : std::accumulate(v.begin(), v.end(), 0.0) / v.size(); }
+
+std::vector<double> ranks(const std::vector<double>& v) {
+  std::vector<size_t> idx(v.size());
+  std::iota(idx.begin(), idx.end(), 0);
+  std::sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return v[a] < v[b]; });
+  std::vector<double> r(v.size());
+  for (size_t i = 0; i < idx.size();) {
+    size_t j = i;
+    while (j + 1 < idx.size() && v[idx[j + 1]] == v[idx[i]]) ++j;
+    for (size_t k = i; k <= j; ++k) r[idx[k]] = (i + j) / 2.0;
+    i = j + 1;
+  }
+  return r;
+}
+
+double spearman(const std::vector<double>& a, const std::vector<double>& b) {
+  const auto ra = ranks(a), rb = ranks(b);
+  const double ma = mean(ra), mb = mean(rb);
+  double num = 0, da = 0, db = 0;
+  for (size_t i = 0; i < ra.size(); ++i) {
+    num += (ra[i] - ma) * (rb[i] - mb);
+    da += (ra[i] - ma) * (ra[i] - ma);
+    db += (rb[i] - mb) * (rb[i] - mb);
+  }
+  return da > 0 && db > 0 ? num / std::sqrt(da * db) : 0.0;
+}
+
+class Study {
+ public:
+  Study(NetworkProgram base, CalibrationProfile profile, bool rtl, int jobs)
+      : base_(std::move(base)), profile_(std::move(profile)), rtl_(rtl), jobs_(jobs), w_(weighted_layers(base_)) {
+    for (int l : w_) macs_ += static_cast<double>(base_.layers[l].macs());
+  }
+
+  Row evaluate(const std::string& policy, const std::string& family, const std::string& detail,
+               const NetworkProgram& program, const std::vector<LayerConfig>& configs, const Split& s, bool hardware) {
+    Row row{policy, family, detail};
+    row.hardware = hardware;
+    double correct = 0, bit_macs = 0, cycles = 0, energy = 0, reruns = 0;
+    std::vector<int> main_weighted;
+    for (size_t l = 0; l < program.layers.size(); ++l)
+      if (program.layers[l].role == LayerRole::Main && program.layers[l].has_weights()) main_weighted.push_back(static_cast<int>(l));
+    for (size_t i = 0; i < s.inputs.size(); ++i) {
+      const ProgramResult r = execute_program(program, s.inputs[i], configs);
+      correct += predicted_class(r.output()) == s.labels[i];
+      std::vector<int> widths;
+      for (int l : main_weighted) {
+        const double m = static_cast<double>(program.layers[l].macs());
+        bit_macs += m * r.configs[l].bits + (r.rerun ? m * r.rerun_configs[l].bits : 0.0);
+        widths.push_back(r.configs[l].bits);
+      }
+      row.widths.push_back(widths);
+      cycles += static_cast<double>(run_cycle_model(program, r, ArrayShape{}).total);
+      energy += run_energy_pj(program, r, ArrayShape{});
+      reruns += r.rerun;
+    }
+    const double n = static_cast<double>(s.inputs.size());
+    row.accuracy = correct / n;
+    row.avg_bits = bit_macs / (macs_ * n);
+    row.cycles = cycles / n;
+    row.energy_nj = energy / n / 1000.0;
+    row.rerun_share = reruns / n;
+    if (rtl_ && hardware) {
+      sim::CosimOptions co;
+      co.configs = configs;
+      co.jobs = jobs_;
+      const sim::CosimResult r = sim::run_cosim(program, s.inputs, s.labels, co);
+      if (r.counts.mismatches != 0 || r.failed_inputs != 0)
+        throw std::runtime_error(fmt::format("{} {}: the RTL disagrees with the golden model: {}", policy, detail,
+                                             r.first_mismatch ? r.first_mismatch->describe() : "?"));
+      if (static_cast<double>(r.rtl_cycles) / n != row.cycles)
+        throw std::runtime_error(fmt::format("{} {}: RTL cycles {} != model {}", policy, detail, r.rtl_cycles / n, row.cycles));
+      row.rtl_verified = true;
+    }
+    return row;
+  }
+
+  Row static_map(const std::string& family, const std::vector<int>& bits, const Split& s, bool hardware) {
+    std::vector<LayerConfig> configs(base_.layers.size(), static_config(8));
+    for (size_t j = 0; j < w_.size(); ++j) configs[w_[j]] = static_config(bits[j]);
+    return evaluate(fmt::format("static map:{}", fmt::join(bits, ",")), family, "", base_, configs, s, hardware);
+  }
+
+  Row policy(const std::string& name, const PolicyOptions& o, const std::string& detail, const Split& s) {
+    const NetworkProgram p = build_adaptive_program(base_, profile_, o);
+    return evaluate(name, name, detail, p, step_configs(p, "8"), s, true);
+  }
+
+  // Thresholds on the true per-layer errors (each layer on its actual input).
+  Row ideal(double scale, const Split& s) {
+    Row row{"ideal (true errors)", "ideal", fmt::format("threshold x{}", scale)};
+    double correct = 0, bit_macs = 0, cycles = 0;
+    for (size_t i = 0; i < s.inputs.size(); ++i) {
+      std::vector<Codes> outs(base_.layers.size());
+      std::vector<LayerConfig> used(base_.layers.size(), static_config(8));
+      std::vector<int> widths;
+      for (size_t l = 0; l < base_.layers.size(); ++l) {
+        const Layer& layer = base_.layers[l];
+        auto src = [&](int p) -> std::span<const uint8_t> { return p < 0 ? std::span<const uint8_t>(s.inputs[i]) : outs[p]; };
+        const std::span<const uint8_t> b = layer.kind == LayerKind::Add ? src(layer.add.input_b) : std::span<const uint8_t>{};
+        const auto it = std::find(w_.begin(), w_.end(), static_cast<int>(l));
+        if (it != w_.end()) {
+          const size_t j = it - w_.begin();
+          const Codes y8 = execute_layer(layer, src(layer.input), static_config(8), b);
+          int chosen = 8;
+          for (int c : profile_.candidates) {
+            const double err = code_mse(execute_layer(layer, src(layer.input), static_config(c), b), y8) * kErrorUnitsPerCode2;
+            if (err <= static_cast<double>(profile_.layers[j].threshold) * scale) {
+              chosen = c;
+              break;
+            }
+          }
+          used[l] = static_config(chosen);
+          widths.push_back(chosen);
+          bit_macs += static_cast<double>(layer.macs()) * chosen;
+        }
+        outs[l] = execute_layer(layer, src(layer.input), used[l], b);
+      }
+      correct += predicted_class(outs.back()) == s.labels[i];
+      row.widths.push_back(widths);
+      cycles += static_cast<double>(run_cycles(base_, used, ArrayShape{}));
+    }
+    const double n = static_cast<double>(s.inputs.size());
+    row.accuracy = correct / n;
+    row.avg_bits = bit_macs / (macs_ * n);
+    row.cycles = cycles / n;
+    return row;
+  }
+
+  // Each input's cheapest static map (widths {2,3,4,6,8}) that predicts as 8 bits do.
+  Row oracle(const Split& s) {
+    Row row{"per-input oracle", "oracle", "cheapest static map with the 8-bit prediction"};
+    auto maps = candidate_maps(base_, {2, 3, 4, 6, 8}, 4096);
+    std::vector<double> cost;
+    for (const auto& m : maps) cost.push_back(calibrator_bits(m));
+    std::vector<size_t> order(maps.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return cost[a] < cost[b]; });
+    double correct = 0, bits = 0, cycles = 0;
+    for (size_t i = 0; i < s.inputs.size(); ++i) {
+      for (size_t k : order) {
+        std::vector<LayerConfig> cfg(base_.layers.size(), static_config(8));
+        for (size_t j = 0; j < w_.size(); ++j) cfg[w_[j]] = static_config(maps[k][j]);
+        const ProgramResult r = execute_program(base_, s.inputs[i], cfg);
+        if (predicted_class(r.output()) != s.preds8[i]) continue;
+        bits += cost[k];
+        cycles += static_cast<double>(run_cycle_model(base_, r, ArrayShape{}).total);
+        correct += s.preds8[i] == s.labels[i];
+        row.widths.push_back(maps[k]);
+        break;
+      }
+    }
+    const double n = static_cast<double>(s.inputs.size());
+    row.accuracy = correct / n;
+    row.avg_bits = bits / n;
+    row.cycles = cycles / n;
+    return row;
+  }
+
+  double calibrator_bits(const std::vector<int>& bits) const { return mac_weighted_bits(base_, bits); }
+
+  // Spearman rho of SAE estimates against true errors, per layer and pooled.
+  nlohmann::json fidelity(const Split& s, Schedule schedule) {
+    std::vector<double> all_est, all_true;
+    nlohmann::json per_layer = nlohmann::json::object();
+    std::optional<ShadowNetwork> shadow;
+    if (schedule == Schedule::UpFront) {
+      std::vector<std::vector<int64_t>> ch;
+      for (const auto& l : profile_.layers) ch.push_back(l.shadow_channels);
+      shadow = build_shadow_network(base_, ch);
+    }
+    for (size_t j = 0; j < w_.size(); ++j) {
+      const Layer& layer = base_.layers[w_[j]];
+      const LayerProfile& lp = profile_.layers[j];
+      std::vector<double> est, truth;
+      SaeScanParams scan;
+      scan.elements = schedule == Schedule::JustInTime ? lp.jit.elements : lp.upfront.elements;
+      scan.coefficients = schedule == Schedule::JustInTime ? lp.jit.coefficients : lp.upfront.coefficients;
+      const auto& alpha = schedule == Schedule::JustInTime ? lp.alpha_jit : lp.alpha_upfront;
+      for (size_t i = 0; i < s.inputs.size(); ++i) {
+        const Codes& in = layer.input < 0 ? s.inputs[i] : s.runs8[i].layer_outputs[layer.input];
+        std::vector<uint64_t> m;
+        if (schedule == Schedule::JustInTime || shadow->source_of[j] < 0) {
+          m = sae_metrics(scan, schedule == Schedule::JustInTime ? in : s.inputs[i], layer.in_q.zero_point, profile_.candidates);
+        } else {
+          std::vector<Codes> so;
+          for (const Layer& sl : shadow->layers) so.push_back(execute_layer(sl, sl.input < 0 ? s.inputs[i] : so[sl.input], static_config(8)));
+          m = sae_metrics(scan, so[shadow->source_of[j]], layer.in_q.zero_point, profile_.candidates);
+        }
+        const Codes& y8 = s.runs8[i].layer_outputs[w_[j]];
+        for (size_t c = 0; c < profile_.candidates.size(); ++c) {
+          est.push_back(static_cast<double>(estimated_error(m[c], alpha[c])));
+          truth.push_back(code_mse(execute_layer(layer, in, static_config(profile_.candidates[c])), y8) * kErrorUnitsPerCode2);
+        }
+      }
+      // Within one width: does the SAE rank inputs as the true error does?
+      std::vector<double> within;
+      for (size_t c = 0; c < profile_.candidates.size(); ++c) {
+        std::vector<double> e, t;
+        for (size_t k = c; k < est.size(); k += profile_.candidates.size()) {
+          e.push_back(est[k]);
+          t.push_back(truth[k]);
+        }
+        within.push_back(spearman(e, t));
+      }
+      per_layer[layer.name] = {{"rho_pooled", spearman(est, truth)}, {"rho_per_width", within}};
+      all_est.insert(all_est.end(), est.begin(), est.end());
+      all_true.insert(all_true.end(), truth.begin(), truth.end());
+    }
+    return {{"rho_all", spearman(all_est, all_true)}, {"layers", per_layer}};
+  }
+
+  double sae_cost_share(Schedule schedule) const {
+    double ops = 0;
+    for (const auto& l : profile_.layers)
+      ops += 2.0 * static_cast<double>(profile_.candidates.size()) *
+             static_cast<double>((schedule == Schedule::JustInTime ? l.jit : l.upfront).elements.size());
+    if (schedule == Schedule::UpFront) {
+      std::vector<std::vector<int64_t>> ch;
+      for (const auto& l : profile_.layers) ch.push_back(l.shadow_channels);
+      for (const Layer& l : build_shadow_network(base_, ch).layers) ops += static_cast<double>(l.macs());
+    }
+    return ops / macs_;
+  }
+
+  const NetworkProgram& base() const { return base_; }
+  const CalibrationProfile& profile() const { return profile_; }
+  const std::vector<int>& weighted() const { return w_; }
+
+ private:
+  NetworkProgram base_;
+  CalibrationProfile profile_;
+  bool rtl_;
+  int jobs_;
+  std::vector<int> w_;
+  double macs_ = 0;
+};
+
+std::vector<double> parse_list(const std::string& text) {
+  std::vector<double> v;
+  for (size_t pos = 0; pos < text.size();) {
+    const size_t comma = text.find(',', pos);
+    v.push_back(std::stod(text.substr(pos, comma - pos)));
+    pos = comma == std::string::npos ? text.size() : comma + 1;
+  }
+  return v;
+}
+
+nlohmann::json row_json(const Row& r, double fp32_accuracy, double cycles8) {
+  return {{"policy", r.policy}, {"family", r.family}, {"detail", r.detail}, {"accuracy", r.accuracy},
+          {"accuracy_drop_vs_fp32", fp32_accuracy - r.accuracy}, {"avg_bits", r.avg_bits}, {"cycles", r.cycles},
+          {"speedup_vs_static8", r.cycles > 0 ? cycles8 / r.cycles : 0.0}, {"energy_nj", r.energy_nj},
+          {"rerun_share", r.rerun_share}, {"rtl_verified", r.rtl_verified}};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string dir, profile_path, splits_text = "test_data_set_0,noisy", json_path, scales_text = "0.25,0.5,1,2,4,8,16",
+              margins_text = "4,8,12,16,24,32", budgets_text = "3,4,5";
+  bool rtl = false;
+  int jobs = 1;
+  po::options_description opts("aps-study --model-dir DIR --profile PROFILE [options]");
+  opts.add_options()("help,h", "show this help")
+      ("model-dir", po::value(&dir)->required(), "folder with model.onnx, model_int8.onnx and the splits")
+      ("profile", po::value(&profile_path)->required(), "calibration profile of model_int8.onnx (aps-calibrate)")
+      ("splits", po::value(&splits_text)->default_value(splits_text), "evaluation splits (folders in the model dir)")
+      ("threshold-scales", po::value(&scales_text)->default_value(scales_text), "adaptive / ideal threshold multipliers")
+      ("margins", po::value(&margins_text)->default_value(margins_text), "cascade margin thresholds to sweep")
+      ("budgets", po::value(&budgets_text)->default_value(budgets_text), "budget policy: average widths")
+      ("rtl", po::bool_switch(&rtl), "also run every hardware policy through the RTL (0 mismatches required)")
+      ("jobs", po::value(&jobs)->default_value(1), "accelerator instances for --rtl")
+      ("json", po::value(&json_path), "write every number as JSON (for tools/plot_adaptation.py)");
+  try {
+    po::variables_map vm;
+    po::store(po::parse_command_line(argc, argv, opts), vm);
+    if (vm.count("help")) {
+      std::cout << opts << "\n";
+      return 0;
+    }
+    po::notify(vm);
+    const std::filesystem::path root(dir);
+    const OnnxModel fp32_model = OnnxModel::load(root / "model.onnx");
+    const OnnxModel int8_model = OnnxModel::load(root / "model_int8.onnx");
+    const CalibrationProfile profile = load_profile(profile_path, int8_model);
+    Study study(program_for_profile(int8_model, profile), profile, rtl, jobs);
+    const NetworkProgram& base = study.base();
+    const auto cfg8 = step_configs(base, "8");
+
+    nlohmann::json out = {{"model", dir}, {"profile", profile_path}, {"macs", base.total_macs()},
+                          {"sae_cost_share_jit", study.sae_cost_share(Schedule::JustInTime)},
+                          {"sae_cost_share_upfront", study.sae_cost_share(Schedule::UpFront)},
+                          {"profile_samples", profile.samples}, {"splits", nlohmann::json::object()}};
+    for (const auto& split_name : [&] {
+           std::vector<std::string> v;
+           for (size_t pos = 0; pos < splits_text.size();) {
+             const size_t comma = splits_text.find(',', pos);
+             v.push_back(splits_text.substr(pos, comma - pos));
+             pos = comma == std::string::npos ? splits_text.size() : comma + 1;
+           }
+           return v;
+         }()) {
+      Split s;
+      s.name = split_name;
+      const DataSet ds = load_data_set(root / split_name);
+      if (!ds.labels) throw InputError(fmt::format("{}: the study needs labels", (root / split_name).string()));
+      s.batch = ds.inputs[0].tensor;
+      s.labels = ds.labels->ints();
+      for (int64_t i = 0; i < ds.sample_count(); ++i) s.inputs.push_back(quantize_input(base, s.batch, i));
+      for (const Codes& in : s.inputs) {
+        s.runs8.push_back(execute_program(base, in, cfg8));
+        s.preds8.push_back(predicted_class(s.runs8.back().output()));
+      }
+      std::cerr << fmt::format("{} {}: {} inputs\n", dir, split_name, s.inputs.size());
+
+      std::vector<Row> rows;
+      // fp32
+      const TensorMap fo = Interpreter(fp32_model).run({{fp32_model.inputs()[0].name, s.batch}});
+      const Tensor& logits = fo.at(fp32_model.outputs()[0].name);
+      double fp32_correct = 0;
+      for (size_t i = 0; i < s.labels.size(); ++i) fp32_correct += argmax_row(logits, static_cast<int64_t>(i), logits.shape()[1]) == s.labels[i];
+      Row fp32{"fp32", "fp32", "float model (ONNX semantics)"};
+      fp32.accuracy = fp32_correct / static_cast<double>(s.labels.size());
+      fp32.avg_bits = 32;
+      fp32.energy_nj = fp32_energy_pj(base, ArrayShape{}) / 1000.0;
+      rows.push_back(fp32);
+      for (int b : {8, 6, 4, 3, 2}) rows.push_back(study.static_map("static uniform", std::vector<int>(study.weighted().size(), b), s, true));
+      const double cycles8 = rows[1].cycles;
+      for (const auto& f : profile.static_front) rows.push_back(study.static_map("static front (calibration)", f.bits, s, false));
+      // The split's own front: for reference only (it peeks at this split).
+      {
+        std::vector<Row> all;
+        for (const auto& m : candidate_maps(base, {2, 3, 4, 6, 8}, 4096)) all.push_back(study.static_map("static front (this split)", m, s, false));
+        std::sort(all.begin(), all.end(), [](const Row& a, const Row& b) { return a.avg_bits != b.avg_bits ? a.avg_bits < b.avg_bits : a.accuracy > b.accuracy; });
+        double best = -1;
+        for (const Row& r : all)
+          if (r.accuracy > best) {
+            rows.push_back(r);
+            best = r.accuracy;
+          }
+      }
+      for (double scale : parse_list(scales_text)) {
+        for (Schedule sch : {Schedule::JustInTime, Schedule::UpFront}) {
+          PolicyOptions o;
+          o.policy = Policy::Adaptive;
+          o.schedule = sch;
+          o.threshold_scale = scale;
+          rows.push_back(study.policy(fmt::format("adaptive ({})", schedule_name(sch)), o, fmt::format("threshold x{}", scale), s));
+        }
+        rows.push_back(study.ideal(scale, s));
+      }
+      {
+        PolicyOptions o;
+        o.policy = Policy::Adaptive;
+        o.grouping = true;
+        rows.push_back(study.policy("adaptive (jit, grouping)", o, "threshold x1", s));
+        o.grouping = false;
+        o.scaling = true;
+        rows.push_back(study.policy("adaptive (jit, scaling)", o, "threshold x1", s));
+      }
+      for (double b : parse_list(budgets_text)) {
+        PolicyOptions o;
+        o.policy = Policy::Budget;
+        o.schedule = Schedule::UpFront;
+        o.budget_bits = b;
+        rows.push_back(study.policy("budget (upfront)", o, fmt::format("{} bits", b), s));
+      }
+      {
+        PolicyOptions o;
+        o.policy = Policy::Cascade;
+        rows.push_back(study.policy("cascade", o, fmt::format("margin {} (profile)", profile.margin_threshold), s));
+        for (double m : parse_list(margins_text)) {
+          o.margin_threshold = static_cast<int>(m);
+          rows.push_back(study.policy("cascade", o, fmt::format("margin {}", static_cast<int>(m)), s));
+        }
+        PolicyOptions a;
+        a.policy = Policy::AdaptiveCascade;
+        rows.push_back(study.policy("adaptive-cascade (jit)", a, fmt::format("margin {} (profile)", profile.margin_threshold), s));
+      }
+      rows.push_back(study.oracle(s));
+
+      // Decisions of the SAE-driven policy equal to the ideal's (threshold x1).
+      const Row* adaptive1 = nullptr;
+      const Row* ideal1 = nullptr;
+      for (const Row& r : rows) {
+        if (r.policy == "adaptive (jit)" && r.detail == "threshold x1") adaptive1 = &r;
+        if (r.family == "ideal" && r.detail == "threshold x1") ideal1 = &r;
+      }
+      double same = 0, total = 0;
+      if (adaptive1 && ideal1)
+        for (size_t i = 0; i < adaptive1->widths.size(); ++i)
+          for (size_t j = 0; j < adaptive1->widths[i].size(); ++j) {
+            same += adaptive1->widths[i][j] == ideal1->widths[i][j];
+            ++total;
+          }
+
+      nlohmann::json jrows = nlohmann::json::array();
+      for (const Row& r : rows) jrows.push_back(row_json(r, fp32.accuracy, cycles8));
+      out["splits"][split_name] = {{"rows", jrows},
+                                   {"fidelity_jit", study.fidelity(s, Schedule::JustInTime)},
+                                   {"fidelity_upfront", study.fidelity(s, Schedule::UpFront)},
+                                   {"decisions_equal_to_ideal", total > 0 ? same / total : 0.0}};
+
+      fmt::print("\n### {} — {} ({} inputs)\n\n", dir, split_name, s.inputs.size());
+      fmt::print("| policy | setting | accuracy | vs fp32 | bits (MAC-weighted, all passes) | cycles / inference | speed-up vs static 8 | energy / inference | re-runs | RTL-checked |\n");
+      fmt::print("|---|---|---:|---:|---:|---:|---:|---:|---:|:-:|\n");
+      for (const Row& r : rows) {
+        if (r.family == "static front (this split)" || r.family == "static front (calibration)") continue;
+        fmt::print("| {} | {} | {:.2f} % | {:+.2f} | {:.2f} | {} | {} | {} | {} | {} |\n", r.policy, r.detail, 100 * r.accuracy,
+                   100 * (r.accuracy - fp32.accuracy), r.avg_bits, r.cycles > 0 ? fmt::format("{:.0f}", r.cycles) : "–",
+                   r.cycles > 0 ? fmt::format("{:.2f}x", cycles8 / r.cycles) : "–",
+                   r.energy_nj > 0 ? fmt::format("{:.1f} nJ", r.energy_nj) : "–",
+                   r.rerun_share > 0 ? fmt::format("{:.1f} %", 100 * r.rerun_share) : "",
+                   r.rtl_verified ? "yes" : (r.hardware ? "no" : "golden"));
+      }
+      fmt::print("\nSAE fidelity: Spearman rho (all layers and widths) {:.2f} just in time, {:.2f} up front; "
+                 "decisions equal to the ideal policy's: {:.1f} %\n",
+                 out["splits"][split_name]["fidelity_jit"]["rho_all"].get<double>(),
+                 out["splits"][split_name]["fidelity_upfront"]["rho_all"].get<double>(), total > 0 ? 100 * same / total : 0.0);
+    }
+    fmt::print("\nSAE cost: {:.1f} % of the network's MACs just in time, {:.1f} % up front (shadow layers included)\n",
+               100 * out["sae_cost_share_jit"].get<double>(), 100 * out["sae_cost_share_upfront"].get<double>());
+    if (!json_path.empty()) std::ofstream(json_path) << out.dump(2);
+    return 0;
+  } catch (const po::error& e) {
+    std::cerr << "aps-study: " << e.what() << "\n";
+    return 2;
+  } catch (const InputError& e) {
+    std::cerr << "aps-study: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "aps-study: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,152 @@
+#!/usr/bin/python3
+"""Pareto plots and the target check of the adaptation study.
+
+Usage: plot_adaptation.py STUDY.json [STUDY.json ...] --out DIR
+
+For every model and split: accuracy against MAC-weighted bits and against
+accelerator cycles, with the static front (maps chosen on calibration data,
+evaluated on the split) drawn as a line, and the adaptive policies, the
+cascade, the ideal policy and the per-input oracle as points. Writes
+DIR/adaptation_<model>.png and prints a Markdown summary of the issue's
+targets, computed from the numbers (nothing here is tuned).
+"""
+
+import argparse
+import json
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+HARDWARE = ("adaptive (jit)", "adaptive (upfront)", "cascade", "adaptive-cascade (jit)", "budget (upfront)",
+            "adaptive (jit, grouping)", "adaptive (jit, scaling)")
+
+
+def front(points):
+    """Upper-left envelope: the best accuracy reached at or below each cost."""
+    out, best = [], -1.0
+    for x, y in sorted(points):
+        if y > best:
+            out.append((x, y))
+            best = y
+    return out
+
+
+def static_bits_for(accuracy, static_front):
+    """Cheapest static (calibration-chosen) map reaching at least `accuracy`."""
+    bits = [b for b, a in static_front if a >= accuracy - 1e-9]
+    return min(bits) if bits else None
+
+
+def summarize(name, split, rows):
+    fp32 = next(r for r in rows if r["family"] == "fp32")["accuracy"]
+    s8 = next(r for r in rows if r["policy"] == "static map:8,8,8")["cycles"]
+    static_front = [(r["avg_bits"], r["accuracy"]) for r in rows if r["family"] == "static front (calibration)"]
+    static_front += [(r["avg_bits"], r["accuracy"]) for r in rows if r["family"] == "static uniform"]
+    best = None
+    for r in rows:
+        if r["family"] not in HARDWARE and not r["policy"].startswith(HARDWARE):
+            continue
+        ok = fp32 - r["accuracy"] <= 0.005 + 1e-9
+        if ok and (best is None or r["avg_bits"] < best["avg_bits"]):
+            best = r
+    gaps = []
+    for r in rows:
+        if not r["policy"].startswith(HARDWARE):
+            continue
+        sb = static_bits_for(r["accuracy"], static_front)
+        if sb is not None:
+            gaps.append((sb - r["avg_bits"], r))
+    gap, gap_row = max(gaps, key=lambda g: g[0]) if gaps else (None, None)
+    lines = [f"**{name}, {split}** (fp32 {100 * fp32:.2f} %, static 8 bits {s8:.0f} cycles):"]
+    if best:
+        lines.append(
+            f"- cheapest hardware policy within 0.5 % of fp32: {best['policy']} ({best['detail']}) at "
+            f"{best['avg_bits']:.2f} bits, {s8 / best['cycles']:.2f}x fewer cycles than static 8 bits "
+            f"({100 * best['accuracy']:.2f} %) — targets: <= 4.0 bits {'met' if best['avg_bits'] <= 4.0 else 'missed'}, "
+            f">= 1.8x {'met' if s8 / best['cycles'] >= 1.8 else 'missed'}")
+    else:
+        lines.append("- no hardware policy is within 0.5 % of fp32")
+    if gap_row:
+        lines.append(
+            f"- largest lead of an adaptive point over the calibration-chosen static front at equal accuracy: "
+            f"{gap:+.2f} bits ({gap_row['policy']}, {gap_row['detail']}) — target >= 0.3: {'met' if gap >= 0.3 else 'missed'}")
+    oracle = next((r for r in rows if r["family"] == "oracle"), None)
+    if oracle:
+        lines.append(f"- per-input oracle: {oracle['avg_bits']:.2f} bits, {s8 / oracle['cycles']:.2f}x (the ceiling)")
+    return "\n".join(lines)
+
+
+def plot(study, out_dir):
+    name = os.path.basename(study["model"].rstrip("/"))
+    splits = study["splits"]
+    fig, axes = plt.subplots(len(splits), 2, figsize=(13, 5 * len(splits)), squeeze=False)
+    summary = []
+    for row_axes, (split, data) in zip(axes, splits.items()):
+        rows = data["rows"]
+        fp32 = next(r for r in rows if r["family"] == "fp32")["accuracy"]
+        s8 = next(r for r in rows if r["policy"] == "static map:8,8,8")["cycles"]
+        for ax, key, label in ((row_axes[0], "avg_bits", "MAC-weighted bits (every pass)"),
+                               (row_axes[1], "cycles", "accelerator cycles per inference (SAE, PCU, re-runs included)")):
+            cal = front([(r[key], r["accuracy"]) for r in rows if r["family"] == "static front (calibration)" and r[key] > 0])
+            own = front([(r[key], r["accuracy"]) for r in rows if r["family"] == "static front (this split)" and r[key] > 0])
+            if cal:
+                ax.plot(*zip(*cal), "-o", color="0.3", ms=3, label="static front (maps chosen on calibration)")
+            if own:
+                ax.plot(*zip(*own), ":", color="0.6", label="static front of this split (reference, peeks)")
+            uni = [(r[key], r["accuracy"]) for r in rows if r["family"] == "static uniform"]
+            ax.scatter(*zip(*uni), marker="s", color="black", label="static uniform 8/6/4/3/2", zorder=3)
+            styles = {"adaptive (jit)": ("tab:blue", "o"), "adaptive (upfront)": ("tab:cyan", "v"),
+                      "cascade": ("tab:red", "D"), "adaptive-cascade (jit)": ("tab:purple", "P"),
+                      "budget (upfront)": ("tab:olive", "X"), "ideal": ("tab:green", "^"), "oracle": ("gold", "*")}
+            for fam, (color, marker) in styles.items():
+                pts = [(r[key], r["accuracy"]) for r in rows if (r["policy"] == fam or r["family"] == fam) and r[key] > 0]
+                if pts:
+                    pts.sort()
+                    ax.plot(*zip(*pts), marker=marker, color=color, linestyle="--" if fam != "oracle" else "",
+                            ms=8 if fam == "oracle" else 5, label=fam)
+            ax.axhline(fp32, color="tab:gray", linewidth=0.8, linestyle="-.", label="fp32")
+            ax.axhline(fp32 - 0.005, color="tab:gray", linewidth=0.6, linestyle=":", label="fp32 - 0.5 %")
+            if key == "avg_bits":
+                ax.axvline(4.0, color="tab:orange", linewidth=0.6, linestyle=":", label="4.0 bits")
+            else:
+                ax.axvline(s8 / 1.8, color="tab:orange", linewidth=0.6, linestyle=":", label="static 8 / 1.8")
+            lo = max(0.0, min(r["accuracy"] for r in rows if r["family"] in ("static uniform", "cascade", "oracle")) - 0.02)
+            ax.set_ylim(max(lo, fp32 - 0.12), fp32 + 0.02)
+            ax.set_xlabel(label)
+            ax.set_ylabel("accuracy")
+            ax.set_title(f"{name} — {split}")
+            ax.grid(alpha=0.3)
+        row_axes[0].legend(fontsize=7, loc="lower right")
+        summary.append(summarize(name, split, rows))
+    fig.tight_layout()
+    path = os.path.join(out_dir, f"adaptation_{name}.png")
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path, summary
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("studies", nargs="+")
+    ap.add_argument("--out", required=True)
+    a = ap.parse_args()
+    os.makedirs(a.out, exist_ok=True)
+    for path in a.studies:
+        study = json.load(open(path))
+        png, summary = plot(study, a.out)
+        print(f"wrote {png}")
+        print(f"SAE cost: {100 * study['sae_cost_share_jit']:.1f} % of MACs just in time, "
+              f"{100 * study['sae_cost_share_upfront']:.1f} % up front")
+        for split, data in study["splits"].items():
+            print(f"SAE fidelity ({split}): rho {data['fidelity_jit']['rho_all']:.2f} just in time, "
+                  f"{data['fidelity_upfront']['rho_all']:.2f} up front; decisions equal to the ideal's "
+                  f"{100 * data['decisions_equal_to_ideal']:.1f} %")
+        print("\n\n".join(summary))
+        print()
+
+
+if __name__ == "__main__":
+    main()
