@@ -525,7 +525,12 @@ module aps_sequencer
             end
           end
         end
+`ifdef APS_FAULT_HANG
+        // Planted fault: the second step never drains (a hung accelerator).
+        SDrain: if (!wb_busy_i && layer_o != 8'd1) begin
+`else
         SDrain: if (!wb_busy_i) begin
+`endif
           // A layer's cycles: from its descriptor read to this, its last cycle.
           layer_done_o <= 1'b1;
           done_layer_o <= layer_o;

@@ -39,7 +39,7 @@ ExitCode calibrate_command(const Args& args) {
       ("ranges", po::value(&ranges)->default_value("minmax"), "activation ranges of float models: minmax | percentile | mse")
       ("metric", po::value(&o.metric)->default_value("mse"), "sensitivity table: mse | sqnr")
       ("candidates", po::value(&candidates)->default_value("3,4,6"), "widths below 8 the SAE estimates (1 to 4)")
-      ("budget", po::value(&o.sae_budget)->default_value(0.05), "SAE cost budget, share of the network's MACs")
+      ("budget", po::value(&o.sae_budget)->default_value(0.05, "0.05"), "SAE cost budget, share of the network's MACs")
       ("target-agreement", po::value(&o.target_agreement)->default_value(0.995),
        "share of 8-bit predictions the cascade must keep on calibration data")
       ("target-bits", po::value(&o.target_bits)->default_value(4.0),

@@ -88,10 +88,54 @@ def main():
     with open(os.path.join(out, "huge_tensor.pb"), "wb") as f:
         f.write(huge.SerializeToString())
     write_tensor(os.path.join(out, "good_input.pb"), np.zeros((1, 64), np.float32))
+    good = numpy_helper.from_array(np.zeros((1, 64), np.float32), "input").SerializeToString()
+    with open(os.path.join(out, "truncated_input.pb"), "wb") as f:
+        f.write(good[: len(good) // 2])
+    with open(os.path.join(out, "random_bytes_input.pb"), "wb") as f:
+        f.write(bytes(rng.randrange(256) for _ in range(512)))
     os.makedirs(os.path.join(out, "empty_data"), exist_ok=True)
     unlabelled = os.path.join(out, "unlabelled")
     os.makedirs(unlabelled, exist_ok=True)
     write_tensor(os.path.join(unlabelled, "input_0.pb"), np.zeros((2, 64), np.float32))
+
+    # Quantization parameters that break the number contract ([1,4] models).
+    write_tensor(os.path.join(out, "input4.pb"), np.zeros((1, 4), np.float32), name="x")
+
+    def qdq(name, scale, zero_point):
+        init = [numpy_helper.from_array(np.array(scale, np.float32), "s"), zero_point]
+        nodes = [helper.make_node("QuantizeLinear", ["x", "s", "zp"], ["q"], name="quant"),
+                 helper.make_node("DequantizeLinear", ["q", "s", "zp"], ["y"], name="dequant")]
+        save(tiny_model(nodes, [x], [y], init), os.path.join(out, name))
+
+    uint8_zp = numpy_helper.from_array(np.array(128, np.uint8), "zp")
+    qdq("zero_scale.onnx", 0.0, uint8_zp)
+    qdq("negative_scale.onnx", -0.5, uint8_zp)
+    # A uint8 zero point of 300: uint8 values travel widened in int32_data,
+    # so the file can hold what the type cannot.
+    wide_zp = helper.make_tensor("zp", TensorProto.UINT8, [], [300])
+    qdq("zero_point_out_of_range.onnx", 0.1, wide_zp)
+    # Per-axis weights with 3 scales for an axis of 4 output channels.
+    w = numpy_helper.from_array(np.ones((4, 4), np.int8), "w")
+    ws = numpy_helper.from_array(np.full(3, 0.1, np.float32), "ws")
+    wz = numpy_helper.from_array(np.zeros(3, np.int8), "wz")
+    save(tiny_model([helper.make_node("DequantizeLinear", ["w", "ws", "wz"], ["wf"], name="weights", axis=1),
+                     helper.make_node("MatMul", ["x", "wf"], ["y"], name="fc")], [x], [y], [w, ws, wz]),
+         os.path.join(out, "per_axis_scale_count.onnx"))
+
+    # A network the default RTL build cannot hold: a 32x32 image convolved to
+    # 16 channels needs 2048 activation words for its output alone, on top of
+    # the input's 1024 (the build has 2048 words of 8 bytes).
+    img = helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 1, 32, 32])
+    fmap = helper.make_tensor_value_info("fmap", TensorProto.FLOAT, [1, 16, 32, 32])
+    params = [numpy_helper.from_array(np.array(v, dt), n) for n, v, dt in (
+        ("xs", 1 / 64, np.float32), ("xz", 0, np.uint8), ("cw", np.ones((16, 1, 3, 3)), np.int8),
+        ("cws", 0.01, np.float32), ("cwz", 0, np.int8), ("ys", 0.05, np.float32), ("yz", 0, np.uint8))]
+    save(tiny_model([helper.make_node("QuantizeLinear", ["image", "xs", "xz"], ["qx"], name="quant"),
+                     helper.make_node("QLinearConv", ["qx", "xs", "xz", "cw", "cws", "cwz", "ys", "yz"], ["qy"],
+                                      name="wide_conv", pads=[1, 1, 1, 1]),
+                     helper.make_node("DequantizeLinear", ["qy", "ys", "yz"], ["fmap"], name="dequant")],
+                    [img], [fmap], params), os.path.join(out, "too_wide_for_rtl.onnx"))
+    write_tensor(os.path.join(out, "image.pb"), np.zeros((1, 1, 32, 32), np.float32), name="image")
 
     # An ONNX backend test whose expected output is off by one code: onnx-test
     # must report FAIL and exit 1, proving the comparison can fail.
