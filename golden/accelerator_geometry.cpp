@@ -42,6 +42,8 @@ LayerGeometry layer_geometry(const Layer& l, const FeatureShape& stored_input, A
       g.kernel_h = l.window.kernel_h;
       g.kernel_w = l.window.kernel_w;
       break;
+    case LayerKind::SaeScan:
+      break;  // reads a slice, writes no map: its cycles are scan_cycles(), not this schedule
   }
   if (l.kind == LayerKind::Add) {
     g.kernel_h = g.kernel_w = 1;

@@ -60,6 +60,10 @@ class AcceleratorSession {
   HostDriver& driver() { return driver_; }
   // Runs one input and checks it against `expected` (golden, same configs).
   InputRun run(int64_t input_index, const Codes& input, const ProgramResult& expected, Scoreboard& scoreboard);
+  // Runs one input on the RTL alone: nothing is compared (there is no golden
+  // result), the counters and the output are still read. For measuring what
+  // the checks cost (aps-bench's RTL-only rows).
+  InputRun run_unchecked(int64_t input_index, const Codes& input);
   // Starts a trace now (the window is in simulation cycles).
   void start_trace(const std::string& path, TraceWindow window);
   // Closes the trace; returns the file name or "".
@@ -80,6 +84,9 @@ class AcceleratorSession {
   ProgramImage image_;
   std::vector<LayerConfig> configs_;
   std::unique_ptr<Tracer> tracer_;
+  // The run itself; expected and scoreboard are both null for an unchecked run.
+  InputRun execute(int64_t input_index, const Codes& input, const ProgramResult* expected, Scoreboard* scoreboard);
+
   Scoreboard* scoreboard_ = nullptr;  // during run()
   std::string variant_;
 };
