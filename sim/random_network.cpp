@@ -66,7 +66,7 @@ class Generator {
     RandomCase c;
     NetworkProgram& p = c.program;
     p.source = "random";
-    const bool spatial = options_.convolutions && chance(0.5);
+    const bool spatial = options_.convolutions && (options_.cnn_only || chance(0.5));
     if (spatial) p.input_shape = {uniform(1, 12), uniform(1, 10), uniform(1, 10)};
     else p.input_shape = {chance(0.1) ? uniform(1, 8) : uniform(1, 200), 1, 1};
     p.input_q = quant();
@@ -85,6 +85,7 @@ class Generator {
       for (int j = 0; j < i; ++j)
         if (p.layers[j].out_shape == cur) same_shape.push_back(j);
       int kind = cur_spatial ? uniform(0, 11) : (chance(0.2) ? 10 : 9);
+      if (i == 0 && options_.cnn_only) kind %= 5;  // a convolution (no extra draw: same cases otherwise)
       if (kind == 10 && same_shape.empty()) kind = 9;
       if (kind == 11) kind = chance(0.5) ? 8 : 7;
       if (kind == 10) {  // residual add

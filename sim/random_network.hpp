@@ -25,6 +25,7 @@ struct RandomCase {
 
 struct RandomNetworkOptions {
   bool convolutions = true;  // also feature-map inputs with conv / max pool layers
+  bool cnn_only = false;     // every network a CNN: a feature-map input, a convolution first
   int max_layers = 6;
   int inputs = 3;
   double adaptive = 0.5;     // share of networks that get a random profile and precision policy

@@ -78,7 +78,7 @@ ExitCode regress_command(const Args& args) {
   int64_t count = 100, max_cycles = 0;
   int jobs = 1;
   std::string shard = "1/1", only, junit, report, models = APS_MODELS_DIR;
-  bool no_bundled = false, fc_only = false, trace_on_fail = false;
+  bool no_bundled = false, fc_only = false, cnn_only = false, trace_on_fail = false;
   options.add_options()("help,h", "show this help")
       ("seed", po::value(&seed)->default_value(1), "regression seed: case k uses a seed derived from it")
       ("count", po::value(&count)->default_value(100), "random networks")
@@ -88,6 +88,7 @@ ExitCode regress_command(const Args& args) {
       ("models", po::value(&models), "folder of the bundled models")
       ("no-bundled", po::bool_switch(&no_bundled), "random networks only")
       ("fc-only", po::bool_switch(&fc_only), "random fully connected networks only (no convolutions)")
+      ("cnn-only", po::bool_switch(&cnn_only), "random CNNs only (a feature-map input, a convolution first)")
       ("max-cycles", po::value(&max_cycles)->default_value(0), "watchdog per input (0: 20x the cycle model + 10000)")
       ("trace-on-fail", po::bool_switch(&trace_on_fail), "re-run a failing case with a full trace")
       ("junit", po::value(&junit), "write JUnit XML here (one test case per network)")
@@ -114,7 +115,9 @@ ExitCode regress_command(const Args& args) {
   device.seed = seed;
   const HardwareLimits limits = probe_hardware(device);
   RandomNetworkOptions rn;
+  if (fc_only && cnn_only) throw InputError("--fc-only and --cnn-only exclude each other");
   rn.convolutions = !fc_only;
+  rn.cnn_only = cnn_only;
 
   install_stop_handlers();
   ProgressBar bar("networks", static_cast<int64_t>(mine.size()));
@@ -194,8 +197,10 @@ ExitCode regress_command(const Args& args) {
     seconds += o.seconds;
     if (!o.failure.empty()) {
       ++failed;
-      std::cout << fmt::format("FAIL {} (case seed {:#x}, precision {}, policy {}): {}\n  reproduce: aps-sim regress --seed {} --count {} --only {} --trace-on-fail\n",
-                               o.name, o.seed, o.precision, o.policy, o.failure, seed, count, o.name);
+      // The generator's options change the cases: the reproduction carries them.
+      const std::string kind = fc_only ? " --fc-only" : cnn_only ? " --cnn-only" : "";
+      std::cout << fmt::format("FAIL {} (case seed {:#x}, precision {}, policy {}): {}\n  reproduce: aps-sim regress --seed {} --count {}{} --only {} --trace-on-fail\n",
+                               o.name, o.seed, o.precision, o.policy, o.failure, seed, count, kind, o.name);
     }
     jcases.push_back({{"name", o.name}, {"seed", o.seed}, {"precision", o.precision}, {"policy", o.policy},
                       {"passed", o.failure.empty()},
