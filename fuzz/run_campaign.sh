@@ -7,7 +7,7 @@
 # usage: fuzz/run_campaign.sh SECONDS [BUILD_DIR]
 #   BUILD_DIR   default: build-fuzz next to this repository's CMakeLists.txt
 # environment:
-#   JOBS=1               build parallelism
+#   JOBS=1               build parallelism (JOBS=2 on two cores)
 #   CXX=clang++ CC=clang compilers (clang is required)
 #   ONNX_MAX_LEN=65536   -max_len of fuzz_onnx_model
 #   TENSOR_MAX_LEN=8192  -max_len of fuzz_tensor_proto
@@ -27,7 +27,9 @@ build=${2:-$src/build-fuzz}
 jobs=${JOBS:-1}
 targets=${TARGETS:-fuzz_onnx_model fuzz_tensor_proto}
 
-cmake -S "$src" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+# The default generator (an existing build directory keeps its own): Ninja is
+# not among the project's packages.
+cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_COMPILER="${CXX:-clang++}" -DCMAKE_C_COMPILER="${CC:-clang}" \
   -DAPS_FUZZ=ON -DAPS_BUILD_RTL=OFF >"$build.configure.log" 2>&1 ||
   { cat "$build.configure.log" >&2; exit 2; }
