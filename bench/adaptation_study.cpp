@@ -30,6 +30,7 @@
 #include "bench/energy_model.hpp"
 #include "golden/adaptive_program.hpp"
 #include "golden/calibrator.hpp"
+#include "golden/cli/command_line.hpp"
 #include "golden/data_set.hpp"
 #include "golden/exit_code.hpp"
 #include "golden/interpreter.hpp"
@@ -100,9 +101,7 @@ class Study {
     Row row{policy, family, detail};
     row.hardware = hardware;
     double correct = 0, bit_macs = 0, cycles = 0, energy = 0, reruns = 0;
-    std::vector<int> main_weighted;
-    for (size_t l = 0; l < program.layers.size(); ++l)
-      if (program.layers[l].role == LayerRole::Main && program.layers[l].has_weights()) main_weighted.push_back(static_cast<int>(l));
+    const std::vector<int> main_weighted = weighted_layers(program);
     for (size_t i = 0; i < s.inputs.size(); ++i) {
       const ProgramResult r = execute_program(program, s.inputs[i], configs);
       correct += predicted_class(r.output()) == s.labels[i];
@@ -195,7 +194,7 @@ class Study {
     Row row{"per-input oracle", "oracle", "cheapest static map with the 8-bit prediction"};
     auto maps = candidate_maps(base_, {2, 3, 4, 6, 8}, 4096);
     std::vector<double> cost;
-    for (const auto& m : maps) cost.push_back(calibrator_bits(m));
+    for (const auto& m : maps) cost.push_back(mac_weighted_bits(base_, m));
     std::vector<size_t> order(maps.size());
     std::iota(order.begin(), order.end(), 0);
     std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return cost[a] < cost[b]; });
@@ -220,17 +219,20 @@ class Study {
     return row;
   }
 
-  double calibrator_bits(const std::vector<int>& bits) const { return mac_weighted_bits(base_, bits); }
-
   // Spearman rho of SAE estimates against true errors, per layer and pooled.
   nlohmann::json fidelity(const Split& s, Schedule schedule) {
     std::vector<double> all_est, all_true;
     nlohmann::json per_layer = nlohmann::json::object();
-    std::optional<ShadowNetwork> shadow;
+    // Up front, the scans read the shadow network's tensors: run it once per input.
+    std::vector<std::vector<Codes>> shadow_outputs(s.inputs.size());
+    std::vector<int> source_of(w_.size(), -1);
     if (schedule == Schedule::UpFront) {
-      std::vector<std::vector<int64_t>> ch;
-      for (const auto& l : profile_.layers) ch.push_back(l.shadow_channels);
-      shadow = build_shadow_network(base_, ch);
+      const ShadowNetwork shadow = profile_shadow_network(base_, profile_);
+      source_of = shadow.source_of;
+      for (size_t i = 0; i < s.inputs.size(); ++i)
+        for (const Layer& sl : shadow.layers)
+          shadow_outputs[i].push_back(
+              execute_layer(sl, sl.input < 0 ? s.inputs[i] : shadow_outputs[i][sl.input], static_config(8)));
     }
     for (size_t j = 0; j < w_.size(); ++j) {
       const Layer& layer = base_.layers[w_[j]];
@@ -242,14 +244,12 @@ class Study {
       const auto& alpha = schedule == Schedule::JustInTime ? lp.alpha_jit : lp.alpha_upfront;
       for (size_t i = 0; i < s.inputs.size(); ++i) {
         const Codes& in = layer.input < 0 ? s.inputs[i] : s.runs8[i].layer_outputs[layer.input];
-        std::vector<uint64_t> m;
-        if (schedule == Schedule::JustInTime || shadow->source_of[j] < 0) {
-          m = sae_metrics(scan, schedule == Schedule::JustInTime ? in : s.inputs[i], layer.in_q.zero_point, profile_.candidates);
-        } else {
-          std::vector<Codes> so;
-          for (const Layer& sl : shadow->layers) so.push_back(execute_layer(sl, sl.input < 0 ? s.inputs[i] : so[sl.input], static_config(8)));
-          m = sae_metrics(scan, so[shadow->source_of[j]], layer.in_q.zero_point, profile_.candidates);
-        }
+        // What the scan reads: the layer's input just in time; up front the
+        // network input or the shadow tensor standing for the layer's input.
+        const Codes& scanned = schedule == Schedule::JustInTime ? in
+                               : source_of[j] < 0              ? s.inputs[i]
+                                                               : shadow_outputs[i][source_of[j]];
+        const std::vector<uint64_t> m = sae_metrics(scan, scanned, layer.in_q.zero_point, profile_.candidates);
         const Codes& y8 = s.runs8[i].layer_outputs[w_[j]];
         for (size_t c = 0; c < profile_.candidates.size(); ++c) {
           est.push_back(static_cast<double>(estimated_error(m[c], alpha[c])));
@@ -278,16 +278,12 @@ class Study {
     for (const auto& l : profile_.layers)
       ops += 2.0 * static_cast<double>(profile_.candidates.size()) *
              static_cast<double>((schedule == Schedule::JustInTime ? l.jit : l.upfront).elements.size());
-    if (schedule == Schedule::UpFront) {
-      std::vector<std::vector<int64_t>> ch;
-      for (const auto& l : profile_.layers) ch.push_back(l.shadow_channels);
-      for (const Layer& l : build_shadow_network(base_, ch).layers) ops += static_cast<double>(l.macs());
-    }
+    if (schedule == Schedule::UpFront)
+      for (const Layer& l : profile_shadow_network(base_, profile_).layers) ops += static_cast<double>(l.macs());
     return ops / macs_;
   }
 
   const NetworkProgram& base() const { return base_; }
-  const CalibrationProfile& profile() const { return profile_; }
   const std::vector<int>& weighted() const { return w_; }
 
  private:
@@ -301,11 +297,7 @@ class Study {
 
 std::vector<double> parse_list(const std::string& text) {
   std::vector<double> v;
-  for (size_t pos = 0; pos < text.size();) {
-    const size_t comma = text.find(',', pos);
-    v.push_back(std::stod(text.substr(pos, comma - pos)));
-    pos = comma == std::string::npos ? text.size() : comma + 1;
-  }
+  for (const std::string& item : cli::split_list(text)) v.push_back(std::stod(item));
   return v;
 }
 
@@ -336,12 +328,7 @@ int main(int argc, char** argv) {
       ("json", po::value(&json_path), "write every number as JSON (for tools/plot_adaptation.py)");
   try {
     po::variables_map vm;
-    po::store(po::parse_command_line(argc, argv, opts), vm);
-    if (vm.count("help")) {
-      std::cout << opts << "\n";
-      return 0;
-    }
-    po::notify(vm);
+    if (!cli::parse_args(cli::Args(argv + 1, argv + argc), opts, vm)) return 0;
     const std::filesystem::path root(dir);
     const OnnxModel fp32_model = OnnxModel::load(root / "model.onnx");
     const OnnxModel int8_model = OnnxModel::load(root / "model_int8.onnx");
@@ -354,15 +341,7 @@ int main(int argc, char** argv) {
                           {"sae_cost_share_jit", study.sae_cost_share(Schedule::JustInTime)},
                           {"sae_cost_share_upfront", study.sae_cost_share(Schedule::UpFront)},
                           {"profile_samples", profile.samples}, {"splits", nlohmann::json::object()}};
-    for (const auto& split_name : [&] {
-           std::vector<std::string> v;
-           for (size_t pos = 0; pos < splits_text.size();) {
-             const size_t comma = splits_text.find(',', pos);
-             v.push_back(splits_text.substr(pos, comma - pos));
-             pos = comma == std::string::npos ? splits_text.size() : comma + 1;
-           }
-           return v;
-         }()) {
+    for (const std::string& split_name : cli::split_list(splits_text)) {
       Split s;
       s.name = split_name;
       const DataSet ds = load_data_set(root / split_name);
@@ -485,10 +464,7 @@ int main(int argc, char** argv) {
                100 * out["sae_cost_share_jit"].get<double>(), 100 * out["sae_cost_share_upfront"].get<double>());
     if (!json_path.empty()) std::ofstream(json_path) << out.dump(2);
     return 0;
-  } catch (const po::error& e) {
-    std::cerr << "aps-study: " << e.what() << "\n";
-    return 2;
-  } catch (const InputError& e) {
+  } catch (const InputError& e) {  // bad input, and usage errors (parse_args)
     std::cerr << "aps-study: " << e.what() << "\n";
     return 2;
   } catch (const std::exception& e) {

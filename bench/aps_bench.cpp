@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "golden/accelerator_geometry.hpp"
+#include "golden/cli/command_line.hpp"
 #include "golden/data_set.hpp"
 #include "golden/exit_code.hpp"
 #include "golden/program_loader.hpp"
@@ -52,23 +53,14 @@ int main(int argc, char** argv) {
       ("json", po::value(&json_path), "also write the numbers as JSON");
   try {
     po::variables_map vm;
-    po::store(po::parse_command_line(argc, argv, opts), vm);
-    if (vm.count("help")) {
-      std::cout << opts << "\n";
-      return 0;
-    }
-    po::notify(vm);
+    if (!cli::parse_args(cli::Args(argv + 1, argv + argc), opts, vm)) return 0;
     const NetworkProgram program = load_network_program(model).program;
     const DataSet ds = load_data_sets(data).front();
     std::vector<Codes> inputs;
     const int64_t n = count < 0 ? ds.sample_count() : std::min<int64_t>(count, ds.sample_count());
     for (int64_t i = 0; i < n; ++i) inputs.push_back(quantize_input(program, ds.inputs[0].tensor, i));
     std::vector<int> widths;
-    for (size_t pos = 0; pos < precisions_text.size();) {
-      const size_t comma = precisions_text.find(',', pos);
-      widths.push_back(std::stoi(precisions_text.substr(pos, comma - pos)));
-      pos = comma == std::string::npos ? precisions_text.size() : comma + 1;
-    }
+    for (const std::string& w : cli::split_list(precisions_text)) widths.push_back(std::stoi(w));
     const ArrayShape array{};
 
     fmt::print("{}: {} inputs, {} MACs per inference, {}x{} PE array; fastest of {} runs, 1 thread\n\n", model, n,
@@ -118,9 +110,6 @@ int main(int argc, char** argv) {
       out << nlohmann::json{{"model", model}, {"inputs", n}, {"rows", rows}}.dump(2);
     }
     return 0;
-  } catch (const po::error& e) {
-    std::cerr << "aps-bench: " << e.what() << "\n";
-    return 2;
   } catch (const std::exception& e) {
     std::cerr << "aps-bench: " << e.what() << "\n";
     return 2;

@@ -124,6 +124,12 @@ ShadowNetwork build_shadow_network(const NetworkProgram& p, const std::vector<st
   return s;
 }
 
+ShadowNetwork profile_shadow_network(const NetworkProgram& p, const CalibrationProfile& profile) {
+  std::vector<std::vector<int64_t>> channels;
+  for (const auto& lp : profile.layers) channels.push_back(lp.shadow_channels);
+  return build_shadow_network(p, channels);
+}
+
 std::vector<LayerConfig> step_configs(const NetworkProgram& p, const std::string& precision) {
   std::vector<bool> main_weighted;
   for (const auto& l : p.layers) main_weighted.push_back(l.role == LayerRole::Main && l.has_weights());
@@ -221,9 +227,7 @@ NetworkProgram build_adaptive_program(const NetworkProgram& base, const Calibrat
   a.main_index.assign(base.layers.size(), -1);
 
   if (sae && upfront) {
-    std::vector<std::vector<int64_t>> channels;
-    for (const auto& lp : profile.layers) channels.push_back(lp.shadow_channels);
-    const ShadowNetwork shadow = build_shadow_network(base, channels);
+    const ShadowNetwork shadow = profile_shadow_network(base, profile);
     // Scans of the network input first, then each shadow layer followed by
     // the scans its output feeds; the last scan decides all slots.
     std::vector<std::pair<int, int>> scans;  // (shadow source, slot)

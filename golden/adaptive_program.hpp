@@ -61,6 +61,8 @@ struct ShadowNetwork {
   std::vector<int> source_of;  // per layer with weights
 };
 ShadowNetwork build_shadow_network(const NetworkProgram& program, const std::vector<std::vector<int64_t>>& channels);
+// The shadow network a calibration profile sized: its shadow_channels per layer.
+ShadowNetwork profile_shadow_network(const NetworkProgram& program, const CalibrationProfile& profile);
 
 // Configurations of every step under a static precision text ("4",
 // "map:8,6,4" over the main layers with weights); shadow layers and

@@ -132,6 +132,13 @@ class ProgramBuilder {
             static_cast<int32_t>(type == DType::Int8 ? zero_point + 128 : zero_point)};
   }
 
+  // A scale the program can use: positive and finite (a zero scale made an
+  // infinite bias, fuzz finding).
+  double positive_scale(const onnx::NodeProto& node, double s) const {
+    if (!(s > 0) || !std::isfinite(s)) throw InputError(fmt::format("{}: scale must be positive", model_.node_label(node)));
+    return s;
+  }
+
   // A per-tensor activation quantization from constant scale and zero point
   // tensors (zp may be null: zero point 0, uint8). A float zero point used
   // to be read through ints()[0] out of bounds, like the weight zero points
@@ -141,9 +148,7 @@ class ProgramBuilder {
       unsupported(node, "activation scale and zero point must be constant scalars");
     if (zp && zp->dtype() != DType::UInt8 && zp->dtype() != DType::Int8)
       unsupported(node, "activation zero point must be uint8 or int8");
-    if (!(scale->value(0) > 0) || !std::isfinite(scale->value(0)))
-      throw InputError(fmt::format("{}: scale must be positive", model_.node_label(node)));
-    return canonical_quant(scale->value(0), zp ? zp->ints()[0] : 0, zp ? zp->dtype() : DType::UInt8);
+    return canonical_quant(positive_scale(node, scale->value(0)), zp ? zp->ints()[0] : 0, zp ? zp->dtype() : DType::UInt8);
   }
 
   // A quantized constant: codes with scales (one, or one per index along
@@ -156,11 +161,7 @@ class ProgramBuilder {
       unsupported(node, "scale and zero point must be one value or one per channel, zero points integers");
     QuantConst c;
     c.codes = codes;
-    for (int64_t i = 0; i < scale.size(); ++i) {
-      if (!(scale.value(i) > 0) || !std::isfinite(scale.value(i)))
-        throw InputError(fmt::format("{}: scale must be positive", model_.node_label(node)));
-      c.scales.push_back(scale.value(i));
-    }
+    for (int64_t i = 0; i < scale.size(); ++i) c.scales.push_back(positive_scale(node, scale.value(i)));
     for (int64_t i = 0; i < scale.size(); ++i) c.zero_points.push_back(zp ? zp->ints()[zp->size() == 1 ? 0 : i] : 0);
     if (axis < 0) axis += codes.rank();
     c.axis = axis < 0 || axis >= codes.rank() ? -1 : static_cast<int>(axis);

@@ -148,7 +148,32 @@ InputRun AcceleratorSession::execute(int64_t input_index, const Codes& input, co
   auto csr = [&](uint32_t offset) { return driver_.read32(hw::kCsrBase + offset); };
   const uint32_t status = csr(hw::kCsrStatus);
   driver_.write32(hw::kCsrBase + hw::kCsrStatus, hw::kStatusDone);  // clear done
-  if ((status & hw::kStatusError) && scoreboard) {
+  const uint32_t info = csr(hw::kCsrRunInfo);
+  r.rerun = info & 1;
+  r.cycles = csr(hw::kCsrCyclesLo) | (static_cast<int64_t>(csr(hw::kCsrCyclesHi)) << 32);
+  for (size_t l = 0; l < program_.layers.size(); ++l)
+    r.layer_cycles.push_back(csr(hw::kCsrLayerCycles + static_cast<uint32_t>(4 * l)));
+  // The re-run's counters when the RTL re-ran (and, in a checked run, the
+  // golden run did too: otherwise the decision itself is the mismatch).
+  if (r.rerun && (!scoreboard || expected->rerun))
+    for (size_t l = 0; l < program_.layers.size(); ++l)
+      r.rerun_layer_cycles.push_back(csr(hw::kCsrLayerCycles1 + static_cast<uint32_t>(4 * l)));
+  r.pcu_cycles = csr(hw::kCsrPcuCycles);
+  const TensorPlacement& out = image_.outputs.back();
+  r.output = unpack_tensor(driver_.read_bytes(hw::kActBase + static_cast<uint32_t>(out.base * rows),
+                                              static_cast<size_t>(out.words * rows)),
+                           out.shape, rows);
+  if (scoreboard) {
+    check_run(input_index, status, info, *expected, r, *scoreboard);
+    r.passed = scoreboard->end_input();
+  }
+  return r;
+}
+
+void AcceleratorSession::check_run(int64_t input_index, uint32_t status, uint32_t info, const ProgramResult& expected,
+                                   const InputRun& r, Scoreboard& scoreboard) {
+  auto csr = [&](uint32_t offset) { return driver_.read32(hw::kCsrBase + offset); };
+  if (status & hw::kStatusError) {
     const int layer = static_cast<int>((status >> 8) & 0xff);
     Mismatch m;
     m.check = fmt::format("RTL refused the descriptor ({})", hw::error_name((status >> 16) & 0xff));
@@ -156,55 +181,36 @@ InputRun AcceleratorSession::execute(int64_t input_index, const Codes& input, co
     m.input = input_index;
     m.layer = layer;
     m.layer_name = layer < static_cast<int>(program_.layers.size()) ? program_.layers[layer].name : "?";
-    scoreboard->record(std::move(m));
+    scoreboard.record(std::move(m));
   }
   // 1-3: SAE metrics, the precision map, the configuration of every step.
   const PcuProgram& pcu = program_.pcu;
-  for (size_t s = 0; s < pcu.slots.size() && scoreboard; ++s) {
+  for (size_t s = 0; s < pcu.slots.size(); ++s) {
     for (size_t c = 0; c < pcu.candidates.size(); ++c) {
       const auto off = static_cast<uint32_t>(hw::kCsrMetrics + 8 * (4 * s + c));
-      scoreboard->check_metric(static_cast<int>(s), static_cast<int>(c), csr(off) | static_cast<uint64_t>(csr(off + 4)) << 32);
+      scoreboard.check_metric(static_cast<int>(s), static_cast<int>(c), csr(off) | static_cast<uint64_t>(csr(off + 4)) << 32);
     }
-    scoreboard->check_slot_bits(static_cast<int>(s), static_cast<int>(csr(hw::kCsrSlotBits + static_cast<uint32_t>(4 * s))));
+    scoreboard.check_slot_bits(static_cast<int>(s), static_cast<int>(csr(hw::kCsrSlotBits + static_cast<uint32_t>(4 * s))));
   }
   auto unpack = [](uint32_t w) { return LayerConfig{static_cast<int>(w & 15), static_cast<int>((w >> 4) & 15), static_cast<int>((w >> 8) & 15)}; };
-  const uint32_t info = csr(hw::kCsrRunInfo);
-  const bool rerun = info & 1;
-  for (int pass = 0; pass < (rerun ? 2 : 1) && scoreboard; ++pass)
+  for (int pass = 0; pass < (r.rerun ? 2 : 1); ++pass)
     for (size_t l = 0; l < program_.layers.size(); ++l) {
       const Layer& layer = program_.layers[l];
       if (layer.kind == LayerKind::SaeScan || (pass == 1 && layer.role != LayerRole::Main)) continue;
-      scoreboard->check_config(static_cast<int>(l), pass,
-                               unpack(csr((pass ? hw::kCsrConfigs1 : hw::kCsrConfigs) + static_cast<uint32_t>(4 * l))));
+      scoreboard.check_config(static_cast<int>(l), pass,
+                              unpack(csr((pass ? hw::kCsrConfigs1 : hw::kCsrConfigs) + static_cast<uint32_t>(4 * l))));
     }
   // 5: the cascade's decision.
-  if (scoreboard) scoreboard->check_rerun(rerun, static_cast<int>((info >> 8) & 0xff));
+  scoreboard.check_rerun(r.rerun, static_cast<int>((info >> 8) & 0xff));
   // 6: cycles.
-  const RunCycles model = scoreboard ? run_cycle_model(program_, *expected, limits_.array) : RunCycles{};
-  r.cycles = csr(hw::kCsrCyclesLo) | (static_cast<int64_t>(csr(hw::kCsrCyclesHi)) << 32);
-  for (size_t l = 0; l < program_.layers.size(); ++l) {
-    r.layer_cycles.push_back(csr(hw::kCsrLayerCycles + static_cast<uint32_t>(4 * l)));
-    if (scoreboard) scoreboard->check_step_cycles(static_cast<int>(l), 0, r.layer_cycles.back(), model.pass0[l]);
-  }
-  // An unchecked run has no golden decision to compare with: the RTL's counts.
-  if (rerun && (!scoreboard || expected->rerun))
-    for (size_t l = 0; l < program_.layers.size(); ++l) {
-      const int64_t c1 = csr(hw::kCsrLayerCycles1 + static_cast<uint32_t>(4 * l));
-      r.rerun_layer_cycles.push_back(c1);
-      if (scoreboard) scoreboard->check_step_cycles(static_cast<int>(l), 1, c1, model.pass1[l]);
-    }
-  if (scoreboard) scoreboard->check_run_cycles(r.cycles, model.total);
-  r.pcu_cycles = csr(hw::kCsrPcuCycles);
-  r.rerun = rerun;
+  const RunCycles model = run_cycle_model(program_, expected, limits_.array);
+  for (size_t l = 0; l < r.layer_cycles.size(); ++l)
+    scoreboard.check_step_cycles(static_cast<int>(l), 0, r.layer_cycles[l], model.pass0[l]);
+  for (size_t l = 0; l < r.rerun_layer_cycles.size(); ++l)
+    scoreboard.check_step_cycles(static_cast<int>(l), 1, r.rerun_layer_cycles[l], model.pass1[l]);
+  scoreboard.check_run_cycles(r.cycles, model.total);
   // 7: the output, read back.
-  const TensorPlacement& out = image_.outputs.back();
-  r.output = unpack_tensor(driver_.read_bytes(hw::kActBase + static_cast<uint32_t>(out.base * rows),
-                                              static_cast<size_t>(out.words * rows)),
-                           out.shape, rows);
-  if (!scoreboard) return r;
-  scoreboard->check_readback(r.output);
-  r.passed = scoreboard->end_input();
-  return r;
+  scoreboard.check_readback(r.output);
 }
 
 }  // namespace aps::sim

@@ -86,6 +86,10 @@ class AcceleratorSession {
   std::unique_ptr<Tracer> tracer_;
   // The run itself; expected and scoreboard are both null for an unchecked run.
   InputRun execute(int64_t input_index, const Codes& input, const ProgramResult* expected, Scoreboard* scoreboard);
+  // Every check of a finished run against the golden result, reading the
+  // RTL's logs (SAE metrics, slot widths, configurations) as it goes.
+  void check_run(int64_t input_index, uint32_t status, uint32_t info, const ProgramResult& expected, const InputRun& r,
+                 Scoreboard& scoreboard);
 
   Scoreboard* scoreboard_ = nullptr;  // during run()
   std::string variant_;

@@ -7,6 +7,8 @@
 #include <mutex>
 #include <thread>
 
+#include "golden/adaptive_program.hpp"
+
 namespace aps::sim {
 
 double mac_weighted_bits(const NetworkProgram& program, const std::vector<LayerConfig>& configs) {
@@ -48,9 +50,7 @@ CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& i
   auto worker = [&](int w) {
     WorkerResult& wr = results[w];
     wr.layer_cycles.assign(program.layers.size(), 0);
-    std::vector<int> main_weighted;
-    for (size_t l = 0; l < program.layers.size(); ++l)
-      if (program.layers[l].role == LayerRole::Main && program.layers[l].has_weights()) main_weighted.push_back(static_cast<int>(l));
+    const std::vector<int> main_weighted = weighted_layers(program);
     wr.histogram.assign(main_weighted.size(), {});
     try {
       std::optional<AcceleratorSession> session;

@@ -15,15 +15,12 @@ namespace {
 
 std::vector<int> parse_widths(const std::string& text) {
   std::vector<int> v;
-  for (size_t pos = 0; pos < text.size();) {
-    const size_t comma = text.find(',', pos);
-    const std::string item = text.substr(pos, comma - pos);
+  for (const std::string& item : split_list(text)) {
     try {
       v.push_back(std::stoi(item));
     } catch (const std::exception&) {
       throw InputError(fmt::format("--candidates: '{}' is not a width", item));
     }
-    pos = comma == std::string::npos ? text.size() : comma + 1;
   }
   return v;
 }

@@ -6,6 +6,16 @@
 
 namespace aps::cli {
 
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> items;
+  for (size_t pos = 0; pos < text.size();) {
+    const size_t comma = text.find(',', pos);
+    items.push_back(text.substr(pos, comma - pos));
+    pos = comma == std::string::npos ? text.size() : comma + 1;
+  }
+  return items;
+}
+
 bool parse_args(const Args& args, const po::options_description& options, po::variables_map& vm,
                 const po::positional_options_description* positional) {
   try {

@@ -36,6 +36,9 @@ struct Subcommand {
 int dispatch(int argc, char** argv, const std::string& tool, const std::string& about,
              const std::vector<Subcommand>& subcommands, const std::string& default_subcommand = "");
 
+// The items of a comma-separated option value: "8,6,4" -> {"8", "6", "4"}.
+std::vector<std::string> split_list(const std::string& text);
+
 // Writes a JSON document to `path` (InputError if it cannot).
 void write_text_file(const std::string& path, const std::string& text);
 

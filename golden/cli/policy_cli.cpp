@@ -49,11 +49,7 @@ PolicyProgram load_policy_program(const std::string& model_path, const std::opti
   }
   if (!a.groups.empty()) {
     std::vector<int> g;
-    for (size_t pos = 0; pos < a.groups.size();) {
-      const size_t comma = a.groups.find(',', pos);
-      g.push_back(static_cast<int>(parse_number(a.groups.substr(pos, comma - pos), "--groups")));
-      pos = comma == std::string::npos ? a.groups.size() : comma + 1;
-    }
+    for (const std::string& item : split_list(a.groups)) g.push_back(static_cast<int>(parse_number(item, "--groups")));
     out.options.groups = g;
   }
   const OnnxModel model = OnnxModel::load(model_path);

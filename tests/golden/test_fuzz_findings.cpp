@@ -12,6 +12,7 @@
 #include <limits>
 #include <string>
 
+#include "fuzz/fuzz_contract.hpp"
 #include "golden/exit_code.hpp"
 #include "golden/onnx_model.hpp"
 #include "golden/program_builder.hpp"
@@ -24,23 +25,12 @@ namespace {
 
 const std::filesystem::path kFindings = std::filesystem::path(APS_SOURCE_DIR) / "tests/golden/fuzz_findings";
 
-// What fuzz/fuzz_onnx_model.cpp does with one input: load, build the program
-// (float models: with the range [-1, 2] for every value). "ok" or the
-// InputError's message; any other exception propagates.
+// What fuzz/fuzz_onnx_model.cpp does with one input (fuzz/fuzz_contract.hpp):
+// load, build the programs. "ok" or the InputError's message; any other
+// exception propagates.
 std::string load_and_build(const std::filesystem::path& file) {
   try {
-    const OnnxModel model = OnnxModel::load(file);
-    try {
-      (void)build_program(model);
-    } catch (const InputError&) {
-    }
-    if (detect_model_format(model) == ModelFormat::Float) {
-      ActivationRanges ranges;
-      for (const auto& in : model.inputs()) ranges[in.name] = {-1.0, 2.0};
-      for (const auto* node : model.nodes())
-        for (const auto& out : node->output()) ranges[out] = {-1.0, 2.0};
-      (void)build_program(model, ranges);
-    }
+    fuzz::build_programs(OnnxModel::load(file));
     return "ok";
   } catch (const InputError& e) {
     return e.what();
