@@ -1,6 +1,6 @@
 #pragma once
 // What the fuzz targets do with one input, in one place: the targets call
-// it, and tests/golden/test_fuzz_findings.cpp replays the findings through
+// it, and golden/import/tests/test_fuzz_findings.cpp replays the findings through
 // it, so a regression test exercises exactly the path the fuzzer found.
 //
 // The contract under test: bad input is rejected with aps::InputError (or its
@@ -11,9 +11,9 @@
 #include <cstdlib>
 #include <exception>
 
-#include "golden/exit_code.hpp"
-#include "golden/onnx_model.hpp"
-#include "golden/program_builder.hpp"
+#include "golden/errors.hpp"
+#include "golden/onnx/onnx_model.hpp"
+#include "golden/import/program_builder.hpp"
 
 namespace aps::fuzz {
 

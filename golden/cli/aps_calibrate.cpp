@@ -4,9 +4,9 @@
 #include <fmt/format.h>
 #include <iostream>
 
-#include "golden/calibrator.hpp"
-#include "golden/cli/command_line.hpp"
-#include "golden/data_set.hpp"
+#include "golden/adaptation/calibrator.hpp"
+#include "cli/command_line.hpp"
+#include "golden/onnx/data_set.hpp"
 
 using namespace aps;
 using namespace aps::cli;

@@ -6,9 +6,9 @@
 #include <nlohmann/json.hpp>
 
 #include "golden/cli/commands.hpp"
-#include "golden/data_set.hpp"
-#include "golden/interpreter.hpp"
-#include "golden/tensor_compare.hpp"
+#include "golden/onnx/data_set.hpp"
+#include "golden/onnx/interpreter.hpp"
+#include "golden/numerics/tensor_compare.hpp"
 
 namespace aps::cli {
 namespace fs = std::filesystem;

@@ -5,13 +5,14 @@
 #include <nlohmann/json.hpp>
 
 #include "golden/cli/commands.hpp"
-#include "golden/data_set.hpp"
-#include "golden/interpreter.hpp"
-#include "golden/program_executor.hpp"
-#include "golden/cli/policy_cli.hpp"
-#include "golden/pcu.hpp"
-#include "golden/program_loader.hpp"
-#include "golden/tensor_compare.hpp"
+#include "golden/onnx/data_set.hpp"
+#include "golden/onnx/interpreter.hpp"
+#include "golden/accelerator/precision_map.hpp"
+#include "golden/accelerator/program_executor.hpp"
+#include "cli/policy_cli.hpp"
+#include "golden/accelerator/pcu.hpp"
+#include "golden/import/program_loader.hpp"
+#include "golden/numerics/tensor_compare.hpp"
 
 namespace aps::cli {
 namespace fs = std::filesystem;
@@ -113,12 +114,7 @@ Accuracy evaluate_program(const NetworkProgram& program, const std::vector<Layer
       a.correct += predicted_class(pr.output()) == ds.labels->ints()[r];
       ++a.samples;
       a.reruns += pr.rerun;
-      for (size_t i = 0; i < program.layers.size(); ++i) {
-        const Layer& l = program.layers[i];
-        if (l.role != LayerRole::Main || !l.has_weights()) continue;
-        a.bit_macs += static_cast<double>(l.macs()) * pr.configs[i].bits;
-        if (pr.rerun) a.bit_macs += static_cast<double>(l.macs()) * pr.rerun_configs[i].bits;
-      }
+      a.bit_macs += bit_macs(program, pr);
     }
   }
   return a;

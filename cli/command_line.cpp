@@ -1,0 +1,84 @@
+#include "cli/command_line.hpp"
+
+#include <fmt/format.h>
+#include <fstream>
+#include <iostream>
+
+namespace aps::cli {
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> items;
+  for (size_t pos = 0; pos < text.size();) {
+    const size_t comma = text.find(',', pos);
+    items.push_back(text.substr(pos, comma - pos));
+    pos = comma == std::string::npos ? text.size() : comma + 1;
+  }
+  return items;
+}
+
+bool parse_args(const Args& args, const po::options_description& options, po::variables_map& vm,
+                const po::positional_options_description* positional) {
+  try {
+    auto parser = po::command_line_parser(args).options(options);
+    if (positional) parser.positional(*positional);
+    po::store(parser.run(), vm);
+    if (vm.count("help")) {
+      std::cout << options << "\n";
+      return false;
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw InputError(fmt::format("{} (see --help)", e.what()));
+  }
+  return true;
+}
+
+int dispatch(int argc, char** argv, const std::string& tool, const std::string& about,
+             const std::vector<Subcommand>& subcommands, const std::string& default_subcommand) {
+  auto usage = [&](std::ostream& os) {
+    os << fmt::format("usage: {} <command> [options]\n{}\n\ncommands:\n", tool, about);
+    for (const auto& s : subcommands) os << fmt::format("  {:<12} {}\n", s.name, s.summary);
+    os << fmt::format("\n'{} <command> --help' lists a command's options.\n"
+                      "exit codes: 0 ok, 1 mismatch or failed check, 2 bad usage or bad input, 3 watchdog/timeout\n",
+                      tool);
+  };
+  if (argc < 2) {
+    usage(std::cerr);
+    return static_cast<int>(ExitCode::BadInput);
+  }
+  std::string name = argv[1];
+  if (name == "--help" || name == "-h" || name == "help") {
+    usage(std::cout);
+    return 0;
+  }
+  int first_arg = 2;
+  if (!default_subcommand.empty() && name.starts_with("-")) {
+    name = default_subcommand;
+    first_arg = 1;
+  }
+  for (const auto& s : subcommands) {
+    if (s.name != name) continue;
+    try {
+      return static_cast<int>(s.run(Args(argv + first_arg, argv + argc)));
+    } catch (const InputError& e) {
+      std::cerr << fmt::format("{} {}: error: {}\n", tool, name, e.what());
+      return static_cast<int>(ExitCode::BadInput);
+    } catch (const std::bad_alloc&) {
+      std::cerr << fmt::format("{} {}: error: out of memory (is an input absurdly large?)\n", tool, name);
+      return static_cast<int>(ExitCode::BadInput);
+    } catch (const std::exception& e) {
+      std::cerr << fmt::format("{} {}: internal error: {}\n", tool, name, e.what());
+      return static_cast<int>(ExitCode::BadInput);
+    }
+  }
+  std::cerr << fmt::format("{}: unknown command '{}'\n", tool, name);
+  usage(std::cerr);
+  return static_cast<int>(ExitCode::BadInput);
+}
+
+void write_text_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path);
+  if (!out || !(out << text)) throw InputError(fmt::format("{}: cannot write", path));
+}
+
+}  // namespace aps::cli

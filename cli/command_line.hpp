@@ -1,0 +1,45 @@
+#pragma once
+// What every APS command-line tool shares: subcommand dispatch, option
+// parsing that turns usage errors into exit code 2, and the one place where
+// exceptions become exit codes (so destructors run on every path).
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <boost/program_options.hpp>
+
+#include "golden/errors.hpp"
+
+namespace aps::cli {
+
+namespace po = boost::program_options;
+
+using Args = std::vector<std::string>;
+
+// Parses args against `options` (and positional `positional`, if any);
+// prints help and returns false when --help was given. Usage errors throw
+// InputError.
+bool parse_args(const Args& args, const po::options_description& options, po::variables_map& vm,
+                const po::positional_options_description* positional = nullptr);
+
+struct Subcommand {
+  std::string name;
+  std::string summary;
+  std::function<ExitCode(const Args&)> run;
+};
+
+// Runs the subcommand named by argv[1]; maps exceptions to exit codes:
+// InputError -> 2 with "<tool>: error: <message>", anything else -> 2 with
+// "internal error" (never a crash). Returns the process exit code.
+// With `default_subcommand`, arguments that start with an option run it.
+int dispatch(int argc, char** argv, const std::string& tool, const std::string& about,
+             const std::vector<Subcommand>& subcommands, const std::string& default_subcommand = "");
+
+// The items of a comma-separated option value: "8,6,4" -> {"8", "6", "4"}.
+std::vector<std::string> split_list(const std::string& text);
+
+// Writes a JSON document to `path` (InputError if it cannot).
+void write_text_file(const std::string& path, const std::string& text);
+
+}  // namespace aps::cli

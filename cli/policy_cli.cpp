@@ -1,0 +1,74 @@
+#include "cli/policy_cli.hpp"
+
+#include <fmt/format.h>
+
+#include "golden/adaptation/calibrator.hpp"
+
+namespace aps::cli {
+
+void add_policy_options(po::options_description& options, PolicyArgs& a) {
+  options.add_options()
+      ("profile", po::value(&a.profile), "calibration profile (aps-calibrate); needed by every policy but static")
+      ("policy", po::value(&a.policy)->default_value("static"), "static | adaptive | budget | cascade | adaptive-cascade")
+      ("schedule", po::value(&a.schedule)->default_value("jit"), "SAE schedule: jit (each layer before it runs) or upfront")
+      ("grouping", po::bool_switch(&a.grouping), "layers of one profile group share a width")
+      ("groups", po::value(&a.groups), "override the groups: one id per layer with weights, e.g. 0,0,1")
+      ("scaling", po::bool_switch(&a.scaling), "adaptive scaling: the activation shift follows the input's range")
+      ("budget-bits", po::value(&a.budget_bits), "budget policy: MAC-weighted average width allowed")
+      ("threshold-scale", po::value(&a.threshold_scale)->default_value("1"), "multiply every layer threshold")
+      ("margin", po::value(&a.margin), "cascade: re-run when top1 - top2 of the output codes is below this");
+}
+
+namespace {
+double parse_number(const std::string& v, const char* what) {
+  try {
+    size_t used = 0;
+    const double x = std::stod(v, &used);
+    if (used != v.size()) throw std::invalid_argument(v);
+    return x;
+  } catch (const std::exception&) {
+    throw InputError(fmt::format("{} must be a number, not '{}'", what, v));
+  }
+}
+}  // namespace
+
+PolicyProgram load_policy_program(const std::string& model_path, const std::optional<std::filesystem::path>& calibration,
+                                  const PolicyArgs& a) {
+  PolicyProgram out;
+  out.options.policy = parse_policy(a.policy);
+  out.options.schedule = parse_schedule(a.schedule);
+  out.options.grouping = a.grouping;
+  out.options.scaling = a.scaling;
+  out.options.threshold_scale = parse_number(a.threshold_scale, "--threshold-scale");
+  if (!(out.options.threshold_scale >= 0)) throw InputError("--threshold-scale must be >= 0");
+  if (!a.budget_bits.empty()) out.options.budget_bits = parse_number(a.budget_bits, "--budget-bits");
+  if (!a.margin.empty()) {
+    const double m = parse_number(a.margin, "--margin");
+    if (m < 0 || m > 255 || m != std::floor(m)) throw InputError("--margin must be an integer 0..255");
+    out.options.margin_threshold = static_cast<int>(m);
+  }
+  if (!a.groups.empty()) {
+    std::vector<int> g;
+    for (const std::string& item : split_list(a.groups)) g.push_back(static_cast<int>(parse_number(item, "--groups")));
+    out.options.groups = g;
+  }
+  const OnnxModel model = OnnxModel::load(model_path);
+  out.format = detect_model_format(model);
+  if (!a.profile.empty()) {
+    out.profile = load_profile(a.profile, model);
+    out.program = program_for_profile(model, *out.profile);
+  } else {
+    if (out.options.policy != Policy::Static)
+      throw InputError(fmt::format("--policy {} needs a calibration profile (--profile; make one with aps-calibrate)", a.policy));
+    out.program = load_network_program(model_path, calibration).program;
+  }
+  if (out.profile) out.program = build_adaptive_program(out.program, *out.profile, out.options);
+  out.description = std::string(policy_name(out.options.policy));
+  if (out.options.policy != Policy::Static && out.options.policy != Policy::Cascade)
+    out.description += fmt::format(" ({}{}{})", schedule_name(out.options.schedule),
+                                   out.options.grouping || out.options.groups ? ", grouping" : "",
+                                   out.options.scaling ? ", scaling" : "");
+  return out;
+}
+
+}  // namespace aps::cli

@@ -1,0 +1,35 @@
+#pragma once
+// The precision-policy options that aps-golden eval and aps-sim share, and
+// how they turn into the program the accelerator runs.
+
+#include <optional>
+#include <string>
+
+#include "golden/adaptation/adaptive_program.hpp"
+#include "cli/command_line.hpp"
+#include "golden/import/program_loader.hpp"
+
+namespace aps::cli {
+
+struct PolicyArgs {
+  std::string profile, policy = "static", schedule = "jit", groups, budget_bits, threshold_scale = "1", margin;
+  bool grouping = false, scaling = false;
+};
+
+void add_policy_options(po::options_description& options, PolicyArgs& args);
+
+struct PolicyProgram {
+  NetworkProgram program;   // with SAE / shadow / PCU steps for the adaptive policies
+  ModelFormat format = ModelFormat::Float;
+  std::optional<CalibrationProfile> profile;
+  PolicyOptions options;
+  std::string description;  // e.g. "adaptive (jit, grouping)"
+};
+
+// Loads the model (with the profile's ranges for a float model when a profile
+// is given) and builds the policy's program. InputError for a missing or
+// foreign profile, or an impossible combination.
+PolicyProgram load_policy_program(const std::string& model, const std::optional<std::filesystem::path>& calibration,
+                                  const PolicyArgs& args);
+
+}  // namespace aps::cli

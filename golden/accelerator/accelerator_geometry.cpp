@@ -1,0 +1,81 @@
+#include "golden/accelerator/accelerator_geometry.hpp"
+
+#include <algorithm>
+#include <map>
+
+namespace aps {
+
+int64_t channel_blocks(int64_t channels, int rows) { return (channels + rows - 1) / rows; }
+
+int64_t tensor_words(const FeatureShape& s, int rows) { return s.height * s.width * channel_blocks(s.channels, rows); }
+
+const FeatureShape& stored_input_shape(const NetworkProgram& p, const Layer& l) {
+  return p.tensor_shape(l.input);
+}
+
+LayerGeometry layer_geometry(const NetworkProgram& p, size_t i, ArrayShape a) {
+  return layer_geometry(p.layers[i], stored_input_shape(p, p.layers[i]), a);
+}
+
+LayerGeometry layer_geometry(const Layer& l, const FeatureShape& stored_input, ArrayShape a) {
+  LayerGeometry g;
+  g.out_channels = l.out_shape.channels;
+  g.out_h = l.out_shape.height;
+  g.out_w = l.out_shape.width;
+  g.out_cb = channel_blocks(l.out_shape.channels, a.rows);
+  g.pixels = g.out_h * g.out_w;
+  g.in_words = tensor_words(stored_input, a.rows);
+  g.out_words = tensor_words(l.out_shape, a.rows);
+  switch (l.kind) {
+    case LayerKind::FullyConnected:
+      g.in_h = g.in_w = 1;
+      g.in_cb = g.in_words;  // every input word is a channel block of the 1x1 image
+      g.kernel_h = g.kernel_w = 1;
+      break;
+    case LayerKind::Conv:
+    case LayerKind::MaxPool:
+    case LayerKind::AveragePool:
+    case LayerKind::Add:
+      g.in_h = l.in_shape.height;
+      g.in_w = l.in_shape.width;
+      g.in_cb = channel_blocks(l.in_shape.channels, a.rows);
+      g.kernel_h = l.window.kernel_h;
+      g.kernel_w = l.window.kernel_w;
+      break;
+    case LayerKind::SaeScan:
+      break;  // reads a slice, writes no map: its cycles are scan_cycles(), not this schedule
+  }
+  if (l.kind == LayerKind::Add) {
+    g.kernel_h = g.kernel_w = 1;
+    g.tiles = g.out_cb;
+    g.words_per_pixel = 2;  // operand A, operand B
+  } else if (!l.has_weights()) {
+    g.tiles = g.out_cb;
+    g.words_per_pixel = g.kernel_h * g.kernel_w;
+    g.tile_stride = 0;
+  } else {
+    g.tiles = (g.out_channels + a.cols - 1) / a.cols;
+    g.words_per_pixel = g.kernel_h * g.kernel_w * g.in_cb;
+    g.tile_stride = g.words_per_pixel + 1;
+    g.weight_words = g.tiles * g.tile_stride;
+  }
+  return g;
+}
+
+std::vector<ScanWord> scan_words(const NetworkProgram& p, const Layer& scan, int rows) {
+  const FeatureShape& t = p.tensor_shape(scan.scan.tensor);
+  const int64_t pixels = t.height * t.width, cb = channel_blocks(t.channels, rows);
+  std::map<int64_t, std::vector<uint32_t>> words;
+  for (size_t i = 0; i < scan.scan.elements.size(); ++i) {
+    const int64_t e = scan.scan.elements[i];
+    const int64_t c = e / pixels, px = e % pixels;
+    auto& lanes = words[px * cb + c / rows];
+    lanes.resize(static_cast<size_t>(rows), 0);
+    lanes[c % rows] = scan.scan.coefficients[i];
+  }
+  std::vector<ScanWord> out;
+  for (auto& [w, lanes] : words) out.push_back({w, std::move(lanes)});
+  return out;
+}
+
+}  // namespace aps

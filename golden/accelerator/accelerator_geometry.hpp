@@ -1,0 +1,57 @@
+#pragma once
+// How a network program layer maps onto the accelerator's array and
+// memories (rtl/aps_sequencer.sv): the one place that defines the hardware
+// layout, used by the cycle model and by the host side that packs weights
+// and tensors (sim/program_image.cpp).
+//
+// Activation tensors are channel-blocked and pixel-major: channel c of pixel
+// (y, x) lives in word (y * W + x) * CB + c / ROWS, lane c % ROWS, with
+// CB = ceil(C / ROWS). A fully connected layer is a 1x1 convolution on a 1x1
+// image whose input words are all the words of its input tensor (so an FC
+// after a convolution reads the feature map in that blocked order, and its
+// weights are permuted to match).
+
+#include <cstdint>
+
+#include "golden/accelerator/network_program.hpp"
+
+namespace aps {
+
+struct ArrayShape {
+  int rows = 8;  // input lanes (bytes per activation word)
+  int cols = 8;  // output columns
+  bool operator==(const ArrayShape&) const = default;
+};
+
+struct LayerGeometry {
+  int64_t in_h = 1, in_w = 1, in_cb = 1;     // as the sequencer iterates the input
+  int64_t out_h = 1, out_w = 1, out_cb = 1;  // output tensor layout
+  int64_t out_channels = 0;
+  int64_t kernel_h = 1, kernel_w = 1;
+  int64_t tiles = 0;            // COLS-channel tiles (conv) or channel blocks (max pool)
+  int64_t pixels = 0;           // output pixels
+  int64_t words_per_pixel = 0;  // R: activation words reduced per output pixel
+  int64_t tile_stride = 0;      // weight tile words per tile: header + R (conv)
+  int64_t in_words = 0, out_words = 0;  // tensor sizes in activation words
+  int64_t weight_words = 0;     // tiles * tile_stride (conv), 0 (pool)
+};
+
+int64_t channel_blocks(int64_t channels, int rows);
+// Words of a (C, H, W) tensor in the blocked layout.
+int64_t tensor_words(const FeatureShape& s, int rows);
+// The shape in which a layer's input is stored: its producer's output shape
+// (a fully connected layer's own in_shape is the flattened view of it).
+const FeatureShape& stored_input_shape(const NetworkProgram& program, const Layer& layer);
+LayerGeometry layer_geometry(const Layer& layer, const FeatureShape& stored_input, ArrayShape array);
+LayerGeometry layer_geometry(const NetworkProgram& program, size_t layer, ArrayShape array);
+
+// An SAE scan reads whole activation words: the words holding its elements
+// (offsets from the scanned tensor's base, ascending), each with one 16-bit
+// coefficient per lane (0 for lanes the slice does not use).
+struct ScanWord {
+  int64_t word = 0;
+  std::vector<uint32_t> coefficients;  // ROWS lanes
+};
+std::vector<ScanWord> scan_words(const NetworkProgram& program, const Layer& scan, int rows);
+
+}  // namespace aps

@@ -1,0 +1,171 @@
+#pragma once
+// The network program: the layer IR the accelerator executes and the golden
+// model checks it against. Integer only: 8-bit activations (uint8 codes with
+// a per-tensor scale and zero point), int8 weights with per-output-channel
+// scales and zero points, int32 biases, and per-channel requantization
+// multipliers. Floats appear only as the scales at the model's edges.
+//
+// Canonical forms, whatever the ONNX model used: activations are uint8 (an
+// int8 activation becomes code + 128, zero point + 128: same real values);
+// weights are int8 (a uint8 weight becomes code - 128, zero point - 128).
+// Feature maps are stored channel-major (C, H, W), so Flatten moves nothing.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "golden/numerics/requantize.hpp"
+
+namespace aps {
+
+enum class LayerKind { FullyConnected, Conv, MaxPool, AveragePool, Add, SaeScan };
+
+// Main layers compute the network; shadow layers are the SAE's simplified
+// copies (up-front schedule), run before the main computation.
+enum class LayerRole { Main, Shadow };
+
+// What the PCU does after a scan.
+enum class PcuAction { None, Decide, DecideAll };
+
+std::string_view layer_kind_name(LayerKind k);
+
+struct ActivationQuant {
+  double scale = 1.0;       // float32 value, held in a double
+  int32_t zero_point = 0;   // 0..255
+  bool operator==(const ActivationQuant&) const = default;
+};
+
+// Channels x height x width; fully connected layers use height = width = 1.
+struct FeatureShape {
+  int64_t channels = 0, height = 1, width = 1;
+  int64_t size() const { return channels * height * width; }
+  bool operator==(const FeatureShape&) const = default;
+};
+
+// Window of a Conv or pooling layer (2-D; FC layers leave the defaults).
+struct Window {
+  int kernel_h = 1, kernel_w = 1;
+  int stride_h = 1, stride_w = 1;
+  int pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+  int dilation_h = 1, dilation_w = 1;
+  bool operator==(const Window&) const = default;
+};
+
+// Residual Add of two quantized tensors, as TFLite computes it: each input
+// is moved to a common fixed-point scale, (q - z) * 2^left_shift times its
+// multiplier (s_in / (2 max(s_a, s_b))), the two are summed, and the sum is
+// requantized with the layer's output multiplier (2 max(s_a, s_b) /
+// (2^left_shift s_out)).
+struct AddParams {
+  int input_b = -1;  // producer of the second operand; -1 = the network input
+  ActivationQuant in_q_b;
+  QuantizedMultiplier multiplier_a, multiplier_b;
+  int left_shift = 20;
+  bool operator==(const AddParams&) const = default;
+};
+
+// A sensitivity-analysis step (golden/accelerator/sae.hpp): reads a slice of a tensor
+// and accumulates, for every candidate width b, sum coef_i * err_b(q_i)^2.
+struct SaeScanParams {
+  int tensor = -1;                     // producer of the scanned tensor; -1 = network input
+  std::vector<int64_t> elements;       // CHW indices into that tensor
+  std::vector<uint32_t> coefficients;  // one per element, < 2^16
+  int slot = 0;                        // the PCU slot (main layer) the metrics belong to
+  PcuAction action = PcuAction::None;
+  bool operator==(const SaeScanParams&) const = default;
+};
+
+struct Layer {
+  std::string name;  // the ONNX node it came from, for messages
+  LayerKind kind = LayerKind::FullyConnected;
+  int input = -1;    // index of the producing layer; -1 = the network input
+  FeatureShape in_shape, out_shape;
+  ActivationQuant in_q, out_q;
+  bool relu = false;
+  Window window;
+  int groups = 1;
+
+  AddParams add;     // Add only
+  LayerRole role = LayerRole::Main;
+  int pcu_slot = -1;   // >= 0: the PCU chooses this layer's configuration
+  SaeScanParams scan;  // SaeScan only
+
+  // FullyConnected and Conv: weights [out][in / groups][kh][kw].
+  std::vector<int8_t> weights;
+  std::vector<int32_t> weight_zero_points;   // one per output channel
+  std::vector<double> weight_scales;         // one per output channel (reports, float reference)
+  std::vector<int32_t> bias;                 // one per output channel, scale in_q.scale * weight_scales[c]
+  // One per output channel: in * w / out for FC and Conv; in / (out * window
+  // size) for AveragePool; the Add output multiplier for Add.
+  std::vector<QuantizedMultiplier> multipliers;
+
+  bool has_weights() const { return kind == LayerKind::FullyConnected || kind == LayerKind::Conv; }
+  // Layers whose outputs go through the requantization unit.
+  bool requantizes() const { return kind != LayerKind::MaxPool && kind != LayerKind::SaeScan; }
+  bool produces_output() const { return kind != LayerKind::SaeScan; }
+  int64_t weights_per_output() const;  // (in / groups) * kh * kw
+  // Multiply-accumulates of one inference (0 for pooling).
+  int64_t macs() const;
+};
+
+// One main layer whose width the PCU chooses (golden/accelerator/pcu.hpp).
+struct PcuSlot {
+  int layer = 0;                  // index of the main layer in the program
+  std::vector<uint32_t> alpha;    // per candidate: true error ~ (metric * alpha) >> 16
+  uint64_t threshold = 0;         // tau: the largest acceptable estimated error
+  int group = 0;                  // layers of one group share a width
+  int64_t macs = 0;
+  int initial_bits = 8;           // width when no decision is made (a cascade's first pass)
+  int fallback_bits = 8;          // width of a cascade's re-run
+  bool operator==(const PcuSlot&) const = default;
+};
+
+struct PcuProgram {
+  std::vector<int> candidates;    // ascending widths below 8; 8 is always the fallback
+  std::vector<PcuSlot> slots;
+  bool adaptive_scaling = false;  // choose the activation shift from the input's actual range
+  uint64_t budget = 0;            // up-front: sum(macs * bits) at most this (0 = no budget)
+  bool cascade = false;           // re-run at the fallback widths when the output margin is small
+  int margin_threshold = 0;       // in output codes: re-run when top1 - top2 < this
+  bool enabled() const { return !slots.empty(); }
+  bool operator==(const PcuProgram&) const = default;
+};
+
+struct NetworkProgram {
+  std::string source;       // model file
+  std::string input_name;   // ONNX graph input
+  std::string output_name;  // ONNX graph output
+  FeatureShape input_shape;
+  ActivationQuant input_q;
+  std::vector<Layer> layers;  // execution order; the last one produces the output
+  PcuProgram pcu;             // adaptive precision control (empty: static configurations)
+
+  const Layer& output_layer() const { return layers.back(); }
+  // The tensor `producer` writes (-1: the network input): its shape as
+  // stored (a fully connected consumer's in_shape is a flattened view of
+  // it) and its quantization.
+  const FeatureShape& tensor_shape(int producer) const {
+    return producer < 0 ? input_shape : layers[producer].out_shape;
+  }
+  const ActivationQuant& tensor_quant(int producer) const {
+    return producer < 0 ? input_q : layers[producer].out_q;
+  }
+  // Multiply-accumulates of the main layers (the network's own work).
+  int64_t total_macs() const;
+  // Hash of the structure, weights and quantization parameters: identifies
+  // the model a calibration profile belongs to.
+  uint64_t fingerprint() const;
+  // One line per layer, for people.
+  std::string describe() const;
+};
+
+// The main layers with weights, in program order: the layers a precision map
+// and the PCU's slots describe.
+std::vector<int> weighted_layers(const NetworkProgram& program);
+
+// Checks the invariants the executor and the RTL rely on (sizes agree,
+// zero points in range, inputs precede their consumers). InputError naming
+// the layer otherwise.
+void validate_program(const NetworkProgram& program);
+
+}  // namespace aps

@@ -1,0 +1,271 @@
+#include "golden/accelerator/program_executor.hpp"
+
+#include <algorithm>
+#include <fmt/format.h>
+
+#include "golden/errors.hpp"
+#include "golden/accelerator/pcu.hpp"
+#include "golden/accelerator/sae.hpp"
+#include "golden/numerics/precision_reduction.hpp"
+#include "golden/numerics/quantize_linear.hpp"
+#include "golden/numerics/requantize.hpp"
+#include "golden/numerics/rounding.hpp"
+
+namespace aps {
+namespace {
+
+// The accumulator of one output channel, finished: shifted back to the 8-bit
+// scale, bias added, requantized.
+uint8_t finish_output(const Layer& l, int64_t channel, int64_t acc, const LayerConfig& c) {
+  const int32_t acc32 = saturate_int32(acc);
+  const int32_t acc8 = saturate_int32(static_cast<int64_t>(acc32) * (int64_t{1} << (c.act_shift + c.weight_shift)));
+  const int32_t total = saturate_int32(static_cast<int64_t>(acc8) + l.bias[channel]);
+  return requantize(total, l.multipliers[channel], l.out_q.zero_point, l.relu);
+}
+
+// Reduced weights minus their reduced zero point, [out][k].
+std::vector<int32_t> weight_differences(const Layer& l, const LayerConfig& c) {
+  const int64_t per_out = l.weights_per_output();
+  std::vector<int32_t> d(l.weights.size());
+  for (int64_t o = 0; o < l.out_shape.channels; ++o) {
+    const int32_t z = reduce_code(l.weight_zero_points[o], c.bits, c.weight_shift, Signedness::Signed);
+    for (int64_t k = 0; k < per_out; ++k)
+      d[o * per_out + k] = reduce_code(l.weights[o * per_out + k], c.bits, c.weight_shift, Signedness::Signed) - z;
+  }
+  return d;
+}
+
+std::vector<int32_t> activation_differences(const Layer& l, std::span<const uint8_t> in, const LayerConfig& c) {
+  const int32_t z = reduce_code(l.in_q.zero_point, c.bits, c.act_shift, Signedness::Unsigned);
+  std::vector<int32_t> d(in.size());
+  for (size_t i = 0; i < in.size(); ++i) d[i] = reduce_code(in[i], c.bits, c.act_shift, Signedness::Unsigned) - z;
+  return d;
+}
+
+Codes fully_connected(const Layer& l, std::span<const uint8_t> in, const LayerConfig& c) {
+  const auto a = activation_differences(l, in, c);
+  const auto w = weight_differences(l, c);
+  const int64_t k = l.in_shape.size();
+  Codes out(static_cast<size_t>(l.out_shape.channels));
+  for (int64_t o = 0; o < l.out_shape.channels; ++o) {
+    int64_t acc = 0;
+    for (int64_t i = 0; i < k; ++i) acc += static_cast<int64_t>(a[i]) * w[o * k + i];
+    out[o] = finish_output(l, o, acc, c);
+  }
+  return out;
+}
+
+Codes convolution(const Layer& l, std::span<const uint8_t> in, const LayerConfig& c) {
+  const auto a = activation_differences(l, in, c);
+  const auto w = weight_differences(l, c);
+  const Window& win = l.window;
+  const int64_t ih = l.in_shape.height, iw = l.in_shape.width;
+  const int64_t oh = l.out_shape.height, ow = l.out_shape.width;
+  const int64_t cpg = l.in_shape.channels / l.groups, mpg = l.out_shape.channels / l.groups;
+  Codes out(static_cast<size_t>(l.out_shape.size()));
+  for (int64_t m = 0; m < l.out_shape.channels; ++m) {
+    const int64_t g = m / mpg;
+    for (int64_t y = 0; y < oh; ++y)
+      for (int64_t x = 0; x < ow; ++x) {
+        int64_t acc = 0;
+        for (int64_t ci = 0; ci < cpg; ++ci)
+          for (int64_t ky = 0; ky < win.kernel_h; ++ky)
+            for (int64_t kx = 0; kx < win.kernel_w; ++kx) {
+              const int64_t iy = y * win.stride_h - win.pad_top + ky * win.dilation_h;
+              const int64_t ix = x * win.stride_w - win.pad_left + kx * win.dilation_w;
+              if (iy < 0 || iy >= ih || ix < 0 || ix >= iw) continue;  // pad = zero point: difference 0
+              const int64_t av = a[((g * cpg + ci) * ih + iy) * iw + ix];
+              const int64_t wv = w[((m * cpg + ci) * win.kernel_h + ky) * win.kernel_w + kx];
+              acc += av * wv;
+            }
+        out[(m * oh + y) * ow + x] = finish_output(l, m, acc, c);
+      }
+  }
+  return out;
+}
+
+Codes average_pool(const Layer& l, std::span<const uint8_t> in) {
+  const Window& win = l.window;
+  const int64_t ih = l.in_shape.height, iw = l.in_shape.width;
+  const int64_t oh = l.out_shape.height, ow = l.out_shape.width;
+  Codes out(static_cast<size_t>(l.out_shape.size()));
+  for (int64_t ch = 0; ch < l.out_shape.channels; ++ch)
+    for (int64_t y = 0; y < oh; ++y)
+      for (int64_t x = 0; x < ow; ++x) {
+        int64_t acc = 0;
+        for (int64_t ky = 0; ky < win.kernel_h; ++ky)
+          for (int64_t kx = 0; kx < win.kernel_w; ++kx) {
+            const int64_t iy = y * win.stride_h - win.pad_top + ky * win.dilation_h;
+            const int64_t ix = x * win.stride_w - win.pad_left + kx * win.dilation_w;
+            if (iy < 0 || iy >= ih || ix < 0 || ix >= iw) continue;  // padding: real 0, code z
+            acc += static_cast<int64_t>(in[(ch * ih + iy) * iw + ix]) - l.in_q.zero_point;
+          }
+        out[(ch * oh + y) * ow + x] = finish_output(l, ch, acc, static_config(kMaxBits));
+      }
+  return out;
+}
+
+Codes add(const Layer& l, std::span<const uint8_t> a, std::span<const uint8_t> b) {
+  const int64_t per_channel = l.out_shape.height * l.out_shape.width;
+  Codes out(static_cast<size_t>(l.out_shape.size()));
+  for (size_t i = 0; i < out.size(); ++i) {
+    const int32_t sum = add_rescaled_sum(l.add, a[i], l.in_q.zero_point, b[i]);
+    const int64_t ch = static_cast<int64_t>(i) / per_channel;
+    out[i] = requantize(sum, l.multipliers[ch], l.out_q.zero_point, l.relu);
+  }
+  return out;
+}
+
+Codes max_pool(const Layer& l, std::span<const uint8_t> in) {
+  const Window& win = l.window;
+  const int64_t ih = l.in_shape.height, iw = l.in_shape.width;
+  const int64_t oh = l.out_shape.height, ow = l.out_shape.width;
+  Codes out(static_cast<size_t>(l.out_shape.size()));
+  for (int64_t ch = 0; ch < l.out_shape.channels; ++ch)
+    for (int64_t y = 0; y < oh; ++y)
+      for (int64_t x = 0; x < ow; ++x) {
+        int best = -1;
+        for (int64_t ky = 0; ky < win.kernel_h; ++ky)
+          for (int64_t kx = 0; kx < win.kernel_w; ++kx) {
+            const int64_t iy = y * win.stride_h - win.pad_top + ky * win.dilation_h;
+            const int64_t ix = x * win.stride_w - win.pad_left + kx * win.dilation_w;
+            if (iy < 0 || iy >= ih || ix < 0 || ix >= iw) continue;
+            best = std::max<int>(best, in[(ch * ih + iy) * iw + ix]);
+          }
+        out[(ch * oh + y) * ow + x] = static_cast<uint8_t>(std::max(best, 0));
+      }
+  return out;
+}
+
+}  // namespace
+
+int32_t add_rescaled_sum(const AddParams& p, int32_t a_code, int32_t a_zero_point, int32_t b_code) {
+  const int32_t a = (a_code - a_zero_point) * (1 << p.left_shift);
+  const int32_t b = (b_code - p.in_q_b.zero_point) * (1 << p.left_shift);
+  return saturate_int32(static_cast<int64_t>(multiply_by_quantized_multiplier(a, p.multiplier_a)) +
+                        multiply_by_quantized_multiplier(b, p.multiplier_b));
+}
+
+Codes execute_layer(const Layer& layer, std::span<const uint8_t> input, const LayerConfig& config,
+                    std::span<const uint8_t> input_b) {
+  if (static_cast<int64_t>(input.size()) != layer.in_shape.size())
+    throw InputError(fmt::format("layer '{}': {} input codes, expected {}", layer.name, input.size(), layer.in_shape.size()));
+  switch (layer.kind) {
+    case LayerKind::FullyConnected: return fully_connected(layer, input, config);
+    case LayerKind::Conv: return convolution(layer, input, config);
+    case LayerKind::MaxPool: return max_pool(layer, input);
+    case LayerKind::AveragePool: return average_pool(layer, input);
+    case LayerKind::SaeScan:
+      return {};
+    case LayerKind::Add:
+      if (static_cast<int64_t>(input_b.size()) != layer.in_shape.size())
+        throw InputError(fmt::format("layer '{}': second input has {} codes, expected {}", layer.name, input_b.size(),
+                                     layer.in_shape.size()));
+      return add(layer, input, input_b);
+  }
+  return {};
+}
+
+namespace {
+
+int largest_code(std::span<const uint8_t> t) {
+  int m = 0;
+  for (uint8_t v : t) m = std::max<int>(m, v);
+  return m;
+}
+
+// One pass over the steps. Pass 1 (the cascade's re-run) runs only the main
+// layers, at the fallback widths.
+void run_pass(const NetworkProgram& program, std::span<const uint8_t> input, const std::vector<LayerConfig>& configs,
+              PcuState& pcu, int pass, ProgramResult& r) {
+  std::vector<Codes>& outputs = pass == 0 ? r.layer_outputs : r.rerun_outputs;
+  std::vector<LayerConfig>& used = pass == 0 ? r.configs : r.rerun_configs;
+  outputs.assign(program.layers.size(), {});
+  used.assign(program.layers.size(), LayerConfig{});
+  auto source = [&](int producer) {
+    if (producer < 0) return input;
+    // Pass 1 reads what pass 1 wrote; shadow tensors exist only in pass 0.
+    return std::span<const uint8_t>(outputs[producer]);
+  };
+  auto zero_point_of = [&](int producer) {
+    return producer < 0 ? program.input_q.zero_point : program.layers[producer].out_q.zero_point;
+  };
+  for (size_t i = 0; i < program.layers.size(); ++i) {
+    const Layer& l = program.layers[i];
+    if (pass == 1 && (l.role != LayerRole::Main || l.kind == LayerKind::SaeScan)) continue;
+    if (l.kind == LayerKind::SaeScan) {
+      pcu.metrics[l.scan.slot] = sae_metrics(l.scan, source(l.scan.tensor), zero_point_of(l.scan.tensor),
+                                             program.pcu.candidates);
+      if (l.scan.action == PcuAction::Decide) {
+        pcu_decide(program.pcu, pcu, l.scan.slot);
+        r.pcu_step_cycles[i] = kPcuDecideCycles;
+      } else if (l.scan.action == PcuAction::DecideAll) {
+        pcu_decide_all(program.pcu, pcu);
+        r.pcu_step_cycles[i] = pcu.decide_all_cycles;
+      }
+      r.pcu_cycles += r.pcu_step_cycles[i];
+      continue;
+    }
+    LayerConfig config = configs[i];
+    if (l.pcu_slot >= 0) {
+      const int bits = pass == 0 ? pcu.bits[l.pcu_slot] : program.pcu.slots[l.pcu_slot].fallback_bits;
+      config = pcu_config(program.pcu, bits, largest_code(source(l.input)), l.in_q.zero_point);
+    }
+    if (!l.has_weights()) config = static_config(kMaxBits);
+    check_layer_config(config, fmt::format("layer '{}'", l.name));
+    used[i] = config;
+    const std::span<const uint8_t> b = l.kind == LayerKind::Add ? source(l.add.input_b) : std::span<const uint8_t>{};
+    outputs[i] = execute_layer(l, source(l.input), config, b);
+  }
+}
+
+}  // namespace
+
+ProgramResult execute_program(const NetworkProgram& program, std::span<const uint8_t> input,
+                              const std::vector<LayerConfig>& configs) {
+  if (configs.size() != program.layers.size())
+    throw InputError(fmt::format("{} layer configurations for {} layers", configs.size(), program.layers.size()));
+  ProgramResult r;
+  PcuState pcu(program.pcu);
+  r.pcu_step_cycles.assign(program.layers.size(), 0);
+  run_pass(program, input, configs, pcu, 0, r);
+  r.metrics = pcu.metrics;
+  r.decided_bits = pcu.bits;
+  for (size_t s = 0; s < r.decided_bits.size(); ++s)
+    if (!pcu.decided[s]) r.decided_bits[s] = 0;
+  if (program.pcu.cascade) {
+    r.margin = output_margin(r.layer_outputs.back());
+    if (r.margin < program.pcu.margin_threshold) {
+      r.rerun = true;
+      run_pass(program, input, configs, pcu, 1, r);
+    }
+  }
+  return r;
+}
+
+Codes quantize_input(const NetworkProgram& program, const Tensor& batch, int64_t index) {
+  const int64_t per_sample = program.input_shape.size();
+  if (!batch.floating() || batch.rank() < 1 || batch.size() != batch.shape()[0] * per_sample)
+    throw InputError(fmt::format("input batch {} {} does not hold samples of {} values for '{}'",
+                                 dtype_name(batch.dtype()), shape_string(batch.shape()), per_sample, program.input_name));
+  if (index < 0 || index >= batch.shape()[0]) throw InputError(fmt::format("sample {} is out of range", index));
+  Codes codes(static_cast<size_t>(per_sample));
+  const auto scale = static_cast<float>(program.input_q.scale);
+  for (int64_t i = 0; i < per_sample; ++i)
+    codes[i] = static_cast<uint8_t>(
+        quantize_linear(batch.reals()[index * per_sample + i], scale, program.input_q.zero_point, DType::UInt8));
+  return codes;
+}
+
+std::vector<double> dequantize_output(const NetworkProgram& program, const Codes& codes) {
+  const ActivationQuant& q = program.output_layer().out_q;
+  std::vector<double> v;
+  for (uint8_t c : codes) v.push_back(dequantize_linear(c, static_cast<float>(q.scale), q.zero_point));
+  return v;
+}
+
+int64_t predicted_class(const Codes& codes) {
+  return std::max_element(codes.begin(), codes.end()) - codes.begin();
+}
+
+}  // namespace aps

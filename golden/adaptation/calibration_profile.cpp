@@ -1,0 +1,184 @@
+#include "golden/adaptation/calibration_profile.hpp"
+
+#include <fmt/format.h>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "golden/errors.hpp"
+#include "golden/onnx/tensor_proto.hpp"
+
+namespace aps {
+namespace {
+
+constexpr const char* kProfileKey = "aps.profile";
+constexpr const char* kHashKey = "aps.model_hash";
+constexpr const char* kFormatKey = "aps.profile_format";
+constexpr int kFormatVersion = 1;
+
+class Fnv1a {
+ public:
+  void bytes(const std::string& s) {
+    for (unsigned char c : s) {
+      h_ ^= c;
+      h_ *= 0x100000001b3ULL;
+    }
+  }
+  uint64_t digest() const { return h_; }
+
+ private:
+  uint64_t h_ = 0xcbf29ce484222325ULL;
+};
+
+std::string initializer_name(size_t layer, const char* table) { return fmt::format("aps.profile.{}.{}", layer, table); }
+
+void add_array(onnx::GraphProto& g, const std::string& name, const std::vector<int64_t>& v) {
+  *g.add_initializer() = tensor_to_proto(Tensor::from_ints(DType::Int64, {static_cast<int64_t>(v.size())}, v), name);
+}
+
+void add_array(onnx::GraphProto& g, const std::string& name, const std::vector<uint32_t>& v) {
+  *g.add_initializer() =
+      tensor_to_proto(Tensor::from_ints(DType::Int64, {static_cast<int64_t>(v.size())}, {v.begin(), v.end()}), name);
+}
+
+}  // namespace
+
+uint64_t model_hash(const OnnxModel& model) {
+  Fnv1a h;
+  const auto& g = model.graph();
+  for (const auto& n : g.node()) {
+    // The node without its name and doc string: renaming a node does not change the model.
+    onnx::NodeProto copy = n;
+    copy.clear_name();
+    copy.clear_doc_string();
+    h.bytes(copy.SerializeAsString());
+  }
+  for (const auto& i : g.input()) h.bytes(i.name());
+  for (const auto& o : g.output()) h.bytes(o.name());
+  for (const auto& [name, t] : model.initializers()) {
+    h.bytes(name);
+    h.bytes(tensor_to_proto(t, name).SerializeAsString());
+  }
+  return h.digest();
+}
+
+void save_profile(const CalibrationProfile& p, const std::filesystem::path& path) {
+  onnx::ModelProto m;
+  m.set_ir_version(7);
+  m.set_producer_name("aps-calibrate");
+  auto* op = m.add_opset_import();
+  op->set_domain("");
+  op->set_version(13);
+  onnx::GraphProto& g = *m.mutable_graph();
+  g.set_name("aps_calibration_profile");
+  nlohmann::json layers = nlohmann::json::array();
+  for (size_t i = 0; i < p.layers.size(); ++i) {
+    const LayerProfile& l = p.layers[i];
+    layers.push_back({{"name", l.name}, {"layer", l.layer}, {"macs", l.macs}, {"sensitivity", l.sensitivity},
+                      {"true_mse", l.true_mse}, {"alpha_jit", l.alpha_jit}, {"alpha_upfront", l.alpha_upfront},
+                      {"threshold", l.threshold}, {"group", l.group}, {"static_bits", l.static_bits}});
+    add_array(g, initializer_name(i, "jit_elements"), l.jit.elements);
+    add_array(g, initializer_name(i, "jit_coefficients"), l.jit.coefficients);
+    add_array(g, initializer_name(i, "shadow_channels"), l.shadow_channels);
+    add_array(g, initializer_name(i, "upfront_elements"), l.upfront.elements);
+    add_array(g, initializer_name(i, "upfront_coefficients"), l.upfront.coefficients);
+  }
+  nlohmann::json front = nlohmann::json::array();
+  for (const auto& f : p.static_front)
+    front.push_back({{"bits", f.bits}, {"avg_bits", f.avg_bits}, {"accuracy", f.accuracy}, {"agreement", f.agreement}});
+  nlohmann::json ranges = nlohmann::json::object();
+  for (const auto& [name, r] : p.ranges) ranges[name] = {r.first, r.second};
+  const nlohmann::json j = {
+      {"model", p.model}, {"samples", p.samples}, {"range_method", p.range_method}, {"metric", p.metric},
+      {"sae_budget", p.sae_budget}, {"widths", p.widths}, {"candidates", p.candidates}, {"ranges", ranges},
+      {"layers", layers}, {"target_agreement", p.target_agreement}, {"target_bits", p.target_bits}, {"static_front", front},
+      {"cascade_first_bits", p.cascade_first_bits}, {"cascade_fallback_bits", p.cascade_fallback_bits},
+      {"margin_threshold", p.margin_threshold}};
+  auto meta = [&](const char* k, const std::string& v) {
+    auto* e = m.add_metadata_props();
+    e->set_key(k);
+    e->set_value(v);
+  };
+  meta(kFormatKey, std::to_string(kFormatVersion));
+  meta(kHashKey, fmt::format("{:016x}", p.model_hash));
+  meta(kProfileKey, j.dump());
+  std::ofstream out(path, std::ios::binary);
+  if (!out || !m.SerializeToOstream(&out)) throw InputError(fmt::format("{}: cannot write the profile", path.string()));
+}
+
+CalibrationProfile load_profile(const std::filesystem::path& path, const OnnxModel& model) {
+  const std::string bytes = read_file_bytes(path, size_t{1} << 28);
+  onnx::ModelProto m;
+  const std::string file = path.string();
+  if (!m.ParseFromString(bytes)) throw InputError(fmt::format("{}: not an ONNX protobuf (truncated or corrupt)", file));
+  std::string hash, body, format;
+  for (const auto& e : m.metadata_props()) {
+    if (e.key() == kHashKey) hash = e.value();
+    if (e.key() == kProfileKey) body = e.value();
+    if (e.key() == kFormatKey) format = e.value();
+  }
+  if (body.empty() || hash.empty()) throw InputError(fmt::format("{}: not an APS calibration profile", file));
+  if (format != std::to_string(kFormatVersion))
+    throw InputError(fmt::format("{}: profile format {} is not the supported {}", file, format, kFormatVersion));
+  const std::string want = fmt::format("{:016x}", model_hash(model));
+  if (hash != want)
+    throw InputError(fmt::format("{}: this profile was made for another model (hash {}, {} has hash {}); "
+                                 "run aps-calibrate on this model",
+                                 file, hash, model.source(), want));
+  CalibrationProfile p;
+  p.model_hash = model_hash(model);
+  std::map<std::string, const onnx::TensorProto*> arrays;
+  for (const auto& t : m.graph().initializer()) arrays[t.name()] = &t;
+  auto ints = [&](size_t layer, const char* table) {
+    const auto it = arrays.find(initializer_name(layer, table));
+    if (it == arrays.end()) throw InputError(fmt::format("{}: table '{}' of layer {} is missing", file, table, layer));
+    return tensor_from_proto(*it->second, file).ints();
+  };
+  try {
+    const auto j = nlohmann::json::parse(body);
+    p.model = j.at("model");
+    p.samples = j.at("samples");
+    p.range_method = j.at("range_method");
+    p.metric = j.at("metric");
+    p.sae_budget = j.at("sae_budget");
+    p.widths = j.at("widths").get<std::vector<int>>();
+    p.candidates = j.at("candidates").get<std::vector<int>>();
+    for (const auto& [name, r] : j.at("ranges").items()) p.ranges[name] = {r.at(0), r.at(1)};
+    p.target_agreement = j.at("target_agreement");
+    p.target_bits = j.at("target_bits");
+    for (const auto& f : j.at("static_front"))
+      p.static_front.push_back({f.at("bits").get<std::vector<int>>(), f.at("avg_bits"), f.at("accuracy"), f.at("agreement")});
+    p.cascade_first_bits = j.at("cascade_first_bits").get<std::vector<int>>();
+    p.cascade_fallback_bits = j.at("cascade_fallback_bits").get<std::vector<int>>();
+    p.margin_threshold = j.at("margin_threshold");
+    size_t i = 0;
+    for (const auto& lj : j.at("layers")) {
+      LayerProfile l;
+      l.name = lj.at("name");
+      l.layer = lj.at("layer");
+      l.macs = lj.at("macs");
+      l.sensitivity = lj.at("sensitivity").get<std::vector<double>>();
+      l.true_mse = lj.at("true_mse").get<std::vector<double>>();
+      l.alpha_jit = lj.at("alpha_jit").get<std::vector<uint32_t>>();
+      l.alpha_upfront = lj.at("alpha_upfront").get<std::vector<uint32_t>>();
+      l.threshold = lj.at("threshold");
+      l.group = lj.at("group");
+      l.static_bits = lj.at("static_bits");
+      l.jit.elements = ints(i, "jit_elements");
+      for (int64_t c : ints(i, "jit_coefficients")) l.jit.coefficients.push_back(static_cast<uint32_t>(c));
+      l.shadow_channels = ints(i, "shadow_channels");
+      l.upfront.elements = ints(i, "upfront_elements");
+      for (int64_t c : ints(i, "upfront_coefficients")) l.upfront.coefficients.push_back(static_cast<uint32_t>(c));
+      p.layers.push_back(std::move(l));
+      ++i;
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(fmt::format("{}: malformed profile: {}", file, e.what()));
+  }
+  for (const auto& l : p.layers)
+    if (l.alpha_jit.size() != p.candidates.size() || l.alpha_upfront.size() != p.candidates.size() ||
+        l.jit.elements.size() != l.jit.coefficients.size() || l.upfront.elements.size() != l.upfront.coefficients.size())
+      throw InputError(fmt::format("{}: layer '{}' has tables of inconsistent sizes", file, l.name));
+  return p;
+}
+
+}  // namespace aps

@@ -1,0 +1,499 @@
+#include "golden/adaptation/calibrator.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
+#include <functional>
+#include <numeric>
+#include <optional>
+#include <ostream>
+
+#include "golden/accelerator/precision_map.hpp"
+#include "golden/adaptation/shadow_network.hpp"
+#include "golden/errors.hpp"
+#include "golden/accelerator/pcu.hpp"
+#include "golden/accelerator/sae.hpp"
+
+namespace aps {
+
+NetworkProgram program_for_profile(const OnnxModel& model, const CalibrationProfile& profile) {
+  if (detect_model_format(model) == ModelFormat::Float) {
+    if (profile.ranges.empty())
+      throw InputError(fmt::format("{}: the profile holds no activation ranges for this float model", model.source()));
+    return build_program(model, profile.ranges);
+  }
+  return build_program(model);
+}
+
+double code_mse(const Codes& a, const Codes& b) {
+  double e = 0;
+  for (size_t i = 0; i < a.size(); ++i) e += (static_cast<double>(a[i]) - b[i]) * (static_cast<double>(a[i]) - b[i]);
+  return a.empty() ? 0.0 : e / static_cast<double>(a.size());
+}
+
+std::vector<double> input_energies(const NetworkProgram& p, int index) {
+  const Layer& l = p.layers[index];
+  const FeatureShape& stored = p.tensor_shape(l.input);
+  std::vector<double> e(static_cast<size_t>(stored.size()), 0.0);
+  const int64_t outs = l.out_shape.channels, per_out = l.weights_per_output();
+  if (l.kind == LayerKind::FullyConnected) {
+    for (int64_t o = 0; o < outs; ++o)
+      for (int64_t i = 0; i < per_out; ++i) {
+        const double d = l.weights[o * per_out + i] - l.weight_zero_points[o];
+        e[i] += d * d;
+      }
+    return e;
+  }
+  // Convolution: every element of channel c is read by every output channel
+  // of its group through every tap; borders ignored.
+  const int64_t cpg = l.in_shape.channels / l.groups, mpg = outs / l.groups;
+  const int64_t taps = int64_t{l.window.kernel_h} * l.window.kernel_w;
+  std::vector<double> per_channel(static_cast<size_t>(l.in_shape.channels), 0.0);
+  for (int64_t o = 0; o < outs; ++o)
+    for (int64_t ci = 0; ci < cpg; ++ci)
+      for (int64_t t = 0; t < taps; ++t) {
+        const double d = l.weights[(o * cpg + ci) * taps + t] - l.weight_zero_points[o];
+        per_channel[(o / mpg) * cpg + ci] += d * d;
+      }
+  const int64_t pixels = stored.height * stored.width;
+  for (int64_t c = 0; c < stored.channels; ++c)
+    for (int64_t px = 0; px < pixels; ++px) e[c * pixels + px] = per_channel[c];
+  return e;
+}
+
+std::vector<int64_t> static_predictions(const NetworkProgram& p, const std::vector<Codes>& inputs,
+                                        const std::vector<int>& bits) {
+  const std::vector<LayerConfig> configs = weighted_map_configs(p, bits);
+  std::vector<int64_t> preds;
+  for (const Codes& in : inputs) preds.push_back(predicted_class(execute_program(p, in, configs).output()));
+  return preds;
+}
+
+std::vector<std::vector<int>> candidate_maps(const NetworkProgram& p, const std::vector<int>& widths, size_t limit) {
+  const size_t k = weighted_layers(p).size();
+  std::vector<std::vector<int>> maps;
+  size_t total = 1;
+  for (size_t j = 0; j < k && total <= limit; ++j) total *= widths.size();
+  if (total > limit) {
+    for (int b : widths) maps.push_back(std::vector<int>(k, b));  // uniform maps only
+    return maps;
+  }
+  std::vector<size_t> idx(k, 0);
+  for (size_t n = 0; n < total; ++n) {
+    std::vector<int> m;
+    for (size_t j = 0; j < k; ++j) m.push_back(widths[idx[j]]);
+    maps.push_back(m);
+    for (size_t j = 0; j < k; ++j) {
+      if (++idx[j] < widths.size()) break;
+      idx[j] = 0;
+    }
+  }
+  return maps;
+}
+
+namespace {
+
+// Energies quantized to 16 bits for the hardware (one scale per layer; alpha absorbs it).
+std::vector<uint32_t> quantize_coefficients(const std::vector<double>& e, const std::vector<int64_t>& elements) {
+  double top = 0;
+  for (int64_t i : elements) top = std::max(top, e[i]);
+  std::vector<uint32_t> q;
+  for (int64_t i : elements) q.push_back(top > 0 ? static_cast<uint32_t>(std::llround(e[i] / top * 65535.0)) : 0u);
+  return q;
+}
+
+// n elements of a stored tensor, importance-sampled by energy: the n most
+// energetic features of a vector; for a feature map, pixels spread evenly
+// over channels allocated in proportion to their energy.
+std::vector<int64_t> select_elements(const std::vector<double>& e, const FeatureShape& stored, int64_t n) {
+  n = std::clamp<int64_t>(n, 1, static_cast<int64_t>(e.size()));
+  std::vector<int64_t> chosen;
+  const int64_t pixels = stored.height * stored.width;
+  if (pixels == 1) {
+    std::vector<int64_t> order(e.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return e[a] > e[b]; });
+    chosen.assign(order.begin(), order.begin() + n);
+  } else {
+    std::vector<double> ce(static_cast<size_t>(stored.channels), 0.0);
+    double total = 0;
+    for (int64_t c = 0; c < stored.channels; ++c) {
+      ce[c] = e[c * pixels];
+      total += ce[c];
+    }
+    std::vector<int64_t> per(static_cast<size_t>(stored.channels), 0);
+    int64_t given = 0;
+    for (int64_t c = 0; c < stored.channels; ++c) {
+      per[c] = total > 0 ? std::min<int64_t>(pixels, static_cast<int64_t>(std::floor(n * ce[c] / total))) : 0;
+      given += per[c];
+    }
+    std::vector<int64_t> order(static_cast<size_t>(stored.channels));
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return ce[a] > ce[b]; });
+    for (size_t k = 0; given < n && k < order.size() * static_cast<size_t>(pixels); ++k) {
+      const int64_t c = order[k % order.size()];
+      if (per[c] < pixels) {
+        ++per[c];
+        ++given;
+      }
+    }
+    for (int64_t c = 0; c < stored.channels; ++c)
+      for (int64_t k = 0; k < per[c]; ++k) chosen.push_back(c * pixels + (2 * k + 1) * pixels / (2 * per[c]));
+    std::sort(chosen.begin(), chosen.end());
+    chosen.erase(std::unique(chosen.begin(), chosen.end()), chosen.end());
+  }
+  std::sort(chosen.begin(), chosen.end());
+  return chosen;
+}
+
+uint32_t fit_alpha(double true_sum, double metric_sum) {
+  // true error in kErrorUnit code^2 ~ (metric * alpha) >> 16
+  if (metric_sum <= 0) return 0;
+  const double a = std::round(65536.0 * kErrorUnitsPerCode2 * true_sum / metric_sum);
+  return a >= 4294967295.0 ? 0xffffffffu : static_cast<uint32_t>(a);
+}
+
+// ---- the stages of calibrate() ----
+
+// The model as the accelerator runs it, the calibration inputs and their
+// 8-bit reference runs: what every stage reads.
+struct Reference {
+  NetworkProgram program;
+  std::vector<int> weighted;          // main layers with weights
+  std::vector<Codes> inputs;
+  std::vector<ProgramResult> runs8;
+  std::vector<int64_t> preds8;
+
+  int64_t samples() const { return static_cast<int64_t>(inputs.size()); }
+  const Codes& layer_input(int64_t s, int index) const {
+    const int src = program.layers[index].input;
+    return src < 0 ? inputs[s] : runs8[s].layer_outputs[src];
+  }
+  const FeatureShape& stored_shape(size_t j) const { return program.tensor_shape(program.layers[weighted[j]].input); }
+};
+
+// Per layer with weights, width (profile.widths) and sample: the output
+// MSE of that layer alone at that width, on its 8-bit input.
+using ErrorTable = std::vector<std::vector<std::vector<double>>>;
+
+// The options that make a profile, checked, and the profile's header.
+CalibrationProfile start_profile(const OnnxModel& model, int64_t samples, const CalibrationOptions& o) {
+  CalibrationProfile prof;
+  prof.model_hash = model_hash(model);
+  prof.model = model.source();
+  if (samples < o.min_samples)
+    throw InputError(fmt::format("calibration data has {} samples; at least {} are needed (a training split, never the test split)",
+                                 samples, o.min_samples));
+  prof.samples = static_cast<int>(samples);
+  prof.metric = o.metric;
+  if (o.metric != "mse" && o.metric != "sqnr") throw InputError(fmt::format("--metric must be mse or sqnr, not '{}'", o.metric));
+  prof.sae_budget = o.sae_budget;
+  prof.candidates = o.candidates;
+  std::sort(prof.candidates.begin(), prof.candidates.end());
+  for (int c : prof.candidates)
+    if (c < 2 || c > 7) throw InputError(fmt::format("candidate width {} is outside 2..7", c));
+  if (prof.candidates.empty() || prof.candidates.size() > 4) throw InputError("give 1 to 4 candidate widths below 8");
+  prof.widths = prof.candidates;
+  prof.widths.push_back(8);
+  prof.target_agreement = o.target_agreement;
+  prof.target_bits = o.target_bits;
+  return prof;
+}
+
+// The program (a float model quantized with ranges measured here, which the
+// profile keeps) and the 8-bit reference runs.
+Reference reference_runs(const OnnxModel& model, const Tensor& batch, RangeMethod ranges, CalibrationProfile& prof) {
+  Reference ref;
+  if (detect_model_format(model) == ModelFormat::Float) {
+    prof.ranges = activation_ranges(model, batch, ranges);
+    prof.range_method = std::string(range_method_name(ranges));
+    ref.program = build_program(model, prof.ranges);
+  } else {
+    ref.program = build_program(model);
+  }
+  ref.weighted = weighted_layers(ref.program);
+  const int64_t n = batch.shape()[0];
+  for (int64_t s = 0; s < n; ++s) ref.inputs.push_back(quantize_input(ref.program, batch, s));
+  const auto configs8 = static_configs(PrecisionMap(ref.program.layers.size(), 8));
+  for (const Codes& in : ref.inputs) {
+    ref.runs8.push_back(execute_program(ref.program, in, configs8));
+    ref.preds8.push_back(predicted_class(ref.runs8.back().output()));
+  }
+  return ref;
+}
+
+// Sensitivity: each layer alone at each width, on its 8-bit input.
+ErrorTable measure_sensitivity(const Reference& ref, CalibrationProfile& prof) {
+  const size_t k = ref.weighted.size();
+  const int64_t n = ref.samples();
+  ErrorTable mse(k, std::vector<std::vector<double>>(prof.widths.size(), std::vector<double>(n)));
+  for (size_t j = 0; j < k; ++j) {
+    LayerProfile lp;
+    const int index = ref.weighted[j];
+    const Layer& l = ref.program.layers[index];
+    lp.name = l.name;
+    lp.layer = index;
+    lp.macs = l.macs();
+    for (size_t b = 0; b < prof.widths.size(); ++b) {
+      double sum_mse = 0, signal = 0, noise = 0;
+      for (int64_t s = 0; s < n; ++s) {
+        const Codes& y8 = ref.runs8[s].layer_outputs[index];
+        const Codes y = execute_layer(l, ref.layer_input(s, index), static_config(prof.widths[b]));
+        mse[j][b][s] = code_mse(y, y8);
+        sum_mse += mse[j][b][s];
+        for (size_t e = 0; e < y.size(); ++e) {
+          const double r = static_cast<double>(y8[e]) - l.out_q.zero_point;
+          signal += r * r;
+          noise += (static_cast<double>(y[e]) - y8[e]) * (static_cast<double>(y[e]) - y8[e]);
+        }
+      }
+      lp.true_mse.push_back(sum_mse / n);
+      lp.sensitivity.push_back(prof.metric == "mse" ? sum_mse / n
+                                                    : (noise > 0 ? 10.0 * std::log10(signal / noise) : 200.0));
+    }
+    prof.layers.push_back(std::move(lp));
+  }
+  return mse;
+}
+
+// The just-in-time slices, sized to half the SAE budget (ops = 2 per element
+// and candidate), spread over the layers by their MACs. Returns each layer's
+// input energies, which the up-front slices reuse.
+std::vector<std::vector<double>> size_jit_slices(const Reference& ref, CalibrationProfile& prof) {
+  const size_t k = ref.weighted.size();
+  const double total_macs = static_cast<double>(ref.program.total_macs());
+  const double budget_ops = prof.sae_budget * total_macs;
+  const auto nc = static_cast<double>(prof.candidates.size());
+  std::vector<std::vector<double>> energy(k);
+  for (size_t j = 0; j < k; ++j) {
+    energy[j] = input_energies(ref.program, ref.weighted[j]);
+    const double share = budget_ops * static_cast<double>(prof.layers[j].macs) / total_macs;
+    const int64_t elements = static_cast<int64_t>(share / (2.0 * nc));
+    prof.layers[j].jit.elements = select_elements(energy[j], ref.stored_shape(j), elements);
+    prof.layers[j].jit.coefficients = quantize_coefficients(energy[j], prof.layers[j].jit.elements);
+  }
+  return energy;
+}
+
+// Up-front: keep a share r of each later layer's input channels (the most
+// energetic), the largest r whose shadow MACs and scans fit the budget; the
+// up-front slices are the kept channels' whole maps. Nothing when the
+// network cannot be copied (InputError from the shadow network, logged).
+std::optional<ShadowNetwork> size_shadow_network(const Reference& ref, const std::vector<std::vector<double>>& energy,
+                                                 CalibrationProfile& prof, const std::function<void(const std::string&)>& say) {
+  const size_t k = ref.weighted.size();
+  const double budget_ops = prof.sae_budget * static_cast<double>(ref.program.total_macs());
+  const auto nc = static_cast<double>(prof.candidates.size());
+  auto channel_choice = [&](double r) {
+    std::vector<std::vector<int64_t>> channels(k);
+    for (size_t j = 0; j < k; ++j) {
+      const FeatureShape& st = ref.stored_shape(j);
+      const int64_t pixels = st.height * st.width;
+      std::vector<int64_t> order(static_cast<size_t>(st.channels));
+      std::iota(order.begin(), order.end(), 0);
+      std::vector<double> ce(static_cast<size_t>(st.channels), 0.0);
+      for (int64_t c = 0; c < st.channels; ++c)
+        for (int64_t px = 0; px < pixels; ++px) ce[c] += energy[j][c * pixels + px];
+      std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return ce[a] > ce[b]; });
+      const int64_t keep = std::clamp<int64_t>(std::llround(r * st.channels), 1, st.channels);
+      channels[j].assign(order.begin(), order.begin() + keep);
+      std::sort(channels[j].begin(), channels[j].end());
+    }
+    return channels;
+  };
+  std::vector<std::vector<int64_t>> channels;
+  ShadowNetwork shadow;
+  try {
+    double lo = 0.0, hi = 1.0;
+    for (int it = 0; it < 20; ++it) {
+      const double r = (lo + hi) / 2;
+      const auto ch = channel_choice(r);
+      const ShadowNetwork s = build_shadow_network(ref.program, ch);
+      double ops = static_cast<double>(s.macs()) + 2.0 * nc * prof.layers[0].jit.elements.size();
+      for (size_t j = 1; j < k; ++j)
+        ops += 2.0 * nc * static_cast<double>(ch[j].size()) * ref.stored_shape(j).height * ref.stored_shape(j).width;
+      (ops <= budget_ops ? lo : hi) = r;
+    }
+    channels = channel_choice(lo);
+    shadow = build_shadow_network(ref.program, channels);
+  } catch (const InputError& e) {
+    say(fmt::format("up-front schedule not available: {}", e.what()));
+    return std::nullopt;
+  }
+  for (size_t j = 0; j < k; ++j) {
+    prof.layers[j].shadow_channels = channels[j];
+    if (j == 0) {
+      prof.layers[j].upfront = prof.layers[j].jit;
+      continue;
+    }
+    const int64_t pixels = ref.stored_shape(j).height * ref.stored_shape(j).width;
+    std::vector<int64_t> main_elements;
+    for (size_t kc = 0; kc < channels[j].size(); ++kc)
+      for (int64_t px = 0; px < pixels; ++px) {
+        prof.layers[j].upfront.elements.push_back(static_cast<int64_t>(kc) * pixels + px);
+        main_elements.push_back(channels[j][kc] * pixels + px);
+      }
+    prof.layers[j].upfront.coefficients = quantize_coefficients(energy[j], main_elements);
+  }
+  return shadow;
+}
+
+// Alpha: how SAE metrics map to true errors, per layer, width and schedule.
+// The shadow network runs once per sample.
+void fit_alphas(const Reference& ref, const ErrorTable& mse, const std::optional<ShadowNetwork>& shadow,
+                CalibrationProfile& prof) {
+  const size_t k = ref.weighted.size(), nc = prof.candidates.size();
+  const int64_t n = ref.samples();
+  std::vector<std::vector<Codes>> shadow_outputs;
+  if (shadow)
+    for (int64_t s = 0; s < n; ++s) shadow_outputs.push_back(run_shadow_network(*shadow, ref.inputs[s]));
+  for (size_t j = 0; j < k; ++j) {
+    const int32_t zp = ref.program.layers[ref.weighted[j]].in_q.zero_point;
+    SaeScanParams jit;
+    jit.elements = prof.layers[j].jit.elements;
+    jit.coefficients = prof.layers[j].jit.coefficients;
+    std::vector<double> true_sum(nc, 0), jit_sum(nc, 0), up_sum(nc, 0);
+    SaeScanParams up;
+    up.elements = prof.layers[j].upfront.elements;
+    up.coefficients = prof.layers[j].upfront.coefficients;
+    for (int64_t s = 0; s < n; ++s) {
+      const auto m = sae_metrics(jit, ref.layer_input(s, ref.weighted[j]), zp, prof.candidates);
+      std::vector<uint64_t> mu(nc, 0);
+      if (shadow) {
+        const int source = shadow->source_of[j];
+        mu = sae_metrics(up, source < 0 ? ref.inputs[s] : shadow_outputs[s][source], zp, prof.candidates);
+      }
+      for (size_t c = 0; c < nc; ++c) {
+        true_sum[c] += mse[j][c][s];
+        jit_sum[c] += static_cast<double>(m[c]);
+        up_sum[c] += static_cast<double>(mu[c]);
+      }
+    }
+    for (size_t c = 0; c < nc; ++c) {
+      prof.layers[j].alpha_jit.push_back(fit_alpha(true_sum[c], jit_sum[c]));
+      prof.layers[j].alpha_upfront.push_back(shadow ? fit_alpha(true_sum[c], up_sum[c]) : 0u);
+    }
+  }
+}
+
+// The static front on the calibration split: every map (uniform maps only
+// beyond 4096), the cheapest first, each one better than all cheaper ones.
+void find_static_front(const Reference& ref, const std::vector<int64_t>& labels, CalibrationProfile& prof) {
+  const int64_t n = ref.samples();
+  std::vector<StaticMapResult> results;
+  for (const auto& m : candidate_maps(ref.program, prof.widths, 4096)) {
+    const auto preds = static_predictions(ref.program, ref.inputs, m);
+    StaticMapResult r;
+    r.bits = m;
+    r.avg_bits = mac_weighted_bits(ref.program, weighted_map_configs(ref.program, m));
+    int64_t agree = 0, correct = 0;
+    for (int64_t s = 0; s < n; ++s) {
+      agree += preds[s] == ref.preds8[s];
+      if (!labels.empty()) correct += preds[s] == labels[s];
+    }
+    r.agreement = static_cast<double>(agree) / n;
+    r.accuracy = labels.empty() ? 0.0 : static_cast<double>(correct) / n;
+    results.push_back(r);
+  }
+  std::sort(results.begin(), results.end(), [](const auto& a, const auto& b) {
+    return a.avg_bits != b.avg_bits ? a.avg_bits < b.avg_bits : a.agreement > b.agreement;
+  });
+  for (const auto& r : results)
+    if (prof.static_front.empty() || r.agreement > prof.static_front.back().agreement) prof.static_front.push_back(r);
+}
+
+// Thresholds: anchored to the front map with the best calibration agreement
+// within the target average width (the cheapest map if none fits): each
+// layer's tau is its mean true error at its width in that map, so an input
+// whose estimate is lower goes narrower and one whose error is higher goes
+// wider. Groups: consecutive layers that share a width there.
+void set_thresholds(CalibrationProfile& prof, const std::function<void(const std::string&)>& say) {
+  const StaticMapResult* target = &prof.static_front.front();
+  for (const auto& r : prof.static_front)
+    if (r.avg_bits <= prof.target_bits + 1e-9 && r.agreement >= target->agreement) target = &r;
+  say(fmt::format("thresholds anchored to the static map {} ({:.2f} bits, calibration agreement {:.2f} %)",
+                  fmt::join(target->bits, ","), target->avg_bits, 100 * target->agreement));
+  for (size_t j = 0; j < prof.layers.size(); ++j) {
+    LayerProfile& lp = prof.layers[j];
+    lp.static_bits = target->bits[j];
+    const auto it = std::find(prof.widths.begin(), prof.widths.end(), lp.static_bits);
+    const double tau = lp.true_mse[it - prof.widths.begin()] * kErrorUnitsPerCode2;
+    lp.threshold = static_cast<uint64_t>(std::llround(tau));
+    lp.group = (j > 0 && target->bits[j] == target->bits[j - 1]) ? prof.layers[j - 1].group : static_cast<int>(j);
+  }
+}
+
+// Cascade: the cheapest (first map, re-run map, margin threshold) that keeps
+// the target agreement on calibration. Expected work per input:
+// bits(first) + P(margin < threshold) * bits(re-run).
+void choose_cascade(const Reference& ref, CalibrationProfile& prof, const std::function<void(const std::string&)>& say) {
+  const int64_t n = ref.samples();
+  std::vector<std::vector<int64_t>> preds;   // per front map, per input
+  std::vector<std::vector<int>> margins;
+  for (const auto& r : prof.static_front) {
+    const std::vector<LayerConfig> cfg = weighted_map_configs(ref.program, r.bits);
+    std::vector<int64_t> pm(n);
+    std::vector<int> mm(n);
+    for (int64_t s = 0; s < n; ++s) {
+      const ProgramResult pr = execute_program(ref.program, ref.inputs[s], cfg);
+      mm[s] = output_margin(pr.output());
+      pm[s] = predicted_class(pr.output());
+    }
+    preds.push_back(std::move(pm));
+    margins.push_back(std::move(mm));
+  }
+  const size_t eight = prof.static_front.size() - 1;  // the front ends at the widest map
+  size_t best_first = eight, best_second = eight;
+  int best_theta = 0;
+  double best_cost = 8.0;
+  for (size_t f = 0; f < prof.static_front.size(); ++f) {
+    for (size_t s2 = f + 1; s2 < prof.static_front.size(); ++s2) {
+      const double first_bits = prof.static_front[f].avg_bits, second_bits = prof.static_front[s2].avg_bits;
+      if (first_bits >= best_cost) continue;
+      for (int theta = 0; theta <= 255; ++theta) {
+        int64_t agree = 0, reruns = 0;
+        for (int64_t s = 0; s < n; ++s) {
+          const bool rerun = margins[f][s] < theta;
+          reruns += rerun;
+          agree += (rerun ? preds[s2][s] : preds[f][s]) == ref.preds8[s];
+        }
+        const double cost = first_bits + second_bits * static_cast<double>(reruns) / n;
+        if (cost >= best_cost) break;  // a larger threshold only re-runs more
+        if (static_cast<double>(agree) / n < prof.target_agreement) continue;
+        best_cost = cost;
+        best_first = f;
+        best_second = s2;
+        best_theta = theta;
+        break;
+      }
+    }
+  }
+  prof.cascade_first_bits = prof.static_front[best_first].bits;
+  prof.cascade_fallback_bits = prof.static_front[best_second].bits;
+  prof.margin_threshold = best_theta;
+  say(fmt::format("cascade: first map {}, re-run at {} when the margin is below {} codes (calibration cost {:.2f} bits)",
+                  fmt::join(prof.cascade_first_bits, ","), fmt::join(prof.cascade_fallback_bits, ","),
+                  prof.margin_threshold, best_cost));
+}
+
+}  // namespace
+
+CalibrationProfile calibrate(const OnnxModel& model, const CalibrationInputs& data, const CalibrationOptions& o,
+                             std::ostream* log) {
+  const std::function<void(const std::string&)> say = [&](const std::string& s) {
+    if (log) *log << s << "\n";
+  };
+  CalibrationProfile prof = start_profile(model, data.batch.rank() ? data.batch.shape()[0] : 0, o);
+  const Reference ref = reference_runs(model, data.batch, o.ranges, prof);
+  say(fmt::format("calibrating {} layers with weights on {} samples", ref.weighted.size(), ref.samples()));
+  const ErrorTable mse = measure_sensitivity(ref, prof);
+  const auto energy = size_jit_slices(ref, prof);
+  const std::optional<ShadowNetwork> shadow = size_shadow_network(ref, energy, prof, say);
+  fit_alphas(ref, mse, shadow, prof);
+  find_static_front(ref, data.labels, prof);
+  set_thresholds(prof, say);
+  choose_cascade(ref, prof, say);
+  return prof;
+}
+
+}  // namespace aps

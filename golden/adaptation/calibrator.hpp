@@ -1,0 +1,58 @@
+#pragma once
+// aps-calibrate's work, in stages: from a model and a calibration set (never
+// the test split) it runs the 8-bit reference, measures each layer's
+// sensitivity at every candidate width, sizes the SAE's just-in-time slices
+// and the up-front shadow network to a cost budget, fits how SAE estimates
+// map to true errors (alpha, per layer, width and schedule), finds the
+// static front, anchors per-layer thresholds and groups to it, and chooses
+// the cascade's maps and margin threshold.
+
+#include <string>
+#include <vector>
+
+#include "golden/adaptation/calibration_profile.hpp"
+#include "golden/accelerator/network_program.hpp"
+#include "golden/onnx/onnx_model.hpp"
+#include "golden/accelerator/program_executor.hpp"
+
+namespace aps {
+
+struct CalibrationOptions {
+  RangeMethod ranges = RangeMethod::MinMax;  // float models only
+  std::string metric = "mse";                 // sensitivity table: mse | sqnr
+  std::vector<int> candidates = {3, 4, 6};   // widths below 8 the SAE estimates
+  double sae_budget = 0.05;                   // SAE cost, share of the network's MACs
+  double target_agreement = 0.995;            // cascade: share of 8-bit predictions kept on calibration data
+  double target_bits = 4.0;                   // thresholds: anchored to the best static map within this average width
+  int min_samples = 1000;
+};
+
+struct CalibrationInputs {
+  Tensor batch;                  // float inputs, first dimension = samples
+  std::vector<int64_t> labels;   // may be empty
+};
+
+// The network program of a model under a profile's ranges (float models) or
+// its own quantization (QDQ, QOperator).
+NetworkProgram program_for_profile(const OnnxModel& model, const CalibrationProfile& profile);
+
+CalibrationProfile calibrate(const OnnxModel& model, const CalibrationInputs& data, const CalibrationOptions& options,
+                             std::ostream* log = nullptr);
+
+// Helpers shared with the adaptation study.
+
+// Per input element of layer `layer`'s stored input: the energy of the
+// weights that read it, sum over outputs and taps of (w - z_w)^2.
+std::vector<double> input_energies(const NetworkProgram& program, int layer);
+// Mean squared difference of two code vectors.
+double code_mse(const Codes& a, const Codes& b);
+// Evaluates a static map (one width per layer with weights) on inputs:
+// predictions per input.
+std::vector<int64_t> static_predictions(const NetworkProgram& program, const std::vector<Codes>& inputs,
+                                        const std::vector<int>& bits);
+// All maps over `widths` for the layers with weights, if there are at most
+// `limit`; otherwise a greedy path from all-8 (each step narrows the layer
+// that costs the least agreement per bit-MAC).
+std::vector<std::vector<int>> candidate_maps(const NetworkProgram& program, const std::vector<int>& widths, size_t limit);
+
+}  // namespace aps

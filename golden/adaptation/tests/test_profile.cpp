@@ -1,0 +1,65 @@
+// Calibration profiles: round trip, foreign models, too little data, the SAE
+// budget, and the programs the policies build from them.
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+
+#include "golden/adaptation/adaptive_program.hpp"
+#include "golden/adaptation/calibrator.hpp"
+#include "golden/errors.hpp"
+#include "golden/import/program_loader.hpp"
+#include "golden/onnx/data_set.hpp"
+
+using namespace aps;
+
+namespace {
+const std::filesystem::path kModels = std::filesystem::path(APS_SOURCE_DIR) / "models";
+}  // namespace
+
+TEST_CASE("calibration profiles: round trip, foreign models, too little data", "[profile]") {
+  const OnnxModel mlp = OnnxModel::load(kModels / "digits_mlp/model_int8.onnx");
+  const DataSet cal = load_data_set(kModels / "digits_mlp/calibration");
+  CalibrationInputs in{cal.inputs[0].tensor, cal.labels->ints()};
+  CalibrationOptions o;
+  const CalibrationProfile p = calibrate(mlp, in, o);
+  REQUIRE(p.layers.size() == 3);
+  for (const auto& l : p.layers) {
+    CHECK(l.sensitivity.size() == 4);
+    CHECK(l.sensitivity[0] > l.sensitivity[1]);  // 3 bits worse than 4
+    CHECK(l.sensitivity[3] == 0.0);              // 8 bits is the reference
+    CHECK_FALSE(l.jit.elements.empty());
+  }
+  const auto file = std::filesystem::temp_directory_path() / "aps_test.profile.onnx";
+  save_profile(p, file);
+  const CalibrationProfile q = load_profile(file, mlp);
+  CHECK(q.layers[1].jit == p.layers[1].jit);
+  CHECK(q.layers[2].alpha_jit == p.layers[2].alpha_jit);
+  CHECK(q.cascade_first_bits == p.cascade_first_bits);
+  CHECK(q.margin_threshold == p.margin_threshold);
+  const OnnxModel cnn = OnnxModel::load(kModels / "digits_cnn/model_int8.onnx");
+  CHECK_THROWS_WITH(load_profile(file, cnn), Catch::Contains("made for another model"));
+
+  // The profile drives a program of every policy.
+  const NetworkProgram base = program_for_profile(mlp, q);
+  for (Policy policy : {Policy::Adaptive, Policy::Cascade, Policy::AdaptiveCascade}) {
+    PolicyOptions po;
+    po.policy = policy;
+    CHECK_NOTHROW(validate_program(build_adaptive_program(base, q, po)));
+  }
+
+  const DataSet test = load_data_set(kModels / "digits_mlp/test_data_set_0");
+  CalibrationInputs small{test.inputs[0].tensor, {}};
+  CHECK_THROWS_WITH(calibrate(mlp, small, o), Catch::Contains("at least 1000 are needed"));
+}
+
+TEST_CASE("SAE budget: the slices cost at most the budget share of the MACs", "[profile]") {
+  const OnnxModel cnn = OnnxModel::load(kModels / "digits_cnn/model_int8.onnx");
+  const DataSet cal = load_data_set(kModels / "digits_cnn/calibration");
+  CalibrationOptions o;
+  o.sae_budget = 0.03;
+  const CalibrationProfile p = calibrate(cnn, {cal.inputs[0].tensor, cal.labels->ints()}, o);
+  const NetworkProgram base = program_for_profile(cnn, p);
+  double ops = 0;
+  for (const auto& l : p.layers) ops += 2.0 * p.candidates.size() * static_cast<double>(l.jit.elements.size());
+  CHECK(ops <= 0.03 * static_cast<double>(base.total_macs()) + 2.0 * p.candidates.size() * p.layers.size());
+}

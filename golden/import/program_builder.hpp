@@ -1,0 +1,58 @@
+#pragma once
+// Lowers an ONNX model onto the network program (golden/accelerator/network_program.hpp).
+//
+// Three kinds of model are understood:
+//  * QDQ (as onnxruntime's static quantizer writes them): QuantizeLinear /
+//    DequantizeLinear pairs around float Gemm / MatMul / Conv / Relu /
+//    MaxPool / Flatten; the model's own scales and zero points are kept.
+//  * QOperator: QuantizeLinear -> QLinearMatMul / QLinearConv / MaxPool on
+//    codes -> DequantizeLinear; the model's own scales and zero points are
+//    kept.
+//  * float: the builder quantizes it, activations uint8 asymmetric from
+//    min-max ranges over a calibration batch (the range always includes 0),
+//    weights int8 symmetric per output channel, bias int32 at scale
+//    s_in * s_w. This is the same recipe tools/make_digits_models.py uses
+//    for the bundled QDQ models.
+// Anything else is an UnsupportedError naming the node and why.
+
+#include <map>
+#include <optional>
+#include <string>
+
+#include "golden/accelerator/network_program.hpp"
+#include "golden/onnx/onnx_model.hpp"
+
+namespace aps {
+
+enum class ModelFormat { Float, Qdq, QOperator };
+std::string_view model_format_name(ModelFormat f);
+ModelFormat detect_model_format(const OnnxModel& model);
+
+// Real range [lo, hi] of each float tensor of a model, by name.
+using ActivationRanges = std::map<std::string, std::pair<double, double>>;
+
+// How calibration turns observed values into a range:
+//   MinMax      the smallest and largest value seen;
+//   Percentile  the 0.01th and 99.99th percentiles (outliers clipped);
+//   Mse         the clipping of [min, max] that minimizes the mean squared
+//               quantization error of the observed values (searched over
+//               100 shrink factors of the range).
+enum class RangeMethod { MinMax, Percentile, Mse };
+std::string_view range_method_name(RangeMethod m);
+RangeMethod parse_range_method(const std::string& text);  // InputError on anything else
+
+// Ranges of every float tensor over a calibration batch.
+ActivationRanges activation_ranges(const OnnxModel& model, const Tensor& calibration, RangeMethod method);
+
+// `calibration` (a batch of inputs for the model's single input) is needed
+// for float models only, which are quantized with min-max ranges; InputError
+// if a float model comes without it.
+NetworkProgram build_program(const OnnxModel& model, const Tensor* calibration = nullptr);
+// A float model quantized with given ranges (e.g. from a calibration profile).
+NetworkProgram build_program(const OnnxModel& model, const ActivationRanges& ranges);
+
+// The activation quantization of a real range [lo, hi] (extended to include
+// 0): scale = fl32((hi - lo) / 255), zero point = round(-lo / scale).
+ActivationQuant activation_quant_from_range(double lo, double hi);
+
+}  // namespace aps

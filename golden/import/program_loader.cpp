@@ -1,0 +1,37 @@
+#include "golden/import/program_loader.hpp"
+
+#include <fmt/format.h>
+
+#include "golden/onnx/data_set.hpp"
+#include "golden/errors.hpp"
+
+namespace aps {
+
+LoadedProgram load_network_program(const std::filesystem::path& model_path,
+                                   const std::optional<std::filesystem::path>& calibration) {
+  const OnnxModel model = OnnxModel::load(model_path);
+  LoadedProgram out;
+  out.format = detect_model_format(model);
+  if (out.format != ModelFormat::Float) {
+    out.program = build_program(model);
+    return out;
+  }
+  std::filesystem::path dir;
+  if (calibration) {
+    dir = *calibration;
+  } else {
+    dir = model_path.parent_path() / "calibration";
+    if (!std::filesystem::exists(dir))
+      throw InputError(fmt::format("{}: a float model needs calibration data (--calibration DIR); {} does not exist",
+                                   model_path.string(), dir.string()));
+  }
+  const auto sets = load_data_sets(dir);
+  if (sets.size() != 1 || sets[0].inputs.size() != 1)
+    throw InputError(fmt::format("{}: calibration data must be one folder with one input_0.pb", dir.string()));
+  check_finite(sets[0].inputs[0], dir / "input_0.pb");
+  out.program = build_program(model, &sets[0].inputs[0].tensor);
+  out.calibration = dir;
+  return out;
+}
+
+}  // namespace aps

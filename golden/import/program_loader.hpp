@@ -1,0 +1,23 @@
+#pragma once
+// ONNX file -> network program, with the calibration data a float model
+// needs (a test_data_set-style folder; by default the model folder's
+// calibration/ when it exists).
+
+#include <filesystem>
+#include <optional>
+
+#include "golden/accelerator/network_program.hpp"
+#include "golden/import/program_builder.hpp"
+
+namespace aps {
+
+struct LoadedProgram {
+  NetworkProgram program;
+  ModelFormat format = ModelFormat::Float;
+  std::optional<std::filesystem::path> calibration;  // used for a float model
+};
+
+LoadedProgram load_network_program(const std::filesystem::path& model,
+                                   const std::optional<std::filesystem::path>& calibration = std::nullopt);
+
+}  // namespace aps

@@ -1,0 +1,68 @@
+// Requantization of the accelerator path (gemmlowp/TFLite semantics).
+
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <limits>
+#include <random>
+
+#include "golden/errors.hpp"
+#include "golden/numerics/requantize.hpp"
+
+using namespace aps;
+
+TEST_CASE("quantize_multiplier represents the real multiplier in Q0.31", "[requantize]") {
+  const auto half = quantize_multiplier(0.5);
+  CHECK(half.multiplier == (1 << 30));
+  CHECK(half.shift == 0);
+  const auto quarter = quantize_multiplier(0.25);
+  CHECK(quarter.multiplier == (1 << 30));
+  CHECK(quarter.shift == -1);
+  const auto three = quantize_multiplier(3.0);
+  CHECK(three.shift == 2);
+  CHECK(quantize_multiplier(0.0) == QuantizedMultiplier{0, 0});
+  CHECK(quantize_multiplier(1e-12) == QuantizedMultiplier{0, 0});  // below 2^-31
+  // Rounding up to 2^31 carries into the exponent.
+  const auto almost_one = quantize_multiplier(1.0 - 1e-12);
+  CHECK(almost_one.multiplier == (1 << 30));
+  CHECK(almost_one.shift == 1);
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<double> dist(1e-6, 4.0);
+  for (int i = 0; i < 1000; ++i) {
+    const double r = dist(rng);
+    const auto m = quantize_multiplier(r);
+    CHECK(m.multiplier >= (1 << 30));
+    CHECK(std::fabs(real_value(m) / r - 1.0) < 1e-9);
+  }
+}
+
+TEST_CASE("quantize_multiplier rejects negative, non-finite and huge multipliers", "[requantize]") {
+  CHECK_THROWS_AS(quantize_multiplier(-0.5), InputError);
+  CHECK_THROWS_AS(quantize_multiplier(std::nan("")), InputError);
+  CHECK_THROWS_AS(quantize_multiplier(1e6), InputError);
+}
+
+TEST_CASE("multiply_by_quantized_multiplier rounds like TFLite", "[requantize]") {
+  const auto half = quantize_multiplier(0.5);
+  CHECK(multiply_by_quantized_multiplier(3, half) == 2);    // 1.5 -> 2 (SRDHM ties up)
+  CHECK(multiply_by_quantized_multiplier(-3, half) == -1);  // -1.5 -> -1
+  const auto quarter = quantize_multiplier(0.25);
+  CHECK(multiply_by_quantized_multiplier(6, quarter) == 2);    // 1.5 -> 2 (RDBPOT ties away)
+  CHECK(multiply_by_quantized_multiplier(-6, quarter) == -2);
+  CHECK(multiply_by_quantized_multiplier(10, quarter) == 3);   // 2.5 -> 3
+  // left shifts saturate instead of overflowing
+  const auto four = quantize_multiplier(4.0);
+  CHECK(multiply_by_quantized_multiplier(std::numeric_limits<int32_t>::max(), four) ==
+        (1 << 30));  // saturates at 2^31-1, then x 2^30/2^31 rounds up
+  CHECK(multiply_by_quantized_multiplier(100, four) == 400);
+}
+
+TEST_CASE("requantize adds the output zero point, clamps to uint8 and applies ReLU at the zero point", "[requantize]") {
+  const auto one = quantize_multiplier(1.0);
+  CHECK(requantize(5, one, 10, false) == 15);
+  CHECK(requantize(-20, one, 10, false) == 0);    // clamp at 0
+  CHECK(requantize(-5, one, 10, false) == 5);
+  CHECK(requantize(-5, one, 10, true) == 10);     // ReLU: real 0 is code 10
+  CHECK(requantize(500, one, 10, false) == 255);  // clamp at 255
+  CHECK(requantize(0, one, 255, false) == 255);
+  CHECK(requantize(std::numeric_limits<int32_t>::min(), one, 0, false) == 0);
+}

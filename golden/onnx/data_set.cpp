@@ -1,0 +1,77 @@
+#include "golden/onnx/data_set.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
+
+#include "golden/errors.hpp"
+
+namespace aps {
+namespace fs = std::filesystem;
+
+int64_t DataSet::sample_count() const {
+  if (inputs.empty()) return 0;
+  const Tensor& t = inputs.front().tensor;
+  return t.rank() == 0 ? 1 : t.shape()[0];
+}
+
+void check_finite(const NamedTensor& t, const fs::path& file) {
+  if (!t.tensor.floating()) return;
+  for (int64_t i = 0; i < t.tensor.size(); ++i)
+    if (!std::isfinite(t.tensor.reals()[i]))
+      throw InputError(fmt::format("{}: element {} is {} (inputs must be finite)", file.string(), i, t.tensor.reals()[i]));
+}
+
+DataSet load_data_set(const fs::path& folder) {
+  DataSet ds;
+  ds.folder = folder;
+  for (int i = 0;; ++i) {
+    const fs::path p = folder / fmt::format("input_{}.pb", i);
+    if (!fs::exists(p)) break;
+    ds.inputs.push_back(read_tensor_file(p));
+  }
+  if (ds.inputs.empty())
+    throw InputError(fmt::format("{}: no input_0.pb here (expected the ONNX test_data_set layout)", folder.string()));
+  for (int i = 0;; ++i) {
+    const fs::path p = folder / fmt::format("output_{}.pb", i);
+    if (!fs::exists(p)) break;
+    ds.outputs.push_back(read_tensor_file(p));
+  }
+  const fs::path lp = folder / "labels.pb";
+  if (fs::exists(lp)) {
+    Tensor labels = read_tensor_file(lp).tensor;
+    if (labels.floating() || labels.rank() != 1 || labels.size() != ds.sample_count())
+      throw InputError(fmt::format("{}: labels must be a 1-D integer tensor with {} entries (one per sample), got {} {}",
+                                   lp.string(), ds.sample_count(), dtype_name(labels.dtype()),
+                                   shape_string(labels.shape())));
+    ds.labels = std::move(labels);
+  }
+  return ds;
+}
+
+std::vector<DataSet> load_data_sets(const fs::path& path) {
+  std::error_code ec;
+  if (fs::is_regular_file(path, ec)) {
+    DataSet ds;
+    ds.folder = path.parent_path();
+    ds.inputs.push_back(read_tensor_file(path));
+    return {std::move(ds)};
+  }
+  if (!fs::is_directory(path, ec)) throw InputError(fmt::format("{}: no such file or folder", path.string()));
+  if (fs::exists(path / "input_0.pb")) return {load_data_set(path)};
+  std::vector<fs::path> folders;
+  for (const auto& e : fs::directory_iterator(path, ec))
+    if (e.is_directory() && e.path().filename().string().starts_with("test_data_set_")) folders.push_back(e.path());
+  if (folders.empty())
+    throw InputError(fmt::format("{}: holds neither input_0.pb nor test_data_set_* folders", path.string()));
+  // test_data_set_2 before test_data_set_10.
+  std::sort(folders.begin(), folders.end(), [](const fs::path& a, const fs::path& b) {
+    const auto na = a.filename().string(), nb = b.filename().string();
+    return na.size() != nb.size() ? na.size() < nb.size() : na < nb;
+  });
+  std::vector<DataSet> sets;
+  for (const auto& f : folders) sets.push_back(load_data_set(f));
+  return sets;
+}
+
+}  // namespace aps

@@ -1,0 +1,37 @@
+#pragma once
+// Data in the ONNX backend-test layout: a folder with input_N.pb (and
+// optionally output_N.pb) TensorProto files, or a folder of such
+// test_data_set_K folders. APS adds labels.pb (int64, one label per sample
+// along the first dimension) for accuracy measurements.
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "golden/numerics/tensor.hpp"
+#include "golden/onnx/tensor_proto.hpp"
+
+namespace aps {
+
+struct DataSet {
+  std::filesystem::path folder;
+  std::vector<NamedTensor> inputs;   // input_0.pb, input_1.pb, ...
+  std::vector<NamedTensor> outputs;  // output_0.pb, ... (expected; may be empty)
+  std::optional<Tensor> labels;      // labels.pb
+
+  // Samples along the first dimension of input 0 (1 for an unbatched input).
+  int64_t sample_count() const;
+};
+
+// One folder with input_N.pb files. InputError if it has none.
+DataSet load_data_set(const std::filesystem::path& folder);
+
+// `path` is a test_data_set folder, a folder of test_data_set_K folders, or a
+// single input .pb file. InputError naming the path if it holds no inputs.
+std::vector<DataSet> load_data_sets(const std::filesystem::path& path);
+
+// Rejects NaN and infinite values in floating inputs, naming the file.
+void check_finite(const NamedTensor& t, const std::filesystem::path& file);
+
+}  // namespace aps

@@ -1,0 +1,70 @@
+#include "golden/onnx/interpreter.hpp"
+
+#include <fmt/format.h>
+
+#include "golden/errors.hpp"
+#include "golden/onnx/op_registry.hpp"
+
+namespace aps {
+
+void Interpreter::check_feed(const ValueInfo& info, const Tensor& value) const {
+  if (value.dtype() != info.dtype)
+    throw InputError(fmt::format("{}: input '{}' must be {}, got {}", model_.source(), info.name, dtype_name(info.dtype),
+                                 dtype_name(value.dtype())));
+  if (!info.has_shape) return;
+  bool ok = static_cast<size_t>(value.rank()) == info.dims.size();
+  for (size_t i = 0; ok && i < info.dims.size(); ++i)
+    ok = !info.dims[i] || *info.dims[i] == value.shape()[i];
+  if (!ok) {
+    std::vector<std::string> want;
+    for (const auto& d : info.dims) want.push_back(d ? std::to_string(*d) : "?");
+    throw InputError(fmt::format("{}: input '{}' must have shape [{}], got {}", model_.source(), info.name,
+                                 fmt::join(want, ","), shape_string(value.shape())));
+  }
+}
+
+TensorMap Interpreter::run(const TensorMap& feeds, const ValueObserver& observer) const {
+  TensorMap values;
+  for (const auto& info : model_.inputs()) {
+    const auto it = feeds.find(info.name);
+    if (it == feeds.end()) throw InputError(fmt::format("{}: no data for input '{}'", model_.source(), info.name));
+    check_feed(info, it->second);
+    values.emplace(info.name, it->second);
+    if (observer) observer(info.name, it->second);
+  }
+  auto lookup = [&](const std::string& name) -> const Tensor* {
+    if (name.empty()) return nullptr;
+    if (const auto it = values.find(name); it != values.end()) return &it->second;
+    return model_.initializer(name);
+  };
+
+  for (const onnx::NodeProto* node : model_.nodes()) {
+    OpContext ctx{*node, model_.opset(), {}, NodeAttributes(*node, model_.node_label(*node))};
+    for (const auto& in : node->input()) ctx.inputs.push_back(lookup(in));
+    std::vector<Tensor> outputs;
+    try {
+      outputs = find_op(node->op_type())->kernel(ctx);
+    } catch (const InputError&) {
+      throw;
+    } catch (const std::exception& e) {
+      throw InputError(fmt::format("{}: {}", ctx.label(), e.what()));
+    }
+    for (int i = 0; i < node->output_size(); ++i) {
+      const std::string& name = node->output(i);
+      if (name.empty()) continue;
+      if (i >= static_cast<int>(outputs.size()))
+        throw UnsupportedError(fmt::format("{}: optional output {} ('{}') is not implemented", ctx.label(), i, name));
+      if (observer) observer(name, outputs[i]);
+      values.insert_or_assign(name, std::move(outputs[i]));
+    }
+  }
+
+  TensorMap result;
+  for (const auto& out : model_.outputs()) {
+    const Tensor* t = lookup(out.name);
+    result.emplace(out.name, *t);
+  }
+  return result;
+}
+
+}  // namespace aps

@@ -1,0 +1,32 @@
+#pragma once
+// Runs an OnnxModel with ONNX semantics, node by node. An observer sees every
+// value as it is produced: calibration collects ranges with it, and
+// debugging tools save intermediate tensors (FINN-style verification steps).
+
+#include <functional>
+#include <map>
+#include <string>
+
+#include "golden/onnx/onnx_model.hpp"
+#include "golden/numerics/tensor.hpp"
+
+namespace aps {
+
+using TensorMap = std::map<std::string, Tensor>;
+using ValueObserver = std::function<void(const std::string& name, const Tensor& value)>;
+
+class Interpreter {
+ public:
+  explicit Interpreter(const OnnxModel& model) : model_(model) {}
+
+  // Feeds must cover every graph input; element types must match and fixed
+  // dimensions must agree (InputError naming the input otherwise). Returns
+  // the graph outputs.
+  TensorMap run(const TensorMap& feeds, const ValueObserver& observer = nullptr) const;
+
+ private:
+  void check_feed(const ValueInfo& info, const Tensor& value) const;
+  const OnnxModel& model_;
+};
+
+}  // namespace aps

@@ -1,0 +1,41 @@
+#include "golden/onnx/op_registry.hpp"
+
+#include <algorithm>
+#include <fmt/format.h>
+#include <map>
+
+#include "golden/errors.hpp"
+
+namespace aps {
+namespace {
+
+const std::map<std::string, OpInfo, std::less<>>& table() {
+  static const auto* ops = [] {
+    OpTable t;
+    register_elementwise_ops(t);
+    register_matmul_ops(t);
+    register_conv_ops(t);
+    register_pool_ops(t);
+    register_normalization_ops(t);
+    register_shape_ops(t);
+    register_reduce_ops(t);
+    register_quantization_ops(t);
+    return new std::map<std::string, OpInfo, std::less<>>(t.begin(), t.end());
+  }();
+  return *ops;
+}
+
+}  // namespace
+
+const Tensor& OpContext::input(int i) const {
+  if (!has_input(i)) throw InputError(fmt::format("{}: required input {} is missing", label(), i));
+  return *inputs[i];
+}
+
+const OpInfo* find_op(std::string_view op_type) {
+  const auto& t = table();
+  const auto it = t.find(op_type);
+  return it == t.end() ? nullptr : &it->second;
+}
+
+}  // namespace aps

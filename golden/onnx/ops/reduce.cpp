@@ -1,0 +1,113 @@
+// Reductions: ReduceMin, ReduceMax, ReduceSum, ArgMax, ArgMin.
+
+#include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
+#include <limits>
+#include <set>
+
+#include "golden/errors.hpp"
+#include "golden/onnx/op_registry.hpp"
+#include "golden/onnx/ops/broadcasting.hpp"
+
+namespace aps {
+namespace {
+
+enum class Reduction { Max, Min, Sum };
+
+// `axes_input_from`: the opset from which the axes come as an input rather
+// than an attribute (13 for ReduceSum, 18 for the others).
+std::vector<Tensor> reduce(const OpContext& ctx, Reduction kind, int64_t axes_input_from) {
+  const Tensor& x = ctx.input(0);
+  std::vector<int64_t> axes = ctx.attrs.get_ints("axes");
+  if (ctx.opset >= axes_input_from && ctx.has_input(1)) axes = ctx.input(1).ints();
+  const bool keepdims = ctx.attrs.get_int("keepdims", 1) != 0;
+  const bool noop_empty = ctx.attrs.get_int("noop_with_empty_axes", 0) != 0;
+  if (axes.empty() && noop_empty) return {x};
+  std::set<int> reduced;
+  for (int64_t a : axes) reduced.insert(normalize_axis(a, x.rank(), ctx.label()));
+  if (axes.empty())
+    for (int d = 0; d < x.rank(); ++d) reduced.insert(d);
+  Shape out_shape, kept_shape;
+  for (int d = 0; d < x.rank(); ++d) {
+    const bool r = reduced.count(d) > 0;
+    kept_shape.push_back(r ? 1 : x.shape()[d]);
+    if (!r) out_shape.push_back(x.shape()[d]);
+    else if (keepdims) out_shape.push_back(1);
+  }
+  if (x.size() == 0) throw InputError(fmt::format("{}: reduction over an empty tensor", ctx.label()));
+  Tensor y(x.dtype(), kept_shape);
+  std::vector<bool> seen(static_cast<size_t>(y.size()), false);
+  std::vector<double> acc(static_cast<size_t>(y.size()));
+  // Map every input element to its reduced position by zeroing reduced coordinates.
+  const auto in_strides = row_major_strides(x.shape());
+  const auto out_strides = row_major_strides(kept_shape);
+  for (int64_t i = 0; i < x.size(); ++i) {
+    int64_t o = 0, rem = i;
+    for (int d = 0; d < x.rank(); ++d) {
+      const int64_t c = rem / in_strides[d];
+      rem %= in_strides[d];
+      if (!reduced.count(d)) o += c * out_strides[d];
+    }
+    const double v = x.value(i);
+    if (kind == Reduction::Sum) acc[o] = seen[o] ? acc[o] + v : v;
+    else if (!seen[o] || (kind == Reduction::Max ? v > acc[o] : v < acc[o]) || std::isnan(v)) acc[o] = v;
+    seen[o] = true;
+  }
+  for (int64_t o = 0; o < y.size(); ++o) y.set_value(o, acc[o]);
+  return {y.reshaped(out_shape)};
+}
+
+std::vector<Tensor> reduce_max(const OpContext& c) { return reduce(c, Reduction::Max, 18); }
+std::vector<Tensor> reduce_min(const OpContext& c) { return reduce(c, Reduction::Min, 18); }
+std::vector<Tensor> reduce_sum(const OpContext& c) { return reduce(c, Reduction::Sum, 13); }
+
+std::vector<Tensor> arg_extreme(const OpContext& ctx, bool take_max) {
+  const Tensor& x = ctx.input(0);
+  const int axis = normalize_axis(ctx.attrs.get_int("axis", 0), x.rank(), ctx.label());
+  const bool keepdims = ctx.attrs.get_int("keepdims", 1) != 0;
+  const bool last = ctx.attrs.get_int("select_last_index", 0) != 0;
+  int64_t outer = 1, inner = 1;
+  const int64_t len = x.shape()[axis];
+  if (len == 0) throw InputError(fmt::format("{}: arg-reduction over an empty axis", ctx.label()));
+  for (int d = 0; d < x.rank(); ++d) {
+    if (d < axis) outer *= x.shape()[d];
+    if (d > axis) inner *= x.shape()[d];
+  }
+  Shape out_shape;
+  for (int d = 0; d < x.rank(); ++d) {
+    if (d != axis) out_shape.push_back(x.shape()[d]);
+    else if (keepdims) out_shape.push_back(1);
+  }
+  Tensor y(DType::Int64, out_shape);
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t in = 0; in < inner; ++in) {
+      int64_t best = 0;
+      double bv = x.value(o * len * inner + in);
+      for (int64_t k = 1; k < len; ++k) {
+        const double v = x.value((o * len + k) * inner + in);
+        const bool better = take_max ? (v > bv || (last && v == bv)) : (v < bv || (last && v == bv));
+        if (better) {
+          bv = v;
+          best = k;
+        }
+      }
+      y.ints()[o * inner + in] = best;
+    }
+  return {y};
+}
+
+std::vector<Tensor> arg_max(const OpContext& c) { return arg_extreme(c, true); }
+std::vector<Tensor> arg_min(const OpContext& c) { return arg_extreme(c, false); }
+
+}  // namespace
+
+void register_reduce_ops(OpTable& t) {
+  t.push_back({"ReduceMax", {reduce_max, 1}});
+  t.push_back({"ReduceMin", {reduce_min, 1}});
+  t.push_back({"ReduceSum", {reduce_sum, 1}});
+  t.push_back({"ArgMax", {arg_max, 1}});
+  t.push_back({"ArgMin", {arg_min, 1}});
+}
+
+}  // namespace aps
