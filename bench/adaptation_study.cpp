@@ -28,15 +28,17 @@
 #include <numeric>
 
 #include "bench/energy_model.hpp"
-#include "golden/adaptive_program.hpp"
-#include "golden/calibrator.hpp"
-#include "golden/cli/command_line.hpp"
-#include "golden/data_set.hpp"
-#include "golden/exit_code.hpp"
-#include "golden/interpreter.hpp"
-#include "golden/pcu.hpp"
-#include "golden/sae.hpp"
-#include "golden/tensor_compare.hpp"
+#include "golden/adaptation/adaptive_program.hpp"
+#include "golden/adaptation/calibrator.hpp"
+#include "cli/command_line.hpp"
+#include "golden/onnx/data_set.hpp"
+#include "golden/errors.hpp"
+#include "golden/onnx/interpreter.hpp"
+#include "golden/accelerator/cycle_model.hpp"
+#include "golden/accelerator/pcu.hpp"
+#include "golden/accelerator/precision_map.hpp"
+#include "golden/accelerator/sae.hpp"
+#include "golden/numerics/tensor_compare.hpp"
 #include "sim/cosim_runner.hpp"
 
 namespace po = boost::program_options;
@@ -105,12 +107,9 @@ class Study {
     for (size_t i = 0; i < s.inputs.size(); ++i) {
       const ProgramResult r = execute_program(program, s.inputs[i], configs);
       correct += predicted_class(r.output()) == s.labels[i];
+      bit_macs += aps::bit_macs(program, r);
       std::vector<int> widths;
-      for (int l : main_weighted) {
-        const double m = static_cast<double>(program.layers[l].macs());
-        bit_macs += m * r.configs[l].bits + (r.rerun ? m * r.rerun_configs[l].bits : 0.0);
-        widths.push_back(r.configs[l].bits);
-      }
+      for (int l : main_weighted) widths.push_back(r.configs[l].bits);
       row.widths.push_back(widths);
       cycles += static_cast<double>(run_cycle_model(program, r, ArrayShape{}).total);
       energy += run_energy_pj(program, r, ArrayShape{});
@@ -124,6 +123,7 @@ class Study {
     row.rerun_share = reruns / n;
     if (rtl_ && hardware) {
       sim::CosimOptions co;
+      co.session.make_device = sim::make_device;
       co.configs = configs;
       co.jobs = jobs_;
       const sim::CosimResult r = sim::run_cosim(program, s.inputs, s.labels, co);
@@ -138,9 +138,8 @@ class Study {
   }
 
   Row static_map(const std::string& family, const std::vector<int>& bits, const Split& s, bool hardware) {
-    std::vector<LayerConfig> configs(base_.layers.size(), static_config(8));
-    for (size_t j = 0; j < w_.size(); ++j) configs[w_[j]] = static_config(bits[j]);
-    return evaluate(fmt::format("static map:{}", fmt::join(bits, ",")), family, "", base_, configs, s, hardware);
+    return evaluate(fmt::format("static map:{}", fmt::join(bits, ",")), family, "", base_, weighted_map_configs(base_, bits),
+                    s, hardware);
   }
 
   Row policy(const std::string& name, const PolicyOptions& o, const std::string& detail, const Split& s) {
@@ -174,12 +173,12 @@ class Study {
           }
           used[l] = static_config(chosen);
           widths.push_back(chosen);
-          bit_macs += static_cast<double>(layer.macs()) * chosen;
         }
         outs[l] = execute_layer(layer, src(layer.input), used[l], b);
       }
       correct += predicted_class(outs.back()) == s.labels[i];
       row.widths.push_back(widths);
+      bit_macs += aps::bit_macs(base_, used);
       cycles += static_cast<double>(run_cycles(base_, used, ArrayShape{}));
     }
     const double n = static_cast<double>(s.inputs.size());
@@ -194,16 +193,14 @@ class Study {
     Row row{"per-input oracle", "oracle", "cheapest static map with the 8-bit prediction"};
     auto maps = candidate_maps(base_, {2, 3, 4, 6, 8}, 4096);
     std::vector<double> cost;
-    for (const auto& m : maps) cost.push_back(mac_weighted_bits(base_, m));
+    for (const auto& m : maps) cost.push_back(mac_weighted_bits(base_, weighted_map_configs(base_, m)));
     std::vector<size_t> order(maps.size());
     std::iota(order.begin(), order.end(), 0);
     std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return cost[a] < cost[b]; });
     double correct = 0, bits = 0, cycles = 0;
     for (size_t i = 0; i < s.inputs.size(); ++i) {
       for (size_t k : order) {
-        std::vector<LayerConfig> cfg(base_.layers.size(), static_config(8));
-        for (size_t j = 0; j < w_.size(); ++j) cfg[w_[j]] = static_config(maps[k][j]);
-        const ProgramResult r = execute_program(base_, s.inputs[i], cfg);
+        const ProgramResult r = execute_program(base_, s.inputs[i], weighted_map_configs(base_, maps[k]));
         if (predicted_class(r.output()) != s.preds8[i]) continue;
         bits += cost[k];
         cycles += static_cast<double>(run_cycle_model(base_, r, ArrayShape{}).total);
@@ -229,10 +226,7 @@ class Study {
     if (schedule == Schedule::UpFront) {
       const ShadowNetwork shadow = profile_shadow_network(base_, profile_);
       source_of = shadow.source_of;
-      for (size_t i = 0; i < s.inputs.size(); ++i)
-        for (const Layer& sl : shadow.layers)
-          shadow_outputs[i].push_back(
-              execute_layer(sl, sl.input < 0 ? s.inputs[i] : shadow_outputs[i][sl.input], static_config(8)));
+      for (size_t i = 0; i < s.inputs.size(); ++i) shadow_outputs[i] = run_shadow_network(shadow, s.inputs[i]);
     }
     for (size_t j = 0; j < w_.size(); ++j) {
       const Layer& layer = base_.layers[w_[j]];
@@ -278,8 +272,7 @@ class Study {
     for (const auto& l : profile_.layers)
       ops += 2.0 * static_cast<double>(profile_.candidates.size()) *
              static_cast<double>((schedule == Schedule::JustInTime ? l.jit : l.upfront).elements.size());
-    if (schedule == Schedule::UpFront)
-      for (const Layer& l : profile_shadow_network(base_, profile_).layers) ops += static_cast<double>(l.macs());
+    if (schedule == Schedule::UpFront) ops += static_cast<double>(profile_shadow_network(base_, profile_).macs());
     return ops / macs_;
   }
 

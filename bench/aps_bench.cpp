@@ -16,11 +16,12 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "golden/accelerator_geometry.hpp"
-#include "golden/cli/command_line.hpp"
-#include "golden/data_set.hpp"
-#include "golden/exit_code.hpp"
-#include "golden/program_loader.hpp"
+#include "golden/accelerator/cycle_model.hpp"
+#include "golden/accelerator/precision_map.hpp"
+#include "cli/command_line.hpp"
+#include "golden/onnx/data_set.hpp"
+#include "golden/errors.hpp"
+#include "golden/import/program_loader.hpp"
 #include "sim/cosim_runner.hpp"
 
 namespace po = boost::program_options;
@@ -61,7 +62,7 @@ int main(int argc, char** argv) {
     for (int64_t i = 0; i < n; ++i) inputs.push_back(quantize_input(program, ds.inputs[0].tensor, i));
     std::vector<int> widths;
     for (const std::string& w : cli::split_list(precisions_text)) widths.push_back(std::stoi(w));
-    const ArrayShape array{};
+    const ArrayShape array = probe_hardware(make_device, {}).array;
 
     fmt::print("{}: {} inputs, {} MACs per inference, {}x{} PE array; fastest of {} runs, 1 thread\n\n", model, n,
                program.total_macs(), array.rows, array.cols, repeats);
@@ -71,10 +72,9 @@ int main(int argc, char** argv) {
     nlohmann::json rows = nlohmann::json::array();
     std::vector<std::string> layer_lines;
     for (int b : widths) {
-      std::vector<bool> weighted;
-      for (const auto& l : program.layers) weighted.push_back(l.has_weights());
-      const auto configs = static_configs(parse_precision(std::to_string(b), weighted));
+      const auto configs = step_configs(program, std::to_string(b));
       CosimOptions full;
+      full.session.make_device = make_device;
       full.configs = configs;
       CosimOptions rtl_only = full;
       rtl_only.check = false;
@@ -94,7 +94,8 @@ int main(int argc, char** argv) {
       for (size_t l = 0; l < program.layers.size(); ++l) {
         const double lc = static_cast<double>(f.layer_cycles[l]) / n;
         const double li = ideal_cycles(program.layers[l], configs[l], array);
-        layers.push_back({{"layer", program.layers[l].name}, {"cycles", lc}, {"ideal", li},
+        layers.push_back({{"layer", program.layers[l].name}, {"kind", layer_kind_name(program.layers[l].kind)},
+                          {"cycles", lc}, {"ideal", li},
                           {"utilization", lc > 0 ? li / lc : 0.0}});
         layer_lines.push_back(fmt::format("| {} | {} | {} | {:.0f} | {:.0f} | {:.0f} % |", b, program.layers[l].name,
                                           layer_kind_name(program.layers[l].kind), lc, li, lc > 0 ? 100.0 * li / lc : 0.0));
@@ -107,7 +108,9 @@ int main(int argc, char** argv) {
     for (const auto& line : layer_lines) fmt::print("{}\n", line);
     if (!json_path.empty()) {
       std::ofstream out(json_path);
-      out << nlohmann::json{{"model", model}, {"inputs", n}, {"rows", rows}}.dump(2);
+      out << nlohmann::json{{"model", model}, {"inputs", n}, {"macs", program.total_macs()}, {"repeats", repeats},
+                            {"array", {{"rows", array.rows}, {"cols", array.cols}}}, {"rows", rows}}
+                 .dump(2);
     }
     return 0;
   } catch (const std::exception& e) {

@@ -7,19 +7,9 @@
 #include <mutex>
 #include <thread>
 
-#include "golden/adaptive_program.hpp"
+#include "golden/accelerator/precision_map.hpp"
 
 namespace aps::sim {
-
-double mac_weighted_bits(const NetworkProgram& program, const std::vector<LayerConfig>& configs) {
-  double weighted = 0, macs = 0;
-  for (size_t i = 0; i < program.layers.size(); ++i) {
-    if (program.layers[i].role != LayerRole::Main) continue;
-    weighted += static_cast<double>(program.layers[i].macs()) * configs[i].bits;
-    macs += static_cast<double>(program.layers[i].macs());
-  }
-  return macs > 0 ? weighted / macs : 0.0;
-}
 
 namespace {
 
@@ -68,17 +58,10 @@ CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& i
         if (options.check || !options.rtl) {
           expected = execute_program(program, inputs[i], options.configs);
           if (!labels.empty()) wr.golden_correct += predicted_class(expected.output()) == labels[i];
-          std::vector<int> map;
-          for (size_t j = 0; j < main_weighted.size(); ++j) {
-            const int l = main_weighted[j];
-            const double macs = static_cast<double>(program.layers[l].macs());
-            wr.bit_macs += macs * expected.configs[l].bits;
-            if (expected.rerun) wr.bit_macs += macs * expected.rerun_configs[l].bits;
-            ++wr.histogram[j][expected.configs[l].bits];
-            map.push_back(expected.configs[l].bits);
-          }
+          wr.bit_macs += bit_macs(program, expected);
+          for (size_t j = 0; j < main_weighted.size(); ++j) ++wr.histogram[j][expected.configs[main_weighted[j]].bits];
           wr.reruns += expected.rerun;
-          wr.maps.emplace_back(i, fmt::format("map:{}", fmt::join(map, ",")));
+          wr.maps.emplace_back(i, main_precision_text(program, expected.configs));
         }
         if (options.rtl) {
           const InputRun run = options.check ? session->run(i, inputs[i], expected, wr.scoreboard)
@@ -91,14 +74,10 @@ CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& i
           if (!labels.empty()) wr.rtl_correct += predicted_class(run.output) == labels[i];
           wr.rtl_cycles += run.cycles;
           wr.pcu_cycles += run.pcu_cycles;
+          wr.sae_cycles += run.sae_cycles;
           for (size_t l = 0; l < run.layer_cycles.size(); ++l) {
             wr.layer_cycles[l] += run.layer_cycles[l];
             if (l < run.rerun_layer_cycles.size()) wr.layer_cycles[l] += run.rerun_layer_cycles[l];
-            const Layer& layer = program.layers[l];
-            // A scan step's counter includes the PCU's wait, known from the golden run only.
-            const int64_t pcu_wait = options.check ? expected.pcu_step_cycles[l] : 0;
-            if (layer.kind == LayerKind::SaeScan) wr.sae_cycles += run.layer_cycles[l] - pcu_wait;
-            else if (layer.role == LayerRole::Shadow) wr.sae_cycles += run.layer_cycles[l];
           }
         }
         if (!labels.empty()) ++wr.labelled;

@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "golden/layer_config.hpp"
-#include "golden/network_program.hpp"
-#include "golden/program_executor.hpp"
+#include "golden/accelerator/layer_config.hpp"
+#include "golden/accelerator/network_program.hpp"
+#include "golden/accelerator/program_executor.hpp"
 #include "sim/accelerator_session.hpp"
 #include "sim/scoreboard.hpp"
 
@@ -55,8 +55,5 @@ struct CosimResult {
 
 CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& inputs,
                       const std::vector<int64_t>& labels, const CosimOptions& options);
-
-// MAC-weighted average width of a configuration: sum(macs * bits) / sum(macs).
-double mac_weighted_bits(const NetworkProgram& program, const std::vector<LayerConfig>& configs);
 
 }  // namespace aps::sim

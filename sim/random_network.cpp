@@ -6,9 +6,9 @@
 #include <numeric>
 #include <random>
 
-#include "golden/accelerator_geometry.hpp"
-#include "golden/adaptive_program.hpp"
-#include "golden/exit_code.hpp"
+#include "golden/accelerator/accelerator_geometry.hpp"
+#include "golden/adaptation/adaptive_program.hpp"
+#include "golden/errors.hpp"
 
 namespace aps::sim {
 
@@ -215,18 +215,9 @@ class Generator {
     validate_program(p);
     if (chance(options_.adaptive)) {
       std::string what;
-      const size_t steps = p.layers.size();
       NetworkProgram adaptive = random_policy_program(p, rng_(), what);
-      // Static configurations for every step of the new program: the
-      // layers the PCU does not control keep theirs.
-      std::vector<LayerConfig> configs;
-      size_t main = 0;
-      for (const Layer& l : adaptive.layers) {
-        if (l.role == LayerRole::Main && l.kind != LayerKind::SaeScan && main < steps) configs.push_back(c.configs[main++]);
-        else configs.push_back(static_config(8));
-      }
+      c.configs = carry_configs(p, c.configs, adaptive);
       c.program = std::move(adaptive);
-      c.configs = std::move(configs);
       c.policy = what;
     }
     build_image(c.program, c.configs, limits);  // throws if it does not fit
@@ -265,7 +256,7 @@ NetworkProgram random_policy_program(const NetworkProgram& base, uint64_t seed, 
   };
   for (size_t j = 0; j < w.size(); ++j) {
     const Layer& l = base.layers[w[j]];
-    const FeatureShape stored = l.input < 0 ? base.input_shape : base.layers[l.input].out_shape;
+    const FeatureShape& stored = base.tensor_shape(l.input);
     LayerProfile lp;
     lp.name = l.name;
     lp.layer = w[j];

@@ -10,9 +10,11 @@
 #include <random>
 #include <thread>
 
-#include "golden/adaptive_program.hpp"
-#include "golden/data_set.hpp"
-#include "golden/program_loader.hpp"
+#include "golden/accelerator/cycle_model.hpp"
+#include "golden/accelerator/precision_map.hpp"
+#include "golden/adaptation/adaptive_program.hpp"
+#include "golden/onnx/data_set.hpp"
+#include "golden/import/program_loader.hpp"
 #include "sim/cli/commands.hpp"
 #include "sim/cli/cosim_report.hpp"
 #include "sim/cli/junit_writer.hpp"
@@ -59,13 +61,7 @@ RandomCase bundled_case(const std::string& model_dir, const std::string& name, u
   if (std::bernoulli_distribution(0.5)(rng)) {  // a random profile and policy, as for the random networks
     const NetworkProgram base = c.program;
     c.program = random_policy_program(base, rng(), c.policy);
-    std::vector<LayerConfig> configs;
-    size_t main = 0;
-    for (const Layer& l : c.program.layers) {
-      if (l.role == LayerRole::Main && l.kind != LayerKind::SaeScan) configs.push_back(c.configs[main++]);
-      else configs.push_back(static_config(8));
-    }
-    c.configs = std::move(configs);
+    c.configs = carry_configs(base, c.configs, c.program);
   }
   return c;
 }
@@ -113,7 +109,7 @@ ExitCode regress_command(const Args& args) {
 
   DeviceOptions device;
   device.seed = seed;
-  const HardwareLimits limits = probe_hardware(device);
+  const HardwareLimits limits = probe_hardware(make_device, device);
   RandomNetworkOptions rn;
   if (fc_only && cnn_only) throw InputError("--fc-only and --cnn-only exclude each other");
   rn.convolutions = !fc_only;
@@ -139,6 +135,7 @@ ExitCode regress_command(const Args& args) {
         o.policy = c.policy;
         CosimOptions co;
         co.configs = c.configs;
+        co.session.make_device = make_device;
         co.session.device.seed = o.seed;
         co.session.max_cycles = max_cycles > 0 ? max_cycles : 20 * run_cycles(c.program, c.configs, limits.array) + 10000;
         try {

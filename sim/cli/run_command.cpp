@@ -4,10 +4,11 @@
 #include <fmt/format.h>
 #include <iostream>
 
-#include "golden/accelerator_geometry.hpp"
-#include "golden/data_set.hpp"
-#include "golden/cli/policy_cli.hpp"
-#include "golden/program_loader.hpp"
+#include "golden/accelerator/cycle_model.hpp"
+#include "golden/accelerator/precision_map.hpp"
+#include "golden/onnx/data_set.hpp"
+#include "cli/policy_cli.hpp"
+#include "golden/import/program_loader.hpp"
 #include "sim/cli/commands.hpp"
 #include "sim/cli/cosim_report.hpp"
 #include "sim/cli/junit_writer.hpp"
@@ -103,12 +104,14 @@ ExitCode run_command(const Args& args) {
   const Samples samples = load_samples(program, data, first, count);
 
   CosimOptions co;
+  co.session.make_device = make_device;
   co.configs = step_configs(program, precision);
   co.jobs = jobs;
   co.session.device.seed = seed;
   co.session.stall_seed = seed;
   co.session.stall_probability = stall;
-  const int64_t model_cycles = run_cycles(program, co.configs, ArrayShape{});
+  const ArrayShape array = probe_hardware(make_device, co.session.device).array;
+  const int64_t model_cycles = run_cycles(program, co.configs, array);
   co.session.max_cycles = max_cycles > 0 ? max_cycles : 20 * model_cycles + 10000;
   if (!trace.empty()) {
     co.session.trace_path = trace;
@@ -171,7 +174,7 @@ ExitCode run_command(const Args& args) {
       // Replay the failing input alone with a trace window around the failing layer.
       const int layer = std::max(m.layer, 0);
       const ProgramResult golden = execute_program(program, samples.inputs[m.input], co.configs);
-      const RunCycles model_cycles = run_cycle_model(program, golden, ArrayShape{});
+      const RunCycles model_cycles = run_cycle_model(program, golden, array);
       int64_t layer_start = 2;
       for (int l = 0; l < layer; ++l) layer_start += model_cycles.pass0[l];
       if (m.pass == 1) {
