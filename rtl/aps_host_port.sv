@@ -1,27 +1,31 @@
 // Host port: a memory-mapped 32-bit request/response bus onto the control
 // and status registers, the descriptor table, the channel parameters and the
-// weight and activation memories (address map in aps_pkg).
+// weight and activation memories (address map and register layout in the
+// generated aps_host_if_pkg, from rtl/aps_host_interface.json).
 //
 // A request is taken when valid && ready. Reads answer one cycle later with
 // rsp_valid. CSRs are always ready; the memories only while the accelerator
 // is idle (their ports belong to the datapath during a run), so a host that
 // touches them mid-run simply waits.
 module aps_host_port
-  import aps_pkg::*;
+  import aps_host_if_pkg::*;
 #(
-  parameter int ROWS = 8,
-  parameter int COLS = 8,
-  parameter int ACT_WORDS = 1024,
-  parameter int WGT_WORDS = 2048,
-  parameter int PARAM_ENTRIES = 1024,
-  parameter int MAX_LAYERS = 32,
-  parameter int SAE_ENTRIES = 2048,
-  localparam int SAE_BYTES = (4 + 2 * ROWS <= 16) ? 16 : ((4 + 2 * ROWS <= 32) ? 32 : 64),
+  parameter int ROWS = DefaultRows,
+  parameter int COLS = DefaultCols,
+  parameter int ACT_WORDS = DefaultActWords,
+  parameter int WGT_WORDS = DefaultWgtWords,
+  parameter int PARAM_ENTRIES = DefaultParamEntries,
+  parameter int MAX_LAYERS = DefaultMaxLayers,
+  parameter int SAE_ENTRIES = DefaultSaeEntries,
+  localparam int SAE_BYTES = sae_entry_bytes(ROWS),
   localparam int ACT_AW = $clog2(ACT_WORDS),
   localparam int SAE_AW = $clog2(SAE_ENTRIES),
   localparam int WGT_AW = $clog2(WGT_WORDS),
   localparam int PRM_AW = $clog2(PARAM_ENTRIES),
-  localparam int LAYER_AW = $clog2(MAX_LAYERS)
+  localparam int LAYER_AW = $clog2(MAX_LAYERS),
+  localparam int DESC_BYTES = desc_entry_bytes(),
+  localparam int PRM_BYTES = param_entry_bytes(),
+  localparam int PCU_BYTES = pcu_entry_bytes()
 ) (
   input  logic                     clk_i,
   input  logic                     rst_ni,
@@ -46,10 +50,11 @@ module aps_host_port
   input  logic [31:0]              layer_cycles_i,
   input  logic                     pass_i,
   input  logic                     config_we_i,
-  input  logic [11:0]              config_i,
+  input  step_config_t             config_i,
   input  logic                     rerun_i,
   input  logic [7:0]               margin_i,
   input  logic [31:0]              pcu_cycles_i,
+  input  logic [31:0]              sae_cycles_i,
   input  logic [3:0]               slot_bits_i [MAX_LAYERS],
   input  logic [63:0]              slot_metrics_i [MAX_LAYERS][4],
   // PCU / SAE configuration
@@ -68,10 +73,10 @@ module aps_host_port
   // memory write ports (used only while idle)
   output logic                     desc_we_o,
   output logic [LAYER_AW-1:0]      desc_waddr_o,
-  output logic [4*DescWords-1:0]   desc_wbe_o,
+  output logic [DESC_BYTES-1:0]    desc_wbe_o,
   output logic                     prm_we_o,
   output logic [PRM_AW-1:0]        prm_waddr_o,
-  output logic [15:0]              prm_wbe_o,
+  output logic [PRM_BYTES-1:0]     prm_wbe_o,
   output logic                     wgt_we_o,
   output logic [WGT_AW-1:0]        wgt_waddr_o,
   output logic [ROWS*COLS-1:0]     wgt_wbe_o,
@@ -80,7 +85,7 @@ module aps_host_port
   output logic [ROWS-1:0]          act_wbe_o,
   output logic                     pcu_we_o,
   output logic [LAYER_AW-1:0]      pcu_waddr_o,
-  output logic [63:0]              pcu_wbe_o,
+  output logic [PCU_BYTES-1:0]     pcu_wbe_o,
   output logic                     sae_we_o,
   output logic [SAE_AW-1:0]        sae_waddr_o,
   output logic [SAE_BYTES-1:0]     sae_wbe_o,
@@ -93,32 +98,16 @@ module aps_host_port
   output logic [WGT_AW-1:0]        wgt_raddr_o,
   input  logic [8*ROWS*COLS-1:0]   wgt_rdata_i
 );
-  localparam int WgtBytes = ROWS * COLS;
+  localparam int WgtBytes = wgt_word_bytes(ROWS, COLS);
+  localparam int ActBytes = act_word_bytes(ROWS);
 
-  typedef enum logic [2:0] {RCsr, RDesc, RParam, RWgt, RAct, RPcu, RSae, RNone} region_e;
   region_e region;
   logic [31:0] offset;
-  always_comb begin
-    offset = req_addr_i & ~RegionMask;
-    unique casez (req_addr_i)
-      32'h0000_0???: region = RCsr;
-      32'h0001_????: region = RDesc;
-      32'h0002_????: region = RParam;
-      32'h0003_????: region = RPcu;
-      32'h0004_????: region = RSae;
-      32'h01??_????: region = RWgt;
-      32'h02??_????: region = RAct;
-      default: region = RNone;
-    endcase
-    if (region == RDesc) offset = req_addr_i - DescBase;
-    if (region == RParam) offset = req_addr_i - ParamBase;
-    if (region == RPcu) offset = req_addr_i - PcuBase;
-    if (region == RSae) offset = req_addr_i - SaeBase;
-  end
+  assign region = decode_region(req_addr_i);
+  assign offset = req_addr_i - region_base(region);
 
   logic mem_region, take, wr, rd;
-  assign mem_region = region == RDesc || region == RParam || region == RWgt || region == RAct || region == RPcu ||
-                      region == RSae;
+  assign mem_region = region != RegionCsr && region != RegionNone;
   assign req_ready_o = !(mem_region && busy_i);
   assign take = req_valid_i && req_ready_o;
   assign wr = take && req_write_i;
@@ -129,14 +118,29 @@ module aps_host_port
   logic [7:0] num_layers_q;
   logic [31:0] layer_cycles_q [MAX_LAYERS];
   logic [31:0] layer_cycles1_q [MAX_LAYERS];
-  logic [11:0] config_q [MAX_LAYERS];
-  logic [11:0] config1_q [MAX_LAYERS];
-  logic [31:0] cand_q, flags_q, budget_lo_q, budget_hi_q;
+  logic [31:0] config_q [MAX_LAYERS];   // step_config_t words
+  logic [31:0] config1_q [MAX_LAYERS];
+  csr_pcu_candidates_t cand_q;
+  csr_pcu_flags_t flags_q;
+  logic [31:0] budget_lo_q, budget_hi_q;
   logic [7:0]  num_slots_q, input_max_q;
   logic error_q;
   logic [7:0] error_code_q;
 
-  assign start_o = wr && region == RCsr && offset[11:0] == CsrCtrl && req_wdata_i[0] && !busy_i;
+  // The write data as the fields of the registers it may be written to.
+  /* verilator lint_off UNUSEDSIGNAL */
+  csr_ctrl_t w_ctrl;
+  csr_status_t w_status;
+  csr_num_layers_t w_num_layers;
+  csr_num_slots_t w_num_slots;
+  csr_input_max_t w_input_max;
+  /* verilator lint_on UNUSEDSIGNAL */
+  assign w_ctrl = csr_ctrl_t'(req_wdata_i);
+  assign w_status = csr_status_t'(req_wdata_i);
+  assign w_num_layers = csr_num_layers_t'(req_wdata_i);
+  assign w_num_slots = csr_num_slots_t'(req_wdata_i);
+  assign w_input_max = csr_input_max_t'(req_wdata_i);
+  assign start_o = wr && region == RegionCsr && offset[11:0] == CsrCtrl && w_ctrl.start && !busy_i;
   assign num_layers_o = num_layers_q;
   assign done_o = done_q;
   assign irq_o = done_q && irq_en_q;
@@ -179,118 +183,120 @@ module aps_host_port
           layer_cycles1_q[l] <= '0;
           config1_q[l] <= '0;
         end
-      if (wr && region == RCsr) begin
+      if (wr && region == RegionCsr) begin
         unique case (offset[11:0])
-          CsrCtrl: irq_en_q <= req_wdata_i[1];
-          CsrStatus: if (req_wdata_i[1]) done_q <= 1'b0;  // write 1 to clear done (and the irq)
-          CsrNumLayers: num_layers_q <= req_wdata_i[7:0];
-          CsrPcuCandidates: cand_q <= req_wdata_i;
-          CsrPcuFlags: flags_q <= req_wdata_i;
-          CsrBudgetLo: budget_lo_q <= req_wdata_i;
-          CsrBudgetHi: budget_hi_q <= req_wdata_i;
-          CsrNumSlots: num_slots_q <= req_wdata_i[7:0];
-          CsrInputMax: input_max_q <= req_wdata_i[7:0];
+          CsrCtrl: irq_en_q <= w_ctrl.irq_enable;
+          CsrStatus: if (w_status.done) done_q <= 1'b0;  // write 1 to clear done (and the irq)
+          CsrNumLayers: num_layers_q <= w_num_layers.count;
+          CsrPcuCandidates: cand_q <= csr_pcu_candidates_t'(req_wdata_i & CsrPcuCandidatesWriteMask);
+          CsrPcuFlags: flags_q <= csr_pcu_flags_t'(req_wdata_i & CsrPcuFlagsWriteMask);
+          CsrBudgetLo: budget_lo_q <= req_wdata_i & CsrBudgetLoWriteMask;
+          CsrBudgetHi: budget_hi_q <= req_wdata_i & CsrBudgetHiWriteMask;
+          CsrNumSlots: num_slots_q <= w_num_slots.count;
+          CsrInputMax: input_max_q <= w_input_max.code;
           default: ;
         endcase
       end
     end
   end
 
-  assign adaptive_scaling_o = flags_q[0];
-  assign cascade_o = flags_q[1];
-  assign margin_threshold_o = flags_q[15:8];
+  assign adaptive_scaling_o = flags_q.adaptive_scaling;
+  assign cascade_o = flags_q.cascade;
+  assign margin_threshold_o = flags_q.margin_threshold;
   assign input_max_o = input_max_q;
   assign num_slots_o = num_slots_q;
   assign budget_o = {budget_hi_q, budget_lo_q};
-  assign num_cand_o = cand_q[2:0];
-  assign cand_o[0] = cand_q[7:4];
-  assign cand_o[1] = cand_q[11:8];
-  assign cand_o[2] = cand_q[15:12];
-  assign cand_o[3] = cand_q[19:16];
+  assign num_cand_o = cand_q.count[2:0];
+  assign cand_o[0] = cand_q.c0;
+  assign cand_o[1] = cand_q.c1;
+  assign cand_o[2] = cand_q.c2;
+  assign cand_o[3] = cand_q.c3;
 
   // ---- memory writes ----
   assign wdata_o = req_wdata_i;
-  assign desc_we_o = wr && region == RDesc;
-  assign desc_waddr_o = LAYER_AW'(offset / (4 * DescWords));
-  assign desc_wbe_o = (4*DescWords)'(4'hF) << (offset % (4 * DescWords) & ~32'd3);
-  assign prm_we_o = wr && region == RParam;
-  assign prm_waddr_o = PRM_AW'(offset / 16);
-  assign prm_wbe_o = 16'hF << (offset % 16 & ~32'd3);
-  assign wgt_we_o = wr && region == RWgt;
+  assign desc_we_o = wr && region == RegionDesc;
+  assign desc_waddr_o = LAYER_AW'(offset / DESC_BYTES);
+  assign desc_wbe_o = DESC_BYTES'(4'hF) << (offset % DESC_BYTES & ~32'd3);
+  assign prm_we_o = wr && region == RegionParam;
+  assign prm_waddr_o = PRM_AW'(offset / PRM_BYTES);
+  assign prm_wbe_o = PRM_BYTES'(4'hF) << (offset % PRM_BYTES & ~32'd3);
+  assign wgt_we_o = wr && region == RegionWgt;
   assign wgt_waddr_o = WGT_AW'(offset / WgtBytes);
-  assign wgt_wbe_o = (ROWS*COLS)'(4'hF) << (offset % WgtBytes & ~32'd3);
-  assign act_we_o = wr && region == RAct;
-  assign act_waddr_o = ACT_AW'(offset / ROWS);
-  assign act_wbe_o = ROWS'(4'hF) << (offset % ROWS & ~32'd3);
-  assign pcu_we_o = wr && region == RPcu;
-  assign pcu_waddr_o = LAYER_AW'(offset / 64);
-  assign pcu_wbe_o = 64'hF << (offset % 64 & ~32'd3);
-  assign sae_we_o = wr && region == RSae;
+  assign wgt_wbe_o = WgtBytes'(4'hF) << (offset % WgtBytes & ~32'd3);
+  assign act_we_o = wr && region == RegionAct;
+  assign act_waddr_o = ACT_AW'(offset / ActBytes);
+  assign act_wbe_o = ActBytes'(4'hF) << (offset % ActBytes & ~32'd3);
+  assign pcu_we_o = wr && region == RegionPcu;
+  assign pcu_waddr_o = LAYER_AW'(offset / PCU_BYTES);
+  assign pcu_wbe_o = PCU_BYTES'(4'hF) << (offset % PCU_BYTES & ~32'd3);
+  assign sae_we_o = wr && region == RegionSae;
   assign sae_waddr_o = SAE_AW'(offset / SAE_BYTES);
   assign sae_wbe_o = SAE_BYTES'(4'hF) << (offset % SAE_BYTES & ~32'd3);
 
   // ---- reads: memories answer from their registered port next cycle ----
-  assign act_re_o = rd && region == RAct;
-  assign act_raddr_o = ACT_AW'(offset / ROWS);
-  assign wgt_re_o = rd && region == RWgt;
+  assign act_re_o = rd && region == RegionAct;
+  assign act_raddr_o = ACT_AW'(offset / ActBytes);
+  assign wgt_re_o = rd && region == RegionWgt;
   assign wgt_raddr_o = WGT_AW'(offset / WgtBytes);
 
+  // Entry i of a per-step log; 0 past the table.
+  function automatic logic [31:0] step_log(input logic [31:0] log [MAX_LAYERS], input logic [31:0] i);
+    return (i < MAX_LAYERS) ? log[i[LAYER_AW-1:0]] : '0;
+  endfunction
+
   // The CSR read value, computed only when a read is taken (a wide mux that
-  // would otherwise be evaluated on every simulated cycle).
+  // would otherwise be evaluated on every simulated cycle). An offset the
+  // description does not map reads CsrUnmapped, so a register the
+  // description lists but this mux misses cannot pass for a zero.
   function automatic logic [31:0] csr_read(input logic [11:0] off);
-    logic [31:0] csr_rdata;
-    logic [31:0] o, i;
+    logic [31:0] i;
     logic [63:0] mword;
-    o = 32'(off);
     i = '0;
     mword = '0;
-    csr_rdata = '0;
     unique casez (off)
-      CsrId: csr_rdata = IdValue;
-      CsrParams: csr_rdata = {8'd0, 8'(MAX_LAYERS), 8'(COLS), 8'(ROWS)};
-      CsrCtrl: csr_rdata = {30'd0, irq_en_q, 1'b0};
-      CsrStatus: csr_rdata = {8'd0, error_code_q, layer_i, 5'd0, error_q, done_q, busy_i};
-      CsrNumLayers: csr_rdata = {24'd0, num_layers_q};
-      CsrCyclesLo: csr_rdata = run_cycles_i[31:0];
-      CsrCyclesHi: csr_rdata = run_cycles_i[63:32];
-      CsrStalls: csr_rdata = stall_cycles_i;
-      CsrActWords: csr_rdata = 32'(ACT_WORDS);
-      CsrWgtWords: csr_rdata = 32'(WGT_WORDS);
-      CsrParamWords: csr_rdata = 32'(PARAM_ENTRIES);
-      CsrSaeEntries: csr_rdata = 32'(SAE_ENTRIES);
-      CsrPcuCandidates: csr_rdata = cand_q;
-      CsrPcuFlags: csr_rdata = flags_q;
-      CsrBudgetLo: csr_rdata = budget_lo_q;
-      CsrBudgetHi: csr_rdata = budget_hi_q;
-      CsrNumSlots: csr_rdata = {24'd0, num_slots_q};
-      CsrInputMax: csr_rdata = {24'd0, input_max_q};
-      CsrRunInfo: csr_rdata = {16'd0, margin_i, 7'd0, rerun_i};
-      CsrPcuCycles: csr_rdata = pcu_cycles_i;
-      default: begin
-        // Logs indexed by step or slot.
-        if (o >= 32'(CsrLayerCycles) && o < 32'(CsrLayerCycles1)) begin
-          i = (o - 32'(CsrLayerCycles)) / 4;
-          if (i < MAX_LAYERS) csr_rdata = layer_cycles_q[i[LAYER_AW-1:0]];
-        end else if (o >= 32'(CsrLayerCycles1) && o < 32'(CsrConfigs)) begin
-          i = (o - 32'(CsrLayerCycles1)) / 4;
-          if (i < MAX_LAYERS) csr_rdata = layer_cycles1_q[i[LAYER_AW-1:0]];
-        end else if (o >= 32'(CsrConfigs) && o < 32'(CsrConfigs1)) begin
-          i = (o - 32'(CsrConfigs)) / 4;
-          if (i < MAX_LAYERS) csr_rdata = {20'd0, config_q[i[LAYER_AW-1:0]]};
-        end else if (o >= 32'(CsrConfigs1) && o < 32'(CsrMetrics)) begin
-          i = (o - 32'(CsrConfigs1)) / 4;
-          if (i < MAX_LAYERS) csr_rdata = {20'd0, config1_q[i[LAYER_AW-1:0]]};
-        end else if (o >= 32'(CsrMetrics) && o < 32'(CsrSlotBits)) begin
-          i = (o - 32'(CsrMetrics)) / 8;  // 4 * slot + candidate
-          mword = (i / 4 < MAX_LAYERS) ? slot_metrics_i[i[LAYER_AW+1:2]][i[1:0]] : 64'd0;
-          csr_rdata = o[2] ? mword[63:32] : mword[31:0];
-        end else if (o >= 32'(CsrSlotBits)) begin
-          i = (o - 32'(CsrSlotBits)) / 4;
-          if (i < MAX_LAYERS) csr_rdata = {28'd0, slot_bits_i[i[LAYER_AW-1:0]]};
-        end
-      end
+      CsrId: return IdValue;
+      CsrParams: return csr_params_t'{rows: 8'(ROWS), cols: 8'(COLS), max_layers: 8'(MAX_LAYERS), default: '0};
+      CsrCtrl: return csr_ctrl_t'{irq_enable: irq_en_q, default: '0};
+      CsrStatus: return csr_status_t'{busy: busy_i, done: done_q, error: error_q, layer: layer_i,
+                                      error_code: error_code_q, default: '0};
+      CsrNumLayers: return csr_num_layers_t'{count: num_layers_q, default: '0};
+      CsrCyclesLo: return run_cycles_i[31:0];
+      CsrCyclesHi: return run_cycles_i[63:32];
+      CsrStalls: return stall_cycles_i;
+      CsrActWords: return 32'(ACT_WORDS);
+      CsrWgtWords: return 32'(WGT_WORDS);
+      CsrParamEntries: return 32'(PARAM_ENTRIES);
+      CsrSaeEntries: return 32'(SAE_ENTRIES);
+      CsrPcuCandidates: return cand_q;
+      CsrPcuFlags: return flags_q;
+      CsrBudgetLo: return budget_lo_q;
+      CsrBudgetHi: return budget_hi_q;
+      CsrNumSlots: return csr_num_slots_t'{count: num_slots_q, default: '0};
+      CsrInputMax: return csr_input_max_t'{code: input_max_q, default: '0};
+      CsrRunInfo: return csr_run_info_t'{rerun: rerun_i, margin: margin_i, default: '0};
+      CsrPcuCycles: return pcu_cycles_i;
+      CsrSaeCycles: return sae_cycles_i;
+      default: ;
     endcase
-    return csr_rdata;
+    // The logs, indexed by step or slot (entries past MAX_LAYERS read 0).
+    if (in_array(off, CsrLayerCycles, CsrLayerCyclesCount, CsrLayerCyclesStride))
+      return step_log(layer_cycles_q, array_entry(off, CsrLayerCycles, CsrLayerCyclesStride));
+    if (in_array(off, CsrLayerCycles1, CsrLayerCycles1Count, CsrLayerCycles1Stride))
+      return step_log(layer_cycles1_q, array_entry(off, CsrLayerCycles1, CsrLayerCycles1Stride));
+    if (in_array(off, CsrConfigs, CsrConfigsCount, CsrConfigsStride))
+      return step_log(config_q, array_entry(off, CsrConfigs, CsrConfigsStride));
+    if (in_array(off, CsrConfigs1, CsrConfigs1Count, CsrConfigs1Stride))
+      return step_log(config1_q, array_entry(off, CsrConfigs1, CsrConfigs1Stride));
+    if (in_array(off, CsrMetrics, CsrMetricsCount, CsrMetricsStride)) begin
+      i = array_entry(off, CsrMetrics, CsrMetricsStride);  // slot * PcuCandidates + candidate
+      mword = (i / PcuCandidates < MAX_LAYERS) ? slot_metrics_i[i[LAYER_AW+1:2]][i[1:0]] : 64'd0;
+      return off[2] ? mword[63:32] : mword[31:0];
+    end
+    if (in_array(off, CsrSlotBits, CsrSlotBitsCount, CsrSlotBitsStride)) begin
+      i = array_entry(off, CsrSlotBits, CsrSlotBitsStride);
+      return (i < MAX_LAYERS) ? csr_slot_bits_t'{bits: slot_bits_i[i[LAYER_AW-1:0]], default: '0} : '0;
+    end
+    return CsrUnmapped;
   endfunction
 
   region_e rsp_region;
@@ -298,7 +304,7 @@ module aps_host_port
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       rsp_valid_o <= 1'b0;
-      rsp_region <= RNone;
+      rsp_region <= RegionNone;
       rsp_offset <= '0;
       csr_q <= '0;
     end else begin
@@ -306,16 +312,16 @@ module aps_host_port
       if (rd) begin
         rsp_region <= region;
         rsp_offset <= offset;
-        if (region == RCsr) csr_q <= csr_read(offset[11:0]);
+        if (region == RegionCsr) csr_q <= csr_read(offset[11:0]);
       end
     end
   end
 
   always_comb begin
     unique case (rsp_region)
-      RCsr: rsp_rdata_o = csr_q;
-      RAct: rsp_rdata_o = act_rdata_i[8 * (rsp_offset % ROWS & ~32'd3) +: 32];
-      RWgt: rsp_rdata_o = wgt_rdata_i[8 * (rsp_offset % WgtBytes & ~32'd3) +: 32];
+      RegionCsr: rsp_rdata_o = csr_q;
+      RegionAct: rsp_rdata_o = act_rdata_i[8 * (rsp_offset % ActBytes & ~32'd3) +: 32];
+      RegionWgt: rsp_rdata_o = wgt_rdata_i[8 * (rsp_offset % WgtBytes & ~32'd3) +: 32];
       default: rsp_rdata_o = '0;  // descriptors and parameters are write-only
     endcase
   end
@@ -326,27 +332,27 @@ module aps_host_port
                    req_valid_i && !req_ready_o |=> req_valid_i && $stable(req_addr_i) && $stable(req_write_i) &&
                                                    $stable(req_wdata_i))
     else $error("aps_host_port: request changed or was dropped while waiting for ready");
-  assert property (@(posedge clk_i) disable iff (!rst_ni) req_valid_i |-> region != RNone)
+  assert property (@(posedge clk_i) disable iff (!rst_ni) req_valid_i |-> region != RegionNone)
     else $error("aps_host_port: address %08x is not mapped", req_addr_i);
   assert property (@(posedge clk_i) disable iff (!rst_ni) req_valid_i |-> req_addr_i[1:0] == 2'b00)
     else $error("aps_host_port: unaligned address %08x", req_addr_i);
   assert property (@(posedge clk_i) disable iff (!rst_ni)
-                   wr && region == RAct |-> offset / ROWS < ACT_WORDS)
+                   wr && region == RegionAct |-> offset / ActBytes < ACT_WORDS)
     else $error("aps_host_port: activation write past the end of the memory (%08x)", req_addr_i);
   assert property (@(posedge clk_i) disable iff (!rst_ni)
-                   wr && region == RWgt |-> offset / WgtBytes < WGT_WORDS)
+                   wr && region == RegionWgt |-> offset / WgtBytes < WGT_WORDS)
     else $error("aps_host_port: weight write past the end of the memory (%08x)", req_addr_i);
   assert property (@(posedge clk_i) disable iff (!rst_ni)
-                   wr && region == RDesc |-> offset / (4 * DescWords) < MAX_LAYERS)
+                   wr && region == RegionDesc |-> offset / DESC_BYTES < MAX_LAYERS)
     else $error("aps_host_port: descriptor write past the table (%08x)", req_addr_i);
   assert property (@(posedge clk_i) disable iff (!rst_ni)
-                   wr && region == RParam |-> offset / 16 < PARAM_ENTRIES)
+                   wr && region == RegionParam |-> offset / PRM_BYTES < PARAM_ENTRIES)
     else $error("aps_host_port: parameter write past the end of the memory (%08x)", req_addr_i);
   assert property (@(posedge clk_i) disable iff (!rst_ni)
-                   wr && region == RPcu |-> offset / 64 < MAX_LAYERS)
+                   wr && region == RegionPcu |-> offset / PCU_BYTES < MAX_LAYERS)
     else $error("aps_host_port: PCU table write past its end (%08x)", req_addr_i);
   assert property (@(posedge clk_i) disable iff (!rst_ni)
-                   wr && region == RSae |-> offset / SAE_BYTES < SAE_ENTRIES)
+                   wr && region == RegionSae |-> offset / SAE_BYTES < SAE_ENTRIES)
     else $error("aps_host_port: SAE slice write past its end (%08x)", req_addr_i);
 `endif
 endmodule

@@ -1,4 +1,4 @@
-// Precision Control Unit (golden/pcu.hpp is its twin): keeps the SAE
+// Precision Control Unit (golden/accelerator/pcu.hpp is its twin): keeps the SAE
 // metrics of every slot and turns them into widths.
 //
 //   decide (just in time)  2 cycles: read the slot's table entry; choose the
@@ -14,9 +14,9 @@
 //                          its next narrower candidate), APPLY (1 cycle), until
 //                          the budget holds or nothing can narrow; then ASSIGN.
 module aps_pcu
-  import aps_pkg::*;
+  import aps_host_if_pkg::*;
 #(
-  parameter int SLOTS = 32,
+  parameter int SLOTS = DefaultMaxLayers,
   localparam int SLOT_AW = $clog2(SLOTS)
 ) (
   input  logic              clk_i,
@@ -41,8 +41,8 @@ module aps_pcu
   // slot table memory (registered read)
   output logic              tbl_re_o,
   output logic [SLOT_AW-1:0] tbl_raddr_o,
-  /* verilator lint_off UNUSEDSIGNAL */  // table words 8..15 are reserved
-  input  logic [511:0]      tbl_rdata_i,
+  /* verilator lint_off UNUSEDSIGNAL */  // the entry's last words are reserved
+  input  logic [32*PcuEntryWords-1:0] tbl_rdata_i,
   /* verilator lint_on UNUSEDSIGNAL */
   // results
   output logic [3:0]        bits_o [SLOTS],  // 0 = not decided
@@ -75,11 +75,15 @@ module aps_pcu
   logic [63:0] tau;
   logic [7:0]  entry_group;
   logic [31:0] entry_macs;
+  /* verilator lint_off UNUSEDSIGNAL */  // reserved bits
+  pcu_group_t group_word;
+  /* verilator lint_on UNUSEDSIGNAL */
+  assign group_word = pcu_group_t'(tbl_rdata_i[32*PcuGroup +: 32]);
   always_comb begin
-    for (int c = 0; c < 4; c++) alpha[c] = tbl_rdata_i[32*(PwAlpha0 + c) +: 32];
-    tau = {tbl_rdata_i[32*PwTauHi +: 32], tbl_rdata_i[32*PwTauLo +: 32]};
-    entry_group = tbl_rdata_i[32*PwGroup +: 8];
-    entry_macs = tbl_rdata_i[32*PwMacs +: 32];
+    for (int c = 0; c < 4; c++) alpha[c] = tbl_rdata_i[32*(PcuAlpha0 + c) +: 32];
+    tau = {tbl_rdata_i[32*PcuTauHi +: 32], tbl_rdata_i[32*PcuTauLo +: 32]};
+    entry_group = group_word.group;
+    entry_macs = tbl_rdata_i[32*PcuMacs +: 32];
   end
 
   function automatic logic [63:0] estimate(input logic [63:0] metric, input logic [31:0] a);

@@ -13,9 +13,10 @@
 // per word: fewer bits, fewer cycles.
 module aps_pe_array
   import aps_pkg::*;
+  import aps_host_if_pkg::*;
 #(
-  parameter int ROWS = 8,
-  parameter int COLS = 8
+  parameter int ROWS = DefaultRows,
+  parameter int COLS = DefaultCols
 ) (
   input  logic                        clk_i,
   input  logic                        rst_ni,

@@ -8,8 +8,9 @@
 //                 rescaled sum (golden: add_rescaled_sum), requantized later.
 module aps_pool_unit
   import aps_pkg::*;
+  import aps_host_if_pkg::*;
 #(
-  parameter int ROWS = 8
+  parameter int ROWS = DefaultRows
 ) (
   input  logic                clk_i,
   input  logic                rst_ni,

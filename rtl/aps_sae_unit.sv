@@ -1,4 +1,4 @@
-// Sensitivity Analysis Engine (golden/sae.hpp is its twin): one scan reads a
+// Sensitivity Analysis Engine (golden/accelerator/sae.hpp is its twin): one scan reads a
 // slice of a tensor, entry by entry, each entry an activation-word address
 // and ROWS 16-bit coefficients, and accumulates for every candidate width b
 //   metric_b += coef_lane * err_b(code_lane)^2
@@ -6,10 +6,11 @@
 // accumulate; one entry per cycle.
 module aps_sae_unit
   import aps_pkg::*;
+  import aps_host_if_pkg::*;
 #(
-  parameter int ROWS = 8,
-  parameter int SAE_ENTRIES = 2048,
-  parameter int ACT_WORDS = 1024,
+  parameter int ROWS = DefaultRows,
+  parameter int SAE_ENTRIES = DefaultSaeEntries,
+  parameter int ACT_WORDS = DefaultActWords,
   localparam int SAE_AW = $clog2(SAE_ENTRIES),
   localparam int ACT_AW = $clog2(ACT_WORDS)
 ) (
@@ -41,7 +42,7 @@ module aps_sae_unit
   assign sae_raddr_o = SAE_AW'(base_i + issued);
   // stage 2: the entry is on sae_rdata_i; read its word
   assign act_re_o = s2_valid;
-  assign act_raddr_o = ACT_AW'(sae_rdata_i[31:0]);
+  assign act_raddr_o = ACT_AW'(sae_rdata_i[32*SaeAddress +: 32]);
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin

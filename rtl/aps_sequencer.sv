@@ -17,15 +17,15 @@
 // (y, x, channel block cb) is base + (y * W + x) * CB + cb, lane c mod ROWS.
 // Weights of tile t start at weight_base + t * (R + 1), R = KH * KW * CB_in.
 module aps_sequencer
-  import aps_pkg::*;
+  import aps_host_if_pkg::*;
 #(
-  parameter int ROWS = 8,
-  parameter int COLS = 8,
-  parameter int ACT_WORDS = 1024,
-  parameter int WGT_WORDS = 2048,
-  parameter int PARAM_ENTRIES = 1024,
-  parameter int MAX_LAYERS = 32,
-  parameter int SAE_ENTRIES = 2048,
+  parameter int ROWS = DefaultRows,
+  parameter int COLS = DefaultCols,
+  parameter int ACT_WORDS = DefaultActWords,
+  parameter int WGT_WORDS = DefaultWgtWords,
+  parameter int PARAM_ENTRIES = DefaultParamEntries,
+  parameter int MAX_LAYERS = DefaultMaxLayers,
+  parameter int SAE_ENTRIES = DefaultSaeEntries,
   localparam int ACT_AW = $clog2(ACT_WORDS),
   localparam int WGT_AW = $clog2(WGT_WORDS),
   localparam int LAYER_AW = $clog2(MAX_LAYERS)
@@ -104,8 +104,9 @@ module aps_sequencer
   input  logic                   pcu_done_i,
   input  logic [3:0]             pcu_slot_bits_i, // the PCU's width for pcu_slot_o (0: undecided)
   output logic                   config_we_o,    // the configuration a step runs with, for the log
-  output logic [11:0]            config_o,
+  output step_config_t           config_o,
   output logic [31:0]            pcu_cycles_o,
+  output logic [31:0]            sae_cycles_o,   // pass 0: scan steps (without their PCU waits) and shadow layers
   output logic                   rerun_o,
   output logic [7:0]             margin_o,
   // layer-output writes (the monitor), for range and margin tracking
@@ -133,28 +134,42 @@ module aps_sequencer
   function automatic logic [31:0] dw(input int i);
     return desc_rdata_i[32*i +: 32];
   endfunction
-  /* verilator lint_off UNUSEDSIGNAL */  // the rest of these words is reserved
-  logic [31:0] d_mode, d_out_cb, d_zp, d_add_shift, d_scan_ctl;
+  /* verilator lint_off UNUSEDSIGNAL */  // reserved bits
+  desc_mode_t d_mode;
+  desc_out_cb_t d_out_cb;
+  desc_zp_t d_zp;
+  desc_add_shift_t d_add_shift;
+  desc_scan_ctl_t d_scan_ctl;
   /* verilator lint_on UNUSEDSIGNAL */
-  assign d_mode = dw(DwMode);
-  assign d_out_cb = dw(DwOutCb);
-  assign d_zp = dw(DwZp);
-  assign d_add_shift = dw(DwAddShift);
-  assign d_scan_ctl = dw(DwScanCtl);
+  desc_in_hw_t d_in_hw;
+  desc_chans_t d_chans;
+  desc_out_hw_t d_out_hw;
+  desc_kernel_t d_kernel;
+  desc_pad_t d_pad;
+  assign d_mode = desc_mode_t'(dw(DescMode));
+  assign d_in_hw = desc_in_hw_t'(dw(DescInHw));
+  assign d_chans = desc_chans_t'(dw(DescChans));
+  assign d_out_hw = desc_out_hw_t'(dw(DescOutHw));
+  assign d_out_cb = desc_out_cb_t'(dw(DescOutCb));
+  assign d_kernel = desc_kernel_t'(dw(DescKernel));
+  assign d_pad = desc_pad_t'(dw(DescPad));
+  assign d_zp = desc_zp_t'(dw(DescZp));
+  assign d_add_shift = desc_add_shift_t'(dw(DescAddShift));
+  assign d_scan_ctl = desc_scan_ctl_t'(dw(DescScanCtl));
 
   // ---- adaptive precision state ----
   logic        shadow;                 // this step is part of the SAE's up-front copy
   logic [31:0] scan_base, scan_count;
   logic [7:0]  scan_slot;
-  logic [1:0]  scan_action;            // 0 none, 1 decide, 2 decide all
-  /* verilator lint_off UNUSEDSIGNAL */  // bits 23:17 are reserved
-  logic [31:0] pcu_word;               // descriptor word 15
+  logic [1:0]  scan_action;            // scan_action_e
+  /* verilator lint_off UNUSEDSIGNAL */  // reserved bits
+  desc_pcu_t   pcu_word;
   /* verilator lint_on UNUSEDSIGNAL */
   logic        pass;
   logic        pcu_issued;
   logic [7:0]  step_max [MAX_LAYERS];  // largest code each step wrote (this pass)
   logic [7:0]  top1, top2;             // output margin tracking (pass 0, last step)
-  logic [31:0] pcu_cycles;
+  logic [31:0] pcu_cycles, sae_cycles, step_pcu_cycles;
 
   // ---- derived per layer (computed in SSetup) ----
   logic        pool;
@@ -286,14 +301,15 @@ module aps_sequencer
   assign busy_o = (state != SIdle);
   assign pass_o = pass;
   assign pcu_cycles_o = pcu_cycles;
+  assign sae_cycles_o = sae_cycles;
   assign margin_o = top1 - top2;
   assign sae_start_o = (state == SSetup) && kind == KindScan && setup_error == ErrNone && !pass;
   assign sae_base_o = scan_base;
   assign sae_count_o = scan_count;
   assign metrics_we_o = (state == SScan) && sae_done_i;
-  assign pcu_decide_o = (state == SPcu) && !pcu_issued && scan_action == 2'd1;
-  assign pcu_decide_all_o = (state == SPcu) && !pcu_issued && scan_action == 2'd2;
-  assign pcu_slot_o = (kind == KindScan) ? scan_slot : pcu_word[7:0];
+  assign pcu_decide_o = (state == SPcu) && !pcu_issued && scan_action == ActionDecide;
+  assign pcu_decide_all_o = (state == SPcu) && !pcu_issued && scan_action == ActionDecideAll;
+  assign pcu_slot_o = (kind == KindScan) ? scan_slot : pcu_word.slot;
 
   // The configuration of this step: the descriptor's, or the PCU's for a
   // PCU-controlled layer (golden: pcu_config), with adaptive scaling from
@@ -306,14 +322,14 @@ module aps_sequencer
     m = '0;
     k = '0;
     sh = '0;
-    src = LAYER_AW'(pcu_word[31:24] - 8'd1);
+    src = LAYER_AW'(pcu_word.max_source - 8'd1);
     eff_bits = bits;
     eff_act_shift = act_shift;
     eff_weight_shift = weight_shift;
-    if (pcu_word[16] && !pool) begin
-      eff_bits = pass ? pcu_word[15:12] : (pcu_slot_bits_i != 4'd0 ? pcu_slot_bits_i : pcu_word[11:8]);
+    if (pcu_word.enable && !pool) begin
+      eff_bits = pass ? pcu_word.fallback_bits : (pcu_slot_bits_i != 4'd0 ? pcu_slot_bits_i : pcu_word.initial_bits);
       sh = 4'd8 - eff_bits;
-      m = (pcu_word[31:24] == 8'd0) ? input_max_i : step_max[src];
+      m = (pcu_word.max_source == 8'd0) ? input_max_i : step_max[src];
       if (in_zp > m) m = in_zp;
       k = 4'd8;
       for (int b = 7; b >= 0; b--)
@@ -323,7 +339,9 @@ module aps_sequencer
     end
   end
   assign config_we_o = (state == SSetup) && setup_error == ErrNone && kind != KindScan && !(pass && shadow);
-  assign config_o = pool ? {4'd0, 4'd0, 4'd8} : {eff_weight_shift, eff_act_shift, eff_bits};
+  assign config_o = pool ? step_config_t'{bits: 4'd8, default: '0}
+                          : step_config_t'{bits: eff_bits, act_shift: eff_act_shift, weight_shift: eff_weight_shift,
+                                           default: '0};
   assign run_cycles_o = run_cycles;
   assign stall_cycles_o = stalls;
 
@@ -337,13 +355,15 @@ module aps_sequencer
     setup_error = ErrNone;
     if (kind > KindScan) setup_error = ErrBadKind;
     else if (kind == KindScan) begin
-      if (64'(scan_base) + 64'(scan_count) > 64'(SAE_ENTRIES) || scan_slot >= num_slots_i || scan_action == 2'd3)
+      if (64'(scan_base) + 64'(scan_count) > 64'(SAE_ENTRIES) || scan_slot >= num_slots_i ||
+          !(scan_action inside {ActionNone, ActionDecide, ActionDecideAll}))
         setup_error = ErrScan;
     end
     else if (!pool && (bits < 4'd2 || bits > 4'd8 || act_shift > 4'd8 - bits || weight_shift > 4'd8 - bits))
       setup_error = ErrBadConfig;
-    else if (pcu_word[16] && (pcu_word[7:0] >= num_slots_i || pcu_word[11:8] < 4'd2 || pcu_word[11:8] > 4'd8 ||
-                              pcu_word[15:12] < 4'd2 || pcu_word[15:12] > 4'd8 || 32'(pcu_word[31:24]) > MAX_LAYERS))
+    else if (pcu_word.enable && (pcu_word.slot >= num_slots_i || pcu_word.initial_bits < 4'd2 ||
+                                 pcu_word.initial_bits > 4'd8 || pcu_word.fallback_bits < 4'd2 ||
+                                 pcu_word.fallback_bits > 4'd8 || 32'(pcu_word.max_source) > MAX_LAYERS))
       setup_error = ErrBadConfig;
     else if (in_h == 0 || in_w == 0 || in_cb == 0 || out_h == 0 || out_w == 0 || out_cb == 0 || out_ch == 0 ||
              k_h == 0 || k_w == 0 || s_h == 0 || s_w == 0 || d_h == 0 || d_w == 0 ||
@@ -383,7 +403,7 @@ module aps_sequencer
       {t, oy, ox, ky, kx, cbi, plane, r} <= '0;
       tap_valid_o <= 1'b0;
       {shadow, scan_base, scan_count, scan_slot, scan_action, pcu_word} <= '0;
-      {pass, pcu_issued, top1, top2, pcu_cycles, rerun_o, run_start_o} <= '0;
+      {pass, pcu_issued, top1, top2, pcu_cycles, sae_cycles, step_pcu_cycles, rerun_o, run_start_o} <= '0;
       for (int l = 0; l < MAX_LAYERS; l++) step_max[l] <= '0;
     end else begin
       done_o <= 1'b0;
@@ -401,6 +421,7 @@ module aps_sequencer
         end
       end
       if (state == SPcu && !pass) pcu_cycles <= pcu_cycles + 32'd1;
+      if (state == SPcu) step_pcu_cycles <= step_pcu_cycles + 32'd1;
       if (state != SIdle) run_cycles <= run_cycles + 64'd1;
       if (state != SIdle && state != SDone) layer_cycles <= layer_cycles + 32'd1;
       if (stall) stalls <= stalls + 32'd1;
@@ -416,6 +437,7 @@ module aps_sequencer
           pass <= 1'b0;
           rerun_o <= 1'b0;
           pcu_cycles <= '0;
+          sae_cycles <= '0;
           top1 <= '0;
           top2 <= '0;
           run_start_o <= 1'b1;
@@ -431,38 +453,48 @@ module aps_sequencer
         end
         SDescReq: begin
           layer_cycles <= 32'd1;
+          step_pcu_cycles <= '0;
           state <= SDescWait;
         end
         SDescWait: begin
-          kind <= d_mode[3:0];
-          relu <= d_mode[4];
-          bits <= d_mode[11:8];
-          act_shift <= d_mode[15:12];
-          weight_shift <= d_mode[19:16];
-          in_base <= dw(DwInBase);
-          out_base <= dw(DwOutBase);
-          {in_w, in_h} <= dw(DwInHW);
-          {out_ch, in_cb} <= dw(DwChans);
-          {out_w, out_h} <= dw(DwOutHW);
-          out_cb <= d_out_cb[15:0];
-          {s_w, s_h, k_w, k_h} <= dw(DwKernel);
-          {d_w, d_h, p_l, p_t} <= dw(DwPad);
-          wgt_base <= dw(DwWgtBase);
-          prm_base <= dw(DwPrmBase);
-          in_zp <= d_zp[7:0];
-          out_zp <= d_zp[15:8];
-          in_b_zp <= d_zp[23:16];
-          add_mult_a <= dw(DwAddMultA);
-          add_mult_b <= dw(DwAddMultB);
-          add_shift_a <= d_add_shift[7:0];
-          add_shift_b <= d_add_shift[15:8];
-          add_left_shift <= d_add_shift[20:16];
-          shadow <= d_mode[ModeShadowBit];
-          scan_base <= dw(DwScanBase);
-          scan_count <= dw(DwScanCount);
-          scan_slot <= d_scan_ctl[7:0];
-          scan_action <= d_scan_ctl[9:8];
-          pcu_word <= dw(DwPcu);
+          kind <= d_mode.kind;
+          relu <= d_mode.relu;
+          bits <= d_mode.bits;
+          act_shift <= d_mode.act_shift;
+          weight_shift <= d_mode.weight_shift;
+          in_base <= dw(DescInBase);
+          out_base <= dw(DescOutBase);
+          in_h <= d_in_hw.in_h;
+          in_w <= d_in_hw.in_w;
+          in_cb <= d_chans.in_cb;
+          out_ch <= d_chans.out_channels;
+          out_h <= d_out_hw.out_h;
+          out_w <= d_out_hw.out_w;
+          out_cb <= d_out_cb.out_cb;
+          k_h <= d_kernel.kernel_h;
+          k_w <= d_kernel.kernel_w;
+          s_h <= d_kernel.stride_h;
+          s_w <= d_kernel.stride_w;
+          p_t <= d_pad.pad_top;
+          p_l <= d_pad.pad_left;
+          d_h <= d_pad.dilation_h;
+          d_w <= d_pad.dilation_w;
+          wgt_base <= dw(DescWgtBase);
+          prm_base <= dw(DescPrmBase);
+          in_zp <= d_zp.in_zp;
+          out_zp <= d_zp.out_zp;
+          in_b_zp <= d_zp.in_b_zp;
+          add_mult_a <= dw(DescAddMultA);
+          add_mult_b <= dw(DescAddMultB);
+          add_shift_a <= d_add_shift.shift_a;
+          add_shift_b <= d_add_shift.shift_b;
+          add_left_shift <= d_add_shift.left_shift;
+          shadow <= d_mode.shadow;
+          scan_base <= dw(DescScanBase);
+          scan_count <= dw(DescScanCount);
+          scan_slot <= d_scan_ctl.slot;
+          scan_action <= d_scan_ctl.action;
+          pcu_word <= desc_pcu_t'(dw(DescPcu));
           state <= SSetup;
         end
         SSetup: begin
@@ -490,7 +522,7 @@ module aps_sequencer
             state <= STileStart;
           end
         end
-        SScan: if (sae_done_i) state <= (scan_action == 2'd0) ? SDrain : SPcu;
+        SScan: if (sae_done_i) state <= (scan_action == ActionNone) ? SDrain : SPcu;
         SPcu: begin
           pcu_issued <= 1'b1;
           if (pcu_done_i) state <= SDrain;
@@ -535,6 +567,7 @@ module aps_sequencer
           layer_done_o <= 1'b1;
           done_layer_o <= layer_o;
           layer_cycles_o <= layer_cycles + 32'd1;
+          if (!pass && (kind == KindScan || shadow)) sae_cycles <= sae_cycles + layer_cycles + 32'd1 - step_pcu_cycles;
           if (layer_o + 8'd1 == num_layers_i) begin
             state <= (cascade_i && !pass) ? SCascade : SDone;
           end else begin

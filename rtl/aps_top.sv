@@ -3,15 +3,16 @@
 // a writeback engine with integer requantization, and a monitor port that
 // shows every layer-output write.
 module aps_top
-  import aps_pkg::*;
+  import aps_host_if_pkg::*;
 #(
-  parameter int ROWS = 8,            // input lanes: bytes per activation word (power of two, >= 4)
-  parameter int COLS = 8,            // output columns: channels computed in parallel
-  parameter int ACT_WORDS = 2048,    // activation memory, words of ROWS bytes
-  parameter int WGT_WORDS = 2048,    // weight memory, tile words of ROWS * COLS bytes
-  parameter int PARAM_ENTRIES = 1024,
-  parameter int MAX_LAYERS = 32,     // steps of the descriptor table (and PCU slots); at most 32
-  parameter int SAE_ENTRIES = 2048   // SAE slice entries
+  // The build parameters (rtl/aps_host_interface.json says what each is).
+  parameter int ROWS = DefaultRows,
+  parameter int COLS = DefaultCols,
+  parameter int ACT_WORDS = DefaultActWords,
+  parameter int WGT_WORDS = DefaultWgtWords,
+  parameter int PARAM_ENTRIES = DefaultParamEntries,
+  parameter int MAX_LAYERS = DefaultMaxLayers,
+  parameter int SAE_ENTRIES = DefaultSaeEntries
 ) (
   input  logic        clk_i,
   input  logic        rst_ni,
@@ -37,12 +38,16 @@ module aps_top
   localparam int PRM_AW = $clog2(PARAM_ENTRIES);
   localparam int LAYER_AW = $clog2(MAX_LAYERS);
   localparam int SAE_AW = $clog2(SAE_ENTRIES);
-  localparam int SAE_BYTES = (4 + 2 * ROWS <= 16) ? 16 : ((4 + 2 * ROWS <= 32) ? 32 : 64);
+  localparam int SAE_BYTES = sae_entry_bytes(ROWS);
+  localparam int DESC_BYTES = desc_entry_bytes();
+  localparam int PRM_BYTES = param_entry_bytes();
+  localparam int PCU_BYTES = pcu_entry_bytes();
 
   // Elaboration-time checks of the parameters.
   if (ROWS < 4 || (ROWS & (ROWS - 1)) != 0) $error("ROWS must be a power of two >= 4");
   if (COLS < 1) $error("COLS must be >= 1");
-  if (MAX_LAYERS > 32) $error("MAX_LAYERS must be at most 32 (the CSR logs)");
+  if (!host_if_fits(ROWS, COLS, ACT_WORDS, WGT_WORDS, PARAM_ENTRIES, MAX_LAYERS, SAE_ENTRIES))
+    $error("the memories do not fit their host address spans, or MAX_LAYERS exceeds the CSR logs");
 
   // ---- sequencer ----
   logic start, busy, run_done, run_error, layer_done;
@@ -69,8 +74,8 @@ module aps_top
   logic [63:0] budget;
   logic [2:0] num_cand;
   logic [3:0] cand [4];
-  logic [31:0] sae_base, sae_count, pcu_cycles;
-  logic [11:0] config_log;
+  logic [31:0] sae_base, sae_count, pcu_cycles, sae_cycles;
+  step_config_t config_log;
   logic [63:0] sae_metrics [4];
   logic [3:0] slot_bits [MAX_LAYERS];
   logic [63:0] slot_metrics [MAX_LAYERS][4];
@@ -81,22 +86,22 @@ module aps_top
   /* verilator lint_on UNUSEDSIGNAL */
   logic [ACT_AW-1:0] sae_act_raddr;
   logic [LAYER_AW-1:0] pcu_tbl_raddr, h_pcu_waddr;
-  logic [511:0] pcu_tbl_rdata;
-  logic [63:0] h_pcu_wbe;
+  logic [8*PCU_BYTES-1:0] pcu_tbl_rdata;
+  logic [PCU_BYTES-1:0] h_pcu_wbe;
   logic [SAE_BYTES-1:0] h_sae_wbe;
 
   // ---- memories ----
-  logic [32*DescWords-1:0] desc_rdata;
-  logic [127:0] prm_rdata;
+  logic [8*DESC_BYTES-1:0] desc_rdata;
+  logic [8*PRM_BYTES-1:0] prm_rdata;
   logic [8*ROWS-1:0] act_rdata;
   logic [8*ROWS*COLS-1:0] wgt_rdata;
 
   // host side
   logic h_desc_we, h_prm_we, h_wgt_we, h_act_we, h_act_re, h_wgt_re;
   logic [LAYER_AW-1:0] h_desc_waddr;
-  logic [4*DescWords-1:0] h_desc_wbe;
+  logic [DESC_BYTES-1:0] h_desc_wbe;
   logic [PRM_AW-1:0] h_prm_waddr;
-  logic [15:0] h_prm_wbe;
+  logic [PRM_BYTES-1:0] h_prm_wbe;
   logic [WGT_AW-1:0] h_wgt_waddr, h_wgt_raddr;
   logic [ROWS*COLS-1:0] h_wgt_wbe;
   logic [ACT_AW-1:0] h_act_waddr, h_act_raddr;
@@ -122,7 +127,7 @@ module aps_top
     .layer_i(layer), .run_cycles_i(run_cycles), .stall_cycles_i(stall_cycles),
     .layer_done_i(layer_done), .done_layer_i(done_layer), .layer_cycles_i(layer_cycles),
     .pass_i(pass), .config_we_i(config_we), .config_i(config_log), .rerun_i(rerun), .margin_i(margin),
-    .pcu_cycles_i(pcu_cycles), .slot_bits_i(slot_bits), .slot_metrics_i(slot_metrics),
+    .pcu_cycles_i(pcu_cycles), .sae_cycles_i(sae_cycles), .slot_bits_i(slot_bits), .slot_metrics_i(slot_metrics),
     .adaptive_scaling_o(adaptive_scaling), .cascade_o(cascade), .margin_threshold_o(margin_threshold),
     .input_max_o(input_max), .num_slots_o(num_slots), .budget_o(budget), .num_cand_o(num_cand), .cand_o(cand),
     .start_o(start), .num_layers_o(num_layers), .done_o, .irq_o,
@@ -136,13 +141,13 @@ module aps_top
     .wgt_re_o(h_wgt_re), .wgt_raddr_o(h_wgt_raddr), .wgt_rdata_i(wgt_rdata)
   );
 
-  aps_mem #(.WORDS(MAX_LAYERS), .BYTES(4 * DescWords)) u_desc_mem (
-    .clk_i, .we_i(h_desc_we), .waddr_i(h_desc_waddr), .wbe_i(h_desc_wbe), .wdata_i({DescWords{h_wdata}}),
+  aps_mem #(.WORDS(MAX_LAYERS), .BYTES(DESC_BYTES)) u_desc_mem (
+    .clk_i, .we_i(h_desc_we), .waddr_i(h_desc_waddr), .wbe_i(h_desc_wbe), .wdata_i({(DESC_BYTES/4){h_wdata}}),
     .re_i(seq_desc_re), .raddr_i(seq_desc_raddr), .rdata_o(desc_rdata)
   );
 
-  aps_mem #(.WORDS(PARAM_ENTRIES), .BYTES(16)) u_param_mem (
-    .clk_i, .we_i(h_prm_we), .waddr_i(h_prm_waddr), .wbe_i(h_prm_wbe), .wdata_i({4{h_wdata}}),
+  aps_mem #(.WORDS(PARAM_ENTRIES), .BYTES(PRM_BYTES)) u_param_mem (
+    .clk_i, .we_i(h_prm_we), .waddr_i(h_prm_waddr), .wbe_i(h_prm_wbe), .wdata_i({(PRM_BYTES/4){h_wdata}}),
     .re_i(wb_prm_re), .raddr_i(wb_prm_raddr), .rdata_o(prm_rdata)
   );
 
@@ -160,8 +165,8 @@ module aps_top
     .raddr_i(busy ? (sae_act_re ? sae_act_raddr : seq_act_raddr) : h_act_raddr), .rdata_o(act_rdata)
   );
 
-  aps_mem #(.WORDS(MAX_LAYERS), .BYTES(64)) u_pcu_table (
-    .clk_i, .we_i(h_pcu_we), .waddr_i(h_pcu_waddr), .wbe_i(h_pcu_wbe), .wdata_i({16{h_wdata}}),
+  aps_mem #(.WORDS(MAX_LAYERS), .BYTES(PCU_BYTES)) u_pcu_table (
+    .clk_i, .we_i(h_pcu_we), .waddr_i(h_pcu_waddr), .wbe_i(h_pcu_wbe), .wdata_i({(PCU_BYTES/4){h_wdata}}),
     .re_i(pcu_tbl_re), .raddr_i(pcu_tbl_raddr), .rdata_o(pcu_tbl_rdata)
   );
 
@@ -207,7 +212,7 @@ module aps_top
     .sae_start_o(sae_start), .sae_base_o(sae_base), .sae_count_o(sae_count), .sae_done_i(sae_done),
     .metrics_we_o(metrics_we), .pcu_decide_o(pcu_decide), .pcu_decide_all_o(pcu_decide_all), .pcu_slot_o(pcu_slot),
     .pcu_done_i(pcu_done), .pcu_slot_bits_i(slot_bits[pcu_slot[LAYER_AW-1:0]]), .config_we_o(config_we),
-    .config_o(config_log), .pcu_cycles_o(pcu_cycles), .rerun_o(rerun), .margin_o(margin),
+    .config_o(config_log), .pcu_cycles_o(pcu_cycles), .sae_cycles_o(sae_cycles), .rerun_o(rerun), .margin_o(margin),
     .mon_valid_i(mon_valid_o), .mon_layer_i(mon_layer_o), .mon_value_i(mon_value_o)
   );
   assign mon_pass_o = pass;

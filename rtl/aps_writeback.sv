@@ -10,11 +10,12 @@
 // the previous one (ready_o), so compute and writeback overlap.
 module aps_writeback
   import aps_pkg::*;
+  import aps_host_if_pkg::*;
 #(
-  parameter int ROWS = 8,
-  parameter int COLS = 8,
-  parameter int ACT_WORDS = 1024,
-  parameter int PARAM_ENTRIES = 1024,
+  parameter int ROWS = DefaultRows,
+  parameter int COLS = DefaultCols,
+  parameter int ACT_WORDS = DefaultActWords,
+  parameter int PARAM_ENTRIES = DefaultParamEntries,
   localparam int NV = (COLS > ROWS) ? COLS : ROWS,
   localparam int ACT_AW = $clog2(ACT_WORDS),
   localparam int PRM_AW = $clog2(PARAM_ENTRIES)
@@ -43,7 +44,9 @@ module aps_writeback
   output logic                     prm_re_o,
   output logic [PRM_AW-1:0]        prm_raddr_o,
   /* verilator lint_off UNUSEDSIGNAL */
-  input  logic [127:0]             prm_rdata_i,     // word 3 is reserved
+  /* verilator lint_off UNUSEDSIGNAL */  // the entry's last word is reserved
+  input  logic [32*ParamWords-1:0] prm_rdata_i,
+  /* verilator lint_on UNUSEDSIGNAL */
   /* verilator lint_on UNUSEDSIGNAL */
   // activation memory write port
   output logic                     act_we_o,
@@ -108,9 +111,9 @@ module aps_writeback
   always_comb begin
     logic signed [31:0] acc8, total;
     logic signed [31:0] bias, mult, shift;
-    bias = prm_rdata_i[32*PwBias +: 32];
-    mult = prm_rdata_i[32*PwMult +: 32];
-    shift = prm_rdata_i[32*PwShift +: 32];
+    bias = prm_rdata_i[32*ParamBias +: 32];
+    mult = prm_rdata_i[32*ParamMult +: 32];
+    shift = prm_rdata_i[32*ParamShift +: 32];
     acc8 = sat32(64'(b_value) <<< acc_shift_i);
     total = sat32(64'(acc8) + 64'(bias));
     value = copy_i ? b_value[7:0] : requantize(total, mult, shift, out_zp_i, relu_i);

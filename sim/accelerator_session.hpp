@@ -9,9 +9,9 @@
 #include <optional>
 #include <string>
 
-#include "golden/layer_config.hpp"
-#include "golden/network_program.hpp"
-#include "golden/program_executor.hpp"
+#include "golden/accelerator/layer_config.hpp"
+#include "golden/accelerator/network_program.hpp"
+#include "golden/accelerator/program_executor.hpp"
 #include "sim/host_driver.hpp"
 #include "sim/program_image.hpp"
 #include "sim/scoreboard.hpp"
@@ -21,6 +21,7 @@
 namespace aps::sim {
 
 struct SessionOptions {
+  DeviceFactory make_device;        // the device to run on (an RTL build: sim::make_device); required
   DeviceOptions device;
   int64_t max_cycles = 10'000'000;  // watchdog budget per input
   uint64_t stall_seed = 0;
@@ -35,14 +36,16 @@ struct InputRun {
   std::vector<int64_t> layer_cycles;        // per step, pass 0
   std::vector<int64_t> rerun_layer_cycles;  // per step, the cascade's re-run (empty without one)
   int64_t start_cycle = 0;          // simulation cycle of the start command
-  int64_t pcu_cycles = 0;           // cycles in PCU decisions (CSR)
+  int64_t pcu_cycles = 0;           // pass 0: cycles in PCU decisions (CSR)
+  int64_t sae_cycles = 0;           // pass 0: cycles in SAE scans and shadow layers (CSR)
+  int64_t stalls = 0;               // cycles a finished pixel waited for the writeback (CSR)
   bool rerun = false;               // the cascade re-ran the input
   Codes output;                     // read back over the host port
 };
 
-// What an RTL build offers (array shape, memory sizes), read from its CSRs
-// on a fresh device.
-HardwareLimits probe_hardware(const DeviceOptions& options);
+// What a device offers (array shape, memory sizes), read from the CSRs of a
+// fresh one.
+HardwareLimits probe_hardware(const DeviceFactory& make_device, const DeviceOptions& options);
 
 class AcceleratorSession {
  public:
@@ -73,7 +76,7 @@ class AcceleratorSession {
 
  private:
   void load_image();
-  friend HardwareLimits probe_hardware(const DeviceOptions& options);
+  friend HardwareLimits probe_hardware(const DeviceFactory& make_device, const DeviceOptions& options);
   static HardwareLimits read_limits(HostDriver& driver);
 
   const NetworkProgram& program_;
@@ -88,8 +91,10 @@ class AcceleratorSession {
   InputRun execute(int64_t input_index, const Codes& input, const ProgramResult* expected, Scoreboard* scoreboard);
   // Every check of a finished run against the golden result, reading the
   // RTL's logs (SAE metrics, slot widths, configurations) as it goes.
-  void check_run(int64_t input_index, uint32_t status, uint32_t info, const ProgramResult& expected, const InputRun& r,
-                 Scoreboard& scoreboard);
+  void check_run(int64_t input_index, const hw::CsrStatus& status, const hw::CsrRunInfo& info,
+                 const ProgramResult& expected, const InputRun& r, Scoreboard& scoreboard);
+  uint32_t csr(uint32_t offset);
+  void write_csr(uint32_t offset, uint32_t value);
 
   Scoreboard* scoreboard_ = nullptr;  // during run()
   std::string variant_;

@@ -1,10 +1,11 @@
 #include "sim/program_image.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <fmt/format.h>
+#include <tuple>
 
-#include "golden/exit_code.hpp"
-#include "sim/host_address_map.hpp"
+#include "golden/errors.hpp"
 
 namespace aps::sim {
 namespace {
@@ -13,9 +14,9 @@ namespace {
   throw InputError(fmt::format("{}: layer '{}' does not fit the RTL build: {}", p.source, l.name, what));
 }
 
-void check_field(const NetworkProgram& p, const Layer& l, int64_t value, int bits, const char* what) {
-  if (value < 0 || value >= (int64_t{1} << bits))
-    too_big(p, l, fmt::format("{} = {} needs more than the {}-bit descriptor field", what, value, bits));
+void check_field(const NetworkProgram& p, const Layer& l, int64_t value, unsigned width, const char* what) {
+  if (value < 0 || value >= (int64_t{1} << width))
+    too_big(p, l, fmt::format("{} = {} needs more than the {}-bit descriptor field", what, value, width));
 }
 
 // Weight of output channel m for input channel ci at tap (ky, kx), or the
@@ -40,17 +41,200 @@ int8_t fc_weight(const Layer& l, const FeatureShape& s, int64_t m, int64_t word,
   return l.weights[m * s.size() + c * s.height * s.width + pixel];
 }
 
+hw::LayerKind kind_code(LayerKind k) {
+  switch (k) {
+    case LayerKind::MaxPool: return hw::LayerKind::kMaxPool;
+    case LayerKind::AveragePool: return hw::LayerKind::kAvgPool;
+    case LayerKind::Add: return hw::LayerKind::kAdd;
+    case LayerKind::SaeScan: return hw::LayerKind::kScan;
+    case LayerKind::FullyConnected:
+    case LayerKind::Conv: break;
+  }
+  return hw::LayerKind::kConv;
+}
+
+hw::ScanAction action_code(PcuAction a) {
+  return a == PcuAction::Decide ? hw::ScanAction::kDecide
+         : a == PcuAction::DecideAll ? hw::ScanAction::kDecideAll
+                                     : hw::ScanAction::kNone;
+}
+
+// An SAE scan: its descriptor, and its slice entries appended to the image.
+Descriptor scan_descriptor(const NetworkProgram& p, const Layer& l, const HardwareLimits& limits, ProgramImage& img) {
+  Descriptor d{};
+  d[hw::kDescMode] = hw::DescMode{.kind = hw::LayerKind::kScan, .shadow = 1}.pack();
+  const TensorPlacement t = l.scan.tensor < 0 ? img.input : img.outputs[l.scan.tensor];
+  d[hw::kDescZp] = hw::DescZp{.in_zp = static_cast<uint32_t>(p.tensor_quant(l.scan.tensor).zero_point)}.pack();
+  const auto words = scan_words(p, l, img.array.rows);
+  d[hw::kDescScanBase] = static_cast<uint32_t>(img.sae_entries.size());
+  d[hw::kDescScanCount] = static_cast<uint32_t>(words.size());
+  d[hw::kDescScanCtl] = hw::DescScanCtl{.slot = static_cast<uint32_t>(l.scan.slot), .action = action_code(l.scan.action)}.pack();
+  for (const ScanWord& w : words) {
+    std::vector<uint8_t> entry(static_cast<size_t>(hw::sae_entry_bytes(img.array.rows)), 0);
+    const auto address = static_cast<uint32_t>(t.base + w.word);
+    std::memcpy(entry.data() + 4 * hw::kSaeAddress, &address, 4);
+    for (int lane = 0; lane < img.array.rows; ++lane) {
+      const auto c = static_cast<uint16_t>(w.coefficients[lane]);
+      std::memcpy(entry.data() + 4 + 2 * lane, &c, 2);
+    }
+    img.sae_entries.push_back(std::move(entry));
+  }
+  if (static_cast<int64_t>(img.sae_entries.size()) > limits.sae_entries)
+    too_big(p, l, fmt::format("its slice needs SAE entries up to {}, the memory has {}", img.sae_entries.size(),
+                              limits.sae_entries));
+  return d;
+}
+
+// The geometry words of a layer's descriptor (sizes, window), checked
+// against their fields.
+void set_geometry(const NetworkProgram& p, const Layer& l, const LayerGeometry& g, Descriptor& d) {
+  using hw::DescChans, hw::DescInHw, hw::DescKernel, hw::DescOutCb, hw::DescOutHw, hw::DescPad;
+  // A fully connected layer and an Add iterate a 1x1 window.
+  const Window w = l.kind == LayerKind::FullyConnected || l.kind == LayerKind::Add ? Window{} : l.window;
+  for (const auto& [value, width, what] : {
+           std::tuple<int64_t, unsigned, const char*>{g.in_h, DescInHw::kInHWidth, "input height"},
+           {g.in_w, DescInHw::kInWWidth, "input width"},
+           {g.in_cb, DescChans::kInCbWidth, "input words"},
+           {g.out_channels, DescChans::kOutChannelsWidth, "output channels"},
+           {g.out_h, DescOutHw::kOutHWidth, "output height"},
+           {g.out_w, DescOutHw::kOutWWidth, "output width"},
+           {g.out_cb, DescOutCb::kOutCbWidth, "output channel blocks"},
+           {w.kernel_h, DescKernel::kKernelHWidth, "kernel height"},
+           {w.kernel_w, DescKernel::kKernelWWidth, "kernel width"},
+           {w.stride_h, DescKernel::kStrideHWidth, "stride"},
+           {w.stride_w, DescKernel::kStrideWWidth, "stride"},
+           {w.pad_top, DescPad::kPadTopWidth, "padding"},
+           {w.pad_left, DescPad::kPadLeftWidth, "padding"},
+           {w.dilation_h, DescPad::kDilationHWidth, "dilation"},
+           {w.dilation_w, DescPad::kDilationWWidth, "dilation"}})
+    check_field(p, l, value, width, what);
+  d[hw::kDescInHw] = DescInHw{.in_h = static_cast<uint32_t>(g.in_h), .in_w = static_cast<uint32_t>(g.in_w)}.pack();
+  d[hw::kDescChans] = DescChans{.in_cb = static_cast<uint32_t>(g.in_cb), .out_channels = static_cast<uint32_t>(g.out_channels)}.pack();
+  d[hw::kDescOutHw] = DescOutHw{.out_h = static_cast<uint32_t>(g.out_h), .out_w = static_cast<uint32_t>(g.out_w)}.pack();
+  d[hw::kDescOutCb] = DescOutCb{.out_cb = static_cast<uint32_t>(g.out_cb)}.pack();
+  d[hw::kDescKernel] = DescKernel{.kernel_h = static_cast<uint32_t>(w.kernel_h), .kernel_w = static_cast<uint32_t>(w.kernel_w),
+                                  .stride_h = static_cast<uint32_t>(w.stride_h), .stride_w = static_cast<uint32_t>(w.stride_w)}.pack();
+  d[hw::kDescPad] = DescPad{.pad_top = static_cast<uint32_t>(w.pad_top), .pad_left = static_cast<uint32_t>(w.pad_left),
+                            .dilation_h = static_cast<uint32_t>(w.dilation_h), .dilation_w = static_cast<uint32_t>(w.dilation_w)}.pack();
+}
+
+// The Add words: the second input's base and zero point, the TFLite multipliers.
+void set_add(const NetworkProgram& p, const Layer& l, const ProgramImage& img, Descriptor& d) {
+  const TensorPlacement b = l.add.input_b < 0 ? img.input : img.outputs[l.add.input_b];
+  d[hw::kDescWgtBase] = static_cast<uint32_t>(b.base);
+  hw::DescZp zp = hw::DescZp::unpack(d[hw::kDescZp]);
+  zp.in_b_zp = static_cast<uint32_t>(l.add.in_q_b.zero_point);
+  d[hw::kDescZp] = zp.pack();
+  d[hw::kDescAddMultA] = static_cast<uint32_t>(l.add.multiplier_a.multiplier);
+  d[hw::kDescAddMultB] = static_cast<uint32_t>(l.add.multiplier_b.multiplier);
+  const hw::DescAddShift shift{.shift_a = l.add.multiplier_a.shift, .shift_b = l.add.multiplier_b.shift,
+                               .left_shift = static_cast<uint32_t>(l.add.left_shift)};
+  if (!hw::fits_signed(shift.shift_a, hw::DescAddShift::kShiftAWidth) ||
+      !hw::fits_signed(shift.shift_b, hw::DescAddShift::kShiftBWidth))
+    too_big(p, l, fmt::format("an add multiplier shift outside the descriptor's {} bits", hw::DescAddShift::kShiftAWidth));
+  if (l.add.left_shift < 0 || !shift.fits())
+    too_big(p, l, fmt::format("the add left shift must be 0..{}", (1 << hw::DescAddShift::kLeftShiftWidth) - 1));
+  d[hw::kDescAddShift] = shift.pack();
+}
+
+// The weight tiles of a layer with weights, in the order the sequencer reads
+// them: per tile of COLS output channels a header of their weight zero
+// points, then one word per (ky, kx, input channel block).
+void append_weight_tiles(const Layer& l, const LayerGeometry& g, const FeatureShape& stored, ArrayShape a,
+                         std::vector<uint8_t>& weights) {
+  const auto tile_bytes = static_cast<size_t>(hw::wgt_word_bytes(a.rows, a.cols));
+  for (int64_t t = 0; t < g.tiles; ++t) {
+    std::vector<uint8_t> header(tile_bytes, 0);
+    for (int64_t c = 0; c < a.cols; ++c) {
+      const int64_t m = t * a.cols + c;
+      if (m < g.out_channels) header[c] = static_cast<uint8_t>(static_cast<int8_t>(l.weight_zero_points[m]));
+    }
+    weights.insert(weights.end(), header.begin(), header.end());
+    for (int64_t ky = 0; ky < g.kernel_h; ++ky)
+      for (int64_t kx = 0; kx < g.kernel_w; ++kx)
+        for (int64_t cb = 0; cb < g.in_cb; ++cb) {
+          std::vector<uint8_t> word(tile_bytes, 0);
+          for (int64_t c = 0; c < a.cols; ++c) {
+            const int64_t m = t * a.cols + c;
+            if (m >= g.out_channels) continue;
+            for (int64_t lane = 0; lane < a.rows; ++lane) {
+              const int8_t w = l.kind == LayerKind::FullyConnected ? fc_weight(l, stored, m, cb, lane, a.rows)
+                                                                  : conv_weight(l, m, cb * a.rows + lane, ky, kx);
+              word[c * a.rows + lane] = static_cast<uint8_t>(w);
+            }
+          }
+          weights.insert(weights.end(), word.begin(), word.end());
+        }
+  }
+}
+
+ParamEntry param_entry(const Layer& l, int64_t channel) {
+  ParamEntry e{};
+  e[hw::kParamBias] = static_cast<uint32_t>(l.bias[channel]);
+  e[hw::kParamMult] = static_cast<uint32_t>(l.multipliers[channel].multiplier);
+  e[hw::kParamShift] = static_cast<uint32_t>(l.multipliers[channel].shift);
+  return e;
+}
+
+// The PCU's CSRs and one table entry per slot.
+void set_pcu(const NetworkProgram& p, ProgramImage& img) {
+  const PcuProgram& pcu = p.pcu;
+  img.num_slots = static_cast<uint32_t>(pcu.slots.size());
+  if (pcu.candidates.size() > hw::kPcuCandidates)
+    throw InputError(fmt::format("{}: {} candidate widths, the PCU holds {}", p.source, pcu.candidates.size(),
+                                 hw::kPcuCandidates));
+  img.pcu_candidates.count = static_cast<uint32_t>(pcu.candidates.size());
+  uint32_t* widths[] = {&img.pcu_candidates.c0, &img.pcu_candidates.c1, &img.pcu_candidates.c2, &img.pcu_candidates.c3};
+  for (size_t c = 0; c < pcu.candidates.size(); ++c) *widths[c] = static_cast<uint32_t>(pcu.candidates[c]);
+  img.pcu_flags = {.adaptive_scaling = pcu.adaptive_scaling ? 1u : 0u, .cascade = pcu.cascade ? 1u : 0u,
+                   .margin_threshold = static_cast<uint32_t>(pcu.margin_threshold)};
+  img.budget = pcu.budget;
+  for (const PcuSlot& s : pcu.slots) {
+    PcuEntry e{};
+    for (size_t c = 0; c < s.alpha.size(); ++c) e[hw::kPcuAlpha0 + c] = s.alpha[c];
+    e[hw::kPcuTauLo] = static_cast<uint32_t>(s.threshold);
+    e[hw::kPcuTauHi] = static_cast<uint32_t>(s.threshold >> 32);
+    e[hw::kPcuGroup] = hw::PcuGroup{.group = static_cast<uint32_t>(s.group)}.pack();
+    if (s.macs > 0xffffffffLL) throw InputError(fmt::format("{}: a layer has more than 2^32 MACs", p.source));
+    e[hw::kPcuMacs] = static_cast<uint32_t>(s.macs);
+    img.pcu_table.push_back(e);
+  }
+}
+
 }  // namespace
 
+HardwareLimits hardware_limits(const hw::BuildParameters& b) {
+  HardwareLimits h;
+  h.array = {static_cast<int>(b.rows), static_cast<int>(b.cols)};
+  h.act_words = b.act_words;
+  h.wgt_words = b.wgt_words;
+  h.param_entries = b.param_entries;
+  h.max_layers = std::min<int64_t>(b.max_layers, hw::kCsrLogSteps);
+  h.sae_entries = b.sae_entries;
+  return h;
+}
+
 uint32_t mode_word(const Layer& layer, const LayerConfig& config) {
-  uint32_t kind = hw::kKindConv;
-  if (layer.kind == LayerKind::MaxPool) kind = hw::kKindMaxPool;
-  if (layer.kind == LayerKind::AveragePool) kind = hw::kKindAvgPool;
-  if (layer.kind == LayerKind::Add) kind = hw::kKindAdd;
-  // Layers without weights always run at 8 bits (golden/program_executor.hpp).
+  // Layers without weights always run at 8 bits (golden/accelerator/program_executor.hpp).
   const LayerConfig c = layer.has_weights() ? config : static_config(8);
-  return kind | (layer.relu ? 1u << 4 : 0u) | (static_cast<uint32_t>(c.bits) << 8) |
-         (static_cast<uint32_t>(c.act_shift) << 12) | (static_cast<uint32_t>(c.weight_shift) << 16);
+  return hw::DescMode{.kind = kind_code(layer.kind),
+                      .relu = layer.relu ? 1u : 0u,
+                      .bits = static_cast<uint32_t>(c.bits),
+                      .act_shift = static_cast<uint32_t>(c.act_shift),
+                      .weight_shift = static_cast<uint32_t>(c.weight_shift),
+                      .shadow = layer.role == LayerRole::Shadow ? 1u : 0u}
+      .pack();
+}
+
+LayerConfig unpack_step_config(uint32_t word) {
+  const hw::StepConfig c = hw::StepConfig::unpack(word);
+  return {static_cast<int>(c.bits), static_cast<int>(c.act_shift), static_cast<int>(c.weight_shift)};
+}
+
+uint32_t pack_step_config(const LayerConfig& c) {
+  return hw::StepConfig{.bits = static_cast<uint32_t>(c.bits), .act_shift = static_cast<uint32_t>(c.act_shift),
+                        .weight_shift = static_cast<uint32_t>(c.weight_shift)}
+      .pack();
 }
 
 std::vector<uint8_t> pack_tensor(const Codes& chw, const FeatureShape& s, int rows) {
@@ -77,166 +261,64 @@ ProgramImage build_image(const NetworkProgram& p, const std::vector<LayerConfig>
     throw InputError(fmt::format("{}: {} layers, the RTL build's descriptor table holds {}", p.source, p.layers.size(),
                                  limits.max_layers));
   if (configs.size() != p.layers.size()) throw InputError("one layer configuration per layer is needed");
-
-  int64_t next_word = 0;
-  img.input = {0, p.input_shape, tensor_words(p.input_shape, a.rows)};
-  next_word = img.input.words;
-  int64_t weight_words = 0, param_entries = 0;
-  const int64_t tile_bytes = static_cast<int64_t>(a.rows) * a.cols;
-
   if (static_cast<int64_t>(p.pcu.slots.size()) > limits.max_layers)
     throw InputError(fmt::format("{}: {} PCU slots, the RTL build has {}", p.source, p.pcu.slots.size(), limits.max_layers));
+
+  img.input = {0, p.input_shape, tensor_words(p.input_shape, a.rows)};
+  int64_t next_word = img.input.words, weight_words = 0, param_entries = 0;
   for (size_t i = 0; i < p.layers.size(); ++i) {
     const Layer& l = p.layers[i];
     if (l.kind == LayerKind::SaeScan) {
-      std::array<uint32_t, 16> d{};
-      d[hw::kDwMode] = hw::kKindScan | hw::kModeShadow;
-      const TensorPlacement t = l.scan.tensor < 0 ? img.input : img.outputs[l.scan.tensor];
-      const int32_t zp = l.scan.tensor < 0 ? p.input_q.zero_point : p.layers[l.scan.tensor].out_q.zero_point;
-      d[hw::kDwZp] = static_cast<uint32_t>(zp);
-      const auto words = scan_words(p, l, a.rows);
-      d[hw::kDwScanBase] = static_cast<uint32_t>(img.sae_entries.size());
-      d[hw::kDwScanCount] = static_cast<uint32_t>(words.size());
-      const uint32_t action = l.scan.action == PcuAction::Decide ? 1u : l.scan.action == PcuAction::DecideAll ? 2u : 0u;
-      d[hw::kDwScanCtl] = static_cast<uint32_t>(l.scan.slot) | action << 8;
-      for (const ScanWord& w : words) {
-        std::vector<uint8_t> entry(static_cast<size_t>(hw::sae_entry_bytes(a.rows)), 0);
-        const auto address = static_cast<uint32_t>(t.base + w.word);
-        std::memcpy(entry.data(), &address, 4);
-        for (int lane = 0; lane < a.rows; ++lane) {
-          const auto c = static_cast<uint16_t>(w.coefficients[lane]);
-          std::memcpy(entry.data() + 4 + 2 * lane, &c, 2);
-        }
-        img.sae_entries.push_back(std::move(entry));
-      }
-      if (static_cast<int64_t>(img.sae_entries.size()) > limits.sae_entries)
-        too_big(p, l, fmt::format("its slice needs SAE entries up to {}, the memory has {}", img.sae_entries.size(),
-                                  limits.sae_entries));
+      img.descriptors.push_back(scan_descriptor(p, l, limits, img));
       img.outputs.push_back({});
-      img.descriptors.push_back(d);
       continue;
     }
     const LayerGeometry g = layer_geometry(p, i, a);
-    const FeatureShape& stored = stored_input_shape(p, l);
     const TensorPlacement in = l.input < 0 ? img.input : img.outputs[l.input];  // a copy: outputs grows below
-    TensorPlacement out{next_word, l.out_shape, g.out_words};
+    const TensorPlacement out{next_word, l.out_shape, g.out_words};
     next_word += out.words;
     img.outputs.push_back(out);
     if (next_word > limits.act_words)
       too_big(p, l, fmt::format("its output needs activation words up to {}, the memory has {}", next_word, limits.act_words));
 
-    std::array<uint32_t, 16> d{};
-    d[hw::kDwMode] = mode_word(l, configs[i]) | (l.role == LayerRole::Shadow ? hw::kModeShadow : 0u);
+    Descriptor d{};
+    d[hw::kDescMode] = mode_word(l, configs[i]);
     if (l.pcu_slot >= 0) {
       const PcuSlot& s = p.pcu.slots[l.pcu_slot];
-      d[hw::kDwMode] = mode_word(l, static_config(8));  // the PCU supplies the configuration
-      d[hw::kDwPcu] = static_cast<uint32_t>(l.pcu_slot) | static_cast<uint32_t>(s.initial_bits) << 8 |
-                      static_cast<uint32_t>(s.fallback_bits) << 12 | 1u << 16 |
-                      static_cast<uint32_t>(l.input + 1) << 24;
+      d[hw::kDescMode] = mode_word(l, static_config(8));  // the PCU supplies the configuration
+      d[hw::kDescPcu] = hw::DescPcu{.slot = static_cast<uint32_t>(l.pcu_slot),
+                                    .initial_bits = static_cast<uint32_t>(s.initial_bits),
+                                    .fallback_bits = static_cast<uint32_t>(s.fallback_bits),
+                                    .enable = 1,
+                                    .max_source = static_cast<uint32_t>(l.input + 1)}
+                            .pack();
     }
-    d[hw::kDwInBase] = static_cast<uint32_t>(in.base);
-    d[hw::kDwOutBase] = static_cast<uint32_t>(out.base);
-    for (auto [v, n] : {std::pair{g.in_h, "input height"}, {g.in_w, "input width"}, {g.in_cb, "input words"},
-                        {g.out_channels, "output channels"}, {g.out_h, "output height"}, {g.out_w, "output width"},
-                        {g.out_cb, "output channel blocks"}})
-      check_field(p, l, v, 16, n);
-    for (auto [v, n] : {std::pair<int64_t, const char*>{l.window.kernel_h, "kernel height"}, {l.window.kernel_w, "kernel width"},
-                        {l.window.stride_h, "stride"}, {l.window.stride_w, "stride"}, {l.window.pad_top, "padding"},
-                        {l.window.pad_left, "padding"}, {l.window.dilation_h, "dilation"}, {l.window.dilation_w, "dilation"}})
-      check_field(p, l, v, 8, n);
-    d[hw::kDwInHW] = static_cast<uint32_t>(g.in_h | (g.in_w << 16));
-    d[hw::kDwChans] = static_cast<uint32_t>(g.in_cb | (g.out_channels << 16));
-    d[hw::kDwOutHW] = static_cast<uint32_t>(g.out_h | (g.out_w << 16));
-    d[hw::kDwOutCb] = static_cast<uint32_t>(g.out_cb);
-    if (l.kind == LayerKind::FullyConnected || l.kind == LayerKind::Add) {
-      d[hw::kDwKernel] = 1u | 1u << 8 | 1u << 16 | 1u << 24;
-      d[hw::kDwPad] = 1u << 16 | 1u << 24;
-    } else {
-      const Window& w = l.window;
-      d[hw::kDwKernel] = static_cast<uint32_t>(w.kernel_h | w.kernel_w << 8 | w.stride_h << 16 | w.stride_w << 24);
-      d[hw::kDwPad] = static_cast<uint32_t>(w.pad_top | w.pad_left << 8 | w.dilation_h << 16 | w.dilation_w << 24);
-    }
-    d[hw::kDwZp] = static_cast<uint32_t>(l.in_q.zero_point | (l.out_q.zero_point << 8));
-    if (l.kind == LayerKind::Add) {
-      const TensorPlacement b = l.add.input_b < 0 ? img.input : img.outputs[l.add.input_b];
-      d[hw::kDwWgtBase] = static_cast<uint32_t>(b.base);
-      d[hw::kDwZp] |= static_cast<uint32_t>(l.add.in_q_b.zero_point) << 16;
-      d[hw::kDwAddMultA] = static_cast<uint32_t>(l.add.multiplier_a.multiplier);
-      d[hw::kDwAddMultB] = static_cast<uint32_t>(l.add.multiplier_b.multiplier);
-      for (int s : {l.add.multiplier_a.shift, l.add.multiplier_b.shift})
-        if (s < -128 || s > 127) too_big(p, l, "an add multiplier shift outside the descriptor's 8 bits");
-      if (l.add.left_shift < 0 || l.add.left_shift > 31) too_big(p, l, "the add left shift must be 0..31");
-      d[hw::kDwAddShift] = static_cast<uint32_t>(static_cast<uint8_t>(l.add.multiplier_a.shift)) |
-                           static_cast<uint32_t>(static_cast<uint8_t>(l.add.multiplier_b.shift)) << 8 |
-                           static_cast<uint32_t>(l.add.left_shift) << 16;
-    }
-    if (l.requantizes() && !l.has_weights()) {
-      d[hw::kDwPrmBase] = static_cast<uint32_t>(param_entries);
-      param_entries += g.out_channels;
-      if (param_entries > limits.param_entries)
-        too_big(p, l, fmt::format("needs {} channel parameter entries, the memory has {}", param_entries,
-                                  limits.param_entries));
-      for (int64_t m = 0; m < g.out_channels; ++m)
-        img.params.push_back({l.bias[m], l.multipliers[m].multiplier, l.multipliers[m].shift, 0});
-    }
-
+    d[hw::kDescInBase] = static_cast<uint32_t>(in.base);
+    d[hw::kDescOutBase] = static_cast<uint32_t>(out.base);
+    set_geometry(p, l, g, d);
+    d[hw::kDescZp] = hw::DescZp{.in_zp = static_cast<uint32_t>(l.in_q.zero_point),
+                                .out_zp = static_cast<uint32_t>(l.out_q.zero_point)}
+                         .pack();
+    if (l.kind == LayerKind::Add) set_add(p, l, img, d);
     if (l.has_weights()) {
-      d[hw::kDwWgtBase] = static_cast<uint32_t>(weight_words);
-      d[hw::kDwPrmBase] = static_cast<uint32_t>(param_entries);
+      d[hw::kDescWgtBase] = static_cast<uint32_t>(weight_words);
       weight_words += g.weight_words;
-      param_entries += g.out_channels;
       if (weight_words > limits.wgt_words)
         too_big(p, l, fmt::format("weights need {} tile words, the memory has {}", weight_words, limits.wgt_words));
+    }
+    if (l.requantizes()) {
+      d[hw::kDescPrmBase] = static_cast<uint32_t>(param_entries);
+      param_entries += g.out_channels;
       if (param_entries > limits.param_entries)
         too_big(p, l, fmt::format("needs {} channel parameter entries, the memory has {}", param_entries,
                                   limits.param_entries));
-      for (int64_t t = 0; t < g.tiles; ++t) {
-        std::vector<uint8_t> header(static_cast<size_t>(tile_bytes), 0);
-        for (int64_t c = 0; c < a.cols; ++c) {
-          const int64_t m = t * a.cols + c;
-          if (m < g.out_channels) header[c] = static_cast<uint8_t>(static_cast<int8_t>(l.weight_zero_points[m]));
-        }
-        img.weights.insert(img.weights.end(), header.begin(), header.end());
-        for (int64_t ky = 0; ky < g.kernel_h; ++ky)
-          for (int64_t kx = 0; kx < g.kernel_w; ++kx)
-            for (int64_t cb = 0; cb < g.in_cb; ++cb) {
-              std::vector<uint8_t> word(static_cast<size_t>(tile_bytes), 0);
-              for (int64_t c = 0; c < a.cols; ++c) {
-                const int64_t m = t * a.cols + c;
-                if (m >= g.out_channels) continue;
-                for (int64_t lane = 0; lane < a.rows; ++lane) {
-                  const int8_t w = l.kind == LayerKind::FullyConnected ? fc_weight(l, stored, m, cb, lane, a.rows)
-                                                                      : conv_weight(l, m, cb * a.rows + lane, ky, kx);
-                  word[c * a.rows + lane] = static_cast<uint8_t>(w);
-                }
-              }
-              img.weights.insert(img.weights.end(), word.begin(), word.end());
-            }
-      }
-      for (int64_t m = 0; m < g.out_channels; ++m)
-        img.params.push_back({l.bias[m], l.multipliers[m].multiplier, l.multipliers[m].shift, 0});
+      for (int64_t m = 0; m < g.out_channels; ++m) img.params.push_back(param_entry(l, m));
     }
+    if (l.has_weights()) append_weight_tiles(l, g, p.tensor_shape(l.input), a, img.weights);
     img.descriptors.push_back(d);
   }
   img.act_words_used = next_word;
-  // The PCU: candidate widths, flags and one table entry per slot.
-  const PcuProgram& pcu = p.pcu;
-  img.num_slots = static_cast<uint32_t>(pcu.slots.size());
-  img.pcu_candidates = static_cast<uint32_t>(pcu.candidates.size());
-  for (size_t c = 0; c < pcu.candidates.size(); ++c) img.pcu_candidates |= static_cast<uint32_t>(pcu.candidates[c]) << (4 + 4 * c);
-  img.pcu_flags = (pcu.adaptive_scaling ? 1u : 0u) | (pcu.cascade ? 2u : 0u) |
-                  static_cast<uint32_t>(pcu.margin_threshold) << 8;
-  img.budget = pcu.budget;
-  for (const PcuSlot& s : pcu.slots) {
-    std::array<uint32_t, 16> e{};
-    for (size_t c = 0; c < s.alpha.size(); ++c) e[hw::kPwAlpha0 + c] = s.alpha[c];
-    e[hw::kPwTauLo] = static_cast<uint32_t>(s.threshold);
-    e[hw::kPwTauHi] = static_cast<uint32_t>(s.threshold >> 32);
-    e[hw::kPwGroup] = static_cast<uint32_t>(s.group);
-    if (s.macs > 0xffffffffLL) throw InputError(fmt::format("{}: a layer has more than 2^32 MACs", p.source));
-    e[hw::kPwMacs] = static_cast<uint32_t>(s.macs);
-    img.pcu_table.push_back(e);
-  }
+  set_pcu(p, img);
   return img;
 }
 

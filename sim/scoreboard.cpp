@@ -1,5 +1,7 @@
 #include "sim/scoreboard.hpp"
 
+#include "sim/program_image.hpp"
+
 #include <fmt/format.h>
 #include <tuple>
 
@@ -8,10 +10,9 @@ namespace aps::sim {
 std::string Mismatch::describe() const {
   std::string s = fmt::format("input {}: {} mismatch", input, check);
   if (layer >= 0) s += fmt::format(" in {}layer {} '{}'", pass ? "re-run " : "", layer, layer_name);
-  if (element >= 0)
-    s += fmt::format(", {} {}",
-                     rank == CheckRank::SaeMetric ? "slot*10+candidate" : rank == CheckRank::PrecisionMap ? "slot" : "element",
-                     element);
+  if (slot >= 0) s += fmt::format(", slot {}", slot);
+  if (candidate >= 0) s += fmt::format(", candidate {}", candidate);
+  if (element >= 0) s += fmt::format(", element {}", element);
   s += fmt::format(": expected {}, got {}", expected, got);
   if (bits > 0) s += fmt::format(" ({}-bit)", bits);
   if (cycle >= 0) s += fmt::format(" at cycle {} ({} cycles into the input)", cycle, run_cycle);
@@ -19,17 +20,15 @@ std::string Mismatch::describe() const {
 }
 
 namespace {
-// The order in which an input's checks happen: pass 0 step by step (at each
-// step its SAE metrics, then the precision map, then the configuration, then
-// the outputs), the re-run decision, the re-run step by step, cycle counts,
-// the read-back. The first mismatch in this order is the one to look at:
-// everything after it may only be its consequence.
+// The check order of scoreboard.hpp: phase (1 first pass, 2 the cascade's
+// decision, 3 the re-run, 4 counters, 5 read-back), then step, then the
+// kind of check within a step, then time.
 auto order(const Mismatch& m) {
-  int phase = 0;
-  if (m.rank == CheckRank::Rerun) phase = 1;
-  else if (m.pass == 1) phase = 2;
-  else if (m.rank == CheckRank::Cycles) phase = 3;
-  else if (m.rank == CheckRank::Readback) phase = 4;
+  int phase = 1;
+  if (m.rank == CheckRank::Rerun) phase = 2;
+  else if (m.rank == CheckRank::Counters) phase = 4;
+  else if (m.rank == CheckRank::Readback) phase = 5;
+  else if (m.pass == 1) phase = 3;
   return std::make_tuple(phase, m.layer, static_cast<int>(m.rank), m.cycle);
 }
 
@@ -122,7 +121,8 @@ void Scoreboard::check_metric(int slot, int candidate, uint64_t got) {
   const uint64_t want = expected_->metrics[slot][candidate];
   if (got == want) return;
   Mismatch m = base(CheckRank::SaeMetric, "SAE metric", scan_step_of(*program_, slot, false));
-  m.element = slot * 10 + candidate;
+  m.slot = slot;
+  m.candidate = candidate;
   m.expected = static_cast<int64_t>(want);
   m.got = static_cast<int64_t>(got);
   m.bits = program_->pcu.candidates[candidate];
@@ -133,7 +133,7 @@ void Scoreboard::check_slot_bits(int slot, int got) {
   const int want = expected_->decided_bits[slot];
   if (got == want) return;
   Mismatch m = base(CheckRank::PrecisionMap, "precision map", scan_step_of(*program_, slot, true));
-  m.element = slot;
+  m.slot = slot;
   m.expected = want;
   m.got = got;
   fail(m);
@@ -143,11 +143,10 @@ void Scoreboard::check_config(int step, int pass, const LayerConfig& got) {
   ++counts_.configs_compared;
   const LayerConfig& want = (pass == 0 ? expected_->configs : expected_->rerun_configs)[step];
   if (got == want) return;
-  Mismatch m = base(CheckRank::LayerConfig, "layer config (bits | act_shift << 4 | weight_shift << 8)", step);
+  Mismatch m = base(CheckRank::LayerConfig, "layer config (the CSR configs word)", step);
   m.pass = pass;
-  auto pack = [](const LayerConfig& c) { return c.bits | c.act_shift << 4 | c.weight_shift << 8; };
-  m.expected = pack(want);
-  m.got = pack(got);
+  m.expected = pack_step_config(want);
+  m.got = pack_step_config(got);
   fail(m);
 }
 
@@ -169,7 +168,7 @@ void Scoreboard::check_rerun(bool got_rerun, int got_margin) {
 
 void Scoreboard::check_step_cycles(int step, int pass, int64_t got, int64_t expected) {
   if (got == expected) return;
-  Mismatch m = base(CheckRank::Cycles, "step cycle count", step);
+  Mismatch m = base(CheckRank::Counters, "step cycle count", step);
   m.pass = pass;
   m.expected = expected;
   m.got = got;
@@ -178,9 +177,9 @@ void Scoreboard::check_step_cycles(int step, int pass, int64_t got, int64_t expe
   fail(m);
 }
 
-void Scoreboard::check_run_cycles(int64_t got, int64_t expected) {
+void Scoreboard::check_counter(const char* what, int64_t got, int64_t expected) {
   if (got == expected) return;
-  Mismatch m = base(CheckRank::Cycles, "run cycle count", -1);
+  Mismatch m = base(CheckRank::Counters, what, -1);
   m.expected = expected;
   m.got = got;
   fail(m);

@@ -1,31 +1,37 @@
 #pragma once
-// Scoreboard: checks the accelerator against the golden model, per input,
-// in this order:
-//   1. SAE metrics (every slot and candidate width),
-//   2. the precision map (the width the PCU decided per slot),
-//   3. each step's configuration (bits and shifts it ran with),
-//   4. every layer-output write as it happens (pass 0, then the cascade's
-//      re-run), and that every element was written exactly once,
-//   5. the re-run decision and the output margin,
-//   6. the cycle counters of every step and of the run,
-//   7. the final output read back over the host port.
-// The first mismatch of an input is the earliest in that order; it carries
-// what is needed to find it again: input, check, layer, element, expected,
-// got, precision and cycle.
+// Scoreboard: checks the accelerator against the golden model, input by
+// input. The checks, in the order that decides which mismatch of an input is
+// reported first (the earliest is the one to look at: everything after it
+// may only be its consequence):
+//   1. the first pass, step by step; at each step
+//      a. the SAE metrics of a scan (every candidate width of its slot),
+//      b. the precision map: the width the PCU decided for a slot, at the
+//         step that decided it,
+//      c. the configuration the step ran with (bits and shifts),
+//      d. every element the step wrote, each exactly once;
+//   2. the cascade's decision: the output margin and whether it re-ran;
+//   3. the re-run, step by step: configuration, then elements;
+//   4. the counters: every step's cycles, the run's cycles, stall, PCU and
+//      SAE cycles, against the cycle model;
+//   5. the final output, read back over the host port.
+// A mismatch carries what is needed to find it again: input, check, step,
+// element (or slot and candidate), expected, got, precision and cycle.
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "golden/accelerator_geometry.hpp"
-#include "golden/layer_config.hpp"
-#include "golden/network_program.hpp"
-#include "golden/program_executor.hpp"
+#include "golden/accelerator/accelerator_geometry.hpp"
+#include "golden/accelerator/layer_config.hpp"
+#include "golden/accelerator/network_program.hpp"
+#include "golden/accelerator/program_executor.hpp"
 
 namespace aps::sim {
 
-enum class CheckRank { SaeMetric = 0, PrecisionMap, LayerConfig, LayerOutput, Rerun, Cycles, Readback };
+// The kind of check, in the order of the checks at one step (1a-1d above),
+// then the phases after the steps (2, 4, 5).
+enum class CheckRank { SaeMetric = 0, PrecisionMap, LayerConfig, LayerOutput, Rerun, Counters, Readback };
 
 struct Mismatch {
   std::string check;       // "layer output", "SAE metric", "missing write", "cycles", ...
@@ -34,7 +40,9 @@ struct Mismatch {
   int pass = 0;            // 1: the cascade's re-run
   int layer = -1;          // step index in the program (-1: not tied to a step)
   std::string layer_name;
-  int64_t element = -1;    // element, or slot / candidate for SAE checks
+  int64_t element = -1;    // element of the step's output (-1: not an element)
+  int slot = -1;           // PCU slot (SAE metric, precision map)
+  int candidate = -1;      // candidate width index (SAE metric)
   int64_t expected = 0;
   int64_t got = 0;
   int bits = 0;
@@ -65,7 +73,8 @@ class Scoreboard {
   void check_config(int step, int pass, const LayerConfig& got);
   void check_rerun(bool got_rerun, int got_margin);
   void check_step_cycles(int step, int pass, int64_t got, int64_t expected);
-  void check_run_cycles(int64_t got, int64_t expected);
+  // A whole-run counter (`what`: "run cycle count", "stall cycle count", ...).
+  void check_counter(const char* what, int64_t got, int64_t expected);
   void check_readback(const Codes& got);
   // Completeness of every step's output; returns true if this input matched.
   bool end_input();

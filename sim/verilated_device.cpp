@@ -19,16 +19,11 @@
 #include "Vaps_top.h"
 #pragma GCC diagnostic pop
 
+#include "generated/host_interface.hpp"
 #include "sim/device.hpp"
 
 #ifndef APS_RTL_VARIANT
 #define APS_RTL_VARIANT "rtl"
-#endif
-#ifndef APS_RTL_ROWS
-#define APS_RTL_ROWS 8
-#endif
-#ifndef APS_RTL_COLS
-#define APS_RTL_COLS 8
 #endif
 
 namespace aps::sim {
@@ -104,8 +99,8 @@ class VerilatedDevice final : public Device {
   }
 
   bool tracing() const override { return trace_ != nullptr; }
-  int rows() const override { return APS_RTL_ROWS; }
-  int cols() const override { return APS_RTL_COLS; }
+  int rows() const override { return static_cast<int>(hw::kThisBuild.rows); }
+  int cols() const override { return static_cast<int>(hw::kThisBuild.cols); }
   std::string variant() const override { return APS_RTL_VARIANT; }
   bool failed() const override { return context_->gotError(); }
 

@@ -1,14 +1,17 @@
-// The accelerator RTL through its host port: identification and capacity
-// registers, descriptor checks in hardware, host-protocol assertions, and
-// robustness (random initial state, host stalls, reset mid-inference).
+// The accelerator RTL through its host port: every CSR as the host
+// interface description says, descriptor checks in hardware, host-protocol
+// assertions, and robustness (random initial state, host stalls, reset
+// mid-inference, back-to-back inputs at changing precisions).
 
 #include <catch2/catch.hpp>
 
-#include "golden/data_set.hpp"
-#include "golden/program_executor.hpp"
-#include "golden/program_loader.hpp"
+#include "generated/host_interface.hpp"
+#include "golden/accelerator/precision_map.hpp"
+#include "golden/accelerator/program_executor.hpp"
+#include "golden/import/program_loader.hpp"
+#include "golden/onnx/data_set.hpp"
 #include "sim/accelerator_session.hpp"
-#include "sim/host_address_map.hpp"
+#include "sim/csr_readback.hpp"
 
 using namespace aps;
 using namespace aps::sim;
@@ -25,6 +28,11 @@ struct Mlp {
   ProgramResult expected(int64_t i) const { return execute_program(program, input(i), configs); }
 };
 
+SessionOptions rtl(SessionOptions o = {}) {
+  o.make_device = make_device;
+  return o;
+}
+
 uint32_t csr(HostDriver& d, uint32_t offset) { return d.read32(hw::kCsrBase + offset); }
 
 }  // namespace
@@ -34,37 +42,44 @@ TEST_CASE("the accelerator identifies itself and its capacity", "[rtl]") {
   HostDriver d(c);
   c.reset();
   CHECK(csr(d, hw::kCsrId) == hw::kIdValue);
-  const uint32_t params = csr(d, hw::kCsrParams);
-  CHECK((params & 0xff) == static_cast<uint32_t>(c.device().rows()));
-  CHECK(((params >> 8) & 0xff) == static_cast<uint32_t>(c.device().cols()));
-  CHECK(csr(d, hw::kCsrActWords) > 0);
-  CHECK((csr(d, hw::kCsrStatus) & hw::kStatusBusy) == 0);
+  const hw::CsrParams params = hw::CsrParams::unpack(csr(d, hw::kCsrParams));
+  CHECK(params.rows == static_cast<uint32_t>(c.device().rows()));
+  CHECK(params.cols == static_cast<uint32_t>(c.device().cols()));
+  CHECK(csr(d, hw::kCsrActWords) == hw::kThisBuild.act_words);
+  CHECK(hw::CsrStatus::unpack(csr(d, hw::kCsrStatus)).busy == 0);
+}
+
+TEST_CASE("every CSR reads back as the host interface description says", "[rtl][csr]") {
+  SimController c(make_device({}));
+  HostDriver d(c);
+  c.reset();
+  const std::vector<std::string> problems = check_csr_readback(d);
+  for (const auto& p : problems) UNSCOPED_INFO(p);
+  CHECK(problems.empty());
 }
 
 TEST_CASE("the sequencer refuses bad descriptors with an error code", "[rtl]") {
   Mlp m;
-  AcceleratorSession s(m.program, {});
+  AcceleratorSession s(m.program, rtl());
   HostDriver& d = s.driver();
   auto run_and_status = [&] {
-    d.write32(hw::kCsrBase + hw::kCsrCtrl, hw::kCtrlStart);
+    d.write32(hw::kCsrBase + hw::kCsrCtrl, hw::CsrCtrl{.start = 1}.pack());
     d.wait_done(100000);
-    const uint32_t status = csr(d, hw::kCsrStatus);
-    d.write32(hw::kCsrBase + hw::kCsrStatus, hw::kStatusDone);
+    const hw::CsrStatus status = hw::CsrStatus::unpack(csr(d, hw::kCsrStatus));
+    d.write32(hw::kCsrBase + hw::kCsrStatus, hw::CsrStatus{.done = 1}.pack());
     return status;
   };
-  const uint32_t mode1 = hw::kDescBase + 1 * hw::kDescWords * 4 + hw::kDwMode * 4;
-  d.write32(mode1, 9u << 8);  // layer 1 at 9 bits
-  uint32_t status = run_and_status();
-  CHECK((status & hw::kStatusError) != 0);
-  CHECK(((status >> 16) & 0xff) == 2);  // precision or shift out of range
-  CHECK(((status >> 8) & 0xff) == 1);   // in layer 1
-  d.write32(mode1, 8u << 8);
-  d.write32(hw::kDescBase + 1 * hw::kDescWords * 4 + hw::kDwInBase * 4, 0x7fffffff);  // input outside the memory
-  status = run_and_status();
-  CHECK(((status >> 16) & 0xff) == 3);
+  const uint32_t step1 = hw::kDescBase + static_cast<uint32_t>(hw::desc_entry_bytes());
+  d.write32(step1 + 4 * hw::kDescMode, hw::DescMode{.bits = 9}.pack());
+  hw::CsrStatus status = run_and_status();
+  CHECK(status.error == 1);
+  CHECK(status.error_code == hw::Error::kBadConfig);
+  CHECK(status.layer == 1);
+  d.write32(step1 + 4 * hw::kDescMode, hw::DescMode{.bits = 8}.pack());
+  d.write32(step1 + 4 * hw::kDescInBase, 0x7fffffff);  // input outside the memory
+  CHECK(run_and_status().error_code == hw::Error::kActRange);
   d.write32(hw::kCsrBase + hw::kCsrNumLayers, 200);  // more layers than the table holds
-  status = run_and_status();
-  CHECK(((status >> 16) & 0xff) == 7);
+  CHECK(run_and_status().error_code == hw::Error::kLayers);
 }
 
 TEST_CASE("host protocol violations fire the RTL's assertions", "[rtl]") {
@@ -75,9 +90,9 @@ TEST_CASE("host protocol violations fire the RTL's assertions", "[rtl]") {
   }
   SECTION("a request that changes while waiting for ready") {
     Mlp m;
-    AcceleratorSession s(m.program, {});
+    AcceleratorSession s(m.program, rtl());
     SimController& c = s.driver().controller();
-    s.driver().write32(hw::kCsrBase + hw::kCsrCtrl, hw::kCtrlStart);
+    s.driver().write32(hw::kCsrBase + hw::kCsrCtrl, hw::CsrCtrl{.start = 1}.pack());
     // While busy, memory requests wait: this one is not taken...
     REQUIRE_FALSE(c.step({true, true, hw::kActBase, 1}).req_ready);
     // ...and must not change before it is.
@@ -85,12 +100,24 @@ TEST_CASE("host protocol violations fire the RTL's assertions", "[rtl]") {
   }
 }
 
-TEST_CASE("random initial state: several seeds, same results", "[rtl]") {
+TEST_CASE("random initial state: it differs by seed, and the results do not", "[rtl]") {
+  // The memories have no reset: what they hold before the host writes them
+  // is the random initial state itself.
+  auto power_up = [](uint64_t seed, bool random) {
+    SimController c(make_device({seed, random}));
+    HostDriver d(c);
+    c.reset();
+    return d.read_bytes(hw::kActBase, 64);
+  };
+  const auto a = power_up(1, true), b = power_up(2, true), zero = power_up(1, false);
+  CHECK(a != b);
+  CHECK(a != zero);
+  CHECK(zero == std::vector<uint8_t>(64, 0));
   Mlp m;
   for (uint64_t seed : {1, 2, 3, 17, 12345}) {
     SessionOptions o;
     o.device.seed = seed;
-    AcceleratorSession s(m.program, o);
+    AcceleratorSession s(m.program, rtl(o));
     Scoreboard sb;
     for (int i = 0; i < 3; ++i) CHECK(s.run(i, m.input(i), m.expected(i), sb).passed);
     CHECK(sb.counts().mismatches == 0);
@@ -102,7 +129,7 @@ TEST_CASE("random stalls on the host port change nothing but time", "[rtl]") {
   SessionOptions o;
   o.stall_probability = 0.4;
   o.stall_seed = 99;
-  AcceleratorSession s(m.program, o);
+  AcceleratorSession s(m.program, rtl(o));
   Scoreboard sb;
   for (int i = 0; i < 5; ++i) CHECK(s.run(i, m.input(i), m.expected(i), sb).passed);
   CHECK(sb.counts().elements_compared == 5 * (64 + 32 + 10));
@@ -110,21 +137,21 @@ TEST_CASE("random stalls on the host port change nothing but time", "[rtl]") {
 
 TEST_CASE("reset in the middle of an inference, then a clean run", "[rtl]") {
   Mlp m;
-  AcceleratorSession s(m.program, {});
+  AcceleratorSession s(m.program, rtl());
   HostDriver& d = s.driver();
   d.write_bytes(hw::kActBase, std::vector<uint8_t>(64, 200));
-  d.write32(hw::kCsrBase + hw::kCsrCtrl, hw::kCtrlStart);
+  d.write32(hw::kCsrBase + hw::kCsrCtrl, hw::CsrCtrl{.start = 1}.pack());
   d.idle(300);  // well inside fc1
-  REQUIRE((csr(d, hw::kCsrStatus) & hw::kStatusBusy) != 0);
+  REQUIRE(hw::CsrStatus::unpack(csr(d, hw::kCsrStatus)).busy == 1);
   s.restart();
-  CHECK((csr(d, hw::kCsrStatus) & hw::kStatusBusy) == 0);
+  CHECK(hw::CsrStatus::unpack(csr(d, hw::kCsrStatus)).busy == 0);
   Scoreboard sb;
   for (int i = 0; i < 3; ++i) CHECK(s.run(i, m.input(i), m.expected(i), sb).passed);
 }
 
 TEST_CASE("back-to-back inputs at changing precisions", "[rtl]") {
   Mlp m;
-  AcceleratorSession s(m.program, {});
+  AcceleratorSession s(m.program, rtl());
   Scoreboard sb;
   int i = 0;
   for (const PrecisionMap& map : {PrecisionMap{8, 8, 8}, PrecisionMap{2, 2, 2}, PrecisionMap{4, 8, 3}, PrecisionMap{6, 5, 7}}) {

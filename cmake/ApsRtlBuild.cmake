@@ -1,0 +1,42 @@
+# The RTL build's parameters and the host interface generated from its one
+# description (rtl/aps_host_interface.json): the SystemVerilog package, the
+# C++ header and the register tables of the docs, written into the build
+# tree (generated/) at configure time. Editing the description or the
+# generator re-runs the configure step.
+
+set(APS_HOST_INTERFACE ${PROJECT_SOURCE_DIR}/rtl/aps_host_interface.json)
+set(APS_HOST_INTERFACE_GENERATOR ${PROJECT_SOURCE_DIR}/tools/gen_host_interface.py)
+set_property(DIRECTORY ${PROJECT_SOURCE_DIR} APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
+             ${APS_HOST_INTERFACE} ${APS_HOST_INTERFACE_GENERATOR})
+
+# One cache option per build parameter, APS_RTL_<NAME>, its default and its
+# meaning from the description.
+file(READ ${APS_HOST_INTERFACE} aps_interface_json)
+string(JSON aps_parameter_count LENGTH "${aps_interface_json}" parameters)
+math(EXPR aps_last_parameter "${aps_parameter_count} - 1")
+set(APS_RTL_PARAMETERS "")
+set(APS_RTL_GENERATOR_ARGS "")
+foreach(i RANGE ${aps_last_parameter})
+  string(JSON name MEMBER "${aps_interface_json}" parameters ${i})
+  string(JSON default GET "${aps_interface_json}" parameters ${name} default)
+  string(JSON doc GET "${aps_interface_json}" parameters ${name} doc)
+  set(APS_RTL_${name} ${default} CACHE STRING "RTL build parameter ${name}: ${doc}")
+  list(APPEND APS_RTL_PARAMETERS ${name})
+  list(APPEND APS_RTL_GENERATOR_ARGS --param ${name}=${APS_RTL_${name}})
+endforeach()
+
+set(APS_GENERATED_DIR ${CMAKE_BINARY_DIR}/generated)
+file(MAKE_DIRECTORY ${APS_GENERATED_DIR})
+set(APS_HOST_IF_PKG ${APS_GENERATED_DIR}/aps_host_if_pkg.sv)
+execute_process(
+  COMMAND ${APS_PYTHON} ${APS_HOST_INTERFACE_GENERATOR} ${APS_HOST_INTERFACE}
+          --sv ${APS_HOST_IF_PKG} --cpp ${APS_GENERATED_DIR}/host_interface.hpp
+          --md ${APS_GENERATED_DIR}/host_interface.md ${APS_RTL_GENERATOR_ARGS}
+  RESULT_VARIABLE aps_generator_result)
+if(NOT aps_generator_result EQUAL 0)
+  message(FATAL_ERROR "tools/gen_host_interface.py could not generate the host interface (see above)")
+endif()
+
+# The C++ side: #include "generated/host_interface.hpp".
+add_library(aps_host_interface INTERFACE)
+target_include_directories(aps_host_interface INTERFACE ${CMAKE_BINARY_DIR})

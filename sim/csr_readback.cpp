@@ -1,0 +1,42 @@
+#include "sim/csr_readback.hpp"
+
+#include <fmt/format.h>
+
+#include "generated/host_interface.hpp"
+
+namespace aps::sim {
+
+std::vector<std::string> check_csr_readback(HostDriver& driver) {
+  std::vector<std::string> problems;
+  auto expect = [&](std::string_view name, uint32_t offset, uint32_t want, const char* when) {
+    const uint32_t got = driver.read32(hw::kCsrBase + offset);
+    if (got != want)
+      problems.push_back(fmt::format("{} (0x{:03x}) {}: read 0x{:08x}, the description says 0x{:08x}", name, offset,
+                                     when, got, want));
+  };
+  std::vector<bool> mapped(hw::kCsrSpan / 4, false);
+  for (const hw::CsrInfo& c : hw::kCsrTable) {
+    mapped[c.offset / 4] = true;
+    if (c.readable) expect(c.name, c.offset, c.reset, "after reset");
+  }
+  for (const hw::CsrArrayInfo& a : hw::kCsrArrayTable)
+    for (uint32_t i = 0; i < a.count; ++i)
+      for (uint32_t word = 0; word < a.width / 32; ++word) {
+        const uint32_t offset = a.offset + i * a.stride + 4 * word;
+        mapped[offset / 4] = true;
+        expect(fmt::format("{}[{}]", a.name, i), offset, 0, "after reset");
+      }
+  for (uint32_t w = 0; w < mapped.size(); ++w)
+    if (!mapped[w]) expect("unmapped offset", 4 * w, hw::kCsrUnmapped, "(no register)");
+  for (const hw::CsrInfo& c : hw::kCsrTable) {
+    if (!c.write_mask) continue;
+    driver.write32(hw::kCsrBase + c.offset, c.write_mask);
+    if (c.readable) expect(c.name, c.offset, (c.reset & ~c.write_mask) | c.write_mask, "after writing ones");
+    driver.write32(hw::kCsrBase + c.offset, 0);
+    if (c.readable) expect(c.name, c.offset, c.reset & ~c.write_mask, "after writing zeros");
+    driver.write32(hw::kCsrBase + c.offset, c.reset);
+  }
+  return problems;
+}
+
+}  // namespace aps::sim
