@@ -1,11 +1,13 @@
 #pragma once
 // The accelerator as the host side sees it: pins in, pins out, one clock
-// cycle per step. The harness talks only to this interface, so nothing but
-// verilated_device.cpp includes a Verilator header, and each RTL build
-// (normal, planted-fault variants) links its own implementation (after TVM
-// VTA's split between the simulated device and the host runtime).
+// cycle per step. The harness talks only to this interface (after TVM VTA's
+// split between the simulated device and the host runtime), so nothing but
+// verilated_device.cpp includes a Verilator header; each RTL build (normal,
+// planted-fault variants) links its own make_device(), and the harness's
+// own tests run against a behavioural stand-in (behavioural_device.hpp).
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -58,6 +60,10 @@ class Device {
   virtual bool failed() const = 0;
 };
 
+// How a session builds its device.
+using DeviceFactory = std::function<std::unique_ptr<Device>(const DeviceOptions&)>;
+
+// The verilated RTL this executable links (sim/verilated_device.cpp).
 std::unique_ptr<Device> make_device(const DeviceOptions& options);
 
 }  // namespace aps::sim

@@ -9,9 +9,9 @@
 #include <cstdint>
 #include <vector>
 
-#include "golden/layer_config.hpp"
-#include "golden/network_program.hpp"
-#include "golden/program_executor.hpp"
+#include "golden/accelerator/layer_config.hpp"
+#include "golden/accelerator/network_program.hpp"
+#include "golden/accelerator/program_executor.hpp"
 #include "sim/program_image.hpp"
 
 namespace aps::sim {

@@ -1,20 +1,65 @@
 #include "sim/tracer.hpp"
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fmt/format.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
-#include "golden/exit_code.hpp"
+#include "golden/errors.hpp"
+
+extern char** environ;
 
 namespace aps::sim {
+namespace {
+
+// The program `name` on PATH, or "" if there is none.
+std::string find_program(const std::string& name) {
+  const char* path = std::getenv("PATH");
+  std::string dirs = path ? path : "/usr/bin:/bin";
+  for (size_t start = 0; start <= dirs.size();) {
+    size_t end = dirs.find(':', start);
+    if (end == std::string::npos) end = dirs.size();
+    const std::filesystem::path candidate = std::filesystem::path(dirs.substr(start, end - start)) / name;
+    if (end > start && ::access(candidate.c_str(), X_OK) == 0) return candidate.string();
+    start = end + 1;
+  }
+  return "";
+}
+
+// Runs a program with these arguments, no shell in between (a file name is
+// passed as it is, whatever characters it holds), its output discarded;
+// returns its exit status (-1 if it could not run).
+int run_program(const std::vector<std::string>& argv) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = 0;
+  const int rc = posix_spawn(&pid, argv[0].c_str(), &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) return -1;
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+}  // namespace
 
 Tracer::Tracer(std::string path, TraceWindow window) : path_(std::move(path)), window_(window) {
   const std::string ext = std::filesystem::path(path_).extension().string();
   if (ext == ".fst") {
     fst_ = true;
-    if (std::system("command -v vcd2fst >/dev/null 2>&1") != 0)
-      throw InputError(fmt::format("{}: FST output needs vcd2fst (Debian package gtkwave)", path_));
+    converter_ = find_program("vcd2fst");
+    if (converter_.empty()) throw InputError(fmt::format("{}: FST output needs vcd2fst (Debian package gtkwave)", path_));
   } else if (ext != ".vcd") {
     throw InputError(fmt::format("{}: trace files must end in .vcd or .fst", path_));
   }
@@ -32,12 +77,13 @@ Tracer::~Tracer() {
 
 std::string Tracer::vcd_path() const { return fst_ ? path_ + ".tmp.vcd" : path_; }
 
+bool Tracer::inside(int64_t cycle) const { return cycle >= window_.start && (window_.end < 0 || cycle < window_.end); }
+
 void Tracer::before_cycle(int64_t cycle, Device& device) {
-  const bool inside = cycle >= window_.start && (window_.end < 0 || cycle < window_.end);
-  if (inside && !device_ && !written_) {
+  if (inside(cycle) && !device_ && !written_) {
     device.trace_open(vcd_path());
     device_ = &device;
-  } else if (!inside && device_) {
+  } else if (!inside(cycle) && device_) {
     close();
   }
 }
@@ -48,8 +94,7 @@ std::string Tracer::close() {
   device_ = nullptr;
   written_ = true;
   if (fst_) {
-    const std::string cmd = fmt::format("vcd2fst -v '{}' -f '{}' >/dev/null 2>&1", vcd_path(), path_);
-    const int rc = std::system(cmd.c_str());
+    const int rc = run_program({converter_, "-v", vcd_path(), "-f", path_});
     std::remove(vcd_path().c_str());
     if (rc != 0) throw InputError(fmt::format("{}: vcd2fst failed to convert the trace", path_));
   }

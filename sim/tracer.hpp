@@ -1,7 +1,8 @@
 #pragma once
 // Waveform tracing over a window of cycles, in VCD or FST chosen by the file
-// name. The verilated device writes VCD; for .fst the tracer converts with
-// GTKWave's vcd2fst when the window closes. The file is closed (and
+// name. The device writes VCD; for .fst the tracer converts with GTKWave's
+// vcd2fst when the window closes (run directly, no shell: any file name
+// works). The file is closed (and
 // converted) on every exit path: window end, end of run, mismatch,
 // watchdog, SIGINT/SIGTERM (the harness turns signals into an exception, so
 // this destructor runs).
@@ -29,6 +30,8 @@ class Tracer {
 
   // Called before each device step with the cycle about to run.
   void before_cycle(int64_t cycle, Device& device);
+  // The window holds `cycle`.
+  bool inside(int64_t cycle) const;
   // Closes the trace (idempotent); returns the file written, or "" if the
   // window never opened.
   std::string close();
@@ -40,6 +43,7 @@ class Tracer {
   bool fst_ = false;
   Device* device_ = nullptr;  // while open
   bool written_ = false;
+  std::string converter_;  // vcd2fst, for .fst
   std::string vcd_path() const;
 };
 

@@ -1,7 +1,7 @@
 #pragma once
 // The subcommands of aps-sim.
 
-#include "golden/cli/command_line.hpp"
+#include "cli/command_line.hpp"
 
 namespace aps::sim::cli {
 

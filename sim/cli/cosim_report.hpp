@@ -6,7 +6,7 @@
 #include <optional>
 #include <string>
 
-#include "golden/network_program.hpp"
+#include "golden/accelerator/network_program.hpp"
 #include "sim/cosim_runner.hpp"
 
 namespace aps::sim {

@@ -1,0 +1,53 @@
+// The regression's generator covers what the README says it covers.
+
+#include <catch2/catch.hpp>
+#include <map>
+
+#include "sim/program_image.hpp"
+#include "sim/random_network.hpp"
+
+using namespace aps;
+using namespace aps::sim;
+
+TEST_CASE("random networks cover every layer kind and the geometry edge cases", "[regress]") {
+  const HardwareLimits limits = hardware_limits(hw::kDefaultBuild);
+  std::map<std::string, int> seen;
+  for (int k = 0; k < 400; ++k) {
+    const RandomCase c = random_case(case_seed(1, k), limits);
+    CHECK_NOTHROW(validate_program(c.program));
+    for (size_t i = 0; i < c.program.layers.size(); ++i) {
+      const Layer& l = c.program.layers[i];
+      ++seen[std::string(layer_kind_name(l.kind))];
+      if (l.kind == LayerKind::Conv) {
+        if (l.groups > 1) ++seen[l.groups == l.in_shape.channels ? "depthwise" : "grouped"];
+        if (l.window.dilation_h > 1 || l.window.dilation_w > 1) ++seen["dilated"];
+        if (l.window.pad_top || l.window.pad_left) ++seen["padded conv"];
+        if (l.window.stride_h > 1 || l.window.stride_w > 1) ++seen["strided conv"];
+        if (l.window.kernel_h == 5 || l.window.kernel_w == 5) ++seen["5-wide kernel"];
+      }
+      if (l.kind == LayerKind::Add && l.add.input_b != l.input) ++seen["residual add"];
+      if (l.kind == LayerKind::AveragePool && l.window.kernel_h == l.in_shape.height &&
+          l.window.kernel_w == l.in_shape.width && l.out_shape.height == 1 && l.out_shape.width == 1)
+        ++seen["global average"];
+      if (l.in_q.zero_point == 255) ++seen["zero point 255"];
+      if (c.configs[i].bits == 2) ++seen["2 bits"];
+      if (c.configs[i].act_shift < 8 - c.configs[i].bits) ++seen["adaptive shift"];
+      for (const auto& m : l.multipliers)
+        if (m.shift > 0) ++seen["left shift"];
+    }
+  }
+  for (const char* what : {"fc", "conv", "maxpool", "avgpool", "add", "depthwise", "grouped", "dilated", "padded conv",
+                           "strided conv", "5-wide kernel", "residual add", "global average", "zero point 255", "2 bits",
+                           "adaptive shift", "left shift"}) {
+    INFO(what);
+    CHECK(seen[what] > 0);
+  }
+}
+
+TEST_CASE("a case seed gives the same network every time", "[regress]") {
+  const HardwareLimits limits = hardware_limits(hw::kDefaultBuild);
+  const RandomCase a = random_case(42, limits), b = random_case(42, limits);
+  CHECK(a.program.fingerprint() == b.program.fingerprint());
+  CHECK(a.inputs == b.inputs);
+  CHECK(a.configs == b.configs);
+}
