@@ -27,11 +27,9 @@ build=${2:-$src/build-fuzz}
 jobs=${JOBS:-1}
 targets=${TARGETS:-fuzz_onnx_model fuzz_tensor_proto}
 
-# The default generator (an existing build directory keeps its own): Ninja is
-# not among the project's packages.
-cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DCMAKE_CXX_COMPILER="${CXX:-clang++}" -DCMAKE_C_COMPILER="${CC:-clang}" \
-  -DAPS_FUZZ=ON -DAPS_BUILD_RTL=OFF >"$build.configure.log" 2>&1 ||
+# The fuzz preset (CMakePresets.json), in BUILD_DIR.
+(cd "$src" && cmake --preset fuzz -B "$build" -DCMAKE_CXX_COMPILER="${CXX:-clang++}" \
+  -DCMAKE_C_COMPILER="${CC:-clang}") >"$build.configure.log" 2>&1 ||
   { cat "$build.configure.log" >&2; exit 2; }
 rm -f "$build.configure.log"
 # shellcheck disable=SC2086

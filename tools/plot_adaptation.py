@@ -14,6 +14,7 @@ targets, computed from the numbers (nothing here is tuned).
 import argparse
 import json
 import os
+import sys
 
 import matplotlib
 
@@ -157,10 +158,14 @@ def main():
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
+    print("# Adaptation targets, measured\n")
+    print("Written by `bench/run_adaptation_study.sh` (`tools/plot_adaptation.py`) from the study's JSON; "
+          "thresholds, groups and the cascade were chosen on calibration data only.\n")
     for path in a.studies:
         study = json.load(open(path))
         png, summary = plot(study, a.out)
-        print(f"wrote {png}")
+        print(f"wrote {png}", file=sys.stderr)
+        print(f"## {study['model']}\n")
         print(f"SAE cost: {100 * study['sae_cost_share_jit']:.1f} % of MACs just in time, "
               f"{100 * study['sae_cost_share_upfront']:.1f} % up front")
         for split, data in study["splits"].items():
