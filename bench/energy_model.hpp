@@ -19,9 +19,9 @@
 
 #include <cstdint>
 
-#include "golden/accelerator_geometry.hpp"
-#include "golden/network_program.hpp"
-#include "golden/program_executor.hpp"
+#include "golden/accelerator/accelerator_geometry.hpp"
+#include "golden/accelerator/network_program.hpp"
+#include "golden/accelerator/program_executor.hpp"
 
 namespace aps {
 

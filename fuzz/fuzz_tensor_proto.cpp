@@ -10,7 +10,7 @@
 #include <onnx/onnx_pb.h>
 
 #include "fuzz/fuzz_contract.hpp"
-#include "golden/tensor_proto.hpp"
+#include "golden/onnx/tensor_proto.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   onnx::TensorProto proto;
