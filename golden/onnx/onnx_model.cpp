@@ -65,6 +65,12 @@ std::vector<const onnx::NodeProto*> OnnxModel::consumers(const std::string& valu
   return out;
 }
 
+std::optional<std::string> OnnxModel::metadata(const std::string& key) const {
+  for (const auto& p : proto_.metadata_props())
+    if (p.key() == key) return p.value();
+  return std::nullopt;
+}
+
 std::string OnnxModel::node_label(const onnx::NodeProto& node) const {
   const std::string name = node.name().empty() ? (node.output_size() ? "->" + node.output(0) : "?") : node.name();
   return fmt::format("{}: node '{}' ({})", source_, name, node.op_type());

@@ -62,6 +62,9 @@ class OnnxModel {
   // The nodes reading a value.
   std::vector<const onnx::NodeProto*> consumers(const std::string& value) const;
 
+  // The value of a metadata_props entry, if the model has one.
+  std::optional<std::string> metadata(const std::string& key) const;
+
   // "model.onnx: node 'fc1' (Gemm)" — the prefix of every node-level message.
   std::string node_label(const onnx::NodeProto& node) const;
 

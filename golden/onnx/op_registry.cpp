@@ -14,10 +14,12 @@ const std::map<std::string, OpInfo, std::less<>>& table() {
     OpTable t;
     register_elementwise_ops(t);
     register_matmul_ops(t);
+    register_integer_matmul_ops(t);
     register_conv_ops(t);
     register_pool_ops(t);
     register_normalization_ops(t);
     register_shape_ops(t);
+    register_data_movement_ops(t);
     register_reduce_ops(t);
     register_quantization_ops(t);
     return new std::map<std::string, OpInfo, std::less<>>(t.begin(), t.end());

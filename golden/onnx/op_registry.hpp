@@ -41,10 +41,12 @@ const OpInfo* find_op(std::string_view op_type);
 using OpTable = std::vector<std::pair<std::string, OpInfo>>;
 void register_elementwise_ops(OpTable& table);
 void register_matmul_ops(OpTable& table);
+void register_integer_matmul_ops(OpTable& table);
 void register_conv_ops(OpTable& table);
 void register_pool_ops(OpTable& table);
 void register_normalization_ops(OpTable& table);
 void register_shape_ops(OpTable& table);
+void register_data_movement_ops(OpTable& table);
 void register_reduce_ops(OpTable& table);
 void register_quantization_ops(OpTable& table);
 

@@ -1,5 +1,5 @@
-// Element-wise ONNX ops: arithmetic with broadcasting, activations, Clip,
-// variadic Max/Min, Exp, Round, Cast, Identity, Constant.
+// Element-wise ONNX ops: arithmetic with broadcasting, activations (Relu,
+// Sigmoid), Clip, variadic Max/Min, Exp, Log, Round, Cast, Identity, Constant.
 
 #include <algorithm>
 #include <cmath>
@@ -125,12 +125,18 @@ std::vector<Tensor> variadic_extreme(const OpContext& ctx, bool take_max) {
 std::vector<Tensor> max_op(const OpContext& c) { return variadic_extreme(c, true); }
 std::vector<Tensor> min_op(const OpContext& c) { return variadic_extreme(c, false); }
 
-std::vector<Tensor> exp_op(const OpContext& ctx) {
+// A float function applied to every element, rounded once to the element type.
+template <double (*F)(double)>
+std::vector<Tensor> unary_float(const OpContext& ctx) {
   Tensor y = ctx.input(0);
-  if (!y.floating()) throw InputError(fmt::format("{}: Exp needs a floating input", ctx.label()));
-  for (double& v : y.reals()) v = round_to_float_type(std::exp(v), y.dtype());
+  if (!y.floating()) throw InputError(fmt::format("{}: {} needs a floating input", ctx.label(), ctx.node.op_type()));
+  for (double& v : y.reals()) v = round_to_float_type(F(v), y.dtype());
   return {y};
 }
+
+double exp_of(double v) { return std::exp(v); }
+double log_of(double v) { return std::log(v); }
+double sigmoid_of(double v) { return 1.0 / (1.0 + std::exp(-v)); }
 
 std::vector<Tensor> round_op(const OpContext& ctx) {
   Tensor y = ctx.input(0);
@@ -181,11 +187,13 @@ void register_elementwise_ops(OpTable& t) {
   t.push_back({"Mul", {mul, 6}});
   t.push_back({"Div", {div, 6}});
   t.push_back({"Relu", {relu, 6}});
+  t.push_back({"Sigmoid", {unary_float<sigmoid_of>, 6}});
   t.push_back({"Clip", {clip, 6}});
   t.push_back({"Max", {max_op, 6}});
   t.push_back({"Min", {min_op, 6}});
   t.push_back({"Round", {round_op, 11}});
-  t.push_back({"Exp", {exp_op, 6}});
+  t.push_back({"Exp", {unary_float<exp_of>, 6}});
+  t.push_back({"Log", {unary_float<log_of>, 6}});
   t.push_back({"Cast", {cast, 6}});
   t.push_back({"Identity", {identity, 1}});
   t.push_back({"Constant", {constant, 1}});

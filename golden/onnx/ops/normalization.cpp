@@ -1,4 +1,4 @@
-// BatchNormalization (inference form) and Softmax.
+// BatchNormalization (inference form), Softmax and LogSoftmax.
 
 #include <cmath>
 #include <fmt/format.h>
@@ -37,11 +37,12 @@ std::vector<Tensor> batch_normalization(const OpContext& ctx) {
   return {y};
 }
 
-// Softmax over `axis` (opset >= 13) or, before opset 13, over the input
-// coerced to 2-D at `axis` (all dimensions from axis on form one row).
-std::vector<Tensor> softmax(const OpContext& ctx) {
+// Softmax / LogSoftmax over `axis` (opset >= 13) or, before opset 13, over
+// the input coerced to 2-D at `axis` (all dimensions from axis on form one
+// row; default axis 1).
+std::vector<Tensor> softmax_over_axis(const OpContext& ctx, bool log) {
   const Tensor& x = ctx.input(0);
-  if (!x.floating()) throw InputError(fmt::format("{}: Softmax needs a floating input", ctx.label()));
+  if (!x.floating()) throw InputError(fmt::format("{}: {} needs a floating input", ctx.label(), ctx.node.op_type()));
   const bool legacy = ctx.opset < 13;
   const int axis = normalize_axis(ctx.attrs.get_int("axis", legacy ? 1 : -1), x.rank(), ctx.label());
   int64_t outer = 1, len = 1, inner = 1;
@@ -58,17 +59,23 @@ std::vector<Tensor> softmax(const OpContext& ctx) {
       for (int64_t k = 0; k < len; ++k) mx = std::max(mx, x.reals()[at(k)]);
       double sum = 0;
       for (int64_t k = 0; k < len; ++k) sum += std::exp(x.reals()[at(k)] - mx);
-      for (int64_t k = 0; k < len; ++k)
-        y.reals()[at(k)] = round_to_float_type(std::exp(x.reals()[at(k)] - mx) / sum, y.dtype());
+      for (int64_t k = 0; k < len; ++k) {
+        const double shifted = x.reals()[at(k)] - mx;
+        y.reals()[at(k)] = round_to_float_type(log ? shifted - std::log(sum) : std::exp(shifted) / sum, y.dtype());
+      }
     }
   return {y};
 }
+
+std::vector<Tensor> softmax(const OpContext& ctx) { return softmax_over_axis(ctx, false); }
+std::vector<Tensor> log_softmax(const OpContext& ctx) { return softmax_over_axis(ctx, true); }
 
 }  // namespace
 
 void register_normalization_ops(OpTable& t) {
   t.push_back({"BatchNormalization", {batch_normalization, 6}});
   t.push_back({"Softmax", {softmax, 1}});
+  t.push_back({"LogSoftmax", {log_softmax, 1}});
 }
 
 }  // namespace aps

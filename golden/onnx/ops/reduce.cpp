@@ -1,4 +1,4 @@
-// Reductions: ReduceMin, ReduceMax, ReduceSum, ArgMax, ArgMin.
+// Reductions: ReduceMin, ReduceMax, ReduceSum, ReduceMean, ArgMax, ArgMin.
 
 #include <algorithm>
 #include <cmath>
@@ -13,7 +13,7 @@
 namespace aps {
 namespace {
 
-enum class Reduction { Max, Min, Sum };
+enum class Reduction { Max, Min, Sum, Mean };
 
 // `axes_input_from`: the opset from which the axes come as an input rather
 // than an attribute (13 for ReduceSum, 18 for the others).
@@ -50,17 +50,20 @@ std::vector<Tensor> reduce(const OpContext& ctx, Reduction kind, int64_t axes_in
       if (!reduced.count(d)) o += c * out_strides[d];
     }
     const double v = x.value(i);
-    if (kind == Reduction::Sum) acc[o] = seen[o] ? acc[o] + v : v;
+    if (kind == Reduction::Sum || kind == Reduction::Mean) acc[o] = seen[o] ? acc[o] + v : v;
     else if (!seen[o] || (kind == Reduction::Max ? v > acc[o] : v < acc[o]) || std::isnan(v)) acc[o] = v;
     seen[o] = true;
   }
-  for (int64_t o = 0; o < y.size(); ++o) y.set_value(o, acc[o]);
+  // An integer mean truncates toward zero, as ONNX Runtime's integer division does.
+  const double count = static_cast<double>(x.size() / y.size());
+  for (int64_t o = 0; o < y.size(); ++o) y.set_value(o, kind == Reduction::Mean ? acc[o] / count : acc[o]);
   return {y.reshaped(out_shape)};
 }
 
 std::vector<Tensor> reduce_max(const OpContext& c) { return reduce(c, Reduction::Max, 18); }
 std::vector<Tensor> reduce_min(const OpContext& c) { return reduce(c, Reduction::Min, 18); }
 std::vector<Tensor> reduce_sum(const OpContext& c) { return reduce(c, Reduction::Sum, 13); }
+std::vector<Tensor> reduce_mean(const OpContext& c) { return reduce(c, Reduction::Mean, 18); }
 
 std::vector<Tensor> arg_extreme(const OpContext& ctx, bool take_max) {
   const Tensor& x = ctx.input(0);
@@ -106,6 +109,7 @@ void register_reduce_ops(OpTable& t) {
   t.push_back({"ReduceMax", {reduce_max, 1}});
   t.push_back({"ReduceMin", {reduce_min, 1}});
   t.push_back({"ReduceSum", {reduce_sum, 1}});
+  t.push_back({"ReduceMean", {reduce_mean, 1}});
   t.push_back({"ArgMax", {arg_max, 1}});
   t.push_back({"ArgMin", {arg_min, 1}});
 }

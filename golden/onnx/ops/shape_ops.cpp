@@ -1,6 +1,9 @@
-// Layout ops that move no values: Flatten, Reshape.
+// Ops that change or read a shape and move no values: Flatten, Reshape,
+// Squeeze, Unsqueeze, Shape.
 
+#include <algorithm>
 #include <fmt/format.h>
+#include <optional>
 
 #include "golden/errors.hpp"
 #include "golden/onnx/op_registry.hpp"
@@ -56,11 +59,98 @@ std::vector<Tensor> reshape(const OpContext& ctx) {
   return {x.reshaped(target)};
 }
 
+// The axes of Squeeze / Unsqueeze: an attribute before opset 13, an optional
+// input from 13 on. nullopt when the node gives none. An attribute where the
+// opset wants the input is refused: ignoring it would squeeze other axes.
+std::optional<std::vector<int64_t>> axes_of(const OpContext& ctx) {
+  if (ctx.opset < 13) {
+    if (!ctx.attrs.has("axes")) return std::nullopt;
+    return ctx.attrs.get_ints("axes");
+  }
+  if (ctx.attrs.has("axes"))
+    throw InputError(fmt::format("{}: from opset 13 axes is an input, not an attribute (the model uses opset {})",
+                                 ctx.label(), ctx.opset));
+  if (!ctx.has_input(1)) return std::nullopt;
+  const Tensor& axes = ctx.input(1);
+  if (axes.dtype() != DType::Int64 || axes.rank() > 1)
+    throw InputError(fmt::format("{}: axes input must be a 1-D int64 tensor, got {} {}", ctx.label(),
+                                 dtype_name(axes.dtype()), shape_string(axes.shape())));
+  return axes.ints();
+}
+
+// Which of `rank` dimensions the axes name (negative counts from the back);
+// InputError for an axis out of range or named twice.
+std::vector<bool> axes_mask(const std::vector<int64_t>& axes, int64_t rank, const OpContext& ctx) {
+  std::vector<bool> mask(static_cast<size_t>(rank), false);
+  for (int64_t a : axes) {
+    if (a < -rank || a >= rank)
+      throw InputError(fmt::format("{}: axis {} is out of range for rank {}", ctx.label(), a, rank));
+    const auto d = static_cast<size_t>(a < 0 ? a + rank : a);
+    if (mask[d]) throw InputError(fmt::format("{}: axis {} is given twice", ctx.label(), a));
+    mask[d] = true;
+  }
+  return mask;
+}
+
+std::vector<Tensor> squeeze(const OpContext& ctx) {
+  const Tensor& x = ctx.input(0);
+  const auto axes = axes_of(ctx);
+  const int64_t rank = x.rank();
+  std::vector<bool> removed(static_cast<size_t>(rank));
+  // Empty axes squeeze every unit axis, as ONNX Runtime reads them.
+  if (axes && !axes->empty()) {
+    removed = axes_mask(*axes, rank, ctx);
+    for (int64_t d = 0; d < rank; ++d)
+      if (removed[d] && x.shape()[d] != 1)
+        throw InputError(fmt::format("{}: cannot squeeze axis {} of size {} (shape {})", ctx.label(), d, x.shape()[d],
+                                     shape_string(x.shape())));
+  } else {
+    for (int64_t d = 0; d < rank; ++d) removed[d] = x.shape()[d] == 1;
+  }
+  Shape out;
+  for (int64_t d = 0; d < rank; ++d)
+    if (!removed[d]) out.push_back(x.shape()[d]);
+  return {x.reshaped(out)};
+}
+
+// Axes count in the output: Unsqueeze(axes=[0, 4]) of [3,4,5] is [1,3,4,5,1].
+std::vector<Tensor> unsqueeze(const OpContext& ctx) {
+  const Tensor& x = ctx.input(0);
+  const auto axes = axes_of(ctx);
+  if (!axes)
+    throw InputError(fmt::format("{}: Unsqueeze needs {}", ctx.label(),
+                                 ctx.opset < 13 ? "the axes attribute" : "the axes input from opset 13"));
+  const int64_t rank = x.rank() + static_cast<int64_t>(axes->size());
+  const std::vector<bool> inserted = axes_mask(*axes, rank, ctx);
+  Shape out;
+  auto next = x.shape().begin();
+  for (int64_t d = 0; d < rank; ++d) out.push_back(inserted[d] ? 1 : *next++);
+  return {x.reshaped(out)};
+}
+
+// The dimensions of the input, from opset 15 only those in [start, end)
+// (negative counts from the back, clamped to the rank).
+std::vector<Tensor> shape(const OpContext& ctx) {
+  const Shape& dims = ctx.input(0).shape();
+  const auto rank = static_cast<int64_t>(dims.size());
+  auto clamp = [rank](int64_t v) { return std::clamp(v < 0 ? v + rank : v, int64_t{0}, rank); };
+  if (ctx.opset < 15 && (ctx.attrs.has("start") || ctx.attrs.has("end")))
+    throw InputError(fmt::format("{}: Shape's start and end need opset 15 (the model uses opset {})", ctx.label(),
+                                 ctx.opset));
+  const int64_t start = clamp(ctx.attrs.get_int("start", 0));
+  const int64_t end = std::max(start, clamp(ctx.attrs.get_int("end", rank)));
+  std::vector<int64_t> out(dims.begin() + start, dims.begin() + end);
+  return {Tensor::from_ints(DType::Int64, {end - start}, std::move(out))};
+}
+
 }  // namespace
 
 void register_shape_ops(OpTable& t) {
   t.push_back({"Flatten", {flatten, 1}});
   t.push_back({"Reshape", {reshape, 5}});
+  t.push_back({"Squeeze", {squeeze, 1}});
+  t.push_back({"Unsqueeze", {unsqueeze, 1}});
+  t.push_back({"Shape", {shape, 1}});
 }
 
 }  // namespace aps

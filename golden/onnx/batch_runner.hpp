@@ -1,0 +1,18 @@
+#pragma once
+// Runs a model on a batch of samples stacked along the first dimension. A
+// model whose batch dimension is free takes the batch at once; a model that
+// fixes it at 1 (as TensorFlow exporters write them) runs one sample at a
+// time and its outputs are stacked back along the first dimension.
+
+#include "golden/onnx/interpreter.hpp"
+
+namespace aps {
+
+// InputError naming the input when the feeds fit neither way. The observer
+// sees every value of every run.
+TensorMap run_batch(const OnnxModel& model, const TensorMap& feeds, const ValueObserver& observer = nullptr);
+
+// Sample `i` of a batch, as a batch of one.
+Tensor batch_sample(const Tensor& batch, int64_t i);
+
+}  // namespace aps
