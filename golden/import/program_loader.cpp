@@ -7,11 +7,21 @@
 
 namespace aps {
 
+Task model_task(const OnnxModel& model) {
+  const auto task = model.metadata("aps.task");
+  try {
+    return task ? parse_task(*task) : Task::Classification;
+  } catch (const InputError& e) {
+    throw InputError(fmt::format("{}: metadata aps.task: {}", model.source(), e.what()));
+  }
+}
+
 LoadedProgram load_network_program(const std::filesystem::path& model_path,
                                    const std::optional<std::filesystem::path>& calibration) {
   const OnnxModel model = OnnxModel::load(model_path);
   LoadedProgram out;
   out.format = detect_model_format(model);
+  out.task = model_task(model);
   if (out.format != ModelFormat::Float) {
     out.program = build_program(model);
     return out;

@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "golden/accelerator/network_program.hpp"
+#include "golden/accelerator/evaluation.hpp"
 #include "golden/import/program_builder.hpp"
 
 namespace aps {
@@ -14,8 +15,13 @@ namespace aps {
 struct LoadedProgram {
   NetworkProgram program;
   ModelFormat format = ModelFormat::Float;
+  Task task = Task::Classification;
   std::optional<std::filesystem::path> calibration;  // used for a float model
 };
+
+// The task a model was made for: its "aps.task" metadata, classification
+// without one.
+Task model_task(const OnnxModel& model);
 
 LoadedProgram load_network_program(const std::filesystem::path& model,
                                    const std::optional<std::filesystem::path>& calibration = std::nullopt);

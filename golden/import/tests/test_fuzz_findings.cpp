@@ -215,7 +215,7 @@ TEST_CASE("fuzz review: input dimensions are bounded before their product is tak
   // 2^31 x 2^31 x 2^31 overflowed FeatureShape::size() (signed overflow).
   const int64_t big = int64_t{1} << 31;
   CHECK_THROWS_WITH(build_float_maxpool({-1, big, big, big}, {0, 0, 0, 0}),
-                    Catch::Contains("test.onnx: input 'x': shape [2147483648,2147483648,2147483648] has more than"));
+                    Catch::Contains("test.onnx: input 'x': shape [1,2147483648,2147483648,2147483648] has more than"));
   CHECK_THROWS_WITH(build_float_maxpool({-1, 0, 4, 4}, {0, 0, 0, 0}), Catch::Contains("input 'x' dimension 1 is 0"));
 }
 
@@ -237,7 +237,7 @@ TEST_CASE("fuzz review: a Reshape shape that is not int64 is refused, not read o
   g.node("Reshape", {"x", "s"}, {"y"}, "reshape");
   g.output("y");
   CHECK_THROWS_WITH(build_program(g.model(), ActivationRanges{{"x", {-1.0, 1.0}}, {"y", {-1.0, 1.0}}}),
-                    Catch::Contains("node 'reshape' (Reshape): cannot map onto the accelerator: only a Reshape"));
+                    Catch::Contains("node 'reshape' (Reshape): cannot map onto the accelerator: the target shape must be a constant int64 tensor"));
 }
 
 TEST_CASE("fuzz review: a QLinearConv bias must be int32, one per output channel", "[fuzz]") {

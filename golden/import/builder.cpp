@@ -1,0 +1,382 @@
+#include "golden/import/builder.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
+#include <numeric>
+
+#include "golden/errors.hpp"
+#include "golden/numerics/quantize_linear.hpp"
+#include "golden/numerics/requantize.hpp"
+#include "golden/numerics/rounding.hpp"
+#include "golden/onnx/node_attributes.hpp"
+
+namespace aps::import {
+
+ActivationQuant canonical_quant(double scale, int64_t zero_point, DType type) {
+  return {static_cast<double>(static_cast<float>(scale)),
+          static_cast<int32_t>(type == DType::Int8 ? zero_point + 128 : zero_point)};
+}
+
+std::vector<int64_t> compose_order(const std::vector<int64_t>& order, const std::vector<int64_t>& then) {
+  std::vector<int64_t> out(then.size());
+  bool identity = true;
+  for (size_t j = 0; j < then.size(); ++j) {
+    out[j] = order.empty() ? then[j] : order[then[j]];
+    identity = identity && out[j] == static_cast<int64_t>(j);
+  }
+  if (identity) out.clear();
+  return out;
+}
+
+std::vector<int64_t> transpose_order(const Shape& in_dims, const std::vector<int64_t>& perm) {
+  const auto in_strides = row_major_strides(in_dims);
+  Shape out_dims;
+  for (int64_t p : perm) out_dims.push_back(in_dims[p]);
+  const int64_t n = checked_element_count(out_dims, "transpose");
+  std::vector<int64_t> order(static_cast<size_t>(n));
+  for (int64_t j = 0; j < n; ++j) {
+    int64_t rem = j, from = 0;
+    for (int d = static_cast<int>(out_dims.size()) - 1; d >= 0; --d) {
+      from += (rem % out_dims[d]) * in_strides[perm[d]];
+      rem /= out_dims[d];
+    }
+    order[j] = from;
+  }
+  return order;
+}
+
+ProgramBuilder::ProgramBuilder(const OnnxModel& model, const ActivationRanges* ranges)
+    : model_(model), format_(detect_model_format(model)) {
+  program_.source = model.source();
+  if (model.inputs().size() != 1 || model.outputs().size() != 1)
+    throw UnsupportedError(fmt::format("{}: the accelerator runs models with one input and one output ({} and {} here)",
+                                       model.source(), model.inputs().size(), model.outputs().size()));
+  program_.input_name = model.inputs()[0].name;
+  program_.output_name = model.outputs()[0].name;
+  if (format_ == ModelFormat::Float) {
+    if (!ranges)
+      throw InputError(fmt::format("{}: a float model needs calibration data to be quantized (--calibration DIR)",
+                                   model.source()));
+    ranges_ = *ranges;
+  }
+  // The graph input, as a view of one sample: batch first, as 1.
+  const ValueInfo& info = model.inputs()[0];
+  InputView v;
+  if (info.dims.empty())
+    throw UnsupportedError(fmt::format("{}: input '{}' has no batch dimension", model.source(), info.name));
+  v.dims.push_back(1);
+  for (size_t i = 1; i < info.dims.size(); ++i) {
+    if (!info.dims[i])
+      throw UnsupportedError(fmt::format("{}: input '{}' dimension {} is not fixed", model.source(), info.name, i));
+    // Unchecked dimensions overflowed FeatureShape::size().
+    if (*info.dims[i] < 1)
+      throw InputError(fmt::format("{}: input '{}' dimension {} is {}", model.source(), info.name, i, *info.dims[i]));
+    v.dims.push_back(*info.dims[i]);
+  }
+  checked_element_count(v.dims, fmt::format("{}: input '{}'", model.source(), info.name));
+  inputs_[info.name] = v;
+}
+
+NetworkProgram ProgramBuilder::build() {
+  for (const onnx::NodeProto* node : model_.nodes()) lower(*node);
+  const std::string& out = program_.output_name;
+  if (pending_.count(out)) finalize_from_calibration(out);
+  const int last = static_cast<int>(program_.layers.size()) - 1;
+  if (const auto t = tail_.find(out); t != tail_.end()) {
+    if (tail_source_ != last)
+      throw UnsupportedError(fmt::format("{}: graph output '{}' is computed after layer {}, not after the last one",
+                                         model_.source(), out, tail_source_));
+    program_.output_tail = t->second;
+  } else {
+    const auto it = acts_.find(out);
+    if (it == acts_.end() || it->second.tensor < 0 || it->second.tensor != last)
+      throw UnsupportedError(fmt::format("{}: graph output '{}' is not the result of the last accelerator layer",
+                                         model_.source(), out));
+  }
+  validate_program(program_);
+  return std::move(program_);
+}
+
+void ProgramBuilder::unsupported(const onnx::NodeProto& node, const std::string& why) const {
+  throw UnsupportedError(fmt::format("{}: cannot map onto the accelerator: {}", model_.node_label(node), why));
+}
+
+OpContext ProgramBuilder::context(const onnx::NodeProto& node) const {
+  return OpContext{node, model_.opset(), {}, NodeAttributes(node, model_.node_label(node))};
+}
+
+namespace {
+// The inputs an op needs before its lowering reads node.input(i): the
+// loader checks op types, not arity, and NodeProto::input(i) does not
+// range-check.
+int required_inputs(const std::string& op) {
+  if (op == "QLinearMatMul" || op == "QLinearConv") return 8;
+  if (op == "BatchNormalization") return 5;
+  if (op == "QuantizeLinear" || op == "DequantizeLinear" || op == "Gemm" || op == "MatMul" || op == "Conv" ||
+      op == "Add")
+    return 2;
+  return op == "Constant" ? 0 : 1;
+}
+}  // namespace
+
+void ProgramBuilder::lower(const onnx::NodeProto& node) {
+  const std::string& op = node.op_type();
+  if (node.input_size() < required_inputs(op) || node.output_size() < 1 || node.output(0).empty())
+    throw InputError(fmt::format("{}: needs at least {} inputs and an output", model_.node_label(node),
+                                 required_inputs(op)));
+  for (const auto& in : node.input())
+    if (tail_.count(in)) {
+      if (lower_host_tail(node)) return;
+      unsupported(node, fmt::format("reads '{}', which the host computes after the last accelerator layer", in));
+    }
+  if (fold_constant(node)) return;
+  if (op == "QuantizeLinear") return lower_quantize(node);
+  if (op == "DequantizeLinear") return lower_dequantize(node);
+  if (op == "Gemm" || op == "MatMul") return lower_fully_connected(node);
+  if (op == "Conv") return lower_conv(node);
+  if (op == "QLinearMatMul" || op == "QLinearConv") return lower_qlinear(node);
+  if (op == "Relu") return lower_relu(node);
+  if (op == "Clip") return lower_clip(node);
+  if (op == "Add") return lower_add(node);
+  if (op == "MaxPool") return lower_max_pool(node);
+  if (op == "AveragePool" || op == "GlobalAveragePool") return lower_average_pool(node);
+  if (op == "ReduceMean") return lower_reduce_mean(node);
+  if (op == "BatchNormalization") return lower_batch_norm(node);
+  if (lower_layout(node)) return;
+  if (lower_host_tail(node)) return;
+  unsupported(node, fmt::format("op type '{}' has no accelerator layer", op));
+}
+
+const Tensor* ProgramBuilder::constant(const std::string& value) const {
+  if (value.empty()) return nullptr;
+  if (const Tensor* t = model_.initializer(value)) return t;
+  const auto it = folded_.find(value);
+  return it == folded_.end() ? nullptr : &it->second;
+}
+
+ActivationQuant ProgramBuilder::calibrated_quant(const std::string& value) const {
+  const auto it = ranges_.find(value);
+  if (it == ranges_.end()) throw InputError(fmt::format("{}: no calibration range for '{}'", model_.source(), value));
+  return activation_quant_from_range(it->second.first, it->second.second);
+}
+
+// A per-tensor activation quantization from constant scale and zero point
+// tensors (zp may be null: zero point 0, uint8). The zero point must be an
+// integer tensor: a float one has no ints() to read.
+ActivationQuant ProgramBuilder::activation_quant(const onnx::NodeProto& node, const Tensor* scale, const Tensor* zp) const {
+  if (!scale || scale->size() != 1 || (zp && zp->size() != 1))
+    unsupported(node, "activation scale and zero point must be constant scalars");
+  if (zp && zp->dtype() != DType::UInt8 && zp->dtype() != DType::Int8)
+    unsupported(node, "activation zero point must be uint8 or int8");
+  return canonical_quant(checked_scale(scale->value(0), "scale", model_.node_label(node)), zp ? zp->ints()[0] : 0,
+                         zp ? zp->dtype() : DType::UInt8);
+}
+
+// A quantized constant: codes with scales (one, or one per index along
+// `axis`) and integer zero points (one, or one per scale). Scales must be
+// positive and finite; the sizes must agree before anything is indexed.
+QuantConst ProgramBuilder::quant_const_from(const onnx::NodeProto& node, const Tensor& codes, const Tensor& scale,
+                                            const Tensor* zp, int64_t axis) const {
+  if (scale.size() < 1 || (zp && (zp->floating() || (zp->size() != 1 && zp->size() != scale.size()))))
+    unsupported(node, "scale and zero point must be one value or one per channel, zero points integers");
+  QuantConst c;
+  c.codes = codes;
+  for (int64_t i = 0; i < scale.size(); ++i) c.scales.push_back(checked_scale(scale.value(i), "scale", model_.node_label(node)));
+  for (int64_t i = 0; i < scale.size(); ++i) c.zero_points.push_back(zp ? zp->ints()[zp->size() == 1 ? 0 : i] : 0);
+  if (axis < 0) axis += codes.rank();
+  c.axis = axis < 0 || axis >= codes.rank() ? -1 : static_cast<int>(axis);
+  return c;
+}
+
+// The activation an ONNX value stands for. In float models the network
+// input and pending layers become activations when first read.
+ActView ProgramBuilder::act(const std::string& value, const onnx::NodeProto& node) {
+  if (pending_.count(value)) {
+    if (format_ != ModelFormat::Float) unsupported(node, fmt::format("'{}' is read before it is quantized", value));
+    finalize_from_calibration(value);
+  }
+  if (const auto it = acts_.find(value); it != acts_.end()) return it->second;
+  if (const auto it = inputs_.find(value); it != inputs_.end()) {
+    if (format_ == ModelFormat::Float) return acts_[value] = declare_input(it->second, calibrated_quant(program_.input_name), &node);
+    if (it->second.q) return acts_[value] = declare_input(it->second, *it->second.q, &node);
+  }
+  unsupported(node, fmt::format("input '{}' is not a quantized activation", value));
+}
+
+PendingLayer ProgramBuilder::new_layer(const onnx::NodeProto& node, LayerKind kind, const ActView& in) const {
+  PendingLayer p;
+  p.layer.name = node.name().empty() ? node.output(0) : node.name();
+  p.layer.kind = kind;
+  p.layer.input = in.tensor;
+  p.layer.in_q = in.q;
+  p.layer.in_shape = in.stored;
+  p.dims = in.dims;
+  return p;
+}
+
+void ProgramBuilder::lower_quantize(const onnx::NodeProto& node) {
+  const std::string& x = node.input(0);
+  if (node.input_size() > 2 && !node.input(2).empty() && !constant(node.input(2)))
+    unsupported(node, "activation scale and zero point must be constant scalars");
+  const ActivationQuant q = activation_quant(node, constant(node.input(1)), node.input_size() > 2 ? constant(node.input(2)) : nullptr);
+  const std::string& out = node.output(0);
+  if (const auto it = inputs_.find(x); it != inputs_.end() && !acts_.count(x)) {
+    InputView v = it->second;
+    if (v.q && !(*v.q == q)) unsupported(node, "quantizes the network input a second time, with other parameters");
+    v.q = q;
+    v.codes = true;
+    inputs_[out] = v;
+    return;
+  }
+  if (pending_.count(x)) {
+    finalize(x, q);
+    acts_[out] = acts_.at(x);
+    acts_[out].codes = true;
+    return;
+  }
+  ActView v = act(x, node);
+  if (!(v.q == q)) unsupported(node, "re-quantizes an activation with new parameters outside any layer");
+  v.codes = true;
+  acts_[out] = v;
+}
+
+void ProgramBuilder::lower_dequantize(const onnx::NodeProto& node) {
+  const std::string& x = node.input(0);
+  const Tensor* scale = constant(node.input(1));
+  const Tensor* zp = node.input_size() > 2 ? constant(node.input(2)) : nullptr;
+  if (!scale) unsupported(node, "scale must be a constant");
+  if (node.input_size() > 2 && !node.input(2).empty() && !zp) unsupported(node, "zero point must be a constant");
+  if (const Tensor* c = constant(x)) {
+    qconsts_[node.output(0)] = quant_const_from(node, *c, *scale, zp, context(node).attrs.get_int("axis", 1));
+    return;
+  }
+  if (scale->size() != 1 || (zp && zp->size() != 1)) unsupported(node, "activation scale must be per tensor");
+  const ActivationQuant q = activation_quant(node, scale, zp);
+  if (const auto it = inputs_.find(x); it != inputs_.end() && !acts_.count(x)) {
+    InputView v = it->second;
+    if (!v.codes || !v.q) unsupported(node, "dequantizes a value that is not quantized");
+    if (!(*v.q == q)) unsupported(node, "dequantizes with parameters other than the ones it was quantized with");
+    v.codes = false;
+    inputs_[node.output(0)] = v;
+    return;
+  }
+  ActView v = act(x, node);
+  if (!v.codes) unsupported(node, "dequantizes a value that is not quantized");
+  if (!(q == v.q)) unsupported(node, "dequantizes with parameters other than the ones it was quantized with");
+  v.codes = false;
+  acts_[node.output(0)] = v;
+}
+
+// A bias value at the accumulator's scale, rounded half to even and
+// saturated to int32, in double: a cast to int64 first would be undefined
+// beyond int64 and for NaN.
+int32_t ProgramBuilder::bias_code(double v, const Layer& l) const {
+  if (!std::isfinite(v))
+    throw InputError(fmt::format("{}: layer '{}': the bias at the accumulator's scale is {}", model_.source(), l.name, v));
+  return static_cast<int32_t>(std::clamp(round_half_to_even(v), -2147483648.0, 2147483647.0));
+}
+
+void ProgramBuilder::finalize_from_calibration(const std::string& value) { finalize(value, calibrated_quant(value)); }
+
+namespace {
+// int8 symmetric per-channel quantization, [-127, 127]: the recipe of the
+// bundled QDQ models (tools/make_digits_models.py), float32 throughout.
+void quantize_float_weights(const std::vector<double>& w, int64_t outs, Layer& l) {
+  const int64_t rest = static_cast<int64_t>(w.size()) / std::max<int64_t>(outs, 1);
+  l.weights.resize(w.size());
+  l.weight_scales.clear();
+  l.weight_zero_points.assign(static_cast<size_t>(outs), 0);
+  for (int64_t o = 0; o < outs; ++o) {
+    float amax = 0.0f;
+    for (int64_t r = 0; r < rest; ++r) amax = std::max(amax, static_cast<float>(std::fabs(w[o * rest + r])));
+    float sc = amax / 127.0f;
+    if (sc == 0.0f) sc = 1.0f;
+    l.weight_scales.push_back(sc);
+    for (int64_t r = 0; r < rest; ++r) {
+      const float q = static_cast<float>(w[o * rest + r]) / sc;
+      l.weights[o * rest + r] = static_cast<int8_t>(std::clamp(round_half_to_even(q), -127.0, 127.0));
+    }
+  }
+}
+}  // namespace
+
+void ProgramBuilder::finalize(const std::string& value, ActivationQuant out_q) {
+  PendingLayer p = pending_.at(value);
+  pending_.erase(value);
+  Layer& l = p.layer;
+  // Window arithmetic can make huge output maps; bound them before any
+  // FeatureShape::size() multiplies the dimensions (overflow otherwise).
+  checked_element_count({l.out_shape.channels, l.out_shape.height, l.out_shape.width},
+                        fmt::format("{}: layer '{}' output", model_.source(), l.name));
+  l.out_q = out_q;
+  if (l.kind == LayerKind::MaxPool && !(out_q == l.in_q))
+    throw UnsupportedError(fmt::format("{}: layer '{}': max pooling must keep its input's scale and zero point",
+                                       model_.source(), l.name));
+  if (p.clip) {
+    // The clip is the requantization's saturation when Q(min) <= 0 and
+    // Q(max) >= 255; Q(min) = the zero point is ReLU.
+    const double s = out_q.scale, z = out_q.zero_point;
+    if (p.clip->second < s * (254.5 - z))
+      throw UnsupportedError(fmt::format("{}: layer '{}': Clip's upper bound {} lies inside the output's range (up to {}); "
+                                         "the accelerator clamps only at the range's ends",
+                                         model_.source(), l.name, p.clip->second, s * (255 - z)));
+    if (p.clip->first > s * (0.5 - z)) {
+      if (p.clip->first != 0)
+        throw UnsupportedError(fmt::format("{}: layer '{}': Clip's lower bound {} lies inside the output's range",
+                                           model_.source(), l.name, p.clip->first));
+      l.relu = true;
+    }
+  }
+  if (l.has_weights() && !p.float_weights.empty()) {
+    // NaN or infinite weights (or a BatchNormalization folding that makes
+    // them so) are refused: NaN -> int8 is undefined.
+    for (double w : p.float_weights)
+      if (!std::isfinite(w))
+        throw InputError(fmt::format("{}: layer '{}': weight {} is not finite", model_.source(), l.name, w));
+    quantize_float_weights(p.float_weights, l.out_shape.channels, l);
+  }
+  if (l.kind == LayerKind::AveragePool) {
+    const double divisor = static_cast<double>(l.window.kernel_h) * l.window.kernel_w;
+    l.bias.assign(static_cast<size_t>(l.out_shape.channels), 0);
+    l.multipliers.assign(static_cast<size_t>(l.out_shape.channels),
+                         quantize_multiplier(l.in_q.scale / (out_q.scale * divisor)));
+  }
+  if (l.kind == LayerKind::Add) {
+    const double twice_max = 2.0 * std::max(l.in_q.scale, l.add.in_q_b.scale);
+    l.add.multiplier_a = quantize_multiplier(l.in_q.scale / twice_max);
+    l.add.multiplier_b = quantize_multiplier(l.add.in_q_b.scale / twice_max);
+    l.bias.assign(static_cast<size_t>(l.out_shape.channels), 0);
+    l.multipliers.assign(static_cast<size_t>(l.out_shape.channels),
+                         quantize_multiplier(twice_max / (std::ldexp(1.0, l.add.left_shift) * out_q.scale)));
+  }
+  if (l.has_weights()) {
+    const int64_t outs = l.out_shape.channels;
+    l.bias.assign(static_cast<size_t>(outs), 0);
+    for (int64_t c = 0; c < outs; ++c) {
+      const double acc_scale = l.in_q.scale * l.weight_scales[c];
+      if (p.bias_quant) {
+        const double bias_scale = p.bias_quant->scales[p.bias_quant->scales.size() == 1 ? 0 : c];
+        const int64_t code = p.bias_quant->codes.ints()[c];
+        // The bias is meant to be at the accumulator's scale; if the model
+        // stored it at a slightly different scale, move it there.
+        l.bias[c] = std::fabs(bias_scale / acc_scale - 1.0) < 1e-6 ? static_cast<int32_t>(code)
+                                                                   : bias_code(code * bias_scale / acc_scale, l);
+      } else if (!p.bias_real.empty()) {
+        const float bias_scale = static_cast<float>(l.in_q.scale) * static_cast<float>(l.weight_scales[c]);
+        l.bias[c] = bias_code(static_cast<float>(p.bias_real[c]) / bias_scale, l);
+      }
+      l.multipliers.push_back(quantize_multiplier(acc_scale / out_q.scale));
+    }
+  }
+  ActView v;
+  v.tensor = static_cast<int>(program_.layers.size());
+  v.q = out_q;
+  v.stored = l.out_shape;
+  v.dims = p.dims;
+  v.order = p.order;
+  program_.layers.push_back(std::move(l));
+  acts_[value] = v;
+}
+
+}  // namespace aps::import

@@ -1,0 +1,160 @@
+#pragma once
+// The program builder's state, shared by the lowering files (one per family
+// of ONNX constructs, like onnx/ops/): builder.cpp drives the graph walk and
+// finishes layers; lower_layers.cpp lowers the ops that become layers;
+// lower_activations.cpp the ops fused into them or standing alone (Relu,
+// Clip, BatchNormalization, Add, pooling); lower_layout.cpp the ops that move
+// no values (Transpose, Reshape, Flatten, Squeeze, Unsqueeze), the layout of
+// the graph input and the host tail after the last layer; constant folding
+// is in fold_constants.cpp. Internal to golden/import.
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "golden/accelerator/network_program.hpp"
+#include "golden/import/program_builder.hpp"
+#include "golden/onnx/onnx_model.hpp"
+#include "golden/onnx/op_registry.hpp"
+
+namespace aps::import {
+
+// An activation tensor of the program as an ONNX value sees it: the stored
+// tensor (a layer's output, or the network input), and the value's own shape
+// and element order, which layout ops change without moving anything.
+struct ActView {
+  int tensor = -1;               // producing layer, -1 = network input
+  ActivationQuant q;
+  FeatureShape stored;           // the stored tensor: (C, H, W), CHW order
+  Shape dims;                    // the value's shape, batch first (as 1)
+  std::vector<int64_t> order;    // value flat index -> stored flat index; empty: the same
+  bool codes = false;            // the value holds codes (between Q and DQ)
+
+  // A [1,C,H,W] view of the stored map in its own order: what convolution,
+  // pooling and Add read.
+  bool feature_map() const {
+    return dims.size() == 4 && order.empty() && dims[1] == stored.channels && dims[2] == stored.height &&
+           dims[3] == stored.width;
+  }
+  // A [1,F] view: what a fully connected layer reads (in `order`).
+  bool vector() const { return dims.size() == 2 && dims[1] == stored.size(); }
+};
+
+// The graph input before it becomes the network input: layout ops and its
+// quantization may come first (an NHWC input transposed, a flat input
+// reshaped, then QuantizeLinear).
+struct InputView {
+  Shape dims;                    // batch first (as 1)
+  std::vector<int64_t> order;    // value flat index -> raw sample flat index; empty: the same
+  std::optional<ActivationQuant> q;
+  bool codes = false;
+};
+
+// A quantized constant: DequantizeLinear of a constant.
+struct QuantConst {
+  Tensor codes;
+  std::vector<double> scales;  // 1 or one per index along `axis`
+  std::vector<int64_t> zero_points;
+  int axis = 0;
+};
+
+// A Gemm / MatMul / Conv / pooling / Add whose output quantization is not
+// known yet (it comes from the QuantizeLinear that follows, or from
+// calibration).
+struct PendingLayer {
+  Layer layer;
+  std::vector<double> bias_real;  // float bias (float models / float C), empty if none
+  std::optional<QuantConst> bias_quant;
+  // Float models: the weights, [out][rest], quantized only at finalize() so
+  // that a following BatchNormalization can be folded in first.
+  std::vector<double> float_weights;
+  Shape dims;                     // the output value's shape, batch first
+  std::vector<int64_t> order;     // the output value's order (an Add keeps its inputs')
+  std::optional<std::pair<double, double>> clip;  // a Clip after the layer: [min, max]
+};
+
+// Per-output-channel int8 weights, canonicalised, [out][rest].
+struct ChannelWeights {
+  std::vector<int8_t> codes;
+  std::vector<int32_t> zero_points;
+  std::vector<double> scales;
+};
+
+class ProgramBuilder {
+ public:
+  ProgramBuilder(const OnnxModel& model, const ActivationRanges* ranges);
+  NetworkProgram build();
+
+ private:
+  // builder.cpp: the walk, values and constants, finishing layers.
+  [[noreturn]] void unsupported(const onnx::NodeProto& node, const std::string& why) const;
+  OpContext context(const onnx::NodeProto& node) const;
+  void lower(const onnx::NodeProto& node);
+  const Tensor* constant(const std::string& value) const;
+  ActivationQuant calibrated_quant(const std::string& value) const;
+  ActivationQuant activation_quant(const onnx::NodeProto& node, const Tensor* scale, const Tensor* zp) const;
+  QuantConst quant_const_from(const onnx::NodeProto& node, const Tensor& codes, const Tensor& scale, const Tensor* zp,
+                              int64_t axis) const;
+  ActView act(const std::string& value, const onnx::NodeProto& node);
+  PendingLayer new_layer(const onnx::NodeProto& node, LayerKind kind, const ActView& in) const;
+  void finalize_from_calibration(const std::string& value);
+  void finalize(const std::string& value, ActivationQuant out_q);
+  int32_t bias_code(double v, const Layer& l) const;
+  void lower_quantize(const onnx::NodeProto& node);
+  void lower_dequantize(const onnx::NodeProto& node);
+
+  // lower_layers.cpp
+  void lower_fully_connected(const onnx::NodeProto& node);
+  void lower_conv(const onnx::NodeProto& node);
+  void lower_qlinear(const onnx::NodeProto& node);
+  ChannelWeights channel_weights(const QuantConst& c, int out_axis, const onnx::NodeProto& node) const;
+  std::vector<double> float_channel_major(const Tensor& f, int out_axis) const;
+  void attach_bias(PendingLayer& p, const std::string& value, const onnx::NodeProto& node);
+  int conv_groups(const OpContext& ctx, const onnx::NodeProto& node) const;
+  void set_window(Layer& l, const OpContext& ctx, std::vector<int64_t> in, std::vector<int64_t> kernel) const;
+
+  // lower_activations.cpp
+  void lower_relu(const onnx::NodeProto& node);
+  void lower_clip(const onnx::NodeProto& node);
+  void lower_add(const onnx::NodeProto& node);
+  void lower_bias_add(const onnx::NodeProto& node);
+  void lower_batch_norm(const onnx::NodeProto& node);
+  void lower_average_pool(const onnx::NodeProto& node);
+  void lower_reduce_mean(const onnx::NodeProto& node);
+  void lower_max_pool(const onnx::NodeProto& node);
+
+  // lower_layout.cpp
+  bool lower_layout(const onnx::NodeProto& node);
+  bool lower_host_tail(const onnx::NodeProto& node);
+  Shape layout_target(const onnx::NodeProto& node, const Shape& in) const;
+  ActView declare_input(const InputView& view, ActivationQuant q, const onnx::NodeProto* node);
+
+  // fold_constants.cpp
+  bool fold_constant(const onnx::NodeProto& node);
+
+  const OnnxModel& model_;
+  ModelFormat format_;
+  NetworkProgram program_;
+  std::map<std::string, ActView> acts_;
+  std::map<std::string, InputView> inputs_;
+  std::map<std::string, QuantConst> qconsts_;
+  std::map<std::string, PendingLayer> pending_;
+  std::map<std::string, Tensor> folded_;             // constants computed from constants
+  std::map<std::string, std::string> tail_;          // host-tail value -> the ops that made it
+  int tail_source_ = -1;                             // the layer the host tail starts from
+  std::map<std::string, std::pair<double, double>> ranges_;
+  bool input_declared_ = false;
+};
+
+// Helpers the lowering files share.
+ActivationQuant canonical_quant(double scale, int64_t zero_point, DType type);
+// The flat index of `dims` element `i` after permuting with `perm` (ONNX
+// Transpose: output dim k is input dim perm[k]), as an input flat index.
+std::vector<int64_t> transpose_order(const Shape& in_dims, const std::vector<int64_t>& perm);
+// order composed with a further reordering `then` (then[j] = index into the
+// previous value); empty when the result is the identity.
+std::vector<int64_t> compose_order(const std::vector<int64_t>& order, const std::vector<int64_t>& then);
+
+}  // namespace aps::import

@@ -1,0 +1,186 @@
+// The ONNX ops fused into the layer before them (Relu, Clip, a bias Add,
+// BatchNormalization) or lowered to layers without weights (a residual Add,
+// average and max pooling, ReduceMean over the map).
+
+#include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
+
+#include "golden/errors.hpp"
+#include "golden/import/builder.hpp"
+#include "golden/onnx/node_attributes.hpp"
+
+namespace aps::import {
+
+void ProgramBuilder::lower_relu(const onnx::NodeProto& node) {
+  const std::string& x = node.input(0);
+  if (!pending_.count(x) || !(pending_.at(x).layer.has_weights() || pending_.at(x).layer.kind == LayerKind::Add))
+    unsupported(node, "Relu must directly follow a Gemm, MatMul, Conv or Add");
+  PendingLayer p = pending_.at(x);
+  pending_.erase(x);
+  p.layer.relu = true;
+  pending_[node.output(0)] = std::move(p);
+}
+
+// Clip (ReLU6 and the like) after a layer. The output is quantized either
+// from its calibrated range, which lies inside [min, max], or by the
+// QuantizeLinear that follows: either way the requantization's saturation
+// is the clip, as long as the range holds 0 (a lower bound of 0 with a
+// positive zero point is ReLU). A bound strictly inside the quantized range
+// would need a clamp the accelerator does not have: refused at finalize.
+void ProgramBuilder::lower_clip(const onnx::NodeProto& node) {
+  const std::string& x = node.input(0);
+  if (!pending_.count(x) || !(pending_.at(x).layer.has_weights() || pending_.at(x).layer.kind == LayerKind::Add))
+    unsupported(node, "Clip must directly follow a Gemm, MatMul, Conv or Add");
+  double lo = -INFINITY, hi = INFINITY;
+  if (model_.opset() < 11) {
+    const auto ctx = context(node);
+    lo = ctx.attrs.get_float("min", -3.4028234663852886e38f);
+    hi = ctx.attrs.get_float("max", 3.4028234663852886e38f);
+  } else {
+    for (int i : {1, 2}) {
+      if (node.input_size() <= i || node.input(i).empty()) continue;
+      const Tensor* t = constant(node.input(i));
+      if (!t || t->size() != 1) unsupported(node, "min and max must be constant scalars");
+      (i == 1 ? lo : hi) = t->value(0);
+    }
+  }
+  if (!(lo <= 0 && hi >= 0)) unsupported(node, fmt::format("clips to [{}, {}], a range without 0", lo, hi));
+  PendingLayer p = pending_.at(x);
+  pending_.erase(x);
+  p.clip = {std::max(lo, p.clip ? p.clip->first : lo), std::min(hi, p.clip ? p.clip->second : hi)};
+  pending_[node.output(0)] = std::move(p);
+}
+
+// Add: the bias of a MatMul (a constant second operand), or a residual Add
+// of two activations.
+void ProgramBuilder::lower_add(const onnx::NodeProto& node) {
+  auto is_constant = [&](const std::string& v) { return constant(v) || qconsts_.count(v); };
+  if (is_constant(node.input(1)) || is_constant(node.input(0))) return lower_bias_add(node);
+  const ActView a = act(node.input(0), node);
+  const ActView b = act(node.input(1), node);
+  if (a.codes || b.codes) unsupported(node, "adds quantized codes directly; expected DequantizeLinear outputs");
+  if (!(a.stored == b.stored) || a.dims != b.dims || a.order != b.order)
+    unsupported(node, "a residual Add needs two inputs of one shape and layout");
+  PendingLayer p = new_layer(node, LayerKind::Add, a);
+  p.layer.out_shape = a.stored;
+  p.layer.add.input_b = b.tensor;
+  p.layer.add.in_q_b = b.q;
+  p.order = a.order;
+  pending_[node.output(0)] = std::move(p);
+}
+
+void ProgramBuilder::lower_bias_add(const onnx::NodeProto& node) {
+  const bool first_const = constant(node.input(0)) || qconsts_.count(node.input(0));
+  const std::string& x = node.input(first_const ? 1 : 0);
+  if (!pending_.count(x) || pending_.at(x).layer.kind != LayerKind::FullyConnected || pending_.at(x).layer.relu ||
+      pending_.at(x).bias_quant || !pending_.at(x).bias_real.empty() || pending_.at(x).clip)
+    unsupported(node, "an Add with a constant is supported only as the bias of a MatMul");
+  PendingLayer p = pending_.at(x);
+  pending_.erase(x);
+  attach_bias(p, node.input(first_const ? 0 : 1), node);
+  pending_[node.output(0)] = std::move(p);
+}
+
+// Folds an inference BatchNormalization into the float Conv / Gemm before it.
+void ProgramBuilder::lower_batch_norm(const onnx::NodeProto& node) {
+  const std::string& x = node.input(0);
+  if (!pending_.count(x) || !pending_.at(x).layer.has_weights() || pending_.at(x).float_weights.empty() ||
+      pending_.at(x).layer.relu || pending_.at(x).clip)
+    unsupported(node, "BatchNormalization folds only into a float Conv or Gemm right before it");
+  const auto ctx = context(node);
+  if (ctx.attrs.get_int("training_mode", 0) != 0 || node.output_size() > 1)
+    unsupported(node, "BatchNormalization in training mode");
+  PendingLayer p = pending_.at(x);
+  pending_.erase(x);
+  const int64_t outs = p.layer.out_shape.channels;
+  std::vector<const Tensor*> params;
+  for (int i = 1; i <= 4; ++i) {
+    const Tensor* t = constant(node.input(i));
+    if (!t || !t->floating() || t->size() != outs) unsupported(node, "scale, B, mean and var must be constants, one per channel");
+    params.push_back(t);
+  }
+  const double eps = ctx.attrs.get_float("epsilon", 1e-5f);
+  if (p.bias_real.empty() && !p.bias_quant) p.bias_real.assign(static_cast<size_t>(outs), 0.0);
+  if (p.bias_quant) unsupported(node, "BatchNormalization after a quantized bias");
+  const int64_t rest = static_cast<int64_t>(p.float_weights.size()) / outs;
+  for (int64_t c = 0; c < outs; ++c) {
+    const double g = params[0]->value(c) / std::sqrt(params[3]->value(c) + eps);
+    for (int64_t r = 0; r < rest; ++r) p.float_weights[c * rest + r] = static_cast<float>(p.float_weights[c * rest + r] * g);
+    p.bias_real[c] = static_cast<float>((p.bias_real[c] - params[2]->value(c)) * g + params[1]->value(c));
+  }
+  pending_[node.output(0)] = std::move(p);
+}
+
+void ProgramBuilder::lower_average_pool(const onnx::NodeProto& node) {
+  const auto ctx = context(node);
+  const ActView in = act(node.input(0), node);
+  if (!in.feature_map() || in.codes) unsupported(node, "average pooling needs a dequantized [N,C,H,W] input");
+  PendingLayer p = new_layer(node, LayerKind::AveragePool, in);
+  p.layer.out_shape.channels = in.stored.channels;
+  if (node.op_type() == "GlobalAveragePool") {
+    p.layer.window.kernel_h = static_cast<int>(in.stored.height);
+    p.layer.window.kernel_w = static_cast<int>(in.stored.width);
+    p.layer.out_shape.height = p.layer.out_shape.width = 1;
+  } else {
+    const auto kernel = ctx.attrs.get_ints("kernel_shape");
+    if (kernel.size() != 2) unsupported(node, "only 2-D average pooling maps onto the accelerator");
+    if (ctx.attrs.get_int("ceil_mode", 0) != 0) unsupported(node, "ceil_mode average pooling (its divisor varies)");
+    set_window(p.layer, ctx, {in.stored.height, in.stored.width}, kernel);
+    const Window& w = p.layer.window;
+    const bool padded = w.pad_top || w.pad_left || w.pad_bottom || w.pad_right;
+    if (padded && ctx.attrs.get_int("count_include_pad", 0) == 0)
+      unsupported(node, "padded average pooling without count_include_pad (its divisor varies)");
+  }
+  p.dims = {1, p.layer.out_shape.channels, p.layer.out_shape.height, p.layer.out_shape.width};
+  pending_[node.output(0)] = std::move(p);
+}
+
+// ReduceMean over the two spatial axes of a feature map is global average
+// pooling (PyTorch writes x.mean((2, 3)) so).
+void ProgramBuilder::lower_reduce_mean(const onnx::NodeProto& node) {
+  const auto ctx = context(node);
+  const ActView in = act(node.input(0), node);
+  std::vector<int64_t> axes;
+  if (model_.opset() < 18) {
+    axes = ctx.attrs.get_ints("axes");
+  } else if (node.input_size() > 1 && !node.input(1).empty()) {
+    const Tensor* t = constant(node.input(1));
+    if (!t) unsupported(node, "axes must be a constant");
+    axes = t->ints();
+  }
+  for (auto& a : axes)
+    if (a < 0) a += 4;
+  std::sort(axes.begin(), axes.end());
+  if (!in.feature_map() || in.codes || axes != std::vector<int64_t>{2, 3})
+    unsupported(node, "only ReduceMean over the height and width of a dequantized [N,C,H,W] input maps onto the accelerator");
+  PendingLayer p = new_layer(node, LayerKind::AveragePool, in);
+  p.layer.out_shape = {in.stored.channels, 1, 1};
+  p.layer.window.kernel_h = static_cast<int>(in.stored.height);
+  p.layer.window.kernel_w = static_cast<int>(in.stored.width);
+  p.dims = ctx.attrs.get_int("keepdims", 1) ? Shape{1, in.stored.channels, 1, 1} : Shape{1, in.stored.channels};
+  pending_[node.output(0)] = std::move(p);
+}
+
+void ProgramBuilder::lower_max_pool(const onnx::NodeProto& node) {
+  const auto ctx = context(node);
+  if (node.output_size() > 1 && !node.output(1).empty()) unsupported(node, "the Indices output is not supported");
+  const ActView in = act(node.input(0), node);
+  if (!in.feature_map()) unsupported(node, "MaxPool needs an [N,C,H,W] input");
+  PendingLayer p = new_layer(node, LayerKind::MaxPool, in);
+  p.layer.out_shape.channels = in.stored.channels;
+  const auto kernel = ctx.attrs.get_ints("kernel_shape");
+  if (kernel.size() != 2) unsupported(node, "only 2-D max pooling maps onto the accelerator");
+  set_window(p.layer, ctx, {in.stored.height, in.stored.width}, kernel);
+  p.dims = {1, p.layer.out_shape.channels, p.layer.out_shape.height, p.layer.out_shape.width};
+  const std::string out = node.output(0);
+  pending_[out] = std::move(p);
+  // Max pooling selects values, so output quantization = input quantization,
+  // in QOperator models (codes in, codes out) and float models alike.
+  if (in.codes || format_ == ModelFormat::Float) {
+    finalize(out, in.q);
+    acts_.at(out).codes = in.codes;
+  }
+}
+
+}  // namespace aps::import

@@ -1,0 +1,208 @@
+// The ONNX ops that move no values: Transpose, Reshape, Flatten, Squeeze,
+// Unsqueeze, Identity. On the graph input they fold into the host's input
+// packing (an NHWC input transposed to NCHW, a flat input reshaped to a map);
+// between layers they are views, and a fully connected layer reads its input
+// in the view's order (TensorFlow's NHWC flatten). After the last layer,
+// Softmax and these views are the host tail.
+
+#include <algorithm>
+#include <fmt/format.h>
+
+#include "golden/errors.hpp"
+#include "golden/import/builder.hpp"
+#include "golden/onnx/node_attributes.hpp"
+
+namespace aps::import {
+namespace {
+
+int64_t element_count(const Shape& dims) {
+  int64_t n = 1;
+  for (int64_t d : dims) n *= d;
+  return n;
+}
+
+}  // namespace
+
+// The shape a layout op gives a value of shape `in` (batch first, as 1).
+Shape ProgramBuilder::layout_target(const onnx::NodeProto& node, const Shape& in) const {
+  const std::string& op = node.op_type();
+  const auto ctx = context(node);
+  const int rank = static_cast<int>(in.size());
+  if (op == "Identity") return in;
+  if (op == "Flatten") {
+    int64_t axis = ctx.attrs.get_int("axis", 1);
+    if (axis < 0) axis += rank;
+    if (axis < 0 || axis > rank) unsupported(node, fmt::format("axis {} is out of range for rank {}", axis, rank));
+    if (axis > 1) unsupported(node, "only a Flatten that keeps the batch dimension maps onto the accelerator");
+    return {1, element_count(in)};
+  }
+  if (op == "Reshape") {
+    std::vector<int64_t> target;
+    if (model_.opset() < 5) {
+      target = ctx.attrs.get_ints("shape");
+    } else {
+      const Tensor* t = node.input_size() > 1 ? constant(node.input(1)) : nullptr;
+      if (!t || t->dtype() != DType::Int64) unsupported(node, "the target shape must be a constant int64 tensor");
+      target = t->ints();
+    }
+    if (target.empty()) unsupported(node, "a Reshape to a scalar drops the batch dimension");
+    const bool allow_zero = ctx.attrs.get_int("allowzero", 0) != 0;
+    int infer = -1;
+    int64_t known = 1;
+    for (size_t i = 0; i < target.size(); ++i) {
+      if (target[i] == 0 && !allow_zero) {
+        if (static_cast<int>(i) >= rank) unsupported(node, fmt::format("the target copies dimension {} the input lacks", i));
+        target[i] = in[i];
+      }
+      if (target[i] == -1) {
+        if (infer >= 0) unsupported(node, "more than one -1 in the target shape");
+        infer = static_cast<int>(i);
+      } else if (target[i] < 0) {
+        unsupported(node, fmt::format("invalid dimension {} in the target shape", target[i]));
+      } else {
+        known *= target[i];
+      }
+    }
+    if (infer >= 0) {
+      if (known == 0 || element_count(in) % known != 0) unsupported(node, "cannot infer the -1 dimension");
+      target[infer] = element_count(in) / known;
+    }
+    if (element_count(target) != element_count(in) || target[0] != 1)
+      unsupported(node, fmt::format("reshapes {} to {}; the batch dimension must stay first", shape_string(in),
+                                    shape_string(target)));
+    return target;
+  }
+  if (op == "Squeeze" || op == "Unsqueeze") {
+    std::vector<int64_t> axes;
+    if (model_.opset() < 13) {
+      axes = ctx.attrs.get_ints("axes");
+    } else if (node.input_size() > 1 && !node.input(1).empty()) {
+      const Tensor* t = constant(node.input(1));
+      if (!t) unsupported(node, "axes must be a constant");
+      axes = t->ints();
+    }
+    Shape out = in;
+    if (op == "Squeeze") {
+      const int r = rank;
+      if (axes.empty())
+        for (int d = 1; d < r; ++d)
+          if (in[d] == 1) axes.push_back(d);
+      for (auto& a : axes) a = a < 0 ? a + r : a;
+      std::sort(axes.rbegin(), axes.rend());
+      for (int64_t a : axes) {
+        if (a <= 0 || a >= r || in[a] != 1) unsupported(node, fmt::format("cannot squeeze axis {} of {}", a, shape_string(in)));
+        out.erase(out.begin() + a);
+      }
+    } else {
+      const int r = rank + static_cast<int>(axes.size());
+      for (auto& a : axes) a = a < 0 ? a + r : a;
+      std::sort(axes.begin(), axes.end());
+      for (int64_t a : axes) {
+        if (a <= 0 || a > static_cast<int64_t>(out.size())) unsupported(node, fmt::format("cannot unsqueeze at axis {}", a));
+        out.insert(out.begin() + a, 1);
+      }
+    }
+    return out;
+  }
+  unsupported(node, fmt::format("'{}' is not a layout op", op));
+}
+
+bool ProgramBuilder::lower_layout(const onnx::NodeProto& node) {
+  const std::string& op = node.op_type();
+  if (op != "Transpose" && op != "Reshape" && op != "Flatten" && op != "Squeeze" && op != "Unsqueeze" && op != "Identity")
+    return false;
+  const std::string& x = node.input(0);
+  const std::string& out = node.output(0);
+  if (pending_.count(x) && op == "Identity") {  // a name for the layer's result, before its quantization
+    pending_[out] = pending_.at(x);
+    pending_.erase(x);
+    return true;
+  }
+  // The value's new shape, and for a Transpose the new element order.
+  auto apply = [&](const Shape& dims, std::vector<int64_t>& order) {
+    if (op != "Transpose") return layout_target(node, dims);
+    std::vector<int64_t> perm = context(node).attrs.get_ints("perm");
+    if (perm.empty())
+      for (int d = static_cast<int>(dims.size()) - 1; d >= 0; --d) perm.push_back(d);
+    std::vector<int64_t> sorted = perm;
+    std::sort(sorted.begin(), sorted.end());
+    for (size_t i = 0; i < sorted.size(); ++i)
+      if (sorted.size() != dims.size() || sorted[i] != static_cast<int64_t>(i))
+        unsupported(node, fmt::format("perm is not a permutation of the {} dimensions", dims.size()));
+    if (perm[0] != 0) unsupported(node, "a Transpose that moves the batch dimension");
+    order = compose_order(order, transpose_order(dims, perm));
+    Shape out_dims;
+    for (int64_t p : perm) out_dims.push_back(dims[p]);
+    return out_dims;
+  };
+  if (const auto it = inputs_.find(x); it != inputs_.end() && !acts_.count(x)) {
+    InputView v = it->second;
+    v.dims = apply(v.dims, v.order);
+    inputs_[out] = v;
+    return true;
+  }
+  ActView v = act(x, node);
+  v.dims = apply(v.dims, v.order);
+  acts_[out] = v;
+  return true;
+}
+
+// After the last layer the host computes what the graph still asks for: a
+// Softmax over the classes (order-preserving, so the prediction is the
+// largest output code) and layout ops. A layer after it is refused.
+bool ProgramBuilder::lower_host_tail(const onnx::NodeProto& node) {
+  const std::string& op = node.op_type();
+  const std::string& x = node.input(0);
+  const auto tail = tail_.find(x);
+  if (op == "Softmax" || op == "LogSoftmax") {
+    std::string before;
+    int source = tail_source_;
+    if (tail != tail_.end()) {
+      before = tail->second + ", ";
+    } else {
+      const ActView in = act(x, node);
+      if (in.codes) unsupported(node, "a Softmax of quantized codes; expected a DequantizeLinear first");
+      int64_t spread = 0;
+      for (int64_t d : in.dims) spread += d > 1;
+      if (spread > 1) unsupported(node, "a host-side Softmax over part of the output");
+      source = in.tensor;
+    }
+    tail_source_ = source;
+    tail_[node.output(0)] = before + op;
+    return true;
+  }
+  if (tail != tail_.end() && (op == "Identity" || op == "Reshape" || op == "Flatten" || op == "Squeeze" ||
+                              op == "Unsqueeze" || op == "Transpose")) {
+    tail_[node.output(0)] = tail->second + ", " + op;
+    return true;
+  }
+  return false;
+}
+
+ActView ProgramBuilder::declare_input(const InputView& view, ActivationQuant q, const onnx::NodeProto* node) {
+  FeatureShape shape;
+  if (view.dims.size() == 2) {
+    shape = {view.dims[1], 1, 1};
+  } else if (view.dims.size() == 4) {
+    shape = {view.dims[1], view.dims[2], view.dims[3]};
+  } else {
+    const std::string why = fmt::format("the network input reaches the first layer as {}; it must be [N,F] or [N,C,H,W]",
+                                        shape_string(view.dims));
+    if (node) unsupported(*node, why);
+    throw UnsupportedError(fmt::format("{}: {}", model_.source(), why));
+  }
+  if (input_declared_ && (!(program_.input_shape == shape) || program_.input_order != view.order || !(program_.input_q == q)))
+    unsupported(*node, "reads the network input in a second layout or quantization");
+  input_declared_ = true;
+  program_.input_shape = shape;
+  program_.input_q = q;
+  program_.input_order = view.order;
+  ActView v;
+  v.q = q;
+  v.stored = shape;
+  v.dims = view.dims;
+  v.codes = view.codes;
+  return v;
+}
+
+}  // namespace aps::import

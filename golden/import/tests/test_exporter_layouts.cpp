@@ -1,0 +1,201 @@
+// What real exporters write around the layers: an NHWC input transposed to
+// NCHW, a flat input reshaped to a map, TensorFlow's NHWC flatten before a
+// fully connected layer, shape arithmetic around a Reshape, a Softmax after
+// the last layer, Clip as ReLU6, a fixed batch of 1. Each graph is lowered
+// and executed with the accelerator's arithmetic, and checked against the
+// same graph run with ONNX semantics.
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <random>
+
+#include "golden/accelerator/precision_map.hpp"
+#include "golden/accelerator/program_executor.hpp"
+#include "golden/errors.hpp"
+#include "golden/import/program_builder.hpp"
+#include "golden/numerics/tensor_compare.hpp"
+#include "golden/onnx/batch_runner.hpp"
+#include "golden/onnx/testing/graph_builder.hpp"
+
+using namespace aps;
+
+namespace {
+
+Tensor random_tensor(std::mt19937& rng, Shape shape, double lo, double hi) {
+  std::uniform_real_distribution<double> d(lo, hi);
+  std::vector<double> v(static_cast<size_t>(checked_element_count(shape, "t")));
+  for (auto& x : v) x = d(rng);
+  return Tensor::from_reals(DType::Float, std::move(shape), std::move(v));
+}
+
+// The program's dequantized outputs track the ONNX model's (quantization
+// noise of a few 8-bit layers against the output range) and predict the
+// same class for nearly every sample. After a host tail only the
+// predictions compare.
+void check_tracks_onnx(const test::GraphBuilder& g, const NetworkProgram& p, const Tensor& x, int64_t classes) {
+  const bool values = p.output_tail.empty();
+  const OnnxModel m = g.model();
+  const Tensor y = run_batch(m, {{m.inputs()[0].name, x}}).at(m.outputs()[0].name);
+  const auto configs = step_configs(p, "8");
+  const auto [lo, hi] = std::minmax_element(y.reals().begin(), y.reals().end());
+  const double range = *hi - *lo;
+  const int64_t n = x.shape()[0];
+  int64_t same = 0;
+  double worst = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const Codes out = execute_program(p, quantize_input(p, x, i), configs).output();
+    const std::vector<double> real = dequantize_output(p, out);
+    REQUIRE(static_cast<int64_t>(real.size()) == classes);
+    for (int64_t c = 0; c < classes; ++c) worst = std::max(worst, std::fabs(real[c] - y.reals()[i * classes + c]));
+    same += predicted_class(out) == argmax_row(y, i, classes);
+  }
+  if (values) CHECK(worst < 0.1 * range);
+  CHECK(same >= n * 9 / 10);
+}
+
+test::GraphBuilder conv_head(test::GraphBuilder g, std::mt19937& rng, const std::string& from, int64_t channels) {
+  g.initializer("w", random_tensor(rng, {4, channels, 3, 3}, -0.5, 0.5));
+  g.initializer("b", random_tensor(rng, {4}, -0.1, 0.1));
+  g.node("Conv", {from, "w", "b"}, {"c"}, "conv").attr("pads", std::vector<int64_t>{1, 1, 1, 1});
+  g.node("Relu", {"c"}, {"r"}, "relu");
+  return g;
+}
+
+}  // namespace
+
+TEST_CASE("an NHWC input transposed to NCHW folds into the host's input packing", "[exporters]") {
+  std::mt19937 rng(3);
+  test::GraphBuilder g(13);
+  g.input("x", DType::Float, {1, 4, 4, 3});
+  g.node("Transpose", {"x"}, {"nchw"}, "to_nchw").attr("perm", std::vector<int64_t>{0, 3, 1, 2});
+  g = conv_head(g, rng, "nchw", 3);
+  g.node("GlobalAveragePool", {"r"}, {"gap"}, "gap");
+  g.node("Flatten", {"gap"}, {"flat"}, "flatten");
+  g.initializer("wf", random_tensor(rng, {5, 4}, -1, 1));
+  g.node("Gemm", {"flat", "wf"}, {"y"}, "fc").attr("transB", 1);
+  g.output("y");
+  const Tensor calibration = random_tensor(rng, {64, 4, 4, 3}, 0, 1);
+  const NetworkProgram p = build_program(g.model(), &calibration);
+  CHECK(p.input_shape == FeatureShape{3, 4, 4});
+  REQUIRE(p.input_order.size() == 48);
+  CHECK(p.input_order[1] == 3);  // channel 0, pixel (0, 1) is raw element (0 * 4 + 1) * 3 + 0
+  CHECK(p.input_order[16] == 1);  // channel 1, pixel (0, 0)
+  check_tracks_onnx(g, p, random_tensor(rng, {40, 4, 4, 3}, 0, 1), 5);
+}
+
+TEST_CASE("a flat input reshaped to a map before the first layer", "[exporters]") {
+  std::mt19937 rng(4);
+  test::GraphBuilder g(13);
+  g.input("x", DType::Float, {-1, 32});
+  g.initializer("shape", Tensor::from_ints(DType::Int64, {4}, {-1, 2, 4, 4}));
+  g.node("Reshape", {"x", "shape"}, {"map"}, "to_map");
+  g = conv_head(g, rng, "map", 2);
+  g.node("Flatten", {"r"}, {"flat"}, "flatten");
+  g.initializer("wf", random_tensor(rng, {3, 64}, -0.3, 0.3));
+  g.node("Gemm", {"flat", "wf"}, {"y"}, "fc").attr("transB", 1);
+  g.output("y");
+  const Tensor calibration = random_tensor(rng, {64, 32}, -1, 1);
+  const NetworkProgram p = build_program(g.model(), &calibration);
+  CHECK(p.input_shape == FeatureShape{2, 4, 4});
+  CHECK(p.input_order.empty());
+  check_tracks_onnx(g, p, random_tensor(rng, {40, 32}, -1, 1), 3);
+}
+
+TEST_CASE("TensorFlow's NHWC flatten before a fully connected layer reorders its weights", "[exporters]") {
+  std::mt19937 rng(5);
+  test::GraphBuilder g(13);
+  g.input("x", DType::Float, {-1, 2, 3, 3});
+  g = conv_head(g, rng, "x", 2);
+  g.node("Transpose", {"r"}, {"nhwc"}, "to_nhwc").attr("perm", std::vector<int64_t>{0, 2, 3, 1});
+  g.initializer("flat_shape", Tensor::from_ints(DType::Int64, {2}, {-1, 36}));
+  g.node("Reshape", {"nhwc", "flat_shape"}, {"flat"}, "flatten");
+  g.initializer("wf", random_tensor(rng, {36, 5}, -0.3, 0.3));
+  g.node("MatMul", {"flat", "wf"}, {"y"}, "fc");
+  g.output("y");
+  const Tensor calibration = random_tensor(rng, {64, 2, 3, 3}, -1, 1);
+  const NetworkProgram p = build_program(g.model(), &calibration);
+  REQUIRE(p.layers.size() == 2);
+  CHECK(p.layers[1].kind == LayerKind::FullyConnected);
+  check_tracks_onnx(g, p, random_tensor(rng, {40, 2, 3, 3}, -1, 1), 5);
+}
+
+TEST_CASE("shape arithmetic around a Reshape folds to a constant target", "[exporters]") {
+  std::mt19937 rng(6);
+  test::GraphBuilder g(13);
+  g.input("x", DType::Float, {-1, 2, 3, 3});
+  g = conv_head(g, rng, "x", 2);
+  // x.view(x.size(0), -1), as PyTorch exports it.
+  g.node("Shape", {"r"}, {"shape"}, "shape");
+  g.initializer("zero", Tensor::scalar_int(DType::Int64, 0));
+  g.node("Gather", {"shape", "zero"}, {"batch"}, "batch").attr("axis", 0);
+  g.initializer("axes", Tensor::from_ints(DType::Int64, {1}, {0}));
+  g.node("Unsqueeze", {"batch", "axes"}, {"batch1"}, "unsqueeze");
+  g.initializer("minus_one", Tensor::from_ints(DType::Int64, {1}, {-1}));
+  g.node("Concat", {"batch1", "minus_one"}, {"target"}, "concat").attr("axis", 0);
+  g.node("Reshape", {"r", "target"}, {"flat"}, "view");
+  g.initializer("wf", random_tensor(rng, {4, 36}, -0.3, 0.3));
+  g.node("Gemm", {"flat", "wf"}, {"y"}, "fc").attr("transB", 1);
+  g.output("y");
+  const Tensor calibration = random_tensor(rng, {64, 2, 3, 3}, -1, 1);
+  const NetworkProgram p = build_program(g.model(), &calibration);
+  CHECK(p.layers.size() == 2);
+  check_tracks_onnx(g, p, random_tensor(rng, {40, 2, 3, 3}, -1, 1), 4);
+}
+
+TEST_CASE("a Softmax after the last layer runs on the host; a layer after it is refused", "[exporters]") {
+  std::mt19937 rng(7);
+  test::GraphBuilder g(13);
+  g.input("x", DType::Float, {-1, 6});
+  g.initializer("w1", random_tensor(rng, {6, 5}, -1, 1));
+  g.node("MatMul", {"x", "w1"}, {"z"}, "fc");
+  g.node("Softmax", {"z"}, {"p"}, "softmax").attr("axis", 1);
+  g.node("Identity", {"p"}, {"y"}, "out");
+  g.output("y");
+  const Tensor calibration = random_tensor(rng, {64, 6}, -1, 1);
+  const NetworkProgram p = build_program(g.model(), &calibration);
+  CHECK(p.output_tail == "Softmax, Identity");
+  check_tracks_onnx(g, p, random_tensor(rng, {40, 6}, -1, 1), 5);
+
+  test::GraphBuilder after(13);
+  after.input("x", DType::Float, {-1, 6});
+  after.initializer("w1", random_tensor(rng, {6, 5}, -1, 1));
+  after.initializer("w2", random_tensor(rng, {5, 3}, -1, 1));
+  after.node("MatMul", {"x", "w1"}, {"z"}, "fc1");
+  after.node("Softmax", {"z"}, {"p"}, "softmax").attr("axis", 1);
+  after.node("MatMul", {"p", "w2"}, {"y"}, "fc2");
+  after.output("y");
+  CHECK_THROWS_WITH(build_program(after.model(), &calibration),
+                    Catch::Contains("node 'fc2' (MatMul): cannot map onto the accelerator: reads 'p', which the host "
+                                    "computes after the last accelerator layer"));
+}
+
+TEST_CASE("Clip(0, 6) is the quantization range's saturation; a bound inside the range is refused", "[exporters]") {
+  // A QDQ graph: x -> Q -> DQ -> Conv (int8 weights) -> Clip(0, 6) -> Q -> DQ.
+  auto graph = [](double out_scale) {
+    test::GraphBuilder g(13);
+    g.input("x", DType::Float, {1, 1, 2, 2});
+    g.initializer("xs", Tensor::scalar_real(DType::Float, 1.0 / 255));
+    g.initializer("xz", Tensor::scalar_int(DType::Int8, -128));
+    g.node("QuantizeLinear", {"x", "xs", "xz"}, {"xq"}, "q_in");
+    g.node("DequantizeLinear", {"xq", "xs", "xz"}, {"xd"}, "dq_in");
+    g.initializer("wq", Tensor::from_ints(DType::Int8, {2, 1, 1, 1}, {100, -50}));
+    g.initializer("ws", Tensor::from_reals(DType::Float, {2}, {0.05, 0.05}));
+    g.initializer("wz", Tensor::from_ints(DType::Int8, {2}, {0, 0}));
+    g.node("DequantizeLinear", {"wq", "ws", "wz"}, {"w"}, "dq_w").attr("axis", 0);
+    g.node("Conv", {"xd", "w"}, {"c"}, "conv");
+    g.initializer("lo", Tensor::scalar_real(DType::Float, 0));
+    g.initializer("hi", Tensor::scalar_real(DType::Float, 6));
+    g.node("Clip", {"c", "lo", "hi"}, {"r6"}, "relu6");
+    g.initializer("ys", Tensor::scalar_real(DType::Float, out_scale));
+    g.initializer("yz", Tensor::scalar_int(DType::Int8, -128));
+    g.node("QuantizeLinear", {"r6", "ys", "yz"}, {"yq"}, "q_out");
+    g.node("DequantizeLinear", {"yq", "ys", "yz"}, {"y"}, "dq_out");
+    g.output("y");
+    return g;
+  };
+  const NetworkProgram p = build_program(graph(6.0 / 255).model());
+  REQUIRE(p.layers.size() == 1);
+  CHECK_THROWS_WITH(build_program(graph(10.0 / 255).model()),
+                    Catch::Contains("Clip's upper bound 6 lies inside the output's range"));
+}
