@@ -54,6 +54,7 @@ PolicyProgram load_policy_program(const std::string& model_path, const std::opti
   }
   const OnnxModel model = OnnxModel::load(model_path);
   out.format = detect_model_format(model);
+  out.task = model_task(model);
   if (!a.profile.empty()) {
     out.profile = load_profile(a.profile, model);
     out.program = program_for_profile(model, *out.profile);

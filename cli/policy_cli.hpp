@@ -21,6 +21,7 @@ void add_policy_options(po::options_description& options, PolicyArgs& args);
 struct PolicyProgram {
   NetworkProgram program;   // with SAE / shadow / PCU steps for the adaptive policies
   ModelFormat format = ModelFormat::Float;
+  Task task = Task::Classification;
   std::optional<CalibrationProfile> profile;
   PolicyOptions options;
   std::string description;  // e.g. "adaptive (jit, grouping)"

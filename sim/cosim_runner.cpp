@@ -20,7 +20,8 @@ struct WorkerResult {
   std::vector<std::map<int, int64_t>> histogram;
   std::vector<std::pair<int64_t, std::string>> failures;
   Scoreboard scoreboard;
-  int64_t failed_inputs = 0, rtl_correct = 0, golden_correct = 0, labelled = 0, rtl_cycles = 0, sim_cycles = 0;
+  int64_t failed_inputs = 0, rtl_cycles = 0, sim_cycles = 0;
+  Evaluation rtl_eval, golden_eval;
   std::vector<int64_t> layer_cycles;
   std::string variant;
 };
@@ -39,6 +40,7 @@ CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& i
 
   auto worker = [&](int w) {
     WorkerResult& wr = results[w];
+    wr.rtl_eval = wr.golden_eval = Evaluation(options.task);
     wr.layer_cycles.assign(program.layers.size(), 0);
     const std::vector<int> main_weighted = weighted_layers(program);
     wr.histogram.assign(main_weighted.size(), {});
@@ -57,7 +59,7 @@ CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& i
         ProgramResult expected;
         if (options.check || !options.rtl) {
           expected = execute_program(program, inputs[i], options.configs);
-          if (!labels.empty()) wr.golden_correct += predicted_class(expected.output()) == labels[i];
+          if (!labels.empty()) wr.golden_eval.add(program, inputs[i], expected.output(), labels[i]);
           wr.bit_macs += bit_macs(program, expected);
           for (size_t j = 0; j < main_weighted.size(); ++j) ++wr.histogram[j][expected.configs[main_weighted[j]].bits];
           wr.reruns += expected.rerun;
@@ -71,7 +73,7 @@ CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& i
             const auto& first = wr.scoreboard.input_mismatch();
             wr.failures.emplace_back(i, first ? first->describe() : "failed");
           }
-          if (!labels.empty()) wr.rtl_correct += predicted_class(run.output) == labels[i];
+          if (!labels.empty()) wr.rtl_eval.add(program, inputs[i], run.output, labels[i]);
           wr.rtl_cycles += run.cycles;
           wr.pcu_cycles += run.pcu_cycles;
           wr.sae_cycles += run.sae_cycles;
@@ -80,7 +82,6 @@ CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& i
             if (l < run.rerun_layer_cycles.size()) wr.layer_cycles[l] += run.rerun_layer_cycles[l];
           }
         }
-        if (!labels.empty()) ++wr.labelled;
         const int64_t d = ++done;
         if (options.progress && w == 0) options.progress(d);
       }
@@ -102,6 +103,7 @@ CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& i
   if (error) std::rethrow_exception(error);
 
   CosimResult r;
+  r.rtl_eval = r.golden_eval = Evaluation(options.task);
   r.layer_cycles.assign(program.layers.size(), 0);
   r.inputs = static_cast<int64_t>(inputs.size());
   r.input_failures.assign(inputs.size(), "");
@@ -118,9 +120,8 @@ CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& i
     const auto& m = wr.scoreboard.first_mismatch();
     if (m && (!r.first_mismatch || m->input < r.first_mismatch->input)) r.first_mismatch = m;
     r.failed_inputs += wr.failed_inputs;
-    r.rtl_correct += wr.rtl_correct;
-    r.golden_correct += wr.golden_correct;
-    r.labelled += wr.labelled;
+    r.rtl_eval.merge(wr.rtl_eval);
+    r.golden_eval.merge(wr.golden_eval);
     r.rtl_cycles += wr.rtl_cycles;
     r.sim_cycles += wr.sim_cycles;
     for (size_t l = 0; l < wr.layer_cycles.size(); ++l) r.layer_cycles[l] += wr.layer_cycles[l];

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "golden/accelerator/evaluation.hpp"
 #include "golden/accelerator/layer_config.hpp"
 #include "golden/accelerator/network_program.hpp"
 #include "golden/accelerator/program_executor.hpp"
@@ -26,6 +27,7 @@ struct CosimOptions {
   int jobs = 1;
   bool rtl = true;                   // false: golden only (for benchmarks)
   bool check = true;                 // false: RTL without golden and scoreboard (for benchmarks)
+  Task task = Task::Classification;  // how labelled outputs are scored
   // Called after each input with the number done so far (progress display).
   std::function<void(int64_t done)> progress;
 };
@@ -34,9 +36,8 @@ struct CosimResult {
   ScoreboardCounts counts;
   std::optional<Mismatch> first_mismatch;
   int64_t failed_inputs = 0;
-  int64_t labelled = 0;
-  int64_t rtl_correct = 0;      // RTL prediction equals the label
-  int64_t golden_correct = 0;   // golden prediction equals the label
+  Evaluation rtl_eval;          // the RTL's outputs against the labels (none without labels)
+  Evaluation golden_eval;       // the golden model's
   int64_t rtl_cycles = 0;       // accelerator cycles over all inputs
   std::vector<int64_t> layer_cycles;  // per layer, summed over inputs
   int64_t sim_cycles = 0;       // simulated cycles including host transfers and loading

@@ -82,7 +82,7 @@ def model_interface(path):
     return inp.name, tuple(sample), task, anomaly
 
 
-def make_splits(splits, slices, task, anomaly):
+def make_splits(splits, slices, task, anomaly, per_class=None):
     """Yield (split name, float images [N,28,28], labels int64 [N])."""
     def relabel(y):
         if task == "anomaly_detection":
@@ -93,7 +93,7 @@ def make_splits(splits, slices, task, anomaly):
     need_test = any(not s.startswith("calibration") for s in splits)
     if need_train:
         xtr, ytr = fashion_mnist.load("train")
-        idx = fashion_mnist.balanced_subset(ytr, CALIBRATION_PER_CLASS, CALIBRATION_SEED)
+        idx = fashion_mnist.balanced_subset(ytr, per_class or CALIBRATION_PER_CLASS, CALIBRATION_SEED)
         xc, yc = fashion_mnist.to_float(xtr[idx]), ytr[idx]
         if "calibration" in splits:
             yield "calibration", xc, relabel(yc)
@@ -120,6 +120,9 @@ def main(argv=None):
     ap.add_argument("--out", required=True, help="folder to write the split folders into")
     ap.add_argument("--splits", default=",".join(SPLITS),
                     help=f"comma-separated subset of {','.join(SPLITS)} (default: all)")
+    ap.add_argument("--calibration-per-class", type=int, default=CALIBRATION_PER_CLASS,
+                    help="training images per class in the calibration splits (default %(default)s; "
+                         "fewer make quick tests, never a published figure)")
     ap.add_argument("--slices", default=",".join(str(n) for n in DEFAULT_SLICES),
                     help="sizes N of the slice_N splits (default 20,1000)")
     ap.add_argument("--task", choices=("auto", "classification", "anomaly_detection"),
@@ -141,7 +144,7 @@ def main(argv=None):
         task = args.task
     if args.anomaly_class is not None:
         anomaly = args.anomaly_class
-    for split, x, y in make_splits(splits, slices, task, anomaly):
+    for split, x, y in make_splits(splits, slices, task, anomaly, args.calibration_per_class):
         folder = os.path.join(args.out, split)
         fashion_mnist.write_data_set(folder, name, fashion_mnist.shape_for_model(x, dims), y)
         print(f"{folder}: {len(y)} samples, input '{name}' {[len(y), *dims]}"

@@ -85,6 +85,7 @@ uint64_t NetworkProgram::fingerprint() const {
   Fnv1a h;
   hash_shape(h, input_shape);
   hash_quant(h, input_q);
+  if (!input_order.empty()) h.vec(input_order);
   for (const auto& l : layers) {
     h.value(static_cast<int>(l.kind));
     h.value(l.input);
@@ -150,6 +151,15 @@ void validate_program(const NetworkProgram& p) {
     throw InputError(fmt::format("{}: layer '{}': {}", p.source, l.name, what));
   };
   if (p.layers.empty()) throw InputError(fmt::format("{}: the network program has no layers", p.source));
+  if (!p.input_order.empty()) {
+    std::vector<bool> seen(static_cast<size_t>(p.input_shape.size()), false);
+    bool ok = static_cast<int64_t>(p.input_order.size()) == p.input_shape.size();
+    for (int64_t i : p.input_order) {
+      ok = ok && i >= 0 && i < p.input_shape.size() && !seen[i];
+      if (ok) seen[i] = true;
+    }
+    if (!ok) throw InputError(fmt::format("{}: the input order is not a permutation of the input's elements", p.source));
+  }
   for (size_t i = 0; i < p.layers.size(); ++i) {
     const Layer& l = p.layers[i];
     if (l.kind == LayerKind::SaeScan) {

@@ -137,6 +137,14 @@ struct NetworkProgram {
   std::string output_name;  // ONNX graph output
   FeatureShape input_shape;
   ActivationQuant input_q;
+  // The host's input packing: CHW element i of the network input is element
+  // input_order[i] of one raw sample of the graph input (an NHWC input
+  // transposed, for one); empty when they are the same.
+  std::vector<int64_t> input_order;
+  // What the host computes from the last layer's dequantized output to give
+  // the graph output ("Softmax", ...; empty: nothing). It preserves the
+  // order of the outputs, so the prediction is the largest output code.
+  std::string output_tail;
   std::vector<Layer> layers;  // execution order; the last one produces the output
   PcuProgram pcu;             // adaptive precision control (empty: static configurations)
 

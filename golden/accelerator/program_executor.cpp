@@ -251,9 +251,11 @@ Codes quantize_input(const NetworkProgram& program, const Tensor& batch, int64_t
   if (index < 0 || index >= batch.shape()[0]) throw InputError(fmt::format("sample {} is out of range", index));
   Codes codes(static_cast<size_t>(per_sample));
   const auto scale = static_cast<float>(program.input_q.scale);
-  for (int64_t i = 0; i < per_sample; ++i)
+  for (int64_t i = 0; i < per_sample; ++i) {
+    const int64_t raw = program.input_order.empty() ? i : program.input_order[i];
     codes[i] = static_cast<uint8_t>(
-        quantize_linear(batch.reals()[index * per_sample + i], scale, program.input_q.zero_point, DType::UInt8));
+        quantize_linear(batch.reals()[index * per_sample + raw], scale, program.input_q.zero_point, DType::UInt8));
+  }
   return codes;
 }
 

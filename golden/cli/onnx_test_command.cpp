@@ -7,6 +7,7 @@
 
 #include "golden/cli/commands.hpp"
 #include "golden/onnx/data_set.hpp"
+#include "golden/onnx/batch_runner.hpp"
 #include "golden/onnx/interpreter.hpp"
 #include "golden/numerics/tensor_compare.hpp"
 
@@ -25,7 +26,6 @@ struct TestResult {
 TestResult run_backend_test(const fs::path& dir, Tolerance tol) {
   try {
     const OnnxModel model = OnnxModel::load(dir / "model.onnx");
-    const Interpreter interpreter(model);
     const auto sets = load_data_sets(dir);
     for (const DataSet& ds : sets) {
       if (ds.inputs.size() != model.inputs().size())
@@ -33,7 +33,8 @@ TestResult run_backend_test(const fs::path& dir, Tolerance tol) {
                                      ds.inputs.size(), model.inputs().size()));
       TensorMap feeds;
       for (size_t i = 0; i < ds.inputs.size(); ++i) feeds.emplace(model.inputs()[i].name, ds.inputs[i].tensor);
-      const TensorMap got = interpreter.run(feeds);
+      // A model with a fixed batch of 1 runs a stack of samples one by one.
+      const TensorMap got = run_batch(model, feeds);
       if (ds.outputs.size() > model.outputs().size())
         throw InputError(fmt::format("{}: more expected outputs than the model has", ds.folder.string()));
       for (size_t i = 0; i < ds.outputs.size(); ++i) {

@@ -6,6 +6,8 @@
 
 #include "golden/cli/commands.hpp"
 #include "golden/onnx/data_set.hpp"
+#include "golden/accelerator/evaluation.hpp"
+#include "golden/onnx/batch_runner.hpp"
 #include "golden/onnx/interpreter.hpp"
 #include "golden/accelerator/precision_map.hpp"
 #include "golden/accelerator/program_executor.hpp"
@@ -50,7 +52,7 @@ ExitCode run_command(const Args& args) {
   std::vector<NamedTensor> inputs;
   std::vector<fs::path> files(input_files.begin(), input_files.end());
   for (const auto& f : files) inputs.push_back(read_tensor_file(f));
-  const TensorMap outputs = Interpreter(model).run(feeds_for(model, inputs, files));
+  const TensorMap outputs = run_batch(model, feeds_for(model, inputs, files));
   if (output_files.size() > model.outputs().size())
     throw InputError(fmt::format("{} --output files for {} model outputs", output_files.size(), model.outputs().size()));
 
@@ -77,54 +79,67 @@ ExitCode run_command(const Args& args) {
 
 namespace {
 
-struct Accuracy {
-  int64_t samples = 0, correct = 0;
+struct Outcome {
+  Evaluation evaluation;
   double bit_macs = 0;  // sum over inputs of the MAC-weighted work: bits of every pass
   int64_t reruns = 0;
 };
 
-Accuracy evaluate_onnx(const std::string& model_path, const std::vector<DataSet>& sets) {
+// ONNX semantics: the model's own output; anomaly scores against the float
+// input. A model with a fixed batch of 1 runs sample by sample.
+Outcome evaluate_onnx(const std::string& model_path, const std::vector<DataSet>& sets, Task task) {
   const OnnxModel model = OnnxModel::load(model_path);
-  const Interpreter interpreter(model);
-  Accuracy a;
+  Outcome o{Evaluation(task)};
   for (const DataSet& ds : sets) {
     std::vector<fs::path> files;
     for (size_t i = 0; i < ds.inputs.size(); ++i) files.push_back(ds.folder / fmt::format("input_{}.pb", i));
-    const TensorMap out = interpreter.run(feeds_for(model, ds.inputs, files));
-    const Tensor& logits = out.at(model.outputs().front().name);
+    const TensorMap out = run_batch(model, feeds_for(model, ds.inputs, files));
+    const Tensor& y = out.at(model.outputs().front().name);
     const int64_t n = ds.sample_count();
-    if (logits.rank() != 2 || logits.shape()[0] != n)
-      throw InputError(fmt::format("{}: first output has shape {}, expected [{},classes]", model.source(),
-                                   shape_string(logits.shape()), n));
-    for (int64_t r = 0; r < n; ++r) a.correct += argmax_row(logits, r, logits.shape()[1]) == ds.labels->ints()[r];
-    a.samples += n;
+    if (y.rank() < 2 || y.shape()[0] != n)
+      throw InputError(fmt::format("{}: first output has shape {}, expected [{},...]", model.source(),
+                                   shape_string(y.shape()), n));
+    const int64_t per = y.size() / n;
+    const Tensor& x = ds.inputs[0].tensor;
+    for (int64_t r = 0; r < n; ++r) {
+      const int64_t label = ds.labels->ints()[r];
+      if (task == Task::Classification) {
+        o.evaluation.add_prediction(argmax_row(y, r, per), label);
+        continue;
+      }
+      if (x.size() != y.size())
+        throw InputError(fmt::format("{}: a reconstruction of {} values for inputs of {}", model.source(), per,
+                                     x.size() / n));
+      double sum = 0;
+      for (int64_t i = 0; i < per; ++i) sum += (y.value(r * per + i) - x.value(r * per + i)) * (y.value(r * per + i) - x.value(r * per + i));
+      o.evaluation.add_score(sum / static_cast<double>(per), label);
+    }
   }
-  return a;
+  return o;
 }
 
-Accuracy evaluate_program(const NetworkProgram& program, const std::vector<LayerConfig>& configs,
-                          const std::vector<DataSet>& sets) {
-  Accuracy a;
+Outcome evaluate_program(const NetworkProgram& program, const std::vector<LayerConfig>& configs,
+                         const std::vector<DataSet>& sets, Task task) {
+  Outcome o{Evaluation(task)};
   for (const DataSet& ds : sets) {
     if (ds.inputs.size() != 1) throw InputError(fmt::format("{}: expected one input file", ds.folder.string()));
     check_finite(ds.inputs[0], ds.folder / "input_0.pb");
     for (int64_t r = 0; r < ds.sample_count(); ++r) {
       const Codes in = quantize_input(program, ds.inputs[0].tensor, r);
       const ProgramResult pr = execute_program(program, in, configs);
-      a.correct += predicted_class(pr.output()) == ds.labels->ints()[r];
-      ++a.samples;
-      a.reruns += pr.rerun;
-      a.bit_macs += bit_macs(program, pr);
+      o.evaluation.add(program, in, pr.output(), ds.labels->ints()[r]);
+      o.reruns += pr.rerun;
+      o.bit_macs += bit_macs(program, pr);
     }
   }
-  return a;
+  return o;
 }
 
 }  // namespace
 
 ExitCode eval_command(const Args& args) {
   po::options_description options("aps-golden eval --model M --data DIR [options]");
-  std::string model_path, data_path, report, engine, precision, calibration;
+  std::string model_path, data_path, report, engine, precision, calibration, task;
   options.add_options()("help,h", "show this help")
       ("model", po::value(&model_path)->required(), "ONNX model")
       ("data", po::value(&data_path)->required(), "labelled data: a test_data_set folder with labels.pb, or a folder of them")
@@ -134,6 +149,9 @@ ExitCode eval_command(const Args& args) {
       ("precision", po::value(&precision)->default_value("8"), "program engine: 8|6|4|3|2 or map:b1,b2,... per layer")
       ("calibration", po::value(&calibration), "program engine, float models: calibration data folder "
                                                 "(default: calibration/ beside the model)")
+      ("task", po::value(&task)->default_value("auto"),
+       "classification (accuracy) or anomaly_detection (ROC AUC of reconstruction errors, anomalies labelled 1); "
+       "auto: the model's aps.task metadata, else classification")
       ("report", po::value(&report), "write a JSON report here");
   PolicyArgs policy;
   add_policy_options(options, policy);
@@ -144,33 +162,39 @@ ExitCode eval_command(const Args& args) {
   const auto sets = load_data_sets(data_path);
   for (const DataSet& ds : sets)
     if (!ds.labels) throw InputError(fmt::format("{}: no labels.pb, so accuracy cannot be measured", ds.folder.string()));
-  Accuracy a;
+  const Task model_kind = task == "auto" ? model_task(OnnxModel::load(model_path)) : parse_task(task);
+  Outcome o;
   std::string described = "ONNX semantics";
   nlohmann::json extra;
   if (engine == "onnx") {
-    a = evaluate_onnx(model_path, sets);
+    o = evaluate_onnx(model_path, sets, model_kind);
   } else {
     const PolicyProgram pp = load_policy_program(
         model_path, calibration.empty() ? std::nullopt : std::optional<fs::path>(calibration), policy);
     const auto configs = step_configs(pp.program, precision);
-    a = evaluate_program(pp.program, configs, sets);
-    const double macs = static_cast<double>(pp.program.total_macs()) * static_cast<double>(std::max<int64_t>(a.samples, 1));
+    o = evaluate_program(pp.program, configs, sets, model_kind);
+    const double macs =
+        static_cast<double>(pp.program.total_macs()) * static_cast<double>(std::max<int64_t>(o.evaluation.samples(), 1));
     const std::string what = pp.options.policy == Policy::Static ? main_precision_text(pp.program, configs) : pp.description;
     described = fmt::format("accelerator arithmetic, {} model, {}, {:.2f} bits/MAC{}", model_format_name(pp.format), what,
-                            a.bit_macs / macs, pp.program.pcu.cascade ? fmt::format(", {} re-runs", a.reruns) : "");
-    extra = {{"precision", what}, {"format", model_format_name(pp.format)}, {"avg_bits", a.bit_macs / macs},
-             {"reruns", a.reruns}};
+                            o.bit_macs / macs, pp.program.pcu.cascade ? fmt::format(", {} re-runs", o.reruns) : "");
+    extra = {{"precision", what}, {"format", model_format_name(pp.format)}, {"avg_bits", o.bit_macs / macs},
+             {"reruns", o.reruns}};
   }
-  const double accuracy = a.samples ? static_cast<double>(a.correct) / static_cast<double>(a.samples) : 0.0;
-  std::cout << fmt::format("{}: {} / {} correct, accuracy {:.2f} %  ({})\n", model_path, a.correct, a.samples,
-                           100.0 * accuracy, described);
+  const Evaluation& e = o.evaluation;
+  if (e.task() == Task::Classification)
+    std::cout << fmt::format("{}: {} / {} correct, accuracy {}  ({})\n", model_path, e.correct(), e.samples(),
+                             e.format_figure(), described);
+  else
+    std::cout << fmt::format("{}: {} samples, ROC AUC {}  ({})\n", model_path, e.samples(), e.format_figure(), described);
   if (!report.empty()) {
-    nlohmann::json j{{"model", model_path}, {"data", data_path}, {"engine", engine},
-                     {"samples", a.samples}, {"correct", a.correct}, {"accuracy", accuracy}};
+    nlohmann::json j{{"model", model_path}, {"data", data_path}, {"engine", engine}, {"task", task_name(e.task())},
+                     {"samples", e.samples()}, {"correct", e.correct()}};
+    j[e.task() == Task::Classification ? "accuracy" : "auc"] = e.figure();
     if (!extra.is_null()) j.update(extra);
     write_text_file(report, j.dump(2));
   }
-  return a.samples ? ExitCode::Ok : ExitCode::Mismatch;
+  return e.samples() ? ExitCode::Ok : ExitCode::Mismatch;
 }
 
 }  // namespace aps::cli

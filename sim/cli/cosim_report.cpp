@@ -29,6 +29,8 @@ nlohmann::json histogram_json(const NetworkProgram& program, const CosimResult& 
 
 nlohmann::json cosim_json(const NetworkProgram& program, const RunDescription& d, const CosimResult& r) {
   const double n = static_cast<double>(std::max<int64_t>(r.inputs, 1));
+  const bool labelled = r.rtl_eval.samples() > 0;
+  const bool classification = r.rtl_eval.task() == Task::Classification;
   nlohmann::json layers = nlohmann::json::array();
   for (size_t l = 0; l < program.layers.size(); ++l)
     layers.push_back({{"name", program.layers[l].name},
@@ -48,9 +50,10 @@ nlohmann::json cosim_json(const NetworkProgram& program, const RunDescription& d
       {"elements_compared", r.counts.elements_compared},
       {"mismatches", r.counts.mismatches},
       {"first_mismatch", mismatch_json(r.first_mismatch)},
-      {"accuracy", r.labelled ? nlohmann::json(static_cast<double>(r.rtl_correct) / r.labelled) : nlohmann::json(nullptr)},
-      {"golden_accuracy",
-       r.labelled ? nlohmann::json(static_cast<double>(r.golden_correct) / r.labelled) : nlohmann::json(nullptr)},
+      {"task", task_name(r.rtl_eval.task())},
+      {classification ? "accuracy" : "auc", labelled ? nlohmann::json(r.rtl_eval.figure()) : nlohmann::json(nullptr)},
+      {classification ? "golden_accuracy" : "golden_auc",
+       labelled ? nlohmann::json(r.golden_eval.figure()) : nlohmann::json(nullptr)},
       {"avg_bits", d.avg_bits},
       {"cycles_per_inference", static_cast<double>(r.rtl_cycles) / n},
       {"sim_cycles", r.sim_cycles},
@@ -77,9 +80,9 @@ std::string cosim_table(const NetworkProgram& program, const RunDescription& d, 
   row("layers compared", fmt::format("{}", r.counts.layers_compared));
   row("elements compared", fmt::format("{}", r.counts.elements_compared));
   row("mismatches", fmt::format("{}", r.counts.mismatches));
-  if (r.labelled)
-    row("accuracy", fmt::format("{:.2f} % RTL, {:.2f} % golden", 100.0 * r.rtl_correct / r.labelled,
-                                100.0 * r.golden_correct / r.labelled));
+  if (r.rtl_eval.samples() > 0)
+    row(std::string(r.rtl_eval.figure_name()),
+        fmt::format("{} RTL, {} golden", r.rtl_eval.format_figure(), r.golden_eval.format_figure()));
   else
     row("accuracy", "n/a (no labels)");
   row("avg bits (MAC-weighted)", fmt::format("{:.2f}", d.avg_bits));

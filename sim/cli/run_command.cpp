@@ -105,6 +105,7 @@ ExitCode run_command(const Args& args) {
 
   CosimOptions co;
   co.session.make_device = make_device;
+  co.task = pp.task;
   co.configs = step_configs(program, precision);
   co.jobs = jobs;
   co.session.device.seed = seed;

@@ -144,7 +144,7 @@ TEST_CASE("the co-simulation runner gives the same counts with one job and with 
   CHECK(one.counts.mismatches == 0);
   CHECK(one.counts.elements_compared == two.counts.elements_compared);
   CHECK(one.rtl_cycles == two.rtl_cycles);
-  CHECK(one.rtl_correct == two.rtl_correct);
+  CHECK(one.rtl_eval.correct() == two.rtl_eval.correct());
   CHECK(one.layer_cycles == two.layer_cycles);
-  CHECK(one.rtl_correct == one.golden_correct);
+  CHECK(one.rtl_eval.correct() == one.golden_eval.correct());
 }

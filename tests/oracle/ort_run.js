@@ -89,8 +89,28 @@ async function main() {
   if (!outDir) throw new Error('usage: node ort_run.js MODEL INPUT.pb OUT_DIR [disabled|all]');
   const session = await ort.InferenceSession.create(model, {graphOptimizationLevel: level, intraOpNumThreads: 1});
   const input = decodeTensor(fs.readFileSync(inputFile));
-  const feeds = {[session.inputNames[0]]: new ort.Tensor(input.type, input.data, input.dims)};
-  const results = await session.run(feeds);
+  let results;
+  try {
+    results = await session.run({[session.inputNames[0]]: new ort.Tensor(input.type, input.data, input.dims)});
+  } catch (e) {
+    // A model with a fixed batch of 1 (as TensorFlow exporters write them)
+    // runs a stack of samples one by one; the outputs are stacked back.
+    if (input.dims.length < 2 || input.dims[0] < 2) throw e;
+    const n = input.dims[0], per = input.data.length / n;
+    const parts = {};
+    for (let i = 0; i < n; ++i) {
+      const one = input.data.subarray(i * per, (i + 1) * per);
+      const r = await session.run({[session.inputNames[0]]: new ort.Tensor(input.type, one, [1, ...input.dims.slice(1)])});
+      for (const name of session.outputNames) (parts[name] = parts[name] || []).push(r[name]);
+    }
+    results = {};
+    for (const name of session.outputNames) {
+      const first = parts[name][0];
+      const data = new first.data.constructor(first.data.length * n);
+      parts[name].forEach((t, i) => data.set(t.data, i * first.data.length));
+      results[name] = {type: first.type, dims: [n, ...first.dims.slice(1)], data};
+    }
+  }
   fs.mkdirSync(outDir, {recursive: true});
   session.outputNames.forEach((name, i) => {
     fs.writeFileSync(path.join(outDir, `output_${i}.pb`), encodeTensor(name, results[name]));

@@ -1,0 +1,69 @@
+#include "golden/accelerator/evaluation.hpp"
+
+#include <fmt/format.h>
+
+#include "golden/errors.hpp"
+#include "golden/numerics/quantize_linear.hpp"
+#include "golden/numerics/roc_auc.hpp"
+
+namespace aps {
+
+Task parse_task(const std::string& text) {
+  if (text == "classification") return Task::Classification;
+  if (text == "anomaly_detection") return Task::AnomalyDetection;
+  throw InputError(fmt::format("task must be classification or anomaly_detection, not '{}'", text));
+}
+
+std::string_view task_name(Task task) {
+  return task == Task::Classification ? "classification" : "anomaly_detection";
+}
+
+double reconstruction_error(const NetworkProgram& p, const Codes& input, const Codes& output) {
+  if (input.size() != output.size())
+    throw InputError(fmt::format("{}: a reconstruction of {} values for an input of {}", p.source, output.size(),
+                                 input.size()));
+  const std::vector<double> reconstruction = dequantize_output(p, output);
+  const auto scale = static_cast<float>(p.input_q.scale);
+  double sum = 0;
+  for (size_t i = 0; i < input.size(); ++i) {
+    const double d = reconstruction[i] - dequantize_linear(input[i], scale, p.input_q.zero_point);
+    sum += d * d;
+  }
+  return input.empty() ? 0.0 : sum / static_cast<double>(input.size());
+}
+
+void Evaluation::add_prediction(int64_t predicted, int64_t label) {
+  ++samples_;
+  correct_ += predicted == label;
+}
+
+void Evaluation::add_score(double score, int64_t label) {
+  ++samples_;
+  scores_.push_back(score);
+  labels_.push_back(label);
+}
+
+void Evaluation::add(const NetworkProgram& program, const Codes& input, const Codes& output, int64_t label) {
+  if (task_ == Task::Classification) add_prediction(predicted_class(output), label);
+  else add_score(reconstruction_error(program, input, output), label);
+}
+
+void Evaluation::merge(const Evaluation& other) {
+  samples_ += other.samples_;
+  correct_ += other.correct_;
+  scores_.insert(scores_.end(), other.scores_.begin(), other.scores_.end());
+  labels_.insert(labels_.end(), other.labels_.begin(), other.labels_.end());
+}
+
+double Evaluation::figure() const {
+  if (task_ == Task::AnomalyDetection) return roc_auc(scores_, labels_);
+  return samples_ ? static_cast<double>(correct_) / static_cast<double>(samples_) : 0.0;
+}
+
+std::string_view Evaluation::figure_name() const { return task_ == Task::Classification ? "accuracy" : "ROC AUC"; }
+
+std::string Evaluation::format_figure() const {
+  return task_ == Task::Classification ? fmt::format("{:.2f} %", 100.0 * figure()) : fmt::format("{:.4f}", figure());
+}
+
+}  // namespace aps

@@ -1,0 +1,54 @@
+#pragma once
+// How a model's outputs are scored on labelled data: classification by the
+// largest output (accuracy), or anomaly detection by reconstruction error
+// (ROC AUC, anomalies labelled 1). One accumulator serves the golden model,
+// the RTL and the ONNX path alike.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "golden/accelerator/network_program.hpp"
+#include "golden/accelerator/program_executor.hpp"
+
+namespace aps {
+
+enum class Task { Classification, AnomalyDetection };
+// "classification" or "anomaly_detection"; InputError on anything else.
+Task parse_task(const std::string& text);
+std::string_view task_name(Task task);
+
+// The anomaly score of one input on the accelerator path: the mean squared
+// difference between the dequantized output (the reconstruction) and the
+// dequantized input. InputError when the two differ in size.
+double reconstruction_error(const NetworkProgram& program, const Codes& input, const Codes& output);
+
+class Evaluation {
+ public:
+  explicit Evaluation(Task task = Task::Classification) : task_(task) {}
+  // One labelled sample: its prediction (classification) or score.
+  void add_prediction(int64_t predicted, int64_t label);
+  void add_score(double score, int64_t label);
+  // A sample of the accelerator path, scored as the task says.
+  void add(const NetworkProgram& program, const Codes& input, const Codes& output, int64_t label);
+  void merge(const Evaluation& other);
+
+  Task task() const { return task_; }
+  int64_t samples() const { return samples_; }
+  int64_t correct() const { return correct_; }
+  // Accuracy, or the ROC AUC of the scores.
+  double figure() const;
+  // "accuracy" or "ROC AUC".
+  std::string_view figure_name() const;
+  // "96.67 %" or "0.9388".
+  std::string format_figure() const;
+
+ private:
+  Task task_;
+  int64_t samples_ = 0, correct_ = 0;
+  std::vector<double> scores_;
+  std::vector<int64_t> labels_;
+};
+
+}  // namespace aps
