@@ -94,7 +94,8 @@ double spearman(const std::vector<double>& a, const std::vector<double>& b) {
 class Study {
  public:
   Study(NetworkProgram base, CalibrationProfile profile, bool rtl, int jobs)
-      : base_(std::move(base)), profile_(std::move(profile)), rtl_(rtl), jobs_(jobs), w_(weighted_layers(base_)) {
+      : base_(std::move(base)), base_platform_(make_platform(base_, HardwareLimits{}, MemoryTiming{})),
+        profile_(std::move(profile)), rtl_(rtl), jobs_(jobs), w_(weighted_layers(base_)) {
     for (int l : w_) macs_ += static_cast<double>(base_.layers[l].macs());
   }
 
@@ -104,6 +105,7 @@ class Study {
     row.hardware = hardware;
     double correct = 0, bit_macs = 0, cycles = 0, energy = 0, reruns = 0;
     const std::vector<int> main_weighted = weighted_layers(program);
+    const Platform platform = make_platform(program, HardwareLimits{}, MemoryTiming{});
     for (size_t i = 0; i < s.inputs.size(); ++i) {
       const ProgramResult r = execute_program(program, s.inputs[i], configs);
       correct += predicted_class(r.output()) == s.labels[i];
@@ -111,7 +113,7 @@ class Study {
       std::vector<int> widths;
       for (int l : main_weighted) widths.push_back(r.configs[l].bits);
       row.widths.push_back(widths);
-      cycles += static_cast<double>(run_cycle_model(program, r, ArrayShape{}).total);
+      cycles += static_cast<double>(run_cycle_model(program, r, platform).total);
       energy += run_energy_pj(program, r, ArrayShape{});
       reruns += r.rerun;
     }
@@ -179,7 +181,7 @@ class Study {
       correct += predicted_class(outs.back()) == s.labels[i];
       row.widths.push_back(widths);
       bit_macs += aps::bit_macs(base_, used);
-      cycles += static_cast<double>(run_cycles(base_, used, ArrayShape{}));
+      cycles += static_cast<double>(run_cycles(base_, used, base_platform_));
     }
     const double n = static_cast<double>(s.inputs.size());
     row.accuracy = correct / n;
@@ -203,7 +205,7 @@ class Study {
         const ProgramResult r = execute_program(base_, s.inputs[i], weighted_map_configs(base_, maps[k]));
         if (predicted_class(r.output()) != s.preds8[i]) continue;
         bits += cost[k];
-        cycles += static_cast<double>(run_cycle_model(base_, r, ArrayShape{}).total);
+        cycles += static_cast<double>(run_cycle_model(base_, r, base_platform_).total);
         correct += s.preds8[i] == s.labels[i];
         row.widths.push_back(maps[k]);
         break;
@@ -281,6 +283,7 @@ class Study {
 
  private:
   NetworkProgram base_;
+  Platform base_platform_;  // the default build and memory
   CalibrationProfile profile_;
   bool rtl_;
   int jobs_;

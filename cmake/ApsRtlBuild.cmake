@@ -10,7 +10,8 @@ set_property(DIRECTORY ${PROJECT_SOURCE_DIR} APPEND PROPERTY CMAKE_CONFIGURE_DEP
              ${APS_HOST_INTERFACE} ${APS_HOST_INTERFACE_GENERATOR})
 
 # One cache option per build parameter, APS_RTL_<NAME>, its default and its
-# meaning from the description.
+# meaning from the description. A value nobody chose (still the default it was
+# given) follows the description when its default changes.
 file(READ ${APS_HOST_INTERFACE} aps_interface_json)
 string(JSON aps_parameter_count LENGTH "${aps_interface_json}" parameters)
 math(EXPR aps_last_parameter "${aps_parameter_count} - 1")
@@ -20,7 +21,12 @@ foreach(i RANGE ${aps_last_parameter})
   string(JSON name MEMBER "${aps_interface_json}" parameters ${i})
   string(JSON default GET "${aps_interface_json}" parameters ${name} default)
   string(JSON doc GET "${aps_interface_json}" parameters ${name} doc)
-  set(APS_RTL_${name} ${default} CACHE STRING "RTL build parameter ${name}: ${doc}")
+  if(DEFINED APS_RTL_${name}_DEFAULT AND "${APS_RTL_${name}}" STREQUAL "${APS_RTL_${name}_DEFAULT}")
+    set(APS_RTL_${name} ${default} CACHE STRING "RTL build parameter ${name}: ${doc}" FORCE)
+  else()
+    set(APS_RTL_${name} ${default} CACHE STRING "RTL build parameter ${name}: ${doc}")
+  endif()
+  set(APS_RTL_${name}_DEFAULT ${default} CACHE INTERNAL "")
   list(APPEND APS_RTL_PARAMETERS ${name})
   list(APPEND APS_RTL_GENERATOR_ARGS --param ${name}=${APS_RTL_${name}})
 endforeach()

@@ -1,7 +1,9 @@
 // Host port: a memory-mapped 32-bit request/response bus onto the control
-// and status registers, the descriptor table, the channel parameters and the
-// weight and activation memories (address map and register layout in the
-// generated aps_host_if_pkg, from rtl/aps_host_interface.json).
+// and status registers, the descriptor table, the PCU slot table, the SAE
+// slice memory and the activation scratchpad (address map and register
+// layout in the generated aps_host_if_pkg, from rtl/aps_host_interface.json).
+// The weights, channel parameters and tensors live in the external memory,
+// which the host fills directly.
 //
 // A request is taken when valid && ready. Reads answer one cycle later with
 // rsp_valid. CSRs are always ready; the memories only while the accelerator
@@ -20,11 +22,8 @@ module aps_host_port
   localparam int SAE_BYTES = sae_entry_bytes(ROWS),
   localparam int ACT_AW = $clog2(ACT_WORDS),
   localparam int SAE_AW = $clog2(SAE_ENTRIES),
-  localparam int WGT_AW = $clog2(WGT_WORDS),
-  localparam int PRM_AW = $clog2(PARAM_ENTRIES),
   localparam int LAYER_AW = $clog2(MAX_LAYERS),
   localparam int DESC_BYTES = desc_entry_bytes(),
-  localparam int PRM_BYTES = param_entry_bytes(),
   localparam int PCU_BYTES = pcu_entry_bytes()
 ) (
   input  logic                     clk_i,
@@ -45,9 +44,13 @@ module aps_host_port
   input  logic [7:0]               layer_i,
   input  logic [63:0]              run_cycles_i,
   input  logic [31:0]              stall_cycles_i,
+  input  logic [31:0]              mem_beats_i,
+  input  logic [31:0]              mem_stalls_i,
   input  logic                     layer_done_i,
   input  logic [7:0]               done_layer_i,
   input  logic [31:0]              layer_cycles_i,
+  input  logic [31:0]              layer_beats_i,
+  input  logic [31:0]              layer_mem_stalls_i,
   input  logic                     pass_i,
   input  logic                     config_we_i,
   input  step_config_t             config_i,
@@ -74,12 +77,6 @@ module aps_host_port
   output logic                     desc_we_o,
   output logic [LAYER_AW-1:0]      desc_waddr_o,
   output logic [DESC_BYTES-1:0]    desc_wbe_o,
-  output logic                     prm_we_o,
-  output logic [PRM_AW-1:0]        prm_waddr_o,
-  output logic [PRM_BYTES-1:0]     prm_wbe_o,
-  output logic                     wgt_we_o,
-  output logic [WGT_AW-1:0]        wgt_waddr_o,
-  output logic [ROWS*COLS-1:0]     wgt_wbe_o,
   output logic                     act_we_o,
   output logic [ACT_AW-1:0]        act_waddr_o,
   output logic [ROWS-1:0]          act_wbe_o,
@@ -93,12 +90,8 @@ module aps_host_port
   // memory read ports (used only while idle)
   output logic                     act_re_o,
   output logic [ACT_AW-1:0]        act_raddr_o,
-  input  logic [8*ROWS-1:0]        act_rdata_i,
-  output logic                     wgt_re_o,
-  output logic [WGT_AW-1:0]        wgt_raddr_o,
-  input  logic [8*ROWS*COLS-1:0]   wgt_rdata_i
+  input  logic [8*ROWS-1:0]        act_rdata_i
 );
-  localparam int WgtBytes = wgt_word_bytes(ROWS, COLS);
   localparam int ActBytes = act_word_bytes(ROWS);
 
   region_e region;
@@ -120,6 +113,8 @@ module aps_host_port
   logic [31:0] layer_cycles1_q [MAX_LAYERS];
   logic [31:0] config_q [MAX_LAYERS];   // step_config_t words
   logic [31:0] config1_q [MAX_LAYERS];
+  logic [31:0] layer_beats_q [MAX_LAYERS];
+  logic [31:0] layer_mem_stalls_q [MAX_LAYERS];
   csr_pcu_candidates_t cand_q;
   csr_pcu_flags_t flags_q;
   logic [31:0] budget_lo_q, budget_hi_q;
@@ -157,6 +152,8 @@ module aps_host_port
         layer_cycles1_q[l] <= '0;
         config_q[l] <= '0;
         config1_q[l] <= '0;
+        layer_beats_q[l] <= '0;
+        layer_mem_stalls_q[l] <= '0;
       end
       {cand_q, flags_q, budget_lo_q, budget_hi_q, num_slots_q, input_max_q} <= '0;
     end else begin
@@ -172,7 +169,11 @@ module aps_host_port
       end
       if (layer_done_i && 32'(done_layer_i) < MAX_LAYERS) begin
         if (pass_i) layer_cycles1_q[done_layer_i[LAYER_AW-1:0]] <= layer_cycles_i;
-        else layer_cycles_q[done_layer_i[LAYER_AW-1:0]] <= layer_cycles_i;
+        else begin
+          layer_cycles_q[done_layer_i[LAYER_AW-1:0]] <= layer_cycles_i;
+          layer_beats_q[done_layer_i[LAYER_AW-1:0]] <= layer_beats_i;
+          layer_mem_stalls_q[done_layer_i[LAYER_AW-1:0]] <= layer_mem_stalls_i;
+        end
       end
       if (config_we_i && 32'(layer_i) < MAX_LAYERS) begin
         if (pass_i) config1_q[layer_i[LAYER_AW-1:0]] <= config_i;
@@ -217,12 +218,6 @@ module aps_host_port
   assign desc_we_o = wr && region == RegionDesc;
   assign desc_waddr_o = LAYER_AW'(offset / DESC_BYTES);
   assign desc_wbe_o = DESC_BYTES'(4'hF) << (offset % DESC_BYTES & ~32'd3);
-  assign prm_we_o = wr && region == RegionParam;
-  assign prm_waddr_o = PRM_AW'(offset / PRM_BYTES);
-  assign prm_wbe_o = PRM_BYTES'(4'hF) << (offset % PRM_BYTES & ~32'd3);
-  assign wgt_we_o = wr && region == RegionWgt;
-  assign wgt_waddr_o = WGT_AW'(offset / WgtBytes);
-  assign wgt_wbe_o = WgtBytes'(4'hF) << (offset % WgtBytes & ~32'd3);
   assign act_we_o = wr && region == RegionAct;
   assign act_waddr_o = ACT_AW'(offset / ActBytes);
   assign act_wbe_o = ActBytes'(4'hF) << (offset % ActBytes & ~32'd3);
@@ -236,8 +231,6 @@ module aps_host_port
   // ---- reads: memories answer from their registered port next cycle ----
   assign act_re_o = rd && region == RegionAct;
   assign act_raddr_o = ACT_AW'(offset / ActBytes);
-  assign wgt_re_o = rd && region == RegionWgt;
-  assign wgt_raddr_o = WGT_AW'(offset / WgtBytes);
 
   // Entry i of a per-step log; 0 past the table.
   function automatic logic [31:0] step_log(input logic [31:0] log [MAX_LAYERS], input logic [31:0] i);
@@ -276,6 +269,8 @@ module aps_host_port
       CsrRunInfo: return csr_run_info_t'{rerun: rerun_i, margin: margin_i, default: '0};
       CsrPcuCycles: return pcu_cycles_i;
       CsrSaeCycles: return sae_cycles_i;
+      CsrMemBeats: return mem_beats_i;
+      CsrMemStalls: return mem_stalls_i;
       default: ;
     endcase
     // The logs, indexed by step or slot (entries past MAX_LAYERS read 0).
@@ -287,6 +282,10 @@ module aps_host_port
       return step_log(config_q, array_entry(off, CsrConfigs, CsrConfigsStride));
     if (in_array(off, CsrConfigs1, CsrConfigs1Count, CsrConfigs1Stride))
       return step_log(config1_q, array_entry(off, CsrConfigs1, CsrConfigs1Stride));
+    if (in_array(off, CsrLayerMemBeats, CsrLayerMemBeatsCount, CsrLayerMemBeatsStride))
+      return step_log(layer_beats_q, array_entry(off, CsrLayerMemBeats, CsrLayerMemBeatsStride));
+    if (in_array(off, CsrLayerMemStalls, CsrLayerMemStallsCount, CsrLayerMemStallsStride))
+      return step_log(layer_mem_stalls_q, array_entry(off, CsrLayerMemStalls, CsrLayerMemStallsStride));
     if (in_array(off, CsrMetrics, CsrMetricsCount, CsrMetricsStride)) begin
       i = array_entry(off, CsrMetrics, CsrMetricsStride);  // slot * PcuCandidates + candidate
       mword = (i / PcuCandidates < MAX_LAYERS) ? slot_metrics_i[i[LAYER_AW+1:2]][i[1:0]] : 64'd0;
@@ -321,8 +320,7 @@ module aps_host_port
     unique case (rsp_region)
       RegionCsr: rsp_rdata_o = csr_q;
       RegionAct: rsp_rdata_o = act_rdata_i[8 * (rsp_offset % ActBytes & ~32'd3) +: 32];
-      RegionWgt: rsp_rdata_o = wgt_rdata_i[8 * (rsp_offset % WgtBytes & ~32'd3) +: 32];
-      default: rsp_rdata_o = '0;  // descriptors and parameters are write-only
+      default: rsp_rdata_o = '0;  // the tables are write-only
     endcase
   end
 
@@ -340,14 +338,8 @@ module aps_host_port
                    wr && region == RegionAct |-> offset / ActBytes < ACT_WORDS)
     else $error("aps_host_port: activation write past the end of the memory (%08x)", req_addr_i);
   assert property (@(posedge clk_i) disable iff (!rst_ni)
-                   wr && region == RegionWgt |-> offset / WgtBytes < WGT_WORDS)
-    else $error("aps_host_port: weight write past the end of the memory (%08x)", req_addr_i);
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
                    wr && region == RegionDesc |-> offset / DESC_BYTES < MAX_LAYERS)
     else $error("aps_host_port: descriptor write past the table (%08x)", req_addr_i);
-  assert property (@(posedge clk_i) disable iff (!rst_ni)
-                   wr && region == RegionParam |-> offset / PRM_BYTES < PARAM_ENTRIES)
-    else $error("aps_host_port: parameter write past the end of the memory (%08x)", req_addr_i);
   assert property (@(posedge clk_i) disable iff (!rst_ni)
                    wr && region == RegionPcu |-> offset / PCU_BYTES < MAX_LAYERS)
     else $error("aps_host_port: PCU table write past its end (%08x)", req_addr_i);

@@ -17,11 +17,14 @@ module aps_mem #(
 );
   logic [8*BYTES-1:0] mem [WORDS];
 
+  // One whole-word write merging the enabled bytes (a per-byte write in a
+  // loop would have to be unrolled BYTES times, which wide arrays exceed).
+  logic [8*BYTES-1:0] bit_mask;
+  always_comb
+    for (int b = 0; b < BYTES; b++) bit_mask[8*b +: 8] = {8{wbe_i[b]}};
+
   always_ff @(posedge clk_i) begin
-    if (we_i) begin
-      for (int b = 0; b < BYTES; b++)
-        if (wbe_i[b]) mem[waddr_i][8*b +: 8] <= wdata_i[8*b +: 8];
-    end
+    if (we_i) mem[waddr_i] <= (mem[waddr_i] & ~bit_mask) | (wdata_i & bit_mask);
     if (re_i) rdata_o <= mem[raddr_i];
   end
 endmodule

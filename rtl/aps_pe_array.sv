@@ -1,7 +1,9 @@
 // Bit-serial PE array (after Stripes): ROWS input lanes x COLS output columns.
 //
 // Each input word (ROWS activation codes) is held for `bits` cycles, one
-// bit-plane per cycle, most significant plane first. The zero points are
+// bit-plane per cycle, most significant plane first. A word's operands are
+// reduced to the layer's width once, when the array captures them from the
+// read ports, not in every plane. The zero points are
 // subtracted from both operands before they are multiplied:
 //   * weights arrive bit-parallel; a PE holds reduce(w) - reduce(z_w);
 //   * an activation code and its zero point are reduced to b bits, and plane
@@ -25,11 +27,12 @@ module aps_pe_array
   input  logic [3:0]                  act_shift_i,
   input  logic [3:0]                  weight_shift_i,
   input  logic [7:0]                  in_zp_i,
-  // operands, held for all planes of a word
+  // operands on the memory read ports
   input  logic [8*ROWS-1:0]           act_word_i,
   input  logic                        tap_valid_i,       // 0: padding, lanes read as the zero point
   input  logic [8*ROWS*COLS-1:0]      wgt_word_i,
   input  logic                        load_zw_i,         // wgt_word_i is a tile header: latch weight zero points
+  input  logic                        capture_i,         // take the next word's operands
   // sequencing
   input  logic                        step_i,            // process one plane this cycle
   input  logic [3:0]                  plane_i,           // 0 = most significant
@@ -39,20 +42,30 @@ module aps_pe_array
   // last plane of the pixel's last word)
   output logic signed [31:0]          result_o [COLS]
 );
-  // Reduced activation zero point (per layer) and weight zero points (per tile).
+  // Per layer: the reduced activation zero point (latched with each tile's
+  // header). Per word (capture_i, once, not once per plane): each lane's
+  // reduced activation.
   logic signed [9:0] za_red;
-  logic signed [9:0] zw_red [COLS];
-  logic signed [47:0] acc [COLS];
-  logic signed [31:0] partial [COLS];
+  logic signed [9:0] a_red [ROWS];
 
-  assign za_red = reduce_code(10'($signed({2'b00, in_zp_i})), bits_i, act_shift_i, 1'b0);
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) za_red <= '0;
+    else if (load_zw_i) za_red <= reduce_code(10'($signed({2'b00, in_zp_i})), bits_i, act_shift_i, 1'b0);
+  end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      for (int c = 0; c < COLS; c++) zw_red[c] <= '0;
-    end else if (load_zw_i) begin
-      for (int c = 0; c < COLS; c++)
-        zw_red[c] <= reduce_code(10'($signed(wgt_word_i[8*c +: 8])), bits_i, weight_shift_i, 1'b1);
+      for (int l = 0; l < ROWS; l++) a_red[l] <= '0;
+    end else if (capture_i) begin
+      for (int l = 0; l < ROWS; l++) begin
+        logic [7:0] code;
+`ifdef APS_FAULT_PAD_ZERO
+        code = tap_valid_i ? act_word_i[8*l +: 8] : 8'd0;  // planted fault: pad with 0, not the zero point
+`else
+        code = tap_valid_i ? act_word_i[8*l +: 8] : in_zp_i;
+`endif
+        a_red[l] <= reduce_code(10'($signed({2'b00, code})), bits_i, act_shift_i, 1'b0);
+      end
     end
   end
 
@@ -64,63 +77,65 @@ module aps_pe_array
   logic signed [1:0] delta [ROWS];
   always_comb begin
     for (int l = 0; l < ROWS; l++) begin
-      logic signed [9:0] a_red;
-      logic [7:0] code;
-`ifdef APS_FAULT_PAD_ZERO
-      code = tap_valid_i ? act_word_i[8*l +: 8] : 8'd0;  // planted fault: pad with 0, not the zero point
-`else
-      code = tap_valid_i ? act_word_i[8*l +: 8] : in_zp_i;
-`endif
-      a_red = reduce_code(10'($signed({2'b00, code})), bits_i, act_shift_i, 1'b0);
 `ifdef APS_FAULT_ACT_ZP
-      delta[l] = $signed({1'b0, a_red[bitpos]});  // planted fault: zero point not subtracted
+      delta[l] = $signed({1'b0, a_red[l][bitpos]});  // planted fault: zero point not subtracted
 `else
-      delta[l] = $signed({1'b0, a_red[bitpos]}) - $signed({1'b0, za_red[bitpos]});
+      delta[l] = $signed({1'b0, a_red[l][bitpos]}) - $signed({1'b0, za_red[bitpos]});
 `endif
     end
   end
 
-  // Column sums of the plane, and the word's value after this plane.
-  logic signed [31:0] word_sum [COLS];
-  always_comb begin
-    for (int c = 0; c < COLS; c++) begin
+  // One column: ROWS PEs and the column's accumulator.
+  for (genvar c = 0; c < COLS; c++) begin : g_col
+    logic signed [9:0] zw_red;      // reduced weight zero point (per tile)
+    logic signed [9:0] wd [ROWS];   // reduce(w) - reduce(z_w) per PE (per word)
+    logic signed [47:0] acc;
+    logic signed [31:0] partial, word_sum;
+
+    always_ff @(posedge clk_i or negedge rst_ni) begin
+      if (!rst_ni) begin
+        zw_red <= '0;
+        for (int l = 0; l < ROWS; l++) wd[l] <= '0;
+      end else begin
+        if (load_zw_i) zw_red <= reduce_code(10'($signed(wgt_word_i[8*c +: 8])), bits_i, weight_shift_i, 1'b1);
+        if (capture_i)
+          for (int l = 0; l < ROWS; l++)
+            wd[l] <= reduce_code(10'($signed(wgt_word_i[8*(c*ROWS + l) +: 8])), bits_i, weight_shift_i, 1'b1) -
+                     zw_red;
+      end
+    end
+
+    // The plane's column sum, and the word's value after this plane.
+    always_comb begin
       logic signed [31:0] s;
       s = '0;
       for (int l = 0; l < ROWS; l++) begin
-        logic signed [9:0] wd;
-        wd = reduce_code(10'($signed(wgt_word_i[8*(c*ROWS + l) +: 8])), bits_i, weight_shift_i, 1'b1) - zw_red[c];
-        if (delta[l] == 2'sb01) s = s + 32'(wd);
-        else if (delta[l] == 2'sb11) s = s - 32'(wd);
+        if (delta[l] == 2'sb01) s = s + 32'(wd[l]);
+        else if (delta[l] == 2'sb11) s = s - 32'(wd[l]);
       end
-      word_sum[c] = (partial[c] <<< 1) + s;
+      word_sum = (partial <<< 1) + s;
     end
-  end
 
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      for (int c = 0; c < COLS; c++) begin
-        acc[c] <= '0;
-        partial[c] <= '0;
-      end
-    end else if (step_i) begin
-      for (int c = 0; c < COLS; c++) begin
+    always_ff @(posedge clk_i or negedge rst_ni) begin
+      if (!rst_ni) begin
+        acc <= '0;
+        partial <= '0;
+      end else if (step_i) begin
         if (last_plane_i) begin
-          acc[c] <= (first_word_i ? 48'sd0 : acc[c]) + 48'(word_sum[c]);
-          partial[c] <= '0;
+          acc <= (first_word_i ? 48'sd0 : acc) + 48'(word_sum);
+          partial <= '0;
         end else begin
-          partial[c] <= word_sum[c];
+          partial <= word_sum;
         end
       end
     end
-  end
 
-  always_comb begin
-    for (int c = 0; c < COLS; c++) begin
+    always_comb begin
       logic signed [47:0] total;
 `ifdef APS_FAULT_DROP_LAST_PSUM
-      total = first_word_i ? 48'sd0 : acc[c];  // planted fault: the last word's partial sum is dropped
+      total = first_word_i ? 48'sd0 : acc;  // planted fault: the last word's partial sum is dropped
 `else
-      total = (first_word_i ? 48'sd0 : acc[c]) + 48'(word_sum[c]);
+      total = (first_word_i ? 48'sd0 : acc) + 48'(word_sum);
 `endif
       result_o[c] = sat32(64'(total));
     end

@@ -7,6 +7,9 @@
 // golden/numerics/rounding.hpp and golden/numerics/requantize.hpp. Change one side, change both;
 // the co-simulation scoreboard proves they agree bit for bit.
 package aps_pkg;
+  // What the DMA engine moves (rtl/aps_dma.sv); internal to the accelerator.
+  typedef enum logic [1:0] {OpLoadAct, OpStoreAct, OpLoadWgt, OpLoadPrm} dma_op_e;
+
   // ---------------------------------------------------------------------------
   // Number rules
   // ---------------------------------------------------------------------------

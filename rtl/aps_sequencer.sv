@@ -1,5 +1,12 @@
-// Layer sequencer: runs the descriptor table layer by layer and drives the
-// datapath with the address streams of each layer.
+// Layer sequencer: runs the descriptor table step by step. A step
+//   1. fetches and checks its descriptor (3 cycles);
+//   2. loads what it reads from the external memory through the DMA engine,
+//      one transfer after another: its input(s) if the descriptor asks, then
+//      the channel parameters of the layers that requantize;
+//   3. computes, tile by tile, driving the datapath with the address streams
+//      of the layer; a convolution's weight tiles stream into the two slots of
+//      the weight buffer, tile t + 1 loading while tile t computes;
+//   4. waits for the writeback to drain, then stores its output if asked.
 //
 // Every layer with weights is a convolution (a fully connected layer is a
 // 1x1 convolution on a 1x1 image whose input channels are all its
@@ -7,16 +14,22 @@
 //   tile t      COLS output channels (conv) or one channel block (pooling, add)
 //   pixel       output (oy, ox)
 //   word        conv: (ky, kx, input channel block), one activation word and
-//               one weight tile word, held for `bits` cycles;
+//               one weight tile word, held for `bits` cycles; a depthwise
+//               conv visits only the blocks of the tile's own channels;
 //               pooling: (ky, kx), one cycle each; add: operand A then B
 // A conv tile starts with a header word holding the tile's weight zero
-// points. When a pixel's last word finishes, its results go to the
+// points. Reads run one word ahead of the datapath: the datapath captures a
+// word's operands in the cycle it starts the word (and reduces them to the
+// layer's width once, not once per plane), and that cycle issues the read of
+// the word after. When a pixel's last word finishes, its results go to the
 // writeback engine; if that is still busy, the sequencer stalls (counted).
 //
 // Activation tensors are stored channel-blocked, pixel-major: the word of
 // (y, x, channel block cb) is base + (y * W + x) * CB + cb, lane c mod ROWS.
-// Weights of tile t start at weight_base + t * (R + 1), R = KH * KW * CB_in.
+// A tile in the weight buffer is its header then R words, R = KH * KW * CB_in
+// (depthwise: KH * KW * max(1, COLS / ROWS)); tile t sits in slot t mod 2.
 module aps_sequencer
+  import aps_pkg::*;
   import aps_host_if_pkg::*;
 #(
   parameter int ROWS = DefaultRows,
@@ -41,9 +54,13 @@ module aps_sequencer
   output logic [7:0]             layer_o,
   output logic [63:0]            run_cycles_o,
   output logic [31:0]            stall_cycles_o,
-  output logic                   layer_done_o,  // one-cycle pulse: layer done_layer_o took layer_cycles_o cycles
+  output logic [31:0]            mem_beats_o,
+  output logic [31:0]            mem_stalls_o,
+  output logic                   layer_done_o,  // one-cycle pulse: step done_layer_o ended, with its counters
   output logic [7:0]             done_layer_o,
   output logic [31:0]            layer_cycles_o,
+  output logic [31:0]            layer_beats_o,
+  output logic [31:0]            layer_mem_stalls_o,
   // descriptor memory
   output logic                   desc_re_o,
   output logic [LAYER_AW-1:0]    desc_raddr_o,
@@ -53,6 +70,15 @@ module aps_sequencer
   output logic [ACT_AW-1:0]      act_raddr_o,
   output logic                   wgt_re_o,
   output logic [WGT_AW-1:0]      wgt_raddr_o,
+  // DMA engine
+  output logic                   dma_start_o,
+  output dma_op_e                dma_op_o,
+  output logic [31:0]            dma_ext_o,
+  output logic [31:0]            dma_local_o,
+  output logic [31:0]            dma_beats_o,
+  input  logic                   dma_busy_i,
+  input  logic                   dma_done_i,
+  input  logic                   dma_beat_i,
   // datapath control
   output logic                   pool_o,        // not a convolution: the pool unit computes
   output logic [3:0]             kind_o,
@@ -68,8 +94,9 @@ module aps_sequencer
   output logic signed [7:0]      add_shift_a_o,
   output logic signed [7:0]      add_shift_b_o,
   output logic [4:0]             add_left_shift_o,
-  output logic                   tap_valid_o,
+  output logic                   tap_valid_o,   // the word being read is inside the input (else padding)
   output logic                   load_zw_o,
+  output logic                   capture_o,     // the datapath takes the word on the read ports
   output logic                   step_o,
   output logic [3:0]             plane_o,
   output logic                   first_word_o,
@@ -82,7 +109,6 @@ module aps_sequencer
   output logic [31:0]            out_base_o,
   output logic [15:0]            out_cb_o,
   output logic [31:0]            pixels_o,
-  output logic [31:0]            param_base_o,
   input  logic                   wb_ready_i,
   input  logic                   wb_busy_i,
   // adaptive precision: SAE scans, PCU decisions, the cascade
@@ -114,16 +140,23 @@ module aps_sequencer
   input  logic [7:0]             mon_layer_i,
   input  logic [7:0]             mon_value_i
 );
-  typedef enum logic [3:0] {
-    SIdle, SDescReq, SDescWait, SSetup, STileStart, SFirst, SPlanes, SDrain, SDone, SScan, SPcu, SCascade
+  localparam int SlotWords = WGT_WORDS / 2;
+  localparam int WgtBytes = wgt_word_bytes(ROWS, COLS);
+  localparam int BeatsPerEntry = param_entry_bytes() / ROWS;
+  localparam int DwBlocks = (COLS > ROWS) ? COLS / ROWS : 1;  // input blocks of a depthwise tile
+  localparam bit DwMappable = (ROWS % COLS == 0) || (COLS % ROWS == 0);
+
+  typedef enum logic [4:0] {
+    SIdle, SDescReq, SDescWait, SSetup, SPre, SWgtWait, STileStart, SFirst, SPrime, SPlanes, SDrain, SStore,
+    SDone, SScan, SPcu, SCascade
   } state_e;
   state_e state;
 
   // ---- descriptor fields (latched in SDescWait) ----
   logic [3:0]  kind;
-  logic        relu;
+  logic        relu, depthwise, load_in, load_in_b, store_out;
   logic [3:0]  bits, act_shift, weight_shift;
-  logic [31:0] in_base, out_base, wgt_base, prm_base;
+  logic [31:0] in_base, out_base, wgt_base, prm_base, ext_in, ext_in_b, ext_out;
   logic [15:0] in_h, in_w, in_cb, out_ch, out_h, out_w, out_cb;
   logic [7:0]  k_h, k_w, s_h, s_w, p_t, p_l, d_h, d_w;
   logic [7:0]  in_zp, out_zp, in_b_zp;
@@ -171,101 +204,128 @@ module aps_sequencer
   logic [7:0]  top1, top2;             // output margin tracking (pass 0, last step)
   logic [31:0] pcu_cycles, sae_cycles, step_pcu_cycles;
 
-  // ---- derived per layer (computed in SSetup) ----
-  logic        pool;
+  // ---- derived per step (computed in SSetup) ----
+  logic        pool, is_add, skip;
   logic [31:0] pixels, planes_per_word;
-  logic [31:0] tiles, tile_stride;  // combinational, from the latched descriptor
+  logic [2:0]  pre_todo;               // transfers before computing: {parameters, second input, input}
+  logic        need_store;
+  logic [31:0] tiles, tile_stride, word_blocks;  // combinational, from the latched descriptor
+  logic [31:0] in_words, out_words;
 
-  // ---- loop counters: the word whose data the memories hold now ----
+  // ---- weight tiles in flight ----
+  logic [31:0] wt_issued, wt_loaded;   // tiles of this step requested from / landed in the weight buffer
+
+  // ---- loop counters ----
   logic [31:0] t;
-  logic [15:0] oy, ox;
-  logic [7:0]  ky, kx;
-  logic [15:0] cbi;
+  // the word last read (its data is on the read ports after the read cycle)
+  logic [15:0] f_oy, f_ox, f_cbi;
+  logic [7:0]  f_ky, f_kx;
+  logic [31:0] f_r;
+  // the word a convolution's datapath holds (captured from the read ports)
+  logic [15:0] c_oy, c_ox, c_cbi;
+  logic [7:0]  c_ky, c_kx;
+  logic [31:0] c_r;
+  // the word being computed: pooling and add work on the read ports directly
+  logic [15:0] w_oy, w_ox, w_cbi;
+  logic [7:0]  w_ky, w_kx;
+  logic [31:0] w_r;
   logic [3:0]  plane;
-  logic [31:0] r;  // word index within the pixel
 
   logic [63:0] run_cycles;
-  logic [31:0] layer_cycles, stalls;
+  logic [31:0] layer_cycles, stalls, mem_beats, mem_stalls, step_beats, step_mem_stalls;
 
-  logic is_add;
   assign pool = (kind != KindConv);
   assign is_add = (kind == KindAdd);
 
-  // ---- the next word to read, and whether the current one is the last ----
-  logic last_word, last_pixel, last_tile, last_plane;
-  assign last_word  = is_add ? (r == 32'd1)
-                             : (ky == k_h - 8'd1) && (kx == k_w - 8'd1) && (pool || cbi == in_cb - 16'd1);
-  assign last_pixel = (oy == out_h - 16'd1) && (ox == out_w - 16'd1);
+  // Is (ky, kx, cbi, r) the last word of its pixel / (oy, ox) the last pixel?
+  function automatic logic is_last_word(input logic [7:0] ky, input logic [7:0] kx, input logic [15:0] cbi,
+                                        input logic [31:0] r);
+    return is_add ? (r == 32'd1)
+                  : (ky == k_h - 8'd1) && (kx == k_w - 8'd1) && (pool || 32'(cbi) == word_blocks - 32'd1);
+  endfunction
+  assign {w_oy, w_ox, w_ky, w_kx, w_cbi, w_r} = pool ? {f_oy, f_ox, f_ky, f_kx, f_cbi, f_r}
+                                                   : {c_oy, c_ox, c_ky, c_kx, c_cbi, c_r};
+  logic last_word, last_pixel, f_last, last_tile, last_plane, tile_end;
+  assign last_word  = is_last_word(w_ky, w_kx, w_cbi, w_r);
+  assign last_pixel = (w_oy == out_h - 16'd1) && (w_ox == out_w - 16'd1);
+  assign f_last = is_last_word(f_ky, f_kx, f_cbi, f_r) && (f_oy == out_h - 16'd1) && (f_ox == out_w - 16'd1);
   assign last_tile  = (t == tiles - 32'd1);
   assign last_plane = (32'(plane) == planes_per_word - 32'd1);
 
-  // Counters of the word to read next (valid when it is issued).
+  logic stall, advance;
+  assign stall = (state == SPlanes) && last_plane && last_word && !wb_ready_i;
+  // The datapath finishes its word this cycle and moves to the next one.
+  assign advance = (state == SPlanes) && last_plane && !stall;
+  assign tile_end = advance && last_word && last_pixel;
+
+  // ---- reads: the word after the one last read ----
   logic        issue;
   logic [15:0] n_oy, n_ox, n_cbi;
   logic [7:0]  n_ky, n_kx;
   logic [31:0] n_r;
-  logic        stall;
-
-  assign stall = (state == SPlanes) && last_plane && last_word && !wb_ready_i;
-
   always_comb begin
-    n_oy = oy; n_ox = ox; n_ky = ky; n_kx = kx; n_cbi = cbi; n_r = r;
+    n_oy = f_oy; n_ox = f_ox; n_ky = f_ky; n_kx = f_kx; n_cbi = f_cbi; n_r = f_r;
     issue = 1'b0;
     if (state == SFirst) begin
       issue = 1'b1;
       n_oy = '0; n_ox = '0; n_ky = '0; n_kx = '0; n_cbi = '0; n_r = '0;
-    end else if (state == SPlanes && last_plane && !stall) begin
-      if (!last_word) begin
-        issue = 1'b1;
-        n_r = r + 32'd1;
+    end else if ((state == SPrime || (advance && !tile_end)) && !f_last) begin
+      issue = 1'b1;
+      if (!is_last_word(f_ky, f_kx, f_cbi, f_r)) begin
+        n_r = f_r + 32'd1;
         if (is_add) begin
           // operand B: same pixel and block, other tensor
-        end else if (!pool && cbi != in_cb - 16'd1) begin
-          n_cbi = cbi + 16'd1;
+        end else if (!pool && 32'(f_cbi) != word_blocks - 32'd1) begin
+          n_cbi = f_cbi + 16'd1;
         end else begin
           n_cbi = '0;
-          if (kx != k_w - 8'd1) begin
-            n_kx = kx + 8'd1;
+          if (f_kx != k_w - 8'd1) begin
+            n_kx = f_kx + 8'd1;
           end else begin
             n_kx = '0;
-            n_ky = ky + 8'd1;
+            n_ky = f_ky + 8'd1;
           end
         end
-      end else if (!last_pixel) begin
-        issue = 1'b1;
+      end else begin
         n_r = '0; n_ky = '0; n_kx = '0; n_cbi = '0;
-        if (ox != out_w - 16'd1) begin
-          n_ox = ox + 16'd1;
+        if (f_ox != out_w - 16'd1) begin
+          n_ox = f_ox + 16'd1;
         end else begin
           n_ox = '0;
-          n_oy = oy + 16'd1;
+          n_oy = f_oy + 16'd1;
         end
       end
     end
   end
 
-  // Input coordinates of the next word; outside the input = padding.
+  // Input coordinates of the word to read; outside the input = padding.
   logic signed [31:0] iy, ix;
   logic               in_bounds;
-  logic [31:0]        act_addr;
+  logic [31:0]        act_addr, block;
   assign iy = $signed(32'(n_oy) * 32'(s_h)) - $signed(32'(p_t)) + $signed(32'(n_ky) * 32'(d_h));
   assign ix = $signed(32'(n_ox) * 32'(s_w)) - $signed(32'(p_l)) + $signed(32'(n_kx) * 32'(d_w));
   assign in_bounds = iy >= 0 && iy < $signed(32'(in_h)) && ix >= 0 && ix < $signed(32'(in_w));
+  // The channel block of the word: pooling and add work block t; a depthwise
+  // tile starts at the block of its first channel.
+  assign block = pool ? t : (depthwise ? (t * COLS) / ROWS : 32'd0) + 32'(n_cbi);
   // Add reads operand B (word 1) from the second tensor, at wgt_base.
   assign act_addr = ((is_add && n_r == 32'd1) ? wgt_base : in_base) + (32'(iy) * 32'(in_w) + 32'(ix)) * 32'(in_cb) +
-                    (pool ? t : 32'(n_cbi));
+                    block;
 
+  logic [31:0] slot_base;
+  assign slot_base = t[0] ? 32'(SlotWords) : 32'd0;
   assign act_re_o = issue && in_bounds;
   assign act_raddr_o = ACT_AW'(act_addr);
-  assign wgt_re_o = (state == STileStart && !pool) || (issue && !pool);
-  assign wgt_raddr_o = WGT_AW'(wgt_base + t * tile_stride + ((state == STileStart) ? 32'd0 : 32'd1 + n_r));
+  assign wgt_re_o = !pool && (state == STileStart || issue);
+  assign wgt_raddr_o = WGT_AW'(slot_base + ((state == STileStart) ? 32'd0 : 32'd1 + n_r));
 
   // ---- datapath control ----
   assign step_o = (state == SPlanes) && !stall;
   assign plane_o = plane;
-  assign first_word_o = (r == 32'd0);
+  assign first_word_o = (w_r == 32'd0);
   assign last_plane_o = last_plane;
   assign load_zw_o = (state == SFirst) && !pool;
+  assign capture_o = !pool && ((state == SPrime) || (advance && !tile_end));
   assign pool_o = pool;
   assign kind_o = kind;
   assign in_b_zp_o = in_b_zp;
@@ -289,11 +349,53 @@ module aps_sequencer
     remaining = pool ? (32'(out_ch) - t * ROWS) : (32'(out_ch) - t * COLS);
     wb_count_o = pool ? ((remaining < ROWS) ? remaining : ROWS) : ((remaining < COLS) ? remaining : COLS);
   end
-  assign wb_pixel_o = 32'(oy) * 32'(out_w) + 32'(ox);
+  assign wb_pixel_o = 32'(w_oy) * 32'(out_w) + 32'(w_ox);
   assign out_base_o = out_base;
   assign out_cb_o = out_cb;
   assign pixels_o = pixels;
-  assign param_base_o = prm_base;
+
+  // ---- DMA: the transfers before computing, the weight tiles, the store ----
+  logic pre_start, wt_start, store_start, conv_phase, step_end;
+  assign pre_start = (state == SPre) && !dma_busy_i && pre_todo != 3'd0;
+  assign conv_phase = (kind == KindConv) && (state inside {SWgtWait, STileStart, SFirst, SPrime, SPlanes});
+  // Tile k goes to slot k mod 2, free once tile k - 2 has finished (t >= k - 1).
+  assign wt_start = conv_phase && !dma_busy_i && wt_issued < tiles && wt_issued <= t + 32'd1;
+  assign store_start = (state == SDrain) && !wb_busy_i && need_store;
+  assign dma_start_o = pre_start || wt_start || store_start;
+  always_comb begin
+    dma_op_o = OpLoadAct;
+    dma_ext_o = ext_in;
+    dma_local_o = in_base;
+    dma_beats_o = in_words;
+    if (pre_start && !pre_todo[0] && pre_todo[1]) begin
+      dma_ext_o = ext_in_b;
+      dma_local_o = wgt_base;
+    end else if (pre_start && pre_todo[1:0] == 2'b00) begin
+      dma_op_o = OpLoadPrm;
+      dma_ext_o = prm_base;
+      dma_local_o = '0;
+      dma_beats_o = 32'(out_ch) * BeatsPerEntry;
+    end else if (wt_start) begin
+      dma_op_o = OpLoadWgt;
+      dma_ext_o = wgt_base + wt_issued * tile_stride * WgtBytes;
+      dma_local_o = wt_issued[0] ? 32'(SlotWords) : 32'd0;
+      dma_beats_o = tile_stride * COLS;
+    end else if (store_start) begin
+      dma_op_o = OpStoreAct;
+      dma_ext_o = ext_out;
+      dma_local_o = out_base;
+      dma_beats_o = out_words;
+    end
+  end
+
+  // The step's last cycle.
+`ifdef APS_FAULT_HANG
+  // Planted fault: the second step never drains (a hung accelerator).
+  assign step_end = ((state == SDrain && !wb_busy_i && !need_store) || (state == SStore && dma_done_i)) &&
+                    layer_o != 8'd1;
+`else
+  assign step_end = (state == SDrain && !wb_busy_i && !need_store) || (state == SStore && dma_done_i);
+`endif
 
   assign desc_re_o = (state == SDescReq);
   assign desc_raddr_o = LAYER_AW'(layer_o);
@@ -303,7 +405,7 @@ module aps_sequencer
   assign pcu_cycles_o = pcu_cycles;
   assign sae_cycles_o = sae_cycles;
   assign margin_o = top1 - top2;
-  assign sae_start_o = (state == SSetup) && kind == KindScan && setup_error == ErrNone && !pass;
+  assign sae_start_o = (state == SPre) && pre_start == 1'b0 && !dma_busy_i && kind == KindScan && !skip;
   assign sae_base_o = scan_base;
   assign sae_count_o = scan_count;
   assign metrics_we_o = (state == SScan) && sae_done_i;
@@ -344,19 +446,30 @@ module aps_sequencer
                                            default: '0};
   assign run_cycles_o = run_cycles;
   assign stall_cycles_o = stalls;
+  assign mem_beats_o = mem_beats;
+  assign mem_stalls_o = mem_stalls;
+
+  // tiles, the tile stride and the step's tensor sizes depend on the latched descriptor only
+  always_comb begin
+    word_blocks = depthwise ? 32'(DwBlocks) : 32'(in_cb);
+    tile_stride = 32'(k_h) * 32'(k_w) * word_blocks + 32'd1;
+    tiles = pool ? 32'(out_cb) : (32'(out_ch) + COLS - 1) / COLS;
+    in_words = 32'(in_h) * 32'(in_w) * 32'(in_cb);
+    out_words = 32'(out_h) * 32'(out_w) * 32'(out_cb);
+  end
 
   // ---- descriptor checks ----
   logic [7:0] setup_error;
   always_comb begin
-    logic [63:0] in_words, out_words, wgt_words;
-    in_words  = 64'(in_h) * 64'(in_w) * 64'(in_cb);
-    out_words = 64'(out_h) * 64'(out_w) * 64'(out_cb);
-    wgt_words = 64'(tiles) * 64'(tile_stride);
+    logic [63:0] in_words64, out_words64;
+    in_words64 = 64'(in_h) * 64'(in_w) * 64'(in_cb);
+    out_words64 = 64'(out_h) * 64'(out_w) * 64'(out_cb);
     setup_error = ErrNone;
     if (kind > KindScan) setup_error = ErrBadKind;
     else if (kind == KindScan) begin
       if (64'(scan_base) + 64'(scan_count) > 64'(SAE_ENTRIES) || scan_slot >= num_slots_i ||
-          !(scan_action inside {ActionNone, ActionDecide, ActionDecideAll}))
+          !(scan_action inside {ActionNone, ActionDecide, ActionDecideAll}) ||
+          (load_in && 64'(in_base) + in_words64 > 64'(ACT_WORDS)))
         setup_error = ErrScan;
     end
     else if (!pool && (bits < 4'd2 || bits > 4'd8 || act_shift > 4'd8 - bits || weight_shift > 4'd8 - bits))
@@ -368,15 +481,16 @@ module aps_sequencer
     else if (in_h == 0 || in_w == 0 || in_cb == 0 || out_h == 0 || out_w == 0 || out_cb == 0 || out_ch == 0 ||
              k_h == 0 || k_w == 0 || s_h == 0 || s_w == 0 || d_h == 0 || d_w == 0 ||
              32'(out_ch) > 32'(out_cb) * ROWS || (pool && (in_cb != out_cb)) ||
+             (depthwise && (pool || !DwMappable || in_cb != out_cb)) ||
              (is_add && (in_h != out_h || in_w != out_w || k_h != 8'd1 || k_w != 8'd1 || s_h != 8'd1 || s_w != 8'd1 ||
                          p_t != 8'd0 || p_l != 8'd0)))
       setup_error = ErrShape;
-    else if (64'(in_base) + in_words > 64'(ACT_WORDS) || 64'(out_base) + out_words > 64'(ACT_WORDS) ||
-             (is_add && 64'(wgt_base) + in_words > 64'(ACT_WORDS)))
+    else if (64'(in_base) + in_words64 > 64'(ACT_WORDS) || 64'(out_base) + out_words64 > 64'(ACT_WORDS) ||
+             (is_add && 64'(wgt_base) + in_words64 > 64'(ACT_WORDS)))
       setup_error = ErrActRange;
-    else if (!pool && 64'(wgt_base) + wgt_words > 64'(WGT_WORDS))
+    else if (!pool && 64'(tile_stride) > 64'(SlotWords))
       setup_error = ErrWgtRange;
-    else if (kind != KindMaxPool && 64'(prm_base) + 64'(out_ch) > 64'(PARAM_ENTRIES))
+    else if (kind != KindMaxPool && 32'(out_ch) > PARAM_ENTRIES)
       setup_error = ErrPrmRange;
   end
 
@@ -390,17 +504,16 @@ module aps_sequencer
       error_code_o <= ErrNone;
       layer_done_o <= 1'b0;
       done_layer_o <= '0;
-      layer_cycles_o <= '0;
+      {layer_cycles_o, layer_beats_o, layer_mem_stalls_o} <= '0;
       run_cycles <= '0;
-      layer_cycles <= '0;
-      stalls <= '0;
-      {kind, relu, bits, act_shift, weight_shift} <= '0;
-      {in_base, out_base, wgt_base, prm_base} <= '0;
+      {layer_cycles, stalls, mem_beats, mem_stalls, step_beats, step_mem_stalls} <= '0;
+      {kind, relu, depthwise, load_in, load_in_b, store_out, bits, act_shift, weight_shift} <= '0;
+      {in_base, out_base, wgt_base, prm_base, ext_in, ext_in_b, ext_out} <= '0;
       {in_h, in_w, in_cb, out_ch, out_h, out_w, out_cb} <= '0;
       {k_h, k_w, s_h, s_w, p_t, p_l, d_h, d_w, in_zp, out_zp, in_b_zp} <= '0;
       {add_mult_a, add_mult_b, add_shift_a, add_shift_b, add_left_shift} <= '0;
-      {pixels, planes_per_word} <= '0;
-      {t, oy, ox, ky, kx, cbi, plane, r} <= '0;
+      {pixels, planes_per_word, skip, pre_todo, need_store, wt_issued, wt_loaded} <= '0;
+      {t, f_oy, f_ox, f_ky, f_kx, f_cbi, f_r, c_oy, c_ox, c_ky, c_kx, c_cbi, c_r, plane} <= '0;
       tap_valid_o <= 1'b0;
       {shadow, scan_base, scan_count, scan_slot, scan_action, pcu_word} <= '0;
       {pass, pcu_issued, top1, top2, pcu_cycles, sae_cycles, step_pcu_cycles, rerun_o, run_start_o} <= '0;
@@ -425,15 +538,48 @@ module aps_sequencer
       if (state != SIdle) run_cycles <= run_cycles + 64'd1;
       if (state != SIdle && state != SDone) layer_cycles <= layer_cycles + 32'd1;
       if (stall) stalls <= stalls + 32'd1;
+      if (state inside {SPre, SWgtWait, SStore}) begin
+        mem_stalls <= mem_stalls + 32'd1;
+        step_mem_stalls <= step_mem_stalls + 32'd1;
+      end
+      if (dma_beat_i) begin
+        mem_beats <= mem_beats + 32'd1;
+        step_beats <= step_beats + 32'd1;
+      end
+      if (wt_start) wt_issued <= wt_issued + 32'd1;
+      if (dma_done_i && conv_phase) wt_loaded <= wt_loaded + 32'd1;
+      if (pre_start) begin
+        if (pre_todo[0]) pre_todo[0] <= 1'b0;
+        else if (pre_todo[1]) pre_todo[1] <= 1'b0;
+        else pre_todo[2] <= 1'b0;
+      end
       if (issue) begin
-        {oy, ox, ky, kx, cbi, r} <= {n_oy, n_ox, n_ky, n_kx, n_cbi, n_r};
+        {f_oy, f_ox, f_ky, f_kx, f_cbi, f_r} <= {n_oy, n_ox, n_ky, n_kx, n_cbi, n_r};
         tap_valid_o <= in_bounds;
+      end
+      if (capture_o) {c_oy, c_ox, c_ky, c_kx, c_cbi, c_r} <= {f_oy, f_ox, f_ky, f_kx, f_cbi, f_r};
+      if (step_end) begin
+        // A step's cycles: from its descriptor read to this, its last cycle.
+        layer_done_o <= 1'b1;
+        done_layer_o <= layer_o;
+        layer_cycles_o <= layer_cycles + 32'd1;
+        layer_beats_o <= step_beats + (dma_beat_i ? 32'd1 : 32'd0);
+        layer_mem_stalls_o <= step_mem_stalls + ((state == SStore) ? 32'd1 : 32'd0);
+        if (!pass && (kind == KindScan || shadow)) sae_cycles <= sae_cycles + layer_cycles + 32'd1 - step_pcu_cycles;
+        if (layer_o + 8'd1 == num_layers_i) begin
+          state <= (cascade_i && !pass) ? SCascade : SDone;
+        end else begin
+          layer_o <= layer_o + 8'd1;
+          state <= SDescReq;
+        end
       end
       unique case (state)
         SIdle: if (start_i) begin
           layer_o <= '0;
           run_cycles <= '0;
           stalls <= '0;
+          mem_beats <= '0;
+          mem_stalls <= '0;
           pass <= 1'b0;
           rerun_o <= 1'b0;
           pcu_cycles <= '0;
@@ -454,11 +600,17 @@ module aps_sequencer
         SDescReq: begin
           layer_cycles <= 32'd1;
           step_pcu_cycles <= '0;
+          step_beats <= '0;
+          step_mem_stalls <= '0;
           state <= SDescWait;
         end
         SDescWait: begin
           kind <= d_mode.kind;
           relu <= d_mode.relu;
+          depthwise <= d_mode.depthwise;
+          load_in <= d_mode.load_in;
+          load_in_b <= d_mode.load_in_b;
+          store_out <= d_mode.store_out;
           bits <= d_mode.bits;
           act_shift <= d_mode.act_shift;
           weight_shift <= d_mode.weight_shift;
@@ -481,6 +633,9 @@ module aps_sequencer
           d_w <= d_pad.dilation_w;
           wgt_base <= dw(DescWgtBase);
           prm_base <= dw(DescPrmBase);
+          ext_in <= dw(DescExtIn);
+          ext_in_b <= dw(DescExtInB);
+          ext_out <= dw(DescExtOut);
           in_zp <= d_zp.in_zp;
           out_zp <= d_zp.out_zp;
           in_b_zp <= d_zp.in_b_zp;
@@ -504,23 +659,35 @@ module aps_sequencer
           act_shift <= eff_act_shift;
           weight_shift <= eff_weight_shift;
           t <= '0;
+          wt_issued <= '0;
+          wt_loaded <= '0;
           pcu_issued <= 1'b0;
+          // The cascade's re-run computes the main layers only, but performs
+          // every step's loads: a later main layer may read what they bring.
+          skip <= pass && (shadow || kind == KindScan);
+          pre_todo <= {!(pass && (shadow || kind == KindScan)) && kind != KindMaxPool && kind != KindScan,
+                       load_in_b && is_add, load_in};
+          need_store <= !(pass && shadow) && store_out && kind != KindScan;
           if (setup_error != ErrNone) begin
             error_o <= 1'b1;
             error_code_o <= setup_error;
             state <= SDone;
-          end else if (pass && (shadow || kind == KindScan)) begin
-            state <= SDrain;  // the re-run computes the main layers only
-          end else if (kind == KindScan) begin
-            state <= SScan;
           end else begin
-            step_max[layer_o[LAYER_AW-1:0]] <= '0;
-            if (!pass && layer_o + 8'd1 == num_layers_i) begin
-              top1 <= '0;
-              top2 <= '0;
+            if (!(pass && (shadow || kind == KindScan)) && kind != KindScan) begin
+              step_max[layer_o[LAYER_AW-1:0]] <= '0;
+              if (!pass && layer_o + 8'd1 == num_layers_i) begin
+                top1 <= '0;
+                top2 <= '0;
+              end
             end
-            state <= STileStart;
+            state <= SPre;
           end
+        end
+        SPre: if (!dma_busy_i && pre_todo == 3'd0) begin
+          if (skip) state <= SDrain;
+          else if (kind == KindScan) state <= SScan;
+          else if (kind == KindConv) state <= SWgtWait;
+          else state <= STileStart;
         end
         SScan: if (sae_done_i) state <= (scan_action == ActionNone) ? SDrain : SPcu;
         SPcu: begin
@@ -537,11 +704,13 @@ module aps_sequencer
             state <= SDone;
           end
         end
+        SWgtWait: if (wt_loaded > t) state <= STileStart;
         STileStart: begin
           plane <= '0;
           state <= SFirst;
         end
-        SFirst: state <= SPlanes;
+        SFirst: state <= pool ? SPlanes : SPrime;
+        SPrime: state <= SPlanes;
         SPlanes: if (!stall) begin
           if (!last_plane) begin
             plane <= plane + 4'd1;
@@ -552,29 +721,13 @@ module aps_sequencer
                 state <= SDrain;
               end else begin
                 t <= t + 32'd1;
-                state <= STileStart;
+                state <= pool ? STileStart : SWgtWait;
               end
             end
           end
         end
-`ifdef APS_FAULT_HANG
-        // Planted fault: the second step never drains (a hung accelerator).
-        SDrain: if (!wb_busy_i && layer_o != 8'd1) begin
-`else
-        SDrain: if (!wb_busy_i) begin
-`endif
-          // A layer's cycles: from its descriptor read to this, its last cycle.
-          layer_done_o <= 1'b1;
-          done_layer_o <= layer_o;
-          layer_cycles_o <= layer_cycles + 32'd1;
-          if (!pass && (kind == KindScan || shadow)) sae_cycles <= sae_cycles + layer_cycles + 32'd1 - step_pcu_cycles;
-          if (layer_o + 8'd1 == num_layers_i) begin
-            state <= (cascade_i && !pass) ? SCascade : SDone;
-          end else begin
-            layer_o <= layer_o + 8'd1;
-            state <= SDescReq;
-          end
-        end
+        SDrain: if (store_start) state <= SStore;
+        SStore: ;
         SDone: begin
           done_o <= 1'b1;
           state <= SIdle;
@@ -584,12 +737,6 @@ module aps_sequencer
     end
   end
 
-  // tiles and the weight stride depend on the latched descriptor only
-  always_comb begin
-    tile_stride = 32'(k_h) * 32'(k_w) * 32'(in_cb) + 32'd1;
-    tiles = pool ? 32'(out_cb) : (32'(out_ch) + COLS - 1) / COLS;
-  end
-
 `ifndef SYNTHESIS
   assert property (@(posedge clk_i) disable iff (!rst_ni) act_re_o |-> 32'(act_raddr_o) == act_addr)
     else $error("aps_sequencer: activation address %0d outside the memory", act_addr);
@@ -597,5 +744,10 @@ module aps_sequencer
     else $error("aps_sequencer: plane counter ran past the operand width");
   assert property (@(posedge clk_i) disable iff (!rst_ni) wb_start_o |-> wb_count_o >= 1)
     else $error("aps_sequencer: a pixel with no output channels");
+  assert property (@(posedge clk_i) disable iff (!rst_ni) state == STileStart && !pool |-> wt_loaded > t)
+    else $error("aps_sequencer: tile %0d started before its weights arrived", t);
+  assert property (@(posedge clk_i) disable iff (!rst_ni) dma_done_i && state != SStore |->
+                   state == SPre || conv_phase)
+    else $error("aps_sequencer: a DMA transfer ended outside a phase that waits for one");
 `endif
 endmodule

@@ -1,8 +1,10 @@
 // APS accelerator top: a precision-scalable (bit-serial) convolution /
 // fully-connected engine with a memory-mapped host port, a layer sequencer,
-// a writeback engine with integer requantization, and a monitor port that
-// shows every layer-output write.
+// a DMA engine onto the external memory (which holds the weights, the
+// channel parameters and the tensors), a writeback engine with integer
+// requantization, and a monitor port that shows every layer-output write.
 module aps_top
+  import aps_pkg::*;
   import aps_host_if_pkg::*;
 #(
   // The build parameters (rtl/aps_host_interface.json says what each is).
@@ -26,6 +28,18 @@ module aps_top
   output logic [31:0] host_rsp_rdata_o,
   output logic        done_o,
   output logic        irq_o,
+  // memory port onto the external memory (beats of ROWS bytes)
+  output logic                mem_req_valid_o,
+  input  logic                mem_req_ready_i,
+  output logic                mem_req_write_o,
+  output logic [31:0]         mem_req_addr_o,
+  output logic [8:0]          mem_req_beats_o,
+  output logic                mem_wvalid_o,
+  input  logic                mem_wready_i,
+  output logic [8*ROWS-1:0]   mem_wdata_o,
+  input  logic                mem_rsp_valid_i,
+  output logic                mem_rsp_ready_o,
+  input  logic [8*ROWS-1:0]   mem_rsp_data_i,
   // monitor: one layer-output element per cycle
   output logic        mon_valid_o,
   output logic        mon_pass_o,     // 1: the cascade's re-run
@@ -44,7 +58,8 @@ module aps_top
   localparam int PCU_BYTES = pcu_entry_bytes();
 
   // Elaboration-time checks of the parameters.
-  if (ROWS < 4 || (ROWS & (ROWS - 1)) != 0) $error("ROWS must be a power of two >= 4");
+  if (ROWS < 4 || ROWS > 16 || (ROWS & (ROWS - 1)) != 0) $error("ROWS must be 4, 8 or 16");
+  if (WGT_WORDS < 4 || WGT_WORDS % 2 != 0) $error("WGT_WORDS must be even (two slots) and at least 4");
   if (COLS < 1) $error("COLS must be >= 1");
   if (!host_if_fits(ROWS, COLS, ACT_WORDS, WGT_WORDS, PARAM_ENTRIES, MAX_LAYERS, SAE_ENTRIES))
     $error("the memories do not fit their host address spans, or MAX_LAYERS exceeds the CSR logs");
@@ -53,19 +68,32 @@ module aps_top
   logic start, busy, run_done, run_error, layer_done;
   logic [7:0] num_layers, layer, error_code, done_layer;
   logic [63:0] run_cycles;
-  logic [31:0] stall_cycles, layer_cycles;
+  logic [31:0] stall_cycles, layer_cycles, mem_beats, mem_stalls, layer_beats, layer_mem_stalls;
   logic seq_desc_re, seq_act_re, seq_wgt_re;
   logic [LAYER_AW-1:0] seq_desc_raddr;
   logic [ACT_AW-1:0] seq_act_raddr;
   logic [WGT_AW-1:0] seq_wgt_raddr;
-  logic pool, relu, tap_valid, load_zw, step, first_word, last_plane;
+  logic pool, relu, tap_valid, load_zw, capture, step, first_word, last_plane;
   logic [3:0] bits, act_shift, weight_shift, plane, kind;
   logic [7:0] in_zp, out_zp, in_b_zp;
   logic signed [31:0] add_mult_a, add_mult_b;
   logic signed [7:0] add_shift_a, add_shift_b;
   logic [4:0] add_left_shift;
   logic wb_start, wb_ready, wb_busy;
-  logic [31:0] wb_channel_base, wb_count, wb_pixel, out_base, pixels, param_base;
+  logic [31:0] wb_channel_base, wb_count, wb_pixel, out_base, pixels;
+  // DMA
+  logic dma_start, dma_busy, dma_done, dma_beat;
+  dma_op_e dma_op;
+  logic [31:0] dma_ext, dma_local, dma_beats;
+  logic dma_act_we, dma_act_re, dma_wgt_we, dma_prm_we;
+  logic [ACT_AW-1:0] dma_act_waddr, dma_act_raddr;
+  logic [8*ROWS-1:0] dma_act_wdata;
+  logic [WGT_AW-1:0] dma_wgt_waddr;
+  logic [ROWS*COLS-1:0] dma_wgt_wbe;
+  logic [8*ROWS*COLS-1:0] dma_wgt_wdata;
+  logic [PRM_AW-1:0] dma_prm_waddr;
+  logic [PRM_BYTES-1:0] dma_prm_wbe;
+  logic [8*PRM_BYTES-1:0] dma_prm_wdata;
   logic [15:0] out_cb;
   // adaptive precision
   logic adaptive_scaling, cascade, run_start, pass, sae_start, sae_done, metrics_we, pcu_decide, pcu_decide_all;
@@ -97,13 +125,9 @@ module aps_top
   logic [8*ROWS*COLS-1:0] wgt_rdata;
 
   // host side
-  logic h_desc_we, h_prm_we, h_wgt_we, h_act_we, h_act_re, h_wgt_re;
+  logic h_desc_we, h_act_we, h_act_re;
   logic [LAYER_AW-1:0] h_desc_waddr;
   logic [DESC_BYTES-1:0] h_desc_wbe;
-  logic [PRM_AW-1:0] h_prm_waddr;
-  logic [PRM_BYTES-1:0] h_prm_wbe;
-  logic [WGT_AW-1:0] h_wgt_waddr, h_wgt_raddr;
-  logic [ROWS*COLS-1:0] h_wgt_wbe;
   logic [ACT_AW-1:0] h_act_waddr, h_act_raddr;
   logic [ROWS-1:0] h_act_wbe;
   logic [31:0] h_wdata;
@@ -125,20 +149,19 @@ module aps_top
     .rsp_valid_o(host_rsp_valid_o), .rsp_rdata_o(host_rsp_rdata_o),
     .busy_i(busy), .run_done_i(run_done), .run_error_i(run_error), .error_code_i(error_code),
     .layer_i(layer), .run_cycles_i(run_cycles), .stall_cycles_i(stall_cycles),
+    .mem_beats_i(mem_beats), .mem_stalls_i(mem_stalls),
     .layer_done_i(layer_done), .done_layer_i(done_layer), .layer_cycles_i(layer_cycles),
+    .layer_beats_i(layer_beats), .layer_mem_stalls_i(layer_mem_stalls),
     .pass_i(pass), .config_we_i(config_we), .config_i(config_log), .rerun_i(rerun), .margin_i(margin),
     .pcu_cycles_i(pcu_cycles), .sae_cycles_i(sae_cycles), .slot_bits_i(slot_bits), .slot_metrics_i(slot_metrics),
     .adaptive_scaling_o(adaptive_scaling), .cascade_o(cascade), .margin_threshold_o(margin_threshold),
     .input_max_o(input_max), .num_slots_o(num_slots), .budget_o(budget), .num_cand_o(num_cand), .cand_o(cand),
     .start_o(start), .num_layers_o(num_layers), .done_o, .irq_o,
     .desc_we_o(h_desc_we), .desc_waddr_o(h_desc_waddr), .desc_wbe_o(h_desc_wbe),
-    .prm_we_o(h_prm_we), .prm_waddr_o(h_prm_waddr), .prm_wbe_o(h_prm_wbe),
-    .wgt_we_o(h_wgt_we), .wgt_waddr_o(h_wgt_waddr), .wgt_wbe_o(h_wgt_wbe),
     .act_we_o(h_act_we), .act_waddr_o(h_act_waddr), .act_wbe_o(h_act_wbe),
     .pcu_we_o(h_pcu_we), .pcu_waddr_o(h_pcu_waddr), .pcu_wbe_o(h_pcu_wbe),
     .sae_we_o(h_sae_we), .sae_waddr_o(h_sae_waddr), .sae_wbe_o(h_sae_wbe), .wdata_o(h_wdata),
-    .act_re_o(h_act_re), .act_raddr_o(h_act_raddr), .act_rdata_i(act_rdata),
-    .wgt_re_o(h_wgt_re), .wgt_raddr_o(h_wgt_raddr), .wgt_rdata_i(wgt_rdata)
+    .act_re_o(h_act_re), .act_raddr_o(h_act_raddr), .act_rdata_i(act_rdata)
   );
 
   aps_mem #(.WORDS(MAX_LAYERS), .BYTES(DESC_BYTES)) u_desc_mem (
@@ -146,23 +169,43 @@ module aps_top
     .re_i(seq_desc_re), .raddr_i(seq_desc_raddr), .rdata_o(desc_rdata)
   );
 
+  // The parameter and weight buffers are filled by the DMA engine only.
   aps_mem #(.WORDS(PARAM_ENTRIES), .BYTES(PRM_BYTES)) u_param_mem (
-    .clk_i, .we_i(h_prm_we), .waddr_i(h_prm_waddr), .wbe_i(h_prm_wbe), .wdata_i({(PRM_BYTES/4){h_wdata}}),
+    .clk_i, .we_i(dma_prm_we), .waddr_i(dma_prm_waddr), .wbe_i(dma_prm_wbe), .wdata_i(dma_prm_wdata),
     .re_i(wb_prm_re), .raddr_i(wb_prm_raddr), .rdata_o(prm_rdata)
   );
 
-  // The datapath owns the weight and activation ports while busy, the host while idle.
   aps_mem #(.WORDS(WGT_WORDS), .BYTES(ROWS * COLS)) u_wgt_mem (
-    .clk_i, .we_i(h_wgt_we), .waddr_i(h_wgt_waddr), .wbe_i(h_wgt_wbe), .wdata_i({(ROWS*COLS/4){h_wdata}}),
-    .re_i(busy ? seq_wgt_re : h_wgt_re), .raddr_i(busy ? seq_wgt_raddr : h_wgt_raddr), .rdata_o(wgt_rdata)
+    .clk_i, .we_i(dma_wgt_we), .waddr_i(dma_wgt_waddr), .wbe_i(dma_wgt_wbe), .wdata_i(dma_wgt_wdata),
+    .re_i(seq_wgt_re), .raddr_i(seq_wgt_raddr), .rdata_o(wgt_rdata)
   );
 
+  // The scratchpad's ports belong to the run while busy (the DMA engine, the
+  // writeback, the SAE and the sequencer never want the same port in the same
+  // cycle: transfers happen before and after a step's compute), to the host
+  // while idle.
   aps_mem #(.WORDS(ACT_WORDS), .BYTES(ROWS)) u_act_mem (
     .clk_i,
-    .we_i(busy ? wb_act_we : h_act_we), .waddr_i(busy ? wb_act_waddr : h_act_waddr),
-    .wbe_i(busy ? wb_act_wbe : h_act_wbe), .wdata_i(busy ? wb_act_wdata : {(ROWS/4){h_wdata}}),
-    .re_i(busy ? (seq_act_re || sae_act_re) : h_act_re),
-    .raddr_i(busy ? (sae_act_re ? sae_act_raddr : seq_act_raddr) : h_act_raddr), .rdata_o(act_rdata)
+    .we_i(busy ? (dma_act_we || wb_act_we) : h_act_we),
+    .waddr_i(busy ? (dma_act_we ? dma_act_waddr : wb_act_waddr) : h_act_waddr),
+    .wbe_i(busy ? (dma_act_we ? {ROWS{1'b1}} : wb_act_wbe) : h_act_wbe),
+    .wdata_i(busy ? (dma_act_we ? dma_act_wdata : wb_act_wdata) : {(ROWS/4){h_wdata}}),
+    .re_i(busy ? (seq_act_re || sae_act_re || dma_act_re) : h_act_re),
+    .raddr_i(busy ? (dma_act_re ? dma_act_raddr : sae_act_re ? sae_act_raddr : seq_act_raddr) : h_act_raddr),
+    .rdata_o(act_rdata)
+  );
+
+  aps_dma #(
+    .ROWS(ROWS), .COLS(COLS), .ACT_WORDS(ACT_WORDS), .WGT_WORDS(WGT_WORDS), .PARAM_ENTRIES(PARAM_ENTRIES)
+  ) u_dma (
+    .clk_i, .rst_ni, .start_i(dma_start), .op_i(dma_op), .ext_addr_i(dma_ext), .local_i(dma_local),
+    .beats_i(dma_beats), .busy_o(dma_busy), .done_o(dma_done), .beat_o(dma_beat),
+    .mem_req_valid_o, .mem_req_ready_i, .mem_req_write_o, .mem_req_addr_o, .mem_req_beats_o,
+    .mem_wvalid_o, .mem_wready_i, .mem_wdata_o, .mem_rsp_valid_i, .mem_rsp_ready_o, .mem_rsp_data_i,
+    .act_we_o(dma_act_we), .act_waddr_o(dma_act_waddr), .act_wdata_o(dma_act_wdata),
+    .act_re_o(dma_act_re), .act_raddr_o(dma_act_raddr), .act_rdata_i(act_rdata),
+    .wgt_we_o(dma_wgt_we), .wgt_waddr_o(dma_wgt_waddr), .wgt_wbe_o(dma_wgt_wbe), .wgt_wdata_o(dma_wgt_wdata),
+    .prm_we_o(dma_prm_we), .prm_waddr_o(dma_prm_waddr), .prm_wbe_o(dma_prm_wbe), .prm_wdata_o(dma_prm_wdata)
   );
 
   aps_mem #(.WORDS(MAX_LAYERS), .BYTES(PCU_BYTES)) u_pcu_table (
@@ -196,16 +239,20 @@ module aps_top
   ) u_sequencer (
     .clk_i, .rst_ni, .start_i(start), .num_layers_i(num_layers),
     .busy_o(busy), .done_o(run_done), .error_o(run_error), .error_code_o(error_code), .layer_o(layer),
-    .run_cycles_o(run_cycles), .stall_cycles_o(stall_cycles),
+    .run_cycles_o(run_cycles), .stall_cycles_o(stall_cycles), .mem_beats_o(mem_beats), .mem_stalls_o(mem_stalls),
     .layer_done_o(layer_done), .done_layer_o(done_layer), .layer_cycles_o(layer_cycles),
+    .layer_beats_o(layer_beats), .layer_mem_stalls_o(layer_mem_stalls),
     .desc_re_o(seq_desc_re), .desc_raddr_o(seq_desc_raddr), .desc_rdata_i(desc_rdata),
     .act_re_o(seq_act_re), .act_raddr_o(seq_act_raddr), .wgt_re_o(seq_wgt_re), .wgt_raddr_o(seq_wgt_raddr),
+    .dma_start_o(dma_start), .dma_op_o(dma_op), .dma_ext_o(dma_ext), .dma_local_o(dma_local),
+    .dma_beats_o(dma_beats), .dma_busy_i(dma_busy), .dma_done_i(dma_done), .dma_beat_i(dma_beat),
     .pool_o(pool), .kind_o(kind), .relu_o(relu), .bits_o(bits), .act_shift_o(act_shift), .weight_shift_o(weight_shift),
     .in_zp_o(in_zp), .out_zp_o(out_zp), .in_b_zp_o(in_b_zp), .add_mult_a_o(add_mult_a), .add_mult_b_o(add_mult_b),
-    .add_shift_a_o(add_shift_a), .add_shift_b_o(add_shift_b), .add_left_shift_o(add_left_shift), .tap_valid_o(tap_valid), .load_zw_o(load_zw), .step_o(step),
+    .add_shift_a_o(add_shift_a), .add_shift_b_o(add_shift_b), .add_left_shift_o(add_left_shift), .tap_valid_o(tap_valid), .load_zw_o(load_zw), .capture_o(capture),
+    .step_o(step),
     .plane_o(plane), .first_word_o(first_word), .last_plane_o(last_plane),
     .wb_start_o(wb_start), .wb_channel_base_o(wb_channel_base), .wb_count_o(wb_count), .wb_pixel_o(wb_pixel),
-    .out_base_o(out_base), .out_cb_o(out_cb), .pixels_o(pixels), .param_base_o(param_base),
+    .out_base_o(out_base), .out_cb_o(out_cb), .pixels_o(pixels),
     .wb_ready_i(wb_ready), .wb_busy_i(wb_busy),
     .adaptive_scaling_i(adaptive_scaling), .cascade_i(cascade), .margin_threshold_i(margin_threshold),
     .input_max_i(input_max), .num_slots_i(num_slots), .run_start_o(run_start), .pass_o(pass),
@@ -231,7 +278,7 @@ module aps_top
 
   aps_pe_array #(.ROWS(ROWS), .COLS(COLS)) u_pe_array (
     .clk_i, .rst_ni, .bits_i(bits), .act_shift_i(act_shift), .weight_shift_i(weight_shift), .in_zp_i(in_zp),
-    .act_word_i(act_rdata), .tap_valid_i(tap_valid), .wgt_word_i(wgt_rdata), .load_zw_i(load_zw),
+    .act_word_i(act_rdata), .tap_valid_i(tap_valid), .wgt_word_i(wgt_rdata), .load_zw_i(load_zw), .capture_i(capture),
     .step_i(step && !pool), .plane_i(plane), .first_word_i(first_word), .last_plane_i(last_plane),
     .result_o(conv_result)
   );
@@ -247,7 +294,7 @@ module aps_top
     .ROWS(ROWS), .COLS(COLS), .ACT_WORDS(ACT_WORDS), .PARAM_ENTRIES(PARAM_ENTRIES)
   ) u_writeback (
     .clk_i, .rst_ni, .copy_i(kind == KindMaxPool), .relu_i(relu), .acc_shift_i(5'(act_shift) + 5'(weight_shift)),
-    .out_zp_i(out_zp), .out_base_i(out_base), .out_cb_i(out_cb), .pixels_i(pixels), .param_base_i(param_base),
+    .out_zp_i(out_zp), .out_base_i(out_base), .out_cb_i(out_cb), .pixels_i(pixels),
     .layer_i(layer), .start_i(wb_start), .values_i(wb_values),
     .channel_base_i(wb_channel_base), .count_i(wb_count), .pixel_i(wb_pixel),
     .ready_o(wb_ready), .busy_o(wb_busy),
@@ -260,7 +307,9 @@ module aps_top
   // The layer being written never overwrites itself mid-read: writes happen
   // only to the layer's output region (checked by the sequencer's range
   // checks); the writeback only writes while the accelerator runs.
-  assert property (@(posedge clk_i) disable iff (!rst_ni) wb_act_we |-> busy)
-    else $error("aps_top: writeback outside a run");
+  assert property (@(posedge clk_i) disable iff (!rst_ni) wb_act_we |-> busy && !dma_act_we)
+    else $error("aps_top: writeback outside a run, or in the same cycle as a DMA load");
+  assert property (@(posedge clk_i) disable iff (!rst_ni) dma_act_re |-> !seq_act_re && !sae_act_re)
+    else $error("aps_top: the DMA engine and the datapath read the scratchpad in the same cycle");
 `endif
 endmodule

@@ -30,7 +30,6 @@ module aps_writeback
   input  logic [31:0]              out_base_i,      // activation word address of the output tensor
   input  logic [15:0]              out_cb_i,        // channel blocks per pixel in the output layout
   input  logic [31:0]              pixels_i,        // output pixels (for the monitor's element index)
-  input  logic [31:0]              param_base_i,
   input  logic [7:0]               layer_i,
   // a pixel to write
   input  logic                     start_i,
@@ -104,7 +103,8 @@ module aps_writeback
   end
 
   assign prm_re_o = !ready_o;
-  assign prm_raddr_o = PRM_AW'(param_base_i + buf_base + next_col);
+  // The parameter buffer holds this step's channels from entry 0.
+  assign prm_raddr_o = PRM_AW'(buf_base + next_col);
 
   // stage B: requantize and write
   logic [7:0] value;

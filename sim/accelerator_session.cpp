@@ -29,8 +29,19 @@ AcceleratorSession::AcceleratorSession(const NetworkProgram& program, const Sess
   if (!options.trace_path.empty()) start_trace(options.trace_path, options.trace_window);
   controller_.reset();
   limits_ = read_limits(driver_);
+  if (const std::string why = check_memory_timing(options.memory); !why.empty()) throw InputError(why);
+  if (options.spm_words < 0 || options.spm_words > limits_.act_words)
+    throw InputError(fmt::format("--spm-words {}: the build's scratchpad has {} words", options.spm_words,
+                                 limits_.act_words));
+  memory_ = std::make_unique<ExternalMemory>(options.memory, limits_.array.rows);
+  controller_.attach_memory(memory_.get());
+  controller_.device().attach_memory(memory_.get());
+  platform_ = {limits_,
+               plan_memory(program_, limits_, options.spm_words > 0 ? options.spm_words : limits_.act_words,
+                           static_cast<uint64_t>(options.memory.size_bytes)),
+               options.memory};
   configs_ = static_configs(PrecisionMap(program.layers.size(), 8));
-  image_ = build_image(program_, configs_, limits_);
+  image_ = build_image(program_, configs_, limits_, platform_.plan);
   load_image();
 }
 
@@ -83,10 +94,7 @@ void AcceleratorSession::load_image() {
   const auto desc_bytes = static_cast<uint32_t>(hw::desc_entry_bytes());
   for (size_t l = 0; l < image_.descriptors.size(); ++l)
     driver_.write_words(hw::kDescBase + static_cast<uint32_t>(l) * desc_bytes, image_.descriptors[l]);
-  const auto param_bytes = static_cast<uint32_t>(hw::param_entry_bytes());
-  for (size_t e = 0; e < image_.params.size(); ++e)
-    driver_.write_words(hw::kParamBase + static_cast<uint32_t>(e) * param_bytes, image_.params[e]);
-  driver_.write_bytes(hw::kWgtBase, image_.weights);
+  memory_->write(0, image_.external);
   const auto pcu_bytes = static_cast<uint32_t>(hw::pcu_entry_bytes());
   for (size_t s = 0; s < image_.pcu_table.size(); ++s)
     driver_.write_words(hw::kPcuBase + static_cast<uint32_t>(s) * pcu_bytes, image_.pcu_table[s]);
@@ -117,7 +125,7 @@ void AcceleratorSession::configure(const std::vector<LayerConfig>& configs) {
     // Scans have no configuration; the PCU configures its layers itself.
     if (configs[l] == configs_[l] || layer.kind == LayerKind::SaeScan || layer.pcu_slot >= 0) continue;
     driver_.write32(hw::kDescBase + static_cast<uint32_t>(l * hw::desc_entry_bytes() + hw::kDescMode * 4),
-                    mode_word(layer, configs[l]));
+                    mode_word(program_, l, configs[l], platform_.plan, limits_.array));
   }
   configs_ = configs;
 }
@@ -134,9 +142,7 @@ InputRun AcceleratorSession::run_unchecked(int64_t input_index, const Codes& inp
 InputRun AcceleratorSession::execute(int64_t input_index, const Codes& input, const ProgramResult* expected,
                                      Scoreboard* scoreboard) {
   const int rows = limits_.array.rows;
-  const auto word_bytes = static_cast<uint32_t>(hw::act_word_bytes(rows));
-  driver_.write_bytes(hw::kActBase + static_cast<uint32_t>(image_.input.base) * word_bytes,
-                      pack_tensor(input, image_.input.shape, rows));
+  memory_->write(platform_.plan.input_ext, pack_tensor(input, program_.input_shape, rows));
   uint32_t input_max = 0;
   for (uint8_t v : input) input_max = std::max<uint32_t>(input_max, v);
   write_csr(hw::kCsrInputMax, hw::CsrInputMax{.code = input_max}.pack());  // what a DMA engine would note while loading
@@ -160,8 +166,12 @@ InputRun AcceleratorSession::execute(int64_t input_index, const Codes& input, co
   const hw::CsrRunInfo info = hw::CsrRunInfo::unpack(csr(hw::kCsrRunInfo));
   r.rerun = info.rerun;
   r.cycles = csr(hw::kCsrCyclesLo) | (static_cast<int64_t>(csr(hw::kCsrCyclesHi)) << 32);
-  for (size_t l = 0; l < program_.layers.size(); ++l)
-    r.layer_cycles.push_back(csr(hw::kCsrLayerCycles + static_cast<uint32_t>(hw::kCsrLayerCyclesStride * l)));
+  for (size_t l = 0; l < program_.layers.size(); ++l) {
+    const auto step = static_cast<uint32_t>(l);
+    r.layer_cycles.push_back(csr(hw::kCsrLayerCycles + hw::kCsrLayerCyclesStride * step));
+    r.layer_mem_beats.push_back(csr(hw::kCsrLayerMemBeats + hw::kCsrLayerMemBeatsStride * step));
+    r.layer_mem_stalls.push_back(csr(hw::kCsrLayerMemStalls + hw::kCsrLayerMemStallsStride * step));
+  }
   // The re-run's counters when the RTL re-ran (and, in a checked run, the
   // golden run did too: otherwise the decision itself is the mismatch).
   if (r.rerun && (!scoreboard || expected->rerun))
@@ -170,10 +180,12 @@ InputRun AcceleratorSession::execute(int64_t input_index, const Codes& input, co
   r.pcu_cycles = csr(hw::kCsrPcuCycles);
   r.sae_cycles = csr(hw::kCsrSaeCycles);
   r.stalls = csr(hw::kCsrStalls);
-  const TensorPlacement& out = image_.outputs.back();
-  r.output = unpack_tensor(driver_.read_bytes(hw::kActBase + static_cast<uint32_t>(out.base) * word_bytes,
-                                              static_cast<size_t>(out.words) * word_bytes),
-                           out.shape, rows);
+  r.mem_stalls = csr(hw::kCsrMemStalls);
+  r.mem_beats = csr(hw::kCsrMemBeats);
+  const FeatureShape& shape = program_.output_layer().out_shape;
+  r.output = unpack_tensor(memory_->read(platform_.plan.output_ext,
+                                         static_cast<size_t>(tensor_words(shape, rows) * hw::act_word_bytes(rows))),
+                           shape, rows);
   if (scoreboard) {
     check_run(input_index, status, info, *expected, r, *scoreboard);
     r.passed = scoreboard->end_input();
@@ -214,13 +226,19 @@ void AcceleratorSession::check_run(int64_t input_index, const hw::CsrStatus& sta
     }
   scoreboard.check_rerun(r.rerun, static_cast<int>(info.margin));
   // The counters.
-  const RunCycles model = run_cycle_model(program_, expected, limits_.array);
-  for (size_t l = 0; l < r.layer_cycles.size(); ++l)
+  const RunCycles model = run_cycle_model(program_, expected, platform_);
+  for (size_t l = 0; l < r.layer_cycles.size(); ++l) {
     scoreboard.check_step_cycles(static_cast<int>(l), 0, r.layer_cycles[l], model.pass0[l]);
+    scoreboard.check_step_counter("step memory beats", static_cast<int>(l), 0, r.layer_mem_beats[l], model.beats0[l]);
+    scoreboard.check_step_counter("step memory stall cycles", static_cast<int>(l), 0, r.layer_mem_stalls[l],
+                                  model.mem_stalls0[l]);
+  }
   for (size_t l = 0; l < r.rerun_layer_cycles.size(); ++l)
     scoreboard.check_step_cycles(static_cast<int>(l), 1, r.rerun_layer_cycles[l], model.pass1[l]);
   scoreboard.check_counter("run cycle count", r.cycles, model.total);
   scoreboard.check_counter("stall cycle count", r.stalls, model.stalls);
+  scoreboard.check_counter("memory stall cycle count", r.mem_stalls, model.mem_stalls);
+  scoreboard.check_counter("memory beat count", r.mem_beats, model.beats);
   scoreboard.check_counter("PCU cycle count", r.pcu_cycles, model.pcu);
   scoreboard.check_counter("SAE cycle count", r.sae_cycles, model.sae);
   scoreboard.check_readback(r.output);

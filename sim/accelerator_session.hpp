@@ -1,17 +1,21 @@
 #pragma once
 // One accelerator instance running one network program: creates and resets
-// the device, reads what the RTL build offers, loads the program image over
-// the host port, then runs inputs one after another and checks each with
-// the scoreboard. Instances are independent, so --jobs runs several on
-// threads.
+// the device and its external memory, reads what the RTL build offers, plans
+// where the program's data lives, loads the on-chip tables over the host port
+// and the external image by backdoor, then runs inputs one after another
+// (each written into the external memory, its output read back from there)
+// and checks each with the scoreboard. Instances are independent, so --jobs
+// runs several on threads.
 
 #include <memory>
 #include <optional>
 #include <string>
 
+#include "golden/accelerator/cycle_model.hpp"
 #include "golden/accelerator/layer_config.hpp"
 #include "golden/accelerator/network_program.hpp"
 #include "golden/accelerator/program_executor.hpp"
+#include "sim/external_memory.hpp"
 #include "sim/host_driver.hpp"
 #include "sim/program_image.hpp"
 #include "sim/scoreboard.hpp"
@@ -23,6 +27,8 @@ namespace aps::sim {
 struct SessionOptions {
   DeviceFactory make_device;        // the device to run on (an RTL build: sim::make_device); required
   DeviceOptions device;
+  MemoryTiming memory;              // the external memory's size, latency and bandwidth
+  int64_t spm_words = 0;            // scratchpad words the plan may use (0: all the build has)
   int64_t max_cycles = 10'000'000;  // watchdog budget per input
   uint64_t stall_seed = 0;
   double stall_probability = 0.0;   // random idle cycles between host requests
@@ -39,8 +45,11 @@ struct InputRun {
   int64_t pcu_cycles = 0;           // pass 0: cycles in PCU decisions (CSR)
   int64_t sae_cycles = 0;           // pass 0: cycles in SAE scans and shadow layers (CSR)
   int64_t stalls = 0;               // cycles a finished pixel waited for the writeback (CSR)
+  int64_t mem_stalls = 0;           // cycles the sequencer waited for the memory port (CSR)
+  int64_t mem_beats = 0;            // memory-port beats (CSR)
+  std::vector<int64_t> layer_mem_stalls, layer_mem_beats;  // per step, pass 0 (CSR logs)
   bool rerun = false;               // the cascade re-ran the input
-  Codes output;                     // read back over the host port
+  Codes output;                     // read back from the external memory
 };
 
 // What a device offers (array shape, memory sizes), read from the CSRs of a
@@ -53,6 +62,9 @@ class AcceleratorSession {
   ~AcceleratorSession();
 
   const HardwareLimits& limits() const { return limits_; }
+  // Where the program runs: the build, its memory plan, the memory's timing.
+  const Platform& platform() const { return platform_; }
+  ExternalMemory& memory() { return *memory_; }
   // Writes the precision configuration of every step the PCU does not
   // control (descriptor word 0).
   void configure(const std::vector<LayerConfig>& configs);
@@ -84,6 +96,8 @@ class AcceleratorSession {
   SimController controller_;
   HostDriver driver_;
   HardwareLimits limits_;
+  std::unique_ptr<ExternalMemory> memory_;
+  Platform platform_;
   ProgramImage image_;
   std::vector<LayerConfig> configs_;
   std::unique_ptr<Tracer> tracer_;

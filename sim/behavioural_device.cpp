@@ -16,8 +16,8 @@
 namespace aps::sim {
 
 BehaviouralDevice::BehaviouralDevice(const NetworkProgram& program, const DeviceOptions& options,
-                                     const hw::BuildParameters& build, BehaviouralFaults faults)
-    : program_(program), build_(build), faults_(std::move(faults)), seed_(options.seed),
+                                     const hw::BuildParameters& build, BehaviouralFaults faults, int64_t spm_words)
+    : program_(program), build_(build), faults_(std::move(faults)), spm_words_(spm_words), seed_(options.seed),
       random_reset_(options.random_reset) {
   const BehaviouralFaults none;
   faulty_ = faults_.corrupt_write != none.corrupt_write || faults_.drop_write != none.drop_write ||
@@ -31,10 +31,8 @@ BehaviouralDevice::BehaviouralDevice(const NetworkProgram& program, const Device
     regions_[base] = std::move(r);
   };
   region(hw::kDescBase, build_.max_layers, hw::desc_entry_bytes());
-  region(hw::kParamBase, build_.param_entries, hw::param_entry_bytes());
   region(hw::kPcuBase, build_.max_layers, hw::pcu_entry_bytes());
   region(hw::kSaeBase, build_.sae_entries, hw::sae_entry_bytes(build_.rows));
-  region(hw::kWgtBase, build_.wgt_words, hw::wgt_word_bytes(build_.rows, build_.cols));
   region(hw::kActBase, build_.act_words, hw::act_word_bytes(build_.rows));
   // Memories have no reset: under random reset they power up random, as the
   // verilated RTL's do (--x-initial unique).
@@ -50,7 +48,9 @@ void BehaviouralDevice::clear_registers() {
   busy_ = done_ = irq_enable_ = error_ = false;
   num_layers_ = input_max_ = num_slots_ = pcu_candidates_ = pcu_flags_ = 0;
   budget_ = cycles_ = 0;
-  stalls_ = pcu_cycles_ = sae_cycles_ = run_info_ = layer_ = 0;
+  stalls_ = pcu_cycles_ = sae_cycles_ = run_info_ = layer_ = mem_beats_ = mem_stalls_ = 0;
+  layer_mem_beats_.fill(0);
+  layer_mem_stalls_.fill(0);
   layer_cycles_.fill(0);
   layer_cycles1_.fill(0);
   configs_.fill(0);
@@ -77,9 +77,8 @@ void BehaviouralDevice::reset(int cycles) {
 
 BehaviouralDevice::Region* BehaviouralDevice::region_of(uint32_t addr) {
   for (auto& [base, r] : regions_) {
-    const uint32_t span = base == hw::kDescBase ? hw::kDescSpan : base == hw::kParamBase ? hw::kParamSpan
-                          : base == hw::kPcuBase ? hw::kPcuSpan : base == hw::kSaeBase ? hw::kSaeSpan
-                          : base == hw::kWgtBase ? hw::kWgtSpan : hw::kActSpan;
+    const uint32_t span = base == hw::kDescBase ? hw::kDescSpan : base == hw::kPcuBase ? hw::kPcuSpan
+                          : base == hw::kSaeBase ? hw::kSaeSpan : hw::kActSpan;
     if (addr >= base && addr - base < span) return &r;
   }
   return nullptr;
@@ -88,8 +87,8 @@ BehaviouralDevice::Region* BehaviouralDevice::region_of(uint32_t addr) {
 uint32_t BehaviouralDevice::read_word(uint32_t addr) {
   if (addr < hw::kCsrSpan) return read_csr(addr);
   Region* r = region_of(addr);
-  // Descriptors, parameters and the PCU and SAE tables are write-only.
-  if (!r || (r->base != hw::kActBase && r->base != hw::kWgtBase)) return 0;
+  // Descriptors and the PCU and SAE tables are write-only.
+  if (!r || r->base != hw::kActBase) return 0;
   uint32_t w = 0;
   const uint32_t offset = addr - r->base;
   if (offset + 4 <= r->bytes.size()) std::memcpy(&w, r->bytes.data() + offset, 4);
@@ -138,6 +137,8 @@ uint32_t BehaviouralDevice::read_csr(uint32_t offset) const {
     case hw::kCsrRunInfo: return run_info_;
     case hw::kCsrPcuCycles: return pcu_cycles_;
     case hw::kCsrSaeCycles: return sae_cycles_;
+    case hw::kCsrMemBeats: return mem_beats_;
+    case hw::kCsrMemStalls: return mem_stalls_;
     default: break;
   }
   const auto entry = [&](uint32_t base, uint32_t stride) { return (offset - base) / stride; };
@@ -153,6 +154,10 @@ uint32_t BehaviouralDevice::read_csr(uint32_t offset) const {
     const uint64_t m = metrics_[entry(hw::kCsrMetrics, hw::kCsrMetricsStride)];
     return (offset & 4) ? static_cast<uint32_t>(m >> 32) : static_cast<uint32_t>(m);
   }
+  if (in_array(hw::kCsrLayerMemBeats, hw::kCsrLayerMemBeatsCount, hw::kCsrLayerMemBeatsStride))
+    return layer_mem_beats_[entry(hw::kCsrLayerMemBeats, hw::kCsrLayerMemBeatsStride)];
+  if (in_array(hw::kCsrLayerMemStalls, hw::kCsrLayerMemStallsCount, hw::kCsrLayerMemStallsStride))
+    return layer_mem_stalls_[entry(hw::kCsrLayerMemStalls, hw::kCsrLayerMemStallsStride)];
   if (in_array(hw::kCsrSlotBits, hw::kCsrSlotBitsCount, hw::kCsrSlotBitsStride))
     return slot_bits_[entry(hw::kCsrSlotBits, hw::kCsrSlotBitsStride)];
   return hw::kCsrUnmapped;
@@ -191,8 +196,11 @@ void BehaviouralDevice::start_run() {
   slot_bits_.fill(0);
   layer_ = 0;
   const Region& desc = regions_.at(hw::kDescBase);
-  const Region& act = regions_.at(hw::kActBase);
   const size_t steps = program_.layers.size();
+  if (!memory_) {
+    fail("a run started with no external memory attached");
+    return;
+  }
   // A descriptor table the device was not given a program for is a harness
   // bug, not a run to model.
   if (num_layers_ != steps) {
@@ -219,13 +227,16 @@ void BehaviouralDevice::start_run() {
     configs.push_back(c);
   }
   const HardwareLimits limits = hardware_limits(build_);
-  const ProgramImage image = build_image(program_, configs, limits);
+  const Platform platform{limits,
+                          plan_memory(program_, limits, spm_words_ > 0 ? spm_words_ : limits.act_words,
+                                      static_cast<uint64_t>(memory_->size())),
+                          memory_->timing()};
   const auto word_bytes = static_cast<size_t>(hw::act_word_bytes(build_.rows));
-  const auto in_begin = act.bytes.begin() + static_cast<std::ptrdiff_t>(image.input.base * word_bytes);
-  const std::vector<uint8_t> in_bytes(in_begin, in_begin + static_cast<std::ptrdiff_t>(image.input.words * word_bytes));
-  const Codes input = unpack_tensor(in_bytes, image.input.shape, limits.array.rows);
+  const std::vector<uint8_t> in_bytes =
+      memory_->read(platform.plan.input_ext, static_cast<size_t>(tensor_words(program_.input_shape, build_.rows)) * word_bytes);
+  const Codes input = unpack_tensor(in_bytes, program_.input_shape, limits.array.rows);
   const ProgramResult r = execute_program(program_, input, configs);
-  const RunCycles cycles = run_cycle_model(program_, r, limits.array);
+  const RunCycles cycles = run_cycle_model(program_, r, platform);
 
   const bool rerun = r.rerun && refused == steps;
   for (int pass = 0; pass < (rerun ? 2 : 1); ++pass) {
@@ -245,8 +256,12 @@ void BehaviouralDevice::start_run() {
   stalls_ = static_cast<uint32_t>(cycles.stalls + faults_.extra_stalls);
   pcu_cycles_ = static_cast<uint32_t>(cycles.pcu);
   sae_cycles_ = static_cast<uint32_t>(cycles.sae);
+  mem_beats_ = static_cast<uint32_t>(cycles.beats);
+  mem_stalls_ = static_cast<uint32_t>(cycles.mem_stalls);
   for (size_t i = 0; i < refused; ++i) {
     layer_cycles_[i] = static_cast<uint32_t>(cycles.pass0[i]);
+    layer_mem_beats_[i] = static_cast<uint32_t>(cycles.beats0[i]);
+    layer_mem_stalls_[i] = static_cast<uint32_t>(cycles.mem_stalls0[i]);
     if (rerun) layer_cycles1_[i] = static_cast<uint32_t>(cycles.pass1[i]);
     if (program_.layers[i].kind == LayerKind::SaeScan) continue;
     configs_[i] = pack_step_config(r.configs[i]);
@@ -257,9 +272,8 @@ void BehaviouralDevice::start_run() {
   if (faults_.wrong_metric && !r.metrics.empty()) ++metrics_[0];
   for (size_t s = 0; s < r.decided_bits.size(); ++s) slot_bits_[s] = static_cast<uint32_t>(r.decided_bits[s]);
   run_info_ = hw::CsrRunInfo{.rerun = rerun, .margin = static_cast<uint32_t>(output_margin(r.layer_outputs.back()))}.pack();
-  const TensorPlacement& out = image.outputs.back();
-  output_ = pack_tensor(r.output(), out.shape, limits.array.rows);
-  output_address_ = static_cast<uint32_t>(out.base * static_cast<int64_t>(word_bytes));
+  output_ = pack_tensor(r.output(), program_.output_layer().out_shape, limits.array.rows);
+  output_address_ = platform.plan.output_ext;
   remaining_ = std::max<int64_t>(cycles.total, static_cast<int64_t>(writes_.size()) + 1);
   refused_ = static_cast<uint32_t>(refused);
   if (refused < steps) remaining_ = static_cast<int64_t>(writes_.size()) + 4;
@@ -273,8 +287,7 @@ void BehaviouralDevice::finish_run() {
     layer_ = refused_;
     return;
   }
-  Region& act = regions_.at(hw::kActBase);
-  std::copy(output_.begin(), output_.end(), act.bytes.begin() + output_address_);
+  memory_->write(output_address_, output_);
   layer_ = num_layers_ > 0 ? num_layers_ - 1 : 0;
 }
 

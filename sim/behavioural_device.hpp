@@ -9,12 +9,14 @@
 // and their reset values as rtl/aps_host_interface.json describes them,
 // write-1-to-clear done, irq, the host-port assertions as failed()), the
 // memories the host writes (random at power-up under random reset, like the
-// RTL's), and a run: on start it reads the input the host wrote and each
-// step's configuration from the descriptors the host wrote, executes the
-// golden model, plays every layer-output write on the monitor pins one per
-// cycle, writes the output tensor back, fills the counters and logs from the
-// golden run and the cycle model, and raises done after the cycle model's
-// count. It is not a second model of the datapath: where it reports what the
+// RTL's), and a run: on start it reads the input the host wrote into the
+// external memory and each step's configuration from the descriptors the
+// host wrote, executes the golden model, plays every layer-output write on
+// the monitor pins one per cycle, writes the output tensor back into the
+// external memory, fills the counters and logs from the golden run and the
+// cycle model, and raises done after the cycle model's count. It has no DMA
+// engine: its memory port stays idle, and the memory plan it follows is
+// recomputed from the program (`spm_words` must be the session's). It is not a second model of the datapath: where it reports what the
 // golden model computed, a session against it matches by construction, which
 // is what makes its planted faults a test of the checks that must catch them.
 
@@ -30,6 +32,7 @@
 #include "generated/host_interface.hpp"
 #include "golden/accelerator/network_program.hpp"
 #include "sim/device.hpp"
+#include "sim/external_memory.hpp"
 
 namespace aps::sim {
 
@@ -49,13 +52,15 @@ class BehaviouralDevice final : public Device {
  public:
   // `program` is what the host loads; it must outlive the device.
   BehaviouralDevice(const NetworkProgram& program, const DeviceOptions& options,
-                    const hw::BuildParameters& build = hw::kThisBuild, BehaviouralFaults faults = {});
+                    const hw::BuildParameters& build = hw::kThisBuild, BehaviouralFaults faults = {},
+                    int64_t spm_words = 0);
 
   void reset(int cycles) override;
   DeviceOutputs step(const DeviceInputs& in) override;
   void trace_open(const std::string& path) override;
   void trace_close() override;
   bool tracing() const override { return trace_.is_open(); }
+  void attach_memory(ExternalMemory* memory) override { memory_ = memory; }
   int rows() const override { return static_cast<int>(build_.rows); }
   int cols() const override { return static_cast<int>(build_.cols); }
   std::string variant() const override { return faulty_ ? "behavioural-fault" : "behavioural"; }
@@ -89,6 +94,8 @@ class BehaviouralDevice final : public Device {
   const NetworkProgram& program_;
   hw::BuildParameters build_;
   BehaviouralFaults faults_;
+  int64_t spm_words_ = 0;
+  ExternalMemory* memory_ = nullptr;
   bool faulty_ = false;
   uint64_t seed_ = 1;
   bool random_reset_ = true;
@@ -105,7 +112,8 @@ class BehaviouralDevice final : public Device {
   bool busy_ = false, done_ = false, irq_enable_ = false, error_ = false;
   uint32_t num_layers_ = 0, input_max_ = 0, num_slots_ = 0, pcu_candidates_ = 0, pcu_flags_ = 0;
   uint64_t budget_ = 0, cycles_ = 0;
-  uint32_t stalls_ = 0, pcu_cycles_ = 0, sae_cycles_ = 0, run_info_ = 0, layer_ = 0;
+  uint32_t stalls_ = 0, pcu_cycles_ = 0, sae_cycles_ = 0, run_info_ = 0, layer_ = 0, mem_beats_ = 0, mem_stalls_ = 0;
+  std::array<uint32_t, hw::kCsrLogSteps> layer_mem_beats_{}, layer_mem_stalls_{};
   std::array<uint32_t, hw::kCsrLogSteps> layer_cycles_{}, layer_cycles1_{}, configs_{}, configs1_{}, slot_bits_{};
   std::array<uint64_t, hw::kCsrLogSteps * hw::kPcuCandidates> metrics_{};
 

@@ -22,7 +22,9 @@ struct WorkerResult {
   Scoreboard scoreboard;
   int64_t failed_inputs = 0, rtl_cycles = 0, sim_cycles = 0;
   Evaluation rtl_eval, golden_eval;
-  std::vector<int64_t> layer_cycles;
+  std::vector<int64_t> layer_cycles, layer_mem_beats, layer_mem_stalls;
+  int64_t mem_beats = 0, mem_stalls = 0;
+  int rows = 0;
   std::string variant;
 };
 
@@ -42,6 +44,8 @@ CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& i
     WorkerResult& wr = results[w];
     wr.rtl_eval = wr.golden_eval = Evaluation(options.task);
     wr.layer_cycles.assign(program.layers.size(), 0);
+    wr.layer_mem_beats.assign(program.layers.size(), 0);
+    wr.layer_mem_stalls.assign(program.layers.size(), 0);
     const std::vector<int> main_weighted = weighted_layers(program);
     wr.histogram.assign(main_weighted.size(), {});
     try {
@@ -54,6 +58,7 @@ CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& i
         session.emplace(program, so);
         session->configure(options.configs);
         wr.variant = session->variant();
+        wr.rows = session->limits().array.rows;
       }
       for (int64_t i; !abort && (i = next.fetch_add(1)) < static_cast<int64_t>(inputs.size());) {
         ProgramResult expected;
@@ -77,8 +82,12 @@ CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& i
           wr.rtl_cycles += run.cycles;
           wr.pcu_cycles += run.pcu_cycles;
           wr.sae_cycles += run.sae_cycles;
+          wr.mem_beats += run.mem_beats;
+          wr.mem_stalls += run.mem_stalls;
           for (size_t l = 0; l < run.layer_cycles.size(); ++l) {
             wr.layer_cycles[l] += run.layer_cycles[l];
+            wr.layer_mem_beats[l] += run.layer_mem_beats[l];
+            wr.layer_mem_stalls[l] += run.layer_mem_stalls[l];
             if (l < run.rerun_layer_cycles.size()) wr.layer_cycles[l] += run.rerun_layer_cycles[l];
           }
         }
@@ -105,6 +114,8 @@ CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& i
   CosimResult r;
   r.rtl_eval = r.golden_eval = Evaluation(options.task);
   r.layer_cycles.assign(program.layers.size(), 0);
+  r.layer_mem_beats.assign(program.layers.size(), 0);
+  r.layer_mem_stalls.assign(program.layers.size(), 0);
   r.inputs = static_cast<int64_t>(inputs.size());
   r.input_failures.assign(inputs.size(), "");
   r.precision_maps.assign(inputs.size(), "");
@@ -124,7 +135,14 @@ CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& i
     r.golden_eval.merge(wr.golden_eval);
     r.rtl_cycles += wr.rtl_cycles;
     r.sim_cycles += wr.sim_cycles;
-    for (size_t l = 0; l < wr.layer_cycles.size(); ++l) r.layer_cycles[l] += wr.layer_cycles[l];
+    for (size_t l = 0; l < wr.layer_cycles.size(); ++l) {
+      r.layer_cycles[l] += wr.layer_cycles[l];
+      r.layer_mem_beats[l] += wr.layer_mem_beats[l];
+      r.layer_mem_stalls[l] += wr.layer_mem_stalls[l];
+    }
+    r.mem_beats += wr.mem_beats;
+    r.mem_stalls += wr.mem_stalls;
+    if (wr.rows) r.rows = wr.rows;
     if (!wr.variant.empty()) r.variant = wr.variant;
     for (const auto& [i, what] : wr.failures) r.input_failures[i] = what;
     for (const auto& [i, map] : wr.maps) r.precision_maps[i] = map;

@@ -40,6 +40,9 @@ struct CosimResult {
   Evaluation golden_eval;       // the golden model's
   int64_t rtl_cycles = 0;       // accelerator cycles over all inputs
   std::vector<int64_t> layer_cycles;  // per layer, summed over inputs
+  std::vector<int64_t> layer_mem_beats, layer_mem_stalls;  // per layer, first pass, summed over inputs
+  int64_t mem_beats = 0, mem_stalls = 0;  // over all inputs (both passes)
+  int rows = 0;                 // bytes per memory-port beat
   int64_t sim_cycles = 0;       // simulated cycles including host transfers and loading
   double seconds = 0;           // wall time
   int64_t inputs = 0;

@@ -6,6 +6,7 @@
 // planted-fault variants) links its own make_device(), and the harness's
 // own tests run against a behavioural stand-in (behavioural_device.hpp).
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -13,11 +14,22 @@
 
 namespace aps::sim {
 
+class ExternalMemory;
+
+// One memory-port beat: ROWS bytes (at most 16), in lane order.
+using Beat = std::array<uint8_t, 16>;
+
 struct DeviceInputs {
+  // host port
   bool req_valid = false;
   bool req_write = false;
   uint32_t req_addr = 0;
   uint32_t req_wdata = 0;
+  // memory port, from the external memory
+  bool mem_req_ready = false;
+  bool mem_wready = false;
+  bool mem_rsp_valid = false;
+  Beat mem_rsp_data{};
 };
 
 struct DeviceOutputs {
@@ -31,6 +43,14 @@ struct DeviceOutputs {
   uint8_t mon_layer = 0;
   uint32_t mon_index = 0;
   uint8_t mon_value = 0;
+  // memory port, to the external memory
+  bool mem_req_valid = false;
+  bool mem_req_write = false;
+  uint32_t mem_req_addr = 0;
+  uint32_t mem_req_beats = 0;
+  bool mem_wvalid = false;
+  Beat mem_wdata{};
+  bool mem_rsp_ready = false;
 };
 
 struct DeviceOptions {
@@ -53,6 +73,10 @@ class Device {
   // Array parameters the RTL was built with.
   virtual int rows() const = 0;
   virtual int cols() const = 0;
+  // The memory on the memory port. A verilated device reaches it through its
+  // pins only (the controller connects them); the behavioural stand-in, which
+  // has no DMA engine, reads its input and writes its output here directly.
+  virtual void attach_memory(ExternalMemory* /*memory*/) {}
   // Which build this is ("rtl", or the planted fault's name).
   virtual std::string variant() const = 0;
   // Assertion failures and $error/$fatal messages make Verilator stop; the

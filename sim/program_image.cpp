@@ -60,10 +60,18 @@ hw::ScanAction action_code(PcuAction a) {
 }
 
 // An SAE scan: its descriptor, and its slice entries appended to the image.
-Descriptor scan_descriptor(const NetworkProgram& p, const Layer& l, const HardwareLimits& limits, ProgramImage& img) {
+// The scanned tensor's size goes in the input words, for its load.
+Descriptor scan_descriptor(const NetworkProgram& p, size_t step, const HardwareLimits& limits, const MemoryPlan& plan,
+                           ProgramImage& img) {
+  const Layer& l = p.layers[step];
+  const StepMemory& m = plan.steps[step];
   Descriptor d{};
-  d[hw::kDescMode] = hw::DescMode{.kind = hw::LayerKind::kScan, .shadow = 1}.pack();
-  const TensorPlacement t = l.scan.tensor < 0 ? img.input : img.outputs[l.scan.tensor];
+  d[hw::kDescMode] = mode_word(p, step, static_config(8), plan, img.array);
+  const FeatureShape& shape = p.tensor_shape(l.scan.tensor);
+  d[hw::kDescInHw] = hw::DescInHw{.in_h = static_cast<uint32_t>(shape.height), .in_w = static_cast<uint32_t>(shape.width)}.pack();
+  d[hw::kDescChans] = hw::DescChans{.in_cb = static_cast<uint32_t>(channel_blocks(shape.channels, img.array.rows))}.pack();
+  d[hw::kDescInBase] = static_cast<uint32_t>(m.in_base);
+  d[hw::kDescExtIn] = m.ext_in;
   d[hw::kDescZp] = hw::DescZp{.in_zp = static_cast<uint32_t>(p.tensor_quant(l.scan.tensor).zero_point)}.pack();
   const auto words = scan_words(p, l, img.array.rows);
   d[hw::kDescScanBase] = static_cast<uint32_t>(img.sae_entries.size());
@@ -71,7 +79,7 @@ Descriptor scan_descriptor(const NetworkProgram& p, const Layer& l, const Hardwa
   d[hw::kDescScanCtl] = hw::DescScanCtl{.slot = static_cast<uint32_t>(l.scan.slot), .action = action_code(l.scan.action)}.pack();
   for (const ScanWord& w : words) {
     std::vector<uint8_t> entry(static_cast<size_t>(hw::sae_entry_bytes(img.array.rows)), 0);
-    const auto address = static_cast<uint32_t>(t.base + w.word);
+    const auto address = static_cast<uint32_t>(m.in_base + w.word);
     std::memcpy(entry.data() + 4 * hw::kSaeAddress, &address, 4);
     for (int lane = 0; lane < img.array.rows; ++lane) {
       const auto c = static_cast<uint16_t>(w.coefficients[lane]);
@@ -119,9 +127,9 @@ void set_geometry(const NetworkProgram& p, const Layer& l, const LayerGeometry& 
 }
 
 // The Add words: the second input's base and zero point, the TFLite multipliers.
-void set_add(const NetworkProgram& p, const Layer& l, const ProgramImage& img, Descriptor& d) {
-  const TensorPlacement b = l.add.input_b < 0 ? img.input : img.outputs[l.add.input_b];
-  d[hw::kDescWgtBase] = static_cast<uint32_t>(b.base);
+void set_add(const NetworkProgram& p, const Layer& l, const StepMemory& m, Descriptor& d) {
+  d[hw::kDescWgtBase] = static_cast<uint32_t>(m.in_b_base);
+  d[hw::kDescExtInB] = m.ext_in_b;
   hw::DescZp zp = hw::DescZp::unpack(d[hw::kDescZp]);
   zp.in_b_zp = static_cast<uint32_t>(l.add.in_q_b.zero_point);
   d[hw::kDescZp] = zp.pack();
@@ -139,7 +147,8 @@ void set_add(const NetworkProgram& p, const Layer& l, const ProgramImage& img, D
 
 // The weight tiles of a layer with weights, in the order the sequencer reads
 // them: per tile of COLS output channels a header of their weight zero
-// points, then one word per (ky, kx, input channel block).
+// points, then one word per (ky, kx, input channel block) the tile reads
+// (a depthwise tile: only the blocks of its own channels).
 void append_weight_tiles(const Layer& l, const LayerGeometry& g, const FeatureShape& stored, ArrayShape a,
                          std::vector<uint8_t>& weights) {
   const auto tile_bytes = static_cast<size_t>(hw::wgt_word_bytes(a.rows, a.cols));
@@ -152,7 +161,8 @@ void append_weight_tiles(const Layer& l, const LayerGeometry& g, const FeatureSh
     weights.insert(weights.end(), header.begin(), header.end());
     for (int64_t ky = 0; ky < g.kernel_h; ++ky)
       for (int64_t kx = 0; kx < g.kernel_w; ++kx)
-        for (int64_t cb = 0; cb < g.in_cb; ++cb) {
+        for (int64_t j = 0; j < g.word_blocks; ++j) {
+          const int64_t cb = (g.depthwise ? t * a.cols / a.rows : 0) + j;
           std::vector<uint8_t> word(tile_bytes, 0);
           for (int64_t c = 0; c < a.cols; ++c) {
             const int64_t m = t * a.cols + c;
@@ -201,6 +211,11 @@ void set_pcu(const NetworkProgram& p, ProgramImage& img) {
   }
 }
 
+// Copies `bytes` into the external image at `address`.
+void place_external(std::vector<uint8_t>& external, uint32_t address, const std::vector<uint8_t>& bytes) {
+  std::copy(bytes.begin(), bytes.end(), external.begin() + address);
+}
+
 }  // namespace
 
 HardwareLimits hardware_limits(const hw::BuildParameters& b) {
@@ -214,7 +229,10 @@ HardwareLimits hardware_limits(const hw::BuildParameters& b) {
   return h;
 }
 
-uint32_t mode_word(const Layer& layer, const LayerConfig& config) {
+uint32_t mode_word(const NetworkProgram& p, size_t step, const LayerConfig& config, const MemoryPlan& plan,
+                   ArrayShape array) {
+  const Layer& layer = p.layers[step];
+  const StepMemory& m = plan.steps[step];
   // Layers without weights always run at 8 bits (golden/accelerator/program_executor.hpp).
   const LayerConfig c = layer.has_weights() ? config : static_config(8);
   return hw::DescMode{.kind = kind_code(layer.kind),
@@ -222,7 +240,11 @@ uint32_t mode_word(const Layer& layer, const LayerConfig& config) {
                       .bits = static_cast<uint32_t>(c.bits),
                       .act_shift = static_cast<uint32_t>(c.act_shift),
                       .weight_shift = static_cast<uint32_t>(c.weight_shift),
-                      .shadow = layer.role == LayerRole::Shadow ? 1u : 0u}
+                      .shadow = layer.role == LayerRole::Shadow || layer.kind == LayerKind::SaeScan ? 1u : 0u,
+                      .load_in = m.load_in ? 1u : 0u,
+                      .load_in_b = m.load_in_b ? 1u : 0u,
+                      .store_out = m.store_out ? 1u : 0u,
+                      .depthwise = layer.has_weights() && layer_geometry(p, step, array).depthwise ? 1u : 0u}
       .pack();
 }
 
@@ -253,7 +275,8 @@ Codes unpack_tensor(const std::vector<uint8_t>& bytes, const FeatureShape& s, in
   return chw;
 }
 
-ProgramImage build_image(const NetworkProgram& p, const std::vector<LayerConfig>& configs, const HardwareLimits& limits) {
+ProgramImage build_image(const NetworkProgram& p, const std::vector<LayerConfig>& configs, const HardwareLimits& limits,
+                         const MemoryPlan& plan) {
   const ArrayShape a = limits.array;
   ProgramImage img;
   img.array = a;
@@ -261,31 +284,24 @@ ProgramImage build_image(const NetworkProgram& p, const std::vector<LayerConfig>
     throw InputError(fmt::format("{}: {} layers, the RTL build's descriptor table holds {}", p.source, p.layers.size(),
                                  limits.max_layers));
   if (configs.size() != p.layers.size()) throw InputError("one layer configuration per layer is needed");
+  if (plan.steps.size() != p.layers.size()) throw std::logic_error("build_image: the memory plan is for another program");
   if (static_cast<int64_t>(p.pcu.slots.size()) > limits.max_layers)
     throw InputError(fmt::format("{}: {} PCU slots, the RTL build has {}", p.source, p.pcu.slots.size(), limits.max_layers));
 
-  img.input = {0, p.input_shape, tensor_words(p.input_shape, a.rows)};
-  int64_t next_word = img.input.words, weight_words = 0, param_entries = 0;
+  img.external.assign(static_cast<size_t>(plan.ext_bytes), 0);
   for (size_t i = 0; i < p.layers.size(); ++i) {
     const Layer& l = p.layers[i];
+    const StepMemory& m = plan.steps[i];
     if (l.kind == LayerKind::SaeScan) {
-      img.descriptors.push_back(scan_descriptor(p, l, limits, img));
-      img.outputs.push_back({});
+      img.descriptors.push_back(scan_descriptor(p, i, limits, plan, img));
       continue;
     }
     const LayerGeometry g = layer_geometry(p, i, a);
-    const TensorPlacement in = l.input < 0 ? img.input : img.outputs[l.input];  // a copy: outputs grows below
-    const TensorPlacement out{next_word, l.out_shape, g.out_words};
-    next_word += out.words;
-    img.outputs.push_back(out);
-    if (next_word > limits.act_words)
-      too_big(p, l, fmt::format("its output needs activation words up to {}, the memory has {}", next_word, limits.act_words));
-
     Descriptor d{};
-    d[hw::kDescMode] = mode_word(l, configs[i]);
+    d[hw::kDescMode] = mode_word(p, i, configs[i], plan, a);
     if (l.pcu_slot >= 0) {
       const PcuSlot& s = p.pcu.slots[l.pcu_slot];
-      d[hw::kDescMode] = mode_word(l, static_config(8));  // the PCU supplies the configuration
+      d[hw::kDescMode] = mode_word(p, i, static_config(8), plan, a);  // the PCU supplies the configuration
       d[hw::kDescPcu] = hw::DescPcu{.slot = static_cast<uint32_t>(l.pcu_slot),
                                     .initial_bits = static_cast<uint32_t>(s.initial_bits),
                                     .fallback_bits = static_cast<uint32_t>(s.fallback_bits),
@@ -293,31 +309,39 @@ ProgramImage build_image(const NetworkProgram& p, const std::vector<LayerConfig>
                                     .max_source = static_cast<uint32_t>(l.input + 1)}
                             .pack();
     }
-    d[hw::kDescInBase] = static_cast<uint32_t>(in.base);
-    d[hw::kDescOutBase] = static_cast<uint32_t>(out.base);
+    d[hw::kDescInBase] = static_cast<uint32_t>(m.in_base);
+    d[hw::kDescOutBase] = static_cast<uint32_t>(m.out_base);
+    d[hw::kDescExtIn] = m.ext_in;
+    d[hw::kDescExtOut] = m.ext_out;
     set_geometry(p, l, g, d);
     d[hw::kDescZp] = hw::DescZp{.in_zp = static_cast<uint32_t>(l.in_q.zero_point),
                                 .out_zp = static_cast<uint32_t>(l.out_q.zero_point)}
                          .pack();
-    if (l.kind == LayerKind::Add) set_add(p, l, img, d);
+    if (l.kind == LayerKind::Add) set_add(p, l, m, d);
     if (l.has_weights()) {
-      d[hw::kDescWgtBase] = static_cast<uint32_t>(weight_words);
-      weight_words += g.weight_words;
-      if (weight_words > limits.wgt_words)
-        too_big(p, l, fmt::format("weights need {} tile words, the memory has {}", weight_words, limits.wgt_words));
+      if (g.tile_stride > limits.wgt_words / 2)
+        too_big(p, l, fmt::format("a weight tile needs {} words, a weight buffer slot holds {}", g.tile_stride,
+                                  limits.wgt_words / 2));
+      d[hw::kDescWgtBase] = m.ext_weights;
+      std::vector<uint8_t> tiles;
+      append_weight_tiles(l, g, p.tensor_shape(l.input), a, tiles);
+      place_external(img.external, m.ext_weights, tiles);
     }
     if (l.requantizes()) {
-      d[hw::kDescPrmBase] = static_cast<uint32_t>(param_entries);
-      param_entries += g.out_channels;
-      if (param_entries > limits.param_entries)
-        too_big(p, l, fmt::format("needs {} channel parameter entries, the memory has {}", param_entries,
+      if (g.out_channels > limits.param_entries)
+        too_big(p, l, fmt::format("{} output channels, the parameter buffer holds {}", g.out_channels,
                                   limits.param_entries));
-      for (int64_t m = 0; m < g.out_channels; ++m) img.params.push_back(param_entry(l, m));
+      d[hw::kDescPrmBase] = m.ext_params;
+      std::vector<uint8_t> params;
+      for (int64_t c = 0; c < g.out_channels; ++c) {
+        const ParamEntry e = param_entry(l, c);
+        const auto* bytes = reinterpret_cast<const uint8_t*>(e.data());
+        params.insert(params.end(), bytes, bytes + sizeof(e));
+      }
+      place_external(img.external, m.ext_params, params);
     }
-    if (l.has_weights()) append_weight_tiles(l, g, p.tensor_shape(l.input), a, img.weights);
     img.descriptors.push_back(d);
   }
-  img.act_words_used = next_word;
   set_pcu(p, img);
   return img;
 }

@@ -1,10 +1,12 @@
 #pragma once
-// The network program as the accelerator's memories hold it: descriptors,
-// channel parameters, weight tiles, the PCU table and the SAE slices, and
-// where every tensor lives in the activation memory. Built on the host (no
-// RTL involved), so the layout can be tested on its own and checked against
-// the hardware's capacity before a single cycle runs. The word layouts are
-// the generated host interface (rtl/aps_host_interface.json).
+// The network program as the accelerator holds it: on chip the descriptors,
+// the PCU table and the SAE slices; in the external memory the weight tiles
+// and channel parameters, at the addresses of the memory plan
+// (golden/accelerator/memory_plan.hpp), which also says where every tensor
+// lives. Built on the host (no RTL involved), so the layout can be tested on
+// its own and checked against the hardware's capacity before a single cycle
+// runs. The word layouts are the generated host interface
+// (rtl/aps_host_interface.json).
 
 #include <array>
 #include <cstdint>
@@ -14,30 +16,15 @@
 #include "generated/host_interface.hpp"
 #include "golden/accelerator/accelerator_geometry.hpp"
 #include "golden/accelerator/layer_config.hpp"
+#include "golden/accelerator/memory_plan.hpp"
 #include "golden/accelerator/network_program.hpp"
 #include "golden/accelerator/program_executor.hpp"
 
 namespace aps::sim {
 
-// What an RTL build offers (read from its CSRs).
-struct HardwareLimits {
-  ArrayShape array;
-  int64_t act_words = 0;
-  int64_t wgt_words = 0;
-  int64_t param_entries = 0;
-  int64_t max_layers = 0;
-  int64_t sae_entries = 0;
-};
-
 // The limits of an RTL build with these parameters (the steps the CSR logs
 // hold bound max_layers).
 HardwareLimits hardware_limits(const hw::BuildParameters& parameters);
-
-struct TensorPlacement {
-  int64_t base = 0;  // activation word address
-  FeatureShape shape;
-  int64_t words = 0;
-};
 
 using Descriptor = std::array<uint32_t, hw::kDescWords>;
 using ParamEntry = std::array<uint32_t, hw::kParamWords>;
@@ -46,11 +33,10 @@ using PcuEntry = std::array<uint32_t, hw::kPcuEntryWords>;
 struct ProgramImage {
   ArrayShape array;
   std::vector<Descriptor> descriptors;
-  std::vector<ParamEntry> params;   // bias, multiplier, shift, reserved
-  std::vector<uint8_t> weights;     // weight tile words, wgt_word_bytes() each
-  TensorPlacement input;
-  std::vector<TensorPlacement> outputs;  // one per step (empty for SAE scans)
-  int64_t act_words_used = 0;
+  // The external memory's image from address 0: weight tiles and channel
+  // parameters where the plan puts them (the input, output and spill areas
+  // are written at run time).
+  std::vector<uint8_t> external;
   // Adaptive precision
   std::vector<PcuEntry> pcu_table;                // one entry per PCU slot
   std::vector<std::vector<uint8_t>> sae_entries;  // SAE slice entries, sae_entry_bytes() each
@@ -61,12 +47,15 @@ struct ProgramImage {
 };
 
 // InputError naming the layer when the program does not fit `limits`
-// (memories, descriptor fields, array shape).
+// (descriptor table, buffers, descriptor fields, array shape). `plan` is the
+// program's memory plan on this build.
 ProgramImage build_image(const NetworkProgram& program, const std::vector<LayerConfig>& configs,
-                         const HardwareLimits& limits);
+                         const HardwareLimits& limits, const MemoryPlan& plan);
 
-// Descriptor word 0 of a step under a configuration (what a PCU rewrites).
-uint32_t mode_word(const Layer& layer, const LayerConfig& config);
+// Descriptor word 0 of a step under a configuration (what the host rewrites
+// to change a layer's width): kind, precision and the step's transfers.
+uint32_t mode_word(const NetworkProgram& program, size_t step, const LayerConfig& config, const MemoryPlan& plan,
+                   ArrayShape array);
 
 // A CHW tensor <-> its bytes in the blocked activation layout (words * ROWS
 // bytes; padding lanes are 0).

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "golden/accelerator/accelerator_geometry.hpp"
+#include "golden/accelerator/input_patches.hpp"
 #include "golden/adaptation/adaptive_program.hpp"
 #include "golden/errors.hpp"
 
@@ -201,8 +202,11 @@ class Generator {
     // Adaptive-scaling shifts now and then (smaller activation shift than 8 - b).
     for (auto& cfg : c.configs)
       if (chance(0.15)) cfg.act_shift = uniform(0, cfg.act_shift);
+    validate_program(p);
+    // Half the stems over few channels read their input as packed patches.
+    if (chance(0.5)) pack_input_patches(p);
     for (int k = 0; k < options_.inputs; ++k) {
-      Codes in(static_cast<size_t>(p.input_shape.size()));
+      Codes in(static_cast<size_t>(p.raw_input_shape().size()));
       const int style = uniform(0, 7);
       for (auto& v : in) {
         if (style == 0) v = 0;
@@ -210,9 +214,8 @@ class Generator {
         else if (style == 2) v = static_cast<uint8_t>(p.input_q.zero_point);
         else v = static_cast<uint8_t>(uniform(0, 255));
       }
-      c.inputs.push_back(std::move(in));
+      c.inputs.push_back(patch_input(p, in));
     }
-    validate_program(p);
     if (chance(options_.adaptive)) {
       std::string what;
       NetworkProgram adaptive = random_policy_program(p, rng_(), what);
@@ -220,7 +223,19 @@ class Generator {
       c.program = std::move(adaptive);
       c.policy = what;
     }
-    build_image(c.program, c.configs, limits);  // throws if it does not fit
+    const int64_t latencies[] = {1, 2, 5, 16, 40};
+    c.memory.latency = latencies[uniform(0, 4)];
+    c.memory.bytes_per_cycle = int64_t{1} << uniform(0, 4);
+    const MemoryPlan full = plan_memory(c.program, limits, limits.act_words, static_cast<uint64_t>(c.memory.size_bytes));
+    // Now and then the smallest scratchpad any plan can use: the plan spills
+    // every tensor that lives across steps it does not touch.
+    if (chance(0.35)) {
+      const int64_t least = min_scratchpad_words(c.program, limits.array.rows);
+      if (least < full.spm_words_used) c.spm_words = least;
+    }
+    build_image(c.program, c.configs, limits,
+                plan_memory(c.program, limits, c.spm_words > 0 ? c.spm_words : limits.act_words,
+                            static_cast<uint64_t>(c.memory.size_bytes)));  // throws if it does not fit
     return c;
   }
 

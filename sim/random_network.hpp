@@ -3,8 +3,9 @@
 // convolution and pooling geometry, zero points, scales, biases, precisions,
 // with a bias toward edge values (codes 0 and 255, weights -128 and 127,
 // zero points at their extremes, saturating biases, multipliers above 1 and
-// vanishingly small), and random inputs for them. The same seed always gives
-// the same network and inputs.
+// vanishingly small), random inputs for them, and a random external memory
+// (latency, bandwidth, scratchpad limit). The same seed always gives the
+// same case.
 
 #include <cstdint>
 #include <vector>
@@ -21,6 +22,10 @@ struct RandomCase {
   std::vector<LayerConfig> configs;
   std::vector<Codes> inputs;
   std::string policy = "static";  // the precision policy the program runs under
+  // The memory the case runs against: random latency and bandwidth, and now
+  // and then a scratchpad limit small enough that the plan spills tensors.
+  MemoryTiming memory;
+  int64_t spm_words = 0;          // 0: the whole scratchpad
 };
 
 struct RandomNetworkOptions {

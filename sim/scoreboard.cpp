@@ -166,9 +166,9 @@ void Scoreboard::check_rerun(bool got_rerun, int got_margin) {
   }
 }
 
-void Scoreboard::check_step_cycles(int step, int pass, int64_t got, int64_t expected) {
+void Scoreboard::check_step_counter(const char* what, int step, int pass, int64_t got, int64_t expected) {
   if (got == expected) return;
-  Mismatch m = base(CheckRank::Counters, "step cycle count", step);
+  Mismatch m = base(CheckRank::Counters, what, step);
   m.pass = pass;
   m.expected = expected;
   m.got = got;

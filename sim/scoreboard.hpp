@@ -11,9 +11,10 @@
 //      d. every element the step wrote, each exactly once;
 //   2. the cascade's decision: the output margin and whether it re-ran;
 //   3. the re-run, step by step: configuration, then elements;
-//   4. the counters: every step's cycles, the run's cycles, stall, PCU and
-//      SAE cycles, against the cycle model;
-//   5. the final output, read back over the host port.
+//   4. the counters: every step's cycles, memory-port beats and memory
+//      stall cycles, the run's cycles, stall, memory stall, beat, PCU and
+//      SAE counts, against the cycle model;
+//   5. the final output, read back from the external memory.
 // A mismatch carries what is needed to find it again: input, check, step,
 // element (or slot and candidate), expected, got, precision and cycle.
 
@@ -72,7 +73,11 @@ class Scoreboard {
   void check_slot_bits(int slot, int got);
   void check_config(int step, int pass, const LayerConfig& got);
   void check_rerun(bool got_rerun, int got_margin);
-  void check_step_cycles(int step, int pass, int64_t got, int64_t expected);
+  void check_step_cycles(int step, int pass, int64_t got, int64_t expected) {
+    check_step_counter("step cycle count", step, pass, got, expected);
+  }
+  // A per-step counter (`what`: "step cycle count", "step memory beats", ...).
+  void check_step_counter(const char* what, int step, int pass, int64_t got, int64_t expected);
   // A whole-run counter (`what`: "run cycle count", "stall cycle count", ...).
   void check_counter(const char* what, int64_t got, int64_t expected);
   void check_readback(const Codes& got);

@@ -24,6 +24,7 @@ SimController::SimController(std::unique_ptr<Device> device) : device_(std::move
 // Reset cycles count as cycles, so that waveform time is always 2 * cycle.
 void SimController::reset(int cycles) {
   device_->reset(cycles);
+  if (memory_) memory_->reset_port();
   cycle_ += cycles;
 }
 
@@ -37,10 +38,14 @@ DeviceOutputs SimController::step(const DeviceInputs& in) {
   if (watchdog_limit_ > 0 && cycle_ - watchdog_start_ >= watchdog_limit_)
     throw WatchdogTimeout(fmt::format("no result after {} cycles", watchdog_limit_));
   if (tracer_) tracer_->before_cycle(cycle_, *device_);
-  const DeviceOutputs out = device_->step(in);
+  DeviceInputs pins = in;
+  if (memory_) memory_->drive(cycle_, pins);
+  const DeviceOutputs out = device_->step(pins);
+  if (memory_) memory_->commit(cycle_, pins, out);
   for (const auto& hook : hooks_) hook(cycle_, out);
   ++cycle_;
   if (device_->failed()) throw RtlAssertion(fmt::format("an RTL assertion failed at cycle {}", cycle_ - 1));
+  if (memory_ && !memory_->error().empty()) throw RtlAssertion(memory_->error());
   return out;
 }
 

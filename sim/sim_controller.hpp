@@ -1,8 +1,9 @@
 #pragma once
 // Simulation controller (after OpenTitan's simutil_verilator): owns the
-// device and simulated time, applies the watchdog, honours stop requests
-// from signal handlers, runs the tracer, and calls extension hooks on every
-// cycle (the monitor is one).
+// device and simulated time, connects the external memory to the device's
+// memory port, applies the watchdog, honours stop requests from signal
+// handlers, runs the tracer, and calls extension hooks on every cycle (the
+// monitor is one).
 
 #include <atomic>
 #include <cstdint>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "sim/device.hpp"
+#include "sim/external_memory.hpp"
 #include "sim/tracer.hpp"
 
 namespace aps::sim {
@@ -54,6 +56,8 @@ class SimController {
   DeviceOutputs step(const DeviceInputs& in);
   int64_t cycle() const { return cycle_; }
   Device& device() { return *device_; }
+  // The memory on the device's memory port (it must outlive the controller's use of it).
+  void attach_memory(ExternalMemory* memory) { memory_ = memory; }
 
   void add_hook(CycleHook hook) { hooks_.push_back(std::move(hook)); }
   void set_tracer(Tracer* tracer) { tracer_ = tracer; }
@@ -66,6 +70,7 @@ class SimController {
   std::unique_ptr<Device> device_;
   std::vector<CycleHook> hooks_;
   Tracer* tracer_ = nullptr;
+  ExternalMemory* memory_ = nullptr;
   int64_t cycle_ = 0;
   int64_t watchdog_start_ = 0, watchdog_limit_ = 0;
 };

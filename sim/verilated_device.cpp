@@ -8,6 +8,7 @@
 // eval as a clock edge.
 
 #include <memory>
+#include <type_traits>
 
 // Verilator's headers and the generated model are not written for -Wpedantic.
 #pragma GCC diagnostic push
@@ -28,6 +29,31 @@
 
 namespace aps::sim {
 namespace {
+
+// A memory-port beat <-> the model's data port (IData, QData or VlWide, by ROWS).
+template <class Port>
+void beat_to_port(const Beat& beat, Port& port) {
+  if constexpr (std::is_integral_v<Port>) {
+    port = 0;
+    for (size_t b = 0; b < sizeof(Port); ++b) port |= static_cast<Port>(beat[b]) << (8 * b);
+  } else {
+    for (size_t w = 0; w < Port::Words; ++w)
+      port[w] = static_cast<uint32_t>(beat[4 * w]) | static_cast<uint32_t>(beat[4 * w + 1]) << 8 |
+                static_cast<uint32_t>(beat[4 * w + 2]) << 16 | static_cast<uint32_t>(beat[4 * w + 3]) << 24;
+  }
+}
+
+template <class Port>
+Beat port_to_beat(const Port& port) {
+  Beat beat{};
+  if constexpr (std::is_integral_v<Port>) {
+    for (size_t b = 0; b < sizeof(Port); ++b) beat[b] = static_cast<uint8_t>(port >> (8 * b));
+  } else {
+    for (size_t w = 0; w < Port::Words; ++w)
+      for (size_t b = 0; b < 4; ++b) beat[4 * w + b] = static_cast<uint8_t>(port[w] >> (8 * b));
+  }
+  return beat;
+}
 
 class VerilatedDevice final : public Device {
  public:
@@ -61,6 +87,10 @@ class VerilatedDevice final : public Device {
     model_->host_req_write_i = in.req_write;
     model_->host_req_addr_i = in.req_addr;
     model_->host_req_wdata_i = in.req_wdata;
+    model_->mem_req_ready_i = in.mem_req_ready;
+    model_->mem_wready_i = in.mem_wready;
+    model_->mem_rsp_valid_i = in.mem_rsp_valid;
+    beat_to_port(in.mem_rsp_data, model_->mem_rsp_data_i);
     model_->eval();
     DeviceOutputs out;
     out.req_ready = model_->host_req_ready_o;
@@ -73,6 +103,13 @@ class VerilatedDevice final : public Device {
     out.mon_layer = model_->mon_layer_o;
     out.mon_index = model_->mon_index_o;
     out.mon_value = model_->mon_value_o;
+    out.mem_req_valid = model_->mem_req_valid_o;
+    out.mem_req_write = model_->mem_req_write_o;
+    out.mem_req_addr = model_->mem_req_addr_o;
+    out.mem_req_beats = model_->mem_req_beats_o;
+    out.mem_wvalid = model_->mem_wvalid_o;
+    out.mem_wdata = port_to_beat(model_->mem_wdata_o);
+    out.mem_rsp_ready = model_->mem_rsp_ready_o;
     if (trace_) trace_->dump(context_->time());
     context_->timeInc(1);
     model_->clk_i = 1;

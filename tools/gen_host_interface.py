@@ -313,12 +313,17 @@ class Interface:
         for s, e, n in spans:
             if s % 4 or e > csr_region["span_value"]:
                 raise DescriptionError(f"CSR {n} is unaligned or outside the CSR region")
-        for t in self.tables.values():
-            region = next(r for r in self.regions if r["name"] == t["region"])
+        for name, t in self.tables.items():
+            # A table lives in a host region, or (no region) in the external memory.
+            if "region" in t:
+                region = next(r for r in self.regions if r["name"] == t["region"])
+                entry_bytes = region["entry_bytes"]
+            else:
+                entry_bytes = t["entry_bytes"]
             indices = [w["index"] for w in t["word_list"]]
-            words = self.expr(region["entry_bytes"]) // 4
+            words = self.expr(entry_bytes) // 4
             if max(indices) >= words:
-                raise DescriptionError(f"table {t['region']}: word {max(indices)} is outside its {words}-word entry")
+                raise DescriptionError(f"table {name}: word {max(indices)} is outside its {words}-word entry")
         self.check_fit(self.values, "at these parameters")
 
     def check_fit(self, env, when):
@@ -446,9 +451,12 @@ def generate_sv(iface):
             entry_sv = f"{entry}({', '.join(iface.sizes[entry]['args'])})" if entry in iface.sizes else sv_expr(entry)
             checks.append(f"longint'({sv_expr(r['entries'])}) * longint'({entry_sv}) <= longint'({camel(r['name'])}Span)")
     checks.append("MAX_LAYERS <= CsrLogSteps")
-    out += ["  // 1 if memories of these sizes fit their address spans and the CSR logs.",
+    out += ["  // 1 if memories of these sizes fit their address spans and the CSR logs",
+            "  // (it takes every parameter; the memories outside the map ignore theirs).",
+            "  /* verilator lint_off UNUSEDSIGNAL */",
             f"  function automatic bit host_if_fits({', '.join('input int ' + p for p in pnames)});",
-            "    return " + "\n        && ".join(checks) + ";", "  endfunction"]
+            "    return " + "\n        && ".join(checks) + ";", "  endfunction",
+            "  /* verilator lint_on UNUSEDSIGNAL */"]
     out += ["", "  // ---- control and status registers (offsets in the CSR region) ----"]
     for c in iface.scalar_csrs():
         out.append(f"  localparam logic [11:0] Csr{camel(c['name'])} = 12'h{c['offset_value']:03X};  // {c.get('doc', '')}")
@@ -687,7 +695,8 @@ def generate_md(iface):
         out.append(f"| `0x{a['offset_value']:03X}` | {a['name']} | {a['count_value']} | {a['stride']} | {a['width']} | "
                    f"{md_fields(a['field_list'], iface.enums)} | {a['doc']} |")
     for tname, t in iface.tables.items():
-        out += ["", f"## {t['doc'][0].upper()}{t['doc'][1:]} (region {t['region']})", "", "| word | name | fields | what |",
+        where = f"region {t['region']}" if "region" in t else "external memory"
+        out += ["", f"## {t['doc'][0].upper()}{t['doc'][1:]} ({where})", "", "| word | name | fields | what |",
                 "|---|---|---|---|"]
         for w in t["word_list"]:
             view = f" ({w['view']} steps)" if "view" in w else ""

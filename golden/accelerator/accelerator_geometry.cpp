@@ -17,6 +17,11 @@ LayerGeometry layer_geometry(const NetworkProgram& p, size_t i, ArrayShape a) {
   return layer_geometry(p.layers[i], stored_input_shape(p, p.layers[i]), a);
 }
 
+bool maps_depthwise(const Layer& l, ArrayShape a) {
+  return l.kind == LayerKind::Conv && l.groups > 1 && l.groups == l.in_shape.channels &&
+         l.out_shape.channels == l.in_shape.channels && (a.rows % a.cols == 0 || a.cols % a.rows == 0);
+}
+
 LayerGeometry layer_geometry(const Layer& l, const FeatureShape& stored_input, ArrayShape a) {
   LayerGeometry g;
   g.out_channels = l.out_shape.channels;
@@ -55,7 +60,9 @@ LayerGeometry layer_geometry(const Layer& l, const FeatureShape& stored_input, A
     g.tile_stride = 0;
   } else {
     g.tiles = (g.out_channels + a.cols - 1) / a.cols;
-    g.words_per_pixel = g.kernel_h * g.kernel_w * g.in_cb;
+    g.depthwise = maps_depthwise(l, a);
+    g.word_blocks = g.depthwise ? std::max(1, a.cols / a.rows) : g.in_cb;
+    g.words_per_pixel = g.kernel_h * g.kernel_w * g.word_blocks;
     g.tile_stride = g.words_per_pixel + 1;
     g.weight_words = g.tiles * g.tile_stride;
   }

@@ -13,13 +13,15 @@
 
 #include <cstdint>
 
+#include "generated/host_interface.hpp"
 #include "golden/accelerator/network_program.hpp"
 
 namespace aps {
 
+// The PE array (the default build's by default, rtl/aps_host_interface.json).
 struct ArrayShape {
-  int rows = 8;  // input lanes (bytes per activation word)
-  int cols = 8;  // output columns
+  int rows = static_cast<int>(hw::kDefaultBuild.rows);  // input lanes (bytes per activation word)
+  int cols = static_cast<int>(hw::kDefaultBuild.cols);  // output columns
   bool operator==(const ArrayShape&) const = default;
 };
 
@@ -34,7 +36,15 @@ struct LayerGeometry {
   int64_t tile_stride = 0;      // weight tile words per tile: header + R (conv)
   int64_t in_words = 0, out_words = 0;  // tensor sizes in activation words
   int64_t weight_words = 0;     // tiles * tile_stride (conv), 0 (pool)
+  bool depthwise = false;       // a tile reads only the input blocks of its own channels
+  int64_t word_blocks = 0;      // input channel blocks a pixel reads per tap (conv)
 };
+
+// A depthwise convolution (one input channel per output channel) gets the
+// array's depthwise mapping when its tiles line up with the channel blocks:
+// a tile of COLS channels then reads max(1, COLS / ROWS) blocks per tap
+// instead of all of them.
+bool maps_depthwise(const Layer& layer, ArrayShape array);
 
 int64_t channel_blocks(int64_t channels, int rows);
 // Words of a (C, H, W) tensor in the blocked layout.

@@ -3,81 +3,159 @@
 #include <algorithm>
 
 namespace aps {
+namespace {
 
-LayerTiming layer_timing(const NetworkProgram& program, size_t layer, const LayerConfig& c, ArrayShape a) {
-  const Layer& l = program.layers[layer];
-  const LayerGeometry g = layer_geometry(program, layer, a);
+// The descriptor takes cycles 0..2; the transfers before computing start at 3.
+constexpr int64_t kFirstTransferCycle = 3;
+// A scan's SAE pipeline: its last cycle comes this long after its start,
+// plus one cycle per entry (rtl/aps_sae_unit.sv).
+constexpr int64_t kScanPipeline = 5;
+constexpr int64_t kEmptyScan = 3;
+// Bound on one PCU decision, for the watchdog estimate (rtl/aps_pcu.sv).
+constexpr int64_t kPcuDecisionBound = 64 * 40;
+
+// The transfers before computing: the cycle the sequencer moves on from
+// them (it leaves its transfer state in the next one).
+int64_t pre_transfers(const Layer& l, const StepMemory& m, const Platform& pf, bool skipped, StepTiming& t) {
+  const int rows = pf.array().rows;
+  int64_t cycle = kFirstTransferCycle;
+  auto transfer = [&](int64_t beats) {
+    cycle += load_cycles(beats, pf.memory, rows) + 1;
+    t.beats += beats;
+  };
+  if (m.load_in) transfer(m.in_beats);
+  if (m.load_in_b) transfer(m.in_b_beats);
+  if (!skipped && l.requantizes()) transfer(m.param_beats);
+  t.mem_stalls += cycle - kFirstTransferCycle + 1;
+  return cycle;
+}
+
+}  // namespace
+
+Platform make_platform(const NetworkProgram& program, const HardwareLimits& limits, const MemoryTiming& memory) {
+  return {limits, plan_memory(program, limits, limits.act_words, static_cast<uint64_t>(memory.size_bytes)), memory};
+}
+
+StepTiming step_timing(const NetworkProgram& p, size_t step, const LayerConfig& c, const Platform& pf) {
+  const Layer& l = p.layers[step];
+  const StepMemory& m = pf.plan.steps[step];
+  const ArrayShape a = pf.array();
+  const LayerGeometry g = layer_geometry(p, step, a);
   const bool pool = !l.has_weights();
   const int64_t per_word = pool ? 1 : c.bits;
   const int64_t lanes = pool ? a.rows : a.cols;
-  int64_t cycle = 3;                 // descriptor request, capture, checks: cycles 0..2
+  StepTiming t;
+  const int64_t ready = pre_transfers(l, m, pf, false, t);
+
+  int64_t tile_start = ready + 1;    // pool: STileStart of the tile; conv: its first SWgtWait cycle
+  int64_t load_done = -1;            // last cycle of the previous tile load
+  int64_t prev_wait = tile_start;    // conv: first SWgtWait cycle of the previous tile
   int64_t wb_free = 0;               // first cycle a pixel may be handed to the writeback
-  int64_t last_handoff = -1, last_count = 0, stalls = 0;
-  for (int64_t t = 0; t < g.tiles; ++t) {
-    const int64_t count = std::min<int64_t>(lanes, g.out_channels - t * lanes);
-    cycle += 2;                      // tile start (weight header), first read
-    for (int64_t p = 0; p < g.pixels; ++p) {
+  int64_t last_handoff = -1, last_count = 0;
+  for (int64_t tile = 0; tile < g.tiles; ++tile) {
+    const int64_t count = std::min<int64_t>(lanes, g.out_channels - tile * lanes);
+    int64_t cycle = 0;               // first SPlanes cycle of the tile
+    if (pool) {
+      cycle = tile_start + 2;        // tile start, first read
+    } else {
+      // Tile `tile` loads once the previous load is done and its slot is free
+      // (the tile before the previous one has finished: the previous one started waiting).
+      const int64_t start = tile == 0 ? tile_start : std::max(load_done + 1, prev_wait);
+      load_done = start + load_cycles(m.tile_beats, pf.memory, a.rows);
+      t.beats += m.tile_beats;
+      const int64_t begin = std::max(tile_start + 1, load_done + 2);  // STileStart
+      t.mem_stalls += begin - tile_start;
+      prev_wait = tile_start;
+      cycle = begin + 3;             // tile start, first read, capture
+    }
+    for (int64_t px = 0; px < g.pixels; ++px) {
       const int64_t finished = cycle + g.words_per_pixel * per_word - 1;
       const int64_t handoff = std::max(finished, wb_free);
-      stalls += handoff - finished;
+      t.stalls += handoff - finished;
       wb_free = handoff + count + 1;
       last_handoff = handoff;
       last_count = count;
       cycle = handoff + 1;
     }
+    tile_start = last_handoff + 1;
   }
-  // The drain ends at handoff + n + 2; cycles count from 0.
-  return {last_handoff + last_count + 2 + 1, stalls};
-}
-
-int64_t layer_cycles(const NetworkProgram& program, size_t layer, const LayerConfig& config, ArrayShape array) {
-  return layer_timing(program, layer, config, array).cycles;
-}
-
-int64_t run_cycles(const NetworkProgram& p, const std::vector<LayerConfig>& configs, ArrayShape a) {
-  int64_t total = 1;  // the cycle that signals done
-  for (size_t i = 0; i < p.layers.size(); ++i) {
-    if (p.layers[i].kind == LayerKind::SaeScan)  // plus the PCU's share, bounded for the watchdog
-      total += scan_cycles(static_cast<int64_t>(scan_words(p, p.layers[i], a.rows).size())) + 64 * 40;
-    else
-      total += layer_cycles(p, i, configs[i], a);
+  // The drain ends at handoff + n + 2; the store, if any, starts there.
+  int64_t last = last_handoff + last_count + 2;
+  if (m.store_out) {
+    const int64_t store = store_cycles(m.out_beats, pf.memory, a.rows);
+    last += store;
+    t.mem_stalls += store;
+    t.beats += m.out_beats;
   }
-  return total;
+  t.cycles = last + 1;
+  return t;
 }
 
-RunCycles run_cycle_model(const NetworkProgram& p, const ProgramResult& r, ArrayShape a) {
+StepTiming scan_step_timing(const NetworkProgram& p, size_t step, int64_t pcu_cycles, const Platform& pf) {
+  const Layer& l = p.layers[step];
+  StepTiming t;
+  const int64_t start = pre_transfers(l, pf.plan.steps[step], pf, false, t);
+  const auto entries = static_cast<int64_t>(scan_words(p, l, pf.array().rows).size());
+  t.cycles = start + (entries == 0 ? kEmptyScan : entries + kScanPipeline) + 1 + pcu_cycles;
+  return t;
+}
+
+StepTiming skipped_step_timing(const NetworkProgram& p, size_t step, const Platform& pf) {
+  StepTiming t;
+  const int64_t ready = pre_transfers(p.layers[step], pf.plan.steps[step], pf, true, t);
+  t.cycles = ready + 2;  // then one drain cycle
+  return t;
+}
+
+RunCycles run_cycle_model(const NetworkProgram& p, const ProgramResult& r, const Platform& pf) {
   RunCycles c;
+  auto add = [&](const StepTiming& t, std::vector<int64_t>& pass, bool first) {
+    pass.push_back(t.cycles);
+    c.total += t.cycles;
+    c.stalls += t.stalls;
+    c.mem_stalls += t.mem_stalls;
+    c.beats += t.beats;
+    if (first) {
+      c.mem_stalls0.push_back(t.mem_stalls);
+      c.beats0.push_back(t.beats);
+    }
+  };
   for (size_t i = 0; i < p.layers.size(); ++i) {
     const Layer& l = p.layers[i];
     if (l.kind == LayerKind::SaeScan) {
-      const int64_t scan = scan_cycles(static_cast<int64_t>(scan_words(p, l, a.rows).size()));
-      c.pass0.push_back(scan + r.pcu_step_cycles[i]);
-      c.sae += scan;
+      const StepTiming t = scan_step_timing(p, i, r.pcu_step_cycles[i], pf);
+      add(t, c.pass0, true);
+      c.sae += t.cycles - r.pcu_step_cycles[i];
       c.pcu += r.pcu_step_cycles[i];
     } else {
-      const LayerTiming t = layer_timing(p, i, r.configs[i], a);
-      c.pass0.push_back(t.cycles);
-      c.stalls += t.stalls;
+      const StepTiming t = step_timing(p, i, r.configs[i], pf);
+      add(t, c.pass0, true);
       if (l.role == LayerRole::Shadow) c.sae += t.cycles;
     }
-    c.total += c.pass0.back();
   }
   if (p.pcu.cascade) c.total += 1;  // the margin check
   if (r.rerun) {
     for (size_t i = 0; i < p.layers.size(); ++i) {
       const Layer& l = p.layers[i];
-      if (l.kind == LayerKind::SaeScan || l.role != LayerRole::Main) {
-        c.pass1.push_back(kSkippedStepCycles);
-      } else {
-        const LayerTiming t = layer_timing(p, i, r.rerun_configs[i], a);
-        c.pass1.push_back(t.cycles);
-        c.stalls += t.stalls;
-      }
-      c.total += c.pass1.back();
+      if (l.kind == LayerKind::SaeScan || l.role != LayerRole::Main)
+        add(skipped_step_timing(p, i, pf), c.pass1, false);
+      else
+        add(step_timing(p, i, r.rerun_configs[i], pf), c.pass1, false);
     }
   }
   c.total += 1;  // done
   return c;
+}
+
+int64_t run_cycles(const NetworkProgram& p, const std::vector<LayerConfig>& configs, const Platform& pf) {
+  int64_t total = 1;  // the cycle that signals done
+  for (size_t i = 0; i < p.layers.size(); ++i) {
+    if (p.layers[i].kind == LayerKind::SaeScan)
+      total += scan_step_timing(p, i, kPcuDecisionBound, pf).cycles;
+    else
+      total += step_timing(p, i, configs[i], pf).cycles;
+  }
+  return total;
 }
 
 double ideal_cycles(const Layer& l, const LayerConfig& c, ArrayShape a) {

@@ -1,5 +1,6 @@
 #include "golden/accelerator/evaluation.hpp"
 
+#include <algorithm>
 #include <fmt/format.h>
 
 #include "golden/errors.hpp"
@@ -53,6 +54,12 @@ void Evaluation::merge(const Evaluation& other) {
   correct_ += other.correct_;
   scores_.insert(scores_.end(), other.scores_.begin(), other.scores_.end());
   labels_.insert(labels_.end(), other.labels_.begin(), other.labels_.end());
+}
+
+bool Evaluation::has_figure() const {
+  if (task_ == Task::Classification) return samples_ > 0;
+  const auto anomalies = std::count(labels_.begin(), labels_.end(), int64_t{1});
+  return anomalies > 0 && anomalies < static_cast<int64_t>(labels_.size());
 }
 
 double Evaluation::figure() const {

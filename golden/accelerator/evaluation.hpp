@@ -37,7 +37,10 @@ class Evaluation {
   Task task() const { return task_; }
   int64_t samples() const { return samples_; }
   int64_t correct() const { return correct_; }
-  // Accuracy, or the ROC AUC of the scores.
+  // Whether figure() has something to say: a labelled sample, and for the
+  // ROC AUC both normal samples and anomalies.
+  bool has_figure() const;
+  // Accuracy, or the ROC AUC of the scores (InputError without both classes).
   double figure() const;
   // "accuracy" or "ROC AUC".
   std::string_view figure_name() const;

@@ -86,6 +86,10 @@ uint64_t NetworkProgram::fingerprint() const {
   hash_shape(h, input_shape);
   hash_quant(h, input_q);
   if (!input_order.empty()) h.vec(input_order);
+  if (input_patches.enabled()) {
+    hash_shape(h, input_patches.raw);
+    h.value(input_patches.window);
+  }
   for (const auto& l : layers) {
     h.value(static_cast<int>(l.kind));
     h.value(l.input);
@@ -152,10 +156,11 @@ void validate_program(const NetworkProgram& p) {
   };
   if (p.layers.empty()) throw InputError(fmt::format("{}: the network program has no layers", p.source));
   if (!p.input_order.empty()) {
-    std::vector<bool> seen(static_cast<size_t>(p.input_shape.size()), false);
-    bool ok = static_cast<int64_t>(p.input_order.size()) == p.input_shape.size();
+    const int64_t raw = p.raw_input_shape().size();
+    std::vector<bool> seen(static_cast<size_t>(raw), false);
+    bool ok = static_cast<int64_t>(p.input_order.size()) == raw;
     for (int64_t i : p.input_order) {
-      ok = ok && i >= 0 && i < p.input_shape.size() && !seen[i];
+      ok = ok && i >= 0 && i < raw && !seen[i];
       if (ok) seen[i] = true;
     }
     if (!ok) throw InputError(fmt::format("{}: the input order is not a permutation of the input's elements", p.source));

@@ -131,16 +131,27 @@ struct PcuProgram {
   bool operator==(const PcuProgram&) const = default;
 };
 
+// The host's patch packing of the network input for a first convolution
+// over few channels (golden/accelerator/input_patches.hpp).
+struct InputPatches {
+  FeatureShape raw;  // the network input before packing (0 channels: no packing)
+  Window window;     // the convolution's window over it
+  bool enabled() const { return raw.channels > 0; }
+  bool operator==(const InputPatches&) const = default;
+};
+
 struct NetworkProgram {
   std::string source;       // model file
   std::string input_name;   // ONNX graph input
   std::string output_name;  // ONNX graph output
   FeatureShape input_shape;
   ActivationQuant input_q;
-  // The host's input packing: CHW element i of the network input is element
-  // input_order[i] of one raw sample of the graph input (an NHWC input
-  // transposed, for one); empty when they are the same.
+  // The host's input packing: CHW element i of the raw network input is
+  // element input_order[i] of one sample of the graph input (an NHWC input
+  // transposed, for one); empty when they are the same. With patch packing
+  // the program's input (input_shape) is made from the raw one.
   std::vector<int64_t> input_order;
+  InputPatches input_patches;
   // What the host computes from the last layer's dequantized output to give
   // the graph output ("Softmax", ...; empty: nothing). It preserves the
   // order of the outputs, so the prediction is the largest output code.
@@ -149,6 +160,8 @@ struct NetworkProgram {
   PcuProgram pcu;             // adaptive precision control (empty: static configurations)
 
   const Layer& output_layer() const { return layers.back(); }
+  // The network input as the graph gives it (before patch packing).
+  const FeatureShape& raw_input_shape() const { return input_patches.enabled() ? input_patches.raw : input_shape; }
   // The tensor `producer` writes (-1: the network input): its shape as
   // stored (a fully connected consumer's in_shape is a flattened view of
   // it) and its quantization.

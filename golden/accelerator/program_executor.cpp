@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "golden/errors.hpp"
+#include "golden/accelerator/input_patches.hpp"
 #include "golden/accelerator/pcu.hpp"
 #include "golden/accelerator/sae.hpp"
 #include "golden/numerics/precision_reduction.hpp"
@@ -244,7 +245,7 @@ ProgramResult execute_program(const NetworkProgram& program, std::span<const uin
 }
 
 Codes quantize_input(const NetworkProgram& program, const Tensor& batch, int64_t index) {
-  const int64_t per_sample = program.input_shape.size();
+  const int64_t per_sample = program.raw_input_shape().size();
   if (!batch.floating() || batch.rank() < 1 || batch.size() != batch.shape()[0] * per_sample)
     throw InputError(fmt::format("input batch {} {} does not hold samples of {} values for '{}'",
                                  dtype_name(batch.dtype()), shape_string(batch.shape()), per_sample, program.input_name));
@@ -256,7 +257,7 @@ Codes quantize_input(const NetworkProgram& program, const Tensor& batch, int64_t
     codes[i] = static_cast<uint8_t>(
         quantize_linear(batch.reals()[index * per_sample + raw], scale, program.input_q.zero_point, DType::UInt8));
   }
-  return codes;
+  return patch_input(program, codes);
 }
 
 std::vector<double> dequantize_output(const NetworkProgram& program, const Codes& codes) {

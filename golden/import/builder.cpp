@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <numeric>
 
+#include "golden/accelerator/input_patches.hpp"
 #include "golden/errors.hpp"
 #include "golden/numerics/quantize_linear.hpp"
 #include "golden/numerics/requantize.hpp"
@@ -95,6 +96,7 @@ NetworkProgram ProgramBuilder::build() {
                                          model_.source(), out));
   }
   validate_program(program_);
+  pack_input_patches(program_);
   return std::move(program_);
 }
 

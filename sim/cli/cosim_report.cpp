@@ -29,14 +29,16 @@ nlohmann::json histogram_json(const NetworkProgram& program, const CosimResult& 
 
 nlohmann::json cosim_json(const NetworkProgram& program, const RunDescription& d, const CosimResult& r) {
   const double n = static_cast<double>(std::max<int64_t>(r.inputs, 1));
-  const bool labelled = r.rtl_eval.samples() > 0;
+  const bool labelled = r.rtl_eval.has_figure();
   const bool classification = r.rtl_eval.task() == Task::Classification;
   nlohmann::json layers = nlohmann::json::array();
   for (size_t l = 0; l < program.layers.size(); ++l)
     layers.push_back({{"name", program.layers[l].name},
                       {"kind", layer_kind_name(program.layers[l].kind)},
                       {"macs", program.layers[l].macs()},
-                      {"cycles_per_inference", static_cast<double>(r.layer_cycles[l]) / n}});
+                      {"cycles_per_inference", static_cast<double>(r.layer_cycles[l]) / n},
+                      {"bytes_moved_per_inference", static_cast<double>(r.layer_mem_beats[l]) * r.rows / n},
+                      {"memory_stall_cycles_per_inference", static_cast<double>(r.layer_mem_stalls[l]) / n}});
   return {
       {"model", d.model},
       {"data", d.data},
@@ -56,6 +58,8 @@ nlohmann::json cosim_json(const NetworkProgram& program, const RunDescription& d
        labelled ? nlohmann::json(r.golden_eval.figure()) : nlohmann::json(nullptr)},
       {"avg_bits", d.avg_bits},
       {"cycles_per_inference", static_cast<double>(r.rtl_cycles) / n},
+      {"bytes_moved_per_inference", static_cast<double>(r.mem_beats) * r.rows / n},
+      {"memory_stall_cycles_per_inference", static_cast<double>(r.mem_stalls) / n},
       {"sim_cycles", r.sim_cycles},
       {"sim_cycles_per_second", r.seconds > 0 ? static_cast<double>(r.sim_cycles) / r.seconds : 0.0},
       {"inferences_per_second", r.seconds > 0 ? static_cast<double>(r.inputs) / r.seconds : 0.0},
@@ -80,16 +84,20 @@ std::string cosim_table(const NetworkProgram& program, const RunDescription& d, 
   row("layers compared", fmt::format("{}", r.counts.layers_compared));
   row("elements compared", fmt::format("{}", r.counts.elements_compared));
   row("mismatches", fmt::format("{}", r.counts.mismatches));
-  if (r.rtl_eval.samples() > 0)
+  if (r.rtl_eval.has_figure())
     row(std::string(r.rtl_eval.figure_name()),
         fmt::format("{} RTL, {} golden", r.rtl_eval.format_figure(), r.golden_eval.format_figure()));
   else
-    row("accuracy", "n/a (no labels)");
+    row(std::string(r.rtl_eval.figure_name()),
+        r.rtl_eval.samples() > 0 ? "n/a (the inputs hold one class only)" : "n/a (no labels)");
   row("avg bits (MAC-weighted)", fmt::format("{:.2f}", d.avg_bits));
-  row("cycles per inference", fmt::format("{:.0f}", static_cast<double>(r.rtl_cycles) / n));
+  row("cycles per inference", fmt::format("{:.0f} ({:.0f} waiting for memory)", static_cast<double>(r.rtl_cycles) / n,
+                                          r.mem_stalls / n));
+  row("bytes moved", fmt::format("{:.0f} per inference", static_cast<double>(r.mem_beats) * r.rows / n));
   for (size_t l = 0; l < program.layers.size(); ++l)
     row(fmt::format("  {} {} {}", program.layers[l].kind == LayerKind::SaeScan ? "step " : "layer", l, program.layers[l].name),
-        fmt::format("{:.0f} cycles", r.layer_cycles[l] / n));
+        fmt::format("{:.0f} cycles, {:.0f} bytes moved, {:.0f} waiting for memory", r.layer_cycles[l] / n,
+                    r.layer_mem_beats[l] * r.rows / n, r.layer_mem_stalls[l] / n));
   if (program.pcu.enabled()) {
     row("SAE / PCU cycles", fmt::format("{:.1f} / {:.1f} per inference", r.sae_cycles / n, r.pcu_cycles / n));
     row("SAE metrics compared", fmt::format("{}", r.counts.metrics_compared));

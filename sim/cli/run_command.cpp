@@ -12,6 +12,7 @@
 #include "sim/cli/commands.hpp"
 #include "sim/cli/cosim_report.hpp"
 #include "sim/cli/junit_writer.hpp"
+#include "sim/cli/memory_options.hpp"
 #include "sim/cli/progress_bar.hpp"
 #include "sim/cosim_runner.hpp"
 
@@ -91,6 +92,8 @@ ExitCode run_command(const Args& args) {
       ("trace-on-fail", po::bool_switch(&trace_on_fail), "re-run the first failing input with a trace around the failing layer")
       ("report", po::value(&report), "write a JSON report here")
       ("junit", po::value(&junit), "write JUnit XML here (one test case per input)");
+  MemoryArgs memory;
+  add_memory_options(options, memory);
   aps::cli::PolicyArgs policy;
   aps::cli::add_policy_options(options, policy);
   po::variables_map vm;
@@ -111,8 +114,13 @@ ExitCode run_command(const Args& args) {
   co.session.device.seed = seed;
   co.session.stall_seed = seed;
   co.session.stall_probability = stall;
-  const ArrayShape array = probe_hardware(make_device, co.session.device).array;
-  const int64_t model_cycles = run_cycles(program, co.configs, array);
+  apply_memory_options(memory, co.session);
+  const HardwareLimits limits = probe_hardware(make_device, co.session.device);
+  const Platform platform{limits,
+                          plan_memory(program, limits, memory.spm_words > 0 ? memory.spm_words : limits.act_words,
+                                      static_cast<uint64_t>(co.session.memory.size_bytes)),
+                          co.session.memory};
+  const int64_t model_cycles = run_cycles(program, co.configs, platform);
   co.session.max_cycles = max_cycles > 0 ? max_cycles : 20 * model_cycles + 10000;
   if (!trace.empty()) {
     co.session.trace_path = trace;
@@ -175,7 +183,7 @@ ExitCode run_command(const Args& args) {
       // Replay the failing input alone with a trace window around the failing layer.
       const int layer = std::max(m.layer, 0);
       const ProgramResult golden = execute_program(program, samples.inputs[m.input], co.configs);
-      const RunCycles model_cycles = run_cycle_model(program, golden, array);
+      const RunCycles model_cycles = run_cycle_model(program, golden, platform);
       int64_t layer_start = 2;
       for (int l = 0; l < layer; ++l) layer_start += model_cycles.pass0[l];
       if (m.pass == 1) {

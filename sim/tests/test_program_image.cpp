@@ -46,28 +46,76 @@ TEST_CASE("the digits models' images fit the default build and describe every la
   for (const char* name : {"digits_mlp", "digits_cnn"}) {
     const NetworkProgram p = load_network_program(kModels / name / "model_int8.onnx").program;
     const auto configs = static_configs(PrecisionMap(p.layers.size(), 8));
-    const ProgramImage img = build_image(p, configs, default_limits());
+    const HardwareLimits limits = default_limits();
+    const MemoryPlan plan = plan_memory(p, limits, limits.act_words, uint64_t{1} << 24);
+    const ProgramImage img = build_image(p, configs, limits, plan);
     CHECK(img.descriptors.size() == p.layers.size());
-    int64_t weight_words = 0;
-    for (size_t i = 0; i < p.layers.size(); ++i) weight_words += layer_geometry(p, i, ArrayShape{}).weight_words;
-    CHECK(static_cast<int64_t>(img.weights.size()) == weight_words * 64);
-    // the output of layer i is the input of layer i + 1
-    for (size_t i = 1; i < p.layers.size(); ++i)
-      CHECK(img.descriptors[i][hw::kDescInBase] == img.descriptors[i - 1][hw::kDescOutBase]);
+    CHECK(img.external.size() == plan.ext_bytes);
+    for (size_t i = 0; i < p.layers.size(); ++i) {
+      const Descriptor& d = img.descriptors[i];
+      // the output of layer i is the input of layer i + 1, where the plan put it
+      CHECK(d[hw::kDescInBase] == plan.steps[i].in_base);
+      CHECK(d[hw::kDescOutBase] == plan.steps[i].out_base);
+      if (i > 0) CHECK(d[hw::kDescInBase] == img.descriptors[i - 1][hw::kDescOutBase]);
+      const hw::DescMode mode = hw::DescMode::unpack(d[hw::kDescMode]);
+      CHECK(mode.load_in == (i == 0 ? 1u : 0u));
+      CHECK(mode.store_out == (i + 1 == p.layers.size() ? 1u : 0u));
+      if (!p.layers[i].has_weights()) continue;
+      // the first tile's header holds the weight zero points of its channels
+      const LayerGeometry g = layer_geometry(p, i, limits.array);
+      CHECK(d[hw::kDescWgtBase] == plan.steps[i].ext_weights);
+      for (int64_t c = 0; c < std::min<int64_t>(8, g.out_channels); ++c)
+        CHECK(static_cast<int8_t>(img.external[plan.steps[i].ext_weights + c]) == p.layers[i].weight_zero_points[c]);
+    }
   }
+}
+
+TEST_CASE("a depthwise convolution's tile holds only its own channel block", "[image]") {
+  Layer l;
+  l.name = "dw";
+  l.kind = LayerKind::Conv;
+  l.in_shape = {16, 3, 3};
+  l.out_shape = {16, 3, 3};
+  l.groups = 16;
+  l.window = {.kernel_h = 3, .kernel_w = 3, .pad_top = 1, .pad_left = 1, .pad_bottom = 1, .pad_right = 1};
+  for (int m = 0; m < 16; ++m)
+    for (int t = 0; t < 9; ++t) l.weights.push_back(static_cast<int8_t>(m * 9 + t - 70));
+  l.weight_zero_points.assign(16, 3);
+  l.weight_scales.assign(16, 0.01);
+  l.bias.assign(16, 0);
+  l.multipliers.assign(16, quantize_multiplier(0.01));
+  NetworkProgram p;
+  p.input_shape = l.in_shape;
+  p.layers = {l};
+  const HardwareLimits limits = default_limits();
+  const LayerGeometry g = layer_geometry(p, 0, limits.array);
+  REQUIRE(g.depthwise);
+  CHECK(g.words_per_pixel == 9);  // one block per tap, not two
+  const MemoryPlan plan = plan_memory(p, limits, limits.act_words, uint64_t{1} << 20);
+  const ProgramImage img = build_image(p, {static_config(8)}, limits, plan);
+  CHECK(hw::DescMode::unpack(img.descriptors[0][hw::kDescMode]).depthwise == 1);
+  // tile 1 (channels 8..15), tap (0, 1): word 2 of the tile; column c, lane l
+  // holds channel 8 + c's weight where l == c and the zero point elsewhere
+  const size_t word = plan.steps[0].ext_weights + (1 * g.tile_stride + 1 + 1) * 64;
+  for (int c = 0; c < 8; ++c)
+    for (int lane = 0; lane < 8; ++lane)
+      CHECK(static_cast<int8_t>(img.external[word + c * 8 + lane]) ==
+            (lane == c ? l.weights[(8 + c) * 9 + 1] : int8_t{3}));
 }
 
 TEST_CASE("a program that does not fit the RTL build is refused, naming the layer", "[image]") {
   const NetworkProgram p = load_network_program(kModels / "digits_mlp/model_int8.onnx").program;
   const auto configs = static_configs(PrecisionMap(p.layers.size(), 8));
   HardwareLimits small = default_limits();
-  small.act_words = 12;  // the 64-wide input takes 8 words, fc1's output 8 more
-  CHECK_THROWS_WITH(build_image(p, configs, small),
-                    Catch::Contains("layer 'fc1' does not fit the RTL build: its output needs activation words up to 16"));
+  small.wgt_words = 12;  // slots of 6 words; fc1 reads 8 words per pixel
+  CHECK_THROWS_WITH(build_image(p, configs, small, plan_memory(p, small, small.act_words, 1 << 20)),
+                    Catch::Contains("layer 'fc1'") && Catch::Contains("a weight buffer slot holds 6"));
   small = default_limits();
-  small.wgt_words = 40;
-  CHECK_THROWS_WITH(build_image(p, configs, small), Catch::Contains("layer 'fc1'") && Catch::Contains("tile words"));
+  small.param_entries = 8;
+  CHECK_THROWS_WITH(build_image(p, configs, small, plan_memory(p, small, small.act_words, 1 << 20)),
+                    Catch::Contains("layer 'fc1'") && Catch::Contains("parameter buffer holds 8"));
   small = default_limits();
   small.max_layers = 2;
-  CHECK_THROWS_WITH(build_image(p, configs, small), Catch::Contains("descriptor table holds 2"));
+  CHECK_THROWS_WITH(build_image(p, configs, small, plan_memory(p, small, small.act_words, 1 << 20)),
+                    Catch::Contains("descriptor table holds 2"));
 }

@@ -122,11 +122,12 @@ def main():
                      helper.make_node("MatMul", ["x", "wf"], ["y"], name="fc")], [x], [y], [w, ws, wz]),
          os.path.join(out, "per_axis_scale_count.onnx"))
 
-    # A network the default RTL build cannot hold: a 32x32 image convolved to
-    # 16 channels needs 2048 activation words for its output alone, on top of
-    # the input's 1024 (the build has 2048 words of 8 bytes).
-    img = helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 1, 32, 32])
-    fmap = helper.make_tensor_value_info("fmap", TensorProto.FLOAT, [1, 16, 32, 32])
+    # A network the default RTL build cannot hold: a 96x96 image convolved to
+    # 16 channels needs 18432 scratchpad words for its output alone (the
+    # build has 8192 words of 8 bytes; a layer's input and output must fit
+    # together).
+    img = helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 1, 96, 96])
+    fmap = helper.make_tensor_value_info("fmap", TensorProto.FLOAT, [1, 16, 96, 96])
     params = [numpy_helper.from_array(np.array(v, dt), n) for n, v, dt in (
         ("xs", 1 / 64, np.float32), ("xz", 0, np.uint8), ("cw", np.ones((16, 1, 3, 3)), np.int8),
         ("cws", 0.01, np.float32), ("cwz", 0, np.int8), ("ys", 0.05, np.float32), ("yz", 0, np.uint8))]
@@ -135,7 +136,7 @@ def main():
                                       name="wide_conv", pads=[1, 1, 1, 1]),
                      helper.make_node("DequantizeLinear", ["qy", "ys", "yz"], ["fmap"], name="dequant")],
                     [img], [fmap], params), os.path.join(out, "too_wide_for_rtl.onnx"))
-    write_tensor(os.path.join(out, "image.pb"), np.zeros((1, 1, 32, 32), np.float32), name="image")
+    write_tensor(os.path.join(out, "image.pb"), np.zeros((1, 1, 96, 96), np.float32), name="image")
 
     # An ONNX backend test whose expected output is off by one code: onnx-test
     # must report FAIL and exit 1, proving the comparison can fail.

@@ -8,9 +8,11 @@ Usage: make_cosim_models.py MODELS_DIR OUT_DIR
                          non-zero activation zero point: the bundled models'
                          activation zero points are all 0, which hides a
                          missing zero-point subtraction.
-  fc256/model.onnx       one 256 -> 256 fully connected QDQ layer, the
-                         compute-bound case of the cycle-scaling check, with
-                         test_data_set_0/input_0.pb (4 random samples).
+  conv16/model.onnx      one 3x3 convolution over a 16-channel 12x12 map
+                         (QDQ), the compute-bound case of the cycle-scaling
+                         check (each weight tile serves 144 pixels; a fully
+                         connected layer at batch 1 waits for its weights),
+                         with test_data_set_0/input_0.pb (2 random samples).
   resnet_tiny/           a small residual CNN with random weights, float
                          (model.onnx: Conv + BatchNormalization + Relu, a
                          residual Add, AveragePool, GlobalAveragePool, Gemm)
@@ -38,22 +40,22 @@ def centered_mlp(models, out):
     onnx.save(m, os.path.join(out, "digits_mlp_zp128.onnx"))
 
 
-def fc256(out):
-    rng = np.random.default_rng(256)
-    n = 256
-    w = rng.integers(-127, 128, size=(n, n), dtype=np.int8)
-    w_scale = np.full(n, 0.01, np.float32)
+def conv16(out):
+    rng = np.random.default_rng(16)
+    c, hw = 16, 12
+    w = rng.integers(-127, 128, size=(c, c, 3, 3), dtype=np.int8)
+    w_scale = np.full(c, 0.01, np.float32)
     x_scale, y_scale = np.float32(1 / 255), np.float32(0.05)
-    bias = rng.integers(-5000, 5000, size=n).astype(np.int32)
+    bias = rng.integers(-5000, 5000, size=c).astype(np.int32)
     inits = [
         numpy_helper.from_array(np.array(x_scale, np.float32), "x_scale"),
         numpy_helper.from_array(np.array(0, np.uint8), "x_zp"),
         numpy_helper.from_array(w, "w_q"),
         numpy_helper.from_array(w_scale, "w_scale"),
-        numpy_helper.from_array(np.zeros(n, np.int8), "w_zp"),
+        numpy_helper.from_array(np.zeros(c, np.int8), "w_zp"),
         numpy_helper.from_array(bias, "b_q"),
         numpy_helper.from_array((x_scale * w_scale).astype(np.float32), "b_scale"),
-        numpy_helper.from_array(np.zeros(n, np.int32), "b_zp"),
+        numpy_helper.from_array(np.zeros(c, np.int32), "b_zp"),
         numpy_helper.from_array(np.array(y_scale, np.float32), "y_scale"),
         numpy_helper.from_array(np.array(128, np.uint8), "y_zp"),
     ]
@@ -62,18 +64,19 @@ def fc256(out):
         helper.make_node("DequantizeLinear", ["xq", "x_scale", "x_zp"], ["x"]),
         helper.make_node("DequantizeLinear", ["w_q", "w_scale", "w_zp"], ["w"], axis=0),
         helper.make_node("DequantizeLinear", ["b_q", "b_scale", "b_zp"], ["b"], axis=0),
-        helper.make_node("Gemm", ["x", "w", "b"], ["y_f"], name="fc256", transB=1),
+        helper.make_node("Conv", ["x", "w", "b"], ["y_f"], name="conv16", pads=[1, 1, 1, 1]),
         helper.make_node("QuantizeLinear", ["y_f", "y_scale", "y_zp"], ["yq"]),
-        helper.make_node("DequantizeLinear", ["yq", "y_scale", "y_zp"], ["logits"]),
+        helper.make_node("DequantizeLinear", ["yq", "y_scale", "y_zp"], ["fmap"]),
     ]
-    graph = helper.make_graph(nodes, "fc256", [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", n])],
-                              [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", n])], inits)
+    graph = helper.make_graph(
+        nodes, "conv16", [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", c, hw, hw])],
+        [helper.make_tensor_value_info("fmap", TensorProto.FLOAT, ["N", c, hw, hw])], inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=7)
     onnx.checker.check_model(model)
-    folder = os.path.join(out, "fc256")
+    folder = os.path.join(out, "conv16")
     os.makedirs(os.path.join(folder, "test_data_set_0"), exist_ok=True)
     onnx.save(model, os.path.join(folder, "model.onnx"))
-    x = rng.random((4, n), dtype=np.float32)
+    x = rng.random((2, c, hw, hw), dtype=np.float32)
     with open(os.path.join(folder, "test_data_set_0", "input_0.pb"), "wb") as f:
         f.write(numpy_helper.from_array(x, "input").SerializeToString())
 
@@ -97,7 +100,7 @@ def resnet_tiny(out):
         "c1.w": rng.normal(0, 0.4, (8, 3, 3, 3)).astype(np.float32), "c1.b": rng.normal(0, 0.1, 8).astype(np.float32),
         "bn.scale": rng.uniform(0.5, 1.5, 8).astype(np.float32), "bn.bias": rng.normal(0, 0.1, 8).astype(np.float32),
         "bn.mean": rng.normal(0, 0.2, 8).astype(np.float32), "bn.var": rng.uniform(0.5, 2, 8).astype(np.float32),
-        "c2.w": rng.normal(0, 0.3, (8, 8, 1, 1)).astype(np.float32), "c2.b": rng.normal(0, 0.1, 8).astype(np.float32),
+        "c2.w": rng.normal(0, 0.15, (8, 8, 3, 3)).astype(np.float32), "c2.b": rng.normal(0, 0.1, 8).astype(np.float32),
         "fc.w": rng.normal(0, 0.5, (5, 8)).astype(np.float32), "fc.b": rng.normal(0, 0.1, 5).astype(np.float32),
     }
     eps = 1e-5
@@ -106,8 +109,10 @@ def resnet_tiny(out):
     folded_b = ((p["c1.b"] - p["bn.mean"]) * g + p["bn.bias"]).astype(np.float32)
 
     def forward(x):
-        a = np.maximum(conv2d(x, folded_w, folded_b, 1), 0)
-        b = conv2d(a, p["c2.w"], p["c2.b"], 0)
+        # No ReLU on the stem: conv2 then reads a non-zero zero point, which is
+        # what its padding must hold.
+        a = conv2d(x, folded_w, folded_b, 1)
+        b = conv2d(a, p["c2.w"], p["c2.b"], 1)
         s = np.maximum(a + b, 0)
         pool = s.reshape(s.shape[0], 8, 3, 2, 3, 2).mean(axis=(3, 5))  # AveragePool 2x2 stride 2: 6x6 -> 3x3
         gap = pool.mean(axis=(2, 3))
@@ -140,10 +145,9 @@ def resnet_tiny(out):
     inits.append(numpy_helper.from_array(np.array([1, 1], np.int64), "flat_shape"))
     nodes = [
         helper.make_node("Conv", ["input", "c1.w", "c1.b"], ["c1"], name="conv1", pads=[1, 1, 1, 1]),
-        helper.make_node("BatchNormalization", ["c1", "bn.scale", "bn.bias", "bn.mean", "bn.var"], ["bn"], name="bn1",
+        helper.make_node("BatchNormalization", ["c1", "bn.scale", "bn.bias", "bn.mean", "bn.var"], ["a"], name="bn1",
                          epsilon=eps),
-        helper.make_node("Relu", ["bn"], ["a"], name="relu1"),
-        helper.make_node("Conv", ["a", "c2.w", "c2.b"], ["b"], name="conv2"),
+        helper.make_node("Conv", ["a", "c2.w", "c2.b"], ["b"], name="conv2", pads=[1, 1, 1, 1]),
         helper.make_node("Add", ["a", "b"], ["s_pre"], name="residual"),
         helper.make_node("Relu", ["s_pre"], ["s"], name="relu2"),
         helper.make_node("AveragePool", ["s"], ["pool"], name="avgpool", kernel_shape=[2, 2], strides=[2, 2]),
@@ -185,10 +189,9 @@ def resnet_tiny(out):
     act_qdq("input", "input", "x_dq")
     weights("c1", folded_w, folded_b, q["input"][0])
     nodes.append(helper.make_node("Conv", ["x_dq", "c1.w", "c1.b"], ["c1_out"], name="conv1", pads=[1, 1, 1, 1]))
-    nodes.append(helper.make_node("Relu", ["c1_out"], ["a_f"], name="relu1"))
-    act_qdq("a", "a_f", "a_dq")
+    act_qdq("a", "c1_out", "a_dq")
     weights("c2", p["c2.w"], p["c2.b"], q["a"][0])
-    nodes.append(helper.make_node("Conv", ["a_dq", "c2.w", "c2.b"], ["b_f"], name="conv2"))
+    nodes.append(helper.make_node("Conv", ["a_dq", "c2.w", "c2.b"], ["b_f"], name="conv2", pads=[1, 1, 1, 1]))
     act_qdq("b", "b_f", "b_dq")
     nodes.append(helper.make_node("Add", ["a_dq", "b_dq"], ["s_pre"], name="residual"))
     nodes.append(helper.make_node("Relu", ["s_pre"], ["s_f"], name="relu2"))
@@ -211,7 +214,7 @@ def main():
     models, out = sys.argv[1], sys.argv[2]
     os.makedirs(out, exist_ok=True)
     centered_mlp(models, out)
-    fc256(out)
+    conv16(out)
     resnet_tiny(out)
 
 

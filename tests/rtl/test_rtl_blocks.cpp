@@ -162,3 +162,50 @@ TEST_CASE("back-to-back inputs at changing precisions", "[rtl]") {
     ++i;
   }
 }
+
+TEST_CASE("the memory port, front door: a load lands in the scratchpad, a store writes exactly the output", "[rtl][memory]") {
+  // A 1x1 max pool copies its input: the step loads 300 words (two bursts)
+  // through the port, and stores them back to the output's place.
+  Layer copy;
+  copy.name = "copy";
+  copy.kind = LayerKind::MaxPool;
+  copy.in_shape = copy.out_shape = {16, 10, 15};
+  NetworkProgram p;
+  p.source = "copy";
+  p.input_shape = copy.in_shape;
+  p.layers = {copy};
+  validate_program(p);
+  SessionOptions o = rtl();
+  o.memory.latency = 7;
+  o.memory.bytes_per_cycle = 2;
+  AcceleratorSession s(p, o);
+  const MemoryPlan& plan = s.platform().plan;
+  REQUIRE(tensor_words(p.input_shape, 8) == 300);
+  Codes in(static_cast<size_t>(p.input_shape.size()));
+  for (size_t i = 0; i < in.size(); ++i) in[i] = static_cast<uint8_t>(i * 7 + 3);
+  Scoreboard sb;
+  const InputRun r = s.run(0, in, execute_program(p, in, {static_config(8)}), sb);
+  CHECK(r.passed);
+  CHECK(r.output == in);
+  CHECK(r.mem_beats == 600);
+  // the load put the input where the step read it
+  const auto word_bytes = static_cast<size_t>(hw::act_word_bytes(8));
+  CHECK(s.driver().read_bytes(hw::kActBase + static_cast<uint32_t>(plan.steps[0].in_base * 8), 300 * word_bytes) ==
+        pack_tensor(in, p.input_shape, 8));
+  // the store wrote the output's 2400 bytes and nothing past them
+  CHECK(s.memory().read(plan.output_ext, 2400) == pack_tensor(in, p.input_shape, 8));
+  CHECK(s.memory().read(plan.output_ext + 2400, 8) == std::vector<uint8_t>(8, 0));
+}
+
+TEST_CASE("a memory that answers out of protocol stops the run with the port's error", "[rtl][memory]") {
+  Mlp m;
+  SessionOptions o = rtl();
+  o.memory.size_bytes = 16384;  // the image fits; a read past it does not
+  AcceleratorSession s(m.program, o);
+  HostDriver& d = s.driver();
+  // Point step 0's input load past the end of the memory.
+  d.write32(hw::kDescBase + 4 * hw::kDescExtIn, 16384 - 8);
+  d.write32(hw::kCsrBase + hw::kCsrCtrl, hw::CsrCtrl{.start = 1}.pack());
+  CHECK_THROWS_WITH(d.wait_done(100000), Catch::Contains("memory port: a read burst of 8 beats at 0x3ff8") &&
+                                             Catch::Contains("runs past the memory's 16384 bytes"));
+}

@@ -77,7 +77,8 @@ TEST_CASE("an NHWC input transposed to NCHW folds into the host's input packing"
   g.output("y");
   const Tensor calibration = random_tensor(rng, {64, 4, 4, 3}, 0, 1);
   const NetworkProgram p = build_program(g.model(), &calibration);
-  CHECK(p.input_shape == FeatureShape{3, 4, 4});
+  CHECK(p.raw_input_shape() == FeatureShape{3, 4, 4});
+  CHECK(p.input_shape == FeatureShape{27, 4, 4});  // the 3-channel stem reads packed 3x3 patches
   REQUIRE(p.input_order.size() == 48);
   CHECK(p.input_order[1] == 3);  // channel 0, pixel (0, 1) is raw element (0 * 4 + 1) * 3 + 0
   CHECK(p.input_order[16] == 1);  // channel 1, pixel (0, 0)
@@ -97,7 +98,7 @@ TEST_CASE("a flat input reshaped to a map before the first layer", "[exporters]"
   g.output("y");
   const Tensor calibration = random_tensor(rng, {64, 32}, -1, 1);
   const NetworkProgram p = build_program(g.model(), &calibration);
-  CHECK(p.input_shape == FeatureShape{2, 4, 4});
+  CHECK(p.raw_input_shape() == FeatureShape{2, 4, 4});
   CHECK(p.input_order.empty());
   check_tracks_onnx(g, p, random_tensor(rng, {40, 32}, -1, 1), 3);
 }

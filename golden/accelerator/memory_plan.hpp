@@ -1,0 +1,92 @@
+#pragma once
+// Where a network program's data lives on the accelerator, and what each step
+// moves through the memory port (rtl/aps_sequencer.sv, rtl/aps_dma.sv).
+//
+// The external memory holds every layer's weight tiles and channel
+// parameters, the network input, the network output, and the tensors the
+// scratchpad cannot keep. A step reads its inputs from the scratchpad and
+// writes its output there; before computing it loads what it reads that is
+// not resident, and its channel parameters; a convolution streams its weight
+// tiles; after computing a step stores its output if a later step will load
+// it or if it is the network output.
+//
+// The scratchpad plan keeps every tensor resident from its first to its last
+// use when that fits (offline first-fit by size, tensors whose lives overlap
+// never share words). When it does not fit, tensors are spilled, the ones
+// holding the most word-steps first: a spilled tensor is stored by its
+// producer and loaded again by each step that reads it, and occupies the
+// scratchpad only during those steps. A step whose own inputs and output do
+// not fit together is refused.
+
+#include <cstdint>
+#include <vector>
+
+#include "generated/host_interface.hpp"
+#include "golden/accelerator/accelerator_geometry.hpp"
+#include "golden/accelerator/network_program.hpp"
+
+namespace aps {
+
+// What an accelerator build offers (its CSRs say so; the defaults are the
+// default build's, rtl/aps_host_interface.json).
+struct HardwareLimits {
+  ArrayShape array;
+  int64_t act_words = hw::kDefaultBuild.act_words;          // scratchpad words
+  int64_t wgt_words = hw::kDefaultBuild.wgt_words;          // weight buffer words, two slots
+  int64_t param_entries = hw::kDefaultBuild.param_entries;  // channel parameter buffer entries
+  int64_t max_layers = hw::kDefaultBuild.max_layers;        // descriptor table steps
+  int64_t sae_entries = hw::kDefaultBuild.sae_entries;      // SAE slice entries
+};
+
+// The external memory as the harness models it: fixed latency and a
+// bytes-per-cycle limit, deterministic, so transfers take a known number of
+// cycles.
+struct MemoryTiming {
+  int64_t latency = 16;               // request -> first read beat; last write beat -> write response
+  int64_t bytes_per_cycle = 8;        // a power of two
+  int64_t size_bytes = int64_t{64} << 20;
+  // Cycles between beats: a beat is ROWS bytes.
+  int64_t beat_cycles(int rows) const { return bytes_per_cycle >= rows ? 1 : rows / bytes_per_cycle; }
+};
+// Empty when the timing is usable, else what is wrong with it.
+std::string check_memory_timing(const MemoryTiming& timing);
+
+// Cycles from the cycle a transfer of `beats` beats starts to its last cycle
+// (rtl/aps_dma.sv: bursts of at most MaxBurst beats, one outstanding).
+int64_t load_cycles(int64_t beats, const MemoryTiming& timing, int rows);
+int64_t store_cycles(int64_t beats, const MemoryTiming& timing, int rows);
+
+// What one step moves and where its tensors are.
+struct StepMemory {
+  bool load_in = false, load_in_b = false, store_out = false;
+  int64_t in_base = 0, in_b_base = 0, out_base = 0;  // scratchpad words
+  uint32_t ext_in = 0, ext_in_b = 0, ext_out = 0;    // external byte addresses
+  uint32_t ext_weights = 0, ext_params = 0;
+  int64_t in_beats = 0, in_b_beats = 0, out_beats = 0;  // of the transfers the step makes
+  int64_t param_beats = 0;
+  int64_t tile_beats = 0;  // per weight tile
+};
+
+struct MemoryPlan {
+  std::vector<StepMemory> steps;  // one per program layer
+  uint32_t input_ext = 0;         // where the host writes the network input
+  uint32_t output_ext = 0;        // where the host reads the network output
+  int64_t spm_words_used = 0;     // highest scratchpad word used + 1
+  uint64_t ext_bytes = 0;         // end of the external image
+  int spilled_tensors = 0;
+  // Beats of a step in one run: its loads, parameters, weight tiles, store.
+  int64_t step_beats(const NetworkProgram& program, size_t step, ArrayShape array) const;
+};
+
+// The fewest scratchpad words any plan needs: the largest set of tensors one
+// step reads and writes together.
+int64_t min_scratchpad_words(const NetworkProgram& program, int rows);
+
+// The plan for `program` on a build with `limits`, using at most `spm_words`
+// scratchpad words (<= limits.act_words; less to exercise spilling) and an
+// external memory of `ext_bytes` bytes. InputError naming the layer when a
+// step cannot fit, naming the model when the external memory is too small.
+MemoryPlan plan_memory(const NetworkProgram& program, const HardwareLimits& limits, int64_t spm_words,
+                       uint64_t ext_bytes);
+
+}  // namespace aps

@@ -1,0 +1,203 @@
+// DMA engine: moves one transfer at a time between the external memory (the
+// memory port) and an on-chip buffer, splitting it into bursts of at most
+// MaxBurst beats with one burst outstanding. A beat is ROWS bytes: one
+// activation word, a ROWS-byte slice of a weight tile word, or part of a
+// channel parameter entry.
+//
+//   OpLoadAct   external -> activation scratchpad, one word per beat
+//   OpStoreAct  activation scratchpad -> external, one word per beat
+//   OpLoadWgt   external -> weight buffer, COLS beats per tile word
+//   OpLoadPrm   external -> parameter buffer, 16 / ROWS beats per entry
+//
+// Memory port: a request (address, beats, write) is taken when valid &&
+// ready; a read burst answers with `beats` response beats; a write burst
+// sends `beats` beats on the write-data channel, then takes one response (the
+// write is done). The engine accepts every response beat (rsp_ready is 1)
+// and reads the scratchpad one beat ahead of the write-data channel.
+//
+// start_i is taken while idle; done_o is high in the transfer's last cycle
+// (its last read beat, or the write response of its last burst).
+module aps_dma
+  import aps_pkg::*;
+  import aps_host_if_pkg::*;
+#(
+  parameter int ROWS = DefaultRows,
+  parameter int COLS = DefaultCols,
+  parameter int ACT_WORDS = DefaultActWords,
+  parameter int WGT_WORDS = DefaultWgtWords,
+  parameter int PARAM_ENTRIES = DefaultParamEntries,
+  localparam int ACT_AW = $clog2(ACT_WORDS),
+  localparam int WGT_AW = $clog2(WGT_WORDS),
+  localparam int PRM_AW = $clog2(PARAM_ENTRIES),
+  localparam int PRM_BYTES = param_entry_bytes()
+) (
+  input  logic                    clk_i,
+  input  logic                    rst_ni,
+  // the transfer
+  input  logic                    start_i,
+  input  dma_op_e                 op_i,
+  input  logic [31:0]             ext_addr_i,   // byte address, a multiple of ROWS
+  input  logic [31:0]             local_i,      // word, tile word or entry address of the first beat
+  input  logic [31:0]             beats_i,      // at least 1
+  output logic                    busy_o,
+  output logic                    done_o,
+  output logic                    beat_o,       // a beat moved this cycle
+  // memory port
+  output logic                    mem_req_valid_o,
+  input  logic                    mem_req_ready_i,
+  output logic                    mem_req_write_o,
+  output logic [31:0]             mem_req_addr_o,
+  output logic [8:0]              mem_req_beats_o,
+  output logic                    mem_wvalid_o,
+  input  logic                    mem_wready_i,
+  output logic [8*ROWS-1:0]       mem_wdata_o,
+  input  logic                    mem_rsp_valid_i,
+  output logic                    mem_rsp_ready_o,
+  input  logic [8*ROWS-1:0]       mem_rsp_data_i,
+  // activation scratchpad
+  output logic                    act_we_o,
+  output logic [ACT_AW-1:0]       act_waddr_o,
+  output logic [8*ROWS-1:0]       act_wdata_o,
+  output logic                    act_re_o,
+  output logic [ACT_AW-1:0]       act_raddr_o,
+  input  logic [8*ROWS-1:0]       act_rdata_i,
+  // weight buffer
+  output logic                    wgt_we_o,
+  output logic [WGT_AW-1:0]       wgt_waddr_o,
+  output logic [ROWS*COLS-1:0]    wgt_wbe_o,
+  output logic [8*ROWS*COLS-1:0]  wgt_wdata_o,
+  // parameter buffer
+  output logic                    prm_we_o,
+  output logic [PRM_AW-1:0]       prm_waddr_o,
+  output logic [PRM_BYTES-1:0]    prm_wbe_o,
+  output logic [8*PRM_BYTES-1:0]  prm_wdata_o
+);
+  localparam int BeatsPerEntry = PRM_BYTES / ROWS;
+  if (ROWS > PRM_BYTES) $error("aps_dma: ROWS above %0d would split a beat across parameter entries", PRM_BYTES);
+
+  typedef enum logic [1:0] {DIdle, DReq, DData, DAck} state_e;
+  state_e state;
+
+  dma_op_e     op;
+  logic [31:0] addr;        // external address of the next burst
+  logic [31:0] left;        // beats not yet requested
+  logic [8:0]  burst;       // beats of the burst in flight
+  logic [8:0]  moved;       // beats of that burst already moved
+  logic [31:0] word;        // local word / tile word / entry of the next beat
+  logic [31:0] part;        // beat within the tile word or entry
+  logic        have_data;   // the scratchpad's read port holds the next write beat
+
+  logic is_store, last_of_burst, read_beat, write_beat;
+  assign is_store = (op == OpStoreAct);
+  assign read_beat = (state == DData) && !is_store && mem_rsp_valid_i;
+  assign write_beat = (state == DData) && is_store && mem_wvalid_o && mem_wready_i;
+  assign last_of_burst = (moved + 9'd1 == burst);
+
+  assign busy_o = (state != DIdle);
+  assign beat_o = read_beat || write_beat;
+  logic burst_end;
+  assign burst_end = (read_beat && last_of_burst) || (state == DAck && mem_rsp_valid_i);
+  assign done_o = burst_end && left == 32'd0;
+
+  assign mem_req_valid_o = (state == DReq);
+  assign mem_req_write_o = is_store;
+  assign mem_req_addr_o = addr;
+  assign mem_req_beats_o = burst;
+  assign mem_rsp_ready_o = 1'b1;
+  assign mem_wvalid_o = (state == DData) && is_store && have_data;
+  assign mem_wdata_o = act_rdata_i;
+
+  // A read beat lands where `word` and `part` point.
+  assign act_we_o = read_beat && op == OpLoadAct;
+  assign act_waddr_o = ACT_AW'(word);
+  assign act_wdata_o = mem_rsp_data_i;
+  assign wgt_we_o = read_beat && op == OpLoadWgt;
+  assign wgt_waddr_o = WGT_AW'(word);
+  assign wgt_wbe_o = (ROWS*COLS)'({ROWS{1'b1}}) << (part * ROWS);
+  assign wgt_wdata_o = {COLS{mem_rsp_data_i}};
+  assign prm_we_o = read_beat && op == OpLoadPrm;
+  assign prm_waddr_o = PRM_AW'(word);
+  assign prm_wbe_o = PRM_BYTES'({ROWS{1'b1}}) << (part * ROWS);
+  assign prm_wdata_o = {BeatsPerEntry{mem_rsp_data_i}};
+
+  // A store reads the scratchpad word of its next beat when the burst is
+  // requested and whenever a beat leaves, if the burst has more.
+  assign act_re_o = is_store && ((state == DReq && mem_req_ready_i) || (write_beat && !last_of_burst));
+  assign act_raddr_o = ACT_AW'(write_beat ? word + 32'd1 : word);
+
+  function automatic logic [8:0] burst_of(input logic [31:0] beats);
+    return (beats > 32'(MaxBurst)) ? 9'(MaxBurst) : 9'(beats);
+  endfunction
+
+  // Position of the next beat in the on-chip buffer.
+  logic [31:0] per_word;
+  assign per_word = (op == OpLoadWgt) ? 32'(COLS) : (op == OpLoadPrm) ? 32'(BeatsPerEntry) : 32'd1;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      state <= DIdle;
+      op <= OpLoadAct;
+      {addr, left, burst, moved, word, part, have_data} <= '0;
+    end else begin
+      if (read_beat || write_beat) begin
+        moved <= moved + 9'd1;
+        if (part + 32'd1 == per_word) begin
+          part <= '0;
+          word <= word + 32'd1;
+        end else begin
+          part <= part + 32'd1;
+        end
+      end
+      unique case (state)
+        DIdle: if (start_i) begin
+          op <= op_i;
+          addr <= ext_addr_i;
+          word <= local_i;
+          part <= '0;
+          burst <= burst_of(beats_i);
+          left <= beats_i - 32'(burst_of(beats_i));
+          state <= DReq;
+        end
+        DReq: if (mem_req_ready_i) begin
+          moved <= '0;
+          have_data <= is_store;
+          state <= DData;
+        end
+        DData: begin
+          if (write_beat) have_data <= !last_of_burst;
+          if ((read_beat || write_beat) && last_of_burst) begin
+            addr <= addr + 32'(burst) * ROWS;
+            if (is_store) state <= DAck;
+          end
+        end
+        DAck: ;
+        default: state <= DIdle;
+      endcase
+      // A burst ends with its last read beat or its write response: the
+      // next one, or idle.
+      if (burst_end) begin
+        if (left == 32'd0) begin
+          state <= DIdle;
+        end else begin
+          burst <= burst_of(left);
+          left <= left - 32'(burst_of(left));
+          state <= DReq;
+        end
+      end
+    end
+  end
+
+`ifndef SYNTHESIS
+  assert property (@(posedge clk_i) disable iff (!rst_ni) start_i |-> state == DIdle && beats_i != 0)
+    else $error("aps_dma: a transfer started while busy, or with no beats");
+  assert property (@(posedge clk_i) disable iff (!rst_ni) start_i |-> ext_addr_i % ROWS == 0)
+    else $error("aps_dma: external address %08x is not beat-aligned", ext_addr_i);
+  assert property (@(posedge clk_i) disable iff (!rst_ni) mem_req_valid_o && !mem_req_ready_i |=>
+                   mem_req_valid_o && $stable(mem_req_addr_o) && $stable(mem_req_beats_o) && $stable(mem_req_write_o))
+    else $error("aps_dma: request changed while waiting for ready");
+  assert property (@(posedge clk_i) disable iff (!rst_ni) mem_rsp_valid_i |-> state == DData || state == DAck)
+    else $error("aps_dma: a response beat with no burst in flight");
+  assert property (@(posedge clk_i) disable iff (!rst_ni) act_we_o |-> 32'(act_waddr_o) == word)
+    else $error("aps_dma: scratchpad word %0d outside the scratchpad", word);
+`endif
+endmodule

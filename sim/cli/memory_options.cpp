@@ -1,0 +1,49 @@
+#include "sim/cli/memory_options.hpp"
+
+#include <fmt/format.h>
+
+#include "golden/errors.hpp"
+
+namespace aps::sim::cli {
+
+void add_memory_options(aps::cli::po::options_description& options, MemoryArgs& args) {
+  namespace po = aps::cli::po;
+  options.add_options()
+      ("mem-latency", po::value(&args.latency)->default_value(args.latency),
+       "external memory: cycles from a request to its first read beat (and from the last write beat to its response)")
+      ("mem-bandwidth", po::value(&args.bandwidth)->default_value(args.bandwidth),
+       "external memory: bytes per cycle (a power of two; a beat is ROWS bytes)")
+      ("mem-size", po::value(&args.size), "external memory size in bytes, or with K, M or G (default 64M)")
+      ("spm-words", po::value(&args.spm_words)->default_value(0),
+       "scratchpad words the memory plan may use (0: all of it; fewer makes it spill tensors)");
+}
+
+int64_t parse_size(const std::string& text, const char* option) {
+  try {
+    size_t used = 0;
+    const long long value = std::stoll(text, &used);
+    int64_t scale = 1;
+    if (used + 1 == text.size()) {
+      const char unit = static_cast<char>(std::toupper(static_cast<unsigned char>(text.back())));
+      scale = unit == 'K' ? 1 << 10 : unit == 'M' ? 1 << 20 : unit == 'G' ? 1 << 30 : 0;
+    } else if (used != text.size()) {
+      scale = 0;
+    }
+    if (scale == 0 || value <= 0) throw std::invalid_argument(text);
+    return value * scale;
+  } catch (const std::exception&) {
+    throw InputError(fmt::format("{} must be a size in bytes (e.g. 65536, 64K, 64M), not '{}'", option, text));
+  }
+}
+
+void apply_memory_options(const MemoryArgs& args, SessionOptions& session) {
+  session.memory.latency = args.latency;
+  session.memory.bytes_per_cycle = args.bandwidth;
+  if (!args.size.empty()) session.memory.size_bytes = parse_size(args.size, "--mem-size");
+  if (const std::string why = check_memory_timing(session.memory); !why.empty())
+    throw InputError(fmt::format("--mem-latency/--mem-bandwidth/--mem-size: {}", why));
+  if (args.spm_words < 0) throw InputError("--spm-words must be 0 or more");
+  session.spm_words = args.spm_words;
+}
+
+}  // namespace aps::sim::cli

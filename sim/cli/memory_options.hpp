@@ -1,0 +1,25 @@
+#pragma once
+// The external memory and scratchpad options every command that runs the
+// RTL takes: --mem-latency, --mem-bandwidth, --mem-size, --spm-words.
+
+#include <string>
+
+#include "cli/command_line.hpp"
+#include "sim/accelerator_session.hpp"
+
+namespace aps::sim::cli {
+
+struct MemoryArgs {
+  int64_t latency = MemoryTiming{}.latency;
+  int64_t bandwidth = MemoryTiming{}.bytes_per_cycle;
+  std::string size;  // bytes, or with a K, M or G suffix; empty: MemoryTiming's default
+  int64_t spm_words = 0;
+};
+
+void add_memory_options(aps::cli::po::options_description& options, MemoryArgs& args);
+// The session's memory and scratchpad limit; InputError naming the option.
+void apply_memory_options(const MemoryArgs& args, SessionOptions& session);
+// "64M" -> 67108864; InputError naming `option` otherwise.
+int64_t parse_size(const std::string& text, const char* option);
+
+}  // namespace aps::sim::cli
