@@ -58,8 +58,9 @@ module aps_host_port
   input  logic [7:0]               margin_i,
   input  logic [31:0]              pcu_cycles_i,
   input  logic [31:0]              sae_cycles_i,
-  input  logic [3:0]               slot_bits_i [MAX_LAYERS],
-  input  logic [63:0]              slot_metrics_i [MAX_LAYERS][4],
+  input  logic [MAX_LAYERS-1:0][3:0] slot_bits_i,
+  output logic [LAYER_AW+1:0]      metric_sel_o,    // the PCU metric the offset addresses
+  input  logic [63:0]              metric_i,        // ... and its value
   // PCU / SAE configuration
   output logic                     adaptive_scaling_o,
   output logic                     cascade_o,
@@ -230,11 +231,14 @@ module aps_host_port
 
   // ---- reads: memories answer from their registered port next cycle ----
   assign act_re_o = rd && region == RegionAct;
+  assign metric_sel_o = (LAYER_AW+2)'(array_entry(offset[11:0], CsrMetrics, CsrMetricsStride));
   assign act_raddr_o = ACT_AW'(offset / ActBytes);
 
-  // Entry i of a per-step log; 0 past the table.
-  function automatic logic [31:0] step_log(input logic [31:0] log [MAX_LAYERS], input logic [31:0] i);
-    return (i < MAX_LAYERS) ? log[i[LAYER_AW-1:0]] : '0;
+  // Whether entry i of a per-step log exists (entries past MAX_LAYERS read
+  // 0). The logs are indexed in place: a function taking a log as an argument
+  // would make the simulator build and clear a copy of it every cycle.
+  function automatic logic in_steps(input logic [31:0] i);
+    return i < MAX_LAYERS;
   endfunction
 
   // The CSR read value, computed only when a read is taken (a wide mux that
@@ -274,26 +278,38 @@ module aps_host_port
       default: ;
     endcase
     // The logs, indexed by step or slot (entries past MAX_LAYERS read 0).
-    if (in_array(off, CsrLayerCycles, CsrLayerCyclesCount, CsrLayerCyclesStride))
-      return step_log(layer_cycles_q, array_entry(off, CsrLayerCycles, CsrLayerCyclesStride));
-    if (in_array(off, CsrLayerCycles1, CsrLayerCycles1Count, CsrLayerCycles1Stride))
-      return step_log(layer_cycles1_q, array_entry(off, CsrLayerCycles1, CsrLayerCycles1Stride));
-    if (in_array(off, CsrConfigs, CsrConfigsCount, CsrConfigsStride))
-      return step_log(config_q, array_entry(off, CsrConfigs, CsrConfigsStride));
-    if (in_array(off, CsrConfigs1, CsrConfigs1Count, CsrConfigs1Stride))
-      return step_log(config1_q, array_entry(off, CsrConfigs1, CsrConfigs1Stride));
-    if (in_array(off, CsrLayerMemBeats, CsrLayerMemBeatsCount, CsrLayerMemBeatsStride))
-      return step_log(layer_beats_q, array_entry(off, CsrLayerMemBeats, CsrLayerMemBeatsStride));
-    if (in_array(off, CsrLayerMemStalls, CsrLayerMemStallsCount, CsrLayerMemStallsStride))
-      return step_log(layer_mem_stalls_q, array_entry(off, CsrLayerMemStalls, CsrLayerMemStallsStride));
+    if (in_array(off, CsrLayerCycles, CsrLayerCyclesCount, CsrLayerCyclesStride)) begin
+      i = array_entry(off, CsrLayerCycles, CsrLayerCyclesStride);
+      return in_steps(i) ? layer_cycles_q[i[LAYER_AW-1:0]] : '0;
+    end
+    if (in_array(off, CsrLayerCycles1, CsrLayerCycles1Count, CsrLayerCycles1Stride)) begin
+      i = array_entry(off, CsrLayerCycles1, CsrLayerCycles1Stride);
+      return in_steps(i) ? layer_cycles1_q[i[LAYER_AW-1:0]] : '0;
+    end
+    if (in_array(off, CsrConfigs, CsrConfigsCount, CsrConfigsStride)) begin
+      i = array_entry(off, CsrConfigs, CsrConfigsStride);
+      return in_steps(i) ? config_q[i[LAYER_AW-1:0]] : '0;
+    end
+    if (in_array(off, CsrConfigs1, CsrConfigs1Count, CsrConfigs1Stride)) begin
+      i = array_entry(off, CsrConfigs1, CsrConfigs1Stride);
+      return in_steps(i) ? config1_q[i[LAYER_AW-1:0]] : '0;
+    end
+    if (in_array(off, CsrLayerMemBeats, CsrLayerMemBeatsCount, CsrLayerMemBeatsStride)) begin
+      i = array_entry(off, CsrLayerMemBeats, CsrLayerMemBeatsStride);
+      return in_steps(i) ? layer_beats_q[i[LAYER_AW-1:0]] : '0;
+    end
+    if (in_array(off, CsrLayerMemStalls, CsrLayerMemStallsCount, CsrLayerMemStallsStride)) begin
+      i = array_entry(off, CsrLayerMemStalls, CsrLayerMemStallsStride);
+      return in_steps(i) ? layer_mem_stalls_q[i[LAYER_AW-1:0]] : '0;
+    end
     if (in_array(off, CsrMetrics, CsrMetricsCount, CsrMetricsStride)) begin
       i = array_entry(off, CsrMetrics, CsrMetricsStride);  // slot * PcuCandidates + candidate
-      mword = (i / PcuCandidates < MAX_LAYERS) ? slot_metrics_i[i[LAYER_AW+1:2]][i[1:0]] : 64'd0;
+      mword = (i / PcuCandidates < MAX_LAYERS) ? metric_i : 64'd0;
       return off[2] ? mword[63:32] : mword[31:0];
     end
     if (in_array(off, CsrSlotBits, CsrSlotBitsCount, CsrSlotBitsStride)) begin
       i = array_entry(off, CsrSlotBits, CsrSlotBitsStride);
-      return (i < MAX_LAYERS) ? csr_slot_bits_t'{bits: slot_bits_i[i[LAYER_AW-1:0]], default: '0} : '0;
+      return in_steps(i) ? csr_slot_bits_t'{bits: slot_bits_i[i[LAYER_AW-1:0]], default: '0} : '0;
     end
     return CsrUnmapped;
   endfunction

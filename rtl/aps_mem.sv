@@ -17,14 +17,21 @@ module aps_mem #(
 );
   logic [8*BYTES-1:0] mem [WORDS];
 
-  // One whole-word write merging the enabled bytes (a per-byte write in a
-  // loop would have to be unrolled BYTES times, which wide arrays exceed).
-  logic [8*BYTES-1:0] bit_mask;
-  always_comb
-    for (int b = 0; b < BYTES; b++) bit_mask[8*b +: 8] = {8{wbe_i[b]}};
+  // The enabled bytes of wdata over the stored word, as one whole-word write
+  // (a per-byte write in a loop would have to be unrolled BYTES times, which
+  // wide arrays exceed). Computed in the clocked block, only when writing:
+  // as a continuous mask it would be re-evaluated whenever a top-level input
+  // moves, which is every cycle.
+  function automatic logic [8*BYTES-1:0] merge_bytes(logic [8*BYTES-1:0] old_word, logic [8*BYTES-1:0] new_word,
+                                                      logic [BYTES-1:0] enables);
+    logic [8*BYTES-1:0] merged = old_word;
+    for (int b = 0; b < BYTES; b++)
+      if (enables[b]) merged[8*b +: 8] = new_word[8*b +: 8];
+    return merged;
+  endfunction
 
   always_ff @(posedge clk_i) begin
-    if (we_i) mem[waddr_i] <= (mem[waddr_i] & ~bit_mask) | (wdata_i & bit_mask);
+    if (we_i) mem[waddr_i] <= merge_bytes(mem[waddr_i], wdata_i, wbe_i);
     if (re_i) rdata_o <= mem[raddr_i];
   end
 endmodule

@@ -45,19 +45,26 @@ module aps_pcu
   input  logic [32*PcuEntryWords-1:0] tbl_rdata_i,
   /* verilator lint_on UNUSEDSIGNAL */
   // results
-  output logic [3:0]        bits_o [SLOTS],  // 0 = not decided
-  output logic [63:0]       metric_o [SLOTS][4]
+  output logic [SLOTS-1:0][3:0] bits_o,   // 0 = not decided
+  // one stored metric, read by the host: slot metric_sel_i / 4, candidate
+  // metric_sel_i % 4 (a read port, not the whole table: copying 4 x SLOTS
+  // words to a port would cost a simulator that much every cycle)
+  input  logic [SLOT_AW+1:0] metric_sel_i,
+  output logic [63:0]       metric_o
 );
   typedef enum logic [3:0] {PIdle, PDecideRead, PDecide, PAllRead, PAllGroup, PInit, PCheck, PScan, PApply, PAssign} state_e;
   state_e state;
 
   logic [63:0] metrics [SLOTS][4];
-  logic [3:0]  bits [SLOTS];
-  logic [3:0]  group_bits [SLOTS];   // 0 = undecided (just in time)
-  logic [7:0]  slot_group [SLOTS];
+  // Packed, unlike the tables below: they are rewritten whole (run start,
+  // grouping, budget assignment), which a simulator then copies as a few
+  // words instead of tracking one pending write per element every cycle.
+  logic [SLOTS-1:0][3:0] bits;
+  logic [SLOTS-1:0][3:0] group_bits;   // 0 = undecided (just in time)
+  logic [SLOTS-1:0][7:0] slot_group;
   logic [63:0] slot_est [SLOTS][4];
   logic [31:0] slot_macs [SLOTS];
-  logic [3:0]  group_width [SLOTS];  // budget loop
+  logic [SLOTS-1:0][3:0] group_width;  // budget loop
   logic [7:0]  cursor;               // slot (all-read) or group (scan)
   /* verilator lint_off UNUSEDSIGNAL */  // slot and group numbers are below SLOTS
   logic [7:0]  cur_slot;             // the slot being decided (just in time)
@@ -68,7 +75,7 @@ module aps_pcu
   logic [127:0] best_de, best_dc;
 
   assign bits_o = bits;
-  assign metric_o = metrics;
+  assign metric_o = metrics[metric_sel_i[SLOT_AW+1:2]][metric_sel_i[1:0]];
 
   // The table entry on tbl_rdata_i, for the slot being read.
   logic [31:0] alpha [4];
@@ -165,7 +172,7 @@ module aps_pcu
 
   // Every slot at its group's widest width (threshold), or at its group's
   // budget width. Functions, so that this logic runs only in its state.
-  function automatic logic [3:0] widest_of_group(input logic [3:0] b [SLOTS], input logic [7:0] g [SLOTS],
+  function automatic logic [3:0] widest_of_group(input logic [SLOTS-1:0][3:0] b, input logic [SLOTS-1:0][7:0] g,
                                                  input logic [7:0] n, input logic [SLOT_AW-1:0] s);
     logic [3:0] widest;
     widest = '0;
@@ -188,12 +195,12 @@ module aps_pcu
       best_group <= '0;
       best_de <= '0;
       best_dc <= '0;
+      bits <= '0;
+      group_bits <= '0;
+      slot_group <= '0;
+      group_width <= '0;
       for (int s = 0; s < SLOTS; s++) begin
-        bits[s] <= '0;
-        group_bits[s] <= '0;
-        slot_group[s] <= '0;
         slot_macs[s] <= '0;
-        group_width[s] <= '0;
         for (int c = 0; c < 4; c++) begin
           metrics[s][c] <= '0;
           slot_est[s][c] <= '0;
@@ -202,10 +209,8 @@ module aps_pcu
     end else begin
       done_o <= 1'b0;
       if (run_start_i) begin
-        for (int s = 0; s < SLOTS; s++) begin
-          bits[s] <= '0;
-          group_bits[s] <= '0;
-        end
+        bits <= '0;
+        group_bits <= '0;
       end
       if (metrics_we_i) metrics[metrics_slot_i[SLOT_AW-1:0]] <= metrics_i;
       unique case (state)
@@ -245,7 +250,7 @@ module aps_pcu
           end
         end
         PAllGroup: begin
-          logic [3:0] grouped [SLOTS];
+          logic [SLOTS-1:0][3:0] grouped;
           for (int s = 0; s < SLOTS; s++)
             grouped[s] = (8'(s) < num_slots_i) ? widest_of_group(bits, slot_group, num_slots_i, SLOT_AW'(s)) : bits[s];
           bits <= grouped;
@@ -253,7 +258,7 @@ module aps_pcu
           state <= PIdle;
         end
         PInit: begin
-          for (int g = 0; g < SLOTS; g++) group_width[g] <= 4'd8;
+          group_width <= {SLOTS{4'd8}};
           state <= PCheck;
         end
         PCheck: begin
@@ -286,7 +291,7 @@ module aps_pcu
           end
         end
         PAssign: begin
-          logic [3:0] assigned [SLOTS];
+          logic [SLOTS-1:0][3:0] assigned;
           for (int s = 0; s < SLOTS; s++)
             assigned[s] = (8'(s) < num_slots_i) ? group_width[slot_group[s][SLOT_AW-1:0]] : bits[s];
           bits <= assigned;

@@ -46,7 +46,10 @@ module aps_pe_array
   // header). Per word (capture_i, once, not once per plane): each lane's
   // reduced activation.
   logic signed [9:0] za_red;
-  logic signed [9:0] a_red [ROWS];
+  // Packed per-lane registers (here and wd below): a word's capture rewrites
+  // them all, which a simulator commits as one vector, not ROWS pending
+  // element writes checked every cycle. Elements are read with $signed.
+  logic [ROWS-1:0][9:0] a_red;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) za_red <= '0;
@@ -55,7 +58,7 @@ module aps_pe_array
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      for (int l = 0; l < ROWS; l++) a_red[l] <= '0;
+      a_red <= '0;
     end else if (capture_i) begin
       for (int l = 0; l < ROWS; l++) begin
         logic [7:0] code;
@@ -88,14 +91,14 @@ module aps_pe_array
   // One column: ROWS PEs and the column's accumulator.
   for (genvar c = 0; c < COLS; c++) begin : g_col
     logic signed [9:0] zw_red;      // reduced weight zero point (per tile)
-    logic signed [9:0] wd [ROWS];   // reduce(w) - reduce(z_w) per PE (per word)
+    logic [ROWS-1:0][9:0] wd;       // reduce(w) - reduce(z_w) per PE (per word)
     logic signed [47:0] acc;
     logic signed [31:0] partial, word_sum;
 
     always_ff @(posedge clk_i or negedge rst_ni) begin
       if (!rst_ni) begin
         zw_red <= '0;
-        for (int l = 0; l < ROWS; l++) wd[l] <= '0;
+        wd <= '0;
       end else begin
         if (load_zw_i) zw_red <= reduce_code(10'($signed(wgt_word_i[8*c +: 8])), bits_i, weight_shift_i, 1'b1);
         if (capture_i)
@@ -110,8 +113,8 @@ module aps_pe_array
       logic signed [31:0] s;
       s = '0;
       for (int l = 0; l < ROWS; l++) begin
-        if (delta[l] == 2'sb01) s = s + 32'(wd[l]);
-        else if (delta[l] == 2'sb11) s = s - 32'(wd[l]);
+        if (delta[l] == 2'sb01) s = s + 32'($signed(wd[l]));
+        else if (delta[l] == 2'sb11) s = s - 32'($signed(wd[l]));
       end
       word_sum = (partial <<< 1) + s;
     end

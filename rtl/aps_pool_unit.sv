@@ -28,7 +28,7 @@ module aps_pool_unit
   input  logic                first_tap_i,   // first word of the output pixel
   output logic signed [31:0]  result_o [ROWS]  // including this cycle's word
 );
-  logic signed [31:0] held [ROWS];  // running max / sum, or operand A
+  logic [ROWS-1:0][31:0] held;  // running max / sum, or operand A (packed: rewritten whole, read with $signed)
   logic               any;          // max pooling: a valid tap seen in this window
 
   always_comb begin
@@ -39,7 +39,7 @@ module aps_pool_unit
       if (kind_i == KindConv) continue;  // the PE array computes; save the simulator the work
       code = 32'($unsigned(act_word_i[8*l +: 8]));
       have_prev = !first_tap_i;
-      prev = held[l];
+      prev = $signed(held[l]);
       unique case (kind_i)
         KindAvgPool: result_o[l] = (have_prev ? prev : 32'sd0) + (tap_valid_i ? code - 32'($unsigned(in_zp_i)) : 32'sd0);
         KindAdd: begin
@@ -58,7 +58,7 @@ module aps_pool_unit
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      for (int l = 0; l < ROWS; l++) held[l] <= '0;
+      held <= '0;
       any <= 1'b0;
     end else if (step_i) begin
       for (int l = 0; l < ROWS; l++)

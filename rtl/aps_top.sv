@@ -105,8 +105,9 @@ module aps_top
   logic [31:0] sae_base, sae_count, pcu_cycles, sae_cycles;
   step_config_t config_log;
   logic [63:0] sae_metrics [4];
-  logic [3:0] slot_bits [MAX_LAYERS];
-  logic [63:0] slot_metrics [MAX_LAYERS][4];
+  logic [MAX_LAYERS-1:0][3:0] slot_bits;
+  logic [LAYER_AW+1:0] metric_sel;
+  logic [63:0] metric_word;
   logic sae_re, sae_act_re, pcu_tbl_re, h_pcu_we, h_sae_we;
   logic [SAE_AW-1:0] sae_raddr, h_sae_waddr;
   /* verilator lint_off UNUSEDSIGNAL */  // entries are padded to a power of two
@@ -153,7 +154,7 @@ module aps_top
     .layer_done_i(layer_done), .done_layer_i(done_layer), .layer_cycles_i(layer_cycles),
     .layer_beats_i(layer_beats), .layer_mem_stalls_i(layer_mem_stalls),
     .pass_i(pass), .config_we_i(config_we), .config_i(config_log), .rerun_i(rerun), .margin_i(margin),
-    .pcu_cycles_i(pcu_cycles), .sae_cycles_i(sae_cycles), .slot_bits_i(slot_bits), .slot_metrics_i(slot_metrics),
+    .pcu_cycles_i(pcu_cycles), .sae_cycles_i(sae_cycles), .slot_bits_i(slot_bits), .metric_sel_o(metric_sel), .metric_i(metric_word),
     .adaptive_scaling_o(adaptive_scaling), .cascade_o(cascade), .margin_threshold_o(margin_threshold),
     .input_max_o(input_max), .num_slots_o(num_slots), .budget_o(budget), .num_cand_o(num_cand), .cand_o(cand),
     .start_o(start), .num_layers_o(num_layers), .done_o, .irq_o,
@@ -230,7 +231,7 @@ module aps_top
     .budget_i(budget), .metrics_we_i(metrics_we), .metrics_slot_i(pcu_slot), .metrics_i(sae_metrics),
     .decide_i(pcu_decide), .decide_all_i(pcu_decide_all), .slot_i(pcu_slot), .done_o(pcu_done),
     .tbl_re_o(pcu_tbl_re), .tbl_raddr_o(pcu_tbl_raddr), .tbl_rdata_i(pcu_tbl_rdata),
-    .bits_o(slot_bits), .metric_o(slot_metrics)
+    .bits_o(slot_bits), .metric_sel_i(metric_sel), .metric_o(metric_word)
   );
 
   aps_sequencer #(

@@ -62,7 +62,7 @@ module aps_writeback
   localparam int NvBits = $clog2(NV);
 
   // Pixel buffer, filled by start_i.
-  logic signed [31:0] buf_acc [NV];
+  logic [NV-1:0][31:0] buf_acc;  // packed: rewritten whole per pixel, read with $signed
   logic [31:0] buf_base, buf_count, buf_pixel, next_col;
   // Stage B
   logic b_valid;
@@ -74,7 +74,7 @@ module aps_writeback
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      for (int i = 0; i < NV; i++) buf_acc[i] <= '0;
+      buf_acc <= '0;
       buf_base <= '0;
       buf_count <= '0;
       buf_pixel <= '0;
@@ -87,7 +87,7 @@ module aps_writeback
       // stage A: hand one value to stage B (its parameters are read meanwhile)
       b_valid <= !ready_o;
       if (!ready_o) begin
-        b_value <= buf_acc[next_col[NvBits-1:0]];
+        b_value <= $signed(buf_acc[next_col[NvBits-1:0]]);
         b_channel <= buf_base + next_col;
         b_pixel <= buf_pixel;
         next_col <= next_col + 32'd1;
