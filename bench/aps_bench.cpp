@@ -108,7 +108,7 @@ int main(int argc, char** argv) {
     for (const auto& line : layer_lines) fmt::print("{}\n", line);
     if (!json_path.empty()) {
       std::ofstream out(json_path);
-      out << nlohmann::json{{"model", model}, {"inputs", n}, {"macs", program.total_macs()}, {"repeats", repeats},
+      out << nlohmann::json{{"model", model}, {"data", data}, {"inputs", n}, {"macs", program.total_macs()}, {"repeats", repeats},
                             {"array", {{"rows", array.rows}, {"cols", array.cols}}}, {"rows", rows}}
                  .dump(2);
     }

@@ -4,6 +4,8 @@
     results_tables.py accuracy DIR          aps-golden eval reports in DIR
                                             (<model>.<split>.<fp32|qdq|bN>.json)
     results_tables.py benchmarks A.json ... aps-bench --json reports
+    results_tables.py zoo DIR               bench/run_zoo.sh's reports in DIR
+                                            (<model>.<form>.<onnx|b8|b4|rtl>.json)
 
 Prints the table with the commands that produced the numbers; the scripts
 in bench/ redirect it into docs/results/. Nothing here is typed by hand.
@@ -84,8 +86,60 @@ def benchmarks(paths):
             for l in r["layers"]:
                 out.append(f"| {r['bits']} | {l['layer']} | {l['kind']} | {l['cycles']:.0f} | {l['ideal']:.0f} | "
                            f"{100 * l['utilization']:.0f} % |")
-        out += ["", "```sh", f"build/bench/aps-bench --model {b['model']} --data "
-                f"{os.path.dirname(b['model'])}/test_data_set_0", "```"]
+        widths = ",".join(str(r["bits"]) for r in b["rows"])
+        out += ["", "```sh", f"build/bench/aps-bench --model {b['model']} --data {b['data']} --count {b['inputs']} "
+                f"--repeats {b['repeats']} --precisions {widths}", "```"]
+    return "\n".join(out) + "\n"
+
+
+def figure(report):
+    """A classifier's accuracy or an anomaly detector's ROC AUC, as text."""
+    if report is None:
+        return "–"
+    if report.get("task") == "anomaly_detection":
+        return f"AUC {report['auc']:.4f}" if report.get("auc") is not None else "–"
+    return pct(report["accuracy"])
+
+
+def zoo(folder):
+    reports = {}
+    for name in sorted(os.listdir(folder)):
+        parts = name[:-5].split(".") if name.endswith(".json") else []
+        if len(parts) == 3:
+            with open(os.path.join(folder, name)) as f:
+                reports[tuple(parts)] = json.load(f)
+    out = ["# The model zoo on Fashion-MNIST", "",
+           f"Written by `bench/run_zoo.sh` from `aps-golden eval` and `aps-sim --report` on {machine()}. "
+           "*model*: the float PyTorch export, quantized by aps on the 2000-image calibration split; "
+           "*model_tf_int8*: the TensorFlow-exporter int8 QDQ form. *ONNX semantics*: the golden model "
+           "evaluating the ONNX graph (fp32 for *model*, int8 QDQ for *model_tf_int8*); *accelerator*: the "
+           "accelerator's integer arithmetic (the network program) at a static width. Classifiers: top-1 "
+           "accuracy; the autoencoder: ROC AUC of the reconstruction error with 'Bag' as the anomaly.", "",
+           "## Golden model, 10,000 test images", "",
+           "| model | form | images | ONNX semantics | accelerator 8 b | accelerator 4 b |",
+           "|---|---|---:|---:|---:|---:|"]
+    keys = sorted({(m, f) for m, f, _ in reports})
+    for model, form in keys:
+        onnx, b8, b4 = (reports.get((model, form, k)) for k in ("onnx", "b8", "b4"))
+        samples = next((r["samples"] for r in (onnx, b8, b4) if r), 0)
+        out.append(f"| {model} | {form} | {samples} | {figure(onnx)} | {figure(b8)} | {figure(b4)} |")
+    out += ["", "## Through the RTL at 8 bits (the first test images)", "",
+            "Every layer's output of every input compared bit for bit with the golden model; the figure is the "
+            "RTL's own output scored on those images (the golden figure on the same images in brackets). "
+            "Cycles and bytes are per inference, from the RTL's counters; sim speed with the runs' `--jobs`.", "",
+            "| model | form | inputs | mismatches | RTL figure (golden) | cycles | memory stall cycles | "
+            "bytes moved | inferences/s | jobs |", "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for model, form in keys:
+        r = reports.get((model, form, "rtl"))
+        if not r:
+            continue
+        key = "auc" if r["task"] == "anomaly_detection" else "accuracy"
+        golden = {key: r[f"golden_{key}"], "task": r["task"]}
+        out.append(f"| {model} | {form} | {r['inputs']} | {r['mismatches']} | {figure(r)} ({figure(golden)}) | "
+                   f"{r['cycles_per_inference']:.0f} | {r['memory_stall_cycles_per_inference']:.0f} | "
+                   f"{r['bytes_moved_per_inference']:.0f} | {r['inferences_per_second']:.2f} | {r['jobs']} |")
+    rtl_inputs = max((r["inputs"] for (_, _, k), r in reports.items() if k == "rtl"), default=0)
+    out += ["", "```sh", f"bench/run_zoo.sh build docs/results/zoo.md {rtl_inputs}", "```"]
     return "\n".join(out) + "\n"
 
 
@@ -94,6 +148,8 @@ def main():
         sys.stdout.write(accuracy(sys.argv[2]))
     elif len(sys.argv) >= 3 and sys.argv[1] == "benchmarks":
         sys.stdout.write(benchmarks(sys.argv[2:]))
+    elif len(sys.argv) >= 3 and sys.argv[1] == "zoo":
+        sys.stdout.write(zoo(sys.argv[2]))
     else:
         print(__doc__, file=sys.stderr)
         return 2
