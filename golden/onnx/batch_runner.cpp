@@ -1,5 +1,6 @@
 #include "golden/onnx/batch_runner.hpp"
 
+#include <algorithm>
 #include <fmt/format.h>
 #include <map>
 
@@ -7,39 +8,61 @@
 
 namespace aps {
 
-Tensor batch_sample(const Tensor& batch, int64_t i) {
-  Shape shape = batch.shape();
-  const int64_t per = batch.size() / shape.at(0);
-  shape[0] = 1;
-  if (batch.floating())
-    return Tensor::from_reals(batch.dtype(), shape,
-                              {batch.reals().begin() + i * per, batch.reals().begin() + (i + 1) * per});
-  return Tensor::from_ints(batch.dtype(), shape, {batch.ints().begin() + i * per, batch.ints().begin() + (i + 1) * per});
-}
-
 namespace {
 
-// The batch size the feeds hold where the model fixes its batch at 1 and
-// everything else matches; 0 when the feeds should run as they are.
-int64_t split_count(const OnnxModel& model, const TensorMap& feeds) {
+// Samples of one interpreter run when a model's batch dimension is free: the
+// largest intermediate of a small CNN at this batch stays far below the
+// interpreter's tensor size limit, where a 10,000-sample data set at once
+// would not.
+constexpr int64_t kFreeBatchChunk = 256;
+
+// How a stack of feeds runs: `per_run` samples at a time (0: the feeds as
+// they are, in one run).
+struct Split {
+  int64_t samples = 0;
+  int64_t per_run = 0;
+};
+
+// A model that fixes its batch at 1 runs sample by sample; one whose batch
+// dimension is free runs in chunks of kFreeBatchChunk; anything else (a fixed
+// batch above 1, inputs that disagree on the batch) runs as it is.
+Split split_of(const OnnxModel& model, const TensorMap& feeds) {
   int64_t n = 0;
+  bool fixed_one = true, free_batch = true;
   for (const ValueInfo& info : model.inputs()) {
     const auto it = feeds.find(info.name);
-    if (it == feeds.end() || !info.has_shape || info.dims.empty() || !info.dims[0] || *info.dims[0] != 1) return 0;
+    if (it == feeds.end() || !info.has_shape || info.dims.empty()) return {};
     const Tensor& t = it->second;
-    if (t.rank() != static_cast<int>(info.dims.size()) || t.shape()[0] <= 1) return 0;
-    if (n && t.shape()[0] != n) return 0;
+    if (t.rank() != static_cast<int>(info.dims.size()) || t.rank() < 1) return {};
+    if (n && t.shape()[0] != n) return {};
     n = t.shape()[0];
+    fixed_one = fixed_one && info.dims[0] && *info.dims[0] == 1;
+    free_batch = free_batch && !info.dims[0];
   }
-  return n;
+  if (fixed_one && n > 1) return {n, 1};
+  if (free_batch && n > kFreeBatchChunk) return {n, kFreeBatchChunk};
+  return {};
+}
+
+// Samples [begin, end) of a batch.
+Tensor batch_slice(const Tensor& batch, int64_t begin, int64_t end) {
+  Shape shape = batch.shape();
+  const int64_t per = batch.size() / shape.at(0);
+  shape[0] = end - begin;
+  if (batch.floating())
+    return Tensor::from_reals(batch.dtype(), shape,
+                              {batch.reals().begin() + begin * per, batch.reals().begin() + end * per});
+  return Tensor::from_ints(batch.dtype(), shape, {batch.ints().begin() + begin * per, batch.ints().begin() + end * per});
 }
 
 }  // namespace
 
+Tensor batch_sample(const Tensor& batch, int64_t i) { return batch_slice(batch, i, i + 1); }
+
 TensorMap run_batch(const OnnxModel& model, const TensorMap& feeds, const ValueObserver& observer) {
   const Interpreter interpreter(model);
-  const int64_t n = split_count(model, feeds);
-  if (n == 0) return interpreter.run(feeds, observer);
+  const Split split = split_of(model, feeds);
+  if (split.per_run == 0) return interpreter.run(feeds, observer);
   struct Stack {
     DType dtype = DType::Undefined;
     Shape shape;
@@ -47,20 +70,21 @@ TensorMap run_batch(const OnnxModel& model, const TensorMap& feeds, const ValueO
     std::vector<int64_t> ints;
   };
   std::map<std::string, Stack> stacks;
-  for (int64_t i = 0; i < n; ++i) {
-    TensorMap one;
-    for (const auto& [name, t] : feeds) one.emplace(name, batch_sample(t, i));
-    for (const auto& [name, t] : interpreter.run(one, observer)) {
-      if (t.rank() < 1 || t.shape()[0] != 1)
-        throw InputError(fmt::format("{}: output '{}' of a batch-1 run has shape {}, not [1,...]", model.source(), name,
-                                     shape_string(t.shape())));
+  for (int64_t begin = 0; begin < split.samples; begin += split.per_run) {
+    const int64_t end = std::min(split.samples, begin + split.per_run);
+    TensorMap part;
+    for (const auto& [name, t] : feeds) part.emplace(name, batch_slice(t, begin, end));
+    for (const auto& [name, t] : interpreter.run(part, observer)) {
+      if (t.rank() < 1 || t.shape()[0] != end - begin)
+        throw InputError(fmt::format("{}: output '{}' of a run on {} samples has shape {}", model.source(), name,
+                                     end - begin, shape_string(t.shape())));
       Stack& s = stacks[name];
       if (s.shape.empty()) {
         s.dtype = t.dtype();
         s.shape = t.shape();
         s.shape[0] = 0;
       }
-      ++s.shape[0];
+      s.shape[0] += end - begin;
       s.reals.insert(s.reals.end(), t.reals().begin(), t.reals().end());
       s.ints.insert(s.ints.end(), t.ints().begin(), t.ints().end());
     }

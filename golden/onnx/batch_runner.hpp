@@ -1,8 +1,10 @@
 #pragma once
 // Runs a model on a batch of samples stacked along the first dimension. A
-// model whose batch dimension is free takes the batch at once; a model that
-// fixes it at 1 (as TensorFlow exporters write them) runs one sample at a
-// time and its outputs are stacked back along the first dimension.
+// model whose batch dimension is free takes the batch in chunks of a few
+// hundred samples (a whole test set at once would exceed the interpreter's
+// tensor size limit); a model that fixes it at 1 (as TensorFlow exporters
+// write them) runs one sample at a time. The outputs are stacked back along
+// the first dimension, so the result is the same as one run on the batch.
 
 #include "golden/onnx/interpreter.hpp"
 

@@ -1,0 +1,62 @@
+// run_batch: a stack of samples gives the outputs one run per sample would,
+// whether the model's batch dimension is free (chunked runs) or fixed at 1.
+
+#include <catch2/catch.hpp>
+
+#include "golden/onnx/batch_runner.hpp"
+#include "golden/onnx/testing/graph_builder.hpp"
+
+using namespace aps;
+
+namespace {
+
+// y = x * w + b over a batch of rows, with the batch dimension `batch_dim`.
+test::GraphBuilder affine(int64_t batch_dim) {
+  test::GraphBuilder g;
+  g.input("x", DType::Float, {batch_dim, 3});
+  g.initializer("w", Tensor::from_reals(DType::Float, {3, 2}, {1, -2, 0.5, 3, -1, 0.25}));
+  g.initializer("b", Tensor::from_reals(DType::Float, {2}, {0.5, -0.5}));
+  g.node("MatMul", {"x", "w"}, {"m"});
+  g.node("Add", {"m", "b"}, {"y"});
+  g.output("y");
+  return g;
+}
+
+Tensor rows(int64_t n) {
+  std::vector<double> v;
+  for (int64_t i = 0; i < n * 3; ++i) v.push_back(static_cast<double>((i * 37) % 11) - 5.0);
+  return Tensor::from_reals(DType::Float, {n, 3}, v);
+}
+
+// Checks the stacked outputs against single-sample runs; returns how many
+// runs the batch took (the observer sees the output once per run).
+int64_t check_matches_per_sample(const OnnxModel& model, const Tensor& x) {
+  int64_t runs = 0;
+  const Tensor y = run_batch(model, {{"x", x}}, [&](const std::string& name, const Tensor&) { runs += name == "y"; })
+                       .at("y");
+  const int64_t n = x.shape()[0];
+  REQUIRE(y.shape() == Shape{n, 2});
+  const Interpreter one(model);
+  for (int64_t i = 0; i < n; i += 97) {
+    const Tensor yi = one.run({{"x", batch_sample(x, i)}}).at("y");
+    CHECK(yi.reals()[0] == y.reals()[2 * i]);
+    CHECK(yi.reals()[1] == y.reals()[2 * i + 1]);
+  }
+  return runs;
+}
+
+}  // namespace
+
+TEST_CASE("a free batch larger than one run's chunk is run in parts and stacked in order") {
+  // 1000 samples: chunks of 256, the last one partial.
+  CHECK(check_matches_per_sample(affine(-1).model(), rows(1000)) == 4);
+  CHECK(check_matches_per_sample(affine(-1).model(), rows(200)) == 1);
+}
+
+TEST_CASE("a model with a batch fixed at 1 runs a stack sample by sample") {
+  CHECK(check_matches_per_sample(affine(1).model(), rows(300)) == 300);
+}
+
+TEST_CASE("a stack a fixed-batch model cannot take is refused by the interpreter") {
+  CHECK_THROWS(run_batch(affine(4).model(), {{"x", rows(5)}}));
+}
