@@ -19,6 +19,7 @@ struct WorkerResult {
   std::vector<std::pair<int64_t, std::string>> maps;
   std::vector<std::map<int, int64_t>> histogram;
   std::vector<std::pair<int64_t, std::string>> failures;
+  std::vector<std::pair<int64_t, double>> seconds;  // per input run here
   Scoreboard scoreboard;
   int64_t failed_inputs = 0, rtl_cycles = 0, sim_cycles = 0;
   Evaluation rtl_eval, golden_eval;
@@ -61,6 +62,7 @@ CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& i
         wr.rows = session->limits().array.rows;
       }
       for (int64_t i; !abort && (i = next.fetch_add(1)) < static_cast<int64_t>(inputs.size());) {
+        const auto input_start = std::chrono::steady_clock::now();
         ProgramResult expected;
         if (options.check || !options.rtl) {
           expected = execute_program(program, inputs[i], options.configs);
@@ -91,6 +93,7 @@ CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& i
             if (l < run.rerun_layer_cycles.size()) wr.layer_cycles[l] += run.rerun_layer_cycles[l];
           }
         }
+        wr.seconds.emplace_back(i, std::chrono::duration<double>(std::chrono::steady_clock::now() - input_start).count());
         const int64_t d = ++done;
         if (options.progress && w == 0) options.progress(d);
       }
@@ -118,6 +121,7 @@ CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& i
   r.layer_mem_stalls.assign(program.layers.size(), 0);
   r.inputs = static_cast<int64_t>(inputs.size());
   r.input_failures.assign(inputs.size(), "");
+  r.input_seconds.assign(inputs.size(), 0.0);
   r.precision_maps.assign(inputs.size(), "");
   for (const WorkerResult& wr : results) {
     const auto& c = wr.scoreboard.counts();
@@ -145,6 +149,7 @@ CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& i
     if (wr.rows) r.rows = wr.rows;
     if (!wr.variant.empty()) r.variant = wr.variant;
     for (const auto& [i, what] : wr.failures) r.input_failures[i] = what;
+    for (const auto& [i, s] : wr.seconds) r.input_seconds[i] = s;
     for (const auto& [i, map] : wr.maps) r.precision_maps[i] = map;
     r.bit_macs += wr.bit_macs;
     r.reruns += wr.reruns;

@@ -48,6 +48,7 @@ struct CosimResult {
   int64_t inputs = 0;
   std::string variant;
   std::vector<std::string> input_failures;  // per input: "" if it passed, else its first mismatch
+  std::vector<double> input_seconds;        // per input: wall time of its golden run and RTL run
   // Adaptive precision, from the golden run of each input (the RTL's were checked equal).
   double bit_macs = 0;          // sum over inputs of sum(macs * bits) over both passes
   int64_t reruns = 0;

@@ -46,6 +46,9 @@ class Evaluation {
   std::string_view figure_name() const;
   // "96.67 %" or "0.9388".
   std::string format_figure() const;
+  // The anomaly scores and their labels (anomaly detection), in the order added.
+  const std::vector<double>& scores() const { return scores_; }
+  const std::vector<int64_t>& labels() const { return labels_; }
 
  private:
   Task task_;

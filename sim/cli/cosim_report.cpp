@@ -25,6 +25,18 @@ nlohmann::json histogram_json(const NetworkProgram& program, const CosimResult& 
   }
   return h;
 }
+
+// What a farm needs to merge a figure across shards: counts for accuracy, the
+// scores and labels for the ROC AUC (not a mean of shard AUCs).
+nlohmann::json evaluation_json(const Evaluation& e) {
+  nlohmann::json j = {{"samples", e.samples()}, {"correct", e.correct()}};
+  if (e.task() == Task::AnomalyDetection) {
+    j["scores"] = e.scores();
+    j["labels"] = e.labels();
+  }
+  return j;
+}
+
 }  // namespace
 
 nlohmann::json cosim_json(const NetworkProgram& program, const RunDescription& d, const CosimResult& r) {
@@ -56,6 +68,7 @@ nlohmann::json cosim_json(const NetworkProgram& program, const RunDescription& d
       {classification ? "accuracy" : "auc", labelled ? nlohmann::json(r.rtl_eval.figure()) : nlohmann::json(nullptr)},
       {classification ? "golden_accuracy" : "golden_auc",
        labelled ? nlohmann::json(r.golden_eval.figure()) : nlohmann::json(nullptr)},
+      {"evaluation", {{"rtl", evaluation_json(r.rtl_eval)}, {"golden", evaluation_json(r.golden_eval)}}},
       {"avg_bits", d.avg_bits},
       {"cycles_per_inference", static_cast<double>(r.rtl_cycles) / n},
       {"bytes_moved_per_inference", static_cast<double>(r.mem_beats) * r.rows / n},

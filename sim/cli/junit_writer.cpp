@@ -33,11 +33,14 @@ std::string junit_xml(const std::string& suite, const std::vector<JUnitCase>& ca
                      cases.size(), failures, total);
   for (const auto& c : cases) {
     xml += fmt::format("  <testcase classname=\"{}\" name=\"{}\" time=\"{:.3f}\"", escape(suite), escape(c.name), c.seconds);
-    if (c.failure.empty()) {
+    if (c.failure.empty() && c.output.empty()) {
       xml += "/>\n";
-    } else {
-      xml += fmt::format(">\n    <failure message=\"{}\"/>\n  </testcase>\n", escape(c.failure));
+      continue;
     }
+    xml += ">\n";
+    if (!c.failure.empty()) xml += fmt::format("    <failure message=\"{}\"/>\n", escape(c.failure));
+    if (!c.output.empty()) xml += fmt::format("    <system-out>{}</system-out>\n", escape(c.output));
+    xml += "  </testcase>\n";
   }
   xml += "</testsuite>\n";
   return xml;

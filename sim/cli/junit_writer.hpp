@@ -11,6 +11,7 @@ struct JUnitCase {
   std::string name;
   std::string failure;  // empty = passed
   double seconds = 0;
+  std::string output;   // the case's <system-out>: its reproduce line
 };
 
 std::string junit_xml(const std::string& suite, const std::vector<JUnitCase>& cases);

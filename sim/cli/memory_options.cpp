@@ -18,6 +18,16 @@ void add_memory_options(aps::cli::po::options_description& options, MemoryArgs& 
        "scratchpad words the memory plan may use (0: all of it; fewer makes it spill tensors)");
 }
 
+std::string memory_args_text(const MemoryArgs& args) {
+  const MemoryArgs defaults;
+  std::string text;
+  if (args.latency != defaults.latency) text += fmt::format(" --mem-latency {}", args.latency);
+  if (args.bandwidth != defaults.bandwidth) text += fmt::format(" --mem-bandwidth {}", args.bandwidth);
+  if (!args.size.empty()) text += " --mem-size " + args.size;
+  if (args.spm_words != defaults.spm_words) text += fmt::format(" --spm-words {}", args.spm_words);
+  return text;
+}
+
 int64_t parse_size(const std::string& text, const char* option) {
   try {
     size_t used = 0;

@@ -19,6 +19,9 @@ struct MemoryArgs {
 void add_memory_options(aps::cli::po::options_description& options, MemoryArgs& args);
 // The session's memory and scratchpad limit; InputError naming the option.
 void apply_memory_options(const MemoryArgs& args, SessionOptions& session);
+// The options as a command line would give them (" --mem-latency 40 ..."),
+// only those that differ from the defaults; for reproduce lines.
+std::string memory_args_text(const MemoryArgs& args);
 // "64M" -> 67108864; InputError naming `option` otherwise.
 int64_t parse_size(const std::string& text, const char* option);
 

@@ -19,6 +19,7 @@
 #include "sim/cli/cosim_report.hpp"
 #include "sim/cli/junit_writer.hpp"
 #include "sim/cli/progress_bar.hpp"
+#include "sim/cli/shard.hpp"
 #include "sim/cosim_runner.hpp"
 #include "sim/random_network.hpp"
 
@@ -91,9 +92,7 @@ ExitCode regress_command(const Args& args) {
       ("report", po::value(&report), "write a JSON report here");
   po::variables_map vm;
   if (!aps::cli::parse_args(args, options, vm)) return ExitCode::Ok;
-  int shard_k = 0, shard_n = 0;
-  if (std::sscanf(shard.c_str(), "%d/%d", &shard_k, &shard_n) != 2 || shard_n < 1 || shard_k < 1 || shard_k > shard_n)
-    throw InputError(fmt::format("--shard must be K/N with 1 <= K <= N, not '{}'", shard));
+  const Shard my_shard = parse_shard(shard);
   if (count < 0 || jobs < 1) throw InputError("--count must be >= 0 and --jobs >= 1");
 
   std::vector<CaseSpec> cases;
@@ -104,7 +103,7 @@ ExitCode regress_command(const Args& args) {
   for (int64_t k = 0; k < count; ++k) cases.push_back({fmt::format("random:{}", k), k});
   std::vector<CaseSpec> mine;
   for (size_t i = 0; i < cases.size(); ++i)
-    if ((only.empty() && static_cast<int>(i % shard_n) == shard_k - 1) || cases[i].name == only) mine.push_back(cases[i]);
+    if ((only.empty() && my_shard.has_case(static_cast<int64_t>(i))) || cases[i].name == only) mine.push_back(cases[i]);
   if (!only.empty() && mine.empty()) throw InputError(fmt::format("--only '{}' names no case of this regression", only));
 
   DeviceOptions device;
@@ -198,17 +197,20 @@ ExitCode regress_command(const Args& args) {
     elements += o.elements;
     layers += o.layers;
     seconds += o.seconds;
+    std::string repro;
     if (!o.failure.empty()) {
       ++failed;
       // The generator's options change the cases: the reproduction carries them.
       const std::string kind = fc_only ? " --fc-only" : cnn_only ? " --cnn-only" : "";
-      std::cout << fmt::format("FAIL {} (case seed {:#x}, precision {}, policy {}): {}\n  reproduce: aps-sim regress --seed {} --count {}{} --only {} --trace-on-fail\n",
-                               o.name, o.seed, o.precision, o.policy, o.failure, seed, count, kind, o.name);
+      repro = fmt::format("aps-sim regress --seed {} --count {}{} --only {} --trace-on-fail", seed, count, kind, o.name);
+      std::cout << fmt::format("FAIL {} (case seed {:#x}, precision {}, policy {}): {}\n  reproduce: {}\n", o.name, o.seed,
+                               o.precision, o.policy, o.failure, repro);
     }
     jcases.push_back({{"name", o.name}, {"seed", o.seed}, {"precision", o.precision}, {"policy", o.policy},
                       {"passed", o.failure.empty()},
-                      {"failure", o.failure}, {"elements_compared", o.elements}});
-    junit_cases.push_back({o.name, o.failure, o.seconds});
+                      {"failure", o.failure}, {"elements_compared", o.elements}, {"seconds", o.seconds},
+                      {"reproduce", repro}});
+    junit_cases.push_back({o.name, o.failure, o.seconds, repro.empty() ? "" : "reproduce: " + repro});
   }
   std::cout << fmt::format("regression seed {} shard {}: {} networks, {} passed, {} failed; {} layers and {} elements compared\n",
                            seed, shard, outcomes.size(), outcomes.size() - failed, failed, layers, elements);

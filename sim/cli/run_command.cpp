@@ -14,6 +14,7 @@
 #include "sim/cli/junit_writer.hpp"
 #include "sim/cli/memory_options.hpp"
 #include "sim/cli/progress_bar.hpp"
+#include "sim/cli/shard.hpp"
 #include "sim/cosim_runner.hpp"
 
 namespace aps::sim::cli {
@@ -69,7 +70,8 @@ int64_t parse_cycles(const std::string& v, const char* what) {
 
 ExitCode run_command(const Args& args) {
   po::options_description options("aps-sim [run] --model M --data D [options]");
-  std::string model, data, calibration, precision, trace, trace_start = "0", trace_end = "-1", report, junit;
+  std::string model, data, calibration, precision, trace, trace_start = "0", trace_end = "-1", report, junit,
+      shard_text = "1/1";
   int64_t count = -1, first = 0, max_cycles = 0;
   uint64_t seed = 1;
   int jobs = 1;
@@ -81,6 +83,8 @@ ExitCode run_command(const Args& args) {
       ("calibration", po::value(&calibration), "float models: calibration data (default: calibration/ beside the model)")
       ("count", po::value(&count), "run this many inputs (default: all)")
       ("first", po::value(&first)->default_value(0), "index of the first input")
+      ("shard", po::value(&shard_text)->default_value("1/1"),
+       "run the K-th of N contiguous slices of the selected inputs (a farm's shard K/N)")
       ("precision", po::value(&precision)->default_value("8"), "8|6|4|3|2, or map:b1,b2,... (per layer with weights)")
       ("seed", po::value(&seed)->default_value(1), "seed of the RTL's random initial state")
       ("jobs", po::value(&jobs)->default_value(1), "independent accelerator instances on threads")
@@ -104,7 +108,16 @@ ExitCode run_command(const Args& args) {
   const aps::cli::PolicyProgram pp = aps::cli::load_policy_program(
       model, calibration.empty() ? std::nullopt : std::optional<fs::path>(calibration), policy);
   const NetworkProgram& program = pp.program;
-  const Samples samples = load_samples(program, data, first, count);
+  const Shard shard = parse_shard(shard_text);
+  Samples samples = load_samples(program, data, first, count);
+  if (shard.n > 1) {
+    const auto [begin, end] = shard.slice(static_cast<int64_t>(samples.inputs.size()));
+    if (begin == end) throw InputError(fmt::format("--shard {}: no inputs in this shard of {}", shard_text, samples.inputs.size()));
+    samples.inputs = std::vector<Codes>(samples.inputs.begin() + begin, samples.inputs.begin() + end);
+    if (!samples.labels.empty())
+      samples.labels = std::vector<int64_t>(samples.labels.begin() + begin, samples.labels.begin() + end);
+    first += begin;
+  }
 
   CosimOptions co;
   co.session.make_device = make_device;
@@ -163,20 +176,28 @@ ExitCode run_command(const Args& args) {
 
   std::cout << cosim_table(program, desc, result);
   nlohmann::json json = cosim_json(program, desc, result);
+  json["first"] = first;
+  json["shard"] = shard_text;
+  // The one command that re-runs data-set input `index` alone, as this run ran it.
+  std::string run_args;
+  if (!calibration.empty()) run_args += " --calibration " + calibration;
+  if (adaptive) {
+    run_args += fmt::format(" --profile {} --policy {} --schedule {}{}{}", policy.profile, policy.policy, policy.schedule,
+                            policy.grouping ? " --grouping" : "", policy.scaling ? " --scaling" : "");
+    if (!policy.groups.empty()) run_args += " --groups " + policy.groups;
+    if (!policy.budget_bits.empty()) run_args += " --budget-bits " + policy.budget_bits;
+    if (policy.threshold_scale != "1") run_args += " --threshold-scale " + policy.threshold_scale;
+    if (!policy.margin.empty()) run_args += " --margin " + policy.margin;
+  }
+  run_args += memory_args_text(memory);
+  auto reproduce = [&](int64_t index) {
+    return fmt::format("aps-sim --model {} --data {} --first {} --count 1 --precision {} --seed {}{} --trace-on-fail", model,
+                       data, index, precision, seed, run_args);
+  };
   if (result.first_mismatch) {
     const Mismatch& m = *result.first_mismatch;
     const int64_t failing = first + m.input;
-    std::string policy_args;
-    if (adaptive) {
-      policy_args = fmt::format(" --profile {} --policy {} --schedule {}{}{}", policy.profile, policy.policy, policy.schedule,
-                                policy.grouping ? " --grouping" : "", policy.scaling ? " --scaling" : "");
-      if (!policy.groups.empty()) policy_args += " --groups " + policy.groups;
-      if (!policy.budget_bits.empty()) policy_args += " --budget-bits " + policy.budget_bits;
-      if (policy.threshold_scale != "1") policy_args += " --threshold-scale " + policy.threshold_scale;
-      if (!policy.margin.empty()) policy_args += " --margin " + policy.margin;
-    }
-    const std::string repro = fmt::format("aps-sim --model {} --data {} --first {} --count 1 --precision {} --seed {}{} --trace-on-fail",
-                                          model, data, failing, precision, seed, policy_args);
+    const std::string repro = reproduce(failing);
     std::cout << "  reproduce: " << repro << "\n";
     json["reproduce"] = repro;
     if (trace_on_fail) {
@@ -209,9 +230,14 @@ ExitCode run_command(const Args& args) {
   if (!report.empty()) aps::cli::write_text_file(report, json.dump(2));
   if (!junit.empty()) {
     std::vector<JUnitCase> cases;
-    for (size_t i = 0; i < result.input_failures.size(); ++i)
-      cases.push_back({fmt::format("input {}", first + static_cast<int64_t>(i)), result.input_failures[i], 0.0});
-    aps::cli::write_text_file(junit, junit_xml(fmt::format("aps-sim {}", model), cases));
+    for (size_t i = 0; i < result.input_failures.size(); ++i) {
+      const int64_t index = first + static_cast<int64_t>(i);
+      const bool failed = !result.input_failures[i].empty();
+      cases.push_back({fmt::format("input {}", index), result.input_failures[i], result.input_seconds[i],
+                       failed ? "reproduce: " + reproduce(index) : ""});
+    }
+    const std::string suite = shard.n > 1 ? fmt::format("aps-sim {} shard {}", model, shard_text) : "aps-sim " + model;
+    aps::cli::write_text_file(junit, junit_xml(suite, cases));
   }
   if (result.counts.mismatches > 0 || result.failed_inputs > 0) return ExitCode::Mismatch;
   if (result.counts.elements_compared == 0) {

@@ -1,0 +1,185 @@
+#!/usr/bin/python3
+"""aps-farm: a regression or a data-set co-simulation as shards on a farm.
+
+  aps-farm submit --run-dir DIR --shards N [--launcher local|slurm] [--wait] -- ARGS...
+      runs `aps-sim ARGS --shard K/N` for K = 1..N: as local processes, or as a
+      Slurm job array (sbatch --array) and a merge job depending on it
+  aps-farm merge DIR          merges the shards' reports and JUnit files
+  aps-farm resubmit DIR       runs again only the shards that are missing or died
+  aps-farm status DIR         each shard's state
+  aps-farm run-shard DIR K    one shard (what each array task runs)
+
+The merged result (DIR/merged.json, DIR/merged.xml) equals a single-process
+run of the same cases: counts, first failure, accuracy. Exit codes: 0 all
+passed, 1 a mismatch, a failed check or a shard without a result, 2 bad usage.
+"""
+
+import argparse
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from launchers import run_local, submit_slurm, wait_slurm  # noqa: E402
+from merge import merge_folder  # noqa: E402
+from run_folder import RunFolder  # noqa: E402
+from shard_runner import run_shard  # noqa: E402
+
+DEFAULT_SIM = os.environ.get("APS_SIM", "aps-sim")
+
+
+def summary(merged):
+    if merged is None:
+        return "no shard produced a result"
+    if merged["kind"] == "regression":
+        return (f"regression seed {merged['seed']}: {merged['networks']} networks, "
+                f"{merged['networks'] - merged['failed']} passed, {merged['failed']} failed; "
+                f"{merged['layers_compared']} layers and {merged['elements_compared']} elements compared "
+                f"({merged['shards_merged']} of {merged['shards']} shards)")
+    figure = "auc" if merged["task"] == "anomaly_detection" else "accuracy"
+    value = merged.get(figure)
+    golden = merged.get(f"golden_{figure}")
+    shown = "" if value is None else (f", {figure} {value:.4f} RTL, {golden:.4f} golden")
+    return (f"{merged['model']} on {merged['data']}: {merged['inputs']} inputs ({merged['failed_inputs']} failed), "
+            f"{merged['elements_compared']} elements compared, {merged['mismatches']} mismatches{shown} "
+            f"({merged['shards_merged']} of {merged['shards']} shards)")
+
+
+def failed(merged):
+    if merged is None:
+        return True
+    if merged["kind"] == "regression":
+        return merged["failed"] > 0 or merged["elements_compared"] == 0
+    return merged["mismatches"] > 0 or merged["failed_inputs"] > 0 or merged["elements_compared"] == 0
+
+
+def do_merge(folder, quiet=False):
+    spec = folder.load()
+    merged, junit, problems = merge_folder(folder, spec)
+    if merged is not None:
+        with open(folder.file("merged.json"), "w") as f:
+            json.dump({**merged, "problems": problems}, f, indent=2)
+    if junit is not None:
+        with open(folder.file("merged.xml"), "w") as f:
+            f.write(junit)
+    code = 1 if problems or failed(merged) else 0
+    with open(folder.file("merge.exit"), "w") as f:
+        f.write(f"{code}\n")
+    if not quiet:
+        for p in problems:
+            print(f"aps-farm: {p}")
+        print(summary(merged))
+        first = merged and (merged.get("first_failure") or merged.get("first_mismatch"))
+        if first:
+            print(f"first failure: {first.get('name', '')} {first.get('failure') or first.get('message', '')}".strip())
+            if first.get("reproduce"):
+                print(f"  reproduce: {first['reproduce']}")
+    return code
+
+
+def launch(folder, spec, shards, wait, timeout):
+    if spec["launcher"] == "local":
+        run_local(folder, shards, spec.get("parallel", os.cpu_count() or 1))
+        return do_merge(folder)
+    array_id, merge_id = submit_slurm(folder, spec, shards)
+    spec.setdefault("slurm_jobs", []).append({"array": array_id, "merge": merge_id, "shards": shards})
+    folder.save(spec)
+    print(f"aps-farm: Slurm job array {array_id} ({len(shards)} shards), merge job {merge_id}; results in {folder.path}")
+    if not wait:
+        return 0
+    wait_slurm(merge_id, timeout)
+    return do_merge(folder)
+
+
+def cmd_submit(a):
+    command = a.command[1:] if a.command and a.command[0] == "--" else a.command
+    if not command:
+        raise SystemExit("aps-farm submit: give the aps-sim arguments after --")
+    if a.shards < 1:
+        raise SystemExit("aps-farm submit: --shards must be at least 1")
+    if any(x.startswith("--shard") or x in ("--report", "--junit") for x in command):
+        raise SystemExit("aps-farm submit: --shard, --report and --junit are the farm's to set")
+    folder = RunFolder(a.run_dir)
+    if os.path.exists(folder.spec_path) and not a.force:
+        raise SystemExit(f"aps-farm submit: {folder.path} already holds a run (resubmit it, or --force)")
+    kind = "regression" if command[0] == "regress" else "data_set"
+    spec = {"name": a.name or os.path.basename(folder.path.rstrip("/")), "kind": kind, "sim": os.path.abspath(a.sim)
+            if os.path.sep in a.sim else a.sim, "command": command, "shards": a.shards, "launcher": a.launcher,
+            "parallel": a.parallel, "sbatch_args": a.sbatch_arg or []}
+    for k in range(1, a.shards + 1):
+        folder.clear_shard(k)
+    folder.save(spec)
+    return launch(folder, spec, list(range(1, a.shards + 1)), a.wait, a.timeout)
+
+
+def cmd_resubmit(a):
+    folder = RunFolder(a.run_dir)
+    spec = folder.load()
+    shards = folder.unfinished(spec["shards"], a.include_failed)
+    if not shards:
+        print("aps-farm: every shard has a result; nothing to resubmit")
+        return do_merge(folder)
+    print(f"aps-farm: resubmitting shards {', '.join(map(str, shards))} of {spec['shards']}")
+    return launch(folder, spec, shards, a.wait, a.timeout)
+
+
+def cmd_status(a):
+    folder = RunFolder(a.run_dir)
+    spec = folder.load()
+    for k in range(1, spec["shards"] + 1):
+        code = folder.exit_code(k)
+        state = "not finished" if code is None else {0: "passed", 1: "failed checks"}.get(code, f"died (exit {code})")
+        print(f"shard {k}/{spec['shards']}: {state}")
+    return 0
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="aps-farm", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    s = sub.add_parser("submit", help="run aps-sim as N shards")
+    s.add_argument("--run-dir", required=True)
+    s.add_argument("--shards", type=int, required=True)
+    s.add_argument("--launcher", choices=("local", "slurm"), default="local")
+    s.add_argument("--parallel", type=int, default=os.cpu_count() or 1, help="local: shards at once")
+    s.add_argument("--sbatch-arg", action="append", help="slurm: an extra sbatch option (repeatable)")
+    s.add_argument("--sim", default=DEFAULT_SIM, help="the aps-sim executable")
+    s.add_argument("--name", help="job and suite name (default: the run folder's name)")
+    s.add_argument("--wait", action="store_true", help="slurm: wait for the merge and print the result")
+    s.add_argument("--timeout", type=float, default=0, help="slurm --wait: give up after this many seconds")
+    s.add_argument("--force", action="store_true", help="reuse a run folder that holds a run")
+    s.add_argument("command", nargs=argparse.REMAINDER)
+    r = sub.add_parser("resubmit", help="run the missing or dead shards again")
+    r.add_argument("run_dir")
+    r.add_argument("--include-failed", action="store_true", help="also shards that found a mismatch")
+    r.add_argument("--wait", action="store_true")
+    r.add_argument("--timeout", type=float, default=0)
+    m = sub.add_parser("merge", help="merge the shards' results")
+    m.add_argument("run_dir")
+    m.add_argument("--quiet", action="store_true")
+    st = sub.add_parser("status", help="each shard's state")
+    st.add_argument("run_dir")
+    rs = sub.add_parser("run-shard", help="run one shard (what a Slurm array task runs)")
+    rs.add_argument("run_dir")
+    rs.add_argument("k", type=int)
+    a = p.parse_args(argv)
+    if a.cmd == "submit":
+        return cmd_submit(a)
+    if a.cmd == "resubmit":
+        return cmd_resubmit(a)
+    if a.cmd == "merge":
+        return do_merge(RunFolder(a.run_dir), a.quiet)
+    if a.cmd == "status":
+        return cmd_status(a)
+    code = run_shard(RunFolder(a.run_dir), a.k)
+    return 0 if code in (0, 1) else code
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except SystemExit as e:
+        if isinstance(e.code, str):
+            print(e.code, file=sys.stderr)
+            sys.exit(2)
+        raise

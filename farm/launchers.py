@@ -1,0 +1,63 @@
+"""Where shards run: as local processes, or as a Slurm job array with a
+merge job that depends on it (afterany: it runs even when shards fail, so a
+dead shard is reported, not waited for)."""
+
+import concurrent.futures
+import os
+import shlex
+import subprocess
+import sys
+import time
+
+from shard_runner import run_shard
+
+FARM_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "aps_farm.py")
+
+
+def farm_call(*args):
+    """A shell command line that runs this aps-farm with `args`."""
+    return " ".join(shlex.quote(a) for a in (sys.executable, FARM_SCRIPT, *args))
+
+
+def run_local(folder, shards, parallel):
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
+        list(pool.map(lambda k: run_shard(folder, k), shards))
+
+
+def sbatch(args):
+    cmd = ["sbatch", "--parsable", *args]
+    try:
+        out = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    except FileNotFoundError:
+        raise SystemExit("aps-farm: sbatch not found: is Slurm installed (or use --launcher local)?")
+    if out.returncode != 0:
+        raise SystemExit(f"aps-farm: sbatch refused the job: {out.stderr.strip() or out.stdout.strip()}")
+    return out.stdout.strip().split(";")[0]  # "jobid[;cluster]"
+
+
+def submit_slurm(folder, spec, shards):
+    """Submits the array (only `shards`) and the merge job; returns their ids."""
+    extra = spec.get("sbatch_args", [])
+    array = ",".join(str(k) for k in shards)
+    array_id = sbatch([f"--job-name=aps-farm-{spec['name']}", f"--array={array}",
+                       f"--output={folder.file('slurm-%A_%a.out')}", *extra,
+                       "--wrap", farm_call("run-shard", folder.path, "$SLURM_ARRAY_TASK_ID").replace(
+                           "'$SLURM_ARRAY_TASK_ID'", '"$SLURM_ARRAY_TASK_ID"')])
+    merge_id = sbatch([f"--job-name=aps-farm-{spec['name']}-merge", f"--dependency=afterany:{array_id}",
+                       f"--output={folder.file('slurm-merge-%j.out')}", *extra,
+                       "--wrap", farm_call("merge", folder.path, "--quiet")])
+    return array_id, merge_id
+
+
+def wait_slurm(job_id, timeout):
+    """Waits until Slurm no longer lists the job (finished, failed or cancelled)."""
+    deadline = time.monotonic() + timeout if timeout > 0 else None
+    while True:
+        out = subprocess.run(["squeue", "-h", "-j", job_id, "-o", "%T"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        # squeue exits non-zero for a job id it has forgotten: finished too.
+        if out.returncode != 0 or not out.stdout.strip():
+            return
+        if deadline and time.monotonic() > deadline:
+            raise SystemExit(f"aps-farm: Slurm job {job_id} still {out.stdout.strip()} after {timeout} s")
+        time.sleep(2)

@@ -1,0 +1,158 @@
+"""Merges the shard reports and JUnit files of a farm run into the result a
+single aps-sim process would have given: the same counts, the same first
+failure (in case order for a regression, in input order for a data set),
+the same accuracy or ROC AUC (recomputed from the shards' counts and scores,
+never averaged)."""
+
+import json
+import os
+import xml.etree.ElementTree as ET
+
+
+def roc_auc(scores, labels):
+    """ROC AUC by rank sums, ties at their average rank: the rule of
+    golden/numerics/roc_auc.cpp, so a merged AUC equals a single run's."""
+    positives = sum(labels)
+    negatives = len(labels) - positives
+    if positives == 0 or negatives == 0:
+        return None
+    order = sorted(range(len(scores)), key=lambda i: scores[i])
+    rank_sum = 0.0
+    i = 0
+    while i < len(order):
+        j = i
+        while j + 1 < len(order) and scores[order[j + 1]] == scores[order[i]]:
+            j += 1
+        rank = (i + j) / 2.0 + 1.0
+        rank_sum += sum(labels[order[m]] for m in range(i, j + 1)) * rank
+        i = j + 1
+    u = rank_sum - positives * (positives + 1) / 2.0
+    return u / (positives * negatives)
+
+
+def merge_evaluation(parts, task):
+    samples = sum(p["samples"] for p in parts)
+    if task == "anomaly_detection":
+        scores = [s for p in parts for s in p.get("scores", [])]
+        labels = [l for p in parts for l in p.get("labels", [])]
+        return roc_auc(scores, labels) if samples else None
+    return sum(p["correct"] for p in parts) / samples if samples else None
+
+
+def case_order(name):
+    """A regression's case order: the bundled models, then random:0, 1, ..."""
+    bundled = {"digits_mlp": -2, "digits_cnn": -1}
+    if name in bundled:
+        return bundled[name]
+    if name.startswith("random:"):
+        return int(name.split(":", 1)[1])
+    return 1 << 62
+
+
+def merge_regression(reports):
+    cases = sorted((c for r in reports for c in r["cases"]), key=lambda c: case_order(c["name"]))
+    failed = [c for c in cases if not c["passed"]]
+    return {
+        "kind": "regression",
+        "seed": reports[0]["seed"],
+        "networks": sum(r["networks"] for r in reports),
+        "failed": sum(r["failed"] for r in reports),
+        "layers_compared": sum(r["layers_compared"] for r in reports),
+        "elements_compared": sum(r["elements_compared"] for r in reports),
+        "first_failure": failed[0] if failed else None,
+        "cases": cases,
+    }
+
+
+def merge_data_set(reports):
+    reports = sorted(reports, key=lambda r: r["first"])
+    start = reports[0]["first"]
+    task = reports[0]["task"]
+    inputs = sum(r["inputs"] for r in reports)
+    first = None
+    for r in reports:
+        if r.get("first_mismatch"):
+            first = dict(r["first_mismatch"])
+            first["input"] += r["first"] - start  # shard-local -> this run's numbering
+            first["reproduce"] = r.get("reproduce")
+            break
+    figure = "auc" if task == "anomaly_detection" else "accuracy"
+
+    def weighted(key):
+        return sum(r[key] * r["inputs"] for r in reports) / inputs if inputs else 0.0
+
+    return {
+        "kind": "data_set",
+        "model": reports[0]["model"],
+        "data": reports[0]["data"],
+        "precision": reports[0]["precision"],
+        "first": start,
+        "task": task,
+        "inputs": inputs,
+        "failed_inputs": sum(r["failed_inputs"] for r in reports),
+        "layers_compared": sum(r["layers_compared"] for r in reports),
+        "elements_compared": sum(r["elements_compared"] for r in reports),
+        "mismatches": sum(r["mismatches"] for r in reports),
+        "metrics_compared": sum(r.get("metrics_compared", 0) for r in reports),
+        "configs_compared": sum(r.get("configs_compared", 0) for r in reports),
+        "first_mismatch": first,
+        figure: merge_evaluation([r["evaluation"]["rtl"] for r in reports], task),
+        f"golden_{figure}": merge_evaluation([r["evaluation"]["golden"] for r in reports], task),
+        "cycles_per_inference": weighted("cycles_per_inference"),
+        "bytes_moved_per_inference": weighted("bytes_moved_per_inference"),
+        "memory_stall_cycles_per_inference": weighted("memory_stall_cycles_per_inference"),
+        "shard_seconds": [r["seconds"] for r in reports],
+    }
+
+
+def merge_junit(paths, name):
+    """One <testsuites> root holding each shard's <testsuite>, as Jenkins and
+    GitLab read merged results."""
+    root = ET.Element("testsuites", name=name)
+    tests = failures = errors = 0
+    time = 0.0
+    for path in paths:
+        suite = ET.parse(path).getroot()
+        if suite.tag != "testsuite":
+            raise ValueError(f"{path}: root element is <{suite.tag}>, not <testsuite>")
+        tests += int(suite.get("tests", 0))
+        failures += int(suite.get("failures", 0))
+        errors += int(suite.get("errors", 0))
+        time += float(suite.get("time", 0))
+        root.append(suite)
+    root.set("tests", str(tests))
+    root.set("failures", str(failures))
+    root.set("errors", str(errors))
+    root.set("time", f"{time:.3f}")
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def merge_folder(folder, spec):
+    """(merged report, problems): problems name each shard without a result."""
+    problems = []
+    reports, junits = [], []
+    for k in range(1, spec["shards"] + 1):
+        code = folder.exit_code(k)
+        path = folder.shard_file(k, "json")
+        if code is None or not os.path.exists(path):
+            problems.append(f"shard {k}/{spec['shards']}: no result (the job did not finish; see "
+                            f"{folder.shard_file(k, 'log')})")
+            continue
+        with open(path) as f:
+            r = json.load(f)
+        if r.get("error"):
+            problems.append(f"shard {k}/{spec['shards']}: {r['error']} (exit {code})")
+        elif code not in (0, 1):
+            problems.append(f"shard {k}/{spec['shards']}: exit {code} (see {folder.shard_file(k, 'log')})")
+        reports.append(r)
+        if os.path.exists(folder.shard_file(k, "xml")):
+            junits.append(folder.shard_file(k, "xml"))
+    good = [r for r in reports if not r.get("error")]
+    merged = None
+    if good:
+        merged = merge_regression(good) if spec["kind"] == "regression" else merge_data_set(good)
+        merged["shards"] = spec["shards"]
+        merged["shards_merged"] = len(good)
+    junit = merge_junit(junits, spec["name"]) if junits else None
+    return merged, junit, problems

@@ -1,0 +1,41 @@
+"""Runs one shard of a farm run: aps-sim with --shard K/N and the shard's
+report and JUnit files; the exit code goes to shard-K.exit last, so a shard
+with an exit file has finished writing everything else."""
+
+import os
+import subprocess
+import sys
+
+
+def shard_command(spec, folder, k):
+    return [spec["sim"], *spec["command"], "--shard", f"{k}/{spec['shards']}",
+            "--report", folder.shard_file(k, "json"), "--junit", folder.shard_file(k, "xml")]
+
+
+def run_shard(folder, k, log=None):
+    spec = folder.load()
+    if not 1 <= k <= spec["shards"]:
+        raise SystemExit(f"aps-farm: shard {k} is outside 1..{spec['shards']}")
+    folder.clear_shard(k)
+    cmd = shard_command(spec, folder, k)
+    out = open(folder.shard_file(k, "log"), "w") if log is None else log
+    try:
+        out.write("$ " + " ".join(cmd) + "\n")
+        out.flush()
+        try:
+            code = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT).returncode
+        except OSError as e:
+            out.write(f"aps-farm: cannot run {cmd[0]}: {e}\n")
+            code = 2
+    finally:
+        if log is None:
+            out.close()
+    tmp = folder.shard_file(k, "exit.tmp")
+    with open(tmp, "w") as f:
+        f.write(f"{code}\n")
+    os.replace(tmp, folder.shard_file(k, "exit"))
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit("run through aps-farm run-shard")

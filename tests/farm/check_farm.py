@@ -1,0 +1,147 @@
+#!/usr/bin/python3
+"""aps-farm against single-process runs of the same cases.
+
+    check_farm.py [--launcher slurm] APS_FARM APS_SIM APS_SIM_FAULT MODELS WORK [AE_MODEL:AE_DATA]
+
+With --launcher slurm the shards run as a Slurm job array on the cluster
+SLURM_CONF names (check_farm_slurm.sh starts a private one); otherwise as
+local processes.
+
+A sharded regression and sharded data-set runs (a passing one, a failing one
+through a planted RTL fault, and the autoencoder's ROC AUC when its data is
+given) merge into the single-process result: the same counts, the same first
+failure, the same figure. A shard whose result is lost is reported by name,
+and `resubmit` runs that shard alone and completes the run. The merged JUnit
+validates against junit.xsd, and the schema refuses a broken file.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+problems = []
+LAUNCHER = ["--launcher", "local", "--parallel", "2"]
+WAIT = []
+
+
+def run(cmd, expect):
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    print(f"$ {' '.join(cmd)}  (exit {r.returncode})\n{r.stdout.strip()}")
+    if r.returncode != expect:
+        problems.append(f"{' '.join(cmd[:4])}...: exit {r.returncode}, expected {expect}")
+    return r.stdout
+
+
+def load(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def same(what, a, b):
+    if a != b:
+        problems.append(f"{what}: farm {a!r}, single process {b!r}")
+    else:
+        print(f"ok: {what} = {a!r}")
+
+
+def farm(farm_cmd, sim, folder, shards, args, expect):
+    shutil.rmtree(folder, ignore_errors=True)
+    run([farm_cmd, "submit", "--run-dir", folder, "--shards", str(shards), *LAUNCHER, "--sim", sim, "--",
+         *args], expect)
+    return load(os.path.join(folder, "merged.json"))
+
+
+def single(sim, args, report, expect):
+    run([sim, *args, "--report", report], expect)
+    return load(report)
+
+
+def compare_data_set(name, m, s):
+    figure = "auc" if s["task"] == "anomaly_detection" else "accuracy"
+    for key in ("inputs", "failed_inputs", "layers_compared", "elements_compared", "mismatches", figure,
+                f"golden_{figure}"):
+        same(f"{name}: {key}", m[key], s[key])
+    fm, fs = m["first_mismatch"], s["first_mismatch"]
+    if (fm is None) != (fs is None):
+        problems.append(f"{name}: first mismatch {fm!r} vs {fs!r}")
+    elif fm:
+        for key in ("input", "check", "layer", "element", "expected", "got", "bits"):
+            same(f"{name}: first mismatch {key}", fm[key], fs[key])
+        same(f"{name}: reproduce line", fm["reproduce"], s["reproduce"])
+
+
+def validate(xml, expect_valid):
+    r = subprocess.run(["xmllint", "--noout", "--schema", os.path.join(HERE, "junit.xsd"), xml],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    print(r.stdout.strip())
+    if (r.returncode == 0) != expect_valid:
+        problems.append(f"{xml}: schema validation {'failed' if expect_valid else 'passed a broken file'}")
+
+
+def main():
+    global LAUNCHER, WAIT
+    argv = sys.argv[1:]
+    if argv[:2] == ["--launcher", "slurm"]:
+        LAUNCHER = ["--launcher", "slurm", "--wait", "--timeout", "600"]
+        WAIT = ["--wait", "--timeout", "600"]
+        argv = argv[2:]
+    farm_cmd, sim, fault_sim, models, work = argv[:5]
+    ae = argv[5] if len(argv) > 5 else None
+    os.makedirs(work, exist_ok=True)
+
+    # A regression: 4 shards of interleaved cases.
+    args = ["regress", "--seed", "7", "--count", "60"]
+    m = farm(farm_cmd, sim, f"{work}/regress", 4, args, 0)
+    s = single(sim, args, f"{work}/regress_single.json", 0)
+    for key in ("networks", "failed", "layers_compared", "elements_compared"):
+        same(f"regression: {key}", m[key], s[key])
+    validate(f"{work}/regress/merged.xml", True)
+
+    # A data set, 4 contiguous slices.
+    args = ["--model", f"{models}/digits_cnn/model_int8.onnx", "--data", f"{models}/digits_cnn/test_data_set_0",
+            "--precision", "map:8,4,4", "--count", "100"]
+    m = farm(farm_cmd, sim, f"{work}/data", 4, args, 0)
+    compare_data_set("data set", m, single(sim, args, f"{work}/data_single.json", 0))
+    validate(f"{work}/data/merged.xml", True)
+
+    # A lost shard is named, and resubmit runs only it.
+    for ext in ("json", "exit"):
+        os.remove(f"{work}/data/shard-3.{ext}")
+    out = run([farm_cmd, "merge", f"{work}/data"], 1)
+    if "shard 3/4: no result" not in out:
+        problems.append("merge did not name the lost shard 3/4")
+    out = run([farm_cmd, "resubmit", f"{work}/data", *WAIT], 0)
+    if "resubmitting shards 3 of 4" not in out:
+        problems.append("resubmit did not run shard 3 alone")
+    compare_data_set("data set after resubmit", load(f"{work}/data/merged.json"), load(f"{work}/data_single.json"))
+
+    # A failing run: the planted fault, first failure and reproduce line as one process reports them.
+    args = ["--model", f"{models}/digits_mlp/model_int8.onnx", "--data", f"{models}/digits_mlp/test_data_set_0",
+            "--count", "40", "--first", "5"]
+    m = farm(farm_cmd, fault_sim, f"{work}/fail", 4, args, 1)
+    compare_data_set("failing data set", m, single(fault_sim, args, f"{work}/fail_single.json", 1))
+    validate(f"{work}/fail/merged.xml", True)
+
+    # The ROC AUC is recomputed from every shard's scores, not averaged.
+    if ae:
+        model, data = ae.split(":", 1)
+        args = ["--model", model, "--data", data]
+        m = farm(farm_cmd, sim, f"{work}/auc", 4, args, 0)
+        compare_data_set("autoencoder", m, single(sim, args, f"{work}/auc_single.json", 0))
+
+    # The schema can fail: a testsuite without its name.
+    broken = f"{work}/broken.xml"
+    with open(broken, "w") as f:
+        f.write('<?xml version="1.0"?>\n<testsuites><testsuite tests="1"><testcase name="a"/></testsuite></testsuites>\n')
+    validate(broken, False)
+
+    for p in problems:
+        print(f"FAILED: {p}")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
