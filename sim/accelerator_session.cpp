@@ -78,10 +78,11 @@ void AcceleratorSession::start_trace(const std::string& path, TraceWindow window
   controller_.set_tracer(tracer_.get());
 }
 
-std::string AcceleratorSession::close_trace() {
+std::string AcceleratorSession::close_trace(std::optional<int64_t> marker_cycle) {
   if (!tracer_) return "";
   controller_.set_tracer(nullptr);
   std::string written = tracer_->close();
+  if (!written.empty() && marker_cycle) tracer_->write_view(marker_cycle);
   tracer_.reset();
   return written;
 }

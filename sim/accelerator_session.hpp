@@ -81,8 +81,9 @@ class AcceleratorSession {
   InputRun run_unchecked(int64_t input_index, const Codes& input);
   // Starts a trace now (the window is in simulation cycles).
   void start_trace(const std::string& path, TraceWindow window);
-  // Closes the trace; returns the file name or "".
-  std::string close_trace();
+  // Closes the trace; returns the file name or "". Its GTKWave save file
+  // gets the marker at `marker_cycle` when one is given.
+  std::string close_trace(std::optional<int64_t> marker_cycle = std::nullopt);
   int64_t cycle() const { return controller_.cycle(); }
   const std::string& variant() const { return variant_; }
 

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <fmt/format.h>
 #include <fcntl.h>
 #include <spawn.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "golden/errors.hpp"
+#include "sim/waveform_view.hpp"
 
 extern char** environ;
 
@@ -83,6 +85,7 @@ void Tracer::before_cycle(int64_t cycle, Device& device) {
   if (inside(cycle) && !device_ && !written_) {
     device.trace_open(vcd_path());
     device_ = &device;
+    opened_cycle_ = cycle;
   } else if (!inside(cycle) && device_) {
     close();
   }
@@ -93,12 +96,24 @@ std::string Tracer::close() {
   device_->trace_close();
   device_ = nullptr;
   written_ = true;
+  signals_ = vcd_signal_names(vcd_path());
   if (fst_) {
     const int rc = run_program({converter_, "-v", vcd_path(), "-f", path_});
     std::remove(vcd_path().c_str());
     if (rc != 0) throw InputError(fmt::format("{}: vcd2fst failed to convert the trace", path_));
   }
+  write_view(std::nullopt);
   return path_;
+}
+
+void Tracer::write_view(std::optional<int64_t> marker_cycle) const {
+  if (!written_) return;
+  const WaveformView view{std::filesystem::absolute(path_).string(), signals_, 2 * opened_cycle_,
+                          marker_cycle ? std::optional<int64_t>(2 * *marker_cycle) : std::nullopt};
+  const std::string gtkw = gtkw_path_for(path_);
+  std::ofstream out(gtkw);
+  out << gtkw_text(view);
+  if (!out) throw InputError(fmt::format("{}: cannot write the GTKWave save file", gtkw));
 }
 
 }  // namespace aps::sim

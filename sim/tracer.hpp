@@ -8,7 +8,9 @@
 // this destructor runs).
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "sim/device.hpp"
 
@@ -33,8 +35,11 @@ class Tracer {
   // The window holds `cycle`.
   bool inside(int64_t cycle) const;
   // Closes the trace (idempotent); returns the file written, or "" if the
-  // window never opened.
+  // window never opened. A GTKWave save file is written beside it
+  // (waveform_view.hpp), without a marker.
   std::string close();
+  // Rewrites the save file with the marker at `marker_cycle` (after close()).
+  void write_view(std::optional<int64_t> marker_cycle) const;
   const std::string& path() const { return path_; }
 
  private:
@@ -44,6 +49,8 @@ class Tracer {
   Device* device_ = nullptr;  // while open
   bool written_ = false;
   std::string converter_;  // vcd2fst, for .fst
+  int64_t opened_cycle_ = 0;
+  std::vector<std::string> signals_;  // what the trace declares, read when it closes
   std::string vcd_path() const;
 };
 

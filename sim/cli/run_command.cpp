@@ -16,6 +16,7 @@
 #include "sim/cli/progress_bar.hpp"
 #include "sim/cli/shard.hpp"
 #include "sim/cosim_runner.hpp"
+#include "sim/waveform_view.hpp"
 
 namespace aps::sim::cli {
 namespace fs = std::filesystem;
@@ -222,9 +223,15 @@ ExitCode run_command(const Args& args) {
       session.start_trace(file, {base + layer_start - 16, base + layer_end + 64});
       Scoreboard sb;
       session.run(m.input, samples.inputs[m.input], execute_program(program, samples.inputs[m.input], co.configs), sb);
-      const std::string written = session.close_trace();
-      std::cout << "  trace of the failing layer: " << written << "\n";
+      // The replay's own first mismatch places the marker (its cycle differs
+      // from the original run's, which had other inputs before it).
+      const std::optional<int64_t> marker =
+          sb.first_mismatch() ? std::optional<int64_t>(sb.first_mismatch()->cycle) : std::nullopt;
+      const std::string written = session.close_trace(marker);
+      std::cout << "  trace of the failing layer: " << written << " (GTKWave: gtkwave " << gtkw_path_for(written) << ")\n";
       json["trace_on_fail"] = written;
+      json["trace_on_fail_view"] = gtkw_path_for(written);
+      if (marker) json["trace_on_fail_marker_cycle"] = *marker;
     }
   }
   if (!report.empty()) aps::cli::write_text_file(report, json.dump(2));
