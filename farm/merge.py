@@ -102,7 +102,30 @@ def merge_data_set(reports):
         "bytes_moved_per_inference": weighted("bytes_moved_per_inference"),
         "memory_stall_cycles_per_inference": weighted("memory_stall_cycles_per_inference"),
         "shard_seconds": [r["seconds"] for r in reports],
+        "array": reports[0].get("array"),
+        "avg_bits": weighted("avg_bits"),
+        "layers": merge_layers(reports, inputs),
+        "width_histogram": merge_histograms(reports),
+        "precision_maps": [m for r in reports for m in r.get("precision_maps", [])],
     }
+
+
+def merge_layers(reports, inputs):
+    """Per-layer figures per inference, weighted by each shard's inputs."""
+    layers = [dict(l) for l in reports[0]["layers"]]
+    for key in ("cycles_per_inference", "bytes_moved_per_inference", "memory_stall_cycles_per_inference"):
+        for i, layer in enumerate(layers):
+            layer[key] = sum(r["layers"][i][key] * r["inputs"] for r in reports) / inputs if inputs else 0.0
+    return layers
+
+
+def merge_histograms(reports):
+    out = {}
+    for r in reports:
+        for layer, widths in r.get("width_histogram", {}).items():
+            for w, n in widths.items():
+                out.setdefault(layer, {})[w] = out.get(layer, {}).get(w, 0) + n
+    return out
 
 
 def merge_junit(paths, name):

@@ -178,6 +178,7 @@ ExitCode run_command(const Args& args) {
   std::cout << cosim_table(program, desc, result);
   nlohmann::json json = cosim_json(program, desc, result);
   json["first"] = first;
+  json["array"] = {{"rows", limits.array.rows}, {"cols", limits.array.cols}};
   json["shard"] = shard_text;
   // The one command that re-runs data-set input `index` alone, as this run ran it.
   std::string run_args;

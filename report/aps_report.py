@@ -1,0 +1,232 @@
+#!/usr/bin/python3
+"""aps-report: one self-contained HTML page of a run, for people.
+
+    aps-report -o REPORT.html RUN [RUN ...]
+
+RUN is an aps-sim --report JSON file, or an aps-farm run folder (its
+merged.json). The page has the summary, the failures with their reproduce
+lines and links to their traces and GTKWave views, per-layer cycles and PE
+utilization, the width histogram and precision maps of adaptive runs,
+accuracy against bits and cycles over the runs given, and the coverage
+summary when a run has one (--coverage FILE.json). Data and charts are
+inlined: the page loads nothing from anywhere.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import sys
+from html import escape
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from svg_charts import bar_chart, scatter  # noqa: E402
+
+STYLE = """body{font-family:sans-serif;margin:24px;color:#222;max-width:1200px}
+table{border-collapse:collapse;margin:8px 0 20px}td,th{border:1px solid #bbb;padding:3px 8px;font-size:13px}
+th{background:#eef2f7;text-align:left}td.n{text-align:right;font-variant-numeric:tabular-nums}
+.fail{color:#b00020;font-weight:bold}.pass{color:#1b7f2a;font-weight:bold}code{background:#f4f4f4;padding:1px 4px}
+h2{border-bottom:1px solid #ccc;padding-bottom:2px;margin-top:28px}"""
+
+
+def load_run(path):
+    if os.path.isdir(path):
+        merged = os.path.join(path, "merged.json")
+        if not os.path.exists(merged):
+            raise SystemExit(f"aps-report: {path}: an aps-farm folder without merged.json (run aps-farm merge)")
+        path = merged
+    try:
+        with open(path) as f:
+            run = json.load(f)
+    except (OSError, json.JSONDecodeError) as e:
+        raise SystemExit(f"aps-report: {path}: cannot read the run report: {e}")
+    run["_source"] = path
+    run.setdefault("kind", "regression" if "networks" in run else "data_set")
+    return run
+
+
+def cell(v, numeric=False):
+    if isinstance(v, float):
+        text = f"{v:,.4g}" if abs(v) < 1e4 else f"{v:,.0f}"
+    elif isinstance(v, int):
+        text = f"{v:,}"
+    else:
+        text = escape(str(v))
+    return f'<td class="n">{text}</td>' if numeric or isinstance(v, (int, float)) else f"<td>{text}</td>"
+
+
+def table(headers, rows, table_id=None):
+    idattr = f' id="{table_id}"' if table_id else ""
+    out = [f"<table{idattr}><tr>" + "".join(f"<th>{escape(h)}</th>" for h in headers) + "</tr>"]
+    for r in rows:
+        out.append("<tr>" + "".join(c if isinstance(c, str) and c.startswith("<td") else cell(c) for c in r) + "</tr>")
+    out.append("</table>")
+    return "".join(out)
+
+
+def figure_of(run):
+    if run.get("task") == "anomaly_detection":
+        return "ROC AUC", run.get("auc"), run.get("golden_auc")
+    return "accuracy", run.get("accuracy"), run.get("golden_accuracy")
+
+
+def passed(run):
+    if run["kind"] == "regression":
+        return run.get("failed", 1) == 0 and not run.get("problems")
+    return run.get("mismatches", 1) == 0 and run.get("failed_inputs", 1) == 0 and not run.get("problems") \
+        and not run.get("error")
+
+
+def link(path, base):
+    rel = os.path.relpath(path, base) if os.path.isabs(path) else path
+    return f'<a href="{escape(rel)}">{escape(os.path.basename(path))}</a>'
+
+
+def summary_section(runs):
+    rows = []
+    for i, r in enumerate(runs):
+        status = '<td class="pass">passed</td>' if passed(r) else '<td class="fail">FAILED</td>'
+        if r["kind"] == "regression":
+            rows.append([f"run {i + 1}", status, "regression", f"seed {r.get('seed')}", r["networks"], r["failed"],
+                         r["elements_compared"], "–", "–", "–", r.get("shards", 1)])
+        else:
+            name, rtl, golden = figure_of(r)
+            fig = "–" if rtl is None else f"{rtl:.4f} RTL / {golden:.4f} golden ({name})"
+            rows.append([f"run {i + 1}", status, escape(os.path.basename(r.get("model", ""))), r.get("precision", ""),
+                         r["inputs"], r.get("failed_inputs", 0), r["elements_compared"], fig,
+                         r.get("avg_bits", 0.0), r.get("cycles_per_inference", 0.0), r.get("shards", 1)])
+    return "<h2>Summary</h2>" + table(
+        ["run", "result", "model", "precision", "inputs / networks", "failed", "elements compared", "figure",
+         "avg bits", "cycles / inference", "shards"], rows, "summary")
+
+
+def failures_section(runs, base):
+    items = []
+    for i, r in enumerate(runs):
+        for p in r.get("problems", []):
+            items.append(f"<li>run {i + 1}: {escape(p)}</li>")
+        if r["kind"] == "regression":
+            for c in r.get("cases", []):
+                if not c.get("passed", True):
+                    items.append(f"<li>run {i + 1}: <b>{escape(c['name'])}</b>: {escape(c.get('failure', ''))}<br>"
+                                 f"<code>{escape(c.get('reproduce', ''))}</code></li>")
+        elif r.get("first_mismatch"):
+            m = r["first_mismatch"]
+            links = [link(r[k], base) for k in ("trace_on_fail", "trace_on_fail_view") if r.get(k)]
+            items.append(f"<li>run {i + 1}: {escape(m.get('message', ''))}<br><code>{escape(r.get('reproduce') or m.get('reproduce') or '')}"
+                         f"</code>{'<br>traces: ' + ', '.join(links) if links else ''}</li>")
+    body = "<ul id=\"failures\">" + "".join(items) + "</ul>" if items else '<p id="failures">No failures.</p>'
+    return "<h2>Failures</h2>" + body
+
+
+def layers_section(run, index):
+    layers = run.get("layers") or []
+    if not layers:
+        return ""
+    array = run.get("array") or {}
+    pes = array.get("rows", 0) * array.get("cols", 0)
+    hist = run.get("width_histogram", {})
+    rows, names, cycles = [], [], []
+    for l in layers:
+        widths = hist.get(l["name"])
+        bits = (sum(int(w) * n for w, n in widths.items()) / sum(widths.values())) if widths else None
+        ideal = l["macs"] * bits / pes if bits and pes and l.get("macs") else None
+        util = f"{100 * ideal / l['cycles_per_inference']:.0f} %" if ideal and l["cycles_per_inference"] else "–"
+        rows.append([l["name"], l["kind"], l.get("macs", 0), "–" if bits is None else bits, l["cycles_per_inference"],
+                     "–" if ideal is None else ideal, util, l.get("bytes_moved_per_inference", 0.0),
+                     l.get("memory_stall_cycles_per_inference", 0.0)])
+        names.append(l["name"])
+        cycles.append(l["cycles_per_inference"])
+    shape = f"{array.get('rows')}x{array.get('cols')} array" if pes else "array size not in the report"
+    return (f"<h2>Per-layer cycles and utilization (run {index + 1}, {shape})</h2>"
+            + table(["layer", "kind", "MACs", "bits", "cycles / inference", "ideal", "utilization", "bytes moved",
+                     "memory stall cycles"], rows, f"layers-{index + 1}")
+            + bar_chart(names, cycles, unit=" cycles"))
+
+
+def widths_section(run, index):
+    hist = run.get("width_histogram") or {}
+    maps = run.get("precision_maps") or []
+    if not hist:
+        return ""
+    widths = sorted({int(w) for h in hist.values() for w in h}, reverse=True)
+    rows = [[layer] + [h.get(str(w), 0) for w in widths] for layer, h in hist.items()]
+    counts = {}
+    for m in maps:
+        counts[m] = counts.get(m, 0) + 1
+    top = sorted(counts.items(), key=lambda kv: -kv[1])[:20]
+    return (f"<h2>Widths (run {index + 1})</h2>" + table(["layer"] + [f"{w} bits" for w in widths], rows,
+                                                         f"widths-{index + 1}")
+            + (table(["precision map", "inputs"], [[m, n] for m, n in top], f"maps-{index + 1}") if top else ""))
+
+
+def tradeoff_section(runs):
+    pts_bits, pts_cycles = [], []
+    for i, r in enumerate(runs):
+        if r["kind"] != "data_set":
+            continue
+        _, rtl, _ = figure_of(r)
+        if rtl is None:
+            continue
+        label = f"run {i + 1} {r.get('precision', '')}"[:28]
+        pts_bits.append((r.get("avg_bits", 0.0), rtl, label))
+        pts_cycles.append((r.get("cycles_per_inference", 0.0), rtl, label))
+    if not pts_bits:
+        return ""
+    return ("<h2>Accuracy against bits and cycles</h2>" + scatter(pts_bits, "MAC-weighted bits", "figure")
+            + scatter(pts_cycles, "cycles per inference", "figure"))
+
+
+def coverage_section(coverage):
+    if not coverage:
+        return '<h2>Coverage</h2><p id="coverage">No coverage was collected for these runs.</p>'
+    rows = [[g["group"], g["hit"], g["total"], f"{100 * g['hit'] / g['total']:.1f} %" if g["total"] else "–"]
+            for g in coverage.get("groups", [])]
+    holes = "".join(f"<li>{escape(h)}</li>" for h in coverage.get("holes", []))
+    return ("<h2>Coverage</h2>" + table(["group", "points hit", "points", "hit"], rows, "coverage")
+            + (f"<p>Holes:</p><ul>{holes}</ul>" if holes else "<p>No holes.</p>"))
+
+
+def render(runs, out_path, coverage=None):
+    base = os.path.dirname(os.path.abspath(out_path))
+    title = "APS run report"
+    body = [f"<h1>{title}</h1>",
+            f"<p>Written by aps-report on {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')} from "
+            + ", ".join(f"<code>{escape(r['_source'])}</code>" for r in runs) + ".</p>",
+            summary_section(runs), failures_section(runs, base)]
+    for i, r in enumerate(runs):
+        body.append(layers_section(r, i))
+        body.append(widths_section(r, i))
+    body.append(tradeoff_section(runs))
+    body.append(coverage_section(coverage))
+    return (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>"
+            f"<style>{STYLE}</style></head><body>" + "".join(body) + "</body></html>\n")
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="aps-report", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("-o", "--output", required=True, help="the HTML file to write")
+    p.add_argument("--coverage", help="a coverage summary JSON ({groups: [{group, hit, total}], holes: [...]})")
+    p.add_argument("runs", nargs="+", help="aps-sim --report files or aps-farm run folders")
+    a = p.parse_args(argv)
+    runs = [load_run(r) for r in a.runs]
+    coverage = None
+    if a.coverage:
+        with open(a.coverage) as f:
+            coverage = json.load(f)
+    html = render(runs, a.output, coverage)
+    with open(a.output, "w") as f:
+        f.write(html)
+    print(f"aps-report: {a.output} ({len(runs)} runs, {len(html)} bytes)")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except SystemExit as e:
+        if isinstance(e.code, str):
+            print(e.code, file=sys.stderr)
+            sys.exit(2)
+        raise
