@@ -278,30 +278,18 @@ module aps_host_port
       default: ;
     endcase
     // The logs, indexed by step or slot (entries past MAX_LAYERS read 0).
-    if (in_array(off, CsrLayerCycles, CsrLayerCyclesCount, CsrLayerCyclesStride)) begin
-      i = array_entry(off, CsrLayerCycles, CsrLayerCyclesStride);
-      return in_steps(i) ? layer_cycles_q[i[LAYER_AW-1:0]] : '0;
+`define APS_STEP_LOG_READ(csr, log) \
+    if (in_array(off, csr, csr``Count, csr``Stride)) begin \
+      i = array_entry(off, csr, csr``Stride); \
+      return in_steps(i) ? log[i[LAYER_AW-1:0]] : '0; \
     end
-    if (in_array(off, CsrLayerCycles1, CsrLayerCycles1Count, CsrLayerCycles1Stride)) begin
-      i = array_entry(off, CsrLayerCycles1, CsrLayerCycles1Stride);
-      return in_steps(i) ? layer_cycles1_q[i[LAYER_AW-1:0]] : '0;
-    end
-    if (in_array(off, CsrConfigs, CsrConfigsCount, CsrConfigsStride)) begin
-      i = array_entry(off, CsrConfigs, CsrConfigsStride);
-      return in_steps(i) ? config_q[i[LAYER_AW-1:0]] : '0;
-    end
-    if (in_array(off, CsrConfigs1, CsrConfigs1Count, CsrConfigs1Stride)) begin
-      i = array_entry(off, CsrConfigs1, CsrConfigs1Stride);
-      return in_steps(i) ? config1_q[i[LAYER_AW-1:0]] : '0;
-    end
-    if (in_array(off, CsrLayerMemBeats, CsrLayerMemBeatsCount, CsrLayerMemBeatsStride)) begin
-      i = array_entry(off, CsrLayerMemBeats, CsrLayerMemBeatsStride);
-      return in_steps(i) ? layer_beats_q[i[LAYER_AW-1:0]] : '0;
-    end
-    if (in_array(off, CsrLayerMemStalls, CsrLayerMemStallsCount, CsrLayerMemStallsStride)) begin
-      i = array_entry(off, CsrLayerMemStalls, CsrLayerMemStallsStride);
-      return in_steps(i) ? layer_mem_stalls_q[i[LAYER_AW-1:0]] : '0;
-    end
+    `APS_STEP_LOG_READ(CsrLayerCycles, layer_cycles_q)
+    `APS_STEP_LOG_READ(CsrLayerCycles1, layer_cycles1_q)
+    `APS_STEP_LOG_READ(CsrConfigs, config_q)
+    `APS_STEP_LOG_READ(CsrConfigs1, config1_q)
+    `APS_STEP_LOG_READ(CsrLayerMemBeats, layer_beats_q)
+    `APS_STEP_LOG_READ(CsrLayerMemStalls, layer_mem_stalls_q)
+`undef APS_STEP_LOG_READ
     if (in_array(off, CsrMetrics, CsrMetricsCount, CsrMetricsStride)) begin
       i = array_entry(off, CsrMetrics, CsrMetricsStride);  // slot * PcuCandidates + candidate
       mword = (i / PcuCandidates < MAX_LAYERS) ? metric_i : 64'd0;
