@@ -132,6 +132,15 @@ def main():
         m = farm(farm_cmd, sim, f"{work}/auc", 4, args, 0)
         compare_data_set("autoencoder", m, single(sim, args, f"{work}/auc_single.json", 0))
 
+    # Bad usage: one line naming what is wrong, exit 2, nothing run.
+    for cmd, words in ((["submit", "--run-dir", f"{work}/bad", "--shards", "2", "--", "regress", "--shard", "1/2"],
+                        "are the farm's to set"),
+                       (["submit", "--run-dir", f"{work}/bad", "--shards", "2"], "give the aps-sim arguments"),
+                       (["merge", f"{work}/no-such-run"], "not a farm run folder")):
+        out = run([farm_cmd, *cmd], 2)
+        if words not in out or len(out.strip().splitlines()) > 2:
+            problems.append(f"aps-farm {cmd[0]}: expected one line with '{words}', got {out!r}")
+
     # The schema can fail: a testsuite without its name.
     broken = f"{work}/broken.xml"
     with open(broken, "w") as f:

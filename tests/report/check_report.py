@@ -123,6 +123,14 @@ def main():
     if taken.returncode != 0 or not os.path.exists(shot) or os.path.getsize(shot) < 10000:
         problems.append(f"no screenshot at {shot}")
 
+    # A file that is not a run report: one line naming it, exit 2, no page.
+    junk = f"{work}/not_a_report.json"
+    with open(junk, "w") as f:
+        f.write("{ not json")
+    r = run([report_cmd, "-o", f"{work}/junk.html", junk], 2)
+    if "not_a_report.json: cannot read the run report" not in r.stdout or os.path.exists(f"{work}/junk.html"):
+        problems.append(f"a broken run report was not refused by name: {r.stdout!r}")
+
     # The console check can fail: a page that throws is caught.
     bad = f"{work}/throws.html"
     with open(bad, "w") as f:
