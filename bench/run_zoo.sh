@@ -10,6 +10,7 @@
 #
 # JOBS (default 2) RTL instances run side by side. With the default 1000 RTL
 # inputs this takes hours on 2 cores; RTL_INPUTS=0 runs the golden part only.
+# REUSE=1 keeps the reports an earlier, interrupted run already wrote.
 set -eu
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -28,12 +29,13 @@ for model in $models; do
       /usr/bin/python3 tools/make_fashion_data.py --model "$onnx" --out "$data" --splits calibration,test_data_set_0
     fi
     tag=$work/$model.$form
-    "$golden" eval --model "$onnx" --data "$data/test_data_set_0" --report "$tag.onnx.json" >/dev/null
+    have() { [ "${REUSE:-0}" = 1 ] && [ -f "$1" ]; }
+    have "$tag.onnx.json" || "$golden" eval --model "$onnx" --data "$data/test_data_set_0" --report "$tag.onnx.json" >/dev/null
     for bits in 8 4; do
-      "$golden" eval --model "$onnx" --data "$data/test_data_set_0" --calibration "$data/calibration" \
-        --engine program --precision "$bits" --report "$tag.b$bits.json" >/dev/null
+      have "$tag.b$bits.json" || "$golden" eval --model "$onnx" --data "$data/test_data_set_0" \
+        --calibration "$data/calibration" --engine program --precision "$bits" --report "$tag.b$bits.json" >/dev/null
     done
-    if [ "$rtl_inputs" -gt 0 ]; then
+    if [ "$rtl_inputs" -gt 0 ] && ! have "$tag.rtl.json"; then
       "$build/sim/aps-sim" --model "$onnx" --data "$data/test_data_set_0" --calibration "$data/calibration" \
         --count "$rtl_inputs" --jobs "$jobs" --report "$tag.rtl.json" >/dev/null
     fi
