@@ -80,7 +80,7 @@ def do_merge(folder, quiet=False):
 
 def launch(folder, spec, shards, wait, timeout):
     if spec["launcher"] == "local":
-        run_local(folder, shards, spec.get("parallel", os.cpu_count() or 1))
+        run_local(folder, shards, spec["parallel"])
         return do_merge(folder)
     array_id, merge_id = submit_slurm(folder, spec, shards)
     spec.setdefault("slurm_jobs", []).append({"array": array_id, "merge": merge_id, "shards": shards})

@@ -41,8 +41,7 @@ def submit_slurm(folder, spec, shards):
     array = ",".join(str(k) for k in shards)
     array_id = sbatch([f"--job-name=aps-farm-{spec['name']}", f"--array={array}",
                        f"--output={folder.file('slurm-%A_%a.out')}", *extra,
-                       "--wrap", farm_call("run-shard", folder.path, "$SLURM_ARRAY_TASK_ID").replace(
-                           "'$SLURM_ARRAY_TASK_ID'", '"$SLURM_ARRAY_TASK_ID"')])
+                       "--wrap", farm_call("run-shard", folder.path) + ' "$SLURM_ARRAY_TASK_ID"'])
     merge_id = sbatch([f"--job-name=aps-farm-{spec['name']}-merge", f"--dependency=afterany:{array_id}",
                        f"--output={folder.file('slurm-merge-%j.out')}", *extra,
                        "--wrap", farm_call("merge", folder.path, "--quiet")])

@@ -9,6 +9,7 @@ runner and the merge agree on them.
     DIR/shard-K.exit      shard K's exit code, written when aps-sim returns
     DIR/merged.json       the merged report (aps-farm merge)
     DIR/merged.xml        the merged JUnit: one testsuite per shard
+    DIR/merge.exit        the merge's exit code (the Slurm merge job's result)
 """
 
 import json

@@ -12,14 +12,13 @@ def shard_command(spec, folder, k):
             "--report", folder.shard_file(k, "json"), "--junit", folder.shard_file(k, "xml")]
 
 
-def run_shard(folder, k, log=None):
+def run_shard(folder, k):
     spec = folder.load()
     if not 1 <= k <= spec["shards"]:
         raise SystemExit(f"aps-farm: shard {k} is outside 1..{spec['shards']}")
     folder.clear_shard(k)
     cmd = shard_command(spec, folder, k)
-    out = open(folder.shard_file(k, "log"), "w") if log is None else log
-    try:
+    with open(folder.shard_file(k, "log"), "w") as out:
         out.write("$ " + " ".join(cmd) + "\n")
         out.flush()
         try:
@@ -27,9 +26,6 @@ def run_shard(folder, k, log=None):
         except OSError as e:
             out.write(f"aps-farm: cannot run {cmd[0]}: {e}\n")
             code = 2
-    finally:
-        if log is None:
-            out.close()
     tmp = folder.shard_file(k, "exit.tmp")
     with open(tmp, "w") as f:
         f.write(f"{code}\n")

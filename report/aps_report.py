@@ -72,10 +72,12 @@ def figure_of(run):
 
 
 def passed(run):
+    """aps-sim's and aps-farm's rule: nothing failed, and something was compared."""
+    compared = run.get("elements_compared", 0) > 0
     if run["kind"] == "regression":
-        return run.get("failed", 1) == 0 and not run.get("problems")
-    return run.get("mismatches", 1) == 0 and run.get("failed_inputs", 1) == 0 and not run.get("problems") \
-        and not run.get("error")
+        return run.get("failed", 1) == 0 and compared and not run.get("problems")
+    return run.get("mismatches", 1) == 0 and run.get("failed_inputs", 1) == 0 and compared \
+        and not run.get("problems") and not run.get("error")
 
 
 def link(path, base):

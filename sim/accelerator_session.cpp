@@ -36,10 +36,7 @@ AcceleratorSession::AcceleratorSession(const NetworkProgram& program, const Sess
   memory_ = std::make_unique<ExternalMemory>(options.memory, limits_.array.rows);
   controller_.attach_memory(memory_.get());
   controller_.device().attach_memory(memory_.get());
-  platform_ = {limits_,
-               plan_memory(program_, limits_, options.spm_words > 0 ? options.spm_words : limits_.act_words,
-                           static_cast<uint64_t>(options.memory.size_bytes)),
-               options.memory};
+  platform_ = make_platform(program_, limits_, options.memory, options.spm_words);
   configs_ = static_configs(PrecisionMap(program.layers.size(), 8));
   image_ = build_image(program_, configs_, limits_, platform_.plan);
   load_image();
@@ -81,8 +78,7 @@ void AcceleratorSession::start_trace(const std::string& path, TraceWindow window
 std::string AcceleratorSession::close_trace(std::optional<int64_t> marker_cycle) {
   if (!tracer_) return "";
   controller_.set_tracer(nullptr);
-  std::string written = tracer_->close();
-  if (!written.empty() && marker_cycle) tracer_->write_view(marker_cycle);
+  std::string written = tracer_->close(marker_cycle);
   tracer_.reset();
   return written;
 }

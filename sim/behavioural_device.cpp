@@ -16,8 +16,8 @@
 namespace aps::sim {
 
 BehaviouralDevice::BehaviouralDevice(const NetworkProgram& program, const DeviceOptions& options,
-                                     const hw::BuildParameters& build, BehaviouralFaults faults, int64_t spm_words)
-    : program_(program), build_(build), faults_(std::move(faults)), spm_words_(spm_words), seed_(options.seed),
+                                     const hw::BuildParameters& build, BehaviouralFaults faults)
+    : program_(program), build_(build), faults_(std::move(faults)), seed_(options.seed),
       random_reset_(options.random_reset) {
   const BehaviouralFaults none;
   faulty_ = faults_.corrupt_write != none.corrupt_write || faults_.drop_write != none.drop_write ||
@@ -64,6 +64,11 @@ void BehaviouralDevice::clear_registers() {
 
 void BehaviouralDevice::fail(const std::string& what) {
   if (failure_.empty()) failure_ = what;
+}
+
+void BehaviouralDevice::attach_memory(ExternalMemory* memory) {
+  memory_ = memory;
+  if (memory_) platform_ = make_platform(program_, hardware_limits(build_), memory_->timing());
 }
 
 void BehaviouralDevice::reset(int cycles) {
@@ -227,10 +232,7 @@ void BehaviouralDevice::start_run() {
     configs.push_back(c);
   }
   const HardwareLimits limits = hardware_limits(build_);
-  const Platform platform{limits,
-                          plan_memory(program_, limits, spm_words_ > 0 ? spm_words_ : limits.act_words,
-                                      static_cast<uint64_t>(memory_->size())),
-                          memory_->timing()};
+  const Platform& platform = platform_;
   const auto word_bytes = static_cast<size_t>(hw::act_word_bytes(build_.rows));
   const std::vector<uint8_t> in_bytes =
       memory_->read(platform.plan.input_ext, static_cast<size_t>(tensor_words(program_.input_shape, build_.rows)) * word_bytes);

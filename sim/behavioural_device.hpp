@@ -15,8 +15,10 @@
 // the monitor pins one per cycle, writes the output tensor back into the
 // external memory, fills the counters and logs from the golden run and the
 // cycle model, and raises done after the cycle model's count. It has no DMA
-// engine: its memory port stays idle, and the memory plan it follows is
-// recomputed from the program (`spm_words` must be the session's). It is not a second model of the datapath: where it reports what the
+// engine: its memory port stays idle, and the memory plan it follows is made
+// from the program when the memory is attached, with the whole scratchpad
+// (sessions against it use the default --spm-words). It is not a second
+// model of the datapath: where it reports what the
 // golden model computed, a session against it matches by construction, which
 // is what makes its planted faults a test of the checks that must catch them.
 
@@ -30,6 +32,7 @@
 #include <vector>
 
 #include "generated/host_interface.hpp"
+#include "golden/accelerator/cycle_model.hpp"
 #include "golden/accelerator/network_program.hpp"
 #include "sim/device.hpp"
 #include "sim/external_memory.hpp"
@@ -52,15 +55,14 @@ class BehaviouralDevice final : public Device {
  public:
   // `program` is what the host loads; it must outlive the device.
   BehaviouralDevice(const NetworkProgram& program, const DeviceOptions& options,
-                    const hw::BuildParameters& build = hw::kThisBuild, BehaviouralFaults faults = {},
-                    int64_t spm_words = 0);
+                    const hw::BuildParameters& build = hw::kThisBuild, BehaviouralFaults faults = {});
 
   void reset(int cycles) override;
   DeviceOutputs step(const DeviceInputs& in) override;
   void trace_open(const std::string& path) override;
   void trace_close() override;
   bool tracing() const override { return trace_.is_open(); }
-  void attach_memory(ExternalMemory* memory) override { memory_ = memory; }
+  void attach_memory(ExternalMemory* memory) override;
   int rows() const override { return static_cast<int>(build_.rows); }
   int cols() const override { return static_cast<int>(build_.cols); }
   std::string variant() const override { return faulty_ ? "behavioural-fault" : "behavioural"; }
@@ -94,8 +96,8 @@ class BehaviouralDevice final : public Device {
   const NetworkProgram& program_;
   hw::BuildParameters build_;
   BehaviouralFaults faults_;
-  int64_t spm_words_ = 0;
   ExternalMemory* memory_ = nullptr;
+  Platform platform_;  // made when the memory is attached
   bool faulty_ = false;
   uint64_t seed_ = 1;
   bool random_reset_ = true;

@@ -24,24 +24,30 @@ uint8_t* ExternalMemory::page(uint64_t address) {
   return p.get();
 }
 
-uint8_t ExternalMemory::byte(uint64_t address) const {
-  const auto& p = pages_[address / kPageBytes];
-  return p ? p[address % kPageBytes] : kUnwritten;
-}
-
 void ExternalMemory::write(uint64_t address, std::span<const uint8_t> bytes) {
   if (address + bytes.size() > static_cast<uint64_t>(size()))
     throw std::out_of_range(fmt::format("external memory: {} bytes at {:#x} run past its {} bytes", bytes.size(),
                                         address, size()));
-  for (size_t i = 0; i < bytes.size(); ++i) page(address + i)[(address + i) % kPageBytes] = bytes[i];
+  // Page by page: the image load writes megabytes.
+  for (size_t done = 0; done < bytes.size();) {
+    const uint64_t at = address + done;
+    const size_t n = std::min<size_t>(bytes.size() - done, kPageBytes - at % kPageBytes);
+    std::memcpy(page(at) + at % kPageBytes, bytes.data() + done, n);
+    done += n;
+  }
 }
 
 std::vector<uint8_t> ExternalMemory::read(uint64_t address, size_t count) const {
   if (address + count > static_cast<uint64_t>(size()))
     throw std::out_of_range(fmt::format("external memory: {} bytes at {:#x} run past its {} bytes", count, address,
                                         size()));
-  std::vector<uint8_t> out(count);
-  for (size_t i = 0; i < count; ++i) out[i] = byte(address + i);
+  std::vector<uint8_t> out(count, kUnwritten);
+  for (size_t done = 0; done < count;) {
+    const uint64_t at = address + done;
+    const size_t n = std::min<size_t>(count - done, kPageBytes - at % kPageBytes);
+    if (const auto& p = pages_[at / kPageBytes]) std::memcpy(out.data() + done, p.get() + at % kPageBytes, n);
+    done += n;
+  }
   return out;
 }
 
@@ -59,8 +65,13 @@ void ExternalMemory::drive(int64_t cycle, DeviceInputs& in) const {
   in.mem_wready = busy_ && write_ && !acking_ && cycle >= next_beat_;
   in.mem_rsp_valid = busy_ && (write_ ? acking_ && cycle >= ack_at_ : cycle >= next_beat_);
   in.mem_rsp_data = {};
-  if (in.mem_rsp_valid && !write_)
-    for (int b = 0; b < rows_; ++b) in.mem_rsp_data[b] = byte(address_ + b);
+  // A beat is ROWS-aligned and never crosses a page.
+  if (in.mem_rsp_valid && !write_) {
+    if (const auto& p = pages_[address_ / kPageBytes])
+      std::memcpy(in.mem_rsp_data.data(), p.get() + address_ % kPageBytes, static_cast<size_t>(rows_));
+    else
+      std::fill_n(in.mem_rsp_data.begin(), rows_, kUnwritten);
+  }
 }
 
 void ExternalMemory::commit(int64_t cycle, const DeviceInputs& in, const DeviceOutputs& out) {

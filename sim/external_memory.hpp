@@ -57,7 +57,6 @@ class ExternalMemory {
   static constexpr uint8_t kUnwritten = 0xA5;
 
   uint8_t* page(uint64_t address);
-  uint8_t byte(uint64_t address) const;
   void fail(const std::string& what);
 
   MemoryTiming timing_;

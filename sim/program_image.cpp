@@ -244,7 +244,7 @@ uint32_t mode_word(const NetworkProgram& p, size_t step, const LayerConfig& conf
                       .load_in = m.load_in ? 1u : 0u,
                       .load_in_b = m.load_in_b ? 1u : 0u,
                       .store_out = m.store_out ? 1u : 0u,
-                      .depthwise = layer.has_weights() && layer_geometry(p, step, array).depthwise ? 1u : 0u}
+                      .depthwise = maps_depthwise(layer, array) ? 1u : 0u}
       .pack();
 }
 
@@ -298,10 +298,10 @@ ProgramImage build_image(const NetworkProgram& p, const std::vector<LayerConfig>
     }
     const LayerGeometry g = layer_geometry(p, i, a);
     Descriptor d{};
-    d[hw::kDescMode] = mode_word(p, i, configs[i], plan, a);
+    // A PCU step's configuration comes from the PCU; its word carries 8 bits.
+    d[hw::kDescMode] = mode_word(p, i, l.pcu_slot >= 0 ? static_config(8) : configs[i], plan, a);
     if (l.pcu_slot >= 0) {
       const PcuSlot& s = p.pcu.slots[l.pcu_slot];
-      d[hw::kDescMode] = mode_word(p, i, static_config(8), plan, a);  // the PCU supplies the configuration
       d[hw::kDescPcu] = hw::DescPcu{.slot = static_cast<uint32_t>(l.pcu_slot),
                                     .initial_bits = static_cast<uint32_t>(s.initial_bits),
                                     .fallback_bits = static_cast<uint32_t>(s.fallback_bits),

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "golden/accelerator/accelerator_geometry.hpp"
+#include "golden/accelerator/cycle_model.hpp"
 #include "golden/accelerator/input_patches.hpp"
 #include "golden/adaptation/adaptive_program.hpp"
 #include "golden/errors.hpp"
@@ -233,9 +234,9 @@ class Generator {
       const int64_t least = min_scratchpad_words(c.program, limits.array.rows);
       if (least < full.spm_words_used) c.spm_words = least;
     }
+    // Throws if the network does not fit that scratchpad.
     build_image(c.program, c.configs, limits,
-                plan_memory(c.program, limits, c.spm_words > 0 ? c.spm_words : limits.act_words,
-                            static_cast<uint64_t>(c.memory.size_bytes)));  // throws if it does not fit
+                c.spm_words > 0 ? make_platform(c.program, limits, c.memory, c.spm_words).plan : full);
     return c;
   }
 

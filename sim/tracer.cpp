@@ -91,8 +91,12 @@ void Tracer::before_cycle(int64_t cycle, Device& device) {
   }
 }
 
-std::string Tracer::close() {
-  if (!device_) return written_ ? path_ : "";
+std::string Tracer::close(std::optional<int64_t> marker_cycle) {
+  if (!device_) {
+    // The window may have ended before the caller knew where to mark.
+    if (written_ && marker_cycle) write_view(marker_cycle);
+    return written_ ? path_ : "";
+  }
   device_->trace_close();
   device_ = nullptr;
   written_ = true;
@@ -102,12 +106,11 @@ std::string Tracer::close() {
     std::remove(vcd_path().c_str());
     if (rc != 0) throw InputError(fmt::format("{}: vcd2fst failed to convert the trace", path_));
   }
-  write_view(std::nullopt);
+  write_view(marker_cycle);
   return path_;
 }
 
 void Tracer::write_view(std::optional<int64_t> marker_cycle) const {
-  if (!written_) return;
   const WaveformView view{std::filesystem::absolute(path_).string(), signals_, 2 * opened_cycle_,
                           marker_cycle ? std::optional<int64_t>(2 * *marker_cycle) : std::nullopt};
   const std::string gtkw = gtkw_path_for(path_);

@@ -36,10 +36,8 @@ class Tracer {
   bool inside(int64_t cycle) const;
   // Closes the trace (idempotent); returns the file written, or "" if the
   // window never opened. A GTKWave save file is written beside it
-  // (waveform_view.hpp), without a marker.
-  std::string close();
-  // Rewrites the save file with the marker at `marker_cycle` (after close()).
-  void write_view(std::optional<int64_t> marker_cycle) const;
+  // (waveform_view.hpp), with the marker at `marker_cycle` if given.
+  std::string close(std::optional<int64_t> marker_cycle = std::nullopt);
   const std::string& path() const { return path_; }
 
  private:
@@ -51,6 +49,7 @@ class Tracer {
   std::string converter_;  // vcd2fst, for .fst
   int64_t opened_cycle_ = 0;
   std::vector<std::string> signals_;  // what the trace declares, read when it closes
+  void write_view(std::optional<int64_t> marker_cycle) const;
   std::string vcd_path() const;
 };
 

@@ -82,7 +82,7 @@ def model_interface(path):
     return inp.name, tuple(sample), task, anomaly
 
 
-def make_splits(splits, slices, task, anomaly, per_class=None):
+def make_splits(splits, slices, task, anomaly, per_class):
     """Yield (split name, float images [N,28,28], labels int64 [N])."""
     def relabel(y):
         if task == "anomaly_detection":
@@ -93,7 +93,7 @@ def make_splits(splits, slices, task, anomaly, per_class=None):
     need_test = any(not s.startswith("calibration") for s in splits)
     if need_train:
         xtr, ytr = fashion_mnist.load("train")
-        idx = fashion_mnist.balanced_subset(ytr, per_class or CALIBRATION_PER_CLASS, CALIBRATION_SEED)
+        idx = fashion_mnist.balanced_subset(ytr, per_class, CALIBRATION_SEED)
         xc, yc = fashion_mnist.to_float(xtr[idx]), ytr[idx]
         if "calibration" in splits:
             yield "calibration", xc, relabel(yc)
@@ -137,6 +137,8 @@ def main(argv=None):
     slices = [int(n) for n in args.slices.split(",") if n]
     if any(n < 1 or n > 10000 for n in slices):
         raise SystemExit("slice sizes must lie in 1..10000")
+    if args.calibration_per_class < 1:
+        raise SystemExit("--calibration-per-class must be at least 1")
 
     start = time.perf_counter()
     name, dims, task, anomaly = model_interface(args.model)

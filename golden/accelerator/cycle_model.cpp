@@ -32,8 +32,12 @@ int64_t pre_transfers(const Layer& l, const StepMemory& m, const Platform& pf, b
 
 }  // namespace
 
-Platform make_platform(const NetworkProgram& program, const HardwareLimits& limits, const MemoryTiming& memory) {
-  return {limits, plan_memory(program, limits, limits.act_words, static_cast<uint64_t>(memory.size_bytes)), memory};
+Platform make_platform(const NetworkProgram& program, const HardwareLimits& limits, const MemoryTiming& memory,
+                       int64_t spm_words) {
+  return {limits,
+          plan_memory(program, limits, spm_words > 0 ? spm_words : limits.act_words,
+                      static_cast<uint64_t>(memory.size_bytes)),
+          memory};
 }
 
 StepTiming step_timing(const NetworkProgram& p, size_t step, const LayerConfig& c, const Platform& pf) {

@@ -24,9 +24,10 @@ struct Platform {
   MemoryTiming memory;
   ArrayShape array() const { return limits.array; }
 };
-// The platform of a program on a build, with the whole scratchpad and the
-// memory's size.
-Platform make_platform(const NetworkProgram& program, const HardwareLimits& limits, const MemoryTiming& memory);
+// The platform of a program on a build and memory: the plan may use
+// `spm_words` of the scratchpad (0: all of it) and the memory's size.
+Platform make_platform(const NetworkProgram& program, const HardwareLimits& limits, const MemoryTiming& memory,
+                       int64_t spm_words = 0);
 
 // One step on the accelerator, exactly as the RTL schedules it:
 //   3 cycles to fetch and check the descriptor;

@@ -73,9 +73,7 @@ std::vector<Piece> pieces_of(const std::vector<TensorLife>& lives) {
     if (!t.spilled) {
       pieces.push_back({static_cast<int>(v), t.steps.front(), t.steps.back(), t.words});
     } else {
-      for (int s : t.steps)
-        if (pieces.empty() || pieces.back().tensor != static_cast<int>(v) || pieces.back().first != s)
-          pieces.push_back({static_cast<int>(v), s, s, t.words});
+      for (int s : t.steps) pieces.push_back({static_cast<int>(v), s, s, t.words});  // steps are unique
     }
   }
   return pieces;
@@ -130,14 +128,6 @@ int64_t store_cycles(int64_t beats, const MemoryTiming& t, int rows) {
   return over_bursts(beats, [&](int64_t n) { return 2 + (n - 1) * p + t.latency; });
 }
 
-int64_t MemoryPlan::step_beats(const NetworkProgram& program, size_t s, ArrayShape a) const {
-  const StepMemory& m = steps[s];
-  int64_t beats = (m.load_in ? m.in_beats : 0) + (m.load_in_b ? m.in_b_beats : 0) + m.param_beats +
-                  (m.store_out ? m.out_beats : 0);
-  if (program.layers[s].has_weights()) beats += layer_geometry(program, s, a).tiles * m.tile_beats;
-  return beats;
-}
-
 MemoryPlan plan_memory(const NetworkProgram& p, const HardwareLimits& limits, int64_t spm_words, uint64_t ext_bytes) {
   const ArrayShape a = limits.array;
   const int rows = a.rows;
@@ -157,7 +147,6 @@ MemoryPlan plan_memory(const NetworkProgram& p, const HardwareLimits& limits, in
     for (int v : reads_of(l))
       if (lives[v].steps.empty() || lives[v].steps.back() != s) lives[v].steps.push_back(s);
   }
-  lives[0].spilled = false;
 
   // A step's own inputs and output must fit together, whatever is spilled.
   for (int s = 0; s < n; ++s) {
@@ -180,7 +169,7 @@ MemoryPlan plan_memory(const NetworkProgram& p, const HardwareLimits& limits, in
       const int64_t cost = t.words * (t.steps.back() - t.steps.front());
       if (cost > best_cost) best = static_cast<int>(v), best_cost = cost;
     }
-    if (best < 0) break;  // nothing left to spill; the per-step check above makes this unreachable
+    if (best < 0) break;  // nothing left to spill: refused below
     lives[best].spilled = true;
     ++plan.spilled_tensors;
     pieces = pieces_of(lives);

@@ -74,8 +74,6 @@ struct MemoryPlan {
   int64_t spm_words_used = 0;     // highest scratchpad word used + 1
   uint64_t ext_bytes = 0;         // end of the external image
   int spilled_tensors = 0;
-  // Beats of a step in one run: its loads, parameters, weight tiles, store.
-  int64_t step_beats(const NetworkProgram& program, size_t step, ArrayShape array) const;
 };
 
 // The fewest scratchpad words any plan needs: the largest set of tensors one

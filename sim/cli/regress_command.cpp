@@ -138,10 +138,7 @@ ExitCode regress_command(const Args& args) {
         co.session.device.seed = o.seed;
         co.session.memory = c.memory;
         co.session.spm_words = c.spm_words;
-        const Platform platform{limits,
-                                plan_memory(c.program, limits, c.spm_words > 0 ? c.spm_words : limits.act_words,
-                                            static_cast<uint64_t>(c.memory.size_bytes)),
-                                c.memory};
+        const Platform platform = make_platform(c.program, limits, c.memory, c.spm_words);
         co.session.max_cycles = max_cycles > 0 ? max_cycles : 20 * run_cycles(c.program, c.configs, platform) + 10000;
         try {
           const CosimResult r = run_cosim(c.program, c.inputs, {}, co);

@@ -130,10 +130,7 @@ ExitCode run_command(const Args& args) {
   co.session.stall_probability = stall;
   apply_memory_options(memory, co.session);
   const HardwareLimits limits = probe_hardware(make_device, co.session.device);
-  const Platform platform{limits,
-                          plan_memory(program, limits, memory.spm_words > 0 ? memory.spm_words : limits.act_words,
-                                      static_cast<uint64_t>(co.session.memory.size_bytes)),
-                          co.session.memory};
+  const Platform platform = make_platform(program, limits, co.session.memory, memory.spm_words);
   const int64_t model_cycles = run_cycles(program, co.configs, platform);
   co.session.max_cycles = max_cycles > 0 ? max_cycles : 20 * model_cycles + 10000;
   if (!trace.empty()) {
@@ -223,7 +220,7 @@ ExitCode run_command(const Args& args) {
       const int64_t base = session.cycle();
       session.start_trace(file, {base + layer_start - 16, base + layer_end + 64});
       Scoreboard sb;
-      session.run(m.input, samples.inputs[m.input], execute_program(program, samples.inputs[m.input], co.configs), sb);
+      session.run(m.input, samples.inputs[m.input], golden, sb);
       // The replay's own first mismatch places the marker (its cycle differs
       // from the original run's, which had other inputs before it).
       const std::optional<int64_t> marker =

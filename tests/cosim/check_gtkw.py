@@ -16,23 +16,7 @@ import subprocess
 import sys
 import tempfile
 
-
-def vcd_names_and_times(path):
-    names, scope, times = set(), [], []
-    with open(path) as f:
-        for line in f:
-            w = line.split()
-            if not w:
-                continue
-            if w[0] == "$scope":
-                scope.append(w[2])
-            elif w[0] == "$upscope":
-                scope.pop()
-            elif w[0] == "$var":
-                names.add(".".join(scope + [w[4]]) + (w[5] if w[5] != "$end" else ""))
-            elif w[0].startswith("#"):
-                times.append(int(w[0][1:]))
-    return names, times
+from check_trace import vcd_names_and_times
 
 
 def main():
@@ -45,7 +29,7 @@ def main():
     dump = re.search(r'^\[dumpfile\] "(.*)"$', text, re.M)
     if not dump or not dump.group(1).endswith(trace.split("/")[-1]):
         problems.append(f"[dumpfile] does not name {trace}")
-    names, times = vcd_names_and_times(trace)
+    names, times = vcd_names_and_times(trace, ranges=True)
     listed = [l for l in text.splitlines() if l.startswith("aps.")]
     missing = [l for l in listed if l not in names]
     if missing:

@@ -14,6 +14,26 @@ import sys
 import tempfile
 
 
+def vcd_names_and_times(path, ranges=False):
+    """Every signal a VCD declares (hierarchical names; with ranges=True the
+    bit range appended as GTKWave writes it) and every time stamp."""
+    names, times, scope = set(), [], []
+    with open(path) as f:
+        for line in f:
+            words = line.split()
+            if not words:
+                continue
+            if words[0] == "$scope":
+                scope.append(words[2])
+            elif words[0] == "$upscope":
+                scope.pop()
+            elif words[0] == "$var":
+                names.add(".".join(scope + [words[4]]) + (words[5] if ranges and words[5] != "$end" else ""))
+            elif words[0].startswith("#"):
+                times.append(int(words[0][1:]))
+    return names, times
+
+
 def main():
     path, start, end = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     signals = sys.argv[4:]
@@ -24,19 +44,7 @@ def main():
     else:
         vcd = path
         subprocess.run(["vcd2fst", "-v", path, "-f", os.path.join(tmp, "to.fst")], check=True, stdout=subprocess.DEVNULL)
-    names, times, scope = set(), [], []
-    with open(vcd) as f:
-        for line in f:
-            line = line.strip()
-            words = line.split()
-            if line.startswith("$scope"):
-                scope.append(words[2])
-            elif line.startswith("$upscope"):
-                scope.pop()
-            elif line.startswith("$var"):
-                names.add(".".join(scope + [words[4]]))
-            elif line.startswith("#"):
-                times.append(int(line[1:]))
+    names, times = vcd_names_and_times(vcd)
     # A signal is given as the tail of its hierarchical name, e.g. u_sequencer.state.
     missing = [s for s in signals if not any(n == s or n.endswith("." + s) for n in names)]
     if missing:

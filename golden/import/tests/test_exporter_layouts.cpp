@@ -17,17 +17,12 @@
 #include "golden/numerics/tensor_compare.hpp"
 #include "golden/onnx/batch_runner.hpp"
 #include "golden/onnx/testing/graph_builder.hpp"
+#include "golden/onnx/testing/random_tensor.hpp"
 
 using namespace aps;
+using aps::test::random_tensor;
 
 namespace {
-
-Tensor random_tensor(std::mt19937& rng, Shape shape, double lo, double hi) {
-  std::uniform_real_distribution<double> d(lo, hi);
-  std::vector<double> v(static_cast<size_t>(checked_element_count(shape, "t")));
-  for (auto& x : v) x = d(rng);
-  return Tensor::from_reals(DType::Float, std::move(shape), std::move(v));
-}
 
 // The program's dequantized outputs track the ONNX model's (quantization
 // noise of a few 8-bit layers against the output range) and predict the

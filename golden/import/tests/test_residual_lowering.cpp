@@ -11,17 +11,12 @@
 #include "golden/accelerator/precision_map.hpp"
 #include "golden/accelerator/program_executor.hpp"
 #include "golden/onnx/testing/graph_builder.hpp"
+#include "golden/onnx/testing/random_tensor.hpp"
 
 using namespace aps;
+using aps::test::random_tensor;
 
 namespace {
-
-Tensor random_tensor(std::mt19937& rng, Shape shape, double lo, double hi) {
-  std::uniform_real_distribution<double> d(lo, hi);
-  std::vector<double> v(static_cast<size_t>(checked_element_count(shape, "t")));
-  for (auto& x : v) x = d(rng);
-  return Tensor::from_reals(DType::Float, std::move(shape), std::move(v));
-}
 
 test::GraphBuilder residual_model(std::mt19937& rng) {
   test::GraphBuilder g(13);
