@@ -1,16 +1,20 @@
 #!/usr/bin/python3
 """aps-farm: a regression or a data-set co-simulation as shards on a farm.
 
-  aps-farm submit --run-dir DIR --shards N [--launcher local|slurm] [--wait] -- ARGS...
+  aps-farm submit --run-dir DIR --shards N [--launcher local|slurm] [--wait]
+                  [--coverage] -- ARGS...
       runs `aps-sim ARGS --shard K/N` for K = 1..N: as local processes, or as a
-      Slurm job array (sbatch --array) and a merge job depending on it
-  aps-farm merge DIR          merges the shards' reports and JUnit files
+      Slurm job array (sbatch --array) and a merge job depending on it; with
+      --coverage each shard also writes the RTL's coverage
+  aps-farm merge DIR          merges the shards' reports, JUnit and coverage
+                              files, and writes DIR/report.html (aps-report)
   aps-farm resubmit DIR       runs again only the shards that are missing or died
   aps-farm status DIR         each shard's state
   aps-farm run-shard DIR K    one shard (what each array task runs)
 
-The merged result (DIR/merged.json, DIR/merged.xml) equals a single-process
-run of the same cases: counts, first failure, accuracy. Exit codes: 0 all
+The merged result (DIR/merged.json, DIR/merged.xml, DIR/coverage.dat) equals
+a single-process run of the same cases: counts, first failure, accuracy,
+coverage counts. Exit codes: 0 all
 passed, 1 a mismatch, a failed check or a shard without a result, 2 bad usage.
 """
 
@@ -21,12 +25,19 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "coverage"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "report"))
+
+import aps_coverage  # noqa: E402
+import aps_report  # noqa: E402
 from launchers import run_local, submit_slurm, wait_slurm  # noqa: E402
 from merge import merge_folder  # noqa: E402
 from run_folder import RunFolder  # noqa: E402
 from shard_runner import run_shard  # noqa: E402
 
 DEFAULT_SIM = os.environ.get("APS_SIM", "aps-sim")
+# Why each functional point the harness cannot reach is not reached.
+COVERAGE_HOLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "rtl", "coverage_holes.json")
 
 
 def summary(merged):
@@ -54,15 +65,43 @@ def failed(merged):
     return merged["mismatches"] > 0 or merged["failed_inputs"] > 0 or merged["elements_compared"] == 0
 
 
+def merge_coverage(folder, spec, problems):
+    """Sums the shards' coverage into DIR/coverage.dat and summarizes it; the
+    summary, or None."""
+    dats = []
+    for k in range(1, spec["shards"] + 1):
+        if os.path.exists(folder.shard_file(k, "dat")):
+            dats.append(folder.shard_file(k, "dat"))
+        else:
+            problems.append(f"shard {k}/{spec['shards']}: no coverage file")
+    if not dats:
+        return None
+    try:
+        aps_coverage.merge(dats, folder.file("coverage.dat"))
+        summary = aps_coverage.summarize(aps_coverage.read_points(folder.file("coverage.dat")),
+                                         aps_coverage.load_reasons(COVERAGE_HOLES))
+    except aps_coverage.CoverageError as e:
+        problems.append(f"coverage: {e}")
+        return None
+    with open(folder.file("coverage.json"), "w") as f:
+        json.dump(summary, f, indent=2)
+    return summary
+
+
 def do_merge(folder, quiet=False):
     spec = folder.load()
     merged, junit, problems = merge_folder(folder, spec)
+    coverage = merge_coverage(folder, spec, problems) if spec.get("coverage") else None
     if merged is not None:
         with open(folder.file("merged.json"), "w") as f:
             json.dump({**merged, "problems": problems}, f, indent=2)
     if junit is not None:
         with open(folder.file("merged.xml"), "w") as f:
             f.write(junit)
+    if merged is not None:
+        page = folder.file("report.html")
+        with open(page, "w") as f:
+            f.write(aps_report.render([aps_report.load_run(folder.path)], page, coverage))
     code = 1 if problems or failed(merged) else 0
     with open(folder.file("merge.exit"), "w") as f:
         f.write(f"{code}\n")
@@ -70,6 +109,10 @@ def do_merge(folder, quiet=False):
         for p in problems:
             print(f"aps-farm: {p}")
         print(summary(merged))
+        if coverage:
+            c = coverage["functional"]
+            print(f"functional coverage: {c['hit']} of {c['total']} points ({c['percent']:.1f} %), "
+                  f"{len(coverage['holes'])} holes; {folder.file('coverage.json')}")
         first = merged and (merged.get("first_failure") or merged.get("first_mismatch"))
         if first:
             print(f"first failure: {first.get('name', '')} {first.get('failure') or first.get('message', '')}".strip())
@@ -98,15 +141,15 @@ def cmd_submit(a):
         raise SystemExit("aps-farm submit: give the aps-sim arguments after --")
     if a.shards < 1:
         raise SystemExit("aps-farm submit: --shards must be at least 1")
-    if any(x.startswith("--shard") or x in ("--report", "--junit") for x in command):
-        raise SystemExit("aps-farm submit: --shard, --report and --junit are the farm's to set")
+    if any(x.startswith("--shard") or x.split("=")[0] in ("--report", "--junit", "--coverage") for x in command):
+        raise SystemExit("aps-farm submit: --shard, --report, --junit and --coverage are the farm's to set")
     folder = RunFolder(a.run_dir)
     if os.path.exists(folder.spec_path) and not a.force:
         raise SystemExit(f"aps-farm submit: {folder.path} already holds a run (resubmit it, or --force)")
     kind = "regression" if command[0] == "regress" else "data_set"
     spec = {"name": a.name or os.path.basename(folder.path.rstrip("/")), "kind": kind, "sim": os.path.abspath(a.sim)
             if os.path.sep in a.sim else a.sim, "command": command, "shards": a.shards, "launcher": a.launcher,
-            "parallel": a.parallel, "sbatch_args": a.sbatch_arg or []}
+            "parallel": a.parallel, "sbatch_args": a.sbatch_arg or [], "coverage": a.coverage}
     for k in range(1, a.shards + 1):
         folder.clear_shard(k)
     folder.save(spec)
@@ -148,6 +191,7 @@ def main(argv=None):
     s.add_argument("--wait", action="store_true", help="slurm: wait for the merge and print the result")
     s.add_argument("--timeout", type=float, default=0, help="slurm --wait: give up after this many seconds")
     s.add_argument("--force", action="store_true", help="reuse a run folder that holds a run")
+    s.add_argument("--coverage", action="store_true", help="collect the RTL's coverage in every shard and merge it")
     s.add_argument("command", nargs=argparse.REMAINDER)
     r = sub.add_parser("resubmit", help="run the missing or dead shards again")
     r.add_argument("run_dir")

@@ -7,9 +7,13 @@ runner and the merge agree on them.
     DIR/shard-K.xml       shard K's aps-sim --junit
     DIR/shard-K.log       shard K's output
     DIR/shard-K.exit      shard K's exit code, written when aps-sim returns
+    DIR/shard-K.dat       shard K's RTL coverage (runs submitted with --coverage)
     DIR/merged.json       the merged report (aps-farm merge)
     DIR/merged.xml        the merged JUnit: one testsuite per shard
     DIR/merge.exit        the merge's exit code (the Slurm merge job's result)
+    DIR/coverage.dat      the shards' coverage summed (verilator_coverage --write)
+    DIR/coverage.json     its summary: points hit per group, the holes and why
+    DIR/report.html       aps-report's page of the merged run
 """
 
 import json
@@ -67,7 +71,7 @@ class RunFolder:
         return out
 
     def clear_shard(self, k):
-        for ext in ("json", "xml", "exit"):
+        for ext in ("json", "xml", "exit", "dat"):
             try:
                 os.remove(self.shard_file(k, ext))
             except FileNotFoundError:

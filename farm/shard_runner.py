@@ -1,5 +1,5 @@
 """Runs one shard of a farm run: aps-sim with --shard K/N and the shard's
-report and JUnit files; the exit code goes to shard-K.exit last, so a shard
+report, JUnit and (if asked) coverage files; the exit code goes to shard-K.exit last, so a shard
 with an exit file has finished writing everything else."""
 
 import os
@@ -8,8 +8,11 @@ import sys
 
 
 def shard_command(spec, folder, k):
-    return [spec["sim"], *spec["command"], "--shard", f"{k}/{spec['shards']}",
-            "--report", folder.shard_file(k, "json"), "--junit", folder.shard_file(k, "xml")]
+    cmd = [spec["sim"], *spec["command"], "--shard", f"{k}/{spec['shards']}",
+           "--report", folder.shard_file(k, "json"), "--junit", folder.shard_file(k, "xml")]
+    if spec.get("coverage"):
+        cmd += ["--coverage", folder.shard_file(k, "dat")]
+    return cmd
 
 
 def run_shard(folder, k):

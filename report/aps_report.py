@@ -185,9 +185,14 @@ def coverage_section(coverage):
         return '<h2>Coverage</h2><p id="coverage">No coverage was collected for these runs.</p>'
     rows = [[g["group"], g["hit"], g["total"], f"{100 * g['hit'] / g['total']:.1f} %" if g["total"] else "–"]
             for g in coverage.get("groups", [])]
-    holes = "".join(f"<li>{escape(h)}</li>" for h in coverage.get("holes", []))
-    return ("<h2>Coverage</h2>" + table(["group", "points hit", "points", "hit"], rows, "coverage")
-            + (f"<p>Holes:</p><ul>{holes}</ul>" if holes else "<p>No holes.</p>"))
+    rows += [[f"{k['kind']} (structural)", k["hit"], k["total"], f"{100 * k['hit'] / k['total']:.1f} %" if k["total"] else "–"]
+             for k in coverage.get("structural", [])]
+    f = coverage.get("functional")
+    head = (f"<p>Functional points hit: {f['hit']} of {f['total']} ({f['percent']:.1f} %).</p>" if f else "")
+    holes = "".join(f"<li><code>{escape(h['point'])}</code>: {escape(h.get('reason') or 'not explained')}</li>"
+                    for h in coverage.get("holes", []))
+    return ("<h2>Coverage</h2>" + head + table(["group", "points hit", "points", "hit"], rows, "coverage")
+            + (f"<p>Functional points not hit:</p><ul id=\"holes\">{holes}</ul>" if holes else "<p>No holes.</p>"))
 
 
 def render(runs, out_path, coverage=None):
@@ -209,14 +214,21 @@ def render(runs, out_path, coverage=None):
 def main(argv=None):
     p = argparse.ArgumentParser(prog="aps-report", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("-o", "--output", required=True, help="the HTML file to write")
-    p.add_argument("--coverage", help="a coverage summary JSON ({groups: [{group, hit, total}], holes: [...]})")
+    p.add_argument("--coverage", help="a coverage summary (aps-coverage summary --json, or an aps-farm run's coverage.json)")
     p.add_argument("runs", nargs="+", help="aps-sim --report files or aps-farm run folders")
     a = p.parse_args(argv)
     runs = [load_run(r) for r in a.runs]
+    # An aps-farm folder run with --coverage brings its own summary.
+    farm_coverage = [os.path.join(r, "coverage.json") for r in a.runs
+                     if os.path.isdir(r) and os.path.exists(os.path.join(r, "coverage.json"))]
     coverage = None
-    if a.coverage:
-        with open(a.coverage) as f:
-            coverage = json.load(f)
+    source = a.coverage or (farm_coverage[0] if farm_coverage else None)
+    if source:
+        try:
+            with open(source) as f:
+                coverage = json.load(f)
+        except (OSError, json.JSONDecodeError) as e:
+            raise SystemExit(f"aps-report: {source}: cannot read the coverage summary: {e}")
     html = render(runs, a.output, coverage)
     with open(a.output, "w") as f:
         f.write(html)

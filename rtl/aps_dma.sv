@@ -199,5 +199,28 @@ module aps_dma
     else $error("aps_dma: a response beat with no burst in flight");
   assert property (@(posedge clk_i) disable iff (!rst_ni) act_we_o |-> 32'(act_waddr_o) == word)
     else $error("aps_dma: scratchpad word %0d outside the scratchpad", word);
+
+  // Functional coverage (--coverage-user builds; see docs/verification.md):
+  // every transfer kind, the memory port holding each channel back, and the
+  // burst-length edges.
+  if (1) begin : cov_memory_port
+    load_act: cover property (@(posedge clk_i) disable iff (!rst_ni) start_i && op_i == OpLoadAct);
+    store_act: cover property (@(posedge clk_i) disable iff (!rst_ni) start_i && op_i == OpStoreAct);
+    load_wgt: cover property (@(posedge clk_i) disable iff (!rst_ni) start_i && op_i == OpLoadWgt);
+    load_prm: cover property (@(posedge clk_i) disable iff (!rst_ni) start_i && op_i == OpLoadPrm);
+    read_request_held: cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                       mem_req_valid_o && !mem_req_ready_i && !mem_req_write_o);
+    write_request_held: cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                        mem_req_valid_o && !mem_req_ready_i && mem_req_write_o);
+    write_data_held: cover property (@(posedge clk_i) disable iff (!rst_ni) mem_wvalid_o && !mem_wready_i);
+    read_data_gap: cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                   state == DData && !is_store && moved != 9'd0 && !mem_rsp_valid_i);
+    write_response_wait: cover property (@(posedge clk_i) disable iff (!rst_ni) state == DAck && !mem_rsp_valid_i);
+    single_beat_burst: cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                       mem_req_valid_o && mem_req_ready_i && burst == 9'd1);
+    longest_burst: cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                   mem_req_valid_o && mem_req_ready_i && burst == 9'(MaxBurst));
+    split_transfer: cover property (@(posedge clk_i) disable iff (!rst_ni) burst_end && left != 32'd0);
+  end
 `endif
 endmodule

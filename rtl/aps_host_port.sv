@@ -350,5 +350,16 @@ module aps_host_port
   assert property (@(posedge clk_i) disable iff (!rst_ni)
                    wr && region == RegionSae |-> offset / SAE_BYTES < SAE_ENTRIES)
     else $error("aps_host_port: SAE slice write past its end (%08x)", req_addr_i);
+
+  // Functional coverage (--coverage-user builds): the port holding the host
+  // off, the host watching a run through the CSRs, and the end-of-run
+  // interrupt being raised and acknowledged.
+  if (1) begin : cov_host_port
+    memory_request_held: cover property (@(posedge clk_i) disable iff (!rst_ni) req_valid_i && !req_ready_o);
+    csr_read_while_busy: cover property (@(posedge clk_i) disable iff (!rst_ni) rd && region == RegionCsr && busy_i);
+    irq_raised: cover property (@(posedge clk_i) disable iff (!rst_ni) run_done_i && irq_en_q);
+    irq_acknowledged: cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                      wr && region == RegionCsr && offset[11:0] == CsrStatus && w_status.done && irq_o);
+  end
 `endif
 endmodule

@@ -308,5 +308,33 @@ module aps_pcu
     else $error("aps_pcu: a decision was requested while the PCU was busy");
   assert property (@(posedge clk_i) disable iff (!rst_ni) decide_i |-> slot_i < num_slots_i)
     else $error("aps_pcu: decision for slot %0d of %0d", slot_i, num_slots_i);
+  // Functional coverage (--coverage-user builds): which candidate each kind
+  // of decision picks (none: 8 bits), a group member taking its group's
+  // width, and the three ways the budget loop ends.
+  if (1) begin : cov_pcu_decision
+    logic [2:0] pick;  // the narrowest passing candidate (candidates are listed narrowest first); 4: none
+    always_comb begin
+      pick = 3'd4;
+      for (int c = 3; c >= 0; c--)
+        if (3'(c) < num_cand_i && read_est[c] <= tau) pick = 3'(c);
+    end
+    logic jit, all;
+    assign jit = state == PDecide && group_bits[entry_group[SLOT_AW-1:0]] == 4'd0;
+    assign all = state == PAllRead;
+    for (genvar c = 0; c < 4; c++) begin : just_in_time_candidate
+      cover property (@(posedge clk_i) disable iff (!rst_ni) jit && pick == 3'(c));
+    end
+    just_in_time_none: cover property (@(posedge clk_i) disable iff (!rst_ni) jit && pick == 3'd4);
+    just_in_time_group_member: cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                               state == PDecide && group_bits[entry_group[SLOT_AW-1:0]] != 4'd0);
+    for (genvar c = 0; c < 4; c++) begin : up_front_candidate
+      cover property (@(posedge clk_i) disable iff (!rst_ni) all && pick == 3'(c));
+    end
+    up_front_none: cover property (@(posedge clk_i) disable iff (!rst_ni) all && pick == 3'd4);
+    up_front_grouped: cover property (@(posedge clk_i) disable iff (!rst_ni) state == PAllGroup);
+    budget_met: cover property (@(posedge clk_i) disable iff (!rst_ni) state == PCheck && cost <= 128'(budget_i));
+    budget_narrowed: cover property (@(posedge clk_i) disable iff (!rst_ni) state == PApply && best_valid);
+    budget_unreachable: cover property (@(posedge clk_i) disable iff (!rst_ni) state == PApply && !best_valid);
+  end
 `endif
 endmodule

@@ -749,5 +749,72 @@ module aps_sequencer
   assert property (@(posedge clk_i) disable iff (!rst_ni) dma_done_i && state != SStore |->
                    state == SPre || conv_phase)
     else $error("aps_sequencer: a DMA transfer ended outside a phase that waits for one");
+  // Functional coverage (--coverage-user builds; docs/verification.md lists
+  // the points and tests/coverage/holes.json why any is out of reach).
+  if (1) begin : cov_layer_kind_x_width
+    for (genvar b = 2; b <= 8; b++) begin : conv
+      cover property (@(posedge clk_i) disable iff (!rst_ni)
+                      config_we_o && kind == KindConv && !depthwise && config_o.bits == 4'(b));
+    end
+    for (genvar b = 2; b <= 8; b++) begin : depthwise_conv
+      cover property (@(posedge clk_i) disable iff (!rst_ni)
+                      config_we_o && kind == KindConv && depthwise && config_o.bits == 4'(b));
+    end
+    max_pool: cover property (@(posedge clk_i) disable iff (!rst_ni) config_we_o && kind == KindMaxPool);
+    avg_pool: cover property (@(posedge clk_i) disable iff (!rst_ni) config_we_o && kind == KindAvgPool);
+    add: cover property (@(posedge clk_i) disable iff (!rst_ni) config_we_o && kind == KindAdd);
+    scan: cover property (@(posedge clk_i) disable iff (!rst_ni)
+                          state == SSetup && setup_error == ErrNone && kind == KindScan);
+  end
+
+  if (1) begin : cov_sae_schedule
+    scan_only: cover property (@(posedge clk_i) disable iff (!rst_ni)
+                               state == SScan && sae_done_i && scan_action == ActionNone);
+    scan_then_decide: cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                      state == SScan && sae_done_i && scan_action == ActionDecide);
+    scan_then_decide_all: cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                          state == SScan && sae_done_i && scan_action == ActionDecideAll);
+    shadow_layer: cover property (@(posedge clk_i) disable iff (!rst_ni) config_we_o && shadow);
+    skipped_in_rerun: cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                      state == SSetup && setup_error == ErrNone && pass && (shadow || kind == KindScan));
+    pcu_layer_undecided: cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                         config_we_o && !pass && pcu_word.enable && !pool && pcu_slot_bits_i == 4'd0);
+    pcu_layer_decided: cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                       config_we_o && !pass && pcu_word.enable && !pool && pcu_slot_bits_i != 4'd0);
+    input_range_scaling: cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                         config_we_o && pcu_word.enable && !pool && adaptive_scaling_i &&
+                                         eff_act_shift < 4'd8 - eff_bits);
+  end
+
+  if (1) begin : cov_cascade
+    rerun_taken: cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                 state == SCascade && top1 - top2 < margin_threshold_i);
+    rerun_not_taken: cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                     state == SCascade && !(top1 - top2 < margin_threshold_i));
+    fallback_layer: cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                    config_we_o && pass && pcu_word.enable && !pool);
+  end
+
+  if (1) begin : cov_error_code
+    logic stopped;
+    assign stopped = state == SDone && error_o;
+    bad_kind: cover property (@(posedge clk_i) disable iff (!rst_ni) stopped && error_code_o == ErrBadKind);
+    bad_config: cover property (@(posedge clk_i) disable iff (!rst_ni) stopped && error_code_o == ErrBadConfig);
+    act_range: cover property (@(posedge clk_i) disable iff (!rst_ni) stopped && error_code_o == ErrActRange);
+    wgt_range: cover property (@(posedge clk_i) disable iff (!rst_ni) stopped && error_code_o == ErrWgtRange);
+    prm_range: cover property (@(posedge clk_i) disable iff (!rst_ni) stopped && error_code_o == ErrPrmRange);
+    shape: cover property (@(posedge clk_i) disable iff (!rst_ni) stopped && error_code_o == ErrShape);
+    layers: cover property (@(posedge clk_i) disable iff (!rst_ni) stopped && error_code_o == ErrLayers);
+    scan: cover property (@(posedge clk_i) disable iff (!rst_ni) stopped && error_code_o == ErrScan);
+  end
+
+  if (1) begin : cov_datapath_stall
+    writeback_stall: cover property (@(posedge clk_i) disable iff (!rst_ni) stall);
+    // A later tile's weights still loading, or already there (the double buffer hid the load).
+    tile_waits_for_weights: cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                            state == SWgtWait && t != 32'd0 && wt_loaded <= t);
+    tile_weights_prefetched: cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                             state == SWgtWait && t != 32'd0 && wt_loaded > t);
+  end
 `endif
 endmodule

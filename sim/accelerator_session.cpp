@@ -149,7 +149,7 @@ InputRun AcceleratorSession::execute(int64_t input_index, const Codes& input, co
   scoreboard_ = scoreboard;
   write_csr(hw::kCsrCtrl, hw::CsrCtrl{.start = 1, .irq_enable = 1}.pack());
   try {
-    driver_.wait_done(options_.max_cycles);
+    driver_.wait_done(options_.max_cycles, options_.host_wait);
   } catch (const WatchdogTimeout&) {
     scoreboard_ = nullptr;
     const int layer = static_cast<int>(hw::CsrStatus::unpack(csr(hw::kCsrStatus)).layer);

@@ -32,6 +32,7 @@ struct SessionOptions {
   int64_t max_cycles = 10'000'000;  // watchdog budget per input
   uint64_t stall_seed = 0;
   double stall_probability = 0.0;   // random idle cycles between host requests
+  HostWait host_wait = HostWait::DonePin;
   std::string trace_path;           // empty = no trace
   TraceWindow trace_window;
 };
@@ -73,6 +74,8 @@ class AcceleratorSession {
   void restart();
   // The driver, for tests that poke the device directly.
   HostDriver& driver() { return driver_; }
+  // What was loaded into the accelerator's tables and memory.
+  const ProgramImage& image() const { return image_; }
   // Runs one input and checks it against `expected` (golden, same configs).
   InputRun run(int64_t input_index, const Codes& input, const ProgramResult& expected, Scoreboard& scoreboard);
   // Runs one input on the RTL alone: nothing is compared (there is no golden

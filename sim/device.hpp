@@ -15,6 +15,7 @@
 namespace aps::sim {
 
 class ExternalMemory;
+class CoverageStore;
 
 // One memory-port beat: ROWS bytes (at most 16), in lane order.
 using Beat = std::array<uint8_t, 16>;
@@ -56,6 +57,9 @@ struct DeviceOutputs {
 struct DeviceOptions {
   uint64_t seed = 1;          // Verilator's random initial state (+verilator+rand+reset+2)
   bool random_reset = true;   // randomize state that reset does not set
+  // Where the device adds its coverage counts when it is destroyed (RTL
+  // builds with coverage only: rtl_has_coverage()).
+  CoverageStore* coverage = nullptr;
 };
 
 class Device {
@@ -89,5 +93,7 @@ using DeviceFactory = std::function<std::unique_ptr<Device>(const DeviceOptions&
 
 // The verilated RTL this executable links (sim/verilated_device.cpp).
 std::unique_ptr<Device> make_device(const DeviceOptions& options);
+// Whether that RTL build counts coverage (the aps-sim-coverage build).
+bool rtl_has_coverage();
 
 }  // namespace aps::sim

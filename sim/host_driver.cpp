@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "generated/host_interface.hpp"
+
 namespace aps::sim {
 
 HostDriver::HostDriver(SimController& controller, uint64_t stall_seed, double stall_probability)
@@ -58,9 +60,15 @@ void HostDriver::idle(int cycles) {
   for (int i = 0; i < cycles; ++i) controller_.step({});
 }
 
-void HostDriver::wait_done(int64_t max_cycles) {
+void HostDriver::wait_done(int64_t max_cycles, HostWait how) {
   controller_.arm_watchdog(max_cycles);
   try {
+    if (how == HostWait::PollStatus) {
+      while (!hw::CsrStatus::unpack(read32(hw::kCsrBase + hw::kCsrStatus)).done) {
+      }
+    } else if (how == HostWait::BlockedRead) {
+      read32(hw::kActBase);
+    }
     while (!controller_.step({}).done) {
     }
   } catch (...) {

@@ -11,6 +11,15 @@
 
 namespace aps::sim {
 
+// How the host learns that a run has ended. A real driver does one of these;
+// the regression draws one per case, since each exercises the host port
+// differently while the accelerator is busy.
+enum class HostWait {
+  DonePin,      // wait for the done (interrupt) pin
+  PollStatus,   // read the STATUS register until its done bit is set
+  BlockedRead,  // read a scratchpad word: the port holds the request until the run ends
+};
+
 class HostDriver {
  public:
   // stall_probability: chance of an idle cycle before each request.
@@ -23,8 +32,9 @@ class HostDriver {
   void write_bytes(uint32_t addr, std::span<const uint8_t> bytes);  // size a multiple of 4
   std::vector<uint8_t> read_bytes(uint32_t addr, size_t count);     // count a multiple of 4
   void idle(int cycles);
-  // Steps until the done pin rises; WatchdogTimeout after max_cycles.
-  void wait_done(int64_t max_cycles);
+  // Waits until the run has ended, as `how` says; WatchdogTimeout after
+  // max_cycles.
+  void wait_done(int64_t max_cycles, HostWait how = HostWait::DonePin);
 
   SimController& controller() { return controller_; }
 

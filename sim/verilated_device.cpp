@@ -9,8 +9,16 @@
 // and it saves the third eval a cycle that Verilator's examples spend on the
 // falling edge alone. Inputs never change in the same eval as a rising edge.
 
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fmt/format.h>
+#include <fstream>
+#include <iostream>
 #include <memory>
+#include <sstream>
 #include <type_traits>
+#include <unistd.h>
 
 // Verilator's headers and the generated model are not written for -Wpedantic.
 #pragma GCC diagnostic push
@@ -23,10 +31,14 @@
 #pragma GCC diagnostic pop
 
 #include "generated/host_interface.hpp"
+#include "sim/coverage_store.hpp"
 #include "sim/device.hpp"
 
 #ifndef APS_RTL_VARIANT
 #define APS_RTL_VARIANT "rtl"
+#endif
+#ifndef APS_RTL_COVERAGE
+#define APS_RTL_COVERAGE 0
 #endif
 
 namespace aps::sim {
@@ -67,6 +79,7 @@ class VerilatedDevice final : public Device {
     context_->randReset(options.random_reset ? 2 : 0);
     context_->randSeed(static_cast<int>(options.seed & 0x7fffffff));
     model_ = std::make_unique<Vaps_top>(context_.get(), "aps");
+    if (APS_RTL_COVERAGE) coverage_ = options.coverage;
     model_->clk_i = 0;
     model_->rst_ni = 1;
     model_->eval();
@@ -75,6 +88,13 @@ class VerilatedDevice final : public Device {
   ~VerilatedDevice() override {
     trace_close();
     model_->final();
+    if (coverage_) {
+      try {
+        add_coverage(*coverage_);
+      } catch (const std::exception& e) {  // a destructor must not throw; the run's result still stands
+        std::cerr << "aps-sim: coverage of this device lost: " << e.what() << "\n";
+      }
+    }
   }
 
   void reset(int cycles) override {
@@ -82,6 +102,14 @@ class VerilatedDevice final : public Device {
     for (int i = 0; i < cycles; ++i) step({});
     model_->rst_ni = 1;
     model_->eval();
+#if APS_RTL_COVERAGE
+    // Coverage counts from the first reset on: the random initial state
+    // would otherwise toggle every bit once per device.
+    if (coverage_ && !counting_) {
+      context_->coveragep()->zero();
+      counting_ = true;
+    }
+#endif
   }
 
   DeviceOutputs step(const DeviceInputs& in) override {
@@ -143,13 +171,36 @@ class VerilatedDevice final : public Device {
   bool failed() const override { return context_->gotError(); }
 
  private:
+  // The counters live in the model: Verilator writes them to a file only,
+  // so they go through a private temporary file into the store.
+  void add_coverage(CoverageStore& store) {
+#if APS_RTL_COVERAGE
+    std::string path = (std::filesystem::temp_directory_path() / "aps-coverage-XXXXXX").string();
+    const int fd = mkstemp(path.data());
+    if (fd < 0) throw std::runtime_error(fmt::format("cannot create a temporary file like {}", path));
+    close(fd);
+    context_->coveragep()->write(path.c_str());
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    std::remove(path.c_str());
+    store.add(text.str());
+#else
+    (void)store;
+#endif
+  }
+
   std::unique_ptr<VerilatedContext> context_;
   std::unique_ptr<Vaps_top> model_;
+  CoverageStore* coverage_ = nullptr;
+  bool counting_ = false;
   std::unique_ptr<VerilatedVcdC> trace_;
 };
 
 }  // namespace
 
 std::unique_ptr<Device> make_device(const DeviceOptions& options) { return std::make_unique<VerilatedDevice>(options); }
+
+bool rtl_has_coverage() { return APS_RTL_COVERAGE != 0; }
 
 }  // namespace aps::sim

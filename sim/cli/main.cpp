@@ -2,9 +2,11 @@
 // golden model, layer by layer, input by input.
 
 #include "sim/cli/commands.hpp"
+#include "sim/cli/coverage_build.hpp"
 
 int main(int argc, char** argv) {
   using namespace aps::sim::cli;
+  if (needs_coverage_build(argc, argv)) return run_coverage_build(argc, argv);
   return aps::cli::dispatch(argc, argv, "aps-sim",
                             "Co-simulation of the APS accelerator RTL against the golden model.",
                             {

@@ -3,10 +3,12 @@
 // Cases are numbered; --shard K/N runs every N-th of them so a farm can
 // split a long regression and merge the JUnit files.
 
+#include <algorithm>
 #include <atomic>
 #include <fmt/format.h>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -21,6 +23,8 @@
 #include "sim/cli/progress_bar.hpp"
 #include "sim/cli/shard.hpp"
 #include "sim/cosim_runner.hpp"
+#include "sim/descriptor_fault.hpp"
+#include "sim/coverage_store.hpp"
 #include "sim/random_network.hpp"
 
 #ifndef APS_MODELS_DIR
@@ -44,6 +48,8 @@ struct CaseOutcome {
   std::string failure;  // empty = passed
   std::string precision;
   std::string policy;
+  std::string host;   // how the host drives the case: its wait and stalls
+  std::string fault;  // the descriptor fault the case also runs ("" if none)
   int64_t layers = 0, inputs = 0, elements = 0;
   double seconds = 0;
 };
@@ -67,6 +73,52 @@ RandomCase bundled_case(const std::string& model_dir, const std::string& name, u
   return c;
 }
 
+// How a case drives the host port, and whether it also runs a descriptor
+// fault: drawn from the case seed (apart from the network's own draws), so
+// --only reproduces it.
+struct CaseHost {
+  HostWait wait = HostWait::DonePin;
+  double stall_probability = 0;
+  std::optional<hw::Error> fault;
+};
+
+CaseHost case_host(uint64_t case_seed) {
+  std::mt19937_64 rng(case_seed ^ 0x6f73'7448'2d63'6173ULL);
+  CaseHost h;
+  h.wait = static_cast<HostWait>(std::uniform_int_distribution<int>(0, 2)(rng));
+  if (std::bernoulli_distribution(0.25)(rng)) h.stall_probability = 0.1;
+  if (std::bernoulli_distribution(0.125)(rng)) {
+    const std::vector<hw::Error> codes = descriptor_fault_codes();
+    h.fault = codes[std::uniform_int_distribution<size_t>(0, codes.size() - 1)(rng)];
+  }
+  return h;
+}
+
+std::string host_text(const CaseHost& h) {
+  static const char* const waits[] = {"done pin", "status polling", "blocked read"};
+  return fmt::format("{}{}", waits[static_cast<int>(h.wait)], h.stall_probability > 0 ? ", stalls" : "");
+}
+
+// Runs the case's descriptor fault on a fresh session: "" if the RTL stopped
+// as required. A program with no step for the drawn code (a scan fault on a
+// static program) takes the next code that applies.
+std::string run_descriptor_fault(const NetworkProgram& program, const CosimOptions& co, hw::Error code, uint64_t seed,
+                                 std::string& what) {
+  AcceleratorSession session(program, co.session);
+  session.configure(co.configs);
+  std::mt19937_64 rng(seed);
+  const std::vector<hw::Error> codes = descriptor_fault_codes();
+  size_t k = static_cast<size_t>(std::find(codes.begin(), codes.end(), code) - codes.begin());
+  for (size_t tries = 0; tries < codes.size(); ++tries, k = (k + 1) % codes.size()) {
+    if (const auto fault = plan_descriptor_fault(session.image(), session.limits(), codes[k], rng)) {
+      what = fault->what;
+      return check_descriptor_fault(session, *fault, co.session.max_cycles);
+    }
+  }
+  what = "none applies";
+  return "";
+}
+
 }  // namespace
 
 ExitCode regress_command(const Args& args) {
@@ -74,7 +126,7 @@ ExitCode regress_command(const Args& args) {
   uint64_t seed = 1;
   int64_t count = 100, max_cycles = 0;
   int jobs = 1;
-  std::string shard = "1/1", only, junit, report, models = APS_MODELS_DIR;
+  std::string shard = "1/1", only, junit, report, coverage_file, models = APS_MODELS_DIR;
   bool no_bundled = false, fc_only = false, cnn_only = false, trace_on_fail = false;
   options.add_options()("help,h", "show this help")
       ("seed", po::value(&seed)->default_value(1), "regression seed: case k uses a seed derived from it")
@@ -89,7 +141,8 @@ ExitCode regress_command(const Args& args) {
       ("max-cycles", po::value(&max_cycles)->default_value(0), "watchdog per input (0: 20x the cycle model + 10000)")
       ("trace-on-fail", po::bool_switch(&trace_on_fail), "re-run a failing case with a full trace")
       ("junit", po::value(&junit), "write JUnit XML here (one test case per network)")
-      ("report", po::value(&report), "write a JSON report here");
+      ("report", po::value(&report), "write a JSON report here")
+      ("coverage", po::value(&coverage_file), "write the RTL's line, toggle and functional coverage here (Verilator .dat)");
   po::variables_map vm;
   if (!aps::cli::parse_args(args, options, vm)) return ExitCode::Ok;
   const Shard my_shard = parse_shard(shard);
@@ -109,6 +162,10 @@ ExitCode regress_command(const Args& args) {
   DeviceOptions device;
   device.seed = seed;
   const HardwareLimits limits = probe_hardware(make_device, device);
+  // Counted from here: the cases' devices, not the probe, so that shards
+  // merge into exactly a single process's counts.
+  CoverageStore coverage;
+  if (!coverage_file.empty()) device.coverage = &coverage;
   RandomNetworkOptions rn;
   if (fc_only && cnn_only) throw InputError("--fc-only and --cnn-only exclude each other");
   rn.convolutions = !fc_only;
@@ -135,8 +192,14 @@ ExitCode regress_command(const Args& args) {
         CosimOptions co;
         co.configs = c.configs;
         co.session.make_device = make_device;
+        co.session.device = device;
         co.session.device.seed = o.seed;
         co.session.memory = c.memory;
+        const CaseHost host = case_host(o.seed);
+        co.session.host_wait = host.wait;
+        co.session.stall_seed = o.seed;
+        co.session.stall_probability = host.stall_probability;
+        o.host = host_text(host);
         co.session.spm_words = c.spm_words;
         const Platform platform = make_platform(c.program, limits, c.memory, c.spm_words);
         co.session.max_cycles = max_cycles > 0 ? max_cycles : 20 * run_cycles(c.program, c.configs, platform) + 10000;
@@ -148,6 +211,7 @@ ExitCode regress_command(const Args& args) {
           o.seconds = r.seconds;
           if (r.first_mismatch) o.failure = r.first_mismatch->describe();
           else if (r.counts.elements_compared == 0) o.failure = "nothing was compared";
+          if (o.failure.empty() && host.fault) o.failure = run_descriptor_fault(c.program, co, *host.fault, o.seed, o.fault);
         } catch (const WatchdogTimeout& e) {
           o.failure = fmt::format("watchdog: {}", e.what());
         } catch (const RtlAssertion& e) {
@@ -200,17 +264,18 @@ ExitCode regress_command(const Args& args) {
       // The generator's options change the cases: the reproduction carries them.
       const std::string kind = fc_only ? " --fc-only" : cnn_only ? " --cnn-only" : "";
       repro = fmt::format("aps-sim regress --seed {} --count {}{} --only {} --trace-on-fail", seed, count, kind, o.name);
-      std::cout << fmt::format("FAIL {} (case seed {:#x}, precision {}, policy {}): {}\n  reproduce: {}\n", o.name, o.seed,
-                               o.precision, o.policy, o.failure, repro);
+      std::cout << fmt::format("FAIL {} (case seed {:#x}, precision {}, policy {}, host {}): {}\n  reproduce: {}\n", o.name,
+                               o.seed, o.precision, o.policy, o.host, o.failure, repro);
     }
     jcases.push_back({{"name", o.name}, {"seed", o.seed}, {"precision", o.precision}, {"policy", o.policy},
-                      {"passed", o.failure.empty()},
+                      {"host", o.host}, {"descriptor_fault", o.fault}, {"passed", o.failure.empty()},
                       {"failure", o.failure}, {"elements_compared", o.elements}, {"seconds", o.seconds},
                       {"reproduce", repro}});
     junit_cases.push_back({o.name, o.failure, o.seconds, repro.empty() ? "" : "reproduce: " + repro});
   }
   std::cout << fmt::format("regression seed {} shard {}: {} networks, {} passed, {} failed; {} layers and {} elements compared\n",
                            seed, shard, outcomes.size(), outcomes.size() - failed, failed, layers, elements);
+  if (!coverage_file.empty()) coverage.write(coverage_file);
   if (!junit.empty()) aps::cli::write_text_file(junit, junit_xml(fmt::format("aps-sim regress seed {} shard {}", seed, shard), junit_cases));
   if (!report.empty())
     aps::cli::write_text_file(report, nlohmann::json{{"seed", seed}, {"shard", shard}, {"networks", outcomes.size()},

@@ -16,6 +16,7 @@
 #include "sim/cli/progress_bar.hpp"
 #include "sim/cli/shard.hpp"
 #include "sim/cosim_runner.hpp"
+#include "sim/coverage_store.hpp"
 #include "sim/waveform_view.hpp"
 
 namespace aps::sim::cli {
@@ -72,7 +73,7 @@ int64_t parse_cycles(const std::string& v, const char* what) {
 ExitCode run_command(const Args& args) {
   po::options_description options("aps-sim [run] --model M --data D [options]");
   std::string model, data, calibration, precision, trace, trace_start = "0", trace_end = "-1", report, junit,
-      shard_text = "1/1";
+      shard_text = "1/1", coverage_file;
   int64_t count = -1, first = 0, max_cycles = 0;
   uint64_t seed = 1;
   int jobs = 1;
@@ -96,7 +97,8 @@ ExitCode run_command(const Args& args) {
       ("trace-end", po::value(&trace_end), "first cycle not traced (-1: to the end)")
       ("trace-on-fail", po::bool_switch(&trace_on_fail), "re-run the first failing input with a trace around the failing layer")
       ("report", po::value(&report), "write a JSON report here")
-      ("junit", po::value(&junit), "write JUnit XML here (one test case per input)");
+      ("junit", po::value(&junit), "write JUnit XML here (one test case per input)")
+      ("coverage", po::value(&coverage_file), "write the RTL's line, toggle and functional coverage here (Verilator .dat)");
   MemoryArgs memory;
   add_memory_options(options, memory);
   aps::cli::PolicyArgs policy;
@@ -130,6 +132,8 @@ ExitCode run_command(const Args& args) {
   co.session.stall_probability = stall;
   apply_memory_options(memory, co.session);
   const HardwareLimits limits = probe_hardware(make_device, co.session.device);
+  CoverageStore coverage;  // the runs' devices, not the probe
+  if (!coverage_file.empty()) co.session.device.coverage = &coverage;
   const Platform platform = make_platform(program, limits, co.session.memory, memory.spm_words);
   const int64_t model_cycles = run_cycles(program, co.configs, platform);
   co.session.max_cycles = max_cycles > 0 ? max_cycles : 20 * model_cycles + 10000;
@@ -148,6 +152,7 @@ ExitCode run_command(const Args& args) {
   CosimResult result;
   auto write_partial = [&](const std::string& error) {
     bar.finish();
+    if (!coverage_file.empty()) coverage.write(coverage_file);
     if (!report.empty()) {
       nlohmann::json j = {{"model", model}, {"data", data}, {"error", error}, {"inputs", 0}, {"mismatches", 0},
                           {"first_mismatch", nullptr}};
@@ -233,6 +238,7 @@ ExitCode run_command(const Args& args) {
     }
   }
   if (!report.empty()) aps::cli::write_text_file(report, json.dump(2));
+  if (!coverage_file.empty()) coverage.write(coverage_file);
   if (!junit.empty()) {
     std::vector<JUnitCase> cases;
     for (size_t i = 0; i < result.input_failures.size(); ++i) {

@@ -103,3 +103,30 @@ TEST_CASE("a stop request interrupts the next cycle; hooks see every cycle", "[d
   stop_request().store(0);
   CHECK_NOTHROW(c.step({}));
 }
+
+TEST_CASE("every way of waiting for a run's end sees the whole run", "[driver]") {
+  const Model m("digits_mlp");
+  const ProgramResult expected = m.expected(2);
+  for (HostWait how : {HostWait::DonePin, HostWait::PollStatus, HostWait::BlockedRead}) {
+    INFO("host wait " << static_cast<int>(how));
+    SessionOptions o = behavioural(m.program);
+    o.host_wait = how;
+    AcceleratorSession s(m.program, o);
+    s.configure(m.configs);
+    Scoreboard sb;
+    const InputRun r = s.run(2, m.input(2), expected, sb);
+    CHECK(r.passed);
+    CHECK(r.output == expected.output());
+    CHECK(sb.counts().mismatches == 0);
+  }
+}
+
+TEST_CASE("a blocked read is held until the run ends, then answered", "[driver]") {
+  const Model m("digits_mlp");
+  AcceleratorSession s(m.program, behavioural(m.program));
+  s.driver().write32(hw::kCsrBase + hw::kCsrCtrl, hw::CsrCtrl{.start = 1}.pack());
+  const int64_t before = s.cycle();
+  s.driver().wait_done(1'000'000, HostWait::BlockedRead);
+  CHECK(hw::CsrStatus::unpack(s.driver().read32(hw::kCsrBase + hw::kCsrStatus)).done == 1);
+  CHECK(s.cycle() - before > 100);  // the read waited for the run, not two cycles
+}

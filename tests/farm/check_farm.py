@@ -10,7 +10,10 @@ local processes.
 A sharded regression and sharded data-set runs (a passing one, a failing one
 through a planted RTL fault, and the autoencoder's ROC AUC when its data is
 given) merge into the single-process result: the same counts, the same first
-failure, the same figure. A shard whose result is lost is reported by name,
+failure, the same figure; the regression's merged coverage has the same
+count at every point as the single process's, and the merge's HTML report
+(with that coverage) loads in headless Chromium without console errors. A
+shard whose result is lost is reported by name,
 and `resubmit` runs that shard alone and completes the run. The merged JUnit
 validates against junit.xsd, and the schema refuses a broken file.
 """
@@ -22,6 +25,12 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "report"))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "coverage"))
+
+import aps_coverage  # noqa: E402
+from check_report import cells, chromium, console_errors  # noqa: E402
+
 problems = []
 LAUNCHER = ["--launcher", "local", "--parallel", "2"]
 WAIT = []
@@ -47,9 +56,9 @@ def same(what, a, b):
         print(f"ok: {what} = {a!r}")
 
 
-def farm(farm_cmd, sim, folder, shards, args, expect):
+def farm(farm_cmd, sim, folder, shards, args, expect, extra=()):
     shutil.rmtree(folder, ignore_errors=True)
-    run([farm_cmd, "submit", "--run-dir", folder, "--shards", str(shards), *LAUNCHER, "--sim", sim, "--",
+    run([farm_cmd, "submit", "--run-dir", folder, "--shards", str(shards), *LAUNCHER, *extra, "--sim", sim, "--",
          *args], expect)
     return load(os.path.join(folder, "merged.json"))
 
@@ -81,6 +90,39 @@ def validate(xml, expect_valid):
         problems.append(f"{xml}: schema validation {'failed' if expect_valid else 'passed a broken file'}")
 
 
+def points(path):
+    return {tuple(sorted(f.items())): c for f, c in aps_coverage.read_points(path)}
+
+
+def check_coverage(folder, single_dat):
+    """The shards' coverage summed equals one process's, point by point, and
+    the merge's report shows its summary in a browser."""
+    try:
+        merged, one = points(f"{folder}/coverage.dat"), points(single_dat)
+    except aps_coverage.CoverageError as e:
+        problems.append(f"coverage: {e}")
+        return
+    differ = [k for k in set(merged) | set(one) if merged.get(k) != one.get(k)]
+    if differ or not merged:
+        problems.append(f"merged coverage differs from the single process's at {len(differ)} of {len(one)} points")
+    else:
+        print(f"ok: merged coverage = single-process coverage at all {len(one)} points")
+    with open(f"{folder}/coverage.json") as f:
+        summary = json.load(f)
+    loaded = chromium("--dump-dom", "file://" + os.path.abspath(f"{folder}/report.html"))
+    errors = console_errors(loaded.stderr)
+    table = cells(loaded.stdout, "coverage")
+    if loaded.returncode != 0 or errors:
+        problems.append(f"chromium on the farm report: exit {loaded.returncode}, console: {errors[:3]}")
+    for g in summary["groups"]:
+        if g["group"] not in table or str(g["hit"]) not in table:
+            problems.append(f"the farm report's coverage table lacks {g['group']} {g['hit']}/{g['total']}: {table[:12]}")
+            break
+    else:
+        print(f"ok: {folder}/report.html shows the merged coverage ({summary['functional']['hit']} of "
+              f"{summary['functional']['total']} functional points)")
+
+
 def main():
     global LAUNCHER, WAIT
     argv = sys.argv[1:]
@@ -92,13 +134,14 @@ def main():
     ae = argv[5] if len(argv) > 5 else None
     os.makedirs(work, exist_ok=True)
 
-    # A regression: 4 shards of interleaved cases.
+    # A regression: 4 shards of interleaved cases, with coverage.
     args = ["regress", "--seed", "7", "--count", "60"]
-    m = farm(farm_cmd, sim, f"{work}/regress", 4, args, 0)
-    s = single(sim, args, f"{work}/regress_single.json", 0)
+    m = farm(farm_cmd, sim, f"{work}/regress", 4, args, 0, ["--coverage"])
+    s = single(sim, [*args, "--coverage", f"{work}/regress_single.dat"], f"{work}/regress_single.json", 0)
     for key in ("networks", "failed", "layers_compared", "elements_compared"):
         same(f"regression: {key}", m[key], s[key])
     validate(f"{work}/regress/merged.xml", True)
+    check_coverage(f"{work}/regress", f"{work}/regress_single.dat")
 
     # A data set, 4 contiguous slices.
     args = ["--model", f"{models}/digits_cnn/model_int8.onnx", "--data", f"{models}/digits_cnn/test_data_set_0",

@@ -12,6 +12,8 @@
 #include "golden/onnx/data_set.hpp"
 #include "sim/accelerator_session.hpp"
 #include "sim/csr_readback.hpp"
+#include "sim/descriptor_fault.hpp"
+#include "sim/random_network.hpp"
 
 using namespace aps;
 using namespace aps::sim;
@@ -80,6 +82,31 @@ TEST_CASE("the sequencer refuses bad descriptors with an error code", "[rtl]") {
   CHECK(run_and_status().error_code == hw::Error::kActRange);
   d.write32(hw::kCsrBase + hw::kCsrNumLayers, 200);  // more layers than the table holds
   CHECK(run_and_status().error_code == hw::Error::kLayers);
+}
+
+TEST_CASE("every descriptor fault stops the run at its step with its error code", "[rtl][fault]") {
+  Mlp m;
+  // An adaptive program, so that there are scan steps to break.
+  std::string policy;
+  const NetworkProgram adaptive = random_policy_program(m.program, 11, policy);
+  for (hw::Error code : descriptor_fault_codes()) {
+    INFO("error code " << static_cast<uint32_t>(code) << ", policy " << policy);
+    AcceleratorSession s(adaptive, rtl());
+    std::mt19937_64 rng(static_cast<uint64_t>(code));
+    const auto fault = plan_descriptor_fault(s.image(), s.limits(), code, rng);
+    REQUIRE(fault);
+    CHECK(check_descriptor_fault(s, *fault, 1'000'000) == "");
+  }
+}
+
+TEST_CASE("the descriptor fault check fails when the RTL answers otherwise", "[rtl][fault]") {
+  Mlp m;
+  AcceleratorSession s(m.program, rtl());
+  std::mt19937_64 rng(1);
+  auto fault = plan_descriptor_fault(s.image(), s.limits(), hw::Error::kShape, rng);
+  REQUIRE(fault);
+  fault->code = hw::Error::kActRange;  // planted: not what this fault provokes
+  CHECK_THAT(check_descriptor_fault(s, *fault, 1'000'000), Catch::Contains("the RTL stopped with error 1 code 6"));
 }
 
 TEST_CASE("host protocol violations fire the RTL's assertions", "[rtl]") {

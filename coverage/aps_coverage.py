@@ -1,0 +1,201 @@
+#!/usr/bin/python3
+"""aps-coverage: the RTL's coverage from aps-sim --coverage runs, merged and summarized.
+
+  aps-coverage merge -o OUT.dat IN.dat...
+      sums the points of several runs (shards) with verilator_coverage --write
+  aps-coverage summary IN.dat [--holes FILE.json] [--json OUT.json]
+                              [--annotate DIR] [--min PERCENT]
+      functional points (the SV's cover properties, in cov_* blocks) hit / total
+      per group, line, branch and toggle points hit / total, and every functional
+      point not hit with the reason FILE.json gives for it; --annotate writes the
+      sources with their counts (verilator_coverage --annotate)
+
+Exit codes: 0 done (and, with --min, at least PERCENT of the functional points
+hit and every hole explained), 1 below --min or an unexplained hole, 2 bad
+usage or an unreadable coverage file.
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+STRUCTURAL = {"v_line": "line", "v_branch": "branch", "v_toggle": "toggle"}
+
+
+class CoverageError(Exception):
+    pass
+
+
+def read_points(path):
+    """[(fields dict, count)] of a Verilator coverage file."""
+    points = []
+    try:
+        with open(path, "rb") as f:
+            for n, raw in enumerate(f, 1):
+                line = raw.decode("utf-8", "replace").rstrip("\n")
+                if not line or line.startswith("#"):
+                    continue
+                m = re.fullmatch(r"C '(.*)' (\d+)", line)
+                if not m:
+                    raise CoverageError(f"{path}: line {n} is not a coverage point")
+                fields = dict(kv.split("\x02", 1) for kv in m.group(1).split("\x01") if "\x02" in kv)
+                points.append((fields, int(m.group(2))))
+    except OSError as e:
+        raise CoverageError(f"{path}: cannot read: {e.strerror}")
+    if not points:
+        raise CoverageError(f"{path}: no coverage points (not an aps-sim --coverage file?)")
+    return points
+
+
+def functional_name(hierarchy):
+    """'aps.aps_top.u_pcu.cov_pcu_decision.up_front_candidate__BRA__2__KET__' ->
+    ('pcu_decision', 'up_front_candidate[2]'); None outside a cov_ block."""
+    parts = hierarchy.replace("__BRA__", "[").replace("__KET__", "]").split(".")
+    for i, p in enumerate(parts):
+        if p.startswith("cov_"):
+            return p[4:], ".".join(parts[i + 1:])
+    return None
+
+
+def summarize(points, reasons):
+    groups, order = {}, []
+    structural = {}
+    holes = []
+    seen = set()
+    for fields, count in points:
+        page = fields.get("page", "")
+        kind = page.split("/", 1)[0]
+        if kind == "v_user":
+            name = functional_name(fields.get("h", ""))
+            if name is None:
+                continue
+            group, point = name
+            key = f"{group}.{point}"
+            if key in seen:  # the same point twice in one file: verilator_coverage sums them on merge
+                continue
+            seen.add(key)
+            if group not in groups:
+                groups[group] = {"group": group, "hit": 0, "total": 0}
+                order.append(group)
+            groups[group]["total"] += 1
+            if count > 0:
+                groups[group]["hit"] += 1
+            else:
+                holes.append({"point": key, "reason": reasons.get(key)})
+        elif kind in STRUCTURAL:
+            s = structural.setdefault(STRUCTURAL[kind], {"kind": STRUCTURAL[kind], "hit": 0, "total": 0})
+            s["total"] += 1
+            s["hit"] += count > 0
+    hit = sum(g["hit"] for g in groups.values())
+    total = sum(g["total"] for g in groups.values())
+    hole_names = {h["point"] for h in holes}
+    stale = sorted(k for k in reasons if k not in hole_names and k in seen)
+    unknown = sorted(k for k in reasons if k not in seen)
+    return {
+        "functional": {"hit": hit, "total": total, "percent": 100.0 * hit / total if total else 0.0},
+        "groups": [groups[g] for g in order],
+        "structural": [structural[k] for k in ("line", "branch", "toggle") if k in structural],
+        "holes": holes,
+        "explained_but_hit": stale,
+        "explained_but_unknown": unknown,
+    }
+
+
+def print_summary(s):
+    f = s["functional"]
+    print(f"functional coverage: {f['hit']} of {f['total']} points ({f['percent']:.1f} %)")
+    for g in s["groups"]:
+        print(f"  {g['group']:<24} {g['hit']:>4} / {g['total']:<4}")
+    for k in s["structural"]:
+        pct = 100.0 * k["hit"] / k["total"] if k["total"] else 0.0
+        print(f"{k['kind']} coverage: {k['hit']} of {k['total']} points ({pct:.1f} %)")
+    for h in s["holes"]:
+        print(f"hole: {h['point']}: {h['reason'] or 'NOT EXPLAINED'}")
+    for k in s["explained_but_hit"]:
+        print(f"note: {k} is explained as a hole but was hit")
+    for k in s["explained_but_unknown"]:
+        print(f"note: {k} is explained as a hole but is no point of this RTL")
+
+
+def load_reasons(path):
+    try:
+        with open(path) as f:
+            doc = json.load(f)
+    except OSError as e:
+        raise CoverageError(f"{path}: cannot read: {e.strerror}")
+    except json.JSONDecodeError as e:
+        raise CoverageError(f"{path}: not JSON: {e}")
+    holes = doc.get("holes") if isinstance(doc, dict) else None
+    if not isinstance(holes, dict) or not all(isinstance(v, str) and v for v in holes.values()):
+        raise CoverageError(f"{path}: expected {{\"holes\": {{\"group.point\": \"reason\", ...}}}}")
+    return holes
+
+
+def verilator_coverage():
+    tool = shutil.which("verilator_coverage")
+    if not tool:
+        raise CoverageError("verilator_coverage is not on PATH (Debian package verilator)")
+    return tool
+
+
+def merge(inputs, output):
+    for path in inputs:
+        read_points(path)  # a clear error before verilator_coverage's own
+    r = subprocess.run([verilator_coverage(), "--write", output, *inputs], capture_output=True, text=True)
+    if r.returncode != 0:
+        raise CoverageError(f"verilator_coverage --write {output}: {r.stderr.strip() or r.returncode}")
+
+
+def annotate(path, folder):
+    r = subprocess.run([verilator_coverage(), "--annotate", folder, "--annotate-min", "1", path],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        raise CoverageError(f"verilator_coverage --annotate {folder}: {r.stderr.strip() or r.returncode}")
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="aps-coverage", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+    m = sub.add_parser("merge", help="sum the points of several coverage files")
+    m.add_argument("-o", "--output", required=True)
+    m.add_argument("inputs", nargs="+")
+    s = sub.add_parser("summary", help="points hit per group, and the holes")
+    s.add_argument("input")
+    s.add_argument("--holes", help="JSON {\"holes\": {\"group.point\": \"why it is not reached\"}}")
+    s.add_argument("--json", help="write the summary here (aps-report --coverage reads it)")
+    s.add_argument("--annotate", help="write the annotated sources into this folder")
+    s.add_argument("--min", type=float, help="fail unless this share (%%) of functional points is hit and every hole is explained")
+    a = p.parse_args(argv)
+    try:
+        if a.command == "merge":
+            merge(a.inputs, a.output)
+            print(f"aps-coverage: {a.output} ({len(read_points(a.output))} points from {len(a.inputs)} files)")
+            return 0
+        reasons = load_reasons(a.holes) if a.holes else {}
+        summary = summarize(read_points(a.input), reasons)
+        summary["source"] = os.path.abspath(a.input)
+        print_summary(summary)
+        if a.json:
+            with open(a.json, "w") as f:
+                json.dump(summary, f, indent=2)
+        if a.annotate:
+            annotate(a.input, a.annotate)
+        if a.min is not None:
+            unexplained = [h["point"] for h in summary["holes"] if not h["reason"]]
+            if summary["functional"]["percent"] < a.min or unexplained:
+                print(f"aps-coverage: {summary['functional']['percent']:.1f} % of the functional points hit "
+                      f"(required {a.min:g} %), {len(unexplained)} holes not explained", file=sys.stderr)
+                return 1
+        return 0
+    except CoverageError as e:
+        print(f"aps-coverage: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
