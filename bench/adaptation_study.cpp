@@ -59,6 +59,7 @@ struct Row {
   Row(std::string p, std::string f, std::string d) : policy(std::move(p)), family(std::move(f)), detail(std::move(d)) {}
   std::string policy, family, detail;
   double accuracy = 0, avg_bits = 0, cycles = 0, energy_nj = 0, rerun_share = 0;
+  double external_bytes = 0;  // through the memory port, per inference (0: not measured)
   bool hardware = false, rtl_verified = false;
   std::vector<std::vector<int>> widths;  // per input, per slot (pass 0)
 };
@@ -104,6 +105,7 @@ class Study {
     Row row{policy, family, detail};
     row.hardware = hardware;
     double correct = 0, bit_macs = 0, cycles = 0, energy = 0, reruns = 0;
+    int64_t beats = 0;
     const std::vector<int> main_weighted = weighted_layers(program);
     const Platform platform = make_platform(program, HardwareLimits{}, MemoryTiming{});
     for (size_t i = 0; i < s.inputs.size(); ++i) {
@@ -113,8 +115,10 @@ class Study {
       std::vector<int> widths;
       for (int l : main_weighted) widths.push_back(r.configs[l].bits);
       row.widths.push_back(widths);
-      cycles += static_cast<double>(run_cycle_model(program, r, platform).total);
-      energy += run_energy_pj(program, r, ArrayShape{});
+      const RunCycles rc = run_cycle_model(program, r, platform);
+      cycles += static_cast<double>(rc.total);
+      beats += rc.beats;
+      energy += run_energy_pj(program, r, platform.array(), rc.beats * platform.array().rows);
       reruns += r.rerun;
     }
     const double n = static_cast<double>(s.inputs.size());
@@ -123,6 +127,7 @@ class Study {
     row.cycles = cycles / n;
     row.energy_nj = energy / n / 1000.0;
     row.rerun_share = reruns / n;
+    row.external_bytes = static_cast<double>(beats * platform.array().rows) / n;
     if (rtl_ && hardware) {
       sim::CosimOptions co;
       co.session.make_device = sim::make_device;
@@ -134,6 +139,8 @@ class Study {
                                              r.first_mismatch ? r.first_mismatch->describe() : "?"));
       if (static_cast<double>(r.rtl_cycles) / n != row.cycles)
         throw std::runtime_error(fmt::format("{} {}: RTL cycles {} != model {}", policy, detail, r.rtl_cycles / n, row.cycles));
+      if (r.mem_beats != beats)
+        throw std::runtime_error(fmt::format("{} {}: RTL memory beats {} != model {}", policy, detail, r.mem_beats, beats));
       row.rtl_verified = true;
     }
     return row;
@@ -297,17 +304,36 @@ std::vector<double> parse_list(const std::string& text) {
   return v;
 }
 
-nlohmann::json row_json(const Row& r, double fp32_accuracy, double cycles8) {
+// Ratios to static 8 bits; 0 where the row has no such figure.
+double ratio(double value, double static8) { return value > 0 && static8 > 0 ? value / static8 : 0.0; }
+
+nlohmann::json row_json(const Row& r, double fp32_accuracy, const Row& static8) {
   return {{"policy", r.policy}, {"family", r.family}, {"detail", r.detail}, {"accuracy", r.accuracy},
           {"accuracy_drop_vs_fp32", fp32_accuracy - r.accuracy}, {"avg_bits", r.avg_bits}, {"cycles", r.cycles},
-          {"speedup_vs_static8", r.cycles > 0 ? cycles8 / r.cycles : 0.0}, {"energy_nj", r.energy_nj},
-          {"rerun_share", r.rerun_share}, {"rtl_verified", r.rtl_verified}};
+          {"speedup_vs_static8", r.cycles > 0 ? static8.cycles / r.cycles : 0.0}, {"energy_nj", r.energy_nj},
+          {"external_bytes", r.external_bytes}, {"rerun_share", r.rerun_share}, {"rtl_verified", r.rtl_verified}};
+}
+
+// One row of --report: the columns scripts compare across models and splits.
+nlohmann::json report_row(const Row& r, const std::string& split, double fp32_accuracy, const Row& static8) {
+  return {{"policy", r.policy},
+          {"setting", r.detail},
+          {"family", r.family},
+          {"split", split},
+          {"accuracy", r.accuracy},
+          {"fp32_accuracy", fp32_accuracy},
+          {"avg_bits", r.avg_bits},
+          {"speedup", r.cycles > 0 ? static8.cycles / r.cycles : 0.0},
+          {"energy_ratio", ratio(r.energy_nj, static8.energy_nj)},
+          {"bytes_ratio", ratio(r.external_bytes, static8.external_bytes)},
+          {"rtl_verified", r.rtl_verified}};
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string dir, profile_path, splits_text = "test_data_set_0,noisy", json_path, scales_text = "0.25,0.5,1,2,4,8,16",
+  std::string dir, profile_path, splits_text = "test_data_set_0,noisy", json_path, report_path,
+              scales_text = "0.25,0.5,1,2,4,8,16",
               margins_text = "4,8,12,16,24,32", budgets_text = "3,4,5";
   bool rtl = false;
   int jobs = 1;
@@ -321,7 +347,9 @@ int main(int argc, char** argv) {
       ("budgets", po::value(&budgets_text)->default_value(budgets_text), "budget policy: average widths")
       ("rtl", po::bool_switch(&rtl), "also run every hardware policy through the RTL (0 mismatches required)")
       ("jobs", po::value(&jobs)->default_value(1), "accelerator instances for --rtl")
-      ("json", po::value(&json_path), "write every number as JSON (for tools/plot_adaptation.py)");
+      ("json", po::value(&json_path), "write every number as JSON (for tools/plot_adaptation.py)")
+      ("report", po::value(&report_path), "write every row (policy, split, accuracy, fp32_accuracy, avg_bits, speedup, "
+                                          "energy_ratio, bytes_ratio) as JSON");
   try {
     po::variables_map vm;
     if (!cli::parse_args(cli::Args(argv + 1, argv + argc), opts, vm)) return 0;
@@ -333,6 +361,7 @@ int main(int argc, char** argv) {
     const NetworkProgram& base = study.base();
     const auto cfg8 = step_configs(base, "8");
 
+    nlohmann::json report_rows = nlohmann::json::array();
     nlohmann::json out = {{"model", dir}, {"profile", profile_path}, {"macs", base.total_macs()},
                           {"sae_cost_share_jit", study.sae_cost_share(Schedule::JustInTime)},
                           {"sae_cost_share_upfront", study.sae_cost_share(Schedule::UpFront)},
@@ -360,10 +389,11 @@ int main(int argc, char** argv) {
       Row fp32{"fp32", "fp32", "float model (ONNX semantics)"};
       fp32.accuracy = fp32_correct / static_cast<double>(s.labels.size());
       fp32.avg_bits = 32;
-      fp32.energy_nj = fp32_energy_pj(base, ArrayShape{}) / 1000.0;
       rows.push_back(fp32);
       for (int b : {8, 6, 4, 3, 2}) rows.push_back(study.static_map("static uniform", std::vector<int>(study.weighted().size(), b), s, true));
-      const double cycles8 = rows[1].cycles;
+      const Row static8 = rows[1];
+      const double cycles8 = static8.cycles;
+      rows[0].energy_nj = fp32_energy_pj(base, ArrayShape{}, static_cast<int64_t>(static8.external_bytes)) / 1000.0;
       for (const auto& f : profile.static_front) rows.push_back(study.static_map("static front (calibration)", f.bits, s, false));
       // The split's own front: for reference only (it peeks at this split).
       {
@@ -433,21 +463,25 @@ int main(int argc, char** argv) {
           }
 
       nlohmann::json jrows = nlohmann::json::array();
-      for (const Row& r : rows) jrows.push_back(row_json(r, fp32.accuracy, cycles8));
+      for (const Row& r : rows) {
+        jrows.push_back(row_json(r, fp32.accuracy, static8));
+        report_rows.push_back(report_row(r, split_name, fp32.accuracy, static8));
+      }
       out["splits"][split_name] = {{"rows", jrows},
                                    {"fidelity_jit", study.fidelity(s, Schedule::JustInTime)},
                                    {"fidelity_upfront", study.fidelity(s, Schedule::UpFront)},
                                    {"decisions_equal_to_ideal", total > 0 ? same / total : 0.0}};
 
       fmt::print("\n### {} — {} ({} inputs)\n\n", dir, split_name, s.inputs.size());
-      fmt::print("| policy | setting | accuracy | vs fp32 | bits (MAC-weighted, all passes) | cycles / inference | speed-up vs static 8 | energy / inference | re-runs | RTL-checked |\n");
-      fmt::print("|---|---|---:|---:|---:|---:|---:|---:|---:|:-:|\n");
+      fmt::print("| policy | setting | accuracy | vs fp32 | bits (MAC-weighted, all passes) | cycles / inference | speed-up vs static 8 | energy / inference | memory bytes / inference | re-runs | RTL-checked |\n");
+      fmt::print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|:-:|\n");
       for (const Row& r : rows) {
         if (r.family == "static front (this split)" || r.family == "static front (calibration)") continue;
-        fmt::print("| {} | {} | {:.2f} % | {:+.2f} | {:.2f} | {} | {} | {} | {} | {} |\n", r.policy, r.detail, 100 * r.accuracy,
+        fmt::print("| {} | {} | {:.2f} % | {:+.2f} | {:.2f} | {} | {} | {} | {} | {} | {} |\n", r.policy, r.detail, 100 * r.accuracy,
                    100 * (r.accuracy - fp32.accuracy), r.avg_bits, r.cycles > 0 ? fmt::format("{:.0f}", r.cycles) : "–",
                    r.cycles > 0 ? fmt::format("{:.2f}x", cycles8 / r.cycles) : "–",
                    r.energy_nj > 0 ? fmt::format("{:.1f} nJ", r.energy_nj) : "–",
+                   r.external_bytes > 0 ? fmt::format("{:.0f}", r.external_bytes) : "–",
                    r.rerun_share > 0 ? fmt::format("{:.1f} %", 100 * r.rerun_share) : "",
                    r.rtl_verified ? "yes" : (r.hardware ? "no" : "golden"));
       }
@@ -459,6 +493,7 @@ int main(int argc, char** argv) {
     fmt::print("\nSAE cost: {:.1f} % of the network's MACs just in time, {:.1f} % up front (shadow layers included)\n",
                100 * out["sae_cost_share_jit"].get<double>(), 100 * out["sae_cost_share_upfront"].get<double>());
     if (!json_path.empty()) std::ofstream(json_path) << out.dump(2);
+    if (!report_path.empty()) aps::cli::write_text_file(report_path, nlohmann::json{{"model_dir", dir}, {"rows", report_rows}}.dump(2));
     return 0;
   } catch (const InputError& e) {  // bad input, and usage errors (parse_args)
     std::cerr << "aps-study: " << e.what() << "\n";

@@ -15,10 +15,13 @@ double layer_accesses(const NetworkProgram& p, size_t i, ArrayShape a) {
   return reads + writes;
 }
 
+double external_pj(int64_t bytes, const EnergyModel& e) { return static_cast<double>(bytes) / 8.0 * e.dram64_pj; }
+
 }  // namespace
 
-double run_energy_pj(const NetworkProgram& p, const ProgramResult& r, ArrayShape a, const EnergyModel& e) {
-  double pj = 0;
+double run_energy_pj(const NetworkProgram& p, const ProgramResult& r, ArrayShape a, int64_t external_bytes,
+                     const EnergyModel& e) {
+  double pj = external_pj(external_bytes, e);
   auto layer = [&](size_t i, const LayerConfig& c) {
     const Layer& l = p.layers[i];
     if (l.has_weights()) {
@@ -46,8 +49,8 @@ double run_energy_pj(const NetworkProgram& p, const ProgramResult& r, ArrayShape
   return pj;
 }
 
-double fp32_energy_pj(const NetworkProgram& p, ArrayShape a, const EnergyModel& e) {
-  double pj = 0;
+double fp32_energy_pj(const NetworkProgram& p, ArrayShape a, int64_t int8_external_bytes, const EnergyModel& e) {
+  double pj = external_pj(4 * int8_external_bytes, e);
   for (size_t i = 0; i < p.layers.size(); ++i) {
     const Layer& l = p.layers[i];
     if (l.role != LayerRole::Main || l.kind == LayerKind::SaeScan) continue;
