@@ -6,7 +6,13 @@
 //
 //   OpLoadAct   external -> activation scratchpad, one word per beat
 //   OpStoreAct  activation scratchpad -> external, one word per beat
-//   OpLoadWgt   external -> weight buffer, COLS beats per tile word
+//   OpLoadWgt   external -> weight buffer: a tile's header word (COLS beats),
+//               then `planes` bit-planes, most significant first, of each
+//               of its `tile_words` words (plane 7 of every word, then plane
+//               6, ...; WgtPlaneBeats beats per word-plane). The first plane
+//               of a word clears its lower bits, so the planes not loaded
+//               read as 0, which the layer's reduction never looks at
+//               (aps_pkg reduction_planes).
 //   OpLoadPrm   external -> parameter buffer, 16 / ROWS beats per entry
 //
 // Memory port: a request (address, beats, write) is taken when valid &&
@@ -39,6 +45,7 @@ module aps_dma
   input  logic [31:0]             ext_addr_i,   // byte address, a multiple of ROWS
   input  logic [31:0]             local_i,      // word, tile word or entry address of the first beat
   input  logic [31:0]             beats_i,      // at least 1
+  input  logic [31:0]             tile_words_i, // OpLoadWgt: words after the header (beats_i says how many planes)
   output logic                    busy_o,
   output logic                    done_o,
   output logic                    beat_o,       // a beat moved this cycle
@@ -64,7 +71,7 @@ module aps_dma
   // weight buffer
   output logic                    wgt_we_o,
   output logic [WGT_AW-1:0]       wgt_waddr_o,
-  output logic [ROWS*COLS-1:0]    wgt_wbe_o,
+  output logic [8*ROWS*COLS-1:0]  wgt_wbe_o,    // bit enables
   output logic [8*ROWS*COLS-1:0]  wgt_wdata_o,
   // parameter buffer
   output logic                    prm_we_o,
@@ -73,6 +80,7 @@ module aps_dma
   output logic [8*PRM_BYTES-1:0]  prm_wdata_o
 );
   localparam int BeatsPerEntry = PRM_BYTES / ROWS;
+  localparam int WgtPlaneBeats = wgt_plane_beats(COLS);
   if (ROWS > PRM_BYTES) $error("aps_dma: ROWS above %0d would split a beat across parameter entries", PRM_BYTES);
 
   typedef enum logic [1:0] {DIdle, DReq, DData, DAck} state_e;
@@ -86,6 +94,10 @@ module aps_dma
   logic [31:0] word;        // local word / tile word / entry of the next beat
   logic [31:0] part;        // beat within the tile word or entry
   logic        have_data;   // the scratchpad's read port holds the next write beat
+  // OpLoadWgt: past the header, which plane of which word the next beat holds
+  logic        in_planes;   // the header has landed
+  logic [3:0]  plane_q;     // planes done (the next beat is of plane 7 - plane_q)
+  logic [31:0] first_word, end_word;  // the tile's words after the header: [first_word, end_word)
 
   logic is_store, last_of_burst, read_beat, write_beat;
   assign is_store = (op == OpStoreAct);
@@ -113,8 +125,23 @@ module aps_dma
   assign act_wdata_o = mem_rsp_data_i;
   assign wgt_we_o = read_beat && op == OpLoadWgt;
   assign wgt_waddr_o = WGT_AW'(word);
-  assign wgt_wbe_o = (ROWS*COLS)'({ROWS{1'b1}}) << (part * ROWS);
-  assign wgt_wdata_o = {COLS{mem_rsp_data_i}};
+  // The header beat `part` is bytes [part * ROWS, +ROWS) of its word; plane
+  // beat `part` holds plane bit 7 - plane_q of bytes [part * 8 * ROWS, +8 * ROWS).
+  always_comb begin
+    wgt_wbe_o = '0;
+    wgt_wdata_o = '0;
+    if (!in_planes) begin
+      wgt_wdata_o = {COLS{mem_rsp_data_i}};
+      for (int j = 0; j < ROWS * COLS; j++)
+        if (32'(j / ROWS) == part) wgt_wbe_o[8*j +: 8] = 8'hff;
+    end else begin
+      for (int j = 0; j < ROWS * COLS; j++)
+        if (32'(j / (8 * ROWS)) == part) begin
+          wgt_wdata_o[8*j + 7 - 32'(plane_q)] = mem_rsp_data_i[j % (8 * ROWS)];
+          wgt_wbe_o[8*j +: 8] = (plane_q == 4'd0) ? 8'hff : (8'h80 >> plane_q);
+        end
+    end
+  end
   assign prm_we_o = read_beat && op == OpLoadPrm;
   assign prm_waddr_o = PRM_AW'(word);
   assign prm_wbe_o = PRM_BYTES'({ROWS{1'b1}}) << (part * ROWS);
@@ -131,19 +158,26 @@ module aps_dma
 
   // Position of the next beat in the on-chip buffer.
   logic [31:0] per_word;
-  assign per_word = (op == OpLoadWgt) ? 32'(COLS) : (op == OpLoadPrm) ? 32'(BeatsPerEntry) : 32'd1;
+  assign per_word = (op == OpLoadWgt) ? (in_planes ? 32'(WgtPlaneBeats) : 32'(COLS)) :
+                    (op == OpLoadPrm) ? 32'(BeatsPerEntry) : 32'd1;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       state <= DIdle;
       op <= OpLoadAct;
-      {addr, left, burst, moved, word, part, have_data} <= '0;
+      {addr, left, burst, moved, word, part, have_data, in_planes, plane_q, first_word, end_word} <= '0;
     end else begin
       if (read_beat || write_beat) begin
         moved <= moved + 9'd1;
         if (part + 32'd1 == per_word) begin
           part <= '0;
           word <= word + 32'd1;
+          // A weight tile: after the header the planes; after a plane's last word the next plane.
+          if (op == OpLoadWgt && !in_planes) in_planes <= 1'b1;
+          if (op == OpLoadWgt && in_planes && word + 32'd1 == end_word) begin
+            word <= first_word;
+            plane_q <= plane_q + 4'd1;
+          end
         end else begin
           part <= part + 32'd1;
         end
@@ -154,6 +188,10 @@ module aps_dma
           addr <= ext_addr_i;
           word <= local_i;
           part <= '0;
+          in_planes <= 1'b0;
+          plane_q <= '0;
+          first_word <= local_i + 32'd1;
+          end_word <= local_i + 32'd1 + tile_words_i;
           burst <= burst_of(beats_i);
           left <= beats_i - 32'(burst_of(beats_i));
           state <= DReq;
@@ -190,6 +228,11 @@ module aps_dma
 `ifndef SYNTHESIS
   assert property (@(posedge clk_i) disable iff (!rst_ni) start_i |-> state == DIdle && beats_i != 0)
     else $error("aps_dma: a transfer started while busy, or with no beats");
+  assert property (@(posedge clk_i) disable iff (!rst_ni) start_i && op_i == OpLoadWgt |->
+                   tile_words_i != 0 && beats_i > COLS && (beats_i - COLS) % (tile_words_i * WgtPlaneBeats) == 0 &&
+                   (beats_i - COLS) / (tile_words_i * WgtPlaneBeats) <= 8)
+    else $error("aps_dma: a weight tile load of %0d beats is not a header and whole planes of %0d words", beats_i,
+                tile_words_i);
   assert property (@(posedge clk_i) disable iff (!rst_ni) start_i |-> ext_addr_i % ROWS == 0)
     else $error("aps_dma: external address %08x is not beat-aligned", ext_addr_i);
   assert property (@(posedge clk_i) disable iff (!rst_ni) mem_req_valid_o && !mem_req_ready_i |=>

@@ -1,15 +1,19 @@
-// Simple dual-port memory: one write port with byte enables, one registered
-// read port whose output holds until the next read (the datapath relies on
-// that: a word read once feeds all its bit-planes).
+// Simple dual-port memory: one write port with write enables of GRAIN bits
+// each (8: byte enables; 1: bit enables, for the weight buffer, which the
+// DMA engine fills one bit-plane at a time), one registered read port whose
+// output holds until the next read (the datapath relies on that: a word read
+// once feeds all its bit-planes).
 module aps_mem #(
   parameter int WORDS = 1024,
   parameter int BYTES = 8,
-  localparam int AW = $clog2(WORDS)
+  parameter int GRAIN = 8,
+  localparam int AW = $clog2(WORDS),
+  localparam int ENABLES = 8 * BYTES / GRAIN
 ) (
   input  logic                 clk_i,
   input  logic                 we_i,
   input  logic [AW-1:0]        waddr_i,
-  input  logic [BYTES-1:0]     wbe_i,
+  input  logic [ENABLES-1:0]   wbe_i,
   input  logic [8*BYTES-1:0]   wdata_i,
   input  logic                 re_i,
   input  logic [AW-1:0]        raddr_i,
@@ -22,21 +26,22 @@ module aps_mem #(
   logic [8*BYTES-1:0] mem [WORDS];
   /* verilator coverage_on */
 
-  // The enabled bytes of wdata over the stored word, as one whole-word write
-  // (a per-byte write in a loop would have to be unrolled BYTES times, which
-  // wide arrays exceed). Computed in the clocked block, only when writing:
-  // as a continuous mask it would be re-evaluated whenever a top-level input
+  // The enabled parts of wdata over the stored word, as one whole-word write
+  // (a per-part write in a loop would have to be unrolled, which wide arrays
+  // exceed). Computed in the clocked block, only when writing: as a
+  // continuous mask it would be re-evaluated whenever a top-level input
   // moves, which is every cycle.
-  function automatic logic [8*BYTES-1:0] merge_bytes(logic [8*BYTES-1:0] old_word, logic [8*BYTES-1:0] new_word,
-                                                      logic [BYTES-1:0] enables);
+  function automatic logic [8*BYTES-1:0] merge(logic [8*BYTES-1:0] old_word, logic [8*BYTES-1:0] new_word,
+                                                logic [ENABLES-1:0] enables);
     logic [8*BYTES-1:0] merged = old_word;
-    for (int b = 0; b < BYTES; b++)
-      if (enables[b]) merged[8*b +: 8] = new_word[8*b +: 8];
+    if (GRAIN == 1) return (old_word & ~(8*BYTES)'(enables)) | (new_word & (8*BYTES)'(enables));
+    for (int e = 0; e < ENABLES; e++)
+      if (enables[e]) merged[GRAIN*e +: GRAIN] = new_word[GRAIN*e +: GRAIN];
     return merged;
   endfunction
 
   always_ff @(posedge clk_i) begin
-    if (we_i) mem[waddr_i] <= merge_bytes(mem[waddr_i], wdata_i, wbe_i);
+    if (we_i) mem[waddr_i] <= merge(mem[waddr_i], wdata_i, wbe_i);
     if (re_i) rdata_o <= mem[raddr_i];
   end
 endmodule

@@ -37,6 +37,14 @@ package aps_pkg;
     return 10'(rounded);
   endfunction
 
+  // The bit-planes of an 8-bit code, most significant first, that its
+  // reduction by `shift` reads (golden: reduction_planes): nothing below bit
+  // shift - 1 reaches the result, so the DMA engine loads only these planes
+  // of a weight tile and leaves the others 0.
+  function automatic logic [3:0] reduction_planes(input logic [3:0] shift);
+    return (shift <= 4'd1) ? 4'd8 : 4'd9 - shift;
+  endfunction
+
   function automatic logic signed [31:0] sat32(input logic signed [63:0] x);
     if (x > 64'sd2147483647) return 32'sh7fff_ffff;
     if (x < -64'sd2147483648) return 32'sh8000_0000;

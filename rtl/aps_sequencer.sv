@@ -76,6 +76,7 @@ module aps_sequencer
   output logic [31:0]            dma_ext_o,
   output logic [31:0]            dma_local_o,
   output logic [31:0]            dma_beats_o,
+  output logic [31:0]            dma_tile_words_o,  // OpLoadWgt: the tile's words after its header
   input  logic                   dma_busy_i,
   input  logic                   dma_done_i,
   input  logic                   dma_beat_i,
@@ -141,7 +142,7 @@ module aps_sequencer
   input  logic [7:0]             mon_value_i
 );
   localparam int SlotWords = WGT_WORDS / 2;
-  localparam int WgtBytes = wgt_word_bytes(ROWS, COLS);
+  localparam int WgtPlaneBeats = wgt_plane_beats(COLS);
   localparam int BeatsPerEntry = param_entry_bytes() / ROWS;
   localparam int DwBlocks = (COLS > ROWS) ? COLS / ROWS : 1;  // input blocks of a depthwise tile
   localparam bit DwMappable = (ROWS % COLS == 0) || (COLS % ROWS == 0);
@@ -210,6 +211,9 @@ module aps_sequencer
   logic [2:0]  pre_todo;               // transfers before computing: {parameters, second input, input}
   logic        need_store;
   logic [31:0] tiles, tile_stride, word_blocks;  // combinational, from the latched descriptor
+  // A weight tile in external memory: its header, then 8 planes of its words
+  // (aps_dma.sv); a load reads the header and the planes its width reduces from.
+  logic [31:0] tile_plane_beats, tile_ext_bytes, tile_beats;
   logic [31:0] in_words, out_words;
 
   // ---- weight tiles in flight ----
@@ -362,6 +366,7 @@ module aps_sequencer
   assign wt_start = conv_phase && !dma_busy_i && wt_issued < tiles && wt_issued <= t + 32'd1;
   assign store_start = (state == SDrain) && !wb_busy_i && need_store;
   assign dma_start_o = pre_start || wt_start || store_start;
+  assign dma_tile_words_o = tile_stride - 32'd1;
   always_comb begin
     dma_op_o = OpLoadAct;
     dma_ext_o = ext_in;
@@ -377,9 +382,9 @@ module aps_sequencer
       dma_beats_o = 32'(out_ch) * BeatsPerEntry;
     end else if (wt_start) begin
       dma_op_o = OpLoadWgt;
-      dma_ext_o = wgt_base + wt_issued * tile_stride * WgtBytes;
+      dma_ext_o = wgt_base + wt_issued * tile_ext_bytes;
       dma_local_o = wt_issued[0] ? 32'(SlotWords) : 32'd0;
-      dma_beats_o = tile_stride * COLS;
+      dma_beats_o = tile_beats;
     end else if (store_start) begin
       dma_op_o = OpStoreAct;
       dma_ext_o = ext_out;
@@ -453,6 +458,9 @@ module aps_sequencer
   always_comb begin
     word_blocks = depthwise ? 32'(DwBlocks) : 32'(in_cb);
     tile_stride = 32'(k_h) * 32'(k_w) * word_blocks + 32'd1;
+    tile_plane_beats = (tile_stride - 32'd1) * WgtPlaneBeats;
+    tile_ext_bytes = (32'(COLS) + 32'd8 * tile_plane_beats) * ROWS;
+    tile_beats = 32'(COLS) + 32'(reduction_planes(weight_shift)) * tile_plane_beats;
     tiles = pool ? 32'(out_cb) : (32'(out_ch) + COLS - 1) / COLS;
     in_words = 32'(in_h) * 32'(in_w) * 32'(in_cb);
     out_words = 32'(out_h) * 32'(out_w) * 32'(out_cb);

@@ -84,12 +84,12 @@ module aps_top
   // DMA
   logic dma_start, dma_busy, dma_done, dma_beat;
   dma_op_e dma_op;
-  logic [31:0] dma_ext, dma_local, dma_beats;
+  logic [31:0] dma_ext, dma_local, dma_beats, dma_tile_words;
   logic dma_act_we, dma_act_re, dma_wgt_we, dma_prm_we;
   logic [ACT_AW-1:0] dma_act_waddr, dma_act_raddr;
   logic [8*ROWS-1:0] dma_act_wdata;
   logic [WGT_AW-1:0] dma_wgt_waddr;
-  logic [ROWS*COLS-1:0] dma_wgt_wbe;
+  logic [8*ROWS*COLS-1:0] dma_wgt_wbe;
   logic [8*ROWS*COLS-1:0] dma_wgt_wdata;
   logic [PRM_AW-1:0] dma_prm_waddr;
   logic [PRM_BYTES-1:0] dma_prm_wbe;
@@ -176,7 +176,8 @@ module aps_top
     .re_i(wb_prm_re), .raddr_i(wb_prm_raddr), .rdata_o(prm_rdata)
   );
 
-  aps_mem #(.WORDS(WGT_WORDS), .BYTES(ROWS * COLS)) u_wgt_mem (
+  // Bit enables: the DMA engine writes a weight word one bit-plane at a time.
+  aps_mem #(.WORDS(WGT_WORDS), .BYTES(ROWS * COLS), .GRAIN(1)) u_wgt_mem (
     .clk_i, .we_i(dma_wgt_we), .waddr_i(dma_wgt_waddr), .wbe_i(dma_wgt_wbe), .wdata_i(dma_wgt_wdata),
     .re_i(seq_wgt_re), .raddr_i(seq_wgt_raddr), .rdata_o(wgt_rdata)
   );
@@ -200,7 +201,7 @@ module aps_top
     .ROWS(ROWS), .COLS(COLS), .ACT_WORDS(ACT_WORDS), .WGT_WORDS(WGT_WORDS), .PARAM_ENTRIES(PARAM_ENTRIES)
   ) u_dma (
     .clk_i, .rst_ni, .start_i(dma_start), .op_i(dma_op), .ext_addr_i(dma_ext), .local_i(dma_local),
-    .beats_i(dma_beats), .busy_o(dma_busy), .done_o(dma_done), .beat_o(dma_beat),
+    .beats_i(dma_beats), .tile_words_i(dma_tile_words), .busy_o(dma_busy), .done_o(dma_done), .beat_o(dma_beat),
     .mem_req_valid_o, .mem_req_ready_i, .mem_req_write_o, .mem_req_addr_o, .mem_req_beats_o,
     .mem_wvalid_o, .mem_wready_i, .mem_wdata_o, .mem_rsp_valid_i, .mem_rsp_ready_o, .mem_rsp_data_i,
     .act_we_o(dma_act_we), .act_waddr_o(dma_act_waddr), .act_wdata_o(dma_act_wdata),
@@ -246,7 +247,7 @@ module aps_top
     .desc_re_o(seq_desc_re), .desc_raddr_o(seq_desc_raddr), .desc_rdata_i(desc_rdata),
     .act_re_o(seq_act_re), .act_raddr_o(seq_act_raddr), .wgt_re_o(seq_wgt_re), .wgt_raddr_o(seq_wgt_raddr),
     .dma_start_o(dma_start), .dma_op_o(dma_op), .dma_ext_o(dma_ext), .dma_local_o(dma_local),
-    .dma_beats_o(dma_beats), .dma_busy_i(dma_busy), .dma_done_i(dma_done), .dma_beat_i(dma_beat),
+    .dma_beats_o(dma_beats), .dma_tile_words_o(dma_tile_words), .dma_busy_i(dma_busy), .dma_done_i(dma_done), .dma_beat_i(dma_beat),
     .pool_o(pool), .kind_o(kind), .relu_o(relu), .bits_o(bits), .act_shift_o(act_shift), .weight_shift_o(weight_shift),
     .in_zp_o(in_zp), .out_zp_o(out_zp), .in_b_zp_o(in_b_zp), .add_mult_a_o(add_mult_a), .add_mult_b_o(add_mult_b),
     .add_shift_a_o(add_shift_a), .add_shift_b_o(add_shift_b), .add_left_shift_o(add_left_shift), .tap_valid_o(tap_valid), .load_zw_o(load_zw), .capture_o(capture),

@@ -145,10 +145,25 @@ void set_add(const NetworkProgram& p, const Layer& l, const StepMemory& m, Descr
   d[hw::kDescAddShift] = shift.pack();
 }
 
+// The bit-planes of a tile's words after its header (memory_plan.hpp,
+// weight_tile_beats): plane 7 of every word, then plane 6, ..., each
+// word-plane hw::wgt_plane_beats beats with bit j the plane's bit of word
+// byte j.
+void append_planes(const std::vector<std::vector<uint8_t>>& words, ArrayShape a, std::vector<uint8_t>& out) {
+  const auto plane_bytes = static_cast<size_t>(hw::wgt_plane_beats(a.cols) * hw::mem_beat_bytes(a.rows));
+  for (int p = 7; p >= 0; --p)
+    for (const auto& word : words) {
+      std::vector<uint8_t> plane(plane_bytes, 0);
+      for (size_t j = 0; j < word.size(); ++j) plane[j / 8] |= static_cast<uint8_t>(((word[j] >> p) & 1) << (j % 8));
+      out.insert(out.end(), plane.begin(), plane.end());
+    }
+}
+
 // The weight tiles of a layer with weights, in the order the sequencer reads
 // them: per tile of COLS output channels a header of their weight zero
 // points, then one word per (ky, kx, input channel block) the tile reads
-// (a depthwise tile: only the blocks of its own channels).
+// (a depthwise tile: only the blocks of its own channels), stored as
+// bit-planes after the header.
 void append_weight_tiles(const Layer& l, const LayerGeometry& g, const FeatureShape& stored, ArrayShape a,
                          std::vector<uint8_t>& weights) {
   const auto tile_bytes = static_cast<size_t>(hw::wgt_word_bytes(a.rows, a.cols));
@@ -159,6 +174,7 @@ void append_weight_tiles(const Layer& l, const LayerGeometry& g, const FeatureSh
       if (m < g.out_channels) header[c] = static_cast<uint8_t>(static_cast<int8_t>(l.weight_zero_points[m]));
     }
     weights.insert(weights.end(), header.begin(), header.end());
+    std::vector<std::vector<uint8_t>> words;
     for (int64_t ky = 0; ky < g.kernel_h; ++ky)
       for (int64_t kx = 0; kx < g.kernel_w; ++kx)
         for (int64_t j = 0; j < g.word_blocks; ++j) {
@@ -173,8 +189,9 @@ void append_weight_tiles(const Layer& l, const LayerGeometry& g, const FeatureSh
               word[c * a.rows + lane] = static_cast<uint8_t>(w);
             }
           }
-          weights.insert(weights.end(), word.begin(), word.end());
+          words.push_back(std::move(word));
         }
+    append_planes(words, a, weights);
   }
 }
 

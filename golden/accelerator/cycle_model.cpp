@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "golden/numerics/precision_reduction.hpp"
+
 namespace aps {
 namespace {
 
@@ -65,8 +67,9 @@ StepTiming step_timing(const NetworkProgram& p, size_t step, const LayerConfig& 
       // Tile `tile` loads once the previous load is done and its slot is free
       // (the tile before the previous one has finished: the previous one started waiting).
       const int64_t start = tile == 0 ? tile_start : std::max(load_done + 1, prev_wait);
-      load_done = start + load_cycles(m.tile_beats, pf.memory, a.rows);
-      t.beats += m.tile_beats;
+      const int64_t tile_beats = weight_tile_beats(m.tile_words, reduction_planes(c.weight_shift), a);
+      load_done = start + load_cycles(tile_beats, pf.memory, a.rows);
+      t.beats += tile_beats;
       const int64_t begin = std::max(tile_start + 1, load_done + 2);  // STileStart
       t.mem_stalls += begin - tile_start;
       prev_wait = tile_start;

@@ -7,6 +7,7 @@
 
 #include "generated/host_interface.hpp"
 #include "golden/errors.hpp"
+#include "golden/numerics/precision_reduction.hpp"
 
 namespace aps {
 namespace {
@@ -115,6 +116,10 @@ std::string check_memory_timing(const MemoryTiming& t) {
   return "";
 }
 
+int64_t weight_tile_beats(int64_t tile_words, int planes, ArrayShape a) {
+  return a.cols + planes * (tile_words - 1) * hw::wgt_plane_beats(a.cols);
+}
+
 int64_t load_cycles(int64_t beats, const MemoryTiming& t, int rows) {
   const int64_t p = t.beat_cycles(rows);
   // Request (1 cycle), first beat after the latency, then one beat per p cycles.
@@ -199,8 +204,9 @@ MemoryPlan plan_memory(const NetworkProgram& p, const HardwareLimits& limits, in
     StepMemory& m = plan.steps[s];
     if (l.has_weights()) {
       const LayerGeometry g = layer_geometry(p, static_cast<size_t>(s), a);
-      m.tile_beats = g.tile_stride * a.cols;
-      m.ext_weights = static_cast<uint32_t>(take(static_cast<uint64_t>(g.weight_words) * hw::wgt_word_bytes(rows, a.cols)));
+      m.tile_words = g.tile_stride;
+      m.ext_weights = static_cast<uint32_t>(
+          take(static_cast<uint64_t>(g.tiles * weight_tile_beats(g.tile_stride, kMaxBits, a) * rows)));
     }
     if (l.requantizes()) {
       m.param_beats = l.out_shape.channels * hw::param_entry_bytes() / rows;

@@ -64,8 +64,15 @@ struct StepMemory {
   uint32_t ext_weights = 0, ext_params = 0;
   int64_t in_beats = 0, in_b_beats = 0, out_beats = 0;  // of the transfers the step makes
   int64_t param_beats = 0;
-  int64_t tile_beats = 0;  // per weight tile
+  int64_t tile_words = 0;  // per weight tile: its header and R words (0: no weights)
 };
+
+// A weight tile in external memory: its header word (zero points, COLS
+// beats), then bit-plane 7 of each of its R words, then plane 6, ... then
+// plane 0, each word-plane hw::wgt_plane_beats beats. A step loads the
+// header and the top `planes` planes: one contiguous prefix of the tile, so
+// its traffic falls with the weights' width (reduction_planes).
+int64_t weight_tile_beats(int64_t tile_words, int planes, ArrayShape array);
 
 struct MemoryPlan {
   std::vector<StepMemory> steps;  // one per program layer

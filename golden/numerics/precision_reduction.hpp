@@ -40,4 +40,11 @@ int32_t reduce_code(int32_t code, int bits, int shift, Signedness s);
 // The shift that plain (non-adaptive) reduction uses.
 constexpr int default_shift(int bits) { return kMaxBits - bits; }
 
+// How many of an 8-bit code's bit-planes, most significant first, its
+// reduction by `shift` reads: the rounding adds at bit shift - 1 and nothing
+// below it reaches the result, so a code whose lower planes are zero reduces
+// exactly as the whole code does. Weights are stored plane by plane and a
+// layer loads only these planes (rtl/aps_pkg.sv reduction_planes is the twin).
+constexpr int reduction_planes(int shift) { return shift <= 1 ? kMaxBits : kMaxBits + 1 - shift; }
+
 }  // namespace aps

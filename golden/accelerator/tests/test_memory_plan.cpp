@@ -102,7 +102,8 @@ TEST_CASE("the external image: beat-aligned, weights and parameters per layer, n
   std::vector<std::pair<uint64_t, uint64_t>> spans = {{plan.input_ext, 3 * 8}, {plan.output_ext, 2 * 8}};
   for (size_t s = 0; s < 2; ++s) {
     const StepMemory& m = plan.steps[s];
-    spans.push_back({m.ext_weights, static_cast<uint64_t>(m.tile_beats) * 8 * ((p.layers[s].out_shape.channels + 7) / 8)});
+    spans.push_back({m.ext_weights, static_cast<uint64_t>(weight_tile_beats(m.tile_words, 8, ArrayShape{})) * 8 *
+                                       ((p.layers[s].out_shape.channels + 7) / 8)});
     spans.push_back({m.ext_params, static_cast<uint64_t>(m.param_beats) * 8});
   }
   for (size_t i = 0; i < spans.size(); ++i) {

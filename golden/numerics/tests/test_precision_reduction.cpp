@@ -41,3 +41,25 @@ TEST_CASE("a smaller shift (adaptive scaling) keeps more low bits and saturates 
   CHECK(reduce_code(200, 4, 2, Signedness::Unsigned) == 15);
   CHECK(reduce_code(20, 4, 0, Signedness::Unsigned) == 15);
 }
+
+TEST_CASE("a code reduces from its top reduction_planes(shift) planes alone", "[precision]") {
+  for (int bits = kMinBits; bits <= kMaxBits; ++bits)
+    for (int shift = 0; shift <= kMaxBits - bits; ++shift) {
+      const int planes = reduction_planes(shift);
+      const int keep = ~((1 << (kMaxBits - planes)) - 1) & 0xff;  // the top `planes` bits of a byte
+      for (int code = -128; code <= 127; ++code) {
+        const int top = static_cast<int8_t>(static_cast<uint8_t>(code) & keep);
+        INFO("bits " << bits << " shift " << shift << " code " << code);
+        REQUIRE(reduce_code(top, bits, shift, Signedness::Signed) == reduce_code(code, bits, shift, Signedness::Signed));
+      }
+      // One plane fewer is not enough (unless nothing is dropped at all).
+      if (planes < kMaxBits) {
+        const int fewer = ~((1 << (kMaxBits - planes + 1)) - 1) & 0xff;
+        bool differs = false;
+        for (int code = -128; code <= 127; ++code)
+          differs |= reduce_code(static_cast<int8_t>(static_cast<uint8_t>(code) & fewer), bits, shift, Signedness::Signed) !=
+                      reduce_code(code, bits, shift, Signedness::Signed);
+        CHECK(differs);
+      }
+    }
+}
