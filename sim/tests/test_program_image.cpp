@@ -94,13 +94,25 @@ TEST_CASE("a depthwise convolution's tile holds only its own channel block", "[i
   const MemoryPlan plan = plan_memory(p, limits, limits.act_words, uint64_t{1} << 20);
   const ProgramImage img = build_image(p, {static_config(8)}, limits, plan);
   CHECK(hw::DescMode::unpack(img.descriptors[0][hw::kDescMode]).depthwise == 1);
-  // tile 1 (channels 8..15), tap (0, 1): word 2 of the tile; column c, lane l
-  // holds channel 8 + c's weight where l == c and the zero point elsewhere
-  const size_t word = plan.steps[0].ext_weights + (1 * g.tile_stride + 1 + 1) * 64;
+  // tile 1 (channels 8..15), tap (0, 1): word 1 after the tile's header;
+  // column c, lane l holds channel 8 + c's weight where l == c and the zero
+  // point elsewhere. The words are stored as bit-planes after the header
+  // (weight_tile_beats): byte j of word r is bit j of each of its planes.
+  const size_t tile = plan.steps[0].ext_weights + 1 * weight_tile_beats(g.tile_stride, 8, limits.array) * 8;
+  const size_t words = static_cast<size_t>(g.tile_stride - 1);
+  auto weight_byte = [&](size_t r, size_t j) {
+    uint8_t byte = 0;
+    for (int p = 7; p >= 0; --p) {
+      const size_t plane = tile + 64 + ((7 - static_cast<size_t>(p)) * words + r) * 8;  // one 8-byte beat per word-plane
+      byte |= static_cast<uint8_t>(((img.external[plane + j / 8] >> (j % 8)) & 1) << p);
+    }
+    return static_cast<int8_t>(byte);
+  };
   for (int c = 0; c < 8; ++c)
     for (int lane = 0; lane < 8; ++lane)
-      CHECK(static_cast<int8_t>(img.external[word + c * 8 + lane]) ==
-            (lane == c ? l.weights[(8 + c) * 9 + 1] : int8_t{3}));
+      CHECK(weight_byte(1, static_cast<size_t>(c * 8 + lane)) == (lane == c ? l.weights[(8 + c) * 9 + 1] : int8_t{3}));
+  // The header keeps the zero points as bytes.
+  for (int c = 0; c < 8; ++c) CHECK(static_cast<int8_t>(img.external[tile + static_cast<size_t>(c)]) == 3);
 }
 
 TEST_CASE("a program that does not fit the RTL build is refused, naming the layer", "[image]") {

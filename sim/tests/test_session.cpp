@@ -34,7 +34,7 @@ TEST_CASE("a session on the behavioural device matches the golden model", "[sess
 TEST_CASE("an adaptive program's metrics, widths, configurations and re-runs are all checked", "[session]") {
   const Model m("digits_mlp");
   int reruns = 0;
-  for (uint64_t seed = 1; seed <= 12; ++seed) {
+  for (uint64_t seed = 1; seed <= 24; ++seed) {
     std::string what;
     const NetworkProgram p = random_policy_program(m.program, seed, what);
     INFO(what);
