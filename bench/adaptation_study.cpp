@@ -60,6 +60,9 @@ struct Row {
   std::string policy, family, detail;
   double accuracy = 0, avg_bits = 0, cycles = 0, energy_nj = 0, rerun_share = 0;
   double external_bytes = 0;  // through the memory port, per inference (0: not measured)
+  // SAE and PCU cycles on the critical path, per inference: all of them
+  // today, since scans, shadow layers and decisions run on the sequencer.
+  double sae_exposed = 0;
   bool hardware = false, rtl_verified = false;
   std::vector<std::vector<int>> widths;  // per input, per slot (pass 0)
 };
@@ -105,7 +108,7 @@ class Study {
     Row row{policy, family, detail};
     row.hardware = hardware;
     double correct = 0, bit_macs = 0, cycles = 0, energy = 0, reruns = 0;
-    int64_t beats = 0;
+    int64_t beats = 0, sae = 0;
     const std::vector<int> main_weighted = weighted_layers(program);
     const Platform platform = make_platform(program, HardwareLimits{}, MemoryTiming{});
     for (size_t i = 0; i < s.inputs.size(); ++i) {
@@ -118,6 +121,7 @@ class Study {
       const RunCycles rc = run_cycle_model(program, r, platform);
       cycles += static_cast<double>(rc.total);
       beats += rc.beats;
+      sae += rc.sae + rc.pcu;
       energy += run_energy_pj(program, r, platform.array(), rc.beats * platform.array().rows);
       reruns += r.rerun;
     }
@@ -128,6 +132,7 @@ class Study {
     row.energy_nj = energy / n / 1000.0;
     row.rerun_share = reruns / n;
     row.external_bytes = static_cast<double>(beats * platform.array().rows) / n;
+    row.sae_exposed = static_cast<double>(sae) / n;
     if (rtl_ && hardware) {
       sim::CosimOptions co;
       co.session.make_device = sim::make_device;
@@ -139,6 +144,9 @@ class Study {
                                              r.first_mismatch ? r.first_mismatch->describe() : "?"));
       if (static_cast<double>(r.rtl_cycles) / n != row.cycles)
         throw std::runtime_error(fmt::format("{} {}: RTL cycles {} != model {}", policy, detail, r.rtl_cycles / n, row.cycles));
+      if (r.sae_cycles + r.pcu_cycles != sae)
+        throw std::runtime_error(fmt::format("{} {}: RTL SAE and PCU cycles {} != model {}", policy, detail,
+                                             r.sae_cycles + r.pcu_cycles, sae));
       if (r.mem_beats != beats)
         throw std::runtime_error(fmt::format("{} {}: RTL memory beats {} != model {}", policy, detail, r.mem_beats, beats));
       row.rtl_verified = true;
@@ -311,7 +319,8 @@ nlohmann::json row_json(const Row& r, double fp32_accuracy, const Row& static8) 
   return {{"policy", r.policy}, {"family", r.family}, {"detail", r.detail}, {"accuracy", r.accuracy},
           {"accuracy_drop_vs_fp32", fp32_accuracy - r.accuracy}, {"avg_bits", r.avg_bits}, {"cycles", r.cycles},
           {"speedup_vs_static8", r.cycles > 0 ? static8.cycles / r.cycles : 0.0}, {"energy_nj", r.energy_nj},
-          {"external_bytes", r.external_bytes}, {"rerun_share", r.rerun_share}, {"rtl_verified", r.rtl_verified}};
+          {"external_bytes", r.external_bytes}, {"sae_cycles_exposed", r.sae_exposed}, {"rerun_share", r.rerun_share},
+          {"rtl_verified", r.rtl_verified}};
 }
 
 // One row of --report: the columns scripts compare across models and splits.
@@ -326,6 +335,7 @@ nlohmann::json report_row(const Row& r, const std::string& split, double fp32_ac
           {"speedup", r.cycles > 0 ? static8.cycles / r.cycles : 0.0},
           {"energy_ratio", ratio(r.energy_nj, static8.energy_nj)},
           {"bytes_ratio", ratio(r.external_bytes, static8.external_bytes)},
+          {"sae_exposed_share", r.cycles > 0 ? r.sae_exposed / r.cycles : 0.0},
           {"rtl_verified", r.rtl_verified}};
 }
 
@@ -473,15 +483,16 @@ int main(int argc, char** argv) {
                                    {"decisions_equal_to_ideal", total > 0 ? same / total : 0.0}};
 
       fmt::print("\n### {} — {} ({} inputs)\n\n", dir, split_name, s.inputs.size());
-      fmt::print("| policy | setting | accuracy | vs fp32 | bits (MAC-weighted, all passes) | cycles / inference | speed-up vs static 8 | energy / inference | memory bytes / inference | re-runs | RTL-checked |\n");
-      fmt::print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|:-:|\n");
+      fmt::print("| policy | setting | accuracy | vs fp32 | bits (MAC-weighted, all passes) | cycles / inference | speed-up vs static 8 | energy / inference | memory bytes / inference | SAE + PCU cycles exposed | re-runs | RTL-checked |\n");
+      fmt::print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|:-:|\n");
       for (const Row& r : rows) {
         if (r.family == "static front (this split)" || r.family == "static front (calibration)") continue;
-        fmt::print("| {} | {} | {:.2f} % | {:+.2f} | {:.2f} | {} | {} | {} | {} | {} | {} |\n", r.policy, r.detail, 100 * r.accuracy,
+        fmt::print("| {} | {} | {:.2f} % | {:+.2f} | {:.2f} | {} | {} | {} | {} | {} | {} | {} |\n", r.policy, r.detail, 100 * r.accuracy,
                    100 * (r.accuracy - fp32.accuracy), r.avg_bits, r.cycles > 0 ? fmt::format("{:.0f}", r.cycles) : "–",
                    r.cycles > 0 ? fmt::format("{:.2f}x", cycles8 / r.cycles) : "–",
                    r.energy_nj > 0 ? fmt::format("{:.1f} nJ", r.energy_nj) : "–",
                    r.external_bytes > 0 ? fmt::format("{:.0f}", r.external_bytes) : "–",
+                   r.sae_exposed > 0 ? fmt::format("{:.0f} ({:.1f} %)", r.sae_exposed, 100 * r.sae_exposed / r.cycles) : "",
                    r.rerun_share > 0 ? fmt::format("{:.1f} %", 100 * r.rerun_share) : "",
                    r.rtl_verified ? "yes" : (r.hardware ? "no" : "golden"));
       }
