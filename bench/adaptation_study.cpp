@@ -314,11 +314,13 @@ std::vector<double> parse_list(const std::string& text) {
 
 // Ratios to static 8 bits; 0 where the row has no such figure.
 double ratio(double value, double static8) { return value > 0 && static8 > 0 ? value / static8 : 0.0; }
+double speedup(const Row& r, double cycles8) { return r.cycles > 0 ? cycles8 / r.cycles : 0.0; }
+double sae_share(const Row& r) { return r.cycles > 0 ? r.sae_exposed / r.cycles : 0.0; }
 
 nlohmann::json row_json(const Row& r, double fp32_accuracy, const Row& static8) {
   return {{"policy", r.policy}, {"family", r.family}, {"detail", r.detail}, {"accuracy", r.accuracy},
           {"accuracy_drop_vs_fp32", fp32_accuracy - r.accuracy}, {"avg_bits", r.avg_bits}, {"cycles", r.cycles},
-          {"speedup_vs_static8", r.cycles > 0 ? static8.cycles / r.cycles : 0.0}, {"energy_nj", r.energy_nj},
+          {"speedup_vs_static8", speedup(r, static8.cycles)}, {"energy_nj", r.energy_nj},
           {"external_bytes", r.external_bytes}, {"sae_cycles_exposed", r.sae_exposed}, {"rerun_share", r.rerun_share},
           {"rtl_verified", r.rtl_verified}};
 }
@@ -332,10 +334,10 @@ nlohmann::json report_row(const Row& r, const std::string& split, double fp32_ac
           {"accuracy", r.accuracy},
           {"fp32_accuracy", fp32_accuracy},
           {"avg_bits", r.avg_bits},
-          {"speedup", r.cycles > 0 ? static8.cycles / r.cycles : 0.0},
+          {"speedup", speedup(r, static8.cycles)},
           {"energy_ratio", ratio(r.energy_nj, static8.energy_nj)},
           {"bytes_ratio", ratio(r.external_bytes, static8.external_bytes)},
-          {"sae_exposed_share", r.cycles > 0 ? r.sae_exposed / r.cycles : 0.0},
+          {"sae_exposed_share", sae_share(r)},
           {"rtl_verified", r.rtl_verified}};
 }
 
@@ -489,10 +491,10 @@ int main(int argc, char** argv) {
         if (r.family == "static front (this split)" || r.family == "static front (calibration)") continue;
         fmt::print("| {} | {} | {:.2f} % | {:+.2f} | {:.2f} | {} | {} | {} | {} | {} | {} | {} |\n", r.policy, r.detail, 100 * r.accuracy,
                    100 * (r.accuracy - fp32.accuracy), r.avg_bits, r.cycles > 0 ? fmt::format("{:.0f}", r.cycles) : "–",
-                   r.cycles > 0 ? fmt::format("{:.2f}x", cycles8 / r.cycles) : "–",
+                   r.cycles > 0 ? fmt::format("{:.2f}x", speedup(r, cycles8)) : "–",
                    r.energy_nj > 0 ? fmt::format("{:.1f} nJ", r.energy_nj) : "–",
                    r.external_bytes > 0 ? fmt::format("{:.0f}", r.external_bytes) : "–",
-                   r.sae_exposed > 0 ? fmt::format("{:.0f} ({:.1f} %)", r.sae_exposed, 100 * r.sae_exposed / r.cycles) : "",
+                   r.sae_exposed > 0 ? fmt::format("{:.0f} ({:.1f} %)", r.sae_exposed, 100 * sae_share(r)) : "",
                    r.rerun_share > 0 ? fmt::format("{:.1f} %", 100 * r.rerun_share) : "",
                    r.rtl_verified ? "yes" : (r.hardware ? "no" : "golden"));
       }

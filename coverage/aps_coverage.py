@@ -62,42 +62,31 @@ def functional_name(hierarchy):
 
 
 def summarize(points, reasons):
-    groups, order = {}, []
+    functional = {}  # "group.point" -> count, in file order (a point listed twice counts once, summed)
     structural = {}
-    holes = []
-    seen = set()
     for fields, count in points:
-        page = fields.get("page", "")
-        kind = page.split("/", 1)[0]
+        kind = fields.get("page", "").split("/", 1)[0]
         if kind == "v_user":
             name = functional_name(fields.get("h", ""))
-            if name is None:
-                continue
-            group, point = name
-            key = f"{group}.{point}"
-            if key in seen:  # the same point twice in one file: verilator_coverage sums them on merge
-                continue
-            seen.add(key)
-            if group not in groups:
-                groups[group] = {"group": group, "hit": 0, "total": 0}
-                order.append(group)
-            groups[group]["total"] += 1
-            if count > 0:
-                groups[group]["hit"] += 1
-            else:
-                holes.append({"point": key, "reason": reasons.get(key)})
+            if name is not None:
+                key = ".".join(name)
+                functional[key] = functional.get(key, 0) + count
         elif kind in STRUCTURAL:
             s = structural.setdefault(STRUCTURAL[kind], {"kind": STRUCTURAL[kind], "hit": 0, "total": 0})
             s["total"] += 1
             s["hit"] += count > 0
-    hit = sum(g["hit"] for g in groups.values())
-    total = sum(g["total"] for g in groups.values())
-    hole_names = {h["point"] for h in holes}
-    stale = sorted(k for k in reasons if k not in hole_names and k in seen)
-    unknown = sorted(k for k in reasons if k not in seen)
+    groups = {}
+    for key, count in functional.items():
+        g = groups.setdefault(key.split(".", 1)[0], {"group": key.split(".", 1)[0], "hit": 0, "total": 0})
+        g["total"] += 1
+        g["hit"] += count > 0
+    holes = [{"point": k, "reason": reasons.get(k)} for k, count in functional.items() if count == 0]
+    hit, total = sum(c > 0 for c in functional.values()), len(functional)
+    stale = sorted(k for k in reasons if functional.get(k, 0) > 0)
+    unknown = sorted(k for k in reasons if k not in functional)
     return {
         "functional": {"hit": hit, "total": total, "percent": 100.0 * hit / total if total else 0.0},
-        "groups": [groups[g] for g in order],
+        "groups": list(groups.values()),
         "structural": [structural[k] for k in ("line", "branch", "toggle") if k in structural],
         "holes": holes,
         "explained_but_hit": stale,

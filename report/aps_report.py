@@ -183,10 +183,10 @@ def tradeoff_section(runs):
 def coverage_section(coverage):
     if not coverage:
         return '<h2>Coverage</h2><p id="coverage">No coverage was collected for these runs.</p>'
-    rows = [[g["group"], g["hit"], g["total"], f"{100 * g['hit'] / g['total']:.1f} %" if g["total"] else "–"]
-            for g in coverage.get("groups", [])]
-    rows += [[f"{k['kind']} (structural)", k["hit"], k["total"], f"{100 * k['hit'] / k['total']:.1f} %" if k["total"] else "–"]
-             for k in coverage.get("structural", [])]
+    def row(name, g):
+        return [name, g["hit"], g["total"], f"{100 * g['hit'] / g['total']:.1f} %" if g["total"] else "–"]
+    rows = [row(g["group"], g) for g in coverage.get("groups", [])]
+    rows += [row(f"{k['kind']} (structural)", k) for k in coverage.get("structural", [])]
     f = coverage.get("functional")
     head = (f"<p>Functional points hit: {f['hit']} of {f['total']} ({f['percent']:.1f} %).</p>" if f else "")
     holes = "".join(f"<li><code>{escape(h['point'])}</code>: {escape(h.get('reason') or 'not explained')}</li>"

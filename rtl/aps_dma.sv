@@ -81,6 +81,9 @@ module aps_dma
 );
   localparam int BeatsPerEntry = PRM_BYTES / ROWS;
   localparam int WgtPlaneBeats = wgt_plane_beats(COLS);
+  localparam int WgtBits = 8 * ROWS * COLS;
+  localparam int SpreadBits = 64 * ROWS;                  // the bytes one plane beat covers, 8 * ROWS of them
+  localparam int WideBits = SpreadBits * WgtPlaneBeats;   // a word's plane beats, at least WgtBits
   if (ROWS > PRM_BYTES) $error("aps_dma: ROWS above %0d would split a beat across parameter entries", PRM_BYTES);
 
   typedef enum logic [1:0] {DIdle, DReq, DData, DAck} state_e;
@@ -126,22 +129,24 @@ module aps_dma
   assign wgt_we_o = read_beat && op == OpLoadWgt;
   assign wgt_waddr_o = WGT_AW'(word);
   // The header beat `part` is bytes [part * ROWS, +ROWS) of its word; plane
-  // beat `part` holds plane bit 7 - plane_q of bytes [part * 8 * ROWS, +8 * ROWS).
-  always_comb begin
-    wgt_wbe_o = '0;
-    wgt_wdata_o = '0;
-    if (!in_planes) begin
-      wgt_wdata_o = {COLS{mem_rsp_data_i}};
-      for (int j = 0; j < ROWS * COLS; j++)
-        if (32'(j / ROWS) == part) wgt_wbe_o[8*j +: 8] = 8'hff;
-    end else begin
-      for (int j = 0; j < ROWS * COLS; j++)
-        if (32'(j / (8 * ROWS)) == part) begin
-          wgt_wdata_o[8*j + 7 - 32'(plane_q)] = mem_rsp_data_i[j % (8 * ROWS)];
-          wgt_wbe_o[8*j +: 8] = (plane_q == 4'd0) ? 8'hff : (8'h80 >> plane_q);
-        end
-    end
+  // beat `part` holds plane bit 7 - plane_q of bytes [part * 8 * ROWS, +8 * ROWS):
+  // its bit i spread to bit 0 of byte i (wiring), then shifted into place, so
+  // a beat costs shifts rather than a loop over the word's bytes.
+  logic [SpreadBits-1:0] spread;
+  for (genvar i = 0; i < 8 * ROWS; i++) begin : g_spread
+    assign spread[8*i +: 8] = {7'b0, mem_rsp_data_i[i]};
   end
+  logic [7:0] plane_mask;  // per byte: the first plane writes every bit (clearing the lower planes), later ones their own
+  assign plane_mask = (plane_q == 4'd0) ? 8'hff : (8'h80 >> plane_q);
+  logic [SpreadBits-1:0] spread_at_plane;
+  assign spread_at_plane = spread << (4'd7 - plane_q);
+  /* verilator lint_off UNUSEDSIGNAL */  // a padded last plane beat reaches past the word
+  logic [WideBits-1:0] plane_data, plane_wbe;
+  /* verilator lint_on UNUSEDSIGNAL */
+  assign plane_data = WideBits'(spread_at_plane) << (part * SpreadBits);
+  assign plane_wbe = WideBits'({8 * ROWS{plane_mask}}) << (part * SpreadBits);
+  assign wgt_wdata_o = in_planes ? WgtBits'(plane_data) : {COLS{mem_rsp_data_i}};
+  assign wgt_wbe_o = in_planes ? WgtBits'(plane_wbe) : WgtBits'({8 * ROWS{1'b1}}) << (part * 8 * ROWS);
   assign prm_we_o = read_beat && op == OpLoadPrm;
   assign prm_waddr_o = PRM_AW'(word);
   assign prm_wbe_o = PRM_BYTES'({ROWS{1'b1}}) << (part * ROWS);

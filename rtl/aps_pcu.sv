@@ -102,8 +102,10 @@ module aps_pcu
   // Threshold choice for the slot whose entry is on the read port.
   logic [3:0] threshold_bits;
   logic [63:0] read_est [4];
+  logic [3:0] read_passes;  // candidate c meets the slot's threshold
   always_comb begin
     threshold_bits = 4'd8;
+    read_passes = '0;
 `ifdef APS_FAULT_PCU_WIDEST
     for (int c = 0; c < 4; c++) begin  // planted fault: the widest passing candidate wins
 `else
@@ -112,7 +114,8 @@ module aps_pcu
       read_est[c] = '0;
       if (state == PDecide || state == PAllRead) begin
         read_est[c] = estimate(metrics[read_slot[SLOT_AW-1:0]][c], alpha[c]);
-        if (3'(c) < num_cand_i && read_est[c] <= tau) threshold_bits = cand_i[c];
+        read_passes[c] = 3'(c) < num_cand_i && read_est[c] <= tau;
+        if (read_passes[c]) threshold_bits = cand_i[c];
       end
     end
   end
@@ -316,7 +319,7 @@ module aps_pcu
     always_comb begin
       pick = 3'd4;
       for (int c = 3; c >= 0; c--)
-        if (3'(c) < num_cand_i && read_est[c] <= tau) pick = 3'(c);
+        if (read_passes[c]) pick = 3'(c);
     end
     logic jit, all;
     assign jit = state == PDecide && group_bits[entry_group[SLOT_AW-1:0]] == 4'd0;

@@ -758,7 +758,7 @@ module aps_sequencer
                    state == SPre || conv_phase)
     else $error("aps_sequencer: a DMA transfer ended outside a phase that waits for one");
   // Functional coverage (--coverage-user builds; docs/verification.md lists
-  // the points and tests/coverage/holes.json why any is out of reach).
+  // the points and rtl/coverage_holes.json why any is out of reach).
   if (1) begin : cov_layer_kind_x_width
     for (genvar b = 2; b <= 8; b++) begin : conv
       cover property (@(posedge clk_i) disable iff (!rst_ni)

@@ -88,9 +88,7 @@ uint32_t AcceleratorSession::csr(uint32_t offset) { return driver_.read32(hw::kC
 void AcceleratorSession::write_csr(uint32_t offset, uint32_t value) { driver_.write32(hw::kCsrBase + offset, value); }
 
 void AcceleratorSession::load_image() {
-  const auto desc_bytes = static_cast<uint32_t>(hw::desc_entry_bytes());
-  for (size_t l = 0; l < image_.descriptors.size(); ++l)
-    driver_.write_words(hw::kDescBase + static_cast<uint32_t>(l) * desc_bytes, image_.descriptors[l]);
+  for (size_t l = 0; l < image_.descriptors.size(); ++l) driver_.write_words(descriptor_address(l), image_.descriptors[l]);
   memory_->write(0, image_.external);
   const auto pcu_bytes = static_cast<uint32_t>(hw::pcu_entry_bytes());
   for (size_t s = 0; s < image_.pcu_table.size(); ++s)
@@ -121,8 +119,7 @@ void AcceleratorSession::configure(const std::vector<LayerConfig>& configs) {
     check_layer_config(configs[l], fmt::format("layer '{}'", layer.name));
     // Scans have no configuration; the PCU configures its layers itself.
     if (configs[l] == configs_[l] || layer.kind == LayerKind::SaeScan || layer.pcu_slot >= 0) continue;
-    driver_.write32(hw::kDescBase + static_cast<uint32_t>(l * hw::desc_entry_bytes() + hw::kDescMode * 4),
-                    mode_word(program_, l, configs[l], platform_.plan, limits_.array));
+    driver_.write32(descriptor_address(l, hw::kDescMode), mode_word(program_, l, configs[l], platform_.plan, limits_.array));
   }
   configs_ = configs;
 }

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "golden/accelerator/accelerator_geometry.hpp"
 #include "sim/accelerator_session.hpp"
 
 namespace aps::sim {
@@ -82,7 +83,7 @@ std::optional<DescriptorFault> plan_descriptor_fault(const ProgramImage& image, 
       // One output pixel of more channels than the parameter buffer holds,
       // laid out consistently and inside the scratchpad.
       const uint32_t channels = static_cast<uint32_t>(limits.param_entries) + 1;
-      const uint32_t blocks = (channels + static_cast<uint32_t>(limits.array.rows) - 1) / static_cast<uint32_t>(limits.array.rows);
+      const auto blocks = static_cast<uint32_t>(channel_blocks(channels, limits.array.rows));
       hw::DescChans chans = hw::DescChans::unpack(d[hw::kDescChans]);
       chans.out_channels = channels;
       f.words = {{hw::kDescChans, chans.pack()},
@@ -107,8 +108,7 @@ std::optional<DescriptorFault> plan_descriptor_fault(const ProgramImage& image, 
 
 std::string check_descriptor_fault(AcceleratorSession& session, const DescriptorFault& fault, int64_t max_cycles) {
   HostDriver& d = session.driver();
-  const uint32_t entry = hw::kDescBase + static_cast<uint32_t>(fault.step) * static_cast<uint32_t>(hw::desc_entry_bytes());
-  for (const auto& [word, value] : fault.words) d.write32(entry + 4 * word, value);
+  for (const auto& [word, value] : fault.words) d.write32(descriptor_address(static_cast<size_t>(fault.step), word), value);
   if (fault.num_layers) d.write32(hw::kCsrBase + hw::kCsrNumLayers, hw::CsrNumLayers{.count = fault.num_layers}.pack());
   d.write32(hw::kCsrBase + hw::kCsrCtrl, hw::CsrCtrl{.start = 1}.pack());
   d.wait_done(max_cycles);

@@ -52,6 +52,11 @@ struct ProgramImage {
 ProgramImage build_image(const NetworkProgram& program, const std::vector<LayerConfig>& configs,
                          const HardwareLimits& limits, const MemoryPlan& plan);
 
+// The host address of word `word` of step `step`'s descriptor.
+inline uint32_t descriptor_address(size_t step, uint32_t word = 0) {
+  return hw::kDescBase + static_cast<uint32_t>(step * hw::desc_entry_bytes()) + 4 * word;
+}
+
 // Descriptor word 0 of a step under a configuration (what the host rewrites
 // to change a layer's width): kind, precision and the step's transfers.
 uint32_t mode_word(const NetworkProgram& program, size_t step, const LayerConfig& config, const MemoryPlan& plan,

@@ -279,9 +279,10 @@ NetworkProgram random_policy_program(const NetworkProgram& base, uint64_t seed, 
     lp.macs = l.macs();
     lp.jit = random_slice(stored.size());
     for (size_t c = 0; c < prof.candidates.size(); ++c) {
-      const uint32_t a = chance(0.05) ? 0xffffffffu : chance(0.05) ? 0u : static_cast<uint32_t>(uniform(1, 1 << 20));
-      lp.alpha_jit.push_back(a);
-      lp.alpha_upfront.push_back(chance(0.05) ? 0xffffffffu : chance(0.05) ? 0u : static_cast<uint32_t>(uniform(0, 1 << 20)));
+      // Edge values now and then: an estimate that saturates, one that is 0.
+      auto alpha = [&](int lo) { return chance(0.05) ? 0xffffffffu : chance(0.05) ? 0u : static_cast<uint32_t>(uniform(lo, 1 << 20)); };
+      lp.alpha_jit.push_back(alpha(1));
+      lp.alpha_upfront.push_back(alpha(0));
     }
     const int t = uniform(0, 9);
     lp.threshold = t == 0 ? 0 : t == 1 ? UINT64_MAX : static_cast<uint64_t>(std::exp(std::uniform_real_distribution<double>(0, 40)(rng)));

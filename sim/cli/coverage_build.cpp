@@ -22,7 +22,7 @@ bool needs_coverage_build(int argc, char** argv) {
   return false;
 }
 
-int run_coverage_build(int argc, char** argv) {
+int run_coverage_build(char** argv) {
   std::error_code ec;
   const fs::path self = fs::read_symlink("/proc/self/exe", ec);
   const std::string name = self.filename().string();
@@ -34,7 +34,6 @@ int run_coverage_build(int argc, char** argv) {
   }
   const fs::path coverage_build = self.parent_path() / "aps-sim-coverage";
   argv[0] = const_cast<char*>(coverage_build.c_str());
-  (void)argc;
   execv(coverage_build.c_str(), argv);
   std::cerr << "aps-sim: error: --coverage needs " << coverage_build.string() << " (configure with -DAPS_RTL_COVERAGE=ON): "
             << std::strerror(errno) << "\n";

@@ -10,6 +10,6 @@ namespace aps::sim::cli {
 bool needs_coverage_build(int argc, char** argv);
 // Executes aps-sim-coverage beside this executable with the same arguments;
 // returns (with a one-line message printed) only if it cannot: exit code 2.
-int run_coverage_build(int argc, char** argv);
+int run_coverage_build(char** argv);
 
 }  // namespace aps::sim::cli

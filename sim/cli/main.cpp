@@ -6,7 +6,7 @@
 
 int main(int argc, char** argv) {
   using namespace aps::sim::cli;
-  if (needs_coverage_build(argc, argv)) return run_coverage_build(argc, argv);
+  if (needs_coverage_build(argc, argv)) return run_coverage_build(argv);
   return aps::cli::dispatch(argc, argv, "aps-sim",
                             "Co-simulation of the APS accelerator RTL against the golden model.",
                             {
