@@ -28,12 +28,16 @@
 #include <numeric>
 
 #include "bench/energy_model.hpp"
+#include "golden/parallel_for.hpp"
 #include "golden/adaptation/adaptive_program.hpp"
 #include "golden/adaptation/calibrator.hpp"
 #include "cli/command_line.hpp"
 #include "golden/onnx/data_set.hpp"
 #include "golden/errors.hpp"
-#include "golden/onnx/interpreter.hpp"
+#include "golden/accelerator/evaluation.hpp"
+#include "golden/import/program_builder.hpp"
+#include "golden/import/program_loader.hpp"
+#include "golden/onnx/batch_runner.hpp"
 #include "golden/accelerator/cycle_model.hpp"
 #include "golden/accelerator/pcu.hpp"
 #include "golden/accelerator/precision_map.hpp"
@@ -97,6 +101,7 @@ double spearman(const std::vector<double>& a, const std::vector<double>& b) {
 
 class Study {
  public:
+  // `jobs`: threads for the golden runs, and accelerator instances with `rtl`.
   Study(NetworkProgram base, CalibrationProfile profile, bool rtl, int jobs)
       : base_(std::move(base)), base_platform_(make_platform(base_, HardwareLimits{}, MemoryTiming{})),
         profile_(std::move(profile)), rtl_(rtl), jobs_(jobs), w_(weighted_layers(base_)) {
@@ -107,23 +112,39 @@ class Study {
                const NetworkProgram& program, const std::vector<LayerConfig>& configs, const Split& s, bool hardware) {
     Row row{policy, family, detail};
     row.hardware = hardware;
-    double correct = 0, bit_macs = 0, cycles = 0, energy = 0, reruns = 0;
-    int64_t beats = 0, sae = 0;
+    struct PerInput {
+      bool correct = false, rerun = false;
+      double bit_macs = 0, energy = 0;
+      int64_t cycles = 0, beats = 0, sae = 0;
+      std::vector<int> widths;
+    };
     const std::vector<int> main_weighted = weighted_layers(program);
     const Platform platform = make_platform(program, HardwareLimits{}, MemoryTiming{});
-    for (size_t i = 0; i < s.inputs.size(); ++i) {
+    std::vector<PerInput> per(s.inputs.size());
+    parallel_for(per.size(), jobs_, [&](size_t i) {
       const ProgramResult r = execute_program(program, s.inputs[i], configs);
-      correct += predicted_class(r.output()) == s.labels[i];
-      bit_macs += aps::bit_macs(program, r);
-      std::vector<int> widths;
-      for (int l : main_weighted) widths.push_back(r.configs[l].bits);
-      row.widths.push_back(widths);
+      PerInput& o = per[i];
+      o.correct = predicted_class(r.output()) == s.labels[i];
+      o.bit_macs = aps::bit_macs(program, r);
+      for (int l : main_weighted) o.widths.push_back(r.configs[l].bits);
       const RunCycles rc = run_cycle_model(program, r, platform);
-      cycles += static_cast<double>(rc.total);
-      beats += rc.beats;
-      sae += rc.sae + rc.pcu;
-      energy += run_energy_pj(program, r, platform.array(), rc.beats * platform.array().rows);
-      reruns += r.rerun;
+      o.cycles = rc.total;
+      o.beats = rc.beats;
+      o.sae = rc.sae + rc.pcu;
+      o.energy = run_energy_pj(program, r, platform.array(), rc.beats * platform.array().rows);
+      o.rerun = r.rerun;
+    });
+    double correct = 0, bit_macs = 0, cycles = 0, energy = 0, reruns = 0;
+    int64_t beats = 0, sae = 0;
+    for (PerInput& o : per) {
+      correct += o.correct;
+      bit_macs += o.bit_macs;
+      cycles += static_cast<double>(o.cycles);
+      beats += o.beats;
+      sae += o.sae;
+      energy += o.energy;
+      reruns += o.rerun;
+      row.widths.push_back(std::move(o.widths));
     }
     const double n = static_cast<double>(s.inputs.size());
     row.accuracy = correct / n;
@@ -167,8 +188,13 @@ class Study {
   // Thresholds on the true per-layer errors (each layer on its actual input).
   Row ideal(double scale, const Split& s) {
     Row row{"ideal (true errors)", "ideal", fmt::format("threshold x{}", scale)};
-    double correct = 0, bit_macs = 0, cycles = 0;
-    for (size_t i = 0; i < s.inputs.size(); ++i) {
+    struct PerInput {
+      bool correct = false;
+      double bit_macs = 0, cycles = 0;
+      std::vector<int> widths;
+    };
+    std::vector<PerInput> per(s.inputs.size());
+    parallel_for(per.size(), jobs_, [&](size_t i) {
       std::vector<Codes> outs(base_.layers.size());
       std::vector<LayerConfig> used(base_.layers.size(), static_config(8));
       std::vector<int> widths;
@@ -193,10 +219,15 @@ class Study {
         }
         outs[l] = execute_layer(layer, src(layer.input), used[l], b);
       }
-      correct += predicted_class(outs.back()) == s.labels[i];
-      row.widths.push_back(widths);
-      bit_macs += aps::bit_macs(base_, used);
-      cycles += static_cast<double>(run_cycles(base_, used, base_platform_));
+      per[i] = {predicted_class(outs.back()) == s.labels[i], aps::bit_macs(base_, used),
+                static_cast<double>(run_cycles(base_, used, base_platform_)), std::move(widths)};
+    });
+    double correct = 0, bit_macs = 0, cycles = 0;
+    for (PerInput& o : per) {
+      correct += o.correct;
+      bit_macs += o.bit_macs;
+      cycles += o.cycles;
+      row.widths.push_back(std::move(o.widths));
     }
     const double n = static_cast<double>(s.inputs.size());
     row.accuracy = correct / n;
@@ -214,17 +245,25 @@ class Study {
     std::vector<size_t> order(maps.size());
     std::iota(order.begin(), order.end(), 0);
     std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return cost[a] < cost[b]; });
-    double correct = 0, bits = 0, cycles = 0;
-    for (size_t i = 0; i < s.inputs.size(); ++i) {
+    // Per input: its cheapest map that keeps the 8-bit prediction (the all-8
+    // map always does), and that run's cycles.
+    std::vector<std::pair<size_t, double>> taken(s.inputs.size(), {maps.size(), 0.0});
+    parallel_for(taken.size(), jobs_, [&](size_t i) {
       for (size_t k : order) {
         const ProgramResult r = execute_program(base_, s.inputs[i], weighted_map_configs(base_, maps[k]));
         if (predicted_class(r.output()) != s.preds8[i]) continue;
-        bits += cost[k];
-        cycles += static_cast<double>(run_cycle_model(base_, r, base_platform_).total);
-        correct += s.preds8[i] == s.labels[i];
-        row.widths.push_back(maps[k]);
+        taken[i] = {k, static_cast<double>(run_cycle_model(base_, r, base_platform_).total)};
         break;
       }
+    });
+    double correct = 0, bits = 0, cycles = 0;
+    for (size_t i = 0; i < taken.size(); ++i) {
+      const auto [k, c] = taken[i];
+      if (k == maps.size()) continue;
+      bits += cost[k];
+      cycles += c;
+      correct += s.preds8[i] == s.labels[i];
+      row.widths.push_back(maps[k]);
     }
     const double n = static_cast<double>(s.inputs.size());
     row.accuracy = correct / n;
@@ -243,17 +282,19 @@ class Study {
     if (schedule == Schedule::UpFront) {
       const ShadowNetwork shadow = profile_shadow_network(base_, profile_);
       source_of = shadow.source_of;
-      for (size_t i = 0; i < s.inputs.size(); ++i) shadow_outputs[i] = run_shadow_network(shadow, s.inputs[i]);
+      parallel_for(s.inputs.size(), jobs_,
+                          [&](size_t i) { shadow_outputs[i] = run_shadow_network(shadow, s.inputs[i]); });
     }
     for (size_t j = 0; j < w_.size(); ++j) {
       const Layer& layer = base_.layers[w_[j]];
       const LayerProfile& lp = profile_.layers[j];
-      std::vector<double> est, truth;
       SaeScanParams scan;
       scan.elements = schedule == Schedule::JustInTime ? lp.jit.elements : lp.upfront.elements;
       scan.coefficients = schedule == Schedule::JustInTime ? lp.jit.coefficients : lp.upfront.coefficients;
       const auto& alpha = schedule == Schedule::JustInTime ? lp.alpha_jit : lp.alpha_upfront;
-      for (size_t i = 0; i < s.inputs.size(); ++i) {
+      const size_t widths = profile_.candidates.size();
+      std::vector<double> est(s.inputs.size() * widths), truth(est.size());
+      parallel_for(s.inputs.size(), jobs_, [&](size_t i) {
         const Codes& in = layer.input < 0 ? s.inputs[i] : s.runs8[i].layer_outputs[layer.input];
         // What the scan reads: the layer's input just in time; up front the
         // network input or the shadow tensor standing for the layer's input.
@@ -262,11 +303,12 @@ class Study {
                                                                : shadow_outputs[i][source_of[j]];
         const std::vector<uint64_t> m = sae_metrics(scan, scanned, layer.in_q.zero_point, profile_.candidates);
         const Codes& y8 = s.runs8[i].layer_outputs[w_[j]];
-        for (size_t c = 0; c < profile_.candidates.size(); ++c) {
-          est.push_back(static_cast<double>(estimated_error(m[c], alpha[c])));
-          truth.push_back(code_mse(execute_layer(layer, in, static_config(profile_.candidates[c])), y8) * kErrorUnitsPerCode2);
+        for (size_t c = 0; c < widths; ++c) {
+          est[i * widths + c] = static_cast<double>(estimated_error(m[c], alpha[c]));
+          truth[i * widths + c] =
+              code_mse(execute_layer(layer, in, static_config(profile_.candidates[c])), y8) * kErrorUnitsPerCode2;
         }
-      }
+      });
       // Within one width: does the SAE rank inputs as the true error does?
       std::vector<double> within;
       for (size_t c = 0; c < profile_.candidates.size(); ++c) {
@@ -344,37 +386,64 @@ nlohmann::json report_row(const Row& r, const std::string& split, double fp32_ac
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string dir, profile_path, splits_text = "test_data_set_0,noisy", json_path, report_path,
+  std::string dir, model_path, reference_path, data_dir, profile_path, splits_text = "test_data_set_0,noisy",
+              json_path, report_path,
               scales_text = "0.25,0.5,1,2,4,8,16",
               margins_text = "4,8,12,16,24,32", budgets_text = "3,4,5";
   bool rtl = false;
   int jobs = 1;
-  po::options_description opts("aps-study --model-dir DIR --profile PROFILE [options]");
+  int64_t count = 0, front_maps = 4096;
+  po::options_description opts(
+      "aps-study (--model-dir DIR | --model M --data DIR [--reference F]) --profile PROFILE [options]");
   opts.add_options()("help,h", "show this help")
-      ("model-dir", po::value(&dir)->required(), "folder with model.onnx, model_int8.onnx and the splits")
-      ("profile", po::value(&profile_path)->required(), "calibration profile of model_int8.onnx (aps-calibrate)")
-      ("splits", po::value(&splits_text)->default_value(splits_text), "evaluation splits (folders in the model dir)")
+      ("model-dir", po::value(&dir), "folder with model.onnx, model_int8.onnx and the splits (sets the next three)")
+      ("model", po::value(&model_path), "the model the accelerator runs, as the profile was made for it (float, QDQ or QOperator)")
+      ("reference", po::value(&reference_path), "the float model of the fp32 row (default: --model, when it is float)")
+      ("data", po::value(&data_dir), "folder that holds the split folders")
+      ("profile", po::value(&profile_path)->required(), "calibration profile of the model (aps-calibrate)")
+      ("splits", po::value(&splits_text)->default_value(splits_text), "evaluation splits (folders in the data folder)")
+      ("count", po::value(&count)->default_value(0), "the first N inputs of each split (0: all)")
+      ("front-maps", po::value(&front_maps)->default_value(front_maps),
+       "per-layer maps of the split's own front, drawn for reference (uniform maps only beyond this; 0: none)")
       ("threshold-scales", po::value(&scales_text)->default_value(scales_text), "adaptive / ideal threshold multipliers")
       ("margins", po::value(&margins_text)->default_value(margins_text), "cascade margin thresholds to sweep")
       ("budgets", po::value(&budgets_text)->default_value(budgets_text), "budget policy: average widths")
       ("rtl", po::bool_switch(&rtl), "also run every hardware policy through the RTL (0 mismatches required)")
-      ("jobs", po::value(&jobs)->default_value(1), "accelerator instances for --rtl")
+      ("jobs", po::value(&jobs)->default_value(1), "threads for the golden runs, and accelerator instances for --rtl")
       ("json", po::value(&json_path), "write every number as JSON (for tools/plot_adaptation.py)")
       ("report", po::value(&report_path), "write every row (policy, split, accuracy, fp32_accuracy, avg_bits, speedup, "
                                           "energy_ratio, bytes_ratio) as JSON");
   try {
     po::variables_map vm;
     if (!cli::parse_args(cli::Args(argv + 1, argv + argc), opts, vm)) return 0;
-    const std::filesystem::path root(dir);
-    const OnnxModel fp32_model = OnnxModel::load(root / "model.onnx");
-    const OnnxModel int8_model = OnnxModel::load(root / "model_int8.onnx");
-    const CalibrationProfile profile = load_profile(profile_path, int8_model);
-    Study study(program_for_profile(int8_model, profile), profile, rtl, jobs);
+    if (!dir.empty()) {
+      if (!model_path.empty() || !data_dir.empty() || !reference_path.empty())
+        throw InputError("--model-dir names the model, its float reference and the data: give it or them, not both");
+      model_path = (std::filesystem::path(dir) / "model_int8.onnx").string();
+      reference_path = (std::filesystem::path(dir) / "model.onnx").string();
+      data_dir = dir;
+    }
+    if (model_path.empty() || data_dir.empty()) throw InputError("give --model-dir, or --model and --data");
+    if (count < 0 || front_maps < 0 || jobs < 1) throw InputError("--count and --front-maps must be >= 0 and --jobs >= 1");
+    const std::filesystem::path root(data_dir);
+    const OnnxModel model = OnnxModel::load(model_path);
+    if (model_task(model) != Task::Classification)
+      throw InputError(fmt::format("{}: the model is scored by {}; the study measures classifiers only (its oracle and "
+                                   "cascade read the predicted class)",
+                                   model_path, task_name(model_task(model))));
+    if (reference_path.empty()) {
+      if (detect_model_format(model) != ModelFormat::Float)
+        throw InputError(fmt::format("{}: a quantized model needs --reference, the float model of the fp32 row", model_path));
+      reference_path = model_path;
+    }
+    const OnnxModel fp32_model = OnnxModel::load(reference_path);
+    const CalibrationProfile profile = load_profile(profile_path, model);
+    Study study(program_for_profile(model, profile), profile, rtl, jobs);
     const NetworkProgram& base = study.base();
     const auto cfg8 = step_configs(base, "8");
 
     nlohmann::json report_rows = nlohmann::json::array();
-    nlohmann::json out = {{"model", dir}, {"profile", profile_path}, {"macs", base.total_macs()},
+    nlohmann::json out = {{"model", dir.empty() ? model_path : dir}, {"profile", profile_path}, {"macs", base.total_macs()},
                           {"sae_cost_share_jit", study.sae_cost_share(Schedule::JustInTime)},
                           {"sae_cost_share_upfront", study.sae_cost_share(Schedule::UpFront)},
                           {"profile_samples", profile.samples}, {"splits", nlohmann::json::object()}};
@@ -383,18 +452,18 @@ int main(int argc, char** argv) {
       s.name = split_name;
       const DataSet ds = load_data_set(root / split_name);
       if (!ds.labels) throw InputError(fmt::format("{}: the study needs labels", (root / split_name).string()));
-      s.batch = ds.inputs[0].tensor;
-      s.labels = ds.labels->ints();
-      for (int64_t i = 0; i < ds.sample_count(); ++i) s.inputs.push_back(quantize_input(base, s.batch, i));
-      for (const Codes& in : s.inputs) {
-        s.runs8.push_back(execute_program(base, in, cfg8));
-        s.preds8.push_back(predicted_class(s.runs8.back().output()));
-      }
-      std::cerr << fmt::format("{} {}: {} inputs\n", dir, split_name, s.inputs.size());
+      const int64_t n = count > 0 ? std::min(count, ds.sample_count()) : ds.sample_count();
+      s.batch = batch_slice(ds.inputs[0].tensor, 0, n);
+      s.labels.assign(ds.labels->ints().begin(), ds.labels->ints().begin() + n);
+      for (int64_t i = 0; i < n; ++i) s.inputs.push_back(quantize_input(base, s.batch, i));
+      s.runs8.resize(s.inputs.size());
+      parallel_for(s.inputs.size(), jobs, [&](size_t i) { s.runs8[i] = execute_program(base, s.inputs[i], cfg8); });
+      for (const ProgramResult& r : s.runs8) s.preds8.push_back(predicted_class(r.output()));
+      std::cerr << fmt::format("{} {}: {} inputs\n", data_dir, split_name, s.inputs.size());
 
       std::vector<Row> rows;
       // fp32
-      const TensorMap fo = Interpreter(fp32_model).run({{fp32_model.inputs()[0].name, s.batch}});
+      const TensorMap fo = run_batch(fp32_model, {{fp32_model.inputs()[0].name, s.batch}});
       const Tensor& logits = fo.at(fp32_model.outputs()[0].name);
       double fp32_correct = 0;
       for (size_t i = 0; i < s.labels.size(); ++i) fp32_correct += argmax_row(logits, static_cast<int64_t>(i), logits.shape()[1]) == s.labels[i];
@@ -410,7 +479,9 @@ int main(int argc, char** argv) {
       // The split's own front: for reference only (it peeks at this split).
       {
         std::vector<Row> all;
-        for (const auto& m : candidate_maps(base, {2, 3, 4, 6, 8}, 4096)) all.push_back(study.static_map("static front (this split)", m, s, false));
+        const auto maps = front_maps > 0 ? candidate_maps(base, {2, 3, 4, 6, 8}, static_cast<size_t>(front_maps))
+                                         : std::vector<std::vector<int>>{};
+        for (const auto& m : maps) all.push_back(study.static_map("static front (this split)", m, s, false));
         std::sort(all.begin(), all.end(), [](const Row& a, const Row& b) { return a.avg_bits != b.avg_bits ? a.avg_bits < b.avg_bits : a.accuracy > b.accuracy; });
         double best = -1;
         for (const Row& r : all)
@@ -484,7 +555,7 @@ int main(int argc, char** argv) {
                                    {"fidelity_upfront", study.fidelity(s, Schedule::UpFront)},
                                    {"decisions_equal_to_ideal", total > 0 ? same / total : 0.0}};
 
-      fmt::print("\n### {} — {} ({} inputs)\n\n", dir, split_name, s.inputs.size());
+      fmt::print("\n### {} — {} ({} inputs)\n\n", dir.empty() ? model_path : dir, split_name, s.inputs.size());
       fmt::print("| policy | setting | accuracy | vs fp32 | bits (MAC-weighted, all passes) | cycles / inference | speed-up vs static 8 | energy / inference | memory bytes / inference | SAE + PCU cycles exposed | re-runs | RTL-checked |\n");
       fmt::print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|:-:|\n");
       for (const Row& r : rows) {
@@ -506,7 +577,7 @@ int main(int argc, char** argv) {
     fmt::print("\nSAE cost: {:.1f} % of the network's MACs just in time, {:.1f} % up front (shadow layers included)\n",
                100 * out["sae_cost_share_jit"].get<double>(), 100 * out["sae_cost_share_upfront"].get<double>());
     if (!json_path.empty()) std::ofstream(json_path) << out.dump(2);
-    if (!report_path.empty()) aps::cli::write_text_file(report_path, nlohmann::json{{"model_dir", dir}, {"rows", report_rows}}.dump(2));
+    if (!report_path.empty()) aps::cli::write_text_file(report_path, nlohmann::json{{"model_dir", dir}, {"model", model_path}, {"rows", report_rows}}.dump(2));
     return 0;
   } catch (const InputError& e) {  // bad input, and usage errors (parse_args)
     std::cerr << "aps-study: " << e.what() << "\n";

@@ -13,6 +13,7 @@
 #include "golden/errors.hpp"
 #include "golden/accelerator/pcu.hpp"
 #include "golden/accelerator/sae.hpp"
+#include "golden/parallel_for.hpp"
 
 namespace aps {
 
@@ -163,6 +164,7 @@ struct Reference {
   std::vector<Codes> inputs;
   std::vector<ProgramResult> runs8;
   std::vector<int64_t> preds8;
+  int threads = 1;
 
   int64_t samples() const { return static_cast<int64_t>(inputs.size()); }
   const Codes& layer_input(int64_t s, int index) const {
@@ -202,8 +204,10 @@ CalibrationProfile start_profile(const OnnxModel& model, int64_t samples, const 
 
 // The program (a float model quantized with ranges measured here, which the
 // profile keeps) and the 8-bit reference runs.
-Reference reference_runs(const OnnxModel& model, const Tensor& batch, RangeMethod ranges, CalibrationProfile& prof) {
+Reference reference_runs(const OnnxModel& model, const Tensor& batch, RangeMethod ranges, int threads,
+                         CalibrationProfile& prof) {
   Reference ref;
+  ref.threads = threads;
   if (detect_model_format(model) == ModelFormat::Float) {
     prof.ranges = activation_ranges(model, batch, ranges);
     prof.range_method = std::string(range_method_name(ranges));
@@ -215,10 +219,9 @@ Reference reference_runs(const OnnxModel& model, const Tensor& batch, RangeMetho
   const int64_t n = batch.shape()[0];
   for (int64_t s = 0; s < n; ++s) ref.inputs.push_back(quantize_input(ref.program, batch, s));
   const auto configs8 = static_configs(PrecisionMap(ref.program.layers.size(), 8));
-  for (const Codes& in : ref.inputs) {
-    ref.runs8.push_back(execute_program(ref.program, in, configs8));
-    ref.preds8.push_back(predicted_class(ref.runs8.back().output()));
-  }
+  ref.runs8.resize(ref.inputs.size());
+  parallel_for(ref.inputs.size(), threads, [&](size_t s) { ref.runs8[s] = execute_program(ref.program, ref.inputs[s], configs8); });
+  for (const ProgramResult& r : ref.runs8) ref.preds8.push_back(predicted_class(r.output()));
   return ref;
 }
 
@@ -235,17 +238,23 @@ ErrorTable measure_sensitivity(const Reference& ref, CalibrationProfile& prof) {
     lp.layer = index;
     lp.macs = l.macs();
     for (size_t b = 0; b < prof.widths.size(); ++b) {
-      double sum_mse = 0, signal = 0, noise = 0;
-      for (int64_t s = 0; s < n; ++s) {
+      std::vector<double> signals(static_cast<size_t>(n)), noises(static_cast<size_t>(n));
+      parallel_for(static_cast<size_t>(n), ref.threads, [&](size_t s) {
         const Codes& y8 = ref.runs8[s].layer_outputs[index];
-        const Codes y = execute_layer(l, ref.layer_input(s, index), static_config(prof.widths[b]));
+        const Codes y = execute_layer(l, ref.layer_input(static_cast<int64_t>(s), index), static_config(prof.widths[b]));
         mse[j][b][s] = code_mse(y, y8);
-        sum_mse += mse[j][b][s];
         for (size_t e = 0; e < y.size(); ++e) {
           const double r = static_cast<double>(y8[e]) - l.out_q.zero_point;
-          signal += r * r;
-          noise += (static_cast<double>(y[e]) - y8[e]) * (static_cast<double>(y[e]) - y8[e]);
+          signals[s] += r * r;
+          noises[s] += (static_cast<double>(y[e]) - y8[e]) * (static_cast<double>(y[e]) - y8[e]);
         }
+      });
+      // Summed in sample order: the same figures for any thread count.
+      double sum_mse = 0, signal = 0, noise = 0;
+      for (int64_t s = 0; s < n; ++s) {
+        sum_mse += mse[j][b][s];
+        signal += signals[s];
+        noise += noises[s];
       }
       lp.true_mse.push_back(sum_mse / n);
       lp.sensitivity.push_back(prof.metric == "mse" ? sum_mse / n
@@ -344,9 +353,10 @@ void fit_alphas(const Reference& ref, const ErrorTable& mse, const std::optional
                 CalibrationProfile& prof) {
   const size_t k = ref.weighted.size(), nc = prof.candidates.size();
   const int64_t n = ref.samples();
-  std::vector<std::vector<Codes>> shadow_outputs;
+  std::vector<std::vector<Codes>> shadow_outputs(shadow ? static_cast<size_t>(n) : 0);
   if (shadow)
-    for (int64_t s = 0; s < n; ++s) shadow_outputs.push_back(run_shadow_network(*shadow, ref.inputs[s]));
+    parallel_for(shadow_outputs.size(), ref.threads,
+                 [&](size_t s) { shadow_outputs[s] = run_shadow_network(*shadow, ref.inputs[s]); });
   for (size_t j = 0; j < k; ++j) {
     const int32_t zp = ref.program.layers[ref.weighted[j]].in_q.zero_point;
     SaeScanParams jit;
@@ -376,30 +386,125 @@ void fit_alphas(const Reference& ref, const ErrorTable& mse, const std::optional
   }
 }
 
-// The static front on the calibration split: every map (uniform maps only
-// beyond 4096), the cheapest first, each one better than all cheaper ones.
-void find_static_front(const Reference& ref, const std::vector<int64_t>& labels, CalibrationProfile& prof) {
+// Networks with more maps than the exhaustive search takes: one greedy path
+// from all-8 down to the narrowest candidate. Each step narrows the layer
+// whose next width costs the least output error per bit-MAC saved, the cost
+// of a layer at a width being the mean squared difference of the network's
+// output codes with that layer alone at that width (measured on up to 500
+// evenly spaced samples), and costs of several layers taken as additive.
+std::vector<std::vector<int>> greedy_path(const Reference& ref, const CalibrationProfile& prof) {
+  const size_t k = ref.weighted.size(), nw = prof.widths.size();
+  const int64_t n = ref.samples(), stride = std::max<int64_t>(1, (n + 499) / 500);
+  std::vector<int64_t> picked;
+  for (int64_t s = 0; s < n; s += stride) picked.push_back(s);
+  // error[s][j * nw + b]: sample s's output error with layer j alone at widths[b].
+  std::vector<std::vector<double>> error(picked.size(), std::vector<double>(k * nw, 0.0));
+  parallel_for(picked.size(), ref.threads, [&](size_t p) {
+    const int64_t s = picked[p];
+    for (size_t j = 0; j < k; ++j) {
+      const int first = ref.weighted[j];
+      for (size_t b = 0; b + 1 < nw; ++b) {
+        // Layers before `first` are the 8-bit run's; from it on, recomputed.
+        std::vector<Codes> tail;
+        auto out = [&](int l) -> std::span<const uint8_t> {
+          if (l < 0) return ref.inputs[s];
+          return l < first ? std::span<const uint8_t>(ref.runs8[s].layer_outputs[l]) : tail[l - first];
+        };
+        for (size_t l = first; l < ref.program.layers.size(); ++l) {
+          const Layer& layer = ref.program.layers[l];
+          const auto b_in = layer.kind == LayerKind::Add ? out(layer.add.input_b) : std::span<const uint8_t>{};
+          tail.push_back(execute_layer(layer, out(layer.input),
+                                       static_config(static_cast<int>(l) == first ? prof.widths[b] : 8), b_in));
+        }
+        error[p][j * nw + b] = code_mse(tail.back(), ref.runs8[s].output());
+      }
+    }
+  });
+  std::vector<double> cost(k * nw, 0.0);
+  for (const auto& e : error)
+    for (size_t i = 0; i < cost.size(); ++i) cost[i] += e[i];
+  std::vector<size_t> level(k, nw - 1);  // index into widths (ascending): all 8
+  std::vector<std::vector<int>> path;
+  auto current = [&] {
+    std::vector<int> m;
+    for (size_t j = 0; j < k; ++j) m.push_back(prof.widths[level[j]]);
+    return m;
+  };
+  path.push_back(current());
+  for (;;) {
+    size_t best = k;
+    double best_ratio = 0;
+    for (size_t j = 0; j < k; ++j) {
+      if (level[j] == 0) continue;
+      const double saved = static_cast<double>(prof.layers[j].macs) * (prof.widths[level[j]] - prof.widths[level[j] - 1]);
+      const double ratio = (cost[j * nw + level[j] - 1] - cost[j * nw + level[j]]) / saved;
+      if (best == k || ratio < best_ratio) {
+        best = j;
+        best_ratio = ratio;
+      }
+    }
+    if (best == k) break;
+    --level[best];
+    path.push_back(current());
+  }
+  return path;
+}
+
+// What the front's maps did on each calibration sample, for the cascade.
+struct FrontRuns {
+  std::vector<std::vector<int64_t>> preds;  // per front map, per sample
+  std::vector<std::vector<int>> margins;
+};
+
+// The static front on the calibration split: every map (beyond 4096, the
+// uniform maps and the greedy path), the cheapest first, each one better than
+// all cheaper ones.
+FrontRuns find_static_front(const Reference& ref, const std::vector<int64_t>& labels, CalibrationProfile& prof) {
   const int64_t n = ref.samples();
-  std::vector<StaticMapResult> results;
-  for (const auto& m : candidate_maps(ref.program, prof.widths, 4096)) {
-    const auto preds = static_predictions(ref.program, ref.inputs, m);
-    StaticMapResult r;
-    r.bits = m;
-    r.avg_bits = mac_weighted_bits(ref.program, weighted_map_configs(ref.program, m));
+  std::vector<std::vector<int>> maps = candidate_maps(ref.program, prof.widths, 4096);
+  const bool uniform_only = ref.weighted.size() > 1 && maps.size() == prof.widths.size();
+  if (uniform_only)
+    for (auto& m : greedy_path(ref, prof))
+      if (std::find(maps.begin(), maps.end(), m) == maps.end()) maps.push_back(std::move(m));
+  struct Candidate {
+    StaticMapResult result;
+    std::vector<int64_t> preds;
+    std::vector<int> margins;
+  };
+  std::vector<Candidate> candidates;
+  for (const auto& m : maps) {
+    const std::vector<LayerConfig> cfg = weighted_map_configs(ref.program, m);
+    Candidate c;
+    c.preds.resize(static_cast<size_t>(n));
+    c.margins.resize(static_cast<size_t>(n));
+    parallel_for(static_cast<size_t>(n), ref.threads, [&](size_t s) {
+      const ProgramResult pr = execute_program(ref.program, ref.inputs[s], cfg);
+      c.preds[s] = predicted_class(pr.output());
+      c.margins[s] = output_margin(pr.output());
+    });
+    c.result.bits = m;
+    c.result.avg_bits = mac_weighted_bits(ref.program, cfg);
     int64_t agree = 0, correct = 0;
     for (int64_t s = 0; s < n; ++s) {
-      agree += preds[s] == ref.preds8[s];
-      if (!labels.empty()) correct += preds[s] == labels[s];
+      agree += c.preds[s] == ref.preds8[s];
+      if (!labels.empty()) correct += c.preds[s] == labels[s];
     }
-    r.agreement = static_cast<double>(agree) / n;
-    r.accuracy = labels.empty() ? 0.0 : static_cast<double>(correct) / n;
-    results.push_back(r);
+    c.result.agreement = static_cast<double>(agree) / n;
+    c.result.accuracy = labels.empty() ? 0.0 : static_cast<double>(correct) / n;
+    candidates.push_back(std::move(c));
   }
-  std::sort(results.begin(), results.end(), [](const auto& a, const auto& b) {
-    return a.avg_bits != b.avg_bits ? a.avg_bits < b.avg_bits : a.agreement > b.agreement;
+  std::sort(candidates.begin(), candidates.end(), [](const auto& a, const auto& b) {
+    return a.result.avg_bits != b.result.avg_bits ? a.result.avg_bits < b.result.avg_bits
+                                                   : a.result.agreement > b.result.agreement;
   });
-  for (const auto& r : results)
-    if (prof.static_front.empty() || r.agreement > prof.static_front.back().agreement) prof.static_front.push_back(r);
+  FrontRuns runs;
+  for (auto& c : candidates)
+    if (prof.static_front.empty() || c.result.agreement > prof.static_front.back().agreement) {
+      prof.static_front.push_back(c.result);
+      runs.preds.push_back(std::move(c.preds));
+      runs.margins.push_back(std::move(c.margins));
+    }
+  return runs;
 }
 
 // Thresholds: anchored to the front map with the best calibration agreement
@@ -426,22 +531,11 @@ void set_thresholds(CalibrationProfile& prof, const std::function<void(const std
 // Cascade: the cheapest (first map, re-run map, margin threshold) that keeps
 // the target agreement on calibration. Expected work per input:
 // bits(first) + P(margin < threshold) * bits(re-run).
-void choose_cascade(const Reference& ref, CalibrationProfile& prof, const std::function<void(const std::string&)>& say) {
+void choose_cascade(const Reference& ref, const FrontRuns& front, CalibrationProfile& prof,
+                    const std::function<void(const std::string&)>& say) {
   const int64_t n = ref.samples();
-  std::vector<std::vector<int64_t>> preds;   // per front map, per input
-  std::vector<std::vector<int>> margins;
-  for (const auto& r : prof.static_front) {
-    const std::vector<LayerConfig> cfg = weighted_map_configs(ref.program, r.bits);
-    std::vector<int64_t> pm(n);
-    std::vector<int> mm(n);
-    for (int64_t s = 0; s < n; ++s) {
-      const ProgramResult pr = execute_program(ref.program, ref.inputs[s], cfg);
-      mm[s] = output_margin(pr.output());
-      pm[s] = predicted_class(pr.output());
-    }
-    preds.push_back(std::move(pm));
-    margins.push_back(std::move(mm));
-  }
+  const auto& preds = front.preds;
+  const auto& margins = front.margins;
   const size_t eight = prof.static_front.size() - 1;  // the front ends at the widest map
   size_t best_first = eight, best_second = eight;
   int best_theta = 0;
@@ -484,15 +578,15 @@ CalibrationProfile calibrate(const OnnxModel& model, const CalibrationInputs& da
     if (log) *log << s << "\n";
   };
   CalibrationProfile prof = start_profile(model, data.batch.rank() ? data.batch.shape()[0] : 0, o);
-  const Reference ref = reference_runs(model, data.batch, o.ranges, prof);
+  const Reference ref = reference_runs(model, data.batch, o.ranges, std::max(1, o.threads), prof);
   say(fmt::format("calibrating {} layers with weights on {} samples", ref.weighted.size(), ref.samples()));
   const ErrorTable mse = measure_sensitivity(ref, prof);
   const auto energy = size_jit_slices(ref, prof);
   const std::optional<ShadowNetwork> shadow = size_shadow_network(ref, energy, prof, say);
   fit_alphas(ref, mse, shadow, prof);
-  find_static_front(ref, data.labels, prof);
+  const FrontRuns front = find_static_front(ref, data.labels, prof);
   set_thresholds(prof, say);
-  choose_cascade(ref, prof, say);
+  choose_cascade(ref, front, prof, say);
   return prof;
 }
 

@@ -25,6 +25,7 @@ struct CalibrationOptions {
   double target_agreement = 0.995;            // cascade: share of 8-bit predictions kept on calibration data
   double target_bits = 4.0;                   // thresholds: anchored to the best static map within this average width
   int min_samples = 1000;
+  int threads = 1;                            // the profile is the same for any count
 };
 
 struct CalibrationInputs {
@@ -51,8 +52,8 @@ double code_mse(const Codes& a, const Codes& b);
 std::vector<int64_t> static_predictions(const NetworkProgram& program, const std::vector<Codes>& inputs,
                                         const std::vector<int>& bits);
 // All maps over `widths` for the layers with weights, if there are at most
-// `limit`; otherwise a greedy path from all-8 (each step narrows the layer
-// that costs the least agreement per bit-MAC).
+// `limit`; otherwise the uniform maps only. (The calibrator adds a greedy
+// path of per-layer maps for such networks; see find_static_front.)
 std::vector<std::vector<int>> candidate_maps(const NetworkProgram& program, const std::vector<int>& widths, size_t limit);
 
 }  // namespace aps

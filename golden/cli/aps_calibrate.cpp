@@ -41,13 +41,15 @@ ExitCode calibrate_command(const Args& args) {
        "share of 8-bit predictions the cascade must keep on calibration data")
       ("target-bits", po::value(&o.target_bits)->default_value(4.0),
        "thresholds are anchored to the best static map within this MAC-weighted average width")
-      ("min-samples", po::value(&o.min_samples)->default_value(1000), "refuse smaller calibration sets");
+      ("min-samples", po::value(&o.min_samples)->default_value(1000), "refuse smaller calibration sets")
+      ("jobs", po::value(&o.threads)->default_value(1), "threads (the profile is the same for any number)");
   po::variables_map vm;
   if (!parse_args(args, options, vm)) return ExitCode::Ok;
   o.ranges = parse_range_method(ranges);
   o.candidates = parse_widths(candidates);
   if (!(o.sae_budget > 0 && o.sae_budget < 1)) throw InputError("--budget must be in (0, 1)");
   if (!(o.target_agreement > 0 && o.target_agreement <= 1)) throw InputError("--target-agreement must be in (0, 1]");
+  if (o.threads < 1) throw InputError("--jobs must be at least 1");
 
   const OnnxModel model = OnnxModel::load(model_path);
   const auto sets = load_data_sets(data);

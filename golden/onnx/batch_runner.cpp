@@ -44,7 +44,8 @@ Split split_of(const OnnxModel& model, const TensorMap& feeds) {
   return {};
 }
 
-// Samples [begin, end) of a batch.
+}  // namespace
+
 Tensor batch_slice(const Tensor& batch, int64_t begin, int64_t end) {
   Shape shape = batch.shape();
   const int64_t per = batch.size() / shape.at(0);
@@ -54,8 +55,6 @@ Tensor batch_slice(const Tensor& batch, int64_t begin, int64_t end) {
                               {batch.reals().begin() + begin * per, batch.reals().begin() + end * per});
   return Tensor::from_ints(batch.dtype(), shape, {batch.ints().begin() + begin * per, batch.ints().begin() + end * per});
 }
-
-}  // namespace
 
 Tensor batch_sample(const Tensor& batch, int64_t i) { return batch_slice(batch, i, i + 1); }
 

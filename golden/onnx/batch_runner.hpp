@@ -14,6 +14,9 @@ namespace aps {
 // sees every value of every run.
 TensorMap run_batch(const OnnxModel& model, const TensorMap& feeds, const ValueObserver& observer = nullptr);
 
+// Samples [begin, end) of a batch, as a batch of end - begin.
+Tensor batch_slice(const Tensor& batch, int64_t begin, int64_t end);
+
 // Sample `i` of a batch, as a batch of one.
 Tensor batch_sample(const Tensor& batch, int64_t i);
 
