@@ -1,6 +1,7 @@
 #include "golden/accelerator/program_executor.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <fmt/format.h>
 
 #include "golden/errors.hpp"
@@ -56,33 +57,63 @@ Codes fully_connected(const Layer& l, std::span<const uint8_t> in, const LayerCo
   return out;
 }
 
-Codes convolution(const Layer& l, std::span<const uint8_t> in, const LayerConfig& c) {
-  const auto a = activation_differences(l, in, c);
-  const auto w = weight_differences(l, c);
+// One output channel's plane at a time, tap by tap: each tap adds its weight
+// times a shifted row of the input to every output it reaches. The sums are
+// exact integers, so this order gives the same accumulators as any other;
+// Acc is int32_t when no sum of the layer can leave its range.
+template <class Acc>
+Codes convolution_with(const Layer& l, std::span<const int32_t> a, std::span<const int32_t> w, const LayerConfig& c) {
   const Window& win = l.window;
   const int64_t ih = l.in_shape.height, iw = l.in_shape.width;
   const int64_t oh = l.out_shape.height, ow = l.out_shape.width;
   const int64_t cpg = l.in_shape.channels / l.groups, mpg = l.out_shape.channels / l.groups;
+  const int64_t stride = win.stride_w;
+  // Per kernel column: the output columns whose input column is inside the image.
+  std::vector<std::pair<int64_t, int64_t>> cols(static_cast<size_t>(win.kernel_w));
+  for (int64_t kx = 0; kx < win.kernel_w; ++kx) {
+    int64_t lo = 0, hi = ow;
+    while (lo < hi && lo * stride - win.pad_left + kx * win.dilation_w < 0) ++lo;
+    while (hi > lo && (hi - 1) * stride - win.pad_left + kx * win.dilation_w >= iw) --hi;
+    cols[kx] = {lo, hi};
+  }
   Codes out(static_cast<size_t>(l.out_shape.size()));
+  std::vector<Acc> acc(static_cast<size_t>(oh * ow));
   for (int64_t m = 0; m < l.out_shape.channels; ++m) {
     const int64_t g = m / mpg;
-    for (int64_t y = 0; y < oh; ++y)
-      for (int64_t x = 0; x < ow; ++x) {
-        int64_t acc = 0;
-        for (int64_t ci = 0; ci < cpg; ++ci)
-          for (int64_t ky = 0; ky < win.kernel_h; ++ky)
-            for (int64_t kx = 0; kx < win.kernel_w; ++kx) {
-              const int64_t iy = y * win.stride_h - win.pad_top + ky * win.dilation_h;
-              const int64_t ix = x * win.stride_w - win.pad_left + kx * win.dilation_w;
-              if (iy < 0 || iy >= ih || ix < 0 || ix >= iw) continue;  // pad = zero point: difference 0
-              const int64_t av = a[((g * cpg + ci) * ih + iy) * iw + ix];
-              const int64_t wv = w[((m * cpg + ci) * win.kernel_h + ky) * win.kernel_w + kx];
-              acc += av * wv;
+    std::fill(acc.begin(), acc.end(), 0);
+    for (int64_t ci = 0; ci < cpg; ++ci) {
+      const int32_t* plane = a.data() + (g * cpg + ci) * ih * iw;
+      for (int64_t ky = 0; ky < win.kernel_h; ++ky)
+        for (int64_t kx = 0; kx < win.kernel_w; ++kx) {
+          const Acc wv = w[((m * cpg + ci) * win.kernel_h + ky) * win.kernel_w + kx];
+          if (wv == 0) continue;
+          const auto [x0, x1] = cols[kx];
+          for (int64_t y = 0; y < oh; ++y) {
+            const int64_t iy = y * win.stride_h - win.pad_top + ky * win.dilation_h;
+            if (iy < 0 || iy >= ih) continue;  // pad = zero point: difference 0
+            const int64_t first = iy * iw - win.pad_left + kx * win.dilation_w;  // input index of output column 0
+            Acc* dst = acc.data() + y * ow;
+            if (stride == 1) {
+              const int32_t* src = plane + first;
+              for (int64_t x = x0; x < x1; ++x) dst[x] += wv * src[x];
+            } else {
+              for (int64_t x = x0; x < x1; ++x) dst[x] += wv * plane[first + x * stride];
             }
-        out[(m * oh + y) * ow + x] = finish_output(l, m, acc, c);
-      }
+          }
+        }
+    }
+    for (int64_t p = 0; p < oh * ow; ++p) out[m * oh * ow + p] = finish_output(l, m, acc[p], c);
   }
   return out;
+}
+
+Codes convolution(const Layer& l, std::span<const uint8_t> in, const LayerConfig& c) {
+  const auto a = activation_differences(l, in, c);
+  const auto w = weight_differences(l, c);
+  // |a|, |w| <= 255 after subtracting zero points.
+  const int64_t terms = l.in_shape.channels / l.groups * l.window.kernel_h * l.window.kernel_w;
+  if (terms * 255 * 255 <= int64_t{INT32_MAX}) return convolution_with<int32_t>(l, a, w, c);
+  return convolution_with<int64_t>(l, a, w, c);
 }
 
 Codes average_pool(const Layer& l, std::span<const uint8_t> in) {

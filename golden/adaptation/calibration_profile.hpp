@@ -70,6 +70,13 @@ struct CalibrationProfile {
   int margin_threshold = 0;
 };
 
+// Whether the calibrator could size a shadow network for the up-front
+// schedule (it cannot copy residual Adds or grouped convolutions); without
+// one, the up-front and budget policies are not available.
+inline bool has_upfront_schedule(const CalibrationProfile& p) {
+  return !p.layers.empty() && !p.layers.front().upfront.elements.empty();
+}
+
 // Hash of a model's graph structure and weights (FNV-1a over the serialized
 // nodes, inputs, outputs and initializers).
 uint64_t model_hash(const OnnxModel& model);

@@ -456,12 +456,13 @@ struct FrontRuns {
   std::vector<std::vector<int>> margins;
 };
 
-// The static front on the calibration split: every map (beyond 4096, the
-// uniform maps and the greedy path), the cheapest first, each one better than
-// all cheaper ones.
-FrontRuns find_static_front(const Reference& ref, const std::vector<int64_t>& labels, CalibrationProfile& prof) {
+// The static front on the calibration split: every map (beyond
+// `exhaustive_maps`, the uniform maps and the greedy path), the cheapest
+// first, each one better than all cheaper ones.
+FrontRuns find_static_front(const Reference& ref, const std::vector<int64_t>& labels, size_t exhaustive_maps,
+                            CalibrationProfile& prof) {
   const int64_t n = ref.samples();
-  std::vector<std::vector<int>> maps = candidate_maps(ref.program, prof.widths, 4096);
+  std::vector<std::vector<int>> maps = candidate_maps(ref.program, prof.widths, exhaustive_maps);
   const bool uniform_only = ref.weighted.size() > 1 && maps.size() == prof.widths.size();
   if (uniform_only)
     for (auto& m : greedy_path(ref, prof))
@@ -584,7 +585,7 @@ CalibrationProfile calibrate(const OnnxModel& model, const CalibrationInputs& da
   const auto energy = size_jit_slices(ref, prof);
   const std::optional<ShadowNetwork> shadow = size_shadow_network(ref, energy, prof, say);
   fit_alphas(ref, mse, shadow, prof);
-  const FrontRuns front = find_static_front(ref, data.labels, prof);
+  const FrontRuns front = find_static_front(ref, data.labels, o.exhaustive_maps, prof);
   set_thresholds(prof, say);
   choose_cascade(ref, front, prof, say);
   return prof;

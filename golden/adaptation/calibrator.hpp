@@ -26,6 +26,7 @@ struct CalibrationOptions {
   double target_bits = 4.0;                   // thresholds: anchored to the best static map within this average width
   int min_samples = 1000;
   int threads = 1;                            // the profile is the same for any count
+  size_t exhaustive_maps = 4096;              // static front: every map up to this many, else a greedy path
 };
 
 struct CalibrationInputs {

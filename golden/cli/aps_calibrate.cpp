@@ -42,6 +42,8 @@ ExitCode calibrate_command(const Args& args) {
       ("target-bits", po::value(&o.target_bits)->default_value(4.0),
        "thresholds are anchored to the best static map within this MAC-weighted average width")
       ("min-samples", po::value(&o.min_samples)->default_value(1000), "refuse smaller calibration sets")
+      ("exhaustive-maps", po::value(&o.exhaustive_maps)->default_value(4096),
+       "static front: every per-layer map when there are at most this many, else a greedy path of them")
       ("jobs", po::value(&o.threads)->default_value(1), "threads (the profile is the same for any number)");
   po::variables_map vm;
   if (!parse_args(args, options, vm)) return ExitCode::Ok;

@@ -2,7 +2,11 @@
 // budget, and the programs the policies build from them.
 
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iterator>
 
 #include "golden/adaptation/adaptive_program.hpp"
 #include "golden/adaptation/calibrator.hpp"
@@ -62,4 +66,40 @@ TEST_CASE("SAE budget: the slices cost at most the budget share of the MACs", "[
   double ops = 0;
   for (const auto& l : p.layers) ops += 2.0 * p.candidates.size() * static_cast<double>(l.jit.elements.size());
   CHECK(ops <= 0.03 * static_cast<double>(base.total_macs()) + 2.0 * p.candidates.size() * p.layers.size());
+}
+
+TEST_CASE("static front: a greedy path of per-layer maps where the exhaustive search does not fit", "[profile]") {
+  const OnnxModel mlp = OnnxModel::load(kModels / "digits_mlp/model_int8.onnx");
+  const DataSet cal = load_data_set(kModels / "digits_mlp/calibration");
+  CalibrationOptions o;
+  o.exhaustive_maps = 8;  // 4 widths over 3 layers are 64 maps
+  const CalibrationProfile p = calibrate(mlp, {cal.inputs[0].tensor, cal.labels->ints()}, o);
+  bool per_layer = false;
+  for (size_t i = 0; i < p.static_front.size(); ++i) {
+    const auto& bits = p.static_front[i].bits;
+    per_layer = per_layer || std::adjacent_find(bits.begin(), bits.end(), std::not_equal_to<>()) != bits.end();
+    if (i > 0) {
+      CHECK(p.static_front[i].avg_bits > p.static_front[i - 1].avg_bits);
+      CHECK(p.static_front[i].agreement > p.static_front[i - 1].agreement);
+    }
+  }
+  CHECK(per_layer);  // uniform maps alone would leave the front without one
+  CHECK(p.static_front.back().agreement == 1.0);  // all-8 is on the path, and agrees with itself
+}
+
+TEST_CASE("calibration threads: the same profile for any thread count", "[profile]") {
+  const OnnxModel mlp = OnnxModel::load(kModels / "digits_mlp/model_int8.onnx");
+  const DataSet cal = load_data_set(kModels / "digits_mlp/calibration");
+  const auto dir = std::filesystem::temp_directory_path();
+  std::vector<std::string> files;
+  for (int threads : {1, 3}) {
+    CalibrationOptions o;
+    o.threads = threads;
+    o.exhaustive_maps = 8;
+    const auto file = dir / ("aps_test_threads_" + std::to_string(threads) + ".profile.onnx");
+    save_profile(calibrate(mlp, {cal.inputs[0].tensor, cal.labels->ints()}, o), file);
+    std::ifstream in(file, std::ios::binary);
+    files.emplace_back(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  CHECK(files[0] == files[1]);
 }
