@@ -11,6 +11,12 @@
 #
 #   bench/run_zoo_study.sh [BUILD_DIR] [OUT_DIR] [COUNT] [RTL_INPUTS] [MODELS]
 #
+# A model is a zoo folder name (its model.onnx), or name:file for another
+# float model in that folder, e.g. ds_cnn:model_any_precision for
+# tools/train_any_precision.py's fine-tuned copy; its outputs are named
+# <name>_<file> then. STUDY_OPTIONS are added to every aps-study command
+# (e.g. fewer threshold scales and margins for a quicker study).
+#
 # COUNT: test images per split (default 0: all 10,000). RTL_INPUTS: default
 # 1000, as the issue asks; that is hours per model on 2 cores (ResNet-8
 # co-simulates about one image per second), so 0 skips it. JOBS (default:
@@ -27,25 +33,34 @@ jobs=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 work=$build/zoo_study
 mkdir -p "$out" "$work"
 studies=
-for model in $models; do
-  onnx=models/$model/model.onnx
+for entry in $models; do
+  model=${entry%%:*}
+  file=model
+  tag=$model
+  if [ "$entry" != "$model" ]; then
+    file=${entry#*:}
+    tag=${model}_$file
+  fi
+  onnx=models/$model/$file.onnx
   data=$work/data/$model
   if [ ! -f "$data/calibration_corrupted/labels.pb" ] || [ ! -f "$data/test_data_set_0/labels.pb" ] ||
      [ ! -f "$data/corrupted/labels.pb" ]; then
     /usr/bin/python3 tools/make_fashion_data.py --model "$onnx" --out "$data" \
       --splits calibration_corrupted,test_data_set_0,corrupted
   fi
-  profile=$work/$model.profile.onnx
+  profile=$work/$tag.profile.onnx
   [ -f "$profile" ] || "$build/golden/cli/aps-calibrate" --model "$onnx" --data "$data/calibration_corrupted" \
-    --output "$profile" --jobs "$jobs" > "$work/$model.calibration.txt"
+    --output "$profile" --jobs "$jobs" > "$work/$tag.calibration.txt"
+  # shellcheck disable=SC2086
   "$build/bench/aps-study" --model "$onnx" --data "$data" --profile "$profile" --splits test_data_set_0,corrupted \
-    --count "$count" --front-maps 0 --jobs "$jobs" --json "$work/$model.json" --report "$work/$model.report.json" \
-    > "$out/zoo_study_$model.md"
-  studies="$studies $work/$model.json"
+    --count "$count" --front-maps 0 --jobs "$jobs" --json "$work/$tag.json" --report "$work/$tag.report.json" \
+    ${STUDY_OPTIONS:-} > "$out/zoo_study_$tag.md"
+  studies="$studies $work/$tag.json"
   if [ "$rtl_inputs" -gt 0 ]; then
+    # shellcheck disable=SC2086
     "$build/bench/aps-study" --model "$onnx" --data "$data" --profile "$profile" --splits test_data_set_0,corrupted \
-      --count "$rtl_inputs" --front-maps 0 --jobs "$jobs" --rtl --report "$work/$model.rtl_report.json" \
-      > "$out/zoo_study_rtl_$model.md"
+      --count "$rtl_inputs" --front-maps 0 --jobs "$jobs" --rtl --report "$work/$tag.rtl_report.json" \
+      ${STUDY_OPTIONS:-} > "$out/zoo_study_rtl_$tag.md"
   fi
 done
 # shellcheck disable=SC2086

@@ -131,8 +131,8 @@ def summarize_zoo(name, split, rows):
 
     def describe(r):
         return (f"{r['policy']} ({r['detail'] or 'calibration map'}): {100 * r['accuracy']:.2f} %, {r['avg_bits']:.2f} bits, "
-                f"{s8['cycles'] / r['cycles']:.2f}x fewer cycles, {s8['energy_nj'] / r['energy_nj']:.2f}x less energy, "
-                f"SAE + PCU exposed {100 * r['sae_cycles_exposed'] / r['cycles']:.1f} %")
+                f"{s8['cycles'] / r['cycles']:.2f}x fewer cycles, {s8['energy_nj'] / r['energy_nj']:.2f}x less energy" +
+                (f", SAE + PCU exposed {100 * r['sae_cycles_exposed'] / r['cycles']:.1f} %" if r["sae_cycles_exposed"] else ""))
     hw = [r for r in within if is_hardware(r)]
     static = [r for r in within if r["family"] in ("static uniform", "static front (calibration)")]
     if hw:
@@ -162,8 +162,18 @@ def summarize_zoo(name, split, rows):
     return "\n".join(lines)
 
 
+def study_name(study):
+    """The model folder's name (models/<name>/ or models/<name>/model.onnx), with the
+    file's stem after it for another file in that folder (ds_cnn_model_any_precision)."""
+    path = study["model"].rstrip("/")
+    if not path.endswith(".onnx"):
+        return os.path.basename(path)
+    folder, stem = os.path.basename(os.path.dirname(path)), os.path.basename(path)[:-len(".onnx")]
+    return folder if stem == "model" else f"{folder}_{stem}"
+
+
 def plot(study, out_dir, targets="digits"):
-    name = os.path.basename(study["model"].rstrip("/"))
+    name = study_name(study)
     splits = study["splits"]
     fig, axes = plt.subplots(len(splits), 2, figsize=(13, 5 * len(splits)), squeeze=False)
     summary = []
