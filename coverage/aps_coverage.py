@@ -77,7 +77,8 @@ def summarize(points, reasons):
             s["hit"] += count > 0
     groups = {}
     for key, count in functional.items():
-        g = groups.setdefault(key.split(".", 1)[0], {"group": key.split(".", 1)[0], "hit": 0, "total": 0})
+        group = key.split(".", 1)[0]
+        g = groups.setdefault(group, {"group": group, "hit": 0, "total": 0})
         g["total"] += 1
         g["hit"] += count > 0
     holes = [{"point": k, "reason": reasons.get(k)} for k, count in functional.items() if count == 0]

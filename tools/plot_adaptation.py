@@ -75,17 +75,33 @@ def front_table(rows, budgets=(2.5, 3.0, 3.5, 4.0, 4.5, 5.0, 6.0, 8.0)):
     return "\n".join(lines)
 
 
+def within_half_point(r, fp32):
+    return fp32 - r["accuracy"] <= 0.005 + 1e-9
+
+
+def lead_line(rows, who):
+    """The largest lead over the calibration-chosen static front, against the >= 0.3-bit target."""
+    gap, r = lead_over_front(rows)
+    if not r:
+        return []
+    return [f"- largest lead of {who} over the calibration-chosen static front at equal accuracy: "
+            f"{gap:+.2f} bits ({r['policy']}, {r['detail']}) — target >= 0.3: {'met' if gap >= 0.3 else 'missed'}"]
+
+
+def oracle_and_front(rows, s8_cycles):
+    """The per-input oracle's line, then the calibration front's table: how every summary ends."""
+    oracle = next((r for r in rows if r["family"] == "oracle"), None)
+    lines = [f"- per-input oracle: {oracle['avg_bits']:.2f} bits, {s8_cycles / oracle['cycles']:.2f}x (the ceiling)"] if oracle else []
+    return lines + ["", front_table(rows)]
+
+
 def summarize(name, split, rows):
     fp32 = next(r for r in rows if r["family"] == "fp32")["accuracy"]
     s8 = static8(rows)["cycles"]
     best = None
     for r in rows:
-        if not is_hardware(r):
-            continue
-        ok = fp32 - r["accuracy"] <= 0.005 + 1e-9
-        if ok and (best is None or r["avg_bits"] < best["avg_bits"]):
+        if is_hardware(r) and within_half_point(r, fp32) and (best is None or r["avg_bits"] < best["avg_bits"]):
             best = r
-    gap, gap_row = lead_over_front(rows)
     lines = [f"**{name}, {split}** (fp32 {100 * fp32:.2f} %, static 8 bits {s8:.0f} cycles):"]
     if best:
         lines.append(
@@ -95,16 +111,8 @@ def summarize(name, split, rows):
             f">= 1.8x {'met' if s8 / best['cycles'] >= 1.8 else 'missed'}")
     else:
         lines.append("- no hardware policy is within 0.5 % of fp32")
-    if gap_row:
-        lines.append(
-            f"- largest lead of an adaptive point over the calibration-chosen static front at equal accuracy: "
-            f"{gap:+.2f} bits ({gap_row['policy']}, {gap_row['detail']}) — target >= 0.3: {'met' if gap >= 0.3 else 'missed'}")
-    oracle = next((r for r in rows if r["family"] == "oracle"), None)
-    if oracle:
-        lines.append(f"- per-input oracle: {oracle['avg_bits']:.2f} bits, {s8 / oracle['cycles']:.2f}x (the ceiling)")
-    lines.append("")
-    lines.append(front_table(rows))
-    return "\n".join(lines)
+    lines += lead_line(rows, "an adaptive point")
+    return "\n".join(lines + oracle_and_front(rows, s8))
 
 
 def lead_over_front(rows):
@@ -113,7 +121,7 @@ def lead_over_front(rows):
     static_front += [(r["avg_bits"], r["accuracy"]) for r in rows if r["family"] == "static uniform"]
     gaps = []
     for r in rows:
-        if not r["policy"].startswith(HARDWARE):
+        if not is_hardware(r):
             continue
         sb = static_bits_for(r["accuracy"], static_front)
         if sb is not None:
@@ -125,7 +133,7 @@ def summarize_zoo(name, split, rows):
     """The zoo's targets: cycles, energy and SAE exposure within 0.5 points of fp32."""
     fp32 = next(r for r in rows if r["family"] == "fp32")["accuracy"]
     s8 = static8(rows)
-    within = [r for r in rows if fp32 - r["accuracy"] <= 0.005 + 1e-9 and r["cycles"] > 0]
+    within = [r for r in rows if within_half_point(r, fp32) and r["cycles"] > 0]
     lines = [f"**{name}, {split}** (fp32 {100 * fp32:.2f} %, static 8 bits {100 * s8['accuracy']:.2f} %, "
              f"{s8['cycles']:.0f} cycles, {s8['energy_nj']:.0f} nJ per inference):"]
 
@@ -144,22 +152,13 @@ def summarize_zoo(name, split, rows):
         lines.append("- no hardware policy is within 0.5 points of fp32")
     if static:
         lines.append(f"- fastest static map within 0.5 points (chosen on calibration): {describe(min(static, key=lambda r: r['cycles']))}")
-    gap, gap_row = lead_over_front(rows)
-    if gap_row:
-        lines.append(f"- largest lead of a hardware policy over the calibration-chosen static front at equal accuracy: "
-                     f"{gap:+.2f} bits ({gap_row['policy']}, {gap_row['detail']}) — target >= 0.3: "
-                     f"{'met' if gap >= 0.3 else 'missed'}")
+    lines += lead_line(rows, "a hardware policy")
     exposed = [(r["sae_cycles_exposed"] / r["cycles"], r) for r in rows if is_hardware(r) and r["sae_cycles_exposed"] > 0]
     if exposed:
         share, r = max(exposed, key=lambda e: e[0])
         lines.append(f"- SAE + PCU cycles exposed: up to {100 * share:.1f} % ({r['policy']}, {r['detail']}) — target <= 2 %: "
                      f"{'met' if share <= 0.02 else 'missed'}")
-    oracle = next((r for r in rows if r["family"] == "oracle"), None)
-    if oracle:
-        lines.append(f"- per-input oracle: {oracle['avg_bits']:.2f} bits, {s8['cycles'] / oracle['cycles']:.2f}x (the ceiling)")
-    lines.append("")
-    lines.append(front_table(rows))
-    return "\n".join(lines)
+    return "\n".join(lines + oracle_and_front(rows, s8["cycles"]))
 
 
 def study_name(study):

@@ -62,14 +62,6 @@ std::vector<double> input_energies(const NetworkProgram& p, int index) {
   return e;
 }
 
-std::vector<int64_t> static_predictions(const NetworkProgram& p, const std::vector<Codes>& inputs,
-                                        const std::vector<int>& bits) {
-  const std::vector<LayerConfig> configs = weighted_map_configs(p, bits);
-  std::vector<int64_t> preds;
-  for (const Codes& in : inputs) preds.push_back(predicted_class(execute_program(p, in, configs).output()));
-  return preds;
-}
-
 std::vector<std::vector<int>> candidate_maps(const NetworkProgram& p, const std::vector<int>& widths, size_t limit) {
   const size_t k = weighted_layers(p).size();
   std::vector<std::vector<int>> maps;
@@ -579,7 +571,7 @@ CalibrationProfile calibrate(const OnnxModel& model, const CalibrationInputs& da
     if (log) *log << s << "\n";
   };
   CalibrationProfile prof = start_profile(model, data.batch.rank() ? data.batch.shape()[0] : 0, o);
-  const Reference ref = reference_runs(model, data.batch, o.ranges, std::max(1, o.threads), prof);
+  const Reference ref = reference_runs(model, data.batch, o.ranges, o.threads, prof);
   say(fmt::format("calibrating {} layers with weights on {} samples", ref.weighted.size(), ref.samples()));
   const ErrorTable mse = measure_sensitivity(ref, prof);
   const auto energy = size_jit_slices(ref, prof);

@@ -48,10 +48,6 @@ CalibrationProfile calibrate(const OnnxModel& model, const CalibrationInputs& da
 std::vector<double> input_energies(const NetworkProgram& program, int layer);
 // Mean squared difference of two code vectors.
 double code_mse(const Codes& a, const Codes& b);
-// Evaluates a static map (one width per layer with weights) on inputs:
-// predictions per input.
-std::vector<int64_t> static_predictions(const NetworkProgram& program, const std::vector<Codes>& inputs,
-                                        const std::vector<int>& bits);
 // All maps over `widths` for the layers with weights, if there are at most
 // `limit`; otherwise the uniform maps only. (The calibrator adds a greedy
 // path of per-layer maps for such networks; see find_static_front.)

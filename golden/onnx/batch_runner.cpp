@@ -5,6 +5,7 @@
 #include <map>
 
 #include "golden/errors.hpp"
+#include "golden/parallel_for.hpp"
 
 namespace aps {
 
@@ -58,10 +59,18 @@ Tensor batch_slice(const Tensor& batch, int64_t begin, int64_t end) {
 
 Tensor batch_sample(const Tensor& batch, int64_t i) { return batch_slice(batch, i, i + 1); }
 
-TensorMap run_batch(const OnnxModel& model, const TensorMap& feeds, const ValueObserver& observer) {
+TensorMap run_batch(const OnnxModel& model, const TensorMap& feeds, const ValueObserver& observer, int threads) {
   const Interpreter interpreter(model);
   const Split split = split_of(model, feeds);
   if (split.per_run == 0) return interpreter.run(feeds, observer);
+  const size_t runs = static_cast<size_t>((split.samples + split.per_run - 1) / split.per_run);
+  std::vector<TensorMap> outputs(runs);
+  parallel_for(runs, observer ? 1 : threads, [&](size_t r) {
+    const int64_t begin = static_cast<int64_t>(r) * split.per_run, end = std::min(split.samples, begin + split.per_run);
+    TensorMap part;
+    for (const auto& [name, t] : feeds) part.emplace(name, batch_slice(t, begin, end));
+    outputs[r] = interpreter.run(part, observer);
+  });
   struct Stack {
     DType dtype = DType::Undefined;
     Shape shape;
@@ -69,11 +78,9 @@ TensorMap run_batch(const OnnxModel& model, const TensorMap& feeds, const ValueO
     std::vector<int64_t> ints;
   };
   std::map<std::string, Stack> stacks;
-  for (int64_t begin = 0; begin < split.samples; begin += split.per_run) {
-    const int64_t end = std::min(split.samples, begin + split.per_run);
-    TensorMap part;
-    for (const auto& [name, t] : feeds) part.emplace(name, batch_slice(t, begin, end));
-    for (const auto& [name, t] : interpreter.run(part, observer)) {
+  for (size_t r = 0; r < runs; ++r) {
+    const int64_t begin = static_cast<int64_t>(r) * split.per_run, end = std::min(split.samples, begin + split.per_run);
+    for (const auto& [name, t] : outputs[r]) {
       if (t.rank() < 1 || t.shape()[0] != end - begin)
         throw InputError(fmt::format("{}: output '{}' of a run on {} samples has shape {}", model.source(), name,
                                      end - begin, shape_string(t.shape())));

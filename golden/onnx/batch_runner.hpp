@@ -11,8 +11,11 @@
 namespace aps {
 
 // InputError naming the input when the feeds fit neither way. The observer
-// sees every value of every run.
-TensorMap run_batch(const OnnxModel& model, const TensorMap& feeds, const ValueObserver& observer = nullptr);
+// sees every value of every run. Without an observer, up to `threads` runs
+// go side by side (the result is the same for any count); an observer sees
+// the runs one after another.
+TensorMap run_batch(const OnnxModel& model, const TensorMap& feeds, const ValueObserver& observer = nullptr,
+                    int threads = 1);
 
 // Samples [begin, end) of a batch, as a batch of end - begin.
 Tensor batch_slice(const Tensor& batch, int64_t begin, int64_t end);

@@ -60,3 +60,14 @@ TEST_CASE("a model with a batch fixed at 1 runs a stack sample by sample") {
 TEST_CASE("a stack a fixed-batch model cannot take is refused by the interpreter") {
   CHECK_THROWS(run_batch(affine(4).model(), {{"x", rows(5)}}));
 }
+
+TEST_CASE("runs side by side stack into the same outputs as runs one after another") {
+  for (int64_t batch_dim : {-1, 1}) {
+    const OnnxModel model = affine(batch_dim).model();
+    const Tensor x = rows(1000);
+    const Tensor one = run_batch(model, {{"x", x}}).at("y");
+    const Tensor three = run_batch(model, {{"x", x}}, nullptr, 3).at("y");
+    CHECK(three.shape() == one.shape());
+    CHECK(three.reals() == one.reals());
+  }
+}
