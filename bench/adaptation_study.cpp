@@ -27,7 +27,7 @@
 #include <nlohmann/json.hpp>
 #include <numeric>
 
-#include "bench/energy_model.hpp"
+#include "golden/accelerator/energy_model.hpp"
 #include "golden/parallel_for.hpp"
 #include "golden/adaptation/adaptive_program.hpp"
 #include "golden/adaptation/calibrator.hpp"
@@ -131,7 +131,7 @@ class Study {
       o.cycles = rc.total;
       o.beats = rc.beats;
       o.sae = rc.sae + rc.pcu;
-      o.energy = run_energy_pj(program, r, platform.array(), rc.beats * platform.array().rows);
+      o.energy = run_energy_pj(program, r, rc, platform.array());
       o.rerun = r.rerun;
     });
     double correct = 0, bit_macs = 0, cycles = 0, energy = 0, reruns = 0;
@@ -173,6 +173,14 @@ class Study {
       row.rtl_verified = true;
     }
     return row;
+  }
+
+  // The float model's energy, from the base program's schedule at 8 bits
+  // (the same for every input).
+  double fp32_energy_nj(const Split& s) const {
+    const auto configs = weighted_map_configs(base_, std::vector<int>(w_.size(), 8));
+    const ProgramResult r = execute_program(base_, s.inputs.front(), configs);
+    return fp32_energy_pj(base_, run_cycle_model(base_, r, base_platform_), base_platform_.array()) / 1000.0;
   }
 
   Row static_map(const std::string& family, const std::vector<int>& bits, const Split& s, bool hardware) {
@@ -389,7 +397,7 @@ int main(int argc, char** argv) {
   std::string dir, model_path, reference_path, data_dir, profile_path, splits_text = "test_data_set_0,noisy",
               json_path, report_path,
               scales_text = "0.25,0.5,1,2,4,8,16",
-              margins_text = "4,8,12,16,24,32", budgets_text = "3,4,5";
+              margins_text = "4,8,12,16,24,32", budgets_text = "3,4,5", budget_metrics_text = "bit-macs,energy";
   bool rtl = false;
   int jobs = 1;
   int64_t count = 0, front_maps = 4096;
@@ -407,7 +415,10 @@ int main(int argc, char** argv) {
        "per-layer maps of the split's own front, drawn for reference (uniform maps only beyond this; 0: none)")
       ("threshold-scales", po::value(&scales_text)->default_value(scales_text), "adaptive / ideal threshold multipliers")
       ("margins", po::value(&margins_text)->default_value(margins_text), "cascade margin thresholds to sweep")
-      ("budgets", po::value(&budgets_text)->default_value(budgets_text), "budget policy: average widths")
+      ("budgets", po::value(&budgets_text)->default_value(budgets_text),
+       "budget policy: the widths whose cost everywhere is the budget")
+      ("budget-metrics", po::value(&budget_metrics_text)->default_value(budget_metrics_text),
+       "budget policy: what each budget counts (bit-macs, traffic, energy)")
       ("rtl", po::bool_switch(&rtl), "also run every hardware policy through the RTL (0 mismatches required)")
       ("jobs", po::value(&jobs)->default_value(1), "threads for the golden runs, and accelerator instances for --rtl")
       ("json", po::value(&json_path), "write every number as JSON (for tools/plot_adaptation.py)")
@@ -442,6 +453,8 @@ int main(int argc, char** argv) {
     const NetworkProgram& base = study.base();
     const auto cfg8 = step_configs(base, "8");
     const bool upfront = has_upfront_schedule(profile);
+    std::vector<BudgetMetric> budget_metrics;
+    for (const std::string& m : cli::split_list(budget_metrics_text)) budget_metrics.push_back(parse_budget_metric(m));
     std::vector<Schedule> schedules{Schedule::JustInTime};
     if (upfront) schedules.push_back(Schedule::UpFront);
 
@@ -478,7 +491,7 @@ int main(int argc, char** argv) {
       for (int b : {8, 6, 4, 3, 2}) rows.push_back(study.static_map("static uniform", std::vector<int>(study.weighted().size(), b), s, true));
       const Row static8 = rows[1];
       const double cycles8 = static8.cycles;
-      rows[0].energy_nj = fp32_energy_pj(base, ArrayShape{}, static_cast<int64_t>(static8.external_bytes)) / 1000.0;
+      rows[0].energy_nj = study.fp32_energy_nj(s);
       for (const auto& f : profile.static_front) rows.push_back(study.static_map("static front (calibration)", f.bits, s, false));
       // The split's own front: for reference only (it peeks at this split).
       {
@@ -513,13 +526,18 @@ int main(int argc, char** argv) {
         o.scaling = true;
         rows.push_back(study.policy("adaptive (jit, scaling)", o, "threshold x1", s));
       }
-      for (double b : upfront ? parse_list(budgets_text) : std::vector<double>{}) {
-        PolicyOptions o;
-        o.policy = Policy::Budget;
-        o.schedule = Schedule::UpFront;
-        o.budget_bits = b;
-        rows.push_back(study.policy("budget (upfront)", o, fmt::format("{} bits", b), s));
-      }
+      for (const BudgetMetric m : budget_metrics)
+        for (double b : upfront ? parse_list(budgets_text) : std::vector<double>{}) {
+          PolicyOptions o;
+          o.policy = Policy::Budget;
+          o.schedule = Schedule::UpFront;
+          o.budget_bits = b;
+          o.budget_metric = m;
+          const std::string family = m == BudgetMetric::BitMacs
+                                         ? std::string("budget (upfront)")
+                                         : fmt::format("budget (upfront, {})", budget_metric_name(m));
+          rows.push_back(study.policy(family, o, fmt::format("{} bits", b), s));
+        }
       {
         PolicyOptions o;
         o.policy = Policy::Cascade;
@@ -585,7 +603,7 @@ int main(int argc, char** argv) {
                upfront ? fmt::format("{:.1f} % up front (shadow layers included)",
                                      100 * out["sae_cost_share_upfront"].get<double>())
                        : std::string("no up-front schedule: the profile has no shadow network for this model (it "
-                                     "cannot copy residual Adds or grouped convolutions), so the up-front and budget "
+                                     "copies no grouped convolution other than depthwise), so the up-front and budget "
                                      "policies are not run"));
     if (!json_path.empty()) std::ofstream(json_path) << out.dump(2);
     if (!report_path.empty()) aps::cli::write_text_file(report_path, nlohmann::json{{"model_dir", dir}, {"model", model_path}, {"rows", report_rows}}.dump(2));

@@ -14,7 +14,9 @@ void add_policy_options(po::options_description& options, PolicyArgs& a) {
       ("grouping", po::bool_switch(&a.grouping), "layers of one profile group share a width")
       ("groups", po::value(&a.groups), "override the groups: one id per layer with weights, e.g. 0,0,1")
       ("scaling", po::bool_switch(&a.scaling), "adaptive scaling: the activation shift follows the input's range")
-      ("budget-bits", po::value(&a.budget_bits), "budget policy: MAC-weighted average width allowed")
+      ("budget-bits", po::value(&a.budget_bits), "budget policy: allow what this width everywhere costs")
+      ("budget-metric", po::value(&a.budget_metric)->default_value("bit-macs"),
+       "budget policy: what the budget counts: bit-macs, traffic (memory-port bytes) or energy")
       ("threshold-scale", po::value(&a.threshold_scale)->default_value("1"), "multiply every layer threshold")
       ("margin", po::value(&a.margin), "cascade: re-run when top1 - top2 of the output codes is below this");
 }
@@ -42,6 +44,7 @@ PolicyProgram load_policy_program(const std::string& model_path, const std::opti
   out.options.threshold_scale = parse_number(a.threshold_scale, "--threshold-scale");
   if (!(out.options.threshold_scale >= 0)) throw InputError("--threshold-scale must be >= 0");
   if (!a.budget_bits.empty()) out.options.budget_bits = parse_number(a.budget_bits, "--budget-bits");
+  out.options.budget_metric = parse_budget_metric(a.budget_metric);
   if (!a.margin.empty()) {
     const double m = parse_number(a.margin, "--margin");
     if (m < 0 || m > 255 || m != std::floor(m)) throw InputError("--margin must be an integer 0..255");
@@ -66,9 +69,12 @@ PolicyProgram load_policy_program(const std::string& model_path, const std::opti
   if (out.profile) out.program = build_adaptive_program(out.program, *out.profile, out.options);
   out.description = std::string(policy_name(out.options.policy));
   if (out.options.policy != Policy::Static && out.options.policy != Policy::Cascade)
-    out.description += fmt::format(" ({}{}{})", schedule_name(out.options.schedule),
-                                   out.options.grouping || out.options.groups ? ", grouping" : "",
-                                   out.options.scaling ? ", scaling" : "");
+    out.description += fmt::format(
+        " ({}{}{}{})", schedule_name(out.options.schedule), out.options.grouping || out.options.groups ? ", grouping" : "",
+        out.options.scaling ? ", scaling" : "",
+        out.options.policy == Policy::Budget && out.options.budget_metric != BudgetMetric::BitMacs
+            ? fmt::format(", {} budget", budget_metric_name(out.options.budget_metric))
+            : "");
   return out;
 }
 

@@ -12,7 +12,8 @@
 namespace aps::cli {
 
 struct PolicyArgs {
-  std::string profile, policy = "static", schedule = "jit", groups, budget_bits, threshold_scale = "1", margin;
+  std::string profile, policy = "static", schedule = "jit", groups, budget_bits, budget_metric = "bit-macs",
+      threshold_scale = "1", margin;
   bool grouping = false, scaling = false;
 };
 

@@ -46,6 +46,8 @@ module aps_host_port
   input  logic [31:0]              stall_cycles_i,
   input  logic [31:0]              mem_beats_i,
   input  logic [31:0]              mem_stalls_i,
+  input  logic [31:0]              act_plane_reads_i,
+  input  logic [31:0]              wgt_plane_reads_i,
   input  logic                     layer_done_i,
   input  logic [7:0]               done_layer_i,
   input  logic [31:0]              layer_cycles_i,
@@ -275,6 +277,8 @@ module aps_host_port
       CsrSaeCycles: return sae_cycles_i;
       CsrMemBeats: return mem_beats_i;
       CsrMemStalls: return mem_stalls_i;
+      CsrActPlaneReads: return act_plane_reads_i;
+      CsrWgtPlaneReads: return wgt_plane_reads_i;
       default: ;
     endcase
     // The logs, indexed by step or slot (entries past MAX_LAYERS read 0).

@@ -1,29 +1,30 @@
 // Simple dual-port memory: one write port with write enables of GRAIN bits
-// each (8: byte enables; 1: bit enables, for the weight buffer, which the
-// DMA engine fills one bit-plane at a time), one registered read port whose
-// output holds until the next read (the datapath relies on that: a word read
-// once feeds all its bit-planes).
+// each (8: byte enables; 1: bit enables, for the plane banks of
+// aps_plane_mem), one registered read port whose output holds until the
+// next read (the datapath relies on that: a word read once feeds all its
+// bit-planes).
 module aps_mem #(
   parameter int WORDS = 1024,
   parameter int BYTES = 8,
+  parameter int WIDTH = 8 * BYTES,  // bits per word (a plane bank's word is not whole bytes)
   parameter int GRAIN = 8,
   localparam int AW = $clog2(WORDS),
-  localparam int ENABLES = 8 * BYTES / GRAIN
+  localparam int ENABLES = WIDTH / GRAIN
 ) (
   input  logic                 clk_i,
   input  logic                 we_i,
   input  logic [AW-1:0]        waddr_i,
   input  logic [ENABLES-1:0]   wbe_i,
-  input  logic [8*BYTES-1:0]   wdata_i,
+  input  logic [WIDTH-1:0]   wdata_i,
   input  logic                 re_i,
   input  logic [AW-1:0]        raddr_i,
-  output logic [8*BYTES-1:0]   rdata_o
+  output logic [WIDTH-1:0]   rdata_o
 );
   // The stored words are left out of toggle coverage: the ports' toggles are
-  // counted, and a point per stored bit (8192 x 64 in the scratchpad) would
+  // counted, and a point per stored bit (half a million in the scratchpad) would
   // bury the design's own.
   /* verilator coverage_off */
-  logic [8*BYTES-1:0] mem [WORDS];
+  logic [WIDTH-1:0] mem [WORDS];
   /* verilator coverage_on */
 
   // The enabled parts of wdata over the stored word, as one whole-word write
@@ -31,10 +32,10 @@ module aps_mem #(
   // exceed). Computed in the clocked block, only when writing: as a
   // continuous mask it would be re-evaluated whenever a top-level input
   // moves, which is every cycle.
-  function automatic logic [8*BYTES-1:0] merge(logic [8*BYTES-1:0] old_word, logic [8*BYTES-1:0] new_word,
+  function automatic logic [WIDTH-1:0] merge(logic [WIDTH-1:0] old_word, logic [WIDTH-1:0] new_word,
                                                 logic [ENABLES-1:0] enables);
-    logic [8*BYTES-1:0] merged = old_word;
-    if (GRAIN == 1) return (old_word & ~(8*BYTES)'(enables)) | (new_word & (8*BYTES)'(enables));
+    logic [WIDTH-1:0] merged = old_word;
+    if (GRAIN == 1) return (old_word & ~WIDTH'(enables)) | (new_word & WIDTH'(enables));
     for (int e = 0; e < ENABLES; e++)
       if (enables[e]) merged[GRAIN*e +: GRAIN] = new_word[GRAIN*e +: GRAIN];
     return merged;

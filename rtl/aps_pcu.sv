@@ -9,10 +9,14 @@
 //                          threshold, then either one cycle giving every group
 //                          its widest member's width, or, with a budget, a
 //                          greedy loop from 8 bits everywhere: CHECK (1 cycle:
-//                          sum(macs * width) <= budget?), SCAN (1 cycle per
-//                          group: estimated error added per bit-MAC saved by
-//                          its next narrower candidate), APPLY (1 cycle), until
-//                          the budget holds or nothing can narrow; then ASSIGN.
+//                          sum of the slots' costs at their widths <= budget?),
+//                          SCAN (1 cycle per group: estimated error added per
+//                          unit of cost saved by its next narrower candidate),
+//                          APPLY (1 cycle), until the budget holds or nothing
+//                          can narrow; then ASSIGN. A slot's cost at each
+//                          candidate width and at 8 bits comes from its table
+//                          entry: the host picks the unit (bit-MACs, weight
+//                          traffic, energy).
 module aps_pcu
   import aps_host_if_pkg::*;
 #(
@@ -63,7 +67,7 @@ module aps_pcu
   logic [SLOTS-1:0][3:0] group_bits;   // 0 = undecided (just in time)
   logic [SLOTS-1:0][7:0] slot_group;
   logic [63:0] slot_est [SLOTS][4];
-  logic [31:0] slot_macs [SLOTS];
+  logic [31:0] slot_cost [SLOTS][5];  // per candidate, then 8 bits
   logic [SLOTS-1:0][3:0] group_width;  // budget loop
   logic [7:0]  cursor;               // slot (all-read) or group (scan)
   /* verilator lint_off UNUSEDSIGNAL */  // slot and group numbers are below SLOTS
@@ -81,7 +85,7 @@ module aps_pcu
   logic [31:0] alpha [4];
   logic [63:0] tau;
   logic [7:0]  entry_group;
-  logic [31:0] entry_macs;
+  logic [31:0] entry_cost [5];
   /* verilator lint_off UNUSEDSIGNAL */  // reserved bits
   pcu_group_t group_word;
   /* verilator lint_on UNUSEDSIGNAL */
@@ -90,7 +94,8 @@ module aps_pcu
     for (int c = 0; c < 4; c++) alpha[c] = tbl_rdata_i[32*(PcuAlpha0 + c) +: 32];
     tau = {tbl_rdata_i[32*PcuTauHi +: 32], tbl_rdata_i[32*PcuTauLo +: 32]};
     entry_group = group_word.group;
-    entry_macs = tbl_rdata_i[32*PcuMacs +: 32];
+    for (int c = 0; c < 4; c++) entry_cost[c] = tbl_rdata_i[32*(PcuCost0 + c) +: 32];
+    entry_cost[4] = tbl_rdata_i[32*PcuCost8 +: 32];
   end
 
   function automatic logic [63:0] estimate(input logic [63:0] metric, input logic [31:0] a);
@@ -138,6 +143,16 @@ module aps_pcu
     return r;
   endfunction
 
+  // A slot's cost at width b: its candidate's entry, or the 8-bit one.
+  function automatic logic [31:0] cost_at(input logic [31:0] costs [5], input logic [3:0] b, input logic [2:0] n,
+                                          input logic [3:0] c [4]);
+    logic [31:0] r;
+    r = costs[4];
+    for (int i = 0; i < 4; i++)
+      if (3'(i) < n && c[i] == b) r = costs[i];
+    return r;
+  endfunction
+
   // Budget loop: cost of the current group widths, and the step of group
   // `cursor`, computed in the states that use them.
   logic [127:0] cost;
@@ -146,10 +161,11 @@ module aps_pcu
   logic [3:0]   step_lower;
   always_comb begin
     logic [63:0] e_now, e_low;
-    logic [3:0] saved;
+    logic [31:0] c_now, c_low;
     e_now = '0;
     e_low = '0;
-    saved = '0;
+    c_now = '0;
+    c_low = '0;
     cost = '0;
     step_lower = '0;
     step_de = '0;
@@ -157,17 +173,19 @@ module aps_pcu
     step_member = 1'b0;
     if (state == PCheck)
       for (int s = 0; s < SLOTS; s++)
-        if (8'(s) < num_slots_i) cost = cost + 128'(slot_macs[s]) * 128'(group_width[slot_group[s][SLOT_AW-1:0]]);
+        if (8'(s) < num_slots_i)
+          cost = cost + 128'(cost_at(slot_cost[s], group_width[slot_group[s][SLOT_AW-1:0]], num_cand_i, cand_i));
     if (state == PScan) begin
       step_lower = narrower(group_width[cursor[SLOT_AW-1:0]], num_cand_i, cand_i);
       for (int s = 0; s < SLOTS; s++) begin
         e_now = est_at(slot_est[s], group_width[cursor[SLOT_AW-1:0]], num_cand_i, cand_i);
         e_low = step_lower != 0 ? est_at(slot_est[s], step_lower, num_cand_i, cand_i) : 64'd0;
-        saved = group_width[cursor[SLOT_AW-1:0]] - step_lower;
+        c_now = cost_at(slot_cost[s], group_width[cursor[SLOT_AW-1:0]], num_cand_i, cand_i);
+        c_low = step_lower != 0 ? cost_at(slot_cost[s], step_lower, num_cand_i, cand_i) : c_now;
         if (8'(s) < num_slots_i && slot_group[s] == cursor) begin
           step_member = 1'b1;
           step_de = step_de + ((e_low > e_now) ? 128'(e_low) - 128'(e_now) : 128'd0);
-          step_dc = step_dc + 128'(slot_macs[s]) * 128'(saved);
+          step_dc = step_dc + ((c_now > c_low) ? 128'(c_now) - 128'(c_low) : 128'd0);
         end
       end
     end
@@ -203,7 +221,7 @@ module aps_pcu
       slot_group <= '0;
       group_width <= '0;
       for (int s = 0; s < SLOTS; s++) begin
-        slot_macs[s] <= '0;
+        for (int c = 0; c < 5; c++) slot_cost[s][c] <= '0;
         for (int c = 0; c < 4; c++) begin
           metrics[s][c] <= '0;
           slot_est[s][c] <= '0;
@@ -243,7 +261,7 @@ module aps_pcu
           // entry of slot `cursor` is on the read port
           bits[cursor[SLOT_AW-1:0]] <= threshold_bits;
           slot_group[cursor[SLOT_AW-1:0]] <= entry_group;
-          slot_macs[cursor[SLOT_AW-1:0]] <= entry_macs;
+          slot_cost[cursor[SLOT_AW-1:0]] <= entry_cost;
           slot_est[cursor[SLOT_AW-1:0]] <= read_est;
           if (cursor + 8'd1 < num_slots_i) begin
             cursor <= cursor + 8'd1;

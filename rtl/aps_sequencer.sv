@@ -56,6 +56,8 @@ module aps_sequencer
   output logic [31:0]            stall_cycles_o,
   output logic [31:0]            mem_beats_o,
   output logic [31:0]            mem_stalls_o,
+  output logic [31:0]            act_plane_reads_o,  // bit-planes of activation words read for the array (both passes)
+  output logic [31:0]            wgt_plane_reads_o,  // bit-planes of weight tile words read (both passes)
   output logic                   layer_done_o,  // one-cycle pulse: step done_layer_o ended, with its counters
   output logic [7:0]             done_layer_o,
   output logic [31:0]            layer_cycles_o,
@@ -68,8 +70,10 @@ module aps_sequencer
   // activation / weight memory reads
   output logic                   act_re_o,
   output logic [ACT_AW-1:0]      act_raddr_o,
+  output logic [3:0]             act_planes_o,  // planes of the word the read needs, most significant first
   output logic                   wgt_re_o,
   output logic [WGT_AW-1:0]      wgt_raddr_o,
+  output logic [3:0]             wgt_planes_o,
   // DMA engine
   output logic                   dma_start_o,
   output dma_op_e                dma_op_o,
@@ -237,6 +241,7 @@ module aps_sequencer
 
   logic [63:0] run_cycles;
   logic [31:0] layer_cycles, stalls, mem_beats, mem_stalls, step_beats, step_mem_stalls;
+  logic [31:0] act_plane_reads, wgt_plane_reads;
 
   assign pool = (kind != KindConv);
   assign is_add = (kind == KindAdd);
@@ -321,6 +326,15 @@ module aps_sequencer
   assign act_re_o = issue && in_bounds;
   assign act_raddr_o = ACT_AW'(act_addr);
   assign wgt_re_o = !pool && (state == STileStart || issue);
+  // A convolution reads the planes its reduction needs; pooling and Add
+  // work on whole codes.
+  assign act_planes_o = pool ? 4'd8 : reduction_planes(act_shift);
+`ifdef APS_FAULT_WGT_PLANES
+  // planted fault: the weights' last needed plane is not read
+  assign wgt_planes_o = reduction_planes(weight_shift) - 4'd1;
+`else
+  assign wgt_planes_o = reduction_planes(weight_shift);
+`endif
   assign wgt_raddr_o = WGT_AW'(slot_base + ((state == STileStart) ? 32'd0 : 32'd1 + n_r));
 
   // ---- datapath control ----
@@ -453,6 +467,8 @@ module aps_sequencer
   assign stall_cycles_o = stalls;
   assign mem_beats_o = mem_beats;
   assign mem_stalls_o = mem_stalls;
+  assign act_plane_reads_o = act_plane_reads;
+  assign wgt_plane_reads_o = wgt_plane_reads;
 
   // tiles, the tile stride and the step's tensor sizes depend on the latched descriptor only
   always_comb begin
@@ -515,6 +531,7 @@ module aps_sequencer
       {layer_cycles_o, layer_beats_o, layer_mem_stalls_o} <= '0;
       run_cycles <= '0;
       {layer_cycles, stalls, mem_beats, mem_stalls, step_beats, step_mem_stalls} <= '0;
+      {act_plane_reads, wgt_plane_reads} <= '0;
       {kind, relu, depthwise, load_in, load_in_b, store_out, bits, act_shift, weight_shift} <= '0;
       {in_base, out_base, wgt_base, prm_base, ext_in, ext_in_b, ext_out} <= '0;
       {in_h, in_w, in_cb, out_ch, out_h, out_w, out_cb} <= '0;
@@ -550,6 +567,8 @@ module aps_sequencer
         mem_stalls <= mem_stalls + 32'd1;
         step_mem_stalls <= step_mem_stalls + 32'd1;
       end
+      if (act_re_o) act_plane_reads <= act_plane_reads + 32'(act_planes_o);
+      if (wgt_re_o) wgt_plane_reads <= wgt_plane_reads + 32'(wgt_planes_o);
       if (dma_beat_i) begin
         mem_beats <= mem_beats + 32'd1;
         step_beats <= step_beats + 32'd1;
@@ -588,6 +607,8 @@ module aps_sequencer
           stalls <= '0;
           mem_beats <= '0;
           mem_stalls <= '0;
+          act_plane_reads <= '0;
+          wgt_plane_reads <= '0;
           pass <= 1'b0;
           rerun_o <= 1'b0;
           pcu_cycles <= '0;

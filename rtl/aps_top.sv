@@ -69,6 +69,8 @@ module aps_top
   logic [7:0] num_layers, layer, error_code, done_layer;
   logic [63:0] run_cycles;
   logic [31:0] stall_cycles, layer_cycles, mem_beats, mem_stalls, layer_beats, layer_mem_stalls;
+  logic [31:0] act_plane_reads, wgt_plane_reads;
+  logic [3:0] seq_act_planes, seq_wgt_planes;
   logic seq_desc_re, seq_act_re, seq_wgt_re;
   logic [LAYER_AW-1:0] seq_desc_raddr;
   logic [ACT_AW-1:0] seq_act_raddr;
@@ -151,6 +153,7 @@ module aps_top
     .busy_i(busy), .run_done_i(run_done), .run_error_i(run_error), .error_code_i(error_code),
     .layer_i(layer), .run_cycles_i(run_cycles), .stall_cycles_i(stall_cycles),
     .mem_beats_i(mem_beats), .mem_stalls_i(mem_stalls),
+    .act_plane_reads_i(act_plane_reads), .wgt_plane_reads_i(wgt_plane_reads),
     .layer_done_i(layer_done), .done_layer_i(done_layer), .layer_cycles_i(layer_cycles),
     .layer_beats_i(layer_beats), .layer_mem_stalls_i(layer_mem_stalls),
     .pass_i(pass), .config_we_i(config_we), .config_i(config_log), .rerun_i(rerun), .margin_i(margin),
@@ -177,16 +180,17 @@ module aps_top
   );
 
   // Bit enables: the DMA engine writes a weight word one bit-plane at a time.
-  aps_mem #(.WORDS(WGT_WORDS), .BYTES(ROWS * COLS), .GRAIN(1)) u_wgt_mem (
+  aps_plane_mem #(.WORDS(WGT_WORDS), .CODES(ROWS * COLS), .GRAIN(1)) u_wgt_mem (
     .clk_i, .we_i(dma_wgt_we), .waddr_i(dma_wgt_waddr), .wbe_i(dma_wgt_wbe), .wdata_i(dma_wgt_wdata),
-    .re_i(seq_wgt_re), .raddr_i(seq_wgt_raddr), .rdata_o(wgt_rdata)
+    .re_i(seq_wgt_re), .raddr_i(seq_wgt_raddr), .planes_i(seq_wgt_planes), .rdata_o(wgt_rdata)
   );
 
   // The scratchpad's ports belong to the run while busy (the DMA engine, the
   // writeback, the SAE and the sequencer never want the same port in the same
   // cycle: transfers happen before and after a step's compute), to the host
-  // while idle.
-  aps_mem #(.WORDS(ACT_WORDS), .BYTES(ROWS)) u_act_mem (
+  // while idle. Only the sequencer's reads for the array read fewer than
+  // all planes.
+  aps_plane_mem #(.WORDS(ACT_WORDS), .CODES(ROWS)) u_act_mem (
     .clk_i,
     .we_i(busy ? (dma_act_we || wb_act_we) : h_act_we),
     .waddr_i(busy ? (dma_act_we ? dma_act_waddr : wb_act_waddr) : h_act_waddr),
@@ -194,6 +198,7 @@ module aps_top
     .wdata_i(busy ? (dma_act_we ? dma_act_wdata : wb_act_wdata) : {(ROWS/4){h_wdata}}),
     .re_i(busy ? (seq_act_re || sae_act_re || dma_act_re) : h_act_re),
     .raddr_i(busy ? (dma_act_re ? dma_act_raddr : sae_act_re ? sae_act_raddr : seq_act_raddr) : h_act_raddr),
+    .planes_i((busy && !dma_act_re && !sae_act_re) ? seq_act_planes : 4'd8),
     .rdata_o(act_rdata)
   );
 
@@ -242,10 +247,12 @@ module aps_top
     .clk_i, .rst_ni, .start_i(start), .num_layers_i(num_layers),
     .busy_o(busy), .done_o(run_done), .error_o(run_error), .error_code_o(error_code), .layer_o(layer),
     .run_cycles_o(run_cycles), .stall_cycles_o(stall_cycles), .mem_beats_o(mem_beats), .mem_stalls_o(mem_stalls),
+    .act_plane_reads_o(act_plane_reads), .wgt_plane_reads_o(wgt_plane_reads),
     .layer_done_o(layer_done), .done_layer_o(done_layer), .layer_cycles_o(layer_cycles),
     .layer_beats_o(layer_beats), .layer_mem_stalls_o(layer_mem_stalls),
     .desc_re_o(seq_desc_re), .desc_raddr_o(seq_desc_raddr), .desc_rdata_i(desc_rdata),
-    .act_re_o(seq_act_re), .act_raddr_o(seq_act_raddr), .wgt_re_o(seq_wgt_re), .wgt_raddr_o(seq_wgt_raddr),
+    .act_re_o(seq_act_re), .act_raddr_o(seq_act_raddr), .act_planes_o(seq_act_planes),
+    .wgt_re_o(seq_wgt_re), .wgt_raddr_o(seq_wgt_raddr), .wgt_planes_o(seq_wgt_planes),
     .dma_start_o(dma_start), .dma_op_o(dma_op), .dma_ext_o(dma_ext), .dma_local_o(dma_local),
     .dma_beats_o(dma_beats), .dma_tile_words_o(dma_tile_words), .dma_busy_i(dma_busy), .dma_done_i(dma_done), .dma_beat_i(dma_beat),
     .pool_o(pool), .kind_o(kind), .relu_o(relu), .bits_o(bits), .act_shift_o(act_shift), .weight_shift_o(weight_shift),

@@ -176,6 +176,8 @@ InputRun AcceleratorSession::execute(int64_t input_index, const Codes& input, co
   r.stalls = csr(hw::kCsrStalls);
   r.mem_stalls = csr(hw::kCsrMemStalls);
   r.mem_beats = csr(hw::kCsrMemBeats);
+  r.act_plane_reads = csr(hw::kCsrActPlaneReads);
+  r.wgt_plane_reads = csr(hw::kCsrWgtPlaneReads);
   const FeatureShape& shape = program_.output_layer().out_shape;
   r.output = unpack_tensor(memory_->read(platform_.plan.output_ext,
                                          static_cast<size_t>(tensor_words(shape, rows) * hw::act_word_bytes(rows))),
@@ -233,6 +235,8 @@ void AcceleratorSession::check_run(int64_t input_index, const hw::CsrStatus& sta
   scoreboard.check_counter("stall cycle count", r.stalls, model.stalls);
   scoreboard.check_counter("memory stall cycle count", r.mem_stalls, model.mem_stalls);
   scoreboard.check_counter("memory beat count", r.mem_beats, model.beats);
+  scoreboard.check_counter("activation plane read count", r.act_plane_reads, model.act_plane_reads);
+  scoreboard.check_counter("weight plane read count", r.wgt_plane_reads, model.wgt_plane_reads);
   scoreboard.check_counter("PCU cycle count", r.pcu_cycles, model.pcu);
   scoreboard.check_counter("SAE cycle count", r.sae_cycles, model.sae);
   scoreboard.check_readback(r.output);

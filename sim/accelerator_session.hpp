@@ -48,6 +48,8 @@ struct InputRun {
   int64_t stalls = 0;               // cycles a finished pixel waited for the writeback (CSR)
   int64_t mem_stalls = 0;           // cycles the sequencer waited for the memory port (CSR)
   int64_t mem_beats = 0;            // memory-port beats (CSR)
+  int64_t act_plane_reads = 0;      // activation-word planes read for the array (CSR)
+  int64_t wgt_plane_reads = 0;      // weight-tile-word planes read (CSR)
   std::vector<int64_t> layer_mem_stalls, layer_mem_beats;  // per step, pass 0 (CSR logs)
   bool rerun = false;               // the cascade re-ran the input
   Codes output;                     // read back from the external memory

@@ -22,6 +22,7 @@ BehaviouralDevice::BehaviouralDevice(const NetworkProgram& program, const Device
   const BehaviouralFaults none;
   faulty_ = faults_.corrupt_write != none.corrupt_write || faults_.drop_write != none.drop_write ||
             faults_.duplicate_write != none.duplicate_write || faults_.extra_cycles != 0 || faults_.extra_stalls != 0 ||
+            faults_.extra_plane_reads != 0 ||
             faults_.wrong_metric || faults_.hang || !faults_.unmapped_csr.empty();
   const auto region = [&](uint32_t base, int64_t entries, int64_t entry_bytes) {
     Region r;
@@ -144,6 +145,8 @@ uint32_t BehaviouralDevice::read_csr(uint32_t offset) const {
     case hw::kCsrSaeCycles: return sae_cycles_;
     case hw::kCsrMemBeats: return mem_beats_;
     case hw::kCsrMemStalls: return mem_stalls_;
+    case hw::kCsrActPlaneReads: return act_plane_reads_;
+    case hw::kCsrWgtPlaneReads: return wgt_plane_reads_;
     default: break;
   }
   const auto entry = [&](uint32_t base, uint32_t stride) { return (offset - base) / stride; };
@@ -260,6 +263,8 @@ void BehaviouralDevice::start_run() {
   sae_cycles_ = static_cast<uint32_t>(cycles.sae);
   mem_beats_ = static_cast<uint32_t>(cycles.beats);
   mem_stalls_ = static_cast<uint32_t>(cycles.mem_stalls);
+  act_plane_reads_ = static_cast<uint32_t>(cycles.act_plane_reads);
+  wgt_plane_reads_ = static_cast<uint32_t>(cycles.wgt_plane_reads + faults_.extra_plane_reads);
   for (size_t i = 0; i < refused; ++i) {
     layer_cycles_[i] = static_cast<uint32_t>(cycles.pass0[i]);
     layer_mem_beats_[i] = static_cast<uint32_t>(cycles.beats0[i]);

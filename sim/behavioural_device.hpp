@@ -46,6 +46,7 @@ struct BehaviouralFaults {
   int64_t duplicate_write = -1;  // the n-th monitor write of a run appears twice
   int64_t extra_cycles = 0;      // added to the run's cycle counter
   int64_t extra_stalls = 0;      // added to the stall counter
+  int64_t extra_plane_reads = 0; // added to the weight plane-read counter
   bool wrong_metric = false;     // slot 0, candidate 0 reads one more than the SAE computed
   bool hang = false;             // a run never ends
   std::string unmapped_csr;      // this CSR (a kCsrTable name) reads as unmapped: a missing read arm
@@ -115,6 +116,7 @@ class BehaviouralDevice final : public Device {
   uint32_t num_layers_ = 0, input_max_ = 0, num_slots_ = 0, pcu_candidates_ = 0, pcu_flags_ = 0;
   uint64_t budget_ = 0, cycles_ = 0;
   uint32_t stalls_ = 0, pcu_cycles_ = 0, sae_cycles_ = 0, run_info_ = 0, layer_ = 0, mem_beats_ = 0, mem_stalls_ = 0;
+  uint32_t act_plane_reads_ = 0, wgt_plane_reads_ = 0;
   std::array<uint32_t, hw::kCsrLogSteps> layer_mem_beats_{}, layer_mem_stalls_{};
   std::array<uint32_t, hw::kCsrLogSteps> layer_cycles_{}, layer_cycles1_{}, configs_{}, configs1_{}, slot_bits_{};
   std::array<uint64_t, hw::kCsrLogSteps * hw::kPcuCandidates> metrics_{};

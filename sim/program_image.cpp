@@ -222,8 +222,11 @@ void set_pcu(const NetworkProgram& p, ProgramImage& img) {
     e[hw::kPcuTauLo] = static_cast<uint32_t>(s.threshold);
     e[hw::kPcuTauHi] = static_cast<uint32_t>(s.threshold >> 32);
     e[hw::kPcuGroup] = hw::PcuGroup{.group = static_cast<uint32_t>(s.group)}.pack();
-    if (s.macs > 0xffffffffLL) throw InputError(fmt::format("{}: a layer has more than 2^32 MACs", p.source));
-    e[hw::kPcuMacs] = static_cast<uint32_t>(s.macs);
+    if (s.cost.size() != pcu.candidates.size() + 1)
+      throw InputError(fmt::format("{}: PCU slot of layer {} has {} costs, not one per candidate and one for 8 bits",
+                                   p.source, s.layer, s.cost.size()));
+    for (size_t c = 0; c < pcu.candidates.size(); ++c) e[hw::kPcuCost0 + c] = s.cost[c];
+    e[hw::kPcuCost8] = s.cost.back();
     img.pcu_table.push_back(e);
   }
 }

@@ -292,7 +292,7 @@ NetworkProgram random_policy_program(const NetworkProgram& base, uint64_t seed, 
       if (chance(0.4)) channels.push_back(c);
     if (channels.empty()) channels.push_back(uniform(0, static_cast<int>(stored.channels) - 1));
     lp.shadow_channels = channels;
-    lp.upfront = j == 0 ? lp.jit : random_slice(static_cast<int64_t>(channels.size()) * stored.height * stored.width);
+    lp.upfront = l.input < 0 ? lp.jit : random_slice(static_cast<int64_t>(channels.size()) * stored.height * stored.width);
     prof.layers.push_back(std::move(lp));
     prof.cascade_first_bits.push_back(uniform(2, 8));
     prof.cascade_fallback_bits.push_back(uniform(2, 8));
@@ -305,12 +305,16 @@ NetworkProgram random_policy_program(const NetworkProgram& base, uint64_t seed, 
   o.grouping = chance(0.4);
   o.scaling = chance(0.5);
   o.budget_bits = uniform(20, 80) / 10.0;
+  o.budget_metric = static_cast<BudgetMetric>(uniform(0, 2));
   description = fmt::format("{} ({}{}{}{})", policy_name(o.policy), schedule_name(o.schedule), o.grouping ? ", grouping" : "",
-                            o.scaling ? ", scaling" : "", o.policy == Policy::Budget ? fmt::format(", {} bits", o.budget_bits) : "");
+                            o.scaling ? ", scaling" : "",
+                            o.policy == Policy::Budget
+                                ? fmt::format(", {} bits of {}", o.budget_bits, budget_metric_name(o.budget_metric))
+                                : "");
   try {
     return build_adaptive_program(base, prof, o);
   } catch (const InputError&) {
-    // The up-front schedule needs a chain without grouped convolutions: fall back to just in time.
+    // The up-front schedule does not copy grouped (not depthwise) convolutions: fall back to just in time.
     if (o.policy == Policy::Budget) o.policy = Policy::Adaptive;
     o.schedule = Schedule::JustInTime;
     description = fmt::format("{} (jit{}{})", policy_name(o.policy), o.grouping ? ", grouping" : "", o.scaling ? ", scaling" : "");

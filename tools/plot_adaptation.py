@@ -25,7 +25,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 HARDWARE = ("adaptive (jit)", "adaptive (upfront)", "cascade", "adaptive-cascade (jit)", "budget (upfront)",
-            "adaptive (jit, grouping)", "adaptive (jit, scaling)")
+            "budget (upfront, traffic)", "budget (upfront, energy)", "adaptive (jit, grouping)", "adaptive (jit, scaling)")
 
 
 def front(points):
@@ -192,7 +192,8 @@ def plot(study, out_dir, targets="digits"):
             ax.scatter(*zip(*uni), marker="s", color="black", label="static uniform 8/6/4/3/2", zorder=3)
             styles = {"adaptive (jit)": ("tab:blue", "o"), "adaptive (upfront)": ("tab:cyan", "v"),
                       "cascade": ("tab:red", "D"), "adaptive-cascade (jit)": ("tab:purple", "P"),
-                      "budget (upfront)": ("tab:olive", "X"), "ideal": ("tab:green", "^"), "oracle": ("gold", "*")}
+                      "budget (upfront)": ("tab:olive", "X"), "budget (upfront, energy)": ("tab:brown", "X"),
+                      "ideal": ("tab:green", "^"), "oracle": ("gold", "*")}
             for fam, (color, marker) in styles.items():
                 pts = [(r[key], r["accuracy"]) for r in rows if (r["policy"] == fam or r["family"] == fam) and r[key] > 0]
                 if pts:

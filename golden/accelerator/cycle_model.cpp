@@ -32,6 +32,39 @@ int64_t pre_transfers(const Layer& l, const StepMemory& m, const Platform& pf, b
   return cycle;
 }
 
+// Taps of one axis inside the input: pairs (output o, kernel k) with
+// 0 <= o * stride - pad + k * dilation < in.
+int64_t in_bounds_taps(int64_t out, int64_t in, int kernel, int stride, int pad, int dilation) {
+  int64_t n = 0;
+  for (int64_t o = 0; o < out; ++o)
+    for (int k = 0; k < kernel; ++k) {
+      const int64_t i = o * stride - pad + static_cast<int64_t>(k) * dilation;
+      n += i >= 0 && i < in;
+    }
+  return n;
+}
+
+// The planes a step reads from its buffers (the sequencer's plane counters).
+void plane_reads(const Layer& l, const LayerGeometry& g, const LayerConfig& c, StepTiming& t) {
+  if (l.kind == LayerKind::Add) {
+    t.act_plane_reads = g.tiles * g.pixels * g.words_per_pixel * kMaxBits;
+    return;
+  }
+  const Window& w = l.window;
+  const bool fc = l.kind == LayerKind::FullyConnected;
+  const int64_t taps = fc ? 1
+                          : in_bounds_taps(g.out_h, g.in_h, static_cast<int>(g.kernel_h), w.stride_h, w.pad_top,
+                                           w.dilation_h) *
+                                in_bounds_taps(g.out_w, g.in_w, static_cast<int>(g.kernel_w), w.stride_w, w.pad_left,
+                                               w.dilation_w);
+  if (!l.has_weights()) {
+    t.act_plane_reads = g.tiles * taps * kMaxBits;
+    return;
+  }
+  t.act_plane_reads = g.tiles * taps * g.word_blocks * reduction_planes(c.act_shift);
+  t.wgt_plane_reads = g.tiles * (1 + g.pixels * g.words_per_pixel) * reduction_planes(c.weight_shift);
+}
+
 }  // namespace
 
 Platform make_platform(const NetworkProgram& program, const HardwareLimits& limits, const MemoryTiming& memory,
@@ -52,6 +85,7 @@ StepTiming step_timing(const NetworkProgram& p, size_t step, const LayerConfig& 
   const int64_t lanes = pool ? a.rows : a.cols;
   StepTiming t;
   const int64_t ready = pre_transfers(l, m, pf, false, t);
+  plane_reads(l, g, c, t);
 
   int64_t tile_start = ready + 1;    // pool: STileStart of the tile; conv: its first SWgtWait cycle
   int64_t load_done = -1;            // last cycle of the previous tile load
@@ -122,6 +156,8 @@ RunCycles run_cycle_model(const NetworkProgram& p, const ProgramResult& r, const
     c.stalls += t.stalls;
     c.mem_stalls += t.mem_stalls;
     c.beats += t.beats;
+    c.act_plane_reads += t.act_plane_reads;
+    c.wgt_plane_reads += t.wgt_plane_reads;
     if (first) {
       c.mem_stalls0.push_back(t.mem_stalls);
       c.beats0.push_back(t.beats);

@@ -42,11 +42,19 @@ Platform make_platform(const NetworkProgram& program, const HardwareLimits& limi
 //   a drain until the last pixel's n writes are done; the store of the
 //   output, if the plan asks.
 // A skipped step (the cascade's re-run of SAE steps) makes only its loads.
+//
+// The buffers are read plane by plane (rtl/aps_plane_mem.sv): a convolution
+// reads reduction_planes() of its activation shift from each in-bounds
+// activation word (padding taps are not read) and of its weight shift from
+// each weight tile word (the header and one per word); pooling and Add read
+// all 8 planes of each in-bounds word.
 struct StepTiming {
   int64_t cycles = 0;
   int64_t stalls = 0;      // a finished pixel waited for the writeback
   int64_t mem_stalls = 0;  // the sequencer waited for the memory port
   int64_t beats = 0;       // memory-port beats moved
+  int64_t act_plane_reads = 0;  // activation-word planes read for the array
+  int64_t wgt_plane_reads = 0;  // weight-tile-word planes read
 };
 StepTiming step_timing(const NetworkProgram& program, size_t step, const LayerConfig& config, const Platform& platform);
 // A scan step: its transfers, then the SAE's pipeline (`entries` words) and
@@ -64,6 +72,8 @@ struct RunCycles {
   int64_t stalls = 0;                 // cycles a finished pixel waited for the writeback (both passes)
   int64_t mem_stalls = 0;             // cycles the sequencer waited for the memory port (both passes)
   int64_t beats = 0;                  // memory-port beats (both passes)
+  int64_t act_plane_reads = 0;        // buffer planes read (both passes), as StepTiming
+  int64_t wgt_plane_reads = 0;
   int64_t sae = 0;                    // pass 0: scan steps without their PCU decision, and shadow layers
   int64_t pcu = 0;                    // pass 0: PCU decisions
 };

@@ -126,7 +126,7 @@ uint64_t NetworkProgram::fingerprint() const {
     h.vec(s.alpha);
     h.value(s.threshold);
     h.value(s.group);
-    h.value(s.macs);
+    h.vec(s.cost);
     h.value(s.initial_bits);
     h.value(s.fallback_bits);
   }

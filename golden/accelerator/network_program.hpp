@@ -114,7 +114,7 @@ struct PcuSlot {
   std::vector<uint32_t> alpha;    // per candidate: true error ~ (metric * alpha) >> 16
   uint64_t threshold = 0;         // tau: the largest acceptable estimated error
   int group = 0;                  // layers of one group share a width
-  int64_t macs = 0;
+  std::vector<uint32_t> cost;     // budget cost at each candidate's width, then at 8 bits
   int initial_bits = 8;           // width when no decision is made (a cascade's first pass)
   int fallback_bits = 8;          // width of a cascade's re-run
   bool operator==(const PcuSlot&) const = default;
@@ -124,7 +124,7 @@ struct PcuProgram {
   std::vector<int> candidates;    // ascending widths below 8; 8 is always the fallback
   std::vector<PcuSlot> slots;
   bool adaptive_scaling = false;  // choose the activation shift from the input's actual range
-  uint64_t budget = 0;            // up-front: sum(macs * bits) at most this (0 = no budget)
+  uint64_t budget = 0;            // up-front: the slots' costs at their widths sum to at most this (0 = no budget)
   bool cascade = false;           // re-run at the fallback widths when the output margin is small
   int margin_threshold = 0;       // in output codes: re-run when top1 - top2 < this
   bool enabled() const { return !slots.empty(); }

@@ -48,6 +48,14 @@ uint64_t slot_error(const PcuProgram& pcu, const PcuState& st, int s, int b) {
   return 0;
 }
 
+// Budget cost of slot s at width b: its candidate's entry, or the 8-bit one.
+uint32_t slot_cost(const PcuProgram& pcu, int s, int b) {
+  const std::vector<uint32_t>& cost = pcu.slots[s].cost;
+  for (size_t c = 0; c < pcu.candidates.size(); ++c)
+    if (pcu.candidates[c] == b) return cost.at(c);
+  return cost.at(pcu.candidates.size());
+}
+
 // The next narrower width than b, or 0 if there is none.
 int narrower(const PcuProgram& pcu, int b) {
   int best = 0;
@@ -72,7 +80,7 @@ void pcu_decide_all(const PcuProgram& pcu, PcuState& st) {
     std::vector<int> group_width(n, kMaxBits);
     auto cost = [&] {
       u128 c = 0;
-      for (int s = 0; s < n; ++s) c += static_cast<u128>(pcu.slots[s].macs) * group_width[pcu.slots[s].group];
+      for (int s = 0; s < n; ++s) c += slot_cost(pcu, s, group_width[pcu.slots[s].group]);
       return c;
     };
     while (cost() > pcu.budget) {
@@ -88,7 +96,8 @@ void pcu_decide_all(const PcuProgram& pcu, PcuState& st) {
           member = true;
           const uint64_t e_now = slot_error(pcu, st, s, b), e_low = lower ? slot_error(pcu, st, s, lower) : 0;
           de += e_low > e_now ? e_low - e_now : 0;
-          dc += static_cast<u128>(pcu.slots[s].macs) * static_cast<unsigned>(b - lower);
+          const uint32_t c_now = slot_cost(pcu, s, b), c_low = lower ? slot_cost(pcu, s, lower) : c_now;
+          dc += c_now > c_low ? c_now - c_low : 0;
         }
         if (!member || lower == 0 || dc == 0) continue;
         // de / dc < best_de / best_dc, compared without division

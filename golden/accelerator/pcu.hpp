@@ -11,8 +11,11 @@
 //                     takes the widest width of its members; with a budget, the
 //                     thresholds are ignored and, from 8 bits everywhere, the
 //                     group whose next narrower candidate costs the least
-//                     estimated error per bit-MAC saved steps down until
-//                     sum(macs * bits) <= budget (ties: the lower group)
+//                     estimated error per unit of cost saved steps down until
+//                     the slots' costs at their widths sum to <= budget (ties:
+//                     the lower group); a slot's cost at each candidate width
+//                     and at 8 bits is in its table entry, in the unit the
+//                     host chose (golden/adaptation/budget_cost.hpp)
 //   adaptive scaling  act_shift = max(0, 8 - b - k), k = leading zeros of
 //                     max(largest input code, input zero point) as an 8-bit value
 //   cascade           after the run, if top1 - top2 of the output codes is

@@ -114,6 +114,9 @@ NetworkProgram build_adaptive_program(const NetworkProgram& base, const Calibrat
   const bool cascade = o.policy == Policy::Cascade || o.policy == Policy::AdaptiveCascade;
   pcu.cascade = cascade;
   pcu.margin_threshold = o.margin_threshold.value_or(profile.margin_threshold);
+  std::vector<int> cost_widths = profile.candidates;
+  cost_widths.push_back(kMaxBits);
+  const auto costs = layer_costs(base, cost_widths, o.policy == Policy::Budget ? o.budget_metric : BudgetMetric::BitMacs);
   for (size_t j = 0; j < w.size(); ++j) {
     const LayerProfile& lp = profile.layers[j];
     PcuSlot s;
@@ -121,7 +124,7 @@ NetworkProgram build_adaptive_program(const NetworkProgram& base, const Calibrat
     const double tau = static_cast<double>(lp.threshold) * o.threshold_scale;
     s.threshold = tau >= 1.8e19 ? UINT64_MAX : static_cast<uint64_t>(std::llround(tau));
     s.group = o.groups ? (*o.groups)[j] : (o.grouping ? lp.group : static_cast<int>(j));
-    s.macs = base.layers[w[j]].macs();
+    s.cost = costs[j];
     s.initial_bits = cascade && !sae ? profile.cascade_first_bits.at(j) : 8;
     s.fallback_bits = cascade ? profile.cascade_fallback_bits.at(j) : 8;
     pcu.slots.push_back(s);
@@ -130,7 +133,7 @@ NetworkProgram build_adaptive_program(const NetworkProgram& base, const Calibrat
     if (s.group < 0 || s.group >= static_cast<int>(pcu.slots.size()))
       throw InputError(fmt::format("group {} is outside 0..{}", s.group, pcu.slots.size() - 1));
   if (o.policy == Policy::Budget)
-    pcu.budget = static_cast<uint64_t>(std::llround(o.budget_bits * static_cast<double>(base.total_macs())));
+    pcu.budget = uniform_budget(base, o.budget_bits, o.budget_metric);
 
   auto remap = [&](int old) { return old < 0 ? -1 : a.main_index[old]; };
   a.main_index.assign(base.layers.size(), -1);
@@ -156,6 +159,7 @@ NetworkProgram build_adaptive_program(const NetworkProgram& base, const Calibrat
     for (size_t i = 0; i < shadow.layers.size(); ++i) {
       Layer l = shadow.layers[i];
       l.input = l.input < 0 ? -1 : a.shadow_index[l.input];
+      if (l.kind == LayerKind::Add) l.add.input_b = l.add.input_b < 0 ? -1 : a.shadow_index[l.add.input_b];
       a.shadow_index[i] = a.add(std::move(l));
       emit_scans_for(static_cast<int>(i));
     }

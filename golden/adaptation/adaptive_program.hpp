@@ -8,8 +8,10 @@
 //   adaptive   SAE-driven thresholds (tau per layer, scaled by threshold_scale);
 //              with `grouping` the profile's layer groups share a width, with
 //              `scaling` the activation shift follows the input's range;
-//   budget     up-front only: the PCU narrows layers until sum(macs * bits) is
-//              at most budget_bits * macs, giving up the least estimated error;
+//   budget     up-front only: the PCU narrows layers, giving up the least
+//              estimated error per unit of cost saved, until their cost is at
+//              most what budget_bits everywhere would cost; the cost is
+//              bit-MACs, memory traffic or energy (budget_cost.hpp);
 //   cascade    the profile's cheap static map, re-run at the fallback map when
 //              the output margin is below the threshold;
 //   adaptive-cascade   adaptive first pass, then the cascade.
@@ -19,6 +21,7 @@
 #include <optional>
 #include <string>
 
+#include "golden/adaptation/budget_cost.hpp"
 #include "golden/adaptation/calibration_profile.hpp"
 #include "golden/adaptation/shadow_network.hpp"
 #include "golden/accelerator/layer_config.hpp"
@@ -34,7 +37,8 @@ struct PolicyOptions {
   Schedule schedule = Schedule::JustInTime;
   bool grouping = false;
   bool scaling = false;
-  double budget_bits = 0;           // budget policy: MAC-weighted average width allowed
+  double budget_bits = 0;           // budget policy: the cost of this width everywhere is allowed
+  BudgetMetric budget_metric = BudgetMetric::BitMacs;
   double threshold_scale = 1.0;     // multiplies every tau
   std::optional<int> margin_threshold;  // overrides the profile's
   std::optional<std::vector<int>> groups;  // overrides the profile's groups (one per layer with weights)

@@ -310,9 +310,11 @@ std::optional<ShadowNetwork> size_shadow_network(const Reference& ref, const std
       const double r = (lo + hi) / 2;
       const auto ch = channel_choice(r);
       const ShadowNetwork s = build_shadow_network(ref.program, ch);
-      double ops = static_cast<double>(s.macs()) + 2.0 * nc * prof.layers[0].jit.elements.size();
-      for (size_t j = 1; j < k; ++j)
-        ops += 2.0 * nc * static_cast<double>(ch[j].size()) * ref.stored_shape(j).height * ref.stored_shape(j).width;
+      double ops = static_cast<double>(s.macs());
+      for (size_t j = 0; j < k; ++j)
+        ops += 2.0 * nc *
+               (s.source_of[j] < 0 ? static_cast<double>(prof.layers[j].jit.elements.size())
+                                   : static_cast<double>(ch[j].size()) * ref.stored_shape(j).height * ref.stored_shape(j).width);
       (ops <= budget_ops ? lo : hi) = r;
     }
     channels = channel_choice(lo);
@@ -323,16 +325,19 @@ std::optional<ShadowNetwork> size_shadow_network(const Reference& ref, const std
   }
   for (size_t j = 0; j < k; ++j) {
     prof.layers[j].shadow_channels = channels[j];
-    if (j == 0) {
+    const int source = shadow.source_of[j];
+    if (source < 0) {  // the network input: the shadow network does not copy it
       prof.layers[j].upfront = prof.layers[j].jit;
       continue;
     }
+    // The slice: the layer's kept channels, where they sit in the shadow
+    // copy of its input (which may keep more for other readers).
     const int64_t pixels = ref.stored_shape(j).height * ref.stored_shape(j).width;
     std::vector<int64_t> main_elements;
-    for (size_t kc = 0; kc < channels[j].size(); ++kc)
+    for (int64_t c : channels[j])
       for (int64_t px = 0; px < pixels; ++px) {
-        prof.layers[j].upfront.elements.push_back(static_cast<int64_t>(kc) * pixels + px);
-        main_elements.push_back(channels[j][kc] * pixels + px);
+        prof.layers[j].upfront.elements.push_back(shadow.position(source, c) * pixels + px);
+        main_elements.push_back(c * pixels + px);
       }
     prof.layers[j].upfront.coefficients = quantize_coefficients(energy[j], main_elements);
   }

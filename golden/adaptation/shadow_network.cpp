@@ -1,6 +1,8 @@
 #include "golden/adaptation/shadow_network.hpp"
 
 #include <algorithm>
+#include <numeric>
+#include <set>
 #include <fmt/format.h>
 
 #include "golden/errors.hpp"
@@ -13,57 +15,126 @@ int64_t ShadowNetwork::macs() const {
   return m;
 }
 
+namespace {
+
+// Output channel c of such a layer reads input channel c alone.
+bool keeps_channels_apart(const Layer& l) {
+  return l.kind == LayerKind::MaxPool || l.kind == LayerKind::AveragePool || l.kind == LayerKind::Add ||
+         (l.kind == LayerKind::Conv && l.groups > 1 && l.groups == l.in_shape.channels &&
+          l.out_shape.channels == l.in_shape.channels);
+}
+
+// Union-find over tensors (0 = the network input, i + 1 = layer i's output).
+struct TensorSets {
+  std::vector<int> parent;
+  explicit TensorSets(size_t n) : parent(n) { std::iota(parent.begin(), parent.end(), 0); }
+  int find(int t) { return parent[t] == t ? t : parent[t] = find(parent[t]); }
+  void join(int a, int b) { parent[find(a)] = find(b); }
+};
+
+std::vector<int64_t> all_channels(int64_t n) {
+  std::vector<int64_t> c(static_cast<size_t>(n));
+  std::iota(c.begin(), c.end(), 0);
+  return c;
+}
+
+}  // namespace
+
+int64_t ShadowNetwork::position(int layer, int64_t channel) const {
+  const std::vector<int64_t>& k = kept.at(static_cast<size_t>(layer));
+  const auto it = std::lower_bound(k.begin(), k.end(), channel);
+  if (it == k.end() || *it != channel)
+    throw InputError(fmt::format("shadow network: channel {} is not kept by '{}'", channel, layers[layer].name));
+  return it - k.begin();
+}
+
 ShadowNetwork build_shadow_network(const NetworkProgram& p, const std::vector<std::vector<int64_t>>& channels) {
   const std::vector<int> w = weighted_layers(p);
   if (w.empty() || channels.size() != w.size()) throw InputError("shadow network: one channel list per layer with weights");
-  for (size_t i = 0; i < p.layers.size(); ++i) {
+  const int last = w.back();
+  for (int i = 0; i < last; ++i) {
     const Layer& l = p.layers[i];
-    if (l.kind == LayerKind::Add) throw InputError(fmt::format("{}: the up-front schedule needs a chain; layer '{}' is a residual Add", p.source, l.name));
-    if (l.input != static_cast<int>(i) - 1) throw InputError(fmt::format("{}: the up-front schedule needs a chain of layers", p.source));
-    if (l.has_weights() && l.groups != 1 && static_cast<int>(i) < w.back())
+    if (l.has_weights() && l.groups != 1 && !keeps_channels_apart(l))
       throw InputError(fmt::format("{}: the up-front schedule does not copy grouped convolution '{}'", p.source, l.name));
   }
-  const int last = w.back();
-  // keep[i]: the output channels of main layer i the shadow network computes.
-  std::vector<std::vector<int64_t>> keep(static_cast<size_t>(last));
-  for (int i = last - 1; i >= 0; --i) {
-    const auto it = std::find(w.begin(), w.end(), i + 1);
-    keep[i] = it != w.end() ? channels[it - w.begin()] : keep[i + 1];
-    for (int64_t c : keep[i])
-      if (c < 0 || c >= p.layers[i].out_shape.channels)
-        throw InputError(fmt::format("shadow network: channel {} is outside layer '{}'", c, p.layers[i].name));
+  for (size_t j = 0; j < w.size(); ++j) {
+    const int src = p.layers[w[j]].input;
+    const int64_t limit = p.tensor_shape(src).channels;
+    for (int64_t c : channels[j])
+      if (c < 0 || c >= limit)
+        throw InputError(fmt::format("shadow network: channel {} is outside {}", c,
+                                     src < 0 ? std::string("the network input") : "layer '" + p.layers[src].name + "'"));
   }
+  // Tensors tied by layers that keep channels apart share one kept set.
+  TensorSets sets(static_cast<size_t>(last) + 1);
+  auto tensor = [](int producer) { return producer + 1; };
+  for (int i = 0; i < last; ++i) {
+    const Layer& l = p.layers[i];
+    if (!keeps_channels_apart(l)) continue;
+    sets.join(tensor(i), tensor(l.input));
+    if (l.kind == LayerKind::Add) sets.join(tensor(i), tensor(l.add.input_b));
+  }
+  std::vector<std::set<int64_t>> need(static_cast<size_t>(last) + 1);
+  for (size_t j = 0; j < w.size(); ++j)
+    need[sets.find(tensor(p.layers[w[j]].input))].insert(channels[j].begin(), channels[j].end());
+  const int input_set = sets.find(tensor(-1));
   ShadowNetwork s;
+  for (int i = 0; i < last; ++i) {
+    const int set = sets.find(tensor(i));
+    if (set == input_set) {
+      s.kept.push_back(all_channels(p.layers[i].out_shape.channels));
+    } else {
+      if (need[set].empty())
+        throw InputError(fmt::format("{}: the up-front schedule copies layer '{}', which no later slice reads", p.source,
+                                     p.layers[i].name));
+      s.kept.emplace_back(need[set].begin(), need[set].end());
+    }
+  }
+  auto kept_of = [&](int producer) {
+    return producer < 0 ? all_channels(p.tensor_shape(-1).channels) : s.kept[static_cast<size_t>(producer)];
+  };
   for (int i = 0; i < last; ++i) {
     const Layer& m = p.layers[i];
     Layer l = m;
     l.name = "shadow:" + m.name;
     l.role = LayerRole::Shadow;
     l.pcu_slot = -1;
-    l.input = i - 1;  // shadow indices follow main indices for i < last
-    const FeatureShape in_full = p.tensor_shape(i - 1);
-    std::vector<int64_t> in_keep;
-    if (i == 0) {
-      for (int64_t c = 0; c < in_full.channels; ++c) in_keep.push_back(c);
-    } else {
-      in_keep = keep[i - 1];
-    }
+    const FeatureShape in_full = p.tensor_shape(m.input);
+    const std::vector<int64_t> in_keep = kept_of(m.input);
+    const std::vector<int64_t>& out_keep = s.kept[static_cast<size_t>(i)];
+    const auto kept_count = static_cast<int64_t>(out_keep.size());
     const FeatureShape in_kept{static_cast<int64_t>(in_keep.size()), in_full.height, in_full.width};
-    const std::vector<int64_t>& out_keep = keep[i];
-    if (m.kind == LayerKind::MaxPool || m.kind == LayerKind::AveragePool) {
-      if (in_keep != out_keep) throw InputError("shadow network: a pool must keep its input's channels");
+    if (!m.has_weights()) {
+      // Pooling and Add: the same set in and out (tied above).
       l.in_shape = in_kept;
-      l.out_shape = {static_cast<int64_t>(out_keep.size()), m.out_shape.height, m.out_shape.width};
+      l.out_shape = {kept_count, m.out_shape.height, m.out_shape.width};
       if (m.kind == LayerKind::AveragePool) {
         l.multipliers.assign(out_keep.size(), m.multipliers.front());
         l.bias.assign(out_keep.size(), 0);
+      }
+    } else if (keeps_channels_apart(m)) {
+      // Depthwise: each kept channel with its own taps, at its full fan-in.
+      const int64_t taps = int64_t{m.window.kernel_h} * m.window.kernel_w;
+      l.in_shape = in_kept;
+      l.out_shape = {kept_count, m.out_shape.height, m.out_shape.width};
+      l.groups = static_cast<int>(kept_count);
+      l.weights.clear();
+      l.weight_zero_points.clear();
+      l.weight_scales.clear();
+      l.bias.clear();
+      l.multipliers.clear();
+      for (int64_t o : out_keep) {
+        for (int64_t t = 0; t < taps; ++t) l.weights.push_back(m.weights[o * taps + t]);
+        l.weight_zero_points.push_back(m.weight_zero_points[o]);
+        l.weight_scales.push_back(m.weight_scales[o]);
+        l.bias.push_back(m.bias[o]);
+        l.multipliers.push_back(m.multipliers[o]);
       }
     } else {
       const int64_t pixels = in_full.height * in_full.width;
       const bool fc = m.kind == LayerKind::FullyConnected;
       l.in_shape = fc ? FeatureShape{in_kept.size(), 1, 1} : in_kept;
-      l.out_shape = fc ? FeatureShape{static_cast<int64_t>(out_keep.size()), 1, 1}
-                       : FeatureShape{static_cast<int64_t>(out_keep.size()), m.out_shape.height, m.out_shape.width};
+      l.out_shape = fc ? FeatureShape{kept_count, 1, 1} : FeatureShape{kept_count, m.out_shape.height, m.out_shape.width};
       const int64_t taps = fc ? 1 : int64_t{m.window.kernel_h} * m.window.kernel_w;
       const int64_t in_per_out_full = m.weights_per_output();
       l.weights.clear();
@@ -90,7 +161,7 @@ ShadowNetwork build_shadow_network(const NetworkProgram& p, const std::vector<st
     }
     s.layers.push_back(std::move(l));
   }
-  for (int wj : w) s.source_of.push_back(wj - 1);  // the shadow copy of the layer before (-1: the network input)
+  for (int wj : w) s.source_of.push_back(p.layers[wj].input);  // shadow indices are main indices (-1: the network input)
   return s;
 }
 
@@ -102,7 +173,13 @@ ShadowNetwork profile_shadow_network(const NetworkProgram& p, const CalibrationP
 
 std::vector<Codes> run_shadow_network(const ShadowNetwork& shadow, const Codes& input) {
   std::vector<Codes> out;
-  for (const Layer& l : shadow.layers) out.push_back(execute_layer(l, l.input < 0 ? input : out[l.input], static_config(8)));
+  auto tensor = [&](int producer) -> const Codes& { return producer < 0 ? input : out[static_cast<size_t>(producer)]; };
+  for (const Layer& l : shadow.layers) {
+    if (l.kind == LayerKind::Add)
+      out.push_back(execute_layer(l, tensor(l.input), static_config(8), tensor(l.add.input_b)));
+    else
+      out.push_back(execute_layer(l, tensor(l.input), static_config(8)));
+  }
   return out;
 }
 

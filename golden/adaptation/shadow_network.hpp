@@ -1,11 +1,17 @@
 #pragma once
-// The up-front schedule's shadow network: for every layer before the last
-// one with weights, a copy restricted to the channels the next layers' SAE
+// The up-front schedule's shadow network: a copy of every layer before the
+// last one with weights, restricted to the channels the later layers' SAE
 // slices need (`channels[j]`: input channels of the j-th layer with weights
-// to keep; the first layer keeps all its input). A copy with fewer inputs
-// scales its multiplier by (full fan-in / kept fan-in), so its partial sums
-// keep the full layer's scale. Chains only (no residual Add), no grouped
-// convolutions: InputError otherwise.
+// to keep; a layer reading the network input keeps all of it).
+//
+// A convolution or fully connected layer mixes channels: its copy reads only
+// its input's kept channels and scales its multiplier by (full fan-in / kept
+// fan-in), so its partial sums keep the full layer's scale. Pooling, a
+// depthwise convolution and a residual Add keep channels apart: output
+// channel c comes from input channel c alone, so such a layer and its inputs
+// keep one set of channels, the union of what every member's readers need,
+// and a depthwise copy keeps its full fan-in. Other grouped convolutions are
+// refused (InputError), as is a layer before the last that no slice needs.
 
 #include <cstdint>
 #include <vector>
@@ -20,8 +26,12 @@ namespace aps {
 // and, per layer with weights, the index of the shadow layer whose output
 // stands for its input (-1 = the network input).
 struct ShadowNetwork {
-  std::vector<Layer> layers;
+  std::vector<Layer> layers;   // layer i copies main layer i (inputs are the same indices)
   std::vector<int> source_of;  // per layer with weights
+  std::vector<std::vector<int64_t>> kept;  // per shadow layer: the main layer's output channels it computes, ascending
+
+  // Where main channel `channel` of shadow layer `layer`'s output sits in it.
+  int64_t position(int layer, int64_t channel) const;
 
   int64_t macs() const;
 };

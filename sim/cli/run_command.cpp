@@ -190,6 +190,7 @@ ExitCode run_command(const Args& args) {
                             policy.grouping ? " --grouping" : "", policy.scaling ? " --scaling" : "");
     if (!policy.groups.empty()) run_args += " --groups " + policy.groups;
     if (!policy.budget_bits.empty()) run_args += " --budget-bits " + policy.budget_bits;
+    if (policy.budget_metric != "bit-macs") run_args += " --budget-metric " + policy.budget_metric;
     if (policy.threshold_scale != "1") run_args += " --threshold-scale " + policy.threshold_scale;
     if (!policy.margin.empty()) run_args += " --margin " + policy.margin;
   }

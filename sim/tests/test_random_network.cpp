@@ -32,6 +32,8 @@ TEST_CASE("random networks cover every layer kind and the geometry edge cases", 
       if (l.kind == LayerKind::Conv && layer_geometry(c.program, i, limits.array).depthwise) ++seen["depthwise mapping"];
       if (l.in_q.zero_point == 255) ++seen["zero point 255"];
       if (i == 0 && c.program.input_patches.enabled()) ++seen["packed stem"];
+      if (l.role == LayerRole::Shadow && l.kind == LayerKind::Add) ++seen["shadow add"];
+      if (l.role == LayerRole::Shadow && l.groups > 1) ++seen["shadow depthwise"];
       if (c.configs[i].bits == 2) ++seen["2 bits"];
       if (c.configs[i].act_shift < 8 - c.configs[i].bits) ++seen["adaptive shift"];
       for (const auto& m : l.multipliers)
@@ -40,7 +42,8 @@ TEST_CASE("random networks cover every layer kind and the geometry edge cases", 
   }
   for (const char* what : {"fc", "conv", "maxpool", "avgpool", "add", "depthwise", "depthwise mapping", "grouped",
                            "dilated", "padded conv", "strided conv", "5-wide kernel", "residual add", "global average",
-                           "zero point 255", "2 bits", "adaptive shift", "left shift", "packed stem"}) {
+                           "zero point 255", "2 bits", "adaptive shift", "left shift", "packed stem",
+                           "shadow add", "shadow depthwise"}) {
     INFO(what);
     CHECK(seen[what] > 0);
   }

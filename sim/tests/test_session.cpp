@@ -90,6 +90,10 @@ TEST_CASE("each planted fault is caught by the check that must catch it", "[sess
     f.extra_stalls = 2;
     CHECK(first_mismatch(m.program, f).check == "stall cycle count");
   }
+  SECTION("a wrong count of weight planes read") {
+    f.extra_plane_reads = 8;
+    CHECK(first_mismatch(m.program, f).check == "weight plane read count");
+  }
   SECTION("a wrong SAE metric") {
     std::string what;
     const NetworkProgram p = random_policy_program(m.program, 3, what);

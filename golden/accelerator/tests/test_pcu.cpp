@@ -17,7 +17,8 @@ PcuProgram two_slots(std::vector<int> candidates) {
     slot.alpha.assign(p.candidates.size(), 1 << 16);  // estimate = metric
     slot.threshold = 100;
     slot.group = s;
-    slot.macs = 100;
+    for (int b : p.candidates) slot.cost.push_back(100 * b);  // 100 MACs: bit-MACs
+    slot.cost.push_back(100 * 8);
     p.slots.push_back(slot);
   }
   return p;
@@ -64,6 +65,27 @@ TEST_CASE("a budget narrows the layer that costs the least estimated error", "[p
   p.budget = 100;  // unreachable: everything as narrow as it goes
   pcu_decide_all(p, st);
   CHECK(st.bits == std::vector<int>{4, 4});
+}
+
+TEST_CASE("a budget counts each slot's own cost at each width", "[pcu]") {
+  // Slot 0 saves little by narrowing (a layer whose traffic barely falls),
+  // slot 1 much: the same errors as above, but the table's costs, not
+  // MACs x bits, decide which layer narrows.
+  PcuProgram p = two_slots({4});
+  p.slots[0].cost = {790, 800};  // 4 bits, 8 bits
+  p.slots[1].cost = {100, 900};
+  PcuState st(p);
+  st.metrics = {{1}, {10}};      // slot 0 is the cheaper in error
+  p.budget = 1000;
+  pcu_decide_all(p, st);
+  CHECK(st.bits == std::vector<int>{8, 4});  // 10 error for 800 saved beats 1 for 10
+  p.budget = 1700;                           // 8 and 8 fit: nothing narrows
+  pcu_decide_all(p, st);
+  CHECK(st.bits == std::vector<int>{8, 8});
+  p.slots[0].cost = {900, 800};  // narrowing would cost more: never a step
+  p.budget = 1;
+  pcu_decide_all(p, st);
+  CHECK(st.bits == std::vector<int>{8, 4});
 }
 
 TEST_CASE("adaptive scaling shifts less when the input's range is small", "[pcu]") {

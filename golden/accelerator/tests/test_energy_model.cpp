@@ -1,0 +1,87 @@
+// The energy model charges what the hardware does at each width: buffer
+// plane reads and beats from the cycle model, MACs at their width. Layers
+// built by hand.
+
+#include <catch2/catch.hpp>
+
+#include "golden/accelerator/cycle_model.hpp"
+#include "golden/accelerator/energy_model.hpp"
+#include "golden/numerics/precision_reduction.hpp"
+
+using namespace aps;
+
+namespace {
+
+// A padded 3x3 convolution (64 -> 64 channels, 8x8), then a fully connected layer.
+NetworkProgram conv_fc() {
+  Layer conv;
+  conv.name = "conv";
+  conv.kind = LayerKind::Conv;
+  conv.in_shape = {64, 8, 8};
+  conv.out_shape = {64, 8, 8};
+  conv.window = {.kernel_h = 3, .kernel_w = 3, .pad_top = 1, .pad_left = 1, .pad_bottom = 1, .pad_right = 1};
+  Layer fc;
+  fc.name = "fc";
+  fc.kind = LayerKind::FullyConnected;
+  fc.input = 0;
+  fc.in_shape = {64 * 8 * 8, 1, 1};
+  fc.out_shape = {10, 1, 1};
+  NetworkProgram p;
+  p.input_shape = conv.in_shape;
+  p.layers = {conv, fc};
+  return p;
+}
+
+struct StaticRun {
+  RunCycles cycles;
+  double pj = 0;
+};
+
+StaticRun run_at(const NetworkProgram& p, const Platform& pf, int bits) {
+  ProgramResult r;
+  r.configs.assign(p.layers.size(), static_config(bits));
+  StaticRun s;
+  s.cycles = run_cycle_model(p, r, pf);
+  s.pj = run_energy_pj(p, r, s.cycles, pf.array());
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("a convolution reads the planes its width needs, and no padding", "[energy]") {
+  const NetworkProgram p = conv_fc();
+  const Platform pf = make_platform(p, HardwareLimits{}, MemoryTiming{});
+  const LayerGeometry g = layer_geometry(p, 0, pf.array());
+  // Per axis, 8 outputs x 3 taps less the 2 that fall on the padding.
+  const int64_t taps = 22 * 22;
+  for (int bits : {8, 4, 2}) {
+    INFO(bits);
+    const StepTiming t = step_timing(p, 0, static_config(bits), pf);
+    const int planes = reduction_planes(default_shift(bits));
+    CHECK(t.act_plane_reads == g.tiles * taps * g.word_blocks * planes);
+    CHECK(t.wgt_plane_reads == g.tiles * (1 + g.pixels * g.words_per_pixel) * planes);
+  }
+}
+
+TEST_CASE("buffer planes, traffic and energy fall with width", "[energy]") {
+  const NetworkProgram p = conv_fc();
+  const Platform pf = make_platform(p, HardwareLimits{}, MemoryTiming{});
+  const StaticRun r8 = run_at(p, pf, 8), r4 = run_at(p, pf, 4), r2 = run_at(p, pf, 2);
+  CHECK(r4.cycles.wgt_plane_reads * 8 == r8.cycles.wgt_plane_reads * reduction_planes(4));
+  CHECK(r2.cycles.wgt_plane_reads * 8 == r8.cycles.wgt_plane_reads * reduction_planes(6));
+  CHECK(r4.cycles.beats < r8.cycles.beats);
+  CHECK(r2.pj < r4.pj);
+  CHECK(r4.pj < r8.pj);
+}
+
+TEST_CASE("a static run's energy is the sum of its steps' energies", "[energy]") {
+  // step_energy_pj (what the budget charges a layer) and run_energy_pj (what
+  // the study reports) count the same things.
+  const NetworkProgram p = conv_fc();
+  const Platform pf = make_platform(p, HardwareLimits{}, MemoryTiming{});
+  for (int bits : {8, 5, 2}) {
+    double sum = 0;
+    for (size_t i = 0; i < p.layers.size(); ++i) sum += step_energy_pj(p, i, static_config(bits), pf);
+    CHECK(sum == Approx(run_at(p, pf, bits).pj).epsilon(1e-9));
+  }
+}
