@@ -105,12 +105,17 @@ ShadowNetwork build_shadow_network(const NetworkProgram& p, const std::vector<st
     const auto kept_count = static_cast<int64_t>(out_keep.size());
     const FeatureShape in_kept{static_cast<int64_t>(in_keep.size()), in_full.height, in_full.width};
     if (!m.has_weights()) {
-      // Pooling and Add: the same set in and out (tied above).
+      // Pooling and Add: the same set in and out (tied above), with the
+      // kept channels' requantization.
       l.in_shape = in_kept;
       l.out_shape = {kept_count, m.out_shape.height, m.out_shape.width};
-      if (m.kind == LayerKind::AveragePool) {
-        l.multipliers.assign(out_keep.size(), m.multipliers.front());
-        l.bias.assign(out_keep.size(), 0);
+      if (m.requantizes()) {
+        l.multipliers.clear();
+        l.bias.clear();
+        for (int64_t o : out_keep) {
+          l.multipliers.push_back(m.multipliers.at(static_cast<size_t>(o)));
+          l.bias.push_back(m.bias.at(static_cast<size_t>(o)));
+        }
       }
     } else if (keeps_channels_apart(m)) {
       // Depthwise: each kept channel with its own taps, at its full fan-in.

@@ -123,6 +123,23 @@ TEST_CASE("a shadow network keeping every channel reproduces depthwise and resid
   }
 }
 
+TEST_CASE("a shadow network keeping some channels is a valid program", "[shadow]") {
+  // Every copy, pooling and Add included, carries its kept channels'
+  // parameters: the copies alone form a program the accelerator accepts.
+  for (const char* model : {"ds_cnn/model_tf_int8.onnx", "resnet8/model_tf_int8.onnx"}) {
+    INFO(model);
+    const NetworkProgram p = load_network_program(kModels / model).program;
+    std::vector<std::vector<int64_t>> channels = every_channel(p);
+    for (auto& c : channels) c.resize((c.size() + 2) / 3);  // a third of each layer's input channels
+    const ShadowNetwork s = build_shadow_network(p, channels);
+    NetworkProgram copies = p;
+    copies.layers = s.layers;
+    for (Layer& l : copies.layers) l.role = LayerRole::Main;  // the last copy stands as the output
+    CHECK_NOTHROW(validate_program(copies));
+    CHECK(run_shadow_network(s, some_input(p)).size() == s.layers.size());
+  }
+}
+
 TEST_CASE("a depthwise layer and its input keep one set of channels", "[shadow]") {
   const NetworkProgram p = load_network_program(kModels / "ds_cnn/model_tf_int8.onnx").program;
   const std::vector<int> w = weighted_layers(p);
