@@ -18,8 +18,7 @@ LayerGeometry layer_geometry(const NetworkProgram& p, size_t i, ArrayShape a) {
 }
 
 bool maps_depthwise(const Layer& l, ArrayShape a) {
-  return l.kind == LayerKind::Conv && l.groups > 1 && l.groups == l.in_shape.channels &&
-         l.out_shape.channels == l.in_shape.channels && (a.rows % a.cols == 0 || a.cols % a.rows == 0);
+  return l.is_depthwise() && (a.rows % a.cols == 0 || a.cols % a.rows == 0);
 }
 
 LayerGeometry layer_geometry(const Layer& l, const FeatureShape& stored_input, ArrayShape a) {

@@ -5,7 +5,7 @@ namespace {
 
 constexpr double kBitsPerAccess = 64.0;
 
-// Bytes a layer writes to the scratchpad: its output, whole codes.
+// 64-bit accesses of a layer's writes to the scratchpad: its output, whole codes.
 double written_accesses(const Layer& l) { return static_cast<double>(l.out_shape.size()) / 8.0; }
 
 // 64-bit accesses of the buffer planes read.

@@ -103,6 +103,10 @@ struct Layer {
   // Layers whose outputs go through the requantization unit.
   bool requantizes() const { return kind != LayerKind::MaxPool && kind != LayerKind::SaeScan; }
   bool produces_output() const { return kind != LayerKind::SaeScan; }
+  // One input channel per output channel, as many as it reads.
+  bool is_depthwise() const {
+    return kind == LayerKind::Conv && groups > 1 && groups == in_shape.channels && out_shape.channels == in_shape.channels;
+  }
   int64_t weights_per_output() const;  // (in / groups) * kh * kw
   // Multiply-accumulates of one inference (0 for pooling).
   int64_t macs() const;

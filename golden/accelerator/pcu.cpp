@@ -41,20 +41,21 @@ void pcu_decide(const PcuProgram& pcu, PcuState& state, int slot) {
 
 namespace {
 
-// Estimated error of slot s at width b (0 at 8 bits).
-uint64_t slot_error(const PcuProgram& pcu, const PcuState& st, int s, int b) {
-  for (size_t c = 0; c < pcu.candidates.size(); ++c)
-    if (pcu.candidates[c] == b) return estimated_error(st.metrics[s][c], pcu.slots[s].alpha[c]);
-  return 0;
+// The candidate whose width is b; candidates.size() for 8 bits (no candidate).
+size_t candidate_index(const PcuProgram& pcu, int b) {
+  size_t c = 0;
+  while (c < pcu.candidates.size() && pcu.candidates[c] != b) ++c;
+  return c;
 }
 
-// Budget cost of slot s at width b: its candidate's entry, or the 8-bit one.
-uint32_t slot_cost(const PcuProgram& pcu, int s, int b) {
-  const std::vector<uint32_t>& cost = pcu.slots[s].cost;
-  for (size_t c = 0; c < pcu.candidates.size(); ++c)
-    if (pcu.candidates[c] == b) return cost.at(c);
-  return cost.at(pcu.candidates.size());
+// Estimated error of slot s at width b (0 at 8 bits).
+uint64_t slot_error(const PcuProgram& pcu, const PcuState& st, int s, int b) {
+  const size_t c = candidate_index(pcu, b);
+  return c < pcu.candidates.size() ? estimated_error(st.metrics[s][c], pcu.slots[s].alpha[c]) : 0;
 }
+
+// Budget cost of slot s at width b: its candidate's entry, or the 8-bit one (the last).
+uint32_t slot_cost(const PcuProgram& pcu, int s, int b) { return pcu.slots[s].cost.at(candidate_index(pcu, b)); }
 
 // The next narrower width than b, or 0 if there is none.
 int narrower(const PcuProgram& pcu, int b) {

@@ -15,17 +15,6 @@ namespace {
 constexpr const char* kNames[] = {"bit-macs", "traffic", "energy"};
 
 // A layer's cost at integer width `bits`, unrounded.
-double cost_at(const NetworkProgram& p, const Platform* pf, int layer, int bits, BudgetMetric m) {
-  const LayerConfig c = static_config(bits);
-  switch (m) {
-    case BudgetMetric::BitMacs: return static_cast<double>(p.layers[layer].macs()) * bits;
-    case BudgetMetric::Traffic:
-      return static_cast<double>(step_timing(p, static_cast<size_t>(layer), c, *pf).beats) * pf->array().rows;
-    case BudgetMetric::Energy: return step_energy_pj(p, static_cast<size_t>(layer), c, *pf);
-  }
-  return 0;
-}
-
 struct CostModel {
   const NetworkProgram& base;
   BudgetMetric metric;
@@ -34,7 +23,14 @@ struct CostModel {
     if (m != BudgetMetric::BitMacs) platform = make_platform(p, HardwareLimits{}, MemoryTiming{});
   }
   double operator()(int layer, int bits) const {
-    return cost_at(base, platform ? &*platform : nullptr, layer, bits, metric);
+    const auto step = static_cast<size_t>(layer);
+    switch (metric) {
+      case BudgetMetric::BitMacs: return static_cast<double>(base.layers[step].macs()) * bits;
+      case BudgetMetric::Traffic:
+        return static_cast<double>(step_timing(base, step, static_config(bits), *platform).beats) * platform->array().rows;
+      case BudgetMetric::Energy: return step_energy_pj(base, step, static_config(bits), *platform);
+    }
+    return 0;
   }
 };
 

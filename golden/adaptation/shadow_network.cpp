@@ -19,9 +19,7 @@ namespace {
 
 // Output channel c of such a layer reads input channel c alone.
 bool keeps_channels_apart(const Layer& l) {
-  return l.kind == LayerKind::MaxPool || l.kind == LayerKind::AveragePool || l.kind == LayerKind::Add ||
-         (l.kind == LayerKind::Conv && l.groups > 1 && l.groups == l.in_shape.channels &&
-          l.out_shape.channels == l.in_shape.channels);
+  return l.kind == LayerKind::MaxPool || l.kind == LayerKind::AveragePool || l.kind == LayerKind::Add || l.is_depthwise();
 }
 
 // Union-find over tensors (0 = the network input, i + 1 = layer i's output).
