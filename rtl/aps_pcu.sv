@@ -111,18 +111,17 @@ module aps_pcu
   always_comb begin
     threshold_bits = 4'd8;
     read_passes = '0;
-`ifdef APS_FAULT_PCU_WIDEST
-    for (int c = 0; c < 4; c++) begin  // planted fault: the widest passing candidate wins
-`else
     for (int c = 3; c >= 0; c--) begin
-`endif
       read_est[c] = '0;
       if (state == PDecide || state == PAllRead) begin
         read_est[c] = estimate(metrics[read_slot[SLOT_AW-1:0]][c], alpha[c]);
         read_passes[c] = 3'(c) < num_cand_i && read_est[c] <= tau;
-        if (read_passes[c]) threshold_bits = cand_i[c];
+        if (read_passes[c] && !`APS_PLANTED(PCU_WIDEST)) threshold_bits = cand_i[c];
       end
     end
+    if (`APS_PLANTED(PCU_WIDEST))  // planted fault: the widest passing candidate wins
+      for (int c = 0; c < 4; c++)
+        if (read_passes[c]) threshold_bits = cand_i[c];
   end
 
   // Next narrower candidate than b (0: none).
@@ -134,23 +133,28 @@ module aps_pcu
     return r;
   endfunction
 
+  // Width b's position in the candidate list, or 4 (past the last) if b is
+  // not a candidate: the RTL twin of the golden PCU's candidate_index().
+  function automatic logic [2:0] cand_index(input logic [3:0] b, input logic [2:0] n, input logic [3:0] c [4]);
+    logic [2:0] r;
+    r = 3'd4;
+    for (int i = 0; i < 4; i++)
+      if (3'(i) < n && c[i] == b) r = 3'(i);
+    return r;
+  endfunction
+
+  // A slot's estimated error at width b (0 at 8 bits).
   function automatic logic [63:0] est_at(input logic [63:0] est [4], input logic [3:0] b, input logic [2:0] n,
                                          input logic [3:0] c [4]);
-    logic [63:0] r;
-    r = '0;
-    for (int i = 0; i < 4; i++)
-      if (3'(i) < n && c[i] == b) r = est[i];
-    return r;
+    logic [2:0] i;
+    i = cand_index(b, n, c);
+    return i == 3'd4 ? 64'd0 : est[i[1:0]];
   endfunction
 
   // A slot's cost at width b: its candidate's entry, or the 8-bit one.
   function automatic logic [31:0] cost_at(input logic [31:0] costs [5], input logic [3:0] b, input logic [2:0] n,
                                           input logic [3:0] c [4]);
-    logic [31:0] r;
-    r = costs[4];
-    for (int i = 0; i < 4; i++)
-      if (3'(i) < n && c[i] == b) r = costs[i];
-    return r;
+    return costs[cand_index(b, n, c)];
   endfunction
 
   // Budget loop: cost of the current group widths, and the step of group

@@ -62,11 +62,8 @@ module aps_pe_array
     end else if (capture_i) begin
       for (int l = 0; l < ROWS; l++) begin
         logic [7:0] code;
-`ifdef APS_FAULT_PAD_ZERO
-        code = tap_valid_i ? act_word_i[8*l +: 8] : 8'd0;  // planted fault: pad with 0, not the zero point
-`else
         code = tap_valid_i ? act_word_i[8*l +: 8] : in_zp_i;
-`endif
+        if (!tap_valid_i && `APS_PLANTED(PAD_ZERO)) code = 8'd0;  // planted fault: pad with 0, not the zero point
         a_red[l] <= reduce_code(10'($signed({2'b00, code})), bits_i, act_shift_i, 1'b0);
       end
     end
@@ -80,11 +77,8 @@ module aps_pe_array
   logic signed [1:0] delta [ROWS];
   always_comb begin
     for (int l = 0; l < ROWS; l++) begin
-`ifdef APS_FAULT_ACT_ZP
-      delta[l] = $signed({1'b0, a_red[l][bitpos]});  // planted fault: zero point not subtracted
-`else
       delta[l] = $signed({1'b0, a_red[l][bitpos]}) - $signed({1'b0, za_red[bitpos]});
-`endif
+      if (`APS_PLANTED(ACT_ZP)) delta[l] = $signed({1'b0, a_red[l][bitpos]});  // planted fault: zero point not subtracted
     end
   end
 
@@ -135,11 +129,8 @@ module aps_pe_array
 
     always_comb begin
       logic signed [47:0] total;
-`ifdef APS_FAULT_DROP_LAST_PSUM
-      total = first_word_i ? 48'sd0 : acc;  // planted fault: the last word's partial sum is dropped
-`else
       total = (first_word_i ? 48'sd0 : acc) + 48'(word_sum);
-`endif
+      if (`APS_PLANTED(DROP_LAST_PSUM)) total = first_word_i ? 48'sd0 : acc;  // planted fault: the last word's partial sum is dropped
       result_o[c] = sat32(64'(total));
     end
   end

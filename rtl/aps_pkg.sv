@@ -6,6 +6,16 @@
 // golden/numerics/precision_reduction.hpp; srdhm, rdbpot and requantize mirror
 // golden/numerics/rounding.hpp and golden/numerics/requantize.hpp. Change one side, change both;
 // the co-simulation scoreboard proves they agree bit for bit.
+// Planted faults (rtl/CMakeLists.txt, APS_FAULTS): a site reads
+// `APS_PLANTED(CONST) and keeps the real logic when it is false. Outside the
+// fault-injection build it is the constant 0, so the real RTL has no trace
+// of them.
+`ifdef APS_FAULT_INJECTION
+`define APS_PLANTED(fault) (aps_fault_pkg::planted == aps_fault_pkg::fault)
+`else
+`define APS_PLANTED(fault) 1'b0
+`endif
+
 package aps_pkg;
   // What the DMA engine moves (rtl/aps_dma.sv); internal to the accelerator.
   typedef enum logic [1:0] {OpLoadAct, OpStoreAct, OpLoadWgt, OpLoadPrm} dma_op_e;
@@ -70,12 +80,8 @@ package aps_pkg;
     mask = (32'sd1 <<< e) - 32'sd1;
     remainder = x & mask;
     threshold = (mask >>> 1) + ((x < 0) ? 32'sd1 : 32'sd0);
-`ifdef APS_FAULT_REQUANT_ROUND
-    // Planted fault: truncate instead of rounding.
-    return x >>> e;
-`else
+    if (`APS_PLANTED(REQUANT_ROUND)) return x >>> e;  // planted fault: truncate instead of rounding
     return (x >>> e) + ((remainder > threshold) ? 32'sd1 : 32'sd0);
-`endif
   endfunction
 
   // SAE reduction error (golden/accelerator/sae.hpp): (q - z) - ((reduce(q) - reduce(z)) << (8 - b)).

@@ -5,7 +5,7 @@
 // planes of each code (aps_pkg.sv), because nothing below them reaches the
 // reduced value. So a narrow layer reads fewer bits from its buffers, as it
 // moves fewer from external memory; the sequencer counts the planes it reads
-// and bench/energy_model.hpp charges them.
+// and golden/accelerator/energy_model.hpp charges them.
 module aps_plane_mem #(
   parameter int WORDS = 1024,
   parameter int CODES = 8,   // 8-bit codes per word

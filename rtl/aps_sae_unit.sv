@@ -69,16 +69,13 @@ module aps_sae_unit
           for (int c = 0; c < 4; c++) begin
             logic [63:0] sum;
             sum = '0;
-`ifdef APS_FAULT_SAE_LANE
-            for (int l = 0; l < ROWS - 1; l++) begin  // planted fault: the last lane is ignored
-`else
             for (int l = 0; l < ROWS; l++) begin
-`endif
               logic signed [9:0] e;
               logic [19:0] e2;
               e = reduction_error(act_rdata_i[8*l +: 8], zp_i, cand_i[c]);
               e2 = 20'($unsigned(32'(e) * 32'(e)));
-              sum = sum + 64'(s3_coef[16*l +: 16]) * 64'(e2);
+              // planted fault: the last lane is ignored
+              if (!(`APS_PLANTED(SAE_LANE) && l == ROWS - 1)) sum = sum + 64'(s3_coef[16*l +: 16]) * 64'(e2);
             end
             if (3'(c) < num_cand_i) metrics_o[c] <= metrics_o[c] + sum;
           end

@@ -329,12 +329,8 @@ module aps_sequencer
   // A convolution reads the planes its reduction needs; pooling and Add
   // work on whole codes.
   assign act_planes_o = pool ? 4'd8 : reduction_planes(act_shift);
-`ifdef APS_FAULT_WGT_PLANES
   // planted fault: the weights' last needed plane is not read
-  assign wgt_planes_o = reduction_planes(weight_shift) - 4'd1;
-`else
-  assign wgt_planes_o = reduction_planes(weight_shift);
-`endif
+  assign wgt_planes_o = reduction_planes(weight_shift) - (`APS_PLANTED(WGT_PLANES) ? 4'd1 : 4'd0);
   assign wgt_raddr_o = WGT_AW'(slot_base + ((state == STileStart) ? 32'd0 : 32'd1 + n_r));
 
   // ---- datapath control ----
@@ -408,13 +404,9 @@ module aps_sequencer
   end
 
   // The step's last cycle.
-`ifdef APS_FAULT_HANG
   // Planted fault: the second step never drains (a hung accelerator).
   assign step_end = ((state == SDrain && !wb_busy_i && !need_store) || (state == SStore && dma_done_i)) &&
-                    layer_o != 8'd1;
-`else
-  assign step_end = (state == SDrain && !wb_busy_i && !need_store) || (state == SStore && dma_done_i);
-`endif
+                    !(`APS_PLANTED(HANG) && layer_o == 8'd1);
 
   assign desc_re_o = (state == SDescReq);
   assign desc_raddr_o = LAYER_AW'(layer_o);

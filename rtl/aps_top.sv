@@ -47,6 +47,12 @@ module aps_top
   output logic [31:0] mon_index_o,
   output logic [7:0]  mon_value_o
 );
+
+`ifdef APS_FAULT_INJECTION
+  // The harness names the planted fault (0: none) before the first eval.
+  initial if (!$value$plusargs("aps_fault=%d", aps_fault_pkg::planted)) aps_fault_pkg::planted = 0;
+`endif
+
   localparam int ACT_AW = $clog2(ACT_WORDS);
   localparam int WGT_AW = $clog2(WGT_WORDS);
   localparam int PRM_AW = $clog2(PARAM_ENTRIES);

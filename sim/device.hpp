@@ -3,7 +3,7 @@
 // cycle per step. The harness talks only to this interface (after TVM VTA's
 // split between the simulated device and the host runtime), so nothing but
 // verilated_device.cpp includes a Verilator header; each RTL build (normal,
-// planted-fault variants) links its own make_device(), and the harness's
+// fault injection) links its own make_device(), and the harness's
 // own tests run against a behavioural stand-in (behavioural_device.hpp).
 
 #include <array>

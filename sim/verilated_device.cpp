@@ -31,6 +31,7 @@
 #pragma GCC diagnostic pop
 
 #include "generated/host_interface.hpp"
+#include "golden/errors.hpp"
 #include "sim/coverage_store.hpp"
 #include "sim/device.hpp"
 
@@ -43,6 +44,26 @@
 
 namespace aps::sim {
 namespace {
+
+#ifdef APS_FAULT_NAMES
+// The fault-injection build plants the fault that APS_PLANTED_FAULT names;
+// its position in APS_FAULT_NAMES (rtl/CMakeLists.txt's APS_FAULTS, from
+// which the RTL's constants are generated too) is what +aps_fault= carries.
+struct PlantedFault {
+  std::string name;
+  int position = 0;
+};
+
+PlantedFault planted_fault() {
+  const char* wanted = std::getenv("APS_PLANTED_FAULT");
+  std::stringstream names(APS_FAULT_NAMES);
+  std::string name;
+  for (int position = 1; std::getline(names, name, ','); ++position)
+    if (wanted && name == wanted) return {name, position};
+  throw InputError(fmt::format("this RTL build plants a fault: set APS_PLANTED_FAULT to one of {} (it is {})",
+                               APS_FAULT_NAMES, wanted ? fmt::format("'{}'", wanted) : std::string("unset")));
+}
+#endif
 
 // A memory-port beat <-> the model's data port (IData, QData or VlWide, by ROWS).
 template <class Port>
@@ -78,6 +99,13 @@ class VerilatedDevice final : public Device {
     context_->traceEverOn(true);
     context_->randReset(options.random_reset ? 2 : 0);
     context_->randSeed(static_cast<int>(options.seed & 0x7fffffff));
+#ifdef APS_FAULT_NAMES
+    const PlantedFault fault = planted_fault();
+    variant_ = "fault-" + fault.name;
+    const std::string plusarg = fmt::format("+aps_fault={}", fault.position);
+    const char* args[] = {"aps-sim", plusarg.c_str()};
+    context_->commandArgs(2, args);
+#endif
     model_ = std::make_unique<Vaps_top>(context_.get(), "aps");
     if (APS_RTL_COVERAGE) coverage_ = options.coverage;
     model_->clk_i = 0;
@@ -167,7 +195,7 @@ class VerilatedDevice final : public Device {
   bool tracing() const override { return trace_ != nullptr; }
   int rows() const override { return static_cast<int>(hw::kThisBuild.rows); }
   int cols() const override { return static_cast<int>(hw::kThisBuild.cols); }
-  std::string variant() const override { return APS_RTL_VARIANT; }
+  std::string variant() const override { return variant_; }
   bool failed() const override { return context_->gotError(); }
 
  private:
@@ -191,6 +219,7 @@ class VerilatedDevice final : public Device {
   }
 
   std::unique_ptr<VerilatedContext> context_;
+  std::string variant_ = APS_RTL_VARIANT;
   std::unique_ptr<Vaps_top> model_;
   CoverageStore* coverage_ = nullptr;
   bool counting_ = false;
