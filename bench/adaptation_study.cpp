@@ -5,10 +5,11 @@
 //   fp32; static 8/6/4/3/2; the static front (maps chosen on calibration data,
 //   and, for reference only, the front of the split itself); SAE-driven
 //   adaptive at several thresholds, just in time and up front; grouping and
-//   adaptive scaling; the budget policy; the margin cascade; and two golden
-//   yardsticks: the ideal policy (true per-layer errors, same thresholds) and
-//   the per-input oracle (each input's cheapest static map that predicts as
-//   8 bits do). Also the SAE's fidelity: Spearman rank correlation of its
+//   adaptive scaling; the budget policy; the margin cascade; the staged
+//   cascade (golden only: the RTL has one re-run); and two golden
+//   yardsticks: the ideal policy (true per-layer errors, same thresholds)
+//   and the per-input oracle (each input's cheapest static map that predicts
+//   as 8 bits do). Also the SAE's fidelity: Spearman rank correlation of its
 //   estimates with the true per-layer errors, decisions equal to the ideal's,
 //   and its cost as a share of the network's MACs.
 //
@@ -31,6 +32,7 @@
 #include "golden/parallel_for.hpp"
 #include "golden/adaptation/adaptive_program.hpp"
 #include "golden/adaptation/calibrator.hpp"
+#include "golden/adaptation/staged_cascade.hpp"
 #include "cli/command_line.hpp"
 #include "golden/onnx/data_set.hpp"
 #include "golden/errors.hpp"
@@ -191,6 +193,52 @@ class Study {
   Row policy(const std::string& name, const PolicyOptions& o, const std::string& detail, const Split& s) {
     const NetworkProgram p = build_adaptive_program(base_, profile_, o);
     return evaluate(name, name, detail, p, step_configs(p, "8"), s, true);
+  }
+
+  // The profile's staged cascade, in golden arithmetic: every stage an input
+  // reaches is a full static pass, charged in full (the RTL's cascade has one
+  // re-run, so this row is not a hardware row).
+  Row staged(const std::vector<CascadeStage>& stages, const Split& s) {
+    Row row{"staged cascade (golden)", "staged cascade", describe_stages(stages)};
+    struct PerInput {
+      bool correct = false, escalated = false;
+      double bit_macs = 0, energy = 0;
+      int64_t cycles = 0, beats = 0;
+      std::vector<int> widths;
+    };
+    std::vector<PerInput> per(s.inputs.size());
+    parallel_for(per.size(), jobs_, [&](size_t i) {
+      const StagedRun run = run_staged_cascade(base_, stages, s.inputs[i]);
+      PerInput& o = per[i];
+      o.correct = predicted_class(run.result.output()) == s.labels[i];
+      o.escalated = run.passes.size() > 1;
+      for (const ProgramResult& pass : run.passes) {
+        const RunCycles rc = run_cycle_model(base_, pass, base_platform_);
+        o.bit_macs += aps::bit_macs(base_, pass);
+        o.cycles += rc.total;
+        o.beats += rc.beats;
+        o.energy += run_energy_pj(base_, pass, rc, base_platform_.array());
+      }
+      for (int l : w_) o.widths.push_back(run.passes.front().configs[l].bits);
+    });
+    double correct = 0, bit_macs = 0, cycles = 0, energy = 0, escalated = 0, beats = 0;
+    for (PerInput& o : per) {
+      correct += o.correct;
+      bit_macs += o.bit_macs;
+      cycles += static_cast<double>(o.cycles);
+      beats += static_cast<double>(o.beats);
+      energy += o.energy;
+      escalated += o.escalated;
+      row.widths.push_back(std::move(o.widths));
+    }
+    const double n = static_cast<double>(s.inputs.size());
+    row.accuracy = correct / n;
+    row.avg_bits = bit_macs / (macs_ * n);
+    row.cycles = cycles / n;
+    row.energy_nj = energy / n / 1000.0;
+    row.rerun_share = escalated / n;
+    row.external_bytes = beats * base_platform_.array().rows / n;
+    return row;
   }
 
   // Thresholds on the true per-layer errors (each layer on its actual input).
@@ -550,6 +598,7 @@ int main(int argc, char** argv) {
         a.policy = Policy::AdaptiveCascade;
         rows.push_back(study.policy("adaptive-cascade (jit)", a, fmt::format("margin {} (profile)", profile.margin_threshold), s));
       }
+      if (!profile.staged_cascade.empty()) rows.push_back(study.staged(profile.staged_cascade, s));
       rows.push_back(study.oracle(s));
 
       // Decisions of the SAE-driven policy equal to the ideal's (threshold x1).

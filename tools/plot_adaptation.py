@@ -193,7 +193,7 @@ def plot(study, out_dir, targets="digits"):
             styles = {"adaptive (jit)": ("tab:blue", "o"), "adaptive (upfront)": ("tab:cyan", "v"),
                       "cascade": ("tab:red", "D"), "adaptive-cascade (jit)": ("tab:purple", "P"),
                       "budget (upfront)": ("tab:olive", "X"), "budget (upfront, energy)": ("tab:brown", "X"),
-                      "ideal": ("tab:green", "^"), "oracle": ("gold", "*")}
+                      "staged cascade": ("tab:pink", "d"), "ideal": ("tab:green", "^"), "oracle": ("gold", "*")}
             for fam, (color, marker) in styles.items():
                 pts = [(r[key], r["accuracy"]) for r in rows if (r["policy"] == fam or r["family"] == fam) and r[key] > 0]
                 if pts:

@@ -13,7 +13,7 @@ namespace {
 constexpr const char* kProfileKey = "aps.profile";
 constexpr const char* kHashKey = "aps.model_hash";
 constexpr const char* kFormatKey = "aps.profile_format";
-constexpr int kFormatVersion = 1;
+constexpr int kFormatVersion = 2;
 
 class Fnv1a {
  public:
@@ -85,6 +85,9 @@ void save_profile(const CalibrationProfile& p, const std::filesystem::path& path
   nlohmann::json front = nlohmann::json::array();
   for (const auto& f : p.static_front)
     front.push_back({{"bits", f.bits}, {"avg_bits", f.avg_bits}, {"accuracy", f.accuracy}, {"agreement", f.agreement}});
+  nlohmann::json staged = nlohmann::json::array();
+  for (const auto& st : p.staged_cascade)
+    staged.push_back({{"bits", st.bits}, {"avg_bits", st.avg_bits}, {"margin_threshold", st.margin_threshold}});
   nlohmann::json ranges = nlohmann::json::object();
   for (const auto& [name, r] : p.ranges) ranges[name] = {r.first, r.second};
   const nlohmann::json j = {
@@ -92,7 +95,7 @@ void save_profile(const CalibrationProfile& p, const std::filesystem::path& path
       {"sae_budget", p.sae_budget}, {"widths", p.widths}, {"candidates", p.candidates}, {"ranges", ranges},
       {"layers", layers}, {"target_agreement", p.target_agreement}, {"target_bits", p.target_bits}, {"static_front", front},
       {"cascade_first_bits", p.cascade_first_bits}, {"cascade_fallback_bits", p.cascade_fallback_bits},
-      {"margin_threshold", p.margin_threshold}};
+      {"margin_threshold", p.margin_threshold}, {"staged_cascade", staged}};
   auto meta = [&](const char* k, const std::string& v) {
     auto* e = m.add_metadata_props();
     e->set_key(k);
@@ -150,6 +153,8 @@ CalibrationProfile load_profile(const std::filesystem::path& path, const OnnxMod
     p.cascade_first_bits = j.at("cascade_first_bits").get<std::vector<int>>();
     p.cascade_fallback_bits = j.at("cascade_fallback_bits").get<std::vector<int>>();
     p.margin_threshold = j.at("margin_threshold");
+    for (const auto& st : j.at("staged_cascade"))
+      p.staged_cascade.push_back({st.at("bits").get<std::vector<int>>(), st.at("avg_bits"), st.at("margin_threshold")});
     size_t i = 0;
     for (const auto& lj : j.at("layers")) {
       LayerProfile l;
@@ -178,6 +183,11 @@ CalibrationProfile load_profile(const std::filesystem::path& path, const OnnxMod
     if (l.alpha_jit.size() != p.candidates.size() || l.alpha_upfront.size() != p.candidates.size() ||
         l.jit.elements.size() != l.jit.coefficients.size() || l.upfront.elements.size() != l.upfront.coefficients.size())
       throw InputError(fmt::format("{}: layer '{}' has tables of inconsistent sizes", file, l.name));
+  for (const auto& st : p.staged_cascade)
+    if (st.bits.size() != p.layers.size() || st.margin_threshold < 0 || st.margin_threshold > 255)
+      throw InputError(fmt::format("{}: a staged-cascade stage has {} widths for {} layers, or a margin threshold "
+                                   "outside 0..255 ({})",
+                                   file, st.bits.size(), p.layers.size(), st.margin_threshold));
   return p;
 }
 

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "golden/adaptation/staged_cascade.hpp"
 #include "golden/onnx/onnx_model.hpp"
 #include "golden/import/program_builder.hpp"
 
@@ -68,6 +69,8 @@ struct CalibrationProfile {
   std::vector<int> cascade_first_bits;
   std::vector<int> cascade_fallback_bits;
   int margin_threshold = 0;
+  // Staged cascade (golden only): up to three stages ending at 8 bits.
+  std::vector<CascadeStage> staged_cascade;
 };
 
 // Whether the calibrator could size a shadow network for the up-front

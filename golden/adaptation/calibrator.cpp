@@ -534,7 +534,7 @@ void choose_cascade(const Reference& ref, const FrontRuns& front, CalibrationPro
   const int64_t n = ref.samples();
   const auto& preds = front.preds;
   const auto& margins = front.margins;
-  const size_t eight = prof.static_front.size() - 1;  // the front ends at the widest map
+  const size_t eight = prof.static_front.size() - 1;  // the front's best agreement (8 bits, or a map as good on calibration)
   size_t best_first = eight, best_second = eight;
   int best_theta = 0;
   double best_cost = 8.0;
@@ -568,6 +568,31 @@ void choose_cascade(const Reference& ref, const FrontRuns& front, CalibrationPro
                   prof.margin_threshold, best_cost));
 }
 
+void choose_staged(const Reference& ref, const FrontRuns& runs, CalibrationProfile& prof,
+                   const std::function<void(const std::string&)>& say) {
+  FrontOutcomes front;
+  for (const auto& f : prof.static_front) {
+    front.bits.push_back(f.bits);
+    front.avg_bits.push_back(f.avg_bits);
+  }
+  front.preds = runs.preds;
+  front.margins = runs.margins;
+  // The front ends at its best calibration agreement, which a narrower map
+  // than 8 bits may already reach; the cascade's last stage is 8 bits.
+  const std::vector<int> eight(prof.layers.size(), 8);
+  if (front.bits.back() != eight) {
+    front.bits.push_back(eight);
+    front.avg_bits.push_back(8.0);
+    front.preds.push_back(ref.preds8);
+    front.margins.push_back(std::vector<int>(ref.preds8.size(), 0));  // the last stage's margin is never read
+  }
+  const StagedCascadeChoice choice = choose_staged_cascade(front, ref.preds8, prof.target_agreement);
+  prof.staged_cascade = choice.stages;
+  say(fmt::format("staged cascade: {} (on while the margin is below the threshold; calibration cost {:.2f} bits, "
+                  "agreement {:.2f} %)",
+                  describe_stages(choice.stages), choice.expected_bits, 100 * choice.agreement));
+}
+
 }  // namespace
 
 CalibrationProfile calibrate(const OnnxModel& model, const CalibrationInputs& data, const CalibrationOptions& o,
@@ -585,6 +610,7 @@ CalibrationProfile calibrate(const OnnxModel& model, const CalibrationInputs& da
   const FrontRuns front = find_static_front(ref, data.labels, o.exhaustive_maps, prof);
   set_thresholds(prof, say);
   choose_cascade(ref, front, prof, say);
+  choose_staged(ref, front, prof, say);
   return prof;
 }
 

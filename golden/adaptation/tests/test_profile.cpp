@@ -40,6 +40,9 @@ TEST_CASE("calibration profiles: round trip, foreign models, too little data", "
   CHECK(q.layers[2].alpha_jit == p.layers[2].alpha_jit);
   CHECK(q.cascade_first_bits == p.cascade_first_bits);
   CHECK(q.margin_threshold == p.margin_threshold);
+  REQUIRE_FALSE(p.staged_cascade.empty());
+  CHECK(p.staged_cascade.back().bits == std::vector<int>(3, 8));
+  CHECK(q.staged_cascade == p.staged_cascade);
   const OnnxModel cnn = OnnxModel::load(kModels / "digits_cnn/model_int8.onnx");
   CHECK_THROWS_WITH(load_profile(file, cnn), Catch::Contains("made for another model"));
 
