@@ -152,6 +152,9 @@ def summarize_zoo(name, split, rows):
         lines.append("- no hardware policy is within 0.5 points of fp32")
     if static:
         lines.append(f"- fastest static map within 0.5 points (chosen on calibration): {describe(min(static, key=lambda r: r['cycles']))}")
+    staged = next((r for r in rows if r["family"] == "staged cascade"), None)
+    if staged:
+        lines.append(f"- staged cascade (golden only; stages and thresholds chosen on calibration): {describe(staged)}")
     lines += lead_line(rows, "a hardware policy")
     exposed = [(r["sae_cycles_exposed"] / r["cycles"], r) for r in rows if is_hardware(r) and r["sae_cycles_exposed"] > 0]
     if exposed:
