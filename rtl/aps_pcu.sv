@@ -134,7 +134,9 @@ module aps_pcu
   endfunction
 
   // Width b's position in the candidate list, or 4 (past the last) if b is
-  // not a candidate: the RTL twin of the golden PCU's candidate_index().
+  // not a candidate. The golden PCU's candidate_index() takes the first match
+  // and this the last; they agree because candidates strictly increase
+  // (validate_program).
   function automatic logic [2:0] cand_index(input logic [3:0] b, input logic [2:0] n, input logic [3:0] c [4]);
     logic [2:0] r;
     r = 3'd4;

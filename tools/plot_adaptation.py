@@ -154,7 +154,7 @@ def summarize_zoo(name, split, rows):
         lines.append(f"- fastest static map within 0.5 points (chosen on calibration): {describe(min(static, key=lambda r: r['cycles']))}")
     staged = next((r for r in rows if r["family"] == "staged cascade"), None)
     if staged:
-        lines.append(f"- staged cascade (golden only; stages and thresholds chosen on calibration): {describe(staged)}")
+        lines.append(f"- {describe(staged)}; golden only, stages and thresholds chosen on calibration")
     lines += lead_line(rows, "a hardware policy")
     exposed = [(r["sae_cycles_exposed"] / r["cycles"], r) for r in rows if is_hardware(r) and r["sae_cycles_exposed"] > 0]
     if exposed:

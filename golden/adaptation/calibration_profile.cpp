@@ -188,6 +188,10 @@ CalibrationProfile load_profile(const std::filesystem::path& path, const OnnxMod
       throw InputError(fmt::format("{}: a staged-cascade stage has {} widths for {} layers, or a margin threshold "
                                    "outside 0..255 ({})",
                                    file, st.bits.size(), p.layers.size(), st.margin_threshold));
+  if (!p.staged_cascade.empty() &&
+      (p.staged_cascade.size() > 3 || p.staged_cascade.back().bits != std::vector<int>(p.layers.size(), 8)))
+    throw InputError(fmt::format("{}: the staged cascade has {} stages; it needs one to three, the last at 8 bits", file,
+                                 p.staged_cascade.size()));
   return p;
 }
 

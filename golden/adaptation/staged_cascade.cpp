@@ -21,10 +21,15 @@ StagedCascadeChoice choose_staged_cascade(const FrontOutcomes& front, const std:
   if (maps == 0 || front.avg_bits.size() != maps || front.preds.size() != maps || front.margins.size() != maps)
     throw std::invalid_argument("choose_staged_cascade: the front's tables differ in length");
   const size_t n = preds8.size();
-  for (size_t f = 0; f < maps; ++f)
+  if (n == 0) throw std::invalid_argument("choose_staged_cascade: no samples");
+  for (size_t f = 0; f < maps; ++f) {
     if (front.preds[f].size() != n || front.margins[f].size() != n)
       throw std::invalid_argument(fmt::format("choose_staged_cascade: map {} has {} predictions and {} margins for {} samples",
                                               f, front.preds[f].size(), front.margins[f].size(), n));
+    for (int m : front.margins[f])
+      if (m < 0 || m >= kMargins)
+        throw std::invalid_argument(fmt::format("choose_staged_cascade: map {} has a margin of {} (output codes: 0..255)", f, m));
+  }
   const size_t last = maps - 1;
   const double dn = static_cast<double>(n);
   const double need = target_agreement * dn - 1e-9;
@@ -38,7 +43,7 @@ StagedCascadeChoice choose_staged_cascade(const FrontOutcomes& front, const std:
 
   int64_t agree_last = 0;
   for (size_t s = 0; s < n; ++s) agree_last += agrees(last, s);
-  StagedCascadeChoice best{{stage(last, 0)}, front.avg_bits[last], n ? agree_last / dn : 1.0};
+  StagedCascadeChoice best{{stage(last, 0)}, front.avg_bits[last], agree_last / dn};
   auto offer = [&](double cost, int64_t agree, std::vector<CascadeStage> stages) {
     if (agree < need || cost >= best.expected_bits) return;
     best = {std::move(stages), cost, agree / dn};

@@ -46,7 +46,8 @@ TEST_CASE("staged cascade: three stages when the middle map settles what the che
 
 TEST_CASE("staged cascade: a lower target lets an input stop short of 8 bits", "[staged]") {
   // 90 %: escalate A's margins 1..3 to B, which settles them, and leave
-  // sample 9 wrong: 2 + 4 x 3/10 = 3.2 (two stages would need 2 + 8 x 3/10).
+  // sample 9 wrong: 2 + 4 x 3/10 = 3.2 (the cheapest two stages, B that never
+  // escalates, cost 4).
   const StagedCascadeChoice c = choose_staged_cascade(three_maps(), kPreds8, 0.9);
   REQUIRE(c.stages.size() == 3);
   CHECK(c.stages[0].margin_threshold == 4);
@@ -76,6 +77,8 @@ TEST_CASE("staged cascade: one stage when the front is the 8-bit map alone, and 
   CHECK(c.expected_bits == 8.0);
   f.margins[0].pop_back();
   CHECK_THROWS_WITH(choose_staged_cascade(f, kPreds8, 1.0), Catch::Contains("map 0 has 10 predictions and 9 margins for 10 samples"));
+  f.margins[0].push_back(256);
+  CHECK_THROWS_WITH(choose_staged_cascade(f, kPreds8, 1.0), Catch::Contains("map 0 has a margin of 256"));
 }
 
 TEST_CASE("staged cascade: a run escalates while the margin is below the stage's threshold", "[staged]") {
