@@ -60,6 +60,11 @@ Shape ProgramBuilder::layout_target(const onnx::NodeProto& node, const Shape& in
       } else if (target[i] < 0) {
         unsupported(node, fmt::format("invalid dimension {} in the target shape", target[i]));
       } else {
+        // Bounded by the input's count before it multiplies: a target this
+        // large is wrong anyway, and the product would overflow int64.
+        if (target[i] > 0 && known > element_count(in) / target[i])
+          unsupported(node, fmt::format("the target shape {} holds more elements than the input {}",
+                                        shape_string(target), shape_string(in)));
         known *= target[i];
       }
     }

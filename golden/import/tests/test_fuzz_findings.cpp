@@ -240,6 +240,16 @@ TEST_CASE("fuzz review: a Reshape shape that is not int64 is refused, not read o
                     Catch::Contains("node 'reshape' (Reshape): cannot map onto the accelerator: the target shape must be a constant int64 tensor"));
 }
 
+TEST_CASE("fuzz: a Reshape target whose product overflows int64 is refused", "[fuzz]") {
+  test::GraphBuilder g(13);
+  g.input("x", DType::Float, {-1, 4});
+  g.initializer("s", Tensor::from_ints(DType::Int64, {3}, {1, int64_t{1} << 40, int64_t{1} << 40}));
+  g.node("Reshape", {"x", "s"}, {"y"}, "reshape");
+  g.output("y");
+  CHECK_THROWS_WITH(build_program(g.model(), ActivationRanges{{"x", {-1.0, 1.0}}, {"y", {-1.0, 1.0}}}),
+                    Catch::Contains("node 'reshape' (Reshape)") && Catch::Contains("holds more elements than the input [1,4]"));
+}
+
 TEST_CASE("fuzz review: a QLinearConv bias must be int32, one per output channel", "[fuzz]") {
   for (const Tensor& bias : {Tensor::from_reals(DType::Float, {2}, {1, 2}), Tensor::from_ints(DType::Int32, {1}, {1})}) {
     test::GraphBuilder g(13);
