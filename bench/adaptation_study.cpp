@@ -110,35 +110,30 @@ class Study {
     for (int l : w_) macs_ += static_cast<double>(base_.layers[l].macs());
   }
 
-  Row evaluate(const std::string& policy, const std::string& family, const std::string& detail,
-               const NetworkProgram& program, const std::vector<LayerConfig>& configs, const Split& s, bool hardware) {
-    Row row{policy, family, detail};
-    row.hardware = hardware;
-    struct PerInput {
-      bool correct = false, rerun = false;
-      double bit_macs = 0, energy = 0;
-      int64_t cycles = 0, beats = 0, sae = 0;
-      std::vector<int> widths;
-    };
-    const std::vector<int> main_weighted = weighted_layers(program);
-    const Platform platform = make_platform(program, HardwareLimits{}, MemoryTiming{});
-    std::vector<PerInput> per(s.inputs.size());
-    parallel_for(per.size(), jobs_, [&](size_t i) {
-      const ProgramResult r = execute_program(program, s.inputs[i], configs);
-      PerInput& o = per[i];
-      o.correct = predicted_class(r.output()) == s.labels[i];
-      o.bit_macs = aps::bit_macs(program, r);
-      for (int l : main_weighted) o.widths.push_back(r.configs[l].bits);
+  // What one input scored and cost, over every pass it ran.
+  struct InputOutcome {
+    bool correct = false, rerun = false;
+    double bit_macs = 0, energy = 0;
+    int64_t cycles = 0, beats = 0, sae = 0;  // sae: SAE and PCU cycles
+    std::vector<int> widths;                 // per main layer with weights, first pass
+
+    void add_pass(const NetworkProgram& program, const ProgramResult& r, const Platform& platform) {
       const RunCycles rc = run_cycle_model(program, r, platform);
-      o.cycles = rc.total;
-      o.beats = rc.beats;
-      o.sae = rc.sae + rc.pcu;
-      o.energy = run_energy_pj(program, r, rc, platform.array());
-      o.rerun = r.rerun;
-    });
+      bit_macs += aps::bit_macs(program, r);
+      cycles += rc.total;
+      beats += rc.beats;
+      sae += rc.sae + rc.pcu;
+      energy += run_energy_pj(program, r, rc, platform.array());
+    }
+  };
+
+  // The row's per-inference figures from its inputs' outcomes (their widths
+  // move into the row); returns the total memory beats and SAE + PCU cycles,
+  // which the RTL must match.
+  std::pair<int64_t, int64_t> summarize(std::vector<InputOutcome>& per, const Platform& platform, Row& row) const {
     double correct = 0, bit_macs = 0, cycles = 0, energy = 0, reruns = 0;
     int64_t beats = 0, sae = 0;
-    for (PerInput& o : per) {
+    for (InputOutcome& o : per) {
       correct += o.correct;
       bit_macs += o.bit_macs;
       cycles += static_cast<double>(o.cycles);
@@ -148,7 +143,7 @@ class Study {
       reruns += o.rerun;
       row.widths.push_back(std::move(o.widths));
     }
-    const double n = static_cast<double>(s.inputs.size());
+    const double n = static_cast<double>(per.size());
     row.accuracy = correct / n;
     row.avg_bits = bit_macs / (macs_ * n);
     row.cycles = cycles / n;
@@ -156,12 +151,32 @@ class Study {
     row.rerun_share = reruns / n;
     row.external_bytes = static_cast<double>(beats * platform.array().rows) / n;
     row.sae_exposed = static_cast<double>(sae) / n;
+    return {beats, sae};
+  }
+
+  Row evaluate(const std::string& policy, const std::string& family, const std::string& detail,
+               const NetworkProgram& program, const std::vector<LayerConfig>& configs, const Split& s, bool hardware) {
+    Row row{policy, family, detail};
+    row.hardware = hardware;
+    const std::vector<int> main_weighted = weighted_layers(program);
+    const Platform platform = make_platform(program, HardwareLimits{}, MemoryTiming{});
+    std::vector<InputOutcome> per(s.inputs.size());
+    parallel_for(per.size(), jobs_, [&](size_t i) {
+      const ProgramResult r = execute_program(program, s.inputs[i], configs);
+      InputOutcome& o = per[i];
+      o.correct = predicted_class(r.output()) == s.labels[i];
+      o.add_pass(program, r, platform);
+      for (int l : main_weighted) o.widths.push_back(r.configs[l].bits);
+      o.rerun = r.rerun;
+    });
+    const auto [beats, sae] = summarize(per, platform, row);
     if (rtl_ && hardware) {
       sim::CosimOptions co;
       co.session.make_device = sim::make_device;
       co.configs = configs;
       co.jobs = jobs_;
       const sim::CosimResult r = sim::run_cosim(program, s.inputs, s.labels, co);
+      const double n = static_cast<double>(s.inputs.size());
       if (r.counts.mismatches != 0 || r.failed_inputs != 0)
         throw std::runtime_error(fmt::format("{} {}: the RTL disagrees with the golden model: {}", policy, detail,
                                              r.first_mismatch ? r.first_mismatch->describe() : "?"));
@@ -200,44 +215,16 @@ class Study {
   // re-run, so this row is not a hardware row).
   Row staged(const std::vector<CascadeStage>& stages, const Split& s) {
     Row row{"staged cascade (golden)", "staged cascade", describe_stages(stages)};
-    struct PerInput {
-      bool correct = false, escalated = false;
-      double bit_macs = 0, energy = 0;
-      int64_t cycles = 0, beats = 0;
-      std::vector<int> widths;
-    };
-    std::vector<PerInput> per(s.inputs.size());
+    std::vector<InputOutcome> per(s.inputs.size());
     parallel_for(per.size(), jobs_, [&](size_t i) {
       const StagedRun run = run_staged_cascade(base_, stages, s.inputs[i]);
-      PerInput& o = per[i];
-      o.correct = predicted_class(run.result.output()) == s.labels[i];
-      o.escalated = run.passes.size() > 1;
-      for (const ProgramResult& pass : run.passes) {
-        const RunCycles rc = run_cycle_model(base_, pass, base_platform_);
-        o.bit_macs += aps::bit_macs(base_, pass);
-        o.cycles += rc.total;
-        o.beats += rc.beats;
-        o.energy += run_energy_pj(base_, pass, rc, base_platform_.array());
-      }
+      InputOutcome& o = per[i];
+      o.correct = predicted_class(run.result().output()) == s.labels[i];
+      o.rerun = run.passes.size() > 1;
+      for (const ProgramResult& pass : run.passes) o.add_pass(base_, pass, base_platform_);
       for (int l : w_) o.widths.push_back(run.passes.front().configs[l].bits);
     });
-    double correct = 0, bit_macs = 0, cycles = 0, energy = 0, escalated = 0, beats = 0;
-    for (PerInput& o : per) {
-      correct += o.correct;
-      bit_macs += o.bit_macs;
-      cycles += static_cast<double>(o.cycles);
-      beats += static_cast<double>(o.beats);
-      energy += o.energy;
-      escalated += o.escalated;
-      row.widths.push_back(std::move(o.widths));
-    }
-    const double n = static_cast<double>(s.inputs.size());
-    row.accuracy = correct / n;
-    row.avg_bits = bit_macs / (macs_ * n);
-    row.cycles = cycles / n;
-    row.energy_nj = energy / n / 1000.0;
-    row.rerun_share = escalated / n;
-    row.external_bytes = beats * base_platform_.array().rows / n;
+    summarize(per, base_platform_, row);
     return row;
   }
 

@@ -447,16 +447,11 @@ std::vector<std::vector<int>> greedy_path(const Reference& ref, const Calibratio
   return path;
 }
 
-// What the front's maps did on each calibration sample, for the cascade.
-struct FrontRuns {
-  std::vector<std::vector<int64_t>> preds;  // per front map, per sample
-  std::vector<std::vector<int>> margins;
-};
-
 // The static front on the calibration split: every map (beyond
 // `exhaustive_maps`, the uniform maps and the greedy path), the cheapest
-// first, each one better than all cheaper ones.
-FrontRuns find_static_front(const Reference& ref, const std::vector<int64_t>& labels, size_t exhaustive_maps,
+// first, each one better than all cheaper ones. Returns what the front's
+// maps did on each calibration sample, for the cascades.
+FrontOutcomes find_static_front(const Reference& ref, const std::vector<int64_t>& labels, size_t exhaustive_maps,
                             CalibrationProfile& prof) {
   const int64_t n = ref.samples();
   std::vector<std::vector<int>> maps = candidate_maps(ref.program, prof.widths, exhaustive_maps);
@@ -495,10 +490,12 @@ FrontRuns find_static_front(const Reference& ref, const std::vector<int64_t>& la
     return a.result.avg_bits != b.result.avg_bits ? a.result.avg_bits < b.result.avg_bits
                                                    : a.result.agreement > b.result.agreement;
   });
-  FrontRuns runs;
+  FrontOutcomes runs;
   for (auto& c : candidates)
     if (prof.static_front.empty() || c.result.agreement > prof.static_front.back().agreement) {
       prof.static_front.push_back(c.result);
+      runs.bits.push_back(c.result.bits);
+      runs.avg_bits.push_back(c.result.avg_bits);
       runs.preds.push_back(std::move(c.preds));
       runs.margins.push_back(std::move(c.margins));
     }
@@ -529,7 +526,7 @@ void set_thresholds(CalibrationProfile& prof, const std::function<void(const std
 // Cascade: the cheapest (first map, re-run map, margin threshold) that keeps
 // the target agreement on calibration. Expected work per input:
 // bits(first) + P(margin < threshold) * bits(re-run).
-void choose_cascade(const Reference& ref, const FrontRuns& front, CalibrationProfile& prof,
+void choose_cascade(const Reference& ref, const FrontOutcomes& front, CalibrationProfile& prof,
                     const std::function<void(const std::string&)>& say) {
   const int64_t n = ref.samples();
   const auto& preds = front.preds;
@@ -568,15 +565,8 @@ void choose_cascade(const Reference& ref, const FrontRuns& front, CalibrationPro
                   prof.margin_threshold, best_cost));
 }
 
-void choose_staged(const Reference& ref, const FrontRuns& runs, CalibrationProfile& prof,
+void choose_staged(const Reference& ref, FrontOutcomes front, CalibrationProfile& prof,
                    const std::function<void(const std::string&)>& say) {
-  FrontOutcomes front;
-  for (const auto& f : prof.static_front) {
-    front.bits.push_back(f.bits);
-    front.avg_bits.push_back(f.avg_bits);
-  }
-  front.preds = runs.preds;
-  front.margins = runs.margins;
   // The front ends at its best calibration agreement, which a narrower map
   // than 8 bits may already reach; the cascade's last stage is 8 bits.
   const std::vector<int> eight(prof.layers.size(), 8);
@@ -607,7 +597,7 @@ CalibrationProfile calibrate(const OnnxModel& model, const CalibrationInputs& da
   const auto energy = size_jit_slices(ref, prof);
   const std::optional<ShadowNetwork> shadow = size_shadow_network(ref, energy, prof, say);
   fit_alphas(ref, mse, shadow, prof);
-  const FrontRuns front = find_static_front(ref, data.labels, o.exhaustive_maps, prof);
+  const FrontOutcomes front = find_static_front(ref, data.labels, o.exhaustive_maps, prof);
   set_thresholds(prof, say);
   choose_cascade(ref, front, prof, say);
   choose_staged(ref, front, prof, say);

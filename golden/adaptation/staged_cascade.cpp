@@ -122,7 +122,6 @@ StagedRun run_staged_cascade(const NetworkProgram& program, const std::vector<Ca
     run.passes.push_back(execute_program(program, input, weighted_map_configs(program, stages[k].bits)));
     if (k + 1 == stages.size() || output_margin(run.passes.back().output()) >= stages[k].margin_threshold) break;
   }
-  run.result = run.passes.back();
   return run;
 }
 

@@ -53,8 +53,9 @@ StagedCascadeChoice choose_staged_cascade(const FrontOutcomes& front, const std:
 std::string describe_stages(const std::vector<CascadeStage>& stages);
 
 struct StagedRun {
-  ProgramResult result;               // of the last stage the input reached
   std::vector<ProgramResult> passes;  // every stage it ran, in order
+  // The last stage the input reached.
+  const ProgramResult& result() const { return passes.back(); }
 };
 
 // One input through the cascade: the stages' maps on `program` (static maps

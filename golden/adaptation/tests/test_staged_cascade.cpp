@@ -95,10 +95,10 @@ TEST_CASE("staged cascade: a run escalates while the margin is below the stage's
   // At the margin: stays in the first stage.
   StagedRun r = run_staged_cascade(program, {{two, 2.0, margin2}, {four, 4.0, 255}, {eight, 8.0, 0}}, input);
   CHECK(r.passes.size() == 1);
-  CHECK(r.result.output() == out2);
+  CHECK(r.result().output() == out2);
   // Above every margin: runs all three stages and ends with the 8-bit output.
   r = run_staged_cascade(program, {{two, 2.0, 256}, {four, 4.0, 256}, {eight, 8.0, 0}}, input);
   CHECK(r.passes.size() == 3);
-  CHECK(r.result.output() == out8);
+  CHECK(r.result().output() == out8);
   CHECK(r.passes[1].configs != r.passes[2].configs);
 }
