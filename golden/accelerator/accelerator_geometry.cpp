@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <vector>
 
 namespace aps {
 
@@ -70,18 +71,30 @@ LayerGeometry layer_geometry(const Layer& l, const FeatureShape& stored_input, A
 
 std::vector<ScanWord> scan_words(const NetworkProgram& p, const Layer& scan, int rows) {
   const FeatureShape& t = p.tensor_shape(scan.scan.tensor);
-  const int64_t pixels = t.height * t.width, cb = channel_blocks(t.channels, rows);
+  const int64_t pixels = t.height * t.width;
   std::map<int64_t, std::vector<uint32_t>> words;
   for (size_t i = 0; i < scan.scan.elements.size(); ++i) {
     const int64_t e = scan.scan.elements[i];
-    const int64_t c = e / pixels, px = e % pixels;
-    auto& lanes = words[px * cb + c / rows];
+    auto& lanes = words[element_word(t, e, rows)];
     lanes.resize(static_cast<size_t>(rows), 0);
-    lanes[c % rows] = scan.scan.coefficients[i];
+    lanes[(e / pixels) % rows] = scan.scan.coefficients[i];
   }
   std::vector<ScanWord> out;
   for (auto& [w, lanes] : words) out.push_back({w, std::move(lanes)});
   return out;
+}
+
+int64_t element_word(const FeatureShape& t, int64_t element, int rows) {
+  const int64_t pixels = t.height * t.width;
+  return (element % pixels) * channel_blocks(t.channels, rows) + (element / pixels) / rows;
+}
+
+int64_t slice_entries(const FeatureShape& t, std::span<const int64_t> elements, int rows) {
+  std::vector<int64_t> words;
+  words.reserve(elements.size());
+  for (int64_t e : elements) words.push_back(element_word(t, e, rows));
+  std::sort(words.begin(), words.end());
+  return std::unique(words.begin(), words.end()) - words.begin();
 }
 
 }  // namespace aps

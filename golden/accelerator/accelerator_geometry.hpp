@@ -12,6 +12,7 @@
 // weights are permuted to match).
 
 #include <cstdint>
+#include <span>
 
 #include "generated/host_interface.hpp"
 #include "golden/accelerator/network_program.hpp"
@@ -63,5 +64,11 @@ struct ScanWord {
   std::vector<uint32_t> coefficients;  // ROWS lanes
 };
 std::vector<ScanWord> scan_words(const NetworkProgram& program, const Layer& scan, int rows);
+// The word (offset from the tensor's base) holding element `element` (a CHW
+// offset) of a tensor of shape `t`.
+int64_t element_word(const FeatureShape& t, int64_t element, int rows);
+// How many SAE slice entries a slice of `elements` of a tensor of shape `t`
+// takes: its distinct words.
+int64_t slice_entries(const FeatureShape& t, std::span<const int64_t> elements, int rows);
 
 }  // namespace aps

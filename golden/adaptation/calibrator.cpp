@@ -258,30 +258,84 @@ ErrorTable measure_sensitivity(const Reference& ref, CalibrationProfile& prof) {
 }
 
 // The just-in-time slices, sized to half the SAE budget (ops = 2 per element
-// and candidate), spread over the layers by their MACs. Returns each layer's
-// input energies, which the up-front slices reuse.
-std::vector<std::vector<double>> size_jit_slices(const Reference& ref, CalibrationProfile& prof) {
+// and candidate), spread over the layers by their MACs, then scaled down
+// together while their words overflow the SAE memory (each layer keeps at
+// least one element). Returns each layer's input energies, which the up-front
+// slices reuse.
+std::vector<std::vector<double>> size_jit_slices(const Reference& ref, const CalibrationOptions& o,
+                                                 CalibrationProfile& prof,
+                                                 const std::function<void(const std::string&)>& say) {
   const size_t k = ref.weighted.size();
   const double total_macs = static_cast<double>(ref.program.total_macs());
   const double budget_ops = prof.sae_budget * total_macs;
   const auto nc = static_cast<double>(prof.candidates.size());
   std::vector<std::vector<double>> energy(k);
-  for (size_t j = 0; j < k; ++j) {
-    energy[j] = input_energies(ref.program, ref.weighted[j]);
-    const double share = budget_ops * static_cast<double>(prof.layers[j].macs) / total_macs;
-    const int64_t elements = static_cast<int64_t>(share / (2.0 * nc));
-    prof.layers[j].jit.elements = select_elements(energy[j], ref.stored_shape(j), elements);
-    prof.layers[j].jit.coefficients = quantize_coefficients(energy[j], prof.layers[j].jit.elements);
+  for (size_t j = 0; j < k; ++j) energy[j] = input_energies(ref.program, ref.weighted[j]);
+  auto choose = [&](double scale) {
+    int64_t entries = 0;
+    for (size_t j = 0; j < k; ++j) {
+      const double share = budget_ops * static_cast<double>(prof.layers[j].macs) / total_macs;
+      const auto elements = static_cast<int64_t>(scale * share / (2.0 * nc));
+      prof.layers[j].jit.elements = select_elements(energy[j], ref.stored_shape(j), elements);
+      entries += slice_entries(ref.stored_shape(j), prof.layers[j].jit.elements, o.array.rows);
+    }
+    return entries;
+  };
+  const int64_t wanted = choose(1.0);
+  if (wanted > o.sae_entries) {
+    double lo = 0.0, hi = 1.0;
+    for (int it = 0; it < 30; ++it) {
+      const double scale = (lo + hi) / 2;
+      (choose(scale) <= o.sae_entries ? lo : hi) = scale;
+    }
+    const int64_t entries = choose(lo);
+    if (entries > o.sae_entries)
+      throw InputError(fmt::format("{}: the just-in-time SAE slices need at least {} SAE entries (one word per layer with "
+                                   "weights), the SAE memory has {}",
+                                   prof.model, entries, o.sae_entries));
+    say(fmt::format("just-in-time SAE slices: the cost budget asks {} SAE entries, the SAE memory has {}; scaled by "
+                    "{:.3f} to {} entries",
+                    wanted, o.sae_entries, lo, entries));
   }
+  for (size_t j = 0; j < k; ++j)
+    prof.layers[j].jit.coefficients = quantize_coefficients(energy[j], prof.layers[j].jit.elements);
   return energy;
 }
 
+// Layer j's up-front slice: its kept channels, where they sit in the shadow
+// copy of its input (which may keep more for other readers), whole maps.
+std::vector<int64_t> upfront_elements(const Reference& ref, const ShadowNetwork& shadow, size_t j,
+                                      const std::vector<int64_t>& channels) {
+  const int64_t pixels = ref.stored_shape(j).height * ref.stored_shape(j).width;
+  std::vector<int64_t> elements;
+  for (int64_t c : channels)
+    for (int64_t px = 0; px < pixels; ++px) elements.push_back(shadow.position(shadow.source_of[j], c) * pixels + px);
+  return elements;
+}
+
+// The SAE entries the up-front schedule's slices take together (a layer that
+// reads the network input scans its just-in-time slice).
+int64_t upfront_entries(const Reference& ref, const ShadowNetwork& shadow,
+                        const std::vector<std::vector<int64_t>>& channels, const CalibrationProfile& prof, int rows) {
+  int64_t entries = 0;
+  for (size_t j = 0; j < ref.weighted.size(); ++j) {
+    const int source = shadow.source_of[j];
+    entries += source < 0 ? slice_entries(ref.stored_shape(j), prof.layers[j].jit.elements, rows)
+                          : slice_entries(shadow.layers[source].out_shape, upfront_elements(ref, shadow, j, channels[j]),
+                                          rows);
+  }
+  return entries;
+}
+
 // Up-front: keep a share r of each later layer's input channels (the most
-// energetic), the largest r whose shadow MACs and scans fit the budget; the
-// up-front slices are the kept channels' whole maps. Nothing when the
-// network cannot be copied (InputError from the shadow network, logged).
+// energetic), the largest r whose shadow MACs and scans fit the budget and
+// whose slices fit the SAE memory; the up-front slices are the kept
+// channels' whole maps. Nothing when the network cannot be copied
+// (InputError from the shadow network) or even one channel per layer
+// overflows the SAE memory (both logged).
 std::optional<ShadowNetwork> size_shadow_network(const Reference& ref, const std::vector<std::vector<double>>& energy,
-                                                 CalibrationProfile& prof, const std::function<void(const std::string&)>& say) {
+                                                 const CalibrationOptions& o, CalibrationProfile& prof,
+                                                 const std::function<void(const std::string&)>& say) {
   const size_t k = ref.weighted.size();
   const double budget_ops = prof.sae_budget * static_cast<double>(ref.program.total_macs());
   const auto nc = static_cast<double>(prof.candidates.size());
@@ -315,7 +369,7 @@ std::optional<ShadowNetwork> size_shadow_network(const Reference& ref, const std
         ops += 2.0 * nc *
                (s.source_of[j] < 0 ? static_cast<double>(prof.layers[j].jit.elements.size())
                                    : static_cast<double>(ch[j].size()) * ref.stored_shape(j).height * ref.stored_shape(j).width);
-      (ops <= budget_ops ? lo : hi) = r;
+      (ops <= budget_ops && upfront_entries(ref, s, ch, prof, o.array.rows) <= o.sae_entries ? lo : hi) = r;
     }
     channels = channel_choice(lo);
     shadow = build_shadow_network(ref.program, channels);
@@ -323,22 +377,23 @@ std::optional<ShadowNetwork> size_shadow_network(const Reference& ref, const std
     say(fmt::format("up-front schedule not available: {}", e.what()));
     return std::nullopt;
   }
+  if (const int64_t entries = upfront_entries(ref, shadow, channels, prof, o.array.rows); entries > o.sae_entries) {
+    say(fmt::format("up-front schedule not available: its slices need {} SAE entries with one channel per layer, the "
+                    "SAE memory has {}",
+                    entries, o.sae_entries));
+    return std::nullopt;
+  }
   for (size_t j = 0; j < k; ++j) {
     prof.layers[j].shadow_channels = channels[j];
-    const int source = shadow.source_of[j];
-    if (source < 0) {  // the network input: the shadow network does not copy it
+    if (shadow.source_of[j] < 0) {  // the network input: the shadow network does not copy it
       prof.layers[j].upfront = prof.layers[j].jit;
       continue;
     }
-    // The slice: the layer's kept channels, where they sit in the shadow
-    // copy of its input (which may keep more for other readers).
     const int64_t pixels = ref.stored_shape(j).height * ref.stored_shape(j).width;
     std::vector<int64_t> main_elements;
     for (int64_t c : channels[j])
-      for (int64_t px = 0; px < pixels; ++px) {
-        prof.layers[j].upfront.elements.push_back(shadow.position(source, c) * pixels + px);
-        main_elements.push_back(c * pixels + px);
-      }
+      for (int64_t px = 0; px < pixels; ++px) main_elements.push_back(c * pixels + px);
+    prof.layers[j].upfront.elements = upfront_elements(ref, shadow, j, channels[j]);
     prof.layers[j].upfront.coefficients = quantize_coefficients(energy[j], main_elements);
   }
   return shadow;
@@ -594,8 +649,8 @@ CalibrationProfile calibrate(const OnnxModel& model, const CalibrationInputs& da
   const Reference ref = reference_runs(model, data.batch, o.ranges, o.threads, prof);
   say(fmt::format("calibrating {} layers with weights on {} samples", ref.weighted.size(), ref.samples()));
   const ErrorTable mse = measure_sensitivity(ref, prof);
-  const auto energy = size_jit_slices(ref, prof);
-  const std::optional<ShadowNetwork> shadow = size_shadow_network(ref, energy, prof, say);
+  const auto energy = size_jit_slices(ref, o, prof, say);
+  const std::optional<ShadowNetwork> shadow = size_shadow_network(ref, energy, o, prof, say);
   fit_alphas(ref, mse, shadow, prof);
   const FrontOutcomes front = find_static_front(ref, data.labels, o.exhaustive_maps, prof);
   set_thresholds(prof, say);

@@ -2,14 +2,15 @@
 // aps-calibrate's work, in stages: from a model and a calibration set (never
 // the test split) it runs the 8-bit reference, measures each layer's
 // sensitivity at every candidate width, sizes the SAE's just-in-time slices
-// and the up-front shadow network to a cost budget, fits how SAE estimates
-// map to true errors (alpha, per layer, width and schedule), finds the
-// static front, anchors per-layer thresholds and groups to it, and chooses
-// the cascade's maps and margin threshold.
+// and the up-front shadow network to a cost budget and to the SAE memory,
+// fits how SAE estimates map to true errors (alpha, per layer, width and
+// schedule), finds the static front, anchors per-layer thresholds and groups
+// to it, and chooses the cascade's maps and margin threshold.
 
 #include <string>
 #include <vector>
 
+#include "golden/accelerator/accelerator_geometry.hpp"
 #include "golden/adaptation/calibration_profile.hpp"
 #include "golden/accelerator/network_program.hpp"
 #include "golden/onnx/onnx_model.hpp"
@@ -27,6 +28,10 @@ struct CalibrationOptions {
   int min_samples = 1000;
   int threads = 1;                            // the profile is the same for any count
   size_t exhaustive_maps = 4096;              // static front: every map up to this many, else a greedy path
+  // The build the profile is for: a schedule's slices share the SAE slice
+  // memory, whose entries hold one activation word of `array.rows` lanes.
+  int64_t sae_entries = hw::kDefaultBuild.sae_entries;
+  ArrayShape array;
 };
 
 struct CalibrationInputs {

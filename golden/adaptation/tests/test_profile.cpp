@@ -1,5 +1,5 @@
 // Calibration profiles: round trip, foreign models, too little data, the SAE
-// budget, and the programs the policies build from them.
+// budget and memory, and the programs the policies build from them.
 
 #include <catch2/catch.hpp>
 #include <algorithm>
@@ -8,6 +8,7 @@
 #include <functional>
 #include <iterator>
 
+#include "golden/accelerator/accelerator_geometry.hpp"
 #include "golden/adaptation/adaptive_program.hpp"
 #include "golden/adaptation/calibrator.hpp"
 #include "golden/errors.hpp"
@@ -69,6 +70,56 @@ TEST_CASE("SAE budget: the slices cost at most the budget share of the MACs", "[
   double ops = 0;
   for (const auto& l : p.layers) ops += 2.0 * p.candidates.size() * static_cast<double>(l.jit.elements.size());
   CHECK(ops <= 0.03 * static_cast<double>(base.total_macs()) + 2.0 * p.candidates.size() * p.layers.size());
+}
+
+namespace {
+// SAE slice entries a policy's program fills: its scans' words, one after another.
+int64_t slice_memory_entries(const NetworkProgram& base, const CalibrationProfile& p, Schedule schedule) {
+  PolicyOptions po;
+  po.policy = Policy::Adaptive;
+  po.schedule = schedule;
+  const NetworkProgram program = build_adaptive_program(base, p, po);
+  int64_t entries = 0;
+  for (const Layer& l : program.layers)
+    if (l.kind == LayerKind::SaeScan) entries += static_cast<int64_t>(scan_words(program, l, ArrayShape{}.rows).size());
+  return entries;
+}
+}  // namespace
+
+TEST_CASE("SAE memory: a schedule's slices shrink to fit the build's SAE slice memory", "[profile]") {
+  const OnnxModel cnn = OnnxModel::load(kModels / "digits_cnn/model_int8.onnx");
+  const DataSet cal = load_data_set(kModels / "digits_cnn/calibration");
+  const CalibrationInputs in{cal.inputs[0].tensor, cal.labels->ints()};
+  CalibrationOptions o;
+  o.exhaustive_maps = 8;
+  const CalibrationProfile roomy = calibrate(cnn, in, o);
+  const NetworkProgram base = program_for_profile(cnn, roomy);
+  const int64_t jit_entries = slice_memory_entries(base, roomy, Schedule::JustInTime);
+  REQUIRE(has_upfront_schedule(roomy));
+  const int64_t upfront_entries = slice_memory_entries(base, roomy, Schedule::UpFront);
+  REQUIRE(jit_entries <= o.sae_entries);
+
+  o.sae_entries = jit_entries / 3;
+  const CalibrationProfile tight = calibrate(cnn, in, o);
+  const int64_t tight_jit = slice_memory_entries(base, tight, Schedule::JustInTime);
+  CHECK(tight_jit <= o.sae_entries);
+  CHECK(tight_jit > o.sae_entries / 2);  // shrunk to fit, not emptied
+  for (size_t j = 0; j < tight.layers.size(); ++j) {
+    CHECK_FALSE(tight.layers[j].jit.elements.empty());
+    CHECK(tight.layers[j].jit.elements.size() <= roomy.layers[j].jit.elements.size());
+  }
+  // A kept channel's up-front slice is its whole map, one word per pixel: in
+  // a third of the room not even one channel per layer fits, so the profile
+  // has no up-front schedule and a policy asking for one is refused by name.
+  REQUIRE(upfront_entries > o.sae_entries);
+  CHECK_FALSE(has_upfront_schedule(tight));
+  PolicyOptions po;
+  po.policy = Policy::Adaptive;
+  po.schedule = Schedule::UpFront;
+  CHECK_THROWS_WITH(build_adaptive_program(base, tight, po), Catch::Contains("no up-front schedule"));
+
+  o.sae_entries = static_cast<int64_t>(roomy.layers.size()) - 1;  // not one word per layer
+  CHECK_THROWS_WITH(calibrate(cnn, in, o), Catch::Contains("SAE entries"));
 }
 
 TEST_CASE("static front: a greedy path of per-layer maps where the exhaustive search does not fit", "[profile]") {
