@@ -69,19 +69,21 @@ LayerGeometry layer_geometry(const Layer& l, const FeatureShape& stored_input, A
   return g;
 }
 
-std::vector<ScanWord> scan_words(const NetworkProgram& p, const Layer& scan, int rows) {
-  const FeatureShape& t = p.tensor_shape(scan.scan.tensor);
-  const int64_t pixels = t.height * t.width;
+std::vector<ScanWord> scan_words(const FeatureShape& t, std::span<const int64_t> elements,
+                                 std::span<const uint32_t> coefficients, int rows) {
   std::map<int64_t, std::vector<uint32_t>> words;
-  for (size_t i = 0; i < scan.scan.elements.size(); ++i) {
-    const int64_t e = scan.scan.elements[i];
-    auto& lanes = words[element_word(t, e, rows)];
+  for (size_t i = 0; i < elements.size(); ++i) {
+    auto& lanes = words[element_word(t, elements[i], rows)];
     lanes.resize(static_cast<size_t>(rows), 0);
-    lanes[(e / pixels) % rows] = scan.scan.coefficients[i];
+    lanes[static_cast<size_t>(element_lane(t, elements[i], rows))] = coefficients[i];
   }
   std::vector<ScanWord> out;
   for (auto& [w, lanes] : words) out.push_back({w, std::move(lanes)});
   return out;
+}
+
+std::vector<ScanWord> scan_words(const NetworkProgram& p, const Layer& scan, int rows) {
+  return scan_words(p.tensor_shape(scan.scan.tensor), scan.scan.elements, scan.scan.coefficients, rows);
 }
 
 int64_t element_word(const FeatureShape& t, int64_t element, int rows) {
@@ -89,12 +91,13 @@ int64_t element_word(const FeatureShape& t, int64_t element, int rows) {
   return (element % pixels) * channel_blocks(t.channels, rows) + (element / pixels) / rows;
 }
 
+int64_t element_lane(const FeatureShape& t, int64_t element, int rows) {
+  return (element / (t.height * t.width)) % rows;
+}
+
 int64_t slice_entries(const FeatureShape& t, std::span<const int64_t> elements, int rows) {
-  std::vector<int64_t> words;
-  words.reserve(elements.size());
-  for (int64_t e : elements) words.push_back(element_word(t, e, rows));
-  std::sort(words.begin(), words.end());
-  return std::unique(words.begin(), words.end()) - words.begin();
+  const std::vector<uint32_t> unused(elements.size(), 0);
+  return static_cast<int64_t>(scan_words(t, elements, unused, rows).size());
 }
 
 }  // namespace aps

@@ -63,10 +63,13 @@ struct ScanWord {
   int64_t word = 0;
   std::vector<uint32_t> coefficients;  // ROWS lanes
 };
+std::vector<ScanWord> scan_words(const FeatureShape& t, std::span<const int64_t> elements,
+                                 std::span<const uint32_t> coefficients, int rows);
 std::vector<ScanWord> scan_words(const NetworkProgram& program, const Layer& scan, int rows);
 // The word (offset from the tensor's base) holding element `element` (a CHW
-// offset) of a tensor of shape `t`.
+// offset) of a tensor of shape `t`, and its lane in that word.
 int64_t element_word(const FeatureShape& t, int64_t element, int rows);
+int64_t element_lane(const FeatureShape& t, int64_t element, int rows);
 // How many SAE slice entries a slice of `elements` of a tensor of shape `t`
 // takes: its distinct words.
 int64_t slice_entries(const FeatureShape& t, std::span<const int64_t> elements, int rows);

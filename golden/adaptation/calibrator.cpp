@@ -8,6 +8,7 @@
 #include <optional>
 #include <ostream>
 
+#include "golden/accelerator/accelerator_geometry.hpp"
 #include "golden/accelerator/precision_map.hpp"
 #include "golden/adaptation/shadow_network.hpp"
 #include "golden/errors.hpp"
@@ -277,40 +278,47 @@ std::vector<std::vector<double>> size_jit_slices(const Reference& ref, const Cal
       const double share = budget_ops * static_cast<double>(prof.layers[j].macs) / total_macs;
       const auto elements = static_cast<int64_t>(scale * share / (2.0 * nc));
       prof.layers[j].jit.elements = select_elements(energy[j], ref.stored_shape(j), elements);
-      entries += slice_entries(ref.stored_shape(j), prof.layers[j].jit.elements, o.array.rows);
+      entries += slice_entries(ref.stored_shape(j), prof.layers[j].jit.elements, o.build.array.rows);
     }
     return entries;
   };
   const int64_t wanted = choose(1.0);
-  if (wanted > o.sae_entries) {
+  if (wanted > o.build.sae_entries) {
     double lo = 0.0, hi = 1.0;
     for (int it = 0; it < 30; ++it) {
       const double scale = (lo + hi) / 2;
-      (choose(scale) <= o.sae_entries ? lo : hi) = scale;
+      (choose(scale) <= o.build.sae_entries ? lo : hi) = scale;
     }
     const int64_t entries = choose(lo);
-    if (entries > o.sae_entries)
+    if (entries > o.build.sae_entries)
       throw InputError(fmt::format("{}: the just-in-time SAE slices need at least {} SAE entries (one word per layer with "
                                    "weights), the SAE memory has {}",
-                                   prof.model, entries, o.sae_entries));
+                                   prof.model, entries, o.build.sae_entries));
     say(fmt::format("just-in-time SAE slices: the cost budget asks {} SAE entries, the SAE memory has {}; scaled by "
                     "{:.3f} to {} entries",
-                    wanted, o.sae_entries, lo, entries));
+                    wanted, o.build.sae_entries, lo, entries));
   }
   for (size_t j = 0; j < k; ++j)
     prof.layers[j].jit.coefficients = quantize_coefficients(energy[j], prof.layers[j].jit.elements);
   return energy;
 }
 
+// The whole maps of `channels` of layer j's input, each channel c placed at
+// `position(c)` of the tensor the elements index.
+std::vector<int64_t> channel_elements(const Reference& ref, size_t j, const std::vector<int64_t>& channels,
+                                      const std::function<int64_t(int64_t)>& position) {
+  const int64_t pixels = ref.stored_shape(j).height * ref.stored_shape(j).width;
+  std::vector<int64_t> elements;
+  for (int64_t c : channels)
+    for (int64_t px = 0; px < pixels; ++px) elements.push_back(position(c) * pixels + px);
+  return elements;
+}
+
 // Layer j's up-front slice: its kept channels, where they sit in the shadow
 // copy of its input (which may keep more for other readers), whole maps.
 std::vector<int64_t> upfront_elements(const Reference& ref, const ShadowNetwork& shadow, size_t j,
                                       const std::vector<int64_t>& channels) {
-  const int64_t pixels = ref.stored_shape(j).height * ref.stored_shape(j).width;
-  std::vector<int64_t> elements;
-  for (int64_t c : channels)
-    for (int64_t px = 0; px < pixels; ++px) elements.push_back(shadow.position(shadow.source_of[j], c) * pixels + px);
-  return elements;
+  return channel_elements(ref, j, channels, [&](int64_t c) { return shadow.position(shadow.source_of[j], c); });
 }
 
 // The SAE entries the up-front schedule's slices take together (a layer that
@@ -369,7 +377,7 @@ std::optional<ShadowNetwork> size_shadow_network(const Reference& ref, const std
         ops += 2.0 * nc *
                (s.source_of[j] < 0 ? static_cast<double>(prof.layers[j].jit.elements.size())
                                    : static_cast<double>(ch[j].size()) * ref.stored_shape(j).height * ref.stored_shape(j).width);
-      (ops <= budget_ops && upfront_entries(ref, s, ch, prof, o.array.rows) <= o.sae_entries ? lo : hi) = r;
+      (ops <= budget_ops && upfront_entries(ref, s, ch, prof, o.build.array.rows) <= o.build.sae_entries ? lo : hi) = r;
     }
     channels = channel_choice(lo);
     shadow = build_shadow_network(ref.program, channels);
@@ -377,10 +385,10 @@ std::optional<ShadowNetwork> size_shadow_network(const Reference& ref, const std
     say(fmt::format("up-front schedule not available: {}", e.what()));
     return std::nullopt;
   }
-  if (const int64_t entries = upfront_entries(ref, shadow, channels, prof, o.array.rows); entries > o.sae_entries) {
+  if (const int64_t entries = upfront_entries(ref, shadow, channels, prof, o.build.array.rows); entries > o.build.sae_entries) {
     say(fmt::format("up-front schedule not available: its slices need {} SAE entries with one channel per layer, the "
                     "SAE memory has {}",
-                    entries, o.sae_entries));
+                    entries, o.build.sae_entries));
     return std::nullopt;
   }
   for (size_t j = 0; j < k; ++j) {
@@ -389,10 +397,8 @@ std::optional<ShadowNetwork> size_shadow_network(const Reference& ref, const std
       prof.layers[j].upfront = prof.layers[j].jit;
       continue;
     }
-    const int64_t pixels = ref.stored_shape(j).height * ref.stored_shape(j).width;
-    std::vector<int64_t> main_elements;
-    for (int64_t c : channels[j])
-      for (int64_t px = 0; px < pixels; ++px) main_elements.push_back(c * pixels + px);
+    // The coefficients weigh the same elements where the main network holds them.
+    const auto main_elements = channel_elements(ref, j, channels[j], [](int64_t c) { return c; });
     prof.layers[j].upfront.elements = upfront_elements(ref, shadow, j, channels[j]);
     prof.layers[j].upfront.coefficients = quantize_coefficients(energy[j], main_elements);
   }

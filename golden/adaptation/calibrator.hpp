@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "golden/accelerator/accelerator_geometry.hpp"
 #include "golden/adaptation/calibration_profile.hpp"
+#include "golden/accelerator/memory_plan.hpp"
 #include "golden/accelerator/network_program.hpp"
 #include "golden/onnx/onnx_model.hpp"
 #include "golden/accelerator/program_executor.hpp"
@@ -28,10 +28,9 @@ struct CalibrationOptions {
   int min_samples = 1000;
   int threads = 1;                            // the profile is the same for any count
   size_t exhaustive_maps = 4096;              // static front: every map up to this many, else a greedy path
-  // The build the profile is for: a schedule's slices share the SAE slice
+  // The build the profile is for: a schedule's slices share its SAE slice
   // memory, whose entries hold one activation word of `array.rows` lanes.
-  int64_t sae_entries = hw::kDefaultBuild.sae_entries;
-  ArrayShape array;
+  HardwareLimits build;
 };
 
 struct CalibrationInputs {

@@ -37,7 +37,7 @@ ExitCode calibrate_command(const Args& args) {
       ("metric", po::value(&o.metric)->default_value("mse"), "sensitivity table: mse | sqnr")
       ("candidates", po::value(&candidates)->default_value("3,4,6"), "widths below 8 the SAE estimates (1 to 4)")
       ("budget", po::value(&o.sae_budget)->default_value(0.05, "0.05"), "SAE cost budget, share of the network's MACs")
-      ("sae-entries", po::value(&o.sae_entries)->default_value(o.sae_entries),
+      ("sae-entries", po::value(&o.build.sae_entries)->default_value(o.build.sae_entries),
        "SAE slice memory of the target build, in entries: a schedule's slices shrink to fit it")
       ("target-agreement", po::value(&o.target_agreement)->default_value(0.995),
        "share of 8-bit predictions the cascade must keep on calibration data")
@@ -54,7 +54,7 @@ ExitCode calibrate_command(const Args& args) {
   if (!(o.sae_budget > 0 && o.sae_budget < 1)) throw InputError("--budget must be in (0, 1)");
   if (!(o.target_agreement > 0 && o.target_agreement <= 1)) throw InputError("--target-agreement must be in (0, 1]");
   if (o.threads < 1) throw InputError("--jobs must be at least 1");
-  if (o.sae_entries < 1) throw InputError("--sae-entries must be at least 1");
+  if (o.build.sae_entries < 1) throw InputError("--sae-entries must be at least 1");
 
   const OnnxModel model = OnnxModel::load(model_path);
   const auto sets = load_data_sets(data);

@@ -97,13 +97,13 @@ TEST_CASE("SAE memory: a schedule's slices shrink to fit the build's SAE slice m
   const int64_t jit_entries = slice_memory_entries(base, roomy, Schedule::JustInTime);
   REQUIRE(has_upfront_schedule(roomy));
   const int64_t upfront_entries = slice_memory_entries(base, roomy, Schedule::UpFront);
-  REQUIRE(jit_entries <= o.sae_entries);
+  REQUIRE(jit_entries <= o.build.sae_entries);
 
-  o.sae_entries = jit_entries / 3;
+  o.build.sae_entries = jit_entries / 3;
   const CalibrationProfile tight = calibrate(cnn, in, o);
   const int64_t tight_jit = slice_memory_entries(base, tight, Schedule::JustInTime);
-  CHECK(tight_jit <= o.sae_entries);
-  CHECK(tight_jit > o.sae_entries / 2);  // shrunk to fit, not emptied
+  CHECK(tight_jit <= o.build.sae_entries);
+  CHECK(tight_jit > o.build.sae_entries / 2);  // shrunk to fit, not emptied
   for (size_t j = 0; j < tight.layers.size(); ++j) {
     CHECK_FALSE(tight.layers[j].jit.elements.empty());
     CHECK(tight.layers[j].jit.elements.size() <= roomy.layers[j].jit.elements.size());
@@ -111,14 +111,14 @@ TEST_CASE("SAE memory: a schedule's slices shrink to fit the build's SAE slice m
   // A kept channel's up-front slice is its whole map, one word per pixel: in
   // a third of the room not even one channel per layer fits, so the profile
   // has no up-front schedule and a policy asking for one is refused by name.
-  REQUIRE(upfront_entries > o.sae_entries);
+  REQUIRE(upfront_entries > o.build.sae_entries);
   CHECK_FALSE(has_upfront_schedule(tight));
   PolicyOptions po;
   po.policy = Policy::Adaptive;
   po.schedule = Schedule::UpFront;
   CHECK_THROWS_WITH(build_adaptive_program(base, tight, po), Catch::Contains("no up-front schedule"));
 
-  o.sae_entries = static_cast<int64_t>(roomy.layers.size()) - 1;  // not one word per layer
+  o.build.sae_entries = static_cast<int64_t>(roomy.layers.size()) - 1;  // not one word per layer
   CHECK_THROWS_WITH(calibrate(cnn, in, o), Catch::Contains("SAE entries"));
 }
 
