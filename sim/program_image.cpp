@@ -236,6 +236,11 @@ void place_external(std::vector<uint8_t>& external, uint32_t address, const std:
   std::copy(bytes.begin(), bytes.end(), external.begin() + address);
 }
 
+// Where element e (a CHW offset) of a tensor of shape s sits in its blocked bytes.
+size_t blocked_byte(const FeatureShape& s, int64_t e, int rows) {
+  return static_cast<size_t>(element_word(s, e, rows) * rows + element_lane(s, e, rows));
+}
+
 }  // namespace
 
 HardwareLimits hardware_limits(const hw::BuildParameters& b) {
@@ -280,18 +285,14 @@ uint32_t pack_step_config(const LayerConfig& c) {
 }
 
 std::vector<uint8_t> pack_tensor(const Codes& chw, const FeatureShape& s, int rows) {
-  const int64_t cb = channel_blocks(s.channels, rows);
-  std::vector<uint8_t> bytes(static_cast<size_t>(s.height * s.width * cb * rows), 0);
-  for (int64_t c = 0; c < s.channels; ++c)
-    for (int64_t p = 0; p < s.height * s.width; ++p) bytes[(p * cb + c / rows) * rows + c % rows] = chw[c * s.height * s.width + p];
+  std::vector<uint8_t> bytes(static_cast<size_t>(tensor_words(s, rows) * rows), 0);
+  for (int64_t e = 0; e < s.size(); ++e) bytes[blocked_byte(s, e, rows)] = chw[static_cast<size_t>(e)];
   return bytes;
 }
 
 Codes unpack_tensor(const std::vector<uint8_t>& bytes, const FeatureShape& s, int rows) {
-  const int64_t cb = channel_blocks(s.channels, rows);
   Codes chw(static_cast<size_t>(s.size()));
-  for (int64_t c = 0; c < s.channels; ++c)
-    for (int64_t p = 0; p < s.height * s.width; ++p) chw[c * s.height * s.width + p] = bytes[(p * cb + c / rows) * rows + c % rows];
+  for (int64_t e = 0; e < s.size(); ++e) chw[static_cast<size_t>(e)] = bytes[blocked_byte(s, e, rows)];
   return chw;
 }
 

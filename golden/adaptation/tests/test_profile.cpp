@@ -74,14 +74,15 @@ TEST_CASE("SAE budget: the slices cost at most the budget share of the MACs", "[
 
 namespace {
 // SAE slice entries a policy's program fills: its scans' words, one after another.
-int64_t slice_memory_entries(const NetworkProgram& base, const CalibrationProfile& p, Schedule schedule) {
+int64_t slice_memory_entries(const NetworkProgram& base, const CalibrationProfile& p, Schedule schedule,
+                             ArrayShape array) {
   PolicyOptions po;
   po.policy = Policy::Adaptive;
   po.schedule = schedule;
   const NetworkProgram program = build_adaptive_program(base, p, po);
   int64_t entries = 0;
   for (const Layer& l : program.layers)
-    if (l.kind == LayerKind::SaeScan) entries += static_cast<int64_t>(scan_words(program, l, ArrayShape{}.rows).size());
+    if (l.kind == LayerKind::SaeScan) entries += static_cast<int64_t>(scan_words(program, l, array.rows).size());
   return entries;
 }
 }  // namespace
@@ -94,14 +95,14 @@ TEST_CASE("SAE memory: a schedule's slices shrink to fit the build's SAE slice m
   o.exhaustive_maps = 8;
   const CalibrationProfile roomy = calibrate(cnn, in, o);
   const NetworkProgram base = program_for_profile(cnn, roomy);
-  const int64_t jit_entries = slice_memory_entries(base, roomy, Schedule::JustInTime);
+  const int64_t jit_entries = slice_memory_entries(base, roomy, Schedule::JustInTime, o.build.array);
   REQUIRE(has_upfront_schedule(roomy));
-  const int64_t upfront_entries = slice_memory_entries(base, roomy, Schedule::UpFront);
+  const int64_t upfront_entries = slice_memory_entries(base, roomy, Schedule::UpFront, o.build.array);
   REQUIRE(jit_entries <= o.build.sae_entries);
 
   o.build.sae_entries = jit_entries / 3;
   const CalibrationProfile tight = calibrate(cnn, in, o);
-  const int64_t tight_jit = slice_memory_entries(base, tight, Schedule::JustInTime);
+  const int64_t tight_jit = slice_memory_entries(base, tight, Schedule::JustInTime, o.build.array);
   CHECK(tight_jit <= o.build.sae_entries);
   CHECK(tight_jit > o.build.sae_entries / 2);  // shrunk to fit, not emptied
   for (size_t j = 0; j < tight.layers.size(); ++j) {
