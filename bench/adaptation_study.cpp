@@ -638,9 +638,9 @@ int main(int argc, char** argv) {
     fmt::print("\nSAE cost: {:.1f} % of the network's MACs just in time, {}\n", 100 * out["sae_cost_share_jit"].get<double>(),
                upfront ? fmt::format("{:.1f} % up front (shadow layers included)",
                                      100 * out["sae_cost_share_upfront"].get<double>())
-                       : std::string("no up-front schedule: the profile has no shadow network for this model (it "
-                                     "copies no grouped convolution other than depthwise), so the up-front and budget "
-                                     "policies are not run"));
+                       : std::string("no up-front schedule in the profile (its calibration log says why: a layer "
+                                     "the shadow network cannot copy, or slices that do not fit the SAE memory), so "
+                                     "the up-front and budget policies are not run"));
     if (!json_path.empty()) std::ofstream(json_path) << out.dump(2);
     if (!report_path.empty()) aps::cli::write_text_file(report_path, nlohmann::json{{"model_dir", dir}, {"model", model_path}, {"rows", report_rows}}.dump(2));
     return 0;
