@@ -34,11 +34,9 @@ int8_t conv_weight(const Layer& l, int64_t m, int64_t ci, int64_t ky, int64_t kx
 // `s`, its producer's output shape) and lane: the flattened feature index is
 // c * H * W + pixel, ONNX Flatten's order.
 int8_t fc_weight(const Layer& l, const FeatureShape& s, int64_t m, int64_t word, int64_t lane, int rows) {
-  const int64_t cb = channel_blocks(s.channels, rows);
-  const int64_t pixel = word / cb;
-  const int64_t c = (word % cb) * rows + lane;
-  if (c >= s.channels) return static_cast<int8_t>(l.weight_zero_points[m]);
-  return l.weights[m * s.size() + c * s.height * s.width + pixel];
+  const int64_t e = word_element(s, word, lane, rows);
+  if (e < 0) return static_cast<int8_t>(l.weight_zero_points[m]);
+  return l.weights[m * s.size() + e];
 }
 
 hw::LayerKind kind_code(LayerKind k) {
@@ -59,10 +57,10 @@ hw::ScanAction action_code(PcuAction a) {
                                      : hw::ScanAction::kNone;
 }
 
-// An SAE scan: its descriptor, and its slice entries appended to the image.
-// The scanned tensor's size goes in the input words, for its load.
-Descriptor scan_descriptor(const NetworkProgram& p, size_t step, const HardwareLimits& limits, const MemoryPlan& plan,
-                           ProgramImage& img) {
+// An SAE scan: its descriptor, and its slice entries appended to the image
+// where the memory plan put them. The scanned tensor's size goes in the input
+// words, for its load.
+Descriptor scan_descriptor(const NetworkProgram& p, size_t step, const MemoryPlan& plan, ProgramImage& img) {
   const Layer& l = p.layers[step];
   const StepMemory& m = plan.steps[step];
   Descriptor d{};
@@ -74,8 +72,10 @@ Descriptor scan_descriptor(const NetworkProgram& p, size_t step, const HardwareL
   d[hw::kDescExtIn] = m.ext_in;
   d[hw::kDescZp] = hw::DescZp{.in_zp = static_cast<uint32_t>(p.tensor_quant(l.scan.tensor).zero_point)}.pack();
   const auto words = scan_words(p, l, img.array.rows);
-  d[hw::kDescScanBase] = static_cast<uint32_t>(img.sae_entries.size());
-  d[hw::kDescScanCount] = static_cast<uint32_t>(words.size());
+  if (static_cast<int64_t>(img.sae_entries.size()) != m.scan_base || static_cast<int64_t>(words.size()) != m.scan_entries)
+    throw std::logic_error("scan_descriptor: the memory plan's SAE entries are for another program");
+  d[hw::kDescScanBase] = static_cast<uint32_t>(m.scan_base);
+  d[hw::kDescScanCount] = static_cast<uint32_t>(m.scan_entries);
   d[hw::kDescScanCtl] = hw::DescScanCtl{.slot = static_cast<uint32_t>(l.scan.slot), .action = action_code(l.scan.action)}.pack();
   for (const ScanWord& w : words) {
     std::vector<uint8_t> entry(static_cast<size_t>(hw::sae_entry_bytes(img.array.rows)), 0);
@@ -87,9 +87,6 @@ Descriptor scan_descriptor(const NetworkProgram& p, size_t step, const HardwareL
     }
     img.sae_entries.push_back(std::move(entry));
   }
-  if (static_cast<int64_t>(img.sae_entries.size()) > limits.sae_entries)
-    too_big(p, l, fmt::format("its slice needs SAE entries up to {}, the memory has {}", img.sae_entries.size(),
-                              limits.sae_entries));
   return d;
 }
 
@@ -314,7 +311,7 @@ ProgramImage build_image(const NetworkProgram& p, const std::vector<LayerConfig>
     const Layer& l = p.layers[i];
     const StepMemory& m = plan.steps[i];
     if (l.kind == LayerKind::SaeScan) {
-      img.descriptors.push_back(scan_descriptor(p, i, limits, plan, img));
+      img.descriptors.push_back(scan_descriptor(p, i, plan, img));
       continue;
     }
     const LayerGeometry g = layer_geometry(p, i, a);

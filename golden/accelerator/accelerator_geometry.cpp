@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <vector>
 
 namespace aps {
@@ -95,9 +96,16 @@ int64_t element_lane(const FeatureShape& t, int64_t element, int rows) {
   return (element / (t.height * t.width)) % rows;
 }
 
+int64_t word_element(const FeatureShape& t, int64_t word, int64_t lane, int rows) {
+  const int64_t blocks = channel_blocks(t.channels, rows);
+  const int64_t channel = (word % blocks) * rows + lane;
+  return channel < t.channels ? channel * t.height * t.width + word / blocks : -1;
+}
+
 int64_t slice_entries(const FeatureShape& t, std::span<const int64_t> elements, int rows) {
-  const std::vector<uint32_t> unused(elements.size(), 0);
-  return static_cast<int64_t>(scan_words(t, elements, unused, rows).size());
+  std::set<int64_t> words;
+  for (const int64_t e : elements) words.insert(element_word(t, e, rows));
+  return static_cast<int64_t>(words.size());
 }
 
 }  // namespace aps

@@ -70,6 +70,9 @@ std::vector<ScanWord> scan_words(const NetworkProgram& program, const Layer& sca
 // offset) of a tensor of shape `t`, and its lane in that word.
 int64_t element_word(const FeatureShape& t, int64_t element, int rows);
 int64_t element_lane(const FeatureShape& t, int64_t element, int rows);
+// The other way: the element (a CHW offset) in lane `lane` of word `word`,
+// or -1 when that lane pads the last channel block.
+int64_t word_element(const FeatureShape& t, int64_t word, int64_t lane, int rows);
 // How many SAE slice entries a slice of `elements` of a tensor of shape `t`
 // takes: its distinct words.
 int64_t slice_entries(const FeatureShape& t, std::span<const int64_t> elements, int rows);

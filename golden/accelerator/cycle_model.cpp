@@ -136,7 +136,7 @@ StepTiming scan_step_timing(const NetworkProgram& p, size_t step, int64_t pcu_cy
   const Layer& l = p.layers[step];
   StepTiming t;
   const int64_t start = pre_transfers(l, pf.plan.steps[step], pf, false, t);
-  const auto entries = static_cast<int64_t>(scan_words(p, l, pf.array().rows).size());
+  const int64_t entries = pf.plan.steps[step].scan_entries;
   t.cycles = start + (entries == 0 ? kEmptyScan : entries + kScanPipeline) + 1 + pcu_cycles;
   return t;
 }

@@ -250,6 +250,18 @@ MemoryPlan plan_memory(const NetworkProgram& p, const HardwareLimits& limits, in
       m.out_beats = lives[s + 1].words;
     }
   }
+
+  for (int s = 0; s < n; ++s) {
+    const Layer& l = p.layers[s];
+    if (l.kind != LayerKind::SaeScan) continue;
+    StepMemory& m = plan.steps[s];
+    m.scan_base = plan.sae_entries_used;
+    m.scan_entries = static_cast<int64_t>(scan_words(p, l, rows).size());
+    plan.sae_entries_used += m.scan_entries;
+    if (plan.sae_entries_used > limits.sae_entries)
+      throw InputError(fmt::format("{}: layer '{}' needs SAE slice entries up to {}, the SAE memory has {}", p.source,
+                                   l.name, plan.sae_entries_used, limits.sae_entries));
+  }
   return plan;
 }
 

@@ -8,7 +8,8 @@
 // writes its output there; before computing it loads what it reads that is
 // not resident, and its channel parameters; a convolution streams its weight
 // tiles; after computing a step stores its output if a later step will load
-// it or if it is the network output.
+// it or if it is the network output. The SAE slice memory holds every scan's
+// slice entries, one scan after another.
 //
 // The scratchpad plan keeps every tensor resident from its first to its last
 // use when that fits (offline first-fit by size, tensors whose lives overlap
@@ -65,6 +66,7 @@ struct StepMemory {
   int64_t in_beats = 0, in_b_beats = 0, out_beats = 0;  // of the transfers the step makes
   int64_t param_beats = 0;
   int64_t tile_words = 0;  // per weight tile: its header and R words (0: no weights)
+  int64_t scan_base = 0, scan_entries = 0;  // a scan's SAE slice entries (scan_words), in order of steps
 };
 
 // A weight tile in external memory: its header word (zero points, COLS
@@ -81,6 +83,7 @@ struct MemoryPlan {
   int64_t spm_words_used = 0;     // highest scratchpad word used + 1
   uint64_t ext_bytes = 0;         // end of the external image
   int spilled_tensors = 0;
+  int64_t sae_entries_used = 0;   // SAE slice entries all scans fill
 };
 
 // The fewest scratchpad words any plan needs: the largest set of tensors one
@@ -91,6 +94,8 @@ int64_t min_scratchpad_words(const NetworkProgram& program, int rows);
 // scratchpad words (<= limits.act_words; less to exercise spilling) and an
 // external memory of `ext_bytes` bytes. InputError naming the layer when a
 // step cannot fit, naming the model when the external memory is too small.
+// A step cannot fit either when the SAE slice memory cannot hold its scan's
+// entries after those of the scans before it.
 MemoryPlan plan_memory(const NetworkProgram& program, const HardwareLimits& limits, int64_t spm_words,
                        uint64_t ext_bytes);
 
