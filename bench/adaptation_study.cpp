@@ -498,6 +498,7 @@ int main(int argc, char** argv) {
     nlohmann::json out = {{"model", model_name}, {"profile", profile_path}, {"macs", base.total_macs()},
                           {"sae_cost_share_jit", study.sae_cost_share(Schedule::JustInTime)},
                           {"sae_cost_share_upfront", upfront ? nlohmann::json(study.sae_cost_share(Schedule::UpFront)) : nlohmann::json()},
+                          {"upfront_unavailable", profile.upfront_unavailable},
                           {"profile_samples", profile.samples}, {"splits", nlohmann::json::object()}};
     for (const std::string& split_name : cli::split_list(splits_text)) {
       Split s;
@@ -638,9 +639,9 @@ int main(int argc, char** argv) {
     fmt::print("\nSAE cost: {:.1f} % of the network's MACs just in time, {}\n", 100 * out["sae_cost_share_jit"].get<double>(),
                upfront ? fmt::format("{:.1f} % up front (shadow layers included)",
                                      100 * out["sae_cost_share_upfront"].get<double>())
-                       : std::string("no up-front schedule in the profile (its calibration log says why: a layer "
-                                     "the shadow network cannot copy, or slices that do not fit the SAE memory), so "
-                                     "the up-front and budget policies are not run"));
+                       : fmt::format("no up-front schedule in the profile ({}), so the up-front and budget policies "
+                                     "are not run",
+                                     profile.upfront_unavailable));
     if (!json_path.empty()) std::ofstream(json_path) << out.dump(2);
     if (!report_path.empty()) aps::cli::write_text_file(report_path, nlohmann::json{{"model_dir", dir}, {"model", model_path}, {"rows", report_rows}}.dump(2));
     return 0;

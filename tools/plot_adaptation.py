@@ -243,7 +243,7 @@ def main():
         upfront = study["sae_cost_share_upfront"] is not None
         print(f"SAE cost: {100 * study['sae_cost_share_jit']:.1f} % of MACs just in time, " +
               (f"{100 * study['sae_cost_share_upfront']:.1f} % up front" if upfront else
-               "no up-front schedule in the profile"))
+               f"no up-front schedule in the profile ({study['upfront_unavailable']})"))
         for split, data in study["splits"].items():
             print(f"SAE fidelity ({split}): rho {data['fidelity_jit']['rho_all']:.2f} just in time, " +
                   (f"{data['fidelity_upfront']['rho_all']:.2f} up front" if upfront else "no up-front schedule") +

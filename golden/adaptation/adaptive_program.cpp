@@ -100,9 +100,8 @@ NetworkProgram build_adaptive_program(const NetworkProgram& base, const Calibrat
   if (o.policy == Policy::Budget && !upfront)
     throw InputError("the budget policy needs all estimates before the main layers: use --schedule upfront");
   if (sae && upfront && !has_upfront_schedule(profile))
-    throw InputError(fmt::format("{}: the profile has no up-front schedule (its calibration log says why): use "
-                                 "--schedule jit",
-                                 profile.model));
+    throw InputError(fmt::format("{}: the profile has no up-front schedule ({}): use --schedule jit", profile.model,
+                                 profile.upfront_unavailable));
   if (o.policy == Policy::Budget && !(o.budget_bits >= 2 && o.budget_bits <= 8))
     throw InputError("the budget policy needs --budget-bits between 2 and 8");
   if (o.groups && o.groups->size() != w.size())

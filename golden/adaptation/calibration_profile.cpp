@@ -13,7 +13,7 @@ namespace {
 constexpr const char* kProfileKey = "aps.profile";
 constexpr const char* kHashKey = "aps.model_hash";
 constexpr const char* kFormatKey = "aps.profile_format";
-constexpr int kFormatVersion = 2;
+constexpr int kFormatVersion = 3;
 
 class Fnv1a {
  public:
@@ -93,7 +93,7 @@ void save_profile(const CalibrationProfile& p, const std::filesystem::path& path
   const nlohmann::json j = {
       {"model", p.model}, {"samples", p.samples}, {"range_method", p.range_method}, {"metric", p.metric},
       {"sae_budget", p.sae_budget}, {"widths", p.widths}, {"candidates", p.candidates}, {"ranges", ranges},
-      {"layers", layers}, {"target_agreement", p.target_agreement}, {"target_bits", p.target_bits}, {"static_front", front},
+      {"layers", layers}, {"upfront_unavailable", p.upfront_unavailable}, {"target_agreement", p.target_agreement}, {"target_bits", p.target_bits}, {"static_front", front},
       {"cascade_first_bits", p.cascade_first_bits}, {"cascade_fallback_bits", p.cascade_fallback_bits},
       {"margin_threshold", p.margin_threshold}, {"staged_cascade", staged}};
   auto meta = [&](const char* k, const std::string& v) {
@@ -146,6 +146,7 @@ CalibrationProfile load_profile(const std::filesystem::path& path, const OnnxMod
     p.widths = j.at("widths").get<std::vector<int>>();
     p.candidates = j.at("candidates").get<std::vector<int>>();
     for (const auto& [name, r] : j.at("ranges").items()) p.ranges[name] = {r.at(0), r.at(1)};
+    p.upfront_unavailable = j.at("upfront_unavailable");
     p.target_agreement = j.at("target_agreement");
     p.target_bits = j.at("target_bits");
     for (const auto& f : j.at("static_front"))

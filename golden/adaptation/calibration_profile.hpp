@@ -62,6 +62,7 @@ struct CalibrationProfile {
   std::vector<int> candidates;       // ascending, below 8
   ActivationRanges ranges;           // float models: the ranges the program is built with
   std::vector<LayerProfile> layers;  // main layers with weights, in program order
+  std::string upfront_unavailable;   // why there is no up-front schedule (empty when there is one)
   double target_agreement = 0.995;   // the cascade was chosen to keep this share of 8-bit predictions
   double target_bits = 4.0;          // the thresholds' static map is the best within this average width
   std::vector<StaticMapResult> static_front;  // calibration split, cheapest first
@@ -73,9 +74,10 @@ struct CalibrationProfile {
   std::vector<CascadeStage> staged_cascade;
 };
 
-// Whether the calibrator could size a shadow network for the up-front
-// schedule (it cannot copy residual Adds or grouped convolutions); without
-// one, the up-front and budget policies are not available.
+// Whether the calibrator could size an up-front schedule: a shadow network
+// that copies the model, and slices that fit the SAE memory. Without one
+// (the profile's upfront_unavailable says why), the up-front and budget
+// policies are not available.
 inline bool has_upfront_schedule(const CalibrationProfile& p) {
   return !p.layers.empty() && !p.layers.front().upfront.elements.empty();
 }

@@ -303,14 +303,13 @@ std::vector<std::vector<double>> size_jit_slices(const Reference& ref, const Cal
   return energy;
 }
 
-// The whole maps of `channels` of layer j's input, each channel c placed at
-// `position(c)` of the tensor the elements index.
-std::vector<int64_t> channel_elements(const Reference& ref, size_t j, const std::vector<int64_t>& channels,
-                                      const std::function<int64_t(int64_t)>& position) {
+// The whole maps of channels of layer j's input, each placed at its
+// position (a channel index) in the tensor the elements index.
+std::vector<int64_t> channel_elements(const Reference& ref, size_t j, const std::vector<int64_t>& positions) {
   const int64_t pixels = ref.stored_shape(j).height * ref.stored_shape(j).width;
   std::vector<int64_t> elements;
-  for (int64_t c : channels)
-    for (int64_t px = 0; px < pixels; ++px) elements.push_back(position(c) * pixels + px);
+  for (int64_t c : positions)
+    for (int64_t px = 0; px < pixels; ++px) elements.push_back(c * pixels + px);
   return elements;
 }
 
@@ -318,7 +317,9 @@ std::vector<int64_t> channel_elements(const Reference& ref, size_t j, const std:
 // copy of its input (which may keep more for other readers), whole maps.
 std::vector<int64_t> upfront_elements(const Reference& ref, const ShadowNetwork& shadow, size_t j,
                                       const std::vector<int64_t>& channels) {
-  return channel_elements(ref, j, channels, [&](int64_t c) { return shadow.position(shadow.source_of[j], c); });
+  std::vector<int64_t> positions;
+  for (int64_t c : channels) positions.push_back(shadow.position(shadow.source_of[j], c));
+  return channel_elements(ref, j, positions);
 }
 
 // The SAE entries the up-front schedule's slices take together (a layer that
@@ -382,13 +383,15 @@ std::optional<ShadowNetwork> size_shadow_network(const Reference& ref, const std
     channels = channel_choice(lo);
     shadow = build_shadow_network(ref.program, channels);
   } catch (const InputError& e) {
-    say(fmt::format("up-front schedule not available: {}", e.what()));
+    prof.upfront_unavailable = fmt::format("the shadow network cannot copy the model: {}", e.what());
+    say("up-front schedule not available: " + prof.upfront_unavailable);
     return std::nullopt;
   }
   if (const int64_t entries = upfront_entries(ref, shadow, channels, prof, o.build.array.rows); entries > o.build.sae_entries) {
-    say(fmt::format("up-front schedule not available: its slices need {} SAE entries with one channel per layer, the "
-                    "SAE memory has {}",
-                    entries, o.build.sae_entries));
+    prof.upfront_unavailable = fmt::format("its slices need {} SAE entries with one channel per layer, the SAE memory "
+                                           "has {}",
+                                           entries, o.build.sae_entries);
+    say("up-front schedule not available: " + prof.upfront_unavailable);
     return std::nullopt;
   }
   for (size_t j = 0; j < k; ++j) {
@@ -398,7 +401,7 @@ std::optional<ShadowNetwork> size_shadow_network(const Reference& ref, const std
       continue;
     }
     // The coefficients weigh the same elements where the main network holds them.
-    const auto main_elements = channel_elements(ref, j, channels[j], [](int64_t c) { return c; });
+    const auto main_elements = channel_elements(ref, j, channels[j]);
     prof.layers[j].upfront.elements = upfront_elements(ref, shadow, j, channels[j]);
     prof.layers[j].upfront.coefficients = quantize_coefficients(energy[j], main_elements);
   }

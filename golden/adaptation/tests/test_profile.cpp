@@ -2,13 +2,16 @@
 // budget and memory, and the programs the policies build from them.
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iterator>
+#include <limits>
+#include <string>
 
-#include "golden/accelerator/accelerator_geometry.hpp"
+#include "golden/accelerator/memory_plan.hpp"
 #include "golden/adaptation/adaptive_program.hpp"
 #include "golden/adaptation/calibrator.hpp"
 #include "golden/errors.hpp"
@@ -73,17 +76,20 @@ TEST_CASE("SAE budget: the slices cost at most the budget share of the MACs", "[
 }
 
 namespace {
-// SAE slice entries a policy's program fills: its scans' words, one after another.
-int64_t slice_memory_entries(const NetworkProgram& base, const CalibrationProfile& p, Schedule schedule,
-                             ArrayShape array) {
+NetworkProgram adaptive_program(const NetworkProgram& base, const CalibrationProfile& p, Schedule schedule) {
   PolicyOptions po;
   po.policy = Policy::Adaptive;
   po.schedule = schedule;
-  const NetworkProgram program = build_adaptive_program(base, p, po);
-  int64_t entries = 0;
-  for (const Layer& l : program.layers)
-    if (l.kind == LayerKind::SaeScan) entries += static_cast<int64_t>(scan_words(program, l, array.rows).size());
-  return entries;
+  return build_adaptive_program(base, p, po);
+}
+
+// SAE slice entries a policy's program fills, as the memory plan lays them
+// out on a build with room for any number.
+int64_t slice_memory_entries(const NetworkProgram& base, const CalibrationProfile& p, Schedule schedule) {
+  HardwareLimits unbounded;
+  unbounded.sae_entries = std::numeric_limits<int64_t>::max();
+  return plan_memory(adaptive_program(base, p, schedule), unbounded, unbounded.act_words, uint64_t{1} << 26)
+      .sae_entries_used;
 }
 }  // namespace
 
@@ -95,14 +101,23 @@ TEST_CASE("SAE memory: a schedule's slices shrink to fit the build's SAE slice m
   o.exhaustive_maps = 8;
   const CalibrationProfile roomy = calibrate(cnn, in, o);
   const NetworkProgram base = program_for_profile(cnn, roomy);
-  const int64_t jit_entries = slice_memory_entries(base, roomy, Schedule::JustInTime, o.build.array);
+  const int64_t jit_entries = slice_memory_entries(base, roomy, Schedule::JustInTime);
   REQUIRE(has_upfront_schedule(roomy));
-  const int64_t upfront_entries = slice_memory_entries(base, roomy, Schedule::UpFront, o.build.array);
+  const int64_t upfront_entries = slice_memory_entries(base, roomy, Schedule::UpFront);
   REQUIRE(jit_entries <= o.build.sae_entries);
+  // The plan for a build whose SAE memory is one entry short refuses the
+  // scan whose slice overflows it, by name.
+  HardwareLimits short_of_one;
+  short_of_one.sae_entries = jit_entries - 1;
+  const NetworkProgram jit = adaptive_program(base, roomy, Schedule::JustInTime);
+  CHECK_THROWS_WITH(plan_memory(jit, short_of_one, short_of_one.act_words, uint64_t{1} << 26),
+                    Catch::Contains("layer '" + std::find_if(jit.layers.rbegin(), jit.layers.rend(), [](const Layer& l) {
+                                      return l.kind == LayerKind::SaeScan;
+                                    })->name + "' needs SAE slice entries up to " + std::to_string(jit_entries)));
 
   o.build.sae_entries = jit_entries / 3;
   const CalibrationProfile tight = calibrate(cnn, in, o);
-  const int64_t tight_jit = slice_memory_entries(base, tight, Schedule::JustInTime, o.build.array);
+  const int64_t tight_jit = slice_memory_entries(base, tight, Schedule::JustInTime);
   CHECK(tight_jit <= o.build.sae_entries);
   CHECK(tight_jit > o.build.sae_entries / 2);  // shrunk to fit, not emptied
   for (size_t j = 0; j < tight.layers.size(); ++j) {
@@ -114,10 +129,17 @@ TEST_CASE("SAE memory: a schedule's slices shrink to fit the build's SAE slice m
   // has no up-front schedule and a policy asking for one is refused by name.
   REQUIRE(upfront_entries > o.build.sae_entries);
   CHECK_FALSE(has_upfront_schedule(tight));
+  CHECK(roomy.upfront_unavailable.empty());
+  const std::string& why = tight.upfront_unavailable;
+  CHECK_THAT(why, Catch::StartsWith("its slices need") &&
+                      Catch::EndsWith(fmt::format("one channel per layer, the SAE memory has {}", o.build.sae_entries)));
+  const auto file = std::filesystem::temp_directory_path() / "aps_test_tight.profile.onnx";
+  save_profile(tight, file);
+  CHECK(load_profile(file, cnn).upfront_unavailable == why);
   PolicyOptions po;
   po.policy = Policy::Adaptive;
   po.schedule = Schedule::UpFront;
-  CHECK_THROWS_WITH(build_adaptive_program(base, tight, po), Catch::Contains("no up-front schedule"));
+  CHECK_THROWS_WITH(build_adaptive_program(base, tight, po), Catch::Contains("no up-front schedule (" + why + ")"));
 
   o.build.sae_entries = static_cast<int64_t>(roomy.layers.size()) - 1;  // not one word per layer
   CHECK_THROWS_WITH(calibrate(cnn, in, o), Catch::Contains("SAE entries"));
