@@ -36,7 +36,7 @@ double run_energy_pj(const NetworkProgram& p, const ProgramResult& r, const RunC
     if (l.kind == LayerKind::SaeScan) {
       const double elements = static_cast<double>(l.scan.elements.size());
       pj += elements * static_cast<double>(p.pcu.candidates.size()) * (e.mult8_pj + e.mult16_pj + e.add64_pj);
-      const double words = static_cast<double>(scan_words(p, l, a.rows).size());
+      const double words = static_cast<double>(slice_entries(p.tensor_shape(l.scan.tensor), l.scan.elements, a.rows));
       accesses += words * (a.rows / 8.0 + (4.0 + 2.0 * a.rows) / 8.0);  // the word and its slice entry
       continue;
     }

@@ -256,7 +256,7 @@ MemoryPlan plan_memory(const NetworkProgram& p, const HardwareLimits& limits, in
     if (l.kind != LayerKind::SaeScan) continue;
     StepMemory& m = plan.steps[s];
     m.scan_base = plan.sae_entries_used;
-    m.scan_entries = static_cast<int64_t>(scan_words(p, l, rows).size());
+    m.scan_entries = slice_entries(p.tensor_shape(l.scan.tensor), l.scan.elements, rows);
     plan.sae_entries_used += m.scan_entries;
     if (plan.sae_entries_used > limits.sae_entries)
       throw InputError(fmt::format("{}: layer '{}' needs SAE slice entries up to {}, the SAE memory has {}", p.source,
