@@ -184,6 +184,12 @@ CalibrationProfile load_profile(const std::filesystem::path& path, const OnnxMod
     if (l.alpha_jit.size() != p.candidates.size() || l.alpha_upfront.size() != p.candidates.size() ||
         l.jit.elements.size() != l.jit.coefficients.size() || l.upfront.elements.size() != l.upfront.coefficients.size())
       throw InputError(fmt::format("{}: layer '{}' has tables of inconsistent sizes", file, l.name));
+  for (const auto& l : p.layers)
+    if (l.upfront.elements.empty() != !has_upfront_schedule(p))
+      throw InputError(fmt::format("{}: layer '{}' has {} up-front slice, but the profile {}", file, l.name,
+                                   l.upfront.elements.empty() ? "no" : "an",
+                                   has_upfront_schedule(p) ? "records no reason for its absence"
+                                                           : "says it has no up-front schedule"));
   for (const auto& st : p.staged_cascade)
     if (st.bits.size() != p.layers.size() || st.margin_threshold < 0 || st.margin_threshold > 255)
       throw InputError(fmt::format("{}: a staged-cascade stage has {} widths for {} layers, or a margin threshold "

@@ -76,11 +76,9 @@ struct CalibrationProfile {
 
 // Whether the calibrator could size an up-front schedule: a shadow network
 // that copies the model, and slices that fit the SAE memory. Without one
-// (the profile's upfront_unavailable says why), the up-front and budget
-// policies are not available.
-inline bool has_upfront_schedule(const CalibrationProfile& p) {
-  return !p.layers.empty() && !p.layers.front().upfront.elements.empty();
-}
+// (upfront_unavailable says why, and every layer's up-front slice is empty),
+// the up-front and budget policies are not available.
+inline bool has_upfront_schedule(const CalibrationProfile& p) { return p.upfront_unavailable.empty(); }
 
 // Hash of a model's graph structure and weights (FNV-1a over the serialized
 // nodes, inputs, outputs and initializers).

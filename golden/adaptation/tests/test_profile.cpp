@@ -136,6 +136,18 @@ TEST_CASE("SAE memory: a schedule's slices shrink to fit the build's SAE slice m
   const auto file = std::filesystem::temp_directory_path() / "aps_test_tight.profile.onnx";
   save_profile(tight, file);
   CHECK(load_profile(file, cnn).upfront_unavailable == why);
+  for (const auto& l : tight.layers) CHECK(l.upfront.elements.empty());
+  // The reason and the empty slices say the same thing; a file where they
+  // disagree is refused, naming the first layer.
+  CalibrationProfile no_reason = tight;
+  no_reason.upfront_unavailable.clear();
+  save_profile(no_reason, file);
+  CHECK_THROWS_WITH(load_profile(file, cnn), Catch::Contains("layer '" + tight.layers.front().name +
+                                                              "' has no up-front slice, but the profile records no reason"));
+  CalibrationProfile stray_reason = roomy;
+  stray_reason.upfront_unavailable = "made up";
+  save_profile(stray_reason, file);
+  CHECK_THROWS_WITH(load_profile(file, cnn), Catch::Contains("has an up-front slice, but the profile says"));
   PolicyOptions po;
   po.policy = Policy::Adaptive;
   po.schedule = Schedule::UpFront;
