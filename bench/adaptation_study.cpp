@@ -103,9 +103,10 @@ double spearman(const std::vector<double>& a, const std::vector<double>& b) {
 
 class Study {
  public:
+  // `limits`: the build every row is modelled on (the RTL's, with `rtl`);
   // `jobs`: threads for the golden runs, and accelerator instances with `rtl`.
-  Study(NetworkProgram base, CalibrationProfile profile, bool rtl, int jobs)
-      : base_(std::move(base)), base_platform_(make_platform(base_, HardwareLimits{}, MemoryTiming{})),
+  Study(NetworkProgram base, CalibrationProfile profile, const HardwareLimits& limits, bool rtl, int jobs)
+      : base_(std::move(base)), limits_(limits), base_platform_(make_platform(base_, limits_, MemoryTiming{})),
         profile_(std::move(profile)), rtl_(rtl), jobs_(jobs), w_(weighted_layers(base_)) {
     for (int l : w_) macs_ += static_cast<double>(base_.layers[l].macs());
   }
@@ -159,7 +160,7 @@ class Study {
     Row row{policy, family, detail};
     row.hardware = hardware;
     const std::vector<int> main_weighted = weighted_layers(program);
-    const Platform platform = make_platform(program, HardwareLimits{}, MemoryTiming{});
+    const Platform platform = make_platform(program, limits_, MemoryTiming{});
     std::vector<InputOutcome> per(s.inputs.size());
     parallel_for(per.size(), jobs_, [&](size_t i) {
       const ProgramResult r = execute_program(program, s.inputs[i], configs);
@@ -383,7 +384,8 @@ class Study {
 
  private:
   NetworkProgram base_;
-  Platform base_platform_;  // the default build and memory
+  HardwareLimits limits_;
+  Platform base_platform_;  // the modelled build and the default memory timing
   CalibrationProfile profile_;
   bool rtl_;
   int jobs_;
@@ -436,6 +438,7 @@ int main(int argc, char** argv) {
   bool rtl = false;
   int jobs = 1;
   int64_t count = 0, front_maps = 4096;
+  HardwareLimits limits;
   po::options_description opts(
       "aps-study (--model-dir DIR | --model M --data DIR [--reference F]) --profile PROFILE [options]");
   opts.add_options()("help,h", "show this help")
@@ -454,6 +457,8 @@ int main(int argc, char** argv) {
        "budget policy: the widths whose cost everywhere is the budget")
       ("budget-metrics", po::value(&budget_metrics_text)->default_value(budget_metrics_text),
        "budget policy: what each budget counts (bit-macs, traffic, energy)")
+      ("sae-entries", po::value(&limits.sae_entries)->default_value(limits.sae_entries),
+       "SAE slice memory of the modelled build, in entries (as given to aps-calibrate; --rtl needs the verilated one)")
       ("rtl", po::bool_switch(&rtl), "also run every hardware policy through the RTL (0 mismatches required)")
       ("jobs", po::value(&jobs)->default_value(1), "threads for the golden runs, and accelerator instances for --rtl")
       ("json", po::value(&json_path), "write every number as JSON (for tools/plot_adaptation.py)")
@@ -484,7 +489,15 @@ int main(int argc, char** argv) {
     }
     const OnnxModel fp32_model = OnnxModel::load(reference_path);
     const CalibrationProfile profile = load_profile(profile_path, model);
-    Study study(program_for_profile(model, profile), profile, rtl, jobs);
+    if (limits.sae_entries < 1) throw InputError("--sae-entries must be at least 1");
+    if (rtl) {
+      const int64_t built = sim::probe_hardware(sim::make_device, {}).sae_entries;
+      if (limits.sae_entries != built)
+        throw InputError(fmt::format("--sae-entries {} is not the verilated build's {}: the RTL rows run on the build "
+                                     "that was verilated",
+                                     limits.sae_entries, built));
+    }
+    Study study(program_for_profile(model, profile), profile, limits, rtl, jobs);
     const NetworkProgram& base = study.base();
     const auto cfg8 = step_configs(base, "8");
     const bool upfront = has_upfront_schedule(profile);
