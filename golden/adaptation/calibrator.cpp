@@ -303,106 +303,140 @@ std::vector<std::vector<double>> size_jit_slices(const Reference& ref, const Cal
   return energy;
 }
 
-// The whole maps of channels of layer j's input, each placed at its
-// position (a channel index) in the tensor the elements index.
-std::vector<int64_t> channel_elements(const Reference& ref, size_t j, const std::vector<int64_t>& positions) {
-  const int64_t pixels = ref.stored_shape(j).height * ref.stored_shape(j).width;
+// Pixels of channels of layer j's input, each channel placed at its position
+// (a channel index) in the tensor the elements index; channel-major, so the
+// main and shadow copies of a slice list the same elements in the same order.
+std::vector<int64_t> channel_elements(const Reference& ref, size_t j, const std::vector<int64_t>& positions,
+                                      const std::vector<int64_t>& pixels) {
+  const int64_t plane = ref.stored_shape(j).height * ref.stored_shape(j).width;
   std::vector<int64_t> elements;
   for (int64_t c : positions)
-    for (int64_t px = 0; px < pixels; ++px) elements.push_back(c * pixels + px);
+    for (int64_t px : pixels) elements.push_back(c * plane + px);
   return elements;
 }
 
+// What the up-front slices scan: per layer with weights, the kept channels of
+// its input and the pixels of each (the same for every kept channel of a
+// layer, so the channels of one block share their SAE words).
+struct UpfrontChoice {
+  std::vector<std::vector<int64_t>> channels, pixels;
+};
+
 // Layer j's up-front slice: its kept channels, where they sit in the shadow
-// copy of its input (which may keep more for other readers), whole maps.
+// copy of its input (which may keep more for other readers).
 std::vector<int64_t> upfront_elements(const Reference& ref, const ShadowNetwork& shadow, size_t j,
-                                      const std::vector<int64_t>& channels) {
+                                      const UpfrontChoice& c) {
   std::vector<int64_t> positions;
-  for (int64_t c : channels) positions.push_back(shadow.position(shadow.source_of[j], c));
-  return channel_elements(ref, j, positions);
+  for (int64_t ch : c.channels[j]) positions.push_back(shadow.position(shadow.source_of[j], ch));
+  return channel_elements(ref, j, positions, c.pixels[j]);
 }
 
 // The SAE entries the up-front schedule's slices take together (a layer that
 // reads the network input scans its just-in-time slice).
-int64_t upfront_entries(const Reference& ref, const ShadowNetwork& shadow,
-                        const std::vector<std::vector<int64_t>>& channels, const CalibrationProfile& prof, int rows) {
+int64_t upfront_entries(const Reference& ref, const ShadowNetwork& shadow, const UpfrontChoice& c,
+                        const CalibrationProfile& prof, int rows) {
   int64_t entries = 0;
   for (size_t j = 0; j < ref.weighted.size(); ++j) {
     const int source = shadow.source_of[j];
     entries += source < 0 ? slice_entries(ref.stored_shape(j), prof.layers[j].jit.elements, rows)
-                          : slice_entries(shadow.layers[source].out_shape, upfront_elements(ref, shadow, j, channels[j]),
-                                          rows);
+                          : slice_entries(shadow.layers[source].out_shape, upfront_elements(ref, shadow, j, c), rows);
   }
   return entries;
 }
 
 // Up-front: keep a share r of each later layer's input channels (the most
 // energetic), the largest r whose shadow MACs and scans fit the budget and
-// whose slices fit the SAE memory; the up-front slices are the kept
-// channels' whole maps. Nothing when the network cannot be copied
-// (InputError from the shadow network) or even one channel per layer
-// overflows the SAE memory (both logged).
+// whose slices fit the SAE memory; the slices are the kept channels' whole
+// maps. Where even one channel per layer overflows the SAE memory, each kept
+// channel is sampled at the largest share of its pixels that fits (the most
+// energetic pixels of the kept channels; at least one); the shadow network
+// still computes the whole maps. Nothing when the network cannot be copied
+// (InputError from the shadow network; logged).
 std::optional<ShadowNetwork> size_shadow_network(const Reference& ref, const std::vector<std::vector<double>>& energy,
                                                  const CalibrationOptions& o, CalibrationProfile& prof,
                                                  const std::function<void(const std::string&)>& say) {
   const size_t k = ref.weighted.size();
   const double budget_ops = prof.sae_budget * static_cast<double>(ref.program.total_macs());
   const auto nc = static_cast<double>(prof.candidates.size());
-  auto channel_choice = [&](double r) {
-    std::vector<std::vector<int64_t>> channels(k);
+  const int rows = o.build.array.rows;
+  // Indices of the most energetic `share` of the items (at least one), ascending.
+  auto strongest = [](const std::vector<double>& e, double share) {
+    std::vector<int64_t> order(e.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return e[a] > e[b]; });
+    const auto keep = std::clamp<int64_t>(std::llround(share * static_cast<double>(e.size())), 1,
+                                          static_cast<int64_t>(e.size()));
+    std::vector<int64_t> kept(order.begin(), order.begin() + keep);
+    std::sort(kept.begin(), kept.end());
+    return kept;
+  };
+  auto choose = [&](double r, double q) {
+    UpfrontChoice c{std::vector<std::vector<int64_t>>(k), std::vector<std::vector<int64_t>>(k)};
     for (size_t j = 0; j < k; ++j) {
       const FeatureShape& st = ref.stored_shape(j);
-      const int64_t pixels = st.height * st.width;
-      std::vector<int64_t> order(static_cast<size_t>(st.channels));
-      std::iota(order.begin(), order.end(), 0);
+      const int64_t plane = st.height * st.width;
       std::vector<double> ce(static_cast<size_t>(st.channels), 0.0);
-      for (int64_t c = 0; c < st.channels; ++c)
-        for (int64_t px = 0; px < pixels; ++px) ce[c] += energy[j][c * pixels + px];
-      std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return ce[a] > ce[b]; });
-      const int64_t keep = std::clamp<int64_t>(std::llround(r * st.channels), 1, st.channels);
-      channels[j].assign(order.begin(), order.begin() + keep);
-      std::sort(channels[j].begin(), channels[j].end());
+      for (int64_t ch = 0; ch < st.channels; ++ch)
+        for (int64_t px = 0; px < plane; ++px) ce[ch] += energy[j][ch * plane + px];
+      c.channels[j] = strongest(ce, r);
+      std::vector<double> pe(static_cast<size_t>(plane), 0.0);
+      for (int64_t ch : c.channels[j])
+        for (int64_t px = 0; px < plane; ++px) pe[px] += energy[j][ch * plane + px];
+      c.pixels[j] = strongest(pe, q);
     }
-    return channels;
+    return c;
   };
-  std::vector<std::vector<int64_t>> channels;
+  UpfrontChoice choice;
   ShadowNetwork shadow;
   try {
     double lo = 0.0, hi = 1.0;
     for (int it = 0; it < 20; ++it) {
       const double r = (lo + hi) / 2;
-      const auto ch = channel_choice(r);
-      const ShadowNetwork s = build_shadow_network(ref.program, ch);
+      const UpfrontChoice c = choose(r, 1.0);
+      const ShadowNetwork s = build_shadow_network(ref.program, c.channels);
       double ops = static_cast<double>(s.macs());
       for (size_t j = 0; j < k; ++j)
         ops += 2.0 * nc *
-               (s.source_of[j] < 0 ? static_cast<double>(prof.layers[j].jit.elements.size())
-                                   : static_cast<double>(ch[j].size()) * ref.stored_shape(j).height * ref.stored_shape(j).width);
-      (ops <= budget_ops && upfront_entries(ref, s, ch, prof, o.build.array.rows) <= o.build.sae_entries ? lo : hi) = r;
+               static_cast<double>(s.source_of[j] < 0 ? prof.layers[j].jit.elements.size()
+                                                      : c.channels[j].size() * c.pixels[j].size());
+      (ops <= budget_ops && upfront_entries(ref, s, c, prof, rows) <= o.build.sae_entries ? lo : hi) = r;
     }
-    channels = channel_choice(lo);
-    shadow = build_shadow_network(ref.program, channels);
+    choice = choose(lo, 1.0);
+    shadow = build_shadow_network(ref.program, choice.channels);
   } catch (const InputError& e) {
     prof.upfront_unavailable = fmt::format("the shadow network cannot copy the model: {}", e.what());
     say("up-front schedule not available: " + prof.upfront_unavailable);
     return std::nullopt;
   }
-  if (const int64_t entries = upfront_entries(ref, shadow, channels, prof, o.build.array.rows); entries > o.build.sae_entries) {
-    prof.upfront_unavailable = fmt::format("its slices need {} SAE entries with one channel per layer, the SAE memory "
-                                           "has {}",
-                                           entries, o.build.sae_entries);
-    say("up-front schedule not available: " + prof.upfront_unavailable);
-    return std::nullopt;
+  if (const int64_t whole = upfront_entries(ref, shadow, choice, prof, rows); whole > o.build.sae_entries) {
+    const double r = 0.0;  // the bisection above kept one channel per layer
+    double lo = 0.0, hi = 1.0;
+    for (int it = 0; it < 30; ++it) {
+      const double q = (lo + hi) / 2;
+      (upfront_entries(ref, shadow, choose(r, q), prof, rows) <= o.build.sae_entries ? lo : hi) = q;
+    }
+    choice = choose(r, lo);
+    const int64_t sampled = upfront_entries(ref, shadow, choice, prof, rows);
+    if (sampled > o.build.sae_entries) {
+      prof.upfront_unavailable = fmt::format("its slices need {} SAE entries with one pixel of one channel per layer, "
+                                             "the SAE memory has {}",
+                                             sampled, o.build.sae_entries);
+      say("up-front schedule not available: " + prof.upfront_unavailable);
+      return std::nullopt;
+    }
+    say(fmt::format("up-front SAE slices: whole maps of one channel per layer need {} SAE entries, the SAE memory has "
+                    "{}; each kept channel sampled at {:.1f} % of its pixels, {} entries",
+                    whole, o.build.sae_entries, 100 * lo, sampled));
   }
   for (size_t j = 0; j < k; ++j) {
-    prof.layers[j].shadow_channels = channels[j];
+    prof.layers[j].shadow_channels = choice.channels[j];
     if (shadow.source_of[j] < 0) {  // the network input: the shadow network does not copy it
       prof.layers[j].upfront = prof.layers[j].jit;
       continue;
     }
     // The coefficients weigh the same elements where the main network holds them.
-    const auto main_elements = channel_elements(ref, j, channels[j]);
-    prof.layers[j].upfront.elements = upfront_elements(ref, shadow, j, channels[j]);
+    const auto main_elements = channel_elements(ref, j, choice.channels[j], choice.pixels[j]);
+    prof.layers[j].upfront.elements = upfront_elements(ref, shadow, j, choice);
     prof.layers[j].upfront.coefficients = quantize_coefficients(energy[j], main_elements);
   }
   return shadow;

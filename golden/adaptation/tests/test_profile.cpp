@@ -125,33 +125,53 @@ TEST_CASE("SAE memory: a schedule's slices shrink to fit the build's SAE slice m
     CHECK(tight.layers[j].jit.elements.size() <= roomy.layers[j].jit.elements.size());
   }
   // A kept channel's up-front slice is its whole map, one word per pixel: in
-  // a third of the room not even one channel per layer fits, so the profile
-  // has no up-front schedule and a policy asking for one is refused by name.
+  // a third of the room not even one channel per layer fits, so each kept
+  // channel is sampled at the pixels that fit, and the shadow network keeps
+  // one channel per layer.
   REQUIRE(upfront_entries > o.build.sae_entries);
-  CHECK_FALSE(has_upfront_schedule(tight));
-  CHECK(roomy.upfront_unavailable.empty());
-  const std::string& why = tight.upfront_unavailable;
-  CHECK_THAT(why, Catch::StartsWith("its slices need") &&
-                      Catch::EndsWith(fmt::format("one channel per layer, the SAE memory has {}", o.build.sae_entries)));
-  const auto file = std::filesystem::temp_directory_path() / "aps_test_tight.profile.onnx";
-  save_profile(tight, file);
-  CHECK(load_profile(file, cnn).upfront_unavailable == why);
-  for (const auto& l : tight.layers) CHECK(l.upfront.elements.empty());
+  REQUIRE(has_upfront_schedule(tight));
+  const int64_t tight_upfront = slice_memory_entries(base, tight, Schedule::UpFront);
+  CHECK(tight_upfront <= o.build.sae_entries);
+  CHECK(tight_upfront > o.build.sae_entries / 2);
+  const std::vector<int> w = weighted_layers(base);
+  bool sampled = false;
+  for (size_t j = 0; j < tight.layers.size(); ++j) {
+    const LayerProfile& l = tight.layers[j];
+    if (base.layers[w[j]].input < 0) continue;  // scans its just-in-time slice up front
+    const FeatureShape& in = base.tensor_shape(base.layers[w[j]].input);  // as stored, before any flattening
+    CHECK(l.shadow_channels.size() == 1);
+    CHECK_FALSE(l.upfront.elements.empty());
+    CHECK(l.upfront.elements.size() <= static_cast<size_t>(in.height * in.width));
+    sampled = sampled || l.upfront.elements.size() < static_cast<size_t>(in.height * in.width);
+  }
+  CHECK(sampled);
+
+  // A profile without an up-front schedule (the calibrator's case when the
+  // shadow network cannot copy the model, made here by clearing one) keeps
+  // its reason through a round trip, and a policy asking for one is refused
+  // naming it.
+  CalibrationProfile none = roomy;
+  for (LayerProfile& l : none.layers) l.upfront = {};
+  none.upfront_unavailable = "the shadow network cannot copy the model: planted";
+  const auto file = std::filesystem::temp_directory_path() / "aps_test_no_upfront.profile.onnx";
+  save_profile(none, file);
+  CHECK(load_profile(file, cnn).upfront_unavailable == none.upfront_unavailable);
+  PolicyOptions po;
+  po.policy = Policy::Adaptive;
+  po.schedule = Schedule::UpFront;
+  CHECK_THROWS_WITH(build_adaptive_program(base, none, po),
+                    Catch::Contains("no up-front schedule (" + none.upfront_unavailable + ")"));
   // The reason and the empty slices say the same thing; a file where they
   // disagree is refused, naming the first layer.
-  CalibrationProfile no_reason = tight;
+  CalibrationProfile no_reason = none;
   no_reason.upfront_unavailable.clear();
   save_profile(no_reason, file);
-  CHECK_THROWS_WITH(load_profile(file, cnn), Catch::Contains("layer '" + tight.layers.front().name +
+  CHECK_THROWS_WITH(load_profile(file, cnn), Catch::Contains("layer '" + none.layers.front().name +
                                                               "' has no up-front slice, but the profile records no reason"));
   CalibrationProfile stray_reason = roomy;
   stray_reason.upfront_unavailable = "made up";
   save_profile(stray_reason, file);
   CHECK_THROWS_WITH(load_profile(file, cnn), Catch::Contains("has an up-front slice, but the profile says"));
-  PolicyOptions po;
-  po.policy = Policy::Adaptive;
-  po.schedule = Schedule::UpFront;
-  CHECK_THROWS_WITH(build_adaptive_program(base, tight, po), Catch::Contains("no up-front schedule (" + why + ")"));
 
   o.build.sae_entries = static_cast<int64_t>(roomy.layers.size()) - 1;  // not one word per layer
   CHECK_THROWS_WITH(calibrate(cnn, in, o), Catch::Contains("SAE entries"));
