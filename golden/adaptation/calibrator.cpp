@@ -7,6 +7,7 @@
 #include <numeric>
 #include <optional>
 #include <ostream>
+#include <stdexcept>
 
 #include "golden/accelerator/accelerator_geometry.hpp"
 #include "golden/accelerator/precision_map.hpp"
@@ -416,14 +417,12 @@ std::optional<ShadowNetwork> size_shadow_network(const Reference& ref, const std
       (upfront_entries(ref, shadow, choose(r, q), prof, rows) <= o.build.sae_entries ? lo : hi) = q;
     }
     choice = choose(r, lo);
+    // One pixel of one channel is one word, and every just-in-time slice,
+    // which fits, has at least one: the sampled slices always fit.
     const int64_t sampled = upfront_entries(ref, shadow, choice, prof, rows);
-    if (sampled > o.build.sae_entries) {
-      prof.upfront_unavailable = fmt::format("its slices need {} SAE entries with one pixel of one channel per layer, "
-                                             "the SAE memory has {}",
-                                             sampled, o.build.sae_entries);
-      say("up-front schedule not available: " + prof.upfront_unavailable);
-      return std::nullopt;
-    }
+    if (sampled > o.build.sae_entries)
+      throw std::logic_error(fmt::format("sampled up-front slices need {} SAE entries, the SAE memory has {}", sampled,
+                                         o.build.sae_entries));
     say(fmt::format("up-front SAE slices: whole maps of one channel per layer need {} SAE entries, the SAE memory has "
                     "{}; each kept channel sampled at {:.1f} % of its pixels, {} entries",
                     whole, o.build.sae_entries, 100 * lo, sampled));
