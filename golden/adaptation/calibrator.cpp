@@ -371,15 +371,19 @@ std::optional<ShadowNetwork> size_shadow_network(const Reference& ref, const std
     std::sort(kept.begin(), kept.end());
     return kept;
   };
+  std::vector<std::vector<double>> channel_energy(k);  // per layer, each input channel's summed energy
+  for (size_t j = 0; j < k; ++j) {
+    const FeatureShape& st = ref.stored_shape(j);
+    const int64_t plane = st.height * st.width;
+    channel_energy[j].assign(static_cast<size_t>(st.channels), 0.0);
+    for (int64_t ch = 0; ch < st.channels; ++ch)
+      for (int64_t px = 0; px < plane; ++px) channel_energy[j][ch] += energy[j][ch * plane + px];
+  }
   auto choose = [&](double r, double q) {
     UpfrontChoice c{std::vector<std::vector<int64_t>>(k), std::vector<std::vector<int64_t>>(k)};
     for (size_t j = 0; j < k; ++j) {
-      const FeatureShape& st = ref.stored_shape(j);
-      const int64_t plane = st.height * st.width;
-      std::vector<double> ce(static_cast<size_t>(st.channels), 0.0);
-      for (int64_t ch = 0; ch < st.channels; ++ch)
-        for (int64_t px = 0; px < plane; ++px) ce[ch] += energy[j][ch * plane + px];
-      c.channels[j] = strongest(ce, r);
+      const int64_t plane = ref.stored_shape(j).height * ref.stored_shape(j).width;
+      c.channels[j] = strongest(channel_energy[j], r);
       std::vector<double> pe(static_cast<size_t>(plane), 0.0);
       for (int64_t ch : c.channels[j])
         for (int64_t px = 0; px < plane; ++px) pe[px] += energy[j][ch * plane + px];
