@@ -4,6 +4,7 @@
 #include <cmath>
 #include <fmt/format.h>
 #include <functional>
+#include <limits>
 #include <numeric>
 #include <optional>
 #include <ostream>
@@ -348,11 +349,14 @@ int64_t upfront_entries(const Reference& ref, const ShadowNetwork& shadow, const
 // Up-front: keep a share r of each later layer's input channels (the most
 // energetic), the largest r whose shadow MACs and scans fit the budget and
 // whose slices fit the SAE memory; the slices are the kept channels' whole
-// maps. Where even one channel per layer overflows the SAE memory, each kept
-// channel is sampled at the largest share of its pixels that fits (the most
-// energetic pixels of the kept channels; at least one); the shadow network
-// still computes the whole maps. Nothing when the network cannot be copied
-// (InputError from the shadow network; logged).
+// maps. Where even one channel per layer overflows the SAE memory, the slices
+// are sampled: a word holds one pixel of `rows` channels of the shadow copy,
+// so each layer keeps as many channels as share one word block (at most
+// `rows`; fewer where the budget says so) at the cost in entries of one, and
+// each kept channel is scanned at the largest share of its pixels that fits
+// (the most energetic pixels of the kept channels; at least one); the shadow
+// network still computes the whole maps. Nothing when the network cannot be
+// copied (InputError from the shadow network; logged).
 std::optional<ShadowNetwork> size_shadow_network(const Reference& ref, const std::vector<std::vector<double>>& energy,
                                                  const CalibrationOptions& o, CalibrationProfile& prof,
                                                  const std::function<void(const std::string&)>& say) {
@@ -360,13 +364,14 @@ std::optional<ShadowNetwork> size_shadow_network(const Reference& ref, const std
   const double budget_ops = prof.sae_budget * static_cast<double>(ref.program.total_macs());
   const auto nc = static_cast<double>(prof.candidates.size());
   const int rows = o.build.array.rows;
-  // Indices of the most energetic `share` of the items (at least one), ascending.
-  auto strongest = [](const std::vector<double>& e, double share) {
+  // Indices of the most energetic `share` of the items (at least one, at most
+  // `cap`), ascending.
+  auto strongest = [](const std::vector<double>& e, double share, int64_t cap) {
     std::vector<int64_t> order(e.size());
     std::iota(order.begin(), order.end(), 0);
     std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return e[a] > e[b]; });
     const auto keep = std::clamp<int64_t>(std::llround(share * static_cast<double>(e.size())), 1,
-                                          static_cast<int64_t>(e.size()));
+                                          std::min(cap, static_cast<int64_t>(e.size())));
     std::vector<int64_t> kept(order.begin(), order.begin() + keep);
     std::sort(kept.begin(), kept.end());
     return kept;
@@ -379,17 +384,27 @@ std::optional<ShadowNetwork> size_shadow_network(const Reference& ref, const std
     for (int64_t ch = 0; ch < st.channels; ++ch)
       for (int64_t px = 0; px < plane; ++px) channel_energy[j][ch] += energy[j][ch * plane + px];
   }
-  auto choose = [&](double r, double q) {
+  const auto any = std::numeric_limits<int64_t>::max();
+  auto choose = [&](double r, double q, int64_t cap) {
     UpfrontChoice c{std::vector<std::vector<int64_t>>(k), std::vector<std::vector<int64_t>>(k)};
     for (size_t j = 0; j < k; ++j) {
       const int64_t plane = ref.stored_shape(j).height * ref.stored_shape(j).width;
-      c.channels[j] = strongest(channel_energy[j], r);
+      c.channels[j] = strongest(channel_energy[j], r, cap);
       std::vector<double> pe(static_cast<size_t>(plane), 0.0);
       for (int64_t ch : c.channels[j])
         for (int64_t px = 0; px < plane; ++px) pe[px] += energy[j][ch * plane + px];
-      c.pixels[j] = strongest(pe, q);
+      c.pixels[j] = strongest(pe, q, any);
     }
     return c;
+  };
+  // The shadow MACs and the scans' operations, against the budget.
+  auto within_budget = [&](const ShadowNetwork& s, const UpfrontChoice& c) {
+    double ops = static_cast<double>(s.macs());
+    for (size_t j = 0; j < k; ++j)
+      ops += 2.0 * nc *
+             static_cast<double>(s.source_of[j] < 0 ? prof.layers[j].jit.elements.size()
+                                                    : c.channels[j].size() * c.pixels[j].size());
+    return ops <= budget_ops;
   };
   UpfrontChoice choice;
   ShadowNetwork shadow;
@@ -397,16 +412,11 @@ std::optional<ShadowNetwork> size_shadow_network(const Reference& ref, const std
     double lo = 0.0, hi = 1.0;
     for (int it = 0; it < 20; ++it) {
       const double r = (lo + hi) / 2;
-      const UpfrontChoice c = choose(r, 1.0);
+      const UpfrontChoice c = choose(r, 1.0, any);
       const ShadowNetwork s = build_shadow_network(ref.program, c.channels);
-      double ops = static_cast<double>(s.macs());
-      for (size_t j = 0; j < k; ++j)
-        ops += 2.0 * nc *
-               static_cast<double>(s.source_of[j] < 0 ? prof.layers[j].jit.elements.size()
-                                                      : c.channels[j].size() * c.pixels[j].size());
-      (ops <= budget_ops && upfront_entries(ref, s, c, prof, rows) <= o.build.sae_entries ? lo : hi) = r;
+      (within_budget(s, c) && upfront_entries(ref, s, c, prof, rows) <= o.build.sae_entries ? lo : hi) = r;
     }
-    choice = choose(lo, 1.0);
+    choice = choose(lo, 1.0, any);
     shadow = build_shadow_network(ref.program, choice.channels);
   } catch (const InputError& e) {
     prof.upfront_unavailable = fmt::format("the shadow network cannot copy the model: {}", e.what());
@@ -414,22 +424,41 @@ std::optional<ShadowNetwork> size_shadow_network(const Reference& ref, const std
     return std::nullopt;
   }
   if (const int64_t whole = upfront_entries(ref, shadow, choice, prof, rows); whole > o.build.sae_entries) {
-    const double r = 0.0;  // the bisection above kept one channel per layer
+    // The bisection above kept one channel per layer. Whole maps of more
+    // channels that take no more entries than that share its word blocks
+    // (and one pixel of each layer's must fit, as one pixel of one channel,
+    // a word, does).
     double lo = 0.0, hi = 1.0;
+    for (int it = 0; it < 20; ++it) {
+      const double r = (lo + hi) / 2;
+      const UpfrontChoice c = choose(r, 1.0, rows);
+      const ShadowNetwork s = build_shadow_network(ref.program, c.channels);
+      (within_budget(s, c) && upfront_entries(ref, s, c, prof, rows) <= whole &&
+               upfront_entries(ref, s, choose(r, 0.0, rows), prof, rows) <= o.build.sae_entries
+           ? lo
+           : hi) = r;
+    }
+    const double r = lo;
+    shadow = build_shadow_network(ref.program, choose(r, 1.0, rows).channels);
+    lo = 0.0, hi = 1.0;
     for (int it = 0; it < 30; ++it) {
       const double q = (lo + hi) / 2;
-      (upfront_entries(ref, shadow, choose(r, q), prof, rows) <= o.build.sae_entries ? lo : hi) = q;
+      (upfront_entries(ref, shadow, choose(r, q, rows), prof, rows) <= o.build.sae_entries ? lo : hi) = q;
     }
-    choice = choose(r, lo);
-    // One pixel of one channel is one word, and every just-in-time slice,
-    // which fits, has at least one: the sampled slices always fit.
+    choice = choose(r, lo, rows);
+    // One pixel per layer fits (checked above for r; at r = 0 one pixel of
+    // one channel is one word, and every just-in-time slice, which fits, has
+    // at least one), so the sampled slices always fit.
     const int64_t sampled = upfront_entries(ref, shadow, choice, prof, rows);
     if (sampled > o.build.sae_entries)
       throw std::logic_error(fmt::format("sampled up-front slices need {} SAE entries, the SAE memory has {}", sampled,
                                          o.build.sae_entries));
+    size_t most = 0;
+    for (const auto& ch : choice.channels) most = std::max(most, ch.size());
     say(fmt::format("up-front SAE slices: whole maps of one channel per layer need {} SAE entries, the SAE memory has "
-                    "{}; each kept channel sampled at {:.1f} % of its pixels, {} entries",
-                    whole, o.build.sae_entries, 100 * lo, sampled));
+                    "{}; up to {} channels per layer share a word block, each sampled at {:.1f} % of its pixels, {} "
+                    "entries",
+                    whole, o.build.sae_entries, most, 100 * lo, sampled));
   }
   for (size_t j = 0; j < k; ++j) {
     prof.layers[j].shadow_channels = choice.channels[j];

@@ -125,26 +125,31 @@ TEST_CASE("SAE memory: a schedule's slices shrink to fit the build's SAE slice m
     CHECK(tight.layers[j].jit.elements.size() <= roomy.layers[j].jit.elements.size());
   }
   // A kept channel's up-front slice is its whole map, one word per pixel: in
-  // a third of the room not even one channel per layer fits, so each kept
-  // channel is sampled at the pixels that fit, and the shadow network keeps
-  // one channel per layer.
+  // a third of the room not even one channel per layer fits, so the kept
+  // channels are sampled at the pixels that fit, and each layer keeps the
+  // channels that share one word per pixel (at most a word's lanes).
   REQUIRE(upfront_entries > o.build.sae_entries);
   REQUIRE(has_upfront_schedule(tight));
   const int64_t tight_upfront = slice_memory_entries(base, tight, Schedule::UpFront);
   CHECK(tight_upfront <= o.build.sae_entries);
   CHECK(tight_upfront > o.build.sae_entries / 2);
   const std::vector<int> w = weighted_layers(base);
-  bool sampled = false;
+  bool sampled = false, blocked = false;
   for (size_t j = 0; j < tight.layers.size(); ++j) {
     const LayerProfile& l = tight.layers[j];
     if (base.layers[w[j]].input < 0) continue;  // scans its just-in-time slice up front
     const FeatureShape& in = base.tensor_shape(base.layers[w[j]].input);  // as stored, before any flattening
-    CHECK(l.shadow_channels.size() == 1);
-    CHECK_FALSE(l.upfront.elements.empty());
-    CHECK(l.upfront.elements.size() <= static_cast<size_t>(in.height * in.width));
-    sampled = sampled || l.upfront.elements.size() < static_cast<size_t>(in.height * in.width);
+    const size_t kept = l.shadow_channels.size(), pixels = l.upfront.elements.size() / kept;
+    CHECK(kept >= 1);
+    CHECK(kept <= static_cast<size_t>(o.build.array.rows));
+    CHECK(l.upfront.elements.size() == kept * pixels);
+    CHECK(pixels >= 1);
+    CHECK(pixels <= static_cast<size_t>(in.height * in.width));
+    sampled = sampled || pixels < static_cast<size_t>(in.height * in.width);
+    blocked = blocked || kept > 1;
   }
   CHECK(sampled);
+  CHECK(blocked);  // more channels than one, at no more entries
 
   // A profile without an up-front schedule (the calibrator's case when the
   // shadow network cannot copy the model, made here by clearing one) keeps
