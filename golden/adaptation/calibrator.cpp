@@ -14,6 +14,7 @@
 #include "golden/accelerator/precision_map.hpp"
 #include "golden/adaptation/shadow_network.hpp"
 #include "golden/errors.hpp"
+#include "golden/import/program_loader.hpp"
 #include "golden/accelerator/pcu.hpp"
 #include "golden/accelerator/sae.hpp"
 #include "golden/parallel_for.hpp"
@@ -178,6 +179,13 @@ CalibrationProfile start_profile(const OnnxModel& model, int64_t samples, const 
   CalibrationProfile prof;
   prof.model_hash = model_hash(model);
   prof.model = model.source();
+  // Agreement with the 8-bit predicted class is what every choice here keeps
+  // (the static front, the cascade and its output margin); a model scored
+  // otherwise would get a profile that reads a class it does not have.
+  if (const Task task = model_task(model); task != Task::Classification)
+    throw InputError(fmt::format("{}: the model is scored by {}; calibration keeps the 8-bit predicted class and "
+                                 "calibrates classifiers only",
+                                 prof.model, task_name(task)));
   if (samples < o.min_samples)
     throw InputError(fmt::format("calibration data has {} samples; at least {} are needed (a training split, never the test split)",
                                  samples, o.min_samples));
