@@ -46,11 +46,16 @@ ConvPlan plan_conv(const OpContext& ctx, const Tensor& x, const Tensor& w) {
 }
 
 // acc[n, m, out...] = sum over the group's channels and the kernel taps of
-// x_value(x_flat) * w_value(w_flat, m).
+// x_value(x_flat) * w_value(w_flat, m). Each output adds its terms channel by
+// channel, tap by tap within a channel (the order fixes a float sum); the
+// window geometry is worked out once, as a table of each tap's input index
+// per output (-1: padding).
 template <typename Acc, typename XValue, typename WValue>
 std::vector<Acc> convolve(const ConvPlan& p, XValue&& x_value, WValue&& w_value) {
   const int64_t outs = p.geo.out_count(), ins = p.geo.in_count(), taps = p.geo.kernel_count();
   const int64_t cpg = p.in_channels / p.group, mpg = p.out_channels / p.group;
+  std::vector<int64_t> tap_input(static_cast<size_t>(taps * outs));
+  for_each_window_tap(p.geo, [&](int64_t oi, int64_t xi, int64_t ki) { tap_input[ki * outs + oi] = xi; });
   std::vector<Acc> acc(static_cast<size_t>(p.batch * p.out_channels * outs), Acc{});
   for (int64_t n = 0; n < p.batch; ++n)
     for (int64_t m = 0; m < p.out_channels; ++m) {
@@ -59,9 +64,12 @@ std::vector<Acc> convolve(const ConvPlan& p, XValue&& x_value, WValue&& w_value)
       for (int64_t c = 0; c < cpg; ++c) {
         const int64_t x_base = (n * p.in_channels + g * cpg + c) * ins;
         const int64_t w_base = (m * cpg + c) * taps;
-        for_each_window_tap(p.geo, [&](int64_t oi, int64_t xi, int64_t ki) {
-          if (xi >= 0) out[oi] += x_value(x_base + xi) * w_value(w_base + ki, m);
-        });
+        for (int64_t ki = 0; ki < taps; ++ki) {
+          const auto w = w_value(w_base + ki, m);
+          const int64_t* xi = &tap_input[ki * outs];
+          for (int64_t oi = 0; oi < outs; ++oi)
+            if (xi[oi] >= 0) out[oi] += x_value(x_base + xi[oi]) * w;
+        }
       }
     }
   return acc;
