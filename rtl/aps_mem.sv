@@ -1,13 +1,11 @@
 // Simple dual-port memory: one write port with write enables of GRAIN bits
-// each (8: byte enables; 1: bit enables, for the plane banks of
-// aps_plane_mem), one registered read port whose output holds until the
-// next read (the datapath relies on that: a word read once feeds all its
-// bit-planes).
+// each (8: byte enables), one registered read port whose output holds until
+// the next read.
 module aps_mem #(
   parameter int WORDS = 1024,
   parameter int BYTES = 8,
-  parameter int WIDTH = 8 * BYTES,  // bits per word (a plane bank's word is not whole bytes)
   parameter int GRAIN = 8,
+  localparam int WIDTH = 8 * BYTES,
   localparam int AW = $clog2(WORDS),
   localparam int ENABLES = WIDTH / GRAIN
 ) (
@@ -21,8 +19,7 @@ module aps_mem #(
   output logic [WIDTH-1:0]   rdata_o
 );
   // The stored words are left out of toggle coverage: the ports' toggles are
-  // counted, and a point per stored bit (half a million in the scratchpad) would
-  // bury the design's own.
+  // counted, and a point per stored bit would bury the design's own.
   /* verilator coverage_off */
   logic [WIDTH-1:0] mem [WORDS];
   /* verilator coverage_on */
@@ -35,7 +32,6 @@ module aps_mem #(
   function automatic logic [WIDTH-1:0] merge(logic [WIDTH-1:0] old_word, logic [WIDTH-1:0] new_word,
                                                 logic [ENABLES-1:0] enables);
     logic [WIDTH-1:0] merged = old_word;
-    if (GRAIN == 1) return (old_word & ~WIDTH'(enables)) | (new_word & WIDTH'(enables));
     for (int e = 0; e < ENABLES; e++)
       if (enables[e]) merged[GRAIN*e +: GRAIN] = new_word[GRAIN*e +: GRAIN];
     return merged;

@@ -30,23 +30,40 @@ module aps_plane_mem #(
   // next read, as the read port holds its word.
   always_ff @(posedge clk_i) if (re_i) banks_q <= read_banks;
 
-  logic [8*CODES-1:0] bit_enables;
-  for (genvar i = 0; i < 8 * CODES; i++) begin : g_enable
-    assign bit_enables[i] = wbe_i[i / GRAIN];
-  end
+  // The write enables, one per bit. Expanded in the clocked block, only when
+  // writing: as wiring they would be re-evaluated whenever a top-level input
+  // moves, which is every cycle (the weight buffer's writes come from the
+  // memory port's beat).
+  function automatic logic [8*CODES-1:0] bit_enables(logic [ENABLES-1:0] enables);
+    logic [8*CODES-1:0] bits;
+    if (GRAIN == 1) return (8*CODES)'(enables);
+    for (int e = 0; e < ENABLES; e++) bits[GRAIN*e +: GRAIN] = {GRAIN{enables[e]}};
+    return bits;
+  endfunction
 
+  // Bank j keeps bit j of each code in that bit's place in the word (the
+  // bank's other bits are never read), so neither a write nor a read moves a
+  // bit to another position: a simulator then spends whole-word operations,
+  // not one per bit, on every word. The read port ORs the banks the last read
+  // enabled.
   for (genvar j = 0; j < 8; j++) begin : g_bank
-    logic [CODES-1:0] wdata, wbe, rdata;
-    for (genvar i = 0; i < CODES; i++) begin : g_code
-      assign wdata[i] = wdata_i[8*i + j];
-      assign wbe[i] = bit_enables[8*i + j];
-      assign rdata_o[8*i + j] = rdata[i] & banks_q[j];
+    localparam logic [8*CODES-1:0] Plane = {CODES{8'(1 << j)}};
+    // The stored planes are left out of toggle coverage, as in aps_mem.
+    /* verilator coverage_off */
+    logic [8*CODES-1:0] mem [WORDS];
+    /* verilator coverage_on */
+    logic [8*CODES-1:0] rdata, upto;
+    always_ff @(posedge clk_i) begin
+      if (we_i) mem[waddr_i] <= (mem[waddr_i] & ~(bit_enables(wbe_i) & Plane)) | (wdata_i & bit_enables(wbe_i) & Plane);
+      if (re_i && read_banks[j]) rdata <= mem[raddr_i];
     end
-    aps_mem #(.WORDS(WORDS), .WIDTH(CODES), .GRAIN(1)) u_bank (
-      .clk_i, .we_i(we_i && |wbe), .waddr_i, .wbe_i(wbe), .wdata_i(wdata),
-      .re_i(re_i && read_banks[j]), .raddr_i, .rdata_o(rdata)
-    );
+    if (j == 0) begin : g_first
+      assign upto = rdata & Plane & {8*CODES{banks_q[j]}};
+    end else begin : g_next
+      assign upto = g_bank[j-1].upto | (rdata & Plane & {8*CODES{banks_q[j]}});
+    end
   end
+  assign rdata_o = g_bank[7].upto;
 
 `ifndef SYNTHESIS
   assert property (@(posedge clk_i) re_i |-> planes_i >= 4'd1 && planes_i <= 4'd8)
