@@ -1,18 +1,15 @@
-// Simple dual-port memory: one write port with write enables of GRAIN bits
-// each (8: byte enables), one registered read port whose output holds until
-// the next read.
+// Simple dual-port memory: one write port with byte enables, one registered
+// read port whose output holds until the next read.
 module aps_mem #(
   parameter int WORDS = 1024,
   parameter int BYTES = 8,
-  parameter int GRAIN = 8,
   localparam int WIDTH = 8 * BYTES,
-  localparam int AW = $clog2(WORDS),
-  localparam int ENABLES = WIDTH / GRAIN
+  localparam int AW = $clog2(WORDS)
 ) (
   input  logic                 clk_i,
   input  logic                 we_i,
   input  logic [AW-1:0]        waddr_i,
-  input  logic [ENABLES-1:0]   wbe_i,
+  input  logic [BYTES-1:0]     wbe_i,
   input  logic [WIDTH-1:0]   wdata_i,
   input  logic                 re_i,
   input  logic [AW-1:0]        raddr_i,
@@ -30,10 +27,10 @@ module aps_mem #(
   // continuous mask it would be re-evaluated whenever a top-level input
   // moves, which is every cycle.
   function automatic logic [WIDTH-1:0] merge(logic [WIDTH-1:0] old_word, logic [WIDTH-1:0] new_word,
-                                                logic [ENABLES-1:0] enables);
+                                                logic [BYTES-1:0] enables);
     logic [WIDTH-1:0] merged = old_word;
-    for (int e = 0; e < ENABLES; e++)
-      if (enables[e]) merged[GRAIN*e +: GRAIN] = new_word[GRAIN*e +: GRAIN];
+    for (int e = 0; e < BYTES; e++)
+      if (enables[e]) merged[8*e +: 8] = new_word[8*e +: 8];
     return merged;
   endfunction
 

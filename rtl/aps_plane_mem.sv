@@ -30,15 +30,17 @@ module aps_plane_mem #(
   // next read, as the read port holds its word.
   always_ff @(posedge clk_i) if (re_i) banks_q <= read_banks;
 
-  // The write enables, one per bit. Expanded in the clocked block, only when
-  // writing: as wiring they would be re-evaluated whenever a top-level input
-  // moves, which is every cycle (the weight buffer's writes come from the
-  // memory port's beat).
-  function automatic logic [8*CODES-1:0] bit_enables(logic [ENABLES-1:0] enables);
+  // The enabled bits of `plane` in new_word over old_word. Called in the
+  // clocked block, only when writing: as wiring the enables' expansion would
+  // be re-evaluated whenever a top-level input moves, which is every cycle
+  // (the weight buffer's writes come from the memory port's beat).
+  function automatic logic [8*CODES-1:0] merge(logic [8*CODES-1:0] old_word, logic [8*CODES-1:0] new_word,
+                                               logic [ENABLES-1:0] enables, logic [8*CODES-1:0] plane);
     logic [8*CODES-1:0] bits;
-    if (GRAIN == 1) return (8*CODES)'(enables);
-    for (int e = 0; e < ENABLES; e++) bits[GRAIN*e +: GRAIN] = {GRAIN{enables[e]}};
-    return bits;
+    if (GRAIN == 1) bits = (8*CODES)'(enables);
+    else for (int e = 0; e < ENABLES; e++) bits[GRAIN*e +: GRAIN] = {GRAIN{enables[e]}};
+    bits &= plane;
+    return (old_word & ~bits) | (new_word & bits);
   endfunction
 
   // Bank j keeps bit j of each code in that bit's place in the word (the
@@ -54,7 +56,7 @@ module aps_plane_mem #(
     /* verilator coverage_on */
     logic [8*CODES-1:0] rdata, upto;
     always_ff @(posedge clk_i) begin
-      if (we_i) mem[waddr_i] <= (mem[waddr_i] & ~(bit_enables(wbe_i) & Plane)) | (wdata_i & bit_enables(wbe_i) & Plane);
+      if (we_i) mem[waddr_i] <= merge(mem[waddr_i], wdata_i, wbe_i, Plane);
       if (re_i && read_banks[j]) rdata <= mem[raddr_i];
     end
     if (j == 0) begin : g_first
