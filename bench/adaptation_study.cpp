@@ -1,15 +1,17 @@
 // aps-study: what adaptation buys. For one model and its calibration
 // profile (made from calibration data only), on each evaluation split: the
-// accuracy, MAC-weighted bits (work: every pass counted), accelerator cycles
+// accuracy (an anomaly detector's ROC AUC), MAC-weighted bits (work: every pass counted), accelerator cycles
 // (SAE, PCU and re-runs included) and estimated energy of
 //   fp32; static 8/6/4/3/2; the static front (maps chosen on calibration data,
 //   and, for reference only, the front of the split itself); SAE-driven
 //   adaptive at several thresholds, just in time and up front; grouping and
-//   adaptive scaling; the budget policy; the margin cascade; the staged
-//   cascade (golden only: the RTL has one re-run); and two golden
-//   yardsticks: the ideal policy (true per-layer errors, same thresholds)
-//   and the per-input oracle (each input's cheapest static map that predicts
-//   as 8 bits do). Also the SAE's fidelity: Spearman rank correlation of its
+//   adaptive scaling; the budget policy; the margin cascade (classifiers:
+//   the accelerator's margin check reads the class margin); the staged
+//   cascade (golden only: the RTL has one re-run; an anomaly detector
+//   escalates on its reconstruction error's distance to the profile's
+//   threshold); and two golden yardsticks: the ideal policy (true per-layer
+//   errors, same thresholds) and the per-input oracle (each input's cheapest
+//   static map that decides as 8 bits do, DecisionRule). Also the SAE's fidelity: Spearman rank correlation of its
 //   estimates with the true per-layer errors, decisions equal to the ideal's,
 //   and its cost as a share of the network's MACs.
 //
@@ -44,6 +46,7 @@
 #include "golden/accelerator/pcu.hpp"
 #include "golden/accelerator/precision_map.hpp"
 #include "golden/accelerator/sae.hpp"
+#include "golden/numerics/roc_auc.hpp"
 #include "golden/numerics/tensor_compare.hpp"
 #include "sim/cosim_runner.hpp"
 
@@ -57,14 +60,15 @@ struct Split {
   Tensor batch;
   std::vector<Codes> inputs;
   std::vector<int64_t> labels;
-  std::vector<int64_t> preds8;
+  std::vector<int64_t> decisions8;
   std::vector<ProgramResult> runs8;
 };
 
 struct Row {
   Row(std::string p, std::string f, std::string d) : policy(std::move(p)), family(std::move(f)), detail(std::move(d)) {}
   std::string policy, family, detail;
-  double accuracy = 0, avg_bits = 0, cycles = 0, energy_nj = 0, rerun_share = 0;
+  double accuracy = 0;  // or an anomaly detector's ROC AUC
+  double avg_bits = 0, cycles = 0, energy_nj = 0, rerun_share = 0;
   double external_bytes = 0;  // through the memory port, per inference (0: not measured)
   // SAE and PCU cycles on the critical path, per inference: all of them
   // today, since scans, shadow layers and decisions run on the sequencer.
@@ -107,13 +111,25 @@ class Study {
   // `jobs`: threads for the golden runs, and accelerator instances with `rtl`.
   Study(NetworkProgram base, CalibrationProfile profile, const HardwareLimits& limits, bool rtl, int jobs)
       : base_(std::move(base)), limits_(limits), base_platform_(make_platform(base_, limits_, MemoryTiming{})),
-        profile_(std::move(profile)), rtl_(rtl), jobs_(jobs), w_(weighted_layers(base_)) {
+        profile_(std::move(profile)), rule_(decision_rule(profile_)), rtl_(rtl), jobs_(jobs), w_(weighted_layers(base_)) {
     for (int l : w_) macs_ += static_cast<double>(base_.layers[l].macs());
+  }
+
+  // The row's figure from each input's outcome: the share correct, or the
+  // ROC AUC of the anomaly scores.
+  double figure(const std::vector<double>& outcomes, const std::vector<int64_t>& labels) const {
+    return rule_.task() == Task::Classification ? mean(outcomes) : roc_auc(outcomes, labels);
+  }
+  // One input's outcome: 1 or 0 (correct or not), or its anomaly score.
+  double outcome(const NetworkProgram& program, const Codes& input, const Codes& output, int64_t label) const {
+    if (rule_.task() == Task::Classification) return predicted_class(output) == label ? 1.0 : 0.0;
+    return reconstruction_error(program, input, output);
   }
 
   // What one input scored and cost, over every pass it ran.
   struct InputOutcome {
-    bool correct = false, rerun = false;
+    double outcome = 0;  // Study::outcome
+    bool rerun = false;
     double bit_macs = 0, energy = 0;
     int64_t cycles = 0, beats = 0, sae = 0;  // sae: SAE and PCU cycles
     std::vector<int> widths;                 // per main layer with weights, first pass
@@ -131,11 +147,13 @@ class Study {
   // The row's per-inference figures from its inputs' outcomes (their widths
   // move into the row); returns the total memory beats and SAE + PCU cycles,
   // which the RTL must match.
-  std::pair<int64_t, int64_t> summarize(std::vector<InputOutcome>& per, const Platform& platform, Row& row) const {
-    double correct = 0, bit_macs = 0, cycles = 0, energy = 0, reruns = 0;
+  std::pair<int64_t, int64_t> summarize(std::vector<InputOutcome>& per, const Platform& platform, const Split& s,
+                                        Row& row) const {
+    double bit_macs = 0, cycles = 0, energy = 0, reruns = 0;
     int64_t beats = 0, sae = 0;
+    std::vector<double> outcomes;
     for (InputOutcome& o : per) {
-      correct += o.correct;
+      outcomes.push_back(o.outcome);
       bit_macs += o.bit_macs;
       cycles += static_cast<double>(o.cycles);
       beats += o.beats;
@@ -145,7 +163,7 @@ class Study {
       row.widths.push_back(std::move(o.widths));
     }
     const double n = static_cast<double>(per.size());
-    row.accuracy = correct / n;
+    row.accuracy = figure(outcomes, s.labels);
     row.avg_bits = bit_macs / (macs_ * n);
     row.cycles = cycles / n;
     row.energy_nj = energy / n / 1000.0;
@@ -165,12 +183,12 @@ class Study {
     parallel_for(per.size(), jobs_, [&](size_t i) {
       const ProgramResult r = execute_program(program, s.inputs[i], configs);
       InputOutcome& o = per[i];
-      o.correct = predicted_class(r.output()) == s.labels[i];
+      o.outcome = outcome(program, s.inputs[i], r.output(), s.labels[i]);
       o.add_pass(program, r, platform);
       for (int l : main_weighted) o.widths.push_back(r.configs[l].bits);
       o.rerun = r.rerun;
     });
-    const auto [beats, sae] = summarize(per, platform, row);
+    const auto [beats, sae] = summarize(per, platform, s, row);
     if (rtl_ && hardware) {
       sim::CosimOptions co;
       co.session.make_device = sim::make_device;
@@ -211,21 +229,22 @@ class Study {
     return evaluate(name, name, detail, p, step_configs(p, "8"), s, true);
   }
 
-  // The profile's staged cascade, in golden arithmetic: every stage an input
-  // reaches is a full static pass, charged in full (the RTL's cascade has one
-  // re-run, so this row is not a hardware row).
-  Row staged(const std::vector<CascadeStage>& stages, const Split& s) {
-    Row row{"staged cascade (golden)", "staged cascade", describe_stages(stages)};
+  // A staged cascade in golden arithmetic: every stage an input reaches is a
+  // full static pass, charged in full (the RTL's cascade has one re-run and
+  // reads the class margin, so this row is not a hardware row).
+  Row staged(const std::string& policy, const std::string& family, const std::vector<CascadeStage>& stages,
+             const Split& s) {
+    Row row{policy, family, describe_stages(stages)};
     std::vector<InputOutcome> per(s.inputs.size());
     parallel_for(per.size(), jobs_, [&](size_t i) {
-      const StagedRun run = run_staged_cascade(base_, stages, s.inputs[i]);
+      const StagedRun run = run_staged_cascade(base_, stages, rule_, s.inputs[i]);
       InputOutcome& o = per[i];
-      o.correct = predicted_class(run.result().output()) == s.labels[i];
+      o.outcome = outcome(base_, s.inputs[i], run.result().output(), s.labels[i]);
       o.rerun = run.passes.size() > 1;
       for (const ProgramResult& pass : run.passes) o.add_pass(base_, pass, base_platform_);
       for (int l : w_) o.widths.push_back(run.passes.front().configs[l].bits);
     });
-    summarize(per, base_platform_, row);
+    summarize(per, base_platform_, s, row);
     return row;
   }
 
@@ -233,7 +252,7 @@ class Study {
   Row ideal(double scale, const Split& s) {
     Row row{"ideal (true errors)", "ideal", fmt::format("threshold x{}", scale)};
     struct PerInput {
-      bool correct = false;
+      double outcome = 0;
       double bit_macs = 0, cycles = 0;
       std::vector<int> widths;
     };
@@ -263,54 +282,60 @@ class Study {
         }
         outs[l] = execute_layer(layer, src(layer.input), used[l], b);
       }
-      per[i] = {predicted_class(outs.back()) == s.labels[i], aps::bit_macs(base_, used),
+      per[i] = {outcome(base_, s.inputs[i], outs.back(), s.labels[i]), aps::bit_macs(base_, used),
                 static_cast<double>(run_cycles(base_, used, base_platform_)), std::move(widths)};
     });
-    double correct = 0, bit_macs = 0, cycles = 0;
+    double bit_macs = 0, cycles = 0;
+    std::vector<double> outcomes;
     for (PerInput& o : per) {
-      correct += o.correct;
+      outcomes.push_back(o.outcome);
       bit_macs += o.bit_macs;
       cycles += o.cycles;
       row.widths.push_back(std::move(o.widths));
     }
     const double n = static_cast<double>(s.inputs.size());
-    row.accuracy = correct / n;
+    row.accuracy = figure(outcomes, s.labels);
     row.avg_bits = bit_macs / (macs_ * n);
     row.cycles = cycles / n;
     return row;
   }
 
-  // Each input's cheapest static map (widths {2,3,4,6,8}) that predicts as 8 bits do.
+  // Each input's cheapest static map (widths {2,3,4,6,8}) that decides as 8 bits do.
   Row oracle(const Split& s) {
-    Row row{"per-input oracle", "oracle", "cheapest static map with the 8-bit prediction"};
+    Row row{"per-input oracle", "oracle", "cheapest static map with the 8-bit decision"};
     auto maps = candidate_maps(base_, {2, 3, 4, 6, 8}, 4096);
     std::vector<double> cost;
     for (const auto& m : maps) cost.push_back(mac_weighted_bits(base_, weighted_map_configs(base_, m)));
     std::vector<size_t> order(maps.size());
     std::iota(order.begin(), order.end(), 0);
     std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return cost[a] < cost[b]; });
-    // Per input: its cheapest map that keeps the 8-bit prediction (the all-8
-    // map always does), and that run's cycles.
-    std::vector<std::pair<size_t, double>> taken(s.inputs.size(), {maps.size(), 0.0});
+    // Per input: its cheapest map that keeps the 8-bit decision (the all-8
+    // map always does), that run's cycles and its outcome.
+    struct Taken {
+      size_t map = 0;
+      double cycles = 0, outcome = 0;
+    };
+    std::vector<Taken> taken(s.inputs.size(), {maps.size()});
     parallel_for(taken.size(), jobs_, [&](size_t i) {
       for (size_t k : order) {
         const ProgramResult r = execute_program(base_, s.inputs[i], weighted_map_configs(base_, maps[k]));
-        if (predicted_class(r.output()) != s.preds8[i]) continue;
-        taken[i] = {k, static_cast<double>(run_cycle_model(base_, r, base_platform_).total)};
+        if (rule_.decide(base_, s.inputs[i], r.output()).value != s.decisions8[i]) continue;
+        taken[i] = {k, static_cast<double>(run_cycle_model(base_, r, base_platform_).total),
+                    outcome(base_, s.inputs[i], r.output(), s.labels[i])};
         break;
       }
     });
-    double correct = 0, bits = 0, cycles = 0;
-    for (size_t i = 0; i < taken.size(); ++i) {
-      const auto [k, c] = taken[i];
-      if (k == maps.size()) continue;
-      bits += cost[k];
-      cycles += c;
-      correct += s.preds8[i] == s.labels[i];
-      row.widths.push_back(maps[k]);
+    double bits = 0, cycles = 0;
+    std::vector<double> outcomes;
+    for (const Taken& t : taken) {
+      if (t.map == maps.size()) throw std::logic_error("per-input oracle: the all-8 map changed an 8-bit decision");
+      bits += cost[t.map];
+      cycles += t.cycles;
+      outcomes.push_back(t.outcome);
+      row.widths.push_back(maps[t.map]);
     }
     const double n = static_cast<double>(s.inputs.size());
-    row.accuracy = correct / n;
+    row.accuracy = figure(outcomes, s.labels);
     row.avg_bits = bits / n;
     row.cycles = cycles / n;
     return row;
@@ -380,6 +405,7 @@ class Study {
   }
 
   const NetworkProgram& base() const { return base_; }
+  const DecisionRule& rule() const { return rule_; }
   const std::vector<int>& weighted() const { return w_; }
 
  private:
@@ -387,6 +413,7 @@ class Study {
   HardwareLimits limits_;
   Platform base_platform_;  // the modelled build and the default memory timing
   CalibrationProfile profile_;
+  DecisionRule rule_;
   bool rtl_;
   int jobs_;
   std::vector<int> w_;
@@ -478,10 +505,6 @@ int main(int argc, char** argv) {
     if (count < 0 || front_maps < 0 || jobs < 1) throw InputError("--count and --front-maps must be >= 0 and --jobs >= 1");
     const std::filesystem::path root(data_dir);
     const OnnxModel model = OnnxModel::load(model_path);
-    if (model_task(model) != Task::Classification)
-      throw InputError(fmt::format("{}: the model is scored by {}; the study measures classifiers only (its oracle and "
-                                   "cascade read the predicted class)",
-                                   model_path, task_name(model_task(model))));
     if (reference_path.empty()) {
       if (detect_model_format(model) != ModelFormat::Float)
         throw InputError(fmt::format("{}: a quantized model needs --reference, the float model of the fp32 row", model_path));
@@ -508,7 +531,10 @@ int main(int argc, char** argv) {
 
     nlohmann::json report_rows = nlohmann::json::array();
     const std::string model_name = dir.empty() ? model_path : dir;  // as the tables and plots name the study
+    // "accuracy" holds an anomaly detector's ROC AUC; "figure" says which.
+    const std::string figure = profile.task == Task::Classification ? "accuracy" : "auc";
     nlohmann::json out = {{"model", model_name}, {"profile", profile_path}, {"macs", base.total_macs()},
+                          {"task", task_name(profile.task)}, {"figure", figure},
                           {"sae_cost_share_jit", study.sae_cost_share(Schedule::JustInTime)},
                           {"sae_cost_share_upfront", upfront ? nlohmann::json(study.sae_cost_share(Schedule::UpFront)) : nlohmann::json()},
                           {"upfront_unavailable", profile.upfront_unavailable},
@@ -524,17 +550,27 @@ int main(int argc, char** argv) {
       for (int64_t i = 0; i < n; ++i) s.inputs.push_back(quantize_input(base, s.batch, i));
       s.runs8.resize(s.inputs.size());
       parallel_for(s.inputs.size(), jobs, [&](size_t i) { s.runs8[i] = execute_program(base, s.inputs[i], cfg8); });
-      for (const ProgramResult& r : s.runs8) s.preds8.push_back(predicted_class(r.output()));
+      for (size_t i = 0; i < s.inputs.size(); ++i)
+        s.decisions8.push_back(study.rule().decide(base, s.inputs[i], s.runs8[i].output()).value);
+      if (profile.task == Task::AnomalyDetection) {
+        const auto normals = std::count(s.labels.begin(), s.labels.end(), int64_t{0});
+        const auto anomalies = std::count(s.labels.begin(), s.labels.end(), int64_t{1});
+        if (normals == 0 || anomalies == 0 || normals + anomalies != n)
+          throw InputError(fmt::format("{}: the ROC AUC needs labels 0 (normal) and 1 (anomaly), both among the first "
+                                       "{} inputs",
+                                       (root / split_name).string(), n));
+      }
       std::cerr << fmt::format("{} {}: {} inputs\n", data_dir, split_name, s.inputs.size());
 
       std::vector<Row> rows;
       // fp32
       const TensorMap fo = run_batch(fp32_model, {{fp32_model.inputs()[0].name, s.batch}}, nullptr, jobs);
-      const Tensor& logits = fo.at(fp32_model.outputs()[0].name);
-      double fp32_correct = 0;
-      for (size_t i = 0; i < s.labels.size(); ++i) fp32_correct += argmax_row(logits, static_cast<int64_t>(i), logits.shape()[1]) == s.labels[i];
+      Evaluation fp32_figure(profile.task);
+      for (size_t i = 0; i < s.labels.size(); ++i)
+        fp32_figure.add_float(s.batch, fo.at(fp32_model.outputs()[0].name), static_cast<int64_t>(i), s.labels[i],
+                              reference_path);
       Row fp32{"fp32", "fp32", "float model (ONNX semantics)"};
-      fp32.accuracy = fp32_correct / static_cast<double>(s.labels.size());
+      fp32.accuracy = fp32_figure.figure();
       fp32.avg_bits = 32;
       rows.push_back(fp32);
       for (int b : {8, 6, 4, 3, 2}) rows.push_back(study.static_map("static uniform", std::vector<int>(study.weighted().size(), b), s, true));
@@ -587,7 +623,7 @@ int main(int argc, char** argv) {
                                          : fmt::format("budget (upfront, {})", budget_metric_name(m));
           rows.push_back(study.policy(family, o, fmt::format("{} bits", b), s));
         }
-      {
+      if (profile.task == Task::Classification) {
         PolicyOptions o;
         o.policy = Policy::Cascade;
         rows.push_back(study.policy("cascade", o, fmt::format("margin {} (profile)", profile.margin_threshold), s));
@@ -598,8 +634,27 @@ int main(int argc, char** argv) {
         PolicyOptions a;
         a.policy = Policy::AdaptiveCascade;
         rows.push_back(study.policy("adaptive-cascade (jit)", a, fmt::format("margin {} (profile)", profile.margin_threshold), s));
+      } else {
+        // The profile's cascade escalates on the reconstruction error's
+        // distance to the threshold, which only the golden model computes.
+        auto two_stages = [&](int margin) {
+          const auto avg = [&](const std::vector<int>& bits) {
+            return mac_weighted_bits(base, weighted_map_configs(base, bits));
+          };
+          return std::vector<CascadeStage>{{profile.cascade_first_bits, avg(profile.cascade_first_bits), margin},
+                                           {profile.cascade_fallback_bits, avg(profile.cascade_fallback_bits), 0}};
+        };
+        rows.push_back(study.staged("cascade (golden, reconstruction error)", "cascade",
+                                    two_stages(profile.margin_threshold), s));
+        rows.back().detail = fmt::format("margin {} % (profile)", profile.margin_threshold);
+        for (double m : parse_list(margins_text)) {
+          rows.push_back(study.staged("cascade (golden, reconstruction error)", "cascade",
+                                      two_stages(static_cast<int>(m)), s));
+          rows.back().detail = fmt::format("margin {} %", static_cast<int>(m));
+        }
       }
-      if (!profile.staged_cascade.empty()) rows.push_back(study.staged(profile.staged_cascade, s));
+      if (!profile.staged_cascade.empty())
+        rows.push_back(study.staged("staged cascade (golden)", "staged cascade", profile.staged_cascade, s));
       rows.push_back(study.oracle(s));
 
       // Decisions of the SAE-driven policy equal to the ideal's (threshold x1).
@@ -628,12 +683,17 @@ int main(int argc, char** argv) {
                                    {"decisions_equal_to_ideal", total > 0 ? same / total : 0.0}};
 
       fmt::print("\n### {} — {} ({} inputs)\n\n", model_name, split_name, s.inputs.size());
-      fmt::print("| policy | setting | accuracy | vs fp32 | bits (MAC-weighted, all passes) | cycles / inference | speed-up vs static 8 | energy / inference | memory bytes / inference | SAE + PCU cycles exposed | re-runs | RTL-checked |\n");
+      const bool auc = profile.task == Task::AnomalyDetection;
+      fmt::print("| policy | setting | {} | vs fp32 | bits (MAC-weighted, all passes) | cycles / inference | speed-up vs static 8 | energy / inference | memory bytes / inference | SAE + PCU cycles exposed | re-runs | RTL-checked |\n",
+                 auc ? "ROC AUC" : "accuracy");
       fmt::print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|:-:|\n");
       for (const Row& r : rows) {
         if (r.family == "static front (this split)" || r.family == "static front (calibration)") continue;
-        fmt::print("| {} | {} | {:.2f} % | {:+.2f} | {:.2f} | {} | {} | {} | {} | {} | {} | {} |\n", r.policy, r.detail, 100 * r.accuracy,
-                   100 * (r.accuracy - fp32.accuracy), r.avg_bits, r.cycles > 0 ? fmt::format("{:.0f}", r.cycles) : "–",
+        fmt::print("| {} | {} | {} | {} | {:.2f} | {} | {} | {} | {} | {} | {} | {} |\n", r.policy, r.detail,
+                   auc ? fmt::format("{:.4f}", r.accuracy) : fmt::format("{:.2f} %", 100 * r.accuracy),
+                   auc ? fmt::format("{:+.4f}", r.accuracy - fp32.accuracy)
+                       : fmt::format("{:+.2f}", 100 * (r.accuracy - fp32.accuracy)),
+                   r.avg_bits, r.cycles > 0 ? fmt::format("{:.0f}", r.cycles) : "–",
                    r.cycles > 0 ? fmt::format("{:.2f}x", speedup(r, cycles8)) : "–",
                    r.energy_nj > 0 ? fmt::format("{:.1f} nJ", r.energy_nj) : "–",
                    r.external_bytes > 0 ? fmt::format("{:.0f}", r.external_bytes) : "–",
@@ -656,7 +716,7 @@ int main(int argc, char** argv) {
                                      "are not run",
                                      profile.upfront_unavailable));
     if (!json_path.empty()) std::ofstream(json_path) << out.dump(2);
-    if (!report_path.empty()) aps::cli::write_text_file(report_path, nlohmann::json{{"model_dir", dir}, {"model", model_path}, {"rows", report_rows}}.dump(2));
+    if (!report_path.empty()) aps::cli::write_text_file(report_path, nlohmann::json{{"model_dir", dir}, {"model", model_path}, {"figure", figure}, {"rows", report_rows}}.dump(2));
     return 0;
   } catch (const InputError& e) {  // bad input, and usage errors (parse_args)
     std::cerr << "aps-study: " << e.what() << "\n";

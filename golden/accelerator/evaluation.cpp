@@ -6,6 +6,7 @@
 #include "golden/errors.hpp"
 #include "golden/numerics/quantize_linear.hpp"
 #include "golden/numerics/roc_auc.hpp"
+#include "golden/numerics/tensor_compare.hpp"
 
 namespace aps {
 
@@ -47,6 +48,20 @@ void Evaluation::add_score(double score, int64_t label) {
 void Evaluation::add(const NetworkProgram& program, const Codes& input, const Codes& output, int64_t label) {
   if (task_ == Task::Classification) add_prediction(predicted_class(output), label);
   else add_score(reconstruction_error(program, input, output), label);
+}
+
+void Evaluation::add_float(const Tensor& x, const Tensor& y, int64_t row, int64_t label, const std::string& source) {
+  const int64_t n = y.rank() ? y.shape()[0] : 0;
+  const int64_t per = n ? y.size() / n : 0;
+  if (task_ == Task::Classification) {
+    add_prediction(argmax_row(y, row, per), label);
+    return;
+  }
+  if (x.size() != y.size())
+    throw InputError(fmt::format("{}: a reconstruction of {} values for inputs of {}", source, per, n ? x.size() / n : 0));
+  double sum = 0;
+  for (int64_t i = row * per; i < (row + 1) * per; ++i) sum += (y.value(i) - x.value(i)) * (y.value(i) - x.value(i));
+  add_score(per ? sum / static_cast<double>(per) : 0.0, label);
 }
 
 void Evaluation::merge(const Evaluation& other) {

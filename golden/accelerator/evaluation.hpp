@@ -11,6 +11,7 @@
 
 #include "golden/accelerator/network_program.hpp"
 #include "golden/accelerator/program_executor.hpp"
+#include "golden/numerics/tensor.hpp"
 
 namespace aps {
 
@@ -32,6 +33,11 @@ class Evaluation {
   void add_score(double score, int64_t label);
   // A sample of the accelerator path, scored as the task says.
   void add(const NetworkProgram& program, const Codes& input, const Codes& output, int64_t label);
+  // Sample `row` of a float model's batch output `y` for the batch input `x`
+  // (ONNX semantics): its largest output, or its mean squared reconstruction
+  // error against the float input. InputError naming `source` when a
+  // reconstruction and its input differ in size.
+  void add_float(const Tensor& x, const Tensor& y, int64_t row, int64_t label, const std::string& source);
   void merge(const Evaluation& other);
 
   Task task() const { return task_; }

@@ -104,6 +104,11 @@ NetworkProgram build_adaptive_program(const NetworkProgram& base, const Calibrat
                                  profile.upfront_unavailable));
   if (o.policy == Policy::Budget && !(o.budget_bits >= 2 && o.budget_bits <= 8))
     throw InputError("the budget policy needs --budget-bits between 2 and 8");
+  if ((o.policy == Policy::Cascade || o.policy == Policy::AdaptiveCascade) && profile.task != Task::Classification)
+    throw InputError(fmt::format("{}: the accelerator's cascade re-runs on the output class margin, and the model is "
+                                 "scored by {} (its decision is a reconstruction error the accelerator does not "
+                                 "compute): use --policy static, adaptive or budget",
+                                 profile.model, task_name(profile.task)));
   if (o.groups && o.groups->size() != w.size())
     throw InputError(fmt::format("--groups needs {} entries, one per layer with weights", w.size()));
 

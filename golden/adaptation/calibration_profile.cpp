@@ -1,5 +1,6 @@
 #include "golden/adaptation/calibration_profile.hpp"
 
+#include <cmath>
 #include <fmt/format.h>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -13,7 +14,7 @@ namespace {
 constexpr const char* kProfileKey = "aps.profile";
 constexpr const char* kHashKey = "aps.model_hash";
 constexpr const char* kFormatKey = "aps.profile_format";
-constexpr int kFormatVersion = 3;
+constexpr int kFormatVersion = 4;
 
 class Fnv1a {
  public:
@@ -91,7 +92,8 @@ void save_profile(const CalibrationProfile& p, const std::filesystem::path& path
   nlohmann::json ranges = nlohmann::json::object();
   for (const auto& [name, r] : p.ranges) ranges[name] = {r.first, r.second};
   const nlohmann::json j = {
-      {"model", p.model}, {"samples", p.samples}, {"range_method", p.range_method}, {"metric", p.metric},
+      {"model", p.model}, {"task", task_name(p.task)}, {"decision_threshold", p.decision_threshold},
+      {"samples", p.samples}, {"range_method", p.range_method}, {"metric", p.metric},
       {"sae_budget", p.sae_budget}, {"widths", p.widths}, {"candidates", p.candidates}, {"ranges", ranges},
       {"layers", layers}, {"upfront_unavailable", p.upfront_unavailable}, {"target_agreement", p.target_agreement}, {"target_bits", p.target_bits}, {"static_front", front},
       {"cascade_first_bits", p.cascade_first_bits}, {"cascade_fallback_bits", p.cascade_fallback_bits},
@@ -139,6 +141,11 @@ CalibrationProfile load_profile(const std::filesystem::path& path, const OnnxMod
   try {
     const auto j = nlohmann::json::parse(body);
     p.model = j.at("model");
+    const std::string task = j.at("task");
+    if (task != task_name(Task::Classification) && task != task_name(Task::AnomalyDetection))
+      throw InputError(fmt::format("{}: the profile's task '{}' is neither classification nor anomaly_detection", file, task));
+    p.task = parse_task(task);
+    p.decision_threshold = j.at("decision_threshold");
     p.samples = j.at("samples");
     p.range_method = j.at("range_method");
     p.metric = j.at("metric");
@@ -180,6 +187,9 @@ CalibrationProfile load_profile(const std::filesystem::path& path, const OnnxMod
   } catch (const nlohmann::json::exception& e) {
     throw InputError(fmt::format("{}: malformed profile: {}", file, e.what()));
   }
+  if (p.task == Task::AnomalyDetection && !(p.decision_threshold > 0 && std::isfinite(p.decision_threshold)))
+    throw InputError(fmt::format("{}: an anomaly detector's profile needs a positive decision threshold, not {}", file,
+                                 p.decision_threshold));
   for (const auto& l : p.layers)
     if (l.alpha_jit.size() != p.candidates.size() || l.alpha_upfront.size() != p.candidates.size() ||
         l.jit.elements.size() != l.jit.coefficients.size() || l.upfront.elements.size() != l.upfront.coefficients.size())
@@ -200,6 +210,11 @@ CalibrationProfile load_profile(const std::filesystem::path& path, const OnnxMod
     throw InputError(fmt::format("{}: the staged cascade has {} stages; it needs one to three, the last at 8 bits", file,
                                  p.staged_cascade.size()));
   return p;
+}
+
+DecisionRule decision_rule(const CalibrationProfile& profile) {
+  return profile.task == Task::Classification ? DecisionRule::classifier()
+                                              : DecisionRule::anomaly_threshold(profile.decision_threshold);
 }
 
 }  // namespace aps

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "golden/accelerator/decision_rule.hpp"
 #include "golden/adaptation/staged_cascade.hpp"
 #include "golden/onnx/onnx_model.hpp"
 #include "golden/import/program_builder.hpp"
@@ -47,13 +48,18 @@ struct LayerProfile {
 struct StaticMapResult {
   std::vector<int> bits;             // one per main layer with weights
   double avg_bits = 0;               // MAC-weighted
-  double accuracy = 0;               // against labels (0 without labels)
-  double agreement = 0;              // share of inputs predicted as at 8 bits
+  double accuracy = 0;               // against labels (0 without labels): accuracy, or ROC AUC for an anomaly detector
+  double agreement = 0;              // share of inputs decided as at 8 bits (DecisionRule)
 };
 
 struct CalibrationProfile {
   uint64_t model_hash = 0;
   std::string model;                 // file name it was made for (informative)
+  // What the model's output decides (see DecisionRule): its predicted class,
+  // or for an anomaly detector whether its reconstruction error exceeds
+  // decision_threshold (chosen on the calibration labels by Youden's J).
+  Task task = Task::Classification;
+  double decision_threshold = 0;
   int samples = 0;                   // calibration inputs used
   std::string range_method = "model";  // minmax | percentile | mse ("model": QDQ/QOperator scales kept)
   std::string metric = "mse";        // sensitivity table: mse | sqnr
@@ -63,10 +69,12 @@ struct CalibrationProfile {
   ActivationRanges ranges;           // float models: the ranges the program is built with
   std::vector<LayerProfile> layers;  // main layers with weights, in program order
   std::string upfront_unavailable;   // why there is no up-front schedule (empty when there is one)
-  double target_agreement = 0.995;   // the cascade was chosen to keep this share of 8-bit predictions
+  double target_agreement = 0.995;   // the cascade was chosen to keep this share of 8-bit decisions
   double target_bits = 4.0;          // the thresholds' static map is the best within this average width
   std::vector<StaticMapResult> static_front;  // calibration split, cheapest first
-  // Cascade (feedback): first pass, re-run widths, margin threshold in output codes.
+  // Cascade (feedback): first pass, re-run widths, margin threshold in the
+  // decision's margin units (output codes; percent of the threshold for an
+  // anomaly detector, whose cascade exists in the golden model only).
   std::vector<int> cascade_first_bits;
   std::vector<int> cascade_fallback_bits;
   int margin_threshold = 0;
@@ -79,6 +87,9 @@ struct CalibrationProfile {
 // (upfront_unavailable says why, and every layer's up-front slice is empty),
 // the up-front and budget policies are not available.
 inline bool has_upfront_schedule(const CalibrationProfile& p) { return p.upfront_unavailable.empty(); }
+
+// The decision the profile's choices keep.
+DecisionRule decision_rule(const CalibrationProfile& profile);
 
 // Hash of a model's graph structure and weights (FNV-1a over the serialized
 // nodes, inputs, outputs and initializers).

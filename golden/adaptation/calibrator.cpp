@@ -15,6 +15,7 @@
 #include "golden/adaptation/shadow_network.hpp"
 #include "golden/errors.hpp"
 #include "golden/import/program_loader.hpp"
+#include "golden/numerics/roc_auc.hpp"
 #include "golden/accelerator/pcu.hpp"
 #include "golden/accelerator/sae.hpp"
 #include "golden/parallel_for.hpp"
@@ -159,7 +160,8 @@ struct Reference {
   std::vector<int> weighted;          // main layers with weights
   std::vector<Codes> inputs;
   std::vector<ProgramResult> runs8;
-  std::vector<int64_t> preds8;
+  DecisionRule rule = DecisionRule::classifier();
+  std::vector<int64_t> decisions8;
   int threads = 1;
 
   int64_t samples() const { return static_cast<int64_t>(inputs.size()); }
@@ -179,13 +181,9 @@ CalibrationProfile start_profile(const OnnxModel& model, int64_t samples, const 
   CalibrationProfile prof;
   prof.model_hash = model_hash(model);
   prof.model = model.source();
-  // Agreement with the 8-bit predicted class is what every choice here keeps
-  // (the static front, the cascade and its output margin); a model scored
-  // otherwise would get a profile that reads a class it does not have.
-  if (const Task task = model_task(model); task != Task::Classification)
-    throw InputError(fmt::format("{}: the model is scored by {}; calibration keeps the 8-bit predicted class and "
-                                 "calibrates classifiers only",
-                                 prof.model, task_name(task)));
+  // Every choice here keeps the 8-bit decision (DecisionRule): the class,
+  // or an anomaly detector's verdict at the threshold reference_runs sets.
+  prof.task = model_task(model);
   if (samples < o.min_samples)
     throw InputError(fmt::format("calibration data has {} samples; at least {} are needed (a training split, never the test split)",
                                  samples, o.min_samples));
@@ -206,9 +204,11 @@ CalibrationProfile start_profile(const OnnxModel& model, int64_t samples, const 
 }
 
 // The program (a float model quantized with ranges measured here, which the
-// profile keeps) and the 8-bit reference runs.
-Reference reference_runs(const OnnxModel& model, const Tensor& batch, RangeMethod ranges, int threads,
-                         CalibrationProfile& prof) {
+// profile keeps), the 8-bit reference runs and their decisions. An anomaly
+// detector's operating threshold is chosen here, on the 8-bit reconstruction
+// errors and the calibration labels (Youden's J).
+Reference reference_runs(const OnnxModel& model, const Tensor& batch, const std::vector<int64_t>& labels,
+                         RangeMethod ranges, int threads, CalibrationProfile& prof) {
   Reference ref;
   ref.threads = threads;
   if (detect_model_format(model) == ModelFormat::Float) {
@@ -224,7 +224,27 @@ Reference reference_runs(const OnnxModel& model, const Tensor& batch, RangeMetho
   const auto configs8 = static_configs(PrecisionMap(ref.program.layers.size(), 8));
   ref.runs8.resize(ref.inputs.size());
   parallel_for(ref.inputs.size(), threads, [&](size_t s) { ref.runs8[s] = execute_program(ref.program, ref.inputs[s], configs8); });
-  for (const ProgramResult& r : ref.runs8) ref.preds8.push_back(predicted_class(r.output()));
+  if (prof.task == Task::AnomalyDetection) {
+    if (labels.empty())
+      throw InputError(fmt::format("{}: an anomaly detector is calibrated on labelled data (labels.pb: 0 normal, 1 "
+                                   "anomaly), which sets its operating threshold; the calibration data has no labels",
+                                   prof.model));
+    std::vector<double> scores;
+    for (size_t s = 0; s < ref.inputs.size(); ++s)
+      scores.push_back(reconstruction_error(ref.program, ref.inputs[s], ref.runs8[s].output()));
+    try {
+      prof.decision_threshold = youden_threshold(scores, labels);
+    } catch (const InputError& e) {
+      throw InputError(fmt::format("{}: the calibration labels cannot set an operating threshold: {}", prof.model, e.what()));
+    }
+    if (!(prof.decision_threshold > 0))  // every score is an anomaly's: no threshold separates them
+      throw InputError(fmt::format("{}: no reconstruction error separates the calibration anomalies from the normal "
+                                   "samples (every operating threshold has Youden's J <= 0)",
+                                   prof.model));
+    ref.rule = decision_rule(prof);
+  }
+  for (size_t s = 0; s < ref.inputs.size(); ++s)
+    ref.decisions8.push_back(ref.rule.decide(ref.program, ref.inputs[s], ref.runs8[s].output()).value);
   return ref;
 }
 
@@ -601,27 +621,35 @@ FrontOutcomes find_static_front(const Reference& ref, const std::vector<int64_t>
     StaticMapResult result;
     std::vector<int64_t> preds;
     std::vector<int> margins;
+    std::vector<double> scores;  // anomaly detectors: reconstruction errors
   };
+  const bool detector = ref.rule.task() == Task::AnomalyDetection;
   std::vector<Candidate> candidates;
   for (const auto& m : maps) {
     const std::vector<LayerConfig> cfg = weighted_map_configs(ref.program, m);
     Candidate c;
     c.preds.resize(static_cast<size_t>(n));
     c.margins.resize(static_cast<size_t>(n));
+    if (detector) c.scores.resize(static_cast<size_t>(n));
     parallel_for(static_cast<size_t>(n), ref.threads, [&](size_t s) {
       const ProgramResult pr = execute_program(ref.program, ref.inputs[s], cfg);
-      c.preds[s] = predicted_class(pr.output());
-      c.margins[s] = output_margin(pr.output());
+      const Decision d = ref.rule.decide(ref.program, ref.inputs[s], pr.output());
+      c.preds[s] = d.value;
+      c.margins[s] = d.margin;
+      if (detector) c.scores[s] = reconstruction_error(ref.program, ref.inputs[s], pr.output());
     });
     c.result.bits = m;
     c.result.avg_bits = mac_weighted_bits(ref.program, cfg);
     int64_t agree = 0, correct = 0;
     for (int64_t s = 0; s < n; ++s) {
-      agree += c.preds[s] == ref.preds8[s];
+      agree += c.preds[s] == ref.decisions8[s];
       if (!labels.empty()) correct += c.preds[s] == labels[s];
     }
     c.result.agreement = static_cast<double>(agree) / n;
-    c.result.accuracy = labels.empty() ? 0.0 : static_cast<double>(correct) / n;
+    // A detector's labels are checked by reference_runs: both classes occur.
+    c.result.accuracy = detector          ? roc_auc(c.scores, labels)
+                        : labels.empty() ? 0.0
+                                         : static_cast<double>(correct) / n;
     candidates.push_back(std::move(c));
   }
   std::sort(candidates.begin(), candidates.end(), [](const auto& a, const auto& b) {
@@ -682,7 +710,7 @@ void choose_cascade(const Reference& ref, const FrontOutcomes& front, Calibratio
         for (int64_t s = 0; s < n; ++s) {
           const bool rerun = margins[f][s] < theta;
           reruns += rerun;
-          agree += (rerun ? preds[s2][s] : preds[f][s]) == ref.preds8[s];
+          agree += (rerun ? preds[s2][s] : preds[f][s]) == ref.decisions8[s];
         }
         const double cost = first_bits + second_bits * static_cast<double>(reruns) / n;
         if (cost >= best_cost) break;  // a larger threshold only re-runs more
@@ -698,9 +726,9 @@ void choose_cascade(const Reference& ref, const FrontOutcomes& front, Calibratio
   prof.cascade_first_bits = prof.static_front[best_first].bits;
   prof.cascade_fallback_bits = prof.static_front[best_second].bits;
   prof.margin_threshold = best_theta;
-  say(fmt::format("cascade: first map {}, re-run at {} when the margin is below {} codes (calibration cost {:.2f} bits)",
+  say(fmt::format("cascade: first map {}, re-run at {} when the margin is below {} {} (calibration cost {:.2f} bits)",
                   fmt::join(prof.cascade_first_bits, ","), fmt::join(prof.cascade_fallback_bits, ","),
-                  prof.margin_threshold, best_cost));
+                  prof.margin_threshold, margin_unit(prof.task), best_cost));
 }
 
 void choose_staged(const Reference& ref, FrontOutcomes front, CalibrationProfile& prof,
@@ -711,10 +739,10 @@ void choose_staged(const Reference& ref, FrontOutcomes front, CalibrationProfile
   if (front.bits.back() != eight) {
     front.bits.push_back(eight);
     front.avg_bits.push_back(8.0);
-    front.preds.push_back(ref.preds8);
-    front.margins.push_back(std::vector<int>(ref.preds8.size(), 0));  // the last stage's margin is never read
+    front.preds.push_back(ref.decisions8);
+    front.margins.push_back(std::vector<int>(ref.decisions8.size(), 0));  // the last stage's margin is never read
   }
-  const StagedCascadeChoice choice = choose_staged_cascade(front, ref.preds8, prof.target_agreement);
+  const StagedCascadeChoice choice = choose_staged_cascade(front, ref.decisions8, prof.target_agreement);
   prof.staged_cascade = choice.stages;
   say(fmt::format("staged cascade: {} (on while the margin is below the threshold; calibration cost {:.2f} bits, "
                   "agreement {:.2f} %)",
@@ -729,7 +757,11 @@ CalibrationProfile calibrate(const OnnxModel& model, const CalibrationInputs& da
     if (log) *log << s << "\n";
   };
   CalibrationProfile prof = start_profile(model, data.batch.rank() ? data.batch.shape()[0] : 0, o);
-  const Reference ref = reference_runs(model, data.batch, o.ranges, o.threads, prof);
+  const Reference ref = reference_runs(model, data.batch, data.labels, o.ranges, o.threads, prof);
+  if (prof.task == Task::AnomalyDetection)
+    say(fmt::format("anomaly detector: operating threshold {:.6g} (8-bit reconstruction error, Youden's J on the "
+                    "calibration labels); every choice below keeps the 8-bit decision at it",
+                    prof.decision_threshold));
   say(fmt::format("calibrating {} layers with weights on {} samples", ref.weighted.size(), ref.samples()));
   const ErrorTable mse = measure_sensitivity(ref, prof);
   const auto energy = size_jit_slices(ref, o, prof, say);

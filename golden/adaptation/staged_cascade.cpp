@@ -5,13 +5,12 @@
 #include <fmt/ranges.h>
 #include <stdexcept>
 
-#include "golden/accelerator/pcu.hpp"
 #include "golden/accelerator/precision_map.hpp"
 
 namespace aps {
 namespace {
 
-constexpr int kMargins = 256;  // output codes: margins 0..255, thresholds 0..255 (margin < threshold escalates)
+constexpr int kMargins = 256;  // margins 0..255, thresholds 0..255 (margin < threshold escalates)
 
 }  // namespace
 
@@ -28,7 +27,7 @@ StagedCascadeChoice choose_staged_cascade(const FrontOutcomes& front, const std:
                                               f, front.preds[f].size(), front.margins[f].size(), n));
     for (int m : front.margins[f])
       if (m < 0 || m >= kMargins)
-        throw std::invalid_argument(fmt::format("choose_staged_cascade: map {} has a margin of {} (output codes: 0..255)", f, m));
+        throw std::invalid_argument(fmt::format("choose_staged_cascade: map {} has a margin of {} (not in 0..255)", f, m));
   }
   const size_t last = maps - 1;
   const double dn = static_cast<double>(n);
@@ -115,12 +114,13 @@ std::string describe_stages(const std::vector<CascadeStage>& stages) {
 }
 
 StagedRun run_staged_cascade(const NetworkProgram& program, const std::vector<CascadeStage>& stages,
-                             const Codes& input) {
+                             const DecisionRule& rule, const Codes& input) {
   if (stages.empty()) throw std::invalid_argument("run_staged_cascade: no stages");
   StagedRun run;
   for (size_t k = 0; k < stages.size(); ++k) {
     run.passes.push_back(execute_program(program, input, weighted_map_configs(program, stages[k].bits)));
-    if (k + 1 == stages.size() || output_margin(run.passes.back().output()) >= stages[k].margin_threshold) break;
+    if (k + 1 == stages.size() || rule.decide(program, input, run.passes.back().output()).margin >= stages[k].margin_threshold)
+      break;
   }
   return run;
 }

@@ -1,7 +1,8 @@
 #pragma once
 // A staged cascade: escalation in more than one step. Stage 0 runs every
-// input at a cheap static map; an input whose output margin (top-1 minus
-// top-2 output code) is below the stage's threshold goes on to the next,
+// input at a cheap static map; an input whose decision margin (DecisionRule:
+// top-1 minus top-2 output code, or an anomaly detector's distance to its
+// threshold) is below the stage's threshold goes on to the next,
 // wider stage, and the last stage is 8 bits. With two stages it is the
 // accelerator's cascade; with three (say 2-3 bits, then 4-5, then 8) an
 // input the cheap pass cannot settle may still stop short of 8 bits.
@@ -14,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "golden/accelerator/decision_rule.hpp"
 #include "golden/accelerator/network_program.hpp"
 #include "golden/accelerator/program_executor.hpp"
 
@@ -44,7 +46,7 @@ struct StagedCascadeChoice {
 // map (the caller makes it the 8-bit map), whose final predictions agree with `preds8` on at least
 // `target_agreement` of the samples. Cost: the MAC-weighted bits of every
 // pass an input runs, averaged over the samples. Exhaustive over the front's
-// maps and every threshold (margins are output codes, 0..255).
+// maps and every threshold (margins 0..255).
 StagedCascadeChoice choose_staged_cascade(const FrontOutcomes& front, const std::vector<int64_t>& preds8,
                                           double target_agreement);
 
@@ -59,8 +61,8 @@ struct StagedRun {
 };
 
 // One input through the cascade: the stages' maps on `program` (static maps
-// over its main layers with weights), escalating on the output margin.
+// over its main layers with weights), escalating on the rule's margin.
 StagedRun run_staged_cascade(const NetworkProgram& program, const std::vector<CascadeStage>& stages,
-                             const Codes& input);
+                             const DecisionRule& rule, const Codes& input);
 
 }  // namespace aps

@@ -99,21 +99,7 @@ Outcome evaluate_onnx(const std::string& model_path, const std::vector<DataSet>&
     if (y.rank() < 2 || y.shape()[0] != n)
       throw InputError(fmt::format("{}: first output has shape {}, expected [{},...]", model.source(),
                                    shape_string(y.shape()), n));
-    const int64_t per = y.size() / n;
-    const Tensor& x = ds.inputs[0].tensor;
-    for (int64_t r = 0; r < n; ++r) {
-      const int64_t label = ds.labels->ints()[r];
-      if (task == Task::Classification) {
-        o.evaluation.add_prediction(argmax_row(y, r, per), label);
-        continue;
-      }
-      if (x.size() != y.size())
-        throw InputError(fmt::format("{}: a reconstruction of {} values for inputs of {}", model.source(), per,
-                                     x.size() / n));
-      double sum = 0;
-      for (int64_t i = 0; i < per; ++i) sum += (y.value(r * per + i) - x.value(r * per + i)) * (y.value(r * per + i) - x.value(r * per + i));
-      o.evaluation.add_score(sum / static_cast<double>(per), label);
-    }
+    for (int64_t r = 0; r < n; ++r) o.evaluation.add_float(ds.inputs[0].tensor, y, r, ds.labels->ints()[r], model.source());
   }
   return o;
 }

@@ -1,14 +1,22 @@
 #pragma once
-// Area under the ROC curve of anomaly scores: the probability that an
-// anomaly (label 1) scores higher than a normal sample (label 0), ties
-// counting one half (the Mann-Whitney U statistic over both counts).
+// The ROC curve of anomaly scores (label 1: anomaly, 0: normal), two ways:
+// its area, and the operating point a detector decides at.
 
 #include <cstdint>
 #include <vector>
 
 namespace aps {
 
-// InputError unless the labels are 0 or 1, one per score, and both occur.
+// The area: the probability that an anomaly scores higher than a normal
+// sample, ties counting one half (the Mann-Whitney U statistic over both
+// counts). InputError unless the labels are 0 or 1, one per score, and both
+// occur (the same for youden_threshold).
 double roc_auc(const std::vector<double>& scores, const std::vector<int64_t>& labels);
+
+// The threshold t of the rule "anomaly when score > t" that maximizes
+// Youden's J (true-positive rate minus false-positive rate); on a tie the
+// lowest such t. t lies halfway between two neighbouring distinct scores, so
+// the rule does not hinge on one sample's exact score.
+double youden_threshold(const std::vector<double>& scores, const std::vector<int64_t>& labels);
 
 }  // namespace aps

@@ -93,11 +93,11 @@ TEST_CASE("staged cascade: a run escalates while the margin is below the stage's
   REQUIRE(margin2 > 0);
 
   // At the margin: stays in the first stage.
-  StagedRun r = run_staged_cascade(program, {{two, 2.0, margin2}, {four, 4.0, 255}, {eight, 8.0, 0}}, input);
+  StagedRun r = run_staged_cascade(program, {{two, 2.0, margin2}, {four, 4.0, 255}, {eight, 8.0, 0}}, DecisionRule::classifier(), input);
   CHECK(r.passes.size() == 1);
   CHECK(r.result().output() == out2);
   // Above every margin: runs all three stages and ends with the 8-bit output.
-  r = run_staged_cascade(program, {{two, 2.0, 256}, {four, 4.0, 256}, {eight, 8.0, 0}}, input);
+  r = run_staged_cascade(program, {{two, 2.0, 256}, {four, 4.0, 256}, {eight, 8.0, 0}}, DecisionRule::classifier(), input);
   CHECK(r.passes.size() == 3);
   CHECK(r.result().output() == out8);
   CHECK(r.passes[1].configs != r.passes[2].configs);
