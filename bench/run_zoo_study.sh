@@ -1,9 +1,10 @@
 #!/bin/sh
-# The adaptation study on the zoo's classifiers (models/ZOO.md), on
-# Fashion-MNIST: each float model is quantized and calibrated by aps on the
-# calibration_corrupted split (2000 training images and a corrupted copy of
-# each; never a test image), then every policy runs on the 10,000 test images
-# and on their corrupted copy in the accelerator's integer arithmetic. With
+# The adaptation study on the zoo (models/ZOO.md), on Fashion-MNIST: each
+# float model is quantized and calibrated by aps on the calibration_corrupted
+# split (2000 training images and a corrupted copy of each; never a test
+# image), then every policy runs on the 10,000 test images and on their
+# corrupted copy in the accelerator's integer arithmetic, scored by accuracy
+# (the autoencoder: ROC AUC, its cascades in the golden model only). With
 # RTL_INPUTS > 0, every hardware policy also runs on the first RTL_INPUTS
 # images of each split through the RTL (0 mismatches and equal cycles, SAE
 # cycles and memory beats required). Writes OUT_DIR/zoo_study_<model>.md,
@@ -28,7 +29,7 @@ build=${1:-build}
 out=${2:-docs/results}
 count=${3:-0}
 rtl_inputs=${4:-1000}
-models=${5:-ds_cnn resnet8 mobilenet_v1_025}
+models=${5:-ds_cnn resnet8 mobilenet_v1_025 autoencoder}
 jobs=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 work=$build/zoo_study
 mkdir -p "$out" "$work"
