@@ -19,7 +19,7 @@ Decision DecisionRule::decide(const NetworkProgram& program, const Codes& input,
   if (task_ == Task::Classification) return {predicted_class(output), output_margin(output)};
   const double score = reconstruction_error(program, input, output);
   const double percent = std::floor(100.0 * std::abs(score - threshold_) / threshold_);
-  return {score > threshold_ ? 1 : 0, static_cast<int>(std::min(255.0, percent))};
+  return {score > threshold_ ? 1 : 0, static_cast<int>(std::min(255.0, percent)), score};
 }
 
 std::string_view margin_unit(Task task) {

@@ -24,6 +24,7 @@ namespace aps {
 struct Decision {
   int64_t value = 0;  // the class, or 1 for an anomaly and 0 for a normal input
   int margin = 0;     // 0..255: output codes, or percent of the threshold
+  double score = 0;   // an anomaly detector's reconstruction error (0 for a classifier)
 };
 
 class DecisionRule {

@@ -234,14 +234,10 @@ Reference reference_runs(const OnnxModel& model, const Tensor& batch, const std:
       scores.push_back(reconstruction_error(ref.program, ref.inputs[s], ref.runs8[s].output()));
     try {
       prof.decision_threshold = youden_threshold(scores, labels);
+      ref.rule = decision_rule(prof);
     } catch (const InputError& e) {
-      throw InputError(fmt::format("{}: the calibration labels cannot set an operating threshold: {}", prof.model, e.what()));
+      throw InputError(fmt::format("{}: the calibration data cannot set an operating threshold: {}", prof.model, e.what()));
     }
-    if (!(prof.decision_threshold > 0))  // every score is an anomaly's: no threshold separates them
-      throw InputError(fmt::format("{}: no reconstruction error separates the calibration anomalies from the normal "
-                                   "samples (every operating threshold has Youden's J <= 0)",
-                                   prof.model));
-    ref.rule = decision_rule(prof);
   }
   for (size_t s = 0; s < ref.inputs.size(); ++s)
     ref.decisions8.push_back(ref.rule.decide(ref.program, ref.inputs[s], ref.runs8[s].output()).value);
@@ -636,7 +632,7 @@ FrontOutcomes find_static_front(const Reference& ref, const std::vector<int64_t>
       const Decision d = ref.rule.decide(ref.program, ref.inputs[s], pr.output());
       c.preds[s] = d.value;
       c.margins[s] = d.margin;
-      if (detector) c.scores[s] = reconstruction_error(ref.program, ref.inputs[s], pr.output());
+      if (detector) c.scores[s] = d.score;
     });
     c.result.bits = m;
     c.result.avg_bits = mac_weighted_bits(ref.program, cfg);

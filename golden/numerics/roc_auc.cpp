@@ -57,13 +57,12 @@ double youden_threshold(const std::vector<double>& scores, const std::vector<int
   // Walking up the sorted scores, every sample at or below t is called
   // normal: J = (anomalies above t) / positives - (normals above t) / negatives.
   int64_t anomalies_below = 0, normals_below = 0;
-  double best_j = 0.0;  // t below every score calls all anomalies: J = 1 - 1
-  double best_t = scores[order.front()] - 1.0;
+  double best_j = 0.0, best_t = 0.0;  // t outside the scores calls all or none anomalies: J = 0
   for (size_t i = 0; i < order.size();) {
     size_t j = i;
     while (j + 1 < order.size() && scores[order[j + 1]] == scores[order[i]]) ++j;
     for (size_t k = i; k <= j; ++k) (labels[order[k]] ? anomalies_below : normals_below) += 1;
-    if (j + 1 == order.size()) break;  // t above every score calls none: J = 0 - 0
+    if (j + 1 == order.size()) break;
     const double jv = static_cast<double>(positives - anomalies_below) / static_cast<double>(positives) -
                       static_cast<double>(negatives - normals_below) / static_cast<double>(negatives);
     if (jv > best_j) {
@@ -72,6 +71,9 @@ double youden_threshold(const std::vector<double>& scores, const std::vector<int
     }
     i = j + 1;
   }
+  if (best_j <= 0.0)
+    throw InputError("no operating threshold has Youden's J above 0: the anomalies do not score higher than the "
+                     "normal samples");
   return best_t;
 }
 

@@ -16,7 +16,8 @@ double roc_auc(const std::vector<double>& scores, const std::vector<int64_t>& la
 // The threshold t of the rule "anomaly when score > t" that maximizes
 // Youden's J (true-positive rate minus false-positive rate); on a tie the
 // lowest such t. t lies halfway between two neighbouring distinct scores, so
-// the rule does not hinge on one sample's exact score.
+// the rule does not hinge on one sample's exact score. InputError when no t
+// has J > 0: the anomalies do not score higher than the normal samples.
 double youden_threshold(const std::vector<double>& scores, const std::vector<int64_t>& labels);
 
 }  // namespace aps

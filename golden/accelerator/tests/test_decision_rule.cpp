@@ -34,6 +34,7 @@ TEST_CASE("an anomaly detector decides on its reconstruction error against the t
   const Decision normal = DecisionRule::anomaly_threshold(1.0).decide(p, in, out);
   CHECK(normal.value == 0);
   CHECK(normal.margin == 50);  // |0.5 - 1| / 1
+  CHECK(normal.score == 0.5);
   const Decision anomaly = DecisionRule::anomaly_threshold(0.25).decide(p, in, out);
   CHECK(anomaly.value == 1);
   CHECK(anomaly.margin == 100);  // 0.25 / 0.25

@@ -24,8 +24,9 @@ TEST_CASE("the operating threshold maximizes Youden's J, halfway between two sco
   CHECK(youden_threshold({0.1, 0.3, 0.6, 0.4, 0.7, 0.9}, {0, 0, 0, 1, 1, 1}) == Approx(0.35));
   // Ties move together: t = 0.5 would split the tied pair at 0.5 and reach J = 1.
   CHECK(youden_threshold({0.5, 0.5, 0.2, 0.9, 0.95}, {0, 1, 0, 1, 1}) == Approx(0.7));
-  // Anomalies scoring lower than normals: no t beats J = 0, so t lies below every score.
-  CHECK(youden_threshold({0.9, 0.8, 0.2, 0.1}, {0, 0, 1, 1}) < 0.1);
+  // Anomalies scoring lower than normals, or no higher: no t has J > 0.
+  CHECK_THROWS_WITH(youden_threshold({0.9, 0.8, 0.2, 0.1}, {0, 0, 1, 1}), Catch::Contains("Youden's J above 0"));
+  CHECK_THROWS_WITH(youden_threshold({5.0, 5.0, 6.0, 6.0}, {0, 1, 0, 1}), Catch::Contains("Youden's J above 0"));
   CHECK_THROWS_AS(youden_threshold({0.1, 0.2}, {1, 1}), InputError);
   CHECK_THROWS_AS(youden_threshold({0.1}, {0, 1}), InputError);
 }
