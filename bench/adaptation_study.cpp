@@ -115,20 +115,16 @@ class Study {
     for (int l : w_) macs_ += static_cast<double>(base_.layers[l].macs());
   }
 
-  // The row's figure from each input's outcome: the share correct, or the
-  // ROC AUC of the anomaly scores.
-  double figure(const std::vector<double>& outcomes, const std::vector<int64_t>& labels) const {
-    return rule_.task() == Task::Classification ? mean(outcomes) : roc_auc(outcomes, labels);
-  }
-  // One input's outcome: 1 or 0 (correct or not), or its anomaly score.
-  double outcome(const NetworkProgram& program, const Codes& input, const Codes& output, int64_t label) const {
-    if (rule_.task() == Task::Classification) return predicted_class(output) == label ? 1.0 : 0.0;
-    return reconstruction_error(program, input, output);
+  // The row's figure (accuracy, or ROC AUC) from each input's final decision.
+  double figure(const std::vector<Decision>& decisions, const Split& s) const {
+    Evaluation e(rule_.task());
+    for (size_t i = 0; i < decisions.size(); ++i) e.add(decisions[i], s.labels[i]);
+    return e.figure();
   }
 
   // What one input scored and cost, over every pass it ran.
   struct InputOutcome {
-    double outcome = 0;  // Study::outcome
+    Decision decision;  // of its last pass
     bool rerun = false;
     double bit_macs = 0, energy = 0;
     int64_t cycles = 0, beats = 0, sae = 0;  // sae: SAE and PCU cycles
@@ -151,9 +147,9 @@ class Study {
                                         Row& row) const {
     double bit_macs = 0, cycles = 0, energy = 0, reruns = 0;
     int64_t beats = 0, sae = 0;
-    std::vector<double> outcomes;
+    std::vector<Decision> decisions;
     for (InputOutcome& o : per) {
-      outcomes.push_back(o.outcome);
+      decisions.push_back(o.decision);
       bit_macs += o.bit_macs;
       cycles += static_cast<double>(o.cycles);
       beats += o.beats;
@@ -163,7 +159,7 @@ class Study {
       row.widths.push_back(std::move(o.widths));
     }
     const double n = static_cast<double>(per.size());
-    row.accuracy = figure(outcomes, s.labels);
+    row.accuracy = figure(decisions, s);
     row.avg_bits = bit_macs / (macs_ * n);
     row.cycles = cycles / n;
     row.energy_nj = energy / n / 1000.0;
@@ -183,7 +179,7 @@ class Study {
     parallel_for(per.size(), jobs_, [&](size_t i) {
       const ProgramResult r = execute_program(program, s.inputs[i], configs);
       InputOutcome& o = per[i];
-      o.outcome = outcome(program, s.inputs[i], r.output(), s.labels[i]);
+      o.decision = rule_.decide(program, s.inputs[i], r.output());
       o.add_pass(program, r, platform);
       for (int l : main_weighted) o.widths.push_back(r.configs[l].bits);
       o.rerun = r.rerun;
@@ -232,14 +228,14 @@ class Study {
   // A staged cascade in golden arithmetic: every stage an input reaches is a
   // full static pass, charged in full (the RTL's cascade has one re-run and
   // reads the class margin, so this row is not a hardware row).
-  Row staged(const std::string& policy, const std::string& family, const std::vector<CascadeStage>& stages,
-             const Split& s) {
-    Row row{policy, family, describe_stages(stages)};
+  Row staged(const std::string& policy, const std::string& family, const std::string& detail,
+             const std::vector<CascadeStage>& stages, const Split& s) {
+    Row row{policy, family, detail};
     std::vector<InputOutcome> per(s.inputs.size());
     parallel_for(per.size(), jobs_, [&](size_t i) {
       const StagedRun run = run_staged_cascade(base_, stages, rule_, s.inputs[i]);
       InputOutcome& o = per[i];
-      o.outcome = outcome(base_, s.inputs[i], run.result().output(), s.labels[i]);
+      o.decision = rule_.decide(base_, s.inputs[i], run.result().output());
       o.rerun = run.passes.size() > 1;
       for (const ProgramResult& pass : run.passes) o.add_pass(base_, pass, base_platform_);
       for (int l : w_) o.widths.push_back(run.passes.front().configs[l].bits);
@@ -252,7 +248,7 @@ class Study {
   Row ideal(double scale, const Split& s) {
     Row row{"ideal (true errors)", "ideal", fmt::format("threshold x{}", scale)};
     struct PerInput {
-      double outcome = 0;
+      Decision decision;
       double bit_macs = 0, cycles = 0;
       std::vector<int> widths;
     };
@@ -282,19 +278,19 @@ class Study {
         }
         outs[l] = execute_layer(layer, src(layer.input), used[l], b);
       }
-      per[i] = {outcome(base_, s.inputs[i], outs.back(), s.labels[i]), aps::bit_macs(base_, used),
+      per[i] = {rule_.decide(base_, s.inputs[i], outs.back()), aps::bit_macs(base_, used),
                 static_cast<double>(run_cycles(base_, used, base_platform_)), std::move(widths)};
     });
     double bit_macs = 0, cycles = 0;
-    std::vector<double> outcomes;
+    std::vector<Decision> decisions;
     for (PerInput& o : per) {
-      outcomes.push_back(o.outcome);
+      decisions.push_back(o.decision);
       bit_macs += o.bit_macs;
       cycles += o.cycles;
       row.widths.push_back(std::move(o.widths));
     }
     const double n = static_cast<double>(s.inputs.size());
-    row.accuracy = figure(outcomes, s.labels);
+    row.accuracy = figure(decisions, s);
     row.avg_bits = bit_macs / (macs_ * n);
     row.cycles = cycles / n;
     return row;
@@ -310,32 +306,35 @@ class Study {
     std::iota(order.begin(), order.end(), 0);
     std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return cost[a] < cost[b]; });
     // Per input: its cheapest map that keeps the 8-bit decision (the all-8
-    // map always does), that run's cycles and its outcome.
+    // map always does), that run's cycles and its decision.
     struct Taken {
       size_t map = 0;
-      double cycles = 0, outcome = 0;
+      double cycles = 0;
+      Decision decision;
     };
-    std::vector<Taken> taken(s.inputs.size(), {maps.size()});
+    Taken none;
+    none.map = maps.size();
+    std::vector<Taken> taken(s.inputs.size(), none);
     parallel_for(taken.size(), jobs_, [&](size_t i) {
       for (size_t k : order) {
         const ProgramResult r = execute_program(base_, s.inputs[i], weighted_map_configs(base_, maps[k]));
-        if (rule_.decide(base_, s.inputs[i], r.output()).value != s.decisions8[i]) continue;
-        taken[i] = {k, static_cast<double>(run_cycle_model(base_, r, base_platform_).total),
-                    outcome(base_, s.inputs[i], r.output(), s.labels[i])};
+        const Decision d = rule_.decide(base_, s.inputs[i], r.output());
+        if (d.value != s.decisions8[i]) continue;
+        taken[i] = {k, static_cast<double>(run_cycle_model(base_, r, base_platform_).total), d};
         break;
       }
     });
     double bits = 0, cycles = 0;
-    std::vector<double> outcomes;
+    std::vector<Decision> decisions;
     for (const Taken& t : taken) {
       if (t.map == maps.size()) throw std::logic_error("per-input oracle: the all-8 map changed an 8-bit decision");
       bits += cost[t.map];
       cycles += t.cycles;
-      outcomes.push_back(t.outcome);
+      decisions.push_back(t.decision);
       row.widths.push_back(maps[t.map]);
     }
     const double n = static_cast<double>(s.inputs.size());
-    row.accuracy = figure(outcomes, s.labels);
+    row.accuracy = figure(decisions, s);
     row.avg_bits = bits / n;
     row.cycles = cycles / n;
     return row;
@@ -553,12 +552,13 @@ int main(int argc, char** argv) {
       for (size_t i = 0; i < s.inputs.size(); ++i)
         s.decisions8.push_back(study.rule().decide(base, s.inputs[i], s.runs8[i].output()).value);
       if (profile.task == Task::AnomalyDetection) {
-        const auto normals = std::count(s.labels.begin(), s.labels.end(), int64_t{0});
-        const auto anomalies = std::count(s.labels.begin(), s.labels.end(), int64_t{1});
-        if (normals == 0 || anomalies == 0 || normals + anomalies != n)
+        try {
+          count_anomalies(s.labels, "the ROC AUC");
+        } catch (const InputError&) {
           throw InputError(fmt::format("{}: the ROC AUC needs labels 0 (normal) and 1 (anomaly), both among the first "
                                        "{} inputs",
                                        (root / split_name).string(), n));
+        }
       }
       std::cerr << fmt::format("{} {}: {} inputs\n", data_dir, split_name, s.inputs.size());
 
@@ -645,16 +645,15 @@ int main(int argc, char** argv) {
                                            {profile.cascade_fallback_bits, avg(profile.cascade_fallback_bits), 0}};
         };
         rows.push_back(study.staged("cascade (golden, reconstruction error)", "cascade",
+                                    fmt::format("margin {} % (profile)", profile.margin_threshold),
                                     two_stages(profile.margin_threshold), s));
-        rows.back().detail = fmt::format("margin {} % (profile)", profile.margin_threshold);
-        for (double m : parse_list(margins_text)) {
+        for (double m : parse_list(margins_text))
           rows.push_back(study.staged("cascade (golden, reconstruction error)", "cascade",
-                                      two_stages(static_cast<int>(m)), s));
-          rows.back().detail = fmt::format("margin {} %", static_cast<int>(m));
-        }
+                                      fmt::format("margin {} %", static_cast<int>(m)), two_stages(static_cast<int>(m)), s));
       }
       if (!profile.staged_cascade.empty())
-        rows.push_back(study.staged("staged cascade (golden)", "staged cascade", profile.staged_cascade, s));
+        rows.push_back(study.staged("staged cascade (golden)", "staged cascade", describe_stages(profile.staged_cascade),
+                                    profile.staged_cascade, s));
       rows.push_back(study.oracle(s));
 
       // Decisions of the SAE-driven policy equal to the ideal's (threshold x1).

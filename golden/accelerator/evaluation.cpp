@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <fmt/format.h>
 
+#include "golden/accelerator/decision_rule.hpp"
 #include "golden/errors.hpp"
 #include "golden/numerics/quantize_linear.hpp"
 #include "golden/numerics/roc_auc.hpp"
@@ -48,6 +49,11 @@ void Evaluation::add_score(double score, int64_t label) {
 void Evaluation::add(const NetworkProgram& program, const Codes& input, const Codes& output, int64_t label) {
   if (task_ == Task::Classification) add_prediction(predicted_class(output), label);
   else add_score(reconstruction_error(program, input, output), label);
+}
+
+void Evaluation::add(const Decision& decision, int64_t label) {
+  if (task_ == Task::Classification) add_prediction(decision.value, label);
+  else add_score(decision.score, label);
 }
 
 void Evaluation::add_float(const Tensor& x, const Tensor& y, int64_t row, int64_t label, const std::string& source) {

@@ -15,6 +15,8 @@
 
 namespace aps {
 
+struct Decision;  // decision_rule.hpp
+
 enum class Task { Classification, AnomalyDetection };
 // "classification" or "anomaly_detection"; InputError on anything else.
 Task parse_task(const std::string& text);
@@ -33,6 +35,9 @@ class Evaluation {
   void add_score(double score, int64_t label);
   // A sample of the accelerator path, scored as the task says.
   void add(const NetworkProgram& program, const Codes& input, const Codes& output, int64_t label);
+  // A sample already decided (DecisionRule::decide): its class, or its
+  // anomaly score.
+  void add(const Decision& decision, int64_t label);
   // Sample `row` of a float model's batch output `y` for the batch input `x`
   // (ONNX semantics): its largest output, or its mean squared reconstruction
   // error against the float input. InputError naming `source` when a

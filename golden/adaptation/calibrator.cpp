@@ -617,35 +617,27 @@ FrontOutcomes find_static_front(const Reference& ref, const std::vector<int64_t>
     StaticMapResult result;
     std::vector<int64_t> preds;
     std::vector<int> margins;
-    std::vector<double> scores;  // anomaly detectors: reconstruction errors
   };
-  const bool detector = ref.rule.task() == Task::AnomalyDetection;
   std::vector<Candidate> candidates;
   for (const auto& m : maps) {
     const std::vector<LayerConfig> cfg = weighted_map_configs(ref.program, m);
-    Candidate c;
-    c.preds.resize(static_cast<size_t>(n));
-    c.margins.resize(static_cast<size_t>(n));
-    if (detector) c.scores.resize(static_cast<size_t>(n));
+    std::vector<Decision> decisions(static_cast<size_t>(n));
     parallel_for(static_cast<size_t>(n), ref.threads, [&](size_t s) {
-      const ProgramResult pr = execute_program(ref.program, ref.inputs[s], cfg);
-      const Decision d = ref.rule.decide(ref.program, ref.inputs[s], pr.output());
-      c.preds[s] = d.value;
-      c.margins[s] = d.margin;
-      if (detector) c.scores[s] = d.score;
+      decisions[s] = ref.rule.decide(ref.program, ref.inputs[s], execute_program(ref.program, ref.inputs[s], cfg).output());
     });
+    Candidate c;
     c.result.bits = m;
     c.result.avg_bits = mac_weighted_bits(ref.program, cfg);
-    int64_t agree = 0, correct = 0;
+    Evaluation figure(ref.rule.task());
+    int64_t agree = 0;
     for (int64_t s = 0; s < n; ++s) {
-      agree += c.preds[s] == ref.decisions8[s];
-      if (!labels.empty()) correct += c.preds[s] == labels[s];
+      c.preds.push_back(decisions[s].value);
+      c.margins.push_back(decisions[s].margin);
+      agree += decisions[s].value == ref.decisions8[s];
+      if (!labels.empty()) figure.add(decisions[s], labels[s]);
     }
     c.result.agreement = static_cast<double>(agree) / n;
-    // A detector's labels are checked by reference_runs: both classes occur.
-    c.result.accuracy = detector          ? roc_auc(c.scores, labels)
-                        : labels.empty() ? 0.0
-                                         : static_cast<double>(correct) / n;
+    c.result.accuracy = figure.figure();  // 0 without labels
     candidates.push_back(std::move(c));
   }
   std::sort(candidates.begin(), candidates.end(), [](const auto& a, const auto& b) {

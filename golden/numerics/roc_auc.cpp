@@ -8,12 +8,7 @@
 
 namespace aps {
 
-namespace {
-
-// The number of anomalies, after checking the labels.
-int64_t count_anomalies(const std::vector<double>& scores, const std::vector<int64_t>& labels, const char* what) {
-  if (scores.size() != labels.size())
-    throw InputError(fmt::format("{} scores for {} labels", scores.size(), labels.size()));
+int64_t count_anomalies(const std::vector<int64_t>& labels, const char* what) {
   int64_t positives = 0;
   for (int64_t l : labels) {
     if (l != 0 && l != 1) throw InputError(fmt::format("anomaly label {} is neither 0 (normal) nor 1 (anomaly)", l));
@@ -22,6 +17,14 @@ int64_t count_anomalies(const std::vector<double>& scores, const std::vector<int
   if (positives == 0 || positives == static_cast<int64_t>(labels.size()))
     throw InputError(fmt::format("{} needs both normal samples and anomalies", what));
   return positives;
+}
+
+namespace {
+
+int64_t count_scored_anomalies(const std::vector<double>& scores, const std::vector<int64_t>& labels, const char* what) {
+  if (scores.size() != labels.size())
+    throw InputError(fmt::format("{} scores for {} labels", scores.size(), labels.size()));
+  return count_anomalies(labels, what);
 }
 
 std::vector<size_t> ascending(const std::vector<double>& scores) {
@@ -34,7 +37,7 @@ std::vector<size_t> ascending(const std::vector<double>& scores) {
 }  // namespace
 
 double roc_auc(const std::vector<double>& scores, const std::vector<int64_t>& labels) {
-  const int64_t positives = count_anomalies(scores, labels, "the ROC AUC");
+  const int64_t positives = count_scored_anomalies(scores, labels, "the ROC AUC");
   const auto negatives = static_cast<int64_t>(labels.size()) - positives;
   const std::vector<size_t> order = ascending(scores);
   // Sum of the positives' ranks (1-based), ties at their average rank.
@@ -51,7 +54,7 @@ double roc_auc(const std::vector<double>& scores, const std::vector<int64_t>& la
 }
 
 double youden_threshold(const std::vector<double>& scores, const std::vector<int64_t>& labels) {
-  const int64_t positives = count_anomalies(scores, labels, "an operating threshold");
+  const int64_t positives = count_scored_anomalies(scores, labels, "an operating threshold");
   const auto negatives = static_cast<int64_t>(labels.size()) - positives;
   const std::vector<size_t> order = ascending(scores);
   // Walking up the sorted scores, every sample at or below t is called
