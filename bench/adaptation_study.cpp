@@ -626,14 +626,16 @@ int main(int argc, char** argv) {
       if (profile.task == Task::Classification) {
         PolicyOptions o;
         o.policy = Policy::Cascade;
-        rows.push_back(study.policy("cascade", o, fmt::format("margin {} (profile)", profile.margin_threshold), s));
+        rows.push_back(study.policy("cascade", o, fmt::format("gate {} (profile)", profile.cascade.gate.describe()), s));
+        o.plain_margin = true;
+        rows.push_back(study.policy("cascade", o, fmt::format("{} (profile, plain margin)", profile.margin_cascade.gate.describe()), s));
         for (double m : parse_list(margins_text)) {
           o.margin_threshold = static_cast<int>(m);
           rows.push_back(study.policy("cascade", o, fmt::format("margin {}", static_cast<int>(m)), s));
         }
         PolicyOptions a;
         a.policy = Policy::AdaptiveCascade;
-        rows.push_back(study.policy("adaptive-cascade (jit)", a, fmt::format("margin {} (profile)", profile.margin_threshold), s));
+        rows.push_back(study.policy("adaptive-cascade (jit)", a, fmt::format("gate {} (profile)", profile.cascade.gate.describe()), s));
       } else {
         // The profile's cascade escalates on the reconstruction error's
         // distance to the threshold, which only the golden model computes.
@@ -641,12 +643,12 @@ int main(int argc, char** argv) {
           const auto avg = [&](const std::vector<int>& bits) {
             return mac_weighted_bits(base, weighted_map_configs(base, bits));
           };
-          return std::vector<CascadeStage>{{profile.cascade_first_bits, avg(profile.cascade_first_bits), margin},
-                                           {profile.cascade_fallback_bits, avg(profile.cascade_fallback_bits), 0}};
+          return std::vector<CascadeStage>{{profile.cascade.first_bits, avg(profile.cascade.first_bits), margin},
+                                           {profile.cascade.fallback_bits, avg(profile.cascade.fallback_bits), 0}};
         };
         rows.push_back(study.staged("cascade (golden, reconstruction error)", "cascade",
-                                    fmt::format("margin {} % (profile)", profile.margin_threshold),
-                                    two_stages(profile.margin_threshold), s));
+                                    fmt::format("margin {} % (profile)", profile.cascade.gate.threshold),
+                                    two_stages(profile.cascade.gate.threshold), s));
         for (double m : parse_list(margins_text))
           rows.push_back(study.staged("cascade (golden, reconstruction error)", "cascade",
                                       fmt::format("margin {} %", static_cast<int>(m)), two_stages(static_cast<int>(m)), s));

@@ -18,7 +18,10 @@ void add_policy_options(po::options_description& options, PolicyArgs& a) {
       ("budget-metric", po::value(&a.budget_metric)->default_value("bit-macs"),
        "budget policy: what the budget counts: bit-macs, traffic (memory-port bytes) or energy")
       ("threshold-scale", po::value(&a.threshold_scale)->default_value("1"), "multiply every layer threshold")
-      ("margin", po::value(&a.margin), "cascade: re-run when top1 - top2 of the output codes is below this");
+      ("plain-margin", po::bool_switch(&a.plain_margin),
+       "cascade: the profile's cascade fitted with the plain margin check, instead of its confidence gate")
+      ("margin", po::value(&a.margin), "cascade: the plain margin check, re-run when top1 - top2 of the output codes is "
+                                       "below this");
 }
 
 namespace {
@@ -45,6 +48,7 @@ PolicyProgram load_policy_program(const std::string& model_path, const std::opti
   if (!(out.options.threshold_scale >= 0)) throw InputError("--threshold-scale must be >= 0");
   if (!a.budget_bits.empty()) out.options.budget_bits = parse_number(a.budget_bits, "--budget-bits");
   out.options.budget_metric = parse_budget_metric(a.budget_metric);
+  out.options.plain_margin = a.plain_margin;
   if (!a.margin.empty()) {
     const double m = parse_number(a.margin, "--margin");
     if (m < 0 || m > 255 || m != std::floor(m)) throw InputError("--margin must be an integer 0..255");

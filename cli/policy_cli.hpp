@@ -14,7 +14,7 @@ namespace aps::cli {
 struct PolicyArgs {
   std::string profile, policy = "static", schedule = "jit", groups, budget_bits, budget_metric = "bit-macs",
       threshold_scale = "1", margin;
-  bool grouping = false, scaling = false;
+  bool grouping = false, scaling = false, plain_margin = false;
 };
 
 void add_policy_options(po::options_description& options, PolicyArgs& args);

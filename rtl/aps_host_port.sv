@@ -58,6 +58,7 @@ module aps_host_port
   input  step_config_t             config_i,
   input  logic                     rerun_i,
   input  logic [7:0]               margin_i,
+  input  logic [7:0]               third_gap_i,
   input  logic [31:0]              pcu_cycles_i,
   input  logic [31:0]              sae_cycles_i,
   input  logic [MAX_LAYERS-1:0][3:0] slot_bits_i,
@@ -66,7 +67,9 @@ module aps_host_port
   // PCU / SAE configuration
   output logic                     adaptive_scaling_o,
   output logic                     cascade_o,
-  output logic [7:0]               margin_threshold_o,
+  output logic [3:0]               margin_weight_o,
+  output logic [3:0]               third_weight_o,
+  output logic [12:0]              gate_threshold_o,
   output logic [7:0]               input_max_o,
   output logic [7:0]               num_slots_o,
   output logic [63:0]              budget_o,
@@ -206,7 +209,9 @@ module aps_host_port
 
   assign adaptive_scaling_o = flags_q.adaptive_scaling;
   assign cascade_o = flags_q.cascade;
-  assign margin_threshold_o = flags_q.margin_threshold;
+  assign margin_weight_o = flags_q.margin_weight;
+  assign third_weight_o = flags_q.third_weight;
+  assign gate_threshold_o = flags_q.gate_threshold;
   assign input_max_o = input_max_q;
   assign num_slots_o = num_slots_q;
   assign budget_o = {budget_hi_q, budget_lo_q};
@@ -272,7 +277,7 @@ module aps_host_port
       CsrBudgetHi: return budget_hi_q;
       CsrNumSlots: return csr_num_slots_t'{count: num_slots_q, default: '0};
       CsrInputMax: return csr_input_max_t'{code: input_max_q, default: '0};
-      CsrRunInfo: return csr_run_info_t'{rerun: rerun_i, margin: margin_i, default: '0};
+      CsrRunInfo: return csr_run_info_t'{rerun: rerun_i, margin: margin_i, third_gap: third_gap_i, default: '0};
       CsrPcuCycles: return pcu_cycles_i;
       CsrSaeCycles: return sae_cycles_i;
       CsrMemBeats: return mem_beats_i;

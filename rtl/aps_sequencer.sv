@@ -119,7 +119,9 @@ module aps_sequencer
   // adaptive precision: SAE scans, PCU decisions, the cascade
   input  logic                   adaptive_scaling_i,
   input  logic                   cascade_i,
-  input  logic [7:0]             margin_threshold_i,
+  input  logic [3:0]             margin_weight_i,  // the cascade's confidence gate
+  input  logic [3:0]             third_weight_i,
+  input  logic [12:0]            gate_threshold_i,
   input  logic [7:0]             input_max_i,
   input  logic [7:0]             num_slots_i,
   output logic                   run_start_o,    // pulse: a run begins (the PCU forgets its decisions)
@@ -139,7 +141,8 @@ module aps_sequencer
   output logic [31:0]            pcu_cycles_o,
   output logic [31:0]            sae_cycles_o,   // pass 0: scan steps (without their PCU waits) and shadow layers
   output logic                   rerun_o,
-  output logic [7:0]             margin_o,
+  output logic [7:0]             margin_o,       // top1 - top2 of the first pass's output codes
+  output logic [7:0]             third_gap_o,    // top1 - top3
   // layer-output writes (the monitor), for range and margin tracking
   input  logic                   mon_valid_i,
   input  logic [7:0]             mon_layer_i,
@@ -206,7 +209,9 @@ module aps_sequencer
   logic        pass;
   logic        pcu_issued;
   logic [7:0]  step_max [MAX_LAYERS];  // largest code each step wrote (this pass)
-  logic [7:0]  top1, top2;             // output margin tracking (pass 0, last step)
+  logic [7:0]  top1, top2, top3;       // the largest output codes (pass 0, last step)
+  logic [12:0] gate_score;             // golden/accelerator/cascade_gate.hpp
+  logic        escalate;
   logic [31:0] pcu_cycles, sae_cycles, step_pcu_cycles;
 
   // ---- derived per step (computed in SSetup) ----
@@ -416,6 +421,9 @@ module aps_sequencer
   assign pcu_cycles_o = pcu_cycles;
   assign sae_cycles_o = sae_cycles;
   assign margin_o = top1 - top2;
+  assign third_gap_o = top1 - top3;
+  assign gate_score = 13'(margin_weight_i) * 13'(margin_o) + 13'(third_weight_i) * 13'(third_gap_o);
+  assign escalate = gate_score < gate_threshold_i;
   assign sae_start_o = (state == SPre) && pre_start == 1'b0 && !dma_busy_i && kind == KindScan && !skip;
   assign sae_base_o = scan_base;
   assign sae_count_o = scan_count;
@@ -533,7 +541,7 @@ module aps_sequencer
       {t, f_oy, f_ox, f_ky, f_kx, f_cbi, f_r, c_oy, c_ox, c_ky, c_kx, c_cbi, c_r, plane} <= '0;
       tap_valid_o <= 1'b0;
       {shadow, scan_base, scan_count, scan_slot, scan_action, pcu_word} <= '0;
-      {pass, pcu_issued, top1, top2, pcu_cycles, sae_cycles, step_pcu_cycles, rerun_o, run_start_o} <= '0;
+      {pass, pcu_issued, top1, top2, top3, pcu_cycles, sae_cycles, step_pcu_cycles, rerun_o, run_start_o} <= '0;
       for (int l = 0; l < MAX_LAYERS; l++) step_max[l] <= '0;
     end else begin
       done_o <= 1'b0;
@@ -544,10 +552,15 @@ module aps_sequencer
         step_max[mon_layer_i[LAYER_AW-1:0]] <= mon_value_i;
       if (mon_valid_i && !pass && mon_layer_i + 8'd1 == num_layers_i) begin
         if (mon_value_i > top1) begin
+          // planted fault: the old second is lost instead of becoming the third
+          if (!`APS_PLANTED(GATE_THIRD)) top3 <= top2;
           top2 <= top1;
           top1 <= mon_value_i;
         end else if (mon_value_i > top2) begin
+          top3 <= top2;
           top2 <= mon_value_i;
+        end else if (mon_value_i > top3) begin
+          top3 <= mon_value_i;
         end
       end
       if (state == SPcu && !pass) pcu_cycles <= pcu_cycles + 32'd1;
@@ -607,6 +620,7 @@ module aps_sequencer
           sae_cycles <= '0;
           top1 <= '0;
           top2 <= '0;
+          top3 <= '0;
           run_start_o <= 1'b1;
           error_o <= 1'b0;
           error_code_o <= ErrNone;
@@ -699,6 +713,7 @@ module aps_sequencer
               if (!pass && layer_o + 8'd1 == num_layers_i) begin
                 top1 <= '0;
                 top2 <= '0;
+                top3 <= '0;
               end
             end
             state <= SPre;
@@ -716,7 +731,7 @@ module aps_sequencer
           if (pcu_done_i) state <= SDrain;
         end
         SCascade: begin
-          if (top1 - top2 < margin_threshold_i) begin
+          if (escalate) begin
             rerun_o <= 1'b1;
             pass <= 1'b1;
             layer_o <= '0;
@@ -809,9 +824,13 @@ module aps_sequencer
 
   if (1) begin : cov_cascade
     rerun_taken: cover property (@(posedge clk_i) disable iff (!rst_ni)
-                                 state == SCascade && top1 - top2 < margin_threshold_i);
+                                 state == SCascade && escalate);
     rerun_not_taken: cover property (@(posedge clk_i) disable iff (!rst_ni)
-                                     state == SCascade && !(top1 - top2 < margin_threshold_i));
+                                     state == SCascade && !escalate);
+    // the gate reads the third code: its gap keeps an input the weighted margin alone would re-run
+    kept_by_third: cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                   state == SCascade && !escalate &&
+                                   13'(margin_weight_i) * 13'(margin_o) < gate_threshold_i);
     fallback_layer: cover property (@(posedge clk_i) disable iff (!rst_ni)
                                     config_we_o && pass && pcu_word.enable && !pool);
   end

@@ -106,7 +106,9 @@ module aps_top
   // adaptive precision
   logic adaptive_scaling, cascade, run_start, pass, sae_start, sae_done, metrics_we, pcu_decide, pcu_decide_all;
   logic pcu_done, config_we, rerun;
-  logic [7:0] margin_threshold, input_max, num_slots, pcu_slot, margin;
+  logic [7:0] input_max, num_slots, pcu_slot, margin, third_gap;
+  logic [3:0] margin_weight, third_weight;
+  logic [12:0] gate_threshold;
   logic [63:0] budget;
   logic [2:0] num_cand;
   logic [3:0] cand [4];
@@ -162,9 +164,10 @@ module aps_top
     .act_plane_reads_i(act_plane_reads), .wgt_plane_reads_i(wgt_plane_reads),
     .layer_done_i(layer_done), .done_layer_i(done_layer), .layer_cycles_i(layer_cycles),
     .layer_beats_i(layer_beats), .layer_mem_stalls_i(layer_mem_stalls),
-    .pass_i(pass), .config_we_i(config_we), .config_i(config_log), .rerun_i(rerun), .margin_i(margin),
+    .pass_i(pass), .config_we_i(config_we), .config_i(config_log), .rerun_i(rerun), .margin_i(margin), .third_gap_i(third_gap),
     .pcu_cycles_i(pcu_cycles), .sae_cycles_i(sae_cycles), .slot_bits_i(slot_bits), .metric_sel_o(metric_sel), .metric_i(metric_word),
-    .adaptive_scaling_o(adaptive_scaling), .cascade_o(cascade), .margin_threshold_o(margin_threshold),
+    .adaptive_scaling_o(adaptive_scaling), .cascade_o(cascade), .margin_weight_o(margin_weight),
+    .third_weight_o(third_weight), .gate_threshold_o(gate_threshold),
     .input_max_o(input_max), .num_slots_o(num_slots), .budget_o(budget), .num_cand_o(num_cand), .cand_o(cand),
     .start_o(start), .num_layers_o(num_layers), .done_o, .irq_o,
     .desc_we_o(h_desc_we), .desc_waddr_o(h_desc_waddr), .desc_wbe_o(h_desc_wbe),
@@ -269,12 +272,13 @@ module aps_top
     .wb_start_o(wb_start), .wb_channel_base_o(wb_channel_base), .wb_count_o(wb_count), .wb_pixel_o(wb_pixel),
     .out_base_o(out_base), .out_cb_o(out_cb), .pixels_o(pixels),
     .wb_ready_i(wb_ready), .wb_busy_i(wb_busy),
-    .adaptive_scaling_i(adaptive_scaling), .cascade_i(cascade), .margin_threshold_i(margin_threshold),
+    .adaptive_scaling_i(adaptive_scaling), .cascade_i(cascade), .margin_weight_i(margin_weight),
+    .third_weight_i(third_weight), .gate_threshold_i(gate_threshold),
     .input_max_i(input_max), .num_slots_i(num_slots), .run_start_o(run_start), .pass_o(pass),
     .sae_start_o(sae_start), .sae_base_o(sae_base), .sae_count_o(sae_count), .sae_done_i(sae_done),
     .metrics_we_o(metrics_we), .pcu_decide_o(pcu_decide), .pcu_decide_all_o(pcu_decide_all), .pcu_slot_o(pcu_slot),
     .pcu_done_i(pcu_done), .pcu_slot_bits_i(slot_bits[pcu_slot[LAYER_AW-1:0]]), .config_we_o(config_we),
-    .config_o(config_log), .pcu_cycles_o(pcu_cycles), .sae_cycles_o(sae_cycles), .rerun_o(rerun), .margin_o(margin),
+    .config_o(config_log), .pcu_cycles_o(pcu_cycles), .sae_cycles_o(sae_cycles), .rerun_o(rerun), .margin_o(margin), .third_gap_o(third_gap),
     .mon_valid_i(mon_valid_o), .mon_layer_i(mon_layer_o), .mon_value_i(mon_value_o)
   );
   assign mon_pass_o = pass;

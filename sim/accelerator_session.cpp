@@ -220,7 +220,7 @@ void AcceleratorSession::check_run(int64_t input_index, const hw::CsrStatus& sta
                                 : hw::kCsrConfigs + hw::kCsrConfigsStride * static_cast<uint32_t>(l);
       scoreboard.check_config(static_cast<int>(l), pass, unpack_step_config(csr(log)));
     }
-  scoreboard.check_rerun(r.rerun, static_cast<int>(info.margin));
+  scoreboard.check_rerun(r.rerun, {static_cast<int>(info.margin), static_cast<int>(info.third_gap)});
   // The counters.
   const RunCycles model = run_cycle_model(program_, expected, platform_);
   for (size_t l = 0; l < r.layer_cycles.size(); ++l) {

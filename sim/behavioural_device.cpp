@@ -278,7 +278,11 @@ void BehaviouralDevice::start_run() {
     for (size_t c = 0; c < r.metrics[s].size(); ++c) metrics_[s * hw::kPcuCandidates + c] = r.metrics[s][c];
   if (faults_.wrong_metric && !r.metrics.empty()) ++metrics_[0];
   for (size_t s = 0; s < r.decided_bits.size(); ++s) slot_bits_[s] = static_cast<uint32_t>(r.decided_bits[s]);
-  run_info_ = hw::CsrRunInfo{.rerun = rerun, .margin = static_cast<uint32_t>(output_margin(r.layer_outputs.back()))}.pack();
+  const OutputGaps gaps = output_gaps(r.layer_outputs.back());
+  run_info_ = hw::CsrRunInfo{.rerun = rerun,
+                             .margin = static_cast<uint32_t>(gaps.second),
+                             .third_gap = static_cast<uint32_t>(gaps.third)}
+                  .pack();
   output_ = pack_tensor(r.output(), program_.output_layer().out_shape, limits.array.rows);
   output_address_ = platform.plan.output_ext;
   remaining_ = std::max<int64_t>(cycles.total, static_cast<int64_t>(writes_.size()) + 1);

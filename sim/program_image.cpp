@@ -210,8 +210,11 @@ void set_pcu(const NetworkProgram& p, ProgramImage& img) {
   img.pcu_candidates.count = static_cast<uint32_t>(pcu.candidates.size());
   uint32_t* widths[] = {&img.pcu_candidates.c0, &img.pcu_candidates.c1, &img.pcu_candidates.c2, &img.pcu_candidates.c3};
   for (size_t c = 0; c < pcu.candidates.size(); ++c) *widths[c] = static_cast<uint32_t>(pcu.candidates[c]);
-  img.pcu_flags = {.adaptive_scaling = pcu.adaptive_scaling ? 1u : 0u, .cascade = pcu.cascade ? 1u : 0u,
-                   .margin_threshold = static_cast<uint32_t>(pcu.margin_threshold)};
+  img.pcu_flags = {.adaptive_scaling = pcu.adaptive_scaling ? 1u : 0u,
+                   .cascade = pcu.cascade ? 1u : 0u,
+                   .margin_weight = static_cast<uint32_t>(pcu.gate.margin_weight),
+                   .third_weight = static_cast<uint32_t>(pcu.gate.third_weight),
+                   .gate_threshold = static_cast<uint32_t>(pcu.gate.threshold)};
   img.budget = pcu.budget;
   for (const PcuSlot& s : pcu.slots) {
     PcuEntry e{};

@@ -294,10 +294,11 @@ NetworkProgram random_policy_program(const NetworkProgram& base, uint64_t seed, 
     lp.shadow_channels = channels;
     lp.upfront = l.input < 0 ? lp.jit : random_slice(static_cast<int64_t>(channels.size()) * stored.height * stored.width);
     prof.layers.push_back(std::move(lp));
-    prof.cascade_first_bits.push_back(uniform(2, 8));
-    prof.cascade_fallback_bits.push_back(uniform(2, 8));
+    prof.cascade.first_bits.push_back(uniform(2, 8));
+    prof.cascade.fallback_bits.push_back(uniform(2, 8));
   }
-  prof.margin_threshold = uniform(0, 40);
+  prof.cascade.gate = {uniform(0, 3), uniform(0, 3), uniform(0, 120)};
+  prof.margin_cascade = {prof.cascade.first_bits, prof.cascade.fallback_bits, CascadeGate::margin(uniform(0, 40))};
   PolicyOptions o;
   const Policy policies[] = {Policy::Adaptive, Policy::Budget, Policy::Cascade, Policy::AdaptiveCascade};
   o.policy = policies[uniform(0, 3)];

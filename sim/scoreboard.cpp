@@ -150,14 +150,17 @@ void Scoreboard::check_config(int step, int pass, const LayerConfig& got) {
   fail(m);
 }
 
-void Scoreboard::check_rerun(bool got_rerun, int got_margin) {
+void Scoreboard::check_rerun(bool got_rerun, OutputGaps got) {
   if (!program_->pcu.cascade) return;
-  if (got_margin != expected_->margin) {
-    Mismatch m = base(CheckRank::Rerun, "output margin", -1);
-    m.expected = expected_->margin;
-    m.got = got_margin;
+  auto check_gap = [&](const char* what, int expected, int got_gap) {
+    if (got_gap == expected) return;
+    Mismatch m = base(CheckRank::Rerun, what, -1);
+    m.expected = expected;
+    m.got = got_gap;
     fail(m);
-  }
+  };
+  check_gap("output margin", expected_->gaps.second, got.second);
+  check_gap("output gap to the third", expected_->gaps.third, got.third);
   if (got_rerun != expected_->rerun) {
     Mismatch m = base(CheckRank::Rerun, "re-run decision", -1);
     m.expected = expected_->rerun;

@@ -72,7 +72,7 @@ class Scoreboard {
   void check_metric(int slot, int candidate, uint64_t got);
   void check_slot_bits(int slot, int got);
   void check_config(int step, int pass, const LayerConfig& got);
-  void check_rerun(bool got_rerun, int got_margin);
+  void check_rerun(bool got_rerun, OutputGaps got);
   void check_step_cycles(int step, int pass, int64_t got, int64_t expected) {
     check_step_counter("step cycle count", step, pass, got, expected);
   }

@@ -133,7 +133,9 @@ uint64_t NetworkProgram::fingerprint() const {
   h.value(pcu.adaptive_scaling);
   h.value(pcu.budget);
   h.value(pcu.cascade);
-  h.value(pcu.margin_threshold);
+  h.value(pcu.gate.margin_weight);
+  h.value(pcu.gate.third_weight);
+  h.value(pcu.gate.threshold);
   return h.digest();
 }
 
@@ -233,8 +235,7 @@ void validate_program(const NetworkProgram& p) {
     for (int b : {slot.initial_bits, slot.fallback_bits})
       if (b < 2 || b > 8) throw InputError(fmt::format("{}: PCU slot {} width {} outside 2..8", p.source, s, b));
   }
-  if (pcu.margin_threshold < 0 || pcu.margin_threshold > 255)
-    throw InputError(fmt::format("{}: margin threshold must be 0..255 codes", p.source));
+  check_gate(pcu.gate, p.source);
 }
 
 }  // namespace aps

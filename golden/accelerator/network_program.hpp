@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "golden/accelerator/cascade_gate.hpp"
 #include "golden/numerics/requantize.hpp"
 
 namespace aps {
@@ -129,8 +130,8 @@ struct PcuProgram {
   std::vector<PcuSlot> slots;
   bool adaptive_scaling = false;  // choose the activation shift from the input's actual range
   uint64_t budget = 0;            // up-front: the slots' costs at their widths sum to at most this (0 = no budget)
-  bool cascade = false;           // re-run at the fallback widths when the output margin is small
-  int margin_threshold = 0;       // in output codes: re-run when top1 - top2 < this
+  bool cascade = false;           // re-run at the fallback widths when the gate says so
+  CascadeGate gate;               // on the first pass's output codes
   bool enabled() const { return !slots.empty(); }
   bool operator==(const PcuProgram&) const = default;
 };

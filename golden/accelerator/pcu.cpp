@@ -137,19 +137,6 @@ LayerConfig pcu_config(const PcuProgram& pcu, int bits, int input_max, int input
   return c;
 }
 
-int output_margin(const std::vector<uint8_t>& codes) {
-  // Both start at code 0, as the RTL's registers do: a single output's
-  // margin is its code.
-  int top1 = 0, top2 = 0;
-  for (uint8_t v : codes) {
-    if (v > top1) {
-      top2 = top1;
-      top1 = v;
-    } else if (v > top2) {
-      top2 = v;
-    }
-  }
-  return top1 - top2;
-}
+int output_margin(const std::vector<uint8_t>& codes) { return output_gaps(codes).second; }
 
 }  // namespace aps

@@ -18,9 +18,10 @@
 //                     host chose (golden/adaptation/budget_cost.hpp)
 //   adaptive scaling  act_shift = max(0, 8 - b - k), k = leading zeros of
 //                     max(largest input code, input zero point) as an 8-bit value
-//   cascade           after the run, if top1 - top2 of the output codes is
-//                     below the margin threshold, every slot re-runs at its
-//                     fallback width
+//   cascade           after the run, if the confidence gate's score of the
+//                     output codes is below its threshold
+//                     (golden/accelerator/cascade_gate.hpp), every slot
+//                     re-runs at its fallback width
 
 #include <cstdint>
 #include <vector>
@@ -58,7 +59,7 @@ void pcu_decide_all(const PcuProgram& pcu, PcuState& state);
 // largest code is `input_max`.
 LayerConfig pcu_config(const PcuProgram& pcu, int bits, int input_max, int input_zero_point);
 
-// top1 - top2 of output codes (both start at 0: one output's margin is its code).
+// top1 - top2 of output codes (output_gaps' margin).
 int output_margin(const std::vector<uint8_t>& codes);
 
 // Cycles the sequencer waits for the PCU (rtl/aps_pcu.sv): a Decide is 4

@@ -266,8 +266,8 @@ ProgramResult execute_program(const NetworkProgram& program, std::span<const uin
   for (size_t s = 0; s < r.decided_bits.size(); ++s)
     if (!pcu.decided[s]) r.decided_bits[s] = 0;
   if (program.pcu.cascade) {
-    r.margin = output_margin(r.layer_outputs.back());
-    if (r.margin < program.pcu.margin_threshold) {
+    r.gaps = output_gaps(r.layer_outputs.back());
+    if (program.pcu.gate.escalates(r.gaps)) {
       r.rerun = true;
       run_pass(program, input, configs, pcu, 1, r);
     }

@@ -44,7 +44,7 @@ struct ProgramResult {
   std::vector<int> decided_bits;                // per PCU slot: the width the PCU decided (0: none)
   std::vector<int64_t> pcu_step_cycles;         // per step: cycles of its PCU decision (pass 0)
   int64_t pcu_cycles = 0;                       // cycles of PCU decisions in pass 0
-  int margin = -1;                              // cascade: top1 - top2 of pass 0's output codes
+  OutputGaps gaps;                              // cascade: of pass 0's output codes
   bool rerun = false;                           // the cascade re-ran the input
   std::vector<Codes> rerun_outputs;             // pass 1: one per step (empty where not re-run)
   std::vector<LayerConfig> rerun_configs;

@@ -121,7 +121,8 @@ NetworkProgram build_adaptive_program(const NetworkProgram& base, const Calibrat
   pcu.adaptive_scaling = o.scaling;
   const bool cascade = o.policy == Policy::Cascade || o.policy == Policy::AdaptiveCascade;
   pcu.cascade = cascade;
-  pcu.margin_threshold = o.margin_threshold.value_or(profile.margin_threshold);
+  const CascadeChoice& chosen = o.plain_margin || o.margin_threshold ? profile.margin_cascade : profile.cascade;
+  pcu.gate = o.margin_threshold ? CascadeGate::margin(*o.margin_threshold) : chosen.gate;
   std::vector<int> cost_widths = profile.candidates;
   cost_widths.push_back(kMaxBits);
   const auto costs = layer_costs(base, cost_widths, o.policy == Policy::Budget ? o.budget_metric : BudgetMetric::BitMacs);
@@ -133,8 +134,8 @@ NetworkProgram build_adaptive_program(const NetworkProgram& base, const Calibrat
     s.threshold = tau >= 1.8e19 ? UINT64_MAX : static_cast<uint64_t>(std::llround(tau));
     s.group = o.groups ? (*o.groups)[j] : (o.grouping ? lp.group : static_cast<int>(j));
     s.cost = costs[j];
-    s.initial_bits = cascade && !sae ? profile.cascade_first_bits.at(j) : 8;
-    s.fallback_bits = cascade ? profile.cascade_fallback_bits.at(j) : 8;
+    s.initial_bits = cascade && !sae ? chosen.first_bits.at(j) : 8;
+    s.fallback_bits = cascade ? chosen.fallback_bits.at(j) : 8;
     pcu.slots.push_back(s);
   }
   for (const PcuSlot& s : pcu.slots)

@@ -40,7 +40,8 @@ struct PolicyOptions {
   double budget_bits = 0;           // budget policy: the cost of this width everywhere is allowed
   BudgetMetric budget_metric = BudgetMetric::BitMacs;
   double threshold_scale = 1.0;     // multiplies every tau
-  std::optional<int> margin_threshold;  // overrides the profile's
+  bool plain_margin = false;        // cascade: the profile's cascade with the plain margin check, not its gate
+  std::optional<int> margin_threshold;  // implies plain_margin, at this threshold
   std::optional<std::vector<int>> groups;  // overrides the profile's groups (one per layer with weights)
 };
 

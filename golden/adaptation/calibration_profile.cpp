@@ -14,7 +14,7 @@ namespace {
 constexpr const char* kProfileKey = "aps.profile";
 constexpr const char* kHashKey = "aps.model_hash";
 constexpr const char* kFormatKey = "aps.profile_format";
-constexpr int kFormatVersion = 4;
+constexpr int kFormatVersion = 5;
 
 class Fnv1a {
  public:
@@ -39,6 +39,19 @@ void add_array(onnx::GraphProto& g, const std::string& name, const std::vector<i
 void add_array(onnx::GraphProto& g, const std::string& name, const std::vector<uint32_t>& v) {
   *g.add_initializer() =
       tensor_to_proto(Tensor::from_ints(DType::Int64, {static_cast<int64_t>(v.size())}, {v.begin(), v.end()}), name);
+}
+
+nlohmann::json cascade_json(const CascadeChoice& c) {
+  return {{"first_bits", c.first_bits},
+          {"fallback_bits", c.fallback_bits},
+          {"gate", {{"margin_weight", c.gate.margin_weight}, {"third_weight", c.gate.third_weight},
+                    {"threshold", c.gate.threshold}}}};
+}
+
+CascadeChoice cascade_from_json(const nlohmann::json& j) {
+  const auto& g = j.at("gate");
+  return {j.at("first_bits").get<std::vector<int>>(), j.at("fallback_bits").get<std::vector<int>>(),
+          CascadeGate{g.at("margin_weight"), g.at("third_weight"), g.at("threshold")}};
 }
 
 }  // namespace
@@ -96,8 +109,8 @@ void save_profile(const CalibrationProfile& p, const std::filesystem::path& path
       {"samples", p.samples}, {"range_method", p.range_method}, {"metric", p.metric},
       {"sae_budget", p.sae_budget}, {"widths", p.widths}, {"candidates", p.candidates}, {"ranges", ranges},
       {"layers", layers}, {"upfront_unavailable", p.upfront_unavailable}, {"target_agreement", p.target_agreement}, {"target_bits", p.target_bits}, {"static_front", front},
-      {"cascade_first_bits", p.cascade_first_bits}, {"cascade_fallback_bits", p.cascade_fallback_bits},
-      {"margin_threshold", p.margin_threshold}, {"staged_cascade", staged}};
+      {"cascade", cascade_json(p.cascade)}, {"margin_cascade", cascade_json(p.margin_cascade)},
+      {"staged_cascade", staged}};
   auto meta = [&](const char* k, const std::string& v) {
     auto* e = m.add_metadata_props();
     e->set_key(k);
@@ -158,9 +171,8 @@ CalibrationProfile load_profile(const std::filesystem::path& path, const OnnxMod
     p.target_bits = j.at("target_bits");
     for (const auto& f : j.at("static_front"))
       p.static_front.push_back({f.at("bits").get<std::vector<int>>(), f.at("avg_bits"), f.at("accuracy"), f.at("agreement")});
-    p.cascade_first_bits = j.at("cascade_first_bits").get<std::vector<int>>();
-    p.cascade_fallback_bits = j.at("cascade_fallback_bits").get<std::vector<int>>();
-    p.margin_threshold = j.at("margin_threshold");
+    p.cascade = cascade_from_json(j.at("cascade"));
+    p.margin_cascade = cascade_from_json(j.at("margin_cascade"));
     for (const auto& st : j.at("staged_cascade"))
       p.staged_cascade.push_back({st.at("bits").get<std::vector<int>>(), st.at("avg_bits"), st.at("margin_threshold")});
     size_t i = 0;
@@ -200,6 +212,12 @@ CalibrationProfile load_profile(const std::filesystem::path& path, const OnnxMod
                                    l.upfront.elements.empty() ? "no" : "an",
                                    has_upfront_schedule(p) ? "records no reason for its absence"
                                                            : "says it has no up-front schedule"));
+  for (const CascadeChoice* c : {&p.cascade, &p.margin_cascade}) {
+    if (c->first_bits.size() != p.layers.size() || c->fallback_bits.size() != p.layers.size())
+      throw InputError(fmt::format("{}: a cascade has {} and {} widths for {} layers", file, c->first_bits.size(),
+                                   c->fallback_bits.size(), p.layers.size()));
+    check_gate(c->gate, file);
+  }
   for (const auto& st : p.staged_cascade)
     if (st.bits.size() != p.layers.size() || st.margin_threshold < 0 || st.margin_threshold > 255)
       throw InputError(fmt::format("{}: a staged-cascade stage has {} widths for {} layers, or a margin threshold "

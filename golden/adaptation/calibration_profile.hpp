@@ -21,6 +21,15 @@
 
 namespace aps {
 
+// A cascade: the first pass's widths, the re-run's widths (per main layer
+// with weights) and the gate that decides the re-run.
+struct CascadeChoice {
+  std::vector<int> first_bits;
+  std::vector<int> fallback_bits;
+  CascadeGate gate;
+  bool operator==(const CascadeChoice&) const = default;
+};
+
 // One SAE slice: elements of a tensor (CHW indices) with their coefficients.
 struct SaeSlice {
   std::vector<int64_t> elements;
@@ -72,12 +81,12 @@ struct CalibrationProfile {
   double target_agreement = 0.995;   // the cascade was chosen to keep this share of 8-bit decisions
   double target_bits = 4.0;          // the thresholds' static map is the best within this average width
   std::vector<StaticMapResult> static_front;  // calibration split, cheapest first
-  // Cascade (feedback): first pass, re-run widths, margin threshold in the
-  // decision's margin units (output codes; percent of the threshold for an
-  // anomaly detector, whose cascade exists in the golden model only).
-  std::vector<int> cascade_first_bits;
-  std::vector<int> cascade_fallback_bits;
-  int margin_threshold = 0;
+  // Cascade (feedback): with the confidence gate fitted on calibration, and
+  // with the plain margin check (the yardstick the gate is measured against;
+  // for an anomaly detector, whose margin is in percent of its threshold and
+  // whose cascade exists in the golden model only, the two are the same).
+  CascadeChoice cascade;
+  CascadeChoice margin_cascade;
   // Staged cascade (golden only): up to three stages ending at 8 bits.
   std::vector<CascadeStage> staged_cascade;
 };

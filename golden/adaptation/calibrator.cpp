@@ -12,6 +12,7 @@
 
 #include "golden/accelerator/accelerator_geometry.hpp"
 #include "golden/accelerator/precision_map.hpp"
+#include "golden/adaptation/gate_fit.hpp"
 #include "golden/adaptation/shadow_network.hpp"
 #include "golden/errors.hpp"
 #include "golden/import/program_loader.hpp"
@@ -617,13 +618,19 @@ FrontOutcomes find_static_front(const Reference& ref, const std::vector<int64_t>
     StaticMapResult result;
     std::vector<int64_t> preds;
     std::vector<int> margins;
+    std::vector<OutputGaps> gaps;
   };
   std::vector<Candidate> candidates;
   for (const auto& m : maps) {
     const std::vector<LayerConfig> cfg = weighted_map_configs(ref.program, m);
     std::vector<Decision> decisions(static_cast<size_t>(n));
+    std::vector<OutputGaps> gaps(static_cast<size_t>(n));
+    const bool classifier = ref.rule.task() == Task::Classification;
     parallel_for(static_cast<size_t>(n), ref.threads, [&](size_t s) {
-      decisions[s] = ref.rule.decide(ref.program, ref.inputs[s], execute_program(ref.program, ref.inputs[s], cfg).output());
+      const ProgramResult run = execute_program(ref.program, ref.inputs[s], cfg);
+      decisions[s] = ref.rule.decide(ref.program, ref.inputs[s], run.output());
+      // An anomaly detector's gate reads its margin only.
+      gaps[s] = classifier ? output_gaps(run.output()) : OutputGaps{decisions[s].margin, 0};
     });
     Candidate c;
     c.result.bits = m;
@@ -636,6 +643,7 @@ FrontOutcomes find_static_front(const Reference& ref, const std::vector<int64_t>
       agree += decisions[s].value == ref.decisions8[s];
       if (!labels.empty()) figure.add(decisions[s], labels[s]);
     }
+    c.gaps = std::move(gaps);
     c.result.agreement = static_cast<double>(agree) / n;
     c.result.accuracy = figure.figure();  // 0 without labels
     candidates.push_back(std::move(c));
@@ -652,6 +660,7 @@ FrontOutcomes find_static_front(const Reference& ref, const std::vector<int64_t>
       runs.avg_bits.push_back(c.result.avg_bits);
       runs.preds.push_back(std::move(c.preds));
       runs.margins.push_back(std::move(c.margins));
+      runs.gaps.push_back(std::move(c.gaps));
     }
   return runs;
 }
@@ -677,46 +686,24 @@ void set_thresholds(CalibrationProfile& prof, const std::function<void(const std
   }
 }
 
-// Cascade: the cheapest (first map, re-run map, margin threshold) that keeps
-// the target agreement on calibration. Expected work per input:
-// bits(first) + P(margin < threshold) * bits(re-run).
+// Cascade: the cheapest first map, re-run map and confidence gate that keep
+// the target agreement on calibration (gate_fit.hpp); the plain margin
+// check's best is logged beside it, so the gate's gain is on record.
 void choose_cascade(const Reference& ref, const FrontOutcomes& front, CalibrationProfile& prof,
                     const std::function<void(const std::string&)>& say) {
-  const int64_t n = ref.samples();
-  const auto& preds = front.preds;
-  const auto& margins = front.margins;
-  const size_t eight = prof.static_front.size() - 1;  // the front's best agreement (8 bits, or a map as good on calibration)
-  size_t best_first = eight, best_second = eight;
-  int best_theta = 0;
-  double best_cost = 8.0;
-  for (size_t f = 0; f < prof.static_front.size(); ++f) {
-    for (size_t s2 = f + 1; s2 < prof.static_front.size(); ++s2) {
-      const double first_bits = prof.static_front[f].avg_bits, second_bits = prof.static_front[s2].avg_bits;
-      if (first_bits >= best_cost) continue;
-      for (int theta = 0; theta <= 255; ++theta) {
-        int64_t agree = 0, reruns = 0;
-        for (int64_t s = 0; s < n; ++s) {
-          const bool rerun = margins[f][s] < theta;
-          reruns += rerun;
-          agree += (rerun ? preds[s2][s] : preds[f][s]) == ref.decisions8[s];
-        }
-        const double cost = first_bits + second_bits * static_cast<double>(reruns) / n;
-        if (cost >= best_cost) break;  // a larger threshold only re-runs more
-        if (static_cast<double>(agree) / n < prof.target_agreement) continue;
-        best_cost = cost;
-        best_first = f;
-        best_second = s2;
-        best_theta = theta;
-        break;
-      }
-    }
-  }
-  prof.cascade_first_bits = prof.static_front[best_first].bits;
-  prof.cascade_fallback_bits = prof.static_front[best_second].bits;
-  prof.margin_threshold = best_theta;
-  say(fmt::format("cascade: first map {}, re-run at {} when the margin is below {} {} (calibration cost {:.2f} bits)",
-                  fmt::join(prof.cascade_first_bits, ","), fmt::join(prof.cascade_fallback_bits, ","),
-                  prof.margin_threshold, margin_unit(prof.task), best_cost));
+  const bool margin_only = prof.task != Task::Classification;
+  const GatedCascade plain = fit_gated_cascade(front, ref.decisions8, prof.target_agreement, true);
+  const GatedCascade best =
+      margin_only ? plain : fit_gated_cascade(front, ref.decisions8, prof.target_agreement, false);
+  prof.cascade = {front.bits[best.first], front.bits[best.second], best.gate};
+  prof.margin_cascade = {front.bits[plain.first], front.bits[plain.second], plain.gate};
+  auto describe = [&](const char* what, const CascadeChoice& c, const GatedCascade& fit) {
+    say(fmt::format("{}: first map {}, re-run at {} when {} {} (calibration cost {:.2f} bits, {:.1f} % re-run)", what,
+                    fmt::join(c.first_bits, ","), fmt::join(c.fallback_bits, ","), c.gate.describe(),
+                    margin_unit(prof.task), fit.expected_bits, 100 * fit.reruns));
+  };
+  describe("cascade", prof.cascade, best);
+  if (!margin_only) describe("cascade with the plain margin check", prof.margin_cascade, plain);
 }
 
 void choose_staged(const Reference& ref, FrontOutcomes front, CalibrationProfile& prof,
@@ -729,6 +716,7 @@ void choose_staged(const Reference& ref, FrontOutcomes front, CalibrationProfile
     front.avg_bits.push_back(8.0);
     front.preds.push_back(ref.decisions8);
     front.margins.push_back(std::vector<int>(ref.decisions8.size(), 0));  // the last stage's margin is never read
+    front.gaps.push_back(std::vector<OutputGaps>(ref.decisions8.size()));
   }
   const StagedCascadeChoice choice = choose_staged_cascade(front, ref.decisions8, prof.target_agreement);
   prof.staged_cascade = choice.stages;

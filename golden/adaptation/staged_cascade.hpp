@@ -34,6 +34,7 @@ struct FrontOutcomes {
   std::vector<double> avg_bits;             // per map, MAC-weighted
   std::vector<std::vector<int64_t>> preds;  // per map, per sample
   std::vector<std::vector<int>> margins;    // per map, per sample
+  std::vector<std::vector<OutputGaps>> gaps;  // per map, per sample: the cascade gate's features
 };
 
 struct StagedCascadeChoice {

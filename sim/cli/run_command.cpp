@@ -192,6 +192,7 @@ ExitCode run_command(const Args& args) {
     if (!policy.budget_bits.empty()) run_args += " --budget-bits " + policy.budget_bits;
     if (policy.budget_metric != "bit-macs") run_args += " --budget-metric " + policy.budget_metric;
     if (policy.threshold_scale != "1") run_args += " --threshold-scale " + policy.threshold_scale;
+    if (policy.plain_margin) run_args += " --plain-margin";
     if (!policy.margin.empty()) run_args += " --margin " + policy.margin;
   }
   run_args += memory_args_text(memory);

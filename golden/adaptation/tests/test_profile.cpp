@@ -42,8 +42,9 @@ TEST_CASE("calibration profiles: round trip, foreign models, too little data", "
   const CalibrationProfile q = load_profile(file, mlp);
   CHECK(q.layers[1].jit == p.layers[1].jit);
   CHECK(q.layers[2].alpha_jit == p.layers[2].alpha_jit);
-  CHECK(q.cascade_first_bits == p.cascade_first_bits);
-  CHECK(q.margin_threshold == p.margin_threshold);
+  CHECK(q.cascade == p.cascade);
+  CHECK(q.margin_cascade == p.margin_cascade);
+  CHECK(p.margin_cascade.gate == CascadeGate::margin(p.margin_cascade.gate.threshold));
   REQUIRE_FALSE(p.staged_cascade.empty());
   CHECK(p.staged_cascade.back().bits == std::vector<int>(3, 8));
   CHECK(q.staged_cascade == p.staged_cascade);

@@ -1,0 +1,69 @@
+#include "golden/adaptation/gate_fit.hpp"
+
+#include <algorithm>
+#include <fmt/format.h>
+#include <numeric>
+#include <stdexcept>
+
+namespace aps {
+namespace {
+
+std::vector<std::pair<int, int>> gate_weights(bool margin_only) {
+  std::vector<std::pair<int, int>> w{{1, 0}};
+  if (margin_only) return w;
+  for (int a = 0; a <= CascadeGate::kMaxWeight; ++a)
+    for (int b = 1; b <= CascadeGate::kMaxWeight; ++b)
+      if (std::gcd(a, b) == 1) w.emplace_back(a, b);
+  return w;
+}
+
+}  // namespace
+
+GatedCascade fit_gated_cascade(const FrontOutcomes& front, const std::vector<int64_t>& preds8,
+                               double target_agreement, bool margin_only) {
+  const size_t maps = front.avg_bits.size();
+  const size_t n = preds8.size();
+  if (maps == 0 || n == 0 || front.preds.size() != maps || front.gaps.size() != maps)
+    throw std::invalid_argument("fit_gated_cascade: an empty front, or its tables differ in length");
+  for (size_t f = 0; f < maps; ++f)
+    if (front.preds[f].size() != n || front.gaps[f].size() != n)
+      throw std::invalid_argument(fmt::format("fit_gated_cascade: map {} has {} predictions and {} gaps for {} samples", f,
+                                              front.preds[f].size(), front.gaps[f].size(), n));
+  const double dn = static_cast<double>(n);
+  const double need = target_agreement * dn - 1e-9;
+  GatedCascade best{maps - 1, maps - 1, CascadeGate::margin(0), 8.0, 0.0};
+  std::vector<int> score(n);
+  std::vector<size_t> order(n);
+  for (size_t f = 0; f + 1 < maps; ++f) {
+    if (front.avg_bits[f] >= best.expected_bits) continue;
+    int64_t agree_f = 0;
+    for (size_t s = 0; s < n; ++s) agree_f += front.preds[f][s] == preds8[s];
+    for (const auto& [a, b] : gate_weights(margin_only)) {
+      const CascadeGate weights{a, b, 0};
+      for (size_t s = 0; s < n; ++s) score[s] = weights.score(front.gaps[f][s]);
+      std::iota(order.begin(), order.end(), size_t{0});
+      std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) { return score[x] < score[y]; });
+      for (size_t s2 = f + 1; s2 < maps; ++s2) {
+        // Escalating the k lowest scores; a threshold can only split between
+        // distinct scores.
+        int64_t agree = agree_f;
+        for (size_t k = 0; k <= n; ++k) {
+          if (k > 0) {
+            const size_t s = order[k - 1];
+            agree += (front.preds[s2][s] == preds8[s]) - (front.preds[f][s] == preds8[s]);
+          }
+          const double cost = front.avg_bits[f] + front.avg_bits[s2] * static_cast<double>(k) / dn;
+          if (cost >= best.expected_bits) break;  // more re-runs only cost more
+          if (k > 0 && k < n && score[order[k]] == score[order[k - 1]]) continue;
+          if (agree < need) continue;
+          const int threshold = k == 0 ? 0 : k == n ? score[order[n - 1]] + 1 : score[order[k]];
+          best = {f, s2, CascadeGate{a, b, threshold}, cost, static_cast<double>(k) / dn};
+          break;
+        }
+      }
+    }
+  }
+  return best;
+}
+
+}  // namespace aps

@@ -1,0 +1,32 @@
+#pragma once
+// The cascade's first map, re-run map and confidence gate, fitted on
+// calibration data to the exact target "the decision the cascade ends with
+// equals the 8-bit decision": the cheapest choice, in expected MAC-weighted
+// bits per input (bits(first) + P(re-run) * bits(re-run)), that keeps
+// `target_agreement` of the 8-bit decisions. Every gate of the register's
+// weights is tried (coprime pairs: a common factor only coarsens the
+// threshold); the plain margin check (1, 0) wins ties.
+
+#include <cstdint>
+#include <vector>
+
+#include "golden/accelerator/cascade_gate.hpp"
+#include "golden/adaptation/staged_cascade.hpp"
+
+namespace aps {
+
+struct GatedCascade {
+  size_t first = 0;   // index into the front
+  size_t second = 0;  // index into the front
+  CascadeGate gate;
+  double expected_bits = 0;  // on calibration
+  double reruns = 0;         // share of calibration inputs re-run
+};
+
+// `margin_only`: try only the plain margin check (an anomaly detector's
+// margin has no third gap). Without a choice that keeps the target, the
+// front's last map with a gate that never re-runs, at 8.0 expected bits.
+GatedCascade fit_gated_cascade(const FrontOutcomes& front, const std::vector<int64_t>& preds8,
+                               double target_agreement, bool margin_only);
+
+}  // namespace aps

@@ -1,0 +1,72 @@
+// The cascade's gate fit: hand-made fronts whose cheapest cascade is known,
+// one where the third code separates the inputs the cheap map gets wrong and
+// the margin alone cannot.
+
+#include <catch2/catch.hpp>
+
+#include "golden/adaptation/gate_fit.hpp"
+
+using namespace aps;
+
+namespace {
+
+// Ten samples, all 0 at 8 bits. Map A (2 bits) gets samples 6..9 wrong; map B
+// (8 bits) is right everywhere. On A every sample has margin 5; the wrong
+// ones have their third code close too (gap 6), the right ones far (gap 40).
+FrontOutcomes two_maps() {
+  FrontOutcomes f;
+  f.bits = {{2}, {8}};
+  f.avg_bits = {2.0, 8.0};
+  f.preds = {{0, 0, 0, 0, 0, 0, 1, 1, 1, 1}, std::vector<int64_t>(10, 0)};
+  f.margins = {std::vector<int>(10, 5), std::vector<int>(10, 60)};
+  std::vector<OutputGaps> a(10, OutputGaps{5, 40});
+  for (size_t s = 6; s < 10; ++s) a[s] = {5, 6};
+  f.gaps = {a, std::vector<OutputGaps>(10, OutputGaps{60, 60})};
+  return f;
+}
+
+const std::vector<int64_t> kPreds8(10, 0);
+
+}  // namespace
+
+TEST_CASE("the gate fit re-runs exactly the inputs the third code singles out", "[gate_fit]") {
+  const FrontOutcomes f = two_maps();
+  const GatedCascade g = fit_gated_cascade(f, kPreds8, 1.0, false);
+  CHECK(g.first == 0);
+  CHECK(g.second == 1);
+  CHECK(g.reruns == Approx(0.4));
+  CHECK(g.expected_bits == Approx(2.0 + 8.0 * 0.4));
+  // Every weight pair that puts the four wrong inputs strictly lowest works;
+  // the first tried is (0, 1): m13 < 40.
+  CHECK(g.gate == CascadeGate{0, 1, 40});
+  for (const auto& gaps : f.gaps[0]) CHECK(g.gate.escalates(gaps) == (gaps.third == 6));
+}
+
+TEST_CASE("with the plain margin check, the same front re-runs everything", "[gate_fit]") {
+  // Equal margins: a threshold re-runs all ten or none; all ten cost 10 bits,
+  // more than the 8-bit map alone, so the fit keeps the last map.
+  const GatedCascade g = fit_gated_cascade(two_maps(), kPreds8, 1.0, true);
+  CHECK(g.first == 1);
+  CHECK(g.second == 1);
+  CHECK(g.gate == CascadeGate::margin(0));
+  CHECK(g.expected_bits == 8.0);
+}
+
+TEST_CASE("the gate fit keeps the plain margin check when it is as cheap", "[gate_fit]") {
+  FrontOutcomes f = two_maps();
+  for (size_t s = 6; s < 10; ++s) f.gaps[0][s] = {2, 6};  // now the margin singles them out too
+  const GatedCascade g = fit_gated_cascade(f, kPreds8, 1.0, false);
+  CHECK(g.gate == CascadeGate::margin(5));
+  CHECK(g.reruns == Approx(0.4));
+  // A lower target lets the cheap map keep its mistakes: no re-run.
+  const GatedCascade loose = fit_gated_cascade(f, kPreds8, 0.6, false);
+  CHECK(loose.first == 0);
+  CHECK(loose.gate.threshold == 0);
+  CHECK(loose.expected_bits == 2.0);
+}
+
+TEST_CASE("the gate fit refuses tables of different lengths", "[gate_fit]") {
+  FrontOutcomes f = two_maps();
+  f.gaps[1].pop_back();
+  CHECK_THROWS_AS(fit_gated_cascade(f, kPreds8, 1.0, false), std::invalid_argument);
+}
