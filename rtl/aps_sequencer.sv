@@ -143,7 +143,7 @@ module aps_sequencer
   output logic                   rerun_o,
   output logic [7:0]             margin_o,       // top1 - top2 of the first pass's output codes
   output logic [7:0]             third_gap_o,    // top1 - top3
-  // layer-output writes (the monitor), for range and margin tracking
+  // layer-output writes (the monitor), for range tracking and the cascade gate
   input  logic                   mon_valid_i,
   input  logic [7:0]             mon_layer_i,
   input  logic [7:0]             mon_value_i
@@ -547,7 +547,7 @@ module aps_sequencer
       done_o <= 1'b0;
       layer_done_o <= 1'b0;
       run_start_o <= 1'b0;
-      // Range and margin tracking from the writes of the running step.
+      // Range and top-code tracking from the writes of the running step.
       if (mon_valid_i && 32'(mon_layer_i) < MAX_LAYERS && mon_value_i > step_max[mon_layer_i[LAYER_AW-1:0]])
         step_max[mon_layer_i[LAYER_AW-1:0]] <= mon_value_i;
       if (mon_valid_i && !pass && mon_layer_i + 8'd1 == num_layers_i) begin

@@ -297,7 +297,10 @@ NetworkProgram random_policy_program(const NetworkProgram& base, uint64_t seed, 
     prof.cascade.first_bits.push_back(uniform(2, 8));
     prof.cascade.fallback_bits.push_back(uniform(2, 8));
   }
-  prof.cascade.gate = {uniform(0, 3), uniform(0, 3), uniform(0, 120)};
+  // Every bit of the gate's fields: weights up to 15, thresholds often above
+  // 255, sometimes up to the field's top.
+  const int a = uniform(0, CascadeGate::kMaxWeight), b = uniform(0, CascadeGate::kMaxWeight);
+  prof.cascade.gate = {a, b, uniform(0, chance(0.2) ? CascadeGate::kMaxThreshold : (a + b) * 255 / 4 + 1)};
   prof.margin_cascade = {prof.cascade.first_bits, prof.cascade.fallback_bits, CascadeGate::margin(uniform(0, 40))};
   PolicyOptions o;
   const Policy policies[] = {Policy::Adaptive, Policy::Budget, Policy::Cascade, Policy::AdaptiveCascade};

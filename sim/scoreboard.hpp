@@ -9,7 +9,8 @@
 //         step that decided it,
 //      c. the configuration the step ran with (bits and shifts),
 //      d. every element the step wrote, each exactly once;
-//   2. the cascade's decision: the output margin and whether it re-ran;
+//   2. the cascade's decision: the output's gaps to the second and third code
+//      (the gate's inputs) and whether it re-ran;
 //   3. the re-run, step by step: configuration, then elements;
 //   4. the counters: every step's cycles, memory-port beats and memory
 //      stall cycles, the run's cycles, stall, memory stall, beat, PCU and

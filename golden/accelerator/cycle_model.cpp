@@ -176,7 +176,7 @@ RunCycles run_cycle_model(const NetworkProgram& p, const ProgramResult& r, const
       if (l.role == LayerRole::Shadow) c.sae += t.cycles;
     }
   }
-  if (p.pcu.cascade) c.total += 1;  // the margin check
+  if (p.pcu.cascade) c.total += 1;  // the gate's check
   if (r.rerun) {
     for (size_t i = 0; i < p.layers.size(); ++i) {
       const Layer& l = p.layers[i];

@@ -5,7 +5,7 @@
 // oracle), and a cascade escalates an input whose margin is small.
 //
 // A classifier decides its largest output; its margin is the top-1 minus the
-// top-2 output code (what the PCU's margin check reads on chip). An anomaly
+// top-2 output code (what the PCU's gate reads on chip, cascade_gate.hpp). An anomaly
 // detector has no class margin: it decides "anomaly" (1) when its
 // reconstruction error exceeds an operating threshold chosen on calibration
 // labels, and its margin is the error's distance to that threshold in

@@ -13,7 +13,7 @@
 //              most what budget_bits everywhere would cost; the cost is
 //              bit-MACs, memory traffic or energy (budget_cost.hpp);
 //   cascade    the profile's cheap static map, re-run at the fallback map when
-//              the output margin is below the threshold;
+//              the confidence gate says so (cascade_gate.hpp);
 //   adaptive-cascade   adaptive first pass, then the cascade.
 // Schedules: jit (each layer scans its own input just before it runs) or
 // upfront (all layers estimated from shadow copies before the main layers).

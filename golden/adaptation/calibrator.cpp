@@ -693,8 +693,12 @@ void choose_cascade(const Reference& ref, const FrontOutcomes& front, Calibratio
                     const std::function<void(const std::string&)>& say) {
   const bool margin_only = prof.task != Task::Classification;
   const GatedCascade plain = fit_gated_cascade(front, ref.decisions8, prof.target_agreement, true);
-  const GatedCascade best =
-      margin_only ? plain : fit_gated_cascade(front, ref.decisions8, prof.target_agreement, false);
+  // A gate must be strictly cheaper on calibration to replace the plain check.
+  GatedCascade best = plain;
+  if (!margin_only) {
+    const GatedCascade gated = fit_gated_cascade(front, ref.decisions8, prof.target_agreement, false);
+    if (gated.expected_bits < plain.expected_bits) best = gated;
+  }
   prof.cascade = {front.bits[best.first], front.bits[best.second], best.gate};
   prof.margin_cascade = {front.bits[plain.first], front.bits[plain.second], plain.gate};
   auto describe = [&](const char* what, const CascadeChoice& c, const GatedCascade& fit) {

@@ -5,7 +5,7 @@
 // and the up-front shadow network to a cost budget and to the SAE memory,
 // fits how SAE estimates map to true errors (alpha, per layer, width and
 // schedule), finds the static front, anchors per-layer thresholds and groups
-// to it, and chooses the cascade's maps and margin threshold.
+// to it, and chooses the cascade's maps and confidence gate (gate_fit.hpp).
 
 #include <string>
 #include <vector>

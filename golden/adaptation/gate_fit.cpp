@@ -56,7 +56,9 @@ GatedCascade fit_gated_cascade(const FrontOutcomes& front, const std::vector<int
           if (cost >= best.expected_bits) break;  // more re-runs only cost more
           if (k > 0 && k < n && score[order[k]] == score[order[k - 1]]) continue;
           if (agree < need) continue;
-          const int threshold = k == 0 ? 0 : k == n ? score[order[n - 1]] + 1 : score[order[k]];
+          // The smallest threshold that re-runs these k, as the staged cascade
+          // chooses its own: new inputs in the gap between scores are kept.
+          const int threshold = k == 0 ? 0 : score[order[k - 1]] + 1;
           best = {f, s2, CascadeGate{a, b, threshold}, cost, static_cast<double>(k) / dn};
           break;
         }

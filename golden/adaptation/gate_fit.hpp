@@ -5,7 +5,9 @@
 // bits per input (bits(first) + P(re-run) * bits(re-run)), that keeps
 // `target_agreement` of the 8-bit decisions. Every gate of the register's
 // weights is tried (coprime pairs: a common factor only coarsens the
-// threshold); the plain margin check (1, 0) wins ties.
+// threshold), each at the smallest threshold that re-runs the inputs it
+// re-runs; among equally cheap choices the first found is kept, (1, 0) first
+// for each first map.
 
 #include <cstdint>
 #include <vector>

@@ -12,7 +12,7 @@ using namespace aps::sim;
 TEST_CASE("random networks cover every layer kind and the geometry edge cases", "[regress]") {
   const HardwareLimits limits = hardware_limits(hw::kDefaultBuild);
   std::map<std::string, int> seen;
-  for (int k = 0; k < 400; ++k) {
+  for (int k = 0; k < 600; ++k) {
     const RandomCase c = random_case(case_seed(1, k), limits);
     CHECK_NOTHROW(validate_program(c.program));
     for (size_t i = 0; i < c.program.layers.size(); ++i) {
@@ -60,7 +60,7 @@ TEST_CASE("a case seed gives the same network every time", "[regress]") {
 TEST_CASE("random cases vary the memory: latency, bandwidth, and scratchpads that make the plan spill", "[regress]") {
   const HardwareLimits limits = hardware_limits(hw::kDefaultBuild);
   std::map<std::string, int> seen;
-  for (int k = 0; k < 400; ++k) {
+  for (int k = 0; k < 600; ++k) {
     const RandomCase c = random_case(case_seed(1, k), limits);
     ++seen["latency " + std::to_string(c.memory.latency)];
     if (c.memory.bytes_per_cycle < limits.array.rows) ++seen["narrow memory"];

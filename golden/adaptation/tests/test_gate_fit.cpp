@@ -37,8 +37,9 @@ TEST_CASE("the gate fit re-runs exactly the inputs the third code singles out", 
   CHECK(g.reruns == Approx(0.4));
   CHECK(g.expected_bits == Approx(2.0 + 8.0 * 0.4));
   // Every weight pair that puts the four wrong inputs strictly lowest works;
-  // the first tried is (0, 1): m13 < 40.
-  CHECK(g.gate == CascadeGate{0, 1, 40});
+  // the first tried is (0, 1), at the smallest threshold that re-runs them:
+  // m13 < 7 (any of 7..40 re-runs the same calibration inputs).
+  CHECK(g.gate == CascadeGate{0, 1, 7});
   for (const auto& gaps : f.gaps[0]) CHECK(g.gate.escalates(gaps) == (gaps.third == 6));
 }
 
@@ -56,13 +57,24 @@ TEST_CASE("the gate fit keeps the plain margin check when it is as cheap", "[gat
   FrontOutcomes f = two_maps();
   for (size_t s = 6; s < 10; ++s) f.gaps[0][s] = {2, 6};  // now the margin singles them out too
   const GatedCascade g = fit_gated_cascade(f, kPreds8, 1.0, false);
-  CHECK(g.gate == CascadeGate::margin(5));
+  CHECK(g.gate == CascadeGate::margin(3));  // just above the wrong inputs' margin 2
   CHECK(g.reruns == Approx(0.4));
   // A lower target lets the cheap map keep its mistakes: no re-run.
   const GatedCascade loose = fit_gated_cascade(f, kPreds8, 0.6, false);
   CHECK(loose.first == 0);
   CHECK(loose.gate.threshold == 0);
   CHECK(loose.expected_bits == 2.0);
+}
+
+TEST_CASE("re-running every input: the threshold lies just above the largest score", "[gate_fit]") {
+  FrontOutcomes f = two_maps();
+  f.avg_bits = {1.0, 4.0};  // 1 + 4 = 5 bits: re-running all is cheaper than the last map alone
+  for (auto& g : f.gaps[0]) g = {5, 40};  // nothing tells the wrong inputs apart
+  const GatedCascade g = fit_gated_cascade(f, kPreds8, 1.0, true);
+  CHECK(g.first == 0);
+  CHECK(g.reruns == 1.0);
+  CHECK(g.gate == CascadeGate::margin(6));
+  CHECK(g.expected_bits == 5.0);
 }
 
 TEST_CASE("the gate fit refuses tables of different lengths", "[gate_fit]") {

@@ -9,7 +9,9 @@
 #include <functional>
 #include <iterator>
 #include <limits>
+#include <optional>
 #include <string>
+#include <tuple>
 
 #include "golden/accelerator/memory_plan.hpp"
 #include "golden/adaptation/adaptive_program.hpp"
@@ -58,6 +60,31 @@ TEST_CASE("calibration profiles: round trip, foreign models, too little data", "
     po.policy = policy;
     CHECK_NOTHROW(validate_program(build_adaptive_program(base, q, po)));
   }
+
+  // The cascade runs the fitted gate and its maps; --plain-margin the plain
+  // margin cascade; --margin N that cascade's maps at threshold N.
+  CalibrationProfile two = q;
+  two.cascade = {std::vector<int>(3, 3), std::vector<int>(3, 6), CascadeGate{2, 1, 300}};
+  two.margin_cascade = {std::vector<int>(3, 4), std::vector<int>(3, 8), CascadeGate::margin(9)};
+  auto built = [&](bool plain, std::optional<int> margin) {
+    PolicyOptions po;
+    po.policy = Policy::Cascade;
+    po.plain_margin = plain;
+    po.margin_threshold = margin;
+    const NetworkProgram prog = build_adaptive_program(base, two, po);
+    REQUIRE_FALSE(prog.pcu.slots.empty());
+    return std::make_tuple(prog.pcu.gate, prog.pcu.slots[0].initial_bits, prog.pcu.slots[0].fallback_bits);
+  };
+  CHECK(built(false, {}) == std::make_tuple(CascadeGate{2, 1, 300}, 3, 6));
+  CHECK(built(true, {}) == std::make_tuple(CascadeGate::margin(9), 4, 8));
+  CHECK(built(false, 20) == std::make_tuple(CascadeGate::margin(20), 4, 8));
+
+  // A gate that does not fit the register is refused by name.
+  CalibrationProfile bad = p;
+  bad.cascade.gate.threshold = CascadeGate::kMaxThreshold + 1;
+  const auto bad_file = std::filesystem::temp_directory_path() / "aps_test_bad_gate.profile.onnx";
+  save_profile(bad, bad_file);
+  CHECK_THROWS_WITH(load_profile(bad_file, mlp), Catch::Contains("aps_test_bad_gate.profile.onnx: cascade gate"));
 
   const DataSet test = load_data_set(kModels / "digits_mlp/test_data_set_0");
   CalibrationInputs small{test.inputs[0].tensor, {}};
