@@ -621,11 +621,11 @@ FrontOutcomes find_static_front(const Reference& ref, const std::vector<int64_t>
     std::vector<OutputGaps> gaps;
   };
   std::vector<Candidate> candidates;
+  const bool classifier = ref.rule.task() == Task::Classification;
   for (const auto& m : maps) {
     const std::vector<LayerConfig> cfg = weighted_map_configs(ref.program, m);
     std::vector<Decision> decisions(static_cast<size_t>(n));
     std::vector<OutputGaps> gaps(static_cast<size_t>(n));
-    const bool classifier = ref.rule.task() == Task::Classification;
     parallel_for(static_cast<size_t>(n), ref.threads, [&](size_t s) {
       const ProgramResult run = execute_program(ref.program, ref.inputs[s], cfg);
       decisions[s] = ref.rule.decide(ref.program, ref.inputs[s], run.output());
