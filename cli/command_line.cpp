@@ -1,5 +1,6 @@
 #include "cli/command_line.hpp"
 
+#include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
 #include <iostream>
@@ -74,6 +75,13 @@ int dispatch(int argc, char** argv, const std::string& tool, const std::string& 
   std::cerr << fmt::format("{}: unknown command '{}'\n", tool, name);
   usage(std::cerr);
   return static_cast<int>(ExitCode::BadInput);
+}
+
+void check_writable(const std::string& path) {
+  const bool existed = std::filesystem::exists(path);
+  if (existed && std::filesystem::is_directory(path)) throw InputError(fmt::format("{}: cannot write, it is a folder", path));
+  if (!std::ofstream(path, std::ios::app)) throw InputError(fmt::format("{}: cannot write", path));
+  if (!existed) std::filesystem::remove(path);
 }
 
 void write_text_file(const std::string& path, const std::string& text) {

@@ -42,4 +42,9 @@ std::vector<std::string> split_list(const std::string& text);
 // Writes a JSON document to `path` (InputError if it cannot).
 void write_text_file(const std::string& path, const std::string& text);
 
+// InputError "<path>: cannot write" unless `path` can be written, leaving the
+// file system as it found it. Tools check their outputs before a long run, so
+// a mistyped folder does not cost the run's result.
+void check_writable(const std::string& path);
+
 }  // namespace aps::cli

@@ -1,5 +1,7 @@
 #include "cli/policy_cli.hpp"
 
+#include <cmath>
+
 #include <fmt/format.h>
 
 #include "golden/adaptation/calibrator.hpp"
@@ -24,7 +26,6 @@ void add_policy_options(po::options_description& options, PolicyArgs& a) {
                                        "below this");
 }
 
-namespace {
 double parse_number(const std::string& v, const char* what) {
   try {
     size_t used = 0;
@@ -35,7 +36,18 @@ double parse_number(const std::string& v, const char* what) {
     throw InputError(fmt::format("{} must be a number, not '{}'", what, v));
   }
 }
-}  // namespace
+
+double parse_threshold_scale(const std::string& text) {
+  const double s = parse_number(text, "--threshold-scale");
+  if (!(s >= 0) || std::isinf(s)) throw InputError(fmt::format("--threshold-scale must be a finite number >= 0, not '{}'", text));
+  return s;
+}
+
+int parse_margin(const std::string& text) {
+  const double m = parse_number(text, "--margin");
+  if (!(m >= 0 && m <= 255) || m != std::floor(m)) throw InputError(fmt::format("--margin must be an integer 0..255, not '{}'", text));
+  return static_cast<int>(m);
+}
 
 PolicyProgram load_policy_program(const std::string& model_path, const std::optional<std::filesystem::path>& calibration,
                                   const PolicyArgs& a) {
@@ -44,16 +56,11 @@ PolicyProgram load_policy_program(const std::string& model_path, const std::opti
   out.options.schedule = parse_schedule(a.schedule);
   out.options.grouping = a.grouping;
   out.options.scaling = a.scaling;
-  out.options.threshold_scale = parse_number(a.threshold_scale, "--threshold-scale");
-  if (!(out.options.threshold_scale >= 0)) throw InputError("--threshold-scale must be >= 0");
+  out.options.threshold_scale = parse_threshold_scale(a.threshold_scale);
   if (!a.budget_bits.empty()) out.options.budget_bits = parse_number(a.budget_bits, "--budget-bits");
   out.options.budget_metric = parse_budget_metric(a.budget_metric);
   out.options.plain_margin = a.plain_margin;
-  if (!a.margin.empty()) {
-    const double m = parse_number(a.margin, "--margin");
-    if (m < 0 || m > 255 || m != std::floor(m)) throw InputError("--margin must be an integer 0..255");
-    out.options.margin_threshold = static_cast<int>(m);
-  }
+  if (!a.margin.empty()) out.options.margin_threshold = parse_margin(a.margin);
   if (!a.groups.empty()) {
     std::vector<int> g;
     for (const std::string& item : split_list(a.groups)) g.push_back(static_cast<int>(parse_number(item, "--groups")));

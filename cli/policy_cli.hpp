@@ -19,6 +19,14 @@ struct PolicyArgs {
 
 void add_policy_options(po::options_description& options, PolicyArgs& args);
 
+// `v` as a number; InputError "<what> must be a number, not '<v>'" otherwise.
+double parse_number(const std::string& v, const char* what);
+
+// The values --threshold-scale and --margin accept (aps-study sweeps the same):
+// InputError naming the option otherwise.
+double parse_threshold_scale(const std::string& text);
+int parse_margin(const std::string& text);
+
 struct PolicyProgram {
   NetworkProgram program;   // with SAE / shadow / PCU steps for the adaptive policies
   ModelFormat format = ModelFormat::Float;

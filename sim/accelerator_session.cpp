@@ -67,7 +67,12 @@ HardwareLimits probe_hardware(const DeviceFactory& make_device, const DeviceOpti
 
 AcceleratorSession::~AcceleratorSession() {
   scoreboard_ = nullptr;
-  if (tracer_) tracer_->close();
+  // Closing may throw (a trace that cannot be read back); a destructor that
+  // runs while another exception unwinds must not.
+  try {
+    if (tracer_) tracer_->close();
+  } catch (...) {
+  }
 }
 
 void AcceleratorSession::start_trace(const std::string& path, TraceWindow window) {
@@ -78,9 +83,9 @@ void AcceleratorSession::start_trace(const std::string& path, TraceWindow window
 std::string AcceleratorSession::close_trace(std::optional<int64_t> marker_cycle) {
   if (!tracer_) return "";
   controller_.set_tracer(nullptr);
-  std::string written = tracer_->close(marker_cycle);
-  tracer_.reset();
-  return written;
+  // Released before closing: a close that throws is not retried by the destructor.
+  const std::unique_ptr<Tracer> tracer = std::move(tracer_);
+  return tracer->close(marker_cycle);
 }
 
 uint32_t AcceleratorSession::csr(uint32_t offset) { return driver_.read32(hw::kCsrBase + offset); }

@@ -29,6 +29,8 @@ ExitCode calibrate_command(const Args& args) {
   po::options_description options("aps-calibrate --model M --data DIR --output PROFILE.onnx [options]");
   std::string model_path, data, output, ranges = "minmax", candidates = "3,4,6";
   CalibrationOptions o;
+  // Signed, so "-1" is refused rather than read as the largest size_t.
+  int64_t exhaustive_maps = 0;
   options.add_options()("help,h", "show this help")
       ("model", po::value(&model_path)->required(), "ONNX model (float, QDQ or QOperator)")
       ("data", po::value(&data)->required(), "calibration data: input_0.pb [+ labels.pb], at least 1000 samples")
@@ -44,7 +46,7 @@ ExitCode calibrate_command(const Args& args) {
       ("target-bits", po::value(&o.target_bits)->default_value(4.0),
        "thresholds are anchored to the best static map within this MAC-weighted average width")
       ("min-samples", po::value(&o.min_samples)->default_value(1000), "refuse smaller calibration sets")
-      ("exhaustive-maps", po::value(&o.exhaustive_maps)->default_value(4096),
+      ("exhaustive-maps", po::value(&exhaustive_maps)->default_value(4096),
        "static front: every per-layer map when there are at most this many, else a greedy path of them")
       ("jobs", po::value(&o.threads)->default_value(1), "threads (the profile is the same for any number)");
   po::variables_map vm;
@@ -55,6 +57,14 @@ ExitCode calibrate_command(const Args& args) {
   if (!(o.target_agreement > 0 && o.target_agreement <= 1)) throw InputError("--target-agreement must be in (0, 1]");
   if (o.threads < 1) throw InputError("--jobs must be at least 1");
   if (o.build.sae_entries < 1) throw InputError("--sae-entries must be at least 1");
+  if (!(o.target_bits >= 2 && o.target_bits <= 8)) throw InputError("--target-bits must be a width in [2, 8]");
+  if (o.min_samples < 1) throw InputError("--min-samples must be at least 1");
+  // Each map is run on every calibration sample: a million is already days.
+  constexpr int64_t kMaxExhaustiveMaps = int64_t{1} << 20;
+  if (exhaustive_maps < 0 || exhaustive_maps > kMaxExhaustiveMaps)
+    throw InputError(fmt::format("--exhaustive-maps must be in 0..{}", kMaxExhaustiveMaps));
+  o.exhaustive_maps = static_cast<size_t>(exhaustive_maps);
+  check_writable(output);
 
   const OnnxModel model = OnnxModel::load(model_path);
   const auto sets = load_data_sets(data);

@@ -47,6 +47,8 @@ ExitCode run_command(const Args& args) {
       ("report", po::value(&report), "write a JSON report here");
   po::variables_map vm;
   if (!parse_args(args, options, vm)) return ExitCode::Ok;
+  for (const std::string& path : output_files) check_writable(path);
+  if (!report.empty()) check_writable(report);
 
   const OnnxModel model = OnnxModel::load(model_path);
   std::vector<NamedTensor> inputs;
@@ -132,7 +134,7 @@ ExitCode eval_command(const Args& args) {
       ("engine", po::value(&engine)->default_value("onnx"),
        "onnx: ONNX semantics (float ops, QDQ with float requantization); "
        "program: the accelerator's integer arithmetic on the network program")
-      ("precision", po::value(&precision)->default_value("8"), "program engine: 8|6|4|3|2 or map:b1,b2,... per layer")
+      ("precision", po::value(&precision)->default_value("8"), "program engine: a width 2..8 for every layer, or map:b1,b2,... per layer")
       ("calibration", po::value(&calibration), "program engine, float models: calibration data folder "
                                                 "(default: calibration/ beside the model)")
       ("task", po::value(&task)->default_value("auto"),
@@ -144,6 +146,7 @@ ExitCode eval_command(const Args& args) {
   po::variables_map vm;
   if (!parse_args(args, options, vm)) return ExitCode::Ok;
   if (engine != "onnx" && engine != "program") throw InputError(fmt::format("--engine must be onnx or program, not '{}'", engine));
+  if (!report.empty()) check_writable(report);
 
   const auto sets = load_data_sets(data_path);
   for (const DataSet& ds : sets)

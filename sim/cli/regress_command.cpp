@@ -147,6 +147,9 @@ ExitCode regress_command(const Args& args) {
   if (!aps::cli::parse_args(args, options, vm)) return ExitCode::Ok;
   const Shard my_shard = parse_shard(shard);
   if (count < 0 || jobs < 1) throw InputError("--count must be >= 0 and --jobs >= 1");
+  if (max_cycles < 0) throw InputError("--max-cycles must be at least 0 (0: 20x the cycle model + 10000)");
+  for (const std::string& path : {junit, report, coverage_file})
+    if (!path.empty()) aps::cli::check_writable(path);
 
   std::vector<CaseSpec> cases;
   if (!no_bundled) {

@@ -87,7 +87,7 @@ ExitCode run_command(const Args& args) {
       ("first", po::value(&first)->default_value(0), "index of the first input")
       ("shard", po::value(&shard_text)->default_value("1/1"),
        "run the K-th of N contiguous slices of the selected inputs (a farm's shard K/N)")
-      ("precision", po::value(&precision)->default_value("8"), "8|6|4|3|2, or map:b1,b2,... (per layer with weights)")
+      ("precision", po::value(&precision)->default_value("8"), "a width 2..8 for every layer, or map:b1,b2,... (per layer with weights)")
       ("seed", po::value(&seed)->default_value(1), "seed of the RTL's random initial state")
       ("jobs", po::value(&jobs)->default_value(1), "independent accelerator instances on threads")
       ("max-cycles", po::value(&max_cycles)->default_value(0), "watchdog per input (0: 20x the cycle model + 10000)")
@@ -106,7 +106,11 @@ ExitCode run_command(const Args& args) {
   po::variables_map vm;
   if (!aps::cli::parse_args(args, options, vm)) return ExitCode::Ok;
   if (jobs < 1) throw InputError("--jobs must be at least 1");
-  if (stall < 0 || stall >= 1) throw InputError("--stall must be in [0, 1)");
+  if (!(stall >= 0 && stall < 1)) throw InputError("--stall must be in [0, 1)");
+  if (vm.count("count") && count < 0) throw InputError("--count must be at least 0 (leave it out for every input)");
+  if (max_cycles < 0) throw InputError("--max-cycles must be at least 0 (0: 20x the cycle model + 10000)");
+  for (const std::string& path : {trace, report, junit, coverage_file})
+    if (!path.empty()) aps::cli::check_writable(path);
 
   const aps::cli::PolicyProgram pp = aps::cli::load_policy_program(
       model, calibration.empty() ? std::nullopt : std::optional<fs::path>(calibration), policy);
