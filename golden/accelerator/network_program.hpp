@@ -150,6 +150,10 @@ struct NetworkProgram {
   std::string input_name;   // ONNX graph input
   std::string output_name;  // ONNX graph output
   FeatureShape input_shape;
+  // One sample of the graph input as the model declares it, batch excluded
+  // (empty: a program built without a graph, not checked). The element count
+  // alone would let a [N,64] batch feed a [N,1,8,8] model.
+  std::vector<int64_t> input_dims;
   ActivationQuant input_q;
   // The host's input packing: CHW element i of the raw network input is
   // element input_order[i] of one sample of the graph input (an NHWC input

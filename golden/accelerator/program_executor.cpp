@@ -278,8 +278,12 @@ ProgramResult execute_program(const NetworkProgram& program, std::span<const uin
 Codes quantize_input(const NetworkProgram& program, const Tensor& batch, int64_t index) {
   const int64_t per_sample = program.raw_input_shape().size();
   if (!batch.floating() || batch.rank() < 1 || batch.size() != batch.shape()[0] * per_sample)
-    throw InputError(fmt::format("input batch {} {} does not hold samples of {} values for '{}'",
+    throw InputError(fmt::format("{}: input batch {} {} does not hold samples of {} values for '{}'", program.source,
                                  dtype_name(batch.dtype()), shape_string(batch.shape()), per_sample, program.input_name));
+  if (!program.input_dims.empty() &&
+      !std::equal(batch.shape().begin() + 1, batch.shape().end(), program.input_dims.begin(), program.input_dims.end()))
+    throw InputError(fmt::format("{}: input '{}' must have shape [?,{}], got {}", program.source, program.input_name,
+                                 fmt::join(program.input_dims, ","), shape_string(batch.shape())));
   if (index < 0 || index >= batch.shape()[0]) throw InputError(fmt::format("sample {} is out of range", index));
   Codes codes(static_cast<size_t>(per_sample));
   const auto scale = static_cast<float>(program.input_q.scale);

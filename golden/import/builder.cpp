@@ -76,6 +76,7 @@ ProgramBuilder::ProgramBuilder(const OnnxModel& model, const ActivationRanges* r
     v.dims.push_back(*info.dims[i]);
   }
   checked_element_count(v.dims, fmt::format("{}: input '{}'", model.source(), info.name));
+  program_.input_dims.assign(v.dims.begin() + 1, v.dims.end());
   inputs_[info.name] = v;
 }
 
@@ -338,19 +339,27 @@ void ProgramBuilder::finalize(const std::string& value, ActivationQuant out_q) {
         throw InputError(fmt::format("{}: layer '{}': weight {} is not finite", model_.source(), l.name, w));
     quantize_float_weights(p.float_weights, l.out_shape.channels, l);
   }
+  // A scale ratio the requantizer cannot hold names the model and layer.
+  const auto multiplier = [&](double real) {
+    try {
+      return quantize_multiplier(real);
+    } catch (const InputError& e) {
+      throw InputError(fmt::format("{}: layer '{}': {}", model_.source(), l.name, e.what()));
+    }
+  };
   if (l.kind == LayerKind::AveragePool) {
     const double divisor = static_cast<double>(l.window.kernel_h) * l.window.kernel_w;
     l.bias.assign(static_cast<size_t>(l.out_shape.channels), 0);
     l.multipliers.assign(static_cast<size_t>(l.out_shape.channels),
-                         quantize_multiplier(l.in_q.scale / (out_q.scale * divisor)));
+                         multiplier(l.in_q.scale / (out_q.scale * divisor)));
   }
   if (l.kind == LayerKind::Add) {
     const double twice_max = 2.0 * std::max(l.in_q.scale, l.add.in_q_b.scale);
-    l.add.multiplier_a = quantize_multiplier(l.in_q.scale / twice_max);
-    l.add.multiplier_b = quantize_multiplier(l.add.in_q_b.scale / twice_max);
+    l.add.multiplier_a = multiplier(l.in_q.scale / twice_max);
+    l.add.multiplier_b = multiplier(l.add.in_q_b.scale / twice_max);
     l.bias.assign(static_cast<size_t>(l.out_shape.channels), 0);
     l.multipliers.assign(static_cast<size_t>(l.out_shape.channels),
-                         quantize_multiplier(twice_max / (std::ldexp(1.0, l.add.left_shift) * out_q.scale)));
+                         multiplier(twice_max / (std::ldexp(1.0, l.add.left_shift) * out_q.scale)));
   }
   if (l.has_weights()) {
     const int64_t outs = l.out_shape.channels;
@@ -368,7 +377,7 @@ void ProgramBuilder::finalize(const std::string& value, ActivationQuant out_q) {
         const float bias_scale = static_cast<float>(l.in_q.scale) * static_cast<float>(l.weight_scales[c]);
         l.bias[c] = bias_code(static_cast<float>(p.bias_real[c]) / bias_scale, l);
       }
-      l.multipliers.push_back(quantize_multiplier(acc_scale / out_q.scale));
+      l.multipliers.push_back(multiplier(acc_scale / out_q.scale));
     }
   }
   ActView v;

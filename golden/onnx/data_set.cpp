@@ -44,6 +44,11 @@ DataSet load_data_set(const fs::path& folder) {
       throw InputError(fmt::format("{}: labels must be a 1-D integer tensor with {} entries (one per sample), got {} {}",
                                    lp.string(), ds.sample_count(), dtype_name(labels.dtype()),
                                    shape_string(labels.shape())));
+    // A class index or an anomaly flag is never negative; counting one as a
+    // wrong answer would hide a corrupt file.
+    const auto& values = labels.ints();
+    if (const auto bad = std::find_if(values.begin(), values.end(), [](int64_t v) { return v < 0; }); bad != values.end())
+      throw InputError(fmt::format("{}: label {} of sample {} is negative", lp.string(), *bad, bad - values.begin()));
     ds.labels = std::move(labels);
   }
   return ds;

@@ -157,6 +157,7 @@ onnx::TensorProto tensor_to_proto(const Tensor& tensor, const std::string& name)
 
 std::string read_file_bytes(const std::filesystem::path& path, size_t max_bytes) {
   std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw InputError(fmt::format("{}: is a folder, not a file", path.string()));
   if (!std::filesystem::is_regular_file(path, ec)) throw InputError(fmt::format("{}: no such file", path.string()));
   const auto size = std::filesystem::file_size(path, ec);
   if (ec) throw InputError(fmt::format("{}: cannot read: {}", path.string(), ec.message()));

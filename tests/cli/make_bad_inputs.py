@@ -97,6 +97,15 @@ def main():
     unlabelled = os.path.join(out, "unlabelled")
     os.makedirs(unlabelled, exist_ok=True)
     write_tensor(os.path.join(unlabelled, "input_0.pb"), np.zeros((2, 64), np.float32))
+    # digits_cnn takes [N,1,8,8]: the same 64 values per sample, flattened.
+    flat = os.path.join(out, "flat_for_cnn")
+    os.makedirs(flat, exist_ok=True)
+    write_tensor(os.path.join(flat, "input_0.pb"), np.zeros((2, 64), np.float32))
+    write_tensor(os.path.join(flat, "labels.pb"), np.array([0, 1], np.int64), "labels")
+    negative = os.path.join(out, "negative_label")
+    os.makedirs(negative, exist_ok=True)
+    write_tensor(os.path.join(negative, "input_0.pb"), np.zeros((2, 64), np.float32))
+    write_tensor(os.path.join(negative, "labels.pb"), np.array([3, -1], np.int64), "labels")
 
     # Quantization parameters that break the number contract ([1,4] models).
     write_tensor(os.path.join(out, "input4.pb"), np.zeros((1, 4), np.float32), name="x")

@@ -103,6 +103,19 @@ TEST_CASE("at 8 bits the accelerator arithmetic agrees with ONNX QDQ semantics u
   }
 }
 
+TEST_CASE("an input batch of the right size but the wrong shape is refused, naming the model and input", "[program]") {
+  const auto model_path = kModels / "digits_cnn/model_int8.onnx";
+  const NetworkProgram p = load_network_program(model_path).program;
+  CHECK(p.input_dims == std::vector<int64_t>{1, 8, 8});
+  const Tensor right(DType::Float, {2, 1, 8, 8});
+  CHECK_NOTHROW(quantize_input(p, right, 1));
+  for (const Shape& wrong : {Shape{2, 64}, Shape{2, 1, 4, 16}, Shape{2, 8, 8, 1}}) {
+    INFO(shape_string(wrong));
+    CHECK_THROWS_WITH(quantize_input(p, Tensor(DType::Float, wrong), 0),
+                      Catch::Contains(model_path.string()) && Catch::Contains("must have shape [?,1,8,8]"));
+  }
+}
+
 TEST_CASE("a QOperator model lowers and executes bit-exactly with power-of-two scales", "[program]") {
   // With power-of-two scales float and integer requantization agree exactly.
   test::GraphBuilder g(13);
@@ -128,6 +141,25 @@ TEST_CASE("a QOperator model lowers and executes bit-exactly with power-of-two s
     const auto real = dequantize_output(p, execute_program(p, quantize_input(p, x, s), configs).output());
     for (int k = 0; k < 2; ++k) CHECK(real[k] == y.reals()[s * 2 + k]);
   }
+}
+
+TEST_CASE("a scale the requantizer cannot hold is refused, naming the model and layer", "[program]") {
+  test::GraphBuilder g(13);
+  g.input("x", DType::Float, {-1, 3});
+  g.initializer("xs", Tensor::scalar_real(DType::Float, 0.125));
+  g.initializer("xz", Tensor::scalar_int(DType::UInt8, 10));
+  g.initializer("w", Tensor::from_ints(DType::Int8, {3, 2}, {1, -2, 3, 4, -5, 6}));
+  g.initializer("ws", Tensor::scalar_real(DType::Float, 1e20));
+  g.initializer("wz", Tensor::scalar_int(DType::Int8, 0));
+  g.initializer("ys", Tensor::scalar_real(DType::Float, 0.5));
+  g.initializer("yz", Tensor::scalar_int(DType::UInt8, 128));
+  g.node("QuantizeLinear", {"x", "xs", "xz"}, {"xq"});
+  g.node("QLinearMatMul", {"xq", "xs", "xz", "w", "ws", "wz", "ys", "yz"}, {"yq"}, "qmm");
+  g.node("DequantizeLinear", {"yq", "ys", "yz"}, {"y"});
+  g.output("y");
+  CHECK_THROWS_WITH(build_program(g.model()),
+                    Catch::Contains("layer 'qmm'") && Catch::Contains("requantization multiplier") &&
+                        Catch::Contains("is too large"));
 }
 
 TEST_CASE("a node with no accelerator layer is refused, naming the node", "[program]") {

@@ -70,6 +70,7 @@ TEST_CASE("tensor files: missing, truncated and random bytes give InputError nam
   const auto dir = std::filesystem::temp_directory_path() / "aps_test_tensor_proto";
   std::filesystem::create_directories(dir);
   CHECK_THROWS_WITH(read_tensor_file(dir / "missing.pb"), Catch::Contains("missing.pb: no such file"));
+  CHECK_THROWS_WITH(read_tensor_file(dir), Catch::Contains("aps_test_tensor_proto: is a folder, not a file"));
   const Tensor t = Tensor::from_reals(DType::Float, {64}, std::vector<double>(64, 0.25));
   write_tensor_file(dir / "full.pb", t, "x");
   CHECK(read_tensor_file(dir / "full.pb").tensor.reals() == t.reals());
