@@ -36,6 +36,7 @@
 #include "golden/adaptation/calibrator.hpp"
 #include "golden/adaptation/staged_cascade.hpp"
 #include "cli/command_line.hpp"
+#include "cli/policy_cli.hpp"
 #include "golden/onnx/data_set.hpp"
 #include "golden/errors.hpp"
 #include "golden/accelerator/evaluation.hpp"
@@ -419,9 +420,12 @@ class Study {
   double macs_ = 0;
 };
 
-std::vector<double> parse_list(const std::string& text) {
-  std::vector<double> v;
-  for (const std::string& item : cli::split_list(text)) v.push_back(std::stod(item));
+// Each item of a comma-separated list, parsed and checked by `parse` (the
+// single-value rule aps-sim applies to the same option).
+template <typename Parse>
+auto parse_list(const std::string& text, Parse parse) {
+  std::vector<decltype(parse(std::string()))> v;
+  for (const std::string& item : cli::split_list(text)) v.push_back(parse(item));
   return v;
 }
 
@@ -502,6 +506,14 @@ int main(int argc, char** argv) {
     }
     if (model_path.empty() || data_dir.empty()) throw InputError("give --model-dir, or --model and --data");
     if (count < 0 || front_maps < 0 || jobs < 1) throw InputError("--count and --front-maps must be >= 0 and --jobs >= 1");
+    // Checked before the study runs, not when its rows are written.
+    const std::vector<double> threshold_scales = parse_list(scales_text, cli::parse_threshold_scale);
+    const std::vector<int> margins = parse_list(margins_text, cli::parse_margin);
+    // A budget's range is the policy's own check (adaptive_program.cpp).
+    const std::vector<double> budgets =
+        parse_list(budgets_text, [](const std::string& b) { return cli::parse_number(b, "--budgets"); });
+    for (const std::string& path : {json_path, report_path})
+      if (!path.empty()) cli::check_writable(path);
     const std::filesystem::path root(data_dir);
     const OnnxModel model = OnnxModel::load(model_path);
     if (reference_path.empty()) {
@@ -592,7 +604,7 @@ int main(int argc, char** argv) {
             best = r.accuracy;
           }
       }
-      for (double scale : parse_list(scales_text)) {
+      for (double scale : threshold_scales) {
         for (Schedule sch : schedules) {
           PolicyOptions o;
           o.policy = Policy::Adaptive;
@@ -612,7 +624,7 @@ int main(int argc, char** argv) {
         rows.push_back(study.policy("adaptive (jit, scaling)", o, "threshold x1", s));
       }
       for (const BudgetMetric m : budget_metrics)
-        for (double b : upfront ? parse_list(budgets_text) : std::vector<double>{}) {
+        for (double b : upfront ? budgets : std::vector<double>{}) {
           PolicyOptions o;
           o.policy = Policy::Budget;
           o.schedule = Schedule::UpFront;
@@ -629,9 +641,9 @@ int main(int argc, char** argv) {
         rows.push_back(study.policy("cascade", o, fmt::format("gate {} (profile)", profile.cascade.gate.describe()), s));
         o.plain_margin = true;
         rows.push_back(study.policy("cascade", o, fmt::format("{} (profile, plain margin)", profile.margin_cascade.gate.describe()), s));
-        for (double m : parse_list(margins_text)) {
-          o.margin_threshold = static_cast<int>(m);
-          rows.push_back(study.policy("cascade", o, fmt::format("margin {}", static_cast<int>(m)), s));
+        for (int m : margins) {
+          o.margin_threshold = m;
+          rows.push_back(study.policy("cascade", o, fmt::format("margin {}", m), s));
         }
         PolicyOptions a;
         a.policy = Policy::AdaptiveCascade;
@@ -649,9 +661,9 @@ int main(int argc, char** argv) {
         rows.push_back(study.staged("cascade (golden, reconstruction error)", "cascade",
                                     fmt::format("margin {} % (profile)", profile.cascade.gate.threshold),
                                     two_stages(profile.cascade.gate.threshold), s));
-        for (double m : parse_list(margins_text))
+        for (int m : margins)
           rows.push_back(study.staged("cascade (golden, reconstruction error)", "cascade",
-                                      fmt::format("margin {} %", static_cast<int>(m)), two_stages(static_cast<int>(m)), s));
+                                      fmt::format("margin {} %", m), two_stages(m), s));
       }
       if (!profile.staged_cascade.empty())
         rows.push_back(study.staged("staged cascade (golden)", "staged cascade", describe_stages(profile.staged_cascade),
@@ -678,7 +690,8 @@ int main(int argc, char** argv) {
         jrows.push_back(row_json(r, fp32.accuracy, static8));
         report_rows.push_back(report_row(r, split_name, fp32.accuracy, static8));
       }
-      out["splits"][split_name] = {{"rows", jrows},
+      out["splits"][split_name] = {{"inputs", s.inputs.size()},
+                                   {"rows", jrows},
                                    {"fidelity_jit", study.fidelity(s, Schedule::JustInTime)},
                                    {"fidelity_upfront", upfront ? study.fidelity(s, Schedule::UpFront) : nlohmann::json()},
                                    {"decisions_equal_to_ideal", total > 0 ? same / total : 0.0}};
