@@ -84,6 +84,11 @@ void check_writable(const std::string& path) {
   if (!existed) std::filesystem::remove(path);
 }
 
+void refuse_given(const po::variables_map& vm, const std::vector<std::string>& names, const std::string& why) {
+  for (const std::string& name : names)
+    if (vm.count(name) && !vm[name].defaulted()) throw InputError(fmt::format("--{} {}", name, why));
+}
+
 void write_text_file(const std::string& path, const std::string& text) {
   std::ofstream out(path);
   if (!out || !(out << text)) throw InputError(fmt::format("{}: cannot write", path));

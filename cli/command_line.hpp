@@ -47,4 +47,9 @@ void write_text_file(const std::string& path, const std::string& text);
 // a mistyped folder does not cost the run's result.
 void check_writable(const std::string& path);
 
+// InputError "<option> <why>" for the first of `names` given on the command
+// line (not defaulted): an option the chosen mode ignores is refused rather
+// than silently giving another run than the one asked for.
+void refuse_given(const po::variables_map& vm, const std::vector<std::string>& names, const std::string& why);
+
 }  // namespace aps::cli

@@ -101,6 +101,7 @@ Outcome evaluate_onnx(const std::string& model_path, const std::vector<DataSet>&
     if (y.rank() < 2 || y.shape()[0] != n)
       throw InputError(fmt::format("{}: first output has shape {}, expected [{},...]", model.source(),
                                    shape_string(y.shape()), n));
+    check_class_labels(task, ds.labels->ints(), y.size() / n, (ds.folder / "labels.pb").string());
     for (int64_t r = 0; r < n; ++r) o.evaluation.add_float(ds.inputs[0].tensor, y, r, ds.labels->ints()[r], model.source());
   }
   return o;
@@ -112,6 +113,8 @@ Outcome evaluate_program(const NetworkProgram& program, const std::vector<LayerC
   for (const DataSet& ds : sets) {
     if (ds.inputs.size() != 1) throw InputError(fmt::format("{}: expected one input file", ds.folder.string()));
     check_finite(ds.inputs[0], ds.folder / "input_0.pb");
+    check_class_labels(task, ds.labels->ints(), program.output_layer().out_shape.size(),
+                       (ds.folder / "labels.pb").string());
     for (int64_t r = 0; r < ds.sample_count(); ++r) {
       const Codes in = quantize_input(program, ds.inputs[0].tensor, r);
       const ProgramResult pr = execute_program(program, in, configs);
@@ -146,6 +149,10 @@ ExitCode eval_command(const Args& args) {
   po::variables_map vm;
   if (!parse_args(args, options, vm)) return ExitCode::Ok;
   if (engine != "onnx" && engine != "program") throw InputError(fmt::format("--engine must be onnx or program, not '{}'", engine));
+  if (engine == "onnx")
+    refuse_given(vm, {"precision", "calibration", "profile", "policy", "schedule", "grouping", "groups", "scaling",
+                      "budget-bits", "budget-metric", "threshold-scale", "plain-margin", "margin"},
+                 "applies to --engine program only: --engine onnx runs the model as ONNX defines it");
   if (!report.empty()) check_writable(report);
 
   const auto sets = load_data_sets(data_path);
