@@ -558,6 +558,8 @@ int main(int argc, char** argv) {
       const int64_t n = count > 0 ? std::min(count, ds.sample_count()) : ds.sample_count();
       s.batch = batch_slice(ds.inputs[0].tensor, 0, n);
       s.labels.assign(ds.labels->ints().begin(), ds.labels->ints().begin() + n);
+      check_class_labels(profile.task, s.labels, base.output_layer().out_shape.size(),
+                         (root / split_name / "labels.pb").string());
       for (int64_t i = 0; i < n; ++i) s.inputs.push_back(quantize_input(base, s.batch, i));
       s.runs8.resize(s.inputs.size());
       parallel_for(s.inputs.size(), jobs, [&](size_t i) { s.runs8[i] = execute_program(base, s.inputs[i], cfg8); });

@@ -21,6 +21,14 @@ std::string_view task_name(Task task) {
   return task == Task::Classification ? "classification" : "anomaly_detection";
 }
 
+void check_class_labels(Task task, const std::vector<int64_t>& labels, int64_t classes, const std::string& file) {
+  if (task != Task::Classification) return;
+  const auto bad = std::find_if(labels.begin(), labels.end(), [&](int64_t v) { return v < 0 || v >= classes; });
+  if (bad != labels.end())
+    throw InputError(fmt::format("{}: label {} of sample {} is not one of the model's {} classes", file, *bad,
+                                 bad - labels.begin(), classes));
+}
+
 double reconstruction_error(const NetworkProgram& p, const Codes& input, const Codes& output) {
   if (input.size() != output.size())
     throw InputError(fmt::format("{}: a reconstruction of {} values for an input of {}", p.source, output.size(),

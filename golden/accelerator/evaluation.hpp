@@ -27,6 +27,12 @@ std::string_view task_name(Task task);
 // dequantized input. InputError when the two differ in size.
 double reconstruction_error(const NetworkProgram& program, const Codes& input, const Codes& output);
 
+// A classifier's labels must name one of its `classes` outputs: a label no
+// output can win would be counted wrong without saying why. InputError
+// "<file>: label L of sample i is not one of the model's N classes".
+// Anomaly labels are checked where the ROC AUC counts them.
+void check_class_labels(Task task, const std::vector<int64_t>& labels, int64_t classes, const std::string& file);
+
 class Evaluation {
  public:
   explicit Evaluation(Task task = Task::Classification) : task_(task) {}

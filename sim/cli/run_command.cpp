@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "golden/accelerator/cycle_model.hpp"
+#include "golden/accelerator/evaluation.hpp"
 #include "golden/accelerator/precision_map.hpp"
 #include "golden/onnx/data_set.hpp"
 #include "cli/policy_cli.hpp"
@@ -30,7 +31,7 @@ struct Samples {
   std::vector<int64_t> labels;
 };
 
-Samples load_samples(const NetworkProgram& program, const std::string& data, int64_t first, int64_t count) {
+Samples load_samples(const NetworkProgram& program, Task task, const std::string& data, int64_t first, int64_t count) {
   Samples s;
   bool all_labelled = true;
   for (const DataSet& ds : load_data_sets(data)) {
@@ -40,6 +41,9 @@ Samples load_samples(const NetworkProgram& program, const std::string& data, int
     if (t.dtype() != DType::Float)
       throw InputError(fmt::format("{}: input must be float32, got {}", (ds.folder / "input_0.pb").string(),
                                    dtype_name(t.dtype())));
+    if (ds.labels)
+      check_class_labels(task, ds.labels->ints(), program.output_layer().out_shape.size(),
+                         (ds.folder / "labels.pb").string());
     const int64_t n = ds.sample_count();
     for (int64_t i = 0; i < n; ++i) {
       s.inputs.push_back(quantize_input(program, t, i));
@@ -116,7 +120,7 @@ ExitCode run_command(const Args& args) {
       model, calibration.empty() ? std::nullopt : std::optional<fs::path>(calibration), policy);
   const NetworkProgram& program = pp.program;
   const Shard shard = parse_shard(shard_text);
-  Samples samples = load_samples(program, data, first, count);
+  Samples samples = load_samples(program, pp.task, data, first, count);
   if (shard.n > 1) {
     const auto [begin, end] = shard.slice(static_cast<int64_t>(samples.inputs.size()));
     if (begin == end) throw InputError(fmt::format("--shard {}: no inputs in this shard of {}", shard_text, samples.inputs.size()));

@@ -106,6 +106,10 @@ def main():
     os.makedirs(negative, exist_ok=True)
     write_tensor(os.path.join(negative, "input_0.pb"), np.zeros((2, 64), np.float32))
     write_tensor(os.path.join(negative, "labels.pb"), np.array([3, -1], np.int64), "labels")
+    beyond = os.path.join(out, "label_beyond_classes")
+    os.makedirs(beyond, exist_ok=True)
+    write_tensor(os.path.join(beyond, "input_0.pb"), np.zeros((3, 64), np.float32))
+    write_tensor(os.path.join(beyond, "labels.pb"), np.array([3, 9, 10], np.int64), "labels")
 
     # Quantization parameters that break the number contract ([1,4] models).
     write_tensor(os.path.join(out, "input4.pb"), np.zeros((1, 4), np.float32), name="x")
