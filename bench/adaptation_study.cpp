@@ -507,11 +507,12 @@ int main(int argc, char** argv) {
     if (model_path.empty() || data_dir.empty()) throw InputError("give --model-dir, or --model and --data");
     if (count < 0 || front_maps < 0 || jobs < 1) throw InputError("--count and --front-maps must be >= 0 and --jobs >= 1");
     // Checked before the study runs, not when its rows are written.
-    const std::vector<double> threshold_scales = parse_list(scales_text, cli::parse_threshold_scale);
-    const std::vector<int> margins = parse_list(margins_text, cli::parse_margin);
-    // A budget's range is the policy's own check (adaptive_program.cpp).
+    const std::vector<double> threshold_scales =
+        parse_list(scales_text, [](const std::string& t) { return cli::parse_threshold_scale(t, "--threshold-scales"); });
+    const std::vector<int> margins =
+        parse_list(margins_text, [](const std::string& t) { return cli::parse_margin(t, "--margins"); });
     const std::vector<double> budgets =
-        parse_list(budgets_text, [](const std::string& b) { return cli::parse_number(b, "--budgets"); });
+        parse_list(budgets_text, [](const std::string& t) { return cli::parse_budget_bits(t, "--budgets"); });
     for (const std::string& path : {json_path, report_path})
       if (!path.empty()) cli::check_writable(path);
     const std::filesystem::path root(data_dir);
@@ -550,8 +551,11 @@ int main(int argc, char** argv) {
                           {"sae_cost_share_upfront", upfront ? nlohmann::json(study.sae_cost_share(Schedule::UpFront)) : nlohmann::json()},
                           {"upfront_unavailable", profile.upfront_unavailable},
                           {"profile_samples", profile.samples}, {"splits", nlohmann::json::object()}};
+    // Every split is loaded and checked before any is studied: a bad last
+    // split must not cost the hours the first one takes.
+    std::vector<Split> splits;
     for (const std::string& split_name : cli::split_list(splits_text)) {
-      Split s;
+      Split& s = splits.emplace_back();
       s.name = split_name;
       const DataSet ds = load_data_set(root / split_name);
       if (!ds.labels) throw InputError(fmt::format("{}: the study needs labels", (root / split_name).string()));
@@ -561,10 +565,6 @@ int main(int argc, char** argv) {
       check_class_labels(profile.task, s.labels, base.output_layer().out_shape.size(),
                          (root / split_name / "labels.pb").string());
       for (int64_t i = 0; i < n; ++i) s.inputs.push_back(quantize_input(base, s.batch, i));
-      s.runs8.resize(s.inputs.size());
-      parallel_for(s.inputs.size(), jobs, [&](size_t i) { s.runs8[i] = execute_program(base, s.inputs[i], cfg8); });
-      for (size_t i = 0; i < s.inputs.size(); ++i)
-        s.decisions8.push_back(study.rule().decide(base, s.inputs[i], s.runs8[i].output()).value);
       if (profile.task == Task::AnomalyDetection) {
         try {
           count_anomalies(s.labels, "the ROC AUC");
@@ -574,6 +574,13 @@ int main(int argc, char** argv) {
                                        (root / split_name).string(), n));
         }
       }
+    }
+    for (Split& s : splits) {
+      const std::string& split_name = s.name;
+      s.runs8.resize(s.inputs.size());
+      parallel_for(s.inputs.size(), jobs, [&](size_t i) { s.runs8[i] = execute_program(base, s.inputs[i], cfg8); });
+      for (size_t i = 0; i < s.inputs.size(); ++i)
+        s.decisions8.push_back(study.rule().decide(base, s.inputs[i], s.runs8[i].output()).value);
       std::cerr << fmt::format("{} {}: {} inputs\n", data_dir, split_name, s.inputs.size());
 
       std::vector<Row> rows;
@@ -724,6 +731,7 @@ int main(int argc, char** argv) {
                  upfront ? fmt::format("{:.2f} up front", fidelity["fidelity_upfront"]["rho_all"].get<double>())
                          : std::string("no up-front schedule"),
                  total > 0 ? 100 * same / total : 0.0);
+      s = Split{};  // a split's runs are not needed once its table is out
     }
     fmt::print("\nSAE cost: {:.1f} % of the network's MACs just in time, {}\n", 100 * out["sae_cost_share_jit"].get<double>(),
                upfront ? fmt::format("{:.1f} % up front (shadow layers included)",

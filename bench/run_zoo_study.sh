@@ -17,7 +17,7 @@
 # tools/train_any_precision.py's fine-tuned copy; its outputs are named
 # <name>_<file> then. STUDY_OPTIONS are added to every aps-study command
 # (e.g. fewer threshold scales and margins for a quicker study); RTL_OPTIONS,
-# when set, replace them for the RTL run (e.g. one setting per policy, so a
+# when set (even empty), replace them for the RTL run (e.g. one setting per policy, so a
 # larger RTL_INPUTS slice fits the time).
 #
 # COUNT: test images per split (default 0: all 10,000). RTL_INPUTS: default
@@ -63,7 +63,7 @@ for entry in $models; do
     # shellcheck disable=SC2086
     "$build/bench/aps-study" --model "$onnx" --data "$data" --profile "$profile" --splits test_data_set_0,corrupted \
       --count "$rtl_inputs" --front-maps 0 --jobs "$jobs" --rtl --report "$work/$tag.rtl_report.json" \
-      ${RTL_OPTIONS:-${STUDY_OPTIONS:-}} > "$out/zoo_study_rtl_$tag.md"
+      ${RTL_OPTIONS-${STUDY_OPTIONS:-}} > "$out/zoo_study_rtl_$tag.md"
   fi
 done
 # shellcheck disable=SC2086

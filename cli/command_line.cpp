@@ -1,9 +1,12 @@
 #include "cli/command_line.hpp"
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
 #include <iostream>
+#include <unistd.h>
 
 namespace aps::cli {
 
@@ -78,10 +81,22 @@ int dispatch(int argc, char** argv, const std::string& tool, const std::string& 
 }
 
 void check_writable(const std::string& path) {
-  const bool existed = std::filesystem::exists(path);
-  if (existed && std::filesystem::is_directory(path)) throw InputError(fmt::format("{}: cannot write, it is a folder", path));
-  if (!std::ofstream(path, std::ios::app)) throw InputError(fmt::format("{}: cannot write", path));
-  if (!existed) std::filesystem::remove(path);
+  namespace fs = std::filesystem;
+  // Asked of the file system, never by opening: a probe that creates and
+  // deletes a file would remove a dangling link, and opening a pipe would
+  // end its reader before the real write.
+  std::error_code ec;
+  const fs::file_status status = fs::status(path, ec);  // through links
+  if (fs::is_directory(status)) throw InputError(fmt::format("{}: cannot write, it is a folder", path));
+  if (fs::exists(status)) {
+    if (::access(path.c_str(), W_OK) != 0) throw InputError(fmt::format("{}: cannot write: {}", path, std::strerror(errno)));
+    return;
+  }
+  const fs::path parent = fs::path(path).has_parent_path() ? fs::path(path).parent_path() : fs::path(".");
+  if (!fs::is_directory(parent, ec))
+    throw InputError(fmt::format("{}: cannot write: there is no folder {}", path, parent.string()));
+  if (::access(parent.c_str(), W_OK | X_OK) != 0)
+    throw InputError(fmt::format("{}: cannot write: {}", path, std::strerror(errno)));
 }
 
 void refuse_given(const po::variables_map& vm, const std::vector<std::string>& names, const std::string& why) {

@@ -42,8 +42,9 @@ std::vector<std::string> split_list(const std::string& text);
 // Writes a JSON document to `path` (InputError if it cannot).
 void write_text_file(const std::string& path, const std::string& text);
 
-// InputError "<path>: cannot write" unless `path` can be written, leaving the
-// file system as it found it. Tools check their outputs before a long run, so
+// InputError "<path>: cannot write[: why]" unless `path` can be written (an
+// existing writable file, or a new name in a writable folder), without
+// touching the file system. Tools check their outputs before a long run, so
 // a mistyped folder does not cost the run's result.
 void check_writable(const std::string& path);
 

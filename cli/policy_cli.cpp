@@ -8,8 +8,9 @@
 
 namespace aps::cli {
 
-void add_policy_options(po::options_description& options, PolicyArgs& a) {
-  options.add_options()
+std::vector<std::string> add_policy_options(po::options_description& options, PolicyArgs& a) {
+  po::options_description policy;
+  policy.add_options()
       ("profile", po::value(&a.profile), "calibration profile (aps-calibrate); needed by every policy but static")
       ("policy", po::value(&a.policy)->default_value("static"), "static | adaptive | budget | cascade | adaptive-cascade")
       ("schedule", po::value(&a.schedule)->default_value("jit"), "SAE schedule: jit (each layer before it runs) or upfront")
@@ -24,6 +25,10 @@ void add_policy_options(po::options_description& options, PolicyArgs& a) {
        "cascade: the profile's cascade fitted with the plain margin check, instead of its confidence gate")
       ("margin", po::value(&a.margin), "cascade: the plain margin check, re-run when top1 - top2 of the output codes is "
                                        "below this");
+  std::vector<std::string> names;
+  for (const auto& option : policy.options()) names.push_back(option->long_name());
+  options.add(policy);
+  return names;
 }
 
 double parse_number(const std::string& v, const char* what) {
@@ -37,16 +42,22 @@ double parse_number(const std::string& v, const char* what) {
   }
 }
 
-double parse_threshold_scale(const std::string& text) {
-  const double s = parse_number(text, "--threshold-scale");
-  if (!(s >= 0) || std::isinf(s)) throw InputError(fmt::format("--threshold-scale must be a finite number >= 0, not '{}'", text));
+double parse_threshold_scale(const std::string& text, const char* option) {
+  const double s = parse_number(text, option);
+  if (!(s >= 0) || std::isinf(s)) throw InputError(fmt::format("{} must be a finite number >= 0, not '{}'", option, text));
   return s;
 }
 
-int parse_margin(const std::string& text) {
-  const double m = parse_number(text, "--margin");
-  if (!(m >= 0 && m <= 255) || m != std::floor(m)) throw InputError(fmt::format("--margin must be an integer 0..255, not '{}'", text));
+int parse_margin(const std::string& text, const char* option) {
+  const double m = parse_number(text, option);
+  if (!(m >= 0 && m <= 255) || m != std::floor(m)) throw InputError(fmt::format("{} must be an integer 0..255, not '{}'", option, text));
   return static_cast<int>(m);
+}
+
+double parse_budget_bits(const std::string& text, const char* option) {
+  const double b = parse_number(text, option);
+  if (!(b >= 2 && b <= 8)) throw InputError(fmt::format("{} must be a width between 2 and 8, not '{}'", option, text));
+  return b;
 }
 
 PolicyProgram load_policy_program(const std::string& model_path, const std::optional<std::filesystem::path>& calibration,
@@ -57,7 +68,7 @@ PolicyProgram load_policy_program(const std::string& model_path, const std::opti
   out.options.grouping = a.grouping;
   out.options.scaling = a.scaling;
   out.options.threshold_scale = parse_threshold_scale(a.threshold_scale);
-  if (!a.budget_bits.empty()) out.options.budget_bits = parse_number(a.budget_bits, "--budget-bits");
+  if (!a.budget_bits.empty()) out.options.budget_bits = parse_budget_bits(a.budget_bits, "--budget-bits");
   out.options.budget_metric = parse_budget_metric(a.budget_metric);
   out.options.plain_margin = a.plain_margin;
   if (!a.margin.empty()) out.options.margin_threshold = parse_margin(a.margin);

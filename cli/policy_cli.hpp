@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "golden/adaptation/adaptive_program.hpp"
 #include "cli/command_line.hpp"
@@ -17,15 +18,18 @@ struct PolicyArgs {
   bool grouping = false, scaling = false, plain_margin = false;
 };
 
-void add_policy_options(po::options_description& options, PolicyArgs& args);
+// Adds the policy options to `options`; returns their long names.
+std::vector<std::string> add_policy_options(po::options_description& options, PolicyArgs& args);
 
 // `v` as a number; InputError "<what> must be a number, not '<v>'" otherwise.
 double parse_number(const std::string& v, const char* what);
 
-// The values --threshold-scale and --margin accept (aps-study sweeps the same):
-// InputError naming the option otherwise.
-double parse_threshold_scale(const std::string& text);
-int parse_margin(const std::string& text);
+// The values --threshold-scale, --margin and --budget-bits accept (aps-study
+// sweeps the same, under its own option names): InputError naming `option`
+// otherwise.
+double parse_threshold_scale(const std::string& text, const char* option = "--threshold-scale");
+int parse_margin(const std::string& text, const char* option = "--margin");
+double parse_budget_bits(const std::string& text, const char* option = "--budget-bits");
 
 struct PolicyProgram {
   NetworkProgram program;   // with SAE / shadow / PCU steps for the adaptive policies

@@ -1,5 +1,7 @@
 #include "sim/accelerator_session.hpp"
 
+#include <iostream>
+
 #include <fmt/format.h>
 
 #include "golden/accelerator/cycle_model.hpp"
@@ -71,7 +73,10 @@ AcceleratorSession::~AcceleratorSession() {
   // runs while another exception unwinds must not.
   try {
     if (tracer_) tracer_->close();
+  } catch (const std::exception& e) {
+    std::cerr << "warning: the trace was not closed: " << e.what() << "\n";
   } catch (...) {
+    std::cerr << "warning: the trace was not closed\n";
   }
 }
 

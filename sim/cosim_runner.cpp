@@ -97,7 +97,12 @@ CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& i
         const int64_t d = ++done;
         if (options.progress && w == 0) options.progress(d);
       }
-      if (session) wr.sim_cycles = session->cycle();
+      if (session) {
+        wr.sim_cycles = session->cycle();
+        // Closed here, not by the destructor, so a trace that cannot be
+        // written fails the run instead of vanishing.
+        session->close_trace();
+      }
     } catch (...) {
       std::lock_guard<std::mutex> lock(error_mutex);
       if (!error) error = std::current_exception();

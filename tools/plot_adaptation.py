@@ -184,8 +184,7 @@ def plot(study, out_dir, targets="digits"):
     for row_axes, (split, data) in zip(axes, splits.items()):
         rows = data["rows"]
         # One image is 0.1 points of 1000: a reader needs the count to judge a 0.5-point window.
-        if "inputs" in data:
-            split = f"{split}, {data['inputs']} inputs"
+        shown = f"{split}, {data['inputs']} inputs" if "inputs" in data else split
         fp32 = next(r for r in rows if r["family"] == "fp32")["accuracy"]
         s8 = static8(rows)["cycles"]
         for ax, key, label in ((row_axes[0], "avg_bits", "MAC-weighted bits (every pass)"),
@@ -218,14 +217,14 @@ def plot(study, out_dir, targets="digits"):
             ax.set_ylim(max(lo, fp32 - 0.12), fp32 + 0.02)
             ax.set_xlabel(label)
             ax.set_ylabel("ROC AUC" if auc else "accuracy")
-            ax.set_title(f"{name} — {split}")
+            ax.set_title(f"{name} — {shown}")
             ax.grid(alpha=0.3)
         row_axes[0].legend(fontsize=7, loc="lower right")
         if auc:
-            summary.append(f"**{name}, {split}**: scored by ROC AUC (fp32 {fp32:.4f}); the targets are set for "
+            summary.append(f"**{name}, {shown}**: scored by ROC AUC (fp32 {fp32:.4f}); the targets are set for "
                            "classifiers' accuracy, so its rows are in its study table only")
         else:
-            summary.append(summarize_zoo(name, split, rows) if targets == "zoo" else summarize(name, split, rows))
+            summary.append(summarize_zoo(name, shown, rows) if targets == "zoo" else summarize(name, shown, rows))
     fig.tight_layout()
     path = os.path.join(out_dir, f"adaptation_{name}.png")
     fig.savefig(path, dpi=90)

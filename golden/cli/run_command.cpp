@@ -145,14 +145,13 @@ ExitCode eval_command(const Args& args) {
        "auto: the model's aps.task metadata, else classification")
       ("report", po::value(&report), "write a JSON report here");
   PolicyArgs policy;
-  add_policy_options(options, policy);
+  std::vector<std::string> program_only = add_policy_options(options, policy);
+  program_only.insert(program_only.end(), {"precision", "calibration"});
   po::variables_map vm;
   if (!parse_args(args, options, vm)) return ExitCode::Ok;
   if (engine != "onnx" && engine != "program") throw InputError(fmt::format("--engine must be onnx or program, not '{}'", engine));
   if (engine == "onnx")
-    refuse_given(vm, {"precision", "calibration", "profile", "policy", "schedule", "grouping", "groups", "scaling",
-                      "budget-bits", "budget-metric", "threshold-scale", "plain-margin", "margin"},
-                 "applies to --engine program only: --engine onnx runs the model as ONNX defines it");
+    refuse_given(vm, program_only, "applies to --engine program only: --engine onnx runs the model as ONNX defines it");
   if (!report.empty()) check_writable(report);
 
   const auto sets = load_data_sets(data_path);

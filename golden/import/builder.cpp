@@ -339,7 +339,7 @@ void ProgramBuilder::finalize(const std::string& value, ActivationQuant out_q) {
         throw InputError(fmt::format("{}: layer '{}': weight {} is not finite", model_.source(), l.name, w));
     quantize_float_weights(p.float_weights, l.out_shape.channels, l);
   }
-  // A scale ratio the requantizer cannot hold names the model and layer.
+  // quantize_multiplier knows only the number; the user needs the model and layer whose scales overflow it.
   const auto multiplier = [&](double real) {
     try {
       return quantize_multiplier(real);

@@ -106,6 +106,14 @@ def main():
     os.makedirs(negative, exist_ok=True)
     write_tensor(os.path.join(negative, "input_0.pb"), np.zeros((2, 64), np.float32))
     write_tensor(os.path.join(negative, "labels.pb"), np.array([3, -1], np.int64), "labels")
+    # A folder where aps-sim writes a trace's GTKWave save file.
+    os.makedirs(os.path.join(out, "trace_blocked", "t.gtkw"), exist_ok=True)
+    # Two study splits, the second with a label beyond digits_mlp's 10 classes.
+    for split, labels in (("good", [0, 1, 2]), ("beyond", [3, 9, 10])):
+        folder = os.path.join(out, "study_splits", split)
+        os.makedirs(folder, exist_ok=True)
+        write_tensor(os.path.join(folder, "input_0.pb"), np.zeros((3, 64), np.float32))
+        write_tensor(os.path.join(folder, "labels.pb"), np.array(labels, np.int64), "labels")
     beyond = os.path.join(out, "label_beyond_classes")
     os.makedirs(beyond, exist_ok=True)
     write_tensor(os.path.join(beyond, "input_0.pb"), np.zeros((3, 64), np.float32))
