@@ -24,7 +24,6 @@
 #include <boost/program_options.hpp>
 #include <cmath>
 #include <fmt/format.h>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -739,7 +738,7 @@ int main(int argc, char** argv) {
                        : fmt::format("no up-front schedule in the profile ({}), so the up-front and budget policies "
                                      "are not run",
                                      profile.upfront_unavailable));
-    if (!json_path.empty()) std::ofstream(json_path) << out.dump(2);
+    if (!json_path.empty()) aps::cli::write_text_file(json_path, out.dump(2));
     if (!report_path.empty()) aps::cli::write_text_file(report_path, nlohmann::json{{"model_dir", dir}, {"model", model_path}, {"figure", figure}, {"rows", report_rows}}.dump(2));
     return 0;
   } catch (const InputError& e) {  // bad input, and usage errors (parse_args)

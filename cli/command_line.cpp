@@ -87,12 +87,20 @@ void check_writable(const std::string& path) {
   // end its reader before the real write.
   std::error_code ec;
   const fs::file_status status = fs::status(path, ec);  // through links
+  if (ec && ec != std::errc::no_such_file_or_directory && ec != std::errc::not_a_directory)
+    throw InputError(fmt::format("{}: cannot write: {}", path, ec.message()));  // a loop, a name too long
   if (fs::is_directory(status)) throw InputError(fmt::format("{}: cannot write, it is a folder", path));
   if (fs::exists(status)) {
     if (::access(path.c_str(), W_OK) != 0) throw InputError(fmt::format("{}: cannot write: {}", path, std::strerror(errno)));
     return;
   }
-  const fs::path parent = fs::path(path).has_parent_path() ? fs::path(path).parent_path() : fs::path(".");
+  // A new file is made where a dangling link points, or else at `path`.
+  fs::path target = path;
+  if (fs::is_symlink(fs::symlink_status(path, ec))) {
+    const fs::path link = fs::read_symlink(path, ec);
+    target = link.is_absolute() ? link : fs::path(path).parent_path() / link;
+  }
+  const fs::path parent = target.has_parent_path() ? target.parent_path() : fs::path(".");
   if (!fs::is_directory(parent, ec))
     throw InputError(fmt::format("{}: cannot write: there is no folder {}", path, parent.string()));
   if (::access(parent.c_str(), W_OK | X_OK) != 0)

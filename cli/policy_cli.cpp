@@ -9,7 +9,7 @@
 namespace aps::cli {
 
 std::vector<std::string> add_policy_options(po::options_description& options, PolicyArgs& a) {
-  po::options_description policy;
+  po::options_description policy("precision policy");
   policy.add_options()
       ("profile", po::value(&a.profile), "calibration profile (aps-calibrate); needed by every policy but static")
       ("policy", po::value(&a.policy)->default_value("static"), "static | adaptive | budget | cascade | adaptive-cascade")

@@ -39,6 +39,7 @@ CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& i
   std::atomic<int64_t> next{0}, done{0};
   std::atomic<bool> abort{false};
   std::exception_ptr error;
+  std::exception_ptr trace_error;  // only the first worker traces
   std::mutex error_mutex;
 
   auto worker = [&](int w) {
@@ -100,8 +101,13 @@ CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& i
       if (session) {
         wr.sim_cycles = session->cycle();
         // Closed here, not by the destructor, so a trace that cannot be
-        // written fails the run instead of vanishing.
-        session->close_trace();
+        // written fails the run instead of vanishing; kept apart so it never
+        // hides what another worker found.
+        try {
+          session->close_trace();
+        } catch (...) {
+          trace_error = std::current_exception();
+        }
       }
     } catch (...) {
       std::lock_guard<std::mutex> lock(error_mutex);
@@ -118,6 +124,7 @@ CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& i
     for (auto& t : threads) t.join();
   }
   if (error) std::rethrow_exception(error);
+  if (trace_error) std::rethrow_exception(trace_error);
 
   CosimResult r;
   r.rtl_eval = r.golden_eval = Evaluation(options.task);

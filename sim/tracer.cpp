@@ -79,6 +79,12 @@ Tracer::~Tracer() {
 
 std::string Tracer::vcd_path() const { return fst_ ? path_ + ".tmp.vcd" : path_; }
 
+std::vector<std::string> trace_files(const std::string& path) {
+  std::vector<std::string> files{path, gtkw_path_for(path)};
+  if (std::filesystem::path(path).extension() == ".fst") files.push_back(path + ".tmp.vcd");
+  return files;
+}
+
 bool Tracer::inside(int64_t cycle) const { return cycle >= window_.start && (window_.end < 0 || cycle < window_.end); }
 
 void Tracer::before_cycle(int64_t cycle, Device& device) {

@@ -21,6 +21,10 @@ struct TraceWindow {
   int64_t end = -1;    // first cycle not traced; -1 = until the end
 };
 
+// The files a trace at `path` writes: the trace, the VCD an FST is converted
+// from, and the GTKWave save file; a tool checks them all before a run.
+std::vector<std::string> trace_files(const std::string& path);
+
 class Tracer {
  public:
   // InputError if the extension is neither .vcd nor .fst, or if .fst is

@@ -106,6 +106,11 @@ def main():
     os.makedirs(negative, exist_ok=True)
     write_tensor(os.path.join(negative, "input_0.pb"), np.zeros((2, 64), np.float32))
     write_tensor(os.path.join(negative, "labels.pb"), np.array([3, -1], np.int64), "labels")
+    # A report name that is a link into a folder that does not exist.
+    link = os.path.join(out, "dangling_report.json")
+    if os.path.lexists(link):
+        os.remove(link)
+    os.symlink(os.path.join("no_such_folder", "r.json"), link)
     # A folder where aps-sim writes a trace's GTKWave save file.
     os.makedirs(os.path.join(out, "trace_blocked", "t.gtkw"), exist_ok=True)
     # Two study splits, the second with a label beyond digits_mlp's 10 classes.
