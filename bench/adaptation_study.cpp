@@ -512,8 +512,7 @@ int main(int argc, char** argv) {
         parse_list(margins_text, [](const std::string& t) { return cli::parse_margin(t, "--margins"); });
     const std::vector<double> budgets =
         parse_list(budgets_text, [](const std::string& t) { return cli::parse_budget_bits(t, "--budgets"); });
-    for (const std::string& path : {json_path, report_path})
-      if (!path.empty()) cli::check_writable(path);
+    cli::check_writable_each({json_path, report_path});
     const std::filesystem::path root(data_dir);
     const OnnxModel model = OnnxModel::load(model_path);
     if (reference_path.empty()) {

@@ -107,6 +107,11 @@ void check_writable(const std::string& path) {
     throw InputError(fmt::format("{}: cannot write: {}", path, std::strerror(errno)));
 }
 
+void check_writable_each(const std::vector<std::string>& paths) {
+  for (const std::string& path : paths)
+    if (!path.empty()) check_writable(path);
+}
+
 void refuse_given(const po::variables_map& vm, const std::vector<std::string>& names, const std::string& why) {
   for (const std::string& name : names)
     if (vm.count(name) && !vm[name].defaulted()) throw InputError(fmt::format("--{} {}", name, why));

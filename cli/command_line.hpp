@@ -47,6 +47,8 @@ void write_text_file(const std::string& path, const std::string& text);
 // touching the file system. Tools check their outputs before a long run, so
 // a mistyped folder does not cost the run's result.
 void check_writable(const std::string& path);
+// check_writable for each path given (an empty one is an output not asked for).
+void check_writable_each(const std::vector<std::string>& paths);
 
 // InputError "<option> <why>" for the first of `names` given on the command
 // line (not defaulted): an option the chosen mode ignores is refused rather

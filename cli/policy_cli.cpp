@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "golden/adaptation/calibrator.hpp"
+#include "golden/numerics/precision_reduction.hpp"
 
 namespace aps::cli {
 
@@ -56,7 +57,8 @@ int parse_margin(const std::string& text, const char* option) {
 
 double parse_budget_bits(const std::string& text, const char* option) {
   const double b = parse_number(text, option);
-  if (!(b >= 2 && b <= 8)) throw InputError(fmt::format("{} must be a width between 2 and 8, not '{}'", option, text));
+  if (!(b >= kMinBits && b <= kMaxBits))
+    throw InputError(fmt::format("{} must be a width between {} and {}, not '{}'", option, kMinBits, kMaxBits, text));
   return b;
 }
 

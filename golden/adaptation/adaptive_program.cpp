@@ -102,8 +102,8 @@ NetworkProgram build_adaptive_program(const NetworkProgram& base, const Calibrat
   if (sae && upfront && !has_upfront_schedule(profile))
     throw InputError(fmt::format("{}: the profile has no up-front schedule ({}): use --schedule jit", profile.model,
                                  profile.upfront_unavailable));
-  if (o.policy == Policy::Budget && !(o.budget_bits >= 2 && o.budget_bits <= 8))
-    throw InputError("the budget policy needs --budget-bits between 2 and 8");
+  if (o.policy == Policy::Budget && !(o.budget_bits >= kMinBits && o.budget_bits <= kMaxBits))
+    throw InputError(fmt::format("the budget policy needs --budget-bits between {} and {}", kMinBits, kMaxBits));
   if ((o.policy == Policy::Cascade || o.policy == Policy::AdaptiveCascade) && profile.task != Task::Classification)
     throw InputError(fmt::format("{}: the accelerator's cascade re-runs on the output class margin, and the model is "
                                  "scored by {} (its decision is a reconstruction error the accelerator does not "

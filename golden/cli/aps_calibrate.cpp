@@ -6,6 +6,7 @@
 
 #include "golden/adaptation/calibrator.hpp"
 #include "cli/command_line.hpp"
+#include "golden/numerics/precision_reduction.hpp"
 #include "golden/onnx/data_set.hpp"
 
 using namespace aps;
@@ -57,7 +58,8 @@ ExitCode calibrate_command(const Args& args) {
   if (!(o.target_agreement > 0 && o.target_agreement <= 1)) throw InputError("--target-agreement must be in (0, 1]");
   if (o.threads < 1) throw InputError("--jobs must be at least 1");
   if (o.build.sae_entries < 1) throw InputError("--sae-entries must be at least 1");
-  if (!(o.target_bits >= 2 && o.target_bits <= 8)) throw InputError("--target-bits must be a width in [2, 8]");
+  if (!(o.target_bits >= kMinBits && o.target_bits <= kMaxBits))
+    throw InputError(fmt::format("--target-bits must be a width in [{}, {}]", kMinBits, kMaxBits));
   if (o.min_samples < 1) throw InputError("--min-samples must be at least 1");
   // Each map is run on every calibration sample: a million is already days.
   constexpr int64_t kMaxExhaustiveMaps = int64_t{1} << 20;

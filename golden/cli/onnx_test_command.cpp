@@ -65,7 +65,7 @@ ExitCode onnx_test_command(const Args& args) {
   positional.add("dir", -1);
   po::variables_map vm;
   if (!parse_args(args, options, vm, &positional)) return ExitCode::Ok;
-  if (!report.empty()) check_writable(report);
+  check_writable_each({report});
 
   int passed = 0, failed = 0, errors = 0;
   nlohmann::json tests = nlohmann::json::array();

@@ -47,8 +47,8 @@ ExitCode run_command(const Args& args) {
       ("report", po::value(&report), "write a JSON report here");
   po::variables_map vm;
   if (!parse_args(args, options, vm)) return ExitCode::Ok;
-  for (const std::string& path : output_files) check_writable(path);
-  if (!report.empty()) check_writable(report);
+  check_writable_each(output_files);
+  check_writable_each({report});
 
   const OnnxModel model = OnnxModel::load(model_path);
   std::vector<NamedTensor> inputs;
@@ -152,7 +152,7 @@ ExitCode eval_command(const Args& args) {
   if (engine != "onnx" && engine != "program") throw InputError(fmt::format("--engine must be onnx or program, not '{}'", engine));
   if (engine == "onnx")
     refuse_given(vm, program_only, "applies to --engine program only: --engine onnx runs the model as ONNX defines it");
-  if (!report.empty()) check_writable(report);
+  check_writable_each({report});
 
   const auto sets = load_data_sets(data_path);
   for (const DataSet& ds : sets)

@@ -148,8 +148,7 @@ ExitCode regress_command(const Args& args) {
   const Shard my_shard = parse_shard(shard);
   if (count < 0 || jobs < 1) throw InputError("--count must be >= 0 and --jobs >= 1");
   if (max_cycles < 0) throw InputError("--max-cycles must be at least 0 (0: 20x the cycle model + 10000)");
-  for (const std::string& path : {junit, report, coverage_file})
-    if (!path.empty()) aps::cli::check_writable(path);
+  aps::cli::check_writable_each({junit, report, coverage_file});
 
   std::vector<CaseSpec> cases;
   if (!no_bundled) {

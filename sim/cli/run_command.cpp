@@ -114,10 +114,8 @@ ExitCode run_command(const Args& args) {
   if (!(stall >= 0 && stall < 1)) throw InputError("--stall must be in [0, 1)");
   if (vm.count("count") && count < 0) throw InputError("--count must be at least 0 (leave it out for every input)");
   if (max_cycles < 0) throw InputError("--max-cycles must be at least 0 (0: 20x the cycle model + 10000)");
-  for (const std::string& path : {report, junit, coverage_file})
-    if (!path.empty()) aps::cli::check_writable(path);
-  if (!trace.empty())
-    for (const std::string& path : trace_files(trace)) aps::cli::check_writable(path);
+  aps::cli::check_writable_each({report, junit, coverage_file});
+  if (!trace.empty()) aps::cli::check_writable_each(trace_files(trace));
 
   const aps::cli::PolicyProgram pp = aps::cli::load_policy_program(
       model, calibration.empty() ? std::nullopt : std::optional<fs::path>(calibration), policy);

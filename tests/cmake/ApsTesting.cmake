@@ -26,3 +26,18 @@ function(aps_cli_test)
     set_tests_properties("${T_NAME}" PROPERTIES TIMEOUT ${T_TIMEOUT})
   endif()
 endfunction()
+
+# One row of a bad-option table, "<option>@@<value>...|<regex>": the option's
+# name, its arguments as a list, and the message it must give. Split with
+# string(FIND), not as a list: a regex's unbalanced "[" would glue list items.
+function(aps_option_case row name_var args_var regex_var)
+  string(FIND "${row}" "|" bar)
+  string(SUBSTRING "${row}" 0 ${bar} args)
+  math(EXPR after "${bar} + 1")
+  string(SUBSTRING "${row}" ${after} -1 regex)
+  string(REPLACE "@@" ";" args "${args}")
+  list(GET args 0 name)
+  set(${name_var} "${name}" PARENT_SCOPE)
+  set(${args_var} "${args}" PARENT_SCOPE)
+  set(${regex_var} "${regex}" PARENT_SCOPE)
+endfunction()

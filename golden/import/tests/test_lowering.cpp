@@ -20,6 +20,25 @@ using namespace aps;
 
 namespace {
 const std::filesystem::path kModels = std::filesystem::path(APS_SOURCE_DIR) / "models";
+
+// x[?,3] -> QuantizeLinear -> QLinearMatMul 'qmm' (int8 weights at
+// `weight_scale`) -> DequantizeLinear -> y[?,2].
+OnnxModel qlinear_matmul_model(double weight_scale) {
+  test::GraphBuilder g(13);
+  g.input("x", DType::Float, {-1, 3});
+  g.initializer("xs", Tensor::scalar_real(DType::Float, 0.125));
+  g.initializer("xz", Tensor::scalar_int(DType::UInt8, 10));
+  g.initializer("w", Tensor::from_ints(DType::Int8, {3, 2}, {1, -2, 3, 4, -5, 6}));
+  g.initializer("ws", Tensor::scalar_real(DType::Float, weight_scale));
+  g.initializer("wz", Tensor::scalar_int(DType::Int8, 0));
+  g.initializer("ys", Tensor::scalar_real(DType::Float, 0.5));
+  g.initializer("yz", Tensor::scalar_int(DType::UInt8, 128));
+  g.node("QuantizeLinear", {"x", "xs", "xz"}, {"xq"});
+  g.node("QLinearMatMul", {"xq", "xs", "xz", "w", "ws", "wz", "ys", "yz"}, {"yq"}, "qmm");
+  g.node("DequantizeLinear", {"yq", "ys", "yz"}, {"y"});
+  g.output("y");
+  return g.model();
+}
 }
 
 TEST_CASE("the QDQ digits_mlp lowers to three fully connected layers", "[program]") {
@@ -118,20 +137,7 @@ TEST_CASE("an input batch of the right size but the wrong shape is refused, nami
 
 TEST_CASE("a QOperator model lowers and executes bit-exactly with power-of-two scales", "[program]") {
   // With power-of-two scales float and integer requantization agree exactly.
-  test::GraphBuilder g(13);
-  g.input("x", DType::Float, {-1, 3});
-  g.initializer("xs", Tensor::scalar_real(DType::Float, 0.125));
-  g.initializer("xz", Tensor::scalar_int(DType::UInt8, 10));
-  g.initializer("w", Tensor::from_ints(DType::Int8, {3, 2}, {1, -2, 3, 4, -5, 6}));
-  g.initializer("ws", Tensor::scalar_real(DType::Float, 0.25));
-  g.initializer("wz", Tensor::scalar_int(DType::Int8, 0));
-  g.initializer("ys", Tensor::scalar_real(DType::Float, 0.5));
-  g.initializer("yz", Tensor::scalar_int(DType::UInt8, 128));
-  g.node("QuantizeLinear", {"x", "xs", "xz"}, {"xq"});
-  g.node("QLinearMatMul", {"xq", "xs", "xz", "w", "ws", "wz", "ys", "yz"}, {"yq"}, "qmm");
-  g.node("DequantizeLinear", {"yq", "ys", "yz"}, {"y"});
-  g.output("y");
-  const OnnxModel m = g.model();
+  const OnnxModel m = qlinear_matmul_model(0.25);
   const NetworkProgram p = build_program(m);
   REQUIRE(p.layers.size() == 1);
   const Tensor x = Tensor::from_reals(DType::Float, {4, 3}, {0.5, -1.0, 2.0, 3.0, 3.0, -1.25, 0, 0, 0, -1.25, 30.0, 1.0});
@@ -144,20 +150,7 @@ TEST_CASE("a QOperator model lowers and executes bit-exactly with power-of-two s
 }
 
 TEST_CASE("a scale the requantizer cannot hold is refused, naming the model and layer", "[program]") {
-  test::GraphBuilder g(13);
-  g.input("x", DType::Float, {-1, 3});
-  g.initializer("xs", Tensor::scalar_real(DType::Float, 0.125));
-  g.initializer("xz", Tensor::scalar_int(DType::UInt8, 10));
-  g.initializer("w", Tensor::from_ints(DType::Int8, {3, 2}, {1, -2, 3, 4, -5, 6}));
-  g.initializer("ws", Tensor::scalar_real(DType::Float, 1e20));
-  g.initializer("wz", Tensor::scalar_int(DType::Int8, 0));
-  g.initializer("ys", Tensor::scalar_real(DType::Float, 0.5));
-  g.initializer("yz", Tensor::scalar_int(DType::UInt8, 128));
-  g.node("QuantizeLinear", {"x", "xs", "xz"}, {"xq"});
-  g.node("QLinearMatMul", {"xq", "xs", "xz", "w", "ws", "wz", "ys", "yz"}, {"yq"}, "qmm");
-  g.node("DequantizeLinear", {"yq", "ys", "yz"}, {"y"});
-  g.output("y");
-  CHECK_THROWS_WITH(build_program(g.model()),
+  CHECK_THROWS_WITH(build_program(qlinear_matmul_model(1e20)),
                     Catch::Contains("layer 'qmm'") && Catch::Contains("requantization multiplier") &&
                         Catch::Contains("is too large"));
 }
