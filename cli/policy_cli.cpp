@@ -1,5 +1,6 @@
 #include "cli/policy_cli.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -30,6 +31,45 @@ std::vector<std::string> add_policy_options(po::options_description& options, Po
   for (const auto& option : policy.options()) names.push_back(option->long_name());
   options.add(policy);
   return names;
+}
+
+namespace {
+
+// The policies that read each option; an option not listed is read by every policy.
+struct OptionReaders {
+  const char* option;
+  std::vector<Policy> policies;
+};
+
+const std::vector<OptionReaders>& option_readers() {
+  using enum Policy;
+  static const std::vector<OptionReaders> readers = {
+      {"precision", {Static}},
+      {"schedule", {Adaptive, Budget, AdaptiveCascade}},
+      {"grouping", {Adaptive, Budget, AdaptiveCascade}},
+      {"groups", {Adaptive, Budget, AdaptiveCascade}},
+      {"scaling", {Adaptive, Budget, Cascade, AdaptiveCascade}},
+      {"threshold-scale", {Adaptive, AdaptiveCascade}},
+      {"budget-bits", {Budget}},
+      {"budget-metric", {Budget}},
+      {"plain-margin", {Cascade, AdaptiveCascade}},
+      {"margin", {Cascade, AdaptiveCascade}},
+  };
+  return readers;
+}
+
+}  // namespace
+
+void refuse_unused_policy_options(const po::variables_map& vm, const PolicyArgs& args) {
+  const Policy policy = parse_policy(args.policy);
+  for (const OptionReaders& r : option_readers()) {
+    if (!vm.count(r.option) || vm[r.option].defaulted()) continue;
+    if (std::find(r.policies.begin(), r.policies.end(), policy) != r.policies.end()) continue;
+    std::string readers;
+    for (Policy p : r.policies) readers += fmt::format("{}{}", readers.empty() ? "" : ", ", policy_name(p));
+    throw InputError(fmt::format("--{} does not apply to --policy {} (it is read by --policy {})", r.option, args.policy,
+                                 readers));
+  }
 }
 
 double parse_number(const std::string& v, const char* what) {

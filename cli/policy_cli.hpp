@@ -21,6 +21,12 @@ struct PolicyArgs {
 // Adds the policy options to `options`; returns their long names.
 std::vector<std::string> add_policy_options(po::options_description& options, PolicyArgs& args);
 
+// InputError for an option given on the command line that `args.policy` does
+// not read (--margin with --policy adaptive, --precision with any policy but
+// static, ...), so a run never reports a setting it did not use. `precision`
+// is the command's own width option; it is checked when the command has one.
+void refuse_unused_policy_options(const po::variables_map& vm, const PolicyArgs& args);
+
 // `v` as a number; InputError "<what> must be a number, not '<v>'" otherwise.
 double parse_number(const std::string& v, const char* what);
 

@@ -152,6 +152,8 @@ ExitCode eval_command(const Args& args) {
   if (engine != "onnx" && engine != "program") throw InputError(fmt::format("--engine must be onnx or program, not '{}'", engine));
   if (engine == "onnx")
     refuse_given(vm, program_only, "applies to --engine program only: --engine onnx runs the model as ONNX defines it");
+  else
+    refuse_unused_policy_options(vm, policy);
   check_writable_each({report});
 
   const auto sets = load_data_sets(data_path);

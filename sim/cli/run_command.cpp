@@ -110,6 +110,7 @@ ExitCode run_command(const Args& args) {
   aps::cli::add_policy_options(options, policy);
   po::variables_map vm;
   if (!aps::cli::parse_args(args, options, vm)) return ExitCode::Ok;
+  aps::cli::refuse_unused_policy_options(vm, policy);
   if (jobs < 1) throw InputError("--jobs must be at least 1");
   if (!(stall >= 0 && stall < 1)) throw InputError("--stall must be in [0, 1)");
   if (vm.count("count") && count < 0) throw InputError("--count must be at least 0 (leave it out for every input)");
@@ -194,9 +195,15 @@ ExitCode run_command(const Args& args) {
   // The one command that re-runs data-set input `index` alone, as this run ran it.
   std::string run_args;
   if (!calibration.empty()) run_args += " --calibration " + calibration;
-  if (adaptive) {
-    run_args += fmt::format(" --profile {} --policy {} --schedule {}{}{}", policy.profile, policy.policy, policy.schedule,
-                            policy.grouping ? " --grouping" : "", policy.scaling ? " --scaling" : "");
+  // A float model takes its ranges from the profile under every policy.
+  if (!policy.profile.empty()) run_args += " --profile " + policy.profile;
+  if (!adaptive) {
+    run_args += " --precision " + precision;
+  } else {
+    run_args += fmt::format(" --policy {}", policy.policy);
+    if (vm.count("schedule") && !vm["schedule"].defaulted()) run_args += " --schedule " + policy.schedule;
+    if (policy.grouping) run_args += " --grouping";
+    if (policy.scaling) run_args += " --scaling";
     if (!policy.groups.empty()) run_args += " --groups " + policy.groups;
     if (!policy.budget_bits.empty()) run_args += " --budget-bits " + policy.budget_bits;
     if (policy.budget_metric != "bit-macs") run_args += " --budget-metric " + policy.budget_metric;
@@ -204,10 +211,12 @@ ExitCode run_command(const Args& args) {
     if (policy.plain_margin) run_args += " --plain-margin";
     if (!policy.margin.empty()) run_args += " --margin " + policy.margin;
   }
+  if (stall != 0) run_args += fmt::format(" --stall {}", stall);
+  if (max_cycles != 0) run_args += fmt::format(" --max-cycles {}", max_cycles);
   run_args += memory_args_text(memory);
   auto reproduce = [&](int64_t index) {
-    return fmt::format("aps-sim --model {} --data {} --first {} --count 1 --precision {} --seed {}{} --trace-on-fail", model,
-                       data, index, precision, seed, run_args);
+    return fmt::format("aps-sim --model {} --data {} --first {} --count 1 --seed {}{} --trace-on-fail", model, data, index,
+                       seed, run_args);
   };
   if (result.first_mismatch) {
     const Mismatch& m = *result.first_mismatch;
