@@ -29,8 +29,9 @@ double reconstruction_error(const NetworkProgram& program, const Codes& input, c
 
 // A classifier's labels must name one of its `classes` outputs: a label no
 // output can win would be counted wrong without saying why. InputError
-// "<file>: label L of sample i is not one of the model's N classes".
-// Anomaly labels are checked where the ROC AUC counts them.
+// "<file>: label L of sample i is not one of the model's N classes". An
+// anomaly detector's labels are 0 (normal) or 1 (anomaly); `classes` is
+// not used for it.
 void check_class_labels(Task task, const std::vector<int64_t>& labels, int64_t classes, const std::string& file);
 
 class Evaluation {

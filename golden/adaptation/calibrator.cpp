@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "golden/accelerator/accelerator_geometry.hpp"
+#include "golden/accelerator/evaluation.hpp"
 #include "golden/accelerator/precision_map.hpp"
 #include "golden/adaptation/gate_fit.hpp"
 #include "golden/adaptation/shadow_network.hpp"
@@ -208,8 +209,10 @@ CalibrationProfile start_profile(const OnnxModel& model, int64_t samples, const 
 // profile keeps), the 8-bit reference runs and their decisions. An anomaly
 // detector's operating threshold is chosen here, on the 8-bit reconstruction
 // errors and the calibration labels (Youden's J).
-Reference reference_runs(const OnnxModel& model, const Tensor& batch, const std::vector<int64_t>& labels,
-                         RangeMethod ranges, int threads, CalibrationProfile& prof) {
+Reference reference_runs(const OnnxModel& model, const CalibrationInputs& data, RangeMethod ranges, int threads,
+                         CalibrationProfile& prof) {
+  const Tensor& batch = data.batch;
+  const std::vector<int64_t>& labels = data.labels;
   Reference ref;
   ref.threads = threads;
   if (detect_model_format(model) == ModelFormat::Float) {
@@ -220,6 +223,8 @@ Reference reference_runs(const OnnxModel& model, const Tensor& batch, const std:
     ref.program = build_program(model);
   }
   ref.weighted = weighted_layers(ref.program);
+  check_class_labels(prof.task, labels, static_cast<int64_t>(ref.program.output_layer().out_shape.size()),
+                     data.labels_file);
   const int64_t n = batch.shape()[0];
   for (int64_t s = 0; s < n; ++s) ref.inputs.push_back(quantize_input(ref.program, batch, s));
   const auto configs8 = static_configs(PrecisionMap(ref.program.layers.size(), 8));
@@ -737,7 +742,7 @@ CalibrationProfile calibrate(const OnnxModel& model, const CalibrationInputs& da
     if (log) *log << s << "\n";
   };
   CalibrationProfile prof = start_profile(model, data.batch.rank() ? data.batch.shape()[0] : 0, o);
-  const Reference ref = reference_runs(model, data.batch, data.labels, o.ranges, o.threads, prof);
+  const Reference ref = reference_runs(model, data, o.ranges, o.threads, prof);
   if (prof.task == Task::AnomalyDetection)
     say(fmt::format("anomaly detector: operating threshold {:.6g} (8-bit reconstruction error, Youden's J on the "
                     "calibration labels); every choice below keeps the 8-bit decision at it",

@@ -36,6 +36,7 @@ struct CalibrationOptions {
 struct CalibrationInputs {
   Tensor batch;                  // float inputs, first dimension = samples
   std::vector<int64_t> labels;   // may be empty
+  std::string labels_file = "labels";  // names the labels in errors
 };
 
 // The network program of a model under a profile's ranges (float models) or

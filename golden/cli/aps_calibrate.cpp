@@ -73,7 +73,7 @@ ExitCode calibrate_command(const Args& args) {
   if (sets.size() != 1 || sets[0].inputs.size() != 1)
     throw InputError(fmt::format("{}: calibration data must be one folder with one input_0.pb", data));
   check_finite(sets[0].inputs[0], sets[0].folder / "input_0.pb");
-  CalibrationInputs in{sets[0].inputs[0].tensor, {}};
+  CalibrationInputs in{sets[0].inputs[0].tensor, {}, (sets[0].folder / "labels.pb").string()};
   if (sets[0].labels) in.labels = sets[0].labels->ints();
   const CalibrationProfile p = calibrate(model, in, o, &std::cout);
   save_profile(p, output);

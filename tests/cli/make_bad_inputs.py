@@ -123,6 +123,11 @@ def main():
     os.makedirs(beyond, exist_ok=True)
     write_tensor(os.path.join(beyond, "input_0.pb"), np.zeros((3, 64), np.float32))
     write_tensor(os.path.join(beyond, "labels.pb"), np.array([3, 9, 10], np.int64), "labels")
+    # An anomaly detector's labels are 0 or 1 (the autoencoder takes 784 values).
+    anomaly = os.path.join(out, "anomaly_label_two")
+    os.makedirs(anomaly, exist_ok=True)
+    write_tensor(os.path.join(anomaly, "input_0.pb"), np.full((3, 784), 0.5, np.float32))
+    write_tensor(os.path.join(anomaly, "labels.pb"), np.array([0, 1, 2], np.int64), "labels")
 
     # Quantization parameters that break the number contract ([1,4] models).
     write_tensor(os.path.join(out, "input4.pb"), np.zeros((1, 4), np.float32), name="x")
