@@ -1,6 +1,7 @@
 #include "golden/accelerator/evaluation.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <fmt/format.h>
 
 #include "golden/accelerator/decision_rule.hpp"
@@ -73,6 +74,13 @@ void Evaluation::add(const Decision& decision, int64_t label) {
 void Evaluation::add_float(const Tensor& x, const Tensor& y, int64_t row, int64_t label, const std::string& source) {
   const int64_t n = y.rank() ? y.shape()[0] : 0;
   const int64_t per = n ? y.size() / n : 0;
+  // A NaN or infinite output (NaN weights, an overflow) has no argmax and no
+  // error: scoring it would report a figure the model did not earn.
+  for (int64_t i = row * per; i < (row + 1) * per; ++i)
+    if (!std::isfinite(y.value(i)))
+      throw InputError(fmt::format("{}: the output of sample {} holds {} (element {}): the model computes a non-finite "
+                                   "value, so it cannot be scored",
+                                   source, row, y.value(i), i - row * per));
   if (task_ == Task::Classification) {
     add_prediction(argmax_row(y, row, per), label);
     return;

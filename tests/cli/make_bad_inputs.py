@@ -50,6 +50,14 @@ def main():
     del missing.graph.initializer[:]
     missing.graph.initializer.extend(kept)
     save(missing, os.path.join(out, "missing_initializer.onnx"))
+    # A weight that is NaN: ONNX semantics carry it to every output.
+    nan_weight = onnx.ModelProto()
+    nan_weight.CopyFrom(mlp)
+    w = nan_weight.graph.initializer[[i.name for i in nan_weight.graph.initializer].index(nan_weight.graph.node[0].input[1])]
+    values = numpy_helper.to_array(w).copy()
+    values.flat[0] = np.nan
+    w.CopyFrom(numpy_helper.from_array(values, w.name))
+    save(nan_weight, os.path.join(out, "nan_weight.onnx"))
 
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])
     y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])
