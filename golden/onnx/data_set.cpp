@@ -41,9 +41,12 @@ DataSet load_data_set(const fs::path& folder) {
   if (fs::exists(lp)) {
     Tensor labels = read_tensor_file(lp).tensor;
     if (labels.floating() || labels.rank() != 1 || labels.size() != ds.sample_count())
-      throw InputError(fmt::format("{}: labels must be a 1-D integer tensor with {} entries (one per sample), got {} {}",
-                                   lp.string(), ds.sample_count(), dtype_name(labels.dtype()),
-                                   shape_string(labels.shape())));
+      // Name the input's shape too: a batch written without its sample
+      // dimension ([64] for one sample of 64) is the usual cause.
+      throw InputError(fmt::format("{}: labels must be a 1-D integer tensor with {} entries (one per sample: the first "
+                                   "dimension of input_0.pb, shape {}), got {} {}",
+                                   lp.string(), ds.sample_count(), shape_string(ds.inputs[0].tensor.shape()),
+                                   dtype_name(labels.dtype()), shape_string(labels.shape())));
     // A class index or an anomaly flag is never negative; counting one as a
     // wrong answer would hide a corrupt file.
     const auto& values = labels.ints();

@@ -111,6 +111,11 @@ void OnnxModel::validate_and_sort() {
       if (info.dtype == DType::Undefined)
         throw UnsupportedError(fmt::format("{}: graph input '{}' is not a tensor of a supported element type", source_,
                                            in.name()));
+      for (size_t i = 0; i < info.dims.size(); ++i)
+        if (info.dims[i] && *info.dims[i] < 0)
+          throw InputError(fmt::format("{}: graph input '{}' declares dimension {} as {} (a dimension is a size >= 0, "
+                                       "or a name for a size the data sets)",
+                                       source_, in.name(), i, *info.dims[i]));
       inputs_.push_back(std::move(info));
     }
   }

@@ -50,6 +50,11 @@ def main():
     del missing.graph.initializer[:]
     missing.graph.initializer.extend(kept)
     save(missing, os.path.join(out, "missing_initializer.onnx"))
+    # An input that declares a negative size.
+    negative_dim = onnx.ModelProto()
+    negative_dim.CopyFrom(mlp)
+    negative_dim.graph.input[0].type.tensor_type.shape.dim[1].dim_value = -1
+    save(negative_dim, os.path.join(out, "negative_dim.onnx"))
     # A weight that is NaN: ONNX semantics carry it to every output.
     nan_weight = onnx.ModelProto()
     nan_weight.CopyFrom(mlp)
@@ -131,6 +136,11 @@ def main():
     os.makedirs(beyond, exist_ok=True)
     write_tensor(os.path.join(beyond, "input_0.pb"), np.zeros((3, 64), np.float32))
     write_tensor(os.path.join(beyond, "labels.pb"), np.array([3, 9, 10], np.int64), "labels")
+    # One sample written without its batch dimension: 64 "samples" of one value.
+    no_batch = os.path.join(out, "no_batch_dimension")
+    os.makedirs(no_batch, exist_ok=True)
+    write_tensor(os.path.join(no_batch, "input_0.pb"), np.zeros(64, np.float32))
+    write_tensor(os.path.join(no_batch, "labels.pb"), np.array([1], np.int64), "labels")
     # An anomaly detector's labels are 0 or 1 (the autoencoder takes 784 values).
     anomaly = os.path.join(out, "anomaly_label_two")
     os.makedirs(anomaly, exist_ok=True)
