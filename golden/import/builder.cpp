@@ -83,7 +83,17 @@ ProgramBuilder::ProgramBuilder(const OnnxModel& model, const ActivationRanges* r
 NetworkProgram ProgramBuilder::build() {
   for (const onnx::NodeProto* node : model_.nodes()) lower(*node);
   const std::string& out = program_.output_name;
-  if (pending_.count(out)) finalize_from_calibration(out);
+  if (const auto p = pending_.find(out); p != pending_.end()) {
+    // A float model's output is quantized with its calibration range; a
+    // quantized model that leaves its last layer's result float gives the
+    // accelerator no scale for the 8-bit codes it writes.
+    if (format_ != ModelFormat::Float)
+      throw UnsupportedError(fmt::format(
+          "{}: graph output '{}' is the float result of layer '{}' (no QuantizeLinear after it): the accelerator writes "
+          "8-bit codes and this {} model gives no scale for them; quantize the output as well",
+          model_.source(), out, p->second.layer.name, model_format_name(format_)));
+    finalize_from_calibration(out);
+  }
   const int last = static_cast<int>(program_.layers.size()) - 1;
   if (const auto t = tail_.find(out); t != tail_.end()) {
     if (tail_source_ != last)

@@ -55,6 +55,16 @@ def main():
     negative_dim.CopyFrom(mlp)
     negative_dim.graph.input[0].type.tensor_type.shape.dim[1].dim_value = -1
     save(negative_dim, os.path.join(out, "negative_dim.onnx"))
+    # A QDQ model whose last Gemm writes the graph output in float (no
+    # QuantizeLinear / DequantizeLinear pair after it).
+    float_last = onnx.load(os.path.join(models, "digits_mlp", "model_int8.onnx"))
+    nodes = list(float_last.graph.node)
+    assert [n.op_type for n in nodes[-2:]] == ["QuantizeLinear", "DequantizeLinear"]
+    nodes = nodes[:-2]
+    nodes[-1].output[0] = float_last.graph.output[0].name
+    del float_last.graph.node[:]
+    float_last.graph.node.extend(nodes)
+    save(float_last, os.path.join(out, "qdq_float_output.onnx"))
     # A weight that is NaN: ONNX semantics carry it to every output.
     nan_weight = onnx.ModelProto()
     nan_weight.CopyFrom(mlp)
