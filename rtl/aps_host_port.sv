@@ -67,9 +67,9 @@ module aps_host_port
   // PCU / SAE configuration
   output logic                     adaptive_scaling_o,
   output logic                     cascade_o,
-  output logic [3:0]               margin_weight_o,
-  output logic [3:0]               third_weight_o,
-  output logic [12:0]              gate_threshold_o,
+  output logic [CsrPcuFlagsMarginWeightWidth-1:0] margin_weight_o,
+  output logic [CsrPcuFlagsThirdWeightWidth-1:0] third_weight_o,
+  output logic [CsrPcuFlagsGateThresholdWidth-1:0] gate_threshold_o,
   output logic [7:0]               input_max_o,
   output logic [7:0]               num_slots_o,
   output logic [63:0]              budget_o,

@@ -119,9 +119,9 @@ module aps_sequencer
   // adaptive precision: SAE scans, PCU decisions, the cascade
   input  logic                   adaptive_scaling_i,
   input  logic                   cascade_i,
-  input  logic [3:0]             margin_weight_i,  // the cascade's confidence gate
-  input  logic [3:0]             third_weight_i,
-  input  logic [12:0]            gate_threshold_i,
+  input  logic [CsrPcuFlagsMarginWeightWidth-1:0] margin_weight_i,  // the cascade's confidence gate
+  input  logic [CsrPcuFlagsThirdWeightWidth-1:0] third_weight_i,
+  input  logic [CsrPcuFlagsGateThresholdWidth-1:0] gate_threshold_i,
   input  logic [7:0]             input_max_i,
   input  logic [7:0]             num_slots_i,
   output logic                   run_start_o,    // pulse: a run begins (the PCU forgets its decisions)
@@ -210,7 +210,9 @@ module aps_sequencer
   logic        pcu_issued;
   logic [7:0]  step_max [MAX_LAYERS];  // largest code each step wrote (this pass)
   logic [7:0]  top1, top2, top3;       // the largest output codes (pass 0, last step)
-  logic [12:0] gate_score;             // golden/accelerator/cascade_gate.hpp
+  // Two products of a weight and an 8-bit gap, summed: one bit more than either.
+  localparam int GateScoreWidth = aps_max(CsrPcuFlagsMarginWeightWidth, CsrPcuFlagsThirdWeightWidth) + 8 + 1;
+  logic [GateScoreWidth-1:0] gate_score;  // golden/accelerator/cascade_gate.hpp
   logic        escalate;
   logic [31:0] pcu_cycles, sae_cycles, step_pcu_cycles;
 
@@ -422,7 +424,8 @@ module aps_sequencer
   assign sae_cycles_o = sae_cycles;
   assign margin_o = top1 - top2;
   assign third_gap_o = top1 - top3;
-  assign gate_score = 13'(margin_weight_i) * 13'(margin_o) + 13'(third_weight_i) * 13'(third_gap_o);
+  assign gate_score = GateScoreWidth'(margin_weight_i) * GateScoreWidth'(margin_o) +
+                      GateScoreWidth'(third_weight_i) * GateScoreWidth'(third_gap_o);
   assign escalate = gate_score < gate_threshold_i;
   assign sae_start_o = (state == SPre) && pre_start == 1'b0 && !dma_busy_i && kind == KindScan && !skip;
   assign sae_base_o = scan_base;
@@ -830,7 +833,7 @@ module aps_sequencer
     // the gate reads the third code: its gap keeps an input the weighted margin alone would re-run
     kept_by_third: cover property (@(posedge clk_i) disable iff (!rst_ni)
                                    state == SCascade && !escalate &&
-                                   13'(margin_weight_i) * 13'(margin_o) < gate_threshold_i);
+                                   GateScoreWidth'(margin_weight_i) * GateScoreWidth'(margin_o) < gate_threshold_i);
     fallback_layer: cover property (@(posedge clk_i) disable iff (!rst_ni)
                                     config_we_o && pass && pcu_word.enable && !pool);
   end

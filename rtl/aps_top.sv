@@ -107,8 +107,9 @@ module aps_top
   logic adaptive_scaling, cascade, run_start, pass, sae_start, sae_done, metrics_we, pcu_decide, pcu_decide_all;
   logic pcu_done, config_we, rerun;
   logic [7:0] input_max, num_slots, pcu_slot, margin, third_gap;
-  logic [3:0] margin_weight, third_weight;
-  logic [12:0] gate_threshold;
+  logic [CsrPcuFlagsMarginWeightWidth-1:0] margin_weight;
+  logic [CsrPcuFlagsThirdWeightWidth-1:0] third_weight;
+  logic [CsrPcuFlagsGateThresholdWidth-1:0] gate_threshold;
   logic [63:0] budget;
   logic [2:0] num_cand;
   logic [3:0] cand [4];

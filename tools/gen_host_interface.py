@@ -390,6 +390,10 @@ def sv_struct(name, fields, doc):
     if pos >= 0:
         lines.append(f"    logic [{pos}:0] reserved{reserved};" if pos > 0 else f"    logic reserved{reserved};")
     lines.append(f"  }} {name}_t;")
+    # The widths, for ports and arithmetic that carry a field outside its struct.
+    for f in fields:
+        if f.width > 1:
+            lines.append(f"  localparam int {camel(name)}{camel(f.name)}Width = {f.width};")
     return [l for l in lines if l != ""]
 
 
