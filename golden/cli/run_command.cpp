@@ -1,5 +1,7 @@
 // aps-golden run / eval: the ONNX interpreter on user data.
 
+#include <cmath>
+
 #include <fmt/format.h>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -67,9 +69,18 @@ ExitCode run_command(const Args& args) {
     for (int64_t k = 0; k < t.size(); ++k) values.push_back(t.value(k));
     std::string line = fmt::format("{} {} {}", name, dtype_name(t.dtype()), shape_string(t.shape()));
     if (t.rank() == 2 && t.shape()[1] > 0) {
-      std::vector<int64_t> argmax;
-      for (int64_t r = 0; r < t.shape()[0]; ++r) argmax.push_back(argmax_row(t, r, t.shape()[1]));
-      line += fmt::format("  argmax per row: {}", fmt::join(argmax, " "));
+      // A row holding NaN or infinity has no meaningful argmax: '-' marks it.
+      const int64_t cols = t.shape()[1];
+      std::vector<std::string> argmax;
+      bool non_finite = false;
+      for (int64_t r = 0; r < t.shape()[0]; ++r) {
+        bool finite = true;
+        for (int64_t j = 0; j < cols; ++j) finite = finite && std::isfinite(t.value(r * cols + j));
+        non_finite = non_finite || !finite;
+        argmax.push_back(finite ? std::to_string(argmax_row(t, r, cols)) : "-");
+      }
+      line += fmt::format("  argmax per row: {}{}", fmt::join(argmax, " "),
+                          non_finite ? "  (-: the row holds NaN or infinity)" : "");
     }
     std::cout << line << "\n";
     out_json.push_back({{"name", name}, {"dtype", dtype_name(t.dtype())}, {"shape", t.shape()}, {"values", values}});
