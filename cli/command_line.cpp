@@ -117,6 +117,19 @@ void refuse_given(const po::variables_map& vm, const std::vector<std::string>& n
     if (vm.count(name) && !vm[name].defaulted()) throw InputError(fmt::format("--{} {}", name, why));
 }
 
+std::string given_options_text(const po::variables_map& vm, const std::vector<std::string>& names) {
+  std::string text;
+  for (const std::string& name : names) {
+    if (!vm.count(name) || vm[name].defaulted()) continue;
+    const boost::any& value = vm[name].value();
+    if (const bool* on = boost::any_cast<bool>(&value))
+      text += *on ? " --" + name : "";
+    else
+      text += fmt::format(" --{} {}", name, boost::any_cast<std::string>(value));
+  }
+  return text;
+}
+
 void write_text_file(const std::string& path, const std::string& text) {
   std::ofstream out(path);
   if (!out || !(out << text)) throw InputError(fmt::format("{}: cannot write", path));

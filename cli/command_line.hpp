@@ -55,4 +55,9 @@ void check_writable_each(const std::vector<std::string>& paths);
 // than silently giving another run than the one asked for.
 void refuse_given(const po::variables_map& vm, const std::vector<std::string>& names, const std::string& why);
 
+// " --name value" (" --name" for a switch) for each of `names` given on the
+// command line, in order: the options a re-run needs to run as this one did.
+// The options must hold strings or be switches.
+std::string given_options_text(const po::variables_map& vm, const std::vector<std::string>& names);
+
 }  // namespace aps::cli

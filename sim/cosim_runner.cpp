@@ -134,8 +134,10 @@ CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& i
   r.inputs = static_cast<int64_t>(inputs.size());
   r.input_failures.assign(inputs.size(), "");
   r.input_seconds.assign(inputs.size(), 0.0);
+  r.input_instance.assign(inputs.size(), 0);
   r.precision_maps.assign(inputs.size(), "");
-  for (const WorkerResult& wr : results) {
+  for (size_t w = 0; w < results.size(); ++w) {
+    const WorkerResult& wr = results[w];
     const auto& c = wr.scoreboard.counts();
     r.counts.inputs += c.inputs;
     r.counts.layers_compared += c.layers_compared;
@@ -162,6 +164,7 @@ CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& i
     if (!wr.variant.empty()) r.variant = wr.variant;
     for (const auto& [i, what] : wr.failures) r.input_failures[i] = what;
     for (const auto& [i, s] : wr.seconds) r.input_seconds[i] = s;
+    for (const auto& [i, s] : wr.seconds) r.input_instance[i] = static_cast<int>(w);
     for (const auto& [i, map] : wr.maps) r.precision_maps[i] = map;
     r.bit_macs += wr.bit_macs;
     r.reruns += wr.reruns;

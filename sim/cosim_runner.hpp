@@ -49,6 +49,8 @@ struct CosimResult {
   std::string variant;
   std::vector<std::string> input_failures;  // per input: "" if it passed, else its first mismatch
   std::vector<double> input_seconds;        // per input: wall time of its golden run and RTL run
+  std::vector<int> input_instance;          // per input: the accelerator instance (thread) that ran it; its
+                                            // seeds are the run's plus the instance
   // Adaptive precision, from the golden run of each input (the RTL's were checked equal).
   double bit_macs = 0;          // sum over inputs of sum(macs * bits) over both passes
   int64_t reruns = 0;

@@ -24,7 +24,7 @@ std::string_view task_name(Task task) {
 
 void check_class_labels(Task task, const std::vector<int64_t>& labels, int64_t classes, const std::string& file) {
   if (task == Task::AnomalyDetection) {
-    const auto bad = std::find_if(labels.begin(), labels.end(), [](int64_t v) { return v != 0 && v != 1; });
+    const auto bad = std::find_if(labels.begin(), labels.end(), [](int64_t v) { return !is_anomaly_label(v); });
     if (bad != labels.end())
       throw InputError(fmt::format("{}: label {} of sample {} is not 0 (normal) or 1 (anomaly)", file, *bad,
                                    bad - labels.begin()));

@@ -11,7 +11,7 @@ namespace aps {
 int64_t count_anomalies(const std::vector<int64_t>& labels, const char* what) {
   int64_t positives = 0;
   for (int64_t l : labels) {
-    if (l != 0 && l != 1) throw InputError(fmt::format("anomaly label {} is neither 0 (normal) nor 1 (anomaly)", l));
+    if (!is_anomaly_label(l)) throw InputError(fmt::format("anomaly label {} is neither 0 (normal) nor 1 (anomaly)", l));
     positives += l;
   }
   if (positives == 0 || positives == static_cast<int64_t>(labels.size()))

@@ -20,6 +20,9 @@ double roc_auc(const std::vector<double>& scores, const std::vector<int64_t>& la
 // has J > 0: the anomalies do not score higher than the normal samples.
 double youden_threshold(const std::vector<double>& scores, const std::vector<int64_t>& labels);
 
+// An anomaly label: 0 (normal) or 1 (anomaly).
+constexpr bool is_anomaly_label(int64_t label) { return label == 0 || label == 1; }
+
 // The checks both make on the labels alone: InputError naming `what` unless
 // every label is 0 or 1 and both occur. Returns how many are anomalies.
 int64_t count_anomalies(const std::vector<int64_t>& labels, const char* what);

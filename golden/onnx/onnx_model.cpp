@@ -22,7 +22,10 @@ ValueInfo value_info_from_proto(const onnx::ValueInfoProto& v) {
     if (tt.has_shape()) {
       info.has_shape = true;
       for (const auto& d : tt.shape().dim())
-        info.dims.push_back(d.has_dim_value() ? std::optional<int64_t>(d.dim_value()) : std::nullopt);
+        // Some exporters write -1 for a size the data sets (ONNX says: leave
+        // it out, or name it); either way the size is not known here.
+        info.dims.push_back(d.has_dim_value() && d.dim_value() >= 0 ? std::optional<int64_t>(d.dim_value())
+                                                                    : std::nullopt);
     }
   }
   return info;
@@ -111,11 +114,6 @@ void OnnxModel::validate_and_sort() {
       if (info.dtype == DType::Undefined)
         throw UnsupportedError(fmt::format("{}: graph input '{}' is not a tensor of a supported element type", source_,
                                            in.name()));
-      for (size_t i = 0; i < info.dims.size(); ++i)
-        if (info.dims[i] && *info.dims[i] < 0)
-          throw InputError(fmt::format("{}: graph input '{}' declares dimension {} as {} (a dimension is a size >= 0, "
-                                       "or a name for a size the data sets)",
-                                       source_, in.name(), i, *info.dims[i]));
       inputs_.push_back(std::move(info));
     }
   }

@@ -26,6 +26,7 @@
 #include "sim/descriptor_fault.hpp"
 #include "sim/coverage_store.hpp"
 #include "sim/random_network.hpp"
+#include "sim/sim_controller.hpp"
 
 #ifndef APS_MODELS_DIR
 #define APS_MODELS_DIR "models"
@@ -229,13 +230,19 @@ ExitCode regress_command(const Args& args) {
           // trace that was not written changes what the failure line says.
           std::string trace_error;
           std::error_code ec;
-          if (fs::is_regular_file(file, ec)) fs::remove(file, ec);  // so a stale trace cannot pass for this one
-          try {
-            run_cosim(c.program, c.inputs, {}, traced);
-          } catch (const WatchdogTimeout&) {
-          } catch (const RtlAssertion&) {
-          } catch (const std::exception& e) {
-            trace_error = e.what();
+          // So a stale trace cannot pass for this one.
+          if (fs::is_regular_file(file, ec) && !fs::remove(file, ec))
+            trace_error = fmt::format("{} is left from before and cannot be replaced: {}", file, ec.message());
+          if (trace_error.empty()) {
+            try {
+              run_cosim(c.program, c.inputs, {}, traced);
+            } catch (const Interrupted&) {
+              throw;
+            } catch (const WatchdogTimeout&) {
+            } catch (const RtlAssertion&) {
+            } catch (const std::exception& e) {
+              trace_error = e.what();
+            }
           }
           if (trace_error.empty() && !fs::is_regular_file(file, ec)) trace_error = fmt::format("{} was not written", file);
           o.failure += trace_error.empty() ? fmt::format(" [trace: {}]", file) : fmt::format(" [no trace: {}]", trace_error);

@@ -107,7 +107,8 @@ ExitCode run_command(const Args& args) {
   MemoryArgs memory;
   add_memory_options(options, memory);
   aps::cli::PolicyArgs policy;
-  aps::cli::add_policy_options(options, policy);
+  std::vector<std::string> policy_options = aps::cli::add_policy_options(options, policy);
+  policy_options.push_back("precision");
   po::variables_map vm;
   if (!aps::cli::parse_args(args, options, vm)) return ExitCode::Ok;
   aps::cli::refuse_unused_policy_options(vm, policy);
@@ -192,36 +193,26 @@ ExitCode run_command(const Args& args) {
   json["first"] = first;
   json["array"] = {{"rows", limits.array.rows}, {"cols", limits.array.cols}};
   json["shard"] = shard_text;
-  // The one command that re-runs data-set input `index` alone, as this run ran it.
+  // The one command that re-runs input i alone, as this run ran it: the
+  // options that shape the program and the run, and the seeds of the
+  // accelerator instance that ran it (a fresh instance: the inputs it ran
+  // before, and their share of the stall stream, are not replayed).
   std::string run_args;
   if (!calibration.empty()) run_args += " --calibration " + calibration;
-  // A float model takes its ranges from the profile under every policy.
-  if (!policy.profile.empty()) run_args += " --profile " + policy.profile;
-  if (!adaptive) {
-    run_args += " --precision " + precision;
-  } else {
-    run_args += fmt::format(" --policy {}", policy.policy);
-    if (vm.count("schedule") && !vm["schedule"].defaulted()) run_args += " --schedule " + policy.schedule;
-    if (policy.grouping) run_args += " --grouping";
-    if (policy.scaling) run_args += " --scaling";
-    if (!policy.groups.empty()) run_args += " --groups " + policy.groups;
-    if (!policy.budget_bits.empty()) run_args += " --budget-bits " + policy.budget_bits;
-    if (policy.budget_metric != "bit-macs") run_args += " --budget-metric " + policy.budget_metric;
-    if (policy.threshold_scale != "1") run_args += " --threshold-scale " + policy.threshold_scale;
-    if (policy.plain_margin) run_args += " --plain-margin";
-    if (!policy.margin.empty()) run_args += " --margin " + policy.margin;
-  }
+  // Every policy option given passed refuse_unused_policy_options, so the
+  // re-run accepts them all.
+  run_args += aps::cli::given_options_text(vm, policy_options);
   if (stall != 0) run_args += fmt::format(" --stall {}", stall);
   if (max_cycles != 0) run_args += fmt::format(" --max-cycles {}", max_cycles);
   run_args += memory_args_text(memory);
-  auto reproduce = [&](int64_t index) {
-    return fmt::format("aps-sim --model {} --data {} --first {} --count 1 --seed {}{} --trace-on-fail", model, data, index,
-                       seed, run_args);
+  auto reproduce = [&](int64_t i) {
+    return fmt::format("aps-sim --model {} --data {} --first {} --count 1 --seed {}{} --trace-on-fail", model, data,
+                       first + i, seed + static_cast<uint64_t>(result.input_instance[i]), run_args);
   };
   if (result.first_mismatch) {
     const Mismatch& m = *result.first_mismatch;
     const int64_t failing = first + m.input;
-    const std::string repro = reproduce(failing);
+    const std::string repro = reproduce(m.input);
     std::cout << "  reproduce: " << repro << "\n";
     json["reproduce"] = repro;
     if (trace_on_fail) {
@@ -240,6 +231,8 @@ ExitCode run_command(const Args& args) {
       const std::string file = trace.empty() ? fmt::format("aps-fail-input{}-layer{}.vcd", failing, layer) : trace;
       SessionOptions so = co.session;
       so.trace_path.clear();
+      so.device.seed += static_cast<uint64_t>(result.input_instance[m.input]);
+      so.stall_seed += static_cast<uint64_t>(result.input_instance[m.input]);
       AcceleratorSession session(program, so);
       session.configure(co.configs);
       const int64_t base = session.cycle();
@@ -265,7 +258,7 @@ ExitCode run_command(const Args& args) {
       const int64_t index = first + static_cast<int64_t>(i);
       const bool failed = !result.input_failures[i].empty();
       cases.push_back({fmt::format("input {}", index), result.input_failures[i], result.input_seconds[i],
-                       failed ? "reproduce: " + reproduce(index) : ""});
+                       failed ? "reproduce: " + reproduce(static_cast<int64_t>(i)) : ""});
     }
     const std::string suite = shard.n > 1 ? fmt::format("aps-sim {} shard {}", model, shard_text) : "aps-sim " + model;
     aps::cli::write_text_file(junit, junit_xml(suite, cases));

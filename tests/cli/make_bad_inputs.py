@@ -50,11 +50,13 @@ def main():
     del missing.graph.initializer[:]
     missing.graph.initializer.extend(kept)
     save(missing, os.path.join(out, "missing_initializer.onnx"))
-    # An input that declares a negative size.
-    negative_dim = onnx.ModelProto()
-    negative_dim.CopyFrom(mlp)
-    negative_dim.graph.input[0].type.tensor_type.shape.dim[1].dim_value = -1
-    save(negative_dim, os.path.join(out, "negative_dim.onnx"))
+    # Inputs that declare a size as -1, as some exporters write a free size:
+    # the batch (dimension 0), and a feature dimension.
+    for name, axis in (("negative_batch_dim.onnx", 0), ("negative_feature_dim.onnx", 1)):
+        negative_dim = onnx.ModelProto()
+        negative_dim.CopyFrom(mlp)
+        negative_dim.graph.input[0].type.tensor_type.shape.dim[axis].dim_value = -1
+        save(negative_dim, os.path.join(out, name))
     # A QDQ model whose last Gemm writes the graph output in float (no
     # QuantizeLinear / DequantizeLinear pair after it).
     float_last = onnx.load(os.path.join(models, "digits_mlp", "model_int8.onnx"))

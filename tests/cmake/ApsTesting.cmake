@@ -11,13 +11,13 @@ function(aps_cli_test)
   if(DEFINED T_NO_MATCH)
     list(APPEND args "-DNO_MATCH=${T_NO_MATCH}")
   endif()
-  # ctest would split a ;-list into separate arguments of cmake itself; carry
-  # the command with a separator that no path or option contains.
   if(NOT T_COMMAND)
     # CMake lists nest on "[": an unbalanced one in MATCH or NO_MATCH swallows
     # every argument after it, COMMAND included (write "." for a bracket).
     message(FATAL_ERROR "aps_cli_test(${T_NAME}): no COMMAND (an unbalanced '[' in a regex swallows what follows it)")
   endif()
+  # ctest would split a ;-list into separate arguments of cmake itself; carry
+  # the command with a separator that no path or option contains.
   string(REPLACE ";" "@@" cmd "${T_COMMAND}")
   add_test(NAME "${T_NAME}" COMMAND ${CMAKE_COMMAND} "-DCOMMAND=${cmd}" ${args}
            -P ${PROJECT_SOURCE_DIR}/tests/cmake/expect_exit.cmake)
