@@ -3,6 +3,8 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <algorithm>
+#include <cctype>
 #include <fmt/format.h>
 #include <fstream>
 #include <iostream>
@@ -117,15 +119,28 @@ void refuse_given(const po::variables_map& vm, const std::vector<std::string>& n
     if (vm.count(name) && !vm[name].defaulted()) throw InputError(fmt::format("--{} {}", name, why));
 }
 
+std::string shell_word(const std::string& word) {
+  const bool plain = !word.empty() && std::all_of(word.begin(), word.end(), [](unsigned char c) {
+    return std::isalnum(c) || std::strchr("/._-+,:=@%", c) != nullptr;
+  });
+  if (plain) return word;
+  std::string quoted = "'";
+  for (char c : word) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
 std::string given_options_text(const po::variables_map& vm, const std::vector<std::string>& names) {
   std::string text;
   for (const std::string& name : names) {
     if (!vm.count(name) || vm[name].defaulted()) continue;
     const boost::any& value = vm[name].value();
-    if (const bool* on = boost::any_cast<bool>(&value))
+    if (const bool* on = boost::any_cast<bool>(&value)) {
       text += *on ? " --" + name : "";
-    else
-      text += fmt::format(" --{} {}", name, boost::any_cast<std::string>(value));
+    } else {
+      // An empty value means "not set" to the options that accept one.
+      const std::string& v = boost::any_cast<const std::string&>(value);
+      if (!v.empty()) text += fmt::format(" --{} {}", name, shell_word(v));
+    }
   }
   return text;
 }

@@ -55,9 +55,14 @@ void check_writable_each(const std::vector<std::string>& paths);
 // than silently giving another run than the one asked for.
 void refuse_given(const po::variables_map& vm, const std::vector<std::string>& names, const std::string& why);
 
+// `word` as one word of a POSIX shell command line (quoted when it holds
+// anything but letters, digits and /._-+,:=@%).
+std::string shell_word(const std::string& word);
+
 // " --name value" (" --name" for a switch) for each of `names` given on the
-// command line, in order: the options a re-run needs to run as this one did.
-// The options must hold strings or be switches.
+// command line with a value, in order, values quoted for the shell: the
+// options a re-run needs to run as this one did. The options must hold
+// strings or be switches.
 std::string given_options_text(const po::variables_map& vm, const std::vector<std::string>& names);
 
 }  // namespace aps::cli

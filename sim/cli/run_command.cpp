@@ -198,7 +198,7 @@ ExitCode run_command(const Args& args) {
   // accelerator instance that ran it (a fresh instance: the inputs it ran
   // before, and their share of the stall stream, are not replayed).
   std::string run_args;
-  if (!calibration.empty()) run_args += " --calibration " + calibration;
+  if (!calibration.empty()) run_args += " --calibration " + aps::cli::shell_word(calibration);
   // Every policy option given passed refuse_unused_policy_options, so the
   // re-run accepts them all.
   run_args += aps::cli::given_options_text(vm, policy_options);
@@ -206,8 +206,9 @@ ExitCode run_command(const Args& args) {
   if (max_cycles != 0) run_args += fmt::format(" --max-cycles {}", max_cycles);
   run_args += memory_args_text(memory);
   auto reproduce = [&](int64_t i) {
-    return fmt::format("aps-sim --model {} --data {} --first {} --count 1 --seed {}{} --trace-on-fail", model, data,
-                       first + i, seed + static_cast<uint64_t>(result.input_instance[i]), run_args);
+    return fmt::format("aps-sim --model {} --data {} --first {} --count 1 --seed {}{} --trace-on-fail",
+                       aps::cli::shell_word(model), aps::cli::shell_word(data), first + i,
+                       seed + static_cast<uint64_t>(result.input_instance[i]), run_args);
   };
   if (result.first_mismatch) {
     const Mismatch& m = *result.first_mismatch;
@@ -215,6 +216,7 @@ ExitCode run_command(const Args& args) {
     const std::string repro = reproduce(m.input);
     std::cout << "  reproduce: " << repro << "\n";
     json["reproduce"] = repro;
+    json["first_mismatch_instance"] = result.input_instance[m.input];
     if (trace_on_fail) {
       // Replay the failing input alone with a trace window around the failing layer.
       const int layer = std::max(m.layer, 0);

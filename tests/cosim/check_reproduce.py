@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """Checks that the line aps-sim prints to re-run a failing input alone
 reproduces the failure: runs the failing command, takes the report's
-"reproduce" command, runs it with the same binary (in a scratch folder, for
-its trace), and requires the same exit code 1 and the same first mismatch.
+"reproduce" command, checks its seed is the one the input's accelerator
+instance ran with, runs it with the same binary (in a scratch folder, for its
+trace), and requires the same exit code 1 and the same first mismatch.
 A reproduce line that drops an option the run used (the profile, a policy
 setting) or adds one the policy refuses fails here.
 
@@ -36,12 +37,18 @@ def main():
     if run.returncode != 1:
         sys.exit(f"the failing run exited {run.returncode}, not 1:\n{run.stdout}{run.stderr}")
     with open(report) as f:
-        line = json.load(f).get("reproduce")
+        doc = json.load(f)
+    line = doc.get("reproduce")
     if not line:
         sys.exit(f"{report}: no reproduce line")
     words = shlex.split(line)
     if words[0] != "aps-sim":
         sys.exit(f"the reproduce line does not start with aps-sim: {line}")
+    # The instance that ran the input drew its random state from seed + instance.
+    seed = int(args[args.index("--seed") + 1]) if "--seed" in args else 1
+    want_seed = str(seed + doc.get("first_mismatch_instance", -1))
+    if "--seed" not in words or words[words.index("--seed") + 1] != want_seed:
+        sys.exit(f"the reproduce line's seed is not {want_seed} (seed + the instance that ran the input): {line}")
     with tempfile.TemporaryDirectory() as scratch:
         again = subprocess.run([binary, *words[1:]], capture_output=True, text=True, cwd=scratch)
     if again.returncode != 1:
