@@ -114,9 +114,11 @@ void check_writable_each(const std::vector<std::string>& paths) {
     if (!path.empty()) check_writable(path);
 }
 
+bool given(const po::variables_map& vm, const std::string& name) { return vm.count(name) && !vm[name].defaulted(); }
+
 void refuse_given(const po::variables_map& vm, const std::vector<std::string>& names, const std::string& why) {
   for (const std::string& name : names)
-    if (vm.count(name) && !vm[name].defaulted()) throw InputError(fmt::format("--{} {}", name, why));
+    if (given(vm, name)) throw InputError(fmt::format("--{} {}", name, why));
 }
 
 std::string shell_word(const std::string& word) {
@@ -132,7 +134,7 @@ std::string shell_word(const std::string& word) {
 std::string given_options_text(const po::variables_map& vm, const std::vector<std::string>& names) {
   std::string text;
   for (const std::string& name : names) {
-    if (!vm.count(name) || vm[name].defaulted()) continue;
+    if (!given(vm, name)) continue;
     const boost::any& value = vm[name].value();
     if (const bool* on = boost::any_cast<bool>(&value)) {
       text += *on ? " --" + name : "";

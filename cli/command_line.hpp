@@ -55,6 +55,9 @@ void check_writable_each(const std::vector<std::string>& paths);
 // than silently giving another run than the one asked for.
 void refuse_given(const po::variables_map& vm, const std::vector<std::string>& names, const std::string& why);
 
+// True when option `name` was given on the command line (not left at its default).
+bool given(const po::variables_map& vm, const std::string& name);
+
 // `word` as one word of a POSIX shell command line (quoted when it holds
 // anything but letters, digits and /._-+,:=@%).
 std::string shell_word(const std::string& word);

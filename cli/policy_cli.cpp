@@ -63,7 +63,7 @@ const std::vector<OptionReaders>& option_readers() {
 void refuse_unused_policy_options(const po::variables_map& vm, const PolicyArgs& args) {
   const Policy policy = parse_policy(args.policy);
   for (const OptionReaders& r : option_readers()) {
-    if (!vm.count(r.option) || vm[r.option].defaulted()) continue;
+    if (!given(vm, r.option)) continue;
     if (std::find(r.policies.begin(), r.policies.end(), policy) != r.policies.end()) continue;
     std::string readers;
     for (Policy p : r.policies) readers += fmt::format("{}{}", readers.empty() ? "" : ", ", policy_name(p));

@@ -31,6 +31,13 @@ struct WorkerResult {
 
 }  // namespace
 
+SessionOptions instance_session(const SessionOptions& run, int instance) {
+  SessionOptions so = run;
+  so.device.seed = run.device.seed + static_cast<uint64_t>(instance);
+  so.stall_seed = run.stall_seed + static_cast<uint64_t>(instance);
+  return so;
+}
+
 CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& inputs,
                       const std::vector<int64_t>& labels, const CosimOptions& options) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -52,9 +59,7 @@ CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& i
     wr.histogram.assign(main_weighted.size(), {});
     try {
       std::optional<AcceleratorSession> session;
-      SessionOptions so = options.session;
-      so.device.seed = options.session.device.seed + static_cast<uint64_t>(w);
-      so.stall_seed = options.session.stall_seed + static_cast<uint64_t>(w);
+      SessionOptions so = instance_session(options.session, w);
       if (w != 0) so.trace_path.clear();  // one trace file, from the first instance
       if (options.rtl) {
         session.emplace(program, so);
@@ -163,8 +168,10 @@ CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& i
     if (wr.rows) r.rows = wr.rows;
     if (!wr.variant.empty()) r.variant = wr.variant;
     for (const auto& [i, what] : wr.failures) r.input_failures[i] = what;
-    for (const auto& [i, s] : wr.seconds) r.input_seconds[i] = s;
-    for (const auto& [i, s] : wr.seconds) r.input_instance[i] = static_cast<int>(w);
+    for (const auto& [i, s] : wr.seconds) {
+      r.input_seconds[i] = s;
+      r.input_instance[i] = static_cast<int>(w);
+    }
     for (const auto& [i, map] : wr.maps) r.precision_maps[i] = map;
     r.bit_macs += wr.bit_macs;
     r.reruns += wr.reruns;

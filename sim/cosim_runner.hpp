@@ -21,6 +21,11 @@
 
 namespace aps::sim {
 
+// The session of accelerator instance `instance` of a run: the run's device
+// and stall seeds plus the instance, so instances differ and any one can be
+// started again alone.
+SessionOptions instance_session(const SessionOptions& run, int instance);
+
 struct CosimOptions {
   SessionOptions session;
   std::vector<LayerConfig> configs;  // one per layer

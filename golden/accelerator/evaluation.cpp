@@ -1,7 +1,6 @@
 #include "golden/accelerator/evaluation.hpp"
 
 #include <algorithm>
-#include <cmath>
 #include <fmt/format.h>
 
 #include "golden/accelerator/decision_rule.hpp"
@@ -23,17 +22,14 @@ std::string_view task_name(Task task) {
 }
 
 void check_class_labels(Task task, const std::vector<int64_t>& labels, int64_t classes, const std::string& file) {
-  if (task == Task::AnomalyDetection) {
-    const auto bad = std::find_if(labels.begin(), labels.end(), [](int64_t v) { return !is_anomaly_label(v); });
-    if (bad != labels.end())
-      throw InputError(fmt::format("{}: label {} of sample {} is not 0 (normal) or 1 (anomaly)", file, *bad,
-                                   bad - labels.begin()));
-    return;
-  }
-  const auto bad = std::find_if(labels.begin(), labels.end(), [&](int64_t v) { return v < 0 || v >= classes; });
+  const bool anomaly = task == Task::AnomalyDetection;
+  const auto bad = std::find_if_not(labels.begin(), labels.end(), [&](int64_t v) {
+    return anomaly ? is_anomaly_label(v) : v >= 0 && v < classes;
+  });
   if (bad != labels.end())
-    throw InputError(fmt::format("{}: label {} of sample {} is not one of the model's {} classes", file, *bad,
-                                 bad - labels.begin(), classes));
+    throw InputError(fmt::format("{}: label {} of sample {} is {}", file, *bad, bad - labels.begin(),
+                                 anomaly ? "not 0 (normal) or 1 (anomaly)"
+                                         : fmt::format("not one of the model's {} classes", classes)));
 }
 
 double reconstruction_error(const NetworkProgram& p, const Codes& input, const Codes& output) {
@@ -76,11 +72,10 @@ void Evaluation::add_float(const Tensor& x, const Tensor& y, int64_t row, int64_
   const int64_t per = n ? y.size() / n : 0;
   // A NaN or infinite output (NaN weights, an overflow) has no argmax and no
   // error: scoring it would report a figure the model did not earn.
-  for (int64_t i = row * per; i < (row + 1) * per; ++i)
-    if (!std::isfinite(y.value(i)))
-      throw InputError(fmt::format("{}: the output of sample {} holds {} (element {}): the model computes a non-finite "
-                                   "value, so it cannot be scored",
-                                   source, row, y.value(i), i - row * per));
+  if (const auto j = non_finite_in_row(y, row, per))
+    throw InputError(fmt::format("{}: the output of sample {} holds {} (element {}): the model computes a non-finite "
+                                 "value, so it cannot be scored",
+                                 source, row, y.value(row * per + *j), *j));
   if (task_ == Task::Classification) {
     add_prediction(argmax_row(y, row, per), label);
     return;

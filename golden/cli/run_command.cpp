@@ -1,7 +1,5 @@
 // aps-golden run / eval: the ONNX interpreter on user data.
 
-#include <cmath>
-
 #include <fmt/format.h>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -74,8 +72,7 @@ ExitCode run_command(const Args& args) {
       std::vector<std::string> argmax;
       bool non_finite = false;
       for (int64_t r = 0; r < t.shape()[0]; ++r) {
-        bool finite = true;
-        for (int64_t j = 0; j < cols; ++j) finite = finite && std::isfinite(t.value(r * cols + j));
+        const bool finite = !non_finite_in_row(t, r, cols);
         non_finite = non_finite || !finite;
         argmax.push_back(finite ? std::to_string(argmax_row(t, r, cols)) : "-");
       }

@@ -30,6 +30,12 @@ std::optional<TensorDifference> compare_tensors(const Tensor& got, const Tensor&
   return d;
 }
 
+std::optional<int64_t> non_finite_in_row(const Tensor& t, int64_t row, int64_t cols) {
+  for (int64_t j = 0; j < cols; ++j)
+    if (!std::isfinite(t.value(row * cols + j))) return j;
+  return std::nullopt;
+}
+
 int64_t argmax_row(const Tensor& t, int64_t row, int64_t cols) {
   int64_t best = 0;
   for (int64_t j = 1; j < cols; ++j)

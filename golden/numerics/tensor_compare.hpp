@@ -28,4 +28,7 @@ std::optional<TensorDifference> compare_tensors(const Tensor& got, const Tensor&
 // Index of the largest value of row `row` of a [rows, cols] view (first on ties).
 int64_t argmax_row(const Tensor& t, int64_t row, int64_t cols);
 
+// Column of the first NaN or infinity in that row; nullopt when all are finite.
+std::optional<int64_t> non_finite_in_row(const Tensor& t, int64_t row, int64_t cols);
+
 }  // namespace aps

@@ -208,7 +208,7 @@ ExitCode run_command(const Args& args) {
   auto reproduce = [&](int64_t i) {
     return fmt::format("aps-sim --model {} --data {} --first {} --count 1 --seed {}{} --trace-on-fail",
                        aps::cli::shell_word(model), aps::cli::shell_word(data), first + i,
-                       seed + static_cast<uint64_t>(result.input_instance[i]), run_args);
+                       instance_session(co.session, result.input_instance[i]).device.seed, run_args);
   };
   if (result.first_mismatch) {
     const Mismatch& m = *result.first_mismatch;
@@ -231,10 +231,8 @@ ExitCode run_command(const Args& args) {
       }
       const int64_t layer_end = layer_start + (m.pass == 1 ? model_cycles.pass1[layer] : model_cycles.pass0[layer]);
       const std::string file = trace.empty() ? fmt::format("aps-fail-input{}-layer{}.vcd", failing, layer) : trace;
-      SessionOptions so = co.session;
+      SessionOptions so = instance_session(co.session, result.input_instance[m.input]);
       so.trace_path.clear();
-      so.device.seed += static_cast<uint64_t>(result.input_instance[m.input]);
-      so.stall_seed += static_cast<uint64_t>(result.input_instance[m.input]);
       AcceleratorSession session(program, so);
       session.configure(co.configs);
       const int64_t base = session.cycle();
