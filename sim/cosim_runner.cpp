@@ -46,6 +46,8 @@ CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& i
   std::atomic<int64_t> next{0}, done{0};
   std::atomic<bool> abort{false};
   std::exception_ptr error;
+  int64_t error_input = -1;  // the input whose run threw `error`, if one did
+  int error_instance = 0;
   std::exception_ptr trace_error;  // only the first worker traces
   std::mutex error_mutex;
 
@@ -57,6 +59,7 @@ CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& i
     wr.layer_mem_stalls.assign(program.layers.size(), 0);
     const std::vector<int> main_weighted = weighted_layers(program);
     wr.histogram.assign(main_weighted.size(), {});
+    int64_t current = -1;
     try {
       std::optional<AcceleratorSession> session;
       SessionOptions so = instance_session(options.session, w);
@@ -68,6 +71,7 @@ CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& i
         wr.rows = session->limits().array.rows;
       }
       for (int64_t i; !abort && (i = next.fetch_add(1)) < static_cast<int64_t>(inputs.size());) {
+        current = i;
         const auto input_start = std::chrono::steady_clock::now();
         ProgramResult expected;
         if (options.check || !options.rtl) {
@@ -103,6 +107,7 @@ CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& i
         const int64_t d = ++done;
         if (options.progress && w == 0) options.progress(d);
       }
+      current = -1;
       if (session) {
         wr.sim_cycles = session->cycle();
         // Closed here, not by the destructor, so a trace that cannot be
@@ -116,7 +121,11 @@ CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& i
       }
     } catch (...) {
       std::lock_guard<std::mutex> lock(error_mutex);
-      if (!error) error = std::current_exception();
+      if (!error) {
+        error = std::current_exception();
+        error_input = current;
+        error_instance = w;
+      }
       abort = true;
     }
   };
@@ -128,7 +137,10 @@ CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& i
     for (int w = 0; w < jobs; ++w) threads.emplace_back(worker, w);
     for (auto& t : threads) t.join();
   }
-  if (error) std::rethrow_exception(error);
+  if (error) {
+    if (error_input >= 0 && options.on_stopped) options.on_stopped(error_input, error_instance);
+    std::rethrow_exception(error);
+  }
   if (trace_error) std::rethrow_exception(trace_error);
 
   CosimResult r;

@@ -35,6 +35,10 @@ struct CosimOptions {
   Task task = Task::Classification;  // how labelled outputs are scored
   // Called after each input with the number done so far (progress display).
   std::function<void(int64_t done)> progress;
+  // Called, before run_cosim rethrows, when an input's run threw (the
+  // watchdog, an RTL assertion, an interrupt): the input and the instance
+  // that ran it, so the caller can print the line that re-runs it alone.
+  std::function<void(int64_t input, int instance)> on_stopped;
 };
 
 struct CosimResult {

@@ -160,6 +160,30 @@ ExitCode run_command(const Args& args) {
   install_stop_handlers();
   ProgressBar bar("inputs", static_cast<int64_t>(samples.inputs.size()));
   co.progress = [&](int64_t done) { bar.update(done); };
+  // The one command that re-runs input i alone, as this run ran it: the
+  // options that shape the program and the run, and the seeds of the
+  // accelerator instance that ran it (a fresh instance: the inputs it ran
+  // before, and their share of the stall stream, are not replayed).
+  std::string run_args;
+  if (!calibration.empty()) run_args += " --calibration " + aps::cli::shell_word(calibration);
+  // Every policy option given passed refuse_unused_policy_options, so the
+  // re-run accepts them all.
+  run_args += aps::cli::given_options_text(vm, policy_options);
+  if (stall != 0) run_args += fmt::format(" --stall {}", stall);
+  if (max_cycles != 0) run_args += fmt::format(" --max-cycles {}", max_cycles);
+  run_args += memory_args_text(memory);
+  auto reproduce_on = [&](int64_t i, int instance, const std::string& trace_option) {
+    return fmt::format("aps-sim --model {} --data {} --first {} --count 1 --seed {}{} {}", aps::cli::shell_word(model),
+                       aps::cli::shell_word(data), first + i, instance_session(co.session, instance).device.seed,
+                       run_args, trace_option);
+  };
+  // An input that stopped the run (the watchdog, an RTL assertion) is re-run
+  // with a whole trace: there is no mismatch to centre a window on.
+  std::optional<std::pair<int64_t, int>> stopped;
+  co.on_stopped = [&](int64_t i, int instance) { stopped = {i, instance}; };
+  auto reproduce_stopped = [&]() {
+    return reproduce_on(stopped->first, stopped->second, fmt::format("--trace aps-stopped-input{}.fst", first + stopped->first));
+  };
   CosimResult result;
   auto write_partial = [&](const std::string& error) {
     bar.finish();
@@ -167,6 +191,11 @@ ExitCode run_command(const Args& args) {
     if (!report.empty()) {
       nlohmann::json j = {{"model", model}, {"data", data}, {"error", error}, {"inputs", 0}, {"mismatches", 0},
                           {"first_mismatch", nullptr}};
+      if (stopped) {
+        j["stopped_input"] = stopped->first;  // its position in the run, as in first_mismatch and the error
+        j["stopped_instance"] = stopped->second;
+        j["reproduce"] = reproduce_stopped();
+      }
       aps::cli::write_text_file(report, j.dump(2));
     }
   };
@@ -175,10 +204,12 @@ ExitCode run_command(const Args& args) {
   } catch (const WatchdogTimeout& e) {
     write_partial(e.what());
     std::cerr << "aps-sim: watchdog: " << e.what() << "\n";
+    if (stopped) std::cerr << "aps-sim: reproduce: " << reproduce_stopped() << "\n";
     return ExitCode::Timeout;
   } catch (const RtlAssertion& e) {
     write_partial(e.what());
     std::cerr << "aps-sim: " << e.what() << " (the assertion's message is printed above)\n";
+    if (stopped) std::cerr << "aps-sim: reproduce: " << reproduce_stopped() << "\n";
     return ExitCode::Mismatch;
   } catch (const Interrupted& e) {
     write_partial("interrupted");
@@ -193,23 +224,7 @@ ExitCode run_command(const Args& args) {
   json["first"] = first;
   json["array"] = {{"rows", limits.array.rows}, {"cols", limits.array.cols}};
   json["shard"] = shard_text;
-  // The one command that re-runs input i alone, as this run ran it: the
-  // options that shape the program and the run, and the seeds of the
-  // accelerator instance that ran it (a fresh instance: the inputs it ran
-  // before, and their share of the stall stream, are not replayed).
-  std::string run_args;
-  if (!calibration.empty()) run_args += " --calibration " + aps::cli::shell_word(calibration);
-  // Every policy option given passed refuse_unused_policy_options, so the
-  // re-run accepts them all.
-  run_args += aps::cli::given_options_text(vm, policy_options);
-  if (stall != 0) run_args += fmt::format(" --stall {}", stall);
-  if (max_cycles != 0) run_args += fmt::format(" --max-cycles {}", max_cycles);
-  run_args += memory_args_text(memory);
-  auto reproduce = [&](int64_t i) {
-    return fmt::format("aps-sim --model {} --data {} --first {} --count 1 --seed {}{} --trace-on-fail",
-                       aps::cli::shell_word(model), aps::cli::shell_word(data), first + i,
-                       instance_session(co.session, result.input_instance[i]).device.seed, run_args);
-  };
+  auto reproduce = [&](int64_t i) { return reproduce_on(i, result.input_instance[i], "--trace-on-fail"); };
   if (result.first_mismatch) {
     const Mismatch& m = *result.first_mismatch;
     const int64_t failing = first + m.input;

@@ -3,7 +3,9 @@
 reproduces the failure: runs the failing command, takes the report's
 "reproduce" command, checks its seed is the one the input's accelerator
 instance ran with, runs it with the same binary (in a scratch folder, for its
-trace), and requires the same exit code 1 and the same first mismatch.
+trace), and requires the same exit code and the same failure: the first
+mismatch (exit 1), or the watchdog's message (exit 3, a hung input, whose line
+must also write the trace it names).
 A reproduce line that drops an option the run used (the profile, a policy
 setting) or adds one the policy refuses fails here.
 
@@ -11,6 +13,7 @@ Usage: check_reproduce.py BINARY REPORT.json ARG...   (ARG: the failing run's op
 """
 
 import json
+import os
 import re
 import shlex
 import subprocess
@@ -31,11 +34,19 @@ def comparable(text, first_in_run):
     return text if first_in_run else re.sub(r" at cycle \d+.*", "", text)
 
 
+def watchdog(output):
+    """The watchdog's message without the input's position, which differs
+    between the run and the re-run."""
+    m = re.search(r"aps-sim: watchdog: input \d+: (.*)", output)
+    return m.group(1).strip() if m else None
+
+
 def main():
     binary, report, args = sys.argv[1], sys.argv[2], sys.argv[3:]
     run = subprocess.run([binary, *args, "--report", report], capture_output=True, text=True)
-    if run.returncode != 1:
-        sys.exit(f"the failing run exited {run.returncode}, not 1:\n{run.stdout}{run.stderr}")
+    if run.returncode not in (1, 3):
+        sys.exit(f"the failing run exited {run.returncode}, not 1 or 3:\n{run.stdout}{run.stderr}")
+    hung = run.returncode == 3
     with open(report) as f:
         doc = json.load(f)
     line = doc.get("reproduce")
@@ -46,13 +57,24 @@ def main():
         sys.exit(f"the reproduce line does not start with aps-sim: {line}")
     # The instance that ran the input drew its random state from seed + instance.
     seed = int(args[args.index("--seed") + 1]) if "--seed" in args else 1
-    want_seed = str(seed + doc.get("first_mismatch_instance", -1))
+    want_seed = str(seed + doc.get("stopped_instance" if hung else "first_mismatch_instance", -1))
     if "--seed" not in words or words[words.index("--seed") + 1] != want_seed:
         sys.exit(f"the reproduce line's seed is not {want_seed} (seed + the instance that ran the input): {line}")
     with tempfile.TemporaryDirectory() as scratch:
         again = subprocess.run([binary, *words[1:]], capture_output=True, text=True, cwd=scratch)
-    if again.returncode != 1:
-        sys.exit(f"the reproduce line exited {again.returncode}, not 1: {line}\n{again.stdout}{again.stderr}")
+        if again.returncode != run.returncode:
+            sys.exit(f"the reproduce line exited {again.returncode}, not {run.returncode}: {line}\n"
+                     f"{again.stdout}{again.stderr}")
+        if hung:
+            trace = os.path.join(scratch, words[words.index("--trace") + 1]) if "--trace" in words else None
+            if not trace or not os.path.isfile(trace) or os.path.getsize(trace) == 0:
+                sys.exit(f"the reproduce line of a hung input wrote no trace: {line}")
+    if hung:
+        want, got = watchdog(run.stderr), watchdog(again.stderr)
+        if want is None or want != got:
+            sys.exit(f"the reproduce line hangs differently:\n  run:        {want}\n  reproduced: {got}\n  line: {line}")
+        print(f"reproduced: {got}")
+        return
     position, want = first_mismatch(run.stdout)
     _, got = first_mismatch(again.stdout)
     if want is None or got is None or comparable(want, position == 0) != comparable(got, position == 0):
