@@ -24,7 +24,8 @@
 # 1000, as the issue asks; that is hours per model on 2 cores (ResNet-8
 # co-simulates about one image per second), so 0 skips it. JOBS (default:
 # the cores) threads for the golden runs and RTL instances side by side.
-# The profiles and JSON go to BUILD_DIR/zoo_study.
+# The profiles and JSON go to BUILD_DIR/zoo_study; a study of the first COUNT
+# images writes <tag>_<COUNT>.json, so it does not replace the full study's.
 set -eu
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -52,17 +53,19 @@ for entry in $models; do
       --splits calibration_corrupted,test_data_set_0,corrupted
   fi
   profile=$work/$tag.profile.onnx
+  result=$work/$tag
+  [ "$count" -gt 0 ] && result=${result}_$count
   [ -f "$profile" ] || "$build/golden/cli/aps-calibrate" --model "$onnx" --data "$data/calibration_corrupted" \
     --output "$profile" --jobs "$jobs" > "$work/$tag.calibration.txt"
   # shellcheck disable=SC2086
   "$build/bench/aps-study" --model "$onnx" --data "$data" --profile "$profile" --splits test_data_set_0,corrupted \
-    --count "$count" --front-maps 0 --jobs "$jobs" --json "$work/$tag.json" --report "$work/$tag.report.json" \
+    --count "$count" --front-maps 0 --jobs "$jobs" --json "$result.json" --report "$result.report.json" \
     ${STUDY_OPTIONS:-} > "$out/zoo_study_$tag.md"
-  studies="$studies $work/$tag.json"
+  studies="$studies $result.json"
   if [ "$rtl_inputs" -gt 0 ]; then
     # shellcheck disable=SC2086
     "$build/bench/aps-study" --model "$onnx" --data "$data" --profile "$profile" --splits test_data_set_0,corrupted \
-      --count "$rtl_inputs" --front-maps 0 --jobs "$jobs" --rtl --report "$work/$tag.rtl_report.json" \
+      --count "$rtl_inputs" --front-maps 0 --jobs "$jobs" --rtl --report "$work/$tag.rtl_$rtl_inputs.report.json" \
       ${RTL_OPTIONS-${STUDY_OPTIONS:-}} > "$out/zoo_study_rtl_$tag.md"
   fi
 done
