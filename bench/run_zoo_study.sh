@@ -24,8 +24,9 @@
 # 1000, as the issue asks; that is hours per model on 2 cores (ResNet-8
 # co-simulates about one image per second), so 0 skips it. JOBS (default:
 # the cores) threads for the golden runs and RTL instances side by side.
-# The profiles and JSON go to BUILD_DIR/zoo_study; a study of the first COUNT
-# images writes <tag>_<COUNT>.json, so it does not replace the full study's.
+# The profiles and JSON go to BUILD_DIR/zoo_study: the study of all images
+# writes <tag>.json, of the first COUNT images <tag>_<COUNT>.json (COUNT=10000
+# too), so one does not replace the other; the RTL run <tag>.rtl_<RTL_INPUTS>.report.json.
 set -eu
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -54,7 +55,7 @@ for entry in $models; do
   fi
   profile=$work/$tag.profile.onnx
   result=$work/$tag
-  [ "$count" -gt 0 ] && result=${result}_$count
+  if [ "$count" -gt 0 ]; then result=${result}_$count; fi
   [ -f "$profile" ] || "$build/golden/cli/aps-calibrate" --model "$onnx" --data "$data/calibration_corrupted" \
     --output "$profile" --jobs "$jobs" > "$work/$tag.calibration.txt"
   # shellcheck disable=SC2086

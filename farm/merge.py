@@ -165,7 +165,9 @@ def merge_folder(folder, spec):
         with open(path) as f:
             r = json.load(f)
         if r.get("error"):
-            problems.append(f"shard {k}/{spec['shards']}: {r['error']} (exit {code})")
+            # An input that stopped its shard (the watchdog, an RTL assertion) has a reproduce line.
+            repro = f"; reproduce: {r['reproduce']}" if r.get("reproduce") else ""
+            problems.append(f"shard {k}/{spec['shards']}: {r['error']} (exit {code}){repro}")
         elif code not in (0, 1):
             problems.append(f"shard {k}/{spec['shards']}: exit {code} (see {folder.shard_file(k, 'log')})")
         reports.append(r)

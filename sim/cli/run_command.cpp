@@ -177,43 +177,42 @@ ExitCode run_command(const Args& args) {
                        aps::cli::shell_word(data), first + i, instance_session(co.session, instance).device.seed,
                        run_args, trace_option);
   };
-  // An input that stopped the run (the watchdog, an RTL assertion) is re-run
-  // with a whole trace: there is no mismatch to centre a window on.
-  std::optional<std::pair<int64_t, int>> stopped;
+  std::optional<std::pair<int64_t, int>> stopped;  // the input whose run threw, and its instance
   co.on_stopped = [&](int64_t i, int instance) { stopped = {i, instance}; };
-  auto reproduce_stopped = [&]() {
-    return reproduce_on(stopped->first, stopped->second, fmt::format("--trace aps-stopped-input{}.fst", first + stopped->first));
-  };
   CosimResult result;
-  auto write_partial = [&](const std::string& error) {
+  // A run that ends early keeps what it can. An input that stopped it (the
+  // watchdog, an RTL assertion; not an interrupt) gets the line that re-runs
+  // it alone, with a whole trace: there is no mismatch to centre a window on.
+  auto end_early = [&](const std::string& error, const std::string& message, bool input_stopped_it) {
     bar.finish();
+    const std::string repro =
+        input_stopped_it && stopped
+            ? reproduce_on(stopped->first, stopped->second, fmt::format("--trace aps-stopped-input{}.vcd", first + stopped->first))
+            : "";
     if (!coverage_file.empty()) coverage.write(coverage_file);
     if (!report.empty()) {
       nlohmann::json j = {{"model", model}, {"data", data}, {"error", error}, {"inputs", 0}, {"mismatches", 0},
                           {"first_mismatch", nullptr}};
-      if (stopped) {
+      if (!repro.empty()) {
         j["stopped_input"] = stopped->first;  // its position in the run, as in first_mismatch and the error
         j["stopped_instance"] = stopped->second;
-        j["reproduce"] = reproduce_stopped();
+        j["reproduce"] = repro;
       }
       aps::cli::write_text_file(report, j.dump(2));
     }
+    std::cerr << message << "\n";
+    if (!repro.empty()) std::cerr << "aps-sim: reproduce: " << repro << "\n";
   };
   try {
     result = run_cosim(program, samples.inputs, samples.labels, co);
   } catch (const WatchdogTimeout& e) {
-    write_partial(e.what());
-    std::cerr << "aps-sim: watchdog: " << e.what() << "\n";
-    if (stopped) std::cerr << "aps-sim: reproduce: " << reproduce_stopped() << "\n";
+    end_early(e.what(), fmt::format("aps-sim: watchdog: {}", e.what()), true);
     return ExitCode::Timeout;
   } catch (const RtlAssertion& e) {
-    write_partial(e.what());
-    std::cerr << "aps-sim: " << e.what() << " (the assertion's message is printed above)\n";
-    if (stopped) std::cerr << "aps-sim: reproduce: " << reproduce_stopped() << "\n";
+    end_early(e.what(), fmt::format("aps-sim: {} (the assertion's message is printed above)", e.what()), true);
     return ExitCode::Mismatch;
   } catch (const Interrupted& e) {
-    write_partial("interrupted");
-    std::cerr << "aps-sim: interrupted by signal " << e.signal() << "; trace and report closed\n";
+    end_early("interrupted", fmt::format("aps-sim: interrupted by signal {}; trace and report closed", e.signal()), false);
     return ExitCode::Interrupted;
   }
   bar.finish();

@@ -4,8 +4,9 @@ reproduces the failure: runs the failing command, takes the report's
 "reproduce" command, checks its seed is the one the input's accelerator
 instance ran with, runs it with the same binary (in a scratch folder, for its
 trace), and requires the same exit code and the same failure: the first
-mismatch (exit 1), or the watchdog's message (exit 3, a hung input, whose line
-must also write the trace it names).
+mismatch, or, for an input that stopped the run (the watchdog's exit 3, an RTL
+assertion), the same error, a line printed on stderr that names that input and
+its trace, and the trace written.
 A reproduce line that drops an option the run used (the profile, a policy
 setting) or adds one the policy refuses fails here.
 
@@ -34,11 +35,10 @@ def comparable(text, first_in_run):
     return text if first_in_run else re.sub(r" at cycle \d+.*", "", text)
 
 
-def watchdog(output):
-    """The watchdog's message without the input's position, which differs
+def stop_error(doc):
+    """A stopped run's error without the input's position, which differs
     between the run and the re-run."""
-    m = re.search(r"aps-sim: watchdog: input \d+: (.*)", output)
-    return m.group(1).strip() if m else None
+    return re.sub(r"^input \d+: ", "", doc.get("error") or "")
 
 
 def main():
@@ -46,9 +46,11 @@ def main():
     run = subprocess.run([binary, *args, "--report", report], capture_output=True, text=True)
     if run.returncode not in (1, 3):
         sys.exit(f"the failing run exited {run.returncode}, not 1 or 3:\n{run.stdout}{run.stderr}")
-    hung = run.returncode == 3
     with open(report) as f:
         doc = json.load(f)
+    stopped = "stopped_instance" in doc
+    if run.returncode == 3 and not stopped:
+        sys.exit(f"{report}: the watchdog stopped the run but the report names no stopped input")
     line = doc.get("reproduce")
     if not line:
         sys.exit(f"{report}: no reproduce line")
@@ -57,24 +59,34 @@ def main():
         sys.exit(f"the reproduce line does not start with aps-sim: {line}")
     # The instance that ran the input drew its random state from seed + instance.
     seed = int(args[args.index("--seed") + 1]) if "--seed" in args else 1
-    want_seed = str(seed + doc.get("stopped_instance" if hung else "first_mismatch_instance", -1))
+    want_seed = str(seed + doc.get("stopped_instance" if stopped else "first_mismatch_instance", -1))
     if "--seed" not in words or words[words.index("--seed") + 1] != want_seed:
         sys.exit(f"the reproduce line's seed is not {want_seed} (seed + the instance that ran the input): {line}")
+    if stopped:
+        # The input every option selects: --first of the run plus its position in the run.
+        index = (int(args[args.index("--first") + 1]) if "--first" in args else 0) + doc["stopped_input"]
+        if words[words.index("--first") + 1] != str(index) or "--trace" not in words or \
+                words[words.index("--trace") + 1] != f"aps-stopped-input{index}.vcd":
+            sys.exit(f"the reproduce line does not re-run input {index} with its trace: {line}")
+        if f"aps-sim: reproduce: {line}" not in run.stderr:
+            sys.exit(f"the stopped run did not print its reproduce line:\n{run.stderr}")
     with tempfile.TemporaryDirectory() as scratch:
-        again = subprocess.run([binary, *words[1:]], capture_output=True, text=True, cwd=scratch)
+        again_report = os.path.join(scratch, "again.json")
+        again = subprocess.run([binary, *words[1:], "--report", again_report], capture_output=True, text=True,
+                               cwd=scratch)
         if again.returncode != run.returncode:
             sys.exit(f"the reproduce line exited {again.returncode}, not {run.returncode}: {line}\n"
                      f"{again.stdout}{again.stderr}")
-        if hung:
-            trace = os.path.join(scratch, words[words.index("--trace") + 1]) if "--trace" in words else None
-            if not trace or not os.path.isfile(trace) or os.path.getsize(trace) == 0:
-                sys.exit(f"the reproduce line of a hung input wrote no trace: {line}")
-    if hung:
-        want, got = watchdog(run.stderr), watchdog(again.stderr)
-        if want is None or want != got:
-            sys.exit(f"the reproduce line hangs differently:\n  run:        {want}\n  reproduced: {got}\n  line: {line}")
-        print(f"reproduced: {got}")
-        return
+        if stopped:
+            trace = os.path.join(scratch, words[words.index("--trace") + 1])
+            if not os.path.isfile(trace) or os.path.getsize(trace) == 0:
+                sys.exit(f"the reproduce line of a stopped input wrote no trace: {line}")
+            with open(again_report) as f:
+                want, got = stop_error(doc), stop_error(json.load(f))
+            if not want or want != got:
+                sys.exit(f"the reproduce line stops differently:\n  run:        {want}\n  reproduced: {got}\n  line: {line}")
+            print(f"reproduced: {got}")
+            return
     position, want = first_mismatch(run.stdout)
     _, got = first_mismatch(again.stdout)
     if want is None or got is None or comparable(want, position == 0) != comparable(got, position == 0):
