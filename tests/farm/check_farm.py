@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """aps-farm against single-process runs of the same cases.
 
-    check_farm.py [--launcher slurm] APS_FARM APS_SIM APS_SIM_FAULT MODELS WORK [AE_MODEL:AE_DATA]
+    check_farm.py [--launcher slurm] APS_FARM APS_SIM APS_SIM_FAULT APS_SIM_HANG MODELS WORK [AE_MODEL:AE_DATA]
 
 With --launcher slurm the shards run as a Slurm job array on the cluster
 SLURM_CONF names (check_farm_slurm.sh starts a private one); otherwise as
@@ -130,8 +130,8 @@ def main():
         LAUNCHER = ["--launcher", "slurm", "--wait", "--timeout", "600"]
         WAIT = ["--wait", "--timeout", "600"]
         argv = argv[2:]
-    farm_cmd, sim, fault_sim, models, work = argv[:5]
-    ae = argv[5] if len(argv) > 5 else None
+    farm_cmd, sim, fault_sim, hang_sim, models, work = argv[:6]
+    ae = argv[6] if len(argv) > 6 else None
     os.makedirs(work, exist_ok=True)
 
     # A regression: 4 shards of interleaved cases, with coverage.
@@ -167,6 +167,17 @@ def main():
     m = farm(farm_cmd, fault_sim, f"{work}/fail", 4, args, 1)
     compare_data_set("failing data set", m, single(fault_sim, args, f"{work}/fail_single.json", 1))
     validate(f"{work}/fail/merged.xml", True)
+
+    # Hung shards: each names the input the watchdog stopped and the line that re-runs it.
+    args = ["--model", f"{models}/digits_mlp/model_int8.onnx", "--data", f"{models}/digits_mlp/test_data_set_0",
+            "--count", "4", "--first", "2", "--max-cycles", "30000"]
+    shutil.rmtree(f"{work}/hang", ignore_errors=True)
+    out = run([farm_cmd, "submit", "--run-dir", f"{work}/hang", "--shards", "2", *LAUNCHER, "--sim", hang_sim, "--",
+               *args], 1)
+    for k, first in ((1, 2), (2, 4)):
+        if not any(line.startswith(f"aps-farm: shard {k}/2: input 0: the accelerator did not finish") and
+                   "reproduce: aps-sim " in line and f" --first {first} " in line for line in out.splitlines()):
+            problems.append(f"hung shard {k}/2: no problem line with the reproduce line of input {first}")
 
     # The ROC AUC is recomputed from every shard's scores, not averaged.
     if ae:
