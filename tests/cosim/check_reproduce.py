@@ -36,9 +36,10 @@ def comparable(text, first_in_run):
 
 
 def stop_error(doc):
-    """A stopped run's error without the input's position, which differs
-    between the run and the re-run."""
-    return re.sub(r"^input \d+: ", "", doc.get("error") or "")
+    """A stopped run's error without the input's position and the cycle it
+    was seen at (an RTL assertion's, a memory port's), which differ between
+    the run and the re-run on a fresh instance."""
+    return re.sub(r"\bcycle \d+", "cycle N", re.sub(r"^input \d+: ", "", doc.get("error") or ""))
 
 
 def main():
@@ -65,7 +66,7 @@ def main():
     if stopped:
         # The input every option selects: --first of the run plus its position in the run.
         index = (int(args[args.index("--first") + 1]) if "--first" in args else 0) + doc["stopped_input"]
-        if words[words.index("--first") + 1] != str(index) or "--trace" not in words or \
+        if "--first" not in words or words[words.index("--first") + 1] != str(index) or "--trace" not in words or \
                 words[words.index("--trace") + 1] != f"aps-stopped-input{index}.vcd":
             sys.exit(f"the reproduce line does not re-run input {index} with its trace: {line}")
         if f"aps-sim: reproduce: {line}" not in run.stderr:

@@ -13,8 +13,10 @@ given) merge into the single-process result: the same counts, the same first
 failure, the same figure; the regression's merged coverage has the same
 count at every point as the single process's, and the merge's HTML report
 (with that coverage) loads in headless Chromium without console errors. A
-shard whose result is lost is reported by name,
-and `resubmit` runs that shard alone and completes the run. The merged JUnit
+shard whose result is lost is reported by name, and `resubmit` runs that
+shard alone and completes the run; shards that hang (the planted `hang`
+fault) are each named with the reproduce line of the input that hung, its
+--first counted from the whole run. The merged JUnit
 validates against junit.xsd, and the schema refuses a broken file.
 """
 
