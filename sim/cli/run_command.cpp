@@ -180,15 +180,14 @@ ExitCode run_command(const Args& args) {
   std::optional<std::pair<int64_t, int>> stopped;  // the input whose run threw, and its instance
   co.on_stopped = [&](int64_t i, int instance) { stopped = {i, instance}; };
   CosimResult result;
-  // A run that ends early keeps what it can. An input that stopped it (the
-  // watchdog, an RTL assertion; not an interrupt) gets the line that re-runs
-  // it alone, with a whole trace: there is no mismatch to centre a window on.
-  auto end_early = [&](const std::string& error, const std::string& message, bool input_stopped_it) {
+  // A run that ends early keeps what it can. An input that stopped it gets
+  // the line that re-runs it alone, with a whole trace: there is no mismatch
+  // to centre a window on.
+  auto end_early = [&](const std::string& error, const std::string& message) {
     bar.finish();
     const std::string repro =
-        input_stopped_it && stopped
-            ? reproduce_on(stopped->first, stopped->second, fmt::format("--trace aps-stopped-input{}.vcd", first + stopped->first))
-            : "";
+        stopped ? reproduce_on(stopped->first, stopped->second, fmt::format("--trace aps-stopped-input{}.vcd", first + stopped->first))
+                : "";
     if (!coverage_file.empty()) coverage.write(coverage_file);
     if (!report.empty()) {
       nlohmann::json j = {{"model", model}, {"data", data}, {"error", error}, {"inputs", 0}, {"mismatches", 0},
@@ -206,13 +205,14 @@ ExitCode run_command(const Args& args) {
   try {
     result = run_cosim(program, samples.inputs, samples.labels, co);
   } catch (const WatchdogTimeout& e) {
-    end_early(e.what(), fmt::format("aps-sim: watchdog: {}", e.what()), true);
+    end_early(e.what(), fmt::format("aps-sim: watchdog: {}", e.what()));
     return ExitCode::Timeout;
   } catch (const RtlAssertion& e) {
-    end_early(e.what(), fmt::format("aps-sim: {} (the assertion's message is printed above)", e.what()), true);
+    end_early(e.what(), fmt::format("aps-sim: {} (the assertion's message is printed above)", e.what()));
     return ExitCode::Mismatch;
   } catch (const Interrupted& e) {
-    end_early("interrupted", fmt::format("aps-sim: interrupted by signal {}; trace and report closed", e.signal()), false);
+    stopped.reset();  // the input was interrupted, not at fault
+    end_early("interrupted", fmt::format("aps-sim: interrupted by signal {}; trace and report closed", e.signal()));
     return ExitCode::Interrupted;
   }
   bar.finish();

@@ -35,6 +35,11 @@ def comparable(text, first_in_run):
     return text if first_in_run else re.sub(r" at cycle \d+.*", "", text)
 
 
+def value_of(words, option):
+    """The word after `option` in a command line, or None without it."""
+    return words[words.index(option) + 1] if option in words else None
+
+
 def stop_error(doc):
     """A stopped run's error without the input's position and the cycle it
     was seen at (an RTL assertion's, a memory port's), which differ between
@@ -59,15 +64,14 @@ def main():
     if words[0] != "aps-sim":
         sys.exit(f"the reproduce line does not start with aps-sim: {line}")
     # The instance that ran the input drew its random state from seed + instance.
-    seed = int(args[args.index("--seed") + 1]) if "--seed" in args else 1
+    seed = int(value_of(args, "--seed") or 1)
     want_seed = str(seed + doc.get("stopped_instance" if stopped else "first_mismatch_instance", -1))
-    if "--seed" not in words or words[words.index("--seed") + 1] != want_seed:
+    if value_of(words, "--seed") != want_seed:
         sys.exit(f"the reproduce line's seed is not {want_seed} (seed + the instance that ran the input): {line}")
     if stopped:
         # The input every option selects: --first of the run plus its position in the run.
-        index = (int(args[args.index("--first") + 1]) if "--first" in args else 0) + doc["stopped_input"]
-        if "--first" not in words or words[words.index("--first") + 1] != str(index) or "--trace" not in words or \
-                words[words.index("--trace") + 1] != f"aps-stopped-input{index}.vcd":
+        index = int(value_of(args, "--first") or 0) + doc["stopped_input"]
+        if value_of(words, "--first") != str(index) or value_of(words, "--trace") != f"aps-stopped-input{index}.vcd":
             sys.exit(f"the reproduce line does not re-run input {index} with its trace: {line}")
         if f"aps-sim: reproduce: {line}" not in run.stderr:
             sys.exit(f"the stopped run did not print its reproduce line:\n{run.stderr}")
@@ -79,7 +83,7 @@ def main():
             sys.exit(f"the reproduce line exited {again.returncode}, not {run.returncode}: {line}\n"
                      f"{again.stdout}{again.stderr}")
         if stopped:
-            trace = os.path.join(scratch, words[words.index("--trace") + 1])
+            trace = os.path.join(scratch, value_of(words, "--trace"))
             if not os.path.isfile(trace) or os.path.getsize(trace) == 0:
                 sys.exit(f"the reproduce line of a stopped input wrote no trace: {line}")
             with open(again_report) as f:
