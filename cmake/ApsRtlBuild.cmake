@@ -31,6 +31,14 @@ foreach(i RANGE ${aps_last_parameter})
   list(APPEND APS_RTL_GENERATOR_ARGS --param ${name}=${APS_RTL_${name}})
 endforeach()
 
+# The per-step logs and PCU slots are cleared in loops over MAX_LAYERS (the
+# slots' nested over their candidates); Verilator takes a delayed assignment
+# to an array element only in a loop it unrolls, by default 64 iterations of
+# a small body. Every Verilator run over the sources needs these.
+math(EXPR aps_unroll_count "8 * ${APS_RTL_MAX_LAYERS}")
+math(EXPR aps_unroll_stmts "1000 * ${APS_RTL_MAX_LAYERS}")
+set(APS_VERILATOR_UNROLL_ARGS --unroll-count ${aps_unroll_count} --unroll-stmts ${aps_unroll_stmts})
+
 set(APS_GENERATED_DIR ${CMAKE_BINARY_DIR}/generated)
 file(MAKE_DIRECTORY ${APS_GENERATED_DIR})
 set(APS_HOST_IF_PKG ${APS_GENERATED_DIR}/aps_host_if_pkg.sv)

@@ -461,22 +461,27 @@ def generate_sv(iface):
             f"  function automatic bit host_if_fits({', '.join('input int ' + p for p in pnames)});",
             "    return " + "\n        && ".join(checks) + ";", "  endfunction",
             "  /* verilator lint_on UNUSEDSIGNAL */"]
-    out += ["", "  // ---- control and status registers (offsets in the CSR region) ----"]
+    csr_bits = next(r for r in iface.regions if r["name"] == "csr")["span_value"].bit_length() - 1
+    digits = (csr_bits + 3) // 4
+    out += ["", "  // ---- control and status registers (offsets in the CSR region) ----",
+            f"  localparam int CsrOffsetBits = {csr_bits};  // the CSR region's span is 2**CsrOffsetBits bytes",
+            "  typedef logic [CsrOffsetBits-1:0] csr_offset_t;"]
     for c in iface.scalar_csrs():
-        out.append(f"  localparam logic [11:0] Csr{camel(c['name'])} = 12'h{c['offset_value']:03X};  // {c.get('doc', '')}")
+        out.append(f"  localparam csr_offset_t Csr{camel(c['name'])} = {csr_bits}'h{c['offset_value']:0{digits}X};"
+                   f"  // {c.get('doc', '')}")
         mask = iface.write_mask(c)
         if mask:
             out.append(f"  localparam logic [31:0] Csr{camel(c['name'])}WriteMask = 32'h{mask:08X};")
     out += ["  // 1 if `off` lies in the CSR array at `base` of `count` entries `stride` bytes apart.",
-            "  function automatic bit in_array(input logic [11:0] off, input logic [11:0] base, input int count,",
+            "  function automatic bit in_array(input csr_offset_t off, input csr_offset_t base, input int count,",
             "                                  input int stride);",
             "    return 32'(off) >= 32'(base) && 32'(off) < 32'(base) + 32'(count * stride);", "  endfunction",
             "  // The entry of that array `off` lies in.",
-            "  function automatic logic [31:0] array_entry(input logic [11:0] off, input logic [11:0] base, input int stride);",
+            "  function automatic logic [31:0] array_entry(input csr_offset_t off, input csr_offset_t base, input int stride);",
             "    return (32'(off) - 32'(base)) / 32'(stride);", "  endfunction"]
     for a in iface.arrays:
         n = camel(a["name"])
-        out.append(f"  localparam logic [11:0] Csr{n} = 12'h{a['offset_value']:03X};  // {a['doc']}")
+        out.append(f"  localparam csr_offset_t Csr{n} = {csr_bits}'h{a['offset_value']:0{digits}X};  // {a['doc']}")
         out.append(f"  localparam int Csr{n}Count = {a['count_value']};")
         out.append(f"  localparam int Csr{n}Stride = {a['stride']};")
     for c in iface.csrs:
