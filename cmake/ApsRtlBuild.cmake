@@ -31,14 +31,6 @@ foreach(i RANGE ${aps_last_parameter})
   list(APPEND APS_RTL_GENERATOR_ARGS --param ${name}=${APS_RTL_${name}})
 endforeach()
 
-# The per-step logs and PCU slots are cleared in loops over MAX_LAYERS (the
-# slots' nested over their candidates); Verilator takes a delayed assignment
-# to an array element only in a loop it unrolls, by default 64 iterations of
-# a small body. Every Verilator run over the sources needs these.
-math(EXPR aps_unroll_count "8 * ${APS_RTL_MAX_LAYERS}")
-math(EXPR aps_unroll_stmts "1000 * ${APS_RTL_MAX_LAYERS}")
-set(APS_VERILATOR_UNROLL_ARGS --unroll-count ${aps_unroll_count} --unroll-stmts ${aps_unroll_stmts})
-
 set(APS_GENERATED_DIR ${CMAKE_BINARY_DIR}/generated)
 file(MAKE_DIRECTORY ${APS_GENERATED_DIR})
 set(APS_HOST_IF_PKG ${APS_GENERATED_DIR}/aps_host_if_pkg.sv)
@@ -50,6 +42,28 @@ execute_process(
 if(NOT aps_generator_result EQUAL 0)
   message(FATAL_ERROR "tools/gen_host_interface.py could not generate the host interface (see above)")
 endif()
+
+# What every Verilator run over the sources takes (the builds and the lint
+# tests): the build parameters, and loop unrolling to match MAX_LAYERS. The
+# per-step logs and the PCU slots are cleared in loops over MAX_LAYERS;
+# Verilator takes a delayed assignment to an array element only in a loop it
+# unrolls, by default one of at most 64 iterations and 30000 statements in
+# all. A log-clearing body is about 300 statements (lint at MAX_LAYERS 128
+# fails at 30000 and passes at 40000), so 400 per step; small builds keep
+# Verilator's defaults.
+set(APS_VERILATOR_ARGS "")
+foreach(p ${APS_RTL_PARAMETERS})
+  list(APPEND APS_VERILATOR_ARGS -G${p}=${APS_RTL_${p}})
+endforeach()
+set(aps_unroll_count 64)
+if(APS_RTL_MAX_LAYERS GREATER aps_unroll_count)
+  set(aps_unroll_count ${APS_RTL_MAX_LAYERS})
+endif()
+math(EXPR aps_unroll_stmts "400 * ${APS_RTL_MAX_LAYERS}")
+if(aps_unroll_stmts LESS 30000)
+  set(aps_unroll_stmts 30000)
+endif()
+list(APPEND APS_VERILATOR_ARGS --unroll-count ${aps_unroll_count} --unroll-stmts ${aps_unroll_stmts})
 
 # The C++ side: #include "generated/host_interface.hpp".
 add_library(aps_host_interface INTERFACE)

@@ -202,6 +202,11 @@ class Field:
         self.value = raw.get("value")
         self.reset = raw.get("reset", 0)
         self.doc = raw.get("doc", "")
+        self.where = f"{where}.{self.name}"
+        # "steps": a step or slot index, a count of them, or a step + 1
+        self.holds = raw.get("holds")
+        if self.holds not in (None, "steps"):
+            raise DescriptionError(f"{self.where}: unknown 'holds' '{self.holds}'")
 
     @property
     def mask(self):
@@ -324,7 +329,18 @@ class Interface:
             words = self.expr(entry_bytes) // 4
             if max(indices) >= words:
                 raise DescriptionError(f"table {name}: word {max(indices)} is outside its {words}-word entry")
+        steps = self.constants["CSR_LOG_STEPS"]
+        for f in self.all_fields():
+            if f.holds == "steps" and (1 << f.width) - 1 < steps:
+                raise DescriptionError(f"{f.where}: {f.width} bits cannot hold CSR_LOG_STEPS {steps}")
         self.check_fit(self.values, "at these parameters")
+
+    def all_fields(self):
+        for c in self.csrs + self.arrays:
+            yield from c["field_list"]
+        for t in self.tables.values():
+            for w in t["word_list"]:
+                yield from w["field_list"]
 
     def check_fit(self, env, when):
         for r in self.regions:
@@ -332,6 +348,9 @@ class Interface:
                 need = self.expr(r["entries"], env) * self.expr(r["entry_bytes"], env)
                 if need > r["span_value"]:
                     raise DescriptionError(f"region {r['name']} needs {need} bytes {when}, its span is {r['span_value']}")
+        if env["MAX_LAYERS"] < 2:
+            # the RTL indexes steps with $clog2(MAX_LAYERS) bits
+            raise DescriptionError(f"MAX_LAYERS {env['MAX_LAYERS']} is below 2 {when}")
         if env["MAX_LAYERS"] > self.constants["CSR_LOG_STEPS"]:
             raise DescriptionError(f"MAX_LAYERS {env['MAX_LAYERS']} exceeds CSR_LOG_STEPS {when}")
 
