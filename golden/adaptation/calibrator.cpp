@@ -225,16 +225,16 @@ Reference reference_runs(const OnnxModel& model, const CalibrationInputs& data, 
   ref.weighted = weighted_layers(ref.program);
   check_class_labels(prof.task, labels, static_cast<int64_t>(ref.program.output_layer().out_shape.size()),
                      data.labels_file);
+  if (prof.task == Task::AnomalyDetection && labels.empty())
+    throw InputError(fmt::format("{}: an anomaly detector is calibrated on labelled data (labels.pb: 0 normal, 1 "
+                                 "anomaly), which sets its operating threshold; the calibration data has no labels",
+                                 prof.model));
   const int64_t n = batch.shape()[0];
   for (int64_t s = 0; s < n; ++s) ref.inputs.push_back(quantize_input(ref.program, batch, s));
   const auto configs8 = static_configs(PrecisionMap(ref.program.layers.size(), 8));
   ref.runs8.resize(ref.inputs.size());
   parallel_for(ref.inputs.size(), threads, [&](size_t s) { ref.runs8[s] = execute_program(ref.program, ref.inputs[s], configs8); });
   if (prof.task == Task::AnomalyDetection) {
-    if (labels.empty())
-      throw InputError(fmt::format("{}: an anomaly detector is calibrated on labelled data (labels.pb: 0 normal, 1 "
-                                   "anomaly), which sets its operating threshold; the calibration data has no labels",
-                                   prof.model));
     std::vector<double> scores;
     for (size_t s = 0; s < ref.inputs.size(); ++s)
       scores.push_back(reconstruction_error(ref.program, ref.inputs[s], ref.runs8[s].output()));
