@@ -27,6 +27,11 @@ foreach(i RANGE ${aps_last_parameter})
     set(APS_RTL_${name} ${default} CACHE STRING "RTL build parameter ${name}: ${doc}")
   endif()
   set(APS_RTL_${name}_DEFAULT ${default} CACHE INTERNAL "")
+  # Decimal only: the generator, CMake's math() and Verilator's -G would read
+  # other spellings (0x80, 1_28) differently.
+  if(NOT "${APS_RTL_${name}}" MATCHES "^[0-9]+$")
+    message(FATAL_ERROR "APS_RTL_${name}: '${APS_RTL_${name}}' is not a decimal integer")
+  endif()
   list(APPEND APS_RTL_PARAMETERS ${name})
   list(APPEND APS_RTL_GENERATOR_ARGS --param ${name}=${APS_RTL_${name}})
 endforeach()

@@ -104,6 +104,8 @@ module aps_host_port
   logic [31:0] offset;
   assign region = decode_region(req_addr_i);
   assign offset = req_addr_i - region_base(region);
+  csr_offset_t csr_off;  // the offset within the CSR region
+  assign csr_off = offset[CsrOffsetBits-1:0];
 
   logic mem_region, take, wr, rd;
   assign mem_region = region != RegionCsr && region != RegionNone;
@@ -141,7 +143,7 @@ module aps_host_port
   assign w_num_layers = csr_num_layers_t'(req_wdata_i);
   assign w_num_slots = csr_num_slots_t'(req_wdata_i);
   assign w_input_max = csr_input_max_t'(req_wdata_i);
-  assign start_o = wr && region == RegionCsr && offset[CsrOffsetBits-1:0] == CsrCtrl && w_ctrl.start && !busy_i;
+  assign start_o = wr && region == RegionCsr && csr_off == CsrCtrl && w_ctrl.start && !busy_i;
   assign num_layers_o = num_layers_q;
   assign done_o = done_q;
   assign irq_o = done_q && irq_en_q;
@@ -191,7 +193,7 @@ module aps_host_port
           config1_q[l] <= '0;
         end
       if (wr && region == RegionCsr) begin
-        unique case (offset[CsrOffsetBits-1:0])
+        unique case (csr_off)
           CsrCtrl: irq_en_q <= w_ctrl.irq_enable;
           CsrStatus: if (w_status.done) done_q <= 1'b0;  // write 1 to clear done (and the irq)
           CsrNumLayers: num_layers_q <= w_num_layers.count;
@@ -238,7 +240,7 @@ module aps_host_port
 
   // ---- reads: memories answer from their registered port next cycle ----
   assign act_re_o = rd && region == RegionAct;
-  assign metric_sel_o = (LAYER_AW+2)'(array_entry(offset[CsrOffsetBits-1:0], CsrMetrics, CsrMetricsStride));
+  assign metric_sel_o = (LAYER_AW+2)'(array_entry(csr_off, CsrMetrics, CsrMetricsStride));
   assign act_raddr_o = ACT_AW'(offset / ActBytes);
 
   // Whether entry i of a per-step log exists (entries past MAX_LAYERS read
@@ -324,7 +326,7 @@ module aps_host_port
       if (rd) begin
         rsp_region <= region;
         rsp_offset <= offset;
-        if (region == RegionCsr) csr_q <= csr_read(offset[CsrOffsetBits-1:0]);
+        if (region == RegionCsr) csr_q <= csr_read(csr_off);
       end
     end
   end
@@ -368,7 +370,7 @@ module aps_host_port
     csr_read_while_busy: cover property (@(posedge clk_i) disable iff (!rst_ni) rd && region == RegionCsr && busy_i);
     irq_raised: cover property (@(posedge clk_i) disable iff (!rst_ni) run_done_i && irq_en_q);
     irq_acknowledged: cover property (@(posedge clk_i) disable iff (!rst_ni)
-                                      wr && region == RegionCsr && offset[CsrOffsetBits-1:0] == CsrStatus && w_status.done && irq_o);
+                                      wr && region == RegionCsr && csr_off == CsrStatus && w_status.done && irq_o);
   end
 `endif
 endmodule

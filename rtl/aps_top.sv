@@ -68,7 +68,7 @@ module aps_top
   if (WGT_WORDS < 4 || WGT_WORDS % 2 != 0) $error("WGT_WORDS must be even (two slots) and at least 4");
   if (COLS < 1) $error("COLS must be >= 1");
   if (!host_if_fits(ROWS, COLS, ACT_WORDS, WGT_WORDS, PARAM_ENTRIES, MAX_LAYERS, SAE_ENTRIES))
-    $error("the memories do not fit their host address spans, or MAX_LAYERS exceeds the CSR logs");
+    $error("the memories do not fit their host address spans, or MAX_LAYERS is not 2 to CSR_LOG_STEPS");
 
   // ---- sequencer ----
   logic start, busy, run_done, run_error, layer_done;

@@ -20,8 +20,10 @@ parameters) and writes:
 --param overrides a parameter's default (the build's values: CMake passes
 them). Standard library only. The description is checked first: names
 unique, fields inside their word and not overlapping, CSRs and arrays
-inside the CSR region and not overlapping, every region's memory inside its
-address span at these parameters.
+inside the CSR region and not overlapping, every field marked "holds": "steps"
+(a step or slot index or count) wide enough for CSR_LOG_STEPS, MAX_LAYERS from
+2 to CSR_LOG_STEPS, every region's memory inside its address span at these
+parameters.
 """
 
 import argparse
@@ -336,23 +338,26 @@ class Interface:
         self.check_fit(self.values, "at these parameters")
 
     def all_fields(self):
+        for fields in self.layouts.values():
+            yield from fields
         for c in self.csrs + self.arrays:
-            yield from c["field_list"]
+            if "layout" not in c:
+                yield from c["field_list"]
         for t in self.tables.values():
             for w in t["word_list"]:
                 yield from w["field_list"]
 
     def check_fit(self, env, when):
-        for r in self.regions:
-            if "entries" in r:
-                need = self.expr(r["entries"], env) * self.expr(r["entry_bytes"], env)
-                if need > r["span_value"]:
-                    raise DescriptionError(f"region {r['name']} needs {need} bytes {when}, its span is {r['span_value']}")
         if env["MAX_LAYERS"] < 2:
             # the RTL indexes steps with $clog2(MAX_LAYERS) bits
             raise DescriptionError(f"MAX_LAYERS {env['MAX_LAYERS']} is below 2 {when}")
         if env["MAX_LAYERS"] > self.constants["CSR_LOG_STEPS"]:
             raise DescriptionError(f"MAX_LAYERS {env['MAX_LAYERS']} exceeds CSR_LOG_STEPS {when}")
+        for r in self.regions:
+            if "entries" in r:
+                need = self.expr(r["entries"], env) * self.expr(r["entry_bytes"], env)
+                if need > r["span_value"]:
+                    raise DescriptionError(f"region {r['name']} needs {need} bytes {when}, its span is {r['span_value']}")
 
     # The value a CSR reads right after reset, in this build.
     def reset_value(self, c, half=0):
@@ -473,7 +478,7 @@ def generate_sv(iface):
             entry = r["entry_bytes"]
             entry_sv = f"{entry}({', '.join(iface.sizes[entry]['args'])})" if entry in iface.sizes else sv_expr(entry)
             checks.append(f"longint'({sv_expr(r['entries'])}) * longint'({entry_sv}) <= longint'({camel(r['name'])}Span)")
-    checks.append("MAX_LAYERS <= CsrLogSteps")
+    checks.append("MAX_LAYERS >= 2 && MAX_LAYERS <= CsrLogSteps")
     out += ["  // 1 if memories of these sizes fit their address spans and the CSR logs",
             "  // (it takes every parameter; the memories outside the map ignore theirs).",
             "  /* verilator lint_off UNUSEDSIGNAL */",

@@ -213,6 +213,10 @@ Reference reference_runs(const OnnxModel& model, const CalibrationInputs& data, 
                          CalibrationProfile& prof) {
   const Tensor& batch = data.batch;
   const std::vector<int64_t>& labels = data.labels;
+  if (prof.task == Task::AnomalyDetection && labels.empty())
+    throw InputError(fmt::format("{}: an anomaly detector is calibrated on labelled data (labels.pb: 0 normal, 1 "
+                                 "anomaly), which sets its operating threshold; the calibration data has no labels",
+                                 prof.model));
   Reference ref;
   ref.threads = threads;
   if (detect_model_format(model) == ModelFormat::Float) {
@@ -225,10 +229,6 @@ Reference reference_runs(const OnnxModel& model, const CalibrationInputs& data, 
   ref.weighted = weighted_layers(ref.program);
   check_class_labels(prof.task, labels, static_cast<int64_t>(ref.program.output_layer().out_shape.size()),
                      data.labels_file);
-  if (prof.task == Task::AnomalyDetection && labels.empty())
-    throw InputError(fmt::format("{}: an anomaly detector is calibrated on labelled data (labels.pb: 0 normal, 1 "
-                                 "anomaly), which sets its operating threshold; the calibration data has no labels",
-                                 prof.model));
   const int64_t n = batch.shape()[0];
   for (int64_t s = 0; s < n; ++s) ref.inputs.push_back(quantize_input(ref.program, batch, s));
   const auto configs8 = static_configs(PrecisionMap(ref.program.layers.size(), 8));
