@@ -305,7 +305,7 @@ class Interface:
             if item in names:
                 raise DescriptionError(f"CSR name '{item}' twice")
             names.add(item)
-        csr_region = next(r for r in self.regions if r["name"] == "csr")
+        self.csr_region = next(r for r in self.regions if r["name"] == "csr")
         spans = []
         for c in self.csrs:
             spans.append((c["offset_value"], c["offset_value"] + c["width"] // 8, c["name"]))
@@ -318,7 +318,7 @@ class Interface:
             if e0 > s1:
                 raise DescriptionError(f"CSRs {n0} and {n1} overlap")
         for s, e, n in spans:
-            if s % 4 or e > csr_region["span_value"]:
+            if s % 4 or e > self.csr_region["span_value"]:
                 raise DescriptionError(f"CSR {n} is unaligned or outside the CSR region")
         for name, t in self.tables.items():
             # A table lives in a host region, or (no region) in the external memory.
@@ -485,7 +485,7 @@ def generate_sv(iface):
             f"  function automatic bit host_if_fits({', '.join('input int ' + p for p in pnames)});",
             "    return " + "\n        && ".join(checks) + ";", "  endfunction",
             "  /* verilator lint_on UNUSEDSIGNAL */"]
-    csr_bits = next(r for r in iface.regions if r["name"] == "csr")["span_value"].bit_length() - 1
+    csr_bits = iface.csr_region["span_value"].bit_length() - 1
     digits = (csr_bits + 3) // 4
     out += ["", "  // ---- control and status registers (offsets in the CSR region) ----",
             f"  localparam int CsrOffsetBits = {csr_bits};  // the CSR region's span is 2**CsrOffsetBits bytes",
