@@ -5,7 +5,7 @@
 
 Each case edits a copy of the description (or passes a build parameter) and
 requires exit 2 with the one-line error naming what does not fit; the
-unedited description must generate. Exits 1 on the first case that fails.
+unedited description must generate. Runs every case; exits 1 if any fails.
 """
 import json
 import pathlib
@@ -46,37 +46,29 @@ def main():
     steps = int(json.loads(description.read_text())["constants"]["CSR_LOG_STEPS"]["value"], 0)
 
     def edited(name, change):
-        desc = change(json.loads(description.read_text()))
+        """A copy of the description that `change` edits in place."""
+        desc = json.loads(description.read_text())
+        change(desc)
         path = work / f"{name}.json"
         path.write_text(json.dumps(desc))
         return path
 
-    # one bit short of CSR_LOG_STEPS
-    short = steps.bit_length() - 1
-
-    def narrow_table_field(desc):
-        narrowed(table_word(desc, "desc", "pcu"), "max_source", 31, short)
-        return desc
-
-    def narrow_csr_field(desc):
-        narrowed(csr(desc, "num_layers"), "count", short - 1, short)
-        return desc
-
-    def more_log_steps(desc):
-        # one more step than the logs' CSR offsets leave room for
-        desc["constants"]["CSR_LOG_STEPS"]["value"] = str(steps + 1)
-        return desc
+    short = steps.bit_length() - 1  # one bit short of CSR_LOG_STEPS
+    narrow_table = edited("narrow_table", lambda d: narrowed(table_word(d, "desc", "pcu"), "max_source", 31, short))
+    narrow_csr = edited("narrow_csr", lambda d: narrowed(csr(d, "num_layers"), "count", short - 1, short))
+    # one more step than the logs' CSR offsets leave room for
+    more_log_steps = edited("more_log_steps", lambda d: d["constants"]["CSR_LOG_STEPS"].update(value=str(steps + 1)))
 
     cases = [
         ("the description as it is", description, (), 0, ("",)),
         ("one step", description, ("MAX_LAYERS=1",), 2, ("MAX_LAYERS 1 is below 2",)),
         ("more steps than the logs hold", description, (f"MAX_LAYERS={steps + 1}",), 2,
          (f"MAX_LAYERS {steps + 1} exceeds CSR_LOG_STEPS",)),
-        ("a descriptor field too narrow for the steps", edited("narrow_table", narrow_table_field), (), 2,
+        ("a descriptor field too narrow for the steps", narrow_table, (), 2,
          (f"desc.pcu.max_source: {short} bits cannot hold CSR_LOG_STEPS {steps}",)),
-        ("a CSR field too narrow for the steps", edited("narrow_csr", narrow_csr_field), (), 2,
+        ("a CSR field too narrow for the steps", narrow_csr, (), 2,
          (f"num_layers.count: {short} bits cannot hold CSR_LOG_STEPS {steps}",)),
-        ("logs that outgrow their CSR offsets", edited("more_log_steps", more_log_steps), (), 2,
+        ("logs that outgrow their CSR offsets", more_log_steps, (), 2,
          ("overlap", "outside the CSR region")),
     ]
     failed = 0
