@@ -41,7 +41,7 @@ module aps_host_port
   input  logic                     run_done_i,
   input  logic                     run_error_i,
   input  logic [7:0]               error_code_i,
-  input  logic [7:0]               layer_i,
+  input  step_t                    layer_i,
   input  logic [63:0]              run_cycles_i,
   input  logic [31:0]              stall_cycles_i,
   input  logic [31:0]              mem_beats_i,
@@ -49,7 +49,7 @@ module aps_host_port
   input  logic [31:0]              act_plane_reads_i,
   input  logic [31:0]              wgt_plane_reads_i,
   input  logic                     layer_done_i,
-  input  logic [7:0]               done_layer_i,
+  input  step_t                    done_layer_i,
   input  logic [31:0]              layer_cycles_i,
   input  logic [31:0]              layer_beats_i,
   input  logic [31:0]              layer_mem_stalls_i,
@@ -71,12 +71,12 @@ module aps_host_port
   output logic [CsrPcuFlagsThirdWeightWidth-1:0] third_weight_o,
   output logic [CsrPcuFlagsGateThresholdWidth-1:0] gate_threshold_o,
   output logic [7:0]               input_max_o,
-  output logic [7:0]               num_slots_o,
+  output step_t                    num_slots_o,
   output logic [63:0]              budget_o,
   output logic [2:0]               num_cand_o,
   output logic [3:0]               cand_o [4],
   output logic                     start_o,
-  output logic [7:0]               num_layers_o,
+  output step_t                    num_layers_o,
   output logic                     done_o,
   output logic                     irq_o,
   // memory write ports (used only while idle)
@@ -116,7 +116,7 @@ module aps_host_port
 
   // ---- control and status registers ----
   logic done_q, irq_en_q;
-  logic [7:0] num_layers_q;
+  step_t      num_layers_q;
   logic [31:0] layer_cycles_q [MAX_LAYERS];
   logic [31:0] layer_cycles1_q [MAX_LAYERS];
   logic [31:0] config_q [MAX_LAYERS];   // step_config_t words
@@ -126,7 +126,8 @@ module aps_host_port
   csr_pcu_candidates_t cand_q;
   csr_pcu_flags_t flags_q;
   logic [31:0] budget_lo_q, budget_hi_q;
-  logic [7:0]  num_slots_q, input_max_q;
+  step_t       num_slots_q;
+  logic [7:0]  input_max_q;
   logic error_q;
   logic [7:0] error_code_q;
 

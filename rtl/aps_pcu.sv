@@ -29,18 +29,18 @@ module aps_pcu
   // configuration (CSRs)
   input  logic [2:0]        num_cand_i,
   input  logic [3:0]        cand_i [4],
-  input  logic [7:0]        num_slots_i,
+  input  step_t             num_slots_i,
   input  logic [63:0]       budget_i,
   // metrics from the SAE
   input  logic              metrics_we_i,
   /* verilator lint_off UNUSEDSIGNAL */  // slot numbers are below SLOTS (checked by the sequencer)
-  input  logic [7:0]        metrics_slot_i,
+  input  step_t             metrics_slot_i,
   /* verilator lint_on UNUSEDSIGNAL */
   input  logic [63:0]       metrics_i [4],
   // commands
   input  logic              decide_i,
   input  logic              decide_all_i,
-  input  logic [7:0]        slot_i,
+  input  step_t             slot_i,
   output logic              done_o,          // one-cycle pulse
   // slot table memory (registered read)
   output logic              tbl_re_o,
@@ -65,15 +65,15 @@ module aps_pcu
   // words instead of tracking one pending write per element every cycle.
   logic [SLOTS-1:0][3:0] bits;
   logic [SLOTS-1:0][3:0] group_bits;   // 0 = undecided (just in time)
-  logic [SLOTS-1:0][7:0] slot_group;
+  step_t [SLOTS-1:0]     slot_group;
   logic [63:0] slot_est [SLOTS][4];
   logic [31:0] slot_cost [SLOTS][5];  // per candidate, then 8 bits
   logic [SLOTS-1:0][3:0] group_width;  // budget loop
-  logic [7:0]  cursor;               // slot (all-read) or group (scan)
+  step_t       cursor;               // slot (all-read) or group (scan)
   /* verilator lint_off UNUSEDSIGNAL */  // slot and group numbers are below SLOTS
-  logic [7:0]  cur_slot;             // the slot being decided (just in time)
-  logic [7:0]  best_group;
-  logic [7:0]  read_slot;
+  step_t       cur_slot;             // the slot being decided (just in time)
+  step_t       best_group;
+  step_t       read_slot;
   /* verilator lint_on UNUSEDSIGNAL */
   logic        best_valid;
   logic [127:0] best_de, best_dc;
@@ -84,7 +84,7 @@ module aps_pcu
   // The table entry on tbl_rdata_i, for the slot being read.
   logic [31:0] alpha [4];
   logic [63:0] tau;
-  logic [7:0]  entry_group;
+  step_t       entry_group;
   logic [31:0] entry_cost [5];
   /* verilator lint_off UNUSEDSIGNAL */  // reserved bits
   pcu_group_t group_word;
@@ -179,7 +179,7 @@ module aps_pcu
     step_member = 1'b0;
     if (state == PCheck)
       for (int s = 0; s < SLOTS; s++)
-        if (8'(s) < num_slots_i)
+        if (step_t'(s) < num_slots_i)
           cost = cost + 128'(cost_at(slot_cost[s], group_width[slot_group[s][SLOT_AW-1:0]], num_cand_i, cand_i));
     if (state == PScan) begin
       step_lower = narrower(group_width[cursor[SLOT_AW-1:0]], num_cand_i, cand_i);
@@ -188,7 +188,7 @@ module aps_pcu
         e_low = step_lower != 0 ? est_at(slot_est[s], step_lower, num_cand_i, cand_i) : 64'd0;
         c_now = cost_at(slot_cost[s], group_width[cursor[SLOT_AW-1:0]], num_cand_i, cand_i);
         c_low = step_lower != 0 ? cost_at(slot_cost[s], step_lower, num_cand_i, cand_i) : c_now;
-        if (8'(s) < num_slots_i && slot_group[s] == cursor) begin
+        if (step_t'(s) < num_slots_i && slot_group[s] == cursor) begin
           step_member = 1'b1;
           step_de = step_de + ((e_low > e_now) ? 128'(e_low) - 128'(e_now) : 128'd0);
           step_dc = step_dc + ((c_now > c_low) ? 128'(c_now) - 128'(c_low) : 128'd0);
@@ -199,17 +199,17 @@ module aps_pcu
 
   // Every slot at its group's widest width (threshold), or at its group's
   // budget width. Functions, so that this logic runs only in its state.
-  function automatic logic [3:0] widest_of_group(input logic [SLOTS-1:0][3:0] b, input logic [SLOTS-1:0][7:0] g,
-                                                 input logic [7:0] n, input logic [SLOT_AW-1:0] s);
+  function automatic logic [3:0] widest_of_group(input logic [SLOTS-1:0][3:0] b, input step_t [SLOTS-1:0] g,
+                                                 input step_t n, input logic [SLOT_AW-1:0] s);
     logic [3:0] widest;
     widest = '0;
     for (int t = 0; t < SLOTS; t++)
-      if (8'(t) < n && g[t] == g[s] && b[t] > widest) widest = b[t];
+      if (step_t'(t) < n && g[t] == g[s] && b[t] > widest) widest = b[t];
     return widest;
   endfunction
 
-  assign tbl_re_o = (state == PIdle && (decide_i || decide_all_i)) || (state == PAllRead && cursor + 8'd1 < num_slots_i);
-  assign tbl_raddr_o = SLOT_AW'((state == PIdle) ? (decide_all_i ? 8'd0 : slot_i) : cursor + 8'd1);
+  assign tbl_re_o = (state == PIdle && (decide_i || decide_all_i)) || (state == PAllRead && cursor + step_t'(1) < num_slots_i);
+  assign tbl_raddr_o = SLOT_AW'((state == PIdle) ? (decide_all_i ? '0 : slot_i) : cursor + step_t'(1));
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -269,9 +269,9 @@ module aps_pcu
           slot_group[cursor[SLOT_AW-1:0]] <= entry_group;
           slot_cost[cursor[SLOT_AW-1:0]] <= entry_cost;
           slot_est[cursor[SLOT_AW-1:0]] <= read_est;
-          if (cursor + 8'd1 < num_slots_i) begin
-            cursor <= cursor + 8'd1;
-            read_slot <= cursor + 8'd1;
+          if (cursor + step_t'(1) < num_slots_i) begin
+            cursor <= cursor + step_t'(1);
+            read_slot <= cursor + step_t'(1);
           end else begin
             state <= (budget_i == 0) ? PAllGroup : PInit;
           end
@@ -279,7 +279,7 @@ module aps_pcu
         PAllGroup: begin
           logic [SLOTS-1:0][3:0] grouped;
           for (int s = 0; s < SLOTS; s++)
-            grouped[s] = (8'(s) < num_slots_i) ? widest_of_group(bits, slot_group, num_slots_i, SLOT_AW'(s)) : bits[s];
+            grouped[s] = (step_t'(s) < num_slots_i) ? widest_of_group(bits, slot_group, num_slots_i, SLOT_AW'(s)) : bits[s];
           bits <= grouped;
           done_o <= 1'b1;
           state <= PIdle;
@@ -305,7 +305,7 @@ module aps_pcu
             best_de <= step_de;
             best_dc <= step_dc;
           end
-          if (cursor + 8'd1 < num_slots_i) cursor <= cursor + 8'd1;
+          if (cursor + step_t'(1) < num_slots_i) cursor <= cursor + step_t'(1);
           else state <= PApply;
         end
         PApply: begin
@@ -320,7 +320,7 @@ module aps_pcu
         PAssign: begin
           logic [SLOTS-1:0][3:0] assigned;
           for (int s = 0; s < SLOTS; s++)
-            assigned[s] = (8'(s) < num_slots_i) ? group_width[slot_group[s][SLOT_AW-1:0]] : bits[s];
+            assigned[s] = (step_t'(s) < num_slots_i) ? group_width[slot_group[s][SLOT_AW-1:0]] : bits[s];
           bits <= assigned;
           done_o <= 1'b1;
           state <= PIdle;

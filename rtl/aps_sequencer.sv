@@ -46,12 +46,12 @@ module aps_sequencer
   input  logic                   clk_i,
   input  logic                   rst_ni,
   input  logic                   start_i,
-  input  logic [7:0]             num_layers_i,
+  input  step_t                  num_layers_i,
   output logic                   busy_o,
   output logic                   done_o,        // one-cycle pulse at the end of a run (also after an error)
   output logic                   error_o,       // with done_o: the run stopped at a bad descriptor
   output logic [7:0]             error_code_o,
-  output logic [7:0]             layer_o,
+  output step_t                  layer_o,
   output logic [63:0]            run_cycles_o,
   output logic [31:0]            stall_cycles_o,
   output logic [31:0]            mem_beats_o,
@@ -59,7 +59,7 @@ module aps_sequencer
   output logic [31:0]            act_plane_reads_o,  // bit-planes of activation words read for the array (both passes)
   output logic [31:0]            wgt_plane_reads_o,  // bit-planes of weight tile words read (both passes)
   output logic                   layer_done_o,  // one-cycle pulse: step done_layer_o ended, with its counters
-  output logic [7:0]             done_layer_o,
+  output step_t                  done_layer_o,
   output logic [31:0]            layer_cycles_o,
   output logic [31:0]            layer_beats_o,
   output logic [31:0]            layer_mem_stalls_o,
@@ -123,7 +123,7 @@ module aps_sequencer
   input  logic [CsrPcuFlagsThirdWeightWidth-1:0] third_weight_i,
   input  logic [CsrPcuFlagsGateThresholdWidth-1:0] gate_threshold_i,
   input  logic [7:0]             input_max_i,
-  input  logic [7:0]             num_slots_i,
+  input  step_t                  num_slots_i,
   output logic                   run_start_o,    // pulse: a run begins (the PCU forgets its decisions)
   output logic                   pass_o,         // 0: the run, 1: the cascade's re-run
   output logic                   sae_start_o,
@@ -133,7 +133,7 @@ module aps_sequencer
   output logic                   metrics_we_o,   // the scan's metrics belong to pcu_slot_o
   output logic                   pcu_decide_o,
   output logic                   pcu_decide_all_o,
-  output logic [7:0]             pcu_slot_o,
+  output step_t                  pcu_slot_o,
   input  logic                   pcu_done_i,
   input  logic [3:0]             pcu_slot_bits_i, // the PCU's width for pcu_slot_o (0: undecided)
   output logic                   config_we_o,    // the configuration a step runs with, for the log
@@ -145,7 +145,7 @@ module aps_sequencer
   output logic [7:0]             third_gap_o,    // top1 - top3
   // layer-output writes (the monitor), for range tracking and the cascade gate
   input  logic                   mon_valid_i,
-  input  logic [7:0]             mon_layer_i,
+  input  step_t                  mon_layer_i,
   input  logic [7:0]             mon_value_i
 );
   localparam int SlotWords = WGT_WORDS / 2;
@@ -201,7 +201,7 @@ module aps_sequencer
   // ---- adaptive precision state ----
   logic        shadow;                 // this step is part of the SAE's up-front copy
   logic [31:0] scan_base, scan_count;
-  logic [7:0]  scan_slot;
+  step_t       scan_slot;
   logic [1:0]  scan_action;            // scan_action_e
   /* verilator lint_off UNUSEDSIGNAL */  // reserved bits
   desc_pcu_t   pcu_word;
@@ -413,7 +413,7 @@ module aps_sequencer
   // The step's last cycle.
   // Planted fault: the second step never drains (a hung accelerator).
   assign step_end = ((state == SDrain && !wb_busy_i && !need_store) || (state == SStore && dma_done_i)) &&
-                    !(`APS_PLANTED(HANG) && layer_o == 8'd1);
+                    !(`APS_PLANTED(HANG) && layer_o == step_t'(1));
 
   assign desc_re_o = (state == SDescReq);
   assign desc_raddr_o = LAYER_AW'(layer_o);
@@ -446,14 +446,14 @@ module aps_sequencer
     m = '0;
     k = '0;
     sh = '0;
-    src = LAYER_AW'(pcu_word.max_source - 8'd1);
+    src = LAYER_AW'(pcu_word.max_source - step_t'(1));
     eff_bits = bits;
     eff_act_shift = act_shift;
     eff_weight_shift = weight_shift;
     if (pcu_word.enable && !pool) begin
       eff_bits = pass ? pcu_word.fallback_bits : (pcu_slot_bits_i != 4'd0 ? pcu_slot_bits_i : pcu_word.initial_bits);
       sh = 4'd8 - eff_bits;
-      m = (pcu_word.max_source == 8'd0) ? input_max_i : step_max[src];
+      m = (pcu_word.max_source == '0) ? input_max_i : step_max[src];
       if (in_zp > m) m = in_zp;
       k = 4'd8;
       for (int b = 7; b >= 0; b--)
@@ -553,7 +553,7 @@ module aps_sequencer
       // Range and top-code tracking from the writes of the running step.
       if (mon_valid_i && 32'(mon_layer_i) < MAX_LAYERS && mon_value_i > step_max[mon_layer_i[LAYER_AW-1:0]])
         step_max[mon_layer_i[LAYER_AW-1:0]] <= mon_value_i;
-      if (mon_valid_i && !pass && mon_layer_i + 8'd1 == num_layers_i) begin
+      if (mon_valid_i && !pass && mon_layer_i + step_t'(1) == num_layers_i) begin
         if (mon_value_i > top1) begin
           // planted fault: the old second is lost instead of becoming the third
           if (!`APS_PLANTED(GATE_THIRD)) top3 <= top2;
@@ -601,10 +601,10 @@ module aps_sequencer
         layer_beats_o <= step_beats + (dma_beat_i ? 32'd1 : 32'd0);
         layer_mem_stalls_o <= step_mem_stalls + ((state == SStore) ? 32'd1 : 32'd0);
         if (!pass && (kind == KindScan || shadow)) sae_cycles <= sae_cycles + layer_cycles + 32'd1 - step_pcu_cycles;
-        if (layer_o + 8'd1 == num_layers_i) begin
+        if (layer_o + step_t'(1) == num_layers_i) begin
           state <= (cascade_i && !pass) ? SCascade : SDone;
         end else begin
-          layer_o <= layer_o + 8'd1;
+          layer_o <= layer_o + step_t'(1);
           state <= SDescReq;
         end
       end
@@ -632,7 +632,7 @@ module aps_sequencer
             error_code_o <= ErrLayers;
             state <= SDone;
           end else begin
-            state <= (num_layers_i == 8'd0) ? SDone : SDescReq;
+            state <= (num_layers_i == '0) ? SDone : SDescReq;
           end
         end
         SDescReq: begin
@@ -713,7 +713,7 @@ module aps_sequencer
           end else begin
             if (!(pass && (shadow || kind == KindScan)) && kind != KindScan) begin
               step_max[layer_o[LAYER_AW-1:0]] <= '0;
-              if (!pass && layer_o + 8'd1 == num_layers_i) begin
+              if (!pass && layer_o + step_t'(1) == num_layers_i) begin
                 top1 <= '0;
                 top2 <= '0;
                 top3 <= '0;

@@ -43,7 +43,7 @@ module aps_top
   // monitor: one layer-output element per cycle
   output logic        mon_valid_o,
   output logic        mon_pass_o,     // 1: the cascade's re-run
-  output logic [7:0]  mon_layer_o,
+  output step_t       mon_layer_o,
   output logic [31:0] mon_index_o,
   output logic [7:0]  mon_value_o
 );
@@ -72,7 +72,8 @@ module aps_top
 
   // ---- sequencer ----
   logic start, busy, run_done, run_error, layer_done;
-  logic [7:0] num_layers, layer, error_code, done_layer;
+  step_t      num_layers, layer, done_layer;
+  logic [7:0] error_code;
   logic [63:0] run_cycles;
   logic [31:0] stall_cycles, layer_cycles, mem_beats, mem_stalls, layer_beats, layer_mem_stalls;
   logic [31:0] act_plane_reads, wgt_plane_reads;
@@ -106,7 +107,8 @@ module aps_top
   // adaptive precision
   logic adaptive_scaling, cascade, run_start, pass, sae_start, sae_done, metrics_we, pcu_decide, pcu_decide_all;
   logic pcu_done, config_we, rerun;
-  logic [7:0] input_max, num_slots, pcu_slot, margin, third_gap;
+  step_t      num_slots, pcu_slot;
+  logic [7:0] input_max, margin, third_gap;
   logic [CsrPcuFlagsMarginWeightWidth-1:0] margin_weight;
   logic [CsrPcuFlagsThirdWeightWidth-1:0] third_weight;
   logic [CsrPcuFlagsGateThresholdWidth-1:0] gate_threshold;

@@ -30,7 +30,7 @@ module aps_writeback
   input  logic [31:0]              out_base_i,      // activation word address of the output tensor
   input  logic [15:0]              out_cb_i,        // channel blocks per pixel in the output layout
   input  logic [31:0]              pixels_i,        // output pixels (for the monitor's element index)
-  input  logic [7:0]               layer_i,
+  input  step_t                    layer_i,
   // a pixel to write
   input  logic                     start_i,
   input  logic signed [31:0]       values_i [NV],
@@ -54,7 +54,7 @@ module aps_writeback
   output logic [8*ROWS-1:0]        act_wdata_o,
   // monitor
   output logic                     mon_valid_o,
-  output logic [7:0]               mon_layer_o,
+  output step_t                    mon_layer_o,
   output logic [31:0]              mon_index_o,
   output logic [7:0]               mon_value_o
 );

@@ -12,6 +12,8 @@
 #include <memory>
 #include <string>
 
+#include "generated/host_interface.hpp"
+
 namespace aps::sim {
 
 class ExternalMemory;
@@ -41,7 +43,7 @@ struct DeviceOutputs {
   bool irq = false;
   bool mon_valid = false;
   bool mon_pass = false;  // the cascade's re-run
-  uint8_t mon_layer = 0;
+  uint8_t mon_layer = 0;  // the RTL's step_t
   uint32_t mon_index = 0;
   uint8_t mon_value = 0;
   // memory port, to the external memory
@@ -53,6 +55,7 @@ struct DeviceOutputs {
   Beat mem_wdata{};
   bool mem_rsp_ready = false;
 };
+static_assert(hw::kStepBits <= 8, "DeviceOutputs::mon_layer holds the RTL's step_t");
 
 struct DeviceOptions {
   uint64_t seed = 1;          // Verilator's random initial state (+verilator+rand+reset+2)

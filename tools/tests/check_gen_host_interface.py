@@ -56,6 +56,7 @@ def main():
     short = steps.bit_length() - 1  # one bit short of CSR_LOG_STEPS
     narrow_table = edited("narrow_table", lambda d: narrowed(table_word(d, "desc", "pcu"), "max_source", 31, short))
     narrow_csr = edited("narrow_csr", lambda d: narrowed(csr(d, "num_layers"), "count", short - 1, short))
+    wide_csr = edited("wide_csr", lambda d: narrowed(csr(d, "num_layers"), "count", short + 1, short + 2))
     # one more step than the logs' CSR offsets leave room for
     more_log_steps = edited("more_log_steps", lambda d: d["constants"]["CSR_LOG_STEPS"].update(value=str(steps + 1)))
 
@@ -68,6 +69,8 @@ def main():
          (f"desc.pcu.max_source: {short} bits cannot hold CSR_LOG_STEPS {steps}",)),
         ("a CSR field too narrow for the steps", narrow_csr, (), 2,
          (f"num_layers.count: {short} bits cannot hold CSR_LOG_STEPS {steps}",)),
+        ("a step field wider than the others", wide_csr, (), 2,
+         (f"num_layers.count: {short + 2} bits, but ",)),
         ("logs that outgrow their CSR offsets", more_log_steps, (), 2,
          ("overlap", "outside the CSR region")),
     ]
