@@ -48,7 +48,7 @@ CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& i
   std::exception_ptr error;
   int64_t error_input = -1;  // the input whose run threw `error`, if one did
   int error_instance = 0;
-  std::exception_ptr trace_error;  // only the first worker traces
+  std::string trace_error;  // only the first worker traces
   std::mutex error_mutex;
 
   auto worker = [&](int w) {
@@ -111,12 +111,14 @@ CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& i
       if (session) {
         wr.sim_cycles = session->cycle();
         // Closed here, not by the destructor, so a trace that cannot be
-        // written fails the run instead of vanishing; kept apart so it never
-        // hides what another worker found.
+        // written is reported instead of vanishing; kept apart so it never
+        // hides the run's results or what another worker found.
         try {
           session->close_trace();
-        } catch (...) {
-          trace_error = std::current_exception();
+        } catch (const Interrupted&) {
+          throw;
+        } catch (const std::exception& e) {
+          trace_error = e.what();
         }
       }
     } catch (...) {
@@ -141,7 +143,6 @@ CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& i
     if (error_input >= 0 && options.on_stopped) options.on_stopped(error_input, error_instance);
     std::rethrow_exception(error);
   }
-  if (trace_error) std::rethrow_exception(trace_error);
 
   CosimResult r;
   r.rtl_eval = r.golden_eval = Evaluation(options.task);
@@ -149,6 +150,7 @@ CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& i
   r.layer_mem_beats.assign(program.layers.size(), 0);
   r.layer_mem_stalls.assign(program.layers.size(), 0);
   r.inputs = static_cast<int64_t>(inputs.size());
+  r.trace_error = trace_error;
   r.input_failures.assign(inputs.size(), "");
   r.input_seconds.assign(inputs.size(), 0.0);
   r.input_instance.assign(inputs.size(), 0);

@@ -67,6 +67,9 @@ struct CosimResult {
   int64_t sae_cycles = 0;       // RTL: scan steps (without their PCU decision) and shadow layers, pass 0
   std::vector<std::string> precision_maps;                 // per input: "map:b1,b2,..." of pass 0
   std::vector<std::map<int, int64_t>> width_histogram;     // per main layer with weights: width -> inputs
+  // Why the trace could not be written ("": it was, or none was asked for).
+  // The run's results stand; the caller reports it after them.
+  std::string trace_error;
 };
 
 CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& inputs,

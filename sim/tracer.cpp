@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <utility>
 #include <fmt/format.h>
 #include <fcntl.h>
 #include <spawn.h>
@@ -93,18 +94,23 @@ void Tracer::before_cycle(int64_t cycle, Device& device) {
     device_ = &device;
     opened_cycle_ = cycle;
   } else if (!inside(cycle) && device_) {
-    close();
+    try {
+      close();
+    } catch (const std::exception& e) {
+      close_error_ = e.what();
+    }
   }
 }
 
 std::string Tracer::close(std::optional<int64_t> marker_cycle) {
+  if (!close_error_.empty()) throw InputError(std::exchange(close_error_, ""));
   if (!device_) {
     // The window may have ended before the caller knew where to mark.
     if (written_ && marker_cycle) write_view(marker_cycle);
     return written_ ? path_ : "";
   }
-  device_->trace_close();
-  device_ = nullptr;
+  // Not retried: a device whose trace cannot close would otherwise be asked again every cycle.
+  std::exchange(device_, nullptr)->trace_close();
   written_ = true;
   signals_ = vcd_signal_names(vcd_path());
   if (fst_) {

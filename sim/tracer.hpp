@@ -34,7 +34,9 @@ class Tracer {
   Tracer(const Tracer&) = delete;
   Tracer& operator=(const Tracer&) = delete;
 
-  // Called before each device step with the cycle about to run.
+  // Called before each device step with the cycle about to run. A window
+  // that ends mid-run and cannot be closed does not stop the run: close()
+  // throws its error at the end instead.
   void before_cycle(int64_t cycle, Device& device);
   // The window holds `cycle`.
   bool inside(int64_t cycle) const;
@@ -53,6 +55,7 @@ class Tracer {
   std::string converter_;  // vcd2fst, for .fst
   int64_t opened_cycle_ = 0;
   std::vector<std::string> signals_;  // what the trace declares, read when it closes
+  std::string close_error_;  // why the window's own close failed, for close() to throw
   void write_view(std::optional<int64_t> marker_cycle) const;
   std::string vcd_path() const;
 };

@@ -235,7 +235,7 @@ ExitCode regress_command(const Args& args) {
             trace_error = fmt::format("{} is left from before and cannot be replaced: {}", file, ec.message());
           if (trace_error.empty()) {
             try {
-              run_cosim(c.program, c.inputs, {}, traced);
+              trace_error = run_cosim(c.program, c.inputs, {}, traced).trace_error;
             } catch (const Interrupted&) {
               throw;
             } catch (const WatchdogTimeout&) {

@@ -223,6 +223,7 @@ ExitCode run_command(const Args& args) {
   json["first"] = first;
   json["array"] = {{"rows", limits.array.rows}, {"cols", limits.array.cols}};
   json["shard"] = shard_text;
+  if (!result.trace_error.empty()) json["trace_error"] = result.trace_error;
   auto reproduce = [&](int64_t i) { return reproduce_on(i, result.input_instance[i], "--trace-on-fail"); };
   if (result.first_mismatch) {
     const Mismatch& m = *result.first_mismatch;
@@ -277,7 +278,10 @@ ExitCode run_command(const Args& args) {
     const std::string suite = shard.n > 1 ? fmt::format("aps-sim {} shard {}", model, shard_text) : "aps-sim " + model;
     aps::cli::write_text_file(junit, junit_xml(suite, cases));
   }
+  // After the results, which stand without the trace.
+  if (!result.trace_error.empty()) std::cerr << "aps-sim: the trace was not written: " << result.trace_error << "\n";
   if (result.counts.mismatches > 0 || result.failed_inputs > 0) return ExitCode::Mismatch;
+  if (!result.trace_error.empty()) return ExitCode::BadInput;
   if (result.counts.elements_compared == 0) {
     std::cerr << "aps-sim: nothing was compared\n";
     return ExitCode::Mismatch;
