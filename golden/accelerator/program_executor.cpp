@@ -1,6 +1,7 @@
 #include "golden/accelerator/program_executor.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <fmt/format.h>
 
@@ -25,22 +26,36 @@ uint8_t finish_output(const Layer& l, int64_t channel, int64_t acc, const LayerC
   return requantize(total, l.multipliers[channel], l.out_q.zero_point, l.relu);
 }
 
+// reduce_code of each of the 256 codes of one signedness at one width and
+// shift, indexed by the code's byte: tensors are reduced by lookup, the rule
+// itself evaluated once per code.
+std::array<int32_t, 256> reduction_table(int bits, int shift, Signedness s) {
+  std::array<int32_t, 256> t{};
+  for (int byte = 0; byte < 256; ++byte) {
+    const int32_t code = s == Signedness::Signed ? static_cast<int8_t>(byte) : byte;
+    t[static_cast<size_t>(byte)] = reduce_code(code, bits, shift, s);
+  }
+  return t;
+}
+
 // Reduced weights minus their reduced zero point, [out][k].
 std::vector<int32_t> weight_differences(const Layer& l, const LayerConfig& c) {
   const int64_t per_out = l.weights_per_output();
+  const auto reduced = reduction_table(c.bits, c.weight_shift, Signedness::Signed);
   std::vector<int32_t> d(l.weights.size());
   for (int64_t o = 0; o < l.out_shape.channels; ++o) {
     const int32_t z = reduce_code(l.weight_zero_points[o], c.bits, c.weight_shift, Signedness::Signed);
     for (int64_t k = 0; k < per_out; ++k)
-      d[o * per_out + k] = reduce_code(l.weights[o * per_out + k], c.bits, c.weight_shift, Signedness::Signed) - z;
+      d[o * per_out + k] = reduced[static_cast<uint8_t>(l.weights[o * per_out + k])] - z;
   }
   return d;
 }
 
 std::vector<int32_t> activation_differences(const Layer& l, std::span<const uint8_t> in, const LayerConfig& c) {
   const int32_t z = reduce_code(l.in_q.zero_point, c.bits, c.act_shift, Signedness::Unsigned);
+  const auto reduced = reduction_table(c.bits, c.act_shift, Signedness::Unsigned);
   std::vector<int32_t> d(in.size());
-  for (size_t i = 0; i < in.size(); ++i) d[i] = reduce_code(in[i], c.bits, c.act_shift, Signedness::Unsigned) - z;
+  for (size_t i = 0; i < in.size(); ++i) d[i] = reduced[in[i]] - z;
   return d;
 }
 
@@ -55,6 +70,13 @@ Codes fully_connected(const Layer& l, std::span<const uint8_t> in, const LayerCo
     out[o] = finish_output(l, o, acc, c);
   }
   return out;
+}
+
+// dst[i] += w * src[i]: the convolution's inner loop, on arrays that do not
+// overlap (so the compiler may vectorize it).
+template <class Acc>
+void add_scaled(Acc* __restrict dst, const int32_t* __restrict src, int64_t n, Acc w) {
+  for (int64_t i = 0; i < n; ++i) dst[i] += w * src[i];
 }
 
 // One output channel's plane at a time, tap by tap: each tap adds its weight
@@ -76,6 +98,7 @@ Codes convolution_with(const Layer& l, std::span<const int32_t> a, std::span<con
     while (hi > lo && (hi - 1) * stride - win.pad_left + kx * win.dilation_w >= iw) --hi;
     cols[kx] = {lo, hi};
   }
+  const bool rows_contiguous = stride == 1 && win.stride_h == 1 && ow == iw;
   Codes out(static_cast<size_t>(l.out_shape.size()));
   std::vector<Acc> acc(static_cast<size_t>(oh * ow));
   for (int64_t m = 0; m < l.out_shape.channels; ++m) {
@@ -88,14 +111,22 @@ Codes convolution_with(const Layer& l, std::span<const int32_t> a, std::span<con
           const Acc wv = w[((m * cpg + ci) * win.kernel_h + ky) * win.kernel_w + kx];
           if (wv == 0) continue;
           const auto [x0, x1] = cols[kx];
+          if (rows_contiguous && x0 == 0 && x1 == ow) {
+            // Every output column reads inside the image and output rows
+            // follow input rows: the tap's in-bounds rows are one run.
+            const int64_t y0 = std::clamp<int64_t>(win.pad_top - ky * win.dilation_h, 0, oh);
+            const int64_t y1 = std::clamp<int64_t>(ih + win.pad_top - ky * win.dilation_h, y0, oh);
+            const int64_t first = (y0 - win.pad_top + ky * win.dilation_h) * iw + kx * win.dilation_w - win.pad_left;
+            add_scaled(acc.data() + y0 * ow, plane + first, (y1 - y0) * ow, wv);
+            continue;
+          }
           for (int64_t y = 0; y < oh; ++y) {
             const int64_t iy = y * win.stride_h - win.pad_top + ky * win.dilation_h;
             if (iy < 0 || iy >= ih) continue;  // pad = zero point: difference 0
             const int64_t first = iy * iw - win.pad_left + kx * win.dilation_w;  // input index of output column 0
             Acc* dst = acc.data() + y * ow;
             if (stride == 1) {
-              const int32_t* src = plane + first;
-              for (int64_t x = x0; x < x1; ++x) dst[x] += wv * src[x];
+              add_scaled(dst + x0, plane + first + x0, x1 - x0, wv);
             } else {
               for (int64_t x = x0; x < x1; ++x) dst[x] += wv * plane[first + x * stride];
             }

@@ -1,6 +1,8 @@
-// The accelerator's integer arithmetic on one layer, computed by hand.
+// The accelerator's integer arithmetic on one layer: computed by hand, and a
+// convolution output by output against the fully connected path.
 
 #include <catch2/catch.hpp>
+#include <random>
 
 #include "golden/accelerator/program_executor.hpp"
 #include "golden/numerics/requantize.hpp"
@@ -33,4 +35,95 @@ TEST_CASE("a fully connected layer at 4 bits, computed by hand", "[program]") {
   l.bias = {-30000};
   l.relu = true;
   CHECK(execute_layer(l, in, static_config(8)) == Codes{3});
+}
+
+namespace {
+
+// The fully connected layer that computes output (m, y, x) of `conv`: its
+// input is that output's receptive field, a padding tap reading the input's
+// zero point (which reduces to a difference of 0, as the convolution's
+// padding does).
+std::pair<Layer, Codes> receptive_field(const Layer& conv, const Codes& in, int64_t m, int64_t y, int64_t x) {
+  const Window& w = conv.window;
+  const int64_t cpg = conv.in_shape.channels / conv.groups;
+  const int64_t g = m / (conv.out_shape.channels / conv.groups);
+  Layer fc;
+  fc.name = "field";
+  fc.kind = LayerKind::FullyConnected;
+  fc.in_shape = {cpg * w.kernel_h * w.kernel_w, 1, 1};
+  fc.out_shape = {1, 1, 1};
+  fc.in_q = conv.in_q;
+  fc.out_q = conv.out_q;
+  fc.relu = conv.relu;
+  const int64_t per_out = conv.weights_per_output();
+  fc.weights.assign(conv.weights.begin() + m * per_out, conv.weights.begin() + (m + 1) * per_out);
+  fc.weight_zero_points = {conv.weight_zero_points[m]};
+  fc.weight_scales = {conv.weight_scales[m]};
+  fc.bias = {conv.bias[m]};
+  fc.multipliers = {conv.multipliers[m]};
+  Codes field;
+  for (int64_t ci = 0; ci < cpg; ++ci)
+    for (int64_t ky = 0; ky < w.kernel_h; ++ky)
+      for (int64_t kx = 0; kx < w.kernel_w; ++kx) {
+        const int64_t iy = y * w.stride_h - w.pad_top + ky * w.dilation_h;
+        const int64_t ix = x * w.stride_w - w.pad_left + kx * w.dilation_w;
+        const bool inside = iy >= 0 && iy < conv.in_shape.height && ix >= 0 && ix < conv.in_shape.width;
+        field.push_back(inside ? in[((g * cpg + ci) * conv.in_shape.height + iy) * conv.in_shape.width + ix]
+                               : static_cast<uint8_t>(conv.in_q.zero_point));
+      }
+  return {fc, field};
+}
+
+}  // namespace
+
+TEST_CASE("a convolution equals, output by output, the fully connected layer over its receptive field", "[program]") {
+  // Every window shape the executor's loops treat apart: 1x1 and 3x3 taps,
+  // stride 1 (whole runs of rows) and 2, padding that clips rows and
+  // columns, dilation, grouped and depthwise, a non-square image, and
+  // widths with their own activation shifts.
+  std::mt19937 rng(7);
+  auto draw = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  int cases = 0;
+  for (int k : {1, 3})
+    for (int stride : {1, 2})
+      for (int pad : {0, 1, 2})
+        for (int dilation : {1, 2})
+          for (int groups : {1, 2, 4}) {
+            Layer l;
+            l.name = "conv";
+            l.kind = LayerKind::Conv;
+            l.window = {k, k, stride, stride, pad, pad, pad, pad, dilation, dilation};
+            l.groups = groups;
+            l.in_shape = {4, 5, 7};
+            const int64_t span = dilation * (k - 1) + 1;
+            l.out_shape = {groups == 4 ? 4 : 6, (5 + 2 * pad - span) / stride + 1, (7 + 2 * pad - span) / stride + 1};
+            if (l.out_shape.channels % groups != 0 || l.out_shape.height < 1 || l.out_shape.width < 1) continue;
+            l.in_q = {0.1, draw(0, 255)};
+            l.out_q = {0.1, draw(0, 255)};
+            l.relu = draw(0, 1) == 1;
+            for (int64_t i = 0; i < l.out_shape.channels * l.weights_per_output(); ++i)
+              l.weights.push_back(static_cast<int8_t>(draw(-128, 127)));
+            for (int64_t m = 0; m < l.out_shape.channels; ++m) {
+              l.weight_zero_points.push_back(draw(-4, 4));
+              l.weight_scales.push_back(1.0 / 1024);
+              l.bias.push_back(draw(-2000, 2000));
+              l.multipliers.push_back(quantize_multiplier(1.0 / draw(200, 4000)));
+            }
+            Codes in(static_cast<size_t>(l.in_shape.size()));
+            for (auto& v : in) v = static_cast<uint8_t>(draw(0, 255));
+            for (const LayerConfig& c : {static_config(8), static_config(4), LayerConfig{4, 2, 4}, static_config(2)}) {
+              const Codes out = execute_layer(l, in, c);
+              for (int64_t m = 0; m < l.out_shape.channels; ++m)
+                for (int64_t y = 0; y < l.out_shape.height; ++y)
+                  for (int64_t x = 0; x < l.out_shape.width; ++x) {
+                    const auto [fc, field] = receptive_field(l, in, m, y, x);
+                    INFO("k " << k << " stride " << stride << " pad " << pad << " dilation " << dilation << " groups "
+                              << groups << " bits " << c.bits << " act_shift " << c.act_shift << " at (" << m << ", "
+                              << y << ", " << x << ")");
+                    REQUIRE(out[(m * l.out_shape.height + y) * l.out_shape.width + x] == execute_layer(fc, field, c)[0]);
+                  }
+            }
+            ++cases;
+          }
+  CHECK(cases == 72);
 }
