@@ -524,11 +524,14 @@ int main(int argc, char** argv) {
     const CalibrationProfile profile = load_profile(profile_path, model);
     if (limits.sae_entries < 1) throw InputError("--sae-entries must be at least 1");
     if (rtl) {
-      const int64_t built = sim::probe_hardware(sim::make_device, {}).sae_entries;
-      if (limits.sae_entries != built)
+      const HardwareLimits built = sim::probe_hardware(sim::make_device, {});
+      if (limits.sae_entries != built.sae_entries)
         throw InputError(fmt::format("--sae-entries {} is not the verilated build's {}: the RTL rows run on the build "
                                      "that was verilated",
-                                     limits.sae_entries, built));
+                                     limits.sae_entries, built.sae_entries));
+      // Every row models the build its RTL rows run on (array, memories,
+      // steps), so their cycles and beats can be compared.
+      limits = built;
     }
     Study study(program_for_profile(model, profile), profile, limits, rtl, jobs);
     const NetworkProgram& base = study.base();
