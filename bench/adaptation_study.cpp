@@ -49,6 +49,7 @@
 #include "golden/numerics/roc_auc.hpp"
 #include "golden/numerics/tensor_compare.hpp"
 #include "sim/cosim_runner.hpp"
+#include "sim/program_image.hpp"
 
 namespace po = boost::program_options;
 using namespace aps;
@@ -218,6 +219,19 @@ class Study {
   Row static_map(const std::string& family, const std::vector<int>& bits, const Split& s, bool hardware) {
     return evaluate(fmt::format("static map:{}", fmt::join(bits, ",")), family, "", base_, weighted_map_configs(base_, bits),
                     s, hardware);
+  }
+
+  // InputError naming the program unless it fits the modelled build (its
+  // memory plan: scratchpad, SAE slice memory, external memory) and, with the
+  // RTL, the verilated build's tables (steps, PCU slots).
+  void check_fits(const std::string& name, const NetworkProgram& p) const {
+    try {
+      const Platform platform = make_platform(p, limits_, MemoryTiming{});
+      if (rtl_) sim::build_image(p, step_configs(p, "8"), limits_, platform.plan);
+    } catch (const InputError& e) {
+      throw InputError(fmt::format("{} (the {} program; every program is checked before the study starts)", e.what(),
+                                   name));
+    }
   }
 
   Row policy(const std::string& name, const PolicyOptions& o, const std::string& detail, const Split& s) {
@@ -541,6 +555,35 @@ int main(int argc, char** argv) {
     for (const std::string& m : cli::split_list(budget_metrics_text)) budget_metrics.push_back(parse_budget_metric(m));
     std::vector<Schedule> schedules{Schedule::JustInTime};
     if (upfront) schedules.push_back(Schedule::UpFront);
+    // Each kind of program the rows run (the settings swept change widths and
+    // thresholds, not steps or memories), checked against the build before any
+    // split is studied: one the build cannot hold must not end the study hours in.
+    {
+      study.check_fits("static", base);
+      std::vector<std::pair<std::string, PolicyOptions>> kinds;
+      for (Schedule sch : schedules) {
+        PolicyOptions o;
+        o.policy = Policy::Adaptive;
+        o.schedule = sch;
+        kinds.emplace_back(fmt::format("adaptive ({})", schedule_name(sch)), o);
+      }
+      if (upfront && !budgets.empty() && !budget_metrics.empty()) {
+        PolicyOptions o;
+        o.policy = Policy::Budget;
+        o.schedule = Schedule::UpFront;
+        o.budget_bits = budgets.front();
+        o.budget_metric = budget_metrics.front();
+        kinds.emplace_back("budget (upfront)", o);
+      }
+      if (profile.task == Task::Classification) {
+        PolicyOptions o;
+        o.policy = Policy::Cascade;
+        kinds.emplace_back("cascade", o);
+        o.policy = Policy::AdaptiveCascade;
+        kinds.emplace_back("adaptive-cascade (jit)", o);
+      }
+      for (const auto& [name, o] : kinds) study.check_fits(name, build_adaptive_program(base, profile, o));
+    }
 
     nlohmann::json report_rows = nlohmann::json::array();
     const std::string model_name = dir.empty() ? model_path : dir;  // as the tables and plots name the study
