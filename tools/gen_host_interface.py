@@ -340,12 +340,16 @@ class Interface:
             if (1 << f.width) - 1 < steps:
                 raise DescriptionError(f"{f.where}: {f.width} bits cannot hold CSR_LOG_STEPS {steps}")
         # The RTL carries every step and slot index in one type (step_t), so
-        # the fields it is read from and written to share its width.
-        for f in step_fields[1:]:
-            if f.width != step_fields[0].width:
-                raise DescriptionError(f"{f.where}: {f.width} bits, but {step_fields[0].where} holds steps in "
-                                       f"{step_fields[0].width}; every field holding steps has one width")
-        self.step_bits = step_fields[0].width
+        # the fields it is read from and written to share its width: the one
+        # most of them have, naming a field that differs.
+        if not step_fields:
+            raise DescriptionError("no field is marked \"holds\": \"steps\" (the RTL's step_t takes their width)")
+        widths = [f.width for f in step_fields]
+        self.step_bits = max(set(widths), key=widths.count)
+        for f in step_fields:
+            if f.width != self.step_bits:
+                raise DescriptionError(f"{f.where}: {f.width} bits, but the other fields holding steps have "
+                                       f"{self.step_bits}; every field holding steps has one width")
         self.check_fit(self.values, "at these parameters")
 
     def all_fields(self):

@@ -111,11 +111,13 @@ Codes convolution_with(const Layer& l, std::span<const int32_t> a, std::span<con
           const Acc wv = w[((m * cpg + ci) * win.kernel_h + ky) * win.kernel_w + kx];
           if (wv == 0) continue;
           const auto [x0, x1] = cols[kx];
+          if (x0 == x1) continue;  // every column of this tap reads padding
           if (rows_contiguous && x0 == 0 && x1 == ow) {
             // Every output column reads inside the image and output rows
             // follow input rows: the tap's in-bounds rows are one run.
             const int64_t y0 = std::clamp<int64_t>(win.pad_top - ky * win.dilation_h, 0, oh);
             const int64_t y1 = std::clamp<int64_t>(ih + win.pad_top - ky * win.dilation_h, y0, oh);
+            if (y1 == y0) continue;  // (and `first` may lie outside the plane)
             const int64_t first = (y0 - win.pad_top + ky * win.dilation_h) * iw + kx * win.dilation_w - win.pad_left;
             add_scaled(acc.data() + y0 * ow, plane + first, (y1 - y0) * ow, wv);
             continue;
@@ -126,7 +128,7 @@ Codes convolution_with(const Layer& l, std::span<const int32_t> a, std::span<con
             const int64_t first = iy * iw - win.pad_left + kx * win.dilation_w;  // input index of output column 0
             Acc* dst = acc.data() + y * ow;
             if (stride == 1) {
-              add_scaled(dst + x0, plane + first + x0, x1 - x0, wv);
+              add_scaled(dst + x0, plane + (first + x0), x1 - x0, wv);
             } else {
               for (int64_t x = x0; x < x1; ++x) dst[x] += wv * plane[first + x * stride];
             }

@@ -258,13 +258,31 @@ ExitCode run_command(const Args& args) {
       // from the original run's, which had other inputs before it).
       const std::optional<int64_t> marker =
           sb.first_mismatch() ? std::optional<int64_t>(sb.first_mismatch()->cycle) : std::nullopt;
-      const std::string written = session.close_trace(marker);
-      std::cout << "  trace of the failing layer: " << written << " (GTKWave: gtkwave " << gtkw_path_for(written) << ")\n";
-      json["trace_on_fail"] = written;
-      json["trace_on_fail_view"] = gtkw_path_for(written);
-      if (marker) json["trace_on_fail_marker_cycle"] = *marker;
+      std::string written, trace_failure;
+      try {
+        written = session.close_trace(marker);
+      } catch (const std::exception& e) {
+        // As for the run's own trace: the mismatch and the report stand. A
+        // signal stops the converter too (our process group): see below.
+        const int signal = stop_request().load();
+        trace_failure = signal ? fmt::format("interrupted by signal {}", signal) : e.what();
+      }
+      if (!trace_failure.empty()) {
+        std::cerr << "aps-sim: the failing layer's trace was not written: " << trace_failure << "\n";
+        json["trace_on_fail_error"] = trace_failure;
+      } else {
+        std::cout << "  trace of the failing layer: " << written << " (GTKWave: gtkwave " << gtkw_path_for(written)
+                  << ")\n";
+        json["trace_on_fail"] = written;
+        json["trace_on_fail_view"] = gtkw_path_for(written);
+        if (marker) json["trace_on_fail_marker_cycle"] = *marker;
+      }
     }
   }
+  // A signal after the run (during the failing layer's replay) ends it as
+  // interrupted, its results written.
+  const int signal = stop_request().load();
+  if (signal) json["error"] = "interrupted";
   if (!report.empty()) aps::cli::write_text_file(report, json.dump(2));
   if (!coverage_file.empty()) coverage.write(coverage_file);
   if (!junit.empty()) {
@@ -278,14 +296,19 @@ ExitCode run_command(const Args& args) {
     const std::string suite = shard.n > 1 ? fmt::format("aps-sim {} shard {}", model, shard_text) : "aps-sim " + model;
     aps::cli::write_text_file(junit, junit_xml(suite, cases));
   }
-  // After the results, which stand without the trace.
+  if (signal) {
+    std::cerr << "aps-sim: interrupted by signal " << signal << "; trace and report closed\n";
+    return ExitCode::Interrupted;
+  }
+  // After the results, which stand without the trace; a failed comparison
+  // still decides the exit code.
   if (!result.trace_error.empty()) std::cerr << "aps-sim: the trace was not written: " << result.trace_error << "\n";
   if (result.counts.mismatches > 0 || result.failed_inputs > 0) return ExitCode::Mismatch;
-  if (!result.trace_error.empty()) return ExitCode::BadInput;
   if (result.counts.elements_compared == 0) {
     std::cerr << "aps-sim: nothing was compared\n";
     return ExitCode::Mismatch;
   }
+  if (!result.trace_error.empty()) return ExitCode::BadInput;
   return ExitCode::Ok;
 }
 

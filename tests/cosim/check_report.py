@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 """Checks an aps-sim JSON report.
 
-Usage: check_report.py REPORT.json [--clean] [--min-inputs N]
+Usage: check_report.py REPORT.json [--clean] [--min-inputs N] [--says KEY TEXT]...
 
 Always: the documented top-level keys are present.
 --clean: no mismatches, something compared, RTL accuracy == golden accuracy.
+--says: the report's KEY is a string that contains TEXT.
 """
 
 import argparse
@@ -20,6 +21,7 @@ def main():
     ap.add_argument("report")
     ap.add_argument("--clean", action="store_true")
     ap.add_argument("--min-inputs", type=int, default=1)
+    ap.add_argument("--says", nargs=2, action="append", default=[], metavar=("KEY", "TEXT"))
     a = ap.parse_args()
     r = json.load(open(a.report))
     missing = [k for k in KEYS if k not in r]
@@ -34,6 +36,9 @@ def main():
             sys.exit(f"{a.report}: nothing compared")
         if r["accuracy"] is not None and r["accuracy"] != r["golden_accuracy"]:
             sys.exit(f"{a.report}: RTL accuracy {r['accuracy']} != golden {r['golden_accuracy']}")
+    for key, text in a.says:
+        if not isinstance(r.get(key), str) or text not in r[key]:
+            sys.exit(f"{a.report}: '{key}' is {r.get(key)!r}, expected it to say '{text}'")
     print(f"{a.report}: ok ({r['inputs']} inputs, {r['elements_compared']} elements, accuracy {r['accuracy']})")
 
 

@@ -57,6 +57,17 @@ def main():
     narrow_table = edited("narrow_table", lambda d: narrowed(table_word(d, "desc", "pcu"), "max_source", 31, short))
     narrow_csr = edited("narrow_csr", lambda d: narrowed(csr(d, "num_layers"), "count", short - 1, short))
     wide_csr = edited("wide_csr", lambda d: narrowed(csr(d, "num_layers"), "count", short + 1, short + 2))
+    def unmark_steps(node):
+        """Drops every "holds" mark below `node`."""
+        if isinstance(node, dict):
+            node.pop("holds", None)
+            for v in node.values():
+                unmark_steps(v)
+        elif isinstance(node, list):
+            for v in node:
+                unmark_steps(v)
+
+    unmarked = edited("unmarked", unmark_steps)
     # one more step than the logs' CSR offsets leave room for
     more_log_steps = edited("more_log_steps", lambda d: d["constants"]["CSR_LOG_STEPS"].update(value=str(steps + 1)))
 
@@ -70,7 +81,8 @@ def main():
         ("a CSR field too narrow for the steps", narrow_csr, (), 2,
          (f"num_layers.count: {short} bits cannot hold CSR_LOG_STEPS {steps}",)),
         ("a step field wider than the others", wide_csr, (), 2,
-         (f"num_layers.count: {short + 2} bits, but ",)),
+         (f"num_layers.count: {short + 2} bits, but the other fields holding steps have {short + 1}",)),
+        ("no field marked as holding steps", unmarked, (), 2, ('no field is marked "holds": "steps"',)),
         ("logs that outgrow their CSR offsets", more_log_steps, (), 2,
          ("overlap", "outside the CSR region")),
     ]
