@@ -28,6 +28,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <numeric>
+#include <optional>
 
 #include "golden/accelerator/energy_model.hpp"
 #include "golden/parallel_for.hpp"
@@ -224,13 +225,12 @@ class Study {
   // InputError naming the program unless it fits the modelled build (its
   // memory plan: scratchpad, SAE slice memory, external memory) and, with the
   // RTL, the verilated build's tables (steps, PCU slots).
-  void check_fits(const std::string& name, const NetworkProgram& p) const {
+  void check_fits(const std::string& row, const NetworkProgram& p) const {
     try {
       const Platform platform = make_platform(p, limits_, MemoryTiming{});
       if (rtl_) sim::build_image(p, step_configs(p, "8"), limits_, platform.plan);
     } catch (const InputError& e) {
-      throw InputError(fmt::format("{} (the {} program; every program is checked before the study starts)", e.what(),
-                                   name));
+      throw InputError(fmt::format("{}, for the {} row (checked before the study starts)", e.what(), row));
     }
   }
 
@@ -555,35 +555,64 @@ int main(int argc, char** argv) {
     for (const std::string& m : cli::split_list(budget_metrics_text)) budget_metrics.push_back(parse_budget_metric(m));
     std::vector<Schedule> schedules{Schedule::JustInTime};
     if (upfront) schedules.push_back(Schedule::UpFront);
-    // Each kind of program the rows run (the settings swept change widths and
-    // thresholds, not steps or memories), checked against the build before any
-    // split is studied: one the build cannot hold must not end the study hours in.
-    {
-      study.check_fits("static", base);
-      std::vector<std::pair<std::string, PolicyOptions>> kinds;
+    // The rows of the policies that build their own program, in table order
+    // (an ideal row follows each threshold scale's adaptive rows).
+    struct PolicyRow {
+      std::string family, detail;
+      PolicyOptions options;
+      std::optional<double> ideal_after;
+    };
+    std::vector<PolicyRow> policy_rows;
+    for (double scale : threshold_scales)
       for (Schedule sch : schedules) {
         PolicyOptions o;
         o.policy = Policy::Adaptive;
         o.schedule = sch;
-        kinds.emplace_back(fmt::format("adaptive ({})", schedule_name(sch)), o);
+        o.threshold_scale = scale;
+        policy_rows.push_back({fmt::format("adaptive ({})", schedule_name(sch)), fmt::format("threshold x{}", scale), o,
+                               sch == schedules.back() ? std::optional<double>(scale) : std::nullopt});
       }
-      if (upfront && !budgets.empty() && !budget_metrics.empty()) {
+    {
+      PolicyOptions o;
+      o.policy = Policy::Adaptive;
+      o.grouping = true;
+      policy_rows.push_back({"adaptive (jit, grouping)", "threshold x1", o, std::nullopt});
+      o.grouping = false;
+      o.scaling = true;
+      policy_rows.push_back({"adaptive (jit, scaling)", "threshold x1", o, std::nullopt});
+    }
+    for (const BudgetMetric m : budget_metrics)
+      for (double b : upfront ? budgets : std::vector<double>{}) {
         PolicyOptions o;
         o.policy = Policy::Budget;
         o.schedule = Schedule::UpFront;
-        o.budget_bits = budgets.front();
-        o.budget_metric = budget_metrics.front();
-        kinds.emplace_back("budget (upfront)", o);
+        o.budget_bits = b;
+        o.budget_metric = m;
+        policy_rows.push_back({m == BudgetMetric::BitMacs ? std::string("budget (upfront)")
+                                                          : fmt::format("budget (upfront, {})", budget_metric_name(m)),
+                               fmt::format("{} bits", b), o, std::nullopt});
       }
-      if (profile.task == Task::Classification) {
-        PolicyOptions o;
-        o.policy = Policy::Cascade;
-        kinds.emplace_back("cascade", o);
-        o.policy = Policy::AdaptiveCascade;
-        kinds.emplace_back("adaptive-cascade (jit)", o);
+    if (profile.task == Task::Classification) {
+      PolicyOptions o;
+      o.policy = Policy::Cascade;
+      policy_rows.push_back({"cascade", fmt::format("gate {} (profile)", profile.cascade.gate.describe()), o, std::nullopt});
+      o.plain_margin = true;
+      policy_rows.push_back({"cascade", fmt::format("{} (profile, plain margin)", profile.margin_cascade.gate.describe()),
+                             o, std::nullopt});
+      for (int m : margins) {
+        o.margin_threshold = m;
+        policy_rows.push_back({"cascade", fmt::format("margin {}", m), o, std::nullopt});
       }
-      for (const auto& [name, o] : kinds) study.check_fits(name, build_adaptive_program(base, profile, o));
+      PolicyOptions a;
+      a.policy = Policy::AdaptiveCascade;
+      policy_rows.push_back({"adaptive-cascade (jit)", fmt::format("gate {} (profile)", profile.cascade.gate.describe()),
+                             a, std::nullopt});
     }
+    // Every program the rows run, checked against the build before any split
+    // is studied: one the build cannot hold must not end the study hours in.
+    study.check_fits("static", base);
+    for (const PolicyRow& r : policy_rows)
+      study.check_fits(fmt::format("{} {}", r.family, r.detail), build_adaptive_program(base, profile, r.options));
 
     nlohmann::json report_rows = nlohmann::json::array();
     const std::string model_name = dir.empty() ? model_path : dir;  // as the tables and plots name the study
@@ -657,51 +686,11 @@ int main(int argc, char** argv) {
             best = r.accuracy;
           }
       }
-      for (double scale : threshold_scales) {
-        for (Schedule sch : schedules) {
-          PolicyOptions o;
-          o.policy = Policy::Adaptive;
-          o.schedule = sch;
-          o.threshold_scale = scale;
-          rows.push_back(study.policy(fmt::format("adaptive ({})", schedule_name(sch)), o, fmt::format("threshold x{}", scale), s));
-        }
-        rows.push_back(study.ideal(scale, s));
+      for (const PolicyRow& r : policy_rows) {
+        rows.push_back(study.policy(r.family, r.options, r.detail, s));
+        if (r.ideal_after) rows.push_back(study.ideal(*r.ideal_after, s));
       }
-      {
-        PolicyOptions o;
-        o.policy = Policy::Adaptive;
-        o.grouping = true;
-        rows.push_back(study.policy("adaptive (jit, grouping)", o, "threshold x1", s));
-        o.grouping = false;
-        o.scaling = true;
-        rows.push_back(study.policy("adaptive (jit, scaling)", o, "threshold x1", s));
-      }
-      for (const BudgetMetric m : budget_metrics)
-        for (double b : upfront ? budgets : std::vector<double>{}) {
-          PolicyOptions o;
-          o.policy = Policy::Budget;
-          o.schedule = Schedule::UpFront;
-          o.budget_bits = b;
-          o.budget_metric = m;
-          const std::string family = m == BudgetMetric::BitMacs
-                                         ? std::string("budget (upfront)")
-                                         : fmt::format("budget (upfront, {})", budget_metric_name(m));
-          rows.push_back(study.policy(family, o, fmt::format("{} bits", b), s));
-        }
-      if (profile.task == Task::Classification) {
-        PolicyOptions o;
-        o.policy = Policy::Cascade;
-        rows.push_back(study.policy("cascade", o, fmt::format("gate {} (profile)", profile.cascade.gate.describe()), s));
-        o.plain_margin = true;
-        rows.push_back(study.policy("cascade", o, fmt::format("{} (profile, plain margin)", profile.margin_cascade.gate.describe()), s));
-        for (int m : margins) {
-          o.margin_threshold = m;
-          rows.push_back(study.policy("cascade", o, fmt::format("margin {}", m), s));
-        }
-        PolicyOptions a;
-        a.policy = Policy::AdaptiveCascade;
-        rows.push_back(study.policy("adaptive-cascade (jit)", a, fmt::format("gate {} (profile)", profile.cascade.gate.describe()), s));
-      } else {
+      if (profile.task != Task::Classification) {
         // The profile's cascade escalates on the reconstruction error's
         // distance to the threshold, which only the golden model computes.
         auto two_stages = [&](int margin) {
