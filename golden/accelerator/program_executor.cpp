@@ -1,7 +1,6 @@
 #include "golden/accelerator/program_executor.hpp"
 
 #include <algorithm>
-#include <array>
 #include <cstdint>
 #include <fmt/format.h>
 
@@ -24,18 +23,6 @@ uint8_t finish_output(const Layer& l, int64_t channel, int64_t acc, const LayerC
   const int32_t acc8 = saturate_int32(static_cast<int64_t>(acc32) * (int64_t{1} << (c.act_shift + c.weight_shift)));
   const int32_t total = saturate_int32(static_cast<int64_t>(acc8) + l.bias[channel]);
   return requantize(total, l.multipliers[channel], l.out_q.zero_point, l.relu);
-}
-
-// reduce_code of each of the 256 codes of one signedness at one width and
-// shift, indexed by the code's byte: tensors are reduced by lookup, the rule
-// itself evaluated once per code.
-std::array<int32_t, 256> reduction_table(int bits, int shift, Signedness s) {
-  std::array<int32_t, 256> t{};
-  for (int byte = 0; byte < 256; ++byte) {
-    const int32_t code = s == Signedness::Signed ? static_cast<int8_t>(byte) : byte;
-    t[static_cast<size_t>(byte)] = reduce_code(code, bits, shift, s);
-  }
-  return t;
 }
 
 // Reduced weights minus their reduced zero point, [out][k].

@@ -19,4 +19,13 @@ int32_t reduce_code(int32_t code, int bits, int shift, Signedness s) {
   return std::clamp(shift_right_round_half_up(code, shift), reduced_min(bits, s), reduced_max(bits, s));
 }
 
+std::array<int32_t, 256> reduction_table(int bits, int shift, Signedness s) {
+  std::array<int32_t, 256> t{};
+  for (int byte = 0; byte < 256; ++byte) {
+    const int32_t code = s == Signedness::Signed ? static_cast<int8_t>(byte) : byte;
+    t[static_cast<size_t>(byte)] = reduce_code(code, bits, shift, s);
+  }
+  return t;
+}
+
 }  // namespace aps

@@ -21,6 +21,7 @@
 // shift (s < 8 - b) when the input's actual range is small; only the shifts
 // change.
 
+#include <array>
 #include <cstdint>
 
 namespace aps {
@@ -36,6 +37,11 @@ int32_t reduced_max(int bits, Signedness s);
 
 // bits in [2, 8], shift in [0, 8 - bits] (normally exactly 8 - bits).
 int32_t reduce_code(int32_t code, int bits, int shift, Signedness s);
+
+// reduce_code of every 8-bit code of one signedness at one width and shift,
+// indexed by the code's byte (a signed code's two's complement): a layer
+// reduces its tensors by lookup, the rule itself evaluated once per code.
+std::array<int32_t, 256> reduction_table(int bits, int shift, Signedness s);
 
 // The shift that plain (non-adaptive) reduction uses.
 constexpr int default_shift(int bits) { return kMaxBits - bits; }

@@ -2,6 +2,7 @@
 // convolution output by output against the fully connected path.
 
 #include <catch2/catch.hpp>
+#include <optional>
 #include <random>
 
 #include "golden/accelerator/program_executor.hpp"
@@ -74,56 +75,90 @@ std::pair<Layer, Codes> receptive_field(const Layer& conv, const Codes& in, int6
   return {fc, field};
 }
 
+// A convolution layer of random weights and parameters on `in_shape`, or
+// nullopt when the window leaves no output.
+std::optional<Layer> random_convolution(std::mt19937& rng, FeatureShape in_shape, int out_channels, Window w, int groups) {
+  auto draw = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  Layer l;
+  l.name = "conv";
+  l.kind = LayerKind::Conv;
+  l.window = w;
+  l.groups = groups;
+  l.in_shape = in_shape;
+  const int64_t oh = (in_shape.height + w.pad_top + w.pad_bottom - (w.dilation_h * (w.kernel_h - 1) + 1)) / w.stride_h + 1;
+  const int64_t ow = (in_shape.width + w.pad_left + w.pad_right - (w.dilation_w * (w.kernel_w - 1) + 1)) / w.stride_w + 1;
+  if (oh < 1 || ow < 1) return std::nullopt;
+  l.out_shape = {out_channels, oh, ow};
+  l.in_q = {0.1, draw(0, 255)};
+  l.out_q = {0.1, draw(0, 255)};
+  l.relu = draw(0, 1) == 1;
+  for (int64_t i = 0; i < l.out_shape.channels * l.weights_per_output(); ++i)
+    l.weights.push_back(static_cast<int8_t>(draw(-128, 127)));
+  for (int64_t m = 0; m < l.out_shape.channels; ++m) {
+    l.weight_zero_points.push_back(draw(-4, 4));
+    l.weight_scales.push_back(1.0 / 1024);
+    l.bias.push_back(draw(-2000, 2000));
+    l.multipliers.push_back(quantize_multiplier(1.0 / draw(200, 4000)));
+  }
+  return l;
+}
+
+// Every output of `l` on `in` at `c` against the FC path over its receptive field.
+void require_equals_receptive_fields(const Layer& l, const Codes& in, const LayerConfig& c) {
+  const Codes out = execute_layer(l, in, c);
+  const Window& w = l.window;
+  for (int64_t m = 0; m < l.out_shape.channels; ++m)
+    for (int64_t y = 0; y < l.out_shape.height; ++y)
+      for (int64_t x = 0; x < l.out_shape.width; ++x) {
+        const auto [fc, field] = receptive_field(l, in, m, y, x);
+        INFO("kernel " << w.kernel_h << "x" << w.kernel_w << " stride " << w.stride_h << "," << w.stride_w << " pads "
+                       << w.pad_top << "," << w.pad_left << "," << w.pad_bottom << "," << w.pad_right << " dilation "
+                       << w.dilation_h << " groups " << l.groups << " bits " << c.bits << " act_shift " << c.act_shift
+                       << " at (" << m << ", " << y << ", " << x << ")");
+        REQUIRE(out[(m * l.out_shape.height + y) * l.out_shape.width + x] == execute_layer(fc, field, c)[0]);
+      }
+}
+
 }  // namespace
 
 TEST_CASE("a convolution equals, output by output, the fully connected layer over its receptive field", "[program]") {
-  // Every window shape the executor's loops treat apart: 1x1 and 3x3 taps,
-  // stride 1 (whole runs of rows) and 2, padding that clips rows and
-  // columns, dilation, grouped and depthwise, a non-square image, and
-  // widths with their own activation shifts.
+  // Every window the executor's loops treat apart: 1x1, square and
+  // rectangular taps (DS-CNN's stem is 10x4), stride 1 (whole runs of rows),
+  // 2 and unequal, symmetric and asymmetric padding (SAME at stride 2 pads
+  // bottom and right only) that clips rows and columns, dilation, grouped and
+  // depthwise, on a non-square image, at widths with their own activation
+  // shifts.
   std::mt19937 rng(7);
-  auto draw = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  const std::vector<std::pair<int, int>> kernels{{1, 1}, {3, 3}, {3, 1}, {2, 4}, {10, 4}};
+  const std::vector<std::pair<int, int>> strides{{1, 1}, {2, 2}, {1, 2}};
+  const std::vector<std::array<int, 4>> pads{{0, 0, 0, 0}, {1, 1, 1, 1}, {0, 0, 1, 1}, {1, 0, 0, 2}, {4, 1, 5, 2}};
   int cases = 0;
-  for (int k : {1, 3})
-    for (int stride : {1, 2})
-      for (int pad : {0, 1, 2})
+  for (const auto& [kh, kw] : kernels)
+    for (const auto& [sh, sw] : strides)
+      for (const auto& [pt, pl, pb, pr] : pads)
         for (int dilation : {1, 2})
           for (int groups : {1, 2, 4}) {
-            Layer l;
-            l.name = "conv";
-            l.kind = LayerKind::Conv;
-            l.window = {k, k, stride, stride, pad, pad, pad, pad, dilation, dilation};
-            l.groups = groups;
-            l.in_shape = {4, 5, 7};
-            const int64_t span = dilation * (k - 1) + 1;
-            l.out_shape = {groups == 4 ? 4 : 6, (5 + 2 * pad - span) / stride + 1, (7 + 2 * pad - span) / stride + 1};
-            if (l.out_shape.channels % groups != 0 || l.out_shape.height < 1 || l.out_shape.width < 1) continue;
-            l.in_q = {0.1, draw(0, 255)};
-            l.out_q = {0.1, draw(0, 255)};
-            l.relu = draw(0, 1) == 1;
-            for (int64_t i = 0; i < l.out_shape.channels * l.weights_per_output(); ++i)
-              l.weights.push_back(static_cast<int8_t>(draw(-128, 127)));
-            for (int64_t m = 0; m < l.out_shape.channels; ++m) {
-              l.weight_zero_points.push_back(draw(-4, 4));
-              l.weight_scales.push_back(1.0 / 1024);
-              l.bias.push_back(draw(-2000, 2000));
-              l.multipliers.push_back(quantize_multiplier(1.0 / draw(200, 4000)));
-            }
-            Codes in(static_cast<size_t>(l.in_shape.size()));
-            for (auto& v : in) v = static_cast<uint8_t>(draw(0, 255));
-            for (const LayerConfig& c : {static_config(8), static_config(4), LayerConfig{4, 2, 4}, static_config(2)}) {
-              const Codes out = execute_layer(l, in, c);
-              for (int64_t m = 0; m < l.out_shape.channels; ++m)
-                for (int64_t y = 0; y < l.out_shape.height; ++y)
-                  for (int64_t x = 0; x < l.out_shape.width; ++x) {
-                    const auto [fc, field] = receptive_field(l, in, m, y, x);
-                    INFO("k " << k << " stride " << stride << " pad " << pad << " dilation " << dilation << " groups "
-                              << groups << " bits " << c.bits << " act_shift " << c.act_shift << " at (" << m << ", "
-                              << y << ", " << x << ")");
-                    REQUIRE(out[(m * l.out_shape.height + y) * l.out_shape.width + x] == execute_layer(fc, field, c)[0]);
-                  }
-            }
+            const Window w{kh, kw, sh, sw, pt, pl, pb, pr, dilation, dilation};
+            const auto l = random_convolution(rng, {4, 6, 7}, groups == 4 ? 4 : 6, w, groups);
+            if (!l) continue;
+            Codes in(static_cast<size_t>(l->in_shape.size()));
+            for (auto& v : in) v = static_cast<uint8_t>(std::uniform_int_distribution<int>(0, 255)(rng));
+            for (const LayerConfig& c : {static_config(8), static_config(4), LayerConfig{4, 2, 4}, static_config(2)})
+              require_equals_receptive_fields(*l, in, c);
             ++cases;
           }
-  CHECK(cases == 72);
+  CHECK(cases >= 300);
+}
+
+TEST_CASE("a convolution whose sums can leave int32 accumulates in 64 bits", "[program]") {
+  // 34000 taps of 255 x 255 sum past 2^31: an int32 accumulator would wrap
+  // where the 64-bit one saturates at the requantizer's input.
+  std::mt19937 rng(3);
+  auto l = random_convolution(rng, {34000, 1, 2}, 2, Window{}, 1);
+  REQUIRE(l);
+  l->in_q.zero_point = 0;
+  std::fill(l->weights.begin(), l->weights.end(), int8_t{127});
+  l->weight_zero_points = {-128, -128};
+  const Codes in(static_cast<size_t>(l->in_shape.size()), 255);
+  require_equals_receptive_fields(*l, in, static_config(8));
 }

@@ -63,3 +63,15 @@ TEST_CASE("a code reduces from its top reduction_planes(shift) planes alone", "[
       }
     }
 }
+
+TEST_CASE("the reduction table holds reduce_code of every code, indexed by its byte", "[precision]") {
+  for (const Signedness s : {Signedness::Unsigned, Signedness::Signed})
+    for (int bits = kMinBits; bits <= kMaxBits; ++bits)
+      for (int shift = 0; shift <= kMaxBits - bits; ++shift) {
+        const auto table = reduction_table(bits, shift, s);
+        for (int code = s == Signedness::Signed ? -128 : 0; code <= (s == Signedness::Signed ? 127 : 255); ++code) {
+          INFO("bits " << bits << " shift " << shift << " code " << code);
+          REQUIRE(table[static_cast<uint8_t>(code)] == reduce_code(code, bits, shift, s));
+        }
+      }
+}
