@@ -130,7 +130,6 @@ class BehaviouralDevice final : public Device {
   int64_t cycle_ = 0;
 
   std::ofstream trace_;
-  int64_t trace_time_ = 0;
 };
 
 }  // namespace aps::sim
