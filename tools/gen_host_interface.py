@@ -345,6 +345,11 @@ class Interface:
         if not step_fields:
             raise DescriptionError("no field is marked \"holds\": \"steps\" (the RTL's step_t takes their width)")
         widths = [f.width for f in step_fields]
+        counts = sorted({widths.count(w) for w in set(widths)}, reverse=True)
+        if len(counts) < len(set(widths)) or (len(counts) > 1 and counts[0] == counts[1]):
+            raise DescriptionError("the fields holding steps have widths " +
+                                   ", ".join(f"{f.where} {f.width}" for f in step_fields) +
+                                   "; every field holding steps has one width")
         self.step_bits = max(set(widths), key=widths.count)
         for f in step_fields:
             if f.width != self.step_bits:

@@ -248,22 +248,23 @@ ExitCode run_command(const Args& args) {
       const std::string file = trace.empty() ? fmt::format("aps-fail-input{}-layer{}.vcd", failing, layer) : trace;
       SessionOptions so = instance_session(co.session, result.input_instance[m.input]);
       so.trace_path.clear();
-      AcceleratorSession session(program, so);
-      session.configure(co.configs);
-      const int64_t base = session.cycle();
-      session.start_trace(file, {base + layer_start - 16, base + layer_end + 64});
-      Scoreboard sb;
-      session.run(m.input, samples.inputs[m.input], golden, sb);
-      // The replay's own first mismatch places the marker (its cycle differs
-      // from the original run's, which had other inputs before it).
-      const std::optional<int64_t> marker =
-          sb.first_mismatch() ? std::optional<int64_t>(sb.first_mismatch()->cycle) : std::nullopt;
+      // Whatever stops the replay (its trace's conversion, a signal, the
+      // watchdog, an assertion), the mismatch, its reproduce line and the
+      // report stand; a signal ends the run as interrupted below.
       std::string written, trace_failure;
+      std::optional<int64_t> marker;
       try {
+        AcceleratorSession session(program, so);
+        session.configure(co.configs);
+        const int64_t base = session.cycle();
+        session.start_trace(file, {base + layer_start - 16, base + layer_end + 64});
+        Scoreboard sb;
+        session.run(m.input, samples.inputs[m.input], golden, sb);
+        // The replay's own first mismatch places the marker (its cycle differs
+        // from the original run's, which had other inputs before it).
+        if (sb.first_mismatch()) marker = sb.first_mismatch()->cycle;
         written = session.close_trace(marker);
       } catch (const std::exception& e) {
-        // As for the run's own trace: the mismatch and the report stand. A
-        // signal stops the converter too (our process group): see below.
         const int signal = stop_request().load();
         trace_failure = signal ? fmt::format("interrupted by signal {}", signal) : e.what();
       }
