@@ -234,8 +234,7 @@ class Study {
     }
   }
 
-  Row policy(const std::string& name, const PolicyOptions& o, const std::string& detail, const Split& s) {
-    const NetworkProgram p = build_adaptive_program(base_, profile_, o);
+  Row policy(const std::string& name, const NetworkProgram& p, const std::string& detail, const Split& s) {
     return evaluate(name, name, detail, p, step_configs(p, "8"), s, true);
   }
 
@@ -561,6 +560,7 @@ int main(int argc, char** argv) {
       std::string family, detail;
       PolicyOptions options;
       std::optional<double> ideal_after;
+      NetworkProgram program = {};  // built once below, for every split
     };
     std::vector<PolicyRow> policy_rows;
     for (double scale : threshold_scales)
@@ -611,8 +611,10 @@ int main(int argc, char** argv) {
     // Every program the rows run, checked against the build before any split
     // is studied: one the build cannot hold must not end the study hours in.
     study.check_fits("static", base);
-    for (const PolicyRow& r : policy_rows)
-      study.check_fits(fmt::format("{} {}", r.family, r.detail), build_adaptive_program(base, profile, r.options));
+    for (PolicyRow& r : policy_rows) {
+      r.program = build_adaptive_program(base, profile, r.options);
+      study.check_fits(fmt::format("{} {}", r.family, r.detail), r.program);
+    }
 
     nlohmann::json report_rows = nlohmann::json::array();
     const std::string model_name = dir.empty() ? model_path : dir;  // as the tables and plots name the study
@@ -687,7 +689,7 @@ int main(int argc, char** argv) {
           }
       }
       for (const PolicyRow& r : policy_rows) {
-        rows.push_back(study.policy(r.family, r.options, r.detail, s));
+        rows.push_back(study.policy(r.family, r.program, r.detail, s));
         if (r.ideal_after) rows.push_back(study.ideal(*r.ideal_after, s));
       }
       if (profile.task != Task::Classification) {

@@ -115,10 +115,9 @@ CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& i
         // hides the run's results or what another worker found.
         try {
           session->close_trace();
+        } catch (const Interrupted&) {
+          throw;
         } catch (const std::exception& e) {
-          // A signal also stops the converter (it runs in our process
-          // group): that is an interrupted run, not a trace error.
-          if (const int signal = stop_request().load()) throw Interrupted(signal);
           trace_error = e.what();
         }
       }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "golden/errors.hpp"
+#include "sim/sim_controller.hpp"
 #include "sim/waveform_view.hpp"
 
 extern char** environ;
@@ -96,6 +97,8 @@ void Tracer::before_cycle(int64_t cycle, Device& device) {
   } else if (!inside(cycle) && device_) {
     try {
       close();
+    } catch (const Interrupted&) {
+      throw;
     } catch (const std::exception& e) {
       close_error_ = e.what();
     }
@@ -116,6 +119,9 @@ std::string Tracer::close(std::optional<int64_t> marker_cycle) {
   if (fst_) {
     const int rc = run_program({converter_, "-v", vcd_path(), "-f", path_});
     std::remove(vcd_path().c_str());
+    // A signal stops the converter too (it runs in our process group): that
+    // is an interrupted run, not a trace that cannot be written.
+    if (rc != 0 && stop_request().load()) throw Interrupted(stop_request().load());
     if (rc != 0) throw InputError(fmt::format("{}: vcd2fst failed to convert the trace", path_));
   }
   write_view(marker_cycle);

@@ -28,6 +28,7 @@ parameters.
 """
 
 import argparse
+import collections
 import json
 import re
 import sys
@@ -344,13 +345,12 @@ class Interface:
         # most of them have, naming a field that differs.
         if not step_fields:
             raise DescriptionError("no field is marked \"holds\": \"steps\" (the RTL's step_t takes their width)")
-        widths = [f.width for f in step_fields]
-        counts = sorted({widths.count(w) for w in set(widths)}, reverse=True)
-        if len(counts) < len(set(widths)) or (len(counts) > 1 and counts[0] == counts[1]):
+        common = collections.Counter(f.width for f in step_fields).most_common(2)
+        if len(common) > 1 and common[0][1] == common[1][1]:
             raise DescriptionError("the fields holding steps have widths " +
                                    ", ".join(f"{f.where} {f.width}" for f in step_fields) +
                                    "; every field holding steps has one width")
-        self.step_bits = max(set(widths), key=widths.count)
+        self.step_bits = common[0][0]
         for f in step_fields:
             if f.width != self.step_bits:
                 raise DescriptionError(f"{f.where}: {f.width} bits, but the other fields holding steps have "

@@ -1,11 +1,9 @@
 #include "golden/numerics/requantize.hpp"
 
-#include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
 
 #include "golden/errors.hpp"
-#include "golden/numerics/rounding.hpp"
 
 namespace aps {
 

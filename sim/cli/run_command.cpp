@@ -264,9 +264,10 @@ ExitCode run_command(const Args& args) {
         // from the original run's, which had other inputs before it).
         if (sb.first_mismatch()) marker = sb.first_mismatch()->cycle;
         written = session.close_trace(marker);
+      } catch (const Interrupted& e) {
+        trace_failure = fmt::format("interrupted by signal {}", e.signal());
       } catch (const std::exception& e) {
-        const int signal = stop_request().load();
-        trace_failure = signal ? fmt::format("interrupted by signal {}", signal) : e.what();
+        trace_failure = e.what();
       }
       if (!trace_failure.empty()) {
         std::cerr << "aps-sim: the failing layer's trace was not written: " << trace_failure << "\n";
