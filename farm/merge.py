@@ -72,8 +72,7 @@ def merge_data_set(reports):
     first = None
     for r in reports:
         if r.get("first_mismatch"):
-            first = dict(r["first_mismatch"])
-            first["input"] += r["first"] - start  # shard-local -> this run's numbering
+            first = dict(r["first_mismatch"])  # its input: the data set's index, as every shard numbers it
             first["reproduce"] = r.get("reproduce")
             break
     figure = "auc" if task == "anomaly_detection" else "accuracy"

@@ -83,8 +83,9 @@ CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& i
           wr.maps.emplace_back(i, main_precision_text(program, expected.configs));
         }
         if (options.rtl) {
-          const InputRun run = options.check ? session->run(i, inputs[i], expected, wr.scoreboard)
-                                             : session->run_unchecked(i, inputs[i]);
+          const int64_t index = options.first_input + i;
+          const InputRun run = options.check ? session->run(index, inputs[i], expected, wr.scoreboard)
+                                             : session->run_unchecked(index, inputs[i]);
           if (options.check && !run.passed) {
             ++wr.failed_inputs;
             const auto& first = wr.scoreboard.input_mismatch();
@@ -140,7 +141,7 @@ CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& i
     for (auto& t : threads) t.join();
   }
   if (error) {
-    if (error_input >= 0 && options.on_stopped) options.on_stopped(error_input, error_instance);
+    if (error_input >= 0 && options.on_stopped) options.on_stopped(options.first_input + error_input, error_instance);
     std::rethrow_exception(error);
   }
 

@@ -33,6 +33,10 @@ struct CosimOptions {
   bool rtl = true;                   // false: golden only (for benchmarks)
   bool check = true;                 // false: RTL without golden and scoreboard (for benchmarks)
   Task task = Task::Classification;  // how labelled outputs are scored
+  // The data set's index of inputs[0]. Mismatches, the watchdog and
+  // on_stopped name an input by its index in the data set, as the line that
+  // re-runs it (--first) does, not by its place in this run or shard.
+  int64_t first_input = 0;
   // Called after each input with the number done so far (progress display).
   std::function<void(int64_t done)> progress;
   // Called, before run_cosim rethrows, when an input's run threw (the
@@ -43,7 +47,7 @@ struct CosimOptions {
 
 struct CosimResult {
   ScoreboardCounts counts;
-  std::optional<Mismatch> first_mismatch;
+  std::optional<Mismatch> first_mismatch;  // its input: the data set's index (first_input + place)
   int64_t failed_inputs = 0;
   Evaluation rtl_eval;          // the RTL's outputs against the labels (none without labels)
   Evaluation golden_eval;       // the golden model's

@@ -138,6 +138,7 @@ ExitCode run_command(const Args& args) {
   co.task = pp.task;
   co.configs = step_configs(program, precision);
   co.jobs = jobs;
+  co.first_input = first;
   co.session.device.seed = seed;
   co.session.stall_seed = seed;
   co.session.stall_probability = stall;
@@ -172,12 +173,12 @@ ExitCode run_command(const Args& args) {
   if (stall != 0) run_args += fmt::format(" --stall {}", stall);
   if (max_cycles != 0) run_args += fmt::format(" --max-cycles {}", max_cycles);
   run_args += memory_args_text(memory);
-  auto reproduce_on = [&](int64_t i, int instance, const std::string& trace_option) {
+  auto reproduce_on = [&](int64_t index, int instance, const std::string& trace_option) {
     return fmt::format("aps-sim --model {} --data {} --first {} --count 1 --seed {}{} {}", aps::cli::shell_word(model),
-                       aps::cli::shell_word(data), first + i, instance_session(co.session, instance).device.seed,
+                       aps::cli::shell_word(data), index, instance_session(co.session, instance).device.seed,
                        run_args, trace_option);
   };
-  std::optional<std::pair<int64_t, int>> stopped;  // the input whose run threw, and its instance
+  std::optional<std::pair<int64_t, int>> stopped;  // the index of the input whose run threw, and its instance
   co.on_stopped = [&](int64_t i, int instance) { stopped = {i, instance}; };
   CosimResult result;
   // A run that ends early keeps what it can. An input that stopped it gets
@@ -186,14 +187,14 @@ ExitCode run_command(const Args& args) {
   auto end_early = [&](const std::string& error, const std::string& message) {
     bar.finish();
     const std::string repro =
-        stopped ? reproduce_on(stopped->first, stopped->second, fmt::format("--trace aps-stopped-input{}.vcd", first + stopped->first))
+        stopped ? reproduce_on(stopped->first, stopped->second, fmt::format("--trace aps-stopped-input{}.vcd", stopped->first))
                 : "";
     if (!coverage_file.empty()) coverage.write(coverage_file);
     if (!report.empty()) {
       nlohmann::json j = {{"model", model}, {"data", data}, {"error", error}, {"inputs", 0}, {"mismatches", 0},
                           {"first_mismatch", nullptr}};
       if (!repro.empty()) {
-        j["stopped_input"] = stopped->first;  // its position in the run, as in first_mismatch and the error
+        j["stopped_input"] = stopped->first;  // its index in the data set, as in first_mismatch and the error
         j["stopped_instance"] = stopped->second;
         j["reproduce"] = repro;
       }
@@ -224,18 +225,19 @@ ExitCode run_command(const Args& args) {
   json["array"] = {{"rows", limits.array.rows}, {"cols", limits.array.cols}};
   json["shard"] = shard_text;
   if (!result.trace_error.empty()) json["trace_error"] = result.trace_error;
-  auto reproduce = [&](int64_t i) { return reproduce_on(i, result.input_instance[i], "--trace-on-fail"); };
+  // Input i of this run is the data set's input first + i.
+  auto reproduce = [&](int64_t i) { return reproduce_on(first + i, result.input_instance[i], "--trace-on-fail"); };
   if (result.first_mismatch) {
     const Mismatch& m = *result.first_mismatch;
-    const int64_t failing = first + m.input;
-    const std::string repro = reproduce(m.input);
+    const int64_t place = m.input - first;  // its place in this run
+    const std::string repro = reproduce(place);
     std::cout << "  reproduce: " << repro << "\n";
     json["reproduce"] = repro;
-    json["first_mismatch_instance"] = result.input_instance[m.input];
+    json["first_mismatch_instance"] = result.input_instance[place];
     if (trace_on_fail) {
-      // Replay the failing input alone with a trace window around the failing layer.
+      // Replay the place input alone with a trace window around the place layer.
       const int layer = std::max(m.layer, 0);
-      const ProgramResult golden = execute_program(program, samples.inputs[m.input], co.configs);
+      const ProgramResult golden = execute_program(program, samples.inputs[place], co.configs);
       const RunCycles model_cycles = run_cycle_model(program, golden, platform);
       int64_t layer_start = 2;
       for (int l = 0; l < layer; ++l) layer_start += model_cycles.pass0[l];
@@ -245,8 +247,8 @@ ExitCode run_command(const Args& args) {
         for (int l = 0; l < layer; ++l) layer_start += model_cycles.pass1[l];
       }
       const int64_t layer_end = layer_start + (m.pass == 1 ? model_cycles.pass1[layer] : model_cycles.pass0[layer]);
-      const std::string file = trace.empty() ? fmt::format("aps-fail-input{}-layer{}.vcd", failing, layer) : trace;
-      SessionOptions so = instance_session(co.session, result.input_instance[m.input]);
+      const std::string file = trace.empty() ? fmt::format("aps-fail-input{}-layer{}.vcd", m.input, layer) : trace;
+      SessionOptions so = instance_session(co.session, result.input_instance[place]);
       so.trace_path.clear();
       // Whatever stops the replay (its trace's conversion, a signal, the
       // watchdog, an assertion), the mismatch, its reproduce line and the
@@ -259,7 +261,7 @@ ExitCode run_command(const Args& args) {
         const int64_t base = session.cycle();
         session.start_trace(file, {base + layer_start - 16, base + layer_end + 64});
         Scoreboard sb;
-        session.run(m.input, samples.inputs[m.input], golden, sb);
+        session.run(m.input, samples.inputs[place], golden, sb);
         // The replay's own first mismatch places the marker (its cycle differs
         // from the original run's, which had other inputs before it).
         if (sb.first_mismatch()) marker = sb.first_mismatch()->cycle;

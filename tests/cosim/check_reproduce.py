@@ -23,7 +23,7 @@ import tempfile
 
 
 def first_mismatch(output):
-    """(position of the failing input in its run, the 'first mismatch' text)."""
+    """(the failing input's index in the data set, the 'first mismatch' text)."""
     m = re.search(r"first mismatch\s+input (\d+): (.*)", output)
     return (int(m.group(1)), m.group(2).strip()) if m else (None, None)
 
@@ -41,10 +41,11 @@ def value_of(words, option):
 
 
 def stop_error(doc):
-    """A stopped run's error without the input's position and the cycle it
-    was seen at (an RTL assertion's, a memory port's), which differ between
-    the run and the re-run on a fresh instance."""
-    return re.sub(r"\bcycle \d+", "cycle N", re.sub(r"^input \d+: ", "", doc.get("error") or ""))
+    """A stopped run's error without the cycle it was seen at (an RTL
+    assertion's, a memory port's), which differs between the run and the
+    re-run on a fresh instance. Both name the input by its index in the data
+    set."""
+    return re.sub(r"\bcycle \d+", "cycle N", doc.get("error") or "")
 
 
 def main():
@@ -69,8 +70,14 @@ def main():
     if value_of(words, "--seed") != want_seed:
         sys.exit(f"the reproduce line's seed is not {want_seed} (seed + the instance that ran the input): {line}")
     if stopped:
-        # The input every option selects: --first of the run plus its position in the run.
-        index = int(value_of(args, "--first") or 0) + doc["stopped_input"]
+        # The report, the error and the line name the input by its index in the data set.
+        index = doc["stopped_input"]
+        first = int(value_of(args, "--first") or 0)
+        count = int(value_of(args, "--count") or 1 << 62)
+        if not first <= index < first + count:
+            sys.exit(f"the stopped input {index} is not one the run ran (--first {first} --count {count})")
+        if not (doc.get("error") or "").startswith(f"input {index}: "):
+            sys.exit(f"the stopped run's error does not name input {index}: {doc.get('error')}")
         if value_of(words, "--first") != str(index) or value_of(words, "--trace") != f"aps-stopped-input{index}.vcd":
             sys.exit(f"the reproduce line does not re-run input {index} with its trace: {line}")
         if f"aps-sim: reproduce: {line}" not in run.stderr:
@@ -92,10 +99,14 @@ def main():
                 sys.exit(f"the reproduce line stops differently:\n  run:        {want}\n  reproduced: {got}\n  line: {line}")
             print(f"reproduced: {got}")
             return
-    position, want = first_mismatch(run.stdout)
-    _, got = first_mismatch(again.stdout)
-    if want is None or got is None or comparable(want, position == 0) != comparable(got, position == 0):
-        sys.exit(f"the reproduce line fails differently:\n  run:        {want}\n  reproduced: {got}\n  line: {line}")
+    index, want = first_mismatch(run.stdout)
+    again_index, got = first_mismatch(again.stdout)
+    first_in_run = index == int(value_of(args, "--first") or 0)
+    if want is None or got is None or index != again_index or comparable(want, first_in_run) != comparable(got, first_in_run):
+        sys.exit(f"the reproduce line fails differently:\n  run:        input {index}: {want}\n"
+                 f"  reproduced: input {again_index}: {got}\n  line: {line}")
+    if index != int(value_of(words, "--first")):
+        sys.exit(f"the reproduce line does not re-run input {index}: {line}")
     print(f"reproduced: {got}")
 
 

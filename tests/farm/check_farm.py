@@ -15,8 +15,8 @@ count at every point as the single process's, and the merge's HTML report
 (with that coverage) loads in headless Chromium without console errors. A
 shard whose result is lost is reported by name, and `resubmit` runs that
 shard alone and completes the run; shards that hang (the planted `hang`
-fault) are each named with the reproduce line of the input that hung, its
---first counted from the whole run. The merged JUnit
+fault) are each named with the input that hung and the line that re-runs it,
+both by its index in the data set. The merged JUnit
 validates against junit.xsd, and the schema refuses a broken file.
 """
 
@@ -177,7 +177,7 @@ def main():
     out = run([farm_cmd, "submit", "--run-dir", f"{work}/hang", "--shards", "2", *LAUNCHER, "--sim", hang_sim, "--",
                *args], 1)
     for k, first in ((1, 2), (2, 4)):
-        if not any(line.startswith(f"aps-farm: shard {k}/2: input 0: the accelerator did not finish") and
+        if not any(line.startswith(f"aps-farm: shard {k}/2: input {first}: the accelerator did not finish") and
                    "reproduce: aps-sim " in line and f" --first {first} " in line for line in out.splitlines()):
             problems.append(f"hung shard {k}/2: no problem line with the reproduce line of input {first}")
 
