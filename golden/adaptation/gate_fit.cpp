@@ -1,6 +1,7 @@
 #include "golden/adaptation/gate_fit.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <fmt/format.h>
 #include <numeric>
 #include <stdexcept>
@@ -17,18 +18,23 @@ std::vector<std::pair<int, int>> gate_weights(bool margin_only) {
   return w;
 }
 
+void check_front(const FrontOutcomes& front, size_t n, const char* who) {
+  const size_t maps = front.avg_bits.size();
+  if (maps == 0 || n == 0 || front.preds.size() != maps || front.gaps.size() != maps)
+    throw std::invalid_argument(fmt::format("{}: an empty front, or its tables differ in length", who));
+  for (size_t f = 0; f < maps; ++f)
+    if (front.preds[f].size() != n || front.gaps[f].size() != n)
+      throw std::invalid_argument(fmt::format("{}: map {} has {} predictions and {} gaps for {} samples", who, f,
+                                              front.preds[f].size(), front.gaps[f].size(), n));
+}
+
 }  // namespace
 
 GatedCascade fit_gated_cascade(const FrontOutcomes& front, const std::vector<int64_t>& preds8,
                                double target_agreement, bool margin_only) {
   const size_t maps = front.avg_bits.size();
   const size_t n = preds8.size();
-  if (maps == 0 || n == 0 || front.preds.size() != maps || front.gaps.size() != maps)
-    throw std::invalid_argument("fit_gated_cascade: an empty front, or its tables differ in length");
-  for (size_t f = 0; f < maps; ++f)
-    if (front.preds[f].size() != n || front.gaps[f].size() != n)
-      throw std::invalid_argument(fmt::format("fit_gated_cascade: map {} has {} predictions and {} gaps for {} samples", f,
-                                              front.preds[f].size(), front.gaps[f].size(), n));
+  check_front(front, n, "fit_gated_cascade");
   const double dn = static_cast<double>(n);
   const double need = target_agreement * dn - 1e-9;
   GatedCascade best{maps - 1, maps - 1, CascadeGate::margin(0), 8.0, 0.0};
@@ -63,6 +69,32 @@ GatedCascade fit_gated_cascade(const FrontOutcomes& front, const std::vector<int
           break;
         }
       }
+    }
+  }
+  return best;
+}
+
+GatedCascade perfect_gate_cascade(const FrontOutcomes& front, const std::vector<int64_t>& preds8,
+                                  double target_agreement) {
+  const size_t maps = front.avg_bits.size();
+  const size_t n = preds8.size();
+  check_front(front, n, "perfect_gate_cascade");
+  const double dn = static_cast<double>(n);
+  const double need = target_agreement * dn - 1e-9;
+  GatedCascade best{maps - 1, maps - 1, CascadeGate::margin(0), 8.0, 0.0};
+  for (size_t f = 0; f + 1 < maps; ++f) {
+    int64_t agree_f = 0;
+    for (size_t s = 0; s < n; ++s) agree_f += front.preds[f][s] == preds8[s];
+    const int64_t short_of = std::max<int64_t>(0, static_cast<int64_t>(std::ceil(need - static_cast<double>(agree_f))));
+    for (size_t s2 = f + 1; s2 < maps; ++s2) {
+      // Re-running an input the re-run map also gets wrong, or one the first
+      // map gets right, never helps: only these count.
+      int64_t fixable = 0;
+      for (size_t s = 0; s < n; ++s) fixable += front.preds[f][s] != preds8[s] && front.preds[s2][s] == preds8[s];
+      if (fixable < short_of) continue;
+      const double reruns = static_cast<double>(short_of) / dn;
+      const double cost = front.avg_bits[f] + front.avg_bits[s2] * reruns;
+      if (cost < best.expected_bits) best = {f, s2, CascadeGate{}, cost, reruns};
     }
   }
   return best;

@@ -31,4 +31,13 @@ struct GatedCascade {
 GatedCascade fit_gated_cascade(const FrontOutcomes& front, const std::vector<int64_t>& preds8,
                                double target_agreement, bool margin_only);
 
+// The same choice for a gate that knows which inputs the first map decides
+// unlike 8 bits and the re-run map does not: it re-runs only as many of those
+// as the target needs, so no gate on any feature (margin, entropy, SAE
+// metrics) does better on these maps. Its `gate` is left at the default (no
+// register holds a perfect gate). Without a choice that keeps the target, the
+// front's last map alone, at 8.0 expected bits.
+GatedCascade perfect_gate_cascade(const FrontOutcomes& front, const std::vector<int64_t>& preds8,
+                                  double target_agreement);
+
 }  // namespace aps

@@ -3,6 +3,7 @@
 // the margin alone cannot.
 
 #include <catch2/catch.hpp>
+#include <random>
 
 #include "golden/adaptation/gate_fit.hpp"
 
@@ -81,4 +82,60 @@ TEST_CASE("the gate fit refuses tables of different lengths", "[gate_fit]") {
   FrontOutcomes f = two_maps();
   f.gaps[1].pop_back();
   CHECK_THROWS_AS(fit_gated_cascade(f, kPreds8, 1.0, false), std::invalid_argument);
+}
+
+TEST_CASE("a perfect gate re-runs only the inputs it must", "[gate_fit]") {
+  const FrontOutcomes f = two_maps();
+  // All four wrong inputs at full agreement; three of them at 90 %.
+  const GatedCascade all = perfect_gate_cascade(f, kPreds8, 1.0);
+  CHECK(all.first == 0);
+  CHECK(all.second == 1);
+  CHECK(all.reruns == Approx(0.4));
+  CHECK(all.expected_bits == Approx(5.2));
+  const GatedCascade most = perfect_gate_cascade(f, kPreds8, 0.9);
+  CHECK(most.reruns == Approx(0.3));
+  CHECK(most.expected_bits == Approx(2.0 + 8.0 * 0.3));
+  // The plain margin cannot tell the wrong inputs apart here (8 bits), the
+  // perfect gate can.
+  CHECK(fit_gated_cascade(f, kPreds8, 1.0, true).expected_bits == 8.0);
+}
+
+TEST_CASE("a perfect gate does not count inputs the re-run map gets wrong too", "[gate_fit]") {
+  FrontOutcomes f = two_maps();
+  f.preds[1][9] = 1;  // the re-run map fixes only three of the four
+  const GatedCascade g = perfect_gate_cascade(f, kPreds8, 1.0);
+  CHECK(g.first == 1);  // no cascade reaches full agreement: the last map alone
+  CHECK(g.expected_bits == 8.0);
+  CHECK(perfect_gate_cascade(f, kPreds8, 0.9).expected_bits == Approx(2.0 + 8.0 * 0.3));
+}
+
+TEST_CASE("no fitted gate is cheaper than the perfect gate", "[gate_fit]") {
+  std::mt19937 rng(11);
+  for (int trial = 0; trial < 50; ++trial) {
+    const size_t n = 60;
+    FrontOutcomes f;
+    f.bits = {{2}, {4}, {8}};
+    f.avg_bits = {2.0, 4.0, 8.0};
+    std::vector<int64_t> preds8(n);
+    for (auto& p : preds8) p = static_cast<int64_t>(rng() % 3);
+    for (int wrong_in : {30, 8, 0}) {  // out of 100
+      std::vector<int64_t> preds = preds8;
+      std::vector<OutputGaps> gaps(n);
+      std::vector<int> margins(n);
+      for (size_t s = 0; s < n; ++s) {
+        if (static_cast<int>(rng() % 100) < wrong_in) preds[s] = (preds[s] + 1) % 3;
+        const int m12 = static_cast<int>(rng() % 40);
+        gaps[s] = {m12, m12 + static_cast<int>(rng() % 40)};
+        margins[s] = m12;
+      }
+      f.preds.push_back(preds);
+      f.gaps.push_back(gaps);
+      f.margins.push_back(margins);
+    }
+    for (double target : {0.9, 0.95, 1.0}) {
+      const double perfect = perfect_gate_cascade(f, preds8, target).expected_bits;
+      CHECK(perfect <= fit_gated_cascade(f, preds8, target, false).expected_bits + 1e-12);
+      CHECK(perfect <= fit_gated_cascade(f, preds8, target, true).expected_bits + 1e-12);
+    }
+  }
 }
