@@ -93,11 +93,16 @@ struct Outcome {
   Evaluation evaluation;
   double bit_macs = 0;  // sum over inputs of the MAC-weighted work: bits of every pass
   int64_t reruns = 0;
+  nlohmann::json outputs = nlohmann::json::array();  // per sample, with --outputs
 };
+
+nlohmann::json sample_json(const DataSet& ds, int64_t row, nlohmann::json output) {
+  return {{"data", ds.folder.string()}, {"index", row}, {"label", ds.labels->ints()[row]}, {"output", std::move(output)}};
+}
 
 // ONNX semantics: the model's own output; anomaly scores against the float
 // input. A model with a fixed batch of 1 runs sample by sample.
-Outcome evaluate_onnx(const std::string& model_path, const std::vector<DataSet>& sets, Task task) {
+Outcome evaluate_onnx(const std::string& model_path, const std::vector<DataSet>& sets, Task task, bool keep_outputs) {
   const OnnxModel model = OnnxModel::load(model_path);
   Outcome o{Evaluation(task)};
   for (const DataSet& ds : sets) {
@@ -110,13 +115,20 @@ Outcome evaluate_onnx(const std::string& model_path, const std::vector<DataSet>&
       throw InputError(fmt::format("{}: first output has shape {}, expected [{},...]", model.source(),
                                    shape_string(y.shape()), n));
     check_class_labels(task, ds.labels->ints(), y.size() / n, (ds.folder / "labels.pb").string());
-    for (int64_t r = 0; r < n; ++r) o.evaluation.add_float(ds.inputs[0].tensor, y, r, ds.labels->ints()[r], model.source());
+    const int64_t width = y.size() / n;
+    for (int64_t r = 0; r < n; ++r) {
+      o.evaluation.add_float(ds.inputs[0].tensor, y, r, ds.labels->ints()[r], model.source());
+      if (keep_outputs) {
+        const auto row = y.reals().begin() + r * width;
+        o.outputs.push_back(sample_json(ds, r, std::vector<double>(row, row + width)));
+      }
+    }
   }
   return o;
 }
 
 Outcome evaluate_program(const NetworkProgram& program, const std::vector<LayerConfig>& configs,
-                         const std::vector<DataSet>& sets, Task task) {
+                         const std::vector<DataSet>& sets, Task task, bool keep_outputs) {
   Outcome o{Evaluation(task)};
   for (const DataSet& ds : sets) {
     if (ds.inputs.size() != 1) throw InputError(fmt::format("{}: expected one input file", ds.folder.string()));
@@ -129,6 +141,7 @@ Outcome evaluate_program(const NetworkProgram& program, const std::vector<LayerC
       o.evaluation.add(program, in, pr.output(), ds.labels->ints()[r]);
       o.reruns += pr.rerun;
       o.bit_macs += bit_macs(program, pr);
+      if (keep_outputs) o.outputs.push_back(sample_json(ds, r, pr.output()));
     }
   }
   return o;
@@ -138,7 +151,7 @@ Outcome evaluate_program(const NetworkProgram& program, const std::vector<LayerC
 
 ExitCode eval_command(const Args& args) {
   po::options_description options("aps-golden eval --model M --data DIR [options]");
-  std::string model_path, data_path, report, engine, precision, calibration, task;
+  std::string model_path, data_path, report, engine, precision, calibration, task, outputs;
   options.add_options()("help,h", "show this help")
       ("model", po::value(&model_path)->required(), "ONNX model")
       ("data", po::value(&data_path)->required(), "labelled data: a test_data_set folder with labels.pb, or a folder of them")
@@ -151,7 +164,9 @@ ExitCode eval_command(const Args& args) {
       ("task", po::value(&task)->default_value("auto"),
        "classification (accuracy) or anomaly_detection (ROC AUC of reconstruction errors, anomalies labelled 1); "
        "auto: the model's aps.task metadata, else classification")
-      ("report", po::value(&report), "write a JSON report here");
+      ("report", po::value(&report), "write a JSON report here")
+      ("outputs", po::value(&outputs), "write every sample's output as JSON here (its data folder, index, label and "
+                                       "output: the program's output codes, or the model's float output)");
   PolicyArgs policy;
   std::vector<std::string> program_only = add_policy_options(options, policy);
   program_only.insert(program_only.end(), {"precision", "calibration"});
@@ -162,7 +177,7 @@ ExitCode eval_command(const Args& args) {
     refuse_given(vm, program_only, "applies to --engine program only: --engine onnx runs the model as ONNX defines it");
   else
     refuse_unused_policy_options(vm, policy);
-  check_writable_each({report});
+  check_writable_each({report, outputs});
 
   const auto sets = load_data_sets(data_path);
   for (const DataSet& ds : sets)
@@ -172,12 +187,12 @@ ExitCode eval_command(const Args& args) {
   std::string described = "ONNX semantics";
   nlohmann::json extra;
   if (engine == "onnx") {
-    o = evaluate_onnx(model_path, sets, model_kind);
+    o = evaluate_onnx(model_path, sets, model_kind, !outputs.empty());
   } else {
     const PolicyProgram pp = load_policy_program(
         model_path, calibration.empty() ? std::nullopt : std::optional<fs::path>(calibration), policy);
     const auto configs = step_configs(pp.program, precision);
-    o = evaluate_program(pp.program, configs, sets, model_kind);
+    o = evaluate_program(pp.program, configs, sets, model_kind, !outputs.empty());
     const double macs =
         static_cast<double>(pp.program.total_macs()) * static_cast<double>(std::max<int64_t>(o.evaluation.samples(), 1));
     const std::string what = pp.options.policy == Policy::Static ? main_precision_text(pp.program, configs) : pp.description;
@@ -199,6 +214,8 @@ ExitCode eval_command(const Args& args) {
     if (!extra.is_null()) j.update(extra);
     write_text_file(report, j.dump(2));
   }
+  if (!outputs.empty())
+    write_text_file(outputs, nlohmann::json{{"model", model_path}, {"engine", engine}, {"samples", o.outputs}}.dump());
   return e.samples() ? ExitCode::Ok : ExitCode::Mismatch;
 }
 
