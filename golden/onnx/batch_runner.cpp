@@ -17,15 +17,20 @@ namespace {
 // would not.
 constexpr int64_t kFreeBatchChunk = 256;
 
-// How a stack of feeds runs: `per_run` samples at a time (0: the feeds as
-// they are, in one run).
+// How a stack of feeds runs: in `runs` runs of as equal a size as can be
+// (0: the feeds as they are, in one run). Equal sizes matter: a last run of
+// one sample would meet an exporter's axis-less Squeeze, which then drops the
+// batch dimension too, so no run holds one sample unless the model fixes its
+// batch at 1.
 struct Split {
   int64_t samples = 0;
-  int64_t per_run = 0;
+  int64_t runs = 0;
+  int64_t begin(int64_t r) const { return r * (samples / runs) + std::min(r, samples % runs); }
+  int64_t end(int64_t r) const { return begin(r + 1); }
 };
 
 // A model that fixes its batch at 1 runs sample by sample; one whose batch
-// dimension is free runs in chunks of kFreeBatchChunk; anything else (a fixed
+// dimension is free runs in chunks of at most kFreeBatchChunk; anything else (a fixed
 // batch above 1, inputs that disagree on the batch) runs as it is.
 Split split_of(const OnnxModel& model, const TensorMap& feeds) {
   int64_t n = 0;
@@ -40,8 +45,8 @@ Split split_of(const OnnxModel& model, const TensorMap& feeds) {
     fixed_one = fixed_one && info.dims[0] && *info.dims[0] == 1;
     free_batch = free_batch && !info.dims[0];
   }
-  if (fixed_one && n > 1) return {n, 1};
-  if (free_batch && n > kFreeBatchChunk) return {n, kFreeBatchChunk};
+  if (fixed_one && n > 1) return {n, n};
+  if (free_batch && n > kFreeBatchChunk) return {n, (n + kFreeBatchChunk - 1) / kFreeBatchChunk};
   return {};
 }
 
@@ -62,11 +67,11 @@ Tensor batch_sample(const Tensor& batch, int64_t i) { return batch_slice(batch, 
 TensorMap run_batch(const OnnxModel& model, const TensorMap& feeds, const ValueObserver& observer, int threads) {
   const Interpreter interpreter(model);
   const Split split = split_of(model, feeds);
-  if (split.per_run == 0) return interpreter.run(feeds, observer);
-  const size_t runs = static_cast<size_t>((split.samples + split.per_run - 1) / split.per_run);
+  if (split.runs == 0) return interpreter.run(feeds, observer);
+  const auto runs = static_cast<size_t>(split.runs);
   std::vector<TensorMap> outputs(runs);
   parallel_for(runs, observer ? 1 : threads, [&](size_t r) {
-    const int64_t begin = static_cast<int64_t>(r) * split.per_run, end = std::min(split.samples, begin + split.per_run);
+    const int64_t begin = split.begin(static_cast<int64_t>(r)), end = split.end(static_cast<int64_t>(r));
     TensorMap part;
     for (const auto& [name, t] : feeds) part.emplace(name, batch_slice(t, begin, end));
     outputs[r] = interpreter.run(part, observer);
@@ -79,7 +84,7 @@ TensorMap run_batch(const OnnxModel& model, const TensorMap& feeds, const ValueO
   };
   std::map<std::string, Stack> stacks;
   for (size_t r = 0; r < runs; ++r) {
-    const int64_t begin = static_cast<int64_t>(r) * split.per_run, end = std::min(split.samples, begin + split.per_run);
+    const int64_t begin = split.begin(static_cast<int64_t>(r)), end = split.end(static_cast<int64_t>(r));
     for (const auto& [name, t] : outputs[r]) {
       if (t.rank() < 1 || t.shape()[0] != end - begin)
         throw InputError(fmt::format("{}: output '{}' of a run on {} samples has shape {}", model.source(), name,

@@ -48,9 +48,29 @@ int64_t check_matches_per_sample(const OnnxModel& model, const Tensor& x) {
 }  // namespace
 
 TEST_CASE("a free batch larger than one run's chunk is run in parts and stacked in order") {
-  // 1000 samples: chunks of 256, the last one partial.
+  // 1000 samples: four runs of 250.
   CHECK(check_matches_per_sample(affine(-1).model(), rows(1000)) == 4);
   CHECK(check_matches_per_sample(affine(-1).model(), rows(200)) == 1);
+}
+
+TEST_CASE("no run of a free batch holds a single sample") {
+  // PyTorch writes x.squeeze() as a Squeeze without axes: on a run of one
+  // sample it drops the batch dimension too, and the Gemm after it fails.
+  test::GraphBuilder g;
+  g.input("x", DType::Float, {-1, 3, 1});
+  g.initializer("w", Tensor::from_reals(DType::Float, {2, 3}, {1, -2, 0.5, 3, -1, 0.25}));
+  g.node("Squeeze", {"x"}, {"s"});
+  g.node("Gemm", {"s", "w"}, {"y"}).attr("transB", 1);
+  g.output("y");
+  const OnnxModel model = g.model();
+  for (int64_t n : {257, 513, 2}) {
+    const Tensor x3 = rows(n);
+    const Tensor x = Tensor::from_reals(DType::Float, {n, 3, 1}, x3.reals());
+    const Tensor y = run_batch(model, {{"x", x}}).at("y");
+    CHECK(y.shape() == Shape{n, 2});
+    CHECK(y.reals()[2 * (n - 1)] == x3.reals()[3 * (n - 1)] - 2 * x3.reals()[3 * (n - 1) + 1] +
+                                        0.5 * x3.reals()[3 * (n - 1) + 2]);
+  }
 }
 
 TEST_CASE("a model with a batch fixed at 1 runs a stack sample by sample") {
