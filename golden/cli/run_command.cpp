@@ -107,6 +107,7 @@ Outcome evaluate_onnx(const std::string& model_path, const std::vector<DataSet>&
   Outcome o{Evaluation(task)};
   for (const DataSet& ds : sets) {
     std::vector<fs::path> files;
+    check_has_samples(ds);
     for (size_t i = 0; i < ds.inputs.size(); ++i) files.push_back(ds.folder / fmt::format("input_{}.pb", i));
     const TensorMap out = run_batch(model, feeds_for(model, ds.inputs, files));
     const Tensor& y = out.at(model.outputs().front().name);
@@ -131,8 +132,7 @@ Outcome evaluate_program(const NetworkProgram& program, const std::vector<LayerC
                          const std::vector<DataSet>& sets, Task task, bool keep_outputs) {
   Outcome o{Evaluation(task)};
   for (const DataSet& ds : sets) {
-    if (ds.inputs.size() != 1) throw InputError(fmt::format("{}: expected one input file", ds.folder.string()));
-    check_finite(ds.inputs[0], ds.folder / "input_0.pb");
+    check_sample_batch(ds);
     check_class_labels(task, ds.labels->ints(), program.output_layer().out_shape.size(),
                        (ds.folder / "labels.pb").string());
     for (int64_t r = 0; r < ds.sample_count(); ++r) {

@@ -22,6 +22,26 @@ void check_finite(const NamedTensor& t, const fs::path& file) {
       throw InputError(fmt::format("{}: element {} is {} (inputs must be finite)", file.string(), i, t.tensor.reals()[i]));
 }
 
+void check_has_samples(const DataSet& ds) {
+  for (size_t i = 0; i < ds.inputs.size(); ++i) {
+    const Tensor& t = ds.inputs[i].tensor;
+    if (t.rank() > 0 && t.shape()[0] == 0)
+      throw InputError(fmt::format("{}: holds no samples (shape {})", (ds.folder / fmt::format("input_{}.pb", i)).string(),
+                                   shape_string(t.shape())));
+  }
+}
+
+void check_sample_batch(const DataSet& ds) {
+  const fs::path file = ds.folder / "input_0.pb";
+  if (ds.inputs.size() != 1)
+    throw InputError(fmt::format("{}: expected one input file (input_0.pb), found {}", ds.folder.string(), ds.inputs.size()));
+  const Tensor& t = ds.inputs[0].tensor;
+  if (t.dtype() != DType::Float)
+    throw InputError(fmt::format("{}: input must be float32, got {}", file.string(), dtype_name(t.dtype())));
+  check_has_samples(ds);
+  check_finite(ds.inputs[0], file);
+}
+
 DataSet load_data_set(const fs::path& folder) {
   DataSet ds;
   ds.folder = folder;

@@ -34,4 +34,12 @@ std::vector<DataSet> load_data_sets(const std::filesystem::path& path);
 // Rejects NaN and infinite values in floating inputs, naming the file.
 void check_finite(const NamedTensor& t, const std::filesystem::path& file);
 
+// InputError naming the file unless every input file holds at least one
+// sample (a first dimension of 0 holds none).
+void check_has_samples(const DataSet& ds);
+
+// What the accelerator's tools read as a batch of samples: one input_0.pb of
+// float32, finite, with at least one sample. InputError naming the file.
+void check_sample_batch(const DataSet& ds);
+
 }  // namespace aps

@@ -36,12 +36,8 @@ Samples load_samples(const NetworkProgram& program, Task task, const std::string
   Samples s;
   bool all_labelled = true;
   for (const DataSet& ds : load_data_sets(data)) {
-    if (ds.inputs.size() != 1) throw InputError(fmt::format("{}: expected one input file", ds.folder.string()));
-    check_finite(ds.inputs[0], ds.folder / "input_0.pb");
+    check_sample_batch(ds);
     const Tensor& t = ds.inputs[0].tensor;
-    if (t.dtype() != DType::Float)
-      throw InputError(fmt::format("{}: input must be float32, got {}", (ds.folder / "input_0.pb").string(),
-                                   dtype_name(t.dtype())));
     if (ds.labels)
       check_class_labels(task, ds.labels->ints(), program.output_layer().out_shape.size(),
                          (ds.folder / "labels.pb").string());

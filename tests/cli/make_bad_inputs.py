@@ -144,6 +144,13 @@ def main():
         os.makedirs(folder, exist_ok=True)
         write_tensor(os.path.join(folder, "input_0.pb"), np.zeros((3, 64), np.float32))
         write_tensor(os.path.join(folder, "labels.pb"), np.array(labels, np.int64), "labels")
+    # A batch of no samples, and one of float64 samples.
+    for name, batch, labels in (("no_samples", np.zeros((0, 64), np.float32), np.zeros(0, np.int64)),
+                                ("float64_samples", np.zeros((2, 64), np.float64), np.array([0, 1], np.int64))):
+        folder = os.path.join(out, name)
+        os.makedirs(folder, exist_ok=True)
+        write_tensor(os.path.join(folder, "input_0.pb"), batch)
+        write_tensor(os.path.join(folder, "labels.pb"), labels, "labels")
     beyond = os.path.join(out, "label_beyond_classes")
     os.makedirs(beyond, exist_ok=True)
     write_tensor(os.path.join(beyond, "input_0.pb"), np.zeros((3, 64), np.float32))
