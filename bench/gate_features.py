@@ -1,0 +1,201 @@
+#!/usr/bin/python3
+"""Which features of the cheap pass's output could tell the cascade which
+inputs to re-run? For each first map, every calibration and test input runs
+at that map and at 8 bits in the accelerator's arithmetic (aps-golden eval
+--outputs); a gate re-runs at 8 bits the inputs whose score is lowest, as
+many as it takes to keep TARGET of the 8-bit decisions on calibration, and
+its threshold is then applied to each test split. Gates:
+
+  margin            top1 - top2 output code (the accelerator's plain check)
+  margin + third    a logistic fit on (top1 - top2, top1 - top3), the two
+                    gaps the accelerator's gate reads
+  entropy           the entropy of softmax(codes / T), T chosen on calibration
+  all gaps          a logistic fit on every gap top1 - top_k (all that the
+                    sorted output says)
+  all codes         a gradient-boosted fit on every output code and gap (what
+                    the output code vector says, nonlinearly)
+  perfect           re-runs exactly the inputs the first map decides unlike
+                    8 bits (as many as the target needs): the ceiling
+
+Fits and temperatures use the even calibration inputs, thresholds the odd
+ones (a gate fitted and thresholded on the same inputs keeps the target
+there and misses it on others); no test input is used. Costs are
+MAC-weighted bits per input, every pass counted (first map + re-run share x
+8), as the study's bits column.
+
+    gate_features.py --golden AP_GOLDEN --model M --profile P --calibration DIR
+                     --test DIR[,DIR...] --map MAP [--map MAP ...] [--target 0.995]
+                     --work DIR --out TABLE.md
+"""
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+
+import numpy as np
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.linear_model import LogisticRegression
+
+
+def run_map(a, data, bits, tag):
+    """(output codes [n, k], labels [n], MAC-weighted bits) of `data` at `bits`."""
+    out = os.path.join(a.work, f"{tag}.outputs.json")
+    rep = os.path.join(a.work, f"{tag}.report.json")
+    precision = "8" if bits == "8" else f"map:{bits}"
+    r = subprocess.run([a.golden, "eval", "--model", a.model, "--data", data, "--engine", "program", "--precision",
+                        precision, "--profile", a.profile, "--outputs", out, "--report", rep],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit(f"gate_features: aps-golden eval on {data} at {precision} failed ({r.returncode}): "
+                 f"{(r.stderr or r.stdout).strip()}")
+    with open(out) as f:
+        samples = json.load(f)["samples"]
+    with open(rep) as f:
+        avg_bits = json.load(f)["avg_bits"]
+    codes = np.array([s["output"] for s in samples], dtype=np.int64)
+    labels = np.array([s["label"] for s in samples], dtype=np.int64)
+    return codes, labels, avg_bits
+
+
+def decide(codes):
+    """The accelerator's class: the first index of the largest code."""
+    return np.argmax(codes, axis=1)
+
+
+def gaps(codes):
+    s = -np.sort(-codes, axis=1)
+    return s[:, :1] - s[:, 1:]
+
+
+def entropy(codes, t):
+    z = codes / t
+    z = z - z.max(axis=1, keepdims=True)
+    p = np.exp(z)
+    p /= p.sum(axis=1, keepdims=True)
+    return -(p * np.log(np.maximum(p, 1e-300))).sum(axis=1)
+
+
+def threshold_for(score, agree, target):
+    """The smallest score threshold whose re-runs (score < threshold) keep
+    `target` of the decisions: re-runs always agree."""
+    n = len(score)
+    need = math.ceil(target * n - 1e-9)
+    have = int(agree.sum())
+    if have >= need:
+        return -math.inf
+    order = np.argsort(score, kind="stable")
+    gained = np.cumsum(~agree[order])
+    k = int(np.searchsorted(gained, need - have)) + 1  # re-run the k lowest
+    # Ties re-run together: the threshold lies just above the k-th lowest score.
+    return np.nextafter(score[order[k - 1]], math.inf)
+
+
+class Gates:
+    """Each gate's score: higher means more confident the first pass agrees."""
+
+    def __init__(self, cal_codes, cal_agree):
+        self.fits = {}
+        g = gaps(cal_codes)
+        self.fits["margin + third"] = LogisticRegression(max_iter=1000).fit(g[:, :2], cal_agree)
+        self.fits["all gaps"] = LogisticRegression(max_iter=2000).fit(g, cal_agree)
+        self.fits["all codes"] = HistGradientBoostingClassifier(random_state=0).fit(np.hstack([cal_codes, g]), cal_agree)
+        # The temperature whose entropy ranks the calibration inputs best.
+        best = None
+        for t in (1, 2, 4, 8, 16, 32, 64):
+            auc = rank_auc(-entropy(cal_codes, t), cal_agree)
+            if best is None or auc > best[0]:
+                best = (auc, t)
+        self.temperature = best[1]
+
+    def scores(self, codes, agree):
+        g = gaps(codes)
+        return {
+            "margin": g[:, 0].astype(float),
+            "margin + third": self.fits["margin + third"].predict_proba(g[:, :2])[:, 1],
+            f"entropy (T = {self.temperature})": -entropy(codes, self.temperature),
+            "all gaps": self.fits["all gaps"].predict_proba(g)[:, 1],
+            "all codes": self.fits["all codes"].predict_proba(np.hstack([codes, g]))[:, 1],
+            "perfect": agree.astype(float),
+        }
+
+
+def rank_auc(score, positive):
+    """P(score of a positive > score of a negative), ties half."""
+    pos, neg = score[positive], score[~positive]
+    if len(pos) == 0 or len(neg) == 0:
+        return 0.5
+    order = np.argsort(np.concatenate([pos, neg]), kind="stable")
+    values = np.concatenate([pos, neg])[order]
+    ranks = np.empty(len(values))
+    i = 0
+    while i < len(values):
+        j = i
+        while j + 1 < len(values) and values[j + 1] == values[i]:
+            j += 1
+        ranks[i:j + 1] = (i + j) / 2 + 1
+        i = j + 1
+    r = np.empty(len(values))
+    r[order] = ranks
+    return (r[:len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg))
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    for name in ("golden", "model", "profile", "calibration", "test", "work", "out"):
+        p.add_argument(f"--{name}", required=True)
+    p.add_argument("--map", action="append", required=True, help="a first map, b1,b2,... per layer with weights")
+    p.add_argument("--target", type=float, default=0.995)
+    p.add_argument("--json")
+    a = p.parse_args()
+    os.makedirs(a.work, exist_ok=True)
+    tests = a.test.split(",")
+    maps = a.map
+    splits = {"calibration": a.calibration, **{os.path.basename(t.rstrip("/")): t for t in tests}}
+    eight = {name: run_map(a, d, "8", f"{name}_8") for name, d in splits.items()}
+    lines = [f"# Cascade gates on {a.model}", "",
+             f"Written by `bench/gate_features.py`: gates fitted on the even inputs of {a.calibration}, "
+             f"thresholds chosen on its odd ones to keep {100 * a.target:.1f} % of the 8-bit decisions; "
+             "re-runs at 8 bits. AUC: how well the gate's score ranks the inputs whose first pass agrees with "
+             "8 bits above those whose does not. Bits: MAC-weighted, every pass counted.", ""]
+    results = []
+    for m in maps:
+        first = {name: run_map(a, d, m, f"{name}_{m.replace(',', '-')}") for name, d in splits.items()}
+        cal_codes = first["calibration"][0]
+        cal_agree = decide(cal_codes) == decide(eight["calibration"][0])
+        gates = Gates(cal_codes[0::2], cal_agree[0::2])
+        thresholds = {g: threshold_for(s, cal_agree[1::2], a.target)
+                      for g, s in gates.scores(cal_codes[1::2], cal_agree[1::2]).items()}
+        first_bits = first["calibration"][2]
+        lines += [f"## first map {m} ({first_bits:.2f} bits; calibration agreement with 8 bits "
+                  f"{100 * cal_agree.mean():.2f} %)", "",
+                  "| split (calibration: its odd inputs) | gate | AUC (agrees) | re-run | agreement with 8 bits | accuracy | bits |",
+                  "|---|---|---:|---:|---:|---:|---:|"]
+        for name in splits:
+            codes, labels, _ = first[name]
+            d8 = decide(eight[name][0])
+            if name == "calibration":  # the half the thresholds were chosen on
+                codes, labels, d8 = codes[1::2], labels[1::2], d8[1::2]
+            agree = decide(codes) == d8
+            for g, s in gates.scores(codes, agree).items():
+                rerun = s < thresholds[g]
+                final = np.where(rerun, d8, decide(codes))
+                row = {"map": m, "split": name, "gate": g, "auc": rank_auc(s, agree), "rerun": float(rerun.mean()),
+                       "agreement": float((final == d8).mean()), "accuracy": float((final == labels).mean()),
+                       "bits": first_bits + 8 * float(rerun.mean())}
+                results.append(row)
+                lines.append(f"| {name} | {g} | {row['auc']:.3f} | {100 * row['rerun']:.1f} % | "
+                             f"{100 * row['agreement']:.2f} % | {100 * row['accuracy']:.2f} % | {row['bits']:.2f} |")
+        lines.append("")
+    with open(a.out, "w") as f:
+        f.write("\n".join(lines))
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(results, f, indent=1)
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
