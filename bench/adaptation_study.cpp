@@ -73,6 +73,7 @@ struct Row {
   std::string policy, family, detail;
   double accuracy = 0;  // or an anomaly detector's ROC AUC
   double avg_bits = 0, cycles = 0, energy_nj = 0, rerun_share = 0;
+  double agreement8 = -1;  // share of inputs decided as at 8 bits (-1: fp32, not measured)
   double external_bytes = 0;  // through the memory port, per inference (0: not measured)
   // SAE and PCU cycles on the critical path, per inference: all of them
   // today, since scans, shadow layers and decisions run on the sequencer.
@@ -126,6 +127,13 @@ class Study {
     return e.figure();
   }
 
+  // The share of inputs decided as the 8-bit run decides them.
+  static double agreement8(const std::vector<Decision>& decisions, const Split& s) {
+    size_t same = 0;
+    for (size_t i = 0; i < decisions.size(); ++i) same += decisions[i].value == s.decisions8[i];
+    return decisions.empty() ? 0.0 : static_cast<double>(same) / static_cast<double>(decisions.size());
+  }
+
   // What one input scored and cost, over every pass it ran.
   struct InputOutcome {
     Decision decision;  // of its last pass
@@ -164,6 +172,7 @@ class Study {
     }
     const double n = static_cast<double>(per.size());
     row.accuracy = figure(decisions, s);
+    row.agreement8 = agreement8(decisions, s);
     row.avg_bits = bit_macs / (macs_ * n);
     row.cycles = cycles / n;
     row.energy_nj = energy / n / 1000.0;
@@ -261,7 +270,9 @@ class Study {
 
   // A two-pass cascade whose gate knows which inputs its first pass decides
   // unlike 8 bits, and re-runs exactly those at 8 bits: the ceiling of any
-  // gate feature (margin, entropy, SAE metrics) on the accelerator's cascade.
+  // gate feature (margin, entropy, SAE metrics) on a cascade that keeps every
+  // 8-bit decision with an 8-bit re-run (one that keeps fewer, or re-runs at
+  // a narrower map, can cost less).
   // The first map is each of `firsts` in turn, kept if it is the cheapest in
   // cycles on this split (a yardstick, like the per-input oracle: it peeks);
   // every pass is charged in full.
@@ -337,6 +348,7 @@ class Study {
     }
     const double n = static_cast<double>(s.inputs.size());
     row.accuracy = figure(decisions, s);
+    row.agreement8 = agreement8(decisions, s);
     row.avg_bits = bit_macs / (macs_ * n);
     row.cycles = cycles / n;
     return row;
@@ -381,6 +393,7 @@ class Study {
     }
     const double n = static_cast<double>(s.inputs.size());
     row.accuracy = figure(decisions, s);
+    row.agreement8 = agreement8(decisions, s);
     row.avg_bits = bits / n;
     row.cycles = cycles / n;
     return row;
@@ -484,6 +497,7 @@ nlohmann::json row_json(const Row& r, double fp32_accuracy, const Row& static8) 
           {"accuracy_drop_vs_fp32", fp32_accuracy - r.accuracy}, {"avg_bits", r.avg_bits}, {"cycles", r.cycles},
           {"speedup_vs_static8", speedup(r, static8.cycles)}, {"energy_nj", r.energy_nj},
           {"external_bytes", r.external_bytes}, {"sae_cycles_exposed", r.sae_exposed}, {"rerun_share", r.rerun_share},
+          {"agreement_with_8bit", r.agreement8 >= 0 ? nlohmann::json(r.agreement8) : nlohmann::json()},
           {"rtl_verified", r.rtl_verified}};
 }
 

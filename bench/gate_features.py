@@ -15,11 +15,15 @@ its threshold is then applied to each test split. Gates:
   all codes         a gradient-boosted fit on every output code and gap (what
                     the output code vector says, nonlinearly)
   perfect           re-runs exactly the inputs the first map decides unlike
-                    8 bits (as many as the target needs): the ceiling
+                    8 bits, on each split itself (no threshold): the
+                    ceiling of a gate that keeps every 8-bit decision
 
 Fits and temperatures use the even calibration inputs, thresholds the odd
 ones (a gate fitted and thresholded on the same inputs keeps the target
-there and misses it on others); no test input is used. Costs are
+there and misses it on others); no test input is used. Gates whose
+thresholds land at different agreements are also compared at equal
+agreement: "needed here" is the re-run share the gate's ranking needs to
+keep TARGET on that split itself (a yardstick that peeks). Costs are
 MAC-weighted bits per input, every pass counted (first map + re-run share x
 8), as the study's bits column.
 
@@ -97,6 +101,9 @@ class Gates:
     """Each gate's score: higher means more confident the first pass agrees."""
 
     def __init__(self, cal_codes, cal_agree):
+        if cal_agree.all() or not cal_agree.any():
+            sys.exit("gate_features: the first map decides every even calibration input "
+                     f"{'as' if cal_agree.all() else 'unlike'} 8 bits: no gate can be fitted")
         self.fits = {}
         g = gaps(cal_codes)
         self.fits["margin + third"] = LogisticRegression(max_iter=1000).fit(g[:, :2], cal_agree)
@@ -118,7 +125,6 @@ class Gates:
             f"entropy (T = {self.temperature})": -entropy(codes, self.temperature),
             "all gaps": self.fits["all gaps"].predict_proba(g)[:, 1],
             "all codes": self.fits["all codes"].predict_proba(np.hstack([codes, g]))[:, 1],
-            "perfect": agree.astype(float),
         }
 
 
@@ -153,13 +159,20 @@ def main():
     os.makedirs(a.work, exist_ok=True)
     tests = a.test.split(",")
     maps = a.map
-    splits = {"calibration": a.calibration, **{os.path.basename(t.rstrip("/")): t for t in tests}}
+    splits = {"calibration": a.calibration}
+    for t in tests:
+        name = os.path.basename(t.rstrip("/"))
+        if name in splits:
+            sys.exit(f"gate_features: two splits named {name} ({splits[name]} and {t})")
+        splits[name] = t
     eight = {name: run_map(a, d, "8", f"{name}_8") for name, d in splits.items()}
     lines = [f"# Cascade gates on {a.model}", "",
              f"Written by `bench/gate_features.py`: gates fitted on the even inputs of {a.calibration}, "
              f"thresholds chosen on its odd ones to keep {100 * a.target:.1f} % of the 8-bit decisions; "
              "re-runs at 8 bits. AUC: how well the gate's score ranks the inputs whose first pass agrees with "
-             "8 bits above those whose does not. Bits: MAC-weighted, every pass counted.", ""]
+             "8 bits above those whose does not. Bits: MAC-weighted, every pass counted. Re-run needed here: the "
+             "share the gate's ranking must re-run to keep the target on that split itself (it peeks: gates compared "
+             "at equal agreement).", ""]
     results = []
     for m in maps:
         first = {name: run_map(a, d, m, f"{name}_{m.replace(',', '-')}") for name, d in splits.items()}
@@ -168,26 +181,30 @@ def main():
         gates = Gates(cal_codes[0::2], cal_agree[0::2])
         thresholds = {g: threshold_for(s, cal_agree[1::2], a.target)
                       for g, s in gates.scores(cal_codes[1::2], cal_agree[1::2]).items()}
+        thresholds["perfect"] = 0.5  # re-runs every input whose score (its agreement) is 0
         first_bits = first["calibration"][2]
         lines += [f"## first map {m} ({first_bits:.2f} bits; calibration agreement with 8 bits "
                   f"{100 * cal_agree.mean():.2f} %)", "",
-                  "| split (calibration: its odd inputs) | gate | AUC (agrees) | re-run | agreement with 8 bits | accuracy | bits |",
-                  "|---|---|---:|---:|---:|---:|---:|"]
+                  "| split (calibration: its odd inputs) | gate | AUC (agrees) | re-run | agreement with 8 bits | accuracy "
+                  "| bits | re-run needed here |",
+                  "|---|---|---:|---:|---:|---:|---:|---:|"]
         for name in splits:
             codes, labels, _ = first[name]
             d8 = decide(eight[name][0])
             if name == "calibration":  # the half the thresholds were chosen on
                 codes, labels, d8 = codes[1::2], labels[1::2], d8[1::2]
             agree = decide(codes) == d8
-            for g, s in gates.scores(codes, agree).items():
+            for g, s in {**gates.scores(codes, agree), "perfect": agree.astype(float)}.items():
                 rerun = s < thresholds[g]
                 final = np.where(rerun, d8, decide(codes))
+                needed = float((s < threshold_for(s, agree, a.target)).mean())
                 row = {"map": m, "split": name, "gate": g, "auc": rank_auc(s, agree), "rerun": float(rerun.mean()),
                        "agreement": float((final == d8).mean()), "accuracy": float((final == labels).mean()),
-                       "bits": first_bits + 8 * float(rerun.mean())}
+                       "bits": first_bits + 8 * float(rerun.mean()), "rerun_needed": needed}
                 results.append(row)
                 lines.append(f"| {name} | {g} | {row['auc']:.3f} | {100 * row['rerun']:.1f} % | "
-                             f"{100 * row['agreement']:.2f} % | {100 * row['accuracy']:.2f} % | {row['bits']:.2f} |")
+                             f"{100 * row['agreement']:.2f} % | {100 * row['accuracy']:.2f} % | {row['bits']:.2f} | "
+                             f"{100 * needed:.1f} % |")
         lines.append("")
     with open(a.out, "w") as f:
         f.write("\n".join(lines))

@@ -163,6 +163,9 @@ InputRun AcceleratorSession::execute(int64_t input_index, const Codes& input, co
     const std::string name = layer < static_cast<int>(program_.layers.size()) ? program_.layers[layer].name : "?";
     throw WatchdogTimeout(fmt::format("input {}: the accelerator did not finish within {} cycles; stuck in layer {} '{}'",
                                       input_index, options_.max_cycles, layer, name));
+  } catch (const RtlAssertion& e) {
+    scoreboard_ = nullptr;
+    throw RtlAssertion(fmt::format("input {}: {}", input_index, e.what()));
   }
   scoreboard_ = nullptr;
   const hw::CsrStatus status = hw::CsrStatus::unpack(csr(hw::kCsrStatus));

@@ -97,7 +97,8 @@ def oracle_and_front(rows, s8_cycles):
     if gate:
         lines.append(f"- perfect-gate cascade ({gate['detail']}; re-runs exactly the inputs its first pass decides unlike "
                      f"8 bits): {gate['avg_bits']:.2f} bits, {s8_cycles / gate['cycles']:.2f}x, "
-                     f"{100 * gate['rerun_share']:.1f} % re-run (the ceiling of any gate on the cascade)")
+                     f"{100 * gate['rerun_share']:.1f} % re-run (the ceiling of any gate that keeps every 8-bit "
+                     "decision with an 8-bit re-run)")
     if oracle:
         lines.append(f"- per-input oracle: {oracle['avg_bits']:.2f} bits, {s8_cycles / oracle['cycles']:.2f}x (the ceiling)")
     return lines + ["", front_table(rows)]

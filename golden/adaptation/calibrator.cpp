@@ -714,10 +714,14 @@ void choose_cascade(const Reference& ref, const FrontOutcomes& front, Calibratio
   describe("cascade", prof.cascade, best);
   if (!margin_only) describe("cascade with the plain margin check", prof.margin_cascade, plain);
   const GatedCascade perfect = perfect_gate_cascade(front, ref.decisions8, prof.target_agreement);
-  say(fmt::format("a perfect gate on the same front (the ceiling of any gate): first map {}, re-run at {} (calibration "
-                  "cost {:.2f} bits, {:.1f} % re-run)",
-                  fmt::join(front.bits[perfect.first], ","), fmt::join(front.bits[perfect.second], ","),
-                  perfect.expected_bits, 100 * perfect.reruns));
+  if (perfect.first == perfect.second)
+    say("a perfect gate on the same front (the ceiling of any gate): no cascade on this front keeps the agreement "
+        "target; the front's last map alone");
+  else
+    say(fmt::format("a perfect gate on the same front (the ceiling of any gate at the agreement target): first map {}, "
+                    "re-run at {} (calibration cost {:.2f} bits, {:.1f} % re-run)",
+                    fmt::join(front.bits[perfect.first], ","), fmt::join(front.bits[perfect.second], ","),
+                    perfect.expected_bits, 100 * perfect.reruns));
 }
 
 void choose_staged(const Reference& ref, FrontOutcomes front, CalibrationProfile& prof,

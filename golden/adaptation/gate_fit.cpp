@@ -28,6 +28,17 @@ void check_front(const FrontOutcomes& front, size_t n, const char* who) {
                                               front.preds[f].size(), front.gaps[f].size(), n));
 }
 
+// How many of n decisions the target keeps, at least.
+int64_t needed_agreements(double target_agreement, size_t n) {
+  return static_cast<int64_t>(std::ceil(target_agreement * static_cast<double>(n) - 1e-9));
+}
+
+int64_t agreements(const std::vector<int64_t>& preds, const std::vector<int64_t>& preds8) {
+  int64_t same = 0;
+  for (size_t s = 0; s < preds8.size(); ++s) same += preds[s] == preds8[s];
+  return same;
+}
+
 }  // namespace
 
 GatedCascade fit_gated_cascade(const FrontOutcomes& front, const std::vector<int64_t>& preds8,
@@ -36,14 +47,13 @@ GatedCascade fit_gated_cascade(const FrontOutcomes& front, const std::vector<int
   const size_t n = preds8.size();
   check_front(front, n, "fit_gated_cascade");
   const double dn = static_cast<double>(n);
-  const double need = target_agreement * dn - 1e-9;
+  const int64_t need = needed_agreements(target_agreement, n);
   GatedCascade best{maps - 1, maps - 1, CascadeGate::margin(0), 8.0, 0.0};
   std::vector<int> score(n);
   std::vector<size_t> order(n);
   for (size_t f = 0; f + 1 < maps; ++f) {
     if (front.avg_bits[f] >= best.expected_bits) continue;
-    int64_t agree_f = 0;
-    for (size_t s = 0; s < n; ++s) agree_f += front.preds[f][s] == preds8[s];
+    const int64_t agree_f = agreements(front.preds[f], preds8);
     for (const auto& [a, b] : gate_weights(margin_only)) {
       const CascadeGate weights{a, b, 0};
       for (size_t s = 0; s < n; ++s) score[s] = weights.score(front.gaps[f][s]);
@@ -80,12 +90,10 @@ GatedCascade perfect_gate_cascade(const FrontOutcomes& front, const std::vector<
   const size_t n = preds8.size();
   check_front(front, n, "perfect_gate_cascade");
   const double dn = static_cast<double>(n);
-  const double need = target_agreement * dn - 1e-9;
+  const int64_t need = needed_agreements(target_agreement, n);
   GatedCascade best{maps - 1, maps - 1, CascadeGate::margin(0), 8.0, 0.0};
   for (size_t f = 0; f + 1 < maps; ++f) {
-    int64_t agree_f = 0;
-    for (size_t s = 0; s < n; ++s) agree_f += front.preds[f][s] == preds8[s];
-    const int64_t short_of = std::max<int64_t>(0, static_cast<int64_t>(std::ceil(need - static_cast<double>(agree_f))));
+    const int64_t short_of = std::max<int64_t>(0, need - agreements(front.preds[f], preds8));
     for (size_t s2 = f + 1; s2 < maps; ++s2) {
       // Re-running an input the re-run map also gets wrong, or one the first
       // map gets right, never helps: only these count.

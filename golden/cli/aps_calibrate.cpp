@@ -70,8 +70,7 @@ ExitCode calibrate_command(const Args& args) {
 
   const OnnxModel model = OnnxModel::load(model_path);
   const auto sets = load_data_sets(data);
-  if (sets.size() != 1 || sets[0].inputs.size() != 1)
-    throw InputError(fmt::format("{}: calibration data must be one folder with one input_0.pb", data));
+  if (sets.size() != 1) throw InputError(fmt::format("{}: calibration data must be one folder", data));
   check_sample_batch(sets[0]);
   CalibrationInputs in{sets[0].inputs[0].tensor, {}, (sets[0].folder / "labels.pb").string()};
   if (sets[0].labels) in.labels = sets[0].labels->ints();

@@ -120,8 +120,9 @@ Outcome evaluate_onnx(const std::string& model_path, const std::vector<DataSet>&
     for (int64_t r = 0; r < n; ++r) {
       o.evaluation.add_float(ds.inputs[0].tensor, y, r, ds.labels->ints()[r], model.source());
       if (keep_outputs) {
-        const auto row = y.reals().begin() + r * width;
-        o.outputs.push_back(sample_json(ds, r, std::vector<double>(row, row + width)));
+        std::vector<double> row;  // value(): an integer output (a QuantizeLinear at the end) too
+        for (int64_t j = 0; j < width; ++j) row.push_back(y.value(r * width + j));
+        o.outputs.push_back(sample_json(ds, r, std::move(row)));
       }
     }
   }

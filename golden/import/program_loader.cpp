@@ -36,8 +36,7 @@ LoadedProgram load_network_program(const std::filesystem::path& model_path,
                                    model_path.string(), dir.string()));
   }
   const auto sets = load_data_sets(dir);
-  if (sets.size() != 1 || sets[0].inputs.size() != 1)
-    throw InputError(fmt::format("{}: calibration data must be one folder with one input_0.pb", dir.string()));
+  if (sets.size() != 1) throw InputError(fmt::format("{}: calibration data must be one folder", dir.string()));
   check_sample_batch(sets[0]);
   out.program = build_program(model, &sets[0].inputs[0].tensor);
   out.calibration = dir;

@@ -231,7 +231,7 @@ ExitCode run_command(const Args& args) {
     json["reproduce"] = repro;
     json["first_mismatch_instance"] = result.input_instance[place];
     if (trace_on_fail) {
-      // Replay the place input alone with a trace window around the place layer.
+      // Replay the failing input alone with a trace window around the failing layer.
       const int layer = std::max(m.layer, 0);
       const ProgramResult golden = execute_program(program, samples.inputs[place], co.configs);
       const RunCycles model_cycles = run_cycle_model(program, golden, platform);
