@@ -23,7 +23,8 @@ ones (a gate fitted and thresholded on the same inputs keeps the target
 there and misses it on others); no test input is used. Gates whose
 thresholds land at different agreements are also compared at equal
 agreement: "needed here" is the re-run share the gate's ranking needs to
-keep TARGET on that split itself (a yardstick that peeks). Costs are
+keep TARGET on that split itself (a yardstick that peeks; inputs whose
+scores tie re-run together, as a threshold on an integer margin must). Costs are
 MAC-weighted bits per input, every pass counted (first map + re-run share x
 8), as the study's bits column.
 
@@ -197,7 +198,10 @@ def main():
             for g, s in {**gates.scores(codes, agree), "perfect": agree.astype(float)}.items():
                 rerun = s < thresholds[g]
                 final = np.where(rerun, d8, decide(codes))
-                needed = float((s < threshold_for(s, agree, a.target)).mean())
+                # A perfect gate needs only the shortfall; its tied scores
+                # (every disagreement is 0) would re-run them all.
+                needed = (max(0, math.ceil(a.target * len(agree) - 1e-9) - int(agree.sum())) / len(agree)
+                          if g == "perfect" else float((s < threshold_for(s, agree, a.target)).mean()))
                 row = {"map": m, "split": name, "gate": g, "auc": rank_auc(s, agree), "rerun": float(rerun.mean()),
                        "agreement": float((final == d8).mean()), "accuracy": float((final == labels).mean()),
                        "bits": first_bits + 8 * float(rerun.mean()), "rerun_needed": needed}

@@ -145,6 +145,18 @@ InputRun AcceleratorSession::run_unchecked(int64_t input_index, const Codes& inp
 
 InputRun AcceleratorSession::execute(int64_t input_index, const Codes& input, const ProgramResult* expected,
                                      Scoreboard* scoreboard) {
+  // An assertion anywhere in the input's run (loading it, starting it,
+  // waiting, reading its counters back) names the input, as the watchdog does.
+  try {
+    return execute_input(input_index, input, expected, scoreboard);
+  } catch (const RtlAssertion& e) {
+    scoreboard_ = nullptr;
+    throw RtlAssertion(fmt::format("input {}: {}", input_index, e.what()));
+  }
+}
+
+InputRun AcceleratorSession::execute_input(int64_t input_index, const Codes& input, const ProgramResult* expected,
+                                           Scoreboard* scoreboard) {
   const int rows = limits_.array.rows;
   memory_->write(platform_.plan.input_ext, pack_tensor(input, program_.input_shape, rows));
   uint32_t input_max = 0;
@@ -163,9 +175,6 @@ InputRun AcceleratorSession::execute(int64_t input_index, const Codes& input, co
     const std::string name = layer < static_cast<int>(program_.layers.size()) ? program_.layers[layer].name : "?";
     throw WatchdogTimeout(fmt::format("input {}: the accelerator did not finish within {} cycles; stuck in layer {} '{}'",
                                       input_index, options_.max_cycles, layer, name));
-  } catch (const RtlAssertion& e) {
-    scoreboard_ = nullptr;
-    throw RtlAssertion(fmt::format("input {}: {}", input_index, e.what()));
   }
   scoreboard_ = nullptr;
   const hw::CsrStatus status = hw::CsrStatus::unpack(csr(hw::kCsrStatus));

@@ -109,6 +109,7 @@ class AcceleratorSession {
   std::unique_ptr<Tracer> tracer_;
   // The run itself; expected and scoreboard are both null for an unchecked run.
   InputRun execute(int64_t input_index, const Codes& input, const ProgramResult* expected, Scoreboard* scoreboard);
+  InputRun execute_input(int64_t input_index, const Codes& input, const ProgramResult* expected, Scoreboard* scoreboard);
   // Every check of a finished run against the golden result, reading the
   // RTL's logs (SAE metrics, slot widths, configurations) as it goes.
   void check_run(int64_t input_index, const hw::CsrStatus& status, const hw::CsrRunInfo& info,

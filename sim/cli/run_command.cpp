@@ -275,7 +275,12 @@ ExitCode run_command(const Args& args) {
                   << ")\n";
         json["trace_on_fail"] = written;
         json["trace_on_fail_view"] = gtkw_path_for(written);
-        if (marker) json["trace_on_fail_marker_cycle"] = *marker;
+        if (marker) {
+          json["trace_on_fail_marker_cycle"] = *marker;
+          std::cout << "  the replay failed again at cycle " << *marker << " (the trace's marker)\n";
+        } else {
+          std::cout << "  the replay did not fail again (the mismatch depends on the inputs run before it)\n";
+        }
       }
     }
   }

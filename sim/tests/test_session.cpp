@@ -131,6 +131,18 @@ TEST_CASE("a descriptor the device refuses is reported with the step and the err
   CHECK(sb.input_mismatch()->layer == 1);
 }
 
+TEST_CASE("an assertion that stops an input names the input", "[session]") {
+  const Model mlp("digits_mlp"), cnn("digits_cnn");
+  // A device made for another program asserts as the run starts (NUM_LAYERS
+  // is not its program's), in the start command's write, not while waiting.
+  AcceleratorSession s(mlp.program, behavioural(cnn.program));
+  s.configure(mlp.configs);
+  CHECK_THROWS_AS(s.run_unchecked(7, mlp.input(0)), RtlAssertion);
+  AcceleratorSession again(mlp.program, behavioural(cnn.program));
+  again.configure(mlp.configs);
+  CHECK_THROWS_WITH(again.run_unchecked(7, mlp.input(0)), Catch::StartsWith("input 7: an RTL assertion failed"));
+}
+
 TEST_CASE("the co-simulation runner gives the same counts with one job and with two", "[session]") {
   const Model m("digits_cnn");
   std::vector<Codes> inputs;

@@ -39,6 +39,9 @@ def problems_of(study):
             out.append(f"{split}: the first map {bits} is not on the calibration front")
             continue
         f, share = front[0], gate["rerun_share"]
+        if f.get("agreement_with_8bit") is None:
+            out.append(f"{split}: the first map's row has no agreement with 8 bits")
+            continue
         if not close(gate["avg_bits"], f["avg_bits"] + share * 8):
             out.append(f"{split}: {gate['avg_bits']} bits, not the first map's {f['avg_bits']} + {share} x 8")
         if not close(gate["cycles"], f["cycles"] + share * s8["cycles"]):
@@ -46,36 +49,64 @@ def problems_of(study):
         if not close(share, 1 - f["agreement_with_8bit"]):
             out.append(f"{split}: re-runs {share}, but the first map decides {1 - f['agreement_with_8bit']} unlike 8 bits")
         for g in rows:
-            if g["family"] == "static front (calibration)":
+            if g["family"] == "static front (calibration)" and g.get("agreement_with_8bit") is not None:
                 cost = g["cycles"] + (1 - g["agreement_with_8bit"]) * s8["cycles"]
                 if cost < gate["cycles"] and not close(cost, gate["cycles"]):
                     out.append(f"{split}: {g['policy']} first would cost {cost} cycles, less than {gate['cycles']}")
     return out
 
 
+def static8_and_gate(rows):
+    s8 = next(r for r in rows if r["family"] == "static uniform" and r["avg_bits"] == 8)
+    return s8, next(r for r in rows if r["family"] == "gate ceiling")
+
+
+def short_rerun(study):
+    for data in study["splits"].values():
+        static8_and_gate(data["rows"])[1]["rerun_share"] += 0.01
+    return True
+
+
+def rerun_everything(study):
+    for data in study["splits"].values():
+        s8, gate = static8_and_gate(data["rows"])
+        gate["avg_bits"] += 8 * (1 - gate["rerun_share"])
+        gate["cycles"] += s8["cycles"] * (1 - gate["rerun_share"])
+        gate["rerun_share"] = 1.0
+    return True
+
+
+def dearer_first_map(study):
+    """Rebuilds each split's row from its dearest first map; False when no split
+    has a second front map."""
+    changed = False
+    for data in study["splits"].values():
+        s8, gate = static8_and_gate(data["rows"])
+        front = [r for r in data["rows"] if r["family"] == "static front (calibration)"]
+        cost = {r["policy"]: r["cycles"] + (1 - r["agreement_with_8bit"]) * s8["cycles"] for r in front}
+        dearest = max(front, key=lambda r: cost[r["policy"]])
+        if cost[dearest["policy"]] <= gate["cycles"] * (1 + 1e-6):
+            continue
+        share = 1 - dearest["agreement_with_8bit"]
+        gate.update({"detail": f"first map:{dearest['policy'].removeprefix('static map:')}, re-run at 8 bits",
+                     "rerun_share": share, "avg_bits": dearest["avg_bits"] + 8 * share,
+                     "cycles": cost[dearest["policy"]]})
+        changed = True
+    return changed
+
+
 def main():
     with open(sys.argv[1]) as f:
         study = json.load(f)
     problems = problems_of(study)
-    # The check can fail: a row that re-runs fewer inputs than it charges, and
-    # one that re-runs every input (it scores as 8 bits and adds up).
-    broken = json.loads(json.dumps(study))
-    everything = json.loads(json.dumps(study))
-    for b, d in ((broken["splits"], None), (everything["splits"], 1.0)):
-        for data in b.values():
-            s8 = next(r for r in data["rows"] if r["family"] == "static uniform" and r["avg_bits"] == 8)
-            for r in data["rows"]:
-                if r["family"] == "gate ceiling":
-                    if d is None:
-                        r["rerun_share"] += 0.01
-                    else:
-                        r["avg_bits"] += 8 * (1 - r["rerun_share"])
-                        r["cycles"] += s8["cycles"] * (1 - r["rerun_share"])
-                        r["rerun_share"] = 1.0
-    if not problems_of(broken):
-        problems.append("the check passed a perfect-gate row whose re-runs do not add up")
-    if not problems_of(everything):
-        problems.append("the check passed a perfect-gate row that re-runs every input")
+    # The check can fail: a row that re-runs fewer inputs than it charges; one
+    # that re-runs every input (it scores as 8 bits and adds up); and one made,
+    # consistently, from a dearer first map than the cheapest.
+    for mutation, what in ((short_rerun, "whose re-runs do not add up"), (rerun_everything, "that re-runs every input"),
+                           (dearer_first_map, "built on a dearer first map")):
+        broken = json.loads(json.dumps(study))
+        if mutation(broken) and not problems_of(broken):
+            problems.append(f"the check passed a perfect-gate row {what}")
     for p in problems:
         print(f"FAILED: {p}")
     if not problems:
