@@ -21,7 +21,7 @@ constexpr int64_t kFreeBatchChunk = 256;
 // (0: the feeds as they are, in one run). Equal sizes matter: a last run of
 // one sample would meet an exporter's axis-less Squeeze, which then drops the
 // batch dimension too, so no run holds one sample unless the model fixes its
-// batch at 1.
+// batch at 1 or the whole batch is one sample (where ONNX squeezes it too).
 struct Split {
   int64_t samples = 0;
   int64_t runs = 0;
