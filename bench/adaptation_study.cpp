@@ -206,15 +206,17 @@ class Study {
       const sim::CosimResult r = sim::run_cosim(program, s.inputs, s.labels, co);
       const double n = static_cast<double>(s.inputs.size());
       if (r.counts.mismatches != 0 || r.failed_inputs != 0)
-        throw std::runtime_error(fmt::format("{} {}: the RTL disagrees with the golden model: {}", policy, detail,
+        throw std::runtime_error(fmt::format("{} {}, {}: the RTL disagrees with the golden model: {}", policy, detail, s.name,
                                              r.first_mismatch ? r.first_mismatch->describe() : "?"));
       if (static_cast<double>(r.rtl_cycles) / n != row.cycles)
-        throw std::runtime_error(fmt::format("{} {}: RTL cycles {} != model {}", policy, detail, r.rtl_cycles / n, row.cycles));
+        throw std::runtime_error(fmt::format("{} {}, {}: RTL cycles {} != model {}", policy, detail, s.name, r.rtl_cycles / n,
+                                             row.cycles));
       if (r.sae_cycles + r.pcu_cycles != sae)
-        throw std::runtime_error(fmt::format("{} {}: RTL SAE and PCU cycles {} != model {}", policy, detail,
+        throw std::runtime_error(fmt::format("{} {}, {}: RTL SAE and PCU cycles {} != model {}", policy, detail, s.name,
                                              r.sae_cycles + r.pcu_cycles, sae));
       if (r.mem_beats != beats)
-        throw std::runtime_error(fmt::format("{} {}: RTL memory beats {} != model {}", policy, detail, r.mem_beats, beats));
+        throw std::runtime_error(fmt::format("{} {}, {}: RTL memory beats {} != model {}", policy, detail, s.name,
+                                             r.mem_beats, beats));
       row.rtl_verified = true;
     }
     return row;
