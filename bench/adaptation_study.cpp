@@ -68,6 +68,32 @@ struct Split {
   std::vector<ProgramResult> runs8;
 };
 
+// What one input scored and cost, over every pass it ran.
+struct InputOutcome {
+  Decision decision;  // of its last pass
+  bool rerun = false;
+  double bit_macs = 0, energy = 0;
+  int64_t cycles = 0, beats = 0, sae = 0;  // sae: SAE and PCU cycles
+  std::vector<int> widths;                 // per main layer with weights, first pass
+
+  void add_pass(const NetworkProgram& program, const ProgramResult& r, const Platform& platform) {
+    const RunCycles rc = run_cycle_model(program, r, platform);
+    bit_macs += aps::bit_macs(program, r);
+    cycles += rc.total;
+    beats += rc.beats;
+    sae += rc.sae + rc.pcu;
+    energy += run_energy_pj(program, r, rc, platform.array());
+  }
+  // Another run's passes, charged to this input too.
+  void add_passes(const InputOutcome& o) {
+    bit_macs += o.bit_macs;
+    cycles += o.cycles;
+    beats += o.beats;
+    sae += o.sae;
+    energy += o.energy;
+  }
+};
+
 struct Row {
   Row(std::string p, std::string f, std::string d) : policy(std::move(p)), family(std::move(f)), detail(std::move(d)) {}
   std::string policy, family, detail;
@@ -80,6 +106,9 @@ struct Row {
   double sae_exposed = 0;
   bool hardware = false, rtl_verified = false;
   std::vector<std::vector<int>> widths;  // per input, per slot (pass 0)
+  // Per input (widths moved out), for a static map whose passes a yardstick
+  // reuses (the perfect-gate cascade); empty otherwise.
+  std::vector<InputOutcome> outcomes;
 };
 
 double mean(const std::vector<double>& v) { return v.empty() ? 0 : std::accumulate(v.begin(), v.end(), 0.0) / v.size(); }
@@ -134,24 +163,6 @@ class Study {
     return decisions.empty() ? 0.0 : static_cast<double>(same) / static_cast<double>(decisions.size());
   }
 
-  // What one input scored and cost, over every pass it ran.
-  struct InputOutcome {
-    Decision decision;  // of its last pass
-    bool rerun = false;
-    double bit_macs = 0, energy = 0;
-    int64_t cycles = 0, beats = 0, sae = 0;  // sae: SAE and PCU cycles
-    std::vector<int> widths;                 // per main layer with weights, first pass
-
-    void add_pass(const NetworkProgram& program, const ProgramResult& r, const Platform& platform) {
-      const RunCycles rc = run_cycle_model(program, r, platform);
-      bit_macs += aps::bit_macs(program, r);
-      cycles += rc.total;
-      beats += rc.beats;
-      sae += rc.sae + rc.pcu;
-      energy += run_energy_pj(program, r, rc, platform.array());
-    }
-  };
-
   // The row's per-inference figures from its inputs' outcomes (their widths
   // move into the row); returns the total memory beats and SAE + PCU cycles,
   // which the RTL must match.
@@ -183,7 +194,8 @@ class Study {
   }
 
   Row evaluate(const std::string& policy, const std::string& family, const std::string& detail,
-               const NetworkProgram& program, const std::vector<LayerConfig>& configs, const Split& s, bool hardware) {
+               const NetworkProgram& program, const std::vector<LayerConfig>& configs, const Split& s, bool hardware,
+               bool keep_outcomes = false) {
     Row row{policy, family, detail};
     row.hardware = hardware;
     const std::vector<int> main_weighted = weighted_layers(program);
@@ -198,6 +210,7 @@ class Study {
       o.rerun = r.rerun;
     });
     const auto [beats, sae] = summarize(per, platform, s, row);
+    if (keep_outcomes) row.outcomes = std::move(per);
     if (rtl_ && hardware) {
       sim::CosimOptions co;
       co.session.make_device = sim::make_device;
@@ -230,9 +243,11 @@ class Study {
     return fp32_energy_pj(base_, run_cycle_model(base_, r, base_platform_), base_platform_.array()) / 1000.0;
   }
 
-  Row static_map(const std::string& family, const std::vector<int>& bits, const Split& s, bool hardware) {
+  // `keep_outcomes`: keep each input's outcome in the row, for perfect_gate.
+  Row static_map(const std::string& family, const std::vector<int>& bits, const Split& s, bool hardware,
+                 bool keep_outcomes = false) {
     return evaluate(fmt::format("static map:{}", fmt::join(bits, ",")), family, "", base_, weighted_map_configs(base_, bits),
-                    s, hardware);
+                    s, hardware, keep_outcomes);
   }
 
   // InputError naming the program unless it fits the modelled build (its
@@ -275,27 +290,28 @@ class Study {
   // gate feature (margin, entropy, SAE metrics) on a cascade that keeps every
   // 8-bit decision with an 8-bit re-run (one that keeps fewer, or re-runs at
   // a narrower map, can cost less).
-  // The first map is each of `firsts` in turn, kept if it is the cheapest in
-  // cycles on this split (a yardstick, like the per-input oracle: it peeks);
-  // every pass is charged in full.
-  Row perfect_gate(const std::vector<std::vector<int>>& firsts, const Split& s) {
+  // The first map is each of `firsts` in turn (its bits and its static-map
+  // row, run with its outcomes kept), kept if it is the cheapest in cycles on
+  // this split (a yardstick, like the per-input oracle: it peeks); every pass
+  // is charged in full, from the rows' own runs: the first map's, and
+  // `static8`'s (also with its outcomes kept) for a re-run.
+  Row perfect_gate(const std::vector<std::pair<std::vector<int>, const Row*>>& firsts, const Row& static8,
+                   const Split& s) const {
     std::optional<Row> best;
-    for (const std::vector<int>& bits : firsts) {
+    for (const auto& [bits, first] : firsts) {
       Row row{"perfect-gate cascade", "gate ceiling", fmt::format("first map:{}, re-run at 8 bits", fmt::join(bits, ","))};
-      const auto configs = weighted_map_configs(base_, bits);
-      std::vector<InputOutcome> per(s.inputs.size());
-      parallel_for(per.size(), jobs_, [&](size_t i) {
-        const ProgramResult r = execute_program(base_, s.inputs[i], configs);
+      if (first->outcomes.size() != s.inputs.size() || static8.outcomes.size() != s.inputs.size())
+        throw std::logic_error("perfect_gate: a static row without its outcomes");
+      std::vector<InputOutcome> per = first->outcomes;
+      for (size_t i = 0; i < per.size(); ++i) {
         InputOutcome& o = per[i];
-        o.decision = rule_.decide(base_, s.inputs[i], r.output());
-        o.add_pass(base_, r, base_platform_);
         o.widths = bits;
         if (o.decision.value != s.decisions8[i]) {
           o.rerun = true;
-          o.decision = rule_.decide(base_, s.inputs[i], s.runs8[i].output());
-          o.add_pass(base_, s.runs8[i], base_platform_);
+          o.decision = static8.outcomes[i].decision;
+          o.add_passes(static8.outcomes[i]);
         }
-      });
+      }
       summarize(per, base_platform_, s, row);
       if (!best || row.cycles < best->cycles) best = std::move(row);
     }
@@ -719,11 +735,16 @@ int main(int argc, char** argv) {
       fp32.accuracy = fp32_figure.figure();
       fp32.avg_bits = 32;
       rows.push_back(fp32);
-      for (int b : {8, 6, 4, 3, 2}) rows.push_back(study.static_map("static uniform", std::vector<int>(study.weighted().size(), b), s, true));
+      for (int b : {8, 6, 4, 3, 2})
+        rows.push_back(study.static_map("static uniform", std::vector<int>(study.weighted().size(), b), s, true, b == 8));
       const Row static8 = rows[1];
       const double cycles8 = static8.cycles;
       rows[0].energy_nj = study.fp32_energy_nj(s);
-      for (const auto& f : profile.static_front) rows.push_back(study.static_map("static front (calibration)", f.bits, s, false));
+      // The calibration front keeps its outcomes when the perfect-gate row reuses them.
+      const bool gate_ceiling = profile.task == Task::Classification && !profile.static_front.empty();
+      const size_t front_begin = rows.size();
+      for (const auto& f : profile.static_front)
+        rows.push_back(study.static_map("static front (calibration)", f.bits, s, false, gate_ceiling));
       // The split's own front: for reference only (it peeks at this split).
       {
         std::vector<Row> all;
@@ -762,10 +783,12 @@ int main(int argc, char** argv) {
       if (!profile.staged_cascade.empty())
         rows.push_back(study.staged("staged cascade (golden)", "staged cascade", describe_stages(profile.staged_cascade),
                                     profile.staged_cascade, s));
-      {
-        std::vector<std::vector<int>> firsts;
-        for (const auto& f : profile.static_front) firsts.push_back(f.bits);
-        if (profile.task == Task::Classification && !firsts.empty()) rows.push_back(study.perfect_gate(firsts, s));
+      if (gate_ceiling) {
+        std::vector<std::pair<std::vector<int>, const Row*>> firsts;
+        for (size_t k = 0; k < profile.static_front.size(); ++k)
+          firsts.emplace_back(profile.static_front[k].bits, &rows[front_begin + k]);
+        Row gate = study.perfect_gate(firsts, static8, s);
+        rows.push_back(std::move(gate));
       }
       rows.push_back(study.oracle(s));
 

@@ -44,6 +44,9 @@ import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "farm"))
+from merge import roc_auc  # noqa: E402  (the rank-sum rule of golden/numerics/roc_auc.cpp)
+
 
 def run_map(a, data, bits, tag):
     """(output codes [n, k], labels [n], MAC-weighted bits) of `data` at `bits`."""
@@ -83,11 +86,15 @@ def entropy(codes, t):
     return -(p * np.log(np.maximum(p, 1e-300))).sum(axis=1)
 
 
+def needed_agreements(target, n):
+    """How many of n decisions the target keeps, at least (gate_fit.cpp's rule)."""
+    return math.ceil(target * n - 1e-9)
+
+
 def threshold_for(score, agree, target):
     """The smallest score threshold whose re-runs (score < threshold) keep
     `target` of the decisions: re-runs always agree."""
-    n = len(score)
-    need = math.ceil(target * n - 1e-9)
+    need = needed_agreements(target, len(score))
     have = int(agree.sum())
     if have >= need:
         return -math.inf
@@ -130,23 +137,9 @@ class Gates:
 
 
 def rank_auc(score, positive):
-    """P(score of a positive > score of a negative), ties half."""
-    pos, neg = score[positive], score[~positive]
-    if len(pos) == 0 or len(neg) == 0:
-        return 0.5
-    order = np.argsort(np.concatenate([pos, neg]), kind="stable")
-    values = np.concatenate([pos, neg])[order]
-    ranks = np.empty(len(values))
-    i = 0
-    while i < len(values):
-        j = i
-        while j + 1 < len(values) and values[j + 1] == values[i]:
-            j += 1
-        ranks[i:j + 1] = (i + j) / 2 + 1
-        i = j + 1
-    r = np.empty(len(values))
-    r[order] = ranks
-    return (r[:len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg))
+    """P(score of a positive > score of a negative), ties half; 0.5 without both."""
+    auc = roc_auc(score.tolist(), positive.astype(int).tolist())
+    return 0.5 if auc is None else auc
 
 
 def main():
@@ -200,7 +193,7 @@ def main():
                 final = np.where(rerun, d8, decide(codes))
                 # A perfect gate needs only the shortfall; its tied scores
                 # (every disagreement is 0) would re-run them all.
-                needed = (max(0, math.ceil(a.target * len(agree) - 1e-9) - int(agree.sum())) / len(agree)
+                needed = (max(0, needed_agreements(a.target, len(agree)) - int(agree.sum())) / len(agree)
                           if g == "perfect" else float((s < threshold_for(s, agree, a.target)).mean()))
                 row = {"map": m, "split": name, "gate": g, "auc": rank_auc(s, agree), "rerun": float(rerun.mean()),
                        "agreement": float((final == d8).mean()), "accuracy": float((final == labels).mean()),

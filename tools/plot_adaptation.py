@@ -90,7 +90,8 @@ def lead_line(rows, who):
 
 
 def oracle_and_front(rows, s8_cycles):
-    """The per-input oracle's line, then the calibration front's table: how every summary ends."""
+    """The yardsticks' lines (the perfect-gate cascade, the per-input oracle),
+    then the calibration front's table: how every summary ends."""
     oracle = next((r for r in rows if r["family"] == "oracle"), None)
     gate = next((r for r in rows if r["family"] == "gate ceiling"), None)
     lines = []
@@ -215,8 +216,9 @@ def plot(study, out_dir, targets="digits"):
                 pts = [(r[key], r["accuracy"]) for r in rows if (r["policy"] == fam or r["family"] == fam) and r[key] > 0]
                 if pts:
                     pts.sort()
-                    ax.plot(*zip(*pts), marker=marker, color=color, linestyle="" if fam in ("oracle", "gate ceiling") else "--",
-                            ms=8 if fam in ("oracle", "gate ceiling") else 5, label=fam)
+                    point = fam in ("oracle", "gate ceiling")  # one row per split: a point, not a line
+                    ax.plot(*zip(*pts), marker=marker, color=color, linestyle="" if point else "--",
+                            ms=8 if point else 5, label=fam)
             ax.axhline(fp32, color="tab:gray", linewidth=0.8, linestyle="-.", label="fp32")
             ax.axhline(fp32 - 0.005, color="tab:gray", linewidth=0.6, linestyle=":", label="fp32 - 0.5 %")
             if key == "avg_bits":
