@@ -142,7 +142,13 @@ Outcome evaluate_program(const NetworkProgram& program, const std::vector<LayerC
       o.evaluation.add(program, in, pr.output(), ds.labels->ints()[r]);
       o.reruns += pr.rerun;
       o.bit_macs += bit_macs(program, pr);
-      if (keep_outputs) o.outputs.push_back(sample_json(ds, r, pr.output()));
+      if (keep_outputs) {
+        nlohmann::json sample = sample_json(ds, r, pr.output());
+        // What a confidence gate could read besides the output: the SAE's
+        // metrics, per PCU slot and candidate width (a policy with scans).
+        if (!pr.metrics.empty()) sample["sae_metrics"] = pr.metrics;
+        o.outputs.push_back(std::move(sample));
+      }
     }
   }
   return o;
@@ -167,7 +173,8 @@ ExitCode eval_command(const Args& args) {
        "auto: the model's aps.task metadata, else classification")
       ("report", po::value(&report), "write a JSON report here")
       ("outputs", po::value(&outputs), "write every sample's output as JSON here (its data folder, index, label and "
-                                       "output: the program's output codes, or the model's float output)");
+                                       "output: the program's output codes, or the model's float output; under a policy with SAE "
+                                       "scans, also sae_metrics: per PCU slot, per candidate width)");
   PolicyArgs policy;
   std::vector<std::string> program_only = add_policy_options(options, policy);
   program_only.insert(program_only.end(), {"precision", "calibration"});
@@ -199,8 +206,11 @@ ExitCode eval_command(const Args& args) {
     const std::string what = pp.options.policy == Policy::Static ? main_precision_text(pp.program, configs) : pp.description;
     described = fmt::format("accelerator arithmetic, {} model, {}, {:.2f} bits/MAC{}", model_format_name(pp.format), what,
                             o.bit_macs / macs, pp.program.pcu.cascade ? fmt::format(", {} re-runs", o.reruns) : "");
+    int64_t shadow_macs = 0;  // the up-front SAE's simplified layers, which avg_bits leaves out
+    for (const Layer& l : pp.program.layers)
+      if (l.role == LayerRole::Shadow) shadow_macs += l.macs();
     extra = {{"precision", what}, {"format", model_format_name(pp.format)}, {"avg_bits", o.bit_macs / macs},
-             {"reruns", o.reruns}};
+             {"reruns", o.reruns}, {"macs", pp.program.total_macs()}, {"shadow_macs", shadow_macs}};
   }
   const Evaluation& e = o.evaluation;
   if (e.task() == Task::Classification)

@@ -3,16 +3,13 @@
 calibration inputs its threshold was chosen on, the perfect gate keeps every
 8-bit decision on every split, and every map has every gate on every split.
 
-    check_gate_features.py RESULTS.json TARGET
+    check_gate_features.py RESULTS.json TARGET GATES   (GATES: how many each cell must have)
 """
 
 import json
 import sys
 
-GATES = 6
-
-
-def problems_of(rows, target):
+def problems_of(rows, target, expected_gates):
     out = []
     for r in rows:
         where = f"map {r['map']}, {r['split']}, {r['gate']}"
@@ -26,20 +23,20 @@ def problems_of(rows, target):
     for r in rows:
         cells.setdefault((r["map"], r["split"]), set()).add(r["gate"])
     for (m, split), gates in cells.items():
-        if len(gates) != GATES:
-            out.append(f"map {m}, {split}: {len(gates)} gates, expected {GATES}")
+        if len(gates) != expected_gates:
+            out.append(f"map {m}, {split}: {len(gates)} gates, expected {expected_gates}")
     return out
 
 
 def main():
     with open(sys.argv[1]) as f:
         rows = json.load(f)
-    target = float(sys.argv[2])
-    problems = problems_of(rows, target) if rows else ["no rows"]
+    target, expected_gates = float(sys.argv[2]), int(sys.argv[3])
+    problems = problems_of(rows, target, expected_gates) if rows else ["no rows"]
     # The check can fail: a threshold that misses the target where it was chosen.
     broken = json.loads(json.dumps(rows))
     next(r for r in broken if r["split"] == "calibration")["agreement"] = target - 0.01
-    if not problems_of(broken, target):
+    if not problems_of(broken, target, expected_gates):
         problems.append("the check passed a gate below the target on its calibration inputs")
     for p in problems:
         print(f"FAILED: {p}")
