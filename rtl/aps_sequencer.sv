@@ -335,7 +335,10 @@ module aps_sequencer
   assign wgt_re_o = !pool && (state == STileStart || issue);
   // A convolution reads the planes its reduction needs; pooling and Add
   // work on whole codes.
-  assign act_planes_o = pool ? 4'd8 : reduction_planes(act_shift);
+  // Planted fault: the second step asks the scratchpad for no planes (its
+  // read-port assertion must stop the run).
+  assign act_planes_o = (`APS_PLANTED(ACT_NO_PLANES) && layer_o == step_t'(1)) ? 4'd0
+                        : pool ? 4'd8 : reduction_planes(act_shift);
   // planted fault: the weights' last needed plane is not read
   assign wgt_planes_o = reduction_planes(weight_shift) - (`APS_PLANTED(WGT_PLANES) ? 4'd1 : 4'd0);
   assign wgt_raddr_o = WGT_AW'(slot_base + ((state == STileStart) ? 32'd0 : 32'd1 + n_r));
