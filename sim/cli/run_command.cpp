@@ -51,8 +51,13 @@ Samples load_samples(const NetworkProgram& program, Task task, const std::string
   if (!all_labelled) s.labels.clear();
   if (first < 0 || first >= static_cast<int64_t>(s.inputs.size()))
     throw InputError(fmt::format("{}: --first {} is outside the {} samples", data, first, s.inputs.size()));
-  const int64_t end = count < 0 ? static_cast<int64_t>(s.inputs.size())
-                                : std::min<int64_t>(first + count, static_cast<int64_t>(s.inputs.size()));
+  const int64_t available = static_cast<int64_t>(s.inputs.size()) - first;
+  // More than there are is a usable request (scripts ask for "up to N"), but
+  // the run must say it ran fewer.
+  if (count > available)
+    std::cerr << fmt::format("aps-sim: {}: --count {} from --first {}, but only {} samples follow; running {}\n", data,
+                             count, first, available, available);
+  const int64_t end = first + (count < 0 ? available : std::min(count, available));
   s.inputs = std::vector<Codes>(s.inputs.begin() + first, s.inputs.begin() + end);
   if (!s.labels.empty()) s.labels = std::vector<int64_t>(s.labels.begin() + first, s.labels.begin() + end);
   return s;
@@ -84,7 +89,7 @@ ExitCode run_command(const Args& args) {
       ("model", po::value(&model)->required(), "ONNX model (float, QDQ or QOperator)")
       ("data", po::value(&data)->required(), "a test_data_set folder (input_0.pb [+ labels.pb]), a folder of them, or a .pb")
       ("calibration", po::value(&calibration), "float models: calibration data (default: calibration/ beside the model)")
-      ("count", po::value(&count), "run this many inputs (default: all)")
+      ("count", po::value(&count), "run this many inputs (default: all; past the end of the data, the inputs there are, with a note)")
       ("first", po::value(&first)->default_value(0), "index of the first input")
       ("shard", po::value(&shard_text)->default_value("1/1"),
        "run the K-th of N contiguous slices of the selected inputs (a farm's shard K/N)")
