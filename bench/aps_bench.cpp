@@ -7,7 +7,9 @@
 // Per precision: full co-simulation (golden model + RTL + scoreboard),
 // RTL only (no golden, no scoreboard), golden only; accelerator cycles per
 // inference against the ideal MACs * bits / (ROWS * COLS) (a bit-serial PE
-// handles one bit-plane of one MAC per cycle), and per-layer utilization.
+// handles one bit-plane of one MAC per cycle), and per-layer utilization;
+// where one inference's energy goes (golden/accelerator/energy_model.hpp)
+// and what its memory-port bytes carry.
 
 #include <algorithm>
 #include <boost/program_options.hpp>
@@ -17,7 +19,9 @@
 #include <nlohmann/json.hpp>
 
 #include "golden/accelerator/cycle_model.hpp"
+#include "golden/accelerator/energy_model.hpp"
 #include "golden/accelerator/precision_map.hpp"
+#include "golden/accelerator/program_executor.hpp"
 #include "cli/command_line.hpp"
 #include "golden/onnx/data_set.hpp"
 #include "golden/errors.hpp"
@@ -29,6 +33,27 @@ using namespace aps;
 using namespace aps::sim;
 
 namespace {
+
+// One static inference's energy by term and its memory-port bytes by what
+// they carry; the cycle model must agree with the RTL's cycles.
+nlohmann::json energy_of(const NetworkProgram& p, const std::vector<LayerConfig>& configs, const Codes& input,
+                         const HardwareLimits& limits, double rtl_cycles) {
+  const Platform pf = make_platform(p, limits, MemoryTiming{});
+  const ProgramResult run = execute_program(p, input, configs);
+  const RunCycles c = run_cycle_model(p, run, pf);
+  if (static_cast<double>(c.total) != rtl_cycles)
+    throw std::runtime_error(fmt::format("the cycle model's {} cycles are not the RTL's {}", c.total, rtl_cycles));
+  const EnergyBreakdown b = run_energy_breakdown(p, run, c, pf.array());
+  const int64_t rows = pf.array().rows;
+  return {{"energy_pj", {{"macs", b.macs}, {"buffer_reads", b.buffer_reads}, {"buffer_writes", b.buffer_writes},
+                         {"sae", b.sae}, {"ext_weight_planes", b.ext_weight_planes},
+                         {"ext_weight_headers", b.ext_weight_headers}, {"ext_params", b.ext_params},
+                         {"ext_activations", b.ext_activations}, {"total", b.total()}}},
+          {"ext_bytes", {{"weight_planes", c.weight_plane_beats * rows}, {"weight_headers", c.weight_header_beats * rows},
+                         {"params", c.param_beats * rows},
+                         {"activations", (c.beats - c.weight_plane_beats - c.weight_header_beats - c.param_beats) * rows},
+                         {"total", c.beats * rows}}}};
+}
 
 CosimResult best_of(int repeats, const NetworkProgram& p, const std::vector<Codes>& in, const CosimOptions& o) {
   CosimResult best;
@@ -60,9 +85,11 @@ int main(int argc, char** argv) {
     std::vector<Codes> inputs;
     const int64_t n = count < 0 ? ds.sample_count() : std::min<int64_t>(count, ds.sample_count());
     for (int64_t i = 0; i < n; ++i) inputs.push_back(quantize_input(program, ds.inputs[0].tensor, i));
+    if (inputs.empty()) throw InputError(fmt::format("{}: no inputs to measure", data));
     std::vector<int> widths;
     for (const std::string& w : cli::split_list(precisions_text)) widths.push_back(std::stoi(w));
-    const ArrayShape array = probe_hardware(make_device, {}).array;
+    const HardwareLimits limits = probe_hardware(make_device, {});
+    const ArrayShape array = limits.array;
 
     fmt::print("{}: {} inputs, {} MACs per inference, {}x{} PE array; fastest of {} runs, 1 thread\n\n", model, n,
                program.total_macs(), array.rows, array.cols, repeats);
@@ -100,9 +127,12 @@ int main(int argc, char** argv) {
         layer_lines.push_back(fmt::format("| {} | {} | {} | {:.0f} | {:.0f} | {:.0f} % |", b, program.layers[l].name,
                                           layer_kind_name(program.layers[l].kind), lc, li, lc > 0 ? 100.0 * li / lc : 0.0));
       }
-      rows.push_back({{"bits", b}, {"cosim_inferences_per_second", fi}, {"cosim_sim_cycles_per_second", f.sim_cycles / f.seconds},
-                      {"rtl_only_inferences_per_second", ri}, {"golden_only_inferences_per_second", gi},
-                      {"cycles_per_inference", cycles}, {"ideal_cycles", ideal}, {"layers", layers}});
+      nlohmann::json row = {{"bits", b}, {"cosim_inferences_per_second", fi},
+                            {"cosim_sim_cycles_per_second", f.sim_cycles / f.seconds},
+                            {"rtl_only_inferences_per_second", ri}, {"golden_only_inferences_per_second", gi},
+                            {"cycles_per_inference", cycles}, {"ideal_cycles", ideal}, {"layers", layers}};
+      row.update(energy_of(program, configs, inputs.front(), limits, cycles));
+      rows.push_back(std::move(row));
     }
     fmt::print("\nPE utilization per layer (ideal / actual cycles):\n\n| bits | layer | kind | cycles | ideal | utilization |\n|---:|---|---|---:|---:|---:|\n");
     for (const auto& line : layer_lines) fmt::print("{}\n", line);

@@ -86,6 +86,18 @@ def benchmarks(paths):
             for l in r["layers"]:
                 out.append(f"| {r['bits']} | {l['layer']} | {l['kind']} | {l['cycles']:.0f} | {l['ideal']:.0f} | "
                            f"{100 * l['utilization']:.0f} % |")
+        out += ["", "Where one inference's energy goes (nJ, golden/accelerator/energy_model.hpp), and what its "
+                "memory-port bytes carry (weight tile planes, weight tile headers, channel parameters, activations: "
+                "input, output, spills):", "",
+                "| bits | MACs | buffer reads | buffer writes | SAE | ext. weight planes | ext. weight headers "
+                "| ext. params | ext. activations | total | bytes: planes / headers / params / activations |",
+                "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+        for r in b["rows"]:
+            e, x = r["energy_pj"], r["ext_bytes"]
+            terms = ("macs", "buffer_reads", "buffer_writes", "sae", "ext_weight_planes", "ext_weight_headers",
+                     "ext_params", "ext_activations", "total")
+            out.append(f"| {r['bits']} | " + " | ".join(f"{e[t] / 1000:.1f}" for t in terms) +
+                       f" | {x['weight_planes']} / {x['weight_headers']} / {x['params']} / {x['activations']} |")
         widths = ",".join(str(r["bits"]) for r in b["rows"])
         out += ["", "```sh", f"build/bench/aps-bench --model {b['model']} --data {b['data']} --count {b['inputs']} "
                 f"--repeats {b['repeats']} --precisions {widths}", "```"]

@@ -27,7 +27,10 @@ int64_t pre_transfers(const Layer& l, const StepMemory& m, const Platform& pf, b
   };
   if (m.load_in) transfer(m.in_beats);
   if (m.load_in_b) transfer(m.in_b_beats);
-  if (!skipped && l.requantizes()) transfer(m.param_beats);
+  if (!skipped && l.requantizes()) {
+    transfer(m.param_beats);
+    t.param_beats += m.param_beats;
+  }
   t.mem_stalls += cycle - kFirstTransferCycle + 1;
   return cycle;
 }
@@ -104,6 +107,9 @@ StepTiming step_timing(const NetworkProgram& p, size_t step, const LayerConfig& 
       const int64_t tile_beats = weight_tile_beats(m.tile_words, reduction_planes(c.weight_shift), a);
       load_done = start + load_cycles(tile_beats, pf.memory, a.rows);
       t.beats += tile_beats;
+      const int64_t header = weight_tile_beats(m.tile_words, 0, a);
+      t.weight_header_beats += header;
+      t.weight_plane_beats += tile_beats - header;
       const int64_t begin = std::max(tile_start + 1, load_done + 2);  // STileStart
       t.mem_stalls += begin - tile_start;
       prev_wait = tile_start;
@@ -156,6 +162,9 @@ RunCycles run_cycle_model(const NetworkProgram& p, const ProgramResult& r, const
     c.stalls += t.stalls;
     c.mem_stalls += t.mem_stalls;
     c.beats += t.beats;
+    c.weight_header_beats += t.weight_header_beats;
+    c.weight_plane_beats += t.weight_plane_beats;
+    c.param_beats += t.param_beats;
     c.act_plane_reads += t.act_plane_reads;
     c.wgt_plane_reads += t.wgt_plane_reads;
     if (first) {

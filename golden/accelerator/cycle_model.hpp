@@ -52,7 +52,10 @@ struct StepTiming {
   int64_t cycles = 0;
   int64_t stalls = 0;      // a finished pixel waited for the writeback
   int64_t mem_stalls = 0;  // the sequencer waited for the memory port
-  int64_t beats = 0;       // memory-port beats moved
+  int64_t beats = 0;       // memory-port beats moved: the three below and activations (loads, stores)
+  int64_t weight_header_beats = 0;  // of them: weight tile headers (zero points)
+  int64_t weight_plane_beats = 0;   // weight tile planes
+  int64_t param_beats = 0;          // channel parameters
   int64_t act_plane_reads = 0;  // activation-word planes read for the array
   int64_t wgt_plane_reads = 0;  // weight-tile-word planes read
 };
@@ -71,7 +74,8 @@ struct RunCycles {
   int64_t total = 0;
   int64_t stalls = 0;                 // cycles a finished pixel waited for the writeback (both passes)
   int64_t mem_stalls = 0;             // cycles the sequencer waited for the memory port (both passes)
-  int64_t beats = 0;                  // memory-port beats (both passes)
+  int64_t beats = 0;                  // memory-port beats (both passes), and of them, as StepTiming:
+  int64_t weight_header_beats = 0, weight_plane_beats = 0, param_beats = 0;
   int64_t act_plane_reads = 0;        // buffer planes read (both passes), as StepTiming
   int64_t wgt_plane_reads = 0;
   int64_t sae = 0;                    // pass 0: scan steps without their PCU decision, and shadow layers

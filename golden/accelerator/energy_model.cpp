@@ -27,27 +27,37 @@ double mac_pj(const Layer& l, const LayerConfig& c, const EnergyModel& e) {
 
 }  // namespace
 
-double run_energy_pj(const NetworkProgram& p, const ProgramResult& r, const RunCycles& c, ArrayShape a,
-                     const EnergyModel& e) {
-  double pj = external_pj(c.beats, a, e);
-  double accesses = plane_accesses(c.act_plane_reads, c.wgt_plane_reads, a);
+EnergyBreakdown run_energy_breakdown(const NetworkProgram& p, const ProgramResult& r, const RunCycles& c, ArrayShape a,
+                                     const EnergyModel& e) {
+  EnergyBreakdown b;
+  b.ext_weight_planes = external_pj(c.weight_plane_beats, a, e);
+  b.ext_weight_headers = external_pj(c.weight_header_beats, a, e);
+  b.ext_params = external_pj(c.param_beats, a, e);
+  b.ext_activations = external_pj(c.beats - c.weight_plane_beats - c.weight_header_beats - c.param_beats, a, e);
+  b.buffer_reads = plane_accesses(c.act_plane_reads, c.wgt_plane_reads, a) * e.sram64_pj;
   for (size_t i = 0; i < p.layers.size(); ++i) {
     const Layer& l = p.layers[i];
     if (l.kind == LayerKind::SaeScan) {
       const double elements = static_cast<double>(l.scan.elements.size());
-      pj += elements * static_cast<double>(p.pcu.candidates.size()) * (e.mult8_pj + e.mult16_pj + e.add64_pj);
+      b.sae += elements * static_cast<double>(p.pcu.candidates.size()) * (e.mult8_pj + e.mult16_pj + e.add64_pj);
       const double words = static_cast<double>(slice_entries(p.tensor_shape(l.scan.tensor), l.scan.elements, a.rows));
-      accesses += words * (a.rows / 8.0 + (4.0 + 2.0 * a.rows) / 8.0);  // the word and its slice entry
+      // the word and its slice entry
+      b.sae += words * (a.rows / 8.0 + (4.0 + 2.0 * a.rows) / 8.0) * e.sram64_pj;
       continue;
     }
-    pj += mac_pj(l, r.configs[i], e);
-    accesses += written_accesses(l);
+    b.macs += mac_pj(l, r.configs[i], e);
+    b.buffer_writes += written_accesses(l) * e.sram64_pj;
     if (r.rerun && l.role == LayerRole::Main) {
-      pj += mac_pj(l, r.rerun_configs[i], e);
-      accesses += written_accesses(l);
+      b.macs += mac_pj(l, r.rerun_configs[i], e);
+      b.buffer_writes += written_accesses(l) * e.sram64_pj;
     }
   }
-  return pj + accesses * e.sram64_pj;
+  return b;
+}
+
+double run_energy_pj(const NetworkProgram& p, const ProgramResult& r, const RunCycles& c, ArrayShape a,
+                     const EnergyModel& e) {
+  return run_energy_breakdown(p, r, c, a, e).total();
 }
 
 double step_energy_pj(const NetworkProgram& p, size_t step, const LayerConfig& c, const Platform& pf,

@@ -44,8 +44,27 @@ struct EnergyModel {
   double dram64_pj = 1300.0;
 };
 
-// Energy (pJ) of one run of a program as the golden model executed it, with
-// its cycle model's beats and plane reads.
+// Where one run's energy goes (pJ): the terms run_energy_pj sums.
+struct EnergyBreakdown {
+  double macs = 0;            // multiplies and accumulates at each layer's width (pooling and Add: their adds)
+  double buffer_reads = 0;    // activation and weight planes read from the plane-banked buffers
+  double buffer_writes = 0;   // output codes written to the scratchpad
+  double sae = 0;             // the SAE's per-element operations and slice reads
+  double ext_weight_planes = 0;   // memory port: weight tile planes
+  double ext_weight_headers = 0;  // memory port: weight tile headers
+  double ext_params = 0;          // memory port: channel parameters
+  double ext_activations = 0;     // memory port: the input, the output, spills
+  double total() const {
+    return macs + buffer_reads + buffer_writes + sae + ext_weight_planes + ext_weight_headers + ext_params +
+           ext_activations;
+  }
+};
+
+// Energy of one run of a program as the golden model executed it, with its
+// cycle model's beats and plane reads.
+EnergyBreakdown run_energy_breakdown(const NetworkProgram& program, const ProgramResult& run, const RunCycles& cycles,
+                                     ArrayShape array, const EnergyModel& e = {});
+// Its total (pJ).
 double run_energy_pj(const NetworkProgram& program, const ProgramResult& run, const RunCycles& cycles, ArrayShape array,
                      const EnergyModel& e = {});
 

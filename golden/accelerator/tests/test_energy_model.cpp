@@ -85,3 +85,39 @@ TEST_CASE("a static run's energy is the sum of its steps' energies", "[energy]")
     CHECK(sum == Approx(run_at(p, pf, bits).pj).epsilon(1e-9));
   }
 }
+
+TEST_CASE("the energy breakdown splits the memory port's beats by what they carry", "[energy]") {
+  const NetworkProgram p = conv_fc();
+  const Platform pf = make_platform(p, HardwareLimits{}, MemoryTiming{});
+  const ArrayShape a = pf.array();
+  ProgramResult r8, r4;
+  r8.configs.assign(p.layers.size(), static_config(8));
+  r4.configs.assign(p.layers.size(), static_config(4));
+  const RunCycles c8 = run_cycle_model(p, r8, pf), c4 = run_cycle_model(p, r4, pf);
+  const EnergyBreakdown b8 = run_energy_breakdown(p, r8, c8, a), b4 = run_energy_breakdown(p, r4, c4, a);
+  // Per weight tile (COLS output channels): one header, R words of planes.
+  int64_t tiles = 0, plane_beats8 = 0;
+  for (size_t i = 0; i < p.layers.size(); ++i) {
+    const LayerGeometry g = layer_geometry(p, i, a);
+    const int64_t words = pf.plan.steps[i].tile_words - 1;
+    tiles += g.tiles;
+    plane_beats8 += g.tiles * 8 * words * hw::wgt_plane_beats(a.cols);
+  }
+  CHECK(c8.weight_header_beats == tiles * a.cols);
+  CHECK(c8.weight_plane_beats == plane_beats8);
+  CHECK(c4.weight_plane_beats * 8 == plane_beats8 * reduction_planes(4));
+  CHECK(c4.weight_header_beats == c8.weight_header_beats);
+  // 16 bytes per output channel, whatever the width.
+  CHECK(c8.param_beats * a.rows == (64 + 10) * hw::param_entry_bytes());
+  CHECK(c4.param_beats == c8.param_beats);
+  // What is left is the input and the output: not narrower at 4 bits.
+  const int64_t act8 = c8.beats - c8.weight_header_beats - c8.weight_plane_beats - c8.param_beats;
+  CHECK(act8 == c4.beats - c4.weight_header_beats - c4.weight_plane_beats - c4.param_beats);
+  CHECK(act8 > 0);
+  CHECK(b4.ext_weight_planes < b8.ext_weight_planes);
+  CHECK(b4.ext_params == b8.ext_params);
+  CHECK(b4.macs < b8.macs);
+  CHECK(b4.buffer_reads < b8.buffer_reads);
+  CHECK(b4.buffer_writes == b8.buffer_writes);
+  CHECK(b4.ext_activations == b8.ext_activations);
+}
