@@ -144,6 +144,7 @@ void ProgramBuilder::lower(const onnx::NodeProto& node) {
       unsupported(node, fmt::format("reads '{}', which the host computes after the last accelerator layer", in));
     }
   if (fold_constant(node)) return;
+  if (op == "Dropout") return lower(inference_dropout(node));
   if (op == "QuantizeLinear") return lower_quantize(node);
   if (op == "DequantizeLinear") return lower_dequantize(node);
   if (op == "Gemm" || op == "MatMul") return lower_fully_connected(node);

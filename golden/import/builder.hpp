@@ -127,6 +127,9 @@ class ProgramBuilder {
 
   // lower_layout.cpp
   bool lower_layout(const onnx::NodeProto& node);
+  // An inference Dropout as the Identity it is (refused in training mode, or
+  // when its mask is read).
+  onnx::NodeProto inference_dropout(const onnx::NodeProto& node) const;
   bool lower_host_tail(const onnx::NodeProto& node);
   Shape layout_target(const onnx::NodeProto& node, const Shape& in) const;
   ActView declare_input(const InputView& view, ActivationQuant q, const onnx::NodeProto* node);

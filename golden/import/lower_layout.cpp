@@ -112,6 +112,26 @@ Shape ProgramBuilder::layout_target(const onnx::NodeProto& node, const Shape& in
   unsupported(node, fmt::format("'{}' is not a layout op", op));
 }
 
+onnx::NodeProto ProgramBuilder::inference_dropout(const onnx::NodeProto& node) const {
+  if (node.input_size() > 2 && !node.input(2).empty()) {
+    const Tensor* mode = constant(node.input(2));
+    if (!mode || mode->size() != 1 || mode->floating() || mode->ints()[0] != 0)
+      unsupported(node, "training_mode must be a constant false: only inference maps onto the accelerator");
+  }
+  const auto is_graph_output = [&](const std::string& v) {
+    return std::any_of(model_.outputs().begin(), model_.outputs().end(), [&](const ValueInfo& o) { return o.name == v; });
+  };
+  if (node.output_size() > 1 && !node.output(1).empty() &&
+      (!model_.consumers(node.output(1)).empty() || is_graph_output(node.output(1))))
+    unsupported(node, fmt::format("its mask '{}' is read, and the accelerator does not make one", node.output(1)));
+  onnx::NodeProto identity;
+  identity.set_name(node.name());
+  identity.set_op_type("Identity");
+  identity.add_input(node.input(0));
+  identity.add_output(node.output(0));
+  return identity;
+}
+
 bool ProgramBuilder::lower_layout(const onnx::NodeProto& node) {
   const std::string& op = node.op_type();
   if (op != "Transpose" && op != "Reshape" && op != "Flatten" && op != "Squeeze" && op != "Unsqueeze" && op != "Identity")

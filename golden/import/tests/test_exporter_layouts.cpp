@@ -1,7 +1,7 @@
 // What real exporters write around the layers: an NHWC input transposed to
 // NCHW, a flat input reshaped to a map, TensorFlow's NHWC flatten before a
 // fully connected layer, shape arithmetic around a Reshape, a Softmax after
-// the last layer, Clip as ReLU6, a fixed batch of 1. Each graph is lowered
+// the last layer, Clip as ReLU6, a fixed batch of 1, an inference Dropout. Each graph is lowered
 // and executed with the accelerator's arithmetic, and checked against the
 // same graph run with ONNX semantics.
 
@@ -194,4 +194,45 @@ TEST_CASE("Clip(0, 6) is the quantization range's saturation; a bound inside the
   REQUIRE(p.layers.size() == 1);
   CHECK_THROWS_WITH(build_program(graph(10.0 / 255).model()),
                     Catch::Contains("Clip's upper bound 6 lies inside the output's range"));
+}
+
+TEST_CASE("an inference Dropout is the identity; one in training mode, or whose mask is read, is refused",
+          "[exporters]") {
+  std::mt19937 rng(11);
+  const Tensor calibration = random_tensor(rng, {64, 6}, -1, 1);
+  enum class Drop { None, Inference, Training, MaskRead };
+  // fc1 -> Relu -> [Dropout (opset 13: ratio and training_mode inputs, a mask output)] -> fc2.
+  auto graph = [&](Drop drop) {
+    std::mt19937 weights(12);
+    test::GraphBuilder g(13);
+    g.input("x", DType::Float, {-1, 6});
+    g.initializer("w1", random_tensor(weights, {6, 5}, -1, 1));
+    g.initializer("w2", random_tensor(weights, {5, 3}, -1, 1));
+    g.node("MatMul", {"x", "w1"}, {"z"}, "fc1");
+    g.node("Relu", {"z"}, {"r"}, "relu");
+    std::string into_fc2 = "r";
+    if (drop != Drop::None) {
+      g.initializer("ratio", Tensor::scalar_real(DType::Float, 0.5));
+      g.initializer("training", Tensor::scalar_int(DType::Bool, drop == Drop::Training ? 1 : 0));
+      g.node("Dropout", {"r", "ratio", "training"}, {"d", "mask"}, "drop");
+      into_fc2 = "d";
+    }
+    g.node("MatMul", {into_fc2, "w2"}, {"y"}, "fc2");
+    if (drop == Drop::MaskRead) g.node("Cast", {"mask"}, {"kept"}, "cast").attr("to", int64_t{1});
+    g.output("y");
+    return g;
+  };
+  // The same program as without the Dropout: same ranges, same layers, same outputs.
+  const NetworkProgram plain = build_program(graph(Drop::None).model(), &calibration);
+  const NetworkProgram p = build_program(graph(Drop::Inference).model(), &calibration);
+  REQUIRE(p.layers.size() == plain.layers.size());
+  const Tensor x = random_tensor(rng, {40, 6}, -1, 1);
+  const auto configs = step_configs(p, "8");
+  for (int64_t i = 0; i < 40; ++i)
+    CHECK(execute_program(p, quantize_input(p, x, i), configs).output() ==
+          execute_program(plain, quantize_input(plain, x, i), configs).output());
+  CHECK_THROWS_WITH(build_program(graph(Drop::Training).model(), &calibration),
+                    Catch::Contains("node 'drop' (Dropout): training_mode is true"));
+  CHECK_THROWS_WITH(build_program(graph(Drop::MaskRead).model(), &calibration),
+                    Catch::Contains("node 'drop' (Dropout): cannot map onto the accelerator: its mask 'mask' is read"));
 }

@@ -164,6 +164,28 @@ std::vector<Tensor> cast(const OpContext& ctx) {
 
 std::vector<Tensor> identity(const OpContext& ctx) { return {ctx.input(0)}; }
 
+// Inference: ONNX's Dropout scales while training, so at inference the output
+// is the input and the mask all true. A node that asks for training mode
+// (opset 12's third input) would drop values at random: refused.
+std::vector<Tensor> dropout(const OpContext& ctx) {
+  if (ctx.has_input(2)) {
+    const Tensor& mode = ctx.input(2);
+    if (mode.size() != 1 || mode.floating())
+      throw InputError(fmt::format("{}: training_mode must be one boolean", ctx.label()));
+    if (mode.ints()[0] != 0)
+      throw UnsupportedError(fmt::format("{}: training_mode is true (values dropped at random); only inference "
+                                         "(training_mode false or absent) is supported",
+                                         ctx.label()));
+  }
+  std::vector<Tensor> out{ctx.input(0)};
+  if (ctx.output_count() > 1) {
+    Tensor mask(DType::Bool, ctx.input(0).shape());
+    std::fill(mask.ints().begin(), mask.ints().end(), 1);
+    out.push_back(std::move(mask));
+  }
+  return out;
+}
+
 std::vector<Tensor> constant(const OpContext& ctx) {
   if (const auto* t = ctx.attrs.get_tensor("value")) return {tensor_from_proto(*t, ctx.label())};
   if (ctx.attrs.has("value_float")) return {Tensor::scalar_real(DType::Float, ctx.attrs.get_float("value_float", 0))};
@@ -196,6 +218,8 @@ void register_elementwise_ops(OpTable& t) {
   t.push_back({"Log", {unary_float<log_of>, 6}});
   t.push_back({"Cast", {cast, 6}});
   t.push_back({"Identity", {identity, 1}});
+  // Before opset 7 Dropout had is_test, whose default (0) meant training.
+  t.push_back({"Dropout", {dropout, 7}});
   t.push_back({"Constant", {constant, 1}});
 }
 

@@ -1,4 +1,5 @@
 // Sigmoid and Log: float32 results at the extremes, integer inputs refused.
+// Dropout at inference: the identity, its mask all true; training mode refused.
 
 #include <catch2/catch.hpp>
 
@@ -40,4 +41,34 @@ TEST_CASE("Log of 0 is -inf and of a negative number NaN", "[activation]") {
 TEST_CASE("Sigmoid refuses an integer input, naming the node", "[activation]") {
   CHECK_THROWS_WITH(run_unary("Sigmoid", Tensor::from_ints(DType::Int32, {1}, {1})),
                     Catch::Contains("node 'act' (Sigmoid): Sigmoid needs a floating input"));
+}
+
+TEST_CASE("Dropout at inference passes its input through with an all-true mask; training mode is refused",
+          "[activation]") {
+  const Tensor x = Tensor::from_reals(DType::Float, {2, 3}, {-1.5, 0, 2, 3.25, -7, 0.5});
+  for (const bool opset12 : {false, true}) {
+    INFO(opset12);
+    test::GraphBuilder g(opset12 ? 13 : 10);
+    g.input("x", DType::Float, {2, 3});
+    if (opset12) {
+      g.initializer("ratio", Tensor::scalar_real(DType::Float, 0.3));
+      g.initializer("training", Tensor::scalar_int(DType::Bool, 0));
+      g.node("Dropout", {"x", "ratio", "training"}, {"y", "mask"}, "drop");
+    } else {
+      g.node("Dropout", {"x"}, {"y", "mask"}, "drop").attr("ratio", 0.3f);
+    }
+    g.output("y");
+    g.output("mask");
+    const TensorMap out = g.run({{"x", x}});
+    CHECK(out.at("y").reals() == x.reals());
+    CHECK(out.at("mask").dtype() == DType::Bool);
+    CHECK(out.at("mask").ints() == std::vector<int64_t>(6, 1));
+  }
+  test::GraphBuilder training(13);
+  training.input("x", DType::Float, {2, 3});
+  training.initializer("ratio", Tensor::scalar_real(DType::Float, 0.3));
+  training.initializer("training", Tensor::scalar_int(DType::Bool, 1));
+  training.node("Dropout", {"x", "ratio", "training"}, {"y"}, "drop");
+  training.output("y");
+  CHECK_THROWS_WITH(training.run({{"x", x}}), Catch::Contains("node 'drop' (Dropout): training_mode is true"));
 }
