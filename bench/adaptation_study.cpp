@@ -698,7 +698,7 @@ int main(int argc, char** argv) {
       Split& s = splits.emplace_back();
       s.name = split_name;
       const DataSet ds = load_data_set(root / split_name);
-      check_sample_batch(ds);
+      check_program_batch(base, ds);
       if (!ds.labels) throw InputError(fmt::format("{}: the study needs labels", (root / split_name).string()));
       const int64_t n = count > 0 ? std::min(count, ds.sample_count()) : ds.sample_count();
       s.batch = batch_slice(ds.inputs[0].tensor, 0, n);

@@ -64,6 +64,10 @@ ProgramBuilder::ProgramBuilder(const OnnxModel& model, const ActivationRanges* r
   // The graph input, as a view of one sample: batch first, as 1.
   const ValueInfo& info = model.inputs()[0];
   InputView v;
+  if (!info.has_shape)
+    throw UnsupportedError(fmt::format("{}: input '{}' declares no shape; the accelerator needs its sizes (a batch "
+                                       "dimension, then fixed ones)",
+                                       model.source(), info.name));
   if (info.dims.empty())
     throw UnsupportedError(fmt::format("{}: input '{}' has no batch dimension", model.source(), info.name));
   v.dims.push_back(1);

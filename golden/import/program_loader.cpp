@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "golden/onnx/batch_runner.hpp"
 #include "golden/onnx/data_set.hpp"
 #include "golden/errors.hpp"
 
@@ -14,6 +15,13 @@ Task model_task(const OnnxModel& model) {
   } catch (const InputError& e) {
     throw InputError(fmt::format("{}: metadata aps.task: {}", model.source(), e.what()));
   }
+}
+
+void check_program_batch(const NetworkProgram& program, const DataSet& ds) {
+  check_sample_batch(ds);
+  if (program.input_dims.empty()) return;
+  check_sample_shape(ds, 0, {program.input_dims.begin(), program.input_dims.end()},
+                     fmt::format("input '{}' of {}", program.input_name, program.source));
 }
 
 LoadedProgram load_network_program(const std::filesystem::path& model_path,
@@ -38,6 +46,7 @@ LoadedProgram load_network_program(const std::filesystem::path& model_path,
   const auto sets = load_data_sets(dir);
   if (sets.size() != 1) throw InputError(fmt::format("{}: calibration data must be one folder", dir.string()));
   check_sample_batch(sets[0]);
+  check_batches_fit(model, sets[0]);
   out.program = build_program(model, &sets[0].inputs[0].tensor);
   out.calibration = dir;
   return out;

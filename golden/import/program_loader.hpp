@@ -9,6 +9,7 @@
 #include "golden/accelerator/network_program.hpp"
 #include "golden/accelerator/evaluation.hpp"
 #include "golden/import/program_builder.hpp"
+#include "golden/onnx/data_set.hpp"
 
 namespace aps {
 
@@ -22,6 +23,10 @@ struct LoadedProgram {
 // The task a model was made for: its "aps.task" metadata, classification
 // without one.
 Task model_task(const OnnxModel& model);
+
+// What the program's tools read as a batch of samples: check_sample_batch,
+// and samples of the shape the program's input takes. InputError naming the file.
+void check_program_batch(const NetworkProgram& program, const DataSet& ds);
 
 LoadedProgram load_network_program(const std::filesystem::path& model,
                                    const std::optional<std::filesystem::path>& calibration = std::nullopt);

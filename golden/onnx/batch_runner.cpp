@@ -52,6 +52,15 @@ Split split_of(const OnnxModel& model, const TensorMap& feeds) {
 
 }  // namespace
 
+void check_batches_fit(const OnnxModel& model, const DataSet& ds) {
+  for (size_t i = 0; i < model.inputs().size() && i < ds.inputs.size(); ++i) {
+    const ValueInfo& info = model.inputs()[i];
+    if (!info.has_shape || info.dims.empty()) continue;
+    check_sample_shape(ds, i, {info.dims.begin() + 1, info.dims.end()},
+                       fmt::format("input '{}' of {}", info.name, model.source()));
+  }
+}
+
 Tensor batch_slice(const Tensor& batch, int64_t begin, int64_t end) {
   Shape shape = batch.shape();
   const int64_t per = batch.size() / shape.at(0);

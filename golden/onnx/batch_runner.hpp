@@ -6,6 +6,7 @@
 // write them) runs one sample at a time. The outputs are stacked back along
 // the first dimension, so the result is the same as one run on the batch.
 
+#include "golden/onnx/data_set.hpp"
 #include "golden/onnx/interpreter.hpp"
 
 namespace aps {
@@ -16,6 +17,11 @@ namespace aps {
 // the runs one after another.
 TensorMap run_batch(const OnnxModel& model, const TensorMap& feeds, const ValueObserver& observer = nullptr,
                     int threads = 1);
+
+// InputError naming the file unless each input file of `ds` holds samples of
+// the shape its model input takes (checked whole, before a run meets a part of
+// the batch and reports that part's shape).
+void check_batches_fit(const OnnxModel& model, const DataSet& ds);
 
 // Samples [begin, end) of a batch, as a batch of end - begin.
 Tensor batch_slice(const Tensor& batch, int64_t begin, int64_t end);

@@ -36,7 +36,7 @@ Samples load_samples(const NetworkProgram& program, Task task, const std::string
   Samples s;
   bool all_labelled = true;
   for (const DataSet& ds : load_data_sets(data)) {
-    check_sample_batch(ds);
+    check_program_batch(program, ds);
     const Tensor& t = ds.inputs[0].tensor;
     if (ds.labels)
       check_class_labels(task, ds.labels->ints(), program.output_layer().out_shape.size(),

@@ -50,6 +50,11 @@ def main():
     del missing.graph.initializer[:]
     missing.graph.initializer.extend(kept)
     save(missing, os.path.join(out, "missing_initializer.onnx"))
+    # digits_mlp with an input that declares no shape at all.
+    no_shape = onnx.ModelProto()
+    no_shape.CopyFrom(mlp)
+    no_shape.graph.input[0].type.tensor_type.ClearField("shape")
+    save(no_shape, os.path.join(out, "input_without_shape.onnx"))
     # Inputs that declare a size as -1, as some exporters write a free size:
     # the batch (dimension 0), and a feature dimension.
     for name, axis in (("negative_batch_dim.onnx", 0), ("negative_feature_dim.onnx", 1)):
@@ -160,6 +165,17 @@ def main():
     os.makedirs(no_batch, exist_ok=True)
     write_tensor(os.path.join(no_batch, "input_0.pb"), np.zeros(64, np.float32))
     write_tensor(os.path.join(no_batch, "labels.pb"), np.array([1], np.int64), "labels")
+    # Calibration samples for digits_cnn in NHWC ([8,8,1], not [1,8,8]), more
+    # than one interpreter run takes, so the runs would meet parts of the batch.
+    nhwc = os.path.join(out, "calibration_nhwc_for_cnn")
+    os.makedirs(nhwc, exist_ok=True)
+    write_tensor(os.path.join(nhwc, "input_0.pb"), np.zeros((300, 8, 8, 1), np.float32))
+    # Two test_data_set folders for digits_mlp, the second with 63 values per sample.
+    for k, width in ((0, 64), (1, 63)):
+        folder = os.path.join(out, "one_folder_misshapen", f"test_data_set_{k}")
+        os.makedirs(folder, exist_ok=True)
+        write_tensor(os.path.join(folder, "input_0.pb"), np.zeros((2, width), np.float32))
+        write_tensor(os.path.join(folder, "labels.pb"), np.array([0, 1], np.int64), "labels")
     # An anomaly detector's labels are 0 or 1 (the autoencoder takes 784 values).
     anomaly = os.path.join(out, "anomaly_label_two")
     os.makedirs(anomaly, exist_ok=True)

@@ -210,14 +210,12 @@ TEST_CASE("an inference Dropout is the identity; one in training mode, or whose 
     g.initializer("w2", random_tensor(weights, {5, 3}, -1, 1));
     g.node("MatMul", {"x", "w1"}, {"z"}, "fc1");
     g.node("Relu", {"z"}, {"r"}, "relu");
-    std::string into_fc2 = "r";
     if (drop != Drop::None) {
       g.initializer("ratio", Tensor::scalar_real(DType::Float, 0.5));
       g.initializer("training", Tensor::scalar_int(DType::Bool, drop == Drop::Training ? 1 : 0));
       g.node("Dropout", {"r", "ratio", "training"}, {"d", "mask"}, "drop");
-      into_fc2 = "d";
     }
-    g.node("MatMul", {into_fc2, "w2"}, {"y"}, "fc2");
+    g.node("MatMul", {drop == Drop::None ? "r" : "d", "w2"}, {"y"}, "fc2");
     if (drop == Drop::MaskRead) g.node("Cast", {"mask"}, {"kept"}, "cast").attr("to", int64_t{1});
     g.output("y");
     return g;
