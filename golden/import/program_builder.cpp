@@ -31,6 +31,15 @@ ModelFormat detect_model_format(const OnnxModel& model) {
   return qdq ? ModelFormat::Qdq : ModelFormat::Float;
 }
 
+void refuse_dynamic_quantization(const OnnxModel& model) {
+  for (const auto* n : model.nodes())
+    if (n->op_type() == "DynamicQuantizeLinear" || n->op_type() == "MatMulInteger" || n->op_type() == "ConvInteger")
+      throw UnsupportedError(fmt::format("{}: the model is quantized at run time, which the accelerator cannot do (it "
+                                         "needs activation scales fixed before it runs): give the float model, or a "
+                                         "statically quantized one (QDQ or QOperator)",
+                                         model.node_label(*n)));
+}
+
 ActivationQuant activation_quant_from_range(double lo, double hi) {
   // An infinite end would make the zero point inf / inf = NaN, and NaN ->
   // int32 is undefined.
@@ -46,6 +55,7 @@ ActivationQuant activation_quant_from_range(double lo, double hi) {
 }
 
 NetworkProgram build_program(const OnnxModel& model, const Tensor* calibration) {
+  refuse_dynamic_quantization(model);
   if (detect_model_format(model) != ModelFormat::Float || !calibration) return import::ProgramBuilder(model, nullptr).build();
   const ActivationRanges ranges = activation_ranges(model, *calibration, RangeMethod::MinMax);
   return import::ProgramBuilder(model, &ranges).build();

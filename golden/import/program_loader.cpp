@@ -27,6 +27,7 @@ void check_program_batch(const NetworkProgram& program, const DataSet& ds) {
 LoadedProgram load_network_program(const std::filesystem::path& model_path,
                                    const std::optional<std::filesystem::path>& calibration) {
   const OnnxModel model = OnnxModel::load(model_path);
+  refuse_dynamic_quantization(model);
   LoadedProgram out;
   out.format = detect_model_format(model);
   out.task = model_task(model);

@@ -50,6 +50,15 @@ def main():
     del missing.graph.initializer[:]
     missing.graph.initializer.extend(kept)
     save(missing, os.path.join(out, "missing_initializer.onnx"))
+    # Quantized at run time, as onnxruntime's quantize_dynamic writes it.
+    dynamic = tiny_model(
+        [helper.make_node("DynamicQuantizeLinear", ["x"], ["xq", "xs", "xzp"], name="quantize_x"),
+         helper.make_node("MatMulInteger", ["xq", "w", "xzp"], ["acc"], name="fc"),
+         helper.make_node("Cast", ["acc"], ["y"], to=TensorProto.FLOAT, name="cast")],
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 64])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 10])],
+        [numpy_helper.from_array(np.ones((64, 10), np.uint8), "w")])
+    save(dynamic, os.path.join(out, "dynamic_quantization.onnx"))
     # digits_mlp with an input that declares no shape at all.
     no_shape = onnx.ModelProto()
     no_shape.CopyFrom(mlp)
