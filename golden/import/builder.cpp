@@ -207,6 +207,14 @@ QuantConst ProgramBuilder::quant_const_from(const onnx::NodeProto& node, const T
   return c;
 }
 
+std::string ProgramBuilder::not_codes(const std::string& value, const std::string& usual) const {
+  const ValueInfo& in = model_.inputs()[0];
+  if (value != in.name || in.dtype == DType::Float) return usual;
+  return fmt::format("reads the graph input '{}' as {} codes, but the tools feed float32 samples and quantize them "
+                     "themselves: the graph must quantize its input (QuantizeLinear)",
+                     value, dtype_name(in.dtype));
+}
+
 // The activation an ONNX value stands for. In float models the network
 // input and pending layers become activations when first read.
 ActView ProgramBuilder::act(const std::string& value, const onnx::NodeProto& node) {
@@ -219,7 +227,7 @@ ActView ProgramBuilder::act(const std::string& value, const onnx::NodeProto& nod
     if (format_ == ModelFormat::Float) return acts_[value] = declare_input(it->second, calibrated_quant(program_.input_name), &node);
     if (it->second.q) return acts_[value] = declare_input(it->second, *it->second.q, &node);
   }
-  unsupported(node, fmt::format("input '{}' is not a quantized activation", value));
+  unsupported(node, not_codes(value, fmt::format("input '{}' is not a quantized activation", value)));
 }
 
 PendingLayer ProgramBuilder::new_layer(const onnx::NodeProto& node, LayerKind kind, const ActView& in) const {
@@ -273,7 +281,7 @@ void ProgramBuilder::lower_dequantize(const onnx::NodeProto& node) {
   const ActivationQuant q = activation_quant(node, scale, zp);
   if (const auto it = inputs_.find(x); it != inputs_.end() && !acts_.count(x)) {
     InputView v = it->second;
-    if (!v.codes || !v.q) unsupported(node, "dequantizes a value that is not quantized");
+    if (!v.codes || !v.q) unsupported(node, not_codes(x, "dequantizes a value that is not quantized"));
     if (!(*v.q == q)) unsupported(node, "dequantizes with parameters other than the ones it was quantized with");
     v.codes = false;
     inputs_[node.output(0)] = v;

@@ -98,6 +98,9 @@ class ProgramBuilder {
   QuantConst quant_const_from(const onnx::NodeProto& node, const Tensor& codes, const Tensor& scale, const Tensor* zp,
                               int64_t axis) const;
   ActView act(const std::string& value, const onnx::NodeProto& node);
+  // Why `value` cannot be read as an activation's codes: `usual`, or, for a
+  // graph input of integer type, that the tools feed float samples.
+  std::string not_codes(const std::string& value, const std::string& usual) const;
   PendingLayer new_layer(const onnx::NodeProto& node, LayerKind kind, const ActView& in) const;
   void finalize_from_calibration(const std::string& value);
   void finalize(const std::string& value, ActivationQuant out_q);
