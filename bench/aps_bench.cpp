@@ -51,7 +51,7 @@ nlohmann::json energy_of(const NetworkProgram& p, const std::vector<LayerConfig>
                          {"ext_activations", b.ext_activations}, {"total", b.total()}}},
           {"ext_bytes", {{"weight_planes", c.weight_plane_beats * rows}, {"weight_headers", c.weight_header_beats * rows},
                          {"params", c.param_beats * rows},
-                         {"activations", (c.beats - c.weight_plane_beats - c.weight_header_beats - c.param_beats) * rows},
+                         {"activations", c.activation_beats() * rows},
                          {"total", c.beats * rows}}}};
 }
 

@@ -89,12 +89,13 @@ def benchmarks(paths):
         out += ["", "Where one inference's energy goes (nJ, golden/accelerator/energy_model.hpp), and what its "
                 "memory-port bytes carry (weight tile planes, weight tile headers, channel parameters, activations: "
                 "input, output, spills):", "",
-                "| bits | MACs | buffer reads | buffer writes | SAE | ext. weight planes | ext. weight headers "
+                "| bits | MACs | buffer reads | buffer writes | ext. weight planes | ext. weight headers "
                 "| ext. params | ext. activations | total | bytes: planes / headers / params / activations |",
-                "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+                "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
         for r in b["rows"]:
             e, x = r["energy_pj"], r["ext_bytes"]
-            terms = ("macs", "buffer_reads", "buffer_writes", "sae", "ext_weight_planes", "ext_weight_headers",
+            # Static maps: no SAE term (it is in the JSON, 0).
+            terms = ("macs", "buffer_reads", "buffer_writes", "ext_weight_planes", "ext_weight_headers",
                      "ext_params", "ext_activations", "total")
             out.append(f"| {r['bits']} | " + " | ".join(f"{e[t] / 1000:.1f}" for t in terms) +
                        f" | {x['weight_planes']} / {x['weight_headers']} / {x['params']} / {x['activations']} |")

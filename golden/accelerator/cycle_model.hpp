@@ -76,6 +76,8 @@ struct RunCycles {
   int64_t mem_stalls = 0;             // cycles the sequencer waited for the memory port (both passes)
   int64_t beats = 0;                  // memory-port beats (both passes), and of them, as StepTiming:
   int64_t weight_header_beats = 0, weight_plane_beats = 0, param_beats = 0;
+  // The rest: the input, the output, spills.
+  int64_t activation_beats() const { return beats - weight_header_beats - weight_plane_beats - param_beats; }
   int64_t act_plane_reads = 0;        // buffer planes read (both passes), as StepTiming
   int64_t wgt_plane_reads = 0;
   int64_t sae = 0;                    // pass 0: scan steps without their PCU decision, and shadow layers

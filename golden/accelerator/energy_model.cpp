@@ -33,7 +33,7 @@ EnergyBreakdown run_energy_breakdown(const NetworkProgram& p, const ProgramResul
   b.ext_weight_planes = external_pj(c.weight_plane_beats, a, e);
   b.ext_weight_headers = external_pj(c.weight_header_beats, a, e);
   b.ext_params = external_pj(c.param_beats, a, e);
-  b.ext_activations = external_pj(c.beats - c.weight_plane_beats - c.weight_header_beats - c.param_beats, a, e);
+  b.ext_activations = external_pj(c.activation_beats(), a, e);
   b.buffer_reads = plane_accesses(c.act_plane_reads, c.wgt_plane_reads, a) * e.sram64_pj;
   for (size_t i = 0; i < p.layers.size(); ++i) {
     const Layer& l = p.layers[i];

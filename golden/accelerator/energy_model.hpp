@@ -49,7 +49,8 @@ struct EnergyBreakdown {
   double macs = 0;            // multiplies and accumulates at each layer's width (pooling and Add: their adds)
   double buffer_reads = 0;    // activation and weight planes read from the plane-banked buffers
   double buffer_writes = 0;   // output codes written to the scratchpad
-  double sae = 0;             // the SAE's per-element operations and slice reads
+  double sae = 0;             // the SAE's per-element operations and slice reads (an up-front
+                              // schedule's shadow layers count as layers, in the terms above and below)
   double ext_weight_planes = 0;   // memory port: weight tile planes
   double ext_weight_headers = 0;  // memory port: weight tile headers
   double ext_params = 0;          // memory port: channel parameters

@@ -105,10 +105,13 @@ nlohmann::json sample_json(const DataSet& ds, int64_t row, nlohmann::json output
 Outcome evaluate_onnx(const std::string& model_path, const std::vector<DataSet>& sets, Task task, bool keep_outputs) {
   const OnnxModel model = OnnxModel::load(model_path);
   Outcome o{Evaluation(task)};
+  // Every folder before any runs: a bad last one is not found after hours.
   for (const DataSet& ds : sets) {
-    std::vector<fs::path> files;
     check_has_samples(ds);
     check_batches_fit(model, ds);
+  }
+  for (const DataSet& ds : sets) {
+    std::vector<fs::path> files;
     for (size_t i = 0; i < ds.inputs.size(); ++i) files.push_back(ds.folder / fmt::format("input_{}.pb", i));
     const TensorMap out = run_batch(model, feeds_for(model, ds.inputs, files));
     const Tensor& y = out.at(model.outputs().front().name);
@@ -133,10 +136,12 @@ Outcome evaluate_onnx(const std::string& model_path, const std::vector<DataSet>&
 Outcome evaluate_program(const NetworkProgram& program, const std::vector<LayerConfig>& configs,
                          const std::vector<DataSet>& sets, Task task, bool keep_outputs) {
   Outcome o{Evaluation(task)};
-  for (const DataSet& ds : sets) {
+  for (const DataSet& ds : sets) {  // every folder before any runs
     check_program_batch(program, ds);
     check_class_labels(task, ds.labels->ints(), program.output_layer().out_shape.size(),
                        (ds.folder / "labels.pb").string());
+  }
+  for (const DataSet& ds : sets) {
     for (int64_t r = 0; r < ds.sample_count(); ++r) {
       const Codes in = quantize_input(program, ds.inputs[0].tensor, r);
       const ProgramResult pr = execute_program(program, in, configs);
@@ -188,11 +193,11 @@ ExitCode eval_command(const Args& args) {
     refuse_unused_policy_options(vm, policy);
   check_writable_each({report, outputs});
 
-  const auto sets = load_data_sets(data_path);
   if (fs::is_regular_file(data_path))
     throw InputError(fmt::format("{}: one input file carries no labels; give the folder that holds input_0.pb and "
                                  "labels.pb",
                                  data_path));
+  const auto sets = load_data_sets(data_path);
   for (const DataSet& ds : sets)
     if (!ds.labels) throw InputError(fmt::format("{}: no labels.pb, so accuracy cannot be measured", ds.folder.string()));
   const Task model_kind = task == "auto" ? model_task(OnnxModel::load(model_path)) : parse_task(task);

@@ -142,13 +142,14 @@ void ProgramBuilder::lower(const onnx::NodeProto& node) {
   if (node.input_size() < required_inputs(op) || node.output_size() < 1 || node.output(0).empty())
     throw InputError(fmt::format("{}: needs at least {} inputs and an output", model_.node_label(node),
                                  required_inputs(op)));
+  // Before the host tail's check: there, as anywhere, it is an Identity.
+  if (op == "Dropout") return lower(inference_dropout(node));
   for (const auto& in : node.input())
     if (tail_.count(in)) {
       if (lower_host_tail(node)) return;
       unsupported(node, fmt::format("reads '{}', which the host computes after the last accelerator layer", in));
     }
   if (fold_constant(node)) return;
-  if (op == "Dropout") return lower(inference_dropout(node));
   if (op == "QuantizeLinear") return lower_quantize(node);
   if (op == "DequantizeLinear") return lower_dequantize(node);
   if (op == "Gemm" || op == "MatMul") return lower_fully_connected(node);
@@ -209,7 +210,7 @@ QuantConst ProgramBuilder::quant_const_from(const onnx::NodeProto& node, const T
 
 std::string ProgramBuilder::not_codes(const std::string& value, const std::string& usual) const {
   const ValueInfo& in = model_.inputs()[0];
-  if (value != in.name || in.dtype == DType::Float) return usual;
+  if (value != in.name || is_floating(in.dtype)) return usual;
   return fmt::format("reads the graph input '{}' as {} codes, but the tools feed float32 samples and quantize them "
                      "themselves: the graph must quantize its input (QuantizeLinear)",
                      value, dtype_name(in.dtype));

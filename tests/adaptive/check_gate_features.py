@@ -9,6 +9,7 @@ calibration inputs its threshold was chosen on, the perfect gate keeps every
 import json
 import sys
 
+
 def problems_of(rows, target, expected_gates):
     out = []
     for r in rows:

@@ -139,18 +139,19 @@ TEST_CASE("shape arithmetic around a Reshape folds to a constant target", "[expo
   check_tracks_onnx(g, p, random_tensor(rng, {40, 2, 3, 3}, -1, 1), 4);
 }
 
-TEST_CASE("a Softmax after the last layer runs on the host; a layer after it is refused", "[exporters]") {
+TEST_CASE("a Softmax (and an Identity, a Dropout) after the last layer runs on the host; a layer after it is refused", "[exporters]") {
   std::mt19937 rng(7);
   test::GraphBuilder g(13);
   g.input("x", DType::Float, {-1, 6});
   g.initializer("w1", random_tensor(rng, {6, 5}, -1, 1));
   g.node("MatMul", {"x", "w1"}, {"z"}, "fc");
   g.node("Softmax", {"z"}, {"p"}, "softmax").attr("axis", 1);
-  g.node("Identity", {"p"}, {"y"}, "out");
+  g.node("Identity", {"p"}, {"q"}, "out");
+  g.node("Dropout", {"q"}, {"y"}, "drop");  // an inference Dropout is the identity here too
   g.output("y");
   const Tensor calibration = random_tensor(rng, {64, 6}, -1, 1);
   const NetworkProgram p = build_program(g.model(), &calibration);
-  CHECK(p.output_tail == "Softmax, Identity");
+  CHECK(p.output_tail == "Softmax, Identity, Identity");
   check_tracks_onnx(g, p, random_tensor(rng, {40, 6}, -1, 1), 5);
 
   test::GraphBuilder after(13);
@@ -233,4 +234,11 @@ TEST_CASE("an inference Dropout is the identity; one in training mode, or whose 
                     Catch::Contains("node 'drop' (Dropout): training_mode is true"));
   CHECK_THROWS_WITH(build_program(graph(Drop::MaskRead).model(), &calibration),
                     Catch::Contains("node 'drop' (Dropout): cannot map onto the accelerator: its mask 'mask' is read"));
+  // The importer refuses training mode itself, as it must where no interpreter
+  // runs first (a quantized model, or ranges measured before).
+  const ActivationRanges ranges =
+      activation_ranges(graph(Drop::Inference).model(), calibration, RangeMethod::MinMax);
+  CHECK_THROWS_WITH(build_program(graph(Drop::Training).model(), ranges),
+                    Catch::Contains("node 'drop' (Dropout): cannot map onto the accelerator: training_mode must be a "
+                                    "constant false"));
 }

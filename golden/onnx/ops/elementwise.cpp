@@ -179,8 +179,9 @@ std::vector<Tensor> dropout(const OpContext& ctx) {
   }
   std::vector<Tensor> out{ctx.input(0)};
   if (ctx.output_count() > 1) {
-    Tensor mask(DType::Bool, ctx.input(0).shape());
-    std::fill(mask.ints().begin(), mask.ints().end(), 1);
+    // Opsets 7-9 type the mask like the data, from 10 as bool.
+    Tensor mask(ctx.opset < 10 ? ctx.input(0).dtype() : DType::Bool, ctx.input(0).shape());
+    for (int64_t k = 0; k < mask.size(); ++k) mask.set_value(k, 1);
     out.push_back(std::move(mask));
   }
   return out;
