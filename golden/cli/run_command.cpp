@@ -112,7 +112,7 @@ Outcome evaluate_onnx(const std::string& model_path, const std::vector<DataSet>&
   }
   for (const DataSet& ds : sets) {
     std::vector<fs::path> files;
-    for (size_t i = 0; i < ds.inputs.size(); ++i) files.push_back(ds.folder / fmt::format("input_{}.pb", i));
+    for (size_t i = 0; i < ds.inputs.size(); ++i) files.push_back(ds.input_file(i));
     const TensorMap out = run_batch(model, feeds_for(model, ds.inputs, files));
     const Tensor& y = out.at(model.outputs().front().name);
     const int64_t n = ds.sample_count();

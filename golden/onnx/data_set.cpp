@@ -9,6 +9,10 @@
 namespace aps {
 namespace fs = std::filesystem;
 
+fs::path DataSet::input_file(size_t i) const {
+  return single_file && i == 0 ? *single_file : folder / fmt::format("input_{}.pb", i);
+}
+
 int64_t DataSet::sample_count() const {
   if (inputs.empty()) return 0;
   const Tensor& t = inputs.front().tensor;
@@ -26,7 +30,7 @@ void check_has_samples(const DataSet& ds) {
   for (size_t i = 0; i < ds.inputs.size(); ++i) {
     const Tensor& t = ds.inputs[i].tensor;
     if (t.rank() > 0 && t.shape()[0] == 0)
-      throw InputError(fmt::format("{}: holds no samples (shape {})", (ds.folder / fmt::format("input_{}.pb", i)).string(),
+      throw InputError(fmt::format("{}: holds no samples (shape {})", ds.input_file(i).string(),
                                    shape_string(t.shape())));
   }
 }
@@ -40,12 +44,12 @@ void check_sample_shape(const DataSet& ds, size_t input, const std::vector<std::
   std::vector<std::string> want{"?"};
   for (const auto& d : sample_dims) want.push_back(d ? std::to_string(*d) : "?");
   throw InputError(fmt::format("{}: shape {} does not fit {}, [{}] (samples along the first dimension)",
-                               (ds.folder / fmt::format("input_{}.pb", input)).string(), shape_string(t.shape()), what,
+                               ds.input_file(input).string(), shape_string(t.shape()), what,
                                fmt::join(want, ",")));
 }
 
 void check_sample_batch(const DataSet& ds) {
-  const fs::path file = ds.folder / "input_0.pb";
+  const fs::path file = ds.input_file(0);
   if (ds.inputs.size() != 1)
     throw InputError(fmt::format("{}: expected one input file (input_0.pb), found {}", ds.folder.string(), ds.inputs.size()));
   const Tensor& t = ds.inputs[0].tensor;
@@ -95,6 +99,7 @@ std::vector<DataSet> load_data_sets(const fs::path& path) {
   if (fs::is_regular_file(path, ec)) {
     DataSet ds;
     ds.folder = path.parent_path();
+    ds.single_file = path;
     ds.inputs.push_back(read_tensor_file(path));
     return {std::move(ds)};
   }

@@ -20,8 +20,12 @@ struct DataSet {
   std::vector<NamedTensor> outputs;  // output_0.pb, ... (expected; may be empty)
   std::optional<Tensor> labels;      // labels.pb
 
+  std::optional<std::filesystem::path> single_file;  // set when the data set is one .pb file
+
   // Samples along the first dimension of input 0 (1 for an unbatched input).
   int64_t sample_count() const;
+  // The file input i was read from, for messages.
+  std::filesystem::path input_file(size_t i) const;
 };
 
 // One folder with input_N.pb files. InputError if it has none.
