@@ -787,8 +787,7 @@ int main(int argc, char** argv) {
         std::vector<std::pair<std::vector<int>, const Row*>> firsts;
         for (size_t k = 0; k < profile.static_front.size(); ++k)
           firsts.emplace_back(profile.static_front[k].bits, &rows[front_begin + k]);
-        Row gate = study.perfect_gate(firsts, static8, s);
-        rows.push_back(std::move(gate));
+        rows.push_back(study.perfect_gate(firsts, static8, s));
       }
       rows.push_back(study.oracle(s));
 

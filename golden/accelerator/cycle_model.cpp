@@ -95,6 +95,10 @@ StepTiming step_timing(const NetworkProgram& p, size_t step, const LayerConfig& 
   int64_t prev_wait = tile_start;    // conv: first SWgtWait cycle of the previous tile
   int64_t wb_free = 0;               // first cycle a pixel may be handed to the writeback
   int64_t last_handoff = -1, last_count = 0;
+  // A convolution's every tile moves the same beats: its header, then the
+  // planes its width needs.
+  const int64_t tile_beats = pool ? 0 : weight_tile_beats(m.tile_words, reduction_planes(c.weight_shift), a);
+  const int64_t header_beats = pool ? 0 : weight_tile_beats(m.tile_words, 0, a);
   for (int64_t tile = 0; tile < g.tiles; ++tile) {
     const int64_t count = std::min<int64_t>(lanes, g.out_channels - tile * lanes);
     int64_t cycle = 0;               // first SPlanes cycle of the tile
@@ -104,12 +108,10 @@ StepTiming step_timing(const NetworkProgram& p, size_t step, const LayerConfig& 
       // Tile `tile` loads once the previous load is done and its slot is free
       // (the tile before the previous one has finished: the previous one started waiting).
       const int64_t start = tile == 0 ? tile_start : std::max(load_done + 1, prev_wait);
-      const int64_t tile_beats = weight_tile_beats(m.tile_words, reduction_planes(c.weight_shift), a);
       load_done = start + load_cycles(tile_beats, pf.memory, a.rows);
       t.beats += tile_beats;
-      const int64_t header = weight_tile_beats(m.tile_words, 0, a);
-      t.weight_header_beats += header;
-      t.weight_plane_beats += tile_beats - header;
+      t.weight_header_beats += header_beats;
+      t.weight_plane_beats += tile_beats - header_beats;
       const int64_t begin = std::max(tile_start + 1, load_done + 2);  // STileStart
       t.mem_stalls += begin - tile_start;
       prev_wait = tile_start;

@@ -213,7 +213,6 @@ Reference reference_runs(const OnnxModel& model, const CalibrationInputs& data, 
                          CalibrationProfile& prof) {
   const Tensor& batch = data.batch;
   const std::vector<int64_t>& labels = data.labels;
-  refuse_dynamic_quantization(model);
   if (prof.task == Task::AnomalyDetection && labels.empty())
     throw InputError(fmt::format("{}: an anomaly detector is calibrated on labelled data (labels.pb: 0 normal, 1 "
                                  "anomaly), which sets its operating threshold; the calibration data has no labels",

@@ -7,8 +7,7 @@
 #include "golden/adaptation/calibrator.hpp"
 #include "cli/command_line.hpp"
 #include "golden/numerics/precision_reduction.hpp"
-#include "golden/onnx/batch_runner.hpp"
-#include "golden/onnx/data_set.hpp"
+#include "golden/import/program_loader.hpp"
 
 using namespace aps;
 using namespace aps::cli;
@@ -70,12 +69,9 @@ ExitCode calibrate_command(const Args& args) {
   check_writable(output);
 
   const OnnxModel model = OnnxModel::load(model_path);
-  const auto sets = load_data_sets(data);
-  if (sets.size() != 1) throw InputError(fmt::format("{}: calibration data must be one folder", data));
-  check_sample_batch(sets[0]);
-  check_batches_fit(model, sets[0]);
-  CalibrationInputs in{sets[0].inputs[0].tensor, {}, (sets[0].folder / "labels.pb").string()};
-  if (sets[0].labels) in.labels = sets[0].labels->ints();
+  const DataSet set = load_calibration_set(model, data);
+  CalibrationInputs in{set.inputs[0].tensor, {}, (set.folder / "labels.pb").string()};
+  if (set.labels) in.labels = set.labels->ints();
   const CalibrationProfile p = calibrate(model, in, o, &std::cout);
   save_profile(p, output);
 

@@ -23,21 +23,18 @@ std::string_view model_format_name(ModelFormat f) {
 }
 
 ModelFormat detect_model_format(const OnnxModel& model) {
-  bool qdq = false;
+  bool qdq = false, qoperator = false;
   for (const auto* n : model.nodes()) {
-    if (n->op_type() == "QLinearMatMul" || n->op_type() == "QLinearConv") return ModelFormat::QOperator;
-    if (n->op_type() == "QuantizeLinear" || n->op_type() == "DequantizeLinear") qdq = true;
-  }
-  return qdq ? ModelFormat::Qdq : ModelFormat::Float;
-}
-
-void refuse_dynamic_quantization(const OnnxModel& model) {
-  for (const auto* n : model.nodes())
-    if (n->op_type() == "DynamicQuantizeLinear" || n->op_type() == "MatMulInteger" || n->op_type() == "ConvInteger")
+    const std::string& op = n->op_type();
+    if (op == "DynamicQuantizeLinear" || op == "MatMulInteger" || op == "ConvInteger")
       throw UnsupportedError(fmt::format("{}: the model is quantized at run time, which the accelerator cannot do (it "
                                          "needs activation scales fixed before it runs): give the float model, or a "
                                          "statically quantized one (QDQ or QOperator)",
                                          model.node_label(*n)));
+    qoperator = qoperator || op == "QLinearMatMul" || op == "QLinearConv";
+    qdq = qdq || op == "QuantizeLinear" || op == "DequantizeLinear";
+  }
+  return qoperator ? ModelFormat::QOperator : qdq ? ModelFormat::Qdq : ModelFormat::Float;
 }
 
 ActivationQuant activation_quant_from_range(double lo, double hi) {
@@ -55,7 +52,6 @@ ActivationQuant activation_quant_from_range(double lo, double hi) {
 }
 
 NetworkProgram build_program(const OnnxModel& model, const Tensor* calibration) {
-  refuse_dynamic_quantization(model);
   if (detect_model_format(model) != ModelFormat::Float || !calibration) return import::ProgramBuilder(model, nullptr).build();
   const ActivationRanges ranges = activation_ranges(model, *calibration, RangeMethod::MinMax);
   return import::ProgramBuilder(model, &ranges).build();

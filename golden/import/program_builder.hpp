@@ -26,12 +26,12 @@ namespace aps {
 
 enum class ModelFormat { Float, Qdq, QOperator };
 std::string_view model_format_name(ModelFormat f);
+// The form in which the accelerator's tools take the model. UnsupportedError
+// naming the node for a model quantized at run time (DynamicQuantizeLinear,
+// MatMulInteger, ConvInteger), which has none: the accelerator needs activation
+// scales fixed before it runs. Every tool asks this first, so such a model is
+// refused before it is sent to make calibration data for nothing.
 ModelFormat detect_model_format(const OnnxModel& model);
-// UnsupportedError naming the node if the model is quantized at run time
-// (DynamicQuantizeLinear, MatMulInteger, ConvInteger): the accelerator needs
-// activation scales fixed before it runs. Checked before any calibration,
-// which such a model would be sent to make for nothing.
-void refuse_dynamic_quantization(const OnnxModel& model);
 
 // Real range [lo, hi] of each float tensor of a model, by name.
 using ActivationRanges = std::map<std::string, std::pair<double, double>>;

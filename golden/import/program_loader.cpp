@@ -24,10 +24,17 @@ void check_program_batch(const NetworkProgram& program, const DataSet& ds) {
                      fmt::format("input '{}' of {}", program.input_name, program.source));
 }
 
+DataSet load_calibration_set(const OnnxModel& model, const std::filesystem::path& dir) {
+  std::vector<DataSet> sets = load_data_sets(dir);
+  if (sets.size() != 1) throw InputError(fmt::format("{}: calibration data must be one folder", dir.string()));
+  check_sample_batch(sets[0]);
+  check_batches_fit(model, sets[0]);
+  return std::move(sets[0]);
+}
+
 LoadedProgram load_network_program(const std::filesystem::path& model_path,
                                    const std::optional<std::filesystem::path>& calibration) {
   const OnnxModel model = OnnxModel::load(model_path);
-  refuse_dynamic_quantization(model);
   LoadedProgram out;
   out.format = detect_model_format(model);
   out.task = model_task(model);
@@ -44,11 +51,8 @@ LoadedProgram load_network_program(const std::filesystem::path& model_path,
       throw InputError(fmt::format("{}: a float model needs calibration data (--calibration DIR); {} does not exist",
                                    model_path.string(), dir.string()));
   }
-  const auto sets = load_data_sets(dir);
-  if (sets.size() != 1) throw InputError(fmt::format("{}: calibration data must be one folder", dir.string()));
-  check_sample_batch(sets[0]);
-  check_batches_fit(model, sets[0]);
-  out.program = build_program(model, &sets[0].inputs[0].tensor);
+  const DataSet calibration_set = load_calibration_set(model, dir);
+  out.program = build_program(model, &calibration_set.inputs[0].tensor);
   out.calibration = dir;
   return out;
 }

@@ -28,6 +28,10 @@ Task model_task(const OnnxModel& model);
 // and samples of the shape the program's input takes. InputError naming the file.
 void check_program_batch(const NetworkProgram& program, const DataSet& ds);
 
+// Calibration data: one folder whose batch (check_sample_batch) fits the
+// model's input. InputError naming the folder or file.
+DataSet load_calibration_set(const OnnxModel& model, const std::filesystem::path& dir);
+
 LoadedProgram load_network_program(const std::filesystem::path& model,
                                    const std::optional<std::filesystem::path>& calibration = std::nullopt);
 
