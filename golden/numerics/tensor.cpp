@@ -22,6 +22,12 @@ int64_t checked_element_count(const Shape& shape, std::string_view what) {
 
 std::string shape_string(const Shape& shape) { return fmt::format("[{}]", fmt::join(shape, ",")); }
 
+std::string shape_string(const PartialShape& shape) {
+  std::vector<std::string> dims;
+  for (const auto& d : shape) dims.push_back(d ? std::to_string(*d) : "?");
+  return fmt::format("[{}]", fmt::join(dims, ","));
+}
+
 std::vector<int64_t> row_major_strides(const Shape& shape) {
   std::vector<int64_t> strides(shape.size(), 1);
   for (int i = static_cast<int>(shape.size()) - 2; i >= 0; --i) strides[i] = strides[i + 1] * shape[i + 1];

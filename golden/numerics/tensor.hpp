@@ -6,6 +6,7 @@
 // in their element type's range.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +25,9 @@ inline constexpr int64_t kMaxTensorElements = int64_t{1} << 26;
 // dimension is negative or the count exceeds kMaxTensorElements.
 int64_t checked_element_count(const Shape& shape, std::string_view what);
 std::string shape_string(const Shape& shape);
+// A shape some of whose dimensions are unknown ("?"), as models declare them.
+using PartialShape = std::vector<std::optional<int64_t>>;
+std::string shape_string(const PartialShape& shape);
 // Row-major strides in elements.
 std::vector<int64_t> row_major_strides(const Shape& shape);
 

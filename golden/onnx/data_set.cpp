@@ -35,17 +35,16 @@ void check_has_samples(const DataSet& ds) {
   }
 }
 
-void check_sample_shape(const DataSet& ds, size_t input, const std::vector<std::optional<int64_t>>& sample_dims,
+void check_sample_shape(const DataSet& ds, size_t input, const PartialShape& sample_dims,
                         const std::string& what) {
   const Tensor& t = ds.inputs.at(input).tensor;
   bool fits = static_cast<size_t>(t.rank()) == sample_dims.size() + 1;
   for (size_t i = 0; fits && i < sample_dims.size(); ++i) fits = !sample_dims[i] || *sample_dims[i] == t.shape()[i + 1];
   if (fits) return;
-  std::vector<std::string> want{"?"};
-  for (const auto& d : sample_dims) want.push_back(d ? std::to_string(*d) : "?");
-  throw InputError(fmt::format("{}: shape {} does not fit {}, [{}] (samples along the first dimension)",
-                               ds.input_file(input).string(), shape_string(t.shape()), what,
-                               fmt::join(want, ",")));
+  PartialShape want{std::nullopt};
+  want.insert(want.end(), sample_dims.begin(), sample_dims.end());
+  throw InputError(fmt::format("{}: shape {} does not fit {}, {} (samples along the first dimension)",
+                               ds.input_file(input).string(), shape_string(t.shape()), what, shape_string(want)));
 }
 
 void check_sample_batch(const DataSet& ds) {

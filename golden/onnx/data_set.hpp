@@ -45,7 +45,7 @@ void check_has_samples(const DataSet& ds);
 // InputError naming input_<input>.pb of `ds` unless it is a batch of samples
 // (first dimension) of shape `sample_dims` (nullopt: any size), as `what`
 // (for example "input 'x' of model.onnx") takes them.
-void check_sample_shape(const DataSet& ds, size_t input, const std::vector<std::optional<int64_t>>& sample_dims,
+void check_sample_shape(const DataSet& ds, size_t input, const PartialShape& sample_dims,
                         const std::string& what);
 
 // What the accelerator's tools read as a batch of samples: one input_0.pb of

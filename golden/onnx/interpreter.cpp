@@ -15,12 +15,9 @@ void Interpreter::check_feed(const ValueInfo& info, const Tensor& value) const {
   bool ok = static_cast<size_t>(value.rank()) == info.dims.size();
   for (size_t i = 0; ok && i < info.dims.size(); ++i)
     ok = !info.dims[i] || *info.dims[i] == value.shape()[i];
-  if (!ok) {
-    std::vector<std::string> want;
-    for (const auto& d : info.dims) want.push_back(d ? std::to_string(*d) : "?");
-    throw InputError(fmt::format("{}: input '{}' must have shape [{}], got {}", model_.source(), info.name,
-                                 fmt::join(want, ","), shape_string(value.shape())));
-  }
+  if (!ok)
+    throw InputError(fmt::format("{}: input '{}' must have shape {}, got {}", model_.source(), info.name,
+                                 shape_string(info.dims), shape_string(value.shape())));
 }
 
 TensorMap Interpreter::run(const TensorMap& feeds, const ValueObserver& observer) const {

@@ -22,7 +22,7 @@ struct ValueInfo {
   std::string name;
   DType dtype = DType::Undefined;
   bool has_shape = false;
-  std::vector<std::optional<int64_t>> dims;  // nullopt = symbolic or unknown
+  PartialShape dims;  // nullopt = symbolic or unknown
 };
 
 // IR versions and default-domain opsets the loader accepts.
