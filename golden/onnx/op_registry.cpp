@@ -20,6 +20,7 @@ const std::map<std::string, OpInfo, std::less<>>& table() {
     register_normalization_ops(t);
     register_shape_ops(t);
     register_data_movement_ops(t);
+    register_pad_ops(t);
     register_reduce_ops(t);
     register_quantization_ops(t);
     return new std::map<std::string, OpInfo, std::less<>>(t.begin(), t.end());

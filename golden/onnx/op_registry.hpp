@@ -47,6 +47,7 @@ void register_pool_ops(OpTable& table);
 void register_normalization_ops(OpTable& table);
 void register_shape_ops(OpTable& table);
 void register_data_movement_ops(OpTable& table);
+void register_pad_ops(OpTable& table);
 void register_reduce_ops(OpTable& table);
 void register_quantization_ops(OpTable& table);
 

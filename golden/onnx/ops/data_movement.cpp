@@ -1,5 +1,5 @@
 // Ops that move elements without computing on them: Transpose, Gather,
-// Concat. Any element type; values are copied exactly.
+// Concat, Slice. Any element type; values are copied exactly.
 
 #include <algorithm>
 #include <fmt/format.h>
@@ -143,12 +143,87 @@ std::vector<Tensor> concat(const OpContext& ctx) {
   return {y};
 }
 
+// starts, ends, axes and steps of Slice: attributes before opset 10 (no
+// steps), 1-D int32/int64 inputs from 10 on.
+std::vector<int64_t> slice_list(const OpContext& ctx, const char* name, int input) {
+  if (ctx.opset < 10) return ctx.attrs.get_ints(name);
+  if (!ctx.has_input(input)) return {};
+  const Tensor& t = ctx.input(input);
+  if ((t.dtype() != DType::Int64 && t.dtype() != DType::Int32) || t.rank() != 1)
+    throw InputError(fmt::format("{}: {} must be a 1-D int32 or int64 tensor, got {} {}", ctx.label(), name,
+                                 dtype_name(t.dtype()), shape_string(t.shape())));
+  return t.ints();
+}
+
+// Per axis, elements start, start + step, ... before end, where negative
+// starts and ends count from the back and both are clamped into the axis
+// (for a negative step, to [-1, len - 1]).
+std::vector<Tensor> slice(const OpContext& ctx) {
+  const Tensor& x = ctx.input(0);
+  const int rank = x.rank();
+  const std::vector<int64_t> starts = slice_list(ctx, "starts", 1), ends = slice_list(ctx, "ends", 2);
+  std::vector<int64_t> axes = slice_list(ctx, "axes", 3), steps = slice_list(ctx, "steps", 4);
+  if (ctx.opset < 10 && !ctx.attrs.has("starts"))
+    throw InputError(fmt::format("{}: Slice needs the starts and ends attributes", ctx.label()));
+  if (axes.empty())
+    for (size_t k = 0; k < starts.size(); ++k) axes.push_back(static_cast<int64_t>(k));
+  if (steps.empty()) steps.assign(starts.size(), 1);
+  if (ends.size() != starts.size() || axes.size() != starts.size() || steps.size() != starts.size())
+    throw InputError(fmt::format("{}: starts, ends, axes and steps differ in length ({}, {}, {}, {})", ctx.label(),
+                                 starts.size(), ends.size(), axes.size(), steps.size()));
+  Shape out_shape = x.shape();
+  std::vector<int64_t> first(static_cast<size_t>(rank), 0), step(static_cast<size_t>(rank), 1);
+  std::vector<bool> seen(static_cast<size_t>(rank), false);
+  for (size_t k = 0; k < starts.size(); ++k) {
+    const int d = normalize_axis(axes[k], rank, ctx.label());
+    if (seen[d]) throw InputError(fmt::format("{}: axis {} is sliced twice", ctx.label(), d));
+    seen[d] = true;
+    if (steps[k] == 0) throw InputError(fmt::format("{}: step 0 on axis {}", ctx.label(), d));
+    const int64_t len = x.shape()[d];
+    auto from_back = [len](int64_t v) { return v < 0 ? v + len : v; };
+    int64_t b = from_back(starts[k]), e = from_back(ends[k]);
+    if (len == 0) {
+      out_shape[d] = 0;
+    } else if (steps[k] > 0) {
+      b = std::clamp<int64_t>(b, 0, len);
+      e = std::clamp<int64_t>(e, 0, len);
+      out_shape[d] = e > b ? (e - b - 1) / steps[k] + 1 : 0;
+    } else {
+      b = std::clamp<int64_t>(b, 0, len - 1);
+      e = std::clamp<int64_t>(e, -1, len - 1);
+      out_shape[d] = b > e ? (b - e - 1) / -steps[k] + 1 : 0;
+    }
+    first[d] = b;
+    step[d] = steps[k];
+  }
+  if (checked_element_count(out_shape, ctx.label()) == 0) return {Tensor(x.dtype(), out_shape)};
+  const auto strides = row_major_strides(x.shape());
+  int64_t base = 0;
+  for (int d = 0; d < rank; ++d) base += first[d] * strides[d];
+  std::vector<int64_t> offsets;
+  std::vector<int64_t> index(static_cast<size_t>(rank), 0);
+  int64_t offset = base;
+  for (int64_t k = 0, n = checked_element_count(out_shape, ctx.label()); k < n; ++k) {
+    offsets.push_back(offset);
+    for (int d = rank - 1; d >= 0; --d) {
+      if (++index[d] < out_shape[d]) {
+        offset += step[d] * strides[d];
+        break;
+      }
+      offset -= step[d] * strides[d] * (out_shape[d] - 1);
+      index[d] = 0;
+    }
+  }
+  return {take(x, out_shape, offsets)};
+}
+
 }  // namespace
 
 void register_data_movement_ops(OpTable& t) {
   t.push_back({"Transpose", {transpose, 1}});
   t.push_back({"Gather", {gather, 1}});
   t.push_back({"Concat", {concat, 1}});
+  t.push_back({"Slice", {slice, 1}});
 }
 
 }  // namespace aps

@@ -1,5 +1,5 @@
 // Ops that change or read a shape and move no values: Flatten, Reshape,
-// Squeeze, Unsqueeze, Shape.
+// Squeeze, Unsqueeze, Shape; and ConstantOfShape, which makes one.
 
 #include <algorithm>
 #include <fmt/format.h>
@@ -8,6 +8,7 @@
 #include "golden/errors.hpp"
 #include "golden/onnx/op_registry.hpp"
 #include "golden/onnx/ops/broadcasting.hpp"
+#include "golden/onnx/tensor_proto.hpp"
 
 namespace aps {
 namespace {
@@ -143,6 +144,28 @@ std::vector<Tensor> shape(const OpContext& ctx) {
   return {Tensor::from_ints(DType::Int64, {end - start}, std::move(out))};
 }
 
+// A tensor of the shape the input lists, every element the value
+// attribute's one element (float32 0 without it).
+std::vector<Tensor> constant_of_shape(const OpContext& ctx) {
+  const Tensor& s = ctx.input(0);
+  if (s.dtype() != DType::Int64 || s.rank() != 1)
+    throw InputError(fmt::format("{}: the shape input must be a 1-D int64 tensor, got {} {}", ctx.label(),
+                                 dtype_name(s.dtype()), shape_string(s.shape())));
+  const Shape shape = s.ints();
+  checked_element_count(shape, ctx.label());
+  Tensor fill = Tensor::scalar_real(DType::Float, 0.0);
+  if (const auto* v = ctx.attrs.get_tensor("value")) {
+    fill = tensor_from_proto(*v, ctx.label());
+    if (fill.size() != 1) throw InputError(fmt::format("{}: value must hold one element, not {}", ctx.label(), fill.size()));
+  }
+  Tensor y(fill.dtype(), shape);
+  if (y.floating())
+    std::fill(y.reals().begin(), y.reals().end(), fill.reals()[0]);
+  else
+    std::fill(y.ints().begin(), y.ints().end(), fill.ints()[0]);
+  return {y};
+}
+
 }  // namespace
 
 void register_shape_ops(OpTable& t) {
@@ -151,6 +174,7 @@ void register_shape_ops(OpTable& t) {
   t.push_back({"Squeeze", {squeeze, 1}});
   t.push_back({"Unsqueeze", {unsqueeze, 1}});
   t.push_back({"Shape", {shape, 1}});
+  t.push_back({"ConstantOfShape", {constant_of_shape, 9}});
 }
 
 }  // namespace aps
