@@ -19,6 +19,13 @@ ActivationQuant canonical_quant(double scale, int64_t zero_point, DType type) {
           static_cast<int32_t>(type == DType::Int8 ? zero_point + 128 : zero_point)};
 }
 
+void fold_padding(Window& w, const ActView& in) {
+  w.pad_top += static_cast<int>(in.pad[0]);
+  w.pad_left += static_cast<int>(in.pad[1]);
+  w.pad_bottom += static_cast<int>(in.pad[2]);
+  w.pad_right += static_cast<int>(in.pad[3]);
+}
+
 std::vector<int64_t> compose_order(const std::vector<int64_t>& order, const std::vector<int64_t>& then) {
   std::vector<int64_t> out(then.size());
   bool identity = true;
@@ -162,6 +169,7 @@ void ProgramBuilder::lower(const onnx::NodeProto& node) {
   if (op == "AveragePool" || op == "GlobalAveragePool") return lower_average_pool(node);
   if (op == "ReduceMean") return lower_reduce_mean(node);
   if (op == "BatchNormalization") return lower_batch_norm(node);
+  if (op == "Pad") return lower_pad(node);
   if (lower_layout(node)) return;
   if (lower_host_tail(node)) return;
   unsupported(node, fmt::format("op type '{}' has no accelerator layer", op));
@@ -218,12 +226,18 @@ std::string ProgramBuilder::not_codes(const std::string& value, const std::strin
 
 // The activation an ONNX value stands for. In float models the network
 // input and pending layers become activations when first read.
-ActView ProgramBuilder::act(const std::string& value, const onnx::NodeProto& node) {
+ActView ProgramBuilder::act(const std::string& value, const onnx::NodeProto& node, bool takes_padding) {
   if (pending_.count(value)) {
     if (format_ != ModelFormat::Float) unsupported(node, fmt::format("'{}' is read before it is quantized", value));
     finalize_from_calibration(value);
   }
-  if (const auto it = acts_.find(value); it != acts_.end()) return it->second;
+  if (const auto it = acts_.find(value); it != acts_.end()) {
+    if (it->second.padded() && !takes_padding)
+      unsupported(node, fmt::format("reads the output of Pad '{}', which maps onto the accelerator only as the "
+                                    "padding of the Conv or AveragePool that reads it",
+                                    it->second.pad_node));
+    return it->second;
+  }
   if (const auto it = inputs_.find(value); it != inputs_.end()) {
     if (format_ == ModelFormat::Float) return acts_[value] = declare_input(it->second, calibrated_quant(program_.input_name), &node);
     if (it->second.q) return acts_[value] = declare_input(it->second, *it->second.q, &node);
@@ -262,7 +276,7 @@ void ProgramBuilder::lower_quantize(const onnx::NodeProto& node) {
     acts_[out].codes = true;
     return;
   }
-  ActView v = act(x, node);
+  ActView v = act(x, node, true);
   if (!(v.q == q)) unsupported(node, "re-quantizes an activation with new parameters outside any layer");
   v.codes = true;
   acts_[out] = v;
@@ -288,7 +302,7 @@ void ProgramBuilder::lower_dequantize(const onnx::NodeProto& node) {
     inputs_[node.output(0)] = v;
     return;
   }
-  ActView v = act(x, node);
+  ActView v = act(x, node, true);
   if (!v.codes) unsupported(node, "dequantizes a value that is not quantized");
   if (!(q == v.q)) unsupported(node, "dequantizes with parameters other than the ones it was quantized with");
   v.codes = false;

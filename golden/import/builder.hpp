@@ -8,6 +8,7 @@
 // the graph input and the host tail after the last layer; constant folding
 // is in fold_constants.cpp. Internal to golden/import.
 
+#include <array>
 #include <map>
 #include <optional>
 #include <set>
@@ -31,15 +32,22 @@ struct ActView {
   Shape dims;                    // the value's shape, batch first (as 1)
   std::vector<int64_t> order;    // value flat index -> stored flat index; empty: the same
   bool codes = false;            // the value holds codes (between Q and DQ)
+  // Zeros around the stored map (top, left, bottom, right): a Pad, which the
+  // convolution or average pooling that reads the value takes as its own
+  // padding (the accelerator pads with the zero point, real 0). Any other
+  // reader is refused (act).
+  std::array<int64_t, 4> pad{};
+  std::string pad_node;          // that Pad's name, for the refusal
 
-  // A [1,C,H,W] view of the stored map in its own order: what convolution,
-  // pooling and Add read.
+  bool padded() const { return pad != std::array<int64_t, 4>{}; }
+  // A [1,C,H,W] view of the stored map (with its padding) in its own order:
+  // what convolution, pooling and Add read.
   bool feature_map() const {
-    return dims.size() == 4 && order.empty() && dims[1] == stored.channels && dims[2] == stored.height &&
-           dims[3] == stored.width;
+    return dims.size() == 4 && order.empty() && dims[1] == stored.channels &&
+           dims[2] == stored.height + pad[0] + pad[2] && dims[3] == stored.width + pad[1] + pad[3];
   }
   // A [1,F] view: what a fully connected layer reads (in `order`).
-  bool vector() const { return dims.size() == 2 && dims[1] == stored.size(); }
+  bool vector() const { return !padded() && dims.size() == 2 && dims[1] == stored.size(); }
 };
 
 // The graph input before it becomes the network input: layout ops and its
@@ -97,7 +105,9 @@ class ProgramBuilder {
   ActivationQuant activation_quant(const onnx::NodeProto& node, const Tensor* scale, const Tensor* zp) const;
   QuantConst quant_const_from(const onnx::NodeProto& node, const Tensor& codes, const Tensor& scale, const Tensor* zp,
                               int64_t axis) const;
-  ActView act(const std::string& value, const onnx::NodeProto& node);
+  // A padded value is refused unless the reader takes the padding
+  // (`takes_padding`: it folds it, or passes the view on unchanged).
+  ActView act(const std::string& value, const onnx::NodeProto& node, bool takes_padding = false);
   // Why `value` cannot be read as an activation's codes: `usual`, or, for a
   // graph input of integer type, that the tools feed float samples.
   std::string not_codes(const std::string& value, const std::string& usual) const;
@@ -130,6 +140,8 @@ class ProgramBuilder {
 
   // lower_layout.cpp
   bool lower_layout(const onnx::NodeProto& node);
+  // A constant zero Pad of a feature map's height and width: a padded view.
+  void lower_pad(const onnx::NodeProto& node);
   // An inference Dropout as the Identity it is (refused in training mode, or
   // when its mask is read).
   onnx::NodeProto inference_dropout(const onnx::NodeProto& node) const;
@@ -155,6 +167,8 @@ class ProgramBuilder {
 };
 
 // Helpers the lowering files share.
+// The view's padding added to a window's own.
+void fold_padding(Window& w, const ActView& in);
 ActivationQuant canonical_quant(double scale, int64_t zero_point, DType type);
 // The flat index of `dims` element `i` after permuting with `perm` (ONNX
 // Transpose: output dim k is input dim perm[k]), as an input flat index.

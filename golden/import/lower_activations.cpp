@@ -114,24 +114,27 @@ void ProgramBuilder::lower_batch_norm(const onnx::NodeProto& node) {
 
 void ProgramBuilder::lower_average_pool(const onnx::NodeProto& node) {
   const auto ctx = context(node);
-  const ActView in = act(node.input(0), node);
+  // A Pad's zeros are values the average counts, as the window's own padding
+  // does with count_include_pad: the accelerator divides by the window's area.
+  const ActView in = act(node.input(0), node, true);
   if (!in.feature_map() || in.codes) unsupported(node, "average pooling needs a dequantized [N,C,H,W] input");
   PendingLayer p = new_layer(node, LayerKind::AveragePool, in);
   p.layer.out_shape.channels = in.stored.channels;
   if (node.op_type() == "GlobalAveragePool") {
-    p.layer.window.kernel_h = static_cast<int>(in.stored.height);
-    p.layer.window.kernel_w = static_cast<int>(in.stored.width);
+    p.layer.window.kernel_h = static_cast<int>(in.dims[2]);
+    p.layer.window.kernel_w = static_cast<int>(in.dims[3]);
     p.layer.out_shape.height = p.layer.out_shape.width = 1;
   } else {
     const auto kernel = ctx.attrs.get_ints("kernel_shape");
     if (kernel.size() != 2) unsupported(node, "only 2-D average pooling maps onto the accelerator");
     if (ctx.attrs.get_int("ceil_mode", 0) != 0) unsupported(node, "ceil_mode average pooling (its divisor varies)");
-    set_window(p.layer, ctx, {in.stored.height, in.stored.width}, kernel);
+    set_window(p.layer, ctx, {in.dims[2], in.dims[3]}, kernel);
     const Window& w = p.layer.window;
     const bool padded = w.pad_top || w.pad_left || w.pad_bottom || w.pad_right;
     if (padded && ctx.attrs.get_int("count_include_pad", 0) == 0)
       unsupported(node, "padded average pooling without count_include_pad (its divisor varies)");
   }
+  fold_padding(p.layer.window, in);
   p.dims = {1, p.layer.out_shape.channels, p.layer.out_shape.height, p.layer.out_shape.width};
   pending_[node.output(0)] = std::move(p);
 }

@@ -142,7 +142,7 @@ void ProgramBuilder::lower_fully_connected(const onnx::NodeProto& node) {
 
 void ProgramBuilder::lower_conv(const onnx::NodeProto& node) {
   const auto ctx = context(node);
-  const ActView in = act(node.input(0), node);
+  const ActView in = act(node.input(0), node, true);
   if (in.codes) unsupported(node, "reads quantized codes directly; expected a DequantizeLinear in between");
   if (!in.feature_map()) unsupported(node, fmt::format("a 2-D convolution needs an [N,C,H,W] input, not {}", shape_string(in.dims)));
   PendingLayer p = new_layer(node, LayerKind::Conv, in);
@@ -153,7 +153,8 @@ void ProgramBuilder::lower_conv(const onnx::NodeProto& node) {
   if (wshape.size() != 4) unsupported(node, "only 2-D convolutions map onto the accelerator");
   if (wshape[0] < 1) unsupported(node, "weights have no output channels");
   p.layer.groups = conv_groups(ctx, node);
-  set_window(p.layer, ctx, {in.stored.height, in.stored.width}, {wshape[2], wshape[3]});
+  set_window(p.layer, ctx, {in.dims[2], in.dims[3]}, {wshape[2], wshape[3]});
+  fold_padding(p.layer.window, in);
   p.layer.out_shape.channels = wshape[0];
   if (wshape[1] * p.layer.groups != in.stored.channels || wshape[0] % p.layer.groups != 0)
     unsupported(node, "weight shape does not match the input channels and groups");
@@ -196,7 +197,7 @@ void ProgramBuilder::set_window(Layer& l, const OpContext& ctx, std::vector<int6
 
 void ProgramBuilder::lower_qlinear(const onnx::NodeProto& node) {
   const bool conv = node.op_type() == "QLinearConv";
-  const ActView in = act(node.input(0), node);
+  const ActView in = act(node.input(0), node, conv);
   if (!in.codes) unsupported(node, "expects quantized codes");
   auto input = [&](int i) -> const Tensor& {
     const Tensor* t = constant(node.input(i));
@@ -212,7 +213,8 @@ void ProgramBuilder::lower_qlinear(const onnx::NodeProto& node) {
   if (conv) {
     if (!in.feature_map() || wc.codes.rank() != 4) unsupported(node, "only 2-D convolutions map onto the accelerator");
     p.layer.groups = conv_groups(ctx, node);
-    set_window(p.layer, ctx, {in.stored.height, in.stored.width}, {wc.codes.shape()[2], wc.codes.shape()[3]});
+    set_window(p.layer, ctx, {in.dims[2], in.dims[3]}, {wc.codes.shape()[2], wc.codes.shape()[3]});
+    fold_padding(p.layer.window, in);
     p.layer.out_shape.channels = wc.codes.shape()[0];
   } else if (!in.vector()) {
     unsupported(node, fmt::format("input is {}; insert Flatten first", shape_string(in.dims)));

@@ -1,5 +1,6 @@
 // The ONNX ops that move no values: Transpose, Reshape, Flatten, Squeeze,
-// Unsqueeze, Identity. On the graph input they fold into the host's input
+// Unsqueeze, Identity, and a zero Pad (a view the next Conv or AveragePool
+// takes as its own padding). On the graph input they fold into the host's input
 // packing (an NHWC input transposed to NCHW, a flat input reshaped to a map);
 // between layers they are views, and a fully connected layer reads its input
 // in the view's order (TensorFlow's NHWC flatten). After the last layer,
@@ -11,6 +12,7 @@
 #include "golden/errors.hpp"
 #include "golden/import/builder.hpp"
 #include "golden/onnx/node_attributes.hpp"
+#include "golden/onnx/ops/pad.hpp"
 
 namespace aps::import {
 namespace {
@@ -132,6 +134,42 @@ onnx::NodeProto ProgramBuilder::inference_dropout(const onnx::NodeProto& node) c
   return identity;
 }
 
+void ProgramBuilder::lower_pad(const onnx::NodeProto& node) {
+  OpContext ctx = context(node);
+  const std::string mode = ctx.attrs.get_string("mode", "constant");
+  if (mode != "constant") unsupported(node, fmt::format("{} padding; the accelerator pads with zero only", mode));
+  ctx.inputs.push_back(nullptr);  // the data, read as a view below
+  for (int i = 1; i < node.input_size(); ++i) {
+    const Tensor* t = constant(node.input(i));
+    if (!node.input(i).empty() && !t) unsupported(node, fmt::format("its input '{}' must be a constant", node.input(i)));
+    ctx.inputs.push_back(t);
+  }
+  ActView v = act(node.input(0), node, true);
+  if (!v.feature_map())
+    unsupported(node, fmt::format("pads a {} value; only an [N,C,H,W] feature map's padding maps onto the accelerator",
+                                  shape_string(v.dims)));
+  const std::vector<int64_t> pads = pad_widths(ctx, 4);
+  if (pads[0] || pads[1] || pads[4] || pads[5])
+    unsupported(node, "pads the batch or channel dimension; only height and width map onto the accelerator");
+  if (std::any_of(pads.begin(), pads.end(), [](int64_t p) { return p < 0; }))
+    unsupported(node, "a negative pad crops, which the accelerator does not");
+  // The accelerator pads with real 0: the zero point, when the Pad pads codes.
+  if (v.codes) {
+    const Tensor* c = ctx.opset >= 11 && ctx.has_input(2) ? ctx.inputs[2] : nullptr;
+    if (!c || c->size() != 1 || (c->dtype() != DType::UInt8 && c->dtype() != DType::Int8))
+      unsupported(node, "pads codes without a uint8 or int8 constant_value; it must be the zero point");
+    if (canonical_quant(v.q.scale, c->ints()[0], c->dtype()).zero_point != v.q.zero_point)
+      unsupported(node, fmt::format("pads codes with {}, not the zero point", c->ints()[0]));
+  } else if (const double value = pad_constant(ctx, DType::Float).reals()[0]; value != 0.0) {
+    unsupported(node, fmt::format("pads with {}; the accelerator pads with zero", value));
+  }
+  v.pad = {v.pad[0] + pads[2], v.pad[1] + pads[3], v.pad[2] + pads[6], v.pad[3] + pads[7]};
+  v.dims[2] += pads[2] + pads[6];
+  v.dims[3] += pads[3] + pads[7];
+  v.pad_node = node.name().empty() ? node.output(0) : node.name();
+  acts_[node.output(0)] = v;
+}
+
 bool ProgramBuilder::lower_layout(const onnx::NodeProto& node) {
   const std::string& op = node.op_type();
   if (op != "Transpose" && op != "Reshape" && op != "Flatten" && op != "Squeeze" && op != "Unsqueeze" && op != "Identity")
@@ -166,7 +204,7 @@ bool ProgramBuilder::lower_layout(const onnx::NodeProto& node) {
     inputs_[out] = v;
     return true;
   }
-  ActView v = act(x, node);
+  ActView v = act(x, node, op == "Identity");
   v.dims = apply(v.dims, v.order);
   acts_[out] = v;
   return true;

@@ -19,6 +19,12 @@ Usage: make_cosim_models.py MODELS_DIR OUT_DIR
                          and int8 QDQ (model_int8.onnx, the same quantization
                          recipe as the bundled models, BatchNormalization
                          folded), with calibration/ and test_data_set_0/.
+  padded_cnn/            a float CNN whose padding comes from Pad nodes: F.pad
+                         as torch.onnx writes it (its pads computed from
+                         constants) before the stem, a Pad before a strided
+                         convolution and one before an AveragePool (after a
+                         layer without ReLU, so the padding is a non-zero
+                         zero point), with calibration/ and test_data_set_0/.
 """
 
 import os
@@ -210,12 +216,65 @@ def resnet_tiny(out):
     onnx.save(model, os.path.join(folder, "model_int8.onnx"))
 
 
+def padded_cnn(out):
+    rng = np.random.default_rng(9)
+    inits = [
+        numpy_helper.from_array(rng.normal(0, 0.4, (4, 1, 3, 3)).astype(np.float32), "c1.w"),
+        numpy_helper.from_array(rng.normal(0, 0.1, 4).astype(np.float32), "c1.b"),
+        numpy_helper.from_array(rng.normal(0, 0.3, (6, 4, 3, 3)).astype(np.float32), "c2.w"),
+        numpy_helper.from_array(rng.normal(0, 0.1, 6).astype(np.float32), "c2.b"),
+        numpy_helper.from_array(rng.normal(0, 0.3, (5, 54)).astype(np.float32), "fc.w"),
+        # F.pad(x, (left 2, right 1, top 1, bottom 2)), as torch.onnx (opset 13) writes it.
+        numpy_helper.from_array(np.array([2, 1, 1, 2], np.int64), "torch_pads"),
+        numpy_helper.from_array(np.array([4], np.int64), "four"),
+        numpy_helper.from_array(np.array([-1, 2], np.int64), "pairs"),
+        numpy_helper.from_array(np.array([-1], np.int64), "start"),
+        numpy_helper.from_array(np.array([-(2**63 - 1)], np.int64), "end"),
+        numpy_helper.from_array(np.array([0], np.int64), "axis0"),
+        numpy_helper.from_array(np.array([-1], np.int64), "back"),
+        numpy_helper.from_array(np.array([-1], np.int64), "flat"),
+        numpy_helper.from_array(np.array([0, 0, 1, 1, 0, 0, 1, 1], np.int64), "pads_mid"),
+        numpy_helper.from_array(np.array([0, 0, 0, 0, 0, 0, 1, 1], np.int64), "pads_pool"),
+        numpy_helper.from_array(np.array(0, np.float32), "zero"),
+    ]
+    nodes = [
+        helper.make_node("ConstantOfShape", ["four"], ["zeros"], name="zeros",
+                         value=numpy_helper.from_array(np.array([0], np.int64))),
+        helper.make_node("Concat", ["torch_pads", "zeros"], ["all"], name="concat", axis=0),
+        helper.make_node("Reshape", ["all", "pairs"], ["paired"], name="pair"),
+        helper.make_node("Slice", ["paired", "start", "end", "axis0", "back"], ["reversed"], name="reverse"),
+        helper.make_node("Transpose", ["reversed"], ["by_end"], name="by_end", perm=[1, 0]),
+        helper.make_node("Reshape", ["by_end", "flat"], ["pads_in"], name="onnx_pads"),
+        helper.make_node("Pad", ["input", "pads_in", "zero"], ["xp"], name="pad_in"),
+        helper.make_node("Conv", ["xp", "c1.w", "c1.b"], ["c1"], name="conv1"),
+        helper.make_node("Relu", ["c1"], ["r1"], name="relu1"),
+        helper.make_node("Pad", ["r1", "pads_mid"], ["r1p"], name="pad_mid"),
+        helper.make_node("Conv", ["r1p", "c2.w", "c2.b"], ["c2"], name="conv2", strides=[2, 2]),
+        helper.make_node("Pad", ["c2", "pads_pool"], ["c2p"], name="pad_pool"),
+        helper.make_node("AveragePool", ["c2p"], ["pool"], name="avgpool", kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("Flatten", ["pool"], ["f"], name="flatten"),
+        helper.make_node("Gemm", ["f", "fc.w"], ["logits"], name="fc", transB=1),
+    ]
+    x_info = helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 1, 9, 9])
+    y_info = helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 5])
+    model = helper.make_model(helper.make_graph(nodes, "padded_cnn", [x_info], [y_info], inits),
+                              opset_imports=[helper.make_opsetid("", 13)], ir_version=7)
+    onnx.checker.check_model(model)
+    folder = os.path.join(out, "padded_cnn")
+    for sub, n in (("calibration", 256), ("test_data_set_0", 24)):
+        os.makedirs(os.path.join(folder, sub), exist_ok=True)
+        with open(os.path.join(folder, sub, "input_0.pb"), "wb") as f:
+            f.write(numpy_helper.from_array(rng.uniform(-1, 1, (n, 1, 9, 9)).astype(np.float32), "input").SerializeToString())
+    onnx.save(model, os.path.join(folder, "model.onnx"))
+
+
 def main():
     models, out = sys.argv[1], sys.argv[2]
     os.makedirs(out, exist_ok=True)
     centered_mlp(models, out)
     conv16(out)
     resnet_tiny(out)
+    padded_cnn(out)
 
 
 if __name__ == "__main__":

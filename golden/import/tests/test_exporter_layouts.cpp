@@ -1,7 +1,8 @@
 // What real exporters write around the layers: an NHWC input transposed to
 // NCHW, a flat input reshaped to a map, TensorFlow's NHWC flatten before a
 // fully connected layer, shape arithmetic around a Reshape, a Softmax after
-// the last layer, Clip as ReLU6, a fixed batch of 1, an inference Dropout. Each graph is lowered
+// the last layer, Clip as ReLU6, a fixed batch of 1, an inference Dropout,
+// PyTorch's F.pad. Each graph is lowered
 // and executed with the accelerator's arithmetic, and checked against the
 // same graph run with ONNX semantics.
 
@@ -241,4 +242,114 @@ TEST_CASE("an inference Dropout is the identity; one in training mode, or whose 
   CHECK_THROWS_WITH(build_program(graph(Drop::Training).model(), ranges),
                     Catch::Contains("node 'drop' (Dropout): cannot map onto the accelerator: training_mode must be a "
                                     "constant false"));
+}
+
+namespace {
+
+// x [N,2,5,5] -> Pad (PyTorch's F.pad export: its pads computed from
+// constants) -> Conv (own pads 1) -> Relu -> Pad 1 -> AveragePool 2x2 ->
+// Flatten -> Gemm. `after_pad` is the op that reads the second Pad;
+// `mode` and `value` are that Pad's.
+test::GraphBuilder padded_graph(const std::string& after_pad, const std::string& mode = "constant", double value = 0) {
+  std::mt19937 rng(21);
+  test::GraphBuilder g(13);
+  g.input("x", DType::Float, {-1, 2, 5, 5});
+  // F.pad(x, (left 3, right 2, top 1, bottom 2)) as torch.onnx writes it:
+  // [0]*4 appended, viewed as pairs, reversed, transposed and flattened into
+  // ONNX's [begins..., ends...].
+  g.initializer("torch_pads", Tensor::from_ints(DType::Int64, {4}, {3, 2, 1, 2}));
+  g.initializer("four", Tensor::from_ints(DType::Int64, {1}, {4}));
+  g.node("ConstantOfShape", {"four"}, {"zeros"}, "zeros").attr("value", Tensor::from_ints(DType::Int64, {1}, {0}));
+  g.node("Concat", {"torch_pads", "zeros"}, {"all"}, "concat").attr("axis", 0);
+  g.initializer("pairs", Tensor::from_ints(DType::Int64, {2}, {-1, 2}));
+  g.node("Reshape", {"all", "pairs"}, {"paired"}, "pair");
+  g.initializer("start", Tensor::from_ints(DType::Int64, {1}, {-1}));
+  g.initializer("end", Tensor::from_ints(DType::Int64, {1}, {-(int64_t{1} << 62)}));
+  g.initializer("axis0", Tensor::from_ints(DType::Int64, {1}, {0}));
+  g.initializer("back", Tensor::from_ints(DType::Int64, {1}, {-1}));
+  g.node("Slice", {"paired", "start", "end", "axis0", "back"}, {"reversed"}, "reverse");
+  g.node("Transpose", {"reversed"}, {"by_end"}, "by_end").attr("perm", std::vector<int64_t>{1, 0});
+  g.initializer("flat", Tensor::from_ints(DType::Int64, {1}, {-1}));
+  g.node("Reshape", {"by_end", "flat"}, {"pads"}, "onnx_pads");
+  g.node("Pad", {"x", "pads"}, {"xp"}, "pad_in");
+  g = conv_head(g, rng, "xp", 2);  // Conv (pads 1) + Relu -> r, [N,4,8,10]
+  g.initializer("pads2", Tensor::from_ints(DType::Int64, {8}, {0, 0, 1, 1, 0, 0, 1, 1}));
+  g.initializer("value2", Tensor::scalar_real(DType::Float, value));
+  g.node("Pad", {"r", "pads2", "value2"}, {"rp"}, "pad_mid").attr("mode", mode);
+  g.node(after_pad, {"rp"}, {"pooled"}, "pool")
+      .attr("kernel_shape", std::vector<int64_t>{2, 2})
+      .attr("strides", std::vector<int64_t>{2, 2});
+  g.node("Flatten", {"pooled"}, {"f"}, "flatten");
+  g.initializer("wf", random_tensor(rng, {3, 4 * 5 * 6}, -0.3, 0.3));
+  g.node("Gemm", {"f", "wf"}, {"y"}, "fc").attr("transB", 1);
+  g.output("y");
+  return g;
+}
+
+}  // namespace
+
+TEST_CASE("a zero Pad before a Conv or an AveragePool is their padding, however the pads are computed", "[exporters]") {
+  std::mt19937 rng(22);
+  const Tensor calibration = random_tensor(rng, {64, 2, 5, 5}, -1, 1);
+  const test::GraphBuilder g = padded_graph("AveragePool");
+  const NetworkProgram p = build_program(g.model(), &calibration);
+  REQUIRE(p.layers.size() == 3);
+  // The stem's padding (its own 1 plus F.pad's left 3, right 2, top 1,
+  // bottom 2) goes into the host's packing of its input patches.
+  CHECK(p.raw_input_shape() == FeatureShape{2, 5, 5});
+  CHECK(p.layers[0].out_shape == FeatureShape{4, 8, 10});
+  const Window& pool = p.layers[1].window;
+  CHECK(std::vector<int>{pool.pad_top, pool.pad_left, pool.pad_bottom, pool.pad_right} == std::vector<int>{1, 1, 1, 1});
+  CHECK(p.layers[1].out_shape == FeatureShape{4, 5, 6});
+  check_tracks_onnx(g, p, random_tensor(rng, {40, 2, 5, 5}, -1, 1), 3);
+}
+
+TEST_CASE("a Pad the accelerator cannot take as padding is refused, naming it", "[exporters]") {
+  std::mt19937 rng(23);
+  const Tensor calibration = random_tensor(rng, {64, 2, 5, 5}, -1, 1);
+  // MaxPool's padding never wins the maximum; a Pad's zeros can.
+  CHECK_THROWS_WITH(build_program(padded_graph("MaxPool").model(), &calibration),
+                    Catch::Contains("node 'pool' (MaxPool): cannot map onto the accelerator: reads the output of Pad "
+                                    "'pad_mid', which maps onto the accelerator only as the padding of the Conv or "
+                                    "AveragePool that reads it"));
+  CHECK_THROWS_WITH(build_program(padded_graph("AveragePool", "reflect").model(), &calibration),
+                    Catch::Contains("node 'pad_mid' (Pad): cannot map onto the accelerator: reflect padding"));
+  CHECK_THROWS_WITH(build_program(padded_graph("AveragePool", "constant", 0.5).model(), &calibration),
+                    Catch::Contains("node 'pad_mid' (Pad): cannot map onto the accelerator: pads with 0.5"));
+}
+
+TEST_CASE("a Pad of codes (QOperator) pads with the zero point, or is refused", "[exporters]") {
+  std::mt19937 rng(24);
+  // x -> Q (zero point 10) -> Pad (constant_value `fill`) -> QLinearConv -> DQ -> Flatten -> Gemm.
+  auto graph = [](int64_t fill) {
+    std::mt19937 weights(25);
+    test::GraphBuilder g(13);
+    g.input("x", DType::Float, {-1, 1, 4, 4});
+    g.initializer("xs", Tensor::scalar_real(DType::Float, 1.0 / 64));
+    g.initializer("xz", Tensor::scalar_int(DType::UInt8, 10));
+    g.node("QuantizeLinear", {"x", "xs", "xz"}, {"xq"}, "q");
+    g.initializer("pads", Tensor::from_ints(DType::Int64, {8}, {0, 0, 1, 2, 0, 0, 2, 1}));
+    g.initializer("fill", Tensor::scalar_int(DType::UInt8, fill));
+    g.node("Pad", {"xq", "pads", "fill"}, {"xp"}, "pad");
+    std::vector<int64_t> w;
+    for (int i = 0; i < 18; ++i) w.push_back(static_cast<int64_t>(weights() % 200) - 100);
+    g.initializer("w", Tensor::from_ints(DType::Int8, {2, 1, 3, 3}, w));
+    g.initializer("ws", Tensor::scalar_real(DType::Float, 1.0 / 128));
+    g.initializer("wz", Tensor::scalar_int(DType::Int8, 0));
+    g.initializer("ys", Tensor::scalar_real(DType::Float, 1.0 / 32));
+    g.initializer("yz", Tensor::scalar_int(DType::UInt8, 128));
+    g.node("QLinearConv", {"xp", "xs", "xz", "w", "ws", "wz", "ys", "yz"}, {"yq"}, "qconv");
+    g.node("DequantizeLinear", {"yq", "ys", "yz"}, {"c"}, "dq");
+    g.node("Flatten", {"c"}, {"y"}, "flatten");
+    g.output("y");
+    return g;
+  };
+  const test::GraphBuilder g = graph(10);
+  const NetworkProgram p = build_program(g.model());
+  REQUIRE(p.layers.size() == 1);
+  CHECK(p.layers[0].out_shape == FeatureShape{2, 5, 5});
+  check_tracks_onnx(g, p, random_tensor(rng, {40, 1, 4, 4}, 0, 1), 50);
+  CHECK_THROWS_WITH(build_program(graph(0).model()),
+                    Catch::Contains("node 'pad' (Pad): cannot map onto the accelerator: pads codes with 0, not the zero "
+                                    "point"));
 }

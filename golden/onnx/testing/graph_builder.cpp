@@ -30,6 +30,14 @@ NodeRef& NodeRef::attr(const std::string& name, const std::vector<int64_t>& v) {
   return *this;
 }
 
+NodeRef& NodeRef::attr(const std::string& name, const Tensor& v) {
+  auto* a = n_->add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::TENSOR);
+  *a->mutable_t() = tensor_to_proto(v, name);
+  return *this;
+}
+
 NodeRef& NodeRef::attr(const std::string& name, const std::string& v) {
   auto* a = n_->add_attribute();
   a->set_name(name);

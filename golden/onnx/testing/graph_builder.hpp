@@ -21,6 +21,7 @@ class NodeRef {
   NodeRef& attr(const std::string& name, float v);
   NodeRef& attr(const std::string& name, const std::vector<int64_t>& v);
   NodeRef& attr(const std::string& name, const std::string& v);
+  NodeRef& attr(const std::string& name, const Tensor& v);
 
  private:
   onnx::NodeProto* n_;
