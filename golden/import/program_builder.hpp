@@ -29,8 +29,10 @@ std::string_view model_format_name(ModelFormat f);
 // The form in which the accelerator's tools take the model. UnsupportedError
 // naming the node for a model quantized at run time (DynamicQuantizeLinear,
 // MatMulInteger, ConvInteger), which has none: the accelerator needs activation
-// scales fixed before it runs. Every tool asks this first, so such a model is
-// refused before it is sent to make calibration data for nothing.
+// scales fixed before it runs; and for an input that fixes a batch above 1
+// (an exporter's dummy batch: its shapes are baked into the graph), as the
+// accelerator runs one sample at a time. Every tool asks this first, so such
+// a model is refused before it is sent to make calibration data for nothing.
 ModelFormat detect_model_format(const OnnxModel& model);
 
 // Real range [lo, hi] of each float tensor of a model, by name.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <fmt/format.h>
 #include <map>
+#include <optional>
 
 #include "golden/errors.hpp"
 #include "golden/parallel_for.hpp"
@@ -29,12 +30,14 @@ struct Split {
   int64_t end(int64_t r) const { return begin(r + 1); }
 };
 
-// A model that fixes its batch at 1 runs sample by sample; one whose batch
-// dimension is free runs in chunks of at most kFreeBatchChunk; anything else (a fixed
-// batch above 1, inputs that disagree on the batch) runs as it is.
+// A model that fixes its batch at B runs B samples at a time (an exporter's
+// dummy batch); one whose batch dimension is free runs in chunks of at most
+// kFreeBatchChunk; anything else (inputs that disagree on the batch, samples
+// that do not fill whole batches) runs as it is.
 Split split_of(const OnnxModel& model, const TensorMap& feeds) {
   int64_t n = 0;
-  bool fixed_one = true, free_batch = true;
+  std::optional<int64_t> fixed;  // the batch every input fixes, if they all fix one
+  bool all_fixed = true, free_batch = true;
   for (const ValueInfo& info : model.inputs()) {
     const auto it = feeds.find(info.name);
     if (it == feeds.end() || !info.has_shape || info.dims.empty()) return {};
@@ -42,10 +45,13 @@ Split split_of(const OnnxModel& model, const TensorMap& feeds) {
     if (t.rank() != static_cast<int>(info.dims.size()) || t.rank() < 1) return {};
     if (n && t.shape()[0] != n) return {};
     n = t.shape()[0];
-    fixed_one = fixed_one && info.dims[0] && *info.dims[0] == 1;
+    if (info.dims[0] && (!fixed || *fixed == *info.dims[0]))
+      fixed = info.dims[0];
+    else
+      all_fixed = false;
     free_batch = free_batch && !info.dims[0];
   }
-  if (fixed_one && n > 1) return {n, n};
+  if (all_fixed && fixed && *fixed >= 1 && n > *fixed && n % *fixed == 0) return {n, n / *fixed};
   if (free_batch && n > kFreeBatchChunk) return {n, (n + kFreeBatchChunk - 1) / kFreeBatchChunk};
   return {};
 }
@@ -58,6 +64,10 @@ void check_batches_fit(const OnnxModel& model, const DataSet& ds) {
     if (!info.has_shape || info.dims.empty()) continue;
     check_sample_shape(ds, i, {info.dims.begin() + 1, info.dims.end()},
                        fmt::format("input '{}' of {}", info.name, model.source()));
+    const int64_t n = ds.inputs[i].tensor.shape()[0];
+    if (info.dims[0] && *info.dims[0] > 0 && n % *info.dims[0] != 0)
+      throw InputError(fmt::format("{}: {} samples do not fill whole batches of {}, the batch input '{}' of {} fixes",
+                                   ds.input_file(i).string(), n, *info.dims[0], info.name, model.source()));
   }
 }
 

@@ -2,8 +2,8 @@
 // Runs a model on a batch of samples stacked along the first dimension. A
 // model whose batch dimension is free takes the batch in chunks of a few
 // hundred samples (a whole test set at once would exceed the interpreter's
-// tensor size limit); a model that fixes it at 1 (as TensorFlow exporters
-// write them) runs one sample at a time. The outputs are stacked back along
+// tensor size limit); a model that fixes it at B (1 as TensorFlow exporters
+// write them, or an exporter's dummy batch) runs B samples at a time. The outputs are stacked back along
 // the first dimension, so the result is the same as one run on the batch.
 
 #include "golden/onnx/data_set.hpp"
@@ -19,8 +19,9 @@ TensorMap run_batch(const OnnxModel& model, const TensorMap& feeds, const ValueO
                     int threads = 1);
 
 // InputError naming the file unless each input file of `ds` holds samples of
-// the shape its model input takes (checked whole, before a run meets a part of
-// the batch and reports that part's shape).
+// the shape its model input takes, in whole batches where the input fixes its
+// batch (checked whole, before a run meets a part of the batch and reports
+// that part's shape).
 void check_batches_fit(const OnnxModel& model, const DataSet& ds);
 
 // Samples [begin, end) of a batch, as a batch of end - begin.

@@ -73,6 +73,13 @@ def main():
     no_shape.CopyFrom(mlp)
     no_shape.graph.input[0].type.tensor_type.ClearField("shape")
     save(no_shape, os.path.join(out, "input_without_shape.onnx"))
+    # digits_mlp exported with a dummy batch of 8 and no dynamic batch axis.
+    batch8 = onnx.ModelProto()
+    batch8.CopyFrom(mlp)
+    for value in (batch8.graph.input[0], batch8.graph.output[0]):
+        value.type.tensor_type.shape.dim[0].Clear()
+        value.type.tensor_type.shape.dim[0].dim_value = 8
+    save(batch8, os.path.join(out, "fixed_batch_8.onnx"))
     # Inputs that declare a size as -1, as some exporters write a free size:
     # the batch (dimension 0), and a feature dimension.
     for name, axis in (("negative_batch_dim.onnx", 0), ("negative_feature_dim.onnx", 1)):
@@ -150,6 +157,11 @@ def main():
     os.makedirs(flat, exist_ok=True)
     write_tensor(os.path.join(flat, "input_0.pb"), np.zeros((2, 64), np.float32))
     write_tensor(os.path.join(flat, "labels.pb"), np.array([0, 1], np.int64), "labels")
+    # 20 digits_mlp-shaped samples: no whole batches of 8.
+    twenty = os.path.join(out, "mlp_20_samples")
+    os.makedirs(twenty, exist_ok=True)
+    write_tensor(os.path.join(twenty, "input_0.pb"), np.zeros((20, 64), np.float32))
+    write_tensor(os.path.join(twenty, "labels.pb"), np.zeros(20, np.int64), "labels")
     negative = os.path.join(out, "negative_label")
     os.makedirs(negative, exist_ok=True)
     write_tensor(os.path.join(negative, "input_0.pb"), np.zeros((2, 64), np.float32))

@@ -1,5 +1,6 @@
 // run_batch: a stack of samples gives the outputs one run per sample would,
-// whether the model's batch dimension is free (chunked runs) or fixed at 1.
+// whether the model's batch dimension is free (chunked runs) or fixed (runs
+// of that batch); check_batches_fit refuses a stack that fills no whole batch.
 
 #include <catch2/catch.hpp>
 
@@ -28,9 +29,10 @@ Tensor rows(int64_t n) {
   return Tensor::from_reals(DType::Float, {n, 3}, v);
 }
 
-// Checks the stacked outputs against single-sample runs; returns how many
-// runs the batch took (the observer sees the output once per run).
-int64_t check_matches_per_sample(const OnnxModel& model, const Tensor& x) {
+// Checks the stacked outputs against runs of `per_run` samples (the model's
+// fixed batch, or 1); returns how many runs the batch took (the observer sees
+// the output once per run).
+int64_t check_matches_per_sample(const OnnxModel& model, const Tensor& x, int64_t per_run = 1) {
   int64_t runs = 0;
   const Tensor y = run_batch(model, {{"x", x}}, [&](const std::string& name, const Tensor&) { runs += name == "y"; })
                        .at("y");
@@ -38,9 +40,10 @@ int64_t check_matches_per_sample(const OnnxModel& model, const Tensor& x) {
   REQUIRE(y.shape() == Shape{n, 2});
   const Interpreter one(model);
   for (int64_t i = 0; i < n; i += 97) {
-    const Tensor yi = one.run({{"x", batch_sample(x, i)}}).at("y");
-    CHECK(yi.reals()[0] == y.reals()[2 * i]);
-    CHECK(yi.reals()[1] == y.reals()[2 * i + 1]);
+    const int64_t first = i - i % per_run;
+    const Tensor yi = one.run({{"x", batch_slice(x, first, first + per_run)}}).at("y");
+    CHECK(yi.reals()[2 * (i - first)] == y.reals()[2 * i]);
+    CHECK(yi.reals()[2 * (i - first) + 1] == y.reals()[2 * i + 1]);
   }
   return runs;
 }
@@ -77,8 +80,20 @@ TEST_CASE("a model with a batch fixed at 1 runs a stack sample by sample") {
   CHECK(check_matches_per_sample(affine(1).model(), rows(300)) == 300);
 }
 
-TEST_CASE("a stack a fixed-batch model cannot take is refused by the interpreter") {
+TEST_CASE("a model with a batch fixed above 1 (an exporter's dummy batch) runs a stack a batch at a time") {
+  CHECK(check_matches_per_sample(affine(4).model(), rows(300), 4) == 75);
+}
+
+TEST_CASE("a stack that fills no whole batch of a fixed-batch model is refused, naming the file") {
   CHECK_THROWS(run_batch(affine(4).model(), {{"x", rows(5)}}));
+  DataSet ds;
+  ds.folder = "calibration";
+  ds.inputs.push_back({"x", rows(10)});
+  CHECK_THROWS_WITH(check_batches_fit(affine(4).model(), ds),
+                    Catch::Contains("calibration/input_0.pb: 10 samples do not fill whole batches of 4, the batch "
+                                    "input 'x' of test.onnx fixes"));
+  ds.inputs[0].tensor = rows(12);
+  CHECK_NOTHROW(check_batches_fit(affine(4).model(), ds));
 }
 
 TEST_CASE("runs side by side stack into the same outputs as runs one after another") {
