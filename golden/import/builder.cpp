@@ -354,6 +354,18 @@ void ProgramBuilder::finalize(const std::string& value, ActivationQuant out_q) {
   if (l.kind == LayerKind::MaxPool && !(out_q == l.in_q))
     throw UnsupportedError(fmt::format("{}: layer '{}': max pooling must keep its input's scale and zero point",
                                        model_.source(), l.name));
+  if (p.clip && format_ == ModelFormat::Float) {
+    // A float model's range measured after a Clip ends at its bounds, and the
+    // zero point's rounding can leave one bound up to half a step inside the
+    // grid: the scale narrows so that the grid ends at that bound instead.
+    const double z = out_q.zero_point;
+    const auto [lo, hi] = *p.clip;
+    if (z < 255 && hi > 0 && hi < out_q.scale * (254.5 - z) && hi >= out_q.scale * (254 - z))
+      out_q.scale = static_cast<float>(hi / (255 - z));
+    if (z > 0 && lo < 0 && lo > out_q.scale * (0.5 - z) && lo <= out_q.scale * (1 - z))
+      out_q.scale = static_cast<float>(-lo / z);
+    l.out_q = out_q;
+  }
   if (p.clip) {
     // The clip is the requantization's saturation when Q(min) <= 0 and
     // Q(max) >= 255; Q(min) = the zero point is ReLU.

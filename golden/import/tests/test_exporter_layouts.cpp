@@ -353,3 +353,32 @@ TEST_CASE("a Pad of codes (QOperator) pads with the zero point, or is refused", 
                     Catch::Contains("node 'pad' (Pad): cannot map onto the accelerator: pads codes with 0, not the zero "
                                     "point"));
 }
+
+TEST_CASE("a float model's Hardtanh(-1, 1) is its output grid's ends, though its zero point is a tie", "[exporters]") {
+  // Calibration drives the Conv beyond both bounds: the range is exactly
+  // [-1, 1], whose zero point 127.5 rounds to one side and leaves one bound
+  // half a step inside the grid unless the scale narrows.
+  std::mt19937 rng(26);
+  test::GraphBuilder g(13);
+  g.input("x", DType::Float, {-1, 1, 4, 4});
+  g.initializer("w", Tensor::from_reals(DType::Float, {2, 1, 1, 1}, {3.0, -2.5}));
+  g.node("Conv", {"x", "w"}, {"c"}, "conv");
+  g.initializer("lo", Tensor::scalar_real(DType::Float, -1));
+  g.initializer("hi", Tensor::scalar_real(DType::Float, 1));
+  g.node("Clip", {"c", "lo", "hi"}, {"h"}, "hardtanh");
+  g.node("Flatten", {"h"}, {"f"}, "flatten");
+  g.initializer("wf", random_tensor(rng, {3, 32}, -0.5, 0.5));
+  g.node("Gemm", {"f", "wf"}, {"y"}, "fc").attr("transB", 1);
+  g.output("y");
+  const Tensor calibration = random_tensor(rng, {64, 1, 4, 4}, -1, 1);
+  const NetworkProgram p = build_program(g.model(), &calibration);
+  REQUIRE(p.layers.size() == 2);
+  const ActivationQuant& q = p.layers[0].out_q;
+  // Both bounds quantize to the grid's end codes (the Clip is the
+  // saturation), and the grid ends within a step of each.
+  CHECK(q.scale * (254.5 - q.zero_point) <= 1);
+  CHECK(q.scale * (0.5 - q.zero_point) >= -1);
+  CHECK(q.scale * (256 - q.zero_point) >= 1);
+  CHECK(-q.scale * (q.zero_point + 1) <= -1);
+  check_tracks_onnx(g, p, random_tensor(rng, {40, 1, 4, 4}, -1, 1), 3);
+}
