@@ -611,14 +611,25 @@ std::vector<std::vector<int>> greedy_path(const Reference& ref, const Calibratio
 // `exhaustive_maps`, the uniform maps and the greedy path), the cheapest
 // first, each one better than all cheaper ones. Returns what the front's
 // maps did on each calibration sample, for the cascades.
-FrontOutcomes find_static_front(const Reference& ref, const std::vector<int64_t>& labels, size_t exhaustive_maps,
-                            CalibrationProfile& prof) {
+FrontOutcomes find_static_front(const Reference& ref, const std::vector<int64_t>& labels, const CalibrationOptions& o,
+                                CalibrationProfile& prof, const std::function<void(const std::string&)>& say) {
   const int64_t n = ref.samples();
-  std::vector<std::vector<int>> maps = candidate_maps(ref.program, prof.widths, exhaustive_maps);
+  // Every map runs on every sample: the search stops being exhaustive where
+  // that would take more than minutes, whatever --exhaustive-maps allows.
+  const double macs_per_map = static_cast<double>(n) * static_cast<double>(ref.program.total_macs());
+  const size_t affordable =
+      macs_per_map > 0 ? static_cast<size_t>(std::min(static_cast<double>(o.exhaustive_maps),
+                                                      o.exhaustive_search_macs / macs_per_map))
+                       : o.exhaustive_maps;
+  std::vector<std::vector<int>> maps = candidate_maps(ref.program, prof.widths, affordable);
   const bool uniform_only = ref.weighted.size() > 1 && maps.size() == prof.widths.size();
   if (uniform_only)
     for (auto& m : greedy_path(ref, prof))
       if (std::find(maps.begin(), maps.end(), m) == maps.end()) maps.push_back(std::move(m));
+  say(uniform_only ? fmt::format("static front: the uniform maps and a greedy path, {} maps on {} samples (every "
+                                 "map would be more than --exhaustive-maps {} or {:.0e} MACs)",
+                                 maps.size(), n, o.exhaustive_maps, o.exhaustive_search_macs)
+                   : fmt::format("static front: every map, {} on {} samples", maps.size(), n));
   struct Candidate {
     StaticMapResult result;
     std::vector<int64_t> preds;
@@ -761,7 +772,7 @@ CalibrationProfile calibrate(const OnnxModel& model, const CalibrationInputs& da
   const auto energy = size_jit_slices(ref, o, prof, say);
   const std::optional<ShadowNetwork> shadow = size_shadow_network(ref, energy, o, prof, say);
   fit_alphas(ref, mse, shadow, prof);
-  const FrontOutcomes front = find_static_front(ref, data.labels, o.exhaustive_maps, prof);
+  const FrontOutcomes front = find_static_front(ref, data.labels, o, prof, say);
   set_thresholds(prof, say);
   choose_cascade(ref, front, prof, say);
   choose_staged(ref, front, prof, say);

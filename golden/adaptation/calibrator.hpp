@@ -27,7 +27,8 @@ struct CalibrationOptions {
   double target_bits = 4.0;                   // thresholds: anchored to the best static map within this average width
   int min_samples = 1000;
   int threads = 1;                            // the profile is the same for any count
-  size_t exhaustive_maps = 4096;              // static front: every map up to this many, else a greedy path
+  size_t exhaustive_maps = 4096;              // static front: every map up to this many, else a greedy path;
+  double exhaustive_search_macs = 2e11;       // and only while running them all costs at most this (minutes)
   // The build the profile is for: a schedule's slices share its SAE slice
   // memory, whose entries hold one activation word of `array.rows` lanes.
   HardwareLimits build;

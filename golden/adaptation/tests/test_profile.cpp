@@ -10,6 +10,7 @@
 #include <iterator>
 #include <limits>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <tuple>
 
@@ -227,6 +228,19 @@ TEST_CASE("static front: a greedy path of per-layer maps where the exhaustive se
   }
   CHECK(per_layer);  // uniform maps alone would leave the front without one
   CHECK(p.static_front.back().agreement == 1.0);  // all-8 is on the path, and agrees with itself
+
+  // The same greedy path where the 64 maps are allowed but would cost more
+  // MACs than the search may spend; the log says which search ran.
+  CalibrationOptions costly;
+  costly.exhaustive_search_macs = 1e6;
+  std::ostringstream log;
+  const CalibrationProfile q = calibrate(mlp, {cal.inputs[0].tensor, cal.labels->ints()}, costly, &log);
+  REQUIRE(q.static_front.size() == p.static_front.size());
+  for (size_t i = 0; i < p.static_front.size(); ++i) CHECK(q.static_front[i].bits == p.static_front[i].bits);
+  CHECK_THAT(log.str(), Catch::Contains("static front: the uniform maps and a greedy path"));
+  std::ostringstream all;
+  calibrate(mlp, {cal.inputs[0].tensor, cal.labels->ints()}, CalibrationOptions{}, &all);
+  CHECK_THAT(all.str(), Catch::Contains("static front: every map, 64 on"));
 }
 
 TEST_CASE("calibration threads: the same profile for any thread count", "[profile]") {
