@@ -242,7 +242,16 @@ ActView ProgramBuilder::act(const std::string& value, const onnx::NodeProto& nod
     if (format_ == ModelFormat::Float) return acts_[value] = declare_input(it->second, calibrated_quant(program_.input_name), &node);
     if (it->second.q) return acts_[value] = declare_input(it->second, *it->second.q, &node);
   }
+  if (const auto it = fused_.find(value); it != fused_.end())
+    unsupported(node, fmt::format("reads '{}', {}: the accelerator keeps only the fused result", value, it->second));
   unsupported(node, not_codes(value, fmt::format("input '{}' is not a quantized activation", value)));
+}
+
+PendingLayer ProgramBuilder::take_pending(const std::string& value, const onnx::NodeProto& node) {
+  PendingLayer p = pending_.at(value);
+  pending_.erase(value);
+  fused_[value] = fmt::format("the result of layer '{}' before the {} fused into it", p.layer.name, node.op_type());
+  return p;
 }
 
 PendingLayer ProgramBuilder::new_layer(const onnx::NodeProto& node, LayerKind kind, const ActView& in) const {

@@ -112,6 +112,9 @@ class ProgramBuilder {
   // graph input of integer type, that the tools feed float samples.
   std::string not_codes(const std::string& value, const std::string& usual) const;
   PendingLayer new_layer(const onnx::NodeProto& node, LayerKind kind, const ActView& in) const;
+  // The pending layer `value` names, for `node` to fuse into it: `value`
+  // itself (the result before that op) is never stored.
+  PendingLayer take_pending(const std::string& value, const onnx::NodeProto& node);
   void finalize_from_calibration(const std::string& value);
   void finalize(const std::string& value, ActivationQuant out_q);
   int32_t bias_code(double v, const Layer& l) const;
@@ -159,6 +162,7 @@ class ProgramBuilder {
   std::map<std::string, InputView> inputs_;
   std::map<std::string, QuantConst> qconsts_;
   std::map<std::string, PendingLayer> pending_;
+  std::map<std::string, std::string> fused_;         // a layer's result before a fused op -> what it was
   std::map<std::string, Tensor> folded_;             // constants computed from constants
   std::map<std::string, std::string> tail_;          // host-tail value -> the ops that made it
   int tail_source_ = -1;                             // the layer the host tail starts from

@@ -16,8 +16,7 @@ void ProgramBuilder::lower_relu(const onnx::NodeProto& node) {
   const std::string& x = node.input(0);
   if (!pending_.count(x) || !(pending_.at(x).layer.has_weights() || pending_.at(x).layer.kind == LayerKind::Add))
     unsupported(node, "Relu must directly follow a Gemm, MatMul, Conv or Add");
-  PendingLayer p = pending_.at(x);
-  pending_.erase(x);
+  PendingLayer p = take_pending(x, node);
   p.layer.relu = true;
   pending_[node.output(0)] = std::move(p);
 }
@@ -46,8 +45,7 @@ void ProgramBuilder::lower_clip(const onnx::NodeProto& node) {
     }
   }
   if (!(lo <= 0 && hi >= 0)) unsupported(node, fmt::format("clips to [{}, {}], a range without 0", lo, hi));
-  PendingLayer p = pending_.at(x);
-  pending_.erase(x);
+  PendingLayer p = take_pending(x, node);
   p.clip = {std::max(lo, p.clip ? p.clip->first : lo), std::min(hi, p.clip ? p.clip->second : hi)};
   pending_[node.output(0)] = std::move(p);
 }
@@ -76,8 +74,7 @@ void ProgramBuilder::lower_bias_add(const onnx::NodeProto& node) {
   if (!pending_.count(x) || pending_.at(x).layer.kind != LayerKind::FullyConnected || pending_.at(x).layer.relu ||
       pending_.at(x).bias_quant || !pending_.at(x).bias_real.empty() || pending_.at(x).clip)
     unsupported(node, "an Add with a constant is supported only as the bias of a MatMul");
-  PendingLayer p = pending_.at(x);
-  pending_.erase(x);
+  PendingLayer p = take_pending(x, node);
   attach_bias(p, node.input(first_const ? 0 : 1), node);
   pending_[node.output(0)] = std::move(p);
 }
@@ -91,8 +88,7 @@ void ProgramBuilder::lower_batch_norm(const onnx::NodeProto& node) {
   const auto ctx = context(node);
   if (ctx.attrs.get_int("training_mode", 0) != 0 || node.output_size() > 1)
     unsupported(node, "BatchNormalization in training mode");
-  PendingLayer p = pending_.at(x);
-  pending_.erase(x);
+  PendingLayer p = take_pending(x, node);
   const int64_t outs = p.layer.out_shape.channels;
   std::vector<const Tensor*> params;
   for (int i = 1; i <= 4; ++i) {

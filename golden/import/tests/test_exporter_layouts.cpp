@@ -382,3 +382,18 @@ TEST_CASE("a float model's Hardtanh(-1, 1) is its output grid's ends, though its
   CHECK(-q.scale * (q.zero_point + 1) <= -1);
   check_tracks_onnx(g, p, random_tensor(rng, {40, 1, 4, 4}, -1, 1), 3);
 }
+
+TEST_CASE("a layer's result read both before and after the Relu fused into it is refused, saying so", "[exporters]") {
+  std::mt19937 rng(27);
+  test::GraphBuilder g(13);
+  g.input("x", DType::Float, {-1, 2, 3, 3});
+  g.initializer("w", random_tensor(rng, {2, 2, 3, 3}, -0.5, 0.5));
+  g.node("Conv", {"x", "w"}, {"c"}, "conv").attr("pads", std::vector<int64_t>{1, 1, 1, 1});
+  g.node("Relu", {"c"}, {"r"}, "relu");
+  g.node("Add", {"c", "r"}, {"y"}, "add");
+  g.output("y");
+  const Tensor calibration = random_tensor(rng, {64, 2, 3, 3}, -1, 1);
+  CHECK_THROWS_WITH(build_program(g.model(), &calibration),
+                    Catch::Contains("node 'add' (Add): cannot map onto the accelerator: reads 'c', the result of layer "
+                                    "'conv' before the Relu fused into it: the accelerator keeps only the fused result"));
+}
