@@ -40,11 +40,20 @@ struct ActView {
   std::string pad_node;          // that Pad's name, for the refusal
 
   bool padded() const { return pad != std::array<int64_t, 4>{}; }
-  // A [1,C,H,W] view of the stored map (with its padding) in its own order:
+  // A [1,C,H,W] view of the stored map (with its padding) in its own order,
+  // or a [1,C,L] view of a map of height 1 (a 1-D map, as Conv1d reads it):
   // what convolution, pooling and Add read.
   bool feature_map() const {
-    return dims.size() == 4 && order.empty() && dims[1] == stored.channels &&
-           dims[2] == stored.height + pad[0] + pad[2] && dims[3] == stored.width + pad[1] + pad[3];
+    if (!order.empty() || dims.size() < 3 || dims[1] != stored.channels) return false;
+    if (dims.size() == 3)
+      return stored.height == 1 && pad[0] == 0 && pad[2] == 0 && dims[2] == stored.width + pad[1] + pad[3];
+    return dims.size() == 4 && dims[2] == stored.height + pad[0] + pad[2] && dims[3] == stored.width + pad[1] + pad[3];
+  }
+  // The spatial sizes the value shows: {H, W}, or {L} for a 1-D map.
+  std::vector<int64_t> spatial() const { return {dims.begin() + 2, dims.end()}; }
+  // The shape of a map of `channels` x h x w of the same rank as this one.
+  Shape map_dims(int64_t channels, int64_t h, int64_t w) const {
+    return dims.size() == 3 ? Shape{1, channels, w} : Shape{1, channels, h, w};
   }
   // A [1,F] view: what a fully connected layer reads (in `order`).
   bool vector() const { return !padded() && dims.size() == 2 && dims[1] == stored.size(); }

@@ -113,25 +113,26 @@ void ProgramBuilder::lower_average_pool(const onnx::NodeProto& node) {
   // A Pad's zeros are values the average counts, as the window's own padding
   // does with count_include_pad: the accelerator divides by the window's area.
   const ActView in = act(node.input(0), node, true);
-  if (!in.feature_map() || in.codes) unsupported(node, "average pooling needs a dequantized [N,C,H,W] input");
+  if (!in.feature_map() || in.codes) unsupported(node, "average pooling needs a dequantized [N,C,H,W] or [N,C,L] input");
   PendingLayer p = new_layer(node, LayerKind::AveragePool, in);
   p.layer.out_shape.channels = in.stored.channels;
   if (node.op_type() == "GlobalAveragePool") {
-    p.layer.window.kernel_h = static_cast<int>(in.dims[2]);
-    p.layer.window.kernel_w = static_cast<int>(in.dims[3]);
+    p.layer.window.kernel_h = static_cast<int>(in.stored.height + in.pad[0] + in.pad[2]);
+    p.layer.window.kernel_w = static_cast<int>(in.stored.width + in.pad[1] + in.pad[3]);
     p.layer.out_shape.height = p.layer.out_shape.width = 1;
   } else {
     const auto kernel = ctx.attrs.get_ints("kernel_shape");
-    if (kernel.size() != 2) unsupported(node, "only 2-D average pooling maps onto the accelerator");
+    if (kernel.size() != in.spatial().size())
+      unsupported(node, "only 1-D and 2-D average pooling of a map of that rank maps onto the accelerator");
     if (ctx.attrs.get_int("ceil_mode", 0) != 0) unsupported(node, "ceil_mode average pooling (its divisor varies)");
-    set_window(p.layer, ctx, {in.dims[2], in.dims[3]}, kernel);
+    set_window(p.layer, ctx, in.spatial(), kernel);
     const Window& w = p.layer.window;
     const bool padded = w.pad_top || w.pad_left || w.pad_bottom || w.pad_right;
     if (padded && ctx.attrs.get_int("count_include_pad", 0) == 0)
       unsupported(node, "padded average pooling without count_include_pad (its divisor varies)");
   }
   fold_padding(p.layer.window, in);
-  p.dims = {1, p.layer.out_shape.channels, p.layer.out_shape.height, p.layer.out_shape.width};
+  p.dims = in.map_dims(p.layer.out_shape.channels, p.layer.out_shape.height, p.layer.out_shape.width);
   pending_[node.output(0)] = std::move(p);
 }
 
@@ -148,16 +149,19 @@ void ProgramBuilder::lower_reduce_mean(const onnx::NodeProto& node) {
     if (!t) unsupported(node, "axes must be a constant");
     axes = t->ints();
   }
+  const auto rank = static_cast<int64_t>(in.dims.size());
   for (auto& a : axes)
-    if (a < 0) a += 4;
+    if (a < 0) a += rank;
   std::sort(axes.begin(), axes.end());
-  if (!in.feature_map() || in.codes || axes != std::vector<int64_t>{2, 3})
-    unsupported(node, "only ReduceMean over the height and width of a dequantized [N,C,H,W] input maps onto the accelerator");
+  const std::vector<int64_t> spatial_axes = rank == 3 ? std::vector<int64_t>{2} : std::vector<int64_t>{2, 3};
+  if (!in.feature_map() || in.codes || axes != spatial_axes)
+    unsupported(node, "only ReduceMean over the spatial axes of a dequantized [N,C,H,W] or [N,C,L] input maps onto "
+                      "the accelerator");
   PendingLayer p = new_layer(node, LayerKind::AveragePool, in);
   p.layer.out_shape = {in.stored.channels, 1, 1};
   p.layer.window.kernel_h = static_cast<int>(in.stored.height);
   p.layer.window.kernel_w = static_cast<int>(in.stored.width);
-  p.dims = ctx.attrs.get_int("keepdims", 1) ? Shape{1, in.stored.channels, 1, 1} : Shape{1, in.stored.channels};
+  p.dims = ctx.attrs.get_int("keepdims", 1) ? in.map_dims(in.stored.channels, 1, 1) : Shape{1, in.stored.channels};
   pending_[node.output(0)] = std::move(p);
 }
 
@@ -165,13 +169,14 @@ void ProgramBuilder::lower_max_pool(const onnx::NodeProto& node) {
   const auto ctx = context(node);
   if (node.output_size() > 1 && !node.output(1).empty()) unsupported(node, "the Indices output is not supported");
   const ActView in = act(node.input(0), node);
-  if (!in.feature_map()) unsupported(node, "MaxPool needs an [N,C,H,W] input");
+  if (!in.feature_map()) unsupported(node, "MaxPool needs an [N,C,H,W] or [N,C,L] input");
   PendingLayer p = new_layer(node, LayerKind::MaxPool, in);
   p.layer.out_shape.channels = in.stored.channels;
   const auto kernel = ctx.attrs.get_ints("kernel_shape");
-  if (kernel.size() != 2) unsupported(node, "only 2-D max pooling maps onto the accelerator");
-  set_window(p.layer, ctx, {in.stored.height, in.stored.width}, kernel);
-  p.dims = {1, p.layer.out_shape.channels, p.layer.out_shape.height, p.layer.out_shape.width};
+  if (kernel.size() != in.spatial().size())
+    unsupported(node, "only 1-D and 2-D max pooling of a map of that rank maps onto the accelerator");
+  set_window(p.layer, ctx, in.spatial(), kernel);
+  p.dims = in.map_dims(p.layer.out_shape.channels, p.layer.out_shape.height, p.layer.out_shape.width);
   const std::string out = node.output(0);
   pending_[out] = std::move(p);
   // Max pooling selects values, so output quantization = input quantization,

@@ -144,16 +144,17 @@ void ProgramBuilder::lower_conv(const onnx::NodeProto& node) {
   const auto ctx = context(node);
   const ActView in = act(node.input(0), node, true);
   if (in.codes) unsupported(node, "reads quantized codes directly; expected a DequantizeLinear in between");
-  if (!in.feature_map()) unsupported(node, fmt::format("a 2-D convolution needs an [N,C,H,W] input, not {}", shape_string(in.dims)));
+  if (!in.feature_map())
+    unsupported(node, fmt::format("a convolution needs an [N,C,H,W] or [N,C,L] input, not {}", shape_string(in.dims)));
   PendingLayer p = new_layer(node, LayerKind::Conv, in);
   const Tensor* wf = constant(node.input(1));
   const Shape wshape = qconsts_.count(node.input(1)) ? qconsts_.at(node.input(1)).codes.shape() : wf ? wf->shape() : Shape{};
   if (!qconsts_.count(node.input(1)) && (!wf || !wf->floating()))
     unsupported(node, fmt::format("'{}' is not a float or quantized constant", node.input(1)));
-  if (wshape.size() != 4) unsupported(node, "only 2-D convolutions map onto the accelerator");
+  if (wshape.size() != in.dims.size()) unsupported(node, "only 1-D and 2-D convolutions map onto the accelerator");
   if (wshape[0] < 1) unsupported(node, "weights have no output channels");
   p.layer.groups = conv_groups(ctx, node);
-  set_window(p.layer, ctx, {in.dims[2], in.dims[3]}, {wshape[2], wshape[3]});
+  set_window(p.layer, ctx, in.spatial(), {wshape.begin() + 2, wshape.end()});
   fold_padding(p.layer.window, in);
   p.layer.out_shape.channels = wshape[0];
   if (wshape[1] * p.layer.groups != in.stored.channels || wshape[0] % p.layer.groups != 0)
@@ -166,7 +167,7 @@ void ProgramBuilder::lower_conv(const onnx::NodeProto& node) {
   } else {
     p.float_weights = float_channel_major(*wf, 0);
   }
-  p.dims = {1, p.layer.out_shape.channels, p.layer.out_shape.height, p.layer.out_shape.width};
+  p.dims = in.map_dims(p.layer.out_shape.channels, p.layer.out_shape.height, p.layer.out_shape.width);
   if (node.input_size() > 2 && !node.input(2).empty()) attach_bias(p, node.input(2), node);
   pending_[node.output(0)] = std::move(p);
 }
@@ -180,9 +181,14 @@ int ProgramBuilder::conv_groups(const OpContext& ctx, const onnx::NodeProto& nod
 }
 
 void ProgramBuilder::set_window(Layer& l, const OpContext& ctx, std::vector<int64_t> in, std::vector<int64_t> kernel) const {
-  const SpatialGeometry g = spatial_geometry(ctx, in, kernel, ctx.attrs.get_int("ceil_mode", 0) != 0);
-  l.window.kernel_h = static_cast<int>(kernel[0]);
-  l.window.kernel_w = static_cast<int>(kernel[1]);
+  SpatialGeometry g = spatial_geometry(ctx, in, kernel, ctx.attrs.get_int("ceil_mode", 0) != 0);
+  // A 1-D window is a 2-D one of height 1 over a map of height 1.
+  if (g.rank() == 1)
+    for (auto* v : {&g.kernel, &g.strides, &g.dilations, &g.out}) v->insert(v->begin(), 1);
+  if (g.rank() == 1)
+    for (auto* v : {&g.pad_begin, &g.pad_end}) v->insert(v->begin(), 0);
+  l.window.kernel_h = static_cast<int>(g.kernel[0]);
+  l.window.kernel_w = static_cast<int>(g.kernel[1]);
   l.window.stride_h = static_cast<int>(g.strides[0]);
   l.window.stride_w = static_cast<int>(g.strides[1]);
   l.window.dilation_h = static_cast<int>(g.dilations[0]);
@@ -211,9 +217,10 @@ void ProgramBuilder::lower_qlinear(const onnx::NodeProto& node) {
   const auto ctx = context(node);
   PendingLayer p = new_layer(node, conv ? LayerKind::Conv : LayerKind::FullyConnected, in);
   if (conv) {
-    if (!in.feature_map() || wc.codes.rank() != 4) unsupported(node, "only 2-D convolutions map onto the accelerator");
+    if (!in.feature_map() || wc.codes.rank() != static_cast<int>(in.dims.size()))
+      unsupported(node, "only 1-D and 2-D convolutions map onto the accelerator");
     p.layer.groups = conv_groups(ctx, node);
-    set_window(p.layer, ctx, {in.dims[2], in.dims[3]}, {wc.codes.shape()[2], wc.codes.shape()[3]});
+    set_window(p.layer, ctx, in.spatial(), {wc.codes.shape().begin() + 2, wc.codes.shape().end()});
     fold_padding(p.layer.window, in);
     p.layer.out_shape.channels = wc.codes.shape()[0];
   } else if (!in.vector()) {
@@ -231,7 +238,7 @@ void ProgramBuilder::lower_qlinear(const onnx::NodeProto& node) {
   p.layer.weights = w.codes;
   p.layer.weight_zero_points = w.zero_points;
   p.layer.weight_scales = w.scales;
-  p.dims = conv ? Shape{1, p.layer.out_shape.channels, p.layer.out_shape.height, p.layer.out_shape.width}
+  p.dims = conv ? in.map_dims(p.layer.out_shape.channels, p.layer.out_shape.height, p.layer.out_shape.width)
                 : Shape{1, p.layer.out_shape.channels};
   if (conv && node.input_size() > 8 && !node.input(8).empty()) {
     QuantConst bc;

@@ -146,13 +146,16 @@ void ProgramBuilder::lower_pad(const onnx::NodeProto& node) {
   }
   ActView v = act(node.input(0), node, true);
   if (!v.feature_map())
-    unsupported(node, fmt::format("pads a {} value; only an [N,C,H,W] feature map's padding maps onto the accelerator",
+    unsupported(node, fmt::format("pads a {} value; only the padding of an [N,C,H,W] or [N,C,L] feature map maps onto "
+                                  "the accelerator",
                                   shape_string(v.dims)));
-  const std::vector<int64_t> pads = pad_widths(ctx, 4);
-  if (pads[0] || pads[1] || pads[4] || pads[5])
-    unsupported(node, "pads the batch or channel dimension; only height and width map onto the accelerator");
+  const int rank = static_cast<int>(v.dims.size());
+  std::vector<int64_t> pads = pad_widths(ctx, rank);
+  if (pads[0] || pads[1] || pads[rank] || pads[rank + 1])
+    unsupported(node, "pads the batch or channel dimension; only the spatial ones map onto the accelerator");
   if (std::any_of(pads.begin(), pads.end(), [](int64_t p) { return p < 0; }))
     unsupported(node, "a negative pad crops, which the accelerator does not");
+  if (rank == 3) pads = {0, 0, 0, pads[2], 0, 0, 0, pads[5]};  // a 1-D map is a map of height 1
   // The accelerator pads with real 0: the zero point, when the Pad pads codes.
   if (v.codes) {
     const Tensor* c = ctx.opset >= 11 && ctx.has_input(2) ? ctx.inputs[2] : nullptr;
@@ -164,8 +167,7 @@ void ProgramBuilder::lower_pad(const onnx::NodeProto& node) {
     unsupported(node, fmt::format("pads with {}; the accelerator pads with zero", value));
   }
   v.pad = {v.pad[0] + pads[2], v.pad[1] + pads[3], v.pad[2] + pads[6], v.pad[3] + pads[7]};
-  v.dims[2] += pads[2] + pads[6];
-  v.dims[3] += pads[3] + pads[7];
+  v.dims = v.map_dims(v.stored.channels, v.stored.height + v.pad[0] + v.pad[2], v.stored.width + v.pad[1] + v.pad[3]);
   v.pad_node = node.name().empty() ? node.output(0) : node.name();
   acts_[node.output(0)] = v;
 }
@@ -246,11 +248,15 @@ ActView ProgramBuilder::declare_input(const InputView& view, ActivationQuant q, 
   FeatureShape shape;
   if (view.dims.size() == 2) {
     shape = {view.dims[1], 1, 1};
+  } else if (view.dims.size() == 3) {
+    shape = {view.dims[1], 1, view.dims[2]};
   } else if (view.dims.size() == 4) {
     shape = {view.dims[1], view.dims[2], view.dims[3]};
   } else {
-    const std::string why = fmt::format("the network input reaches the first layer as {}; it must be [N,F] or [N,C,H,W]",
-                                        shape_string(view.dims));
+    PartialShape dims{std::nullopt};
+    dims.insert(dims.end(), view.dims.begin() + 1, view.dims.end());
+    const std::string why = fmt::format(
+        "the network input reaches the first layer as {}; it must be [N,F], [N,C,L] or [N,C,H,W]", shape_string(dims));
     if (node) unsupported(*node, why);
     throw UnsupportedError(fmt::format("{}: {}", model_.source(), why));
   }

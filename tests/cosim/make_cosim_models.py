@@ -25,6 +25,10 @@ Usage: make_cosim_models.py MODELS_DIR OUT_DIR
                          convolution and one before an AveragePool (after a
                          layer without ReLU, so the padding is a non-zero
                          zero point), with calibration/ and test_data_set_0/.
+  conv1d_net/            a float 1-D CNN as PyTorch exports Conv1d: [N,4,40],
+                         a strided Conv1d, a depthwise Conv1d, MaxPool1d,
+                         GlobalAveragePool, Gemm; calibration/ and
+                         test_data_set_0/.
 """
 
 import os
@@ -268,6 +272,41 @@ def padded_cnn(out):
     onnx.save(model, os.path.join(folder, "model.onnx"))
 
 
+def conv1d_net(out):
+    rng = np.random.default_rng(10)
+    inits = [
+        numpy_helper.from_array(rng.normal(0, 0.3, (8, 4, 5)).astype(np.float32), "c1.w"),
+        numpy_helper.from_array(rng.normal(0, 0.1, 8).astype(np.float32), "c1.b"),
+        numpy_helper.from_array(rng.normal(0, 0.5, (8, 1, 3)).astype(np.float32), "dw.w"),
+        numpy_helper.from_array(rng.normal(0, 0.1, 8).astype(np.float32), "dw.b"),
+        numpy_helper.from_array(rng.normal(0, 0.5, (6, 8)).astype(np.float32), "fc.w"),
+        numpy_helper.from_array(rng.normal(0, 0.1, 6).astype(np.float32), "fc.b"),
+    ]
+    nodes = [
+        helper.make_node("Conv", ["input", "c1.w", "c1.b"], ["c1"], name="conv1", kernel_shape=[5], pads=[2, 2],
+                         strides=[2]),
+        helper.make_node("Relu", ["c1"], ["r1"], name="relu1"),
+        helper.make_node("Conv", ["r1", "dw.w", "dw.b"], ["dw"], name="depthwise", kernel_shape=[3], pads=[1, 1],
+                         group=8),
+        helper.make_node("Relu", ["dw"], ["r2"], name="relu2"),
+        helper.make_node("MaxPool", ["r2"], ["mp"], name="maxpool", kernel_shape=[2], strides=[2]),
+        helper.make_node("GlobalAveragePool", ["mp"], ["gap"], name="gap"),
+        helper.make_node("Flatten", ["gap"], ["f"], name="flatten"),
+        helper.make_node("Gemm", ["f", "fc.w", "fc.b"], ["logits"], name="fc", transB=1),
+    ]
+    x_info = helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 4, 40])
+    y_info = helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 6])
+    model = helper.make_model(helper.make_graph(nodes, "conv1d_net", [x_info], [y_info], inits),
+                              opset_imports=[helper.make_opsetid("", 13)], ir_version=7)
+    onnx.checker.check_model(model)
+    folder = os.path.join(out, "conv1d_net")
+    for sub, n in (("calibration", 256), ("test_data_set_0", 24)):
+        os.makedirs(os.path.join(folder, sub), exist_ok=True)
+        with open(os.path.join(folder, sub, "input_0.pb"), "wb") as f:
+            f.write(numpy_helper.from_array(rng.uniform(-1, 1, (n, 4, 40)).astype(np.float32), "input").SerializeToString())
+    onnx.save(model, os.path.join(folder, "model.onnx"))
+
+
 def main():
     models, out = sys.argv[1], sys.argv[2]
     os.makedirs(out, exist_ok=True)
@@ -275,6 +314,7 @@ def main():
     conv16(out)
     resnet_tiny(out)
     padded_cnn(out)
+    conv1d_net(out)
 
 
 if __name__ == "__main__":

@@ -397,3 +397,36 @@ TEST_CASE("a layer's result read both before and after the Relu fused into it is
                     Catch::Contains("node 'add' (Add): cannot map onto the accelerator: reads 'c', the result of layer "
                                     "'conv' before the Relu fused into it: the accelerator keeps only the fused result"));
 }
+
+TEST_CASE("a 1-D network (Conv1d, Pad, pooling, mean over time) maps as maps of height 1", "[exporters]") {
+  std::mt19937 rng(28);
+  test::GraphBuilder g(13);
+  g.input("x", DType::Float, {-1, 3, 12});
+  g.initializer("w1", random_tensor(rng, {4, 3, 3}, -0.5, 0.5));
+  g.initializer("b1", random_tensor(rng, {4}, -0.1, 0.1));
+  g.node("Conv", {"x", "w1", "b1"}, {"c1"}, "conv1").attr("pads", std::vector<int64_t>{1, 1});
+  g.node("Relu", {"c1"}, {"r1"}, "relu1");
+  g.initializer("pads", Tensor::from_ints(DType::Int64, {6}, {0, 0, 1, 0, 0, 2}));
+  g.node("Pad", {"r1", "pads"}, {"p1"}, "pad");
+  g.initializer("w2", random_tensor(rng, {5, 4, 3}, -0.5, 0.5));
+  g.node("Conv", {"p1", "w2"}, {"c2"}, "conv2").attr("strides", std::vector<int64_t>{2});
+  g.node("Relu", {"c2"}, {"r2"}, "relu2");
+  g.node("MaxPool", {"r2"}, {"m"}, "maxpool")
+      .attr("kernel_shape", std::vector<int64_t>{2})
+      .attr("strides", std::vector<int64_t>{2});
+  g.node("AveragePool", {"m"}, {"a"}, "avgpool").attr("kernel_shape", std::vector<int64_t>{2});
+  g.node("ReduceMean", {"a"}, {"mean"}, "mean").attr("axes", std::vector<int64_t>{-1}).attr("keepdims", int64_t{0});
+  g.initializer("wf", random_tensor(rng, {3, 5}, -1, 1));
+  g.node("Gemm", {"mean", "wf"}, {"y"}, "fc").attr("transB", 1);
+  g.output("y");
+  const Tensor calibration = random_tensor(rng, {64, 3, 12}, -1, 1);
+  const NetworkProgram p = build_program(g.model(), &calibration);
+  REQUIRE(p.layers.size() == 6);
+  CHECK(p.raw_input_shape() == FeatureShape{3, 1, 12});
+  const Window& w = p.layers[1].window;  // conv2: the Pad's (1, 2) as its padding, height 1 throughout
+  CHECK(std::vector<int>{w.kernel_h, w.kernel_w, w.stride_h, w.stride_w, w.pad_top, w.pad_left, w.pad_bottom,
+                         w.pad_right} == std::vector<int>{1, 3, 1, 2, 0, 1, 0, 2});
+  CHECK(p.layers[1].out_shape == FeatureShape{5, 1, 7});
+  CHECK(p.layers[3].out_shape == FeatureShape{5, 1, 2});
+  check_tracks_onnx(g, p, random_tensor(rng, {40, 3, 12}, -1, 1), 3);
+}
