@@ -19,6 +19,11 @@ ActivationQuant canonical_quant(double scale, int64_t zero_point, DType type) {
           static_cast<int32_t>(type == DType::Int8 ? zero_point + 128 : zero_point)};
 }
 
+std::string value_shape(const Shape& dims) {
+  if (dims.empty()) return "[]";
+  return fmt::format("[N{}{}]", dims.size() > 1 ? "," : "", fmt::join(dims.begin() + 1, dims.end(), ","));
+}
+
 void fold_padding(Window& w, const ActView& in) {
   w.pad_top += static_cast<int>(in.pad[0]);
   w.pad_left += static_cast<int>(in.pad[1]);

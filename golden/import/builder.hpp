@@ -180,6 +180,8 @@ class ProgramBuilder {
 };
 
 // Helpers the lowering files share.
+// A value's shape for messages, its batch (held as 1) shown as N.
+std::string value_shape(const Shape& dims);
 // The view's padding added to a window's own.
 void fold_padding(Window& w, const ActView& in);
 ActivationQuant canonical_quant(double scale, int64_t zero_point, DType type);

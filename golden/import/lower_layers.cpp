@@ -109,7 +109,7 @@ void ProgramBuilder::lower_fully_connected(const onnx::NodeProto& node) {
   const ActView in = act(node.input(0), node);
   if (in.codes) unsupported(node, "reads quantized codes directly; expected a DequantizeLinear in between");
   if (!in.vector()) unsupported(node, fmt::format("input is {}; a fully connected layer reads [N, features] (insert Flatten)",
-                                                  shape_string(in.dims)));
+                                                  value_shape(in.dims)));
   const bool trans_b = gemm && ctx.attrs.get_int("transB", 0) != 0;
   PendingLayer p = new_layer(node, LayerKind::FullyConnected, in);
   p.layer.in_shape = {in.stored.size(), 1, 1};
@@ -145,7 +145,7 @@ void ProgramBuilder::lower_conv(const onnx::NodeProto& node) {
   const ActView in = act(node.input(0), node, true);
   if (in.codes) unsupported(node, "reads quantized codes directly; expected a DequantizeLinear in between");
   if (!in.feature_map())
-    unsupported(node, fmt::format("a convolution needs an [N,C,H,W] or [N,C,L] input, not {}", shape_string(in.dims)));
+    unsupported(node, fmt::format("a convolution needs an [N,C,H,W] or [N,C,L] input, not {}", value_shape(in.dims)));
   PendingLayer p = new_layer(node, LayerKind::Conv, in);
   const Tensor* wf = constant(node.input(1));
   const Shape wshape = qconsts_.count(node.input(1)) ? qconsts_.at(node.input(1)).codes.shape() : wf ? wf->shape() : Shape{};
@@ -224,7 +224,7 @@ void ProgramBuilder::lower_qlinear(const onnx::NodeProto& node) {
     fold_padding(p.layer.window, in);
     p.layer.out_shape.channels = wc.codes.shape()[0];
   } else if (!in.vector()) {
-    unsupported(node, fmt::format("input is {}; insert Flatten first", shape_string(in.dims)));
+    unsupported(node, fmt::format("input is {}; insert Flatten first", value_shape(in.dims)));
   }
   ChannelWeights w = channel_weights(wc, conv ? 0 : 1, node);
   if (!conv) {

@@ -148,7 +148,7 @@ void ProgramBuilder::lower_pad(const onnx::NodeProto& node) {
   if (!v.feature_map())
     unsupported(node, fmt::format("pads a {} value; only the padding of an [N,C,H,W] or [N,C,L] feature map maps onto "
                                   "the accelerator",
-                                  shape_string(v.dims)));
+                                  value_shape(v.dims)));
   const int rank = static_cast<int>(v.dims.size());
   std::vector<int64_t> pads = pad_widths(ctx, rank);
   if (pads[0] || pads[1] || pads[rank] || pads[rank + 1])
@@ -253,10 +253,8 @@ ActView ProgramBuilder::declare_input(const InputView& view, ActivationQuant q, 
   } else if (view.dims.size() == 4) {
     shape = {view.dims[1], view.dims[2], view.dims[3]};
   } else {
-    PartialShape dims{std::nullopt};
-    dims.insert(dims.end(), view.dims.begin() + 1, view.dims.end());
     const std::string why = fmt::format(
-        "the network input reaches the first layer as {}; it must be [N,F], [N,C,L] or [N,C,H,W]", shape_string(dims));
+        "the network input reaches the first layer as {}; it must be [N,F], [N,C,L] or [N,C,H,W]", value_shape(view.dims));
     if (node) unsupported(*node, why);
     throw UnsupportedError(fmt::format("{}: {}", model_.source(), why));
   }

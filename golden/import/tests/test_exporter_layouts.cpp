@@ -429,4 +429,14 @@ TEST_CASE("a 1-D network (Conv1d, Pad, pooling, mean over time) maps as maps of 
   CHECK(p.layers[1].out_shape == FeatureShape{5, 1, 7});
   CHECK(p.layers[3].out_shape == FeatureShape{5, 1, 2});
   check_tracks_onnx(g, p, random_tensor(rng, {40, 3, 12}, -1, 1), 3);
+
+  // A MatMul over the last axis of a 3-D value is not a fully connected layer.
+  test::GraphBuilder m(13);
+  m.input("x", DType::Float, {-1, 3, 12});
+  m.initializer("w", random_tensor(rng, {12, 4}, -1, 1));
+  m.node("MatMul", {"x", "w"}, {"y"}, "per_step");
+  m.output("y");
+  CHECK_THROWS_WITH(build_program(m.model(), &calibration),
+                    Catch::Contains("node 'per_step' (MatMul): cannot map onto the accelerator: input is [N,3,12]; a "
+                                    "fully connected layer reads [N, features] (insert Flatten)"));
 }
