@@ -81,11 +81,27 @@ void hash_quant(Fnv1a& h, const ActivationQuant& q) {
 
 }  // namespace
 
+float InputStep::apply(float x, size_t raw) const {
+  const float c = constant[raw];
+  switch (op) {
+    case Op::Add: return x + c;
+    case Op::Sub: return constant_first ? c - x : x - c;
+    case Op::Mul: return x * c;
+    case Op::Div: return constant_first ? c / x : x / c;
+  }
+  return x;
+}
+
 uint64_t NetworkProgram::fingerprint() const {
   Fnv1a h;
   hash_shape(h, input_shape);
   hash_quant(h, input_q);
   if (!input_order.empty()) h.vec(input_order);
+  for (const auto& step : input_steps) {
+    h.value(static_cast<int>(step.op));
+    h.value(step.constant_first);
+    h.vec(step.constant);
+  }
   if (input_patches.enabled()) {
     hash_shape(h, input_patches.raw);
     h.value(input_patches.window);
@@ -167,6 +183,10 @@ void validate_program(const NetworkProgram& p) {
     }
     if (!ok) throw InputError(fmt::format("{}: the input order is not a permutation of the input's elements", p.source));
   }
+  for (const auto& step : p.input_steps)
+    if (static_cast<int64_t>(step.constant.size()) != p.raw_input_shape().size())
+      throw InputError(fmt::format("{}: an input normalization step has {} constants for {} input elements", p.source,
+                                   step.constant.size(), p.raw_input_shape().size()));
   for (size_t i = 0; i < p.layers.size(); ++i) {
     const Layer& l = p.layers[i];
     if (l.kind == LayerKind::SaeScan) {

@@ -145,6 +145,19 @@ struct InputPatches {
   bool operator==(const InputPatches&) const = default;
 };
 
+// An elementwise float32 op the graph applies to its input before the
+// input is quantized (a normalization: Keras' Rescaling, (x - mean) / std).
+// The host applies the steps in order to each raw element, then quantizes.
+struct InputStep {
+  enum class Op { Add, Sub, Mul, Div };
+  Op op = Op::Mul;
+  bool constant_first = false;  // c - x, c / x
+  std::vector<float> constant;  // one per element of a raw sample (the graph input's order)
+
+  float apply(float x, size_t raw) const;
+  bool operator==(const InputStep&) const = default;
+};
+
 struct NetworkProgram {
   std::string source;       // model file
   std::string input_name;   // ONNX graph input
@@ -160,6 +173,7 @@ struct NetworkProgram {
   // transposed, for one); empty when they are the same. With patch packing
   // the program's input (input_shape) is made from the raw one.
   std::vector<int64_t> input_order;
+  std::vector<InputStep> input_steps;  // before quantization; empty: none
   InputPatches input_patches;
   // What the host computes from the last layer's dequantized output to give
   // the graph output ("Softmax", ...; empty: nothing). It preserves the

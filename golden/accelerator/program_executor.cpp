@@ -309,8 +309,9 @@ Codes quantize_input(const NetworkProgram& program, const Tensor& batch, int64_t
   const auto scale = static_cast<float>(program.input_q.scale);
   for (int64_t i = 0; i < per_sample; ++i) {
     const int64_t raw = program.input_order.empty() ? i : program.input_order[i];
-    codes[i] = static_cast<uint8_t>(
-        quantize_linear(batch.reals()[index * per_sample + raw], scale, program.input_q.zero_point, DType::UInt8));
+    auto x = static_cast<float>(batch.reals()[index * per_sample + raw]);
+    for (const InputStep& step : program.input_steps) x = step.apply(x, static_cast<size_t>(raw));
+    codes[i] = static_cast<uint8_t>(quantize_linear(x, scale, program.input_q.zero_point, DType::UInt8));
   }
   return patch_input(program, codes);
 }

@@ -162,6 +162,7 @@ void ProgramBuilder::lower(const onnx::NodeProto& node) {
       unsupported(node, fmt::format("reads '{}', which the host computes after the last accelerator layer", in));
     }
   if (fold_constant(node)) return;
+  if (lower_input_step(node)) return;
   if (op == "QuantizeLinear") return lower_quantize(node);
   if (op == "DequantizeLinear") return lower_dequantize(node);
   if (op == "Gemm" || op == "MatMul") return lower_fully_connected(node);
@@ -244,7 +245,7 @@ ActView ProgramBuilder::act(const std::string& value, const onnx::NodeProto& nod
     return it->second;
   }
   if (const auto it = inputs_.find(value); it != inputs_.end()) {
-    if (format_ == ModelFormat::Float) return acts_[value] = declare_input(it->second, calibrated_quant(program_.input_name), &node);
+    if (format_ == ModelFormat::Float) return acts_[value] = declare_input(it->second, calibrated_quant(value), &node);
     if (it->second.q) return acts_[value] = declare_input(it->second, *it->second.q, &node);
   }
   if (const auto it = fused_.find(value); it != fused_.end())

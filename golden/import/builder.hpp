@@ -67,6 +67,7 @@ struct InputView {
   std::vector<int64_t> order;    // value flat index -> raw sample flat index; empty: the same
   std::optional<ActivationQuant> q;
   bool codes = false;
+  std::vector<InputStep> steps;  // a normalization before the quantization
 };
 
 // A quantized constant: DequantizeLinear of a constant.
@@ -152,6 +153,10 @@ class ProgramBuilder {
 
   // lower_layout.cpp
   bool lower_layout(const onnx::NodeProto& node);
+  // An Add, Sub, Mul or Div of the graph input (before it is quantized) and a
+  // float constant that keeps its shape: a step of the host's normalization.
+  bool lower_input_step(const onnx::NodeProto& node);
+  bool lower_input_batch_norm(const onnx::NodeProto& node);
   // A constant zero Pad of a feature map's height and width: a padded view.
   void lower_pad(const onnx::NodeProto& node);
   // An inference Dropout as the Identity it is (refused in training mode, or

@@ -7,11 +7,13 @@
 // Softmax and these views are the host tail.
 
 #include <algorithm>
+#include <cmath>
 #include <fmt/format.h>
 
 #include "golden/errors.hpp"
 #include "golden/import/builder.hpp"
 #include "golden/onnx/node_attributes.hpp"
+#include "golden/onnx/ops/broadcasting.hpp"
 #include "golden/onnx/ops/pad.hpp"
 
 namespace aps::import {
@@ -132,6 +134,81 @@ onnx::NodeProto ProgramBuilder::inference_dropout(const onnx::NodeProto& node) c
   identity.add_input(node.input(0));
   identity.add_output(node.output(0));
   return identity;
+}
+
+bool ProgramBuilder::lower_input_step(const onnx::NodeProto& node) {
+  const std::string& op = node.op_type();
+  if (op == "BatchNormalization") return lower_input_batch_norm(node);
+  if ((op != "Add" && op != "Sub" && op != "Mul" && op != "Div") || node.input_size() != 2 || model_.opset() < 7)
+    return false;
+  for (int k : {0, 1}) {
+    const auto it = inputs_.find(node.input(k));
+    if (it == inputs_.end() || acts_.count(node.input(k))) continue;
+    const Tensor* c = constant(node.input(1 - k));
+    if (!c || !c->floating()) return false;
+    InputView v = it->second;
+    if (v.codes || v.q) unsupported(node, "computes on the network input after its QuantizeLinear");
+    const auto keeps_shape = [&] {
+      try {
+        return broadcast_shapes(v.dims, c->shape(), "") == v.dims;
+      } catch (const InputError&) {
+        return false;
+      }
+    };
+    if (!keeps_shape())
+      unsupported(node, fmt::format("its constant {} does not broadcast onto the network input {}",
+                                    shape_string(c->shape()), value_shape(v.dims)));
+    InputStep step;
+    step.op = op == "Add" ? InputStep::Op::Add : op == "Sub" ? InputStep::Op::Sub
+              : op == "Mul" ? InputStep::Op::Mul : InputStep::Op::Div;
+    step.constant_first = k == 1;
+    const std::vector<int64_t> offsets = broadcast_offsets(v.dims, c->shape());
+    step.constant.resize(offsets.size());
+    for (size_t i = 0; i < offsets.size(); ++i)
+      step.constant[v.order.empty() ? i : static_cast<size_t>(v.order[i])] = static_cast<float>(c->reals()[offsets[i]]);
+    v.steps.push_back(std::move(step));
+    inputs_[node.output(0)] = v;
+    return true;
+  }
+  return false;
+}
+
+// An inference BatchNormalization of the graph input is the per-channel
+// normalization x * a + b, with a = scale / sqrt(var + eps) and
+// b = B - mean * a.
+bool ProgramBuilder::lower_input_batch_norm(const onnx::NodeProto& node) {
+  const auto it = inputs_.find(node.input(0));
+  if (it == inputs_.end() || acts_.count(node.input(0))) return false;
+  InputView v = it->second;
+  if (v.codes || v.q) unsupported(node, "computes on the network input after its QuantizeLinear");
+  const auto ctx = context(node);
+  if (ctx.attrs.get_int("training_mode", 0) != 0 || node.output_size() > 1)
+    unsupported(node, "BatchNormalization in training mode");
+  if (v.dims.size() < 2) unsupported(node, "normalizes an input without a channel axis");
+  const int64_t channels = v.dims[1];
+  std::vector<const Tensor*> params;
+  for (int i = 1; i <= 4; ++i) {
+    const Tensor* t = constant(node.input(i));
+    if (!t || !t->floating() || t->size() != channels)
+      unsupported(node, "scale, B, mean and var must be constants, one per channel");
+    params.push_back(t);
+  }
+  const double eps = ctx.attrs.get_float("epsilon", 1e-5f);
+  InputStep mul{InputStep::Op::Mul, false, {}}, add{InputStep::Op::Add, false, {}};
+  mul.constant.resize(static_cast<size_t>(element_count(v.dims)));
+  add.constant.resize(mul.constant.size());
+  const int64_t per_channel = element_count(v.dims) / channels;
+  for (int64_t i = 0; i < element_count(v.dims); ++i) {
+    const int64_t c = i / per_channel;
+    const double a = params[0]->value(c) / std::sqrt(params[3]->value(c) + eps);
+    const auto raw = static_cast<size_t>(v.order.empty() ? i : v.order[i]);
+    mul.constant[raw] = static_cast<float>(a);
+    add.constant[raw] = static_cast<float>(params[1]->value(c) - params[2]->value(c) * a);
+  }
+  v.steps.push_back(std::move(mul));
+  v.steps.push_back(std::move(add));
+  inputs_[node.output(0)] = v;
+  return true;
 }
 
 void ProgramBuilder::lower_pad(const onnx::NodeProto& node) {
@@ -258,12 +335,14 @@ ActView ProgramBuilder::declare_input(const InputView& view, ActivationQuant q, 
     if (node) unsupported(*node, why);
     throw UnsupportedError(fmt::format("{}: {}", model_.source(), why));
   }
-  if (input_declared_ && (!(program_.input_shape == shape) || program_.input_order != view.order || !(program_.input_q == q)))
-    unsupported(*node, "reads the network input in a second layout or quantization");
+  if (input_declared_ && (!(program_.input_shape == shape) || program_.input_order != view.order ||
+                          !(program_.input_q == q) || program_.input_steps != view.steps))
+    unsupported(*node, "reads the network input in a second layout, normalization or quantization");
   input_declared_ = true;
   program_.input_shape = shape;
   program_.input_q = q;
   program_.input_order = view.order;
+  program_.input_steps = view.steps;
   ActView v;
   v.q = q;
   v.stored = shape;

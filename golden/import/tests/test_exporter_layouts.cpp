@@ -440,3 +440,64 @@ TEST_CASE("a 1-D network (Conv1d, Pad, pooling, mean over time) maps as maps of 
                     Catch::Contains("node 'per_step' (MatMul): cannot map onto the accelerator: input is [N,3,12]; a "
                                     "fully connected layer reads [N, features] (insert Flatten)"));
 }
+
+TEST_CASE("an input normalization (Sub, Div, Mul, Add or BatchNormalization of the graph input) runs on the host",
+          "[exporters]") {
+  std::mt19937 rng(29);
+  enum class Norm { MeanStd, Rescaling, BatchNorm };
+  // NHWC pixels in [0, 255] -> Transpose -> the normalization -> conv_head -> GAP -> Gemm.
+  auto graph = [](Norm norm) {
+    std::mt19937 weights(30);
+    test::GraphBuilder g(13);
+    g.input("x", DType::Float, {-1, 4, 4, 3});
+    g.node("Transpose", {"x"}, {"nchw"}, "to_nchw").attr("perm", std::vector<int64_t>{0, 3, 1, 2});
+    if (norm == Norm::MeanStd) {  // (x - mean) / std, per channel
+      g.initializer("mean", Tensor::from_reals(DType::Float, {1, 3, 1, 1}, {120, 110, 100}));
+      g.initializer("std", Tensor::from_reals(DType::Float, {3, 1, 1}, {60, 70, 80}));
+      g.node("Sub", {"nchw", "mean"}, {"centred"}, "sub_mean");
+      g.node("Div", {"centred", "std"}, {"n"}, "div_std");
+    } else if (norm == Norm::Rescaling) {  // Keras' Rescaling(1/127.5, offset=-1)
+      g.initializer("k", Tensor::scalar_real(DType::Float, 1 / 127.5));
+      g.initializer("off", Tensor::scalar_real(DType::Float, -1));
+      g.node("Mul", {"k", "nchw"}, {"scaled"}, "rescale");
+      g.node("Add", {"scaled", "off"}, {"n"}, "offset");
+    } else {
+      g.initializer("bn_scale", Tensor::from_reals(DType::Float, {3}, {0.02, 0.01, 0.03}));
+      g.initializer("bn_bias", Tensor::from_reals(DType::Float, {3}, {0.1, -0.2, 0}));
+      g.initializer("bn_mean", Tensor::from_reals(DType::Float, {3}, {128, 100, 90}));
+      g.initializer("bn_var", Tensor::from_reals(DType::Float, {3}, {1, 4, 2}));
+      g.node("BatchNormalization", {"nchw", "bn_scale", "bn_bias", "bn_mean", "bn_var"}, {"n"}, "input_bn");
+    }
+    g = conv_head(g, weights, "n", 3);
+    g.node("GlobalAveragePool", {"r"}, {"gap"}, "gap");
+    g.node("Flatten", {"gap"}, {"flat"}, "flatten");
+    g.initializer("wf", random_tensor(weights, {5, 4}, -1, 1));
+    g.node("Gemm", {"flat", "wf"}, {"y"}, "fc").attr("transB", 1);
+    g.output("y");
+    return g;
+  };
+  const Tensor calibration = random_tensor(rng, {64, 4, 4, 3}, 0, 255);
+  for (Norm norm : {Norm::MeanStd, Norm::Rescaling, Norm::BatchNorm}) {
+    const test::GraphBuilder g = graph(norm);
+    const NetworkProgram p = build_program(g.model(), &calibration);
+    REQUIRE(p.input_steps.size() == 2);
+    CHECK(p.layers.size() == 3);
+    check_tracks_onnx(g, p, random_tensor(rng, {40, 4, 4, 3}, 0, 255), 5);
+  }
+  // The Sub's constant indexes the raw (NHWC) sample: channel 1 of pixel (0, 0) is raw element 1.
+  const NetworkProgram p = build_program(graph(Norm::MeanStd).model(), &calibration);
+  CHECK(p.input_steps[0].op == InputStep::Op::Sub);
+  CHECK(p.input_steps[0].constant[1] == 110);
+  CHECK(p.input_steps[1].constant[2] == 80);
+
+  test::GraphBuilder wide(13);
+  wide.input("x", DType::Float, {-1, 6});
+  wide.initializer("two_rows", Tensor::from_reals(DType::Float, {2, 6}, std::vector<double>(12, 1)));
+  wide.node("Sub", {"x", "two_rows"}, {"n"}, "sub");
+  wide.initializer("w", random_tensor(rng, {6, 3}, -1, 1));
+  wide.node("MatMul", {"n", "w"}, {"y"}, "fc");
+  wide.output("y");
+  CHECK_THROWS_WITH(build_program(wide.model(), ActivationRanges{}),
+                    Catch::Contains("node 'sub' (Sub): cannot map onto the accelerator: its constant [2,6] does not "
+                                    "broadcast onto the network input [N,6]"));
+}
