@@ -40,6 +40,7 @@ const OpInfo* find_op(std::string_view op_type);
 // Registration, one function per ops/ file.
 using OpTable = std::vector<std::pair<std::string, OpInfo>>;
 void register_elementwise_ops(OpTable& table);
+void register_activation_ops(OpTable& table);
 void register_matmul_ops(OpTable& table);
 void register_integer_matmul_ops(OpTable& table);
 void register_conv_ops(OpTable& table);

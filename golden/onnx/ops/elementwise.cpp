@@ -1,5 +1,6 @@
 // Element-wise ONNX ops: arithmetic with broadcasting, activations (Relu,
-// Sigmoid), Clip, variadic Max/Min, Exp, Log, Round, Cast, Identity, Constant.
+// Sigmoid), Clip, variadic Max/Min, Abs, Neg, Exp, Log, Round, Cast, Identity,
+// Constant. The other activations are in activations.cpp.
 
 #include <algorithm>
 #include <cmath>
@@ -134,6 +135,19 @@ std::vector<Tensor> unary_float(const OpContext& ctx) {
   return {y};
 }
 
+// Abs and Neg, of floats or integers (integers wrap, as numpy's do).
+template <bool Negate>
+std::vector<Tensor> sign_op(const OpContext& ctx) {
+  Tensor y = ctx.input(0);
+  if (y.floating()) {
+    for (double& v : y.reals()) v = Negate ? -v : std::fabs(v);
+  } else {
+    for (int64_t& v : y.ints())
+      v = wrap_to_integral_type(Negate || v < 0 ? static_cast<int64_t>(0 - static_cast<uint64_t>(v)) : v, y.dtype());
+  }
+  return {y};
+}
+
 double exp_of(double v) { return std::exp(v); }
 double log_of(double v) { return std::log(v); }
 double sigmoid_of(double v) { return 1.0 / (1.0 + std::exp(-v)); }
@@ -216,6 +230,8 @@ void register_elementwise_ops(OpTable& t) {
   t.push_back({"Min", {min_op, 6}});
   t.push_back({"Round", {round_op, 11}});
   t.push_back({"Exp", {unary_float<exp_of>, 6}});
+  t.push_back({"Abs", {sign_op<false>, 6}});
+  t.push_back({"Neg", {sign_op<true>, 6}});
   t.push_back({"Log", {unary_float<log_of>, 6}});
   t.push_back({"Cast", {cast, 6}});
   t.push_back({"Identity", {identity, 1}});

@@ -1,0 +1,126 @@
+// The activations exporters write beyond Relu, Sigmoid and Clip: LeakyRelu,
+// PRelu, Elu, Selu, Celu, ThresholdedRelu, Tanh, Erf (GELU's), HardSigmoid,
+// HardSwish, Softplus, Softsign. Computed in double and rounded once to the
+// element type, as the other float ops. The accelerator maps none of them;
+// with ONNX semantics a model that uses them can still be evaluated.
+
+#include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
+
+#include "golden/errors.hpp"
+#include "golden/onnx/op_registry.hpp"
+#include "golden/onnx/ops/broadcasting.hpp"
+
+namespace aps {
+namespace {
+
+// y = f(x) element by element; f may read the node's attributes.
+template <typename F>
+std::vector<Tensor> map_floats(const OpContext& ctx, F f) {
+  Tensor y = ctx.input(0);
+  if (!y.floating()) throw InputError(fmt::format("{}: {} needs a floating input", ctx.label(), ctx.node.op_type()));
+  for (double& v : y.reals()) v = round_to_float_type(f(v), y.dtype());
+  return {y};
+}
+
+double attr(const OpContext& ctx, const char* name, float fallback) { return ctx.attrs.get_float(name, fallback); }
+
+std::vector<Tensor> leaky_relu(const OpContext& ctx) {
+  const double alpha = attr(ctx, "alpha", 0.01f);
+  return map_floats(ctx, [=](double x) { return x < 0 ? alpha * x : x; });
+}
+
+std::vector<Tensor> elu(const OpContext& ctx) {
+  const double alpha = attr(ctx, "alpha", 1.0f);
+  return map_floats(ctx, [=](double x) { return x < 0 ? alpha * std::expm1(x) : x; });
+}
+
+std::vector<Tensor> selu(const OpContext& ctx) {
+  const double alpha = attr(ctx, "alpha", 1.67326319217681884765625f);
+  const double gamma = attr(ctx, "gamma", 1.05070102214813232421875f);
+  return map_floats(ctx, [=](double x) { return gamma * (x <= 0 ? alpha * std::expm1(x) : x); });
+}
+
+std::vector<Tensor> celu(const OpContext& ctx) {
+  const double alpha = attr(ctx, "alpha", 1.0f);
+  return map_floats(ctx, [=](double x) { return std::max(0.0, x) + std::min(0.0, alpha * std::expm1(x / alpha)); });
+}
+
+std::vector<Tensor> thresholded_relu(const OpContext& ctx) {
+  const double alpha = attr(ctx, "alpha", 1.0f);
+  return map_floats(ctx, [=](double x) { return x > alpha ? x : 0.0; });
+}
+
+std::vector<Tensor> hard_sigmoid(const OpContext& ctx) {
+  const double alpha = attr(ctx, "alpha", 0.2f), beta = attr(ctx, "beta", 0.5f);
+  return map_floats(ctx, [=](double x) { return std::clamp(alpha * x + beta, 0.0, 1.0); });
+}
+
+std::vector<Tensor> hard_swish(const OpContext& ctx) {
+  // HardSigmoid with alpha 1/6 and beta 1/2 (as float32, as the spec states
+  // them), times x.
+  const double alpha = 1.0f / 6.0f;
+  return map_floats(ctx, [=](double x) { return x * std::clamp(alpha * x + 0.5, 0.0, 1.0); });
+}
+
+std::vector<Tensor> tanh_op(const OpContext& ctx) {
+  return map_floats(ctx, [](double x) { return std::tanh(x); });
+}
+
+std::vector<Tensor> erf_op(const OpContext& ctx) {
+  return map_floats(ctx, [](double x) { return std::erf(x); });
+}
+
+std::vector<Tensor> softplus(const OpContext& ctx) {
+  return map_floats(ctx, [](double x) { return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x)); });
+}
+
+std::vector<Tensor> softsign(const OpContext& ctx) {
+  return map_floats(ctx, [](double x) { return x / (1 + std::fabs(x)); });
+}
+
+// PRelu: the slope broadcasts onto x, numpy-style towards x's shape; before
+// opset 7 a 1-D slope of x's channel count is one slope per channel (as
+// PyTorch's exporter wrote it then).
+std::vector<Tensor> prelu(const OpContext& ctx) {
+  const Tensor& x = ctx.input(0);
+  Tensor slope = ctx.input(1);
+  if (ctx.opset < 7 && slope.rank() == 1 && x.rank() >= 2 && slope.size() == x.shape()[1] && slope.size() > 1) {
+    Shape per_channel(static_cast<size_t>(x.rank() - 1), 1);
+    per_channel[0] = slope.size();
+    slope = slope.reshaped(per_channel);
+  }
+  if (!x.floating() || slope.dtype() != x.dtype())
+    throw InputError(fmt::format("{}: PRelu needs floating x and slope of one type ({} and {})", ctx.label(),
+                                 dtype_name(x.dtype()), dtype_name(slope.dtype())));
+  if (broadcast_shapes(x.shape(), slope.shape(), ctx.label()) != x.shape())
+    throw InputError(fmt::format("{}: slope {} does not broadcast onto x {}", ctx.label(), shape_string(slope.shape()),
+                                 shape_string(x.shape())));
+  const auto at = broadcast_offsets(x.shape(), slope.shape());
+  Tensor y = x;
+  for (size_t k = 0; k < at.size(); ++k) {
+    const double v = x.reals()[k];
+    y.reals()[k] = v < 0 ? round_to_float_type(slope.reals()[at[k]] * v, y.dtype()) : v;
+  }
+  return {y};
+}
+
+}  // namespace
+
+void register_activation_ops(OpTable& t) {
+  t.push_back({"LeakyRelu", {leaky_relu, 6}});
+  t.push_back({"PRelu", {prelu, 6}});
+  t.push_back({"Elu", {elu, 6}});
+  t.push_back({"Selu", {selu, 6}});
+  t.push_back({"Celu", {celu, 12}});
+  t.push_back({"ThresholdedRelu", {thresholded_relu, 10}});
+  t.push_back({"HardSigmoid", {hard_sigmoid, 6}});
+  t.push_back({"HardSwish", {hard_swish, 14}});
+  t.push_back({"Tanh", {tanh_op, 6}});
+  t.push_back({"Erf", {erf_op, 9}});
+  t.push_back({"Softplus", {softplus, 1}});
+  t.push_back({"Softsign", {softsign, 1}});
+}
+
+}  // namespace aps
