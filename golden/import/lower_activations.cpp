@@ -50,8 +50,7 @@ void ProgramBuilder::lower_clip(const onnx::NodeProto& node) {
   pending_[node.output(0)] = std::move(p);
 }
 
-// Add: the bias of a MatMul (a constant second operand), or a residual Add
-// of two activations.
+// Add: a bias (a constant operand), or a residual Add of two activations.
 void ProgramBuilder::lower_add(const onnx::NodeProto& node) {
   auto is_constant = [&](const std::string& v) { return constant(v) || qconsts_.count(v); };
   if (is_constant(node.input(1)) || is_constant(node.input(0))) return lower_bias_add(node);
@@ -68,14 +67,43 @@ void ProgramBuilder::lower_add(const onnx::NodeProto& node) {
   pending_[node.output(0)] = std::move(p);
 }
 
+// A constant added to a Gemm, MatMul or Conv right before it, one value per
+// output channel (or one for all), is (more of) its bias: PyTorch writes a
+// MatMul's bias so, older exporters a Conv's ([C,1,1]).
 void ProgramBuilder::lower_bias_add(const onnx::NodeProto& node) {
   const bool first_const = constant(node.input(0)) || qconsts_.count(node.input(0));
   const std::string& x = node.input(first_const ? 1 : 0);
-  if (!pending_.count(x) || pending_.at(x).layer.kind != LayerKind::FullyConnected || pending_.at(x).layer.relu ||
-      pending_.at(x).bias_quant || !pending_.at(x).bias_real.empty() || pending_.at(x).clip)
-    unsupported(node, "an Add with a constant is supported only as the bias of a MatMul");
+  const std::string& b = node.input(first_const ? 0 : 1);
+  if (!pending_.count(x) || !pending_.at(x).layer.has_weights() || pending_.at(x).layer.relu ||
+      pending_.at(x).bias_quant || pending_.at(x).clip)
+    unsupported(node, "an Add with a constant is supported only as the bias of a Gemm, MatMul or Conv right before it");
+  if (qconsts_.count(b)) {
+    if (!pending_.at(x).bias_real.empty() || pending_.at(x).layer.kind != LayerKind::FullyConnected)
+      unsupported(node, "a quantized bias Add is supported only after a MatMul without a bias");
+    PendingLayer p = take_pending(x, node);
+    attach_bias(p, b, node);
+    pending_[node.output(0)] = std::move(p);
+    return;
+  }
+  const Tensor* c = constant(b);
+  const PendingLayer& before = pending_.at(x);
+  const int64_t outs = before.layer.out_shape.channels;
+  // Right-aligned against the layer's output value, the constant may vary
+  // only along the channel axis.
+  Shape shape = c ? c->shape() : Shape{};
+  const bool per_channel = c && c->floating() && shape.size() <= before.dims.size() && [&] {
+    shape.insert(shape.begin(), before.dims.size() - shape.size(), 1);
+    for (size_t d = 0; d < shape.size(); ++d)
+      if (shape[d] != 1 && !(d == 1 && shape[d] == outs)) return false;
+    return true;
+  }();
+  if (!per_channel)
+    unsupported(node, fmt::format("adds a constant {} that is not one value per output channel of layer '{}' {}",
+                                  c ? shape_string(c->shape()) : "?", before.layer.name, value_shape(before.dims)));
   PendingLayer p = take_pending(x, node);
-  attach_bias(p, node.input(first_const ? 0 : 1), node);
+  if (p.bias_real.empty()) p.bias_real.assign(static_cast<size_t>(outs), 0.0);
+  for (int64_t o = 0; o < outs; ++o)
+    p.bias_real[o] = static_cast<float>(p.bias_real[o] + c->reals()[c->size() == 1 ? 0 : o]);
   pending_[node.output(0)] = std::move(p);
 }
 

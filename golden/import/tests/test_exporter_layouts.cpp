@@ -501,3 +501,50 @@ TEST_CASE("an input normalization (Sub, Div, Mul, Add or BatchNormalization of t
                     Catch::Contains("node 'sub' (Sub): cannot map onto the accelerator: its constant [2,6] does not "
                                     "broadcast onto the network input [N,6]"));
 }
+
+TEST_CASE("a Conv's bias written as a separate Add of a [C,1,1] constant (the ONNX model zoo's mnist-8)",
+          "[exporters]") {
+  std::mt19937 rng(31);
+  // mnist-8's layout: batch fixed at 1, SAME_UPPER convolutions without a
+  // bias input, each followed by Add(Parameter [C,1,1]), a Reshape to
+  // [1,256] and MatMul + Add([1,10]). Here smaller, and the second Add's
+  // constant `second` varies.
+  auto graph = [](const Tensor& second) {
+    std::mt19937 weights(32);
+    test::GraphBuilder g(8);
+    g.input("Input3", DType::Float, {1, 1, 8, 8});
+    g.initializer("w1", random_tensor(weights, {4, 1, 5, 5}, -0.3, 0.3));
+    g.node("Conv", {"Input3", "w1"}, {"c1"}, "Convolution28").attr("auto_pad", std::string("SAME_UPPER"))
+        .attr("kernel_shape", std::vector<int64_t>{5, 5});
+    g.initializer("Parameter6", random_tensor(weights, {4, 1, 1}, -0.2, 0.2));
+    g.node("Add", {"c1", "Parameter6"}, {"p1"}, "Plus30");
+    g.node("Relu", {"p1"}, {"r1"}, "ReLU32");
+    g.node("MaxPool", {"r1"}, {"m1"}, "Pooling66")
+        .attr("kernel_shape", std::vector<int64_t>{2, 2})
+        .attr("strides", std::vector<int64_t>{2, 2});
+    g.initializer("w2", random_tensor(weights, {6, 4, 3, 3}, -0.3, 0.3));
+    g.node("Conv", {"m1", "w2"}, {"c2"}, "Convolution110").attr("auto_pad", std::string("SAME_UPPER"))
+        .attr("kernel_shape", std::vector<int64_t>{3, 3});
+    g.initializer("Parameter88", second);
+    g.node("Add", {"c2", "Parameter88"}, {"p2"}, "Plus112");
+    g.node("Relu", {"p2"}, {"r2"}, "ReLU114");
+    g.initializer("shape", Tensor::from_ints(DType::Int64, {2}, {1, 96}));
+    g.node("Reshape", {"r2", "shape"}, {"flat"}, "Times212_reshape0");
+    g.initializer("w3", random_tensor(weights, {96, 10}, -0.3, 0.3));
+    g.node("MatMul", {"flat", "w3"}, {"mm"}, "Times212");
+    g.initializer("Parameter194", random_tensor(weights, {1, 10}, -0.1, 0.1));
+    g.node("Add", {"mm", "Parameter194"}, {"Plus214_Output_0"}, "Plus214");
+    g.output("Plus214_Output_0");
+    return g;
+  };
+  const Tensor calibration = random_tensor(rng, {64, 1, 8, 8}, 0, 1);
+  const test::GraphBuilder g = graph(random_tensor(rng, {6, 1, 1}, -0.2, 0.2));
+  const NetworkProgram p = build_program(g.model(), &calibration);
+  REQUIRE(p.layers.size() == 4);
+  check_tracks_onnx(g, p, random_tensor(rng, {40, 1, 8, 8}, 0, 1), 10);
+  // A scalar is one bias for every channel; a constant along the width is no bias.
+  CHECK_NOTHROW(build_program(graph(Tensor::from_reals(DType::Float, {1}, {0.1})).model(), &calibration));
+  CHECK_THROWS_WITH(build_program(graph(random_tensor(rng, {1, 1, 4}, -0.2, 0.2)).model(), &calibration),
+                    Catch::Contains("node 'Plus112' (Add): cannot map onto the accelerator: adds a constant [1,1,4] that "
+                                    "is not one value per output channel of layer 'Convolution110' [N,6,4,4]"));
+}
