@@ -33,6 +33,12 @@ void check_class_labels(Task task, const std::vector<int64_t>& labels, int64_t c
 }
 
 double reconstruction_error(const NetworkProgram& p, const Codes& input, const Codes& output) {
+  // The reconstruction is compared with the input as the accelerator holds
+  // it; after a normalization that is not the input ONNX semantics compare.
+  if (!p.input_steps.empty())
+    throw UnsupportedError(fmt::format("{}: an anomaly detector whose graph normalizes its input is not supported: its "
+                                       "reconstruction error would be measured against the normalized input",
+                                       p.source));
   if (input.size() != output.size())
     throw InputError(fmt::format("{}: a reconstruction of {} values for an input of {}", p.source, output.size(),
                                  input.size()));

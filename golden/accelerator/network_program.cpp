@@ -1,5 +1,6 @@
 #include "golden/accelerator/network_program.hpp"
 
+#include <cmath>
 #include <cstring>
 #include <fmt/format.h>
 
@@ -183,10 +184,13 @@ void validate_program(const NetworkProgram& p) {
     }
     if (!ok) throw InputError(fmt::format("{}: the input order is not a permutation of the input's elements", p.source));
   }
-  for (const auto& step : p.input_steps)
+  for (const auto& step : p.input_steps) {
     if (static_cast<int64_t>(step.constant.size()) != p.raw_input_shape().size())
       throw InputError(fmt::format("{}: an input normalization step has {} constants for {} input elements", p.source,
                                    step.constant.size(), p.raw_input_shape().size()));
+    for (float c : step.constant)
+      if (!std::isfinite(c)) throw InputError(fmt::format("{}: an input normalization constant is {}", p.source, c));
+  }
   for (size_t i = 0; i < p.layers.size(); ++i) {
     const Layer& l = p.layers[i];
     if (l.kind == LayerKind::SaeScan) {

@@ -69,6 +69,7 @@ ExitCode calibrate_command(const Args& args) {
   check_writable(output);
 
   const OnnxModel model = OnnxModel::load(model_path);
+  detect_model_format(model);  // a model no accelerator tool takes is refused before its data is read
   const DataSet set = load_calibration_set(model, data);
   CalibrationInputs in{set.inputs[0].tensor, {}, (set.folder / "labels.pb").string()};
   if (set.labels) in.labels = set.labels->ints();

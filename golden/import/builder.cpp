@@ -118,6 +118,10 @@ NetworkProgram ProgramBuilder::build() {
     program_.output_tail = t->second;
   } else {
     const auto it = acts_.find(out);
+    if (it != acts_.end() && it->second.padded())
+      throw UnsupportedError(fmt::format("{}: graph output '{}' is the output of Pad '{}', which maps onto the "
+                                         "accelerator only as the padding of the Conv or AveragePool that reads it",
+                                         model_.source(), out, it->second.pad_node));
     if (it == acts_.end() || it->second.tensor < 0 || it->second.tensor != last)
       throw UnsupportedError(fmt::format("{}: graph output '{}' is not the result of the last accelerator layer",
                                          model_.source(), out));
@@ -369,30 +373,29 @@ void ProgramBuilder::finalize(const std::string& value, ActivationQuant out_q) {
   if (l.kind == LayerKind::MaxPool && !(out_q == l.in_q))
     throw UnsupportedError(fmt::format("{}: layer '{}': max pooling must keep its input's scale and zero point",
                                        model_.source(), l.name));
-  if (p.clip && format_ == ModelFormat::Float) {
-    // A float model's range measured after a Clip ends at its bounds, and the
-    // zero point's rounding can leave one bound up to half a step inside the
-    // grid: the scale narrows so that the grid ends at that bound instead.
-    const double z = out_q.zero_point;
-    const auto [lo, hi] = *p.clip;
-    if (z < 255 && hi > 0 && hi < out_q.scale * (254.5 - z) && hi >= out_q.scale * (254 - z))
-      out_q.scale = static_cast<float>(hi / (255 - z));
-    if (z > 0 && lo < 0 && lo > out_q.scale * (0.5 - z) && lo <= out_q.scale * (1 - z))
-      out_q.scale = static_cast<float>(-lo / z);
-    l.out_q = out_q;
-  }
   if (p.clip) {
-    // The clip is the requantization's saturation when Q(min) <= 0 and
-    // Q(max) >= 255; Q(min) = the zero point is ReLU.
-    const double s = out_q.scale, z = out_q.zero_point;
-    if (p.clip->second < s * (254.5 - z))
+    // The clip is the requantization's saturation when its bounds quantize
+    // to the grid's end codes, 0 and 255; Q(min) = the zero point is ReLU.
+    const auto [lo, hi] = *p.clip;
+    const auto code = [&](double v) {
+      return quantize_linear(v, static_cast<float>(out_q.scale), out_q.zero_point, DType::UInt8);
+    };
+    // A float model's range measured after a Clip ends at its bounds, and the
+    // zero point's rounding can leave one bound a code inside the grid: the
+    // scale narrows so that the grid ends at that bound instead.
+    if (format_ == ModelFormat::Float) {
+      if (hi > 0 && code(hi) == 254) out_q.scale = static_cast<float>(hi / (255 - out_q.zero_point));
+      if (lo < 0 && code(lo) == 1) out_q.scale = static_cast<float>(-lo / out_q.zero_point);
+      l.out_q = out_q;
+    }
+    if (code(hi) < 255)
       throw UnsupportedError(fmt::format("{}: layer '{}': Clip's upper bound {} lies inside the output's range (up to {}); "
                                          "the accelerator clamps only at the range's ends",
-                                         model_.source(), l.name, p.clip->second, s * (255 - z)));
-    if (p.clip->first > s * (0.5 - z)) {
-      if (p.clip->first != 0)
+                                         model_.source(), l.name, hi, out_q.scale * (255 - out_q.zero_point)));
+    if (code(lo) > 0) {
+      if (lo != 0)
         throw UnsupportedError(fmt::format("{}: layer '{}': Clip's lower bound {} lies inside the output's range",
-                                           model_.source(), l.name, p.clip->first));
+                                           model_.source(), l.name, lo));
       l.relu = true;
     }
   }

@@ -93,6 +93,12 @@ struct PendingLayer {
   std::optional<std::pair<double, double>> clip;  // a Clip after the layer: [min, max]
 };
 
+// An inference BatchNormalization per channel: y = (x - mean) * gain + beta,
+// with gain = scale / sqrt(var + eps).
+struct BatchNormAffine {
+  std::vector<double> gain, mean, beta;
+};
+
 // Per-output-channel int8 weights, canonicalised, [out][rest].
 struct ChannelWeights {
   std::vector<int8_t> codes;
@@ -147,6 +153,8 @@ class ProgramBuilder {
   void lower_add(const onnx::NodeProto& node);
   void lower_bias_add(const onnx::NodeProto& node);
   void lower_batch_norm(const onnx::NodeProto& node);
+  // Refused in training mode, or unless its parameters are constants, one per channel.
+  BatchNormAffine batch_norm_affine(const onnx::NodeProto& node, int64_t channels) const;
   void lower_average_pool(const onnx::NodeProto& node);
   void lower_reduce_mean(const onnx::NodeProto& node);
   void lower_max_pool(const onnx::NodeProto& node);

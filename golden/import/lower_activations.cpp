@@ -113,27 +113,39 @@ void ProgramBuilder::lower_batch_norm(const onnx::NodeProto& node) {
   if (!pending_.count(x) || !pending_.at(x).layer.has_weights() || pending_.at(x).float_weights.empty() ||
       pending_.at(x).layer.relu || pending_.at(x).clip)
     unsupported(node, "BatchNormalization folds only into a float Conv or Gemm right before it");
-  const auto ctx = context(node);
-  if (ctx.attrs.get_int("training_mode", 0) != 0 || node.output_size() > 1)
-    unsupported(node, "BatchNormalization in training mode");
+  const BatchNormAffine bn = batch_norm_affine(node, pending_.at(x).layer.out_shape.channels);
   PendingLayer p = take_pending(x, node);
   const int64_t outs = p.layer.out_shape.channels;
-  std::vector<const Tensor*> params;
-  for (int i = 1; i <= 4; ++i) {
-    const Tensor* t = constant(node.input(i));
-    if (!t || !t->floating() || t->size() != outs) unsupported(node, "scale, B, mean and var must be constants, one per channel");
-    params.push_back(t);
-  }
-  const double eps = ctx.attrs.get_float("epsilon", 1e-5f);
   if (p.bias_real.empty() && !p.bias_quant) p.bias_real.assign(static_cast<size_t>(outs), 0.0);
   if (p.bias_quant) unsupported(node, "BatchNormalization after a quantized bias");
   const int64_t rest = static_cast<int64_t>(p.float_weights.size()) / outs;
   for (int64_t c = 0; c < outs; ++c) {
-    const double g = params[0]->value(c) / std::sqrt(params[3]->value(c) + eps);
+    const double g = bn.gain[c];
     for (int64_t r = 0; r < rest; ++r) p.float_weights[c * rest + r] = static_cast<float>(p.float_weights[c * rest + r] * g);
-    p.bias_real[c] = static_cast<float>((p.bias_real[c] - params[2]->value(c)) * g + params[1]->value(c));
+    p.bias_real[c] = static_cast<float>((p.bias_real[c] - bn.mean[c]) * g + bn.beta[c]);
   }
   pending_[node.output(0)] = std::move(p);
+}
+
+BatchNormAffine ProgramBuilder::batch_norm_affine(const onnx::NodeProto& node, int64_t channels) const {
+  const auto ctx = context(node);
+  if (ctx.attrs.get_int("training_mode", 0) != 0 || node.output_size() > 1)
+    unsupported(node, "BatchNormalization in training mode");
+  std::vector<const Tensor*> params;
+  for (int i = 1; i <= 4; ++i) {
+    const Tensor* t = constant(node.input(i));
+    if (!t || !t->floating() || t->size() != channels)
+      unsupported(node, "scale, B, mean and var must be constants, one per channel");
+    params.push_back(t);
+  }
+  const double eps = ctx.attrs.get_float("epsilon", 1e-5f);
+  BatchNormAffine bn;
+  for (int64_t c = 0; c < channels; ++c) {
+    bn.gain.push_back(params[0]->value(c) / std::sqrt(params[3]->value(c) + eps));
+    bn.mean.push_back(params[2]->value(c));
+    bn.beta.push_back(params[1]->value(c));
+  }
+  return bn;
 }
 
 void ProgramBuilder::lower_average_pool(const onnx::NodeProto& node) {

@@ -183,10 +183,10 @@ int ProgramBuilder::conv_groups(const OpContext& ctx, const onnx::NodeProto& nod
 void ProgramBuilder::set_window(Layer& l, const OpContext& ctx, std::vector<int64_t> in, std::vector<int64_t> kernel) const {
   SpatialGeometry g = spatial_geometry(ctx, in, kernel, ctx.attrs.get_int("ceil_mode", 0) != 0);
   // A 1-D window is a 2-D one of height 1 over a map of height 1.
-  if (g.rank() == 1)
+  if (g.rank() == 1) {
     for (auto* v : {&g.kernel, &g.strides, &g.dilations, &g.out}) v->insert(v->begin(), 1);
-  if (g.rank() == 1)
     for (auto* v : {&g.pad_begin, &g.pad_end}) v->insert(v->begin(), 0);
+  }
   l.window.kernel_h = static_cast<int>(g.kernel[0]);
   l.window.kernel_w = static_cast<int>(g.kernel[1]);
   l.window.stride_h = static_cast<int>(g.strides[0]);

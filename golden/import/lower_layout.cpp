@@ -181,29 +181,18 @@ bool ProgramBuilder::lower_input_batch_norm(const onnx::NodeProto& node) {
   if (it == inputs_.end() || acts_.count(node.input(0))) return false;
   InputView v = it->second;
   if (v.codes || v.q) unsupported(node, "computes on the network input after its QuantizeLinear");
-  const auto ctx = context(node);
-  if (ctx.attrs.get_int("training_mode", 0) != 0 || node.output_size() > 1)
-    unsupported(node, "BatchNormalization in training mode");
   if (v.dims.size() < 2) unsupported(node, "normalizes an input without a channel axis");
   const int64_t channels = v.dims[1];
-  std::vector<const Tensor*> params;
-  for (int i = 1; i <= 4; ++i) {
-    const Tensor* t = constant(node.input(i));
-    if (!t || !t->floating() || t->size() != channels)
-      unsupported(node, "scale, B, mean and var must be constants, one per channel");
-    params.push_back(t);
-  }
-  const double eps = ctx.attrs.get_float("epsilon", 1e-5f);
+  const BatchNormAffine bn = batch_norm_affine(node, channels);
   InputStep mul{InputStep::Op::Mul, false, {}}, add{InputStep::Op::Add, false, {}};
   mul.constant.resize(static_cast<size_t>(element_count(v.dims)));
   add.constant.resize(mul.constant.size());
   const int64_t per_channel = element_count(v.dims) / channels;
   for (int64_t i = 0; i < element_count(v.dims); ++i) {
     const int64_t c = i / per_channel;
-    const double a = params[0]->value(c) / std::sqrt(params[3]->value(c) + eps);
     const auto raw = static_cast<size_t>(v.order.empty() ? i : v.order[i]);
-    mul.constant[raw] = static_cast<float>(a);
-    add.constant[raw] = static_cast<float>(params[1]->value(c) - params[2]->value(c) * a);
+    mul.constant[raw] = static_cast<float>(bn.gain[c]);
+    add.constant[raw] = static_cast<float>(bn.beta[c] - bn.mean[c] * bn.gain[c]);
   }
   v.steps.push_back(std::move(mul));
   v.steps.push_back(std::move(add));
@@ -245,6 +234,7 @@ void ProgramBuilder::lower_pad(const onnx::NodeProto& node) {
   }
   v.pad = {v.pad[0] + pads[2], v.pad[1] + pads[3], v.pad[2] + pads[6], v.pad[3] + pads[7]};
   v.dims = v.map_dims(v.stored.channels, v.stored.height + v.pad[0] + v.pad[2], v.stored.width + v.pad[1] + v.pad[3]);
+  checked_element_count(v.dims, model_.node_label(node));
   v.pad_node = node.name().empty() ? node.output(0) : node.name();
   acts_[node.output(0)] = v;
 }

@@ -35,7 +35,7 @@ ModelFormat detect_model_format(const OnnxModel& model) {
     qdq = qdq || op == "QuantizeLinear" || op == "DequantizeLinear";
   }
   for (const ValueInfo& in : model.inputs())
-    if (in.has_shape && !in.dims.empty() && in.dims[0] && *in.dims[0] != 1)
+    if (in.has_shape && !in.dims.empty() && in.dims[0] && *in.dims[0] > 1)
       throw UnsupportedError(fmt::format("{}: input '{}' fixes its batch at {}, and the accelerator runs one sample at "
                                          "a time: export the model with a batch of 1 or a dynamic batch dimension",
                                          model.source(), in.name, *in.dims[0]));

@@ -46,3 +46,13 @@ TEST_CASE("an anomaly detector decides on its reconstruction error against the t
   CHECK_THROWS_AS(DecisionRule::anomaly_threshold(0.0), InputError);
   CHECK_THROWS_AS(DecisionRule::anomaly_threshold(-1.0), InputError);
 }
+
+TEST_CASE("an anomaly detector whose graph normalizes its input is refused, not scored on the normalized input",
+          "[decision]") {
+  NetworkProgram p = identity_scales();
+  p.source = "ae.onnx";
+  p.input_steps.push_back({InputStep::Op::Mul, false, {0.5f, 0.5f}});
+  CHECK_THROWS_WITH(DecisionRule::anomaly_threshold(1.0).decide(p, {10, 10}, {12, 10}),
+                    Catch::Contains("ae.onnx: an anomaly detector whose graph normalizes its input is not supported"));
+  CHECK(DecisionRule::classifier().decide(p, {10, 10}, {12, 10}).value == 0);  // a classifier's decision ignores it
+}

@@ -316,6 +316,17 @@ TEST_CASE("a Pad the accelerator cannot take as padding is refused, naming it", 
                     Catch::Contains("node 'pad_mid' (Pad): cannot map onto the accelerator: reflect padding"));
   CHECK_THROWS_WITH(build_program(padded_graph("AveragePool", "constant", 0.5).model(), &calibration),
                     Catch::Contains("node 'pad_mid' (Pad): cannot map onto the accelerator: pads with 0.5"));
+  // Nor is a Pad the graph's output: the accelerator would give the map unpadded.
+  test::GraphBuilder out(13);
+  out.input("x", DType::Float, {-1, 2, 5, 5});
+  out.initializer("w", random_tensor(rng, {3, 2, 3, 3}, -0.5, 0.5));
+  out.node("Conv", {"x", "w"}, {"c"}, "conv");
+  out.initializer("pads", Tensor::from_ints(DType::Int64, {8}, {0, 0, 1, 1, 0, 0, 1, 1}));
+  out.node("Pad", {"c", "pads"}, {"y"}, "pad_out");
+  out.output("y");
+  CHECK_THROWS_WITH(build_program(out.model(), &calibration),
+                    Catch::Contains("graph output 'y' is the output of Pad 'pad_out', which maps onto the accelerator "
+                                    "only as the padding"));
 }
 
 TEST_CASE("a Pad of codes (QOperator) pads with the zero point, or is refused", "[exporters]") {

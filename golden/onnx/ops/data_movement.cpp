@@ -180,21 +180,23 @@ std::vector<Tensor> slice(const OpContext& ctx) {
     seen[d] = true;
     if (steps[k] == 0) throw InputError(fmt::format("{}: step 0 on axis {}", ctx.label(), d));
     const int64_t len = x.shape()[d];
+    // A step longer than the axis takes one element, as a step of its length does.
+    const int64_t st = std::clamp(steps[k], -std::max<int64_t>(len, 1), std::max<int64_t>(len, 1));
     auto from_back = [len](int64_t v) { return v < 0 ? v + len : v; };
     int64_t b = from_back(starts[k]), e = from_back(ends[k]);
     if (len == 0) {
       out_shape[d] = 0;
-    } else if (steps[k] > 0) {
+    } else if (st > 0) {
       b = std::clamp<int64_t>(b, 0, len);
       e = std::clamp<int64_t>(e, 0, len);
-      out_shape[d] = e > b ? (e - b - 1) / steps[k] + 1 : 0;
+      out_shape[d] = e > b ? (e - b - 1) / st + 1 : 0;
     } else {
       b = std::clamp<int64_t>(b, 0, len - 1);
       e = std::clamp<int64_t>(e, -1, len - 1);
-      out_shape[d] = b > e ? (b - e - 1) / -steps[k] + 1 : 0;
+      out_shape[d] = b > e ? (b - e - 1) / -st + 1 : 0;
     }
     first[d] = b;
-    step[d] = steps[k];
+    step[d] = st;
   }
   if (checked_element_count(out_shape, ctx.label()) == 0) return {Tensor(x.dtype(), out_shape)};
   const auto strides = row_major_strides(x.shape());

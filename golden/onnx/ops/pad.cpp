@@ -50,6 +50,9 @@ std::vector<int64_t> pad_widths(const OpContext& ctx, int rank) {
   const size_t n = axes.size();
   if (given.size() != 2 * n)
     throw InputError(fmt::format("{}: {} pads for {} axes (a begin and an end per axis)", ctx.label(), given.size(), n));
+  for (int64_t p : given)
+    if (p < -kMaxTensorElements || p > kMaxTensorElements)
+      throw InputError(fmt::format("{}: pad {} is out of range", ctx.label(), p));
   std::vector<int64_t> pads(static_cast<size_t>(2 * rank), 0);
   std::vector<bool> seen(static_cast<size_t>(rank), false);
   for (size_t k = 0; k < n; ++k) {

@@ -2,6 +2,7 @@
 // and indices, and the malformed attributes each refuses with the node named.
 
 #include <catch2/catch.hpp>
+#include <limits>
 
 #include "golden/errors.hpp"
 #include "golden/onnx/testing/graph_builder.hpp"
@@ -113,4 +114,21 @@ TEST_CASE("Concat joins along a negative axis and checks the other dimensions", 
   CHECK_THROWS_WITH(concat(13, {2, 2}, &first),
                     Catch::Contains("node 'cat' (Concat): input 1 (float32 [2,2]) does not join input 0 (float32 [2,1]) "
                                     "along axis 0"));
+}
+
+TEST_CASE("Slice with a step beyond the axis takes one element, either way, without overflow", "[slice]") {
+  for (const int64_t step : {std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::min() + 1,
+                             std::numeric_limits<int64_t>::min()}) {
+    test::GraphBuilder g(13);
+    g.input("x", DType::Float, {5});
+    g.initializer("starts", Tensor::from_ints(DType::Int64, {1}, {step > 0 ? 1 : 3}));
+    g.initializer("ends", Tensor::from_ints(DType::Int64, {1}, {step > 0 ? 5 : -6}));
+    g.initializer("axes", Tensor::from_ints(DType::Int64, {1}, {0}));
+    g.initializer("steps", Tensor::from_ints(DType::Int64, {1}, {step}));
+    g.node("Slice", {"x", "starts", "ends", "axes", "steps"}, {"y"}, "slice");
+    g.output("y");
+    const Tensor y = g.run({{"x", Tensor::from_reals(DType::Float, {5}, {0, 1, 2, 3, 4})}}).at("y");
+    CHECK(y.shape() == Shape{1});
+    CHECK(y.reals()[0] == (step > 0 ? 1 : 3));
+  }
 }
