@@ -559,3 +559,35 @@ TEST_CASE("a Conv's bias written as a separate Add of a [C,1,1] constant (the ON
                     Catch::Contains("node 'Plus112' (Add): cannot map onto the accelerator: adds a constant [1,1,4] that "
                                     "is not one value per output channel of layer 'Convolution110' [N,6,4,4]"));
 }
+
+TEST_CASE("a Pad between QDQ pairs (ONNX Runtime's QDQ layout) is the Conv's padding", "[exporters]") {
+  std::mt19937 rng(33);
+  // x -> Q -> DQ -> Pad(0) -> Q -> DQ -> Conv (int8 weights) -> Q -> DQ -> Flatten.
+  test::GraphBuilder g(13);
+  g.input("x", DType::Float, {-1, 1, 4, 4});
+  g.initializer("xs", Tensor::scalar_real(DType::Float, 1.0 / 128));
+  g.initializer("xz", Tensor::scalar_int(DType::UInt8, 64));
+  g.node("QuantizeLinear", {"x", "xs", "xz"}, {"xq"}, "q_in");
+  g.node("DequantizeLinear", {"xq", "xs", "xz"}, {"xd"}, "dq_in");
+  g.initializer("pads", Tensor::from_ints(DType::Int64, {8}, {0, 0, 2, 1, 0, 0, 0, 1}));
+  g.node("Pad", {"xd", "pads"}, {"xp"}, "pad");
+  g.node("QuantizeLinear", {"xp", "xs", "xz"}, {"pq"}, "q_pad");
+  g.node("DequantizeLinear", {"pq", "xs", "xz"}, {"pd"}, "dq_pad");
+  std::vector<int64_t> w;
+  for (int i = 0; i < 18; ++i) w.push_back(static_cast<int64_t>(rng() % 200) - 100);
+  g.initializer("wq", Tensor::from_ints(DType::Int8, {2, 1, 3, 3}, w));
+  g.initializer("ws", Tensor::from_reals(DType::Float, {2}, {1.0 / 128, 1.0 / 256}));
+  g.initializer("wz", Tensor::from_ints(DType::Int8, {2}, {0, 0}));
+  g.node("DequantizeLinear", {"wq", "ws", "wz"}, {"wd"}, "dq_w").attr("axis", int64_t{0});
+  g.node("Conv", {"pd", "wd"}, {"c"}, "conv");
+  g.initializer("ys", Tensor::scalar_real(DType::Float, 1.0 / 32));
+  g.initializer("yz", Tensor::scalar_int(DType::UInt8, 128));
+  g.node("QuantizeLinear", {"c", "ys", "yz"}, {"yq"}, "q_out");
+  g.node("DequantizeLinear", {"yq", "ys", "yz"}, {"yd"}, "dq_out");
+  g.node("Flatten", {"yd"}, {"y"}, "flatten");
+  g.output("y");
+  const NetworkProgram p = build_program(g.model());
+  REQUIRE(p.layers.size() == 1);
+  CHECK(p.layers[0].out_shape == FeatureShape{2, 4, 4});
+  check_tracks_onnx(g, p, random_tensor(rng, {40, 1, 4, 4}, -0.4, 1.4), 32);
+}
