@@ -189,7 +189,8 @@ void validate_program(const NetworkProgram& p) {
       throw InputError(fmt::format("{}: an input normalization step has {} constants for {} input elements", p.source,
                                    step.constant.size(), p.raw_input_shape().size()));
     for (float c : step.constant)
-      if (!std::isfinite(c)) throw InputError(fmt::format("{}: an input normalization constant is {}", p.source, c));
+      if (!std::isfinite(c))
+        throw InputError(fmt::format("{}: an input normalization constant is not a finite number ({})", p.source, c));
   }
   for (size_t i = 0; i < p.layers.size(); ++i) {
     const Layer& l = p.layers[i];

@@ -381,11 +381,21 @@ void ProgramBuilder::finalize(const std::string& value, ActivationQuant out_q) {
       return quantize_linear(v, static_cast<float>(out_q.scale), out_q.zero_point, DType::UInt8);
     };
     // A float model's range measured after a Clip ends at its bounds, and the
-    // zero point's rounding can leave one bound a code inside the grid: the
-    // scale narrows so that the grid ends at that bound instead.
-    if (format_ == ModelFormat::Float) {
-      if (hi > 0 && code(hi) == 254) out_q.scale = static_cast<float>(hi / (255 - out_q.zero_point));
-      if (lo < 0 && code(lo) == 1) out_q.scale = static_cast<float>(-lo / out_q.zero_point);
+    // zero point's rounding can leave one bound a code inside the grid. The
+    // grid is then the widest, with a zero point next to the measured one,
+    // whose ends both bounds reach (so the Clip is its saturation).
+    if (format_ == ModelFormat::Float && (code(hi) == 254 || code(lo) == 1)) {
+      const ActivationQuant measured = out_q;
+      ActivationQuant best{0, measured.zero_point};
+      for (int32_t z = measured.zero_point - 1; z <= measured.zero_point + 1; ++z) {
+        if (z < 0 || z > 255 || (hi > 0 && z == 255) || (lo < 0 && z == 0)) continue;
+        double scale = measured.scale;
+        if (std::isfinite(hi) && hi > 0) scale = std::min(scale, hi / (255 - z));
+        if (std::isfinite(lo) && lo < 0) scale = std::min(scale, -lo / z);
+        out_q = {static_cast<float>(scale), z};
+        if (code(hi) == 255 && code(lo) <= 0 && out_q.scale > best.scale) best = out_q;
+      }
+      out_q = best.scale > 0 ? best : measured;
       l.out_q = out_q;
     }
     if (code(hi) < 255)

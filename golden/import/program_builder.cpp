@@ -34,8 +34,15 @@ ModelFormat detect_model_format(const OnnxModel& model) {
     qoperator = qoperator || op == "QLinearMatMul" || op == "QLinearConv";
     qdq = qdq || op == "QuantizeLinear" || op == "DequantizeLinear";
   }
+  if (model.inputs().size() != 1) {
+    std::vector<std::string> names;
+    for (const ValueInfo& in : model.inputs()) names.push_back("'" + in.name + "'");
+    throw UnsupportedError(fmt::format("{}: the accelerator runs models with one input, and this one takes {}: {} (a "
+                                       "model exported without its parameters takes its weights as inputs)",
+                                       model.source(), names.size(), fmt::join(names, ", ")));
+  }
   for (const ValueInfo& in : model.inputs())
-    if (in.has_shape && !in.dims.empty() && in.dims[0] && *in.dims[0] > 1)
+    if (in.has_shape && !in.dims.empty() && in.dims[0] && *in.dims[0] != 1)
       throw UnsupportedError(fmt::format("{}: input '{}' fixes its batch at {}, and the accelerator runs one sample at "
                                          "a time: export the model with a batch of 1 or a dynamic batch dimension",
                                          model.source(), in.name, *in.dims[0]));

@@ -31,7 +31,8 @@ std::string_view model_format_name(ModelFormat f);
 // MatMulInteger, ConvInteger), which has none: the accelerator needs activation
 // scales fixed before it runs; and for an input that fixes a batch above 1
 // (an exporter's dummy batch: its shapes are baked into the graph), as the
-// accelerator runs one sample at a time. Every tool asks this first, so such
+// accelerator runs one sample at a time; and for a model with more inputs
+// than the one the tools feed. Every tool asks this first, so such
 // a model is refused before it is sent to make calibration data for nothing.
 ModelFormat detect_model_format(const OnnxModel& model);
 

@@ -73,6 +73,13 @@ def main():
     no_shape.CopyFrom(mlp)
     no_shape.graph.input[0].type.tensor_type.ClearField("shape")
     save(no_shape, os.path.join(out, "input_without_shape.onnx"))
+    # digits_mlp exported without its parameters: its weights are graph inputs.
+    no_params = onnx.ModelProto()
+    no_params.CopyFrom(mlp)
+    for init in no_params.graph.initializer:
+        no_params.graph.input.append(helper.make_tensor_value_info(init.name, init.data_type, list(init.dims)))
+    del no_params.graph.initializer[:]
+    save(no_params, os.path.join(out, "weights_as_inputs.onnx"))
     # digits_mlp exported with a dummy batch of 8 and no dynamic batch axis.
     batch8 = onnx.ModelProto()
     batch8.CopyFrom(mlp)

@@ -22,8 +22,8 @@ Usage: make_cosim_models.py MODELS_DIR OUT_DIR
   padded_cnn/            a float CNN whose padding comes from Pad nodes: F.pad
                          as torch.onnx writes it (its pads computed from
                          constants) before the stem, a Pad as wide as the
-                         kernel before a strided convolution (whole output rows
-                         of padding) and one before an AveragePool (after a
+                         kernel before a strided convolution (an output row of
+                         padding only) and one before an AveragePool (after a
                          layer without ReLU, so the padding is a non-zero
                          zero point), with calibration/ and test_data_set_0/.
   conv1d_net/            a float 1-D CNN as PyTorch exports Conv1d: [N,4,40],
@@ -238,7 +238,7 @@ def padded_cnn(out):
         numpy_helper.from_array(np.array([0], np.int64), "axis0"),
         numpy_helper.from_array(np.array([-1], np.int64), "back"),
         numpy_helper.from_array(np.array([-1], np.int64), "flat"),
-        # Top 3 and right 3 before a 3x3 window: whole output rows and columns read only padding.
+        # Top 3 before a 3x3 window: the first output row reads only padding.
         numpy_helper.from_array(np.array([0, 0, 3, 1, 0, 0, 1, 3], np.int64), "pads_mid"),
         numpy_helper.from_array(np.array([0, 0, 0, 0, 0, 0, 1, 1], np.int64), "pads_pool"),
         numpy_helper.from_array(np.array(0, np.float32), "zero"),

@@ -365,33 +365,35 @@ TEST_CASE("a Pad of codes (QOperator) pads with the zero point, or is refused", 
                                     "point"));
 }
 
-TEST_CASE("a float model's Hardtanh(-1, 1) is its output grid's ends, though its zero point is a tie", "[exporters]") {
+TEST_CASE("a float model's Hardtanh is its output grid's ends, though its zero point is a tie", "[exporters]") {
   // Calibration drives the Conv beyond both bounds: the range is exactly
-  // [-1, 1], whose zero point 127.5 rounds to one side and leaves one bound
-  // half a step inside the grid unless the scale narrows.
-  std::mt19937 rng(26);
-  test::GraphBuilder g(13);
-  g.input("x", DType::Float, {-1, 1, 4, 4});
-  g.initializer("w", Tensor::from_reals(DType::Float, {2, 1, 1, 1}, {3.0, -2.5}));
-  g.node("Conv", {"x", "w"}, {"c"}, "conv");
-  g.initializer("lo", Tensor::scalar_real(DType::Float, -1));
-  g.initializer("hi", Tensor::scalar_real(DType::Float, 1));
-  g.node("Clip", {"c", "lo", "hi"}, {"h"}, "hardtanh");
-  g.node("Flatten", {"h"}, {"f"}, "flatten");
-  g.initializer("wf", random_tensor(rng, {3, 32}, -0.5, 0.5));
-  g.node("Gemm", {"f", "wf"}, {"y"}, "fc").attr("transB", 1);
-  g.output("y");
-  const Tensor calibration = random_tensor(rng, {64, 1, 4, 4}, -1, 1);
-  const NetworkProgram p = build_program(g.model(), &calibration);
-  REQUIRE(p.layers.size() == 2);
-  const ActivationQuant& q = p.layers[0].out_q;
-  // Both bounds quantize to the grid's end codes (the Clip is the
-  // saturation), and the grid ends within a step of each.
-  CHECK(q.scale * (254.5 - q.zero_point) <= 1);
-  CHECK(q.scale * (0.5 - q.zero_point) >= -1);
-  CHECK(q.scale * (256 - q.zero_point) >= 1);
-  CHECK(-q.scale * (q.zero_point + 1) <= -1);
-  check_tracks_onnx(g, p, random_tensor(rng, {40, 1, 4, 4}, -1, 1), 3);
+  // [lo, hi], whose zero point (127.5 for [-1, 1], 212.5 for [-5, 1]) rounds
+  // to one side and leaves one bound inside the grid unless the grid changes.
+  for (const auto& [lo, hi] : {std::pair{-1.0, 1.0}, std::pair{-5.0, 1.0}}) {
+    std::mt19937 rng(26);
+    test::GraphBuilder g(13);
+    g.input("x", DType::Float, {-1, 1, 4, 4});
+    g.initializer("w", Tensor::from_reals(DType::Float, {2, 1, 1, 1}, {6.0, -6.0}));
+    g.node("Conv", {"x", "w"}, {"c"}, "conv");
+    g.initializer("lo", Tensor::scalar_real(DType::Float, lo));
+    g.initializer("hi", Tensor::scalar_real(DType::Float, hi));
+    g.node("Clip", {"c", "lo", "hi"}, {"h"}, "hardtanh");
+    g.node("Flatten", {"h"}, {"f"}, "flatten");
+    g.initializer("wf", random_tensor(rng, {3, 32}, -0.5, 0.5));
+    g.node("Gemm", {"f", "wf"}, {"y"}, "fc").attr("transB", 1);
+    g.output("y");
+    const Tensor calibration = random_tensor(rng, {64, 1, 4, 4}, -1, 1);
+    const NetworkProgram p = build_program(g.model(), &calibration);
+    REQUIRE(p.layers.size() == 2);
+    const ActivationQuant& q = p.layers[0].out_q;
+    // Both bounds quantize to the grid's end codes (the Clip is the
+    // saturation), and each end of the grid lies within a step of its bound.
+    CHECK(q.scale * (254.5 - q.zero_point) <= hi);
+    CHECK(q.scale * (0.5 - q.zero_point) >= lo);
+    CHECK(q.scale * (255 - q.zero_point) >= hi - q.scale);
+    CHECK(-q.scale * q.zero_point <= lo + q.scale);
+    check_tracks_onnx(g, p, random_tensor(rng, {40, 1, 4, 4}, -1, 1), 3);
+  }
 }
 
 TEST_CASE("a layer's result read both before and after the Relu fused into it is refused, saying so", "[exporters]") {
@@ -500,6 +502,19 @@ TEST_CASE("an input normalization (Sub, Div, Mul, Add or BatchNormalization of t
   CHECK(p.input_steps[0].op == InputStep::Op::Sub);
   CHECK(p.input_steps[0].constant[1] == 110);
   CHECK(p.input_steps[1].constant[2] == 80);
+
+  // A variance below zero makes the BatchNormalization's gain NaN.
+  test::GraphBuilder negative(13);
+  negative.input("x", DType::Float, {-1, 2, 3, 3});
+  negative.initializer("bn_scale", Tensor::from_reals(DType::Float, {2}, {1, 1}));
+  negative.initializer("bn_bias", Tensor::from_reals(DType::Float, {2}, {0, 0}));
+  negative.initializer("bn_mean", Tensor::from_reals(DType::Float, {2}, {0, 0}));
+  negative.initializer("bn_var", Tensor::from_reals(DType::Float, {2}, {1, -1}));
+  negative.node("BatchNormalization", {"x", "bn_scale", "bn_bias", "bn_mean", "bn_var"}, {"n"}, "input_bn");
+  negative = conv_head(negative, rng, "n", 2);
+  negative.output("r");
+  CHECK_THROWS_WITH(build_program(negative.model(), ActivationRanges{{"n", {-1.0, 1.0}}, {"r", {0.0, 1.0}}}),
+                    Catch::Contains("an input normalization constant is not a finite number"));
 
   test::GraphBuilder wide(13);
   wide.input("x", DType::Float, {-1, 6});
