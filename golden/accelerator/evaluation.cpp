@@ -32,13 +32,17 @@ void check_class_labels(Task task, const std::vector<int64_t>& labels, int64_t c
                                          : fmt::format("not one of the model's {} classes", classes)));
 }
 
-double reconstruction_error(const NetworkProgram& p, const Codes& input, const Codes& output) {
+void check_reconstructs_raw_input(const NetworkProgram& p) {
   // The reconstruction is compared with the input as the accelerator holds
   // it; after a normalization that is not the input ONNX semantics compare.
   if (!p.input_steps.empty())
     throw UnsupportedError(fmt::format("{}: an anomaly detector whose graph normalizes its input is not supported: its "
                                        "reconstruction error would be measured against the normalized input",
                                        p.source));
+}
+
+double reconstruction_error(const NetworkProgram& p, const Codes& input, const Codes& output) {
+  check_reconstructs_raw_input(p);
   if (input.size() != output.size())
     throw InputError(fmt::format("{}: a reconstruction of {} values for an input of {}", p.source, output.size(),
                                  input.size()));

@@ -26,6 +26,10 @@ std::string_view task_name(Task task);
 // difference between the dequantized output (the reconstruction) and the
 // dequantized input. InputError when the two differ in size.
 double reconstruction_error(const NetworkProgram& program, const Codes& input, const Codes& output);
+// UnsupportedError unless the program's input is the graph's own (no
+// normalization steps), against which an anomaly detector's reconstruction
+// is measured; the tools ask before they run one.
+void check_reconstructs_raw_input(const NetworkProgram& program);
 
 // A classifier's labels must name one of its `classes` outputs: a label no
 // output can win would be counted wrong without saying why. InputError

@@ -227,6 +227,7 @@ Reference reference_runs(const OnnxModel& model, const CalibrationInputs& data, 
     ref.program = build_program(model);
   }
   ref.weighted = weighted_layers(ref.program);
+  if (prof.task == Task::AnomalyDetection) check_reconstructs_raw_input(ref.program);
   check_class_labels(prof.task, labels, static_cast<int64_t>(ref.program.output_layer().out_shape.size()),
                      data.labels_file);
   const int64_t n = batch.shape()[0];

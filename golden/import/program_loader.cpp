@@ -40,6 +40,7 @@ LoadedProgram load_network_program(const std::filesystem::path& model_path,
   out.task = model_task(model);
   if (out.format != ModelFormat::Float) {
     out.program = build_program(model);
+    if (out.task == Task::AnomalyDetection) check_reconstructs_raw_input(out.program);
     return out;
   }
   std::filesystem::path dir;
@@ -53,6 +54,7 @@ LoadedProgram load_network_program(const std::filesystem::path& model_path,
   }
   const DataSet calibration_set = load_calibration_set(model, dir);
   out.program = build_program(model, &calibration_set.inputs[0].tensor);
+  if (out.task == Task::AnomalyDetection) check_reconstructs_raw_input(out.program);
   out.calibration = dir;
   return out;
 }
