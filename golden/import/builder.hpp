@@ -40,14 +40,16 @@ struct ActView {
   std::string pad_node;          // that Pad's name, for the refusal
 
   bool padded() const { return pad != std::array<int64_t, 4>{}; }
+  // The stored map's sizes with the padding around it.
+  int64_t padded_height() const { return stored.height + pad[0] + pad[2]; }
+  int64_t padded_width() const { return stored.width + pad[1] + pad[3]; }
   // A [1,C,H,W] view of the stored map (with its padding) in its own order,
   // or a [1,C,L] view of a map of height 1 (a 1-D map, as Conv1d reads it):
   // what convolution, pooling and Add read.
   bool feature_map() const {
     if (!order.empty() || dims.size() < 3 || dims[1] != stored.channels) return false;
-    if (dims.size() == 3)
-      return stored.height == 1 && pad[0] == 0 && pad[2] == 0 && dims[2] == stored.width + pad[1] + pad[3];
-    return dims.size() == 4 && dims[2] == stored.height + pad[0] + pad[2] && dims[3] == stored.width + pad[1] + pad[3];
+    if (dims.size() == 3) return padded_height() == 1 && dims[2] == padded_width();
+    return dims.size() == 4 && dims[2] == padded_height() && dims[3] == padded_width();
   }
   // The spatial sizes the value shows: {H, W}, or {L} for a 1-D map.
   std::vector<int64_t> spatial() const { return {dims.begin() + 2, dims.end()}; }
@@ -164,6 +166,9 @@ class ProgramBuilder {
   // An Add, Sub, Mul or Div of the graph input (before it is quantized) and a
   // float constant that keeps its shape: a step of the host's normalization.
   bool lower_input_step(const onnx::NodeProto& node);
+  // The graph input `value` names before any layer reads it (nullopt if it
+  // is not one), refused once it is quantized: a normalization step's operand.
+  std::optional<InputView> unquantized_input(const std::string& value, const onnx::NodeProto& node) const;
   bool lower_input_batch_norm(const onnx::NodeProto& node);
   // A constant zero Pad of a feature map's height and width: a padded view.
   void lower_pad(const onnx::NodeProto& node);

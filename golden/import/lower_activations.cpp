@@ -157,8 +157,8 @@ void ProgramBuilder::lower_average_pool(const onnx::NodeProto& node) {
   PendingLayer p = new_layer(node, LayerKind::AveragePool, in);
   p.layer.out_shape.channels = in.stored.channels;
   if (node.op_type() == "GlobalAveragePool") {
-    p.layer.window.kernel_h = static_cast<int>(in.stored.height + in.pad[0] + in.pad[2]);
-    p.layer.window.kernel_w = static_cast<int>(in.stored.width + in.pad[1] + in.pad[3]);
+    p.layer.window.kernel_h = static_cast<int>(in.padded_height());
+    p.layer.window.kernel_w = static_cast<int>(in.padded_width());
     p.layer.out_shape.height = p.layer.out_shape.width = 1;
   } else {
     const auto kernel = ctx.attrs.get_ints("kernel_shape");

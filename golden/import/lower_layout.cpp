@@ -142,12 +142,11 @@ bool ProgramBuilder::lower_input_step(const onnx::NodeProto& node) {
   if ((op != "Add" && op != "Sub" && op != "Mul" && op != "Div") || node.input_size() != 2 || model_.opset() < 7)
     return false;
   for (int k : {0, 1}) {
-    const auto it = inputs_.find(node.input(k));
-    if (it == inputs_.end() || acts_.count(node.input(k))) continue;
     const Tensor* c = constant(node.input(1 - k));
-    if (!c || !c->floating()) return false;
-    InputView v = it->second;
-    if (v.codes || v.q) unsupported(node, "computes on the network input after its QuantizeLinear");
+    if (!c || !c->floating()) continue;
+    std::optional<InputView> input = unquantized_input(node.input(k), node);
+    if (!input) continue;
+    InputView& v = *input;
     const auto keeps_shape = [&] {
       try {
         return broadcast_shapes(v.dims, c->shape(), "") == v.dims;
@@ -176,11 +175,17 @@ bool ProgramBuilder::lower_input_step(const onnx::NodeProto& node) {
 // An inference BatchNormalization of the graph input is the per-channel
 // normalization x * a + b, with a = scale / sqrt(var + eps) and
 // b = B - mean * a.
+std::optional<InputView> ProgramBuilder::unquantized_input(const std::string& value, const onnx::NodeProto& node) const {
+  const auto it = inputs_.find(value);
+  if (it == inputs_.end() || acts_.count(value)) return std::nullopt;
+  if (it->second.codes || it->second.q) unsupported(node, "computes on the network input after its QuantizeLinear");
+  return it->second;
+}
+
 bool ProgramBuilder::lower_input_batch_norm(const onnx::NodeProto& node) {
-  const auto it = inputs_.find(node.input(0));
-  if (it == inputs_.end() || acts_.count(node.input(0))) return false;
-  InputView v = it->second;
-  if (v.codes || v.q) unsupported(node, "computes on the network input after its QuantizeLinear");
+  std::optional<InputView> input = unquantized_input(node.input(0), node);
+  if (!input) return false;
+  InputView& v = *input;
   if (v.dims.size() < 2) unsupported(node, "normalizes an input without a channel axis");
   const int64_t channels = v.dims[1];
   const BatchNormAffine bn = batch_norm_affine(node, channels);
@@ -233,7 +238,7 @@ void ProgramBuilder::lower_pad(const onnx::NodeProto& node) {
     unsupported(node, fmt::format("pads with {}; the accelerator pads with zero", value));
   }
   v.pad = {v.pad[0] + pads[2], v.pad[1] + pads[3], v.pad[2] + pads[6], v.pad[3] + pads[7]};
-  v.dims = v.map_dims(v.stored.channels, v.stored.height + v.pad[0] + v.pad[2], v.stored.width + v.pad[1] + v.pad[3]);
+  v.dims = v.map_dims(v.stored.channels, v.padded_height(), v.padded_width());
   checked_element_count(v.dims, model_.node_label(node));
   v.pad_node = node.name().empty() ? node.output(0) : node.name();
   acts_[node.output(0)] = v;

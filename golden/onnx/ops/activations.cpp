@@ -1,8 +1,8 @@
 // The activations exporters write beyond Relu, Sigmoid and Clip: LeakyRelu,
 // PRelu, Elu, Selu, Celu, ThresholdedRelu, Tanh, Erf (GELU's), HardSigmoid,
-// HardSwish, Softplus, Softsign. Computed in double and rounded once to the
-// element type, as the other float ops. The accelerator maps none of them;
-// with ONNX semantics a model that uses them can still be evaluated.
+// HardSwish, Softplus, Softsign, each a map_floats of its formula. The
+// accelerator maps none of them; with ONNX semantics a model that uses them
+// can still be evaluated.
 
 #include <algorithm>
 #include <cmath>
@@ -11,18 +11,10 @@
 #include "golden/errors.hpp"
 #include "golden/onnx/op_registry.hpp"
 #include "golden/onnx/ops/broadcasting.hpp"
+#include "golden/onnx/ops/float_map.hpp"
 
 namespace aps {
 namespace {
-
-// y = f(x) element by element; f may read the node's attributes.
-template <typename F>
-std::vector<Tensor> map_floats(const OpContext& ctx, F f) {
-  Tensor y = ctx.input(0);
-  if (!y.floating()) throw InputError(fmt::format("{}: {} needs a floating input", ctx.label(), ctx.node.op_type()));
-  for (double& v : y.reals()) v = round_to_float_type(f(v), y.dtype());
-  return {y};
-}
 
 double attr(const OpContext& ctx, const char* name, float fallback) { return ctx.attrs.get_float(name, fallback); }
 

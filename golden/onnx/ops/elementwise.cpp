@@ -10,6 +10,7 @@
 #include "golden/errors.hpp"
 #include "golden/onnx/op_registry.hpp"
 #include "golden/onnx/ops/broadcasting.hpp"
+#include "golden/onnx/ops/float_map.hpp"
 #include "golden/numerics/rounding.hpp"
 #include "golden/onnx/tensor_proto.hpp"
 
@@ -126,15 +127,6 @@ std::vector<Tensor> variadic_extreme(const OpContext& ctx, bool take_max) {
 std::vector<Tensor> max_op(const OpContext& c) { return variadic_extreme(c, true); }
 std::vector<Tensor> min_op(const OpContext& c) { return variadic_extreme(c, false); }
 
-// A float function applied to every element, rounded once to the element type.
-template <double (*F)(double)>
-std::vector<Tensor> unary_float(const OpContext& ctx) {
-  Tensor y = ctx.input(0);
-  if (!y.floating()) throw InputError(fmt::format("{}: {} needs a floating input", ctx.label(), ctx.node.op_type()));
-  for (double& v : y.reals()) v = round_to_float_type(F(v), y.dtype());
-  return {y};
-}
-
 // Abs and Neg, of floats or integers (integers wrap, as numpy's do).
 template <bool Negate>
 std::vector<Tensor> sign_op(const OpContext& ctx) {
@@ -148,9 +140,11 @@ std::vector<Tensor> sign_op(const OpContext& ctx) {
   return {y};
 }
 
-double exp_of(double v) { return std::exp(v); }
-double log_of(double v) { return std::log(v); }
-double sigmoid_of(double v) { return 1.0 / (1.0 + std::exp(-v)); }
+std::vector<Tensor> exp_op(const OpContext& c) { return map_floats(c, [](double v) { return std::exp(v); }); }
+std::vector<Tensor> log_op(const OpContext& c) { return map_floats(c, [](double v) { return std::log(v); }); }
+std::vector<Tensor> sigmoid_op(const OpContext& c) {
+  return map_floats(c, [](double v) { return 1.0 / (1.0 + std::exp(-v)); });
+}
 
 std::vector<Tensor> round_op(const OpContext& ctx) {
   Tensor y = ctx.input(0);
@@ -224,15 +218,15 @@ void register_elementwise_ops(OpTable& t) {
   t.push_back({"Mul", {mul, 6}});
   t.push_back({"Div", {div, 6}});
   t.push_back({"Relu", {relu, 6}});
-  t.push_back({"Sigmoid", {unary_float<sigmoid_of>, 6}});
+  t.push_back({"Sigmoid", {sigmoid_op, 6}});
   t.push_back({"Clip", {clip, 6}});
   t.push_back({"Max", {max_op, 6}});
   t.push_back({"Min", {min_op, 6}});
   t.push_back({"Round", {round_op, 11}});
-  t.push_back({"Exp", {unary_float<exp_of>, 6}});
+  t.push_back({"Exp", {exp_op, 6}});
   t.push_back({"Abs", {sign_op<false>, 6}});
   t.push_back({"Neg", {sign_op<true>, 6}});
-  t.push_back({"Log", {unary_float<log_of>, 6}});
+  t.push_back({"Log", {log_op, 6}});
   t.push_back({"Cast", {cast, 6}});
   t.push_back({"Identity", {identity, 1}});
   // Before opset 7 Dropout had is_test, whose default (0) meant training.
