@@ -164,7 +164,7 @@ module aps_sequencer
   logic [3:0]  kind;
   logic        relu, depthwise, load_in, load_in_b, store_out;
   logic [3:0]  bits, act_shift, weight_shift;
-  logic [31:0] in_base, out_base, wgt_base, prm_base, ext_in, ext_in_b, ext_out;
+  logic [31:0] in_base, out_base, wgt_base, prm_base, prm_stride, ext_in, ext_in_b, ext_out;
   logic [15:0] in_h, in_w, in_cb, out_ch, out_h, out_w, out_cb;
   logic [7:0]  k_h, k_w, s_h, s_w, p_t, p_l, d_h, d_w;
   logic [7:0]  in_zp, out_zp, in_b_zp;
@@ -539,7 +539,7 @@ module aps_sequencer
       {layer_cycles, stalls, mem_beats, mem_stalls, step_beats, step_mem_stalls} <= '0;
       {act_plane_reads, wgt_plane_reads} <= '0;
       {kind, relu, depthwise, load_in, load_in_b, store_out, bits, act_shift, weight_shift} <= '0;
-      {in_base, out_base, wgt_base, prm_base, ext_in, ext_in_b, ext_out} <= '0;
+      {in_base, out_base, wgt_base, prm_base, prm_stride, ext_in, ext_in_b, ext_out} <= '0;
       {in_h, in_w, in_cb, out_ch, out_h, out_w, out_cb} <= '0;
       {k_h, k_w, s_h, s_w, p_t, p_l, d_h, d_w, in_zp, out_zp, in_b_zp} <= '0;
       {add_mult_a, add_mult_b, add_shift_a, add_shift_b, add_left_shift} <= '0;
@@ -674,6 +674,7 @@ module aps_sequencer
           d_w <= d_pad.dilation_w;
           wgt_base <= dw(DescWgtBase);
           prm_base <= dw(DescPrmBase);
+          prm_stride <= dw(DescPrmStride);
           ext_in <= dw(DescExtIn);
           ext_in_b <= dw(DescExtInB);
           ext_out <= dw(DescExtOut);
@@ -697,6 +698,8 @@ module aps_sequencer
           pixels <= 32'(out_h) * 32'(out_w);
           planes_per_word <= pool ? 32'd1 : 32'(eff_bits);
           bits <= eff_bits;
+          // The channel parameters of this width (a bias corrected per width).
+          prm_base <= prm_base + {28'd0, 4'd8 - eff_bits} * prm_stride;
           act_shift <= eff_act_shift;
           weight_shift <= eff_weight_shift;
           t <= '0;

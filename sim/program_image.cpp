@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "golden/errors.hpp"
+#include "golden/numerics/precision_reduction.hpp"
 
 namespace aps::sim {
 namespace {
@@ -192,9 +193,9 @@ void append_weight_tiles(const Layer& l, const LayerGeometry& g, const FeatureSh
   }
 }
 
-ParamEntry param_entry(const Layer& l, int64_t channel) {
+ParamEntry param_entry(const Layer& l, int64_t channel, int bits) {
   ParamEntry e{};
-  e[hw::kParamBias] = static_cast<uint32_t>(l.bias[channel]);
+  e[hw::kParamBias] = static_cast<uint32_t>(l.bias_at(bits, channel));
   e[hw::kParamMult] = static_cast<uint32_t>(l.multipliers[channel].multiplier);
   e[hw::kParamShift] = static_cast<uint32_t>(l.multipliers[channel].shift);
   return e;
@@ -353,12 +354,14 @@ ProgramImage build_image(const NetworkProgram& p, const std::vector<LayerConfig>
         too_big(p, l, fmt::format("{} output channels, the parameter buffer holds {}", g.out_channels,
                                   limits.param_entries));
       d[hw::kDescPrmBase] = m.ext_params;
+      d[hw::kDescPrmStride] = m.param_stride;
       std::vector<uint8_t> params;
-      for (int64_t c = 0; c < g.out_channels; ++c) {
-        const ParamEntry e = param_entry(l, c);
-        const auto* bytes = reinterpret_cast<const uint8_t*>(e.data());
-        params.insert(params.end(), bytes, bytes + sizeof(e));
-      }
+      for (int bits = kMaxBits; bits >= (m.param_stride ? kMinBits : kMaxBits); --bits)
+        for (int64_t c = 0; c < g.out_channels; ++c) {
+          const ParamEntry e = param_entry(l, c, bits);
+          const auto* bytes = reinterpret_cast<const uint8_t*>(e.data());
+          params.insert(params.end(), bytes, bytes + sizeof(e));
+        }
       place_external(img.external, m.ext_params, params);
     }
     img.descriptors.push_back(d);

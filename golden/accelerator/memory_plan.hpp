@@ -63,6 +63,11 @@ struct StepMemory {
   int64_t in_base = 0, in_b_base = 0, out_base = 0;  // scratchpad words
   uint32_t ext_in = 0, ext_in_b = 0, ext_out = 0;    // external byte addresses
   uint32_t ext_weights = 0, ext_params = 0;
+  // Bytes between the channel parameter blocks of consecutive widths: a step
+  // at b bits reads ext_params + (8 - b) * param_stride (0: one block, the
+  // 8-bit parameters at every width; a layer with a bias correction has one
+  // block per width 8, 7, ..., 2).
+  uint32_t param_stride = 0;
   int64_t in_beats = 0, in_b_beats = 0, out_beats = 0;  // of the transfers the step makes
   int64_t param_beats = 0;
   int64_t tile_words = 0;  // per weight tile: its header and R words (0: no weights)

@@ -5,7 +5,9 @@
 #include <fmt/format.h>
 
 #include "golden/errors.hpp"
+#include "golden/numerics/precision_reduction.hpp"
 #include "golden/numerics/quantize_linear.hpp"
+#include "golden/numerics/rounding.hpp"
 
 namespace aps {
 
@@ -23,6 +25,11 @@ std::string_view layer_kind_name(LayerKind k) {
 
 int64_t Layer::weights_per_output() const {
   return (in_shape.channels / groups) * window.kernel_h * window.kernel_w;
+}
+
+int32_t Layer::bias_at(int bits, int64_t channel) const {
+  if (bits >= kMaxBits || bias_correction.empty()) return bias[channel];
+  return saturate_int32(int64_t{bias[channel]} + bias_correction[(bits - kMinBits) * out_shape.channels + channel]);
 }
 
 int64_t Layer::macs() const {
@@ -132,6 +139,7 @@ uint64_t NetworkProgram::fingerprint() const {
     h.vec(l.weights);
     h.vec(l.weight_zero_points);
     h.vec(l.bias);
+    h.vec(l.bias_correction);
     for (const auto& m : l.multipliers) {
       h.value(m.multiplier);
       h.value(m.shift);
@@ -238,6 +246,9 @@ void validate_program(const NetworkProgram& p) {
     if (static_cast<int64_t>(l.weight_zero_points.size()) != outs || static_cast<int64_t>(l.bias.size()) != outs ||
         static_cast<int64_t>(l.multipliers.size()) != outs || static_cast<int64_t>(l.weight_scales.size()) != outs)
       fail(l, "per-channel parameters do not have one entry per output channel");
+    if (!l.bias_correction.empty() && static_cast<int64_t>(l.bias_correction.size()) != outs * (kMaxBits - kMinBits))
+      fail(l, fmt::format("bias correction has {} entries, not one per output channel and width {}..{}",
+                          l.bias_correction.size(), kMinBits, kMaxBits - 1));
     for (int32_t z : l.weight_zero_points)
       if (z < -128 || z > 127) fail(l, fmt::format("weight zero point {} is outside int8", z));
   }

@@ -96,6 +96,12 @@ struct Layer {
   std::vector<int32_t> weight_zero_points;   // one per output channel
   std::vector<double> weight_scales;         // one per output channel (reports, float reference)
   std::vector<int32_t> bias;                 // one per output channel, scale in_q.scale * weight_scales[c]
+  // Bias correction (golden/adaptation/bias_correction.hpp): for widths 2..7,
+  // what is added to the bias at that width, [(bits - kMinBits) * out + c];
+  // empty: every width adds the 8-bit bias alone. Reduction rounds half up,
+  // so a reduced layer's accumulators drift from the 8-bit ones by a
+  // per-channel mean that calibration can measure and cancel.
+  std::vector<int32_t> bias_correction;
   // One per output channel: in * w / out for FC and Conv; in / (out * window
   // size) for AveragePool; the Add output multiplier for Add.
   std::vector<QuantizedMultiplier> multipliers;
@@ -109,6 +115,8 @@ struct Layer {
     return kind == LayerKind::Conv && groups > 1 && groups == in_shape.channels && out_shape.channels == in_shape.channels;
   }
   int64_t weights_per_output() const;  // (in / groups) * kh * kw
+  // The bias a layer at `bits` adds to output channel c (saturated to int32).
+  int32_t bias_at(int bits, int64_t channel) const;
   // Multiply-accumulates of one inference (0 for pooling).
   int64_t macs() const;
 };

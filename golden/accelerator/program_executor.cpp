@@ -21,7 +21,7 @@ namespace {
 uint8_t finish_output(const Layer& l, int64_t channel, int64_t acc, const LayerConfig& c) {
   const int32_t acc32 = saturate_int32(acc);
   const int32_t acc8 = saturate_int32(static_cast<int64_t>(acc32) * (int64_t{1} << (c.act_shift + c.weight_shift)));
-  const int32_t total = saturate_int32(static_cast<int64_t>(acc8) + l.bias[channel]);
+  const int32_t total = saturate_int32(static_cast<int64_t>(acc8) + l.bias_at(c.bits, channel));
   return requantize(total, l.multipliers[channel], l.out_q.zero_point, l.relu);
 }
 

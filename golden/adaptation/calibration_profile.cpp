@@ -1,6 +1,7 @@
 #include "golden/adaptation/calibration_profile.hpp"
 
 #include <cmath>
+#include <cstdint>
 #include <fmt/format.h>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -34,6 +35,11 @@ std::string initializer_name(size_t layer, const char* table) { return fmt::form
 
 void add_array(onnx::GraphProto& g, const std::string& name, const std::vector<int64_t>& v) {
   *g.add_initializer() = tensor_to_proto(Tensor::from_ints(DType::Int64, {static_cast<int64_t>(v.size())}, v), name);
+}
+
+void add_array(onnx::GraphProto& g, const std::string& name, const std::vector<int32_t>& v) {
+  *g.add_initializer() =
+      tensor_to_proto(Tensor::from_ints(DType::Int64, {static_cast<int64_t>(v.size())}, {v.begin(), v.end()}), name);
 }
 
 void add_array(onnx::GraphProto& g, const std::string& name, const std::vector<uint32_t>& v) {
@@ -95,6 +101,7 @@ void save_profile(const CalibrationProfile& p, const std::filesystem::path& path
     add_array(g, initializer_name(i, "shadow_channels"), l.shadow_channels);
     add_array(g, initializer_name(i, "upfront_elements"), l.upfront.elements);
     add_array(g, initializer_name(i, "upfront_coefficients"), l.upfront.coefficients);
+    add_array(g, initializer_name(i, "bias_correction"), l.bias_correction);
   }
   nlohmann::json front = nlohmann::json::array();
   for (const auto& f : p.static_front)
@@ -193,6 +200,13 @@ CalibrationProfile load_profile(const std::filesystem::path& path, const OnnxMod
       l.shadow_channels = ints(i, "shadow_channels");
       l.upfront.elements = ints(i, "upfront_elements");
       for (int64_t c : ints(i, "upfront_coefficients")) l.upfront.coefficients.push_back(static_cast<uint32_t>(c));
+      // A profile made without bias correction has no such table.
+      if (arrays.contains(initializer_name(i, "bias_correction")))
+        for (int64_t c : ints(i, "bias_correction")) {
+          if (c < INT32_MIN || c > INT32_MAX)
+            throw InputError(fmt::format("{}: layer '{}' has a bias correction of {}, outside int32", file, l.name, c));
+          l.bias_correction.push_back(static_cast<int32_t>(c));
+        }
       p.layers.push_back(std::move(l));
       ++i;
     }

@@ -51,6 +51,7 @@ struct LayerProfile {
   uint64_t threshold = 0;            // tau, in PCU error units (kErrorUnitsPerCode2 per code^2 of output MSE)
   int group = 0;
   int static_bits = 8;               // width of this layer in the static map the thresholds are anchored to
+  std::vector<int32_t> bias_correction;  // Layer::bias_correction (empty: none)
 };
 
 // A static map on the calibration split's front: cost and how it does.

@@ -13,10 +13,12 @@
 #include "golden/accelerator/accelerator_geometry.hpp"
 #include "golden/accelerator/evaluation.hpp"
 #include "golden/accelerator/precision_map.hpp"
+#include "golden/adaptation/bias_correction.hpp"
 #include "golden/adaptation/gate_fit.hpp"
 #include "golden/adaptation/shadow_network.hpp"
 #include "golden/errors.hpp"
 #include "golden/import/program_loader.hpp"
+#include "golden/numerics/precision_reduction.hpp"
 #include "golden/numerics/roc_auc.hpp"
 #include "golden/accelerator/pcu.hpp"
 #include "golden/accelerator/sae.hpp"
@@ -24,13 +26,25 @@
 
 namespace aps {
 
+NetworkProgram with_bias_correction(NetworkProgram program, const CalibrationProfile& profile) {
+  for (const LayerProfile& l : profile.layers) {
+    if (l.bias_correction.empty()) continue;
+    if (l.layer < 0 || l.layer >= static_cast<int>(program.layers.size()) || !program.layers[l.layer].has_weights())
+      throw InputError(fmt::format("{}: the profile's layer '{}' (step {}) is not a layer with weights of this program",
+                                   program.source, l.name, l.layer));
+    program.layers[l.layer].bias_correction = l.bias_correction;
+  }
+  validate_program(program);
+  return program;
+}
+
 NetworkProgram program_for_profile(const OnnxModel& model, const CalibrationProfile& profile) {
   if (detect_model_format(model) == ModelFormat::Float) {
     if (profile.ranges.empty())
       throw InputError(fmt::format("{}: the profile holds no activation ranges for this float model", model.source()));
-    return build_program(model, profile.ranges);
+    return with_bias_correction(build_program(model, profile.ranges), profile);
   }
-  return build_program(model);
+  return with_bias_correction(build_program(model), profile);
 }
 
 double code_mse(const Codes& a, const Codes& b) {
@@ -251,6 +265,47 @@ Reference reference_runs(const OnnxModel& model, const CalibrationInputs& data, 
   return ref;
 }
 
+// Bias correction (bias_correction.hpp), width by width on the first
+// kBiasCorrectionSamples calibration inputs; a width keeps its corrections
+// only where uniform maps at that width keep more 8-bit decisions with them.
+// Every choice below is made on the corrected program; the 8-bit runs stay
+// valid, since a correction applies below 8 bits only.
+constexpr int64_t kBiasCorrectionSamples = 1000;
+
+void correct_biases(Reference& ref, const std::function<void(const std::string&)>& say) {
+  const int64_t n = std::min(ref.samples(), kBiasCorrectionSamples);
+  const std::vector<Codes> inputs(ref.inputs.begin(), ref.inputs.begin() + n);
+  auto agreement = [&](const std::vector<Codes>& outputs) {
+    int64_t agree = 0;
+    for (int64_t s = 0; s < n; ++s)
+      agree += ref.rule.decide(ref.program, ref.inputs[s], outputs[s]).value == ref.decisions8[s];
+    return static_cast<double>(agree) / static_cast<double>(n);
+  };
+  std::vector<int> kept;
+  for (int b = kMinBits; b < kMaxBits; ++b) {
+    const auto configs = weighted_map_configs(ref.program, std::vector<int>(ref.weighted.size(), b));
+    std::vector<Codes> plain(inputs.size());
+    parallel_for(inputs.size(), ref.threads,
+                 [&](size_t s) { plain[s] = execute_program(ref.program, inputs[s], configs).output(); });
+    NetworkProgram corrected = ref.program;
+    const double with = agreement(correct_width(corrected, b, inputs, ref.threads)), without = agreement(plain);
+    const bool keep = with > without;
+    say(fmt::format("bias correction at {} bits: {:.2f} % of the 8-bit decisions corrected, {:.2f} % without: {}", b,
+                    100 * with, 100 * without, keep ? "kept" : "dropped"));
+    if (keep) {
+      ref.program = std::move(corrected);
+      kept.push_back(b);
+    }
+  }
+  for (const int index : ref.weighted) {
+    Layer& l = ref.program.layers[index];
+    if (std::all_of(l.bias_correction.begin(), l.bias_correction.end(), [](int32_t c) { return c == 0; }))
+      l.bias_correction.clear();
+  }
+  say(kept.empty() ? std::string("bias correction: no width keeps it")
+                   : fmt::format("bias correction kept at {} bits (measured on {} samples)", fmt::join(kept, ", "), n));
+}
+
 // Sensitivity: each layer alone at each width, on its 8-bit input.
 ErrorTable measure_sensitivity(const Reference& ref, CalibrationProfile& prof) {
   const size_t k = ref.weighted.size();
@@ -286,6 +341,7 @@ ErrorTable measure_sensitivity(const Reference& ref, CalibrationProfile& prof) {
       lp.sensitivity.push_back(prof.metric == "mse" ? sum_mse / n
                                                     : (noise > 0 ? 10.0 * std::log10(signal / noise) : 200.0));
     }
+    lp.bias_correction = ref.program.layers[ref.weighted[j]].bias_correction;
     prof.layers.push_back(std::move(lp));
   }
   return mse;
@@ -763,12 +819,13 @@ CalibrationProfile calibrate(const OnnxModel& model, const CalibrationInputs& da
     if (log) *log << s << "\n";
   };
   CalibrationProfile prof = start_profile(model, data.batch.rank() ? data.batch.shape()[0] : 0, o);
-  const Reference ref = reference_runs(model, data, o.ranges, o.threads, prof);
+  Reference ref = reference_runs(model, data, o.ranges, o.threads, prof);
   if (prof.task == Task::AnomalyDetection)
     say(fmt::format("anomaly detector: operating threshold {:.6g} (8-bit reconstruction error, Youden's J on the "
                     "calibration labels); every choice below keeps the 8-bit decision at it",
                     prof.decision_threshold));
   say(fmt::format("calibrating {} layers with weights on {} samples", ref.weighted.size(), ref.samples()));
+  if (o.bias_correction) correct_biases(ref, say);
   const ErrorTable mse = measure_sensitivity(ref, prof);
   const auto energy = size_jit_slices(ref, o, prof, say);
   const std::optional<ShadowNetwork> shadow = size_shadow_network(ref, energy, o, prof, say);

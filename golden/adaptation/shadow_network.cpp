@@ -97,6 +97,7 @@ ShadowNetwork build_shadow_network(const NetworkProgram& p, const std::vector<st
     l.name = "shadow:" + m.name;
     l.role = LayerRole::Shadow;
     l.pcu_slot = -1;
+    l.bias_correction.clear();  // measured for the whole layer, not the kept channels
     const FeatureShape in_full = p.tensor_shape(m.input);
     const std::vector<int64_t> in_keep = kept_of(m.input);
     const std::vector<int64_t>& out_keep = s.kept[static_cast<size_t>(i)];

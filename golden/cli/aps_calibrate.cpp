@@ -32,6 +32,7 @@ ExitCode calibrate_command(const Args& args) {
   CalibrationOptions o;
   // Signed, so "-1" is refused rather than read as the largest size_t.
   int64_t exhaustive_maps = 0;
+  bool no_bias_correction = false;
   options.add_options()("help,h", "show this help")
       ("model", po::value(&model_path)->required(), "ONNX model (float, QDQ or QOperator)")
       ("data", po::value(&data)->required(), "calibration data: input_0.pb [+ labels.pb], at least 1000 samples")
@@ -49,6 +50,9 @@ ExitCode calibrate_command(const Args& args) {
       ("min-samples", po::value(&o.min_samples)->default_value(1000), "refuse smaller calibration sets")
       ("exhaustive-maps", po::value(&exhaustive_maps)->default_value(4096),
        "static front: every per-layer map when there are at most this many, else a greedy path of them")
+      ("no-bias-correction", po::bool_switch(&no_bias_correction),
+       "leave every width's bias at the 8-bit one (by default the mean drift of each layer's accumulators at "
+       "widths 2..7, measured on the calibration data, is cancelled through its bias)")
       ("jobs", po::value(&o.threads)->default_value(1), "threads (the profile is the same for any number)");
   po::variables_map vm;
   if (!parse_args(args, options, vm)) return ExitCode::Ok;
@@ -66,6 +70,7 @@ ExitCode calibrate_command(const Args& args) {
   if (exhaustive_maps < 0 || exhaustive_maps > kMaxExhaustiveMaps)
     throw InputError(fmt::format("--exhaustive-maps must be in 0..{}", kMaxExhaustiveMaps));
   o.exhaustive_maps = static_cast<size_t>(exhaustive_maps);
+  o.bias_correction = !no_bias_correction;
   check_writable(output);
 
   const OnnxModel model = OnnxModel::load(model_path);

@@ -1,0 +1,128 @@
+#include "golden/adaptation/bias_correction.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+#include "golden/accelerator/program_executor.hpp"
+#include "golden/numerics/precision_reduction.hpp"
+#include "golden/parallel_for.hpp"
+
+namespace aps {
+namespace {
+
+using DiffTable = std::array<int64_t, 256>;
+
+// (reduce(code) - reduce(z)) * 2^shift for every activation code: the
+// reduced difference at the 8-bit scale.
+DiffTable difference_table(int bits, int32_t zero_point) {
+  const int shift = default_shift(bits);
+  const int32_t z = reduce_code(zero_point, bits, shift, Signedness::Unsigned);
+  DiffTable t{};
+  for (int code = 0; code < 256; ++code)
+    t[static_cast<size_t>(code)] = int64_t{reduce_code(code, bits, shift, Signedness::Unsigned) - z} << shift;
+  return t;
+}
+
+// Adds, per tap, the sum over output pixels of the difference each tap
+// reads, at `bits` (sums[0]) and at 8 bits (sums[1]): tap = (c * kh + ky) *
+// kw + kx for a convolution (c over all input channels), the input index
+// for a fully connected layer. Padding reads a difference of 0.
+void add_tap_sums(const Layer& l, const std::vector<uint8_t>& in, const DiffTable& at_b, const DiffTable& at_8,
+                  std::vector<int64_t>& sum_b, std::vector<int64_t>& sum_8) {
+  if (l.kind == LayerKind::FullyConnected) {
+    for (size_t k = 0; k < in.size(); ++k) {
+      sum_b[k] += at_b[in[k]];
+      sum_8[k] += at_8[in[k]];
+    }
+    return;
+  }
+  const Window& win = l.window;
+  const int64_t ih = l.in_shape.height, iw = l.in_shape.width;
+  for (int64_t c = 0; c < l.in_shape.channels; ++c)
+    for (int64_t ky = 0; ky < win.kernel_h; ++ky)
+      for (int64_t kx = 0; kx < win.kernel_w; ++kx) {
+        const int64_t tap = (c * win.kernel_h + ky) * win.kernel_w + kx;
+        for (int64_t y = 0; y < l.out_shape.height; ++y) {
+          const int64_t iy = y * win.stride_h - win.pad_top + ky * win.dilation_h;
+          if (iy < 0 || iy >= ih) continue;
+          for (int64_t x = 0; x < l.out_shape.width; ++x) {
+            const int64_t ix = x * win.stride_w - win.pad_left + kx * win.dilation_w;
+            if (ix < 0 || ix >= iw) continue;
+            const uint8_t code = in[(c * ih + iy) * iw + ix];
+            sum_b[tap] += at_b[code];
+            sum_8[tap] += at_8[code];
+          }
+        }
+      }
+}
+
+}  // namespace
+
+std::vector<int32_t> measure_bias_correction(const Layer& l, std::span<const std::vector<uint8_t>* const> inputs,
+                                             int bits) {
+  if (bits < kMinBits || bits >= kMaxBits) throw std::logic_error("measure_bias_correction: width outside 2..7");
+  const int64_t outs = l.out_shape.channels;
+  std::vector<int32_t> correction(static_cast<size_t>(outs), 0);
+  if (inputs.empty()) return correction;
+  const bool fc = l.kind == LayerKind::FullyConnected;
+  const int64_t window = fc ? 1 : int64_t{l.window.kernel_h} * l.window.kernel_w;
+  const int64_t taps = fc ? l.in_shape.size() : l.in_shape.channels * window;
+  std::vector<int64_t> sum_b(static_cast<size_t>(taps), 0), sum_8(static_cast<size_t>(taps), 0);
+  const DiffTable at_b = difference_table(bits, l.in_q.zero_point), at_8 = difference_table(kMaxBits, l.in_q.zero_point);
+  for (const std::vector<uint8_t>* in : inputs) add_tap_sums(l, *in, at_b, at_8, sum_b, sum_8);
+  const double reads =
+      static_cast<double>(inputs.size()) * (fc ? 1.0 : static_cast<double>(l.out_shape.height * l.out_shape.width));
+
+  const int shift = default_shift(bits);
+  const int64_t per_out = l.weights_per_output();
+  const int64_t in_per_group = l.in_shape.channels / l.groups, out_per_group = outs / l.groups;
+  for (int64_t o = 0; o < outs; ++o) {
+    const int32_t zw = l.weight_zero_points[o];
+    const int32_t zw_b = reduce_code(zw, bits, shift, Signedness::Signed);
+    // Weight k of output o reads tap first + k: its group's input channels' taps.
+    const int64_t first = fc ? 0 : (o / out_per_group) * in_per_group * window;
+    double drift = 0;
+    for (int64_t k = 0; k < per_out; ++k) {
+      const int32_t w = l.weights[o * per_out + k];
+      const auto dw_b = static_cast<double>(int64_t{reduce_code(w, bits, shift, Signedness::Signed) - zw_b} << shift);
+      drift += (dw_b * static_cast<double>(sum_b[first + k]) - static_cast<double>(w - zw) * static_cast<double>(sum_8[first + k])) / reads;
+    }
+    correction[o] = static_cast<int32_t>(std::clamp(-std::nearbyint(drift), double{std::numeric_limits<int32_t>::min()},
+                                                    double{std::numeric_limits<int32_t>::max()}));
+  }
+  return correction;
+}
+
+std::vector<std::vector<uint8_t>> correct_width(NetworkProgram& program, int bits,
+                                                const std::vector<std::vector<uint8_t>>& inputs, int threads) {
+  constexpr int64_t kWidths = kMaxBits - kMinBits;
+  const size_t n = inputs.size(), steps = program.layers.size();
+  std::vector<std::vector<Codes>> outputs(n, std::vector<Codes>(steps));
+  auto source = [&](size_t s, int producer) -> const Codes& { return producer < 0 ? inputs[s] : outputs[s][producer]; };
+  for (size_t i = 0; i < steps; ++i) {
+    Layer& l = program.layers[i];
+    if (l.kind == LayerKind::SaeScan || l.role != LayerRole::Main)
+      throw std::logic_error("correct_width: the program has SAE steps");
+    if (l.has_weights()) {
+      std::vector<const Codes*> in;
+      for (size_t s = 0; s < n; ++s) in.push_back(&source(s, l.input));
+      const std::vector<int32_t> c = measure_bias_correction(l, in, bits);
+      const int64_t outs = l.out_shape.channels;
+      if (l.bias_correction.empty()) l.bias_correction.assign(static_cast<size_t>(outs * kWidths), 0);
+      std::copy(c.begin(), c.end(), l.bias_correction.begin() + (bits - kMinBits) * outs);
+    }
+    const LayerConfig config = static_config(l.has_weights() ? bits : kMaxBits);
+    parallel_for(n, threads, [&](size_t s) {
+      const Codes none;
+      outputs[s][i] = execute_layer(l, source(s, l.input), config, l.kind == LayerKind::Add ? source(s, l.add.input_b) : none);
+    });
+  }
+  std::vector<Codes> result;
+  for (auto& o : outputs) result.push_back(std::move(o.back()));
+  return result;
+}
+
+}  // namespace aps

@@ -1,0 +1,52 @@
+#pragma once
+// Bias correction: what a layer at a reduced width adds to its bias so that
+// its accumulators keep, on average, the 8-bit ones.
+//
+// reduce() rounds half up from the one plane below the kept ones (the only
+// rounding that reads a single extra plane), so a reduced code is on average
+// half an 8-bit code above the code it stands for. Summed over a layer's
+// fan-in this drift is no longer small: on a 784-input layer it is of the
+// order of the rounding noise itself at 4 bits, and it is systematic, the
+// same sign for every input. Since weights are constants, the mean
+// accumulator of output channel o at width b over the data is linear in
+// the mean reduced input at each tap:
+//
+//   E[acc_b(o)] * 2^(s_a + s_w) = sum_k dw_b(o, k) * 2^s_w * T_b(k)
+//   E[acc_8(o)]                 = sum_k dw_8(o, k) * T_8(k)
+//
+// where dw_b = reduce(w) - reduce(z_w) and T_b(k) is the mean over samples
+// and output pixels of (reduce(a) - reduce(z_a)) * 2^s_a read by tap k
+// (padding reads 0). The correction is their difference, negated and
+// rounded: Layer::bias_correction, at the default shifts (8 - b).
+//
+// A layer at b bits mostly runs after layers at b bits, whose errors move
+// the statistics of its input; so a width's corrections are measured layer
+// by layer, each on its input with every layer before it at that width and
+// already corrected (correct_width). The calibrator keeps a width's
+// corrections only where they keep more of the 8-bit decisions than the
+// uncorrected width does: a model trained with the reduction in the loop
+// (tools/train_any_precision.py) has learnt part of the drift itself.
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "golden/accelerator/network_program.hpp"
+
+namespace aps {
+
+// One width's correction of a layer, per output channel, from the layer's
+// inputs (each of its input shape) on calibration samples; all zero for
+// none. bits in 2..7.
+std::vector<int32_t> measure_bias_correction(const Layer& layer, std::span<const std::vector<uint8_t>* const> inputs,
+                                             int bits);
+
+// Corrects every main layer with weights at width `bits`, in program order,
+// on the calibration inputs (network input codes), and returns the
+// program's output codes for each input at uniform width `bits`, corrected.
+// Other widths' corrections are kept; a layer without any gets zeros for
+// them. `program` must have no SAE steps.
+std::vector<std::vector<uint8_t>> correct_width(NetworkProgram& program, int bits,
+                                                const std::vector<std::vector<uint8_t>>& inputs, int threads);
+
+}  // namespace aps

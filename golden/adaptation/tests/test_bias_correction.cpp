@@ -1,0 +1,247 @@
+// Bias correction: a layer at a reduced width, corrected on calibration
+// inputs, keeps the 8-bit layer's mean output on those inputs; uncorrected it
+// drifts (reduce() rounds half up). The profile carries the correction to
+// the program and the memory image's per-width parameter blocks.
+
+#include <catch2/catch.hpp>
+#include <algorithm>
+#include <filesystem>
+#include <fmt/format.h>
+#include <random>
+
+#include "golden/accelerator/memory_plan.hpp"
+#include "golden/accelerator/program_executor.hpp"
+#include "golden/adaptation/bias_correction.hpp"
+#include "golden/adaptation/calibrator.hpp"
+#include "golden/errors.hpp"
+#include "golden/numerics/precision_reduction.hpp"
+#include "golden/onnx/data_set.hpp"
+
+using namespace aps;
+
+namespace {
+
+const std::filesystem::path kModels = std::filesystem::path(APS_SOURCE_DIR) / "models";
+
+// Codes like a ReLU's output: a third at the zero point, the rest spread above it.
+std::vector<Codes> relu_like_inputs(int64_t count, int64_t size, int zero_point, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> code(zero_point + 1, 255), pick(0, 2);
+  std::vector<Codes> out(static_cast<size_t>(count), Codes(static_cast<size_t>(size)));
+  for (Codes& c : out)
+    for (uint8_t& v : c) v = static_cast<uint8_t>(pick(rng) == 0 ? zero_point : code(rng));
+  return out;
+}
+
+void random_weights(Layer& l, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> w(-127, 127);
+  l.weights.resize(static_cast<size_t>(l.out_shape.channels * l.weights_per_output()));
+  for (int8_t& v : l.weights) v = static_cast<int8_t>(w(rng));
+  l.weight_zero_points.assign(static_cast<size_t>(l.out_shape.channels), 0);
+  l.weight_scales.assign(static_cast<size_t>(l.out_shape.channels), 1.0);
+  l.bias.assign(static_cast<size_t>(l.out_shape.channels), 0);
+}
+
+// Per output channel: the mean output code over the inputs and pixels.
+std::vector<double> mean_outputs(const Layer& l, const std::vector<Codes>& inputs, int bits) {
+  const int64_t pixels = l.out_shape.height * l.out_shape.width;
+  std::vector<double> mean(static_cast<size_t>(l.out_shape.channels), 0.0);
+  for (const Codes& in : inputs) {
+    const Codes out = execute_layer(l, in, static_config(bits));
+    for (size_t i = 0; i < out.size(); ++i) mean[i / static_cast<size_t>(pixels)] += out[i];
+  }
+  for (double& m : mean) m /= static_cast<double>(inputs.size() * static_cast<size_t>(pixels));
+  return mean;
+}
+
+// The largest per-channel gap between the mean outputs at `bits` and at 8.
+double largest_drift(const Layer& l, const std::vector<Codes>& inputs, int bits) {
+  const auto at8 = mean_outputs(l, inputs, 8), at_b = mean_outputs(l, inputs, bits);
+  double worst = 0;
+  for (size_t c = 0; c < at8.size(); ++c) worst = std::max(worst, std::abs(at_b[c] - at8[c]));
+  return worst;
+}
+
+// Per output channel: the mean accumulator at the 8-bit scale over the inputs
+// and pixels, straight from the definition (program_executor.hpp).
+std::vector<double> mean_accumulators(const Layer& l, const std::vector<Codes>& inputs, int bits) {
+  const int shift = default_shift(bits);
+  const Window& w = l.window;
+  const int64_t cpg = l.in_shape.channels / l.groups, mpg = l.out_shape.channels / l.groups;
+  const int32_t za = reduce_code(l.in_q.zero_point, bits, shift, Signedness::Unsigned);
+  std::vector<double> mean(static_cast<size_t>(l.out_shape.channels), 0.0);
+  for (const Codes& in : inputs)
+    for (int64_t m = 0; m < l.out_shape.channels; ++m) {
+      const int32_t zw = reduce_code(l.weight_zero_points[m], bits, shift, Signedness::Signed);
+      for (int64_t y = 0; y < l.out_shape.height; ++y)
+        for (int64_t x = 0; x < l.out_shape.width; ++x)
+          for (int64_t ci = 0; ci < cpg; ++ci)
+            for (int64_t ky = 0; ky < w.kernel_h; ++ky)
+              for (int64_t kx = 0; kx < w.kernel_w; ++kx) {
+                const int64_t iy = y * w.stride_h - w.pad_top + ky, ix = x * w.stride_w - w.pad_left + kx;
+                if (iy < 0 || iy >= l.in_shape.height || ix < 0 || ix >= l.in_shape.width) continue;
+                const int64_t c = (m / mpg) * cpg + ci;
+                const uint8_t a = in[(c * l.in_shape.height + iy) * l.in_shape.width + ix];
+                const int8_t wt = l.weights[((m * cpg + ci) * w.kernel_h + ky) * w.kernel_w + kx];
+                mean[m] += double(reduce_code(a, bits, shift, Signedness::Unsigned) - za) *
+                           (reduce_code(wt, bits, shift, Signedness::Signed) - zw) * double(1 << (2 * shift));
+              }
+    }
+  for (double& v : mean) v /= static_cast<double>(inputs.size() * l.out_shape.height * l.out_shape.width);
+  return mean;
+}
+
+std::vector<const Codes*> pointers(const std::vector<Codes>& v) {
+  std::vector<const Codes*> p;
+  for (const Codes& c : v) p.push_back(&c);
+  return p;
+}
+
+// Layer::bias_correction for every width, each measured on the same inputs.
+std::vector<int32_t> every_width(const Layer& l, const std::vector<Codes>& inputs) {
+  std::vector<int32_t> all;
+  for (int b = kMinBits; b < kMaxBits; ++b) {
+    const auto c = measure_bias_correction(l, pointers(inputs), b);
+    all.insert(all.end(), c.begin(), c.end());
+  }
+  return all;
+}
+
+}  // namespace
+
+TEST_CASE("bias correction: a fully connected layer keeps its 8-bit mean output at every width", "[bias_correction]") {
+  Layer l;
+  l.name = "fc";
+  l.kind = LayerKind::FullyConnected;
+  l.in_shape = {256, 1, 1};
+  l.out_shape = {6, 1, 1};
+  l.in_q = {0.05, 3};
+  l.out_q = {0.1, 128};
+  random_weights(l, 7);
+  l.multipliers.assign(6, quantize_multiplier(1.0 / 16384));  // outputs far from 0 and 255
+  const auto inputs = relu_like_inputs(300, 256, 3, 11);
+  // Uncorrected, half an 8-bit code per weight and per activation adds up
+  // over 256 inputs to most of an output code at every width below 8.
+  for (int b = kMinBits; b < kMaxBits; ++b) CHECK(largest_drift(l, inputs, b) > 0.5);
+  l.bias_correction = every_width(l, inputs);
+  REQUIRE(l.bias_correction.size() == 6 * 6);
+  for (int b = kMinBits; b < kMaxBits; ++b) {
+    INFO("width " << b);
+    CHECK(largest_drift(l, inputs, b) < 0.15);
+  }
+}
+
+TEST_CASE("bias correction: a grouped, strided, padded convolution counts only the taps inside the image",
+          "[bias_correction]") {
+  Layer l;
+  l.name = "conv";
+  l.kind = LayerKind::Conv;
+  l.in_shape = {4, 9, 9};
+  l.out_shape = {6, 5, 5};
+  l.groups = 2;
+  l.window = Window{.kernel_h = 3, .kernel_w = 3, .stride_h = 2, .stride_w = 2, .pad_top = 1, .pad_left = 1,
+                    .pad_bottom = 1, .pad_right = 1};
+  l.in_q = {0.05, 20};
+  l.out_q = {0.1, 128};
+  random_weights(l, 5);
+  l.multipliers.assign(6, quantize_multiplier(1.0 / 2048));
+  const auto inputs = relu_like_inputs(300, 4 * 9 * 9, 20, 13);
+  l.bias_correction = every_width(l, inputs);
+  // Output codes round on the accumulators' lattice (2^(2(8 - b)) apart at
+  // the 8-bit scale), which moves their mean by itself at 2 and 3 bits; the
+  // accumulators, written out here loop by loop, are what the correction
+  // matches, to its rounding.
+  for (int b = kMinBits; b < kMaxBits; ++b) {
+    INFO("width " << b);
+    const auto at8 = mean_accumulators(l, inputs, 8), at_b = mean_accumulators(l, inputs, b);
+    double uncorrected = 0;
+    for (int64_t c = 0; c < 6; ++c) {
+      const int32_t correction = l.bias_at(b, c) - l.bias[c];
+      CHECK(std::abs(at_b[c] + correction - at8[c]) <= 0.5);
+      uncorrected = std::max(uncorrected, std::abs(at_b[c] - at8[c]));
+    }
+    CHECK(uncorrected > 100.0);
+    if (b >= 4) CHECK(largest_drift(l, inputs, b) < 0.15);
+  }
+  // 8 bits is the reference: its bias is never corrected.
+  CHECK(l.bias_at(8, 0) == l.bias[0]);
+}
+
+TEST_CASE("bias correction: a width's layers are measured in order, each after the ones before it at that width",
+          "[bias_correction]") {
+  NetworkProgram p;
+  p.source = "two_fc";
+  p.input_q = {0.05, 3};
+  for (int i = 0; i < 2; ++i) {
+    Layer l;
+    l.name = fmt::format("fc{}", i);
+    l.kind = LayerKind::FullyConnected;
+    l.input = i - 1;
+    l.in_shape = {64, 1, 1};
+    l.out_shape = {64, 1, 1};
+    l.in_q = {0.05, 3};
+    l.out_q = {0.05, 3};
+    l.relu = true;
+    random_weights(l, 20 + i);
+    l.multipliers.assign(64, quantize_multiplier(1.0 / 2048));
+    p.layers.push_back(l);
+  }
+  const auto inputs = relu_like_inputs(200, 64, 3, 17);
+  NetworkProgram corrected = p;
+  const auto outputs = correct_width(corrected, 4, inputs, 2);
+  // By hand: the first layer on the inputs, then the second on the first's
+  // corrected outputs at 4 bits.
+  Layer first = p.layers[0];
+  first.bias_correction.assign(64 * 6, 0);
+  const auto c0 = measure_bias_correction(first, pointers(inputs), 4);
+  std::copy(c0.begin(), c0.end(), first.bias_correction.begin() + 2 * 64);
+  CHECK(corrected.layers[0].bias_correction == first.bias_correction);
+  std::vector<Codes> middle;
+  for (const Codes& in : inputs) middle.push_back(execute_layer(first, in, static_config(4)));
+  const auto c1 = measure_bias_correction(p.layers[1], pointers(middle), 4);
+  CHECK(std::equal(c1.begin(), c1.end(), corrected.layers[1].bias_correction.begin() + 2 * 64));
+  // Other widths stay uncorrected, and the outputs are the corrected program's.
+  CHECK(corrected.layers[1].bias_at(5, 0) == corrected.layers[1].bias[0]);
+  for (size_t s = 0; s < inputs.size(); s += 37)
+    CHECK(outputs[s] == execute_program(corrected, inputs[s], std::vector<LayerConfig>(2, static_config(4))).output());
+}
+
+TEST_CASE("bias correction: carried by the profile into the program and the memory plan", "[bias_correction]") {
+  const OnnxModel mlp = OnnxModel::load(kModels / "digits_mlp/model_int8.onnx");
+  const DataSet cal = load_data_set(kModels / "digits_mlp/calibration");
+  CalibrationOptions o;
+  o.threads = 2;
+  CalibrationProfile p = calibrate(mlp, {cal.inputs[0].tensor, cal.labels->ints()}, o);
+  // Whichever widths the calibration kept, every layer gets a correction here.
+  const NetworkProgram plain = program_for_profile(mlp, p);
+  for (LayerProfile& lp : p.layers)
+    lp.bias_correction.assign(static_cast<size_t>(plain.layers[static_cast<size_t>(lp.layer)].out_shape.channels * 6), 1);
+  const auto file = std::filesystem::temp_directory_path() / "aps_test_bias.profile.onnx";
+  save_profile(p, file);
+  const CalibrationProfile q = load_profile(file, mlp);
+  const NetworkProgram program = program_for_profile(mlp, q);
+  for (const LayerProfile& lp : q.layers) {
+    const Layer& l = program.layers[static_cast<size_t>(lp.layer)];
+    CHECK(l.bias_correction == p.layers[static_cast<size_t>(&lp - q.layers.data())].bias_correction);
+    CHECK(l.bias_at(3, 0) == l.bias[0] + 1);
+  }
+  // One parameter block per width 8..2 for a corrected layer, one otherwise.
+  CalibrationProfile none = q;
+  for (LayerProfile& lp : none.layers) lp.bias_correction.clear();
+  const MemoryPlan corrected = plan_memory(program, HardwareLimits{}, 8192, uint64_t{1} << 24);
+  const MemoryPlan one_block = plan_memory(program_for_profile(mlp, none), HardwareLimits{}, 8192, uint64_t{1} << 24);
+  int64_t block_bytes = 0;
+  for (const LayerProfile& lp : q.layers) {
+    const int64_t block = program.layers[static_cast<size_t>(lp.layer)].out_shape.channels * hw::param_entry_bytes();
+    CHECK(corrected.steps[static_cast<size_t>(lp.layer)].param_stride == block);
+    CHECK(one_block.steps[static_cast<size_t>(lp.layer)].param_stride == 0);
+    block_bytes += block;
+  }
+  CHECK(corrected.ext_bytes >= one_block.ext_bytes + 6 * block_bytes);
+
+  // A correction of the wrong size is refused by name.
+  CalibrationProfile bad = q;
+  bad.layers[1].bias_correction.pop_back();
+  CHECK_THROWS_WITH(program_for_profile(mlp, bad), Catch::Contains("bias correction has"));
+}
