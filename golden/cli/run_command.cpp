@@ -15,6 +15,7 @@
 #include "golden/accelerator/pcu.hpp"
 #include "golden/import/program_loader.hpp"
 #include "golden/numerics/tensor_compare.hpp"
+#include "golden/parallel_for.hpp"
 
 namespace aps::cli {
 namespace fs = std::filesystem;
@@ -134,26 +135,48 @@ Outcome evaluate_onnx(const std::string& model_path, const std::vector<DataSet>&
 }
 
 Outcome evaluate_program(const NetworkProgram& program, const std::vector<LayerConfig>& configs,
-                         const std::vector<DataSet>& sets, Task task, bool keep_outputs) {
+                         const std::vector<DataSet>& sets, Task task, bool keep_outputs, int threads) {
   Outcome o{Evaluation(task)};
   for (const DataSet& ds : sets) {  // every folder before any runs
     check_program_batch(program, ds);
     check_class_labels(task, ds.labels->ints(), program.output_layer().out_shape.size(),
                        (ds.folder / "labels.pb").string());
   }
+  // What one input's run leaves for the figures, kept for a chunk of inputs
+  // run in parallel and then added in input order (the same figures for any
+  // thread count).
+  struct Run {
+    Codes input, output;
+    bool rerun = false;
+    double bit_macs = 0;
+    std::vector<std::vector<uint64_t>> metrics;
+  };
+  constexpr int64_t kChunk = 256;
   for (const DataSet& ds : sets) {
-    for (int64_t r = 0; r < ds.sample_count(); ++r) {
-      const Codes in = quantize_input(program, ds.inputs[0].tensor, r);
-      const ProgramResult pr = execute_program(program, in, configs);
-      o.evaluation.add(program, in, pr.output(), ds.labels->ints()[r]);
-      o.reruns += pr.rerun;
-      o.bit_macs += bit_macs(program, pr);
-      if (keep_outputs) {
-        nlohmann::json sample = sample_json(ds, r, pr.output());
-        // What a confidence gate could read besides the output: the SAE's
-        // metrics, per PCU slot and candidate width (a policy with scans).
-        if (!pr.metrics.empty()) sample["sae_metrics"] = pr.metrics;
-        o.outputs.push_back(std::move(sample));
+    for (int64_t first = 0; first < ds.sample_count(); first += kChunk) {
+      std::vector<Run> runs(static_cast<size_t>(std::min(kChunk, ds.sample_count() - first)));
+      parallel_for(runs.size(), threads, [&](size_t i) {
+        Run& run = runs[i];
+        run.input = quantize_input(program, ds.inputs[0].tensor, first + static_cast<int64_t>(i));
+        ProgramResult pr = execute_program(program, run.input, configs);
+        run.output = pr.output();
+        run.rerun = pr.rerun;
+        run.bit_macs = bit_macs(program, pr);
+        run.metrics = std::move(pr.metrics);
+      });
+      for (size_t i = 0; i < runs.size(); ++i) {
+        const Run& run = runs[i];
+        const int64_t r = first + static_cast<int64_t>(i);
+        o.evaluation.add(program, run.input, run.output, ds.labels->ints()[r]);
+        o.reruns += run.rerun;
+        o.bit_macs += run.bit_macs;
+        if (keep_outputs) {
+          nlohmann::json sample = sample_json(ds, r, run.output);
+          // What a confidence gate could read besides the output: the SAE's
+          // metrics, per PCU slot and candidate width (a policy with scans).
+          if (!run.metrics.empty()) sample["sae_metrics"] = run.metrics;
+          o.outputs.push_back(std::move(sample));
+        }
       }
     }
   }
@@ -165,6 +188,7 @@ Outcome evaluate_program(const NetworkProgram& program, const std::vector<LayerC
 ExitCode eval_command(const Args& args) {
   po::options_description options("aps-golden eval --model M --data DIR [options]");
   std::string model_path, data_path, report, engine, precision, calibration, task, outputs;
+  int jobs = 1;
   options.add_options()("help,h", "show this help")
       ("model", po::value(&model_path)->required(), "ONNX model")
       ("data", po::value(&data_path)->required(), "labelled data: a test_data_set folder with labels.pb, or a folder of them")
@@ -178,15 +202,17 @@ ExitCode eval_command(const Args& args) {
        "classification (accuracy) or anomaly_detection (ROC AUC of reconstruction errors, anomalies labelled 1); "
        "auto: the model's aps.task metadata, else classification")
       ("report", po::value(&report), "write a JSON report here")
+      ("jobs", po::value(&jobs)->default_value(1), "program engine: threads (the figures are the same for any number)")
       ("outputs", po::value(&outputs), "write every sample's output as JSON here (its data folder, index, label and "
                                        "output: the program's output codes, or the model's float output; under a policy with SAE "
                                        "scans, also sae_metrics: per PCU slot, per candidate width)");
   PolicyArgs policy;
   std::vector<std::string> program_only = add_policy_options(options, policy);
-  program_only.insert(program_only.end(), {"precision", "calibration"});
+  program_only.insert(program_only.end(), {"precision", "calibration", "jobs"});
   po::variables_map vm;
   if (!parse_args(args, options, vm)) return ExitCode::Ok;
   if (engine != "onnx" && engine != "program") throw InputError(fmt::format("--engine must be onnx or program, not '{}'", engine));
+  if (jobs < 1) throw InputError("--jobs must be at least 1");
   if (engine == "onnx")
     refuse_given(vm, program_only, "applies to --engine program only: --engine onnx runs the model as ONNX defines it");
   else
@@ -210,7 +236,7 @@ ExitCode eval_command(const Args& args) {
     const PolicyProgram pp = load_policy_program(
         model_path, calibration.empty() ? std::nullopt : std::optional<fs::path>(calibration), policy);
     const auto configs = step_configs(pp.program, precision);
-    o = evaluate_program(pp.program, configs, sets, model_kind, !outputs.empty());
+    o = evaluate_program(pp.program, configs, sets, model_kind, !outputs.empty(), jobs);
     const double macs =
         static_cast<double>(pp.program.total_macs()) * static_cast<double>(std::max<int64_t>(o.evaluation.samples(), 1));
     const std::string what = pp.options.policy == Policy::Static ? main_precision_text(pp.program, configs) : pp.description;

@@ -16,8 +16,11 @@
 //
 // The shift s is normally 8 - b: a reduced value then carries scale
 // s_8 * 2^(8-b), so an accumulator of reduced products returns to the 8-bit
-// scale by shifting left by s_act + s_w, and bias and the requantization
-// multiplier stay the 8-bit ones. Adaptive scaling picks a smaller activation
+// scale by shifting left by s_act + s_w, and the requantization multiplier
+// stays the 8-bit one. Rounding half up from one plane makes a reduced code
+// half an 8-bit code high on average; calibration cancels the drift this
+// leaves in a layer's accumulators through its bias at that width
+// (golden/adaptation/bias_correction.hpp). Adaptive scaling picks a smaller activation
 // shift (s < 8 - b) when the input's actual range is small; only the shifts
 // change.
 

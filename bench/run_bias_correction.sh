@@ -1,0 +1,91 @@
+#!/bin/sh
+# What bias correction buys (golden/adaptation/bias_correction.hpp): the
+# accelerator's integer arithmetic at uniform widths on the zoo's
+# Fashion-MNIST test images and their corrupted copies, with the per-width
+# bias corrections aps-calibrate measured on the calibration_corrupted split
+# (--profile) and without them (the same float model quantized on the same
+# calibration data, no profile). 8 bits is never corrected, so its two
+# figures must be equal: the script stops if they are not.
+#
+#   bench/run_bias_correction.sh [BUILD_DIR] [OUT_DIR] [MODELS] [WIDTHS]
+#
+# MODELS: zoo folder names or name:file, as bench/run_zoo_study.sh takes
+# them (default "ds_cnn"); WIDTHS (default "4 5 6"). It shares that
+# script's data and profiles (BUILD_DIR/zoo_study: a profile made before
+# bias correction existed must be deleted first, or its model is measured
+# uncorrected twice). JOBS (default: the cores) threads per run. Writes
+# OUT_DIR/bias_correction.md.
+set -eu
+cd "$(dirname "$0")/.."
+build=${1:-build}
+out=${2:-docs/results}
+models=${3:-ds_cnn}
+widths=${4:-4 5 6}
+jobs=${JOBS:-$(nproc 2>/dev/null || echo 2)}
+work=$build/zoo_study
+golden=$build/golden/cli/aps-golden
+mkdir -p "$out" "$work"
+
+accuracy() {  # a report's accuracy in percent, two decimals
+  /usr/bin/python3 -c 'import json, sys; print("%.2f" % (100 * json.load(open(sys.argv[1]))["accuracy"]))' "$1"
+}
+
+table=$work/bias_correction.rows
+: > "$table"
+: > "$work/bias_correction.kept"
+for entry in $models; do
+  model=${entry%%:*}
+  file=model
+  tag=$model
+  if [ "$entry" != "$model" ]; then
+    file=${entry#*:}
+    tag=${model}_$file
+  fi
+  onnx=models/$model/$file.onnx
+  data=$work/data/$model
+  if [ ! -f "$data/calibration_corrupted/labels.pb" ] || [ ! -f "$data/test_data_set_0/labels.pb" ] ||
+     [ ! -f "$data/corrupted/labels.pb" ]; then
+    /usr/bin/python3 tools/make_fashion_data.py --model "$onnx" --out "$data" \
+      --splits calibration_corrupted,test_data_set_0,corrupted
+  fi
+  profile=$work/$tag.profile.onnx
+  [ -f "$profile" ] || "$build/golden/cli/aps-calibrate" --model "$onnx" --data "$data/calibration_corrupted" \
+    --output "$profile" --jobs "$jobs" > "$work/$tag.calibration.txt"
+  kept=$(grep '^bias correction kept at' "$work/$tag.calibration.txt" || echo "bias correction kept at no width")
+  for split in test_data_set_0 corrupted; do
+    "$golden" eval --model "$onnx" --data "$data/$split" --report "$work/$tag.bc.fp32.json" > /dev/null
+    fp32=$(accuracy "$work/$tag.bc.fp32.json")
+    for b in 8 $widths; do
+      "$golden" eval --engine program --model "$onnx" --data "$data/$split" --precision "$b" --jobs "$jobs" \
+        --calibration "$data/calibration_corrupted" --report "$work/$tag.bc.plain.json" > /dev/null
+      "$golden" eval --engine program --model "$onnx" --data "$data/$split" --precision "$b" --jobs "$jobs" \
+        --profile "$profile" --report "$work/$tag.bc.corrected.json" > /dev/null
+      plain=$(accuracy "$work/$tag.bc.plain.json")
+      corrected=$(accuracy "$work/$tag.bc.corrected.json")
+      if [ "$b" = 8 ] && [ "$plain" != "$corrected" ]; then
+        echo "$tag $split: 8 bits scores $plain % without the profile and $corrected % with it; the programs differ" >&2
+        exit 1
+      fi
+      echo "| $tag | $split | $fp32 % | $b | $plain % | $corrected % |" >> "$table"
+    done
+  done
+  echo "$tag: $kept (calibration log $work/$tag.calibration.txt)" >> "$work/bias_correction.kept"
+done
+
+{
+  echo "# Bias correction, measured"
+  echo
+  echo "Written by \`bench/run_bias_correction.sh $build $out \"$models\" \"$widths\"\`. Uniform widths in the"
+  echo "accelerator's arithmetic, without and with the per-width bias corrections of the model's"
+  echo "profile (measured and kept or dropped per width on the calibration_corrupted split only);"
+  echo "all images of each split."
+  echo
+  echo "| model | split | fp32 | bits | uncorrected | corrected |"
+  echo "|---|---|---:|---:|---:|---:|"
+  cat "$table"
+  echo
+  echo "Widths whose corrections calibration kept:"
+  echo
+  sed 's/^/* /' "$work/bias_correction.kept"
+} > "$out/bias_correction.md"
+rm -f "$work/bias_correction.kept"
