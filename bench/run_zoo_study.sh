@@ -58,6 +58,11 @@ for entry in $models; do
   if [ "$count" -gt 0 ]; then result=${result}_$count; fi
   [ -f "$profile" ] || "$build/golden/cli/aps-calibrate" --model "$onnx" --data "$data/calibration_corrupted" \
     --output "$profile" --jobs "$jobs" > "$work/$tag.calibration.txt"
+  if ! grep -q '^bias correction' "$work/$tag.calibration.txt" 2>/dev/null; then
+    echo "$profile: its calibration log $work/$tag.calibration.txt says nothing of bias correction (a profile made" \
+         "before it, or without its log); delete the profile to calibrate again" >&2
+    exit 1
+  fi
   # shellcheck disable=SC2086
   "$build/bench/aps-study" --model "$onnx" --data "$data" --profile "$profile" --splits test_data_set_0,corrupted \
     --count "$count" --front-maps 0 --jobs "$jobs" --json "$result.json" --report "$result.report.json" \

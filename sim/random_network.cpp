@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
+#include <limits>
 #include <numeric>
 #include <random>
 
@@ -11,6 +12,7 @@
 #include "golden/accelerator/input_patches.hpp"
 #include "golden/adaptation/adaptive_program.hpp"
 #include "golden/errors.hpp"
+#include "golden/numerics/precision_reduction.hpp"
 
 namespace aps::sim {
 
@@ -25,7 +27,8 @@ namespace {
 
 class Generator {
  public:
-  Generator(uint64_t seed, const RandomNetworkOptions& o) : rng_(seed), options_(o) {}
+  Generator(uint64_t seed, const RandomNetworkOptions& o)
+      : rng_(seed), correction_rng_(seed ^ 0x6a09e667f3bcc909ULL), options_(o) {}
 
   int uniform(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng_); }
   bool chance(double p) { return std::bernoulli_distribution(p)(rng_); }
@@ -61,6 +64,21 @@ class Generator {
       int32_t bias = uniform(-20000, 20000);
       if (chance(0.03)) bias = chance(0.5) ? 2147483647 : -2147483647 - 1;
       l.bias.push_back(bias);
+    }
+    add_bias_correction(l);
+  }
+
+  // Half the layers with weights get a bias correction per width, so the
+  // RTL's per-width parameter blocks are exercised at every width a layer
+  // runs, and a few corrections saturate the bias. Drawn from a generator of
+  // their own, so the networks of a seed are the ones they were without them.
+  void add_bias_correction(Layer& l) {
+    std::uniform_int_distribution<int> pick(0, 99), small(-5000, 5000);
+    if (pick(correction_rng_) < 50) return;
+    l.bias_correction.resize(static_cast<size_t>(l.out_shape.channels * (kMaxBits - kMinBits)));
+    for (int32_t& c : l.bias_correction) {
+      const int kind = pick(correction_rng_);
+      c = kind < 2 ? std::numeric_limits<int32_t>::max() : kind < 4 ? std::numeric_limits<int32_t>::min() : small(correction_rng_);
     }
   }
 
@@ -242,6 +260,7 @@ class Generator {
 
  private:
   std::mt19937_64 rng_;
+  std::mt19937_64 correction_rng_;
   RandomNetworkOptions options_;
 };
 

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <stdexcept>
 #include <fmt/format.h>
 
 #include "golden/errors.hpp"
@@ -28,6 +29,7 @@ int64_t Layer::weights_per_output() const {
 }
 
 int32_t Layer::bias_at(int bits, int64_t channel) const {
+  if (bits < kMinBits) throw std::logic_error(fmt::format("layer '{}': no bias at {} bits", name, bits));
   if (bits >= kMaxBits || bias_correction.empty()) return bias[channel];
   return saturate_int32(int64_t{bias[channel]} + bias_correction[(bits - kMinBits) * out_shape.channels + channel]);
 }
@@ -239,6 +241,7 @@ void validate_program(const NetworkProgram& p) {
       fail(l, "needs one (zero) bias per output channel");
     for (const auto* q : {&l.in_q, &l.out_q})
       if (q->zero_point < 0 || q->zero_point > 255 || !is_positive_scale(q->scale)) fail(l, "activation scale/zero point out of range");
+    if (!l.has_weights() && !l.bias_correction.empty()) fail(l, "has a bias correction but no weights");
     if (!l.has_weights()) continue;
     const int64_t outs = l.out_shape.channels;
     if (l.groups < 1 || l.in_shape.channels % l.groups || outs % l.groups) fail(l, "groups do not divide the channels");

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <fmt/format.h>
 #include <limits>
 #include <stdexcept>
 
@@ -72,7 +73,12 @@ std::vector<int32_t> measure_bias_correction(const Layer& l, std::span<const std
   const int64_t taps = fc ? l.in_shape.size() : l.in_shape.channels * window;
   std::vector<int64_t> sum_b(static_cast<size_t>(taps), 0), sum_8(static_cast<size_t>(taps), 0);
   const DiffTable at_b = difference_table(bits, l.in_q.zero_point), at_8 = difference_table(kMaxBits, l.in_q.zero_point);
-  for (const std::vector<uint8_t>* in : inputs) add_tap_sums(l, *in, at_b, at_8, sum_b, sum_8);
+  for (const std::vector<uint8_t>* in : inputs) {
+    if (static_cast<int64_t>(in->size()) != l.in_shape.size())
+      throw std::logic_error(fmt::format("measure_bias_correction: layer '{}' reads {} codes, an input has {}", l.name,
+                                         l.in_shape.size(), in->size()));
+    add_tap_sums(l, *in, at_b, at_8, sum_b, sum_8);
+  }
   const double reads =
       static_cast<double>(inputs.size()) * (fc ? 1.0 : static_cast<double>(l.out_shape.height * l.out_shape.width));
 

@@ -26,6 +26,13 @@
 // corrections only where they keep more of the 8-bit decisions than the
 // uncorrected width does: a model trained with the reduction in the loop
 // (tools/train_any_precision.py) has learnt part of the drift itself.
+//
+// A layer's correction is chosen by its width alone, so adaptive scaling,
+// which may reduce activations by a smaller shift, applies the one measured
+// at the default shift: right for the weights' part, approximate for the
+// activations' (close at any shift of at least 1, where rounding half up
+// errs by about half an 8-bit code on average; too large at shift 0, where
+// activations are not rounded at all).
 
 #include <cstdint>
 #include <span>

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "golden/errors.hpp"
+#include "golden/numerics/precision_reduction.hpp"
 #include "golden/onnx/tensor_proto.hpp"
 
 namespace aps {
@@ -15,7 +16,10 @@ namespace {
 constexpr const char* kProfileKey = "aps.profile";
 constexpr const char* kHashKey = "aps.model_hash";
 constexpr const char* kFormatKey = "aps.profile_format";
-constexpr int kFormatVersion = 5;
+constexpr int kFormatVersion = 6;
+// Format 5 profiles (before bias correction) load with no corrections: their
+// choices were made on the uncorrected program.
+constexpr int kUncorrectedFormatVersion = 5;
 
 class Fnv1a {
  public:
@@ -37,12 +41,10 @@ void add_array(onnx::GraphProto& g, const std::string& name, const std::vector<i
   *g.add_initializer() = tensor_to_proto(Tensor::from_ints(DType::Int64, {static_cast<int64_t>(v.size())}, v), name);
 }
 
-void add_array(onnx::GraphProto& g, const std::string& name, const std::vector<int32_t>& v) {
-  *g.add_initializer() =
-      tensor_to_proto(Tensor::from_ints(DType::Int64, {static_cast<int64_t>(v.size())}, {v.begin(), v.end()}), name);
-}
-
-void add_array(onnx::GraphProto& g, const std::string& name, const std::vector<uint32_t>& v) {
+// 32-bit tables are stored widened, as int64 like the rest.
+template <class Int>
+  requires(sizeof(Int) == 4)
+void add_array(onnx::GraphProto& g, const std::string& name, const std::vector<Int>& v) {
   *g.add_initializer() =
       tensor_to_proto(Tensor::from_ints(DType::Int64, {static_cast<int64_t>(v.size())}, {v.begin(), v.end()}), name);
 }
@@ -142,14 +144,17 @@ CalibrationProfile load_profile(const std::filesystem::path& path, const OnnxMod
     if (e.key() == kFormatKey) format = e.value();
   }
   if (body.empty() || hash.empty()) throw InputError(fmt::format("{}: not an APS calibration profile", file));
-  if (format != std::to_string(kFormatVersion))
-    throw InputError(fmt::format("{}: profile format {} is not the supported {}", file, format, kFormatVersion));
+  if (format != std::to_string(kFormatVersion) && format != std::to_string(kUncorrectedFormatVersion))
+    throw InputError(fmt::format("{}: profile format {} is not a supported one ({} or {})", file, format,
+                                 kUncorrectedFormatVersion, kFormatVersion));
+  const bool corrected_format = format == std::to_string(kFormatVersion);
   const std::string want = fmt::format("{:016x}", model_hash(model));
   if (hash != want)
     throw InputError(fmt::format("{}: this profile was made for another model (hash {}, {} has hash {}); "
                                  "run aps-calibrate on this model",
                                  file, hash, model.source(), want));
   CalibrationProfile p;
+  p.source = file;
   p.model_hash = model_hash(model);
   std::map<std::string, const onnx::TensorProto*> arrays;
   for (const auto& t : m.graph().initializer()) arrays[t.name()] = &t;
@@ -200,13 +205,16 @@ CalibrationProfile load_profile(const std::filesystem::path& path, const OnnxMod
       l.shadow_channels = ints(i, "shadow_channels");
       l.upfront.elements = ints(i, "upfront_elements");
       for (int64_t c : ints(i, "upfront_coefficients")) l.upfront.coefficients.push_back(static_cast<uint32_t>(c));
-      // A profile made without bias correction has no such table.
-      if (arrays.contains(initializer_name(i, "bias_correction")))
+      if (corrected_format) {
         for (int64_t c : ints(i, "bias_correction")) {
           if (c < INT32_MIN || c > INT32_MAX)
             throw InputError(fmt::format("{}: layer '{}' has a bias correction of {}, outside int32", file, l.name, c));
           l.bias_correction.push_back(static_cast<int32_t>(c));
         }
+        if (l.bias_correction.size() % (kMaxBits - kMinBits))
+          throw InputError(fmt::format("{}: layer '{}' has {} bias corrections, not {} per output channel", file, l.name,
+                                       l.bias_correction.size(), kMaxBits - kMinBits));
+      }
       p.layers.push_back(std::move(l));
       ++i;
     }

@@ -6,7 +6,7 @@
 // ModelProto with an empty graph whose metadata_props hold the scalars and
 // small tables as JSON under "aps.profile", and whose initializers, named
 // "aps.profile.<layer>.<table>", hold the per-element arrays (SAE slices and
-// coefficients). "aps.model_hash" ties it to the model's graph and weights:
+// coefficients, bias corrections). "aps.model_hash" ties it to the model's graph and weights:
 // load_profile refuses a profile for another model (InputError, exit 2).
 
 #include <cstdint>
@@ -63,6 +63,7 @@ struct StaticMapResult {
 };
 
 struct CalibrationProfile {
+  std::string source;                // the file it was loaded from (messages); empty when made here
   uint64_t model_hash = 0;
   std::string model;                 // file name it was made for (informative)
   // What the model's output decides (see DecisionRule): its predicted class,

@@ -27,12 +27,19 @@
 namespace aps {
 
 NetworkProgram with_bias_correction(NetworkProgram program, const CalibrationProfile& profile) {
+  const std::string file = profile.source.empty() ? "the calibration profile" : profile.source;
   for (const LayerProfile& l : profile.layers) {
     if (l.bias_correction.empty()) continue;
-    if (l.layer < 0 || l.layer >= static_cast<int>(program.layers.size()) || !program.layers[l.layer].has_weights())
-      throw InputError(fmt::format("{}: the profile's layer '{}' (step {}) is not a layer with weights of this program",
-                                   program.source, l.name, l.layer));
-    program.layers[l.layer].bias_correction = l.bias_correction;
+    if (l.layer < 0 || l.layer >= static_cast<int>(program.layers.size()) || !program.layers[l.layer].has_weights() ||
+        program.layers[l.layer].name != l.name)
+      throw InputError(fmt::format("{}: its layer '{}' (step {}) is not a layer with weights of {}'s program", file,
+                                   l.name, l.layer, program.source));
+    Layer& layer = program.layers[l.layer];
+    if (static_cast<int64_t>(l.bias_correction.size()) != layer.out_shape.channels * (kMaxBits - kMinBits))
+      throw InputError(fmt::format("{}: layer '{}' has {} bias corrections; its {} output channels need {}", file, l.name,
+                                   l.bias_correction.size(), layer.out_shape.channels,
+                                   layer.out_shape.channels * (kMaxBits - kMinBits)));
+    layer.bias_correction = l.bias_correction;
   }
   validate_program(program);
   return program;
@@ -825,7 +832,10 @@ CalibrationProfile calibrate(const OnnxModel& model, const CalibrationInputs& da
                     "calibration labels); every choice below keeps the 8-bit decision at it",
                     prof.decision_threshold));
   say(fmt::format("calibrating {} layers with weights on {} samples", ref.weighted.size(), ref.samples()));
-  if (o.bias_correction) correct_biases(ref, say);
+  if (o.bias_correction)
+    correct_biases(ref, say);
+  else
+    say("bias correction: off (--no-bias-correction); every width adds the 8-bit bias");
   const ErrorTable mse = measure_sensitivity(ref, prof);
   const auto energy = size_jit_slices(ref, o, prof, say);
   const std::optional<ShadowNetwork> shadow = size_shadow_network(ref, energy, o, prof, say);

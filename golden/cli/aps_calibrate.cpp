@@ -52,7 +52,8 @@ ExitCode calibrate_command(const Args& args) {
        "static front: every per-layer map when there are at most this many, else a greedy path of them")
       ("no-bias-correction", po::bool_switch(&no_bias_correction),
        "leave every width's bias at the 8-bit one (by default the mean drift of each layer's accumulators at "
-       "widths 2..7, measured on the calibration data, is cancelled through its bias)")
+       "widths 2..7, measured on the calibration data, is cancelled through its bias at every width where that "
+       "keeps more 8-bit decisions)")
       ("jobs", po::value(&o.threads)->default_value(1), "threads (the profile is the same for any number)");
   po::variables_map vm;
   if (!parse_args(args, options, vm)) return ExitCode::Ok;

@@ -6,7 +6,9 @@
 #include <catch2/catch.hpp>
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <fmt/format.h>
+#include <onnx/onnx_pb.h>
 #include <random>
 
 #include "golden/accelerator/memory_plan.hpp"
@@ -33,12 +35,14 @@ std::vector<Codes> relu_like_inputs(int64_t count, int64_t size, int zero_point,
   return out;
 }
 
-void random_weights(Layer& l, uint32_t seed) {
+// Weights, and per-channel zero points within +-max_zero_point.
+void random_weights(Layer& l, uint32_t seed, int max_zero_point = 0) {
   std::mt19937 rng(seed);
-  std::uniform_int_distribution<int> w(-127, 127);
+  std::uniform_int_distribution<int> w(-127, 127), z(-max_zero_point, max_zero_point);
   l.weights.resize(static_cast<size_t>(l.out_shape.channels * l.weights_per_output()));
   for (int8_t& v : l.weights) v = static_cast<int8_t>(w(rng));
-  l.weight_zero_points.assign(static_cast<size_t>(l.out_shape.channels), 0);
+  l.weight_zero_points.clear();
+  for (int64_t c = 0; c < l.out_shape.channels; ++c) l.weight_zero_points.push_back(z(rng));
   l.weight_scales.assign(static_cast<size_t>(l.out_shape.channels), 1.0);
   l.bias.assign(static_cast<size_t>(l.out_shape.channels), 0);
 }
@@ -79,7 +83,8 @@ std::vector<double> mean_accumulators(const Layer& l, const std::vector<Codes>& 
           for (int64_t ci = 0; ci < cpg; ++ci)
             for (int64_t ky = 0; ky < w.kernel_h; ++ky)
               for (int64_t kx = 0; kx < w.kernel_w; ++kx) {
-                const int64_t iy = y * w.stride_h - w.pad_top + ky, ix = x * w.stride_w - w.pad_left + kx;
+                const int64_t iy = y * w.stride_h - w.pad_top + ky * w.dilation_h;
+                const int64_t ix = x * w.stride_w - w.pad_left + kx * w.dilation_w;
                 if (iy < 0 || iy >= l.in_shape.height || ix < 0 || ix >= l.in_shape.width) continue;
                 const int64_t c = (m / mpg) * cpg + ci;
                 const uint8_t a = in[(c * l.in_shape.height + iy) * l.in_shape.width + ix];
@@ -132,7 +137,7 @@ TEST_CASE("bias correction: a fully connected layer keeps its 8-bit mean output 
   }
 }
 
-TEST_CASE("bias correction: a grouped, strided, padded convolution counts only the taps inside the image",
+TEST_CASE("bias correction: a grouped, strided, dilated, padded convolution counts only the taps inside the image",
           "[bias_correction]") {
   Layer l;
   l.name = "conv";
@@ -140,11 +145,11 @@ TEST_CASE("bias correction: a grouped, strided, padded convolution counts only t
   l.in_shape = {4, 9, 9};
   l.out_shape = {6, 5, 5};
   l.groups = 2;
-  l.window = Window{.kernel_h = 3, .kernel_w = 3, .stride_h = 2, .stride_w = 2, .pad_top = 1, .pad_left = 1,
-                    .pad_bottom = 1, .pad_right = 1};
+  l.window = Window{.kernel_h = 3, .kernel_w = 3, .stride_h = 2, .stride_w = 2, .pad_top = 2, .pad_left = 2,
+                    .pad_bottom = 2, .pad_right = 2, .dilation_h = 2, .dilation_w = 2};
   l.in_q = {0.05, 20};
   l.out_q = {0.1, 128};
-  random_weights(l, 5);
+  random_weights(l, 5, 9);
   l.multipliers.assign(6, quantize_multiplier(1.0 / 2048));
   const auto inputs = relu_like_inputs(300, 4 * 9 * 9, 20, 13);
   l.bias_correction = every_width(l, inputs);
@@ -240,8 +245,46 @@ TEST_CASE("bias correction: carried by the profile into the program and the memo
   }
   CHECK(corrected.ext_bytes >= one_block.ext_bytes + 6 * block_bytes);
 
-  // A correction of the wrong size is refused by name.
+  // Corrections that do not fit the program are refused, naming the profile.
   CalibrationProfile bad = q;
+  bad.layers[1].bias_correction.resize(bad.layers[1].bias_correction.size() + 6);
+  CHECK_THROWS_WITH(program_for_profile(mlp, bad),
+                    Catch::Contains("aps_test_bias.profile.onnx: layer '" + q.layers[1].name + "' has") &&
+                        Catch::Contains("output channels need"));
+  bad = q;
+  bad.layers[1].name = "another";
+  CHECK_THROWS_WITH(program_for_profile(mlp, bad), Catch::Contains("its layer 'another' (step"));
+  bad = q;
   bad.layers[1].bias_correction.pop_back();
-  CHECK_THROWS_WITH(program_for_profile(mlp, bad), Catch::Contains("bias correction has"));
+  const auto bad_file = std::filesystem::temp_directory_path() / "aps_test_bias_bad.profile.onnx";
+  save_profile(bad, bad_file);
+  CHECK_THROWS_WITH(load_profile(bad_file, mlp), Catch::Contains("aps_test_bias_bad.profile.onnx: layer") &&
+                                                     Catch::Contains("not 6 per output channel"));
+
+  // A profile of format 5, made before bias correction, loads uncorrected.
+  onnx::ModelProto m;
+  {
+    std::ifstream in(file, std::ios::binary);
+    REQUIRE(m.ParseFromIstream(&in));
+  }
+  for (auto& e : *m.mutable_metadata_props())
+    if (e.key() == "aps.profile_format") e.set_value("5");
+  auto* inits = m.mutable_graph()->mutable_initializer();
+  inits->erase(std::remove_if(inits->begin(), inits->end(),
+                              [](const onnx::TensorProto& t) { return t.name().ends_with(".bias_correction"); }),
+               inits->end());
+  const auto old_file = std::filesystem::temp_directory_path() / "aps_test_bias_format5.profile.onnx";
+  {
+    std::ofstream out(old_file, std::ios::binary);
+    REQUIRE(m.SerializeToOstream(&out));
+  }
+  for (const LayerProfile& lp : load_profile(old_file, mlp).layers) CHECK(lp.bias_correction.empty());
+  // Without the table, a format 6 profile is malformed.
+  for (auto& e : *m.mutable_metadata_props())
+    if (e.key() == "aps.profile_format") e.set_value("6");
+  {
+    std::ofstream out(old_file, std::ios::binary);
+    REQUIRE(m.SerializeToOstream(&out));
+  }
+  CHECK_THROWS_WITH(load_profile(old_file, mlp), Catch::Contains("table 'bias_correction' of layer 0 is missing"));
 }
