@@ -4,17 +4,16 @@
 # Fashion-MNIST test images and their corrupted copies, with the per-width
 # bias corrections aps-calibrate measured on the calibration_corrupted split
 # (--profile) and without them (the same float model quantized on the same
-# calibration data, no profile). 8 bits is never corrected, so its two
-# figures must be equal: the script stops if they are not.
+# calibration data, no profile). 8 bits is never corrected, so its output
+# codes must be the same both ways: the script stops if they are not.
 #
 #   bench/run_bias_correction.sh [BUILD_DIR] [OUT_DIR] [MODELS] [WIDTHS]
 #
 # MODELS: zoo folder names or name:file, as bench/run_zoo_study.sh takes
 # them (default "ds_cnn"); WIDTHS (default "4 5 6"). It shares that
-# script's data and profiles (BUILD_DIR/zoo_study: a profile made before
-# bias correction existed must be deleted first, or its model is measured
-# uncorrected twice). JOBS (default: the cores) threads per run. Writes
-# OUT_DIR/bias_correction.md.
+# script's data and profiles (BUILD_DIR/zoo_study), and stops on a profile
+# of format 5, made before bias correction, which would load uncorrected.
+# JOBS (default: the cores) threads per run. Writes OUT_DIR/bias_correction.md.
 set -eu
 cd "$(dirname "$0")/.."
 build=${1:-build}

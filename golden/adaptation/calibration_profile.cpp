@@ -1,6 +1,7 @@
 #include "golden/adaptation/calibration_profile.hpp"
 
 #include <cmath>
+#include <concepts>
 #include <cstdint>
 #include <fmt/format.h>
 #include <fstream>
@@ -42,7 +43,7 @@ void add_array(onnx::GraphProto& g, const std::string& name, const std::vector<i
 }
 
 // 32-bit tables are stored widened, as int64 like the rest.
-template <class Int>
+template <std::integral Int>
   requires(sizeof(Int) == 4)
 void add_array(onnx::GraphProto& g, const std::string& name, const std::vector<Int>& v) {
   *g.add_initializer() =
@@ -205,6 +206,10 @@ CalibrationProfile load_profile(const std::filesystem::path& path, const OnnxMod
       l.shadow_channels = ints(i, "shadow_channels");
       l.upfront.elements = ints(i, "upfront_elements");
       for (int64_t c : ints(i, "upfront_coefficients")) l.upfront.coefficients.push_back(static_cast<uint32_t>(c));
+      if (!corrected_format && arrays.contains(initializer_name(i, "bias_correction")))
+        throw InputError(fmt::format("{}: a format {} profile with bias corrections (made by a development build); "
+                                     "run aps-calibrate again",
+                                     file, kUncorrectedFormatVersion));
       if (corrected_format) {
         for (int64_t c : ints(i, "bias_correction")) {
           if (c < INT32_MIN || c > INT32_MAX)

@@ -1,8 +1,10 @@
 // The regression's generator covers what the README says it covers.
 
 #include <catch2/catch.hpp>
+#include <cstdint>
 #include <map>
 
+#include "golden/numerics/precision_reduction.hpp"
 #include "sim/program_image.hpp"
 #include "sim/random_network.hpp"
 
@@ -35,6 +37,13 @@ TEST_CASE("random networks cover every layer kind and the geometry edge cases", 
       if (l.role == LayerRole::Shadow && l.kind == LayerKind::Add) ++seen["shadow add"];
       if (l.role == LayerRole::Shadow && l.groups > 1) ++seen["shadow depthwise"];
       if (c.configs[i].bits == 2) ++seen["2 bits"];
+      if (!l.bias_correction.empty()) {
+        ++seen["bias correction"];
+        if (c.configs[i].bits < 8) ++seen["corrected layer below 8 bits"];
+        for (int b = kMinBits; b < kMaxBits; ++b)
+          for (int64_t o = 0; o < l.out_shape.channels; ++o)
+            if (l.bias_at(b, o) == INT32_MAX || l.bias_at(b, o) == INT32_MIN) ++seen["saturating correction"];
+      }
       if (c.configs[i].act_shift < 8 - c.configs[i].bits) ++seen["adaptive shift"];
       for (const auto& m : l.multipliers)
         if (m.shift > 0) ++seen["left shift"];
@@ -43,7 +52,8 @@ TEST_CASE("random networks cover every layer kind and the geometry edge cases", 
   for (const char* what : {"fc", "conv", "maxpool", "avgpool", "add", "depthwise", "depthwise mapping", "grouped",
                            "dilated", "padded conv", "strided conv", "5-wide kernel", "residual add", "global average",
                            "zero point 255", "2 bits", "adaptive shift", "left shift", "packed stem",
-                           "shadow add", "shadow depthwise"}) {
+                           "shadow add", "shadow depthwise", "bias correction", "corrected layer below 8 bits",
+                           "saturating correction"}) {
     INFO(what);
     CHECK(seen[what] > 0);
   }

@@ -255,13 +255,17 @@ TEST_CASE("bias correction: carried by the profile into the program and the memo
   bad.layers[1].name = "another";
   CHECK_THROWS_WITH(program_for_profile(mlp, bad), Catch::Contains("its layer 'another' (step"));
   bad = q;
+  bad.layers[1].layer = static_cast<int>(program.layers.size());
+  CHECK_THROWS_WITH(program_for_profile(mlp, bad), Catch::Contains("is not a layer with weights"));
+  bad = q;
   bad.layers[1].bias_correction.pop_back();
   const auto bad_file = std::filesystem::temp_directory_path() / "aps_test_bias_bad.profile.onnx";
   save_profile(bad, bad_file);
   CHECK_THROWS_WITH(load_profile(bad_file, mlp), Catch::Contains("aps_test_bias_bad.profile.onnx: layer") &&
                                                      Catch::Contains("not 6 per output channel"));
 
-  // A profile of format 5, made before bias correction, loads uncorrected.
+  // A profile of format 5, made before bias correction, loads uncorrected;
+  // one that carries corrections all the same is refused.
   onnx::ModelProto m;
   {
     std::ifstream in(file, std::ios::binary);
@@ -269,11 +273,17 @@ TEST_CASE("bias correction: carried by the profile into the program and the memo
   }
   for (auto& e : *m.mutable_metadata_props())
     if (e.key() == "aps.profile_format") e.set_value("5");
+  const auto old_file = std::filesystem::temp_directory_path() / "aps_test_bias_format5.profile.onnx";
+  {
+    std::ofstream out(old_file, std::ios::binary);
+    REQUIRE(m.SerializeToOstream(&out));
+  }
+  CHECK_THROWS_WITH(load_profile(old_file, mlp), Catch::Contains("aps_test_bias_format5.profile.onnx: a format 5 "
+                                                                 "profile with bias corrections"));
   auto* inits = m.mutable_graph()->mutable_initializer();
   inits->erase(std::remove_if(inits->begin(), inits->end(),
                               [](const onnx::TensorProto& t) { return t.name().ends_with(".bias_correction"); }),
                inits->end());
-  const auto old_file = std::filesystem::temp_directory_path() / "aps_test_bias_format5.profile.onnx";
   {
     std::ofstream out(old_file, std::ios::binary);
     REQUIRE(m.SerializeToOstream(&out));
@@ -287,4 +297,41 @@ TEST_CASE("bias correction: carried by the profile into the program and the memo
     REQUIRE(m.SerializeToOstream(&out));
   }
   CHECK_THROWS_WITH(load_profile(old_file, mlp), Catch::Contains("table 'bias_correction' of layer 0 is missing"));
+}
+
+TEST_CASE("bias correction: a width below 2, a correction without weights and an input of the wrong size are refused",
+          "[bias_correction]") {
+  Layer l;
+  l.name = "fc";
+  l.kind = LayerKind::FullyConnected;
+  l.in_shape = {8, 1, 1};
+  l.out_shape = {2, 1, 1};
+  l.in_q = {0.05, 3};
+  l.out_q = {0.1, 128};
+  random_weights(l, 3);
+  l.multipliers.assign(2, quantize_multiplier(1.0 / 256));
+  l.bias_correction.assign(2 * 6, 7);
+  CHECK(l.bias_at(2, 1) == l.bias[1] + 7);
+  CHECK_THROWS_AS(l.bias_at(1, 0), std::logic_error);
+  const Codes short_input(7, 3);
+  CHECK_THROWS_WITH(measure_bias_correction(l, std::vector<const Codes*>{&short_input}, 4),
+                    Catch::Contains("layer 'fc' reads 8 codes, an input has 7"));
+
+  NetworkProgram p;
+  p.source = "pool.onnx";
+  p.input_shape = {2, 2, 2};
+  p.input_q = {0.05, 3};
+  Layer pool;
+  pool.name = "pool";
+  pool.kind = LayerKind::AveragePool;
+  pool.in_shape = {2, 2, 2};
+  pool.out_shape = {2, 1, 1};
+  pool.window = Window{.kernel_h = 2, .kernel_w = 2};
+  pool.in_q = pool.out_q = {0.05, 3};
+  pool.bias.assign(2, 0);
+  pool.multipliers.assign(2, quantize_multiplier(0.25));
+  p.layers.push_back(pool);
+  CHECK_NOTHROW(validate_program(p));
+  p.layers[0].bias_correction.assign(2 * 6, 1);
+  CHECK_THROWS_WITH(validate_program(p), Catch::Contains("has a bias correction but no weights"));
 }
