@@ -16,6 +16,7 @@
 # JOBS (default: the cores) threads per run. Writes OUT_DIR/bias_correction.md.
 set -eu
 cd "$(dirname "$0")/.."
+. bench/profile_format.sh
 build=${1:-build}
 out=${2:-docs/results}
 models=${3:-ds_cnn}
@@ -50,13 +51,7 @@ for entry in $models; do
   profile=$work/$tag.profile.onnx
   [ -f "$profile" ] || "$build/golden/cli/aps-calibrate" --model "$onnx" --data "$data/calibration_corrupted" \
     --output "$profile" --jobs "$jobs" > "$work/$tag.calibration.txt"
-  # A profile of format 5 predates bias correction and would load uncorrected.
-  format=$(/usr/bin/python3 -c 'import onnx, sys
-print(dict((p.key, p.value) for p in onnx.load(sys.argv[1]).metadata_props).get("aps.profile_format", "?"))' "$profile")
-  if [ "$format" != 6 ]; then
-    echo "$profile: profile format $format, made before bias correction; delete it to calibrate again" >&2
-    exit 1
-  fi
+  require_current_profile "$profile"
   kept=$(grep '^bias correction' "$work/$tag.calibration.txt" 2>/dev/null | tail -n 1)
   [ -n "$kept" ] || kept="its calibration log says nothing of bias correction"
   for split in test_data_set_0 corrupted; do

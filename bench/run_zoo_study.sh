@@ -29,6 +29,7 @@
 # too), so one does not replace the other; the RTL run <tag>.rtl_<RTL_INPUTS>.report.json.
 set -eu
 cd "$(dirname "$0")/.."
+. bench/profile_format.sh
 build=${1:-build}
 out=${2:-docs/results}
 count=${3:-0}
@@ -58,13 +59,7 @@ for entry in $models; do
   if [ "$count" -gt 0 ]; then result=${result}_$count; fi
   [ -f "$profile" ] || "$build/golden/cli/aps-calibrate" --model "$onnx" --data "$data/calibration_corrupted" \
     --output "$profile" --jobs "$jobs" > "$work/$tag.calibration.txt"
-  # A profile of format 5 predates bias correction and would load uncorrected.
-  format=$(/usr/bin/python3 -c 'import onnx, sys
-print(dict((p.key, p.value) for p in onnx.load(sys.argv[1]).metadata_props).get("aps.profile_format", "?"))' "$profile")
-  if [ "$format" != 6 ]; then
-    echo "$profile: profile format $format, made before bias correction; delete it to calibrate again" >&2
-    exit 1
-  fi
+  require_current_profile "$profile"
   # shellcheck disable=SC2086
   "$build/bench/aps-study" --model "$onnx" --data "$data" --profile "$profile" --splits test_data_set_0,corrupted \
     --count "$count" --front-maps 0 --jobs "$jobs" --json "$result.json" --report "$result.report.json" \
