@@ -75,7 +75,7 @@ class Generator {
   void add_bias_correction(Layer& l) {
     std::uniform_int_distribution<int> pick(0, 99), small(-5000, 5000);
     if (pick(correction_rng_) < 50) return;
-    l.bias_correction.resize(static_cast<size_t>(l.out_shape.channels * (kMaxBits - kMinBits)));
+    l.bias_correction.resize(static_cast<size_t>(l.bias_correction_entries()));
     for (int32_t& c : l.bias_correction) {
       const int kind = pick(correction_rng_);
       c = kind < 2 ? std::numeric_limits<int32_t>::max() : kind < 4 ? std::numeric_limits<int32_t>::min() : small(correction_rng_);

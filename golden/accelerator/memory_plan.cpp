@@ -211,7 +211,7 @@ MemoryPlan plan_memory(const NetworkProgram& p, const HardwareLimits& limits, in
     if (l.requantizes()) {
       m.param_beats = l.out_shape.channels * hw::param_entry_bytes() / rows;
       const auto block = static_cast<uint64_t>(l.out_shape.channels) * hw::param_entry_bytes();
-      const int blocks = l.bias_correction.empty() ? 1 : kMaxBits - kMinBits + 1;
+      const int blocks = l.bias_correction.empty() ? 1 : kCorrectedWidths + 1;
       m.ext_params = static_cast<uint32_t>(take(block * blocks));
       if (blocks > 1) m.param_stride = static_cast<uint32_t>(block);
     }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "golden/accelerator/cascade_gate.hpp"
+#include "golden/numerics/precision_reduction.hpp"
 #include "golden/numerics/requantize.hpp"
 
 namespace aps {
@@ -76,6 +77,9 @@ struct SaeScanParams {
   bool operator==(const SaeScanParams&) const = default;
 };
 
+// Widths that carry a bias correction, 2..7 (8 bits is the reference).
+inline constexpr int kCorrectedWidths = kMaxBits - kMinBits;
+
 struct Layer {
   std::string name;  // the ONNX node it came from, for messages
   LayerKind kind = LayerKind::FullyConnected;
@@ -117,6 +121,8 @@ struct Layer {
   int64_t weights_per_output() const;  // (in / groups) * kh * kw
   // The bias a layer at `bits` adds to output channel c (saturated to int32).
   int32_t bias_at(int bits, int64_t channel) const;
+  // Entries of a full bias_correction: one per output channel and corrected width.
+  int64_t bias_correction_entries() const { return out_shape.channels * kCorrectedWidths; }
   // Multiply-accumulates of one inference (0 for pooling).
   int64_t macs() const;
 };

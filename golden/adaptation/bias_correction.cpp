@@ -104,7 +104,6 @@ std::vector<int32_t> measure_bias_correction(const Layer& l, std::span<const std
 
 std::vector<std::vector<uint8_t>> correct_width(NetworkProgram& program, int bits,
                                                 const std::vector<std::vector<uint8_t>>& inputs, int threads) {
-  constexpr int64_t kWidths = kMaxBits - kMinBits;
   const size_t n = inputs.size(), steps = program.layers.size();
   std::vector<std::vector<Codes>> outputs(n, std::vector<Codes>(steps));
   auto source = [&](size_t s, int producer) -> const Codes& { return producer < 0 ? inputs[s] : outputs[s][producer]; };
@@ -117,7 +116,7 @@ std::vector<std::vector<uint8_t>> correct_width(NetworkProgram& program, int bit
       for (size_t s = 0; s < n; ++s) in.push_back(&source(s, l.input));
       const std::vector<int32_t> c = measure_bias_correction(l, in, bits);
       const int64_t outs = l.out_shape.channels;
-      if (l.bias_correction.empty()) l.bias_correction.assign(static_cast<size_t>(outs * kWidths), 0);
+      if (l.bias_correction.empty()) l.bias_correction.assign(static_cast<size_t>(l.bias_correction_entries()), 0);
       std::copy(c.begin(), c.end(), l.bias_correction.begin() + (bits - kMinBits) * outs);
     }
     const LayerConfig config = static_config(l.has_weights() ? bits : kMaxBits);

@@ -216,9 +216,9 @@ CalibrationProfile load_profile(const std::filesystem::path& path, const OnnxMod
             throw InputError(fmt::format("{}: layer '{}' has a bias correction of {}, outside int32", file, l.name, c));
           l.bias_correction.push_back(static_cast<int32_t>(c));
         }
-        if (l.bias_correction.size() % (kMaxBits - kMinBits))
+        if (l.bias_correction.size() % kCorrectedWidths)
           throw InputError(fmt::format("{}: layer '{}' has {} bias corrections, not {} per output channel", file, l.name,
-                                       l.bias_correction.size(), kMaxBits - kMinBits));
+                                       l.bias_correction.size(), kCorrectedWidths));
       }
       p.layers.push_back(std::move(l));
       ++i;

@@ -35,10 +35,9 @@ NetworkProgram with_bias_correction(NetworkProgram program, const CalibrationPro
       throw InputError(fmt::format("{}: its layer '{}' (step {}) is not a layer with weights of {}'s program", file,
                                    l.name, l.layer, program.source));
     Layer& layer = program.layers[l.layer];
-    if (static_cast<int64_t>(l.bias_correction.size()) != layer.out_shape.channels * (kMaxBits - kMinBits))
+    if (static_cast<int64_t>(l.bias_correction.size()) != layer.bias_correction_entries())
       throw InputError(fmt::format("{}: layer '{}' has {} bias corrections; its {} output channels need {}", file, l.name,
-                                   l.bias_correction.size(), layer.out_shape.channels,
-                                   layer.out_shape.channels * (kMaxBits - kMinBits)));
+                                   l.bias_correction.size(), layer.out_shape.channels, layer.bias_correction_entries()));
     layer.bias_correction = l.bias_correction;
   }
   validate_program(program);
