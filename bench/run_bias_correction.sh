@@ -16,7 +16,7 @@
 # JOBS (default: the cores) threads per run. Writes OUT_DIR/bias_correction.md.
 set -eu
 cd "$(dirname "$0")/.."
-. bench/profile_format.sh
+. bench/zoo_model.sh
 build=${1:-build}
 out=${2:-docs/results}
 models=${3:-ds_cnn}
@@ -34,24 +34,7 @@ table=$work/bias_correction.rows
 : > "$table"
 : > "$work/bias_correction.kept"
 for entry in $models; do
-  model=${entry%%:*}
-  file=model
-  tag=$model
-  if [ "$entry" != "$model" ]; then
-    file=${entry#*:}
-    tag=${model}_$file
-  fi
-  onnx=models/$model/$file.onnx
-  data=$work/data/$model
-  if [ ! -f "$data/calibration_corrupted/labels.pb" ] || [ ! -f "$data/test_data_set_0/labels.pb" ] ||
-     [ ! -f "$data/corrupted/labels.pb" ]; then
-    /usr/bin/python3 tools/make_fashion_data.py --model "$onnx" --out "$data" \
-      --splits calibration_corrupted,test_data_set_0,corrupted
-  fi
-  profile=$work/$tag.profile.onnx
-  [ -f "$profile" ] || "$build/golden/cli/aps-calibrate" --model "$onnx" --data "$data/calibration_corrupted" \
-    --output "$profile" --jobs "$jobs" > "$work/$tag.calibration.txt"
-  require_current_profile "$profile"
+  zoo_model "$entry"
   kept=$(grep '^bias correction' "$work/$tag.calibration.txt" 2>/dev/null | tail -n 1)
   [ -n "$kept" ] || kept="its calibration log says nothing of bias correction"
   for split in test_data_set_0 corrupted; do

@@ -29,7 +29,7 @@
 # too), so one does not replace the other; the RTL run <tag>.rtl_<RTL_INPUTS>.report.json.
 set -eu
 cd "$(dirname "$0")/.."
-. bench/profile_format.sh
+. bench/zoo_model.sh
 build=${1:-build}
 out=${2:-docs/results}
 count=${3:-0}
@@ -40,26 +40,9 @@ work=$build/zoo_study
 mkdir -p "$out" "$work"
 studies=
 for entry in $models; do
-  model=${entry%%:*}
-  file=model
-  tag=$model
-  if [ "$entry" != "$model" ]; then
-    file=${entry#*:}
-    tag=${model}_$file
-  fi
-  onnx=models/$model/$file.onnx
-  data=$work/data/$model
-  if [ ! -f "$data/calibration_corrupted/labels.pb" ] || [ ! -f "$data/test_data_set_0/labels.pb" ] ||
-     [ ! -f "$data/corrupted/labels.pb" ]; then
-    /usr/bin/python3 tools/make_fashion_data.py --model "$onnx" --out "$data" \
-      --splits calibration_corrupted,test_data_set_0,corrupted
-  fi
-  profile=$work/$tag.profile.onnx
+  zoo_model "$entry"
   result=$work/$tag
   if [ "$count" -gt 0 ]; then result=${result}_$count; fi
-  [ -f "$profile" ] || "$build/golden/cli/aps-calibrate" --model "$onnx" --data "$data/calibration_corrupted" \
-    --output "$profile" --jobs "$jobs" > "$work/$tag.calibration.txt"
-  require_current_profile "$profile"
   # shellcheck disable=SC2086
   "$build/bench/aps-study" --model "$onnx" --data "$data" --profile "$profile" --splits test_data_set_0,corrupted \
     --count "$count" --front-maps 0 --jobs "$jobs" --json "$result.json" --report "$result.report.json" \

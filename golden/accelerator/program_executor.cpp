@@ -25,7 +25,8 @@ uint8_t finish_output(const Layer& l, int64_t channel, int64_t acc, const LayerC
   return requantize(total, l.multipliers[channel], l.out_q.zero_point, l.relu);
 }
 
-// Reduced weights minus their reduced zero point, [out][k].
+}  // namespace
+
 std::vector<int32_t> weight_differences(const Layer& l, const LayerConfig& c) {
   const int64_t per_out = l.weights_per_output();
   const auto reduced = reduction_table(c.bits, c.weight_shift, Signedness::Signed);
@@ -37,6 +38,8 @@ std::vector<int32_t> weight_differences(const Layer& l, const LayerConfig& c) {
   }
   return d;
 }
+
+namespace {
 
 std::vector<int32_t> activation_differences(const Layer& l, std::span<const uint8_t> in, const LayerConfig& c) {
   const int32_t z = reduce_code(l.in_q.zero_point, c.bits, c.act_shift, Signedness::Unsigned);

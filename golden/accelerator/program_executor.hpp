@@ -33,6 +33,10 @@ using Codes = std::vector<uint8_t>;
 Codes execute_layer(const Layer& layer, std::span<const uint8_t> input, const LayerConfig& config,
                     std::span<const uint8_t> input_b = {});
 
+// A layer's reduced weights minus their reduced zero points at `config`,
+// [out][k]: the weight side of every product it accumulates.
+std::vector<int32_t> weight_differences(const Layer& layer, const LayerConfig& config);
+
 // TFLite's quantized add of one element pair (golden twin of the RTL's add lanes):
 // the sum of both inputs at the common scale, before output requantization.
 int32_t add_rescaled_sum(const AddParams& add, int32_t a_code, int32_t a_zero_point, int32_t b_code);

@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "golden/accelerator/program_executor.hpp"
+#include "golden/accelerator/sae.hpp"
 #include "golden/numerics/precision_reduction.hpp"
 #include "golden/parallel_for.hpp"
 
@@ -17,13 +18,12 @@ namespace {
 using DiffTable = std::array<int64_t, 256>;
 
 // (reduce(code) - reduce(z)) * 2^shift for every activation code: the
-// reduced difference at the 8-bit scale.
+// reduced difference at the 8-bit scale, the 8-bit difference less the
+// SAE's reduction error.
 DiffTable difference_table(int bits, int32_t zero_point) {
-  const int shift = default_shift(bits);
-  const int32_t z = reduce_code(zero_point, bits, shift, Signedness::Unsigned);
   DiffTable t{};
   for (int code = 0; code < 256; ++code)
-    t[static_cast<size_t>(code)] = int64_t{reduce_code(code, bits, shift, Signedness::Unsigned) - z} << shift;
+    t[static_cast<size_t>(code)] = (code - zero_point) - reduction_error(code, zero_point, bits);
   return t;
 }
 
@@ -83,18 +83,18 @@ std::vector<int32_t> measure_bias_correction(const Layer& l, std::span<const std
       static_cast<double>(inputs.size()) * (fc ? 1.0 : static_cast<double>(l.out_shape.height * l.out_shape.width));
 
   const int shift = default_shift(bits);
+  const std::vector<int32_t> dw_b = weight_differences(l, static_config(bits));
+  const std::vector<int32_t> dw_8 = weight_differences(l, static_config(kMaxBits));
   const int64_t per_out = l.weights_per_output();
   const int64_t in_per_group = l.in_shape.channels / l.groups, out_per_group = outs / l.groups;
   for (int64_t o = 0; o < outs; ++o) {
-    const int32_t zw = l.weight_zero_points[o];
-    const int32_t zw_b = reduce_code(zw, bits, shift, Signedness::Signed);
     // Weight k of output o reads tap first + k: its group's input channels' taps.
     const int64_t first = fc ? 0 : (o / out_per_group) * in_per_group * window;
     double drift = 0;
     for (int64_t k = 0; k < per_out; ++k) {
-      const int32_t w = l.weights[o * per_out + k];
-      const auto dw_b = static_cast<double>(int64_t{reduce_code(w, bits, shift, Signedness::Signed) - zw_b} << shift);
-      drift += (dw_b * static_cast<double>(sum_b[first + k]) - static_cast<double>(w - zw) * static_cast<double>(sum_8[first + k])) / reads;
+      const auto w = static_cast<size_t>(o * per_out + k);
+      drift += (static_cast<double>(int64_t{dw_b[w]} << shift) * static_cast<double>(sum_b[first + k]) -
+                static_cast<double>(dw_8[w]) * static_cast<double>(sum_8[first + k])) / reads;
     }
     correction[o] = static_cast<int32_t>(std::clamp(-std::nearbyint(drift), double{std::numeric_limits<int32_t>::min()},
                                                     double{std::numeric_limits<int32_t>::max()}));

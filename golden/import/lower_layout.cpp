@@ -172,9 +172,6 @@ bool ProgramBuilder::lower_input_step(const onnx::NodeProto& node) {
   return false;
 }
 
-// An inference BatchNormalization of the graph input is the per-channel
-// normalization x * a + b, with a = scale / sqrt(var + eps) and
-// b = B - mean * a.
 std::optional<InputView> ProgramBuilder::unquantized_input(const std::string& value, const onnx::NodeProto& node) const {
   const auto it = inputs_.find(value);
   if (it == inputs_.end() || acts_.count(value)) return std::nullopt;
@@ -182,6 +179,9 @@ std::optional<InputView> ProgramBuilder::unquantized_input(const std::string& va
   return it->second;
 }
 
+// An inference BatchNormalization of the graph input is the per-channel
+// normalization x * a + b, with a = scale / sqrt(var + eps) and
+// b = B - mean * a.
 bool ProgramBuilder::lower_input_batch_norm(const onnx::NodeProto& node) {
   std::optional<InputView> input = unquantized_input(node.input(0), node);
   if (!input) return false;

@@ -38,24 +38,23 @@ LoadedProgram load_network_program(const std::filesystem::path& model_path,
   LoadedProgram out;
   out.format = detect_model_format(model);
   out.task = model_task(model);
-  if (out.format != ModelFormat::Float) {
-    out.program = build_program(model);
-    if (out.task == Task::AnomalyDetection) check_reconstructs_raw_input(out.program);
-    return out;
-  }
-  std::filesystem::path dir;
-  if (calibration) {
-    dir = *calibration;
+  if (out.format == ModelFormat::Float) {
+    std::filesystem::path dir;
+    if (calibration) {
+      dir = *calibration;
+    } else {
+      dir = model_path.parent_path() / "calibration";
+      if (!std::filesystem::exists(dir))
+        throw InputError(fmt::format("{}: a float model needs calibration data (--calibration DIR); {} does not exist",
+                                     model_path.string(), dir.string()));
+    }
+    const DataSet calibration_set = load_calibration_set(model, dir);
+    out.program = build_program(model, &calibration_set.inputs[0].tensor);
+    out.calibration = dir;
   } else {
-    dir = model_path.parent_path() / "calibration";
-    if (!std::filesystem::exists(dir))
-      throw InputError(fmt::format("{}: a float model needs calibration data (--calibration DIR); {} does not exist",
-                                   model_path.string(), dir.string()));
+    out.program = build_program(model);
   }
-  const DataSet calibration_set = load_calibration_set(model, dir);
-  out.program = build_program(model, &calibration_set.inputs[0].tensor);
   if (out.task == Task::AnomalyDetection) check_reconstructs_raw_input(out.program);
-  out.calibration = dir;
   return out;
 }
 

@@ -47,6 +47,22 @@ void random_weights(Layer& l, uint32_t seed, int max_zero_point = 0) {
   l.bias.assign(static_cast<size_t>(l.out_shape.channels), 0);
 }
 
+// A fully connected layer reading codes of zero point 3, with random weights
+// (seeded) and one output multiplier for every channel.
+Layer random_fc(const std::string& name, int64_t ins, int64_t outs, ActivationQuant out_q, double multiplier,
+                uint32_t seed) {
+  Layer l;
+  l.name = name;
+  l.kind = LayerKind::FullyConnected;
+  l.in_shape = {ins, 1, 1};
+  l.out_shape = {outs, 1, 1};
+  l.in_q = {0.05, 3};
+  l.out_q = out_q;
+  random_weights(l, seed);
+  l.multipliers.assign(static_cast<size_t>(outs), quantize_multiplier(multiplier));
+  return l;
+}
+
 // Per output channel: the mean output code over the inputs and pixels.
 std::vector<double> mean_outputs(const Layer& l, const std::vector<Codes>& inputs, int bits) {
   const int64_t pixels = l.out_shape.height * l.out_shape.width;
@@ -116,15 +132,7 @@ std::vector<int32_t> every_width(const Layer& l, const std::vector<Codes>& input
 }  // namespace
 
 TEST_CASE("bias correction: a fully connected layer keeps its 8-bit mean output at every width", "[bias_correction]") {
-  Layer l;
-  l.name = "fc";
-  l.kind = LayerKind::FullyConnected;
-  l.in_shape = {256, 1, 1};
-  l.out_shape = {6, 1, 1};
-  l.in_q = {0.05, 3};
-  l.out_q = {0.1, 128};
-  random_weights(l, 7);
-  l.multipliers.assign(6, quantize_multiplier(1.0 / 16384));  // outputs far from 0 and 255
+  Layer l = random_fc("fc", 256, 6, {0.1, 128}, 1.0 / 16384, 7);  // outputs far from 0 and 255
   const auto inputs = relu_like_inputs(300, 256, 3, 11);
   // Uncorrected, half an 8-bit code per weight and per activation adds up
   // over 256 inputs to most of an output code at every width below 8.
@@ -179,17 +187,9 @@ TEST_CASE("bias correction: a width's layers are measured in order, each after t
   p.source = "two_fc";
   p.input_q = {0.05, 3};
   for (int i = 0; i < 2; ++i) {
-    Layer l;
-    l.name = fmt::format("fc{}", i);
-    l.kind = LayerKind::FullyConnected;
+    Layer l = random_fc(fmt::format("fc{}", i), 64, 64, {0.05, 3}, 1.0 / 2048, 20 + i);
     l.input = i - 1;
-    l.in_shape = {64, 1, 1};
-    l.out_shape = {64, 1, 1};
-    l.in_q = {0.05, 3};
-    l.out_q = {0.05, 3};
     l.relu = true;
-    random_weights(l, 20 + i);
-    l.multipliers.assign(64, quantize_multiplier(1.0 / 2048));
     p.layers.push_back(l);
   }
   const auto inputs = relu_like_inputs(200, 64, 3, 17);
@@ -301,15 +301,7 @@ TEST_CASE("bias correction: carried by the profile into the program and the memo
 
 TEST_CASE("bias correction: a width below 2, a correction without weights and an input of the wrong size are refused",
           "[bias_correction]") {
-  Layer l;
-  l.name = "fc";
-  l.kind = LayerKind::FullyConnected;
-  l.in_shape = {8, 1, 1};
-  l.out_shape = {2, 1, 1};
-  l.in_q = {0.05, 3};
-  l.out_q = {0.1, 128};
-  random_weights(l, 3);
-  l.multipliers.assign(2, quantize_multiplier(1.0 / 256));
+  Layer l = random_fc("fc", 8, 2, {0.1, 128}, 1.0 / 256, 3);
   l.bias_correction.assign(2 * 6, 7);
   CHECK(l.bias_at(2, 1) == l.bias[1] + 7);
   CHECK_THROWS_AS(l.bias_at(1, 0), std::logic_error);
