@@ -3,9 +3,10 @@
 # accelerator's integer arithmetic at uniform widths on the zoo's
 # Fashion-MNIST test images and their corrupted copies, with the per-width
 # bias corrections aps-calibrate measured on the calibration_corrupted split
-# (--profile) and without them (the same float model quantized on the same
-# calibration data, no profile). 8 bits is never corrected, so its output
-# codes must be the same both ways: the script stops if they are not.
+# (--profile) and without them (the same profile, --no-bias-correction: the
+# same quantization, its activation ranges read from the profile). 8 bits is
+# never corrected, so its output codes must be the same both ways: the script
+# stops if they are not.
 #
 #   bench/run_bias_correction.sh [BUILD_DIR] [OUT_DIR] [MODELS] [WIDTHS]
 #
@@ -45,7 +46,7 @@ for entry in $models; do
       outputs=
       [ "$b" = 8 ] && outputs=--outputs
       "$golden" eval --engine program --model "$onnx" --data "$data/$split" --precision "$b" --jobs "$jobs" \
-        --calibration "$data/calibration_corrupted" --report "$work/$tag.bc.plain.json" \
+        --profile "$profile" --no-bias-correction --report "$work/$tag.bc.plain.json" \
         ${outputs:+$outputs "$work/$tag.bc.plain.outputs.json"} > /dev/null
       "$golden" eval --engine program --model "$onnx" --data "$data/$split" --precision "$b" --jobs "$jobs" \
         --profile "$profile" --report "$work/$tag.bc.corrected.json" \

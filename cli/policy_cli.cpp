@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "golden/accelerator/precision_map.hpp"
 #include "golden/adaptation/calibrator.hpp"
 #include "golden/numerics/precision_reduction.hpp"
 
@@ -26,7 +27,9 @@ std::vector<std::string> add_policy_options(po::options_description& options, Po
       ("plain-margin", po::bool_switch(&a.plain_margin),
        "cascade: the profile's cascade fitted with the plain margin check, instead of its confidence gate")
       ("margin", po::value(&a.margin), "cascade: the plain margin check, re-run when top1 - top2 of the output codes is "
-                                       "below this");
+                                       "below this")
+      ("no-bias-correction", po::bool_switch(&a.no_bias_correction),
+       "run without the profile's per-width bias corrections (its thresholds and maps stay as calibrated with them)");
   std::vector<std::string> names;
   for (const auto& option : policy.options()) names.push_back(option->long_name());
   options.add(policy);
@@ -122,8 +125,13 @@ PolicyProgram load_policy_program(const std::string& model_path, const std::opti
   const OnnxModel model = OnnxModel::load(model_path);
   out.format = detect_model_format(model);
   out.task = model_task(model);
+  if (a.no_bias_correction && a.profile.empty())
+    throw InputError("--no-bias-correction needs --profile: bias corrections come from a calibration profile");
   if (!a.profile.empty()) {
     out.profile = load_profile(a.profile, model);
+    if (a.no_bias_correction)
+      for (LayerProfile& l : out.profile->layers) l.bias_correction.clear();
+    out.bias_correction_off = a.no_bias_correction;
     out.program = program_for_profile(model, *out.profile);
   } else {
     if (out.options.policy != Policy::Static)
@@ -140,6 +148,12 @@ PolicyProgram load_policy_program(const std::string& model_path, const std::opti
             ? fmt::format(", {} budget", budget_metric_name(out.options.budget_metric))
             : "");
   return out;
+}
+
+std::string run_description(const PolicyProgram& pp, const std::vector<LayerConfig>& configs) {
+  const std::string what =
+      pp.options.policy == Policy::Static ? main_precision_text(pp.program, configs) : pp.description;
+  return pp.bias_correction_off ? what + ", without bias correction" : what;
 }
 
 }  // namespace aps::cli

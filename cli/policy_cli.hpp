@@ -15,7 +15,7 @@ namespace aps::cli {
 struct PolicyArgs {
   std::string profile, policy = "static", schedule = "jit", groups, budget_bits, budget_metric = "bit-macs",
       threshold_scale = "1", margin;
-  bool grouping = false, scaling = false, plain_margin = false;
+  bool grouping = false, scaling = false, plain_margin = false, no_bias_correction = false;
 };
 
 // Adds the policy options to `options`; returns their long names.
@@ -44,11 +44,17 @@ struct PolicyProgram {
   std::optional<CalibrationProfile> profile;
   PolicyOptions options;
   std::string description;  // e.g. "adaptive (jit, grouping)"
+  bool bias_correction_off = false;  // --no-bias-correction
 };
 
+// What a run reports it ran: the static map of `configs`, or the policy's
+// description; either says when the profile's bias corrections were dropped.
+std::string run_description(const PolicyProgram& pp, const std::vector<LayerConfig>& configs);
+
 // Loads the model (with the profile's ranges for a float model when a profile
-// is given) and builds the policy's program. InputError for a missing or
-// foreign profile, or an impossible combination.
+// is given) and builds the policy's program; --no-bias-correction drops the
+// profile's per-width bias corrections and keeps the rest of it.
+// InputError for a missing or foreign profile, or an impossible combination.
 PolicyProgram load_policy_program(const std::string& model, const std::optional<std::filesystem::path>& calibration,
                                   const PolicyArgs& args);
 

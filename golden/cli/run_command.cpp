@@ -239,7 +239,7 @@ ExitCode eval_command(const Args& args) {
     o = evaluate_program(pp.program, configs, sets, model_kind, !outputs.empty(), jobs);
     const double macs =
         static_cast<double>(pp.program.total_macs()) * static_cast<double>(std::max<int64_t>(o.evaluation.samples(), 1));
-    const std::string what = pp.options.policy == Policy::Static ? main_precision_text(pp.program, configs) : pp.description;
+    const std::string what = run_description(pp, configs);
     described = fmt::format("accelerator arithmetic, {} model, {}, {:.2f} bits/MAC{}", model_format_name(pp.format), what,
                             o.bit_macs / macs, pp.program.pcu.cascade ? fmt::format(", {} re-runs", o.reruns) : "");
     int64_t shadow_macs = 0;  // the up-front SAE's simplified layers, which avg_bits leaves out
