@@ -6,7 +6,7 @@
 # (--profile) and without them (the same profile, --no-bias-correction: the
 # same quantization, its activation ranges read from the profile). 8 bits is
 # never corrected, so its output codes must be the same both ways: the script
-# stops if they are not.
+# stops if they are not (a correction applied at 8 bits).
 #
 #   bench/run_bias_correction.sh [BUILD_DIR] [OUT_DIR] [MODELS] [WIDTHS]
 #
@@ -42,7 +42,7 @@ for entry in $models; do
     "$golden" eval --model "$onnx" --data "$data/$split" --report "$work/$tag.bc.fp32.json" > /dev/null
     fp32=$(accuracy "$work/$tag.bc.fp32.json")
     for b in 8 $widths; do
-      # At 8 bits every output code must be the same with and without the profile.
+      # At 8 bits every output code must be the same with and without the corrections.
       outputs=
       [ "$b" = 8 ] && outputs=--outputs
       "$golden" eval --engine program --model "$onnx" --data "$data/$split" --precision "$b" --jobs "$jobs" \
@@ -54,7 +54,7 @@ for entry in $models; do
       plain=$(accuracy "$work/$tag.bc.plain.json")
       corrected=$(accuracy "$work/$tag.bc.corrected.json")
       if [ "$b" = 8 ] && ! cmp -s "$work/$tag.bc.plain.outputs.json" "$work/$tag.bc.corrected.outputs.json"; then
-        echo "$tag $split: at 8 bits the output codes differ with and without the profile; the programs differ" >&2
+        echo "$tag $split: at 8 bits the output codes differ with and without --no-bias-correction: a correction was applied at 8 bits" >&2
         exit 1
       fi
       echo "| $tag | $split | $fp32 % | $b | $plain % | $corrected % |" >> "$table"

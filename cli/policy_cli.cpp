@@ -29,7 +29,8 @@ std::vector<std::string> add_policy_options(po::options_description& options, Po
       ("margin", po::value(&a.margin), "cascade: the plain margin check, re-run when top1 - top2 of the output codes is "
                                        "below this")
       ("no-bias-correction", po::bool_switch(&a.no_bias_correction),
-       "run without the profile's per-width bias corrections (its thresholds and maps stay as calibrated with them)");
+       "run without the profile's per-width bias corrections (its thresholds, maps and cascade stay as calibrated "
+       "with them; aps-calibrate --no-bias-correction calibrates without them)");
   std::vector<std::string> names;
   for (const auto& option : policy.options()) names.push_back(option->long_name());
   options.add(policy);
@@ -150,10 +151,8 @@ PolicyProgram load_policy_program(const std::string& model_path, const std::opti
   return out;
 }
 
-std::string run_description(const PolicyProgram& pp, const std::vector<LayerConfig>& configs) {
-  const std::string what =
-      pp.options.policy == Policy::Static ? main_precision_text(pp.program, configs) : pp.description;
-  return pp.bias_correction_off ? what + ", without bias correction" : what;
+std::string precision_text(const PolicyProgram& pp, const std::vector<LayerConfig>& configs) {
+  return pp.options.policy == Policy::Static ? main_precision_text(pp.program, configs) : pp.description;
 }
 
 }  // namespace aps::cli

@@ -47,9 +47,10 @@ struct PolicyProgram {
   bool bias_correction_off = false;  // --no-bias-correction
 };
 
-// What a run reports it ran: the static map of `configs`, or the policy's
-// description; either says when the profile's bias corrections were dropped.
-std::string run_description(const PolicyProgram& pp, const std::vector<LayerConfig>& configs);
+// What a run reports it ran (a report's "precision"): the static map of
+// `configs`, or the policy's description. Whether --no-bias-correction
+// dropped the profile's corrections is reported beside it.
+std::string precision_text(const PolicyProgram& pp, const std::vector<LayerConfig>& configs);
 
 // Loads the model (with the profile's ranges for a float model when a profile
 // is given) and builds the policy's program; --no-bias-correction drops the

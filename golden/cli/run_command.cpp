@@ -239,13 +239,15 @@ ExitCode eval_command(const Args& args) {
     o = evaluate_program(pp.program, configs, sets, model_kind, !outputs.empty(), jobs);
     const double macs =
         static_cast<double>(pp.program.total_macs()) * static_cast<double>(std::max<int64_t>(o.evaluation.samples(), 1));
-    const std::string what = run_description(pp, configs);
-    described = fmt::format("accelerator arithmetic, {} model, {}, {:.2f} bits/MAC{}", model_format_name(pp.format), what,
-                            o.bit_macs / macs, pp.program.pcu.cascade ? fmt::format(", {} re-runs", o.reruns) : "");
+    const std::string what = precision_text(pp, configs);
+    described = fmt::format("accelerator arithmetic, {} model, {}{}, {:.2f} bits/MAC{}", model_format_name(pp.format), what,
+                            pp.bias_correction_off ? ", without bias correction" : "", o.bit_macs / macs,
+                            pp.program.pcu.cascade ? fmt::format(", {} re-runs", o.reruns) : "");
     int64_t shadow_macs = 0;  // the up-front SAE's simplified layers, which avg_bits leaves out
     for (const Layer& l : pp.program.layers)
       if (l.role == LayerRole::Shadow) shadow_macs += l.macs();
-    extra = {{"precision", what}, {"format", model_format_name(pp.format)}, {"avg_bits", o.bit_macs / macs},
+    extra = {{"precision", what}, {"bias_correction_off", pp.bias_correction_off}, {"format", model_format_name(pp.format)},
+             {"avg_bits", o.bit_macs / macs},
              {"reruns", o.reruns}, {"macs", pp.program.total_macs()}, {"shadow_macs", shadow_macs}};
   }
   const Evaluation& e = o.evaluation;

@@ -56,6 +56,7 @@ nlohmann::json cosim_json(const NetworkProgram& program, const RunDescription& d
       {"data", d.data},
       {"rtl_variant", r.variant},
       {"precision", d.precision},
+      {"bias_correction_off", d.bias_correction_off},
       {"seed", d.seed},
       {"jobs", d.jobs},
       {"inputs", r.inputs},
@@ -92,7 +93,8 @@ std::string cosim_table(const NetworkProgram& program, const RunDescription& d, 
   const double n = static_cast<double>(std::max<int64_t>(r.inputs, 1));
   std::string s;
   auto row = [&](const std::string& k, const std::string& v) { s += fmt::format("  {:<24} {}\n", k, v); };
-  s += fmt::format("aps-sim: {} on {} ({}, {})\n", d.model, d.data, r.variant, d.precision);
+  s += fmt::format("aps-sim: {} on {} ({}, {}{})\n", d.model, d.data, r.variant, d.precision,
+                   d.bias_correction_off ? ", without bias correction" : "");
   row("inputs", fmt::format("{} ({} failed)", r.inputs, r.failed_inputs));
   row("layers compared", fmt::format("{}", r.counts.layers_compared));
   row("elements compared", fmt::format("{}", r.counts.elements_compared));

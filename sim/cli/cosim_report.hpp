@@ -15,6 +15,7 @@ struct RunDescription {
   std::string model;
   std::string data;
   std::string precision;
+  bool bias_correction_off = false;  // --no-bias-correction dropped the profile's corrections
   double avg_bits = 0;
   uint64_t seed = 0;
   int jobs = 1;

@@ -156,7 +156,7 @@ ExitCode run_command(const Args& args) {
                                trace_end == "-1" ? -1 : parse_cycles(trace_end, "--trace-end")};
   }
   const bool adaptive = pp.options.policy != Policy::Static;
-  RunDescription desc{model, data, aps::cli::run_description(pp, co.configs),
+  RunDescription desc{model, data, aps::cli::precision_text(pp, co.configs), pp.bias_correction_off,
                       mac_weighted_bits(program, co.configs), seed, jobs};
 
   install_stop_handlers();
