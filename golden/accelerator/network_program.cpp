@@ -251,7 +251,7 @@ void validate_program(const NetworkProgram& p) {
       fail(l, "per-channel parameters do not have one entry per output channel");
     if (!l.bias_correction.empty() && static_cast<int64_t>(l.bias_correction.size()) != l.bias_correction_entries())
       fail(l, fmt::format("bias correction has {} entries, not one per output channel and width {}..{}",
-                          l.bias_correction.size(), kMinBits, kMinBits + kCorrectedWidths - 1));
+                          l.bias_correction.size(), kMinBits, kMaxBits - 1));
     for (int32_t z : l.weight_zero_points)
       if (z < -128 || z > 127) fail(l, fmt::format("weight zero point {} is outside int8", z));
   }

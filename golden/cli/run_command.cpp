@@ -246,9 +246,10 @@ ExitCode eval_command(const Args& args) {
     int64_t shadow_macs = 0;  // the up-front SAE's simplified layers, which avg_bits leaves out
     for (const Layer& l : pp.program.layers)
       if (l.role == LayerRole::Shadow) shadow_macs += l.macs();
-    extra = {{"precision", what}, {"bias_correction_off", pp.bias_correction_off}, {"format", model_format_name(pp.format)},
-             {"avg_bits", o.bit_macs / macs},
-             {"reruns", o.reruns}, {"macs", pp.program.total_macs()}, {"shadow_macs", shadow_macs}};
+    extra = {{"precision", what}, {"bias_correction_off", pp.bias_correction_off},
+             {"format", model_format_name(pp.format)}, {"avg_bits", o.bit_macs / macs},
+             {"reruns", o.reruns}, {"macs", pp.program.total_macs()},
+             {"shadow_macs", shadow_macs}};
   }
   const Evaluation& e = o.evaluation;
   if (e.task() == Task::Classification)

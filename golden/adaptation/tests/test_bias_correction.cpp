@@ -302,7 +302,7 @@ TEST_CASE("bias correction: carried by the profile into the program and the memo
 TEST_CASE("bias correction: a width below 2, a correction without weights and an input of the wrong size are refused",
           "[bias_correction]") {
   Layer l = random_fc("fc", 8, 2, {0.1, 128}, 1.0 / 256, 3);
-  l.bias_correction.assign(2 * 6, 7);
+  l.bias_correction.assign(static_cast<size_t>(l.bias_correction_entries()), 7);
   CHECK(l.bias_at(2, 1) == l.bias[1] + 7);
   CHECK_THROWS_AS(l.bias_at(1, 0), std::logic_error);
   const Codes short_input(7, 3);
@@ -324,6 +324,6 @@ TEST_CASE("bias correction: a width below 2, a correction without weights and an
   pool.multipliers.assign(2, quantize_multiplier(0.25));
   p.layers.push_back(pool);
   CHECK_NOTHROW(validate_program(p));
-  p.layers[0].bias_correction.assign(2 * 6, 1);
+  p.layers[0].bias_correction.assign(static_cast<size_t>(p.layers[0].bias_correction_entries()), 1);
   CHECK_THROWS_WITH(validate_program(p), Catch::Contains("has a bias correction but no weights"));
 }
