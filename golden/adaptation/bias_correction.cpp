@@ -10,6 +10,7 @@
 #include "golden/accelerator/program_executor.hpp"
 #include "golden/accelerator/sae.hpp"
 #include "golden/numerics/precision_reduction.hpp"
+#include "golden/numerics/requantize.hpp"
 #include "golden/parallel_for.hpp"
 
 namespace aps {
@@ -102,9 +103,78 @@ std::vector<int32_t> measure_bias_correction(const Layer& l, std::span<const std
   return correction;
 }
 
+namespace {
+
+// Steps of match_output_means after the own-input correction: each moves a
+// channel's correction by its remaining gap over the slope of its mean
+// output code, the multiplier times the share of outputs not clamped.
+constexpr int kOutputMeanSteps = 3;
+// A gap below this (in output codes) ends the steps.
+constexpr double kOutputMeanTolerance = 0.02;
+// The smallest unclamped share the slope assumes, so that a channel all
+// clamped at width b still moves towards its target.
+constexpr double kSmallestUnclampedShare = 1.0 / 16;
+
+// Per output channel, the mean code of a layer's outputs and the share of
+// them not clamped (above `lowest`, below 255).
+struct ChannelMeans {
+  std::vector<double> mean, unclamped;
+};
+
+ChannelMeans channel_means(std::span<const Codes* const> outputs, int64_t channels, int32_t lowest) {
+  ChannelMeans m{std::vector<double>(static_cast<size_t>(channels), 0.0), std::vector<double>(static_cast<size_t>(channels), 0.0)};
+  if (outputs.empty()) return m;
+  const size_t per_channel = outputs.front()->size() / static_cast<size_t>(channels);
+  for (const Codes* out : outputs)
+    for (size_t k = 0; k < out->size(); ++k) {
+      m.mean[k / per_channel] += (*out)[k];
+      m.unclamped[k / per_channel] += (*out)[k] > lowest && (*out)[k] < 255;
+    }
+  const double reads = static_cast<double>(outputs.size() * per_channel);
+  for (int64_t o = 0; o < channels; ++o) {
+    m.mean[o] /= reads;
+    m.unclamped[o] /= reads;
+  }
+  return m;
+}
+
+// Moves layer l's corrections at width `bits` (which start at the own-input
+// ones) until each channel's mean output code over `in` is `target`'s, and
+// returns the outputs at the final corrections.
+std::vector<Codes> match_output_means(Layer& l, int bits, const std::vector<const Codes*>& in,
+                                      const std::vector<double>& target, int threads) {
+  const int64_t outs = l.out_shape.channels;
+  const int32_t lowest = l.relu ? l.out_q.zero_point : 0;
+  const auto correction = l.bias_correction.begin() + (bits - kMinBits) * outs;
+  std::vector<Codes> outputs(in.size());
+  std::vector<const Codes*> read;
+  for (const Codes& out : outputs) read.push_back(&out);
+  for (int step = 0;; ++step) {
+    parallel_for(in.size(), threads, [&](size_t s) { outputs[s] = execute_layer(l, *in[s], static_config(bits)); });
+    if (step == kOutputMeanSteps) return outputs;
+    const ChannelMeans now = channel_means(read, outs, lowest);
+    bool settled = true;
+    for (int64_t o = 0; o < outs; ++o) {
+      const double gap = target[o] - now.mean[o];
+      if (std::abs(gap) < kOutputMeanTolerance) continue;
+      settled = false;
+      const double slope = real_value(l.multipliers[o]) * std::max(now.unclamped[o], kSmallestUnclampedShare);
+      const double moved = static_cast<double>(correction[o]) + gap / slope;
+      correction[o] = static_cast<int32_t>(std::clamp(std::nearbyint(moved), double{std::numeric_limits<int32_t>::min()},
+                                                      double{std::numeric_limits<int32_t>::max()}));
+    }
+    if (settled) return outputs;
+  }
+}
+
+}  // namespace
+
 std::vector<std::vector<uint8_t>> correct_width(NetworkProgram& program, int bits,
-                                                const std::vector<std::vector<uint8_t>>& inputs, int threads) {
+                                                const std::vector<std::vector<uint8_t>>& inputs, int threads,
+                                                std::span<const ProgramResult> runs8) {
   const size_t n = inputs.size(), steps = program.layers.size();
+  if (!runs8.empty() && runs8.size() != n)
+    throw std::logic_error(fmt::format("correct_width: {} inputs and {} 8-bit runs", n, runs8.size()));
   std::vector<std::vector<Codes>> outputs(n, std::vector<Codes>(steps));
   auto source = [&](size_t s, int producer) -> const Codes& { return producer < 0 ? inputs[s] : outputs[s][producer]; };
   for (size_t i = 0; i < steps; ++i) {
@@ -118,6 +188,13 @@ std::vector<std::vector<uint8_t>> correct_width(NetworkProgram& program, int bit
       const int64_t outs = l.out_shape.channels;
       if (l.bias_correction.empty()) l.bias_correction.assign(static_cast<size_t>(l.bias_correction_entries()), 0);
       std::copy(c.begin(), c.end(), l.bias_correction.begin() + (bits - kMinBits) * outs);
+      if (!runs8.empty()) {
+        std::vector<const Codes*> at8;
+        for (const ProgramResult& r : runs8) at8.push_back(&r.layer_outputs[i]);
+        std::vector<Codes> matched = match_output_means(l, bits, in, channel_means(at8, outs, 0).mean, threads);
+        for (size_t s = 0; s < n; ++s) outputs[s][i] = std::move(matched[s]);
+        continue;
+      }
     }
     const LayerConfig config = static_config(l.has_weights() ? bits : kMaxBits);
     parallel_for(n, threads, [&](size_t s) {

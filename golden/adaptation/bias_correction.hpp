@@ -22,9 +22,22 @@
 // A layer at b bits mostly runs after layers at b bits, whose errors move
 // the statistics of its input; so a width's corrections are measured layer
 // by layer, each on its input with every layer before it at that width and
-// already corrected (correct_width). The calibrator keeps a width's
-// corrections only where they keep more of the 8-bit decisions than the
-// uncorrected width does: a model trained with the reduction in the loop
+// already corrected (correct_width). Two targets are measured:
+// - the layer's own input: the mean accumulator of the codes the layer
+//   receives equals their 8-bit accumulator, so the layer adds no drift of
+//   its own before its activation;
+// - the 8-bit run's output: starting there, the correction moves until
+//   each channel's mean output code equals the 8-bit run's at that layer.
+//   A correct pre-activation mean leaves the post-activation mean high:
+//   ReLU passes the upper half of a zero-mean error and clips the lower, by
+//   an amount that grows with the error; a layer reading that output
+//   inherits the drift. Matched outputs leave its readers nothing to
+//   inherit, whatever width they run at, so the correction still fits a
+//   layer of a mixed map (its own input noise, and so the rectified part,
+//   is smaller after 8-bit layers).
+// The calibrator keeps, per width, the target that keeps more of the 8-bit
+// decisions on uniform maps, and neither where no correction keeps more than
+// the uncorrected width does: a model trained with the reduction in the loop
 // (tools/train_any_precision.py) has learnt part of the drift itself.
 //
 // A layer's correction is chosen by its width alone, so adaptive scaling,
@@ -39,21 +52,26 @@
 #include <vector>
 
 #include "golden/accelerator/network_program.hpp"
+#include "golden/accelerator/program_executor.hpp"
 
 namespace aps {
 
-// One width's correction of a layer, per output channel, from the layer's
-// inputs (each of its input shape) on calibration samples; all zero for
-// none. bits in 2..7.
+// One width's correction of a layer aimed at its own input, per output
+// channel, from the layer's inputs (each of its input shape) on calibration
+// samples; all zero for none. bits in 2..7.
 std::vector<int32_t> measure_bias_correction(const Layer& layer, std::span<const std::vector<uint8_t>* const> inputs,
                                              int bits);
 
 // Corrects every main layer with weights at width `bits`, in program order,
 // on the calibration inputs (network input codes), and returns the
 // program's output codes for each input at uniform width `bits`, corrected.
+// With `runs8` (the 8-bit runs of the same inputs through the same program)
+// the corrections aim at the 8-bit run's mean output codes; without, at
+// each layer's own input.
 // Other widths' corrections are kept; a layer without any gets zeros for
 // them. `program` must have no SAE steps.
 std::vector<std::vector<uint8_t>> correct_width(NetworkProgram& program, int bits,
-                                                const std::vector<std::vector<uint8_t>>& inputs, int threads);
+                                                const std::vector<std::vector<uint8_t>>& inputs, int threads,
+                                                std::span<const ProgramResult> runs8 = {});
 
 }  // namespace aps

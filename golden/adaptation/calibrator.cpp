@@ -8,6 +8,7 @@
 #include <numeric>
 #include <optional>
 #include <ostream>
+#include <span>
 #include <stdexcept>
 
 #include "golden/accelerator/accelerator_geometry.hpp"
@@ -272,35 +273,42 @@ Reference reference_runs(const OnnxModel& model, const CalibrationInputs& data, 
 }
 
 // Bias correction (bias_correction.hpp), width by width on the first
-// kBiasCorrectionSamples calibration inputs; a width keeps its corrections
-// only where uniform maps at that width keep more 8-bit decisions with them.
-// Every choice below is made on the corrected program; the 8-bit runs stay
-// valid, since a correction applies below 8 bits only.
+// kBiasCorrectionSamples calibration inputs; a width keeps the target whose
+// corrections keep more 8-bit decisions on uniform maps at that width, and
+// neither unless it keeps more than the uncorrected width does. Every choice
+// below is made on the corrected program; the 8-bit runs stay valid, since a
+// correction applies below 8 bits only.
 constexpr int64_t kBiasCorrectionSamples = 1000;
 
 void correct_biases(Reference& ref, const std::function<void(const std::string&)>& say) {
   const int64_t n = std::min(ref.samples(), kBiasCorrectionSamples);
   const std::vector<Codes> inputs(ref.inputs.begin(), ref.inputs.begin() + n);
+  const std::span<const ProgramResult> runs8(ref.runs8.data(), static_cast<size_t>(n));
   auto agreement = [&](const std::vector<Codes>& outputs) {
     int64_t agree = 0;
     for (int64_t s = 0; s < n; ++s)
       agree += ref.rule.decide(ref.program, ref.inputs[s], outputs[s]).value == ref.decisions8[s];
     return static_cast<double>(agree) / static_cast<double>(n);
   };
-  std::vector<int> kept;
+  std::vector<std::string> kept;
   for (int b = kMinBits; b < kMaxBits; ++b) {
     const auto configs = weighted_map_configs(ref.program, std::vector<int>(ref.weighted.size(), b));
     std::vector<Codes> plain(inputs.size());
     parallel_for(inputs.size(), ref.threads,
                  [&](size_t s) { plain[s] = execute_program(ref.program, inputs[s], configs).output(); });
-    NetworkProgram corrected = ref.program;
-    const double with = agreement(correct_width(corrected, b, inputs, ref.threads)), without = agreement(plain);
-    const bool keep = with > without;
-    say(fmt::format("bias correction at {} bits: {:.2f} % of the 8-bit decisions corrected, {:.2f} % without: {}", b,
-                    100 * with, 100 * without, keep ? "kept" : "dropped"));
+    NetworkProgram own = ref.program, matched = ref.program;
+    const double with_own = agreement(correct_width(own, b, inputs, ref.threads));
+    const double with_matched = agreement(correct_width(matched, b, inputs, ref.threads, runs8));
+    const double without = agreement(plain);
+    const bool matched_better = with_matched > with_own;
+    const bool keep = std::max(with_own, with_matched) > without;
+    say(fmt::format("bias correction at {} bits: {:.2f} % of the 8-bit decisions aimed at each layer's input, {:.2f} % "
+                    "aimed at the 8-bit run's outputs, {:.2f} % without: {}",
+                    b, 100 * with_own, 100 * with_matched, 100 * without,
+                    !keep ? "dropped" : matched_better ? "kept, aimed at the 8-bit run's outputs" : "kept, aimed at each layer's input"));
     if (keep) {
-      ref.program = std::move(corrected);
-      kept.push_back(b);
+      ref.program = std::move(matched_better ? matched : own);
+      kept.push_back(fmt::format("{}{}", b, matched_better ? " (8-bit outputs)" : ""));
     }
   }
   for (const int index : ref.weighted) {

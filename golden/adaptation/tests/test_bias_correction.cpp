@@ -75,6 +75,15 @@ std::vector<double> mean_outputs(const Layer& l, const std::vector<Codes>& input
   return mean;
 }
 
+// Per output of a fully connected layer, the mean code over the samples.
+std::vector<double> mean_codes(const std::vector<Codes>& outputs) {
+  std::vector<double> mean(outputs.front().size(), 0.0);
+  for (const Codes& out : outputs)
+    for (size_t k = 0; k < out.size(); ++k) mean[k] += out[k];
+  for (double& m : mean) m /= static_cast<double>(outputs.size());
+  return mean;
+}
+
 // The largest per-channel gap between the mean outputs at `bits` and at 8.
 double largest_drift(const Layer& l, const std::vector<Codes>& inputs, int bits) {
   const auto at8 = mean_outputs(l, inputs, 8), at_b = mean_outputs(l, inputs, bits);
@@ -127,6 +136,20 @@ std::vector<int32_t> every_width(const Layer& l, const std::vector<Codes>& input
     all.insert(all.end(), c.begin(), c.end());
   }
   return all;
+}
+
+// Two fully connected layers with ReLU, 64 wide, the second reading the first.
+NetworkProgram two_fc() {
+  NetworkProgram p;
+  p.source = "two_fc";
+  p.input_q = {0.05, 3};
+  for (int i = 0; i < 2; ++i) {
+    Layer l = random_fc(fmt::format("fc{}", i), 64, 64, {0.05, 3}, 1.0 / 2048, 20 + i);
+    l.input = i - 1;
+    l.relu = true;
+    p.layers.push_back(l);
+  }
+  return p;
 }
 
 }  // namespace
@@ -183,15 +206,7 @@ TEST_CASE("bias correction: a grouped, strided, dilated, padded convolution coun
 
 TEST_CASE("bias correction: a width's layers are measured in order, each after the ones before it at that width",
           "[bias_correction]") {
-  NetworkProgram p;
-  p.source = "two_fc";
-  p.input_q = {0.05, 3};
-  for (int i = 0; i < 2; ++i) {
-    Layer l = random_fc(fmt::format("fc{}", i), 64, 64, {0.05, 3}, 1.0 / 2048, 20 + i);
-    l.input = i - 1;
-    l.relu = true;
-    p.layers.push_back(l);
-  }
+  const NetworkProgram p = two_fc();
   const auto inputs = relu_like_inputs(200, 64, 3, 17);
   NetworkProgram corrected = p;
   const auto outputs = correct_width(corrected, 4, inputs, 2);
@@ -210,6 +225,47 @@ TEST_CASE("bias correction: a width's layers are measured in order, each after t
   CHECK(corrected.layers[1].bias_at(5, 0) == corrected.layers[1].bias[0]);
   for (size_t s = 0; s < inputs.size(); s += 37)
     CHECK(outputs[s] == execute_program(corrected, inputs[s], std::vector<LayerConfig>(2, static_config(4))).output());
+}
+
+TEST_CASE("bias correction: aimed at the 8-bit run's outputs, each layer's mean output code is the 8-bit run's",
+          "[bias_correction]") {
+  const NetworkProgram p = two_fc();
+  // Below 5 bits this layer's outputs lie on a lattice of an eighth of a
+  // code or more (2^(2(8 - b)) at the 8-bit scale times the multiplier),
+  // which every sample crosses at once: no correction matches a mean finer.
+  constexpr int kBits = 5;
+  const auto inputs = relu_like_inputs(200, 64, 3, 17);
+  std::vector<ProgramResult> runs8;
+  for (const Codes& in : inputs) runs8.push_back(execute_program(p, in, std::vector<LayerConfig>(2, static_config(8))));
+  NetworkProgram own = p, matched = p;
+  correct_width(own, kBits, inputs, 2);
+  const auto outputs = correct_width(matched, kBits, inputs, 2, runs8);
+  // Layer by layer on each program's own reduced run: matched, every
+  // channel's mean output is the 8-bit run's to a few hundredths of a code;
+  // aimed at each layer's input, several times further off (ReLU passes
+  // only the upper half of the error).
+  std::vector<Codes> in_own = inputs, in_matched = inputs, in8 = inputs;
+  for (size_t i = 0; i < 2; ++i) {
+    std::vector<Codes> out_own, out_matched;
+    for (size_t s = 0; s < inputs.size(); ++s) {
+      out_own.push_back(execute_layer(own.layers[i], in_own[s], static_config(kBits)));
+      out_matched.push_back(execute_layer(matched.layers[i], in_matched[s], static_config(kBits)));
+      in8[s] = runs8[s].layer_outputs[i];
+    }
+    const auto mean8 = mean_codes(in8), mean_own = mean_codes(out_own), mean_matched = mean_codes(out_matched);
+    double own_gap = 0, matched_gap = 0;
+    for (size_t c = 0; c < 64; ++c) {
+      INFO("layer " << i << ", channel " << c);
+      matched_gap = std::max(matched_gap, std::abs(mean_matched[c] - mean8[c]));
+      own_gap = std::max(own_gap, std::abs(mean_own[c] - mean8[c]));
+    }
+    INFO("layer " << i);
+    CHECK(matched_gap < 0.05);
+    CHECK(own_gap > 3 * matched_gap);
+    in_own = out_own;
+    in_matched = out_matched;
+  }
+  CHECK(outputs == in_matched);
 }
 
 TEST_CASE("bias correction: carried by the profile into the program and the memory plan", "[bias_correction]") {
