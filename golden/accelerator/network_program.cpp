@@ -31,7 +31,7 @@ int64_t Layer::weights_per_output() const {
 int32_t Layer::bias_at(int bits, int64_t channel) const {
   if (bits < kMinBits) throw std::logic_error(fmt::format("layer '{}': no bias at {} bits", name, bits));
   if (bits >= kMaxBits || bias_correction.empty()) return bias[channel];
-  return saturate_int32(int64_t{bias[channel]} + bias_correction[(bits - kMinBits) * out_shape.channels + channel]);
+  return saturate_int32(int64_t{bias[channel]} + bias_correction[bias_correction_offset(bits) + channel]);
 }
 
 int64_t Layer::macs() const {

@@ -101,9 +101,9 @@ struct Layer {
   std::vector<double> weight_scales;         // one per output channel (reports, float reference)
   std::vector<int32_t> bias;                 // one per output channel, scale in_q.scale * weight_scales[c]
   // Bias correction (golden/adaptation/bias_correction.hpp): for widths 2..7,
-  // what is added to the bias at that width, [(bits - kMinBits) * out + c];
-  // empty: every width adds the 8-bit bias alone. Reduction rounds half up,
-  // so a reduced layer's accumulators drift from the 8-bit ones by a
+  // what is added to the bias at that width, [bias_correction_offset(bits) +
+  // c]; empty: every width adds the 8-bit bias alone. Reduction rounds half
+  // up, so a reduced layer's accumulators drift from the 8-bit ones by a
   // per-channel mean that calibration can measure and cancel.
   std::vector<int32_t> bias_correction;
   // One per output channel: in * w / out for FC and Conv; in / (out * window
@@ -123,6 +123,8 @@ struct Layer {
   int32_t bias_at(int bits, int64_t channel) const;
   // Entries of a full bias_correction: one per output channel and corrected width.
   int64_t bias_correction_entries() const { return out_shape.channels * kCorrectedWidths; }
+  // Where the corrections of width `bits` (2..7) start in bias_correction.
+  int64_t bias_correction_offset(int bits) const { return (bits - kMinBits) * out_shape.channels; }
   // Multiply-accumulates of one inference (0 for pooling).
   int64_t macs() const;
 };

@@ -107,33 +107,41 @@ namespace {
 
 // Steps of match_output_means after the own-input correction: each moves a
 // channel's correction by its remaining gap over the slope of its mean
-// output code, the multiplier times the share of outputs not clamped.
+// output code, the multiplier times the share of outputs not clamped. With
+// ReLU that mean is convex in the bias, so the steps do not overshoot a
+// smooth mean; below 5 bits it moves in stairs (the values the bias shifts
+// lie on one lattice, 2^(2(8 - b)) at the 8-bit scale, which every sample
+// crosses at once), and the last step is kept whether or not it is the best.
 constexpr int kOutputMeanSteps = 3;
-// A gap below this (in output codes) ends the steps.
+// A gap this small (in output codes) is far below what moves a decision; a
+// channel within it takes no more steps.
 constexpr double kOutputMeanTolerance = 0.02;
 // The smallest unclamped share the slope assumes, so that a channel all
 // clamped at width b still moves towards its target.
 constexpr double kSmallestUnclampedShare = 1.0 / 16;
 
-// Per output channel, the mean code of a layer's outputs and the share of
-// them not clamped (above `lowest`, below 255).
+// Per output channel, the mean code of a layer's outputs (channel-major,
+// each `size` codes) and the share of them not clamped (above `lowest`,
+// below 255).
 struct ChannelMeans {
-  std::vector<double> mean, unclamped;
+  std::vector<double> mean, unclamped_share;
 };
 
-ChannelMeans channel_means(std::span<const Codes* const> outputs, int64_t channels, int32_t lowest) {
-  ChannelMeans m{std::vector<double>(static_cast<size_t>(channels), 0.0), std::vector<double>(static_cast<size_t>(channels), 0.0)};
-  if (outputs.empty()) return m;
-  const size_t per_channel = outputs.front()->size() / static_cast<size_t>(channels);
-  for (const Codes* out : outputs)
+ChannelMeans channel_means(std::span<const Codes* const> outputs, const FeatureShape& shape, int32_t lowest) {
+  const auto channels = static_cast<size_t>(shape.channels), per_channel = static_cast<size_t>(shape.height * shape.width);
+  ChannelMeans m{std::vector<double>(channels, 0.0), std::vector<double>(channels, 0.0)};
+  for (const Codes* out : outputs) {
+    if (out->size() != channels * per_channel)
+      throw std::logic_error(fmt::format("channel_means: an output has {} codes, not {}", out->size(), channels * per_channel));
     for (size_t k = 0; k < out->size(); ++k) {
       m.mean[k / per_channel] += (*out)[k];
-      m.unclamped[k / per_channel] += (*out)[k] > lowest && (*out)[k] < 255;
+      m.unclamped_share[k / per_channel] += (*out)[k] > lowest && (*out)[k] < 255;
     }
-  const double reads = static_cast<double>(outputs.size() * per_channel);
-  for (int64_t o = 0; o < channels; ++o) {
+  }
+  const double reads = static_cast<double>(std::max<size_t>(outputs.size(), 1) * per_channel);
+  for (size_t o = 0; o < channels; ++o) {
     m.mean[o] /= reads;
-    m.unclamped[o] /= reads;
+    m.unclamped_share[o] /= reads;
   }
   return m;
 }
@@ -145,20 +153,20 @@ std::vector<Codes> match_output_means(Layer& l, int bits, const std::vector<cons
                                       const std::vector<double>& target, int threads) {
   const int64_t outs = l.out_shape.channels;
   const int32_t lowest = l.relu ? l.out_q.zero_point : 0;
-  const auto correction = l.bias_correction.begin() + (bits - kMinBits) * outs;
+  const auto correction = l.bias_correction.begin() + l.bias_correction_offset(bits);
   std::vector<Codes> outputs(in.size());
-  std::vector<const Codes*> read;
-  for (const Codes& out : outputs) read.push_back(&out);
+  std::vector<const Codes*> output_codes;
+  for (const Codes& out : outputs) output_codes.push_back(&out);
   for (int step = 0;; ++step) {
     parallel_for(in.size(), threads, [&](size_t s) { outputs[s] = execute_layer(l, *in[s], static_config(bits)); });
     if (step == kOutputMeanSteps) return outputs;
-    const ChannelMeans now = channel_means(read, outs, lowest);
+    const ChannelMeans now = channel_means(output_codes, l.out_shape, lowest);
     bool settled = true;
     for (int64_t o = 0; o < outs; ++o) {
       const double gap = target[o] - now.mean[o];
       if (std::abs(gap) < kOutputMeanTolerance) continue;
       settled = false;
-      const double slope = real_value(l.multipliers[o]) * std::max(now.unclamped[o], kSmallestUnclampedShare);
+      const double slope = real_value(l.multipliers[o]) * std::max(now.unclamped_share[o], kSmallestUnclampedShare);
       const double moved = static_cast<double>(correction[o]) + gap / slope;
       correction[o] = static_cast<int32_t>(std::clamp(std::nearbyint(moved), double{std::numeric_limits<int32_t>::min()},
                                                       double{std::numeric_limits<int32_t>::max()}));
@@ -185,13 +193,17 @@ std::vector<std::vector<uint8_t>> correct_width(NetworkProgram& program, int bit
       std::vector<const Codes*> in;
       for (size_t s = 0; s < n; ++s) in.push_back(&source(s, l.input));
       const std::vector<int32_t> c = measure_bias_correction(l, in, bits);
-      const int64_t outs = l.out_shape.channels;
       if (l.bias_correction.empty()) l.bias_correction.assign(static_cast<size_t>(l.bias_correction_entries()), 0);
-      std::copy(c.begin(), c.end(), l.bias_correction.begin() + (bits - kMinBits) * outs);
+      std::copy(c.begin(), c.end(), l.bias_correction.begin() + l.bias_correction_offset(bits));
       if (!runs8.empty()) {
         std::vector<const Codes*> at8;
-        for (const ProgramResult& r : runs8) at8.push_back(&r.layer_outputs[i]);
-        std::vector<Codes> matched = match_output_means(l, bits, in, channel_means(at8, outs, 0).mean, threads);
+        for (const ProgramResult& r : runs8) {
+          if (r.layer_outputs.size() != steps)
+            throw std::logic_error(fmt::format("correct_width: an 8-bit run has {} steps, the program {}",
+                                               r.layer_outputs.size(), steps));
+          at8.push_back(&r.layer_outputs[i]);
+        }
+        std::vector<Codes> matched = match_output_means(l, bits, in, channel_means(at8, l.out_shape, 0).mean, threads);
         for (size_t s = 0; s < n; ++s) outputs[s][i] = std::move(matched[s]);
         continue;
       }

@@ -1,6 +1,7 @@
 #pragma once
-// Bias correction: what a layer at a reduced width adds to its bias so that
-// its accumulators keep, on average, the 8-bit ones.
+// Bias correction: what a layer at a reduced width adds to its bias so that,
+// on average, it keeps the 8-bit layer's accumulators or the 8-bit run's
+// outputs (the two targets below).
 //
 // reduce() rounds half up from the one plane below the kept ones (the only
 // rounding that reads a single extra plane), so a reduced code is on average
@@ -31,10 +32,12 @@
 //   A correct pre-activation mean leaves the post-activation mean high:
 //   ReLU passes the upper half of a zero-mean error and clips the lower, by
 //   an amount that grows with the error; a layer reading that output
-//   inherits the drift. Matched outputs leave its readers nothing to
-//   inherit, whatever width they run at, so the correction still fits a
-//   layer of a mixed map (its own input noise, and so the rectified part,
-//   is smaller after 8-bit layers).
+//   inherits the drift. Matched outputs leave its readers no mean drift to
+//   inherit (per channel, over all its pixels), whatever width they run at.
+//   In a mixed map the correction is approximate: after 8-bit layers a
+//   layer's input is less noisy, less of its error is rectified, and the
+//   correction, fitted after layers at its own width, overshoots; the
+//   choice below is made on uniform maps only.
 // The calibrator keeps, per width, the target that keeps more of the 8-bit
 // decisions on uniform maps, and neither where no correction keeps more than
 // the uncorrected width does: a model trained with the reduction in the loop

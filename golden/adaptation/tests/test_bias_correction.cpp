@@ -75,12 +75,13 @@ std::vector<double> mean_outputs(const Layer& l, const std::vector<Codes>& input
   return mean;
 }
 
-// Per output of a fully connected layer, the mean code over the samples.
-std::vector<double> mean_codes(const std::vector<Codes>& outputs) {
-  std::vector<double> mean(outputs.front().size(), 0.0);
+// Per channel of channel-major outputs, the mean code over samples and pixels.
+std::vector<double> mean_codes(const std::vector<Codes>& outputs, size_t channels) {
+  const size_t pixels = outputs.front().size() / channels;
+  std::vector<double> mean(channels, 0.0);
   for (const Codes& out : outputs)
-    for (size_t k = 0; k < out.size(); ++k) mean[k] += out[k];
-  for (double& m : mean) m /= static_cast<double>(outputs.size());
+    for (size_t k = 0; k < out.size(); ++k) mean[k / pixels] += out[k];
+  for (double& m : mean) m /= static_cast<double>(outputs.size() * pixels);
   return mean;
 }
 
@@ -138,6 +139,24 @@ std::vector<int32_t> every_width(const Layer& l, const std::vector<Codes>& input
   return all;
 }
 
+// A grouped, strided, dilated, padded convolution, 4x9x9 -> 6x5x5, reading
+// codes of zero point 20, outputs at zero point 128.
+Layer grouped_conv() {
+  Layer l;
+  l.name = "conv";
+  l.kind = LayerKind::Conv;
+  l.in_shape = {4, 9, 9};
+  l.out_shape = {6, 5, 5};
+  l.groups = 2;
+  l.window = Window{.kernel_h = 3, .kernel_w = 3, .stride_h = 2, .stride_w = 2, .pad_top = 2, .pad_left = 2,
+                    .pad_bottom = 2, .pad_right = 2, .dilation_h = 2, .dilation_w = 2};
+  l.in_q = {0.05, 20};
+  l.out_q = {0.1, 128};
+  random_weights(l, 5, 9);
+  l.multipliers.assign(6, quantize_multiplier(1.0 / 2048));
+  return l;
+}
+
 // Two fully connected layers with ReLU, 64 wide, the second reading the first.
 NetworkProgram two_fc() {
   NetworkProgram p;
@@ -170,18 +189,7 @@ TEST_CASE("bias correction: a fully connected layer keeps its 8-bit mean output 
 
 TEST_CASE("bias correction: a grouped, strided, dilated, padded convolution counts only the taps inside the image",
           "[bias_correction]") {
-  Layer l;
-  l.name = "conv";
-  l.kind = LayerKind::Conv;
-  l.in_shape = {4, 9, 9};
-  l.out_shape = {6, 5, 5};
-  l.groups = 2;
-  l.window = Window{.kernel_h = 3, .kernel_w = 3, .stride_h = 2, .stride_w = 2, .pad_top = 2, .pad_left = 2,
-                    .pad_bottom = 2, .pad_right = 2, .dilation_h = 2, .dilation_w = 2};
-  l.in_q = {0.05, 20};
-  l.out_q = {0.1, 128};
-  random_weights(l, 5, 9);
-  l.multipliers.assign(6, quantize_multiplier(1.0 / 2048));
+  Layer l = grouped_conv();
   const auto inputs = relu_like_inputs(300, 4 * 9 * 9, 20, 13);
   l.bias_correction = every_width(l, inputs);
   // Output codes round on the accumulators' lattice (2^(2(8 - b)) apart at
@@ -213,14 +221,14 @@ TEST_CASE("bias correction: a width's layers are measured in order, each after t
   // By hand: the first layer on the inputs, then the second on the first's
   // corrected outputs at 4 bits.
   Layer first = p.layers[0];
-  first.bias_correction.assign(64 * 6, 0);
+  first.bias_correction.assign(static_cast<size_t>(first.bias_correction_entries()), 0);
   const auto c0 = measure_bias_correction(first, pointers(inputs), 4);
-  std::copy(c0.begin(), c0.end(), first.bias_correction.begin() + 2 * 64);
+  std::copy(c0.begin(), c0.end(), first.bias_correction.begin() + first.bias_correction_offset(4));
   CHECK(corrected.layers[0].bias_correction == first.bias_correction);
   std::vector<Codes> middle;
   for (const Codes& in : inputs) middle.push_back(execute_layer(first, in, static_config(4)));
   const auto c1 = measure_bias_correction(p.layers[1], pointers(middle), 4);
-  CHECK(std::equal(c1.begin(), c1.end(), corrected.layers[1].bias_correction.begin() + 2 * 64));
+  CHECK(std::equal(c1.begin(), c1.end(), corrected.layers[1].bias_correction.begin() + p.layers[1].bias_correction_offset(4)));
   // Other widths stay uncorrected, and the outputs are the corrected program's.
   CHECK(corrected.layers[1].bias_at(5, 0) == corrected.layers[1].bias[0]);
   for (size_t s = 0; s < inputs.size(); s += 37)
@@ -230,9 +238,10 @@ TEST_CASE("bias correction: a width's layers are measured in order, each after t
 TEST_CASE("bias correction: aimed at the 8-bit run's outputs, each layer's mean output code is the 8-bit run's",
           "[bias_correction]") {
   const NetworkProgram p = two_fc();
-  // Below 5 bits this layer's outputs lie on a lattice of an eighth of a
-  // code or more (2^(2(8 - b)) at the 8-bit scale times the multiplier),
-  // which every sample crosses at once: no correction matches a mean finer.
+  // Below 5 bits the values this layer rounds to output codes lie on a
+  // lattice an eighth of a code apart or more (2^(2(8 - b)) at the 8-bit
+  // scale times the multiplier, 1/2048), which a correction shifts for every
+  // sample at once: the mean moves in stairs (kOutputMeanSteps' comment).
   constexpr int kBits = 5;
   const auto inputs = relu_like_inputs(200, 64, 3, 17);
   std::vector<ProgramResult> runs8;
@@ -244,18 +253,17 @@ TEST_CASE("bias correction: aimed at the 8-bit run's outputs, each layer's mean 
   // channel's mean output is the 8-bit run's to a few hundredths of a code;
   // aimed at each layer's input, several times further off (ReLU passes
   // only the upper half of the error).
-  std::vector<Codes> in_own = inputs, in_matched = inputs, in8 = inputs;
+  std::vector<Codes> in_own = inputs, in_matched = inputs, out8(inputs.size());
   for (size_t i = 0; i < 2; ++i) {
     std::vector<Codes> out_own, out_matched;
     for (size_t s = 0; s < inputs.size(); ++s) {
       out_own.push_back(execute_layer(own.layers[i], in_own[s], static_config(kBits)));
       out_matched.push_back(execute_layer(matched.layers[i], in_matched[s], static_config(kBits)));
-      in8[s] = runs8[s].layer_outputs[i];
+      out8[s] = runs8[s].layer_outputs[i];
     }
-    const auto mean8 = mean_codes(in8), mean_own = mean_codes(out_own), mean_matched = mean_codes(out_matched);
+    const auto mean8 = mean_codes(out8, 64), mean_own = mean_codes(out_own, 64), mean_matched = mean_codes(out_matched, 64);
     double own_gap = 0, matched_gap = 0;
     for (size_t c = 0; c < 64; ++c) {
-      INFO("layer " << i << ", channel " << c);
       matched_gap = std::max(matched_gap, std::abs(mean_matched[c] - mean8[c]));
       own_gap = std::max(own_gap, std::abs(mean_own[c] - mean8[c]));
     }
@@ -266,6 +274,33 @@ TEST_CASE("bias correction: aimed at the 8-bit run's outputs, each layer's mean 
     in_matched = out_matched;
   }
   CHECK(outputs == in_matched);
+}
+
+TEST_CASE("bias correction: aimed at the 8-bit run's outputs, a convolution's channels are matched over their pixels",
+          "[bias_correction]") {
+  NetworkProgram p;
+  p.source = "conv";
+  p.input_q = {0.05, 20};
+  p.layers.push_back(grouped_conv());
+  p.layers[0].input = -1;
+  p.layers[0].relu = true;
+  const auto inputs = relu_like_inputs(200, 4 * 9 * 9, 20, 13);
+  std::vector<ProgramResult> runs8;
+  for (const Codes& in : inputs) runs8.push_back(execute_program(p, in, {static_config(8)}));
+  NetworkProgram matched = p;
+  const auto outputs = correct_width(matched, 5, inputs, 2, runs8);
+  std::vector<Codes> out8;
+  for (const ProgramResult& r : runs8) out8.push_back(r.layer_outputs[0]);
+  const auto mean8 = mean_codes(out8, 6), mean_matched = mean_codes(outputs, 6);
+  for (size_t c = 0; c < 6; ++c) {
+    INFO("channel " << c);
+    CHECK(std::abs(mean_matched[c] - mean8[c]) < 0.05);
+  }
+  // 8-bit runs of another program are refused, not read past their end.
+  std::vector<ProgramResult> short_runs(runs8.size());
+  NetworkProgram again = p;
+  CHECK_THROWS_WITH(correct_width(again, 5, inputs, 2, short_runs),
+                    "correct_width: an 8-bit run has 0 steps, the program 1");
 }
 
 TEST_CASE("bias correction: carried by the profile into the program and the memory plan", "[bias_correction]") {
