@@ -256,6 +256,7 @@ ExitCode run_command(const Args& args) {
       // report stand; a signal ends the run as interrupted below.
       std::string written, trace_failure;
       std::optional<int64_t> marker;
+      bool failed_again = false;
       try {
         AcceleratorSession session(program, so);
         session.configure(co.configs);
@@ -265,7 +266,11 @@ ExitCode run_command(const Args& args) {
         session.run(m.input, samples.inputs[place], golden, sb);
         // The replay's own first mismatch places the marker (its cycle differs
         // from the original run's, which had other inputs before it).
-        if (sb.first_mismatch()) marker = sb.first_mismatch()->cycle;
+        // A check not tied to a cycle (a cascade gate's metric) has none to mark.
+        if (sb.first_mismatch()) {
+          failed_again = true;
+          if (sb.first_mismatch()->cycle >= 0) marker = sb.first_mismatch()->cycle;
+        }
         written = session.close_trace(marker);
       } catch (const Interrupted& e) {
         trace_failure = fmt::format("interrupted by signal {}", e.signal());
@@ -283,6 +288,8 @@ ExitCode run_command(const Args& args) {
         if (marker) {
           json["trace_on_fail_marker_cycle"] = *marker;
           std::cout << "  the replay failed again at cycle " << *marker << " (the trace's marker)\n";
+        } else if (failed_again) {
+          std::cout << "  the replay failed again, on a check not tied to a cycle (the trace has no marker)\n";
         } else {
           std::cout << "  the replay did not fail again (the mismatch depends on the inputs run before it)\n";
         }
