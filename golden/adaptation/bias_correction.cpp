@@ -108,25 +108,28 @@ namespace {
 // Steps of match_output_means after the own-input correction: each moves a
 // channel's correction by its remaining gap over the slope of its mean
 // output code, the multiplier times the share of outputs not clamped. With
-// ReLU that mean is convex in the bias, so the steps do not overshoot a
-// smooth mean; below 5 bits it moves in stairs (the values the bias shifts
-// lie on one lattice, 2^(2(8 - b)) at the 8-bit scale, which every sample
-// crosses at once), and the last step is kept whether or not it is the best.
+// ReLU that mean is convex in the bias, so from above the target (the usual
+// start: the own-input correction leaves ReLU outputs high) the steps do not
+// overshoot a smooth mean; below 5 bits it moves in stairs (the values the
+// bias shifts lie on one lattice, 2^(2(8 - b)) at the 8-bit scale, which
+// every sample crosses at once), and the last step is kept whether or not it
+// is the best.
 constexpr int kOutputMeanSteps = 3;
 // A gap this small (in output codes) is far below what moves a decision; a
 // channel within it takes no more steps.
 constexpr double kOutputMeanTolerance = 0.02;
-// The smallest unclamped share the slope assumes, so that a channel all
-// clamped at width b still moves towards its target.
+// The smallest unclamped share the slope assumes: a channel all clamped at
+// width b has no slope, and this bounds its step to 16 times its gap over
+// the multiplier instead of dividing by zero.
 constexpr double kSmallestUnclampedShare = 1.0 / 16;
 
-// Per output channel, the mean code of a layer's outputs (channel-major,
-// each `size` codes) and the share of them not clamped (above `lowest`,
-// below 255).
 struct ChannelMeans {
   std::vector<double> mean, unclamped_share;
 };
 
+// Per output channel, the mean code of a layer's outputs (channel-major,
+// each shape.size() codes) and the share of them not clamped (above
+// `lowest`, below 255).
 ChannelMeans channel_means(std::span<const Codes* const> outputs, const FeatureShape& shape, int32_t lowest) {
   const auto channels = static_cast<size_t>(shape.channels), per_channel = static_cast<size_t>(shape.height * shape.width);
   ChannelMeans m{std::vector<double>(channels, 0.0), std::vector<double>(channels, 0.0)};
@@ -183,6 +186,10 @@ std::vector<std::vector<uint8_t>> correct_width(NetworkProgram& program, int bit
   const size_t n = inputs.size(), steps = program.layers.size();
   if (!runs8.empty() && runs8.size() != n)
     throw std::logic_error(fmt::format("correct_width: {} inputs and {} 8-bit runs", n, runs8.size()));
+  for (const ProgramResult& r : runs8)
+    if (r.layer_outputs.size() != steps)
+      throw std::logic_error(
+          fmt::format("correct_width: an 8-bit run has {} steps, the program {}", r.layer_outputs.size(), steps));
   std::vector<std::vector<Codes>> outputs(n, std::vector<Codes>(steps));
   auto source = [&](size_t s, int producer) -> const Codes& { return producer < 0 ? inputs[s] : outputs[s][producer]; };
   for (size_t i = 0; i < steps; ++i) {
@@ -197,12 +204,7 @@ std::vector<std::vector<uint8_t>> correct_width(NetworkProgram& program, int bit
       std::copy(c.begin(), c.end(), l.bias_correction.begin() + l.bias_correction_offset(bits));
       if (!runs8.empty()) {
         std::vector<const Codes*> at8;
-        for (const ProgramResult& r : runs8) {
-          if (r.layer_outputs.size() != steps)
-            throw std::logic_error(fmt::format("correct_width: an 8-bit run has {} steps, the program {}",
-                                               r.layer_outputs.size(), steps));
-          at8.push_back(&r.layer_outputs[i]);
-        }
+        for (const ProgramResult& r : runs8) at8.push_back(&r.layer_outputs[i]);
         std::vector<Codes> matched = match_output_means(l, bits, in, channel_means(at8, l.out_shape, 0).mean, threads);
         for (size_t s = 0; s < n; ++s) outputs[s][i] = std::move(matched[s]);
         continue;

@@ -27,7 +27,7 @@
 // - the layer's own input: the mean accumulator of the codes the layer
 //   receives equals their 8-bit accumulator, so the layer adds no drift of
 //   its own before its activation;
-// - the 8-bit run's output: starting there, the correction moves until
+// - the 8-bit run's output: from the own-input correction, it moves until
 //   each channel's mean output code equals the 8-bit run's at that layer.
 //   A correct pre-activation mean leaves the post-activation mean high:
 //   ReLU passes the upper half of a zero-mean error and clips the lower, by

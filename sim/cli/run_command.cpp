@@ -286,11 +286,14 @@ ExitCode run_command(const Args& args) {
         json["trace_on_fail"] = written;
         json["trace_on_fail_view"] = gtkw_path_for(written);
         if (marker) {
+          json["trace_on_fail_failed_again"] = true;
           json["trace_on_fail_marker_cycle"] = *marker;
           std::cout << "  the replay failed again at cycle " << *marker << " (the trace's marker)\n";
         } else if (failed_again) {
+          json["trace_on_fail_failed_again"] = true;
           std::cout << "  the replay failed again, on a check not tied to a cycle (the trace has no marker)\n";
         } else {
+          json["trace_on_fail_failed_again"] = false;
           std::cout << "  the replay did not fail again (the mismatch depends on the inputs run before it)\n";
         }
       }
