@@ -129,7 +129,7 @@ struct ChannelMeans {
 
 // Per output channel, the mean code of a layer's outputs (channel-major,
 // each shape.size() codes) and the share of them not clamped (above
-// `lowest`, below 255).
+// `lowest`, below kHighestOutputCode).
 ChannelMeans channel_means(std::span<const Codes* const> outputs, const FeatureShape& shape, int32_t lowest) {
   const auto channels = static_cast<size_t>(shape.channels), per_channel = static_cast<size_t>(shape.height * shape.width);
   ChannelMeans m{std::vector<double>(channels, 0.0), std::vector<double>(channels, 0.0)};
@@ -138,7 +138,7 @@ ChannelMeans channel_means(std::span<const Codes* const> outputs, const FeatureS
       throw std::logic_error(fmt::format("channel_means: an output has {} codes, not {}", out->size(), channels * per_channel));
     for (size_t k = 0; k < out->size(); ++k) {
       m.mean[k / per_channel] += (*out)[k];
-      m.unclamped_share[k / per_channel] += (*out)[k] > lowest && (*out)[k] < 255;
+      m.unclamped_share[k / per_channel] += (*out)[k] > lowest && (*out)[k] < kHighestOutputCode;
     }
   }
   const double reads = static_cast<double>(std::max<size_t>(outputs.size(), 1) * per_channel);
@@ -155,7 +155,7 @@ ChannelMeans channel_means(std::span<const Codes* const> outputs, const FeatureS
 std::vector<Codes> match_output_means(Layer& l, int bits, const std::vector<const Codes*>& in,
                                       const std::vector<double>& target, int threads) {
   const int64_t outs = l.out_shape.channels;
-  const int32_t lowest = l.relu ? l.out_q.zero_point : 0;
+  const int32_t lowest = lowest_output_code(l.out_q.zero_point, l.relu);
   const auto correction = l.bias_correction.begin() + l.bias_correction_offset(bits);
   std::vector<Codes> outputs(in.size());
   std::vector<const Codes*> output_codes;

@@ -39,11 +39,15 @@ inline int32_t multiply_by_quantized_multiplier(int32_t x, QuantizedMultiplier m
   return rounding_divide_by_pot(saturating_rounding_doubling_high_mul(shifted, m.multiplier), right);
 }
 
+// The codes the output stage clamps to: [lowest_output_code, kHighestOutputCode].
+inline constexpr int32_t kHighestOutputCode = 255;
+inline int32_t lowest_output_code(int32_t output_zero_point, bool relu) { return relu ? output_zero_point : 0; }
+
 // The full output stage of a layer.
 inline uint8_t requantize(int32_t acc, QuantizedMultiplier m, int32_t output_zero_point, bool relu) {
   const int64_t y = static_cast<int64_t>(multiply_by_quantized_multiplier(acc, m)) + output_zero_point;
-  const int64_t lo = relu ? output_zero_point : 0;
-  return static_cast<uint8_t>(std::clamp<int64_t>(y, lo, 255));
+  return static_cast<uint8_t>(
+      std::clamp<int64_t>(y, lowest_output_code(output_zero_point, relu), kHighestOutputCode));
 }
 
 }  // namespace aps
