@@ -17,6 +17,7 @@
 #include "sim/cli/progress_bar.hpp"
 #include "sim/cli/shard.hpp"
 #include "sim/cosim_runner.hpp"
+#include "sim/replay_window.hpp"
 #include "sim/tracer.hpp"
 #include "sim/coverage_store.hpp"
 #include "sim/waveform_view.hpp"
@@ -101,7 +102,7 @@ ExitCode run_command(const Args& args) {
       ("trace", po::value(&trace), "write a waveform (.vcd or .fst)")
       ("trace-start", po::value(&trace_start), "first traced cycle")
       ("trace-end", po::value(&trace_end), "first cycle not traced (-1: to the end)")
-      ("trace-on-fail", po::bool_switch(&trace_on_fail), "re-run the first failing input with a trace around the failing layer")
+      ("trace-on-fail", po::bool_switch(&trace_on_fail), "re-run the first failing input with a trace around the failing check")
       ("report", po::value(&report), "write a JSON report here")
       ("junit", po::value(&junit), "write JUnit XML here (one test case per input)")
       ("coverage", po::value(&coverage_file), "write the RTL's line, toggle and functional coverage here (Verilator .dat)");
@@ -236,19 +237,10 @@ ExitCode run_command(const Args& args) {
     json["reproduce"] = repro;
     json["first_mismatch_instance"] = result.input_instance[place];
     if (trace_on_fail) {
-      // Replay the failing input alone with a trace window around the failing layer.
-      const int layer = std::max(m.layer, 0);
+      // Replay the failing input alone, traced where its failing check works.
       const ProgramResult golden = execute_program(program, samples.inputs[place], co.configs);
-      const RunCycles model_cycles = run_cycle_model(program, golden, platform);
-      int64_t layer_start = 2;
-      for (int l = 0; l < layer; ++l) layer_start += model_cycles.pass0[l];
-      if (m.pass == 1) {
-        for (int64_t c : model_cycles.pass0) layer_start += c;
-        layer_start += 1;
-        for (int l = 0; l < layer; ++l) layer_start += model_cycles.pass1[l];
-      }
-      const int64_t layer_end = layer_start + (m.pass == 1 ? model_cycles.pass1[layer] : model_cycles.pass0[layer]);
-      const std::string file = trace.empty() ? fmt::format("aps-fail-input{}-layer{}.vcd", m.input, layer) : trace;
+      const ReplayWindow window = replay_window(m, run_cycle_model(program, golden, platform));
+      const std::string file = trace.empty() ? window.file : trace;
       SessionOptions so = instance_session(co.session, result.input_instance[place]);
       so.trace_path.clear();
       // Whatever stops the replay (its trace's conversion, a signal, the
@@ -261,7 +253,7 @@ ExitCode run_command(const Args& args) {
         AcceleratorSession session(program, so);
         session.configure(co.configs);
         const int64_t base = session.cycle();
-        session.start_trace(file, {base + layer_start - 16, base + layer_end + 64});
+        session.start_trace(file, {base + window.cycles.start, window.cycles.end < 0 ? -1 : base + window.cycles.end});
         Scoreboard sb;
         session.run(m.input, samples.inputs[place], golden, sb);
         // The replay's own first mismatch places the marker (its cycle differs
@@ -278,10 +270,10 @@ ExitCode run_command(const Args& args) {
         trace_failure = e.what();
       }
       if (!trace_failure.empty()) {
-        std::cerr << "aps-sim: the failing layer's trace was not written: " << trace_failure << "\n";
+        std::cerr << "aps-sim: the replay's trace (" << window.what << ") was not written: " << trace_failure << "\n";
         json["trace_on_fail_error"] = trace_failure;
       } else {
-        std::cout << "  trace of the failing layer: " << written << " (GTKWave: gtkwave " << gtkw_path_for(written)
+        std::cout << "  trace of " << window.what << ": " << written << " (GTKWave: gtkwave " << gtkw_path_for(written)
                   << ")\n";
         json["trace_on_fail"] = written;
         json["trace_on_fail_view"] = gtkw_path_for(written);
@@ -299,7 +291,7 @@ ExitCode run_command(const Args& args) {
       }
     }
   }
-  // A signal after the run (during the failing layer's replay) ends it as
+  // A signal after the run (during the replay) ends it as
   // interrupted, its results written.
   const int signal = stop_request().load();
   if (signal) json["error"] = "interrupted";

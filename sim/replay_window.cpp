@@ -1,0 +1,42 @@
+#include "sim/replay_window.hpp"
+
+#include <fmt/format.h>
+#include <numeric>
+
+namespace aps::sim {
+namespace {
+
+// The sequencer's cycles between the start command and the first step, and
+// between the passes, as the cycle model counts them.
+constexpr int64_t kStartCycles = 2;
+constexpr int64_t kPassGapCycles = 1;
+// Context either side: the descriptor fetch before, the writeback drain after.
+constexpr int64_t kBefore = 16;
+constexpr int64_t kAfter = 64;
+
+int64_t step_start(const RunCycles& c, int pass, int step) {
+  int64_t start = kStartCycles;
+  if (pass == 1) start += std::accumulate(c.pass0.begin(), c.pass0.end(), int64_t{0}) + kPassGapCycles;
+  const auto& steps = pass == 1 ? c.pass1 : c.pass0;
+  return std::accumulate(steps.begin(), steps.begin() + step, start);
+}
+
+}  // namespace
+
+ReplayWindow replay_window(const Mismatch& m, const RunCycles& cycles) {
+  const auto& steps = m.pass == 1 ? cycles.pass1 : cycles.pass0;
+  if (m.layer >= 0 && m.layer < static_cast<int>(steps.size())) {
+    const int64_t start = step_start(cycles, m.pass, m.layer);
+    return {{start - kBefore, start + steps[m.layer] + kAfter}, fmt::format("aps-fail-input{}-layer{}.vcd", m.input, m.layer),
+            fmt::format("layer {} {}{}", m.layer, m.layer_name, m.pass == 1 ? " in the re-run" : "")};
+  }
+  if (m.rank == CheckRank::Rerun && !cycles.pass0.empty()) {
+    const int last = static_cast<int>(cycles.pass0.size()) - 1;
+    const int64_t start = step_start(cycles, 0, last);
+    return {{start - kBefore, start + cycles.pass0[last] + kAfter}, fmt::format("aps-fail-input{}-gate.vcd", m.input),
+            fmt::format("layer {} and the cascade's decision", last)};
+  }
+  return {{0, -1}, fmt::format("aps-fail-input{}.vcd", m.input), "the whole input"};
+}
+
+}  // namespace aps::sim
