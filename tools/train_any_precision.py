@@ -2,11 +2,14 @@
 """Fine-tune a zoo classifier so that every width 2..8 of its one set of
 stored weights is accurate on the accelerator (any-precision training).
 
-Usage (Debian's /usr/bin/python3 with python3-torch and dataset-fashion-mnist;
-the plain model's PyTorch state from tools/train_zoo.py in /tmp/aps_zoo):
+Usage (Debian's /usr/bin/python3 with python3-torch and dataset-fashion-mnist):
 
     nice -n 19 /usr/bin/python3 tools/train_any_precision.py --model ds_cnn \\
-        [--steps 1800] [--eval-images 2000] [--out models]
+        [--steps 1800] [--eval-images 2000] [--out models] [--source FILE.onnx]
+
+It starts from the plain model tools/train_zoo.py exported (by default the
+bundled <out>/<name>/model.onnx, whose initializers carry the folded module's
+parameter names), so it needs no training state of train_zoo.py's.
 
 Writes <out>/<name>/model_any_precision.onnx (float, BatchNorm folded, the
 same graph, input and output as model.onnx, so aps quantizes and runs it the
@@ -39,9 +42,11 @@ import time
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np
+import onnx
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from onnx import numpy_helper
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fashion_mnist  # noqa: E402
@@ -141,15 +146,39 @@ def accuracy_per_width(model, x, y, dims):
     return out
 
 
-def fine_tune(name, steps, eval_images, log=lambda text: print(text, flush=True)):
+def load_folded(name, source):
+    """The zoo model `name` with its BatchNorm folded, its weights read from
+    `source`, the ONNX file tools/train_zoo.py exported from that same folded
+    module (so its initializers carry the module's parameter names). Checked
+    against the ONNX graph itself on 100 test images: a file of another
+    architecture or one edited since export is refused by name."""
+    import write_tf_qdq
+    if not os.path.isfile(source):
+        raise SystemExit(f"{source}: no such file (the plain model to fine-tune)")
+    folded = train_zoo.fold_batchnorm(train_zoo.MODELS[name]().eval()).eval()
+    m = onnx.load(source)
+    weights = {t.name: torch.from_numpy(numpy_helper.to_array(t).copy()) for t in m.graph.initializer}
+    wanted = folded.state_dict()
+    missing = [k for k in wanted if k not in weights or tuple(weights[k].shape) != tuple(wanted[k].shape)]
+    if missing:
+        raise SystemExit(f"{source}: not tools/train_zoo.py's {name}: no initializer of the right shape "
+                         f"for {', '.join(missing[:3])}")
+    folded.load_state_dict({k: weights[k] for k in wanted})
+    xte_u8, _ = fashion_mnist.load("test")
+    x = train_zoo.shape_batch(torch.from_numpy(fashion_mnist.to_float(xte_u8[:100])), folded.input_dims)
+    got = write_tf_qdq.run_graph(m, {m.graph.input[0].name: x.numpy()})[m.graph.output[0].name]
+    with torch.no_grad():
+        diff = float(np.abs(got - folded(x).numpy()).max())
+    if diff > 1e-4:
+        raise SystemExit(f"{source}: its graph and tools/train_zoo.py's {name} with its weights differ "
+                         f"by up to {diff:.3g} on 100 test images")
+    return folded
+
+
+def fine_tune(name, source, steps, eval_images, log=lambda text: print(text, flush=True)):
     train_zoo.setup_torch()
     cfg = dict(SETTINGS, steps=steps, eval_images=eval_images)
-    state = os.path.join(train_zoo.STATE_DIR, f"{name}.pt")
-    if not os.path.exists(state):
-        raise SystemExit(f"{state}: no trained state; run tools/train_zoo.py --model {name} first")
-    model = train_zoo.MODELS[name]()
-    model.load_state_dict(torch.load(state))
-    model = wrap(train_zoo.fold_batchnorm(model.eval()))
+    model = wrap(load_folded(name, source))
     dims = model.input_dims
 
     xtr_u8, ytr = fashion_mnist.load("train")
@@ -208,7 +237,7 @@ def fine_tune(name, steps, eval_images, log=lambda text: print(text, flush=True)
     measure_ranges(model, x_cal, dims)
     after = accuracy_per_width(model, xte, yte, dims)
     log(f"{name}: fake-quantized test accuracy after: {after}")
-    result = {"model": name, "from": state, "seed": SEED, "torch": torch.__version__,
+    result = {"model": name, "from": source, "seed": SEED, "torch": torch.__version__,
               "settings": cfg, "narrow_widths": list(NARROW), "range_every_steps": RANGE_EVERY,
               "train_seconds": round(time.perf_counter() - start, 1),
               "fake_quantized_test_accuracy_before": before,
@@ -224,8 +253,10 @@ def main(argv=None):
                     help="test images of the fake-quantized accuracy in the log (the figures that count are "
                          "aps's, on the accelerator's arithmetic)")
     ap.add_argument("--out", default="models")
+    ap.add_argument("--source", help="the plain model to start from (default: <out>/<model>/model.onnx)")
     args = ap.parse_args(argv)
-    model, result = fine_tune(args.model, args.steps, args.eval_images)
+    source = args.source or os.path.join(args.out, args.model, "model.onnx")
+    model, result = fine_tune(args.model, source, args.steps, args.eval_images)
     with tempfile.TemporaryDirectory() as tmp:
         folded, m, path = train_zoo.export(model, args.model, tmp)
         m.doc_string = (f"APS model zoo: {args.model} fine-tuned for every width 2..8 by "
