@@ -6,8 +6,10 @@
 namespace aps::sim {
 namespace {
 
-// The sequencer's cycles between the start command and the first step, and
-// between the passes, as the cycle model counts them.
+// From the replay's base cycle, read before the host writes the input's range
+// and the start command, to the first step's first cycle: about 2; the
+// context before a window absorbs a few cycles either way. Between the passes
+// the sequencer spends one cycle on the gate (the cycle model's count).
 constexpr int64_t kStartCycles = 2;
 constexpr int64_t kPassGapCycles = 1;
 // Context either side: the descriptor fetch before, the writeback drain after.

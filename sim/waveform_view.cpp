@@ -75,7 +75,7 @@ std::string gtkw_path_for(const std::string& trace_path) {
 }
 
 std::string gtkw_text(const WaveformView& view) {
-  std::string s = "[*] written by aps-sim: the failing layer's signals, the marker at the failing check\n";
+  std::string s = "[*] written by aps-sim: the accelerator's signals, the marker at the failing check\n";
   s += fmt::format("[dumpfile] \"{}\"\n", view.dump_file);
   s += fmt::format("[timestart] {}\n", view.start_time);
   s += "[size] 1600 900\n";

@@ -8,8 +8,8 @@ Usage (Debian's /usr/bin/python3 with python3-torch and dataset-fashion-mnist):
         [--steps 1800] [--eval-images 2000] [--out models] [--source FILE.onnx]
 
 It starts from the plain model tools/train_zoo.py exported (by default the
-bundled <out>/<name>/model.onnx, whose initializers carry the folded module's
-parameter names), so it needs no training state of train_zoo.py's.
+bundled models/<name>/model.onnx, whose initializers carry the folded
+module's parameter names), so it needs no training state of train_zoo.py's.
 
 Writes <out>/<name>/model_any_precision.onnx (float, BatchNorm folded, the
 same graph, input and output as model.onnx, so aps quantizes and runs it the
@@ -52,6 +52,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fashion_mnist  # noqa: E402
 import train_zoo  # noqa: E402
 
+MODELS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "models")
 SEED = 0
 NARROW = (2, 3, 4, 5, 6, 7)
 CALIBRATION_PER_CLASS = 200   # tools/make_fashion_data.py's calibration split
@@ -149,12 +150,13 @@ def accuracy_per_width(model, x, y, dims):
 def load_folded(name, source):
     """The zoo model `name` with its BatchNorm folded, its weights read from
     `source`, the ONNX file tools/train_zoo.py exported from that same folded
-    module (so its initializers carry the module's parameter names). Checked
-    against the ONNX graph itself on 100 test images: a file of another
-    architecture or one edited since export is refused by name."""
+    module (so its initializers carry the module's parameter names). The
+    module with those weights must compute what the file's graph computes on
+    100 test images: a file of another architecture, or one whose graph uses
+    its weights otherwise, is refused by name."""
     import write_tf_qdq
     if not os.path.isfile(source):
-        raise SystemExit(f"{source}: no such file (the plain model to fine-tune)")
+        raise SystemExit(f"{source}: no such file (the plain model to fine-tune; --source names another)")
     folded = train_zoo.fold_batchnorm(train_zoo.MODELS[name]().eval()).eval()
     m = onnx.load(source)
     weights = {t.name: torch.from_numpy(numpy_helper.to_array(t).copy()) for t in m.graph.initializer}
@@ -253,9 +255,9 @@ def main(argv=None):
                     help="test images of the fake-quantized accuracy in the log (the figures that count are "
                          "aps's, on the accelerator's arithmetic)")
     ap.add_argument("--out", default="models")
-    ap.add_argument("--source", help="the plain model to start from (default: <out>/<model>/model.onnx)")
+    ap.add_argument("--source", help="the plain model to start from (default: the bundled models/<model>/model.onnx)")
     args = ap.parse_args(argv)
-    source = args.source or os.path.join(args.out, args.model, "model.onnx")
+    source = args.source or os.path.join(MODELS_DIR, args.model, "model.onnx")
     model, result = fine_tune(args.model, source, args.steps, args.eval_images)
     with tempfile.TemporaryDirectory() as tmp:
         folded, m, path = train_zoo.export(model, args.model, tmp)

@@ -113,3 +113,17 @@ TEST_CASE("a mismatch describes itself with slot and candidate, not an encoded n
   m.bits = 6;
   CHECK(m.describe() == "input 3: SAE metric mismatch in layer 2 'sae:fc2', slot 1, candidate 2: expected 10, got 11 (6-bit)");
 }
+
+TEST_CASE("a read-back after a re-run is checked against the re-run's output, and says so", "[scoreboard]") {
+  Model m{"digits_mlp"};
+  ProgramResult e = m.expected(0);
+  e.rerun = true;
+  e.rerun_outputs = e.layer_outputs;
+  e.rerun_outputs.back()[0] ^= 1;
+  Scoreboard sb;
+  sb.begin_input(0, m.program, e, 100);
+  sb.check_readback(e.layer_outputs.back());  // the first pass's output, which the re-run replaced
+  REQUIRE(sb.input_mismatch());
+  CHECK(sb.input_mismatch()->pass == 1);
+  CHECK(sb.input_mismatch()->describe().find("in re-run layer") != std::string::npos);
+}
