@@ -23,19 +23,23 @@ int64_t step_start(const RunCycles& c, int pass, int step) {
   return std::accumulate(steps.begin(), steps.begin() + step, start);
 }
 
+// A step's cycles, with context either side.
+TraceWindow around(const RunCycles& c, int pass, int step) {
+  const int64_t start = step_start(c, pass, step);
+  return {start - kBefore, start + (pass == 1 ? c.pass1 : c.pass0)[step] + kAfter};
+}
+
 }  // namespace
 
 ReplayWindow replay_window(const Mismatch& m, const RunCycles& cycles) {
   const auto& steps = m.pass == 1 ? cycles.pass1 : cycles.pass0;
   if (m.layer >= 0 && m.layer < static_cast<int>(steps.size())) {
-    const int64_t start = step_start(cycles, m.pass, m.layer);
-    return {{start - kBefore, start + steps[m.layer] + kAfter}, fmt::format("aps-fail-input{}-layer{}.vcd", m.input, m.layer),
+    return {around(cycles, m.pass, m.layer), fmt::format("aps-fail-input{}-layer{}.vcd", m.input, m.layer),
             fmt::format("layer {} {}{}", m.layer, m.layer_name, m.pass == 1 ? " in the re-run" : "")};
   }
   if (m.rank == CheckRank::Rerun && !cycles.pass0.empty()) {
     const int last = static_cast<int>(cycles.pass0.size()) - 1;
-    const int64_t start = step_start(cycles, 0, last);
-    return {{start - kBefore, start + cycles.pass0[last] + kAfter}, fmt::format("aps-fail-input{}-gate.vcd", m.input),
+    return {around(cycles, 0, last), fmt::format("aps-fail-input{}-gate.vcd", m.input),
             fmt::format("layer {} and the cascade's decision", last)};
   }
   return {{0, -1}, fmt::format("aps-fail-input{}.vcd", m.input), "the whole input"};

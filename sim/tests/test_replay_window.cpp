@@ -10,7 +10,7 @@ using namespace aps::sim;
 
 namespace {
 // Three steps of 100, 200 and 400 cycles in the first pass, 10, 20 and 30 in
-// the re-run; the first step starts 2 cycles after the start command and the
+// the re-run; the first step starts 2 cycles after the replay's base and the
 // re-run 1 cycle after the first pass's last step.
 RunCycles three_steps() {
   RunCycles c;
@@ -61,7 +61,7 @@ TEST_CASE("a check tied to no step traces the whole input", "[replay_window]") {
   CHECK(w.what == "the whole input");
 }
 
-TEST_CASE("a step the cycles do not cover falls back to the gate's window or the whole input", "[replay_window]") {
+TEST_CASE("a step the cycles do not cover traces the whole input", "[replay_window]") {
   CHECK(replay_window(at(CheckRank::LayerOutput, 0, 3), three_steps()).what == "the whole input");
   RunCycles no_rerun = three_steps();
   no_rerun.pass1.clear();
