@@ -80,12 +80,16 @@ std::vector<double> mean_outputs(const Layer& l, const std::vector<Codes>& input
   return mean_codes(outputs, static_cast<size_t>(l.out_shape.channels));
 }
 
+// The largest per-channel gap between two channels' means.
+double largest_gap(const std::vector<double>& a, const std::vector<double>& b) {
+  double worst = 0;
+  for (size_t c = 0; c < a.size(); ++c) worst = std::max(worst, std::abs(a[c] - b[c]));
+  return worst;
+}
+
 // The largest per-channel gap between the mean outputs at `bits` and at 8.
 double largest_drift(const Layer& l, const std::vector<Codes>& inputs, int bits) {
-  const auto at8 = mean_outputs(l, inputs, 8), at_b = mean_outputs(l, inputs, bits);
-  double worst = 0;
-  for (size_t c = 0; c < at8.size(); ++c) worst = std::max(worst, std::abs(at_b[c] - at8[c]));
-  return worst;
+  return largest_gap(mean_outputs(l, inputs, bits), mean_outputs(l, inputs, 8));
 }
 
 // Per output channel: the mean accumulator at the 8-bit scale over the inputs
@@ -257,11 +261,7 @@ TEST_CASE("bias correction: aimed at the 8-bit run's outputs, each layer's mean 
       out8[s] = runs8[s].layer_outputs[i];
     }
     const auto mean8 = mean_codes(out8, 64), mean_own = mean_codes(out_own, 64), mean_matched = mean_codes(out_matched, 64);
-    double own_gap = 0, matched_gap = 0;
-    for (size_t c = 0; c < 64; ++c) {
-      matched_gap = std::max(matched_gap, std::abs(mean_matched[c] - mean8[c]));
-      own_gap = std::max(own_gap, std::abs(mean_own[c] - mean8[c]));
-    }
+    const double own_gap = largest_gap(mean_own, mean8), matched_gap = largest_gap(mean_matched, mean8);
     INFO("layer " << i);
     CHECK(matched_gap < 0.05);
     CHECK(own_gap > 3 * matched_gap);
@@ -288,11 +288,7 @@ TEST_CASE("bias correction: aimed at the 8-bit run's outputs, a convolution's ch
   std::vector<Codes> out8;
   for (const ProgramResult& r : runs8) out8.push_back(r.layer_outputs[0]);
   const auto mean8 = mean_codes(out8, 6), mean_matched = mean_codes(outputs, 6), mean_own = mean_codes(own_outputs, 6);
-  double own_gap = 0, matched_gap = 0;
-  for (size_t c = 0; c < 6; ++c) {
-    own_gap = std::max(own_gap, std::abs(mean_own[c] - mean8[c]));
-    matched_gap = std::max(matched_gap, std::abs(mean_matched[c] - mean8[c]));
-  }
+  const double own_gap = largest_gap(mean_own, mean8), matched_gap = largest_gap(mean_matched, mean8);
   CHECK(matched_gap < 0.05);
   CHECK(own_gap > 3 * matched_gap);
   // 8-bit runs of another program are refused, not read past their end.
