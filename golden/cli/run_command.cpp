@@ -29,6 +29,12 @@ TensorMap feeds_for(const OnnxModel& model, const std::vector<NamedTensor>& inpu
                                  inputs.size()));
   TensorMap feeds;
   for (size_t i = 0; i < inputs.size(); ++i) {
+    // The file is what is wrong, not the model: name it (the interpreter,
+    // which never sees files, names the model).
+    const ValueInfo& info = model.inputs()[i];
+    if (inputs[i].tensor.dtype() != info.dtype)
+      throw InputError(fmt::format("{}: holds {} values; input '{}' of {} takes {}", files[i].string(),
+                                   dtype_name(inputs[i].tensor.dtype()), info.name, model.source(), dtype_name(info.dtype)));
     check_finite(inputs[i], files[i]);
     feeds.emplace(model.inputs()[i].name, inputs[i].tensor);
   }
@@ -52,18 +58,19 @@ ExitCode run_command(const Args& args) {
   check_writable_each({report});
 
   const OnnxModel model = OnnxModel::load(model_path);
+  if (!output_files.empty() && output_files.size() != model.outputs().size())
+    throw InputError(fmt::format("{} --output files for {} model outputs: give one for each, in order",
+                                 output_files.size(), model.outputs().size()));
   std::vector<NamedTensor> inputs;
   std::vector<fs::path> files(input_files.begin(), input_files.end());
   for (const auto& f : files) inputs.push_back(read_tensor_file(f));
   const TensorMap outputs = run_batch(model, feeds_for(model, inputs, files));
-  if (output_files.size() > model.outputs().size())
-    throw InputError(fmt::format("{} --output files for {} model outputs", output_files.size(), model.outputs().size()));
 
   nlohmann::json out_json = nlohmann::json::array();
   for (size_t i = 0; i < model.outputs().size(); ++i) {
     const auto& name = model.outputs()[i].name;
     const Tensor& t = outputs.at(name);
-    if (i < output_files.size()) write_tensor_file(output_files[i], t, name);
+    if (!output_files.empty()) write_tensor_file(output_files[i], t, name);
     std::vector<double> values;
     for (int64_t k = 0; k < t.size(); ++k) values.push_back(t.value(k));
     std::string line = fmt::format("{} {} {}", name, dtype_name(t.dtype()), shape_string(t.shape()));
@@ -105,6 +112,9 @@ nlohmann::json sample_json(const DataSet& ds, int64_t row, nlohmann::json output
 // input. A model with a fixed batch of 1 runs sample by sample.
 Outcome evaluate_onnx(const std::string& model_path, const std::vector<DataSet>& sets, Task task, bool keep_outputs) {
   const OnnxModel model = OnnxModel::load(model_path);
+  if (model.outputs().size() != 1)
+    throw InputError(fmt::format("{}: eval scores a model's one output, and this model has {}", model.source(),
+                                 model.outputs().size()));
   Outcome o{Evaluation(task)};
   // Every folder before any runs: a bad last one is not found after hours.
   for (const DataSet& ds : sets) {
@@ -118,7 +128,7 @@ Outcome evaluate_onnx(const std::string& model_path, const std::vector<DataSet>&
     const Tensor& y = out.at(model.outputs().front().name);
     const int64_t n = ds.sample_count();
     if (y.rank() < 2 || y.shape()[0] != n)
-      throw InputError(fmt::format("{}: first output has shape {}, expected [{},...]", model.source(),
+      throw InputError(fmt::format("{}: output has shape {}, expected [{},...]", model.source(),
                                    shape_string(y.shape()), n));
     check_class_labels(task, ds.labels->ints(), y.size() / n, (ds.folder / "labels.pb").string());
     const int64_t width = y.size() / n;

@@ -66,6 +66,8 @@ Tensor tensor_from_proto(const onnx::TensorProto& proto, std::string_view contex
                                  "save the model with its weights inside (onnx.save(..., save_as_external_data=False))",
                                  context));
   if (proto.has_segment()) throw InputError(fmt::format("{}: segmented tensors are not supported", context));
+  if (proto.data_type() == onnx::TensorProto::UNDEFINED)
+    throw InputError(fmt::format("{}: no element type (data_type 0, UNDEFINED): not a tensor", context));
   if (!is_supported(proto.data_type()))
     throw InputError(fmt::format("{}: element type {} is not supported", context, proto.data_type()));
   const auto type = static_cast<DType>(proto.data_type());
@@ -170,6 +172,7 @@ std::string read_file_bytes(const std::filesystem::path& path, size_t max_bytes)
 
 NamedTensor read_tensor_file(const std::filesystem::path& path) {
   const std::string bytes = read_file_bytes(path, size_t{1} << 30);
+  if (bytes.empty()) throw InputError(fmt::format("{}: empty file, not a serialized ONNX TensorProto", path.string()));
   onnx::TensorProto proto;
   if (!proto.ParseFromString(bytes))
     throw InputError(fmt::format("{}: not a serialized ONNX TensorProto (truncated or corrupt)", path.string()));

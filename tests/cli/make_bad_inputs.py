@@ -94,6 +94,11 @@ def main():
         negative_dim.CopyFrom(mlp)
         negative_dim.graph.input[0].type.tensor_type.shape.dim[axis].dim_value = -1
         save(negative_dim, os.path.join(out, name))
+    # digits_mlp with its first hidden layer's activations as a second output.
+    two_outputs = onnx.ModelProto()
+    two_outputs.CopyFrom(mlp)
+    two_outputs.graph.output.append(helper.make_tensor_value_info(mlp.graph.node[1].output[0], TensorProto.FLOAT, None))
+    save(two_outputs, os.path.join(out, "two_outputs.onnx"))
     # A QDQ model whose last Gemm writes the graph output in float (no
     # QuantizeLinear / DequantizeLinear pair after it).
     float_last = onnx.load(os.path.join(models, "digits_mlp", "model_int8.onnx"))
@@ -155,6 +160,7 @@ def main():
         f.write(good[: len(good) // 2])
     with open(os.path.join(out, "random_bytes_input.pb"), "wb") as f:
         f.write(bytes(rng.randrange(256) for _ in range(512)))
+    open(os.path.join(out, "empty_input.pb"), "wb").close()
     os.makedirs(os.path.join(out, "empty_data"), exist_ok=True)
     unlabelled = os.path.join(out, "unlabelled")
     os.makedirs(unlabelled, exist_ok=True)

@@ -64,6 +64,8 @@ TEST_CASE("external data and unsupported element types are refused with a reason
   onnx::TensorProto s;
   s.set_data_type(onnx::TensorProto::STRING);
   CHECK_THROWS_WITH(tensor_from_proto(s, "m.onnx"), Catch::Contains("element type 8 is not supported"));
+  const onnx::TensorProto untyped;  // what an empty file parses to
+  CHECK_THROWS_WITH(tensor_from_proto(untyped, "x.pb"), Catch::Contains("x.pb: no element type (data_type 0"));
 }
 
 TEST_CASE("tensor files: missing, truncated and random bytes give InputError naming the file", "[tensor_proto]") {
@@ -94,4 +96,6 @@ TEST_CASE("tensor files: missing, truncated and random bytes give InputError nam
     }
   }
   CHECK_THROWS_WITH(read_tensor_file(dir / "random.pb"), Catch::Contains("random.pb"));
+  std::ofstream(dir / "empty.pb", std::ios::binary).close();
+  CHECK_THROWS_WITH(read_tensor_file(dir / "empty.pb"), Catch::Contains("empty.pb: empty file"));
 }
