@@ -15,7 +15,8 @@
 The merged result (DIR/merged.json, DIR/merged.xml, DIR/coverage.dat) equals
 a single-process run of the same cases: counts, first failure, accuracy,
 coverage counts. Exit codes: 0 all
-passed, 1 a mismatch, a failed check or a shard without a result, 2 bad usage.
+passed, 1 a mismatch, a failed check or a shard without a result, 2 bad usage
+(of aps-farm, or arguments or input aps-sim refused in a shard).
 """
 
 import argparse
@@ -90,7 +91,8 @@ def merge_coverage(folder, spec, problems):
 
 def do_merge(folder, quiet=False):
     spec = folder.load()
-    merged, junit, problems = merge_folder(folder, spec)
+    folder.clear_merge()
+    merged, junit, problems, refused = merge_folder(folder, spec)
     coverage = merge_coverage(folder, spec, problems) if spec.get("coverage") else None
     if merged is not None:
         with open(folder.file("merged.json"), "w") as f:
@@ -102,7 +104,7 @@ def do_merge(folder, quiet=False):
         page = folder.file("report.html")
         with open(page, "w") as f:
             f.write(aps_report.render([aps_report.load_run(folder.path)], page, coverage))
-    code = 1 if problems or failed(merged) else 0
+    code = 2 if refused else 1 if problems or failed(merged) else 0
     with open(folder.file("merge.exit"), "w") as f:
         f.write(f"{code}\n")
     if not quiet:
@@ -143,6 +145,9 @@ def cmd_submit(a):
         raise SystemExit("aps-farm submit: --shards must be at least 1")
     if any(x.startswith("--shard") or x.split("=")[0] in ("--report", "--junit", "--coverage") for x in command):
         raise SystemExit("aps-farm submit: --shard, --report, --junit and --coverage are the farm's to set")
+    if any(x.split("=")[0] == "--trace" for x in command):
+        raise SystemExit("aps-farm submit: --trace would have every shard write the same file; "
+                         "trace an input with aps-sim alone (or use --trace-on-fail)")
     folder = RunFolder(a.run_dir)
     if os.path.exists(folder.spec_path) and not a.force:
         raise SystemExit(f"aps-farm submit: {folder.path} already holds a run (resubmit it, or --force)")
@@ -150,16 +155,17 @@ def cmd_submit(a):
     spec = {"name": a.name or os.path.basename(folder.path.rstrip("/")), "kind": kind, "sim": os.path.abspath(a.sim)
             if os.path.sep in a.sim else a.sim, "command": command, "shards": a.shards, "launcher": a.launcher,
             "parallel": a.parallel, "sbatch_args": a.sbatch_arg or [], "coverage": a.coverage}
+    folder.save(spec)  # first: a run folder that cannot be one is refused before anything is removed
+    folder.clear_merge()
     for k in range(1, a.shards + 1):
         folder.clear_shard(k)
-    folder.save(spec)
     return launch(folder, spec, list(range(1, a.shards + 1)), a.wait, a.timeout)
 
 
 def cmd_resubmit(a):
     folder = RunFolder(a.run_dir)
     spec = folder.load()
-    shards = folder.unfinished(spec["shards"], a.include_failed)
+    shards = folder.unfinished(spec["shards"], spec["kind"], a.include_failed)
     if not shards:
         print("aps-farm: every shard has a result; nothing to resubmit")
         return do_merge(folder)
@@ -171,10 +177,26 @@ def cmd_status(a):
     folder = RunFolder(a.run_dir)
     spec = folder.load()
     for k in range(1, spec["shards"] + 1):
-        code = folder.exit_code(k)
-        state = "not finished" if code is None else {0: "passed", 1: "failed checks"}.get(code, f"died (exit {code})")
-        print(f"shard {k}/{spec['shards']}: {state}")
+        print(f"shard {k}/{spec['shards']}: {shard_state(folder, spec, k)}")
     return 0
+
+
+def shard_state(folder, spec, k):
+    """What shard k left, read as the merge reads it."""
+    code = folder.exit_code(k)
+    if code is None:
+        return "not finished"
+    r, why = folder.read_report(k, spec["kind"])
+    if r is not None and r.get("error"):
+        return f"stopped: {r['error']} (exit {code})"
+    if code not in (0, 1):
+        return why if code == 2 and r is None else f"died (exit {code})"
+    if r is None:
+        return why
+    bad = r["failed"] if spec["kind"] == "regression" else r["mismatches"] + r["failed_inputs"]
+    if bad:
+        return "failed checks"
+    return "passed" if r["elements_compared"] else "nothing to compare (an empty shard)"
 
 
 def main(argv=None):

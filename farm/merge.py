@@ -4,7 +4,6 @@ failure (in case order for a regression, in input order for a data set),
 the same accuracy or ROC AUC (recomputed from the shards' counts and scores,
 never averaged)."""
 
-import json
 import os
 import xml.etree.ElementTree as ET
 
@@ -127,16 +126,13 @@ def merge_histograms(reports):
     return out
 
 
-def merge_junit(paths, name):
+def merge_junit(suites, name):
     """One <testsuites> root holding each shard's <testsuite>, as Jenkins and
     GitLab read merged results."""
     root = ET.Element("testsuites", name=name)
     tests = failures = errors = 0
     time = 0.0
-    for path in paths:
-        suite = ET.parse(path).getroot()
-        if suite.tag != "testsuite":
-            raise ValueError(f"{path}: root element is <{suite.tag}>, not <testsuite>")
+    for suite in suites:
         tests += int(suite.get("tests", 0))
         failures += int(suite.get("failures", 0))
         errors += int(suite.get("errors", 0))
@@ -151,18 +147,20 @@ def merge_junit(paths, name):
 
 
 def merge_folder(folder, spec):
-    """(merged report, problems): problems name each shard without a result."""
+    """(merged report, merged JUnit, problems, refused): problems name each
+    shard without a result; refused, whether aps-sim refused a shard's
+    arguments or input (its exit 2), which re-running will not mend."""
     problems = []
+    refused = False
     reports, junits = [], []
     for k in range(1, spec["shards"] + 1):
         code = folder.exit_code(k)
-        path = folder.shard_file(k, "json")
-        if code is None or not os.path.exists(path):
-            problems.append(f"shard {k}/{spec['shards']}: no result (the job did not finish; see "
-                            f"{folder.shard_file(k, 'log')})")
+        r, why = folder.read_report(k, spec["kind"])
+        refused = refused or (code == 2 and r is None)
+        if code is None or r is None:
+            problems.append(f"shard {k}/{spec['shards']}: " + (why or "no exit code (the job did not finish; see "
+                                                                      f"{folder.shard_file(k, 'log')})"))
             continue
-        with open(path) as f:
-            r = json.load(f)
         if r.get("error"):
             # An input that stopped its shard (the watchdog, an RTL assertion) has a reproduce line.
             repro = f"; reproduce: {r['reproduce']}" if r.get("reproduce") else ""
@@ -170,8 +168,19 @@ def merge_folder(folder, spec):
         elif code not in (0, 1):
             problems.append(f"shard {k}/{spec['shards']}: exit {code} (see {folder.shard_file(k, 'log')})")
         reports.append(r)
-        if os.path.exists(folder.shard_file(k, "xml")):
-            junits.append(folder.shard_file(k, "xml"))
+        xml = folder.shard_file(k, "xml")
+        if not os.path.exists(xml):
+            problems.append(f"shard {k}/{spec['shards']}: no JUnit file ({xml})")
+            continue
+        try:
+            suite = ET.parse(xml).getroot()
+        except ET.ParseError as e:
+            problems.append(f"shard {k}/{spec['shards']}: {xml}: not readable XML ({e})")
+            continue
+        if suite.tag != "testsuite":
+            problems.append(f"shard {k}/{spec['shards']}: {xml}: root element is <{suite.tag}>, not <testsuite>")
+            continue
+        junits.append(suite)
     good = [r for r in reports if not r.get("error")]
     merged = None
     if good:
@@ -179,4 +188,4 @@ def merge_folder(folder, spec):
         merged["shards"] = spec["shards"]
         merged["shards_merged"] = len(good)
     junit = merge_junit(junits, spec["name"]) if junits else None
-    return merged, junit, problems
+    return merged, junit, problems, refused

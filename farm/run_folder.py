@@ -19,6 +19,14 @@ runner and the merge agree on them.
 import json
 import os
 
+# What a merge writes: removed before each merge, so a merge that produces
+# nothing leaves nothing of an earlier one that could pass for its result.
+MERGE_OUTPUTS = ("merged.json", "merged.xml", "merge.exit", "coverage.dat", "coverage.json", "report.html")
+# The keys every aps-sim --report of each kind holds.
+REPORT_KEYS = {"regression": ("seed", "networks", "failed", "layers_compared", "elements_compared", "cases"),
+               "data_set": ("model", "data", "first", "inputs", "failed_inputs", "layers_compared",
+                            "elements_compared", "mismatches", "evaluation", "layers")}
+
 
 class RunFolder:
     def __init__(self, path):
@@ -37,18 +45,54 @@ class RunFolder:
     def load(self):
         try:
             with open(self.spec_path) as f:
-                return json.load(f)
-        except FileNotFoundError:
+                spec = json.load(f)
+        except (FileNotFoundError, NotADirectoryError):
             raise SystemExit(f"aps-farm: {self.path}: not a farm run folder (no farm.json)")
-        except json.JSONDecodeError as e:
+        except OSError as e:
+            raise SystemExit(f"aps-farm: {self.spec_path}: cannot read: {e.strerror}")
+        except ValueError as e:
             raise SystemExit(f"aps-farm: {self.spec_path}: not valid JSON: {e}")
+        if not isinstance(spec, dict) or not isinstance(spec.get("shards"), int) or \
+                spec.get("kind") not in REPORT_KEYS or not isinstance(spec.get("command"), list):
+            raise SystemExit(f"aps-farm: {self.spec_path}: not an aps-farm run description")
+        return spec
 
     def save(self, spec):
-        os.makedirs(self.path, exist_ok=True)
         tmp = self.spec_path + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(spec, f, indent=2)
-        os.replace(tmp, self.spec_path)
+        try:
+            os.makedirs(self.path, exist_ok=True)
+            with open(tmp, "w") as f:
+                json.dump(spec, f, indent=2)
+            os.replace(tmp, self.spec_path)
+        except OSError as e:
+            raise SystemExit(f"aps-farm: {self.path}: cannot write the run folder: {e.strerror}")
+
+    def clear_merge(self):
+        for name in MERGE_OUTPUTS:
+            try:
+                os.remove(self.file(name))
+            except FileNotFoundError:
+                pass
+
+    def read_report(self, k, kind):
+        """Shard k's report, or None and why it is no result."""
+        path = self.shard_file(k, "json")
+        try:
+            with open(path) as f:
+                r = json.load(f)
+        except FileNotFoundError:
+            if self.exit_code(k) == 2:
+                return None, f"aps-sim refused the shard (exit 2): {self.last_log_line(k)}"
+            return None, "no result (the job did not finish; see " + self.shard_file(k, "log") + ")"
+        except (OSError, ValueError) as e:
+            return None, f"{path}: not a readable report ({e})"
+        if not isinstance(r, dict):
+            return None, f"{path}: not an aps-sim report"
+        # A run that stopped early (the watchdog, an interrupt) says why instead.
+        missing = [] if r.get("error") else [key for key in REPORT_KEYS[kind] if key not in r]
+        if missing:
+            return None, f"{path}: not an aps-sim report of a {kind.replace('_', ' ')} (no {', '.join(missing)})"
+        return r, None
 
     def exit_code(self, k):
         """Shard k's exit code, or None if it never finished."""
@@ -58,17 +102,25 @@ class RunFolder:
         except (FileNotFoundError, ValueError):
             return None
 
-    def unfinished(self, shards, include_failed):
-        """Shards to run again: missing (no exit code or no report), died
-        (an exit code other than 0 and 1), and with include_failed those that
-        found a mismatch (exit 1)."""
+    def unfinished(self, shards, kind, include_failed):
+        """Shards to run again: missing (no exit code, no readable report or
+        no JUnit file), died (an exit code other than 0 and 1), and with
+        include_failed those that found a mismatch (exit 1)."""
         out = []
         for k in range(1, shards + 1):
             code = self.exit_code(k)
-            if code is None or not os.path.exists(self.shard_file(k, "json")) or code not in (0, 1) or \
-                    (include_failed and code == 1):
+            if code is None or code not in (0, 1) or (include_failed and code == 1) or \
+                    self.read_report(k, kind)[0] is None or not os.path.exists(self.shard_file(k, "xml")):
                 out.append(k)
         return out
+
+    def last_log_line(self, k):
+        try:
+            with open(self.shard_file(k, "log"), errors="replace") as f:
+                lines = [line.strip() for line in f if line.strip()]
+        except OSError:
+            lines = []
+        return lines[-1] if lines else f"no output (see {self.shard_file(k, 'log')})"
 
     def clear_shard(self, k):
         for ext in ("json", "xml", "exit", "dat"):

@@ -39,8 +39,13 @@ def load_run(path):
     try:
         with open(path) as f:
             run = json.load(f)
-    except (OSError, json.JSONDecodeError) as e:
+    except (OSError, ValueError) as e:  # ValueError: not JSON, or not text
         raise SystemExit(f"aps-report: {path}: cannot read the run report: {e}")
+    # A regression's report, or a data set's (a run stopped early has its
+    # error and the input it stopped at instead of the figures).
+    if not isinstance(run, dict) or not ({"networks", "cases"} <= run.keys() or
+                                         {"model", "data", "inputs"} <= run.keys()):
+        raise SystemExit(f"aps-report: {path}: not a report of aps-sim or aps-farm")
     run["_source"] = path
     run.setdefault("kind", "regression" if "networks" in run else "data_set")
     return run
@@ -75,7 +80,7 @@ def passed(run):
     """aps-sim's and aps-farm's rule: nothing failed, and something was compared."""
     compared = run.get("elements_compared", 0) > 0
     if run["kind"] == "regression":
-        return run.get("failed", 1) == 0 and compared and not run.get("problems")
+        return run.get("failed", 1) == 0 and compared and not run.get("problems") and not run.get("error")
     return run.get("mismatches", 1) == 0 and run.get("failed_inputs", 1) == 0 and compared \
         and not run.get("problems") and not run.get("error")
 
@@ -90,13 +95,13 @@ def summary_section(runs):
     for i, r in enumerate(runs):
         status = '<td class="pass">passed</td>' if passed(r) else '<td class="fail">FAILED</td>'
         if r["kind"] == "regression":
-            rows.append([f"run {i + 1}", status, "regression", f"seed {r.get('seed')}", r["networks"], r["failed"],
-                         r["elements_compared"], "–", "–", "–", r.get("shards", 1)])
+            rows.append([f"run {i + 1}", status, "regression", f"seed {r.get('seed')}", r["networks"],
+                         r.get("failed", "–"), r.get("elements_compared", 0), "–", "–", "–", r.get("shards", 1)])
         else:
             name, rtl, golden = figure_of(r)
             fig = "–" if rtl is None else f"{rtl:.4f} RTL / {golden:.4f} golden ({name})"
             rows.append([f"run {i + 1}", status, escape(os.path.basename(r.get("model", ""))), r.get("precision", ""),
-                         r["inputs"], r.get("failed_inputs", 0), r["elements_compared"], fig,
+                         r["inputs"], r.get("failed_inputs", 0), r.get("elements_compared", 0), fig,
                          r.get("avg_bits", 0.0), r.get("cycles_per_inference", 0.0), r.get("shards", 1)])
     return "<h2>Summary</h2>" + table(
         ["run", "result", "model", "precision", "inputs / networks", "failed", "elements compared", "figure",
@@ -108,6 +113,9 @@ def failures_section(runs, base):
     for i, r in enumerate(runs):
         for p in r.get("problems", []):
             items.append(f"<li>run {i + 1}: {escape(p)}</li>")
+        if r.get("error"):
+            items.append(f"<li>run {i + 1}: stopped: {escape(str(r['error']))}"
+                         + (f"<br><code>{escape(r['reproduce'])}</code>" if r.get("reproduce") else "") + "</li>")
         if r["kind"] == "regression":
             for c in r.get("cases", []):
                 if not c.get("passed", True):
@@ -217,6 +225,9 @@ def main(argv=None):
     p.add_argument("--coverage", help="a coverage summary (aps-coverage summary --json, or an aps-farm run's coverage.json)")
     p.add_argument("runs", nargs="+", help="aps-sim --report files or aps-farm run folders")
     a = p.parse_args(argv)
+    out_dir = os.path.dirname(os.path.abspath(a.output))
+    if not os.path.isdir(out_dir):
+        raise SystemExit(f"aps-report: {a.output}: no folder {out_dir} to write it in")
     runs = [load_run(r) for r in a.runs]
     # An aps-farm folder run with --coverage brings its own summary.
     farm_coverage = [os.path.join(r, "coverage.json") for r in a.runs

@@ -13,8 +13,10 @@ given) merge into the single-process result: the same counts, the same first
 failure, the same figure; the regression's merged coverage has the same
 count at every point as the single process's, and the merge's HTML report
 (with that coverage) loads in headless Chromium without console errors. A
-shard whose result is lost is reported by name, and `resubmit` runs that
-shard alone and completes the run; shards that hang (the planted `hang`
+shard whose result is lost, cut short or without its JUnit file is reported
+by name, and `resubmit` runs those shards alone and completes the run; a
+shard whose arguments aps-sim refuses makes the run exit 2, and a submit
+over an earlier run leaves nothing of its merge; shards that hang (the planted `hang`
 fault) are each named with the input that hung and the line that re-runs it,
 both by its index in the data set. The merged JUnit
 validates against junit.xsd, and the schema refuses a broken file.
@@ -163,6 +165,38 @@ def main():
         problems.append("resubmit did not run shard 3 alone")
     compare_data_set("data set after resubmit", load(f"{work}/data/merged.json"), load(f"{work}/data_single.json"))
 
+    # A shard report cut short and a JUnit file lost: each is named (in the
+    # merged report of the shards that remain too), status reads the shard as
+    # the merge does, and resubmit runs those shards again.
+    with open(f"{work}/data/shard-2.json", "r+") as f:
+        f.truncate(300)
+    os.remove(f"{work}/data/shard-4.xml")
+    out = run([farm_cmd, "merge", f"{work}/data"], 1)
+    for words in ("shard 2/4: " + f"{work}/data/shard-2.json: not a readable report",
+                  "shard 4/4: no JUnit file"):
+        if words not in out:
+            problems.append(f"merge did not say {words!r}")
+    partial = load(f"{work}/data/merged.json")
+    if partial["shards_merged"] != 3 or not any("shard-2.json" in p for p in partial["problems"]):
+        problems.append("the merged report does not hold 3 of 4 shards and the problem of shard 2")
+    out = run([farm_cmd, "status", f"{work}/data"], 0)
+    if "shard 2/4: " + f"{work}/data/shard-2.json: not a readable report" not in out:
+        problems.append("status did not read shard 2's report as the merge does")
+    out = run([farm_cmd, "resubmit", f"{work}/data", *WAIT], 0)
+    if "resubmitting shards 2, 4 of 4" not in out:
+        problems.append("resubmit did not run shards 2 and 4 again")
+    compare_data_set("data set after the second resubmit", load(f"{work}/data/merged.json"),
+                     load(f"{work}/data_single.json"))
+    # Submitted again over it with arguments aps-sim refuses: exit 2, the
+    # refusal quoted, and nothing of the earlier run's merge left.
+    out = run([farm_cmd, "submit", "--run-dir", f"{work}/data", "--shards", "2", "--force", *LAUNCHER, "--sim", sim,
+               "--", *args, "--no-such-option"], 2)
+    if "aps-sim refused the shard (exit 2): " not in out or "no-such-option" not in out:
+        problems.append("a refused shard was not reported with aps-sim's own line")
+    for name in ("merged.json", "merged.xml", "report.html"):
+        if os.path.exists(f"{work}/data/{name}"):
+            problems.append(f"submit --force left the earlier run's {name}")
+
     # A failing run: the planted fault, first failure and reproduce line as one process reports them.
     args = ["--model", f"{models}/digits_mlp/model_int8.onnx", "--data", f"{models}/digits_mlp/test_data_set_0",
             "--count", "40", "--first", "5"]
@@ -192,7 +226,11 @@ def main():
     for cmd, words in ((["submit", "--run-dir", f"{work}/bad", "--shards", "2", "--", "regress", "--shard", "1/2"],
                         "are the farm's to set"),
                        (["submit", "--run-dir", f"{work}/bad", "--shards", "2"], "give the aps-sim arguments"),
-                       (["merge", f"{work}/no-such-run"], "not a farm run folder")):
+                       (["merge", f"{work}/no-such-run"], "not a farm run folder"),
+                       (["submit", "--run-dir", f"{work}/bad", "--shards", "2", "--", "--trace", "t.vcd"],
+                        "every shard write the same file"),
+                       (["submit", "--run-dir", f"{work}/data_single.json/run", "--shards", "2", "--", "regress"],
+                        "cannot write the run folder")):
         out = run([farm_cmd, *cmd], 2)
         if words not in out or len(out.strip().splitlines()) > 2:
             problems.append(f"aps-farm {cmd[0]}: expected one line with '{words}', got {out!r}")

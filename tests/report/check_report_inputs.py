@@ -1,0 +1,62 @@
+#!/usr/bin/python3
+"""aps-report on what it may be handed besides a finished run: the report of
+a run the watchdog stopped (shown as FAILED, with the error and the line that
+re-runs the input), JSON of another kind and a path it cannot write (one
+line naming the file, exit 2, no page written).
+
+    check_report_inputs.py APS_REPORT APS_SIM_HANG MODELS WORK
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+problems = []
+
+
+def run(cmd):
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300)
+    print(f"$ {' '.join(cmd)}  (exit {r.returncode})\n{r.stdout.strip()}")
+    return r
+
+
+def main():
+    report, hang_sim, models, work = sys.argv[1:5]
+    os.makedirs(work, exist_ok=True)
+    stopped = os.path.join(work, "stopped.json")
+    r = run([hang_sim, "--model", f"{models}/digits_mlp/model_int8.onnx", "--data",
+             f"{models}/digits_mlp/test_data_set_0", "--count", "1", "--max-cycles", "30000", "--report", stopped])
+    if r.returncode != 3:
+        problems.append(f"the hung run exited {r.returncode}, not 3 (the watchdog)")
+    page = os.path.join(work, "stopped.html")
+    r = run([report, "-o", page, stopped])
+    text = open(page).read() if r.returncode == 0 and os.path.exists(page) else ""
+    for words in ('<td class="fail">FAILED</td>', "stopped: input 0: the accelerator did not finish",
+                  "--first 0 --count 1"):
+        if words not in text:
+            problems.append(f"the stopped run's page lacks {words!r}")
+
+    samples = {"a list": [1, 2], "a coverage summary": {"functional": {"hit": 1, "total": 2}, "groups": []},
+               "an eval --outputs file": {"model": "m.onnx", "engine": "onnx", "samples": []}}
+    for what, content in samples.items():
+        path = os.path.join(work, what.replace(" ", "_") + ".json")
+        with open(path, "w") as f:
+            json.dump(content, f)
+        out = os.path.join(work, "never.html")
+        r = run([report, "-o", out, path])
+        if r.returncode != 2 or r.stdout.strip() != f"aps-report: {path}: not a report of aps-sim or aps-farm" or \
+                os.path.exists(out):
+            problems.append(f"{what}: expected one line naming the file, exit 2 and no page")
+    missing = os.path.join(work, "no_such_folder", "r.html")
+    r = run([report, "-o", missing, stopped])
+    if r.returncode != 2 or len(r.stdout.strip().splitlines()) != 1 or "no_such_folder" not in r.stdout:
+        problems.append("a page in a missing folder: expected one line naming it, exit 2")
+
+    for p in problems:
+        print(f"FAILED: {p}")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
