@@ -1,6 +1,7 @@
 #include "sim/cli/memory_options.hpp"
 
 #include <fmt/format.h>
+#include <limits>
 
 #include "golden/errors.hpp"
 
@@ -40,7 +41,10 @@ int64_t parse_size(const std::string& text, const char* option) {
       scale = 0;
     }
     if (scale == 0 || value <= 0) throw std::invalid_argument(text);
+    if (value > std::numeric_limits<int64_t>::max() / scale) throw std::out_of_range(text);
     return value * scale;
+  } catch (const std::out_of_range&) {
+    throw InputError(fmt::format("{} {}: more bytes than a 64-bit address reaches", option, text));
   } catch (const std::exception&) {
     throw InputError(fmt::format("{} must be a size in bytes (e.g. 65536, 64K, 64M), not '{}'", option, text));
   }

@@ -53,6 +53,7 @@ struct CaseOutcome {
   std::string fault;  // the descriptor fault the case also runs ("" if none)
   int64_t layers = 0, inputs = 0, elements = 0;
   double seconds = 0;
+  bool finished = false;  // an interrupt leaves later cases unrun
 };
 
 RandomCase bundled_case(const std::string& model_dir, const std::string& name, uint64_t seed) {
@@ -247,6 +248,7 @@ ExitCode regress_command(const Args& args) {
           if (trace_error.empty() && !fs::is_regular_file(file, ec)) trace_error = fmt::format("{} was not written", file);
           o.failure += trace_error.empty() ? fmt::format(" [trace: {}]", file) : fmt::format(" [no trace: {}]", trace_error);
         }
+        o.finished = true;
         bar.update(++done);
       }
     } catch (...) {
@@ -259,14 +261,19 @@ ExitCode regress_command(const Args& args) {
   for (int j = 0; j < jobs; ++j) threads.emplace_back(worker);
   for (auto& t : threads) t.join();
   bar.finish();
+  // An interrupted regression still writes its results, of the cases that
+  // finished, marked interrupted: an earlier run's files must not stand.
+  int interrupted_by = 0;
   if (error) {
     try {
       std::rethrow_exception(error);
     } catch (const Interrupted& e) {
-      std::cerr << "aps-sim regress: interrupted by signal " << e.signal() << "\n";
-      return ExitCode::Interrupted;
+      interrupted_by = e.signal();
     }
   }
+  if (interrupted_by)
+    outcomes.erase(std::remove_if(outcomes.begin(), outcomes.end(), [](const CaseOutcome& o) { return !o.finished; }),
+                   outcomes.end());
 
   int64_t failed = 0, elements = 0, layers = 0;
   double seconds = 0;
@@ -295,11 +302,17 @@ ExitCode regress_command(const Args& args) {
                            seed, shard, outcomes.size(), outcomes.size() - failed, failed, layers, elements);
   if (!coverage_file.empty()) coverage.write(coverage_file);
   if (!junit.empty()) aps::cli::write_text_file(junit, junit_xml(fmt::format("aps-sim regress seed {} shard {}", seed, shard), junit_cases));
-  if (!report.empty())
-    aps::cli::write_text_file(report, nlohmann::json{{"seed", seed}, {"shard", shard}, {"networks", outcomes.size()},
-                                                     {"failed", failed}, {"layers_compared", layers},
-                                                     {"elements_compared", elements}, {"cases", jcases}}
-                                          .dump(2));
+  if (!report.empty()) {
+    nlohmann::json j{{"seed", seed}, {"shard", shard}, {"networks", outcomes.size()}, {"failed", failed},
+                     {"layers_compared", layers}, {"elements_compared", elements}, {"cases", jcases}};
+    if (interrupted_by) j["error"] = "interrupted";
+    aps::cli::write_text_file(report, j.dump(2));
+  }
+  if (interrupted_by) {
+    std::cerr << "aps-sim regress: interrupted by signal " << interrupted_by << "; the results of the " << outcomes.size()
+              << " networks that finished written\n";
+    return ExitCode::Interrupted;
+  }
   if (failed > 0) return ExitCode::Mismatch;
   if (elements == 0) {
     std::cerr << "aps-sim regress: nothing was compared\n";

@@ -183,7 +183,9 @@ ExitCode run_command(const Args& args) {
   std::optional<std::pair<int64_t, int>> stopped;  // the index of the input whose run threw, and its instance
   co.on_stopped = [&](int64_t i, int instance) { stopped = {i, instance}; };
   CosimResult result;
-  // A run that ends early keeps what it can. An input that stopped it gets
+  const std::string suite = shard.n > 1 ? fmt::format("aps-sim {} shard {}", model, shard_text) : "aps-sim " + model;
+  // A run that ends early keeps what it can, and replaces every result file
+  // it was asked for: an earlier run's must not stand for this one. An input that stopped it gets
   // the line that re-runs it alone, with a whole trace: there is no mismatch
   // to centre a window on.
   auto end_early = [&](const std::string& error, const std::string& message) {
@@ -201,6 +203,10 @@ ExitCode run_command(const Args& args) {
         j["reproduce"] = repro;
       }
       aps::cli::write_text_file(report, j.dump(2));
+    }
+    if (!junit.empty()) {
+      const std::string name = stopped ? fmt::format("input {}", stopped->first) : "run";
+      aps::cli::write_text_file(junit, junit_xml(suite, {{name, error, 0, repro.empty() ? "" : "reproduce: " + repro}}));
     }
     std::cerr << message << "\n";
     if (!repro.empty()) std::cerr << "aps-sim: reproduce: " << repro << "\n";
@@ -305,7 +311,6 @@ ExitCode run_command(const Args& args) {
       cases.push_back({fmt::format("input {}", index), result.input_failures[i], result.input_seconds[i],
                        failed ? "reproduce: " + reproduce(static_cast<int64_t>(i)) : ""});
     }
-    const std::string suite = shard.n > 1 ? fmt::format("aps-sim {} shard {}", model, shard_text) : "aps-sim " + model;
     aps::cli::write_text_file(junit, junit_xml(suite, cases));
   }
   if (signal) {

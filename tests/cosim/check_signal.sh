@@ -1,11 +1,14 @@
 #!/bin/sh
 # SIGINT and SIGTERM during a traced run: aps-sim must stop with exit 130,
-# close the trace so that it is readable, and write its report.
+# close the trace so that it is readable, and write its report and JUnit
+# file (an earlier run's must not stand).
 #   check_signal.sh APS_SIM MODEL DATA WORKDIR INT|TERM
 set -u
 sim=$1 model=$2 data=$3 work=$4 sig=$5
 mkdir -p "$work" && rm -f "$work/sig.vcd" "$work/sig.json"
-"$sim" --model "$model" --data "$data" --count 100000 --trace "$work/sig.vcd" --report "$work/sig.json" >/dev/null 2>"$work/sig.err" &
+echo "an earlier run's file" > "$work/sig.xml"
+"$sim" --model "$model" --data "$data" --count 100000 --trace "$work/sig.vcd" --report "$work/sig.json" \
+    --junit "$work/sig.xml" >/dev/null 2>"$work/sig.err" &
 pid=$!
 # Wait until the trace has started, then interrupt.
 for _ in $(seq 1 100); do [ -s "$work/sig.vcd" ] && break; sleep 0.1; done
@@ -17,4 +20,5 @@ cat "$work/sig.err"
 [ "$rc" -eq 130 ] || { echo "expected exit 130, got $rc"; exit 1; }
 vcd2fst -v "$work/sig.vcd" -f "$work/sig.fst" >/dev/null || { echo "trace unreadable after the signal"; exit 1; }
 grep -q '"error": "interrupted"' "$work/sig.json" || { echo "report not written"; exit 1; }
+grep -q '<failure message="interrupted"' "$work/sig.xml" || { echo "JUnit file not written"; exit 1; }
 echo "ok: exit $rc, trace and report closed"

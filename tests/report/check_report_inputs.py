@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """aps-report on what it may be handed besides a finished run: the report of
 a run the watchdog stopped (shown as FAILED, with the error and the line that
-re-runs the input), JSON of another kind and a path it cannot write (one
+re-runs the input; the run's JUnit file, in place of an earlier one, holds
+the input's failure), JSON of another kind and a path it cannot write (one
 line naming the file, exit 2, no page written).
 
     check_report_inputs.py APS_REPORT APS_SIM_HANG MODELS WORK
@@ -25,10 +26,17 @@ def main():
     report, hang_sim, models, work = sys.argv[1:5]
     os.makedirs(work, exist_ok=True)
     stopped = os.path.join(work, "stopped.json")
+    junit = os.path.join(work, "stopped.xml")
+    with open(junit, "w") as f:
+        f.write("an earlier run's file\n")
     r = run([hang_sim, "--model", f"{models}/digits_mlp/model_int8.onnx", "--data",
-             f"{models}/digits_mlp/test_data_set_0", "--count", "1", "--max-cycles", "30000", "--report", stopped])
+             f"{models}/digits_mlp/test_data_set_0", "--count", "1", "--max-cycles", "30000", "--report", stopped,
+             "--junit", junit])
     if r.returncode != 3:
         problems.append(f"the hung run exited {r.returncode}, not 3 (the watchdog)")
+    xml = open(junit).read()
+    if 'name="input 0"' not in xml or '<failure message="input 0: the accelerator did not finish' not in xml:
+        problems.append("the stopped run's JUnit file does not hold input 0's failure")
     page = os.path.join(work, "stopped.html")
     r = run([report, "-o", page, stopped])
     text = open(page).read() if r.returncode == 0 and os.path.exists(page) else ""
