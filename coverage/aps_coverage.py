@@ -133,8 +133,17 @@ def verilator_coverage():
 
 
 def merge(inputs, output):
+    # Runs of one build hold the same points (Verilator writes every point,
+    # hit or not): a file that does not is another build's or was cut short,
+    # and summing it would count points of two designs as one.
+    first = None
     for path in inputs:
-        read_points(path)  # a clear error before verilator_coverage's own
+        keys = {tuple(sorted(fields.items())) for fields, _ in read_points(path)}
+        if first is None:
+            first = (path, keys)
+        elif keys != first[1]:
+            raise CoverageError(f"{path}: {len(keys - first[1])} points that {first[0]} does not have and "
+                                f"{len(first[1] - keys)} that it lacks: another build's coverage, or a file cut short")
     r = subprocess.run([verilator_coverage(), "--write", output, *inputs], capture_output=True, text=True)
     if r.returncode != 0:
         raise CoverageError(f"verilator_coverage --write {output}: {r.stderr.strip() or r.returncode}")
@@ -162,6 +171,10 @@ def main(argv=None):
     s.add_argument("--min", type=float, help="fail unless this share (%%) of functional points is hit and every hole is explained")
     a = p.parse_args(argv)
     try:
+        for out in (a.output if a.command == "merge" else a.json, None if a.command == "merge" else a.annotate):
+            parent = os.path.dirname(os.path.abspath(out)) if out else None
+            if parent and not os.path.isdir(parent):
+                raise CoverageError(f"{out}: no folder {parent} to write it in")
         if a.command == "merge":
             merge(a.inputs, a.output)
             print(f"aps-coverage: {a.output} ({len(read_points(a.output))} points from {len(a.inputs)} files)")
