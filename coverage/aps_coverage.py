@@ -142,8 +142,9 @@ def merge(inputs, output):
         if first is None:
             first = (path, keys)
         elif keys != first[1]:
-            raise CoverageError(f"{path}: {len(keys - first[1])} points that {first[0]} does not have and "
-                                f"{len(first[1] - keys)} that it lacks: another build's coverage, or a file cut short")
+            raise CoverageError(f"{first[0]} and {path} hold different points ({len(keys - first[1])} only in the "
+                                f"second, {len(first[1] - keys)} only in the first): one is another build's "
+                                f"coverage, or cut short")
     r = subprocess.run([verilator_coverage(), "--write", output, *inputs], capture_output=True, text=True)
     if r.returncode != 0:
         raise CoverageError(f"verilator_coverage --write {output}: {r.stderr.strip() or r.returncode}")
@@ -171,9 +172,10 @@ def main(argv=None):
     s.add_argument("--min", type=float, help="fail unless this share (%%) of functional points is hit and every hole is explained")
     a = p.parse_args(argv)
     try:
-        for out in (a.output if a.command == "merge" else a.json, None if a.command == "merge" else a.annotate):
-            parent = os.path.dirname(os.path.abspath(out)) if out else None
-            if parent and not os.path.isdir(parent):
+        outputs = [a.output] if a.command == "merge" else [a.json, a.annotate]
+        for out in filter(None, outputs):  # before anything is read or printed
+            parent = os.path.dirname(os.path.abspath(out))
+            if not os.path.isdir(parent):
                 raise CoverageError(f"{out}: no folder {parent} to write it in")
         if a.command == "merge":
             merge(a.inputs, a.output)

@@ -33,7 +33,7 @@ import aps_coverage  # noqa: E402
 import aps_report  # noqa: E402
 from launchers import run_local, submit_slurm, wait_slurm  # noqa: E402
 from merge import merge_folder  # noqa: E402
-from run_folder import RunFolder  # noqa: E402
+from run_folder import CANNOT_START, RunFolder  # noqa: E402
 from shard_runner import run_shard  # noqa: E402
 
 DEFAULT_SIM = os.environ.get("APS_SIM", "aps-sim")
@@ -186,17 +186,16 @@ def shard_state(folder, spec, k):
     code = folder.exit_code(k)
     if code is None:
         return "not finished"
-    r, why = folder.read_report(k, spec["kind"])
+    r, _, why = folder.shard_result(k, spec["kind"])
     if r is not None and r.get("error"):
         return f"stopped: {r['error']} (exit {code})"
-    if code not in (0, 1):
-        return why if code == 2 and r is None else f"died (exit {code})"
-    if r is None:
+    if code not in (0, 1) and not (r is None and code in (2, CANNOT_START)):
+        return f"died (exit {code})"
+    if why:
         return why
-    bad = r["failed"] if spec["kind"] == "regression" else r["mismatches"] + r["failed_inputs"]
-    if bad:
-        return "failed checks"
-    return "passed" if r["elements_compared"] else "nothing to compare (an empty shard)"
+    if r["elements_compared"] == 0:
+        return "compared nothing"
+    return "failed checks" if failed({**r, "kind": spec["kind"]}) else "passed"
 
 
 def main(argv=None):

@@ -4,7 +4,6 @@ failure (in case order for a regression, in input order for a data set),
 the same accuracy or ROC AUC (recomputed from the shards' counts and scores,
 never averaged)."""
 
-import os
 import xml.etree.ElementTree as ET
 
 
@@ -149,17 +148,16 @@ def merge_junit(suites, name):
 def merge_folder(folder, spec):
     """(merged report, merged JUnit, problems, refused): problems name each
     shard without a result; refused, whether aps-sim refused a shard's
-    arguments or input (its exit 2), which re-running will not mend."""
+    arguments or input (its exit 2)."""
     problems = []
     refused = False
     reports, junits = [], []
     for k in range(1, spec["shards"] + 1):
         code = folder.exit_code(k)
-        r, why = folder.read_report(k, spec["kind"])
+        r, suite, why = folder.shard_result(k, spec["kind"])
         refused = refused or (code == 2 and r is None)
-        if code is None or r is None:
-            problems.append(f"shard {k}/{spec['shards']}: " + (why or "no exit code (the job did not finish; see "
-                                                                      f"{folder.shard_file(k, 'log')})"))
+        if r is None:
+            problems.append(f"shard {k}/{spec['shards']}: {why}")
             continue
         if r.get("error"):
             # An input that stopped its shard (the watchdog, an RTL assertion) has a reproduce line.
@@ -168,19 +166,10 @@ def merge_folder(folder, spec):
         elif code not in (0, 1):
             problems.append(f"shard {k}/{spec['shards']}: exit {code} (see {folder.shard_file(k, 'log')})")
         reports.append(r)
-        xml = folder.shard_file(k, "xml")
-        if not os.path.exists(xml):
-            problems.append(f"shard {k}/{spec['shards']}: no JUnit file ({xml})")
-            continue
-        try:
-            suite = ET.parse(xml).getroot()
-        except ET.ParseError as e:
-            problems.append(f"shard {k}/{spec['shards']}: {xml}: not readable XML ({e})")
-            continue
-        if suite.tag != "testsuite":
-            problems.append(f"shard {k}/{spec['shards']}: {xml}: root element is <{suite.tag}>, not <testsuite>")
-            continue
-        junits.append(suite)
+        if suite is None:
+            problems.append(f"shard {k}/{spec['shards']}: {why}")
+        else:
+            junits.append(suite)
     good = [r for r in reports if not r.get("error")]
     merged = None
     if good:

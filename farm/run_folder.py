@@ -18,14 +18,22 @@ runner and the merge agree on them.
 
 import json
 import os
+import xml.etree.ElementTree as ET
 
 # What a merge writes: removed before each merge, so a merge that produces
 # nothing leaves nothing of an earlier one that could pass for its result.
 MERGE_OUTPUTS = ("merged.json", "merged.xml", "merge.exit", "coverage.dat", "coverage.json", "report.html")
-# The keys every aps-sim --report of each kind holds.
+# The keys the merge reads from a finished shard's aps-sim --report, by kind
+# (a shard that stopped early reports its error instead).
 REPORT_KEYS = {"regression": ("seed", "networks", "failed", "layers_compared", "elements_compared", "cases"),
-               "data_set": ("model", "data", "first", "inputs", "failed_inputs", "layers_compared",
-                            "elements_compared", "mismatches", "evaluation", "layers")}
+               "data_set": ("model", "data", "precision", "task", "first", "inputs", "failed_inputs",
+                            "layers_compared", "elements_compared", "mismatches", "evaluation", "layers", "seconds",
+                            "avg_bits", "cycles_per_inference", "bytes_moved_per_inference",
+                            "memory_stall_cycles_per_inference")}
+# What aps-farm submit writes into farm.json and the other commands read.
+SPEC_KEYS = ("name", "kind", "sim", "command", "shards", "launcher", "parallel")
+# shard-K.exit when aps-sim could not be started at all.
+CANNOT_START = 127
 
 
 class RunFolder:
@@ -52,8 +60,9 @@ class RunFolder:
             raise SystemExit(f"aps-farm: {self.spec_path}: cannot read: {e.strerror}")
         except ValueError as e:
             raise SystemExit(f"aps-farm: {self.spec_path}: not valid JSON: {e}")
-        if not isinstance(spec, dict) or not isinstance(spec.get("shards"), int) or \
-                spec.get("kind") not in REPORT_KEYS or not isinstance(spec.get("command"), list):
+        if not isinstance(spec, dict) or any(key not in spec for key in SPEC_KEYS) or \
+                not isinstance(spec["shards"], int) or spec["kind"] not in REPORT_KEYS or \
+                not isinstance(spec["command"], list):
             raise SystemExit(f"aps-farm: {self.spec_path}: not an aps-farm run description")
         return spec
 
@@ -81,8 +90,11 @@ class RunFolder:
             with open(path) as f:
                 r = json.load(f)
         except FileNotFoundError:
-            if self.exit_code(k) == 2:
+            code = self.exit_code(k)
+            if code == 2:
                 return None, f"aps-sim refused the shard (exit 2): {self.last_log_line(k)}"
+            if code == CANNOT_START:
+                return None, self.last_log_line(k)
             return None, "no result (the job did not finish; see " + self.shard_file(k, "log") + ")"
         except (OSError, ValueError) as e:
             return None, f"{path}: not a readable report ({e})"
@@ -93,6 +105,35 @@ class RunFolder:
         if missing:
             return None, f"{path}: not an aps-sim report of a {kind.replace('_', ' ')} (no {', '.join(missing)})"
         return r, None
+
+    def read_junit(self, k):
+        """Shard k's JUnit <testsuite>, or None and why it is no result."""
+        path = self.shard_file(k, "xml")
+        if not os.path.exists(path):
+            return None, f"no JUnit file ({path})"
+        try:
+            suite = ET.parse(path).getroot()
+            if suite.tag != "testsuite":
+                return None, f"{path}: root element is <{suite.tag}>, not <testsuite>"
+            for key in ("tests", "failures", "errors"):
+                int(suite.get(key, 0))
+            float(suite.get("time", 0))
+        except (ET.ParseError, OSError) as e:
+            return None, f"{path}: not readable XML ({e})"
+        except ValueError:
+            return None, f"{path}: a testsuite count or time that is not a number"
+        return suite, None
+
+    def shard_result(self, k, kind):
+        """(report, JUnit suite, why): shard k's result as the merge, status and
+        resubmit all read it; why is None when both are there."""
+        report, why = self.read_report(k, kind)
+        if report is None:
+            return None, None, why
+        if self.exit_code(k) is None:
+            return report, None, ("no exit code (the job did not finish; see " + self.shard_file(k, "log") + ")")
+        suite, why = self.read_junit(k)
+        return report, suite, why
 
     def exit_code(self, k):
         """Shard k's exit code, or None if it never finished."""
@@ -109,15 +150,14 @@ class RunFolder:
         out = []
         for k in range(1, shards + 1):
             code = self.exit_code(k)
-            if code is None or code not in (0, 1) or (include_failed and code == 1) or \
-                    self.read_report(k, kind)[0] is None or not os.path.exists(self.shard_file(k, "xml")):
+            if code not in (0, 1) or (include_failed and code == 1) or self.shard_result(k, kind)[2]:
                 out.append(k)
         return out
 
     def last_log_line(self, k):
-        try:
+        try:  # the log's first line is the farm's "$ command"
             with open(self.shard_file(k, "log"), errors="replace") as f:
-                lines = [line.strip() for line in f if line.strip()]
+                lines = [line.strip() for line in f if line.strip() and not line.startswith("$ ")]
         except OSError:
             lines = []
         return lines[-1] if lines else f"no output (see {self.shard_file(k, 'log')})"

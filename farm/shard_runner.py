@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 
+from run_folder import CANNOT_START
+
 
 def shard_command(spec, folder, k):
     cmd = [spec["sim"], *spec["command"], "--shard", f"{k}/{spec['shards']}",
@@ -27,8 +29,8 @@ def run_shard(folder, k):
         try:
             code = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT).returncode
         except OSError as e:
-            out.write(f"aps-farm: cannot run {cmd[0]}: {e}\n")
-            code = 2
+            out.write(f"aps-farm: cannot run {cmd[0]}: {e.strerror}\n")
+            code = CANNOT_START
     tmp = folder.shard_file(k, "exit.tmp")
     with open(tmp, "w") as f:
         f.write(f"{code}\n")

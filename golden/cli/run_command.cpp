@@ -30,11 +30,8 @@ TensorMap feeds_for(const OnnxModel& model, const std::vector<NamedTensor>& inpu
   TensorMap feeds;
   for (size_t i = 0; i < inputs.size(); ++i) {
     // The file is what is wrong, not the model: name it (the interpreter,
-    // which never sees files, names the model).
-    const ValueInfo& info = model.inputs()[i];
-    if (inputs[i].tensor.dtype() != info.dtype)
-      throw InputError(fmt::format("{}: holds {} values; input '{}' of {} takes {}", files[i].string(),
-                                   dtype_name(inputs[i].tensor.dtype()), info.name, model.source(), dtype_name(info.dtype)));
+    // which never sees files, would name the model).
+    check_feed_type(model.inputs()[i], inputs[i].tensor, files[i].string());
     check_finite(inputs[i], files[i]);
     feeds.emplace(model.inputs()[i].name, inputs[i].tensor);
   }
@@ -120,6 +117,8 @@ Outcome evaluate_onnx(const std::string& model_path, const std::vector<DataSet>&
   for (const DataSet& ds : sets) {
     check_has_samples(ds);
     check_batches_fit(model, ds);
+    for (size_t i = 0; i < std::min(ds.inputs.size(), model.inputs().size()); ++i)
+      check_feed_type(model.inputs()[i], ds.inputs[i].tensor, ds.input_file(i).string());
   }
   for (const DataSet& ds : sets) {
     std::vector<fs::path> files;

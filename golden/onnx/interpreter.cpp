@@ -7,10 +7,14 @@
 
 namespace aps {
 
-void Interpreter::check_feed(const ValueInfo& info, const Tensor& value) const {
+void check_feed_type(const ValueInfo& info, const Tensor& value, std::string_view source) {
   if (value.dtype() != info.dtype)
-    throw InputError(fmt::format("{}: input '{}' must be {}, got {}", model_.source(), info.name, dtype_name(info.dtype),
+    throw InputError(fmt::format("{}: input '{}' must be {}, got {}", source, info.name, dtype_name(info.dtype),
                                  dtype_name(value.dtype())));
+}
+
+void Interpreter::check_feed(const ValueInfo& info, const Tensor& value) const {
+  check_feed_type(info, value, model_.source());
   if (!info.has_shape) return;
   bool ok = static_cast<size_t>(value.rank()) == info.dims.size();
   for (size_t i = 0; ok && i < info.dims.size(); ++i)

@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 
 #include "golden/onnx/onnx_model.hpp"
 #include "golden/numerics/tensor.hpp"
@@ -14,6 +15,11 @@ namespace aps {
 
 using TensorMap = std::map<std::string, Tensor>;
 using ValueObserver = std::function<void(const std::string& name, const Tensor& value)>;
+
+// The element type a feed of graph input `info` must have; `source` names
+// where the value came from (the model, or the data file that holds it), as
+// the InputError does.
+void check_feed_type(const ValueInfo& info, const Tensor& value, std::string_view source);
 
 class Interpreter {
  public:

@@ -1,5 +1,6 @@
 #include "sim/cli/memory_options.hpp"
 
+#include <cctype>
 #include <fmt/format.h>
 #include <limits>
 
@@ -32,6 +33,7 @@ std::string memory_args_text(const MemoryArgs& args) {
 int64_t parse_size(const std::string& text, const char* option) {
   try {
     size_t used = 0;
+    if (text.empty() || !std::isdigit(static_cast<unsigned char>(text.front()))) throw std::invalid_argument(text);
     const long long value = std::stoll(text, &used);
     int64_t scale = 1;
     if (used + 1 == text.size()) {

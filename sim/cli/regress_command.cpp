@@ -238,6 +238,9 @@ ExitCode regress_command(const Args& args) {
             try {
               trace_error = run_cosim(c.program, c.inputs, {}, traced).trace_error;
             } catch (const Interrupted&) {
+              // The case's failure stands; only its trace was cut short.
+              o.failure += " [no trace: interrupted]";
+              o.finished = true;
               throw;
             } catch (const WatchdogTimeout&) {
             } catch (const RtlAssertion&) {
@@ -301,6 +304,8 @@ ExitCode regress_command(const Args& args) {
   std::cout << fmt::format("regression seed {} shard {}: {} networks, {} passed, {} failed; {} layers and {} elements compared\n",
                            seed, shard, outcomes.size(), outcomes.size() - failed, failed, layers, elements);
   if (!coverage_file.empty()) coverage.write(coverage_file);
+  if (interrupted_by)  // so that the file does not read as a passing run of fewer cases
+    junit_cases.push_back({"interrupted", fmt::format("interrupted by signal {}", interrupted_by), 0, ""});
   if (!junit.empty()) aps::cli::write_text_file(junit, junit_xml(fmt::format("aps-sim regress seed {} shard {}", seed, shard), junit_cases));
   if (!report.empty()) {
     nlohmann::json j{{"seed", seed}, {"shard", shard}, {"networks", outcomes.size()}, {"failed", failed},

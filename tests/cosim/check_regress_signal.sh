@@ -1,7 +1,7 @@
 #!/bin/sh
 # SIGINT during a regression: aps-sim regress must stop with exit 130 and
 # write its report (marked interrupted, with the networks that finished) and
-# JUnit file in place of an earlier run's.
+# JUnit file (with a failing "interrupted" case) in place of an earlier run's.
 #   check_regress_signal.sh APS_SIM WORKDIR
 set -u
 sim=$1 work=$2
@@ -18,5 +18,5 @@ rc=$?
 cat "$work/regress.err"
 [ "$rc" -eq 130 ] || { echo "expected exit 130, got $rc"; exit 1; }
 grep -q '"error": "interrupted"' "$work/regress.json" || { echo "report not written"; exit 1; }
-grep -q '<testsuite' "$work/regress.xml" || { echo "JUnit file not written"; exit 1; }
+grep -q '<failure message="interrupted by signal 2"' "$work/regress.xml" || { echo "JUnit file not written"; exit 1; }
 echo "ok: exit $rc, report and JUnit written"
