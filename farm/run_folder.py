@@ -95,7 +95,7 @@ class RunFolder:
                 return None, f"aps-sim refused the shard (exit 2): {self.last_log_line(k)}"
             if code == CANNOT_START:
                 return None, self.last_log_line(k)
-            return None, "no result (the job did not finish; see " + self.shard_file(k, "log") + ")"
+            return None, "no result " + self.unfinished_job(k)
         except (OSError, ValueError) as e:
             return None, f"{path}: not a readable report ({e})"
         if not isinstance(r, dict):
@@ -131,7 +131,7 @@ class RunFolder:
         if report is None:
             return None, None, why
         if self.exit_code(k) is None:
-            return report, None, ("no exit code (the job did not finish; see " + self.shard_file(k, "log") + ")")
+            return report, None, "no exit code " + self.unfinished_job(k)
         suite, why = self.read_junit(k)
         return report, suite, why
 
@@ -153,6 +153,9 @@ class RunFolder:
             if code not in (0, 1) or (include_failed and code == 1) or self.shard_result(k, kind)[2]:
                 out.append(k)
         return out
+
+    def unfinished_job(self, k):
+        return f"(the job did not finish; see {self.shard_file(k, 'log')})"
 
     def last_log_line(self, k):
         try:  # the log's first line is the farm's "$ command"

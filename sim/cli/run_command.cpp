@@ -185,9 +185,9 @@ ExitCode run_command(const Args& args) {
   CosimResult result;
   const std::string suite = shard.n > 1 ? fmt::format("aps-sim {} shard {}", model, shard_text) : "aps-sim " + model;
   // A run that ends early keeps what it can, and replaces every result file
-  // it was asked for: an earlier run's must not stand for this one. An input that stopped it gets
-  // the line that re-runs it alone, with a whole trace: there is no mismatch
-  // to centre a window on.
+  // it was asked for: an earlier run's must not stand for this one. An input
+  // that stopped it gets the line that re-runs it alone, with a whole trace:
+  // there is no mismatch to centre a window on.
   auto end_early = [&](const std::string& error, const std::string& message) {
     bar.finish();
     const std::string repro =
