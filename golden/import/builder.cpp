@@ -337,6 +337,24 @@ int32_t ProgramBuilder::bias_code(double v, const Layer& l) const {
   return static_cast<int32_t>(std::clamp(round_half_to_even(v), -2147483648.0, 2147483647.0));
 }
 
+// A clip to [lo, hi] as layer `l`'s requantization: its saturation when the
+// bounds quantize to the grid's end codes, 0 and 255; Q(lo) = the zero point
+// is ReLU. A bound inside the grid would need a clamp the accelerator lacks.
+void ProgramBuilder::clip_as_saturation(Layer& l, double lo, double hi) const {
+  const ActivationQuant& q = l.out_q;
+  const auto code = [&](double v) { return quantize_linear(v, static_cast<float>(q.scale), q.zero_point, DType::UInt8); };
+  if (code(hi) < 255)
+    throw UnsupportedError(fmt::format("{}: layer '{}': Clip's upper bound {} lies inside the output's range (up to {}); "
+                                       "the accelerator clamps only at the range's ends",
+                                       model_.source(), l.name, hi, q.scale * (255 - q.zero_point)));
+  if (code(lo) > 0) {
+    if (lo != 0)
+      throw UnsupportedError(fmt::format("{}: layer '{}': Clip's lower bound {} lies inside the output's range",
+                                         model_.source(), l.name, lo));
+    l.relu = true;
+  }
+}
+
 void ProgramBuilder::finalize_from_calibration(const std::string& value) { finalize(value, calibrated_quant(value)); }
 
 namespace {
@@ -374,8 +392,6 @@ void ProgramBuilder::finalize(const std::string& value, ActivationQuant out_q) {
     throw UnsupportedError(fmt::format("{}: layer '{}': max pooling must keep its input's scale and zero point",
                                        model_.source(), l.name));
   if (p.clip) {
-    // The clip is the requantization's saturation when its bounds quantize
-    // to the grid's end codes, 0 and 255; Q(min) = the zero point is ReLU.
     const auto [lo, hi] = *p.clip;
     const auto code = [&](double v) {
       return quantize_linear(v, static_cast<float>(out_q.scale), out_q.zero_point, DType::UInt8);
@@ -398,16 +414,7 @@ void ProgramBuilder::finalize(const std::string& value, ActivationQuant out_q) {
       out_q = best.scale > 0 ? best : measured;
       l.out_q = out_q;
     }
-    if (code(hi) < 255)
-      throw UnsupportedError(fmt::format("{}: layer '{}': Clip's upper bound {} lies inside the output's range (up to {}); "
-                                         "the accelerator clamps only at the range's ends",
-                                         model_.source(), l.name, hi, out_q.scale * (255 - out_q.zero_point)));
-    if (code(lo) > 0) {
-      if (lo != 0)
-        throw UnsupportedError(fmt::format("{}: layer '{}': Clip's lower bound {} lies inside the output's range",
-                                           model_.source(), l.name, lo));
-      l.relu = true;
-    }
+    clip_as_saturation(l, lo, hi);
   }
   if (l.has_weights() && !p.float_weights.empty()) {
     // NaN or infinite weights (or a BatchNormalization folding that makes

@@ -135,6 +135,7 @@ class ProgramBuilder {
   PendingLayer take_pending(const std::string& value, const onnx::NodeProto& node);
   void finalize_from_calibration(const std::string& value);
   void finalize(const std::string& value, ActivationQuant out_q);
+  void clip_as_saturation(Layer& l, double lo, double hi) const;
   int32_t bias_code(double v, const Layer& l) const;
   void lower_quantize(const onnx::NodeProto& node);
   void lower_dequantize(const onnx::NodeProto& node);
@@ -152,6 +153,10 @@ class ProgramBuilder {
   // lower_activations.cpp
   void lower_relu(const onnx::NodeProto& node);
   void lower_clip(const onnx::NodeProto& node);
+  // The finished layer a Relu or Clip applies to when it reads the layer's
+  // requantized output; refused unless nothing else reads it on the way.
+  Layer& layer_before(const onnx::NodeProto& node);
+  void pass_through(const onnx::NodeProto& node);
   void lower_add(const onnx::NodeProto& node);
   void lower_bias_add(const onnx::NodeProto& node);
   void lower_batch_norm(const onnx::NodeProto& node);

@@ -12,13 +12,74 @@
 
 namespace aps::import {
 
+namespace {
+// The layers the accelerator applies an activation in, before requantizing.
+bool takes_activation(const Layer& l) { return l.has_weights() || l.kind == LayerKind::Add; }
+}  // namespace
+
 void ProgramBuilder::lower_relu(const onnx::NodeProto& node) {
   const std::string& x = node.input(0);
-  if (!pending_.count(x) || !(pending_.at(x).layer.has_weights() || pending_.at(x).layer.kind == LayerKind::Add))
-    unsupported(node, "Relu must directly follow a Gemm, MatMul, Conv or Add");
-  PendingLayer p = take_pending(x, node);
-  p.layer.relu = true;
-  pending_[node.output(0)] = std::move(p);
+  if (pending_.count(x) && takes_activation(pending_.at(x).layer)) {
+    PendingLayer p = take_pending(x, node);
+    p.layer.relu = true;
+    pending_[node.output(0)] = std::move(p);
+    return;
+  }
+  layer_before(node).relu = true;
+  pass_through(node);
+}
+
+// A Relu or Clip that reads a layer's output after the layer requantized it:
+// through the output's QuantizeLinear and DequantizeLinear (an exporter that
+// did not fuse the activation) or through a MaxPool (PyTorch's
+// F.relu(F.max_pool2d(x))). On the codes of one grid ReLU is
+// max(code, zero point), the floor of the layer's own requantization
+// (requantize.hpp), and it commutes with taking the largest value; a clip
+// whose bounds quantize to the grid's ends is its saturation. So the
+// activation is the layer's, exactly, as long as nothing else reads the
+// values on the way: they would see it too.
+Layer& ProgramBuilder::layer_before(const onnx::NodeProto& node) {
+  const std::string needs = fmt::format(
+      "{} must follow a Gemm, MatMul, Conv or Add, directly or through its QuantizeLinear and DequantizeLinear "
+      "or a MaxPool",
+      node.op_type());
+  std::string value = node.input(0);
+  if (acts_.count(value) && acts_.at(value).codes)
+    unsupported(node, fmt::format("reads quantized codes '{}'; expected a DequantizeLinear output", value));
+  std::vector<std::string> path;
+  for (;;) {
+    path.push_back(value);
+    const onnx::NodeProto* made = model_.producer(value);
+    if (!made) unsupported(node, needs);
+    const std::string& op = made->op_type();
+    if (op != "QuantizeLinear" && op != "DequantizeLinear" && op != "MaxPool") break;
+    value = made->input(0);
+  }
+  const auto it = acts_.find(value);
+  if (it == acts_.end() || it->second.tensor < 0 || !takes_activation(program_.layers[it->second.tensor]))
+    unsupported(node, needs);
+  Layer& l = program_.layers[it->second.tensor];
+  const auto& outputs = model_.outputs();
+  for (const std::string& v : path) {
+    const bool graph_output =
+        std::any_of(outputs.begin(), outputs.end(), [&](const ValueInfo& o) { return o.name == v; });
+    if (graph_output || model_.consumers(v).size() != 1)
+      unsupported(node, fmt::format("'{}' is read by more than this {}: applying it in layer '{}', where the "
+                                    "accelerator applies activations, would change what the others read",
+                                    v, node.op_type(), l.name));
+  }
+  return l;
+}
+
+// The output of an activation applied in an earlier layer (layer_before) is
+// the value it read: a pending MaxPool moves on, anything else is the same
+// view.
+void ProgramBuilder::pass_through(const onnx::NodeProto& node) {
+  const std::string& x = node.input(0);
+  if (pending_.count(x))
+    pending_[node.output(0)] = take_pending(x, node);
+  else
+    acts_[node.output(0)] = act(x, node, true);
 }
 
 // Clip (ReLU6 and the like) after a layer. The output is quantized either
@@ -26,11 +87,10 @@ void ProgramBuilder::lower_relu(const onnx::NodeProto& node) {
 // QuantizeLinear that follows: either way the requantization's saturation
 // is the clip, as long as the range holds 0 (a lower bound of 0 with a
 // positive zero point is ReLU). A bound strictly inside the quantized range
-// would need a clamp the accelerator does not have: refused at finalize.
+// would need a clamp the accelerator does not have: refused
+// (clip_as_saturation).
 void ProgramBuilder::lower_clip(const onnx::NodeProto& node) {
   const std::string& x = node.input(0);
-  if (!pending_.count(x) || !(pending_.at(x).layer.has_weights() || pending_.at(x).layer.kind == LayerKind::Add))
-    unsupported(node, "Clip must directly follow a Gemm, MatMul, Conv or Add");
   double lo = -INFINITY, hi = INFINITY;
   if (model_.opset() < 11) {
     const auto ctx = context(node);
@@ -45,9 +105,14 @@ void ProgramBuilder::lower_clip(const onnx::NodeProto& node) {
     }
   }
   if (!(lo <= 0 && hi >= 0)) unsupported(node, fmt::format("clips to [{}, {}], a range without 0", lo, hi));
-  PendingLayer p = take_pending(x, node);
-  p.clip = {std::max(lo, p.clip ? p.clip->first : lo), std::min(hi, p.clip ? p.clip->second : hi)};
-  pending_[node.output(0)] = std::move(p);
+  if (pending_.count(x) && takes_activation(pending_.at(x).layer)) {
+    PendingLayer p = take_pending(x, node);
+    p.clip = {std::max(lo, p.clip ? p.clip->first : lo), std::min(hi, p.clip ? p.clip->second : hi)};
+    pending_[node.output(0)] = std::move(p);
+    return;
+  }
+  clip_as_saturation(layer_before(node), lo, hi);
+  pass_through(node);
 }
 
 // Add: a bias (a constant operand), or a residual Add of two activations.

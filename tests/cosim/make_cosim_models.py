@@ -27,9 +27,10 @@ Usage: make_cosim_models.py MODELS_DIR OUT_DIR
                          layer without ReLU, so the padding is a non-zero
                          zero point), with calibration/ and test_data_set_0/.
   conv1d_net/            a float 1-D CNN as PyTorch exports Conv1d: [N,4,40],
-                         a strided Conv1d, a depthwise Conv1d, MaxPool1d,
-                         GlobalAveragePool, Gemm; calibration/ and
-                         test_data_set_0/.
+                         a strided Conv1d, a depthwise Conv1d, MaxPool1d
+                         with its ReLU after it (F.relu(F.max_pool1d(x)),
+                         applied in the depthwise layer), GlobalAveragePool,
+                         Gemm; calibration/ and test_data_set_0/.
 """
 
 import os
@@ -290,9 +291,9 @@ def conv1d_net(out):
         helper.make_node("Relu", ["c1"], ["r1"], name="relu1"),
         helper.make_node("Conv", ["r1", "dw.w", "dw.b"], ["dw"], name="depthwise", kernel_shape=[3], pads=[1, 1],
                          group=8),
-        helper.make_node("Relu", ["dw"], ["r2"], name="relu2"),
-        helper.make_node("MaxPool", ["r2"], ["mp"], name="maxpool", kernel_shape=[2], strides=[2]),
-        helper.make_node("GlobalAveragePool", ["mp"], ["gap"], name="gap"),
+        helper.make_node("MaxPool", ["dw"], ["mp"], name="maxpool", kernel_shape=[2], strides=[2]),
+        helper.make_node("Relu", ["mp"], ["r2"], name="relu2"),
+        helper.make_node("GlobalAveragePool", ["r2"], ["gap"], name="gap"),
         helper.make_node("Flatten", ["gap"], ["f"], name="flatten"),
         helper.make_node("Gemm", ["f", "fc.w", "fc.b"], ["logits"], name="fc", transB=1),
     ]

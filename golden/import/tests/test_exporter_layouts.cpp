@@ -606,3 +606,137 @@ TEST_CASE("a Pad between QDQ pairs (ONNX Runtime's QDQ layout) is the Conv's pad
   CHECK(p.layers[0].out_shape == FeatureShape{2, 4, 4});
   check_tracks_onnx(g, p, random_tensor(rng, {40, 1, 4, 4}, -0.4, 1.4), 32);
 }
+
+namespace {
+// x[?,4] -> Q -> DQ -> MatMul (int8 weights) -> [activation] -> Q -> DQ -> y.
+// `late`: the activation reads the MatMul's requantized output (MatMul -> Q
+// -> DQ -> activation -> Q -> DQ), as an exporter that did not fuse it
+// writes; otherwise it reads the MatMul's result, fused as usual.
+test::GraphBuilder matmul_then(const std::string& activation, bool late) {
+  test::GraphBuilder g(13);
+  g.input("x", DType::Float, {-1, 4});
+  g.initializer("xs", Tensor::scalar_real(DType::Float, 1.0 / 16));
+  g.initializer("xz", Tensor::scalar_int(DType::UInt8, 128));
+  g.node("QuantizeLinear", {"x", "xs", "xz"}, {"xq"}, "q_in");
+  g.node("DequantizeLinear", {"xq", "xs", "xz"}, {"xd"}, "dq_in");
+  g.initializer("wq", Tensor::from_ints(DType::Int8, {4, 3}, {90, -70, 20, -60, 50, -110, 30, 80, -40, -20, -90, 70}));
+  g.initializer("ws", Tensor::scalar_real(DType::Float, 1.0 / 8));
+  g.initializer("wz", Tensor::scalar_int(DType::Int8, 0));
+  g.node("DequantizeLinear", {"wq", "ws", "wz"}, {"wd"}, "dq_w");
+  g.node("MatMul", {"xd", "wd"}, {"m"}, "fc");
+  g.initializer("ys", Tensor::scalar_real(DType::Float, 1.0 / 4));
+  g.initializer("yz", Tensor::scalar_int(DType::UInt8, 100));
+  std::string before = "m";
+  if (late) {
+    g.node("QuantizeLinear", {"m", "ys", "yz"}, {"mq"}, "q_fc");
+    g.node("DequantizeLinear", {"mq", "ys", "yz"}, {"md"}, "dq_fc");
+    before = "md";
+  }
+  if (activation == "Relu") {
+    g.node("Relu", {before}, {"a"}, "act");
+  } else {
+    g.initializer("lo", Tensor::scalar_real(DType::Float, 0));
+    g.initializer("hi", Tensor::scalar_real(DType::Float, 1000));
+    g.node("Clip", {before, "lo", "hi"}, {"a"}, "act");
+  }
+  g.node("QuantizeLinear", {"a", "ys", "yz"}, {"aq"}, "q_out");
+  g.node("DequantizeLinear", {"aq", "ys", "yz"}, {"y"}, "dq_out");
+  g.output("y");
+  return g;
+}
+}  // namespace
+
+TEST_CASE("a Relu or Clip(0, _) after a layer's QuantizeLinear / DequantizeLinear is that layer's ReLU", "[exporters]") {
+  // On codes of one grid the activation is max(code, zero point): the same
+  // program as the fused form, and the ONNX semantics up to requantization ties.
+  std::mt19937 rng(41);
+  const Tensor x = random_tensor(rng, {64, 4}, -3, 3);
+  for (const std::string activation : {"Relu", "Clip"}) {
+    INFO(activation);
+    const test::GraphBuilder late = matmul_then(activation, true);
+    const NetworkProgram p = build_program(late.model());
+    const NetworkProgram fused = build_program(matmul_then(activation, false).model());
+    REQUIRE(p.layers.size() == 1);
+    CHECK(p.layers[0].relu);
+    const OnnxModel m = late.model();
+    const Tensor y = run_batch(m, {{"x", x}}).at("y");
+    const auto configs = step_configs(p, "8");
+    int64_t clamped = 0, equal = 0;
+    for (int64_t i = 0; i < 64; ++i) {
+      const Codes out = execute_program(p, quantize_input(p, x, i), configs).output();
+      CHECK(out == execute_program(fused, quantize_input(fused, x, i), configs).output());
+      for (int64_t c = 0; c < 3; ++c) {
+        const double code = std::round(y.reals()[i * 3 + c] * 4) + 100;
+        CHECK(std::fabs(out[c] - code) <= 1.0);
+        equal += out[c] == code;
+        clamped += out[c] == 100;
+      }
+    }
+    CHECK(equal >= 64 * 3 * 9 / 10);
+    CHECK(clamped >= 32);  // the data reaches the ReLU
+  }
+}
+
+TEST_CASE("a Relu after a MaxPool (PyTorch's F.relu(F.max_pool2d(conv(x)))) is the Conv's ReLU", "[exporters]") {
+  std::mt19937 rng(43);
+  test::GraphBuilder g(13);
+  g.input("x", DType::Float, {-1, 1, 6, 6});
+  g.initializer("w", random_tensor(rng, {4, 1, 3, 3}, -0.5, 0.5));
+  g.node("Conv", {"x", "w"}, {"c"}, "conv").attr("pads", std::vector<int64_t>{1, 1, 1, 1});
+  g.node("MaxPool", {"c"}, {"p"}, "pool")
+      .attr("kernel_shape", std::vector<int64_t>{2, 2})
+      .attr("strides", std::vector<int64_t>{2, 2});
+  g.node("Relu", {"p"}, {"r"}, "relu");
+  g.node("Flatten", {"r"}, {"flat"}, "flatten");
+  g.initializer("wf", random_tensor(rng, {5, 36}, -0.5, 0.5));
+  g.node("Gemm", {"flat", "wf"}, {"y"}, "fc").attr("transB", 1);
+  g.output("y");
+  const Tensor calibration = random_tensor(rng, {512, 1, 6, 6}, -1, 1);
+  const NetworkProgram p = build_program(g.model(), &calibration);
+  REQUIRE(p.layers.size() == 3);
+  CHECK(p.layers[0].relu);
+  CHECK(p.layers[1].kind == LayerKind::MaxPool);
+  check_tracks_onnx(g, p, random_tensor(rng, {40, 1, 6, 6}, -1, 1), 5);
+}
+
+TEST_CASE("a late Relu is refused when another node reads the values it would change, or no layer precedes it",
+          "[exporters]") {
+  SECTION("the requantized output is read by the Relu and by a residual Add") {
+    test::GraphBuilder g = matmul_then("Relu", true);
+    auto& nodes = *g.proto().mutable_graph()->mutable_node();
+    for (auto& n : nodes)
+      if (n.name() == "dq_out") n.set_output(0, "yd");
+    g.node("Add", {"yd", "md"}, {"s"}, "residual");
+    g.node("QuantizeLinear", {"s", "ys", "yz"}, {"sq"}, "q_sum");
+    g.node("DequantizeLinear", {"sq", "ys", "yz"}, {"y"}, "dq_sum");
+    CHECK_THROWS_WITH(build_program(g.model()),
+                      Catch::Contains("node 'act' (Relu): cannot map onto the accelerator: 'md' is read by more than "
+                                      "this Relu: applying it in layer 'fc'"));
+  }
+  SECTION("the Relu reads the network input") {
+    test::GraphBuilder g(13);
+    g.input("x", DType::Float, {-1, 4});
+    g.initializer("xs", Tensor::scalar_real(DType::Float, 1.0 / 16));
+    g.initializer("xz", Tensor::scalar_int(DType::UInt8, 128));
+    g.node("QuantizeLinear", {"x", "xs", "xz"}, {"xq"}, "q_in");
+    g.node("DequantizeLinear", {"xq", "xs", "xz"}, {"xd"}, "dq_in");
+    g.node("Relu", {"xd"}, {"y"}, "act");
+    g.output("y");
+    CHECK_THROWS_WITH(build_program(g.model()),
+                      Catch::Contains("node 'act' (Relu): cannot map onto the accelerator: Relu must follow a Gemm, "
+                                      "MatMul, Conv or Add"));
+  }
+  SECTION("the Relu reads an average pooling") {
+    std::mt19937 rng(47);
+    test::GraphBuilder g(13);
+    g.input("x", DType::Float, {-1, 1, 4, 4});
+    g.initializer("w", random_tensor(rng, {2, 1, 3, 3}, -0.5, 0.5));
+    g.node("Conv", {"x", "w"}, {"c"}, "conv").attr("pads", std::vector<int64_t>{1, 1, 1, 1});
+    g.node("GlobalAveragePool", {"c"}, {"p"}, "gap");
+    g.node("Relu", {"p"}, {"y"}, "act");
+    g.output("y");
+    const Tensor calibration = random_tensor(rng, {16, 1, 4, 4}, -1, 1);
+    CHECK_THROWS_WITH(build_program(g.model(), &calibration),
+                      Catch::Contains("node 'act' (Relu): cannot map onto the accelerator: Relu must follow"));
+  }
+}
