@@ -175,7 +175,7 @@ void ProgramBuilder::lower(const onnx::NodeProto& node) {
   if (op == "Relu") return lower_relu(node);
   if (op == "Clip") return lower_clip(node);
   if (op == "Add") return lower_add(node);
-  if (op == "MaxPool") return lower_max_pool(node);
+  if (op == "MaxPool" || op == "GlobalMaxPool") return lower_max_pool(node);
   if (op == "AveragePool" || op == "GlobalAveragePool") return lower_average_pool(node);
   if (op == "ReduceMean") return lower_reduce_mean(node);
   if (op == "BatchNormalization") return lower_batch_norm(node);

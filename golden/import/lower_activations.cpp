@@ -52,7 +52,7 @@ Layer& ProgramBuilder::layer_before(const onnx::NodeProto& node) {
     const onnx::NodeProto* made = model_.producer(value);
     if (!made) unsupported(node, needs);
     const std::string& op = made->op_type();
-    if (op != "QuantizeLinear" && op != "DequantizeLinear" && op != "MaxPool") break;
+    if (op != "QuantizeLinear" && op != "DequantizeLinear" && op != "MaxPool" && op != "GlobalMaxPool") break;
     value = made->input(0);
   }
   const auto it = acts_.find(value);
@@ -277,10 +277,16 @@ void ProgramBuilder::lower_max_pool(const onnx::NodeProto& node) {
   if (!in.feature_map()) unsupported(node, "MaxPool needs an [N,C,H,W] or [N,C,L] input");
   PendingLayer p = new_layer(node, LayerKind::MaxPool, in);
   p.layer.out_shape.channels = in.stored.channels;
-  const auto kernel = ctx.attrs.get_ints("kernel_shape");
-  if (kernel.size() != in.spatial().size())
-    unsupported(node, "only 1-D and 2-D max pooling of a map of that rank maps onto the accelerator");
-  set_window(p.layer, ctx, in.spatial(), kernel);
+  if (node.op_type() == "GlobalMaxPool") {
+    p.layer.window.kernel_h = static_cast<int>(in.stored.height);
+    p.layer.window.kernel_w = static_cast<int>(in.stored.width);
+    p.layer.out_shape.height = p.layer.out_shape.width = 1;
+  } else {
+    const auto kernel = ctx.attrs.get_ints("kernel_shape");
+    if (kernel.size() != in.spatial().size())
+      unsupported(node, "only 1-D and 2-D max pooling of a map of that rank maps onto the accelerator");
+    set_window(p.layer, ctx, in.spatial(), kernel);
+  }
   p.dims = in.map_dims(p.layer.out_shape.channels, p.layer.out_shape.height, p.layer.out_shape.width);
   const std::string out = node.output(0);
   pending_[out] = std::move(p);

@@ -31,6 +31,9 @@ Usage: make_cosim_models.py MODELS_DIR OUT_DIR
                          with its ReLU after it (F.relu(F.max_pool1d(x)),
                          applied in the depthwise layer), GlobalAveragePool,
                          Gemm; calibration/ and test_data_set_0/.
+  global_max_cnn/        a float CNN ending in GlobalMaxPool with its ReLU
+                         after it (applied in the convolution), Flatten,
+                         Gemm; calibration/ and test_data_set_0/.
 """
 
 import os
@@ -310,6 +313,33 @@ def conv1d_net(out):
     onnx.save(model, os.path.join(folder, "model.onnx"))
 
 
+def global_max_cnn(out):
+    rng = np.random.default_rng(11)
+    inits = [
+        numpy_helper.from_array(rng.normal(0, 0.4, (8, 2, 3, 3)).astype(np.float32), "c.w"),
+        numpy_helper.from_array(rng.normal(0, 0.1, 8).astype(np.float32), "c.b"),
+        numpy_helper.from_array(rng.normal(0, 0.5, (5, 8)).astype(np.float32), "fc.w"),
+    ]
+    nodes = [
+        helper.make_node("Conv", ["input", "c.w", "c.b"], ["c"], name="conv", kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+        helper.make_node("GlobalMaxPool", ["c"], ["gmp"], name="gmp"),
+        helper.make_node("Relu", ["gmp"], ["r"], name="relu"),
+        helper.make_node("Flatten", ["r"], ["f"], name="flatten"),
+        helper.make_node("Gemm", ["f", "fc.w"], ["logits"], name="fc", transB=1),
+    ]
+    x_info = helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 2, 6, 6])
+    y_info = helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 5])
+    model = helper.make_model(helper.make_graph(nodes, "global_max_cnn", [x_info], [y_info], inits),
+                              opset_imports=[helper.make_opsetid("", 13)], ir_version=7)
+    onnx.checker.check_model(model)
+    folder = os.path.join(out, "global_max_cnn")
+    for sub, n in (("calibration", 256), ("test_data_set_0", 24)):
+        os.makedirs(os.path.join(folder, sub), exist_ok=True)
+        with open(os.path.join(folder, sub, "input_0.pb"), "wb") as f:
+            f.write(numpy_helper.from_array(rng.uniform(-1, 1, (n, 2, 6, 6)).astype(np.float32), "input").SerializeToString())
+    onnx.save(model, os.path.join(folder, "model.onnx"))
+
+
 def main():
     models, out = sys.argv[1], sys.argv[2]
     os.makedirs(out, exist_ok=True)
@@ -318,6 +348,7 @@ def main():
     resnet_tiny(out)
     padded_cnn(out)
     conv1d_net(out)
+    global_max_cnn(out)
 
 
 if __name__ == "__main__":

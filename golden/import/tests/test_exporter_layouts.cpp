@@ -740,3 +740,26 @@ TEST_CASE("a late Relu is refused when another node reads the values it would ch
                       Catch::Contains("node 'act' (Relu): cannot map onto the accelerator: Relu must follow"));
   }
 }
+
+TEST_CASE("GlobalMaxPool is max pooling over the whole map, with a Relu after it applied in the Conv", "[exporters]") {
+  std::mt19937 rng(53);
+  test::GraphBuilder g(13);
+  g.input("x", DType::Float, {-1, 2, 5, 7});
+  g.initializer("w", random_tensor(rng, {6, 2, 3, 3}, -0.5, 0.5));
+  g.node("Conv", {"x", "w"}, {"c"}, "conv");
+  g.node("GlobalMaxPool", {"c"}, {"p"}, "gmp");
+  g.node("Relu", {"p"}, {"r"}, "relu");
+  g.node("Flatten", {"r"}, {"flat"}, "flatten");
+  g.initializer("wf", random_tensor(rng, {4, 6}, -1, 1));
+  g.node("Gemm", {"flat", "wf"}, {"y"}, "fc").attr("transB", 1);
+  g.output("y");
+  const Tensor calibration = random_tensor(rng, {512, 2, 5, 7}, -1, 1);
+  const NetworkProgram p = build_program(g.model(), &calibration);
+  REQUIRE(p.layers.size() == 3);
+  CHECK(p.layers[0].relu);
+  CHECK(p.layers[1].kind == LayerKind::MaxPool);
+  CHECK(p.layers[1].window.kernel_h == 3);
+  CHECK(p.layers[1].window.kernel_w == 5);
+  CHECK(p.layers[1].out_shape == FeatureShape{6, 1, 1});
+  check_tracks_onnx(g, p, random_tensor(rng, {40, 2, 5, 7}, -1, 1), 4);
+}
