@@ -355,7 +355,26 @@ void ProgramBuilder::clip_as_saturation(Layer& l, double lo, double hi) const {
   }
 }
 
-void ProgramBuilder::finalize_from_calibration(const std::string& value) { finalize(value, calibrated_quant(value)); }
+// A float model's layer whose ReLU comes after a max pooling (layer_before)
+// gets the grid of its values after that ReLU, from 0: the negative codes of
+// its own range would all read as 0 and leave the positive values fewer.
+void ProgramBuilder::finalize_from_calibration(const std::string& value) {
+  ActivationQuant q = calibrated_quant(value);
+  std::string v = value;
+  for (;;) {
+    const auto readers = model_.consumers(v);
+    if (readers.size() != 1) break;
+    const std::string& op = readers[0]->op_type();
+    if (op == "Relu") {
+      const auto [lo, hi] = ranges_.at(value);
+      q = activation_quant_from_range(std::max(lo, 0.0), hi);
+      break;
+    }
+    if (op != "MaxPool" && op != "GlobalMaxPool") break;
+    v = readers[0]->output(0);
+  }
+  finalize(value, q);
+}
 
 namespace {
 // int8 symmetric per-channel quantization, [-127, 127]: the recipe of the

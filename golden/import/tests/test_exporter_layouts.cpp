@@ -695,6 +695,7 @@ TEST_CASE("a Relu after a MaxPool (PyTorch's F.relu(F.max_pool2d(conv(x)))) is t
   const NetworkProgram p = build_program(g.model(), &calibration);
   REQUIRE(p.layers.size() == 3);
   CHECK(p.layers[0].relu);
+  CHECK(p.layers[0].out_q.zero_point == 0);  // the grid of the values after the ReLU
   CHECK(p.layers[1].kind == LayerKind::MaxPool);
   check_tracks_onnx(g, p, random_tensor(rng, {40, 1, 6, 6}, -1, 1), 5);
 }
@@ -757,6 +758,7 @@ TEST_CASE("GlobalMaxPool is max pooling over the whole map, with a Relu after it
   const NetworkProgram p = build_program(g.model(), &calibration);
   REQUIRE(p.layers.size() == 3);
   CHECK(p.layers[0].relu);
+  CHECK(p.layers[0].out_q.zero_point == 0);
   CHECK(p.layers[1].kind == LayerKind::MaxPool);
   CHECK(p.layers[1].window.kernel_h == 3);
   CHECK(p.layers[1].window.kernel_w == 5);
