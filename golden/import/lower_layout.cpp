@@ -308,8 +308,17 @@ bool ProgramBuilder::lower_host_tail(const onnx::NodeProto& node) {
     tail_[node.output(0)] = before + op;
     return true;
   }
+  // ONNX Runtime's QDQ layout quantizes the probabilities as well (Softmax ->
+  // QuantizeLinear -> DequantizeLinear): with a positive scale that keeps
+  // their order, but for ties on its 8-bit grid.
+  if (tail != tail_.end() && (op == "QuantizeLinear" || op == "DequantizeLinear")) {
+    if (node.input_size() > 2 && !node.input(2).empty() && !constant(node.input(2)))
+      unsupported(node, "scale and zero point must be constant scalars");
+    activation_quant(node, constant(node.input(1)), node.input_size() > 2 ? constant(node.input(2)) : nullptr);
+  }
   if (tail != tail_.end() && (op == "Identity" || op == "Reshape" || op == "Flatten" || op == "Squeeze" ||
-                              op == "Unsqueeze" || op == "Transpose")) {
+                              op == "Unsqueeze" || op == "Transpose" || op == "QuantizeLinear" ||
+                              op == "DequantizeLinear")) {
     tail_[node.output(0)] = tail->second + ", " + op;
     return true;
   }

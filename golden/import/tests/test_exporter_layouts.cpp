@@ -765,3 +765,27 @@ TEST_CASE("GlobalMaxPool is max pooling over the whole map, with a Relu after it
   CHECK(p.layers[1].out_shape == FeatureShape{6, 1, 1});
   check_tracks_onnx(g, p, random_tensor(rng, {40, 2, 5, 7}, -1, 1), 4);
 }
+
+TEST_CASE("a Softmax quantized again (ONNX Runtime's QDQ classifier tail) runs on the host", "[exporters]") {
+  // matmul_then's layer, its output through Softmax -> Q (scale, 0) -> DQ.
+  const auto graph = [](double scale) {
+    test::GraphBuilder g = matmul_then("Relu", false);
+    for (auto& n : *g.proto().mutable_graph()->mutable_node())
+      if (n.name() == "dq_out") n.set_output(0, "logits");
+    g.node("Softmax", {"logits"}, {"p"}, "softmax").attr("axis", 1);
+    g.initializer("ps", Tensor::scalar_real(DType::Float, scale));
+    g.initializer("pz", Tensor::scalar_int(DType::UInt8, 0));
+    g.node("QuantizeLinear", {"p", "ps", "pz"}, {"pq"}, "q_probs");
+    g.node("DequantizeLinear", {"pq", "ps", "pz"}, {"y"}, "dq_probs");
+    return g;
+  };
+  std::mt19937 rng(59);
+  const test::GraphBuilder g = graph(1.0 / 256);
+  const NetworkProgram p = build_program(g.model());
+  REQUIRE(p.layers.size() == 1);
+  CHECK(p.output_tail == "Softmax, QuantizeLinear, DequantizeLinear");
+  check_tracks_onnx(g, p, random_tensor(rng, {40, 4}, -3, 3), 3);
+  // A negative scale would reverse the order the prediction reads.
+  CHECK_THROWS_WITH(build_program(graph(-1.0 / 256).model()),
+                    Catch::Contains("node 'q_probs' (QuantizeLinear)") && Catch::Contains("scale"));
+}
