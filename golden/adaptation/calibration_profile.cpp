@@ -1,10 +1,11 @@
 #include "golden/adaptation/calibration_profile.hpp"
 
+#include "golden/file_output.hpp"
+
 #include <cmath>
 #include <concepts>
 #include <cstdint>
 #include <fmt/format.h>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "golden/errors.hpp"
@@ -129,8 +130,9 @@ void save_profile(const CalibrationProfile& p, const std::filesystem::path& path
   meta(kFormatKey, std::to_string(kFormatVersion));
   meta(kHashKey, fmt::format("{:016x}", p.model_hash));
   meta(kProfileKey, j.dump());
-  std::ofstream out(path, std::ios::binary);
-  if (!out || !m.SerializeToOstream(&out)) throw InputError(fmt::format("{}: cannot write the profile", path.string()));
+  std::string bytes;
+  if (!m.SerializeToString(&bytes)) throw InputError(fmt::format("{}: cannot write the profile", path.string()));
+  replace_file(path.string(), bytes);
 }
 
 CalibrationProfile load_profile(const std::filesystem::path& path, const OnnxModel& model) {

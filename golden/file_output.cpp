@@ -1,0 +1,74 @@
+#include "golden/file_output.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <fmt/format.h>
+#include <fstream>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "golden/errors.hpp"
+
+namespace aps {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+[[noreturn]] void cannot_write(const std::string& path, const std::string& why) {
+  throw InputError(fmt::format("{}: cannot write: {}", path, why));
+}
+
+// Every byte to `fd`, retried after a signal or a short write.
+bool write_all(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    const ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+}  // namespace
+
+void replace_file(const std::string& path, std::string_view bytes) {
+  std::error_code ec;
+  const fs::file_status status = fs::status(path, ec);
+  if (fs::exists(status) && !fs::is_regular_file(status)) {
+    std::ofstream out(path, std::ios::binary);
+    if (!out || !out.write(bytes.data(), static_cast<std::streamsize>(bytes.size())) || !out.flush())
+      cannot_write(path, "the write failed");
+    return;
+  }
+  const fs::path target = fs::is_symlink(fs::symlink_status(path, ec)) && fs::exists(status) ? fs::canonical(path, ec)
+                                                                                            : fs::path(path);
+  // The new file takes the old one's permissions, or a new file's.
+  mode_t mode = 0666;
+  if (struct stat st{}; ::stat(target.c_str(), &st) == 0) {
+    mode = st.st_mode & 07777;
+  } else {
+    const mode_t mask = ::umask(0);
+    ::umask(mask);
+    mode &= ~mask;
+  }
+  std::string temporary = target.string() + ".XXXXXX";
+  const int fd = ::mkstemp(temporary.data());
+  if (fd < 0) cannot_write(path, std::strerror(errno));
+  const bool written = ::fchmod(fd, mode) == 0 && write_all(fd, bytes);
+  const int write_errno = errno;
+  if (::close(fd) != 0 || !written) {
+    ::unlink(temporary.c_str());
+    cannot_write(path, written ? std::strerror(errno) : std::strerror(write_errno));
+  }
+  if (std::rename(temporary.c_str(), target.c_str()) != 0) {
+    const int rename_errno = errno;
+    ::unlink(temporary.c_str());
+    cannot_write(path, std::strerror(rename_errno));
+  }
+}
+
+}  // namespace aps

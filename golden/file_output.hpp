@@ -1,0 +1,17 @@
+#pragma once
+// How every tool writes a result file: a reader never finds it half written,
+// and a failed write (a full disk, a file size limit) leaves the earlier file
+// as it was, not a truncated one that looks like a result.
+
+#include <string>
+#include <string_view>
+
+namespace aps {
+
+// Writes `bytes` to `path`: into a new file beside it, then renamed over it.
+// A link is followed to the file it names; a path that is not a regular file
+// (a pipe, /dev/null, /dev/stdout) is written directly. InputError
+// "<path>: cannot write: <why>" when it cannot be.
+void replace_file(const std::string& path, std::string_view bytes);
+
+}  // namespace aps
