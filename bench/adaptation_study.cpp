@@ -582,7 +582,10 @@ int main(int argc, char** argv) {
       data_dir = dir;
     }
     if (model_path.empty() || data_dir.empty()) throw InputError("give --model-dir, or --model and --data");
-    if (count < 0 || front_maps < 0 || jobs < 1) throw InputError("--count and --front-maps must be >= 0 and --jobs >= 1");
+    if (count < 0) throw InputError("--count must be at least 0 (0: every input)");
+    if (front_maps < 0) throw InputError("--front-maps must be at least 0 (0: uniform maps only)");
+    if (jobs < 1) throw InputError("--jobs must be at least 1");
+    if (cli::split_list(splits_text).empty()) throw InputError("--splits names no split folder");
     // Checked before the study runs, not when its rows are written.
     const std::vector<double> threshold_scales =
         parse_list(scales_text, [](const std::string& t) { return cli::parse_threshold_scale(t, "--threshold-scales"); });
@@ -591,6 +594,9 @@ int main(int argc, char** argv) {
     const std::vector<double> budgets =
         parse_list(budgets_text, [](const std::string& t) { return cli::parse_budget_bits(t, "--budgets"); });
     cli::check_writable_each({json_path, report_path});
+    cli::check_outputs_apart({{"--model-dir", dir}, {"--model", model_path}, {"--reference", reference_path},
+                              {"--data", data_dir}, {"--profile", profile_path}},
+                             {{"--json", json_path}, {"--report", report_path}});
     const std::filesystem::path root(data_dir);
     const OnnxModel model = OnnxModel::load(model_path);
     if (reference_path.empty()) {
@@ -599,6 +605,8 @@ int main(int argc, char** argv) {
       reference_path = model_path;
     }
     const OnnxModel fp32_model = OnnxModel::load(reference_path);
+    if (detect_model_format(fp32_model) != ModelFormat::Float)
+      throw InputError(fmt::format("--reference {} is quantized; the fp32 row needs the float model", reference_path));
     const CalibrationProfile profile = load_profile(profile_path, model);
     if (limits.sae_entries < 1) throw InputError("--sae-entries must be at least 1");
     if (rtl) {

@@ -15,8 +15,8 @@
 #include <boost/program_options.hpp>
 #include <fmt/format.h>
 #include <iostream>
-#include <fstream>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
 #include "golden/accelerator/cycle_model.hpp"
 #include "golden/accelerator/energy_model.hpp"
@@ -34,6 +34,11 @@ using namespace aps::sim;
 
 namespace {
 
+// A check the benchmark makes on the way failed: exit 1, not 2.
+struct CheckFailed : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 // One static inference's energy by term and its memory-port bytes by what
 // they carry; the cycle model must agree with the RTL's cycles.
 nlohmann::json energy_of(const NetworkProgram& p, const std::vector<LayerConfig>& configs, const Codes& input,
@@ -42,7 +47,7 @@ nlohmann::json energy_of(const NetworkProgram& p, const std::vector<LayerConfig>
   const ProgramResult run = execute_program(p, input, configs);
   const RunCycles c = run_cycle_model(p, run, pf);
   if (static_cast<double>(c.total) != rtl_cycles)
-    throw std::runtime_error(fmt::format("the cycle model's {} cycles are not the RTL's {}", c.total, rtl_cycles));
+    throw CheckFailed(fmt::format("the cycle model's {} cycles are not the RTL's {}", c.total, rtl_cycles));
   const EnergyBreakdown b = run_energy_breakdown(p, run, c, pf.array());
   const int64_t rows = pf.array().rows;
   return {{"energy_pj", {{"macs", b.macs}, {"buffer_reads", b.buffer_reads}, {"buffer_writes", b.buffer_writes},
@@ -80,14 +85,18 @@ int main(int argc, char** argv) {
   try {
     po::variables_map vm;
     if (!cli::parse_args(cli::Args(argv + 1, argv + argc), opts, vm)) return 0;
+    if (count < -1) throw InputError("--count must be at least 0 (leave it out for every input)");
+    if (repeats < 1) throw InputError("--repeats must be at least 1");
+    const std::vector<int> widths = parse_width_list(precisions_text, "--precisions");
+    cli::check_writable_each({json_path});
+    cli::check_outputs_apart({{"--model", model}, {"--data", data}}, {{"--json", json_path}});
     const NetworkProgram program = load_network_program(model).program;
     const DataSet ds = load_data_sets(data).front();
+    check_sample_batch(ds);
     std::vector<Codes> inputs;
     const int64_t n = count < 0 ? ds.sample_count() : std::min<int64_t>(count, ds.sample_count());
     for (int64_t i = 0; i < n; ++i) inputs.push_back(quantize_input(program, ds.inputs[0].tensor, i));
     if (inputs.empty()) throw InputError(fmt::format("{}: no inputs to measure", data));
-    std::vector<int> widths;
-    for (const std::string& w : cli::split_list(precisions_text)) widths.push_back(std::stoi(w));
     const HardwareLimits limits = probe_hardware(make_device, {});
     const ArrayShape array = limits.array;
 
@@ -108,7 +117,9 @@ int main(int argc, char** argv) {
       CosimOptions golden_only = full;
       golden_only.rtl = false;
       const CosimResult f = best_of(repeats, program, inputs, full);
-      if (f.counts.mismatches) throw std::runtime_error(fmt::format("{} mismatches at {} bits", f.counts.mismatches, b));
+      if (f.counts.mismatches)
+        throw CheckFailed(fmt::format("{} mismatches at {} bits: the numbers would measure a wrong run",
+                                      f.counts.mismatches, b));
       const CosimResult r = best_of(repeats, program, inputs, rtl_only);
       const CosimResult g = best_of(repeats, program, inputs, golden_only);
       double ideal = 0;
@@ -136,15 +147,18 @@ int main(int argc, char** argv) {
     }
     fmt::print("\nPE utilization per layer (ideal / actual cycles):\n\n| bits | layer | kind | cycles | ideal | utilization |\n|---:|---|---|---:|---:|---:|\n");
     for (const auto& line : layer_lines) fmt::print("{}\n", line);
-    if (!json_path.empty()) {
-      std::ofstream out(json_path);
-      out << nlohmann::json{{"model", model}, {"data", data}, {"inputs", n}, {"macs", program.total_macs()}, {"repeats", repeats},
-                            {"array", {{"rows", array.rows}, {"cols", array.cols}}}, {"rows", rows}}
-                 .dump(2);
-    }
+    if (!json_path.empty())
+      cli::write_text_file(json_path, nlohmann::json{{"model", model}, {"data", data}, {"inputs", n},
+                                                     {"macs", program.total_macs()}, {"repeats", repeats},
+                                                     {"array", {{"rows", array.rows}, {"cols", array.cols}}},
+                                                     {"rows", rows}}
+                                          .dump(2));
     return 0;
+  } catch (const CheckFailed& e) {
+    std::cerr << "aps-bench: " << e.what() << "\n";
+    return static_cast<int>(ExitCode::Mismatch);
   } catch (const std::exception& e) {
     std::cerr << "aps-bench: " << e.what() << "\n";
-    return 2;
+    return static_cast<int>(ExitCode::BadInput);
   }
 }

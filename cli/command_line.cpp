@@ -1,12 +1,13 @@
 #include "cli/command_line.hpp"
 
+#include "golden/file_output.hpp"
+
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <algorithm>
 #include <cctype>
 #include <fmt/format.h>
-#include <fstream>
 #include <iostream>
 #include <unistd.h>
 
@@ -27,7 +28,13 @@ bool parse_args(const Args& args, const po::options_description& options, po::va
   try {
     auto parser = po::command_line_parser(args).options(options);
     if (positional) parser.positional(*positional);
-    po::store(parser.run(), vm);
+    const po::parsed_options parsed = parser.run();
+    // Without a positional description Boost drops bare words; one is a
+    // mistyped option value or a forgotten option name, not nothing.
+    const std::vector<std::string> stray = po::collect_unrecognized(parsed.options, po::include_positional);
+    if (!positional && !stray.empty())
+      throw InputError(fmt::format("unexpected argument '{}' (see --help)", stray.front()));
+    po::store(parsed, vm);
     if (vm.count("help")) {
       std::cout << options << "\n";
       return false;
@@ -114,6 +121,42 @@ void check_writable_each(const std::vector<std::string>& paths) {
     if (!path.empty()) check_writable(path);
 }
 
+namespace {
+// The path with every link and "..", as far as it exists, resolved: two
+// names of one file compare equal.
+std::filesystem::path resolved(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::path p = std::filesystem::weakly_canonical(path, ec);
+  if (ec) p = std::filesystem::absolute(path).lexically_normal();
+  return p.has_filename() ? p : p.parent_path();
+}
+}  // namespace
+
+void check_outputs_apart(const std::vector<NamedPath>& inputs, const std::vector<NamedPath>& outputs) {
+  namespace fs = std::filesystem;
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const NamedPath& out = outputs[i];
+    if (out.path.empty()) continue;
+    const fs::path o = resolved(out.path);
+    for (size_t j = i + 1; j < outputs.size(); ++j)
+      if (!outputs[j].path.empty() && resolved(outputs[j].path) == o)
+        throw InputError(fmt::format("{} and {} name the same file, {}", out.option, outputs[j].option, out.path));
+    std::error_code ec;
+    const bool exists = fs::exists(o, ec);
+    for (const NamedPath& in : inputs) {
+      if (in.path.empty()) continue;
+      const fs::path p = resolved(in.path);
+      if (p == o)
+        throw InputError(fmt::format("{} {} is the {} input: the run would write over it", out.option, out.path,
+                                     in.option));
+      const auto [end, at] = std::mismatch(p.begin(), p.end(), o.begin(), o.end());
+      if (exists && fs::is_directory(p, ec) && end == p.end())
+        throw InputError(fmt::format("{} {} is a file of the {} folder {}: the run would write over it", out.option,
+                                     out.path, in.option, in.path));
+    }
+  }
+}
+
 bool given(const po::variables_map& vm, const std::string& name) { return vm.count(name) && !vm[name].defaulted(); }
 
 void refuse_given(const po::variables_map& vm, const std::vector<std::string>& names, const std::string& why) {
@@ -147,9 +190,6 @@ std::string given_options_text(const po::variables_map& vm, const std::vector<st
   return text;
 }
 
-void write_text_file(const std::string& path, const std::string& text) {
-  std::ofstream out(path);
-  if (!out || !(out << text)) throw InputError(fmt::format("{}: cannot write", path));
-}
+void write_text_file(const std::string& path, const std::string& text) { replace_file(path, text); }
 
 }  // namespace aps::cli

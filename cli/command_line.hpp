@@ -50,6 +50,17 @@ void check_writable(const std::string& path);
 // check_writable for each path given (an empty one is an output not asked for).
 void check_writable_each(const std::vector<std::string>& paths);
 
+// A file or folder a command line names, with its option ("--profile").
+struct NamedPath {
+  std::string option;
+  std::string path;  // empty: not given
+};
+// InputError unless each output names its own file, and none an input (an
+// input file, or a file already in an input folder): the run would write its
+// result over the model, the profile or the data it read, or one output over
+// another. Checked before the run, with check_writable.
+void check_outputs_apart(const std::vector<NamedPath>& inputs, const std::vector<NamedPath>& outputs);
+
 // InputError "<option> <why>" for the first of `names` given on the command
 // line (not defaulted): an option the chosen mode ignores is refused rather
 // than silently giving another run than the one asked for.

@@ -1,5 +1,6 @@
 #include "golden/accelerator/precision_map.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <fmt/format.h>
 
@@ -17,6 +18,26 @@ int parse_bits(std::string_view s, const std::string& text) {
   return v;
 }
 }  // namespace
+
+std::vector<int> parse_width_list(const std::string& text, const std::string& option) {
+  std::vector<int> widths;
+  std::string_view rest = text;
+  do {
+    const size_t comma = rest.find(',');
+    const std::string_view item = rest.substr(0, comma);
+    int v = 0;
+    const auto [p, ec] = std::from_chars(item.data(), item.data() + item.size(), v);
+    if (ec != std::errc() || p != item.data() + item.size() || v < kMinBits || v > kMaxBits)
+      throw InputError(fmt::format("{} '{}': '{}' is not a width in {}..{}", option, text, item, kMinBits, kMaxBits));
+    if (std::find(widths.begin(), widths.end(), v) != widths.end())
+      throw InputError(fmt::format("{} '{}': width {} is given twice", option, text, v));
+    widths.push_back(v);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    if (comma != std::string_view::npos && rest.empty())
+      throw InputError(fmt::format("{} '{}': '' is not a width in {}..{}", option, text, kMinBits, kMaxBits));
+  } while (!rest.empty());
+  return widths;
+}
 
 PrecisionMap parse_precision(const std::string& text, const std::vector<bool>& has_weights) {
   const size_t layers = has_weights.size();

@@ -22,6 +22,9 @@ using PrecisionMap = std::vector<int>;
 // have weights where `has_weights` says so. A map lists either every layer
 // or only the layers with weights. InputError on anything else.
 PrecisionMap parse_precision(const std::string& text, const std::vector<bool>& has_weights);
+// A comma-separated list of distinct widths in kMinBits..kMaxBits ("8,6,4"),
+// as an `option` of a tool gives it; InputError naming the option otherwise.
+std::vector<int> parse_width_list(const std::string& text, const std::string& option);
 // "map:8,6,4" over the layers with weights.
 std::string format_precision(const PrecisionMap& map, const std::vector<bool>& has_weights);
 

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <iostream>
 
+#include "golden/accelerator/precision_map.hpp"
 #include "golden/adaptation/calibrator.hpp"
 #include "cli/command_line.hpp"
 #include "golden/numerics/precision_reduction.hpp"
@@ -13,18 +14,6 @@ using namespace aps;
 using namespace aps::cli;
 
 namespace {
-
-std::vector<int> parse_widths(const std::string& text) {
-  std::vector<int> v;
-  for (const std::string& item : split_list(text)) {
-    try {
-      v.push_back(std::stoi(item));
-    } catch (const std::exception&) {
-      throw InputError(fmt::format("--candidates: '{}' is not a width", item));
-    }
-  }
-  return v;
-}
 
 ExitCode calibrate_command(const Args& args) {
   po::options_description options("aps-calibrate --model M --data DIR --output PROFILE.onnx [options]");
@@ -58,7 +47,7 @@ ExitCode calibrate_command(const Args& args) {
   po::variables_map vm;
   if (!parse_args(args, options, vm)) return ExitCode::Ok;
   o.ranges = parse_range_method(ranges);
-  o.candidates = parse_widths(candidates);
+  o.candidates = parse_width_list(candidates, "--candidates");
   if (!(o.sae_budget > 0 && o.sae_budget < 1)) throw InputError("--budget must be in (0, 1)");
   if (!(o.target_agreement > 0 && o.target_agreement <= 1)) throw InputError("--target-agreement must be in (0, 1]");
   if (o.threads < 1) throw InputError("--jobs must be at least 1");
@@ -72,10 +61,16 @@ ExitCode calibrate_command(const Args& args) {
     throw InputError(fmt::format("--exhaustive-maps must be in 0..{}", kMaxExhaustiveMaps));
   o.exhaustive_maps = static_cast<size_t>(exhaustive_maps);
   o.bias_correction = !no_bias_correction;
+  if (output.empty()) throw InputError("--output must name the profile's file");
   check_writable(output);
+  check_outputs_apart({{"--model", model_path}, {"--data", data}}, {{"--output", output}});
 
   const OnnxModel model = OnnxModel::load(model_path);
-  detect_model_format(model);  // a model no accelerator tool takes is refused before its data is read
+  // A model no accelerator tool takes is refused before its data is read.
+  if (detect_model_format(model) != ModelFormat::Float && given(vm, "ranges"))
+    throw InputError(fmt::format("--ranges sets how a float model's activation ranges are measured; {} is quantized "
+                                 "and brings its own",
+                                 model_path));
   const DataSet set = load_calibration_set(model, data);
   CalibrationInputs in{set.inputs[0].tensor, {}, (set.folder / "labels.pb").string()};
   if (set.labels) in.labels = set.labels->ints();

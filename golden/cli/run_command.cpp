@@ -53,6 +53,10 @@ ExitCode run_command(const Args& args) {
   if (!parse_args(args, options, vm)) return ExitCode::Ok;
   check_writable_each(output_files);
   check_writable_each({report});
+  std::vector<NamedPath> read{{"--model", model_path}}, written{{"--report", report}};
+  for (const std::string& f : input_files) read.push_back({"--input", f});
+  for (const std::string& f : output_files) written.push_back({"--output", f});
+  check_outputs_apart(read, written);
 
   const OnnxModel model = OnnxModel::load(model_path);
   if (!output_files.empty() && output_files.size() != model.outputs().size())
@@ -227,6 +231,9 @@ ExitCode eval_command(const Args& args) {
   else
     refuse_unused_policy_options(vm, policy);
   check_writable_each({report, outputs});
+  check_outputs_apart({{"--model", model_path}, {"--data", data_path}, {"--calibration", calibration},
+                       {"--profile", policy.profile}},
+                      {{"--report", report}, {"--outputs", outputs}});
 
   if (fs::is_regular_file(data_path))
     throw InputError(fmt::format("{}: one input file carries no labels; give the folder that holds input_0.pb and "

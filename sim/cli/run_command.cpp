@@ -120,6 +120,11 @@ ExitCode run_command(const Args& args) {
   if (max_cycles < 0) throw InputError("--max-cycles must be at least 0 (0: 20x the cycle model + 10000)");
   aps::cli::check_writable_each({report, junit, coverage_file});
   if (!trace.empty()) aps::cli::check_writable_each(trace_files(trace));
+  std::vector<aps::cli::NamedPath> outputs{{"--report", report}, {"--junit", junit}, {"--coverage", coverage_file}};
+  if (!trace.empty())
+    for (const std::string& file : trace_files(trace)) outputs.push_back({"--trace", file});
+  aps::cli::check_outputs_apart(
+      {{"--model", model}, {"--data", data}, {"--calibration", calibration}, {"--profile", policy.profile}}, outputs);
 
   const aps::cli::PolicyProgram pp = aps::cli::load_policy_program(
       model, calibration.empty() ? std::nullopt : std::optional<fs::path>(calibration), policy);

@@ -155,6 +155,10 @@ def main():
     with open(os.path.join(out, "huge_tensor.pb"), "wb") as f:
         f.write(huge.SerializeToString())
     write_tensor(os.path.join(out, "good_input.pb"), np.zeros((1, 64), np.float32))
+    # Copies a test may name as both input and output: a broken check
+    # overwrites these, not the bundled model or another test's input.
+    write_tensor(os.path.join(out, "scratch_input.pb"), np.zeros((1, 64), np.float32))
+    shutil.copy(os.path.join(models, "digits_mlp", "model_int8.onnx"), os.path.join(out, "scratch_model.onnx"))
     good = numpy_helper.from_array(np.zeros((1, 64), np.float32), "input").SerializeToString()
     with open(os.path.join(out, "truncated_input.pb"), "wb") as f:
         f.write(good[: len(good) // 2])
