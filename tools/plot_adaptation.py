@@ -244,20 +244,59 @@ def plot(study, out_dir, targets="digits"):
     return path, summary
 
 
+def refuse(message):
+    """Bad input: one line, exit 2 (the tools' contract)."""
+    print(f"plot_adaptation.py: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+def load_study(path):
+    """An aps-study --json file, refused in one line if it is not one (or has
+    no split with the fp32 and static 8-bit rows every summary starts from)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            study = json.load(f)
+    except OSError as e:
+        refuse(f"{path}: cannot read: {e.strerror}")
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        refuse(f"{path}: not JSON ({e})")
+    keys = ("model", "splits", "sae_cost_share_jit", "sae_cost_share_upfront")
+    if not isinstance(study, dict) or any(k not in study for k in keys) or not isinstance(study["splits"], dict):
+        refuse(f"{path}: not an aps-study --json file (it needs {', '.join(keys)}; "
+               "aps-study --report writes another kind)")
+    if not study["splits"]:
+        refuse(f"{path}: the study has no split")
+    for split, data in study["splits"].items():
+        rows = data.get("rows") if isinstance(data, dict) else None
+        try:
+            if not any(r["family"] == "fp32" for r in rows):
+                raise StopIteration
+            static8(rows)
+        except (KeyError, TypeError, StopIteration):
+            refuse(f"{path}: split '{split}' has no fp32 and static 8-bit rows")
+    return study
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("studies", nargs="+")
     ap.add_argument("--out", required=True)
     ap.add_argument("--targets", choices=("digits", "zoo"), default="digits")
     a = ap.parse_args()
+    if os.path.exists(a.out) and not os.path.isdir(a.out):
+        refuse(f"--out {a.out}: a file, not a folder")
+    # Every input is read and checked before anything is written.
+    studies = [(path, load_study(path)) for path in a.studies]
     os.makedirs(a.out, exist_ok=True)
     print("# Adaptation targets, measured\n")
     script = "bench/run_zoo_study.sh" if a.targets == "zoo" else "bench/run_adaptation_study.sh"
     print(f"Written by `{script}` (`tools/plot_adaptation.py`) from the study's JSON; "
           "thresholds, groups and the cascade were chosen on calibration data only.\n")
-    for path in a.studies:
-        study = json.load(open(path))
-        png, summary = plot(study, a.out, a.targets)
+    for path, study in studies:
+        try:
+            png, summary = plot(study, a.out, a.targets)
+        except (KeyError, TypeError, ValueError, StopIteration) as e:
+            refuse(f"{path}: a row or field the summary reads is missing or malformed ({type(e).__name__}: {e})")
         print(f"wrote {png}", file=sys.stderr)
         print(f"## {study['model']}\n")
         upfront = study["sae_cost_share_upfront"] is not None
