@@ -1,7 +1,10 @@
 #include "sim/coverage_store.hpp"
 
+#include "golden/file_output.hpp"
+
 #include <fmt/format.h>
 #include <fstream>
+#include <sstream>
 
 #include "golden/errors.hpp"
 
@@ -36,11 +39,10 @@ void CoverageStore::add(std::string_view text) {
 
 void CoverageStore::write(const std::string& path) const {
   std::lock_guard<std::mutex> lock(mutex_);
-  std::ofstream out(path, std::ios::binary);
-  if (!out) throw InputError(fmt::format("{}: cannot write the coverage file", path));
+  std::ostringstream out;
   out << "# SystemC::Coverage-3\n";
   for (const auto& [key, count] : points_) out << "C '" << key << "' " << count << "\n";
-  if (!out.flush()) throw InputError(fmt::format("{}: cannot write the coverage file", path));
+  replace_file(path, out.str());
 }
 
 size_t CoverageStore::points() const {

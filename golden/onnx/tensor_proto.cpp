@@ -1,5 +1,7 @@
 #include "golden/onnx/tensor_proto.hpp"
 
+#include "golden/file_output.hpp"
+
 #include <bit>
 #include <cstring>
 #include <fmt/format.h>
@@ -181,9 +183,10 @@ NamedTensor read_tensor_file(const std::filesystem::path& path) {
 }
 
 void write_tensor_file(const std::filesystem::path& path, const Tensor& tensor, const std::string& name) {
-  std::ofstream out(path, std::ios::binary);
-  if (!out || !tensor_to_proto(tensor, name).SerializeToOstream(&out))
-    throw InputError(fmt::format("{}: cannot write", path.string()));
+  std::string bytes;
+  if (!tensor_to_proto(tensor, name).SerializeToString(&bytes))
+    throw InputError(fmt::format("{}: cannot write: the tensor does not serialize", path.string()));
+  replace_file(path.string(), bytes);
 }
 
 }  // namespace aps
