@@ -82,6 +82,17 @@ Layer scan_step(const std::string& name, int tensor, const SaeSlice& slice, int 
   return s;
 }
 
+// What the profile's tables make of the program (the shadow network, the
+// scans' elements) can be wrong only if the profile is: its error names it.
+template <typename F>
+auto from_profile(const CalibrationProfile& profile, F&& make) {
+  try {
+    return make();
+  } catch (const InputError& e) {
+    throw InputError(fmt::format("{}: the profile's tables do not fit the program: {}", profile.source, e.what()));
+  }
+}
+
 }  // namespace
 
 NetworkProgram build_adaptive_program(const NetworkProgram& base, const CalibrationProfile& profile,
@@ -148,7 +159,7 @@ NetworkProgram build_adaptive_program(const NetworkProgram& base, const Calibrat
   a.main_index.assign(base.layers.size(), -1);
 
   if (sae && upfront) {
-    const ShadowNetwork shadow = profile_shadow_network(base, profile);
+    const ShadowNetwork shadow = from_profile(profile, [&] { return profile_shadow_network(base, profile); });
     // Scans of the network input first, then each shadow layer followed by
     // the scans its output feeds; the last scan decides all slots.
     std::vector<std::pair<int, int>> scans;  // (shadow source, slot)
@@ -188,7 +199,10 @@ NetworkProgram build_adaptive_program(const NetworkProgram& base, const Calibrat
     a.main_index[i] = a.add(std::move(l));
   }
   for (size_t j = 0; j < w.size(); ++j) pcu.slots[j].layer = a.main_index[w[j]];
-  validate_program(a.out);
+  from_profile(profile, [&] {
+    validate_program(a.out);
+    return true;
+  });
   return a.out;
 }
 

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <tuple>
 
 #include "golden/errors.hpp"
 #include "golden/numerics/precision_reduction.hpp"
@@ -62,6 +63,70 @@ CascadeChoice cascade_from_json(const nlohmann::json& j) {
   const auto& g = j.at("gate");
   return {j.at("first_bits").get<std::vector<int>>(), j.at("fallback_bits").get<std::vector<int>>(),
           CascadeGate{g.at("margin_weight"), g.at("third_weight"), g.at("threshold")}};
+}
+
+// The integer `j` holds, refused unless it is one within [lo, hi]: JSON's
+// -5 or 1.5e30 must not wrap or truncate into a threshold or a width.
+int64_t integer_in(const nlohmann::json& j, int64_t lo, int64_t hi, const std::string& what) {
+  if (!j.is_number_integer() || (j.is_number_unsigned() && j.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) ||
+      j.get<int64_t>() < lo || j.get<int64_t>() > hi)
+    throw InputError(fmt::format("{} is {}, not an integer in {}..{}", what, j.dump(), lo, hi));
+  return j.get<int64_t>();
+}
+
+std::vector<int64_t> integers_in(const nlohmann::json& j, int64_t lo, int64_t hi, const std::string& what) {
+  if (!j.is_array()) throw InputError(fmt::format("{} is {}, not a list", what, j.dump()));
+  std::vector<int64_t> v;
+  for (const auto& e : j) v.push_back(integer_in(e, lo, hi, what));
+  return v;
+}
+
+// Widths the profile gives per main layer (a cascade's maps, the static front's).
+void check_widths(const std::vector<int>& bits, size_t layers, const std::string& what) {
+  if (bits.size() != layers)
+    throw InputError(fmt::format("{} has {} widths for {} layers", what, bits.size(), layers));
+  for (int b : bits)
+    if (b < kMinBits || b > kMaxBits) throw InputError(fmt::format("{} has width {}, outside {}..{}", what, b, kMinBits, kMaxBits));
+}
+
+// The values the profile's tables hold, each within what the accelerator and
+// the calibrator can mean by it; InputError (without the file) otherwise.
+void check_values(const CalibrationProfile& p) {
+  // The candidates the SAE estimates, and the widths of the sensitivity table
+  // (the candidates and 8).
+  for (const auto& [list, widest, most, what] : {std::tuple{&p.candidates, kMaxBits - 1, size_t{4}, "candidate widths"},
+                                                 std::tuple{&p.widths, kMaxBits, size_t{5}, "table widths"}}) {
+    if (list->empty() || list->size() > most)
+      throw InputError(fmt::format("it has {} {}, not 1 to {}", list->size(), what, most));
+    for (size_t c = 0; c < list->size(); ++c)
+      if ((*list)[c] < kMinBits || (*list)[c] > widest || (c > 0 && (*list)[c] <= (*list)[c - 1]))
+        throw InputError(
+            fmt::format("its {} {} do not ascend within {}..{}", what, fmt::join(*list, ","), kMinBits, widest));
+  }
+  for (const auto& [name, range] : p.ranges)
+    if (!std::isfinite(range.first) || !std::isfinite(range.second) || range.first > range.second)
+      throw InputError(fmt::format("the activation range of '{}' is [{}, {}]", name, range.first, range.second));
+  for (const LayerProfile& l : p.layers) {
+    if (l.sensitivity.size() != p.widths.size() || l.true_mse.size() != p.widths.size())
+      throw InputError(fmt::format("layer '{}' has {} sensitivities and {} errors for {} widths", l.name,
+                                   l.sensitivity.size(), l.true_mse.size(), p.widths.size()));
+    for (const std::vector<double>* v : {&l.sensitivity, &l.true_mse})
+      for (double x : *v)
+        if (!std::isfinite(x)) throw InputError(fmt::format("layer '{}' has a sensitivity or error of {}", l.name, x));
+    if (l.group < 0 || l.group >= static_cast<int>(p.layers.size()))
+      throw InputError(fmt::format("layer '{}' is in group {}, outside 0..{}", l.name, l.group, p.layers.size() - 1));
+    for (const SaeSlice* slice : {&l.jit, &l.upfront})
+      for (int64_t e : slice->elements)
+        if (e < 0) throw InputError(fmt::format("layer '{}' scans element {}", l.name, e));
+    for (int64_t c : l.shadow_channels)
+      if (c < 0) throw InputError(fmt::format("layer '{}' keeps shadow channel {}", l.name, c));
+  }
+  for (const CascadeChoice* c : {&p.cascade, &p.margin_cascade}) {
+    check_widths(c->first_bits, p.layers.size(), "a cascade's first map");
+    check_widths(c->fallback_bits, p.layers.size(), "a cascade's re-run map");
+  }
+  for (const auto& st : p.staged_cascade) check_widths(st.bits, p.layers.size(), "a staged-cascade stage");
+  for (const auto& f : p.static_front) check_widths(f.bits, p.layers.size(), "a static-front map");
 }
 
 }  // namespace
@@ -194,20 +259,33 @@ CalibrationProfile load_profile(const std::filesystem::path& path, const OnnxMod
     for (const auto& lj : j.at("layers")) {
       LayerProfile l;
       l.name = lj.at("name");
-      l.layer = lj.at("layer");
-      l.macs = lj.at("macs");
+      const auto field = [&](const char* key) { return fmt::format("{}: layer '{}': {}", file, l.name, key); };
+      l.layer = static_cast<int>(integer_in(lj.at("layer"), 0, INT32_MAX, field("layer")));
+      l.macs = integer_in(lj.at("macs"), 0, INT64_MAX, field("macs"));
       l.sensitivity = lj.at("sensitivity").get<std::vector<double>>();
       l.true_mse = lj.at("true_mse").get<std::vector<double>>();
-      l.alpha_jit = lj.at("alpha_jit").get<std::vector<uint32_t>>();
-      l.alpha_upfront = lj.at("alpha_upfront").get<std::vector<uint32_t>>();
-      l.threshold = lj.at("threshold");
-      l.group = lj.at("group");
-      l.static_bits = lj.at("static_bits");
+      for (int64_t a : integers_in(lj.at("alpha_jit"), 0, UINT32_MAX, field("alpha_jit")))
+        l.alpha_jit.push_back(static_cast<uint32_t>(a));
+      for (int64_t a : integers_in(lj.at("alpha_upfront"), 0, UINT32_MAX, field("alpha_upfront")))
+        l.alpha_upfront.push_back(static_cast<uint32_t>(a));
+      l.threshold = static_cast<uint64_t>(integer_in(lj.at("threshold"), 0, INT64_MAX, field("threshold")));
+      l.group = static_cast<int>(integer_in(lj.at("group"), 0, INT32_MAX, field("group")));
+      l.static_bits = static_cast<int>(integer_in(lj.at("static_bits"), kMinBits, kMaxBits, field("static_bits")));
+      // Checked as read: the narrowing to uint32 would wrap a negative one.
+      const auto coefficients = [&](const char* table) {
+        std::vector<uint32_t> c;
+        for (int64_t v : ints(i, table)) {
+          if (v < 0 || v > 0xffff)
+            throw InputError(fmt::format("{}: layer '{}' has an SAE coefficient of {}, outside 16 bits", file, l.name, v));
+          c.push_back(static_cast<uint32_t>(v));
+        }
+        return c;
+      };
       l.jit.elements = ints(i, "jit_elements");
-      for (int64_t c : ints(i, "jit_coefficients")) l.jit.coefficients.push_back(static_cast<uint32_t>(c));
+      l.jit.coefficients = coefficients("jit_coefficients");
       l.shadow_channels = ints(i, "shadow_channels");
       l.upfront.elements = ints(i, "upfront_elements");
-      for (int64_t c : ints(i, "upfront_coefficients")) l.upfront.coefficients.push_back(static_cast<uint32_t>(c));
+      l.upfront.coefficients = coefficients("upfront_coefficients");
       if (!corrected_format && arrays.contains(initializer_name(i, "bias_correction")))
         throw InputError(fmt::format("{}: a format {} profile with bias corrections (made by a development build); "
                                      "run aps-calibrate again",
@@ -228,6 +306,11 @@ CalibrationProfile load_profile(const std::filesystem::path& path, const OnnxMod
   } catch (const nlohmann::json::exception& e) {
     throw InputError(fmt::format("{}: malformed profile: {}", file, e.what()));
   }
+  try {
+    check_values(p);
+  } catch (const InputError& e) {
+    throw InputError(fmt::format("{}: {}", file, e.what()));
+  }
   if (p.task == Task::AnomalyDetection && !(p.decision_threshold > 0 && std::isfinite(p.decision_threshold)))
     throw InputError(fmt::format("{}: an anomaly detector's profile needs a positive decision threshold, not {}", file,
                                  p.decision_threshold));
@@ -241,17 +324,11 @@ CalibrationProfile load_profile(const std::filesystem::path& path, const OnnxMod
                                    l.upfront.elements.empty() ? "no" : "an",
                                    has_upfront_schedule(p) ? "records no reason for its absence"
                                                            : "says it has no up-front schedule"));
-  for (const CascadeChoice* c : {&p.cascade, &p.margin_cascade}) {
-    if (c->first_bits.size() != p.layers.size() || c->fallback_bits.size() != p.layers.size())
-      throw InputError(fmt::format("{}: a cascade has {} and {} widths for {} layers", file, c->first_bits.size(),
-                                   c->fallback_bits.size(), p.layers.size()));
-    check_gate(c->gate, file);
-  }
+  for (const CascadeChoice* c : {&p.cascade, &p.margin_cascade}) check_gate(c->gate, file);
   for (const auto& st : p.staged_cascade)
-    if (st.bits.size() != p.layers.size() || st.margin_threshold < 0 || st.margin_threshold > 255)
-      throw InputError(fmt::format("{}: a staged-cascade stage has {} widths for {} layers, or a margin threshold "
-                                   "outside 0..255 ({})",
-                                   file, st.bits.size(), p.layers.size(), st.margin_threshold));
+    if (st.margin_threshold < 0 || st.margin_threshold > 255)
+      throw InputError(fmt::format("{}: a staged-cascade stage has a margin threshold of {}, outside 0..255", file,
+                                   st.margin_threshold));
   if (!p.staged_cascade.empty() &&
       (p.staged_cascade.size() > 3 || p.staged_cascade.back().bits != std::vector<int>(p.layers.size(), 8)))
     throw InputError(fmt::format("{}: the staged cascade has {} stages; it needs one to three, the last at 8 bits", file,
