@@ -49,7 +49,14 @@ NetworkProgram program_for_profile(const OnnxModel& model, const CalibrationProf
   if (detect_model_format(model) == ModelFormat::Float) {
     if (profile.ranges.empty())
       throw InputError(fmt::format("{}: the profile holds no activation ranges for this float model", model.source()));
-    return with_bias_correction(build_program(model, profile.ranges), profile);
+    // The model quantized with these ranges when it was calibrated: if it
+    // no longer does, the ranges were changed.
+    try {
+      return with_bias_correction(build_program(model, profile.ranges), profile);
+    } catch (const InputError& e) {
+      throw InputError(fmt::format("{}: the profile's activation ranges do not fit the model: {}", profile.source,
+                                   e.what()));
+    }
   }
   return with_bias_correction(build_program(model), profile);
 }
