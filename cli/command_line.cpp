@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <algorithm>
 #include <cctype>
+#include <string_view>
 #include <fmt/format.h>
 #include <iostream>
 #include <unistd.h>
@@ -130,6 +131,15 @@ std::filesystem::path resolved(const std::string& path) {
   if (ec) p = std::filesystem::absolute(path).lexically_normal();
   return p.has_filename() ? p : p.parent_path();
 }
+// The names the data-set loader reads in a folder (golden/onnx/data_set.hpp).
+bool is_data_file_name(const std::string& name) {
+  const auto numbered = [&](std::string_view stem) {
+    if (!name.starts_with(stem) || !name.ends_with(".pb") || name.size() <= stem.size() + 3) return false;
+    return std::all_of(name.begin() + static_cast<std::ptrdiff_t>(stem.size()), name.end() - 3,
+                       [](unsigned char c) { return std::isdigit(c) != 0; });
+  };
+  return name == "labels.pb" || numbered("input_") || numbered("output_");
+}
 }  // namespace
 
 void check_outputs_apart(const std::vector<NamedPath>& inputs, const std::vector<NamedPath>& outputs) {
@@ -141,18 +151,17 @@ void check_outputs_apart(const std::vector<NamedPath>& inputs, const std::vector
     for (size_t j = i + 1; j < outputs.size(); ++j)
       if (!outputs[j].path.empty() && resolved(outputs[j].path) == o)
         throw InputError(fmt::format("{} and {} name the same file, {}", out.option, outputs[j].option, out.path));
-    std::error_code ec;
-    const bool exists = fs::exists(o, ec);
     for (const NamedPath& in : inputs) {
       if (in.path.empty()) continue;
       const fs::path p = resolved(in.path);
       if (p == o)
         throw InputError(fmt::format("{} {} is the {} input: the run would write over it", out.option, out.path,
                                      in.option));
-      const auto [end, at] = std::mismatch(p.begin(), p.end(), o.begin(), o.end());
-      if (exists && fs::is_directory(p, ec) && end == p.end())
-        throw InputError(fmt::format("{} {} is a file of the {} folder {}: the run would write over it", out.option,
-                                     out.path, in.option, in.path));
+      std::error_code ec;
+      const bool inside = fs::is_directory(p, ec) && std::mismatch(p.begin(), p.end(), o.begin(), o.end()).first == p.end();
+      if (inside && is_data_file_name(o.filename().string()))
+        throw InputError(fmt::format("{} {} is a data file of the {} folder {}: the run would write over it",
+                                     out.option, out.path, in.option, in.path));
     }
   }
 }

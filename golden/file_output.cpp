@@ -35,17 +35,28 @@ bool write_all(int fd, std::string_view bytes) {
 
 }  // namespace
 
+namespace {
+void write_in_place(const std::string& path, std::string_view bytes) {
+  std::ofstream out(path, std::ios::binary);
+  if (!out || !out.write(bytes.data(), static_cast<std::streamsize>(bytes.size())) || !out.flush())
+    cannot_write(path, "the write failed");
+}
+}  // namespace
+
 void replace_file(const std::string& path, std::string_view bytes) {
   std::error_code ec;
   const fs::file_status status = fs::status(path, ec);
-  if (fs::exists(status) && !fs::is_regular_file(status)) {
-    std::ofstream out(path, std::ios::binary);
-    if (!out || !out.write(bytes.data(), static_cast<std::streamsize>(bytes.size())) || !out.flush())
-      cannot_write(path, "the write failed");
-    return;
+  // A device, a pipe, or a descriptor's name (/dev/stdout may resolve to the
+  // regular file a shell redirected it to, which a rename would replace).
+  if ((fs::exists(status) && !fs::is_regular_file(status)) || path.starts_with("/dev/") ||
+      path.starts_with("/proc/"))
+    return write_in_place(path, bytes);
+  // Through a link to the file it names, existing or not.
+  fs::path target = path;
+  for (int hops = 0; hops < 40 && fs::is_symlink(fs::symlink_status(target, ec)); ++hops) {
+    const fs::path link = fs::read_symlink(target, ec);
+    target = link.is_absolute() ? link : target.parent_path() / link;
   }
-  const fs::path target = fs::is_symlink(fs::symlink_status(path, ec)) && fs::exists(status) ? fs::canonical(path, ec)
-                                                                                            : fs::path(path);
   // The new file takes the old one's permissions, or a new file's.
   mode_t mode = 0666;
   if (struct stat st{}; ::stat(target.c_str(), &st) == 0) {
@@ -57,6 +68,10 @@ void replace_file(const std::string& path, std::string_view bytes) {
   }
   std::string temporary = target.string() + ".XXXXXX";
   const int fd = ::mkstemp(temporary.data());
+  // A writable file in a folder that is not (or a file mounted on its own)
+  // can only be written where it is.
+  if (fd < 0 && fs::exists(target, ec) && (errno == EACCES || errno == EROFS || errno == EPERM))
+    return write_in_place(target.string(), bytes);
   if (fd < 0) cannot_write(path, std::strerror(errno));
   const bool written = ::fchmod(fd, mode) == 0 && write_all(fd, bytes);
   const int write_errno = errno;
@@ -67,6 +82,7 @@ void replace_file(const std::string& path, std::string_view bytes) {
   if (std::rename(temporary.c_str(), target.c_str()) != 0) {
     const int rename_errno = errno;
     ::unlink(temporary.c_str());
+    if (rename_errno == EXDEV || rename_errno == EBUSY) return write_in_place(target.string(), bytes);
     cannot_write(path, std::strerror(rename_errno));
   }
 }

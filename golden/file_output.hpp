@@ -10,8 +10,9 @@ namespace aps {
 
 // Writes `bytes` to `path`: into a new file beside it, then renamed over it.
 // A link is followed to the file it names; a path that is not a regular file
-// (a pipe, /dev/null, /dev/stdout) is written directly. InputError
-// "<path>: cannot write: <why>" when it cannot be.
+// (a pipe, /dev/null, /dev/stdout), and an existing file whose folder takes no
+// new file, is written in place. InputError "<path>: cannot write: <why>"
+// when it cannot be.
 void replace_file(const std::string& path, std::string_view bytes);
 
 }  // namespace aps

@@ -59,13 +59,11 @@ int run_program(const std::vector<std::string>& argv) {
 }  // namespace
 
 Tracer::Tracer(std::string path, TraceWindow window) : path_(std::move(path)), window_(window) {
-  const std::string ext = std::filesystem::path(path_).extension().string();
-  if (ext == ".fst") {
+  trace_files(path_);  // refuses an extension other than .vcd and .fst
+  if (std::filesystem::path(path_).extension() == ".fst") {
     fst_ = true;
     converter_ = find_program("vcd2fst");
     if (converter_.empty()) throw InputError(fmt::format("{}: FST output needs vcd2fst (Debian package gtkwave)", path_));
-  } else if (ext != ".vcd") {
-    throw InputError(fmt::format("{}: trace files must end in .vcd or .fst", path_));
   }
   if (window_.end >= 0 && window_.end <= window_.start)
     throw InputError(fmt::format("trace window [{}, {}) is empty", window_.start, window_.end));
@@ -82,6 +80,8 @@ Tracer::~Tracer() {
 std::string Tracer::vcd_path() const { return fst_ ? path_ + ".tmp.vcd" : path_; }
 
 std::vector<std::string> trace_files(const std::string& path) {
+  const std::string ext = std::filesystem::path(path).extension().string();
+  if (ext != ".vcd" && ext != ".fst") throw InputError(fmt::format("{}: trace files must end in .vcd or .fst", path));
   std::vector<std::string> files{path, gtkw_path_for(path)};
   if (std::filesystem::path(path).extension() == ".fst") files.push_back(path + ".tmp.vcd");
   return files;

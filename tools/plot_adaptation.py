@@ -295,7 +295,7 @@ def main():
     for path, study in studies:
         try:
             png, summary = plot(study, a.out, a.targets)
-        except (KeyError, TypeError, ValueError, StopIteration) as e:
+        except (KeyError, TypeError, StopIteration) as e:
             refuse(f"{path}: a row or field the summary reads is missing or malformed ({type(e).__name__}: {e})")
         print(f"wrote {png}", file=sys.stderr)
         print(f"## {study['model']}\n")

@@ -10,11 +10,12 @@
 namespace aps {
 
 namespace {
-int parse_bits(std::string_view s, const std::string& text) {
+// One width of `text`, as `what` names it in the refusal.
+int parse_bits(std::string_view s, const std::string& text, std::string_view what = "precision") {
   int v = 0;
   const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || p != s.data() + s.size() || v < kMinBits || v > kMaxBits)
-    throw InputError(fmt::format("precision '{}': '{}' is not a width in {}..{}", text, s, kMinBits, kMaxBits));
+    throw InputError(fmt::format("{} '{}': '{}' is not a width in {}..{}", what, text, s, kMinBits, kMaxBits));
   return v;
 }
 }  // namespace
@@ -24,11 +25,7 @@ std::vector<int> parse_width_list(const std::string& text, const std::string& op
   std::string_view rest = text;
   do {
     const size_t comma = rest.find(',');
-    const std::string_view item = rest.substr(0, comma);
-    int v = 0;
-    const auto [p, ec] = std::from_chars(item.data(), item.data() + item.size(), v);
-    if (ec != std::errc() || p != item.data() + item.size() || v < kMinBits || v > kMaxBits)
-      throw InputError(fmt::format("{} '{}': '{}' is not a width in {}..{}", option, text, item, kMinBits, kMaxBits));
+    const int v = parse_bits(rest.substr(0, comma), text, option);
     if (std::find(widths.begin(), widths.end(), v) != widths.end())
       throw InputError(fmt::format("{} '{}': width {} is given twice", option, text, v));
     widths.push_back(v);

@@ -88,6 +88,8 @@ template <typename F>
 auto from_profile(const CalibrationProfile& profile, F&& make) {
   try {
     return make();
+  } catch (const UnsupportedError&) {
+    throw;  // a limit of the model or the accelerator, not the profile's
   } catch (const InputError& e) {
     throw InputError(fmt::format("{}: the profile's tables do not fit the program: {}", profile.source, e.what()));
   }

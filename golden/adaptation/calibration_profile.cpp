@@ -268,7 +268,11 @@ CalibrationProfile load_profile(const std::filesystem::path& path, const OnnxMod
         l.alpha_jit.push_back(static_cast<uint32_t>(a));
       for (int64_t a : integers_in(lj.at("alpha_upfront"), 0, UINT32_MAX, field("alpha_upfront")))
         l.alpha_upfront.push_back(static_cast<uint32_t>(a));
-      l.threshold = static_cast<uint64_t>(integer_in(lj.at("threshold"), 0, INT64_MAX, field("threshold")));
+      // The PCU compares in 64 unsigned bits: every value of them is a threshold.
+      const nlohmann::json& threshold = lj.at("threshold");
+      if (!threshold.is_number_unsigned())
+        throw InputError(fmt::format("{} is {}, not an integer in 0..{}", field("threshold"), threshold.dump(), UINT64_MAX));
+      l.threshold = threshold.get<uint64_t>();
       l.group = static_cast<int>(integer_in(lj.at("group"), 0, INT32_MAX, field("group")));
       l.static_bits = static_cast<int>(integer_in(lj.at("static_bits"), kMinBits, kMaxBits, field("static_bits")));
       // Checked as read: the narrowing to uint32 would wrap a negative one.

@@ -53,6 +53,8 @@ NetworkProgram program_for_profile(const OnnxModel& model, const CalibrationProf
     // no longer does, the ranges were changed.
     try {
       return with_bias_correction(build_program(model, profile.ranges), profile);
+    } catch (const UnsupportedError&) {
+      throw;  // the model's own limit, not the profile's
     } catch (const InputError& e) {
       throw InputError(fmt::format("{}: the profile's activation ranges do not fit the model: {}", profile.source,
                                    e.what()));
@@ -223,6 +225,8 @@ CalibrationProfile start_profile(const OnnxModel& model, int64_t samples, const 
   prof.sae_budget = o.sae_budget;
   prof.candidates = o.candidates;
   std::sort(prof.candidates.begin(), prof.candidates.end());
+  if (std::adjacent_find(prof.candidates.begin(), prof.candidates.end()) != prof.candidates.end())
+    throw InputError(fmt::format("candidate widths {} repeat a width", fmt::join(o.candidates, ",")));
   for (int c : prof.candidates)
     if (c < 2 || c > 7) throw InputError(fmt::format("candidate width {} is outside 2..7", c));
   if (prof.candidates.empty() || prof.candidates.size() > 4) throw InputError("give 1 to 4 candidate widths below 8");

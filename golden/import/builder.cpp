@@ -355,23 +355,21 @@ void ProgramBuilder::clip_as_saturation(Layer& l, double lo, double hi) const {
   }
 }
 
-// A float model's layer whose ReLU comes after a max pooling (layer_before)
-// gets the grid of its values after that ReLU, from 0: the negative codes of
-// its own range would all read as 0 and leave the positive values fewer.
+// A float model's layer whose ReLU or clip comes after its max pooling or a
+// layout op (layer_before) gets the grid of its values after it, as a fused
+// one's: from 0 after a ReLU, where the negative codes would all read as 0.
 void ProgramBuilder::finalize_from_calibration(const std::string& value) {
-  ActivationQuant q = calibrated_quant(value);
-  std::string v = value;
-  for (;;) {
-    const auto readers = model_.consumers(v);
-    if (readers.size() != 1) break;
-    const std::string& op = readers[0]->op_type();
-    if (op == "Relu") {
-      const auto [lo, hi] = ranges_.at(value);
-      q = activation_quant_from_range(std::max(lo, 0.0), hi);
-      break;
+  ActivationQuant q = calibrated_quant(value);  // refuses a value without a range
+  if (const onnx::NodeProto* a = activation_after(value)) {
+    auto [lo, hi] = ranges_.at(value);
+    const auto [alo, ahi] = a->op_type() == "Relu" ? std::pair{0.0, double{INFINITY}} : clip_bounds(*a);
+    lo = std::max(lo, alo);
+    hi = std::max(lo, std::min(hi, ahi));
+    q = activation_quant_from_range(lo, hi);
+    if (a->op_type() == "Clip") {
+      auto& clip = pending_.at(value).clip;
+      clip = {std::max(alo, clip ? clip->first : alo), std::min(ahi, clip ? clip->second : ahi)};
     }
-    if (op != "MaxPool" && op != "GlobalMaxPool") break;
-    v = readers[0]->output(0);
   }
   finalize(value, q);
 }
@@ -491,6 +489,7 @@ void ProgramBuilder::finalize(const std::string& value, ActivationQuant out_q) {
   v.dims = p.dims;
   v.order = p.order;
   program_.layers.push_back(std::move(l));
+  layer_values_.push_back(value);
   acts_[value] = v;
 }
 

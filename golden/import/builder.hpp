@@ -157,6 +157,11 @@ class ProgramBuilder {
   // requantized output; refused unless nothing else reads it on the way.
   Layer& layer_before(const onnx::NodeProto& node);
   void pass_through(const onnx::NodeProto& node);
+  // The Relu or Clip that layer_before would apply in the layer whose result
+  // is `value` (nullptr if none): what a float model's grid is chosen for.
+  const onnx::NodeProto* activation_after(const std::string& value) const;
+  // A Clip's [min, max]; refused unless constant and holding 0.
+  std::pair<double, double> clip_bounds(const onnx::NodeProto& node) const;
   void lower_add(const onnx::NodeProto& node);
   void lower_bias_add(const onnx::NodeProto& node);
   void lower_batch_norm(const onnx::NodeProto& node);
@@ -191,6 +196,7 @@ class ProgramBuilder {
   ModelFormat format_;
   NetworkProgram program_;
   std::map<std::string, ActView> acts_;
+  std::vector<std::string> layer_values_;            // per program layer: the value its output was stored at
   std::map<std::string, InputView> inputs_;
   std::map<std::string, QuantConst> qconsts_;
   std::map<std::string, PendingLayer> pending_;

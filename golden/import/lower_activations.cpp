@@ -15,7 +15,52 @@ namespace aps::import {
 namespace {
 // The layers the accelerator applies an activation in, before requantizing.
 bool takes_activation(const Layer& l) { return l.has_weights() || l.kind == LayerKind::Add; }
+
+// Global pooling: one window over the whole map, padding included.
+void whole_map_window(Layer& l, const ActView& in) {
+  l.window.kernel_h = static_cast<int>(in.padded_height());
+  l.window.kernel_w = static_cast<int>(in.padded_width());
+  l.out_shape.height = l.out_shape.width = 1;
+}
+
+// Ops that pass values on unchanged, on one grid (a QuantizeLinear and
+// DequantizeLinear of the same parameters, a layout op) or select among them
+// (max pooling): ReLU and a clip commute with each.
+bool keeps_values(const std::string& op) {
+  return op == "QuantizeLinear" || op == "DequantizeLinear" || op == "MaxPool" || op == "GlobalMaxPool" ||
+         op == "Flatten" || op == "Reshape" || op == "Squeeze" || op == "Unsqueeze" || op == "Transpose" ||
+         op == "Identity";
+}
 }  // namespace
+
+const onnx::NodeProto* ProgramBuilder::activation_after(const std::string& value) const {
+  for (std::string v = value;;) {
+    const auto readers = model_.consumers(v);
+    if (v == program_.output_name || readers.size() != 1) return nullptr;
+    const std::string& op = readers[0]->op_type();
+    if (op == "Relu" || op == "Clip") return readers[0];
+    if (!keeps_values(op)) return nullptr;
+    v = readers[0]->output(0);
+  }
+}
+
+std::pair<double, double> ProgramBuilder::clip_bounds(const onnx::NodeProto& node) const {
+  double lo = -INFINITY, hi = INFINITY;
+  if (model_.opset() < 11) {
+    const auto ctx = context(node);
+    lo = ctx.attrs.get_float("min", -3.4028234663852886e38f);
+    hi = ctx.attrs.get_float("max", 3.4028234663852886e38f);
+  } else {
+    for (int i : {1, 2}) {
+      if (node.input_size() <= i || node.input(i).empty()) continue;
+      const Tensor* t = constant(node.input(i));
+      if (!t || t->size() != 1) unsupported(node, "min and max must be constant scalars");
+      (i == 1 ? lo : hi) = t->value(0);
+    }
+  }
+  if (!(lo <= 0 && hi >= 0)) unsupported(node, fmt::format("clips to [{}, {}], a range without 0", lo, hi));
+  return {lo, hi};
+}
 
 void ProgramBuilder::lower_relu(const onnx::NodeProto& node) {
   const std::string& x = node.input(0);
@@ -31,17 +76,18 @@ void ProgramBuilder::lower_relu(const onnx::NodeProto& node) {
 
 // A Relu or Clip that reads a layer's output after the layer requantized it:
 // through the output's QuantizeLinear and DequantizeLinear (an exporter that
-// did not fuse the activation) or through a MaxPool (PyTorch's
-// F.relu(F.max_pool2d(x))). On the codes of one grid ReLU is
+// did not fuse the activation), a MaxPool (PyTorch's F.relu(F.max_pool2d(x)))
+// or a layout op (keeps_values). On the codes of one grid ReLU is
 // max(code, zero point), the floor of the layer's own requantization
 // (requantize.hpp), and it commutes with taking the largest value; a clip
 // whose bounds quantize to the grid's ends is its saturation. So the
 // activation is the layer's, exactly, as long as nothing else reads the
-// values on the way: they would see it too.
+// values on the way, from the value the layer's output was stored at: they
+// would see it too.
 Layer& ProgramBuilder::layer_before(const onnx::NodeProto& node) {
   const std::string needs = fmt::format(
-      "{} must follow a Gemm, MatMul, Conv or Add, directly or through its QuantizeLinear and DequantizeLinear "
-      "or a MaxPool",
+      "{} must follow a Gemm, MatMul, Conv or Add, directly or through its QuantizeLinear and DequantizeLinear, "
+      "a MaxPool or a layout op",
       node.op_type());
   std::string value = node.input(0);
   if (acts_.count(value) && acts_.at(value).codes)
@@ -51,19 +97,16 @@ Layer& ProgramBuilder::layer_before(const onnx::NodeProto& node) {
     path.push_back(value);
     const onnx::NodeProto* made = model_.producer(value);
     if (!made) unsupported(node, needs);
-    const std::string& op = made->op_type();
-    if (op != "QuantizeLinear" && op != "DequantizeLinear" && op != "MaxPool" && op != "GlobalMaxPool") break;
+    if (!keeps_values(made->op_type())) break;
     value = made->input(0);
   }
   const auto it = acts_.find(value);
-  if (it == acts_.end() || it->second.tensor < 0 || !takes_activation(program_.layers[it->second.tensor]))
+  if (it == acts_.end() || it->second.tensor < 0 || layer_values_.at(it->second.tensor) != value ||
+      !takes_activation(program_.layers[it->second.tensor]))
     unsupported(node, needs);
   Layer& l = program_.layers[it->second.tensor];
-  const auto& outputs = model_.outputs();
   for (const std::string& v : path) {
-    const bool graph_output =
-        std::any_of(outputs.begin(), outputs.end(), [&](const ValueInfo& o) { return o.name == v; });
-    if (graph_output || model_.consumers(v).size() != 1)
+    if (v == program_.output_name || model_.consumers(v).size() != 1)
       unsupported(node, fmt::format("'{}' is read by more than this {}: applying it in layer '{}', where the "
                                     "accelerator applies activations, would change what the others read",
                                     v, node.op_type(), l.name));
@@ -91,20 +134,7 @@ void ProgramBuilder::pass_through(const onnx::NodeProto& node) {
 // (clip_as_saturation).
 void ProgramBuilder::lower_clip(const onnx::NodeProto& node) {
   const std::string& x = node.input(0);
-  double lo = -INFINITY, hi = INFINITY;
-  if (model_.opset() < 11) {
-    const auto ctx = context(node);
-    lo = ctx.attrs.get_float("min", -3.4028234663852886e38f);
-    hi = ctx.attrs.get_float("max", 3.4028234663852886e38f);
-  } else {
-    for (int i : {1, 2}) {
-      if (node.input_size() <= i || node.input(i).empty()) continue;
-      const Tensor* t = constant(node.input(i));
-      if (!t || t->size() != 1) unsupported(node, "min and max must be constant scalars");
-      (i == 1 ? lo : hi) = t->value(0);
-    }
-  }
-  if (!(lo <= 0 && hi >= 0)) unsupported(node, fmt::format("clips to [{}, {}], a range without 0", lo, hi));
+  const auto [lo, hi] = clip_bounds(node);
   if (pending_.count(x) && takes_activation(pending_.at(x).layer)) {
     PendingLayer p = take_pending(x, node);
     p.clip = {std::max(lo, p.clip ? p.clip->first : lo), std::min(hi, p.clip ? p.clip->second : hi)};
@@ -222,9 +252,7 @@ void ProgramBuilder::lower_average_pool(const onnx::NodeProto& node) {
   PendingLayer p = new_layer(node, LayerKind::AveragePool, in);
   p.layer.out_shape.channels = in.stored.channels;
   if (node.op_type() == "GlobalAveragePool") {
-    p.layer.window.kernel_h = static_cast<int>(in.padded_height());
-    p.layer.window.kernel_w = static_cast<int>(in.padded_width());
-    p.layer.out_shape.height = p.layer.out_shape.width = 1;
+    whole_map_window(p.layer, in);
   } else {
     const auto kernel = ctx.attrs.get_ints("kernel_shape");
     if (kernel.size() != in.spatial().size())
@@ -278,9 +306,7 @@ void ProgramBuilder::lower_max_pool(const onnx::NodeProto& node) {
   PendingLayer p = new_layer(node, LayerKind::MaxPool, in);
   p.layer.out_shape.channels = in.stored.channels;
   if (node.op_type() == "GlobalMaxPool") {
-    p.layer.window.kernel_h = static_cast<int>(in.stored.height);
-    p.layer.window.kernel_w = static_cast<int>(in.stored.width);
-    p.layer.out_shape.height = p.layer.out_shape.width = 1;
+    whole_map_window(p.layer, in);
   } else {
     const auto kernel = ctx.attrs.get_ints("kernel_shape");
     if (kernel.size() != in.spatial().size())

@@ -122,11 +122,8 @@ onnx::NodeProto ProgramBuilder::inference_dropout(const onnx::NodeProto& node) c
     if (!mode || mode->size() != 1 || mode->floating() || mode->ints()[0] != 0)
       unsupported(node, "training_mode must be a constant false: only inference maps onto the accelerator");
   }
-  const auto is_graph_output = [&](const std::string& v) {
-    return std::any_of(model_.outputs().begin(), model_.outputs().end(), [&](const ValueInfo& o) { return o.name == v; });
-  };
   if (node.output_size() > 1 && !node.output(1).empty() &&
-      (!model_.consumers(node.output(1)).empty() || is_graph_output(node.output(1))))
+      (!model_.consumers(node.output(1)).empty() || node.output(1) == program_.output_name))
     unsupported(node, fmt::format("its mask '{}' is read, and the accelerator does not make one", node.output(1)));
   onnx::NodeProto identity;
   identity.set_name(node.name());
@@ -312,6 +309,9 @@ bool ProgramBuilder::lower_host_tail(const onnx::NodeProto& node) {
   // QuantizeLinear -> DequantizeLinear): with a positive scale that keeps
   // their order, but for ties on its 8-bit grid.
   if (tail != tail_.end() && (op == "QuantizeLinear" || op == "DequantizeLinear")) {
+    // A LogSoftmax's values are all <= 0: on a grid from 0 they saturate to one code.
+    if (tail->second.find("LogSoftmax") != std::string::npos)
+      unsupported(node, "quantizes a LogSoftmax's output on the host; only a Softmax's keeps the prediction");
     if (node.input_size() > 2 && !node.input(2).empty() && !constant(node.input(2)))
       unsupported(node, "scale and zero point must be constant scalars");
     activation_quant(node, constant(node.input(1)), node.input_size() > 2 ? constant(node.input(2)) : nullptr);

@@ -82,6 +82,11 @@ TEST_CASE("a result file named through a link replaces the file the link names",
   CHECK(fs::is_symlink(dir / "link.json"));
   CHECK(contents(dir / "real.json") == "new");
   CHECK(entries(dir) == 2);
+  // A link to a file not made yet makes it, where the link points.
+  fs::create_symlink("later.json", dir / "dangling.json");
+  replace_file((dir / "dangling.json").string(), "made");
+  CHECK(fs::is_symlink(dir / "dangling.json"));
+  CHECK(contents(dir / "later.json") == "made");
   fs::remove_all(dir);
 }
 

@@ -3,6 +3,8 @@
 // wrap to 2^64, a fractional one truncate, a width outside 2..8 reach the PCU.
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
+#include <unistd.h>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -32,7 +34,8 @@ fs::path edited(const fs::path& profile, const std::string& name, const std::fun
     edit(j);
     e.set_value(j.dump());
   }
-  const fs::path out = fs::temp_directory_path() / ("aps_test_values_" + name + ".profile.onnx");
+  const fs::path out =
+      fs::temp_directory_path() / fmt::format("aps_test_values_{}_{}.profile.onnx", name, ::getpid());
   std::ofstream f(out, std::ios::binary);
   REQUIRE(m.SerializeToOstream(&f));
   return out;
@@ -43,7 +46,7 @@ fs::path edited(const fs::path& profile, const std::string& name, const std::fun
 TEST_CASE("a profile's values outside what they can mean are refused, naming the file, layer and field", "[profile]") {
   const OnnxModel mlp = OnnxModel::load(kModels / "digits_mlp/model_int8.onnx");
   const DataSet cal = load_data_set(kModels / "digits_mlp/calibration");
-  const fs::path file = fs::temp_directory_path() / "aps_test_values.profile.onnx";
+  const fs::path file = fs::temp_directory_path() / fmt::format("aps_test_values_{}.profile.onnx", ::getpid());
   save_profile(calibrate(mlp, {cal.inputs[0].tensor, cal.labels->ints()}, {}), file);
   REQUIRE_NOTHROW(load_profile(file, mlp));
   const std::vector<std::tuple<std::string, std::function<void(nlohmann::json&)>, std::string>> cases{

@@ -714,6 +714,20 @@ TEST_CASE("a late Relu is refused when another node reads the values it would ch
                       Catch::Contains("node 'act' (Relu): cannot map onto the accelerator: 'md' is read by more than "
                                       "this Relu: applying it in layer 'fc'"));
   }
+  SECTION("the requantized output is read by a residual Add and, through a Flatten, by the Relu") {
+    test::GraphBuilder g = matmul_then("Relu", true);
+    for (auto& n : *g.proto().mutable_graph()->mutable_node()) {
+      if (n.name() == "act") n.set_input(0, "flat");
+      if (n.name() == "dq_out") n.set_output(0, "yd");
+    }
+    g.node("Flatten", {"md"}, {"flat"}, "flatten");
+    g.node("Add", {"yd", "md"}, {"s"}, "residual");
+    g.node("QuantizeLinear", {"s", "ys", "yz"}, {"sq"}, "q_sum");
+    g.node("DequantizeLinear", {"sq", "ys", "yz"}, {"y"}, "dq_sum");
+    CHECK_THROWS_WITH(build_program(g.model()),
+                      Catch::Contains("node 'act' (Relu): cannot map onto the accelerator: 'md' is read by more than "
+                                      "this Relu"));
+  }
   SECTION("the Relu reads the network input") {
     test::GraphBuilder g(13);
     g.input("x", DType::Float, {-1, 4});
@@ -788,4 +802,61 @@ TEST_CASE("a Softmax quantized again (ONNX Runtime's QDQ classifier tail) runs o
   // A negative scale would reverse the order the prediction reads.
   CHECK_THROWS_WITH(build_program(graph(-1.0 / 256).model()),
                     Catch::Contains("node 'q_probs' (QuantizeLinear)") && Catch::Contains("scale"));
+}
+
+TEST_CASE("a Relu after a Flatten, or a Clip(0, 6) after a MaxPool, is the layer's, on the grid after it", "[exporters]") {
+  std::mt19937 rng(61);
+  SECTION("Gemm -> Flatten -> Relu") {
+    test::GraphBuilder g(13);
+    g.input("x", DType::Float, {-1, 6});
+    g.initializer("w1", random_tensor(rng, {8, 6}, -1, 1));
+    g.node("Gemm", {"x", "w1"}, {"h"}, "fc1").attr("transB", 1);
+    g.node("Flatten", {"h"}, {"flat"}, "flatten");
+    g.node("Relu", {"flat"}, {"r"}, "relu");
+    g.initializer("w2", random_tensor(rng, {4, 8}, -1, 1));
+    g.node("Gemm", {"r", "w2"}, {"y"}, "fc2").attr("transB", 1);
+    g.output("y");
+    const Tensor calibration = random_tensor(rng, {512, 6}, -1, 1);
+    const NetworkProgram p = build_program(g.model(), &calibration);
+    REQUIRE(p.layers.size() == 2);
+    CHECK(p.layers[0].relu);
+    CHECK(p.layers[0].out_q.zero_point == 0);
+    check_tracks_onnx(g, p, random_tensor(rng, {40, 6}, -1, 1), 4);
+  }
+  SECTION("Conv -> MaxPool -> Clip(0, 6)") {
+    test::GraphBuilder g(13);
+    g.input("x", DType::Float, {-1, 1, 6, 6});
+    g.initializer("w", random_tensor(rng, {4, 1, 3, 3}, -3, 3));
+    g.node("Conv", {"x", "w"}, {"c"}, "conv").attr("pads", std::vector<int64_t>{1, 1, 1, 1});
+    g.node("MaxPool", {"c"}, {"p"}, "pool")
+        .attr("kernel_shape", std::vector<int64_t>{2, 2})
+        .attr("strides", std::vector<int64_t>{2, 2});
+    g.initializer("lo", Tensor::scalar_real(DType::Float, 0));
+    g.initializer("hi", Tensor::scalar_real(DType::Float, 6));
+    g.node("Clip", {"p", "lo", "hi"}, {"r"}, "relu6");
+    g.node("Flatten", {"r"}, {"flat"}, "flatten");
+    g.initializer("wf", random_tensor(rng, {5, 36}, -0.5, 0.5));
+    g.node("Gemm", {"flat", "wf"}, {"y"}, "fc").attr("transB", 1);
+    g.output("y");
+    const Tensor calibration = random_tensor(rng, {512, 1, 6, 6}, -1, 1);
+    const NetworkProgram p = build_program(g.model(), &calibration);
+    REQUIRE(p.layers.size() == 3);
+    // The grid is the clip's, [0, 6]: its saturation is the clip (zero point 0 needs no ReLU floor).
+    CHECK(p.layers[0].out_q.zero_point == 0);
+    CHECK(p.layers[0].out_q.scale * 255 == Approx(6.0).epsilon(1e-6));
+    check_tracks_onnx(g, p, random_tensor(rng, {40, 1, 6, 6}, -1, 1), 5);
+  }
+}
+
+TEST_CASE("a LogSoftmax quantized again on the host is refused: its values saturate to one code", "[exporters]") {
+  test::GraphBuilder g = matmul_then("Relu", false);
+  for (auto& n : *g.proto().mutable_graph()->mutable_node())
+    if (n.name() == "dq_out") n.set_output(0, "logits");
+  g.node("LogSoftmax", {"logits"}, {"p"}, "log_softmax").attr("axis", 1);
+  g.initializer("ps", Tensor::scalar_real(DType::Float, 1.0 / 16));
+  g.initializer("pz", Tensor::scalar_int(DType::UInt8, 0));
+  g.node("QuantizeLinear", {"p", "ps", "pz"}, {"pq"}, "q_probs");
+  g.node("DequantizeLinear", {"pq", "ps", "pz"}, {"y"}, "dq_probs");
+  CHECK_THROWS_WITH(build_program(g.model()),
+                    Catch::Contains("node 'q_probs' (QuantizeLinear)") && Catch::Contains("LogSoftmax"));
 }
