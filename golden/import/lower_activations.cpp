@@ -92,19 +92,21 @@ Layer& ProgramBuilder::layer_before(const onnx::NodeProto& node) {
   std::string value = node.input(0);
   if (acts_.count(value) && acts_.at(value).codes)
     unsupported(node, fmt::format("reads quantized codes '{}'; expected a DequantizeLinear output", value));
+  // Back to the value a layer that takes activations stored its output at
+  // (finalize), through ops that keep the values (a max pooling layer's
+  // among them); a Relu on the way was applied in the layer too.
   std::vector<std::string> path;
   for (;;) {
     path.push_back(value);
+    const auto it = acts_.find(value);
+    if (it != acts_.end() && it->second.tensor >= 0 && layer_values_.at(it->second.tensor) == value &&
+        takes_activation(program_.layers[it->second.tensor]))
+      break;
     const onnx::NodeProto* made = model_.producer(value);
-    if (!made) unsupported(node, needs);
-    if (!keeps_values(made->op_type())) break;
+    if (!made || !(keeps_values(made->op_type()) || made->op_type() == "Relu")) unsupported(node, needs);
     value = made->input(0);
   }
-  const auto it = acts_.find(value);
-  if (it == acts_.end() || it->second.tensor < 0 || layer_values_.at(it->second.tensor) != value ||
-      !takes_activation(program_.layers[it->second.tensor]))
-    unsupported(node, needs);
-  Layer& l = program_.layers[it->second.tensor];
+  Layer& l = program_.layers[acts_.at(value).tensor];
   for (const std::string& v : path) {
     if (v == program_.output_name || model_.consumers(v).size() != 1)
       unsupported(node, fmt::format("'{}' is read by more than this {}: applying it in layer '{}', where the "

@@ -247,7 +247,9 @@ bool ProgramBuilder::lower_layout(const onnx::NodeProto& node) {
     return false;
   const std::string& x = node.input(0);
   const std::string& out = node.output(0);
-  if (pending_.count(x) && op == "Identity") {  // a name for the layer's result, before its quantization
+  // A name for the layer's result, before its quantization, when nothing else
+  // reads the result under its first name.
+  if (pending_.count(x) && op == "Identity" && model_.consumers(x).size() == 1) {
     pending_[out] = pending_.at(x);
     pending_.erase(x);
     return true;

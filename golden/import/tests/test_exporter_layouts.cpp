@@ -728,6 +728,23 @@ TEST_CASE("a late Relu is refused when another node reads the values it would ch
                       Catch::Contains("node 'act' (Relu): cannot map onto the accelerator: 'md' is read by more than "
                                       "this Relu"));
   }
+  SECTION("a float Conv's result is read by a Flatten and, through Identity and Flatten, by the Relu") {
+    std::mt19937 rng(67);
+    test::GraphBuilder g(13);
+    g.input("x", DType::Float, {-1, 1, 4, 4});
+    g.initializer("w", random_tensor(rng, {2, 1, 3, 3}, -1, 1));
+    g.node("Conv", {"x", "w"}, {"c"}, "conv").attr("pads", std::vector<int64_t>{1, 1, 1, 1});
+    g.node("Identity", {"c"}, {"i"}, "identity");
+    g.node("Flatten", {"i"}, {"flat"}, "flatten");
+    g.node("Relu", {"flat"}, {"r"}, "act");
+    g.node("Flatten", {"c"}, {"cf"}, "flatten_skip");
+    g.node("Add", {"r", "cf"}, {"y"}, "sum");
+    g.output("y");
+    const Tensor calibration = random_tensor(rng, {64, 1, 4, 4}, -1, 1);
+    CHECK_THROWS_WITH(build_program(g.model(), &calibration),
+                      Catch::Contains("node 'act' (Relu): cannot map onto the accelerator: 'c' is read by more than "
+                                      "this Relu"));
+  }
   SECTION("the Relu reads the network input") {
     test::GraphBuilder g(13);
     g.input("x", DType::Float, {-1, 4});
@@ -822,6 +839,25 @@ TEST_CASE("a Relu after a Flatten, or a Clip(0, 6) after a MaxPool, is the layer
     CHECK(p.layers[0].relu);
     CHECK(p.layers[0].out_q.zero_point == 0);
     check_tracks_onnx(g, p, random_tensor(rng, {40, 6}, -1, 1), 4);
+  }
+  SECTION("Conv -> Identity -> Flatten -> Relu -> Relu (tf2onnx's Identity, a Relu twice)") {
+    test::GraphBuilder g(13);
+    g.input("x", DType::Float, {-1, 1, 4, 4});
+    g.initializer("w", random_tensor(rng, {2, 1, 3, 3}, -1, 1));
+    g.node("Conv", {"x", "w"}, {"c"}, "conv").attr("pads", std::vector<int64_t>{1, 1, 1, 1});
+    g.node("Identity", {"c"}, {"i"}, "identity");
+    g.node("Flatten", {"i"}, {"flat"}, "flatten");
+    g.node("Relu", {"flat"}, {"r1"}, "relu1");
+    g.node("Relu", {"r1"}, {"r"}, "relu2");
+    g.initializer("wf", random_tensor(rng, {3, 32}, -0.5, 0.5));
+    g.node("Gemm", {"r", "wf"}, {"y"}, "fc").attr("transB", 1);
+    g.output("y");
+    const Tensor calibration = random_tensor(rng, {512, 1, 4, 4}, -1, 1);
+    const NetworkProgram p = build_program(g.model(), &calibration);
+    REQUIRE(p.layers.size() == 2);
+    CHECK(p.layers[0].relu);
+    CHECK(p.layers[0].out_q.zero_point == 0);
+    check_tracks_onnx(g, p, random_tensor(rng, {40, 1, 4, 4}, -1, 1), 3);
   }
   SECTION("Conv -> MaxPool -> Clip(0, 6)") {
     test::GraphBuilder g(13);
