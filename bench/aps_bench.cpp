@@ -89,7 +89,8 @@ int main(int argc, char** argv) {
     if (repeats < 1) throw InputError("--repeats must be at least 1");
     const std::vector<int> widths = parse_width_list(precisions_text, "--precisions");
     cli::check_writable_each({json_path});
-    cli::check_outputs_apart({{"--model", model}, {"--data", data}}, {{"--json", json_path}});
+    cli::check_outputs_apart({{"--model", model}, {"--data", data}, {"calibration/", calibration_folder(model, {}).string()}},
+                             {{"--json", json_path}});
     const NetworkProgram program = load_network_program(model).program;
     const DataSet ds = load_data_sets(data).front();
     check_sample_batch(ds);

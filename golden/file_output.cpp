@@ -39,7 +39,7 @@ namespace {
 void write_in_place(const std::string& path, std::string_view bytes) {
   std::ofstream out(path, std::ios::binary);
   if (!out || !out.write(bytes.data(), static_cast<std::streamsize>(bytes.size())) || !out.flush())
-    cannot_write(path, "the write failed");
+    cannot_write(path, errno ? std::strerror(errno) : "the write failed");
 }
 }  // namespace
 
@@ -68,11 +68,12 @@ void replace_file(const std::string& path, std::string_view bytes) {
   }
   std::string temporary = target.string() + ".XXXXXX";
   const int fd = ::mkstemp(temporary.data());
+  const int open_errno = errno;
   // A writable file in a folder that is not (or a file mounted on its own)
   // can only be written where it is.
-  if (fd < 0 && fs::exists(target, ec) && (errno == EACCES || errno == EROFS || errno == EPERM))
+  if (fd < 0 && (open_errno == EACCES || open_errno == EROFS || open_errno == EPERM) && fs::exists(target, ec))
     return write_in_place(target.string(), bytes);
-  if (fd < 0) cannot_write(path, std::strerror(errno));
+  if (fd < 0) cannot_write(path, std::strerror(open_errno));
   const bool written = ::fchmod(fd, mode) == 0 && write_all(fd, bytes);
   const int write_errno = errno;
   if (::close(fd) != 0 || !written) {

@@ -231,7 +231,10 @@ ExitCode eval_command(const Args& args) {
   else
     refuse_unused_policy_options(vm, policy);
   check_writable_each({report, outputs});
-  check_outputs_apart({{"--model", model_path}, {"--data", data_path}, {"--calibration", calibration},
+  // The calibration folder a float model is read with, given or not.
+  const std::string calibration_read =
+      calibration_folder(model_path, calibration.empty() ? std::nullopt : std::optional<fs::path>(calibration)).string();
+  check_outputs_apart({{"--model", model_path}, {"--data", data_path}, {"--calibration", calibration_read},
                        {"--profile", policy.profile}},
                       {{"--report", report}, {"--outputs", outputs}});
 

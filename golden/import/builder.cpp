@@ -360,15 +360,15 @@ void ProgramBuilder::clip_as_saturation(Layer& l, double lo, double hi) const {
 // one's: from 0 after a ReLU, where the negative codes would all read as 0.
 void ProgramBuilder::finalize_from_calibration(const std::string& value) {
   ActivationQuant q = calibrated_quant(value);  // refuses a value without a range
-  if (const onnx::NodeProto* a = activation_after(value)) {
+  if (const auto a = activation_after(value)) {
+    // The measured range, moved into the activation's.
     auto [lo, hi] = ranges_.at(value);
-    const auto [alo, ahi] = a->op_type() == "Relu" ? std::pair{0.0, double{INFINITY}} : clip_bounds(*a);
-    lo = std::max(lo, alo);
-    hi = std::max(lo, std::min(hi, ahi));
+    lo = std::clamp(lo, a->lo, a->hi);
+    hi = std::max(lo, std::clamp(hi, a->lo, a->hi));
     q = activation_quant_from_range(lo, hi);
-    if (a->op_type() == "Clip") {
+    if (a->clip) {
       auto& clip = pending_.at(value).clip;
-      clip = {std::max(alo, clip ? clip->first : alo), std::min(ahi, clip ? clip->second : ahi)};
+      clip = {std::max(a->lo, clip ? clip->first : a->lo), std::min(a->hi, clip ? clip->second : a->hi)};
     }
   }
   finalize(value, q);

@@ -9,6 +9,7 @@
 // is in fold_constants.cpp. Internal to golden/import.
 
 #include <array>
+#include <cmath>
 #include <map>
 #include <optional>
 #include <set>
@@ -95,6 +96,13 @@ struct PendingLayer {
   std::optional<std::pair<double, double>> clip;  // a Clip after the layer: [min, max]
 };
 
+// The activations read after a layer, as one clip: [lo, hi] (a ReLU is
+// [0, inf)), and whether a Clip is among them.
+struct ActivationAfter {
+  double lo = -INFINITY, hi = INFINITY;
+  bool clip = false;
+};
+
 // An inference BatchNormalization per channel: y = (x - mean) * gain + beta,
 // with gain = scale / sqrt(var + eps).
 struct BatchNormAffine {
@@ -157,9 +165,10 @@ class ProgramBuilder {
   // requantized output; refused unless nothing else reads it on the way.
   Layer& layer_before(const onnx::NodeProto& node);
   void pass_through(const onnx::NodeProto& node);
-  // The Relu or Clip that layer_before would apply in the layer whose result
-  // is `value` (nullptr if none): what a float model's grid is chosen for.
-  const onnx::NodeProto* activation_after(const std::string& value) const;
+  // The Relus and Clips that layer_before would apply in the layer whose
+  // result is `value`, as one range (nullopt if none): what a float model's
+  // grid is chosen for.
+  std::optional<ActivationAfter> activation_after(const std::string& value) const;
   // A Clip's [min, max]; refused unless constant and holding 0.
   std::pair<double, double> clip_bounds(const onnx::NodeProto& node) const;
   void lower_add(const onnx::NodeProto& node);

@@ -33,14 +33,23 @@ bool keeps_values(const std::string& op) {
 }
 }  // namespace
 
-const onnx::NodeProto* ProgramBuilder::activation_after(const std::string& value) const {
+std::optional<ActivationAfter> ProgramBuilder::activation_after(const std::string& value) const {
+  std::optional<ActivationAfter> found;
   for (std::string v = value;;) {
     const auto readers = model_.consumers(v);
-    if (v == program_.output_name || readers.size() != 1) return nullptr;
-    const std::string& op = readers[0]->op_type();
-    if (op == "Relu" || op == "Clip") return readers[0];
-    if (!keeps_values(op)) return nullptr;
-    v = readers[0]->output(0);
+    if (v == program_.output_name || readers.size() != 1) return found;
+    const onnx::NodeProto& reader = *readers[0];
+    const std::string& op = reader.op_type();
+    if (op == "Relu" || op == "Clip") {
+      const auto [lo, hi] = op == "Relu" ? std::pair{0.0, double{INFINITY}} : clip_bounds(reader);
+      if (!found) found = ActivationAfter{lo, hi, false};
+      found->lo = std::max(found->lo, lo);
+      found->hi = std::min(found->hi, hi);
+      found->clip = found->clip || op == "Clip";
+    } else if (!keeps_values(op)) {
+      return found;
+    }
+    v = reader.output(0);
   }
 }
 
@@ -94,7 +103,7 @@ Layer& ProgramBuilder::layer_before(const onnx::NodeProto& node) {
     unsupported(node, fmt::format("reads quantized codes '{}'; expected a DequantizeLinear output", value));
   // Back to the value a layer that takes activations stored its output at
   // (finalize), through ops that keep the values (a max pooling layer's
-  // among them); a Relu on the way was applied in the layer too.
+  // among them); a Relu or Clip on the way was applied in the layer too.
   std::vector<std::string> path;
   for (;;) {
     path.push_back(value);
@@ -103,7 +112,8 @@ Layer& ProgramBuilder::layer_before(const onnx::NodeProto& node) {
         takes_activation(program_.layers[it->second.tensor]))
       break;
     const onnx::NodeProto* made = model_.producer(value);
-    if (!made || !(keeps_values(made->op_type()) || made->op_type() == "Relu")) unsupported(node, needs);
+    if (!made || !(keeps_values(made->op_type()) || made->op_type() == "Relu" || made->op_type() == "Clip"))
+      unsupported(node, needs);
     value = made->input(0);
   }
   Layer& l = program_.layers[acts_.at(value).tensor];

@@ -32,6 +32,11 @@ DataSet load_calibration_set(const OnnxModel& model, const std::filesystem::path
   return std::move(sets[0]);
 }
 
+std::filesystem::path calibration_folder(const std::filesystem::path& model_path,
+                                         const std::optional<std::filesystem::path>& calibration) {
+  return calibration ? *calibration : model_path.parent_path() / "calibration";
+}
+
 LoadedProgram load_network_program(const std::filesystem::path& model_path,
                                    const std::optional<std::filesystem::path>& calibration) {
   const OnnxModel model = OnnxModel::load(model_path);
@@ -39,15 +44,10 @@ LoadedProgram load_network_program(const std::filesystem::path& model_path,
   out.format = detect_model_format(model);
   out.task = model_task(model);
   if (out.format == ModelFormat::Float) {
-    std::filesystem::path dir;
-    if (calibration) {
-      dir = *calibration;
-    } else {
-      dir = model_path.parent_path() / "calibration";
-      if (!std::filesystem::exists(dir))
-        throw InputError(fmt::format("{}: a float model needs calibration data (--calibration DIR); {} does not exist",
-                                     model_path.string(), dir.string()));
-    }
+    const std::filesystem::path dir = calibration_folder(model_path, calibration);
+    if (!calibration && !std::filesystem::exists(dir))
+      throw InputError(fmt::format("{}: a float model needs calibration data (--calibration DIR); {} does not exist",
+                                   model_path.string(), dir.string()));
     const DataSet calibration_set = load_calibration_set(model, dir);
     out.program = build_program(model, &calibration_set.inputs[0].tensor);
     out.calibration = dir;

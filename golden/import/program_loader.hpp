@@ -32,6 +32,11 @@ void check_program_batch(const NetworkProgram& program, const DataSet& ds);
 // model's input. InputError naming the folder or file.
 DataSet load_calibration_set(const OnnxModel& model, const std::filesystem::path& dir);
 
+// The calibration folder a float model is quantized on: `calibration`, or
+// calibration/ beside the model.
+std::filesystem::path calibration_folder(const std::filesystem::path& model_path,
+                                         const std::optional<std::filesystem::path>& calibration);
+
 LoadedProgram load_network_program(const std::filesystem::path& model,
                                    const std::optional<std::filesystem::path>& calibration = std::nullopt);
 

@@ -123,8 +123,12 @@ ExitCode run_command(const Args& args) {
   std::vector<aps::cli::NamedPath> outputs{{"--report", report}, {"--junit", junit}, {"--coverage", coverage_file}};
   if (!trace.empty())
     for (const std::string& file : trace_files(trace)) outputs.push_back({"--trace", file});
+  // The calibration folder a float model is read with, given or not.
+  const std::string calibration_read =
+      calibration_folder(model, calibration.empty() ? std::nullopt : std::optional<fs::path>(calibration)).string();
   aps::cli::check_outputs_apart(
-      {{"--model", model}, {"--data", data}, {"--calibration", calibration}, {"--profile", policy.profile}}, outputs);
+      {{"--model", model}, {"--data", data}, {"--calibration", calibration_read}, {"--profile", policy.profile}},
+      outputs);
 
   const aps::cli::PolicyProgram pp = aps::cli::load_policy_program(
       model, calibration.empty() ? std::nullopt : std::optional<fs::path>(calibration), policy);

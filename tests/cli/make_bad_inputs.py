@@ -159,6 +159,11 @@ def main():
     # overwrites these, not the bundled model or another test's input.
     write_tensor(os.path.join(out, "scratch_input.pb"), np.zeros((1, 64), np.float32))
     shutil.copy(os.path.join(models, "digits_mlp", "model_int8.onnx"), os.path.join(out, "scratch_model.onnx"))
+    scratch_float = os.path.join(out, "scratch_float")
+    shutil.rmtree(scratch_float, ignore_errors=True)
+    os.makedirs(scratch_float)
+    shutil.copy(mlp_path, os.path.join(scratch_float, "model.onnx"))
+    shutil.copytree(os.path.join(models, "digits_mlp", "calibration"), os.path.join(scratch_float, "calibration"))
     good = numpy_helper.from_array(np.zeros((1, 64), np.float32), "input").SerializeToString()
     with open(os.path.join(out, "truncated_input.pb"), "wb") as f:
         f.write(good[: len(good) // 2])

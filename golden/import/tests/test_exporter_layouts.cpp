@@ -859,6 +859,26 @@ TEST_CASE("a Relu after a Flatten, or a Clip(0, 6) after a MaxPool, is the layer
     CHECK(p.layers[0].out_q.zero_point == 0);
     check_tracks_onnx(g, p, random_tensor(rng, {40, 1, 4, 4}, -1, 1), 3);
   }
+  SECTION("Gemm -> Flatten -> Relu -> Clip(0, 6), with every value above 6 on the calibration data") {
+    test::GraphBuilder g(13);
+    g.input("x", DType::Float, {-1, 6});
+    g.initializer("w1", random_tensor(rng, {8, 6}, -1, 1));
+    g.initializer("b1", Tensor::from_reals(DType::Float, {8}, std::vector<double>(8, 20.0)));
+    g.node("Gemm", {"x", "w1", "b1"}, {"h"}, "fc1").attr("transB", 1);
+    g.node("Flatten", {"h"}, {"flat"}, "flatten");
+    g.node("Relu", {"flat"}, {"r"}, "relu");
+    g.initializer("lo", Tensor::scalar_real(DType::Float, 0));
+    g.initializer("hi", Tensor::scalar_real(DType::Float, 6));
+    g.node("Clip", {"r", "lo", "hi"}, {"r6"}, "relu6");
+    g.initializer("w2", random_tensor(rng, {4, 8}, -1, 1));
+    g.node("Gemm", {"r6", "w2"}, {"y"}, "fc2").attr("transB", 1);
+    g.output("y");
+    const Tensor calibration = random_tensor(rng, {256, 6}, -1, 1);
+    const NetworkProgram p = build_program(g.model(), &calibration);
+    REQUIRE(p.layers.size() == 2);
+    CHECK(p.layers[0].out_q.zero_point == 0);
+    CHECK(p.layers[0].out_q.scale * 255 == Approx(6.0).epsilon(1e-6));
+  }
   SECTION("Conv -> MaxPool -> Clip(0, 6)") {
     test::GraphBuilder g(13);
     g.input("x", DType::Float, {-1, 1, 6, 6});
