@@ -42,7 +42,7 @@ std::optional<ActivationAfter> ProgramBuilder::activation_after(const std::strin
     const std::string& op = reader.op_type();
     if (op == "Relu" || op == "Clip") {
       const auto [lo, hi] = op == "Relu" ? std::pair{0.0, double{INFINITY}} : clip_bounds(reader);
-      if (!found) found = ActivationAfter{lo, hi, false};
+      if (!found) found.emplace();
       found->lo = std::max(found->lo, lo);
       found->hi = std::min(found->hi, hi);
       found->clip = found->clip || op == "Clip";
