@@ -2,8 +2,8 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
-#include <fcntl.h>
 #include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
@@ -33,14 +33,13 @@ bool write_all(int fd, std::string_view bytes) {
   return true;
 }
 
-}  // namespace
-
-namespace {
 void write_in_place(const std::string& path, std::string_view bytes) {
+  errno = 0;
   std::ofstream out(path, std::ios::binary);
   if (!out || !out.write(bytes.data(), static_cast<std::streamsize>(bytes.size())) || !out.flush())
     cannot_write(path, errno ? std::strerror(errno) : "the write failed");
 }
+
 }  // namespace
 
 void replace_file(const std::string& path, std::string_view bytes) {
