@@ -303,9 +303,8 @@ void ProgramBuilder::lower_reduce_mean(const onnx::NodeProto& node) {
     unsupported(node, "only ReduceMean over the spatial axes of a dequantized [N,C,H,W] or [N,C,L] input maps onto "
                       "the accelerator");
   PendingLayer p = new_layer(node, LayerKind::AveragePool, in);
-  p.layer.out_shape = {in.stored.channels, 1, 1};
-  p.layer.window.kernel_h = static_cast<int>(in.stored.height);
-  p.layer.window.kernel_w = static_cast<int>(in.stored.width);
+  p.layer.out_shape.channels = in.stored.channels;
+  whole_map_window(p.layer, in);
   p.dims = ctx.attrs.get_int("keepdims", 1) ? in.map_dims(in.stored.channels, 1, 1) : Shape{1, in.stored.channels};
   pending_[node.output(0)] = std::move(p);
 }

@@ -225,6 +225,16 @@ def resnet_tiny(out):
     onnx.save(model, os.path.join(folder, "model_int8.onnx"))
 
 
+def save_float_model(model, folder, rng, sample_shape):
+    """A float model with calibration/ (256 samples) and test_data_set_0/ (24), uniform in [-1, 1]."""
+    for sub, n in (("calibration", 256), ("test_data_set_0", 24)):
+        os.makedirs(os.path.join(folder, sub), exist_ok=True)
+        with open(os.path.join(folder, sub, "input_0.pb"), "wb") as f:
+            f.write(numpy_helper.from_array(rng.uniform(-1, 1, (n, *sample_shape)).astype(np.float32),
+                                            "input").SerializeToString())
+    onnx.save(model, os.path.join(folder, "model.onnx"))
+
+
 def padded_cnn(out):
     rng = np.random.default_rng(9)
     inits = [
@@ -270,12 +280,7 @@ def padded_cnn(out):
     model = helper.make_model(helper.make_graph(nodes, "padded_cnn", [x_info], [y_info], inits),
                               opset_imports=[helper.make_opsetid("", 13)], ir_version=7)
     onnx.checker.check_model(model)
-    folder = os.path.join(out, "padded_cnn")
-    for sub, n in (("calibration", 256), ("test_data_set_0", 24)):
-        os.makedirs(os.path.join(folder, sub), exist_ok=True)
-        with open(os.path.join(folder, sub, "input_0.pb"), "wb") as f:
-            f.write(numpy_helper.from_array(rng.uniform(-1, 1, (n, 1, 9, 9)).astype(np.float32), "input").SerializeToString())
-    onnx.save(model, os.path.join(folder, "model.onnx"))
+    save_float_model(model, os.path.join(out, "padded_cnn"), rng, (1, 9, 9))
 
 
 def conv1d_net(out):
@@ -305,12 +310,7 @@ def conv1d_net(out):
     model = helper.make_model(helper.make_graph(nodes, "conv1d_net", [x_info], [y_info], inits),
                               opset_imports=[helper.make_opsetid("", 13)], ir_version=7)
     onnx.checker.check_model(model)
-    folder = os.path.join(out, "conv1d_net")
-    for sub, n in (("calibration", 256), ("test_data_set_0", 24)):
-        os.makedirs(os.path.join(folder, sub), exist_ok=True)
-        with open(os.path.join(folder, sub, "input_0.pb"), "wb") as f:
-            f.write(numpy_helper.from_array(rng.uniform(-1, 1, (n, 4, 40)).astype(np.float32), "input").SerializeToString())
-    onnx.save(model, os.path.join(folder, "model.onnx"))
+    save_float_model(model, os.path.join(out, "conv1d_net"), rng, (4, 40))
 
 
 def global_max_cnn(out):
@@ -332,12 +332,7 @@ def global_max_cnn(out):
     model = helper.make_model(helper.make_graph(nodes, "global_max_cnn", [x_info], [y_info], inits),
                               opset_imports=[helper.make_opsetid("", 13)], ir_version=7)
     onnx.checker.check_model(model)
-    folder = os.path.join(out, "global_max_cnn")
-    for sub, n in (("calibration", 256), ("test_data_set_0", 24)):
-        os.makedirs(os.path.join(folder, sub), exist_ok=True)
-        with open(os.path.join(folder, sub, "input_0.pb"), "wb") as f:
-            f.write(numpy_helper.from_array(rng.uniform(-1, 1, (n, 2, 6, 6)).astype(np.float32), "input").SerializeToString())
-    onnx.save(model, os.path.join(folder, "model.onnx"))
+    save_float_model(model, os.path.join(out, "global_max_cnn"), rng, (2, 6, 6))
 
 
 def main():
