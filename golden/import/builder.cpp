@@ -296,9 +296,37 @@ void ProgramBuilder::lower_quantize(const onnx::NodeProto& node) {
     return;
   }
   ActView v = act(x, node, true);
-  if (!(v.q == q)) unsupported(node, "re-quantizes an activation with new parameters outside any layer");
+  if (!(v.q == q)) {
+    acts_[out] = requantize(node, v, q);
+    return;
+  }
   v.codes = true;
   acts_[out] = v;
+}
+
+// A QuantizeLinear that moves a dequantized activation to new parameters:
+// ONNX Runtime writes one after a Relu when activations are symmetric (the
+// Relu's output range is narrower than its input's). The accelerator
+// requantizes only in a layer, so this becomes one: a 1x1 average pooling
+// subtracts the input's zero point, multiplies by s_in / s_out and adds the
+// output's, as the DequantizeLinear -> QuantizeLinear pair does, with the
+// requantizer's rounding. No element moves, so the view keeps its shape,
+// order and padding (a padding zero is zero on any grid). The map 0 -> 0 is
+// monotone, so a Relu or Clip after it still belongs to the layer before
+// (layer_before walks through it).
+ActView ProgramBuilder::requantize(const onnx::NodeProto& node, const ActView& in, ActivationQuant q) {
+  PendingLayer p = new_layer(node, LayerKind::AveragePool, in);
+  p.layer.out_shape = in.stored;
+  p.dims = in.dims;
+  p.order = in.order;
+  const std::string& out = node.output(0);
+  pending_[out] = std::move(p);
+  finalize(out, q);
+  ActView v = acts_.at(out);
+  v.pad = in.pad;
+  v.pad_node = in.pad_node;
+  v.codes = true;
+  return v;
 }
 
 void ProgramBuilder::lower_dequantize(const onnx::NodeProto& node) {

@@ -146,6 +146,7 @@ class ProgramBuilder {
   void clip_as_saturation(Layer& l, double lo, double hi) const;
   int32_t bias_code(double v, const Layer& l) const;
   void lower_quantize(const onnx::NodeProto& node);
+  ActView requantize(const onnx::NodeProto& node, const ActView& in, ActivationQuant q);
   void lower_dequantize(const onnx::NodeProto& node);
 
   // lower_layers.cpp

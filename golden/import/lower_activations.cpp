@@ -24,8 +24,10 @@ void whole_map_window(Layer& l, const ActView& in) {
 }
 
 // Ops that pass values on unchanged, on one grid (a QuantizeLinear and
-// DequantizeLinear of the same parameters, a layout op) or select among them
-// (max pooling): ReLU and a clip commute with each.
+// DequantizeLinear of the same parameters, a layout op), select among them
+// (max pooling) or move them to another grid monotonically, keeping 0 at 0
+// (a QuantizeLinear with new parameters, ProgramBuilder::requantize): ReLU
+// and a clip commute with each.
 bool keeps_values(const std::string& op) {
   return op == "QuantizeLinear" || op == "DequantizeLinear" || op == "MaxPool" || op == "GlobalMaxPool" ||
          op == "Flatten" || op == "Reshape" || op == "Squeeze" || op == "Unsqueeze" || op == "Transpose" ||

@@ -34,6 +34,11 @@ Usage: make_cosim_models.py MODELS_DIR OUT_DIR
   global_max_cnn/        a float CNN ending in GlobalMaxPool with its ReLU
                          after it (applied in the convolution), Flatten,
                          Gemm; calibration/ and test_data_set_0/.
+  symmetric_qdq_cnn/     int8 QDQ with symmetric activations (zero point 0) as
+                         ONNX Runtime writes them: each Relu between its own
+                         QDQ pairs, its output at a narrower scale than its
+                         input (a requantizing layer on the accelerator);
+                         test_data_set_0/.
 """
 
 import os
@@ -226,7 +231,7 @@ def resnet_tiny(out):
 
 
 def save_float_model(model, folder, rng, sample_shape):
-    """A float model with calibration/ (256 samples) and test_data_set_0/ (24), uniform in [-1, 1]."""
+    """A model with calibration/ (256 samples) and test_data_set_0/ (24), uniform in [-1, 1]."""
     for sub, n in (("calibration", 256), ("test_data_set_0", 24)):
         os.makedirs(os.path.join(folder, sub), exist_ok=True)
         with open(os.path.join(folder, sub, "input_0.pb"), "wb") as f:
@@ -335,6 +340,58 @@ def global_max_cnn(out):
     save_float_model(model, os.path.join(out, "global_max_cnn"), rng, (2, 6, 6))
 
 
+def symmetric_qdq_cnn(out):
+    rng = np.random.default_rng(12)
+    w1 = rng.normal(0, 0.4, (4, 2, 3, 3)).astype(np.float32)
+    w2 = rng.normal(0, 0.3, (4, 4, 3, 3)).astype(np.float32)
+    wf = rng.normal(0, 0.3, (5, 144)).astype(np.float32)
+    calibration = rng.uniform(-1, 1, (256, 2, 6, 6)).astype(np.float32)
+
+    def scale(v):
+        return np.float32(np.abs(v).max() / 127)
+
+    c1 = conv2d(calibration, w1, np.zeros(4, np.float32), 1)
+    c2 = conv2d(np.maximum(c1, 0), w2, np.zeros(4, np.float32), 1)
+    logits = np.maximum(c2, 0).reshape(256, -1) @ wf.T
+    scales = {"x": scale(calibration), "c1": scale(c1), "r1": scale(np.maximum(c1, 0)), "c2": scale(c2),
+              "r2": scale(np.maximum(c2, 0)), "y": scale(logits)}
+    inits = [numpy_helper.from_array(np.array(0, np.int8), "zp")]
+    inits += [numpy_helper.from_array(np.array(v, np.float32), f"{k}.s") for k, v in scales.items()]
+    nodes = []
+
+    def qdq(value, key):
+        nodes.append(helper.make_node("QuantizeLinear", [value, f"{key}.s", "zp"], [f"{key}.q"], name=f"q_{key}"))
+        nodes.append(helper.make_node("DequantizeLinear", [f"{key}.q", f"{key}.s", "zp"], [f"{key}.d"],
+                                      name=f"dq_{key}"))
+        return f"{key}.d"
+
+    def weights(w, name):
+        s = (np.abs(w.reshape(w.shape[0], -1)).max(axis=1) / 127).astype(np.float32)
+        shape = (-1,) + (1,) * (w.ndim - 1)
+        inits.extend([numpy_helper.from_array(np.round(w / s.reshape(shape)).astype(np.int8), f"{name}.wq"),
+                      numpy_helper.from_array(s, f"{name}.ws"),
+                      numpy_helper.from_array(np.zeros(w.shape[0], np.int8), f"{name}.wz")])
+        nodes.append(helper.make_node("DequantizeLinear", [f"{name}.wq", f"{name}.ws", f"{name}.wz"], [f"{name}.w"],
+                                      name=f"dq_{name}_w", axis=0))
+        return f"{name}.w"
+
+    x = qdq("input", "x")
+    nodes.append(helper.make_node("Conv", [x, weights(w1, "conv1")], ["c1"], name="conv1", pads=[1, 1, 1, 1]))
+    nodes.append(helper.make_node("Relu", [qdq("c1", "c1")], ["r1"], name="relu1"))
+    nodes.append(helper.make_node("Conv", [qdq("r1", "r1"), weights(w2, "conv2")], ["c2"], name="conv2",
+                                  pads=[1, 1, 1, 1]))
+    nodes.append(helper.make_node("Relu", [qdq("c2", "c2")], ["r2"], name="relu2"))
+    nodes.append(helper.make_node("Flatten", [qdq("r2", "r2")], ["f"], name="flatten"))
+    nodes.append(helper.make_node("Gemm", ["f", weights(wf, "fc")], ["logits"], name="fc", transB=1))
+    qdq("logits", "y")
+    x_info = helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 2, 6, 6])
+    y_info = helper.make_tensor_value_info("y.d", TensorProto.FLOAT, ["N", 5])
+    model = helper.make_model(helper.make_graph(nodes, "symmetric_qdq_cnn", [x_info], [y_info], inits),
+                              opset_imports=[helper.make_opsetid("", 13)], ir_version=7)
+    onnx.checker.check_model(model)
+    save_float_model(model, os.path.join(out, "symmetric_qdq_cnn"), rng, (2, 6, 6))
+
+
 def main():
     models, out = sys.argv[1], sys.argv[2]
     os.makedirs(out, exist_ok=True)
@@ -344,6 +401,7 @@ def main():
     padded_cnn(out)
     conv1d_net(out)
     global_max_cnn(out)
+    symmetric_qdq_cnn(out)
 
 
 if __name__ == "__main__":

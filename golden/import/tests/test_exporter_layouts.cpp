@@ -916,3 +916,118 @@ TEST_CASE("a LogSoftmax quantized again on the host is refused: its values satur
   CHECK_THROWS_WITH(build_program(g.model()),
                     Catch::Contains("node 'q_probs' (QuantizeLinear)") && Catch::Contains("LogSoftmax"));
 }
+
+namespace {
+// x[?,4] -> Q -> DQ -> MatMul (int8 weights) -> Q(1/4) -> DQ -> Relu ->
+// Q(1/8) -> DQ -> y, in `type` with zero point `zero`: ONNX Runtime's layout
+// with symmetric activations (int8, zero point 0), where the Relu keeps its
+// own QDQ pair at the narrower range's scale.
+test::GraphBuilder relu_requantized(DType type, int64_t zero) {
+  test::GraphBuilder g(13);
+  g.input("x", DType::Float, {-1, 4});
+  g.initializer("xs", Tensor::scalar_real(DType::Float, 1.0 / 16));
+  g.initializer("xz", Tensor::scalar_int(type, zero));
+  g.node("QuantizeLinear", {"x", "xs", "xz"}, {"xq"}, "q_in");
+  g.node("DequantizeLinear", {"xq", "xs", "xz"}, {"xd"}, "dq_in");
+  g.initializer("wq", Tensor::from_ints(DType::Int8, {4, 3}, {90, -70, 20, -60, 50, -110, 30, 80, -40, -20, -90, 70}));
+  g.initializer("ws", Tensor::scalar_real(DType::Float, 1.0 / 8));
+  g.initializer("wz", Tensor::scalar_int(DType::Int8, 0));
+  g.node("DequantizeLinear", {"wq", "ws", "wz"}, {"wd"}, "dq_w");
+  g.node("MatMul", {"xd", "wd"}, {"m"}, "fc");
+  g.initializer("ms", Tensor::scalar_real(DType::Float, 1.0 / 4));
+  g.initializer("mz", Tensor::scalar_int(type, zero));
+  g.node("QuantizeLinear", {"m", "ms", "mz"}, {"mq"}, "q_fc");
+  g.node("DequantizeLinear", {"mq", "ms", "mz"}, {"md"}, "dq_fc");
+  g.node("Relu", {"md"}, {"a"}, "relu");
+  g.initializer("ys", Tensor::scalar_real(DType::Float, 1.0 / 8));
+  g.initializer("yz", Tensor::scalar_int(type, zero));
+  g.node("QuantizeLinear", {"a", "ys", "yz"}, {"aq"}, "q_relu");
+  g.node("DequantizeLinear", {"aq", "ys", "yz"}, {"y"}, "dq_relu");
+  g.output("y");
+  return g;
+}
+}  // namespace
+
+TEST_CASE("a QuantizeLinear to new parameters (ONNX Runtime's symmetric activations) is a requantizing layer",
+          "[exporters]") {
+  SECTION("MatMul -> Q -> DQ -> Relu -> Q(new scale) -> DQ, int8 with zero point 0 and uint8") {
+    for (const auto& [type, zero] : {std::pair{DType::Int8, int64_t{0}}, std::pair{DType::UInt8, int64_t{90}}}) {
+      INFO(dtype_name(type));
+      const test::GraphBuilder g = relu_requantized(type, zero);
+      const NetworkProgram p = build_program(g.model());
+      REQUIRE(p.layers.size() == 2);
+      CHECK(p.layers[0].relu);
+      CHECK(p.layers[1].kind == LayerKind::AveragePool);
+      CHECK(p.layers[1].name == "q_relu");
+      CHECK(p.layers[1].window == Window{});
+      CHECK(p.layers[1].in_q.scale == Approx(1.0 / 4));
+      CHECK(p.layers[1].out_q.scale == Approx(1.0 / 8));
+      // The ONNX semantics, up to the requantizer's rounding of ties; the
+      // data reaches the ReLU and both grids' saturation.
+      std::mt19937 rng(71);
+      const Tensor x = random_tensor(rng, {64, 4}, -3, 3);
+      const OnnxModel m = g.model();
+      const Tensor y = run_batch(m, {{"x", x}}).at("y");
+      const auto configs = step_configs(p, "8");
+      int64_t equal = 0, zeros = 0, top = 0;
+      for (int64_t i = 0; i < 64; ++i) {
+        const std::vector<double> out =
+            dequantize_output(p, execute_program(p, quantize_input(p, x, i), configs).output());
+        for (int64_t c = 0; c < 3; ++c) {
+          const double want = y.reals()[i * 3 + c];
+          CHECK(std::fabs(out[c] - want) <= 1.0 / 8 + 1e-9);
+          equal += std::fabs(out[c] - want) < 1e-9;
+          zeros += want == 0;
+          top += want >= 15.5;
+        }
+      }
+      CHECK(equal >= 64 * 3 * 9 / 10);
+      CHECK(zeros >= 32);
+      CHECK(top >= 8);
+    }
+  }
+  SECTION("Conv -> Q -> DQ -> Pad -> Q(new parameters) -> DQ -> Conv: the padding moves to the new grid") {
+    std::mt19937 rng(73);
+    test::GraphBuilder g(13);
+    g.input("x", DType::Float, {-1, 1, 5, 5});
+    g.initializer("xs", Tensor::scalar_real(DType::Float, 1.0 / 64));
+    g.initializer("xz", Tensor::scalar_int(DType::UInt8, 128));
+    g.node("QuantizeLinear", {"x", "xs", "xz"}, {"xq"}, "q_in");
+    g.node("DequantizeLinear", {"xq", "xs", "xz"}, {"xd"}, "dq_in");
+    const auto conv = [&](const std::string& name, const std::string& in, int64_t ins, const std::string& out) {
+      std::vector<int64_t> w;
+      for (int64_t i = 0; i < 3 * ins * 9; ++i) w.push_back(static_cast<int64_t>(rng() % 200) - 100);
+      g.initializer(name + "_wq", Tensor::from_ints(DType::Int8, {3, ins, 3, 3}, w));
+      g.initializer(name + "_ws", Tensor::scalar_real(DType::Float, 1.0 / 256));
+      g.initializer(name + "_wz", Tensor::scalar_int(DType::Int8, 0));
+      g.node("DequantizeLinear", {name + "_wq", name + "_ws", name + "_wz"}, {name + "_wd"}, name + "_dq_w");
+      g.node("Conv", {in, name + "_wd"}, {out}, name);
+    };
+    conv("conv1", "xd", 1, "c1");
+    g.initializer("s1", Tensor::scalar_real(DType::Float, 1.0 / 32));
+    g.initializer("z1", Tensor::scalar_int(DType::UInt8, 100));
+    g.node("QuantizeLinear", {"c1", "s1", "z1"}, {"c1q"}, "q_conv1");
+    g.node("DequantizeLinear", {"c1q", "s1", "z1"}, {"c1d"}, "dq_conv1");
+    g.initializer("pads", Tensor::from_ints(DType::Int64, {8}, {0, 0, 1, 1, 0, 0, 1, 1}));
+    g.node("Pad", {"c1d", "pads"}, {"c1p"}, "pad");
+    g.initializer("s2", Tensor::scalar_real(DType::Float, 1.0 / 20));
+    g.initializer("z2", Tensor::scalar_int(DType::UInt8, 140));
+    g.node("QuantizeLinear", {"c1p", "s2", "z2"}, {"rq"}, "requant");
+    g.node("DequantizeLinear", {"rq", "s2", "z2"}, {"rd"}, "dq_requant");
+    conv("conv2", "rd", 3, "c2");
+    g.initializer("s3", Tensor::scalar_real(DType::Float, 1.0 / 16));
+    g.initializer("z3", Tensor::scalar_int(DType::UInt8, 128));
+    g.node("QuantizeLinear", {"c2", "s3", "z3"}, {"c2q"}, "q_conv2");
+    g.node("DequantizeLinear", {"c2q", "s3", "z3"}, {"c2d"}, "dq_conv2");
+    g.node("Flatten", {"c2d"}, {"y"}, "flatten");
+    g.output("y");
+    const NetworkProgram p = build_program(g.model());
+    REQUIRE(p.layers.size() == 3);
+    CHECK(p.layers[1].kind == LayerKind::AveragePool);
+    CHECK(p.layers[1].in_shape == FeatureShape{3, 3, 3});
+    CHECK(p.layers[1].out_shape == FeatureShape{3, 3, 3});
+    CHECK(p.layers[2].window.pad_top == 1);
+    CHECK(p.layers[2].in_q.zero_point == 140);
+    check_tracks_onnx(g, p, random_tensor(rng, {40, 1, 5, 5}, -1, 1), 27);
+  }
+}
