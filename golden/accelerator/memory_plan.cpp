@@ -159,7 +159,10 @@ MemoryPlan plan_memory(const NetworkProgram& p, const HardwareLimits& limits, in
     const int64_t words = step_words(p, static_cast<size_t>(s), rows);
     if (words > spm_words)
       throw InputError(fmt::format("{}: layer '{}' needs {} scratchpad words at once (its inputs and output), the "
-                                   "scratchpad has {}", p.source, l.name, words, spm_words));
+                                   "scratchpad has {}{}", p.source, l.name, words, spm_words,
+                                   words > limits.act_words
+                                       ? fmt::format(" (a build configured with -DAPS_RTL_ACT_WORDS={} holds them)", words)
+                                       : ""));
   }
 
   // Spill the tensors holding the most word-steps until the plan fits.

@@ -11,6 +11,7 @@
 #include "golden/numerics/requantize.hpp"
 #include "golden/numerics/rounding.hpp"
 #include "golden/onnx/node_attributes.hpp"
+#include "golden/onnx/ops/quantization.hpp"
 
 namespace aps::import {
 
@@ -145,6 +146,9 @@ namespace {
 // range-check.
 int required_inputs(const std::string& op) {
   if (op == "QLinearMatMul" || op == "QLinearConv") return 8;
+  if (op == "QGemm") return 6;
+  if (op == "QLinearAdd") return 7;
+  if (op == "QLinearAveragePool" || op == "QLinearGlobalAveragePool") return 4;
   if (op == "BatchNormalization") return 5;
   if (op == "QuantizeLinear" || op == "DequantizeLinear" || op == "Gemm" || op == "MatMul" || op == "Conv" ||
       op == "Add")
@@ -171,7 +175,9 @@ void ProgramBuilder::lower(const onnx::NodeProto& node) {
   if (op == "DequantizeLinear") return lower_dequantize(node);
   if (op == "Gemm" || op == "MatMul") return lower_fully_connected(node);
   if (op == "Conv") return lower_conv(node);
-  if (op == "QLinearMatMul" || op == "QLinearConv") return lower_qlinear(node);
+  if (op == "QLinearMatMul" || op == "QLinearConv" || op == "QGemm") return lower_qlinear(node);
+  if (op == "QLinearAdd") return lower_qlinear_add(node);
+  if (op == "QLinearAveragePool" || op == "QLinearGlobalAveragePool") return lower_qlinear_average_pool(node);
   if (op == "Relu") return lower_relu(node);
   if (op == "Clip") return lower_clip(node);
   if (op == "Add") return lower_add(node);
@@ -199,15 +205,41 @@ ActivationQuant ProgramBuilder::calibrated_quant(const std::string& value) const
 }
 
 // A per-tensor activation quantization from constant scale and zero point
-// tensors (zp may be null: zero point 0, uint8). The zero point must be an
-// integer tensor: a float one has no ints() to read.
-ActivationQuant ProgramBuilder::activation_quant(const onnx::NodeProto& node, const Tensor* scale, const Tensor* zp) const {
+// tensors. The zero point must be an integer tensor: a float one has no
+// ints() to read.
+ActivationQuant ProgramBuilder::activation_quant(const onnx::NodeProto& node, const Tensor* scale, const Tensor* zp,
+                                                 DType absent_zp_type) const {
   if (!scale || scale->size() != 1 || (zp && zp->size() != 1))
     unsupported(node, "activation scale and zero point must be constant scalars");
-  if (zp && zp->dtype() != DType::UInt8 && zp->dtype() != DType::Int8)
-    unsupported(node, "activation zero point must be uint8 or int8");
+  const DType type = zp ? zp->dtype() : absent_zp_type;
+  if (type != DType::UInt8 && type != DType::Int8) unsupported(node, "activation zero point must be uint8 or int8");
   return canonical_quant(checked_scale(scale->value(0), "scale", model_.node_label(node)), zp ? zp->ints()[0] : 0,
-                         zp ? zp->dtype() : DType::UInt8);
+                         type);
+}
+
+// The element type of the codes `value` holds: what the QuantizeLinear that
+// made them writes, or the zero point's type of the QLinear op (uint8 when
+// it has none), through the ops that move codes. A DequantizeLinear without a zero point
+// reads 0 of this type.
+DType ProgramBuilder::codes_dtype(std::string value) const {
+  for (;;) {
+    if (const Tensor* t = constant(value)) return t->dtype();
+    const onnx::NodeProto* made = model_.producer(value);
+    if (!made) {
+      for (const ValueInfo& in : model_.inputs())
+        if (in.name == value) return in.dtype;
+      return DType::UInt8;
+    }
+    const std::string& op = made->op_type();
+    const int zp = op == "QuantizeLinear" ? 2 : op == "QLinearConv" || op == "QLinearMatMul" ? 7 : -1;
+    if (zp >= 0) {
+      const Tensor* t = made->input_size() > zp ? constant(made->input(zp)) : nullptr;
+      if (op == "QuantizeLinear") return quantize_output_type(context(*made), t);
+      return t ? t->dtype() : DType::UInt8;
+    }
+    if (made->input_size() == 0) return DType::UInt8;
+    value = made->input(0);
+  }
 }
 
 // A quantized constant: codes with scales (one, or one per index along
@@ -215,8 +247,8 @@ ActivationQuant ProgramBuilder::activation_quant(const onnx::NodeProto& node, co
 // positive and finite; the sizes must agree before anything is indexed.
 QuantConst ProgramBuilder::quant_const_from(const onnx::NodeProto& node, const Tensor& codes, const Tensor& scale,
                                             const Tensor* zp, int64_t axis) const {
-  if (scale.size() < 1 || (zp && (zp->floating() || (zp->size() != 1 && zp->size() != scale.size()))))
-    unsupported(node, "scale and zero point must be one value or one per channel, zero points integers");
+  if (scale.size() < 1 || scale.rank() > 1 || (zp && (zp->floating() || zp->rank() > 1 || (zp->size() != 1 && zp->size() != scale.size()))))
+    unsupported(node, "scale and zero point must be scalars or 1-D, one value or one per channel, zero points integers");
   QuantConst c;
   c.codes = codes;
   for (int64_t i = 0; i < scale.size(); ++i) c.scales.push_back(checked_scale(scale.value(i), "scale", model_.node_label(node)));
@@ -238,8 +270,13 @@ std::string ProgramBuilder::not_codes(const std::string& value, const std::strin
 // input and pending layers become activations when first read.
 ActView ProgramBuilder::act(const std::string& value, const onnx::NodeProto& node, bool takes_padding) {
   if (pending_.count(value)) {
-    if (format_ != ModelFormat::Float) unsupported(node, fmt::format("'{}' is read before it is quantized", value));
-    finalize_from_calibration(value);
+    const Layer& l = pending_.at(value).layer;
+    if (format_ == ModelFormat::Float)
+      finalize_from_calibration(value);
+    else if (l.kind == LayerKind::MaxPool)  // it selects values: its result is on its input's grid
+      finalize(value, l.in_q);
+    else
+      unsupported(node, fmt::format("'{}' is read before it is quantized", value));
   }
   if (const auto it = acts_.find(value); it != acts_.end()) {
     if (it->second.padded() && !takes_padding)
@@ -279,7 +316,8 @@ void ProgramBuilder::lower_quantize(const onnx::NodeProto& node) {
   const std::string& x = node.input(0);
   if (node.input_size() > 2 && !node.input(2).empty() && !constant(node.input(2)))
     unsupported(node, "activation scale and zero point must be constant scalars");
-  const ActivationQuant q = activation_quant(node, constant(node.input(1)), node.input_size() > 2 ? constant(node.input(2)) : nullptr);
+  const Tensor* zp = node.input_size() > 2 ? constant(node.input(2)) : nullptr;
+  const ActivationQuant q = activation_quant(node, constant(node.input(1)), zp, quantize_output_type(context(node), zp));
   const std::string& out = node.output(0);
   if (const auto it = inputs_.find(x); it != inputs_.end() && !acts_.count(x)) {
     InputView v = it->second;
@@ -290,6 +328,14 @@ void ProgramBuilder::lower_quantize(const onnx::NodeProto& node) {
     return;
   }
   if (pending_.count(x)) {
+    const Layer& l = pending_.at(x).layer;
+    if (l.kind == LayerKind::MaxPool && !(l.in_q == q)) {
+      // Max pooling keeps its input's grid; the new parameters are a
+      // requantizing layer after it.
+      finalize(x, l.in_q);
+      acts_[out] = requantize(node, acts_.at(x), q);
+      return;
+    }
     finalize(x, q);
     acts_[out] = acts_.at(x);
     acts_[out].codes = true;
@@ -331,6 +377,7 @@ ActView ProgramBuilder::requantize(const onnx::NodeProto& node, const ActView& i
 
 void ProgramBuilder::lower_dequantize(const onnx::NodeProto& node) {
   const std::string& x = node.input(0);
+  check_dequantize_attributes(context(node));
   const Tensor* scale = constant(node.input(1));
   const Tensor* zp = node.input_size() > 2 ? constant(node.input(2)) : nullptr;
   if (!scale) unsupported(node, "scale must be a constant");
@@ -340,7 +387,7 @@ void ProgramBuilder::lower_dequantize(const onnx::NodeProto& node) {
     return;
   }
   if (scale->size() != 1 || (zp && zp->size() != 1)) unsupported(node, "activation scale must be per tensor");
-  const ActivationQuant q = activation_quant(node, scale, zp);
+  const ActivationQuant q = activation_quant(node, scale, zp, zp ? DType::UInt8 : codes_dtype(x));
   if (const auto it = inputs_.find(x); it != inputs_.end() && !acts_.count(x)) {
     InputView v = it->second;
     if (!v.codes || !v.q) unsupported(node, not_codes(x, "dequantizes a value that is not quantized"));
@@ -423,6 +470,20 @@ void quantize_float_weights(const std::vector<double>& w, int64_t outs, Layer& l
   }
 }
 }  // namespace
+
+void PendingLayer::bias_to_real() {
+  const auto outs = static_cast<size_t>(layer.out_shape.channels);
+  if (bias_quant) {
+    const QuantConst& b = *bias_quant;
+    bias_real.resize(outs);
+    for (size_t c = 0; c < outs; ++c) {
+      const size_t k = b.scales.size() == 1 ? 0 : c;
+      bias_real[c] = static_cast<double>(b.codes.ints()[c] - b.zero_points[k]) * b.scales[k];
+    }
+    bias_quant.reset();
+  }
+  if (bias_real.empty()) bias_real.assign(outs, 0.0);
+}
 
 void ProgramBuilder::finalize(const std::string& value, ActivationQuant out_q) {
   PendingLayer p = pending_.at(value);

@@ -94,6 +94,9 @@ struct PendingLayer {
   Shape dims;                     // the output value's shape, batch first
   std::vector<int64_t> order;     // the output value's order (an Add keeps its inputs')
   std::optional<std::pair<double, double>> clip;  // a Clip after the layer: [min, max]
+  // Moves a quantized bias to bias_real (zeros if there is none): before
+  // something changes the bias or the weights' scales.
+  void bias_to_real();
 };
 
 // The activations read after a layer, as one clip: [lo, hi] (a ReLU is
@@ -128,7 +131,10 @@ class ProgramBuilder {
   void lower(const onnx::NodeProto& node);
   const Tensor* constant(const std::string& value) const;
   ActivationQuant calibrated_quant(const std::string& value) const;
-  ActivationQuant activation_quant(const onnx::NodeProto& node, const Tensor* scale, const Tensor* zp) const;
+  // `zp` may be null: zero point 0 of `absent_zp_type`.
+  ActivationQuant activation_quant(const onnx::NodeProto& node, const Tensor* scale, const Tensor* zp,
+                                   DType absent_zp_type = DType::UInt8) const;
+  DType codes_dtype(std::string value) const;
   QuantConst quant_const_from(const onnx::NodeProto& node, const Tensor& codes, const Tensor& scale, const Tensor* zp,
                               int64_t axis) const;
   // A padded value is refused unless the reader takes the padding
@@ -153,6 +159,11 @@ class ProgramBuilder {
   void lower_fully_connected(const onnx::NodeProto& node);
   void lower_conv(const onnx::NodeProto& node);
   void lower_qlinear(const onnx::NodeProto& node);
+  // lower_qoperator_contrib.cpp: ONNX Runtime's com.microsoft QLinearAdd,
+  // QLinearAveragePool and QLinearGlobalAveragePool (QGemm is lower_qlinear's).
+  void lower_qlinear_add(const onnx::NodeProto& node);
+  void lower_qlinear_bias_add(const onnx::NodeProto& node, int layer_input, int constant_input);
+  void lower_qlinear_average_pool(const onnx::NodeProto& node);
   ChannelWeights channel_weights(const QuantConst& c, int out_axis, const onnx::NodeProto& node) const;
   std::vector<double> float_channel_major(const Tensor& f, int out_axis) const;
   void attach_bias(PendingLayer& p, const std::string& value, const onnx::NodeProto& node);
@@ -174,6 +185,12 @@ class ProgramBuilder {
   std::pair<double, double> clip_bounds(const onnx::NodeProto& node) const;
   void lower_add(const onnx::NodeProto& node);
   void lower_bias_add(const onnx::NodeProto& node);
+  // A constant's values as one per output channel of pending layer `p`
+  // (right-aligned against its output, varying only along the channel axis).
+  std::vector<double> channel_values(const PendingLayer& p, const Tensor& c, const std::vector<double>& values,
+                                     const onnx::NodeProto& node) const;
+  // The window of an AveragePool or GlobalAveragePool `node` reading `in`.
+  void average_pool_window(PendingLayer& p, const onnx::NodeProto& node, const ActView& in) const;
   void lower_batch_norm(const onnx::NodeProto& node);
   // Refused in training mode, or unless its parameters are constants, one per channel.
   BatchNormAffine batch_norm_affine(const onnx::NodeProto& node, int64_t channels) const;
@@ -210,6 +227,10 @@ class ProgramBuilder {
   std::map<std::string, InputView> inputs_;
   std::map<std::string, QuantConst> qconsts_;
   std::map<std::string, PendingLayer> pending_;
+  // The last QOperator layer (its output value, and the layer as it was
+  // before finalize), so that a QLinearAdd of a constant after it can
+  // finalize it again with that bias (lower_qlinear_bias_add).
+  std::optional<std::pair<std::string, PendingLayer>> last_qlinear_;
   std::map<std::string, std::string> fused_;         // a layer's result before a fused op -> what it was
   std::map<std::string, Tensor> folded_;             // constants computed from constants
   std::map<std::string, std::string> tail_;          // host-tail value -> the ops that made it

@@ -28,9 +28,11 @@ std::vector<Tensor> run_kernel(const OpInfo& info, const OpContext& ctx) {
 bool ProgramBuilder::fold_constant(const onnx::NodeProto& node) {
   const std::string& op = node.op_type();
   // DequantizeLinear of a constant stays a quantized constant (codes and
-  // scales), QuantizeLinear is an activation's.
-  if (op == "QuantizeLinear" || op == "DequantizeLinear") return false;
-  const OpInfo* info = find_op(op);
+  // scales). A QuantizeLinear of a constant (a weight quantized in the graph,
+  // as PyTorch's fake-quantized exports write it) folds to its codes; of
+  // anything else it is an activation's.
+  if (op == "DequantizeLinear" || (op == "QuantizeLinear" && !constant(node.input(0)))) return false;
+  const OpInfo* info = find_op(node.domain(), op);
   if (!info) return false;
   if (model_.opset() < info->min_opset) return false;
   OpContext ctx = context(node);

@@ -195,42 +195,69 @@ void ProgramBuilder::lower_bias_add(const onnx::NodeProto& node) {
     return;
   }
   const Tensor* c = constant(b);
-  const PendingLayer& before = pending_.at(x);
-  const int64_t outs = before.layer.out_shape.channels;
-  // Right-aligned against the layer's output value, the constant may vary
-  // only along the channel axis.
-  Shape shape = c ? c->shape() : Shape{};
-  const bool per_channel = c && c->floating() && shape.size() <= before.dims.size() && [&] {
-    shape.insert(shape.begin(), before.dims.size() - shape.size(), 1);
+  if (!c || !c->floating())
+    unsupported(node, fmt::format("'{}' is not a float or quantized constant", b));
+  const std::vector<double> add = channel_values(pending_.at(x), *c, c->reals(), node);
+  PendingLayer p = take_pending(x, node);
+  const int64_t outs = p.layer.out_shape.channels;
+  if (p.bias_real.empty()) p.bias_real.assign(static_cast<size_t>(outs), 0.0);
+  for (int64_t o = 0; o < outs; ++o) p.bias_real[o] = static_cast<float>(p.bias_real[o] + add[o]);
+  pending_[node.output(0)] = std::move(p);
+}
+
+std::vector<double> ProgramBuilder::channel_values(const PendingLayer& p, const Tensor& c,
+                                                   const std::vector<double>& values,
+                                                   const onnx::NodeProto& node) const {
+  const int64_t outs = p.layer.out_shape.channels;
+  Shape shape = c.shape();
+  const bool per_channel = shape.size() <= p.dims.size() && [&] {
+    shape.insert(shape.begin(), p.dims.size() - shape.size(), 1);
     for (size_t d = 0; d < shape.size(); ++d)
       if (shape[d] != 1 && !(d == 1 && shape[d] == outs)) return false;
     return true;
   }();
   if (!per_channel)
     unsupported(node, fmt::format("adds a constant {} that is not one value per output channel of layer '{}' {}",
-                                  c ? shape_string(c->shape()) : "?", before.layer.name, value_shape(before.dims)));
-  PendingLayer p = take_pending(x, node);
-  if (p.bias_real.empty()) p.bias_real.assign(static_cast<size_t>(outs), 0.0);
-  for (int64_t o = 0; o < outs; ++o)
-    p.bias_real[o] = static_cast<float>(p.bias_real[o] + c->reals()[c->size() == 1 ? 0 : o]);
-  pending_[node.output(0)] = std::move(p);
+                                  shape_string(c.shape()), p.layer.name, value_shape(p.dims)));
+  std::vector<double> out(static_cast<size_t>(outs));
+  for (int64_t o = 0; o < outs; ++o) out[o] = values[values.size() == 1 ? 0 : o];
+  return out;
 }
 
-// Folds an inference BatchNormalization into the float Conv / Gemm before it.
+// Folds an inference BatchNormalization into the Conv / Gemm before it. Float
+// weights are scaled. Quantized ones (a quantization-aware export keeps the
+// BatchNormalization after the weights' QuantizeLinear / DequantizeLinear)
+// keep their codes and take the gain into their channel's scale; a negative
+// gain mirrors the codes about their zero point.
 void ProgramBuilder::lower_batch_norm(const onnx::NodeProto& node) {
   const std::string& x = node.input(0);
-  if (!pending_.count(x) || !pending_.at(x).layer.has_weights() || pending_.at(x).float_weights.empty() ||
-      pending_.at(x).layer.relu || pending_.at(x).clip)
-    unsupported(node, "BatchNormalization folds only into a float Conv or Gemm right before it");
+  if (!pending_.count(x) || !pending_.at(x).layer.has_weights() || pending_.at(x).layer.relu || pending_.at(x).clip)
+    unsupported(node, "BatchNormalization folds only into a Conv or Gemm right before it (before any activation)");
   const BatchNormAffine bn = batch_norm_affine(node, pending_.at(x).layer.out_shape.channels);
   PendingLayer p = take_pending(x, node);
-  const int64_t outs = p.layer.out_shape.channels;
-  if (p.bias_real.empty() && !p.bias_quant) p.bias_real.assign(static_cast<size_t>(outs), 0.0);
-  if (p.bias_quant) unsupported(node, "BatchNormalization after a quantized bias");
-  const int64_t rest = static_cast<int64_t>(p.float_weights.size()) / outs;
+  Layer& l = p.layer;
+  const int64_t outs = l.out_shape.channels;
+  p.bias_to_real();  // the weights' scales may change below
+  const int64_t rest = p.float_weights.empty() ? l.weights_per_output()
+                                               : static_cast<int64_t>(p.float_weights.size()) / outs;
   for (int64_t c = 0; c < outs; ++c) {
     const double g = bn.gain[c];
-    for (int64_t r = 0; r < rest; ++r) p.float_weights[c * rest + r] = static_cast<float>(p.float_weights[c * rest + r] * g);
+    if (p.float_weights.empty()) {
+      if (!std::isfinite(g) || g == 0)
+        unsupported(node, fmt::format("channel {}'s gain is {}: quantized weights cannot take it into their scale", c, g));
+      if (g < 0) {
+        for (int64_t r = 0; r < rest; ++r) {
+          int8_t& w = l.weights[static_cast<size_t>(c * rest + r)];
+          const int32_t mirrored = 2 * l.weight_zero_points[c] - w;
+          if (mirrored < -128 || mirrored > 127)
+            unsupported(node, fmt::format("a negative gain on channel {} mirrors a weight code out of int8", c));
+          w = static_cast<int8_t>(mirrored);
+        }
+      }
+      l.weight_scales[c] *= std::fabs(g);
+    } else {
+      for (int64_t r = 0; r < rest; ++r) p.float_weights[c * rest + r] = static_cast<float>(p.float_weights[c * rest + r] * g);
+    }
     p.bias_real[c] = static_cast<float>((p.bias_real[c] - bn.mean[c]) * g + bn.beta[c]);
   }
   pending_[node.output(0)] = std::move(p);
@@ -258,14 +285,19 @@ BatchNormAffine ProgramBuilder::batch_norm_affine(const onnx::NodeProto& node, i
 }
 
 void ProgramBuilder::lower_average_pool(const onnx::NodeProto& node) {
-  const auto ctx = context(node);
   // A Pad's zeros are values the average counts, as the window's own padding
   // does with count_include_pad: the accelerator divides by the window's area.
   const ActView in = act(node.input(0), node, true);
   if (!in.feature_map() || in.codes) unsupported(node, "average pooling needs a dequantized [N,C,H,W] or [N,C,L] input");
   PendingLayer p = new_layer(node, LayerKind::AveragePool, in);
+  average_pool_window(p, node, in);
+  pending_[node.output(0)] = std::move(p);
+}
+
+void ProgramBuilder::average_pool_window(PendingLayer& p, const onnx::NodeProto& node, const ActView& in) const {
+  const auto ctx = context(node);
   p.layer.out_shape.channels = in.stored.channels;
-  if (node.op_type() == "GlobalAveragePool") {
+  if (node.op_type() == "GlobalAveragePool" || node.op_type() == "QLinearGlobalAveragePool") {
     whole_map_window(p.layer, in);
   } else {
     const auto kernel = ctx.attrs.get_ints("kernel_shape");
@@ -280,7 +312,6 @@ void ProgramBuilder::lower_average_pool(const onnx::NodeProto& node) {
   }
   fold_padding(p.layer.window, in);
   p.dims = in.map_dims(p.layer.out_shape.channels, p.layer.out_shape.height, p.layer.out_shape.width);
-  pending_[node.output(0)] = std::move(p);
 }
 
 // ReduceMean over the two spatial axes of a feature map is global average

@@ -201,20 +201,36 @@ void ProgramBuilder::set_window(Layer& l, const OpContext& ctx, std::vector<int6
   l.out_shape.width = g.out[1];
 }
 
+// QLinearConv, QLinearMatMul and ONNX Runtime's QGemm (com.microsoft):
+// codes in, codes out. Their inputs: x, x_scale, x_zero_point, w, w_scale,
+// w_zero_point, then QLinearConv's y_scale, y_zero_point, bias and QGemm's
+// bias (C), y_scale, y_zero_point; QLinearMatMul has no bias.
 void ProgramBuilder::lower_qlinear(const onnx::NodeProto& node) {
-  const bool conv = node.op_type() == "QLinearConv";
+  const std::string& op = node.op_type();
+  const bool conv = op == "QLinearConv", gemm = op == "QGemm";
+  const int y_scale = gemm ? 7 : 6, bias = conv ? 8 : gemm ? 6 : -1;
+  const auto ctx = context(node);
   const ActView in = act(node.input(0), node, conv);
   if (!in.codes) unsupported(node, "expects quantized codes");
+  const auto given = [&](int i) { return node.input_size() > i && !node.input(i).empty(); };
   auto input = [&](int i) -> const Tensor& {
-    const Tensor* t = constant(node.input(i));
+    const Tensor* t = given(i) ? constant(node.input(i)) : nullptr;
     if (!t) unsupported(node, fmt::format("input {} must be a constant", i));
     return *t;
   };
-  const ActivationQuant xq = activation_quant(node, &input(1), &input(2));
+  // QGemm's zero points may be left out (0 of the codes' type).
+  auto zero_point = [&](int i) { return gemm && !given(i) ? nullptr : &input(i); };
+  if (gemm) {
+    if (ctx.attrs.get_int("transA", 0) != 0) unsupported(node, "transA: the activations must be A as they are");
+    if (ctx.attrs.get_float("alpha", 1.0f) != 1.0f) unsupported(node, "alpha other than 1");
+    if (!given(y_scale)) unsupported(node, "without y_scale its output is float32, which no accelerator layer writes");
+  }
+  const ActivationQuant xq = activation_quant(node, &input(1), zero_point(2), codes_dtype(node.input(0)));
   if (!(xq == in.q)) unsupported(node, "input scale/zero point differ from the producer's");
-  // QLinearMatMul's b may have one scale and zero point per column.
-  const QuantConst wc = quant_const_from(node, input(3), input(4), &input(5), conv ? 0 : 1);
-  const auto ctx = context(node);
+  // Weights [out, ...] for a convolution and a QGemm with transB; QLinearMatMul's
+  // b is [in, out], and may have one scale and zero point per column.
+  const int out_axis = conv || (gemm && ctx.attrs.get_int("transB", 0) != 0) ? 0 : 1;
+  const QuantConst wc = quant_const_from(node, input(3), input(4), zero_point(5), out_axis);
   PendingLayer p = new_layer(node, conv ? LayerKind::Conv : LayerKind::FullyConnected, in);
   if (conv) {
     if (!in.feature_map() || wc.codes.rank() != static_cast<int>(in.dims.size()))
@@ -226,7 +242,7 @@ void ProgramBuilder::lower_qlinear(const onnx::NodeProto& node) {
   } else if (!in.vector()) {
     unsupported(node, fmt::format("input is {}; insert Flatten first", value_shape(in.dims)));
   }
-  ChannelWeights w = channel_weights(wc, conv ? 0 : 1, node);
+  ChannelWeights w = channel_weights(wc, out_axis, node);
   if (!conv) {
     const int64_t outs = static_cast<int64_t>(w.scales.size());
     if (outs * in.stored.size() != static_cast<int64_t>(w.codes.size()))
@@ -240,9 +256,9 @@ void ProgramBuilder::lower_qlinear(const onnx::NodeProto& node) {
   p.layer.weight_scales = w.scales;
   p.dims = conv ? in.map_dims(p.layer.out_shape.channels, p.layer.out_shape.height, p.layer.out_shape.width)
                 : Shape{1, p.layer.out_shape.channels};
-  if (conv && node.input_size() > 8 && !node.input(8).empty()) {
+  if (bias >= 0 && given(bias)) {
     QuantConst bc;
-    bc.codes = input(8);
+    bc.codes = input(bias);
     if (bc.codes.dtype() != DType::Int32 || bc.codes.size() != p.layer.out_shape.channels)
       unsupported(node, "bias must be int32, one per output channel");
     for (int64_t c = 0; c < p.layer.out_shape.channels; ++c)
@@ -251,9 +267,9 @@ void ProgramBuilder::lower_qlinear(const onnx::NodeProto& node) {
     p.bias_quant = bc;
   }
   const std::string out = node.output(0);
+  last_qlinear_ = {out, p};
   pending_[out] = std::move(p);
-  // Inputs 6 and 7 are y_scale and y_zero_point in both ops.
-  finalize(out, activation_quant(node, &input(6), &input(7)));
+  finalize(out, activation_quant(node, &input(y_scale), zero_point(y_scale + 1)));
   acts_.at(out).codes = true;
 }
 

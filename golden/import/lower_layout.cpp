@@ -247,13 +247,6 @@ bool ProgramBuilder::lower_layout(const onnx::NodeProto& node) {
     return false;
   const std::string& x = node.input(0);
   const std::string& out = node.output(0);
-  // A name for the layer's result, before its quantization, when nothing else
-  // reads the result under its first name.
-  if (pending_.count(x) && op == "Identity" && model_.consumers(x).size() == 1) {
-    pending_[out] = pending_.at(x);
-    pending_.erase(x);
-    return true;
-  }
   // The value's new shape, and for a Transpose the new element order.
   auto apply = [&](const Shape& dims, std::vector<int64_t>& order) {
     if (op != "Transpose") return layout_target(node, dims);
@@ -271,6 +264,17 @@ bool ProgramBuilder::lower_layout(const onnx::NodeProto& node) {
     for (int64_t p : perm) out_dims.push_back(dims[p]);
     return out_dims;
   };
+  // A layer's result before its quantization, under a new name (Identity)
+  // or, in a quantized model, in a new view (a pooling flattened before its
+  // QuantizeLinear), when nothing else reads it under its first name.
+  if (pending_.count(x) && (op == "Identity" || format_ != ModelFormat::Float) && model_.consumers(x).size() == 1 &&
+      x != program_.output_name) {
+    PendingLayer p = pending_.at(x);
+    pending_.erase(x);
+    p.dims = apply(p.dims, p.order);
+    pending_[out] = std::move(p);
+    return true;
+  }
   if (const auto it = inputs_.find(x); it != inputs_.end() && !acts_.count(x)) {
     InputView v = it->second;
     v.dims = apply(v.dims, v.order);

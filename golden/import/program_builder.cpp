@@ -31,7 +31,8 @@ ModelFormat detect_model_format(const OnnxModel& model) {
                                          "needs activation scales fixed before it runs): give the float model, or a "
                                          "statically quantized one (QDQ or QOperator)",
                                          model.node_label(*n)));
-    qoperator = qoperator || op == "QLinearMatMul" || op == "QLinearConv";
+    qoperator = qoperator || op == "QLinearMatMul" || op == "QLinearConv" || op == "QGemm" || op == "QLinearAdd" ||
+                op == "QLinearAveragePool" || op == "QLinearGlobalAveragePool";
     qdq = qdq || op == "QuantizeLinear" || op == "DequantizeLinear";
   }
   if (model.inputs().size() != 1) {

@@ -44,7 +44,7 @@ TensorMap Interpreter::run(const TensorMap& feeds, const ValueObserver& observer
     for (const auto& in : node->input()) ctx.inputs.push_back(lookup(in));
     std::vector<Tensor> outputs;
     try {
-      outputs = find_op(node->op_type())->kernel(ctx);
+      outputs = find_op(node->domain(), node->op_type())->kernel(ctx);
     } catch (const InputError&) {
       throw;
     } catch (const std::exception& e) {

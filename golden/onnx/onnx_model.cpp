@@ -121,10 +121,10 @@ void OnnxModel::validate_and_sort() {
   // Every node: supported op, known opset semantics, unique outputs.
   for (const auto& node : g.node()) {
     const std::string label = node_label(node);
-    if (!node.domain().empty() && node.domain() != "ai.onnx")
-      throw UnsupportedError(fmt::format("{}: op domain '{}' is not supported (file {}, opset {})", label,
-                                         node.domain(), source_, opset_));
-    const OpInfo* info = find_op(node.op_type());
+    const OpInfo* info = find_op(node.domain(), node.op_type());
+    if (!info && !node.domain().empty() && node.domain() != "ai.onnx")
+      throw UnsupportedError(fmt::format("{}: op '{}' of domain '{}' is not supported (file {}, opset {})", label,
+                                         node.op_type(), node.domain(), source_, opset_));
     if (!info)
       throw UnsupportedError(fmt::format("{}: op type '{}' is not supported at opset {}", label, node.op_type(), opset_));
     if (opset_ < info->min_opset)

@@ -25,11 +25,16 @@ struct ValueInfo {
   PartialShape dims;  // nullopt = symbolic or unknown
 };
 
-// IR versions and default-domain opsets the loader accepts.
+// IR versions and default-domain opsets the loader accepts: up to what
+// onnx 1.21 writes (IR 13) and opset 27 (onnx 1.22). Opsets 19 to 27 changed
+// the implemented ops only by new element types, which the kernels refuse,
+// and by attributes each kernel checks (QuantizeLinear's and
+// DequantizeLinear's block_size, output_dtype and precision, Pad's wrap
+// mode); AveragePool's dilations (19) are the pooling geometry's.
 inline constexpr int64_t kMinIrVersion = 3;
-inline constexpr int64_t kMaxIrVersion = 10;
+inline constexpr int64_t kMaxIrVersion = 13;
 inline constexpr int64_t kMinOpset = 1;  // ops whose early semantics differ set their own floor
-inline constexpr int64_t kMaxOpset = 18;
+inline constexpr int64_t kMaxOpset = 27;
 
 class OnnxModel {
  public:

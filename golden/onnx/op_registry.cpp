@@ -24,6 +24,7 @@ const std::map<std::string, OpInfo, std::less<>>& table() {
     register_pad_ops(t);
     register_reduce_ops(t);
     register_quantization_ops(t);
+    register_contrib_quantized_ops(t);
     return new std::map<std::string, OpInfo, std::less<>>(t.begin(), t.end());
   }();
   return *ops;
@@ -36,9 +37,14 @@ const Tensor& OpContext::input(int i) const {
   return *inputs[i];
 }
 
-const OpInfo* find_op(std::string_view op_type) {
+std::string op_key(std::string_view domain, std::string_view op_type) {
+  if (domain.empty() || domain == "ai.onnx") return std::string(op_type);
+  return fmt::format("{}:{}", domain, op_type);
+}
+
+const OpInfo* find_op(std::string_view domain, std::string_view op_type) {
   const auto& t = table();
-  const auto it = t.find(op_type);
+  const auto it = t.find(op_key(domain, op_type));
   return it == t.end() ? nullptr : &it->second;
 }
 

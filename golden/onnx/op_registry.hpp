@@ -35,8 +35,11 @@ struct OpInfo {
   int64_t min_opset = 1;   // older opsets are refused: their semantics differ
 };
 
-// nullptr when the op type (default domain) is not implemented.
-const OpInfo* find_op(std::string_view op_type);
+// The table's key of an op: its type in the default domain ("" or
+// "ai.onnx"), "domain:type" in another (ONNX Runtime's com.microsoft).
+std::string op_key(std::string_view domain, std::string_view op_type);
+// nullptr when the op is not implemented.
+const OpInfo* find_op(std::string_view domain, std::string_view op_type);
 // Registration, one function per ops/ file.
 using OpTable = std::vector<std::pair<std::string, OpInfo>>;
 void register_elementwise_ops(OpTable& table);
@@ -51,5 +54,6 @@ void register_data_movement_ops(OpTable& table);
 void register_pad_ops(OpTable& table);
 void register_reduce_ops(OpTable& table);
 void register_quantization_ops(OpTable& table);
+void register_contrib_quantized_ops(OpTable& table);
 
 }  // namespace aps

@@ -39,6 +39,12 @@ Usage: make_cosim_models.py MODELS_DIR OUT_DIR
                          QDQ pairs, its output at a narrower scale than its
                          input (a requantizing layer on the accelerator);
                          test_data_set_0/.
+  qoperator_contrib/     QOperator with ONNX Runtime's com.microsoft ops as its
+                         quantizer and the ONNX model zoo's int8 models write
+                         them: QLinearConv, QLinearAdd as a residual Add and
+                         as a separate bias (mnist-12-int8), MaxPool of codes,
+                         QLinearAveragePool, QLinearGlobalAveragePool, QGemm
+                         (transB, int32 bias), DequantizeLinear; test_data_set_0/.
 """
 
 import os
@@ -230,12 +236,16 @@ def resnet_tiny(out):
     onnx.save(model, os.path.join(folder, "model_int8.onnx"))
 
 
-def save_float_model(model, folder, rng, sample_shape):
-    """A model with calibration/ (256 samples) and test_data_set_0/ (24), uniform in [-1, 1]."""
+def uniform_samples(rng, n, sample_shape):
+    return rng.uniform(-1, 1, (n, *sample_shape))
+
+
+def save_float_model(model, folder, rng, sample_shape, samples=uniform_samples):
+    """A model with calibration/ (256 samples) and test_data_set_0/ (24), by default uniform in [-1, 1]."""
     for sub, n in (("calibration", 256), ("test_data_set_0", 24)):
         os.makedirs(os.path.join(folder, sub), exist_ok=True)
         with open(os.path.join(folder, sub, "input_0.pb"), "wb") as f:
-            f.write(numpy_helper.from_array(rng.uniform(-1, 1, (n, *sample_shape)).astype(np.float32),
+            f.write(numpy_helper.from_array(samples(rng, n, sample_shape).astype(np.float32),
                                             "input").SerializeToString())
     onnx.save(model, os.path.join(folder, "model.onnx"))
 
@@ -392,6 +402,101 @@ def symmetric_qdq_cnn(out):
     save_float_model(model, os.path.join(out, "symmetric_qdq_cnn"), rng, (2, 6, 6))
 
 
+def qoperator_contrib(out):
+    rng = np.random.default_rng(13)
+    n = 256
+
+    # Each sample's channels at their own gain and offset, so that the pooled
+    # features (and the class) vary from sample to sample.
+    def samples(rng, count, shape):
+        return (rng.uniform(-1, 1, (count, *shape)) * rng.uniform(0, 2, (count, shape[0], 1, 1)) +
+                rng.normal(0, 0.5, (count, shape[0], 1, 1)))
+
+    x = samples(rng, n, (2, 8, 8)).astype(np.float32)
+    w1 = rng.normal(0, 0.4, (8, 2, 3, 3)).astype(np.float32)
+    b1 = rng.normal(0, 0.1, 8).astype(np.float32)
+    w2 = rng.normal(0, 0.2, (8, 8, 3, 3)).astype(np.float32)
+    w3 = rng.normal(0, 0.2, (8, 8, 3, 3)).astype(np.float32)
+    wf = rng.normal(0, 4.0, (5, 8)).astype(np.float32)
+    bf = rng.normal(0, 0.1, 5).astype(np.float32)
+
+    def maxpool2(v):
+        return v.reshape(v.shape[0], v.shape[1], v.shape[2] // 2, 2, v.shape[3] // 2, 2).max(axis=(3, 5))
+
+    # Float forward for the activation ranges (uint8, asymmetric).
+    c1 = np.maximum(conv2d(x, w1, b1, 1), 0)
+    p1 = maxpool2(c1)
+    c2 = np.maximum(conv2d(p1, w2, np.zeros(8, np.float32), 1), 0)
+    c3 = conv2d(c2, w3, np.zeros(8, np.float32), 1)
+    s3 = c3 + p1
+    a3 = s3.reshape(n, 8, 2, 2, 2, 2).mean(axis=(3, 5))
+    g = a3.mean(axis=(2, 3))
+    y = g @ wf.T + bf
+
+    def quant(v, lo=None):
+        lo = min(float(v.min()), 0.0) if lo is None else lo
+        hi = max(float(v.max()), 0.0)
+        scale = np.float32((hi - lo) / 255)
+        return scale, np.uint8(round(-lo / scale))
+
+    q = {"x": quant(x), "c1": quant(c1), "c2": quant(c2), "c3": quant(c3), "s3": quant(s3),
+         "a3": quant(a3), "g": quant(g), "y": quant(y)}
+    q["c1raw"] = quant(conv2d(x, w1, np.zeros(8, np.float32), 1))
+    inits = []
+    for k, (sc, zp) in q.items():
+        inits += [numpy_helper.from_array(np.array(sc, np.float32), f"{k}.s"),
+                  numpy_helper.from_array(np.array(zp, np.uint8), f"{k}.z")]
+
+    def weights(w, name):
+        s = (np.abs(w.reshape(w.shape[0], -1)).max(axis=1) / 127).astype(np.float32)
+        inits.extend([numpy_helper.from_array(np.round(w / s.reshape((-1,) + (1,) * (w.ndim - 1))).astype(np.int8),
+                                              f"{name}.wq"),
+                      numpy_helper.from_array(s, f"{name}.ws"),
+                      numpy_helper.from_array(np.zeros(w.shape[0], np.int8), f"{name}.wz")])
+        return [f"{name}.wq", f"{name}.ws", f"{name}.wz"]
+
+    def qs(k):
+        return [f"{k}.s", f"{k}.z"]
+
+    # The stem's bias as a separate QLinearAdd of a uint8 [C,1,1] constant (mnist-12-int8's Plus30).
+    bias_scale = np.float32(np.abs(b1).max() / 127)
+    inits += [numpy_helper.from_array((np.round(b1 / bias_scale) + 128).astype(np.uint8).reshape(8, 1, 1), "b1.q"),
+              numpy_helper.from_array(np.array(bias_scale, np.float32), "b1.s"),
+              numpy_helper.from_array(np.array(128, np.uint8), "b1.z")]
+    fc_w = weights(wf, "fc")
+    inits.append(numpy_helper.from_array(
+        np.round(bf / (q["g"][0] * np.abs(wf).max(axis=1) / 127)).astype(np.int32), "fc.b"))
+    inits.append(numpy_helper.from_array(np.array([1, 8], np.int64), "flat_shape"))
+    nodes = [
+        helper.make_node("QuantizeLinear", ["input"] + qs("x"), ["xq"], name="q_in"),
+        helper.make_node("QLinearConv", ["xq"] + qs("x") + weights(w1, "c1") + qs("c1raw"), ["c1q"], name="conv1",
+                         pads=[1, 1, 1, 1]),
+        helper.make_node("QLinearAdd", ["c1q"] + qs("c1raw") + ["b1.q", "b1.s", "b1.z"] + qs("c1"), ["c1b"],
+                         name="bias1", domain="com.microsoft"),
+        helper.make_node("MaxPool", ["c1b"], ["p1"], name="pool1", kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("QLinearConv", ["p1"] + qs("c1") + weights(w2, "c2") + qs("c2"), ["c2q"], name="conv2",
+                         pads=[1, 1, 1, 1]),
+        helper.make_node("QLinearConv", ["c2q"] + qs("c2") + weights(w3, "c3") + qs("c3"), ["c3q"], name="conv3",
+                         pads=[1, 1, 1, 1]),
+        helper.make_node("QLinearAdd", ["c3q"] + qs("c3") + ["p1"] + qs("c1") + qs("s3"), ["s3q"], name="residual",
+                         domain="com.microsoft"),
+        helper.make_node("QLinearAveragePool", ["s3q"] + qs("s3") + qs("a3"), ["a3q"], name="avgpool",
+                         domain="com.microsoft", kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("QLinearGlobalAveragePool", ["a3q"] + qs("a3") + qs("g"), ["gq"], name="gap",
+                         domain="com.microsoft"),
+        helper.make_node("Reshape", ["gq", "flat_shape"], ["fq"], name="flatten"),
+        helper.make_node("QGemm", ["fq"] + qs("g") + fc_w + ["fc.b"] + qs("y"), ["yq"], name="fc",
+                         domain="com.microsoft", transB=1),
+        helper.make_node("DequantizeLinear", ["yq"] + qs("y"), ["logits"], name="dq_out"),
+    ]
+    x_info = helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 2, 8, 8])
+    y_info = helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 5])
+    model = helper.make_model(helper.make_graph(nodes, "qoperator_contrib", [x_info], [y_info], inits),
+                              opset_imports=[helper.make_opsetid("", 13), helper.make_opsetid("com.microsoft", 1)],
+                              ir_version=7)
+    save_float_model(model, os.path.join(out, "qoperator_contrib"), rng, (2, 8, 8), samples)
+
+
 def main():
     models, out = sys.argv[1], sys.argv[2]
     os.makedirs(out, exist_ok=True)
@@ -402,6 +507,7 @@ def main():
     conv1d_net(out)
     global_max_cnn(out)
     symmetric_qdq_cnn(out)
+    qoperator_contrib(out)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@
 # within 1e-5; the TensorFlow-layout int8 forms within 0.02 of their softmax
 # probabilities, because their float Conv/Gemm between DQ and Q sum in
 # another order in ONNX Runtime and a sum at a rounding tie can move one
-# int8 logit code.
+# int8 logit code. Then two models of ONNX Runtime's own layouts, bit for bit.
 #
 # Exit 77 (ctest: skipped) when node or onnxruntime-node is not installed:
 # the oracle must never pass without having run.
@@ -59,4 +59,14 @@ if [ -n "$zoo" ]; then
     done
   done
 fi
+# ONNX Runtime's own layouts beyond the bundled models (tests/cosim makes
+# them): its com.microsoft QOperator ops (QLinearAdd, QLinearAveragePool,
+# QLinearGlobalAveragePool, QGemm) and symmetric int8 activations, bit for bit.
+"${APS_ORACLE_PYTHON:-/usr/bin/python3}" "$here/../cosim/make_cosim_models.py" "$models" "$work/cosim"
+for model in qoperator_contrib symmetric_qdq_cnn; do
+  case_dir=$work/cosim/$model
+  NODE_PATH=$modules node "$here/ort_run.js" "$case_dir/model.onnx" "$case_dir/test_data_set_0/input_0.pb" \
+    "$case_dir/test_data_set_0" disabled
+  "$golden" onnx-test --rtol 0 --atol 0 "$case_dir" || status=1
+done
 exit $status

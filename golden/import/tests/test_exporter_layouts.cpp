@@ -1031,3 +1031,159 @@ TEST_CASE("a QuantizeLinear to new parameters (ONNX Runtime's symmetric activati
     check_tracks_onnx(g, p, random_tensor(rng, {40, 1, 5, 5}, -1, 1), 27);
   }
 }
+
+namespace {
+// A quantization-aware export (PyTorch's fake-quantized modules, NVIDIA's
+// pytorch-quantization): the weights quantized in the graph (float weight ->
+// QuantizeLinear -> DequantizeLinear), BatchNormalization left after the
+// Conv, and between the layers what each exporter writes around pooling.
+// `pool_requantized`: the MaxPool's output quantized again at its own scale;
+// otherwise the next Conv reads the pool directly. The Gemm reads a
+// GlobalAveragePool flattened before its QuantizeLinear.
+test::GraphBuilder qat_cnn(std::mt19937& rng, bool pool_requantized) {
+  test::GraphBuilder g(13);
+  g.input("x", DType::Float, {-1, 1, 6, 6});
+  auto qdq = [&](const std::string& from, const std::string& name, double scale, int64_t zero) {
+    g.initializer(name + "_s", Tensor::scalar_real(DType::Float, scale));
+    g.initializer(name + "_z", Tensor::scalar_int(DType::UInt8, zero));
+    g.node("QuantizeLinear", {from, name + "_s", name + "_z"}, {name + "_q"}, "q_" + name);
+    g.node("DequantizeLinear", {name + "_q", name + "_s", name + "_z"}, {name + "_d"}, "dq_" + name);
+    return name + "_d";
+  };
+  auto weights = [&](const std::string& name, const Shape& shape, int axis) {
+    const Tensor w = random_tensor(rng, shape, -0.5, 0.5);
+    const int64_t outs = shape[axis];
+    std::vector<double> scales(static_cast<size_t>(outs), 0.0);
+    const int64_t inner = w.size() / outs / (axis == 0 ? 1 : shape[0]);
+    for (int64_t i = 0; i < w.size(); ++i) {
+      const size_t o = static_cast<size_t>(axis == 0 ? i / (w.size() / outs) : (i / inner) % outs);
+      scales[o] = std::max(scales[o], std::fabs(w.reals()[i]) / 127);
+    }
+    g.initializer(name + "_f", w);
+    g.initializer(name + "_ws", Tensor::from_reals(DType::Float, {outs}, scales));
+    g.initializer(name + "_wz", Tensor::from_ints(DType::Int8, {outs}, std::vector<int64_t>(static_cast<size_t>(outs), 0)));
+    g.node("QuantizeLinear", {name + "_f", name + "_ws", name + "_wz"}, {name + "_wq"}, "q_" + name + "_w")
+        .attr("axis", int64_t{axis});
+    g.node("DequantizeLinear", {name + "_wq", name + "_ws", name + "_wz"}, {name + "_wd"}, "dq_" + name + "_w")
+        .attr("axis", int64_t{axis});
+    return name + "_wd";
+  };
+  const std::string x = qdq("x", "in", 1.0 / 128, 128);
+  g.node("Conv", {x, weights("conv1", {4, 1, 3, 3}, 0)}, {"c1"}, "conv1").attr("pads", std::vector<int64_t>{1, 1, 1, 1});
+  // Channel 2's gain is negative: its weight codes are mirrored.
+  g.initializer("bn_scale", Tensor::from_reals(DType::Float, {4}, {1.5, 0.7, -1.2, 1.0}));
+  g.initializer("bn_bias", Tensor::from_reals(DType::Float, {4}, {0.1, -0.2, 0.05, 0.3}));
+  g.initializer("bn_mean", Tensor::from_reals(DType::Float, {4}, {0.02, -0.05, 0.1, 0.0}));
+  g.initializer("bn_var", Tensor::from_reals(DType::Float, {4}, {0.8, 1.2, 0.5, 1.0}));
+  g.node("BatchNormalization", {"c1", "bn_scale", "bn_bias", "bn_mean", "bn_var"}, {"b1"}, "bn1");
+  g.node("Relu", {"b1"}, {"r1"}, "relu1");
+  const std::string r1 = qdq("r1", "act1", 1.0 / 40, 0);
+  g.node("MaxPool", {r1}, {"p1"}, "pool")
+      .attr("kernel_shape", std::vector<int64_t>{2, 2})
+      .attr("strides", std::vector<int64_t>{2, 2});
+  const std::string pooled = pool_requantized ? qdq("p1", "pool_out", 1.0 / 50, 10) : "p1";
+  g.node("Conv", {pooled, weights("conv2", {6, 4, 3, 3}, 0)}, {"c2"}, "conv2").attr("pads", std::vector<int64_t>{1, 1, 1, 1});
+  const std::string c2 = qdq("c2", "act2", 1.0 / 20, 120);
+  g.node("GlobalAveragePool", {c2}, {"gap"}, "gap");
+  g.node("Flatten", {"gap"}, {"flat"}, "flatten");
+  const std::string flat = qdq("flat", "gap_out", 1.0 / 40, 128);
+  g.node("Gemm", {flat, weights("fc", {5, 6}, 0)}, {"logits"}, "fc").attr("transB", 1);
+  qdq("logits", "out", 1.0 / 16, 128);
+  g.output("out_d");
+  return g;
+}
+}  // namespace
+
+TEST_CASE("a quantization-aware export: weights quantized in the graph, BatchNormalization after them", "[exporters]") {
+  for (const bool requantized : {false, true}) {
+    INFO("pool requantized: " << requantized);
+    std::mt19937 rng(79);
+    const test::GraphBuilder g = qat_cnn(rng, requantized);
+    const NetworkProgram p = build_program(g.model());
+    // conv1 (ReLU, BatchNormalization folded), the pool, [its requantization,] conv2, the global pool, fc.
+    REQUIRE(p.layers.size() == (requantized ? 6u : 5u));
+    CHECK(p.layers[0].relu);
+    CHECK(p.layers[1].kind == LayerKind::MaxPool);
+    CHECK(p.layers[1].out_q == p.layers[1].in_q);
+    if (requantized) CHECK(p.layers[2].kind == LayerKind::AveragePool);
+    CHECK(p.layers.back().kind == LayerKind::FullyConnected);
+    check_tracks_onnx(g, p, random_tensor(rng, {40, 1, 6, 6}, -1, 1), 5);
+  }
+}
+
+TEST_CASE("a DequantizeLinear without a zero point reads 0 of its codes' type", "[exporters]") {
+  test::GraphBuilder g = matmul_then("Relu", false);
+  g.initializer("zero8", Tensor::scalar_int(DType::Int8, 0));
+  for (auto& n : *g.proto().mutable_graph()->mutable_node()) {
+    if (n.name() == "q_in") n.set_input(2, "zero8");
+    if (n.name() == "dq_in") n.mutable_input()->RemoveLast();  // int8 codes, zero point omitted: 0 of int8
+  }
+  const NetworkProgram p = build_program(g.model());
+  CHECK(p.layers[0].in_q.zero_point == 128);  // int8 0 as the accelerator's uint8 code
+  // Opset 21: the QuantizeLinear names its type with output_dtype instead.
+  test::GraphBuilder g21 = matmul_then("Relu", false);
+  g21.proto().mutable_opset_import(0)->set_version(21);
+  for (auto& n : *g21.proto().mutable_graph()->mutable_node()) {
+    if (n.name() != "q_in" && n.name() != "dq_in") continue;
+    n.mutable_input()->RemoveLast();
+    if (n.name() == "q_in") test::NodeRef(&n).attr("output_dtype", int64_t{3});  // TensorProto INT8
+  }
+  CHECK(build_program(g21.model()).layers[0].in_q.zero_point == 128);
+}
+
+TEST_CASE("a weight scale of rank 2 is refused, as ONNX refuses it", "[exporters]") {
+  test::GraphBuilder g = matmul_then("Relu", false);
+  g.initializer("ws2", Tensor::from_reals(DType::Float, {1, 3}, {0.125, 0.125, 0.125}));
+  for (auto& n : *g.proto().mutable_graph()->mutable_node())
+    if (n.name() == "dq_w") n.set_input(1, "ws2");
+  CHECK_THROWS_WITH(build_program(g.model()),
+                    Catch::Contains("node 'dq_w' (DequantizeLinear)") && Catch::Contains("scalars or 1-D"));
+}
+
+TEST_CASE("ONNX Runtime's QOperator contrib ops the accelerator cannot take are refused, naming the node",
+          "[exporters]") {
+  // x -> QuantizeLinear -> [the op under test] -> DequantizeLinear -> y.
+  auto model = [](const std::string& op, const std::vector<std::string>& extra, int64_t attr_value,
+                  const std::string& attr) {
+    test::GraphBuilder g(13);
+    g.input("x", DType::Float, {-1, 4});
+    g.initializer("s", Tensor::scalar_real(DType::Float, 1.0 / 16));
+    g.initializer("z", Tensor::scalar_int(DType::UInt8, 128));
+    g.initializer("w", Tensor::from_ints(DType::Int8, {4, 4}, std::vector<int64_t>(16, 3)));
+    g.initializer("ws", Tensor::scalar_real(DType::Float, 1.0 / 64));
+    g.initializer("wz", Tensor::scalar_int(DType::Int8, 0));
+    g.initializer("c", Tensor::from_ints(DType::UInt8, {4}, {1, 2, 3, 4}));
+    g.node("QuantizeLinear", {"x", "s", "z"}, {"xq"}, "q_in");
+    std::vector<std::string> inputs{"xq"};
+    inputs.insert(inputs.end(), extra.begin(), extra.end());
+    auto n = g.node(op, inputs, {"yq"}, "contrib");
+    n.domain("com.microsoft");
+    if (!attr.empty()) n.attr(attr, attr_value);
+    g.node("DequantizeLinear", {"yq", "s", "z"}, {"y"}, "dq_out");
+    g.output("y");
+    return g;
+  };
+  const std::vector<std::string> gemm{"s", "z", "w", "ws", "wz", "", "s", "z"};
+  CHECK_THROWS_WITH(build_program(model("QLinearAdd", {"s", "z", "c", "s", "z", "s", "z"}, 0, "").model()),
+                    Catch::Contains("node 'contrib' (QLinearAdd)") &&
+                        Catch::Contains("supported only as the bias of the QLinearConv, QLinearMatMul or QGemm"));
+  CHECK_THROWS_WITH(build_program(model("QGemm", {"s", "z", "w", "ws", "wz"}, 0, "").model()),
+                    Catch::Contains("node 'contrib' (QGemm)") && Catch::Contains("without y_scale"));
+  CHECK_THROWS_WITH(build_program(model("QGemm", gemm, 1, "transA").model()), Catch::Contains("transA"));
+  // A fully connected QGemm maps, with its B transposed or not.
+  CHECK(build_program(model("QGemm", gemm, 1, "transB").model()).layers.size() == 1);
+  CHECK(build_program(model("QGemm", gemm, 0, "transB").model()).layers.size() == 1);
+}
+
+TEST_CASE("QLinearGlobalAveragePool over an NHWC map (channels_last) is refused", "[exporters]") {
+  test::GraphBuilder g(13);
+  g.input("x", DType::Float, {-1, 2, 3, 3});
+  g.initializer("s", Tensor::scalar_real(DType::Float, 1.0 / 16));
+  g.initializer("z", Tensor::scalar_int(DType::UInt8, 128));
+  g.node("QuantizeLinear", {"x", "s", "z"}, {"xq"}, "q_in");
+  g.node("QLinearGlobalAveragePool", {"xq", "s", "z", "s", "z"}, {"yq"}, "gap").domain("com.microsoft").attr("channels_last", 1);
+  g.node("DequantizeLinear", {"yq", "s", "z"}, {"y"}, "dq_out");
+  g.output("y");
+  CHECK_THROWS_WITH(build_program(g.model()), Catch::Contains("node 'gap' (QLinearGlobalAveragePool)") &&
+                                                  Catch::Contains("channels_last"));
+}

@@ -1,5 +1,6 @@
-// The integer forms of MatMul: MatMulInteger and QLinearMatMul. Both zero
-// points are subtracted before multiplying; the accumulator is int32 (held in
+// The integer forms of MatMul: MatMulInteger, QLinearMatMul and ONNX
+// Runtime's QGemm (domain com.microsoft). Both zero points are subtracted
+// before multiplying; the accumulator is int32 (held in
 // int64 here and checked). A's parameters may be per row and B's per column
 // (what a weight quantized per output channel gives).
 
@@ -8,6 +9,7 @@
 
 #include "golden/errors.hpp"
 #include "golden/onnx/op_registry.hpp"
+#include "golden/onnx/ops/broadcasting.hpp"
 #include "golden/onnx/ops/matmul_plan.hpp"
 #include "golden/numerics/quantize_linear.hpp"
 
@@ -143,9 +145,74 @@ std::vector<Tensor> qlinear_matmul(const OpContext& ctx) {
   return {y};
 }
 
+// A 2-D operand of a Gemm, transposed when `transposed`.
+Tensor gemm_operand(const Tensor& t, bool transposed, std::string_view what, std::string_view label) {
+  if (t.rank() != 2) throw InputError(fmt::format("{}: {} must be 2-D, got {}", label, what, shape_string(t.shape())));
+  if (!transposed) return t;
+  const int64_t rows = t.shape()[0], cols = t.shape()[1];
+  Tensor out(t.dtype(), {cols, rows});
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j) out.ints()[j * rows + i] = t.ints()[i * cols + j];
+  return out;
+}
+
+// QGemm: A, a_scale, a_zero_point, B, b_scale, b_zero_point, C (int32 at
+// a_scale * b_scale), y_scale, y_zero_point. With y_scale the int32 sum is
+// requantized as QLinearMatMul's, at alpha * a_scale * b_scale / y_scale;
+// without, the output is float32, alpha * a_scale * b_scale * sum.
+std::vector<Tensor> qgemm(const OpContext& ctx) {
+  const Tensor a = gemm_operand(ctx.input(0), ctx.attrs.get_int("transA", 0) != 0, "A", ctx.label());
+  const Tensor b = gemm_operand(ctx.input(3), ctx.attrs.get_int("transB", 0) != 0, "B", ctx.label());
+  check_8bit(a, "A", ctx.label());
+  check_8bit(b, "B", ctx.label());
+  const MatMulPlan p = plan_matmul(a.shape(), b.shape(), ctx.label());
+  const Tensor& sa = ctx.input(1);
+  const Tensor& sb = ctx.input(4);
+  if (sa.size() != 1) throw InputError(fmt::format("{}: a_scale must be one value", ctx.label()));
+  const ZeroPoints az{&ctx.input(2), scale_layout(sa, ctx.input(2), a, Side::RowsOfA, "a", ctx.label())};
+  const ZeroPoints bz{&ctx.input(5), scale_layout(sb, ctx.input(5), b, Side::ColumnsOfB, "b", ctx.label())};
+  std::vector<int64_t> acc = integer_matmul(a, b, az, bz, p, ctx.label());
+  if (ctx.has_input(6)) {
+    const Tensor& c = ctx.input(6);
+    if (c.dtype() != DType::Int32) throw InputError(fmt::format("{}: C must be int32", ctx.label()));
+    if (broadcast_shapes(p.out_shape, c.shape(), ctx.label()) != p.out_shape)
+      throw InputError(fmt::format("{}: C {} does not broadcast onto {}", ctx.label(), shape_string(c.shape()),
+                                   shape_string(p.out_shape)));
+    const std::vector<int64_t> from = broadcast_offsets(p.out_shape, c.shape());
+    for (size_t o = 0; o < acc.size(); ++o) acc[o] += c.ints()[from[o]];
+  }
+  const auto alpha = ctx.attrs.get_float("alpha", 1.0f);
+  const auto scale_a = static_cast<float>(alpha * static_cast<float>(sa.reals()[0]));
+  if (!ctx.has_input(7)) {
+    Tensor y(DType::Float, p.out_shape);
+    for (int64_t i = 0; i < p.m; ++i)
+      for (int64_t j = 0; j < p.n; ++j) {
+        const auto scale_b = static_cast<float>(sb.reals()[bz.layout.index(0, j)]);
+        y.reals()[i * p.n + j] = static_cast<float>(acc[i * p.n + j]) * (scale_a * scale_b);
+      }
+    return {y};
+  }
+  const Tensor& sy = ctx.input(7);
+  if (sy.dtype() != DType::Float || sy.size() != 1)
+    throw InputError(fmt::format("{}: y_scale must be one float32 value", ctx.label()));
+  const float scale_y = static_cast<float>(checked_scale(sy.reals()[0], "y_scale", ctx.label()));
+  const Tensor* yz = ctx.has_input(8) ? &ctx.input(8) : nullptr;
+  if (yz) check_8bit(*yz, "y_zero_point", ctx.label());
+  if (yz && yz->size() != 1) throw InputError(fmt::format("{}: y_zero_point must be one value", ctx.label()));
+  Tensor y(yz ? yz->dtype() : DType::UInt8, p.out_shape);
+  for (int64_t i = 0; i < p.m; ++i)
+    for (int64_t j = 0; j < p.n; ++j) {
+      const auto scale_b = static_cast<float>(sb.reals()[bz.layout.index(0, j)]);
+      y.ints()[i * p.n + j] = qlinear_requantize(acc[i * p.n + j], qlinear_multiplier(scale_a, scale_b, scale_y),
+                                                 yz ? yz->ints()[0] : 0, y.dtype());
+    }
+  return {y};
+}
+
 }  // namespace
 
 void register_integer_matmul_ops(OpTable& t) {
+  t.push_back({op_key("com.microsoft", "QGemm"), {qgemm, 1}});
   t.push_back({"MatMulInteger", {matmul_integer, 10}});
   t.push_back({"QLinearMatMul", {qlinear_matmul, 10}});
 }

@@ -1,5 +1,5 @@
-// Pad: constant, edge and reflect padding of any element type (wrap is
-// opset 19's, above what APS reads). Pads are given per axis as
+// Pad: constant, edge and reflect padding of any element type (opset 19's
+// wrap is refused). Pads are given per axis as
 // [begin..., end...]; a negative pad crops. Values are copied exactly; the
 // constant is cast to the data's type.
 
@@ -21,6 +21,8 @@ PadMode pad_mode(const OpContext& ctx) {
   if (mode == "constant") return PadMode::Constant;
   if (mode == "edge") return PadMode::Edge;
   if (mode == "reflect") return PadMode::Reflect;
+  if (mode == "wrap" && ctx.opset >= 19)
+    throw UnsupportedError(fmt::format("{}: mode 'wrap' is not supported", ctx.label()));
   throw InputError(fmt::format("{}: mode '{}' is not a Pad mode at opset {}", ctx.label(), mode, ctx.opset));
 }
 

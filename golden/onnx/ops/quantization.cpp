@@ -8,11 +8,21 @@
 #include "golden/errors.hpp"
 #include "golden/onnx/op_registry.hpp"
 #include "golden/onnx/ops/broadcasting.hpp"
+#include "golden/onnx/ops/quantization.hpp"
 #include "golden/numerics/quantize_linear.hpp"
 #include "golden/numerics/rounding.hpp"
 
 namespace aps {
 namespace {
+
+// onnx.TensorProto.DataType codes the attributes name.
+constexpr int64_t kOnnxFloat = 1, kOnnxUInt8 = 2, kOnnxInt8 = 3;
+
+void refuse_blocks(const OpContext& ctx) {
+  if (ctx.attrs.get_int("block_size", 0) != 0)
+    throw UnsupportedError(fmt::format("{}: blocked quantization (block_size {}) is not supported", ctx.label(),
+                                       ctx.attrs.get_int("block_size", 0)));
+}
 
 // Which scale / zero point applies to element i: one for the whole tensor,
 // or one per index along `axis` (opset >= 13).
@@ -46,9 +56,7 @@ std::vector<Tensor> quantize(const OpContext& ctx) {
   const Tensor& x = ctx.input(0);
   const Tensor& scale = ctx.input(1);
   const Tensor* zp = ctx.has_input(2) ? &ctx.input(2) : nullptr;
-  const DType out_type = zp ? zp->dtype() : DType::UInt8;
-  if (out_type != DType::UInt8 && out_type != DType::Int8)
-    throw UnsupportedError(fmt::format("{}: quantizing to {} is not supported", ctx.label(), dtype_name(out_type)));
+  const DType out_type = quantize_output_type(ctx, zp);
   const QuantAxis axis = quant_axis(ctx, x, scale, zp);
   Tensor y(out_type, x.shape());
   for (int64_t i = 0; i < x.size(); ++i) {
@@ -62,6 +70,7 @@ std::vector<Tensor> dequantize(const OpContext& ctx) {
   const Tensor& x = ctx.input(0);
   const Tensor& scale = ctx.input(1);
   const Tensor* zp = ctx.has_input(2) ? &ctx.input(2) : nullptr;
+  check_dequantize_attributes(ctx);
   if (x.floating()) throw InputError(fmt::format("{}: DequantizeLinear input must be integral", ctx.label()));
   if (zp && zp->dtype() != x.dtype())
     throw InputError(fmt::format("{}: zero point type {} differs from input type {}", ctx.label(),
@@ -100,6 +109,31 @@ std::vector<Tensor> dynamic_quantize(const OpContext& ctx) {
 }
 
 }  // namespace
+
+DType quantize_output_type(const OpContext& ctx, const Tensor* zero_point) {
+  refuse_blocks(ctx);
+  const int64_t precision = ctx.attrs.get_int("precision", 0);
+  if (precision != 0 && precision != kOnnxFloat)
+    throw UnsupportedError(fmt::format("{}: precision {} is not supported (float32 is)", ctx.label(), precision));
+  const int64_t output = ctx.attrs.get_int("output_dtype", 0);
+  const DType named = output == kOnnxUInt8 ? DType::UInt8 : output == kOnnxInt8 ? DType::Int8 : DType::Undefined;
+  if (output != 0 && named == DType::Undefined)
+    throw UnsupportedError(fmt::format("{}: output_dtype {} is not supported (uint8 and int8 are)", ctx.label(), output));
+  if (zero_point && output != 0 && zero_point->dtype() != named)
+    throw InputError(fmt::format("{}: output_dtype {} contradicts the zero point's type {}", ctx.label(),
+                                 dtype_name(named), dtype_name(zero_point->dtype())));
+  const DType type = zero_point ? zero_point->dtype() : output != 0 ? named : DType::UInt8;
+  if (type != DType::UInt8 && type != DType::Int8)
+    throw UnsupportedError(fmt::format("{}: quantizing to {} is not supported", ctx.label(), dtype_name(type)));
+  return type;
+}
+
+void check_dequantize_attributes(const OpContext& ctx) {
+  refuse_blocks(ctx);
+  const int64_t output = ctx.attrs.get_int("output_dtype", 0);
+  if (output != 0 && output != kOnnxFloat)
+    throw UnsupportedError(fmt::format("{}: output_dtype {} is not supported (float32 is)", ctx.label(), output));
+}
 
 void register_quantization_ops(OpTable& t) {
   t.push_back({"QuantizeLinear", {quantize, 10}});

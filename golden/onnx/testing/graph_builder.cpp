@@ -46,6 +46,11 @@ NodeRef& NodeRef::attr(const std::string& name, const std::string& v) {
   return *this;
 }
 
+NodeRef& NodeRef::domain(const std::string& d) {
+  n_->set_domain(d);
+  return *this;
+}
+
 GraphBuilder::GraphBuilder(int64_t opset, int64_t ir_version) {
   proto_.set_ir_version(ir_version);
   proto_.set_producer_name("aps-tests");

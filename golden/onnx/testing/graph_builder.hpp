@@ -22,6 +22,7 @@ class NodeRef {
   NodeRef& attr(const std::string& name, const std::vector<int64_t>& v);
   NodeRef& attr(const std::string& name, const std::string& v);
   NodeRef& attr(const std::string& name, const Tensor& v);
+  NodeRef& domain(const std::string& d);  // e.g. "com.microsoft"
 
  private:
   onnx::NodeProto* n_;

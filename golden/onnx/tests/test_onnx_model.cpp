@@ -67,12 +67,25 @@ TEST_CASE("IR versions and opsets outside the supported range are refused", "[lo
   future.node("Relu", {"x"}, {"y"});
   future.output("y");
   CHECK_THROWS_WITH(future.model(), Catch::Contains("opset 30 is not supported"));
-  // IR version 10 (what PyTorch's newest exporter writes) is accepted.
-  test::GraphBuilder ir10(17, 10);
-  ir10.input("x", DType::Float, {1});
-  ir10.node("Relu", {"x"}, {"y"});
-  ir10.output("y");
-  CHECK_NOTHROW(ir10.model());
+  // IR version 10 (what PyTorch's newest exporter writes) and what onnx 1.21
+  // writes by default (IR 13, opset 26) are accepted; a later IR is not.
+  for (const auto& [opset, ir] : {std::pair<int64_t, int64_t>{17, 10}, {26, 13}, {27, 13}}) {
+    test::GraphBuilder g(opset, ir);
+    g.input("x", DType::Float, {1});
+    g.node("Relu", {"x"}, {"y"});
+    g.output("y");
+    CHECK_NOTHROW(g.model());
+  }
+  test::GraphBuilder ir14(26, 14);
+  ir14.input("x", DType::Float, {1});
+  ir14.node("Relu", {"x"}, {"y"});
+  ir14.output("y");
+  CHECK_THROWS_WITH(ir14.model(), Catch::Contains("IR version 14 is not supported (APS reads 3..13)"));
+  test::GraphBuilder opset28(28, 13);
+  opset28.input("x", DType::Float, {1});
+  opset28.node("Relu", {"x"}, {"y"});
+  opset28.output("y");
+  CHECK_THROWS_WITH(opset28.model(), Catch::Contains("opset 28 is not supported (APS reads opsets 1..27)"));
 }
 
 TEST_CASE("an op older than its supported semantics is refused, not misread", "[loader]") {

@@ -72,6 +72,9 @@ TEST_CASE("Pad refuses malformed pads, naming the node", "[pad]") {
   CHECK_THROWS_WITH(pad_2x3(13, "constant", {0, -2, 0, -2}),
                     Catch::Contains("node 'pad' (Pad): pads -2 and -2 crop more than the 3 elements of axis 1"));
   CHECK_THROWS_WITH(pad_2x3(13, "symmetric", {0, 1, 0, 1}), Catch::Contains("mode 'symmetric' is not a Pad mode"));
+  CHECK_THROWS_WITH(pad_2x3(13, "wrap", {0, 1, 0, 1}), Catch::Contains("mode 'wrap' is not a Pad mode at opset 13"));
+  CHECK_THROWS_WITH(pad_2x3(19, "wrap", {0, 1, 0, 1}), Catch::Contains("node 'pad' (Pad): mode 'wrap' is not supported"));
+  CHECK(pad_2x3(21, "constant", {0, 1, 0, 0}).shape() == Shape{2, 4});
   CHECK_THROWS_WITH(pad_2x3(13, "constant", {0, int64_t{1} << 40, 0, 0}),
                     Catch::Contains("node 'pad' (Pad): pad 1099511627776 is out of range"));
   const std::vector<int64_t> twice{1, -1};

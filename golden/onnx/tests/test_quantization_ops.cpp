@@ -48,3 +48,44 @@ TEST_CASE("DequantizeLinear int8 vs uint8 and per axis", "[quantize]") {
   const auto out = g.run({{"q", Tensor::from_ints(DType::Int8, {2, 2}, {-128, 127, -128, 127})}});
   CHECK(out.at("y").reals() == std::vector<double>{0.0, 127.5, -510.0, 0.0});
 }
+
+TEST_CASE("opset 21's QuantizeLinear output_dtype sets the codes' type; block_size and other types are refused",
+          "[quantize]") {
+  const Tensor x = Tensor::from_reals(DType::Float, {1, 2}, {-1.5, 2.5});
+  auto quantize = [&](int64_t opset, const std::string& attr, int64_t value, bool with_zero_point) {
+    test::GraphBuilder g(opset, 10);
+    g.input("x", DType::Float, {1, 2});
+    g.initializer("s", Tensor::scalar_real(DType::Float, 0.5));
+    g.initializer("z", Tensor::scalar_int(DType::UInt8, 10));
+    auto n = with_zero_point ? g.node("QuantizeLinear", {"x", "s", "z"}, {"y"}, "q")
+                             : g.node("QuantizeLinear", {"x", "s"}, {"y"}, "q");
+    if (!attr.empty()) n.attr(attr, value);
+    g.output("y");
+    return g.run({{"x", x}}).at("y");
+  };
+  const Tensor int8 = quantize(21, "output_dtype", 3, false);  // TensorProto INT8, no zero point
+  CHECK(int8.dtype() == DType::Int8);
+  CHECK(int8.ints() == std::vector<int64_t>{-3, 5});
+  CHECK(quantize(21, "output_dtype", 2, true).ints() == std::vector<int64_t>{7, 15});  // uint8, as the zero point
+  CHECK(quantize(26, "", 0, false).dtype() == DType::UInt8);
+  CHECK_THROWS_WITH(quantize(21, "output_dtype", 3, true),
+                    Catch::Contains("node 'q' (QuantizeLinear): output_dtype int8 contradicts the zero point's type uint8"));
+  CHECK_THROWS_WITH(quantize(21, "output_dtype", 5, false), Catch::Contains("output_dtype 5 is not supported"));
+  CHECK_THROWS_WITH(quantize(21, "block_size", 2, true),
+                    Catch::Contains("node 'q' (QuantizeLinear): blocked quantization (block_size 2) is not supported"));
+  CHECK_THROWS_WITH(quantize(23, "precision", 10, true), Catch::Contains("precision 10 is not supported"));
+}
+
+TEST_CASE("opset 21 and 23's DequantizeLinear block_size and non-float32 output_dtype are refused", "[quantize]") {
+  for (const auto& [attr, value, message] :
+       {std::tuple<std::string, int64_t, std::string>{"block_size", 4, "blocked quantization (block_size 4)"},
+        {"output_dtype", 10, "output_dtype 10 is not supported (float32 is)"}}) {
+    test::GraphBuilder g(23, 10);
+    g.input("q", DType::UInt8, {1, 4});
+    g.initializer("s", Tensor::scalar_real(DType::Float, 0.5));
+    g.node("DequantizeLinear", {"q", "s"}, {"y"}, "dq").attr(attr, value);
+    g.output("y");
+    CHECK_THROWS_WITH(g.run({{"q", Tensor::from_ints(DType::UInt8, {1, 4}, {1, 2, 3, 4})}}),
+                      Catch::Contains("node 'dq' (DequantizeLinear): " + message));
+  }
+}

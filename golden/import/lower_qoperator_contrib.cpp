@@ -1,0 +1,112 @@
+// ONNX Runtime's quantized contrib ops (com.microsoft) between QOperator
+// layers, as its quantizer and the ONNX model zoo's int8 models write them:
+// QLinearAdd (a residual Add of two quantized maps, or the bias of the layer
+// before it) and QLinearAveragePool / QLinearGlobalAveragePool. Codes in,
+// codes out; QGemm is lower_qlinear's.
+
+#include <fmt/format.h>
+
+#include "golden/errors.hpp"
+#include "golden/import/builder.hpp"
+#include "golden/numerics/quantize_linear.hpp"
+#include "golden/onnx/node_attributes.hpp"
+
+namespace aps::import {
+
+// Inputs A, A_scale, A_zero_point, B, B_scale, B_zero_point, C_scale,
+// C_zero_point (zero points optional).
+void ProgramBuilder::lower_qlinear_add(const onnx::NodeProto& node) {
+  const bool a_constant = constant(node.input(0)) != nullptr, b_constant = constant(node.input(3)) != nullptr;
+  if (a_constant != b_constant) return lower_qlinear_bias_add(node, b_constant ? 0 : 3, b_constant ? 3 : 0);
+  if (a_constant) unsupported(node, "adds two constants");
+  // The scale at input `scale`, the zero point after it.
+  auto quant = [&](int scale) {
+    const std::string& zp = node.input_size() > scale + 1 ? node.input(scale + 1) : std::string();
+    if (!zp.empty() && !constant(zp)) unsupported(node, "scales and zero points must be constants");
+    return activation_quant(node, constant(node.input(scale)), zp.empty() ? nullptr : constant(zp),
+                            codes_dtype(node.input(0)));
+  };
+  const ActView a = act(node.input(0), node);
+  const ActView b = act(node.input(3), node);
+  if (!a.codes || !b.codes) unsupported(node, "expects quantized codes");
+  if (!(quant(1) == a.q) || !(quant(4) == b.q)) unsupported(node, "input scale/zero point differ from the producer's");
+  if (!(a.stored == b.stored) || a.dims != b.dims || a.order != b.order)
+    unsupported(node, "a residual Add needs two inputs of one shape and layout");
+  PendingLayer p = new_layer(node, LayerKind::Add, a);
+  p.layer.out_shape = a.stored;
+  p.layer.add.input_b = b.tensor;
+  p.layer.add.in_q_b = b.q;
+  p.order = a.order;
+  const std::string& out = node.output(0);
+  pending_[out] = std::move(p);
+  finalize(out, quant(6));
+  acts_.at(out).codes = true;
+}
+
+// A QLinearAdd of a constant after a QLinearConv, QLinearMatMul or QGemm is
+// (more of) that layer's bias, one value per output channel, as a float Add
+// of a constant is (lower_bias_add): the layer is finalized again with it,
+// requantizing once to C's parameters where ONNX Runtime requantizes to A's
+// and then to C's (one rounding and no saturation at A's range in between).
+void ProgramBuilder::lower_qlinear_bias_add(const onnx::NodeProto& node, int layer_input, int constant_input) {
+  const std::string& x = node.input(layer_input);
+  if (!last_qlinear_ || last_qlinear_->first != x || !acts_.count(x) ||
+      acts_.at(x).tensor != static_cast<int>(program_.layers.size()) - 1 || model_.consumers(x).size() != 1 ||
+      x == program_.output_name)
+    unsupported(node, "a QLinearAdd of a constant is supported only as the bias of the QLinearConv, QLinearMatMul "
+                      "or QGemm right before it, and its only reader");
+  auto param = [&](int i) -> const Tensor* {
+    if (node.input_size() <= i || node.input(i).empty()) return nullptr;
+    const Tensor* t = constant(node.input(i));
+    if (!t) unsupported(node, "scales and zero points must be constants");
+    return t;
+  };
+  const Tensor& codes = *constant(node.input(constant_input));
+  const ActivationQuant layer_q = activation_quant(node, param(layer_input + 1), param(layer_input + 2),
+                                                   codes_dtype(x));
+  if (!(layer_q == acts_.at(x).q)) unsupported(node, "input scale/zero point differ from the producer's");
+  const Tensor* scale = param(constant_input + 1);
+  const Tensor* zp = param(constant_input + 2);
+  if (!scale || scale->size() != 1 || (zp && zp->size() != 1) || (codes.dtype() != DType::UInt8 && codes.dtype() != DType::Int8))
+    unsupported(node, "the constant must be uint8 or int8 codes with one scale and zero point");
+  std::vector<double> values;
+  for (int64_t v : codes.ints()) values.push_back(dequantize_linear(v, static_cast<float>(scale->value(0)), zp ? zp->ints()[0] : 0));
+  PendingLayer p = std::move(last_qlinear_->second);
+  last_qlinear_.reset();
+  const std::vector<double> add = channel_values(p, codes, values, node);
+  program_.layers.pop_back();
+  layer_values_.pop_back();
+  acts_.erase(x);
+  p.bias_to_real();
+  for (size_t c = 0; c < add.size(); ++c) p.bias_real[c] += add[c];
+  const std::string& out = node.output(0);
+  pending_[out] = std::move(p);
+  finalize(out, activation_quant(node, param(6), param(7), codes_dtype(x)));
+  acts_.at(out).codes = true;
+}
+
+// Inputs X, x_scale, x_zero_point, y_scale, y_zero_point; the window as
+// AveragePool's or GlobalAveragePool's.
+void ProgramBuilder::lower_qlinear_average_pool(const onnx::NodeProto& node) {
+  if (context(node).attrs.get_int("channels_last", 0) != 0)
+    unsupported(node, "channels_last pooling (an NHWC layout the accelerator's maps do not have)");
+  auto param = [&](int i) -> const Tensor* {
+    if (node.input_size() <= i || node.input(i).empty()) return nullptr;
+    const Tensor* t = constant(node.input(i));
+    if (!t) unsupported(node, "scales and zero points must be constants");
+    return t;
+  };
+  const ActView in = act(node.input(0), node, true);
+  if (!in.feature_map() || !in.codes) unsupported(node, "average pooling needs quantized codes of an [N,C,H,W] or [N,C,L] map");
+  const DType type = codes_dtype(node.input(0));
+  if (!(activation_quant(node, param(1), param(2), type) == in.q))
+    unsupported(node, "input scale/zero point differ from the producer's");
+  PendingLayer p = new_layer(node, LayerKind::AveragePool, in);
+  average_pool_window(p, node, in);
+  const std::string& out = node.output(0);
+  pending_[out] = std::move(p);
+  finalize(out, activation_quant(node, param(3), param(4), type));
+  acts_.at(out).codes = true;
+}
+
+}  // namespace aps::import
