@@ -276,7 +276,10 @@ ActView ProgramBuilder::act(const std::string& value, const onnx::NodeProto& nod
     else if (l.kind == LayerKind::MaxPool)  // it selects values: its result is on its input's grid
       finalize(value, l.in_q);
     else
-      unsupported(node, fmt::format("'{}' is read before it is quantized", value));
+      unsupported(node, fmt::format("'{}' is read before it is quantized: in a quantized model the accelerator "
+                                    "stores every layer's output as codes, so a QuantizeLinear must follow it (a "
+                                    "partly quantized model is not supported)",
+                                    value));
   }
   if (const auto it = acts_.find(value); it != acts_.end()) {
     if (it->second.padded() && !takes_padding)

@@ -1187,3 +1187,17 @@ TEST_CASE("QLinearGlobalAveragePool over an NHWC map (channels_last) is refused"
   CHECK_THROWS_WITH(build_program(g.model()), Catch::Contains("node 'gap' (QLinearGlobalAveragePool)") &&
                                                   Catch::Contains("channels_last"));
 }
+
+TEST_CASE("a quantized model whose layer output is read unquantized is refused, saying why", "[exporters]") {
+  // Partial quantization: the MatMul's result goes on, through its Relu, to a second
+  // MatMul without a QuantizeLinear.
+  test::GraphBuilder g = matmul_then("Relu", false);
+  for (auto& n : *g.proto().mutable_graph()->mutable_node())
+    if (n.name() == "q_out") n.set_input(0, "m2");
+  g.initializer("w2", Tensor::from_ints(DType::Int8, {3, 3}, {10, 20, 30, -10, -20, -30, 5, 6, 7}));
+  g.node("DequantizeLinear", {"w2", "ws", "wz"}, {"w2d"}, "dq_w2");
+  g.node("MatMul", {"a", "w2d"}, {"m2"}, "fc2");
+  CHECK_THROWS_WITH(build_program(g.model()),
+                    Catch::Contains("node 'fc2' (MatMul)") && Catch::Contains("'a' is read before it is quantized") &&
+                        Catch::Contains("a partly quantized model is not supported"));
+}
