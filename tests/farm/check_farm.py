@@ -198,6 +198,15 @@ def main():
         if os.path.exists(f"{work}/data/{name}"):
             problems.append(f"submit --force left the earlier run's {name}")
 
+    # More shards than inputs: the shards no input falls in have nothing to
+    # run, and the merge is one process's run of the three.
+    args = ["--model", f"{models}/digits_mlp/model_int8.onnx", "--data", f"{models}/digits_mlp/test_data_set_0",
+            "--count", "3"]
+    m = farm(farm_cmd, sim, f"{work}/few", 5, args, 0)
+    compare_data_set("more shards than inputs", m, single(sim, args, f"{work}/few_single.json", 0))
+    if run([farm_cmd, "status", f"{work}/few"], 0).count("no inputs fell in this shard") != 2:
+        problems.append("status does not say that two of five shards had no inputs")
+
     # A failing run: the planted fault, first failure and reproduce line as one process reports them.
     args = ["--model", f"{models}/digits_mlp/model_int8.onnx", "--data", f"{models}/digits_mlp/test_data_set_0",
             "--count", "40", "--first", "5"]
