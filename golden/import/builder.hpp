@@ -164,6 +164,7 @@ class ProgramBuilder {
   void lower_qlinear_add(const onnx::NodeProto& node);
   void lower_qlinear_bias_add(const onnx::NodeProto& node, int layer_input, int constant_input);
   void lower_qlinear_average_pool(const onnx::NodeProto& node);
+  const Tensor* param(const onnx::NodeProto& node, int i) const;
   ChannelWeights channel_weights(const QuantConst& c, int out_axis, const onnx::NodeProto& node) const;
   std::vector<double> float_channel_major(const Tensor& f, int out_axis) const;
   void attach_bias(PendingLayer& p, const std::string& value, const onnx::NodeProto& node);

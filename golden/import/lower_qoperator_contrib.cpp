@@ -13,19 +13,23 @@
 
 namespace aps::import {
 
+// Input `i` of `node`, a scale or zero point: nullptr when left out (a zero
+// point then reads 0), refused when not a constant.
+const Tensor* ProgramBuilder::param(const onnx::NodeProto& node, int i) const {
+  if (node.input_size() <= i || node.input(i).empty()) return nullptr;
+  const Tensor* t = constant(node.input(i));
+  if (!t) unsupported(node, "scales and zero points must be constants");
+  return t;
+}
+
 // Inputs A, A_scale, A_zero_point, B, B_scale, B_zero_point, C_scale,
 // C_zero_point (zero points optional).
 void ProgramBuilder::lower_qlinear_add(const onnx::NodeProto& node) {
   const bool a_constant = constant(node.input(0)) != nullptr, b_constant = constant(node.input(3)) != nullptr;
   if (a_constant != b_constant) return lower_qlinear_bias_add(node, b_constant ? 0 : 3, b_constant ? 3 : 0);
   if (a_constant) unsupported(node, "adds two constants");
-  // The scale at input `scale`, the zero point after it.
-  auto quant = [&](int scale) {
-    const std::string& zp = node.input_size() > scale + 1 ? node.input(scale + 1) : std::string();
-    if (!zp.empty() && !constant(zp)) unsupported(node, "scales and zero points must be constants");
-    return activation_quant(node, constant(node.input(scale)), zp.empty() ? nullptr : constant(zp),
-                            codes_dtype(node.input(0)));
-  };
+  const DType type = codes_dtype(node.input(0));
+  auto quant = [&](int scale) { return activation_quant(node, param(node, scale), param(node, scale + 1), type); };
   const ActView a = act(node.input(0), node);
   const ActView b = act(node.input(3), node);
   if (!a.codes || !b.codes) unsupported(node, "expects quantized codes");
@@ -55,18 +59,12 @@ void ProgramBuilder::lower_qlinear_bias_add(const onnx::NodeProto& node, int lay
       x == program_.output_name)
     unsupported(node, "a QLinearAdd of a constant is supported only as the bias of the QLinearConv, QLinearMatMul "
                       "or QGemm right before it, and its only reader");
-  auto param = [&](int i) -> const Tensor* {
-    if (node.input_size() <= i || node.input(i).empty()) return nullptr;
-    const Tensor* t = constant(node.input(i));
-    if (!t) unsupported(node, "scales and zero points must be constants");
-    return t;
-  };
+  const DType type = codes_dtype(x);
+  if (!(activation_quant(node, param(node, layer_input + 1), param(node, layer_input + 2), type) == acts_.at(x).q))
+    unsupported(node, "input scale/zero point differ from the producer's");
   const Tensor& codes = *constant(node.input(constant_input));
-  const ActivationQuant layer_q = activation_quant(node, param(layer_input + 1), param(layer_input + 2),
-                                                   codes_dtype(x));
-  if (!(layer_q == acts_.at(x).q)) unsupported(node, "input scale/zero point differ from the producer's");
-  const Tensor* scale = param(constant_input + 1);
-  const Tensor* zp = param(constant_input + 2);
+  const Tensor* scale = param(node, constant_input + 1);
+  const Tensor* zp = param(node, constant_input + 2);
   if (!scale || scale->size() != 1 || (zp && zp->size() != 1) || (codes.dtype() != DType::UInt8 && codes.dtype() != DType::Int8))
     unsupported(node, "the constant must be uint8 or int8 codes with one scale and zero point");
   std::vector<double> values;
@@ -81,7 +79,7 @@ void ProgramBuilder::lower_qlinear_bias_add(const onnx::NodeProto& node, int lay
   for (size_t c = 0; c < add.size(); ++c) p.bias_real[c] += add[c];
   const std::string& out = node.output(0);
   pending_[out] = std::move(p);
-  finalize(out, activation_quant(node, param(6), param(7), codes_dtype(x)));
+  finalize(out, activation_quant(node, param(node, 6), param(node, 7), type));
   acts_.at(out).codes = true;
 }
 
@@ -90,22 +88,16 @@ void ProgramBuilder::lower_qlinear_bias_add(const onnx::NodeProto& node, int lay
 void ProgramBuilder::lower_qlinear_average_pool(const onnx::NodeProto& node) {
   if (context(node).attrs.get_int("channels_last", 0) != 0)
     unsupported(node, "channels_last pooling (an NHWC layout the accelerator's maps do not have)");
-  auto param = [&](int i) -> const Tensor* {
-    if (node.input_size() <= i || node.input(i).empty()) return nullptr;
-    const Tensor* t = constant(node.input(i));
-    if (!t) unsupported(node, "scales and zero points must be constants");
-    return t;
-  };
   const ActView in = act(node.input(0), node, true);
   if (!in.feature_map() || !in.codes) unsupported(node, "average pooling needs quantized codes of an [N,C,H,W] or [N,C,L] map");
   const DType type = codes_dtype(node.input(0));
-  if (!(activation_quant(node, param(1), param(2), type) == in.q))
+  if (!(activation_quant(node, param(node, 1), param(node, 2), type) == in.q))
     unsupported(node, "input scale/zero point differ from the producer's");
   PendingLayer p = new_layer(node, LayerKind::AveragePool, in);
   average_pool_window(p, node, in);
   const std::string& out = node.output(0);
   pending_[out] = std::move(p);
-  finalize(out, activation_quant(node, param(3), param(4), type));
+  finalize(out, activation_quant(node, param(node, 3), param(node, 4), type));
   acts_.at(out).codes = true;
 }
 
