@@ -101,15 +101,14 @@ NetworkProgram ProgramBuilder::build() {
   for (const onnx::NodeProto* node : model_.nodes()) lower(*node);
   const std::string& out = program_.output_name;
   if (const auto p = pending_.find(out); p != pending_.end()) {
-    // A float model's output is quantized with its calibration range; a
-    // quantized model that leaves its last layer's result float gives the
+    // A quantized model that leaves its last layer's result float gives the
     // accelerator no scale for the 8-bit codes it writes.
-    if (format_ != ModelFormat::Float)
+    const std::string layer = p->second.layer.name;
+    if (!finalize_unquantized(out))
       throw UnsupportedError(fmt::format(
           "{}: graph output '{}' is the float result of layer '{}' (no QuantizeLinear after it): the accelerator writes "
           "8-bit codes and this {} model gives no scale for them; quantize the output as well",
-          model_.source(), out, p->second.layer.name, model_format_name(format_)));
-    finalize_from_calibration(out);
+          model_.source(), out, layer, model_format_name(format_)));
   }
   const int last = static_cast<int>(program_.layers.size()) - 1;
   if (const auto t = tail_.find(out); t != tail_.end()) {
@@ -219,7 +218,9 @@ ActivationQuant ProgramBuilder::activation_quant(const onnx::NodeProto& node, co
 
 // The element type of the codes `value` holds: what the QuantizeLinear that
 // made them writes, or the zero point's type of the QLinear op (uint8 when
-// it has none), through the ops that move codes. A DequantizeLinear without a zero point
+// it has none). Any other op is followed to its first input: every op that
+// passes codes on (a layout op, MaxPool, and ONNX Runtime's QLinearAdd,
+// QLinear pooling and QGemm, whose output type is A's) keeps their type. A DequantizeLinear without a zero point
 // reads 0 of this type.
 DType ProgramBuilder::codes_dtype(std::string value) const {
   for (;;) {
@@ -269,18 +270,11 @@ std::string ProgramBuilder::not_codes(const std::string& value, const std::strin
 // The activation an ONNX value stands for. In float models the network
 // input and pending layers become activations when first read.
 ActView ProgramBuilder::act(const std::string& value, const onnx::NodeProto& node, bool takes_padding) {
-  if (pending_.count(value)) {
-    const Layer& l = pending_.at(value).layer;
-    if (format_ == ModelFormat::Float)
-      finalize_from_calibration(value);
-    else if (l.kind == LayerKind::MaxPool)  // it selects values: its result is on its input's grid
-      finalize(value, l.in_q);
-    else
-      unsupported(node, fmt::format("'{}' is read before it is quantized: in a quantized model the accelerator "
-                                    "stores every layer's output as codes, so a QuantizeLinear must follow it (a "
-                                    "partly quantized model is not supported)",
-                                    value));
-  }
+  if (pending_.count(value) && !finalize_unquantized(value))
+    unsupported(node, fmt::format("'{}' is read before it is quantized: in a quantized model the accelerator stores "
+                                  "every layer's output as codes, so a QuantizeLinear must follow it (a partly "
+                                  "quantized model is not supported)",
+                                  value));
   if (const auto it = acts_.find(value); it != acts_.end()) {
     if (it->second.padded() && !takes_padding)
       unsupported(node, fmt::format("reads the output of Pad '{}', which maps onto the accelerator only as the "
@@ -366,7 +360,6 @@ void ProgramBuilder::lower_quantize(const onnx::NodeProto& node) {
 ActView ProgramBuilder::requantize(const onnx::NodeProto& node, const ActView& in, ActivationQuant q) {
   PendingLayer p = new_layer(node, LayerKind::AveragePool, in);
   p.layer.out_shape = in.stored;
-  p.dims = in.dims;
   p.order = in.order;
   const std::string& out = node.output(0);
   pending_[out] = std::move(p);
@@ -436,6 +429,18 @@ void ProgramBuilder::clip_as_saturation(Layer& l, double lo, double hi) const {
 // A float model's layer whose ReLU or clip comes after its max pooling or a
 // layout op (layer_before) gets the grid of its values after it, as a fused
 // one's: from 0 after a ReLU, where the negative codes would all read as 0.
+bool ProgramBuilder::finalize_unquantized(const std::string& value) {
+  const Layer& l = pending_.at(value).layer;
+  if (format_ == ModelFormat::Float) {
+    finalize_from_calibration(value);
+  } else if (l.kind == LayerKind::MaxPool) {  // it selects values: its result is on its input's grid
+    finalize(value, l.in_q);
+  } else {
+    return false;
+  }
+  return true;
+}
+
 void ProgramBuilder::finalize_from_calibration(const std::string& value) {
   ActivationQuant q = calibrated_quant(value);  // refuses a value without a range
   if (const auto a = activation_after(value)) {

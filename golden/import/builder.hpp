@@ -148,6 +148,10 @@ class ProgramBuilder {
   // itself (the result before that op) is never stored.
   PendingLayer take_pending(const std::string& value, const onnx::NodeProto& node);
   void finalize_from_calibration(const std::string& value);
+  // A layer's result read, or given as the graph output, before any
+  // QuantizeLinear: a float model's is quantized from its calibration range,
+  // a max pooling's is on its input's grid; false for any other.
+  bool finalize_unquantized(const std::string& value);
   void finalize(const std::string& value, ActivationQuant out_q);
   void clip_as_saturation(Layer& l, double lo, double hi) const;
   int32_t bias_code(double v, const Layer& l) const;
@@ -228,10 +232,6 @@ class ProgramBuilder {
   std::map<std::string, InputView> inputs_;
   std::map<std::string, QuantConst> qconsts_;
   std::map<std::string, PendingLayer> pending_;
-  // The last QOperator layer (its output value, and the layer as it was
-  // before finalize), so that a QLinearAdd of a constant after it can
-  // finalize it again with that bias (lower_qlinear_bias_add).
-  std::optional<std::pair<std::string, PendingLayer>> last_qlinear_;
   std::map<std::string, std::string> fused_;         // a layer's result before a fused op -> what it was
   std::map<std::string, Tensor> folded_;             // constants computed from constants
   std::map<std::string, std::string> tail_;          // host-tail value -> the ops that made it

@@ -209,6 +209,10 @@ std::vector<double> ProgramBuilder::channel_values(const PendingLayer& p, const 
                                                    const std::vector<double>& values,
                                                    const onnx::NodeProto& node) const {
   const int64_t outs = p.layer.out_shape.channels;
+  // A Transpose moved the channels off the value's axis 1.
+  if (!p.order.empty())
+    unsupported(node, fmt::format("adds a constant to layer '{}''s output after a Transpose moved its channels",
+                                  p.layer.name));
   Shape shape = c.shape();
   const bool per_channel = shape.size() <= p.dims.size() && [&] {
     shape.insert(shape.begin(), p.dims.size() - shape.size(), 1);
@@ -233,6 +237,8 @@ void ProgramBuilder::lower_batch_norm(const onnx::NodeProto& node) {
   const std::string& x = node.input(0);
   if (!pending_.count(x) || !pending_.at(x).layer.has_weights() || pending_.at(x).layer.relu || pending_.at(x).clip)
     unsupported(node, "BatchNormalization folds only into a Conv or Gemm right before it (before any activation)");
+  if (!pending_.at(x).order.empty())
+    unsupported(node, "normalizes a layer's output after a Transpose moved its channels");
   const BatchNormAffine bn = batch_norm_affine(node, pending_.at(x).layer.out_shape.channels);
   PendingLayer p = take_pending(x, node);
   Layer& l = p.layer;

@@ -218,19 +218,17 @@ void ProgramBuilder::lower_qlinear(const onnx::NodeProto& node) {
     if (!t) unsupported(node, fmt::format("input {} must be a constant", i));
     return *t;
   };
-  // QGemm's zero points may be left out (0 of the codes' type).
-  auto zero_point = [&](int i) { return gemm && !given(i) ? nullptr : &input(i); };
   if (gemm) {
     if (ctx.attrs.get_int("transA", 0) != 0) unsupported(node, "transA: the activations must be A as they are");
     if (ctx.attrs.get_float("alpha", 1.0f) != 1.0f) unsupported(node, "alpha other than 1");
     if (!given(y_scale)) unsupported(node, "without y_scale its output is float32, which no accelerator layer writes");
   }
-  const ActivationQuant xq = activation_quant(node, &input(1), zero_point(2), codes_dtype(node.input(0)));
+  const ActivationQuant xq = activation_quant(node, &input(1), &input(2));
   if (!(xq == in.q)) unsupported(node, "input scale/zero point differ from the producer's");
   // Weights [out, ...] for a convolution and a QGemm with transB; QLinearMatMul's
   // b is [in, out], and may have one scale and zero point per column.
   const int out_axis = conv || (gemm && ctx.attrs.get_int("transB", 0) != 0) ? 0 : 1;
-  const QuantConst wc = quant_const_from(node, input(3), input(4), zero_point(5), out_axis);
+  const QuantConst wc = quant_const_from(node, input(3), input(4), &input(5), out_axis);
   PendingLayer p = new_layer(node, conv ? LayerKind::Conv : LayerKind::FullyConnected, in);
   if (conv) {
     if (!in.feature_map() || wc.codes.rank() != static_cast<int>(in.dims.size()))
@@ -267,9 +265,8 @@ void ProgramBuilder::lower_qlinear(const onnx::NodeProto& node) {
     p.bias_quant = bc;
   }
   const std::string out = node.output(0);
-  last_qlinear_ = {out, p};
   pending_[out] = std::move(p);
-  finalize(out, activation_quant(node, &input(y_scale), zero_point(y_scale + 1)));
+  finalize(out, activation_quant(node, &input(y_scale), &input(y_scale + 1)));
   acts_.at(out).codes = true;
 }
 

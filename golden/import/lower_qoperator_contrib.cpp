@@ -1,7 +1,7 @@
 // ONNX Runtime's quantized contrib ops (com.microsoft) between QOperator
 // layers, as its quantizer and the ONNX model zoo's int8 models write them:
-// QLinearAdd (a residual Add of two quantized maps, or the bias of the layer
-// before it) and QLinearAveragePool / QLinearGlobalAveragePool. Codes in,
+// QLinearAdd (a residual Add of two quantized maps, or a constant per
+// channel) and QLinearAveragePool / QLinearGlobalAveragePool. Codes in,
 // codes out; QGemm is lower_qlinear's.
 
 #include <fmt/format.h>
@@ -47,20 +47,20 @@ void ProgramBuilder::lower_qlinear_add(const onnx::NodeProto& node) {
   acts_.at(out).codes = true;
 }
 
-// A QLinearAdd of a constant after a QLinearConv, QLinearMatMul or QGemm is
-// (more of) that layer's bias, one value per output channel, as a float Add
-// of a constant is (lower_bias_add): the layer is finalized again with it,
-// requantizing once to C's parameters where ONNX Runtime requantizes to A's
-// and then to C's (one rounding and no saturation at A's range in between).
+// A QLinearAdd of a constant: one value per channel added to a quantized
+// map (the ONNX model zoo's mnist-12-int8 writes its biases so). The
+// accelerator adds constants only as a layer's bias, so the Add is a layer
+// of its own, a 1x1 depthwise convolution whose weights are exactly 1 (code
+// 64 at scale 1/64, which every width from 2 bits keeps) and whose bias is
+// the constant: it reads A's codes as their producer saturated them and
+// requantizes once, to C, as ONNX Runtime does (the constant rounded to A's
+// scale, as every bias is to its accumulator's).
 void ProgramBuilder::lower_qlinear_bias_add(const onnx::NodeProto& node, int layer_input, int constant_input) {
   const std::string& x = node.input(layer_input);
-  if (!last_qlinear_ || last_qlinear_->first != x || !acts_.count(x) ||
-      acts_.at(x).tensor != static_cast<int>(program_.layers.size()) - 1 || model_.consumers(x).size() != 1 ||
-      x == program_.output_name)
-    unsupported(node, "a QLinearAdd of a constant is supported only as the bias of the QLinearConv, QLinearMatMul "
-                      "or QGemm right before it, and its only reader");
+  const ActView in = act(x, node);
+  if (!in.codes) unsupported(node, "expects quantized codes");
   const DType type = codes_dtype(x);
-  if (!(activation_quant(node, param(node, layer_input + 1), param(node, layer_input + 2), type) == acts_.at(x).q))
+  if (!(activation_quant(node, param(node, layer_input + 1), param(node, layer_input + 2), type) == in.q))
     unsupported(node, "input scale/zero point differ from the producer's");
   const Tensor& codes = *constant(node.input(constant_input));
   const Tensor* scale = param(node, constant_input + 1);
@@ -68,15 +68,18 @@ void ProgramBuilder::lower_qlinear_bias_add(const onnx::NodeProto& node, int lay
   if (!scale || scale->size() != 1 || (zp && zp->size() != 1) || (codes.dtype() != DType::UInt8 && codes.dtype() != DType::Int8))
     unsupported(node, "the constant must be uint8 or int8 codes with one scale and zero point");
   std::vector<double> values;
-  for (int64_t v : codes.ints()) values.push_back(dequantize_linear(v, static_cast<float>(scale->value(0)), zp ? zp->ints()[0] : 0));
-  PendingLayer p = std::move(last_qlinear_->second);
-  last_qlinear_.reset();
-  const std::vector<double> add = channel_values(p, codes, values, node);
-  program_.layers.pop_back();
-  layer_values_.pop_back();
-  acts_.erase(x);
-  p.bias_to_real();
-  for (size_t c = 0; c < add.size(); ++c) p.bias_real[c] += add[c];
+  for (int64_t v : codes.ints())
+    values.push_back(dequantize_linear(v, static_cast<float>(scale->value(0)), zp ? zp->ints()[0] : 0));
+  constexpr int8_t kOne = 64;
+  PendingLayer p = new_layer(node, LayerKind::Conv, in);
+  const int64_t channels = in.stored.channels;
+  p.layer.out_shape = in.stored;
+  p.layer.groups = static_cast<int>(channels);
+  p.layer.weights.assign(static_cast<size_t>(channels), kOne);
+  p.layer.weight_zero_points.assign(static_cast<size_t>(channels), 0);
+  p.layer.weight_scales.assign(static_cast<size_t>(channels), 1.0 / kOne);
+  p.order = in.order;
+  p.bias_real = channel_values(p, codes, values, node);
   const std::string& out = node.output(0);
   pending_[out] = std::move(p);
   finalize(out, activation_quant(node, param(node, 6), param(node, 7), type));

@@ -66,7 +66,7 @@ std::pair<int64_t, std::string_view> typed_field(const onnx::TensorProto& proto,
 std::string_view unsupported_type_name(int32_t code) {
   static constexpr std::array<std::string_view, 27> kNames{
       "",         "",        "",       "",         "",          "",           "",       "",       "string",
-      "",         "",        "",       "",         "",          "complex64",  "complex128", "",   "float8e4m3fn",
+      "",         "",        "",       "",         "",          "complex64",  "complex128", "bfloat16", "float8e4m3fn",
       "float8e4m3fnuz", "float8e5m2", "float8e5m2fnuz", "uint4", "int4", "float4e2m1", "float8e8m0", "uint2", "int2"};
   return code >= 0 && code < static_cast<int32_t>(kNames.size()) ? kNames[static_cast<size_t>(code)] : "";
 }

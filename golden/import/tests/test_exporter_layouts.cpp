@@ -1164,11 +1164,10 @@ TEST_CASE("ONNX Runtime's QOperator contrib ops the accelerator cannot take are 
     return g;
   };
   const std::vector<std::string> gemm{"s", "z", "w", "ws", "wz", "", "s", "z"};
-  CHECK_THROWS_WITH(build_program(model("QLinearAdd", {"s", "z", "c", "s", "z", "s", "z"}, 0, "").model()),
-                    Catch::Contains("node 'contrib' (QLinearAdd)") &&
-                        Catch::Contains("supported only as the bias of the QLinearConv, QLinearMatMul or QGemm"));
   CHECK_THROWS_WITH(build_program(model("QGemm", {"s", "z", "w", "ws", "wz"}, 0, "").model()),
                     Catch::Contains("node 'contrib' (QGemm)") && Catch::Contains("without y_scale"));
+  CHECK_THROWS_WITH(build_program(model("QGemm", {"s", "z", "w", "ws", "", "", "s", "z"}, 0, "").model()),
+                    Catch::Contains("node 'contrib' (QGemm)") && Catch::Contains("input 5 must be a constant"));
   CHECK_THROWS_WITH(build_program(model("QGemm", gemm, 1, "transA").model()), Catch::Contains("transA"));
   // A fully connected QGemm maps, with its B transposed or not.
   CHECK(build_program(model("QGemm", gemm, 1, "transB").model()).layers.size() == 1);
@@ -1200,4 +1199,103 @@ TEST_CASE("a quantized model whose layer output is read unquantized is refused, 
   CHECK_THROWS_WITH(build_program(g.model()),
                     Catch::Contains("node 'fc2' (MatMul)") && Catch::Contains("'a' is read before it is quantized") &&
                         Catch::Contains("a partly quantized model is not supported"));
+}
+
+TEST_CASE("QLinearAdd of a constant is a layer of its own: A saturated by its producer, then the constant added",
+          "[exporters]") {
+  // x -> Q -> QLinearMatMul (output range [-1, 1]) -> QLinearAdd(+-2.5 per column) -> DQ: a
+  // bias folded into the MatMul would skip A's saturation at +-1 (ONNX Runtime keeps it).
+  test::GraphBuilder g(13);
+  g.input("x", DType::Float, {-1, 4});
+  g.initializer("xs", Tensor::scalar_real(DType::Float, 1.0 / 16));
+  g.initializer("xz", Tensor::scalar_int(DType::UInt8, 128));
+  g.initializer("w", Tensor::from_ints(DType::Int8, {4, 3}, {90, -70, 20, -60, 50, -110, 30, 80, -40, -20, -90, 70}));
+  g.initializer("ws", Tensor::scalar_real(DType::Float, 1.0 / 64));
+  g.initializer("wz", Tensor::scalar_int(DType::Int8, 0));
+  g.initializer("as", Tensor::scalar_real(DType::Float, 2.0 / 255));
+  g.initializer("az", Tensor::scalar_int(DType::UInt8, 128));
+  g.initializer("b", Tensor::from_ints(DType::UInt8, {3}, {228, 28, 128}));  // +2.5, -2.5, 0 at 1/40
+  g.initializer("bs", Tensor::scalar_real(DType::Float, 1.0 / 40));
+  g.initializer("cs", Tensor::scalar_real(DType::Float, 7.0 / 255));
+  g.initializer("cz", Tensor::scalar_int(DType::UInt8, 128));
+  g.node("QuantizeLinear", {"x", "xs", "xz"}, {"xq"}, "q_in");
+  g.node("QLinearMatMul", {"xq", "xs", "xz", "w", "ws", "wz", "as", "az"}, {"mq"}, "fc");
+  g.node("QLinearAdd", {"mq", "as", "az", "b", "bs", "az", "cs", "cz"}, {"yq"}, "bias").domain("com.microsoft");
+  g.node("DequantizeLinear", {"yq", "cs", "cz"}, {"y"}, "dq_out");
+  g.output("y");
+  const NetworkProgram p = build_program(g.model());
+  REQUIRE(p.layers.size() == 2);
+  CHECK(p.layers[1].kind == LayerKind::Conv);
+  CHECK(p.layers[1].groups == 3);
+  std::mt19937 rng(83);
+  const Tensor x = random_tensor(rng, {64, 4}, -3, 3);
+  const OnnxModel m = g.model();
+  const Tensor y = run_batch(m, {{"x", x}}).at("y");
+  const auto configs = step_configs(p, "8");
+  int64_t saturated = 0;
+  for (int64_t i = 0; i < 64; ++i) {
+    const std::vector<double> out = dequantize_output(p, execute_program(p, quantize_input(p, x, i), configs).output());
+    for (int64_t c = 0; c < 3; ++c) {
+      CHECK(std::fabs(out[c] - y.reals()[i * 3 + c]) <= 7.0 / 255 + 1e-6);
+      saturated += std::fabs(std::fabs(y.reals()[i * 3 + c] - (c == 0 ? 2.5 : c == 1 ? -2.5 : 0)) - 1.0) < 0.05;
+    }
+  }
+  CHECK(saturated >= 32);  // A's saturation decides many outputs
+}
+
+TEST_CASE("a bias Add or BatchNormalization after a Transpose of a layer's result is refused", "[exporters]") {
+  for (const std::string op : {"Add", "BatchNormalization"}) {
+    INFO(op);
+    std::mt19937 rng(89);
+    test::GraphBuilder g(13);
+    g.input("x", DType::Float, {-1, 1, 4, 4});
+    g.initializer("xs", Tensor::scalar_real(DType::Float, 1.0 / 64));
+    g.initializer("xz", Tensor::scalar_int(DType::UInt8, 128));
+    g.node("QuantizeLinear", {"x", "xs", "xz"}, {"xq"}, "q_in");
+    g.node("DequantizeLinear", {"xq", "xs", "xz"}, {"xd"}, "dq_in");
+    g.initializer("w", Tensor::from_ints(DType::Int8, {4, 1, 1, 1}, {10, 20, 30, 40}));
+    g.initializer("ws", Tensor::scalar_real(DType::Float, 1.0 / 64));
+    g.initializer("wz", Tensor::scalar_int(DType::Int8, 0));
+    g.node("DequantizeLinear", {"w", "ws", "wz"}, {"wd"}, "dq_w");
+    g.node("Conv", {"xd", "wd"}, {"c"}, "conv");
+    // [N, C, H, W] -> [N, H, C, W]: axis 1 is H, which has the channels' count.
+    g.node("Transpose", {"c"}, {"t"}, "swap").attr("perm", std::vector<int64_t>{0, 2, 1, 3});
+    if (op == "Add") {
+      g.initializer("bias", random_tensor(rng, {4, 1, 1}, -1, 1));
+      g.node("Add", {"t", "bias"}, {"b"}, "op");
+    } else {
+      for (const char* name : {"g", "beta", "mean"}) g.initializer(name, random_tensor(rng, {4}, 0.5, 1.5));
+      g.initializer("var", random_tensor(rng, {4}, 0.5, 1.5));
+      g.node("BatchNormalization", {"t", "g", "beta", "mean", "var"}, {"b"}, "op");
+    }
+    g.initializer("ys", Tensor::scalar_real(DType::Float, 1.0 / 16));
+    g.initializer("yz", Tensor::scalar_int(DType::UInt8, 128));
+    g.node("QuantizeLinear", {"b", "ys", "yz"}, {"yq"}, "q_out");
+    g.node("DequantizeLinear", {"yq", "ys", "yz"}, {"y"}, "dq_out");
+    g.output("y");
+    CHECK_THROWS_WITH(build_program(g.model()),
+                      Catch::Contains("node 'op' (" + op + ")") && Catch::Contains("after a Transpose moved its channels"));
+  }
+}
+
+TEST_CASE("a MaxPool left unquantized as the graph output is on its input's grid", "[exporters]") {
+  test::GraphBuilder g(13);
+  g.input("x", DType::Float, {-1, 1, 4, 4});
+  g.initializer("s", Tensor::scalar_real(DType::Float, 1.0 / 64));
+  g.initializer("z", Tensor::scalar_int(DType::UInt8, 128));
+  g.node("QuantizeLinear", {"x", "s", "z"}, {"xq"}, "q_in");
+  g.node("DequantizeLinear", {"xq", "s", "z"}, {"xd"}, "dq_in");
+  g.initializer("w", Tensor::from_ints(DType::Int8, {2, 1, 1, 1}, {40, -40}));
+  g.initializer("ws", Tensor::scalar_real(DType::Float, 1.0 / 64));
+  g.initializer("wz", Tensor::scalar_int(DType::Int8, 0));
+  g.node("DequantizeLinear", {"w", "ws", "wz"}, {"wd"}, "dq_w");
+  g.node("Conv", {"xd", "wd"}, {"c"}, "conv");
+  g.node("QuantizeLinear", {"c", "s", "z"}, {"cq"}, "q_conv");
+  g.node("DequantizeLinear", {"cq", "s", "z"}, {"cd"}, "dq_conv");
+  g.node("MaxPool", {"cd"}, {"y"}, "pool").attr("kernel_shape", std::vector<int64_t>{2, 2});
+  g.output("y");
+  const NetworkProgram p = build_program(g.model());
+  REQUIRE(p.layers.size() == 2);
+  CHECK(p.layers[1].kind == LayerKind::MaxPool);
+  CHECK(p.layers[1].out_q == p.layers[1].in_q);
 }

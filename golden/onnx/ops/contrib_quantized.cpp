@@ -5,7 +5,9 @@
 // and a quantization (ONNX Runtime's contrib-op documentation): the inputs
 // are dequantized in float32, the float kernel runs, and the result is
 // quantized, rounding half to even (golden/numerics/quantize_linear.hpp).
-// QGemm is in integer_matmul.cpp.
+// ONNX Runtime's own kernels (MLAS) use fixed-point scale ratios for
+// QLinearAdd and QLinearGlobalAveragePool and can round a value that lies
+// exactly on a tie one code the other way. QGemm is in integer_matmul.cpp.
 
 #include <fmt/format.h>
 

@@ -196,15 +196,19 @@ std::vector<Tensor> qgemm(const OpContext& ctx) {
   if (sy.dtype() != DType::Float || sy.size() != 1)
     throw InputError(fmt::format("{}: y_scale must be one float32 value", ctx.label()));
   const float scale_y = static_cast<float>(checked_scale(sy.reals()[0], "y_scale", ctx.label()));
-  const Tensor* yz = ctx.has_input(8) ? &ctx.input(8) : nullptr;
-  if (yz) check_8bit(*yz, "y_zero_point", ctx.label());
-  if (yz && yz->size() != 1) throw InputError(fmt::format("{}: y_zero_point must be one value", ctx.label()));
-  Tensor y(yz ? yz->dtype() : DType::UInt8, p.out_shape);
+  // ONNX Runtime reads the output's type from y_zero_point.
+  if (!ctx.has_input(8))
+    throw UnsupportedError(fmt::format("{}: y_scale without y_zero_point (the output's type) is not supported",
+                                       ctx.label()));
+  const Tensor* yz = &ctx.input(8);
+  check_8bit(*yz, "y_zero_point", ctx.label());
+  if (yz->size() != 1) throw InputError(fmt::format("{}: y_zero_point must be one value", ctx.label()));
+  Tensor y(yz->dtype(), p.out_shape);
   for (int64_t i = 0; i < p.m; ++i)
     for (int64_t j = 0; j < p.n; ++j) {
       const auto scale_b = static_cast<float>(sb.reals()[bz.layout.index(0, j)]);
       y.ints()[i * p.n + j] = qlinear_requantize(acc[i * p.n + j], qlinear_multiplier(scale_a, scale_b, scale_y),
-                                                 yz ? yz->ints()[0] : 0, y.dtype());
+                                                 yz->ints()[0], y.dtype());
     }
   return {y};
 }
