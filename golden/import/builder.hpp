@@ -190,6 +190,8 @@ class ProgramBuilder {
   std::pair<double, double> clip_bounds(const onnx::NodeProto& node) const;
   void lower_add(const onnx::NodeProto& node);
   void lower_bias_add(const onnx::NodeProto& node);
+  // The Add layer of two activations of one shape and layout.
+  PendingLayer residual_add(const onnx::NodeProto& node, const ActView& a, const ActView& b) const;
   // A constant's values as one per output channel of pending layer `p`
   // (right-aligned against its output, varying only along the channel axis).
   std::vector<double> channel_values(const PendingLayer& p, const Tensor& c, const std::vector<double>& values,

@@ -166,6 +166,10 @@ void ProgramBuilder::lower_add(const onnx::NodeProto& node) {
   const ActView a = act(node.input(0), node);
   const ActView b = act(node.input(1), node);
   if (a.codes || b.codes) unsupported(node, "adds quantized codes directly; expected DequantizeLinear outputs");
+  pending_[node.output(0)] = residual_add(node, a, b);
+}
+
+PendingLayer ProgramBuilder::residual_add(const onnx::NodeProto& node, const ActView& a, const ActView& b) const {
   if (!(a.stored == b.stored) || a.dims != b.dims || a.order != b.order)
     unsupported(node, "a residual Add needs two inputs of one shape and layout");
   PendingLayer p = new_layer(node, LayerKind::Add, a);
@@ -173,7 +177,7 @@ void ProgramBuilder::lower_add(const onnx::NodeProto& node) {
   p.layer.add.input_b = b.tensor;
   p.layer.add.in_q_b = b.q;
   p.order = a.order;
-  pending_[node.output(0)] = std::move(p);
+  return p;
 }
 
 // A constant added to a Gemm, MatMul or Conv right before it, one value per

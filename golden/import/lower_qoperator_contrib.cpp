@@ -34,15 +34,8 @@ void ProgramBuilder::lower_qlinear_add(const onnx::NodeProto& node) {
   const ActView b = act(node.input(3), node);
   if (!a.codes || !b.codes) unsupported(node, "expects quantized codes");
   if (!(quant(1) == a.q) || !(quant(4) == b.q)) unsupported(node, "input scale/zero point differ from the producer's");
-  if (!(a.stored == b.stored) || a.dims != b.dims || a.order != b.order)
-    unsupported(node, "a residual Add needs two inputs of one shape and layout");
-  PendingLayer p = new_layer(node, LayerKind::Add, a);
-  p.layer.out_shape = a.stored;
-  p.layer.add.input_b = b.tensor;
-  p.layer.add.in_q_b = b.q;
-  p.order = a.order;
   const std::string& out = node.output(0);
-  pending_[out] = std::move(p);
+  pending_[out] = residual_add(node, a, b);
   finalize(out, quant(6));
   acts_.at(out).codes = true;
 }
