@@ -1,5 +1,7 @@
 #include "golden/numerics/dtype.hpp"
 
+#include <array>
+#include <fmt/format.h>
 #include <limits>
 
 namespace aps {
@@ -33,6 +35,18 @@ std::string_view dtype_name(DType t) {
     case DType::UInt64: return "uint64";
     default: return "unsupported";
   }
+}
+
+std::string element_type_name(int32_t onnx_data_type) {
+  // TensorProto.DataType's names for the codes DType does not hold.
+  static constexpr std::array<std::string_view, 27> kOthers{
+      "", "", "", "", "", "", "", "", "string", "", "", "", "", "", "complex64", "complex128", "bfloat16",
+      "float8e4m3fn", "float8e4m3fnuz", "float8e5m2", "float8e5m2fnuz", "uint4", "int4", "float4e2m1", "float8e8m0",
+      "uint2", "int2"};
+  std::string_view name;
+  if (is_supported(onnx_data_type)) name = dtype_name(static_cast<DType>(onnx_data_type));
+  else if (onnx_data_type >= 0 && onnx_data_type < static_cast<int32_t>(kOthers.size())) name = kOthers[onnx_data_type];
+  return name.empty() ? std::to_string(onnx_data_type) : fmt::format("{} ({})", name, onnx_data_type);
 }
 
 int64_t dtype_min(DType t) {

@@ -27,6 +27,9 @@ enum class DType : int32_t {
 bool is_supported(int32_t onnx_data_type);
 bool is_floating(DType t);
 std::string_view dtype_name(DType t);
+// An ONNX element type code for messages: "int8 (3)", "float8e4m3fn (17)",
+// "99" for a code ONNX does not define (through IR 13's 2-bit types).
+std::string element_type_name(int32_t onnx_data_type);
 // Range of an integral type. UInt64 is held in int64_t, so its top half is
 // out of range for APS (files using it are rejected at load time).
 int64_t dtype_min(DType t);

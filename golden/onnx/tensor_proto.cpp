@@ -2,7 +2,6 @@
 
 #include "golden/file_output.hpp"
 
-#include <array>
 #include <bit>
 #include <cstring>
 #include <fmt/format.h>
@@ -61,16 +60,6 @@ std::pair<int64_t, std::string_view> typed_field(const onnx::TensorProto& proto,
   }
 }
 
-// The names of the element types the loader does not read, for the message
-// (ONNX's TensorProto.DataType, string through the 2- and 4-bit types of IR 10 to 13).
-std::string_view unsupported_type_name(int32_t code) {
-  static constexpr std::array<std::string_view, 27> kNames{
-      "",         "",        "",       "",         "",          "",           "",       "",       "string",
-      "",         "",        "",       "",         "",          "complex64",  "complex128", "bfloat16", "float8e4m3fn",
-      "float8e4m3fnuz", "float8e5m2", "float8e5m2fnuz", "uint4", "int4", "float4e2m1", "float8e8m0", "uint2", "int2"};
-  return code >= 0 && code < static_cast<int32_t>(kNames.size()) ? kNames[static_cast<size_t>(code)] : "";
-}
-
 }  // namespace
 
 Tensor tensor_from_proto(const onnx::TensorProto& proto, std::string_view context) {
@@ -82,10 +71,7 @@ Tensor tensor_from_proto(const onnx::TensorProto& proto, std::string_view contex
   if (proto.data_type() == onnx::TensorProto::UNDEFINED)
     throw InputError(fmt::format("{}: no element type (data_type 0, UNDEFINED): not a tensor", context));
   if (!is_supported(proto.data_type()))
-    throw InputError(fmt::format("{}: element type {}{} is not supported", context, proto.data_type(),
-                                 unsupported_type_name(proto.data_type()).empty()
-                                     ? ""
-                                     : fmt::format(" ({})", unsupported_type_name(proto.data_type()))));
+    throw InputError(fmt::format("{}: element type {} is not supported", context, element_type_name(proto.data_type())));
   const auto type = static_cast<DType>(proto.data_type());
   Shape shape(proto.dims().begin(), proto.dims().end());
   const int64_t n = checked_element_count(shape, context);

@@ -206,6 +206,11 @@ def main():
     compare_data_set("more shards than inputs", m, single(sim, args, f"{work}/few_single.json", 0))
     if run([farm_cmd, "status", f"{work}/few"], 0).count("no inputs fell in this shard") != 2:
         problems.append("status does not say that two of five shards had no inputs")
+    # And more shards than a regression's cases (the two bundled models and one random network).
+    m = farm(farm_cmd, sim, f"{work}/few_cases", 4, ["regress", "--seed", "7", "--count", "1"], 0)
+    same("more shards than cases: networks", m["networks"], 3)
+    if run([farm_cmd, "status", f"{work}/few_cases"], 0).count("no inputs fell in this shard") != 1:
+        problems.append("status does not say that one of four regression shards had no case")
 
     # A failing run: the planted fault, first failure and reproduce line as one process reports them.
     args = ["--model", f"{models}/digits_mlp/model_int8.onnx", "--data", f"{models}/digits_mlp/test_data_set_0",

@@ -114,11 +114,13 @@ DType quantize_output_type(const OpContext& ctx, const Tensor* zero_point) {
   refuse_blocks(ctx);
   const int64_t precision = ctx.attrs.get_int("precision", 0);
   if (precision != 0 && precision != kOnnxFloat)
-    throw UnsupportedError(fmt::format("{}: precision {} is not supported (float32 is)", ctx.label(), precision));
+    throw UnsupportedError(fmt::format("{}: precision {} is not supported (float32 is)", ctx.label(),
+                                       element_type_name(static_cast<int32_t>(precision))));
   const int64_t output = ctx.attrs.get_int("output_dtype", 0);
   const DType named = output == kOnnxUInt8 ? DType::UInt8 : output == kOnnxInt8 ? DType::Int8 : DType::Undefined;
   if (output != 0 && named == DType::Undefined)
-    throw UnsupportedError(fmt::format("{}: output_dtype {} is not supported (uint8 and int8 are)", ctx.label(), output));
+    throw UnsupportedError(fmt::format("{}: output_dtype {} is not supported (uint8 and int8 are)", ctx.label(),
+                                       element_type_name(static_cast<int32_t>(output))));
   if (zero_point && output != 0 && zero_point->dtype() != named)
     throw InputError(fmt::format("{}: output_dtype {} contradicts the zero point's type {}", ctx.label(),
                                  dtype_name(named), dtype_name(zero_point->dtype())));
@@ -132,7 +134,8 @@ void check_dequantize_attributes(const OpContext& ctx) {
   refuse_blocks(ctx);
   const int64_t output = ctx.attrs.get_int("output_dtype", 0);
   if (output != 0 && output != kOnnxFloat)
-    throw UnsupportedError(fmt::format("{}: output_dtype {} is not supported (float32 is)", ctx.label(), output));
+    throw UnsupportedError(fmt::format("{}: output_dtype {} is not supported (float32 is)", ctx.label(),
+                                       element_type_name(static_cast<int32_t>(output))));
 }
 
 void register_quantization_ops(OpTable& t) {

@@ -70,16 +70,16 @@ TEST_CASE("opset 21's QuantizeLinear output_dtype sets the codes' type; block_si
   CHECK(quantize(26, "", 0, false).dtype() == DType::UInt8);
   CHECK_THROWS_WITH(quantize(21, "output_dtype", 3, true),
                     Catch::Contains("node 'q' (QuantizeLinear): output_dtype int8 contradicts the zero point's type uint8"));
-  CHECK_THROWS_WITH(quantize(21, "output_dtype", 5, false), Catch::Contains("output_dtype 5 is not supported"));
+  CHECK_THROWS_WITH(quantize(21, "output_dtype", 5, false), Catch::Contains("output_dtype int16 (5) is not supported"));
   CHECK_THROWS_WITH(quantize(21, "block_size", 2, true),
                     Catch::Contains("node 'q' (QuantizeLinear): blocked quantization (block_size 2) is not supported"));
-  CHECK_THROWS_WITH(quantize(23, "precision", 10, true), Catch::Contains("precision 10 is not supported"));
+  CHECK_THROWS_WITH(quantize(23, "precision", 10, true), Catch::Contains("precision float16 (10) is not supported"));
 }
 
 TEST_CASE("opset 21 and 23's DequantizeLinear block_size and non-float32 output_dtype are refused", "[quantize]") {
   for (const auto& [attr, value, message] :
        {std::tuple<std::string, int64_t, std::string>{"block_size", 4, "blocked quantization (block_size 4)"},
-        {"output_dtype", 10, "output_dtype 10 is not supported (float32 is)"}}) {
+        {"output_dtype", 10, "output_dtype float16 (10) is not supported (float32 is)"}}) {
     test::GraphBuilder g(23, 10);
     g.input("q", DType::UInt8, {1, 4});
     g.initializer("s", Tensor::scalar_real(DType::Float, 0.5));
