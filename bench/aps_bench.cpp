@@ -93,7 +93,7 @@ int main(int argc, char** argv) {
                              {{"--json", json_path}});
     const NetworkProgram program = load_network_program(model).program;
     const DataSet ds = load_data_sets(data).front();
-    check_sample_batch(ds);
+    check_program_batch(program, ds);
     std::vector<Codes> inputs;
     const int64_t n = count < 0 ? ds.sample_count() : std::min<int64_t>(count, ds.sample_count());
     for (int64_t i = 0; i < n; ++i) inputs.push_back(quantize_input(program, ds.inputs[0].tensor, i));
