@@ -220,8 +220,8 @@ ActivationQuant ProgramBuilder::activation_quant(const onnx::NodeProto& node, co
 // made them writes, or the zero point's type of the QLinear op (uint8 when
 // it has none). Any other op is followed to its first input: every op that
 // passes codes on (a layout op, MaxPool, and ONNX Runtime's QLinearAdd,
-// QLinear pooling and QGemm, whose output type is A's) keeps their type. A DequantizeLinear without a zero point
-// reads 0 of this type.
+// QLinear pooling and QGemm, whose output type is A's) keeps their type. A
+// DequantizeLinear without a zero point reads 0 of this type.
 DType ProgramBuilder::codes_dtype(std::string value) const {
   for (;;) {
     if (const Tensor* t = constant(value)) return t->dtype();
@@ -248,7 +248,8 @@ DType ProgramBuilder::codes_dtype(std::string value) const {
 // positive and finite; the sizes must agree before anything is indexed.
 QuantConst ProgramBuilder::quant_const_from(const onnx::NodeProto& node, const Tensor& codes, const Tensor& scale,
                                             const Tensor* zp, int64_t axis) const {
-  if (scale.size() < 1 || scale.rank() > 1 || (zp && (zp->floating() || zp->rank() > 1 || (zp->size() != 1 && zp->size() != scale.size()))))
+  if (scale.size() < 1 || scale.rank() > 1 ||
+      (zp && (zp->floating() || zp->rank() > 1 || (zp->size() != 1 && zp->size() != scale.size()))))
     unsupported(node, "scale and zero point must be scalars or 1-D, one value or one per channel, zero points integers");
   QuantConst c;
   c.codes = codes;
@@ -361,13 +362,9 @@ ActView ProgramBuilder::requantize(const onnx::NodeProto& node, const ActView& i
   PendingLayer p = new_layer(node, LayerKind::AveragePool, in);
   p.layer.out_shape = in.stored;
   p.order = in.order;
-  const std::string& out = node.output(0);
-  pending_[out] = std::move(p);
-  finalize(out, q);
-  ActView v = acts_.at(out);
+  ActView v = finalize_codes(node.output(0), std::move(p), q);
   v.pad = in.pad;
   v.pad_node = in.pad_node;
-  v.codes = true;
   return v;
 }
 
@@ -426,9 +423,6 @@ void ProgramBuilder::clip_as_saturation(Layer& l, double lo, double hi) const {
   }
 }
 
-// A float model's layer whose ReLU or clip comes after its max pooling or a
-// layout op (layer_before) gets the grid of its values after it, as a fused
-// one's: from 0 after a ReLU, where the negative codes would all read as 0.
 bool ProgramBuilder::finalize_unquantized(const std::string& value) {
   const Layer& l = pending_.at(value).layer;
   if (format_ == ModelFormat::Float) {
@@ -441,6 +435,9 @@ bool ProgramBuilder::finalize_unquantized(const std::string& value) {
   return true;
 }
 
+// A float model's layer whose ReLU or clip comes after its max pooling or a
+// layout op (layer_before) gets the grid of its values after it, as a fused
+// one's: from 0 after a ReLU, where the negative codes would all read as 0.
 void ProgramBuilder::finalize_from_calibration(const std::string& value) {
   ActivationQuant q = calibrated_quant(value);  // refuses a value without a range
   if (const auto a = activation_after(value)) {
@@ -478,6 +475,14 @@ void quantize_float_weights(const std::vector<double>& w, int64_t outs, Layer& l
   }
 }
 }  // namespace
+
+ActView& ProgramBuilder::finalize_codes(const std::string& value, PendingLayer p, ActivationQuant out_q) {
+  pending_[value] = std::move(p);
+  finalize(value, out_q);
+  ActView& v = acts_.at(value);
+  v.codes = true;
+  return v;
+}
 
 void PendingLayer::bias_to_real() {
   const auto outs = static_cast<size_t>(layer.out_shape.channels);

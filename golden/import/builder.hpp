@@ -153,6 +153,9 @@ class ProgramBuilder {
   // a max pooling's is on its input's grid; false for any other.
   bool finalize_unquantized(const std::string& value);
   void finalize(const std::string& value, ActivationQuant out_q);
+  // A QOperator layer (or a requantizing one): `p` finalized as `value` at
+  // `out_q`, its result codes. The view it gets.
+  ActView& finalize_codes(const std::string& value, PendingLayer p, ActivationQuant out_q);
   void clip_as_saturation(Layer& l, double lo, double hi) const;
   int32_t bias_code(double v, const Layer& l) const;
   void lower_quantize(const onnx::NodeProto& node);
@@ -169,6 +172,7 @@ class ProgramBuilder {
   void lower_qlinear_bias_add(const onnx::NodeProto& node, int layer_input, int constant_input);
   void lower_qlinear_average_pool(const onnx::NodeProto& node);
   const Tensor* param(const onnx::NodeProto& node, int i) const;
+  ActivationQuant quant_inputs(const onnx::NodeProto& node, int scale, DType type) const;
   ChannelWeights channel_weights(const QuantConst& c, int out_axis, const onnx::NodeProto& node) const;
   std::vector<double> float_channel_major(const Tensor& f, int out_axis) const;
   void attach_bias(PendingLayer& p, const std::string& value, const onnx::NodeProto& node);

@@ -264,10 +264,7 @@ void ProgramBuilder::lower_qlinear(const onnx::NodeProto& node) {
     bc.zero_points.assign(bc.scales.size(), 0);
     p.bias_quant = bc;
   }
-  const std::string out = node.output(0);
-  pending_[out] = std::move(p);
-  finalize(out, activation_quant(node, &input(y_scale), &input(y_scale + 1)));
-  acts_.at(out).codes = true;
+  finalize_codes(node.output(0), std::move(p), activation_quant(node, &input(y_scale), &input(y_scale + 1)));
 }
 
 }  // namespace aps::import

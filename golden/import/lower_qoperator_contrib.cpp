@@ -22,6 +22,12 @@ const Tensor* ProgramBuilder::param(const onnx::NodeProto& node, int i) const {
   return t;
 }
 
+// The quantization whose scale is input `scale` of `node` and whose zero
+// point, if given, is the next input, for codes of `type`.
+ActivationQuant ProgramBuilder::quant_inputs(const onnx::NodeProto& node, int scale, DType type) const {
+  return activation_quant(node, param(node, scale), param(node, scale + 1), type);
+}
+
 // Inputs A, A_scale, A_zero_point, B, B_scale, B_zero_point, C_scale,
 // C_zero_point (zero points optional).
 void ProgramBuilder::lower_qlinear_add(const onnx::NodeProto& node) {
@@ -29,15 +35,13 @@ void ProgramBuilder::lower_qlinear_add(const onnx::NodeProto& node) {
   if (a_constant != b_constant) return lower_qlinear_bias_add(node, b_constant ? 0 : 3, b_constant ? 3 : 0);
   if (a_constant) unsupported(node, "adds two constants");
   const DType type = codes_dtype(node.input(0));
-  auto quant = [&](int scale) { return activation_quant(node, param(node, scale), param(node, scale + 1), type); };
   const ActView a = act(node.input(0), node);
   const ActView b = act(node.input(3), node);
   if (!a.codes || !b.codes) unsupported(node, "expects quantized codes");
-  if (!(quant(1) == a.q) || !(quant(4) == b.q)) unsupported(node, "input scale/zero point differ from the producer's");
-  const std::string& out = node.output(0);
-  pending_[out] = residual_add(node, a, b);
-  finalize(out, quant(6));
-  acts_.at(out).codes = true;
+  if (!(quant_inputs(node, 1, type) == a.q) || !(quant_inputs(node, 4, type) == b.q))
+    unsupported(node, "input scale/zero point differ from the producer's");
+  PendingLayer p = residual_add(node, a, b);
+  finalize_codes(node.output(0), std::move(p), quant_inputs(node, 6, type));
 }
 
 // A QLinearAdd of a constant: one value per channel added to a quantized
@@ -53,12 +57,13 @@ void ProgramBuilder::lower_qlinear_bias_add(const onnx::NodeProto& node, int lay
   const ActView in = act(x, node);
   if (!in.codes) unsupported(node, "expects quantized codes");
   const DType type = codes_dtype(x);
-  if (!(activation_quant(node, param(node, layer_input + 1), param(node, layer_input + 2), type) == in.q))
+  if (!(quant_inputs(node, layer_input + 1, type) == in.q))
     unsupported(node, "input scale/zero point differ from the producer's");
   const Tensor& codes = *constant(node.input(constant_input));
   const Tensor* scale = param(node, constant_input + 1);
   const Tensor* zp = param(node, constant_input + 2);
-  if (!scale || scale->size() != 1 || (zp && zp->size() != 1) || (codes.dtype() != DType::UInt8 && codes.dtype() != DType::Int8))
+  if (!scale || scale->size() != 1 || (zp && zp->size() != 1) ||
+      (codes.dtype() != DType::UInt8 && codes.dtype() != DType::Int8))
     unsupported(node, "the constant must be uint8 or int8 codes with one scale and zero point");
   std::vector<double> values;
   for (int64_t v : codes.ints())
@@ -73,10 +78,7 @@ void ProgramBuilder::lower_qlinear_bias_add(const onnx::NodeProto& node, int lay
   p.layer.weight_scales.assign(static_cast<size_t>(channels), 1.0 / kOne);
   p.order = in.order;
   p.bias_real = channel_values(p, codes, values, node);
-  const std::string& out = node.output(0);
-  pending_[out] = std::move(p);
-  finalize(out, activation_quant(node, param(node, 6), param(node, 7), type));
-  acts_.at(out).codes = true;
+  finalize_codes(node.output(0), std::move(p), quant_inputs(node, 6, type));
 }
 
 // Inputs X, x_scale, x_zero_point, y_scale, y_zero_point; the window as
@@ -85,16 +87,14 @@ void ProgramBuilder::lower_qlinear_average_pool(const onnx::NodeProto& node) {
   if (context(node).attrs.get_int("channels_last", 0) != 0)
     unsupported(node, "channels_last pooling (an NHWC layout the accelerator's maps do not have)");
   const ActView in = act(node.input(0), node, true);
-  if (!in.feature_map() || !in.codes) unsupported(node, "average pooling needs quantized codes of an [N,C,H,W] or [N,C,L] map");
+  if (!in.feature_map() || !in.codes)
+    unsupported(node, "average pooling needs quantized codes of an [N,C,H,W] or [N,C,L] map");
   const DType type = codes_dtype(node.input(0));
-  if (!(activation_quant(node, param(node, 1), param(node, 2), type) == in.q))
+  if (!(quant_inputs(node, 1, type) == in.q))
     unsupported(node, "input scale/zero point differ from the producer's");
   PendingLayer p = new_layer(node, LayerKind::AveragePool, in);
   average_pool_window(p, node, in);
-  const std::string& out = node.output(0);
-  pending_[out] = std::move(p);
-  finalize(out, activation_quant(node, param(node, 3), param(node, 4), type));
-  acts_.at(out).codes = true;
+  finalize_codes(node.output(0), std::move(p), quant_inputs(node, 3, type));
 }
 
 }  // namespace aps::import

@@ -240,6 +240,17 @@ def uniform_samples(rng, n, sample_shape):
     return rng.uniform(-1, 1, (n, *sample_shape))
 
 
+def int8_channel_weights(w, name, inits):
+    """Symmetric int8 codes of weights `w` with one scale per output channel
+    (axis 0), appended to `inits`; the names of codes, scales and zero points."""
+    s = (np.abs(w.reshape(w.shape[0], -1)).max(axis=1) / 127).astype(np.float32)
+    inits.extend([numpy_helper.from_array(np.round(w / s.reshape((-1,) + (1,) * (w.ndim - 1))).astype(np.int8),
+                                          f"{name}.wq"),
+                  numpy_helper.from_array(s, f"{name}.ws"),
+                  numpy_helper.from_array(np.zeros(w.shape[0], np.int8), f"{name}.wz")])
+    return [f"{name}.wq", f"{name}.ws", f"{name}.wz"]
+
+
 def save_float_model(model, folder, rng, sample_shape, samples=uniform_samples):
     """A model with calibration/ (256 samples) and test_data_set_0/ (24), by default uniform in [-1, 1]."""
     for sub, n in (("calibration", 256), ("test_data_set_0", 24)):
@@ -376,12 +387,7 @@ def symmetric_qdq_cnn(out):
         return f"{key}.d"
 
     def weights(w, name):
-        s = (np.abs(w.reshape(w.shape[0], -1)).max(axis=1) / 127).astype(np.float32)
-        shape = (-1,) + (1,) * (w.ndim - 1)
-        inits.extend([numpy_helper.from_array(np.round(w / s.reshape(shape)).astype(np.int8), f"{name}.wq"),
-                      numpy_helper.from_array(s, f"{name}.ws"),
-                      numpy_helper.from_array(np.zeros(w.shape[0], np.int8), f"{name}.wz")])
-        nodes.append(helper.make_node("DequantizeLinear", [f"{name}.wq", f"{name}.ws", f"{name}.wz"], [f"{name}.w"],
+        nodes.append(helper.make_node("DequantizeLinear", int8_channel_weights(w, name, inits), [f"{name}.w"],
                                       name=f"dq_{name}_w", axis=0))
         return f"{name}.w"
 
@@ -447,14 +453,6 @@ def qoperator_contrib(out):
         inits += [numpy_helper.from_array(np.array(sc, np.float32), f"{k}.s"),
                   numpy_helper.from_array(np.array(zp, np.uint8), f"{k}.z")]
 
-    def weights(w, name):
-        s = (np.abs(w.reshape(w.shape[0], -1)).max(axis=1) / 127).astype(np.float32)
-        inits.extend([numpy_helper.from_array(np.round(w / s.reshape((-1,) + (1,) * (w.ndim - 1))).astype(np.int8),
-                                              f"{name}.wq"),
-                      numpy_helper.from_array(s, f"{name}.ws"),
-                      numpy_helper.from_array(np.zeros(w.shape[0], np.int8), f"{name}.wz")])
-        return [f"{name}.wq", f"{name}.ws", f"{name}.wz"]
-
     def qs(k):
         return [f"{k}.s", f"{k}.z"]
 
@@ -463,6 +461,9 @@ def qoperator_contrib(out):
     inits += [numpy_helper.from_array((np.round(b1 / bias_scale) + 128).astype(np.uint8).reshape(8, 1, 1), "b1.q"),
               numpy_helper.from_array(np.array(bias_scale, np.float32), "b1.s"),
               numpy_helper.from_array(np.array(128, np.uint8), "b1.z")]
+    def weights(w, name):
+        return int8_channel_weights(w, name, inits)
+
     fc_w = weights(wf, "fc")
     inits.append(numpy_helper.from_array(
         np.round(bf / (q["g"][0] * np.abs(wf).max(axis=1) / 127)).astype(np.int32), "fc.b"))
