@@ -46,9 +46,10 @@ NetworkProgram with_bias_correction(NetworkProgram program, const CalibrationPro
 }
 
 NetworkProgram program_for_profile(const OnnxModel& model, const CalibrationProfile& profile) {
-  if (detect_model_format(model) == ModelFormat::Float) {
+  if (why_ranges_needed(model)) {
     if (profile.ranges.empty())
-      throw InputError(fmt::format("{}: the profile holds no activation ranges for this float model", model.source()));
+      throw InputError(fmt::format("{}: the profile holds no activation ranges, and this {} model needs them",
+                                   profile.source, detect_model_format(model) == ModelFormat::Float ? "float" : "partly quantized"));
     // The model quantized with these ranges when it was calibrated: if it
     // no longer does, the ranges were changed.
     try {
@@ -251,7 +252,7 @@ Reference reference_runs(const OnnxModel& model, const CalibrationInputs& data, 
                                  prof.model));
   Reference ref;
   ref.threads = threads;
-  if (detect_model_format(model) == ModelFormat::Float) {
+  if (why_ranges_needed(model)) {
     prof.ranges = activation_ranges(model, batch, ranges);
     prof.range_method = std::string(range_method_name(ranges));
     ref.program = build_program(model, prof.ranges);

@@ -26,7 +26,7 @@ ExitCode calibrate_command(const Args& args) {
       ("model", po::value(&model_path)->required(), "ONNX model (float, QDQ or QOperator)")
       ("data", po::value(&data)->required(), "calibration data: input_0.pb [+ labels.pb], at least 1000 samples")
       ("output", po::value(&output)->required(), "where to write the profile (ONNX protobuf)")
-      ("ranges", po::value(&ranges)->default_value("minmax"), "activation ranges of float models: minmax | percentile | mse")
+      ("ranges", po::value(&ranges)->default_value("minmax"), "activation ranges of float and partly quantized models: minmax | percentile | mse")
       ("metric", po::value(&o.metric)->default_value("mse"), "sensitivity table: mse | sqnr")
       ("candidates", po::value(&candidates)->default_value("3,4,6"), "widths below 8 the SAE estimates (1 to 4)")
       ("budget", po::value(&o.sae_budget)->default_value(0.05, "0.05"), "SAE cost budget, share of the network's MACs")
@@ -67,9 +67,10 @@ ExitCode calibrate_command(const Args& args) {
 
   const OnnxModel model = OnnxModel::load(model_path);
   // A model no accelerator tool takes is refused before its data is read.
-  if (detect_model_format(model) != ModelFormat::Float && given(vm, "ranges"))
-    throw InputError(fmt::format("--ranges sets how a float model's activation ranges are measured; {} is quantized "
-                                 "and brings its own",
+  const bool measures_ranges = why_ranges_needed(model).has_value();
+  if (given(vm, "ranges") && !measures_ranges)
+    throw InputError(fmt::format("--ranges sets how a float or partly quantized model's activation ranges are "
+                                 "measured; {} is quantized and brings its own",
                                  model_path));
   const DataSet set = load_calibration_set(model, data);
   CalibrationInputs in{set.inputs[0].tensor, {}, (set.folder / "labels.pb").string()};

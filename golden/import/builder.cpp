@@ -68,12 +68,11 @@ ProgramBuilder::ProgramBuilder(const OnnxModel& model, const ActivationRanges* r
                                        model.source(), model.inputs().size(), model.outputs().size()));
   program_.input_name = model.inputs()[0].name;
   program_.output_name = model.outputs()[0].name;
-  if (format_ == ModelFormat::Float) {
-    if (!ranges)
-      throw InputError(fmt::format("{}: a float model needs calibration data to be quantized (--calibration DIR)",
-                                   model.source()));
-    ranges_ = *ranges;
-  }
+  if (format_ == ModelFormat::Float && !ranges)
+    throw InputError(fmt::format("{}: a float model needs calibration data to be quantized (--calibration DIR)",
+                                 model.source()));
+  if (ranges) ranges_ = *ranges;
+  calibrated_ = ranges != nullptr;
   // The graph input, as a view of one sample: batch first, as 1.
   const ValueInfo& info = model.inputs()[0];
   InputView v;
@@ -105,10 +104,11 @@ NetworkProgram ProgramBuilder::build() {
     // accelerator no scale for the 8-bit codes it writes.
     const std::string layer = p->second.layer.name;
     if (!finalize_unquantized(out))
-      throw UnsupportedError(fmt::format(
+      throw PartlyQuantizedError(fmt::format(
           "{}: graph output '{}' is the float result of layer '{}' (no QuantizeLinear after it): the accelerator writes "
-          "8-bit codes and this {} model gives no scale for them; quantize the output as well",
-          model_.source(), out, layer, model_format_name(format_)));
+          "8-bit codes, and a partly quantized model's float values are quantized from calibration ranges: give "
+          "calibration data (--calibration DIR)",
+          model_.source(), out, layer));
   }
   const int last = static_cast<int>(program_.layers.size()) - 1;
   if (const auto t = tail_.find(out); t != tail_.end()) {
@@ -272,10 +272,11 @@ std::string ProgramBuilder::not_codes(const std::string& value, const std::strin
 // input and pending layers become activations when first read.
 ActView ProgramBuilder::act(const std::string& value, const onnx::NodeProto& node, bool takes_padding) {
   if (pending_.count(value) && !finalize_unquantized(value))
-    unsupported(node, fmt::format("'{}' is read before it is quantized: in a quantized model the accelerator stores "
-                                  "every layer's output as codes, so a QuantizeLinear must follow it (a partly "
-                                  "quantized model is not supported)",
-                                  value));
+    throw PartlyQuantizedError(fmt::format(
+        "{}: '{}' is read before it is quantized: the accelerator stores every layer's output as codes, and a "
+        "partly quantized model's float values are quantized from calibration ranges: give calibration data "
+        "(--calibration DIR)",
+        model_.node_label(node), value));
   if (const auto it = acts_.find(value); it != acts_.end()) {
     if (it->second.padded() && !takes_padding)
       unsupported(node, fmt::format("reads the output of Pad '{}', which maps onto the accelerator only as the "
@@ -284,8 +285,14 @@ ActView ProgramBuilder::act(const std::string& value, const onnx::NodeProto& nod
     return it->second;
   }
   if (const auto it = inputs_.find(value); it != inputs_.end()) {
-    if (format_ == ModelFormat::Float) return acts_[value] = declare_input(it->second, calibrated_quant(value), &node);
     if (it->second.q) return acts_[value] = declare_input(it->second, *it->second.q, &node);
+    const bool float_input = is_floating(model_.inputs()[0].dtype);
+    if (calibrated_ && float_input) return acts_[value] = declare_input(it->second, calibrated_quant(value), &node);
+    if (float_input)
+      throw PartlyQuantizedError(fmt::format(
+          "{}: reads '{}', the graph input, unquantized: a partly quantized model's float values are quantized "
+          "from calibration ranges: give calibration data (--calibration DIR)",
+          model_.node_label(node), value));
   }
   if (const auto it = fused_.find(value); it != fused_.end())
     unsupported(node, fmt::format("reads '{}', {}: the accelerator keeps only the fused result", value, it->second));
@@ -425,10 +432,10 @@ void ProgramBuilder::clip_as_saturation(Layer& l, double lo, double hi) const {
 
 bool ProgramBuilder::finalize_unquantized(const std::string& value) {
   const Layer& l = pending_.at(value).layer;
-  if (format_ == ModelFormat::Float) {
-    finalize_from_calibration(value);
-  } else if (l.kind == LayerKind::MaxPool) {  // it selects values: its result is on its input's grid
+  if (format_ != ModelFormat::Float && l.kind == LayerKind::MaxPool) {  // it selects values: on its input's grid
     finalize(value, l.in_q);
+  } else if (calibrated_) {
+    finalize_from_calibration(value);
   } else {
     return false;
   }
@@ -451,7 +458,7 @@ void ProgramBuilder::finalize_from_calibration(const std::string& value) {
       clip = {std::max(a->lo, clip ? clip->first : a->lo), std::min(a->hi, clip ? clip->second : a->hi)};
     }
   }
-  finalize(value, q);
+  finalize(value, q, true);
 }
 
 namespace {
@@ -498,7 +505,7 @@ void PendingLayer::bias_to_real() {
   if (bias_real.empty()) bias_real.assign(outs, 0.0);
 }
 
-void ProgramBuilder::finalize(const std::string& value, ActivationQuant out_q) {
+void ProgramBuilder::finalize(const std::string& value, ActivationQuant out_q, bool measured) {
   PendingLayer p = pending_.at(value);
   pending_.erase(value);
   Layer& l = p.layer;
@@ -515,11 +522,11 @@ void ProgramBuilder::finalize(const std::string& value, ActivationQuant out_q) {
     const auto code = [&](double v) {
       return quantize_linear(v, static_cast<float>(out_q.scale), out_q.zero_point, DType::UInt8);
     };
-    // A float model's range measured after a Clip ends at its bounds, and the
-    // zero point's rounding can leave one bound a code inside the grid. The
-    // grid is then the widest, with a zero point next to the measured one,
-    // whose ends both bounds reach (so the Clip is its saturation).
-    if (format_ == ModelFormat::Float && (code(hi) == 254 || code(lo) == 1)) {
+    // A range measured after a Clip ends at its bounds, and the zero point's
+    // rounding can leave one bound a code inside the grid. The grid is then
+    // the widest, with a zero point next to the measured one, whose ends
+    // both bounds reach (so the Clip is its saturation).
+    if (measured && (code(hi) == 254 || code(lo) == 1)) {
       const ActivationQuant measured = out_q;
       ActivationQuant best{0, measured.zero_point};
       for (int32_t z = measured.zero_point - 1; z <= measured.zero_point + 1; ++z) {

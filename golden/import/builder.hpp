@@ -149,10 +149,12 @@ class ProgramBuilder {
   PendingLayer take_pending(const std::string& value, const onnx::NodeProto& node);
   void finalize_from_calibration(const std::string& value);
   // A layer's result read, or given as the graph output, before any
-  // QuantizeLinear: a float model's is quantized from its calibration range,
-  // a max pooling's is on its input's grid; false for any other.
+  // QuantizeLinear: a quantized model's max pooling is on its input's grid,
+  // anything else is quantized from its calibration range; false without
+  // ranges (a partly quantized model built without calibration data).
   bool finalize_unquantized(const std::string& value);
-  void finalize(const std::string& value, ActivationQuant out_q);
+  // `measured`: out_q comes from a calibration range, not from the model.
+  void finalize(const std::string& value, ActivationQuant out_q, bool measured = false);
   // A QOperator layer (or a requantizing one): `p` finalized as `value` at
   // `out_q`, its result codes. The view it gets.
   ActView& finalize_codes(const std::string& value, PendingLayer p, ActivationQuant out_q);
@@ -243,6 +245,7 @@ class ProgramBuilder {
   std::map<std::string, std::string> tail_;          // host-tail value -> the ops that made it
   int tail_source_ = -1;                             // the layer the host tail starts from
   std::map<std::string, std::pair<double, double>> ranges_;
+  bool calibrated_ = false;  // built with ranges: float values are quantized from them
   bool input_declared_ = false;
 };
 

@@ -64,8 +64,19 @@ ActivationQuant activation_quant_from_range(double lo, double hi) {
   return q;
 }
 
+std::optional<std::string> why_ranges_needed(const OnnxModel& model) {
+  if (detect_model_format(model) == ModelFormat::Float)
+    return fmt::format("{}: a float model needs calibration data (--calibration DIR)", model.source());
+  try {
+    import::ProgramBuilder(model, nullptr).build();
+  } catch (const PartlyQuantizedError& e) {
+    return std::string(e.what());
+  }
+  return std::nullopt;
+}
+
 NetworkProgram build_program(const OnnxModel& model, const Tensor* calibration) {
-  if (detect_model_format(model) != ModelFormat::Float || !calibration) return import::ProgramBuilder(model, nullptr).build();
+  if (!calibration || !why_ranges_needed(model)) return import::ProgramBuilder(model, nullptr).build();
   const ActivationRanges ranges = activation_ranges(model, *calibration, RangeMethod::MinMax);
   return import::ProgramBuilder(model, &ranges).build();
 }

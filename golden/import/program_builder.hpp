@@ -13,6 +13,10 @@
 //    weights int8 symmetric per output channel, bias int32 at scale
 //    s_in * s_w. This is the same recipe tools/make_digits_models.py uses
 //    for the bundled QDQ models.
+//  * partly quantized (QDQ or QOperator, TensorRT-style: Q/DQ on the layers'
+//    inputs and weights, a layer's result read float by a residual Add or a
+//    pooling, float logits): the model's own parameters where it gives them,
+//    and a float model's calibration ranges for the values it leaves float.
 // Anything else is an UnsupportedError naming the node and why.
 
 #include <map>
@@ -20,9 +24,17 @@
 #include <string>
 
 #include "golden/accelerator/network_program.hpp"
+#include "golden/errors.hpp"
 #include "golden/onnx/onnx_model.hpp"
 
 namespace aps {
+
+// A quantized model that leaves a value float where the accelerator stores
+// codes, built without the calibration ranges that would quantize it.
+class PartlyQuantizedError : public UnsupportedError {
+ public:
+  using UnsupportedError::UnsupportedError;
+};
 
 enum class ModelFormat { Float, Qdq, QOperator };
 std::string_view model_format_name(ModelFormat f);
@@ -52,11 +64,18 @@ RangeMethod parse_range_method(const std::string& text);  // InputError on anyth
 // Ranges of every float tensor over a calibration batch.
 ActivationRanges activation_ranges(const OnnxModel& model, const Tensor& calibration, RangeMethod method);
 
+// Why the program of `model` needs activation ranges (a float model; a
+// partly quantized one: the PartlyQuantizedError naming the first value it
+// leaves float), or nullopt for a fully quantized model.
+std::optional<std::string> why_ranges_needed(const OnnxModel& model);
+
 // `calibration` (a batch of inputs for the model's single input) is needed
-// for float models only, which are quantized with min-max ranges; InputError
-// if a float model comes without it.
+// for float and partly quantized models only, which are quantized with
+// min-max ranges; InputError if a float model comes without it,
+// PartlyQuantizedError if a partly quantized one does.
 NetworkProgram build_program(const OnnxModel& model, const Tensor* calibration = nullptr);
-// A float model quantized with given ranges (e.g. from a calibration profile).
+// A float or partly quantized model quantized with given ranges (e.g. from a
+// calibration profile); a fully quantized model ignores them.
 NetworkProgram build_program(const OnnxModel& model, const ActivationRanges& ranges);
 
 // The activation quantization of a real range [lo, hi] (extended to include

@@ -43,11 +43,10 @@ LoadedProgram load_network_program(const std::filesystem::path& model_path,
   LoadedProgram out;
   out.format = detect_model_format(model);
   out.task = model_task(model);
-  if (out.format == ModelFormat::Float) {
+  if (const auto why = why_ranges_needed(model)) {
     const std::filesystem::path dir = calibration_folder(model_path, calibration);
     if (!calibration && !std::filesystem::exists(dir))
-      throw InputError(fmt::format("{}: a float model needs calibration data (--calibration DIR); {} does not exist",
-                                   model_path.string(), dir.string()));
+      throw InputError(fmt::format("{}; {} does not exist", *why, dir.string()));
     const DataSet calibration_set = load_calibration_set(model, dir);
     out.program = build_program(model, &calibration_set.inputs[0].tensor);
     out.calibration = dir;

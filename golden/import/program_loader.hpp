@@ -1,7 +1,7 @@
 #pragma once
-// ONNX file -> network program, with the calibration data a float model
-// needs (a test_data_set-style folder; by default the model folder's
-// calibration/ when it exists).
+// ONNX file -> network program, with the calibration data a float or
+// partly quantized model needs (a test_data_set-style folder; by default the
+// model folder's calibration/ when it exists).
 
 #include <filesystem>
 #include <optional>
@@ -17,7 +17,7 @@ struct LoadedProgram {
   NetworkProgram program;
   ModelFormat format = ModelFormat::Float;
   Task task = Task::Classification;
-  std::optional<std::filesystem::path> calibration;  // used for a float model
+  std::optional<std::filesystem::path> calibration;  // used for a float or partly quantized model
 };
 
 // The task a model was made for: its "aps.task" metadata, classification

@@ -45,6 +45,13 @@ Usage: make_cosim_models.py MODELS_DIR OUT_DIR
                          as a separate bias (mnist-12-int8), MaxPool of codes,
                          QLinearAveragePool, QLinearGlobalAveragePool, QGemm
                          (transB, int32 bias), DequantizeLinear; test_data_set_0/.
+  partly_quantized_resnet/
+                         int8 QDQ as TensorRT's pytorch-quantization writes
+                         it: Q/DQ only on each layer's input (symmetric, amax
+                         calibrated) and weights, so a Relu -> MaxPool, a
+                         convolution's result into the residual Add, the
+                         pooled features and the logits are float (quantized
+                         by aps from calibration/); test_data_set_0/.
 """
 
 import os
@@ -240,6 +247,13 @@ def uniform_samples(rng, n, sample_shape):
     return rng.uniform(-1, 1, (n, *sample_shape))
 
 
+def varied_samples(rng, count, shape):
+    """Each sample's channels at their own gain and offset, so that pooled
+    features (and the class) vary from sample to sample."""
+    return (rng.uniform(-1, 1, (count, *shape)) * rng.uniform(0, 2, (count, shape[0], 1, 1)) +
+            rng.normal(0, 0.5, (count, shape[0], 1, 1)))
+
+
 def int8_channel_weights(w, name, inits):
     """Symmetric int8 codes of weights `w` with one scale per output channel
     (axis 0), appended to `inits`; the names of codes, scales and zero points."""
@@ -412,13 +426,7 @@ def qoperator_contrib(out):
     rng = np.random.default_rng(13)
     n = 256
 
-    # Each sample's channels at their own gain and offset, so that the pooled
-    # features (and the class) vary from sample to sample.
-    def samples(rng, count, shape):
-        return (rng.uniform(-1, 1, (count, *shape)) * rng.uniform(0, 2, (count, shape[0], 1, 1)) +
-                rng.normal(0, 0.5, (count, shape[0], 1, 1)))
-
-    x = samples(rng, n, (2, 8, 8)).astype(np.float32)
+    x = varied_samples(rng, n, (2, 8, 8)).astype(np.float32)
     w1 = rng.normal(0, 0.4, (8, 2, 3, 3)).astype(np.float32)
     b1 = rng.normal(0, 0.1, 8).astype(np.float32)
     w2 = rng.normal(0, 0.2, (8, 8, 3, 3)).astype(np.float32)
@@ -495,7 +503,65 @@ def qoperator_contrib(out):
     model = helper.make_model(helper.make_graph(nodes, "qoperator_contrib", [x_info], [y_info], inits),
                               opset_imports=[helper.make_opsetid("", 13), helper.make_opsetid("com.microsoft", 1)],
                               ir_version=7)
-    save_float_model(model, os.path.join(out, "qoperator_contrib"), rng, (2, 8, 8), samples)
+    save_float_model(model, os.path.join(out, "qoperator_contrib"), rng, (2, 8, 8), varied_samples)
+
+
+def partly_quantized_resnet(out):
+    rng = np.random.default_rng(14)
+    w1 = rng.normal(0, 0.4, (8, 2, 3, 3)).astype(np.float32)
+    b1 = rng.normal(0, 0.1, 8).astype(np.float32)
+    w2 = rng.normal(0, 0.2, (8, 8, 3, 3)).astype(np.float32)
+    w3 = rng.normal(0, 0.2, (8, 8, 3, 3)).astype(np.float32)
+    wf = rng.normal(0, 2.0, (5, 8)).astype(np.float32)
+    bf = rng.normal(0, 0.1, 5).astype(np.float32)
+    calibration = varied_samples(rng, 256, (2, 8, 8)).astype(np.float32)
+
+    # The amax calibration of each input quantizer, over the float forward.
+    def maxpool2(v):
+        return v.reshape(v.shape[0], v.shape[1], v.shape[2] // 2, 2, v.shape[3] // 2, 2).max(axis=(3, 5))
+
+    p1 = maxpool2(np.maximum(conv2d(calibration, w1, b1, 1), 0))
+    r2 = np.maximum(conv2d(p1, w2, np.zeros(8, np.float32), 1), 0)
+    s = np.maximum(conv2d(r2, w3, np.zeros(8, np.float32), 1) + p1, 0)
+    amax = {"x": calibration, "p1": p1, "r2": r2, "f": s.mean(axis=(2, 3))}
+    inits = [numpy_helper.from_array(np.array(0, np.int8), "zp"),
+             numpy_helper.from_array(b1, "conv1.b"), numpy_helper.from_array(bf, "fc.b")]
+    inits += [numpy_helper.from_array(np.array(np.abs(v).max() / 127, np.float32), f"{k}.s") for k, v in amax.items()]
+    nodes = []
+
+    def quantized(value, key):
+        nodes.append(helper.make_node("QuantizeLinear", [value, f"{key}.s", "zp"], [f"{key}.q"], name=f"q_{key}"))
+        nodes.append(helper.make_node("DequantizeLinear", [f"{key}.q", f"{key}.s", "zp"], [f"{key}.d"],
+                                      name=f"dq_{key}"))
+        return f"{key}.d"
+
+    def weights(w, name):
+        nodes.append(helper.make_node("DequantizeLinear", int8_channel_weights(w, name, inits), [f"{name}.w"],
+                                      name=f"dq_{name}_w", axis=0))
+        return f"{name}.w"
+
+    nodes.append(helper.make_node("Conv", [quantized("input", "x"), weights(w1, "conv1"), "conv1.b"], ["c1"],
+                                  name="conv1", pads=[1, 1, 1, 1]))
+    nodes.append(helper.make_node("Relu", ["c1"], ["r1"], name="relu1"))
+    nodes.append(helper.make_node("MaxPool", ["r1"], ["p1"], name="pool1", kernel_shape=[2, 2], strides=[2, 2]))
+    p1d = quantized("p1", "p1")
+    nodes.append(helper.make_node("Conv", [p1d, weights(w2, "conv2")], ["c2"], name="conv2", pads=[1, 1, 1, 1]))
+    nodes.append(helper.make_node("Relu", ["c2"], ["r2"], name="relu2"))
+    nodes.append(helper.make_node("Conv", [quantized("r2", "r2"), weights(w3, "conv3")], ["c3"], name="conv3",
+                                  pads=[1, 1, 1, 1]))
+    # The residual quantizer reads the block's input as conv2 does.
+    nodes.append(helper.make_node("Add", ["c3", p1d], ["sum"], name="residual"))
+    nodes.append(helper.make_node("Relu", ["sum"], ["s"], name="relu3"))
+    nodes.append(helper.make_node("GlobalAveragePool", ["s"], ["gap"], name="gap"))
+    nodes.append(helper.make_node("Flatten", ["gap"], ["f"], name="flatten"))
+    nodes.append(helper.make_node("Gemm", [quantized("f", "f"), weights(wf, "fc"), "fc.b"], ["logits"], name="fc",
+                                  transB=1))
+    x_info = helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 2, 8, 8])
+    y_info = helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 5])
+    model = helper.make_model(helper.make_graph(nodes, "partly_quantized_resnet", [x_info], [y_info], inits),
+                              opset_imports=[helper.make_opsetid("", 13)], ir_version=7)
+    onnx.checker.check_model(model)
+    save_float_model(model, os.path.join(out, "partly_quantized_resnet"), rng, (2, 8, 8), varied_samples)
 
 
 def main():
@@ -509,6 +575,7 @@ def main():
     global_max_cnn(out)
     symmetric_qdq_cnn(out)
     qoperator_contrib(out)
+    partly_quantized_resnet(out)
 
 
 if __name__ == "__main__":

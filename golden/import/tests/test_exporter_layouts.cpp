@@ -15,40 +15,17 @@
 #include "golden/accelerator/program_executor.hpp"
 #include "golden/errors.hpp"
 #include "golden/import/program_builder.hpp"
+#include "golden/import/tests/tracks_onnx.hpp"
 #include "golden/numerics/tensor_compare.hpp"
 #include "golden/onnx/batch_runner.hpp"
 #include "golden/onnx/testing/graph_builder.hpp"
 #include "golden/onnx/testing/random_tensor.hpp"
 
 using namespace aps;
+using aps::test::check_tracks_onnx;
 using aps::test::random_tensor;
 
 namespace {
-
-// The program's dequantized outputs track the ONNX model's (quantization
-// noise of a few 8-bit layers against the output range) and predict the
-// same class for nearly every sample. After a host tail only the
-// predictions compare.
-void check_tracks_onnx(const test::GraphBuilder& g, const NetworkProgram& p, const Tensor& x, int64_t classes) {
-  const bool values = p.output_tail.empty();
-  const OnnxModel m = g.model();
-  const Tensor y = run_batch(m, {{m.inputs()[0].name, x}}).at(m.outputs()[0].name);
-  const auto configs = step_configs(p, "8");
-  const auto [lo, hi] = std::minmax_element(y.reals().begin(), y.reals().end());
-  const double range = *hi - *lo;
-  const int64_t n = x.shape()[0];
-  int64_t same = 0;
-  double worst = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    const Codes out = execute_program(p, quantize_input(p, x, i), configs).output();
-    const std::vector<double> real = dequantize_output(p, out);
-    REQUIRE(static_cast<int64_t>(real.size()) == classes);
-    for (int64_t c = 0; c < classes; ++c) worst = std::max(worst, std::fabs(real[c] - y.reals()[i * classes + c]));
-    same += predicted_class(out) == argmax_row(y, i, classes);
-  }
-  if (values) CHECK(worst < 0.1 * range);
-  CHECK(same >= n * 9 / 10);
-}
 
 test::GraphBuilder conv_head(test::GraphBuilder g, std::mt19937& rng, const std::string& from, int64_t channels) {
   g.initializer("w", random_tensor(rng, {4, channels, 3, 3}, -0.5, 0.5));
@@ -1185,20 +1162,6 @@ TEST_CASE("QLinearGlobalAveragePool over an NHWC map (channels_last) is refused"
   g.output("y");
   CHECK_THROWS_WITH(build_program(g.model()), Catch::Contains("node 'gap' (QLinearGlobalAveragePool)") &&
                                                   Catch::Contains("channels_last"));
-}
-
-TEST_CASE("a quantized model whose layer output is read unquantized is refused, saying why", "[exporters]") {
-  // Partial quantization: the MatMul's result goes on, through its Relu, to a second
-  // MatMul without a QuantizeLinear.
-  test::GraphBuilder g = matmul_then("Relu", false);
-  for (auto& n : *g.proto().mutable_graph()->mutable_node())
-    if (n.name() == "q_out") n.set_input(0, "m2");
-  g.initializer("w2", Tensor::from_ints(DType::Int8, {3, 3}, {10, 20, 30, -10, -20, -30, 5, 6, 7}));
-  g.node("DequantizeLinear", {"w2", "ws", "wz"}, {"w2d"}, "dq_w2");
-  g.node("MatMul", {"a", "w2d"}, {"m2"}, "fc2");
-  CHECK_THROWS_WITH(build_program(g.model()),
-                    Catch::Contains("node 'fc2' (MatMul)") && Catch::Contains("'a' is read before it is quantized") &&
-                        Catch::Contains("a partly quantized model is not supported"));
 }
 
 TEST_CASE("QLinearAdd of a constant is a layer of its own: A saturated by its producer, then the constant added",
