@@ -317,12 +317,16 @@ PendingLayer ProgramBuilder::new_layer(const onnx::NodeProto& node, LayerKind ki
   return p;
 }
 
-void ProgramBuilder::lower_quantize(const onnx::NodeProto& node) {
-  const std::string& x = node.input(0);
+ActivationQuant ProgramBuilder::quantize_params(const onnx::NodeProto& node) const {
   if (node.input_size() > 2 && !node.input(2).empty() && !constant(node.input(2)))
     unsupported(node, "activation scale and zero point must be constant scalars");
   const Tensor* zp = node.input_size() > 2 ? constant(node.input(2)) : nullptr;
-  const ActivationQuant q = activation_quant(node, constant(node.input(1)), zp, quantize_output_type(context(node), zp));
+  return activation_quant(node, constant(node.input(1)), zp, quantize_output_type(context(node), zp));
+}
+
+void ProgramBuilder::lower_quantize(const onnx::NodeProto& node) {
+  const std::string& x = node.input(0);
+  const ActivationQuant q = quantize_params(node);
   const std::string& out = node.output(0);
   if (const auto it = inputs_.find(x); it != inputs_.end() && !acts_.count(x)) {
     InputView v = it->second;

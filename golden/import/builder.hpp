@@ -160,6 +160,8 @@ class ProgramBuilder {
   ActView& finalize_codes(const std::string& value, PendingLayer p, ActivationQuant out_q);
   void clip_as_saturation(Layer& l, double lo, double hi) const;
   int32_t bias_code(double v, const Layer& l) const;
+  // A QuantizeLinear's parameters; refused unless constant scalars.
+  ActivationQuant quantize_params(const onnx::NodeProto& node) const;
   void lower_quantize(const onnx::NodeProto& node);
   ActView requantize(const onnx::NodeProto& node, const ActView& in, ActivationQuant q);
   void lower_dequantize(const onnx::NodeProto& node);

@@ -355,7 +355,17 @@ void ProgramBuilder::lower_reduce_mean(const onnx::NodeProto& node) {
 void ProgramBuilder::lower_max_pool(const onnx::NodeProto& node) {
   const auto ctx = context(node);
   if (node.output_size() > 1 && !node.output(1).empty()) unsupported(node, "the Indices output is not supported");
-  const ActView in = act(node.input(0), node);
+  // A layer's float result max pooled, then quantized (TensorRT's Q/DQ sits
+  // after the pooling): the pooling commutes with the monotone quantization,
+  // so the layer takes the QuantizeLinear's parameters, where a calibration
+  // range would need a requantizing layer after the pooling.
+  const std::string& x = node.input(0);
+  const auto readers = model_.consumers(node.output(0));
+  if (const auto p = pending_.find(x); p != pending_.end() && p->second.layer.kind != LayerKind::MaxPool &&
+                                       model_.consumers(x).size() == 1 && x != program_.output_name &&
+                                       readers.size() == 1 && readers[0]->op_type() == "QuantizeLinear")
+    finalize(x, quantize_params(*readers[0]));
+  const ActView in = act(x, node);
   if (!in.feature_map()) unsupported(node, "MaxPool needs an [N,C,H,W] or [N,C,L] input");
   PendingLayer p = new_layer(node, LayerKind::MaxPool, in);
   p.layer.out_shape.channels = in.stored.channels;

@@ -160,3 +160,29 @@ TEST_CASE("a fully quantized model needs no ranges, and ranges given change noth
   CHECK(ranged.layers[0].out_q == plain.layers[0].out_q);
   CHECK(ranged.layers[0].multipliers == plain.layers[0].multipliers);
 }
+
+TEST_CASE("a layer's float result max pooled and then quantized takes the QuantizeLinear's parameters",
+          "[partly_quantized]") {
+  // conv -> Relu -> MaxPool -> Q/DQ -> Gemm: no calibration data needed, and no
+  // requantizing layer after the pooling.
+  std::mt19937 rng(17);
+  test::GraphBuilder g(13);
+  g.input("x", DType::Float, {-1, 2, 6, 6});
+  int8_weights(g, rng, "w1", {4, 2, 3, 3});
+  g.node("Conv", {fake_quant(g, "x", 1.0 / 127), "w1"}, {"c1"}, "conv1").attr("pads", std::vector<int64_t>{1, 1, 1, 1});
+  g.node("Relu", {"c1"}, {"r1"}, "relu1");
+  g.node("MaxPool", {"r1"}, {"p1"}, "pool1")
+      .attr("kernel_shape", std::vector<int64_t>{2, 2})
+      .attr("strides", std::vector<int64_t>{2, 2});
+  g.node("Flatten", {fake_quant(g, "p1", 2.0 / 127)}, {"f"}, "flatten");
+  int8_weights(g, rng, "wf", {5, 36});
+  g.node("Gemm", {"f", "wf"}, {"m"}, "fc").attr("transB", int64_t{1});
+  g.output(fake_quant(g, "m", 4.0 / 127));
+  const NetworkProgram p = build_program(g.model());
+  REQUIRE(p.layers.size() == 3);
+  CHECK(p.layers[0].out_q == ActivationQuant{static_cast<float>(2.0 / 127), 128});
+  CHECK(p.layers[0].relu);
+  CHECK(p.layers[1].kind == LayerKind::MaxPool);
+  CHECK(p.layers[1].out_q == p.layers[0].out_q);
+  check_tracks_onnx(g, p, random_tensor(rng, {40, 2, 6, 6}, -1, 1), 5);
+}
