@@ -48,10 +48,11 @@ Usage: make_cosim_models.py MODELS_DIR OUT_DIR
   partly_quantized_resnet/
                          int8 QDQ as TensorRT's pytorch-quantization writes
                          it: Q/DQ only on each layer's input (symmetric, amax
-                         calibrated) and weights, so a Relu -> MaxPool, a
-                         convolution's result into the residual Add, the
-                         pooled features and the logits are float (quantized
-                         by aps from calibration/); test_data_set_0/.
+                         calibrated) and weights, so a Relu -> MaxPool (then
+                         quantized), a convolution's result into the residual
+                         Add, the pooled features and the logits are float
+                         (quantized by aps from calibration/);
+                         test_data_set_0/.
 """
 
 import os
