@@ -863,10 +863,10 @@ int main(int argc, char** argv) {
     if (!report_path.empty()) aps::cli::write_text_file(report_path, nlohmann::json{{"model_dir", dir}, {"model", model_path}, {"figure", figure}, {"rows", report_rows}}.dump(2));
     return 0;
   } catch (const InputError& e) {  // bad input, and usage errors (parse_args)
-    std::cerr << "aps-study: " << e.what() << "\n";
+    std::cerr << "aps-study: error: " << e.what() << "\n";
     return 2;
   } catch (const std::exception& e) {
-    std::cerr << "aps-study: " << e.what() << "\n";
+    std::cerr << "aps-study: error: " << e.what() << "\n";
     return 1;
   }
 }

@@ -14,8 +14,10 @@
 #include <algorithm>
 #include <boost/program_options.hpp>
 #include <fmt/format.h>
+#include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <stdexcept>
 
 #include "golden/accelerator/cycle_model.hpp"
@@ -72,12 +74,14 @@ CosimResult best_of(int repeats, const NetworkProgram& p, const std::vector<Code
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string model, data, json_path, precisions_text;
+  std::string model, data, json_path, precisions_text, calibration;
   int count = -1, repeats = 3;
   po::options_description opts("aps-bench --model M --data D [options]");
   opts.add_options()("help,h", "show this help")
       ("model", po::value(&model)->required(), "ONNX model")
       ("data", po::value(&data)->required(), "test_data_set folder")
+      ("calibration", po::value(&calibration),
+       "calibration folder of a float or partly quantized model (default: calibration/ beside the model)")
       ("count", po::value(&count)->default_value(-1), "inputs (default: all)")
       ("repeats", po::value(&repeats)->default_value(3), "timing runs per row (the fastest counts)")
       ("precisions", po::value(&precisions_text)->default_value("8,6,4,3,2"), "widths to measure")
@@ -89,9 +93,12 @@ int main(int argc, char** argv) {
     if (repeats < 1) throw InputError("--repeats must be at least 1");
     const std::vector<int> widths = parse_width_list(precisions_text, "--precisions");
     cli::check_writable_each({json_path});
-    cli::check_outputs_apart({{"--model", model}, {"--data", data}, {"calibration/", calibration_folder(model, {}).string()}},
+    std::optional<std::filesystem::path> calibration_dir;
+    if (!calibration.empty()) calibration_dir = calibration;
+    cli::check_outputs_apart({{"--model", model}, {"--data", data},
+                              {"--calibration", calibration_folder(model, calibration_dir).string()}},
                              {{"--json", json_path}});
-    const NetworkProgram program = load_network_program(model).program;
+    const NetworkProgram program = load_network_program(model, calibration_dir).program;
     const DataSet ds = load_data_sets(data).front();
     check_program_batch(program, ds);
     std::vector<Codes> inputs;
@@ -156,10 +163,10 @@ int main(int argc, char** argv) {
                                           .dump(2));
     return 0;
   } catch (const CheckFailed& e) {
-    std::cerr << "aps-bench: " << e.what() << "\n";
+    std::cerr << "aps-bench: error: " << e.what() << "\n";
     return static_cast<int>(ExitCode::Mismatch);
   } catch (const std::exception& e) {
-    std::cerr << "aps-bench: " << e.what() << "\n";
+    std::cerr << "aps-bench: error: " << e.what() << "\n";
     return static_cast<int>(ExitCode::BadInput);
   }
 }

@@ -197,6 +197,12 @@ const Tensor* ProgramBuilder::constant(const std::string& value) const {
   return it == folded_.end() ? nullptr : &it->second;
 }
 
+const Tensor* ProgramBuilder::constant_ahead(const std::string& value) {
+  if (const Tensor* t = constant(value)) return t;
+  const onnx::NodeProto* p = model_.producer(value);
+  return p && p->op_type() == "Constant" && p->input_size() == 0 && fold_constant(*p) ? constant(value) : nullptr;
+}
+
 ActivationQuant ProgramBuilder::calibrated_quant(const std::string& value) const {
   const auto it = ranges_.find(value);
   if (it == ranges_.end()) throw InputError(fmt::format("{}: no calibration range for '{}'", model_.source(), value));

@@ -130,6 +130,9 @@ class ProgramBuilder {
   OpContext context(const onnx::NodeProto& node) const;
   void lower(const onnx::NodeProto& node);
   const Tensor* constant(const std::string& value) const;
+  // constant(value), or the value of a Constant node the walk has not reached
+  // yet (torch.onnx writes a QuantizeLinear's parameters just before it).
+  const Tensor* constant_ahead(const std::string& value);
   ActivationQuant calibrated_quant(const std::string& value) const;
   // `zp` may be null: zero point 0 of `absent_zp_type`.
   ActivationQuant activation_quant(const onnx::NodeProto& node, const Tensor* scale, const Tensor* zp,

@@ -361,9 +361,15 @@ void ProgramBuilder::lower_max_pool(const onnx::NodeProto& node) {
   // range would need a requantizing layer after the pooling.
   const std::string& x = node.input(0);
   const auto readers = model_.consumers(node.output(0));
+  const auto params_known = [&](const onnx::NodeProto& q) {
+    for (int i = 1; i < q.input_size(); ++i)
+      if (!q.input(i).empty() && !constant_ahead(q.input(i))) return false;
+    return true;
+  };
   if (const auto p = pending_.find(x); p != pending_.end() && p->second.layer.kind != LayerKind::MaxPool &&
                                        model_.consumers(x).size() == 1 && x != program_.output_name &&
-                                       readers.size() == 1 && readers[0]->op_type() == "QuantizeLinear")
+                                       readers.size() == 1 && readers[0]->op_type() == "QuantizeLinear" &&
+                                       params_known(*readers[0]))
     finalize(x, quantize_params(*readers[0]));
   const ActView in = act(x, node);
   if (!in.feature_map()) unsupported(node, "MaxPool needs an [N,C,H,W] or [N,C,L] input");

@@ -345,9 +345,17 @@ ActView ProgramBuilder::declare_input(const InputView& view, ActivationQuant q, 
     if (node) unsupported(*node, why);
     throw UnsupportedError(fmt::format("{}: {}", model_.source(), why));
   }
-  if (input_declared_ && (!(program_.input_shape == shape) || program_.input_order != view.order ||
-                          !(program_.input_q == q) || program_.input_steps != view.steps))
-    unsupported(*node, "reads the network input in a second layout, normalization or quantization");
+  if (input_declared_) {
+    // The accelerator holds one copy of its input.
+    if (!(program_.input_shape == shape) || program_.input_order != view.order)
+      unsupported(*node, "reads the network input a second time, in another layout");
+    if (program_.input_steps != view.steps)
+      unsupported(*node, "reads the network input a second time, with another normalization");
+    if (!(program_.input_q == q))
+      unsupported(*node, fmt::format("reads the network input a second time, at another quantization (scale {} and "
+                                     "zero point {} here, {} and {} where it was first read)",
+                                     q.scale, q.zero_point, program_.input_q.scale, program_.input_q.zero_point));
+  }
   input_declared_ = true;
   program_.input_shape = shape;
   program_.input_q = q;

@@ -38,10 +38,17 @@ void int8_weights(test::GraphBuilder& g, std::mt19937& rng, const std::string& n
   g.node("DequantizeLinear", {name + ".q", name + ".s", name + ".z"}, {name}, "dq_" + name).attr("axis", int64_t{0});
 }
 
-// Q -> DQ of `value` at a symmetric int8 scale.
-std::string fake_quant(test::GraphBuilder& g, const std::string& value, double scale) {
-  g.initializer(value + ".s", Tensor::scalar_real(DType::Float, scale));
-  g.initializer(value + ".z", Tensor::scalar_int(DType::Int8, 0));
+// Q -> DQ of `value` at a symmetric int8 scale; its parameters as
+// initializers, or as Constant nodes just before the QuantizeLinear, where
+// torch.onnx writes them.
+std::string fake_quant(test::GraphBuilder& g, const std::string& value, double scale, bool constant_nodes = false) {
+  if (constant_nodes) {
+    g.node("Constant", {}, {value + ".s"}, "scale_" + value).attr("value", Tensor::scalar_real(DType::Float, scale));
+    g.node("Constant", {}, {value + ".z"}, "zero_" + value).attr("value", Tensor::scalar_int(DType::Int8, 0));
+  } else {
+    g.initializer(value + ".s", Tensor::scalar_real(DType::Float, scale));
+    g.initializer(value + ".z", Tensor::scalar_int(DType::Int8, 0));
+  }
   g.node("QuantizeLinear", {value, value + ".s", value + ".z"}, {value + ".q"}, "q_" + value);
   g.node("DequantizeLinear", {value + ".q", value + ".s", value + ".z"}, {value + ".d"}, "dq_" + value);
   return value + ".d";
@@ -164,7 +171,10 @@ TEST_CASE("a fully quantized model needs no ranges, and ranges given change noth
 TEST_CASE("a layer's float result max pooled and then quantized takes the QuantizeLinear's parameters",
           "[partly_quantized]") {
   // conv -> Relu -> MaxPool -> Q/DQ -> Gemm: no calibration data needed, and no
-  // requantizing layer after the pooling.
+  // requantizing layer after the pooling. The QuantizeLinear's parameters are
+  // initializers or, as torch.onnx writes them, Constant nodes after the MaxPool.
+  const bool constant_nodes = GENERATE(false, true);
+  INFO("Constant nodes: " << constant_nodes);
   std::mt19937 rng(17);
   test::GraphBuilder g(13);
   g.input("x", DType::Float, {-1, 2, 6, 6});
@@ -174,7 +184,7 @@ TEST_CASE("a layer's float result max pooled and then quantized takes the Quanti
   g.node("MaxPool", {"r1"}, {"p1"}, "pool1")
       .attr("kernel_shape", std::vector<int64_t>{2, 2})
       .attr("strides", std::vector<int64_t>{2, 2});
-  g.node("Flatten", {fake_quant(g, "p1", 2.0 / 127)}, {"f"}, "flatten");
+  g.node("Flatten", {fake_quant(g, "p1", 2.0 / 127, constant_nodes)}, {"f"}, "flatten");
   int8_weights(g, rng, "wf", {5, 36});
   g.node("Gemm", {"f", "wf"}, {"m"}, "fc").attr("transB", int64_t{1});
   g.output(fake_quant(g, "m", 4.0 / 127));
@@ -185,4 +195,23 @@ TEST_CASE("a layer's float result max pooled and then quantized takes the Quanti
   CHECK(p.layers[1].kind == LayerKind::MaxPool);
   CHECK(p.layers[1].out_q == p.layers[0].out_q);
   check_tracks_onnx(g, p, random_tensor(rng, {40, 2, 6, 6}, -1, 1), 5);
+}
+
+TEST_CASE("a network input read both quantized and raw is refused, naming the two quantizations",
+          "[partly_quantized]") {
+  // relu(conv(Q(x)) + x): the accelerator holds one copy of its input, at one grid.
+  std::mt19937 rng(19);
+  test::GraphBuilder g(13);
+  g.input("x", DType::Float, {-1, 2, 4, 4});
+  int8_weights(g, rng, "w", {2, 2, 3, 3});
+  g.node("Conv", {fake_quant(g, "x", 1.0 / 127), "w"}, {"c"}, "conv").attr("pads", std::vector<int64_t>{1, 1, 1, 1});
+  g.node("Add", {"c", "x"}, {"s"}, "add");
+  g.node("Relu", {"s"}, {"y"}, "relu");
+  g.output("y");
+  const OnnxModel m = g.model();
+  const ActivationRanges ranges = activation_ranges(m, random_tensor(rng, {32, 2, 4, 4}, -2, 2), RangeMethod::MinMax);
+  CHECK_THROWS_WITH(build_program(m, ranges),
+                    Catch::Contains("node 'add' (Add): cannot map onto the accelerator: reads the network input a "
+                                    "second time, at another quantization") &&
+                        Catch::Contains("where it was first read"));
 }
