@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "golden/accelerator/cascade_gate.hpp"
+#include "golden/numerics/dtype.hpp"
 #include "golden/numerics/precision_reduction.hpp"
 #include "golden/numerics/requantize.hpp"
 
@@ -184,6 +185,10 @@ struct NetworkProgram {
   // alone would let a [N,64] batch feed a [N,1,8,8] model.
   std::vector<int64_t> input_dims;
   ActivationQuant input_q;
+  // The graph input's element type: int8 or uint8 when the model takes codes
+  // (a TFLite model converted with its integer input), which the host passes
+  // on as they are; float when the host quantizes the samples at input_q.
+  DType input_codes = DType::Float;
   // The host's input packing: CHW element i of the raw network input is
   // element input_order[i] of one sample of the graph input (an NHWC input
   // transposed, for one); empty when they are the same. With patch packing

@@ -65,7 +65,8 @@ ProgramResult execute_program(const NetworkProgram& program, std::span<const uin
 
 // The codes of sample `index` of a float batch (first dimension = samples),
 // quantized with the program's input quantization (ONNX QuantizeLinear:
-// round half to even, saturate). InputError on a shape mismatch.
+// round half to even, saturate); of a batch of the codes the program takes
+// (input_codes), those codes. InputError on a shape or type mismatch.
 Codes quantize_input(const NetworkProgram& program, const Tensor& batch, int64_t index);
 
 // Real values of output codes: scale * (q - z).

@@ -93,6 +93,11 @@ ProgramBuilder::ProgramBuilder(const OnnxModel& model, const ActivationRanges* r
   }
   checked_element_count(v.dims, fmt::format("{}: input '{}'", model.source(), info.name));
   program_.input_dims.assign(v.dims.begin() + 1, v.dims.end());
+  // An integer input is codes: its DequantizeLinear gives their parameters.
+  if (info.dtype == DType::Int8 || info.dtype == DType::UInt8) {
+    v.codes = true;
+    program_.input_codes = info.dtype;
+  }
   inputs_[info.name] = v;
 }
 
@@ -269,8 +274,8 @@ QuantConst ProgramBuilder::quant_const_from(const onnx::NodeProto& node, const T
 std::string ProgramBuilder::not_codes(const std::string& value, const std::string& usual) const {
   const ValueInfo& in = model_.inputs()[0];
   if (value != in.name || is_floating(in.dtype)) return usual;
-  return fmt::format("reads the graph input '{}' as {} codes, but the tools feed float32 samples and quantize them "
-                     "themselves: the graph must quantize its input (QuantizeLinear)",
+  return fmt::format("reads the graph input '{}' as {} codes: the accelerator takes float32 samples, which the graph "
+                     "quantizes (QuantizeLinear), or int8 / uint8 codes, which a DequantizeLinear reads",
                      value, dtype_name(in.dtype));
 }
 
@@ -397,10 +402,14 @@ void ProgramBuilder::lower_dequantize(const onnx::NodeProto& node) {
     return;
   }
   if (scale->size() != 1 || (zp && zp->size() != 1)) unsupported(node, "activation scale must be per tensor");
+  if (const auto it = inputs_.find(x); it != inputs_.end() && !acts_.count(x) && !it->second.codes)
+    unsupported(node, not_codes(x, "dequantizes a value that is not quantized"));
   const ActivationQuant q = activation_quant(node, scale, zp, zp ? DType::UInt8 : codes_dtype(x));
   if (const auto it = inputs_.find(x); it != inputs_.end() && !acts_.count(x)) {
+    // The graph input's codes take the parameters of their first
+    // DequantizeLinear; any other must agree.
+    if (it->second.codes && !it->second.q) it->second.q = q;
     InputView v = it->second;
-    if (!v.codes || !v.q) unsupported(node, not_codes(x, "dequantizes a value that is not quantized"));
     if (!(*v.q == q)) unsupported(node, "dequantizes with parameters other than the ones it was quantized with");
     v.codes = false;
     inputs_[node.output(0)] = v;

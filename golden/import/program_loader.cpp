@@ -18,7 +18,16 @@ Task model_task(const OnnxModel& model) {
 }
 
 void check_program_batch(const NetworkProgram& program, const DataSet& ds) {
-  check_sample_batch(ds);
+  const bool takes_codes = program.input_codes != DType::Float;
+  if (takes_codes && ds.inputs.size() == 1 && !ds.inputs[0].tensor.floating()) {
+    if (ds.inputs[0].tensor.dtype() != program.input_codes)
+      throw InputError(fmt::format("{}: input must be float32 or {}'s {} codes, got {}", ds.input_file(0).string(),
+                                   program.source, dtype_name(program.input_codes),
+                                   dtype_name(ds.inputs[0].tensor.dtype())));
+    check_has_samples(ds);  // the model's own codes: any value is one
+  } else {
+    check_sample_batch(ds);
+  }
   if (program.input_dims.empty()) return;
   check_sample_shape(ds, 0, {program.input_dims.begin(), program.input_dims.end()},
                      fmt::format("input '{}' of {}", program.input_name, program.source));

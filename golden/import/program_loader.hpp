@@ -24,8 +24,9 @@ struct LoadedProgram {
 // without one.
 Task model_task(const OnnxModel& model);
 
-// What the program's tools read as a batch of samples: check_sample_batch,
-// and samples of the shape the program's input takes. InputError naming the file.
+// What the program's tools read as a batch of samples: check_sample_batch
+// (or, for a model that takes codes, codes of its input's type), and samples
+// of the shape the program's input takes. InputError naming the file.
 void check_program_batch(const NetworkProgram& program, const DataSet& ds);
 
 // Calibration data: one folder whose batch (check_sample_batch) fits the

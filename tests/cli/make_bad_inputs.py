@@ -59,15 +59,15 @@ def main():
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 10])],
         [numpy_helper.from_array(np.ones((64, 10), np.uint8), "w")])
     save(dynamic, os.path.join(out, "dynamic_quantization.onnx"))
-    # A QDQ graph whose input is already uint8 codes.
+    # A QDQ graph whose input is int32 codes (int8 and uint8 ones are taken).
     codes_in = tiny_model(
         [helper.make_node("DequantizeLinear", ["xq", "s", "zp"], ["x"], name="dequantize_x"),
          helper.make_node("MatMul", ["x", "w"], ["y"], name="fc")],
-        [helper.make_tensor_value_info("xq", TensorProto.UINT8, ["N", 64])],
+        [helper.make_tensor_value_info("xq", TensorProto.INT32, ["N", 64])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 10])],
-        [numpy_helper.from_array(np.array(0.1, np.float32), "s"), numpy_helper.from_array(np.array(128, np.uint8), "zp"),
+        [numpy_helper.from_array(np.array(0.1, np.float32), "s"), numpy_helper.from_array(np.array(0, np.int32), "zp"),
          numpy_helper.from_array(np.ones((64, 10), np.float32), "w")])
-    save(codes_in, os.path.join(out, "uint8_graph_input.onnx"))
+    save(codes_in, os.path.join(out, "int32_graph_input.onnx"))
     # digits_mlp with an input that declares no shape at all.
     no_shape = onnx.ModelProto()
     no_shape.CopyFrom(mlp)

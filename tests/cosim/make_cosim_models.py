@@ -53,6 +53,14 @@ Usage: make_cosim_models.py MODELS_DIR OUT_DIR
                          Add, the pooled features and the logits are float
                          (quantized by aps from calibration/);
                          test_data_set_0/.
+  tflite_int8_io/        int8 QDQ as tf2onnx converts a full-integer TFLite
+                         model: an int8 NHWC input read by a DequantizeLinear,
+                         int32 biases as DequantizeLinear, MaxPool between
+                         Q/DQ pairs of one scale, an NHWC flatten, MatMul +
+                         Add, and the int8 output of the last QuantizeLinear
+                         as the graph output; test_data_set_0/ holds int8
+                         codes, test_data_set_float/ float samples,
+                         test_data_set_uint8/ codes of the wrong type.
 """
 
 import os
@@ -565,6 +573,94 @@ def partly_quantized_resnet(out):
     save_float_model(model, os.path.join(out, "partly_quantized_resnet"), rng, (2, 8, 8), varied_samples)
 
 
+def tflite_int8_io(out):
+    rng = np.random.default_rng(15)
+    w1 = rng.normal(0, 0.4, (8, 2, 3, 3)).astype(np.float32)
+    b1 = rng.normal(0, 0.1, 8).astype(np.float32)
+    w2 = rng.normal(0, 0.2, (8, 8, 3, 3)).astype(np.float32)
+    b2 = rng.normal(0, 0.1, 8).astype(np.float32)
+    wf = rng.normal(0, 0.3, (5, 128)).astype(np.float32)
+    bf = rng.normal(0, 0.1, 5).astype(np.float32)
+    x = varied_samples(rng, 256, (2, 8, 8)).astype(np.float32)
+
+    def maxpool2(v):
+        return v.reshape(v.shape[0], v.shape[1], v.shape[2] // 2, 2, v.shape[3] // 2, 2).max(axis=(3, 5))
+
+    # TFLite's int8 activations: asymmetric over the float forward's range.
+    a1 = maxpool2(np.maximum(conv2d(x, w1, b1, 1), 0))
+    a2 = np.maximum(conv2d(a1, w2, b2, 1), 0)
+    y = a2.transpose(0, 2, 3, 1).reshape(256, -1) @ wf.T + bf
+
+    def int8_quant(v):
+        lo, hi = min(float(v.min()), 0.0), max(float(v.max()), 0.0)
+        scale = np.float32((hi - lo) / 255)
+        return scale, np.int8(round(-128 - lo / scale))
+
+    q = {"x": int8_quant(x), "a1": int8_quant(a1), "a2": int8_quant(a2), "y": int8_quant(y)}
+    inits = []
+    for k, (sc, zp) in q.items():
+        inits += [numpy_helper.from_array(np.array(sc, np.float32), f"{k}.s"),
+                  numpy_helper.from_array(np.array(zp, np.int8), f"{k}.z")]
+    nodes = []
+
+    def dq(value, key, out_name):
+        nodes.append(helper.make_node("DequantizeLinear", [value, f"{key}.s", f"{key}.z"], [out_name],
+                                      name=f"dq_{out_name}"))
+        return out_name
+
+    def q_dq(value, key):
+        nodes.append(helper.make_node("QuantizeLinear", [value, f"{key}.s", f"{key}.z"], [f"{value}.q"],
+                                      name=f"q_{value}"))
+        return dq(f"{value}.q", key, f"{value}.d")
+
+    def weights(w, name, in_scale, bias, axis=0):
+        codes = int8_channel_weights(w, name, inits)
+        if axis == 1:  # MatMul's [in, out] weights: the codes transposed, scales along axis 1
+            wq = numpy_helper.to_array(inits[-3])
+            inits[-3] = numpy_helper.from_array(np.ascontiguousarray(wq.T), f"{name}.wq")
+        nodes.append(helper.make_node("DequantizeLinear", codes, [f"{name}.w"], name=f"dq_{name}_w", axis=axis))
+        bias_scale = (in_scale * numpy_helper.to_array(inits[-2])).astype(np.float32)
+        inits.extend([numpy_helper.from_array(np.round(bias / bias_scale).astype(np.int32), f"{name}.bq"),
+                      numpy_helper.from_array(bias_scale, f"{name}.bs"),
+                      numpy_helper.from_array(np.zeros(len(bias), np.int32), f"{name}.bz")])
+        nodes.append(helper.make_node("DequantizeLinear", [f"{name}.bq", f"{name}.bs", f"{name}.bz"], [f"{name}.b"],
+                                      name=f"dq_{name}_b", axis=0))
+        return f"{name}.w", f"{name}.b"
+
+    inits.append(numpy_helper.from_array(np.array([1, 128], np.int64), "flat_shape"))
+    dq("input", "x", "xd")
+    nodes.append(helper.make_node("Transpose", ["xd"], ["nchw"], name="to_nchw", perm=[0, 3, 1, 2]))
+    w, b = weights(w1, "conv1", q["x"][0], b1)
+    nodes.append(helper.make_node("Conv", ["nchw", w, b], ["c1"], name="conv1", pads=[1, 1, 1, 1]))
+    nodes.append(helper.make_node("Relu", ["c1"], ["r1"], name="relu1"))
+    nodes.append(helper.make_node("MaxPool", [q_dq("r1", "a1")], ["p1"], name="pool1", kernel_shape=[2, 2],
+                                  strides=[2, 2]))
+    w, b = weights(w2, "conv2", q["a1"][0], b2)
+    nodes.append(helper.make_node("Conv", [q_dq("p1", "a1"), w, b], ["c2"], name="conv2", pads=[1, 1, 1, 1]))
+    nodes.append(helper.make_node("Relu", ["c2"], ["r2"], name="relu2"))
+    nodes.append(helper.make_node("Transpose", [q_dq("r2", "a2")], ["nhwc"], name="to_nhwc", perm=[0, 2, 3, 1]))
+    nodes.append(helper.make_node("Reshape", ["nhwc", "flat_shape"], ["flat"], name="flatten"))
+    w, b = weights(wf, "fc", q["a2"][0], bf, axis=1)
+    nodes.append(helper.make_node("MatMul", ["flat", w], ["m"], name="fc"))
+    nodes.append(helper.make_node("Add", ["m", b], ["logits"], name="fc_bias"))
+    nodes.append(helper.make_node("QuantizeLinear", ["logits", "y.s", "y.z"], ["output"], name="q_out"))
+    x_info = helper.make_tensor_value_info("input", TensorProto.INT8, [1, 8, 8, 2])
+    y_info = helper.make_tensor_value_info("output", TensorProto.INT8, [1, 5])
+    model = helper.make_model(helper.make_graph(nodes, "tflite_int8_io", [x_info], [y_info], inits),
+                              opset_imports=[helper.make_opsetid("", 13)], ir_version=7)
+    onnx.checker.check_model(model)
+    folder = os.path.join(out, "tflite_int8_io")
+    samples = varied_samples(rng, 24, (2, 8, 8)).astype(np.float32).transpose(0, 2, 3, 1)
+    scale, zp = q["x"]
+    codes = np.clip(np.round(samples / scale) + zp, -128, 127).astype(np.int8)
+    wrong_type = (codes.astype(np.int16) + 128).astype(np.uint8)
+    for sub, data in (("test_data_set_0", codes), ("test_data_set_float", samples), ("test_data_set_uint8", wrong_type)):
+        os.makedirs(os.path.join(folder, sub), exist_ok=True)
+        with open(os.path.join(folder, sub, "input_0.pb"), "wb") as f:
+            f.write(numpy_helper.from_array(data, "input").SerializeToString())
+    onnx.save(model, os.path.join(folder, "model.onnx"))
+
+
 def main():
     models, out = sys.argv[1], sys.argv[2]
     os.makedirs(out, exist_ok=True)
@@ -577,6 +673,7 @@ def main():
     symmetric_qdq_cnn(out)
     qoperator_contrib(out)
     partly_quantized_resnet(out)
+    tflite_int8_io(out)
 
 
 if __name__ == "__main__":

@@ -10,49 +10,18 @@
 
 #include "golden/errors.hpp"
 #include "golden/import/program_builder.hpp"
+#include "golden/import/tests/qdq_graph.hpp"
 #include "golden/import/tests/tracks_onnx.hpp"
 #include "golden/onnx/testing/graph_builder.hpp"
 #include "golden/onnx/testing/random_tensor.hpp"
 
 using namespace aps;
 using aps::test::check_tracks_onnx;
+using aps::test::fake_quant;
+using aps::test::int8_weights;
 using aps::test::random_tensor;
 
 namespace {
-
-// Symmetric int8 per output channel, as pytorch-quantization stores weights.
-void int8_weights(test::GraphBuilder& g, std::mt19937& rng, const std::string& name, std::vector<int64_t> dims) {
-  const Tensor w = random_tensor(rng, dims, -0.5, 0.5);
-  const int64_t outs = dims[0], rest = w.size() / outs;
-  std::vector<int64_t> codes;
-  std::vector<double> scales;
-  for (int64_t o = 0; o < outs; ++o) {
-    double amax = 0;
-    for (int64_t r = 0; r < rest; ++r) amax = std::max(amax, std::fabs(w.reals()[o * rest + r]));
-    scales.push_back(amax / 127);
-    for (int64_t r = 0; r < rest; ++r) codes.push_back(std::lround(w.reals()[o * rest + r] / scales.back()));
-  }
-  g.initializer(name + ".q", Tensor::from_ints(DType::Int8, dims, codes));
-  g.initializer(name + ".s", Tensor::from_reals(DType::Float, {outs}, scales));
-  g.initializer(name + ".z", Tensor::from_ints(DType::Int8, {outs}, std::vector<int64_t>(outs, 0)));
-  g.node("DequantizeLinear", {name + ".q", name + ".s", name + ".z"}, {name}, "dq_" + name).attr("axis", int64_t{0});
-}
-
-// Q -> DQ of `value` at a symmetric int8 scale; its parameters as
-// initializers, or as Constant nodes just before the QuantizeLinear, where
-// torch.onnx writes them.
-std::string fake_quant(test::GraphBuilder& g, const std::string& value, double scale, bool constant_nodes = false) {
-  if (constant_nodes) {
-    g.node("Constant", {}, {value + ".s"}, "scale_" + value).attr("value", Tensor::scalar_real(DType::Float, scale));
-    g.node("Constant", {}, {value + ".z"}, "zero_" + value).attr("value", Tensor::scalar_int(DType::Int8, 0));
-  } else {
-    g.initializer(value + ".s", Tensor::scalar_real(DType::Float, scale));
-    g.initializer(value + ".z", Tensor::scalar_int(DType::Int8, 0));
-  }
-  g.node("QuantizeLinear", {value, value + ".s", value + ".z"}, {value + ".q"}, "q_" + value);
-  g.node("DequantizeLinear", {value + ".q", value + ".s", value + ".z"}, {value + ".d"}, "dq_" + value);
-  return value + ".d";
-}
 
 // A residual block and a classifier: the input quantized (shared by the
 // first convolution and the residual path, as the residual quantizer

@@ -1,0 +1,67 @@
+// Models that take integer codes: a TFLite model converted to ONNX with its
+// int8 input keeps it, and a DequantizeLinear reads it. The host passes the
+// codes on as they are; float samples are quantized at the same parameters.
+
+#include <catch2/catch.hpp>
+#include <random>
+
+#include "golden/accelerator/precision_map.hpp"
+#include "golden/accelerator/program_executor.hpp"
+#include "golden/errors.hpp"
+#include "golden/import/program_builder.hpp"
+#include "golden/import/tests/qdq_graph.hpp"
+#include "golden/onnx/batch_runner.hpp"
+#include "golden/onnx/testing/graph_builder.hpp"
+
+using namespace aps;
+using aps::test::int8_weights;
+
+TEST_CASE("a model that takes int8 codes (a TFLite model converted with its integer input) runs on them as they are",
+          "[integer_input]") {
+  // x (int8, NHWC) -> DequantizeLinear -> Transpose -> Conv -> Relu -> Q (int8 output, the graph's).
+  std::mt19937 rng(23);
+  test::GraphBuilder g(13);
+  g.input("x", DType::Int8, {1, 4, 4, 2});
+  g.initializer("x.s", Tensor::scalar_real(DType::Float, 1.0 / 64));
+  g.initializer("x.z", Tensor::scalar_int(DType::Int8, -3));
+  g.node("DequantizeLinear", {"x", "x.s", "x.z"}, {"xd"}, "dq_in");
+  g.node("Transpose", {"xd"}, {"nchw"}, "to_nchw").attr("perm", std::vector<int64_t>{0, 3, 1, 2});
+  int8_weights(g, rng, "w", {3, 2, 3, 3});
+  g.node("Conv", {"nchw", "w"}, {"c"}, "conv").attr("pads", std::vector<int64_t>{1, 1, 1, 1});
+  g.node("Relu", {"c"}, {"r"}, "relu");
+  g.node("Flatten", {"r"}, {"f"}, "flatten");
+  g.initializer("y.s", Tensor::scalar_real(DType::Float, 1.0 / 32));
+  g.initializer("y.z", Tensor::scalar_int(DType::Int8, -128));
+  g.node("QuantizeLinear", {"f", "y.s", "y.z"}, {"y"}, "q_out");
+  g.output("y");
+  const OnnxModel m = g.model();
+  const NetworkProgram p = build_program(m);
+  CHECK(p.input_codes == DType::Int8);
+  CHECK(p.input_q == ActivationQuant{1.0 / 64, 125});
+  // Random codes, and the same samples as float values the host quantizes.
+  std::vector<int64_t> codes;
+  std::uniform_int_distribution<int> code(-128, 127);
+  for (int i = 0; i < 8 * 32; ++i) codes.push_back(code(rng));
+  const Tensor x = Tensor::from_ints(DType::Int8, {8, 4, 4, 2}, codes);
+  std::vector<double> reals;
+  for (int64_t c : codes) reals.push_back(static_cast<double>(c + 3) / 64);
+  const Tensor xf = Tensor::from_reals(DType::Float, {8, 4, 4, 2}, reals);
+  const Tensor y = run_batch(m, {{"x", x}}).at("y");
+  const auto configs = step_configs(p, "8");
+  int64_t equal = 0;
+  for (int64_t i = 0; i < 8; ++i) {
+    const Codes in = quantize_input(p, x, i);
+    CHECK(in == quantize_input(p, xf, i));
+    const Codes out = execute_program(p, in, configs).output();
+    REQUIRE(static_cast<int64_t>(out.size()) * 8 == y.size());
+    for (size_t k = 0; k < out.size(); ++k) {
+      const int64_t want = y.ints()[i * static_cast<int64_t>(out.size()) + static_cast<int64_t>(k)] + 128;
+      CHECK(std::abs(out[k] - want) <= 1);
+      equal += out[k] == want;
+    }
+  }
+  CHECK(equal >= 8 * 48 * 9 / 10);
+  // Codes of another type are refused, naming the batch.
+  const Tensor u = Tensor::from_ints(DType::UInt8, {8, 4, 4, 2}, std::vector<int64_t>(8 * 32, 7));
+  CHECK_THROWS_WITH(quantize_input(p, u, 0), Catch::Contains("input batch uint8"));
+}
