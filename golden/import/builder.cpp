@@ -273,10 +273,11 @@ QuantConst ProgramBuilder::quant_const_from(const onnx::NodeProto& node, const T
 
 std::string ProgramBuilder::not_codes(const std::string& value, const std::string& usual) const {
   const ValueInfo& in = model_.inputs()[0];
-  if (value != in.name || is_floating(in.dtype)) return usual;
+  // The input itself or a layout op's view of it.
+  if (is_floating(in.dtype) || !inputs_.count(value)) return usual;
   return fmt::format("reads the graph input '{}' as {} codes: the accelerator takes float32 samples, which the graph "
                      "quantizes (QuantizeLinear), or int8 / uint8 codes, which a DequantizeLinear reads",
-                     value, dtype_name(in.dtype));
+                     in.name, dtype_name(in.dtype));
 }
 
 // The activation an ONNX value stands for. In float models the network
@@ -410,7 +411,13 @@ void ProgramBuilder::lower_dequantize(const onnx::NodeProto& node) {
     // DequantizeLinear; any other must agree.
     if (it->second.codes && !it->second.q) it->second.q = q;
     InputView v = it->second;
-    if (!(*v.q == q)) unsupported(node, "dequantizes with parameters other than the ones it was quantized with");
+    if (!(*v.q == q))
+      unsupported(node, program_.input_codes != DType::Float
+                            ? fmt::format("dequantizes the network input's codes at scale {} and zero point {}, where "
+                                          "another DequantizeLinear read them at {} and {}: the accelerator holds "
+                                          "one copy of its input",
+                                          q.scale, q.zero_point, v.q->scale, v.q->zero_point)
+                            : "dequantizes with parameters other than the ones it was quantized with");
     v.codes = false;
     inputs_[node.output(0)] = v;
     return;

@@ -172,7 +172,11 @@ bool ProgramBuilder::lower_input_step(const onnx::NodeProto& node) {
 std::optional<InputView> ProgramBuilder::unquantized_input(const std::string& value, const onnx::NodeProto& node) const {
   const auto it = inputs_.find(value);
   if (it == inputs_.end() || acts_.count(value)) return std::nullopt;
-  if (it->second.codes || it->second.q) unsupported(node, "computes on the network input after its QuantizeLinear");
+  if (it->second.codes || it->second.q)
+    unsupported(node, program_.input_codes != DType::Float
+                          ? "computes on the network input after its DequantizeLinear: the model takes codes, which "
+                            "the host passes on as they are"
+                          : "computes on the network input after its QuantizeLinear");
   return it->second;
 }
 

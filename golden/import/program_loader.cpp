@@ -19,7 +19,7 @@ Task model_task(const OnnxModel& model) {
 
 void check_program_batch(const NetworkProgram& program, const DataSet& ds) {
   const bool takes_codes = program.input_codes != DType::Float;
-  if (takes_codes && ds.inputs.size() == 1 && !ds.inputs[0].tensor.floating()) {
+  if (takes_codes && ds.inputs.size() == 1 && ds.inputs[0].tensor.dtype() != DType::Float) {
     if (ds.inputs[0].tensor.dtype() != program.input_codes)
       throw InputError(fmt::format("{}: input must be float32 or {}'s {} codes, got {}", ds.input_file(0).string(),
                                    program.source, dtype_name(program.input_codes),
@@ -36,7 +36,12 @@ void check_program_batch(const NetworkProgram& program, const DataSet& ds) {
 DataSet load_calibration_set(const OnnxModel& model, const std::filesystem::path& dir) {
   std::vector<DataSet> sets = load_data_sets(dir);
   if (sets.size() != 1) throw InputError(fmt::format("{}: calibration data must be one folder", dir.string()));
-  check_sample_batch(sets[0]);
+  const DType input = model.inputs().at(0).dtype;
+  if ((input == DType::Int8 || input == DType::UInt8) && sets[0].inputs.size() == 1 &&
+      sets[0].inputs[0].tensor.dtype() == input)
+    check_has_samples(sets[0]);  // the codes a model that takes codes reads
+  else
+    check_sample_batch(sets[0]);
   check_batches_fit(model, sets[0]);
   return std::move(sets[0]);
 }

@@ -29,8 +29,9 @@ Task model_task(const OnnxModel& model);
 // of the shape the program's input takes. InputError naming the file.
 void check_program_batch(const NetworkProgram& program, const DataSet& ds);
 
-// Calibration data: one folder whose batch (check_sample_batch) fits the
-// model's input. InputError naming the folder or file.
+// Calibration data: one folder whose batch (check_sample_batch, or the codes
+// of a model that takes int8 / uint8 codes) fits the model's input.
+// InputError naming the folder or file.
 DataSet load_calibration_set(const OnnxModel& model, const std::filesystem::path& dir);
 
 // The calibration folder a float model is quantized on: `calibration`, or

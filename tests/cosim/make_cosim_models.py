@@ -60,7 +60,8 @@ Usage: make_cosim_models.py MODELS_DIR OUT_DIR
                          Add, and the int8 output of the last QuantizeLinear
                          as the graph output; test_data_set_0/ holds int8
                          codes, test_data_set_float/ float samples,
-                         test_data_set_uint8/ codes of the wrong type.
+                         test_data_set_uint8/ codes of the wrong type,
+                         calibration/ 256 int8 samples.
 """
 
 import os
@@ -654,7 +655,10 @@ def tflite_int8_io(out):
     scale, zp = q["x"]
     codes = np.clip(np.round(samples / scale) + zp, -128, 127).astype(np.int8)
     wrong_type = (codes.astype(np.int16) + 128).astype(np.uint8)
-    for sub, data in (("test_data_set_0", codes), ("test_data_set_float", samples), ("test_data_set_uint8", wrong_type)):
+    calibration = varied_samples(rng, 256, (2, 8, 8)).astype(np.float32).transpose(0, 2, 3, 1)
+    calibration = np.clip(np.round(calibration / scale) + zp, -128, 127).astype(np.int8)
+    for sub, data in (("test_data_set_0", codes), ("test_data_set_float", samples), ("test_data_set_uint8", wrong_type),
+                      ("calibration", calibration)):
         os.makedirs(os.path.join(folder, sub), exist_ok=True)
         with open(os.path.join(folder, sub, "input_0.pb"), "wb") as f:
             f.write(numpy_helper.from_array(data, "input").SerializeToString())

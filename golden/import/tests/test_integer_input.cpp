@@ -65,3 +65,45 @@ TEST_CASE("a model that takes int8 codes (a TFLite model converted with its inte
   const Tensor u = Tensor::from_ints(DType::UInt8, {8, 4, 4, 2}, std::vector<int64_t>(8 * 32, 7));
   CHECK_THROWS_WITH(quantize_input(p, u, 0), Catch::Contains("input batch uint8"));
 }
+
+TEST_CASE("a model that takes codes is refused, saying why, where the accelerator cannot hold them as one input",
+          "[integer_input]") {
+  SECTION("two DequantizeLinears read the codes at different parameters") {
+    test::GraphBuilder g(13);
+    g.input("x", DType::Int8, {-1, 4});
+    g.initializer("s1", Tensor::scalar_real(DType::Float, 1.0 / 64));
+    g.initializer("s2", Tensor::scalar_real(DType::Float, 1.0 / 32));
+    g.node("DequantizeLinear", {"x", "s1"}, {"a"}, "dq_a");
+    g.node("DequantizeLinear", {"x", "s2"}, {"b"}, "dq_b");
+    g.node("Add", {"a", "b"}, {"y"}, "add");
+    g.output("y");
+    CHECK_THROWS_WITH(build_program(g.model()),
+                      Catch::Contains("node 'dq_b' (DequantizeLinear)") &&
+                          Catch::Contains("dequantizes the network input's codes at scale 0.03125 and zero point 128, "
+                                          "where another DequantizeLinear read them at 0.015625 and 128"));
+  }
+  SECTION("int16 codes, behind a layout op") {
+    test::GraphBuilder g(21);
+    g.input("x", DType::Int16, {-1, 4});
+    g.node("Identity", {"x"}, {"v"}, "view");
+    g.initializer("s", Tensor::scalar_real(DType::Float, 1.0 / 64));
+    g.node("DequantizeLinear", {"v", "s"}, {"y"}, "dq");
+    g.output("y");
+    CHECK_THROWS_WITH(build_program(g.model()),
+                      Catch::Contains("node 'dq' (DequantizeLinear)") &&
+                          Catch::Contains("reads the graph input 'x' as int16 codes: the accelerator takes float32 "
+                                          "samples"));
+  }
+  SECTION("a normalization of the dequantized codes") {
+    test::GraphBuilder g(13);
+    g.input("x", DType::UInt8, {-1, 4});
+    g.initializer("s", Tensor::scalar_real(DType::Float, 1.0 / 64));
+    g.node("DequantizeLinear", {"x", "s"}, {"d"}, "dq");
+    g.initializer("k", Tensor::scalar_real(DType::Float, 2.0));
+    g.node("Mul", {"d", "k"}, {"y"}, "scale_up");
+    g.output("y");
+    CHECK_THROWS_WITH(build_program(g.model()),
+                      Catch::Contains("node 'scale_up' (Mul)") &&
+                          Catch::Contains("after its DequantizeLinear: the model takes codes"));
+  }
+}
