@@ -109,11 +109,9 @@ NetworkProgram ProgramBuilder::build() {
     // accelerator no scale for the 8-bit codes it writes.
     const std::string layer = p->second.layer.name;
     if (!finalize_unquantized(out))
-      throw PartlyQuantizedError(fmt::format(
-          "{}: graph output '{}' is the float result of layer '{}' (no QuantizeLinear after it): the accelerator writes "
-          "8-bit codes, and a partly quantized model's float values are quantized from calibration ranges: give "
-          "calibration data (--calibration DIR)",
-          model_.source(), out, layer));
+      needs_calibration(fmt::format("{}: graph output '{}' is the float result of layer '{}' (no QuantizeLinear "
+                                    "after it): the accelerator writes 8-bit codes",
+                                    model_.source(), out, layer));
   }
   const int last = static_cast<int>(program_.layers.size()) - 1;
   if (const auto t = tail_.find(out); t != tail_.end()) {
@@ -202,6 +200,12 @@ const Tensor* ProgramBuilder::constant(const std::string& value) const {
   return it == folded_.end() ? nullptr : &it->second;
 }
 
+void ProgramBuilder::needs_calibration(const std::string& what) const {
+  throw PartlyQuantizedError(fmt::format("{}, and a partly quantized model's float values are quantized from "
+                                         "calibration ranges: give calibration data (--calibration DIR)",
+                                         what));
+}
+
 const Tensor* ProgramBuilder::constant_ahead(const std::string& value) {
   if (const Tensor* t = constant(value)) return t;
   const onnx::NodeProto* p = model_.producer(value);
@@ -284,11 +288,9 @@ std::string ProgramBuilder::not_codes(const std::string& value, const std::strin
 // input and pending layers become activations when first read.
 ActView ProgramBuilder::act(const std::string& value, const onnx::NodeProto& node, bool takes_padding) {
   if (pending_.count(value) && !finalize_unquantized(value))
-    throw PartlyQuantizedError(fmt::format(
-        "{}: '{}' is read before it is quantized: the accelerator stores every layer's output as codes, and a "
-        "partly quantized model's float values are quantized from calibration ranges: give calibration data "
-        "(--calibration DIR)",
-        model_.node_label(node), value));
+    needs_calibration(fmt::format("{}: '{}' is read before it is quantized: the accelerator stores every layer's "
+                                  "output as codes",
+                                  model_.node_label(node), value));
   if (const auto it = acts_.find(value); it != acts_.end()) {
     if (it->second.padded() && !takes_padding)
       unsupported(node, fmt::format("reads the output of Pad '{}', which maps onto the accelerator only as the "
@@ -301,10 +303,7 @@ ActView ProgramBuilder::act(const std::string& value, const onnx::NodeProto& nod
     const bool float_input = is_floating(model_.inputs()[0].dtype);
     if (calibrated_ && float_input) return acts_[value] = declare_input(it->second, calibrated_quant(value), &node);
     if (float_input)
-      throw PartlyQuantizedError(fmt::format(
-          "{}: reads '{}', the graph input, unquantized: a partly quantized model's float values are quantized "
-          "from calibration ranges: give calibration data (--calibration DIR)",
-          model_.node_label(node), value));
+      needs_calibration(fmt::format("{}: reads '{}', the graph input, unquantized", model_.node_label(node), value));
   }
   if (const auto it = fused_.find(value); it != fused_.end())
     unsupported(node, fmt::format("reads '{}', {}: the accelerator keeps only the fused result", value, it->second));

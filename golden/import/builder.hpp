@@ -127,6 +127,9 @@ class ProgramBuilder {
  private:
   // builder.cpp: the walk, values and constants, finishing layers.
   [[noreturn]] void unsupported(const onnx::NodeProto& node, const std::string& why) const;
+  // PartlyQuantizedError: `what` (where and which value the model leaves
+  // float), and that calibration data would quantize it.
+  [[noreturn]] void needs_calibration(const std::string& what) const;
   OpContext context(const onnx::NodeProto& node) const;
   void lower(const onnx::NodeProto& node);
   const Tensor* constant(const std::string& value) const;

@@ -17,17 +17,26 @@ Task model_task(const OnnxModel& model) {
   }
 }
 
-void check_program_batch(const NetworkProgram& program, const DataSet& ds) {
-  const bool takes_codes = program.input_codes != DType::Float;
-  if (takes_codes && ds.inputs.size() == 1 && ds.inputs[0].tensor.dtype() != DType::Float) {
-    if (ds.inputs[0].tensor.dtype() != program.input_codes)
-      throw InputError(fmt::format("{}: input must be float32 or {}'s {} codes, got {}", ds.input_file(0).string(),
-                                   program.source, dtype_name(program.input_codes),
-                                   dtype_name(ds.inputs[0].tensor.dtype())));
-    check_has_samples(ds);  // the model's own codes: any value is one
-  } else {
+namespace {
+
+// check_sample_batch, or, for a model whose input is int8 / uint8 codes
+// (`input`), a batch of those codes: any value is one.
+void check_samples_or_codes(const DataSet& ds, DType input, const std::string& model) {
+  const bool takes_codes = input == DType::Int8 || input == DType::UInt8;
+  if (!takes_codes || ds.inputs.size() != 1 || ds.inputs[0].tensor.dtype() == DType::Float) {
     check_sample_batch(ds);
+    return;
   }
+  if (ds.inputs[0].tensor.dtype() != input)
+    throw InputError(fmt::format("{}: input must be float32 or {}'s {} codes, got {}", ds.input_file(0).string(),
+                                 model, dtype_name(input), dtype_name(ds.inputs[0].tensor.dtype())));
+  check_has_samples(ds);
+}
+
+}  // namespace
+
+void check_program_batch(const NetworkProgram& program, const DataSet& ds) {
+  check_samples_or_codes(ds, program.input_codes, program.source);
   if (program.input_dims.empty()) return;
   check_sample_shape(ds, 0, {program.input_dims.begin(), program.input_dims.end()},
                      fmt::format("input '{}' of {}", program.input_name, program.source));
@@ -36,12 +45,7 @@ void check_program_batch(const NetworkProgram& program, const DataSet& ds) {
 DataSet load_calibration_set(const OnnxModel& model, const std::filesystem::path& dir) {
   std::vector<DataSet> sets = load_data_sets(dir);
   if (sets.size() != 1) throw InputError(fmt::format("{}: calibration data must be one folder", dir.string()));
-  const DType input = model.inputs().at(0).dtype;
-  if ((input == DType::Int8 || input == DType::UInt8) && sets[0].inputs.size() == 1 &&
-      sets[0].inputs[0].tensor.dtype() == input)
-    check_has_samples(sets[0]);  // the codes a model that takes codes reads
-  else
-    check_sample_batch(sets[0]);
+  check_samples_or_codes(sets[0], model.inputs().at(0).dtype, model.source());
   check_batches_fit(model, sets[0]);
   return std::move(sets[0]);
 }
