@@ -200,6 +200,11 @@ const Tensor* ProgramBuilder::constant(const std::string& value) const {
   return it == folded_.end() ? nullptr : &it->second;
 }
 
+void ProgramBuilder::adopt_input_quant(const std::string& value, const ActivationQuant& q) {
+  const auto it = inputs_.find(value);
+  if (it != inputs_.end() && !acts_.count(value) && it->second.codes && !it->second.q) it->second.q = q;
+}
+
 void ProgramBuilder::needs_calibration(const std::string& what) const {
   throw PartlyQuantizedError(fmt::format("{}, and a partly quantized model's float values are quantized from "
                                          "calibration ranges: give calibration data (--calibration DIR)",
@@ -406,9 +411,7 @@ void ProgramBuilder::lower_dequantize(const onnx::NodeProto& node) {
     unsupported(node, not_codes(x, "dequantizes a value that is not quantized"));
   const ActivationQuant q = activation_quant(node, scale, zp, zp ? DType::UInt8 : codes_dtype(x));
   if (const auto it = inputs_.find(x); it != inputs_.end() && !acts_.count(x)) {
-    // The graph input's codes take the parameters of their first
-    // DequantizeLinear; any other must agree.
-    if (it->second.codes && !it->second.q) it->second.q = q;
+    adopt_input_quant(x, q);
     InputView v = it->second;
     if (!(*v.q == q))
       unsupported(node, program_.input_codes != DType::Float

@@ -171,6 +171,10 @@ class ProgramBuilder {
   void lower_quantize(const onnx::NodeProto& node);
   ActView requantize(const onnx::NodeProto& node, const ActView& in, ActivationQuant q);
   void lower_dequantize(const onnx::NodeProto& node);
+  // The graph input's codes (an int8 / uint8 input) take the parameters of
+  // the first op that reads them with its own (a DequantizeLinear, a
+  // QLinearConv); any later reader must agree.
+  void adopt_input_quant(const std::string& value, const ActivationQuant& q);
 
   // lower_layers.cpp
   void lower_fully_connected(const onnx::NodeProto& node);

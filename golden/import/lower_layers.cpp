@@ -210,20 +210,21 @@ void ProgramBuilder::lower_qlinear(const onnx::NodeProto& node) {
   const bool conv = op == "QLinearConv", gemm = op == "QGemm";
   const int y_scale = gemm ? 7 : 6, bias = conv ? 8 : gemm ? 6 : -1;
   const auto ctx = context(node);
-  const ActView in = act(node.input(0), node, conv);
-  if (!in.codes) unsupported(node, "expects quantized codes");
   const auto given = [&](int i) { return node.input_size() > i && !node.input(i).empty(); };
   auto input = [&](int i) -> const Tensor& {
     const Tensor* t = given(i) ? constant(node.input(i)) : nullptr;
     if (!t) unsupported(node, fmt::format("input {} must be a constant", i));
     return *t;
   };
+  const ActivationQuant xq = activation_quant(node, &input(1), &input(2));
+  adopt_input_quant(node.input(0), xq);
+  const ActView in = act(node.input(0), node, conv);
+  if (!in.codes) unsupported(node, "expects quantized codes");
   if (gemm) {
     if (ctx.attrs.get_int("transA", 0) != 0) unsupported(node, "transA: the activations must be A as they are");
     if (ctx.attrs.get_float("alpha", 1.0f) != 1.0f) unsupported(node, "alpha other than 1");
     if (!given(y_scale)) unsupported(node, "without y_scale its output is float32, which no accelerator layer writes");
   }
-  const ActivationQuant xq = activation_quant(node, &input(1), &input(2));
   if (!(xq == in.q)) unsupported(node, "input scale/zero point differ from the producer's");
   // Weights [out, ...] for a convolution and a QGemm with transB; QLinearMatMul's
   // b is [in, out], and may have one scale and zero point per column.

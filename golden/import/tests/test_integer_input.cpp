@@ -3,6 +3,7 @@
 // codes on as they are; float samples are quantized at the same parameters.
 
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <random>
 
 #include "golden/accelerator/precision_map.hpp"
@@ -105,5 +106,41 @@ TEST_CASE("a model that takes codes is refused, saying why, where the accelerato
     CHECK_THROWS_WITH(build_program(g.model()),
                       Catch::Contains("node 'scale_up' (Mul)") &&
                           Catch::Contains("after its DequantizeLinear: the model takes codes"));
+  }
+}
+
+TEST_CASE("a QLinearConv reading the graph input's codes gives them its input parameters", "[integer_input]") {
+  // uint8 codes -> QLinearConv -> DequantizeLinear, as converters of quantized TFLite models to
+  // QOperator ONNX write it: no DequantizeLinear before the first layer.
+  test::GraphBuilder g(13);
+  g.input("x", DType::UInt8, {-1, 1, 4, 4});
+  g.initializer("x.s", Tensor::scalar_real(DType::Float, 1.0 / 32));
+  g.initializer("x.z", Tensor::scalar_int(DType::UInt8, 100));
+  g.initializer("w", Tensor::from_ints(DType::Int8, {2, 1, 3, 3}, {10, -20, 30, -40, 50, -60, 70, -80, 90,
+                                                                    -5, 15, -25, 35, -45, 55, -65, 75, -85}));
+  g.initializer("w.s", Tensor::scalar_real(DType::Float, 1.0 / 128));
+  g.initializer("w.z", Tensor::scalar_int(DType::Int8, 0));
+  g.initializer("y.s", Tensor::scalar_real(DType::Float, 1.0 / 16));
+  g.initializer("y.z", Tensor::scalar_int(DType::UInt8, 128));
+  g.node("QLinearConv", {"x", "x.s", "x.z", "w", "w.s", "w.z", "y.s", "y.z"}, {"yq"}, "conv")
+      .attr("pads", std::vector<int64_t>{1, 1, 1, 1});
+  g.node("DequantizeLinear", {"yq", "y.s", "y.z"}, {"y"}, "dq_out");
+  g.output("y");
+  const OnnxModel m = g.model();
+  const NetworkProgram p = build_program(m);
+  CHECK(p.input_codes == DType::UInt8);
+  CHECK(p.input_q == ActivationQuant{1.0 / 32, 100});
+  std::mt19937 rng(29);
+  std::uniform_int_distribution<int> code(0, 255);
+  std::vector<int64_t> codes;
+  for (int i = 0; i < 6 * 16; ++i) codes.push_back(code(rng));
+  const Tensor x = Tensor::from_ints(DType::UInt8, {6, 1, 4, 4}, codes);
+  const Tensor y = run_batch(m, {{"x", x}}).at("y");
+  const auto configs = step_configs(p, "8");
+  for (int64_t i = 0; i < 6; ++i) {
+    const std::vector<double> out = dequantize_output(p, execute_program(p, quantize_input(p, x, i), configs).output());
+    REQUIRE(out.size() == 32);
+    for (size_t k = 0; k < out.size(); ++k)
+      CHECK(std::fabs(out[k] - y.reals()[i * 32 + static_cast<int64_t>(k)]) <= 1.0 / 16 + 1e-6);
   }
 }
