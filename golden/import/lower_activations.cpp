@@ -358,18 +358,23 @@ void ProgramBuilder::lower_max_pool(const onnx::NodeProto& node) {
   // A layer's float result max pooled, then quantized (TensorRT's Q/DQ sits
   // after the pooling): the pooling commutes with the monotone quantization,
   // so the layer takes the QuantizeLinear's parameters, where a calibration
-  // range would need a requantizing layer after the pooling.
+  // range would need a requantizing layer after the pooling. Not with a Clip
+  // in the layer (its bounds may lie inside that grid; the measured range
+  // ends at them), nor a per-channel QuantizeLinear.
   const std::string& x = node.input(0);
   const auto readers = model_.consumers(node.output(0));
-  const auto params_known = [&](const onnx::NodeProto& q) {
-    for (int i = 1; i < q.input_size(); ++i)
-      if (!q.input(i).empty() && !constant_ahead(q.input(i))) return false;
+  const auto per_tensor_params = [&](const onnx::NodeProto& q) {
+    for (int i = 1; i < q.input_size(); ++i) {
+      const Tensor* t = q.input(i).empty() ? nullptr : constant_ahead(q.input(i));
+      if (!q.input(i).empty() && (!t || t->size() != 1)) return false;
+    }
     return true;
   };
   if (const auto p = pending_.find(x); p != pending_.end() && p->second.layer.kind != LayerKind::MaxPool &&
-                                       model_.consumers(x).size() == 1 && x != program_.output_name &&
+                                       !p->second.clip && model_.consumers(x).size() == 1 &&
+                                       x != program_.output_name && node.output(0) != program_.output_name &&
                                        readers.size() == 1 && readers[0]->op_type() == "QuantizeLinear" &&
-                                       params_known(*readers[0]))
+                                       per_tensor_params(*readers[0]))
     finalize(x, quantize_params(*readers[0]));
   const ActView in = act(x, node);
   if (!in.feature_map()) unsupported(node, "MaxPool needs an [N,C,H,W] or [N,C,L] input");

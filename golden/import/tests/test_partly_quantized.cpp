@@ -184,3 +184,33 @@ TEST_CASE("a network input read both quantized and raw is refused, naming the tw
                                     "second time, at another quantization") &&
                         Catch::Contains("where it was first read"));
 }
+
+TEST_CASE("a layer with a Clip, max pooled and then quantized, keeps its measured grid", "[partly_quantized]") {
+  // conv -> Clip(0, 0.5) -> MaxPool -> Q at a wider range: the Clip's bound lies inside the
+  // QuantizeLinear's grid, which the layer cannot saturate at; its calibration range ends at
+  // the bound, and a requantizing layer follows the pooling.
+  std::mt19937 rng(31);
+  test::GraphBuilder g(13);
+  g.input("x", DType::Float, {-1, 2, 6, 6});
+  int8_weights(g, rng, "w1", {4, 2, 3, 3});
+  g.node("Conv", {fake_quant(g, "x", 1.0 / 127), "w1"}, {"c1"}, "conv1").attr("pads", std::vector<int64_t>{1, 1, 1, 1});
+  g.initializer("lo", Tensor::scalar_real(DType::Float, 0));
+  g.initializer("hi", Tensor::scalar_real(DType::Float, 0.5));
+  g.node("Clip", {"c1", "lo", "hi"}, {"r1"}, "clip1");
+  g.node("MaxPool", {"r1"}, {"p1"}, "pool1")
+      .attr("kernel_shape", std::vector<int64_t>{2, 2})
+      .attr("strides", std::vector<int64_t>{2, 2});
+  g.node("Flatten", {fake_quant(g, "p1", 1.0 / 127)}, {"f"}, "flatten");
+  int8_weights(g, rng, "wf", {5, 36});
+  g.node("Gemm", {"f", "wf"}, {"m"}, "fc").attr("transB", int64_t{1});
+  g.output(fake_quant(g, "m", 4.0 / 127));
+  const OnnxModel m = g.model();
+  CHECK_THROWS_AS(build_program(m), PartlyQuantizedError);
+  const ActivationRanges ranges = activation_ranges(m, random_tensor(rng, {64, 2, 6, 6}, -1, 1), RangeMethod::MinMax);
+  const NetworkProgram p = build_program(m, ranges);
+  REQUIRE(p.layers.size() == 4);
+  CHECK(p.layers[1].kind == LayerKind::MaxPool);
+  CHECK(p.layers[2].kind == LayerKind::AveragePool);  // the requantizing layer
+  CHECK(p.layers[2].out_q == ActivationQuant{static_cast<float>(1.0 / 127), 128});
+  check_tracks_onnx(g, p, random_tensor(rng, {40, 2, 6, 6}, -1, 1), 5);
+}
