@@ -314,9 +314,8 @@ Codes quantize_input(const NetworkProgram& program, const Tensor& batch, int64_t
   const auto scale = static_cast<float>(program.input_q.scale);
   for (int64_t i = 0; i < per_sample; ++i) {
     const int64_t raw = program.input_order.empty() ? i : program.input_order[i];
-    if (given_codes) {  // canonical uint8: int8 codes move up by 128, as their zero point did
-      const int64_t v = batch.ints()[index * per_sample + raw];
-      codes[i] = static_cast<uint8_t>(batch.dtype() == DType::Int8 ? v + 128 : v);
+    if (given_codes) {
+      codes[i] = static_cast<uint8_t>(canonical_uint8(batch.ints()[index * per_sample + raw], batch.dtype()));
       continue;
     }
     auto x = static_cast<float>(batch.reals()[index * per_sample + raw]);

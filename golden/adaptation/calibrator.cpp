@@ -46,22 +46,22 @@ NetworkProgram with_bias_correction(NetworkProgram program, const CalibrationPro
 }
 
 NetworkProgram program_for_profile(const OnnxModel& model, const CalibrationProfile& profile) {
-  if (why_ranges_needed(model)) {
-    if (profile.ranges.empty())
-      throw InputError(fmt::format("{}: the profile holds no activation ranges, and this {} model needs them",
-                                   profile.source, detect_model_format(model) == ModelFormat::Float ? "float" : "partly quantized"));
-    // The model quantized with these ranges when it was calibrated: if it
-    // no longer does, the ranges were changed.
-    try {
-      return with_bias_correction(build_program(model, profile.ranges), profile);
-    } catch (const UnsupportedError&) {
-      throw;  // the model's own limit, not the profile's
-    } catch (const InputError& e) {
-      throw InputError(fmt::format("{}: the profile's activation ranges do not fit the model: {}", profile.source,
-                                   e.what()));
-    }
+  auto built = build_without_ranges(model);
+  if (auto* program = std::get_if<NetworkProgram>(&built)) return with_bias_correction(std::move(*program), profile);
+  if (profile.ranges.empty())
+    throw InputError(fmt::format("{}: the profile holds no activation ranges, and this {} model needs them",
+                                 profile.source,
+                                 detect_model_format(model) == ModelFormat::Float ? "float" : "partly quantized"));
+  // The model quantized with these ranges when it was calibrated: if it
+  // no longer does, the ranges were changed.
+  try {
+    return with_bias_correction(build_program(model, profile.ranges), profile);
+  } catch (const UnsupportedError&) {
+    throw;  // the model's own limit, not the profile's
+  } catch (const InputError& e) {
+    throw InputError(fmt::format("{}: the profile's activation ranges do not fit the model: {}", profile.source,
+                                 e.what()));
   }
-  return with_bias_correction(build_program(model), profile);
 }
 
 double code_mse(const Codes& a, const Codes& b) {
@@ -252,12 +252,13 @@ Reference reference_runs(const OnnxModel& model, const CalibrationInputs& data, 
                                  prof.model));
   Reference ref;
   ref.threads = threads;
-  if (why_ranges_needed(model)) {
+  auto built = build_without_ranges(model);
+  if (auto* program = std::get_if<NetworkProgram>(&built)) {
+    ref.program = std::move(*program);
+  } else {
     prof.ranges = activation_ranges(model, batch, ranges);
     prof.range_method = std::string(range_method_name(ranges));
     ref.program = build_program(model, prof.ranges);
-  } else {
-    ref.program = build_program(model);
   }
   ref.weighted = weighted_layers(ref.program);
   if (prof.task == Task::AnomalyDetection) check_reconstructs_raw_input(ref.program);

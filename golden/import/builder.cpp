@@ -16,8 +16,7 @@
 namespace aps::import {
 
 ActivationQuant canonical_quant(double scale, int64_t zero_point, DType type) {
-  return {static_cast<double>(static_cast<float>(scale)),
-          static_cast<int32_t>(type == DType::Int8 ? zero_point + 128 : zero_point)};
+  return {static_cast<double>(static_cast<float>(scale)), static_cast<int32_t>(canonical_uint8(zero_point, type))};
 }
 
 std::string value_shape(const Shape& dims) {

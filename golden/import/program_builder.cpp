@@ -64,21 +64,27 @@ ActivationQuant activation_quant_from_range(double lo, double hi) {
   return q;
 }
 
-std::optional<std::string> why_ranges_needed(const OnnxModel& model) {
+std::variant<NetworkProgram, std::string> build_without_ranges(const OnnxModel& model) {
   if (detect_model_format(model) == ModelFormat::Float)
     return fmt::format("{}: a float model needs calibration data (--calibration DIR)", model.source());
   try {
-    import::ProgramBuilder(model, nullptr).build();
+    return import::ProgramBuilder(model, nullptr).build();
   } catch (const PartlyQuantizedError& e) {
     return std::string(e.what());
   }
+}
+
+std::optional<std::string> why_ranges_needed(const OnnxModel& model) {
+  auto built = build_without_ranges(model);
+  if (auto* why = std::get_if<std::string>(&built)) return std::move(*why);
   return std::nullopt;
 }
 
 NetworkProgram build_program(const OnnxModel& model, const Tensor* calibration) {
-  if (!calibration || !why_ranges_needed(model)) return import::ProgramBuilder(model, nullptr).build();
-  const ActivationRanges ranges = activation_ranges(model, *calibration, RangeMethod::MinMax);
-  return import::ProgramBuilder(model, &ranges).build();
+  auto built = build_without_ranges(model);
+  if (auto* program = std::get_if<NetworkProgram>(&built)) return std::move(*program);
+  if (!calibration) return import::ProgramBuilder(model, nullptr).build();  // refused, naming why
+  return build_program(model, activation_ranges(model, *calibration, RangeMethod::MinMax));
 }
 
 NetworkProgram build_program(const OnnxModel& model, const ActivationRanges& ranges) {

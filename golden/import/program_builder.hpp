@@ -22,6 +22,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <variant>
 
 #include "golden/accelerator/network_program.hpp"
 #include "golden/errors.hpp"
@@ -64,9 +65,11 @@ RangeMethod parse_range_method(const std::string& text);  // InputError on anyth
 // Ranges of every float tensor over a calibration batch.
 ActivationRanges activation_ranges(const OnnxModel& model, const Tensor& calibration, RangeMethod method);
 
-// Why the program of `model` needs activation ranges (a float model; a
-// partly quantized one: the PartlyQuantizedError naming the first value it
-// leaves float), or nullopt for a fully quantized model.
+// The program of a fully quantized model, built without activation ranges;
+// for a model that needs them, why (a float model; a partly quantized one:
+// the PartlyQuantizedError naming the first value it leaves float).
+std::variant<NetworkProgram, std::string> build_without_ranges(const OnnxModel& model);
+// build_without_ranges's reason alone (nullopt for a fully quantized model).
 std::optional<std::string> why_ranges_needed(const OnnxModel& model);
 
 // `calibration` (a batch of inputs for the model's single input) is needed

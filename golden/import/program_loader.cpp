@@ -61,15 +61,16 @@ LoadedProgram load_network_program(const std::filesystem::path& model_path,
   LoadedProgram out;
   out.format = detect_model_format(model);
   out.task = model_task(model);
-  if (const auto why = why_ranges_needed(model)) {
+  auto built = build_without_ranges(model);
+  if (auto* program = std::get_if<NetworkProgram>(&built)) {
+    out.program = std::move(*program);
+  } else {
     const std::filesystem::path dir = calibration_folder(model_path, calibration);
     if (!calibration && !std::filesystem::exists(dir))
-      throw InputError(fmt::format("{}; {} does not exist", *why, dir.string()));
+      throw InputError(fmt::format("{}; {} does not exist", std::get<std::string>(built), dir.string()));
     const DataSet calibration_set = load_calibration_set(model, dir);
-    out.program = build_program(model, &calibration_set.inputs[0].tensor);
+    out.program = build_program(model, activation_ranges(model, calibration_set.inputs[0].tensor, RangeMethod::MinMax));
     out.calibration = dir;
-  } else {
-    out.program = build_program(model);
   }
   if (out.task == Task::AnomalyDetection) check_reconstructs_raw_input(out.program);
   return out;

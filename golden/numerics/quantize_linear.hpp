@@ -24,6 +24,10 @@ int64_t quantize_linear(double x, float scale, int64_t zero_point, DType type);
 // x = fl32(fl32(q - zero_point) * scale)
 double dequantize_linear(int64_t q, float scale, int64_t zero_point);
 
+// An 8-bit code (or zero point) of `type` as the accelerator holds it, in
+// uint8: int8 values move up by 128, so q - zero_point is unchanged.
+inline int64_t canonical_uint8(int64_t q, DType type) { return type == DType::Int8 ? q + 128 : q; }
+
 // Requantization of the ONNX QLinear* ops (QLinearMatMul, QLinearConv), as
 // ONNX Runtime computes it, in float32:
 //   m = fl32(fl32(scale_a * scale_b) / scale_y)

@@ -275,6 +275,26 @@ def int8_channel_weights(w, name, inits):
     return [f"{name}.wq", f"{name}.ws", f"{name}.wz"]
 
 
+def maxpool2(v):
+    """2x2 max pooling, stride 2, of an [N,C,H,W] array."""
+    return v.reshape(v.shape[0], v.shape[1], v.shape[2] // 2, 2, v.shape[3] // 2, 2).max(axis=(3, 5))
+
+
+def symmetric_qdq(nodes, value, key):
+    """QuantizeLinear -> DequantizeLinear of `value` at scale `key`.s and the int8 zero point "zp"."""
+    nodes.append(helper.make_node("QuantizeLinear", [value, f"{key}.s", "zp"], [f"{key}.q"], name=f"q_{key}"))
+    nodes.append(helper.make_node("DequantizeLinear", [f"{key}.q", f"{key}.s", "zp"], [f"{key}.d"],
+                                  name=f"dq_{key}"))
+    return f"{key}.d"
+
+
+def channel_weights_dq(nodes, inits, w, name):
+    """int8_channel_weights of `w` and their DequantizeLinear; the float weights' name."""
+    nodes.append(helper.make_node("DequantizeLinear", int8_channel_weights(w, name, inits), [f"{name}.w"],
+                                  name=f"dq_{name}_w", axis=0))
+    return f"{name}.w"
+
+
 def save_float_model(model, folder, rng, sample_shape, samples=uniform_samples):
     """A model with calibration/ (256 samples) and test_data_set_0/ (24), by default uniform in [-1, 1]."""
     for sub, n in (("calibration", 256), ("test_data_set_0", 24)):
@@ -405,15 +425,10 @@ def symmetric_qdq_cnn(out):
     nodes = []
 
     def qdq(value, key):
-        nodes.append(helper.make_node("QuantizeLinear", [value, f"{key}.s", "zp"], [f"{key}.q"], name=f"q_{key}"))
-        nodes.append(helper.make_node("DequantizeLinear", [f"{key}.q", f"{key}.s", "zp"], [f"{key}.d"],
-                                      name=f"dq_{key}"))
-        return f"{key}.d"
+        return symmetric_qdq(nodes, value, key)
 
     def weights(w, name):
-        nodes.append(helper.make_node("DequantizeLinear", int8_channel_weights(w, name, inits), [f"{name}.w"],
-                                      name=f"dq_{name}_w", axis=0))
-        return f"{name}.w"
+        return channel_weights_dq(nodes, inits, w, name)
 
     x = qdq("input", "x")
     nodes.append(helper.make_node("Conv", [x, weights(w1, "conv1")], ["c1"], name="conv1", pads=[1, 1, 1, 1]))
@@ -443,9 +458,6 @@ def qoperator_contrib(out):
     w3 = rng.normal(0, 0.2, (8, 8, 3, 3)).astype(np.float32)
     wf = rng.normal(0, 4.0, (5, 8)).astype(np.float32)
     bf = rng.normal(0, 0.1, 5).astype(np.float32)
-
-    def maxpool2(v):
-        return v.reshape(v.shape[0], v.shape[1], v.shape[2] // 2, 2, v.shape[3] // 2, 2).max(axis=(3, 5))
 
     # Float forward for the activation ranges (uint8, asymmetric).
     c1 = np.maximum(conv2d(x, w1, b1, 1), 0)
@@ -527,9 +539,6 @@ def partly_quantized_resnet(out):
     calibration = varied_samples(rng, 256, (2, 8, 8)).astype(np.float32)
 
     # The amax calibration of each input quantizer, over the float forward.
-    def maxpool2(v):
-        return v.reshape(v.shape[0], v.shape[1], v.shape[2] // 2, 2, v.shape[3] // 2, 2).max(axis=(3, 5))
-
     p1 = maxpool2(np.maximum(conv2d(calibration, w1, b1, 1), 0))
     r2 = np.maximum(conv2d(p1, w2, np.zeros(8, np.float32), 1), 0)
     s = np.maximum(conv2d(r2, w3, np.zeros(8, np.float32), 1) + p1, 0)
@@ -540,15 +549,10 @@ def partly_quantized_resnet(out):
     nodes = []
 
     def quantized(value, key):
-        nodes.append(helper.make_node("QuantizeLinear", [value, f"{key}.s", "zp"], [f"{key}.q"], name=f"q_{key}"))
-        nodes.append(helper.make_node("DequantizeLinear", [f"{key}.q", f"{key}.s", "zp"], [f"{key}.d"],
-                                      name=f"dq_{key}"))
-        return f"{key}.d"
+        return symmetric_qdq(nodes, value, key)
 
     def weights(w, name):
-        nodes.append(helper.make_node("DequantizeLinear", int8_channel_weights(w, name, inits), [f"{name}.w"],
-                                      name=f"dq_{name}_w", axis=0))
-        return f"{name}.w"
+        return channel_weights_dq(nodes, inits, w, name)
 
     nodes.append(helper.make_node("Conv", [quantized("input", "x"), weights(w1, "conv1"), "conv1.b"], ["c1"],
                                   name="conv1", pads=[1, 1, 1, 1]))
@@ -583,9 +587,6 @@ def tflite_int8_io(out):
     wf = rng.normal(0, 0.3, (5, 128)).astype(np.float32)
     bf = rng.normal(0, 0.1, 5).astype(np.float32)
     x = varied_samples(rng, 256, (2, 8, 8)).astype(np.float32)
-
-    def maxpool2(v):
-        return v.reshape(v.shape[0], v.shape[1], v.shape[2] // 2, 2, v.shape[3] // 2, 2).max(axis=(3, 5))
 
     # TFLite's int8 activations: asymmetric over the float forward's range.
     a1 = maxpool2(np.maximum(conv2d(x, w1, b1, 1), 0))
