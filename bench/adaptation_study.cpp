@@ -61,6 +61,7 @@ namespace {
 
 struct Split {
   std::string name;
+  int64_t first = 0;  // index in the split's files of inputs[0]
   Tensor batch;
   std::vector<Codes> inputs;
   std::vector<int64_t> labels;
@@ -216,6 +217,7 @@ class Study {
       co.session.make_device = sim::make_device;
       co.configs = configs;
       co.jobs = jobs_;
+      co.first_input = s.first;  // mismatches name the input as the split's files number it
       const sim::CosimResult r = sim::run_cosim(program, s.inputs, s.labels, co);
       const double n = static_cast<double>(s.inputs.size());
       if (r.counts.mismatches != 0 || r.failed_inputs != 0)
@@ -544,7 +546,7 @@ int main(int argc, char** argv) {
               margins_text = "4,8,12,16,24,32", budgets_text = "3,4,5", budget_metrics_text = "bit-macs,energy";
   bool rtl = false;
   int jobs = 1;
-  int64_t count = 0, front_maps = 4096;
+  int64_t count = 0, first = 0, front_maps = 4096;
   HardwareLimits limits;
   po::options_description opts(
       "aps-study (--model-dir DIR | --model M --data DIR [--reference F]) --profile PROFILE [options]");
@@ -556,6 +558,8 @@ int main(int argc, char** argv) {
       ("profile", po::value(&profile_path)->required(), "calibration profile of the model (aps-calibrate)")
       ("splits", po::value(&splits_text)->default_value(splits_text), "evaluation splits (folders in the data folder)")
       ("count", po::value(&count)->default_value(0), "the first N inputs of each split (0: all)")
+      ("first", po::value(&first)->default_value(0),
+       "index of the first input studied in each split (a later slice of a split run in parts)")
       ("front-maps", po::value(&front_maps)->default_value(front_maps),
        "per-layer maps of the split's own front, drawn for reference (uniform maps only beyond this; 0: none)")
       ("threshold-scales", po::value(&scales_text)->default_value(scales_text), "adaptive / ideal threshold multipliers")
@@ -583,6 +587,7 @@ int main(int argc, char** argv) {
     }
     if (model_path.empty() || data_dir.empty()) throw InputError("give --model-dir, or --model and --data");
     if (count < 0) throw InputError("--count must be at least 0 (0: every input)");
+    if (first < 0) throw InputError("--first must be at least 0");
     if (front_maps < 0) throw InputError("--front-maps must be at least 0 (0: uniform maps only)");
     if (jobs < 1) throw InputError("--jobs must be at least 1");
     if (cli::split_list(splits_text).empty()) throw InputError("--splits names no split folder");
@@ -708,9 +713,14 @@ int main(int argc, char** argv) {
       const DataSet ds = load_data_set(root / split_name);
       check_program_batch(base, ds);
       if (!ds.labels) throw InputError(fmt::format("{}: the study needs labels", (root / split_name).string()));
-      const int64_t n = count > 0 ? std::min(count, ds.sample_count()) : ds.sample_count();
-      s.batch = batch_slice(ds.inputs[0].tensor, 0, n);
-      s.labels.assign(ds.labels->ints().begin(), ds.labels->ints().begin() + n);
+      if (first >= ds.sample_count())
+        throw InputError(fmt::format("{}: --first {} is past its last input ({} inputs)", (root / split_name).string(),
+                                     first, ds.sample_count()));
+      const int64_t available = ds.sample_count() - first;
+      const int64_t n = count > 0 ? std::min(count, available) : available;
+      s.first = first;
+      s.batch = batch_slice(ds.inputs[0].tensor, first, first + n);
+      s.labels.assign(ds.labels->ints().begin() + first, ds.labels->ints().begin() + first + n);
       check_class_labels(profile.task, s.labels, base.output_layer().out_shape.size(),
                          (root / split_name / "labels.pb").string());
       for (int64_t i = 0; i < n; ++i) s.inputs.push_back(quantize_input(base, s.batch, i));
@@ -718,9 +728,9 @@ int main(int argc, char** argv) {
         try {
           count_anomalies(s.labels, "the ROC AUC");
         } catch (const InputError&) {
-          throw InputError(fmt::format("{}: the ROC AUC needs labels 0 (normal) and 1 (anomaly), both among the first "
-                                       "{} inputs",
-                                       (root / split_name).string(), n));
+          throw InputError(fmt::format("{}: the ROC AUC needs labels 0 (normal) and 1 (anomaly), both among inputs "
+                                       "{} to {}",
+                                       (root / split_name).string(), first, first + n - 1));
         }
       }
     }
@@ -820,12 +830,16 @@ int main(int argc, char** argv) {
         report_rows.push_back(report_row(r, split_name, fp32.accuracy, static8));
       }
       out["splits"][split_name] = {{"inputs", s.inputs.size()},
+                                   {"first", s.first},
                                    {"rows", jrows},
                                    {"fidelity_jit", study.fidelity(s, Schedule::JustInTime)},
                                    {"fidelity_upfront", upfront ? study.fidelity(s, Schedule::UpFront) : nlohmann::json()},
                                    {"decisions_equal_to_ideal", total > 0 ? same / total : 0.0}};
 
-      fmt::print("\n### {} — {} ({} inputs)\n\n", model_name, split_name, s.inputs.size());
+      if (s.first == 0)
+        fmt::print("\n### {} — {} ({} inputs)\n\n", model_name, split_name, s.inputs.size());
+      else
+        fmt::print("\n### {} — {} ({} inputs, from input {})\n\n", model_name, split_name, s.inputs.size(), s.first);
       const bool auc = profile.task == Task::AnomalyDetection;
       fmt::print("| policy | setting | {} | vs fp32 | bits (MAC-weighted, all passes) | cycles / inference | speed-up vs static 8 | energy / inference | memory bytes / inference | SAE + PCU cycles exposed | re-runs | RTL-checked |\n",
                  auc ? "ROC AUC" : "accuracy");
