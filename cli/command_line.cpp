@@ -35,6 +35,13 @@ bool parse_args(const Args& args, const po::options_description& options, po::va
     const std::vector<std::string> stray = po::collect_unrecognized(parsed.options, po::include_positional);
     if (!positional && !stray.empty())
       throw InputError(fmt::format("unexpected argument '{}' (see --help)", stray.front()));
+    // An empty value (--report '', a variable that was never set) is a
+    // mistake, not "leave the option out": taken as unset, it would drop the
+    // file the user asked for without a word.
+    for (const po::option& o : parsed.options)
+      for (const std::string& v : o.value)
+        if (v.empty() && !o.unregistered)
+          throw InputError(fmt::format("--{} is given an empty value", o.string_key));
     po::store(parsed, vm);
     if (vm.count("help")) {
       std::cout << options << "\n";
@@ -191,7 +198,6 @@ std::string given_options_text(const po::variables_map& vm, const std::vector<st
     if (const bool* on = boost::any_cast<bool>(&value)) {
       text += *on ? " --" + name : "";
     } else {
-      // An empty value means "not set" to the options that accept one.
       const std::string& v = boost::any_cast<const std::string&>(value);
       if (!v.empty()) text += fmt::format(" --{} {}", name, shell_word(v));
     }
