@@ -33,6 +33,12 @@ void check_samples_or_codes(const DataSet& ds, DType input, const std::string& m
   check_has_samples(ds);
 }
 
+bool every_value_equal(const Tensor& t) {
+  for (int64_t i = 1; i < t.size(); ++i)
+    if (t.value(i) != t.value(0)) return false;
+  return t.size() > 0;
+}
+
 }  // namespace
 
 void check_program_batch(const NetworkProgram& program, const DataSet& ds) {
@@ -47,6 +53,13 @@ DataSet load_calibration_set(const OnnxModel& model, const std::filesystem::path
   if (sets.size() != 1) throw InputError(fmt::format("{}: calibration data must be one folder", dir.string()));
   check_samples_or_codes(sets[0], model.inputs().at(0).dtype, model.source());
   check_batches_fit(model, sets[0]);
+  // One value everywhere (a zero-filled placeholder, a blank export) measures
+  // every range as a point: the model would be quantized at scale 1 and its
+  // profile fitted to nothing, without a word.
+  const Tensor& t = sets[0].inputs[0].tensor;
+  if (every_value_equal(t))
+    throw InputError(fmt::format("{}: every value of its {} sample(s) is {}; calibration needs representative inputs",
+                                 sets[0].input_file(0).string(), t.rank() > 0 ? t.shape()[0] : 1, t.value(0)));
   return std::move(sets[0]);
 }
 

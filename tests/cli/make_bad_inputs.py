@@ -171,22 +171,29 @@ def main():
         f.write(bytes(rng.randrange(256) for _ in range(512)))
     open(os.path.join(out, "empty_input.pb"), "wb").close()
     os.makedirs(os.path.join(out, "empty_data"), exist_ok=True)
+    # Sample folders hold varied pixel values: calibration refuses one value
+    # everywhere before it reaches what these folders are for.
+    pixels = np.random.default_rng(1234)
+
+    def samples(*shape):
+        return pixels.random(shape, dtype=np.float32)
+
     unlabelled = os.path.join(out, "unlabelled")
     os.makedirs(unlabelled, exist_ok=True)
-    write_tensor(os.path.join(unlabelled, "input_0.pb"), np.zeros((2, 64), np.float32))
+    write_tensor(os.path.join(unlabelled, "input_0.pb"), samples(2, 64))
     # digits_cnn takes [N,1,8,8]: the same 64 values per sample, flattened.
     flat = os.path.join(out, "flat_for_cnn")
     os.makedirs(flat, exist_ok=True)
-    write_tensor(os.path.join(flat, "input_0.pb"), np.zeros((2, 64), np.float32))
+    write_tensor(os.path.join(flat, "input_0.pb"), samples(2, 64))
     write_tensor(os.path.join(flat, "labels.pb"), np.array([0, 1], np.int64), "labels")
     # 20 digits_mlp-shaped samples: no whole batches of 8.
     twenty = os.path.join(out, "mlp_20_samples")
     os.makedirs(twenty, exist_ok=True)
-    write_tensor(os.path.join(twenty, "input_0.pb"), np.zeros((20, 64), np.float32))
+    write_tensor(os.path.join(twenty, "input_0.pb"), samples(20, 64))
     write_tensor(os.path.join(twenty, "labels.pb"), np.zeros(20, np.int64), "labels")
     negative = os.path.join(out, "negative_label")
     os.makedirs(negative, exist_ok=True)
-    write_tensor(os.path.join(negative, "input_0.pb"), np.zeros((2, 64), np.float32))
+    write_tensor(os.path.join(negative, "input_0.pb"), samples(2, 64))
     write_tensor(os.path.join(negative, "labels.pb"), np.array([3, -1], np.int64), "labels")
     # A report name that is a link into a folder that does not exist.
     link = os.path.join(out, "dangling_report.json")
@@ -199,39 +206,44 @@ def main():
     for split, labels in (("good", [0, 1, 2]), ("beyond", [3, 9, 10])):
         folder = os.path.join(out, "study_splits", split)
         os.makedirs(folder, exist_ok=True)
-        write_tensor(os.path.join(folder, "input_0.pb"), np.zeros((3, 64), np.float32))
+        write_tensor(os.path.join(folder, "input_0.pb"), samples(3, 64))
         write_tensor(os.path.join(folder, "labels.pb"), np.array(labels, np.int64), "labels")
     # A batch of no samples, and one of float64 samples.
     for name, batch, labels in (("no_samples", np.zeros((0, 64), np.float32), np.zeros(0, np.int64)),
-                                ("float64_samples", np.zeros((2, 64), np.float64), np.array([0, 1], np.int64))):
+                                ("float64_samples", samples(2, 64).astype(np.float64), np.array([0, 1], np.int64))):
         folder = os.path.join(out, name)
         os.makedirs(folder, exist_ok=True)
         write_tensor(os.path.join(folder, "input_0.pb"), batch)
         write_tensor(os.path.join(folder, "labels.pb"), labels, "labels")
     beyond = os.path.join(out, "label_beyond_classes")
     os.makedirs(beyond, exist_ok=True)
-    write_tensor(os.path.join(beyond, "input_0.pb"), np.zeros((3, 64), np.float32))
+    write_tensor(os.path.join(beyond, "input_0.pb"), samples(3, 64))
     write_tensor(os.path.join(beyond, "labels.pb"), np.array([3, 9, 10], np.int64), "labels")
+    # Calibration data of one value everywhere (a zero-filled placeholder).
+    constant = os.path.join(out, "constant_calibration")
+    os.makedirs(constant, exist_ok=True)
+    write_tensor(os.path.join(constant, "input_0.pb"), np.full((16, 64), 0.5, np.float32))
+    write_tensor(os.path.join(constant, "labels.pb"), np.zeros(16, np.int64), "labels")
     # One sample written without its batch dimension: 64 "samples" of one value.
     no_batch = os.path.join(out, "no_batch_dimension")
     os.makedirs(no_batch, exist_ok=True)
-    write_tensor(os.path.join(no_batch, "input_0.pb"), np.zeros(64, np.float32))
+    write_tensor(os.path.join(no_batch, "input_0.pb"), samples(64))
     write_tensor(os.path.join(no_batch, "labels.pb"), np.array([1], np.int64), "labels")
     # Calibration samples for digits_cnn in NHWC ([8,8,1], not [1,8,8]), more
     # than one interpreter run takes, so the runs would meet parts of the batch.
     nhwc = os.path.join(out, "calibration_nhwc_for_cnn")
     os.makedirs(nhwc, exist_ok=True)
-    write_tensor(os.path.join(nhwc, "input_0.pb"), np.zeros((300, 8, 8, 1), np.float32))
+    write_tensor(os.path.join(nhwc, "input_0.pb"), samples(300, 8, 8, 1))
     # Two test_data_set folders for digits_mlp, the second with 63 values per sample.
     for k, width in ((0, 64), (1, 63)):
         folder = os.path.join(out, "one_folder_misshapen", f"test_data_set_{k}")
         os.makedirs(folder, exist_ok=True)
-        write_tensor(os.path.join(folder, "input_0.pb"), np.zeros((2, width), np.float32))
+        write_tensor(os.path.join(folder, "input_0.pb"), samples(2, width))
         write_tensor(os.path.join(folder, "labels.pb"), np.array([0, 1], np.int64), "labels")
     # An anomaly detector's labels are 0 or 1 (the autoencoder takes 784 values).
     anomaly = os.path.join(out, "anomaly_label_two")
     os.makedirs(anomaly, exist_ok=True)
-    write_tensor(os.path.join(anomaly, "input_0.pb"), np.full((3, 784), 0.5, np.float32))
+    write_tensor(os.path.join(anomaly, "input_0.pb"), samples(3, 784))
     write_tensor(os.path.join(anomaly, "labels.pb"), np.array([0, 1, 2], np.int64), "labels")
 
     # Quantization parameters that break the number contract ([1,4] models).
