@@ -70,8 +70,20 @@ std::pair<double, double> range_of(std::vector<double> v, RangeMethod method) {
 
 ActivationRanges activation_ranges(const OnnxModel& model, const Tensor& calibration, RangeMethod method) {
   ActivationRanges ranges;
+  const TensorMap feeds = {{model.inputs().at(0).name, calibration}};
+  if (method == RangeMethod::MinMax) {
+    // Streamed: keeping every value of every tensor, as the other methods
+    // must, costs gigabytes on a thousand images of a real network.
+    run_batch(model, feeds, [&](const std::string& name, const Tensor& t) {
+      if (!t.floating() || t.size() == 0) return;
+      const auto [lo, hi] = std::minmax_element(t.reals().begin(), t.reals().end());
+      const auto [it, fresh] = ranges.try_emplace(name, *lo, *hi);
+      if (!fresh) it->second = {std::min(it->second.first, *lo), std::max(it->second.second, *hi)};
+    });
+    return ranges;
+  }
   std::map<std::string, std::vector<double>> seen;
-  run_batch(model, {{model.inputs().at(0).name, calibration}}, [&](const std::string& name, const Tensor& t) {
+  run_batch(model, feeds, [&](const std::string& name, const Tensor& t) {
     if (!t.floating() || t.size() == 0) return;
     auto& v = seen[name];
     v.insert(v.end(), t.reals().begin(), t.reals().end());
