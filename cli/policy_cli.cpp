@@ -107,7 +107,7 @@ double parse_budget_bits(const std::string& text, const char* option) {
 }
 
 PolicyProgram load_policy_program(const std::string& model_path, const std::optional<std::filesystem::path>& calibration,
-                                  const PolicyArgs& a) {
+                                  const PolicyArgs& a, const ShapeCheck& check_shapes) {
   PolicyProgram out;
   out.options.policy = parse_policy(a.policy);
   out.options.schedule = parse_schedule(a.schedule);
@@ -137,7 +137,7 @@ PolicyProgram load_policy_program(const std::string& model_path, const std::opti
   } else {
     if (out.options.policy != Policy::Static)
       throw InputError(fmt::format("--policy {} needs a calibration profile (--profile; make one with aps-calibrate)", a.policy));
-    out.program = load_network_program(model_path, calibration).program;
+    out.program = load_network_program(model_path, calibration, check_shapes).program;
   }
   if (out.profile) out.program = build_adaptive_program(out.program, *out.profile, out.options);
   out.description = std::string(policy_name(out.options.policy));

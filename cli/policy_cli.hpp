@@ -57,6 +57,6 @@ std::string precision_text(const PolicyProgram& pp, const std::vector<LayerConfi
 // profile's per-width bias corrections and keeps the rest of it.
 // InputError for a missing or foreign profile, or an impossible combination.
 PolicyProgram load_policy_program(const std::string& model, const std::optional<std::filesystem::path>& calibration,
-                                  const PolicyArgs& args);
+                                  const PolicyArgs& args, const ShapeCheck& check_shapes = nullptr);
 
 }  // namespace aps::cli

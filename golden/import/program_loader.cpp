@@ -8,10 +8,29 @@
 
 namespace aps {
 
+namespace {
+
+// Every dimension after the batch known and equal, and more than one value.
+bool output_has_input_shape(const OnnxModel& model) {
+  if (model.inputs().size() != 1 || model.outputs().size() != 1) return false;
+  const ValueInfo& in = model.inputs()[0];
+  const ValueInfo& out = model.outputs()[0];
+  if (!in.has_shape || !out.has_shape || in.dims.size() != out.dims.size() || in.dims.size() < 2) return false;
+  int64_t values = 1;
+  for (size_t d = 1; d < in.dims.size(); ++d) {
+    if (!in.dims[d] || in.dims[d] != out.dims[d]) return false;
+    values *= *in.dims[d];
+  }
+  return values > 1;
+}
+
+}  // namespace
+
 Task model_task(const OnnxModel& model) {
   const auto task = model.metadata("aps.task");
   try {
-    return task ? parse_task(*task) : Task::Classification;
+    if (!task) return output_has_input_shape(model) ? Task::AnomalyDetection : Task::Classification;
+    return parse_task(*task);
   } catch (const InputError& e) {
     throw InputError(fmt::format("{}: metadata aps.task: {}", model.source(), e.what()));
   }
@@ -68,8 +87,27 @@ std::filesystem::path calibration_folder(const std::filesystem::path& model_path
   return calibration ? *calibration : model_path.parent_path() / "calibration";
 }
 
+namespace {
+
+// Every float value of the graph at [-1, 1]: a program of the model's shapes,
+// or nullopt when these ranges cannot build one (the real ones will say why).
+std::optional<NetworkProgram> placeholder_program(const OnnxModel& model) {
+  ActivationRanges ranges;
+  for (const ValueInfo& in : model.inputs()) ranges[in.name] = {-1.0, 1.0};
+  for (const onnx::NodeProto* node : model.nodes())
+    for (const std::string& out : node->output()) ranges[out] = {-1.0, 1.0};
+  try {
+    return build_program(model, ranges);
+  } catch (const InputError&) {
+    return std::nullopt;
+  }
+}
+
+}  // namespace
+
 LoadedProgram load_network_program(const std::filesystem::path& model_path,
-                                   const std::optional<std::filesystem::path>& calibration) {
+                                   const std::optional<std::filesystem::path>& calibration,
+                                   const ShapeCheck& check_shapes) {
   const OnnxModel model = OnnxModel::load(model_path);
   LoadedProgram out;
   out.format = detect_model_format(model);
@@ -81,6 +119,8 @@ LoadedProgram load_network_program(const std::filesystem::path& model_path,
     const std::filesystem::path dir = calibration_folder(model_path, calibration);
     if (!calibration && !std::filesystem::exists(dir))
       throw InputError(fmt::format("{}; {} does not exist", std::get<std::string>(built), dir.string()));
+    if (check_shapes)
+      if (const auto placeholder = placeholder_program(model)) check_shapes(*placeholder);
     const DataSet calibration_set = load_calibration_set(model, dir);
     out.program = build_program(model, activation_ranges(model, calibration_set.inputs[0].tensor, RangeMethod::MinMax));
     out.calibration = dir;

@@ -4,6 +4,7 @@
 // model folder's calibration/ when it exists).
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 
 #include "golden/accelerator/network_program.hpp"
@@ -20,8 +21,9 @@ struct LoadedProgram {
   std::optional<std::filesystem::path> calibration;  // used for a float or partly quantized model
 };
 
-// The task a model was made for: its "aps.task" metadata, classification
-// without one.
+// The task a model was made for: its "aps.task" metadata; without one, an
+// anomaly detector when its output has its input's shape (a reconstruction,
+// as MLPerf Tiny's autoencoder, which carries no metadata), else a classifier.
 Task model_task(const OnnxModel& model);
 
 // What the program's tools read as a batch of samples: check_sample_batch
@@ -39,7 +41,16 @@ DataSet load_calibration_set(const OnnxModel& model, const std::filesystem::path
 std::filesystem::path calibration_folder(const std::filesystem::path& model_path,
                                          const std::optional<std::filesystem::path>& calibration);
 
+// Called on a program's layers and shapes; throws to refuse them.
+using ShapeCheck = std::function<void(const NetworkProgram&)>;
+
+// A model that needs calibration data is first built with placeholder ranges
+// and given to `check_shapes` (its quantization is meaningless, its layers and
+// shapes are the model's), so a network too large for the target is refused
+// before the calibration batch is read and run. The caller still checks the
+// program it gets back.
 LoadedProgram load_network_program(const std::filesystem::path& model,
-                                   const std::optional<std::filesystem::path>& calibration = std::nullopt);
+                                   const std::optional<std::filesystem::path>& calibration = std::nullopt,
+                                   const ShapeCheck& check_shapes = nullptr);
 
 }  // namespace aps

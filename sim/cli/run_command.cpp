@@ -130,8 +130,18 @@ ExitCode run_command(const Args& args) {
       {{"--model", model}, {"--data", data}, {"--calibration", calibration_read}, {"--profile", policy.profile}},
       outputs);
 
+  CosimOptions co;
+  co.session.make_device = make_device;
+  co.session.device.seed = seed;
+  co.session.stall_seed = seed;
+  co.session.stall_probability = stall;
+  apply_memory_options(memory, co.session);
+  const HardwareLimits limits = probe_hardware(make_device, co.session.device);
+  // A network the build cannot hold is refused before a float model's
+  // calibration batch is run (minutes and gigabytes on a large one).
+  const auto fits_build = [&](const NetworkProgram& p) { make_platform(p, limits, co.session.memory, memory.spm_words); };
   const aps::cli::PolicyProgram pp = aps::cli::load_policy_program(
-      model, calibration.empty() ? std::nullopt : std::optional<fs::path>(calibration), policy);
+      model, calibration.empty() ? std::nullopt : std::optional<fs::path>(calibration), policy, fits_build);
   const NetworkProgram& program = pp.program;
   const Shard shard = parse_shard(shard_text);
   Samples samples = load_samples(program, pp.task, data, first, count);
@@ -150,17 +160,10 @@ ExitCode run_command(const Args& args) {
     first += begin;
   }
 
-  CosimOptions co;
-  co.session.make_device = make_device;
   co.task = pp.task;
   co.configs = step_configs(program, precision);
   co.jobs = jobs;
   co.first_input = first;
-  co.session.device.seed = seed;
-  co.session.stall_seed = seed;
-  co.session.stall_probability = stall;
-  apply_memory_options(memory, co.session);
-  const HardwareLimits limits = probe_hardware(make_device, co.session.device);
   CoverageStore coverage;  // the runs' devices, not the probe
   if (!coverage_file.empty()) co.session.device.coverage = &coverage;
   const Platform platform = make_platform(program, limits, co.session.memory, memory.spm_words);

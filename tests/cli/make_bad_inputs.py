@@ -241,6 +241,17 @@ def main():
         write_tensor(os.path.join(folder, "input_0.pb"), samples(2, width))
         write_tensor(os.path.join(folder, "labels.pb"), np.array([0, 1], np.int64), "labels")
     # An anomaly detector's labels are 0 or 1 (the autoencoder takes 784 values).
+    # The bundled autoencoder without the aps.* metadata, as MLPerf Tiny's
+    # comes: its output has its input's shape, so it is an anomaly detector.
+    ae = onnx.load(os.path.join(models, "autoencoder", "model.onnx"))
+    kept = [p for p in ae.metadata_props if not p.key.startswith("aps.")]
+    del ae.metadata_props[:]
+    ae.metadata_props.extend(kept)
+    save(ae, os.path.join(out, "autoencoder_no_metadata.onnx"))
+    ae_slice = os.path.join(out, "anomaly_slice")
+    os.makedirs(ae_slice, exist_ok=True)
+    write_tensor(os.path.join(ae_slice, "input_0.pb"), samples(6, 784))
+    write_tensor(os.path.join(ae_slice, "labels.pb"), np.array([0, 1, 0, 1, 0, 1], np.int64), "labels")
     anomaly = os.path.join(out, "anomaly_label_two")
     os.makedirs(anomaly, exist_ok=True)
     write_tensor(os.path.join(anomaly, "input_0.pb"), samples(3, 784))
@@ -285,6 +296,15 @@ def main():
                      helper.make_node("DequantizeLinear", ["qy", "ys", "yz"], ["fmap"], name="dequant")],
                     [img], [fmap], params), os.path.join(out, "too_wide_for_rtl.onnx"))
     write_tensor(os.path.join(out, "image.pb"), np.zeros((1, 1, 96, 96), np.float32), name="image")
+    # The same convolution in float, whose calibration data is unreadable: the
+    # build is found too small before the calibration batch is read.
+    wide = numpy_helper.from_array(np.ones((16, 1, 3, 3), np.float32), "w")
+    save(tiny_model([helper.make_node("Conv", ["image", "w"], ["fmap"], name="wide_conv", pads=[1, 1, 1, 1])],
+                    [img], [fmap], [wide]), os.path.join(out, "too_wide_float.onnx"))
+    unreadable = os.path.join(out, "unreadable_calibration")
+    os.makedirs(unreadable, exist_ok=True)
+    with open(os.path.join(unreadable, "input_0.pb"), "wb") as f:
+        f.write(bytes(rng.randrange(256) for _ in range(512)))
 
     # An ONNX backend test whose expected output is off by one code: onnx-test
     # must report FAIL and exit 1, proving the comparison can fail.
