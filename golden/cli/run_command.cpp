@@ -213,7 +213,7 @@ ExitCode eval_command(const Args& args) {
                                                 "(default: calibration/ beside the model)")
       ("task", po::value(&task)->default_value("auto"),
        "classification (accuracy) or anomaly_detection (ROC AUC of reconstruction errors, anomalies labelled 1); "
-       "auto: the model's aps.task metadata; without it, anomaly_detection when the output has the input's shape, "
+       "auto: the model's aps.task metadata; without it, anomaly_detection when the output has as many values as the input, "
        "else classification")
       ("report", po::value(&report), "write a JSON report here")
       ("jobs", po::value(&jobs)->default_value(1), "program engine: threads (the figures are the same for any number)")

@@ -2,6 +2,8 @@
 // percentiles, or the clipping that minimizes the quantization error.
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <fmt/format.h>
 
 #include "golden/errors.hpp"
@@ -75,10 +77,16 @@ ActivationRanges activation_ranges(const OnnxModel& model, const Tensor& calibra
     // Streamed: keeping every value of every tensor, as the other methods
     // must, costs gigabytes on a thousand images of a real network.
     run_batch(model, feeds, [&](const std::string& name, const Tensor& t) {
-      if (!t.floating() || t.size() == 0) return;
-      const auto [lo, hi] = std::minmax_element(t.reals().begin(), t.reals().end());
-      const auto [it, fresh] = ranges.try_emplace(name, *lo, *hi);
-      if (!fresh) it->second = {std::min(it->second.first, *lo), std::max(it->second.second, *hi)};
+      if (!t.floating()) return;
+      double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+      for (double v : t.reals()) {
+        if (std::isnan(v)) continue;  // a NaN weight is refused by name when the layer is built
+        lo = std::min(lo, v);
+        hi = std::max(hi, v);
+      }
+      if (lo > hi) return;
+      const auto [it, fresh] = ranges.try_emplace(name, lo, hi);
+      if (!fresh) it->second = {std::min(it->second.first, lo), std::max(it->second.second, hi)};
     });
     return ranges;
   }

@@ -10,18 +10,22 @@ namespace aps {
 
 namespace {
 
-// Every dimension after the batch known and equal, and more than one value.
-bool output_has_input_shape(const OnnxModel& model) {
-  if (model.inputs().size() != 1 || model.outputs().size() != 1) return false;
-  const ValueInfo& in = model.inputs()[0];
-  const ValueInfo& out = model.outputs()[0];
-  if (!in.has_shape || !out.has_shape || in.dims.size() != out.dims.size() || in.dims.size() < 2) return false;
-  int64_t values = 1;
-  for (size_t d = 1; d < in.dims.size(); ++d) {
-    if (!in.dims[d] || in.dims[d] != out.dims[d]) return false;
-    values *= *in.dims[d];
+// Values per sample: every dimension after the batch, when all are known.
+std::optional<int64_t> sample_values(const ValueInfo& v) {
+  if (!v.has_shape || v.dims.size() < 2) return std::nullopt;
+  int64_t n = 1;
+  for (size_t d = 1; d < v.dims.size(); ++d) {
+    if (!v.dims[d]) return std::nullopt;
+    n *= *v.dims[d];
   }
-  return values > 1;
+  return n;
+}
+
+// As many values out as in per sample (a reconstruction, maybe flattened).
+bool output_has_input_size(const OnnxModel& model) {
+  if (model.inputs().size() != 1 || model.outputs().size() != 1) return false;
+  const auto in = sample_values(model.inputs()[0]);
+  return in && *in > 1 && in == sample_values(model.outputs()[0]);
 }
 
 }  // namespace
@@ -29,7 +33,7 @@ bool output_has_input_shape(const OnnxModel& model) {
 Task model_task(const OnnxModel& model) {
   const auto task = model.metadata("aps.task");
   try {
-    if (!task) return output_has_input_shape(model) ? Task::AnomalyDetection : Task::Classification;
+    if (!task) return output_has_input_size(model) ? Task::AnomalyDetection : Task::Classification;
     return parse_task(*task);
   } catch (const InputError& e) {
     throw InputError(fmt::format("{}: metadata aps.task: {}", model.source(), e.what()));

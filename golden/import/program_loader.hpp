@@ -22,8 +22,9 @@ struct LoadedProgram {
 };
 
 // The task a model was made for: its "aps.task" metadata; without one, an
-// anomaly detector when its output has its input's shape (a reconstruction,
-// as MLPerf Tiny's autoencoder, which carries no metadata), else a classifier.
+// anomaly detector when its output has as many values per sample as its input
+// (a reconstruction, as MLPerf Tiny's autoencoder, which carries no
+// metadata), else a classifier.
 Task model_task(const OnnxModel& model);
 
 // What the program's tools read as a batch of samples: check_sample_batch
