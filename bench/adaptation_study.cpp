@@ -559,7 +559,7 @@ int main(int argc, char** argv) {
       ("splits", po::value(&splits_text)->default_value(splits_text), "evaluation splits (folders in the data folder)")
       ("count", po::value(&count)->default_value(0), "the first N inputs of each split (0: all)")
       ("first", po::value(&first)->default_value(0),
-       "index of the first input studied in each split (a later slice of a split run in parts)")
+       "index of the first input studied in each split, which must hold more (a later slice of a study run in parts)")
       ("front-maps", po::value(&front_maps)->default_value(front_maps),
        "per-layer maps of the split's own front, drawn for reference (uniform maps only beyond this; 0: none)")
       ("threshold-scales", po::value(&scales_text)->default_value(scales_text), "adaptive / ideal threshold multipliers")
@@ -577,7 +577,10 @@ int main(int argc, char** argv) {
                                           "energy_ratio, bytes_ratio) as JSON");
   try {
     po::variables_map vm;
-    if (!cli::parse_args(cli::Args(argv + 1, argv + argc), opts, vm)) return 0;
+    // An empty list skips those rows (--budgets '' spares the budget sweep's RTL runs).
+    if (!cli::parse_args(cli::Args(argv + 1, argv + argc), opts, vm, nullptr,
+                         {"threshold-scales", "margins", "budgets", "budget-metrics"}))
+      return 0;
     if (!dir.empty()) {
       if (!model_path.empty() || !data_dir.empty() || !reference_path.empty())
         throw InputError("--model-dir names the model, its float reference and the data: give it or them, not both");
@@ -721,7 +724,8 @@ int main(int argc, char** argv) {
       s.first = first;
       s.batch = batch_slice(ds.inputs[0].tensor, first, first + n);
       s.labels.assign(ds.labels->ints().begin() + first, ds.labels->ints().begin() + first + n);
-      check_class_labels(profile.task, s.labels, base.output_layer().out_shape.size(),
+      // The whole split's labels, so an error numbers the sample as its file does.
+      check_class_labels(profile.task, ds.labels->ints(), base.output_layer().out_shape.size(),
                          (root / split_name / "labels.pb").string());
       for (int64_t i = 0; i < n; ++i) s.inputs.push_back(quantize_input(base, s.batch, i));
       if (profile.task == Task::AnomalyDetection) {

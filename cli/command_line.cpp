@@ -25,7 +25,7 @@ std::vector<std::string> split_list(const std::string& text) {
 }
 
 bool parse_args(const Args& args, const po::options_description& options, po::variables_map& vm,
-                const po::positional_options_description* positional) {
+                const po::positional_options_description* positional, const std::set<std::string>& may_be_empty) {
   try {
     auto parser = po::command_line_parser(args).options(options);
     if (positional) parser.positional(*positional);
@@ -35,18 +35,19 @@ bool parse_args(const Args& args, const po::options_description& options, po::va
     const std::vector<std::string> stray = po::collect_unrecognized(parsed.options, po::include_positional);
     if (!positional && !stray.empty())
       throw InputError(fmt::format("unexpected argument '{}' (see --help)", stray.front()));
-    // An empty value (--report '', a variable that was never set) is a
-    // mistake, not "leave the option out": taken as unset, it would drop the
-    // file the user asked for without a word.
-    for (const po::option& o : parsed.options)
-      for (const std::string& v : o.value)
-        if (v.empty() && !o.unregistered)
-          throw InputError(fmt::format("--{} is given an empty value", o.string_key));
     po::store(parsed, vm);
     if (vm.count("help")) {
       std::cout << options << "\n";
       return false;
     }
+    // An empty value (--report '', a variable that was never set) is a
+    // mistake, not "leave the option out": taken as unset, it would drop the
+    // file the user asked for without a word.
+    for (const po::option& o : parsed.options)
+      for (const std::string& v : o.value)
+        if (v.empty() && !o.unregistered && !may_be_empty.contains(o.string_key))
+          throw InputError(o.position_key >= 0 ? fmt::format("argument {} is empty", o.position_key + 1)
+                                               : fmt::format("--{} is given an empty value", o.string_key));
     po::notify(vm);
   } catch (const po::error& e) {
     throw InputError(fmt::format("{} (see --help)", e.what()));
@@ -198,6 +199,7 @@ std::string given_options_text(const po::variables_map& vm, const std::vector<st
     if (const bool* on = boost::any_cast<bool>(&value)) {
       text += *on ? " --" + name : "";
     } else {
+      // Empty: an option whose default is "" and that was not given a value.
       const std::string& v = boost::any_cast<const std::string&>(value);
       if (!v.empty()) text += fmt::format(" --{} {}", name, shell_word(v));
     }

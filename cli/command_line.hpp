@@ -4,6 +4,7 @@
 // exceptions become exit codes (so destructors run on every path).
 
 #include <functional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -19,9 +20,11 @@ using Args = std::vector<std::string>;
 
 // Parses args against `options` (and positional `positional`, if any);
 // prints help and returns false when --help was given. Usage errors throw
-// InputError.
+// InputError, an empty value among them unless its option is one of
+// `may_be_empty` (a list that may be empty, such as aps-study's --budgets).
 bool parse_args(const Args& args, const po::options_description& options, po::variables_map& vm,
-                const po::positional_options_description* positional = nullptr);
+                const po::positional_options_description* positional = nullptr,
+                const std::set<std::string>& may_be_empty = {});
 
 struct Subcommand {
   std::string name;

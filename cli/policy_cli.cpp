@@ -11,6 +11,20 @@
 
 namespace aps::cli {
 
+void add_task_option(po::options_description& options, std::string& task) {
+  options.add_options()("task", po::value(&task)->default_value("auto"),
+                        "classification (accuracy) or anomaly_detection (ROC AUC of reconstruction errors, anomalies "
+                        "labelled 1); auto: the model's aps.task metadata, else anomaly_detection when its output has "
+                        "as many values as its input, else classification");
+}
+
+std::optional<Task> task_override(const std::string& text) {
+  if (text == "auto") return std::nullopt;
+  if (text != "classification" && text != "anomaly_detection")
+    throw InputError(fmt::format("--task must be auto, classification or anomaly_detection, not '{}'", text));
+  return parse_task(text);
+}
+
 std::vector<std::string> add_policy_options(po::options_description& options, PolicyArgs& a) {
   po::options_description policy("precision policy");
   policy.add_options()
@@ -107,7 +121,7 @@ double parse_budget_bits(const std::string& text, const char* option) {
 }
 
 PolicyProgram load_policy_program(const std::string& model_path, const std::optional<std::filesystem::path>& calibration,
-                                  const PolicyArgs& a, const ShapeCheck& check_shapes) {
+                                  const PolicyArgs& a, const ShapeCheck& check_shapes, std::optional<Task> task) {
   PolicyProgram out;
   out.options.policy = parse_policy(a.policy);
   out.options.schedule = parse_schedule(a.schedule);
@@ -125,11 +139,15 @@ PolicyProgram load_policy_program(const std::string& model_path, const std::opti
   }
   const OnnxModel model = OnnxModel::load(model_path);
   out.format = detect_model_format(model);
-  out.task = model_task(model);
+  out.task = task ? *task : model_task(model);
   if (a.no_bias_correction && a.profile.empty())
     throw InputError("--no-bias-correction needs --profile: bias corrections come from a calibration profile");
   if (!a.profile.empty()) {
     out.profile = load_profile(a.profile, model);
+    if (task && *task != out.profile->task)
+      throw InputError(fmt::format("--task {}, but {} was calibrated for {}", task_name(*task), a.profile,
+                                   task_name(out.profile->task)));
+    out.task = out.profile->task;
     if (a.no_bias_correction)
       for (LayerProfile& l : out.profile->layers) l.bias_correction.clear();
     out.bias_correction_off = a.no_bias_correction;
@@ -137,7 +155,7 @@ PolicyProgram load_policy_program(const std::string& model_path, const std::opti
   } else {
     if (out.options.policy != Policy::Static)
       throw InputError(fmt::format("--policy {} needs a calibration profile (--profile; make one with aps-calibrate)", a.policy));
-    out.program = load_network_program(model_path, calibration, check_shapes).program;
+    out.program = load_network_program(model_path, calibration, check_shapes, out.task).program;
   }
   if (out.profile) out.program = build_adaptive_program(out.program, *out.profile, out.options);
   out.description = std::string(policy_name(out.options.policy));

@@ -57,6 +57,13 @@ std::string precision_text(const PolicyProgram& pp, const std::vector<LayerConfi
 // profile's per-width bias corrections and keeps the rest of it.
 // InputError for a missing or foreign profile, or an impossible combination.
 PolicyProgram load_policy_program(const std::string& model, const std::optional<std::filesystem::path>& calibration,
-                                  const PolicyArgs& args, const ShapeCheck& check_shapes = nullptr);
+                                  const PolicyArgs& args, const ShapeCheck& check_shapes = nullptr,
+                                  std::optional<Task> task = std::nullopt);
+
+// --task: what the model is scored as, when its metadata and shape guess
+// wrong. task_override: nullopt for "auto", else the task; InputError
+// otherwise.
+void add_task_option(po::options_description& options, std::string& task);
+std::optional<Task> task_override(const std::string& text);
 
 }  // namespace aps::cli

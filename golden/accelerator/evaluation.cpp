@@ -28,7 +28,7 @@ void check_class_labels(Task task, const std::vector<int64_t>& labels, int64_t c
   });
   if (bad != labels.end())
     throw InputError(fmt::format("{}: label {} of sample {} is {}", file, *bad, bad - labels.begin(),
-                                 anomaly ? "not 0 (normal) or 1 (anomaly)"
+                                 anomaly ? "not 0 (normal) or 1 (anomaly) (a classifier? give --task classification)"
                                          : fmt::format("not one of the model's {} classes", classes)));
 }
 
@@ -37,7 +37,8 @@ void check_reconstructs_raw_input(const NetworkProgram& p) {
   // it; after a normalization that is not the input ONNX semantics compare.
   if (!p.input_steps.empty())
     throw UnsupportedError(fmt::format("{}: an anomaly detector whose graph normalizes its input is not supported: its "
-                                       "reconstruction error would be measured against the normalized input",
+                                       "reconstruction error would be measured against the normalized input (a "
+                                       "classifier? give --task classification)",
                                        p.source));
 }
 

@@ -216,7 +216,7 @@ CalibrationProfile start_profile(const OnnxModel& model, int64_t samples, const 
   prof.model = model.source();
   // Every choice here keeps the 8-bit decision (DecisionRule): the class,
   // or an anomaly detector's verdict at the threshold reference_runs sets.
-  prof.task = model_task(model);
+  prof.task = o.task ? *o.task : model_task(model);
   if (samples < o.min_samples)
     throw InputError(fmt::format("calibration data has {} samples; at least {} are needed (a training split, never the test split)",
                                  samples, o.min_samples));

@@ -7,6 +7,7 @@
 // schedule), finds the static front, anchors per-layer thresholds and groups
 // to it, and chooses the cascade's maps and confidence gate (gate_fit.hpp).
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,7 @@ namespace aps {
 
 struct CalibrationOptions {
   RangeMethod ranges = RangeMethod::MinMax;  // float models only
+  std::optional<Task> task;                   // overrides model_task (--task)
   std::string metric = "mse";                 // sensitivity table: mse | sqnr
   std::vector<int> candidates = {3, 4, 6};   // widths below 8 the SAE estimates
   double sae_budget = 0.05;                   // SAE cost, share of the network's MACs

@@ -211,15 +211,12 @@ ExitCode eval_command(const Args& args) {
       ("precision", po::value(&precision)->default_value("8"), "program engine: a width 2..8 for every layer, or map:b1,b2,... per layer")
       ("calibration", po::value(&calibration), "program engine, float models: calibration data folder "
                                                 "(default: calibration/ beside the model)")
-      ("task", po::value(&task)->default_value("auto"),
-       "classification (accuracy) or anomaly_detection (ROC AUC of reconstruction errors, anomalies labelled 1); "
-       "auto: the model's aps.task metadata; without it, anomaly_detection when the output has as many values as the input, "
-       "else classification")
       ("report", po::value(&report), "write a JSON report here")
       ("jobs", po::value(&jobs)->default_value(1), "program engine: threads (the figures are the same for any number)")
       ("outputs", po::value(&outputs), "write every sample's output as JSON here (its data folder, index, label and "
                                        "output: the program's output codes, or the model's float output; under a policy with SAE "
                                        "scans, also sae_metrics: per PCU slot, per candidate width)");
+  add_task_option(options, task);
   PolicyArgs policy;
   std::vector<std::string> program_only = add_policy_options(options, policy);
   program_only.insert(program_only.end(), {"precision", "calibration", "jobs"});
@@ -246,17 +243,19 @@ ExitCode eval_command(const Args& args) {
   const auto sets = load_data_sets(data_path);
   for (const DataSet& ds : sets)
     if (!ds.labels) throw InputError(fmt::format("{}: no labels.pb, so accuracy cannot be measured", ds.folder.string()));
-  const Task model_kind = task == "auto" ? model_task(OnnxModel::load(model_path)) : parse_task(task);
+  const std::optional<Task> task_given = task_override(task);
   Outcome o;
   std::string described = "ONNX semantics";
   nlohmann::json extra;
   if (engine == "onnx") {
-    o = evaluate_onnx(model_path, sets, model_kind, !outputs.empty());
+    o = evaluate_onnx(model_path, sets, task_given ? *task_given : model_task(OnnxModel::load(model_path)),
+                      !outputs.empty());
   } else {
     const PolicyProgram pp = load_policy_program(
-        model_path, calibration.empty() ? std::nullopt : std::optional<fs::path>(calibration), policy);
+        model_path, calibration.empty() ? std::nullopt : std::optional<fs::path>(calibration), policy, nullptr,
+        task_given);
     const auto configs = step_configs(pp.program, precision);
-    o = evaluate_program(pp.program, configs, sets, model_kind, !outputs.empty(), jobs);
+    o = evaluate_program(pp.program, configs, sets, pp.task, !outputs.empty(), jobs);
     const double macs =
         static_cast<double>(pp.program.total_macs()) * static_cast<double>(std::max<int64_t>(o.evaluation.samples(), 1));
     const std::string what = precision_text(pp, configs);

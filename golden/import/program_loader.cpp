@@ -111,11 +111,11 @@ std::optional<NetworkProgram> placeholder_program(const OnnxModel& model) {
 
 LoadedProgram load_network_program(const std::filesystem::path& model_path,
                                    const std::optional<std::filesystem::path>& calibration,
-                                   const ShapeCheck& check_shapes) {
+                                   const ShapeCheck& check_shapes, std::optional<Task> task) {
   const OnnxModel model = OnnxModel::load(model_path);
   LoadedProgram out;
   out.format = detect_model_format(model);
-  out.task = model_task(model);
+  out.task = task ? *task : model_task(model);
   auto built = build_without_ranges(model);
   if (auto* program = std::get_if<NetworkProgram>(&built)) {
     out.program = std::move(*program);

@@ -50,8 +50,9 @@ using ShapeCheck = std::function<void(const NetworkProgram&)>;
 // shapes are the model's), so a network too large for the target is refused
 // before the calibration batch is read and run. The caller still checks the
 // program it gets back.
+// `task` overrides model_task (the tools' --task).
 LoadedProgram load_network_program(const std::filesystem::path& model,
                                    const std::optional<std::filesystem::path>& calibration = std::nullopt,
-                                   const ShapeCheck& check_shapes = nullptr);
+                                   const ShapeCheck& check_shapes = nullptr, std::optional<Task> task = std::nullopt);
 
 }  // namespace aps

@@ -108,6 +108,8 @@ ExitCode run_command(const Args& args) {
       ("coverage", po::value(&coverage_file), "write the RTL's line, toggle and functional coverage here (Verilator .dat)");
   MemoryArgs memory;
   add_memory_options(options, memory);
+  std::string task;
+  aps::cli::add_task_option(options, task);
   aps::cli::PolicyArgs policy;
   std::vector<std::string> policy_options = aps::cli::add_policy_options(options, policy);
   policy_options.push_back("precision");
@@ -141,7 +143,8 @@ ExitCode run_command(const Args& args) {
   // calibration batch is run (minutes and gigabytes on a large one).
   const auto fits_build = [&](const NetworkProgram& p) { make_platform(p, limits, co.session.memory, memory.spm_words); };
   const aps::cli::PolicyProgram pp = aps::cli::load_policy_program(
-      model, calibration.empty() ? std::nullopt : std::optional<fs::path>(calibration), policy, fits_build);
+      model, calibration.empty() ? std::nullopt : std::optional<fs::path>(calibration), policy, fits_build,
+      aps::cli::task_override(task));
   const NetworkProgram& program = pp.program;
   const Shard shard = parse_shard(shard_text);
   Samples samples = load_samples(program, pp.task, data, first, count);

@@ -27,6 +27,10 @@ def keyed_rows(split):
 
 def problems_of(whole, slices):
     out = []
+    # A ROC AUC is not the mean of its slices' AUCs.
+    for study in (whole, *slices):
+        if study.get("figure", "accuracy") != "accuracy":
+            return [f"{study['model']}: scored by {study['figure']}, which slices do not add up to"]
     for name, data in whole["splits"].items():
         parts = [s["splits"].get(name) for s in slices]
         if any(p is None for p in parts):

@@ -252,6 +252,22 @@ def main():
     os.makedirs(ae_slice, exist_ok=True)
     write_tensor(os.path.join(ae_slice, "input_0.pb"), samples(6, 784))
     write_tensor(os.path.join(ae_slice, "labels.pb"), np.array([0, 1, 0, 1, 0, 1], np.int64), "labels")
+    # A 16-class classifier of 16 normalized features, without metadata: as
+    # many values out as in, so it is taken for an anomaly detector unless
+    # --task says otherwise.
+    f = helper.make_tensor_value_info("features", TensorProto.FLOAT, ["N", 16])
+    logits = helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 16])
+    square = [numpy_helper.from_array(np.array(v, np.float32), n) for n, v in (
+        ("mean", 0.5), ("std", 0.25), ("w", pixels.standard_normal((16, 16))), ("b", np.zeros(16)))]
+    save(tiny_model([helper.make_node("Sub", ["features", "mean"], ["centred"], name="centre"),
+                     helper.make_node("Div", ["centred", "std"], ["normalized"], name="scale"),
+                     helper.make_node("Gemm", ["normalized", "w", "b"], ["logits"], name="fc", transB=1)],
+                    [f], [logits], square), os.path.join(out, "square_classifier.onnx"))
+    for name, n in (("square_data", 24), ("square_calibration", 64)):
+        folder = os.path.join(out, name)
+        os.makedirs(folder, exist_ok=True)
+        write_tensor(os.path.join(folder, "input_0.pb"), samples(n, 16))
+        write_tensor(os.path.join(folder, "labels.pb"), pixels.integers(0, 16, n).astype(np.int64), "labels")
     anomaly = os.path.join(out, "anomaly_label_two")
     os.makedirs(anomaly, exist_ok=True)
     write_tensor(os.path.join(anomaly, "input_0.pb"), samples(3, 784))
