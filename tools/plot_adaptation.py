@@ -179,9 +179,13 @@ def study_name(study):
     file's stem after it for another file in that folder (ds_cnn_model_any_precision)."""
     path = study["model"].rstrip("/")
     if not path.endswith(".onnx"):
-        return os.path.basename(path)
-    folder, stem = os.path.basename(os.path.dirname(path)), os.path.basename(path)[:-len(".onnx")]
-    return folder if stem == "model" else f"{folder}_{stem}"
+        name = os.path.basename(path)
+    else:
+        folder, stem = os.path.basename(os.path.dirname(path)), os.path.basename(path)[:-len(".onnx")]
+        name = folder if stem == "model" else f"{folder}_{stem}"
+    # A later slice (aps-study --first) must not overwrite the first one's plot.
+    first = max((data.get("first", 0) for data in study["splits"].values()), default=0)
+    return f"{name}_from_{first}" if first else name
 
 
 def plot(study, out_dir, targets="digits"):
@@ -195,6 +199,8 @@ def plot(study, out_dir, targets="digits"):
         rows = data["rows"]
         # One image is 0.1 points of 1000: a reader needs the count to judge a 0.5-point window.
         shown = f"{split}, {data['inputs']} inputs" if "inputs" in data else split
+        if data.get("first"):
+            shown += f" from input {data['first']}"
         fp32 = next(r for r in rows if r["family"] == "fp32")["accuracy"]
         s8 = static8(rows)["cycles"]
         for ax, key, label in ((row_axes[0], "avg_bits", "MAC-weighted bits (every pass)"),
