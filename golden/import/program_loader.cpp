@@ -28,20 +28,6 @@ bool output_has_input_size(const OnnxModel& model) {
   return in && *in > 1 && in == sample_values(model.outputs()[0]);
 }
 
-}  // namespace
-
-Task model_task(const OnnxModel& model) {
-  const auto task = model.metadata("aps.task");
-  try {
-    if (!task) return output_has_input_size(model) ? Task::AnomalyDetection : Task::Classification;
-    return parse_task(*task);
-  } catch (const InputError& e) {
-    throw InputError(fmt::format("{}: metadata aps.task: {}", model.source(), e.what()));
-  }
-}
-
-namespace {
-
 // check_sample_batch, or, for a model whose input is int8 / uint8 codes
 // (`input`), a batch of those codes: any value is one.
 void check_samples_or_codes(const DataSet& ds, DType input, const std::string& model) {
@@ -62,7 +48,31 @@ bool every_value_equal(const Tensor& t) {
   return t.size() > 0;
 }
 
+// Every float value of the graph at [-1, 1]: a program of the model's shapes,
+// or nullopt when these ranges cannot build one (the real ones will say why).
+std::optional<NetworkProgram> placeholder_program(const OnnxModel& model) {
+  ActivationRanges ranges;
+  for (const ValueInfo& in : model.inputs()) ranges[in.name] = {-1.0, 1.0};
+  for (const onnx::NodeProto* node : model.nodes())
+    for (const std::string& out : node->output()) ranges[out] = {-1.0, 1.0};
+  try {
+    return build_program(model, ranges);
+  } catch (const InputError&) {
+    return std::nullopt;
+  }
+}
+
 }  // namespace
+
+Task model_task(const OnnxModel& model) {
+  const auto task = model.metadata("aps.task");
+  try {
+    if (!task) return output_has_input_size(model) ? Task::AnomalyDetection : Task::Classification;
+    return parse_task(*task);
+  } catch (const InputError& e) {
+    throw InputError(fmt::format("{}: metadata aps.task: {}", model.source(), e.what()));
+  }
+}
 
 void check_program_batch(const NetworkProgram& program, const DataSet& ds) {
   check_samples_or_codes(ds, program.input_codes, program.source);
@@ -90,24 +100,6 @@ std::filesystem::path calibration_folder(const std::filesystem::path& model_path
                                          const std::optional<std::filesystem::path>& calibration) {
   return calibration ? *calibration : model_path.parent_path() / "calibration";
 }
-
-namespace {
-
-// Every float value of the graph at [-1, 1]: a program of the model's shapes,
-// or nullopt when these ranges cannot build one (the real ones will say why).
-std::optional<NetworkProgram> placeholder_program(const OnnxModel& model) {
-  ActivationRanges ranges;
-  for (const ValueInfo& in : model.inputs()) ranges[in.name] = {-1.0, 1.0};
-  for (const onnx::NodeProto* node : model.nodes())
-    for (const std::string& out : node->output()) ranges[out] = {-1.0, 1.0};
-  try {
-    return build_program(model, ranges);
-  } catch (const InputError&) {
-    return std::nullopt;
-  }
-}
-
-}  // namespace
 
 LoadedProgram load_network_program(const std::filesystem::path& model_path,
                                    const std::optional<std::filesystem::path>& calibration,
