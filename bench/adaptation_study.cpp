@@ -522,11 +522,14 @@ nlohmann::json row_json(const Row& r, double fp32_accuracy, const Row& static8) 
 }
 
 // One row of --report: the columns scripts compare across models and splits.
-nlohmann::json report_row(const Row& r, const std::string& split, double fp32_accuracy, const Row& static8) {
+// The slice's place (inputs, first) lets a script weigh slices of one split.
+nlohmann::json report_row(const Row& r, const Split& s, double fp32_accuracy, const Row& static8) {
   return {{"policy", r.policy},
           {"setting", r.detail},
           {"family", r.family},
-          {"split", split},
+          {"split", s.name},
+          {"inputs", s.inputs.size()},
+          {"first", s.first},
           {"accuracy", r.accuracy},
           {"fp32_accuracy", fp32_accuracy},
           {"avg_bits", r.avg_bits},
@@ -573,8 +576,8 @@ int main(int argc, char** argv) {
       ("rtl", po::bool_switch(&rtl), "also run every hardware policy through the RTL (0 mismatches required)")
       ("jobs", po::value(&jobs)->default_value(1), "threads for the golden runs, and accelerator instances for --rtl")
       ("json", po::value(&json_path), "write every number as JSON (for tools/plot_adaptation.py)")
-      ("report", po::value(&report_path), "write every row (policy, split, accuracy, fp32_accuracy, avg_bits, speedup, "
-                                          "energy_ratio, bytes_ratio) as JSON");
+      ("report", po::value(&report_path), "write every row (policy, split, inputs, first, accuracy, fp32_accuracy, avg_bits, "
+                                          "speedup, energy_ratio, bytes_ratio) as JSON");
   try {
     po::variables_map vm;
     // An empty list skips those rows (--budgets '' spares the budget sweep's RTL runs).
@@ -831,7 +834,7 @@ int main(int argc, char** argv) {
       nlohmann::json jrows = nlohmann::json::array();
       for (const Row& r : rows) {
         jrows.push_back(row_json(r, fp32.accuracy, static8));
-        report_rows.push_back(report_row(r, split_name, fp32.accuracy, static8));
+        report_rows.push_back(report_row(r, s, fp32.accuracy, static8));
       }
       out["splits"][split_name] = {{"inputs", s.inputs.size()},
                                    {"first", s.first},

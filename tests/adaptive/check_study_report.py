@@ -8,7 +8,7 @@ ratios are against the static 8-bit row of the same split.
 import json
 import sys
 
-KEYS = ("policy", "setting", "split", "accuracy", "fp32_accuracy", "avg_bits", "speedup", "energy_ratio", "bytes_ratio",
+KEYS = ("policy", "setting", "split", "inputs", "first", "accuracy", "fp32_accuracy", "avg_bits", "speedup", "energy_ratio", "bytes_ratio",
         "sae_exposed_share")
 
 
