@@ -28,7 +28,7 @@ void check_class_labels(Task task, const std::vector<int64_t>& labels, int64_t c
   });
   if (bad != labels.end())
     throw InputError(fmt::format("{}: label {} of sample {} is {}", file, *bad, bad - labels.begin(),
-                                 anomaly ? "not 0 (normal) or 1 (anomaly) (a classifier? give --task classification)"
+                                 anomaly ? "not 0 (normal) or 1 (anomaly) (a classifier? say so with --task classification, to aps-calibrate for a profile)"
                                          : fmt::format("not one of the model's {} classes", classes)));
 }
 
@@ -38,7 +38,7 @@ void check_reconstructs_raw_input(const NetworkProgram& p) {
   if (!p.input_steps.empty())
     throw UnsupportedError(fmt::format("{}: an anomaly detector whose graph normalizes its input is not supported: its "
                                        "reconstruction error would be measured against the normalized input (a "
-                                       "classifier? give --task classification)",
+                                       "classifier? say so with --task classification, to aps-calibrate for a profile)",
                                        p.source));
 }
 

@@ -228,6 +228,7 @@ ExitCode eval_command(const Args& args) {
     refuse_given(vm, program_only, "applies to --engine program only: --engine onnx runs the model as ONNX defines it");
   else
     refuse_unused_policy_options(vm, policy);
+  const std::optional<Task> task_given = task_override(task);
   check_writable_each({report, outputs});
   // The calibration folder a float model is read with, given or not.
   const std::string calibration_read =
@@ -243,7 +244,6 @@ ExitCode eval_command(const Args& args) {
   const auto sets = load_data_sets(data_path);
   for (const DataSet& ds : sets)
     if (!ds.labels) throw InputError(fmt::format("{}: no labels.pb, so accuracy cannot be measured", ds.folder.string()));
-  const std::optional<Task> task_given = task_override(task);
   Outcome o;
   std::string described = "ONNX semantics";
   nlohmann::json extra;

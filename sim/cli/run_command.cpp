@@ -193,6 +193,7 @@ ExitCode run_command(const Args& args) {
   // Every policy option given passed refuse_unused_policy_options, so the
   // re-run accepts them all.
   run_args += aps::cli::given_options_text(vm, policy_options);
+  run_args += aps::cli::given_options_text(vm, {"task"});
   if (stall != 0) run_args += fmt::format(" --stall {}", stall);
   if (max_cycles != 0) run_args += fmt::format(" --max-cycles {}", max_cycles);
   run_args += memory_args_text(memory);
