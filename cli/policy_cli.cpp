@@ -139,7 +139,6 @@ PolicyProgram load_policy_program(const std::string& model_path, const std::opti
   }
   const OnnxModel model = OnnxModel::load(model_path);
   out.format = detect_model_format(model);
-  out.task = task ? *task : model_task(model);
   if (a.no_bias_correction && a.profile.empty())
     throw InputError("--no-bias-correction needs --profile: bias corrections come from a calibration profile");
   if (!a.profile.empty()) {
@@ -155,7 +154,10 @@ PolicyProgram load_policy_program(const std::string& model_path, const std::opti
   } else {
     if (out.options.policy != Policy::Static)
       throw InputError(fmt::format("--policy {} needs a calibration profile (--profile; make one with aps-calibrate)", a.policy));
-    out.program = load_network_program(model_path, calibration, check_shapes, out.task).program;
+    // The loader decides the task (the override, else the model's), as it does for every tool.
+    LoadedProgram loaded = load_network_program(model_path, calibration, check_shapes, task);
+    out.program = std::move(loaded.program);
+    out.task = loaded.task;
   }
   if (out.profile) out.program = build_adaptive_program(out.program, *out.profile, out.options);
   out.description = std::string(policy_name(out.options.policy));
