@@ -25,6 +25,7 @@
 #include "golden/accelerator/precision_map.hpp"
 #include "golden/accelerator/program_executor.hpp"
 #include "cli/command_line.hpp"
+#include "cli/policy_cli.hpp"
 #include "golden/onnx/data_set.hpp"
 #include "golden/errors.hpp"
 #include "golden/import/program_loader.hpp"
@@ -74,7 +75,7 @@ CosimResult best_of(int repeats, const NetworkProgram& p, const std::vector<Code
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string model, data, json_path, precisions_text, calibration;
+  std::string model, data, json_path, precisions_text, calibration, weight_reduction;
   int count = -1, repeats = 3;
   po::options_description opts("aps-bench --model M --data D [options]");
   opts.add_options()("help,h", "show this help")
@@ -86,6 +87,7 @@ int main(int argc, char** argv) {
       ("repeats", po::value(&repeats)->default_value(3), "timing runs per row (the fastest counts)")
       ("precisions", po::value(&precisions_text)->default_value("8,6,4,3,2"), "widths to measure")
       ("json", po::value(&json_path), "also write the numbers as JSON");
+  cli::add_weight_reduction_option(opts, weight_reduction);
   try {
     po::variables_map vm;
     if (!cli::parse_args(cli::Args(argv + 1, argv + argc), opts, vm)) return 0;
@@ -98,7 +100,9 @@ int main(int argc, char** argv) {
     cli::check_outputs_apart({{"--model", model}, {"--data", data},
                               {"--calibration", calibration_folder(model, calibration_dir).string()}},
                              {{"--json", json_path}});
-    const NetworkProgram program = load_network_program(model, calibration_dir).program;
+    const std::optional<WeightReduction> rule = cli::weight_reduction_override(weight_reduction);
+    NetworkProgram program = load_network_program(model, calibration_dir).program;
+    if (rule) program.set_weight_reduction(*rule);
     const DataSet ds = load_data_sets(data).front();
     check_program_batch(program, ds);
     std::vector<Codes> inputs;
@@ -108,8 +112,9 @@ int main(int argc, char** argv) {
     const HardwareLimits limits = probe_hardware(make_device, {});
     const ArrayShape array = limits.array;
 
-    fmt::print("{}: {} inputs, {} MACs per inference, {}x{} PE array; fastest of {} runs, 1 thread\n\n", model, n,
-               program.total_macs(), array.rows, array.cols, repeats);
+    fmt::print("{}: {} inputs, {} MACs per inference, {}x{} PE array; fastest of {} runs, 1 thread{}\n\n", model, n,
+               program.total_macs(), array.rows, array.cols, repeats,
+               rule == WeightReduction::Midpoint ? "; midpoint weights" : "");
     fmt::print("| bits | co-sim inf/s | co-sim sim cycles/s | RTL-only inf/s | RTL-only / co-sim | golden-only inf/s | "
                "cycles/inference | ideal cycles | cycles / ideal |\n");
     fmt::print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");

@@ -25,6 +25,18 @@ std::optional<Task> task_override(const std::string& text) {
   return parse_task(text);
 }
 
+void add_weight_reduction_option(po::options_description& options, std::string& rule) {
+  options.add_options()("weight-reduction", po::value(&rule),
+                        "weights below 8 bits: round (half up; a layer reads b + 1 weight planes) or midpoint (the b "
+                        "kept planes read as the middle of their interval; b planes). Default: round, or the "
+                        "profile's (aps-calibrate --weight-reduction)");
+}
+
+std::optional<WeightReduction> weight_reduction_override(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  return parse_weight_reduction(text, "--weight-reduction");
+}
+
 std::vector<std::string> add_policy_options(po::options_description& options, PolicyArgs& a) {
   po::options_description policy("precision policy");
   policy.add_options()
@@ -45,6 +57,7 @@ std::vector<std::string> add_policy_options(po::options_description& options, Po
       ("no-bias-correction", po::bool_switch(&a.no_bias_correction),
        "run without the profile's per-width bias corrections (its thresholds, maps and cascade stay as calibrated "
        "with them; aps-calibrate --no-bias-correction calibrates without them)");
+  add_weight_reduction_option(policy, a.weight_reduction);
   std::vector<std::string> names;
   for (const auto& option : policy.options()) names.push_back(option->long_name());
   options.add(policy);
@@ -137,6 +150,7 @@ PolicyProgram load_policy_program(const std::string& model_path, const std::opti
     for (const std::string& item : split_list(a.groups)) g.push_back(static_cast<int>(parse_number(item, "--groups")));
     out.options.groups = g;
   }
+  const std::optional<WeightReduction> rule = weight_reduction_override(a.weight_reduction);
   const OnnxModel model = OnnxModel::load(model_path);
   out.format = detect_model_format(model);
   if (a.no_bias_correction && a.profile.empty())
@@ -147,6 +161,11 @@ PolicyProgram load_policy_program(const std::string& model_path, const std::opti
       throw InputError(fmt::format("--task {}, but {} was calibrated for {}", task_name(*task), a.profile,
                                    task_name(out.profile->task)));
     out.task = out.profile->task;
+    if (rule && *rule != out.profile->weight_reduction)
+      throw InputError(fmt::format("--weight-reduction {}, but {} was calibrated with {} weights (aps-calibrate "
+                                   "--weight-reduction {} makes a profile for it)",
+                                   weight_reduction_name(*rule), a.profile,
+                                   weight_reduction_name(out.profile->weight_reduction), weight_reduction_name(*rule)));
     if (a.no_bias_correction)
       for (LayerProfile& l : out.profile->layers) l.bias_correction.clear();
     out.bias_correction_off = a.no_bias_correction;
@@ -158,6 +177,7 @@ PolicyProgram load_policy_program(const std::string& model_path, const std::opti
     LoadedProgram loaded = load_network_program(model_path, calibration, check_shapes, task);
     out.program = std::move(loaded.program);
     out.task = loaded.task;
+    if (rule) out.program.set_weight_reduction(*rule);
   }
   if (out.profile) out.program = build_adaptive_program(out.program, *out.profile, out.options);
   out.description = std::string(policy_name(out.options.policy));
@@ -172,7 +192,11 @@ PolicyProgram load_policy_program(const std::string& model_path, const std::opti
 }
 
 std::string precision_text(const PolicyProgram& pp, const std::vector<LayerConfig>& configs) {
-  return pp.options.policy == Policy::Static ? main_precision_text(pp.program, configs) : pp.description;
+  const std::string text = pp.options.policy == Policy::Static ? main_precision_text(pp.program, configs) : pp.description;
+  const bool midpoint = std::ranges::any_of(pp.program.layers, [](const Layer& l) {
+    return l.has_weights() && l.weight_reduction == WeightReduction::Midpoint;
+  });
+  return midpoint ? text + ", midpoint weights" : text;
 }
 
 }  // namespace aps::cli

@@ -14,7 +14,7 @@ namespace aps::cli {
 
 struct PolicyArgs {
   std::string profile, policy = "static", schedule = "jit", groups, budget_bits, budget_metric = "bit-macs",
-      threshold_scale = "1", margin;
+      threshold_scale = "1", margin, weight_reduction;
   bool grouping = false, scaling = false, plain_margin = false, no_bias_correction = false;
 };
 
@@ -65,5 +65,11 @@ PolicyProgram load_policy_program(const std::string& model, const std::optional<
 // otherwise.
 void add_task_option(po::options_description& options, std::string& task);
 std::optional<Task> task_override(const std::string& text);
+// --weight-reduction: how weights meet widths below 8 bits
+// (golden/numerics/weight_reduction.hpp). weight_reduction_override: nullopt
+// when not given (rounding half up, or a profile's rule), else the rule;
+// InputError otherwise.
+void add_weight_reduction_option(po::options_description& options, std::string& rule);
+std::optional<WeightReduction> weight_reduction_override(const std::string& text);
 
 }  // namespace aps::cli

@@ -12,7 +12,7 @@
 //               6, ...; WgtPlaneBeats beats per word-plane). The first plane
 //               of a word clears its lower bits, so the planes not loaded
 //               read as 0, which the layer's reduction never looks at
-//               (aps_pkg reduction_planes).
+//               (aps_pkg weight_planes).
 //   OpLoadPrm   external -> parameter buffer, 16 / ROWS beats per entry
 //
 // Memory port: a request (address, beats, write) is taken when valid &&

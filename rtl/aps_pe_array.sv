@@ -5,7 +5,9 @@
 // reduced to the layer's width once, when the array captures them from the
 // read ports, not in every plane. The zero points are
 // subtracted from both operands before they are multiplied:
-//   * weights arrive bit-parallel; a PE holds reduce(w) - reduce(z_w);
+//   * weights arrive bit-parallel; a PE holds weight_operand(w) -
+//     weight_zp_operand(z_w) (aps_pkg: rounding half up, or the kept planes'
+//     midpoint);
 //   * an activation code and its zero point are reduced to b bits, and plane
 //     k of the PE's operand is their bit difference a[k] - z[k] in {-1,0,1},
 //     because a - z = sum_k 2^k (a[k] - z[k]).
@@ -26,10 +28,14 @@ module aps_pe_array
   input  logic [3:0]                  bits_i,
   input  logic [3:0]                  act_shift_i,
   input  logic [3:0]                  weight_shift_i,
+  input  logic                        weight_midpoint_i,
   input  logic [7:0]                  in_zp_i,
   // operands on the memory read ports
   input  logic [8*ROWS-1:0]           act_word_i,
   input  logic                        tap_valid_i,       // 0: padding, lanes read as the zero point
+  input  logic [ROWS-1:0]             lane_valid_i,      // lanes that hold an input channel (aps_sequencer)
+  input  logic                        depthwise_i,       // a depthwise step: column c reads only the lane l
+  input  logic signed [15:0]          dw_offset_i,       //   with l - c == dw_offset_i
   input  logic [8*ROWS*COLS-1:0]      wgt_word_i,
   input  logic                        load_zw_i,         // wgt_word_i is a tile header: latch weight zero points
   input  logic                        capture_i,         // take the next word's operands
@@ -94,11 +100,16 @@ module aps_pe_array
         zw_red <= '0;
         wd <= '0;
       end else begin
-        if (load_zw_i) zw_red <= reduce_code(10'($signed(wgt_word_i[8*c +: 8])), bits_i, weight_shift_i, 1'b1);
+        if (load_zw_i) zw_red <= weight_zp_operand(10'($signed(wgt_word_i[8*c +: 8])), bits_i, weight_shift_i,
+                                                   weight_midpoint_i);
+        // A lane that holds no input channel of this column's sum carries
+        // the zero point as its weight, which rounding cancels and the
+        // midpoint rule does not: it is left out instead.
         if (capture_i)
           for (int l = 0; l < ROWS; l++)
-            wd[l] <= reduce_code(10'($signed(wgt_word_i[8*(c*ROWS + l) +: 8])), bits_i, weight_shift_i, 1'b1) -
-                     zw_red;
+            wd[l] <= !(depthwise_i ? 16'(l - c) == dw_offset_i : lane_valid_i[l]) ? 10'sd0
+                     : weight_operand(10'($signed(wgt_word_i[8*(c*ROWS + l) +: 8])), bits_i, weight_shift_i,
+                                      weight_midpoint_i) - zw_red;
       end
     end
 

@@ -3,7 +3,9 @@
 // generated package aps_host_if_pkg (rtl/aps_host_interface.json).
 //
 // The number rules are the RTL twins of golden/: reduce_code mirrors
-// golden/numerics/precision_reduction.hpp; srdhm, rdbpot and requantize mirror
+// golden/numerics/precision_reduction.hpp; weight_operand, weight_zp_operand,
+// weight_operand_shift and weight_planes mirror
+// golden/numerics/weight_reduction.hpp; srdhm, rdbpot and requantize mirror
 // golden/numerics/rounding.hpp and golden/numerics/requantize.hpp. Change one side, change both;
 // the co-simulation scoreboard proves they agree bit for bit.
 // Planted faults (rtl/CMakeLists.txt, APS_FAULTS): a site reads
@@ -53,6 +55,46 @@ package aps_pkg;
   // of a weight tile and leaves the others 0.
   function automatic logic [3:0] reduction_planes(input logic [3:0] shift);
     return (shift <= 4'd1) ? 4'd8 : 4'd9 - shift;
+  endfunction
+
+  // The weight rules (golden/numerics/weight_reduction.hpp): rounding half up
+  // (reduce_code), or the kept planes' midpoint, 2 * floor(w / 2^shift) + 1
+  // half-steps, with the zero point rounded half up to the half-step grid.
+  function automatic logic midpoint_rule(input logic midpoint, input logic [3:0] shift);
+    return midpoint && shift != 4'd0;
+  endfunction
+
+  function automatic logic signed [9:0] weight_operand(input logic signed [9:0] code, input logic [3:0] bits,
+                                                        input logic [3:0] shift, input logic midpoint);
+    logic signed [9:0] kept, half;
+    if (!midpoint_rule(midpoint, shift)) return reduce_code(code, bits, shift, 1'b1);
+    kept = code >>> shift;
+    half = 10'sd1 <<< (bits - 4'd1);
+    if (kept > half - 10'sd1) kept = half - 10'sd1;
+    if (kept < -half) kept = -half;
+    return (kept <<< 1) + 10'sd1;
+  endfunction
+
+  function automatic logic signed [9:0] weight_zp_operand(input logic signed [9:0] zp, input logic [3:0] bits,
+                                                           input logic [3:0] shift, input logic midpoint);
+    if (!midpoint_rule(midpoint, shift)) return reduce_code(zp, bits, shift, 1'b1);
+    if (`APS_PLANTED(WGT_ZP_MIDPOINT)) return weight_operand(zp, bits, shift, midpoint);  // planted fault
+    return 10'((11'(zp) * 11'sd2 + (11'sd1 <<< (shift - 4'd1))) >>> shift);
+  endfunction
+
+  // How far left an accumulator of weight operands returns to the 8-bit scale.
+  function automatic logic [3:0] weight_operand_shift(input logic [3:0] shift, input logic midpoint);
+    return midpoint_rule(midpoint, shift) ? shift - 4'd1 : shift;
+  endfunction
+
+  // The weight planes a step reads.
+  function automatic logic [3:0] weight_planes(input logic [3:0] shift, input logic midpoint);
+    return midpoint_rule(midpoint, shift) ? 4'd8 - shift : reduction_planes(shift);
+  endfunction
+
+  // The planes of a zero point (a tile header) a step reads: it rounds at the operand's scale.
+  function automatic logic [3:0] weight_zp_planes(input logic [3:0] shift, input logic midpoint);
+    return reduction_planes(weight_operand_shift(shift, midpoint));
   endfunction
 
   function automatic logic signed [31:0] sat32(input logic signed [63:0] x);

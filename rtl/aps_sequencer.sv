@@ -91,6 +91,7 @@ module aps_sequencer
   output logic [3:0]             bits_o,
   output logic [3:0]             act_shift_o,
   output logic [3:0]             weight_shift_o,
+  output logic                   weight_midpoint_o,
   output logic [7:0]             in_zp_o,
   output logic [7:0]             out_zp_o,
   output logic [7:0]             in_b_zp_o,
@@ -100,6 +101,13 @@ module aps_sequencer
   output logic signed [7:0]      add_shift_b_o,
   output logic [4:0]             add_left_shift_o,
   output logic                   tap_valid_o,   // the word being read is inside the input (else padding)
+  // Which lanes of the word being read hold an input channel of this
+  // step's sums: its channel block's (a pixel's last block may be short),
+  // or for a depthwise step, per column, the lane whose channel is the
+  // column's: lane - column == dw_offset_o.
+  output logic [ROWS-1:0]        lane_valid_o,
+  output logic signed [15:0]     dw_offset_o,
+  output logic                   depthwise_o,
   output logic                   load_zw_o,
   output logic                   capture_o,     // the datapath takes the word on the read ports
   output logic                   step_o,
@@ -164,8 +172,11 @@ module aps_sequencer
   logic [3:0]  kind;
   logic        relu, depthwise, load_in, load_in_b, store_out;
   logic [3:0]  bits, act_shift, weight_shift;
+  logic        weight_midpoint;
   logic [31:0] in_base, out_base, wgt_base, prm_base, prm_stride, ext_in, ext_in_b, ext_out;
   logic [15:0] in_h, in_w, in_cb, out_ch, out_h, out_w, out_cb;
+  logic [4:0]  last_lanes;    // lanes of a pixel's last channel block that hold a channel (0: all)
+  logic [15:0] pixel_blocks;  // channel blocks of one stored input pixel
   logic [7:0]  k_h, k_w, s_h, s_w, p_t, p_l, d_h, d_w;
   logic [7:0]  in_zp, out_zp, in_b_zp;
   logic signed [31:0] add_mult_a, add_mult_b;
@@ -181,6 +192,7 @@ module aps_sequencer
   desc_zp_t d_zp;
   desc_add_shift_t d_add_shift;
   desc_scan_ctl_t d_scan_ctl;
+  desc_lanes_t d_lanes;
   /* verilator lint_on UNUSEDSIGNAL */
   desc_in_hw_t d_in_hw;
   desc_chans_t d_chans;
@@ -196,6 +208,7 @@ module aps_sequencer
   assign d_pad = desc_pad_t'(dw(DescPad));
   assign d_zp = desc_zp_t'(dw(DescZp));
   assign d_add_shift = desc_add_shift_t'(dw(DescAddShift));
+  assign d_lanes = desc_lanes_t'(dw(DescLanes));
   assign d_scan_ctl = desc_scan_ctl_t'(dw(DescScanCtl));
 
   // ---- adaptive precision state ----
@@ -236,6 +249,7 @@ module aps_sequencer
   logic [15:0] f_oy, f_ox, f_cbi;
   logic [7:0]  f_ky, f_kx;
   logic [31:0] f_r;
+  logic [15:0] f_blk;  // its channel block within its pixel
   // the word a convolution's datapath holds (captured from the read ports)
   logic [15:0] c_oy, c_ox, c_cbi;
   logic [7:0]  c_ky, c_kx;
@@ -279,12 +293,13 @@ module aps_sequencer
   logic [15:0] n_oy, n_ox, n_cbi;
   logic [7:0]  n_ky, n_kx;
   logic [31:0] n_r;
+  logic [15:0] n_blk;
   always_comb begin
-    n_oy = f_oy; n_ox = f_ox; n_ky = f_ky; n_kx = f_kx; n_cbi = f_cbi; n_r = f_r;
+    n_oy = f_oy; n_ox = f_ox; n_ky = f_ky; n_kx = f_kx; n_cbi = f_cbi; n_r = f_r; n_blk = f_blk;
     issue = 1'b0;
     if (state == SFirst) begin
       issue = 1'b1;
-      n_oy = '0; n_ox = '0; n_ky = '0; n_kx = '0; n_cbi = '0; n_r = '0;
+      n_oy = '0; n_ox = '0; n_ky = '0; n_kx = '0; n_cbi = '0; n_r = '0; n_blk = '0;
     end else if ((state == SPrime || (advance && !tile_end)) && !f_last) begin
       issue = 1'b1;
       if (!is_last_word(f_ky, f_kx, f_cbi, f_r)) begin
@@ -293,8 +308,11 @@ module aps_sequencer
           // operand B: same pixel and block, other tensor
         end else if (!pool && 32'(f_cbi) != word_blocks - 32'd1) begin
           n_cbi = f_cbi + 16'd1;
+          // A fully connected layer's words run through every pixel's blocks.
+          n_blk = (f_blk == pixel_blocks - 16'd1) ? 16'd0 : f_blk + 16'd1;
         end else begin
           n_cbi = '0;
+          n_blk = '0;
           if (f_kx != k_w - 8'd1) begin
             n_kx = f_kx + 8'd1;
           end else begin
@@ -303,7 +321,7 @@ module aps_sequencer
           end
         end
       end else begin
-        n_r = '0; n_ky = '0; n_kx = '0; n_cbi = '0;
+        n_r = '0; n_ky = '0; n_kx = '0; n_cbi = '0; n_blk = '0;
         if (f_ox != out_w - 16'd1) begin
           n_ox = f_ox + 16'd1;
         end else begin
@@ -340,7 +358,11 @@ module aps_sequencer
   assign act_planes_o = (`APS_PLANTED(ACT_NO_PLANES) && layer_o == step_t'(1)) ? 4'd0
                         : pool ? 4'd8 : reduction_planes(act_shift);
   // planted fault: the weights' last needed plane is not read
-  assign wgt_planes_o = reduction_planes(weight_shift) - (`APS_PLANTED(WGT_PLANES) ? 4'd1 : 4'd0);
+  // A tile's header holds its zero points, read with the planes their
+  // rounding needs (aps_pkg weight_zp_planes).
+  assign wgt_planes_o = (state == STileStart ? weight_zp_planes(weight_shift, weight_midpoint)
+                                             : weight_planes(weight_shift, weight_midpoint))
+                        - (`APS_PLANTED(WGT_PLANES) ? 4'd1 : 4'd0);
   assign wgt_raddr_o = WGT_AW'(slot_base + ((state == STileStart) ? 32'd0 : 32'd1 + n_r));
 
   // ---- datapath control ----
@@ -362,6 +384,8 @@ module aps_sequencer
   assign bits_o = bits;
   assign act_shift_o = act_shift;
   assign weight_shift_o = weight_shift;
+  assign weight_midpoint_o = weight_midpoint;
+  assign depthwise_o = depthwise;
   assign in_zp_o = in_zp;
   assign out_zp_o = out_zp;
 
@@ -482,7 +506,7 @@ module aps_sequencer
     tile_stride = 32'(k_h) * 32'(k_w) * word_blocks + 32'd1;
     tile_plane_beats = (tile_stride - 32'd1) * WgtPlaneBeats;
     tile_ext_bytes = (32'(COLS) + 32'd8 * tile_plane_beats) * ROWS;
-    tile_beats = 32'(COLS) + 32'(reduction_planes(weight_shift)) * tile_plane_beats;
+    tile_beats = 32'(COLS) + 32'(weight_planes(weight_shift, weight_midpoint)) * tile_plane_beats;
     tiles = pool ? 32'(out_cb) : (32'(out_ch) + COLS - 1) / COLS;
     in_words = 32'(in_h) * 32'(in_w) * 32'(in_cb);
     out_words = 32'(out_h) * 32'(out_w) * 32'(out_cb);
@@ -538,7 +562,7 @@ module aps_sequencer
       run_cycles <= '0;
       {layer_cycles, stalls, mem_beats, mem_stalls, step_beats, step_mem_stalls} <= '0;
       {act_plane_reads, wgt_plane_reads} <= '0;
-      {kind, relu, depthwise, load_in, load_in_b, store_out, bits, act_shift, weight_shift} <= '0;
+      {kind, relu, depthwise, load_in, load_in_b, store_out, bits, act_shift, weight_shift, weight_midpoint} <= '0;
       {in_base, out_base, wgt_base, prm_base, prm_stride, ext_in, ext_in_b, ext_out} <= '0;
       {in_h, in_w, in_cb, out_ch, out_h, out_w, out_cb} <= '0;
       {k_h, k_w, s_h, s_w, p_t, p_l, d_h, d_w, in_zp, out_zp, in_b_zp} <= '0;
@@ -546,6 +570,7 @@ module aps_sequencer
       {pixels, planes_per_word, skip, pre_todo, need_store, wt_issued, wt_loaded} <= '0;
       {t, f_oy, f_ox, f_ky, f_kx, f_cbi, f_r, c_oy, c_ox, c_ky, c_kx, c_cbi, c_r, plane} <= '0;
       tap_valid_o <= 1'b0;
+      {lane_valid_o, dw_offset_o, f_blk, last_lanes, pixel_blocks} <= '0;
       {shadow, scan_base, scan_count, scan_slot, scan_action, pcu_word} <= '0;
       {pass, pcu_issued, top1, top2, top3, pcu_cycles, sae_cycles, step_pcu_cycles, rerun_o, run_start_o} <= '0;
       for (int l = 0; l < MAX_LAYERS; l++) step_max[l] <= '0;
@@ -593,7 +618,11 @@ module aps_sequencer
       end
       if (issue) begin
         {f_oy, f_ox, f_ky, f_kx, f_cbi, f_r} <= {n_oy, n_ox, n_ky, n_kx, n_cbi, n_r};
+        f_blk <= n_blk;
         tap_valid_o <= in_bounds;
+        lane_valid_o <= (n_blk == pixel_blocks - 16'd1 && last_lanes != 5'd0) ? ROWS'((ROWS + 1)'(1) << last_lanes) - ROWS'(1)
+                                                                               : '1;
+        dw_offset_o <= 16'($signed(t * COLS) - $signed(block * ROWS));
       end
       if (capture_o) {c_oy, c_ox, c_ky, c_kx, c_cbi, c_r} <= {f_oy, f_ox, f_ky, f_kx, f_cbi, f_r};
       if (step_end) begin
@@ -655,6 +684,7 @@ module aps_sequencer
           bits <= d_mode.bits;
           act_shift <= d_mode.act_shift;
           weight_shift <= d_mode.weight_shift;
+          weight_midpoint <= d_mode.weight_midpoint;
           in_base <= dw(DescInBase);
           out_base <= dw(DescOutBase);
           in_h <= d_in_hw.in_h;
@@ -679,6 +709,8 @@ module aps_sequencer
           ext_in_b <= dw(DescExtInB);
           ext_out <= dw(DescExtOut);
           in_zp <= d_zp.in_zp;
+          last_lanes <= d_lanes.last_lanes;
+          pixel_blocks <= d_lanes.pixel_blocks;
           out_zp <= d_zp.out_zp;
           in_b_zp <= d_zp.in_b_zp;
           add_mult_a <= dw(DescAddMultA);

@@ -82,8 +82,11 @@ module aps_top
   logic [LAYER_AW-1:0] seq_desc_raddr;
   logic [ACT_AW-1:0] seq_act_raddr;
   logic [WGT_AW-1:0] seq_wgt_raddr;
-  logic pool, relu, tap_valid, load_zw, capture, step, first_word, last_plane;
+  logic pool, relu, tap_valid, load_zw, capture, step, first_word, last_plane, depthwise;
+  logic [ROWS-1:0] lane_valid;
+  logic signed [15:0] dw_offset;
   logic [3:0] bits, act_shift, weight_shift, plane, kind;
+  logic       weight_midpoint;
   logic [7:0] in_zp, out_zp, in_b_zp;
   logic signed [31:0] add_mult_a, add_mult_b;
   logic signed [7:0] add_shift_a, add_shift_b;
@@ -268,8 +271,10 @@ module aps_top
     .dma_start_o(dma_start), .dma_op_o(dma_op), .dma_ext_o(dma_ext), .dma_local_o(dma_local),
     .dma_beats_o(dma_beats), .dma_tile_words_o(dma_tile_words), .dma_busy_i(dma_busy), .dma_done_i(dma_done), .dma_beat_i(dma_beat),
     .pool_o(pool), .kind_o(kind), .relu_o(relu), .bits_o(bits), .act_shift_o(act_shift), .weight_shift_o(weight_shift),
+    .weight_midpoint_o(weight_midpoint),
     .in_zp_o(in_zp), .out_zp_o(out_zp), .in_b_zp_o(in_b_zp), .add_mult_a_o(add_mult_a), .add_mult_b_o(add_mult_b),
-    .add_shift_a_o(add_shift_a), .add_shift_b_o(add_shift_b), .add_left_shift_o(add_left_shift), .tap_valid_o(tap_valid), .load_zw_o(load_zw), .capture_o(capture),
+    .add_shift_a_o(add_shift_a), .add_shift_b_o(add_shift_b), .add_left_shift_o(add_left_shift), .tap_valid_o(tap_valid),
+    .lane_valid_o(lane_valid), .dw_offset_o(dw_offset), .depthwise_o(depthwise), .load_zw_o(load_zw), .capture_o(capture),
     .step_o(step),
     .plane_o(plane), .first_word_o(first_word), .last_plane_o(last_plane),
     .wb_start_o(wb_start), .wb_channel_base_o(wb_channel_base), .wb_count_o(wb_count), .wb_pixel_o(wb_pixel),
@@ -299,8 +304,10 @@ module aps_top
   end
 
   aps_pe_array #(.ROWS(ROWS), .COLS(COLS)) u_pe_array (
-    .clk_i, .rst_ni, .bits_i(bits), .act_shift_i(act_shift), .weight_shift_i(weight_shift), .in_zp_i(in_zp),
-    .act_word_i(act_rdata), .tap_valid_i(tap_valid), .wgt_word_i(wgt_rdata), .load_zw_i(load_zw), .capture_i(capture),
+    .clk_i, .rst_ni, .bits_i(bits), .act_shift_i(act_shift), .weight_shift_i(weight_shift),
+    .weight_midpoint_i(weight_midpoint), .in_zp_i(in_zp),
+    .act_word_i(act_rdata), .tap_valid_i(tap_valid), .lane_valid_i(lane_valid), .depthwise_i(depthwise),
+    .dw_offset_i(dw_offset), .wgt_word_i(wgt_rdata), .load_zw_i(load_zw), .capture_i(capture),
     .step_i(step && !pool), .plane_i(plane), .first_word_i(first_word), .last_plane_i(last_plane),
     .result_o(conv_result)
   );
@@ -315,7 +322,8 @@ module aps_top
   aps_writeback #(
     .ROWS(ROWS), .COLS(COLS), .ACT_WORDS(ACT_WORDS), .PARAM_ENTRIES(PARAM_ENTRIES)
   ) u_writeback (
-    .clk_i, .rst_ni, .copy_i(kind == KindMaxPool), .relu_i(relu), .acc_shift_i(5'(act_shift) + 5'(weight_shift)),
+    .clk_i, .rst_ni, .copy_i(kind == KindMaxPool), .relu_i(relu),
+    .acc_shift_i(5'(act_shift) + 5'(weight_operand_shift(weight_shift, weight_midpoint))),
     .out_zp_i(out_zp), .out_base_i(out_base), .out_cb_i(out_cb), .pixels_i(pixels),
     .layer_i(layer), .start_i(wb_start), .values_i(wb_values),
     .channel_base_i(wb_channel_base), .count_i(wb_count), .pixel_i(wb_pixel),

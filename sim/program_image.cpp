@@ -91,6 +91,16 @@ Descriptor scan_descriptor(const NetworkProgram& p, size_t step, const MemoryPla
   return d;
 }
 
+// Which lanes of the layer's input words hold channels.
+void set_lanes(const NetworkProgram& p, const Layer& l, ArrayShape a, Descriptor& d) {
+  const FeatureShape& stored = stored_input_shape(p, l);
+  const int64_t blocks = channel_blocks(stored.channels, a.rows);
+  check_field(p, l, blocks, hw::DescLanes::kPixelBlocksWidth, "input channel blocks");
+  d[hw::kDescLanes] = hw::DescLanes{.last_lanes = static_cast<uint32_t>(stored.channels % a.rows),
+                                    .pixel_blocks = static_cast<uint32_t>(blocks)}
+                          .pack();
+}
+
 // The geometry words of a layer's descriptor (sizes, window), checked
 // against their fields.
 void set_geometry(const NetworkProgram& p, const Layer& l, const LayerGeometry& g, Descriptor& d) {
@@ -266,6 +276,7 @@ uint32_t mode_word(const NetworkProgram& p, size_t step, const LayerConfig& conf
                       .bits = static_cast<uint32_t>(c.bits),
                       .act_shift = static_cast<uint32_t>(c.act_shift),
                       .weight_shift = static_cast<uint32_t>(c.weight_shift),
+                      .weight_midpoint = layer.weight_reduction == WeightReduction::Midpoint ? 1u : 0u,
                       .shadow = layer.role == LayerRole::Shadow || layer.kind == LayerKind::SaeScan ? 1u : 0u,
                       .load_in = m.load_in ? 1u : 0u,
                       .load_in_b = m.load_in_b ? 1u : 0u,
@@ -336,6 +347,7 @@ ProgramImage build_image(const NetworkProgram& p, const std::vector<LayerConfig>
     d[hw::kDescExtIn] = m.ext_in;
     d[hw::kDescExtOut] = m.ext_out;
     set_geometry(p, l, g, d);
+    set_lanes(p, l, a, d);
     d[hw::kDescZp] = hw::DescZp{.in_zp = static_cast<uint32_t>(l.in_q.zero_point),
                                 .out_zp = static_cast<uint32_t>(l.out_q.zero_point)}
                          .pack();
@@ -344,6 +356,12 @@ ProgramImage build_image(const NetworkProgram& p, const std::vector<LayerConfig>
       if (g.tile_stride > limits.wgt_words / 2)
         too_big(p, l, fmt::format("a weight tile needs {} words, a weight buffer slot holds {}", g.tile_stride,
                                   limits.wgt_words / 2));
+      // Mapped as a grouped convolution, its lanes of other channels would
+      // carry the zero point as their weight, which the midpoint rule does
+      // not cancel (weight_reduction.hpp).
+      if (l.weight_reduction == WeightReduction::Midpoint && l.is_depthwise() && !maps_depthwise(l, a))
+        too_big(p, l, fmt::format("midpoint weights on a depthwise convolution need the array's depthwise mapping, "
+                                  "which a {}x{} array does not give", a.rows, a.cols));
       d[hw::kDescWgtBase] = m.ext_weights;
       std::vector<uint8_t> tiles;
       append_weight_tiles(l, g, p.tensor_shape(l.input), a, tiles);

@@ -28,7 +28,7 @@ namespace {
 class Generator {
  public:
   Generator(uint64_t seed, const RandomNetworkOptions& o)
-      : rng_(seed), correction_rng_(seed ^ 0x6a09e667f3bcc909ULL), options_(o) {}
+      : rng_(seed), correction_rng_(seed ^ 0x6a09e667f3bcc909ULL), rule_rng_(seed ^ 0xbb67ae8584caa73bULL), options_(o) {}
 
   int uniform(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng_); }
   bool chance(double p) { return std::bernoulli_distribution(p)(rng_); }
@@ -66,6 +66,11 @@ class Generator {
       l.bias.push_back(bias);
     }
     add_bias_correction(l);
+    // Two layers in five take their weights at the kept planes' midpoint
+    // (golden/numerics/weight_reduction.hpp), from a generator of their own
+    // for the same reason as the corrections'.
+    const bool midpoint = std::uniform_int_distribution<int>(0, 4)(rule_rng_) < 2;
+    l.weight_reduction = midpoint && l.takes_midpoint_weights() ? WeightReduction::Midpoint : WeightReduction::RoundHalfUp;
   }
 
   // Half the layers with weights get a bias correction per width, so the
@@ -261,6 +266,7 @@ class Generator {
  private:
   std::mt19937_64 rng_;
   std::mt19937_64 correction_rng_;
+  std::mt19937_64 rule_rng_;
   RandomNetworkOptions options_;
 };
 

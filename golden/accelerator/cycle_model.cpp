@@ -65,7 +65,8 @@ void plane_reads(const Layer& l, const LayerGeometry& g, const LayerConfig& c, S
     return;
   }
   t.act_plane_reads = g.tiles * taps * g.word_blocks * reduction_planes(c.act_shift);
-  t.wgt_plane_reads = g.tiles * (1 + g.pixels * g.words_per_pixel) * reduction_planes(c.weight_shift);
+  t.wgt_plane_reads = g.tiles * (weight_zero_point_planes(c.weight_shift, l.weight_reduction) +
+                                 g.pixels * g.words_per_pixel * weight_planes(c.weight_shift, l.weight_reduction));
 }
 
 }  // namespace
@@ -97,7 +98,7 @@ StepTiming step_timing(const NetworkProgram& p, size_t step, const LayerConfig& 
   int64_t last_handoff = -1, last_count = 0;
   // A convolution's every tile moves the same beats: its header, then the
   // planes its width needs.
-  const int64_t tile_beats = pool ? 0 : weight_tile_beats(m.tile_words, reduction_planes(c.weight_shift), a);
+  const int64_t tile_beats = pool ? 0 : weight_tile_beats(m.tile_words, weight_planes(c.weight_shift, l.weight_reduction), a);
   const int64_t header_beats = pool ? 0 : weight_tile_beats(m.tile_words, 0, a);
   for (int64_t tile = 0; tile < g.tiles; ++tile) {
     const int64_t count = std::min<int64_t>(lanes, g.out_channels - tile * lanes);

@@ -21,8 +21,10 @@ double external_pj(int64_t beats, ArrayShape a, const EnergyModel& e) {
 double mac_pj(const Layer& l, const LayerConfig& c, const EnergyModel& e) {
   if (!l.has_weights())
     return static_cast<double>(l.out_shape.size() * l.window.kernel_h * l.window.kernel_w) * e.add32_pj;
+  // A b-bit activation times the weight operand (b + 1 bits under the midpoint rule).
   const double b = c.bits / 8.0;
-  return static_cast<double>(l.macs()) * (e.mult8_pj * b * b + e.add32_pj);
+  const double w = weight_operand_bits(c.bits, c.weight_shift, l.weight_reduction) / 8.0;
+  return static_cast<double>(l.macs()) * (e.mult8_pj * b * w + e.add32_pj);
 }
 
 }  // namespace

@@ -3,8 +3,9 @@
 // counts and per-operation energies at 45 nm (M. Horowitz, "Computing's
 // energy problem", ISSCC 2014):
 //
-//   8-bit integer multiply      0.2 pJ   (a b-bit x b-bit multiply: 0.2 * (b/8)^2,
-//                                          the array multiplier's area scaling)
+//   8-bit integer multiply      0.2 pJ   (a b-bit x w-bit multiply: 0.2 * (b/8) * (w/8),
+//                                          the array multiplier's area scaling; w is b, or
+//                                          b + 1 for midpoint weights)
 //   32-bit integer add          0.1 pJ   (accumulating one product)
 //   16-bit integer multiply     0.8 pJ   (SAE: coefficient x error^2; 0.2 * (16/8)^2)
 //   64-bit integer add          0.2 pJ   (SAE metric accumulation)
@@ -15,9 +16,9 @@
 // What is counted: every MAC at its layer's width; every bit-plane the
 // sequencer reads from the plane-banked buffers (rtl/aps_plane_mem.sv: a
 // plane of an activation word is ROWS bits, of a weight tile word ROWS x
-// COLS bits; a layer at width b reads the planes its reduction needs, so
-// narrow layers read less), charged as 64-bit SRAM accesses; every output
-// byte written; the SAE's per-element operations and slice reads; shadow
+// COLS bits; a layer at width b reads the planes its reduction needs,
+// golden/numerics/weight_reduction.hpp, so narrow layers read less), charged
+// as 64-bit SRAM accesses; every output byte written; the SAE's per-element operations and slice reads; shadow
 // layers like any layer, re-runs like any run; and every byte through the
 // memory port (weights, channel parameters, inputs, outputs and spills).
 // The plane reads and the beats are the cycle model's, which the RTL's

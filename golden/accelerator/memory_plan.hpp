@@ -78,7 +78,7 @@ struct StepMemory {
 // beats), then bit-plane 7 of each of its R words, then plane 6, ... then
 // plane 0, each word-plane hw::wgt_plane_beats beats. A step loads the
 // header and the top `planes` planes: one contiguous prefix of the tile, so
-// its traffic falls with the weights' width (reduction_planes).
+// its traffic falls with the weights' width (weight_planes).
 int64_t weight_tile_beats(int64_t tile_words, int planes, ArrayShape array);
 
 struct MemoryPlan {

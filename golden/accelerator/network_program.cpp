@@ -140,6 +140,7 @@ uint64_t NetworkProgram::fingerprint() const {
     h.value(l.scan.action);
     h.vec(l.weights);
     h.vec(l.weight_zero_points);
+    h.value(l.weight_reduction);
     h.vec(l.bias);
     h.vec(l.bias_correction);
     for (const auto& m : l.multipliers) {
@@ -164,6 +165,11 @@ uint64_t NetworkProgram::fingerprint() const {
   h.value(pcu.gate.third_weight);
   h.value(pcu.gate.threshold);
   return h.digest();
+}
+
+void NetworkProgram::set_weight_reduction(WeightReduction r) {
+  for (Layer& l : layers)
+    if (l.has_weights()) l.weight_reduction = l.takes_midpoint_weights() ? r : WeightReduction::RoundHalfUp;
 }
 
 std::string NetworkProgram::describe() const {
@@ -242,6 +248,8 @@ void validate_program(const NetworkProgram& p) {
     for (const auto* q : {&l.in_q, &l.out_q})
       if (q->zero_point < 0 || q->zero_point > 255 || !is_positive_scale(q->scale)) fail(l, "activation scale/zero point out of range");
     if (!l.has_weights() && !l.bias_correction.empty()) fail(l, "has a bias correction but no weights");
+    if (l.weight_reduction == WeightReduction::Midpoint && !l.takes_midpoint_weights())
+      fail(l, "midpoint weights on a grouped convolution that is not depthwise");
     if (!l.has_weights()) continue;
     const int64_t outs = l.out_shape.channels;
     if (l.groups < 1 || l.in_shape.channels % l.groups || outs % l.groups) fail(l, "groups do not divide the channels");

@@ -18,6 +18,7 @@
 #include "golden/numerics/dtype.hpp"
 #include "golden/numerics/precision_reduction.hpp"
 #include "golden/numerics/requantize.hpp"
+#include "golden/numerics/weight_reduction.hpp"
 
 namespace aps {
 
@@ -100,6 +101,7 @@ struct Layer {
   std::vector<int8_t> weights;
   std::vector<int32_t> weight_zero_points;   // one per output channel
   std::vector<double> weight_scales;         // one per output channel (reports, float reference)
+  WeightReduction weight_reduction = WeightReduction::RoundHalfUp;  // how the weights meet a narrow width
   std::vector<int32_t> bias;                 // one per output channel, scale in_q.scale * weight_scales[c]
   // Bias correction (golden/adaptation/bias_correction.hpp): for widths 2..7,
   // what is added to the bias at that width, [bias_correction_offset(bits) +
@@ -120,6 +122,11 @@ struct Layer {
     return kind == LayerKind::Conv && groups > 1 && groups == in_shape.channels && out_shape.channels == in_shape.channels;
   }
   int64_t weights_per_output() const;  // (in / groups) * kh * kw
+  // Whether its weights may take the midpoint rule: a weight equal to its
+  // zero point no longer multiplies by exactly 0 there, and the array can
+  // leave out of a dense or depthwise sum the lanes that hold no input
+  // channel, but not the other groups' channels of a grouped convolution.
+  bool takes_midpoint_weights() const { return has_weights() && (groups == 1 || is_depthwise()); }
   // The bias a layer at `bits` adds to output channel c (saturated to int32).
   int32_t bias_at(int bits, int64_t channel) const;
   // Entries of a full bias_correction: one per output channel and corrected width.
@@ -220,6 +227,10 @@ struct NetworkProgram {
   // Hash of the structure, weights and quantization parameters: identifies
   // the model a calibration profile belongs to.
   uint64_t fingerprint() const;
+  // Every layer with weights reduces them by `r` (weight_reduction.hpp),
+  // but grouped convolutions that are not depthwise keep rounding half up
+  // (Layer::takes_midpoint_weights).
+  void set_weight_reduction(WeightReduction r);
   // One line per layer, for people.
   std::string describe() const;
 };

@@ -12,6 +12,7 @@
 #include "golden/numerics/quantize_linear.hpp"
 #include "golden/numerics/requantize.hpp"
 #include "golden/numerics/rounding.hpp"
+#include "golden/numerics/weight_reduction.hpp"
 
 namespace aps {
 namespace {
@@ -20,7 +21,8 @@ namespace {
 // scale, bias added, requantized.
 uint8_t finish_output(const Layer& l, int64_t channel, int64_t acc, const LayerConfig& c) {
   const int32_t acc32 = saturate_int32(acc);
-  const int32_t acc8 = saturate_int32(static_cast<int64_t>(acc32) * (int64_t{1} << (c.act_shift + c.weight_shift)));
+  const int shift = c.act_shift + weight_operand_shift(c.weight_shift, l.weight_reduction);
+  const int32_t acc8 = saturate_int32(static_cast<int64_t>(acc32) * (int64_t{1} << shift));
   const int32_t total = saturate_int32(static_cast<int64_t>(acc8) + l.bias_at(c.bits, channel));
   return requantize(total, l.multipliers[channel], l.out_q.zero_point, l.relu);
 }
@@ -29,12 +31,14 @@ uint8_t finish_output(const Layer& l, int64_t channel, int64_t acc, const LayerC
 
 std::vector<int32_t> weight_differences(const Layer& l, const LayerConfig& c) {
   const int64_t per_out = l.weights_per_output();
-  const auto reduced = reduction_table(c.bits, c.weight_shift, Signedness::Signed);
+  std::array<int32_t, 256> operand{};
+  for (int byte = 0; byte < 256; ++byte)
+    operand[static_cast<size_t>(byte)] = weight_operand(static_cast<int8_t>(byte), c.bits, c.weight_shift, l.weight_reduction);
   std::vector<int32_t> d(l.weights.size());
   for (int64_t o = 0; o < l.out_shape.channels; ++o) {
-    const int32_t z = reduce_code(l.weight_zero_points[o], c.bits, c.weight_shift, Signedness::Signed);
+    const int32_t z = weight_zero_point_operand(l.weight_zero_points[o], c.bits, c.weight_shift, l.weight_reduction);
     for (int64_t k = 0; k < per_out; ++k)
-      d[o * per_out + k] = reduced[static_cast<uint8_t>(l.weights[o * per_out + k])] - z;
+      d[o * per_out + k] = operand[static_cast<uint8_t>(l.weights[o * per_out + k])] - z;
   }
   return d;
 }

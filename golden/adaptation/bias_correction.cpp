@@ -83,7 +83,7 @@ std::vector<int32_t> measure_bias_correction(const Layer& l, std::span<const std
   const double reads =
       static_cast<double>(inputs.size()) * (fc ? 1.0 : static_cast<double>(l.out_shape.height * l.out_shape.width));
 
-  const int shift = default_shift(bits);
+  const int shift = weight_operand_shift(default_shift(bits), l.weight_reduction);
   const std::vector<int32_t> dw_b = weight_differences(l, static_config(bits));
   const std::vector<int32_t> dw_8 = weight_differences(l, static_config(kMaxBits));
   const int64_t per_out = l.weights_per_output();

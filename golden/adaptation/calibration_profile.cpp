@@ -20,6 +20,9 @@ constexpr const char* kProfileKey = "aps.profile";
 constexpr const char* kHashKey = "aps.model_hash";
 constexpr const char* kFormatKey = "aps.profile_format";
 constexpr int kFormatVersion = 6;
+// Format 7: a profile calibrated with midpoint weights. A build that knows
+// format 6 only must not load it as rounding half up.
+constexpr int kMidpointFormatVersion = 7;
 // Format 5 profiles (before bias correction) load with no corrections: their
 // choices were made on the uncorrected program.
 constexpr int kUncorrectedFormatVersion = 5;
@@ -182,6 +185,7 @@ void save_profile(const CalibrationProfile& p, const std::filesystem::path& path
   for (const auto& [name, r] : p.ranges) ranges[name] = {r.first, r.second};
   const nlohmann::json j = {
       {"model", p.model}, {"task", task_name(p.task)}, {"decision_threshold", p.decision_threshold},
+      {"weight_reduction", weight_reduction_name(p.weight_reduction)},
       {"samples", p.samples}, {"range_method", p.range_method}, {"metric", p.metric},
       {"sae_budget", p.sae_budget}, {"widths", p.widths}, {"candidates", p.candidates}, {"ranges", ranges},
       {"layers", layers}, {"upfront_unavailable", p.upfront_unavailable}, {"target_agreement", p.target_agreement}, {"target_bits", p.target_bits}, {"static_front", front},
@@ -192,7 +196,7 @@ void save_profile(const CalibrationProfile& p, const std::filesystem::path& path
     e->set_key(k);
     e->set_value(v);
   };
-  meta(kFormatKey, std::to_string(kFormatVersion));
+  meta(kFormatKey, std::to_string(p.weight_reduction == WeightReduction::Midpoint ? kMidpointFormatVersion : kFormatVersion));
   meta(kHashKey, fmt::format("{:016x}", p.model_hash));
   meta(kProfileKey, j.dump());
   std::string bytes;
@@ -212,10 +216,11 @@ CalibrationProfile load_profile(const std::filesystem::path& path, const OnnxMod
     if (e.key() == kFormatKey) format = e.value();
   }
   if (body.empty() || hash.empty()) throw InputError(fmt::format("{}: not an APS calibration profile", file));
-  if (format != std::to_string(kFormatVersion) && format != std::to_string(kUncorrectedFormatVersion))
-    throw InputError(fmt::format("{}: profile format {} is not a supported one ({} or {})", file, format,
-                                 kUncorrectedFormatVersion, kFormatVersion));
-  const bool corrected_format = format == std::to_string(kFormatVersion);
+  if (format != std::to_string(kFormatVersion) && format != std::to_string(kUncorrectedFormatVersion) &&
+      format != std::to_string(kMidpointFormatVersion))
+    throw InputError(fmt::format("{}: profile format {} is not a supported one ({} to {})", file, format,
+                                 kUncorrectedFormatVersion, kMidpointFormatVersion));
+  const bool corrected_format = format != std::to_string(kUncorrectedFormatVersion);
   const std::string want = fmt::format("{:016x}", model_hash(model));
   if (hash != want)
     throw InputError(fmt::format("{}: this profile was made for another model (hash {}, {} has hash {}); "
@@ -239,6 +244,12 @@ CalibrationProfile load_profile(const std::filesystem::path& path, const OnnxMod
       throw InputError(fmt::format("{}: the profile's task '{}' is neither classification nor anomaly_detection", file, task));
     p.task = parse_task(task);
     p.decision_threshold = j.at("decision_threshold");
+    // Profiles before format 7 name no rule: they were made rounding half up.
+    if (j.contains("weight_reduction"))
+      p.weight_reduction = parse_weight_reduction(j.at("weight_reduction").get<std::string>(), file + ": the profile");
+    if ((p.weight_reduction == WeightReduction::Midpoint) != (format == std::to_string(kMidpointFormatVersion)))
+      throw InputError(fmt::format("{}: a format {} profile with {} weights; run aps-calibrate again", file, format,
+                                   weight_reduction_name(p.weight_reduction)));
     p.samples = j.at("samples");
     p.range_method = j.at("range_method");
     p.metric = j.at("metric");

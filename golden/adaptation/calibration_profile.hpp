@@ -71,6 +71,9 @@ struct CalibrationProfile {
   // decision_threshold (chosen on the calibration labels by Youden's J).
   Task task = Task::Classification;
   double decision_threshold = 0;
+  // How the program reduces its weights (golden/numerics/weight_reduction.hpp):
+  // bias corrections, thresholds and maps were measured under this rule.
+  WeightReduction weight_reduction = WeightReduction::RoundHalfUp;
   int samples = 0;                   // calibration inputs used
   std::string range_method = "model";  // minmax | percentile | mse ("model": QDQ/QOperator scales kept)
   std::string metric = "mse";        // sensitivity table: mse | sqnr

@@ -45,9 +45,19 @@ NetworkProgram with_bias_correction(NetworkProgram program, const CalibrationPro
   return program;
 }
 
+namespace {
+
+// The weight rule and bias corrections the profile was calibrated with.
+NetworkProgram with_profile_rules(NetworkProgram program, const CalibrationProfile& profile) {
+  program.set_weight_reduction(profile.weight_reduction);
+  return with_bias_correction(std::move(program), profile);
+}
+
+}  // namespace
+
 NetworkProgram program_for_profile(const OnnxModel& model, const CalibrationProfile& profile) {
   auto built = build_without_ranges(model);
-  if (auto* program = std::get_if<NetworkProgram>(&built)) return with_bias_correction(std::move(*program), profile);
+  if (auto* program = std::get_if<NetworkProgram>(&built)) return with_profile_rules(std::move(*program), profile);
   if (profile.ranges.empty())
     throw InputError(fmt::format("{}: the profile holds no activation ranges, and this {} model needs them",
                                  profile.source,
@@ -55,7 +65,7 @@ NetworkProgram program_for_profile(const OnnxModel& model, const CalibrationProf
   // The model quantized with these ranges when it was calibrated: if it
   // no longer does, the ranges were changed.
   try {
-    return with_bias_correction(build_program(model, profile.ranges), profile);
+    return with_profile_rules(build_program(model, profile.ranges), profile);
   } catch (const UnsupportedError&) {
     throw;  // the model's own limit, not the profile's
   } catch (const InputError& e) {
@@ -235,6 +245,7 @@ CalibrationProfile start_profile(const OnnxModel& model, int64_t samples, const 
   prof.widths.push_back(8);
   prof.target_agreement = o.target_agreement;
   prof.target_bits = o.target_bits;
+  prof.weight_reduction = o.weight_reduction;
   return prof;
 }
 
@@ -260,6 +271,7 @@ Reference reference_runs(const OnnxModel& model, const CalibrationInputs& data, 
     prof.range_method = std::string(range_method_name(ranges));
     ref.program = build_program(model, prof.ranges);
   }
+  ref.program.set_weight_reduction(prof.weight_reduction);
   ref.weighted = weighted_layers(ref.program);
   if (prof.task == Task::AnomalyDetection) check_reconstructs_raw_input(ref.program);
   check_class_labels(prof.task, labels, static_cast<int64_t>(ref.program.output_layer().out_shape.size()),

@@ -32,6 +32,7 @@ struct CalibrationOptions {
   size_t exhaustive_maps = 4096;              // static front: every map up to this many, else a greedy path;
   double exhaustive_search_macs = 2e11;       // and only while running them all costs at most this (minutes)
   bool bias_correction = true;                // measure and store Layer::bias_correction (bias_correction.hpp)
+  WeightReduction weight_reduction = WeightReduction::RoundHalfUp;  // the program's weight rule, kept in the profile
   // The build the profile is for: a schedule's slices share its SAE slice
   // memory, whose entries hold one activation word of `array.rows` lanes.
   HardwareLimits build;

@@ -45,12 +45,14 @@ ExitCode calibrate_command(const Args& args) {
        "widths 2..7, measured on the calibration data, is cancelled through its bias at every width where that "
        "keeps more 8-bit decisions)")
       ("jobs", po::value(&o.threads)->default_value(1), "threads (the profile is the same for any number)");
-  std::string task;
+  std::string task, weight_reduction;
   add_task_option(options, task);
+  add_weight_reduction_option(options, weight_reduction);
   po::variables_map vm;
   if (!parse_args(args, options, vm)) return ExitCode::Ok;
   o.ranges = parse_range_method(ranges);
   o.task = task_override(task);
+  o.weight_reduction = weight_reduction_override(weight_reduction).value_or(WeightReduction::RoundHalfUp);
   o.candidates = parse_width_list(candidates, "--candidates");
   if (!(o.sae_budget > 0 && o.sae_budget < 1)) throw InputError("--budget must be in (0, 1)");
   if (!(o.target_agreement > 0 && o.target_agreement <= 1)) throw InputError("--target-agreement must be in (0, 1]");

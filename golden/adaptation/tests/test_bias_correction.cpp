@@ -173,7 +173,10 @@ NetworkProgram two_fc() {
 }  // namespace
 
 TEST_CASE("bias correction: a fully connected layer keeps its 8-bit mean output at every width", "[bias_correction]") {
+  const WeightReduction rule = GENERATE(WeightReduction::RoundHalfUp, WeightReduction::Midpoint);
+  INFO("weights " << weight_reduction_name(rule));
   Layer l = random_fc("fc", 256, 6, {0.1, 128}, 1.0 / 16384, 7);  // outputs far from 0 and 255
+  l.weight_reduction = rule;
   const auto inputs = relu_like_inputs(300, 256, 3, 11);
   // Uncorrected, half an 8-bit code per weight and per activation adds up
   // over 256 inputs to most of an output code at every width below 8.

@@ -2,6 +2,7 @@
 // budget and memory, and the programs the policies build from them.
 
 #include <catch2/catch.hpp>
+#include <onnx/onnx_pb.h>
 #include <fmt/format.h>
 #include <algorithm>
 #include <filesystem>
@@ -258,4 +259,53 @@ TEST_CASE("calibration threads: the same profile for any thread count", "[profil
     files.emplace_back(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   }
   CHECK(files[0] == files[1]);
+}
+
+TEST_CASE("calibration profiles keep their weight rule, and a program under them takes it", "[profile]") {
+  const OnnxModel mlp = OnnxModel::load(kModels / "digits_mlp/model_int8.onnx");
+  const DataSet cal = load_data_set(kModels / "digits_mlp/calibration");
+  CalibrationOptions o;
+  o.threads = 2;
+  o.exhaustive_maps = 8;
+  o.weight_reduction = WeightReduction::Midpoint;
+  const CalibrationProfile p = calibrate(mlp, {cal.inputs[0].tensor, cal.labels->ints()}, o);
+  CHECK(p.weight_reduction == WeightReduction::Midpoint);
+  const auto file = std::filesystem::temp_directory_path() / "aps_test_midpoint.profile.onnx";
+  save_profile(p, file);
+  const CalibrationProfile q = load_profile(file, mlp);
+  CHECK(q.weight_reduction == WeightReduction::Midpoint);
+  for (const Layer& l : program_for_profile(mlp, q).layers)
+    if (l.has_weights()) CHECK(l.weight_reduction == WeightReduction::Midpoint);
+
+  // Format 7 marks it, so a build that knows only format 6 refuses it
+  // rather than load it as rounding half up; the format and the rule must agree.
+  onnx::ModelProto m;
+  {
+    std::ifstream in(file, std::ios::binary);
+    REQUIRE(m.ParseFromIstream(&in));
+  }
+  std::string format;
+  for (const auto& e : m.metadata_props())
+    if (e.key() == "aps.profile_format") format = e.value();
+  CHECK(format == "7");
+  for (auto& e : *m.mutable_metadata_props())
+    if (e.key() == "aps.profile_format") e.set_value("6");
+  const auto forged = std::filesystem::temp_directory_path() / "aps_test_midpoint_format6.profile.onnx";
+  {
+    std::ofstream out(forged, std::ios::binary);
+    REQUIRE(m.SerializeToOstream(&out));
+  }
+  CHECK_THROWS_WITH(load_profile(forged, mlp), Catch::Contains("aps_test_midpoint_format6.profile.onnx: a format 6 "
+                                                               "profile with midpoint weights"));
+  // A rounding profile is written as before, in format 6.
+  CalibrationProfile round = q;
+  round.weight_reduction = WeightReduction::RoundHalfUp;
+  save_profile(round, forged);
+  {
+    std::ifstream in(forged, std::ios::binary);
+    REQUIRE(m.ParseFromIstream(&in));
+  }
+  for (const auto& e : m.metadata_props())
+    if (e.key() == "aps.profile_format") CHECK(e.value() == "6");
+  CHECK(load_profile(forged, mlp).weight_reduction == WeightReduction::RoundHalfUp);
 }
