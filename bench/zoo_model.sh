@@ -1,15 +1,18 @@
 # Sourced by the bench scripts that study zoo models (run_zoo_study.sh,
-# run_bias_correction.sh), after they set build, work and jobs.
+# run_bias_correction.sh, run_weight_reduction.sh), after they set build,
+# work and jobs.
 #
-# zoo_model ENTRY: ENTRY is a zoo folder name (its model.onnx) or name:file
+# zoo_data ENTRY: ENTRY is a zoo folder name (its model.onnx) or name:file
 # for another float model in that folder. Sets model, tag (name, or
-# name_file), onnx, data (its Fashion-MNIST splits under $work/data/<name>,
-# made once) and profile ($work/<tag>.profile.onnx, calibrated once on the
-# calibration_corrupted split, its log in $work/<tag>.calibration.txt).
+# name_file), onnx and data (its Fashion-MNIST splits under
+# $work/data/<name>, made once).
+# zoo_model ENTRY: zoo_data, and profile ($work/<tag>.profile.onnx,
+# calibrated once on the calibration_corrupted split, its log in
+# $work/<tag>.calibration.txt).
 # Stops unless the profile is of the current format (6): one of format 5
 # predates bias correction and would load uncorrected, so a study would
 # silently measure the old design.
-zoo_model() {
+zoo_data() {
   model=${1%%:*}
   file=model
   tag=$model
@@ -24,6 +27,10 @@ zoo_model() {
     /usr/bin/python3 tools/make_fashion_data.py --model "$onnx" --out "$data" \
       --splits calibration_corrupted,test_data_set_0,corrupted
   fi
+}
+
+zoo_model() {
+  zoo_data "$1"
   profile=$work/$tag.profile.onnx
   [ -f "$profile" ] || "$build/golden/cli/aps-calibrate" --model "$onnx" --data "$data/calibration_corrupted" \
     --output "$profile" --jobs "$jobs" > "$work/$tag.calibration.txt"
