@@ -706,6 +706,7 @@ int main(int argc, char** argv) {
     const std::string figure = profile.task == Task::Classification ? "accuracy" : "auc";
     nlohmann::json out = {{"model", model_name}, {"profile", profile_path}, {"macs", base.total_macs()},
                           {"task", task_name(profile.task)}, {"figure", figure},
+                          {"weight_reduction", weight_reduction_name(profile.weight_reduction)},
                           {"sae_cost_share_jit", study.sae_cost_share(Schedule::JustInTime)},
                           {"sae_cost_share_upfront", upfront ? nlohmann::json(study.sae_cost_share(Schedule::UpFront)) : nlohmann::json()},
                           {"upfront_unavailable", profile.upfront_unavailable},
@@ -843,10 +844,12 @@ int main(int argc, char** argv) {
                                    {"fidelity_upfront", upfront ? study.fidelity(s, Schedule::UpFront) : nlohmann::json()},
                                    {"decisions_equal_to_ideal", total > 0 ? same / total : 0.0}};
 
+      const char* rule = profile.weight_reduction == WeightReduction::Midpoint ? ", midpoint weights" : "";
       if (s.first == 0)
-        fmt::print("\n### {} — {} ({} inputs)\n\n", model_name, split_name, s.inputs.size());
+        fmt::print("\n### {} — {} ({} inputs{})\n\n", model_name, split_name, s.inputs.size(), rule);
       else
-        fmt::print("\n### {} — {} ({} inputs, from input {})\n\n", model_name, split_name, s.inputs.size(), s.first);
+        fmt::print("\n### {} — {} ({} inputs, from input {}{})\n\n", model_name, split_name, s.inputs.size(), s.first,
+                   rule);
       const bool auc = profile.task == Task::AnomalyDetection;
       fmt::print("| policy | setting | {} | vs fp32 | bits (MAC-weighted, all passes) | cycles / inference | speed-up vs static 8 | energy / inference | memory bytes / inference | SAE + PCU cycles exposed | re-runs | RTL-checked |\n",
                  auc ? "ROC AUC" : "accuracy");
@@ -881,7 +884,9 @@ int main(int argc, char** argv) {
                                      "are not run",
                                      profile.upfront_unavailable));
     if (!json_path.empty()) aps::cli::write_text_file(json_path, out.dump(2));
-    if (!report_path.empty()) aps::cli::write_text_file(report_path, nlohmann::json{{"model_dir", dir}, {"model", model_path}, {"figure", figure}, {"rows", report_rows}}.dump(2));
+    if (!report_path.empty()) aps::cli::write_text_file(report_path, nlohmann::json{{"model_dir", dir}, {"model", model_path}, {"figure", figure},
+                                                                 {"weight_reduction", weight_reduction_name(profile.weight_reduction)},
+                                                                 {"rows", report_rows}}.dump(2));
     return 0;
   } catch (const InputError& e) {  // bad input, and usage errors (parse_args)
     std::cerr << "aps-study: error: " << e.what() << "\n";

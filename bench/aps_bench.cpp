@@ -163,6 +163,7 @@ int main(int argc, char** argv) {
     if (!json_path.empty())
       cli::write_text_file(json_path, nlohmann::json{{"model", model}, {"data", data}, {"inputs", n},
                                                      {"macs", program.total_macs()}, {"repeats", repeats},
+                                                     {"weight_reduction", weight_reduction_name(rule.value_or(WeightReduction::RoundHalfUp))},
                                                      {"array", {{"rows", array.rows}, {"cols", array.cols}}},
                                                      {"rows", rows}}
                                           .dump(2));

@@ -15,7 +15,9 @@
 # A model is a zoo folder name (its model.onnx), or name:file for another
 # float model in that folder, e.g. ds_cnn:model_any_precision for
 # tools/train_any_precision.py's fine-tuned copy; its outputs are named
-# <name>_<file> then. STUDY_OPTIONS are added to every aps-study command
+# <name>_<file> then, and <tag>_midpoint with WEIGHT_REDUCTION=midpoint (its
+# profile calibrated with midpoint weights: bench/zoo_model.sh). STUDY_OPTIONS
+# are added to every aps-study command
 # (e.g. fewer threshold scales and margins for a quicker study); RTL_OPTIONS,
 # when set (even empty), replace them for the RTL run (e.g. one setting per policy, so a
 # larger RTL_INPUTS slice fits the time).

@@ -897,5 +897,19 @@ module aps_sequencer
     tile_weights_prefetched: cover property (@(posedge clk_i) disable iff (!rst_ni)
                                              state == SWgtWait && t != 32'd0 && wt_loaded > t);
   end
+  if (1) begin : cov_weight_rule
+    // Midpoint weights captured, at a narrow width and at 7 bits (its zero
+    // point needs all 8 planes there).
+    midpoint_weights: cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                      capture_o && weight_midpoint && weight_shift > 4'd1);
+    midpoint_weights_7_bits: cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                             capture_o && weight_midpoint && weight_shift == 4'd1);
+    // Lanes left out of a sum: a pixel's short last block, a fully connected
+    // layer's block count wrapping to the next pixel, a depthwise word.
+    short_block_masked: cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                        capture_o && !depthwise && lane_valid_o != '1);
+    pixel_blocks_wrapped: cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                          issue && n_cbi != 16'd0 && n_blk == 16'd0);
+  end
 `endif
 endmodule

@@ -68,9 +68,12 @@ class Generator {
     add_bias_correction(l);
     // Two layers in five take their weights at the kept planes' midpoint
     // (golden/numerics/weight_reduction.hpp), from a generator of their own
-    // for the same reason as the corrections'.
+    // for the same reason as the corrections', where the rule and the
+    // build's array allow it (a depthwise layer needs the array's depthwise
+    // mapping: sim/program_image.cpp).
     const bool midpoint = std::uniform_int_distribution<int>(0, 4)(rule_rng_) < 2;
-    l.weight_reduction = midpoint && l.takes_midpoint_weights() ? WeightReduction::Midpoint : WeightReduction::RoundHalfUp;
+    const bool allowed = l.takes_midpoint_weights() && (!l.is_depthwise() || maps_depthwise(l, array_));
+    l.weight_reduction = midpoint && allowed ? WeightReduction::Midpoint : WeightReduction::RoundHalfUp;
   }
 
   // Half the layers with weights get a bias correction per width, so the
@@ -88,6 +91,7 @@ class Generator {
   }
 
   RandomCase make(const HardwareLimits& limits) {
+    array_ = limits.array;
     RandomCase c;
     NetworkProgram& p = c.program;
     p.source = "random";
@@ -267,6 +271,7 @@ class Generator {
   std::mt19937_64 rng_;
   std::mt19937_64 correction_rng_;
   std::mt19937_64 rule_rng_;
+  ArrayShape array_;
   RandomNetworkOptions options_;
 };
 

@@ -22,7 +22,7 @@ quantized to 8-bit codes with the minmax range aps would measure on the
 calibration split (per tensor, zero point 0 since every input here is an
 image in [0, 1] or a ReLU output), its weights to int8 per output channel
 (symmetric, [-127, 127], as aps quantizes float weights), and both are then
-reduced to the step's width b by the same rule the hardware applies:
+reduced to the step's width b by the hardware's default rule (rounding half up):
 clamp((c + 2^(s-1)) >> s) with s = 8 - b, scaled back by 2^s. Gradients pass
 straight through the rounding. Each training step runs the batch at 8 bits
 and at one width drawn from 2..7; the narrow pass learns from the labels and
@@ -63,7 +63,11 @@ WIDTHS_REPORTED = (8, 6, 5, 4, 3, 2)
 
 
 def reduce_codes(q, bits, signed):
-    """golden/numerics/precision_reduction.hpp's reduce_code with s = 8 - bits, on float tensors of codes."""
+    """golden/numerics/precision_reduction.hpp's reduce_code with s = 8 - bits, on float tensors of codes.
+
+    Rounding half up only: a model fine-tuned here is tuned for the default weight rule,
+    not for midpoint weights (golden/numerics/weight_reduction.hpp).
+    """
     s = 8 - bits
     if s == 0:
         return q

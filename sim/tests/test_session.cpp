@@ -164,3 +164,18 @@ TEST_CASE("the co-simulation runner gives the same counts with one job and with 
   CHECK(one.layer_cycles == two.layer_cycles);
   CHECK(one.rtl_eval.correct() == one.golden_eval.correct());
 }
+
+TEST_CASE("the behavioural device stops on a descriptor whose weight rule is not its program's", "[session]") {
+  const Model m("digits_mlp");
+  NetworkProgram midpoint = m.program;
+  midpoint.set_weight_reduction(WeightReduction::Midpoint);
+  // The host writes the midpoint program's image to a device that computes
+  // the rounding one: the device's check fails the run (as an assertion).
+  AcceleratorSession s(midpoint, behavioural(m.program));
+  s.configure(m.configs);
+  CHECK_THROWS_WITH(s.run_unchecked(0, m.input(0)), Catch::StartsWith("input 0: an RTL assertion failed"));
+  // The same program on both sides runs: the rule alone made the difference.
+  AcceleratorSession same(midpoint, behavioural(midpoint));
+  same.configure(m.configs);
+  CHECK_NOTHROW(same.run_unchecked(0, m.input(0)));
+}

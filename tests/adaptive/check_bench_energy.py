@@ -2,8 +2,10 @@
 """aps-bench --json: each width's energy terms add up to its total, and its
 memory-port bytes by what they carry add up to all of them; only the weight
 planes fall with width (a b-bit layer reads b planes and the rounding plane
-below them, golden/numerics/precision_reduction.hpp), the headers, channel
-parameters and activations stay; tools/results_tables.py shows every width.
+below them, golden/numerics/precision_reduction.hpp, or under midpoint weights
+the b planes alone, golden/numerics/weight_reduction.hpp), the headers,
+channel parameters and activations stay; tools/results_tables.py shows every
+width.
 
     check_bench_energy.py BENCH.json RESULTS_TABLES.py
 """
@@ -17,13 +19,16 @@ TERMS = ("macs", "buffer_reads", "buffer_writes", "sae", "ext_weight_planes", "e
 KINDS = ("weight_planes", "weight_headers", "params", "activations")
 
 
-def planes(bits):
-    return 8 if bits == 8 else bits + 1
+def planes(bits, rule):
+    if bits == 8:
+        return 8
+    return bits if rule == "midpoint" else bits + 1
 
 
 def problems_of(bench):
     out = []
     rows = {r["bits"]: r for r in bench["rows"]}
+    rule = bench["weight_reduction"]
     if 8 not in rows:
         return ["no 8-bit row to compare with"]
     base = rows[8]["ext_bytes"]
@@ -36,8 +41,9 @@ def problems_of(bench):
         for k in ("weight_headers", "params", "activations"):
             if x[k] != base[k]:
                 out.append(f"{b} bits: {x[k]} bytes of {k}, {base[k]} at 8 bits")
-        if x["weight_planes"] * 8 != base["weight_planes"] * planes(b):
-            out.append(f"{b} bits: {x['weight_planes']} bytes of weight planes, not {planes(b)}/8 of 8 bits'")
+        if x["weight_planes"] * 8 != base["weight_planes"] * planes(b, rule):
+            out.append(f"{b} bits: {x['weight_planes']} bytes of weight planes, not {planes(b, rule)}/8 of 8 bits' "
+                       f"({rule} weights)")
     return out
 
 
@@ -57,6 +63,11 @@ def main():
     next(r for r in broken["rows"] if r["bits"] != 8)["ext_bytes"]["params"] -= 16
     if not problems_of(broken):
         problems.append("the check passed channel parameters that change with width")
+    # ... and weight planes read under the other rule.
+    other = json.loads(json.dumps(bench))
+    other["weight_reduction"] = "round" if bench["weight_reduction"] == "midpoint" else "midpoint"
+    if not problems_of(other):
+        problems.append(f"the check passed weight planes read as {other['weight_reduction']} weights read them")
     for p in problems:
         print(f"FAILED: {p}")
     if not problems:
