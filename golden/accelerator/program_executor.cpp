@@ -31,9 +31,7 @@ uint8_t finish_output(const Layer& l, int64_t channel, int64_t acc, const LayerC
 
 std::vector<int32_t> weight_differences(const Layer& l, const LayerConfig& c) {
   const int64_t per_out = l.weights_per_output();
-  std::array<int32_t, 256> operand{};
-  for (int byte = 0; byte < 256; ++byte)
-    operand[static_cast<size_t>(byte)] = weight_operand(static_cast<int8_t>(byte), c.bits, c.weight_shift, l.weight_reduction);
+  const auto operand = weight_operand_table(c.bits, c.weight_shift, l.weight_reduction);
   std::vector<int32_t> d(l.weights.size());
   for (int64_t o = 0; o < l.out_shape.channels; ++o) {
     const int32_t z = weight_zero_point_operand(l.weight_zero_points[o], c.bits, c.weight_shift, l.weight_reduction);

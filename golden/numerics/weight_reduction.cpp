@@ -5,6 +5,7 @@
 
 #include "golden/errors.hpp"
 #include "golden/numerics/precision_reduction.hpp"
+#include "golden/numerics/rounding.hpp"
 
 namespace aps {
 namespace {
@@ -31,7 +32,13 @@ int32_t weight_operand(int32_t code, int bits, int shift, WeightReduction r) {
 
 int32_t weight_zero_point_operand(int32_t zero_point, int bits, int shift, WeightReduction r) {
   if (!midpoint(shift, r)) return reduce_code(zero_point, bits, shift, Signedness::Signed);
-  return (2 * zero_point + (1 << (shift - 1))) >> shift;
+  return shift_right_round_half_up(2 * zero_point, shift);
+}
+
+std::array<int32_t, 256> weight_operand_table(int bits, int shift, WeightReduction r) {
+  std::array<int32_t, 256> t{};
+  for (int byte = 0; byte < 256; ++byte) t[static_cast<size_t>(byte)] = weight_operand(static_cast<int8_t>(byte), bits, shift, r);
+  return t;
 }
 
 int weight_operand_shift(int shift, WeightReduction r) { return midpoint(shift, r) ? shift - 1 : shift; }

@@ -31,6 +31,7 @@
 // s - 1 (the half-step) under Midpoint. At s = 0 (8 bits) both rules are the
 // identity.
 
+#include <array>
 #include <cstdint>
 #include <string_view>
 
@@ -44,6 +45,9 @@ WeightReduction parse_weight_reduction(std::string_view name, std::string_view w
 
 // The PE operand of weight code w (-128..127) at `bits`, weight shift `shift`.
 int32_t weight_operand(int32_t code, int bits, int shift, WeightReduction r);
+// weight_operand of every int8 code, indexed by its byte (two's complement):
+// a layer reduces its weights by lookup.
+std::array<int32_t, 256> weight_operand_table(int bits, int shift, WeightReduction r);
 // The operand its zero point z becomes.
 int32_t weight_zero_point_operand(int32_t zero_point, int bits, int shift, WeightReduction r);
 // How far left an accumulator of these operands returns to the 8-bit weight scale.
