@@ -68,8 +68,7 @@ class BehaviouralDevice final : public Device {
   int cols() const override { return static_cast<int>(build_.cols); }
   std::string variant() const override { return faulty_ ? "behavioural-fault" : "behavioural"; }
   bool failed() const override { return !failure_.empty(); }
-  // What the failed assertion said.
-  const std::string& failure() const { return failure_; }
+  std::string failure_detail() const override { return failure_; }
 
  private:
   struct MonitorWrite {

@@ -89,6 +89,9 @@ class Device {
   // Assertion failures and $error/$fatal messages make Verilator stop; the
   // device reports them here instead of aborting the process.
   virtual bool failed() const = 0;
+  // What the failed check said, where the device keeps it (the behavioural
+  // stand-in); the verilated RTL prints its own messages and returns "".
+  virtual std::string failure_detail() const { return ""; }
 };
 
 // How a session builds its device.

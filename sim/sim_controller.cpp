@@ -44,7 +44,10 @@ DeviceOutputs SimController::step(const DeviceInputs& in) {
   if (memory_) memory_->commit(cycle_, pins, out);
   for (const auto& hook : hooks_) hook(cycle_, out);
   ++cycle_;
-  if (device_->failed()) throw RtlAssertion(fmt::format("an RTL assertion failed at cycle {}", cycle_ - 1));
+  if (device_->failed()) {
+    const std::string detail = device_->failure_detail();
+    throw RtlAssertion(fmt::format("an RTL assertion failed at cycle {}{}{}", cycle_ - 1, detail.empty() ? "" : ": ", detail));
+  }
   if (memory_ && !memory_->error().empty()) throw RtlAssertion(memory_->error());
   return out;
 }
