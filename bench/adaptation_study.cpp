@@ -844,7 +844,7 @@ int main(int argc, char** argv) {
                                    {"fidelity_upfront", upfront ? study.fidelity(s, Schedule::UpFront) : nlohmann::json()},
                                    {"decisions_equal_to_ideal", total > 0 ? same / total : 0.0}};
 
-      const char* rule = profile.weight_reduction == WeightReduction::Midpoint ? ", midpoint weights" : "";
+      const std::string rule = cli::weight_rule_suffix(base);
       if (s.first == 0)
         fmt::print("\n### {} — {} ({} inputs{})\n\n", model_name, split_name, s.inputs.size(), rule);
       else

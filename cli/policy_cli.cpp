@@ -193,10 +193,14 @@ PolicyProgram load_policy_program(const std::string& model_path, const std::opti
 
 std::string precision_text(const PolicyProgram& pp, const std::vector<LayerConfig>& configs) {
   const std::string text = pp.options.policy == Policy::Static ? main_precision_text(pp.program, configs) : pp.description;
-  const bool midpoint = std::ranges::any_of(pp.program.layers, [](const Layer& l) {
+  return text + weight_rule_suffix(pp.program);
+}
+
+std::string weight_rule_suffix(const NetworkProgram& program) {
+  const bool midpoint = std::ranges::any_of(program.layers, [](const Layer& l) {
     return l.has_weights() && l.weight_reduction == WeightReduction::Midpoint;
   });
-  return midpoint ? text + ", midpoint weights" : text;
+  return midpoint ? ", midpoint weights" : "";
 }
 
 }  // namespace aps::cli

@@ -51,6 +51,9 @@ struct PolicyProgram {
 // `configs`, or the policy's description. Whether --no-bias-correction
 // dropped the profile's corrections is reported beside it.
 std::string precision_text(const PolicyProgram& pp, const std::vector<LayerConfig>& configs);
+// ", midpoint weights" when a layer of `program` takes them, else "": what
+// a report's heading adds so a run under the rule is not read as rounding.
+std::string weight_rule_suffix(const NetworkProgram& program);
 
 // Loads the model (with the profile's ranges for a float model when a profile
 // is given) and builds the policy's program; --no-bias-correction drops the

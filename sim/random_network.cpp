@@ -41,8 +41,8 @@ class Generator {
   ActivationQuant quant() { return {static_cast<float>(log_uniform(1e-3, 1.0)), zero_point_u8()}; }
 
   // Weights, zero points, bias and multipliers for a layer with `per_out`
-  // weights per output channel.
-  void fill_weights(Layer& l, int64_t per_out) {
+  // weights per output channel, on a build of this array.
+  void fill_weights(Layer& l, int64_t per_out, const ArrayShape& array) {
     const int64_t outs = l.out_shape.channels;
     const int style = uniform(0, 9);  // a few layers are all extremes
     l.weights.resize(static_cast<size_t>(outs * per_out));
@@ -72,7 +72,7 @@ class Generator {
     // build's array allow it (a depthwise layer needs the array's depthwise
     // mapping: sim/program_image.cpp).
     const bool midpoint = std::uniform_int_distribution<int>(0, 4)(rule_rng_) < 2;
-    const bool allowed = l.takes_midpoint_weights() && (!l.is_depthwise() || maps_depthwise(l, array_));
+    const bool allowed = l.takes_midpoint_weights() && (!l.is_depthwise() || maps_depthwise(l, array));
     l.weight_reduction = midpoint && allowed ? WeightReduction::Midpoint : WeightReduction::RoundHalfUp;
   }
 
@@ -91,7 +91,6 @@ class Generator {
   }
 
   RandomCase make(const HardwareLimits& limits) {
-    array_ = limits.array;
     RandomCase c;
     NetworkProgram& p = c.program;
     p.source = "random";
@@ -194,7 +193,7 @@ class Generator {
           }
         }
         l.out_shape = {out_c, oh, ow};
-        fill_weights(l, (cur.channels / l.groups) * w.kernel_h * w.kernel_w);
+        fill_weights(l, (cur.channels / l.groups) * w.kernel_h * w.kernel_w, limits.array);
         l.relu = chance(0.5);
         l.out_q = quant();
       } else if (kind <= 8) {  // max pooling (kinds 5, 6, 8)
@@ -217,7 +216,7 @@ class Generator {
         l.kind = LayerKind::FullyConnected;
         l.in_shape = {cur.size(), 1, 1};
         l.out_shape = {chance(0.1) ? uniform(1, 8) : uniform(1, 160), 1, 1};
-        fill_weights(l, cur.size());
+        fill_weights(l, cur.size(), limits.array);
         l.relu = chance(0.5);
         l.out_q = quant();
       }
@@ -271,7 +270,6 @@ class Generator {
   std::mt19937_64 rng_;
   std::mt19937_64 correction_rng_;
   std::mt19937_64 rule_rng_;
-  ArrayShape array_;
   RandomNetworkOptions options_;
 };
 
