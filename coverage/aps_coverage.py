@@ -23,6 +23,10 @@ import shutil
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
+
+from output_paths import OutputPathError, check_output_folder, check_outputs_apart, replace_whole, write_whole  # noqa: E402
+
 STRUCTURAL = {"v_line": "line", "v_branch": "branch", "v_toggle": "toggle"}
 
 
@@ -145,9 +149,11 @@ def merge(inputs, output):
             raise CoverageError(f"{first[0]} and {path} hold different points ({len(keys - first[1])} only in the "
                                 f"second, {len(first[1] - keys)} only in the first): one is another build's "
                                 f"coverage, or cut short")
-    r = subprocess.run([verilator_coverage(), "--write", output, *inputs], capture_output=True, text=True)
-    if r.returncode != 0:
-        raise CoverageError(f"verilator_coverage --write {output}: {r.stderr.strip() or r.returncode}")
+    def write(tmp):
+        r = subprocess.run([verilator_coverage(), "--write", tmp, *inputs], capture_output=True, text=True)
+        if r.returncode != 0:
+            raise CoverageError(f"verilator_coverage --write {output}: {r.stderr.strip() or r.returncode}")
+    replace_whole(output, write)
 
 
 def annotate(path, folder):
@@ -172,11 +178,13 @@ def main(argv=None):
     s.add_argument("--min", type=float, help="fail unless this share (%%) of functional points is hit and every hole is explained")
     a = p.parse_args(argv)
     try:
-        outputs = [a.output] if a.command == "merge" else [a.json, a.annotate]
-        for out in filter(None, outputs):  # before anything is read or printed
-            parent = os.path.dirname(os.path.abspath(out))
-            if not os.path.isdir(parent):
-                raise CoverageError(f"{out}: no folder {parent} to write it in")
+        # Before anything is read or printed.
+        if a.command == "merge":
+            check_outputs_apart([("IN.dat", i) for i in a.inputs], [("-o", a.output)])
+        else:
+            check_outputs_apart([("IN.dat", a.input), ("--holes", a.holes)], [("--json", a.json)])
+            if a.annotate:
+                check_output_folder("--annotate", a.annotate)
         if a.command == "merge":
             merge(a.inputs, a.output)
             print(f"aps-coverage: {a.output} ({len(read_points(a.output))} points from {len(a.inputs)} files)")
@@ -186,8 +194,7 @@ def main(argv=None):
         summary["source"] = os.path.abspath(a.input)
         print_summary(summary)
         if a.json:
-            with open(a.json, "w") as f:
-                json.dump(summary, f, indent=2)
+            write_whole(a.json, json.dumps(summary, indent=2))
         if a.annotate:
             annotate(a.input, a.annotate)
         if a.min is not None:
@@ -197,7 +204,7 @@ def main(argv=None):
                       f"(required {a.min:g} %), {len(unexplained)} holes not explained", file=sys.stderr)
                 return 1
         return 0
-    except CoverageError as e:
+    except (CoverageError, OutputPathError) as e:
         print(f"aps-coverage: error: {e}", file=sys.stderr)
         return 2
 

@@ -20,7 +20,9 @@ import sys
 from html import escape
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
 
+from output_paths import OutputPathError, check_outputs_apart, write_whole  # noqa: E402
 from svg_charts import bar_chart, scatter  # noqa: E402
 
 STYLE = """body{font-family:sans-serif;margin:24px;color:#222;max-width:1200px}
@@ -219,15 +221,34 @@ def render(runs, out_path, coverage=None):
             f"<style>{STYLE}</style></head><body>" + "".join(body) + "</body></html>\n")
 
 
+def run_inputs(path):
+    """The files aps-report reads for one RUN argument."""
+    if os.path.isdir(path):
+        return [os.path.join(path, "merged.json"), os.path.join(path, "coverage.json")]
+    return [path]
+
+
+def check_renders(what, render_one):
+    """A report or summary whose fields have other types than aps-sim and
+    aps-coverage write is refused naming its file, not with a traceback."""
+    try:
+        render_one()
+    except (TypeError, AttributeError, KeyError, ValueError, ZeroDivisionError) as e:
+        raise SystemExit(f"aps-report: {what}: a field has an unexpected type or is missing "
+                         f"({type(e).__name__}: {e})")
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(prog="aps-report", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("-o", "--output", required=True, help="the HTML file to write")
     p.add_argument("--coverage", help="a coverage summary (aps-coverage summary --json, or an aps-farm run's coverage.json)")
     p.add_argument("runs", nargs="+", help="aps-sim --report files or aps-farm run folders")
     a = p.parse_args(argv)
-    out_dir = os.path.dirname(os.path.abspath(a.output))
-    if not os.path.isdir(out_dir):
-        raise SystemExit(f"aps-report: {a.output}: no folder {out_dir} to write it in")
+    inputs = [("RUN", f) for r in a.runs for f in run_inputs(r)] + [("--coverage", a.coverage)]
+    try:
+        check_outputs_apart(inputs, [("-o", a.output)])
+    except OutputPathError as e:
+        raise SystemExit(f"aps-report: {e}")
     runs = [load_run(r) for r in a.runs]
     # An aps-farm folder run with --coverage brings its own summary.
     farm_coverage = [os.path.join(r, "coverage.json") for r in a.runs
@@ -238,11 +259,15 @@ def main(argv=None):
         try:
             with open(source) as f:
                 coverage = json.load(f)
-        except (OSError, json.JSONDecodeError) as e:
+        except (OSError, ValueError) as e:
             raise SystemExit(f"aps-report: {source}: cannot read the coverage summary: {e}")
+        if not isinstance(coverage, dict):
+            raise SystemExit(f"aps-report: {source}: not a coverage summary (aps-coverage summary --json)")
+        check_renders(source, lambda: coverage_section(coverage))
+    for r in runs:
+        check_renders(r["_source"], lambda: render([r], a.output))
     html = render(runs, a.output, coverage)
-    with open(a.output, "w") as f:
-        f.write(html)
+    write_whole(a.output, html)
     print(f"aps-report: {a.output} ({len(runs)} runs, {len(html)} bytes)")
     return 0
 

@@ -1,8 +1,9 @@
 #!/bin/sh
 # aps-coverage merge refuses what it cannot sum: a file cut short at a line
 # boundary and another build's file (its points under another top module's
-# name); summary refuses a --json path it cannot write before it
-# prints. Each: one line naming the file, exit 2.
+# name); summary refuses a --json path it cannot write, and both refuse an
+# output that names an input, before they print. Each: one line naming the
+# file, exit 2, and every input as it was.
 #   check_coverage_merge.sh APS_COVERAGE REGRESS.dat WORKDIR
 set -u
 tool=$1 dat=$2 work=$3
@@ -20,4 +21,18 @@ out=$("$tool" summary "$dat" --json "$work/no_such_folder/s.json" 2>&1); rc=$?
 echo "$out"
 [ "$rc" -eq 2 ] && [ "$(echo "$out" | wc -l)" -eq 1 ] && echo "$out" | grep -q "no_such_folder" ||
   { echo "FAILED: summary --json into a missing folder (exit $rc)"; fail=1; }
+cp "$dat" "$work/input.dat"
+sum=$(cksum < "$work/input.dat")
+mkdir -p "$work/a_folder"
+refused() {  # WORDS COMMAND...: one line holding WORDS, exit 2, input.dat unchanged
+  words=$1; shift
+  out=$("$@" 2>&1); rc=$?
+  echo "$out"
+  [ "$rc" -eq 2 ] && [ "$(echo "$out" | wc -l)" -eq 1 ] && echo "$out" | grep -q -- "$words" &&
+    [ "$(cksum < "$work/input.dat")" = "$sum" ] || { echo "FAILED: $* (exit $rc)"; fail=1; }
+}
+refused "--json .*input.dat is the IN.dat input" "$tool" summary "$work/input.dat" --json "$work/input.dat"
+refused "-o .*input.dat is the IN.dat input" "$tool" merge -o "$work/input.dat" "$work/input.dat" "$dat"
+refused "a_folder: cannot write, it is a folder" "$tool" summary "$work/input.dat" --json "$work/a_folder"
+refused "--annotate .*input.dat: cannot write into it" "$tool" summary "$work/input.dat" --annotate "$work/input.dat"
 exit $fail

@@ -2,8 +2,9 @@
 """aps-report on what it may be handed besides a finished run: the report of
 a run the watchdog stopped (shown as FAILED, with the error and the line that
 re-runs the input; the run's JUnit file, in place of an earlier one, holds
-the input's failure), JSON of another kind and a path it cannot write (one
-line naming the file, exit 2, no page written).
+the input's failure), JSON of another kind or with fields of other types, a
+path it cannot write and a page that names one of its inputs (one line naming
+the file, exit 2, no page written and every input as it was).
 
     check_report_inputs.py APS_REPORT APS_SIM_HANG MODELS WORK
 """
@@ -56,6 +57,41 @@ def main():
         if r.returncode != 2 or r.stdout.strip() != f"aps-report: {path}: not a report of aps-sim or aps-farm" or \
                 os.path.exists(out):
             problems.append(f"{what}: expected one line naming the file, exit 2 and no page")
+    run_report = json.load(open(stopped))
+
+    def refused(what, cmd, words, untouched):
+        before = {f: open(f).read() for f in untouched}
+        r = run(cmd)
+        lines = r.stdout.strip().splitlines()
+        if r.returncode != 2 or len(lines) != 1 or words not in r.stdout:
+            problems.append(f"{what}: expected one line with {words!r}, exit 2")
+        for f, text in before.items():
+            if open(f).read() != text:
+                problems.append(f"{what}: {f} was changed")
+
+    refused("a page named as its own run report", [report, "-o", stopped, stopped],
+            "is the RUN input: the run would write over it", [stopped])
+    summary = os.path.join(work, "summary.json")
+    with open(summary, "w") as f:
+        json.dump(samples["a coverage summary"], f)
+    refused("a page named as its coverage summary", [report, "-o", summary, "--coverage", summary, stopped],
+            "is the --coverage input", [summary, stopped])
+    refused("a page named as a folder", [report, "-o", work, stopped], "it is a folder", [stopped])
+    stale = os.path.join(work, "stale.html")
+    with open(stale, "w") as f:
+        f.write("an earlier page\n")
+    wrong_type = os.path.join(work, "wrong_type.json")
+    run_report["layers"] = "not a list"
+    with open(wrong_type, "w") as f:
+        json.dump(run_report, f)
+    refused("a run report with a field of another type", [report, "-o", stale, wrong_type],
+            f"{wrong_type}: a field has an unexpected type", [stale, wrong_type])
+    for what, content in {"a coverage list": [1, 2], "coverage groups as text": {"groups": "x"}}.items():
+        path = os.path.join(work, what.replace(" ", "_") + ".json")
+        with open(path, "w") as f:
+            json.dump(content, f)
+        refused(what, [report, "-o", stale, "--coverage", path, stopped], path, [stale, path])
+
     missing = os.path.join(work, "no_such_folder", "r.html")
     r = run([report, "-o", missing, stopped])
     if r.returncode != 2 or len(r.stdout.strip().splitlines()) != 1 or "no_such_folder" not in r.stdout:
