@@ -96,6 +96,13 @@ ProgramBuilder::ProgramBuilder(const OnnxModel& model, const ActivationRanges* r
   if (info.dtype == DType::Int8 || info.dtype == DType::UInt8) {
     v.codes = true;
     program_.input_codes = info.dtype;
+  } else if (is_floating(info.dtype) && info.dtype != DType::Float) {
+    // The data loader checks samples against float32 or the codes' type, so
+    // a float64 or float16 input would be run as if it were float32. (Other
+    // integer inputs are refused where a DequantizeLinear reads them.)
+    throw UnsupportedError(fmt::format("{}: input '{}' is {}: the accelerator takes float32 samples, which the graph "
+                                       "quantizes (QuantizeLinear), or int8 / uint8 codes",
+                                       model.source(), info.name, dtype_name(info.dtype)));
   }
   inputs_[info.name] = v;
 }

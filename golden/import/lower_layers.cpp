@@ -154,7 +154,7 @@ void ProgramBuilder::lower_conv(const onnx::NodeProto& node) {
   if (wshape.size() != in.dims.size()) unsupported(node, "only 1-D and 2-D convolutions map onto the accelerator");
   if (wshape[0] < 1) unsupported(node, "weights have no output channels");
   p.layer.groups = conv_groups(ctx, node);
-  set_window(p.layer, ctx, in.spatial(), {wshape.begin() + 2, wshape.end()});
+  set_window(p.layer, ctx, in.spatial(), conv_kernel(ctx, wshape));
   fold_padding(p.layer.window, in);
   p.layer.out_shape.channels = wshape[0];
   if (wshape[1] * p.layer.groups != in.stored.channels || wshape[0] % p.layer.groups != 0)
@@ -235,7 +235,7 @@ void ProgramBuilder::lower_qlinear(const onnx::NodeProto& node) {
     if (!in.feature_map() || wc.codes.rank() != static_cast<int>(in.dims.size()))
       unsupported(node, "only 1-D and 2-D convolutions map onto the accelerator");
     p.layer.groups = conv_groups(ctx, node);
-    set_window(p.layer, ctx, in.spatial(), {wc.codes.shape().begin() + 2, wc.codes.shape().end()});
+    set_window(p.layer, ctx, in.spatial(), conv_kernel(ctx, wc.codes.shape()));
     fold_padding(p.layer.window, in);
     p.layer.out_shape.channels = wc.codes.shape()[0];
   } else if (!in.vector()) {

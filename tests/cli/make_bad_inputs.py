@@ -73,6 +73,17 @@ def main():
     no_shape.CopyFrom(mlp)
     no_shape.graph.input[0].type.tensor_type.ClearField("shape")
     save(no_shape, os.path.join(out, "input_without_shape.onnx"))
+    # digits_mlp's quantized model with its input declared float64: the data
+    # (float32) and the graph disagree, under either engine.
+    float64_in = onnx.ModelProto()
+    float64_in.CopyFrom(onnx.load(os.path.join(models, "digits_mlp", "model_int8.onnx")))
+    float64_in.graph.input[0].type.tensor_type.elem_type = TensorProto.DOUBLE
+    save(float64_in, os.path.join(out, "float64_graph_input.onnx"))
+    # digits_cnn's quantized model whose conv1 claims a 5 x 5 kernel over 3 x 3 weights.
+    kernel_lie = onnx.load(os.path.join(models, "digits_cnn", "model_int8.onnx"))
+    conv1 = next(n for n in kernel_lie.graph.node if n.name == "conv1")
+    next(a for a in conv1.attribute if a.name == "kernel_shape").ints[:] = [5, 5]
+    save(kernel_lie, os.path.join(out, "kernel_shape_lie.onnx"))
     # digits_mlp exported without its parameters: its weights are graph inputs.
     no_params = onnx.ModelProto()
     no_params.CopyFrom(mlp)

@@ -35,10 +35,7 @@ ConvPlan plan_conv(const OpContext& ctx, const Tensor& x, const Tensor& w) {
     throw InputError(fmt::format("{}: group {} does not fit {} input and {} output channels (weight {})", ctx.label(),
                                  p.group, p.in_channels, p.out_channels, shape_string(w.shape())));
   std::vector<int64_t> in(x.shape().begin() + 2, x.shape().end());
-  std::vector<int64_t> kernel(w.shape().begin() + 2, w.shape().end());
-  const auto ks = ctx.attrs.get_ints("kernel_shape", kernel);
-  if (ks != kernel) throw InputError(fmt::format("{}: kernel_shape attribute disagrees with the weight shape", ctx.label()));
-  p.geo = spatial_geometry(ctx, in, kernel, false);
+  p.geo = spatial_geometry(ctx, in, conv_kernel(ctx, w.shape()), false);
   p.out_shape = {p.batch, p.out_channels};
   p.out_shape.insert(p.out_shape.end(), p.geo.out.begin(), p.geo.out.end());
   checked_element_count(p.out_shape, ctx.label());

@@ -1,5 +1,6 @@
 #include "golden/onnx/ops/spatial_geometry.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
 
@@ -21,6 +22,14 @@ int64_t SpatialGeometry::kernel_count() const {
   int64_t n = 1;
   for (int64_t d : kernel) n *= d;
   return n;
+}
+
+std::vector<int64_t> conv_kernel(const OpContext& ctx, const std::vector<int64_t>& weight_shape) {
+  const std::vector<int64_t> kernel(weight_shape.begin() + std::min<ptrdiff_t>(2, std::ssize(weight_shape)),
+                                    weight_shape.end());
+  if (ctx.attrs.get_ints("kernel_shape", kernel) != kernel)
+    throw InputError(fmt::format("{}: kernel_shape attribute disagrees with the weight shape", ctx.label()));
+  return kernel;
 }
 
 SpatialGeometry spatial_geometry(const OpContext& ctx, const std::vector<int64_t>& in,

@@ -22,6 +22,11 @@ struct SpatialGeometry {
 SpatialGeometry spatial_geometry(const OpContext& ctx, const std::vector<int64_t>& in,
                                  const std::vector<int64_t>& kernel, bool ceil_mode);
 
+// A convolution's kernel: the spatial dimensions of its weight
+// [M, C/group, spatial...], which a kernel_shape attribute, when given, must
+// repeat (InputError naming the node otherwise).
+std::vector<int64_t> conv_kernel(const OpContext& ctx, const std::vector<int64_t>& weight_shape);
+
 // Calls visit(out_index, in_index or -1 for padding, kernel_index) for each
 // output position and each kernel tap, output positions in row-major order.
 template <typename Visit>
