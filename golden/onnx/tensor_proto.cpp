@@ -79,6 +79,10 @@ Tensor tensor_from_proto(const onnx::TensorProto& proto, std::string_view contex
   // The data must all be there before the tensor is allocated, so a tiny
   // file claiming a huge tensor costs nothing.
   if (proto.has_raw_data()) {
+    // ONNX allows the values in one field only; which one a reader takes
+    // would otherwise decide what the tensor holds.
+    if (const auto [count, field] = typed_field(proto, type); count > 0)
+      throw InputError(fmt::format("{}: values in both raw_data and {}; a tensor holds them in one", context, field));
     const auto expected = static_cast<uint64_t>(n) * static_cast<uint64_t>(dtype_size(type));
     if (proto.raw_data().size() != expected)
       throw InputError(fmt::format("{}: raw_data has {} bytes, a {} tensor of shape {} needs {}", context,

@@ -43,6 +43,18 @@ TEST_CASE("byte and element counts must match the shape", "[tensor_proto]") {
   CHECK_THROWS_WITH(tensor_from_proto(p, "t"), Catch::Contains("float_data holds 1 values, the shape needs 4"));
 }
 
+TEST_CASE("values in both raw_data and a typed field are refused, not read from one of them", "[tensor_proto]") {
+  onnx::TensorProto p;
+  p.set_data_type(onnx::TensorProto::FLOAT);
+  p.add_dims(1);
+  const float one = 1.0f;
+  p.set_raw_data(std::string(reinterpret_cast<const char*>(&one), sizeof one));
+  CHECK(tensor_from_proto(p, "t").value(0) == 1.0);
+  p.add_float_data(2.0f);
+  CHECK_THROWS_WITH(tensor_from_proto(p, "input_0.pb"),
+                    Catch::Contains("input_0.pb: values in both raw_data and float_data"));
+}
+
 TEST_CASE("a tensor claiming 2^40 elements is refused before anything is allocated", "[tensor_proto]") {
   onnx::TensorProto p;
   p.set_data_type(onnx::TensorProto::FLOAT);
