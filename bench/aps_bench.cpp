@@ -81,8 +81,7 @@ int main(int argc, char** argv) {
   opts.add_options()("help,h", "show this help")
       ("model", po::value(&model)->required(), "ONNX model")
       ("data", po::value(&data)->required(), "test_data_set folder")
-      ("calibration", po::value(&calibration),
-       "calibration folder of a float or partly quantized model (default: calibration/ beside the model)")
+      ("calibration", po::value(&calibration), cli::kCalibrationHelp)
       ("count", po::value(&count)->default_value(-1), "inputs (default: all)")
       ("repeats", po::value(&repeats)->default_value(3), "timing runs per row (the fastest counts)")
       ("precisions", po::value(&precisions_text)->default_value("8,6,4,3,2"), "widths to measure")

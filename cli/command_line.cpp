@@ -3,6 +3,7 @@
 #include "golden/file_output.hpp"
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <algorithm>
@@ -96,6 +97,14 @@ int dispatch(int argc, char** argv, const std::string& tool, const std::string& 
   std::cerr << fmt::format("{}: unknown command '{}'\n", tool, name);
   usage(std::cerr);
   return static_cast<int>(ExitCode::BadInput);
+}
+
+uint64_t parse_whole_number(const std::string& text, const std::string& option) {
+  const bool digits = !text.empty() && std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c); });
+  errno = 0;
+  const unsigned long long value = digits ? std::strtoull(text.c_str(), nullptr, 10) : 0;
+  if (!digits || errno == ERANGE) throw InputError(fmt::format("{} must be a whole number, not '{}'", option, text));
+  return value;
 }
 
 void check_writable(const std::string& path) {

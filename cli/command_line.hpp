@@ -3,6 +3,7 @@
 // parsing that turns usage errors into exit code 2, and the one place where
 // exceptions become exit codes (so destructors run on every path).
 
+#include <cstdint>
 #include <functional>
 #include <set>
 #include <string>
@@ -39,8 +40,19 @@ struct Subcommand {
 int dispatch(int argc, char** argv, const std::string& tool, const std::string& about,
              const std::vector<Subcommand>& subcommands, const std::string& default_subcommand = "");
 
+// --calibration's help, the same in every tool that takes it: which models
+// read the folder, and that the others leave it unread.
+inline constexpr const char* kCalibrationHelp =
+    "calibration data of a float or partly quantized model (default: calibration/ beside the model); a fully "
+    "quantized model, or a run with --profile (which holds the ranges), reads none";
+
 // The items of a comma-separated option value: "8,6,4" -> {"8", "6", "4"}.
 std::vector<std::string> split_list(const std::string& text);
+
+// A count or seed written in decimal digits alone: InputError "<option> must
+// be a whole number, not '<text>'" for a sign, a fraction, an exponent or a
+// value above 2^64 - 1 (an unsigned option would take "-1" as 2^64 - 1).
+uint64_t parse_whole_number(const std::string& text, const std::string& option);
 
 // Writes a JSON document to `path` (InputError if it cannot).
 void write_text_file(const std::string& path, const std::string& text);

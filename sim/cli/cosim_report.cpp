@@ -104,7 +104,9 @@ std::string cosim_table(const NetworkProgram& program, const RunDescription& d, 
         fmt::format("{} RTL, {} golden", r.rtl_eval.format_figure(), r.golden_eval.format_figure()));
   else
     row(std::string(r.rtl_eval.figure_name()),
-        r.rtl_eval.samples() > 0 ? "n/a (the inputs hold one class only)" : "n/a (no labels)");
+        r.inputs == 0                ? "n/a (no inputs)"
+        : r.rtl_eval.samples() > 0 ? "n/a (the inputs hold one class only)"
+                                   : "n/a (no labels)");
   row("avg bits (MAC-weighted)", fmt::format("{:.2f}", d.avg_bits));
   row("cycles per inference", fmt::format("{:.0f} ({:.0f} waiting for memory)", static_cast<double>(r.rtl_cycles) / n,
                                           r.mem_stalls / n));

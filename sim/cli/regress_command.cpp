@@ -125,13 +125,13 @@ std::string run_descriptor_fault(const NetworkProgram& program, const CosimOptio
 
 ExitCode regress_command(const Args& args) {
   po::options_description options("aps-sim regress --seed S --count N [options]");
-  uint64_t seed = 1;
+  std::string seed_text = "1";
   int64_t count = 100, max_cycles = 0;
   int jobs = 1;
   std::string shard = "1/1", only, junit, report, coverage_file, models = APS_MODELS_DIR;
   bool no_bundled = false, fc_only = false, cnn_only = false, trace_on_fail = false;
   options.add_options()("help,h", "show this help")
-      ("seed", po::value(&seed)->default_value(1), "regression seed: case k uses a seed derived from it")
+      ("seed", po::value(&seed_text)->default_value("1"), "regression seed: case k uses a seed derived from it")
       ("count", po::value(&count)->default_value(100), "random networks")
       ("shard", po::value(&shard)->default_value("1/1"), "run shard K of N (every N-th case, from the K-th)")
       ("only", po::value(&only), "run just this case (e.g. random:17 or digits_mlp)")
@@ -150,6 +150,7 @@ ExitCode regress_command(const Args& args) {
   const Shard my_shard = parse_shard(shard);
   if (count < 0 || jobs < 1) throw InputError("--count must be >= 0 and --jobs >= 1");
   if (max_cycles < 0) throw InputError("--max-cycles must be at least 0 (0: 20x the cycle model + 10000)");
+  const uint64_t seed = aps::cli::parse_whole_number(seed_text, "--seed");
   aps::cli::check_writable_each({junit, report, coverage_file});
 
   std::vector<CaseSpec> cases;

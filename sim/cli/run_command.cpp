@@ -82,20 +82,20 @@ ExitCode run_command(const Args& args) {
   std::string model, data, calibration, precision, trace, trace_start = "0", trace_end = "-1", report, junit,
       shard_text = "1/1", coverage_file;
   int64_t count = -1, first = 0, max_cycles = 0;
-  uint64_t seed = 1;
+  std::string seed_text = "1";
   int jobs = 1;
   double stall = 0.0;
   bool trace_on_fail = false;
   options.add_options()("help,h", "show this help")
       ("model", po::value(&model)->required(), "ONNX model (float, QDQ or QOperator)")
       ("data", po::value(&data)->required(), "a test_data_set folder (input_0.pb [+ labels.pb]), a folder of them, or a .pb")
-      ("calibration", po::value(&calibration), "float models: calibration data (default: calibration/ beside the model)")
+      ("calibration", po::value(&calibration), aps::cli::kCalibrationHelp)
       ("count", po::value(&count), "run this many inputs (default: all; past the end of the data, the inputs there are, with a note)")
       ("first", po::value(&first)->default_value(0), "index of the first input")
       ("shard", po::value(&shard_text)->default_value("1/1"),
        "run the K-th of N contiguous slices of the selected inputs (a farm's shard K/N)")
       ("precision", po::value(&precision)->default_value("8"), "a width 2..8 for every layer, or map:b1,b2,... (per layer with weights)")
-      ("seed", po::value(&seed)->default_value(1), "seed of the RTL's random initial state")
+      ("seed", po::value(&seed_text)->default_value("1"), "seed of the RTL's random initial state and of --stall")
       ("jobs", po::value(&jobs)->default_value(1), "independent accelerator instances on threads")
       ("max-cycles", po::value(&max_cycles)->default_value(0), "watchdog per input (0: 20x the cycle model + 10000)")
       ("stall", po::value(&stall)->default_value(0.0), "probability of a random idle cycle before each host request")
@@ -120,6 +120,8 @@ ExitCode run_command(const Args& args) {
   if (!(stall >= 0 && stall < 1)) throw InputError("--stall must be in [0, 1)");
   if (vm.count("count") && count < 0) throw InputError("--count must be at least 0 (leave it out for every input)");
   if (max_cycles < 0) throw InputError("--max-cycles must be at least 0 (0: 20x the cycle model + 10000)");
+  const uint64_t seed = aps::cli::parse_whole_number(seed_text, "--seed");
+  if (trace.empty()) aps::cli::refuse_given(vm, {"trace-start", "trace-end"}, "sets the window of --trace's waveform; give --trace too");
   aps::cli::check_writable_each({report, junit, coverage_file});
   if (!trace.empty()) aps::cli::check_writable_each(trace_files(trace));
   std::vector<aps::cli::NamedPath> outputs{{"--report", report}, {"--junit", junit}, {"--coverage", coverage_file}};
