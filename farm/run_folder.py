@@ -130,18 +130,28 @@ class RunFolder:
         report, why = self.read_report(k, kind)
         if report is None:
             return None, None, why
+        # No exit code, no result: the report may be one the job was still
+        # writing, and the merge must not count a shard it also lists as missing.
         if self.exit_code(k) is None:
-            return report, None, "no exit code " + self.unfinished_job(k)
+            return None, None, self.no_exit_code(k)
         suite, why = self.read_junit(k)
         return report, suite, why
 
     def exit_code(self, k):
-        """Shard k's exit code, or None if it never finished."""
+        """Shard k's exit code, or None if it never finished (or its exit file
+        holds no number)."""
         try:
             with open(self.shard_file(k, "exit")) as f:
                 return int(f.read().strip())
         except (FileNotFoundError, ValueError):
             return None
+
+    def no_exit_code(self, k):
+        """Why shard k has no exit code."""
+        path = self.shard_file(k, "exit")
+        if os.path.exists(path):
+            return f"{path}: not an exit code {self.unfinished_job(k)}"
+        return "no exit code " + self.unfinished_job(k)
 
     def unfinished(self, shards, kind, include_failed):
         """Shards to run again: missing (no exit code, no readable report or

@@ -188,6 +188,19 @@ def main():
         problems.append("resubmit did not run shards 2 and 4 again")
     compare_data_set("data set after the second resubmit", load(f"{work}/data/merged.json"),
                      load(f"{work}/data_single.json"))
+
+    # An exit file that holds no number: the shard is named and not merged
+    # (its report may be one the job was still writing), and resubmit runs it.
+    with open(f"{work}/data/shard-1.exit", "w") as f:
+        f.write("abc\n")
+    out = run([farm_cmd, "merge", f"{work}/data"], 1)
+    if f"shard 1/4: {work}/data/shard-1.exit: not an exit code" not in out or "exit None" in out:
+        problems.append("merge did not name shard 1's exit file as holding no exit code")
+    if load(f"{work}/data/merged.json")["shards_merged"] != 3:
+        problems.append("the merged report counts the shard without an exit code")
+    out = run([farm_cmd, "resubmit", f"{work}/data", *WAIT], 0)
+    if "resubmitting shards 1 of 4" not in out:
+        problems.append("resubmit did not run shard 1 again")
     # Submitted again over it with arguments aps-sim refuses: exit 2, the
     # refusal quoted, and nothing of the earlier run's merge left.
     out = run([farm_cmd, "submit", "--run-dir", f"{work}/data", "--shards", "2", "--force", *LAUNCHER, "--sim", sim,
