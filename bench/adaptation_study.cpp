@@ -610,14 +610,18 @@ int main(int argc, char** argv) {
                              {{"--json", json_path}, {"--report", report_path}});
     const std::filesystem::path root(data_dir);
     const OnnxModel model = OnnxModel::load(model_path);
+    // A float --model is its own reference: loaded once, not twice.
+    std::optional<OnnxModel> reference;
     if (reference_path.empty()) {
       if (detect_model_format(model) != ModelFormat::Float)
         throw InputError(fmt::format("{}: a quantized model needs --reference, the float model of the fp32 row", model_path));
       reference_path = model_path;
+    } else {
+      reference = OnnxModel::load(reference_path);
+      if (detect_model_format(*reference) != ModelFormat::Float)
+        throw InputError(fmt::format("--reference {} is quantized; the fp32 row needs the float model", reference_path));
     }
-    const OnnxModel fp32_model = OnnxModel::load(reference_path);
-    if (detect_model_format(fp32_model) != ModelFormat::Float)
-      throw InputError(fmt::format("--reference {} is quantized; the fp32 row needs the float model", reference_path));
+    const OnnxModel& fp32_model = reference ? *reference : model;
     const CalibrationProfile profile = load_profile(profile_path, model);
     if (limits.sae_entries < 1) throw InputError("--sae-entries must be at least 1");
     if (rtl) {
