@@ -610,7 +610,8 @@ int main(int argc, char** argv) {
                              {{"--json", json_path}, {"--report", report_path}});
     const std::filesystem::path root(data_dir);
     const OnnxModel model = OnnxModel::load(model_path);
-    // A float --model is its own reference: loaded once, not twice.
+    // A float --model is its own reference; a large model read twice would
+    // cost its parse time and memory again.
     std::optional<OnnxModel> reference;
     if (reference_path.empty()) {
       if (detect_model_format(model) != ModelFormat::Float)

@@ -41,10 +41,12 @@ int dispatch(int argc, char** argv, const std::string& tool, const std::string& 
              const std::vector<Subcommand>& subcommands, const std::string& default_subcommand = "");
 
 // --calibration's help, the same in every tool that takes it: which models
-// read the folder, and that the others leave it unread.
+// read the folder, and that the others leave it unread (tools with --profile
+// add that a profile's ranges stand in for it).
 inline constexpr const char* kCalibrationHelp =
     "calibration data of a float or partly quantized model (default: calibration/ beside the model); a fully "
-    "quantized model, or a run with --profile (which holds the ranges), reads none";
+    "quantized model reads none";
+inline constexpr const char* kCalibrationProfileHelp = ", nor does a run with --profile (its ranges are used)";
 
 // The items of a comma-separated option value: "8,6,4" -> {"8", "6", "4"}.
 std::vector<std::string> split_list(const std::string& text);

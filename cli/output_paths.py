@@ -7,6 +7,7 @@ anything is read or printed, it never names an input or another output, and
 it is replaced whole, never left half written.
 """
 
+import errno
 import os
 import tempfile
 
@@ -17,13 +18,28 @@ class OutputPathError(Exception):
 
 def check_writable(path):
     """Raise OutputPathError unless a file can be written at `path`."""
+    if not path:
+        raise OutputPathError("an empty name cannot be written")
+    try:
+        os.stat(path)  # through links
+        exists = True
+    except FileNotFoundError:
+        exists = False
+    except NotADirectoryError:
+        exists = False
+    except OSError as e:  # a loop of links, a name too long
+        raise OutputPathError(f"{path}: cannot write: {e.strerror}")
     if os.path.isdir(path):
         raise OutputPathError(f"{path}: cannot write, it is a folder")
-    if os.path.exists(path):
+    if exists:
         if not os.access(path, os.W_OK):
             raise OutputPathError(f"{path}: cannot write: permission denied")
         return
-    parent = os.path.dirname(os.path.abspath(path))
+    # A new file is made where a dangling link points, or else at `path`.
+    target = path
+    if os.path.islink(path):
+        target = os.path.join(os.path.dirname(path), os.readlink(path))
+    parent = os.path.dirname(os.path.abspath(target))
     if not os.path.isdir(parent):
         raise OutputPathError(f"{path}: cannot write: there is no folder {parent}")
     if not os.access(parent, os.W_OK | os.X_OK):
@@ -42,12 +58,13 @@ def _same_file(a, b):
 
 
 def check_outputs_apart(inputs, outputs):
-    """inputs and outputs: [(option, path)], a None or empty path is not given.
+    """inputs and outputs: [(option, path)]; a path of None is not given
+    (an empty output name is given, and refused).
 
     Checks every output with check_writable, then raises OutputPathError when
     two outputs name one file or an output names an input (a folder input
     covers the files in it the tool reads, which the caller lists)."""
-    given = [(opt, p) for opt, p in outputs if p]
+    given = [(opt, p) for opt, p in outputs if p is not None]
     for opt, p in given:
         check_writable(p)
     for i, (opt, p) in enumerate(given):
@@ -62,17 +79,43 @@ def check_outputs_apart(inputs, outputs):
 def replace_whole(path, write):
     """Have write(temporary_path) make the file, in the folder of `path`,
     then rename it over `path`: a reader sees the old file or the new one,
-    and a write that fails leaves the old one."""
-    target = os.path.realpath(path)  # through a link, as open() writes
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix="." + os.path.basename(target) + ".",
-                               suffix=".tmp")
+    and a write that fails leaves the old one. Failures are OutputPathError."""
+    def in_place(target):
+        try:
+            write(target)
+        except OSError as e:
+            raise OutputPathError(f"{path}: cannot write: {e.strerror}")
+
+    # A device, a pipe, or a descriptor's name (/dev/stdout may resolve to
+    # the regular file a shell redirected it to, which a rename would replace).
+    if (os.path.exists(path) and not os.path.isfile(path)) or path.startswith(("/dev/", "/proc/")):
+        return in_place(path)
+    target = os.path.realpath(path)  # through links, as open() writes
+    try:
+        mode = os.stat(target).st_mode & 0o7777  # the old file's permissions
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    try:
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix="." + os.path.basename(target) + ".",
+                                   suffix=".tmp")
+    except OSError as e:
+        # A writable file in a folder that is not can only be written where it is.
+        if e.errno in (errno.EACCES, errno.EROFS, errno.EPERM) and os.path.exists(target):
+            return in_place(target)
+        raise OutputPathError(f"{path}: cannot write: {e.strerror}")
     os.close(fd)
     try:
         write(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would differ from open()'s
+        os.chmod(tmp, mode)
         os.replace(tmp, target)
+    except OSError as e:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        if e.errno in (errno.EXDEV, errno.EBUSY):
+            return in_place(target)
+        raise OutputPathError(f"{path}: cannot write: {e.strerror}")
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)

@@ -81,7 +81,7 @@ def merge_coverage(folder, spec, problems):
         aps_coverage.merge(dats, folder.file("coverage.dat"))
         summary = aps_coverage.summarize(aps_coverage.read_points(folder.file("coverage.dat")),
                                          aps_coverage.load_reasons(COVERAGE_HOLES))
-    except aps_coverage.CoverageError as e:
+    except (aps_coverage.CoverageError, aps_coverage.OutputPathError) as e:
         problems.append(f"coverage: {e}")
         return None
     with open(folder.file("coverage.json"), "w") as f:
@@ -185,7 +185,7 @@ def shard_state(folder, spec, k):
     """What shard k left, read as the merge reads it."""
     code = folder.exit_code(k)
     if code is None:
-        return "not finished"
+        return folder.no_exit_code(k)
     r, _, why = folder.shard_result(k, spec["kind"])
     if r is not None and r.get("error"):
         return f"stopped: {r['error']} (exit {code})"

@@ -143,15 +143,20 @@ class RunFolder:
         try:
             with open(self.shard_file(k, "exit")) as f:
                 return int(f.read().strip())
-        except (FileNotFoundError, ValueError):
+        except (OSError, ValueError):
             return None
 
     def no_exit_code(self, k):
         """Why shard k has no exit code."""
         path = self.shard_file(k, "exit")
-        if os.path.exists(path):
-            return f"{path}: not an exit code {self.unfinished_job(k)}"
-        return "no exit code " + self.unfinished_job(k)
+        if not os.path.exists(path):
+            return "no exit code " + self.unfinished_job(k)
+        try:
+            with open(path) as f:
+                f.read()
+        except OSError as e:
+            return f"{path}: cannot read: {e.strerror} {self.unfinished_job(k)}"
+        return f"{path}: not an exit code {self.unfinished_job(k)}"
 
     def unfinished(self, shards, kind, include_failed):
         """Shards to run again: missing (no exit code, no readable report or

@@ -233,7 +233,7 @@ def check_renders(what, render_one):
     aps-coverage write is refused naming its file, not with a traceback."""
     try:
         render_one()
-    except (TypeError, AttributeError, KeyError, ValueError, ZeroDivisionError) as e:
+    except (TypeError, AttributeError, KeyError, IndexError, ValueError, ArithmeticError) as e:
         raise SystemExit(f"aps-report: {what}: a field has an unexpected type or is missing "
                          f"({type(e).__name__}: {e})")
 
@@ -267,7 +267,10 @@ def main(argv=None):
     for r in runs:
         check_renders(r["_source"], lambda: render([r], a.output))
     html = render(runs, a.output, coverage)
-    write_whole(a.output, html)
+    try:
+        write_whole(a.output, html)
+    except OutputPathError as e:
+        raise SystemExit(f"aps-report: {e}")
     print(f"aps-report: {a.output} ({len(runs)} runs, {len(html)} bytes)")
     return 0
 

@@ -209,7 +209,7 @@ ExitCode eval_command(const Args& args) {
        "onnx: ONNX semantics (float ops, QDQ with float requantization); "
        "program: the accelerator's integer arithmetic on the network program")
       ("precision", po::value(&precision)->default_value("8"), "program engine: a width 2..8 for every layer, or map:b1,b2,... per layer")
-      ("calibration", po::value(&calibration), (std::string("program engine: ") + kCalibrationHelp).c_str())
+      ("calibration", po::value(&calibration), (std::string("program engine: ") + kCalibrationHelp + kCalibrationProfileHelp).c_str())
       ("report", po::value(&report), "write a JSON report here")
       ("jobs", po::value(&jobs)->default_value(1), "program engine: threads (the figures are the same for any number)")
       ("outputs", po::value(&outputs), "write every sample's output as JSON here (its data folder, index, label and "

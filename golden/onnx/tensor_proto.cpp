@@ -81,8 +81,13 @@ Tensor tensor_from_proto(const onnx::TensorProto& proto, std::string_view contex
   if (proto.has_raw_data()) {
     // ONNX allows the values in one field only; which one a reader takes
     // would otherwise decide what the tensor holds.
-    if (const auto [count, field] = typed_field(proto, type); count > 0)
-      throw InputError(fmt::format("{}: values in both raw_data and {}; a tensor holds them in one", context, field));
+    const std::pair<int, std::string_view> fields[] = {
+        {proto.float_data_size(), "float_data"},   {proto.double_data_size(), "double_data"},
+        {proto.int32_data_size(), "int32_data"},   {proto.int64_data_size(), "int64_data"},
+        {proto.uint64_data_size(), "uint64_data"}, {proto.string_data_size(), "string_data"}};
+    for (const auto& [count, field] : fields)
+      if (count > 0)
+        throw InputError(fmt::format("{}: values in both raw_data and {}; a tensor holds them in one", context, field));
     const auto expected = static_cast<uint64_t>(n) * static_cast<uint64_t>(dtype_size(type));
     if (proto.raw_data().size() != expected)
       throw InputError(fmt::format("{}: raw_data has {} bytes, a {} tensor of shape {} needs {}", context,

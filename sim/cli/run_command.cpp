@@ -1,6 +1,7 @@
 // aps-sim run: a model and a data set through the RTL, every layer of every
 // input checked against the golden model.
 
+#include <cstdint>
 #include <fmt/format.h>
 #include <iostream>
 
@@ -66,11 +67,10 @@ Samples load_samples(const NetworkProgram& program, Task task, const std::string
 
 int64_t parse_cycles(const std::string& v, const char* what) {
   try {
-    size_t used = 0;
-    const long long x = std::stoll(v, &used);
-    if (used != v.size() || x < 0) throw std::invalid_argument(v);
-    return x;
-  } catch (const std::exception&) {
+    const uint64_t x = aps::cli::parse_whole_number(v, what);
+    if (x > static_cast<uint64_t>(INT64_MAX)) throw InputError(v);
+    return static_cast<int64_t>(x);
+  } catch (const InputError&) {
     throw InputError(fmt::format("{} must be a cycle count, not '{}'", what, v));
   }
 }
@@ -89,7 +89,8 @@ ExitCode run_command(const Args& args) {
   options.add_options()("help,h", "show this help")
       ("model", po::value(&model)->required(), "ONNX model (float, QDQ or QOperator)")
       ("data", po::value(&data)->required(), "a test_data_set folder (input_0.pb [+ labels.pb]), a folder of them, or a .pb")
-      ("calibration", po::value(&calibration), aps::cli::kCalibrationHelp)
+      ("calibration", po::value(&calibration),
+       (std::string(aps::cli::kCalibrationHelp) + aps::cli::kCalibrationProfileHelp).c_str())
       ("count", po::value(&count), "run this many inputs (default: all; past the end of the data, the inputs there are, with a note)")
       ("first", po::value(&first)->default_value(0), "index of the first input")
       ("shard", po::value(&shard_text)->default_value("1/1"),

@@ -53,6 +53,9 @@ TEST_CASE("values in both raw_data and a typed field are refused, not read from 
   p.add_float_data(2.0f);
   CHECK_THROWS_WITH(tensor_from_proto(p, "input_0.pb"),
                     Catch::Contains("input_0.pb: values in both raw_data and float_data"));
+  p.clear_float_data();
+  p.add_int64_data(2);  // a field of another type than the tensor's
+  CHECK_THROWS_WITH(tensor_from_proto(p, "t"), Catch::Contains("values in both raw_data and int64_data"));
 }
 
 TEST_CASE("a tensor claiming 2^40 elements is refused before anything is allocated", "[tensor_proto]") {
