@@ -33,7 +33,7 @@ import aps_coverage  # noqa: E402
 import aps_report  # noqa: E402
 from launchers import run_local, submit_slurm, wait_slurm  # noqa: E402
 from merge import merge_folder  # noqa: E402
-from run_folder import CANNOT_START, RunFolder  # noqa: E402
+from run_folder import CANNOT_START, COVERAGE_SUMMARY, MERGED_REPORT, RunFolder  # noqa: E402
 from shard_runner import run_shard  # noqa: E402
 
 DEFAULT_SIM = os.environ.get("APS_SIM", "aps-sim")
@@ -84,7 +84,7 @@ def merge_coverage(folder, spec, problems):
     except (aps_coverage.CoverageError, aps_coverage.OutputPathError) as e:
         problems.append(f"coverage: {e}")
         return None
-    with open(folder.file("coverage.json"), "w") as f:
+    with open(folder.file(COVERAGE_SUMMARY), "w") as f:
         json.dump(summary, f, indent=2)
     return summary
 
@@ -95,7 +95,7 @@ def do_merge(folder, quiet=False):
     merged, junit, problems, refused = merge_folder(folder, spec)
     coverage = merge_coverage(folder, spec, problems) if spec.get("coverage") else None
     if merged is not None:
-        with open(folder.file("merged.json"), "w") as f:
+        with open(folder.file(MERGED_REPORT), "w") as f:
             json.dump({**merged, "problems": problems}, f, indent=2)
     if junit is not None:
         with open(folder.file("merged.xml"), "w") as f:
@@ -114,7 +114,7 @@ def do_merge(folder, quiet=False):
         if coverage:
             c = coverage["functional"]
             print(f"functional coverage: {c['hit']} of {c['total']} points ({c['percent']:.1f} %), "
-                  f"{len(coverage['holes'])} holes; {folder.file('coverage.json')}")
+                  f"{len(coverage['holes'])} holes; {folder.file(COVERAGE_SUMMARY)}")
         first = merged and (merged.get("first_failure") or merged.get("first_mismatch"))
         if first:
             print(f"first failure: {first.get('name', '')} {first.get('failure') or first.get('message', '')}".strip())

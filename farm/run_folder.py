@@ -20,9 +20,12 @@ import json
 import os
 import xml.etree.ElementTree as ET
 
+# The merge's report and coverage summary, which aps-report also reads in a run folder.
+MERGED_REPORT = "merged.json"
+COVERAGE_SUMMARY = "coverage.json"
 # What a merge writes: removed before each merge, so a merge that produces
 # nothing leaves nothing of an earlier one that could pass for its result.
-MERGE_OUTPUTS = ("merged.json", "merged.xml", "merge.exit", "coverage.dat", "coverage.json", "report.html")
+MERGE_OUTPUTS = (MERGED_REPORT, "merged.xml", "merge.exit", "coverage.dat", COVERAGE_SUMMARY, "report.html")
 # The keys the merge reads from a finished shard's aps-sim --report, by kind
 # (a shard that stopped early reports its error instead).
 REPORT_KEYS = {"regression": ("seed", "networks", "failed", "layers_compared", "elements_compared", "cases"),

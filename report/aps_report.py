@@ -21,7 +21,9 @@ from html import escape
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "farm"))
 
+from run_folder import COVERAGE_SUMMARY, MERGED_REPORT  # noqa: E402
 from output_paths import OutputPathError, check_outputs_apart, write_whole  # noqa: E402
 from svg_charts import bar_chart, scatter  # noqa: E402
 
@@ -34,9 +36,9 @@ h2{border-bottom:1px solid #ccc;padding-bottom:2px;margin-top:28px}"""
 
 def load_run(path):
     if os.path.isdir(path):
-        merged = os.path.join(path, "merged.json")
+        merged = os.path.join(path, MERGED_REPORT)
         if not os.path.exists(merged):
-            raise SystemExit(f"aps-report: {path}: an aps-farm folder without merged.json (run aps-farm merge)")
+            raise SystemExit(f"aps-report: {path}: an aps-farm folder without {MERGED_REPORT} (run aps-farm merge)")
         path = merged
     try:
         with open(path) as f:
@@ -224,7 +226,7 @@ def render(runs, out_path, coverage=None):
 def run_inputs(path):
     """The files aps-report reads for one RUN argument."""
     if os.path.isdir(path):
-        return [os.path.join(path, "merged.json"), os.path.join(path, "coverage.json")]
+        return [os.path.join(path, MERGED_REPORT), os.path.join(path, COVERAGE_SUMMARY)]
     return [path]
 
 
@@ -251,8 +253,8 @@ def main(argv=None):
         raise SystemExit(f"aps-report: {e}")
     runs = [load_run(r) for r in a.runs]
     # An aps-farm folder run with --coverage brings its own summary.
-    farm_coverage = [os.path.join(r, "coverage.json") for r in a.runs
-                     if os.path.isdir(r) and os.path.exists(os.path.join(r, "coverage.json"))]
+    farm_coverage = [os.path.join(r, COVERAGE_SUMMARY) for r in a.runs
+                     if os.path.isdir(r) and os.path.exists(os.path.join(r, COVERAGE_SUMMARY))]
     coverage = None
     source = a.coverage or (farm_coverage[0] if farm_coverage else None)
     if source:
