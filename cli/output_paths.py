@@ -23,9 +23,7 @@ def check_writable(path):
     try:
         os.stat(path)  # through links
         exists = True
-    except FileNotFoundError:
-        exists = False
-    except NotADirectoryError:
+    except (FileNotFoundError, NotADirectoryError):
         exists = False
     except OSError as e:  # a loop of links, a name too long
         raise OutputPathError(f"{path}: cannot write: {e.strerror}")
