@@ -230,12 +230,16 @@ def run_inputs(path):
     return [path]
 
 
+# What a field of another type or a missing one raises while the page is rendered.
+RENDER_ERRORS = (TypeError, AttributeError, KeyError, IndexError, ValueError, ArithmeticError)
+
+
 def check_renders(what, render_one):
     """A report or summary whose fields have other types than aps-sim and
     aps-coverage write is refused naming its file, not with a traceback."""
     try:
         render_one()
-    except (TypeError, AttributeError, KeyError, IndexError, ValueError, ArithmeticError) as e:
+    except RENDER_ERRORS as e:
         raise SystemExit(f"aps-report: {what}: a field has an unexpected type or is missing "
                          f"({type(e).__name__}: {e})")
 
@@ -265,10 +269,15 @@ def main(argv=None):
             raise SystemExit(f"aps-report: {source}: cannot read the coverage summary: {e}")
         if not isinstance(coverage, dict):
             raise SystemExit(f"aps-report: {source}: not a coverage summary (aps-coverage summary --json)")
-        check_renders(source, lambda: coverage_section(coverage))
-    for r in runs:
-        check_renders(r["_source"], lambda: render([r], a.output))
-    html = render(runs, a.output, coverage)
+    try:
+        html = render(runs, a.output, coverage)
+    except RENDER_ERRORS:
+        # Only when the page fails: find the file to name by rendering each alone.
+        if coverage is not None:
+            check_renders(source, lambda: coverage_section(coverage))
+        for r in runs:
+            check_renders(r["_source"], lambda: render([r], a.output))
+        raise
     try:
         write_whole(a.output, html)
     except OutputPathError as e:

@@ -81,13 +81,12 @@ Tensor tensor_from_proto(const onnx::TensorProto& proto, std::string_view contex
   if (proto.has_raw_data()) {
     // ONNX allows the values in one field only; which one a reader takes
     // would otherwise decide what the tensor holds.
-    const std::pair<int, std::string_view> fields[] = {
-        {proto.float_data_size(), "float_data"},   {proto.double_data_size(), "double_data"},
-        {proto.int32_data_size(), "int32_data"},   {proto.int64_data_size(), "int64_data"},
-        {proto.uint64_data_size(), "uint64_data"}, {proto.string_data_size(), "string_data"}};
-    for (const auto& [count, field] : fields)
-      if (count > 0)
+    // One type per typed field (typed_field names them); strings have no DType.
+    for (DType holder : {DType::Float, DType::Double, DType::Int64, DType::UInt64, DType::Int8})
+      if (const auto [count, field] = typed_field(proto, holder); count > 0)
         throw InputError(fmt::format("{}: values in both raw_data and {}; a tensor holds them in one", context, field));
+    if (proto.string_data_size() > 0)
+      throw InputError(fmt::format("{}: values in both raw_data and string_data; a tensor holds them in one", context));
     const auto expected = static_cast<uint64_t>(n) * static_cast<uint64_t>(dtype_size(type));
     if (proto.raw_data().size() != expected)
       throw InputError(fmt::format("{}: raw_data has {} bytes, a {} tensor of shape {} needs {}", context,

@@ -66,13 +66,13 @@ Samples load_samples(const NetworkProgram& program, Task task, const std::string
 }
 
 int64_t parse_cycles(const std::string& v, const char* what) {
+  uint64_t x = UINT64_MAX;  // what text that is not a whole number counts as
   try {
-    const uint64_t x = aps::cli::parse_whole_number(v, what);
-    if (x > static_cast<uint64_t>(INT64_MAX)) throw InputError(v);
-    return static_cast<int64_t>(x);
+    x = aps::cli::parse_whole_number(v, what);
   } catch (const InputError&) {
-    throw InputError(fmt::format("{} must be a cycle count, not '{}'", what, v));
   }
+  if (x > static_cast<uint64_t>(INT64_MAX)) throw InputError(fmt::format("{} must be a cycle count, not '{}'", what, v));
+  return static_cast<int64_t>(x);
 }
 
 }  // namespace
