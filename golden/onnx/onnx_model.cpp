@@ -4,6 +4,7 @@
 #include <set>
 
 #include "golden/errors.hpp"
+#include "golden/onnx/external_data.hpp"
 #include "golden/onnx/op_registry.hpp"
 #include "golden/onnx/tensor_proto.hpp"
 
@@ -36,6 +37,7 @@ OnnxModel OnnxModel::load(const std::filesystem::path& path) {
   onnx::ModelProto proto;
   if (!proto.ParseFromString(bytes))
     throw InputError(fmt::format("{}: not a serialized ONNX model (truncated or corrupt protobuf)", path.string()));
+  load_external_data(proto, path, kMaxModelBytes);
   return from_proto(std::move(proto), path.string());
 }
 

@@ -9,9 +9,12 @@
 #include <utility>
 
 #include "golden/errors.hpp"
+#include "golden/onnx/external_data.hpp"
 
 namespace aps {
 namespace {
+
+constexpr size_t kMaxTensorFileBytes = size_t{1} << 30;
 
 static_assert(std::endian::native == std::endian::little, "raw_data decoding assumes a little-endian host");
 
@@ -64,9 +67,9 @@ std::pair<int64_t, std::string_view> typed_field(const onnx::TensorProto& proto,
 
 Tensor tensor_from_proto(const onnx::TensorProto& proto, std::string_view context) {
   if (proto.data_location() == onnx::TensorProto::EXTERNAL || proto.external_data_size() > 0)
-    throw InputError(fmt::format("{}: tensor data stored in an external file is not supported; "
-                                 "save the model with its weights inside (onnx.save(..., save_as_external_data=False))",
-                                 context));
+    // load_external_data reads them when a file is loaded; a proto built
+    // in memory has no folder to read them from.
+    throw InputError(fmt::format("{}: tensor data stored in an external file that was not read", context));
   if (proto.has_segment()) throw InputError(fmt::format("{}: segmented tensors are not supported", context));
   if (proto.data_type() == onnx::TensorProto::UNDEFINED)
     throw InputError(fmt::format("{}: no element type (data_type 0, UNDEFINED): not a tensor", context));
@@ -181,12 +184,14 @@ std::string read_file_bytes(const std::filesystem::path& path, size_t max_bytes)
 }
 
 NamedTensor read_tensor_file(const std::filesystem::path& path) {
-  const std::string bytes = read_file_bytes(path, size_t{1} << 30);
+  const std::string bytes = read_file_bytes(path, kMaxTensorFileBytes);
   if (bytes.empty()) throw InputError(fmt::format("{}: empty file, not a serialized ONNX TensorProto", path.string()));
   onnx::TensorProto proto;
   if (!proto.ParseFromString(bytes))
     throw InputError(fmt::format("{}: not a serialized ONNX TensorProto (truncated or corrupt)", path.string()));
   const std::string context = fmt::format("{}", path.string());
+  uint64_t budget = kMaxTensorFileBytes;  // the values beside the file, as much again
+  load_external_data(proto, path.parent_path(), context, budget);
   return {proto.name(), tensor_from_proto(proto, context)};
 }
 

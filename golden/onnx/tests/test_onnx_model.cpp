@@ -96,7 +96,7 @@ TEST_CASE("an op older than its supported semantics is refused, not misread", "[
   CHECK_THROWS_WITH(g.model(), Catch::Contains("supported from opset 11"));
 }
 
-TEST_CASE("an initializer with external data is refused with advice", "[loader]") {
+TEST_CASE("an initializer with external data built in memory (no folder to read it from) is refused", "[loader]") {
   auto g = relu_model();
   auto* init = g.proto().mutable_graph()->add_initializer();
   init->set_name("w");

@@ -1,0 +1,130 @@
+#include "golden/onnx/external_data.hpp"
+
+#include <charconv>
+#include <fmt/format.h>
+#include <fstream>
+#include <optional>
+#include <string>
+
+#include "golden/errors.hpp"
+
+namespace aps {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool stored_externally(const onnx::TensorProto& t) {
+  return t.data_location() == onnx::TensorProto::EXTERNAL || t.external_data_size() > 0;
+}
+
+std::optional<uint64_t> parse_offset(const std::string& text) {
+  uint64_t v = 0;
+  const char* end = text.data() + text.size();
+  const auto [p, ec] = std::from_chars(text.data(), end, v);
+  if (text.empty() || ec != std::errc() || p != end) return std::nullopt;
+  return v;
+}
+
+// The location as a path below `folder`, or why it is not one.
+fs::path checked_location(const std::string& location, const fs::path& folder, std::string_view context) {
+  if (location.empty()) throw InputError(fmt::format("{}: external data with an empty location", context));
+  const fs::path rel(location);
+  if (rel.is_absolute() || rel.has_root_name() || rel.has_root_directory())
+    throw InputError(fmt::format("{}: external data location '{}' is an absolute path; ONNX locations are relative "
+                                 "to the model's folder",
+                                 context, location));
+  for (const auto& part : rel)
+    if (part == "..")
+      throw InputError(fmt::format("{}: external data location '{}' leaves the model's folder", context, location));
+  return folder / rel;
+}
+
+void for_each_tensor(onnx::GraphProto& graph, const auto& visit, std::string_view where);
+
+void for_each_tensor(onnx::NodeProto& node, const auto& visit, std::string_view where) {
+  const std::string node_name = node.name().empty() ? "->" + (node.output_size() ? node.output(0) : "?") : node.name();
+  for (auto& a : *node.mutable_attribute()) {
+    const std::string here = fmt::format("{}node '{}' attribute '{}'", where, node_name, a.name());
+    if (a.has_t()) visit(*a.mutable_t(), here);
+    for (auto& t : *a.mutable_tensors()) visit(t, here);
+    if (a.has_g()) for_each_tensor(*a.mutable_g(), visit, here + ": ");
+    for (auto& g : *a.mutable_graphs()) for_each_tensor(g, visit, here + ": ");
+  }
+}
+
+void for_each_tensor(onnx::GraphProto& graph, const auto& visit, std::string_view where) {
+  for (auto& t : *graph.mutable_initializer()) visit(t, fmt::format("{}initializer '{}'", where, t.name()));
+  for (auto& n : *graph.mutable_node()) for_each_tensor(n, visit, where);
+}
+
+}  // namespace
+
+void load_external_data(onnx::TensorProto& tensor, const fs::path& folder, std::string_view context,
+                        uint64_t& budget) {
+  if (!stored_externally(tensor)) return;
+  if (tensor.data_location() != onnx::TensorProto::EXTERNAL)
+    throw InputError(fmt::format("{}: external_data entries, but data_location is not EXTERNAL", context));
+  if (tensor.has_raw_data())
+    throw InputError(fmt::format("{}: values both in raw_data and in an external file; a tensor holds them in one",
+                                 context));
+  std::optional<std::string> location;
+  uint64_t offset = 0;
+  std::optional<uint64_t> length;
+  for (const auto& e : tensor.external_data()) {
+    // Other keys (checksum, basepath) do not decide which bytes are the
+    // values; onnx's loader ignores them too.
+    if (e.key() == "location") {
+      location = e.value();
+    } else if (e.key() == "offset" || e.key() == "length") {
+      const auto v = parse_offset(e.value());
+      if (!v)
+        throw InputError(fmt::format("{}: external data {} '{}' is not a whole number of bytes", context, e.key(),
+                                     e.value()));
+      if (e.key() == "offset")
+        offset = *v;
+      else
+        length = *v;
+    }
+  }
+  if (!location) throw InputError(fmt::format("{}: stored in an external file, but no location names it", context));
+  const fs::path file = checked_location(*location, folder, context);
+  std::error_code ec;
+  if (!fs::is_regular_file(file, ec))
+    throw InputError(fmt::format("{}: external data file '{}' not found (looked in {})", context, *location,
+                                 folder.empty() ? fs::path(".").string() : folder.string()));
+  const uint64_t size = fs::file_size(file, ec);
+  if (ec) throw InputError(fmt::format("{}: cannot read external data file {}: {}", context, file.string(), ec.message()));
+  if (offset > size)
+    throw InputError(fmt::format("{}: external data offset {} is past the end of {} ({} bytes)", context, offset,
+                                 file.string(), size));
+  const uint64_t bytes = length.value_or(size - offset);
+  if (bytes > size - offset)
+    throw InputError(fmt::format("{}: external data offset {} + length {} is past the end of {} ({} bytes)", context,
+                                 offset, bytes, file.string(), size));
+  if (bytes > budget)
+    throw InputError(fmt::format("{}: external data of {} bytes is more than the {} bytes APS still accepts for "
+                                 "this model",
+                                 context, bytes, budget));
+  std::string values(bytes, '\0');
+  std::ifstream in(file, std::ios::binary);
+  if (!in.seekg(static_cast<std::streamoff>(offset)) || !in.read(values.data(), static_cast<std::streamsize>(bytes)))
+    throw InputError(fmt::format("{}: cannot read {} bytes at offset {} of {}", context, bytes, offset, file.string()));
+  budget -= bytes;
+  tensor.set_raw_data(std::move(values));
+  tensor.clear_external_data();
+  tensor.set_data_location(onnx::TensorProto::DEFAULT);
+}
+
+void load_external_data(onnx::ModelProto& model, const fs::path& model_file, uint64_t max_bytes) {
+  const fs::path folder = model_file.parent_path();
+  const std::string where = model_file.string() + ": ";
+  uint64_t budget = max_bytes;
+  const auto visit = [&](onnx::TensorProto& t, const std::string& context) {
+    load_external_data(t, folder, context, budget);
+  };
+  if (model.has_graph()) for_each_tensor(*model.mutable_graph(), visit, where);
+  for (auto& f : *model.mutable_functions())
+    for (auto& n : *f.mutable_node()) for_each_tensor(n, visit, fmt::format("{}function '{}': ", where, f.name()));
+}
+
+}  // namespace aps

@@ -1,0 +1,36 @@
+#pragma once
+// ONNX external data: tensor values kept in a file beside the model, named
+// by the tensor's external_data entries (location, offset, length). PyTorch's
+// torch.export-based exporter writes its weights this way by default
+// (model.onnx + model.onnx.data), as does onnx.save(..., save_as_external_data=True).
+//
+// The values are read into raw_data when the file is loaded, so everything
+// after the loader sees one self-contained proto: the checks of
+// tensor_from_proto apply to them unchanged, and a model hashes the same
+// whether its weights were saved inside it or beside it.
+//
+// A location is a relative path below the model's folder: an absolute path
+// or a ".." component is refused, as onnx's own loader refuses them, so a
+// model cannot make APS read files elsewhere.
+
+#include <cstdint>
+#include <filesystem>
+#include <string_view>
+
+#include <onnx/onnx_pb.h>
+
+namespace aps {
+
+// Reads every externally stored tensor of the model (initializers, tensor
+// attributes of nodes, in subgraphs and model functions too) from files
+// relative to `model_file`'s folder, at most `max_bytes` in all. InputError
+// naming the model, the tensor and what is wrong.
+void load_external_data(onnx::ModelProto& model, const std::filesystem::path& model_file, uint64_t max_bytes);
+
+// The same for one tensor (a .pb tensor file's, relative to its folder).
+// `context` names it in messages; `budget` is what may still be read and is
+// reduced by what is.
+void load_external_data(onnx::TensorProto& tensor, const std::filesystem::path& folder, std::string_view context,
+                        uint64_t& budget);
+
+}  // namespace aps
