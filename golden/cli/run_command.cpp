@@ -32,6 +32,11 @@ TensorMap feeds_for(const OnnxModel& model, const std::vector<NamedTensor>& inpu
     // The file is what is wrong, not the model: name it (the interpreter,
     // which never sees files, would name the model).
     check_feed_type(model.inputs()[i], inputs[i].tensor, files[i].string());
+    // Its first dimension may hold a batch of the model's (run_batch splits
+    // it), so only the other sizes must match.
+    ValueInfo per_sample = model.inputs()[i];
+    if (!per_sample.dims.empty()) per_sample.dims[0] = std::nullopt;
+    check_feed_shape(per_sample, inputs[i].tensor, files[i].string());
     check_finite(inputs[i], files[i]);
     feeds.emplace(model.inputs()[i].name, inputs[i].tensor);
   }

@@ -35,6 +35,9 @@ void ProgramBuilder::lower_qlinear_add(const onnx::NodeProto& node) {
   if (a_constant != b_constant) return lower_qlinear_bias_add(node, b_constant ? 0 : 3, b_constant ? 3 : 0);
   if (a_constant) unsupported(node, "adds two constants");
   const DType type = codes_dtype(node.input(0));
+  if (codes_dtype(node.input(3)) != type)
+    throw InputError(fmt::format("{}: A is {} codes and B {}; QLinearAdd's A, B and C have one type",
+                                 context(node).label(), dtype_name(type), dtype_name(codes_dtype(node.input(3)))));
   const ActView a = act(node.input(0), node);
   const ActView b = act(node.input(3), node);
   if (!a.codes || !b.codes) unsupported(node, "expects quantized codes");
@@ -65,6 +68,9 @@ void ProgramBuilder::lower_qlinear_bias_add(const onnx::NodeProto& node, int lay
   if (!scale || scale->size() != 1 || (zp && zp->size() != 1) ||
       (codes.dtype() != DType::UInt8 && codes.dtype() != DType::Int8))
     unsupported(node, "the constant must be uint8 or int8 codes with one scale and zero point");
+  if (codes.dtype() != type)
+    throw InputError(fmt::format("{}: the constant is {} codes and the map {}; QLinearAdd's A, B and C have one type",
+                                 context(node).label(), dtype_name(codes.dtype()), dtype_name(type)));
   std::vector<double> values;
   for (int64_t v : codes.ints())
     values.push_back(dequantize_linear(v, static_cast<float>(scale->value(0)), zp ? zp->ints()[0] : 0));

@@ -13,15 +13,19 @@ void check_feed_type(const ValueInfo& info, const Tensor& value, std::string_vie
                                  dtype_name(value.dtype())));
 }
 
-void Interpreter::check_feed(const ValueInfo& info, const Tensor& value) const {
-  check_feed_type(info, value, model_.source());
+void check_feed_shape(const ValueInfo& info, const Tensor& value, std::string_view source) {
   if (!info.has_shape) return;
   bool ok = static_cast<size_t>(value.rank()) == info.dims.size();
   for (size_t i = 0; ok && i < info.dims.size(); ++i)
     ok = !info.dims[i] || *info.dims[i] == value.shape()[i];
   if (!ok)
-    throw InputError(fmt::format("{}: input '{}' must have shape {}, got {}", model_.source(), info.name,
+    throw InputError(fmt::format("{}: input '{}' must have shape {}, got {}", source, info.name,
                                  shape_string(info.dims), shape_string(value.shape())));
+}
+
+void Interpreter::check_feed(const ValueInfo& info, const Tensor& value) const {
+  check_feed_type(info, value, model_.source());
+  check_feed_shape(info, value, model_.source());
 }
 
 TensorMap Interpreter::run(const TensorMap& feeds, const ValueObserver& observer) const {

@@ -20,6 +20,8 @@ using ValueObserver = std::function<void(const std::string& name, const Tensor& 
 // where the value came from (the model, or the data file that holds it), as
 // the InputError does.
 void check_feed_type(const ValueInfo& info, const Tensor& value, std::string_view source);
+// The same for its declared sizes (a size left free matches any).
+void check_feed_shape(const ValueInfo& info, const Tensor& value, std::string_view source);
 
 class Interpreter {
  public:

@@ -1164,10 +1164,11 @@ TEST_CASE("QLinearGlobalAveragePool over an NHWC map (channels_last) is refused"
                                                   Catch::Contains("channels_last"));
 }
 
-TEST_CASE("QLinearAdd of a constant is a layer of its own: A saturated by its producer, then the constant added",
-          "[exporters]") {
-  // x -> Q -> QLinearMatMul (output range [-1, 1]) -> QLinearAdd(+-2.5 per column) -> DQ: a
-  // bias folded into the MatMul would skip A's saturation at +-1 (ONNX Runtime keeps it).
+namespace {
+
+// x -> Q -> QLinearMatMul (output range [-1, 1]) -> QLinearAdd(+-2.5 per column) -> DQ, the
+// constant's codes of `b_type` (ONNX Runtime requires A's, uint8).
+test::GraphBuilder qlinear_bias_add_model(DType b_type) {
   test::GraphBuilder g(13);
   g.input("x", DType::Float, {-1, 4});
   g.initializer("xs", Tensor::scalar_real(DType::Float, 1.0 / 16));
@@ -1177,15 +1178,26 @@ TEST_CASE("QLinearAdd of a constant is a layer of its own: A saturated by its pr
   g.initializer("wz", Tensor::scalar_int(DType::Int8, 0));
   g.initializer("as", Tensor::scalar_real(DType::Float, 2.0 / 255));
   g.initializer("az", Tensor::scalar_int(DType::UInt8, 128));
-  g.initializer("b", Tensor::from_ints(DType::UInt8, {3}, {228, 28, 128}));  // +2.5, -2.5, 0 at 1/40
+  const int64_t b_zero = b_type == DType::UInt8 ? 128 : 0;
+  g.initializer("b", Tensor::from_ints(b_type, {3}, {b_zero + 100, b_zero - 100, b_zero}));  // +2.5, -2.5, 0 at 1/40
   g.initializer("bs", Tensor::scalar_real(DType::Float, 1.0 / 40));
+  g.initializer("bz", Tensor::scalar_int(b_type, b_zero));
   g.initializer("cs", Tensor::scalar_real(DType::Float, 7.0 / 255));
   g.initializer("cz", Tensor::scalar_int(DType::UInt8, 128));
   g.node("QuantizeLinear", {"x", "xs", "xz"}, {"xq"}, "q_in");
   g.node("QLinearMatMul", {"xq", "xs", "xz", "w", "ws", "wz", "as", "az"}, {"mq"}, "fc");
-  g.node("QLinearAdd", {"mq", "as", "az", "b", "bs", "az", "cs", "cz"}, {"yq"}, "bias").domain("com.microsoft");
+  g.node("QLinearAdd", {"mq", "as", "az", "b", "bs", "bz", "cs", "cz"}, {"yq"}, "bias").domain("com.microsoft");
   g.node("DequantizeLinear", {"yq", "cs", "cz"}, {"y"}, "dq_out");
   g.output("y");
+  return g;
+}
+
+}  // namespace
+
+TEST_CASE("QLinearAdd of a constant is a layer of its own: A saturated by its producer, then the constant added",
+          "[exporters]") {
+  // A bias folded into the MatMul would skip A's saturation at +-1 (ONNX Runtime keeps it).
+  const test::GraphBuilder g = qlinear_bias_add_model(DType::UInt8);
   const NetworkProgram p = build_program(g.model());
   REQUIRE(p.layers.size() == 2);
   CHECK(p.layers[1].kind == LayerKind::Conv);
@@ -1204,6 +1216,14 @@ TEST_CASE("QLinearAdd of a constant is a layer of its own: A saturated by its pr
     }
   }
   CHECK(saturated >= 32);  // A's saturation decides many outputs
+}
+
+TEST_CASE("QLinearAdd of int8 constant codes to a uint8 map is refused, as ONNX semantics refuse it", "[exporters]") {
+  const test::GraphBuilder g = qlinear_bias_add_model(DType::Int8);
+  CHECK_THROWS_WITH(g.run({{"x", Tensor::from_reals(DType::Float, {1, 4}, {0, 0, 0, 0})}}),
+                    Catch::Contains("A and B must have one type"));
+  CHECK_THROWS_WITH(build_program(g.model()),
+                    Catch::Contains("node 'bias' (QLinearAdd): the constant is int8 codes and the map uint8"));
 }
 
 TEST_CASE("a bias Add or BatchNormalization after a Transpose of a layer's result is refused", "[exporters]") {
