@@ -1088,6 +1088,27 @@ TEST_CASE("a quantization-aware export: weights quantized in the graph, BatchNor
   }
 }
 
+TEST_CASE("ONNX Runtime's com.microsoft QuantizeLinear / DequantizeLinear build the standard ops' program",
+          "[exporters]") {
+  std::mt19937 rng(79), same_rng(79);
+  const test::GraphBuilder standard = qat_cnn(rng, false);
+  test::GraphBuilder contrib = qat_cnn(same_rng, false);
+  int moved = 0;
+  for (auto& n : *contrib.proto().mutable_graph()->mutable_node())
+    if (n.op_type() == "QuantizeLinear" || n.op_type() == "DequantizeLinear") {
+      n.set_domain("com.microsoft");
+      ++moved;
+    }
+  REQUIRE(moved == 16);
+  const Tensor x = random_tensor(rng, {8, 1, 6, 6}, -1, 1);
+  CHECK(contrib.run({{"x", x}}).at("out_d").reals() == standard.run({{"x", x}}).at("out_d").reals());
+  const NetworkProgram a = build_program(standard.model()), b = build_program(contrib.model());
+  REQUIRE(a.layers.size() == b.layers.size());
+  for (int64_t i = 0; i < 8; ++i)
+    CHECK(execute_program(b, quantize_input(b, x, i), step_configs(b, "8")).output() ==
+          execute_program(a, quantize_input(a, x, i), step_configs(a, "8")).output());
+}
+
 TEST_CASE("a DequantizeLinear without a zero point reads 0 of its codes' type", "[exporters]") {
   test::GraphBuilder g = matmul_then("Relu", false);
   g.initializer("zero8", Tensor::scalar_int(DType::Int8, 0));

@@ -1,5 +1,5 @@
-// QuantizeLinear, DequantizeLinear (per tensor and per axis) and
-// DynamicQuantizeLinear, with ONNX semantics (golden/numerics/quantize_linear.hpp).
+// QuantizeLinear, DequantizeLinear (per tensor and per axis; also ONNX
+// Runtime's com.microsoft copies) and DynamicQuantizeLinear, with ONNX semantics (golden/numerics/quantize_linear.hpp).
 
 #include <algorithm>
 #include <cmath>
@@ -108,6 +108,16 @@ std::vector<Tensor> dynamic_quantize(const OpContext& ctx) {
   return {y, Tensor::scalar_real(DType::Float, scale), Tensor::scalar_int(DType::UInt8, zero_point)};
 }
 
+// ONNX Runtime's com.microsoft QuantizeLinear and DequantizeLinear (its
+// quantizer writes them with UseQDQContribOps): the standard ops' formula,
+// with per-axis scales whatever the model's default-domain opset.
+template <std::vector<Tensor> (*kernel)(const OpContext&)>
+std::vector<Tensor> contrib(const OpContext& ctx) {
+  OpContext at_13 = ctx;
+  at_13.opset = std::max<int64_t>(ctx.opset, 13);
+  return kernel(at_13);
+}
+
 }  // namespace
 
 DType quantize_output_type(const OpContext& ctx, const Tensor* zero_point) {
@@ -142,6 +152,8 @@ void register_quantization_ops(OpTable& t) {
   t.push_back({"QuantizeLinear", {quantize, 10}});
   t.push_back({"DequantizeLinear", {dequantize, 10}});
   t.push_back({"DynamicQuantizeLinear", {dynamic_quantize, 11}});
+  t.push_back({op_key("com.microsoft", "QuantizeLinear"), {contrib<quantize>, 10}});
+  t.push_back({op_key("com.microsoft", "DequantizeLinear"), {contrib<dequantize>, 10}});
 }
 
 }  // namespace aps

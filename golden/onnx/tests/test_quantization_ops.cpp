@@ -19,6 +19,25 @@ TEST_CASE("QuantizeLinear per axis uses one scale and zero point per channel", "
   CHECK(out.at("y").ints() == std::vector<int64_t>{2, 2, 13, 15});
 }
 
+TEST_CASE("com.microsoft QuantizeLinear / DequantizeLinear: the standard formula, per axis at any opset", "[quantize]") {
+  for (const std::string domain : {"", "com.microsoft"}) {
+    INFO("domain '" << domain << "'");
+    test::GraphBuilder g(11);
+    g.input("x", DType::Float, {1, 2, 2});
+    g.initializer("s", Tensor::from_reals(DType::Float, {2}, {1.0, 0.5}));
+    g.initializer("z", Tensor::from_ints(DType::UInt8, {2}, {0, 10}));
+    g.node("QuantizeLinear", {"x", "s", "z"}, {"q"}).attr("axis", 1).domain(domain);
+    g.node("DequantizeLinear", {"q", "s", "z"}, {"y"}).attr("axis", 1).domain(domain);
+    g.output("y");
+    const Tensor x = Tensor::from_reals(DType::Float, {1, 2, 2}, {1.5, 2.5, 1.5, 2.5});
+    if (domain.empty()) {
+      CHECK_THROWS_WITH(g.run({{"x", x}}), Catch::Contains("per-axis scales need opset 13"));
+    } else {
+      CHECK(g.run({{"x", x}}).at("y").reals() == std::vector<double>{2, 2, 1.5, 2.5});
+    }
+  }
+}
+
 TEST_CASE("QuantizeLinear refuses a scale <= 0 and a per-axis count mismatch", "[quantize]") {
   for (double bad : {0.0, -1.0}) {
     test::GraphBuilder g(13);
