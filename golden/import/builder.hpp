@@ -208,6 +208,11 @@ class ProgramBuilder {
   std::pair<double, double> clip_bounds(const onnx::NodeProto& node) const;
   void lower_add(const onnx::NodeProto& node);
   void lower_bias_add(const onnx::NodeProto& node);
+  void lower_quantized_constant_add(const onnx::NodeProto& node, const std::string& x, const std::string& b);
+  // A layer that adds `values` (a constant shaped as `c`, one per channel of
+  // `in`) to the codes `in`: what an Add of a constant that cannot be a bias is.
+  PendingLayer constant_add_layer(const onnx::NodeProto& node, const ActView& in, const Tensor& c,
+                                  const std::vector<double>& values) const;
   // The Add layer of two activations of one shape and layout.
   PendingLayer residual_add(const onnx::NodeProto& node, const ActView& a, const ActView& b) const;
   // A constant's values as one per output channel of pending layer `p`

@@ -8,6 +8,7 @@
 
 #include "golden/errors.hpp"
 #include "golden/import/builder.hpp"
+#include "golden/numerics/quantize_linear.hpp"
 #include "golden/onnx/node_attributes.hpp"
 
 namespace aps::import {
@@ -187,9 +188,12 @@ void ProgramBuilder::lower_bias_add(const onnx::NodeProto& node) {
   const bool first_const = constant(node.input(0)) || qconsts_.count(node.input(0));
   const std::string& x = node.input(first_const ? 1 : 0);
   const std::string& b = node.input(first_const ? 0 : 1);
+  const onnx::NodeProto* from = model_.producer(x);
+  if (!pending_.count(x) && from && from->op_type() == "DequantizeLinear") return lower_quantized_constant_add(node, x, b);
   if (!pending_.count(x) || !pending_.at(x).layer.has_weights() || pending_.at(x).layer.relu ||
       pending_.at(x).bias_quant || pending_.at(x).clip)
-    unsupported(node, "an Add with a constant is supported only as the bias of a Gemm, MatMul or Conv right before it");
+    unsupported(node, "an Add with a constant is supported only as the bias of a Gemm, MatMul or Conv right before it, "
+                      "or after a layer's QuantizeLinear / DequantizeLinear");
   if (qconsts_.count(b)) {
     if (!pending_.at(x).bias_real.empty() || pending_.at(x).layer.kind != LayerKind::FullyConnected)
       unsupported(node, "a quantized bias Add is supported only after a MatMul without a bias");
@@ -207,6 +211,56 @@ void ProgramBuilder::lower_bias_add(const onnx::NodeProto& node) {
   if (p.bias_real.empty()) p.bias_real.assign(static_cast<size_t>(outs), 0.0);
   for (int64_t o = 0; o < outs; ++o) p.bias_real[o] = static_cast<float>(p.bias_real[o] + add[o]);
   pending_[node.output(0)] = std::move(p);
+}
+
+// A constant added to a layer's result after its QuantizeLinear /
+// DequantizeLinear (ONNX Runtime's QDQ quantizer, run without its
+// pre-processing, quantizes a MatMul's or Conv's bias Add so, the constant as
+// codes of its own): what ONNX Runtime's QLinearAdd of a constant computes,
+// the same layer (constant_add_layer), quantized by the QuantizeLinear after it.
+void ProgramBuilder::lower_quantized_constant_add(const onnx::NodeProto& node, const std::string& x,
+                                                  const std::string& b) {
+  const ActView in = act(x, node);
+  std::vector<double> values;
+  const Tensor* shape_of = nullptr;
+  if (const auto it = qconsts_.find(b); it != qconsts_.end()) {
+    const QuantConst& c = it->second;
+    if (c.scales.size() != 1)
+      unsupported(node, fmt::format("'{}' is quantized per axis; a constant added after a layer's "
+                                    "QuantizeLinear / DequantizeLinear needs one scale",
+                                    b));
+    for (int64_t v : c.codes.ints())
+      values.push_back(dequantize_linear(v, static_cast<float>(c.scales[0]), c.zero_points[0]));
+    shape_of = &c.codes;
+  } else if (const Tensor* f = constant(b); f && f->floating()) {
+    values = f->reals();
+    shape_of = f;
+  } else {
+    unsupported(node, fmt::format("'{}' is not a float or quantized constant", b));
+  }
+  pending_[node.output(0)] = constant_add_layer(node, in, *shape_of, values);
+}
+
+// One value per channel added to a map of codes as a layer of its own: the
+// accelerator adds constants only as a layer's bias, so a 1x1 depthwise
+// convolution whose weights are exactly 1 (code 64 at scale 1/64, which every
+// width from 2 bits keeps) and whose bias is the constant. It reads the codes
+// as their producer saturated them (a bias folded into that producer would
+// skip the saturation ONNX keeps), the constant rounded to the input's scale
+// as every bias is to its accumulator's.
+PendingLayer ProgramBuilder::constant_add_layer(const onnx::NodeProto& node, const ActView& in, const Tensor& c,
+                                                const std::vector<double>& values) const {
+  constexpr int8_t kOne = 64;
+  PendingLayer p = new_layer(node, LayerKind::Conv, in);
+  const int64_t channels = in.stored.channels;
+  p.layer.out_shape = in.stored;
+  p.layer.groups = static_cast<int>(channels);
+  p.layer.weights.assign(static_cast<size_t>(channels), kOne);
+  p.layer.weight_zero_points.assign(static_cast<size_t>(channels), 0);
+  p.layer.weight_scales.assign(static_cast<size_t>(channels), 1.0 / kOne);
+  p.order = in.order;
+  p.bias_real = channel_values(p, c, values, node);
+  return p;
 }
 
 std::vector<double> ProgramBuilder::channel_values(const PendingLayer& p, const Tensor& c,

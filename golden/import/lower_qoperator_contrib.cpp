@@ -48,13 +48,8 @@ void ProgramBuilder::lower_qlinear_add(const onnx::NodeProto& node) {
 }
 
 // A QLinearAdd of a constant: one value per channel added to a quantized
-// map (the ONNX model zoo's mnist-12-int8 writes its biases so). The
-// accelerator adds constants only as a layer's bias, so the Add is a layer
-// of its own, a 1x1 depthwise convolution whose weights are exactly 1 (code
-// 64 at scale 1/64, which every width from 2 bits keeps) and whose bias is
-// the constant: it reads A's codes as their producer saturated them and
-// requantizes once, to C, as ONNX Runtime does (the constant rounded to A's
-// scale, as every bias is to its accumulator's).
+// map (the ONNX model zoo's mnist-12-int8 writes its biases so), a layer of
+// its own (constant_add_layer) requantized once, to C, as ONNX Runtime does.
 void ProgramBuilder::lower_qlinear_bias_add(const onnx::NodeProto& node, int layer_input, int constant_input) {
   const std::string& x = node.input(layer_input);
   const ActView in = act(x, node);
@@ -74,17 +69,7 @@ void ProgramBuilder::lower_qlinear_bias_add(const onnx::NodeProto& node, int lay
   std::vector<double> values;
   for (int64_t v : codes.ints())
     values.push_back(dequantize_linear(v, static_cast<float>(scale->value(0)), zp ? zp->ints()[0] : 0));
-  constexpr int8_t kOne = 64;
-  PendingLayer p = new_layer(node, LayerKind::Conv, in);
-  const int64_t channels = in.stored.channels;
-  p.layer.out_shape = in.stored;
-  p.layer.groups = static_cast<int>(channels);
-  p.layer.weights.assign(static_cast<size_t>(channels), kOne);
-  p.layer.weight_zero_points.assign(static_cast<size_t>(channels), 0);
-  p.layer.weight_scales.assign(static_cast<size_t>(channels), 1.0 / kOne);
-  p.order = in.order;
-  p.bias_real = channel_values(p, codes, values, node);
-  finalize_codes(node.output(0), std::move(p), quant_inputs(node, 6, type));
+  finalize_codes(node.output(0), constant_add_layer(node, in, codes, values), quant_inputs(node, 6, type));
 }
 
 // Inputs X, x_scale, x_zero_point, y_scale, y_zero_point; the window as

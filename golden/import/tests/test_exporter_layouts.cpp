@@ -1188,8 +1188,9 @@ TEST_CASE("QLinearGlobalAveragePool over an NHWC map (channels_last) is refused"
 namespace {
 
 // x -> Q -> QLinearMatMul (output range [-1, 1]) -> QLinearAdd(+-2.5 per column) -> DQ, the
-// constant's codes of `b_type` (ONNX Runtime requires A's, uint8).
-test::GraphBuilder qlinear_bias_add_model(DType b_type) {
+// constant's codes of `b_type` (ONNX Runtime requires A's, uint8); or, `qdq`, the same in
+// ONNX Runtime's QDQ layout without its pre-processing: DQ -> MatMul -> Q/DQ -> Add(DQ(b)) -> Q/DQ.
+test::GraphBuilder qlinear_bias_add_model(DType b_type, bool qdq = false) {
   test::GraphBuilder g(13);
   g.input("x", DType::Float, {-1, 4});
   g.initializer("xs", Tensor::scalar_real(DType::Float, 1.0 / 16));
@@ -1206,8 +1207,19 @@ test::GraphBuilder qlinear_bias_add_model(DType b_type) {
   g.initializer("cs", Tensor::scalar_real(DType::Float, 7.0 / 255));
   g.initializer("cz", Tensor::scalar_int(DType::UInt8, 128));
   g.node("QuantizeLinear", {"x", "xs", "xz"}, {"xq"}, "q_in");
-  g.node("QLinearMatMul", {"xq", "xs", "xz", "w", "ws", "wz", "as", "az"}, {"mq"}, "fc");
-  g.node("QLinearAdd", {"mq", "as", "az", "b", "bs", "bz", "cs", "cz"}, {"yq"}, "bias").domain("com.microsoft");
+  if (qdq) {
+    g.node("DequantizeLinear", {"xq", "xs", "xz"}, {"xd"}, "dq_in");
+    g.node("DequantizeLinear", {"w", "ws", "wz"}, {"wd"}, "dq_w");
+    g.node("MatMul", {"xd", "wd"}, {"m"}, "fc");
+    g.node("QuantizeLinear", {"m", "as", "az"}, {"mq"}, "q_fc");
+    g.node("DequantizeLinear", {"mq", "as", "az"}, {"md"}, "dq_fc");
+    g.node("DequantizeLinear", {"b", "bs", "bz"}, {"bd"}, "dq_b");
+    g.node("Add", {"md", "bd"}, {"a"}, "bias");
+    g.node("QuantizeLinear", {"a", "cs", "cz"}, {"yq"}, "q_bias");
+  } else {
+    g.node("QLinearMatMul", {"xq", "xs", "xz", "w", "ws", "wz", "as", "az"}, {"mq"}, "fc");
+    g.node("QLinearAdd", {"mq", "as", "az", "b", "bs", "bz", "cs", "cz"}, {"yq"}, "bias").domain("com.microsoft");
+  }
   g.node("DequantizeLinear", {"yq", "cs", "cz"}, {"y"}, "dq_out");
   g.output("y");
   return g;
@@ -1215,10 +1227,13 @@ test::GraphBuilder qlinear_bias_add_model(DType b_type) {
 
 }  // namespace
 
-TEST_CASE("QLinearAdd of a constant is a layer of its own: A saturated by its producer, then the constant added",
+TEST_CASE("QLinearAdd of a constant, or an Add of one after a layer's Q / DQ, is a layer of its own: A saturated "
+          "by its producer, then the constant added",
           "[exporters]") {
-  // A bias folded into the MatMul would skip A's saturation at +-1 (ONNX Runtime keeps it).
-  const test::GraphBuilder g = qlinear_bias_add_model(DType::UInt8);
+  // A bias folded into the MatMul would skip A's saturation at +-1 (ONNX keeps it).
+  const bool qdq = GENERATE(false, true);
+  INFO((qdq ? "QDQ layout" : "QOperator layout"));
+  const test::GraphBuilder g = qlinear_bias_add_model(DType::UInt8, qdq);
   const NetworkProgram p = build_program(g.model());
   REQUIRE(p.layers.size() == 2);
   CHECK(p.layers[1].kind == LayerKind::Conv);
