@@ -5,6 +5,7 @@
 
 #include "golden/errors.hpp"
 #include "golden/onnx/external_data.hpp"
+#include "golden/onnx/local_functions.hpp"
 #include "golden/onnx/op_registry.hpp"
 #include "golden/onnx/tensor_proto.hpp"
 
@@ -43,6 +44,7 @@ OnnxModel OnnxModel::load(const std::filesystem::path& path) {
 
 OnnxModel OnnxModel::from_proto(onnx::ModelProto proto, std::string source) {
   OnnxModel m;
+  inline_local_functions(proto, source);
   m.proto_ = std::move(proto);
   m.source_ = std::move(source);
   m.validate_and_sort();

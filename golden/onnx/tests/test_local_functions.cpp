@@ -1,0 +1,148 @@
+// Model-local functions: a call runs the function's body, as the same model
+// with the body written out by hand; calls that cannot be expanded are
+// refused, naming the call.
+
+#include <catch2/catch.hpp>
+
+#include "golden/errors.hpp"
+#include "golden/onnx/testing/graph_builder.hpp"
+
+using namespace aps;
+
+namespace {
+
+// AddRelu(a, b) = Relu(a + b); with `slope`, LeakyRelu(a + b) whose alpha is
+// the call's attribute `slope`.
+onnx::FunctionProto& add_function(test::GraphBuilder& g, const std::string& name, bool slope = false) {
+  onnx::FunctionProto& f = *g.proto().add_functions();
+  f.set_name(name);
+  f.set_domain("local");
+  f.add_input("a");
+  f.add_input("b");
+  f.add_output("y");
+  auto* op = f.add_opset_import();
+  op->set_domain("");
+  op->set_version(13);
+  auto* add = f.add_node();
+  add->set_op_type("Add");
+  add->add_input("a");
+  add->add_input("b");
+  add->add_output("t");
+  auto* act = f.add_node();
+  act->set_op_type(slope ? "LeakyRelu" : "Relu");
+  act->add_input("t");
+  act->add_output("y");
+  if (slope) {
+    f.add_attribute("slope");
+    auto* alpha = act->add_attribute();
+    alpha->set_name("alpha");
+    alpha->set_type(onnx::AttributeProto::FLOAT);
+    alpha->set_ref_attr_name("slope");
+  }
+  return f;
+}
+
+test::GraphBuilder calling_model() {
+  test::GraphBuilder g(13);
+  g.input("x", DType::Float, {1, 4});
+  g.initializer("c", Tensor::from_reals(DType::Float, {4}, {1, -1, 2, -2}));
+  g.node("AddRelu", {"x", "c"}, {"h"}, "first").domain("local");
+  g.node("AddRelu", {"h", "c"}, {"y"}, "second").domain("local");
+  g.output("y");
+  add_function(g, "AddRelu");
+  return g;
+}
+
+const Tensor kX = Tensor::from_reals(DType::Float, {1, 4}, {0.5, 0.5, -3, -1});
+
+}  // namespace
+
+TEST_CASE("a model-local function called twice runs as its body written out twice", "[functions]") {
+  test::GraphBuilder flat(13);
+  flat.input("x", DType::Float, {1, 4});
+  flat.initializer("c", Tensor::from_reals(DType::Float, {4}, {1, -1, 2, -2}));
+  flat.node("Add", {"x", "c"}, {"t1"});
+  flat.node("Relu", {"t1"}, {"h"});
+  flat.node("Add", {"h", "c"}, {"t2"});
+  flat.node("Relu", {"t2"}, {"y"});
+  flat.output("y");
+  const auto want = flat.run({{"x", kX}}).at("y").reals();
+  CHECK(want == std::vector<double>{2.5, 0, 2, 0});
+  const test::GraphBuilder g = calling_model();
+  CHECK(g.run({{"x", kX}}).at("y").reals() == want);
+  // The body's nodes are named after their call, for messages.
+  const OnnxModel m = g.model();
+  REQUIRE(m.nodes().size() == 4);
+  CHECK(m.nodes()[0]->name() == "first#0/Add");
+  CHECK(m.nodes()[3]->name() == "second#1/Relu");
+  CHECK(m.proto().functions_size() == 0);
+}
+
+TEST_CASE("a function's attribute references take the call's value, or the op's default", "[functions]") {
+  test::GraphBuilder g(13);
+  g.input("x", DType::Float, {1, 4});
+  g.initializer("c", Tensor::from_reals(DType::Float, {4}, {0, 0, 0, 0}));
+  g.node("Leaky", {"x", "c"}, {"h"}, "given").domain("local").attr("slope", 0.5f);
+  g.node("Leaky", {"h", "c"}, {"y"}, "default").domain("local");
+  g.output("y");
+  add_function(g, "Leaky", true);
+  // -4 * 0.5 (the call's slope), then * 0.01 (LeakyRelu's default alpha).
+  const auto y = g.run({{"x", Tensor::from_reals(DType::Float, {1, 4}, {-4, 1, 0, 2})}}).at("y").reals();
+  CHECK(y[0] == Approx(-4 * 0.5 * 0.01));
+  CHECK(y[1] == 1);
+}
+
+TEST_CASE("a function that calls a function is inlined all the way", "[functions]") {
+  test::GraphBuilder g = calling_model();
+  // Twice(a, b) = AddRelu(AddRelu(a, b), b)
+  onnx::FunctionProto& twice = *g.proto().add_functions();
+  twice.set_name("Twice");
+  twice.set_domain("local");
+  twice.add_input("a");
+  twice.add_input("b");
+  twice.add_output("y");
+  for (const auto& [in, out] : {std::pair{"a", "h"}, std::pair{"h", "y"}}) {
+    auto* call = twice.add_node();
+    call->set_op_type("AddRelu");
+    call->set_domain("local");
+    call->add_input(in);
+    call->add_input("b");
+    call->add_output(out);
+  }
+  auto& nodes = *g.proto().mutable_graph()->mutable_node();
+  nodes.RemoveLast();
+  nodes.Mutable(0)->set_op_type("Twice");
+  nodes.Mutable(0)->set_output(0, "y");
+  CHECK(g.run({{"x", kX}}).at("y").reals() == std::vector<double>{2.5, 0, 2, 0});
+}
+
+TEST_CASE("calls that cannot be expanded are refused, naming the call", "[functions]") {
+  SECTION("a function that calls itself") {
+    test::GraphBuilder g = calling_model();
+    auto* self = g.proto().mutable_functions(0)->add_node();
+    self->set_op_type("AddRelu");
+    self->set_domain("local");
+    self->add_input("y");
+    self->add_input("b");
+    self->add_output("z");
+    CHECK_THROWS_WITH(g.model(), Catch::Contains("test.onnx: node 'first' (AddRelu): function 'AddRelu' calls "
+                                                 "functions more than 64 deep"));
+  }
+  SECTION("more inputs than the function declares") {
+    test::GraphBuilder g = calling_model();
+    g.proto().mutable_graph()->mutable_node(0)->add_input("c");
+    CHECK_THROWS_WITH(g.model(), Catch::Contains("node 'first' (AddRelu): 3 inputs and 1 outputs, function 'AddRelu' "
+                                                 "declares 2 and 1"));
+  }
+  SECTION("another default opset than the model's") {
+    test::GraphBuilder g = calling_model();
+    g.proto().mutable_functions(0)->mutable_opset_import(0)->set_version(18);
+    CHECK_THROWS_AS(g.model(), UnsupportedError);
+    CHECK_THROWS_WITH(g.model(), Catch::Contains("function 'AddRelu' imports default opset 18, the model 13"));
+  }
+  SECTION("two functions of one name (overloads)") {
+    test::GraphBuilder g = calling_model();
+    add_function(g, "AddRelu");
+    CHECK_THROWS_WITH(g.model(), Catch::Contains("function 'AddRelu' of domain 'local' is defined twice"));
+  }
+}
