@@ -13,6 +13,9 @@ namespace {
 // Deeper than any module nesting an exporter writes: a function that calls
 // itself, directly or not, is stopped here.
 constexpr int kMaxDepth = 64;
+// Functions that each call the next twice double the graph at every level: a
+// small file could ask for more nodes than memory holds.
+constexpr int kMaxNodes = 1 << 18;  // exporters write a few thousand
 
 std::string canonical_domain(const std::string& domain) { return domain == "ai.onnx" ? "" : domain; }
 
@@ -46,6 +49,9 @@ class Inliner {
               google::protobuf::RepeatedPtrField<onnx::NodeProto>& out, int depth) {
     const auto it = functions_.find(std::pair(canonical_domain(node.domain()), node.op_type()));
     if (it == functions_.end()) {
+      if (out.size() >= kMaxNodes)
+        throw InputError(fmt::format("{}: {}: inlining the model's functions gives more than {} nodes", source_,
+                                     call_label(graph_node), kMaxNodes));
       *out.Add() = node;
       return;
     }

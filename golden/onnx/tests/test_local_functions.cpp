@@ -3,6 +3,7 @@
 // refused, naming the call.
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include "golden/errors.hpp"
 #include "golden/onnx/testing/graph_builder.hpp"
@@ -127,6 +128,31 @@ TEST_CASE("calls that cannot be expanded are refused, naming the call", "[functi
     self->add_output("z");
     CHECK_THROWS_WITH(g.model(), Catch::Contains("test.onnx: node 'first' (AddRelu): function 'AddRelu' calls "
                                                  "functions more than 64 deep"));
+  }
+  SECTION("functions that each call the next twice, 30 deep (2^30 nodes)") {
+    test::GraphBuilder g = calling_model();
+    for (int level = 1; level <= 30; ++level) {
+      onnx::FunctionProto& f = *g.proto().add_functions();
+      f.set_name(fmt::format("Level{}", level));
+      f.set_domain("local");
+      f.add_input("a");
+      f.add_input("b");
+      f.add_output("y");
+      for (const auto& [in, out] : {std::pair{"a", "h"}, std::pair{"h", "y"}}) {
+        auto* call = f.add_node();
+        call->set_op_type(level == 1 ? "AddRelu" : fmt::format("Level{}", level - 1));
+        call->set_domain("local");
+        call->add_input(in);
+        call->add_input("b");
+        call->add_output(out);
+      }
+    }
+    auto& nodes = *g.proto().mutable_graph()->mutable_node();
+    nodes.RemoveLast();
+    nodes.Mutable(0)->set_op_type("Level30");
+    nodes.Mutable(0)->set_output(0, "y");
+    CHECK_THROWS_WITH(g.model(), Catch::Contains("node 'first' (Level30): inlining the model's functions gives more "
+                                                 "than 262144 nodes"));
   }
   SECTION("more inputs than the function declares") {
     test::GraphBuilder g = calling_model();
