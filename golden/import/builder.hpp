@@ -221,6 +221,9 @@ class ProgramBuilder {
                                      const onnx::NodeProto& node) const;
   // The window of an AveragePool or GlobalAveragePool `node` reading `in`.
   void average_pool_window(PendingLayer& p, const onnx::NodeProto& node, const ActView& in) const;
+  // Whether `in` is its stored map transposed channels last: [1,H,W,C], or
+  // [1,L,C] of a map of height 1.
+  bool channels_last_map(const ActView& in) const;
   void lower_batch_norm(const onnx::NodeProto& node);
   // Refused in training mode, or unless its parameters are constants, one per channel.
   BatchNormAffine batch_norm_affine(const onnx::NodeProto& node, int64_t channels) const;

@@ -395,15 +395,41 @@ void ProgramBuilder::lower_reduce_mean(const onnx::NodeProto& node) {
   for (auto& a : axes)
     if (a < 0) a += rank;
   std::sort(axes.begin(), axes.end());
-  const std::vector<int64_t> spatial_axes = rank == 3 ? std::vector<int64_t>{2} : std::vector<int64_t>{2, 3};
-  if (!in.feature_map() || in.codes || axes != spatial_axes)
-    unsupported(node, "only ReduceMean over the spatial axes of a dequantized [N,C,H,W] or [N,C,L] input maps onto "
-                      "the accelerator");
+  // The spatial axes of [N,C,H,W] / [N,C,L], or of the same map transposed
+  // channels last, [N,H,W,C] / [N,L,C] (tf2onnx without its optimizer writes
+  // Keras's global average pooling so).
+  const bool last = channels_last_map(in);
+  const std::vector<int64_t> spatial_axes =
+      last ? (rank == 3 ? std::vector<int64_t>{1} : std::vector<int64_t>{1, 2})
+           : (rank == 3 ? std::vector<int64_t>{2} : std::vector<int64_t>{2, 3});
+  if (!(in.feature_map() || last) || in.codes || axes != spatial_axes)
+    unsupported(node, "only ReduceMean over the spatial axes of a dequantized [N,C,H,W] or [N,C,L] input (or of "
+                      "one transposed channels last) maps onto the accelerator");
   PendingLayer p = new_layer(node, LayerKind::AveragePool, in);
   p.layer.out_shape.channels = in.stored.channels;
   whole_map_window(p.layer, in);
-  p.dims = ctx.attrs.get_int("keepdims", 1) ? in.map_dims(in.stored.channels, 1, 1) : Shape{1, in.stored.channels};
+  const int64_t c = in.stored.channels;
+  Shape kept = last ? Shape(in.dims.size(), 1) : in.map_dims(c, 1, 1);
+  if (last) kept.back() = c;
+  p.dims = ctx.attrs.get_int("keepdims", 1) ? kept : Shape{1, c};
+  p.order.clear();  // one value per channel, in channel order either way
   pending_[node.output(0)] = std::move(p);
+}
+
+bool ProgramBuilder::channels_last_map(const ActView& in) const {
+  const FeatureShape& s = in.stored;
+  if (in.padded() || in.order.empty() || in.dims.size() < 3 || in.dims.size() > 4 || in.dims.back() != s.channels)
+    return false;
+  const bool one_d = in.dims.size() == 3;
+  if (one_d ? (s.height != 1 || in.dims[1] != s.width) : (in.dims[1] != s.height || in.dims[2] != s.width))
+    return false;
+  if (static_cast<int64_t>(in.order.size()) != s.size()) return false;
+  int64_t v = 0;
+  for (int64_t h = 0; h < s.height; ++h)
+    for (int64_t w = 0; w < s.width; ++w)
+      for (int64_t c = 0; c < s.channels; ++c, ++v)
+        if (in.order[static_cast<size_t>(v)] != (c * s.height + h) * s.width + w) return false;
+  return true;
 }
 
 void ProgramBuilder::lower_max_pool(const onnx::NodeProto& node) {

@@ -94,6 +94,47 @@ TEST_CASE("TensorFlow's NHWC flatten before a fully connected layer reorders its
   check_tracks_onnx(g, p, random_tensor(rng, {40, 2, 3, 3}, -1, 1), 5);
 }
 
+TEST_CASE("a ReduceMean over the spatial axes of a map transposed channels last is global average pooling",
+          "[exporters]") {
+  // tf2onnx without its optimizer: Keras's GlobalAveragePooling2D / 1D on the NHWC view.
+  for (const bool keepdims : {false, true}) {
+    INFO("keepdims " << keepdims);
+    std::mt19937 rng(7);
+    test::GraphBuilder g(13);
+    g.input("x", DType::Float, {-1, 2, 3, 3});
+    g = conv_head(g, rng, "x", 2);
+    g.node("Transpose", {"r"}, {"nhwc"}, "to_nhwc").attr("perm", std::vector<int64_t>{0, 2, 3, 1});
+    g.node("ReduceMean", {"nhwc"}, {"mean"}, "gap")
+        .attr("axes", std::vector<int64_t>{1, 2})
+        .attr("keepdims", int64_t{keepdims});
+    std::string flat = "mean";
+    if (keepdims) {
+      g.initializer("flat_shape", Tensor::from_ints(DType::Int64, {2}, {-1, 4}));
+      g.node("Reshape", {"mean", "flat_shape"}, {"flat"}, "flatten");
+      flat = "flat";
+    }
+    g.initializer("wf", random_tensor(rng, {4, 5}, -1, 1));
+    g.node("MatMul", {flat, "wf"}, {"y"}, "fc");
+    g.output("y");
+    const Tensor calibration = random_tensor(rng, {64, 2, 3, 3}, -1, 1);
+    const NetworkProgram p = build_program(g.model(), &calibration);
+    REQUIRE(p.layers.size() == 3);
+    CHECK(p.layers[1].kind == LayerKind::AveragePool);
+    check_tracks_onnx(g, p, random_tensor(rng, {40, 2, 3, 3}, -1, 1), 5);
+  }
+  // Over H and C of the same view: not a pooling.
+  std::mt19937 rng(7);
+  test::GraphBuilder g(13);
+  g.input("x", DType::Float, {-1, 2, 3, 3});
+  g = conv_head(g, rng, "x", 2);
+  g.node("Transpose", {"r"}, {"nhwc"}, "to_nhwc").attr("perm", std::vector<int64_t>{0, 2, 3, 1});
+  g.node("ReduceMean", {"nhwc"}, {"y"}, "mean_hc").attr("axes", std::vector<int64_t>{1, 3});
+  g.output("y");
+  const Tensor calibration = random_tensor(rng, {64, 2, 3, 3}, -1, 1);
+  CHECK_THROWS_WITH(build_program(g.model(), &calibration),
+                    Catch::Contains("node 'mean_hc' (ReduceMean)") && Catch::Contains("transposed channels last"));
+}
+
 TEST_CASE("shape arithmetic around a Reshape folds to a constant target", "[exporters]") {
   std::mt19937 rng(6);
   test::GraphBuilder g(13);
