@@ -219,7 +219,9 @@ ExitCode eval_command(const Args& args) {
       ("jobs", po::value(&jobs)->default_value(1), "program engine: threads (the figures are the same for any number)")
       ("outputs", po::value(&outputs), "write every sample's output as JSON here (its data folder, index, label and "
                                        "output: the program's output codes, or the model's float output; under a policy with SAE "
-                                       "scans, also sae_metrics: per PCU slot, per candidate width)");
+                                       "scans, also sae_metrics: per PCU slot, per candidate width). The codes are the "
+                                       "accelerator's unsigned form, 0..255 (an int8 model's shifted by 128): value = "
+                                       "(code - output_zero_point) * output_scale, both in the file");
   add_task_option(options, task);
   PolicyArgs policy;
   std::vector<std::string> program_only = add_policy_options(options, policy);
@@ -251,6 +253,7 @@ ExitCode eval_command(const Args& args) {
   Outcome o;
   std::string described = "ONNX semantics";
   nlohmann::json extra;
+  nlohmann::json output_quant = nlohmann::json::object();  // how --outputs' codes read as values
   if (engine == "onnx") {
     o = evaluate_onnx(model_path, sets, task_given ? *task_given : model_task(OnnxModel::load(model_path)),
                       !outputs.empty());
@@ -260,6 +263,8 @@ ExitCode eval_command(const Args& args) {
         task_given);
     const auto configs = step_configs(pp.program, precision);
     o = evaluate_program(pp.program, configs, sets, pp.task, !outputs.empty(), jobs);
+    const ActivationQuant& q = pp.program.output_layer().out_q;
+    output_quant = {{"output_scale", q.scale}, {"output_zero_point", q.zero_point}};
     const double macs =
         static_cast<double>(pp.program.total_macs()) * static_cast<double>(std::max<int64_t>(o.evaluation.samples(), 1));
     const std::string what = precision_text(pp, configs);
@@ -287,8 +292,11 @@ ExitCode eval_command(const Args& args) {
     if (!extra.is_null()) j.update(extra);
     write_text_file(report, j.dump(2));
   }
-  if (!outputs.empty())
-    write_text_file(outputs, nlohmann::json{{"model", model_path}, {"engine", engine}, {"samples", o.outputs}}.dump());
+  if (!outputs.empty()) {
+    nlohmann::json j{{"model", model_path}, {"engine", engine}, {"samples", o.outputs}};
+    j.update(output_quant);
+    write_text_file(outputs, j.dump());
+  }
   return e.samples() ? ExitCode::Ok : ExitCode::Mismatch;
 }
 

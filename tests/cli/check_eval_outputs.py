@@ -3,6 +3,12 @@
 its label and an output whose argmax scores what the run printed.
 
     check_eval_outputs.py OUTPUTS.json REPORT.json
+
+With --values, the program engine's codes read as values with the file's
+output_scale and output_zero_point land within one step of the model's own
+float outputs (ONNX semantics, on the same data):
+
+    check_eval_outputs.py --values PROGRAM_OUTPUTS.json ONNX_OUTPUTS.json
 """
 
 import json
@@ -22,7 +28,40 @@ def problems_of(outputs, report):
     return out
 
 
+def value_problems(program, onnx):
+    if "output_scale" not in program or "output_zero_point" not in program:
+        return ["the program engine's outputs do not say how their codes read as values"]
+    scale, zero = program["output_scale"], program["output_zero_point"]
+    far = total = 0
+    for p, o in zip(program["samples"], onnx["samples"]):
+        for code, value in zip(p["output"], o["output"]):
+            total += 1
+            far += abs((code - zero) * scale - value) > 1.01 * scale
+    if total == 0 or len(program["samples"]) != len(onnx["samples"]):
+        return ["the two files hold different samples, or none"]
+    return [f"{far} of {total} values are more than one step ({scale:g}) from ONNX semantics'"] if far else []
+
+
+def check_values(program_file, onnx_file):
+    with open(program_file) as f:
+        program = json.load(f)
+    with open(onnx_file) as f:
+        onnx = json.load(f)
+    problems = value_problems(program, onnx)
+    # The check can fail: codes read with the zero point off by one.
+    shifted = dict(program, output_zero_point=program.get("output_zero_point", 0) + 1)
+    if not value_problems(shifted, onnx):
+        problems.append("the check passed codes read with another zero point")
+    for p in problems:
+        print(f"FAILED: {p}")
+    if not problems:
+        print(f"ok: {len(program['samples'])} samples' codes read as ONNX semantics' values, within one step")
+    return 1 if problems else 0
+
+
 def main():
+    if sys.argv[1] == "--values":
+        return check_values(sys.argv[2], sys.argv[3])
     with open(sys.argv[1]) as f:
         outputs = json.load(f)
     with open(sys.argv[2]) as f:

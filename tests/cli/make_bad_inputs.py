@@ -120,6 +120,16 @@ def main():
     del float_last.graph.node[:]
     float_last.graph.node.extend(nodes)
     save(float_last, os.path.join(out, "qdq_float_output.onnx"))
+    # digits_mlp's int8 model with int8 activations: every uint8 zero point z
+    # becomes int8 z - 128, which shifts the codes and keeps every value.
+    int8_acts = onnx.load(os.path.join(models, "digits_mlp", "model_int8.onnx"))
+    shifted = 0
+    for t in int8_acts.graph.initializer:
+        if t.data_type == TensorProto.UINT8:
+            t.CopyFrom(numpy_helper.from_array((numpy_helper.to_array(t).astype(np.int16) - 128).astype(np.int8), t.name))
+            shifted += 1
+    assert shifted > 0
+    save(int8_acts, os.path.join(out, "mlp_int8_activations.onnx"))
     # A weight that is NaN: ONNX semantics carry it to every output.
     nan_weight = onnx.ModelProto()
     nan_weight.CopyFrom(mlp)
