@@ -90,6 +90,15 @@ Beat port_to_beat(const Port& port) {
   return beat;
 }
 
+// Verilator takes a positive int as its seed, 0 meaning one of its own. Seeds
+// below 2^31 are used as they are (regression cases keep their states); the
+// bits above are folded in, so seeds that differ only there still differ, and
+// whatever folds to 0 takes the largest value, so every run reproduces.
+int verilator_seed(uint64_t seed) {
+  const uint64_t folded = (seed ^ (seed >> 31) ^ (seed >> 62)) & 0x7fffffff;
+  return folded != 0 ? static_cast<int>(folded) : 0x7fffffff;
+}
+
 class VerilatedDevice final : public Device {
  public:
   explicit VerilatedDevice(const DeviceOptions& options) : context_(std::make_unique<VerilatedContext>()) {
@@ -98,7 +107,7 @@ class VerilatedDevice final : public Device {
     context_->fatalOnError(false);
     context_->traceEverOn(true);
     context_->randReset(options.random_reset ? 2 : 0);
-    context_->randSeed(static_cast<int>(options.seed & 0x7fffffff));
+    context_->randSeed(verilator_seed(options.seed));
 #ifdef APS_FAULT_NAMES
     const PlantedFault fault = planted_fault();
     variant_ = "fault-" + fault.name;
