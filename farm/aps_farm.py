@@ -26,6 +26,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "coverage"))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "report"))
 
@@ -33,6 +34,7 @@ import aps_coverage  # noqa: E402
 import aps_report  # noqa: E402
 from launchers import run_local, submit_slurm, wait_slurm  # noqa: E402
 from merge import merge_folder  # noqa: E402
+from output_paths import OutputPathError, write_whole  # noqa: E402
 from run_folder import CANNOT_START, COVERAGE_SUMMARY, MERGED_REPORT, RunFolder  # noqa: E402
 from shard_runner import run_shard  # noqa: E402
 
@@ -84,8 +86,7 @@ def merge_coverage(folder, spec, problems):
     except (aps_coverage.CoverageError, aps_coverage.OutputPathError) as e:
         problems.append(f"coverage: {e}")
         return None
-    with open(folder.file(COVERAGE_SUMMARY), "w") as f:
-        json.dump(summary, f, indent=2)
+    write_whole(folder.file(COVERAGE_SUMMARY), json.dumps(summary, indent=2))
     return summary
 
 
@@ -94,19 +95,18 @@ def do_merge(folder, quiet=False):
     folder.clear_merge()
     merged, junit, problems, refused = merge_folder(folder, spec)
     coverage = merge_coverage(folder, spec, problems) if spec.get("coverage") else None
+    # Each file whole or not at all (a merge stopped half way leaves no half
+    # a report for status or aps-report to read); merge.exit, last, says the
+    # merge finished.
     if merged is not None:
-        with open(folder.file(MERGED_REPORT), "w") as f:
-            json.dump({**merged, "problems": problems}, f, indent=2)
+        write_whole(folder.file(MERGED_REPORT), json.dumps({**merged, "problems": problems}, indent=2))
     if junit is not None:
-        with open(folder.file("merged.xml"), "w") as f:
-            f.write(junit)
+        write_whole(folder.file("merged.xml"), junit)
     if merged is not None:
         page = folder.file("report.html")
-        with open(page, "w") as f:
-            f.write(aps_report.render([aps_report.load_run(folder.path)], page, coverage))
+        write_whole(page, aps_report.render([aps_report.load_run(folder.path)], page, coverage))
     code = 2 if refused else 1 if problems or failed(merged) else 0
-    with open(folder.file("merge.exit"), "w") as f:
-        f.write(f"{code}\n")
+    write_whole(folder.file("merge.exit"), f"{code}\n")
     if not quiet:
         for p in problems:
             print(f"aps-farm: {p}")
@@ -244,6 +244,9 @@ def main(argv=None):
 if __name__ == "__main__":
     try:
         sys.exit(main())
+    except OutputPathError as e:
+        print(f"aps-farm: {e}", file=sys.stderr)
+        sys.exit(2)
     except BrokenPipeError:  # `aps-farm status DIR | head`: the reader has what it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(0)

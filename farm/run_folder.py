@@ -85,6 +85,8 @@ class RunFolder:
                 os.remove(self.file(name))
             except FileNotFoundError:
                 pass
+            except OSError as e:
+                raise SystemExit(f"aps-farm: {self.file(name)}: cannot remove the earlier merge's file: {e.strerror}")
 
     def read_report(self, k, kind):
         """Shard k's report, or None and why it is no result."""

@@ -263,6 +263,15 @@ def main():
         if words not in out or len(out.strip().splitlines()) > 2:
             problems.append(f"aps-farm {cmd[0]}: expected one line with '{words}', got {out!r}")
 
+    # A merge that cannot clear the earlier merge's files: one line naming the
+    # file, exit 2 (here a folder stands where merged.json was).
+    os.remove(f"{work}/few/merged.json")
+    os.mkdir(f"{work}/few/merged.json")
+    out = run([farm_cmd, "merge", f"{work}/few"], 2)
+    if f"aps-farm: {work}/few/merged.json: cannot remove the earlier merge's file" not in out or "Traceback" in out:
+        problems.append(f"a merge that cannot clear merged.json: expected one line naming it, got {out!r}")
+    os.rmdir(f"{work}/few/merged.json")
+
     # The schema can fail: a testsuite without its name.
     broken = f"{work}/broken.xml"
     with open(broken, "w") as f:
