@@ -1,5 +1,6 @@
 #include "golden/onnx/external_data.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <fmt/format.h>
 #include <fstream>
@@ -7,6 +8,7 @@
 #include <string>
 
 #include "golden/errors.hpp"
+#include "golden/onnx/onnx_model.hpp"
 
 namespace aps {
 namespace {
@@ -25,8 +27,13 @@ std::optional<uint64_t> parse_offset(const std::string& text) {
   return v;
 }
 
-// The location as a path below `folder`, or why it is not one.
-fs::path checked_location(const std::string& location, const fs::path& folder, std::string_view context) {
+bool inside(const fs::path& file, const fs::path& folder) {
+  const auto [f, _] = std::mismatch(folder.begin(), folder.end(), file.begin(), file.end());
+  return f == folder.end();
+}
+
+// The location as a path below the folder of `owner_file`, or why it is not one.
+fs::path checked_location(const std::string& location, const fs::path& owner_file, std::string_view context) {
   if (location.empty()) throw InputError(fmt::format("{}: external data with an empty location", context));
   const fs::path rel(location);
   if (rel.is_absolute() || rel.has_root_name() || rel.has_root_directory())
@@ -36,15 +43,26 @@ fs::path checked_location(const std::string& location, const fs::path& folder, s
   for (const auto& part : rel)
     if (part == "..")
       throw InputError(fmt::format("{}: external data location '{}' leaves the model's folder", context, location));
-  return folder / rel;
+  const fs::path folder = owner_file.parent_path();
+  const fs::path file = folder / rel;
+  std::error_code ec;
+  if (!fs::is_regular_file(file, ec))
+    throw InputError(fmt::format("{}: external data file '{}' not found (looked in {})", context, location,
+                                 folder.empty() ? fs::path(".").string() : folder.string()));
+  const fs::path resolved = fs::weakly_canonical(file, ec);
+  const fs::path here = fs::weakly_canonical(folder.empty() ? fs::path(".") : folder, ec);
+  const fs::path owner_resolved = fs::weakly_canonical(owner_file, ec).parent_path();
+  if (ec || !(inside(resolved, here) || inside(resolved, owner_resolved)))
+    throw InputError(fmt::format("{}: external data location '{}' is a link to {}, outside the model's folder",
+                                 context, location, resolved.string()));
+  return file;
 }
 
 void for_each_tensor(onnx::GraphProto& graph, const auto& visit, std::string_view where);
 
 void for_each_tensor(onnx::NodeProto& node, const auto& visit, std::string_view where) {
-  const std::string node_name = node.name().empty() ? "->" + (node.output_size() ? node.output(0) : "?") : node.name();
   for (auto& a : *node.mutable_attribute()) {
-    const std::string here = fmt::format("{}node '{}' attribute '{}'", where, node_name, a.name());
+    const std::string here = fmt::format("{}node '{}' attribute '{}'", where, node_display_name(node), a.name());
     if (a.has_t()) visit(*a.mutable_t(), here);
     for (auto& t : *a.mutable_tensors()) visit(t, here);
     if (a.has_g()) for_each_tensor(*a.mutable_g(), visit, here + ": ");
@@ -59,7 +77,7 @@ void for_each_tensor(onnx::GraphProto& graph, const auto& visit, std::string_vie
 
 }  // namespace
 
-void load_external_data(onnx::TensorProto& tensor, const fs::path& folder, std::string_view context,
+void load_external_data(onnx::TensorProto& tensor, const fs::path& owner_file, std::string_view context,
                         uint64_t& budget) {
   if (!stored_externally(tensor)) return;
   if (tensor.data_location() != onnx::TensorProto::EXTERNAL)
@@ -87,11 +105,8 @@ void load_external_data(onnx::TensorProto& tensor, const fs::path& folder, std::
     }
   }
   if (!location) throw InputError(fmt::format("{}: stored in an external file, but no location names it", context));
-  const fs::path file = checked_location(*location, folder, context);
+  const fs::path file = checked_location(*location, owner_file, context);
   std::error_code ec;
-  if (!fs::is_regular_file(file, ec))
-    throw InputError(fmt::format("{}: external data file '{}' not found (looked in {})", context, *location,
-                                 folder.empty() ? fs::path(".").string() : folder.string()));
   const uint64_t size = fs::file_size(file, ec);
   if (ec) throw InputError(fmt::format("{}: cannot read external data file {}: {}", context, file.string(), ec.message()));
   if (offset > size)
@@ -116,11 +131,10 @@ void load_external_data(onnx::TensorProto& tensor, const fs::path& folder, std::
 }
 
 void load_external_data(onnx::ModelProto& model, const fs::path& model_file, uint64_t max_bytes) {
-  const fs::path folder = model_file.parent_path();
   const std::string where = model_file.string() + ": ";
   uint64_t budget = max_bytes;
   const auto visit = [&](onnx::TensorProto& t, const std::string& context) {
-    load_external_data(t, folder, context, budget);
+    load_external_data(t, model_file, context, budget);
   };
   if (model.has_graph()) for_each_tensor(*model.mutable_graph(), visit, where);
   for (auto& f : *model.mutable_functions())

@@ -10,8 +10,11 @@
 // whether its weights were saved inside it or beside it.
 //
 // A location is a relative path below the model's folder: an absolute path
-// or a ".." component is refused, as onnx's own loader refuses them, so a
-// model cannot make APS read files elsewhere.
+// or a ".." component is refused (as onnx 1.16 and later refuse them), and so
+// is a file that symbolic links resolve outside that folder, so a model
+// cannot make APS read files elsewhere. A folder whose files are all links
+// into one store (the Hugging Face cache: snapshots/<rev>/model.onnx ->
+// ../../blobs/<hash>) is read where the model file itself resolves to.
 
 #include <cstdint>
 #include <filesystem>
@@ -27,10 +30,10 @@ namespace aps {
 // naming the model, the tensor and what is wrong.
 void load_external_data(onnx::ModelProto& model, const std::filesystem::path& model_file, uint64_t max_bytes);
 
-// The same for one tensor (a .pb tensor file's, relative to its folder).
-// `context` names it in messages; `budget` is what may still be read and is
-// reduced by what is.
-void load_external_data(onnx::TensorProto& tensor, const std::filesystem::path& folder, std::string_view context,
+// The same for one tensor read from `owner_file` (a model, or a .pb tensor
+// file), relative to its folder. `context` names it in messages; `budget` is
+// what may still be read and is reduced by what is.
+void load_external_data(onnx::TensorProto& tensor, const std::filesystem::path& owner_file, std::string_view context,
                         uint64_t& budget);
 
 }  // namespace aps

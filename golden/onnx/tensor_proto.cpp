@@ -191,7 +191,7 @@ NamedTensor read_tensor_file(const std::filesystem::path& path) {
     throw InputError(fmt::format("{}: not a serialized ONNX TensorProto (truncated or corrupt)", path.string()));
   const std::string context = fmt::format("{}", path.string());
   uint64_t budget = kMaxTensorFileBytes;  // the values beside the file, as much again
-  load_external_data(proto, path.parent_path(), context, budget);
+  load_external_data(proto, path, context, budget);
   return {proto.name(), tensor_from_proto(proto, context)};
 }
 

@@ -133,15 +133,57 @@ TEST_CASE("external entries that point at the wrong bytes are refused by name", 
   fs::remove_all(dir);
 }
 
+TEST_CASE("a link in the model's folder is followed only to a file inside it, or beside the file the model "
+          "resolves to",
+          "[external_data]") {
+  const fs::path dir = fresh_folder("links");
+  fs::create_directories(dir / "secret");
+  fs::create_directories(dir / "model");
+  const auto model_with = [&](const fs::path& model_file, const std::string& location) {
+    auto g = add_model();
+    move_out(initializer_w(g), dir / "secret" / "w.bin", 0, location);
+    g.save(model_file);
+  };
+  SECTION("a data file linked outside") {
+    model_with(dir / "model" / "m.onnx", "w.bin");
+    fs::create_symlink("../secret/w.bin", dir / "model" / "w.bin");
+    CHECK_THROWS_WITH(OnnxModel::load(dir / "model" / "m.onnx"),
+                      Catch::Contains("initializer 'w': external data location 'w.bin' is a link to") &&
+                          Catch::Contains("outside the model's folder"));
+  }
+  SECTION("a folder linked outside") {
+    model_with(dir / "model" / "m.onnx", "data/w.bin");
+    fs::create_directory_symlink("../secret", dir / "model" / "data");
+    CHECK_THROWS_WITH(OnnxModel::load(dir / "model" / "m.onnx"), Catch::Contains("outside the model's folder"));
+  }
+  SECTION("a link to a file inside the folder") {
+    fs::create_directories(dir / "model" / "store");
+    model_with(dir / "model" / "m.onnx", "w.bin");
+    fs::rename(dir / "secret" / "w.bin", dir / "model" / "store" / "w.bin");
+    fs::create_symlink("store/w.bin", dir / "model" / "w.bin");
+    CHECK(run_file(dir / "model" / "m.onnx").at("y").reals() == std::vector<double>{11, 22, 33, 44});
+  }
+  SECTION("the Hugging Face cache: the model and its data both links into one store") {
+    fs::create_directories(dir / "snapshots" / "rev");
+    fs::create_directories(dir / "blobs");
+    model_with(dir / "blobs" / "model_hash", "model.onnx.data");
+    fs::rename(dir / "secret" / "w.bin", dir / "blobs" / "data_hash");
+    fs::create_symlink("../../blobs/model_hash", dir / "snapshots" / "rev" / "model.onnx");
+    fs::create_symlink("../../blobs/data_hash", dir / "snapshots" / "rev" / "model.onnx.data");
+    CHECK(run_file(dir / "snapshots" / "rev" / "model.onnx").at("y").reals() == std::vector<double>{11, 22, 33, 44});
+  }
+  fs::remove_all(dir);
+}
+
 TEST_CASE("external data counts against the size APS accepts", "[external_data]") {
   const fs::path dir = fresh_folder("budget");
   auto g = add_model();
   move_out(initializer_w(g), dir / "w.bin", 0, "w.bin");
   uint64_t budget = 15;
-  CHECK_THROWS_WITH(load_external_data(initializer_w(g), dir, "m.onnx: initializer 'w'", budget),
+  CHECK_THROWS_WITH(load_external_data(initializer_w(g), dir / "m.onnx", "m.onnx: initializer 'w'", budget),
                     Catch::Contains("external data of 16 bytes is more than the 15 bytes APS still accepts"));
   budget = 20;
-  load_external_data(initializer_w(g), dir, "m.onnx: initializer 'w'", budget);
+  load_external_data(initializer_w(g), dir / "m.onnx", "m.onnx: initializer 'w'", budget);
   CHECK(budget == 4);
   CHECK(initializer_w(g).raw_data().size() == 16);
   CHECK(initializer_w(g).external_data_size() == 0);
