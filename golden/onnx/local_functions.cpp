@@ -3,9 +3,13 @@
 #include <fmt/format.h>
 #include <map>
 #include <optional>
+#include <set>
+#include <string>
+#include <vector>
 #include <utility>
 
 #include "golden/errors.hpp"
+#include "golden/onnx/onnx_model.hpp"
 
 namespace aps {
 namespace {
@@ -13,9 +17,11 @@ namespace {
 // Deeper than any module nesting an exporter writes: a function that calls
 // itself, directly or not, is stopped here.
 constexpr int kMaxDepth = 64;
-// Functions that each call the next twice double the graph at every level: a
-// small file could ask for more nodes than memory holds.
-constexpr int kMaxNodes = 1 << 18;  // exporters write a few thousand
+// Functions that each call the next twice double the work at every level: a
+// small file could ask for more nodes, calls or bytes than memory or time
+// allows. Exporters inline a few thousand nodes.
+constexpr int64_t kMaxInlined = int64_t{1} << 18;   // calls expanded and nodes they give
+constexpr uint64_t kMaxInlinedBytes = uint64_t{1} << 28;  // those nodes' size (Constant tensors copied per call)
 
 std::string canonical_domain(const std::string& domain) { return domain == "ai.onnx" ? "" : domain; }
 
@@ -26,8 +32,7 @@ std::optional<int64_t> default_opset(const google::protobuf::RepeatedPtrField<on
 }
 
 std::string call_label(const onnx::NodeProto& call) {
-  return fmt::format("node '{}' ({})", call.name().empty() ? "->" + (call.output_size() ? call.output(0) : "?") : call.name(),
-                     call.op_type());
+  return fmt::format("node '{}' ({})", node_display_name(call), call.op_type());
 }
 
 class Inliner {
@@ -41,6 +46,14 @@ class Inliner {
                                            "supported)",
                                            source_, f.name(), f.domain()));
     model_opset_ = default_opset(model.opset_import());
+    // Names the inlined values must not take.
+    const auto& g = model.graph();
+    for (const auto& v : g.input()) taken_.insert(v.name());
+    for (const auto& v : g.output()) taken_.insert(v.name());
+    for (const auto& v : g.value_info()) taken_.insert(v.name());
+    for (const auto& t : g.initializer()) taken_.insert(t.name());
+    for (const auto& n : g.node())
+      for (const auto& o : n.output()) taken_.insert(o);
   }
 
   // Appends `node` to `out`, or, when it calls a function, the function's
@@ -48,10 +61,8 @@ class Inliner {
   void expand(const onnx::NodeProto& node, const onnx::NodeProto& graph_node,
               google::protobuf::RepeatedPtrField<onnx::NodeProto>& out, int depth) {
     const auto it = functions_.find(std::pair(canonical_domain(node.domain()), node.op_type()));
+    if (it != functions_.end() || depth > 0) charge(graph_node, it == functions_.end() ? node.ByteSizeLong() : 0);
     if (it == functions_.end()) {
-      if (out.size() >= kMaxNodes)
-        throw InputError(fmt::format("{}: {}: inlining the model's functions gives more than {} nodes", source_,
-                                     call_label(graph_node), kMaxNodes));
       *out.Add() = node;
       return;
     }
@@ -61,13 +72,23 @@ class Inliner {
     // value of the body gets a name of its own for this call.
     const std::string prefix = fmt::format("{}#{}/", node.name().empty() ? f.name() : node.name(), calls_++);
     std::map<std::string, std::string> names;
-    for (int i = 0; i < f.input_size(); ++i) names[f.input(i)] = i < node.input_size() ? node.input(i) : "";
     for (int i = 0; i < f.output_size(); ++i)
-      names[f.output(i)] = i < node.output_size() && !node.output(i).empty() ? node.output(i) : prefix + f.output(i);
+      if (i < node.output_size() && !node.output(i).empty()) names[f.output(i)] = node.output(i);
+    // An output that is one of the inputs passes it on: an Identity gives the
+    // call's output its value.
+    std::vector<std::pair<std::string, std::string>> passed_on;
+    for (int i = 0; i < f.input_size(); ++i) {
+      const std::string actual = i < node.input_size() ? node.input(i) : "";
+      if (const auto o = names.find(f.input(i)); o != names.end()) passed_on.emplace_back(actual, o->second);
+      names[f.input(i)] = actual;
+    }
     const auto rename = [&](const std::string& v) {
       if (v.empty()) return v;
-      const auto n = names.find(v);
-      return n == names.end() ? prefix + v : n->second;
+      if (const auto n = names.find(v); n != names.end()) return n->second;
+      std::string own = prefix + v;
+      for (int k = 1; taken_.count(own); ++k) own = fmt::format("{}{}_{}", prefix, v, k);
+      taken_.insert(own);
+      return names[v] = own;
     };
     for (const auto& body : f.node()) {
       onnx::NodeProto copy = body;
@@ -77,9 +98,25 @@ class Inliner {
       bind_attributes(copy, node, f);
       expand(copy, graph_node, out, depth + 1);
     }
+    for (const auto& [from, to] : passed_on) {
+      onnx::NodeProto identity;
+      identity.set_op_type("Identity");
+      identity.set_name(prefix + "pass_on_" + to);
+      identity.add_input(from);
+      identity.add_output(to);
+      expand(identity, graph_node, out, depth + 1);
+    }
   }
 
  private:
+  // What inlining `graph_node` has cost so far, stopped at the caps.
+  void charge(const onnx::NodeProto& graph_node, uint64_t bytes) {
+    if (++inlined_ > kMaxInlined || (bytes_ += bytes) > kMaxInlinedBytes)
+      throw InputError(fmt::format("{}: {}: inlining the model's functions gives more than {} nodes and calls or {} "
+                                   "bytes",
+                                   source_, call_label(graph_node), kMaxInlined, kMaxInlinedBytes));
+  }
+
   void check_call(const onnx::NodeProto& call, const onnx::NodeProto& graph_node, const onnx::FunctionProto& f,
                   int depth) const {
     const std::string where = fmt::format("{}: {}", source_, call_label(call));
@@ -124,7 +161,10 @@ class Inliner {
   std::string source_;
   std::map<std::pair<std::string, std::string>, const onnx::FunctionProto*> functions_;
   std::optional<int64_t> model_opset_;
+  std::set<std::string> taken_;
   int calls_ = 0;
+  int64_t inlined_ = 0;
+  uint64_t bytes_ = 0;
 };
 
 }  // namespace

@@ -78,9 +78,12 @@ std::optional<std::string> OnnxModel::metadata(const std::string& key) const {
   return std::nullopt;
 }
 
+std::string node_display_name(const onnx::NodeProto& node) {
+  return node.name().empty() ? (node.output_size() ? "->" + node.output(0) : "?") : node.name();
+}
+
 std::string OnnxModel::node_label(const onnx::NodeProto& node) const {
-  const std::string name = node.name().empty() ? (node.output_size() ? "->" + node.output(0) : "?") : node.name();
-  return fmt::format("{}: node '{}' ({})", source_, name, node.op_type());
+  return fmt::format("{}: node '{}' ({})", source_, node_display_name(node), node.op_type());
 }
 
 void OnnxModel::validate_and_sort() {

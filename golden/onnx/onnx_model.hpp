@@ -25,6 +25,10 @@ struct ValueInfo {
   PartialShape dims;  // nullopt = symbolic or unknown
 };
 
+// A node as messages name it: its name, or "->" and its first output when it
+// has none.
+std::string node_display_name(const onnx::NodeProto& node);
+
 // IR versions and default-domain opsets the loader accepts: up to what
 // onnx 1.21 writes (IR 13) and opset 27 (onnx 1.22). Opsets 19 to 27 changed
 // the implemented ops only by new element types, which the kernels refuse,

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "golden/errors.hpp"
+#include "golden/onnx/tensor_proto.hpp"
 #include "golden/onnx/testing/graph_builder.hpp"
 
 using namespace aps;
@@ -117,6 +118,50 @@ TEST_CASE("a function that calls a function is inlined all the way", "[functions
   CHECK(g.run({{"x", kX}}).at("y").reals() == std::vector<double>{2.5, 0, 2, 0});
 }
 
+TEST_CASE("inlined values take names clear of the graph's; an output that is an input passes it on",
+          "[functions]") {
+  test::GraphBuilder g = calling_model();
+  // The name the first call's Add result would take.
+  g.initializer("first#0/t", Tensor::from_reals(DType::Float, {4}, {9, 9, 9, 9}));
+  g.node("Add", {"y", "first#0/t"}, {"z"}, "uses_it");
+  g.proto().mutable_graph()->mutable_output(0)->set_name("z");
+  // Pass(a) = (a, Relu(a)): its first output is its input.
+  onnx::FunctionProto& pass = *g.proto().add_functions();
+  pass.set_name("Pass");
+  pass.set_domain("local");
+  pass.add_input("a");
+  pass.add_output("a");
+  pass.add_output("r");
+  auto* relu = pass.add_node();
+  relu->set_op_type("Relu");
+  relu->add_input("a");
+  relu->add_output("r");
+  g.node("Pass", {"z"}, {"same", "rectified"}, "pass").domain("local");
+  g.node("Sub", {"same", "rectified"}, {"negative_part"}, "sub");
+  g.proto().mutable_graph()->mutable_output(0)->set_name("negative_part");
+  // y = [2.5, 0, 2, 0] as before; z = y + 9 >= 0, so z - Relu(z) = 0.
+  CHECK(g.run({{"x", kX}}).at("negative_part").reals() == std::vector<double>{0, 0, 0, 0});
+}
+
+TEST_CASE("an attribute only a function default could give is refused: onnx 1.12 cannot read the defaults",
+          "[functions]") {
+  test::GraphBuilder g(13);
+  g.input("x", DType::Float, {1, 4});
+  g.initializer("c", Tensor::from_reals(DType::Float, {4}, {0, 0, 0, 0}));
+  g.node("Leaky", {"x", "c"}, {"y"}, "no_slope").domain("local");
+  g.output("y");
+  onnx::FunctionProto& f = add_function(g, "Leaky", true);
+  // attribute_proto (field 11, IR 9) with a default slope, as newer onnx writes it.
+  onnx::AttributeProto slope;
+  slope.set_name("slope");
+  slope.set_type(onnx::AttributeProto::FLOAT);
+  slope.set_f(0.5f);
+  f.GetReflection()->MutableUnknownFields(&f)->AddLengthDelimited(11, slope.SerializeAsString());
+  CHECK_THROWS_AS(g.model(), UnsupportedError);
+  CHECK_THROWS_WITH(g.model(), Catch::Contains("node 'no_slope' (Leaky): attribute 'slope' of function 'Leaky' is not "
+                                               "given by the call"));
+}
+
 TEST_CASE("calls that cannot be expanded are refused, naming the call", "[functions]") {
   SECTION("a function that calls itself") {
     test::GraphBuilder g = calling_model();
@@ -152,7 +197,66 @@ TEST_CASE("calls that cannot be expanded are refused, naming the call", "[functi
     nodes.Mutable(0)->set_op_type("Level30");
     nodes.Mutable(0)->set_output(0, "y");
     CHECK_THROWS_WITH(g.model(), Catch::Contains("node 'first' (Level30): inlining the model's functions gives more "
-                                                 "than 262144 nodes"));
+                                                 "than 262144 nodes and calls"));
+  }
+  SECTION("functions that each call the next twice, down to one with no nodes") {
+    test::GraphBuilder g = calling_model();
+    g.proto().mutable_functions(0)->clear_node();  // AddRelu now gives nothing
+    for (int level = 1; level <= 30; ++level) {
+      onnx::FunctionProto& f = *g.proto().add_functions();
+      f.set_name(fmt::format("Level{}", level));
+      f.set_domain("local");
+      f.add_input("a");
+      f.add_input("b");
+      f.add_output("y");
+      for (int call = 0; call < 2; ++call) {
+        auto* n = f.add_node();
+        n->set_op_type(level == 1 ? "AddRelu" : fmt::format("Level{}", level - 1));
+        n->set_domain("local");
+        n->add_input("a");
+        n->add_input("a");
+      }
+    }
+    g.proto().mutable_graph()->mutable_node(0)->set_op_type("Level30");
+    CHECK_THROWS_WITH(g.model(), Catch::Contains("node 'first' (Level30): inlining the model's functions gives more "
+                                                 "than 262144 nodes and calls"));
+  }
+  SECTION("a large Constant copied by every call") {
+    test::GraphBuilder g(13);
+    g.input("x", DType::Float, {1, 4});
+    g.node("Level9", {"x"}, {"y"}, "top").domain("local");
+    g.output("y");
+    for (int level = 0; level <= 9; ++level) {
+      onnx::FunctionProto& f = *g.proto().add_functions();
+      f.set_name(fmt::format("Level{}", level));
+      f.set_domain("local");
+      f.add_input("a");
+      f.add_output("y");
+      if (level == 0) {  // y = a + a Constant of 1M floats (4 MB)
+        auto* c = f.add_node();
+        c->set_op_type("Constant");
+        c->add_output("c");
+        auto* value = c->add_attribute();
+        value->set_name("value");
+        value->set_type(onnx::AttributeProto::TENSOR);
+        *value->mutable_t() = tensor_to_proto(Tensor(DType::Float, {1 << 20}), "c");
+        auto* add = f.add_node();
+        add->set_op_type("Add");
+        add->add_input("a");
+        add->add_input("c");
+        add->add_output("y");
+        continue;
+      }
+      for (const auto& [in, out] : {std::pair{"a", "h"}, std::pair{"h", "y"}}) {
+        auto* n = f.add_node();
+        n->set_op_type(fmt::format("Level{}", level - 1));
+        n->set_domain("local");
+        n->add_input(in);
+        n->add_output(out);
+      }
+    }
+    CHECK_THROWS_WITH(g.model(), Catch::Contains("node 'top' (Level9): inlining the model's functions gives more "
+                                                 "than 262144 nodes and calls or 268435456 bytes"));
   }
   SECTION("more inputs than the function declares") {
     test::GraphBuilder g = calling_model();
