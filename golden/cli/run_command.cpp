@@ -32,11 +32,17 @@ TensorMap feeds_for(const OnnxModel& model, const std::vector<NamedTensor>& inpu
     // The file is what is wrong, not the model: name it (the interpreter,
     // which never sees files, would name the model).
     check_feed_type(model.inputs()[i], inputs[i].tensor, files[i].string());
-    // Its first dimension may hold a batch of the model's (run_batch splits
-    // it), so only the other sizes must match.
+    // Its first dimension may hold whole batches of the model's (run_batch
+    // splits them), so only the other sizes must match.
     ValueInfo per_sample = model.inputs()[i];
     if (!per_sample.dims.empty()) per_sample.dims[0] = std::nullopt;
     check_feed_shape(per_sample, inputs[i].tensor, files[i].string());
+    const ValueInfo& info = model.inputs()[i];
+    if (const auto batch = info.dims.empty() ? std::nullopt : info.dims[0];
+        batch && *batch > 0 && inputs[i].tensor.rank() > 0 && inputs[i].tensor.shape()[0] % *batch != 0)
+      throw InputError(fmt::format("{}: {} samples do not fill whole batches of {}, the batch input '{}' of {} fixes",
+                                   files[i].string(), inputs[i].tensor.shape()[0], *batch, info.name,
+                                   model.source()));
     check_finite(inputs[i], files[i]);
     feeds.emplace(model.inputs()[i].name, inputs[i].tensor);
   }
@@ -220,8 +226,9 @@ ExitCode eval_command(const Args& args) {
       ("outputs", po::value(&outputs), "write every sample's output as JSON here (its data folder, index, label and "
                                        "output: the program's output codes, or the model's float output; under a policy with SAE "
                                        "scans, also sae_metrics: per PCU slot, per candidate width). The codes are the "
-                                       "accelerator's unsigned form, 0..255 (an int8 model's shifted by 128): value = "
-                                       "(code - output_zero_point) * output_scale, both in the file");
+                                       "last accelerator layer's (codes_of; a host tail such as a Softmax is not "
+                                       "applied), in its unsigned form, 0..255 (an int8 model's shifted by 128): "
+                                       "value = (code - output_zero_point) * output_scale, both in the file");
   add_task_option(options, task);
   PolicyArgs policy;
   std::vector<std::string> program_only = add_policy_options(options, policy);
@@ -263,8 +270,9 @@ ExitCode eval_command(const Args& args) {
         task_given);
     const auto configs = step_configs(pp.program, precision);
     o = evaluate_program(pp.program, configs, sets, pp.task, !outputs.empty(), jobs);
-    const ActivationQuant& q = pp.program.output_layer().out_q;
-    output_quant = {{"output_scale", q.scale}, {"output_zero_point", q.zero_point}};
+    const Layer& last = pp.program.output_layer();
+    output_quant = {{"codes_of", last.name}, {"output_scale", last.out_q.scale},
+                    {"output_zero_point", last.out_q.zero_point}};
     const double macs =
         static_cast<double>(pp.program.total_macs()) * static_cast<double>(std::max<int64_t>(o.evaluation.samples(), 1));
     const std::string what = precision_text(pp, configs);

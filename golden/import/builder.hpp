@@ -184,6 +184,7 @@ class ProgramBuilder {
   // QLinearAveragePool and QLinearGlobalAveragePool (QGemm is lower_qlinear's).
   void lower_qlinear_add(const onnx::NodeProto& node);
   void lower_qlinear_bias_add(const onnx::NodeProto& node, int layer_input, int constant_input);
+  void check_one_code_type(const onnx::NodeProto& node, DType a, DType b) const;
   void lower_qlinear_average_pool(const onnx::NodeProto& node);
   const Tensor* param(const onnx::NodeProto& node, int i) const;
   ActivationQuant quant_inputs(const onnx::NodeProto& node, int scale, DType type) const;

@@ -28,6 +28,13 @@ ActivationQuant ProgramBuilder::quant_inputs(const onnx::NodeProto& node, int sc
   return activation_quant(node, param(node, scale), param(node, scale + 1), type);
 }
 
+// ONNX Runtime's QLinearAdd takes A and B (and gives C) of one code type.
+void ProgramBuilder::check_one_code_type(const onnx::NodeProto& node, DType a, DType b) const {
+  if (a != b)
+    throw InputError(fmt::format("{}: A holds {} codes and B {}; QLinearAdd's A, B and C have one type",
+                                 context(node).label(), dtype_name(a), dtype_name(b)));
+}
+
 // Inputs A, A_scale, A_zero_point, B, B_scale, B_zero_point, C_scale,
 // C_zero_point (zero points optional).
 void ProgramBuilder::lower_qlinear_add(const onnx::NodeProto& node) {
@@ -35,12 +42,10 @@ void ProgramBuilder::lower_qlinear_add(const onnx::NodeProto& node) {
   if (a_constant != b_constant) return lower_qlinear_bias_add(node, b_constant ? 0 : 3, b_constant ? 3 : 0);
   if (a_constant) unsupported(node, "adds two constants");
   const DType type = codes_dtype(node.input(0));
-  if (codes_dtype(node.input(3)) != type)
-    throw InputError(fmt::format("{}: A is {} codes and B {}; QLinearAdd's A, B and C have one type",
-                                 context(node).label(), dtype_name(type), dtype_name(codes_dtype(node.input(3)))));
   const ActView a = act(node.input(0), node);
   const ActView b = act(node.input(3), node);
   if (!a.codes || !b.codes) unsupported(node, "expects quantized codes");
+  check_one_code_type(node, type, codes_dtype(node.input(3)));
   if (!(quant_inputs(node, 1, type) == a.q) || !(quant_inputs(node, 4, type) == b.q))
     unsupported(node, "input scale/zero point differ from the producer's");
   PendingLayer p = residual_add(node, a, b);
@@ -63,9 +68,7 @@ void ProgramBuilder::lower_qlinear_bias_add(const onnx::NodeProto& node, int lay
   if (!scale || scale->size() != 1 || (zp && zp->size() != 1) ||
       (codes.dtype() != DType::UInt8 && codes.dtype() != DType::Int8))
     unsupported(node, "the constant must be uint8 or int8 codes with one scale and zero point");
-  if (codes.dtype() != type)
-    throw InputError(fmt::format("{}: the constant is {} codes and the map {}; QLinearAdd's A, B and C have one type",
-                                 context(node).label(), dtype_name(codes.dtype()), dtype_name(type)));
+  check_one_code_type(node, layer_input == 0 ? type : codes.dtype(), layer_input == 0 ? codes.dtype() : type);
   std::vector<double> values;
   for (int64_t v : codes.ints())
     values.push_back(dequantize_linear(v, static_cast<float>(scale->value(0)), zp ? zp->ints()[0] : 0));

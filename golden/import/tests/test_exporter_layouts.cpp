@@ -122,6 +122,24 @@ TEST_CASE("a ReduceMean over the spatial axes of a map transposed channels last 
     CHECK(p.layers[1].kind == LayerKind::AveragePool);
     check_tracks_onnx(g, p, random_tensor(rng, {40, 2, 3, 3}, -1, 1), 5);
   }
+  {  // Conv1D: [N,C,L] transposed to [N,L,C], the mean over L.
+    std::mt19937 rng(8);
+    test::GraphBuilder g(13);
+    g.input("x", DType::Float, {-1, 2, 6});
+    g.initializer("w", random_tensor(rng, {4, 2, 3}, -0.5, 0.5));
+    g.node("Conv", {"x", "w"}, {"c"}, "conv").attr("pads", std::vector<int64_t>{1, 1});
+    g.node("Relu", {"c"}, {"r"}, "relu");
+    g.node("Transpose", {"r"}, {"nlc"}, "to_nlc").attr("perm", std::vector<int64_t>{0, 2, 1});
+    g.node("ReduceMean", {"nlc"}, {"mean"}, "gap").attr("axes", std::vector<int64_t>{1}).attr("keepdims", int64_t{0});
+    g.initializer("wf", random_tensor(rng, {4, 5}, -1, 1));
+    g.node("MatMul", {"mean", "wf"}, {"y"}, "fc");
+    g.output("y");
+    const Tensor calibration = random_tensor(rng, {64, 2, 6}, -1, 1);
+    const NetworkProgram p = build_program(g.model(), &calibration);
+    REQUIRE(p.layers.size() == 3);
+    CHECK(p.layers[1].kind == LayerKind::AveragePool);
+    check_tracks_onnx(g, p, random_tensor(rng, {40, 2, 6}, -1, 1), 5);
+  }
   // Over H and C of the same view: not a pooling.
   std::mt19937 rng(7);
   test::GraphBuilder g(13);
@@ -1300,7 +1318,7 @@ TEST_CASE("QLinearAdd of int8 constant codes to a uint8 map is refused, as ONNX 
   CHECK_THROWS_WITH(g.run({{"x", Tensor::from_reals(DType::Float, {1, 4}, {0, 0, 0, 0})}}),
                     Catch::Contains("A and B must have one type"));
   CHECK_THROWS_WITH(build_program(g.model()),
-                    Catch::Contains("node 'bias' (QLinearAdd): the constant is int8 codes and the map uint8"));
+                    Catch::Contains("node 'bias' (QLinearAdd): A holds uint8 codes and B int8"));
 }
 
 TEST_CASE("a bias Add or BatchNormalization after a Transpose of a layer's result is refused", "[exporters]") {
