@@ -102,6 +102,10 @@ struct Layer {
   std::vector<int32_t> weight_zero_points;   // one per output channel
   std::vector<double> weight_scales;         // one per output channel (reports, float reference)
   WeightReduction weight_reduction = WeightReduction::RoundHalfUp;  // how the weights meet a narrow width
+  // Weights that stand for exactly 1 (an Add of a constant made a layer):
+  // rounding half up keeps code 64 at every width, midpoint reduction would
+  // read it as 1.5 at 2 bits, so such a layer always rounds.
+  bool unit_weights = false;
   std::vector<int32_t> bias;                 // one per output channel, scale in_q.scale * weight_scales[c]
   // Bias correction (golden/adaptation/bias_correction.hpp): for widths 2..7,
   // what is added to the bias at that width, [bias_correction_offset(bits) +
@@ -126,7 +130,7 @@ struct Layer {
   // zero point no longer multiplies by exactly 0 there, and the array can
   // leave out of a dense or depthwise sum the lanes that hold no input
   // channel, but not the other groups' channels of a grouped convolution.
-  bool takes_midpoint_weights() const { return has_weights() && (groups == 1 || is_depthwise()); }
+  bool takes_midpoint_weights() const { return has_weights() && !unit_weights && (groups == 1 || is_depthwise()); }
   // The bias a layer at `bits` adds to output channel c (saturated to int32).
   int32_t bias_at(int bits, int64_t channel) const;
   // Entries of a full bias_correction: one per output channel and corrected width.

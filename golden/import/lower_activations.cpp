@@ -243,8 +243,9 @@ void ProgramBuilder::lower_quantized_constant_add(const onnx::NodeProto& node, c
 
 // One value per channel added to a map of codes as a layer of its own: the
 // accelerator adds constants only as a layer's bias, so a 1x1 depthwise
-// convolution whose weights are exactly 1 (code 64 at scale 1/64, which every
-// width from 2 bits keeps) and whose bias is the constant. It reads the codes
+// convolution whose weights are exactly 1 (code 64 at scale 1/64, which
+// rounding half up keeps at every width from 2 bits; the layer never takes
+// midpoint weights) and whose bias is the constant. It reads the codes
 // as their producer saturated them (a bias folded into that producer would
 // skip the saturation ONNX keeps), the constant rounded to the input's scale
 // as every bias is to its accumulator's.
@@ -258,6 +259,7 @@ PendingLayer ProgramBuilder::constant_add_layer(const onnx::NodeProto& node, con
   p.layer.weights.assign(static_cast<size_t>(channels), kOne);
   p.layer.weight_zero_points.assign(static_cast<size_t>(channels), 0);
   p.layer.weight_scales.assign(static_cast<size_t>(channels), 1.0 / kOne);
+  p.layer.unit_weights = true;
   p.order = in.order;
   p.bias_real = channel_values(p, c, values, node);
   return p;

@@ -1286,9 +1286,8 @@ test::GraphBuilder qlinear_bias_add_model(DType b_type, bool qdq = false) {
 
 }  // namespace
 
-TEST_CASE("QLinearAdd of a constant, or an Add of one after a layer's Q / DQ, is a layer of its own: A saturated "
-          "by its producer, then the constant added",
-          "[exporters]") {
+TEST_CASE("QLinearAdd of a constant, or an Add of one after Q / DQ, is a layer of its own", "[exporters]") {
+  // A saturated by its producer, then the constant added.
   // A bias folded into the MatMul would skip A's saturation at +-1 (ONNX keeps it).
   const bool qdq = GENERATE(false, true);
   INFO((qdq ? "QDQ layout" : "QOperator layout"));
@@ -1311,6 +1310,15 @@ TEST_CASE("QLinearAdd of a constant, or an Add of one after a layer's Q / DQ, is
     }
   }
   CHECK(saturated >= 32);  // A's saturation decides many outputs
+  // Midpoint reduction would read the unit weights as 1.5 at 2 bits: the Add's
+  // layer keeps rounding half up, so it computes as in the rounding program.
+  NetworkProgram mid = p;
+  mid.set_weight_reduction(WeightReduction::Midpoint);
+  CHECK(mid.layers[0].weight_reduction == WeightReduction::Midpoint);
+  CHECK(mid.layers[1].weight_reduction == WeightReduction::RoundHalfUp);
+  for (int64_t i = 0; i < 8; ++i)
+    CHECK(execute_program(mid, quantize_input(mid, x, i), step_configs(mid, "map:8,2")).output() ==
+          execute_program(p, quantize_input(p, x, i), step_configs(p, "map:8,2")).output());
 }
 
 TEST_CASE("QLinearAdd of int8 constant codes to a uint8 map is refused, as ONNX semantics refuse it", "[exporters]") {
