@@ -1,6 +1,7 @@
 #include "cli/command_line.hpp"
 
 #include "golden/file_output.hpp"
+#include "golden/onnx/external_data.hpp"
 
 #include <cerrno>
 #include <cstdlib>
@@ -179,6 +180,14 @@ void check_outputs_apart(const std::vector<NamedPath>& inputs, const std::vector
       if (inside && is_data_file_name(o.filename().string()))
         throw InputError(fmt::format("{} {} is a data file of the {} folder {}: the run would write over it",
                                      out.option, out.path, in.option, in.path));
+      // A model's weights may sit in files beside it (external data). Only
+      // an existing file can be one, so only then is the model read for them.
+      if (fs::is_regular_file(o, ec) && fs::is_regular_file(p, ec) && p.extension() == ".onnx")
+        for (const fs::path& data : external_data_files(p))
+          if (resolved(data.string()) == o)
+            throw InputError(fmt::format("{} {} holds the {} model's weights (its external data): the run would "
+                                         "write over them",
+                                         out.option, out.path, in.option));
     }
   }
 }

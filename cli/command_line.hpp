@@ -73,9 +73,10 @@ struct NamedPath {
   std::string path;  // empty: not given
 };
 // InputError unless each output names its own file, and none an input (an
-// input file, or a data file, input_N.pb, output_N.pb or labels.pb, in an
-// input folder): the run would write its result over the model, the profile
-// or the data it read, or one output over another. Checked before the run,
+// input file, a model's external data file, or a data file, input_N.pb,
+// output_N.pb or labels.pb, in an input folder): the run would write its
+// result over the model, the profile or the data it read, or one output over
+// another. Checked before the run,
 // with check_writable.
 void check_outputs_apart(const std::vector<NamedPath>& inputs, const std::vector<NamedPath>& outputs);
 

@@ -5,10 +5,12 @@
 #include <fmt/format.h>
 #include <fstream>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "golden/errors.hpp"
 #include "golden/onnx/onnx_model.hpp"
+#include "golden/onnx/tensor_proto.hpp"
 
 namespace aps {
 namespace {
@@ -128,6 +130,24 @@ void load_external_data(onnx::TensorProto& tensor, const fs::path& owner_file, s
   tensor.set_raw_data(std::move(values));
   tensor.clear_external_data();
   tensor.set_data_location(onnx::TensorProto::DEFAULT);
+}
+
+std::vector<fs::path> external_data_files(const fs::path& model_file) {
+  onnx::ModelProto model;
+  try {
+    if (!model.ParseFromString(read_file_bytes(model_file, size_t{1} << 30))) return {};
+  } catch (const InputError&) {
+    return {};
+  }
+  std::set<fs::path> files;
+  const auto visit = [&](onnx::TensorProto& t, const std::string&) {
+    for (const auto& e : t.external_data())
+      if (e.key() == "location" && !e.value().empty()) files.insert(model_file.parent_path() / e.value());
+  };
+  if (model.has_graph()) for_each_tensor(*model.mutable_graph(), visit, "");
+  for (auto& f : *model.mutable_functions())
+    for (auto& n : *f.mutable_node()) for_each_tensor(n, visit, "");
+  return {files.begin(), files.end()};
 }
 
 void load_external_data(onnx::ModelProto& model, const fs::path& model_file, uint64_t max_bytes) {

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string_view>
+#include <vector>
 
 #include <onnx/onnx_pb.h>
 
@@ -35,5 +36,10 @@ void load_external_data(onnx::ModelProto& model, const std::filesystem::path& mo
 // what may still be read and is reduced by what is.
 void load_external_data(onnx::TensorProto& tensor, const std::filesystem::path& owner_file, std::string_view context,
                         uint64_t& budget);
+
+// The files the external data entries of the model in `model_file` name, as
+// paths beside it: what no output may replace. Empty when the model cannot
+// be read or keeps its data inside.
+std::vector<std::filesystem::path> external_data_files(const std::filesystem::path& model_file);
 
 }  // namespace aps

@@ -130,6 +130,11 @@ def main():
             shifted += 1
     assert shifted > 0
     save(int8_acts, os.path.join(out, "mlp_int8_activations.onnx"))
+    # digits_mlp's int8 model with its weights beside it, in model.onnx.data.
+    os.makedirs(os.path.join(out, "weights_beside"), exist_ok=True)
+    onnx.save_model(onnx.load(os.path.join(models, "digits_mlp", "model_int8.onnx")),
+                    os.path.join(out, "weights_beside", "model.onnx"), save_as_external_data=True,
+                    location="model.onnx.data", size_threshold=0)
     # A weight that is NaN: ONNX semantics carry it to every output.
     nan_weight = onnx.ModelProto()
     nan_weight.CopyFrom(mlp)
