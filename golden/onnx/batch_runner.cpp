@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "golden/errors.hpp"
+#include "golden/onnx/tensor_proto.hpp"
 #include "golden/parallel_for.hpp"
 
 namespace aps {
@@ -30,10 +31,54 @@ struct Split {
   int64_t end(int64_t r) const { return begin(r + 1); }
 };
 
+// An axis list as an attribute, or as a constant input (an initializer or a
+// Constant node); nullopt when the node gives none or it is not constant.
+std::optional<std::vector<int64_t>> constant_axes(const OnnxModel& model, const onnx::NodeProto& node) {
+  for (const auto& a : node.attribute())
+    if (a.name() == "axes") return std::vector<int64_t>(a.ints().begin(), a.ints().end());
+  if (node.input_size() < 2 || node.input(1).empty()) return std::nullopt;
+  if (const Tensor* t = model.initializer(node.input(1))) return t->ints();
+  if (const onnx::NodeProto* c = model.producer(node.input(1)); c && c->op_type() == "Constant")
+    for (const auto& a : c->attribute())
+      if (a.name() == "value") return tensor_from_proto(a.t(), model.node_label(*c)).ints();
+  return std::nullopt;
+}
+
+int64_t int_attribute(const onnx::NodeProto& node, const char* name, int64_t otherwise) {
+  for (const auto& a : node.attribute())
+    if (a.name() == name) return a.i();
+  return otherwise;
+}
+
+// The first node whose result for one sample depends on the other samples
+// of the batch (a statistic over the whole tensor or along axis 0): runs in
+// chunks would change it. Axes it cannot see (not constant, negative ones)
+// are taken as not the batch's.
+const onnx::NodeProto* couples_samples(const OnnxModel& model) {
+  for (const onnx::NodeProto* n : model.nodes()) {
+    const std::string& op = n->op_type();
+    if (op == "DynamicQuantizeLinear") return n;
+    if (op.starts_with("Reduce")) {
+      const bool given = n->input_size() > 1 && !n->input(1).empty();
+      const auto axes = constant_axes(model, *n);
+      if (axes && std::find(axes->begin(), axes->end(), 0) != axes->end()) return n;
+      // No axes: every axis, the batch's too, unless noop_with_empty_axes.
+      if ((!axes && !given) || (axes && axes->empty()))
+        if (int_attribute(*n, "noop_with_empty_axes", 0) == 0) return n;
+    }
+    if ((op == "Softmax" || op == "LogSoftmax" || op == "Hardmax") &&
+        int_attribute(*n, "axis", model.opset() < 13 ? 1 : -1) == 0)
+      return n;
+    if ((op == "ArgMax" || op == "ArgMin") && int_attribute(*n, "axis", 0) == 0) return n;
+  }
+  return nullptr;
+}
+
 // A model that fixes its batch at B runs B samples at a time (an exporter's
 // dummy batch); one whose batch dimension is free runs in chunks of at most
-// kFreeBatchChunk; anything else (inputs that disagree on the batch, samples
-// that do not fill whole batches) runs as it is.
+// kFreeBatchChunk, unless an op couples the samples (then as ONNX defines
+// it: the feeds as one tensor); anything else (inputs that disagree on the
+// batch, samples that do not fill whole batches) runs as it is.
 Split split_of(const OnnxModel& model, const TensorMap& feeds) {
   int64_t n = 0;
   std::optional<int64_t> fixed;  // the batch every input fixes, if they all fix one
@@ -52,7 +97,8 @@ Split split_of(const OnnxModel& model, const TensorMap& feeds) {
     free_batch = free_batch && !info.dims[0];
   }
   if (all_fixed && fixed && *fixed >= 1 && n > *fixed && n % *fixed == 0) return {n, n / *fixed};
-  if (free_batch && n > kFreeBatchChunk) return {n, (n + kFreeBatchChunk - 1) / kFreeBatchChunk};
+  if (free_batch && n > kFreeBatchChunk && !couples_samples(model))
+    return {n, (n + kFreeBatchChunk - 1) / kFreeBatchChunk};
   return {};
 }
 

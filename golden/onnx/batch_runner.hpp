@@ -2,9 +2,12 @@
 // Runs a model on a batch of samples stacked along the first dimension. A
 // model whose batch dimension is free takes the batch in chunks of a few
 // hundred samples (a whole test set at once would exceed the interpreter's
-// tensor size limit); a model that fixes it at B (1 as TensorFlow exporters
-// write them, or an exporter's dummy batch) runs B samples at a time. The outputs are stacked back along
-// the first dimension, so the result is the same as one run on the batch.
+// tensor size limit), unless one of its ops couples the samples (a
+// DynamicQuantizeLinear, a reduction or Softmax over the batch axis): then
+// the batch runs whole, as ONNX defines it. A model that fixes the batch at B
+// (1 as TensorFlow exporters write them, or an exporter's dummy batch) runs B
+// samples at a time. The outputs are stacked back along the first dimension,
+// so the result is the same as one run on the batch.
 
 #include "golden/onnx/data_set.hpp"
 #include "golden/onnx/interpreter.hpp"

@@ -56,6 +56,42 @@ TEST_CASE("a free batch larger than one run's chunk is run in parts and stacked 
   CHECK(check_matches_per_sample(affine(-1).model(), rows(200)) == 1);
 }
 
+TEST_CASE("a free batch whose ops couple the samples runs whole, as ONNX defines it") {
+  // y = x - mean over the batch (ReduceMean over axis 0, or over every axis
+  // with no axes given), or DynamicQuantizeLinear's range over the whole tensor.
+  for (const std::string coupling : {"mean_axis_0", "mean_all", "dynamic_quantize", "softmax_axis_0"}) {
+    INFO(coupling);
+    test::GraphBuilder g;
+    g.input("x", DType::Float, {-1, 3});
+    if (coupling == "dynamic_quantize") {
+      g.node("DynamicQuantizeLinear", {"x"}, {"q", "s", "z"});
+      g.node("DequantizeLinear", {"q", "s", "z"}, {"y"});
+    } else if (coupling == "softmax_axis_0") {
+      g.node("Softmax", {"x"}, {"y"}).attr("axis", int64_t{0});
+    } else {
+      auto mean = g.node("ReduceMean", {"x"}, {"m"});
+      if (coupling == "mean_axis_0") mean.attr("axes", std::vector<int64_t>{0});
+      g.node("Sub", {"x", "m"}, {"y"});
+    }
+    g.output("y");
+    const OnnxModel m = g.model();
+    const Tensor x = rows(1000);
+    int64_t runs = 0;
+    const Tensor y = run_batch(m, {{"x", x}}, [&](const std::string& name, const Tensor&) { runs += name == "y"; }).at("y");
+    CHECK(runs == 1);
+    CHECK(y.reals() == Interpreter(m).run({{"x", x}}).at("y").reals());
+  }
+  // A reduction over the features only still runs in chunks.
+  test::GraphBuilder g;
+  g.input("x", DType::Float, {-1, 3});
+  g.node("ReduceMean", {"x"}, {"m"}).attr("axes", std::vector<int64_t>{1});
+  g.node("Sub", {"x", "m"}, {"y"});
+  g.output("y");
+  int64_t runs = 0;
+  (void)run_batch(g.model(), {{"x", rows(1000)}}, [&](const std::string& name, const Tensor&) { runs += name == "y"; });
+  CHECK(runs == 4);
+}
+
 TEST_CASE("no run of a free batch holds a single sample") {
   // PyTorch writes x.squeeze() as a Squeeze without axes: on a run of one
   // sample it drops the batch dimension too, and the Gemm after it fails.
