@@ -441,9 +441,13 @@ void ProgramBuilder::lower_dequantize(const onnx::NodeProto& node) {
 // saturated to int32, in double: a cast to int64 first would be undefined
 // beyond int64 and for NaN.
 int32_t ProgramBuilder::bias_code(double v, const Layer& l) const {
-  if (!std::isfinite(v))
-    throw InputError(fmt::format("{}: layer '{}': the bias at the accumulator's scale is {}", model_.source(), l.name, v));
-  return static_cast<int32_t>(std::clamp(round_half_to_even(v), -2147483648.0, 2147483647.0));
+  // Clamped, a bias beyond int32 would saturate every output where ONNX gives the bias.
+  const double code = round_half_to_even(v);
+  if (!std::isfinite(v) || code < -2147483648.0 || code > 2147483647.0)
+    throw InputError(fmt::format("{}: layer '{}': the bias at the accumulator's scale is {}, beyond int32 (the "
+                                 "input's or weights' scale is tiny against it)",
+                                 model_.source(), l.name, v));
+  return static_cast<int32_t>(code);
 }
 
 // A clip to [lo, hi] as layer `l`'s requantization: its saturation when the
@@ -585,9 +589,11 @@ void ProgramBuilder::finalize(const std::string& value, ActivationQuant out_q, b
     quantize_float_weights(p.float_weights, l.out_shape.channels, l);
   }
   // quantize_multiplier knows only the number; the user needs the model and layer whose scales overflow it.
+  // Layers that requantize an integer accumulator saturate where the multiplier is too large to hold.
   const auto multiplier = [&](double real) {
     try {
-      return quantize_multiplier(real);
+      return l.has_weights() || l.kind == LayerKind::AveragePool ? saturating_multiplier(real)
+                                                                 : quantize_multiplier(real);
     } catch (const InputError& e) {
       throw InputError(fmt::format("{}: layer '{}': {}", model_.source(), l.name, e.what()));
     }

@@ -24,6 +24,10 @@ QuantizedMultiplier quantize_multiplier(double real) {
   return {static_cast<int32_t>(q), exponent};
 }
 
+QuantizedMultiplier saturating_multiplier(double real) {
+  return quantize_multiplier(real >= std::ldexp(1.0, kMaxLeftShift) ? static_cast<double>(kHighestOutputCode) : real);
+}
+
 double real_value(QuantizedMultiplier m) {
   return std::ldexp(static_cast<double>(m.multiplier), m.shift - 31);
 }

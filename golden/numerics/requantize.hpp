@@ -31,6 +31,13 @@ inline constexpr int kMaxLeftShift = 8;
 // Multipliers below 2^-31 cannot be represented and become zero (TFLite).
 QuantizedMultiplier quantize_multiplier(double real_multiplier);
 double real_value(QuantizedMultiplier m);
+// The multiplier of a layer whose accumulator is an integer (weights and
+// bias, or an average pool's sum): at 2^kMaxLeftShift or above every
+// non-zero accumulator saturates the output from any zero point, and so it
+// does at 255, which the accelerator holds. Calibration gives such a
+// multiplier to a layer whose output range is tiny against its input's (a
+// ReLU it saw nearly dead).
+QuantizedMultiplier saturating_multiplier(double real_multiplier);
 
 inline int32_t multiply_by_quantized_multiplier(int32_t x, QuantizedMultiplier m) {
   const int left = std::max(m.shift, 0);

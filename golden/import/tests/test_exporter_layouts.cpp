@@ -18,6 +18,7 @@
 #include "golden/import/tests/tracks_onnx.hpp"
 #include "golden/numerics/tensor_compare.hpp"
 #include "golden/onnx/batch_runner.hpp"
+#include "golden/onnx/tensor_proto.hpp"
 #include "golden/onnx/testing/graph_builder.hpp"
 #include "golden/onnx/testing/random_tensor.hpp"
 
@@ -681,6 +682,39 @@ test::GraphBuilder matmul_then(const std::string& activation, bool late) {
   return g;
 }
 }  // namespace
+
+TEST_CASE("a layer whose output scale is tiny against its input's saturates as ONNX does", "[exporters]") {
+  // Output scale 1e-6 (a ReLU calibration saw nearly dead): multiplier 7812.5,
+  // above what the accelerator holds; every non-zero accumulator saturates.
+  test::GraphBuilder g = matmul_then("Relu", false);
+  for (auto& t : *g.proto().mutable_graph()->mutable_initializer())
+    if (t.name() == "ys") t = tensor_to_proto(Tensor::scalar_real(DType::Float, 1e-6), "ys");
+  const NetworkProgram p = build_program(g.model());
+  std::mt19937 rng(91);
+  const Tensor x = random_tensor(rng, {64, 4}, -2, 2);
+  const OnnxModel m = g.model();
+  const Tensor y = run_batch(m, {{"x", x}}).at("y");
+  int64_t saturated = 0;
+  for (int64_t i = 0; i < 64; ++i) {
+    const std::vector<double> out = dequantize_output(p, execute_program(p, quantize_input(p, x, i), step_configs(p, "8")).output());
+    for (int64_t c = 0; c < 3; ++c) {
+      CHECK(out[c] == Approx(y.reals()[i * 3 + c]).margin(1e-9));
+      saturated += out[c] > 1e-4;
+    }
+  }
+  CHECK(saturated > 0);
+  // The layer after it reads that tiny scale: a bias beyond int32 at its
+  // accumulator's scale is refused (clamped, it saturated every output).
+  test::GraphBuilder next = matmul_then("Relu", false);
+  for (auto& t : *next.proto().mutable_graph()->mutable_initializer())
+    if (t.name() == "xs") t = tensor_to_proto(Tensor::scalar_real(DType::Float, 1e-12), "xs");
+  next.initializer("b", Tensor::from_reals(DType::Float, {3}, {1, -1, 0.5}));
+  next.node("Add", {"m", "b"}, {"mb"}, "bias");
+  for (auto& n : *next.proto().mutable_graph()->mutable_node())
+    if (n.name() == "act") n.set_input(0, "mb");
+  CHECK_THROWS_WITH(build_program(next.model()),
+                    Catch::Contains("layer 'fc': the bias at the accumulator's scale is") && Catch::Contains("beyond int32"));
+}
 
 TEST_CASE("a Relu or Clip(0, _) after a layer's QuantizeLinear / DequantizeLinear is that layer's ReLU", "[exporters]") {
   // On codes of one grid the activation is max(code, zero point): the same

@@ -149,10 +149,20 @@ TEST_CASE("a QOperator model lowers and executes bit-exactly with power-of-two s
   }
 }
 
-TEST_CASE("a scale the requantizer cannot hold is refused, naming the model and layer", "[program]") {
-  CHECK_THROWS_WITH(build_program(qlinear_matmul_model(1e20)),
-                    Catch::Contains("layer 'qmm'") && Catch::Contains("requantization multiplier") &&
-                        Catch::Contains("is too large"));
+TEST_CASE("a weight scale the requantizer cannot hold saturates every non-zero accumulator, as ONNX does",
+          "[program]") {
+  // Multiplier 0.125 * 1e20 / 0.5: held as 255, the output saturates both ways.
+  const OnnxModel m = qlinear_matmul_model(1e20);
+  const NetworkProgram p = build_program(m);
+  REQUIRE(p.layers.size() == 1);
+  CHECK(real_value(p.layers[0].multipliers[0]) == 255.0);
+  const Tensor x = Tensor::from_reals(DType::Float, {3, 3}, {0.5, -1.0, 2.0, -3.0, 0.25, 1.0, 1.25, 1.25, 1.25});
+  const Tensor y = Interpreter(m).run({{"x", x}}).at("y");
+  const auto configs = static_configs({8});
+  for (int64_t i = 0; i < 3; ++i) {
+    const std::vector<double> out = dequantize_output(p, execute_program(p, quantize_input(p, x, i), configs).output());
+    for (int64_t c = 0; c < 2; ++c) CHECK(out[c] == y.reals()[i * 2 + c]);
+  }
 }
 
 TEST_CASE("a node with no accelerator layer is refused, naming the node", "[program]") {

@@ -1,6 +1,7 @@
 // Requantization of the accelerator path (gemmlowp/TFLite semantics).
 
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <random>
@@ -39,6 +40,24 @@ TEST_CASE("quantize_multiplier rejects negative, non-finite and huge multipliers
   CHECK_THROWS_AS(quantize_multiplier(-0.5), InputError);
   CHECK_THROWS_AS(quantize_multiplier(std::nan("")), InputError);
   CHECK_THROWS_AS(quantize_multiplier(1e6), InputError);
+}
+
+TEST_CASE("a saturating multiplier too large to hold gives every accumulator the output the real one would",
+          "[requantize]") {
+  for (const double real : {256.0, 571.6, 1e9}) {
+    INFO(real);
+    const QuantizedMultiplier m = saturating_multiplier(real);
+    CHECK(real_value(m) == 255.0);
+    for (int32_t zp : {0, 3, 128, 255})
+      for (int32_t acc : {-70000, -2, -1, 0, 1, 2, 70000})
+        for (bool relu : {false, true}) {
+          const double exact = std::round(acc * real) + zp;
+          const double lo = lowest_output_code(zp, relu);
+          CHECK(requantize(acc, m, zp, relu) == static_cast<uint8_t>(std::clamp(exact, lo, 255.0)));
+        }
+  }
+  CHECK(saturating_multiplier(100.0) == quantize_multiplier(100.0));
+  CHECK_THROWS_AS(saturating_multiplier(-1.0), InputError);
 }
 
 TEST_CASE("multiply_by_quantized_multiplier rounds like TFLite", "[requantize]") {
