@@ -5,6 +5,7 @@
 
 #include "golden/errors.hpp"
 #include "golden/import/builder.hpp"
+#include "golden/numerics/quantize_linear.hpp"
 #include "golden/onnx/ops/spatial_geometry.hpp"
 
 namespace aps::import {
@@ -73,10 +74,20 @@ void ProgramBuilder::attach_bias(PendingLayer& p, const std::string& value, cons
   const int64_t outs = p.layer.out_shape.channels;
   if (qconsts_.count(value)) {
     const QuantConst& c = qconsts_.at(value);
-    if (c.codes.dtype() != DType::Int32 || c.codes.size() != outs ||
-        (c.scales.size() != 1 && static_cast<int64_t>(c.scales.size()) != outs))
-      unsupported(node, "bias must be int32, one per output channel");
-    p.bias_quant = c;
+    if (c.codes.size() != outs || (c.scales.size() != 1 && static_cast<int64_t>(c.scales.size()) != outs))
+      unsupported(node, fmt::format("bias must have one value per output channel ({})", outs));
+    if (c.codes.dtype() == DType::Int32) {
+      p.bias_quant = c;
+      return;
+    }
+    // Narrower codes at a scale of their own (8-bit biases, as some
+    // quantizers write them): their values, as a float bias's.
+    p.bias_real.clear();
+    for (int64_t o = 0; o < outs; ++o) {
+      const size_t k = c.scales.size() == 1 ? 0 : static_cast<size_t>(o);
+      const int64_t zero = c.zero_points.empty() ? 0 : c.zero_points[std::min(k, c.zero_points.size() - 1)];
+      p.bias_real.push_back(dequantize_linear(c.codes.ints()[o], static_cast<float>(c.scales[k]), zero));
+    }
     return;
   }
   const Tensor* b = constant(value);

@@ -716,6 +716,32 @@ TEST_CASE("a layer whose output scale is tiny against its input's saturates as O
                     Catch::Contains("layer 'fc': the bias at the accumulator's scale is") && Catch::Contains("beyond int32"));
 }
 
+TEST_CASE("a bias of 8-bit codes at a scale of its own is the layer's bias, as a float bias is", "[exporters]") {
+  for (const DType type : {DType::Int8, DType::UInt8}) {
+    INFO(dtype_name(type));
+    test::GraphBuilder g = matmul_then("Relu", false);
+    const int64_t zero = type == DType::UInt8 ? 100 : -3;
+    g.initializer("bq", Tensor::from_ints(type, {3}, {zero + 40, zero - 25, zero + 7}));
+    g.initializer("bs", Tensor::scalar_real(DType::Float, 1.0 / 32));
+    g.initializer("bz", Tensor::scalar_int(type, zero));
+    g.node("DequantizeLinear", {"bq", "bs", "bz"}, {"bd"}, "dq_b");
+    g.node("Add", {"m", "bd"}, {"mb"}, "bias");
+    for (auto& n : *g.proto().mutable_graph()->mutable_node())
+      if (n.name() == "act") n.set_input(0, "mb");
+    const NetworkProgram p = build_program(g.model());
+    REQUIRE(p.layers.size() == 1);
+    std::mt19937 rng(93);
+    const Tensor x = random_tensor(rng, {32, 4}, -2, 2);
+    const OnnxModel m = g.model();
+    const Tensor y = run_batch(m, {{"x", x}}).at("y");
+    for (int64_t i = 0; i < 32; ++i) {
+      const std::vector<double> out =
+          dequantize_output(p, execute_program(p, quantize_input(p, x, i), step_configs(p, "8")).output());
+      for (int64_t c = 0; c < 3; ++c) CHECK(std::fabs(out[c] - y.reals()[i * 3 + c]) <= 0.25 + 1e-9);
+    }
+  }
+}
+
 TEST_CASE("a Relu or Clip(0, _) after a layer's QuantizeLinear / DequantizeLinear is that layer's ReLU", "[exporters]") {
   // On codes of one grid the activation is max(code, zero point): the same
   // program as the fused form, and the ONNX semantics up to requantization ties.
