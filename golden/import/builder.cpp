@@ -628,7 +628,21 @@ void ProgramBuilder::finalize(const std::string& value, ActivationQuant out_q, b
         const float bias_scale = static_cast<float>(l.in_q.scale) * static_cast<float>(l.weight_scales[c]);
         l.bias[c] = bias_code(static_cast<float>(p.bias_real[c]) / bias_scale, l);
       }
-      l.multipliers.push_back(multiplier(acc_scale / out_q.scale));
+      const double real = acc_scale / out_q.scale;
+      // Saturating stands in for a multiplier too large to hold only when the
+      // accumulator is the one ONNX computes: a bias off its grid, times such a
+      // multiplier, moves ONNX's output by codes.
+      if (real >= kHighestOutputCode) {
+        const double exact = p.bias_quant ? p.bias_quant->codes.ints()[c] *
+                                                p.bias_quant->scales[p.bias_quant->scales.size() == 1 ? 0 : c] / acc_scale
+                             : p.bias_real.empty() ? 0.0
+                                                   : p.bias_real[c] / acc_scale;
+        if (std::fabs(exact - l.bias[c]) * real >= 0.5)
+          throw InputError(fmt::format("{}: layer '{}': requantization multiplier {} is too large to hold, and the "
+                                       "bias of channel {} is not on the accumulator's grid",
+                                       model_.source(), l.name, real, c));
+      }
+      l.multipliers.push_back(multiplier(real));
     }
   }
   ActView v;

@@ -25,7 +25,9 @@ QuantizedMultiplier quantize_multiplier(double real) {
 }
 
 QuantizedMultiplier saturating_multiplier(double real) {
-  return quantize_multiplier(real >= std::ldexp(1.0, kMaxLeftShift) ? static_cast<double>(kHighestOutputCode) : real);
+  // From 255 up every non-zero accumulator saturates already, and 255 is
+  // clear of the carry that takes reals just below 2^8 to 2^8.
+  return quantize_multiplier(real >= kHighestOutputCode ? static_cast<double>(kHighestOutputCode) : real);
 }
 
 double real_value(QuantizedMultiplier m) {

@@ -32,9 +32,9 @@ inline constexpr int kMaxLeftShift = 8;
 QuantizedMultiplier quantize_multiplier(double real_multiplier);
 double real_value(QuantizedMultiplier m);
 // The multiplier of a layer whose accumulator is an integer (weights and
-// bias, or an average pool's sum): at 2^kMaxLeftShift or above every
-// non-zero accumulator saturates the output from any zero point, and so it
-// does at 255, which the accelerator holds. Calibration gives such a
+// bias, or an average pool's sum): at 255 or above every non-zero
+// accumulator saturates the output from any zero point, so 255, which the
+// accelerator holds, stands for them all. Calibration gives such a
 // multiplier to a layer whose output range is tiny against its input's (a
 // ReLU it saw nearly dead).
 QuantizedMultiplier saturating_multiplier(double real_multiplier);

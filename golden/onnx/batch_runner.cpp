@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "golden/errors.hpp"
+#include "golden/onnx/node_attributes.hpp"
 #include "golden/onnx/tensor_proto.hpp"
 #include "golden/parallel_for.hpp"
 
@@ -27,58 +28,112 @@ constexpr int64_t kFreeBatchChunk = 256;
 struct Split {
   int64_t samples = 0;
   int64_t runs = 0;
+  bool chunks = false;  // of a free batch (a fixed batch's runs are the model's own)
   int64_t begin(int64_t r) const { return r * (samples / runs) + std::min(r, samples % runs); }
   int64_t end(int64_t r) const { return begin(r + 1); }
 };
 
-// An axis list as an attribute, or as a constant input (an initializer or a
-// Constant node); nullopt when the node gives none or it is not constant.
-std::optional<std::vector<int64_t>> constant_axes(const OnnxModel& model, const onnx::NodeProto& node) {
-  for (const auto& a : node.attribute())
-    if (a.name() == "axes") return std::vector<int64_t>(a.ints().begin(), a.ints().end());
-  if (node.input_size() < 2 || node.input(1).empty()) return std::nullopt;
-  if (const Tensor* t = model.initializer(node.input(1))) return t->ints();
-  if (const onnx::NodeProto* c = model.producer(node.input(1)); c && c->op_type() == "Constant")
-    for (const auto& a : c->attribute())
-      if (a.name() == "value") return tensor_from_proto(a.t(), model.node_label(*c)).ints();
-  return std::nullopt;
+// Whether `value` is the same for every sample: an initializer, a Constant,
+// or what layout and (de)quantization ops make of one (weights in QDQ form).
+bool constant_value(const OnnxModel& model, const std::string& value, int depth = 0) {
+  if (model.initializer(value)) return true;
+  const onnx::NodeProto* p = model.producer(value);
+  if (!p || depth > 8) return false;
+  if (p->op_type() == "Constant") return true;
+  const std::string& op = p->op_type();
+  const bool passes_on = op == "DequantizeLinear" || op == "QuantizeLinear" || op == "Cast" || op == "Transpose" ||
+                         op == "Reshape" || op == "Identity" || op == "Unsqueeze" || op == "Squeeze";
+  return passes_on && p->input_size() > 0 && constant_value(model, p->input(0), depth + 1);
 }
 
-int64_t int_attribute(const onnx::NodeProto& node, const char* name, int64_t otherwise) {
-  for (const auto& a : node.attribute())
-    if (a.name() == name) return a.i();
-  return otherwise;
-}
-
-// The first node whose result for one sample depends on the other samples
-// of the batch (a statistic over the whole tensor or along axis 0): runs in
-// chunks would change it. Axes it cannot see (not constant, negative ones)
-// are taken as not the batch's.
-const onnx::NodeProto* couples_samples(const OnnxModel& model) {
+// The first node whose result for one sample depends on other samples of the
+// batch, so that runs in chunks would change it: a statistic over the whole
+// tensor or along axis 0, an index or a product along axis 0, a per-axis
+// quantization along it. `ranks` holds each value's rank (a negative axis
+// counts from it; an axis whose rank is not known counts as axis 0).
+const onnx::NodeProto* couples_samples(const OnnxModel& model, const std::map<std::string, int>& ranks) {
   for (const onnx::NodeProto* n : model.nodes()) {
     const std::string& op = n->op_type();
+    const NodeAttributes attrs(*n, model.node_label(*n));
+    const auto rank = [&](int input) {
+      const auto it = n->input_size() > input ? ranks.find(n->input(input)) : ranks.end();
+      return it == ranks.end() ? -1 : it->second;
+    };
+    const auto is_batch_axis = [&](int64_t axis, int input = 0) {
+      const int r = rank(input);
+      return axis == 0 || (axis < 0 && (r < 0 || axis + r == 0));
+    };
+    const auto any_batch_axis = [&](const std::vector<int64_t>& axes) {
+      return std::any_of(axes.begin(), axes.end(), [&](int64_t a) { return is_batch_axis(a); });
+    };
     if (op == "DynamicQuantizeLinear") return n;
     if (op.starts_with("Reduce")) {
-      const bool given = n->input_size() > 1 && !n->input(1).empty();
-      const auto axes = constant_axes(model, *n);
-      if (axes && std::find(axes->begin(), axes->end(), 0) != axes->end()) return n;
-      // No axes: every axis, the batch's too, unless noop_with_empty_axes.
-      if ((!axes && !given) || (axes && axes->empty()))
-        if (int_attribute(*n, "noop_with_empty_axes", 0) == 0) return n;
+      // Axes as an input from opset 18 (ReduceSum 13), as the kernels read them.
+      const bool as_input = model.opset() >= (op == "ReduceSum" ? 13 : 18);
+      std::optional<std::vector<int64_t>> axes;
+      if (!as_input) {
+        axes = attrs.get_ints("axes");
+      } else if (n->input_size() > 1 && !n->input(1).empty()) {
+        if (const Tensor* t = model.initializer(n->input(1))) axes = t->ints();
+        else if (const onnx::NodeProto* c = model.producer(n->input(1)); c && c->op_type() == "Constant")
+          axes = NodeAttributes(*c, model.node_label(*c)).get_ints("value_ints");
+        else
+          return n;  // computed axes: they may be the batch's
+        if (const onnx::NodeProto* c = model.producer(n->input(1)); axes && axes->empty() && c)
+          if (const onnx::TensorProto* t = NodeAttributes(*c, model.node_label(*c)).get_tensor("value"))
+            axes = tensor_from_proto(*t, model.node_label(*c)).ints();
+      } else {
+        axes = std::vector<int64_t>{};
+      }
+      if (axes->empty() ? attrs.get_int("noop_with_empty_axes", 0) == 0 : any_batch_axis(*axes)) return n;
     }
     if ((op == "Softmax" || op == "LogSoftmax" || op == "Hardmax") &&
-        int_attribute(*n, "axis", model.opset() < 13 ? 1 : -1) == 0)
+        is_batch_axis(attrs.get_int("axis", model.opset() < 13 ? 1 : -1)))
       return n;
-    if ((op == "ArgMax" || op == "ArgMin") && int_attribute(*n, "axis", 0) == 0) return n;
+    if ((op == "ArgMax" || op == "ArgMin" || op == "Gather") && is_batch_axis(attrs.get_int("axis", 0)) &&
+        !(op == "Gather" && constant_value(model, n->input(0))))
+      return n;
+    if (op == "Flatten" && is_batch_axis(attrs.get_int("axis", 1))) return n;
+    if (op == "Transpose") {
+      const auto perm = attrs.get_ints("perm");
+      if (perm.empty() ? rank(0) != 1 : perm[0] != 0) return n;
+    }
+    if ((op == "QuantizeLinear" || op == "DequantizeLinear") && n->input_size() > 1 &&
+        !constant_value(model, n->input(0))) {
+      const int r = rank(1);
+      if (r != 0 && (r < 0 || is_batch_axis(attrs.get_int("axis", 1)))) {
+        const Tensor* scale = model.initializer(n->input(1));
+        if (!scale || scale->size() != 1) return n;
+      }
+    }
+    // A product with a second operand that varies by sample: a 2-D one
+    // contracts the batch (x @ x^T x); batched (rank 3 and up) ones do not.
+    if ((op == "MatMul" || op == "MatMulInteger" || op == "Gemm") && n->input_size() > 1 &&
+        !constant_value(model, n->input(1)) && (op == "Gemm" || rank(1) < 3))
+      return n;
+    if (op == "Gemm" && attrs.get_int("transA", 0) != 0) return n;
   }
   return nullptr;
 }
 
+// Each value's rank, from a run of the first two samples (ranks do not
+// depend on how many samples a run holds).
+std::map<std::string, int> value_ranks(const Interpreter& interpreter, const TensorMap& feeds) {
+  std::map<std::string, int> ranks;
+  TensorMap two;
+  for (const auto& [name, t] : feeds) {
+    ranks[name] = t.rank();
+    two.emplace(name, batch_slice(t, 0, std::min<int64_t>(2, t.shape()[0])));
+  }
+  interpreter.run(two, [&](const std::string& name, const Tensor& value) { ranks[name] = value.rank(); });
+  return ranks;
+}
+
 // A model that fixes its batch at B runs B samples at a time (an exporter's
 // dummy batch); one whose batch dimension is free runs in chunks of at most
-// kFreeBatchChunk, unless an op couples the samples (then as ONNX defines
-// it: the feeds as one tensor); anything else (inputs that disagree on the
-// batch, samples that do not fill whole batches) runs as it is.
+// kFreeBatchChunk (unless an op couples the samples: run_batch checks);
+// anything else (inputs that disagree on the batch, samples that do not fill
+// whole batches) runs as it is.
 Split split_of(const OnnxModel& model, const TensorMap& feeds) {
   int64_t n = 0;
   std::optional<int64_t> fixed;  // the batch every input fixes, if they all fix one
@@ -97,8 +152,7 @@ Split split_of(const OnnxModel& model, const TensorMap& feeds) {
     free_batch = free_batch && !info.dims[0];
   }
   if (all_fixed && fixed && *fixed >= 1 && n > *fixed && n % *fixed == 0) return {n, n / *fixed};
-  if (free_batch && n > kFreeBatchChunk && !couples_samples(model))
-    return {n, (n + kFreeBatchChunk - 1) / kFreeBatchChunk};
+  if (free_batch && n > kFreeBatchChunk) return {n, (n + kFreeBatchChunk - 1) / kFreeBatchChunk, true};
   return {};
 }
 
@@ -132,7 +186,9 @@ Tensor batch_sample(const Tensor& batch, int64_t i) { return batch_slice(batch, 
 TensorMap run_batch(const OnnxModel& model, const TensorMap& feeds, const ValueObserver& observer, int threads) {
   const Interpreter interpreter(model);
   const Split split = split_of(model, feeds);
-  if (split.runs == 0) return interpreter.run(feeds, observer);
+  // A free batch whose ops couple the samples runs whole, as ONNX defines it.
+  if (split.runs == 0 || (split.chunks && couples_samples(model, value_ranks(interpreter, feeds))))
+    return interpreter.run(feeds, observer);
   const auto runs = static_cast<size_t>(split.runs);
   std::vector<TensorMap> outputs(runs);
   parallel_for(runs, observer ? 1 : threads, [&](size_t r) {

@@ -135,6 +135,7 @@ def main():
     onnx.save_model(onnx.load(os.path.join(models, "digits_mlp", "model_int8.onnx")),
                     os.path.join(out, "weights_beside", "model.onnx"), save_as_external_data=True,
                     location="model.onnx.data", size_threshold=0)
+    shutil.copyfile(os.path.join(out, "weights_beside", "model.onnx"), os.path.join(out, "weights_beside", "model.bin"))
     # A weight that is NaN: ONNX semantics carry it to every output.
     nan_weight = onnx.ModelProto()
     nan_weight.CopyFrom(mlp)

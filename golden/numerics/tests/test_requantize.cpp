@@ -44,7 +44,7 @@ TEST_CASE("quantize_multiplier rejects negative, non-finite and huge multipliers
 
 TEST_CASE("a saturating multiplier too large to hold gives every accumulator the output the real one would",
           "[requantize]") {
-  for (const double real : {256.0, 571.6, 1e9}) {
+  for (const double real : {255.0, 255.99999999999636, 256.0, 571.6, 1e9}) {
     INFO(real);
     const QuantizedMultiplier m = saturating_multiplier(real);
     CHECK(real_value(m) == 255.0);

@@ -59,18 +59,27 @@ TEST_CASE("a free batch larger than one run's chunk is run in parts and stacked 
 TEST_CASE("a free batch whose ops couple the samples runs whole, as ONNX defines it") {
   // y = x - mean over the batch (ReduceMean over axis 0, or over every axis
   // with no axes given), or DynamicQuantizeLinear's range over the whole tensor.
-  for (const std::string coupling : {"mean_axis_0", "mean_all", "dynamic_quantize", "softmax_axis_0"}) {
+  for (const std::string coupling : {"mean_axis_0", "mean_axis_-2", "mean_all", "dynamic_quantize", "softmax_axis_0",
+                                     "softmax_axis_-2", "minus_row_0", "gram"}) {
     INFO(coupling);
     test::GraphBuilder g;
     g.input("x", DType::Float, {-1, 3});
     if (coupling == "dynamic_quantize") {
       g.node("DynamicQuantizeLinear", {"x"}, {"q", "s", "z"});
       g.node("DequantizeLinear", {"q", "s", "z"}, {"y"});
-    } else if (coupling == "softmax_axis_0") {
-      g.node("Softmax", {"x"}, {"y"}).attr("axis", int64_t{0});
+    } else if (coupling.starts_with("softmax")) {
+      g.node("Softmax", {"x"}, {"y"}).attr("axis", int64_t{coupling == "softmax_axis_0" ? 0 : -2});
+    } else if (coupling == "minus_row_0") {  // x - x[0]
+      g.initializer("first", Tensor::scalar_int(DType::Int64, 0));
+      g.node("Gather", {"x", "first"}, {"row"});
+      g.node("Sub", {"x", "row"}, {"y"});
+    } else if (coupling == "gram") {  // x @ (x^T x)
+      g.node("Transpose", {"x"}, {"xt"});
+      g.node("MatMul", {"xt", "x"}, {"gram"});
+      g.node("MatMul", {"x", "gram"}, {"y"});
     } else {
       auto mean = g.node("ReduceMean", {"x"}, {"m"});
-      if (coupling == "mean_axis_0") mean.attr("axes", std::vector<int64_t>{0});
+      if (coupling != "mean_all") mean.attr("axes", std::vector<int64_t>{coupling == "mean_axis_0" ? 0 : -2});
       g.node("Sub", {"x", "m"}, {"y"});
     }
     g.output("y");
@@ -81,15 +90,18 @@ TEST_CASE("a free batch whose ops couple the samples runs whole, as ONNX defines
     CHECK(runs == 1);
     CHECK(y.reals() == Interpreter(m).run({{"x", x}}).at("y").reals());
   }
-  // A reduction over the features only still runs in chunks.
-  test::GraphBuilder g;
-  g.input("x", DType::Float, {-1, 3});
-  g.node("ReduceMean", {"x"}, {"m"}).attr("axes", std::vector<int64_t>{1});
-  g.node("Sub", {"x", "m"}, {"y"});
-  g.output("y");
-  int64_t runs = 0;
-  (void)run_batch(g.model(), {{"x", rows(1000)}}, [&](const std::string& name, const Tensor&) { runs += name == "y"; });
-  CHECK(runs == 4);
+  // A reduction or a Softmax over the features (axis 1 or -1) still runs in chunks.
+  for (const int64_t axis : {1, -1}) {
+    test::GraphBuilder g;
+    g.input("x", DType::Float, {-1, 3});
+    g.node("ReduceMean", {"x"}, {"m"}).attr("axes", std::vector<int64_t>{axis});
+    g.node("Sub", {"x", "m"}, {"d"});
+    g.node("Softmax", {"d"}, {"y"}).attr("axis", axis);
+    g.output("y");
+    int64_t runs = 0;
+    (void)run_batch(g.model(), {{"x", rows(1000)}}, [&](const std::string& name, const Tensor&) { runs += name == "y"; });
+    CHECK(runs == 4);
+  }
 }
 
 TEST_CASE("no run of a free batch holds a single sample") {
