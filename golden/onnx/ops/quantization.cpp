@@ -79,10 +79,14 @@ std::vector<Tensor> dequantize(const OpContext& ctx) {
     for (int64_t v : zp->ints())
       if (v != 0) throw InputError(fmt::format("{}: an int32 input needs zero point 0", ctx.label()));
   const QuantAxis axis = quant_axis(ctx, x, scale, zp);
-  Tensor y(DType::Float, x.shape());
+  // The output has the scale's type (float16 from opset 19): computed in
+  // float32, then rounded to it, as the reference implementation does.
+  const bool half = scale.dtype() == DType::Float16;
+  Tensor y(half ? DType::Float16 : DType::Float, x.shape());
   for (int64_t i = 0; i < x.size(); ++i) {
     const int64_t k = axis.index(i);
-    y.reals()[i] = dequantize_linear(x.ints()[i], static_cast<float>(scale.value(k)), zp ? zp->ints()[k] : 0);
+    const double v = dequantize_linear(x.ints()[i], static_cast<float>(scale.value(k)), zp ? zp->ints()[k] : 0);
+    y.reals()[i] = half ? half_bits_to_double(double_to_half_bits(v)) : v;
   }
   return {y};
 }

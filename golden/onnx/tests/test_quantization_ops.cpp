@@ -38,6 +38,24 @@ TEST_CASE("com.microsoft QuantizeLinear / DequantizeLinear: the standard formula
   }
 }
 
+TEST_CASE("DequantizeLinear with a float16 scale (opset 19) gives float16 values", "[quantize]") {
+  test::GraphBuilder g(19, 9);
+  g.input("x", DType::UInt8, {1, 3});
+  g.initializer("s", Tensor::scalar_real(DType::Float16, half_bits_to_double(double_to_half_bits(0.0123))));
+  g.initializer("z", Tensor::scalar_int(DType::UInt8, 7));
+  g.node("DequantizeLinear", {"x", "s", "z"}, {"y"});
+  g.output("y");
+  const Tensor y = g.run({{"x", Tensor::from_ints(DType::UInt8, {1, 3}, {255, 0, 100})}}).at("y");
+  CHECK(y.dtype() == DType::Float16);
+  const double s = half_bits_to_double(double_to_half_bits(0.0123));
+  for (int64_t i = 0; i < 3; ++i) {
+    const int64_t code = std::vector<int64_t>{255, 0, 100}[static_cast<size_t>(i)];
+    const double product = static_cast<float>(code - 7) * static_cast<float>(s);
+    CHECK(y.reals()[i] == half_bits_to_double(double_to_half_bits(product)));
+  }
+  CHECK(y.reals()[0] != static_cast<float>(255 - 7) * static_cast<float>(s));  // rounded to float16
+}
+
 TEST_CASE("QuantizeLinear refuses a scale <= 0 and a per-axis count mismatch", "[quantize]") {
   for (double bad : {0.0, -1.0}) {
     test::GraphBuilder g(13);
