@@ -37,12 +37,7 @@ TensorMap feeds_for(const OnnxModel& model, const std::vector<NamedTensor>& inpu
     ValueInfo per_sample = model.inputs()[i];
     if (!per_sample.dims.empty()) per_sample.dims[0] = std::nullopt;
     check_feed_shape(per_sample, inputs[i].tensor, files[i].string());
-    const ValueInfo& info = model.inputs()[i];
-    if (const auto batch = info.dims.empty() ? std::nullopt : info.dims[0];
-        batch && *batch > 0 && inputs[i].tensor.rank() > 0 && inputs[i].tensor.shape()[0] % *batch != 0)
-      throw InputError(fmt::format("{}: {} samples do not fill whole batches of {}, the batch input '{}' of {} fixes",
-                                   files[i].string(), inputs[i].tensor.shape()[0], *batch, info.name,
-                                   model.source()));
+    check_whole_batches(model.inputs()[i], inputs[i].tensor, files[i].string(), model.source());
     check_finite(inputs[i], files[i]);
     feeds.emplace(model.inputs()[i].name, inputs[i].tensor);
   }

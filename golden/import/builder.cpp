@@ -272,6 +272,18 @@ DType ProgramBuilder::codes_dtype(std::string value) const {
 // A quantized constant: codes with scales (one, or one per index along
 // `axis`) and integer zero points (one, or one per scale). Scales must be
 // positive and finite; the sizes must agree before anything is indexed.
+std::vector<double> QuantConst::values() const {
+  int64_t inner = 1;
+  for (int d = std::max(axis, 0) + 1; d < codes.rank(); ++d) inner *= codes.shape()[d];
+  const auto count = static_cast<int64_t>(scales.size());
+  std::vector<double> v;
+  for (int64_t i = 0; i < codes.size(); ++i) {
+    const auto k = static_cast<size_t>(count == 1 ? 0 : (i / inner) % count);
+    v.push_back(dequantize_linear(codes.ints()[i], static_cast<float>(scales[k]), zero_points[k]));
+  }
+  return v;
+}
+
 QuantConst ProgramBuilder::quant_const_from(const onnx::NodeProto& node, const Tensor& codes, const Tensor& scale,
                                             const Tensor* zp, int64_t axis) const {
   if (scale.size() < 1 || scale.rank() > 1 ||
@@ -617,14 +629,16 @@ void ProgramBuilder::finalize(const std::string& value, ActivationQuant out_q, b
     l.bias.assign(static_cast<size_t>(outs), 0);
     for (int64_t c = 0; c < outs; ++c) {
       const double acc_scale = l.in_q.scale * l.weight_scales[c];
+      double exact = 0;  // the bias in accumulator steps, as ONNX adds it
       if (p.bias_quant) {
         const double bias_scale = p.bias_quant->scales[p.bias_quant->scales.size() == 1 ? 0 : c];
         const int64_t code = p.bias_quant->codes.ints()[c];
+        exact = code * bias_scale / acc_scale;
         // The bias is meant to be at the accumulator's scale; if the model
         // stored it at a slightly different scale, move it there.
-        l.bias[c] = std::fabs(bias_scale / acc_scale - 1.0) < 1e-6 ? static_cast<int32_t>(code)
-                                                                   : bias_code(code * bias_scale / acc_scale, l);
+        l.bias[c] = std::fabs(bias_scale / acc_scale - 1.0) < 1e-6 ? static_cast<int32_t>(code) : bias_code(exact, l);
       } else if (!p.bias_real.empty()) {
+        exact = p.bias_real[c] / acc_scale;
         const float bias_scale = static_cast<float>(l.in_q.scale) * static_cast<float>(l.weight_scales[c]);
         l.bias[c] = bias_code(static_cast<float>(p.bias_real[c]) / bias_scale, l);
       }
@@ -632,16 +646,10 @@ void ProgramBuilder::finalize(const std::string& value, ActivationQuant out_q, b
       // Saturating stands in for a multiplier too large to hold only when the
       // accumulator is the one ONNX computes: a bias off its grid, times such a
       // multiplier, moves ONNX's output by codes.
-      if (real >= kHighestOutputCode) {
-        const double exact = p.bias_quant ? p.bias_quant->codes.ints()[c] *
-                                                p.bias_quant->scales[p.bias_quant->scales.size() == 1 ? 0 : c] / acc_scale
-                             : p.bias_real.empty() ? 0.0
-                                                   : p.bias_real[c] / acc_scale;
-        if (std::fabs(exact - l.bias[c]) * real >= 0.5)
-          throw InputError(fmt::format("{}: layer '{}': requantization multiplier {} is too large to hold, and the "
-                                       "bias of channel {} is not on the accumulator's grid",
-                                       model_.source(), l.name, real, c));
-      }
+      if (real >= kHighestOutputCode && std::fabs(exact - l.bias[c]) * real >= 0.5)
+        throw InputError(fmt::format("{}: layer '{}': requantization multiplier {} is too large to hold, and the "
+                                     "bias of channel {} is not on the accumulator's grid",
+                                     model_.source(), l.name, real, c));
       l.multipliers.push_back(multiplier(real));
     }
   }

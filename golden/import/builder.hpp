@@ -79,6 +79,9 @@ struct QuantConst {
   std::vector<double> scales;  // 1 or one per index along `axis`
   std::vector<int64_t> zero_points;
   int axis = 0;
+  // Every code's value (dequantize_linear), per axis along `axis` (a 1-D
+  // constant's own axis when `axis` is out of range).
+  std::vector<double> values() const;
 };
 
 // A Gemm / MatMul / Conv / pooling / Add whose output quantization is not

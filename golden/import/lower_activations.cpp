@@ -8,7 +8,6 @@
 
 #include "golden/errors.hpp"
 #include "golden/import/builder.hpp"
-#include "golden/numerics/quantize_linear.hpp"
 #include "golden/onnx/node_attributes.hpp"
 
 namespace aps::import {
@@ -229,8 +228,7 @@ void ProgramBuilder::lower_quantized_constant_add(const onnx::NodeProto& node, c
       unsupported(node, fmt::format("'{}' is quantized per axis; a constant added after a layer's "
                                     "QuantizeLinear / DequantizeLinear needs one scale",
                                     b));
-    for (int64_t v : c.codes.ints())
-      values.push_back(dequantize_linear(v, static_cast<float>(c.scales[0]), c.zero_points[0]));
+    values = c.values();
     shape_of = &c.codes;
   } else if (const Tensor* f = constant(b); f && f->floating()) {
     values = f->reals();
@@ -420,18 +418,13 @@ void ProgramBuilder::lower_reduce_mean(const onnx::NodeProto& node) {
 
 bool ProgramBuilder::channels_last_map(const ActView& in) const {
   const FeatureShape& s = in.stored;
-  if (in.padded() || in.order.empty() || in.dims.size() < 3 || in.dims.size() > 4 || in.dims.back() != s.channels)
-    return false;
-  const bool one_d = in.dims.size() == 3;
-  if (one_d ? (s.height != 1 || in.dims[1] != s.width) : (in.dims[1] != s.height || in.dims[2] != s.width))
-    return false;
-  if (static_cast<int64_t>(in.order.size()) != s.size()) return false;
-  int64_t v = 0;
-  for (int64_t h = 0; h < s.height; ++h)
-    for (int64_t w = 0; w < s.width; ++w)
-      for (int64_t c = 0; c < s.channels; ++c, ++v)
-        if (in.order[static_cast<size_t>(v)] != (c * s.height + h) * s.width + w) return false;
-  return true;
+  if (in.padded() || in.order.empty()) return false;
+  const bool one_d = s.height == 1 && in.dims.size() == 3;
+  const Shape stored = one_d ? Shape{1, s.channels, s.width} : Shape{1, s.channels, s.height, s.width};
+  const std::vector<int64_t> perm = one_d ? std::vector<int64_t>{0, 2, 1} : std::vector<int64_t>{0, 2, 3, 1};
+  Shape last;
+  for (int64_t d : perm) last.push_back(stored[static_cast<size_t>(d)]);
+  return in.dims == last && in.order == transpose_order(stored, perm);
 }
 
 void ProgramBuilder::lower_max_pool(const onnx::NodeProto& node) {

@@ -5,7 +5,6 @@
 
 #include "golden/errors.hpp"
 #include "golden/import/builder.hpp"
-#include "golden/numerics/quantize_linear.hpp"
 #include "golden/onnx/ops/spatial_geometry.hpp"
 
 namespace aps::import {
@@ -82,12 +81,7 @@ void ProgramBuilder::attach_bias(PendingLayer& p, const std::string& value, cons
     }
     // Narrower codes at a scale of their own (8-bit biases, as some
     // quantizers write them): their values, as a float bias's.
-    p.bias_real.clear();
-    for (int64_t o = 0; o < outs; ++o) {
-      const size_t k = c.scales.size() == 1 ? 0 : static_cast<size_t>(o);
-      const int64_t zero = c.zero_points.empty() ? 0 : c.zero_points[std::min(k, c.zero_points.size() - 1)];
-      p.bias_real.push_back(dequantize_linear(c.codes.ints()[o], static_cast<float>(c.scales[k]), zero));
-    }
+    p.bias_real = c.values();
     return;
   }
   const Tensor* b = constant(value);

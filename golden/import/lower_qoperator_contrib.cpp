@@ -8,7 +8,6 @@
 
 #include "golden/errors.hpp"
 #include "golden/import/builder.hpp"
-#include "golden/numerics/quantize_linear.hpp"
 #include "golden/onnx/node_attributes.hpp"
 
 namespace aps::import {
@@ -69,10 +68,8 @@ void ProgramBuilder::lower_qlinear_bias_add(const onnx::NodeProto& node, int lay
       (codes.dtype() != DType::UInt8 && codes.dtype() != DType::Int8))
     unsupported(node, "the constant must be uint8 or int8 codes with one scale and zero point");
   check_one_code_type(node, layer_input == 0 ? type : codes.dtype(), layer_input == 0 ? codes.dtype() : type);
-  std::vector<double> values;
-  for (int64_t v : codes.ints())
-    values.push_back(dequantize_linear(v, static_cast<float>(scale->value(0)), zp ? zp->ints()[0] : 0));
-  finalize_codes(node.output(0), constant_add_layer(node, in, codes, values), quant_inputs(node, 6, type));
+  const QuantConst constant{codes, {scale->value(0)}, {zp ? zp->ints()[0] : 0}};
+  finalize_codes(node.output(0), constant_add_layer(node, in, codes, constant.values()), quant_inputs(node, 6, type));
 }
 
 // Inputs X, x_scale, x_zero_point, y_scale, y_zero_point; the window as

@@ -7,7 +7,8 @@
 
 #include "golden/errors.hpp"
 #include "golden/onnx/node_attributes.hpp"
-#include "golden/onnx/tensor_proto.hpp"
+#include "golden/onnx/op_registry.hpp"
+#include "golden/onnx/ops/reduce.hpp"
 #include "golden/parallel_for.hpp"
 
 namespace aps {
@@ -46,6 +47,16 @@ bool constant_value(const OnnxModel& model, const std::string& value, int depth 
   return passes_on && p->input_size() > 0 && constant_value(model, p->input(0), depth + 1);
 }
 
+// The values of a constant input (an initializer, or what a Constant node
+// holds, as its kernel gives it); nullopt when it is computed.
+std::optional<std::vector<int64_t>> constant_ints(const OnnxModel& model, const std::string& value) {
+  if (const Tensor* t = model.initializer(value)) return t->ints();
+  const onnx::NodeProto* c = model.producer(value);
+  if (!c || c->op_type() != "Constant") return std::nullopt;
+  const OpContext ctx{*c, model.opset(), {}, NodeAttributes(*c, model.node_label(*c))};
+  return find_op("", "Constant")->kernel(ctx).front().ints();
+}
+
 // The first node whose result for one sample depends on other samples of the
 // batch, so that runs in chunks would change it: a statistic over the whole
 // tensor or along axis 0, an index or a product along axis 0, a per-axis
@@ -68,20 +79,13 @@ const onnx::NodeProto* couples_samples(const OnnxModel& model, const std::map<st
     };
     if (op == "DynamicQuantizeLinear") return n;
     if (op.starts_with("Reduce")) {
-      // Axes as an input from opset 18 (ReduceSum 13), as the kernels read them.
-      const bool as_input = model.opset() >= (op == "ReduceSum" ? 13 : 18);
+      const bool as_input = model.opset() >= reduce_axes_input_opset(op);
       std::optional<std::vector<int64_t>> axes;
       if (!as_input) {
         axes = attrs.get_ints("axes");
       } else if (n->input_size() > 1 && !n->input(1).empty()) {
-        if (const Tensor* t = model.initializer(n->input(1))) axes = t->ints();
-        else if (const onnx::NodeProto* c = model.producer(n->input(1)); c && c->op_type() == "Constant")
-          axes = NodeAttributes(*c, model.node_label(*c)).get_ints("value_ints");
-        else
-          return n;  // computed axes: they may be the batch's
-        if (const onnx::NodeProto* c = model.producer(n->input(1)); axes && axes->empty() && c)
-          if (const onnx::TensorProto* t = NodeAttributes(*c, model.node_label(*c)).get_tensor("value"))
-            axes = tensor_from_proto(*t, model.node_label(*c)).ints();
+        axes = constant_ints(model, n->input(1));
+        if (!axes) return n;  // computed axes: they may be the batch's
       } else {
         axes = std::vector<int64_t>{};
       }
@@ -164,11 +168,16 @@ void check_batches_fit(const OnnxModel& model, const DataSet& ds) {
     if (!info.has_shape || info.dims.empty()) continue;
     check_sample_shape(ds, i, {info.dims.begin() + 1, info.dims.end()},
                        fmt::format("input '{}' of {}", info.name, model.source()));
-    const int64_t n = ds.inputs[i].tensor.shape()[0];
-    if (info.dims[0] && *info.dims[0] > 0 && n % *info.dims[0] != 0)
-      throw InputError(fmt::format("{}: {} samples do not fill whole batches of {}, the batch input '{}' of {} fixes",
-                                   ds.input_file(i).string(), n, *info.dims[0], info.name, model.source()));
+    check_whole_batches(info, ds.inputs[i].tensor, ds.input_file(i).string(), model.source());
   }
+}
+
+void check_whole_batches(const ValueInfo& info, const Tensor& samples, const std::string& file,
+                         const std::string& model_source) {
+  const auto batch = info.dims.empty() ? std::nullopt : info.dims[0];
+  if (!batch || *batch <= 0 || samples.rank() == 0 || samples.shape()[0] % *batch == 0) return;
+  throw InputError(fmt::format("{}: {} samples do not fill whole batches of {}, the batch input '{}' of {} fixes", file,
+                               samples.shape()[0], *batch, info.name, model_source));
 }
 
 Tensor batch_slice(const Tensor& batch, int64_t begin, int64_t end) {

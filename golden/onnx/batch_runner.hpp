@@ -26,6 +26,10 @@ TensorMap run_batch(const OnnxModel& model, const TensorMap& feeds, const ValueO
 // batch (checked whole, before a run meets a part of the batch and reports
 // that part's shape).
 void check_batches_fit(const OnnxModel& model, const DataSet& ds);
+// The same for one input: InputError naming `file` unless `samples` fill whole
+// batches of the batch `info` fixes (if it fixes one).
+void check_whole_batches(const ValueInfo& info, const Tensor& samples, const std::string& file,
+                         const std::string& model_source);
 
 // Samples [begin, end) of a batch, as a batch of end - begin.
 Tensor batch_slice(const Tensor& batch, int64_t begin, int64_t end);

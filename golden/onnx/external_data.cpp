@@ -77,6 +77,13 @@ void for_each_tensor(onnx::GraphProto& graph, const auto& visit, std::string_vie
   for (auto& n : *graph.mutable_node()) for_each_tensor(n, visit, where);
 }
 
+// Every tensor of the model: its graph's, and its functions' nodes'.
+void for_each_tensor(onnx::ModelProto& model, const auto& visit, const std::string& where) {
+  if (model.has_graph()) for_each_tensor(*model.mutable_graph(), visit, where);
+  for (auto& f : *model.mutable_functions())
+    for (auto& n : *f.mutable_node()) for_each_tensor(n, visit, fmt::format("{}function '{}': ", where, f.name()));
+}
+
 }  // namespace
 
 void load_external_data(onnx::TensorProto& tensor, const fs::path& owner_file, std::string_view context,
@@ -135,7 +142,7 @@ void load_external_data(onnx::TensorProto& tensor, const fs::path& owner_file, s
 std::vector<fs::path> external_data_files(const fs::path& model_file) {
   onnx::ModelProto model;
   try {
-    if (!model.ParseFromString(read_file_bytes(model_file, size_t{1} << 30))) return {};
+    if (!model.ParseFromString(read_file_bytes(model_file, kMaxModelBytes))) return {};
   } catch (const InputError&) {
     return {};
   }
@@ -144,9 +151,7 @@ std::vector<fs::path> external_data_files(const fs::path& model_file) {
     for (const auto& e : t.external_data())
       if (e.key() == "location" && !e.value().empty()) files.insert(model_file.parent_path() / e.value());
   };
-  if (model.has_graph()) for_each_tensor(*model.mutable_graph(), visit, "");
-  for (auto& f : *model.mutable_functions())
-    for (auto& n : *f.mutable_node()) for_each_tensor(n, visit, "");
+  for_each_tensor(model, visit, "");
   return {files.begin(), files.end()};
 }
 
@@ -156,9 +161,7 @@ void load_external_data(onnx::ModelProto& model, const fs::path& model_file, uin
   const auto visit = [&](onnx::TensorProto& t, const std::string& context) {
     load_external_data(t, model_file, context, budget);
   };
-  if (model.has_graph()) for_each_tensor(*model.mutable_graph(), visit, where);
-  for (auto& f : *model.mutable_functions())
-    for (auto& n : *f.mutable_node()) for_each_tensor(n, visit, fmt::format("{}function '{}': ", where, f.name()));
+  for_each_tensor(model, visit, where);
 }
 
 }  // namespace aps

@@ -10,6 +10,7 @@
 
 #include "golden/errors.hpp"
 #include "golden/onnx/onnx_model.hpp"
+#include "golden/onnx/op_registry.hpp"
 
 namespace aps {
 namespace {
@@ -23,11 +24,9 @@ constexpr int kMaxDepth = 64;
 constexpr int64_t kMaxInlined = int64_t{1} << 18;   // calls expanded and nodes they give
 constexpr uint64_t kMaxInlinedBytes = uint64_t{1} << 28;  // those nodes' size (Constant tensors copied per call)
 
-std::string canonical_domain(const std::string& domain) { return domain == "ai.onnx" ? "" : domain; }
-
 std::optional<int64_t> default_opset(const google::protobuf::RepeatedPtrField<onnx::OperatorSetIdProto>& imports) {
   for (const auto& op : imports)
-    if (canonical_domain(op.domain()).empty()) return op.version();
+    if (is_default_domain(op.domain())) return op.version();
   return std::nullopt;
 }
 
@@ -41,7 +40,7 @@ class Inliner {
     // Overloads (IR 10) share a domain and name; this ONNX build cannot read
     // which overload a call names.
     for (const auto& f : model.functions())
-      if (!functions_.emplace(std::pair(canonical_domain(f.domain()), f.name()), &f).second)
+      if (!functions_.emplace(op_key(f.domain(), f.name()), &f).second)
         throw UnsupportedError(fmt::format("{}: function '{}' of domain '{}' is defined twice (overloads are not "
                                            "supported)",
                                            source_, f.name(), f.domain()));
@@ -60,7 +59,7 @@ class Inliner {
   // body; `graph_node` is the graph's node it came from (messages name it).
   void expand(const onnx::NodeProto& node, const onnx::NodeProto& graph_node,
               google::protobuf::RepeatedPtrField<onnx::NodeProto>& out, int depth) {
-    const auto it = functions_.find(std::pair(canonical_domain(node.domain()), node.op_type()));
+    const auto it = functions_.find(op_key(node.domain(), node.op_type()));
     if (it != functions_.end() || depth > 0) charge(graph_node, it == functions_.end() ? node.ByteSizeLong() : 0);
     if (it == functions_.end()) {
       *out.Add() = node;
@@ -159,7 +158,7 @@ class Inliner {
   }
 
   std::string source_;
-  std::map<std::pair<std::string, std::string>, const onnx::FunctionProto*> functions_;
+  std::map<std::string, const onnx::FunctionProto*> functions_;  // by op_key, as calls name them
   std::optional<int64_t> model_opset_;
   std::set<std::string> taken_;
   int calls_ = 0;

@@ -11,9 +11,6 @@
 
 namespace aps {
 
-namespace {
-constexpr size_t kMaxModelBytes = size_t{1} << 30;
-}
 
 ValueInfo value_info_from_proto(const onnx::ValueInfoProto& v) {
   ValueInfo info;
@@ -95,7 +92,7 @@ void OnnxModel::validate_and_sort() {
                                  kMaxIrVersion));
   opset_ = 0;
   for (const auto& op : proto_.opset_import()) {
-    if (op.domain().empty() || op.domain() == "ai.onnx") opset_ = op.version();
+    if (is_default_domain(op.domain())) opset_ = op.version();
   }
   if (opset_ == 0) throw InputError(fmt::format("{}: the model imports no default-domain (ai.onnx) opset", source_));
   if (opset_ < kMinOpset || opset_ > kMaxOpset)
@@ -129,7 +126,7 @@ void OnnxModel::validate_and_sort() {
   for (const auto& node : g.node()) {
     const std::string label = node_label(node);
     const OpInfo* info = find_op(node.domain(), node.op_type());
-    if (!info && !node.domain().empty() && node.domain() != "ai.onnx")
+    if (!info && !is_default_domain(node.domain()))
       throw UnsupportedError(fmt::format("{}: op '{}' of domain '{}' is not supported (file {}, opset {})", label,
                                          node.op_type(), node.domain(), source_, opset_));
     if (!info)

@@ -5,6 +5,7 @@
 // After load() succeeds the interpreter and the program builder can trust
 // the structure; values are checked as they are used.
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -28,6 +29,10 @@ struct ValueInfo {
 // A node as messages name it: its name, or "->" and its first output when it
 // has none.
 std::string node_display_name(const onnx::NodeProto& node);
+
+// The largest model file the loader reads, and the most external data it
+// reads beside one.
+inline constexpr size_t kMaxModelBytes = size_t{1} << 30;
 
 // IR versions and default-domain opsets the loader accepts: up to what
 // onnx 1.21 writes (IR 13) and opset 27 (onnx 1.22). Opsets 19 to 27 changed

@@ -37,8 +37,10 @@ const Tensor& OpContext::input(int i) const {
   return *inputs[i];
 }
 
+bool is_default_domain(std::string_view domain) { return domain.empty() || domain == "ai.onnx"; }
+
 std::string op_key(std::string_view domain, std::string_view op_type) {
-  if (domain.empty() || domain == "ai.onnx") return std::string(op_type);
+  if (is_default_domain(domain)) return std::string(op_type);
   return fmt::format("{}:{}", domain, op_type);
 }
 

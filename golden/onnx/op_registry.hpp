@@ -35,8 +35,10 @@ struct OpInfo {
   int64_t min_opset = 1;   // older opsets are refused: their semantics differ
 };
 
-// The table's key of an op: its type in the default domain ("" or
-// "ai.onnx"), "domain:type" in another (ONNX Runtime's com.microsoft).
+// ONNX's default domain, which models name "" or "ai.onnx".
+bool is_default_domain(std::string_view domain);
+// The table's key of an op: its type in the default domain, "domain:type"
+// in another (ONNX Runtime's com.microsoft).
 std::string op_key(std::string_view domain, std::string_view op_type);
 // nullptr when the op is not implemented.
 const OpInfo* find_op(std::string_view domain, std::string_view op_type);

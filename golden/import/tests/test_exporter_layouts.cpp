@@ -36,6 +36,15 @@ test::GraphBuilder conv_head(test::GraphBuilder g, std::mt19937& rng, const std:
   return g;
 }
 
+// conv_head on a [N,2,3,3] input, its result transposed channels last as "nhwc".
+test::GraphBuilder nhwc_conv_head(std::mt19937& rng) {
+  test::GraphBuilder g(13);
+  g.input("x", DType::Float, {-1, 2, 3, 3});
+  g = conv_head(g, rng, "x", 2);
+  g.node("Transpose", {"r"}, {"nhwc"}, "to_nhwc").attr("perm", std::vector<int64_t>{0, 2, 3, 1});
+  return g;
+}
+
 }  // namespace
 
 TEST_CASE("an NHWC input transposed to NCHW folds into the host's input packing", "[exporters]") {
@@ -79,10 +88,7 @@ TEST_CASE("a flat input reshaped to a map before the first layer", "[exporters]"
 
 TEST_CASE("TensorFlow's NHWC flatten before a fully connected layer reorders its weights", "[exporters]") {
   std::mt19937 rng(5);
-  test::GraphBuilder g(13);
-  g.input("x", DType::Float, {-1, 2, 3, 3});
-  g = conv_head(g, rng, "x", 2);
-  g.node("Transpose", {"r"}, {"nhwc"}, "to_nhwc").attr("perm", std::vector<int64_t>{0, 2, 3, 1});
+  test::GraphBuilder g = nhwc_conv_head(rng);
   g.initializer("flat_shape", Tensor::from_ints(DType::Int64, {2}, {-1, 36}));
   g.node("Reshape", {"nhwc", "flat_shape"}, {"flat"}, "flatten");
   g.initializer("wf", random_tensor(rng, {36, 5}, -0.3, 0.3));
@@ -101,10 +107,7 @@ TEST_CASE("a ReduceMean over the spatial axes of a map transposed channels last 
   for (const bool keepdims : {false, true}) {
     INFO("keepdims " << keepdims);
     std::mt19937 rng(7);
-    test::GraphBuilder g(13);
-    g.input("x", DType::Float, {-1, 2, 3, 3});
-    g = conv_head(g, rng, "x", 2);
-    g.node("Transpose", {"r"}, {"nhwc"}, "to_nhwc").attr("perm", std::vector<int64_t>{0, 2, 3, 1});
+    test::GraphBuilder g = nhwc_conv_head(rng);
     g.node("ReduceMean", {"nhwc"}, {"mean"}, "gap")
         .attr("axes", std::vector<int64_t>{1, 2})
         .attr("keepdims", int64_t{keepdims});
@@ -143,10 +146,7 @@ TEST_CASE("a ReduceMean over the spatial axes of a map transposed channels last 
   }
   // Over H and C of the same view: not a pooling.
   std::mt19937 rng(7);
-  test::GraphBuilder g(13);
-  g.input("x", DType::Float, {-1, 2, 3, 3});
-  g = conv_head(g, rng, "x", 2);
-  g.node("Transpose", {"r"}, {"nhwc"}, "to_nhwc").attr("perm", std::vector<int64_t>{0, 2, 3, 1});
+  test::GraphBuilder g = nhwc_conv_head(rng);
   g.node("ReduceMean", {"nhwc"}, {"y"}, "mean_hc").attr("axes", std::vector<int64_t>{1, 3});
   g.output("y");
   const Tensor calibration = random_tensor(rng, {64, 2, 3, 3}, -1, 1);

@@ -81,12 +81,12 @@ std::vector<Tensor> dequantize(const OpContext& ctx) {
   const QuantAxis axis = quant_axis(ctx, x, scale, zp);
   // The output has the scale's type (float16 from opset 19): computed in
   // float32, then rounded to it, as the reference implementation does.
-  const bool half = scale.dtype() == DType::Float16;
-  Tensor y(half ? DType::Float16 : DType::Float, x.shape());
+  const DType type = scale.dtype() == DType::Float16 ? DType::Float16 : DType::Float;
+  Tensor y(type, x.shape());
   for (int64_t i = 0; i < x.size(); ++i) {
     const int64_t k = axis.index(i);
-    const double v = dequantize_linear(x.ints()[i], static_cast<float>(scale.value(k)), zp ? zp->ints()[k] : 0);
-    y.reals()[i] = half ? half_bits_to_double(double_to_half_bits(v)) : v;
+    y.reals()[i] = round_to_float_type(
+        dequantize_linear(x.ints()[i], static_cast<float>(scale.value(k)), zp ? zp->ints()[k] : 0), type);
   }
   return {y};
 }

@@ -8,6 +8,7 @@
 
 #include "golden/errors.hpp"
 #include "golden/onnx/op_registry.hpp"
+#include "golden/onnx/ops/reduce.hpp"
 #include "golden/onnx/ops/broadcasting.hpp"
 
 namespace aps {
@@ -15,12 +16,10 @@ namespace {
 
 enum class Reduction { Max, Min, Sum, Mean };
 
-// `axes_input_from`: the opset from which the axes come as an input rather
-// than an attribute (13 for ReduceSum, 18 for the others).
-std::vector<Tensor> reduce(const OpContext& ctx, Reduction kind, int64_t axes_input_from) {
+std::vector<Tensor> reduce(const OpContext& ctx, Reduction kind) {
   const Tensor& x = ctx.input(0);
   std::vector<int64_t> axes = ctx.attrs.get_ints("axes");
-  if (ctx.opset >= axes_input_from && ctx.has_input(1)) axes = ctx.input(1).ints();
+  if (ctx.opset >= reduce_axes_input_opset(ctx.node.op_type()) && ctx.has_input(1)) axes = ctx.input(1).ints();
   const bool keepdims = ctx.attrs.get_int("keepdims", 1) != 0;
   const bool noop_empty = ctx.attrs.get_int("noop_with_empty_axes", 0) != 0;
   if (axes.empty() && noop_empty) return {x};
@@ -60,10 +59,10 @@ std::vector<Tensor> reduce(const OpContext& ctx, Reduction kind, int64_t axes_in
   return {y.reshaped(out_shape)};
 }
 
-std::vector<Tensor> reduce_max(const OpContext& c) { return reduce(c, Reduction::Max, 18); }
-std::vector<Tensor> reduce_min(const OpContext& c) { return reduce(c, Reduction::Min, 18); }
-std::vector<Tensor> reduce_sum(const OpContext& c) { return reduce(c, Reduction::Sum, 13); }
-std::vector<Tensor> reduce_mean(const OpContext& c) { return reduce(c, Reduction::Mean, 18); }
+std::vector<Tensor> reduce_max(const OpContext& c) { return reduce(c, Reduction::Max); }
+std::vector<Tensor> reduce_min(const OpContext& c) { return reduce(c, Reduction::Min); }
+std::vector<Tensor> reduce_sum(const OpContext& c) { return reduce(c, Reduction::Sum); }
+std::vector<Tensor> reduce_mean(const OpContext& c) { return reduce(c, Reduction::Mean); }
 
 std::vector<Tensor> arg_extreme(const OpContext& ctx, bool take_max) {
   const Tensor& x = ctx.input(0);
@@ -104,6 +103,8 @@ std::vector<Tensor> arg_max(const OpContext& c) { return arg_extreme(c, true); }
 std::vector<Tensor> arg_min(const OpContext& c) { return arg_extreme(c, false); }
 
 }  // namespace
+
+int64_t reduce_axes_input_opset(std::string_view op_type) { return op_type == "ReduceSum" ? 13 : 18; }
 
 void register_reduce_ops(OpTable& t) {
   t.push_back({"ReduceMax", {reduce_max, 1}});

@@ -57,6 +57,35 @@ test::GraphBuilder calling_model() {
 
 const Tensor kX = Tensor::from_reals(DType::Float, {1, 4}, {0.5, 0.5, -3, -1});
 
+// Level1 .. Level<levels>: Level<k>(a, b) = below(below(a, b), b), with
+// Level1 calling `bottom`, so every level doubles the calls of the one below.
+void add_doubling_levels(test::GraphBuilder& g, int levels, const std::string& bottom) {
+  for (int level = 1; level <= levels; ++level) {
+    onnx::FunctionProto& f = *g.proto().add_functions();
+    f.set_name(fmt::format("Level{}", level));
+    f.set_domain("local");
+    f.add_input("a");
+    f.add_input("b");
+    f.add_output("y");
+    for (const auto& [in, out] : {std::pair{"a", "h"}, std::pair{"h", "y"}}) {
+      auto* call = f.add_node();
+      call->set_op_type(level == 1 ? bottom : fmt::format("Level{}", level - 1));
+      call->set_domain("local");
+      call->add_input(in);
+      call->add_input("b");
+      call->add_output(out);
+    }
+  }
+}
+
+// calling_model with its first call to `op` giving y, and no second call.
+void call_only(test::GraphBuilder& g, const std::string& op) {
+  auto& nodes = *g.proto().mutable_graph()->mutable_node();
+  nodes.RemoveLast();
+  nodes.Mutable(0)->set_op_type(op);
+  nodes.Mutable(0)->set_output(0, "y");
+}
+
 }  // namespace
 
 TEST_CASE("a model-local function called twice runs as its body written out twice", "[functions]") {
@@ -96,25 +125,8 @@ TEST_CASE("a function's attribute references take the call's value, or the op's 
 
 TEST_CASE("a function that calls a function is inlined all the way", "[functions]") {
   test::GraphBuilder g = calling_model();
-  // Twice(a, b) = AddRelu(AddRelu(a, b), b)
-  onnx::FunctionProto& twice = *g.proto().add_functions();
-  twice.set_name("Twice");
-  twice.set_domain("local");
-  twice.add_input("a");
-  twice.add_input("b");
-  twice.add_output("y");
-  for (const auto& [in, out] : {std::pair{"a", "h"}, std::pair{"h", "y"}}) {
-    auto* call = twice.add_node();
-    call->set_op_type("AddRelu");
-    call->set_domain("local");
-    call->add_input(in);
-    call->add_input("b");
-    call->add_output(out);
-  }
-  auto& nodes = *g.proto().mutable_graph()->mutable_node();
-  nodes.RemoveLast();
-  nodes.Mutable(0)->set_op_type("Twice");
-  nodes.Mutable(0)->set_output(0, "y");
+  add_doubling_levels(g, 1, "AddRelu");  // Level1(a, b) = AddRelu(AddRelu(a, b), b)
+  call_only(g, "Level1");
   CHECK(g.run({{"x", kX}}).at("y").reals() == std::vector<double>{2.5, 0, 2, 0});
 }
 
@@ -176,48 +188,16 @@ TEST_CASE("calls that cannot be expanded are refused, naming the call", "[functi
   }
   SECTION("functions that each call the next twice, 30 deep (2^30 nodes)") {
     test::GraphBuilder g = calling_model();
-    for (int level = 1; level <= 30; ++level) {
-      onnx::FunctionProto& f = *g.proto().add_functions();
-      f.set_name(fmt::format("Level{}", level));
-      f.set_domain("local");
-      f.add_input("a");
-      f.add_input("b");
-      f.add_output("y");
-      for (const auto& [in, out] : {std::pair{"a", "h"}, std::pair{"h", "y"}}) {
-        auto* call = f.add_node();
-        call->set_op_type(level == 1 ? "AddRelu" : fmt::format("Level{}", level - 1));
-        call->set_domain("local");
-        call->add_input(in);
-        call->add_input("b");
-        call->add_output(out);
-      }
-    }
-    auto& nodes = *g.proto().mutable_graph()->mutable_node();
-    nodes.RemoveLast();
-    nodes.Mutable(0)->set_op_type("Level30");
-    nodes.Mutable(0)->set_output(0, "y");
+    add_doubling_levels(g, 30, "AddRelu");
+    call_only(g, "Level30");
     CHECK_THROWS_WITH(g.model(), Catch::Contains("node 'first' (Level30): inlining the model's functions gives more "
                                                  "than 262144 nodes and calls"));
   }
   SECTION("functions that each call the next twice, down to one with no nodes") {
     test::GraphBuilder g = calling_model();
     g.proto().mutable_functions(0)->clear_node();  // AddRelu now gives nothing
-    for (int level = 1; level <= 30; ++level) {
-      onnx::FunctionProto& f = *g.proto().add_functions();
-      f.set_name(fmt::format("Level{}", level));
-      f.set_domain("local");
-      f.add_input("a");
-      f.add_input("b");
-      f.add_output("y");
-      for (int call = 0; call < 2; ++call) {
-        auto* n = f.add_node();
-        n->set_op_type(level == 1 ? "AddRelu" : fmt::format("Level{}", level - 1));
-        n->set_domain("local");
-        n->add_input("a");
-        n->add_input("a");
-      }
-    }
-    g.proto().mutable_graph()->mutable_node(0)->set_op_type("Level30");
+    add_doubling_levels(g, 30, "AddRelu");
+    call_only(g, "Level30");
     CHECK_THROWS_WITH(g.model(), Catch::Contains("node 'first' (Level30): inlining the model's functions gives more "
                                                  "than 262144 nodes and calls"));
   }
@@ -226,35 +206,26 @@ TEST_CASE("calls that cannot be expanded are refused, naming the call", "[functi
     g.input("x", DType::Float, {1, 4});
     g.node("Level9", {"x"}, {"y"}, "top").domain("local");
     g.output("y");
-    for (int level = 0; level <= 9; ++level) {
-      onnx::FunctionProto& f = *g.proto().add_functions();
-      f.set_name(fmt::format("Level{}", level));
-      f.set_domain("local");
-      f.add_input("a");
-      f.add_output("y");
-      if (level == 0) {  // y = a + a Constant of 1M floats (4 MB)
-        auto* c = f.add_node();
-        c->set_op_type("Constant");
-        c->add_output("c");
-        auto* value = c->add_attribute();
-        value->set_name("value");
-        value->set_type(onnx::AttributeProto::TENSOR);
-        *value->mutable_t() = tensor_to_proto(Tensor(DType::Float, {1 << 20}), "c");
-        auto* add = f.add_node();
-        add->set_op_type("Add");
-        add->add_input("a");
-        add->add_input("c");
-        add->add_output("y");
-        continue;
-      }
-      for (const auto& [in, out] : {std::pair{"a", "h"}, std::pair{"h", "y"}}) {
-        auto* n = f.add_node();
-        n->set_op_type(fmt::format("Level{}", level - 1));
-        n->set_domain("local");
-        n->add_input(in);
-        n->add_output(out);
-      }
-    }
+    // Level0(a, b) = a + a Constant of 1M floats (4 MB), under nine doubling levels.
+    onnx::FunctionProto& f = *g.proto().add_functions();
+    f.set_name("Level0");
+    f.set_domain("local");
+    f.add_input("a");
+    f.add_input("b");
+    f.add_output("y");
+    auto* c = f.add_node();
+    c->set_op_type("Constant");
+    c->add_output("c");
+    auto* value = c->add_attribute();
+    value->set_name("value");
+    value->set_type(onnx::AttributeProto::TENSOR);
+    *value->mutable_t() = tensor_to_proto(Tensor(DType::Float, {1 << 20}), "c");
+    auto* add = f.add_node();
+    add->set_op_type("Add");
+    add->add_input("a");
+    add->add_input("c");
+    add->add_output("y");
+    add_doubling_levels(g, 9, "Level0");
     CHECK_THROWS_WITH(g.model(), Catch::Contains("node 'top' (Level9): inlining the model's functions gives more "
                                                  "than 262144 nodes and calls or 268435456 bytes"));
   }
