@@ -90,7 +90,7 @@ TEST_CASE("a result file named through a link replaces the file the link names",
   fs::remove_all(dir);
 }
 
-TEST_CASE("a result written to a device is written directly; a missing folder is named", "[file_output]") {
+TEST_CASE("a result written to a device is written directly, a missing folder is named", "[file_output]") {
   CHECK_NOTHROW(replace_file("/dev/null", "discarded"));
   CHECK_THROWS_WITH(replace_file("/nonexistent-aps-folder/result.json", "x"),
                     Catch::Contains("/nonexistent-aps-folder/result.json: cannot write"));

@@ -51,7 +51,7 @@ TEST_CASE("random stalls add idle cycles and change no data", "[driver]") {
   CHECK(stalled_controller.cycle() - s0 > 2 * (plain_controller.cycle() - p0));
 }
 
-TEST_CASE("a memory request waits while a run is busy; CSRs answer at once", "[driver]") {
+TEST_CASE("a memory request waits while a run is busy, CSRs answer at once", "[driver]") {
   const Model m("digits_mlp");
   AcceleratorSession s(m.program, behavioural(m.program));
   SimController& c = s.driver().controller();
@@ -90,7 +90,7 @@ TEST_CASE("the watchdog ends a run that never finishes, and the device still ans
   CHECK(hw::CsrStatus::unpack(s.driver().read32(hw::kCsrBase + hw::kCsrStatus)).busy == 1);
 }
 
-TEST_CASE("a stop request interrupts the next cycle; hooks see every cycle", "[driver]") {
+TEST_CASE("a stop request interrupts the next cycle, hooks see every cycle", "[driver]") {
   const Model m("digits_mlp");
   SimController c(idle_device(m.program));
   int64_t seen = 0;

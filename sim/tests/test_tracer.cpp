@@ -47,7 +47,7 @@ TEST_CASE("the trace holds exactly the window's cycles", "[tracer]") {
   CHECK(cycles.back() == 19);
 }
 
-TEST_CASE("a trace window that never opens writes nothing; bad windows and formats are refused", "[tracer]") {
+TEST_CASE("a trace window that never opens writes nothing, bad windows and formats are refused", "[tracer]") {
   CHECK_THROWS_AS(Tracer(scratch("empty.vcd").string(), {5, 5}), InputError);
   CHECK_THROWS_WITH(Tracer(scratch("trace.txt").string(), {}), Catch::Contains("must end in .vcd or .fst"));
   Tracer late(scratch("late.vcd").string(), {1000, -1});

@@ -123,7 +123,7 @@ TEST_CASE("the cycle model: a short pixel waits for the writeback of the previou
   CHECK(t.stalls == 7);
 }
 
-TEST_CASE("a skipped step makes only its loads; a scan waits for its load", "[cycles]") {
+TEST_CASE("a skipped step makes only its loads, a scan waits for its load", "[cycles]") {
   const NetworkProgram p = fc_program(8, 16);
   const Platform pf = platform_of(p, 4, 8);
   // input load 3..8, then the drain cycle: 0..10

@@ -177,7 +177,7 @@ TEST_CASE("shape arithmetic around a Reshape folds to a constant target", "[expo
   check_tracks_onnx(g, p, random_tensor(rng, {40, 2, 3, 3}, -1, 1), 4);
 }
 
-TEST_CASE("a Softmax (and an Identity, a Dropout) after the last layer runs on the host; a layer after it is refused", "[exporters]") {
+TEST_CASE("a Softmax (and an Identity, a Dropout) after the last layer runs on the host, a layer after it is refused", "[exporters]") {
   std::mt19937 rng(7);
   test::GraphBuilder g(13);
   g.input("x", DType::Float, {-1, 6});
@@ -205,7 +205,7 @@ TEST_CASE("a Softmax (and an Identity, a Dropout) after the last layer runs on t
                                     "computes after the last accelerator layer"));
 }
 
-TEST_CASE("Clip(0, 6) is the quantization range's saturation; a bound inside the range is refused", "[exporters]") {
+TEST_CASE("Clip(0, 6) is the quantization range's saturation, a bound inside the range is refused", "[exporters]") {
   // A QDQ graph: x -> Q -> DQ -> Conv (int8 weights) -> Clip(0, 6) -> Q -> DQ.
   auto graph = [](double out_scale) {
     test::GraphBuilder g(13);
@@ -235,7 +235,7 @@ TEST_CASE("Clip(0, 6) is the quantization range's saturation; a bound inside the
                     Catch::Contains("Clip's upper bound 6 lies inside the output's range"));
 }
 
-TEST_CASE("an inference Dropout is the identity; one in training mode, or whose mask is read, is refused",
+TEST_CASE("an inference Dropout is the identity, one in training mode, or whose mask is read, is refused",
           "[exporters]") {
   std::mt19937 rng(11);
   const Tensor calibration = random_tensor(rng, {64, 6}, -1, 1);

@@ -43,7 +43,7 @@ TEST_CASE("Sigmoid refuses an integer input, naming the node", "[activation]") {
                     Catch::Contains("node 'act' (Sigmoid): Sigmoid needs a floating input"));
 }
 
-TEST_CASE("Dropout at inference passes its input through with an all-true mask; training mode is refused",
+TEST_CASE("Dropout at inference passes its input through with an all-true mask, training mode is refused",
           "[activation]") {
   const Tensor x = Tensor::from_reals(DType::Float, {2, 3}, {-1.5, 0, 2, 3.25, -7, 0.5});
   for (const int64_t opset : {7, 10, 13}) {

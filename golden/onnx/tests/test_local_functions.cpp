@@ -130,7 +130,7 @@ TEST_CASE("a function that calls a function is inlined all the way", "[functions
   CHECK(g.run({{"x", kX}}).at("y").reals() == std::vector<double>{2.5, 0, 2, 0});
 }
 
-TEST_CASE("inlined values take names clear of the graph's; an output that is an input passes it on",
+TEST_CASE("inlined values take names clear of the graph's, an output that is an input passes it on",
           "[functions]") {
   test::GraphBuilder g = calling_model();
   // The name the first call's Add result would take.
