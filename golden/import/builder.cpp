@@ -291,7 +291,8 @@ QuantConst ProgramBuilder::quant_const_from(const onnx::NodeProto& node, const T
     unsupported(node, "scale and zero point must be scalars or 1-D, one value or one per channel, zero points integers");
   QuantConst c;
   c.codes = codes;
-  for (int64_t i = 0; i < scale.size(); ++i) c.scales.push_back(checked_scale(scale.value(i), "scale", model_.node_label(node)));
+  for (int64_t i = 0; i < scale.size(); ++i)
+    c.scales.push_back(checked_dequantize_scale(scale.value(i), "scale", model_.node_label(node)));
   for (int64_t i = 0; i < scale.size(); ++i) c.zero_points.push_back(zp ? zp->ints()[zp->size() == 1 ? 0 : i] : 0);
   if (axis < 0) axis += codes.rank();
   c.axis = axis < 0 || axis >= codes.rank() ? -1 : static_cast<int>(axis);
@@ -522,11 +523,12 @@ void quantize_float_weights(const std::vector<double>& w, int64_t outs, Layer& l
   for (int64_t o = 0; o < outs; ++o) {
     float amax = 0.0f;
     for (int64_t r = 0; r < rest; ++r) amax = std::max(amax, static_cast<float>(std::fabs(w[o * rest + r])));
-    float sc = amax / 127.0f;
-    if (sc == 0.0f) sc = 1.0f;
+    // An all-zero channel keeps scale 0, as a quantized model's would
+    // (finalize gives it its scale).
+    const float sc = amax / 127.0f;
     l.weight_scales.push_back(sc);
     for (int64_t r = 0; r < rest; ++r) {
-      const float q = static_cast<float>(w[o * rest + r]) / sc;
+      const float q = sc == 0.0f ? 0.0f : static_cast<float>(w[o * rest + r]) / sc;
       l.weights[o * rest + r] = static_cast<int8_t>(std::clamp(round_half_to_even(q), -127.0, 127.0));
     }
   }
@@ -628,6 +630,10 @@ void ProgramBuilder::finalize(const std::string& value, ActivationQuant out_q, b
     const int64_t outs = l.out_shape.channels;
     l.bias.assign(static_cast<size_t>(outs), 0);
     for (int64_t c = 0; c < outs; ++c) {
+      // A channel whose weights are all 0 (scale 0, codes at the zero point)
+      // keeps only its bias: a scale that puts the accumulator at 1/256 of an
+      // output step holds the bias finely and any multiplier.
+      if (l.weight_scales[c] == 0.0) l.weight_scales[c] = out_q.scale / (256.0 * l.in_q.scale);
       const double acc_scale = l.in_q.scale * l.weight_scales[c];
       double exact = 0;  // the bias in accumulator steps, as ONNX adds it
       if (p.bias_quant) {

@@ -1,6 +1,7 @@
 // The ONNX ops that become layers with weights: Gemm / MatMul (fully
 // connected), Conv, and their QOperator forms QLinearMatMul / QLinearConv.
 
+#include <algorithm>
 #include <fmt/format.h>
 
 #include "golden/errors.hpp"
@@ -44,6 +45,13 @@ ChannelWeights ProgramBuilder::channel_weights(const QuantConst& c, int out_axis
     const size_t k = c.scales.size() == 1 ? 0 : static_cast<size_t>(o);
     w.scales.push_back(c.scales[k]);
     w.zero_points.push_back(static_cast<int32_t>(c.zero_points[k] - (to_signed ? 128 : 0)));
+    // A channel at scale 0 has weights 0 whatever its codes say: codes equal
+    // to its zero point say so at every width (finalize gives it a scale).
+    if (c.scales[k] == 0.0) {
+      if (w.zero_points.back() < -128 || w.zero_points.back() > 127)
+        unsupported(node, fmt::format("weight zero point of channel {} is out of the codes' range", o));
+      std::fill_n(w.codes.begin() + o * rest, rest, static_cast<int8_t>(w.zero_points.back()));
+    }
   }
   return w;
 }

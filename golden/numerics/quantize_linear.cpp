@@ -15,6 +15,12 @@ double checked_scale(double scale, std::string_view what, std::string_view where
   return scale;
 }
 
+double checked_dequantize_scale(double scale, std::string_view what, std::string_view where) {
+  if (!(scale >= 0 && std::isfinite(scale)))
+    throw InputError(fmt::format("{}: {} {} is not a number >= 0", where, what, scale));
+  return scale;
+}
+
 int64_t quantize_linear(double x, float scale, int64_t zero_point, DType type) {
   const float quotient = static_cast<float>(static_cast<float>(x) / scale);
   const double lo = static_cast<double>(dtype_min(type));

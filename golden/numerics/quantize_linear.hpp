@@ -16,6 +16,11 @@ bool is_positive_scale(double scale);
 // `scale` if it is one; otherwise InputError "<where>: <what> <scale> is not
 // a positive number".
 double checked_scale(double scale, std::string_view what, std::string_view where);
+// A scale that only dequantizes (DequantizeLinear, a QLinear op's weight
+// scale) may also be 0: a quantizer writes 0 for a channel whose weights are
+// all 0, and every value it gives is then 0. Otherwise InputError "<where>:
+// <what> <scale> is not a number >= 0".
+double checked_dequantize_scale(double scale, std::string_view what, std::string_view where);
 
 // q = saturate(round_half_to_even(fl32(x / scale)) + zero_point) into `type`
 // (uint8, int8, or int32 for bias-like tensors). scale must be > 0.

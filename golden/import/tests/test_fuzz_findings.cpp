@@ -6,6 +6,7 @@
 // The small inputs are kept in golden/import/tests/fuzz_findings/ and
 // replayed exactly as the fuzz targets run them (fuzz/fuzz_contract.hpp).
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <filesystem>
@@ -13,6 +14,9 @@
 #include <string>
 
 #include "fuzz/fuzz_contract.hpp"
+#include "golden/onnx/batch_runner.hpp"
+#include "golden/accelerator/program_executor.hpp"
+#include "golden/accelerator/precision_map.hpp"
 #include "golden/errors.hpp"
 #include "golden/onnx/onnx_model.hpp"
 #include "golden/import/program_builder.hpp"
@@ -108,15 +112,34 @@ TEST_CASE("fuzz: per-channel weight scales must match the output channels", "[fu
 }
 
 // Finding: a zero weight scale made the accumulator scale 0 and the bias
-// -inf, then an undefined double -> int64 conversion.
-TEST_CASE("fuzz: weight scales must be positive", "[fuzz]") {
-  const auto zero = qdq_fc(per_channel({0.01, 0.0, 0.03}), Tensor::scalar_int(DType::Int8, 0), per_channel({0.005, 0.01, 0.015}));
-  CHECK_THROWS_WITH(build_program(zero.model()), Catch::Contains("is not a positive number"));
-  const auto nan = qdq_fc(per_channel({0.01, std::nan(""), 0.03}), Tensor::scalar_int(DType::Int8, 0),
+// -inf, then an undefined double -> int64 conversion. A scale of 0 is a
+// channel of zero weights (quantizers write it for an all-zero channel):
+// the channel's output is its bias alone, as ONNX computes it, whether the
+// bias's own scale is 0 too (what ONNX Runtime writes) or not.
+TEST_CASE("fuzz: a zero weight scale is a channel of zero weights, NaN and negative scales are refused", "[fuzz]") {
+  for (const double bias_scale : {0.0, 0.01}) {
+    const auto zero = qdq_fc(per_channel({0.01, 0.0, 0.03}), Tensor::from_ints(DType::Int8, {3}, {3, 3, 3}),
+                             per_channel({0.005, bias_scale, 0.015}));
+    const NetworkProgram p = build_program(zero.model());
+    REQUIRE(p.layers.size() == 1);
+    const Layer& l = p.layers[0];
+    CHECK(std::all_of(l.weights.begin() + 4, l.weights.begin() + 8, [](int8_t w) { return w == 3; }));
+    const OnnxModel m = zero.model();
+    const Tensor x = Tensor::from_reals(DType::Float, {3, 4}, {1, -2, 3, 4, 0, 0, 0, 0, -30, 20, 10, -5});
+    const Tensor y = run_batch(m, {{"x", x}}).at("out");
+    const auto configs = step_configs(p, "8");
+    for (int64_t i = 0; i < 3; ++i) {
+      const std::vector<double> out = dequantize_output(p, execute_program(p, quantize_input(p, x, i), configs).output());
+      CHECK(out[1] == y.reals()[static_cast<size_t>(i * 3 + 1)]);
+      CHECK(out[1] == -200 * bias_scale);
+    }
+  }
+  for (const double bad : {std::nan(""), -0.02}) {
+    const auto g = qdq_fc(per_channel({0.01, bad, 0.03}), Tensor::scalar_int(DType::Int8, 0),
                           per_channel({0.005, 0.01, 0.015}));
-  CHECK_THROWS_WITH(build_program(nan.model()), Catch::Contains("is not a positive number"));
+    CHECK_THROWS_WITH(build_program(g.model()), Catch::Contains("is not a number >= 0"));
+  }
 }
-
 // Finding: a bias far beyond int32 at the accumulator's scale (tiny weight
 // scale, large bias scale) went through an undefined double -> int64
 // conversion. Saturated to int32 instead, it gave the output the clamped

@@ -164,7 +164,8 @@ std::vector<Tensor> qlinear_conv(const OpContext& ctx) {
   const int64_t outs = p.geo.out_count();
   for (int64_t i = 0; i < y.size(); ++i) {
     const int64_t m = (i / outs) % p.out_channels;
-    const float sw = positive_scale(w_scale.value(per_channel_index(w_scale, m)), "w_scale", ctx.label());
+    const auto sw = static_cast<float>(
+        checked_dequantize_scale(w_scale.value(per_channel_index(w_scale, m)), "w_scale", ctx.label()));
     const int64_t a = acc[i] + (bias ? bias->ints()[m] : 0);
     y.ints()[i] = qlinear_requantize(a, qlinear_multiplier(sx, sw, sy), y_zp.ints()[0], y.dtype());
   }

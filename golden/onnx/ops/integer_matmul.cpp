@@ -108,7 +108,9 @@ ParamLayout scale_layout(const Tensor& scale, const Tensor& zp, const Tensor& op
   if (zero_point_layout(zp, operand, side, zp_name, label) != layout)
     throw InputError(fmt::format("{}: {} has shape {} but {} has shape {}; they must match", label, scale_name,
                                  shape_string(scale.shape()), zp_name, shape_string(zp.shape())));
-  for (double s : scale.reals()) checked_scale(s, scale_name, label);
+  // b is the weights' side, whose scale may be 0 (an all-zero column).
+  for (double s : scale.reals())
+    side == Side::ColumnsOfB ? checked_dequantize_scale(s, scale_name, label) : checked_scale(s, scale_name, label);
   return layout;
 }
 

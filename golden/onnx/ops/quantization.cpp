@@ -32,13 +32,15 @@ struct QuantAxis {
   int64_t index(int64_t i) const { return count == 1 ? 0 : (i / inner) % count; }
 };
 
-QuantAxis quant_axis(const OpContext& ctx, const Tensor& x, const Tensor& scale, const Tensor* zp) {
+QuantAxis quant_axis(const OpContext& ctx, const Tensor& x, const Tensor& scale, const Tensor* zp, bool dequantize) {
   if (scale.rank() > 1)
     throw InputError(fmt::format("{}: scale must be a scalar or a 1-D tensor, got {}", ctx.label(),
                                  shape_string(scale.shape())));
   if (zp && zp->size() != scale.size())
     throw InputError(fmt::format("{}: zero point has {} values, scale has {}", ctx.label(), zp->size(), scale.size()));
-  for (int64_t i = 0; i < scale.size(); ++i) checked_scale(scale.value(i), "scale", ctx.label());
+  for (int64_t i = 0; i < scale.size(); ++i)
+    dequantize ? checked_dequantize_scale(scale.value(i), "scale", ctx.label())
+               : checked_scale(scale.value(i), "scale", ctx.label());
   QuantAxis q;
   if (scale.size() == 1) return q;  // per tensor, whether stored as a scalar or as [1]
   if (ctx.opset < 13 && scale.size() != 1)
@@ -57,7 +59,7 @@ std::vector<Tensor> quantize(const OpContext& ctx) {
   const Tensor& scale = ctx.input(1);
   const Tensor* zp = ctx.has_input(2) ? &ctx.input(2) : nullptr;
   const DType out_type = quantize_output_type(ctx, zp);
-  const QuantAxis axis = quant_axis(ctx, x, scale, zp);
+  const QuantAxis axis = quant_axis(ctx, x, scale, zp, false);
   Tensor y(out_type, x.shape());
   for (int64_t i = 0; i < x.size(); ++i) {
     const int64_t k = axis.index(i);
@@ -78,7 +80,7 @@ std::vector<Tensor> dequantize(const OpContext& ctx) {
   if (x.dtype() == DType::Int32 && zp)
     for (int64_t v : zp->ints())
       if (v != 0) throw InputError(fmt::format("{}: an int32 input needs zero point 0", ctx.label()));
-  const QuantAxis axis = quant_axis(ctx, x, scale, zp);
+  const QuantAxis axis = quant_axis(ctx, x, scale, zp, true);
   // The output has the scale's type (float16 from opset 19): computed in
   // float32, then rounded to it, as the reference implementation does.
   const DType type = scale.dtype() == DType::Float16 ? DType::Float16 : DType::Float;

@@ -46,6 +46,12 @@ TEST_CASE("QLinearMatMul requantizes each column of b with its own scale and zer
   CHECK(y.ints() == std::vector<int64_t>{15, 7, 40, 40, 14, 150});
 }
 
+TEST_CASE("QLinearMatMul: a column of b at scale 0 is all zero weights, its output the zero point", "[qlinear_matmul]") {
+  QParams q;
+  q.b_scale = Tensor::from_reals(DType::Float, {3}, {1.0, 0.0, 2.0});
+  CHECK(qlinear_matmul(q).at("y").ints() == std::vector<int64_t>{15, 5, 40, 40, 5, 150});
+}
+
 TEST_CASE("QLinearMatMul takes per-column parameters of a 2-D b shaped 1 x N too", "[qlinear_matmul]") {
   QParams q;
   q.b_scale = q.b_scale.reshaped({1, 3});
@@ -102,9 +108,14 @@ TEST_CASE("QLinearMatMul refuses parameter shapes ONNX does not allow, naming th
   CHECK_THROWS_WITH(qlinear_matmul(per_column_y),
                     Catch::Contains("node 'fc' (QLinearMatMul): y_scale must be one float32 value, got float32 [3]"));
 
-  QParams zero_scale;
-  zero_scale.b_scale = Tensor::from_reals(DType::Float, {3}, {1, 0, 1});
-  CHECK_THROWS_WITH(qlinear_matmul(zero_scale), Catch::Contains("node 'fc' (QLinearMatMul): b_scale 0 is not a positive number"));
+  QParams negative_scale;
+  negative_scale.b_scale = Tensor::from_reals(DType::Float, {3}, {1, -1, 1});
+  CHECK_THROWS_WITH(qlinear_matmul(negative_scale),
+                    Catch::Contains("node 'fc' (QLinearMatMul): b_scale -1 is not a number >= 0"));
+  QParams zero_a_scale;
+  zero_a_scale.a_scale = Tensor::scalar_real(DType::Float, 0);
+  CHECK_THROWS_WITH(qlinear_matmul(zero_a_scale),
+                    Catch::Contains("node 'fc' (QLinearMatMul): a_scale 0 is not a positive number"));
 
   QParams wrong_type;
   wrong_type.b_zp = Tensor::from_ints(DType::UInt8, {3}, {0, 0, 0});

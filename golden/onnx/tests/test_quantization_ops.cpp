@@ -86,7 +86,23 @@ TEST_CASE("DequantizeLinear int8 vs uint8 and per axis", "[quantize]") {
   CHECK(out.at("y").reals() == std::vector<double>{0.0, 127.5, -510.0, 0.0});
 }
 
-TEST_CASE("opset 21's QuantizeLinear output_dtype sets the codes' type; block_size and other types are refused",
+TEST_CASE("DequantizeLinear: a channel at scale 0 is 0, a negative scale is refused", "[quantize]") {
+  for (const double second : {0.0, -2.0}) {
+    test::GraphBuilder g(13);
+    g.input("q", DType::Int8, {2, 2});
+    g.initializer("s", Tensor::from_reals(DType::Float, {2}, {0.5, second}));
+    g.initializer("z", Tensor::from_ints(DType::Int8, {2}, {0, 3}));
+    g.node("DequantizeLinear", {"q", "s", "z"}, {"y"}).attr("axis", 0);
+    g.output("y");
+    const Tensor q = Tensor::from_ints(DType::Int8, {2, 2}, {4, -6, 127, -128});
+    if (second == 0.0)
+      CHECK(g.run({{"q", q}}).at("y").reals() == std::vector<double>{2.0, -3.0, 0.0, 0.0});
+    else
+      CHECK_THROWS_WITH(g.run({{"q", q}}), Catch::Contains("scale -2 is not a number >= 0"));
+  }
+}
+
+TEST_CASE("opset 21's QuantizeLinear output_dtype sets the codes' type, block_size and other types are refused",
           "[quantize]") {
   const Tensor x = Tensor::from_reals(DType::Float, {1, 2}, {-1.5, 2.5});
   auto quantize = [&](int64_t opset, const std::string& attr, int64_t value, bool with_zero_point) {
