@@ -1,6 +1,7 @@
 // aps-golden onnx-test: runs ONNX backend-test folders (model.onnx next to
 // test_data_set_N/{input_*,output_*}.pb) through the interpreter.
 
+#include <cmath>
 #include <fmt/format.h>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -27,6 +28,7 @@ TestResult run_backend_test(const fs::path& dir, Tolerance tol) {
   try {
     const OnnxModel model = OnnxModel::load(dir / "model.onnx");
     const auto sets = load_data_sets(dir);
+    size_t compared = 0;
     for (const DataSet& ds : sets) {
       if (ds.inputs.size() != model.inputs().size())
         throw InputError(fmt::format("{}: {} input files for a model with {} inputs", ds.folder.string(),
@@ -41,8 +43,11 @@ TestResult run_backend_test(const fs::path& dir, Tolerance tol) {
         const auto& name = model.outputs()[i].name;
         if (auto d = compare_tensors(got.at(name), ds.outputs[i].tensor, tol))
           return {Verdict::Fail, fmt::format("{}: output '{}': {}", ds.folder.filename().string(), name, d->what)};
+        ++compared;
       }
     }
+    // A test with no expected output proves nothing: it fails rather than pass.
+    if (compared == 0) return {Verdict::Fail, "no expected output (output_N.pb) in any data set: nothing was compared"};
     return {Verdict::Pass, fmt::format("{} data set{}", sets.size(), sets.size() == 1 ? "" : "s")};
   } catch (const InputError& e) {
     return {Verdict::Error, e.what()};
@@ -65,6 +70,20 @@ ExitCode onnx_test_command(const Args& args) {
   positional.add("dir", -1);
   po::variables_map vm;
   if (!parse_args(args, options, vm, &positional)) return ExitCode::Ok;
+  for (const auto& [name, value] : {std::pair{"--rtol", tol.rtol}, std::pair{"--atol", tol.atol}})
+    if (!(value >= 0) || std::isinf(value))
+      throw InputError(fmt::format("{} must be a finite number >= 0, not {}", name, value));
+  // The report must not land on a test's model or data.
+  std::vector<NamedPath> read;
+  for (const auto& d : dirs) {
+    read.push_back({"DIR", d});
+    read.push_back({"DIR", (fs::path(d) / "model.onnx").string()});
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(d, ec))
+      if (entry.is_directory(ec) && entry.path().filename().string().starts_with("test_data_set_"))
+        read.push_back({"DIR", entry.path().string()});
+  }
+  check_outputs_apart(read, {{"--report", report}});
   check_writable_each({report});
 
   int passed = 0, failed = 0, errors = 0;

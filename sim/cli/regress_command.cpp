@@ -22,6 +22,7 @@
 #include "sim/cli/junit_writer.hpp"
 #include "sim/cli/progress_bar.hpp"
 #include "sim/cli/shard.hpp"
+#include "sim/cli/trace_name.hpp"
 #include "sim/cosim_runner.hpp"
 #include "sim/descriptor_fault.hpp"
 #include "sim/coverage_store.hpp"
@@ -152,6 +153,14 @@ ExitCode regress_command(const Args& args) {
   if (max_cycles < 0) throw InputError("--max-cycles must be at least 0 (0: 20x the cycle model + 10000)");
   const uint64_t seed = aps::cli::parse_whole_number(seed_text, "--seed");
   aps::cli::check_writable_each({junit, report, coverage_file});
+  std::vector<aps::cli::NamedPath> read{{"--models", models}};
+  if (!no_bundled)
+    for (const char* name : {"digits_mlp", "digits_cnn"}) {
+      read.push_back({"--models", (fs::path(models) / name / "model_int8.onnx").string()});
+      read.push_back({"--models", (fs::path(models) / name / "test_data_set_0").string()});
+    }
+  const std::vector<aps::cli::NamedPath> outputs{{"--report", report}, {"--junit", junit}, {"--coverage", coverage_file}};
+  aps::cli::check_outputs_apart(read, outputs);
 
   std::vector<CaseSpec> cases;
   if (!no_bundled) {
@@ -223,9 +232,10 @@ ExitCode regress_command(const Args& args) {
           o.failure = e.what();
         }
         if (!o.failure.empty() && trace_on_fail) {
-          const std::string file = fmt::format("aps-regress-{}.vcd", spec.random_index < 0
-                                                                        ? spec.name
-                                                                        : fmt::format("random{}", spec.random_index));
+          const std::string file = trace_name_apart(
+              fmt::format("aps-regress-{}.vcd",
+                          spec.random_index < 0 ? spec.name : fmt::format("random{}", spec.random_index)),
+              read, outputs);
           CosimOptions traced = co;
           traced.session.trace_path = file;
           // The traced re-run is expected to fail as the first run did; only a

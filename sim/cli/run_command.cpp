@@ -17,6 +17,7 @@
 #include "sim/cli/memory_options.hpp"
 #include "sim/cli/progress_bar.hpp"
 #include "sim/cli/shard.hpp"
+#include "sim/cli/trace_name.hpp"
 #include "sim/cosim_runner.hpp"
 #include "sim/replay_window.hpp"
 #include "sim/tracer.hpp"
@@ -131,9 +132,9 @@ ExitCode run_command(const Args& args) {
   // The calibration folder a float model is read with, given or not.
   const std::string calibration_read =
       calibration_folder(model, calibration.empty() ? std::nullopt : std::optional<fs::path>(calibration)).string();
-  aps::cli::check_outputs_apart(
-      {{"--model", model}, {"--data", data}, {"--calibration", calibration_read}, {"--profile", policy.profile}},
-      outputs);
+  const std::vector<aps::cli::NamedPath> read{
+      {"--model", model}, {"--data", data}, {"--calibration", calibration_read}, {"--profile", policy.profile}};
+  aps::cli::check_outputs_apart(read, outputs);
 
   CosimOptions co;
   co.session.make_device = make_device;
@@ -271,7 +272,7 @@ ExitCode run_command(const Args& args) {
       // Replay the failing input alone, traced where its failing check works.
       const ProgramResult golden = execute_program(program, samples.inputs[place], co.configs);
       const ReplayWindow window = replay_window(m, run_cycle_model(program, golden, platform));
-      const std::string file = trace.empty() ? window.file : trace;
+      const std::string file = trace.empty() ? trace_name_apart(window.file, read, outputs) : trace;
       SessionOptions so = instance_session(co.session, result.input_instance[place]);
       so.trace_path.clear();
       // Whatever stops the replay (its trace's conversion, a signal, the
