@@ -888,10 +888,10 @@ int main(int argc, char** argv) {
                        : fmt::format("no up-front schedule in the profile ({}), so the up-front and budget policies "
                                      "are not run",
                                      profile.upfront_unavailable));
-    if (!json_path.empty()) aps::cli::write_text_file(json_path, out.dump(2));
-    if (!report_path.empty()) aps::cli::write_text_file(report_path, nlohmann::json{{"model_dir", dir}, {"model", model_path}, {"figure", figure},
+    if (!json_path.empty()) aps::cli::write_json_file(json_path, out);
+    if (!report_path.empty()) aps::cli::write_json_file(report_path, nlohmann::json{{"model_dir", dir}, {"model", model_path}, {"figure", figure},
                                                                  {"weight_reduction", weight_reduction_name(profile.weight_reduction)},
-                                                                 {"rows", report_rows}}.dump(2));
+                                                                 {"rows", report_rows}});
     return 0;
   } catch (const InputError& e) {  // bad input, and usage errors (parse_args)
     std::cerr << "aps-study: error: " << e.what() << "\n";

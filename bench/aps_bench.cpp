@@ -160,12 +160,11 @@ int main(int argc, char** argv) {
     fmt::print("\nPE utilization per layer (ideal / actual cycles):\n\n| bits | layer | kind | cycles | ideal | utilization |\n|---:|---|---|---:|---:|---:|\n");
     for (const auto& line : layer_lines) fmt::print("{}\n", line);
     if (!json_path.empty())
-      cli::write_text_file(json_path, nlohmann::json{{"model", model}, {"data", data}, {"inputs", n},
+      cli::write_json_file(json_path, nlohmann::json{{"model", model}, {"data", data}, {"inputs", n},
                                                      {"macs", program.total_macs()}, {"repeats", repeats},
                                                      {"weight_reduction", weight_reduction_name(rule.value_or(WeightReduction::RoundHalfUp))},
                                                      {"array", {{"rows", array.rows}, {"cols", array.cols}}},
-                                                     {"rows", rows}}
-                                          .dump(2));
+                                                     {"rows", rows}});
     return 0;
   } catch (const CheckFailed& e) {
     std::cerr << "aps-bench: error: " << e.what() << "\n";

@@ -228,4 +228,8 @@ std::string given_options_text(const po::variables_map& vm, const std::vector<st
 
 void write_text_file(const std::string& path, const std::string& text) { replace_file(path, text); }
 
+void write_json_file(const std::string& path, const nlohmann::json& j, int indent) {
+  replace_file(path, json_file_text(j, indent));
+}
+
 }  // namespace aps::cli

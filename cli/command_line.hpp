@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
 
 #include "golden/errors.hpp"
 
@@ -56,8 +57,11 @@ std::vector<std::string> split_list(const std::string& text);
 // value above 2^64 - 1 (an unsigned option would take "-1" as 2^64 - 1).
 uint64_t parse_whole_number(const std::string& text, const std::string& option);
 
-// Writes a JSON document to `path` (InputError if it cannot).
+// Writes `text` to `path`, replaced whole (InputError if it cannot).
 void write_text_file(const std::string& path, const std::string& text);
+// A JSON result file, written as write_text_file does (json_file_text: a
+// path that is not UTF-8 does not stop it).
+void write_json_file(const std::string& path, const nlohmann::json& j, int indent = 2);
 
 // InputError "<path>: cannot write[: why]" unless `path` can be written (an
 // existing writable file, or a new name in a writable folder), without

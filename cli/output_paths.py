@@ -123,7 +123,8 @@ def replace_whole(path, write):
 def write_whole(path, text):
     """replace_whole with `text` as the file's content."""
     def write(tmp):
-        with open(tmp, "w") as f:
+        # A path in the text may hold bytes that are not UTF-8: written as they came.
+        with open(tmp, "w", errors="surrogateescape") as f:
             f.write(text)
     replace_whole(path, write)
 

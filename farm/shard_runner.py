@@ -23,7 +23,8 @@ def run_shard(folder, k):
         raise SystemExit(f"aps-farm: shard {k} is outside 1..{spec['shards']}")
     folder.clear_shard(k)
     cmd = shard_command(spec, folder, k)
-    with open(folder.shard_file(k, "log"), "w") as out:
+    # A path may hold bytes that are not UTF-8: written back as they came.
+    with open(folder.shard_file(k, "log"), "w", errors="surrogateescape") as out:
         out.write("$ " + " ".join(cmd) + "\n")
         out.flush()
         try:

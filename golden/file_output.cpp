@@ -87,4 +87,8 @@ void replace_file(const std::string& path, std::string_view bytes) {
   }
 }
 
+std::string json_file_text(const nlohmann::json& j, int indent) {
+  return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 }  // namespace aps

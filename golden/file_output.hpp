@@ -3,6 +3,7 @@
 // and a failed write (a full disk, a file size limit) leaves the earlier file
 // as it was, not a truncated one that looks like a result.
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 
@@ -14,5 +15,10 @@ namespace aps {
 // new file, is written in place. InputError "<path>: cannot write: <why>"
 // when it cannot be.
 void replace_file(const std::string& path, std::string_view bytes);
+
+// The text of a JSON result file. A path may hold bytes that are not UTF-8
+// (Linux allows any); they are written as U+FFFD rather than stop the
+// writing of a finished run's results.
+std::string json_file_text(const nlohmann::json& j, int indent = 2);
 
 }  // namespace aps

@@ -198,7 +198,7 @@ void save_profile(const CalibrationProfile& p, const std::filesystem::path& path
   };
   meta(kFormatKey, std::to_string(p.weight_reduction == WeightReduction::Midpoint ? kMidpointFormatVersion : kFormatVersion));
   meta(kHashKey, fmt::format("{:016x}", p.model_hash));
-  meta(kProfileKey, j.dump());
+  meta(kProfileKey, json_file_text(j, -1));
   std::string bytes;
   if (!m.SerializeToString(&bytes)) throw InputError(fmt::format("{}: cannot write the profile", path.string()));
   replace_file(path.string(), bytes);

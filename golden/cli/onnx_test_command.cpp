@@ -99,7 +99,7 @@ ExitCode onnx_test_command(const Args& args) {
   if (errors) std::cout << fmt::format(" ({} could not run)", errors);
   std::cout << "\n";
   if (!report.empty())
-    write_text_file(report, nlohmann::json{{"passed", passed}, {"failed", failed}, {"errors", errors}, {"tests", tests}}.dump(2));
+    write_json_file(report, nlohmann::json{{"passed", passed}, {"failed", failed}, {"errors", errors}, {"tests", tests}});
   if (failed) return ExitCode::Mismatch;
   if (errors) return ExitCode::BadInput;
   return ExitCode::Ok;

@@ -98,7 +98,7 @@ ExitCode run_command(const Args& args) {
     out_json.push_back({{"name", name}, {"dtype", dtype_name(t.dtype())}, {"shape", t.shape()}, {"values", values}});
   }
   if (!report.empty())
-    write_text_file(report, nlohmann::json{{"model", model_path}, {"outputs", out_json}}.dump(2));
+    write_json_file(report, nlohmann::json{{"model", model_path}, {"outputs", out_json}});
   return ExitCode::Ok;
 }
 
@@ -293,12 +293,12 @@ ExitCode eval_command(const Args& args) {
                      {"samples", e.samples()}, {"correct", e.correct()}};
     j[e.task() == Task::Classification ? "accuracy" : "auc"] = e.figure();
     if (!extra.is_null()) j.update(extra);
-    write_text_file(report, j.dump(2));
+    write_json_file(report, j);
   }
   if (!outputs.empty()) {
     nlohmann::json j{{"model", model_path}, {"engine", engine}, {"samples", o.outputs}};
     j.update(output_quant);
-    write_text_file(outputs, j.dump());
+    write_json_file(outputs, j, -1);
   }
   return e.samples() ? ExitCode::Ok : ExitCode::Mismatch;
 }

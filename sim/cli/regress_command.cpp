@@ -322,7 +322,7 @@ ExitCode regress_command(const Args& args) {
     nlohmann::json j{{"seed", seed}, {"shard", shard}, {"networks", outcomes.size()}, {"failed", failed},
                      {"layers_compared", layers}, {"elements_compared", elements}, {"cases", jcases}};
     if (interrupted_by) j["error"] = "interrupted";
-    aps::cli::write_text_file(report, j.dump(2));
+    aps::cli::write_json_file(report, j);
   }
   if (interrupted_by) {
     std::cerr << "aps-sim regress: interrupted by signal " << interrupted_by << "; the results of the " << outcomes.size()

@@ -228,7 +228,7 @@ ExitCode run_command(const Args& args) {
         j["stopped_instance"] = stopped->second;
         j["reproduce"] = repro;
       }
-      aps::cli::write_text_file(report, j.dump(2));
+      aps::cli::write_json_file(report, j);
     }
     if (!junit.empty()) {
       const std::string name = stopped ? fmt::format("input {}", stopped->first) : "run";
@@ -327,7 +327,7 @@ ExitCode run_command(const Args& args) {
   // interrupted, its results written.
   const int signal = stop_request().load();
   if (signal) json["error"] = "interrupted";
-  if (!report.empty()) aps::cli::write_text_file(report, json.dump(2));
+  if (!report.empty()) aps::cli::write_json_file(report, json);
   if (!coverage_file.empty()) coverage.write(coverage_file);
   if (!junit.empty()) {
     std::vector<JUnitCase> cases;

@@ -41,7 +41,7 @@ WAIT = []
 
 
 def run(cmd, expect):
-    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace")
     print(f"$ {' '.join(cmd)}  (exit {r.returncode})\n{r.stdout.strip()}")
     if r.returncode != expect:
         problems.append(f"{' '.join(cmd[:4])}...: exit {r.returncode}, expected {expect}")
@@ -129,6 +129,7 @@ def check_coverage(folder, single_dat):
 
 def main():
     global LAUNCHER, WAIT
+    sys.stdout.reconfigure(errors="backslashreplace")  # a command may name a path that is not UTF-8
     argv = sys.argv[1:]
     if argv[:2] == ["--launcher", "slurm"]:
         LAUNCHER = ["--launcher", "slurm", "--wait", "--timeout", "600"]
@@ -153,6 +154,13 @@ def main():
     m = farm(farm_cmd, sim, f"{work}/data", 4, args, 0)
     compare_data_set("data set", m, single(sim, args, f"{work}/data_single.json", 0))
     validate(f"{work}/data/merged.xml", True)
+
+    # A run folder whose name is not UTF-8 (Linux allows any bytes): run and
+    # merged as any other (a shard's log stopped it with a traceback).
+    odd = os.fsdecode(os.fsencode(work) + b"/data \xff")
+    small = [*args[:-1], "8"]
+    compare_data_set("a run folder named in Latin-1", farm(farm_cmd, sim, odd, 2, small, 0),
+                     single(sim, small, f"{work}/data_small_single.json", 0))
 
     # A lost shard is named, and resubmit runs only it.
     for ext in ("json", "exit"):
