@@ -6,6 +6,8 @@ never averaged)."""
 
 import xml.etree.ElementTree as ET
 
+from report_check import other_run_problems
+
 
 def roc_auc(scores, labels):
     """ROC AUC by rank sums, ties at their average rank: the rule of
@@ -165,12 +167,16 @@ def merge_folder(folder, spec):
             problems.append(f"shard {k}/{spec['shards']}: {r['error']} (exit {code}){repro}")
         elif code not in (0, 1):
             problems.append(f"shard {k}/{spec['shards']}: exit {code} (see {folder.shard_file(k, 'log')})")
-        reports.append(r)
+        reports.append((k, r))
         if suite is None:
             problems.append(f"shard {k}/{spec['shards']}: {why}")
         else:
             junits.append(suite)
-    good = [r for r in reports if not r.get("error")]
+    good = [(k, r) for k, r in reports if not r.get("error")]
+    others = other_run_problems([r for _, r in good], spec["kind"])
+    for i, why in sorted(others.items()):
+        problems.append(f"shard {good[i][0]}/{spec['shards']}: {folder.shard_file(good[i][0], 'json')}: {why}")
+    good = [r for i, (_, r) in enumerate(good) if i not in others]
     merged = None
     if good:
         merged = merge_regression(good) if spec["kind"] == "regression" else merge_data_set(good)

@@ -20,6 +20,8 @@ import json
 import os
 import xml.etree.ElementTree as ET
 
+from report_check import report_problem
+
 # The merge's report and coverage summary, which aps-report also reads in a run folder.
 MERGED_REPORT = "merged.json"
 COVERAGE_SUMMARY = "coverage.json"
@@ -109,6 +111,9 @@ class RunFolder:
         missing = [] if r.get("error") else [key for key in REPORT_KEYS[kind] if key not in r]
         if missing:
             return None, f"{path}: not an aps-sim report of a {kind.replace('_', ' ')} (no {', '.join(missing)})"
+        why = None if r.get("error") else report_problem(r, kind)
+        if why:
+            return None, f"{path}: not a report the merge can read: {why}"
         return r, None
 
     def read_junit(self, k):

@@ -209,6 +209,26 @@ def main():
     out = run([farm_cmd, "resubmit", f"{work}/data", *WAIT], 0)
     if "resubmitting shards 1 of 4" not in out:
         problems.append("resubmit did not run shard 1 again")
+    # A shard report with a field of the wrong type, or of another run: named
+    # and left out of the merge (it stopped with a traceback, or merged).
+    for change, words in (
+            (lambda r: r.update(inputs="ten"), "'inputs' is 'ten', not a count"),
+            (lambda r: r.update(evaluation={}), "'evaluation' has no 'rtl' sample count"),
+            (lambda r: r.update(layers=r["layers"][:1]), "a report of another run (other layers)"),
+            (lambda r: r.update(model="/another/model.onnx"), "a report of another run (model '/another"),
+            (lambda r: r.update(first=0), "overlap another shard's")):
+        shutil.rmtree(f"{work}/data_edited", ignore_errors=True)
+        shutil.copytree(f"{work}/data", f"{work}/data_edited")
+        report = load(f"{work}/data_edited/shard-3.json")
+        change(report)
+        with open(f"{work}/data_edited/shard-3.json", "w") as f:
+            json.dump(report, f)
+        out = run([farm_cmd, "merge", f"{work}/data_edited"], 1)
+        if "shard 3/4: " not in out or words not in out or "Traceback" in out:
+            problems.append(f"merge did not name shard 3's edited report with {words!r}")
+        elif load(f"{work}/data_edited/merged.json")["shards_merged"] != 3:
+            problems.append(f"merge counted shard 3's edited report ({words})")
+
     # Submitted again over it with arguments aps-sim refuses: exit 2, the
     # refusal quoted, and nothing of the earlier run's merge left.
     out = run([farm_cmd, "submit", "--run-dir", f"{work}/data", "--shards", "2", "--force", *LAUNCHER, "--sim", sim,
