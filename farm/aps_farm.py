@@ -73,6 +73,11 @@ def merge_coverage(folder, spec, problems):
     summary, or None."""
     dats = []
     for k in range(1, spec["shards"] + 1):
+        # A shard no case or input fell in (more shards than cases) ran no
+        # accelerator: its file holds no points, and adds none.
+        report, _ = folder.read_report(k, spec["kind"])
+        if report is not None and not report.get("error") and report.get("inputs", report.get("networks")) == 0:
+            continue
         if os.path.exists(folder.shard_file(k, "dat")):
             dats.append(folder.shard_file(k, "dat"))
         else:
@@ -151,6 +156,11 @@ def cmd_submit(a):
     folder = RunFolder(a.run_dir)
     if os.path.exists(folder.spec_path) and not a.force:
         raise SystemExit(f"aps-farm submit: {folder.path} already holds a run (resubmit it, or --force)")
+    # A run clears its folder's shard and merge files: a folder of other files
+    # is not taken for a run folder.
+    if not os.path.exists(folder.spec_path) and not a.force and os.path.isdir(folder.path) and os.listdir(folder.path):
+        raise SystemExit(f"aps-farm submit: {folder.path} holds files and no run: give a new or empty folder "
+                         "(or --force to run there, replacing files a run writes)")
     kind = "regression" if command[0] == "regress" else "data_set"
     spec = {"name": a.name or os.path.basename(folder.path.rstrip("/")), "kind": kind, "sim": os.path.abspath(a.sim)
             if os.path.sep in a.sim else a.sim, "command": command, "shards": a.shards, "launcher": a.launcher,

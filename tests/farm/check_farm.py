@@ -209,6 +209,16 @@ def main():
     out = run([farm_cmd, "resubmit", f"{work}/data", *WAIT], 0)
     if "resubmitting shards 1 of 4" not in out:
         problems.append("resubmit did not run shard 1 again")
+    # A folder of other files is not taken for a run folder (a run clears its
+    # shard and merge files: it removed coverage.dat and report.html).
+    os.makedirs(f"{work}/not_a_run", exist_ok=True)
+    with open(f"{work}/not_a_run/coverage.dat", "w") as f:
+        f.write("mine\n")
+    out = run([farm_cmd, "submit", "--run-dir", f"{work}/not_a_run", "--shards", "1", *LAUNCHER, "--sim", sim, "--",
+               *args], 2)
+    if "holds files and no run" not in out or not os.path.exists(f"{work}/not_a_run/coverage.dat"):
+        problems.append("submit took a folder of other files for a run folder")
+
     # A shard report with a field of the wrong type, or of another run: named
     # and left out of the merge (it stopped with a traceback, or merged).
     for change, words in (
@@ -247,9 +257,13 @@ def main():
     compare_data_set("more shards than inputs", m, single(sim, args, f"{work}/few_single.json", 0))
     if run([farm_cmd, "status", f"{work}/few"], 0).count("no inputs fell in this shard") != 2:
         problems.append("status does not say that two of five shards had no inputs")
-    # And more shards than a regression's cases (the two bundled models and one random network).
-    m = farm(farm_cmd, sim, f"{work}/few_cases", 4, ["regress", "--seed", "7", "--count", "1"], 0)
+    # And more shards than a regression's cases (the two bundled models and one
+    # random network), with coverage: the empty shard's file adds no points.
+    args = ["regress", "--seed", "7", "--count", "1"]
+    m = farm(farm_cmd, sim, f"{work}/few_cases", 4, args, 0, ["--coverage"])
     same("more shards than cases: networks", m["networks"], 3)
+    single(sim, [*args, "--coverage", f"{work}/few_cases_single.dat"], f"{work}/few_cases_single.json", 0)
+    check_coverage(f"{work}/few_cases", f"{work}/few_cases_single.dat")
     if run([farm_cmd, "status", f"{work}/few_cases"], 0).count("no inputs fell in this shard") != 1:
         problems.append("status does not say that one of four regression shards had no case")
 
