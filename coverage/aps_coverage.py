@@ -121,7 +121,7 @@ def load_reasons(path):
             doc = json.load(f)
     except OSError as e:
         raise CoverageError(f"{path}: cannot read: {e.strerror}")
-    except json.JSONDecodeError as e:
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise CoverageError(f"{path}: not JSON: {e}")
     holes = doc.get("holes") if isinstance(doc, dict) else None
     if not isinstance(holes, dict) or not all(isinstance(v, str) and v for v in holes.values()):
@@ -179,6 +179,8 @@ def main(argv=None):
     a = p.parse_args(argv)
     try:
         # Before anything is read or printed.
+        if a.command == "summary" and a.min is not None and not 0 <= a.min <= 100:
+            raise CoverageError(f"--min must be a share in 0..100 (%), not {a.min}")
         if a.command == "merge":
             check_outputs_apart([("IN.dat", i) for i in a.inputs], [("-o", a.output)])
         else:

@@ -22,6 +22,7 @@ passed, 1 a mismatch, a failed check or a shard without a result, 2 bad usage
 import argparse
 import json
 import os
+import shutil
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -153,6 +154,9 @@ def cmd_submit(a):
     if any(x.split("=")[0] == "--trace" for x in command):
         raise SystemExit("aps-farm submit: --trace would have every shard write the same file; "
                          "trace an input with aps-sim alone (or use --trace-on-fail)")
+    found = shutil.which(a.sim)  # a path or a name on PATH
+    if not found:
+        raise SystemExit(f"aps-farm submit: --sim {a.sim}: no such executable")
     folder = RunFolder(a.run_dir)
     if os.path.exists(folder.spec_path) and not a.force:
         raise SystemExit(f"aps-farm submit: {folder.path} already holds a run (resubmit it, or --force)")

@@ -211,13 +211,21 @@ def main():
         problems.append("resubmit did not run shard 1 again")
     # A folder of other files is not taken for a run folder (a run clears its
     # shard and merge files: it removed coverage.dat and report.html).
-    os.makedirs(f"{work}/not_a_run", exist_ok=True)
+    shutil.rmtree(f"{work}/not_a_run", ignore_errors=True)
+    os.makedirs(f"{work}/not_a_run")
     with open(f"{work}/not_a_run/coverage.dat", "w") as f:
         f.write("mine\n")
     out = run([farm_cmd, "submit", "--run-dir", f"{work}/not_a_run", "--shards", "1", *LAUNCHER, "--sim", sim, "--",
                *args], 2)
     if "holds files and no run" not in out or not os.path.exists(f"{work}/not_a_run/coverage.dat"):
         problems.append("submit took a folder of other files for a run folder")
+
+    # An aps-sim that is not there is refused before a folder is made.
+    shutil.rmtree(f"{work}/no_sim", ignore_errors=True)
+    out = run([farm_cmd, "submit", "--run-dir", f"{work}/no_sim", "--shards", "1", *LAUNCHER,
+               "--sim", f"{work}/no_such_aps_sim", "--", *args], 2)
+    if "no such executable" not in out or os.path.exists(f"{work}/no_sim"):
+        problems.append("submit with an aps-sim that is not there was not refused up front")
 
     # A shard report with a field of the wrong type, or of another run: named
     # and left out of the merge (it stopped with a traceback, or merged).
