@@ -47,11 +47,12 @@ PrecisionMap parse_precision(const std::string& text, const std::vector<bool>& h
     return map;
   }
   PrecisionMap given;
-  std::string_view rest = std::string_view(text).substr(4);
-  while (!rest.empty()) {
+  // Every item a width: an empty one (a trailing comma, "map:") is refused as "8,,8" is.
+  for (std::string_view rest = std::string_view(text).substr(4);;) {
     const size_t comma = rest.find(',');
     given.push_back(parse_bits(rest.substr(0, comma), text));
-    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    if (comma == std::string_view::npos) break;
+    rest = rest.substr(comma + 1);
   }
   if (given.size() == layers) return given;
   if (given.size() != weighted)

@@ -220,7 +220,8 @@ struct Reference {
 using ErrorTable = std::vector<std::vector<std::vector<double>>>;
 
 // The options that make a profile, checked, and the profile's header.
-CalibrationProfile start_profile(const OnnxModel& model, int64_t samples, const CalibrationOptions& o) {
+CalibrationProfile start_profile(const OnnxModel& model, int64_t samples, const std::string& source,
+                                 const CalibrationOptions& o) {
   CalibrationProfile prof;
   prof.model_hash = model_hash(model);
   prof.model = model.source();
@@ -228,8 +229,8 @@ CalibrationProfile start_profile(const OnnxModel& model, int64_t samples, const 
   // or an anomaly detector's verdict at the threshold reference_runs sets.
   prof.task = o.task ? *o.task : model_task(model);
   if (samples < o.min_samples)
-    throw InputError(fmt::format("calibration data has {} samples; at least {} are needed (a training split, never the test split)",
-                                 samples, o.min_samples));
+    throw InputError(fmt::format("{} has {} samples; at least {} are needed (a training split, never the test split)",
+                                 source, samples, o.min_samples));
   prof.samples = static_cast<int>(samples);
   prof.metric = o.metric;
   if (o.metric != "mse" && o.metric != "sqnr") throw InputError(fmt::format("--metric must be mse or sqnr, not '{}'", o.metric));
@@ -391,6 +392,12 @@ ErrorTable measure_sensitivity(const Reference& ref, CalibrationProfile& prof) {
 // together while their words overflow the SAE memory (each layer keeps at
 // least one element). Returns each layer's input energies, which the up-front
 // slices reuse.
+InputError too_few_sae_entries(const std::string& model, int64_t needed, int64_t have) {
+  return InputError(fmt::format("{}: the just-in-time SAE slices need at least {} SAE entries (one word per layer with "
+                                "weights), the SAE memory has {}",
+                                model, needed, have));
+}
+
 std::vector<std::vector<double>> size_jit_slices(const Reference& ref, const CalibrationOptions& o,
                                                  CalibrationProfile& prof,
                                                  const std::function<void(const std::string&)>& say) {
@@ -419,9 +426,7 @@ std::vector<std::vector<double>> size_jit_slices(const Reference& ref, const Cal
     }
     const int64_t entries = choose(lo);
     if (entries > o.build.sae_entries)
-      throw InputError(fmt::format("{}: the just-in-time SAE slices need at least {} SAE entries (one word per layer with "
-                                   "weights), the SAE memory has {}",
-                                   prof.model, entries, o.build.sae_entries));
+      throw too_few_sae_entries(prof.model, entries, o.build.sae_entries);
     say(fmt::format("just-in-time SAE slices: the cost budget asks {} SAE entries, the SAE memory has {}; scaled by "
                     "{:.3f} to {} entries",
                     wanted, o.build.sae_entries, lo, entries));
@@ -857,13 +862,17 @@ CalibrationProfile calibrate(const OnnxModel& model, const CalibrationInputs& da
   const std::function<void(const std::string&)> say = [&](const std::string& s) {
     if (log) *log << s << "\n";
   };
-  CalibrationProfile prof = start_profile(model, data.batch.rank() ? data.batch.shape()[0] : 0, o);
+  CalibrationProfile prof = start_profile(model, data.batch.rank() ? data.batch.shape()[0] : 0, data.source, o);
   Reference ref = reference_runs(model, data, o.ranges, o.threads, prof);
   if (prof.task == Task::AnomalyDetection)
     say(fmt::format("anomaly detector: operating threshold {:.6g} (8-bit reconstruction error, Youden's J on the "
                     "calibration labels); every choice below keeps the 8-bit decision at it",
                     prof.decision_threshold));
   say(fmt::format("calibrating {} layers with weights on {} samples", ref.weighted.size(), ref.samples()));
+  // Every slice holds at least one word: a memory smaller than one per layer
+  // is refused before the stages that take the time (size_jit_slices says why).
+  if (static_cast<int64_t>(ref.weighted.size()) > o.build.sae_entries)
+    throw too_few_sae_entries(prof.model, static_cast<int64_t>(ref.weighted.size()), o.build.sae_entries);
   if (o.bias_correction)
     correct_biases(ref, say);
   else

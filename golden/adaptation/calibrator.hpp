@@ -42,6 +42,7 @@ struct CalibrationInputs {
   Tensor batch;                  // float inputs, first dimension = samples
   std::vector<int64_t> labels;   // may be empty
   std::string labels_file = "labels";  // names the labels in errors
+  std::string source = "calibration data";  // names the samples in errors (their folder)
 };
 
 // The network program of a model under a profile's ranges (float models) or

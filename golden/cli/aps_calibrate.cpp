@@ -79,7 +79,7 @@ ExitCode calibrate_command(const Args& args) {
                                  "measured; {} is quantized and brings its own",
                                  model_path));
   const DataSet set = load_calibration_set(model, data);
-  CalibrationInputs in{set.inputs[0].tensor, {}, (set.folder / "labels.pb").string()};
+  CalibrationInputs in{set.inputs[0].tensor, {}, (set.folder / "labels.pb").string(), set.folder.string()};
   if (set.labels) in.labels = set.labels->ints();
   const CalibrationProfile p = calibrate(model, in, o, &std::cout);
   save_profile(p, output);

@@ -16,4 +16,6 @@ TEST_CASE("precision maps parse per layer or per weighted layer", "[program]") {
   CHECK_THROWS_WITH(parse_precision("9", cnn), Catch::Contains("not a width in 2..8"));
   CHECK_THROWS_WITH(parse_precision("map:8,6", cnn), Catch::Contains("has 2 widths"));
   CHECK_THROWS_WITH(parse_precision("map:8,x,4", cnn), Catch::Contains("'x'"));
+  for (const char* empty_item : {"map:8,6,4,", "map:8,,4", "map:", "map:,8,6,4"})
+    CHECK_THROWS_WITH(parse_precision(empty_item, cnn), Catch::Contains("'' is not a width in 2..8"));
 }
