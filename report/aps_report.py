@@ -267,7 +267,9 @@ def main(argv=None):
                 coverage = json.load(f)
         except (OSError, ValueError) as e:
             raise SystemExit(f"aps-report: {source}: cannot read the coverage summary: {e}")
-        if not isinstance(coverage, dict):
+        # What aps-coverage summary writes: a run's report (a dict too) is not one.
+        if not isinstance(coverage, dict) or not all(isinstance(coverage.get(k), t) for k, t in
+                                                     (("groups", list), ("functional", dict), ("holes", list))):
             raise SystemExit(f"aps-report: {source}: not a coverage summary (aps-coverage summary --json)")
     try:
         html = render(runs, a.output, coverage)

@@ -86,7 +86,8 @@ def main():
         json.dump(run_report, f)
     refused("a run report with a field of another type", [report, "-o", stale, wrong_type],
             f"{wrong_type}: a field has an unexpected type", [stale, wrong_type])
-    for what, content in {"a coverage list": [1, 2], "coverage groups as text": {"groups": "x"}}.items():
+    for what, content in {"a coverage list": [1, 2], "coverage groups as text": {"groups": "x"},
+                          "a run's report as the coverage": json.load(open(stopped))}.items():
         path = os.path.join(work, what.replace(" ", "_") + ".json")
         with open(path, "w") as f:
             json.dump(content, f)
