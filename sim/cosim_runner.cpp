@@ -21,6 +21,10 @@ struct WorkerResult {
   std::vector<std::pair<int64_t, std::string>> failures;
   std::vector<std::pair<int64_t, double>> seconds;  // per input run here
   Scoreboard scoreboard;
+  // The scoreboard's counts and first mismatch as of the last input that
+  // finished (an input stopped half way has counted some of its checks).
+  ScoreboardCounts done_counts;
+  std::optional<Mismatch> done_first;
   int64_t failed_inputs = 0, rtl_cycles = 0, sim_cycles = 0;
   Evaluation rtl_eval, golden_eval;
   std::vector<int64_t> layer_cycles, layer_mem_beats, layer_mem_stalls;
@@ -74,14 +78,8 @@ CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& i
         current = i;
         const auto input_start = std::chrono::steady_clock::now();
         ProgramResult expected;
-        if (options.check || !options.rtl) {
-          expected = execute_program(program, inputs[i], options.configs);
-          if (!labels.empty()) wr.golden_eval.add(program, inputs[i], expected.output(), labels[i]);
-          wr.bit_macs += bit_macs(program, expected);
-          for (size_t j = 0; j < main_weighted.size(); ++j) ++wr.histogram[j][expected.configs[main_weighted[j]].bits];
-          wr.reruns += expected.rerun;
-          wr.maps.emplace_back(i, main_precision_text(program, expected.configs));
-        }
+        const bool golden = options.check || !options.rtl;
+        if (golden) expected = execute_program(program, inputs[i], options.configs);
         if (options.rtl) {
           const int64_t index = options.first_input + i;
           const InputRun run = options.check ? session->run(index, inputs[i], expected, wr.scoreboard)
@@ -104,6 +102,17 @@ CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& i
             if (l < run.rerun_layer_cycles.size()) wr.layer_cycles[l] += run.rerun_layer_cycles[l];
           }
         }
+        // Counted once the input has finished, so the golden figures and the
+        // RTL's always cover the same inputs (options.partial).
+        if (golden) {
+          if (!labels.empty()) wr.golden_eval.add(program, inputs[i], expected.output(), labels[i]);
+          wr.bit_macs += bit_macs(program, expected);
+          for (size_t j = 0; j < main_weighted.size(); ++j) ++wr.histogram[j][expected.configs[main_weighted[j]].bits];
+          wr.reruns += expected.rerun;
+          wr.maps.emplace_back(i, main_precision_text(program, expected.configs));
+        }
+        wr.done_counts = wr.scoreboard.counts();
+        if (!wr.done_first && wr.scoreboard.first_mismatch()) wr.done_first = wr.scoreboard.first_mismatch();
         wr.seconds.emplace_back(i, std::chrono::duration<double>(std::chrono::steady_clock::now() - input_start).count());
         const int64_t d = ++done;
         if (options.progress && w == 0) options.progress(d);
@@ -140,64 +149,73 @@ CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& i
     for (int w = 0; w < jobs; ++w) threads.emplace_back(worker, w);
     for (auto& t : threads) t.join();
   }
+  // The workers' results summed, each over the inputs it finished.
+  const auto merged = [&] {
+    CosimResult r;
+    r.rtl_eval = r.golden_eval = Evaluation(options.task);
+    r.layer_cycles.assign(program.layers.size(), 0);
+    r.layer_mem_beats.assign(program.layers.size(), 0);
+    r.layer_mem_stalls.assign(program.layers.size(), 0);
+    r.inputs = static_cast<int64_t>(inputs.size());
+    r.trace_error = trace_error;
+    r.input_failures.assign(inputs.size(), "");
+    r.input_seconds.assign(inputs.size(), 0.0);
+    r.input_instance.assign(inputs.size(), 0);
+    r.precision_maps.assign(inputs.size(), "");
+    for (size_t w = 0; w < results.size(); ++w) {
+      const WorkerResult& wr = results[w];
+      const auto& c = wr.done_counts;
+      r.counts.inputs += c.inputs;
+      r.counts.layers_compared += c.layers_compared;
+      r.counts.elements_compared += c.elements_compared;
+      r.counts.mismatches += c.mismatches;
+      r.counts.metrics_compared += c.metrics_compared;
+      r.counts.configs_compared += c.configs_compared;
+      r.counts.reruns += c.reruns;
+      const auto& m = wr.done_first;
+      if (m && (!r.first_mismatch || m->input < r.first_mismatch->input)) r.first_mismatch = m;
+      r.failed_inputs += wr.failed_inputs;
+      r.rtl_eval.merge(wr.rtl_eval);
+      r.golden_eval.merge(wr.golden_eval);
+      r.rtl_cycles += wr.rtl_cycles;
+      r.sim_cycles += wr.sim_cycles;
+      for (size_t l = 0; l < wr.layer_cycles.size(); ++l) {
+        r.layer_cycles[l] += wr.layer_cycles[l];
+        r.layer_mem_beats[l] += wr.layer_mem_beats[l];
+        r.layer_mem_stalls[l] += wr.layer_mem_stalls[l];
+      }
+      r.mem_beats += wr.mem_beats;
+      r.mem_stalls += wr.mem_stalls;
+      if (wr.rows) r.rows = wr.rows;
+      if (!wr.variant.empty()) r.variant = wr.variant;
+      for (const auto& [i, what] : wr.failures) r.input_failures[i] = what;
+      for (const auto& [i, s] : wr.seconds) {
+        r.input_seconds[i] = s;
+        r.input_instance[i] = static_cast<int>(w);
+      }
+      for (const auto& [i, map] : wr.maps) r.precision_maps[i] = map;
+      r.bit_macs += wr.bit_macs;
+      r.reruns += wr.reruns;
+      r.pcu_cycles += wr.pcu_cycles;
+      r.sae_cycles += wr.sae_cycles;
+      if (r.width_histogram.empty()) r.width_histogram.assign(wr.histogram.size(), {});
+      for (size_t j = 0; j < wr.histogram.size(); ++j)
+        for (const auto& [b, n] : wr.histogram[j]) r.width_histogram[j][b] += n;
+    }
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return r;
+  };
   if (error) {
     if (error_input >= 0 && options.on_stopped) options.on_stopped(options.first_input + error_input, error_instance);
+    if (options.partial) {
+      CosimResult& p = *options.partial;
+      p = merged();
+      p.inputs = p.counts.inputs;
+      std::erase(p.precision_maps, "");  // the inputs that did not finish
+    }
     std::rethrow_exception(error);
   }
-
-  CosimResult r;
-  r.rtl_eval = r.golden_eval = Evaluation(options.task);
-  r.layer_cycles.assign(program.layers.size(), 0);
-  r.layer_mem_beats.assign(program.layers.size(), 0);
-  r.layer_mem_stalls.assign(program.layers.size(), 0);
-  r.inputs = static_cast<int64_t>(inputs.size());
-  r.trace_error = trace_error;
-  r.input_failures.assign(inputs.size(), "");
-  r.input_seconds.assign(inputs.size(), 0.0);
-  r.input_instance.assign(inputs.size(), 0);
-  r.precision_maps.assign(inputs.size(), "");
-  for (size_t w = 0; w < results.size(); ++w) {
-    const WorkerResult& wr = results[w];
-    const auto& c = wr.scoreboard.counts();
-    r.counts.inputs += c.inputs;
-    r.counts.layers_compared += c.layers_compared;
-    r.counts.elements_compared += c.elements_compared;
-    r.counts.mismatches += c.mismatches;
-    r.counts.metrics_compared += c.metrics_compared;
-    r.counts.configs_compared += c.configs_compared;
-    r.counts.reruns += c.reruns;
-    const auto& m = wr.scoreboard.first_mismatch();
-    if (m && (!r.first_mismatch || m->input < r.first_mismatch->input)) r.first_mismatch = m;
-    r.failed_inputs += wr.failed_inputs;
-    r.rtl_eval.merge(wr.rtl_eval);
-    r.golden_eval.merge(wr.golden_eval);
-    r.rtl_cycles += wr.rtl_cycles;
-    r.sim_cycles += wr.sim_cycles;
-    for (size_t l = 0; l < wr.layer_cycles.size(); ++l) {
-      r.layer_cycles[l] += wr.layer_cycles[l];
-      r.layer_mem_beats[l] += wr.layer_mem_beats[l];
-      r.layer_mem_stalls[l] += wr.layer_mem_stalls[l];
-    }
-    r.mem_beats += wr.mem_beats;
-    r.mem_stalls += wr.mem_stalls;
-    if (wr.rows) r.rows = wr.rows;
-    if (!wr.variant.empty()) r.variant = wr.variant;
-    for (const auto& [i, what] : wr.failures) r.input_failures[i] = what;
-    for (const auto& [i, s] : wr.seconds) {
-      r.input_seconds[i] = s;
-      r.input_instance[i] = static_cast<int>(w);
-    }
-    for (const auto& [i, map] : wr.maps) r.precision_maps[i] = map;
-    r.bit_macs += wr.bit_macs;
-    r.reruns += wr.reruns;
-    r.pcu_cycles += wr.pcu_cycles;
-    r.sae_cycles += wr.sae_cycles;
-    if (r.width_histogram.empty()) r.width_histogram.assign(wr.histogram.size(), {});
-    for (size_t j = 0; j < wr.histogram.size(); ++j)
-      for (const auto& [b, n] : wr.histogram[j]) r.width_histogram[j][b] += n;
-  }
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  return r;
+  return merged();
 }
 
 }  // namespace aps::sim

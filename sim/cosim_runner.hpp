@@ -43,6 +43,10 @@ struct CosimOptions {
   // watchdog, an RTL assertion, an interrupt): the input and the instance
   // that ran it, so the caller can print the line that re-runs it alone.
   std::function<void(int64_t input, int instance)> on_stopped;
+  // When given, filled before run_cosim rethrows with the inputs that
+  // finished before the one that threw: their counts, figures and first
+  // mismatch (`inputs` counts them), so a stopped run loses nothing it did.
+  struct CosimResult* partial = nullptr;
 };
 
 struct CosimResult {

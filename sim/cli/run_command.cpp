@@ -208,7 +208,8 @@ ExitCode run_command(const Args& args) {
   };
   std::optional<std::pair<int64_t, int>> stopped;  // the index of the input whose run threw, and its instance
   co.on_stopped = [&](int64_t i, int instance) { stopped = {i, instance}; };
-  CosimResult result;
+  CosimResult result, partial;
+  co.partial = &partial;
   const std::string suite = shard.n > 1 ? fmt::format("aps-sim {} shard {}", model, shard_text) : "aps-sim " + model;
   // A run that ends early keeps what it can, and replaces every result file
   // it was asked for: an earlier run's must not stand for this one. An input
@@ -220,9 +221,20 @@ ExitCode run_command(const Args& args) {
         stopped ? reproduce_on(stopped->first, stopped->second, fmt::format("--trace aps-stopped-input{}.vcd", stopped->first))
                 : "";
     if (!coverage_file.empty()) coverage.write(coverage_file);
+    // What the inputs that finished before the stop found stands, in the
+    // report and on the screen.
+    if (partial.inputs > 0) {
+      if (adaptive) desc.avg_bits = partial.bit_macs / (static_cast<double>(program.total_macs()) * partial.inputs);
+      std::cout << "before it stopped:\n" << cosim_table(program, desc, partial);
+    }
     if (!report.empty()) {
-      nlohmann::json j = {{"model", model}, {"data", data}, {"error", error}, {"inputs", 0}, {"mismatches", 0},
-                          {"first_mismatch", nullptr}};
+      nlohmann::json j = {{"model", model}, {"data", data}, {"inputs", 0}, {"mismatches", 0}, {"first_mismatch", nullptr}};
+      if (partial.inputs > 0) {
+        j = cosim_json(program, desc, partial);
+        j["first"] = first;
+        j["shard"] = shard_text;
+      }
+      j["error"] = error;
       if (!repro.empty()) {
         j["stopped_input"] = stopped->first;  // its index in the data set, as in first_mismatch and the error
         j["stopped_instance"] = stopped->second;

@@ -1,7 +1,9 @@
 #!/bin/sh
 # SIGINT and SIGTERM during a traced run: aps-sim must stop with exit 130,
 # close the trace so that it is readable, and write its report and JUnit
-# file (an earlier run's must not stand).
+# file (an earlier run's must not stand), which keeps what the inputs that
+# finished before the signal found: their count, checks and accuracy, the
+# golden model's over the same inputs.
 #   check_signal.sh APS_SIM MODEL DATA WORKDIR INT|TERM
 set -u
 sim=$1 model=$2 data=$3 work=$4 sig=$5
@@ -21,4 +23,15 @@ cat "$work/sig.err"
 vcd2fst -v "$work/sig.vcd" -f "$work/sig.fst" >/dev/null || { echo "trace unreadable after the signal"; exit 1; }
 grep -q '"error": "interrupted"' "$work/sig.json" || { echo "report not written"; exit 1; }
 grep -q '<failure message="interrupted"' "$work/sig.xml" || { echo "JUnit file not written"; exit 1; }
+/usr/bin/python3 - "$work/sig.json" <<'PY' || exit 1
+import json, sys
+r = json.load(open(sys.argv[1]))
+n = r.get("inputs", 0)
+ev = r.get("evaluation", {})
+if not (n >= 1 and r["layers_compared"] % n == 0 and r["elements_compared"] % n == 0
+        and ev["rtl"]["samples"] == n and ev["golden"]["samples"] == n and r.get("accuracy") is not None):
+    sys.exit(f"the report does not keep the finished inputs' results: inputs {n}, layers {r.get('layers_compared')}, "
+             f"evaluation {ev}")
+print(f"ok: the report keeps the {n} inputs that finished")
+PY
 echo "ok: exit $rc, trace and report closed"
