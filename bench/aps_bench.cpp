@@ -100,7 +100,10 @@ int main(int argc, char** argv) {
                               {"--calibration", calibration_folder(model, calibration_dir).string()}},
                              {{"--json", json_path}});
     const std::optional<WeightReduction> rule = cli::weight_reduction_override(weight_reduction);
-    NetworkProgram program = load_network_program(model, calibration_dir).program;
+    LoadedProgram loaded = load_network_program(model, calibration_dir);
+    if (calibration_dir && !loaded.calibration)
+      std::cerr << "aps-bench: note: " << cli::quantized_model_calibration_unread(*calibration_dir, model) << "\n";
+    NetworkProgram program = std::move(loaded.program);
     if (rule) program.set_weight_reduction(*rule);
     const DataSet ds = load_data_sets(data).front();
     check_program_batch(program, ds);

@@ -133,6 +133,11 @@ double parse_budget_bits(const std::string& text, const char* option) {
   return b;
 }
 
+std::string quantized_model_calibration_unread(const std::filesystem::path& dir, const std::string& model) {
+  return fmt::format("--calibration {} is not read: {} is quantized and brings its own activation ranges", dir.string(),
+                     model);
+}
+
 PolicyProgram load_policy_program(const std::string& model_path, const std::optional<std::filesystem::path>& calibration,
                                   const PolicyArgs& a, const ShapeCheck& check_shapes, std::optional<Task> task) {
   PolicyProgram out;
@@ -170,11 +175,16 @@ PolicyProgram load_policy_program(const std::string& model_path, const std::opti
       for (LayerProfile& l : out.profile->layers) l.bias_correction.clear();
     out.bias_correction_off = a.no_bias_correction;
     out.program = program_for_profile(model, *out.profile);
+    if (calibration)
+      out.calibration_unread = fmt::format("--calibration {} is not read: the activation ranges come from {}",
+                                           calibration->string(), a.profile);
   } else {
     if (out.options.policy != Policy::Static)
       throw InputError(fmt::format("--policy {} needs a calibration profile (--profile; make one with aps-calibrate)", a.policy));
     // The loader decides the task (the override, else the model's), as it does for every tool.
     LoadedProgram loaded = load_network_program(model_path, calibration, check_shapes, task);
+    if (calibration && !loaded.calibration)
+      out.calibration_unread = quantized_model_calibration_unread(*calibration, model_path);
     out.program = std::move(loaded.program);
     out.task = loaded.task;
     if (rule) out.program.set_weight_reduction(*rule);

@@ -45,7 +45,15 @@ struct PolicyProgram {
   PolicyOptions options;
   std::string description;  // e.g. "adaptive (jit, grouping)"
   bool bias_correction_off = false;  // --no-bias-correction
+  // "--calibration DIR is not read: <why>" when it was given and the program
+  // takes its activation ranges elsewhere (a quantized model, a profile), so
+  // the tool can say so; "" otherwise.
+  std::string calibration_unread;
 };
+
+// The note for --calibration DIR given with a quantized `model`, which brings
+// its own activation ranges.
+std::string quantized_model_calibration_unread(const std::filesystem::path& dir, const std::string& model);
 
 // What a run reports it ran (a report's "precision"): the static map of
 // `configs`, or the policy's description. Whether --no-bias-correction
