@@ -134,6 +134,16 @@ TEST_CASE("fuzz: a zero weight scale is a channel of zero weights, NaN and negat
       CHECK(out[1] == -200 * bias_scale);
     }
   }
+  // A bias 0.498 of an output step: ONNX rounds it once, to 0 (rounding it
+  // to a finer accumulator grid first, then requantizing, gave 1).
+  const auto near_half = qdq_fc(per_channel({0.0, 0.02, 0.03}), Tensor::from_ints(DType::Int8, {3}, {0, 0, 0}),
+                                per_channel({0.001245, 0.01, 0.015}));
+  const NetworkProgram p = build_program(near_half.model());
+  const OnnxModel m = near_half.model();
+  const Tensor x = Tensor::from_reals(DType::Float, {1, 4}, {1, -2, 3, 4});
+  const double onnx = run_batch(m, {{"x", x}}).at("out").reals()[0];
+  CHECK(onnx == 0.0);
+  CHECK(dequantize_output(p, execute_program(p, quantize_input(p, x, 0), step_configs(p, "8")).output())[0] == onnx);
   for (const double bad : {std::nan(""), -0.02}) {
     const auto g = qdq_fc(per_channel({0.01, bad, 0.03}), Tensor::scalar_int(DType::Int8, 0),
                           per_channel({0.005, 0.01, 0.015}));
