@@ -69,11 +69,13 @@ def failed(merged):
     return merged["mismatches"] > 0 or merged["failed_inputs"] > 0 or merged["elements_compared"] == 0
 
 
-def merge_coverage(folder, spec, problems):
-    """Sums the shards' coverage into DIR/coverage.dat and summarizes it; the
-    summary, or None."""
+def merge_coverage(folder, spec, problems, dropped):
+    """Sums the shards' coverage (but the dropped shards') into
+    DIR/coverage.dat and summarizes it; the summary, or None."""
     dats = []
     for k in range(1, spec["shards"] + 1):
+        if k in dropped:
+            continue
         # A shard no case or input fell in (more shards than cases) ran no
         # accelerator: its file holds no points, and adds none.
         report, _ = folder.read_report(k, spec["kind"])
@@ -99,8 +101,8 @@ def merge_coverage(folder, spec, problems):
 def do_merge(folder, quiet=False):
     spec = folder.load()
     folder.clear_merge()
-    merged, junit, problems, refused = merge_folder(folder, spec)
-    coverage = merge_coverage(folder, spec, problems) if spec.get("coverage") else None
+    merged, junit, problems, refused, dropped = merge_folder(folder, spec)
+    coverage = merge_coverage(folder, spec, problems, dropped) if spec.get("coverage") else None
     # Each file whole or not at all (a merge stopped half way leaves no half
     # a report for status or aps-report to read); merge.exit, last, says the
     # merge finished.

@@ -6,7 +6,7 @@ never averaged)."""
 
 import xml.etree.ElementTree as ET
 
-from report_check import other_run_problems
+from report_check import asked, other_run_problems
 
 
 def roc_auc(scores, labels):
@@ -148,12 +148,13 @@ def merge_junit(suites, name):
 
 
 def merge_folder(folder, spec):
-    """(merged report, merged JUnit, problems, refused): problems name each
-    shard without a result; refused, whether aps-sim refused a shard's
-    arguments or input (its exit 2)."""
+    """(merged report, merged JUnit, problems, refused, dropped): problems name
+    each shard without a result; refused, whether aps-sim refused a shard's
+    arguments or input (its exit 2); dropped, the shards whose report is of
+    another run, left out of the report, the JUnit and the coverage."""
     problems = []
     refused = False
-    reports, junits = [], []
+    reports, suites = [], {}
     for k in range(1, spec["shards"] + 1):
         code = folder.exit_code(k)
         r, suite, why = folder.shard_result(k, spec["kind"])
@@ -171,16 +172,19 @@ def merge_folder(folder, spec):
         if suite is None:
             problems.append(f"shard {k}/{spec['shards']}: {why}")
         else:
-            junits.append(suite)
+            suites[k] = suite
     good = [(k, r) for k, r in reports if not r.get("error")]
-    others = other_run_problems([r for _, r in good], spec["kind"])
+    expected = asked(spec["command"]) if spec["kind"] == "data_set" else {}
+    others = other_run_problems([r for _, r in good], spec["kind"], expected)
     for i, why in sorted(others.items()):
         problems.append(f"shard {good[i][0]}/{spec['shards']}: {folder.shard_file(good[i][0], 'json')}: {why}")
+    dropped = {good[i][0] for i in others}
     good = [r for i, (_, r) in enumerate(good) if i not in others]
     merged = None
     if good:
         merged = merge_regression(good) if spec["kind"] == "regression" else merge_data_set(good)
         merged["shards"] = spec["shards"]
         merged["shards_merged"] = len(good)
+    junits = [suite for k, suite in sorted(suites.items()) if k not in dropped]
     junit = merge_junit(junits, spec["name"]) if junits else None
-    return merged, junit, problems, refused
+    return merged, junit, problems, refused, dropped

@@ -4,6 +4,9 @@ one of another run (another model, data, precision, seed or layer list, or
 an input slice another shard also covers), is named and left out of the
 merge rather than merged into a wrong result or stopping it with a traceback."""
 
+import os
+
+
 
 def _number(v):
     return isinstance(v, (int, float)) and not isinstance(v, bool)
@@ -63,29 +66,64 @@ def report_problem(r, kind):
     return None
 
 
-def other_run_problems(reports, kind):
-    """{index in reports: why} for the reports that are not of the first
-    report's run, or whose inputs another report already covers."""
+def _as_written(v):
+    """A path as aps-sim's report writes it: bytes that are not UTF-8 as U+FFFD."""
+    return os.fsencode(v).decode("utf-8", "replace") if isinstance(v, str) else v
+
+
+def asked(command):
+    """What the farm's aps-sim command fixes of every shard's report: its
+    --model and --data as given (a data-set run)."""
     out = {}
-    if not reports:
-        return out
-    ref = reports[0]
-    for i, r in enumerate(reports[1:], start=1):
-        for key in SAME_RUN[kind]:
-            if r.get(key) != ref.get(key):
-                out[i] = f"a report of another run ({key} {r.get(key)!r}, not {ref.get(key)!r})"
+    for i, arg in enumerate(command):
+        for key in ("model", "data"):
+            if arg == f"--{key}" and i + 1 < len(command):
+                out[key] = _as_written(command[i + 1])
+            elif arg.startswith(f"--{key}="):
+                out[key] = _as_written(arg.split("=", 1)[1])
+    return out
+
+
+def _identity(r, kind):
+    layers = tuple(l.get("name") for l in r["layers"]) if kind == "data_set" else ()
+    return tuple(r.get(key) for key in SAME_RUN[kind]) + (layers,)
+
+
+def other_run_problems(reports, kind, expected=None):
+    """{index in reports: why} for the reports that are not of the farm's run,
+    or whose inputs or cases another report already covers. The run is what
+    the command asked (`expected`: its model and data), and among the reports
+    that match it, the one most of them agree on (the earliest on a tie): a
+    stale first shard does not make the others the odd ones out."""
+    out = {}
+    for i, r in enumerate(reports):
+        for key, value in (expected or {}).items():
+            if r.get(key) != value:
+                out[i] = f"a report of another run ({key} {r.get(key)!r}, not {value!r})"
                 break
-        else:
-            if kind == "data_set" and [l.get("name") for l in r["layers"]] != [l.get("name") for l in ref["layers"]]:
-                out[i] = "a report of another run (other layers)"
+    rest = [i for i in range(len(reports)) if i not in out]
+    if rest:
+        votes = {}
+        for i in rest:
+            votes.setdefault(_identity(reports[i], kind), []).append(i)
+        ref = reports[max(votes.values(), key=lambda group: (len(group), -group[0]))[0]]
+        for i in rest:
+            r = reports[i]
+            for key in SAME_RUN[kind]:
+                if r.get(key) != ref.get(key):
+                    out[i] = f"a report of another run ({key} {r.get(key)!r}, not {ref.get(key)!r})"
+                    break
+            else:
+                if _identity(r, kind) != _identity(ref, kind):
+                    out[i] = "a report of another run (other layers)"
     if kind == "data_set":
-        taken = []  # (first, end, index) of the slices kept so far
+        taken = []  # (first, end) of the slices kept so far
         for i in sorted((i for i in range(len(reports)) if i not in out), key=lambda i: reports[i]["first"]):
             first, end = reports[i]["first"], reports[i]["first"] + reports[i]["inputs"]
             if taken and first < taken[-1][1] and end > first:
                 out[i] = f"its inputs {first}..{end - 1} overlap another shard's"
             else:
-                taken.append((first, end, i))
+                taken.append((first, end))
     else:
         seen = set()
         for i, r in enumerate(reports):

@@ -27,6 +27,7 @@ import os
 import shutil
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "report"))
@@ -158,7 +159,9 @@ def main():
     # A run folder whose name is not UTF-8 (Linux allows any bytes): run and
     # merged as any other (a shard's log stopped it with a traceback).
     odd = os.fsdecode(os.fsencode(work) + b"/data \xff")
-    small = [*args[:-1], "8"]
+    odd_model = os.fsdecode(os.fsencode(work) + b"/mod\xe8le.onnx")  # its name in each shard's report and JUnit
+    shutil.copy(args[1], odd_model)
+    small = [args[0], odd_model, *args[2:-1], "8"]
     compare_data_set("a run folder named in Latin-1", farm(farm_cmd, sim, odd, 2, small, 0),
                      single(sim, small, f"{work}/data_small_single.json", 0))
 
@@ -229,23 +232,32 @@ def main():
 
     # A shard report with a field of the wrong type, or of another run: named
     # and left out of the merge (it stopped with a traceback, or merged).
-    for change, words in (
-            (lambda r: r.update(inputs="ten"), "'inputs' is 'ten', not a count"),
-            (lambda r: r.update(evaluation={}), "'evaluation' has no 'rtl' sample count"),
-            (lambda r: r.update(layers=r["layers"][:1]), "a report of another run (other layers)"),
-            (lambda r: r.update(model="/another/model.onnx"), "a report of another run (model '/another"),
-            (lambda r: r.update(first=0), "overlap another shard's")):
+    # The run is what the command asked and most shards agree on: a stale
+    # first shard is the one left out, and a shard left out is not in the
+    # JUnit either.
+    for k, change, words in (
+            (3, lambda r: r.update(inputs="ten"), "'inputs' is 'ten', not a count"),
+            (3, lambda r: r.update(evaluation={}), "'evaluation' has no 'rtl' sample count"),
+            (3, lambda r: r.update(layers=r["layers"][:1]), "a report of another run (other layers)"),
+            (3, lambda r: r.update(model="/another/model.onnx"), "a report of another run (model '/another"),
+            (1, lambda r: r.update(model="/another/model.onnx"), "a report of another run (model '/another"),
+            (1, lambda r: r.update(precision="map:2,2,2"), "a report of another run (precision 'map:2,2,2'"),
+            (3, lambda r: r.update(first=0), "overlap another shard's")):
         shutil.rmtree(f"{work}/data_edited", ignore_errors=True)
         shutil.copytree(f"{work}/data", f"{work}/data_edited")
-        report = load(f"{work}/data_edited/shard-3.json")
+        report = load(f"{work}/data_edited/shard-{k}.json")
         change(report)
-        with open(f"{work}/data_edited/shard-3.json", "w") as f:
+        with open(f"{work}/data_edited/shard-{k}.json", "w") as f:
             json.dump(report, f)
         out = run([farm_cmd, "merge", f"{work}/data_edited"], 1)
-        if "shard 3/4: " not in out or words not in out or "Traceback" in out:
-            problems.append(f"merge did not name shard 3's edited report with {words!r}")
-        elif load(f"{work}/data_edited/merged.json")["shards_merged"] != 3:
-            problems.append(f"merge counted shard 3's edited report ({words})")
+        if f"shard {k}/4: " not in out or words not in out or "Traceback" in out:
+            problems.append(f"merge did not name shard {k}'s edited report with {words!r}")
+            continue
+        merged = load(f"{work}/data_edited/merged.json")
+        suites = ET.parse(f"{work}/data_edited/merged.xml").getroot().findall("testsuite")
+        if merged["shards_merged"] != 3 or merged["model"] != args[1] or len(suites) != 3:
+            problems.append(f"merge kept shard {k}'s edited report ({words}): {merged['shards_merged']} shards "
+                            f"of model {merged['model']}, {len(suites)} JUnit suites")
 
     # Submitted again over it with arguments aps-sim refuses: exit 2, the
     # refusal quoted, and nothing of the earlier run's merge left.
