@@ -21,4 +21,9 @@ void replace_file(const std::string& path, std::string_view bytes);
 // writing of a finished run's results.
 std::string json_file_text(const nlohmann::json& j, int indent = 2);
 
+// `s` with every byte that is not part of a well-formed UTF-8 sequence
+// replaced by U+FFFD, as json_file_text writes it: for the text of other
+// result files (JUnit XML) that must be UTF-8.
+std::string valid_utf8(std::string_view s);
+
 }  // namespace aps

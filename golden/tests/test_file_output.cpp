@@ -95,3 +95,15 @@ TEST_CASE("a result written to a device is written directly, a missing folder is
   CHECK_THROWS_WITH(replace_file("/nonexistent-aps-folder/result.json", "x"),
                     Catch::Contains("/nonexistent-aps-folder/result.json: cannot write"));
 }
+
+TEST_CASE("valid_utf8 keeps well-formed UTF-8 and replaces every other byte by U+FFFD", "[file_output]") {
+  const std::string r = "\xEF\xBF\xBD";
+  CHECK(valid_utf8("plain/path.onnx") == "plain/path.onnx");
+  CHECK(valid_utf8("mod\xC3\xA8le \xE2\x82\xAC \xF0\x9F\x98\x80") == "mod\xC3\xA8le \xE2\x82\xAC \xF0\x9F\x98\x80");
+  CHECK(valid_utf8("mod\xE8le") == "mod" + r + "le");             // Latin-1
+  CHECK(valid_utf8("a\xFF") == "a" + r);                           // never a lead byte
+  CHECK(valid_utf8("\xC3") == r);                                  // cut short
+  CHECK(valid_utf8("\xC0\x80") == r + r);                          // overlong
+  CHECK(valid_utf8("\xED\xA0\x80") == r + r + r);                  // a surrogate
+  CHECK(valid_utf8("\xF4\x90\x80\x80") == r + r + r + r);          // past U+10FFFF
+}

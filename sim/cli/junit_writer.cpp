@@ -2,12 +2,20 @@
 
 #include <fmt/format.h>
 
+#include "golden/file_output.hpp"
+
 namespace aps::sim {
 namespace {
 
-std::string escape(const std::string& s) {
+// XML text: markup characters as entities, bytes that are not UTF-8 as
+// U+FFFD, and control characters XML 1.0 does not allow as U+FFFD too.
+std::string escape(const std::string& text) {
   std::string out;
-  for (char c : s) {
+  for (char c : valid_utf8(text)) {
+    if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+      out += "\xEF\xBF\xBD";
+      continue;
+    }
     switch (c) {
       case '&': out += "&amp;"; break;
       case '<': out += "&lt;"; break;

@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "golden/file_output.hpp"
 #include "sim/cli/junit_writer.hpp"
 
 using namespace aps::sim;
@@ -20,4 +21,11 @@ TEST_CASE("junit carries each case's time and a failing case's reproduce line", 
   CHECK(xml.find("name=\"input 4\" time=\"0.750\"/>") != std::string::npos);
   CHECK(xml.find("<system-out>reproduce: aps-sim --first 3</system-out>") != std::string::npos);
   CHECK(xml.find("time=\"2.000\"") != std::string::npos);  // the suite's total
+}
+
+TEST_CASE("junit writes names that are not UTF-8 and control characters as U+FFFD", "[report]") {
+  const std::string xml = junit_xml("aps-sim mod\xE8le.onnx", {{"input\x01", "", 0, ""}});
+  CHECK(aps::valid_utf8(xml) == xml);
+  CHECK(xml.find("aps-sim mod\xEF\xBF\xBDle.onnx") != std::string::npos);
+  CHECK(xml.find("name=\"input\xEF\xBF\xBD\"") != std::string::npos);
 }

@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 
 
 def run(args, what):
@@ -53,9 +54,16 @@ def main():
          b"--policy", b"adaptive"], "aps-golden eval with that profile")
 
     if sim:
-        report = os.path.join(work, b"sim.json")
-        run([sim, b"--model", model, b"--data", data, b"--count", b"2", b"--report", report], "aps-sim")
+        report, junit = os.path.join(work, b"sim.json"), os.path.join(work, b"sim.xml")
+        run([sim, b"--model", model, b"--data", data, b"--count", b"2", b"--report", report, b"--junit", junit],
+            "aps-sim")
         check_json(report, "aps-sim --report", "data")
+        try:
+            suite = ET.parse(junit).getroot()
+        except ET.ParseError as e:
+            sys.exit(f"FAILED: aps-sim --junit is not well-formed XML: {e}")
+        if "\ufffd" not in suite.get("name", ""):
+            sys.exit(f"FAILED: aps-sim --junit: the suite name does not show the bad byte as U+FFFD: {suite.get('name')!r}")
     print("ok: every result file written, the bad bytes as U+FFFD")
 
 
