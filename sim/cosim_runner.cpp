@@ -111,6 +111,7 @@ CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& i
           wr.reruns += expected.rerun;
           wr.maps.emplace_back(i, main_precision_text(program, expected.configs));
         }
+        if (session) wr.sim_cycles = session->cycle();
         wr.done_counts = wr.scoreboard.counts();
         if (!wr.done_first && wr.scoreboard.first_mismatch()) wr.done_first = wr.scoreboard.first_mismatch();
         wr.seconds.emplace_back(i, std::chrono::duration<double>(std::chrono::steady_clock::now() - input_start).count());
@@ -190,6 +191,7 @@ CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& i
       if (!wr.variant.empty()) r.variant = wr.variant;
       for (const auto& [i, what] : wr.failures) r.input_failures[i] = what;
       for (const auto& [i, s] : wr.seconds) {
+        r.finished.push_back(i);
         r.input_seconds[i] = s;
         r.input_instance[i] = static_cast<int>(w);
       }
@@ -202,6 +204,7 @@ CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& i
       for (size_t j = 0; j < wr.histogram.size(); ++j)
         for (const auto& [b, n] : wr.histogram[j]) r.width_histogram[j][b] += n;
     }
+    std::sort(r.finished.begin(), r.finished.end());
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return r;
   };
@@ -211,7 +214,7 @@ CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& i
       CosimResult& p = *options.partial;
       p = merged();
       p.inputs = p.counts.inputs;
-      std::erase(p.precision_maps, "");  // the inputs that did not finish
+      std::erase(p.precision_maps, "");  // the inputs that did not finish: entry k is input finished[k]
     }
     std::rethrow_exception(error);
   }

@@ -68,6 +68,8 @@ struct CosimResult {
   std::vector<double> input_seconds;        // per input: wall time of its golden run and RTL run
   std::vector<int> input_instance;          // per input: the accelerator instance (thread) that ran it; its
                                             // seeds are the run's plus the instance
+  std::vector<int64_t> finished;            // the places of the inputs that finished, in order (all of them
+                                            // unless the run stopped; with --jobs > 1 not always a prefix)
   // Adaptive precision, from the golden run of each input (the RTL's were checked equal).
   double bit_macs = 0;          // sum over inputs of sum(macs * bits) over both passes
   int64_t reruns = 0;

@@ -234,6 +234,11 @@ ExitCode run_command(const Args& args) {
         j = cosim_json(program, desc, partial);
         j["first"] = first;
         j["shard"] = shard_text;
+        // With --jobs > 1 the inputs that finished need not be the first ones:
+        // their data-set indices, in the order of precision_maps.
+        nlohmann::json finished = nlohmann::json::array();
+        for (int64_t place : partial.finished) finished.push_back(first + place);
+        j["inputs_finished"] = finished;
       }
       j["error"] = error;
       if (!repro.empty()) {
