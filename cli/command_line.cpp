@@ -182,8 +182,8 @@ void check_outputs_apart(const std::vector<NamedPath>& inputs, const std::vector
                                      out.option, out.path, in.option, in.path));
       // A model's weights may sit in files beside it (external data). Only
       // an existing file can be one, so only then is the model read for them.
-      if ((in.option == "--model" || in.option == "--reference") && fs::is_regular_file(o, ec) &&
-          fs::is_regular_file(p, ec))
+      const bool model = in.option == "--model" || in.option == "--reference" || p.extension() == ".onnx";
+      if (model && fs::is_regular_file(o, ec) && fs::is_regular_file(p, ec))
         for (const fs::path& data : external_data_files(p))
           if (resolved(data.string()) == o)
             throw InputError(fmt::format("{} {} holds the {} model's weights (its external data): the run would "

@@ -156,8 +156,8 @@ def cmd_submit(a):
     if any(x.split("=")[0] == "--trace" for x in command):
         raise SystemExit("aps-farm submit: --trace would have every shard write the same file; "
                          "trace an input with aps-sim alone (or use --trace-on-fail)")
-    found = shutil.which(a.sim)  # a path or a name on PATH
-    if not found:
+    # Local shards run here; Slurm's may find aps-sim on their nodes only.
+    if a.launcher == "local" and not shutil.which(a.sim):
         raise SystemExit(f"aps-farm submit: --sim {a.sim}: no such executable")
     folder = RunFolder(a.run_dir)
     if os.path.exists(folder.spec_path) and not a.force:
