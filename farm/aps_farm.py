@@ -69,17 +69,12 @@ def failed(merged):
     return merged["mismatches"] > 0 or merged["failed_inputs"] > 0 or merged["elements_compared"] == 0
 
 
-def merge_coverage(folder, spec, problems, dropped):
-    """Sums the shards' coverage (but the dropped shards') into
-    DIR/coverage.dat and summarizes it; the summary, or None."""
+def merge_coverage(folder, spec, problems, no_coverage):
+    """Sums the shards' coverage (but no_coverage's) into DIR/coverage.dat and
+    summarizes it; the summary, or None."""
     dats = []
     for k in range(1, spec["shards"] + 1):
-        if k in dropped:
-            continue
-        # A shard no case or input fell in (more shards than cases) ran no
-        # accelerator: its file holds no points, and adds none.
-        report, _ = folder.read_report(k, spec["kind"])
-        if report is not None and not report.get("error") and report.get("inputs", report.get("networks")) == 0:
+        if k in no_coverage:
             continue
         if os.path.exists(folder.shard_file(k, "dat")):
             dats.append(folder.shard_file(k, "dat"))
@@ -101,8 +96,8 @@ def merge_coverage(folder, spec, problems, dropped):
 def do_merge(folder, quiet=False):
     spec = folder.load()
     folder.clear_merge()
-    merged, junit, problems, refused, dropped = merge_folder(folder, spec)
-    coverage = merge_coverage(folder, spec, problems, dropped) if spec.get("coverage") else None
+    merged, junit, problems, refused, no_coverage = merge_folder(folder, spec)
+    coverage = merge_coverage(folder, spec, problems, no_coverage) if spec.get("coverage") else None
     # Each file whole or not at all (a merge stopped half way leaves no half
     # a report for status or aps-report to read); merge.exit, last, says the
     # merge finished.

@@ -148,10 +148,12 @@ def merge_junit(suites, name):
 
 
 def merge_folder(folder, spec):
-    """(merged report, merged JUnit, problems, refused, dropped): problems name
-    each shard without a result; refused, whether aps-sim refused a shard's
-    arguments or input (its exit 2); dropped, the shards whose report is of
-    another run, left out of the report, the JUnit and the coverage."""
+    """(merged report, merged JUnit, problems, refused, no_coverage): problems
+    name each shard without a result; refused, whether aps-sim refused a
+    shard's arguments or input (its exit 2); no_coverage, the shards whose
+    coverage file adds nothing to the run's: those whose report is of another
+    run (left out of the report and the JUnit too) and those no case or input
+    fell in (more shards than cases: they ran no accelerator)."""
     problems = []
     refused = False
     reports, suites = [], {}
@@ -187,4 +189,5 @@ def merge_folder(folder, spec):
         merged["shards_merged"] = len(good)
     junits = [suite for k, suite in sorted(suites.items()) if k not in dropped]
     junit = merge_junit(junits, spec["name"]) if junits else None
-    return merged, junit, problems, refused, dropped
+    idle = {k for k, r in reports if not r.get("error") and r.get("inputs", r.get("networks")) == 0}
+    return merged, junit, problems, refused, dropped | idle

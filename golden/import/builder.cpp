@@ -632,15 +632,13 @@ void ProgramBuilder::finalize(const std::string& value, ActivationQuant out_q, b
     const std::vector<double> quant_bias = p.bias_quant ? p.bias_quant->values() : std::vector<double>{};
     for (int64_t c = 0; c < outs; ++c) {
       // A channel whose weights are all 0 (scale 0, codes at the zero point)
-      // computes its bias alone, which ONNX quantizes once: its value over the
-      // output scale, rounded half to even. The accumulator takes the output's
-      // scale (multiplier 1, exact), the bias that code (the output saturates
-      // where an int32 would).
+      // computes its bias alone, which ONNX quantizes once (quantize_linear at
+      // the output scale; into int32 here, as the output saturates anyway). The
+      // accumulator takes the output's scale (multiplier 1, exact).
       if (l.weight_scales[c] == 0.0) {
         const double value = p.bias_quant ? quant_bias[static_cast<size_t>(c)]
                                           : p.bias_real.empty() ? 0.0 : static_cast<float>(p.bias_real[c]);
-        const double steps = round_half_to_even(static_cast<float>(static_cast<float>(value) / static_cast<float>(out_q.scale)));
-        l.bias[c] = static_cast<int32_t>(std::clamp(steps, -2147483648.0, 2147483647.0));
+        l.bias[c] = static_cast<int32_t>(quantize_linear(value, static_cast<float>(out_q.scale), 0, DType::Int32));
         l.weight_scales[c] = out_q.scale / l.in_q.scale;
         l.multipliers.push_back(multiplier(1.0));
         continue;

@@ -24,6 +24,7 @@
 
 using namespace aps;
 using aps::test::check_tracks_onnx;
+using aps::test::program_values;
 using aps::test::random_tensor;
 
 namespace {
@@ -696,7 +697,7 @@ TEST_CASE("a layer whose output scale is tiny against its input's saturates as O
   const Tensor y = run_batch(m, {{"x", x}}).at("y");
   int64_t saturated = 0;
   for (int64_t i = 0; i < 64; ++i) {
-    const std::vector<double> out = dequantize_output(p, execute_program(p, quantize_input(p, x, i), step_configs(p, "8")).output());
+    const std::vector<double> out = program_values(p, x, i);
     for (int64_t c = 0; c < 3; ++c) {
       CHECK(out[c] == Approx(y.reals()[i * 3 + c]).margin(1e-9));
       saturated += out[c] > 1e-4;
@@ -750,8 +751,7 @@ TEST_CASE("a bias of 8-bit codes at a scale of its own is the layer's bias, as a
     // the odd rounding tie (a zero point dropped moves most of them).
     int64_t equal = 0;
     for (int64_t i = 0; i < 32; ++i) {
-      const std::vector<double> out =
-          dequantize_output(p, execute_program(p, quantize_input(p, x, i), step_configs(p, "8")).output());
+      const std::vector<double> out = program_values(p, x, i);
       for (int64_t c = 0; c < 3; ++c) {
         CHECK(std::fabs(out[c] - y.reals()[i * 3 + c]) <= 0.25 + 1e-9);
         equal += std::fabs(out[c] - y.reals()[i * 3 + c]) < 1e-9;

@@ -14,6 +14,11 @@
 
 namespace aps::test {
 
+// Sample i of `x` through the program at 8 bits, its outputs as values.
+inline std::vector<double> program_values(const NetworkProgram& p, const Tensor& x, int64_t i) {
+  return dequantize_output(p, execute_program(p, quantize_input(p, x, i), step_configs(p, "8")).output());
+}
+
 // The program's dequantized outputs track the ONNX model's (quantization
 // noise of a few 8-bit layers against the output range) and predict the
 // same class for nearly every sample. After a host tail only the
