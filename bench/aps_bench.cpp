@@ -86,7 +86,7 @@ int main(int argc, char** argv) {
       ("repeats", po::value(&repeats)->default_value(3), "timing runs per row (the fastest counts)")
       ("precisions", po::value(&precisions_text)->default_value("8,6,4,3,2"), "widths to measure")
       ("json", po::value(&json_path), "also write the numbers as JSON");
-  cli::add_weight_reduction_option(opts, weight_reduction);
+  cli::add_weight_reduction_option(opts, weight_reduction, false);
   try {
     po::variables_map vm;
     if (!cli::parse_args(cli::Args(argv + 1, argv + argc), opts, vm)) return 0;

@@ -58,13 +58,14 @@ bool parse_args(const Args& args, const po::options_description& options, po::va
 }
 
 int dispatch(int argc, char** argv, const std::string& tool, const std::string& about,
-             const std::vector<Subcommand>& subcommands, const std::string& default_subcommand) {
+             const std::vector<Subcommand>& subcommands, const std::string& default_subcommand,
+             const std::string& more_exit_codes) {
   auto usage = [&](std::ostream& os) {
     os << fmt::format("usage: {} <command> [options]\n{}\n\ncommands:\n", tool, about);
     for (const auto& s : subcommands) os << fmt::format("  {:<12} {}\n", s.name, s.summary);
     os << fmt::format("\n'{} <command> --help' lists a command's options.\n"
-                      "exit codes: 0 ok, 1 mismatch or failed check, 2 bad usage or bad input, 3 watchdog/timeout\n",
-                      tool);
+                      "exit codes: 0 ok, 1 mismatch or failed check, 2 bad usage or bad input{}\n",
+                      tool, more_exit_codes);
   };
   if (argc < 2) {
     usage(std::cerr);

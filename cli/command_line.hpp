@@ -38,8 +38,10 @@ struct Subcommand {
 // InputError -> 2 with "<tool>: error: <message>", anything else -> 2 with
 // "internal error" (never a crash). Returns the process exit code.
 // With `default_subcommand`, arguments that start with an option run it.
+// `more_exit_codes`: the tool's own, after 0, 1 and 2 in the usage text.
 int dispatch(int argc, char** argv, const std::string& tool, const std::string& about,
-             const std::vector<Subcommand>& subcommands, const std::string& default_subcommand = "");
+             const std::vector<Subcommand>& subcommands, const std::string& default_subcommand = "",
+             const std::string& more_exit_codes = "");
 
 // --calibration's help, the same in every tool that takes it: which models
 // read the folder, and that the others leave it unread (tools with --profile

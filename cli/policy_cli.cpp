@@ -25,11 +25,12 @@ std::optional<Task> task_override(const std::string& text) {
   return parse_task(text);
 }
 
-void add_weight_reduction_option(po::options_description& options, std::string& rule) {
-  options.add_options()("weight-reduction", po::value(&rule),
-                        "weights below 8 bits: round (half up; a layer reads b + 1 weight planes) or midpoint (the b "
-                        "kept planes read as the middle of their interval; b planes). Default: round, or the "
-                        "profile's (aps-calibrate --weight-reduction)");
+void add_weight_reduction_option(po::options_description& options, std::string& rule, bool reads_profile) {
+  const std::string help = std::string("weights below 8 bits: round (half up; a layer reads b + 1 weight planes) or "
+                                      "midpoint (the b kept planes read as the middle of their interval; b planes). "
+                                      "Default: round") +
+                          (reads_profile ? ", or what the profile was calibrated with" : "");
+  options.add_options()("weight-reduction", po::value(&rule), help.c_str());
 }
 
 std::optional<WeightReduction> weight_reduction_override(const std::string& text) {
@@ -57,7 +58,7 @@ std::vector<std::string> add_policy_options(po::options_description& options, Po
       ("no-bias-correction", po::bool_switch(&a.no_bias_correction),
        "run without the profile's per-width bias corrections (its thresholds, maps and cascade stay as calibrated "
        "with them; aps-calibrate --no-bias-correction calibrates without them)");
-  add_weight_reduction_option(policy, a.weight_reduction);
+  add_weight_reduction_option(policy, a.weight_reduction, true);
   std::vector<std::string> names;
   for (const auto& option : policy.options()) names.push_back(option->long_name());
   options.add(policy);

@@ -79,8 +79,9 @@ std::optional<Task> task_override(const std::string& text);
 // --weight-reduction: how weights meet widths below 8 bits
 // (golden/numerics/weight_reduction.hpp). weight_reduction_override: nullopt
 // when not given (rounding half up, or a profile's rule), else the rule;
-// InputError otherwise.
-void add_weight_reduction_option(po::options_description& options, std::string& rule);
+// InputError otherwise. `reads_profile`: the tool takes a profile, whose rule
+// is the default.
+void add_weight_reduction_option(po::options_description& options, std::string& rule, bool reads_profile);
 std::optional<WeightReduction> weight_reduction_override(const std::string& text);
 
 }  // namespace aps::cli

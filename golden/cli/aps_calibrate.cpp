@@ -47,7 +47,7 @@ ExitCode calibrate_command(const Args& args) {
       ("jobs", po::value(&o.threads)->default_value(1), "threads (the profile is the same for any number)");
   std::string task, weight_reduction;
   add_task_option(options, task);
-  add_weight_reduction_option(options, weight_reduction);
+  add_weight_reduction_option(options, weight_reduction, false);
   po::variables_map vm;
   if (!parse_args(args, options, vm)) return ExitCode::Ok;
   o.ranges = parse_range_method(ranges);
