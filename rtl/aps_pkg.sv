@@ -5,7 +5,7 @@
 // The number rules are the RTL twins of golden/: reduce_code mirrors
 // golden/numerics/precision_reduction.hpp; weight_operand, weight_zp_operand,
 // weight_operand_shift and weight_planes mirror
-// golden/numerics/weight_reduction.hpp; srdhm, rdbpot and requantize mirror
+// golden/numerics/weight_reduction.hpp; mbqm and requantize mirror
 // golden/numerics/rounding.hpp and golden/numerics/requantize.hpp. Change one side, change both;
 // the co-simulation scoreboard proves they agree bit for bit.
 // Planted faults (rtl/CMakeLists.txt, APS_FAULTS): a site reads
@@ -103,29 +103,6 @@ package aps_pkg;
     return x[31:0];
   endfunction
 
-  // gemmlowp SaturatingRoundingDoublingHighMul: a*b / 2^31, nudged by 2^30
-  // (or 1 - 2^30 for a negative product) and truncated toward zero.
-  function automatic logic signed [31:0] srdhm(input logic signed [31:0] a, input logic signed [31:0] b);
-    logic signed [63:0] ab, sum, q;
-    if (a == 32'sh8000_0000 && b == 32'sh8000_0000) return 32'sh7fff_ffff;
-    ab = 64'(a) * 64'(b);
-    sum = ab + ((ab >= 0) ? 64'sd1073741824 : (64'sd1 - 64'sd1073741824));
-    q = sum >>> 31;                                  // floor
-    if (sum < 0 && sum[30:0] != 31'd0) q = q + 64'sd1;  // -> truncation toward zero
-    return q[31:0];
-  endfunction
-
-  // gemmlowp RoundingDivideByPOT: x / 2^e, ties away from zero.
-  function automatic logic signed [31:0] rdbpot(input logic signed [31:0] x, input logic [4:0] e);
-    logic signed [31:0] mask, remainder, threshold;
-    if (e == 5'd0) return x;
-    mask = (32'sd1 <<< e) - 32'sd1;
-    remainder = x & mask;
-    threshold = (mask >>> 1) + ((x < 0) ? 32'sd1 : 32'sd0);
-    if (`APS_PLANTED(REQUANT_ROUND)) return x >>> e;  // planted fault: truncate instead of rounding
-    return (x >>> e) + ((remainder > threshold) ? 32'sd1 : 32'sd0);
-  endfunction
-
   // SAE reduction error (golden/accelerator/sae.hpp): (q - z) - ((reduce(q) - reduce(z)) << (8 - b)).
   function automatic logic signed [9:0] reduction_error(input logic [7:0] code, input logic [7:0] zp, input logic [3:0] bits);
     logic [3:0] sh;
@@ -135,14 +112,20 @@ package aps_pkg;
     return 10'($signed({2'b00, code}) - $signed({2'b00, zp})) - 10'(r <<< sh);
   endfunction
 
-  // MultiplyByQuantizedMultiplier (golden/numerics/requantize.hpp): x * mult * 2^(shift-31),
-  // the left shift saturating.
+  // multiply_by_quantized_multiplier (golden/numerics/requantize.hpp):
+  // x * mult * 2^(shift-31), the left shift saturating, the 64-bit product
+  // rounded once, half toward +infinity (|product| < 2^62, e <= 62).
   function automatic logic signed [31:0] mbqm(input logic signed [31:0] x, input logic signed [31:0] mult,
                                               input logic signed [31:0] shift);
     logic [4:0] left, right;
+    logic [5:0] e;
+    logic signed [63:0] product;
     left = (shift > 0) ? shift[4:0] : 5'd0;
     right = (shift < 0) ? 5'((-shift)) : 5'd0;
-    return rdbpot(srdhm(sat32(64'(x) <<< left), mult), right);
+    e = 6'd31 + 6'(right);
+    product = 64'(sat32(64'(x) <<< left)) * 64'(mult);
+    if (`APS_PLANTED(REQUANT_ROUND)) return 32'(product >>> e);  // planted fault: truncate instead of rounding
+    return 32'((product + (64'sd1 <<< (e - 6'd1))) >>> e);
   endfunction
 
   // Requantization (golden/numerics/requantize.hpp): int32 -> uint8 code.

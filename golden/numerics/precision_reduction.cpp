@@ -16,7 +16,7 @@ int32_t reduced_max(int bits, Signedness s) {
 
 int32_t reduce_code(int32_t code, int bits, int shift, Signedness s) {
   if (bits == kMaxBits && shift == 0) return code;
-  return std::clamp(shift_right_round_half_up(code, shift), reduced_min(bits, s), reduced_max(bits, s));
+  return std::clamp(static_cast<int32_t>(shift_right_round_half_up(code, shift)), reduced_min(bits, s), reduced_max(bits, s));
 }
 
 std::array<int32_t, 256> reduction_table(int bits, int shift, Signedness s) {

@@ -1,15 +1,18 @@
 #pragma once
 // Requantization of the accelerator path: int32 accumulator -> uint8 code,
-// integer only, gemmlowp/TFLite semantics. rtl/aps_requant.sv is its twin.
+// integer only. rtl/aps_pkg.sv's mbqm and requantize are its twins.
 //
-//   y = clamp( MultiplyByQuantizedMultiplier(acc, M) + z_out, lo, 255 )
+//   y = clamp( multiply_by_quantized_multiplier(acc, M) + z_out, lo, 255 )
 //   lo = relu ? z_out : 0
 //
-// MultiplyByQuantizedMultiplier(x, {m, s}) =
-//   RoundingDivideByPOT( SRDHM( sat32(x * 2^max(s,0)), m ), max(-s,0) )
+// multiply_by_quantized_multiplier(x, {m, s}) =
+//   shift_right_round_half_up( sat32(x * 2^max(s,0)) * m, 31 + max(-s,0) )
 //
 // The real multiplier s_in * s_w / s_out is represented as m * 2^(s-31) with
-// m in [2^30, 2^31). The left shift saturates (TFLite leaves overflow
+// m in [2^30, 2^31), TFLite's representation. The product is rounded once
+// (TFLite rounds at bit 31 and again after the right shift, which is off by
+// a whole code for small accumulators with multipliers well below 1, as an
+// average pool's). The left shift saturates (TFLite leaves overflow
 // undefined; the RTL saturates, so the contract does too).
 
 #include <algorithm>
@@ -39,11 +42,13 @@ double real_value(QuantizedMultiplier m);
 // ReLU it saw nearly dead).
 QuantizedMultiplier saturating_multiplier(double real_multiplier);
 
+// |x * m| < 2^62 and the shift is at most 31 + 31, so the product and its
+// rounding fit int64; the result is at most |x| + 1/2 in magnitude.
 inline int32_t multiply_by_quantized_multiplier(int32_t x, QuantizedMultiplier m) {
   const int left = std::max(m.shift, 0);
   const int right = std::max(-m.shift, 0);
-  const int32_t shifted = saturate_int32(static_cast<int64_t>(x) * (int64_t{1} << left));
-  return rounding_divide_by_pot(saturating_rounding_doubling_high_mul(shifted, m.multiplier), right);
+  const int64_t shifted = saturate_int32(static_cast<int64_t>(x) * (int64_t{1} << left));
+  return static_cast<int32_t>(shift_right_round_half_up(shifted * m.multiplier, 31 + right));
 }
 
 // The codes the output stage clamps to: [lowest_output_code, kHighestOutputCode].

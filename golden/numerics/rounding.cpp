@@ -10,9 +10,4 @@ double round_half_to_even(double x) {
   return r;
 }
 
-int32_t shift_right_round_half_up(int32_t x, int shift) {
-  if (shift == 0) return x;
-  return static_cast<int32_t>((static_cast<int64_t>(x) + (int64_t{1} << (shift - 1))) >> shift);
-}
-
 }  // namespace aps

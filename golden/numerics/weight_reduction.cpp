@@ -32,7 +32,7 @@ int32_t weight_operand(int32_t code, int bits, int shift, WeightReduction r) {
 
 int32_t weight_zero_point_operand(int32_t zero_point, int bits, int shift, WeightReduction r) {
   if (!midpoint(shift, r)) return reduce_code(zero_point, bits, shift, Signedness::Signed);
-  return shift_right_round_half_up(2 * zero_point, shift);
+  return static_cast<int32_t>(shift_right_round_half_up(2 * zero_point, shift));
 }
 
 std::array<int32_t, 256> weight_operand_table(int bits, int shift, WeightReduction r) {

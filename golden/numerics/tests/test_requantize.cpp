@@ -1,4 +1,4 @@
-// Requantization of the accelerator path (gemmlowp/TFLite semantics).
+// Requantization of the accelerator path: TFLite's multiplier, one rounding.
 
 #include <catch2/catch.hpp>
 #include <algorithm>
@@ -10,6 +10,9 @@
 #include "golden/numerics/requantize.hpp"
 
 using namespace aps;
+
+// Wide enough for a 62-bit product doubled and a rounding unit of 2^62.
+__extension__ using Wide = __int128;
 
 TEST_CASE("quantize_multiplier represents the real multiplier in Q0.31", "[requantize]") {
   const auto half = quantize_multiplier(0.5);
@@ -60,19 +63,46 @@ TEST_CASE("a saturating multiplier too large to hold gives every accumulator the
   CHECK_THROWS_AS(saturating_multiplier(-1.0), InputError);
 }
 
-TEST_CASE("multiply_by_quantized_multiplier rounds like TFLite", "[requantize]") {
+TEST_CASE("multiply_by_quantized_multiplier rounds the product once, ties toward +infinity", "[requantize]") {
   const auto half = quantize_multiplier(0.5);
-  CHECK(multiply_by_quantized_multiplier(3, half) == 2);    // 1.5 -> 2 (SRDHM ties up)
+  CHECK(multiply_by_quantized_multiplier(3, half) == 2);    // 1.5 -> 2
   CHECK(multiply_by_quantized_multiplier(-3, half) == -1);  // -1.5 -> -1
   const auto quarter = quantize_multiplier(0.25);
-  CHECK(multiply_by_quantized_multiplier(6, quarter) == 2);    // 1.5 -> 2 (RDBPOT ties away)
-  CHECK(multiply_by_quantized_multiplier(-6, quarter) == -2);
-  CHECK(multiply_by_quantized_multiplier(10, quarter) == 3);   // 2.5 -> 3
+  CHECK(multiply_by_quantized_multiplier(6, quarter) == 2);  // 1.5 -> 2
+  CHECK(multiply_by_quantized_multiplier(-6, quarter) == -1);
+  CHECK(multiply_by_quantized_multiplier(10, quarter) == 3);  // 2.5 -> 3
+  // An average pool's sum times a multiplier below 1/2: TFLite's two
+  // roundings (35 x 0.82 -> 29 at bit 31, then 29 / 2 -> 15) give 15.
+  CHECK(multiply_by_quantized_multiplier(35, quantize_multiplier(0.41)) == 14);  // 14.35
+  CHECK(multiply_by_quantized_multiplier(-50, quantize_multiplier(0.4095)) == -20);  // -20.475
   // left shifts saturate instead of overflowing
   const auto four = quantize_multiplier(4.0);
   CHECK(multiply_by_quantized_multiplier(std::numeric_limits<int32_t>::max(), four) ==
         (1 << 30));  // saturates at 2^31-1, then x 2^30/2^31 rounds up
   CHECK(multiply_by_quantized_multiplier(100, four) == 400);
+}
+
+TEST_CASE("multiply_by_quantized_multiplier is the nearest integer to x times the represented multiplier",
+          "[requantize]") {
+  std::mt19937 rng(11);
+  std::uniform_int_distribution<int32_t> any_x(std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max());
+  std::uniform_int_distribution<int32_t> small_x(-600, 600);
+  std::uniform_real_distribution<double> log2_multiplier(-31.0, 7.9);
+  for (int i = 0; i < 20000; ++i) {
+    const QuantizedMultiplier m = quantize_multiplier(std::exp2(log2_multiplier(rng)));
+    const int32_t x = i % 2 ? any_x(rng) : small_x(rng);
+    const int32_t r = multiply_by_quantized_multiplier(x, m);
+    // x' = the saturated left shift; exact = x' * m / 2^e with e = 31 + right
+    const int left = std::max(m.shift, 0), e = 31 + std::max(-m.shift, 0);
+    const Wide shifted = std::clamp<Wide>(static_cast<Wide>(x) << left, std::numeric_limits<int32_t>::min(),
+                                                  std::numeric_limits<int32_t>::max());
+    const Wide twice_product = 2 * shifted * m.multiplier;
+    const Wide unit = static_cast<Wide>(1) << e;
+    INFO(x << " x " << m.multiplier << " * 2^" << m.shift << " -> " << r);
+    // r - 1/2 <= exact < r + 1/2
+    CHECK(twice_product >= (2 * static_cast<Wide>(r) - 1) * unit);
+    CHECK(twice_product < (2 * static_cast<Wide>(r) + 1) * unit);
+  }
 }
 
 TEST_CASE("requantize adds the output zero point, clamps to uint8 and applies ReLU at the zero point", "[requantize]") {
