@@ -352,6 +352,14 @@ PendingLayer ProgramBuilder::new_layer(const onnx::NodeProto& node, LayerKind ki
   return p;
 }
 
+bool ProgramBuilder::per_tensor_params_ahead(const onnx::NodeProto& q) {
+  for (int i = 1; i < q.input_size(); ++i) {
+    const Tensor* t = q.input(i).empty() ? nullptr : constant_ahead(q.input(i));
+    if (!q.input(i).empty() && (!t || t->size() != 1)) return false;
+  }
+  return true;
+}
+
 ActivationQuant ProgramBuilder::quantize_params(const onnx::NodeProto& node) const {
   if (node.input_size() > 2 && !node.input(2).empty() && !constant(node.input(2)))
     unsupported(node, "activation scale and zero point must be constant scalars");
@@ -465,19 +473,27 @@ int32_t ProgramBuilder::bias_code(double v, const Layer& l) const {
 
 // A clip to [lo, hi] as layer `l`'s requantization: its saturation when the
 // bounds quantize to the grid's end codes, 0 and 255; Q(lo) = the zero point
-// is ReLU. A bound inside the grid would need a clamp the accelerator lacks.
-void ProgramBuilder::clip_as_saturation(Layer& l, double lo, double hi) const {
+// is ReLU. Or as the saturation of the requantizing layer that moves the
+// clip's output to the grid `then` next (ONNX Runtime keeps a ReLU6 between
+// its layer's QuantizeLinear / DequantizeLinear and its own, whose grid ends
+// at 6): the values the layer's grid holds beyond a bound saturate there
+// exactly as the clipped ones. A bound inside both grids would need a clamp
+// the accelerator lacks.
+void ProgramBuilder::clip_as_saturation(Layer& l, double lo, double hi, const std::optional<ActivationQuant>& then) const {
+  const auto code = [](const ActivationQuant& q, double v) {
+    return quantize_linear(v, static_cast<float>(q.scale), q.zero_point, DType::UInt8);
+  };
   const ActivationQuant& q = l.out_q;
-  const auto code = [&](double v) { return quantize_linear(v, static_cast<float>(q.scale), q.zero_point, DType::UInt8); };
-  if (code(hi) < 255)
+  if (code(q, hi) < 255 && !(then && code(*then, hi) >= 255))
     throw UnsupportedError(fmt::format("{}: layer '{}': Clip's upper bound {} lies inside the output's range (up to {}); "
                                        "the accelerator clamps only at the range's ends",
                                        model_.source(), l.name, hi, q.scale * (255 - q.zero_point)));
-  if (code(lo) > 0) {
-    if (lo != 0)
+  if (code(q, lo) > 0) {
+    if (lo == 0)
+      l.relu = true;
+    else if (!(then && code(*then, lo) <= 0))
       throw UnsupportedError(fmt::format("{}: layer '{}': Clip's lower bound {} lies inside the output's range",
                                          model_.source(), l.name, lo));
-    l.relu = true;
   }
 }
 

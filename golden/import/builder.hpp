@@ -167,10 +167,15 @@ class ProgramBuilder {
   // A QOperator layer (or a requantizing one): `p` finalized as `value` at
   // `out_q`, its result codes. The view it gets.
   ActView& finalize_codes(const std::string& value, PendingLayer p, ActivationQuant out_q);
-  void clip_as_saturation(Layer& l, double lo, double hi) const;
+  // `then`: the grid a requantizing layer moves the clip's output to next,
+  // whose saturation may be the clip where the layer's own grid's is not.
+  void clip_as_saturation(Layer& l, double lo, double hi, const std::optional<ActivationQuant>& then = {}) const;
   int32_t bias_code(double v, const Layer& l) const;
   // A QuantizeLinear's parameters; refused unless constant scalars.
   ActivationQuant quantize_params(const onnx::NodeProto& node) const;
+  // Whether a QuantizeLinear the walk has not reached has constant scalar
+  // parameters (constant_ahead), so quantize_params can read them early.
+  bool per_tensor_params_ahead(const onnx::NodeProto& q);
   void lower_quantize(const onnx::NodeProto& node);
   ActView requantize(const onnx::NodeProto& node, const ActView& in, ActivationQuant q);
   void lower_dequantize(const onnx::NodeProto& node);
@@ -210,6 +215,9 @@ class ProgramBuilder {
   std::optional<ActivationAfter> activation_after(const std::string& value) const;
   // A Clip's [min, max]; refused unless constant and holding 0.
   std::pair<double, double> clip_bounds(const onnx::NodeProto& node) const;
+  // The grid the QuantizeLinear that reads `value` (through ops that keep
+  // its values, read by nothing else) moves it to; nullopt if none.
+  std::optional<ActivationQuant> grid_after(const std::string& value);
   void lower_add(const onnx::NodeProto& node);
   void lower_bias_add(const onnx::NodeProto& node);
   void lower_quantized_constant_add(const onnx::NodeProto& node, const std::string& x, const std::string& b);

@@ -155,8 +155,21 @@ void ProgramBuilder::lower_clip(const onnx::NodeProto& node) {
     pending_[node.output(0)] = std::move(p);
     return;
   }
-  clip_as_saturation(layer_before(node), lo, hi);
+  Layer& l = layer_before(node);
+  clip_as_saturation(l, lo, hi, grid_after(node.output(0)));
   pass_through(node);
+}
+
+std::optional<ActivationQuant> ProgramBuilder::grid_after(const std::string& value) {
+  for (std::string v = value;;) {
+    const auto readers = model_.consumers(v);
+    if (v == program_.output_name || readers.size() != 1) return std::nullopt;
+    const onnx::NodeProto& reader = *readers[0];
+    if (reader.op_type() == "QuantizeLinear")
+      return per_tensor_params_ahead(reader) ? std::optional(quantize_params(reader)) : std::nullopt;
+    if (!keeps_values(reader.op_type())) return std::nullopt;
+    v = reader.output(0);
+  }
 }
 
 // Add: a bias (a constant operand), or a residual Add of two activations.
@@ -438,18 +451,11 @@ void ProgramBuilder::lower_max_pool(const onnx::NodeProto& node) {
   // ends at them), nor a per-channel QuantizeLinear.
   const std::string& x = node.input(0);
   const auto readers = model_.consumers(node.output(0));
-  const auto per_tensor_params = [&](const onnx::NodeProto& q) {
-    for (int i = 1; i < q.input_size(); ++i) {
-      const Tensor* t = q.input(i).empty() ? nullptr : constant_ahead(q.input(i));
-      if (!q.input(i).empty() && (!t || t->size() != 1)) return false;
-    }
-    return true;
-  };
   if (const auto p = pending_.find(x); p != pending_.end() && p->second.layer.kind != LayerKind::MaxPool &&
                                        !p->second.clip && model_.consumers(x).size() == 1 &&
                                        x != program_.output_name && node.output(0) != program_.output_name &&
                                        readers.size() == 1 && readers[0]->op_type() == "QuantizeLinear" &&
-                                       per_tensor_params(*readers[0]))
+                                       per_tensor_params_ahead(*readers[0]))
     finalize(x, quantize_params(*readers[0]));
   const ActView in = act(x, node);
   if (!in.feature_map()) unsupported(node, "MaxPool needs an [N,C,H,W] or [N,C,L] input");

@@ -1,0 +1,91 @@
+// A Clip that ONNX Runtime's QDQ quantizer keeps between its layer's
+// QuantizeLinear / DequantizeLinear and its own (ReLU6 with the layer's grid
+// reaching beyond 6): the next grid's saturation is the clip.
+
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstdlib>
+#include <random>
+
+#include "golden/errors.hpp"
+#include "golden/import/program_builder.hpp"
+#include "golden/onnx/interpreter.hpp"
+#include "golden/onnx/testing/graph_builder.hpp"
+#include "golden/onnx/testing/random_tensor.hpp"
+#include "tracks_onnx.hpp"
+
+using namespace aps;
+
+namespace {
+
+// x -> Q -> DQ -> Conv -> Q (grid to 8) -> DQ -> Clip(lo, 6) -> Q (grid
+// [clip_lo_grid, clip_hi_grid]) -> DQ -> Flatten.
+test::GraphBuilder relu6_graph(double lo, double next_lo, double next_hi) {
+  std::mt19937 weights(41);
+  test::GraphBuilder g(13);
+  g.input("x", DType::Float, {-1, 1, 4, 4});
+  g.initializer("xs", Tensor::scalar_real(DType::Float, 1.0 / 64));
+  g.initializer("xz", Tensor::scalar_int(DType::UInt8, 128));
+  g.node("QuantizeLinear", {"x", "xs", "xz"}, {"xq"}, "q_x");
+  g.node("DequantizeLinear", {"xq", "xs", "xz"}, {"xd"}, "dq_x");
+  std::vector<int64_t> w;
+  for (int i = 0; i < 18; ++i) w.push_back(static_cast<int64_t>(weights() % 254) - 127);
+  g.initializer("w", Tensor::from_ints(DType::Int8, {2, 1, 3, 3}, w));
+  g.initializer("ws", Tensor::scalar_real(DType::Float, 0.01));
+  g.initializer("wz", Tensor::scalar_int(DType::Int8, 0));
+  g.node("DequantizeLinear", {"w", "ws", "wz"}, {"wd"}, "dq_w");
+  g.node("Conv", {"xd", "wd"}, {"c"}, "conv").attr("pads", std::vector<int64_t>{1, 1, 1, 1});
+  g.initializer("cs", Tensor::scalar_real(DType::Float, 16.0 / 255));
+  g.initializer("cz", Tensor::scalar_int(DType::UInt8, 128));
+  g.node("QuantizeLinear", {"c", "cs", "cz"}, {"cq"}, "q_c");
+  g.node("DequantizeLinear", {"cq", "cs", "cz"}, {"cd"}, "dq_c");
+  g.initializer("lo", Tensor::scalar_real(DType::Float, lo));
+  g.initializer("hi", Tensor::scalar_real(DType::Float, 6.0));
+  g.node("Clip", {"cd", "lo", "hi"}, {"r"}, "relu6");
+  const double scale = (next_hi - next_lo) / 255;
+  g.initializer("rs", Tensor::scalar_real(DType::Float, scale));
+  g.initializer("rz", Tensor::scalar_int(DType::UInt8, std::lround(-next_lo / scale)));
+  g.node("QuantizeLinear", {"r", "rs", "rz"}, {"rq"}, "q_r");
+  g.node("DequantizeLinear", {"rq", "rs", "rz"}, {"rd"}, "dq_r");
+  g.node("Flatten", {"rd"}, {"y"}, "flatten");
+  g.output("y");
+  return g;
+}
+
+// The program's output codes against ONNX's on the grid `scale`.
+void check_codes(const test::GraphBuilder& g, double scale) {
+  const OnnxModel m = g.model();
+  const NetworkProgram p = build_program(m);
+  std::mt19937 rng(42);
+  const Tensor x = test::random_tensor(rng, {20, 1, 4, 4}, -2, 2);
+  const Tensor y = Interpreter(m).run({{"x", x}}).at("y");
+  const int64_t per = y.size() / 20;
+  int64_t differ = 0, far = 0, saturated = 0;
+  for (int64_t i = 0; i < 20; ++i) {
+    const std::vector<double> v = test::program_values(p, x, i);
+    for (int64_t k = 0; k < per; ++k) {
+      const long ours = std::lround(v[k] / scale), onnx = std::lround(y.reals()[i * per + k] / scale);
+      differ += ours != onnx;
+      far += std::labs(ours - onnx) > 1;
+      saturated += std::fabs(y.reals()[i * per + k] - 6.0) < scale;  // at the clip, on the grid
+    }
+  }
+  CHECK(saturated > 0);  // the clip bites
+  CHECK(far == 0);
+  CHECK(differ * 50 <= y.size());
+}
+
+}  // namespace
+
+TEST_CASE("a ReLU6 between two quantizers is the next grid's saturation", "[exporters]") {
+  check_codes(relu6_graph(0, 0, 6), 6.0 / 255);
+  // a lower bound below 0 that the next grid ends at
+  check_codes(relu6_graph(-1, -1, 6), 7.0 / 255);
+}
+
+TEST_CASE("a ReLU6 whose bound lies inside both grids is refused", "[exporters]") {
+  CHECK_THROWS_WITH(build_program(relu6_graph(0, 0, 7).model()),
+                    Catch::Contains("layer 'conv': Clip's upper bound 6 lies inside the output's range"));
+  CHECK_THROWS_WITH(build_program(relu6_graph(-1, -2, 6).model()),
+                    Catch::Contains("layer 'conv': Clip's lower bound -1 lies inside the output's range"));
+}
