@@ -272,14 +272,17 @@ ExitCode eval_command(const Args& args) {
     const double macs =
         static_cast<double>(pp.program.total_macs()) * static_cast<double>(std::max<int64_t>(o.evaluation.samples(), 1));
     const std::string what = precision_text(pp, configs);
-    described = fmt::format("accelerator arithmetic, {} model, {}{}, {:.2f} bits/MAC{}", model_format_name(pp.format), what,
-                            pp.bias_correction_off ? ", without bias correction" : "", o.bit_macs / macs,
+    // A network of pooling alone has no MACs to weigh widths by.
+    const nlohmann::json avg_bits = macs > 0 ? nlohmann::json(o.bit_macs / macs) : nlohmann::json();
+    described = fmt::format("accelerator arithmetic, {} model, {}{}, {}{}", model_format_name(pp.format), what,
+                            pp.bias_correction_off ? ", without bias correction" : "",
+                            macs > 0 ? fmt::format("{:.2f} bits/MAC", o.bit_macs / macs) : "no layer with weights",
                             pp.program.pcu.cascade ? fmt::format(", {} re-runs", o.reruns) : "");
     int64_t shadow_macs = 0;  // the up-front SAE's simplified layers, which avg_bits leaves out
     for (const Layer& l : pp.program.layers)
       if (l.role == LayerRole::Shadow) shadow_macs += l.macs();
     extra = {{"precision", what}, {"bias_correction_off", pp.bias_correction_off},
-             {"format", model_format_name(pp.format)}, {"avg_bits", o.bit_macs / macs},
+             {"format", model_format_name(pp.format)}, {"avg_bits", avg_bits},
              {"reruns", o.reruns}, {"macs", pp.program.total_macs()},
              {"shadow_macs", shadow_macs}};
   }

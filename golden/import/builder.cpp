@@ -84,7 +84,10 @@ ProgramBuilder::ProgramBuilder(const OnnxModel& model, const ActivationRanges* r
   v.dims.push_back(1);
   for (size_t i = 1; i < info.dims.size(); ++i) {
     if (!info.dims[i])
-      throw UnsupportedError(fmt::format("{}: input '{}' dimension {} is not fixed", model.source(), info.name, i));
+      throw UnsupportedError(fmt::format(
+          "{}: input '{}' dimension {} is not fixed; the accelerator's layers are sized from the input's: export it "
+          "with fixed sizes after the batch, or fix them (onnx.tools.update_model_dims.update_inputs_outputs_dims)",
+          model.source(), info.name, i));
     // Unchecked dimensions overflowed FeatureShape::size().
     if (*info.dims[i] < 1)
       throw InputError(fmt::format("{}: input '{}' dimension {} is {}", model.source(), info.name, i, *info.dims[i]));

@@ -64,7 +64,7 @@ void for_each_tensor(onnx::GraphProto& graph, const auto& visit, std::string_vie
 
 void for_each_tensor(onnx::NodeProto& node, const auto& visit, std::string_view where) {
   for (auto& a : *node.mutable_attribute()) {
-    const std::string here = fmt::format("{}node '{}' attribute '{}'", where, node_display_name(node), a.name());
+    const std::string here = fmt::format("{}{} attribute '{}'", where, node_reference(node), a.name());
     if (a.has_t()) visit(*a.mutable_t(), here);
     for (auto& t : *a.mutable_tensors()) visit(t, here);
     if (a.has_g()) for_each_tensor(*a.mutable_g(), visit, here + ": ");

@@ -30,10 +30,6 @@ std::optional<int64_t> default_opset(const google::protobuf::RepeatedPtrField<on
   return std::nullopt;
 }
 
-std::string call_label(const onnx::NodeProto& call) {
-  return fmt::format("node '{}' ({})", node_display_name(call), call.op_type());
-}
-
 class Inliner {
  public:
   Inliner(const onnx::ModelProto& model, std::string source) : source_(std::move(source)) {
@@ -113,15 +109,15 @@ class Inliner {
     if (++inlined_ > kMaxInlined || (bytes_ += bytes) > kMaxInlinedBytes)
       throw InputError(fmt::format("{}: {}: inlining the model's functions gives more than {} nodes and calls or {} "
                                    "bytes",
-                                   source_, call_label(graph_node), kMaxInlined, kMaxInlinedBytes));
+                                   source_, node_reference(graph_node), kMaxInlined, kMaxInlinedBytes));
   }
 
   void check_call(const onnx::NodeProto& call, const onnx::NodeProto& graph_node, const onnx::FunctionProto& f,
                   int depth) const {
-    const std::string where = fmt::format("{}: {}", source_, call_label(call));
+    const std::string where = fmt::format("{}: {}", source_, node_reference(call));
     if (depth >= kMaxDepth)
       throw InputError(fmt::format("{}: {}: function '{}' calls functions more than {} deep (does it call itself?)",
-                                   source_, call_label(graph_node), f.name(), kMaxDepth));
+                                   source_, node_reference(graph_node), f.name(), kMaxDepth));
     if (call.input_size() > f.input_size() || call.output_size() > f.output_size())
       throw InputError(fmt::format("{}: {} inputs and {} outputs, function '{}' declares {} and {}", where,
                                    call.input_size(), call.output_size(), f.name(), f.input_size(), f.output_size()));
@@ -148,7 +144,7 @@ class Inliner {
       if (!value && f.GetReflection()->GetUnknownFields(f).field_count() > 0)
         throw UnsupportedError(fmt::format("{}: {}: attribute '{}' of function '{}' is not given by the call, and the "
                                            "function carries fields this ONNX build cannot read (attribute defaults?)",
-                                           source_, call_label(call), a.ref_attr_name(), f.name()));
+                                           source_, node_reference(call), a.ref_attr_name(), f.name()));
       if (!value) continue;
       onnx::AttributeProto& b = *bound.Add();
       b = *value;

@@ -75,12 +75,14 @@ std::optional<std::string> OnnxModel::metadata(const std::string& key) const {
   return std::nullopt;
 }
 
-std::string node_display_name(const onnx::NodeProto& node) {
-  return node.name().empty() ? (node.output_size() ? "->" + node.output(0) : "?") : node.name();
+std::string node_reference(const onnx::NodeProto& node) {
+  if (!node.name().empty()) return fmt::format("node '{}' ({})", node.name(), node.op_type());
+  if (node.output_size() == 0 || node.output(0).empty()) return fmt::format("unnamed {} node", node.op_type());
+  return fmt::format("unnamed {} node writing '{}'", node.op_type(), node.output(0));
 }
 
 std::string OnnxModel::node_label(const onnx::NodeProto& node) const {
-  return fmt::format("{}: node '{}' ({})", source_, node_display_name(node), node.op_type());
+  return fmt::format("{}: {}", source_, node_reference(node));
 }
 
 void OnnxModel::validate_and_sort() {

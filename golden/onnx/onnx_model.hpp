@@ -26,9 +26,9 @@ struct ValueInfo {
   PartialShape dims;  // nullopt = symbolic or unknown
 };
 
-// A node as messages name it: its name, or "->" and its first output when it
-// has none.
-std::string node_display_name(const onnx::NodeProto& node);
+// A node as messages name it: "node 'conv1' (Conv)", or for a node without a
+// name "unnamed Conv node writing 'y'".
+std::string node_reference(const onnx::NodeProto& node);
 
 // The largest model file the loader reads, and the most external data it
 // reads beside one.

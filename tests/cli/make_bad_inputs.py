@@ -324,6 +324,23 @@ def main():
                      helper.make_node("MatMul", ["x", "wf"], ["y"], name="fc")], [x], [y], [w, ws, wz]),
          os.path.join(out, "per_axis_scale_count.onnx"))
 
+    # A network with no layer that has weights (a quantized pool alone): its
+    # MACs are 0, so it has no average width.
+    fmap4 = helper.make_tensor_value_info("fmap", TensorProto.FLOAT, [1, 2, 4, 4])
+    pooled = helper.make_tensor_value_info("pooled", TensorProto.FLOAT, [1, 2, 2, 2])
+    pool_params = [numpy_helper.from_array(np.array(v, dt), n) for n, v, dt in (
+        ("xs", 1 / 32, np.float32), ("xz", 128, np.uint8), ("ys", 1 / 64, np.float32), ("yz", 128, np.uint8))]
+    save(tiny_model([helper.make_node("QuantizeLinear", ["fmap", "xs", "xz"], ["qx"], name="quant"),
+                     helper.make_node("DequantizeLinear", ["qx", "xs", "xz"], ["dx"], name="dequant_in"),
+                     helper.make_node("AveragePool", ["dx"], ["p"], name="pool", kernel_shape=[2, 2], strides=[2, 2]),
+                     helper.make_node("QuantizeLinear", ["p", "ys", "yz"], ["qp"], name="requant"),
+                     helper.make_node("DequantizeLinear", ["qp", "ys", "yz"], ["pooled"], name="dequant_out")],
+                    [fmap4], [pooled], pool_params), os.path.join(out, "pool_only.onnx"))
+    pool_data = os.path.join(out, "pool_only_data")
+    os.makedirs(pool_data, exist_ok=True)
+    write_tensor(os.path.join(pool_data, "input_0.pb"), samples(3, 2, 4, 4), "fmap")
+    write_tensor(os.path.join(pool_data, "labels.pb"), np.array([0, 1, 2], np.int64), "labels")
+
     # A network the default RTL build cannot hold: a 96x96 image convolved to
     # 16 channels needs 18432 scratchpad words for its output alone (the
     # build has 8192 words of 8 bytes; a layer's input and output must fit

@@ -32,6 +32,13 @@ TEST_CASE("an unsupported op names node, op type, opset and file", "[loader]") {
   CHECK_THROWS_WITH(g.model(), Catch::Contains("test.onnx: node 'rnn' (LSTM): op type 'LSTM' is not supported at opset 13"));
 }
 
+TEST_CASE("a node without a name is named by its op type and output", "[loader]") {
+  auto g = relu_model();
+  g.node("LSTM", {"y"}, {"z"}, "");
+  g.proto().mutable_graph()->mutable_node(1)->clear_name();
+  CHECK_THROWS_WITH(g.model(), Catch::Contains("test.onnx: unnamed LSTM node writing 'z': op type 'LSTM' is not supported"));
+}
+
 TEST_CASE("a node reading a value nothing produces is a dangling input", "[loader]") {
   auto g = relu_model();
   g.node("Add", {"y", "ghost"}, {"z"}, "add1");
