@@ -356,6 +356,7 @@ PendingLayer ProgramBuilder::new_layer(const onnx::NodeProto& node, LayerKind ki
 }
 
 bool ProgramBuilder::per_tensor_params_ahead(const onnx::NodeProto& q) {
+  if (q.input_size() < 2) return false;  // its own lowering refuses it, with the reason
   for (int i = 1; i < q.input_size(); ++i) {
     const Tensor* t = q.input(i).empty() ? nullptr : constant_ahead(q.input(i));
     if (!q.input(i).empty() && (!t || t->size() != 1)) return false;
@@ -474,30 +475,41 @@ int32_t ProgramBuilder::bias_code(double v, const Layer& l) const {
   return static_cast<int32_t>(code);
 }
 
-// A clip to [lo, hi] as layer `l`'s requantization: its saturation when the
-// bounds quantize to the grid's end codes, 0 and 255; Q(lo) = the zero point
-// is ReLU. Or as the saturation of the requantizing layer that moves the
-// clip's output to the grid `then` next (ONNX Runtime keeps a ReLU6 between
-// its layer's QuantizeLinear / DequantizeLinear and its own, whose grid ends
-// at 6): the values the layer's grid holds beyond a bound saturate there
-// exactly as the clipped ones. A bound inside both grids would need a clamp
-// the accelerator lacks.
-void ProgramBuilder::clip_as_saturation(Layer& l, double lo, double hi, const std::optional<ActivationQuant>& then) const {
+// A clip to [lo, hi] applied where the accelerator can, exactly:
+//  * nowhere, for a bound beyond the values the clip reads (its input's grid
+//    `at_clip` ends inside it);
+//  * as layer `l`'s saturation, when the clip reads `l`'s grid and the bound
+//    lies within half a step of the grid's end (Q(lo) = the zero point is
+//    ReLU, exact on any grid): the end code stands for the bound, so the grid
+//    `then` the clip's output is quantized to next must quantize both alike;
+//  * as the saturation of the requantizing layer that moves the clip's
+//    output to the grid `then` (ONNX Runtime keeps a ReLU6 between its
+//    layer's QuantizeLinear / DequantizeLinear and its own, whose grid ends at
+//    6): every value beyond the bound saturates there, as the clipped ones do.
+// A bound inside the grids would need a clamp the accelerator lacks.
+void ProgramBuilder::clip_as_saturation(Layer& l, double lo, double hi, const ActivationQuant& at_clip,
+                                        const std::optional<ActivationQuant>& then) const {
   const auto code = [](const ActivationQuant& q, double v) {
     return quantize_linear(v, static_cast<float>(q.scale), q.zero_point, DType::UInt8);
   };
+  const auto value = [](const ActivationQuant& q, int32_t c) {
+    return static_cast<double>(static_cast<float>(c - q.zero_point) * static_cast<float>(q.scale));
+  };
   const ActivationQuant& q = l.out_q;
-  if (code(q, hi) < 255 && !(then && code(*then, hi) >= 255))
+  const bool on_layer_grid = at_clip == q;
+  const double top = value(at_clip, 255), bottom = value(at_clip, 0);
+  const bool then_top = then && code(*then, hi) >= 255, then_bottom = then && code(*then, lo) <= 0;
+  const bool layer_top = on_layer_grid && code(q, hi) >= 255 && (!then || code(*then, top) == code(*then, hi));
+  const bool layer_bottom = on_layer_grid && code(q, lo) <= 0 && (!then || code(*then, bottom) == code(*then, lo));
+  if (!(hi >= top || then_top || layer_top))
     throw UnsupportedError(fmt::format("{}: layer '{}': Clip's upper bound {} lies inside the output's range (up to {}); "
                                        "the accelerator clamps only at the range's ends",
-                                       model_.source(), l.name, hi, q.scale * (255 - q.zero_point)));
-  if (code(q, lo) > 0) {
-    if (lo == 0)
-      l.relu = true;
-    else if (!(then && code(*then, lo) <= 0))
-      throw UnsupportedError(fmt::format("{}: layer '{}': Clip's lower bound {} lies inside the output's range",
-                                         model_.source(), l.name, lo));
-  }
+                                       model_.source(), l.name, hi, top));
+  if (lo <= bottom || then_bottom || layer_bottom) return;
+  if (lo != 0)
+    throw UnsupportedError(fmt::format("{}: layer '{}': Clip's lower bound {} lies inside the output's range",
+                                       model_.source(), l.name, lo));
+  l.relu = true;
 }
 
 bool ProgramBuilder::finalize_unquantized(const std::string& value) {
@@ -611,7 +623,7 @@ void ProgramBuilder::finalize(const std::string& value, ActivationQuant out_q, b
       out_q = best.scale > 0 ? best : measured;
       l.out_q = out_q;
     }
-    clip_as_saturation(l, lo, hi);
+    clip_as_saturation(l, lo, hi, l.out_q, std::nullopt);
   }
   if (l.has_weights() && !p.float_weights.empty()) {
     // NaN or infinite weights (or a BatchNormalization folding that makes

@@ -167,9 +167,10 @@ class ProgramBuilder {
   // A QOperator layer (or a requantizing one): `p` finalized as `value` at
   // `out_q`, its result codes. The view it gets.
   ActView& finalize_codes(const std::string& value, PendingLayer p, ActivationQuant out_q);
-  // `then`: the grid a requantizing layer moves the clip's output to next,
-  // whose saturation may be the clip where the layer's own grid's is not.
-  void clip_as_saturation(Layer& l, double lo, double hi, const std::optional<ActivationQuant>& then = {}) const;
+  // `at_clip`: the grid of the values the clip reads; `then`: the grid a
+  // QuantizeLinear moves its output to next (grid_after).
+  void clip_as_saturation(Layer& l, double lo, double hi, const ActivationQuant& at_clip,
+                          const std::optional<ActivationQuant>& then) const;
   int32_t bias_code(double v, const Layer& l) const;
   // A QuantizeLinear's parameters; refused unless constant scalars.
   ActivationQuant quantize_params(const onnx::NodeProto& node) const;

@@ -156,7 +156,9 @@ void ProgramBuilder::lower_clip(const onnx::NodeProto& node) {
     return;
   }
   Layer& l = layer_before(node);
-  clip_as_saturation(l, lo, hi, grid_after(node.output(0)));
+  // The grid of the values the clip reads (a pending MaxPool keeps its input's).
+  const ActivationQuant at_clip = pending_.count(x) ? pending_.at(x).layer.in_q : act(x, node, true).q;
+  clip_as_saturation(l, lo, hi, at_clip, grid_after(node.output(0)));
   pass_through(node);
 }
 

@@ -18,9 +18,10 @@ using namespace aps;
 
 namespace {
 
-// x -> Q -> DQ -> Conv -> Q (grid to 8) -> DQ -> Clip(lo, 6) -> Q (grid
-// [clip_lo_grid, clip_hi_grid]) -> DQ -> Flatten.
-test::GraphBuilder relu6_graph(double lo, double next_lo, double next_hi) {
+// x -> Q -> DQ -> Conv -> Q (the layer's grid: [-8, 8] by default) -> DQ ->
+// Clip(lo, 6) -> Q (grid [next_lo, next_hi]) -> DQ -> Flatten.
+test::GraphBuilder relu6_graph(double lo, double next_lo, double next_hi, double layer_scale = 16.0 / 255,
+                               int64_t layer_zero = 128, bool next_has_params = true) {
   std::mt19937 weights(41);
   test::GraphBuilder g(13);
   g.input("x", DType::Float, {-1, 1, 4, 4});
@@ -35,8 +36,8 @@ test::GraphBuilder relu6_graph(double lo, double next_lo, double next_hi) {
   g.initializer("wz", Tensor::scalar_int(DType::Int8, 0));
   g.node("DequantizeLinear", {"w", "ws", "wz"}, {"wd"}, "dq_w");
   g.node("Conv", {"xd", "wd"}, {"c"}, "conv").attr("pads", std::vector<int64_t>{1, 1, 1, 1});
-  g.initializer("cs", Tensor::scalar_real(DType::Float, 16.0 / 255));
-  g.initializer("cz", Tensor::scalar_int(DType::UInt8, 128));
+  g.initializer("cs", Tensor::scalar_real(DType::Float, layer_scale));
+  g.initializer("cz", Tensor::scalar_int(DType::UInt8, layer_zero));
   g.node("QuantizeLinear", {"c", "cs", "cz"}, {"cq"}, "q_c");
   g.node("DequantizeLinear", {"cq", "cs", "cz"}, {"cd"}, "dq_c");
   g.initializer("lo", Tensor::scalar_real(DType::Float, lo));
@@ -45,7 +46,10 @@ test::GraphBuilder relu6_graph(double lo, double next_lo, double next_hi) {
   const double scale = (next_hi - next_lo) / 255;
   g.initializer("rs", Tensor::scalar_real(DType::Float, scale));
   g.initializer("rz", Tensor::scalar_int(DType::UInt8, std::lround(-next_lo / scale)));
-  g.node("QuantizeLinear", {"r", "rs", "rz"}, {"rq"}, "q_r");
+  if (next_has_params)
+    g.node("QuantizeLinear", {"r", "rs", "rz"}, {"rq"}, "q_r");
+  else
+    g.node("QuantizeLinear", {"r"}, {"rq"}, "q_r");
   g.node("DequantizeLinear", {"rq", "rs", "rz"}, {"rd"}, "dq_r");
   g.node("Flatten", {"rd"}, {"y"}, "flatten");
   g.output("y");
@@ -88,4 +92,18 @@ TEST_CASE("a ReLU6 whose bound lies inside both grids is refused", "[exporters]"
                     Catch::Contains("layer 'conv': Clip's upper bound 6 lies inside the output's range"));
   CHECK_THROWS_WITH(build_program(relu6_graph(-1, -2, 6).model()),
                     Catch::Contains("layer 'conv': Clip's lower bound -1 lies inside the output's range"));
+}
+
+TEST_CASE("a clip at the layer grid's end code is refused where the next grid tells the end from the bound",
+          "[exporters]") {
+  // The layer's grid ends at 6.01, its top code standing for 6; the next grid
+  // (step 6.005 / 254.5) puts 6 on code 254 and 6.01 on 255.
+  CHECK_THROWS_WITH(build_program(relu6_graph(0, 0, 255 * 6.005 / 254.5, 6.01 / 255, 0).model()),
+                    Catch::Contains("layer 'conv': Clip's upper bound 6 lies inside the output's range (up to 6.01"));
+}
+
+TEST_CASE("a QuantizeLinear without parameters after a clip is refused by its own check", "[exporters]") {
+  // (the layer's grid ends below 6, so the clip reads nothing to clip)
+  CHECK_THROWS_WITH(build_program(relu6_graph(0, 0, 6, 8.0 / 255, 128, false).model()),
+                    Catch::Contains("node 'q_r' (QuantizeLinear)"));
 }
