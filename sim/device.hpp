@@ -101,5 +101,8 @@ using DeviceFactory = std::function<std::unique_ptr<Device>(const DeviceOptions&
 std::unique_ptr<Device> make_device(const DeviceOptions& options);
 // Whether that RTL build counts coverage (the aps-sim-coverage build).
 bool rtl_has_coverage();
+// The command that runs that RTL build again, for reproduce lines: aps-sim,
+// or aps-sim-fault-<name> with a planted fault.
+std::string rtl_command_name();
 
 }  // namespace aps::sim

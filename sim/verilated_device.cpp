@@ -241,4 +241,12 @@ std::unique_ptr<Device> make_device(const DeviceOptions& options) { return std::
 
 bool rtl_has_coverage() { return APS_RTL_COVERAGE != 0; }
 
+std::string rtl_command_name() {
+#ifdef APS_FAULT_NAMES
+  return "aps-sim-fault-" + planted_fault().name;
+#else
+  return "aps-sim";
+#endif
+}
+
 }  // namespace aps::sim

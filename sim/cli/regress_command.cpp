@@ -302,7 +302,8 @@ ExitCode regress_command(const Args& args) {
       ++failed;
       // The generator's options change the cases: the reproduction carries them.
       const std::string kind = fc_only ? " --fc-only" : cnn_only ? " --cnn-only" : "";
-      repro = fmt::format("aps-sim regress --seed {} --count {}{} --only {} --trace-on-fail", seed, count, kind, o.name);
+      repro = fmt::format("{} regress --seed {} --count {}{} --only {} --trace-on-fail", rtl_command_name(), seed, count,
+                          kind, o.name);
       std::cout << fmt::format("FAIL {} (case seed {:#x}, precision {}, policy {}, host {}): {}\n  reproduce: {}\n", o.name,
                                o.seed, o.precision, o.policy, o.host, o.failure, repro);
     }

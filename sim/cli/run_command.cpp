@@ -203,7 +203,8 @@ ExitCode run_command(const Args& args) {
   if (max_cycles != 0) run_args += fmt::format(" --max-cycles {}", max_cycles);
   run_args += memory_args_text(memory);
   auto reproduce_on = [&](int64_t index, int instance, const std::string& trace_option) {
-    return fmt::format("aps-sim --model {} --data {} --first {} --count 1 --seed {}{} {}", aps::cli::shell_word(model),
+    return fmt::format("{} --model {} --data {} --first {} --count 1 --seed {}{} {}", rtl_command_name(),
+                       aps::cli::shell_word(model),
                        aps::cli::shell_word(data), index, instance_session(co.session, instance).device.seed,
                        run_args, trace_option);
   };

@@ -62,8 +62,10 @@ def main():
     if not line:
         sys.exit(f"{report}: no reproduce line")
     words = shlex.split(line)
-    if words[0] != "aps-sim":
-        sys.exit(f"the reproduce line does not start with aps-sim: {line}")
+    # It names the build that failed (a planted fault's own command), so it
+    # re-runs the failure, not the healthy RTL.
+    if words[0] != os.path.basename(binary):
+        sys.exit(f"the reproduce line does not start with {os.path.basename(binary)}: {line}")
     # The instance that ran the input drew its random state from seed + instance.
     seed = int(value_of(args, "--seed") or 1)
     want_seed = str(seed + doc.get("stopped_instance" if stopped else "first_mismatch_instance", -1))

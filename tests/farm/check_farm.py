@@ -304,7 +304,8 @@ def main():
                *args], 1)
     for k, first in ((1, 2), (2, 4)):
         if not any(line.startswith(f"aps-farm: shard {k}/2: input {first}: the accelerator did not finish") and
-                   "reproduce: aps-sim " in line and f" --first {first} " in line for line in out.splitlines()):
+                   f"reproduce: {os.path.basename(hang_sim)} " in line and f" --first {first} " in line
+                   for line in out.splitlines()):
             problems.append(f"hung shard {k}/2: no problem line with the reproduce line of input {first}")
 
     # The ROC AUC is recomputed from every shard's scores, not averaged.
