@@ -177,20 +177,27 @@ PolicyProgram load_policy_program(const std::string& model_path, const std::opti
     out.bias_correction_off = a.no_bias_correction;
     out.program = program_for_profile(model, *out.profile);
     if (calibration)
-      out.calibration_unread = fmt::format("--calibration {} is not read: the activation ranges come from {}",
-                                           calibration->string(), a.profile);
+      out.notes.push_back(fmt::format("--calibration {} is not read: the activation ranges come from {}",
+                                      calibration->string(), a.profile));
   } else {
     if (out.options.policy != Policy::Static)
       throw InputError(fmt::format("--policy {} needs a calibration profile (--profile; make one with aps-calibrate)", a.policy));
     // The loader decides the task (the override, else the model's), as it does for every tool.
     LoadedProgram loaded = load_network_program(model_path, calibration, check_shapes, task);
     if (calibration && !loaded.calibration)
-      out.calibration_unread = quantized_model_calibration_unread(*calibration, model_path);
+      out.notes.push_back(quantized_model_calibration_unread(*calibration, model_path));
     out.program = std::move(loaded.program);
     out.task = loaded.task;
     if (rule) out.program.set_weight_reduction(*rule);
   }
   if (out.profile) out.program = build_adaptive_program(out.program, *out.profile, out.options);
+  if (out.profile && out.options.policy == Policy::Budget && !out.profile->candidates.empty()) {
+    const int narrowest = *std::min_element(out.profile->candidates.begin(), out.profile->candidates.end());
+    if (out.options.budget_bits < narrowest)
+      out.notes.push_back(fmt::format("--budget-bits {} is below {}'s narrowest candidate width, {}: no map meets it, "
+                                      "and every layer runs at {} bits",
+                                      out.options.budget_bits, a.profile, narrowest, narrowest));
+  }
   out.description = std::string(policy_name(out.options.policy));
   if (out.options.policy != Policy::Static && out.options.policy != Policy::Cascade)
     out.description += fmt::format(

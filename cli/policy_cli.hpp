@@ -45,10 +45,11 @@ struct PolicyProgram {
   PolicyOptions options;
   std::string description;  // e.g. "adaptive (jit, grouping)"
   bool bias_correction_off = false;  // --no-bias-correction
-  // "--calibration DIR is not read: <why>" when it was given and the program
-  // takes its activation ranges elsewhere (a quantized model, a profile), so
-  // the tool can say so; "" otherwise.
-  std::string calibration_unread;
+  // What the tool should say before it runs, one line each: an option given
+  // that is not read ("--calibration DIR is not read: <why>": the program
+  // takes its activation ranges elsewhere) or not met as asked (a budget
+  // below every candidate width).
+  std::vector<std::string> notes;
 };
 
 // The note for --calibration DIR given with a quantized `model`, which brings

@@ -46,9 +46,10 @@ def load_run(path):
     except (OSError, ValueError) as e:  # ValueError: not JSON, or not text
         raise SystemExit(f"aps-report: {path}: cannot read the run report: {e}")
     # A regression's report, or a data set's (a run stopped early has its
-    # error and the input it stopped at instead of the figures).
+    # error and the input it stopped at instead of the figures; aps-bench's
+    # figures name a model and data too, but compare nothing).
     if not isinstance(run, dict) or not ({"networks", "cases"} <= run.keys() or
-                                         {"model", "data", "inputs"} <= run.keys()):
+                                         {"model", "data", "inputs", "mismatches"} <= run.keys()):
         raise SystemExit(f"aps-report: {path}: not a report of aps-sim or aps-farm")
     run["_source"] = path
     run.setdefault("kind", "regression" if "networks" in run else "data_set")

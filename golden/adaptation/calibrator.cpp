@@ -229,7 +229,8 @@ CalibrationProfile start_profile(const OnnxModel& model, int64_t samples, const 
   // or an anomaly detector's verdict at the threshold reference_runs sets.
   prof.task = o.task ? *o.task : model_task(model);
   if (samples < o.min_samples)
-    throw InputError(fmt::format("{} has {} samples; at least {} are needed (a training split, never the test split)",
+    throw InputError(fmt::format("{} has {} samples; at least {} are needed (a training split, never the test split; "
+                                 "--min-samples lowers the floor, at the cost of thresholds fitted to fewer samples)",
                                  source, samples, o.min_samples));
   prof.samples = static_cast<int>(samples);
   prof.metric = o.metric;

@@ -263,7 +263,7 @@ ExitCode eval_command(const Args& args) {
     const PolicyProgram pp = load_policy_program(
         model_path, calibration.empty() ? std::nullopt : std::optional<fs::path>(calibration), policy, nullptr,
         task_given);
-    if (!pp.calibration_unread.empty()) std::cerr << "aps-golden: note: " << pp.calibration_unread << "\n";
+    for (const std::string& note : pp.notes) std::cerr << "aps-golden: note: " << note << "\n";
     const auto configs = step_configs(pp.program, precision);
     o = evaluate_program(pp.program, configs, sets, pp.task, !outputs.empty(), jobs);
     const Layer& last = pp.program.output_layer();

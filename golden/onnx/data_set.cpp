@@ -75,6 +75,11 @@ DataSet load_data_set(const fs::path& folder) {
   }
   const fs::path lp = folder / "labels.pb";
   if (fs::exists(lp)) {
+    // Labelled data is one input per sample; the labels must not be blamed
+    // for a stray input_1.pb.
+    if (ds.inputs.size() != 1)
+      throw InputError(fmt::format("{}: expected one input file (input_0.pb) beside labels.pb, found {}",
+                                   folder.string(), ds.inputs.size()));
     Tensor labels = read_tensor_file(lp).tensor;
     if (labels.floating() || labels.rank() != 1 || labels.size() != ds.sample_count())
       // Name the input's shape too: a batch written without its sample
@@ -103,10 +108,16 @@ std::vector<DataSet> load_data_sets(const fs::path& path) {
     return {std::move(ds)};
   }
   if (!fs::is_directory(path, ec)) throw InputError(fmt::format("{}: no such file or folder", path.string()));
-  if (fs::exists(path / "input_0.pb")) return {load_data_set(path)};
   std::vector<fs::path> folders;
   for (const auto& e : fs::directory_iterator(path, ec))
     if (e.is_directory() && e.path().filename().string().starts_with("test_data_set_")) folders.push_back(e.path());
+  if (fs::exists(path / "input_0.pb")) {
+    // Reading one would leave the other unread without a word.
+    if (!folders.empty())
+      throw InputError(fmt::format("{}: holds both input_0.pb and test_data_set_* folders ({}); give the one to read",
+                                   path.string(), folders.front().filename().string()));
+    return {load_data_set(path)};
+  }
   if (folders.empty())
     throw InputError(fmt::format("{}: holds neither input_0.pb nor test_data_set_* folders", path.string()));
   // test_data_set_2 before test_data_set_10.

@@ -149,7 +149,7 @@ ExitCode run_command(const Args& args) {
   const aps::cli::PolicyProgram pp = aps::cli::load_policy_program(
       model, calibration.empty() ? std::nullopt : std::optional<fs::path>(calibration), policy, fits_build,
       aps::cli::task_override(task));
-  if (!pp.calibration_unread.empty()) std::cerr << "aps-sim: note: " << pp.calibration_unread << "\n";
+  for (const std::string& note : pp.notes) std::cerr << "aps-sim: note: " << note << "\n";
   const NetworkProgram& program = pp.program;
   const Shard shard = parse_shard(shard_text);
   Samples samples = load_samples(program, pp.task, data, first, count);

@@ -324,6 +324,19 @@ def main():
                      helper.make_node("MatMul", ["x", "wf"], ["y"], name="fc")], [x], [y], [w, ws, wz]),
          os.path.join(out, "per_axis_scale_count.onnx"))
 
+    # Labelled data with a stray second input file: the input files are at
+    # fault, not labels.pb. And a folder holding a split and split folders.
+    stray = os.path.join(out, "stray_input_1")
+    os.makedirs(stray, exist_ok=True)
+    write_tensor(os.path.join(stray, "input_0.pb"), samples(3, 64))
+    write_tensor(os.path.join(stray, "input_1.pb"), samples(3, 64))
+    write_tensor(os.path.join(stray, "labels.pb"), np.arange(6, dtype=np.int64), "labels")
+    both = os.path.join(out, "split_and_split_folders")
+    os.makedirs(os.path.join(both, "test_data_set_0"), exist_ok=True)
+    for folder in (both, os.path.join(both, "test_data_set_0")):
+        write_tensor(os.path.join(folder, "input_0.pb"), samples(2, 64))
+        write_tensor(os.path.join(folder, "labels.pb"), np.array([0, 1], np.int64), "labels")
+
     # A network with no layer that has weights (a quantized pool alone): its
     # MACs are 0, so it has no average width.
     fmap4 = helper.make_tensor_value_info("fmap", TensorProto.FLOAT, [1, 2, 4, 4])

@@ -47,7 +47,8 @@ def main():
             problems.append(f"the stopped run's page lacks {words!r}")
 
     samples = {"a list": [1, 2], "a coverage summary": {"functional": {"hit": 1, "total": 2}, "groups": []},
-               "an eval --outputs file": {"model": "m.onnx", "engine": "onnx", "samples": []}}
+               "an eval --outputs file": {"model": "m.onnx", "engine": "onnx", "samples": []},
+               "an aps-bench --json file": {"model": "m.onnx", "data": "d", "inputs": 4, "repeats": 1, "rows": []}}
     for what, content in samples.items():
         path = os.path.join(work, what.replace(" ", "_") + ".json")
         with open(path, "w") as f:
