@@ -84,7 +84,13 @@ void check_program_batch(const NetworkProgram& program, const DataSet& ds) {
 DataSet load_calibration_set(const OnnxModel& model, const std::filesystem::path& dir) {
   std::vector<DataSet> sets = load_data_sets(dir);
   if (sets.size() != 1) throw InputError(fmt::format("{}: calibration data must be one folder", dir.string()));
-  check_samples_or_codes(sets[0], model.inputs().at(0).dtype, model.source());
+  // Calibration runs the graph itself, which takes only its input's type.
+  const ValueInfo& input = model.inputs().at(0);
+  if (const DType got = sets[0].inputs.at(0).tensor.dtype(); got != input.dtype)
+    throw InputError(fmt::format("{}: input must be {} (the type of {}'s input '{}', which calibration runs), got {}",
+                                 sets[0].input_file(0).string(), dtype_name(input.dtype), model.source(), input.name,
+                                 dtype_name(got)));
+  check_samples_or_codes(sets[0], input.dtype, model.source());
   check_batches_fit(model, sets[0]);
   // One value everywhere (a zero-filled placeholder, a blank export) measures
   // every range as a point: the model would be quantized at scale 1 and its

@@ -337,6 +337,19 @@ def main():
         write_tensor(os.path.join(folder, "input_0.pb"), samples(2, 64))
         write_tensor(os.path.join(folder, "labels.pb"), np.array([0, 1], np.int64), "labels")
 
+    # A float model that takes raw uint8 values, calibrated on float data:
+    # the data file is at fault, not the model.
+    raw = helper.make_tensor_value_info("raw", TensorProto.UINT8, ["N", 4])
+    scores = helper.make_tensor_value_info("scores", TensorProto.FLOAT, ["N", 2])
+    save(tiny_model([helper.make_node("Cast", ["raw"], ["xf"], name="to_float", to=TensorProto.FLOAT),
+                     helper.make_node("MatMul", ["xf", "w"], ["scores"], name="fc")],
+                    [raw], [scores], [numpy_helper.from_array(np.ones((4, 2), np.float32), "w")]),
+         os.path.join(out, "uint8_input.onnx"))
+    float_calibration = os.path.join(out, "float_calibration_for_uint8")
+    os.makedirs(float_calibration, exist_ok=True)
+    write_tensor(os.path.join(float_calibration, "input_0.pb"), samples(8, 4), "raw")
+    write_tensor(os.path.join(float_calibration, "labels.pb"), np.zeros(8, np.int64), "labels")
+
     # A network with no layer that has weights (a quantized pool alone): its
     # MACs are 0, so it has no average width.
     fmap4 = helper.make_tensor_value_info("fmap", TensorProto.FLOAT, [1, 2, 4, 4])
