@@ -85,6 +85,7 @@ def merge_data_set(reports):
         "model": reports[0]["model"],
         "data": reports[0]["data"],
         "precision": reports[0]["precision"],
+        "policy_options": reports[0].get("policy_options", ""),
         "first": start,
         "task": task,
         "inputs": inputs,

@@ -17,7 +17,7 @@ def _count(v):
 
 
 LAYER_FIGURES = ("cycles_per_inference", "bytes_moved_per_inference", "memory_stall_cycles_per_inference")
-SAME_RUN = {"regression": ("seed",), "data_set": ("model", "data", "precision", "task", "seed")}
+SAME_RUN = {"regression": ("seed",), "data_set": ("model", "data", "precision", "policy_options", "task", "seed")}
 
 
 def _evaluation_problem(e, task):

@@ -105,7 +105,8 @@ def summary_section(runs):
         else:
             name, rtl, golden = figure_of(r)
             fig = "–" if rtl is None else f"{rtl:.4f} RTL / {golden:.4f} golden ({name})"
-            rows.append([f"run {i + 1}", status, escape(os.path.basename(r.get("model", ""))), r.get("precision", ""),
+            setting = " ".join(part for part in (r.get("precision", ""), r.get("policy_options", "")) if part)
+            rows.append([f"run {i + 1}", status, escape(os.path.basename(r.get("model", ""))), setting,
                          r["inputs"], r.get("failed_inputs", 0), r.get("elements_compared", 0), fig,
                          r.get("avg_bits", 0.0), r.get("cycles_per_inference", 0.0), r.get("shards", 1)])
     return "<h2>Summary</h2>" + table(

@@ -56,6 +56,7 @@ nlohmann::json cosim_json(const NetworkProgram& program, const RunDescription& d
       {"data", d.data},
       {"rtl_variant", r.variant},
       {"precision", d.precision},
+      {"policy_options", d.policy_options},
       {"bias_correction_off", d.bias_correction_off},
       {"seed", d.seed},
       {"jobs", d.jobs},

@@ -15,6 +15,10 @@ struct RunDescription {
   std::string model;
   std::string data;
   std::string precision;
+  // The policy options given, as they would be typed (" --profile p.onnx
+  // --policy budget --budget-bits 4"): what sets apart runs whose precision
+  // reads alike.
+  std::string policy_options;
   bool bias_correction_off = false;  // --no-bias-correction dropped the profile's corrections
   double avg_bits = 0;
   uint64_t seed = 0;

@@ -1,7 +1,9 @@
 // aps-sim run: a model and a data set through the RTL, every layer of every
 // input checked against the golden model.
 
+#include <algorithm>
 #include <cstdint>
+#include <iterator>
 #include <fmt/format.h>
 #include <iostream>
 
@@ -183,7 +185,12 @@ ExitCode run_command(const Args& args) {
                                trace_end == "-1" ? -1 : parse_cycles(trace_end, "--trace-end")};
   }
   const bool adaptive = pp.options.policy != Policy::Static;
-  RunDescription desc{model, data, aps::cli::precision_text(pp, co.configs), pp.bias_correction_off,
+  std::vector<std::string> policy_only;  // --precision reads in the report's precision already
+  std::copy_if(policy_options.begin(), policy_options.end(), std::back_inserter(policy_only),
+               [](const std::string& name) { return name != "precision"; });
+  std::string given_policy = aps::cli::given_options_text(vm, policy_only);
+  if (!given_policy.empty()) given_policy.erase(0, 1);  // its leading space
+  RunDescription desc{model, data, aps::cli::precision_text(pp, co.configs), given_policy, pp.bias_correction_off,
                       mac_weighted_bits(program, co.configs), seed, jobs};
 
   install_stop_handlers();

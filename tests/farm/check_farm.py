@@ -244,6 +244,8 @@ def main():
             (3, lambda r: r.update(model="/another/model.onnx"), "a report of another run (model '/another"),
             (1, lambda r: r.update(model="/another/model.onnx"), "a report of another run (model '/another"),
             (1, lambda r: r.update(precision="map:2,2,2"), "a report of another run (precision 'map:2,2,2'"),
+            (2, lambda r: r.update(policy_options="--profile p.onnx --policy budget --budget-bits 3"),
+             "a report of another run (policy_options '--profile p.onnx"),
             (3, lambda r: r.update(first=0), "overlap another shard's")):
         shutil.rmtree(f"{work}/data_edited", ignore_errors=True)
         shutil.copytree(f"{work}/data", f"{work}/data_edited")
