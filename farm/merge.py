@@ -6,7 +6,7 @@ never averaged)."""
 
 import xml.etree.ElementTree as ET
 
-from report_check import asked, other_run_problems
+from report_check import LAYER_FIGURES, asked, other_run_problems
 
 
 def roc_auc(scores, labels):
@@ -113,9 +113,9 @@ def merge_data_set(reports):
 def merge_layers(reports, inputs):
     """Per-layer figures per inference, weighted by each shard's inputs."""
     layers = [dict(l) for l in reports[0]["layers"]]
-    for key in ("cycles_per_inference", "bytes_moved_per_inference", "memory_stall_cycles_per_inference"):
+    for key in (*LAYER_FIGURES, "rerun_cycles_per_inference"):
         for i, layer in enumerate(layers):
-            layer[key] = sum(r["layers"][i][key] * r["inputs"] for r in reports) / inputs if inputs else 0.0
+            layer[key] = sum(r["layers"][i].get(key, 0.0) * r["inputs"] for r in reports) / inputs if inputs else 0.0
     return layers
 
 

@@ -143,6 +143,7 @@ def layers_section(run, index):
     array = run.get("array") or {}
     pes = array.get("rows", 0) * array.get("cols", 0)
     hist = run.get("width_histogram", {})
+    reruns = any(l.get("rerun_cycles_per_inference", 0) for l in layers)
     rows, names, cycles = [], [], []
     for l in layers:
         widths = hist.get(l["name"])
@@ -151,13 +152,15 @@ def layers_section(run, index):
         util = f"{100 * ideal / l['cycles_per_inference']:.0f} %" if ideal and l["cycles_per_inference"] else "–"
         rows.append([l["name"], l["kind"], l.get("macs", 0), "–" if bits is None else bits, l["cycles_per_inference"],
                      "–" if ideal is None else ideal, util, l.get("bytes_moved_per_inference", 0.0),
-                     l.get("memory_stall_cycles_per_inference", 0.0)])
+                     l.get("memory_stall_cycles_per_inference", 0.0)]
+                    + ([l.get("rerun_cycles_per_inference", 0.0)] if reruns else []))
         names.append(l["name"])
         cycles.append(l["cycles_per_inference"])
     shape = f"{array.get('rows')}x{array.get('cols')} array" if pes else "array size not in the report"
     return (f"<h2>Per-layer cycles and utilization (run {index + 1}, {shape})</h2>"
-            + table(["layer", "kind", "MACs", "bits", "cycles / inference", "ideal", "utilization", "bytes moved",
-                     "memory stall cycles"], rows, f"layers-{index + 1}")
+            + table(["layer", "kind", "MACs", "bits", ("first-pass " if reruns else "") + "cycles / inference", "ideal",
+                     "utilization", "bytes moved",
+                     "memory stall cycles"] + (["re-run cycles / inference"] if reruns else []), rows, f"layers-{index + 1}")
             + bar_chart(names, cycles, unit=" cycles"))
 
 

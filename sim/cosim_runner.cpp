@@ -27,7 +27,7 @@ struct WorkerResult {
   std::optional<Mismatch> done_first;
   int64_t failed_inputs = 0, rtl_cycles = 0, sim_cycles = 0;
   Evaluation rtl_eval, golden_eval;
-  std::vector<int64_t> layer_cycles, layer_mem_beats, layer_mem_stalls;
+  std::vector<int64_t> layer_cycles, layer_rerun_cycles, layer_mem_beats, layer_mem_stalls;
   int64_t mem_beats = 0, mem_stalls = 0;
   int rows = 0;
   std::string variant;
@@ -59,6 +59,7 @@ CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& i
     WorkerResult& wr = results[w];
     wr.rtl_eval = wr.golden_eval = Evaluation(options.task);
     wr.layer_cycles.assign(program.layers.size(), 0);
+    wr.layer_rerun_cycles.assign(program.layers.size(), 0);
     wr.layer_mem_beats.assign(program.layers.size(), 0);
     wr.layer_mem_stalls.assign(program.layers.size(), 0);
     const std::vector<int> main_weighted = weighted_layers(program);
@@ -99,7 +100,7 @@ CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& i
             wr.layer_cycles[l] += run.layer_cycles[l];
             wr.layer_mem_beats[l] += run.layer_mem_beats[l];
             wr.layer_mem_stalls[l] += run.layer_mem_stalls[l];
-            if (l < run.rerun_layer_cycles.size()) wr.layer_cycles[l] += run.rerun_layer_cycles[l];
+            if (l < run.rerun_layer_cycles.size()) wr.layer_rerun_cycles[l] += run.rerun_layer_cycles[l];
           }
         }
         // Counted once the input has finished, so the golden figures and the
@@ -155,6 +156,7 @@ CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& i
     CosimResult r;
     r.rtl_eval = r.golden_eval = Evaluation(options.task);
     r.layer_cycles.assign(program.layers.size(), 0);
+    r.layer_rerun_cycles.assign(program.layers.size(), 0);
     r.layer_mem_beats.assign(program.layers.size(), 0);
     r.layer_mem_stalls.assign(program.layers.size(), 0);
     r.inputs = static_cast<int64_t>(inputs.size());
@@ -182,6 +184,7 @@ CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& i
       r.sim_cycles += wr.sim_cycles;
       for (size_t l = 0; l < wr.layer_cycles.size(); ++l) {
         r.layer_cycles[l] += wr.layer_cycles[l];
+        r.layer_rerun_cycles[l] += wr.layer_rerun_cycles[l];
         r.layer_mem_beats[l] += wr.layer_mem_beats[l];
         r.layer_mem_stalls[l] += wr.layer_mem_stalls[l];
       }

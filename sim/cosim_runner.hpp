@@ -56,7 +56,9 @@ struct CosimResult {
   Evaluation rtl_eval;          // the RTL's outputs against the labels (none without labels)
   Evaluation golden_eval;       // the golden model's
   int64_t rtl_cycles = 0;       // accelerator cycles over all inputs
-  std::vector<int64_t> layer_cycles;  // per layer, summed over inputs
+  // Per layer, summed over inputs: the first pass (as the memory figures
+  // below, which the RTL logs for it only) and the cascade's re-run.
+  std::vector<int64_t> layer_cycles, layer_rerun_cycles;
   std::vector<int64_t> layer_mem_beats, layer_mem_stalls;  // per layer, first pass, summed over inputs
   int64_t mem_beats = 0, mem_stalls = 0;  // over all inputs (both passes)
   int rows = 0;                 // bytes per memory-port beat

@@ -49,6 +49,7 @@ nlohmann::json cosim_json(const NetworkProgram& program, const RunDescription& d
                       {"kind", layer_kind_name(program.layers[l].kind)},
                       {"macs", program.layers[l].macs()},
                       {"cycles_per_inference", static_cast<double>(r.layer_cycles[l]) / n},
+                      {"rerun_cycles_per_inference", static_cast<double>(r.layer_rerun_cycles[l]) / n},
                       {"bytes_moved_per_inference", static_cast<double>(r.layer_mem_beats[l]) * r.rows / n},
                       {"memory_stall_cycles_per_inference", static_cast<double>(r.layer_mem_stalls[l]) / n}});
   return {
@@ -112,10 +113,12 @@ std::string cosim_table(const NetworkProgram& program, const RunDescription& d, 
   row("cycles per inference", fmt::format("{:.0f} ({:.0f} waiting for memory)", static_cast<double>(r.rtl_cycles) / n,
                                           r.mem_stalls / n));
   row("bytes moved", fmt::format("{:.0f} per inference", static_cast<double>(r.mem_beats) * r.rows / n));
+  if (r.reruns > 0) row("  by layer", "the first pass; re-run cycles beside it");
   for (size_t l = 0; l < program.layers.size(); ++l)
     row(fmt::format("  {} {} {}", program.layers[l].kind == LayerKind::SaeScan ? "step " : "layer", l, program.layers[l].name),
-        fmt::format("{:.0f} cycles, {:.0f} bytes moved, {:.0f} waiting for memory", r.layer_cycles[l] / n,
-                    r.layer_mem_beats[l] * r.rows / n, r.layer_mem_stalls[l] / n));
+        fmt::format("{:.0f} cycles, {:.0f} bytes moved, {:.0f} waiting for memory{}", r.layer_cycles[l] / n,
+                    r.layer_mem_beats[l] * r.rows / n, r.layer_mem_stalls[l] / n,
+                    r.layer_rerun_cycles[l] > 0 ? fmt::format("; re-run {:.0f} cycles", r.layer_rerun_cycles[l] / n) : ""));
   if (program.pcu.enabled()) {
     row("SAE / PCU cycles", fmt::format("{:.1f} / {:.1f} per inference", r.sae_cycles / n, r.pcu_cycles / n));
     row("SAE metrics compared", fmt::format("{}", r.counts.metrics_compared));
