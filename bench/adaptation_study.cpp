@@ -722,7 +722,7 @@ int main(int argc, char** argv) {
     for (const std::string& split_name : cli::split_list(splits_text)) {
       Split& s = splits.emplace_back();
       s.name = split_name;
-      const DataSet ds = load_data_set(root / split_name);
+      const DataSet ds = load_split(root / split_name);
       check_program_batch(base, ds);
       if (!ds.labels) throw InputError(fmt::format("{}: the study needs labels", (root / split_name).string()));
       if (first >= ds.sample_count())

@@ -105,7 +105,7 @@ int main(int argc, char** argv) {
       std::cerr << "aps-bench: note: " << cli::quantized_model_calibration_unread(*calibration_dir, model) << "\n";
     NetworkProgram program = std::move(loaded.program);
     if (rule) program.set_weight_reduction(*rule);
-    const DataSet ds = load_data_sets(data).front();
+    const DataSet ds = load_split(data);
     check_program_batch(program, ds);
     std::vector<Codes> inputs;
     const int64_t n = count < 0 ? ds.sample_count() : std::min<int64_t>(count, ds.sample_count());

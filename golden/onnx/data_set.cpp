@@ -130,4 +130,47 @@ std::vector<DataSet> load_data_sets(const fs::path& path) {
   return sets;
 }
 
+DataSet load_split(const fs::path& path) {
+  std::vector<DataSet> sets = load_data_sets(path);
+  if (sets.size() == 1) return std::move(sets.front());
+  DataSet out;
+  out.folder = path;
+  const Tensor& first = sets.front().inputs.at(0).tensor;
+  const bool labelled = sets.front().labels.has_value();
+  Shape shape = first.shape();
+  shape.at(0) = 0;
+  std::vector<double> reals;
+  std::vector<int64_t> ints, labels;
+  for (const DataSet& ds : sets) {
+    if (ds.inputs.size() != 1)
+      throw InputError(fmt::format("{}: expected one input file (input_0.pb), found {}", ds.folder.string(),
+                                   ds.inputs.size()));
+    const Tensor& t = ds.inputs[0].tensor;
+    Shape sample = t.shape();
+    if (t.dtype() != first.dtype() || t.rank() != first.rank() || t.rank() == 0 ||
+        !std::equal(sample.begin() + 1, sample.end(), first.shape().begin() + 1))
+      throw InputError(fmt::format("{}: input_0.pb is {} {}, unlike {}'s {} {}: a split's folders hold samples of one "
+                                   "type and shape",
+                                   ds.folder.string(), dtype_name(t.dtype()), shape_string(t.shape()),
+                                   sets.front().folder.string(), dtype_name(first.dtype()), shape_string(first.shape())));
+    if (ds.labels.has_value() != labelled)
+      throw InputError(fmt::format("{}: {} labels.pb, unlike {}", ds.folder.string(), labelled ? "has no" : "has a",
+                                   sets.front().folder.string()));
+    shape[0] += t.shape()[0];
+    if (t.floating())
+      reals.insert(reals.end(), t.reals().begin(), t.reals().end());
+    else
+      ints.insert(ints.end(), t.ints().begin(), t.ints().end());
+    if (labelled) labels.insert(labels.end(), ds.labels->ints().begin(), ds.labels->ints().end());
+  }
+  const std::string name = sets.front().inputs[0].name;
+  out.inputs.push_back({name, first.floating() ? Tensor::from_reals(first.dtype(), shape, std::move(reals))
+                                               : Tensor::from_ints(first.dtype(), shape, std::move(ints))});
+  if (labelled) {
+    const auto n = static_cast<int64_t>(labels.size());
+    out.labels = Tensor::from_ints(DType::Int64, {n}, std::move(labels));
+  }
+  return out;
+}
+
 }  // namespace aps

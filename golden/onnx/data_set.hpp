@@ -35,6 +35,12 @@ DataSet load_data_set(const std::filesystem::path& folder);
 // single input .pb file. InputError naming the path if it holds no inputs.
 std::vector<DataSet> load_data_sets(const std::filesystem::path& path);
 
+// One split of samples from `path` (as load_data_sets reads it): a folder of
+// test_data_set_K folders is their samples in order, one batch, for the
+// tools that study one split (aps-study, aps-bench). InputError naming the
+// folder whose input type, sample shape or labels differ from the first's.
+DataSet load_split(const std::filesystem::path& path);
+
 // Rejects NaN and infinite values in floating inputs, naming the file.
 void check_finite(const NamedTensor& t, const std::filesystem::path& file);
 
