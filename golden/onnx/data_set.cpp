@@ -53,7 +53,9 @@ void check_sample_batch(const DataSet& ds) {
     throw InputError(fmt::format("{}: expected one input file (input_0.pb), found {}", ds.folder.string(), ds.inputs.size()));
   const Tensor& t = ds.inputs[0].tensor;
   if (t.dtype() != DType::Float)
-    throw InputError(fmt::format("{}: input must be float32, got {}", file.string(), dtype_name(t.dtype())));
+    throw InputError(fmt::format("{}: input must be float32, got {} (write the samples as the model's float input, "
+                                 "scaled as it was trained: raw uint8 pixels usually / 255)",
+                                 file.string(), dtype_name(t.dtype())));
   check_has_samples(ds);
   check_finite(ds.inputs[0], file);
 }
