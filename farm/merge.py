@@ -95,6 +95,7 @@ def merge_data_set(reports):
         "mismatches": sum(r["mismatches"] for r in reports),
         "metrics_compared": sum(r.get("metrics_compared", 0) for r in reports),
         "configs_compared": sum(r.get("configs_compared", 0) for r in reports),
+        "reruns": sum(r.get("reruns", 0) for r in reports),
         "first_mismatch": first,
         figure: merge_evaluation([r["evaluation"]["rtl"] for r in reports], task),
         f"golden_{figure}": merge_evaluation([r["evaluation"]["golden"] for r in reports], task),

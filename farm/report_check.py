@@ -20,6 +20,11 @@ LAYER_FIGURES = ("cycles_per_inference", "bytes_moved_per_inference", "memory_st
 SAME_RUN = {"regression": ("seed",), "data_set": ("model", "data", "precision", "policy_options", "task", "seed")}
 
 
+def _same_run_value(r, key):
+    # aps-sim's reports before policy_options had none: the run without any.
+    return r.get(key, "") if key == "policy_options" else r.get(key)
+
+
 def _evaluation_problem(e, task):
     if not isinstance(e, dict):
         return "is not an object"
@@ -86,7 +91,7 @@ def asked(command):
 
 def _identity(r, kind):
     layers = tuple(l.get("name") for l in r["layers"]) if kind == "data_set" else ()
-    return tuple(r.get(key) for key in SAME_RUN[kind]) + (layers,)
+    return tuple(_same_run_value(r, key) for key in SAME_RUN[kind]) + (layers,)
 
 
 def other_run_problems(reports, kind, expected=None):
@@ -110,7 +115,7 @@ def other_run_problems(reports, kind, expected=None):
         for i in rest:
             r = reports[i]
             for key in SAME_RUN[kind]:
-                if r.get(key) != ref.get(key):
+                if _same_run_value(r, key) != _same_run_value(ref, key):
                     out[i] = f"a report of another run ({key} {r.get(key)!r}, not {ref.get(key)!r})"
                     break
             else:

@@ -84,9 +84,11 @@ void check_program_batch(const NetworkProgram& program, const DataSet& ds) {
 DataSet load_calibration_set(const OnnxModel& model, const std::filesystem::path& dir) {
   std::vector<DataSet> sets = load_data_sets(dir);
   if (sets.size() != 1) throw InputError(fmt::format("{}: calibration data must be one folder", dir.string()));
-  // Calibration runs the graph itself, which takes only its input's type.
+  // A model that needs ranges is calibrated by running its graph, which takes
+  // only its input's type (a quantized one runs as a program, which quantizes
+  // float samples to its input's codes).
   const ValueInfo& input = model.inputs().at(0);
-  if (const DType got = sets[0].inputs.at(0).tensor.dtype(); got != input.dtype)
+  if (const DType got = sets[0].inputs.at(0).tensor.dtype(); got != input.dtype && why_ranges_needed(model))
     throw InputError(fmt::format("{}: input must be {} (the type of {}'s input '{}', which calibration runs), got {}",
                                  sets[0].input_file(0).string(), dtype_name(input.dtype), model.source(), input.name,
                                  dtype_name(got)));

@@ -10,7 +10,7 @@ namespace aps {
 namespace fs = std::filesystem;
 
 fs::path DataSet::input_file(size_t i) const {
-  return single_file && i == 0 ? *single_file : folder / fmt::format("input_{}.pb", i);
+  return input_0_file && i == 0 ? *input_0_file : folder / fmt::format("input_{}.pb", i);
 }
 
 int64_t DataSet::sample_count() const {
@@ -77,13 +77,15 @@ DataSet load_data_set(const fs::path& folder) {
   }
   const fs::path lp = folder / "labels.pb";
   if (fs::exists(lp)) {
-    // Labelled data is one input per sample; the labels must not be blamed
-    // for a stray input_1.pb.
-    if (ds.inputs.size() != 1)
-      throw InputError(fmt::format("{}: expected one input file (input_0.pb) beside labels.pb, found {}",
-                                   folder.string(), ds.inputs.size()));
     Tensor labels = read_tensor_file(lp).tensor;
-    if (labels.floating() || labels.rank() != 1 || labels.size() != ds.sample_count())
+    const bool fits = !labels.floating() && labels.rank() == 1 && labels.size() == ds.sample_count();
+    // A stray input_1.pb of another sample count is the likelier fault than
+    // the labels (a model of several inputs may have labels that fit).
+    if (!fits && ds.inputs.size() > 1)
+      throw InputError(fmt::format("{}: labels.pb does not fit input_0.pb, and the folder holds {} input files: "
+                                   "labelled data is one input file (input_0.pb) per sample batch",
+                                   folder.string(), ds.inputs.size()));
+    if (!fits)
       // Name the input's shape too: a batch written without its sample
       // dimension ([64] for one sample of 64) is the usual cause.
       throw InputError(fmt::format("{}: labels must be a 1-D integer tensor with {} entries (one per sample: the first "
@@ -105,7 +107,7 @@ std::vector<DataSet> load_data_sets(const fs::path& path) {
   if (fs::is_regular_file(path, ec)) {
     DataSet ds;
     ds.folder = path.parent_path();
-    ds.single_file = path;
+    ds.input_0_file = path;
     ds.inputs.push_back(read_tensor_file(path));
     return {std::move(ds)};
   }
@@ -137,10 +139,11 @@ DataSet load_split(const fs::path& path) {
   if (sets.size() == 1) return std::move(sets.front());
   DataSet out;
   out.folder = path;
+  out.input_0_file = sets.front().input_file(0);
   const Tensor& first = sets.front().inputs.at(0).tensor;
   const bool labelled = sets.front().labels.has_value();
   Shape shape = first.shape();
-  shape.at(0) = 0;
+  if (!shape.empty()) shape[0] = 0;  // an unbatched first folder is refused below
   std::vector<double> reals;
   std::vector<int64_t> ints, labels;
   for (const DataSet& ds : sets) {
@@ -148,8 +151,15 @@ DataSet load_split(const fs::path& path) {
       throw InputError(fmt::format("{}: expected one input file (input_0.pb), found {}", ds.folder.string(),
                                    ds.inputs.size()));
     const Tensor& t = ds.inputs[0].tensor;
+    if (t.rank() == 0)
+      throw InputError(fmt::format("{}: one unbatched sample; a split of several folders holds batches (samples "
+                                   "along the first dimension)",
+                                   ds.input_file(0).string()));
+    // What would be found in the joined batch is named in its own file.
+    check_has_samples(ds);
+    check_finite(ds.inputs[0], ds.input_file(0));
     Shape sample = t.shape();
-    if (t.dtype() != first.dtype() || t.rank() != first.rank() || t.rank() == 0 ||
+    if (t.dtype() != first.dtype() || t.rank() != first.rank() ||
         !std::equal(sample.begin() + 1, sample.end(), first.shape().begin() + 1))
       throw InputError(fmt::format("{}: input_0.pb is {} {}, unlike {}'s {} {}: a split's folders hold samples of one "
                                    "type and shape",

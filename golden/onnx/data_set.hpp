@@ -20,7 +20,10 @@ struct DataSet {
   std::vector<NamedTensor> outputs;  // output_0.pb, ... (expected; may be empty)
   std::optional<Tensor> labels;      // labels.pb
 
-  std::optional<std::filesystem::path> single_file;  // set when the data set is one .pb file
+  // The file messages name for input 0 when it is not folder/input_0.pb: the
+  // .pb file the data set is, or the first folder's of a split load_split
+  // joined from several (whose files all hold its type and sample shape).
+  std::optional<std::filesystem::path> input_0_file;
 
   // Samples along the first dimension of input 0 (1 for an unbatched input).
   int64_t sample_count() const;

@@ -263,6 +263,18 @@ def main():
             problems.append(f"merge kept shard {k}'s edited report ({words}): {merged['shards_merged']} shards "
                             f"of model {merged['model']}, {len(suites)} JUnit suites")
 
+    # A shard report of the aps-sim before policy_options (resubmit after an
+    # upgrade) is of the same run as the others, which have none given.
+    shutil.rmtree(f"{work}/data_edited", ignore_errors=True)
+    shutil.copytree(f"{work}/data", f"{work}/data_edited")
+    report = load(f"{work}/data_edited/shard-2.json")
+    del report["policy_options"]
+    with open(f"{work}/data_edited/shard-2.json", "w") as f:
+        json.dump(report, f)
+    run([farm_cmd, "merge", f"{work}/data_edited"], 0)
+    if load(f"{work}/data_edited/merged.json")["shards_merged"] != 4:
+        problems.append("a shard report without policy_options was left out of the merge")
+
     # Submitted again over it with arguments aps-sim refuses: exit 2, the
     # refusal quoted, and nothing of the earlier run's merge left.
     out = run([farm_cmd, "submit", "--run-dir", f"{work}/data", "--shards", "2", "--force", *LAUNCHER, "--sim", sim,

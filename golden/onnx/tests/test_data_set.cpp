@@ -2,6 +2,7 @@
 // samples in order, or a refusal naming the folder that does not fit.
 
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <filesystem>
 #include <unistd.h>
 
@@ -58,5 +59,21 @@ TEST_CASE("a split's folders of another sample shape or without labels are named
   fs::remove_all(dir / "test_data_set_1");
   write_set(dir / "test_data_set_1", Tensor::from_reals(DType::Float, {1, 3}, {1, 2, 3}), std::nullopt);
   CHECK_THROWS_WITH(load_split(dir), Catch::Contains("test_data_set_1: has no labels.pb, unlike"));
+  // What the joined batch would hide is named in its own folder's file.
+  fs::remove_all(dir / "test_data_set_1");
+  write_set(dir / "test_data_set_1", Tensor::from_reals(DType::Float, {1, 3}, {1, NAN, 3}),
+            Tensor::from_ints(DType::Int64, {1}, {0}));
+  CHECK_THROWS_WITH(load_split(dir), Catch::Contains("test_data_set_1/input_0.pb: element 1 is nan"));
+  fs::remove_all(dir / "test_data_set_0");
+  write_set(dir / "test_data_set_0", Tensor::scalar_real(DType::Float, 1.0), std::nullopt);
+  CHECK_THROWS_WITH(load_split(dir), Catch::Contains("test_data_set_0/input_0.pb: one unbatched sample"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("a joined split's messages name its first folder's file", "[data]") {
+  const fs::path dir = fresh_dir("named");
+  for (const char* k : {"0", "1"})
+    write_set(dir / (std::string("test_data_set_") + k), Tensor::from_reals(DType::Float, {1, 2}, {1, 2}), std::nullopt);
+  CHECK(load_split(dir).input_file(0) == dir / "test_data_set_0" / "input_0.pb");
   fs::remove_all(dir);
 }
