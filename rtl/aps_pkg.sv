@@ -114,18 +114,21 @@ package aps_pkg;
 
   // multiply_by_quantized_multiplier (golden/numerics/requantize.hpp):
   // x * mult * 2^(shift-31), the left shift saturating, the 64-bit product
-  // rounded once, half toward +infinity (|product| < 2^62, e <= 62).
+  // rounded once, half to even (|product| < 2^62, e <= 62).
   function automatic logic signed [31:0] mbqm(input logic signed [31:0] x, input logic signed [31:0] mult,
                                               input logic signed [31:0] shift);
     logic [4:0] left, right;
     logic [5:0] e;
-    logic signed [63:0] product;
+    logic signed [63:0] product, quotient, remainder, half;
     left = (shift > 0) ? shift[4:0] : 5'd0;
     right = (shift < 0) ? 5'((-shift)) : 5'd0;
     e = 6'd31 + 6'(right);
     product = 64'(sat32(64'(x) <<< left)) * 64'(mult);
-    if (`APS_PLANTED(REQUANT_ROUND)) return 32'(product >>> e);  // planted fault: truncate instead of rounding
-    return 32'((product + (64'sd1 <<< (e - 6'd1))) >>> e);
+    quotient = product >>> e;
+    if (`APS_PLANTED(REQUANT_ROUND)) return 32'(quotient);  // planted fault: truncate instead of rounding
+    remainder = product - (quotient <<< e);
+    half = 64'sd1 <<< (e - 6'd1);
+    return 32'(quotient + ((remainder > half || (remainder == half && quotient[0])) ? 64'sd1 : 64'sd0));
   endfunction
 
   // Requantization (golden/numerics/requantize.hpp): int32 -> uint8 code.

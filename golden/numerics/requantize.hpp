@@ -6,7 +6,7 @@
 //   lo = relu ? z_out : 0
 //
 // multiply_by_quantized_multiplier(x, {m, s}) =
-//   shift_right_round_half_up( sat32(x * 2^max(s,0)) * m, 31 + max(-s,0) )
+//   shift_right_round_half_even( sat32(x * 2^max(s,0)) * m, 31 + max(-s,0) )
 //
 // The real multiplier s_in * s_w / s_out is represented as m * 2^(s-31) with
 // m in [2^30, 2^31), TFLite's representation. The product is rounded once
@@ -48,7 +48,7 @@ inline int32_t multiply_by_quantized_multiplier(int32_t x, QuantizedMultiplier m
   const int left = std::max(m.shift, 0);
   const int right = std::max(-m.shift, 0);
   const int64_t shifted = saturate_int32(static_cast<int64_t>(x) * (int64_t{1} << left));
-  return static_cast<int32_t>(shift_right_round_half_up(shifted * m.multiplier, 31 + right));
+  return static_cast<int32_t>(shift_right_round_half_even(shifted * m.multiplier, 31 + right));
 }
 
 // The codes the output stage clamps to: [lowest_output_code, kHighestOutputCode].

@@ -63,14 +63,19 @@ TEST_CASE("a saturating multiplier too large to hold gives every accumulator the
   CHECK_THROWS_AS(saturating_multiplier(-1.0), InputError);
 }
 
-TEST_CASE("multiply_by_quantized_multiplier rounds the product once, ties toward +infinity", "[requantize]") {
+TEST_CASE("multiply_by_quantized_multiplier rounds the product once, ties to even", "[requantize]") {
   const auto half = quantize_multiplier(0.5);
   CHECK(multiply_by_quantized_multiplier(3, half) == 2);    // 1.5 -> 2
-  CHECK(multiply_by_quantized_multiplier(-3, half) == -1);  // -1.5 -> -1
+  CHECK(multiply_by_quantized_multiplier(-3, half) == -2);  // -1.5 -> -2
+  CHECK(multiply_by_quantized_multiplier(5, half) == 2);    // 2.5 -> 2
   const auto quarter = quantize_multiplier(0.25);
   CHECK(multiply_by_quantized_multiplier(6, quarter) == 2);  // 1.5 -> 2
-  CHECK(multiply_by_quantized_multiplier(-6, quarter) == -1);
-  CHECK(multiply_by_quantized_multiplier(10, quarter) == 3);  // 2.5 -> 3
+  CHECK(multiply_by_quantized_multiplier(-6, quarter) == -2);
+  CHECK(multiply_by_quantized_multiplier(10, quarter) == 2);  // 2.5 -> 2
+  // A global average of 16 codes at the same scale: 8/16 and 24/16.
+  const auto sixteenth = quantize_multiplier(1.0 / 16);
+  CHECK(multiply_by_quantized_multiplier(8, sixteenth) == 0);
+  CHECK(multiply_by_quantized_multiplier(24, sixteenth) == 2);
   // An average pool's sum times a multiplier below 1/2: TFLite's two
   // roundings (35 x 0.82 -> 29 at bit 31, then 29 / 2 -> 15) give 15.
   CHECK(multiply_by_quantized_multiplier(35, quantize_multiplier(0.41)) == 14);  // 14.35
@@ -78,7 +83,7 @@ TEST_CASE("multiply_by_quantized_multiplier rounds the product once, ties toward
   // left shifts saturate instead of overflowing
   const auto four = quantize_multiplier(4.0);
   CHECK(multiply_by_quantized_multiplier(std::numeric_limits<int32_t>::max(), four) ==
-        (1 << 30));  // saturates at 2^31-1, then x 2^30/2^31 rounds up
+        (1 << 30));  // saturates at 2^31-1, then x 2^30/2^31 = 2^30 - 1/2 rounds to the even 2^30
   CHECK(multiply_by_quantized_multiplier(100, four) == 400);
 }
 
@@ -99,9 +104,12 @@ TEST_CASE("multiply_by_quantized_multiplier is the nearest integer to x times th
     const Wide twice_product = 2 * shifted * m.multiplier;
     const Wide unit = static_cast<Wide>(1) << e;
     INFO(x << " x " << m.multiplier << " * 2^" << m.shift << " -> " << r);
-    // r - 1/2 <= exact < r + 1/2
+    // r - 1/2 <= exact <= r + 1/2, and r even where exact is a tie
     CHECK(twice_product >= (2 * static_cast<Wide>(r) - 1) * unit);
-    CHECK(twice_product < (2 * static_cast<Wide>(r) + 1) * unit);
+    CHECK(twice_product <= (2 * static_cast<Wide>(r) + 1) * unit);
+    const bool tie = twice_product == (2 * static_cast<Wide>(r) - 1) * unit ||
+                     twice_product == (2 * static_cast<Wide>(r) + 1) * unit;
+    if (tie) CHECK(r % 2 == 0);
   }
 }
 
