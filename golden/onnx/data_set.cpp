@@ -47,10 +47,16 @@ void check_sample_shape(const DataSet& ds, size_t input, const PartialShape& sam
                                ds.input_file(input).string(), shape_string(t.shape()), what, shape_string(want)));
 }
 
-void check_sample_batch(const DataSet& ds) {
-  const fs::path file = ds.input_file(0);
+namespace {
+void check_one_input(const DataSet& ds) {
   if (ds.inputs.size() != 1)
     throw InputError(fmt::format("{}: expected one input file (input_0.pb), found {}", ds.folder.string(), ds.inputs.size()));
+}
+}  // namespace
+
+void check_sample_batch(const DataSet& ds) {
+  const fs::path file = ds.input_file(0);
+  check_one_input(ds);
   const Tensor& t = ds.inputs[0].tensor;
   if (t.dtype() != DType::Float)
     throw InputError(fmt::format("{}: input must be float32, got {} (write the samples as the model's float input, "
@@ -147,9 +153,7 @@ DataSet load_split(const fs::path& path) {
   std::vector<double> reals;
   std::vector<int64_t> ints, labels;
   for (const DataSet& ds : sets) {
-    if (ds.inputs.size() != 1)
-      throw InputError(fmt::format("{}: expected one input file (input_0.pb), found {}", ds.folder.string(),
-                                   ds.inputs.size()));
+    check_one_input(ds);
     const Tensor& t = ds.inputs[0].tensor;
     if (t.rank() == 0)
       throw InputError(fmt::format("{}: one unbatched sample; a split of several folders holds batches (samples "
@@ -158,9 +162,8 @@ DataSet load_split(const fs::path& path) {
     // What would be found in the joined batch is named in its own file.
     check_has_samples(ds);
     check_finite(ds.inputs[0], ds.input_file(0));
-    Shape sample = t.shape();
     if (t.dtype() != first.dtype() || t.rank() != first.rank() ||
-        !std::equal(sample.begin() + 1, sample.end(), first.shape().begin() + 1))
+        !std::equal(t.shape().begin() + 1, t.shape().end(), first.shape().begin() + 1))
       throw InputError(fmt::format("{}: input_0.pb is {} {}, unlike {}'s {} {}: a split's folders hold samples of one "
                                    "type and shape",
                                    ds.folder.string(), dtype_name(t.dtype()), shape_string(t.shape()),

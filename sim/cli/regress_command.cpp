@@ -290,13 +290,11 @@ ExitCode regress_command(const Args& args) {
                    outcomes.end());
 
   int64_t failed = 0, elements = 0, layers = 0;
-  double seconds = 0;
   nlohmann::json jcases = nlohmann::json::array();
   std::vector<JUnitCase> junit_cases;
   for (const CaseOutcome& o : outcomes) {
     elements += o.elements;
     layers += o.layers;
-    seconds += o.seconds;
     std::string repro;
     if (!o.failure.empty()) {
       ++failed;
