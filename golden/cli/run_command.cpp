@@ -276,7 +276,8 @@ ExitCode eval_command(const Args& args) {
     const nlohmann::json avg_bits = macs > 0 ? nlohmann::json(o.bit_macs / macs) : nlohmann::json();
     described = fmt::format("accelerator arithmetic, {} model, {}{}, {}{}", model_format_name(pp.format), what,
                             pp.bias_correction_off ? ", without bias correction" : "",
-                            macs > 0 ? fmt::format("{:.2f} bits/MAC", o.bit_macs / macs) : "no layer with weights",
+                            avg_bits.is_null() ? "no layer with weights"
+                                               : fmt::format("{:.2f} bits/MAC", avg_bits.get<double>()),
                             pp.program.pcu.cascade ? fmt::format(", {} re-runs", o.reruns) : "");
     int64_t shadow_macs = 0;  // the up-front SAE's simplified layers, which avg_bits leaves out
     for (const Layer& l : pp.program.layers)

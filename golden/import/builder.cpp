@@ -492,12 +492,10 @@ void ProgramBuilder::clip_as_saturation(Layer& l, double lo, double hi, const Ac
   const auto code = [](const ActivationQuant& q, double v) {
     return quantize_linear(v, static_cast<float>(q.scale), q.zero_point, DType::UInt8);
   };
-  const auto value = [](const ActivationQuant& q, int32_t c) {
-    return static_cast<double>(static_cast<float>(c - q.zero_point) * static_cast<float>(q.scale));
-  };
   const ActivationQuant& q = l.out_q;
   const bool on_layer_grid = at_clip == q;
-  const double top = value(at_clip, 255), bottom = value(at_clip, 0);
+  const double top = dequantize_linear(255, static_cast<float>(at_clip.scale), at_clip.zero_point);
+  const double bottom = dequantize_linear(0, static_cast<float>(at_clip.scale), at_clip.zero_point);
   const bool then_top = then && code(*then, hi) >= 255, then_bottom = then && code(*then, lo) <= 0;
   const bool layer_top = on_layer_grid && code(q, hi) >= 255 && (!then || code(*then, top) == code(*then, hi));
   const bool layer_bottom = on_layer_grid && code(q, lo) <= 0 && (!then || code(*then, bottom) == code(*then, lo));

@@ -210,6 +210,9 @@ class ProgramBuilder {
   // requantized output; refused unless nothing else reads it on the way.
   Layer& layer_before(const onnx::NodeProto& node);
   void pass_through(const onnx::NodeProto& node);
+  // The one node that reads `value`; nullptr when others read it too, or it
+  // is the graph's output (which the host reads).
+  const onnx::NodeProto* sole_reader(const std::string& value) const;
   // The Relus and Clips that layer_before would apply in the layer whose
   // result is `value`, as one range (nullopt if none): what a float model's
   // grid is chosen for.

@@ -35,12 +35,17 @@ bool keeps_values(const std::string& op) {
 }
 }  // namespace
 
+const onnx::NodeProto* ProgramBuilder::sole_reader(const std::string& value) const {
+  const auto readers = model_.consumers(value);
+  return value == program_.output_name || readers.size() != 1 ? nullptr : readers[0];
+}
+
 std::optional<ActivationAfter> ProgramBuilder::activation_after(const std::string& value) const {
   std::optional<ActivationAfter> found;
   for (std::string v = value;;) {
-    const auto readers = model_.consumers(v);
-    if (v == program_.output_name || readers.size() != 1) return found;
-    const onnx::NodeProto& reader = *readers[0];
+    const onnx::NodeProto* read = sole_reader(v);
+    if (!read) return found;
+    const onnx::NodeProto& reader = *read;
     const std::string& op = reader.op_type();
     if (op == "Relu" || op == "Clip") {
       const auto [lo, hi] = op == "Relu" ? std::pair{0.0, double{INFINITY}} : clip_bounds(reader);
@@ -120,7 +125,7 @@ Layer& ProgramBuilder::layer_before(const onnx::NodeProto& node) {
   }
   Layer& l = program_.layers[acts_.at(value).tensor];
   for (const std::string& v : path) {
-    if (v == program_.output_name || model_.consumers(v).size() != 1)
+    if (!sole_reader(v))
       unsupported(node, fmt::format("'{}' is read by more than this {}: applying it in layer '{}', where the "
                                     "accelerator applies activations, would change what the others read",
                                     v, node.op_type(), l.name));
@@ -164,9 +169,9 @@ void ProgramBuilder::lower_clip(const onnx::NodeProto& node) {
 
 std::optional<ActivationQuant> ProgramBuilder::grid_after(const std::string& value) {
   for (std::string v = value;;) {
-    const auto readers = model_.consumers(v);
-    if (v == program_.output_name || readers.size() != 1) return std::nullopt;
-    const onnx::NodeProto& reader = *readers[0];
+    const onnx::NodeProto* read = sole_reader(v);
+    if (!read) return std::nullopt;
+    const onnx::NodeProto& reader = *read;
     if (reader.op_type() == "QuantizeLinear")
       return per_tensor_params_ahead(reader) ? std::optional(quantize_params(reader)) : std::nullopt;
     if (!keeps_values(reader.op_type())) return std::nullopt;
@@ -452,13 +457,11 @@ void ProgramBuilder::lower_max_pool(const onnx::NodeProto& node) {
   // in the layer (its bounds may lie inside that grid; the measured range
   // ends at them), nor a per-channel QuantizeLinear.
   const std::string& x = node.input(0);
-  const auto readers = model_.consumers(node.output(0));
+  const onnx::NodeProto* q = sole_reader(node.output(0));
   if (const auto p = pending_.find(x); p != pending_.end() && p->second.layer.kind != LayerKind::MaxPool &&
-                                       !p->second.clip && model_.consumers(x).size() == 1 &&
-                                       x != program_.output_name && node.output(0) != program_.output_name &&
-                                       readers.size() == 1 && readers[0]->op_type() == "QuantizeLinear" &&
-                                       per_tensor_params_ahead(*readers[0]))
-    finalize(x, quantize_params(*readers[0]));
+                                       !p->second.clip && sole_reader(x) && q && q->op_type() == "QuantizeLinear" &&
+                                       per_tensor_params_ahead(*q))
+    finalize(x, quantize_params(*q));
   const ActView in = act(x, node);
   if (!in.feature_map()) unsupported(node, "MaxPool needs an [N,C,H,W] or [N,C,L] input");
   PendingLayer p = new_layer(node, LayerKind::MaxPool, in);

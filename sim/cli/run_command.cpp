@@ -1,9 +1,7 @@
 // aps-sim run: a model and a data set through the RTL, every layer of every
 // input checked against the golden model.
 
-#include <algorithm>
 #include <cstdint>
-#include <iterator>
 #include <fmt/format.h>
 #include <iostream>
 
@@ -115,8 +113,7 @@ ExitCode run_command(const Args& args) {
   std::string task;
   aps::cli::add_task_option(options, task);
   aps::cli::PolicyArgs policy;
-  std::vector<std::string> policy_options = aps::cli::add_policy_options(options, policy);
-  policy_options.push_back("precision");
+  const std::vector<std::string> policy_options = aps::cli::add_policy_options(options, policy);
   po::variables_map vm;
   if (!aps::cli::parse_args(args, options, vm)) return ExitCode::Ok;
   aps::cli::refuse_unused_policy_options(vm, policy);
@@ -185,12 +182,11 @@ ExitCode run_command(const Args& args) {
                                trace_end == "-1" ? -1 : parse_cycles(trace_end, "--trace-end")};
   }
   const bool adaptive = pp.options.policy != Policy::Static;
-  std::vector<std::string> policy_only;  // --precision reads in the report's precision already
-  std::copy_if(policy_options.begin(), policy_options.end(), std::back_inserter(policy_only),
-               [](const std::string& name) { return name != "precision"; });
-  std::string given_policy = aps::cli::given_options_text(vm, policy_only);
-  if (!given_policy.empty()) given_policy.erase(0, 1);  // its leading space
-  RunDescription desc{model, data, aps::cli::precision_text(pp, co.configs), given_policy, pp.bias_correction_off,
+  // The policy options given, each with its leading space (--precision reads
+  // in the report's precision already).
+  const std::string given_policy = aps::cli::given_options_text(vm, policy_options);
+  RunDescription desc{model, data, aps::cli::precision_text(pp, co.configs),
+                      given_policy.empty() ? "" : given_policy.substr(1), pp.bias_correction_off,
                       mac_weighted_bits(program, co.configs), seed, jobs};
 
   install_stop_handlers();
@@ -204,7 +200,7 @@ ExitCode run_command(const Args& args) {
   if (!calibration.empty()) run_args += " --calibration " + aps::cli::shell_word(calibration);
   // Every policy option given passed refuse_unused_policy_options, so the
   // re-run accepts them all.
-  run_args += aps::cli::given_options_text(vm, policy_options);
+  run_args += given_policy + aps::cli::given_options_text(vm, {"precision"});
   run_args += aps::cli::given_options_text(vm, {"task"});
   if (stall != 0) run_args += fmt::format(" --stall {}", stall);
   if (max_cycles != 0) run_args += fmt::format(" --max-cycles {}", max_cycles);

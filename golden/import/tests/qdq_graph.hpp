@@ -31,6 +31,14 @@ inline void int8_weights(test::GraphBuilder& g, std::mt19937& rng, const std::st
   g.node("DequantizeLinear", {name + ".q", name + ".s", name + ".z"}, {name}, "dq_" + name).attr("axis", int64_t{0});
 }
 
+// The QuantizeLinear and DequantizeLinear of `value` with the parameters
+// `value`.s and `value`.z; the dequantized value's name.
+inline std::string qdq_nodes(test::GraphBuilder& g, const std::string& value) {
+  g.node("QuantizeLinear", {value, value + ".s", value + ".z"}, {value + ".q"}, "q_" + value);
+  g.node("DequantizeLinear", {value + ".q", value + ".s", value + ".z"}, {value + ".d"}, "dq_" + value);
+  return value + ".d";
+}
+
 // Q -> DQ of `value` at a symmetric int8 scale; its parameters as
 // initializers, or as Constant nodes just before the QuantizeLinear, where
 // torch.onnx writes them.
@@ -42,9 +50,14 @@ inline std::string fake_quant(test::GraphBuilder& g, const std::string& value, d
     g.initializer(value + ".s", Tensor::scalar_real(DType::Float, scale));
     g.initializer(value + ".z", Tensor::scalar_int(DType::Int8, 0));
   }
-  g.node("QuantizeLinear", {value, value + ".s", value + ".z"}, {value + ".q"}, "q_" + value);
-  g.node("DequantizeLinear", {value + ".q", value + ".s", value + ".z"}, {value + ".d"}, "dq_" + value);
-  return value + ".d";
+  return qdq_nodes(g, value);
+}
+
+// Q -> DQ of `value` on a uint8 grid, as ONNX Runtime quantizes activations.
+inline std::string uint8_quant(test::GraphBuilder& g, const std::string& value, double scale, int64_t zero_point) {
+  g.initializer(value + ".s", Tensor::scalar_real(DType::Float, scale));
+  g.initializer(value + ".z", Tensor::scalar_int(DType::UInt8, zero_point));
+  return qdq_nodes(g, value);
 }
 
 }  // namespace aps::test

@@ -3,15 +3,15 @@
 // reaching beyond 6): the next grid's saturation is the clip.
 
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <cmath>
-#include <cstdlib>
 #include <random>
 
 #include "golden/errors.hpp"
 #include "golden/import/program_builder.hpp"
-#include "golden/onnx/interpreter.hpp"
 #include "golden/onnx/testing/graph_builder.hpp"
 #include "golden/onnx/testing/random_tensor.hpp"
+#include "qdq_graph.hpp"
 #include "tracks_onnx.hpp"
 
 using namespace aps;
@@ -25,24 +25,17 @@ test::GraphBuilder relu6_graph(double lo, double next_lo, double next_hi, double
   std::mt19937 weights(41);
   test::GraphBuilder g(13);
   g.input("x", DType::Float, {-1, 1, 4, 4});
-  g.initializer("xs", Tensor::scalar_real(DType::Float, 1.0 / 64));
-  g.initializer("xz", Tensor::scalar_int(DType::UInt8, 128));
-  g.node("QuantizeLinear", {"x", "xs", "xz"}, {"xq"}, "q_x");
-  g.node("DequantizeLinear", {"xq", "xs", "xz"}, {"xd"}, "dq_x");
+  const std::string xd = test::uint8_quant(g, "x", 1.0 / 64, 128);
   std::vector<int64_t> w;
   for (int i = 0; i < 18; ++i) w.push_back(static_cast<int64_t>(weights() % 254) - 127);
   g.initializer("w", Tensor::from_ints(DType::Int8, {2, 1, 3, 3}, w));
   g.initializer("ws", Tensor::scalar_real(DType::Float, 0.01));
   g.initializer("wz", Tensor::scalar_int(DType::Int8, 0));
   g.node("DequantizeLinear", {"w", "ws", "wz"}, {"wd"}, "dq_w");
-  g.node("Conv", {"xd", "wd"}, {"c"}, "conv").attr("pads", std::vector<int64_t>{1, 1, 1, 1});
-  g.initializer("cs", Tensor::scalar_real(DType::Float, layer_scale));
-  g.initializer("cz", Tensor::scalar_int(DType::UInt8, layer_zero));
-  g.node("QuantizeLinear", {"c", "cs", "cz"}, {"cq"}, "q_c");
-  g.node("DequantizeLinear", {"cq", "cs", "cz"}, {"cd"}, "dq_c");
+  g.node("Conv", {xd, "wd"}, {"c"}, "conv").attr("pads", std::vector<int64_t>{1, 1, 1, 1});
   g.initializer("lo", Tensor::scalar_real(DType::Float, lo));
   g.initializer("hi", Tensor::scalar_real(DType::Float, 6.0));
-  g.node("Clip", {"cd", "lo", "hi"}, {"r"}, "relu6");
+  g.node("Clip", {test::uint8_quant(g, "c", layer_scale, layer_zero), "lo", "hi"}, {"r"}, "relu6");
   const double scale = (next_hi - next_lo) / 255;
   g.initializer("rs", Tensor::scalar_real(DType::Float, scale));
   g.initializer("rz", Tensor::scalar_int(DType::UInt8, std::lround(-next_lo / scale)));
@@ -62,21 +55,13 @@ void check_codes(const test::GraphBuilder& g, double scale) {
   const NetworkProgram p = build_program(m);
   std::mt19937 rng(42);
   const Tensor x = test::random_tensor(rng, {20, 1, 4, 4}, -2, 2);
-  const Tensor y = Interpreter(m).run({{"x", x}}).at("y");
-  const int64_t per = y.size() / 20;
-  int64_t differ = 0, far = 0, saturated = 0;
-  for (int64_t i = 0; i < 20; ++i) {
-    const std::vector<double> v = test::program_values(p, x, i);
-    for (int64_t k = 0; k < per; ++k) {
-      const long ours = std::lround(v[k] / scale), onnx = std::lround(y.reals()[i * per + k] / scale);
-      differ += ours != onnx;
-      far += std::labs(ours - onnx) > 1;
-      saturated += std::fabs(y.reals()[i * per + k] - 6.0) < scale;  // at the clip, on the grid
-    }
-  }
+  const test::CodeComparison c = test::compare_output_codes(m, p, x, scale);
+  const auto& y = c.onnx.reals();
+  // at the clip, on the grid
+  const auto saturated = std::count_if(y.begin(), y.end(), [&](double v) { return std::fabs(v - 6.0) < scale; });
   CHECK(saturated > 0);  // the clip bites
-  CHECK(far == 0);
-  CHECK(differ * 50 <= y.size());
+  CHECK(c.far == 0);
+  CHECK(c.differ * 50 <= c.onnx.size());
 }
 
 }  // namespace

@@ -4,24 +4,15 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <filesystem>
-#include <unistd.h>
-
-#include <fmt/format.h>
 
 #include "golden/errors.hpp"
 #include "golden/onnx/data_set.hpp"
+#include "golden/onnx/testing/scratch_folder.hpp"
 
 using namespace aps;
 namespace fs = std::filesystem;
 
 namespace {
-
-fs::path fresh_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / fmt::format("aps_data_set_{}_{}", getpid(), name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
 
 void write_set(const fs::path& folder, const Tensor& input, const std::optional<Tensor>& labels) {
   fs::create_directories(folder);
@@ -32,7 +23,7 @@ void write_set(const fs::path& folder, const Tensor& input, const std::optional<
 }  // namespace
 
 TEST_CASE("a folder of test_data_set folders is one split, their samples in order", "[data]") {
-  const fs::path dir = fresh_dir("split");
+  const fs::path dir = test::fresh_folder("data_set_split");
   write_set(dir / "test_data_set_0", Tensor::from_reals(DType::Float, {2, 3}, {1, 2, 3, 4, 5, 6}),
             Tensor::from_ints(DType::Int64, {2}, {0, 1}));
   write_set(dir / "test_data_set_1", Tensor::from_reals(DType::Float, {1, 3}, {7, 8, 9}),
@@ -50,7 +41,7 @@ TEST_CASE("a folder of test_data_set folders is one split, their samples in orde
 }
 
 TEST_CASE("a split's folders of another sample shape or without labels are named", "[data]") {
-  const fs::path dir = fresh_dir("mixed");
+  const fs::path dir = test::fresh_folder("data_set_mixed");
   write_set(dir / "test_data_set_0", Tensor::from_reals(DType::Float, {1, 3}, {1, 2, 3}),
             Tensor::from_ints(DType::Int64, {1}, {0}));
   write_set(dir / "test_data_set_1", Tensor::from_reals(DType::Float, {1, 2}, {1, 2}),
@@ -71,7 +62,7 @@ TEST_CASE("a split's folders of another sample shape or without labels are named
 }
 
 TEST_CASE("a joined split's messages name its first folder's file", "[data]") {
-  const fs::path dir = fresh_dir("named");
+  const fs::path dir = test::fresh_folder("data_set_named");
   for (const char* k : {"0", "1"})
     write_set(dir / (std::string("test_data_set_") + k), Tensor::from_reals(DType::Float, {1, 2}, {1, 2}), std::nullopt);
   CHECK(load_split(dir).input_file(0) == dir / "test_data_set_0" / "input_0.pb");

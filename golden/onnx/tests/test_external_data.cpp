@@ -4,9 +4,7 @@
 
 #include <catch2/catch.hpp>
 
-#include <fmt/format.h>
 #include <fstream>
-#include <unistd.h>
 
 #include "golden/errors.hpp"
 #include "golden/onnx/external_data.hpp"
@@ -14,19 +12,12 @@
 #include "golden/onnx/onnx_model.hpp"
 #include "golden/onnx/tensor_proto.hpp"
 #include "golden/onnx/testing/graph_builder.hpp"
+#include "golden/onnx/testing/scratch_folder.hpp"
 
 using namespace aps;
 namespace fs = std::filesystem;
 
 namespace {
-
-// A folder of its own for each test case (ctest runs cases side by side).
-fs::path fresh_folder(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / fmt::format("aps_external_data_{}_{}", getpid(), name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
 
 void write_bytes(const fs::path& file, const std::string& bytes) {
   std::ofstream(file, std::ios::binary) << bytes;
@@ -69,7 +60,7 @@ TensorMap run_file(const fs::path& model_file) {
 }  // namespace
 
 TEST_CASE("weights in a file beside the model load as if saved inside it", "[external_data]") {
-  const fs::path dir = fresh_folder("beside");
+  const fs::path dir = test::fresh_folder("external_data_beside");
   auto g = add_model();
   move_out(initializer_w(g), dir / "model.onnx.data", 64, "model.onnx.data");
   g.save(dir / "model.onnx");
@@ -86,7 +77,7 @@ TEST_CASE("weights in a file beside the model load as if saved inside it", "[ext
 }
 
 TEST_CASE("a Constant node's tensor can be stored outside too", "[external_data]") {
-  const fs::path dir = fresh_folder("constant");
+  const fs::path dir = test::fresh_folder("external_data_constant");
   test::GraphBuilder g(18);
   g.input("x", DType::Float, {1, 4});
   g.node("Constant", {}, {"w"}, "weights").attr("value", Tensor::from_reals(DType::Float, {4}, {1, 2, 3, 4}));
@@ -99,7 +90,7 @@ TEST_CASE("a Constant node's tensor can be stored outside too", "[external_data]
 }
 
 TEST_CASE("external entries that point at the wrong bytes are refused by name", "[external_data]") {
-  const fs::path dir = fresh_folder("bad");
+  const fs::path dir = test::fresh_folder("external_data_bad");
   const auto refused = [&](const std::string& what, auto edit, const std::string& message) {
     INFO(what);
     auto g = add_model();
@@ -136,7 +127,7 @@ TEST_CASE("external entries that point at the wrong bytes are refused by name", 
 TEST_CASE("a link in the model's folder is followed only to a file inside it, or beside the file the model "
           "resolves to",
           "[external_data]") {
-  const fs::path dir = fresh_folder("links");
+  const fs::path dir = test::fresh_folder("external_data_links");
   fs::create_directories(dir / "secret");
   fs::create_directories(dir / "model");
   const auto model_with = [&](const fs::path& model_file, const std::string& location) {
@@ -176,7 +167,7 @@ TEST_CASE("a link in the model's folder is followed only to a file inside it, or
 }
 
 TEST_CASE("external data counts against the size APS accepts", "[external_data]") {
-  const fs::path dir = fresh_folder("budget");
+  const fs::path dir = test::fresh_folder("external_data_budget");
   auto g = add_model();
   move_out(initializer_w(g), dir / "w.bin", 0, "w.bin");
   uint64_t budget = 15;
@@ -191,7 +182,7 @@ TEST_CASE("external data counts against the size APS accepts", "[external_data]"
 }
 
 TEST_CASE("a tensor file reads its external values from its own folder", "[external_data]") {
-  const fs::path dir = fresh_folder("tensor_file");
+  const fs::path dir = test::fresh_folder("external_data_tensor_file");
   onnx::TensorProto t = tensor_to_proto(Tensor::from_reals(DType::Float, {1, 4}, {10, 20, 30, 40}), "x");
   move_out(t, dir / "input_0.data", 0, "input_0.data");
   write_bytes(dir / "input_0.pb", t.SerializeAsString());
