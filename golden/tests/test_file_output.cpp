@@ -13,6 +13,7 @@
 
 #include "golden/errors.hpp"
 #include "golden/file_output.hpp"
+#include "golden/onnx/testing/scratch_folder.hpp"
 
 using namespace aps;
 namespace fs = std::filesystem;
@@ -26,14 +27,6 @@ std::string contents(const fs::path& p) {
   return s.str();
 }
 
-// A fresh, empty folder for one test.
-fs::path scratch(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / fmt::format("aps_file_output_{}_{}", name, ::getpid());
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
 size_t entries(const fs::path& dir) {
   return static_cast<size_t>(std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
 }
@@ -41,7 +34,7 @@ size_t entries(const fs::path& dir) {
 }  // namespace
 
 TEST_CASE("a result file is written whole and replaces the earlier one with its permissions", "[file_output]") {
-  const fs::path dir = scratch("replace");
+  const test::ScratchFolder dir("file_output_replace");
   const fs::path file = dir / "result.json";
   replace_file(file.string(), "first");
   CHECK(contents(file) == "first");
@@ -54,7 +47,7 @@ TEST_CASE("a result file is written whole and replaces the earlier one with its 
 }
 
 TEST_CASE("a write that fails keeps the earlier file and leaves no partial one", "[file_output]") {
-  const fs::path dir = scratch("fail");
+  const test::ScratchFolder dir("file_output_fail");
   const fs::path file = dir / "profile.onnx";
   replace_file(file.string(), "the earlier result");
   // A file size limit makes the write fail part way (EFBIG), as a full disk would.
@@ -75,7 +68,7 @@ TEST_CASE("a write that fails keeps the earlier file and leaves no partial one",
 }
 
 TEST_CASE("a result file named through a link replaces the file the link names", "[file_output]") {
-  const fs::path dir = scratch("link");
+  const test::ScratchFolder dir("file_output_link");
   replace_file((dir / "real.json").string(), "old");
   fs::create_symlink("real.json", dir / "link.json");
   replace_file((dir / "link.json").string(), "new");

@@ -8,6 +8,7 @@
 
 #include "golden/errors.hpp"
 #include "sim/coverage_store.hpp"
+#include "golden/onnx/testing/scratch_folder.hpp"
 
 using namespace aps;
 using namespace aps::sim;
@@ -18,13 +19,14 @@ const std::string kB = "\x01" "page\x02" "v_line/aps_pcu\x01" "l\x02" "12";
 }  // namespace
 
 TEST_CASE("coverage points of several devices are summed by key, in first-seen order", "[coverage]") {
+  const aps::test::ScratchFolder scratch("coverage_store");
   CoverageStore store;
   store.add("# SystemC::Coverage-3\nC '" + kA + "' 3\nC '" + kB + "' 0\n");
   store.add("# SystemC::Coverage-3\nC '" + kB + "' 5\nC '" + kA + "' 4\n");
   CHECK(store.points() == 2);
   CHECK(store.count(kA) == 7);
   CHECK(store.count(kB) == 5);
-  const auto path = std::filesystem::temp_directory_path() / "aps-test-coverage.dat";
+  const auto path = scratch / "aps-test-coverage.dat";
   store.write(path.string());
   std::ifstream in(path, std::ios::binary);
   std::stringstream text;

@@ -11,18 +11,13 @@
 #include "golden/errors.hpp"
 #include "sim/tests/harness_fixture.hpp"
 #include "sim/tracer.hpp"
+#include "golden/onnx/testing/scratch_folder.hpp"
 
 using namespace aps;
 using namespace aps::sim;
 using namespace aps::sim::test;
 
 namespace {
-std::filesystem::path scratch(const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path() / "aps_tracer_test";
-  std::filesystem::create_directories(dir);
-  return dir / name;
-}
-
 // The cycles a VCD file holds a rising edge at (time 2 * cycle).
 std::vector<int64_t> traced_cycles(const std::filesystem::path& vcd) {
   std::ifstream in(vcd);
@@ -34,8 +29,9 @@ std::vector<int64_t> traced_cycles(const std::filesystem::path& vcd) {
 }  // namespace
 
 TEST_CASE("the trace holds exactly the window's cycles", "[tracer]") {
+  const aps::test::ScratchFolder dir("tracer_window");
   const Model m("digits_mlp");
-  const auto path = scratch("window.vcd");
+  const auto path = dir / "window.vcd";
   SimController c(std::make_unique<BehaviouralDevice>(m.program, DeviceOptions{}));
   Tracer t(path.string(), {10, 20});
   c.set_tracer(&t);
@@ -48,15 +44,17 @@ TEST_CASE("the trace holds exactly the window's cycles", "[tracer]") {
 }
 
 TEST_CASE("a trace window that never opens writes nothing, bad windows and formats are refused", "[tracer]") {
-  CHECK_THROWS_AS(Tracer(scratch("empty.vcd").string(), {5, 5}), InputError);
-  CHECK_THROWS_WITH(Tracer(scratch("trace.txt").string(), {}), Catch::Contains("must end in .vcd or .fst"));
-  Tracer late(scratch("late.vcd").string(), {1000, -1});
+  const aps::test::ScratchFolder dir("tracer_refused");
+  CHECK_THROWS_AS(Tracer((dir / "empty.vcd").string(), {5, 5}), InputError);
+  CHECK_THROWS_WITH(Tracer((dir / "trace.txt").string(), {}), Catch::Contains("must end in .vcd or .fst"));
+  Tracer late((dir / "late.vcd").string(), {1000, -1});
   CHECK(late.close().empty());
 }
 
 TEST_CASE("a trace unwound by an exception is closed and complete", "[tracer]") {
+  const aps::test::ScratchFolder dir("tracer_unwound");
   const Model m("digits_mlp");
-  const auto path = scratch("unwound.vcd");
+  const auto path = dir / "unwound.vcd";
   try {
     SimController c(std::make_unique<BehaviouralDevice>(m.program, DeviceOptions{}));
     Tracer t(path.string(), {0, -1});
@@ -69,8 +67,9 @@ TEST_CASE("a trace unwound by an exception is closed and complete", "[tracer]") 
 }
 
 TEST_CASE("FST traces convert without a shell, whatever the file name", "[tracer]") {
+  const aps::test::ScratchFolder dir("tracer_fst");
   const Model m("digits_mlp");
-  const auto path = scratch("it's a \"trace\" $(x).fst");
+  const auto path = dir / "it's a \"trace\" $(x).fst";
   std::filesystem::remove(path);
   {
     SimController c(std::make_unique<BehaviouralDevice>(m.program, DeviceOptions{}));

@@ -6,13 +6,14 @@
 #include <fstream>
 
 #include "sim/waveform_view.hpp"
+#include "golden/onnx/testing/scratch_folder.hpp"
 
 using namespace aps::sim;
 
 namespace {
 
-std::string write_vcd() {
-  const auto path = std::filesystem::temp_directory_path() / "aps_test_view.vcd";
+std::string write_vcd(const std::filesystem::path& dir) {
+  const auto path = dir / "aps_test_view.vcd";
   std::ofstream(path) << "$timescale 1ps $end\n"
                          "$scope module aps $end\n"
                          "$var wire 1 ! clk_i $end\n"
@@ -37,7 +38,8 @@ std::string write_vcd() {
 }  // namespace
 
 TEST_CASE("the save file groups the trace's signals and marks the failing cycle", "[trace]") {
-  const auto names = vcd_signal_names(write_vcd());
+  const aps::test::ScratchFolder dir("waveform_view");
+  const auto names = vcd_signal_names(write_vcd(dir));
   REQUIRE(names.size() == 6);
   CHECK(names[1] == "aps.host_req_addr_i[31:0]");
   CHECK(names[4] == "aps.aps_top.u_sequencer.unrelated[31:0]");

@@ -43,15 +43,16 @@ def main():
     elif not (min(times) <= 2 * marker <= max(times)):
         problems.append(f"marker {2 * marker} outside the trace's times {min(times)}..{max(times)}")
     groups = text.count("@800200\n")
-    probe = os.path.join(tempfile.mkdtemp(), "probe.tcl")
-    with open(probe, "w") as f:
-        f.write('puts "APS_VIEW [gtkwave::getTotalNumTraces] [gtkwave::getMarker]"\ngtkwave::/File/Quit\n')
-    try:
-        out = subprocess.run(["xvfb-run", "-a", "gtkwave", "-S", probe, view], stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, text=True, timeout=120).stdout
-    except (OSError, subprocess.TimeoutExpired) as e:
-        out = ""
-        problems.append(f"gtkwave under xvfb-run did not run: {e}")
+    with tempfile.TemporaryDirectory() as scratch:
+        probe = os.path.join(scratch, "probe.tcl")
+        with open(probe, "w") as f:
+            f.write('puts "APS_VIEW [gtkwave::getTotalNumTraces] [gtkwave::getMarker]"\ngtkwave::/File/Quit\n')
+        try:
+            out = subprocess.run(["xvfb-run", "-a", "gtkwave", "-S", probe, view], stdout=subprocess.PIPE,
+                                 stderr=subprocess.STDOUT, text=True, timeout=120).stdout
+        except (OSError, subprocess.TimeoutExpired) as e:
+            out = ""
+            problems.append(f"gtkwave under xvfb-run did not run: {e}")
     seen = re.search(r"APS_VIEW (\d+) (-?\d+)", out)
     if not seen:
         problems.append(f"gtkwave did not load the view: {out[-300:]}")

@@ -37,14 +37,15 @@ def vcd_names_and_times(path, ranges=False):
 def main():
     path, start, end = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     signals = sys.argv[4:]
-    tmp = tempfile.mkdtemp()
-    if path.endswith(".fst"):
-        vcd = os.path.join(tmp, "from_fst.vcd")
-        subprocess.run(["fst2vcd", "-f", path, "-o", vcd], check=True, stdout=subprocess.DEVNULL)
-    else:
-        vcd = path
-        subprocess.run(["vcd2fst", "-v", path, "-f", os.path.join(tmp, "to.fst")], check=True, stdout=subprocess.DEVNULL)
-    names, times = vcd_names_and_times(vcd)
+    with tempfile.TemporaryDirectory() as tmp:
+        if path.endswith(".fst"):
+            vcd = os.path.join(tmp, "from_fst.vcd")
+            subprocess.run(["fst2vcd", "-f", path, "-o", vcd], check=True, stdout=subprocess.DEVNULL)
+        else:
+            vcd = path
+            subprocess.run(["vcd2fst", "-v", path, "-f", os.path.join(tmp, "to.fst")], check=True,
+                           stdout=subprocess.DEVNULL)
+        names, times = vcd_names_and_times(vcd)
     # A signal is given as the tail of its hierarchical name, e.g. u_sequencer.state.
     missing = [s for s in signals if not any(n == s or n.endswith("." + s) for n in names)]
     if missing:

@@ -18,6 +18,7 @@
 #include "golden/errors.hpp"
 #include "golden/numerics/precision_reduction.hpp"
 #include "golden/onnx/data_set.hpp"
+#include "golden/onnx/testing/scratch_folder.hpp"
 
 using namespace aps;
 
@@ -302,6 +303,7 @@ TEST_CASE("bias correction: aimed at the 8-bit run's outputs, a convolution's ch
 }
 
 TEST_CASE("bias correction: carried by the profile into the program and the memory plan", "[bias_correction]") {
+  const test::ScratchFolder scratch("bias_correction_profile");
   const OnnxModel mlp = OnnxModel::load(kModels / "digits_mlp/model_int8.onnx");
   const DataSet cal = load_data_set(kModels / "digits_mlp/calibration");
   CalibrationOptions o;
@@ -311,7 +313,7 @@ TEST_CASE("bias correction: carried by the profile into the program and the memo
   const NetworkProgram plain = program_for_profile(mlp, p);
   for (LayerProfile& lp : p.layers)
     lp.bias_correction.assign(static_cast<size_t>(plain.layers[static_cast<size_t>(lp.layer)].out_shape.channels * 6), 1);
-  const auto file = std::filesystem::temp_directory_path() / "aps_test_bias.profile.onnx";
+  const auto file = scratch / "aps_test_bias.profile.onnx";
   save_profile(p, file);
   const CalibrationProfile q = load_profile(file, mlp);
   const NetworkProgram program = program_for_profile(mlp, q);
@@ -348,7 +350,7 @@ TEST_CASE("bias correction: carried by the profile into the program and the memo
   CHECK_THROWS_WITH(program_for_profile(mlp, bad), Catch::Contains("is not a layer with weights"));
   bad = q;
   bad.layers[1].bias_correction.pop_back();
-  const auto bad_file = std::filesystem::temp_directory_path() / "aps_test_bias_bad.profile.onnx";
+  const auto bad_file = scratch / "aps_test_bias_bad.profile.onnx";
   save_profile(bad, bad_file);
   CHECK_THROWS_WITH(load_profile(bad_file, mlp), Catch::Contains("aps_test_bias_bad.profile.onnx: layer") &&
                                                      Catch::Contains("not 6 per output channel"));
@@ -362,7 +364,7 @@ TEST_CASE("bias correction: carried by the profile into the program and the memo
   }
   for (auto& e : *m.mutable_metadata_props())
     if (e.key() == "aps.profile_format") e.set_value("5");
-  const auto old_file = std::filesystem::temp_directory_path() / "aps_test_bias_format5.profile.onnx";
+  const auto old_file = scratch / "aps_test_bias_format5.profile.onnx";
   {
     std::ofstream out(old_file, std::ios::binary);
     REQUIRE(m.SerializeToOstream(&out));

@@ -21,6 +21,7 @@
 #include "golden/errors.hpp"
 #include "golden/import/program_loader.hpp"
 #include "golden/onnx/data_set.hpp"
+#include "golden/onnx/testing/scratch_folder.hpp"
 
 using namespace aps;
 
@@ -29,6 +30,7 @@ const std::filesystem::path kModels = std::filesystem::path(APS_SOURCE_DIR) / "m
 }  // namespace
 
 TEST_CASE("calibration profiles: round trip, foreign models, too little data", "[profile]") {
+  const test::ScratchFolder scratch("profile_round_trip");
   const OnnxModel mlp = OnnxModel::load(kModels / "digits_mlp/model_int8.onnx");
   const DataSet cal = load_data_set(kModels / "digits_mlp/calibration");
   CalibrationInputs in{cal.inputs[0].tensor, cal.labels->ints()};
@@ -41,7 +43,7 @@ TEST_CASE("calibration profiles: round trip, foreign models, too little data", "
     CHECK(l.sensitivity[3] == 0.0);              // 8 bits is the reference
     CHECK_FALSE(l.jit.elements.empty());
   }
-  const auto file = std::filesystem::temp_directory_path() / "aps_test.profile.onnx";
+  const auto file = scratch / "aps_test.profile.onnx";
   save_profile(p, file);
   const CalibrationProfile q = load_profile(file, mlp);
   CHECK(q.layers[1].jit == p.layers[1].jit);
@@ -84,7 +86,7 @@ TEST_CASE("calibration profiles: round trip, foreign models, too little data", "
   // A gate that does not fit the register is refused by name.
   CalibrationProfile bad = p;
   bad.cascade.gate.threshold = CascadeGate::kMaxThreshold + 1;
-  const auto bad_file = std::filesystem::temp_directory_path() / "aps_test_bad_gate.profile.onnx";
+  const auto bad_file = scratch / "aps_test_bad_gate.profile.onnx";
   save_profile(bad, bad_file);
   CHECK_THROWS_WITH(load_profile(bad_file, mlp), Catch::Contains("aps_test_bad_gate.profile.onnx: cascade gate"));
 
@@ -124,6 +126,7 @@ int64_t slice_memory_entries(const NetworkProgram& base, const CalibrationProfil
 }  // namespace
 
 TEST_CASE("SAE memory: a schedule's slices shrink to fit the build's SAE slice memory", "[profile]") {
+  const test::ScratchFolder scratch("profile_no_upfront");
   const OnnxModel cnn = OnnxModel::load(kModels / "digits_cnn/model_int8.onnx");
   const DataSet cal = load_data_set(kModels / "digits_cnn/calibration");
   const CalibrationInputs in{cal.inputs[0].tensor, cal.labels->ints()};
@@ -188,7 +191,7 @@ TEST_CASE("SAE memory: a schedule's slices shrink to fit the build's SAE slice m
   CalibrationProfile none = roomy;
   for (LayerProfile& l : none.layers) l.upfront = {};
   none.upfront_unavailable = "the shadow network cannot copy the model: planted";
-  const auto file = std::filesystem::temp_directory_path() / "aps_test_no_upfront.profile.onnx";
+  const auto file = scratch / "aps_test_no_upfront.profile.onnx";
   save_profile(none, file);
   CHECK(load_profile(file, cnn).upfront_unavailable == none.upfront_unavailable);
   PolicyOptions po;
@@ -245,9 +248,10 @@ TEST_CASE("static front: a greedy path of per-layer maps where the exhaustive se
 }
 
 TEST_CASE("calibration threads: the same profile for any thread count", "[profile]") {
+  const test::ScratchFolder scratch("profile_threads");
   const OnnxModel mlp = OnnxModel::load(kModels / "digits_mlp/model_int8.onnx");
   const DataSet cal = load_data_set(kModels / "digits_mlp/calibration");
-  const auto dir = std::filesystem::temp_directory_path();
+  const auto dir = scratch.path();
   std::vector<std::string> files;
   for (int threads : {1, 3}) {
     CalibrationOptions o;
@@ -262,6 +266,7 @@ TEST_CASE("calibration threads: the same profile for any thread count", "[profil
 }
 
 TEST_CASE("calibration profiles keep their weight rule, and a program under them takes it", "[profile]") {
+  const test::ScratchFolder scratch("profile_midpoint");
   const OnnxModel mlp = OnnxModel::load(kModels / "digits_mlp/model_int8.onnx");
   const DataSet cal = load_data_set(kModels / "digits_mlp/calibration");
   CalibrationOptions o;
@@ -270,7 +275,7 @@ TEST_CASE("calibration profiles keep their weight rule, and a program under them
   o.weight_reduction = WeightReduction::Midpoint;
   const CalibrationProfile p = calibrate(mlp, {cal.inputs[0].tensor, cal.labels->ints()}, o);
   CHECK(p.weight_reduction == WeightReduction::Midpoint);
-  const auto file = std::filesystem::temp_directory_path() / "aps_test_midpoint.profile.onnx";
+  const auto file = scratch / "aps_test_midpoint.profile.onnx";
   save_profile(p, file);
   const CalibrationProfile q = load_profile(file, mlp);
   CHECK(q.weight_reduction == WeightReduction::Midpoint);
@@ -290,7 +295,7 @@ TEST_CASE("calibration profiles keep their weight rule, and a program under them
   CHECK(format == "7");
   for (auto& e : *m.mutable_metadata_props())
     if (e.key() == "aps.profile_format") e.set_value("6");
-  const auto forged = std::filesystem::temp_directory_path() / "aps_test_midpoint_format6.profile.onnx";
+  const auto forged = scratch / "aps_test_midpoint_format6.profile.onnx";
   {
     std::ofstream out(forged, std::ios::binary);
     REQUIRE(m.SerializeToOstream(&out));

@@ -15,6 +15,7 @@
 #include "golden/errors.hpp"
 #include "golden/onnx/data_set.hpp"
 #include "golden/onnx/onnx_model.hpp"
+#include "golden/onnx/testing/scratch_folder.hpp"
 
 using namespace aps;
 namespace fs = std::filesystem;
@@ -23,7 +24,7 @@ namespace {
 
 const fs::path kModels = fs::path(APS_SOURCE_DIR) / "models";
 
-// A copy of `profile` with its JSON body changed by `edit`.
+// A copy of `profile` with its JSON body changed by `edit`, beside it.
 fs::path edited(const fs::path& profile, const std::string& name, const std::function<void(nlohmann::json&)>& edit) {
   onnx::ModelProto m;
   std::ifstream in(profile, std::ios::binary);
@@ -35,7 +36,7 @@ fs::path edited(const fs::path& profile, const std::string& name, const std::fun
     e.set_value(j.dump());
   }
   const fs::path out =
-      fs::temp_directory_path() / fmt::format("aps_test_values_{}_{}.profile.onnx", name, ::getpid());
+      profile.parent_path() / fmt::format("aps_test_values_{}.profile.onnx", name);
   std::ofstream f(out, std::ios::binary);
   REQUIRE(m.SerializeToOstream(&f));
   return out;
@@ -44,9 +45,10 @@ fs::path edited(const fs::path& profile, const std::string& name, const std::fun
 }  // namespace
 
 TEST_CASE("a profile's values outside what they can mean are refused, naming the file, layer and field", "[profile]") {
+  const test::ScratchFolder scratch("profile_values");
   const OnnxModel mlp = OnnxModel::load(kModels / "digits_mlp/model_int8.onnx");
   const DataSet cal = load_data_set(kModels / "digits_mlp/calibration");
-  const fs::path file = fs::temp_directory_path() / fmt::format("aps_test_values_{}.profile.onnx", ::getpid());
+  const fs::path file = scratch / "aps_test_values.profile.onnx";
   save_profile(calibrate(mlp, {cal.inputs[0].tensor, cal.labels->ints()}, {}), file);
   REQUIRE_NOTHROW(load_profile(file, mlp));
   const std::vector<std::tuple<std::string, std::function<void(nlohmann::json&)>, std::string>> cases{

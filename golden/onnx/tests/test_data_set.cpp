@@ -23,7 +23,7 @@ void write_set(const fs::path& folder, const Tensor& input, const std::optional<
 }  // namespace
 
 TEST_CASE("a folder of test_data_set folders is one split, their samples in order", "[data]") {
-  const fs::path dir = test::fresh_folder("data_set_split");
+  const test::ScratchFolder dir("data_set_split");
   write_set(dir / "test_data_set_0", Tensor::from_reals(DType::Float, {2, 3}, {1, 2, 3, 4, 5, 6}),
             Tensor::from_ints(DType::Int64, {2}, {0, 1}));
   write_set(dir / "test_data_set_1", Tensor::from_reals(DType::Float, {1, 3}, {7, 8, 9}),
@@ -37,11 +37,10 @@ TEST_CASE("a folder of test_data_set folders is one split, their samples in orde
   CHECK(ds.sample_count() == 3);
   // One folder reads as itself.
   CHECK(load_split(dir / "test_data_set_1").sample_count() == 1);
-  fs::remove_all(dir);
 }
 
 TEST_CASE("a split's folders of another sample shape or without labels are named", "[data]") {
-  const fs::path dir = test::fresh_folder("data_set_mixed");
+  const test::ScratchFolder dir("data_set_mixed");
   write_set(dir / "test_data_set_0", Tensor::from_reals(DType::Float, {1, 3}, {1, 2, 3}),
             Tensor::from_ints(DType::Int64, {1}, {0}));
   write_set(dir / "test_data_set_1", Tensor::from_reals(DType::Float, {1, 2}, {1, 2}),
@@ -58,13 +57,11 @@ TEST_CASE("a split's folders of another sample shape or without labels are named
   fs::remove_all(dir / "test_data_set_0");
   write_set(dir / "test_data_set_0", Tensor::scalar_real(DType::Float, 1.0), std::nullopt);
   CHECK_THROWS_WITH(load_split(dir), Catch::Contains("test_data_set_0/input_0.pb: one unbatched sample"));
-  fs::remove_all(dir);
 }
 
 TEST_CASE("a joined split's messages name its first folder's file", "[data]") {
-  const fs::path dir = test::fresh_folder("data_set_named");
+  const test::ScratchFolder dir("data_set_named");
   for (const char* k : {"0", "1"})
     write_set(dir / (std::string("test_data_set_") + k), Tensor::from_reals(DType::Float, {1, 2}, {1, 2}), std::nullopt);
   CHECK(load_split(dir).input_file(0) == dir / "test_data_set_0" / "input_0.pb");
-  fs::remove_all(dir);
 }

@@ -60,7 +60,7 @@ TensorMap run_file(const fs::path& model_file) {
 }  // namespace
 
 TEST_CASE("weights in a file beside the model load as if saved inside it", "[external_data]") {
-  const fs::path dir = test::fresh_folder("external_data_beside");
+  const test::ScratchFolder dir("external_data_beside");
   auto g = add_model();
   move_out(initializer_w(g), dir / "model.onnx.data", 64, "model.onnx.data");
   g.save(dir / "model.onnx");
@@ -73,11 +73,10 @@ TEST_CASE("weights in a file beside the model load as if saved inside it", "[ext
   entries.erase(entries.begin() + 2);  // length
   h.save(dir / "sub.onnx");
   CHECK(run_file(dir / "sub.onnx").at("y").reals() == std::vector<double>{11, 22, 33, 44});
-  fs::remove_all(dir);
 }
 
 TEST_CASE("a Constant node's tensor can be stored outside too", "[external_data]") {
-  const fs::path dir = test::fresh_folder("external_data_constant");
+  const test::ScratchFolder dir("external_data_constant");
   test::GraphBuilder g(18);
   g.input("x", DType::Float, {1, 4});
   g.node("Constant", {}, {"w"}, "weights").attr("value", Tensor::from_reals(DType::Float, {4}, {1, 2, 3, 4}));
@@ -86,11 +85,10 @@ TEST_CASE("a Constant node's tensor can be stored outside too", "[external_data]
   move_out(*g.proto().mutable_graph()->mutable_node(0)->mutable_attribute(0)->mutable_t(), dir / "c.bin", 8, "c.bin");
   g.save(dir / "model.onnx");
   CHECK(run_file(dir / "model.onnx").at("y").reals() == std::vector<double>{11, 22, 33, 44});
-  fs::remove_all(dir);
 }
 
 TEST_CASE("external entries that point at the wrong bytes are refused by name", "[external_data]") {
-  const fs::path dir = test::fresh_folder("external_data_bad");
+  const test::ScratchFolder dir("external_data_bad");
   const auto refused = [&](const std::string& what, auto edit, const std::string& message) {
     INFO(what);
     auto g = add_model();
@@ -121,13 +119,12 @@ TEST_CASE("external entries that point at the wrong bytes are refused by name", 
           "values both in raw_data and in an external file");
   refused("entries without EXTERNAL", [](onnx::TensorProto& t) { t.set_data_location(onnx::TensorProto::DEFAULT); },
           "external_data entries, but data_location is not EXTERNAL");
-  fs::remove_all(dir);
 }
 
 TEST_CASE("a link in the model's folder is followed only to a file inside it, or beside the file the model "
           "resolves to",
           "[external_data]") {
-  const fs::path dir = test::fresh_folder("external_data_links");
+  const test::ScratchFolder dir("external_data_links");
   fs::create_directories(dir / "secret");
   fs::create_directories(dir / "model");
   const auto model_with = [&](const fs::path& model_file, const std::string& location) {
@@ -163,11 +160,10 @@ TEST_CASE("a link in the model's folder is followed only to a file inside it, or
     fs::create_symlink("../../blobs/data_hash", dir / "snapshots" / "rev" / "model.onnx.data");
     CHECK(run_file(dir / "snapshots" / "rev" / "model.onnx").at("y").reals() == std::vector<double>{11, 22, 33, 44});
   }
-  fs::remove_all(dir);
 }
 
 TEST_CASE("external data counts against the size APS accepts", "[external_data]") {
-  const fs::path dir = test::fresh_folder("external_data_budget");
+  const test::ScratchFolder dir("external_data_budget");
   auto g = add_model();
   move_out(initializer_w(g), dir / "w.bin", 0, "w.bin");
   uint64_t budget = 15;
@@ -178,16 +174,14 @@ TEST_CASE("external data counts against the size APS accepts", "[external_data]"
   CHECK(budget == 4);
   CHECK(initializer_w(g).raw_data().size() == 16);
   CHECK(initializer_w(g).external_data_size() == 0);
-  fs::remove_all(dir);
 }
 
 TEST_CASE("a tensor file reads its external values from its own folder", "[external_data]") {
-  const fs::path dir = test::fresh_folder("external_data_tensor_file");
+  const test::ScratchFolder dir("external_data_tensor_file");
   onnx::TensorProto t = tensor_to_proto(Tensor::from_reals(DType::Float, {1, 4}, {10, 20, 30, 40}), "x");
   move_out(t, dir / "input_0.data", 0, "input_0.data");
   write_bytes(dir / "input_0.pb", t.SerializeAsString());
   CHECK(read_tensor_file(dir / "input_0.pb").tensor.reals() == std::vector<double>{10, 20, 30, 40});
   fs::remove(dir / "input_0.data");
   CHECK_THROWS_WITH(read_tensor_file(dir / "input_0.pb"), Catch::Contains("input_0.pb: external data file"));
-  fs::remove_all(dir);
 }

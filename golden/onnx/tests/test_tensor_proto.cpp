@@ -7,6 +7,7 @@
 
 #include "golden/errors.hpp"
 #include "golden/onnx/tensor_proto.hpp"
+#include "golden/onnx/testing/scratch_folder.hpp"
 
 using namespace aps;
 
@@ -88,7 +89,8 @@ TEST_CASE("external data and unsupported element types are refused with a reason
 }
 
 TEST_CASE("tensor files: missing, truncated and random bytes give InputError naming the file", "[tensor_proto]") {
-  const auto dir = std::filesystem::temp_directory_path() / "aps_test_tensor_proto";
+  const test::ScratchFolder scratch("tensor_files");
+  const auto dir = scratch / "aps_test_tensor_proto";
   std::filesystem::create_directories(dir);
   CHECK_THROWS_WITH(read_tensor_file(dir / "missing.pb"), Catch::Contains("missing.pb: no such file"));
   CHECK_THROWS_WITH(read_tensor_file(dir), Catch::Contains("aps_test_tensor_proto: is a folder, not a file"));
