@@ -2,6 +2,7 @@
 // connected), Conv, and their QOperator forms QLinearMatMul / QLinearConv.
 
 #include <algorithm>
+#include <cmath>
 #include <fmt/format.h>
 
 #include "golden/errors.hpp"
@@ -116,9 +117,14 @@ void reorder_columns(std::vector<T>& w, int64_t outs, const std::vector<int64_t>
 void ProgramBuilder::lower_fully_connected(const onnx::NodeProto& node) {
   const auto ctx = context(node);
   const bool gemm = node.op_type() == "Gemm";
-  if (gemm && (ctx.attrs.get_int("transA", 0) != 0 || ctx.attrs.get_float("alpha", 1.0f) != 1.0f ||
-               ctx.attrs.get_float("beta", 1.0f) != 1.0f))
-    unsupported(node, "only Gemm with transA=0, alpha=1, beta=1 maps onto a fully connected layer");
+  if (gemm && ctx.attrs.get_int("transA", 0) != 0)
+    unsupported(node, "only Gemm with transA=0 maps onto a fully connected layer");
+  // Gemm computes alpha * A * B + beta * C: alpha folds into the weights and
+  // beta into the bias, as the float values ONNX multiplies.
+  const double alpha = gemm ? ctx.attrs.get_float("alpha", 1.0f) : 1.0;
+  const double beta = gemm ? ctx.attrs.get_float("beta", 1.0f) : 1.0;
+  if (!std::isfinite(alpha) || !std::isfinite(beta))
+    unsupported(node, fmt::format("alpha {} and beta {} must be finite", alpha, beta));
   const ActView in = act(node.input(0), node);
   if (in.codes) unsupported(node, "reads quantized codes directly; expected a DequantizeLinear in between");
   if (!in.vector()) unsupported(node, fmt::format("input is {}; a fully connected layer reads [N, features] (insert Flatten)",
@@ -133,6 +139,8 @@ void ProgramBuilder::lower_fully_connected(const onnx::NodeProto& node) {
     outs = static_cast<int64_t>(w.scales.size());
     count = static_cast<int64_t>(w.codes.size());
     if (outs * in.stored.size() == count) reorder_columns(w.codes, outs, in.order);
+    if (alpha <= 0) unsupported(node, fmt::format("alpha {} with quantized weights: a weight scale must be positive", alpha));
+    for (double& scale : w.scales) scale *= alpha;
     p.layer.weights = w.codes;
     p.layer.weight_zero_points = w.zero_points;
     p.layer.weight_scales = w.scales;
@@ -143,13 +151,21 @@ void ProgramBuilder::lower_fully_connected(const onnx::NodeProto& node) {
     outs = f->shape()[out_axis];
     if (outs < 1) unsupported(node, "weights have no output channels");
     p.float_weights = float_channel_major(*f, out_axis);
+    for (double& v : p.float_weights) v *= alpha;
     count = static_cast<int64_t>(p.float_weights.size());
     if (outs * in.stored.size() == count) reorder_columns(p.float_weights, outs, in.order);
   }
   if (outs * in.stored.size() != count) unsupported(node, fmt::format("weights do not match {} inputs", in.stored.size()));
   p.layer.out_shape = {outs, 1, 1};
   p.dims = {1, outs};
-  if (gemm && node.input_size() > 2 && !node.input(2).empty()) attach_bias(p, node.input(2), node);
+  if (gemm && node.input_size() > 2 && !node.input(2).empty()) {
+    attach_bias(p, node.input(2), node);
+    if (beta != 1.0) {
+      if (p.bias_quant) p.bias_real = p.bias_quant->values();
+      p.bias_quant.reset();
+      for (double& b : p.bias_real) b *= beta;
+    }
+  }
   pending_[node.output(0)] = std::move(p);
 }
 

@@ -15,6 +15,7 @@
 #include "golden/accelerator/program_executor.hpp"
 #include "golden/errors.hpp"
 #include "golden/import/program_builder.hpp"
+#include "golden/import/tests/qdq_graph.hpp"
 #include "golden/import/tests/tracks_onnx.hpp"
 #include "golden/numerics/tensor_compare.hpp"
 #include "golden/onnx/batch_runner.hpp"
@@ -1463,4 +1464,48 @@ TEST_CASE("a MaxPool left unquantized as the graph output is on its input's grid
   REQUIRE(p.layers.size() == 2);
   CHECK(p.layers[1].kind == LayerKind::MaxPool);
   CHECK(p.layers[1].out_q == p.layers[1].in_q);
+}
+
+TEST_CASE("Gemm's alpha folds into the weights and its beta into the bias", "[exporters]") {
+  std::mt19937 rng(17);
+  SECTION("float weights") {
+    test::GraphBuilder g(13);
+    g.input("x", DType::Float, {-1, 6});
+    g.initializer("w", random_tensor(rng, {4, 6}, -1, 1));
+    g.initializer("b", random_tensor(rng, {4}, -1, 1));
+    g.node("Gemm", {"x", "w", "b"}, {"y"}, "fc").attr("transB", 1).attr("alpha", 0.5f).attr("beta", 3.0f);
+    g.output("y");
+    const Tensor calibration = random_tensor(rng, {64, 6}, -1, 1);
+    check_tracks_onnx(g, build_program(g.model(), &calibration), random_tensor(rng, {40, 6}, -1, 1), 4);
+  }
+  SECTION("quantized weights and bias, a negative beta") {
+    test::GraphBuilder g(13);
+    g.input("x", DType::Float, {-1, 6});
+    const std::string xd = test::uint8_quant(g, "x", 2.0 / 255, 128);
+    test::int8_weights(g, rng, "w", {4, 6});
+    g.initializer("b.q", Tensor::from_ints(DType::Int32, {4}, {300, -200, 50, 0}));
+    g.initializer("b.s", Tensor::scalar_real(DType::Float, 0.001));
+    g.initializer("b.z", Tensor::scalar_int(DType::Int32, 0));
+    g.node("DequantizeLinear", {"b.q", "b.s", "b.z"}, {"b"}, "dq_b");
+    g.node("Gemm", {xd, "w", "b"}, {"y"}, "fc").attr("transB", 1).attr("alpha", 0.25f).attr("beta", -2.0f);
+    const double out_scale = 1.0 / 255;
+    g.node("Flatten", {test::uint8_quant(g, "y", out_scale, 128)}, {"out"}, "flatten");
+    g.output("out");
+    const OnnxModel m = g.model();
+    const test::CodeComparison c =
+        test::compare_output_codes(m, build_program(m), random_tensor(rng, {40, 6}, -1, 1), out_scale);
+    CHECK(c.far == 0);
+    CHECK(c.differ <= 2);  // of 160: float near-ties only
+  }
+  SECTION("alpha <= 0 cannot scale quantized weights") {
+    test::GraphBuilder g(13);
+    g.input("x", DType::Float, {-1, 6});
+    const std::string xd = test::uint8_quant(g, "x", 2.0 / 255, 128);
+    test::int8_weights(g, rng, "w", {4, 6});
+    g.node("Gemm", {xd, "w"}, {"y"}, "fc").attr("transB", 1).attr("alpha", -1.0f);
+    g.node("Flatten", {test::uint8_quant(g, "y", 1.0 / 255, 128)}, {"out"}, "flatten");
+    g.output("out");
+    CHECK_THROWS_WITH(build_program(g.model()), Catch::Contains("node 'fc' (Gemm)") &&
+                                                    Catch::Contains("alpha -1 with quantized weights"));
+  }
 }
