@@ -177,7 +177,7 @@ void save_profile(const CalibrationProfile& p, const std::filesystem::path& path
   }
   nlohmann::json front = nlohmann::json::array();
   for (const auto& f : p.static_front)
-    front.push_back({{"bits", f.bits}, {"avg_bits", f.avg_bits}, {"accuracy", f.accuracy}, {"agreement", f.agreement}});
+    front.push_back({{"bits", f.bits}, {"avg_bits", f.avg_bits}, {"accuracy", f.accuracy ? nlohmann::json(*f.accuracy) : nlohmann::json(nullptr)}, {"agreement", f.agreement}});
   nlohmann::json staged = nlohmann::json::array();
   for (const auto& st : p.staged_cascade)
     staged.push_back({{"bits", st.bits}, {"avg_bits", st.avg_bits}, {"margin_threshold", st.margin_threshold}});
@@ -261,7 +261,9 @@ CalibrationProfile load_profile(const std::filesystem::path& path, const OnnxMod
     p.target_agreement = j.at("target_agreement");
     p.target_bits = j.at("target_bits");
     for (const auto& f : j.at("static_front"))
-      p.static_front.push_back({f.at("bits").get<std::vector<int>>(), f.at("avg_bits"), f.at("accuracy"), f.at("agreement")});
+      p.static_front.push_back({f.at("bits").get<std::vector<int>>(), f.at("avg_bits"),
+                                f.at("accuracy").is_null() ? std::nullopt : std::optional<double>(f.at("accuracy")),
+                                f.at("agreement")});
     p.cascade = cascade_from_json(j.at("cascade"));
     p.margin_cascade = cascade_from_json(j.at("margin_cascade"));
     for (const auto& st : j.at("staged_cascade"))

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -58,7 +59,7 @@ struct LayerProfile {
 struct StaticMapResult {
   std::vector<int> bits;             // one per main layer with weights
   double avg_bits = 0;               // MAC-weighted
-  double accuracy = 0;               // against labels (0 without labels): accuracy, or ROC AUC for an anomaly detector
+  std::optional<double> accuracy;    // against labels (none without): accuracy, or ROC AUC for an anomaly detector
   double agreement = 0;              // share of inputs decided as at 8 bits (DecisionRule)
 };
 

@@ -763,7 +763,7 @@ FrontOutcomes find_static_front(const Reference& ref, const std::vector<int64_t>
     }
     c.gaps = std::move(gaps);
     c.result.agreement = static_cast<double>(agree) / n;
-    c.result.accuracy = figure.figure();  // 0 without labels
+    if (!labels.empty()) c.result.accuracy = figure.figure();
     candidates.push_back(std::move(c));
   }
   std::sort(candidates.begin(), candidates.end(), [](const auto& a, const auto& b) {

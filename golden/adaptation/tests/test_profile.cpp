@@ -314,3 +314,24 @@ TEST_CASE("calibration profiles keep their weight rule, and a program under them
     if (e.key() == "aps.profile_format") CHECK(e.value() == "6");
   CHECK(load_profile(forged, mlp).weight_reduction == WeightReduction::RoundHalfUp);
 }
+
+TEST_CASE("a profile calibrated without labels has no static-front accuracy, not 0", "[profile]") {
+  const test::ScratchFolder scratch("profile_unlabelled");
+  const OnnxModel mlp = OnnxModel::load(kModels / "digits_mlp/model_int8.onnx");
+  const DataSet cal = load_data_set(kModels / "digits_mlp/calibration");
+  CalibrationOptions o;
+  o.exhaustive_maps = 8;
+  for (const bool labelled : {false, true}) {
+    INFO("labelled " << labelled);
+    const CalibrationProfile p =
+        calibrate(mlp, {cal.inputs[0].tensor, labelled ? cal.labels->ints() : std::vector<int64_t>{}}, o);
+    const auto file = scratch / "profile.onnx";
+    save_profile(p, file);
+    const CalibrationProfile q = load_profile(file, mlp);
+    REQUIRE_FALSE(q.static_front.empty());
+    for (const StaticMapResult& f : q.static_front) {
+      CHECK(f.accuracy.has_value() == labelled);
+      if (labelled) CHECK(*f.accuracy > 0.5);
+    }
+  }
+}
