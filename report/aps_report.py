@@ -56,6 +56,10 @@ def load_run(path):
     return run
 
 
+class Cell(str):
+    """A table cell the page built itself (markup, not text from a report)."""
+
+
 def cell(v, numeric=False):
     if isinstance(v, float):
         text = f"{v:,.4g}" if abs(v) < 1e4 else f"{v:,.0f}"
@@ -70,7 +74,7 @@ def table(headers, rows, table_id=None):
     idattr = f' id="{table_id}"' if table_id else ""
     out = [f"<table{idattr}><tr>" + "".join(f"<th>{escape(h)}</th>" for h in headers) + "</tr>"]
     for r in rows:
-        out.append("<tr>" + "".join(c if isinstance(c, str) and c.startswith("<td") else cell(c) for c in r) + "</tr>")
+        out.append("<tr>" + "".join(c if isinstance(c, Cell) else cell(c) for c in r) + "</tr>")
     out.append("</table>")
     return "".join(out)
 
@@ -98,7 +102,7 @@ def link(path, base):
 def summary_section(runs):
     rows = []
     for i, r in enumerate(runs):
-        status = '<td class="pass">passed</td>' if passed(r) else '<td class="fail">FAILED</td>'
+        status = Cell('<td class="pass">passed</td>' if passed(r) else '<td class="fail">FAILED</td>')
         if r["kind"] == "regression":
             rows.append([f"run {i + 1}", status, "regression", f"seed {r.get('seed')}", r["networks"],
                          r.get("failed", "–"), r.get("elements_compared", 0), "–", "–", "–", r.get("shards", 1)])
@@ -106,7 +110,7 @@ def summary_section(runs):
             name, rtl, golden = figure_of(r)
             fig = "–" if rtl is None else f"{rtl:.4f} RTL / {golden:.4f} golden ({name})"
             setting = " ".join(part for part in (r.get("precision", ""), r.get("policy_options", "")) if part)
-            rows.append([f"run {i + 1}", status, escape(os.path.basename(r.get("model", ""))), setting,
+            rows.append([f"run {i + 1}", status, os.path.basename(r.get("model", "")), setting,
                          r["inputs"], r.get("failed_inputs", 0), r.get("elements_compared", 0), fig,
                          r.get("avg_bits", 0.0), r.get("cycles_per_inference", 0.0), r.get("shards", 1)])
     return "<h2>Summary</h2>" + table(

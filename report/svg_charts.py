@@ -14,7 +14,7 @@ def bar_chart(labels, values, width=720, bar_height=18, unit=""):
         y = gap + i * (bar_height + gap)
         w = (width - label_w - 90) * v / top
         parts.append(f'<text x="{label_w - 6}" y="{y + bar_height - 5}" text-anchor="end" font-size="12">'
-                     f'{escape(str(label))[:32]}</text>')
+                     f'{escape(str(label)[:32])}</text>')
         parts.append(f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_height}" fill="#4a78b5"/>')
         parts.append(f'<text x="{label_w + w + 4:.1f}" y="{y + bar_height - 5}" font-size="12">{v:,.0f}{unit}</text>')
     parts.append("</svg>")

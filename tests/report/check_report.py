@@ -116,6 +116,26 @@ def main():
     if "fail.gtkw" not in dom or f"{os.path.basename(fault_sim)} --model" not in dom:
         problems.append("the failure lacks its reproduce line or its GTKWave view link")
 
+    # Names from a model are text: markup in a layer or model name is shown as
+    # written, never run or parsed (it once passed through as a table cell).
+    with open(runs[0]) as f:
+        hostile = json.load(f)
+    planted = '<td><script>document.title="PWNED"</script><b id="planted">x</b>'
+    hostile["model"] = 'models/m <&">.onnx'
+    for layer in hostile["layers"]:
+        layer["name"] = planted + layer["name"]
+    hostile_json, hostile_page = f"{work}/hostile.json", f"{work}/hostile.html"
+    with open(hostile_json, "w") as f:
+        json.dump(hostile, f)
+    run([report_cmd, "-o", hostile_page, hostile_json], 0)
+    shown = chromium("--dump-dom", "file://" + os.path.abspath(hostile_page)).stdout
+    if "PWNED" in re.findall(r"<title>(.*?)</title>", shown, re.S)[0] or '<b id="planted">' in shown:
+        problems.append("markup in a layer name ran or was parsed as part of the page")
+    if planted + hostile["layers"][0]["name"][len(planted):] not in cells(shown, "layers-1"):
+        problems.append(f"a layer name with markup is not shown as written: {cells(shown, 'layers-1')[:2]}")
+    if 'm <&">.onnx' not in cells(shown, "summary"):
+        problems.append(f"the model name is not shown as written: {cells(shown, 'summary')[:4]}")
+
     shot = f"{work}/report.png"
     if os.path.exists(shot):
         os.remove(shot)
