@@ -24,6 +24,7 @@ import json
 import os
 import shutil
 import sys
+import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -33,7 +34,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 import aps_coverage  # noqa: E402
 import aps_report  # noqa: E402
-from launchers import run_local, submit_slurm, wait_slurm  # noqa: E402
+from launchers import live_jobs, run_local, submit_slurm, wait_slurm  # noqa: E402
 from merge import merge_folder  # noqa: E402
 from output_paths import OutputPathError, write_whole  # noqa: E402
 from run_folder import CANNOT_START, COVERAGE_SUMMARY, MERGED_REPORT, RunFolder  # noqa: E402
@@ -45,8 +46,8 @@ COVERAGE_HOLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", 
 
 
 def summary(merged):
-    if merged is None:
-        return "no shard produced a result"
+    if merged.get("error"):
+        return f"{merged['error']} ({merged['shards_merged']} of {merged['shards']} shards)"
     if merged["kind"] == "regression":
         return (f"regression seed {merged['seed']}: {merged['networks']} networks, "
                 f"{merged['networks'] - merged['failed']} passed, {merged['failed']} failed; "
@@ -62,7 +63,7 @@ def summary(merged):
 
 
 def failed(merged):
-    if merged is None:
+    if merged.get("error"):
         return True
     if merged["kind"] == "regression":
         return merged["failed"] > 0 or merged["elements_compared"] == 0
@@ -95,19 +96,18 @@ def merge_coverage(folder, spec, problems, no_coverage):
 
 def do_merge(folder, quiet=False):
     spec = folder.load()
+    folder.lock("merge", wait=True)
     folder.clear_merge()
     merged, junit, problems, refused, no_coverage = merge_folder(folder, spec)
     coverage = merge_coverage(folder, spec, problems, no_coverage) if spec.get("coverage") else None
     # Each file whole or not at all (a merge stopped half way leaves no half
     # a report for status or aps-report to read); merge.exit, last, says the
     # merge finished.
-    if merged is not None:
-        write_whole(folder.file(MERGED_REPORT), json.dumps({**merged, "problems": problems}, indent=2))
+    write_whole(folder.file(MERGED_REPORT), json.dumps({**merged, "problems": problems}, indent=2))
     if junit is not None:
         write_whole(folder.file("merged.xml"), junit)
-    if merged is not None:
-        page = folder.file("report.html")
-        write_whole(page, aps_report.render([aps_report.load_run(folder.path)], page, coverage))
+    page = folder.file("report.html")
+    write_whole(page, aps_report.render([aps_report.load_run(folder.path)], page, coverage))
     code = 2 if refused else 1 if problems or failed(merged) else 0
     write_whole(folder.file("merge.exit"), f"{code}\n")
     if not quiet:
@@ -134,10 +134,26 @@ def launch(folder, spec, shards, wait, timeout):
     spec.setdefault("slurm_jobs", []).append({"array": array_id, "merge": merge_id, "shards": shards})
     folder.save(spec)
     print(f"aps-farm: Slurm job array {array_id} ({len(shards)} shards), merge job {merge_id}; results in {folder.path}")
+    folder.unlock()  # Slurm's merge job takes it
     if not wait:
         return 0
     wait_slurm(merge_id, timeout)
     return do_merge(folder)
+
+
+def run_jobs_live(spec):
+    """The run's Slurm jobs (arrays and merge jobs) Slurm still lists."""
+    jobs = [str(j[key]) for j in spec.get("slurm_jobs", []) for key in ("array", "merge")]
+    return live_jobs(jobs) if jobs else []
+
+
+def refuse_if_jobs_live(spec, folder, command):
+    """A run's Slurm jobs still queued or running would write over the shards
+    run again (and a merge job would merge half of them)."""
+    live = run_jobs_live(spec)
+    if live:
+        raise SystemExit(f"aps-farm {command}: {folder.path}: Slurm jobs {', '.join(live)} of this run are still "
+                         "queued or running: wait for them (aps-farm status), or scancel them first")
 
 
 def cmd_submit(a):
@@ -159,24 +175,39 @@ def cmd_submit(a):
         raise SystemExit(f"aps-farm submit: {folder.path} already holds a run (resubmit it, or --force)")
     # A run clears its folder's shard and merge files: a folder of other files
     # is not taken for a run folder.
-    if not os.path.exists(folder.spec_path) and not a.force and os.path.isdir(folder.path) and os.listdir(folder.path):
+    if not os.path.exists(folder.spec_path) and not a.force and os.path.isdir(folder.path) and \
+            set(os.listdir(folder.path)) - {"farm.lock"}:
         raise SystemExit(f"aps-farm submit: {folder.path} holds files and no run: give a new or empty folder "
                          "(or --force to run there, replacing files a run writes)")
+    folder.lock("submit")
+    if os.path.exists(folder.spec_path):
+        refuse_if_jobs_live(folder.load(), folder, "submit --force")
     kind = "regression" if command[0] == "regress" else "data_set"
+    # The command's relative paths are the user's, from here: each shard runs here too.
     spec = {"name": a.name or os.path.basename(folder.path.rstrip("/")), "kind": kind, "sim": os.path.abspath(a.sim)
             if os.path.sep in a.sim else a.sim, "command": command, "shards": a.shards, "launcher": a.launcher,
-            "parallel": a.parallel, "sbatch_args": a.sbatch_arg or [], "coverage": a.coverage}
+            "parallel": a.parallel, "sbatch_args": a.sbatch_arg or [], "coverage": a.coverage,
+            "cwd": os.getcwd(), "run_id": uuid.uuid4().hex}
     folder.save(spec)  # first: a run folder that cannot be one is refused before anything is removed
     folder.clear_merge()
     for k in range(1, a.shards + 1):
         folder.clear_shard(k)
-    return launch(folder, spec, list(range(1, a.shards + 1)), a.wait, a.timeout)
+    try:
+        return launch(folder, spec, list(range(1, a.shards + 1)), a.wait, a.timeout)
+    except SystemExit:
+        # Slurm took nothing: the folder holds no run, so it is not one to
+        # resubmit or to need --force for.
+        if spec["launcher"] == "slurm" and not spec.get("slurm_jobs"):
+            os.remove(folder.spec_path)
+        raise
 
 
 def cmd_resubmit(a):
     folder = RunFolder(a.run_dir)
     spec = folder.load()
-    shards = folder.unfinished(spec["shards"], spec["kind"], a.include_failed)
+    folder.lock("resubmit")
+    refuse_if_jobs_live(spec, folder, "resubmit")
+    shards = folder.unfinished(spec, a.include_failed)
     if not shards:
         print("aps-farm: every shard has a result; nothing to resubmit")
         return do_merge(folder)
@@ -187,6 +218,10 @@ def cmd_resubmit(a):
 def cmd_status(a):
     folder = RunFolder(a.run_dir)
     spec = folder.load()
+    live = run_jobs_live(spec)
+    if live:
+        print(f"Slurm jobs {', '.join(live)} of this run are still queued or running: a shard without an exit code "
+              "may not have finished yet")
     for k in range(1, spec["shards"] + 1):
         print(f"shard {k}/{spec['shards']}: {shard_state(folder, spec, k)}")
     return 0
@@ -197,7 +232,7 @@ def shard_state(folder, spec, k):
     code = folder.exit_code(k)
     if code is None:
         return folder.no_exit_code(k)
-    r, _, why = folder.shard_result(k, spec["kind"])
+    r, _, why = folder.shard_result(k, spec)
     if r is not None and r.get("error"):
         return f"stopped: {r['error']} (exit {code})"
     if code not in (0, 1) and not (r is None and code in (2, CANNOT_START)):

@@ -31,21 +31,51 @@ def sbatch(args):
     except FileNotFoundError:
         raise SystemExit("aps-farm: sbatch not found: is Slurm installed (or use --launcher local)?")
     if out.returncode != 0:
-        raise SystemExit(f"aps-farm: sbatch refused the job: {out.stderr.strip() or out.stdout.strip()}")
+        said = " ".join((out.stderr.strip() or out.stdout.strip()).split())  # one line
+        raise SystemExit(f"aps-farm: sbatch refused the job: {said}")
     return out.stdout.strip().split(";")[0]  # "jobid[;cluster]"
+
+
+def array_spec(shards):
+    """sbatch --array's list of the shards, runs of consecutive ones as ranges
+    (1-2000, not two thousand numbers)."""
+    parts, start = [], None
+    for i, k in enumerate(shards):
+        if start is None:
+            start = k
+        if i + 1 == len(shards) or shards[i + 1] != k + 1:
+            parts.append(str(k) if k == start else f"{start}-{k}")
+            start = None
+    return ",".join(parts)
+
+
+def output_pattern(folder, name):
+    """An --output path: sbatch reads % in it as a pattern, so the folder's own are doubled."""
+    return os.path.join(folder.path.replace("%", "%%"), name)
 
 
 def submit_slurm(folder, spec, shards):
     """Submits the array (only `shards`) and the merge job; returns their ids."""
     extra = spec.get("sbatch_args", [])
-    array = ",".join(str(k) for k in shards)
-    array_id = sbatch([f"--job-name=aps-farm-{spec['name']}", f"--array={array}",
-                       f"--output={folder.file('slurm-%A_%a.out')}", *extra,
+    array_id = sbatch([f"--job-name=aps-farm-{spec['name']}", f"--array={array_spec(shards)}",
+                       f"--output={output_pattern(folder, 'slurm-%A_%a.out')}", *extra,
                        "--wrap", farm_call("run-shard", folder.path) + ' "$SLURM_ARRAY_TASK_ID"'])
     merge_id = sbatch([f"--job-name=aps-farm-{spec['name']}-merge", f"--dependency=afterany:{array_id}",
-                       f"--output={folder.file('slurm-merge-%j.out')}", *extra,
+                       f"--output={output_pattern(folder, 'slurm-merge-%j.out')}", *extra,
                        "--wrap", farm_call("merge", folder.path, "--quiet")])
     return array_id, merge_id
+
+
+def live_jobs(job_ids):
+    """The ones of `job_ids` Slurm still lists (queued or running; an array
+    counts while any of its tasks does). Without squeue, none can be."""
+    try:
+        out = subprocess.run(["squeue", "-h", "-j", ",".join(job_ids), "-o", "%F"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    except FileNotFoundError:
+        return []
+    listed = set(out.stdout.split()) if out.returncode == 0 else set()
+    return [j for j in job_ids if j in listed]
 
 
 def wait_slurm(job_id, timeout):

@@ -111,6 +111,18 @@ def merge_data_set(reports):
     }
 
 
+def nothing_merged(spec):
+    """The merged report of a run no shard produced a result for: a stopped
+    run, so aps-report shows it failed with the shards' problems."""
+    base = {"kind": spec["kind"], "error": "no shard produced a result", "shards": spec["shards"],
+            "shards_merged": 0, "elements_compared": 0, "layers_compared": 0}
+    if spec["kind"] == "regression":
+        return {**base, "seed": None, "networks": 0, "failed": 0, "cases": [], "first_failure": None}
+    given = asked(spec["command"])
+    return {**base, "model": given.get("model", ""), "data": given.get("data", ""), "inputs": 0, "failed_inputs": 0,
+            "mismatches": 0, "first_mismatch": None}
+
+
 def merge_layers(reports, inputs):
     """Per-layer figures per inference, weighted by each shard's inputs."""
     layers = [dict(l) for l in reports[0]["layers"]]
@@ -127,6 +139,15 @@ def merge_histograms(reports):
             for w, n in widths.items():
                 out.setdefault(layer, {})[w] = out.get(layer, {}).get(w, 0) + n
     return out
+
+
+def lost_shard_suite(name, slot, why):
+    """A shard without a result, as a JUnit suite of one error: a CI server
+    reading the merged file sees the run incomplete, not a smaller green one."""
+    suite = ET.Element("testsuite", name=f"{name} shard {slot}", tests="1", failures="0", errors="1", time="0")
+    case = ET.SubElement(suite, "testcase", name=f"shard {slot}", classname=name)
+    ET.SubElement(case, "error", message=why, type="lost shard")
+    return suite
 
 
 def merge_junit(suites, name):
@@ -158,13 +179,14 @@ def merge_folder(folder, spec):
     fell in (more shards than cases: they ran no accelerator)."""
     problems = []
     refused = False
-    reports, suites = [], {}
+    reports, suites, lost = [], {}, {}
     for k in range(1, spec["shards"] + 1):
         code = folder.exit_code(k)
-        r, suite, why = folder.shard_result(k, spec["kind"])
+        r, suite, why = folder.shard_result(k, spec)
         refused = refused or (code == 2 and r is None)
         if r is None:
             problems.append(f"shard {k}/{spec['shards']}: {why}")
+            lost[k] = why
             continue
         if r.get("error"):
             # An input that stopped its shard (the watchdog, an RTL assertion) has a reproduce line.
@@ -175,6 +197,7 @@ def merge_folder(folder, spec):
         reports.append((k, r))
         if suite is None:
             problems.append(f"shard {k}/{spec['shards']}: {why}")
+            lost[k] = why
         else:
             suites[k] = suite
     good = [(k, r) for k, r in reports if not r.get("error")]
@@ -182,6 +205,7 @@ def merge_folder(folder, spec):
     others = other_run_problems([r for _, r in good], spec["kind"], expected)
     for i, why in sorted(others.items()):
         problems.append(f"shard {good[i][0]}/{spec['shards']}: {folder.shard_file(good[i][0], 'json')}: {why}")
+        lost[good[i][0]] = why
     dropped = {good[i][0] for i in others}
     good = [r for i, (_, r) in enumerate(good) if i not in others]
     merged = None
@@ -189,7 +213,11 @@ def merge_folder(folder, spec):
         merged = merge_regression(good) if spec["kind"] == "regression" else merge_data_set(good)
         merged["shards"] = spec["shards"]
         merged["shards_merged"] = len(good)
-    junits = [suite for k, suite in sorted(suites.items()) if k not in dropped]
+    shards = spec["shards"]
+    junits = [suites[k] if k in suites and k not in dropped else lost_shard_suite(spec["name"], f"{k}/{shards}", lost[k])
+              for k in range(1, shards + 1) if (k in suites and k not in dropped) or k in lost]
     junit = merge_junit(junits, spec["name"]) if junits else None
+    if merged is None:
+        merged = nothing_merged(spec)
     idle = {k for k, r in reports if not r.get("error") and r.get("inputs", r.get("networks")) == 0}
     return merged, junit, problems, refused, dropped | idle

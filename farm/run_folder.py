@@ -2,7 +2,8 @@
 shard left behind. One place names every file, so the launchers, the shard
 runner and the merge agree on them.
 
-    DIR/farm.json         the aps-sim command, shard count, launcher, job ids
+    DIR/farm.json         the aps-sim command, shard count, launcher, job ids, the run's id
+    DIR/farm.lock         held by the aps-farm that is submitting or merging the run
     DIR/shard-K.json      shard K's aps-sim --report
     DIR/shard-K.xml       shard K's aps-sim --junit
     DIR/shard-K.log       shard K's output
@@ -16,6 +17,7 @@ runner and the merge agree on them.
     DIR/report.html       aps-report's page of the merged run
 """
 
+import fcntl
 import json
 import os
 import xml.etree.ElementTree as ET
@@ -44,6 +46,36 @@ CANNOT_START = 127
 class RunFolder:
     def __init__(self, path):
         self.path = os.path.abspath(path)
+        self._lock = None
+
+    def lock(self, command, wait=False):
+        """Holds DIR/farm.lock until unlock() or this process's exit: one
+        aps-farm at a time submits, resubmits or merges a run (two would clear
+        and write each other's shard and merge files). A submit or resubmit is
+        refused while another holds it; a merge (Slurm's merge job among them)
+        waits for it."""
+        if self._lock:
+            return
+        try:
+            os.makedirs(self.path, exist_ok=True)
+            self._lock = open(self.file("farm.lock"), "a")
+        except OSError as e:
+            raise SystemExit(f"aps-farm {command}: {self.path}: cannot write the run folder: {e.strerror}")
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            if not wait:
+                self.unlock()
+                raise SystemExit(f"aps-farm {command}: {self.path}: another aps-farm is submitting or merging this "
+                                 "run (farm.lock): wait for it to finish")
+            print(f"aps-farm {command}: waiting for another aps-farm to finish with {self.path} (farm.lock)",
+                  flush=True)
+            fcntl.flock(self._lock, fcntl.LOCK_EX)
+
+    def unlock(self):
+        if self._lock:
+            self._lock.close()
+            self._lock = None
 
     def file(self, name):
         return os.path.join(self.path, name)
@@ -90,8 +122,9 @@ class RunFolder:
             except OSError as e:
                 raise SystemExit(f"aps-farm: {self.file(name)}: cannot remove the earlier merge's file: {e.strerror}")
 
-    def read_report(self, k, kind):
+    def read_report(self, k, spec):
         """Shard k's report, or None and why it is no result."""
+        kind = spec["kind"]
         path = self.shard_file(k, "json")
         try:
             with open(path) as f:
@@ -114,6 +147,17 @@ class RunFolder:
         why = None if r.get("error") else report_problem(r, kind)
         if why:
             return None, f"{path}: not a report the merge can read: {why}"
+        # The shard runner stamps each report with its run and slot: a report
+        # copied from another run folder, left by a run this folder held
+        # before, or moved to another shard's name is no result of this run.
+        # (Runs submitted before the stamp have no run id and are not checked.)
+        if spec.get("run_id"):
+            slot = f"{k}/{spec['shards']}"
+            if r.get("farm_run") != spec["run_id"]:
+                return None, f"{path}: a report of another farm run ({r.get('farm_run')!r}, not this folder's " \
+                             f"{spec['run_id']!r})"
+            if r.get("farm_shard") != slot:
+                return None, f"{path}: the report of shard {r.get('farm_shard')!r}, not of {slot}"
         return r, None
 
     def read_junit(self, k):
@@ -134,10 +178,10 @@ class RunFolder:
             return None, f"{path}: a testsuite count or time that is not a number"
         return suite, None
 
-    def shard_result(self, k, kind):
+    def shard_result(self, k, spec):
         """(report, JUnit suite, why): shard k's result as the merge, status and
         resubmit all read it; why is None when both are there."""
-        report, why = self.read_report(k, kind)
+        report, why = self.read_report(k, spec)
         if report is None:
             return None, None, why
         # No exit code, no result: the report may be one the job was still
@@ -168,14 +212,14 @@ class RunFolder:
             return f"{path}: cannot read: {e.strerror} {self.unfinished_job(k)}"
         return f"{path}: not an exit code {self.unfinished_job(k)}"
 
-    def unfinished(self, shards, kind, include_failed):
+    def unfinished(self, spec, include_failed):
         """Shards to run again: missing (no exit code, no readable report or
         no JUnit file), died (an exit code other than 0 and 1), and with
         include_failed those that found a mismatch (exit 1)."""
         out = []
-        for k in range(1, shards + 1):
+        for k in range(1, spec["shards"] + 1):
             code = self.exit_code(k)
-            if code not in (0, 1) or (include_failed and code == 1) or self.shard_result(k, kind)[2]:
+            if code not in (0, 1) or (include_failed and code == 1) or self.shard_result(k, spec)[2]:
                 out.append(k)
         return out
 

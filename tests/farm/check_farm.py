@@ -22,11 +22,13 @@ both by its index in the data set. The merged JUnit
 validates against junit.xsd, and the schema refuses a broken file.
 """
 
+import fcntl
 import json
 import os
 import shutil
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -128,6 +130,32 @@ def check_coverage(folder, single_dat):
               f"{summary['functional']['total']} functional points)")
 
 
+def check_slurm_only(farm_cmd, sim, work, args):
+    """What only a Slurm run has: sbatch's % patterns in the folder's name, and
+    jobs still queued when the user resubmits."""
+    compare_data_set("a Slurm run folder with % in its name", farm(farm_cmd, sim, f"{work}/pct%j %a", 2, args, 0),
+                     single(sim, args, f"{work}/pct_single.json", 0))
+    slow = f"{work}/slow_sim.sh"
+    with open(slow, "w") as f:
+        f.write(f"#!/bin/sh\nsleep 6\nexec {sim} \"$@\"\n")
+    os.chmod(slow, 0o755)
+    folder = f"{work}/queued"
+    shutil.rmtree(folder, ignore_errors=True)
+    run([farm_cmd, "submit", "--launcher", "slurm", "--run-dir", folder, "--shards", "2", "--sim", slow, "--", *args], 0)
+    for again in (["resubmit", folder], ["submit", "--launcher", "slurm", "--force", "--run-dir", folder, "--shards",
+                                         "2", "--sim", sim, "--", *args]):
+        out = run([farm_cmd, *again], 2)
+        if "of this run are still queued or running" not in out:
+            problems.append(f"aps-farm {again[0]} while the run's Slurm jobs were queued was not refused")
+    for _ in range(120):
+        if os.path.exists(f"{folder}/merge.exit"):
+            break
+        time.sleep(1)
+    if not os.path.exists(f"{folder}/merge.exit") or \
+            load(f"{folder}/merged.json")["inputs"] != load(f"{work}/pct_single.json")["inputs"]:
+        problems.append("the queued run did not complete as submitted after the refused resubmit")
+
+
 def main():
     global LAUNCHER, WAIT
     sys.stdout.reconfigure(errors="backslashreplace")  # a command may name a path that is not UTF-8
@@ -164,6 +192,9 @@ def main():
     small = [args[0], odd_model, *args[2:-1], "8"]
     compare_data_set("a run folder named in Latin-1", farm(farm_cmd, sim, odd, 2, small, 0),
                      single(sim, small, f"{work}/data_small_single.json", 0))
+
+    if LAUNCHER[1] == "slurm":
+        check_slurm_only(farm_cmd, sim, work, small)
 
     # A lost shard is named, and resubmit runs only it.
     for ext in ("json", "exit"):
@@ -259,9 +290,60 @@ def main():
             continue
         merged = load(f"{work}/data_edited/merged.json")
         suites = ET.parse(f"{work}/data_edited/merged.xml").getroot().findall("testsuite")
-        if merged["shards_merged"] != 3 or merged["model"] != args[1] or len(suites) != 3:
+        lost = [s for s in suites if s.get("errors") == "1" and s.get("name", "").endswith(f"shard {k}/4")]
+        if merged["shards_merged"] != 3 or merged["model"] != args[1] or len(suites) != 4 or len(lost) != 1:
             problems.append(f"merge kept shard {k}'s edited report ({words}): {merged['shards_merged']} shards "
-                            f"of model {merged['model']}, {len(suites)} JUnit suites")
+                            f"of model {merged['model']}, {len(suites)} JUnit suites, {len(lost)} for the lost shard")
+
+    # A report that is another run's or another shard's, whatever its fields
+    # say: each shard's report carries its run's id and its slot. (A copy from
+    # a run with other --count or --first matched every field the merge
+    # compared, and merged into a wrong count.)
+    shutil.rmtree(f"{work}/data_other", ignore_errors=True)
+    run([farm_cmd, "submit", "--run-dir", f"{work}/data_other", "--shards", "4", *LAUNCHER, "--sim", sim, "--",
+         *args[:-1], "8"], 0)
+    for what, setup, words in (
+            ("a shard copied from another run", lambda d: [shutil.copy(f"{work}/data_other/shard-3.{e}",
+                                                                       f"{d}/shard-3.{e}") for e in ("json", "xml", "exit")],
+             "shard 3/4: " + f"{work}/data_edited/shard-3.json: a report of another farm run"),
+            ("two shards' reports swapped", lambda d: [os.replace(f"{d}/shard-2.json", f"{d}/swap"),
+                                                      os.replace(f"{d}/shard-3.json", f"{d}/shard-2.json"),
+                                                      os.replace(f"{d}/swap", f"{d}/shard-3.json")],
+             "the report of shard '3/4', not of 2/4")):
+        shutil.rmtree(f"{work}/data_edited", ignore_errors=True)
+        shutil.copytree(f"{work}/data", f"{work}/data_edited")
+        setup(f"{work}/data_edited")
+        out = run([farm_cmd, "merge", f"{work}/data_edited"], 1)
+        if words not in out or load(f"{work}/data_edited/merged.json")["inputs"] > 75:
+            problems.append(f"{what}: the merge did not leave it out naming it ({words!r})")
+        xml = ET.parse(f"{work}/data_edited/merged.xml").getroot()
+        if xml.get("errors") == "0":
+            problems.append(f"{what}: the merged JUnit counts no error")
+        validate(f"{work}/data_edited/merged.xml", True)
+        if "resubmitting shards" not in run([farm_cmd, "resubmit", f"{work}/data_edited", *WAIT], 0):
+            problems.append(f"{what}: resubmit did not run the shard again")
+
+    # One aps-farm at a time in a folder: a submit while another holds it is
+    # refused (two cleared and wrote each other's shards).
+    with open(f"{work}/data_edited/farm.lock", "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        out = run([farm_cmd, "submit", "--run-dir", f"{work}/data_edited", "--force", "--shards", "1", *LAUNCHER,
+                   "--sim", sim, "--", *args], 2)
+        if "another aps-farm is submitting or merging this run" not in out:
+            problems.append("a submit into a folder another aps-farm holds was not refused")
+
+    # Relative paths are the submitter's: resubmit from elsewhere runs the
+    # shards where the run was submitted.
+    shutil.rmtree(f"{work}/rel", ignore_errors=True)
+    os.makedirs(f"{work}/rel")
+    os.symlink(models, f"{work}/rel/m")
+    rel_args = ["--model", "m/digits_mlp/model_int8.onnx", "--data", "m/digits_mlp/test_data_set_0", "--count", "6"]
+    subprocess.run([farm_cmd, "submit", "--run-dir", "run", "--shards", "3", *LAUNCHER, "--sim", sim, "--", *rel_args],
+                   cwd=f"{work}/rel", stdout=subprocess.DEVNULL)
+    os.remove(f"{work}/rel/run/shard-2.json")
+    run([farm_cmd, "resubmit", f"{work}/rel/run", *WAIT], 0)
+    if load(f"{work}/rel/run/merged.json")["inputs"] != 6:
+        problems.append("a run with relative paths, resubmitted from another folder, did not complete")
 
     # A shard report of the aps-sim before policy_options (resubmit after an
     # upgrade) is of the same run as the others, which have none given.
@@ -281,9 +363,14 @@ def main():
                "--", *args, "--no-such-option"], 2)
     if "aps-sim refused the shard (exit 2): aps-sim run: error: unrecognised option '--no-such-option'" not in out:
         problems.append("a refused shard was not reported with aps-sim's own line")
-    for name in ("merged.json", "merged.xml", "report.html"):
-        if os.path.exists(f"{work}/data/{name}"):
-            problems.append(f"submit --force left the earlier run's {name}")
+    # Its merge says so in every file (a run without any result had no
+    # merged.json or page, and aps-report could not show it).
+    merged = load(f"{work}/data/merged.json") if os.path.exists(f"{work}/data/merged.json") else {}
+    if merged.get("error") != "no shard produced a result" or merged["shards"] != 2 or merged["inputs"] != 0:
+        problems.append(f"submit --force: the merged report is not this run's, with no result: {merged}")
+    elif ET.parse(f"{work}/data/merged.xml").getroot().get("errors") != "2" or \
+            "no shard produced a result" not in open(f"{work}/data/report.html").read():
+        problems.append("submit --force: the merged JUnit or page does not show two lost shards")
 
     # More shards than inputs: the shards no input falls in have nothing to
     # run, and the merge is one process's run of the three.
