@@ -735,7 +735,7 @@ int main(int argc, char** argv) {
       s.labels.assign(ds.labels->ints().begin() + first, ds.labels->ints().begin() + first + n);
       // The whole split's labels, so an error numbers the sample as its file does.
       check_class_labels(profile.task, ds.labels->ints(), base.output_layer().out_shape.size(),
-                         (root / split_name / "labels.pb").string());
+                         (root / split_name / "labels.pb").string(), base.source);
       for (int64_t i = 0; i < n; ++i) s.inputs.push_back(quantize_input(base, s.batch, i));
       if (profile.task == Task::AnomalyDetection) {
         try {

@@ -21,8 +21,16 @@ std::string_view task_name(Task task) {
   return task == Task::Classification ? "classification" : "anomaly_detection";
 }
 
-void check_class_labels(Task task, const std::vector<int64_t>& labels, int64_t classes, const std::string& file) {
+void check_class_labels(Task task, const std::vector<int64_t>& labels, int64_t classes, const std::string& file,
+                        const std::string& model) {
   const bool anomaly = task == Task::AnomalyDetection;
+  // A single output is always the largest: every input would be class 0,
+  // every width would "keep the 8-bit decision", and accuracy would mean nothing.
+  if (!anomaly && classes < 2)
+    throw UnsupportedError(fmt::format(
+        "{}: the output has {} value per sample: a classifier decides its largest output, which would be class 0 "
+        "for every input (a binary classifier with one logit: export two, one per class)",
+        model, classes));
   const auto bad = std::find_if_not(labels.begin(), labels.end(), [&](int64_t v) {
     return anomaly ? is_anomaly_label(v) : v >= 0 && v < classes;
   });

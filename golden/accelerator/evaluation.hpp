@@ -35,8 +35,10 @@ void check_reconstructs_raw_input(const NetworkProgram& program);
 // output can win would be counted wrong without saying why. InputError
 // "<file>: label L of sample i is not one of the model's N classes". An
 // anomaly detector's labels are 0 (normal) or 1 (anomaly); `classes` is
-// not used for it.
-void check_class_labels(Task task, const std::vector<int64_t>& labels, int64_t classes, const std::string& file);
+// not used for it. A classifier with fewer than 2 outputs decides nothing:
+// UnsupportedError naming `model`, labelled or not.
+void check_class_labels(Task task, const std::vector<int64_t>& labels, int64_t classes, const std::string& file,
+                        const std::string& model);
 
 class Evaluation {
  public:

@@ -277,7 +277,7 @@ Reference reference_runs(const OnnxModel& model, const CalibrationInputs& data, 
   ref.weighted = weighted_layers(ref.program);
   if (prof.task == Task::AnomalyDetection) check_reconstructs_raw_input(ref.program);
   check_class_labels(prof.task, labels, static_cast<int64_t>(ref.program.output_layer().out_shape.size()),
-                     data.labels_file);
+                     data.labels_file, prof.model);
   const int64_t n = batch.shape()[0];
   for (int64_t s = 0; s < n; ++s) ref.inputs.push_back(quantize_input(ref.program, batch, s));
   const auto configs8 = static_configs(PrecisionMap(ref.program.layers.size(), 8));

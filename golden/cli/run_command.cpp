@@ -139,7 +139,7 @@ Outcome evaluate_onnx(const std::string& model_path, const std::vector<DataSet>&
     if (y.rank() < 2 || y.shape()[0] != n)
       throw InputError(fmt::format("{}: output has shape {}, expected [{},...]", model.source(),
                                    shape_string(y.shape()), n));
-    check_class_labels(task, ds.labels->ints(), y.size() / n, (ds.folder / "labels.pb").string());
+    check_class_labels(task, ds.labels->ints(), y.size() / n, (ds.folder / "labels.pb").string(), model.source());
     const int64_t width = y.size() / n;
     for (int64_t r = 0; r < n; ++r) {
       o.evaluation.add_float(ds.inputs[0].tensor, y, r, ds.labels->ints()[r], model.source());
@@ -159,7 +159,7 @@ Outcome evaluate_program(const NetworkProgram& program, const std::vector<LayerC
   for (const DataSet& ds : sets) {  // every folder before any runs
     check_program_batch(program, ds);
     check_class_labels(task, ds.labels->ints(), program.output_layer().out_shape.size(),
-                       (ds.folder / "labels.pb").string());
+                       (ds.folder / "labels.pb").string(), program.source);
   }
   // What one input's run leaves for the figures, kept for a chunk of inputs
   // run in parallel and then added in input order (the same figures for any

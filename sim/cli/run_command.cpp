@@ -43,7 +43,7 @@ Samples load_samples(const NetworkProgram& program, Task task, const std::string
     const Tensor& t = ds.inputs[0].tensor;
     if (ds.labels)
       check_class_labels(task, ds.labels->ints(), program.output_layer().out_shape.size(),
-                         (ds.folder / "labels.pb").string());
+                         (ds.folder / "labels.pb").string(), program.source);
     const int64_t n = ds.sample_count();
     for (int64_t i = 0; i < n; ++i) {
       s.inputs.push_back(quantize_input(program, t, i));

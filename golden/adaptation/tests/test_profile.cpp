@@ -11,6 +11,7 @@
 #include <iterator>
 #include <limits>
 #include <optional>
+#include <random>
 #include <sstream>
 #include <string>
 #include <tuple>
@@ -21,6 +22,8 @@
 #include "golden/errors.hpp"
 #include "golden/import/program_loader.hpp"
 #include "golden/onnx/data_set.hpp"
+#include "golden/onnx/testing/graph_builder.hpp"
+#include "golden/onnx/testing/random_tensor.hpp"
 #include "golden/onnx/testing/scratch_folder.hpp"
 
 using namespace aps;
@@ -334,4 +337,19 @@ TEST_CASE("a profile calibrated without labels has no static-front accuracy, not
       if (labelled) CHECK(*f.accuracy > 0.5);
     }
   }
+}
+
+TEST_CASE("a classifier with one output value is refused: its largest output is always class 0", "[profile]") {
+  std::mt19937 rng(8);
+  test::GraphBuilder g(13);
+  g.input("x", DType::Float, {-1, 4});
+  g.initializer("w", test::random_tensor(rng, {1, 4}, -1, 1));
+  g.node("Gemm", {"x", "w"}, {"logit"}, "fc").attr("transB", 1);
+  g.output("logit");
+  const OnnxModel m = g.model();
+  const Tensor x = test::random_tensor(rng, {64, 4}, -1, 1);
+  CalibrationOptions o;
+  o.min_samples = 64;
+  CHECK_THROWS_WITH(calibrate(m, {x, {}}, o), Catch::Contains("the output has 1 value per sample") &&
+                                                   Catch::Contains("export two, one per class"));
 }
