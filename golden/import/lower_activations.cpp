@@ -8,6 +8,7 @@
 
 #include "golden/errors.hpp"
 #include "golden/import/builder.hpp"
+#include "golden/onnx/ops/spatial_geometry.hpp"
 #include "golden/onnx/node_attributes.hpp"
 
 namespace aps::import {
@@ -387,7 +388,11 @@ void ProgramBuilder::average_pool_window(PendingLayer& p, const onnx::NodeProto&
     const auto kernel = ctx.attrs.get_ints("kernel_shape");
     if (kernel.size() != in.spatial().size())
       unsupported(node, "only 1-D and 2-D average pooling of a map of that rank maps onto the accelerator");
-    if (ctx.attrs.get_int("ceil_mode", 0) != 0) unsupported(node, "ceil_mode average pooling (its divisor varies)");
+    // Rounding the output size up matters only when it adds a window that
+    // runs past the map (timm's ResNet-D shortcut pools an even map with it).
+    if (ctx.attrs.get_int("ceil_mode", 0) != 0 &&
+        spatial_geometry(ctx, in.spatial(), kernel, true).out != spatial_geometry(ctx, in.spatial(), kernel, false).out)
+      unsupported(node, "ceil_mode average pooling whose last window runs past the map (its divisor varies)");
     set_window(p.layer, ctx, in.spatial(), kernel);
     const Window& w = p.layer.window;
     const bool padded = w.pad_top || w.pad_left || w.pad_bottom || w.pad_right;

@@ -1509,3 +1509,28 @@ TEST_CASE("Gemm's alpha folds into the weights and its beta into the bias", "[ex
                                                     Catch::Contains("alpha -1 with quantized weights"));
   }
 }
+
+TEST_CASE("ceil_mode average pooling maps where the ceiling adds no window, and is refused where it does", "[exporters]") {
+  for (const int64_t side : {8, 7}) {
+    INFO("map " << side << "x" << side);
+    std::mt19937 rng(19);
+    test::GraphBuilder g(13);
+    g.input("x", DType::Float, {-1, 2, side, side});
+    g.node("AveragePool", {"x"}, {"p"}, "pool")
+        .attr("kernel_shape", std::vector<int64_t>{2, 2})
+        .attr("strides", std::vector<int64_t>{2, 2})
+        .attr("ceil_mode", int64_t{1});
+    g.node("Flatten", {"p"}, {"flat"}, "flatten");
+    const int64_t cells = 2 * ((side + 1) / 2) * ((side + 1) / 2);
+    g.initializer("wf", random_tensor(rng, {3, cells}, -0.3, 0.3));
+    g.node("Gemm", {"flat", "wf"}, {"y"}, "fc").attr("transB", 1);
+    g.output("y");
+    const Tensor calibration = random_tensor(rng, {64, 2, side, side}, -1, 1);
+    if (side == 8) {
+      check_tracks_onnx(g, build_program(g.model(), &calibration), random_tensor(rng, {40, 2, side, side}, -1, 1), 3);
+    } else {
+      CHECK_THROWS_WITH(build_program(g.model(), &calibration),
+                        Catch::Contains("node 'pool' (AveragePool)") && Catch::Contains("last window runs past the map"));
+    }
+  }
+}
