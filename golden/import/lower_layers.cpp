@@ -95,7 +95,16 @@ void ProgramBuilder::attach_bias(PendingLayer& p, const std::string& value, cons
   }
   const Tensor* b = constant(value);
   if (!b || !b->floating()) unsupported(node, fmt::format("'{}' is not a float or quantized constant", value));
-  if (b->size() != outs) unsupported(node, fmt::format("bias must have one value per output channel ({})", outs));
+  // Gemm's C broadcasts to [batch, outs]: one value for every channel, or one
+  // per channel along its last axis ([outs] or [1, outs]; [outs, 1] would be
+  // one per sample).
+  const bool gemm = node.op_type() == "Gemm";
+  if (gemm && b->size() == 1) {
+    p.bias_real.assign(static_cast<size_t>(outs), b->reals()[0]);
+    return;
+  }
+  if (b->size() != outs || (gemm && b->rank() == 2 && b->shape()[0] != 1))
+    unsupported(node, fmt::format("bias {} must have one value per output channel ({})", shape_string(b->shape()), outs));
   p.bias_real.assign(b->reals().begin(), b->reals().end());
 }
 

@@ -1534,3 +1534,23 @@ TEST_CASE("ceil_mode average pooling maps where the ceiling adds no window, and 
     }
   }
 }
+
+TEST_CASE("Gemm's C broadcasts: one value for every channel maps, one per sample is refused", "[exporters]") {
+  std::mt19937 rng(23);
+  for (const Shape& c_shape : {Shape{}, Shape{1}, Shape{1, 1}, Shape{1, 4}, Shape{4, 1}}) {
+    INFO("C " << shape_string(c_shape));
+    test::GraphBuilder g(13);
+    g.input("x", DType::Float, {-1, 6});
+    g.initializer("w", random_tensor(rng, {4, 6}, -1, 1));
+    g.initializer("c", random_tensor(rng, c_shape, 1, 2));
+    g.node("Gemm", {"x", "w", "c"}, {"y"}, "fc").attr("transB", 1);
+    g.output("y");
+    const Tensor calibration = random_tensor(rng, {64, 6}, -1, 1);
+    if (c_shape == Shape{4, 1}) {
+      CHECK_THROWS_WITH(build_program(g.model(), &calibration),
+                        Catch::Contains("node 'fc' (Gemm)") && Catch::Contains("[4,1]"));
+    } else {
+      check_tracks_onnx(g, build_program(g.model(), &calibration), random_tensor(rng, {40, 6}, -1, 1), 4);
+    }
+  }
+}
