@@ -1,6 +1,7 @@
 #include "sim/program_image.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <fmt/format.h>
 #include <tuple>
@@ -313,9 +314,18 @@ ProgramImage build_image(const NetworkProgram& p, const std::vector<LayerConfig>
   const ArrayShape a = limits.array;
   ProgramImage img;
   img.array = a;
-  if (static_cast<int64_t>(p.layers.size()) > limits.max_layers)
-    throw InputError(fmt::format("{}: {} layers, the RTL build's descriptor table holds {}", p.source, p.layers.size(),
-                                 limits.max_layers));
+  if (static_cast<int64_t>(p.layers.size()) > limits.max_layers) {
+    // The policy's steps count too: say how many, so the user sees whether
+    // another schedule is a way out.
+    const auto scans = std::count_if(p.layers.begin(), p.layers.end(), [](const Layer& l) { return l.kind == LayerKind::SaeScan; });
+    const auto shadow = std::count_if(p.layers.begin(), p.layers.end(), [](const Layer& l) { return l.role == LayerRole::Shadow; });
+    const std::string sae = scans || shadow ? fmt::format(" ({} of the model, {} SAE scans, {} shadow layers{})",
+                                                          static_cast<int64_t>(p.layers.size()) - scans - shadow, scans,
+                                                          shadow, shadow ? ": --schedule jit has none" : "")
+                                            : "";
+    throw InputError(fmt::format("{}: {} steps{}, the RTL build's descriptor table holds {}", p.source, p.layers.size(),
+                                 sae, limits.max_layers));
+  }
   if (configs.size() != p.layers.size()) throw InputError("one layer configuration per layer is needed");
   if (plan.steps.size() != p.layers.size()) throw std::logic_error("build_image: the memory plan is for another program");
   if (static_cast<int64_t>(p.pcu.slots.size()) > limits.max_layers)
@@ -354,8 +364,9 @@ ProgramImage build_image(const NetworkProgram& p, const std::vector<LayerConfig>
     if (l.kind == LayerKind::Add) set_add(p, l, m, d);
     if (l.has_weights()) {
       if (g.tile_stride > limits.wgt_words / 2)
-        too_big(p, l, fmt::format("a weight tile needs {} words, a weight buffer slot holds {}", g.tile_stride,
-                                  limits.wgt_words / 2));
+        too_big(p, l, fmt::format("a weight tile needs {} words, a weight buffer slot holds {} (a build configured "
+                                  "with -DAPS_RTL_WGT_WORDS={} holds it)", g.tile_stride, limits.wgt_words / 2,
+                                  std::bit_ceil(static_cast<uint64_t>(2 * g.tile_stride))));
       // Mapped as a grouped convolution, its lanes of other channels would
       // carry the zero point as their weight, which the midpoint rule does
       // not cancel (weight_reduction.hpp).
