@@ -216,9 +216,13 @@ TensorMap run_batch(const OnnxModel& model, const TensorMap& feeds, const ValueO
   for (size_t r = 0; r < runs; ++r) {
     const int64_t begin = split.begin(static_cast<int64_t>(r)), end = split.end(static_cast<int64_t>(r));
     for (const auto& [name, t] : outputs[r]) {
-      if (t.rank() < 1 || t.shape()[0] != end - begin)
-        throw InputError(fmt::format("{}: output '{}' of a run on {} samples has shape {}", model.source(), name,
-                                     end - begin, shape_string(t.shape())));
+      if (t.rank() < 1 || t.shape()[0] != end - begin) {
+        const onnx::NodeProto* writer = model.producer(name);
+        throw InputError(fmt::format("{}: output '{}' of a run on {} samples has shape {}{}: its first dimension "
+                                     "must stay the batch", model.source(), name, end - begin,
+                                     shape_string(t.shape()),
+                                     writer ? fmt::format(" (written by {})", node_reference(*writer)) : ""));
+      }
       Stack& s = stacks[name];
       if (s.shape.empty()) {
         s.dtype = t.dtype();

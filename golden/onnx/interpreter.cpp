@@ -47,12 +47,18 @@ TensorMap Interpreter::run(const TensorMap& feeds, const ValueObserver& observer
     OpContext ctx{*node, model_.opset(), {}, NodeAttributes(*node, model_.node_label(*node))};
     for (const auto& in : node->input()) ctx.inputs.push_back(lookup(in));
     std::vector<Tensor> outputs;
+    // Every error names the node: a kernel's own message may come from a
+    // tensor helper that knows no node ("cannot reshape [48,12] to [12,1]").
+    const auto named = [&](const std::exception& e) {
+      const std::string what = e.what();
+      return what.find(ctx.label()) == std::string::npos ? fmt::format("{}: {}", ctx.label(), what) : what;
+    };
     try {
       outputs = find_op(node->domain(), node->op_type())->kernel(ctx);
-    } catch (const InputError&) {
-      throw;
+    } catch (const UnsupportedError& e) {
+      throw UnsupportedError(named(e));
     } catch (const std::exception& e) {
-      throw InputError(fmt::format("{}: {}", ctx.label(), e.what()));
+      throw InputError(named(e));
     }
     for (int i = 0; i < node->output_size(); ++i) {
       const std::string& name = node->output(i);

@@ -154,3 +154,25 @@ TEST_CASE("runs side by side stack into the same outputs as runs one after anoth
     CHECK(three.reals() == one.reals());
   }
 }
+
+TEST_CASE("a graph that does not keep the batch first is refused naming the node", "[batch]") {
+  const Tensor x = Tensor::from_reals(DType::Float, {4, 12}, std::vector<double>(48, 0.5));
+  SECTION("a Reshape fixed to one sample") {
+    test::GraphBuilder g(13);
+    g.input("x", DType::Float, {-1, 12});
+    g.initializer("shape", Tensor::from_ints(DType::Int64, {2}, {12, 1}));
+    g.node("Reshape", {"x", "shape"}, {"y"}, "to_column");
+    g.output("y");
+    CHECK_THROWS_WITH(run_batch(g.model(), {{"x", x}}),
+                      Catch::Contains("node 'to_column' (Reshape)") && Catch::Contains("cannot reshape [4,12] to [12,1]"));
+  }
+  SECTION("a Reshape that folds the batch into the rows, in runs of the batch the model fixes") {
+    test::GraphBuilder g(13);
+    g.input("x", DType::Float, {2, 12});
+    g.initializer("shape", Tensor::from_ints(DType::Int64, {2}, {-1, 4}));
+    g.node("Reshape", {"x", "shape"}, {"y"}, "to_rows");
+    g.output("y");
+    CHECK_THROWS_WITH(run_batch(g.model(), {{"x", x}}),
+                      Catch::Contains("output 'y'") && Catch::Contains("written by node 'to_rows' (Reshape)"));
+  }
+}
