@@ -24,6 +24,16 @@ std::string value_shape(const Shape& dims) {
   return fmt::format("[N{}{}]", dims.size() > 1 ? "," : "", fmt::join(dims.begin() + 1, dims.end(), ","));
 }
 
+std::string ActView::not_a_map(const std::string& reader) const {
+  const std::string shape = value_shape(dims);
+  if (dims.size() != 3 && dims.size() != 4)
+    return fmt::format("{} needs an [N,C,H,W] or [N,C,L] input, not {}", reader, shape);
+  return fmt::format("{} reads {}, a reshaped or transposed view of a value stored as {} channels of {}x{} (the "
+                     "accelerator keeps each map in the layout its layer wrote, [C,H,W], and moves no data between "
+                     "layers)",
+                     reader, shape, stored.channels, stored.height, stored.width);
+}
+
 void fold_padding(Window& w, const ActView& in) {
   w.pad_top += static_cast<int>(in.pad[0]);
   w.pad_left += static_cast<int>(in.pad[1]);

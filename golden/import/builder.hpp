@@ -52,6 +52,10 @@ struct ActView {
     if (dims.size() == 3) return padded_height() == 1 && dims[2] == padded_width();
     return dims.size() == 4 && dims[2] == padded_height() && dims[3] == padded_width();
   }
+  // Why a layer that reads maps cannot read this value ("a convolution" etc.
+  // names the reader): a value of a map's rank whose elements are not the
+  // stored map's in (C, H, W) order is a reshaped or transposed view of it.
+  std::string not_a_map(const std::string& reader) const;
   // The spatial sizes the value shows: {H, W}, or {L} for a 1-D map.
   std::vector<int64_t> spatial() const { return {dims.begin() + 2, dims.end()}; }
   // The shape of a map of `channels` x h x w of the same rank as this one.

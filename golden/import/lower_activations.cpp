@@ -468,7 +468,7 @@ void ProgramBuilder::lower_max_pool(const onnx::NodeProto& node) {
                                        per_tensor_params_ahead(*q))
     finalize(x, quantize_params(*q));
   const ActView in = act(x, node);
-  if (!in.feature_map()) unsupported(node, "MaxPool needs an [N,C,H,W] or [N,C,L] input");
+  if (!in.feature_map()) unsupported(node, in.not_a_map("MaxPool"));
   PendingLayer p = new_layer(node, LayerKind::MaxPool, in);
   p.layer.out_shape.channels = in.stored.channels;
   if (node.op_type() == "GlobalMaxPool") {

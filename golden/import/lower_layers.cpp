@@ -183,7 +183,7 @@ void ProgramBuilder::lower_conv(const onnx::NodeProto& node) {
   const ActView in = act(node.input(0), node, true);
   if (in.codes) unsupported(node, "reads quantized codes directly; expected a DequantizeLinear in between");
   if (!in.feature_map())
-    unsupported(node, fmt::format("a convolution needs an [N,C,H,W] or [N,C,L] input, not {}", value_shape(in.dims)));
+    unsupported(node, in.not_a_map("a convolution"));
   PendingLayer p = new_layer(node, LayerKind::Conv, in);
   const Tensor* wf = constant(node.input(1));
   const Shape wshape = qconsts_.count(node.input(1)) ? qconsts_.at(node.input(1)).codes.shape() : wf ? wf->shape() : Shape{};

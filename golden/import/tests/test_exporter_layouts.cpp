@@ -1554,3 +1554,21 @@ TEST_CASE("Gemm's C broadcasts: one value for every channel maps, one per sample
     }
   }
 }
+
+TEST_CASE("a convolution of a fully connected layer's output reshaped to a map says it is a view", "[exporters]") {
+  std::mt19937 rng(29);
+  test::GraphBuilder g(13);
+  g.input("x", DType::Float, {-1, 6});
+  g.initializer("w", random_tensor(rng, {32, 6}, -1, 1));
+  g.node("Gemm", {"x", "w"}, {"h"}, "fc").attr("transB", 1);
+  g.initializer("shape", Tensor::from_ints(DType::Int64, {4}, {-1, 2, 4, 4}));
+  g.node("Reshape", {"h", "shape"}, {"map"}, "to_map");
+  g.initializer("k", random_tensor(rng, {3, 2, 3, 3}, -1, 1));
+  g.node("Conv", {"map", "k"}, {"y"}, "decode").attr("pads", std::vector<int64_t>{1, 1, 1, 1});
+  g.output("y");
+  const Tensor calibration = random_tensor(rng, {64, 6}, -1, 1);
+  CHECK_THROWS_WITH(build_program(g.model(), &calibration),
+                    Catch::Contains("node 'decode' (Conv)") &&
+                        Catch::Contains("reads [N,2,4,4], a reshaped or transposed view of a value stored as 32 "
+                                        "channels of 1x1"));
+}
