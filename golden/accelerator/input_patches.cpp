@@ -2,6 +2,9 @@
 
 #include <stdexcept>
 
+#include "generated/host_interface.hpp"
+#include "golden/accelerator/accelerator_geometry.hpp"
+
 namespace aps {
 namespace {
 
@@ -26,6 +29,15 @@ bool pack_input_patches(NetworkProgram& p) {
 
   const int64_t c_in = l.in_shape.channels, taps = int64_t{w.kernel_h} * w.kernel_w;
   const int64_t outs = l.out_shape.channels;
+  // Packing speeds the stem up; it must not make the program too big for the
+  // build's scratchpad: the packed input, taps * C lanes per output pixel,
+  // can take several times the raw input's words.
+  const int rows = static_cast<int>(hw::kThisBuild.rows);
+  const FeatureShape packed{taps * c_in, l.out_shape.height, l.out_shape.width};
+  const int64_t out_words = tensor_words(l.out_shape, rows);
+  if (tensor_words(packed, rows) + out_words > hw::kThisBuild.act_words &&
+      tensor_words(l.in_shape, rows) + out_words <= hw::kThisBuild.act_words)
+    return false;
   // Channel t of the packed input is tap (ky, kx) of channel c, t = (ky * KW + kx) * C + c.
   std::vector<int8_t> weights(l.weights.size());
   for (int64_t m = 0; m < outs; ++m)

@@ -16,8 +16,9 @@
 
 namespace aps {
 
-// Packs the program's input if its first layer is such a convolution and no
-// other step reads the network input; returns whether it did.
+// Packs the program's input if its first layer is such a convolution, no
+// other step reads the network input, and the packed step still fits this
+// build's scratchpad where the plain one does; returns whether it did.
 bool pack_input_patches(NetworkProgram& program);
 
 // The program's input codes from the raw input's CHW codes (unchanged

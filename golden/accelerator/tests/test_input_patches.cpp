@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <random>
 
+#include "generated/host_interface.hpp"
 #include "golden/accelerator/input_patches.hpp"
 #include "golden/accelerator/program_executor.hpp"
 
@@ -89,4 +90,13 @@ TEST_CASE("only a first convolution over few channels whose input nothing else r
   shared.layers.push_back(pool);
   validate_program(shared);
   CHECK_FALSE(pack_input_patches(shared));
+  // a packed input too big for the scratchpad where the plain one fits stays plain
+  const int64_t side = 64;
+  NetworkProgram large = stem(rng, 3, Window{.kernel_h = 3, .kernel_w = 3, .pad_top = 1, .pad_left = 1, .pad_bottom = 1,
+                                             .pad_right = 1}, side, side);
+  REQUIRE(hw::kThisBuild.act_words < 4 * side * side + side * side);  // 27 lanes: 4 words a pixel, and the output's 1
+  REQUIRE(hw::kThisBuild.act_words >= 2 * side * side);
+  CHECK_FALSE(pack_input_patches(large));
+  NetworkProgram smaller = stem(rng, 3, Window{.kernel_h = 3, .kernel_w = 3}, 32, 32);
+  CHECK(pack_input_patches(smaller));
 }
