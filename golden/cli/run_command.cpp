@@ -257,8 +257,9 @@ ExitCode eval_command(const Args& args) {
   nlohmann::json extra;
   nlohmann::json output_quant = nlohmann::json::object();  // how --outputs' codes read as values
   if (engine == "onnx") {
-    o = evaluate_onnx(model_path, sets, task_given ? *task_given : model_task(OnnxModel::load(model_path)),
-                      !outputs.empty());
+    const OnnxModel model = OnnxModel::load(model_path);
+    if (!task_given && !task_rule_note(model).empty()) std::cerr << "aps-golden: note: " << task_rule_note(model) << "\n";
+    o = evaluate_onnx(model_path, sets, task_given ? *task_given : model_task(model), !outputs.empty());
   } else {
     const PolicyProgram pp = load_policy_program(
         model_path, calibration.empty() ? std::nullopt : std::optional<fs::path>(calibration), policy, nullptr,

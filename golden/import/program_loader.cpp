@@ -74,6 +74,14 @@ Task model_task(const OnnxModel& model) {
   }
 }
 
+std::string task_rule_note(const OnnxModel& model) {
+  if (model.metadata("aps.task") || !output_has_input_size(model)) return "";
+  return fmt::format("{} has no aps.task metadata and its output has as many values per sample as its input: it is "
+                     "taken for an anomaly detector (reconstruction error, ROC AUC); --task classification scores it "
+                     "as a classifier",
+                     model.source());
+}
+
 void check_program_batch(const NetworkProgram& program, const DataSet& ds) {
   check_samples_or_codes(ds, program.input_codes, program.source);
   if (program.input_dims.empty()) return;

@@ -26,6 +26,10 @@ struct LoadedProgram {
 // (a reconstruction, as MLPerf Tiny's autoencoder, which carries no
 // metadata), else a classifier.
 Task model_task(const OnnxModel& model);
+// What the tools say when model_task took a model for an anomaly detector by
+// its sizes alone (a 2-input, 2-class classifier would be scored by ROC AUC
+// without a word); empty otherwise.
+std::string task_rule_note(const OnnxModel& model);
 
 // What the program's tools read as a batch of samples: check_sample_batch
 // (or, for a model that takes codes, codes of its input's type), and samples
