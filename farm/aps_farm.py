@@ -16,7 +16,8 @@ The merged result (DIR/merged.json, DIR/merged.xml, DIR/coverage.dat) equals
 a single-process run of the same cases: counts, first failure, accuracy,
 coverage counts. Exit codes: 0 all
 passed, 1 a mismatch, a failed check or a shard without a result, 2 bad usage
-(of aps-farm, or arguments or input aps-sim refused in a shard).
+(of aps-farm, or arguments or input aps-sim refused in a shard), 3 --wait
+--timeout ran out (the jobs go on; merge later), 130 interrupted.
 """
 
 import argparse
@@ -34,13 +35,16 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 import aps_coverage  # noqa: E402
 import aps_report  # noqa: E402
-from launchers import live_jobs, run_local, submit_slurm, wait_slurm  # noqa: E402
+from launchers import WaitTimeout, live_jobs, run_local, submit_slurm, wait_slurm  # noqa: E402
 from merge import merge_folder  # noqa: E402
 from output_paths import OutputPathError, write_whole  # noqa: E402
 from run_folder import CANNOT_START, COVERAGE_SUMMARY, MERGED_REPORT, RunFolder  # noqa: E402
 from shard_runner import run_shard  # noqa: E402
 
 DEFAULT_SIM = os.environ.get("APS_SIM", "aps-sim")
+# Each shard is a process or an array task with four files: beyond this a run
+# is a mistake (a count of inputs given as shards), not a plan.
+MAX_SHARDS = 100000
 # Why each functional point the harness cannot reach is not reached.
 COVERAGE_HOLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "rtl", "coverage_holes.json")
 
@@ -77,10 +81,15 @@ def merge_coverage(folder, spec, problems, no_coverage):
     for k in range(1, spec["shards"] + 1):
         if k in no_coverage:
             continue
-        if os.path.exists(folder.shard_file(k, "dat")):
-            dats.append(folder.shard_file(k, "dat"))
-        else:
+        if not os.path.exists(folder.shard_file(k, "dat")):
             problems.append(f"shard {k}/{spec['shards']}: no coverage file")
+            continue
+        # One unreadable file is that shard's problem, not the end of the others' coverage.
+        try:
+            aps_coverage.read_points(folder.shard_file(k, "dat"))
+            dats.append(folder.shard_file(k, "dat"))
+        except aps_coverage.CoverageError as e:
+            problems.append(f"shard {k}/{spec['shards']}: coverage: {e}")
     if not dats:
         return None
     try:
@@ -160,8 +169,8 @@ def cmd_submit(a):
     command = a.command[1:] if a.command and a.command[0] == "--" else a.command
     if not command:
         raise SystemExit("aps-farm submit: give the aps-sim arguments after --")
-    if a.shards < 1:
-        raise SystemExit("aps-farm submit: --shards must be at least 1")
+    if not 1 <= a.shards <= MAX_SHARDS:
+        raise SystemExit(f"aps-farm submit: --shards must be 1..{MAX_SHARDS}")
     if any(x.startswith("--shard") or x.split("=")[0] in ("--report", "--junit", "--coverage") for x in command):
         raise SystemExit("aps-farm submit: --shard, --report, --junit and --coverage are the farm's to set")
     if any(x.split("=")[0] == "--trace" for x in command):
@@ -190,8 +199,7 @@ def cmd_submit(a):
             "cwd": os.getcwd(), "run_id": uuid.uuid4().hex}
     folder.save(spec)  # first: a run folder that cannot be one is refused before anything is removed
     folder.clear_merge()
-    for k in range(1, a.shards + 1):
-        folder.clear_shard(k)
+    folder.clear_shards()  # every shard's files, those of an earlier run with more shards too
     try:
         return launch(folder, spec, list(range(1, a.shards + 1)), a.wait, a.timeout)
     except SystemExit:
@@ -293,6 +301,13 @@ if __name__ == "__main__":
     except OutputPathError as e:
         print(f"aps-farm: {e}", file=sys.stderr)
         sys.exit(2)
+    except KeyboardInterrupt:
+        # Local shards not yet started stay unstarted; `resubmit` runs them.
+        print("aps-farm: interrupted; `aps-farm resubmit DIR` runs the shards without a result", file=sys.stderr)
+        sys.exit(130)
+    except WaitTimeout as e:
+        print(e, file=sys.stderr)
+        sys.exit(3)
     except BrokenPipeError:  # `aps-farm status DIR | head`: the reader has what it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(0)

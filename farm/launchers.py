@@ -78,6 +78,10 @@ def live_jobs(job_ids):
     return [j for j in job_ids if j in listed]
 
 
+class WaitTimeout(Exception):
+    """--wait --timeout ran out; the jobs go on."""
+
+
 def wait_slurm(job_id, timeout):
     """Waits until Slurm no longer lists the job (finished, failed or cancelled)."""
     deadline = time.monotonic() + timeout if timeout > 0 else None
@@ -88,5 +92,6 @@ def wait_slurm(job_id, timeout):
         if out.returncode != 0 or not out.stdout.strip():
             return
         if deadline and time.monotonic() > deadline:
-            raise SystemExit(f"aps-farm: Slurm job {job_id} still {out.stdout.strip()} after {timeout} s")
+            raise WaitTimeout(f"aps-farm: Slurm job {job_id} still {out.stdout.strip()} after {timeout} s; "
+                              "`aps-farm merge` when it has finished")
         time.sleep(2)

@@ -4,6 +4,7 @@ failure (in case order for a regression, in input order for a data set),
 the same accuracy or ROC AUC (recomputed from the shards' counts and scores,
 never averaged)."""
 
+import os
 import xml.etree.ElementTree as ET
 
 from report_check import LAYER_FIGURES, asked, other_run_problems
@@ -69,11 +70,13 @@ def merge_data_set(reports):
     start = reports[0]["first"]
     task = reports[0]["task"]
     inputs = sum(r["inputs"] for r in reports)
-    first = None
+    first, traces = None, {}
     for r in reports:
         if r.get("first_mismatch"):
             first = dict(r["first_mismatch"])  # its input: the data set's index, as every shard numbers it
             first["reproduce"] = r.get("reproduce")
+            # The failing shard's trace of that input and its GTKWave view, as a single run links them.
+            traces = {k: r[k] for k in ("trace_on_fail", "trace_on_fail_view") if r.get(k)}
             break
     figure = "auc" if task == "anomaly_detection" else "accuracy"
 
@@ -82,6 +85,8 @@ def merge_data_set(reports):
 
     return {
         "kind": "data_set",
+        **{k: reports[0][k] for k in ("seed", "rtl_variant") if k in reports[0]},
+        **traces,
         "model": reports[0]["model"],
         "data": reports[0]["data"],
         "precision": reports[0]["precision"],
@@ -102,6 +107,8 @@ def merge_data_set(reports):
         "cycles_per_inference": weighted("cycles_per_inference"),
         "bytes_moved_per_inference": weighted("bytes_moved_per_inference"),
         "memory_stall_cycles_per_inference": weighted("memory_stall_cycles_per_inference"),
+        **{k: weighted(k) for k in ("sae_cycles_per_inference", "pcu_cycles_per_inference")
+           if all(k in r for r in reports)},
         "shard_seconds": [r["seconds"] for r in reports],
         "array": reports[0].get("array"),
         "avg_bits": weighted("avg_bits"),
@@ -219,5 +226,9 @@ def merge_folder(folder, spec):
     junit = merge_junit(junits, spec["name"]) if junits else None
     if merged is None:
         merged = nothing_merged(spec)
+    # A shard's trace path is its own working directory's (the run's, where it ran).
+    for key in ("trace_on_fail", "trace_on_fail_view"):
+        if merged.get(key) and not os.path.isabs(merged[key]) and spec.get("cwd"):
+            merged[key] = os.path.join(spec["cwd"], merged[key])
     idle = {k for k, r in reports if not r.get("error") and r.get("inputs", r.get("networks")) == 0}
     return merged, junit, problems, refused, dropped | idle

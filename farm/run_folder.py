@@ -234,6 +234,20 @@ class RunFolder:
             lines = []
         return lines[-1] if lines else f"no output (see {self.shard_file(k, 'log')})"
 
+    def clear_shards(self):
+        """Every shard's files, whatever the shard count that wrote them."""
+        try:
+            names = os.listdir(self.path)
+        except OSError:
+            return
+        for name in names:
+            stem, _, ext = name.partition(".")
+            if stem.startswith("shard-") and stem[6:].isdigit() and ext in ("json", "xml", "exit", "dat", "log"):
+                try:
+                    os.remove(self.file(name))
+                except FileNotFoundError:
+                    pass
+
     def clear_shard(self, k):
         for ext in ("json", "xml", "exit", "dat"):
             try:

@@ -62,7 +62,8 @@ class Cell(str):
 
 def cell(v, numeric=False):
     if isinstance(v, float):
-        text = f"{v:,.4g}" if abs(v) < 1e4 else f"{v:,.0f}"
+        # Four significant digits below 1000; whole numbers from there (9999.5 read "1e+04").
+        text = f"{v:,.4g}" if abs(v) < 1000 else f"{v:,.0f}"
     elif isinstance(v, int):
         text = f"{v:,}"
     else:
@@ -99,20 +100,26 @@ def link(path, base):
     return f'<a href="{escape(rel)}">{escape(os.path.basename(path))}</a>'
 
 
+def shards_text(run):
+    """A farm run's shards as "merged of submitted" when some are missing."""
+    shards, merged = run.get("shards", 1), run.get("shards_merged", run.get("shards", 1))
+    return shards if merged == shards else f"{merged} of {shards}"
+
+
 def summary_section(runs):
     rows = []
     for i, r in enumerate(runs):
         status = Cell('<td class="pass">passed</td>' if passed(r) else '<td class="fail">FAILED</td>')
         if r["kind"] == "regression":
             rows.append([f"run {i + 1}", status, "regression", f"seed {r.get('seed')}", r["networks"],
-                         r.get("failed", "–"), r.get("elements_compared", 0), "–", "–", "–", r.get("shards", 1)])
+                         r.get("failed", "–"), r.get("elements_compared", 0), "–", "–", "–", shards_text(r)])
         else:
             name, rtl, golden = figure_of(r)
             fig = "–" if rtl is None else f"{rtl:.4f} RTL / {golden:.4f} golden ({name})"
             setting = " ".join(part for part in (r.get("precision", ""), r.get("policy_options", "")) if part)
             rows.append([f"run {i + 1}", status, os.path.basename(r.get("model", "")), setting,
                          r["inputs"], r.get("failed_inputs", 0), r.get("elements_compared", 0), fig,
-                         r.get("avg_bits", 0.0), r.get("cycles_per_inference", 0.0), r.get("shards", 1)])
+                         r.get("avg_bits", 0.0), r.get("cycles_per_inference", 0.0), shards_text(r)])
     return "<h2>Summary</h2>" + table(
         ["run", "result", "model", "precision", "inputs / networks", "failed", "elements compared", "figure",
          "avg bits", "cycles / inference", "shards"], rows, "summary")

@@ -329,8 +329,9 @@ ExitCode run_command(const Args& args) {
       } else {
         std::cout << "  trace of " << window.what << ": " << written << " (GTKWave: gtkwave " << gtkw_path_for(written)
                   << ")\n";
-        json["trace_on_fail"] = written;
-        json["trace_on_fail_view"] = gtkw_path_for(written);
+        // Absolute in the report: a page or merge made elsewhere links them.
+        json["trace_on_fail"] = fs::absolute(written).string();
+        json["trace_on_fail_view"] = fs::absolute(gtkw_path_for(written)).string();
         if (marker) {
           json["trace_on_fail_failed_again"] = true;
           json["trace_on_fail_marker_cycle"] = *marker;

@@ -25,6 +25,7 @@ validates against junit.xsd, and the schema refuses a broken file.
 import fcntl
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -176,6 +177,14 @@ def main():
         same(f"regression: {key}", m[key], s[key])
     validate(f"{work}/regress/merged.xml", True)
     check_coverage(f"{work}/regress", f"{work}/regress_single.dat")
+    # One shard's coverage file broken: that shard is named, the others' coverage is still merged.
+    shutil.rmtree(f"{work}/regress_broken_dat", ignore_errors=True)
+    shutil.copytree(f"{work}/regress", f"{work}/regress_broken_dat")
+    with open(f"{work}/regress_broken_dat/shard-2.dat", "w") as f:
+        f.write("not coverage\n")
+    out = run([farm_cmd, "merge", f"{work}/regress_broken_dat"], 1)
+    if "shard 2/4: coverage: " not in out or not os.path.exists(f"{work}/regress_broken_dat/coverage.json"):
+        problems.append("a broken shard coverage file threw away every shard's coverage, or was not named")
 
     # A data set, 4 contiguous slices.
     args = ["--model", f"{models}/digits_cnn/model_int8.onnx", "--data", f"{models}/digits_cnn/test_data_set_0",
@@ -363,6 +372,9 @@ def main():
                "--", *args, "--no-such-option"], 2)
     if "aps-sim refused the shard (exit 2): aps-sim run: error: unrecognised option '--no-such-option'" not in out:
         problems.append("a refused shard was not reported with aps-sim's own line")
+    left = [n for n in os.listdir(f"{work}/data") if n.startswith(("shard-3.", "shard-4."))]
+    if left:
+        problems.append(f"submit --force with 2 shards left the earlier run's shards 3 and 4: {left}")
     # Its merge says so in every file (a run without any result had no
     # merged.json or page, and aps-report could not show it).
     merged = load(f"{work}/data/merged.json") if os.path.exists(f"{work}/data/merged.json") else {}
@@ -396,6 +408,20 @@ def main():
     m = farm(farm_cmd, fault_sim, f"{work}/fail", 4, args, 1)
     compare_data_set("failing data set", m, single(fault_sim, args, f"{work}/fail_single.json", 1))
     validate(f"{work}/fail/merged.xml", True)
+
+    # The first failure's trace and GTKWave view, made in the folder the run
+    # was submitted from, are kept by the merge and linked from its page
+    # (the merge dropped them; a relative link pointed into the run folder).
+    traced = f"{work}/traced"
+    shutil.rmtree(traced, ignore_errors=True)
+    subprocess.run([farm_cmd, "submit", "--run-dir", "traced", "--shards", "2", *LAUNCHER, "--sim", fault_sim, "--",
+                    *args[:4], "--count", "4", "--trace-on-fail"], cwd=work, stdout=subprocess.DEVNULL)
+    m = load(f"{traced}/merged.json")
+    page = open(f"{traced}/report.html").read()
+    links = [h for h in re.findall(r'href="([^"]*)"', page) if "aps-fail" in h]
+    if not m.get("trace_on_fail") or not os.path.exists(m["trace_on_fail"]) or len(links) != 2 or \
+            not all(os.path.exists(os.path.join(traced, h)) for h in links):
+        problems.append(f"the merged failing run does not keep and link its trace: {m.get('trace_on_fail')}, {links}")
 
     # Hung shards: each names the input the watchdog stopped and the line that re-runs it.
     args = ["--model", f"{models}/digits_mlp/model_int8.onnx", "--data", f"{models}/digits_mlp/test_data_set_0",
