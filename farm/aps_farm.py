@@ -109,6 +109,8 @@ def do_merge(folder, quiet=False):
     folder.clear_merge()
     merged, junit, problems, refused, no_coverage = merge_folder(folder, spec)
     coverage = merge_coverage(folder, spec, problems, no_coverage) if spec.get("coverage") else None
+    if failed(merged) and not problems and not merged.get("error") and merged["elements_compared"] == 0:
+        problems.append("nothing was compared: no input or case fell in any shard")
     # Each file whole or not at all (a merge stopped half way leaves no half
     # a report for status or aps-report to read); merge.exit, last, says the
     # merge finished.

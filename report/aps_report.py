@@ -125,6 +125,10 @@ def summary_section(runs):
          "avg bits", "cycles / inference", "shards"], rows, "summary")
 
 
+def items_of_run(items, i):
+    return [item for item in items if item.startswith(f"<li>run {i + 1}:")]
+
+
 def failures_section(runs, base):
     items = []
     for i, r in enumerate(runs):
@@ -143,6 +147,8 @@ def failures_section(runs, base):
             links = [link(r[k], base) for k in ("trace_on_fail", "trace_on_fail_view") if r.get(k)]
             items.append(f"<li>run {i + 1}: {escape(m.get('message', ''))}<br><code>{escape(r.get('reproduce') or m.get('reproduce') or '')}"
                          f"</code>{'<br>traces: ' + ', '.join(links) if links else ''}</li>")
+        if not passed(r) and not items_of_run(items, i) and r.get("elements_compared", 0) == 0:
+            items.append(f"<li>run {i + 1}: nothing was compared (no input or case ran)</li>")
     body = "<ul id=\"failures\">" + "".join(items) + "</ul>" if items else '<p id="failures">No failures.</p>'
     return "<h2>Failures</h2>" + body
 

@@ -392,6 +392,13 @@ def main():
     compare_data_set("more shards than inputs", m, single(sim, args, f"{work}/few_single.json", 0))
     if run([farm_cmd, "status", f"{work}/few"], 0).count("no inputs fell in this shard") != 2:
         problems.append("status does not say that two of five shards had no inputs")
+    # No input at all: exit 1 with the reason, in the output and on the page
+    # (the page read "FAILED" beside "No failures.").
+    shutil.rmtree(f"{work}/none", ignore_errors=True)
+    out = run([farm_cmd, "submit", "--run-dir", f"{work}/none", "--shards", "2", *LAUNCHER, "--sim", sim, "--",
+               *args[:4], "--count", "0"], 1)
+    if "nothing was compared" not in out or "nothing was compared" not in open(f"{work}/none/report.html").read():
+        problems.append("a run of no inputs did not say that nothing was compared")
     # And more shards than a regression's cases (the two bundled models and one
     # random network), with coverage: the empty shard's file adds no points.
     args = ["regress", "--seed", "7", "--count", "1"]
