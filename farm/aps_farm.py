@@ -173,7 +173,9 @@ def cmd_submit(a):
         raise SystemExit("aps-farm submit: give the aps-sim arguments after --")
     if not 1 <= a.shards <= MAX_SHARDS:
         raise SystemExit(f"aps-farm submit: --shards must be 1..{MAX_SHARDS}")
-    if any(x.startswith("--shard") or x.split("=")[0] in ("--report", "--junit", "--coverage") for x in command):
+    # aps-sim takes an unambiguous prefix of an option for the option (--rep is --report).
+    names = [x.split("=")[0] for x in command if x.startswith("--") and len(x.split("=")[0]) > 3]
+    if any(opt.startswith(n) for n in names for opt in ("--shard", "--report", "--junit", "--coverage")):
         raise SystemExit("aps-farm submit: --shard, --report, --junit and --coverage are the farm's to set")
     if any(x.split("=")[0] == "--trace" for x in command):
         raise SystemExit("aps-farm submit: --trace would have every shard write the same file; "
@@ -263,7 +265,8 @@ def main(argv=None):
     s.add_argument("--shards", type=int, required=True)
     s.add_argument("--launcher", choices=("local", "slurm"), default="local")
     s.add_argument("--parallel", type=int, default=os.cpu_count() or 1, help="local: shards at once")
-    s.add_argument("--sbatch-arg", action="append", help="slurm: an extra sbatch option (repeatable)")
+    s.add_argument("--sbatch-arg", action="append",
+                   help="slurm: an extra sbatch option, given as --sbatch-arg=--time=10 (repeatable)")
     s.add_argument("--sim", default=DEFAULT_SIM, help="the aps-sim executable")
     s.add_argument("--name", help="job and suite name (default: the run folder's name)")
     s.add_argument("--wait", action="store_true", help="slurm: wait for the merge and print the result")

@@ -18,6 +18,7 @@ runner and the merge agree on them.
 """
 
 import fcntl
+import glob
 import json
 import os
 import xml.etree.ElementTree as ET
@@ -224,7 +225,10 @@ class RunFolder:
         return out
 
     def unfinished_job(self, k):
-        return f"(the job did not finish; see {self.shard_file(k, 'log')})"
+        # A Slurm task killed (time limit, node failure) says why in its own output, not in the shard's log.
+        slurm = sorted(glob.glob(os.path.join(glob.escape(self.path), f"slurm-*_{k}.out")), key=os.path.getmtime)
+        where = f"{self.shard_file(k, 'log')} and {slurm[-1]}" if slurm else self.shard_file(k, "log")
+        return f"(the job did not finish; see {where})"
 
     def last_log_line(self, k):
         try:  # the log's first line is the farm's "$ command"

@@ -452,6 +452,8 @@ def main():
     # Bad usage: one line naming what is wrong, exit 2, nothing run.
     for cmd, words in ((["submit", "--run-dir", f"{work}/bad", "--shards", "2", "--", "regress", "--shard", "1/2"],
                         "are the farm's to set"),
+                       (["submit", "--run-dir", f"{work}/bad", "--shards", "2", "--", "regress", "--rep", "r.json"],
+                        "are the farm's to set"),
                        (["submit", "--run-dir", f"{work}/bad", "--shards", "2"], "give the aps-sim arguments"),
                        (["merge", f"{work}/no-such-run"], "not a farm run folder"),
                        (["submit", "--run-dir", f"{work}/bad", "--shards", "2", "--", "--trace", "t.vcd"],
