@@ -13,6 +13,8 @@ const std::map<std::string, OpInfo, std::less<>>& table() {
   static const auto* ops = [] {
     OpTable t;
     register_elementwise_ops(t);
+    register_math_ops(t);
+    register_replicate_split_ops(t);
     register_activation_ops(t);
     register_matmul_ops(t);
     register_integer_matmul_ops(t);

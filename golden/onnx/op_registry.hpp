@@ -45,6 +45,8 @@ const OpInfo* find_op(std::string_view domain, std::string_view op_type);
 // Registration, one function per ops/ file.
 using OpTable = std::vector<std::pair<std::string, OpInfo>>;
 void register_elementwise_ops(OpTable& table);
+void register_math_ops(OpTable& table);
+void register_replicate_split_ops(OpTable& table);
 void register_activation_ops(OpTable& table);
 void register_matmul_ops(OpTable& table);
 void register_integer_matmul_ops(OpTable& table);

@@ -1,5 +1,7 @@
-// BatchNormalization (inference form), Softmax and LogSoftmax.
+// BatchNormalization (inference form), InstanceNormalization,
+// LayerNormalization, LRN, Softmax and LogSoftmax.
 
+#include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
 
@@ -33,6 +35,101 @@ std::vector<Tensor> batch_normalization(const OpContext& ctx) {
     const int64_t ch = (i / inner) % c;
     const double v = (x.reals()[i] - mean.value(ch)) / std::sqrt(var.value(ch) + eps) * scale.value(ch) + bias.value(ch);
     y.reals()[i] = round_to_float_type(v, y.dtype());
+  }
+  return {y};
+}
+
+// Mean and 1 / sqrt(variance + epsilon) of each of `groups` runs of `len`
+// consecutive elements of x, in double.
+struct Moments {
+  std::vector<double> mean, inv_std;
+};
+Moments moments(const Tensor& x, int64_t groups, int64_t len, double eps) {
+  Moments m;
+  for (int64_t g = 0; g < groups; ++g) {
+    double sum = 0, sq = 0;
+    for (int64_t i = 0; i < len; ++i) sum += x.reals()[g * len + i];
+    const double mean = sum / static_cast<double>(len);
+    for (int64_t i = 0; i < len; ++i) sq += (x.reals()[g * len + i] - mean) * (x.reals()[g * len + i] - mean);
+    m.mean.push_back(mean);
+    m.inv_std.push_back(1.0 / std::sqrt(sq / static_cast<double>(len) + eps));
+  }
+  return m;
+}
+
+std::vector<Tensor> instance_normalization(const OpContext& ctx) {
+  const Tensor& x = ctx.input(0);
+  const Tensor& scale = ctx.input(1);
+  const Tensor& bias = ctx.input(2);
+  if (!x.floating() || x.rank() < 3) throw InputError(fmt::format("{}: input must be floating [N,C,...]", ctx.label()));
+  const int64_t c = x.shape()[1];
+  if (scale.size() != c || bias.size() != c)
+    throw InputError(fmt::format("{}: scale and B must have {} values", ctx.label(), c));
+  const int64_t len = x.size() / (x.shape()[0] * c);
+  const Moments m = moments(x, x.shape()[0] * c, len, ctx.attrs.get_float("epsilon", 1e-5f));
+  Tensor y(x.dtype(), x.shape());
+  for (int64_t i = 0; i < x.size(); ++i) {
+    const int64_t g = i / len, ch = g % c;
+    y.reals()[i] = round_to_float_type((x.reals()[i] - m.mean[g]) * m.inv_std[g] * scale.value(ch) + bias.value(ch),
+                                       y.dtype());
+  }
+  return {y};
+}
+
+// Over the dimensions from `axis` on; Scale and B broadcast onto them. The
+// optional outputs Mean and InvStdDev keep x's rank with those dimensions 1.
+std::vector<Tensor> layer_normalization(const OpContext& ctx) {
+  const Tensor& x = ctx.input(0);
+  if (!x.floating() || x.rank() < 1) throw InputError(fmt::format("{}: input must be floating", ctx.label()));
+  const int axis = normalize_axis(ctx.attrs.get_int("axis", -1), x.rank(), ctx.label());
+  const Shape normalized(x.shape().begin() + axis, x.shape().end());
+  int64_t len = 1;
+  for (int64_t d : normalized) len *= d;
+  if (len == 0) throw InputError(fmt::format("{}: nothing to normalize over", ctx.label()));
+  const int64_t groups = x.size() / len;
+  const Moments m = moments(x, groups, len, ctx.attrs.get_float("epsilon", 1e-5f));
+  const Tensor& scale = ctx.input(1);
+  const auto is = broadcast_offsets(normalized, scale.shape());
+  std::vector<int64_t> ib;
+  if (ctx.has_input(2)) ib = broadcast_offsets(normalized, ctx.input(2).shape());
+  Tensor y(x.dtype(), x.shape());
+  for (int64_t i = 0; i < x.size(); ++i) {
+    const int64_t g = i / len, k = i % len;
+    const double b = ib.empty() ? 0.0 : ctx.input(2).value(ib[k]);
+    y.reals()[i] = round_to_float_type((x.reals()[i] - m.mean[g]) * m.inv_std[g] * scale.value(is[k]) + b, y.dtype());
+  }
+  std::vector<Tensor> out{y};
+  Shape stats_shape = x.shape();
+  for (int d = axis; d < x.rank(); ++d) stats_shape[d] = 1;
+  for (int o = 1; o < std::min(ctx.output_count(), 3); ++o) {
+    Tensor s(x.dtype(), stats_shape);
+    for (int64_t g = 0; g < groups; ++g) s.reals()[g] = round_to_float_type(o == 1 ? m.mean[g] : m.inv_std[g], s.dtype());
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+// Local response normalization across channels: x / (bias + alpha / size *
+// the sum of squares over the `size` channels around it)^beta.
+std::vector<Tensor> lrn(const OpContext& ctx) {
+  const Tensor& x = ctx.input(0);
+  if (!x.floating() || x.rank() < 3) throw InputError(fmt::format("{}: input must be floating [N,C,...]", ctx.label()));
+  const int64_t size = ctx.attrs.get_int("size", 0);
+  if (size < 1) throw InputError(fmt::format("{}: size must be at least 1", ctx.label()));
+  const double alpha = ctx.attrs.get_float("alpha", 1e-4f), beta = ctx.attrs.get_float("beta", 0.75f);
+  const double bias = ctx.attrs.get_float("bias", 1.0f);
+  const int64_t c = x.shape()[1], inner = x.size() / (x.shape()[0] * c);
+  const int64_t below = (size - 1) / 2, above = size - 1 - below;
+  Tensor y(x.dtype(), x.shape());
+  for (int64_t i = 0; i < x.size(); ++i) {
+    const int64_t n = i / (c * inner), ch = (i / inner) % c, at = i % inner;
+    double sq = 0;
+    for (int64_t k = std::max<int64_t>(0, ch - below); k <= std::min(c - 1, ch + above); ++k) {
+      const double v = x.reals()[(n * c + k) * inner + at];
+      sq += v * v;
+    }
+    y.reals()[i] = round_to_float_type(x.reals()[i] / std::pow(bias + alpha / static_cast<double>(size) * sq, beta),
+                                       y.dtype());
   }
   return {y};
 }
@@ -74,6 +171,9 @@ std::vector<Tensor> log_softmax(const OpContext& ctx) { return softmax_over_axis
 
 void register_normalization_ops(OpTable& t) {
   t.push_back({"BatchNormalization", {batch_normalization, 6}});
+  t.push_back({"InstanceNormalization", {instance_normalization, 6}});
+  t.push_back({"LayerNormalization", {layer_normalization, 17}});
+  t.push_back({"LRN", {lrn, 1}});
   t.push_back({"Softmax", {softmax, 1}});
   t.push_back({"LogSoftmax", {log_softmax, 1}});
 }

@@ -1,4 +1,6 @@
-// Reductions: ReduceMin, ReduceMax, ReduceSum, ReduceMean, ArgMax, ArgMin.
+// Reductions: ReduceMin, ReduceMax, ReduceSum, ReduceMean, ReduceProd,
+// ReduceSumSquare, ReduceL1, ReduceL2, ReduceLogSum, ReduceLogSumExp, ArgMax,
+// ArgMin.
 
 #include <algorithm>
 #include <cmath>
@@ -14,7 +16,18 @@
 namespace aps {
 namespace {
 
-enum class Reduction { Max, Min, Sum, Mean };
+enum class Reduction { Max, Min, Sum, Mean, Prod, SumSquare, L1, L2, LogSum, LogSumExp };
+
+// What a sum-like reduction adds for an element.
+double term(Reduction kind, double v) {
+  switch (kind) {
+    case Reduction::SumSquare:
+    case Reduction::L2: return v * v;
+    case Reduction::L1: return std::fabs(v);
+    case Reduction::LogSumExp: return std::exp(v);
+    default: return v;
+  }
+}
 
 std::vector<Tensor> reduce(const OpContext& ctx, Reduction kind) {
   const Tensor& x = ctx.input(0);
@@ -49,13 +62,23 @@ std::vector<Tensor> reduce(const OpContext& ctx, Reduction kind) {
       if (!reduced.count(d)) o += c * out_strides[d];
     }
     const double v = x.value(i);
-    if (kind == Reduction::Sum || kind == Reduction::Mean) acc[o] = seen[o] ? acc[o] + v : v;
+    if (kind == Reduction::Prod) acc[o] = seen[o] ? acc[o] * v : v;
+    else if (kind != Reduction::Max && kind != Reduction::Min) acc[o] = seen[o] ? acc[o] + term(kind, v) : term(kind, v);
     else if (!seen[o] || (kind == Reduction::Max ? v > acc[o] : v < acc[o]) || std::isnan(v)) acc[o] = v;
     seen[o] = true;
   }
   // An integer mean truncates toward zero, as ONNX Runtime's integer division does.
   const double count = static_cast<double>(x.size() / y.size());
-  for (int64_t o = 0; o < y.size(); ++o) y.set_value(o, kind == Reduction::Mean ? acc[o] / count : acc[o]);
+  for (int64_t o = 0; o < y.size(); ++o) {
+    const double r = kind == Reduction::Mean ? acc[o] / count
+                     : kind == Reduction::L2 ? std::sqrt(acc[o])
+                     : kind == Reduction::LogSum || kind == Reduction::LogSumExp ? std::log(acc[o])
+                                                                                : acc[o];
+    if (y.floating())
+      y.reals()[o] = round_to_float_type(r, y.dtype());
+    else
+      y.set_value(o, r);
+  }
   return {y.reshaped(out_shape)};
 }
 
@@ -63,6 +86,12 @@ std::vector<Tensor> reduce_max(const OpContext& c) { return reduce(c, Reduction:
 std::vector<Tensor> reduce_min(const OpContext& c) { return reduce(c, Reduction::Min); }
 std::vector<Tensor> reduce_sum(const OpContext& c) { return reduce(c, Reduction::Sum); }
 std::vector<Tensor> reduce_mean(const OpContext& c) { return reduce(c, Reduction::Mean); }
+std::vector<Tensor> reduce_prod(const OpContext& c) { return reduce(c, Reduction::Prod); }
+std::vector<Tensor> reduce_sum_square(const OpContext& c) { return reduce(c, Reduction::SumSquare); }
+std::vector<Tensor> reduce_l1(const OpContext& c) { return reduce(c, Reduction::L1); }
+std::vector<Tensor> reduce_l2(const OpContext& c) { return reduce(c, Reduction::L2); }
+std::vector<Tensor> reduce_log_sum(const OpContext& c) { return reduce(c, Reduction::LogSum); }
+std::vector<Tensor> reduce_log_sum_exp(const OpContext& c) { return reduce(c, Reduction::LogSumExp); }
 
 std::vector<Tensor> arg_extreme(const OpContext& ctx, bool take_max) {
   const Tensor& x = ctx.input(0);
@@ -111,6 +140,12 @@ void register_reduce_ops(OpTable& t) {
   t.push_back({"ReduceMin", {reduce_min, 1}});
   t.push_back({"ReduceSum", {reduce_sum, 1}});
   t.push_back({"ReduceMean", {reduce_mean, 1}});
+  t.push_back({"ReduceProd", {reduce_prod, 1}});
+  t.push_back({"ReduceSumSquare", {reduce_sum_square, 1}});
+  t.push_back({"ReduceL1", {reduce_l1, 1}});
+  t.push_back({"ReduceL2", {reduce_l2, 1}});
+  t.push_back({"ReduceLogSum", {reduce_log_sum, 1}});
+  t.push_back({"ReduceLogSumExp", {reduce_log_sum_exp, 1}});
   t.push_back({"ArgMax", {arg_max, 1}});
   t.push_back({"ArgMin", {arg_min, 1}});
 }

@@ -131,6 +131,8 @@ std::vector<Tensor> unsqueeze(const OpContext& ctx) {
 
 // The dimensions of the input, from opset 15 only those in [start, end)
 // (negative counts from the back, clamped to the rank).
+std::vector<Tensor> size(const OpContext& ctx) { return {Tensor::scalar_int(DType::Int64, ctx.input(0).size())}; }
+
 std::vector<Tensor> shape(const OpContext& ctx) {
   const Shape& dims = ctx.input(0).shape();
   const auto rank = static_cast<int64_t>(dims.size());
@@ -174,6 +176,7 @@ void register_shape_ops(OpTable& t) {
   t.push_back({"Squeeze", {squeeze, 1}});
   t.push_back({"Unsqueeze", {unsqueeze, 1}});
   t.push_back({"Shape", {shape, 1}});
+  t.push_back({"Size", {size, 1}});
   t.push_back({"ConstantOfShape", {constant_of_shape, 9}});
 }
 
