@@ -104,8 +104,9 @@ def merge_coverage(folder, spec, problems, no_coverage):
 
 
 def do_merge(folder, quiet=False):
-    spec = folder.load()
+    folder.load()  # a folder that holds no run is refused, not made
     folder.lock("merge", wait=True)
+    spec = folder.load()  # as it stands once this merge holds the folder
     folder.clear_merge()
     merged, junit, problems, refused, no_coverage = merge_folder(folder, spec)
     coverage = merge_coverage(folder, spec, problems, no_coverage) if spec.get("coverage") else None
@@ -184,6 +185,7 @@ def cmd_submit(a):
     if a.launcher == "local" and not shutil.which(a.sim):
         raise SystemExit(f"aps-farm submit: --sim {a.sim}: no such executable")
     folder = RunFolder(a.run_dir)
+    folder.lock("submit")  # before looking: two submits into one folder must not both find it free
     if os.path.exists(folder.spec_path) and not a.force:
         raise SystemExit(f"aps-farm submit: {folder.path} already holds a run (resubmit it, or --force)")
     # A run clears its folder's shard and merge files: a folder of other files
@@ -192,7 +194,6 @@ def cmd_submit(a):
             set(os.listdir(folder.path)) - {"farm.lock"}:
         raise SystemExit(f"aps-farm submit: {folder.path} holds files and no run: give a new or empty folder "
                          "(or --force to run there, replacing files a run writes)")
-    folder.lock("submit")
     if os.path.exists(folder.spec_path):
         refuse_if_jobs_live(folder.load(), folder, "submit --force")
     kind = "regression" if command[0] == "regress" else "data_set"
@@ -216,8 +217,9 @@ def cmd_submit(a):
 
 def cmd_resubmit(a):
     folder = RunFolder(a.run_dir)
-    spec = folder.load()
+    folder.load()
     folder.lock("resubmit")
+    spec = folder.load()
     refuse_if_jobs_live(spec, folder, "resubmit")
     shards = folder.unfinished(spec, a.include_failed)
     if not shards:
@@ -308,7 +310,8 @@ if __name__ == "__main__":
         sys.exit(2)
     except KeyboardInterrupt:
         # Local shards not yet started stay unstarted; `resubmit` runs them.
-        print("aps-farm: interrupted; `aps-farm resubmit DIR` runs the shards without a result", file=sys.stderr)
+        print("aps-farm: interrupted; Slurm jobs already queued go on (aps-farm status DIR), and "
+              "`aps-farm resubmit DIR` runs the shards left without a result", file=sys.stderr)
         sys.exit(130)
     except WaitTimeout as e:
         print(e, file=sys.stderr)

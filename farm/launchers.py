@@ -60,9 +60,15 @@ def submit_slurm(folder, spec, shards):
     array_id = sbatch([f"--job-name=aps-farm-{spec['name']}", f"--array={array_spec(shards)}",
                        f"--output={output_pattern(folder, 'slurm-%A_%a.out')}", *extra,
                        "--wrap", farm_call("run-shard", folder.path) + ' "$SLURM_ARRAY_TASK_ID"'])
-    merge_id = sbatch([f"--job-name=aps-farm-{spec['name']}-merge", f"--dependency=afterany:{array_id}",
-                       f"--output={output_pattern(folder, 'slurm-merge-%j.out')}", *extra,
-                       "--wrap", farm_call("merge", folder.path, "--quiet")])
+    try:
+        merge_id = sbatch([f"--job-name=aps-farm-{spec['name']}-merge", f"--dependency=afterany:{array_id}",
+                           f"--output={output_pattern(folder, 'slurm-merge-%j.out')}", *extra,
+                           "--wrap", farm_call("merge", folder.path, "--quiet")])
+    except SystemExit as e:
+        # Without its merge job the array would run unrecorded: cancel it.
+        cancelled = subprocess.run(["scancel", array_id], stdout=subprocess.PIPE, stderr=subprocess.STDOUT).returncode == 0
+        raise SystemExit(f"{e.code}; the shards' array job {array_id} "
+                         + ("was cancelled" if cancelled else "could not be cancelled: scancel it"))
     return array_id, merge_id
 
 

@@ -111,7 +111,8 @@ def summary_section(runs):
     for i, r in enumerate(runs):
         status = Cell('<td class="pass">passed</td>' if passed(r) else '<td class="fail">FAILED</td>')
         if r["kind"] == "regression":
-            rows.append([f"run {i + 1}", status, "regression", f"seed {r.get('seed')}", r["networks"],
+            rows.append([f"run {i + 1}", status, "regression", "–" if r.get("seed") is None else f"seed {r['seed']}",
+                         r["networks"],
                          r.get("failed", "–"), r.get("elements_compared", 0), "–", "–", "–", shards_text(r)])
         else:
             name, rtl, golden = figure_of(r)

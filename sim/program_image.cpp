@@ -318,7 +318,10 @@ ProgramImage build_image(const NetworkProgram& p, const std::vector<LayerConfig>
     // The policy's steps count too: say how many, so the user sees whether
     // another schedule is a way out.
     const auto scans = std::count_if(p.layers.begin(), p.layers.end(), [](const Layer& l) { return l.kind == LayerKind::SaeScan; });
-    const auto shadow = std::count_if(p.layers.begin(), p.layers.end(), [](const Layer& l) { return l.role == LayerRole::Shadow; });
+    // Scan steps are shadow steps too (adaptive_program.cpp): count the shadow layers apart from them.
+    const auto shadow = std::count_if(p.layers.begin(), p.layers.end(), [](const Layer& l) {
+      return l.role == LayerRole::Shadow && l.kind != LayerKind::SaeScan;
+    });
     const std::string sae = scans || shadow ? fmt::format(" ({} of the model, {} SAE scans, {} shadow layers{})",
                                                           static_cast<int64_t>(p.layers.size()) - scans - shadow, scans,
                                                           shadow, shadow ? ": --schedule jit has none" : "")

@@ -80,6 +80,24 @@ std::vector<double> ProgramBuilder::float_channel_major(const Tensor& f, int out
 
 void ProgramBuilder::attach_bias(PendingLayer& p, const std::string& value, const onnx::NodeProto& node) {
   const int64_t outs = p.layer.out_shape.channels;
+  // Gemm's C broadcasts to [batch, outs]: one value for every channel, or one
+  // per channel along its last axis ([outs] or [1, outs]; [outs, 1] would be
+  // one per sample). A Conv's B is [outs].
+  const bool gemm = node.op_type() == "Gemm";
+  const bool quantized = qconsts_.count(value) > 0;
+  const Tensor* b = quantized ? nullptr : constant(value);
+  if (!quantized && (!b || !b->floating()))
+    unsupported(node, fmt::format("'{}' is not a float or quantized constant", value));
+  const Shape c_shape = quantized ? qconsts_.at(value).codes.shape() : b->shape();
+  if (gemm && outs > 1) {
+    if (c_shape.size() == 2 && c_shape[0] != 1)
+      unsupported(node, fmt::format("bias {} must have one value per output channel ({})", shape_string(c_shape), outs));
+    if (std::all_of(c_shape.begin(), c_shape.end(), [](int64_t d) { return d == 1; })) {
+      const double v = quantized ? qconsts_.at(value).values().at(0) : b->reals().at(0);
+      p.bias_real.assign(static_cast<size_t>(outs), v);
+      return;
+    }
+  }
   if (qconsts_.count(value)) {
     const QuantConst& c = qconsts_.at(value);
     if (c.codes.size() != outs || (c.scales.size() != 1 && static_cast<int64_t>(c.scales.size()) != outs))
@@ -93,17 +111,7 @@ void ProgramBuilder::attach_bias(PendingLayer& p, const std::string& value, cons
     p.bias_real = c.values();
     return;
   }
-  const Tensor* b = constant(value);
-  if (!b || !b->floating()) unsupported(node, fmt::format("'{}' is not a float or quantized constant", value));
-  // Gemm's C broadcasts to [batch, outs]: one value for every channel, or one
-  // per channel along its last axis ([outs] or [1, outs]; [outs, 1] would be
-  // one per sample).
-  const bool gemm = node.op_type() == "Gemm";
-  if (gemm && b->size() == 1) {
-    p.bias_real.assign(static_cast<size_t>(outs), b->reals()[0]);
-    return;
-  }
-  if (b->size() != outs || (gemm && b->rank() == 2 && b->shape()[0] != 1))
+  if (b->size() != outs)
     unsupported(node, fmt::format("bias {} must have one value per output channel ({})", shape_string(b->shape()), outs));
   p.bias_real.assign(b->reals().begin(), b->reals().end());
 }

@@ -157,6 +157,38 @@ def check_slurm_only(farm_cmd, sim, work, args):
         problems.append("the queued run did not complete as submitted after the refused resubmit")
 
 
+def check_sbatch_refusals(farm_cmd, sim, work, args):
+    """aps-farm against a stand-in sbatch that takes the shards' array and
+    refuses the merge job: the array is given as a range, is cancelled
+    (scancel), the error says so on one line, and the folder holds no run."""
+    bin_dir = f"{work}/fake_slurm"
+    shutil.rmtree(bin_dir, ignore_errors=True)
+    os.makedirs(bin_dir)
+    with open(f"{bin_dir}/sbatch", "w") as f:
+        f.write(f'#!/bin/sh\necho "$@" >> {bin_dir}/sbatch.log\n'
+                'case "$*" in *--dependency*) echo "sbatch: error: Batch job submission failed:" >&2; '
+                'echo "  dependency refused" >&2; exit 1;; esac\necho 4242\n')
+    with open(f"{bin_dir}/scancel", "w") as f:
+        f.write(f'#!/bin/sh\necho "$@" >> {bin_dir}/scancel.log\n')
+    for tool in ("sbatch", "scancel"):
+        os.chmod(f"{bin_dir}/{tool}", 0o755)
+    folder = f"{work}/merge_refused"
+    shutil.rmtree(folder, ignore_errors=True)
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
+    r = subprocess.run([farm_cmd, "submit", "--launcher", "slurm", "--run-dir", folder, "--shards", "3", "--sim", sim,
+                        "--", *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    print(r.stdout)
+    sbatch_log = open(f"{bin_dir}/sbatch.log").read()
+    if r.returncode != 2 or "array job 4242 was cancelled" not in r.stdout or len(r.stdout.strip().splitlines()) != 1:
+        problems.append(f"a refused merge job: expected one line saying the array was cancelled, exit 2: {r.stdout!r}")
+    if not os.path.exists(f"{bin_dir}/scancel.log") or "4242" not in open(f"{bin_dir}/scancel.log").read():
+        problems.append("a refused merge job left the shards' array job running")
+    if "--array=1-3 " not in sbatch_log:
+        problems.append(f"the shards were not given to sbatch as a range: {sbatch_log!r}")
+    if os.path.exists(f"{folder}/farm.json"):
+        problems.append("a submit Slurm took nothing from left a run in its folder")
+
+
 def main():
     global LAUNCHER, WAIT
     sys.stdout.reconfigure(errors="backslashreplace")  # a command may name a path that is not UTF-8
@@ -204,6 +236,9 @@ def main():
 
     if LAUNCHER[1] == "slurm":
         check_slurm_only(farm_cmd, sim, work, small)
+
+    if LAUNCHER[1] == "local":
+        check_sbatch_refusals(farm_cmd, sim, work, small)
 
     # A lost shard is named, and resubmit runs only it.
     for ext in ("json", "exit"):

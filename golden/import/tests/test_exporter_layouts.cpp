@@ -1537,12 +1537,23 @@ TEST_CASE("ceil_mode average pooling maps where the ceiling adds no window, and 
 
 TEST_CASE("Gemm's C broadcasts: one value for every channel maps, one per sample is refused", "[exporters]") {
   std::mt19937 rng(23);
+  for (const bool quantized : {false, true})
   for (const Shape& c_shape : {Shape{}, Shape{1}, Shape{1, 1}, Shape{1, 4}, Shape{4, 1}}) {
-    INFO("C " << shape_string(c_shape));
+    INFO("C " << shape_string(c_shape) << (quantized ? ", int32 codes through DequantizeLinear" : ", float"));
     test::GraphBuilder g(13);
     g.input("x", DType::Float, {-1, 6});
     g.initializer("w", random_tensor(rng, {4, 6}, -1, 1));
-    g.initializer("c", random_tensor(rng, c_shape, 1, 2));
+    if (quantized) {
+      const Tensor values = random_tensor(rng, c_shape, 1, 2);
+      std::vector<int64_t> codes;
+      for (double v : values.reals()) codes.push_back(std::lround(v / 0.01));
+      g.initializer("c.q", Tensor::from_ints(DType::Int32, c_shape, codes));
+      g.initializer("c.s", Tensor::scalar_real(DType::Float, 0.01));
+      g.initializer("c.z", Tensor::scalar_int(DType::Int32, 0));
+      g.node("DequantizeLinear", {"c.q", "c.s", "c.z"}, {"c"}, "dq_c");
+    } else {
+      g.initializer("c", random_tensor(rng, c_shape, 1, 2));
+    }
     g.node("Gemm", {"x", "w", "c"}, {"y"}, "fc").attr("transB", 1);
     g.output("y");
     const Tensor calibration = random_tensor(rng, {64, 6}, -1, 1);
