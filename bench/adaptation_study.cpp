@@ -507,15 +507,18 @@ auto parse_list(const std::string& text, Parse parse) {
   return v;
 }
 
-// Ratios to static 8 bits; 0 where the row has no such figure.
+// Ratios to static 8 bits; 0 where the row has no such figure (the table's
+// "–"), which the JSON files write as null (figure_or_null): a script taking
+// the smallest ratio must not find the fp32 or oracle row's missing one.
 double ratio(double value, double static8) { return value > 0 && static8 > 0 ? value / static8 : 0.0; }
 double speedup(const Row& r, double cycles8) { return r.cycles > 0 ? cycles8 / r.cycles : 0.0; }
 double sae_share(const Row& r) { return r.cycles > 0 ? r.sae_exposed / r.cycles : 0.0; }
+nlohmann::json figure_or_null(double v, bool has) { return has ? nlohmann::json(v) : nlohmann::json(); }
 
 nlohmann::json row_json(const Row& r, double fp32_accuracy, const Row& static8) {
   return {{"policy", r.policy}, {"family", r.family}, {"detail", r.detail}, {"accuracy", r.accuracy},
           {"accuracy_drop_vs_fp32", fp32_accuracy - r.accuracy}, {"avg_bits", r.avg_bits}, {"cycles", r.cycles},
-          {"speedup_vs_static8", speedup(r, static8.cycles)}, {"energy_nj", r.energy_nj},
+          {"speedup_vs_static8", figure_or_null(speedup(r, static8.cycles), r.cycles > 0)}, {"energy_nj", r.energy_nj},
           {"external_bytes", r.external_bytes}, {"sae_cycles_exposed", r.sae_exposed}, {"rerun_share", r.rerun_share},
           {"agreement_with_8bit", r.agreement8 >= 0 ? nlohmann::json(r.agreement8) : nlohmann::json()},
           {"rtl_verified", r.rtl_verified}};
@@ -533,10 +536,10 @@ nlohmann::json report_row(const Row& r, const Split& s, double fp32_accuracy, co
           {"accuracy", r.accuracy},
           {"fp32_accuracy", fp32_accuracy},
           {"avg_bits", r.avg_bits},
-          {"speedup", speedup(r, static8.cycles)},
-          {"energy_ratio", ratio(r.energy_nj, static8.energy_nj)},
-          {"bytes_ratio", ratio(r.external_bytes, static8.external_bytes)},
-          {"sae_exposed_share", sae_share(r)},
+          {"speedup", figure_or_null(speedup(r, static8.cycles), r.cycles > 0)},
+          {"energy_ratio", figure_or_null(ratio(r.energy_nj, static8.energy_nj), r.energy_nj > 0)},
+          {"bytes_ratio", figure_or_null(ratio(r.external_bytes, static8.external_bytes), r.external_bytes > 0)},
+          {"sae_exposed_share", figure_or_null(sae_share(r), r.cycles > 0)},
           {"rtl_verified", r.rtl_verified}};
 }
 
@@ -576,8 +579,9 @@ int main(int argc, char** argv) {
       ("rtl", po::bool_switch(&rtl), "also run every hardware policy through the RTL (0 mismatches required)")
       ("jobs", po::value(&jobs)->default_value(1), "threads for the golden runs, and accelerator instances for --rtl")
       ("json", po::value(&json_path), "write every number as JSON (for tools/plot_adaptation.py)")
-      ("report", po::value(&report_path), "write every row (policy, split, inputs, first, accuracy, fp32_accuracy, avg_bits, "
-                                          "speedup, energy_ratio, bytes_ratio) as JSON");
+      ("report", po::value(&report_path), "write every row (policy, setting, family, split, inputs, first, accuracy, "
+                                          "fp32_accuracy, avg_bits, speedup, energy_ratio, bytes_ratio, "
+                                          "sae_exposed_share, rtl_verified; null where a row has no such figure) as JSON");
   try {
     po::variables_map vm;
     // An empty list skips those rows (--budgets '' spares the budget sweep's RTL runs).
@@ -596,7 +600,12 @@ int main(int argc, char** argv) {
     if (first < 0) throw InputError("--first must be at least 0");
     if (front_maps < 0) throw InputError("--front-maps must be at least 0 (0: uniform maps only)");
     if (jobs < 1) throw InputError("--jobs must be at least 1");
-    if (cli::split_list(splits_text).empty()) throw InputError("--splits names no split folder");
+    const std::vector<std::string> split_names = cli::split_list(splits_text);
+    if (split_names.empty()) throw InputError("--splits names no split folder");
+    for (size_t i = 0; i < split_names.size(); ++i)
+      if (std::find(split_names.begin(), split_names.begin() + static_cast<std::ptrdiff_t>(i), split_names[i]) !=
+          split_names.begin() + static_cast<std::ptrdiff_t>(i))
+        throw InputError(fmt::format("--splits names {} twice", split_names[i]));
     // Checked before the study runs, not when its rows are written.
     const std::vector<double> threshold_scales =
         parse_list(scales_text, [](const std::string& t) { return cli::parse_threshold_scale(t, "--threshold-scales"); });
@@ -847,7 +856,9 @@ int main(int argc, char** argv) {
                                    {"rows", jrows},
                                    {"fidelity_jit", study.fidelity(s, Schedule::JustInTime)},
                                    {"fidelity_upfront", upfront ? study.fidelity(s, Schedule::UpFront) : nlohmann::json()},
-                                   {"decisions_equal_to_ideal", total > 0 ? same / total : 0.0}};
+                                   // null without both threshold x1 rows to compare
+                                   {"decisions_equal_to_ideal", figure_or_null(total > 0 ? same / total : 0.0, total > 0)}};
+      out["split_order"].push_back(split_name);  // "splits" is an object, whose keys JSON sorts
 
       const std::string rule = cli::weight_rule_suffix(base);
       if (s.first == 0)
@@ -860,8 +871,11 @@ int main(int argc, char** argv) {
                  auc ? "ROC AUC" : "accuracy");
       fmt::print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|:-:|\n");
       for (const Row& r : rows) {
-        if (r.family == "static front (this split)" || r.family == "static front (calibration)") continue;
-        fmt::print("| {} | {} | {} | {} | {:.2f} | {} | {} | {} | {} | {} | {} | {} |\n", r.policy, r.detail,
+        // The two static fronts' maps are named alike: the setting tells them apart.
+        const std::string setting = r.family == "static front (calibration)" ? "front chosen on calibration data"
+                                    : r.family == "static front (this split)" ? "front of this split (yardstick)"
+                                                                              : r.detail;
+        fmt::print("| {} | {} | {} | {} | {:.2f} | {} | {} | {} | {} | {} | {} | {} |\n", r.policy, setting,
                    auc ? fmt::format("{:.4f}", r.accuracy) : fmt::format("{:.2f} %", 100 * r.accuracy),
                    auc ? fmt::format("{:+.4f}", r.accuracy - fp32.accuracy)
                        : fmt::format("{:+.2f}", 100 * (r.accuracy - fp32.accuracy)),
@@ -875,11 +889,11 @@ int main(int argc, char** argv) {
       }
       const auto& fidelity = out["splits"][split_name];
       fmt::print("\nSAE fidelity: Spearman rho (all layers and widths) {:.2f} just in time, {}; "
-                 "decisions equal to the ideal policy's: {:.1f} %\n",
+                 "decisions equal to the ideal policy's: {}\n",
                  fidelity["fidelity_jit"]["rho_all"].get<double>(),
                  upfront ? fmt::format("{:.2f} up front", fidelity["fidelity_upfront"]["rho_all"].get<double>())
                          : std::string("no up-front schedule"),
-                 total > 0 ? 100 * same / total : 0.0);
+                 total > 0 ? fmt::format("{:.1f} %", 100 * same / total) : std::string("n/a (no threshold x1 rows)"));
       s = Split{};  // a split's runs are not needed once its table is out
     }
     fmt::print("\nSAE cost: {:.1f} % of the network's MACs just in time, {}\n", 100 * out["sae_cost_share_jit"].get<double>(),

@@ -90,7 +90,7 @@ int main(int argc, char** argv) {
   try {
     po::variables_map vm;
     if (!cli::parse_args(cli::Args(argv + 1, argv + argc), opts, vm)) return 0;
-    if (count < -1) throw InputError("--count must be at least 0 (leave it out for every input)");
+    if (count == 0 || count < -1) throw InputError("--count must be at least 1 (leave it out for every input)");
     if (repeats < 1) throw InputError("--repeats must be at least 1");
     const std::vector<int> widths = parse_width_list(precisions_text, "--precisions");
     cli::check_writable_each({json_path});
