@@ -48,7 +48,9 @@ GatedCascade fit_gated_cascade(const FrontOutcomes& front, const std::vector<int
   check_front(front, n, "fit_gated_cascade");
   const double dn = static_cast<double>(n);
   const int64_t need = needed_agreements(target_agreement, n);
-  GatedCascade best{maps - 1, maps - 1, CascadeGate::margin(0), 8.0, 0.0};
+  // No cascade: the front's last map for every input, at its own cost (8 bits unless a
+  // narrower map already keeps every decision the front can).
+  GatedCascade best{maps - 1, maps - 1, CascadeGate::margin(0), front.avg_bits[maps - 1], 0.0};
   std::vector<int> score(n);
   std::vector<size_t> order(n);
   for (size_t f = 0; f + 1 < maps; ++f) {
@@ -91,7 +93,9 @@ GatedCascade perfect_gate_cascade(const FrontOutcomes& front, const std::vector<
   check_front(front, n, "perfect_gate_cascade");
   const double dn = static_cast<double>(n);
   const int64_t need = needed_agreements(target_agreement, n);
-  GatedCascade best{maps - 1, maps - 1, CascadeGate::margin(0), 8.0, 0.0};
+  // No cascade: the front's last map for every input, at its own cost (8 bits unless a
+  // narrower map already keeps every decision the front can).
+  GatedCascade best{maps - 1, maps - 1, CascadeGate::margin(0), front.avg_bits[maps - 1], 0.0};
   for (size_t f = 0; f + 1 < maps; ++f) {
     const int64_t short_of = std::max<int64_t>(0, need - agreements(front.preds[f], preds8));
     for (size_t s2 = f + 1; s2 < maps; ++s2) {

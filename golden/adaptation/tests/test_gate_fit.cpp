@@ -139,3 +139,20 @@ TEST_CASE("no fitted gate is cheaper than the perfect gate", "[gate_fit]") {
     }
   }
 }
+
+TEST_CASE("a front whose last map is narrower than 8 bits costs that map's bits, not 8", "[gate_fit]") {
+  FrontOutcomes f;
+  f.bits = {{3, 3}};
+  f.avg_bits = {3.0};
+  f.preds = {std::vector<int64_t>(10, 0)};
+  f.margins = {std::vector<int>(10, 5)};
+  f.gaps = {std::vector<OutputGaps>(10, OutputGaps{5, 40})};
+  for (const bool margin_only : {true, false}) {
+    const GatedCascade g = fit_gated_cascade(f, kPreds8, 1.0, margin_only);
+    CHECK(g.first == 0);
+    CHECK(g.second == 0);
+    CHECK(g.reruns == 0.0);
+    CHECK(g.expected_bits == 3.0);
+  }
+  CHECK(perfect_gate_cascade(f, kPreds8, 1.0).expected_bits == 3.0);
+}
