@@ -184,7 +184,7 @@ PolicyProgram load_policy_program(const std::string& model_path, const std::opti
       throw InputError(fmt::format("--policy {} needs a calibration profile (--profile; make one with aps-calibrate)", a.policy));
     // The loader decides the task (the override, else the model's), as it does for every tool.
     LoadedProgram loaded = load_network_program(model_path, calibration, check_shapes, task);
-    if (!task && !task_rule_note(model).empty()) out.notes.push_back(task_rule_note(model));
+    if (const std::string note = task ? "" : task_rule_note(model); !note.empty()) out.notes.push_back(note);
     if (calibration && !loaded.calibration)
       out.notes.push_back(quantized_model_calibration_unread(*calibration, model_path));
     out.program = std::move(loaded.program);

@@ -72,7 +72,8 @@ ExitCode calibrate_command(const Args& args) {
   check_outputs_apart({{"--model", model_path}, {"--data", data}}, {{"--output", output}});
 
   const OnnxModel model = OnnxModel::load(model_path);
-  if (!o.task && !task_rule_note(model).empty()) std::cerr << "aps-calibrate: note: " << task_rule_note(model) << "\n";
+  if (const std::string note = o.task ? "" : task_rule_note(model); !note.empty())
+    std::cerr << "aps-calibrate: note: " << note << "\n";
   // A model no accelerator tool takes is refused before its data is read.
   const bool measures_ranges = why_ranges_needed(model).has_value();
   if (given(vm, "ranges") && !measures_ranges)

@@ -258,7 +258,8 @@ ExitCode eval_command(const Args& args) {
   nlohmann::json output_quant = nlohmann::json::object();  // how --outputs' codes read as values
   if (engine == "onnx") {
     const OnnxModel model = OnnxModel::load(model_path);
-    if (!task_given && !task_rule_note(model).empty()) std::cerr << "aps-golden: note: " << task_rule_note(model) << "\n";
+    if (const std::string note = task_given ? "" : task_rule_note(model); !note.empty())
+      std::cerr << "aps-golden: note: " << note << "\n";
     o = evaluate_onnx(model_path, sets, task_given ? *task_given : model_task(model), !outputs.empty());
   } else {
     const PolicyProgram pp = load_policy_program(

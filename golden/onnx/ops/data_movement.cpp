@@ -8,19 +8,10 @@
 #include "golden/errors.hpp"
 #include "golden/onnx/op_registry.hpp"
 #include "golden/onnx/ops/broadcasting.hpp"
+#include "golden/onnx/ops/take_elements.hpp"
 
 namespace aps {
 namespace {
-
-// A tensor of `shape` whose element k is x's element offsets[k].
-Tensor take(const Tensor& x, Shape shape, const std::vector<int64_t>& offsets) {
-  Tensor y(x.dtype(), std::move(shape));
-  if (x.floating())
-    for (size_t k = 0; k < offsets.size(); ++k) y.reals()[k] = x.reals()[offsets[k]];
-  else
-    for (size_t k = 0; k < offsets.size(); ++k) y.ints()[k] = x.ints()[offsets[k]];
-  return y;
-}
 
 // perm must name every dimension once; without it the dimensions reverse.
 std::vector<int64_t> transpose_perm(const OpContext& ctx, int rank) {
@@ -68,7 +59,7 @@ std::vector<Tensor> transpose(const OpContext& ctx) {
       index[d] = 0;
     }
   }
-  return {take(x, out_shape, offsets)};
+  return {take_elements(x, out_shape, offsets)};
 }
 
 // Output shape: data.shape[:axis] + indices.shape + data.shape[axis+1:].
@@ -99,7 +90,7 @@ std::vector<Tensor> gather(const OpContext& ctx) {
   for (int64_t o = 0; o < outer; ++o)
     for (int64_t row : rows)
       for (int64_t in = 0; in < inner; ++in) offsets.push_back((o * len + row) * inner + in);
-  return {take(data, out_shape, offsets)};
+  return {take_elements(data, out_shape, offsets)};
 }
 
 // Inputs of one rank and type, equal except along `axis` (required from
@@ -216,7 +207,7 @@ std::vector<Tensor> slice(const OpContext& ctx) {
       index[d] = 0;
     }
   }
-  return {take(x, out_shape, offsets)};
+  return {take_elements(x, out_shape, offsets)};
 }
 
 }  // namespace

@@ -181,7 +181,7 @@ std::vector<Tensor> sum_or_mean(const OpContext& ctx, bool mean) {
     same_types(ctx, first, ctx.input(i));
     shape = broadcast_shapes(shape, ctx.input(i).shape(), ctx.label());
   }
-  std::vector<double> acc(static_cast<size_t>(Tensor(first.dtype(), shape).size()), 0.0);
+  std::vector<double> acc(static_cast<size_t>(checked_element_count(shape, ctx.label())), 0.0);
   for (int i = 0; i < ctx.input_count(); ++i) {
     const auto offsets = broadcast_offsets(shape, ctx.input(i).shape());
     for (size_t k = 0; k < acc.size(); ++k) acc[k] += ctx.input(i).reals()[offsets[k]];

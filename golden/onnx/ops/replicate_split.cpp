@@ -7,19 +7,10 @@
 #include "golden/errors.hpp"
 #include "golden/onnx/op_registry.hpp"
 #include "golden/onnx/ops/broadcasting.hpp"
+#include "golden/onnx/ops/take_elements.hpp"
 
 namespace aps {
 namespace {
-
-// A tensor of `shape` whose element k is x's element offsets[k].
-Tensor gather_offsets(const Tensor& x, const Shape& shape, const std::vector<int64_t>& offsets) {
-  Tensor y(x.dtype(), shape);
-  if (x.floating())
-    for (size_t k = 0; k < offsets.size(); ++k) y.reals()[k] = x.reals()[offsets[k]];
-  else
-    for (size_t k = 0; k < offsets.size(); ++k) y.ints()[k] = x.ints()[offsets[k]];
-  return y;
-}
 
 std::vector<int64_t> int_list(const OpContext& ctx, int i, const char* what) {
   const Tensor& t = ctx.input(i);
@@ -34,7 +25,7 @@ std::vector<Tensor> expand(const OpContext& ctx) {
   const std::vector<int64_t> dims = int_list(ctx, 1, "shape");
   const Shape shape = broadcast_shapes(x.shape(), Shape(dims.begin(), dims.end()), ctx.label());
   checked_element_count(shape, ctx.label());
-  return {gather_offsets(x, shape, broadcast_offsets(shape, x.shape()))};
+  return {take_elements(x, shape, broadcast_offsets(shape, x.shape()))};
 }
 
 // Tile: x repeated repeats[d] times along each dimension d.
@@ -59,7 +50,7 @@ std::vector<Tensor> tile(const OpContext& ctx) {
     }
     offsets[static_cast<size_t>(k)] = at;
   }
-  return {gather_offsets(x, shape, offsets)};
+  return {take_elements(x, shape, offsets)};
 }
 
 // Split along `axis` into the sizes given (an attribute before opset 13, an
@@ -101,7 +92,7 @@ std::vector<Tensor> split(const OpContext& ctx) {
     for (int64_t o = 0; o < outer; ++o)
       for (int64_t a = 0; a < s; ++a)
         for (int64_t i = 0; i < inner; ++i) offsets.push_back((o * len + start + a) * inner + i);
-    out.push_back(gather_offsets(x, shape, offsets));
+    out.push_back(take_elements(x, shape, offsets));
     start += s;
   }
   return out;
