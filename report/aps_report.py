@@ -28,7 +28,7 @@ from output_paths import OutputPathError, check_outputs_apart, write_whole  # no
 from svg_charts import bar_chart, scatter  # noqa: E402
 
 STYLE = """body{font-family:sans-serif;margin:24px;color:#222;max-width:1200px}
-table{border-collapse:collapse;margin:8px 0 20px}td,th{border:1px solid #bbb;padding:3px 8px;font-size:13px}
+table{border-collapse:collapse;margin:8px 0 20px}td,th{border:1px solid #bbb;padding:3px 8px;font-size:13px;overflow-wrap:anywhere}
 th{background:#eef2f7;text-align:left}td.n{text-align:right;font-variant-numeric:tabular-nums}
 .fail{color:#b00020;font-weight:bold}.pass{color:#1b7f2a;font-weight:bold}code{background:#f4f4f4;padding:1px 4px}
 h2{border-bottom:1px solid #ccc;padding-bottom:2px;margin-top:28px}"""
