@@ -66,7 +66,11 @@ def submit_slurm(folder, spec, shards):
                            "--wrap", farm_call("merge", folder.path, "--quiet")])
     except SystemExit as e:
         # Without its merge job the array would run unrecorded: cancel it.
-        cancelled = subprocess.run(["scancel", array_id], stdout=subprocess.PIPE, stderr=subprocess.STDOUT).returncode == 0
+        try:
+            cancelled = subprocess.run(["scancel", array_id], stdout=subprocess.PIPE,
+                                       stderr=subprocess.STDOUT).returncode == 0
+        except OSError:
+            cancelled = False
         raise SystemExit(f"{e.code}; the shards' array job {array_id} "
                          + ("was cancelled" if cancelled else "could not be cancelled: scancel it"))
     return array_id, merge_id

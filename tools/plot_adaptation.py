@@ -180,12 +180,13 @@ def summarize_zoo(name, split, rows):
 def study_name(study):
     """The model folder's name (models/<name>/ or models/<name>/model.onnx), with the
     file's stem after it for another file in that folder (ds_cnn_model_any_precision)."""
-    path = os.path.abspath(study["model"].rstrip("/"))  # a relative "model.onnx" has its folder's name too
+    path = study["model"].rstrip("/")
     if not path.endswith(".onnx"):
         name = os.path.basename(path)
     else:
         folder, stem = os.path.basename(os.path.dirname(path)), os.path.basename(path)[:-len(".onnx")]
-        name = folder if stem == "model" else f"{folder}_{stem}"
+        # A model given without its folder ("model.onnx") is named by its file alone.
+        name = folder if stem == "model" and folder else f"{folder}_{stem}" if folder else stem
     # A later slice (aps-study --first) must not overwrite the first one's plot.
     first = max((data.get("first", 0) for data in study["splits"].values()), default=0)
     return f"{name}_from_{first}" if first else name
@@ -246,10 +247,11 @@ def plot(study, out_dir, targets="digits", written=None):
             else:
                 ax.axvline(s8["energy_nj"] / 1.6, color="tab:orange", linewidth=0.6, linestyle=":", label="static 8 / 1.6")
             lo = max(0.0, min(r["accuracy"] for r in rows if r["family"] in ("static uniform", "cascade", "oracle")) - 0.02)
-            ax.set_ylim(max(lo, fp32 - 0.12), fp32 + 0.02)
-            # The axes show the 12 points under fp32 that the targets are about; say what falls below.
-            below = sum(1 for r in rows if r[key] > 0 and r["accuracy"] < fp32 - 0.12)
-            ax.set_xlabel(label + (f"\n({below} rows below fp32 - 12 points are off the axes)" if below else ""))
+            bottom, top = max(lo, fp32 - 0.12), fp32 + 0.02
+            ax.set_ylim(bottom, top)
+            # The axes show the points under fp32 that the targets are about; say what falls outside them.
+            off = sum(1 for r in rows if r[key] > 0 and not bottom <= r["accuracy"] <= top)
+            ax.set_xlabel(label + (f"\n({off} rows outside the accuracy axis)" if off else ""))
             ax.set_ylabel("ROC AUC" if auc else "accuracy")
             ax.set_title(f"{name} — {shown}")
             ax.grid(alpha=0.3)

@@ -828,8 +828,8 @@ void choose_cascade(const Reference& ref, const FrontOutcomes& front, Calibratio
   if (!margin_only) describe("cascade with the plain margin check", prof.margin_cascade, plain);
   const GatedCascade perfect = perfect_gate_cascade(front, ref.decisions8, prof.target_agreement);
   if (perfect.first == perfect.second)
-    say("a perfect gate on the same front (the ceiling of any gate): no cascade on this front keeps the agreement "
-        "target; the front's last map alone");
+    say(fmt::format("a perfect gate on the same front (the ceiling of any gate): no cascade on this front keeps the "
+                    "agreement target for fewer bits than its last map alone ({:.2f} bits)", perfect.expected_bits));
   else
     say(fmt::format("a perfect gate on the same front (the ceiling of any gate at the agreement target): first map {}, "
                     "re-run at {} (calibration cost {:.2f} bits, {:.1f} % re-run)",

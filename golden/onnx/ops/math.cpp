@@ -72,9 +72,13 @@ std::vector<Tensor> pow_op(const OpContext& ctx) {
     if (a.floating()) {
       y.reals()[k] = round_to_float_type(std::pow(a.reals()[i], b.value(j)), y.dtype());
     } else if (!b.floating() && b.ints()[j] >= 0) {
-      int64_t r = 1;
-      for (int64_t e = 0, base = a.ints()[i]; e < b.ints()[j]; ++e) r = static_cast<int64_t>(static_cast<uint64_t>(r) * static_cast<uint64_t>(base));
-      y.ints()[k] = wrap_to_integral_type(r, y.dtype());
+      // By squaring, wrapping as the element type's multiply does.
+      uint64_t r = 1, base = static_cast<uint64_t>(a.ints()[i]);
+      for (uint64_t e = static_cast<uint64_t>(b.ints()[j]); e > 0; e >>= 1) {
+        if (e & 1) r *= base;
+        base *= base;
+      }
+      y.ints()[k] = wrap_to_integral_type(static_cast<int64_t>(r), y.dtype());
     } else {
       y.set_value(k, std::pow(static_cast<double>(a.ints()[i]), b.value(j)));
     }
@@ -97,7 +101,7 @@ std::vector<Tensor> mod_op(const OpContext& ctx) {
     }
     const int64_t x = a.ints()[i], d = b.ints()[j];
     if (d == 0) throw InputError(fmt::format("{}: integer modulo by zero", ctx.label()));
-    int64_t r = x % d;
+    int64_t r = d == -1 ? 0 : x % d;  // INT64_MIN % -1 traps
     if (!c_rule && r != 0 && ((r < 0) != (d < 0))) r += d;
     y.ints()[k] = r;
   })};

@@ -101,8 +101,12 @@ std::vector<Tensor> layer_normalization(const OpContext& ctx) {
   std::vector<Tensor> out{y};
   Shape stats_shape = x.shape();
   for (int d = axis; d < x.rank(); ++d) stats_shape[d] = 1;
+  // Mean and InvStdDev are of stash_type (1: float32, the default), not x's type.
+  const int64_t stash = ctx.attrs.get_int("stash_type", 1);
+  if (!is_supported(static_cast<int32_t>(stash)) || !is_floating(static_cast<DType>(stash)))
+    throw UnsupportedError(fmt::format("{}: stash_type {} is not a float type", ctx.label(), stash));
   for (int o = 1; o < std::min(ctx.output_count(), 3); ++o) {
-    Tensor s(x.dtype(), stats_shape);
+    Tensor s(static_cast<DType>(stash), stats_shape);
     for (int64_t g = 0; g < groups; ++g) s.reals()[g] = round_to_float_type(o == 1 ? m.mean[g] : m.inv_std[g], s.dtype());
     out.push_back(std::move(s));
   }

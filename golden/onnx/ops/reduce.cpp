@@ -24,7 +24,7 @@ double term(Reduction kind, double v) {
     case Reduction::SumSquare:
     case Reduction::L2: return v * v;
     case Reduction::L1: return std::fabs(v);
-    case Reduction::LogSumExp: return std::exp(v);
+    case Reduction::LogSumExp: return std::exp(v);  // v less the output's largest (reduce)
     default: return v;
   }
 }
@@ -54,6 +54,7 @@ std::vector<Tensor> reduce(const OpContext& ctx, Reduction kind) {
   // Map every input element to its reduced position by zeroing reduced coordinates.
   const auto in_strides = row_major_strides(x.shape());
   const auto out_strides = row_major_strides(kept_shape);
+  std::vector<int64_t> out_of(static_cast<size_t>(x.size()));
   for (int64_t i = 0; i < x.size(); ++i) {
     int64_t o = 0, rem = i;
     for (int d = 0; d < x.rank(); ++d) {
@@ -61,7 +62,16 @@ std::vector<Tensor> reduce(const OpContext& ctx, Reduction kind) {
       rem %= in_strides[d];
       if (!reduced.count(d)) o += c * out_strides[d];
     }
-    const double v = x.value(i);
+    out_of[static_cast<size_t>(i)] = o;
+  }
+  // LogSumExp sums exp(v - m) for the output's largest m and adds m back:
+  // exp(1000) would overflow.
+  std::vector<double> shift(static_cast<size_t>(y.size()), -std::numeric_limits<double>::infinity());
+  if (kind == Reduction::LogSumExp)
+    for (int64_t i = 0; i < x.size(); ++i) shift[out_of[i]] = std::max(shift[out_of[i]], x.value(i));
+  for (int64_t i = 0; i < x.size(); ++i) {
+    const int64_t o = out_of[static_cast<size_t>(i)];
+    const double v = kind == Reduction::LogSumExp && std::isfinite(shift[o]) ? x.value(i) - shift[o] : x.value(i);
     if (kind == Reduction::Prod) acc[o] = seen[o] ? acc[o] * v : v;
     else if (kind != Reduction::Max && kind != Reduction::Min) acc[o] = seen[o] ? acc[o] + term(kind, v) : term(kind, v);
     else if (!seen[o] || (kind == Reduction::Max ? v > acc[o] : v < acc[o]) || std::isnan(v)) acc[o] = v;
@@ -72,8 +82,9 @@ std::vector<Tensor> reduce(const OpContext& ctx, Reduction kind) {
   for (int64_t o = 0; o < y.size(); ++o) {
     const double r = kind == Reduction::Mean ? acc[o] / count
                      : kind == Reduction::L2 ? std::sqrt(acc[o])
-                     : kind == Reduction::LogSum || kind == Reduction::LogSumExp ? std::log(acc[o])
-                                                                                : acc[o];
+                     : kind == Reduction::LogSum ? std::log(acc[o])
+                     : kind == Reduction::LogSumExp ? std::log(acc[o]) + (std::isfinite(shift[o]) ? shift[o] : 0.0)
+                                                    : acc[o];
     if (y.floating())
       y.reals()[o] = round_to_float_type(r, y.dtype());
     else

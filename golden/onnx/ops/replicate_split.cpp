@@ -1,6 +1,7 @@
 // Ops that repeat, split or generate elements: Expand, Tile, Split, Range.
 // Any element type; values are copied exactly (Range computes its own).
 
+#include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
 
@@ -64,10 +65,17 @@ std::vector<Tensor> split(const OpContext& ctx) {
                                                 : ctx.attrs.get_ints("split");
   const int outs = ctx.output_count();
   if (sizes.empty()) {
-    if (outs < 1 || len % outs != 0)
+    // From opset 18 num_outputs parts of ceil(len / n), the last one shorter;
+    // before it, equal parts.
+    const bool ceiling = ctx.opset >= 18;
+    if (ceiling && ctx.attrs.get_int("num_outputs", outs) != outs)
+      throw InputError(fmt::format("{}: num_outputs {} for {} outputs", ctx.label(), ctx.attrs.get_int("num_outputs", 0),
+                                   outs));
+    if (outs < 1 || (!ceiling && len % outs != 0))
       throw InputError(fmt::format("{}: axis {} of length {} does not split into {} equal parts", ctx.label(), axis,
                                    len, outs));
-    sizes.assign(static_cast<size_t>(outs), len / outs);
+    const int64_t part = (len + outs - 1) / outs;
+    for (int k = 0; k < outs; ++k) sizes.push_back(std::clamp<int64_t>(len - k * part, 0, part));
   }
   int64_t total = 0;
   for (int64_t s : sizes) {
@@ -106,7 +114,15 @@ std::vector<Tensor> range(const OpContext& ctx) {
       throw InputError(fmt::format("{}: start, limit and delta must be scalars of one type", ctx.label()));
   const double s = start.value(0), l = limit.value(0), d = delta.value(0);
   if (d == 0) throw InputError(fmt::format("{}: delta is 0", ctx.label()));
-  const auto n = static_cast<int64_t>(std::max(0.0, std::ceil((l - s) / d)));
+  // The count in the inputs' own type: float32 (0.3 - 0) / 0.1 is 3, in double 3.0000000745.
+  int64_t n = 0;
+  if (start.floating()) {
+    n = static_cast<int64_t>(std::max(0.0, std::ceil(round_to_float_type(
+                                             round_to_float_type(l - s, start.dtype()) / d, start.dtype()))));
+  } else {
+    const int64_t span = limit.ints()[0] - start.ints()[0], step = delta.ints()[0];
+    n = std::max<int64_t>(0, span / step + (span % step != 0 && (span > 0) == (step > 0)));
+  }
   checked_element_count({n}, ctx.label());
   Tensor y(start.dtype(), {n});
   for (int64_t k = 0; k < n; ++k) {
