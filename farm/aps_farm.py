@@ -38,7 +38,7 @@ import aps_report  # noqa: E402
 from launchers import WaitTimeout, live_jobs, run_local, submit_slurm, wait_slurm  # noqa: E402
 from merge import merge_folder  # noqa: E402
 from output_paths import OutputPathError, write_whole  # noqa: E402
-from run_folder import CANNOT_START, COVERAGE_SUMMARY, MERGED_REPORT, RunFolder  # noqa: E402
+from run_folder import CANNOT_START, COVERAGE_SUMMARY, MERGED_REPORT, RunFolder, died  # noqa: E402
 from shard_runner import run_shard  # noqa: E402
 
 DEFAULT_SIM = os.environ.get("APS_SIM", "aps-sim")
@@ -250,7 +250,7 @@ def shard_state(folder, spec, k):
     if r is not None and r.get("error"):
         return f"stopped: {r['error']} (exit {code})"
     if code not in (0, 1) and not (r is None and code in (2, CANNOT_START)):
-        return f"died (exit {code})"
+        return f"no result: aps-sim {died(code)}" if r is None else f"aps-sim {died(code)}"
     if why:
         return why
     if r["elements_compared"] == 0:

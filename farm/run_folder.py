@@ -44,6 +44,12 @@ SPEC_KEYS = ("name", "kind", "sim", "command", "shards", "launcher", "parallel")
 CANNOT_START = 127
 
 
+def died(code):
+    """How a shard's aps-sim ended without a result, from its exit code (a
+    negative one is the signal that killed it, as Python reports it)."""
+    return f"was killed by signal {-code}" if code < 0 else f"died (exit {code})"
+
+
 class RunFolder:
     def __init__(self, path):
         self.path = os.path.abspath(path)
@@ -136,6 +142,8 @@ class RunFolder:
                 return None, f"aps-sim refused the shard (exit 2): {self.last_log_line(k)}"
             if code == CANNOT_START:
                 return None, self.last_log_line(k)
+            if code is not None:  # it ended without a report: killed, or crashed
+                return None, f"no result: aps-sim {died(code)} (see {self.shard_file(k, 'log')})"
             return None, "no result " + self.unfinished_job(k)
         except (OSError, ValueError) as e:
             return None, f"{path}: not a readable report ({e})"

@@ -275,6 +275,18 @@ def main():
     compare_data_set("data set after the second resubmit", load(f"{work}/data/merged.json"),
                      load(f"{work}/data_single.json"))
 
+    # A shard killed by a signal: the merge and status say so alike (they said "did not
+    # finish" and "died (exit -9)").
+    os.remove(f"{work}/data/shard-2.json")
+    with open(f"{work}/data/shard-2.exit", "w") as f:
+        f.write("-9\n")
+    merged_out = run([farm_cmd, "merge", f"{work}/data"], 1)
+    status_out = run([farm_cmd, "status", f"{work}/data"], 0)
+    if "shard 2/4: no result: aps-sim was killed by signal 9" not in merged_out or \
+            "shard 2/4: no result: aps-sim was killed by signal 9" not in status_out:
+        problems.append("a shard killed by a signal is not named so by the merge and status alike")
+    run([farm_cmd, "resubmit", f"{work}/data", *WAIT], 0)
+
     # An exit file that holds no number: the shard is named and not merged
     # (its report may be one the job was still writing), and resubmit runs it.
     with open(f"{work}/data/shard-1.exit", "w") as f:
