@@ -215,9 +215,12 @@ def tradeoff_section(runs):
             + scatter(pts_cycles, "cycles per inference", "figure"))
 
 
-def coverage_section(coverage):
+def coverage_section(coverage, of=None, index=0):
+    """One coverage summary; `of` names whose (a farm folder) when the page has
+    several, and `index` numbers the ids of the second and later ones."""
     if not coverage:
         return '<h2>Coverage</h2><p id="coverage">No coverage was collected for these runs.</p>'
+    suffix = f"-{index + 1}" if index else ""
     def row(name, g):
         return [name, g["hit"], g["total"], f"{100 * g['hit'] / g['total']:.1f} %" if g["total"] else "–"]
     rows = [row(g["group"], g) for g in coverage.get("groups", [])]
@@ -226,11 +229,14 @@ def coverage_section(coverage):
     head = (f"<p>Functional points hit: {f['hit']} of {f['total']} ({f['percent']:.1f} %).</p>" if f else "")
     holes = "".join(f"<li><code>{escape(h['point'])}</code>: {escape(h.get('reason') or 'not explained')}</li>"
                     for h in coverage.get("holes", []))
-    return ("<h2>Coverage</h2>" + head + table(["group", "points hit", "points", "hit"], rows, "coverage")
-            + (f"<p>Functional points not hit:</p><ul id=\"holes\">{holes}</ul>" if holes else "<p>No holes.</p>"))
+    title = "Coverage" + (f" of <code>{escape(of)}</code>" if of else "")
+    return (f"<h2>{title}</h2>" + head + table(["group", "points hit", "points", "hit"], rows, f"coverage{suffix}")
+            + (f"<p>Functional points not hit:</p><ul id=\"holes{suffix}\">{holes}</ul>" if holes else "<p>No holes.</p>"))
 
 
 def render(runs, out_path, coverage=None):
+    """coverage: a summary, or [(whose, summary)] for several farm folders."""
+    coverages = coverage if isinstance(coverage, list) else [(None, coverage)]
     base = os.path.dirname(os.path.abspath(out_path))
     title = "APS run report"
     body = [f"<h1>{title}</h1>",
@@ -241,7 +247,8 @@ def render(runs, out_path, coverage=None):
         body.append(layers_section(r, i))
         body.append(widths_section(r, i))
     body.append(tradeoff_section(runs))
-    body.append(coverage_section(coverage))
+    for i, (of, summary) in enumerate(coverages):
+        body.append(coverage_section(summary, of if len(coverages) > 1 else None, i))
     return (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>"
             f"<style>{STYLE}</style></head><body>" + "".join(body) + "</body></html>\n")
 
@@ -267,6 +274,19 @@ def check_renders(what, render_one):
                          f"({type(e).__name__}: {e})")
 
 
+def read_coverage(source):
+    try:
+        with open(source) as f:
+            coverage = json.load(f)
+    except (OSError, ValueError) as e:
+        raise SystemExit(f"aps-report: {source}: cannot read the coverage summary: {e}")
+    # What aps-coverage summary writes: a run's report (a dict too) is not one.
+    if not isinstance(coverage, dict) or not all(isinstance(coverage.get(k), t) for k, t in
+                                                 (("groups", list), ("functional", dict), ("holes", list))):
+        raise SystemExit(f"aps-report: {source}: not a coverage summary (aps-coverage summary --json)")
+    return coverage
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(prog="aps-report", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("-o", "--output", required=True, help="the HTML file to write")
@@ -282,23 +302,14 @@ def main(argv=None):
     # An aps-farm folder run with --coverage brings its own summary.
     farm_coverage = [os.path.join(r, COVERAGE_SUMMARY) for r in a.runs
                      if os.path.isdir(r) and os.path.exists(os.path.join(r, COVERAGE_SUMMARY))]
-    coverage = None
-    source = a.coverage or (farm_coverage[0] if farm_coverage else None)
-    if source:
-        try:
-            with open(source) as f:
-                coverage = json.load(f)
-        except (OSError, ValueError) as e:
-            raise SystemExit(f"aps-report: {source}: cannot read the coverage summary: {e}")
-        # What aps-coverage summary writes: a run's report (a dict too) is not one.
-        if not isinstance(coverage, dict) or not all(isinstance(coverage.get(k), t) for k, t in
-                                                     (("groups", list), ("functional", dict), ("holes", list))):
-            raise SystemExit(f"aps-report: {source}: not a coverage summary (aps-coverage summary --json)")
+    # Every farm folder's own summary, each shown under its folder's name (--coverage: that one alone).
+    sources = [a.coverage] if a.coverage else farm_coverage
+    coverages = [(source, read_coverage(source)) for source in sources]
     try:
-        html = render(runs, a.output, coverage)
+        html = render(runs, a.output, coverages or None)
     except RENDER_ERRORS:
         # Only when the page fails: find the file to name by rendering each alone.
-        if coverage is not None:
+        for source, coverage in coverages:
             check_renders(source, lambda: coverage_section(coverage))
         for r in runs:
             check_renders(r["_source"], lambda: render([r], a.output))

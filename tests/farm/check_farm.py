@@ -453,6 +453,14 @@ def main():
     same("more shards than cases: networks", m["networks"], 3)
     single(sim, [*args, "--coverage", f"{work}/few_cases_single.dat"], f"{work}/few_cases_single.json", 0)
     check_coverage(f"{work}/few_cases", f"{work}/few_cases_single.dat")
+    # One page of two farm folders shows each folder's coverage under its name (it showed the first's alone).
+    report_cmd = os.path.join(os.path.dirname(farm_cmd), "..", "report", "aps-report")
+    both = f"{work}/two_folders.html"
+    run([report_cmd, "-o", both, f"{work}/regress", f"{work}/few_cases"], 0)
+    page = open(both).read()
+    if not all(words in page for words in ('id="coverage"', 'id="coverage-2"', f"Coverage of <code>{work}/regress/",
+                                           f"Coverage of <code>{work}/few_cases/")):
+        problems.append("a page of two farm folders does not show both folders' coverage")
     if run([farm_cmd, "status", f"{work}/few_cases"], 0).count("no inputs fell in this shard") != 1:
         problems.append("status does not say that one of four regression shards had no case")
 
