@@ -31,6 +31,7 @@
 #include <nlohmann/json.hpp>
 #include <numeric>
 #include <optional>
+#include <set>
 
 #include "golden/accelerator/energy_model.hpp"
 #include "golden/parallel_for.hpp"
@@ -602,10 +603,8 @@ int main(int argc, char** argv) {
     if (jobs < 1) throw InputError("--jobs must be at least 1");
     const std::vector<std::string> split_names = cli::split_list(splits_text);
     if (split_names.empty()) throw InputError("--splits names no split folder");
-    for (size_t i = 0; i < split_names.size(); ++i)
-      if (std::find(split_names.begin(), split_names.begin() + static_cast<std::ptrdiff_t>(i), split_names[i]) !=
-          split_names.begin() + static_cast<std::ptrdiff_t>(i))
-        throw InputError(fmt::format("--splits names {} twice", split_names[i]));
+    for (std::set<std::string> seen; const std::string& name : split_names)
+      if (!seen.insert(name).second) throw InputError(fmt::format("--splits names {} twice", name));
     // Checked before the study runs, not when its rows are written.
     const std::vector<double> threshold_scales =
         parse_list(scales_text, [](const std::string& t) { return cli::parse_threshold_scale(t, "--threshold-scales"); });
@@ -728,7 +727,7 @@ int main(int argc, char** argv) {
     // Every split is loaded and checked before any is studied: a bad last
     // split must not cost the hours the first one takes.
     std::vector<Split> splits;
-    for (const std::string& split_name : cli::split_list(splits_text)) {
+    for (const std::string& split_name : split_names) {
       Split& s = splits.emplace_back();
       s.name = split_name;
       const DataSet ds = load_split(root / split_name);

@@ -136,13 +136,16 @@ def verilator_coverage():
     return tool
 
 
-def merge(inputs, output):
+def merge(inputs, output, points=None):
+    """Sums coverage files into `output`; `points` may hold files' read_points
+    already read, by path."""
     # Runs of one build hold the same points (Verilator writes every point,
     # hit or not): a file that does not is another build's or was cut short,
     # and summing it would count points of two designs as one.
     first = None
     for path in inputs:
-        keys = {tuple(sorted(fields.items())) for fields, _ in read_points(path)}
+        read = points[path] if points and path in points else read_points(path)
+        keys = {tuple(sorted(fields.items())) for fields, _ in read}
         if first is None:
             first = (path, keys)
         elif keys != first[1]:

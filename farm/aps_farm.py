@@ -77,7 +77,7 @@ def failed(merged):
 def merge_coverage(folder, spec, problems, no_coverage):
     """Sums the shards' coverage (but no_coverage's) into DIR/coverage.dat and
     summarizes it; the summary, or None."""
-    dats = []
+    dats, points = [], {}
     for k in range(1, spec["shards"] + 1):
         if k in no_coverage:
             continue
@@ -86,14 +86,14 @@ def merge_coverage(folder, spec, problems, no_coverage):
             continue
         # One unreadable file is that shard's problem, not the end of the others' coverage.
         try:
-            aps_coverage.read_points(folder.shard_file(k, "dat"))
+            points[folder.shard_file(k, "dat")] = aps_coverage.read_points(folder.shard_file(k, "dat"))
             dats.append(folder.shard_file(k, "dat"))
         except aps_coverage.CoverageError as e:
             problems.append(f"shard {k}/{spec['shards']}: coverage: {e}")
     if not dats:
         return None
     try:
-        aps_coverage.merge(dats, folder.file("coverage.dat"))
+        aps_coverage.merge(dats, folder.file("coverage.dat"), points)
         summary = aps_coverage.summarize(aps_coverage.read_points(folder.file("coverage.dat")),
                                          aps_coverage.load_reasons(COVERAGE_HOLES))
     except (aps_coverage.CoverageError, aps_coverage.OutputPathError) as e:
@@ -119,7 +119,8 @@ def do_merge(folder, quiet=False):
     if junit is not None:
         write_whole(folder.file("merged.xml"), junit)
     page = folder.file("report.html")
-    write_whole(page, aps_report.render([aps_report.load_run(folder.path)], page, coverage))
+    coverages = [(None, coverage)] if coverage else []
+    write_whole(page, aps_report.render([aps_report.load_run(folder.path)], page, coverages))
     code = 2 if refused else 1 if problems or failed(merged) else 0
     write_whole(folder.file("merge.exit"), f"{code}\n")
     if not quiet:

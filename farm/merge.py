@@ -221,8 +221,8 @@ def merge_folder(folder, spec):
         merged["shards"] = spec["shards"]
         merged["shards_merged"] = len(good)
     shards = spec["shards"]
-    junits = [suites[k] if k in suites and k not in dropped else lost_shard_suite(spec["name"], f"{k}/{shards}", lost[k])
-              for k in range(1, shards + 1) if (k in suites and k not in dropped) or k in lost]
+    junits = [lost_shard_suite(spec["name"], f"{k}/{shards}", lost[k]) if k in lost else suites[k]
+              for k in range(1, shards + 1) if k in lost or k in suites]
     junit = merge_junit(junits, spec["name"]) if junits else None
     if merged is None:
         merged = nothing_merged(spec)

@@ -126,13 +126,10 @@ def summary_section(runs):
          "avg bits", "cycles / inference", "shards"], rows, "summary")
 
 
-def items_of_run(items, i):
-    return [item for item in items if item.startswith(f"<li>run {i + 1}:")]
-
-
 def failures_section(runs, base):
     items = []
     for i, r in enumerate(runs):
+        before = len(items)
         for p in r.get("problems", []):
             items.append(f"<li>run {i + 1}: {escape(p)}</li>")
         if r.get("error"):
@@ -148,7 +145,7 @@ def failures_section(runs, base):
             links = [link(r[k], base) for k in ("trace_on_fail", "trace_on_fail_view") if r.get(k)]
             items.append(f"<li>run {i + 1}: {escape(m.get('message', ''))}<br><code>{escape(r.get('reproduce') or m.get('reproduce') or '')}"
                          f"</code>{'<br>traces: ' + ', '.join(links) if links else ''}</li>")
-        if not passed(r) and not items_of_run(items, i) and r.get("elements_compared", 0) == 0:
+        if not passed(r) and len(items) == before and r.get("elements_compared", 0) == 0:
             items.append(f"<li>run {i + 1}: nothing was compared (no input or case ran)</li>")
     body = "<ul id=\"failures\">" + "".join(items) + "</ul>" if items else '<p id="failures">No failures.</p>'
     return "<h2>Failures</h2>" + body
@@ -234,9 +231,8 @@ def coverage_section(coverage, of=None, index=0):
             + (f"<p>Functional points not hit:</p><ul id=\"holes{suffix}\">{holes}</ul>" if holes else "<p>No holes.</p>"))
 
 
-def render(runs, out_path, coverage=None):
-    """coverage: a summary, or [(whose, summary)] for several farm folders."""
-    coverages = coverage if isinstance(coverage, list) else [(None, coverage)]
+def render(runs, out_path, coverages=()):
+    """coverages: [(whose, summary)], one per farm folder or --coverage file."""
     base = os.path.dirname(os.path.abspath(out_path))
     title = "APS run report"
     body = [f"<h1>{title}</h1>",
@@ -247,7 +243,7 @@ def render(runs, out_path, coverage=None):
         body.append(layers_section(r, i))
         body.append(widths_section(r, i))
     body.append(tradeoff_section(runs))
-    for i, (of, summary) in enumerate(coverages):
+    for i, (of, summary) in enumerate(coverages or [(None, None)]):
         body.append(coverage_section(summary, of if len(coverages) > 1 else None, i))
     return (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>"
             f"<style>{STYLE}</style></head><body>" + "".join(body) + "</body></html>\n")
@@ -306,7 +302,7 @@ def main(argv=None):
     sources = [a.coverage] if a.coverage else farm_coverage
     coverages = [(source, read_coverage(source)) for source in sources]
     try:
-        html = render(runs, a.output, coverages or None)
+        html = render(runs, a.output, coverages)
     except RENDER_ERRORS:
         # Only when the page fails: find the file to name by rendering each alone.
         for source, coverage in coverages:

@@ -3,7 +3,7 @@
 #include <stdexcept>
 
 #include "generated/host_interface.hpp"
-#include "golden/accelerator/accelerator_geometry.hpp"
+#include "golden/accelerator/memory_plan.hpp"
 
 namespace aps {
 namespace {
@@ -29,27 +29,26 @@ bool pack_input_patches(NetworkProgram& p) {
 
   const int64_t c_in = l.in_shape.channels, taps = int64_t{w.kernel_h} * w.kernel_w;
   const int64_t outs = l.out_shape.channels;
-  // Packing speeds the stem up; it must not make the program too big for the
-  // build's scratchpad: the packed input, taps * C lanes per output pixel,
-  // can take several times the raw input's words.
-  const int rows = static_cast<int>(hw::kThisBuild.rows);
-  const FeatureShape packed{taps * c_in, l.out_shape.height, l.out_shape.width};
-  const int64_t out_words = tensor_words(l.out_shape, rows);
-  if (tensor_words(packed, rows) + out_words > hw::kThisBuild.act_words &&
-      tensor_words(l.in_shape, rows) + out_words <= hw::kThisBuild.act_words)
-    return false;
+  NetworkProgram packed = p;
+  Layer& pl = packed.layers[0];
   // Channel t of the packed input is tap (ky, kx) of channel c, t = (ky * KW + kx) * C + c.
-  std::vector<int8_t> weights(l.weights.size());
   for (int64_t m = 0; m < outs; ++m)
     for (int64_t c = 0; c < c_in; ++c)
       for (int64_t k = 0; k < taps; ++k)
-        weights[m * taps * c_in + k * c_in + c] = l.weights[(m * c_in + c) * taps + k];
-  p.input_patches = {p.input_shape, w};
-  p.input_shape = {taps * c_in, l.out_shape.height, l.out_shape.width};
-  l.in_shape = p.input_shape;
-  l.window = Window{};
-  l.weights = std::move(weights);
-  validate_program(p);
+        pl.weights[m * taps * c_in + k * c_in + c] = l.weights[(m * c_in + c) * taps + k];
+  packed.input_patches = {p.input_shape, w};
+  packed.input_shape = {taps * c_in, l.out_shape.height, l.out_shape.width};
+  pl.in_shape = packed.input_shape;
+  pl.window = Window{};
+  validate_program(packed);
+  // Packing speeds the stem up; it must not make the program too big for the
+  // build's scratchpad (the packed input, taps * C lanes per output pixel,
+  // can take several times the raw input's words), by the memory plan's measure.
+  const int rows = static_cast<int>(hw::kThisBuild.rows);
+  if (min_scratchpad_words(packed, rows) > hw::kThisBuild.act_words &&
+      min_scratchpad_words(p, rows) <= hw::kThisBuild.act_words)
+    return false;
+  p = std::move(packed);
   return true;
 }
 

@@ -117,8 +117,7 @@ nlohmann::json sample_json(const DataSet& ds, int64_t row, nlohmann::json output
 
 // ONNX semantics: the model's own output; anomaly scores against the float
 // input. A model with a fixed batch of 1 runs sample by sample.
-Outcome evaluate_onnx(const std::string& model_path, const std::vector<DataSet>& sets, Task task, bool keep_outputs) {
-  const OnnxModel model = OnnxModel::load(model_path);
+Outcome evaluate_onnx(const OnnxModel& model, const std::vector<DataSet>& sets, Task task, bool keep_outputs) {
   if (model.outputs().size() != 1)
     throw InputError(fmt::format("{}: eval scores a model's one output, and this model has {}", model.source(),
                                  model.outputs().size()));
@@ -260,7 +259,7 @@ ExitCode eval_command(const Args& args) {
     const OnnxModel model = OnnxModel::load(model_path);
     if (const std::string note = task_given ? "" : task_rule_note(model); !note.empty())
       std::cerr << "aps-golden: note: " << note << "\n";
-    o = evaluate_onnx(model_path, sets, task_given ? *task_given : model_task(model), !outputs.empty());
+    o = evaluate_onnx(model, sets, task_given ? *task_given : model_task(model), !outputs.empty());
   } else {
     const PolicyProgram pp = load_policy_program(
         model_path, calibration.empty() ? std::nullopt : std::optional<fs::path>(calibration), policy, nullptr,

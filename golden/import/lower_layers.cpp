@@ -98,7 +98,7 @@ void ProgramBuilder::attach_bias(PendingLayer& p, const std::string& value, cons
       return;
     }
   }
-  if (qconsts_.count(value)) {
+  if (quantized) {
     const QuantConst& c = qconsts_.at(value);
     if (c.codes.size() != outs || (c.scales.size() != 1 && static_cast<int64_t>(c.scales.size()) != outs))
       unsupported(node, fmt::format("bias must have one value per output channel ({})", outs));

@@ -64,10 +64,17 @@ std::optional<NetworkProgram> placeholder_program(const OnnxModel& model) {
 
 }  // namespace
 
+namespace {
+// model_task's rule without metadata: as many values out as in is a reconstruction.
+bool detector_by_sizes(const OnnxModel& model) {
+  return !model.metadata("aps.task") && output_has_input_size(model);
+}
+}  // namespace
+
 Task model_task(const OnnxModel& model) {
   const auto task = model.metadata("aps.task");
   try {
-    if (!task) return output_has_input_size(model) ? Task::AnomalyDetection : Task::Classification;
+    if (!task) return detector_by_sizes(model) ? Task::AnomalyDetection : Task::Classification;
     return parse_task(*task);
   } catch (const InputError& e) {
     throw InputError(fmt::format("{}: metadata aps.task: {}", model.source(), e.what()));
@@ -75,7 +82,7 @@ Task model_task(const OnnxModel& model) {
 }
 
 std::string task_rule_note(const OnnxModel& model) {
-  if (model.metadata("aps.task") || !output_has_input_size(model)) return "";
+  if (!detector_by_sizes(model)) return "";
   return fmt::format("{} has no aps.task metadata and its output has as many values per sample as its input: it is "
                      "taken for an anomaly detector (reconstruction error, ROC AUC); --task classification scores it "
                      "as a classifier",

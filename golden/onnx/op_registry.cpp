@@ -39,6 +39,14 @@ const Tensor& OpContext::input(int i) const {
   return *inputs[i];
 }
 
+std::vector<int64_t> OpContext::int_list(int i, std::string_view what) const {
+  const Tensor& t = input(i);
+  if ((t.dtype() != DType::Int64 && t.dtype() != DType::Int32) || t.rank() != 1)
+    throw InputError(fmt::format("{}: {} must be a 1-D int32 or int64 tensor, got {} {}", label(), what,
+                                 dtype_name(t.dtype()), shape_string(t.shape())));
+  return t.ints();
+}
+
 bool is_default_domain(std::string_view domain) { return domain.empty() || domain == "ai.onnx"; }
 
 std::string op_key(std::string_view domain, std::string_view op_type) {

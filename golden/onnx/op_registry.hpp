@@ -25,6 +25,9 @@ struct OpContext {
   bool has_input(int i) const { return i < input_count() && inputs[i] != nullptr; }
   // The i-th input; InputError naming the node if it is missing.
   const Tensor& input(int i) const;
+  // The i-th input as a list of integers (Slice's starts, Split's sizes,
+  // Expand's shape): InputError naming `what` unless it is 1-D int32 or int64.
+  std::vector<int64_t> int_list(int i, std::string_view what) const;
   int output_count() const { return node.output_size(); }
 };
 

@@ -63,6 +63,12 @@ Tensor legacy_broadcast_operand(const OpContext& ctx, const Tensor& a, const Ten
   return b.reshaped(s);
 }
 
+void check_same_type(const OpContext& ctx, const Tensor& a, const Tensor& b) {
+  if (a.dtype() != b.dtype())
+    throw InputError(fmt::format("{}: operand types differ ({} and {})", ctx.label(), dtype_name(a.dtype()),
+                                 dtype_name(b.dtype())));
+}
+
 int normalize_axis(int64_t axis, int rank, std::string_view label) {
   if (axis < -rank || axis >= std::max(rank, 1))
     throw InputError(fmt::format("{}: axis {} is out of range for rank {}", label, axis, rank));

@@ -20,6 +20,8 @@ std::vector<int64_t> broadcast_offsets(const Shape& out, const Shape& in);
 // when the node asks for them (opset < 7, broadcast=1); otherwise unchanged.
 Tensor legacy_broadcast_operand(const OpContext& ctx, const Tensor& a, const Tensor& b);
 
+// InputError naming the node unless a and b have one element type.
+void check_same_type(const OpContext& ctx, const Tensor& a, const Tensor& b);
 // Normalizes a possibly negative axis against `rank`; InputError if out of range.
 int normalize_axis(int64_t axis, int rank, std::string_view label);
 

@@ -139,11 +139,7 @@ std::vector<Tensor> concat(const OpContext& ctx) {
 std::vector<int64_t> slice_list(const OpContext& ctx, const char* name, int input) {
   if (ctx.opset < 10) return ctx.attrs.get_ints(name);
   if (!ctx.has_input(input)) return {};
-  const Tensor& t = ctx.input(input);
-  if ((t.dtype() != DType::Int64 && t.dtype() != DType::Int32) || t.rank() != 1)
-    throw InputError(fmt::format("{}: {} must be a 1-D int32 or int64 tensor, got {} {}", ctx.label(), name,
-                                 dtype_name(t.dtype()), shape_string(t.shape())));
-  return t.ints();
+  return ctx.int_list(input, name);
 }
 
 // Per axis, elements start, start + step, ... before end, where negative

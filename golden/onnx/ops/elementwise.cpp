@@ -22,9 +22,7 @@ enum class Arith { Add, Sub, Mul, Div };
 Tensor arithmetic(const OpContext& ctx, Arith op) {
   const Tensor& a = ctx.input(0);
   const Tensor b = legacy_broadcast_operand(ctx, a, ctx.input(1));
-  if (a.dtype() != b.dtype())
-    throw InputError(fmt::format("{}: operand types differ ({} and {})", ctx.label(), dtype_name(a.dtype()),
-                                 dtype_name(b.dtype())));
+  check_same_type(ctx, a, b);
   const Shape out_shape = broadcast_shapes(a.shape(), b.shape(), ctx.label());
   const auto ia = broadcast_offsets(out_shape, a.shape());
   const auto ib = broadcast_offsets(out_shape, b.shape());

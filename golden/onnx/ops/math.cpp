@@ -56,12 +56,6 @@ Tensor broadcast_binary(const OpContext& ctx, const Tensor& a, const Tensor& b, 
   return y;
 }
 
-void same_types(const OpContext& ctx, const Tensor& a, const Tensor& b) {
-  if (a.dtype() != b.dtype())
-    throw InputError(fmt::format("{}: operand types differ ({} and {})", ctx.label(), dtype_name(a.dtype()),
-                                 dtype_name(b.dtype())));
-}
-
 // Pow: the exponent may be of another type than the base (opset 12); the
 // result is the base's type. An integer base raised to an integer power is
 // exact, as numpy's integer power is.
@@ -90,7 +84,7 @@ std::vector<Tensor> pow_op(const OpContext& ctx) {
 std::vector<Tensor> mod_op(const OpContext& ctx) {
   const Tensor& a = ctx.input(0);
   const Tensor& b = ctx.input(1);
-  same_types(ctx, a, b);
+  check_same_type(ctx, a, b);
   const bool c_rule = ctx.attrs.get_int("fmod", 0) != 0;
   if (a.floating() && !c_rule)
     throw InputError(fmt::format("{}: Mod of floating values needs fmod=1", ctx.label()));
@@ -113,7 +107,7 @@ template <Compare C>
 std::vector<Tensor> compare(const OpContext& ctx) {
   const Tensor& a = ctx.input(0);
   const Tensor b = legacy_broadcast_operand(ctx, a, ctx.input(1));
-  same_types(ctx, a, b);
+  check_same_type(ctx, a, b);
   return {broadcast_binary(ctx, a, b, DType::Bool, [&](Tensor& y, int64_t k, int64_t i, int64_t j) {
     // Integers compare as integers (an int64 beyond 2^53 is not a double).
     const auto cmp = [](auto x, auto z) {
@@ -159,7 +153,7 @@ std::vector<Tensor> where(const OpContext& ctx) {
   const Tensor cond = as_bool(ctx, 0);
   const Tensor& x = ctx.input(1);
   const Tensor& z = ctx.input(2);
-  same_types(ctx, x, z);
+  check_same_type(ctx, x, z);
   const Shape shape = broadcast_shapes(broadcast_shapes(cond.shape(), x.shape(), ctx.label()), z.shape(), ctx.label());
   const auto ic = broadcast_offsets(shape, cond.shape());
   const auto ix = broadcast_offsets(shape, x.shape());
@@ -182,7 +176,7 @@ std::vector<Tensor> sum_or_mean(const OpContext& ctx, bool mean) {
     throw InputError(fmt::format("{}: {} needs floating inputs", ctx.label(), ctx.node.op_type()));
   Shape shape = first.shape();
   for (int i = 1; i < ctx.input_count(); ++i) {
-    same_types(ctx, first, ctx.input(i));
+    check_same_type(ctx, first, ctx.input(i));
     shape = broadcast_shapes(shape, ctx.input(i).shape(), ctx.label());
   }
   std::vector<double> acc(static_cast<size_t>(checked_element_count(shape, ctx.label())), 0.0);

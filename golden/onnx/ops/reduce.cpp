@@ -54,23 +54,25 @@ std::vector<Tensor> reduce(const OpContext& ctx, Reduction kind) {
   // Map every input element to its reduced position by zeroing reduced coordinates.
   const auto in_strides = row_major_strides(x.shape());
   const auto out_strides = row_major_strides(kept_shape);
-  std::vector<int64_t> out_of(static_cast<size_t>(x.size()));
-  for (int64_t i = 0; i < x.size(); ++i) {
+  const auto out_of = [&](int64_t i) {
     int64_t o = 0, rem = i;
     for (int d = 0; d < x.rank(); ++d) {
       const int64_t c = rem / in_strides[d];
       rem %= in_strides[d];
       if (!reduced.count(d)) o += c * out_strides[d];
     }
-    out_of[static_cast<size_t>(i)] = o;
-  }
+    return o;
+  };
   // LogSumExp sums exp(v - m) for the output's largest m and adds m back:
   // exp(1000) would overflow.
   std::vector<double> shift(static_cast<size_t>(y.size()), -std::numeric_limits<double>::infinity());
   if (kind == Reduction::LogSumExp)
-    for (int64_t i = 0; i < x.size(); ++i) shift[out_of[i]] = std::max(shift[out_of[i]], x.value(i));
+    for (int64_t i = 0; i < x.size(); ++i) {
+      double& m = shift[out_of(i)];
+      m = std::max(m, x.value(i));
+    }
   for (int64_t i = 0; i < x.size(); ++i) {
-    const int64_t o = out_of[static_cast<size_t>(i)];
+    const int64_t o = out_of(i);
     const double v = kind == Reduction::LogSumExp && std::isfinite(shift[o]) ? x.value(i) - shift[o] : x.value(i);
     if (kind == Reduction::Prod) acc[o] = seen[o] ? acc[o] * v : v;
     else if (kind != Reduction::Max && kind != Reduction::Min) acc[o] = seen[o] ? acc[o] + term(kind, v) : term(kind, v);
@@ -85,10 +87,7 @@ std::vector<Tensor> reduce(const OpContext& ctx, Reduction kind) {
                      : kind == Reduction::LogSum ? std::log(acc[o])
                      : kind == Reduction::LogSumExp ? std::log(acc[o]) + (std::isfinite(shift[o]) ? shift[o] : 0.0)
                                                     : acc[o];
-    if (y.floating())
-      y.reals()[o] = round_to_float_type(r, y.dtype());
-    else
-      y.set_value(o, r);
+    y.set_value(o, r);
   }
   return {y.reshaped(out_shape)};
 }

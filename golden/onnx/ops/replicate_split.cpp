@@ -13,17 +13,10 @@
 namespace aps {
 namespace {
 
-std::vector<int64_t> int_list(const OpContext& ctx, int i, const char* what) {
-  const Tensor& t = ctx.input(i);
-  if (t.floating() || t.rank() != 1)
-    throw InputError(fmt::format("{}: {} must be a 1-D integer tensor", ctx.label(), what));
-  return t.ints();
-}
-
 // Expand: x broadcast with `shape` (numpy rules: either side may be 1).
 std::vector<Tensor> expand(const OpContext& ctx) {
   const Tensor& x = ctx.input(0);
-  const std::vector<int64_t> dims = int_list(ctx, 1, "shape");
+  const std::vector<int64_t> dims = ctx.int_list(1, "shape");
   const Shape shape = broadcast_shapes(x.shape(), Shape(dims.begin(), dims.end()), ctx.label());
   checked_element_count(shape, ctx.label());
   return {take_elements(x, shape, broadcast_offsets(shape, x.shape()))};
@@ -32,7 +25,7 @@ std::vector<Tensor> expand(const OpContext& ctx) {
 // Tile: x repeated repeats[d] times along each dimension d.
 std::vector<Tensor> tile(const OpContext& ctx) {
   const Tensor& x = ctx.input(0);
-  const std::vector<int64_t> repeats = int_list(ctx, 1, "repeats");
+  const std::vector<int64_t> repeats = ctx.int_list(1, "repeats");
   if (static_cast<int>(repeats.size()) != x.rank())
     throw InputError(fmt::format("{}: {} repeats for a rank-{} input", ctx.label(), repeats.size(), x.rank()));
   Shape shape = x.shape();
@@ -61,7 +54,7 @@ std::vector<Tensor> split(const OpContext& ctx) {
   if (x.rank() == 0) throw InputError(fmt::format("{}: Split needs an input of rank >= 1", ctx.label()));
   const int axis = normalize_axis(ctx.attrs.get_int("axis", 0), x.rank(), ctx.label());
   const int64_t len = x.shape()[axis];
-  std::vector<int64_t> sizes = ctx.opset >= 13 ? (ctx.has_input(1) ? int_list(ctx, 1, "split") : std::vector<int64_t>{})
+  std::vector<int64_t> sizes = ctx.opset >= 13 ? (ctx.has_input(1) ? ctx.int_list(1, "split") : std::vector<int64_t>{})
                                                 : ctx.attrs.get_ints("split");
   const int outs = ctx.output_count();
   if (sizes.empty()) {

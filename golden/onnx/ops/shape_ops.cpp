@@ -1,5 +1,5 @@
 // Ops that change or read a shape and move no values: Flatten, Reshape,
-// Squeeze, Unsqueeze, Shape; and ConstantOfShape, which makes one.
+// Squeeze, Unsqueeze, Shape, Size; and ConstantOfShape, which makes one.
 
 #include <algorithm>
 #include <fmt/format.h>
@@ -131,8 +131,6 @@ std::vector<Tensor> unsqueeze(const OpContext& ctx) {
 
 // The dimensions of the input, from opset 15 only those in [start, end)
 // (negative counts from the back, clamped to the rank).
-std::vector<Tensor> size(const OpContext& ctx) { return {Tensor::scalar_int(DType::Int64, ctx.input(0).size())}; }
-
 std::vector<Tensor> shape(const OpContext& ctx) {
   const Shape& dims = ctx.input(0).shape();
   const auto rank = static_cast<int64_t>(dims.size());
@@ -167,6 +165,9 @@ std::vector<Tensor> constant_of_shape(const OpContext& ctx) {
     std::fill(y.ints().begin(), y.ints().end(), fill.ints()[0]);
   return {y};
 }
+
+// The input's element count, as an int64 scalar.
+std::vector<Tensor> size(const OpContext& ctx) { return {Tensor::scalar_int(DType::Int64, ctx.input(0).size())}; }
 
 }  // namespace
 
