@@ -27,7 +27,12 @@
 // Activation tensors are stored channel-blocked, pixel-major: the word of
 // (y, x, channel block cb) is base + (y * W + x) * CB + cb, lane c mod ROWS.
 // A tile in the weight buffer is its header then R words, R = KH * KW * CB_in
-// (depthwise: KH * KW * max(1, COLS / ROWS)); tile t sits in slot t mod 2.
+// (depthwise: KH * KW * max(1, COLS / ROWS)); load k sits in slot k mod 2.
+// A tile larger than a slot, on a step of one output pixel, is loaded in
+// the descriptor's parts, each a header and a run of the pixel's words: the
+// pixel's sums carry from one part to the next (the array only clears them
+// at the pixel's first word), and the reads stop at a part's last word until
+// the next part has arrived.
 module aps_sequencer
   import aps_pkg::*;
   import aps_host_if_pkg::*;
@@ -182,6 +187,7 @@ module aps_sequencer
   logic signed [31:0] add_mult_a, add_mult_b;
   logic signed [7:0] add_shift_a, add_shift_b;
   logic [4:0]  add_left_shift;
+  logic [15:0] parts, part_words;  // weight loads per tile (1: whole) and words of each but the last
 
   function automatic logic [31:0] dw(input int i);
     return desc_rdata_i[32*i +: 32];
@@ -194,6 +200,7 @@ module aps_sequencer
   desc_scan_ctl_t d_scan_ctl;
   desc_lanes_t d_lanes;
   /* verilator lint_on UNUSEDSIGNAL */
+  desc_wgt_parts_t d_wgt_parts;
   desc_in_hw_t d_in_hw;
   desc_chans_t d_chans;
   desc_out_hw_t d_out_hw;
@@ -210,6 +217,7 @@ module aps_sequencer
   assign d_add_shift = desc_add_shift_t'(dw(DescAddShift));
   assign d_lanes = desc_lanes_t'(dw(DescLanes));
   assign d_scan_ctl = desc_scan_ctl_t'(dw(DescScanCtl));
+  assign d_wgt_parts = desc_wgt_parts_t'(dw(DescWgtParts));
 
   // ---- adaptive precision state ----
   logic        shadow;                 // this step is part of the SAE's up-front copy
@@ -235,16 +243,24 @@ module aps_sequencer
   logic [2:0]  pre_todo;               // transfers before computing: {parameters, second input, input}
   logic        need_store;
   logic [31:0] tiles, tile_stride, word_blocks;  // combinational, from the latched descriptor
-  // A weight tile in external memory: its header, then 8 planes of its words
-  // (aps_dma.sv); a load reads the header and the planes its width reduces from.
-  logic [31:0] tile_plane_beats, tile_ext_bytes, tile_beats;
+  logic        split;                           // the step's tiles are loaded in parts
+  // A weight tile in external memory: per part its header, then 8 planes of
+  // the part's words (aps_dma.sv); a load reads a header and the planes its
+  // width reduces from.
+  logic [31:0] tile_ext_bytes, part_ext_bytes;
   logic [31:0] in_words, out_words;
 
-  // ---- weight tiles in flight ----
-  logic [31:0] wt_issued, wt_loaded;   // tiles of this step requested from / landed in the weight buffer
+  // ---- weight loads in flight (a load: a tile, or a part of one) ----
+  logic [31:0] wt_issued, wt_loaded;   // loads of this step requested from / landed in the weight buffer
+  logic [31:0] wi_t;                   // the tile and part of the next load to request
+  logic [15:0] wi_pt;
+  logic [31:0] wi_words;               // its words after the header
 
   // ---- loop counters ----
-  logic [31:0] t;
+  logic [31:0] t;       // output tile
+  logic [31:0] ld;      // weight load being computed (its slot: ld mod 2)
+  logic [15:0] pt;      // its part of tile t
+  logic [31:0] part_first, part_last;  // the pixel words part pt holds
   // the word last read (its data is on the read ports after the read cycle)
   logic [15:0] f_oy, f_ox, f_cbi;
   logic [7:0]  f_ky, f_kx;
@@ -275,18 +291,21 @@ module aps_sequencer
   endfunction
   assign {w_oy, w_ox, w_ky, w_kx, w_cbi, w_r} = pool ? {f_oy, f_ox, f_ky, f_kx, f_cbi, f_r}
                                                    : {c_oy, c_ox, c_ky, c_kx, c_cbi, c_r};
-  logic last_word, last_pixel, f_last, last_tile, last_plane, tile_end;
+  logic last_word, last_pixel, f_last, last_tile, last_plane, seg_end, w_part_end, f_part_end;
   assign last_word  = is_last_word(w_ky, w_kx, w_cbi, w_r);
   assign last_pixel = (w_oy == out_h - 16'd1) && (w_ox == out_w - 16'd1);
   assign f_last = is_last_word(f_ky, f_kx, f_cbi, f_r) && (f_oy == out_h - 16'd1) && (f_ox == out_w - 16'd1);
   assign last_tile  = (t == tiles - 32'd1);
   assign last_plane = (32'(plane) == planes_per_word - 32'd1);
+  assign w_part_end = split && w_r == part_last;
+  assign f_part_end = split && f_r == part_last;
 
   logic stall, advance;
   assign stall = (state == SPlanes) && last_plane && last_word && !wb_ready_i;
   // The datapath finishes its word this cycle and moves to the next one.
   assign advance = (state == SPlanes) && last_plane && !stall;
-  assign tile_end = advance && last_word && last_pixel;
+  // The word finished is the last in the weight slot: the next needs another load (or none).
+  assign seg_end = advance && ((last_word && last_pixel) || w_part_end);
 
   // ---- reads: the word after the one last read ----
   logic        issue;
@@ -297,10 +316,11 @@ module aps_sequencer
   always_comb begin
     n_oy = f_oy; n_ox = f_ox; n_ky = f_ky; n_kx = f_kx; n_cbi = f_cbi; n_r = f_r; n_blk = f_blk;
     issue = 1'b0;
-    if (state == SFirst) begin
+    if (state == SFirst && pt == '0) begin
       issue = 1'b1;
       n_oy = '0; n_ox = '0; n_ky = '0; n_kx = '0; n_cbi = '0; n_r = '0; n_blk = '0;
-    end else if ((state == SPrime || (advance && !tile_end)) && !f_last) begin
+    end else if (state == SFirst || ((state == SPrime || (advance && !seg_end)) && !f_last && !f_part_end)) begin
+      // (a later part's first read: the word after the previous part's last)
       issue = 1'b1;
       if (!is_last_word(f_ky, f_kx, f_cbi, f_r)) begin
         n_r = f_r + 32'd1;
@@ -347,7 +367,7 @@ module aps_sequencer
                     block;
 
   logic [31:0] slot_base;
-  assign slot_base = t[0] ? 32'(SlotWords) : 32'd0;
+  assign slot_base = ld[0] ? 32'(SlotWords) : 32'd0;
   assign act_re_o = issue && in_bounds;
   assign act_raddr_o = ACT_AW'(act_addr);
   assign wgt_re_o = !pool && (state == STileStart || issue);
@@ -363,15 +383,17 @@ module aps_sequencer
   assign wgt_planes_o = (state == STileStart ? weight_zp_planes(weight_shift, weight_midpoint)
                                              : weight_planes(weight_shift, weight_midpoint))
                         - (`APS_PLANTED(WGT_PLANES) ? 4'd1 : 4'd0);
-  assign wgt_raddr_o = WGT_AW'(slot_base + ((state == STileStart) ? 32'd0 : 32'd1 + n_r));
+  assign wgt_raddr_o = WGT_AW'(slot_base + ((state == STileStart) ? 32'd0 : 32'd1 + n_r - part_first));
 
   // ---- datapath control ----
   assign step_o = (state == SPlanes) && !stall;
   assign plane_o = plane;
-  assign first_word_o = (w_r == 32'd0);
+  // Only the pixel's first word clears the sums: a later part's carries on.
+  // Planted fault: every part starts the sums afresh.
+  assign first_word_o = (w_r == (`APS_PLANTED(PART_RESTART) ? part_first : 32'd0));
   assign last_plane_o = last_plane;
   assign load_zw_o = (state == SFirst) && !pool;
-  assign capture_o = !pool && ((state == SPrime) || (advance && !tile_end));
+  assign capture_o = !pool && ((state == SPrime) || (advance && !seg_end));
   assign pool_o = pool;
   assign kind_o = kind;
   assign in_b_zp_o = in_b_zp;
@@ -406,11 +428,11 @@ module aps_sequencer
   logic pre_start, wt_start, store_start, conv_phase, step_end;
   assign pre_start = (state == SPre) && !dma_busy_i && pre_todo != 3'd0;
   assign conv_phase = (kind == KindConv) && (state inside {SWgtWait, STileStart, SFirst, SPrime, SPlanes});
-  // Tile k goes to slot k mod 2, free once tile k - 2 has finished (t >= k - 1).
-  assign wt_start = conv_phase && !dma_busy_i && wt_issued < tiles && wt_issued <= t + 32'd1;
+  // Load k goes to slot k mod 2, free once load k - 2 has finished (ld >= k - 1).
+  assign wt_start = conv_phase && !dma_busy_i && wt_issued < tiles * 32'(parts) && wt_issued <= ld + 32'd1;
   assign store_start = (state == SDrain) && !wb_busy_i && need_store;
   assign dma_start_o = pre_start || wt_start || store_start;
-  assign dma_tile_words_o = tile_stride - 32'd1;
+  assign dma_tile_words_o = wi_words;
   always_comb begin
     dma_op_o = OpLoadAct;
     dma_ext_o = ext_in;
@@ -426,9 +448,9 @@ module aps_sequencer
       dma_beats_o = 32'(out_ch) * BeatsPerEntry;
     end else if (wt_start) begin
       dma_op_o = OpLoadWgt;
-      dma_ext_o = wgt_base + wt_issued * tile_ext_bytes;
+      dma_ext_o = wgt_base + wi_t * tile_ext_bytes + 32'(wi_pt) * part_ext_bytes;
       dma_local_o = wt_issued[0] ? 32'(SlotWords) : 32'd0;
-      dma_beats_o = tile_beats;
+      dma_beats_o = 32'(COLS) + 32'(weight_planes(weight_shift, weight_midpoint)) * wi_words * WgtPlaneBeats;
     end else if (store_start) begin
       dma_op_o = OpStoreAct;
       dma_ext_o = ext_out;
@@ -504,9 +526,13 @@ module aps_sequencer
   always_comb begin
     word_blocks = depthwise ? 32'(DwBlocks) : 32'(in_cb);
     tile_stride = 32'(k_h) * 32'(k_w) * word_blocks + 32'd1;
-    tile_plane_beats = (tile_stride - 32'd1) * WgtPlaneBeats;
-    tile_ext_bytes = (32'(COLS) + 32'd8 * tile_plane_beats) * ROWS;
-    tile_beats = 32'(COLS) + 32'(weight_planes(weight_shift, weight_midpoint)) * tile_plane_beats;
+    split = parts > 16'd1;
+    tile_ext_bytes = (32'(parts) * COLS + 32'd8 * (tile_stride - 32'd1) * WgtPlaneBeats) * ROWS;
+    part_ext_bytes = (32'(COLS) + 32'd8 * 32'(part_words) * WgtPlaneBeats) * ROWS;
+    part_first = split ? 32'(pt) * 32'(part_words) : 32'd0;
+    part_last = (split && pt != parts - 16'd1) ? part_first + 32'(part_words) - 32'd1 : tile_stride - 32'd2;
+    wi_words = (split && wi_pt != parts - 16'd1) ? 32'(part_words)
+                                                 : tile_stride - 32'd1 - (32'(parts) - 32'd1) * 32'(part_words);
     tiles = pool ? 32'(out_cb) : (32'(out_ch) + COLS - 1) / COLS;
     in_words = 32'(in_h) * 32'(in_w) * 32'(in_cb);
     out_words = 32'(out_h) * 32'(out_w) * 32'(out_cb);
@@ -542,7 +568,12 @@ module aps_sequencer
     else if (64'(in_base) + in_words64 > 64'(ACT_WORDS) || 64'(out_base) + out_words64 > 64'(ACT_WORDS) ||
              (is_add && 64'(wgt_base) + in_words64 > 64'(ACT_WORDS)))
       setup_error = ErrActRange;
-    else if (!pool && 64'(tile_stride) > 64'(SlotWords))
+    else if (!pool && !split && 64'(tile_stride) > 64'(SlotWords))
+      setup_error = ErrWgtRange;
+    else if (split && (pool || depthwise || out_h != 16'd1 || out_w != 16'd1 || part_words == '0 ||
+                       32'(part_words) + 32'd1 > SlotWords ||
+                       (64'(parts) - 64'd1) * 64'(part_words) >= 64'(tile_stride) - 64'd1 ||
+                       64'(parts) * 64'(part_words) < 64'(tile_stride) - 64'd1))
       setup_error = ErrWgtRange;
     else if (kind != KindMaxPool && 32'(out_ch) > PARAM_ENTRIES)
       setup_error = ErrPrmRange;
@@ -609,7 +640,15 @@ module aps_sequencer
         mem_beats <= mem_beats + 32'd1;
         step_beats <= step_beats + 32'd1;
       end
-      if (wt_start) wt_issued <= wt_issued + 32'd1;
+      if (wt_start) begin
+        wt_issued <= wt_issued + 32'd1;
+        if (wi_pt == parts - 16'd1) begin
+          wi_pt <= '0;
+          wi_t <= wi_t + 32'd1;
+        end else begin
+          wi_pt <= wi_pt + 16'd1;
+        end
+      end
       if (dma_done_i && conv_phase) wt_loaded <= wt_loaded + 32'd1;
       if (pre_start) begin
         if (pre_todo[0]) pre_todo[0] <= 1'b0;
@@ -724,6 +763,8 @@ module aps_sequencer
           scan_slot <= d_scan_ctl.slot;
           scan_action <= d_scan_ctl.action;
           pcu_word <= desc_pcu_t'(dw(DescPcu));
+          parts <= (d_wgt_parts.parts == '0) ? 16'd1 : 16'(d_wgt_parts.parts);
+          part_words <= 16'(d_wgt_parts.part_words);
           state <= SSetup;
         end
         SSetup: begin
@@ -735,6 +776,10 @@ module aps_sequencer
           act_shift <= eff_act_shift;
           weight_shift <= eff_weight_shift;
           t <= '0;
+          ld <= '0;
+          pt <= '0;
+          wi_t <= '0;
+          wi_pt <= '0;
           wt_issued <= '0;
           wt_loaded <= '0;
           pcu_issued <= 1'b0;
@@ -781,7 +826,7 @@ module aps_sequencer
             state <= SDone;
           end
         end
-        SWgtWait: if (wt_loaded > t) state <= STileStart;
+        SWgtWait: if (wt_loaded > ld) state <= STileStart;
         STileStart: begin
           plane <= '0;
           state <= SFirst;
@@ -798,8 +843,14 @@ module aps_sequencer
                 state <= SDrain;
               end else begin
                 t <= t + 32'd1;
+                ld <= ld + 32'd1;
+                pt <= '0;
                 state <= pool ? STileStart : SWgtWait;
               end
+            end else if (w_part_end) begin
+              ld <= ld + 32'd1;
+              pt <= pt + 16'd1;
+              state <= SWgtWait;
             end
           end
         end
@@ -821,8 +872,8 @@ module aps_sequencer
     else $error("aps_sequencer: plane counter ran past the operand width");
   assert property (@(posedge clk_i) disable iff (!rst_ni) wb_start_o |-> wb_count_o >= 1)
     else $error("aps_sequencer: a pixel with no output channels");
-  assert property (@(posedge clk_i) disable iff (!rst_ni) state == STileStart && !pool |-> wt_loaded > t)
-    else $error("aps_sequencer: tile %0d started before its weights arrived", t);
+  assert property (@(posedge clk_i) disable iff (!rst_ni) state == STileStart && !pool |-> wt_loaded > ld)
+    else $error("aps_sequencer: weight load %0d (tile %0d) started before it arrived", ld, t);
   assert property (@(posedge clk_i) disable iff (!rst_ni) dma_done_i && state != SStore |->
                    state == SPre || conv_phase)
     else $error("aps_sequencer: a DMA transfer ended outside a phase that waits for one");
@@ -891,11 +942,13 @@ module aps_sequencer
 
   if (1) begin : cov_datapath_stall
     writeback_stall: cover property (@(posedge clk_i) disable iff (!rst_ni) stall);
-    // A later tile's weights still loading, or already there (the double buffer hid the load).
+    // A later load's weights still loading, or already there (the double buffer hid the load).
     tile_waits_for_weights: cover property (@(posedge clk_i) disable iff (!rst_ni)
-                                            state == SWgtWait && t != 32'd0 && wt_loaded <= t);
+                                            state == SWgtWait && ld != 32'd0 && wt_loaded <= ld);
     tile_weights_prefetched: cover property (@(posedge clk_i) disable iff (!rst_ni)
-                                             state == SWgtWait && t != 32'd0 && wt_loaded > t);
+                                             state == SWgtWait && ld != 32'd0 && wt_loaded > ld);
+    // A tile larger than a slot: its pixel's sums carried into the next part.
+    tile_part_carried: cover property (@(posedge clk_i) disable iff (!rst_ni) advance && w_part_end && !last_word);
   end
   if (1) begin : cov_weight_rule
     // Midpoint weights captured, at a narrow width and at 7 bits (its zero

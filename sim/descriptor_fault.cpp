@@ -73,10 +73,17 @@ std::optional<DescriptorFault> plan_descriptor_fault(const ProgramImage& image, 
       f.what = fmt::format("input at word {}, past the scratchpad", limits.act_words);
       break;
     case hw::Error::kWgtRange: {
-      hw::DescKernel k = hw::DescKernel::unpack(d[hw::kDescKernel]);
-      k.kernel_h = k.kernel_w = 255;
-      f.words = {{hw::kDescKernel, k.pack()}};
-      f.what = "a 255x255 kernel, larger than a weight buffer slot";
+      if (std::bernoulli_distribution(0.5)(rng)) {
+        hw::DescKernel k = hw::DescKernel::unpack(d[hw::kDescKernel]);
+        k.kernel_h = k.kernel_w = 255;
+        f.words = {{hw::kDescKernel, k.pack()}};
+        f.what = "a 255x255 kernel, larger than a weight buffer slot";
+      } else {
+        // Whatever the step's shape, a part as large as a slot leaves no room for its header.
+        const auto slot = static_cast<uint32_t>(limits.wgt_words / 2);
+        f.words = {{hw::kDescWgtParts, hw::DescWgtParts{.parts = 2, .part_words = slot}.pack()}};
+        f.what = fmt::format("weights in parts of {} words, a weight buffer slot's size", slot);
+      }
       break;
     }
     case hw::Error::kPrmRange: {

@@ -172,9 +172,10 @@ void append_planes(const std::vector<std::vector<uint8_t>>& words, ArrayShape a,
 // them: per tile of COLS output channels a header of their weight zero
 // points, then one word per (ky, kx, input channel block) the tile reads
 // (a depthwise tile: only the blocks of its own channels), stored as
-// bit-planes after the header.
-void append_weight_tiles(const Layer& l, const LayerGeometry& g, const FeatureShape& stored, ArrayShape a,
-                         std::vector<uint8_t>& weights) {
+// bit-planes after the header; a tile loaded in parts repeats its header
+// before each part's planes.
+void append_weight_tiles(const Layer& l, const LayerGeometry& g, const WeightParts& parts, const FeatureShape& stored,
+                         ArrayShape a, std::vector<uint8_t>& weights) {
   const auto tile_bytes = static_cast<size_t>(hw::wgt_word_bytes(a.rows, a.cols));
   for (int64_t t = 0; t < g.tiles; ++t) {
     std::vector<uint8_t> header(tile_bytes, 0);
@@ -182,7 +183,6 @@ void append_weight_tiles(const Layer& l, const LayerGeometry& g, const FeatureSh
       const int64_t m = t * a.cols + c;
       if (m < g.out_channels) header[c] = static_cast<uint8_t>(static_cast<int8_t>(l.weight_zero_points[m]));
     }
-    weights.insert(weights.end(), header.begin(), header.end());
     std::vector<std::vector<uint8_t>> words;
     for (int64_t ky = 0; ky < g.kernel_h; ++ky)
       for (int64_t kx = 0; kx < g.kernel_w; ++kx)
@@ -200,7 +200,12 @@ void append_weight_tiles(const Layer& l, const LayerGeometry& g, const FeatureSh
           }
           words.push_back(std::move(word));
         }
-    append_planes(words, a, weights);
+    for (int64_t part = 0, first = 0; part < parts.count; ++part) {
+      const int64_t n = parts.words_of(part, g.words_per_pixel);
+      weights.insert(weights.end(), header.begin(), header.end());
+      append_planes({words.begin() + first, words.begin() + first + n}, a, weights);
+      first += n;
+    }
   }
 }
 
@@ -366,10 +371,21 @@ ProgramImage build_image(const NetworkProgram& p, const std::vector<LayerConfig>
                          .pack();
     if (l.kind == LayerKind::Add) set_add(p, l, m, d);
     if (l.has_weights()) {
-      if (g.tile_stride > limits.wgt_words / 2)
-        too_big(p, l, fmt::format("a weight tile needs {} words, a weight buffer slot holds {} (a build configured "
-                                  "with -DAPS_RTL_WGT_WORDS={} holds it)", g.tile_stride, limits.wgt_words / 2,
+      // A tile is loaded in parts only on a step of one output pixel
+      // (accelerator_geometry.hpp weight_parts).
+      if (!m.weight_parts.fits())
+        too_big(p, l, fmt::format("a weight tile needs {} words, a weight buffer slot holds {}, and only a layer of "
+                                  "one output pixel loads a tile in parts (this one has {} output pixels; a build "
+                                  "configured with -DAPS_RTL_WGT_WORDS={} holds it)", g.tile_stride,
+                                  limits.wgt_words / 2, g.pixels,
                                   std::bit_ceil(static_cast<uint64_t>(2 * g.tile_stride))));
+      if (m.weight_parts.count > 0xFFFF || m.weight_parts.words > 0xFFFF)
+        too_big(p, l, fmt::format("its weight tile loads in {} parts of {} words, the descriptor holds 65535 of "
+                                  "each", m.weight_parts.count, m.weight_parts.words));
+      if (m.weight_parts.count > 1)
+        d[hw::kDescWgtParts] = hw::DescWgtParts{.parts = static_cast<uint32_t>(m.weight_parts.count),
+                                                .part_words = static_cast<uint32_t>(m.weight_parts.words)}
+                                   .pack();
       // Mapped as a grouped convolution, its lanes of other channels would
       // carry the zero point as their weight, which the midpoint rule does
       // not cancel (weight_reduction.hpp).
@@ -378,7 +394,7 @@ ProgramImage build_image(const NetworkProgram& p, const std::vector<LayerConfig>
                                   "which a {}x{} array does not give", a.rows, a.cols));
       d[hw::kDescWgtBase] = m.ext_weights;
       std::vector<uint8_t> tiles;
-      append_weight_tiles(l, g, p.tensor_shape(l.input), a, tiles);
+      append_weight_tiles(l, g, m.weight_parts, p.tensor_shape(l.input), a, tiles);
       place_external(img.external, m.ext_weights, tiles);
     }
     if (l.requantizes()) {

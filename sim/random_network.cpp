@@ -28,7 +28,11 @@ namespace {
 class Generator {
  public:
   Generator(uint64_t seed, const RandomNetworkOptions& o)
-      : rng_(seed), correction_rng_(seed ^ 0x6a09e667f3bcc909ULL), rule_rng_(seed ^ 0xbb67ae8584caa73bULL), options_(o) {}
+      : rng_(seed),
+        correction_rng_(seed ^ 0x6a09e667f3bcc909ULL),
+        rule_rng_(seed ^ 0xbb67ae8584caa73bULL),
+        wide_rng_(seed ^ 0x3c6ef372fe94f82bULL),
+        options_(o) {}
 
   int uniform(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng_); }
   bool chance(double p) { return std::bernoulli_distribution(p)(rng_); }
@@ -97,6 +101,13 @@ class Generator {
     const bool spatial = options_.convolutions && (options_.cnn_only || chance(0.5));
     if (spatial) p.input_shape = {uniform(1, 12), uniform(1, 10), uniform(1, 10)};
     else p.input_shape = {chance(0.1) ? uniform(1, 8) : uniform(1, 200), 1, 1};
+    // Now and then a fully connected network whose input is wider than a
+    // weight tile slot holds, so its first layer loads its tiles in parts
+    // (accelerator_geometry.hpp weight_parts); drawn from a generator of its
+    // own, so the other networks of a seed are the ones they were without it.
+    const int64_t slot_features = (limits.wgt_words / 2 - 1) * limits.array.rows;
+    if (!spatial && std::bernoulli_distribution(0.06)(wide_rng_))
+      p.input_shape.channels = std::uniform_int_distribution<int64_t>(slot_features + 1, 2 * slot_features)(wide_rng_);
     p.input_q = quant();
     const int depth = uniform(1, options_.max_layers);
     FeatureShape cur = p.input_shape;
@@ -270,6 +281,7 @@ class Generator {
   std::mt19937_64 rng_;
   std::mt19937_64 correction_rng_;
   std::mt19937_64 rule_rng_;
+  std::mt19937_64 wide_rng_;
   RandomNetworkOptions options_;
 };
 

@@ -70,6 +70,16 @@ LayerGeometry layer_geometry(const Layer& l, const FeatureShape& stored_input, A
   return g;
 }
 
+WeightParts weight_parts(const LayerGeometry& g, int64_t slot_words) {
+  const int64_t r = g.words_per_pixel;
+  if (r + 1 <= slot_words) return {1, r};
+  if (g.pixels != 1 || g.depthwise || slot_words < 2) return {0, 0};
+  const int64_t count = (r + slot_words - 2) / (slot_words - 1);
+  // Parts as even as the count allows: the same traffic, fewer stalls than
+  // full parts and a short last one.
+  return {count, (r + count - 1) / count};
+}
+
 std::vector<ScanWord> scan_words(const FeatureShape& t, std::span<const int64_t> elements,
                                  std::span<const uint32_t> coefficients, int rows) {
   std::map<int64_t, std::vector<uint32_t>> words;

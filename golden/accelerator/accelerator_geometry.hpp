@@ -41,6 +41,26 @@ struct LayerGeometry {
   int64_t word_blocks = 0;      // input channel blocks a pixel reads per tap (conv)
 };
 
+// How a tile's weights go through a weight buffer slot of `slot_words`
+// words. A tile that fits is loaded whole. One that does not, on a step of
+// one output pixel (a fully connected layer, say over a large flattened
+// map), is loaded in `count` parts of `words` words each (the last: the
+// rest), each part its own header and planes, as if it were a tile: the
+// array's sums carry from one part to the next, since the pixel is the same.
+// With more pixels the sums of every pixel would have to be kept between
+// parts, which the array does not do: such a tile does not fit (count 0).
+struct WeightParts {
+  int64_t count = 1;
+  int64_t words = 0;  // words of each part but the last
+  int64_t last_words(int64_t tile_words) const { return tile_words - (count - 1) * words; }
+  int64_t words_of(int64_t part, int64_t tile_words) const {
+    return part + 1 < count ? words : last_words(tile_words);
+  }
+  bool fits() const { return count > 0; }
+  bool operator==(const WeightParts&) const = default;
+};
+WeightParts weight_parts(const LayerGeometry& geometry, int64_t slot_words);
+
 // A depthwise convolution (one input channel per output channel) gets the
 // array's depthwise mapping when its tiles line up with the channel blocks:
 // a tile of COLS channels then reads max(1, COLS / ROWS) blocks per tap

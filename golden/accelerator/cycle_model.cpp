@@ -48,7 +48,7 @@ int64_t in_bounds_taps(int64_t out, int64_t in, int kernel, int stride, int pad,
 }
 
 // The planes a step reads from its buffers (the sequencer's plane counters).
-void plane_reads(const Layer& l, const LayerGeometry& g, const LayerConfig& c, StepTiming& t) {
+void plane_reads(const Layer& l, const LayerGeometry& g, const LayerConfig& c, int64_t parts, StepTiming& t) {
   if (l.kind == LayerKind::Add) {
     t.act_plane_reads = g.tiles * g.pixels * g.words_per_pixel * kMaxBits;
     return;
@@ -65,7 +65,7 @@ void plane_reads(const Layer& l, const LayerGeometry& g, const LayerConfig& c, S
     return;
   }
   t.act_plane_reads = g.tiles * taps * g.word_blocks * reduction_planes(c.act_shift);
-  t.wgt_plane_reads = g.tiles * (weight_zero_point_planes(c.weight_shift, l.weight_reduction) +
+  t.wgt_plane_reads = g.tiles * (parts * weight_zero_point_planes(c.weight_shift, l.weight_reduction) +
                                  g.pixels * g.words_per_pixel * weight_planes(c.weight_shift, l.weight_reduction));
 }
 
@@ -87,39 +87,48 @@ StepTiming step_timing(const NetworkProgram& p, size_t step, const LayerConfig& 
   const bool pool = !l.has_weights();
   const int64_t per_word = pool ? 1 : c.bits;
   const int64_t lanes = pool ? a.rows : a.cols;
+  // A tile that does not fit a slot here is refused when the image is made.
+  const WeightParts parts = m.weight_parts.fits() ? m.weight_parts : WeightParts{1, g.words_per_pixel};
   StepTiming t;
   const int64_t ready = pre_transfers(l, m, pf, false, t);
-  plane_reads(l, g, c, t);
+  plane_reads(l, g, c, pool ? 1 : parts.count, t);
 
   int64_t tile_start = ready + 1;    // pool: STileStart of the tile; conv: its first SWgtWait cycle
-  int64_t load_done = -1;            // last cycle of the previous tile load
-  int64_t prev_wait = tile_start;    // conv: first SWgtWait cycle of the previous tile
+  int64_t load_done = -1;            // last cycle of the previous weight load
+  int64_t prev_wait = tile_start;    // conv: first SWgtWait cycle of the previous load
   int64_t wb_free = 0;               // first cycle a pixel may be handed to the writeback
   int64_t last_handoff = -1, last_count = 0;
-  // A convolution's every tile moves the same beats: its header, then the
-  // planes its width needs.
-  const int64_t tile_beats = pool ? 0 : weight_tile_beats(m.tile_words, weight_planes(c.weight_shift, l.weight_reduction), a);
-  const int64_t header_beats = pool ? 0 : weight_tile_beats(m.tile_words, 0, a);
+  const int planes = pool ? 0 : weight_planes(c.weight_shift, l.weight_reduction);
   for (int64_t tile = 0; tile < g.tiles; ++tile) {
     const int64_t count = std::min<int64_t>(lanes, g.out_channels - tile * lanes);
-    int64_t cycle = 0;               // first SPlanes cycle of the tile
+    int64_t cycle = 0;               // first SPlanes cycle of the pixels' words in the slot
+    int64_t words = g.words_per_pixel;
     if (pool) {
       cycle = tile_start + 2;        // tile start, first read
-    } else {
-      // Tile `tile` loads once the previous load is done and its slot is free
-      // (the tile before the previous one has finished: the previous one started waiting).
-      const int64_t start = tile == 0 ? tile_start : std::max(load_done + 1, prev_wait);
-      load_done = start + load_cycles(tile_beats, pf.memory, a.rows);
-      t.beats += tile_beats;
+    }
+    for (int64_t part = 0; !pool && part < parts.count; ++part) {
+      // A load (a tile, or a part of one) waits until the previous load is
+      // done and its slot is free (the load before the previous one has
+      // finished: the previous one started waiting). Every load moves its
+      // header, then the planes its width needs.
+      words = parts.words_of(part, g.words_per_pixel);
+      const int64_t beats = weight_tile_beats(words + 1, planes, a);
+      const int64_t header_beats = weight_tile_beats(words + 1, 0, a);
+      const int64_t start = tile == 0 && part == 0 ? tile_start : std::max(load_done + 1, prev_wait);
+      load_done = start + load_cycles(beats, pf.memory, a.rows);
+      t.beats += beats;
       t.weight_header_beats += header_beats;
-      t.weight_plane_beats += tile_beats - header_beats;
+      t.weight_plane_beats += beats - header_beats;
       const int64_t begin = std::max(tile_start + 1, load_done + 2);  // STileStart
       t.mem_stalls += begin - tile_start;
       prev_wait = tile_start;
       cycle = begin + 3;             // tile start, first read, capture
+      // A part before the last hands nothing over: its pixel goes on in the
+      // next part, whose wait starts the cycle after its last plane.
+      if (part + 1 < parts.count) tile_start = cycle + words * per_word;
     }
     for (int64_t px = 0; px < g.pixels; ++px) {
-      const int64_t finished = cycle + g.words_per_pixel * per_word - 1;
+      const int64_t finished = cycle + words * per_word - 1;
       const int64_t handoff = std::max(finished, wb_free);
       t.stalls += handoff - finished;
       wb_free = handoff + count + 1;

@@ -120,6 +120,15 @@ int64_t weight_tile_beats(int64_t tile_words, int planes, ArrayShape a) {
   return a.cols + planes * (tile_words - 1) * hw::wgt_plane_beats(a.cols);
 }
 
+int64_t weight_parts_beats(const StepMemory& m, int planes, ArrayShape a) {
+  const int64_t words = m.tile_words - 1;
+  if (!m.weight_parts.fits()) return weight_tile_beats(m.tile_words, planes, a);
+  int64_t beats = 0;
+  for (int64_t part = 0; part < m.weight_parts.count; ++part)
+    beats += weight_tile_beats(m.weight_parts.words_of(part, words) + 1, planes, a);
+  return beats;
+}
+
 int64_t load_cycles(int64_t beats, const MemoryTiming& t, int rows) {
   const int64_t p = t.beat_cycles(rows);
   // Request (1 cycle), first beat after the latency, then one beat per p cycles.
@@ -208,8 +217,9 @@ MemoryPlan plan_memory(const NetworkProgram& p, const HardwareLimits& limits, in
     if (l.has_weights()) {
       const LayerGeometry g = layer_geometry(p, static_cast<size_t>(s), a);
       m.tile_words = g.tile_stride;
-      m.ext_weights = static_cast<uint32_t>(
-          take(static_cast<uint64_t>(g.tiles * weight_tile_beats(g.tile_stride, kMaxBits, a) * rows)));
+      m.weight_parts = weight_parts(g, limits.wgt_words / 2);
+      m.ext_weights =
+          static_cast<uint32_t>(take(static_cast<uint64_t>(g.tiles * weight_parts_beats(m, kMaxBits, a) * rows)));
     }
     if (l.requantizes()) {
       m.param_beats = l.out_shape.channels * hw::param_entry_bytes() / rows;

@@ -71,6 +71,7 @@ struct StepMemory {
   int64_t in_beats = 0, in_b_beats = 0, out_beats = 0;  // of the transfers the step makes
   int64_t param_beats = 0;
   int64_t tile_words = 0;  // per weight tile: its header and R words (0: no weights)
+  WeightParts weight_parts;  // how a tile goes through a weight buffer slot (count 0: it does not)
   int64_t scan_base = 0, scan_entries = 0;  // a scan's SAE slice entries (scan_words), in order of steps
 };
 
@@ -80,6 +81,9 @@ struct StepMemory {
 // header and the top `planes` planes: one contiguous prefix of the tile, so
 // its traffic falls with the weights' width (weight_planes).
 int64_t weight_tile_beats(int64_t tile_words, int planes, ArrayShape array);
+// The beats of a step's whole tile at `planes` planes: each of its parts a
+// header and the top planes of its words (one part: weight_tile_beats).
+int64_t weight_parts_beats(const StepMemory& step, int planes, ArrayShape array);
 
 struct MemoryPlan {
   std::vector<StepMemory> steps;  // one per program layer

@@ -115,14 +115,53 @@ TEST_CASE("a depthwise convolution's tile holds only its own channel block", "[i
   for (int c = 0; c < 8; ++c) CHECK(static_cast<int8_t>(img.external[tile + static_cast<size_t>(c)]) == 3);
 }
 
+TEST_CASE("a fully connected tile larger than a weight slot is stored and described in parts", "[image]") {
+  const NetworkProgram p = load_network_program(kModels / "digits_mlp/model_int8.onnx").program;
+  const auto configs = static_configs(PrecisionMap(p.layers.size(), 8));
+  HardwareLimits small = default_limits();
+  small.wgt_words = 12;  // slots of 6 words; fc1 reads 8 words per pixel: parts of 4 and 4
+  const MemoryPlan plan = plan_memory(p, small, small.act_words, 1 << 20);
+  const ProgramImage img = build_image(p, configs, small, plan);
+  const auto parts = hw::DescWgtParts::unpack(img.descriptors[0][hw::kDescWgtParts]);
+  CHECK(parts.parts == 2);
+  CHECK(parts.part_words == 4);
+  const MemoryPlan whole_plan = plan_memory(p, default_limits(), default_limits().act_words, 1 << 20);
+  const ProgramImage whole = build_image(p, configs, default_limits(), whole_plan);
+  CHECK(whole.descriptors[0][hw::kDescWgtParts] == 0);
+  // Per tile: a header and the planes of words 0..3, then the header again
+  // and the planes of words 4..7. Word r of the whole tile, byte j, plane k
+  // sits in the whole layout at header + (7 - k) * 8 words + r, one beat each.
+  const ArrayShape a = small.array;
+  const size_t beat = 8, header = 64;
+  const size_t whole_tile = static_cast<size_t>(weight_tile_beats(9, 8, a)) * beat;
+  const size_t split_tile = 2 * static_cast<size_t>(weight_tile_beats(5, 8, a)) * beat;
+  const size_t tiles = static_cast<size_t>((p.layers[0].out_shape.channels + 7) / 8);
+  for (size_t t = 0; t < tiles; ++t) {
+    const size_t w0 = whole_plan.steps[0].ext_weights + t * whole_tile;
+    const size_t s0 = plan.steps[0].ext_weights + t * split_tile;
+    for (size_t part = 0; part < 2; ++part) {
+      const size_t at = s0 + part * (header + 8 * 4 * beat);
+      for (size_t j = 0; j < header; ++j) CHECK(img.external[at + j] == whole.external[w0 + j]);
+      for (size_t k = 0; k < 8; ++k)
+        for (size_t r = 0; r < 4; ++r)
+          for (size_t b = 0; b < beat; ++b)
+            CHECK(img.external[at + header + (k * 4 + r) * beat + b] ==
+                  whole.external[w0 + header + (k * 8 + part * 4 + r) * beat + b]);
+    }
+  }
+}
+
 TEST_CASE("a program that does not fit the RTL build is refused, naming the layer", "[image]") {
   const NetworkProgram p = load_network_program(kModels / "digits_mlp/model_int8.onnx").program;
   const auto configs = static_configs(PrecisionMap(p.layers.size(), 8));
   HardwareLimits small = default_limits();
-  small.wgt_words = 12;  // slots of 6 words; fc1 reads 8 words per pixel
-  CHECK_THROWS_WITH(build_image(p, configs, small, plan_memory(p, small, small.act_words, 1 << 20)),
-                    Catch::Contains("layer 'fc1'") && Catch::Contains("a weight buffer slot holds 6") &&
-                        Catch::Contains("(a build configured with -DAPS_RTL_WGT_WORDS=32 holds it)"));
+  const NetworkProgram cnn = load_network_program(kModels / "digits_cnn/model_int8.onnx").program;
+  small.wgt_words = 12;  // slots of 6 words; conv2 reads 9 words for each of its pixels
+  CHECK_THROWS_WITH(build_image(cnn, static_configs(PrecisionMap(cnn.layers.size(), 8)), small,
+                                plan_memory(cnn, small, small.act_words, 1 << 20)),
+                    Catch::Contains("layer 'conv2'") && Catch::Contains("a weight buffer slot holds 6") &&
+                        Catch::Contains("this one has 16 output pixels") &&
+                        Catch::Contains("a build configured with -DAPS_RTL_WGT_WORDS=32 holds it)"));
   small = default_limits();
   small.param_entries = 8;
   CHECK_THROWS_WITH(build_image(p, configs, small, plan_memory(p, small, small.act_words, 1 << 20)),

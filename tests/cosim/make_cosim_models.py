@@ -53,6 +53,18 @@ Usage: make_cosim_models.py MODELS_DIR OUT_DIR
                          Add, the pooled features and the logits are float
                          (quantized by aps from calibration/);
                          test_data_set_0/.
+  wide_fc_cnn/           a float CNN as PyTorch's MNIST example is built, small:
+                         Conv, Relu, Flatten of an 11x11x38 map, Gemm over
+                         its 4598 features (605 input words: a weight tile
+                         larger than a weight buffer slot of the default
+                         build, loaded in three parts, the last shorter, its
+                         38 channels leaving lanes of each pixel's last block
+                         empty), Relu, Gemm; calibration/ and test_data_set_0/.
+  wide_kernel_cnn/       a float CNN whose second convolution's 11x11 kernel
+                         covers its whole 11x11x38 input (one output pixel,
+                         a tile of 605 words loaded in parts that end inside
+                         a kernel row), GlobalAveragePool, Gemm;
+                         calibration/ and test_data_set_0/.
   tflite_int8_io/        int8 QDQ as tf2onnx converts a full-integer TFLite
                          model: an int8 NHWC input read by a DequantizeLinear,
                          int32 biases as DequantizeLinear, MaxPool between
@@ -405,6 +417,44 @@ def global_max_cnn(out):
     save_float_model(model, os.path.join(out, "global_max_cnn"), rng, (2, 6, 6))
 
 
+def wide_cnns(out):
+    rng = np.random.default_rng(14)
+    conv1 = [numpy_helper.from_array(rng.normal(0, 0.5, (38, 1, 3, 3)).astype(np.float32), "c1.w"),
+             numpy_helper.from_array(rng.normal(0, 0.1, 38).astype(np.float32), "c1.b")]
+    x_info = helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 1, 13, 13])
+    y_info = helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 10])
+    stem = [helper.make_node("Conv", ["input", "c1.w", "c1.b"], ["c1"], name="conv1", kernel_shape=[3, 3]),
+            helper.make_node("Relu", ["c1"], ["r1"], name="relu1")]
+
+    fc = [numpy_helper.from_array(rng.normal(0, 0.03, (12, 4598)).astype(np.float32), "fc1.w"),
+          numpy_helper.from_array(rng.normal(0, 0.1, 12).astype(np.float32), "fc1.b"),
+          numpy_helper.from_array(rng.normal(0, 0.5, (10, 12)).astype(np.float32), "fc2.w")]
+    nodes = stem + [
+        helper.make_node("Flatten", ["r1"], ["f"], name="flatten"),
+        helper.make_node("Gemm", ["f", "fc1.w", "fc1.b"], ["h"], name="fc1", transB=1),
+        helper.make_node("Relu", ["h"], ["hr"], name="relu2"),
+        helper.make_node("Gemm", ["hr", "fc2.w"], ["logits"], name="fc2", transB=1),
+    ]
+    model = helper.make_model(helper.make_graph(nodes, "wide_fc_cnn", [x_info], [y_info], conv1 + fc),
+                              opset_imports=[helper.make_opsetid("", 13)], ir_version=7)
+    onnx.checker.check_model(model)
+    save_float_model(model, os.path.join(out, "wide_fc_cnn"), rng, (1, 13, 13), varied_samples)
+
+    wide = [numpy_helper.from_array(rng.normal(0, 0.03, (12, 38, 11, 11)).astype(np.float32), "c2.w"),
+            numpy_helper.from_array(rng.normal(0, 0.5, (10, 12)).astype(np.float32), "fc.w")]
+    nodes = stem + [
+        helper.make_node("Conv", ["r1", "c2.w"], ["c2"], name="conv2", kernel_shape=[11, 11]),
+        helper.make_node("Relu", ["c2"], ["r2"], name="relu2"),
+        helper.make_node("GlobalAveragePool", ["r2"], ["g"], name="gap"),
+        helper.make_node("Flatten", ["g"], ["f"], name="flatten"),
+        helper.make_node("Gemm", ["f", "fc.w"], ["logits"], name="fc", transB=1),
+    ]
+    model = helper.make_model(helper.make_graph(nodes, "wide_kernel_cnn", [x_info], [y_info], conv1 + wide),
+                              opset_imports=[helper.make_opsetid("", 13)], ir_version=7)
+    onnx.checker.check_model(model)
+    save_float_model(model, os.path.join(out, "wide_kernel_cnn"), rng, (1, 13, 13), varied_samples)
+
+
 def symmetric_qdq_cnn(out):
     rng = np.random.default_rng(12)
     w1 = rng.normal(0, 0.4, (4, 2, 3, 3)).astype(np.float32)
@@ -676,6 +726,7 @@ def main():
     conv1d_net(out)
     global_max_cnn(out)
     symmetric_qdq_cnn(out)
+    wide_cnns(out)
     qoperator_contrib(out)
     partly_quantized_resnet(out)
     tflite_int8_io(out)

@@ -4,6 +4,7 @@
 // mid-inference, back-to-back inputs at changing precisions).
 
 #include <catch2/catch.hpp>
+#include <set>
 
 #include "generated/host_interface.hpp"
 #include "golden/accelerator/precision_map.hpp"
@@ -97,6 +98,21 @@ TEST_CASE("every descriptor fault stops the run at its step with its error code"
     REQUIRE(fault);
     CHECK(check_descriptor_fault(s, *fault, 1'000'000) == "");
   }
+}
+
+TEST_CASE("a weight tile too large and weight parts larger than a slot both stop the run", "[rtl][fault]") {
+  Mlp m;
+  std::set<std::string> kinds;
+  for (uint64_t seed = 1; seed <= 8; ++seed) {
+    AcceleratorSession s(m.program, rtl());
+    std::mt19937_64 rng(seed);
+    const auto fault = plan_descriptor_fault(s.image(), s.limits(), hw::Error::kWgtRange, rng);
+    REQUIRE(fault);
+    INFO(fault->what);
+    kinds.insert(fault->what.find("parts") != std::string::npos ? "parts" : "kernel");
+    CHECK(check_descriptor_fault(s, *fault, 1'000'000) == "");
+  }
+  CHECK(kinds.size() == 2);
 }
 
 TEST_CASE("the descriptor fault check fails when the RTL answers otherwise", "[rtl][fault]") {

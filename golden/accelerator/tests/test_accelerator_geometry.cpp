@@ -39,3 +39,33 @@ TEST_CASE("a slice takes one SAE entry per distinct word it reads", "[geometry]"
   CHECK(words[0].coefficients[0] == 1);
   CHECK(words[0].coefficients[7] == 2);
 }
+
+TEST_CASE("a tile larger than a weight slot is loaded in even parts on a step of one pixel only", "[geometry]") {
+  LayerGeometry g;
+  g.pixels = 1;
+  g.words_per_pixel = 255;
+  CHECK(weight_parts(g, 256) == WeightParts{1, 255});  // header + 255 words fill the slot
+  g.words_per_pixel = 605;  // a fully connected layer over 4598 features on 8 lanes
+  const WeightParts parts = weight_parts(g, 256);
+  CHECK(parts == WeightParts{3, 202});
+  CHECK(parts.last_words(605) == 201);
+  CHECK(parts.words_of(0, 605) + parts.words_of(1, 605) + parts.words_of(2, 605) == 605);
+  g.pixels = 2;  // the sums of two pixels would have to be kept between parts
+  CHECK_FALSE(weight_parts(g, 256).fits());
+  g.pixels = 1;
+  g.depthwise = true;
+  CHECK_FALSE(weight_parts(g, 256).fits());
+  g.depthwise = false;
+  // Every part fits its slot, and the parts hold the tile's words exactly.
+  for (int64_t slot = 2; slot <= 40; ++slot)
+    for (int64_t words = 1; words <= 300; ++words) {
+      g.words_per_pixel = words;
+      const WeightParts p = weight_parts(g, slot);
+      INFO("slot " << slot << ", words " << words);
+      REQUIRE(p.fits());
+      CHECK(p.words + 1 <= slot);
+      CHECK(p.last_words(words) >= 1);
+      CHECK(p.last_words(words) <= p.words);
+      CHECK(p.count == (words + slot - 2) / (slot - 1));  // no more parts than the slot needs
+    }
+}

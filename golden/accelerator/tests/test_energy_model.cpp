@@ -95,15 +95,16 @@ TEST_CASE("the energy breakdown splits the memory port's beats by what they carr
   r4.configs.assign(p.layers.size(), static_config(4));
   const RunCycles c8 = run_cycle_model(p, r8, pf), c4 = run_cycle_model(p, r4, pf);
   const EnergyBreakdown b8 = run_energy_breakdown(p, r8, c8, a), b4 = run_energy_breakdown(p, r4, c4, a);
-  // Per weight tile (COLS output channels): one header, R words of planes.
-  int64_t tiles = 0, plane_beats8 = 0;
+  // Per weight load (a tile of COLS output channels, or a part of one): one
+  // header; per tile R words of planes.
+  int64_t loads = 0, plane_beats8 = 0;
   for (size_t i = 0; i < p.layers.size(); ++i) {
     const LayerGeometry g = layer_geometry(p, i, a);
     const int64_t words = pf.plan.steps[i].tile_words - 1;
-    tiles += g.tiles;
+    loads += g.tiles * pf.plan.steps[i].weight_parts.count;
     plane_beats8 += g.tiles * 8 * words * hw::wgt_plane_beats(a.cols);
   }
-  CHECK(c8.weight_header_beats == tiles * a.cols);
+  CHECK(c8.weight_header_beats == loads * a.cols);
   CHECK(c8.weight_plane_beats == plane_beats8);
   CHECK(c4.weight_plane_beats * 8 == plane_beats8 * reduction_planes(4));
   CHECK(c4.weight_header_beats == c8.weight_header_beats);
