@@ -374,12 +374,14 @@ ProgramImage build_image(const NetworkProgram& p, const std::vector<LayerConfig>
       // A tile is loaded in parts only on a step of one output pixel
       // (accelerator_geometry.hpp weight_parts).
       if (!m.weight_parts.fits())
-        too_big(p, l, fmt::format("a weight tile needs {} words, a weight buffer slot holds {}, and only a layer of "
-                                  "one output pixel loads a tile in parts (this one has {} output pixels; a build "
+        too_big(p, l, fmt::format("a weight tile needs {} words, a weight buffer slot holds {}, and {} (a build "
                                   "configured with -DAPS_RTL_WGT_WORDS={} holds it)", g.tile_stride,
-                                  limits.wgt_words / 2, g.pixels,
+                                  limits.wgt_words / 2,
+                                  g.depthwise ? "a depthwise tile is not loaded in parts"
+                                              : fmt::format("only a layer of one output pixel loads a tile in parts "
+                                                            "(this one has {} output pixels)", g.pixels),
                                   std::bit_ceil(static_cast<uint64_t>(2 * g.tile_stride))));
-      if (m.weight_parts.count > 0xFFFF || m.weight_parts.words > 0xFFFF)
+      if (m.weight_parts.count > 1 && (m.weight_parts.count > 0xFFFF || m.weight_parts.words > 0xFFFF))
         too_big(p, l, fmt::format("its weight tile loads in {} parts of {} words, the descriptor holds 65535 of "
                                   "each", m.weight_parts.count, m.weight_parts.words));
       if (m.weight_parts.count > 1)

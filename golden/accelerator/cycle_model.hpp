@@ -36,6 +36,8 @@ Platform make_platform(const NetworkProgram& program, const HardwareLimits& limi
 //   per tile 2 cycles (weight header, first read; a convolution 1 more to
 //   capture the first word), where a convolution's tile first waits until
 //   its weights are in their slot (tile t + 1 loads while tile t computes);
+//   a tile loaded in parts (weight_parts) waits, reads a header and captures
+//   again for each part, the part after next loading while one computes;
 //   per pixel R words of `bits` cycles each (1 for pooling), where the
 //   pixel's last cycle waits until the writeback engine has taken the
 //   previous pixel (n + 1 cycles after it started, n = channels written);
@@ -46,7 +48,7 @@ Platform make_platform(const NetworkProgram& program, const HardwareLimits& limi
 // The buffers are read plane by plane (rtl/aps_plane_mem.sv): a convolution
 // reads reduction_planes() of its activation shift from each in-bounds
 // activation word (padding taps are not read) and of its weight shift from
-// each weight tile word (the header and one per word); pooling and Add read
+// each weight tile word (the header of each part and one per word); pooling and Add read
 // all 8 planes of each in-bounds word.
 struct StepTiming {
   int64_t cycles = 0;

@@ -115,6 +115,101 @@ TEST_CASE("a weight tile too large and weight parts larger than a slot both stop
   CHECK(kinds.size() == 2);
 }
 
+namespace {
+
+// The words a step's weight tile holds after its header, as the sequencer
+// counts them from the descriptor (a depthwise tile: its own block per tap).
+int64_t tile_words(const Descriptor& d) {
+  const auto k = hw::DescKernel::unpack(d[hw::kDescKernel]);
+  const int64_t blocks = hw::DescMode::unpack(d[hw::kDescMode]).depthwise
+                             ? 1
+                             : hw::DescChans::unpack(d[hw::kDescChans]).in_cb;
+  return int64_t{k.kernel_h} * k.kernel_w * blocks;
+}
+
+uint32_t parts_word(int64_t parts, int64_t words) {
+  return hw::DescWgtParts{.parts = static_cast<uint32_t>(parts), .part_words = static_cast<uint32_t>(words)}.pack();
+}
+
+// The first step of a random network's image that `wanted` accepts, with
+// its session (the networks of the regression, searched in seed order).
+struct FoundStep {
+  std::unique_ptr<AcceleratorSession> session;
+  int step = -1;
+};
+template <typename Wanted>
+FoundStep find_step(const RandomNetworkOptions& options, Wanted wanted) {
+  const HardwareLimits limits = hardware_limits(hw::kThisBuild);
+  for (uint64_t seed = 1; seed < 4000; ++seed) {
+    const RandomCase c = random_case(seed, limits, options);
+    if (c.policy != "static") continue;
+    const ProgramImage image = build_image(c.program, c.configs, limits,
+                                           plan_memory(c.program, limits, limits.act_words, 1 << 26));
+    for (size_t s = 0; s < image.descriptors.size(); ++s)
+      if (wanted(image.descriptors[s])) return {std::make_unique<AcceleratorSession>(c.program, rtl()), static_cast<int>(s)};
+  }
+  FAIL("no random network has such a step");
+  return {};
+}
+
+}  // namespace
+
+// Each rule of the weight parts, broken alone on a step that is otherwise
+// valid, stops the run with the weight-range error; other parts that hold
+// the tile run.
+TEST_CASE("each weight-parts rule refuses a descriptor on its own", "[rtl][fault]") {
+  const auto slot = static_cast<int64_t>(hw::kThisBuild.wgt_words / 2);
+  auto expect_refused = [](FoundStep& f, uint32_t value, const std::string& what) {
+    INFO(what);
+    const DescriptorFault fault{hw::Error::kWgtRange, f.step, {{hw::kDescWgtParts, value}}, 0, what};
+    CHECK(check_descriptor_fault(*f.session, fault, 10'000'000) == "");
+  };
+  SECTION("on a step loaded in parts") {
+    RandomNetworkOptions fc;
+    fc.convolutions = false;
+    FoundStep f = find_step(fc, [](const Descriptor& d) { return hw::DescWgtParts::unpack(d[hw::kDescWgtParts]).parts > 1; });
+    const Descriptor& d = f.session->image().descriptors[static_cast<size_t>(f.step)];
+    const int64_t r = tile_words(d);
+    const auto ok = hw::DescWgtParts::unpack(d[hw::kDescWgtParts]);
+    REQUIRE(r > slot - 1);
+    expect_refused(f, parts_word((r + slot - 1) / slot, slot), "parts that add up, each the slot's size");
+    expect_refused(f, parts_word(ok.parts + 1, ok.part_words), "one part more than the words need");
+    expect_refused(f, parts_word(ok.parts, ok.part_words - 1), "parts one word short of the tile");
+    // Other parts that hold the tile and fit the slot run to the end.
+    HostDriver& host = f.session->driver();
+    host.write32(descriptor_address(static_cast<size_t>(f.step), hw::kDescWgtParts),
+                 parts_word(ok.parts + 1, (r + ok.parts) / (ok.parts + 1)));
+    host.write32(hw::kCsrBase + hw::kCsrCtrl, hw::CsrCtrl{.start = 1}.pack());
+    host.wait_done(10'000'000);
+    CHECK(hw::CsrStatus::unpack(csr(host, hw::kCsrStatus)).error == 0);
+  }
+  auto split_in_two = [](const Descriptor& d) { return parts_word(2, (tile_words(d) + 1) / 2); };
+  auto kind = [](const Descriptor& d) { return hw::DescMode::unpack(d[hw::kDescMode]); };
+  SECTION("on a convolution of more than one output pixel") {
+    FoundStep f = find_step({}, [&](const Descriptor& d) {
+      const auto out = hw::DescOutHw::unpack(d[hw::kDescOutHw]);
+      return kind(d).kind == hw::LayerKind::kConv && !kind(d).depthwise && out.out_h * out.out_w > 1 &&
+             tile_words(d) >= 2;
+    });
+    expect_refused(f, split_in_two(f.session->image().descriptors[static_cast<size_t>(f.step)]), "a map in parts");
+  }
+  SECTION("on a depthwise convolution of one output pixel") {
+    FoundStep f = find_step({}, [&](const Descriptor& d) {
+      const auto out = hw::DescOutHw::unpack(d[hw::kDescOutHw]);
+      return kind(d).kind == hw::LayerKind::kConv && kind(d).depthwise && out.out_h == 1 && out.out_w == 1 &&
+             tile_words(d) >= 2;
+    });
+    expect_refused(f, split_in_two(f.session->image().descriptors[static_cast<size_t>(f.step)]), "depthwise in parts");
+  }
+  SECTION("on a pooling step") {
+    FoundStep f = find_step({}, [&](const Descriptor& d) {
+      const auto out = hw::DescOutHw::unpack(d[hw::kDescOutHw]);
+      return kind(d).kind == hw::LayerKind::kMaxPool && out.out_h == 1 && out.out_w == 1 && tile_words(d) >= 2;
+    });
+    expect_refused(f, split_in_two(f.session->image().descriptors[static_cast<size_t>(f.step)]), "pooling in parts");
+  }
+}
+
 TEST_CASE("the descriptor fault check fails when the RTL answers otherwise", "[rtl][fault]") {
   Mlp m;
   AcceleratorSession s(m.program, rtl());

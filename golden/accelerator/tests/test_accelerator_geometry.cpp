@@ -45,7 +45,7 @@ TEST_CASE("a tile larger than a weight slot is loaded in even parts on a step of
   g.pixels = 1;
   g.words_per_pixel = 255;
   CHECK(weight_parts(g, 256) == WeightParts{1, 255});  // header + 255 words fill the slot
-  g.words_per_pixel = 605;  // a fully connected layer over 4598 features on 8 lanes
+  g.words_per_pixel = 605;  // a fully connected layer over an 11x11x38 map: 121 pixels of 5 channel blocks
   const WeightParts parts = weight_parts(g, 256);
   CHECK(parts == WeightParts{3, 202});
   CHECK(parts.last_words(605) == 201);
