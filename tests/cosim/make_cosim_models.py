@@ -60,11 +60,12 @@ Usage: make_cosim_models.py MODELS_DIR OUT_DIR
                          build, loaded in three parts, the last shorter, its
                          38 channels leaving lanes of each pixel's last block
                          empty), Relu, Gemm; calibration/ and test_data_set_0/.
-  wide_kernel_cnn/       a float CNN whose second convolution's 11x11 kernel
-                         covers its whole 11x11x38 input (one output pixel,
-                         a tile of 605 words loaded in parts that end inside
-                         a kernel row), GlobalAveragePool, Gemm;
-                         calibration/ and test_data_set_0/.
+  wide_kernel_cnn/       a float CNN whose second convolution's 13x13 kernel
+                         covers its whole 11x11x38 input and a padding of 1
+                         (one output pixel, a tile of 845 words loaded in four
+                         parts that end inside kernel rows, padded taps among
+                         them), GlobalAveragePool, Gemm; calibration/ and
+                         test_data_set_0/.
   tflite_int8_io/        int8 QDQ as tf2onnx converts a full-integer TFLite
                          model: an int8 NHWC input read by a DequantizeLinear,
                          int32 biases as DequantizeLinear, MaxPool between
@@ -440,10 +441,10 @@ def wide_cnns(out):
     onnx.checker.check_model(model)
     save_float_model(model, os.path.join(out, "wide_fc_cnn"), rng, (1, 13, 13), varied_samples)
 
-    wide = [numpy_helper.from_array(rng.normal(0, 0.03, (12, 38, 11, 11)).astype(np.float32), "c2.w"),
+    wide = [numpy_helper.from_array(rng.normal(0, 0.03, (12, 38, 13, 13)).astype(np.float32), "c2.w"),
             numpy_helper.from_array(rng.normal(0, 0.5, (10, 12)).astype(np.float32), "fc.w")]
     nodes = stem + [
-        helper.make_node("Conv", ["r1", "c2.w"], ["c2"], name="conv2", kernel_shape=[11, 11]),
+        helper.make_node("Conv", ["r1", "c2.w"], ["c2"], name="conv2", kernel_shape=[13, 13], pads=[1, 1, 1, 1]),
         helper.make_node("Relu", ["c2"], ["r2"], name="relu2"),
         helper.make_node("GlobalAveragePool", ["r2"], ["g"], name="gap"),
         helper.make_node("Flatten", ["g"], ["f"], name="flatten"),
