@@ -30,6 +30,7 @@
 #include "golden/errors.hpp"
 #include "golden/import/program_loader.hpp"
 #include "sim/cosim_runner.hpp"
+#include "sim/program_image.hpp"
 
 namespace po = boost::program_options;
 using namespace aps;
@@ -113,6 +114,8 @@ int main(int argc, char** argv) {
     if (inputs.empty()) throw InputError(fmt::format("{}: no inputs to measure", data));
     const HardwareLimits limits = probe_hardware(make_device, {});
     const ArrayShape array = limits.array;
+    // A program the build cannot hold is refused before the table starts.
+    sim::build_image(program, step_configs(program, "8"), limits, make_platform(program, limits, MemoryTiming{}).plan);
 
     fmt::print("{}: {} inputs, {} MACs per inference, {}x{} PE array; fastest of {} runs, 1 thread{}\n\n", model, n,
                program.total_macs(), array.rows, array.cols, repeats,

@@ -4,6 +4,7 @@
 #include "golden/onnx/external_data.hpp"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -67,6 +68,9 @@ int dispatch(int argc, char** argv, const std::string& tool, const std::string& 
                       "exit codes: 0 ok, 1 mismatch or failed check, 2 bad usage or bad input{}\n",
                       tool, more_exit_codes);
   };
+  // A long run's progress lines reach a log file or a pipe as they are
+  // written, not when a block fills or the run ends.
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
   if (argc < 2) {
     usage(std::cerr);
     return static_cast<int>(ExitCode::BadInput);

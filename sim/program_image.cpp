@@ -401,8 +401,9 @@ ProgramImage build_image(const NetworkProgram& p, const std::vector<LayerConfig>
     }
     if (l.requantizes()) {
       if (g.out_channels > limits.param_entries)
-        too_big(p, l, fmt::format("{} output channels, the parameter buffer holds {}", g.out_channels,
-                                  limits.param_entries));
+        too_big(p, l, fmt::format("{} output channels, the parameter buffer holds {} (a build configured with "
+                                  "-DAPS_RTL_PARAM_ENTRIES={} holds it)", g.out_channels, limits.param_entries,
+                                  std::bit_ceil(static_cast<uint64_t>(g.out_channels))));
       d[hw::kDescPrmBase] = m.ext_params;
       d[hw::kDescPrmStride] = m.param_stride;
       std::vector<uint8_t> params;

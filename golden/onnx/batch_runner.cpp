@@ -120,24 +120,32 @@ const onnx::NodeProto* couples_samples(const OnnxModel& model, const std::map<st
   return nullptr;
 }
 
-// Each value's rank, from a run of the first two samples (ranks do not
-// depend on how many samples a run holds).
-std::map<std::string, int> value_ranks(const Interpreter& interpreter, const TensorMap& feeds) {
+// A run of the first two samples: each value's rank (ranks do not depend on
+// how many samples a run holds) and the bytes a sample's live values take.
+struct Probe {
   std::map<std::string, int> ranks;
+  int64_t sample_bytes = 0;
+};
+Probe probe_run(const Interpreter& interpreter, const TensorMap& feeds) {
+  Probe probe;
   TensorMap two;
+  int64_t samples = 1;
   for (const auto& [name, t] : feeds) {
-    ranks[name] = t.rank();
-    two.emplace(name, batch_slice(t, 0, std::min<int64_t>(2, t.shape()[0])));
+    probe.ranks[name] = t.rank();
+    samples = std::min<int64_t>(2, t.shape()[0]);
+    two.emplace(name, batch_slice(t, 0, samples));
   }
-  interpreter.run(two, [&](const std::string& name, const Tensor& value) { ranks[name] = value.rank(); });
-  return ranks;
+  int64_t peak = 0;
+  interpreter.run(two, [&](const std::string& name, const Tensor& value) { probe.ranks[name] = value.rank(); }, &peak);
+  probe.sample_bytes = std::max<int64_t>(1, peak / std::max<int64_t>(1, samples));
+  return probe;
 }
 
 // A model that fixes its batch at B runs B samples at a time (an exporter's
-// dummy batch); one whose batch dimension is free runs in chunks of at most
-// kFreeBatchChunk (unless an op couples the samples: run_batch checks);
-// anything else (inputs that disagree on the batch, samples that do not fill
-// whole batches) runs as it is.
+// dummy batch); one whose batch dimension is free runs in chunks (runs 0:
+// run_batch sizes them, unless an op couples the samples); anything else
+// (inputs that disagree on the batch, samples that do not fill whole
+// batches) runs as it is.
 Split split_of(const OnnxModel& model, const TensorMap& feeds) {
   int64_t n = 0;
   std::optional<int64_t> fixed;  // the batch every input fixes, if they all fix one
@@ -156,7 +164,7 @@ Split split_of(const OnnxModel& model, const TensorMap& feeds) {
     free_batch = free_batch && !info.dims[0];
   }
   if (all_fixed && fixed && *fixed >= 1 && n > *fixed && n % *fixed == 0) return {n, n / *fixed};
-  if (free_batch && n > kFreeBatchChunk) return {n, (n + kFreeBatchChunk - 1) / kFreeBatchChunk, true};
+  if (free_batch && n > 2) return {n, 0, true};
   return {};
 }
 
@@ -192,12 +200,27 @@ Tensor batch_slice(const Tensor& batch, int64_t begin, int64_t end) {
 
 Tensor batch_sample(const Tensor& batch, int64_t i) { return batch_slice(batch, i, i + 1); }
 
-TensorMap run_batch(const OnnxModel& model, const TensorMap& feeds, const ValueObserver& observer, int threads) {
+TensorMap run_batch(const OnnxModel& model, const TensorMap& feeds, const ValueObserver& observer, int threads,
+                    int64_t run_bytes) {
   const Interpreter interpreter(model);
-  const Split split = split_of(model, feeds);
-  // A free batch whose ops couple the samples runs whole, as ONNX defines it.
-  if (split.runs == 0 || (split.chunks && couples_samples(model, value_ranks(interpreter, feeds))))
-    return interpreter.run(feeds, observer);
+  Split split = split_of(model, feeds);
+  if (split.chunks) {
+    // A free batch whose ops couple the samples runs whole, as ONNX defines
+    // it; otherwise in runs of at most kFreeBatchChunk samples and run_bytes,
+    // none of fewer than two samples (Split).
+    std::optional<Probe> probe;
+    try {
+      probe = probe_run(interpreter, feeds);
+    } catch (const std::exception&) {
+      // The run of every sample meets the same node and says so with the shapes the caller gave.
+      return interpreter.run(feeds, observer);
+    }
+    if (couples_samples(model, probe->ranks)) return interpreter.run(feeds, observer);
+    const int64_t chunk = std::clamp<int64_t>(run_bytes / probe->sample_bytes, 2, kFreeBatchChunk);
+    split.runs = std::min((split.samples + chunk - 1) / chunk, split.samples / 2);
+    if (split.runs <= 1) return interpreter.run(feeds, observer);
+  }
+  if (split.runs == 0) return interpreter.run(feeds, observer);
   const auto runs = static_cast<size_t>(split.runs);
   std::vector<TensorMap> outputs(runs);
   parallel_for(runs, observer ? 1 : threads, [&](size_t r) {

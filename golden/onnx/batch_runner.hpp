@@ -14,12 +14,17 @@
 
 namespace aps {
 
+// The most bytes the live values of one run of a free batch may hold: a
+// network of large images runs fewer samples at a time (a sample's share is
+// measured on a run of two).
+constexpr int64_t kRunBytes = int64_t{1} << 30;
+
 // InputError naming the input when the feeds fit neither way. The observer
 // sees every value of every run. Without an observer, up to `threads` runs
 // go side by side (the result is the same for any count); an observer sees
 // the runs one after another.
 TensorMap run_batch(const OnnxModel& model, const TensorMap& feeds, const ValueObserver& observer = nullptr,
-                    int threads = 1);
+                    int threads = 1, int64_t run_bytes = kRunBytes);
 
 // InputError naming the file unless each input file of `ds` holds samples of
 // the shape its model input takes, in whole batches where the input fixes its

@@ -1,6 +1,8 @@
 #include "golden/onnx/interpreter.hpp"
 
+#include <algorithm>
 #include <fmt/format.h>
+#include <set>
 
 #include "golden/errors.hpp"
 #include "golden/onnx/op_registry.hpp"
@@ -28,22 +30,48 @@ void Interpreter::check_feed(const ValueInfo& info, const Tensor& value) const {
   check_feed_shape(info, value, model_.source());
 }
 
-TensorMap Interpreter::run(const TensorMap& feeds, const ValueObserver& observer) const {
+TensorMap Interpreter::run(const TensorMap& feeds, const ValueObserver& observer, int64_t* peak_bytes) const {
+  // After node i, the values it was the last to read (or that nothing reads)
+  // go: a network of 224x224 images held every value of every layer, tens
+  // of megabytes per sample, where the live ones are a few.
+  const std::vector<const onnx::NodeProto*>& nodes = model_.nodes();
+  std::set<std::string> kept;
+  for (const auto& out : model_.outputs()) kept.insert(out.name);
+  std::map<std::string, size_t> last_reader;
+  for (size_t i = 0; i < nodes.size(); ++i)
+    for (const auto& in : nodes[i]->input()) last_reader[in] = i;
+  std::vector<std::vector<std::string>> release(nodes.size());
+  auto released_after = [&](const std::string& name, size_t produced) {
+    if (name.empty() || kept.count(name)) return;
+    const auto it = last_reader.find(name);
+    release[it == last_reader.end() ? produced : std::max(produced, it->second)].push_back(name);
+  };
+  for (size_t i = 0; i < nodes.size(); ++i)
+    for (const auto& out : nodes[i]->output()) released_after(out, i);
+  for (const auto& info : model_.inputs())
+    if (const auto it = last_reader.find(info.name); it != last_reader.end() && !kept.count(info.name))
+      release[it->second].push_back(info.name);
+
   TensorMap values;
+  int64_t live = 0, peak = 0;
+  auto bytes = [](const Tensor& t) { return t.size() * static_cast<int64_t>(sizeof(double)); };
   for (const auto& info : model_.inputs()) {
     const auto it = feeds.find(info.name);
     if (it == feeds.end()) throw InputError(fmt::format("{}: no data for input '{}'", model_.source(), info.name));
     check_feed(info, it->second);
     values.emplace(info.name, it->second);
+    live += bytes(it->second);
     if (observer) observer(info.name, it->second);
   }
+  peak = live;
   auto lookup = [&](const std::string& name) -> const Tensor* {
     if (name.empty()) return nullptr;
     if (const auto it = values.find(name); it != values.end()) return &it->second;
     return model_.initializer(name);
   };
 
-  for (const onnx::NodeProto* node : model_.nodes()) {
+  for (size_t index = 0; index < nodes.size(); ++index) {
+    const onnx::NodeProto* node = nodes[index];
     OpContext ctx{*node, model_.opset(), {}, NodeAttributes(*node, model_.node_label(*node))};
     for (const auto& in : node->input()) ctx.inputs.push_back(lookup(in));
     std::vector<Tensor> outputs;
@@ -66,9 +94,18 @@ TensorMap Interpreter::run(const TensorMap& feeds, const ValueObserver& observer
       if (i >= static_cast<int>(outputs.size()))
         throw UnsupportedError(fmt::format("{}: optional output {} ('{}') is not implemented", ctx.label(), i, name));
       if (observer) observer(name, outputs[i]);
+      live += bytes(outputs[i]);
+      if (const auto it = values.find(name); it != values.end()) live -= bytes(it->second);
       values.insert_or_assign(name, std::move(outputs[i]));
     }
+    peak = std::max(peak, live);
+    for (const std::string& name : release[index])
+      if (const auto it = values.find(name); it != values.end()) {
+        live -= bytes(it->second);
+        values.erase(it);
+      }
   }
+  if (peak_bytes) *peak_bytes = peak;
 
   TensorMap result;
   for (const auto& out : model_.outputs()) {

@@ -29,8 +29,10 @@ class Interpreter {
 
   // Feeds must cover every graph input; element types must match and fixed
   // dimensions must agree (InputError naming the input otherwise). Returns
-  // the graph outputs.
-  TensorMap run(const TensorMap& feeds, const ValueObserver& observer = nullptr) const;
+  // the graph outputs. A value is dropped after the last node that reads it,
+  // so a run holds what is live at one node, not every value of the model;
+  // `peak_bytes`, if given, receives the most the live values held at once.
+  TensorMap run(const TensorMap& feeds, const ValueObserver& observer = nullptr, int64_t* peak_bytes = nullptr) const;
 
  private:
   void check_feed(const ValueInfo& info, const Tensor& value) const;

@@ -132,7 +132,8 @@ void OnnxModel::validate_and_sort() {
       throw UnsupportedError(fmt::format("{}: op '{}' of domain '{}' is not supported (file {}, opset {})", label,
                                          node.op_type(), node.domain(), source_, opset_));
     if (!info)
-      throw UnsupportedError(fmt::format("{}: op type '{}' is not supported at opset {}", label, node.op_type(), opset_));
+      throw UnsupportedError(fmt::format("{}: op type '{}' is not supported at any opset (the model uses opset {})",
+                                         label, node.op_type(), opset_));
     if (opset_ < info->min_opset)
       throw UnsupportedError(fmt::format("{}: op type '{}' is supported from opset {}, the model uses opset {}", label,
                                          node.op_type(), info->min_opset, opset_));
