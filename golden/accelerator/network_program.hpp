@@ -200,6 +200,10 @@ struct NetworkProgram {
   // (a TFLite model converted with its integer input), which the host passes
   // on as they are; float when the host quantizes the samples at input_q.
   DType input_codes = DType::Float;
+  // The graph casts those integers to float32 (image bytes into a float
+  // model): they are not codes, the host converts them, applies input_steps
+  // and quantizes at input_q as it does float samples.
+  bool input_cast = false;
   // The host's input packing: CHW element i of the raw network input is
   // element input_order[i] of one sample of the graph input (an NHWC input
   // transposed, for one); empty when they are the same. With patch packing

@@ -302,7 +302,7 @@ ProgramResult execute_program(const NetworkProgram& program, std::span<const uin
 
 Codes quantize_input(const NetworkProgram& program, const Tensor& batch, int64_t index) {
   const int64_t per_sample = program.raw_input_shape().size();
-  const bool given_codes = !batch.floating();  // the model's own codes, passed on as they are
+  const bool given_codes = !batch.floating();  // the model's own codes, passed on as they are (unless cast)
   if ((given_codes && batch.dtype() != program.input_codes) || batch.rank() < 1 ||
       batch.size() != batch.shape()[0] * per_sample)
     throw InputError(fmt::format("{}: input batch {} {} does not hold samples of {} values for '{}'", program.source,
@@ -316,11 +316,12 @@ Codes quantize_input(const NetworkProgram& program, const Tensor& batch, int64_t
   const auto scale = static_cast<float>(program.input_q.scale);
   for (int64_t i = 0; i < per_sample; ++i) {
     const int64_t raw = program.input_order.empty() ? i : program.input_order[i];
-    if (given_codes) {
+    if (given_codes && !program.input_cast) {
       codes[i] = static_cast<uint8_t>(canonical_uint8(batch.ints()[index * per_sample + raw], batch.dtype()));
       continue;
     }
-    auto x = static_cast<float>(batch.reals()[index * per_sample + raw]);
+    auto x = static_cast<float>(given_codes ? static_cast<double>(batch.ints()[index * per_sample + raw])
+                                            : batch.reals()[index * per_sample + raw]);
     for (const InputStep& step : program.input_steps) x = step.apply(x, static_cast<size_t>(raw));
     codes[i] = static_cast<uint8_t>(quantize_linear(x, scale, program.input_q.zero_point, DType::UInt8));
   }

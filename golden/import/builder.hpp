@@ -256,6 +256,9 @@ class ProgramBuilder {
   // An Add, Sub, Mul or Div of the graph input (before it is quantized) and a
   // float constant that keeps its shape: a step of the host's normalization.
   bool lower_input_step(const onnx::NodeProto& node);
+  // A Cast to float32 of the graph input's integer values (image bytes, as
+  // Keras and TensorFlow exporters leave them): the host converts them.
+  bool lower_input_cast(const onnx::NodeProto& node);
   // The graph input `value` names before any layer reads it (nullopt if it
   // is not one), refused once it is quantized: a normalization step's operand.
   std::optional<InputView> unquantized_input(const std::string& value, const onnx::NodeProto& node) const;

@@ -133,8 +133,23 @@ onnx::NodeProto ProgramBuilder::inference_dropout(const onnx::NodeProto& node) c
   return identity;
 }
 
+bool ProgramBuilder::lower_input_cast(const onnx::NodeProto& node) {
+  const auto it = inputs_.find(node.input(0));
+  if (it == inputs_.end() || acts_.count(node.input(0)) || !it->second.codes || it->second.q) return false;
+  const int64_t to = context(node).attrs.get_int("to", 0);
+  if (to != static_cast<int64_t>(DType::Float))
+    unsupported(node, fmt::format("casts the network input's {} values to {}: only a cast to float32 is the host's",
+                                  dtype_name(program_.input_codes), dtype_name(static_cast<DType>(to))));
+  InputView v = it->second;
+  v.codes = false;
+  program_.input_cast = true;
+  inputs_[node.output(0)] = v;
+  return true;
+}
+
 bool ProgramBuilder::lower_input_step(const onnx::NodeProto& node) {
   const std::string& op = node.op_type();
+  if (op == "Cast") return lower_input_cast(node);
   if (op == "BatchNormalization") return lower_input_batch_norm(node);
   if ((op != "Add" && op != "Sub" && op != "Mul" && op != "Div") || node.input_size() != 2 || model_.opset() < 7)
     return false;

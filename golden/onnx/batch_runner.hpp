@@ -17,7 +17,7 @@ namespace aps {
 // The most bytes the live values of one run of a free batch may hold: a
 // network of large images runs fewer samples at a time (a sample's share is
 // measured on a run of two).
-constexpr int64_t kRunBytes = int64_t{1} << 30;
+constexpr int64_t kRunBytes = int64_t{1} << 29;
 
 // InputError naming the input when the feeds fit neither way. The observer
 // sees every value of every run. Without an observer, up to `threads` runs

@@ -66,6 +66,13 @@ Usage: make_cosim_models.py MODELS_DIR OUT_DIR
                          parts that end inside kernel rows, padded taps among
                          them), GlobalAveragePool, Gemm; calibration/ and
                          test_data_set_0/.
+  uint8_image_cnn/       a float CNN that takes image bytes, as a Keras model
+                         exported with its uint8 NHWC input: Transpose, Cast
+                         to float, Div 255, Sub and Div by per-channel mean
+                         and std, Conv, Relu, MaxPool, Flatten, Gemm;
+                         calibration/ and test_data_set_0/ hold uint8 images,
+                         test_data_set_0/labels.pb the float model's classes
+                         (numpy), so accuracy is agreement with it.
   tflite_int8_io/        int8 QDQ as tf2onnx converts a full-integer TFLite
                          model: an int8 NHWC input read by a DequantizeLinear,
                          int32 biases as DequantizeLinear, MaxPool between
@@ -456,6 +463,53 @@ def wide_cnns(out):
     save_float_model(model, os.path.join(out, "wide_kernel_cnn"), rng, (1, 13, 13), varied_samples)
 
 
+def uint8_image_cnn(out):
+    rng = np.random.default_rng(15)
+    inits = [
+        numpy_helper.from_array(np.array(255.0, np.float32), "k255"),
+        # Channels standardized far apart (one tensor scale covers them all),
+        # so bytes taken as codes would not pass for the standardized values.
+        numpy_helper.from_array(np.array([0.0, 0.5, 0.45], np.float32).reshape(1, 3, 1, 1), "mean"),
+        numpy_helper.from_array(np.array([1.0, 0.05, 0.5], np.float32).reshape(1, 3, 1, 1), "std"),
+        numpy_helper.from_array(rng.normal(0, 0.4, (8, 3, 3, 3)).astype(np.float32), "c.w"),
+        numpy_helper.from_array(rng.normal(0, 0.1, 8).astype(np.float32), "c.b"),
+        numpy_helper.from_array(rng.normal(0, 0.2, (6, 8 * 6 * 6)).astype(np.float32), "fc.w"),
+    ]
+    nodes = [
+        helper.make_node("Transpose", ["input"], ["nchw"], name="to_nchw", perm=[0, 3, 1, 2]),
+        helper.make_node("Cast", ["nchw"], ["xf"], name="to_float", to=TensorProto.FLOAT),
+        helper.make_node("Div", ["xf", "k255"], ["unit"], name="rescale"),
+        helper.make_node("Sub", ["unit", "mean"], ["centred"], name="centre"),
+        helper.make_node("Div", ["centred", "std"], ["x"], name="standardize"),
+        helper.make_node("Conv", ["x", "c.w", "c.b"], ["c"], name="conv", kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["c"], ["r"], name="relu"),
+        helper.make_node("MaxPool", ["r"], ["p"], name="pool", kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("Flatten", ["p"], ["f"], name="flatten"),
+        helper.make_node("Gemm", ["f", "fc.w"], ["logits"], name="fc", transB=1),
+    ]
+    x_info = helper.make_tensor_value_info("input", TensorProto.UINT8, ["N", 12, 12, 3])
+    y_info = helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 6])
+    model = helper.make_model(helper.make_graph(nodes, "uint8_image_cnn", [x_info], [y_info], inits),
+                              opset_imports=[helper.make_opsetid("", 13)], ir_version=7)
+    onnx.checker.check_model(model)
+    folder = os.path.join(out, "uint8_image_cnn")
+    for sub, n in (("calibration", 256), ("test_data_set_0", 24)):
+        os.makedirs(os.path.join(folder, sub), exist_ok=True)
+        # Images: a per-sample brightness and contrast over noise, so the classes vary.
+        base = rng.uniform(0, 1, (n, 12, 12, 3)) * rng.uniform(0.3, 1, (n, 1, 1, 3)) + rng.uniform(0, 0.4, (n, 1, 1, 1))
+        images = np.clip(np.round(base * 255), 0, 255).astype(np.uint8)
+        with open(os.path.join(folder, sub, "input_0.pb"), "wb") as f:
+            f.write(numpy_helper.from_array(images, "input").SerializeToString())
+        if sub == "test_data_set_0":
+            w = {t.name: numpy_helper.to_array(t) for t in inits}
+            x = (images.transpose(0, 3, 1, 2).astype(np.float32) / 255 - w["mean"]) / w["std"]
+            r = maxpool2(np.maximum(conv2d(x, w["c.w"], w["c.b"], 1), 0))
+            labels = (r.reshape(n, -1) @ w["fc.w"].T).argmax(axis=1).astype(np.int64)
+            with open(os.path.join(folder, sub, "labels.pb"), "wb") as f:
+                f.write(numpy_helper.from_array(labels, "labels").SerializeToString())
+    onnx.save(model, os.path.join(folder, "model.onnx"))
+
+
 def symmetric_qdq_cnn(out):
     rng = np.random.default_rng(12)
     w1 = rng.normal(0, 0.4, (4, 2, 3, 3)).astype(np.float32)
@@ -728,6 +782,7 @@ def main():
     global_max_cnn(out)
     symmetric_qdq_cnn(out)
     wide_cnns(out)
+    uint8_image_cnn(out)
     qoperator_contrib(out)
     partly_quantized_resnet(out)
     tflite_int8_io(out)

@@ -11,6 +11,7 @@
 #include "golden/errors.hpp"
 #include "golden/import/program_builder.hpp"
 #include "golden/import/tests/qdq_graph.hpp"
+#include "golden/numerics/quantize_linear.hpp"
 #include "golden/onnx/batch_runner.hpp"
 #include "golden/onnx/testing/graph_builder.hpp"
 
@@ -142,5 +143,63 @@ TEST_CASE("a QLinearConv reading the graph input's codes gives them its input pa
     REQUIRE(out.size() == 32);
     for (size_t k = 0; k < out.size(); ++k)
       CHECK(std::fabs(out[k] - y.reals()[i * 32 + static_cast<int64_t>(k)]) <= 1.0 / 16 + 1e-6);
+  }
+}
+
+TEST_CASE("image bytes cast to float32 before the normalization are converted by the host, not taken as codes",
+          "[integer_input]") {
+  // x (uint8, NHWC) -> Transpose -> Cast(float) -> Div 255 -> Sub 0.5 -> Q/DQ -> Conv -> Q, as a Keras
+  // model exported with its image bytes in.
+  std::mt19937 rng(31);
+  test::GraphBuilder g(13);
+  g.input("x", DType::UInt8, {-1, 4, 4, 2});
+  g.node("Transpose", {"x"}, {"nchw"}, "to_nchw").attr("perm", std::vector<int64_t>{0, 3, 1, 2});
+  g.node("Cast", {"nchw"}, {"xf"}, "to_float").attr("to", int64_t{1});
+  g.initializer("k255", Tensor::scalar_real(DType::Float, 255.0));
+  g.node("Div", {"xf", "k255"}, {"unit"}, "rescale");
+  g.initializer("half", Tensor::scalar_real(DType::Float, 0.5));
+  g.node("Sub", {"unit", "half"}, {"centred"}, "centre");
+  g.initializer("in.s", Tensor::scalar_real(DType::Float, 1.0 / 255));
+  g.initializer("in.z", Tensor::scalar_int(DType::UInt8, 128));
+  g.node("QuantizeLinear", {"centred", "in.s", "in.z"}, {"q"}, "q_in");
+  g.node("DequantizeLinear", {"q", "in.s", "in.z"}, {"dq"}, "dq_in");
+  int8_weights(g, rng, "w", {3, 2, 3, 3});
+  g.node("Conv", {"dq", "w"}, {"c"}, "conv").attr("pads", std::vector<int64_t>{1, 1, 1, 1});
+  g.initializer("y.s", Tensor::scalar_real(DType::Float, 1.0 / 16));
+  g.initializer("y.z", Tensor::scalar_int(DType::UInt8, 128));
+  g.node("QuantizeLinear", {"c", "y.s", "y.z"}, {"yq"}, "q_out");
+  g.node("DequantizeLinear", {"yq", "y.s", "y.z"}, {"y"}, "dq_out");
+  g.output("y");
+  const OnnxModel m = g.model();
+  const NetworkProgram p = build_program(m);
+  CHECK(p.input_codes == DType::UInt8);
+  CHECK(p.input_cast);
+  CHECK(p.input_q.scale == Approx(1.0 / 255));
+  CHECK(p.input_q.zero_point == 128);
+  std::uniform_int_distribution<int> byte(0, 255);
+  std::vector<int64_t> bytes;
+  for (int i = 0; i < 5 * 32; ++i) bytes.push_back(byte(rng));
+  const Tensor x = Tensor::from_ints(DType::UInt8, {5, 4, 4, 2}, bytes);
+  const Tensor y = run_batch(m, {{"x", x}}).at("y");
+  const auto configs = step_configs(p, "8");
+  // The bytes as float32 values: the same samples (the host's own path for float data).
+  std::vector<double> values(bytes.begin(), bytes.end());
+  const Tensor xf = Tensor::from_reals(DType::Float, {5, 4, 4, 2}, values);
+  for (int64_t i = 0; i < 5; ++i) {
+    const Codes in = quantize_input(p, x, i);
+    CHECK(in == quantize_input(p, xf, i));
+    const Codes out = execute_program(p, in, configs).output();
+    for (size_t k = 0; k < out.size(); ++k)
+      CHECK(std::abs(dequantize_linear(out[k], 1.0F / 16, 128) - y.reals()[static_cast<size_t>(i) * out.size() + k]) <=
+            1.0 / 16 + 1e-6);
+  }
+  SECTION("a cast to another type than float32 is refused by name") {
+    test::GraphBuilder h(13);
+    h.input("x", DType::UInt8, {-1, 4});
+    h.node("Cast", {"x"}, {"y"}, "widen").attr("to", int64_t{6});
+    h.output("y");
+    CHECK_THROWS_WITH(build_program(h.model(), ActivationRanges{{"x", {0.0, 255.0}}, {"y", {0.0, 255.0}}}),
+                      Catch::Contains("node 'widen' (Cast)") &&
+                          Catch::Contains("casts the network input's uint8 values to int32: only a cast to float32"));
   }
 }
