@@ -212,6 +212,9 @@ class ProgramBuilder {
   void lower_clip(const onnx::NodeProto& node);
   // The finished layer a Relu or Clip applies to when it reads the layer's
   // requantized output; refused unless nothing else reads it on the way.
+  // An activation reading a layer's result whose activation another reader
+  // already fused (two Relus of one Conv): refused, saying so.
+  void refuse_fused_input(const onnx::NodeProto& node) const;
   Layer& layer_before(const onnx::NodeProto& node);
   void pass_through(const onnx::NodeProto& node);
   // The one node that reads `value`; nullptr when others read it too, or it

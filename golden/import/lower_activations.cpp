@@ -79,6 +79,14 @@ std::pair<double, double> ProgramBuilder::clip_bounds(const onnx::NodeProto& nod
   return {lo, hi};
 }
 
+void ProgramBuilder::refuse_fused_input(const onnx::NodeProto& node) const {
+  const std::string& x = node.input(0);
+  if (const auto it = fused_.find(x); it != fused_.end())
+    unsupported(node, fmt::format("reads '{}', {}: another reader of it took the layer's activation, and the "
+                                  "accelerator keeps only the fused result",
+                                  x, it->second));
+}
+
 void ProgramBuilder::lower_relu(const onnx::NodeProto& node) {
   const std::string& x = node.input(0);
   if (pending_.count(x) && takes_activation(pending_.at(x).layer)) {
@@ -87,6 +95,7 @@ void ProgramBuilder::lower_relu(const onnx::NodeProto& node) {
     pending_[node.output(0)] = std::move(p);
     return;
   }
+  refuse_fused_input(node);
   layer_before(node).relu = true;
   pass_through(node);
 }
@@ -161,6 +170,7 @@ void ProgramBuilder::lower_clip(const onnx::NodeProto& node) {
     pending_[node.output(0)] = std::move(p);
     return;
   }
+  refuse_fused_input(node);
   Layer& l = layer_before(node);
   // The grid of the values the clip reads (a pending MaxPool keeps its input's).
   const ActivationQuant at_clip = pending_.count(x) ? pending_.at(x).layer.in_q : act(x, node, true).q;

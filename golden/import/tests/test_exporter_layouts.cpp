@@ -861,6 +861,21 @@ TEST_CASE("a late Relu is refused when another node reads the values it would ch
                       Catch::Contains("node 'act' (Relu): cannot map onto the accelerator: 'c' is read by more than "
                                       "this Relu"));
   }
+  SECTION("two Relus read one float Conv's result: the second says the first took it") {
+    std::mt19937 rng(71);
+    test::GraphBuilder g(13);
+    g.input("x", DType::Float, {-1, 1, 4, 4});
+    g.initializer("w", random_tensor(rng, {2, 1, 3, 3}, -1, 1));
+    g.node("Conv", {"x", "w"}, {"c"}, "conv").attr("pads", std::vector<int64_t>{1, 1, 1, 1});
+    g.node("Relu", {"c"}, {"r1"}, "act1");
+    g.node("Relu", {"c"}, {"r2"}, "act2");
+    g.node("Add", {"r1", "r2"}, {"y"}, "sum");
+    g.output("y");
+    const Tensor calibration = random_tensor(rng, {64, 1, 4, 4}, -1, 1);
+    CHECK_THROWS_WITH(build_program(g.model(), &calibration),
+                      Catch::Contains("node 'act2' (Relu): cannot map onto the accelerator: reads 'c', the result of "
+                                      "layer 'conv' before the Relu fused into it: another reader of it took"));
+  }
   SECTION("the Relu reads the network input") {
     test::GraphBuilder g(13);
     g.input("x", DType::Float, {-1, 4});
