@@ -25,6 +25,7 @@
 #include <algorithm>
 #include <boost/program_options.hpp>
 #include <cmath>
+#include <cstdio>
 #include <fmt/format.h>
 #include <iostream>
 #include <map>
@@ -547,6 +548,8 @@ nlohmann::json report_row(const Row& r, const Split& s, double fp32_accuracy, co
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A long run's progress reaches a log file or a pipe as it is written (as cli::dispatch does for the tools).
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
   std::string dir, model_path, reference_path, data_dir, profile_path, splits_text = "test_data_set_0,noisy",
               json_path, report_path,
               scales_text = "0.25,0.5,1,2,4,8,16",

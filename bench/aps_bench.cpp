@@ -12,6 +12,7 @@
 // and what its memory-port bytes carry.
 
 #include <algorithm>
+#include <cstdio>
 #include <boost/program_options.hpp>
 #include <fmt/format.h>
 #include <filesystem>
@@ -76,6 +77,8 @@ CosimResult best_of(int repeats, const NetworkProgram& p, const std::vector<Code
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A long run's progress reaches a log file or a pipe as it is written (as cli::dispatch does for the tools).
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
   std::string model, data, json_path, precisions_text, calibration, weight_reduction;
   int count = -1, repeats = 3;
   po::options_description opts("aps-bench --model M --data D [options]");

@@ -15,6 +15,10 @@ namespace {
 [[noreturn]] void too_big(const NetworkProgram& p, const Layer& l, const std::string& what) {
   throw InputError(fmt::format("{}: layer '{}' does not fit the RTL build: {}", p.source, l.name, what));
 }
+// A size of the build the layer exceeds, and any other the model does.
+[[noreturn]] void too_big(const NetworkProgram& p, const HardwareLimits& limits, const Layer& l, const std::string& what) {
+  too_big(p, l, what + whole_model_build(p, limits));
+}
 
 void check_field(const NetworkProgram& p, const Layer& l, int64_t value, unsigned width, const char* what) {
   if (value < 0 || value >= (int64_t{1} << width))
@@ -374,7 +378,7 @@ ProgramImage build_image(const NetworkProgram& p, const std::vector<LayerConfig>
       // A tile is loaded in parts only on a step of one output pixel
       // (accelerator_geometry.hpp weight_parts).
       if (!m.weight_parts.fits())
-        too_big(p, l, fmt::format("a weight tile needs {} words, a weight buffer slot holds {}, and {} (a build "
+        too_big(p, limits, l, fmt::format("a weight tile needs {} words, a weight buffer slot holds {}, and {} (a build "
                                   "configured with -DAPS_RTL_WGT_WORDS={} holds it)", g.tile_stride,
                                   limits.wgt_words / 2,
                                   g.depthwise ? "a depthwise tile is not loaded in parts"
@@ -401,7 +405,7 @@ ProgramImage build_image(const NetworkProgram& p, const std::vector<LayerConfig>
     }
     if (l.requantizes()) {
       if (g.out_channels > limits.param_entries)
-        too_big(p, l, fmt::format("{} output channels, the parameter buffer holds {} (a build configured with "
+        too_big(p, limits, l, fmt::format("{} output channels, the parameter buffer holds {} (a build configured with "
                                   "-DAPS_RTL_PARAM_ENTRIES={} holds it)", g.out_channels, limits.param_entries,
                                   std::bit_ceil(static_cast<uint64_t>(g.out_channels))));
       d[hw::kDescPrmBase] = m.ext_params;

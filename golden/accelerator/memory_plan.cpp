@@ -1,6 +1,7 @@
 #include "golden/accelerator/memory_plan.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <fmt/format.h>
 #include <limits>
 #include <numeric>
@@ -107,6 +108,25 @@ int64_t min_scratchpad_words(const NetworkProgram& p, int rows) {
   return words;
 }
 
+std::string whole_model_build(const NetworkProgram& p, const HardwareLimits& limits) {
+  std::vector<std::string> options;
+  if (const int64_t words = min_scratchpad_words(p, limits.array.rows); words > limits.act_words)
+    options.push_back(fmt::format("-DAPS_RTL_ACT_WORDS={}", words));
+  int64_t tile = 0, channels = 0;
+  for (size_t i = 0; i < p.layers.size(); ++i) {
+    const Layer& l = p.layers[i];
+    if (l.kind == LayerKind::SaeScan) continue;
+    const LayerGeometry g = layer_geometry(p, i, limits.array);
+    if (l.has_weights() && !weight_parts(g, limits.wgt_words / 2).fits()) tile = std::max(tile, g.tile_stride);
+    if (l.requantizes()) channels = std::max(channels, g.out_channels);
+  }
+  if (tile > 0) options.push_back(fmt::format("-DAPS_RTL_WGT_WORDS={}", std::bit_ceil(static_cast<uint64_t>(2 * tile))));
+  if (channels > limits.param_entries)
+    options.push_back(fmt::format("-DAPS_RTL_PARAM_ENTRIES={}", std::bit_ceil(static_cast<uint64_t>(channels))));
+  if (options.size() < 2) return "";
+  return fmt::format("; the whole model needs a build configured with {}", fmt::join(options, " "));
+}
+
 std::string check_memory_timing(const MemoryTiming& t) {
   if (t.latency < 1 || t.latency > 1'000'000) return fmt::format("memory latency {} must be 1..1000000 cycles", t.latency);
   if (t.bytes_per_cycle < 1 || t.bytes_per_cycle > 1024 || (t.bytes_per_cycle & (t.bytes_per_cycle - 1)) != 0)
@@ -168,10 +188,11 @@ MemoryPlan plan_memory(const NetworkProgram& p, const HardwareLimits& limits, in
     const int64_t words = step_words(p, static_cast<size_t>(s), rows);
     if (words > spm_words)
       throw InputError(fmt::format("{}: layer '{}' needs {} scratchpad words at once (its inputs and output), the "
-                                   "scratchpad has {}{}", p.source, l.name, words, spm_words,
+                                   "scratchpad has {}{}{}", p.source, l.name, words, spm_words,
                                    words > limits.act_words
                                        ? fmt::format(" (a build configured with -DAPS_RTL_ACT_WORDS={} holds them)", words)
-                                       : ""));
+                                       : "",
+                                   whole_model_build(p, limits)));
   }
 
   // Spill the tensors holding the most word-steps until the plan fits.

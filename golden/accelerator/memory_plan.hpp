@@ -99,6 +99,13 @@ struct MemoryPlan {
 // step reads and writes together.
 int64_t min_scratchpad_words(const NetworkProgram& program, int rows);
 
+// When a program exceeds more than one of the build's sizes (scratchpad,
+// weight slot, parameter buffer), "; the whole model needs a build
+// configured with -DAPS_RTL_...=... ..." naming them all, for a refusal of
+// the first one to end with: a rebuild for that one alone is refused at the
+// next (MobileNetV2: its scratchpad, then its 1280-channel head). Else "".
+std::string whole_model_build(const NetworkProgram& program, const HardwareLimits& limits);
+
 // The plan for `program` on a build with `limits`, using at most `spm_words`
 // scratchpad words (<= limits.act_words; less to exercise spilling) and an
 // external memory of `ext_bytes` bytes. InputError naming the layer when a

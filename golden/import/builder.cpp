@@ -219,9 +219,16 @@ const Tensor* ProgramBuilder::constant(const std::string& value) const {
   return it == folded_.end() ? nullptr : &it->second;
 }
 
-void ProgramBuilder::adopt_input_quant(const std::string& value, const ActivationQuant& q) {
+void ProgramBuilder::adopt_input_quant(const onnx::NodeProto& node, const std::string& value, const ActivationQuant& q) {
   const auto it = inputs_.find(value);
-  if (it != inputs_.end() && !acts_.count(value) && it->second.codes && !it->second.q) it->second.q = q;
+  // The graph input's own codes have no parameters until a reader gives them
+  // theirs (a QuantizeLinear's output has its own).
+  if (it == inputs_.end() || acts_.count(value) || !it->second.codes || it->second.q) return;
+  if (program_.input_cast)
+    unsupported(node, "reads the network input's integers as codes, where a Cast reads them as values: the "
+                      "accelerator holds one copy of its input");
+  input_read_as_codes_ = true;
+  it->second.q = q;
 }
 
 void ProgramBuilder::needs_calibration(const std::string& what) const {
@@ -453,7 +460,7 @@ void ProgramBuilder::lower_dequantize(const onnx::NodeProto& node) {
     unsupported(node, not_codes(x, "dequantizes a value that is not quantized"));
   const ActivationQuant q = activation_quant(node, scale, zp, zp ? DType::UInt8 : codes_dtype(x));
   if (const auto it = inputs_.find(x); it != inputs_.end() && !acts_.count(x)) {
-    adopt_input_quant(x, q);
+    adopt_input_quant(node, x, q);
     InputView v = it->second;
     if (!(*v.q == q))
       unsupported(node, program_.input_codes != DType::Float

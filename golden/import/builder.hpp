@@ -187,7 +187,7 @@ class ProgramBuilder {
   // The graph input's codes (an int8 / uint8 input) take the parameters of
   // the first op that reads them with its own (a DequantizeLinear, a
   // QLinearConv); any later reader must agree.
-  void adopt_input_quant(const std::string& value, const ActivationQuant& q);
+  void adopt_input_quant(const onnx::NodeProto& node, const std::string& value, const ActivationQuant& q);
 
   // lower_layers.cpp
   void lower_fully_connected(const onnx::NodeProto& node);
@@ -293,6 +293,7 @@ class ProgramBuilder {
   std::map<std::string, std::pair<double, double>> ranges_;
   bool calibrated_ = false;  // built with ranges: float values are quantized from them
   bool input_declared_ = false;
+  bool input_read_as_codes_ = false;  // a DequantizeLinear or QLinear node read the integer input as codes
 };
 
 // Helpers the lowering files share.

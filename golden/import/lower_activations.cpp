@@ -82,9 +82,7 @@ std::pair<double, double> ProgramBuilder::clip_bounds(const onnx::NodeProto& nod
 void ProgramBuilder::refuse_fused_input(const onnx::NodeProto& node) const {
   const std::string& x = node.input(0);
   if (const auto it = fused_.find(x); it != fused_.end())
-    unsupported(node, fmt::format("reads '{}', {}: another reader of it took the layer's activation, and the "
-                                  "accelerator keeps only the fused result",
-                                  x, it->second));
+    unsupported(node, fmt::format("reads '{}', {}: the accelerator keeps only the fused result", x, it->second));
 }
 
 void ProgramBuilder::lower_relu(const onnx::NodeProto& node) {

@@ -263,7 +263,7 @@ void ProgramBuilder::lower_qlinear(const onnx::NodeProto& node) {
     return *t;
   };
   const ActivationQuant xq = activation_quant(node, &input(1), &input(2));
-  adopt_input_quant(node.input(0), xq);
+  adopt_input_quant(node, node.input(0), xq);
   const ActView in = act(node.input(0), node, conv);
   if (!in.codes) unsupported(node, "expects quantized codes");
   if (gemm) {

@@ -20,6 +20,9 @@ namespace {
 // interpreter's tensor size limit, where a 10,000-sample data set at once
 // would not.
 constexpr int64_t kFreeBatchChunk = 256;
+// Up to this many samples of a free batch run whole, without the two-sample
+// probe run that sizes the chunks of a larger batch.
+constexpr int64_t kProbedBatch = 16;
 
 // How a stack of feeds runs: in `runs` runs of as equal a size as can be
 // (0: the feeds as they are, in one run). Equal sizes matter: a last run of
@@ -141,18 +144,6 @@ Probe probe_run(const Interpreter& interpreter, const TensorMap& feeds) {
   return probe;
 }
 
-// Whether a run of the first sample alone goes through.
-bool runs_one_sample(const Interpreter& interpreter, const TensorMap& feeds) {
-  TensorMap one;
-  for (const auto& [name, t] : feeds) one.emplace(name, batch_slice(t, 0, 1));
-  try {
-    interpreter.run(one);
-    return true;
-  } catch (const std::exception&) {
-    return false;
-  }
-}
-
 // A model that fixes its batch at B runs B samples at a time (an exporter's
 // dummy batch); one whose batch dimension is free runs in chunks (runs 0:
 // run_batch sizes them, unless an op couples the samples); anything else
@@ -176,7 +167,8 @@ Split split_of(const OnnxModel& model, const TensorMap& feeds) {
     free_batch = free_batch && !info.dims[0];
   }
   if (all_fixed && fixed && *fixed >= 1 && n > *fixed && n % *fixed == 0) return {n, n / *fixed};
-  if (free_batch && n > 1) return {n, 0, true};
+  // A few samples run whole: the probe that sizes the runs would cost as much as they do.
+  if (free_batch && n > kProbedBatch) return {n, 0, true};
   return {};
 }
 
@@ -224,20 +216,13 @@ TensorMap run_batch(const OnnxModel& model, const TensorMap& feeds, const ValueO
     try {
       probe = probe_run(interpreter, feeds);
     } catch (const std::exception&) {
-      // A graph that declares its batch free but fixes it at 1 inside (a
-      // Reshape to [1,-1], as hand-written exports have) runs one sample at
-      // a time, as it would with its batch declared 1. Anything else: the
-      // run of every sample meets the same node and says so with the shapes
-      // the caller gave.
-      if (!runs_one_sample(interpreter, feeds)) return interpreter.run(feeds, observer);
-      split.runs = split.samples;
+      // The run of every sample meets the same node and says so with the shapes the caller gave.
+      return interpreter.run(feeds, observer);
     }
-    if (probe) {
-      if (couples_samples(model, probe->ranks)) return interpreter.run(feeds, observer);
-      const int64_t chunk = std::clamp<int64_t>(run_bytes / probe->sample_bytes, 2, kFreeBatchChunk);
-      split.runs = std::min((split.samples + chunk - 1) / chunk, split.samples / 2);
-      if (split.runs <= 1) return interpreter.run(feeds, observer);
-    }
+    if (couples_samples(model, probe->ranks)) return interpreter.run(feeds, observer);
+    const int64_t chunk = std::clamp<int64_t>(run_bytes / probe->sample_bytes, 2, kFreeBatchChunk);
+    split.runs = std::min((split.samples + chunk - 1) / chunk, split.samples / 2);
+    if (split.runs <= 1) return interpreter.run(feeds, observer);
   }
   if (split.runs == 0) return interpreter.run(feeds, observer);
   const auto runs = static_cast<size_t>(split.runs);

@@ -1,8 +1,9 @@
 #pragma once
 // Runs a model on a batch of samples stacked along the first dimension. A
-// model whose batch dimension is free takes the batch in chunks of a few
-// hundred samples (a whole test set at once would exceed the interpreter's
-// tensor size limit), unless one of its ops couples the samples (a
+// model whose batch dimension is free takes the batch in chunks of at most a
+// few hundred samples, fewer where a sample's live values are large (a whole
+// test set at once would exceed the interpreter's tensor size limit, or the
+// machine's memory), unless one of its ops couples the samples (a
 // DynamicQuantizeLinear, a reduction or Softmax over the batch axis): then
 // the batch runs whole, as ONNX defines it. A model that fixes the batch at B
 // (1 as TensorFlow exporters write them, or an exporter's dummy batch) runs B

@@ -167,6 +167,19 @@ TEST_CASE("a program that does not fit the RTL build is refused, naming the laye
   CHECK_THROWS_WITH(build_image(p, configs, small, plan_memory(p, small, small.act_words, 1 << 20)),
                     Catch::Contains("layer 'fc1'") && Catch::Contains("parameter buffer holds 8 (a build configured "
                                                                           "with -DAPS_RTL_PARAM_ENTRIES=64 holds it)"));
+  // A model over two of the build's sizes: the refusal of the first names both.
+  small = default_limits();
+  small.param_entries = 8;
+  small.wgt_words = 12;
+  CHECK_THROWS_WITH(build_image(cnn, static_configs(PrecisionMap(cnn.layers.size(), 8)), small,
+                                plan_memory(cnn, small, small.act_words, 1 << 20)),
+                    Catch::Contains("layer 'conv2'") &&
+                        Catch::EndsWith("; the whole model needs a build configured with -DAPS_RTL_WGT_WORDS=32 "
+                                        "-DAPS_RTL_PARAM_ENTRIES=16"));
+  small.act_words = 64;
+  CHECK_THROWS_WITH(plan_memory(cnn, small, small.act_words, 1 << 20),
+                    Catch::Contains("scratchpad words at once") &&
+                        Catch::Contains("; the whole model needs a build configured with -DAPS_RTL_ACT_WORDS="));
   small = default_limits();
   small.max_layers = 2;
   CHECK_THROWS_WITH(build_image(p, configs, small, plan_memory(p, small, small.act_words, 1 << 20)),

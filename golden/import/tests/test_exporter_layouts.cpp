@@ -874,7 +874,8 @@ TEST_CASE("a late Relu is refused when another node reads the values it would ch
     const Tensor calibration = random_tensor(rng, {64, 1, 4, 4}, -1, 1);
     CHECK_THROWS_WITH(build_program(g.model(), &calibration),
                       Catch::Contains("node 'act2' (Relu): cannot map onto the accelerator: reads 'c', the result of "
-                                      "layer 'conv' before the Relu fused into it: another reader of it took"));
+                                      "layer 'conv' before the Relu fused into it: the accelerator keeps only the "
+                                      "fused result"));
   }
   SECTION("the Relu reads the network input") {
     test::GraphBuilder g(13);
