@@ -101,6 +101,22 @@ const onnx::NodeProto* couples_samples(const OnnxModel& model, const std::map<st
         !(op == "Gather" && constant_value(model, n->input(0))))
       return n;
     if (op == "Flatten" && is_batch_axis(attrs.get_int("axis", 1))) return n;
+    // Taking some samples, joining or splitting along the batch, a
+    // normalization whose statistics span it.
+    if ((op == "Concat" || op == "Split" || op == "LayerNormalization") &&
+        is_batch_axis(attrs.get_int("axis", op == "LayerNormalization" ? -1 : 0)))
+      return n;
+    if (op == "Slice") {
+      if (model.opset() < 10) {
+        const auto axes = attrs.get_ints("axes");
+        if (axes.empty() || any_batch_axis(axes)) return n;
+      } else if (n->input_size() <= 3 || n->input(3).empty()) {
+        return n;  // every axis from 0
+      } else {
+        const auto axes = constant_ints(model, n->input(3));
+        if (!axes || any_batch_axis(*axes)) return n;
+      }
+    }
     if (op == "Transpose") {
       const auto perm = attrs.get_ints("perm");
       if (perm.empty() ? rank(0) != 1 : perm[0] != 0) return n;

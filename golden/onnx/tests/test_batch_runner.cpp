@@ -86,9 +86,9 @@ TEST_CASE("a free batch whose ops couple the samples runs whole, as ONNX defines
   // y = x - mean over the batch (ReduceMean over axis 0, or over every axis
   // with no axes given), or DynamicQuantizeLinear's range over the whole tensor.
   for (const std::string coupling : {"mean_axis_0", "mean_axis_-2", "mean_all", "dynamic_quantize", "softmax_axis_0",
-                                     "softmax_axis_-2", "minus_row_0", "gram"}) {
+                                     "softmax_axis_-2", "minus_row_0", "gram", "minus_slice_0", "layer_norm_0"}) {
     INFO(coupling);
-    test::GraphBuilder g;
+    test::GraphBuilder g(coupling == "layer_norm_0" ? 17 : 13);
     g.input("x", DType::Float, {-1, 3});
     if (coupling == "dynamic_quantize") {
       g.node("DynamicQuantizeLinear", {"x"}, {"q", "s", "z"});
@@ -99,6 +99,15 @@ TEST_CASE("a free batch whose ops couple the samples runs whole, as ONNX defines
       g.initializer("first", Tensor::scalar_int(DType::Int64, 0));
       g.node("Gather", {"x", "first"}, {"row"});
       g.node("Sub", {"x", "row"}, {"y"});
+    } else if (coupling == "minus_slice_0") {  // x - x[0:1]
+      g.initializer("starts", Tensor::from_ints(DType::Int64, {1}, {0}));
+      g.initializer("ends", Tensor::from_ints(DType::Int64, {1}, {1}));
+      g.initializer("axes", Tensor::from_ints(DType::Int64, {1}, {0}));
+      g.node("Slice", {"x", "starts", "ends", "axes"}, {"row"});
+      g.node("Sub", {"x", "row"}, {"y"});
+    } else if (coupling == "layer_norm_0") {  // statistics over the whole tensor
+      g.initializer("gamma", Tensor::from_reals(DType::Float, {1000, 3}, std::vector<double>(3000, 1.0)));
+      g.node("LayerNormalization", {"x", "gamma"}, {"y"}).attr("axis", int64_t{0});
     } else if (coupling == "gram") {  // x @ (x^T x)
       g.node("Transpose", {"x"}, {"xt"});
       g.node("MatMul", {"xt", "x"}, {"gram"});
