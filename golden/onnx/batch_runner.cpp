@@ -102,11 +102,12 @@ const onnx::NodeProto* couples_samples(const OnnxModel& model, const std::map<st
       return n;
     if (op == "Flatten" && is_batch_axis(attrs.get_int("axis", 1))) return n;
     // Taking some samples, joining or splitting along the batch, a
-    // normalization whose statistics span it.
-    if ((op == "Concat" || op == "Split" || op == "LayerNormalization") &&
+    // normalization whose statistics span it. (Of a sample tensor: rank 1 is
+    // the shape arithmetic exporters write, Shape -> Slice -> Concat.)
+    if ((op == "Concat" || op == "Split" || op == "LayerNormalization") && rank(0) != 1 &&
         is_batch_axis(attrs.get_int("axis", op == "LayerNormalization" ? -1 : 0)))
       return n;
-    if (op == "Slice") {
+    if (op == "Slice" && rank(0) != 1) {
       if (model.opset() < 10) {
         const auto axes = attrs.get_ints("axes");
         if (axes.empty() || any_batch_axis(axes)) return n;

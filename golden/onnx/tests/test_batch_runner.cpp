@@ -125,6 +125,23 @@ TEST_CASE("a free batch whose ops couple the samples runs whole, as ONNX defines
     CHECK(runs == 1);
     CHECK(y.reals() == Interpreter(m).run({{"x", x}}).at("y").reals());
   }
+  // Shape arithmetic along axis 0 (Shape, Slice, Concat into a Reshape, as
+  // PyTorch writes a flatten) still runs in chunks.
+  {
+    test::GraphBuilder g;
+    g.input("x", DType::Float, {-1, 3});
+    g.node("Shape", {"x"}, {"shape"});
+    g.initializer("zero", Tensor::from_ints(DType::Int64, {1}, {0}));
+    g.initializer("one", Tensor::from_ints(DType::Int64, {1}, {1}));
+    g.node("Slice", {"shape", "zero", "one", "zero"}, {"batch"});
+    g.initializer("rest", Tensor::from_ints(DType::Int64, {1}, {-1}));
+    g.node("Concat", {"batch", "rest"}, {"target"}).attr("axis", int64_t{0});
+    g.node("Reshape", {"x", "target"}, {"y"});
+    g.output("y");
+    int64_t runs = 0;
+    (void)run_batch(g.model(), {{"x", rows(1000)}}, [&](const std::string& name, const Tensor&) { runs += name == "y"; });
+    CHECK(runs == 4);
+  }
   // A reduction or a Softmax over the features (axis 1 or -1) still runs in chunks.
   for (const int64_t axis : {1, -1}) {
     test::GraphBuilder g;
