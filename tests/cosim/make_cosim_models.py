@@ -66,6 +66,13 @@ Usage: make_cosim_models.py MODELS_DIR OUT_DIR
                          parts that end inside kernel rows, padded taps among
                          them), GlobalAveragePool, Gemm; calibration/ and
                          test_data_set_0/.
+  torch_mnist_example/   the network of PyTorch's MNIST example (pytorch/examples
+                         mnist/main.py), random weights: Conv 1->32, Relu,
+                         Conv 32->64, Relu, MaxPool 2, Flatten of 9216
+                         features, Gemm 9216->128 (16 tiles of 1152 words,
+                         each loaded in five parts), Relu, Gemm 128->10,
+                         LogSoftmax; calibration/ (64 samples) and
+                         test_data_set_0/ (1 sample).
   uint8_image_cnn/       a float CNN that takes image bytes, as a Keras model
                          exported with its uint8 NHWC input: Transpose, Cast
                          to float, Div 255, Sub and Div by per-channel mean
@@ -463,6 +470,42 @@ def wide_cnns(out):
     save_float_model(model, os.path.join(out, "wide_kernel_cnn"), rng, (1, 13, 13), varied_samples)
 
 
+def torch_mnist_example(out):
+    rng = np.random.default_rng(16)
+
+    def weights(name, shape, std):
+        return numpy_helper.from_array(rng.normal(0, std, shape).astype(np.float32), name)
+
+    inits = [weights("c1.w", (32, 1, 3, 3), 0.3), weights("c1.b", (32,), 0.1),
+             weights("c2.w", (64, 32, 3, 3), 0.06), weights("c2.b", (64,), 0.1),
+             weights("f1.w", (128, 9216), 0.01), weights("f1.b", (128,), 0.1),
+             weights("f2.w", (10, 128), 0.1), weights("f2.b", (10,), 0.1)]
+    nodes = [
+        helper.make_node("Conv", ["input", "c1.w", "c1.b"], ["a"], name="conv1", kernel_shape=[3, 3]),
+        helper.make_node("Relu", ["a"], ["b"], name="relu1"),
+        helper.make_node("Conv", ["b", "c2.w", "c2.b"], ["c"], name="conv2", kernel_shape=[3, 3]),
+        helper.make_node("Relu", ["c"], ["d"], name="relu2"),
+        helper.make_node("MaxPool", ["d"], ["e"], name="pool", kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("Flatten", ["e"], ["f"], name="flatten", axis=1),
+        helper.make_node("Gemm", ["f", "f1.w", "f1.b"], ["g"], name="fc1", transB=1),
+        helper.make_node("Relu", ["g"], ["h"], name="relu3"),
+        helper.make_node("Gemm", ["h", "f2.w", "f2.b"], ["y"], name="fc2", transB=1),
+        helper.make_node("LogSoftmax", ["y"], ["out"], name="log_softmax", axis=1),
+    ]
+    x_info = helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 1, 28, 28])
+    y_info = helper.make_tensor_value_info("out", TensorProto.FLOAT, ["N", 10])
+    model = helper.make_model(helper.make_graph(nodes, "torch_mnist_example", [x_info], [y_info], inits),
+                              opset_imports=[helper.make_opsetid("", 13)], ir_version=7)
+    onnx.checker.check_model(model)
+    folder = os.path.join(out, "torch_mnist_example")
+    for sub, n in (("calibration", 64), ("test_data_set_0", 1)):
+        os.makedirs(os.path.join(folder, sub), exist_ok=True)
+        with open(os.path.join(folder, sub, "input_0.pb"), "wb") as f:
+            f.write(numpy_helper.from_array(rng.uniform(0, 1, (n, 1, 28, 28)).astype(np.float32),
+                                            "input").SerializeToString())
+    onnx.save(model, os.path.join(folder, "model.onnx"))
+
+
 def uint8_image_cnn(out):
     rng = np.random.default_rng(15)
     inits = [
@@ -783,6 +826,7 @@ def main():
     symmetric_qdq_cnn(out)
     wide_cnns(out)
     uint8_image_cnn(out)
+    torch_mnist_example(out)
     qoperator_contrib(out)
     partly_quantized_resnet(out)
     tflite_int8_io(out)
