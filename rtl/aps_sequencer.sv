@@ -248,6 +248,7 @@ module aps_sequencer
   // the part's words (aps_dma.sv); a load reads a header and the planes its
   // width reduces from.
   logic [31:0] tile_ext_bytes, part_ext_bytes;
+  logic [31:0] last_part_words;        // the last part's words: the rest of the tile's
   logic [31:0] in_words, out_words;
 
   // ---- weight loads in flight (a load: a tile, or a part of one) ----
@@ -529,10 +530,10 @@ module aps_sequencer
     split = parts > 16'd1;
     tile_ext_bytes = (32'(parts) * COLS + 32'd8 * (tile_stride - 32'd1) * WgtPlaneBeats) * ROWS;
     part_ext_bytes = (32'(COLS) + 32'd8 * 32'(part_words) * WgtPlaneBeats) * ROWS;
+    last_part_words = tile_stride - 32'd1 - (32'(parts) - 32'd1) * 32'(part_words);
     part_first = split ? 32'(pt) * 32'(part_words) : 32'd0;
-    part_last = (split && pt != parts - 16'd1) ? part_first + 32'(part_words) - 32'd1 : tile_stride - 32'd2;
-    wi_words = (split && wi_pt != parts - 16'd1) ? 32'(part_words)
-                                                 : tile_stride - 32'd1 - (32'(parts) - 32'd1) * 32'(part_words);
+    part_last = part_first + ((pt != parts - 16'd1) ? 32'(part_words) : last_part_words) - 32'd1;
+    wi_words = (wi_pt != parts - 16'd1) ? 32'(part_words) : last_part_words;
     tiles = pool ? 32'(out_cb) : (32'(out_ch) + COLS - 1) / COLS;
     in_words = 32'(in_h) * 32'(in_w) * 32'(in_cb);
     out_words = 32'(out_h) * 32'(out_w) * 32'(out_cb);

@@ -1,7 +1,6 @@
 #include "sim/program_image.hpp"
 
 #include <algorithm>
-#include <bit>
 #include <cstring>
 #include <fmt/format.h>
 #include <tuple>
@@ -379,19 +378,18 @@ ProgramImage build_image(const NetworkProgram& p, const std::vector<LayerConfig>
       // (accelerator_geometry.hpp weight_parts).
       if (!m.weight_parts.fits())
         too_big(p, limits, l, fmt::format("a weight tile needs {} words, a weight buffer slot holds {}, and {} (a build "
-                                  "configured with -DAPS_RTL_WGT_WORDS={} holds it)", g.tile_stride,
-                                  limits.wgt_words / 2,
+                                  "configured with {} holds it)", g.tile_stride, limits.wgt_words / 2,
                                   g.depthwise ? "a depthwise tile is not loaded in parts"
                                               : fmt::format("only a layer of one output pixel loads a tile in parts "
                                                             "(this one has {} output pixels)", g.pixels),
-                                  std::bit_ceil(static_cast<uint64_t>(2 * g.tile_stride))));
-      if (m.weight_parts.count > 1 && (m.weight_parts.count > 0xFFFF || m.weight_parts.words > 0xFFFF))
-        too_big(p, l, fmt::format("its weight tile loads in {} parts of {} words, the descriptor holds 65535 of "
-                                  "each", m.weight_parts.count, m.weight_parts.words));
-      if (m.weight_parts.count > 1)
+                                  wgt_words_option(g.tile_stride)));
+      if (m.weight_parts.count > 1) {
+        check_field(p, l, m.weight_parts.count, hw::DescWgtParts::kPartsWidth, "weight tile parts");
+        check_field(p, l, m.weight_parts.words, hw::DescWgtParts::kPartWordsWidth, "words per weight tile part");
         d[hw::kDescWgtParts] = hw::DescWgtParts{.parts = static_cast<uint32_t>(m.weight_parts.count),
                                                 .part_words = static_cast<uint32_t>(m.weight_parts.words)}
                                    .pack();
+      }
       // Mapped as a grouped convolution, its lanes of other channels would
       // carry the zero point as their weight, which the midpoint rule does
       // not cancel (weight_reduction.hpp).
@@ -406,8 +404,8 @@ ProgramImage build_image(const NetworkProgram& p, const std::vector<LayerConfig>
     if (l.requantizes()) {
       if (g.out_channels > limits.param_entries)
         too_big(p, limits, l, fmt::format("{} output channels, the parameter buffer holds {} (a build configured with "
-                                  "-DAPS_RTL_PARAM_ENTRIES={} holds it)", g.out_channels, limits.param_entries,
-                                  std::bit_ceil(static_cast<uint64_t>(g.out_channels))));
+                                  "{} holds it)", g.out_channels, limits.param_entries,
+                                  param_entries_option(g.out_channels)));
       d[hw::kDescPrmBase] = m.ext_params;
       d[hw::kDescPrmStride] = m.param_stride;
       std::vector<uint8_t> params;

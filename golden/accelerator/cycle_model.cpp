@@ -87,8 +87,7 @@ StepTiming step_timing(const NetworkProgram& p, size_t step, const LayerConfig& 
   const bool pool = !l.has_weights();
   const int64_t per_word = pool ? 1 : c.bits;
   const int64_t lanes = pool ? a.rows : a.cols;
-  // A tile that does not fit a slot here is refused when the image is made.
-  const WeightParts parts = m.weight_parts.fits() ? m.weight_parts : WeightParts{1, g.words_per_pixel};
+  const WeightParts parts = m.weight_loads();
   StepTiming t;
   const int64_t ready = pre_transfers(l, m, pf, false, t);
   plane_reads(l, g, c, pool ? 1 : parts.count, t);

@@ -108,10 +108,21 @@ int64_t min_scratchpad_words(const NetworkProgram& p, int rows) {
   return words;
 }
 
+std::string act_words_option(int64_t words) { return fmt::format("-DAPS_RTL_ACT_WORDS={}", words); }
+
+// Two slots, a power of two in all.
+std::string wgt_words_option(int64_t tile_words) {
+  return fmt::format("-DAPS_RTL_WGT_WORDS={}", std::bit_ceil(static_cast<uint64_t>(2 * tile_words)));
+}
+
+std::string param_entries_option(int64_t channels) {
+  return fmt::format("-DAPS_RTL_PARAM_ENTRIES={}", std::bit_ceil(static_cast<uint64_t>(channels)));
+}
+
 std::string whole_model_build(const NetworkProgram& p, const HardwareLimits& limits) {
   std::vector<std::string> options;
   if (const int64_t words = min_scratchpad_words(p, limits.array.rows); words > limits.act_words)
-    options.push_back(fmt::format("-DAPS_RTL_ACT_WORDS={}", words));
+    options.push_back(act_words_option(words));
   int64_t tile = 0, channels = 0;
   for (size_t i = 0; i < p.layers.size(); ++i) {
     const Layer& l = p.layers[i];
@@ -120,9 +131,8 @@ std::string whole_model_build(const NetworkProgram& p, const HardwareLimits& lim
     if (l.has_weights() && !weight_parts(g, limits.wgt_words / 2).fits()) tile = std::max(tile, g.tile_stride);
     if (l.requantizes()) channels = std::max(channels, g.out_channels);
   }
-  if (tile > 0) options.push_back(fmt::format("-DAPS_RTL_WGT_WORDS={}", std::bit_ceil(static_cast<uint64_t>(2 * tile))));
-  if (channels > limits.param_entries)
-    options.push_back(fmt::format("-DAPS_RTL_PARAM_ENTRIES={}", std::bit_ceil(static_cast<uint64_t>(channels))));
+  if (tile > 0) options.push_back(wgt_words_option(tile));
+  if (channels > limits.param_entries) options.push_back(param_entries_option(channels));
   if (options.size() < 2) return "";
   return fmt::format("; the whole model needs a build configured with {}", fmt::join(options, " "));
 }
@@ -141,11 +151,10 @@ int64_t weight_tile_beats(int64_t tile_words, int planes, ArrayShape a) {
 }
 
 int64_t weight_parts_beats(const StepMemory& m, int planes, ArrayShape a) {
-  const int64_t words = m.tile_words - 1;
-  if (!m.weight_parts.fits()) return weight_tile_beats(m.tile_words, planes, a);
+  const WeightParts loads = m.weight_loads();
   int64_t beats = 0;
-  for (int64_t part = 0; part < m.weight_parts.count; ++part)
-    beats += weight_tile_beats(m.weight_parts.words_of(part, words) + 1, planes, a);
+  for (int64_t part = 0; part < loads.count; ++part)
+    beats += weight_tile_beats(loads.words_of(part, m.tile_words - 1) + 1, planes, a);
   return beats;
 }
 
@@ -190,7 +199,8 @@ MemoryPlan plan_memory(const NetworkProgram& p, const HardwareLimits& limits, in
       throw InputError(fmt::format("{}: layer '{}' needs {} scratchpad words at once (its inputs and output), the "
                                    "scratchpad has {}{}{}", p.source, l.name, words, spm_words,
                                    words > limits.act_words
-                                       ? fmt::format(" (a build configured with -DAPS_RTL_ACT_WORDS={} holds them)", words)
+                                       ? fmt::format(" (a build configured with {} holds them)",
+                                                     act_words_option(words))
                                        : "",
                                    whole_model_build(p, limits)));
   }

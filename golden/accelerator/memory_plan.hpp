@@ -72,6 +72,9 @@ struct StepMemory {
   int64_t param_beats = 0;
   int64_t tile_words = 0;  // per weight tile: its header and R words (0: no weights)
   WeightParts weight_parts;  // how a tile goes through a weight buffer slot (count 0: it does not)
+  // The loads of one tile: its parts, or, where it fits no slot (the host
+  // image refuses it; sizes and timing still count it), the tile whole.
+  WeightParts weight_loads() const { return weight_parts.fits() ? weight_parts : WeightParts{1, tile_words - 1}; }
   int64_t scan_base = 0, scan_entries = 0;  // a scan's SAE slice entries (scan_words), in order of steps
 };
 
@@ -81,8 +84,8 @@ struct StepMemory {
 // header and the top `planes` planes: one contiguous prefix of the tile, so
 // its traffic falls with the weights' width (weight_planes).
 int64_t weight_tile_beats(int64_t tile_words, int planes, ArrayShape array);
-// The beats of a step's whole tile at `planes` planes: each of its parts a
-// header and the top planes of its words (one part: weight_tile_beats).
+// The beats of a step's whole tile at `planes` planes: each of its loads a
+// header and the top planes of its words (one load: weight_tile_beats).
 int64_t weight_parts_beats(const StepMemory& step, int planes, ArrayShape array);
 
 struct MemoryPlan {
@@ -98,6 +101,13 @@ struct MemoryPlan {
 // The fewest scratchpad words any plan needs: the largest set of tensors one
 // step reads and writes together.
 int64_t min_scratchpad_words(const NetworkProgram& program, int rows);
+
+// The CMake option (cmake/ApsRtlBuild.cmake) of a build whose size holds a
+// need: `words` scratchpad words at once, a weight tile of `tile_words`
+// words (header included) in one slot, `channels` output channels.
+std::string act_words_option(int64_t words);
+std::string wgt_words_option(int64_t tile_words);
+std::string param_entries_option(int64_t channels);
 
 // When a program exceeds more than one of the build's sizes (scratchpad,
 // weight slot, parameter buffer), "; the whole model needs a build

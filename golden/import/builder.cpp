@@ -344,10 +344,10 @@ ActView ProgramBuilder::act(const std::string& value, const onnx::NodeProto& nod
   }
   if (const auto it = inputs_.find(value); it != inputs_.end()) {
     if (it->second.q) return acts_[value] = declare_input(it->second, *it->second.q, &node);
-    // (Integer samples the graph casts to float are float values from there on.)
-    const bool float_input = is_floating(model_.inputs()[0].dtype) || !it->second.codes;
-    if (calibrated_ && float_input) return acts_[value] = declare_input(it->second, calibrated_quant(value), &node);
-    if (float_input)
+    // Not codes: float samples, or integers the graph cast to float.
+    if (calibrated_ && !it->second.codes)
+      return acts_[value] = declare_input(it->second, calibrated_quant(value), &node);
+    if (!it->second.codes)
       needs_calibration(fmt::format("{}: reads '{}', the graph input, unquantized", model_.node_label(node), value));
   }
   if (const auto it = fused_.find(value); it != fused_.end())

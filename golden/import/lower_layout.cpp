@@ -134,18 +134,19 @@ onnx::NodeProto ProgramBuilder::inference_dropout(const onnx::NodeProto& node) c
 }
 
 bool ProgramBuilder::lower_input_cast(const onnx::NodeProto& node) {
+  // The graph input's own integers: codes with no parameters, or with those
+  // a reader that took them as codes gave them (an integer input is
+  // quantized only after a Cast; a QuantizeLinear's codes are not these).
   const auto it = inputs_.find(node.input(0));
-  if (it == inputs_.end() || acts_.count(node.input(0)) || !it->second.codes) return false;
+  if (it == inputs_.end() || acts_.count(node.input(0)) || !it->second.codes || (it->second.q && !input_read_as_codes_))
+    return false;
   const int64_t to = context(node).attrs.get_int("to", 0);
   if (to != static_cast<int64_t>(DType::Float))
     unsupported(node, fmt::format("casts the network input's {} values to {}: only a cast to float32 is the host's",
                                   dtype_name(program_.input_codes), dtype_name(static_cast<DType>(to))));
-  // (An integer input is quantized only after a Cast: until then, codes
-  // with parameters are the input's own, which a reader took as codes.)
   if (input_read_as_codes_)
     unsupported(node, "casts the network input's integers to float, where a DequantizeLinear or QLinear node reads "
                       "them as codes: the accelerator holds one copy of its input");
-  if (it->second.q) return false;
   InputView v = it->second;
   v.codes = false;
   program_.input_cast = true;

@@ -146,18 +146,17 @@ struct Probe {
   std::map<std::string, int> ranks;
   int64_t sample_bytes = 0;
 };
+// (Only a batch of more than kProbedBatch samples is probed.)
 Probe probe_run(const Interpreter& interpreter, const TensorMap& feeds) {
   Probe probe;
   TensorMap two;
-  int64_t samples = 1;
   for (const auto& [name, t] : feeds) {
     probe.ranks[name] = t.rank();
-    samples = std::min<int64_t>(2, t.shape()[0]);
-    two.emplace(name, batch_slice(t, 0, samples));
+    two.emplace(name, batch_slice(t, 0, 2));
   }
   int64_t peak = 0;
   interpreter.run(two, [&](const std::string& name, const Tensor& value) { probe.ranks[name] = value.rank(); }, &peak);
-  probe.sample_bytes = std::max<int64_t>(1, peak / std::max<int64_t>(1, samples));
+  probe.sample_bytes = std::max<int64_t>(1, peak / 2);
   return probe;
 }
 
@@ -229,15 +228,15 @@ TensorMap run_batch(const OnnxModel& model, const TensorMap& feeds, const ValueO
     // A free batch whose ops couple the samples runs whole, as ONNX defines
     // it; otherwise in runs of at most kFreeBatchChunk samples and run_bytes,
     // none of fewer than two samples (Split).
-    std::optional<Probe> probe;
+    Probe probe;
     try {
       probe = probe_run(interpreter, feeds);
     } catch (const std::exception&) {
       // The run of every sample meets the same node and says so with the shapes the caller gave.
       return interpreter.run(feeds, observer);
     }
-    if (couples_samples(model, probe->ranks)) return interpreter.run(feeds, observer);
-    const int64_t chunk = std::clamp<int64_t>(run_bytes / probe->sample_bytes, 2, kFreeBatchChunk);
+    if (couples_samples(model, probe.ranks)) return interpreter.run(feeds, observer);
+    const int64_t chunk = std::clamp<int64_t>(run_bytes / probe.sample_bytes, 2, kFreeBatchChunk);
     split.runs = std::min((split.samples + chunk - 1) / chunk, split.samples / 2);
     if (split.runs <= 1) return interpreter.run(feeds, observer);
   }

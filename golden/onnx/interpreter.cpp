@@ -30,28 +30,27 @@ void Interpreter::check_feed(const ValueInfo& info, const Tensor& value) const {
   check_feed_shape(info, value, model_.source());
 }
 
-TensorMap Interpreter::run(const TensorMap& feeds, const ValueObserver& observer, int64_t* peak_bytes) const {
-  // After node i, the values it was the last to read (or that nothing reads)
-  // go: a network of 224x224 images held every value of every layer, tens
-  // of megabytes per sample, where the live ones are a few.
+// A value goes after the last node that reads it: a network of 224x224
+// images held every value of every layer, tens of megabytes per sample,
+// where the live ones are a few. Graph outputs stay; a graph input no node
+// reads stays too.
+Interpreter::Interpreter(const OnnxModel& model) : model_(model), release_(model.nodes().size()) {
   const std::vector<const onnx::NodeProto*>& nodes = model_.nodes();
   std::set<std::string> kept;
   for (const auto& out : model_.outputs()) kept.insert(out.name);
   std::map<std::string, size_t> last_reader;
   for (size_t i = 0; i < nodes.size(); ++i)
     for (const auto& in : nodes[i]->input()) last_reader[in] = i;
-  std::vector<std::vector<std::string>> release(nodes.size());
-  auto released_after = [&](const std::string& name, size_t produced) {
-    if (name.empty() || kept.count(name)) return;
-    const auto it = last_reader.find(name);
-    release[it == last_reader.end() ? produced : std::max(produced, it->second)].push_back(name);
-  };
+  for (const auto& [name, reader] : last_reader)
+    if (!name.empty() && !kept.count(name)) release_[reader].push_back(name);
+  // Node outputs nothing reads go after their node.
   for (size_t i = 0; i < nodes.size(); ++i)
-    for (const auto& out : nodes[i]->output()) released_after(out, i);
-  for (const auto& info : model_.inputs())
-    if (const auto it = last_reader.find(info.name); it != last_reader.end() && !kept.count(info.name))
-      release[it->second].push_back(info.name);
+    for (const auto& out : nodes[i]->output())
+      if (!out.empty() && !kept.count(out) && !last_reader.count(out)) release_[i].push_back(out);
+}
 
+TensorMap Interpreter::run(const TensorMap& feeds, const ValueObserver& observer, int64_t* peak_bytes) const {
+  const std::vector<const onnx::NodeProto*>& nodes = model_.nodes();
   TensorMap values;
   int64_t live = 0, peak = 0;
   auto bytes = [](const Tensor& t) { return t.size() * static_cast<int64_t>(sizeof(double)); };
@@ -99,7 +98,7 @@ TensorMap Interpreter::run(const TensorMap& feeds, const ValueObserver& observer
       values.insert_or_assign(name, std::move(outputs[i]));
     }
     peak = std::max(peak, live);
-    for (const std::string& name : release[index])
+    for (const std::string& name : release_[index])
       if (const auto it = values.find(name); it != values.end()) {
         live -= bytes(it->second);
         values.erase(it);

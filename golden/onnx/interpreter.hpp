@@ -25,7 +25,7 @@ void check_feed_shape(const ValueInfo& info, const Tensor& value, std::string_vi
 
 class Interpreter {
  public:
-  explicit Interpreter(const OnnxModel& model) : model_(model) {}
+  explicit Interpreter(const OnnxModel& model);
 
   // Feeds must cover every graph input; element types must match and fixed
   // dimensions must agree (InputError naming the input otherwise). Returns
@@ -37,6 +37,9 @@ class Interpreter {
  private:
   void check_feed(const ValueInfo& info, const Tensor& value) const;
   const OnnxModel& model_;
+  // After node i, the values it was the last to read (or that nothing reads):
+  // the same for every run, so made once.
+  std::vector<std::vector<std::string>> release_;
 };
 
 }  // namespace aps

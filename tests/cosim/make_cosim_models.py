@@ -225,9 +225,7 @@ def resnet_tiny(out):
         helper.make_node("Flatten", ["gap"], ["flat"], name="flatten"),
         helper.make_node("Gemm", ["flat", "fc.w", "fc.b"], ["logits"], name="fc", transB=1),
     ]
-    model = helper.make_model(helper.make_graph(nodes, "resnet_tiny", [x_info], [y_info], inits),
-                              opset_imports=[helper.make_opsetid("", 13)], ir_version=7)
-    onnx.checker.check_model(model)
+    model = checked_model(nodes, "resnet_tiny", x_info, y_info, inits)
     onnx.save(model, os.path.join(folder, "model.onnx"))
 
     # QDQ model: Q -> DQ around every activation, int8 symmetric per-channel
@@ -274,9 +272,7 @@ def resnet_tiny(out):
     weights("fc", p["fc.w"], p["fc.b"], q["gap"][0])
     nodes.append(helper.make_node("Gemm", ["flat", "fc.w", "fc.b"], ["logits_f"], name="fc", transB=1))
     act_qdq("logits", "logits_f", "logits")
-    model = helper.make_model(helper.make_graph(nodes, "resnet_tiny_int8", [x_info], [y_info], inits),
-                              opset_imports=[helper.make_opsetid("", 13)], ir_version=7)
-    onnx.checker.check_model(model)
+    model = checked_model(nodes, "resnet_tiny_int8", x_info, y_info, inits)
     onnx.save(model, os.path.join(folder, "model_int8.onnx"))
 
 
@@ -322,9 +318,17 @@ def channel_weights_dq(nodes, inits, w, name):
     return f"{name}.w"
 
 
-def save_float_model(model, folder, rng, sample_shape, samples=uniform_samples):
+def checked_model(nodes, name, x_info, y_info, inits):
+    """An opset-13 model of one graph with one input and one output, checked."""
+    model = helper.make_model(helper.make_graph(nodes, name, [x_info], [y_info], inits),
+                              opset_imports=[helper.make_opsetid("", 13)], ir_version=7)
+    onnx.checker.check_model(model)
+    return model
+
+
+def save_float_model(model, folder, rng, sample_shape, samples=uniform_samples, counts=(256, 24)):
     """A model with calibration/ (256 samples) and test_data_set_0/ (24), by default uniform in [-1, 1]."""
-    for sub, n in (("calibration", 256), ("test_data_set_0", 24)):
+    for sub, n in zip(("calibration", "test_data_set_0"), counts):
         os.makedirs(os.path.join(folder, sub), exist_ok=True)
         with open(os.path.join(folder, sub, "input_0.pb"), "wb") as f:
             f.write(numpy_helper.from_array(samples(rng, n, sample_shape).astype(np.float32),
@@ -374,9 +378,7 @@ def padded_cnn(out):
     ]
     x_info = helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 1, 9, 9])
     y_info = helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 5])
-    model = helper.make_model(helper.make_graph(nodes, "padded_cnn", [x_info], [y_info], inits),
-                              opset_imports=[helper.make_opsetid("", 13)], ir_version=7)
-    onnx.checker.check_model(model)
+    model = checked_model(nodes, "padded_cnn", x_info, y_info, inits)
     save_float_model(model, os.path.join(out, "padded_cnn"), rng, (1, 9, 9))
 
 
@@ -404,9 +406,7 @@ def conv1d_net(out):
     ]
     x_info = helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 4, 40])
     y_info = helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 6])
-    model = helper.make_model(helper.make_graph(nodes, "conv1d_net", [x_info], [y_info], inits),
-                              opset_imports=[helper.make_opsetid("", 13)], ir_version=7)
-    onnx.checker.check_model(model)
+    model = checked_model(nodes, "conv1d_net", x_info, y_info, inits)
     save_float_model(model, os.path.join(out, "conv1d_net"), rng, (4, 40))
 
 
@@ -426,9 +426,7 @@ def global_max_cnn(out):
     ]
     x_info = helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 2, 6, 6])
     y_info = helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 5])
-    model = helper.make_model(helper.make_graph(nodes, "global_max_cnn", [x_info], [y_info], inits),
-                              opset_imports=[helper.make_opsetid("", 13)], ir_version=7)
-    onnx.checker.check_model(model)
+    model = checked_model(nodes, "global_max_cnn", x_info, y_info, inits)
     save_float_model(model, os.path.join(out, "global_max_cnn"), rng, (2, 6, 6))
 
 
@@ -450,9 +448,7 @@ def wide_cnns(out):
         helper.make_node("Relu", ["h"], ["hr"], name="relu2"),
         helper.make_node("Gemm", ["hr", "fc2.w"], ["logits"], name="fc2", transB=1),
     ]
-    model = helper.make_model(helper.make_graph(nodes, "wide_fc_cnn", [x_info], [y_info], conv1 + fc),
-                              opset_imports=[helper.make_opsetid("", 13)], ir_version=7)
-    onnx.checker.check_model(model)
+    model = checked_model(nodes, "wide_fc_cnn", x_info, y_info, conv1 + fc)
     save_float_model(model, os.path.join(out, "wide_fc_cnn"), rng, (1, 13, 13), varied_samples)
 
     wide = [numpy_helper.from_array(rng.normal(0, 0.03, (12, 38, 13, 13)).astype(np.float32), "c2.w"),
@@ -464,9 +460,7 @@ def wide_cnns(out):
         helper.make_node("Flatten", ["g"], ["f"], name="flatten"),
         helper.make_node("Gemm", ["f", "fc.w"], ["logits"], name="fc", transB=1),
     ]
-    model = helper.make_model(helper.make_graph(nodes, "wide_kernel_cnn", [x_info], [y_info], conv1 + wide),
-                              opset_imports=[helper.make_opsetid("", 13)], ir_version=7)
-    onnx.checker.check_model(model)
+    model = checked_model(nodes, "wide_kernel_cnn", x_info, y_info, conv1 + wide)
     save_float_model(model, os.path.join(out, "wide_kernel_cnn"), rng, (1, 13, 13), varied_samples)
 
 
@@ -494,16 +488,9 @@ def torch_mnist_example(out):
     ]
     x_info = helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 1, 28, 28])
     y_info = helper.make_tensor_value_info("out", TensorProto.FLOAT, ["N", 10])
-    model = helper.make_model(helper.make_graph(nodes, "torch_mnist_example", [x_info], [y_info], inits),
-                              opset_imports=[helper.make_opsetid("", 13)], ir_version=7)
-    onnx.checker.check_model(model)
-    folder = os.path.join(out, "torch_mnist_example")
-    for sub, n in (("calibration", 64), ("test_data_set_0", 1)):
-        os.makedirs(os.path.join(folder, sub), exist_ok=True)
-        with open(os.path.join(folder, sub, "input_0.pb"), "wb") as f:
-            f.write(numpy_helper.from_array(rng.uniform(0, 1, (n, 1, 28, 28)).astype(np.float32),
-                                            "input").SerializeToString())
-    onnx.save(model, os.path.join(folder, "model.onnx"))
+    model = checked_model(nodes, "torch_mnist_example", x_info, y_info, inits)
+    save_float_model(model, os.path.join(out, "torch_mnist_example"), rng, (1, 28, 28),
+                     lambda rng, n, shape: rng.uniform(0, 1, (n, *shape)), counts=(64, 1))
 
 
 def uint8_image_cnn(out):
@@ -532,9 +519,7 @@ def uint8_image_cnn(out):
     ]
     x_info = helper.make_tensor_value_info("input", TensorProto.UINT8, ["N", 12, 12, 3])
     y_info = helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 6])
-    model = helper.make_model(helper.make_graph(nodes, "uint8_image_cnn", [x_info], [y_info], inits),
-                              opset_imports=[helper.make_opsetid("", 13)], ir_version=7)
-    onnx.checker.check_model(model)
+    model = checked_model(nodes, "uint8_image_cnn", x_info, y_info, inits)
     folder = os.path.join(out, "uint8_image_cnn")
     for sub, n in (("calibration", 256), ("test_data_set_0", 24)):
         os.makedirs(os.path.join(folder, sub), exist_ok=True)
@@ -589,9 +574,7 @@ def symmetric_qdq_cnn(out):
     qdq("logits", "y")
     x_info = helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 2, 6, 6])
     y_info = helper.make_tensor_value_info("y.d", TensorProto.FLOAT, ["N", 5])
-    model = helper.make_model(helper.make_graph(nodes, "symmetric_qdq_cnn", [x_info], [y_info], inits),
-                              opset_imports=[helper.make_opsetid("", 13)], ir_version=7)
-    onnx.checker.check_model(model)
+    model = checked_model(nodes, "symmetric_qdq_cnn", x_info, y_info, inits)
     save_float_model(model, os.path.join(out, "symmetric_qdq_cnn"), rng, (2, 6, 6))
 
 
@@ -720,9 +703,7 @@ def partly_quantized_resnet(out):
                                   transB=1))
     x_info = helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 2, 8, 8])
     y_info = helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 5])
-    model = helper.make_model(helper.make_graph(nodes, "partly_quantized_resnet", [x_info], [y_info], inits),
-                              opset_imports=[helper.make_opsetid("", 13)], ir_version=7)
-    onnx.checker.check_model(model)
+    model = checked_model(nodes, "partly_quantized_resnet", x_info, y_info, inits)
     save_float_model(model, os.path.join(out, "partly_quantized_resnet"), rng, (2, 8, 8), varied_samples)
 
 
@@ -796,9 +777,7 @@ def tflite_int8_io(out):
     nodes.append(helper.make_node("QuantizeLinear", ["logits", "y.s", "y.z"], ["output"], name="q_out"))
     x_info = helper.make_tensor_value_info("input", TensorProto.INT8, [1, 8, 8, 2])
     y_info = helper.make_tensor_value_info("output", TensorProto.INT8, [1, 5])
-    model = helper.make_model(helper.make_graph(nodes, "tflite_int8_io", [x_info], [y_info], inits),
-                              opset_imports=[helper.make_opsetid("", 13)], ir_version=7)
-    onnx.checker.check_model(model)
+    model = checked_model(nodes, "tflite_int8_io", x_info, y_info, inits)
     folder = os.path.join(out, "tflite_int8_io")
     samples = varied_samples(rng, 24, (2, 8, 8)).astype(np.float32).transpose(0, 2, 3, 1)
     scale, zp = q["x"]

@@ -193,32 +193,35 @@ TEST_CASE("image bytes cast to float32 before the normalization are converted by
       CHECK(std::abs(dequantize_linear(out[k], 1.0F / 16, 128) - y.reals()[static_cast<size_t>(i) * out.size() + k]) <=
             1.0 / 16 + 1e-6);
   }
-  SECTION("bytes read both as values (a Cast) and as codes (a DequantizeLinear) are refused, in either order") {
-    for (const bool cast_first : {true, false}) {
-      test::GraphBuilder h(13);
-      h.input("x", DType::UInt8, {-1, 4});
-      h.initializer("s", Tensor::scalar_real(DType::Float, 2.0));
-      h.initializer("z", Tensor::scalar_int(DType::UInt8, 0));
-      auto cast = [&] { h.node("Cast", {"x"}, {"xf"}, "to_float").attr("to", int64_t{1}); };
-      auto dequantize = [&] { h.node("DequantizeLinear", {"x", "s", "z"}, {"xd"}, "dq_in"); };
-      if (cast_first) cast(), dequantize();
-      else dequantize(), cast();
-      h.node("Add", {"xf", "xd"}, {"y"}, "sum");
-      h.output("y");
-      INFO("the Cast " << (cast_first ? "first" : "second"));
-      CHECK_THROWS_WITH(build_program(h.model(), ActivationRanges{{"xf", {0.0, 255.0}}, {"xd", {0.0, 510.0}},
-                                                                  {"y", {0.0, 765.0}}}),
-                        Catch::Contains(cast_first ? "node 'dq_in' (DequantizeLinear)" : "node 'to_float' (Cast)") &&
-                            Catch::Contains("the accelerator holds one copy of its input"));
-    }
-  }
-  SECTION("a cast to another type than float32 is refused by name") {
+}
+
+TEST_CASE("image bytes read both as values (a Cast) and as codes (a DequantizeLinear) are refused, in either order",
+          "[integer_input]") {
+  for (const bool cast_first : {true, false}) {
     test::GraphBuilder h(13);
     h.input("x", DType::UInt8, {-1, 4});
-    h.node("Cast", {"x"}, {"y"}, "widen").attr("to", int64_t{6});
+    h.initializer("s", Tensor::scalar_real(DType::Float, 2.0));
+    h.initializer("z", Tensor::scalar_int(DType::UInt8, 0));
+    auto cast = [&] { h.node("Cast", {"x"}, {"xf"}, "to_float").attr("to", int64_t{1}); };
+    auto dequantize = [&] { h.node("DequantizeLinear", {"x", "s", "z"}, {"xd"}, "dq_in"); };
+    if (cast_first) cast(), dequantize();
+    else dequantize(), cast();
+    h.node("Add", {"xf", "xd"}, {"y"}, "sum");
     h.output("y");
-    CHECK_THROWS_WITH(build_program(h.model(), ActivationRanges{{"x", {0.0, 255.0}}, {"y", {0.0, 255.0}}}),
-                      Catch::Contains("node 'widen' (Cast)") &&
-                          Catch::Contains("casts the network input's uint8 values to int32: only a cast to float32"));
+    INFO("the Cast " << (cast_first ? "first" : "second"));
+    CHECK_THROWS_WITH(build_program(h.model(), ActivationRanges{{"xf", {0.0, 255.0}}, {"xd", {0.0, 510.0}},
+                                                                {"y", {0.0, 765.0}}}),
+                      Catch::Contains(cast_first ? "node 'dq_in' (DequantizeLinear)" : "node 'to_float' (Cast)") &&
+                          Catch::Contains("the accelerator holds one copy of its input"));
   }
+}
+
+TEST_CASE("a cast of image bytes to another type than float32 is refused by name", "[integer_input]") {
+  test::GraphBuilder h(13);
+  h.input("x", DType::UInt8, {-1, 4});
+  h.node("Cast", {"x"}, {"y"}, "widen").attr("to", int64_t{6});
+  h.output("y");
+  CHECK_THROWS_WITH(build_program(h.model(), ActivationRanges{{"x", {0.0, 255.0}}, {"y", {0.0, 255.0}}}),
+                    Catch::Contains("node 'widen' (Cast)") &&
+                        Catch::Contains("casts the network input's uint8 values to int32: only a cast to float32"));
 }

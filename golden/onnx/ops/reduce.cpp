@@ -63,17 +63,22 @@ std::vector<Tensor> reduce(const OpContext& ctx, Reduction kind) {
     }
     return o;
   };
-  // LogSumExp sums exp(v - m) for the output's largest m and adds m back:
-  // exp(1000) would overflow.
-  std::vector<double> shift(static_cast<size_t>(y.size()), -std::numeric_limits<double>::infinity());
-  if (kind == Reduction::LogSumExp)
+  // LogSumExp sums exp(v - m) for the output's largest m and adds m back
+  // (exp(1000) would overflow); m is 0 where that largest is not finite, and
+  // for every other reduction.
+  std::vector<double> shift(static_cast<size_t>(y.size()), 0.0);
+  if (kind == Reduction::LogSumExp) {
+    std::fill(shift.begin(), shift.end(), -std::numeric_limits<double>::infinity());
     for (int64_t i = 0; i < x.size(); ++i) {
       double& m = shift[out_of(i)];
       m = std::max(m, x.value(i));
     }
+    for (double& m : shift)
+      if (!std::isfinite(m)) m = 0.0;
+  }
   for (int64_t i = 0; i < x.size(); ++i) {
     const int64_t o = out_of(i);
-    const double v = kind == Reduction::LogSumExp && std::isfinite(shift[o]) ? x.value(i) - shift[o] : x.value(i);
+    const double v = x.value(i) - shift[o];
     if (kind == Reduction::Prod) acc[o] = seen[o] ? acc[o] * v : v;
     else if (kind != Reduction::Max && kind != Reduction::Min) acc[o] = seen[o] ? acc[o] + term(kind, v) : term(kind, v);
     else if (!seen[o] || (kind == Reduction::Max ? v > acc[o] : v < acc[o]) || std::isnan(v)) acc[o] = v;
@@ -85,7 +90,7 @@ std::vector<Tensor> reduce(const OpContext& ctx, Reduction kind) {
     const double r = kind == Reduction::Mean ? acc[o] / count
                      : kind == Reduction::L2 ? std::sqrt(acc[o])
                      : kind == Reduction::LogSum ? std::log(acc[o])
-                     : kind == Reduction::LogSumExp ? std::log(acc[o]) + (std::isfinite(shift[o]) ? shift[o] : 0.0)
+                     : kind == Reduction::LogSumExp ? std::log(acc[o]) + shift[o]
                                                     : acc[o];
     y.set_value(o, r);
   }
