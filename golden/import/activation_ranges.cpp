@@ -43,7 +43,11 @@ double quantization_mse(const std::vector<double>& v, double lo, double hi) {
   return e / static_cast<double>(std::max<size_t>(v.size(), 1));
 }
 
+constexpr std::pair<double, double> kNanRange{std::numeric_limits<double>::quiet_NaN(),
+                                              std::numeric_limits<double>::quiet_NaN()};
+
 std::pair<double, double> range_of(std::vector<double> v, RangeMethod method) {
+  if (std::any_of(v.begin(), v.end(), [](double x) { return std::isnan(x); })) return kNanRange;
   std::sort(v.begin(), v.end());
   const double lo = v.front(), hi = v.back();
   if (method == RangeMethod::MinMax) return {lo, hi};
@@ -78,15 +82,21 @@ ActivationRanges activation_ranges(const OnnxModel& model, const Tensor& calibra
     // must, costs gigabytes on a thousand images of a real network.
     run_batch(model, feeds, [&](const std::string& name, const Tensor& t) {
       if (!t.floating()) return;
+      if (t.size() == 0) return;
       double lo = std::numeric_limits<double>::infinity(), hi = -lo;
       for (double v : t.reals()) {
-        if (std::isnan(v)) continue;  // a NaN weight is refused by name when the layer is built
+        if (std::isnan(v)) {
+          lo = hi = v;
+          break;
+        }
         lo = std::min(lo, v);
         hi = std::max(hi, v);
       }
-      if (lo > hi) return;
       const auto [it, fresh] = ranges.try_emplace(name, lo, hi);
-      if (!fresh) it->second = {std::min(it->second.first, lo), std::max(it->second.second, hi)};
+      if (std::isnan(lo) || std::isnan(it->second.first))
+        it->second = kNanRange;
+      else if (!fresh)
+        it->second = {std::min(it->second.first, lo), std::max(it->second.second, hi)};
     });
     return ranges;
   }

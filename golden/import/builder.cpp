@@ -246,7 +246,14 @@ const Tensor* ProgramBuilder::constant_ahead(const std::string& value) {
 ActivationQuant ProgramBuilder::calibrated_quant(const std::string& value) const {
   const auto it = ranges_.find(value);
   if (it == ranges_.end()) throw InputError(fmt::format("{}: no calibration range for '{}'", model_.source(), value));
-  return activation_quant_from_range(it->second.first, it->second.second);
+  const auto [lo, hi] = it->second;
+  if (!std::isfinite(lo) || !std::isfinite(hi)) {
+    const onnx::NodeProto* made = model_.producer(value);
+    throw InputError(fmt::format("{}: '{}' {} on the calibration data, which no activation grid holds",
+                                 made ? model_.node_label(*made) : model_.source(), value,
+                                 std::isnan(lo) ? "is NaN" : fmt::format("reaches {}", std::isfinite(lo) ? hi : lo)));
+  }
+  return activation_quant_from_range(lo, hi);
 }
 
 // A per-tensor activation quantization from constant scale and zero point
@@ -309,6 +316,14 @@ QuantConst ProgramBuilder::quant_const_from(const onnx::NodeProto& node, const T
   if (scale.size() < 1 || scale.rank() > 1 ||
       (zp && (zp->floating() || zp->rank() > 1 || (zp->size() != 1 && zp->size() != scale.size()))))
     unsupported(node, "scale and zero point must be scalars or 1-D, one value or one per channel, zero points integers");
+  // ONNX's own rules, which the ONNX-semantics engine enforces: the program
+  // would otherwise read the codes with another zero point than ONNX does.
+  if (zp && zp->dtype() != codes.dtype())
+    throw InputError(fmt::format("{}: zero point type {} differs from the codes' type {}", model_.node_label(node),
+                                 dtype_name(zp->dtype()), dtype_name(codes.dtype())));
+  if (zp && codes.dtype() == DType::Int32)
+    for (int64_t v : zp->ints())
+      if (v != 0) throw InputError(fmt::format("{}: int32 codes need zero point 0, not {}", model_.node_label(node), v));
   QuantConst c;
   c.codes = codes;
   for (int64_t i = 0; i < scale.size(); ++i)
@@ -544,6 +559,8 @@ bool ProgramBuilder::finalize_unquantized(const std::string& value) {
 // layout op (layer_before) gets the grid of its values after it, as a fused
 // one's: from 0 after a ReLU, where the negative codes would all read as 0.
 void ProgramBuilder::finalize_from_calibration(const std::string& value) {
+  // A NaN weight makes its layer's output NaN: the weight is the one to name.
+  check_finite_weights(pending_.at(value));
   ActivationQuant q = calibrated_quant(value);  // refuses a value without a range
   if (const auto a = activation_after(value)) {
     // The measured range, moved into the activation's.
@@ -604,6 +621,14 @@ void PendingLayer::bias_to_real() {
   if (bias_real.empty()) bias_real.assign(outs, 0.0);
 }
 
+// NaN or infinite weights (or a BatchNormalization folding that makes them
+// so) are refused: NaN -> int8 is undefined.
+void ProgramBuilder::check_finite_weights(const PendingLayer& p) const {
+  for (double w : p.float_weights)
+    if (!std::isfinite(w))
+      throw InputError(fmt::format("{}: layer '{}': weight {} is not finite", model_.source(), p.layer.name, w));
+}
+
 void ProgramBuilder::finalize(const std::string& value, ActivationQuant out_q, bool measured) {
   PendingLayer p = pending_.at(value);
   pending_.erase(value);
@@ -642,11 +667,7 @@ void ProgramBuilder::finalize(const std::string& value, ActivationQuant out_q, b
     clip_as_saturation(l, lo, hi, l.out_q, std::nullopt);
   }
   if (l.has_weights() && !p.float_weights.empty()) {
-    // NaN or infinite weights (or a BatchNormalization folding that makes
-    // them so) are refused: NaN -> int8 is undefined.
-    for (double w : p.float_weights)
-      if (!std::isfinite(w))
-        throw InputError(fmt::format("{}: layer '{}': weight {} is not finite", model_.source(), l.name, w));
+    check_finite_weights(p);
     quantize_float_weights(p.float_weights, l.out_shape.channels, l);
   }
   // quantize_multiplier knows only the number; the user needs the model and layer whose scales overflow it.
@@ -685,6 +706,10 @@ void ProgramBuilder::finalize(const std::string& value, ActivationQuant out_q, b
       if (l.weight_scales[c] == 0.0) {
         const double value = p.bias_quant ? quant_bias[static_cast<size_t>(c)]
                                           : p.bias_real.empty() ? 0.0 : static_cast<float>(p.bias_real[c]);
+        // quantize_linear takes NaN to the zero point, where ONNX's output is NaN.
+        if (!std::isfinite(value))
+          throw InputError(fmt::format("{}: layer '{}': the bias of output channel {} is {}", model_.source(), l.name,
+                                       c, value));
         l.bias[c] = static_cast<int32_t>(quantize_linear(value, static_cast<float>(out_q.scale), 0, DType::Int32));
         l.weight_scales[c] = out_q.scale / l.in_q.scale;
         l.multipliers.push_back(multiplier(1.0));

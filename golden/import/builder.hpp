@@ -133,6 +133,7 @@ class ProgramBuilder {
 
  private:
   // builder.cpp: the walk, values and constants, finishing layers.
+  void check_finite_weights(const PendingLayer& p) const;
   [[noreturn]] void unsupported(const onnx::NodeProto& node, const std::string& why) const;
   // PartlyQuantizedError: `what` (where and which value the model leaves
   // float), and that calibration data would quantize it.

@@ -176,6 +176,14 @@ bool ProgramBuilder::lower_input_step(const onnx::NodeProto& node) {
     if (!keeps_shape())
       unsupported(node, fmt::format("its constant {} does not broadcast onto the network input {}",
                                     shape_string(c->shape()), value_shape(v.dims)));
+    // ONNX would carry NaN or infinity on; the accelerator's grid would
+    // saturate it into a plausible number.
+    for (double x : c->reals()) {
+      if (!std::isfinite(x))
+        throw InputError(fmt::format("{}: its constant holds {}, not a finite number", model_.node_label(node), x));
+      if (op == "Div" && k == 0 && x == 0)
+        throw InputError(fmt::format("{}: divides the network input by a constant 0", model_.node_label(node)));
+    }
     InputStep step;
     step.op = op == "Add" ? InputStep::Op::Add : op == "Sub" ? InputStep::Op::Sub
               : op == "Mul" ? InputStep::Op::Mul : InputStep::Op::Div;

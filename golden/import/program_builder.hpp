@@ -49,7 +49,9 @@ std::string_view model_format_name(ModelFormat f);
 // a model is refused before it is sent to make calibration data for nothing.
 ModelFormat detect_model_format(const OnnxModel& model);
 
-// Real range [lo, hi] of each float tensor of a model, by name.
+// Real range [lo, hi] of each float tensor of a model, by name; [NaN, NaN]
+// for one that is NaN anywhere on the data, which the builder refuses by
+// name if the accelerator must quantize it.
 using ActivationRanges = std::map<std::string, std::pair<double, double>>;
 
 // How calibration turns observed values into a range:

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -58,6 +59,37 @@ inline std::string uint8_quant(test::GraphBuilder& g, const std::string& value, 
   g.initializer(value + ".s", Tensor::scalar_real(DType::Float, scale));
   g.initializer(value + ".z", Tensor::scalar_int(DType::UInt8, zero_point));
   return qdq_nodes(g, value);
+}
+
+// x[N,4] -> QDQ -> Gemm(transB) with int8 weights [3,4] and an int32 bias
+// (with a zero point input if one is given) -> QDQ.
+inline test::GraphBuilder qdq_fc(const Tensor& weight_scale, const Tensor& weight_zero_point, const Tensor& bias_scale,
+                                 const std::optional<Tensor>& bias_zero_point = std::nullopt) {
+  test::GraphBuilder g(13);
+  g.input("x", DType::Float, {-1, 4});
+  g.initializer("xs", Tensor::scalar_real(DType::Float, 0.5));
+  g.initializer("xz", Tensor::scalar_int(DType::UInt8, 128));
+  g.initializer("wq", Tensor::from_ints(DType::Int8, {3, 4}, {1, -2, 3, 4, -5, 6, 7, 8, 9, 10, -11, 12}));
+  g.initializer("ws", weight_scale);
+  g.initializer("wz", weight_zero_point);
+  g.initializer("bq", Tensor::from_ints(DType::Int32, {3}, {100, -200, 300}));
+  g.initializer("bs", bias_scale);
+  g.initializer("ys", Tensor::scalar_real(DType::Float, 0.25));
+  g.initializer("yz", Tensor::scalar_int(DType::UInt8, 128));
+  g.node("QuantizeLinear", {"x", "xs", "xz"}, {"xq"});
+  g.node("DequantizeLinear", {"xq", "xs", "xz"}, {"xd"});
+  g.node("DequantizeLinear", {"wq", "ws", "wz"}, {"w"}).attr("axis", 0);
+  if (bias_zero_point) {
+    g.initializer("bz", *bias_zero_point);
+    g.node("DequantizeLinear", {"bq", "bs", "bz"}, {"b"}).attr("axis", 0);
+  } else {
+    g.node("DequantizeLinear", {"bq", "bs"}, {"b"}).attr("axis", 0);
+  }
+  g.node("Gemm", {"xd", "w", "b"}, {"y"}, "fc").attr("transB", 1);
+  g.node("QuantizeLinear", {"y", "ys", "yz"}, {"yq"});
+  g.node("DequantizeLinear", {"yq", "ys", "yz"}, {"out"});
+  g.output("out");
+  return g;
 }
 
 }  // namespace aps::test
