@@ -272,6 +272,9 @@ Reference reference_runs(const OnnxModel& model, const CalibrationInputs& data, 
     prof.ranges = activation_ranges(model, batch, ranges);
     prof.range_method = std::string(range_method_name(ranges));
     ref.program = build_program(model, prof.ranges);
+    // The program built, so no value it quantizes is NaN or infinite; one it
+    // does not read (a weight's dequantized copy) has no range to keep.
+    std::erase_if(prof.ranges, [](const auto& r) { return !std::isfinite(r.second.first) || !std::isfinite(r.second.second); });
   }
   ref.program.set_weight_reduction(prof.weight_reduction);
   ref.weighted = weighted_layers(ref.program);

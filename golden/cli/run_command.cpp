@@ -289,6 +289,9 @@ ExitCode eval_command(const Args& args) {
              {"shadow_macs", shadow_macs}};
   }
   const Evaluation& e = o.evaluation;
+  if (e.task() == Task::AnomalyDetection && !e.has_figure())
+    throw InputError(fmt::format("{}: every label is the same: the ROC AUC needs both normal samples (0) and "
+                                 "anomalies (1)", data_path));
   if (e.task() == Task::Classification)
     std::cout << fmt::format("{}: {} / {} correct, accuracy {}  ({})\n", model_path, e.correct(), e.samples(),
                              e.format_figure(), described);

@@ -37,8 +37,13 @@ struct Samples {
 
 Samples load_samples(const NetworkProgram& program, Task task, const std::string& data, int64_t first, int64_t count) {
   Samples s;
-  bool all_labelled = true;
-  for (const DataSet& ds : load_data_sets(data)) {
+  const std::vector<DataSet> sets = load_data_sets(data);
+  for (const DataSet& ds : sets) {
+    // Accuracy on the labelled part alone would be a figure for other samples
+    // than the run's; as load_split refuses it.
+    if (ds.labels.has_value() != sets.front().labels.has_value())
+      throw InputError(fmt::format("{}: {} labels.pb, unlike {}", ds.folder.string(),
+                                   ds.labels ? "has a" : "has no", sets.front().folder.string()));
     check_program_batch(program, ds);
     const Tensor& t = ds.inputs[0].tensor;
     if (ds.labels)
@@ -49,9 +54,7 @@ Samples load_samples(const NetworkProgram& program, Task task, const std::string
       s.inputs.push_back(quantize_input(program, t, i));
       if (ds.labels) s.labels.push_back(ds.labels->ints()[i]);
     }
-    all_labelled = all_labelled && ds.labels.has_value();
   }
-  if (!all_labelled) s.labels.clear();
   if (first < 0 || first >= static_cast<int64_t>(s.inputs.size()))
     throw InputError(fmt::format("{}: --first {} is outside the {} samples", data, first, s.inputs.size()));
   const int64_t available = static_cast<int64_t>(s.inputs.size()) - first;

@@ -144,6 +144,14 @@ def main():
     values.flat[0] = np.nan
     w.CopyFrom(numpy_helper.from_array(values, w.name))
     save(nan_weight, os.path.join(out, "nan_weight.onnx"))
+    # A NaN the network never reads: its range is measured, and must not
+    # reach the profile.
+    unread_nan = onnx.ModelProto()
+    unread_nan.CopyFrom(mlp)
+    unread_nan.graph.node.append(helper.make_node(
+        "Constant", [], ["unread"], name="unread_nan",
+        value=helper.make_tensor("v", TensorProto.FLOAT, [2], [float("nan"), 1.0])))
+    save(unread_nan, os.path.join(out, "unread_nan.onnx"))
 
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])
     y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])
@@ -295,6 +303,18 @@ def main():
         os.makedirs(folder, exist_ok=True)
         write_tensor(os.path.join(folder, "input_0.pb"), samples(n, 16))
         write_tensor(os.path.join(folder, "labels.pb"), pixels.integers(0, 16, n).astype(np.int64), "labels")
+    # Labels of one kind only: no ROC AUC can be scored.
+    all_normal = os.path.join(out, "anomaly_all_normal")
+    os.makedirs(all_normal, exist_ok=True)
+    write_tensor(os.path.join(all_normal, "input_0.pb"), samples(3, 784))
+    write_tensor(os.path.join(all_normal, "labels.pb"), np.zeros(3, np.int64), "labels")
+    # A split whose second folder lost its labels.
+    for index, labelled in ((0, True), (1, False)):
+        folder = os.path.join(out, "labels_in_one_folder", f"test_data_set_{index}")
+        os.makedirs(folder, exist_ok=True)
+        write_tensor(os.path.join(folder, "input_0.pb"), samples(2, 64))
+        if labelled:
+            write_tensor(os.path.join(folder, "labels.pb"), np.array([0, 1], np.int64), "labels")
     anomaly = os.path.join(out, "anomaly_label_two")
     os.makedirs(anomaly, exist_ok=True)
     write_tensor(os.path.join(anomaly, "input_0.pb"), samples(3, 784))
