@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <fmt/format.h>
+#include <stdexcept>
 
 #include "golden/errors.hpp"
 #include "golden/accelerator/input_patches.hpp"
@@ -17,15 +18,32 @@
 namespace aps {
 namespace {
 
-// The accumulator of one output channel, finished: shifted back to the 8-bit
-// scale, bias added, requantized.
-uint8_t finish_output(const Layer& l, int64_t channel, int64_t acc, const LayerConfig& c) {
-  const int32_t acc32 = saturate_int32(acc);
-  const int shift = c.act_shift + weight_operand_shift(c.weight_shift, l.weight_reduction);
-  const int32_t acc8 = saturate_int32(static_cast<int64_t>(acc32) * (int64_t{1} << shift));
-  const int32_t total = saturate_int32(static_cast<int64_t>(acc8) + l.bias_at(c.bits, channel));
-  return requantize(total, l.multipliers[channel], l.out_q.zero_point, l.relu);
-}
+// An output channel's accumulators, finished: shifted back to the 8-bit
+// scale, bias added, requantized. What the channel and width fix is looked
+// up once per channel, not once per output.
+class ChannelOutput {
+ public:
+  ChannelOutput(const Layer& l, int64_t channel, const LayerConfig& c)
+      : shift_(c.act_shift + weight_operand_shift(c.weight_shift, l.weight_reduction)),
+        bias_(l.bias_at(c.bits, channel)),
+        multiplier_(l.multipliers[channel]),
+        zero_point_(l.out_q.zero_point),
+        relu_(l.relu) {}
+
+  uint8_t operator()(int64_t acc) const {
+    const int32_t acc32 = saturate_int32(acc);
+    const int32_t acc8 = saturate_int32(static_cast<int64_t>(acc32) * (int64_t{1} << shift_));
+    const int32_t total = saturate_int32(static_cast<int64_t>(acc8) + bias_);
+    return requantize(total, multiplier_, zero_point_, relu_);
+  }
+
+ private:
+  int shift_;
+  int32_t bias_;
+  QuantizedMultiplier multiplier_;
+  int32_t zero_point_;
+  bool relu_;
+};
 
 }  // namespace
 
@@ -59,7 +77,7 @@ Codes fully_connected(const Layer& l, std::span<const uint8_t> in, const LayerCo
   for (int64_t o = 0; o < l.out_shape.channels; ++o) {
     int64_t acc = 0;
     for (int64_t i = 0; i < k; ++i) acc += static_cast<int64_t>(a[i]) * w[o * k + i];
-    out[o] = finish_output(l, o, acc, c);
+    out[o] = ChannelOutput(l, o, c)(acc);
   }
   return out;
 }
@@ -127,7 +145,8 @@ Codes convolution_with(const Layer& l, std::span<const int32_t> a, std::span<con
           }
         }
     }
-    for (int64_t p = 0; p < oh * ow; ++p) out[m * oh * ow + p] = finish_output(l, m, acc[p], c);
+    const ChannelOutput finish(l, m, c);
+    for (int64_t p = 0; p < oh * ow; ++p) out[m * oh * ow + p] = finish(acc[p]);
   }
   return out;
 }
@@ -146,7 +165,8 @@ Codes average_pool(const Layer& l, std::span<const uint8_t> in) {
   const int64_t ih = l.in_shape.height, iw = l.in_shape.width;
   const int64_t oh = l.out_shape.height, ow = l.out_shape.width;
   Codes out(static_cast<size_t>(l.out_shape.size()));
-  for (int64_t ch = 0; ch < l.out_shape.channels; ++ch)
+  for (int64_t ch = 0; ch < l.out_shape.channels; ++ch) {
+    const ChannelOutput finish(l, ch, static_config(kMaxBits));
     for (int64_t y = 0; y < oh; ++y)
       for (int64_t x = 0; x < ow; ++x) {
         int64_t acc = 0;
@@ -157,8 +177,9 @@ Codes average_pool(const Layer& l, std::span<const uint8_t> in) {
             if (iy < 0 || iy >= ih || ix < 0 || ix >= iw) continue;  // padding: real 0, code z
             acc += static_cast<int64_t>(in[(ch * ih + iy) * iw + ix]) - l.in_q.zero_point;
           }
-        out[(ch * oh + y) * ow + x] = finish_output(l, ch, acc, static_config(kMaxBits));
+        out[(ch * oh + y) * ow + x] = finish(acc);
       }
+  }
   return out;
 }
 
@@ -277,6 +298,22 @@ void run_pass(const NetworkProgram& program, std::span<const uint8_t> input, con
 }
 
 }  // namespace
+
+void execute_static_from(const NetworkProgram& program, std::span<const uint8_t> input,
+                         const std::vector<LayerConfig>& configs, size_t first, std::vector<Codes>& outputs) {
+  if (configs.size() != program.layers.size() || outputs.size() != program.layers.size())
+    throw std::logic_error("execute_static_from: one configuration and one output per step");
+  for (size_t i = first; i < program.layers.size(); ++i) {
+    const Layer& l = program.layers[i];
+    if (l.kind == LayerKind::SaeScan || l.pcu_slot >= 0)
+      throw std::logic_error(fmt::format("execute_static_from: layer '{}' is the SAE's or the PCU's", l.name));
+    auto source = [&](int producer) { return producer < 0 ? input : std::span<const uint8_t>(outputs[producer]); };
+    const LayerConfig config = l.has_weights() ? configs[i] : static_config(kMaxBits);
+    check_layer_config(config, fmt::format("layer '{}'", l.name));
+    outputs[i] = execute_layer(l, source(l.input), config,
+                               l.kind == LayerKind::Add ? source(l.add.input_b) : std::span<const uint8_t>{});
+  }
+}
 
 ProgramResult execute_program(const NetworkProgram& program, std::span<const uint8_t> input,
                               const std::vector<LayerConfig>& configs) {

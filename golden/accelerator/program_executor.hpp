@@ -57,6 +57,14 @@ struct ProgramResult {
   const Codes& output() const { return rerun ? rerun_outputs.back() : layer_outputs.back(); }
 };
 
+// Runs a program without SAE scans or PCU-controlled layers from step
+// `first` on, at `configs`: `outputs` (one per step, as execute_program's
+// layer_outputs) holds the steps before `first` from an earlier run of the
+// same input, and gets the rest. A search over many maps runs each from the
+// first step whose configuration differs from the map run before it.
+void execute_static_from(const NetworkProgram& program, std::span<const uint8_t> input,
+                         const std::vector<LayerConfig>& configs, size_t first, std::vector<Codes>& outputs);
+
 // Runs a program: SAE scans and PCU decisions where the program has them,
 // every layer, and the cascade's re-run. `configs` (one per step) gives the
 // configuration of every layer the PCU does not control.

@@ -743,28 +743,44 @@ FrontOutcomes find_static_front(const Reference& ref, const std::vector<int64_t>
   };
   std::vector<Candidate> candidates;
   const bool classifier = ref.rule.task() == Task::Classification;
-  for (const auto& m : maps) {
-    const std::vector<LayerConfig> cfg = weighted_map_configs(ref.program, m);
-    std::vector<Decision> decisions(static_cast<size_t>(n));
-    std::vector<OutputGaps> gaps(static_cast<size_t>(n));
-    parallel_for(static_cast<size_t>(n), ref.threads, [&](size_t s) {
-      const ProgramResult run = execute_program(ref.program, ref.inputs[s], cfg);
-      decisions[s] = ref.rule.decide(ref.program, ref.inputs[s], run.output());
+  std::vector<std::vector<LayerConfig>> cfgs;
+  for (const auto& m : maps) cfgs.push_back(weighted_map_configs(ref.program, m));
+  // Each sample runs the maps in ascending order, each from the first step
+  // whose configuration differs from the map before it: the steps before it
+  // are that map's, exactly. A greedy path's maps share long prefixes.
+  std::vector<size_t> order(maps.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return maps[a] < maps[b]; });
+  const size_t steps = ref.program.layers.size();
+  std::vector<std::vector<Decision>> decisions(maps.size(), std::vector<Decision>(static_cast<size_t>(n)));
+  std::vector<std::vector<OutputGaps>> gaps(maps.size(), std::vector<OutputGaps>(static_cast<size_t>(n)));
+  parallel_for(static_cast<size_t>(n), ref.threads, [&](size_t s) {
+    std::vector<Codes> outputs(steps);
+    const std::vector<LayerConfig>* previous = nullptr;
+    for (const size_t k : order) {
+      size_t first = 0;
+      while (previous && first < steps && (*previous)[first] == cfgs[k][first]) ++first;
+      execute_static_from(ref.program, ref.inputs[s], cfgs[k], first, outputs);
+      previous = &cfgs[k];
+      decisions[k][s] = ref.rule.decide(ref.program, ref.inputs[s], outputs.back());
       // An anomaly detector's gate reads its margin only.
-      gaps[s] = classifier ? output_gaps(run.output()) : OutputGaps{decisions[s].margin, 0};
-    });
+      gaps[k][s] = classifier ? output_gaps(outputs.back()) : OutputGaps{decisions[k][s].margin, 0};
+    }
+  });
+  for (size_t k = 0; k < maps.size(); ++k) {
+    const std::vector<LayerConfig>& cfg = cfgs[k];
     Candidate c;
-    c.result.bits = m;
+    c.result.bits = maps[k];
     c.result.avg_bits = mac_weighted_bits(ref.program, cfg);
     Evaluation figure(ref.rule.task());
     int64_t agree = 0;
     for (int64_t s = 0; s < n; ++s) {
-      c.preds.push_back(decisions[s].value);
-      c.margins.push_back(decisions[s].margin);
-      agree += decisions[s].value == ref.decisions8[s];
-      if (!labels.empty()) figure.add(decisions[s], labels[s]);
+      c.preds.push_back(decisions[k][s].value);
+      c.margins.push_back(decisions[k][s].margin);
+      agree += decisions[k][s].value == ref.decisions8[s];
+      if (!labels.empty()) figure.add(decisions[k][s], labels[s]);
     }
-    c.gaps = std::move(gaps);
+    c.gaps = std::move(gaps[k]);
     c.result.agreement = static_cast<double>(agree) / n;
     if (!labels.empty()) c.result.accuracy = figure.figure();
     candidates.push_back(std::move(c));

@@ -16,7 +16,10 @@
 #include <string>
 #include <tuple>
 
+#include "golden/accelerator/decision_rule.hpp"
 #include "golden/accelerator/memory_plan.hpp"
+#include "golden/accelerator/precision_map.hpp"
+#include "golden/accelerator/program_executor.hpp"
 #include "golden/adaptation/adaptive_program.hpp"
 #include "golden/adaptation/calibrator.hpp"
 #include "golden/errors.hpp"
@@ -248,6 +251,32 @@ TEST_CASE("static front: a greedy path of per-layer maps where the exhaustive se
   std::ostringstream all;
   calibrate(mlp, {cal.inputs[0].tensor, cal.labels->ints()}, CalibrationOptions{}, &all);
   CHECK_THAT(all.str(), Catch::Contains("static front: every map, 64 on"));
+}
+
+// The front's maps run from the first step each changes (execute_static_from):
+// each map's calibration agreement must be what whole runs at it give.
+TEST_CASE("static front: a map's agreement is what whole runs of it give", "[profile]") {
+  const OnnxModel cnn = OnnxModel::load(kModels / "digits_cnn/model_int8.onnx");
+  const DataSet cal = load_data_set(kModels / "digits_cnn/calibration");
+  CalibrationOptions o;
+  o.exhaustive_maps = 8;  // a greedy path: maps that share prefixes and differ in the middle
+  const CalibrationProfile p = calibrate(cnn, {cal.inputs[0].tensor, cal.labels->ints()}, o);
+  const NetworkProgram program = program_for_profile(cnn, p);
+  const DecisionRule rule = decision_rule(p);
+  const Tensor& batch = cal.inputs[0].tensor;
+  REQUIRE(p.static_front.size() > 2);
+  for (const StaticMapResult& r : p.static_front) {
+    const std::vector<LayerConfig> configs = weighted_map_configs(program, r.bits);
+    int64_t agree = 0;
+    for (int64_t s = 0; s < batch.shape()[0]; ++s) {
+      const Codes in = quantize_input(program, batch, s);
+      const Codes out8 = execute_program(program, in, weighted_map_configs(program, std::vector<int>(r.bits.size(), 8))).output();
+      agree += rule.decide(program, in, execute_program(program, in, configs).output()).value ==
+               rule.decide(program, in, out8).value;
+    }
+    CAPTURE(r.bits);
+    CHECK(r.agreement == static_cast<double>(agree) / static_cast<double>(batch.shape()[0]));
+  }
 }
 
 TEST_CASE("calibration threads: the same profile for any thread count", "[profile]") {
