@@ -272,8 +272,9 @@ Reference reference_runs(const OnnxModel& model, const CalibrationInputs& data, 
     prof.ranges = activation_ranges(model, batch, ranges);
     prof.range_method = std::string(range_method_name(ranges));
     ref.program = build_program(model, prof.ranges);
+    check_quantization_resolves(model, ref.program, prof.ranges, batch, data.source);
     // The program built, so no value it quantizes is NaN or infinite; one it
-    // does not read (a weight's dequantized copy) has no range to keep.
+    // does not read (an unread constant, a side branch) has no range to keep.
     std::erase_if(prof.ranges, [](const auto& r) { return !std::isfinite(r.second.first) || !std::isfinite(r.second.second); });
   }
   ref.program.set_weight_reduction(prof.weight_reduction);
@@ -781,6 +782,7 @@ FrontOutcomes find_static_front(const Reference& ref, const std::vector<int64_t>
       if (!labels.empty()) figure.add(decisions[k][s], labels[s]);
     }
     c.gaps = std::move(gaps[k]);
+    std::vector<Decision>().swap(decisions[k]);  // kept in c from here
     c.result.agreement = static_cast<double>(agree) / n;
     if (!labels.empty()) c.result.accuracy = figure.figure();
     candidates.push_back(std::move(c));

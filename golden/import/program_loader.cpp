@@ -1,7 +1,10 @@
 #include "golden/import/program_loader.hpp"
 
+#include <algorithm>
 #include <fmt/format.h>
 
+#include "golden/accelerator/precision_map.hpp"
+#include "golden/accelerator/program_executor.hpp"
 #include "golden/onnx/batch_runner.hpp"
 #include "golden/onnx/data_set.hpp"
 #include "golden/errors.hpp"
@@ -124,6 +127,38 @@ std::filesystem::path calibration_folder(const std::filesystem::path& model_path
   return calibration ? *calibration : model_path.parent_path() / "calibration";
 }
 
+void check_quantization_resolves(const OnnxModel& model, const NetworkProgram& program, const ActivationRanges& ranges,
+                                 const Tensor& batch, const std::string& data) {
+  const int64_t n = std::min<int64_t>(batch.rank() > 0 ? batch.shape()[0] : 0, 64);
+  if (n < 4) return;
+  const Tensor head = batch_slice(batch, 0, n);
+  const Tensor floats = run_batch(model, {{model.inputs().at(0).name, head}}).at(model.outputs().at(0).name);
+  const int64_t per = floats.size() / n;
+  std::vector<std::vector<double>> float_outputs;
+  std::vector<Codes> codes;
+  const std::vector<LayerConfig> configs = static_configs(PrecisionMap(program.layers.size(), kMaxBits));
+  for (int64_t s = 0; s < n; ++s) {
+    float_outputs.emplace_back(floats.reals().begin() + s * per, floats.reals().begin() + (s + 1) * per);
+    codes.push_back(execute_program(program, quantize_input(program, head, s), configs).output());
+  }
+  // The samples of the most common output. The outlier's own sample may
+  // differ from the rest; a working model's 8-bit logits are never this alike.
+  const auto most_common = [](const auto& outputs) {
+    int64_t most = 0;
+    for (const auto& o : outputs) most = std::max<int64_t>(most, std::count(outputs.begin(), outputs.end(), o));
+    return most;
+  };
+  const int64_t alike = most_common(codes);
+  if (4 * alike < 3 * n || 4 * most_common(float_outputs) > n) return;
+  const auto in = ranges.find(model.inputs().at(0).name);
+  throw InputError(fmt::format("{}: quantized on {}, the program gives {} of its first {} samples one output where the "
+                               "float model's differ: a range is far wider than most of its values, as one outlier in "
+                               "the data makes it{}",
+                               program.source, data, alike, n,
+                               in == ranges.end() ? "" : fmt::format(" (the input's range is [{:g}, {:g}])",
+                                                                     in->second.first, in->second.second)));
+}
+
 LoadedProgram load_network_program(const std::filesystem::path& model_path,
                                    const std::optional<std::filesystem::path>& calibration,
                                    const ShapeCheck& check_shapes, std::optional<Task> task) {
@@ -141,7 +176,10 @@ LoadedProgram load_network_program(const std::filesystem::path& model_path,
     if (check_shapes)
       if (const auto placeholder = placeholder_program(model)) check_shapes(*placeholder);
     const DataSet calibration_set = load_calibration_set(model, dir);
-    out.program = build_program(model, activation_ranges(model, calibration_set.inputs[0].tensor, RangeMethod::MinMax));
+    const Tensor& batch = calibration_set.inputs[0].tensor;
+    const ActivationRanges ranges = activation_ranges(model, batch, RangeMethod::MinMax);
+    out.program = build_program(model, ranges);
+    check_quantization_resolves(model, out.program, ranges, batch, dir.string());
     out.calibration = dir;
   }
   if (out.task == Task::AnomalyDetection) check_reconstructs_raw_input(out.program);

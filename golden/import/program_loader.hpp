@@ -54,6 +54,15 @@ using ShapeCheck = std::function<void(const NetworkProgram&)>;
 // shapes are the model's), so a network too large for the target is refused
 // before the calibration batch is read and run. The caller still checks the
 // program it gets back.
+// A range one outlier stretches (a value of 1e30 among pixels) leaves every
+// other value on one code: the program then gives every sample the same
+// output, and any accuracy scored from it is the share of one class.
+// InputError naming the data when the program quantized from `ranges` gives
+// three quarters of the first (up to 64) samples of `batch` one output, where
+// the float model's outputs differ.
+void check_quantization_resolves(const OnnxModel& model, const NetworkProgram& program, const ActivationRanges& ranges,
+                                 const Tensor& batch, const std::string& data);
+
 // `task` overrides model_task (the tools' --task).
 LoadedProgram load_network_program(const std::filesystem::path& model,
                                    const std::optional<std::filesystem::path>& calibration = std::nullopt,

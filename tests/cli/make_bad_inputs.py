@@ -259,6 +259,20 @@ def main():
     os.makedirs(constant, exist_ok=True)
     write_tensor(os.path.join(constant, "input_0.pb"), np.full((16, 64), 0.5, np.float32))
     write_tensor(os.path.join(constant, "labels.pb"), np.zeros(16, np.int64), "labels")
+    # Varied pixels and one value of 1e30: its range leaves every pixel on
+    # one code. All-zero weights make a float model that really does give
+    # one output for everything: that is not refused.
+    outlier = os.path.join(out, "outlier_calibration")
+    os.makedirs(outlier, exist_ok=True)
+    outlier_batch = samples(16, 64)
+    outlier_batch[3, 5] = 1e30
+    write_tensor(os.path.join(outlier, "input_0.pb"), outlier_batch)
+    write_tensor(os.path.join(outlier, "labels.pb"), np.zeros(16, np.int64), "labels")
+    dead = onnx.ModelProto()
+    dead.CopyFrom(mlp)
+    for init in dead.graph.initializer:
+        init.CopyFrom(numpy_helper.from_array(np.zeros_like(numpy_helper.to_array(init)), init.name))
+    save(dead, os.path.join(out, "all_zero_weights.onnx"))
     # One sample written without its batch dimension: 64 "samples" of one value.
     no_batch = os.path.join(out, "no_batch_dimension")
     os.makedirs(no_batch, exist_ok=True)
