@@ -254,6 +254,20 @@ int largest_code(std::span<const uint8_t> t) {
 
 // One pass over the steps. Pass 1 (the cascade's re-run) runs only the main
 // layers, at the fallback widths.
+// Step i at `config` (a layer without weights at 8 bits, whatever it is
+// given), reading its inputs from `outputs` or the network input; returns
+// the configuration it ran at.
+LayerConfig run_step(const NetworkProgram& program, size_t i, std::span<const uint8_t> input, LayerConfig config,
+                     std::vector<Codes>& outputs) {
+  const Layer& l = program.layers[i];
+  if (!l.has_weights()) config = static_config(kMaxBits);
+  check_layer_config(config, fmt::format("layer '{}'", l.name));
+  auto source = [&](int producer) { return producer < 0 ? input : std::span<const uint8_t>(outputs[producer]); };
+  outputs[i] = execute_layer(l, source(l.input), config,
+                             l.kind == LayerKind::Add ? source(l.add.input_b) : std::span<const uint8_t>{});
+  return config;
+}
+
 void run_pass(const NetworkProgram& program, std::span<const uint8_t> input, const std::vector<LayerConfig>& configs,
               PcuState& pcu, int pass, ProgramResult& r) {
   std::vector<Codes>& outputs = pass == 0 ? r.layer_outputs : r.rerun_outputs;
@@ -289,11 +303,7 @@ void run_pass(const NetworkProgram& program, std::span<const uint8_t> input, con
       const int bits = pass == 0 ? pcu.bits[l.pcu_slot] : program.pcu.slots[l.pcu_slot].fallback_bits;
       config = pcu_config(program.pcu, bits, largest_code(source(l.input)), l.in_q.zero_point);
     }
-    if (!l.has_weights()) config = static_config(kMaxBits);
-    check_layer_config(config, fmt::format("layer '{}'", l.name));
-    used[i] = config;
-    const std::span<const uint8_t> b = l.kind == LayerKind::Add ? source(l.add.input_b) : std::span<const uint8_t>{};
-    outputs[i] = execute_layer(l, source(l.input), config, b);
+    used[i] = run_step(program, i, input, config, outputs);
   }
 }
 
@@ -301,17 +311,13 @@ void run_pass(const NetworkProgram& program, std::span<const uint8_t> input, con
 
 void execute_static_from(const NetworkProgram& program, std::span<const uint8_t> input,
                          const std::vector<LayerConfig>& configs, size_t first, std::vector<Codes>& outputs) {
-  if (configs.size() != program.layers.size() || outputs.size() != program.layers.size())
-    throw std::logic_error("execute_static_from: one configuration and one output per step");
+  if (configs.size() != program.layers.size() || outputs.size() != program.layers.size() || program.pcu.cascade)
+    throw std::logic_error("execute_static_from: a static program, one configuration and one output per step");
   for (size_t i = first; i < program.layers.size(); ++i) {
     const Layer& l = program.layers[i];
     if (l.kind == LayerKind::SaeScan || l.pcu_slot >= 0)
       throw std::logic_error(fmt::format("execute_static_from: layer '{}' is the SAE's or the PCU's", l.name));
-    auto source = [&](int producer) { return producer < 0 ? input : std::span<const uint8_t>(outputs[producer]); };
-    const LayerConfig config = l.has_weights() ? configs[i] : static_config(kMaxBits);
-    check_layer_config(config, fmt::format("layer '{}'", l.name));
-    outputs[i] = execute_layer(l, source(l.input), config,
-                               l.kind == LayerKind::Add ? source(l.add.input_b) : std::span<const uint8_t>{});
+    run_step(program, i, input, configs[i], outputs);
   }
 }
 

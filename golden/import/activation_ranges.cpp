@@ -50,7 +50,8 @@ std::pair<double, double> range_of(std::vector<double> v, RangeMethod method) {
   if (std::any_of(v.begin(), v.end(), [](double x) { return std::isnan(x); })) return kNanRange;
   std::sort(v.begin(), v.end());
   const double lo = v.front(), hi = v.back();
-  if (method == RangeMethod::MinMax) return {lo, hi};
+  // An infinite end is kept for the builder to name, if it reads the value.
+  if (method == RangeMethod::MinMax || !std::isfinite(lo) || !std::isfinite(hi)) return {lo, hi};
   if (method == RangeMethod::Percentile) {
     const auto at = [&](double p) { return v[static_cast<size_t>(p * static_cast<double>(v.size() - 1))]; };
     return {at(0.0001), at(0.9999)};

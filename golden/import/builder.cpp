@@ -559,8 +559,8 @@ bool ProgramBuilder::finalize_unquantized(const std::string& value) {
 // layout op (layer_before) gets the grid of its values after it, as a fused
 // one's: from 0 after a ReLU, where the negative codes would all read as 0.
 void ProgramBuilder::finalize_from_calibration(const std::string& value) {
-  // A NaN weight makes its layer's output NaN: the weight is the one to name.
-  check_finite_weights(pending_.at(value));
+  // A NaN weight or bias makes its layer's output NaN: it is the one to name.
+  check_finite_constants(pending_.at(value));
   ActivationQuant q = calibrated_quant(value);  // refuses a value without a range
   if (const auto a = activation_after(value)) {
     // The measured range, moved into the activation's.
@@ -621,12 +621,17 @@ void PendingLayer::bias_to_real() {
   if (bias_real.empty()) bias_real.assign(outs, 0.0);
 }
 
-// NaN or infinite weights (or a BatchNormalization folding that makes them
-// so) are refused: NaN -> int8 is undefined.
-void ProgramBuilder::check_finite_weights(const PendingLayer& p) const {
+// NaN or infinite weights or biases (or a BatchNormalization folding that
+// makes them so) are refused: NaN -> int8 is undefined, and a NaN bias
+// would reach the output as the zero point, where ONNX's output is NaN.
+void ProgramBuilder::check_finite_constants(const PendingLayer& p) const {
   for (double w : p.float_weights)
     if (!std::isfinite(w))
       throw InputError(fmt::format("{}: layer '{}': weight {} is not finite", model_.source(), p.layer.name, w));
+  for (size_t c = 0; c < p.bias_real.size(); ++c)
+    if (!std::isfinite(p.bias_real[c]))
+      throw InputError(fmt::format("{}: layer '{}': the bias of output channel {} is {}, not finite", model_.source(),
+                                   p.layer.name, c, p.bias_real[c]));
 }
 
 void ProgramBuilder::finalize(const std::string& value, ActivationQuant out_q, bool measured) {
@@ -666,10 +671,8 @@ void ProgramBuilder::finalize(const std::string& value, ActivationQuant out_q, b
     }
     clip_as_saturation(l, lo, hi, l.out_q, std::nullopt);
   }
-  if (l.has_weights() && !p.float_weights.empty()) {
-    check_finite_weights(p);
-    quantize_float_weights(p.float_weights, l.out_shape.channels, l);
-  }
+  check_finite_constants(p);
+  if (l.has_weights() && !p.float_weights.empty()) quantize_float_weights(p.float_weights, l.out_shape.channels, l);
   // quantize_multiplier knows only the number; the user needs the model and layer whose scales overflow it.
   // Layers that requantize an integer accumulator saturate where the multiplier is too large to hold.
   const auto multiplier = [&](double real) {
@@ -706,10 +709,6 @@ void ProgramBuilder::finalize(const std::string& value, ActivationQuant out_q, b
       if (l.weight_scales[c] == 0.0) {
         const double value = p.bias_quant ? quant_bias[static_cast<size_t>(c)]
                                           : p.bias_real.empty() ? 0.0 : static_cast<float>(p.bias_real[c]);
-        // quantize_linear takes NaN to the zero point, where ONNX's output is NaN.
-        if (!std::isfinite(value))
-          throw InputError(fmt::format("{}: layer '{}': the bias of output channel {} is {}", model_.source(), l.name,
-                                       c, value));
         l.bias[c] = static_cast<int32_t>(quantize_linear(value, static_cast<float>(out_q.scale), 0, DType::Int32));
         l.weight_scales[c] = out_q.scale / l.in_q.scale;
         l.multipliers.push_back(multiplier(1.0));

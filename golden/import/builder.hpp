@@ -133,7 +133,8 @@ class ProgramBuilder {
 
  private:
   // builder.cpp: the walk, values and constants, finishing layers.
-  void check_finite_weights(const PendingLayer& p) const;
+  void check_finite_constants(const PendingLayer& p) const;
+  void check_finite_step(const onnx::NodeProto& node, const InputStep& step) const;
   [[noreturn]] void unsupported(const onnx::NodeProto& node, const std::string& why) const;
   // PartlyQuantizedError: `what` (where and which value the model leaves
   // float), and that calibration data would quantize it.

@@ -154,6 +154,16 @@ bool ProgramBuilder::lower_input_cast(const onnx::NodeProto& node) {
   return true;
 }
 
+// A NaN or infinite constant makes the input NaN or infinite where ONNX
+// computes it (a variance below -epsilon, a divisor of 0 folded in); the
+// accelerator's grid would saturate it into a plausible code.
+void ProgramBuilder::check_finite_step(const onnx::NodeProto& node, const InputStep& step) const {
+  for (float x : step.constant)
+    if (!std::isfinite(x))
+      throw InputError(fmt::format("{}: its constant on the network input holds {}, not a finite number",
+                                   model_.node_label(node), x));
+}
+
 bool ProgramBuilder::lower_input_step(const onnx::NodeProto& node) {
   const std::string& op = node.op_type();
   if (op == "Cast") return lower_input_cast(node);
@@ -176,14 +186,8 @@ bool ProgramBuilder::lower_input_step(const onnx::NodeProto& node) {
     if (!keeps_shape())
       unsupported(node, fmt::format("its constant {} does not broadcast onto the network input {}",
                                     shape_string(c->shape()), value_shape(v.dims)));
-    // ONNX would carry NaN or infinity on; the accelerator's grid would
-    // saturate it into a plausible number.
-    for (double x : c->reals()) {
-      if (!std::isfinite(x))
-        throw InputError(fmt::format("{}: its constant holds {}, not a finite number", model_.node_label(node), x));
-      if (op == "Div" && k == 0 && x == 0)
-        throw InputError(fmt::format("{}: divides the network input by a constant 0", model_.node_label(node)));
-    }
+    if (op == "Div" && k == 0 && std::find(c->reals().begin(), c->reals().end(), 0.0) != c->reals().end())
+      throw InputError(fmt::format("{}: divides the network input by a constant 0", model_.node_label(node)));
     InputStep step;
     step.op = op == "Add" ? InputStep::Op::Add : op == "Sub" ? InputStep::Op::Sub
               : op == "Mul" ? InputStep::Op::Mul : InputStep::Op::Div;
@@ -192,6 +196,7 @@ bool ProgramBuilder::lower_input_step(const onnx::NodeProto& node) {
     step.constant.resize(offsets.size());
     for (size_t i = 0; i < offsets.size(); ++i)
       step.constant[v.order.empty() ? i : static_cast<size_t>(v.order[i])] = static_cast<float>(c->reals()[offsets[i]]);
+    check_finite_step(node, step);
     v.steps.push_back(std::move(step));
     inputs_[node.output(0)] = v;
     return true;
@@ -230,6 +235,8 @@ bool ProgramBuilder::lower_input_batch_norm(const onnx::NodeProto& node) {
     mul.constant[raw] = static_cast<float>(bn.gain[c]);
     add.constant[raw] = static_cast<float>(bn.beta[c] - bn.mean[c] * bn.gain[c]);
   }
+  check_finite_step(node, mul);
+  check_finite_step(node, add);
   v.steps.push_back(std::move(mul));
   v.steps.push_back(std::move(add));
   inputs_[node.output(0)] = v;

@@ -140,6 +140,13 @@ std::vector<DataSet> load_data_sets(const fs::path& path) {
   return sets;
 }
 
+void check_split_labels(const std::vector<DataSet>& sets) {
+  for (const DataSet& ds : sets)
+    if (ds.labels.has_value() != sets.front().labels.has_value())
+      throw InputError(fmt::format("{}: {} labels.pb, unlike {}", ds.folder.string(), ds.labels ? "has a" : "has no",
+                                   sets.front().folder.string()));
+}
+
 DataSet load_split(const fs::path& path) {
   std::vector<DataSet> sets = load_data_sets(path);
   if (sets.size() == 1) return std::move(sets.front());
@@ -168,16 +175,14 @@ DataSet load_split(const fs::path& path) {
                                    "type and shape",
                                    ds.folder.string(), dtype_name(t.dtype()), shape_string(t.shape()),
                                    sets.front().folder.string(), dtype_name(first.dtype()), shape_string(first.shape())));
-    if (ds.labels.has_value() != labelled)
-      throw InputError(fmt::format("{}: {} labels.pb, unlike {}", ds.folder.string(), labelled ? "has no" : "has a",
-                                   sets.front().folder.string()));
     shape[0] += t.shape()[0];
     if (t.floating())
       reals.insert(reals.end(), t.reals().begin(), t.reals().end());
     else
       ints.insert(ints.end(), t.ints().begin(), t.ints().end());
-    if (labelled) labels.insert(labels.end(), ds.labels->ints().begin(), ds.labels->ints().end());
+    if (labelled && ds.labels) labels.insert(labels.end(), ds.labels->ints().begin(), ds.labels->ints().end());
   }
+  check_split_labels(sets);  // after what each folder's own files would hide
   const std::string name = sets.front().inputs[0].name;
   out.inputs.push_back({name, first.floating() ? Tensor::from_reals(first.dtype(), shape, std::move(reals))
                                                : Tensor::from_ints(first.dtype(), shape, std::move(ints))});

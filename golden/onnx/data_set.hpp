@@ -44,6 +44,11 @@ std::vector<DataSet> load_data_sets(const std::filesystem::path& path);
 // folder whose input type, sample shape or labels differ from the first's.
 DataSet load_split(const std::filesystem::path& path);
 
+// A split's folders are all labelled or none is: a figure over the labelled
+// ones would be for other samples than the run's. InputError naming the
+// first folder that differs from the first.
+void check_split_labels(const std::vector<DataSet>& sets);
+
 // Rejects NaN and infinite values in floating inputs, naming the file.
 void check_finite(const NamedTensor& t, const std::filesystem::path& file);
 

@@ -38,12 +38,8 @@ struct Samples {
 Samples load_samples(const NetworkProgram& program, Task task, const std::string& data, int64_t first, int64_t count) {
   Samples s;
   const std::vector<DataSet> sets = load_data_sets(data);
+  check_split_labels(sets);
   for (const DataSet& ds : sets) {
-    // Accuracy on the labelled part alone would be a figure for other samples
-    // than the run's; as load_split refuses it.
-    if (ds.labels.has_value() != sets.front().labels.has_value())
-      throw InputError(fmt::format("{}: {} labels.pb, unlike {}", ds.folder.string(),
-                                   ds.labels ? "has a" : "has no", sets.front().folder.string()));
     check_program_batch(program, ds);
     const Tensor& t = ds.inputs[0].tensor;
     if (ds.labels)

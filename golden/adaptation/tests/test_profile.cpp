@@ -265,15 +265,20 @@ TEST_CASE("static front: a map's agreement is what whole runs of it give", "[pro
   const DecisionRule rule = decision_rule(p);
   const Tensor& batch = cal.inputs[0].tensor;
   REQUIRE(p.static_front.size() > 2);
+  std::vector<Codes> inputs;
+  std::vector<int64_t> decisions8;
+  for (int64_t s = 0; s < batch.shape()[0]; ++s) {
+    inputs.push_back(quantize_input(program, batch, s));
+    const std::vector<int> all8(p.static_front.front().bits.size(), 8);
+    decisions8.push_back(
+        rule.decide(program, inputs.back(), execute_program(program, inputs.back(), weighted_map_configs(program, all8)).output())
+            .value);
+  }
   for (const StaticMapResult& r : p.static_front) {
     const std::vector<LayerConfig> configs = weighted_map_configs(program, r.bits);
     int64_t agree = 0;
-    for (int64_t s = 0; s < batch.shape()[0]; ++s) {
-      const Codes in = quantize_input(program, batch, s);
-      const Codes out8 = execute_program(program, in, weighted_map_configs(program, std::vector<int>(r.bits.size(), 8))).output();
-      agree += rule.decide(program, in, execute_program(program, in, configs).output()).value ==
-               rule.decide(program, in, out8).value;
-    }
+    for (size_t s = 0; s < inputs.size(); ++s)
+      agree += rule.decide(program, inputs[s], execute_program(program, inputs[s], configs).output()).value == decisions8[s];
     CAPTURE(r.bits);
     CHECK(r.agreement == static_cast<double>(agree) / static_cast<double>(batch.shape()[0]));
   }

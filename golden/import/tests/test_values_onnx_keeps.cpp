@@ -65,6 +65,18 @@ TEST_CASE("a non-finite bias on a channel of zero weights is refused, naming the
   CHECK(build_program(finite.model(), kFcRanges).layers.size() == 1);
 }
 
+// The NaN bias makes the layer's output NaN on the calibration data: the bias
+// is named, not the output it spoils nor a scale "beyond int32".
+TEST_CASE("a NaN bias on a channel with weights is named before the NaN output it makes", "[program]") {
+  const auto g = float_fc({0.5, -0.5, 0.25, 1.0, -1.0, 0.75}, {0.1, kNan, 0.2});
+  for (const double y : {2.0, kNan}) {
+    ActivationRanges ranges = kFcRanges;
+    ranges["y"] = {-y, y};
+    CHECK_THROWS_WITH(build_program(g.model(), ranges),
+                      Catch::Contains("layer 'fc': the bias of output channel 1 is nan, not finite"));
+  }
+}
+
 // ONNX reads int32 codes with zero point 0 and refuses another; a zero point
 // of another type than the codes is invalid. The program used the codes as
 // they were, so its outputs were the zero point 0 model's.
@@ -84,9 +96,9 @@ TEST_CASE("a host input step that makes the input NaN or infinite is refused, na
   CHECK_THROWS_WITH(build_program(input_step("Div", {0.5, 0.0}).model(), ranges),
                     Catch::Contains("node 'normalize' (Div): divides the network input by a constant 0"));
   CHECK_THROWS_WITH(build_program(input_step("Mul", {kNan, 1.0}).model(), ranges),
-                    Catch::Contains("node 'normalize' (Mul): its constant holds nan, not a finite number"));
+                    Catch::Contains("node 'normalize' (Mul): its constant on the network input holds nan, not a finite number"));
   CHECK_THROWS_WITH(build_program(input_step("Sub", {0.0, kInf}).model(), ranges),
-                    Catch::Contains("node 'normalize' (Sub): its constant holds inf"));
+                    Catch::Contains("node 'normalize' (Sub): its constant on the network input holds inf"));
   CHECK(build_program(input_step("Div", {0.5, 2.0}).model(), ranges).input_steps.size() == 1);
   CHECK(build_program(input_step("Mul", {0.0, 2.0}).model(), ranges).input_steps.size() == 1);
 }
@@ -100,11 +112,15 @@ TEST_CASE("calibration ranges mark a value that is NaN anywhere, and the builder
   g.output("r");
   const Tensor half_negative = Tensor::from_reals(DType::Float, {2, 2}, {0.25, 4.0, -1.0, 1.0});
   const Tensor positive = Tensor::from_reals(DType::Float, {2, 2}, {0.25, 4.0, 1.0, 1.0});
+  const Tensor infinite = Tensor::from_reals(DType::Float, {2, 2}, {0.25, 4.0, kInf, 1.0});
   for (const RangeMethod method : {RangeMethod::MinMax, RangeMethod::Percentile, RangeMethod::Mse}) {
     CAPTURE(range_method_name(method));
     const ActivationRanges nan = activation_ranges(g.model(), half_negative, method);
     CHECK(std::isnan(nan.at("r").first));
     CHECK(std::isnan(nan.at("r").second));
+    // An infinite end too is left to the builder: the range methods that
+    // search within it would divide infinity.
+    CHECK(activation_ranges(g.model(), infinite, method).at("r").second == kInf);
     const ActivationRanges fine = activation_ranges(g.model(), positive, method);
     CHECK(std::isfinite(fine.at("r").first));
     CHECK(std::isfinite(fine.at("r").second));
