@@ -251,6 +251,19 @@ ExitCode eval_command(const Args& args) {
   const auto sets = load_data_sets(data_path);
   for (const DataSet& ds : sets)
     if (!ds.labels) throw InputError(fmt::format("{}: no labels.pb, so accuracy cannot be measured", ds.folder.string()));
+  // An anomaly detector's ROC AUC needs labels of both kinds: refused before
+  // the run, not after it.
+  const auto check_scorable = [&](Task task) {
+    if (task != Task::AnomalyDetection) return;
+    for (const int64_t kind : {0, 1}) {
+      bool all = true;
+      for (const DataSet& ds : sets)
+        for (int64_t label : ds.labels->ints()) all = all && label == kind;
+      if (all)
+        throw InputError(fmt::format("{}: every label is {}: the ROC AUC needs both normal samples (0) and "
+                                     "anomalies (1)", data_path, kind));
+    }
+  };
   Outcome o;
   std::string described = "ONNX semantics";
   nlohmann::json extra;
@@ -259,12 +272,15 @@ ExitCode eval_command(const Args& args) {
     const OnnxModel model = OnnxModel::load(model_path);
     if (const std::string note = task_given ? "" : task_rule_note(model); !note.empty())
       std::cerr << "aps-golden: note: " << note << "\n";
-    o = evaluate_onnx(model, sets, task_given ? *task_given : model_task(model), !outputs.empty());
+    const Task task = task_given ? *task_given : model_task(model);
+    check_scorable(task);
+    o = evaluate_onnx(model, sets, task, !outputs.empty());
   } else {
     const PolicyProgram pp = load_policy_program(
         model_path, calibration.empty() ? std::nullopt : std::optional<fs::path>(calibration), policy, nullptr,
         task_given);
     for (const std::string& note : pp.notes) std::cerr << "aps-golden: note: " << note << "\n";
+    check_scorable(pp.task);
     const auto configs = step_configs(pp.program, precision);
     o = evaluate_program(pp.program, configs, sets, pp.task, !outputs.empty(), jobs);
     const Layer& last = pp.program.output_layer();
@@ -289,9 +305,6 @@ ExitCode eval_command(const Args& args) {
              {"shadow_macs", shadow_macs}};
   }
   const Evaluation& e = o.evaluation;
-  if (e.task() == Task::AnomalyDetection && !e.has_figure())
-    throw InputError(fmt::format("{}: every label is the same: the ROC AUC needs both normal samples (0) and "
-                                 "anomalies (1)", data_path));
   if (e.task() == Task::Classification)
     std::cout << fmt::format("{}: {} / {} correct, accuracy {}  ({})\n", model_path, e.correct(), e.samples(),
                              e.format_figure(), described);
