@@ -252,8 +252,6 @@ int largest_code(std::span<const uint8_t> t) {
   return m;
 }
 
-// One pass over the steps. Pass 1 (the cascade's re-run) runs only the main
-// layers, at the fallback widths.
 // Step i at `config` (a layer without weights at 8 bits, whatever it is
 // given), reading its inputs from `outputs` or the network input; returns
 // the configuration it ran at.
@@ -268,6 +266,8 @@ LayerConfig run_step(const NetworkProgram& program, size_t i, std::span<const ui
   return config;
 }
 
+// One pass over the steps. Pass 1 (the cascade's re-run) runs only the main
+// layers, at the fallback widths.
 void run_pass(const NetworkProgram& program, std::span<const uint8_t> input, const std::vector<LayerConfig>& configs,
               PcuState& pcu, int pass, ProgramResult& r) {
   std::vector<Codes>& outputs = pass == 0 ? r.layer_outputs : r.rerun_outputs;

@@ -662,25 +662,21 @@ std::vector<std::vector<int>> greedy_path(const Reference& ref, const Calibratio
   for (int64_t s = 0; s < n; s += stride) picked.push_back(s);
   // error[s][j * nw + b]: sample s's output error with layer j alone at widths[b].
   std::vector<std::vector<double>> error(picked.size(), std::vector<double>(k * nw, 0.0));
+  const size_t steps = ref.program.layers.size();
   parallel_for(picked.size(), ref.threads, [&](size_t p) {
     const int64_t s = picked[p];
-    for (size_t j = 0; j < k; ++j) {
-      const int first = ref.weighted[j];
+    // Layers before layer j's step are the 8-bit run's; from it on, recomputed.
+    // Last layer first: a run leaves the steps before its own untouched.
+    std::vector<Codes> outputs = ref.runs8[s].layer_outputs;
+    std::vector<LayerConfig> configs(steps, static_config(8));
+    for (size_t j = k; j-- > 0;) {
+      const auto first = static_cast<size_t>(ref.weighted[j]);
       for (size_t b = 0; b + 1 < nw; ++b) {
-        // Layers before `first` are the 8-bit run's; from it on, recomputed.
-        std::vector<Codes> tail;
-        auto out = [&](int l) -> std::span<const uint8_t> {
-          if (l < 0) return ref.inputs[s];
-          return l < first ? std::span<const uint8_t>(ref.runs8[s].layer_outputs[l]) : tail[l - first];
-        };
-        for (size_t l = first; l < ref.program.layers.size(); ++l) {
-          const Layer& layer = ref.program.layers[l];
-          const auto b_in = layer.kind == LayerKind::Add ? out(layer.add.input_b) : std::span<const uint8_t>{};
-          tail.push_back(execute_layer(layer, out(layer.input),
-                                       static_config(static_cast<int>(l) == first ? prof.widths[b] : 8), b_in));
-        }
-        error[p][j * nw + b] = code_mse(tail.back(), ref.runs8[s].output());
+        configs[first] = static_config(prof.widths[b]);
+        execute_static_from(ref.program, ref.inputs[s], configs, first, outputs);
+        error[p][j * nw + b] = code_mse(outputs.back(), ref.runs8[s].output());
       }
+      configs[first] = static_config(8);
     }
   });
   std::vector<double> cost(k * nw, 0.0);
@@ -769,10 +765,9 @@ FrontOutcomes find_static_front(const Reference& ref, const std::vector<int64_t>
     }
   });
   for (size_t k = 0; k < maps.size(); ++k) {
-    const std::vector<LayerConfig>& cfg = cfgs[k];
     Candidate c;
     c.result.bits = maps[k];
-    c.result.avg_bits = mac_weighted_bits(ref.program, cfg);
+    c.result.avg_bits = mac_weighted_bits(ref.program, cfgs[k]);
     Evaluation figure(ref.rule.task());
     int64_t agree = 0;
     for (int64_t s = 0; s < n; ++s) {

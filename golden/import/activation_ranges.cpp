@@ -82,8 +82,7 @@ ActivationRanges activation_ranges(const OnnxModel& model, const Tensor& calibra
     // Streamed: keeping every value of every tensor, as the other methods
     // must, costs gigabytes on a thousand images of a real network.
     run_batch(model, feeds, [&](const std::string& name, const Tensor& t) {
-      if (!t.floating()) return;
-      if (t.size() == 0) return;
+      if (!t.floating() || t.size() == 0) return;
       double lo = std::numeric_limits<double>::infinity(), hi = -lo;
       for (double v : t.reals()) {
         if (std::isnan(v)) {

@@ -134,7 +134,6 @@ class ProgramBuilder {
  private:
   // builder.cpp: the walk, values and constants, finishing layers.
   void check_finite_constants(const PendingLayer& p) const;
-  void check_finite_step(const onnx::NodeProto& node, const InputStep& step) const;
   [[noreturn]] void unsupported(const onnx::NodeProto& node, const std::string& why) const;
   // PartlyQuantizedError: `what` (where and which value the model leaves
   // float), and that calibration data would quantize it.
@@ -261,6 +260,8 @@ class ProgramBuilder {
   // An Add, Sub, Mul or Div of the graph input (before it is quantized) and a
   // float constant that keeps its shape: a step of the host's normalization.
   bool lower_input_step(const onnx::NodeProto& node);
+  // InputError naming the node when a host step's constant is NaN or infinite.
+  void check_finite_step(const onnx::NodeProto& node, const InputStep& step) const;
   // A Cast to float32 of the graph input's integer values (image bytes, as
   // Keras and TensorFlow exporters leave them): the host converts them.
   bool lower_input_cast(const onnx::NodeProto& node);

@@ -46,14 +46,6 @@ DataSet load_calibration_set(const OnnxModel& model, const std::filesystem::path
 std::filesystem::path calibration_folder(const std::filesystem::path& model_path,
                                          const std::optional<std::filesystem::path>& calibration);
 
-// Called on a program's layers and shapes; throws to refuse them.
-using ShapeCheck = std::function<void(const NetworkProgram&)>;
-
-// A model that needs calibration data is first built with placeholder ranges
-// and given to `check_shapes` (its quantization is meaningless, its layers and
-// shapes are the model's), so a network too large for the target is refused
-// before the calibration batch is read and run. The caller still checks the
-// program it gets back.
 // A range one outlier stretches (a value of 1e30 among pixels) leaves every
 // other value on one code: the program then gives every sample the same
 // output, and any accuracy scored from it is the share of one class.
@@ -63,6 +55,14 @@ using ShapeCheck = std::function<void(const NetworkProgram&)>;
 void check_quantization_resolves(const OnnxModel& model, const NetworkProgram& program, const ActivationRanges& ranges,
                                  const Tensor& batch, const std::string& data);
 
+// Called on a program's layers and shapes; throws to refuse them.
+using ShapeCheck = std::function<void(const NetworkProgram&)>;
+
+// A model that needs calibration data is first built with placeholder ranges
+// and given to `check_shapes` (its quantization is meaningless, its layers and
+// shapes are the model's), so a network too large for the target is refused
+// before the calibration batch is read and run. The caller still checks the
+// program it gets back.
 // `task` overrides model_task (the tools' --task).
 LoadedProgram load_network_program(const std::filesystem::path& model,
                                    const std::optional<std::filesystem::path>& calibration = std::nullopt,

@@ -61,6 +61,12 @@ inline std::string uint8_quant(test::GraphBuilder& g, const std::string& value, 
   return qdq_nodes(g, value);
 }
 
+// A 1-D float tensor: per-channel scales.
+inline Tensor per_channel(std::vector<double> v) {
+  const auto n = static_cast<int64_t>(v.size());
+  return Tensor::from_reals(DType::Float, {n}, std::move(v));
+}
+
 // x[N,4] -> QDQ -> Gemm(transB) with int8 weights [3,4] and an int32 bias
 // (with a zero point input if one is given) -> QDQ.
 inline test::GraphBuilder qdq_fc(const Tensor& weight_scale, const Tensor& weight_zero_point, const Tensor& bias_scale,

@@ -50,16 +50,11 @@ std::string decode_tensor(const std::filesystem::path& file) {
   }
 }
 
-Tensor per_channel(std::vector<double> v) {
-  const auto n = static_cast<int64_t>(v.size());
-  return Tensor::from_reals(DType::Float, {n}, std::move(v));
-}
-
 }  // namespace
 
 TEST_CASE("fuzz: the QDQ test model itself lowers", "[fuzz]") {
-  const auto g = test::qdq_fc(per_channel({0.01, 0.02, 0.03}), Tensor::from_ints(DType::Int8, {3}, {0, 0, 0}),
-                        per_channel({0.005, 0.01, 0.015}));
+  const auto g = test::qdq_fc(test::per_channel({0.01, 0.02, 0.03}), Tensor::from_ints(DType::Int8, {3}, {0, 0, 0}),
+                        test::per_channel({0.005, 0.01, 0.015}));
   const NetworkProgram p = build_program(g.model());
   REQUIRE(p.layers.size() == 1);
   CHECK(p.layers[0].bias == std::vector<int32_t>{100, -200, 300});
@@ -68,21 +63,21 @@ TEST_CASE("fuzz: the QDQ test model itself lowers", "[fuzz]") {
 // Finding: per-channel zero points with another count than the scales
 // (and float zero points) were read through ints()[i] out of bounds.
 TEST_CASE("fuzz: weight zero points must be one value or one per scale", "[fuzz]") {
-  const auto empty_zp = test::qdq_fc(per_channel({0.01, 0.02, 0.03}), Tensor(DType::Int8, {0}), per_channel({0.005, 0.01, 0.015}));
+  const auto empty_zp = test::qdq_fc(test::per_channel({0.01, 0.02, 0.03}), Tensor(DType::Int8, {0}), test::per_channel({0.005, 0.01, 0.015}));
   CHECK_THROWS_WITH(build_program(empty_zp.model()), Catch::Contains("node 'DequantizeLinear_3'") &&
                                                          Catch::Contains("one value or one per channel"));
-  const auto two_zp = test::qdq_fc(per_channel({0.01, 0.02, 0.03}), Tensor::from_ints(DType::Int8, {2}, {0, 0}),
-                             per_channel({0.005, 0.01, 0.015}));
+  const auto two_zp = test::qdq_fc(test::per_channel({0.01, 0.02, 0.03}), Tensor::from_ints(DType::Int8, {2}, {0, 0}),
+                             test::per_channel({0.005, 0.01, 0.015}));
   CHECK_THROWS_AS(build_program(two_zp.model()), UnsupportedError);
-  const auto float_zp = test::qdq_fc(per_channel({0.01, 0.02, 0.03}), Tensor::scalar_real(DType::Float, 0),
-                               per_channel({0.005, 0.01, 0.015}));
+  const auto float_zp = test::qdq_fc(test::per_channel({0.01, 0.02, 0.03}), Tensor::scalar_real(DType::Float, 0),
+                               test::per_channel({0.005, 0.01, 0.015}));
   CHECK_THROWS_AS(build_program(float_zp.model()), UnsupportedError);
 }
 
 // Finding: per-channel weight scales with fewer entries than output channels
 // were indexed out of bounds.
 TEST_CASE("fuzz: per-channel weight scales must match the output channels", "[fuzz]") {
-  const auto g = test::qdq_fc(per_channel({0.01, 0.02}), Tensor::scalar_int(DType::Int8, 0), per_channel({0.005, 0.01, 0.015}));
+  const auto g = test::qdq_fc(test::per_channel({0.01, 0.02}), Tensor::scalar_int(DType::Int8, 0), test::per_channel({0.005, 0.01, 0.015}));
   CHECK_THROWS_WITH(build_program(g.model()), Catch::Contains("2 weight scales for 3 output channels"));
 }
 
@@ -93,8 +88,8 @@ TEST_CASE("fuzz: per-channel weight scales must match the output channels", "[fu
 // bias's own scale is 0 too (what ONNX Runtime writes) or not.
 TEST_CASE("fuzz: a zero weight scale is a channel of zero weights, NaN and negative scales are refused", "[fuzz]") {
   for (const double bias_scale : {0.0, 0.01}) {
-    const auto zero = test::qdq_fc(per_channel({0.01, 0.0, 0.03}), Tensor::from_ints(DType::Int8, {3}, {3, 3, 3}),
-                             per_channel({0.005, bias_scale, 0.015}));
+    const auto zero = test::qdq_fc(test::per_channel({0.01, 0.0, 0.03}), Tensor::from_ints(DType::Int8, {3}, {3, 3, 3}),
+                             test::per_channel({0.005, bias_scale, 0.015}));
     const NetworkProgram p = build_program(zero.model());
     REQUIRE(p.layers.size() == 1);
     const Layer& l = p.layers[0];
@@ -110,8 +105,8 @@ TEST_CASE("fuzz: a zero weight scale is a channel of zero weights, NaN and negat
   }
   // A bias 0.498 of an output step: ONNX rounds it once, to 0 (rounding it
   // to a finer accumulator grid first, then requantizing, gave 1).
-  const auto near_half = test::qdq_fc(per_channel({0.0, 0.02, 0.03}), Tensor::from_ints(DType::Int8, {3}, {0, 0, 0}),
-                                per_channel({0.001245, 0.01, 0.015}));
+  const auto near_half = test::qdq_fc(test::per_channel({0.0, 0.02, 0.03}), Tensor::from_ints(DType::Int8, {3}, {0, 0, 0}),
+                                test::per_channel({0.001245, 0.01, 0.015}));
   const NetworkProgram p = build_program(near_half.model());
   const OnnxModel m = near_half.model();
   const Tensor x = Tensor::from_reals(DType::Float, {1, 4}, {1, -2, 3, 4});
@@ -119,8 +114,8 @@ TEST_CASE("fuzz: a zero weight scale is a channel of zero weights, NaN and negat
   CHECK(onnx == 0.0);
   CHECK(aps::test::program_values(p, x, 0)[0] == onnx);
   for (const double bad : {std::nan(""), -0.02}) {
-    const auto g = test::qdq_fc(per_channel({0.01, bad, 0.03}), Tensor::scalar_int(DType::Int8, 0),
-                          per_channel({0.005, 0.01, 0.015}));
+    const auto g = test::qdq_fc(test::per_channel({0.01, bad, 0.03}), Tensor::scalar_int(DType::Int8, 0),
+                          test::per_channel({0.005, 0.01, 0.015}));
     CHECK_THROWS_WITH(build_program(g.model()), Catch::Contains("is not a number >= 0"));
   }
 }
@@ -129,10 +124,10 @@ TEST_CASE("fuzz: a zero weight scale is a channel of zero weights, NaN and negat
 // conversion. Saturated to int32 instead, it gave the output the clamped
 // bias makes, not the one ONNX computes: it is refused, naming the layer.
 TEST_CASE("fuzz: a bias beyond int32 at the accumulator's scale is refused", "[fuzz]") {
-  const auto g = test::qdq_fc(per_channel({1e-30, 0.02, 0.03}), Tensor::scalar_int(DType::Int8, 0), per_channel({1e10, 1e10, 0.015}));
+  const auto g = test::qdq_fc(test::per_channel({1e-30, 0.02, 0.03}), Tensor::scalar_int(DType::Int8, 0), test::per_channel({1e10, 1e10, 0.015}));
   CHECK_THROWS_WITH(build_program(g.model()), Catch::Contains("the bias at the accumulator's scale is") &&
                                                   Catch::Contains("beyond int32"));
-  const auto fits = test::qdq_fc(per_channel({0.01, 0.02, 0.03}), Tensor::scalar_int(DType::Int8, 0), per_channel({0.005, 0.01, 0.015}));
+  const auto fits = test::qdq_fc(test::per_channel({0.01, 0.02, 0.03}), Tensor::scalar_int(DType::Int8, 0), test::per_channel({0.005, 0.01, 0.015}));
   CHECK(build_program(fits.model()).layers.size() == 1);
 }
 
@@ -154,10 +149,10 @@ TEST_CASE("fuzz: non-finite float weights are bad input", "[fuzz]") {
 // the node's arity (NodeProto::input does not range-check): a MaxPool with no
 // inputs read out of bounds.
 TEST_CASE("fuzz: a node with too few inputs or no output is bad input", "[fuzz]") {
-  auto g = test::qdq_fc(per_channel({0.01, 0.02, 0.03}), Tensor::scalar_int(DType::Int8, 0), per_channel({0.005, 0.01, 0.015}));
+  auto g = test::qdq_fc(test::per_channel({0.01, 0.02, 0.03}), Tensor::scalar_int(DType::Int8, 0), test::per_channel({0.005, 0.01, 0.015}));
   g.node("MaxPool", {}, {"p"}, "pool").attr("kernel_shape", std::vector<int64_t>{2, 2});
   CHECK_THROWS_WITH(build_program(g.model()), Catch::Contains("node 'pool' (MaxPool): needs at least 1 inputs and an output"));
-  auto h = test::qdq_fc(per_channel({0.01, 0.02, 0.03}), Tensor::scalar_int(DType::Int8, 0), per_channel({0.005, 0.01, 0.015}));
+  auto h = test::qdq_fc(test::per_channel({0.01, 0.02, 0.03}), Tensor::scalar_int(DType::Int8, 0), test::per_channel({0.005, 0.01, 0.015}));
   h.node("Relu", {"out"}, {}, "no_output");
   CHECK_THROWS_WITH(build_program(h.model()), Catch::Contains("node 'no_output' (Relu): needs at least 1 inputs and an output"));
   test::GraphBuilder q(13);

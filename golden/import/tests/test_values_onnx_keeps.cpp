@@ -20,10 +20,6 @@ namespace {
 const double kNan = std::numeric_limits<double>::quiet_NaN();
 const double kInf = std::numeric_limits<double>::infinity();
 
-Tensor per_channel(std::vector<double> v) {
-  const auto n = static_cast<int64_t>(v.size());
-  return Tensor::from_reals(DType::Float, {n}, std::move(v));
-}
 
 // x[N,2] -> Gemm with float weights [3,2] and `bias` -> y.
 test::GraphBuilder float_fc(const std::vector<double>& weights, const std::vector<double>& bias) {
@@ -81,8 +77,8 @@ TEST_CASE("a NaN bias on a channel with weights is named before the NaN output i
 // of another type than the codes is invalid. The program used the codes as
 // they were, so its outputs were the zero point 0 model's.
 TEST_CASE("a constant's zero point ONNX would refuse is refused", "[program]") {
-  const Tensor ws = per_channel({0.01, 0.02, 0.03});
-  const Tensor bs = per_channel({0.005, 0.01, 0.015});
+  const Tensor ws = test::per_channel({0.01, 0.02, 0.03});
+  const Tensor bs = test::per_channel({0.005, 0.01, 0.015});
   const Tensor wz = Tensor::scalar_int(DType::Int8, 0);
   CHECK_THROWS_WITH(build_program(test::qdq_fc(ws, wz, bs, Tensor::scalar_int(DType::Int32, 7)).model()),
                     Catch::Contains("int32 codes need zero point 0, not 7"));
