@@ -8,6 +8,7 @@
 
 #include "golden/errors.hpp"
 #include "golden/import/program_builder.hpp"
+#include "golden/import/streamed_order_statistics.hpp"
 #include "golden/numerics/rounding.hpp"
 #include "golden/onnx/batch_runner.hpp"
 
@@ -31,40 +32,35 @@ RangeMethod parse_range_method(const std::string& text) {
 
 namespace {
 
-// Mean squared error of quantizing `v` to uint8 over [lo, hi] (clipping included).
-double quantization_mse(const std::vector<double>& v, double lo, double hi) {
-  const ActivationQuant q = activation_quant_from_range(lo, hi);
-  double e = 0;
-  for (double x : v) {
-    const double code = std::clamp(round_half_to_even(x / q.scale) + q.zero_point, 0.0, 255.0);
-    const double back = (code - q.zero_point) * q.scale;
-    e += (x - back) * (x - back);
-  }
-  return e / static_cast<double>(std::max<size_t>(v.size(), 1));
-}
-
 constexpr std::pair<double, double> kNanRange{std::numeric_limits<double>::quiet_NaN(),
                                               std::numeric_limits<double>::quiet_NaN()};
 
-std::pair<double, double> range_of(std::vector<double> v, RangeMethod method) {
-  if (std::any_of(v.begin(), v.end(), [](double x) { return std::isnan(x); })) return kNanRange;
-  std::sort(v.begin(), v.end());
-  const double lo = v.front(), hi = v.back();
-  // An infinite end is kept for the builder to name, if it reads the value.
-  if (method == RangeMethod::MinMax || !std::isfinite(lo) || !std::isfinite(hi)) return {lo, hi};
-  if (method == RangeMethod::Percentile) {
-    const auto at = [&](double p) { return v[static_cast<size_t>(p * static_cast<double>(v.size() - 1))]; };
-    return {at(0.0001), at(0.9999)};
+// Values stand in for the tensor's values, each `weight` times.
+struct WeightedValue {
+  double value;
+  double weight;
+};
+
+// Mean squared error of quantizing `v` to uint8 over [lo, hi] (clipping included).
+double quantization_mse(const std::vector<WeightedValue>& v, double lo, double hi) {
+  const ActivationQuant q = activation_quant_from_range(lo, hi);
+  double e = 0, n = 0;
+  for (const auto& [x, weight] : v) {
+    const double code = std::clamp(round_half_to_even(x / q.scale) + q.zero_point, 0.0, 255.0);
+    const double back = (code - q.zero_point) * q.scale;
+    e += weight * (x - back) * (x - back);
+    n += weight;
   }
-  // Mse: shrink the range toward zero by k / 100 and keep the best.
-  std::vector<double> sample;
-  const size_t step = std::max<size_t>(1, v.size() / 20000);  // bounded cost per tensor
-  for (size_t i = 0; i < v.size(); i += step) sample.push_back(v[i]);
+  return e / std::max(n, 1.0);
+}
+
+// Mse: shrink the range toward zero by k / 100 and keep the best.
+std::pair<double, double> mse_range(const std::vector<WeightedValue>& v, double lo, double hi) {
   std::pair<double, double> best{lo, hi};
-  double best_e = quantization_mse(sample, lo, hi);
+  double best_e = quantization_mse(v, lo, hi);
   for (int k = 99; k >= 30; --k) {
     const double f = k / 100.0;
-    const double e = quantization_mse(sample, lo * f, hi * f);
+    const double e = quantization_mse(v, lo * f, hi * f);
     if (e < best_e) {
       best_e = e;
       best = {lo * f, hi * f};
@@ -73,42 +69,83 @@ std::pair<double, double> range_of(std::vector<double> v, RangeMethod method) {
   return best;
 }
 
+// Mse weighs each bin's mean by its count: a step of the grids mse_range
+// tries spans 5 to 16 of kMseBins bins of the range.
+constexpr int kMseBins = 4096;
+
+int64_t percentile_rank(double p, int64_t count) {
+  return static_cast<int64_t>(p * static_cast<double>(count - 1));
+}
+
 }  // namespace
 
 ActivationRanges activation_ranges(const OnnxModel& model, const Tensor& calibration, RangeMethod method) {
-  ActivationRanges ranges;
   const TensorMap feeds = {{model.inputs().at(0).name, calibration}};
-  if (method == RangeMethod::MinMax) {
-    // Streamed: keeping every value of every tensor, as the other methods
-    // must, costs gigabytes on a thousand images of a real network.
+  // Every method streams the values, pass after pass: keeping every value of
+  // every tensor costs gigabytes on a thousand images of a real network.
+  const ValuePass pass = [&](const StreamVisitor& visit) {
     run_batch(model, feeds, [&](const std::string& name, const Tensor& t) {
-      if (!t.floating() || t.size() == 0) return;
-      double lo = std::numeric_limits<double>::infinity(), hi = -lo;
-      for (double v : t.reals()) {
-        if (std::isnan(v)) {
-          lo = hi = v;
-          break;
-        }
-        lo = std::min(lo, v);
-        hi = std::max(hi, v);
-      }
-      const auto [it, fresh] = ranges.try_emplace(name, lo, hi);
-      if (std::isnan(lo) || std::isnan(it->second.first))
-        it->second = kNanRange;
-      else if (!fresh)
-        it->second = {std::min(it->second.first, lo), std::max(it->second.second, hi)};
+      if (t.floating() && t.size() > 0) visit(name, t.reals());
     });
+  };
+  ActivationRanges ranges;
+  std::map<std::string, StreamExtent> extents;
+  pass([&](const std::string& name, const std::vector<double>& values) {
+    double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+    for (double v : values) {
+      if (std::isnan(v)) {
+        lo = hi = v;
+        break;
+      }
+      lo = std::min(lo, v);
+      hi = std::max(hi, v);
+    }
+    const auto [it, fresh] = ranges.try_emplace(name, lo, hi);
+    if (std::isnan(lo) || std::isnan(it->second.first))
+      it->second = kNanRange;
+    else if (!fresh)
+      it->second = {std::min(it->second.first, lo), std::max(it->second.second, hi)};
+    extents[name].count += static_cast<int64_t>(values.size());
+  });
+  // An infinite end is kept for the builder to name, if it reads the value;
+  // NaN has no range.
+  for (auto it = extents.begin(); it != extents.end();) {
+    const auto [lo, hi] = ranges.at(it->first);
+    if (method == RangeMethod::MinMax || !std::isfinite(lo) || !std::isfinite(hi)) {
+      it = extents.erase(it);
+      continue;
+    }
+    it->second.lo = lo;
+    it->second.hi = hi;
+    ++it;
+  }
+  if (extents.empty()) return ranges;
+  if (method == RangeMethod::Percentile) {
+    std::map<std::string, std::vector<int64_t>> ranks;
+    for (const auto& [name, e] : extents)
+      ranks[name] = {percentile_rank(0.0001, e.count), percentile_rank(0.9999, e.count)};
+    for (const auto& [name, at] : order_statistics(pass, extents, ranks)) ranges[name] = {at[0], at[1]};
     return ranges;
   }
-  std::map<std::string, std::vector<double>> seen;
-  run_batch(model, feeds, [&](const std::string& name, const Tensor& t) {
-    if (!t.floating() || t.size() == 0) return;
-    auto& v = seen[name];
-    v.insert(v.end(), t.reals().begin(), t.reals().end());
+  std::map<std::string, std::vector<WeightedValue>> bins;  // sum, count
+  for (const auto& [name, e] : extents) bins[name].assign(e.lo < e.hi ? kMseBins : 1, {0.0, 0.0});
+  pass([&](const std::string& name, const std::vector<double>& values) {
+    const auto found = extents.find(name);
+    if (found == extents.end()) return;
+    const StreamExtent& e = found->second;
+    auto& b = bins.at(name);
+    for (const double x : values) {
+      WeightedValue& bin = b[e.lo < e.hi ? value_bin(x, e.lo, e.hi, kMseBins) : 0];
+      bin.value += x;
+      bin.weight += 1;
+    }
   });
-  for (auto& [name, values] : seen) ranges[name] = range_of(std::move(values), method);
+  for (auto& [name, b] : bins) {
+    std::erase_if(b, [](const WeightedValue& bin) { return bin.weight == 0; });
+    for (WeightedValue& bin : b) bin.value /= bin.weight;
+    ranges[name] = mse_range(b, extents.at(name).lo, extents.at(name).hi);
+  }
   return ranges;
 }
-
 
 }  // namespace aps
