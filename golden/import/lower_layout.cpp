@@ -336,12 +336,20 @@ bool ProgramBuilder::lower_host_tail(const onnx::NodeProto& node) {
   const std::string& x = node.input(0);
   const auto tail = tail_.find(x);
   if (op == "Softmax" || op == "LogSoftmax") {
+    // Over the batch axis (before opset 13, axis 0 folds the whole batch into
+    // one row) it mixes the samples, which the accelerator runs one at a time.
+    const int64_t axis = context(node).attrs.get_int("axis", model_.opset() < 13 ? 1 : -1);
+    const auto over_batch = [&](int64_t rank) {
+      if (axis == 0 || axis == -rank) unsupported(node, fmt::format("axis {} is the batch axis: it mixes the samples", axis));
+    };
     std::string before;
     int source = tail_source_;
     if (tail != tail_.end()) {
+      over_batch(0);
       before = tail->second + ", ";
     } else {
       const ActView in = act(x, node);
+      over_batch(static_cast<int64_t>(in.dims.size()));
       if (in.codes) unsupported(node, "a Softmax of quantized codes; expected a DequantizeLinear first");
       int64_t spread = 0;
       for (int64_t d : in.dims) spread += d > 1;

@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <random>
+#include <fmt/format.h>
 
 #include "golden/accelerator/precision_map.hpp"
 #include "golden/accelerator/program_executor.hpp"
@@ -205,6 +206,46 @@ TEST_CASE("a Softmax (and an Identity, a Dropout) after the last layer runs on t
   CHECK_THROWS_WITH(build_program(after.model(), &calibration),
                     Catch::Contains("node 'fc2' (MatMul): cannot map onto the accelerator: reads 'p', which the host "
                                     "computes after the last accelerator layer"));
+}
+
+// The accelerator runs one sample at a time: a Softmax across the batch
+// would give each sample's output from the others' (helper-84).
+TEST_CASE("a Softmax over the batch axis is refused by name, at every opset and after a tail op", "[exporters]") {
+  std::mt19937 rng(7);
+  const Tensor calibration = random_tensor(rng, {64, 6}, -1, 1);
+  struct Case {
+    int opset;
+    int64_t axis;
+    bool reshaped;  // a Reshape in the tail before the Softmax
+  };
+  for (const Case c : {Case{13, 0, false}, Case{13, -2, false}, Case{11, 0, false}, Case{13, 0, true}}) {
+    CAPTURE(c.opset, c.axis, c.reshaped);
+    test::GraphBuilder g(c.opset);
+    g.input("x", DType::Float, {-1, 6});
+    g.initializer("w1", random_tensor(rng, {6, 5}, -1, 1));
+    g.node("MatMul", {"x", "w1"}, {"z"}, "fc");
+    std::string in = "z";
+    if (c.reshaped) {
+      g.initializer("shape", Tensor::from_ints(DType::Int64, {2}, {-1, 5}));
+      g.node("Reshape", {"z", "shape"}, {"zr"}, "flat");
+      in = "zr";
+    }
+    g.node("Softmax", {in}, {"y"}, "softmax").attr("axis", c.axis);
+    g.output("y");
+    CHECK_THROWS_WITH(build_program(g.model(), &calibration),
+                      Catch::Contains("node 'softmax' (Softmax)") &&
+                          Catch::Contains(fmt::format("axis {} is the batch axis: it mixes the samples", c.axis)));
+  }
+  // Over the classes, at the opset's default axis too, it runs on the host.
+  for (const int opset : {11, 13}) {
+    test::GraphBuilder g(opset);
+    g.input("x", DType::Float, {-1, 6});
+    g.initializer("w1", random_tensor(rng, {6, 5}, -1, 1));
+    g.node("MatMul", {"x", "w1"}, {"z"}, "fc");
+    g.node("Softmax", {"z"}, {"y"}, "softmax");
+    g.output("y");
+    CHECK(build_program(g.model(), &calibration).output_tail == "Softmax");
+  }
 }
 
 TEST_CASE("Clip(0, 6) is the quantization range's saturation, a bound inside the range is refused", "[exporters]") {
