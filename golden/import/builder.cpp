@@ -525,6 +525,12 @@ void ProgramBuilder::clip_as_saturation(Layer& l, double lo, double hi, const Ac
   const auto code = [](const ActivationQuant& q, double v) {
     return quantize_linear(v, static_cast<float>(q.scale), q.zero_point, DType::UInt8);
   };
+  // Bounds that meet leave a constant, which no grid's ends stand for (the
+  // measured range is then [c, c], and its grid an arbitrary one).
+  if (lo >= hi)
+    throw UnsupportedError(fmt::format("{}: layer '{}': Clip({}, {}) makes every output {}, a constant: the accelerator "
+                                       "clamps only at the ends of a range",
+                                       model_.source(), l.name, lo, hi, hi));
   const ActivationQuant& q = l.out_q;
   const bool on_layer_grid = at_clip == q;
   const double top = dequantize_linear(255, static_cast<float>(at_clip.scale), at_clip.zero_point);

@@ -436,8 +436,8 @@ void ProgramBuilder::lower_reduce_mean(const onnx::NodeProto& node) {
       last ? (rank == 3 ? std::vector<int64_t>{1} : std::vector<int64_t>{1, 2})
            : (rank == 3 ? std::vector<int64_t>{2} : std::vector<int64_t>{2, 3});
   if (!(in.feature_map() || last) || in.codes || axes != spatial_axes)
-    unsupported(node, "only ReduceMean over the spatial axes of a dequantized [N,C,H,W] or [N,C,L] input (or of "
-                      "one transposed channels last) maps onto the accelerator");
+    unsupported(node, "only ReduceMean over the spatial axes of a real-valued (float or dequantized) [N,C,H,W] "
+                      "or [N,C,L] input (or of one transposed channels last) maps onto the accelerator");
   PendingLayer p = new_layer(node, LayerKind::AveragePool, in);
   p.layer.out_shape.channels = in.stored.channels;
   whole_map_window(p.layer, in);

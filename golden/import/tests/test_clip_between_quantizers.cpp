@@ -19,9 +19,9 @@ using namespace aps;
 namespace {
 
 // x -> Q -> DQ -> Conv -> Q (the layer's grid: [-8, 8] by default) -> DQ ->
-// Clip(lo, 6) -> Q (grid [next_lo, next_hi]) -> DQ -> Flatten.
+// Clip(lo, hi) -> Q (grid [next_lo, next_hi]) -> DQ -> Flatten.
 test::GraphBuilder relu6_graph(double lo, double next_lo, double next_hi, double layer_scale = 16.0 / 255,
-                               int64_t layer_zero = 128, bool next_has_params = true) {
+                               int64_t layer_zero = 128, bool next_has_params = true, double hi = 6.0) {
   std::mt19937 weights(41);
   test::GraphBuilder g(13);
   g.input("x", DType::Float, {-1, 1, 4, 4});
@@ -34,7 +34,7 @@ test::GraphBuilder relu6_graph(double lo, double next_lo, double next_hi, double
   g.node("DequantizeLinear", {"w", "ws", "wz"}, {"wd"}, "dq_w");
   g.node("Conv", {xd, "wd"}, {"c"}, "conv").attr("pads", std::vector<int64_t>{1, 1, 1, 1});
   g.initializer("lo", Tensor::scalar_real(DType::Float, lo));
-  g.initializer("hi", Tensor::scalar_real(DType::Float, 6.0));
+  g.initializer("hi", Tensor::scalar_real(DType::Float, hi));
   g.node("Clip", {test::uint8_quant(g, "c", layer_scale, layer_zero), "lo", "hi"}, {"r"}, "relu6");
   const double scale = (next_hi - next_lo) / 255;
   g.initializer("rs", Tensor::scalar_real(DType::Float, scale));
@@ -77,6 +77,13 @@ TEST_CASE("a ReLU6 whose bound lies inside both grids is refused", "[exporters]"
                     Catch::Contains("layer 'conv': Clip's upper bound 6 lies inside the output's range"));
   CHECK_THROWS_WITH(build_program(relu6_graph(-1, -2, 6).model()),
                     Catch::Contains("layer 'conv': Clip's lower bound -1 lies inside the output's range"));
+}
+
+// Clip(0, 0) was refused as "bound 0 inside the output's range (up to 255)":
+// its constant output measures [0, 0], whose grid is an arbitrary one.
+TEST_CASE("a Clip whose bounds meet is refused as the constant it makes", "[exporters]") {
+  CHECK_THROWS_WITH(build_program(relu6_graph(0, 0, 6, 16.0 / 255, 128, true, 0.0).model()),
+                    Catch::Contains("layer 'conv': Clip(0, 0) makes every output 0, a constant"));
 }
 
 TEST_CASE("a clip at the layer grid's end code is refused where the next grid tells the end from the bound",
