@@ -547,9 +547,9 @@ nlohmann::json report_row(const Row& r, const Split& s, double fp32_accuracy, co
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  // A long run's progress reaches a log file or a pipe as it is written (as cli::dispatch does for the tools).
-  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+namespace {
+
+int run_tool(int argc, char** argv) {
   std::string dir, model_path, reference_path, data_dir, profile_path, splits_text = "test_data_set_0,noisy",
               json_path, report_path,
               scales_text = "0.25,0.5,1,2,4,8,16",
@@ -864,46 +864,46 @@ int main(int argc, char** argv) {
 
       const std::string rule = cli::weight_rule_suffix(base);
       if (s.first == 0)
-        fmt::print("\n### {} — {} ({} inputs{})\n\n", model_name, split_name, s.inputs.size(), rule);
+        std::cout << fmt::format("\n### {} — {} ({} inputs{})\n\n", model_name, split_name, s.inputs.size(), rule);
       else
-        fmt::print("\n### {} — {} ({} inputs, from input {}{})\n\n", model_name, split_name, s.inputs.size(), s.first,
-                   rule);
+        std::cout << fmt::format("\n### {} — {} ({} inputs, from input {}{})\n\n", model_name, split_name, s.inputs.size(), s.first,
+                                 rule);
       const bool auc = profile.task == Task::AnomalyDetection;
-      fmt::print("| policy | setting | {} | vs fp32 | bits (MAC-weighted, all passes) | cycles / inference | speed-up vs static 8 | energy / inference | memory bytes / inference | SAE + PCU cycles exposed | re-runs | RTL-checked |\n",
-                 auc ? "ROC AUC" : "accuracy");
-      fmt::print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|:-:|\n");
+      std::cout << fmt::format("| policy | setting | {} | vs fp32 | bits (MAC-weighted, all passes) | cycles / inference | speed-up vs static 8 | energy / inference | memory bytes / inference | SAE + PCU cycles exposed | re-runs | RTL-checked |\n",
+                               auc ? "ROC AUC" : "accuracy");
+      std::cout << fmt::format("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|:-:|\n");
       for (const Row& r : rows) {
         // The two static fronts' maps are named alike: the setting tells them apart.
         const std::string setting = r.family == "static front (calibration)" ? "front chosen on calibration data"
                                     : r.family == "static front (this split)" ? "front of this split (yardstick)"
                                                                               : r.detail;
-        fmt::print("| {} | {} | {} | {} | {:.2f} | {} | {} | {} | {} | {} | {} | {} |\n", r.policy, setting,
-                   auc ? fmt::format("{:.4f}", r.accuracy) : fmt::format("{:.2f} %", 100 * r.accuracy),
-                   auc ? fmt::format("{:+.4f}", r.accuracy - fp32.accuracy)
-                       : fmt::format("{:+.2f}", 100 * (r.accuracy - fp32.accuracy)),
-                   r.avg_bits, r.cycles > 0 ? fmt::format("{:.0f}", r.cycles) : "–",
-                   r.cycles > 0 ? fmt::format("{:.2f}x", speedup(r, cycles8)) : "–",
-                   r.energy_nj > 0 ? fmt::format("{:.1f} nJ", r.energy_nj) : "–",
-                   r.external_bytes > 0 ? fmt::format("{:.0f}", r.external_bytes) : "–",
-                   r.sae_exposed > 0 ? fmt::format("{:.0f} ({:.1f} %)", r.sae_exposed, 100 * sae_share(r)) : "",
-                   r.rerun_share > 0 ? fmt::format("{:.1f} %", 100 * r.rerun_share) : "",
-                   r.rtl_verified ? "yes" : (r.hardware ? "no" : "golden"));
+        std::cout << fmt::format("| {} | {} | {} | {} | {:.2f} | {} | {} | {} | {} | {} | {} | {} |\n", r.policy, setting,
+                                 auc ? fmt::format("{:.4f}", r.accuracy) : fmt::format("{:.2f} %", 100 * r.accuracy),
+                                 auc ? fmt::format("{:+.4f}", r.accuracy - fp32.accuracy)
+                                     : fmt::format("{:+.2f}", 100 * (r.accuracy - fp32.accuracy)),
+                                 r.avg_bits, r.cycles > 0 ? fmt::format("{:.0f}", r.cycles) : "–",
+                                 r.cycles > 0 ? fmt::format("{:.2f}x", speedup(r, cycles8)) : "–",
+                                 r.energy_nj > 0 ? fmt::format("{:.1f} nJ", r.energy_nj) : "–",
+                                 r.external_bytes > 0 ? fmt::format("{:.0f}", r.external_bytes) : "–",
+                                 r.sae_exposed > 0 ? fmt::format("{:.0f} ({:.1f} %)", r.sae_exposed, 100 * sae_share(r)) : "",
+                                 r.rerun_share > 0 ? fmt::format("{:.1f} %", 100 * r.rerun_share) : "",
+                                 r.rtl_verified ? "yes" : (r.hardware ? "no" : "golden"));
       }
       const auto& fidelity = out["splits"][split_name];
-      fmt::print("\nSAE fidelity: Spearman rho (all layers and widths) {:.2f} just in time, {}; "
-                 "decisions equal to the ideal policy's: {}\n",
-                 fidelity["fidelity_jit"]["rho_all"].get<double>(),
-                 upfront ? fmt::format("{:.2f} up front", fidelity["fidelity_upfront"]["rho_all"].get<double>())
-                         : std::string("no up-front schedule"),
-                 total > 0 ? fmt::format("{:.1f} %", 100 * same / total) : std::string("n/a (no threshold x1 rows)"));
+      std::cout << fmt::format("\nSAE fidelity: Spearman rho (all layers and widths) {:.2f} just in time, {}; "
+                               "decisions equal to the ideal policy's: {}\n",
+                               fidelity["fidelity_jit"]["rho_all"].get<double>(),
+                               upfront ? fmt::format("{:.2f} up front", fidelity["fidelity_upfront"]["rho_all"].get<double>())
+                                       : std::string("no up-front schedule"),
+                               total > 0 ? fmt::format("{:.1f} %", 100 * same / total) : std::string("n/a (no threshold x1 rows)"));
       s = Split{};  // a split's runs are not needed once its table is out
     }
-    fmt::print("\nSAE cost: {:.1f} % of the network's MACs just in time, {}\n", 100 * out["sae_cost_share_jit"].get<double>(),
-               upfront ? fmt::format("{:.1f} % up front (shadow layers included)",
-                                     100 * out["sae_cost_share_upfront"].get<double>())
-                       : fmt::format("no up-front schedule in the profile ({}), so the up-front and budget policies "
-                                     "are not run",
-                                     profile.upfront_unavailable));
+    std::cout << fmt::format("\nSAE cost: {:.1f} % of the network's MACs just in time, {}\n", 100 * out["sae_cost_share_jit"].get<double>(),
+                             upfront ? fmt::format("{:.1f} % up front (shadow layers included)",
+                                                   100 * out["sae_cost_share_upfront"].get<double>())
+                                     : fmt::format("no up-front schedule in the profile ({}), so the up-front and budget policies "
+                                                   "are not run",
+                                                   profile.upfront_unavailable));
     if (!json_path.empty()) aps::cli::write_json_file(json_path, out);
     if (!report_path.empty()) aps::cli::write_json_file(report_path, nlohmann::json{{"model_dir", dir}, {"model", model_path}, {"figure", figure},
                                                                  {"weight_reduction", weight_reduction_name(profile.weight_reduction)},
@@ -916,4 +916,11 @@ int main(int argc, char** argv) {
     std::cerr << "aps-study: error: " << e.what() << "\n";
     return 1;
   }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  aps::cli::start_tool();
+  return aps::cli::finish_tool(run_tool(argc, argv), "aps-study");
 }

@@ -76,9 +76,9 @@ CosimResult best_of(int repeats, const NetworkProgram& p, const std::vector<Code
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  // A long run's progress reaches a log file or a pipe as it is written (as cli::dispatch does for the tools).
-  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+namespace {
+
+int run_tool(int argc, char** argv) {
   std::string model, data, json_path, precisions_text, calibration, weight_reduction;
   int count = -1, repeats = 3;
   po::options_description opts("aps-bench --model M --data D [options]");
@@ -120,12 +120,12 @@ int main(int argc, char** argv) {
     // A program the build cannot hold is refused before the table starts.
     sim::build_image(program, step_configs(program, "8"), limits, make_platform(program, limits, MemoryTiming{}).plan);
 
-    fmt::print("{}: {} inputs, {} MACs per inference, {}x{} PE array; fastest of {} runs, 1 thread{}\n\n", model, n,
-               program.total_macs(), array.rows, array.cols, repeats,
-               rule == WeightReduction::Midpoint ? "; midpoint weights" : "");
-    fmt::print("| bits | co-sim inf/s | co-sim sim cycles/s | RTL-only inf/s | RTL-only / co-sim | golden-only inf/s | "
-               "cycles/inference | ideal cycles | cycles / ideal |\n");
-    fmt::print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    std::cout << fmt::format("{}: {} inputs, {} MACs per inference, {}x{} PE array; fastest of {} runs, 1 thread{}\n\n", model, n,
+                             program.total_macs(), array.rows, array.cols, repeats,
+                             rule == WeightReduction::Midpoint ? "; midpoint weights" : "");
+    std::cout << fmt::format("| bits | co-sim inf/s | co-sim sim cycles/s | RTL-only inf/s | RTL-only / co-sim | golden-only inf/s | "
+                             "cycles/inference | ideal cycles | cycles / ideal |\n");
+    std::cout << fmt::format("|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     nlohmann::json rows = nlohmann::json::array();
     std::vector<std::string> layer_lines;
     for (int b : widths) {
@@ -147,8 +147,8 @@ int main(int argc, char** argv) {
       for (size_t l = 0; l < program.layers.size(); ++l) ideal += ideal_cycles(program.layers[l], configs[l], array);
       const double cycles = static_cast<double>(f.rtl_cycles) / n;
       const double fi = n / f.seconds, ri = n / r.seconds, gi = n / g.seconds;
-      fmt::print("| {} | {:.0f} | {:.3g} | {:.0f} | {:.2f}x | {:.0f} | {:.0f} | {:.0f} | {:.2f} |\n", b, fi,
-                 f.sim_cycles / f.seconds, ri, ri / fi, gi, cycles, ideal, cycles / ideal);
+      std::cout << fmt::format("| {} | {:.0f} | {:.3g} | {:.0f} | {:.2f}x | {:.0f} | {:.0f} | {:.0f} | {:.2f} |\n", b, fi,
+                               f.sim_cycles / f.seconds, ri, ri / fi, gi, cycles, ideal, cycles / ideal);
       nlohmann::json layers = nlohmann::json::array();
       for (size_t l = 0; l < program.layers.size(); ++l) {
         const double lc = static_cast<double>(f.layer_cycles[l]) / n;
@@ -166,8 +166,8 @@ int main(int argc, char** argv) {
       row.update(energy_of(program, configs, inputs.front(), limits, cycles));
       rows.push_back(std::move(row));
     }
-    fmt::print("\nPE utilization per layer (ideal / actual cycles):\n\n| bits | layer | kind | cycles | ideal | utilization |\n|---:|---|---|---:|---:|---:|\n");
-    for (const auto& line : layer_lines) fmt::print("{}\n", line);
+    std::cout << fmt::format("\nPE utilization per layer (ideal / actual cycles):\n\n| bits | layer | kind | cycles | ideal | utilization |\n|---:|---|---|---:|---:|---:|\n");
+    for (const auto& line : layer_lines) std::cout << fmt::format("{}\n", line);
     if (!json_path.empty())
       cli::write_json_file(json_path, nlohmann::json{{"model", model}, {"data", data}, {"inputs", n},
                                                      {"macs", program.total_macs()}, {"repeats", repeats},
@@ -182,4 +182,11 @@ int main(int argc, char** argv) {
     std::cerr << "aps-bench: error: " << e.what() << "\n";
     return static_cast<int>(ExitCode::BadInput);
   }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  aps::cli::start_tool();
+  return aps::cli::finish_tool(run_tool(argc, argv), "aps-bench");
 }

@@ -4,6 +4,7 @@
 #include "golden/onnx/external_data.hpp"
 
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -58,6 +59,23 @@ bool parse_args(const Args& args, const po::options_description& options, po::va
   return true;
 }
 
+void start_tool() {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  std::signal(SIGPIPE, SIG_IGN);
+  std::signal(SIGXFSZ, SIG_IGN);
+}
+
+int finish_tool(int code, const std::string& who) {
+  std::cout.flush();
+  errno = 0;
+  const bool flushed = std::fflush(stdout) == 0;
+  if (flushed && !std::ferror(stdout) && std::cout.good()) return code;
+  // The error may have come at any write; only a failed final flush still has its errno.
+  const std::string why = !flushed && errno != 0 ? std::strerror(errno) : "a write failed";
+  std::cerr << fmt::format("{}: error: stdout: cannot write ({}): what the run printed there is lost\n", who, why);
+  return code == 0 ? static_cast<int>(ExitCode::BadInput) : code;
+}
+
 int dispatch(int argc, char** argv, const std::string& tool, const std::string& about,
              const std::vector<Subcommand>& subcommands, const std::string& default_subcommand,
              const std::string& more_exit_codes) {
@@ -68,9 +86,7 @@ int dispatch(int argc, char** argv, const std::string& tool, const std::string& 
                       "exit codes: 0 ok, 1 mismatch or failed check, 2 bad usage or bad input{}\n",
                       tool, more_exit_codes);
   };
-  // A long run's progress lines reach a log file or a pipe as they are
-  // written, not when a block fills or the run ends.
-  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  start_tool();
   if (argc < 2) {
     usage(std::cerr);
     return static_cast<int>(ExitCode::BadInput);
@@ -78,7 +94,7 @@ int dispatch(int argc, char** argv, const std::string& tool, const std::string& 
   std::string name = argv[1];
   if (name == "--help" || name == "-h" || name == "help") {
     usage(std::cout);
-    return 0;
+    return finish_tool(0, tool);
   }
   int first_arg = 2;
   if (!default_subcommand.empty() && name.starts_with("-")) {
@@ -88,7 +104,7 @@ int dispatch(int argc, char** argv, const std::string& tool, const std::string& 
   for (const auto& s : subcommands) {
     if (s.name != name) continue;
     try {
-      return static_cast<int>(s.run(Args(argv + first_arg, argv + argc)));
+      return finish_tool(static_cast<int>(s.run(Args(argv + first_arg, argv + argc))), tool + " " + name);
     } catch (const InputError& e) {
       std::cerr << fmt::format("{} {}: error: {}\n", tool, name, e.what());
       return static_cast<int>(ExitCode::BadInput);

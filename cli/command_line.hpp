@@ -34,6 +34,17 @@ struct Subcommand {
   std::function<ExitCode(const Args&)> run;
 };
 
+// What every tool does first: stdout line-buffered, so a long run's progress
+// reaches a log file or a pipe as it is written; SIGPIPE and SIGXFSZ ignored,
+// so a closed pipe or a file size limit is a failed write the tool reports
+// (its result files still written, or the earlier ones kept), not a death
+// without a word.
+void start_tool();
+// What every tool does last: `code`, unless what it printed to stdout was
+// lost (a closed pipe or descriptor, a full disk): then says so on stderr,
+// as `who`, and returns 2 in place of 0.
+int finish_tool(int code, const std::string& who);
+
 // Runs the subcommand named by argv[1]; maps exceptions to exit codes:
 // InputError -> 2 with "<tool>: error: <message>", anything else -> 2 with
 // "internal error" (never a crash). Returns the process exit code.

@@ -65,8 +65,11 @@ void replace_file(const std::string& path, std::string_view bytes) {
     ::umask(mask);
     mode &= ~mask;
   }
-  std::string temporary = target.string() + ".XXXXXX";
-  const int fd = ::mkstemp(temporary.data());
+  // Hidden, and not named as a result: a run killed mid-write (SIGKILL) leaves
+  // nothing a reader would take for one.
+  const std::string suffix = ".tmp";
+  std::string temporary = (target.parent_path() / ("." + target.filename().string() + ".XXXXXX" + suffix)).string();
+  const int fd = ::mkstemps(temporary.data(), static_cast<int>(suffix.size()));
   const int open_errno = errno;
   // A writable file in a folder that is not (or a file mounted on its own)
   // can only be written where it is.

@@ -86,17 +86,18 @@ ExitCode calibrate_command(const Args& args) {
   const CalibrationProfile p = calibrate(model, in, o, &std::cout);
   save_profile(p, output);
 
-  fmt::print("\n{} layers, {} samples, ranges {}, candidates {} (+8)\n", p.layers.size(), p.samples, p.range_method,
-             fmt::join(p.candidates, ","));
-  fmt::print("| layer | MACs | {} | static width | threshold | SAE slice | alpha (jit) |\n", fmt::join(p.widths, " | "));
+  std::cout << fmt::format("\n{} layers, {} samples, ranges {}, candidates {} (+8)\n", p.layers.size(), p.samples,
+                           p.range_method, fmt::join(p.candidates, ","));
+  std::cout << fmt::format("| layer | MACs | {} | static width | threshold | SAE slice | alpha (jit) |\n",
+                           fmt::join(p.widths, " | "));
   for (const auto& l : p.layers) {
     std::vector<std::string> s;
     for (double v : l.sensitivity) s.push_back(fmt::format("{:.3g}", v));
-    fmt::print("| {} | {} | {} | {} | {} | {} | {} |\n", l.name, l.macs, fmt::join(s, " | "), l.static_bits,
-               l.threshold, l.jit.elements.size(), fmt::join(l.alpha_jit, ","));
+    std::cout << fmt::format("| {} | {} | {} | {} | {} | {} | {} |\n", l.name, l.macs, fmt::join(s, " | "),
+                             l.static_bits, l.threshold, l.jit.elements.size(), fmt::join(l.alpha_jit, ","));
   }
-  fmt::print("sensitivity = {} of the layer's output codes at b bits against 8 bits\nwrote {}\n",
-             p.metric == "mse" ? "mean squared error" : "SQNR (dB)", output);
+  std::cout << fmt::format("sensitivity = {} of the layer's output codes at b bits against 8 bits\nwrote {}\n",
+                           p.metric == "mse" ? "mean squared error" : "SQNR (dB)", output);
   return ExitCode::Ok;
 }
 
