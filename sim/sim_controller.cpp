@@ -17,6 +17,7 @@ extern "C" void on_stop_signal(int sig) { stop_request().store(sig); }
 void install_stop_handlers() {
   std::signal(SIGINT, on_stop_signal);
   std::signal(SIGTERM, on_stop_signal);
+  std::signal(SIGHUP, on_stop_signal);  // the terminal or the ssh session that ran it closed
 }
 
 SimController::SimController(std::unique_ptr<Device> device) : device_(std::move(device)) {}

@@ -1,5 +1,5 @@
 #!/bin/sh
-# SIGINT and SIGTERM during a traced run: aps-sim must stop with exit 130,
+# SIGINT, SIGTERM and SIGHUP during a traced run: aps-sim must stop with exit 130,
 # close the trace so that it is readable, and write its report and JUnit
 # file (an earlier run's must not stand), which keeps what the inputs that
 # finished before the signal found: their count, checks and accuracy, the
