@@ -22,6 +22,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
 
@@ -136,34 +137,99 @@ def verilator_coverage():
     return tool
 
 
+def point_key(fields):
+    return tuple(sorted(fields.items()))
+
+
 def merge(inputs, output, points=None):
     """Sums coverage files into `output`; `points` may hold files' read_points
-    already read, by path."""
+    already read, by path. Returns the number of points."""
     # Runs of one build hold the same points (Verilator writes every point,
     # hit or not): a file that does not is another build's or was cut short,
     # and summing it would count points of two designs as one.
     first = None
+    expected = {}
+    # A file named twice is summed once, as verilator_coverage reads it once.
+    unique = {}
+    for path in inputs:
+        unique.setdefault(os.path.realpath(path), path)
+    inputs = list(unique.values())
     for path in inputs:
         read = points[path] if points and path in points else read_points(path)
-        keys = {tuple(sorted(fields.items())) for fields, _ in read}
+        keys = {point_key(fields) for fields, _ in read}
         if first is None:
             first = (path, keys)
         elif keys != first[1]:
             raise CoverageError(f"{first[0]} and {path} hold different points ({len(keys - first[1])} only in the "
                                 f"second, {len(first[1] - keys)} only in the first): one is another build's "
                                 f"coverage, or cut short")
-    def write(tmp):
-        r = subprocess.run([verilator_coverage(), "--write", tmp, *inputs], capture_output=True, text=True)
+        for fields, count in read:
+            expected[point_key(fields)] = expected.get(point_key(fields), 0) + count
+    # verilator_coverage exits 0 when its write fails (a full disk, a file
+    # size limit): its file is written apart, checked to hold every point
+    # with the summed counts, and only then replaces `output`.
+    with tempfile.TemporaryDirectory(prefix="aps-coverage.") as scratch:
+        merged = os.path.join(scratch, "merged.dat")
+        r = subprocess.run([verilator_coverage(), "--write", merged, *inputs], capture_output=True, text=True)
         if r.returncode != 0:
             raise CoverageError(f"verilator_coverage --write {output}: {r.stderr.strip() or r.returncode}")
+        written = {}
+        try:
+            for fields, count in read_points(merged):
+                written[point_key(fields)] = written.get(point_key(fields), 0) + count
+            why = f"it holds {len(written)} of the {len(expected)} points, or other counts than their sums"
+        except CoverageError as e:
+            why = f"{e}".replace(merged, "its file")
+        if written != expected:
+            raise CoverageError(f"verilator_coverage --write {output} wrote a file that is not the inputs' sum ({why}; "
+                                f"a full disk?): {output} is left as it was")
+        with open(merged, "rb") as f:
+            data = f.read()
+
+    def write(tmp):
+        with open(tmp, "wb") as f:
+            f.write(data)
     replace_whole(output, write)
+    return len(expected)
 
 
-def annotate(path, folder):
-    r = subprocess.run([verilator_coverage(), "--annotate", folder, "--annotate-min", "1", path],
-                       capture_output=True, text=True)
-    if r.returncode != 0:
-        raise CoverageError(f"verilator_coverage --annotate {folder}: {r.stderr.strip() or r.returncode}")
+def annotate(path, folder, points):
+    """verilator_coverage --annotate into `folder`: each source of `points`
+    with its counts."""
+    # verilator_coverage exits 0 when a write fails (a full disk), leaving
+    # files cut short or empty: it writes apart, each file it wrote is checked
+    # to hold at least its source's lines, and only then copied into `folder`.
+    # (It writes none for a source without points to show.)
+    sources = {fields["f"] for fields, _ in points if "f" in fields}
+    with tempfile.TemporaryDirectory(prefix="aps-coverage.") as scratch:
+        r = subprocess.run([verilator_coverage(), "--annotate", scratch, "--annotate-min", "1", path],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            raise CoverageError(f"verilator_coverage --annotate {folder}: {r.stderr.strip() or r.returncode}")
+        for source in sorted(sources):
+            annotated = os.path.join(scratch, os.path.basename(source))
+            if not os.path.exists(annotated):
+                continue
+            try:
+                with open(source, "rb") as f:
+                    want = f.read().count(b"\n")
+            except OSError:
+                continue  # a source moved since the run: nothing to check it by
+            with open(annotated, "rb") as f:
+                got = f.read().count(b"\n")
+            if got < want:
+                raise CoverageError(f"verilator_coverage --annotate {folder}: {os.path.basename(source)} has "
+                                    f"{got} of its source's {want} lines (a full disk?); nothing was written "
+                                    f"into {folder}")
+        os.makedirs(folder, exist_ok=True)
+        for name in sorted(os.listdir(scratch)):
+            with open(os.path.join(scratch, name), "rb") as f:
+                data = f.read()
+
+            def write(tmp, data=data):
+                with open(tmp, "wb") as f:
+                    f.write(data)
+            replace_whole(os.path.join(folder, name), write)
 
 
 def main(argv=None):
@@ -191,17 +257,18 @@ def main(argv=None):
             if a.annotate:
                 check_output_folder("--annotate", a.annotate)
         if a.command == "merge":
-            merge(a.inputs, a.output)
-            print(f"aps-coverage: {a.output} ({len(read_points(a.output))} points from {len(a.inputs)} files)")
+            count = merge(a.inputs, a.output)
+            print(f"aps-coverage: {a.output} ({count} points from {len(a.inputs)} files)")
             return 0
         reasons = load_reasons(a.holes) if a.holes else {}
-        summary = summarize(read_points(a.input), reasons)
+        points = read_points(a.input)
+        summary = summarize(points, reasons)
         summary["source"] = os.path.abspath(a.input)
         print_summary(summary)
         if a.json:
             write_whole(a.json, json.dumps(summary, indent=2))
         if a.annotate:
-            annotate(a.input, a.annotate)
+            annotate(a.input, a.annotate, points)
         if a.min is not None:
             unexplained = [h["point"] for h in summary["holes"] if not h["reason"]]
             if summary["functional"]["percent"] < a.min or unexplained:

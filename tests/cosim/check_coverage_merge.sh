@@ -2,8 +2,10 @@
 # aps-coverage merge refuses what it cannot sum: a file cut short at a line
 # boundary and another build's file (its points under another top module's
 # name); summary refuses a --json path it cannot write, and both refuse an
-# output that names an input, before they print. Each: one line naming the
-# file, exit 2, and every input as it was.
+# output that names an input, before they print; neither lets a file that
+# verilator_coverage cut short without a word (a full disk) replace a good
+# merge or pass as annotated sources. Each: one line naming the file, exit 2,
+# and every input and earlier output as it was.
 #   check_coverage_merge.sh APS_COVERAGE REGRESS.dat WORKDIR
 set -u
 tool=$1 dat=$2 work=$3
@@ -35,4 +37,35 @@ refused "--json .*input.dat is the IN.dat input" "$tool" summary "$work/input.da
 refused "-o .*input.dat is the IN.dat input" "$tool" merge -o "$work/input.dat" "$work/input.dat" "$dat"
 refused "a_folder: cannot write, it is a folder" "$tool" summary "$work/input.dat" --json "$work/a_folder"
 refused "--annotate .*input.dat: cannot write into it" "$tool" summary "$work/input.dat" --annotate "$work/input.dat"
+# verilator_coverage exits 0 when its write fails on a full disk, leaving its
+# file cut short; that file replaced the good one, and --annotate's cut
+# files were left with exit 0 (helper-83). A stand-in on PATH does the same:
+# the real tool's files, cut in half, and exit 0.
+cp "$dat" "$work/copy.dat"
+"$tool" merge -o "$work/good.dat" "$dat" "$work/copy.dat" > /dev/null || { echo "FAILED: merging two files"; fail=1; }
+good=$(cksum < "$work/good.dat")
+mkdir -p "$work/full_disk"
+cat > "$work/full_disk/verilator_coverage" <<STANDIN
+#!/bin/sh
+# --write OUT IN... | --annotate DIR --annotate-min N IN
+"$(command -v verilator_coverage)" "\$@" || exit 1
+for f in "\$2" "\$2"/*; do
+  [ -f "\$f" ] && head -c \$((\$(wc -c < "\$f") / 2)) "\$f" > "\$f.half" && mv "\$f.half" "\$f"
+done
+exit 0
+STANDIN
+chmod +x "$work/full_disk/verilator_coverage"
+out=$(PATH="$work/full_disk:$PATH" "$tool" merge -o "$work/good.dat" "$dat" "$work/copy.dat" 2>&1); rc=$?
+echo "$out"
+[ "$rc" -eq 2 ] && echo "$out" | grep -q "good.dat is left as it was" && [ "$(cksum < "$work/good.dat")" = "$good" ] ||
+  { echo "FAILED: a merge verilator_coverage cut short (exit $rc)"; fail=1; }
+out=$(PATH="$work/full_disk:$PATH" "$tool" summary "$dat" --annotate "$work/annotated" 2>&1); rc=$?
+echo "$out" | tail -1
+[ "$rc" -eq 2 ] && echo "$out" | grep -q "of its source's .* lines (a full disk?); nothing was written" &&
+  [ ! -e "$work/annotated" ] || { echo "FAILED: annotated sources verilator_coverage cut short (exit $rc)"; fail=1; }
+# A device is written, never read back (reading /dev/full back never ended).
+out=$("$tool" merge -o /dev/full "$dat" "$work/copy.dat" 2>&1); rc=$?
+echo "$out"
+[ "$rc" -eq 2 ] && echo "$out" | grep -q "/dev/full: cannot write: No space left on device" ||
+  { echo "FAILED: a merge onto /dev/full (exit $rc)"; fail=1; }
 exit $fail
