@@ -19,6 +19,7 @@
 #include <sstream>
 #include <type_traits>
 #include <unistd.h>
+#include <utility>
 
 // Verilator's headers and the generated model are not written for -Wpedantic.
 #pragma GCC diagnostic push
@@ -41,6 +42,41 @@
 #ifndef APS_RTL_COVERAGE
 #define APS_RTL_COVERAGE 0
 #endif
+
+namespace aps::sim {
+namespace {
+
+// Set while this thread calls into a trace: where a failed trace write (a
+// full disk, a file size limit) is recorded.
+thread_local std::string* trace_write_error = nullptr;
+
+}  // namespace
+}  // namespace aps::sim
+
+// Verilator's trace writer calls vl_fatal when a write fails, holding the
+// trace's lock; Verilator's own vl_fatal then flushes every trace, which
+// waits on that lock for ever (the run hung, deaf to SIGTERM). Built with
+// VL_USER_FATAL (rtl/CMakeLists.txt), a failure inside a trace call is
+// recorded instead: Verilator then closes that trace and the run goes on,
+// and trace_close reports it. Anything else ends the process as Verilator's
+// would.
+void vl_fatal(const char* filename, int linenum, const char* hier, const char* msg) {
+  (void)hier;
+  if (aps::sim::trace_write_error) {
+    if (aps::sim::trace_write_error->empty()) *aps::sim::trace_write_error = msg;
+    return;
+  }
+  Verilated::threadContextp()->gotError(true);
+  Verilated::threadContextp()->gotFinish(true);
+  if (filename && filename[0])
+    VL_PRINTF("%%Error: %s:%d: %s\n", filename, linenum, msg);
+  else
+    VL_PRINTF("%%Error: %s\n", msg);
+  Verilated::runFlushCallbacks();
+  VL_PRINTF("Aborting...\n");
+  Verilated::runExitCallbacks();
+  std::abort();
+}
 
 namespace aps::sim {
 namespace {
@@ -123,7 +159,11 @@ class VerilatedDevice final : public Device {
   }
 
   ~VerilatedDevice() override {
-    trace_close();
+    try {
+      trace_close();
+    } catch (const std::exception& e) {  // a destructor must not throw
+      std::cerr << "aps-sim: " << e.what() << "\n";
+    }
     model_->final();
     if (coverage_) {
       try {
@@ -178,11 +218,11 @@ class VerilatedDevice final : public Device {
     out.mem_wvalid = model_->mem_wvalid_o;
     out.mem_wdata = port_to_beat(model_->mem_wdata_o);
     out.mem_rsp_ready = model_->mem_rsp_ready_o;
-    if (trace_) trace_->dump(context_->time());
+    if (trace_) on_trace([&] { trace_->dump(context_->time()); });
     context_->timeInc(1);
     model_->clk_i = 1;
     model_->eval();
-    if (trace_) trace_->dump(context_->time());
+    if (trace_) on_trace([&] { trace_->dump(context_->time()); });
     context_->timeInc(1);
     return out;
   }
@@ -190,15 +230,21 @@ class VerilatedDevice final : public Device {
   void trace_open(const std::string& path) override {
     trace_close();
     trace_ = std::make_unique<VerilatedVcdC>();
+    trace_path_ = path;
     model_->trace(trace_.get(), 99);  // before open(), as Verilator requires
-    trace_->open(path.c_str());
+    on_trace([&] { trace_->open(path.c_str()); });
   }
 
+  // InputError naming the file when a write to it failed while it was open.
   void trace_close() override {
     if (!trace_) return;
-    trace_->flush();
-    trace_->close();
+    on_trace([&] {
+      trace_->flush();
+      trace_->close();
+    });
     trace_.reset();
+    if (!trace_error_.empty())
+      throw InputError(fmt::format("{}: cannot write the trace: {}", trace_path_, std::exchange(trace_error_, "")));
   }
 
   bool tracing() const override { return trace_ != nullptr; }
@@ -233,6 +279,14 @@ class VerilatedDevice final : public Device {
   CoverageStore* coverage_ = nullptr;
   bool counting_ = false;
   std::unique_ptr<VerilatedVcdC> trace_;
+  std::string trace_path_, trace_error_;
+
+  template <typename Call>
+  void on_trace(Call&& call) {
+    trace_write_error = &trace_error_;
+    call();
+    trace_write_error = nullptr;
+  }
 };
 
 }  // namespace
