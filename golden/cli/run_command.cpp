@@ -117,7 +117,8 @@ nlohmann::json sample_json(const DataSet& ds, int64_t row, nlohmann::json output
 
 // ONNX semantics: the model's own output; anomaly scores against the float
 // input. A model with a fixed batch of 1 runs sample by sample.
-Outcome evaluate_onnx(const OnnxModel& model, const std::vector<DataSet>& sets, Task task, bool keep_outputs) {
+Outcome evaluate_onnx(const OnnxModel& model, const std::vector<DataSet>& sets, Task task, bool keep_outputs,
+                      int jobs) {
   if (model.outputs().size() != 1)
     throw InputError(fmt::format("{}: eval scores a model's one output, and this model has {}", model.source(),
                                  model.outputs().size()));
@@ -132,7 +133,7 @@ Outcome evaluate_onnx(const OnnxModel& model, const std::vector<DataSet>& sets, 
   for (const DataSet& ds : sets) {
     std::vector<fs::path> files;
     for (size_t i = 0; i < ds.inputs.size(); ++i) files.push_back(ds.input_file(i));
-    const TensorMap out = run_batch(model, feeds_for(model, ds.inputs, files));
+    const TensorMap out = run_batch(model, feeds_for(model, ds.inputs, files), nullptr, jobs);
     const Tensor& y = out.at(model.outputs().front().name);
     const int64_t n = ds.sample_count();
     if (y.rank() < 2 || y.shape()[0] != n)
@@ -216,7 +217,7 @@ ExitCode eval_command(const Args& args) {
       ("precision", po::value(&precision)->default_value("8"), "program engine: a width 2..8 for every layer, or map:b1,b2,... per layer")
       ("calibration", po::value(&calibration), (std::string("program engine: ") + kCalibrationHelp + kCalibrationProfileHelp).c_str())
       ("report", po::value(&report), "write a JSON report here")
-      ("jobs", po::value(&jobs)->default_value(1), "program engine: threads (the figures are the same for any number)")
+      ("jobs", po::value(&jobs)->default_value(1), "threads (the figures are the same for any number)")
       ("outputs", po::value(&outputs), "write every sample's output as JSON here (its data folder, index, label and "
                                        "output: the program's output codes, or the model's float output; under a policy with SAE "
                                        "scans, also sae_metrics: per PCU slot, per candidate width). The codes are the "
@@ -226,7 +227,7 @@ ExitCode eval_command(const Args& args) {
   add_task_option(options, task);
   PolicyArgs policy;
   std::vector<std::string> program_only = add_policy_options(options, policy);
-  program_only.insert(program_only.end(), {"precision", "calibration", "jobs"});
+  program_only.insert(program_only.end(), {"precision", "calibration"});
   po::variables_map vm;
   if (!parse_args(args, options, vm)) return ExitCode::Ok;
   if (engine != "onnx" && engine != "program") throw InputError(fmt::format("--engine must be onnx or program, not '{}'", engine));
@@ -274,7 +275,7 @@ ExitCode eval_command(const Args& args) {
       std::cerr << "aps-golden: note: " << note << "\n";
     const Task task = task_given ? *task_given : model_task(model);
     check_scorable(task);
-    o = evaluate_onnx(model, sets, task, !outputs.empty());
+    o = evaluate_onnx(model, sets, task, !outputs.empty(), jobs);
   } else {
     const PolicyProgram pp = load_policy_program(
         model_path, calibration.empty() ? std::nullopt : std::optional<fs::path>(calibration), policy, nullptr,
