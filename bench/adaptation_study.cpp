@@ -68,7 +68,6 @@ struct Split {
   std::vector<Codes> inputs;
   std::vector<int64_t> labels;
   std::vector<int64_t> decisions8;
-  std::vector<ProgramResult> runs8;
 };
 
 // What one input scored and cost, over every pass it ran.
@@ -422,57 +421,74 @@ class Study {
   }
 
   // Spearman rho of SAE estimates against true errors, per layer and pooled.
-  nlohmann::json fidelity(const Split& s, Schedule schedule) {
-    std::vector<double> all_est, all_true;
-    nlohmann::json per_layer = nlohmann::json::object();
-    // Up front, the scans read the shadow network's tensors: run it once per input.
-    std::vector<std::vector<Codes>> shadow_outputs(s.inputs.size());
-    std::vector<int> source_of(w_.size(), -1);
-    if (schedule == Schedule::UpFront) {
-      const ShadowNetwork shadow = profile_shadow_network(base_, profile_);
-      source_of = shadow.source_of;
-      parallel_for(s.inputs.size(), jobs_,
-                          [&](size_t i) { shadow_outputs[i] = run_shadow_network(shadow, s.inputs[i]); });
-    }
-    for (size_t j = 0; j < w_.size(); ++j) {
-      const Layer& layer = base_.layers[w_[j]];
-      const LayerProfile& lp = profile_.layers[j];
-      SaeScanParams scan;
-      scan.elements = schedule == Schedule::JustInTime ? lp.jit.elements : lp.upfront.elements;
-      scan.coefficients = schedule == Schedule::JustInTime ? lp.jit.coefficients : lp.upfront.coefficients;
-      const auto& alpha = schedule == Schedule::JustInTime ? lp.alpha_jit : lp.alpha_upfront;
-      const size_t widths = profile_.candidates.size();
-      std::vector<double> est(s.inputs.size() * widths), truth(est.size());
-      parallel_for(s.inputs.size(), jobs_, [&](size_t i) {
-        const Codes& in = layer.input < 0 ? s.inputs[i] : s.runs8[i].layer_outputs[layer.input];
-        // What the scan reads: the layer's input just in time; up front the
-        // network input or the shadow tensor standing for the layer's input.
-        const Codes& scanned = schedule == Schedule::JustInTime ? in
-                               : source_of[j] < 0              ? s.inputs[i]
-                                                               : shadow_outputs[i][source_of[j]];
-        const std::vector<uint64_t> m = sae_metrics(scan, scanned, layer.in_q.zero_point, profile_.candidates);
-        const Codes& y8 = s.runs8[i].layer_outputs[w_[j]];
-        for (size_t c = 0; c < widths; ++c) {
-          est[i * widths + c] = static_cast<double>(estimated_error(m[c], alpha[c]));
-          truth[i * widths + c] =
+  // The SAE's fidelity on a split, for each of `schedules`: {"rho_all", "layers"}.
+  std::vector<nlohmann::json> fidelity(const Split& s, const std::vector<Schedule>& schedules) {
+    const bool upfront = std::find(schedules.begin(), schedules.end(), Schedule::UpFront) != schedules.end();
+    std::optional<ShadowNetwork> shadow;
+    if (upfront) shadow = profile_shadow_network(base_, profile_);
+    const size_t widths = profile_.candidates.size();
+    // est[k][j][i * widths + c]: schedule k, layer j, input i, candidate c.
+    // Each input's 8-bit run (and, up front, its shadow network's tensors,
+    // which the scans read) is made here and dropped: kept for a whole split
+    // they were gigabytes on 10,000 inputs.
+    using PerLayer = std::vector<std::vector<double>>;
+    std::vector<PerLayer> est(schedules.size(), PerLayer(w_.size(), std::vector<double>(s.inputs.size() * widths)));
+    std::vector<PerLayer> truth = est;
+    const auto cfg8 = step_configs(base_, "8");
+    parallel_for(s.inputs.size(), jobs_, [&](size_t i) {
+      const ProgramResult run8 = execute_program(base_, s.inputs[i], cfg8);
+      const std::vector<Codes> shadow_outputs = shadow ? run_shadow_network(*shadow, s.inputs[i]) : std::vector<Codes>{};
+      for (size_t j = 0; j < w_.size(); ++j) {
+        const Layer& layer = base_.layers[w_[j]];
+        const LayerProfile& lp = profile_.layers[j];
+        const Codes& in = layer.input < 0 ? s.inputs[i] : run8.layer_outputs[layer.input];
+        const Codes& y8 = run8.layer_outputs[w_[j]];
+        std::vector<double> true_error(widths);
+        for (size_t c = 0; c < widths; ++c)
+          true_error[c] =
               code_mse(execute_layer(layer, in, static_config(profile_.candidates[c])), y8) * kErrorUnitsPerCode2;
+        for (size_t k = 0; k < schedules.size(); ++k) {
+          const bool jit = schedules[k] == Schedule::JustInTime;
+          SaeScanParams scan;
+          scan.elements = jit ? lp.jit.elements : lp.upfront.elements;
+          scan.coefficients = jit ? lp.jit.coefficients : lp.upfront.coefficients;
+          const auto& alpha = jit ? lp.alpha_jit : lp.alpha_upfront;
+          // What the scan reads: the layer's input just in time; up front the
+          // network input or the shadow tensor standing for the layer's input.
+          const int source = jit ? -1 : shadow->source_of[j];
+          const Codes& scanned = jit ? in : source < 0 ? s.inputs[i] : shadow_outputs[source];
+          const std::vector<uint64_t> m = sae_metrics(scan, scanned, layer.in_q.zero_point, profile_.candidates);
+          for (size_t c = 0; c < widths; ++c) {
+            est[k][j][i * widths + c] = static_cast<double>(estimated_error(m[c], alpha[c]));
+            truth[k][j][i * widths + c] = true_error[c];
+          }
         }
-      });
-      // Within one width: does the SAE rank inputs as the true error does?
-      std::vector<double> within;
-      for (size_t c = 0; c < profile_.candidates.size(); ++c) {
-        std::vector<double> e, t;
-        for (size_t k = c; k < est.size(); k += profile_.candidates.size()) {
-          e.push_back(est[k]);
-          t.push_back(truth[k]);
-        }
-        within.push_back(spearman(e, t));
       }
-      per_layer[layer.name] = {{"rho_pooled", spearman(est, truth)}, {"rho_per_width", within}};
-      all_est.insert(all_est.end(), est.begin(), est.end());
-      all_true.insert(all_true.end(), truth.begin(), truth.end());
+    });
+    std::vector<nlohmann::json> out;
+    for (size_t k = 0; k < schedules.size(); ++k) {
+      std::vector<double> all_est, all_true;
+      nlohmann::json per_layer = nlohmann::json::object();
+      for (size_t j = 0; j < w_.size(); ++j) {
+        const std::vector<double>& e_j = est[k][j];
+        const std::vector<double>& t_j = truth[k][j];
+        // Within one width: does the SAE rank inputs as the true error does?
+        std::vector<double> within;
+        for (size_t c = 0; c < widths; ++c) {
+          std::vector<double> e, t;
+          for (size_t x = c; x < e_j.size(); x += widths) {
+            e.push_back(e_j[x]);
+            t.push_back(t_j[x]);
+          }
+          within.push_back(spearman(e, t));
+        }
+        per_layer[base_.layers[w_[j]].name] = {{"rho_pooled", spearman(e_j, t_j)}, {"rho_per_width", within}};
+        all_est.insert(all_est.end(), e_j.begin(), e_j.end());
+        all_true.insert(all_true.end(), t_j.begin(), t_j.end());
+      }
+      out.push_back({{"rho_all", spearman(all_est, all_true)}, {"layers", per_layer}});
     }
-    return {{"rho_all", spearman(all_est, all_true)}, {"layers", per_layer}};
+    return out;
   }
 
   double sae_cost_share(Schedule schedule) const {
@@ -760,10 +776,10 @@ int run_tool(int argc, char** argv) {
     }
     for (Split& s : splits) {
       const std::string& split_name = s.name;
-      s.runs8.resize(s.inputs.size());
-      parallel_for(s.inputs.size(), jobs, [&](size_t i) { s.runs8[i] = execute_program(base, s.inputs[i], cfg8); });
-      for (size_t i = 0; i < s.inputs.size(); ++i)
-        s.decisions8.push_back(study.rule().decide(base, s.inputs[i], s.runs8[i].output()).value);
+      s.decisions8.resize(s.inputs.size());
+      parallel_for(s.inputs.size(), jobs, [&](size_t i) {
+        s.decisions8[i] = study.rule().decide(base, s.inputs[i], execute_program(base, s.inputs[i], cfg8).output()).value;
+      });
       std::cerr << fmt::format("{} {}: {} inputs\n", data_dir, split_name, s.inputs.size());
 
       std::vector<Row> rows;
@@ -853,11 +869,13 @@ int run_tool(int argc, char** argv) {
         jrows.push_back(row_json(r, fp32.accuracy, static8));
         report_rows.push_back(report_row(r, s, fp32.accuracy, static8));
       }
+      const std::vector<nlohmann::json> rho = study.fidelity(
+          s, upfront ? std::vector{Schedule::JustInTime, Schedule::UpFront} : std::vector{Schedule::JustInTime});
       out["splits"][split_name] = {{"inputs", s.inputs.size()},
                                    {"first", s.first},
                                    {"rows", jrows},
-                                   {"fidelity_jit", study.fidelity(s, Schedule::JustInTime)},
-                                   {"fidelity_upfront", upfront ? study.fidelity(s, Schedule::UpFront) : nlohmann::json()},
+                                   {"fidelity_jit", rho[0]},
+                                   {"fidelity_upfront", upfront ? rho[1] : nlohmann::json()},
                                    // null without both threshold x1 rows to compare
                                    {"decisions_equal_to_ideal", figure_or_null(total > 0 ? same / total : 0.0, total > 0)}};
       out["split_order"].push_back(split_name);  // "splits" is an object, whose keys JSON sorts
