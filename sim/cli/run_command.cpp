@@ -33,35 +33,47 @@ namespace {
 struct Samples {
   std::vector<Codes> inputs;
   std::vector<int64_t> labels;
+  int64_t first = 0;  // of the split, inputs[0]'s index
 };
 
-Samples load_samples(const NetworkProgram& program, Task task, const std::string& data, int64_t first, int64_t count) {
-  Samples s;
+// The inputs --first, --count and --shard select, and only those quantized
+// (a shard of a 10,000-input split quantized all of them).
+Samples load_samples(const NetworkProgram& program, Task task, const std::string& data, int64_t first, int64_t count,
+                     const Shard& shard, const std::string& shard_text) {
   const std::vector<DataSet> sets = load_data_sets(data);
   check_split_labels(sets);
+  int64_t all = 0;
   for (const DataSet& ds : sets) {
     check_program_batch(program, ds);
-    const Tensor& t = ds.inputs[0].tensor;
     if (ds.labels)
       check_class_labels(task, ds.labels->ints(), program.output_layer().out_shape.size(),
                          (ds.folder / "labels.pb").string(), program.source);
-    const int64_t n = ds.sample_count();
-    for (int64_t i = 0; i < n; ++i) {
-      s.inputs.push_back(quantize_input(program, t, i));
-      if (ds.labels) s.labels.push_back(ds.labels->ints()[i]);
-    }
+    all += ds.sample_count();
   }
-  if (first < 0 || first >= static_cast<int64_t>(s.inputs.size()))
-    throw InputError(fmt::format("{}: --first {} is outside the {} samples", data, first, s.inputs.size()));
-  const int64_t available = static_cast<int64_t>(s.inputs.size()) - first;
+  if (first < 0 || first >= all) throw InputError(fmt::format("{}: --first {} is outside the {} samples", data, first, all));
+  const int64_t available = all - first;
   // More than there are is a usable request (scripts ask for "up to N"), but
   // the run must say it ran fewer.
   if (count > available)
     std::cerr << fmt::format("aps-sim: {}: --count {} from --first {}, but only {} samples follow; running {}\n", data,
                              count, first, available, available);
-  const int64_t end = first + (count < 0 ? available : std::min(count, available));
-  s.inputs = std::vector<Codes>(s.inputs.begin() + first, s.inputs.begin() + end);
-  if (!s.labels.empty()) s.labels = std::vector<int64_t>(s.labels.begin() + first, s.labels.begin() + end);
+  Samples s;
+  const int64_t selected = count < 0 ? available : std::min(count, available);
+  // A farm may cut more shards than there are inputs: an empty slice is then
+  // this shard's whole share, and its result (nothing) merges with the others'.
+  const auto [begin, end] = shard.slice(selected);
+  if (shard.n > 1 && begin == end)
+    std::cerr << fmt::format("aps-sim: --shard {}: no inputs fall in this shard of {}\n", shard_text, selected);
+  s.first = first + begin;
+  int64_t index = 0;  // of the split
+  for (const DataSet& ds : sets) {
+    const Tensor& t = ds.inputs[0].tensor;
+    for (int64_t i = 0; i < ds.sample_count(); ++i, ++index) {
+      if (index < s.first || index >= first + end) continue;
+      s.inputs.push_back(quantize_input(program, t, i));
+      if (ds.labels) s.labels.push_back(ds.labels->ints()[i]);
+    }
+  }
   return s;
 }
 
@@ -150,21 +162,9 @@ ExitCode run_command(const Args& args) {
   for (const std::string& note : pp.notes) std::cerr << "aps-sim: note: " << note << "\n";
   const NetworkProgram& program = pp.program;
   const Shard shard = parse_shard(shard_text);
-  Samples samples = load_samples(program, pp.task, data, first, count);
-  // A farm may cut more shards than there are inputs: an empty slice is then
-  // this shard's whole share, and its result (nothing) merges with the others'.
-  bool empty_shard = false;
-  if (shard.n > 1) {
-    const auto [begin, end] = shard.slice(static_cast<int64_t>(samples.inputs.size()));
-    empty_shard = begin == end;
-    if (empty_shard)
-      std::cerr << fmt::format("aps-sim: --shard {}: no inputs fall in this shard of {}\n", shard_text,
-                               samples.inputs.size());
-    samples.inputs = std::vector<Codes>(samples.inputs.begin() + begin, samples.inputs.begin() + end);
-    if (!samples.labels.empty())
-      samples.labels = std::vector<int64_t>(samples.labels.begin() + begin, samples.labels.begin() + end);
-    first += begin;
-  }
+  const Samples samples = load_samples(program, pp.task, data, first, count, shard, shard_text);
+  const bool empty_shard = shard.n > 1 && samples.inputs.empty();
+  first = samples.first;
 
   co.task = pp.task;
   co.configs = step_configs(program, precision);
