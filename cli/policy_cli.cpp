@@ -176,6 +176,7 @@ PolicyProgram load_policy_program(const std::string& model_path, const std::opti
       for (LayerProfile& l : out.profile->layers) l.bias_correction.clear();
     out.bias_correction_off = a.no_bias_correction;
     out.program = program_for_profile(model, *out.profile);
+    out.partly_quantized = out.format != ModelFormat::Float && !out.profile->ranges.empty();
     if (calibration)
       out.notes.push_back(fmt::format("--calibration {} is not read: the activation ranges come from {}",
                                       calibration->string(), a.profile));
@@ -188,6 +189,7 @@ PolicyProgram load_policy_program(const std::string& model_path, const std::opti
     if (calibration && !loaded.calibration)
       out.notes.push_back(quantized_model_calibration_unread(*calibration, model_path));
     out.program = std::move(loaded.program);
+    out.partly_quantized = out.format != ModelFormat::Float && loaded.calibration.has_value();
     out.task = loaded.task;
     if (rule) out.program.set_weight_reduction(*rule);
   }

@@ -40,6 +40,7 @@ double parse_budget_bits(const std::string& text, const char* option = "--budget
 struct PolicyProgram {
   NetworkProgram program;   // with SAE / shadow / PCU steps for the adaptive policies
   ModelFormat format = ModelFormat::Float;
+  bool partly_quantized = false;  // a QDQ or QOperator model whose float values took calibration ranges
   Task task = Task::Classification;
   std::optional<CalibrationProfile> profile;
   PolicyOptions options;

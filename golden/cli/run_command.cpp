@@ -292,7 +292,8 @@ ExitCode eval_command(const Args& args) {
     const std::string what = precision_text(pp, configs);
     // A network of pooling alone has no MACs to weigh widths by.
     const nlohmann::json avg_bits = macs > 0 ? nlohmann::json(o.bit_macs / macs) : nlohmann::json();
-    described = fmt::format("accelerator arithmetic, {} model, {}{}, {}{}", model_format_name(pp.format), what,
+    described = fmt::format("accelerator arithmetic, {}{} model, {}{}, {}{}",
+                            pp.partly_quantized ? "partly quantized " : "", model_format_name(pp.format), what,
                             pp.bias_correction_off ? ", without bias correction" : "",
                             avg_bits.is_null() ? "no layer with weights"
                                                : fmt::format("{:.2f} bits/MAC", avg_bits.get<double>()),
@@ -301,7 +302,8 @@ ExitCode eval_command(const Args& args) {
     for (const Layer& l : pp.program.layers)
       if (l.role == LayerRole::Shadow) shadow_macs += l.macs();
     extra = {{"precision", what}, {"bias_correction_off", pp.bias_correction_off},
-             {"format", model_format_name(pp.format)}, {"avg_bits", avg_bits},
+             {"format", model_format_name(pp.format)}, {"partly_quantized", pp.partly_quantized},
+             {"avg_bits", avg_bits},
              {"reruns", o.reruns}, {"macs", pp.program.total_macs()},
              {"shadow_macs", shadow_macs}};
   }
