@@ -275,6 +275,9 @@ class ProgramBuilder {
   // when its mask is read).
   onnx::NodeProto inference_dropout(const onnx::NodeProto& node) const;
   bool lower_host_tail(const onnx::NodeProto& node);
+  // Refuses a host Softmax that is not over one sample's classes: `dims`,
+  // batch first (as 1), holds at most one dimension above 1, the classes.
+  void check_softmax_axis(const onnx::NodeProto& node, const Shape& dims) const;
   Shape layout_target(const onnx::NodeProto& node, const Shape& in) const;
   ActView declare_input(const InputView& view, ActivationQuant q, const onnx::NodeProto* node);
 
@@ -292,6 +295,7 @@ class ProgramBuilder {
   std::map<std::string, std::string> fused_;         // a layer's result before a fused op -> what it was
   std::map<std::string, Tensor> folded_;             // constants computed from constants
   std::map<std::string, std::string> tail_;          // host-tail value -> the ops that made it
+  std::map<std::string, Shape> tail_dims_;           // host-tail value -> its shape, until a layout op
   int tail_source_ = -1;                             // the layer the host tail starts from
   std::map<std::string, std::pair<double, double>> ranges_;
   bool calibrated_ = false;  // built with ranges: float values are quantized from them

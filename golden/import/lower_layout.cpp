@@ -336,28 +336,28 @@ bool ProgramBuilder::lower_host_tail(const onnx::NodeProto& node) {
   const std::string& x = node.input(0);
   const auto tail = tail_.find(x);
   if (op == "Softmax" || op == "LogSoftmax") {
-    // Over the batch axis (before opset 13, axis 0 folds the whole batch into
-    // one row) it mixes the samples, which the accelerator runs one at a time.
-    const int64_t axis = context(node).attrs.get_int("axis", model_.opset() < 13 ? 1 : -1);
-    const auto over_batch = [&](int64_t rank) {
-      if (axis == 0 || axis == -rank) unsupported(node, fmt::format("axis {} is the batch axis: it mixes the samples", axis));
-    };
     std::string before;
     int source = tail_source_;
+    Shape dims;
     if (tail != tail_.end()) {
-      over_batch(0);
+      const auto known = tail_dims_.find(x);
+      if (known == tail_dims_.end())
+        unsupported(node, "a host-side Softmax after a layout op of the host tail");
+      dims = known->second;
       before = tail->second + ", ";
     } else {
       const ActView in = act(x, node);
-      over_batch(static_cast<int64_t>(in.dims.size()));
       if (in.codes) unsupported(node, "a Softmax of quantized codes; expected a DequantizeLinear first");
       int64_t spread = 0;
       for (int64_t d : in.dims) spread += d > 1;
       if (spread > 1) unsupported(node, "a host-side Softmax over part of the output");
       source = in.tensor;
+      dims = in.dims;
     }
+    check_softmax_axis(node, dims);
     tail_source_ = source;
     tail_[node.output(0)] = before + op;
+    tail_dims_[node.output(0)] = dims;
     return true;
   }
   // ONNX Runtime's QDQ layout quantizes the probabilities as well (Softmax ->
@@ -375,9 +375,31 @@ bool ProgramBuilder::lower_host_tail(const onnx::NodeProto& node) {
                               op == "Unsqueeze" || op == "Transpose" || op == "QuantizeLinear" ||
                               op == "DequantizeLinear")) {
     tail_[node.output(0)] = tail->second + ", " + op;
+    if (const auto known = tail_dims_.find(x);
+        known != tail_dims_.end() && (op == "Identity" || op == "QuantizeLinear" || op == "DequantizeLinear"))
+      tail_dims_[node.output(0)] = known->second;
     return true;
   }
   return false;
+}
+
+void ProgramBuilder::check_softmax_axis(const onnx::NodeProto& node, const Shape& dims) const {
+  const int64_t rank = static_cast<int64_t>(dims.size());
+  const bool coerced = model_.opset() < 13;  // before 13: over the 2-D [dims before axis, dims from it]
+  const int64_t axis = context(node).attrs.get_int("axis", coerced ? 1 : -1);
+  const int64_t a = axis < 0 ? axis + rank : axis;
+  if (a < 0 || a >= rank) unsupported(node, fmt::format("axis {} is out of range for rank {}", axis, rank));
+  int64_t classes = 1;
+  while (classes < rank && dims[classes] <= 1) ++classes;
+  if (classes == rank) return;  // one value per sample: any axis leaves it 1
+  const ValueInfo& input = model_.inputs().at(0);
+  const bool batch_of_one = input.has_shape && !input.dims.empty() && input.dims[0] && *input.dims[0] == 1;
+  if (a == 0 && !batch_of_one)
+    unsupported(node, fmt::format("axis {} is the batch axis: it mixes the samples, which the accelerator runs one at "
+                                  "a time", axis));
+  if (coerced ? a > classes : a != classes)
+    unsupported(node, fmt::format("axis {} is not the classes' axis ({} of shape {}): every output would be 1", axis,
+                                  classes, shape_string(dims)));
 }
 
 ActView ProgramBuilder::declare_input(const InputView& view, ActivationQuant q, const onnx::NodeProto* node) {

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <optional>
 #include <random>
 #include <fmt/format.h>
 
@@ -208,44 +209,80 @@ TEST_CASE("a Softmax (and an Identity, a Dropout) after the last layer runs on t
                                     "computes after the last accelerator layer"));
 }
 
-// The accelerator runs one sample at a time: a Softmax across the batch
-// would give each sample's output from the others' (helper-84).
-TEST_CASE("a Softmax over the batch axis is refused by name, at every opset and after a tail op", "[exporters]") {
+// A host Softmax keeps the prediction only over one sample's classes: across
+// the batch it would give each sample's output from the others', over an
+// axis of one value it makes every output 1.
+namespace {
+
+// x[N,6] (or [1,6]) -> MatMul -> z[N,5] -> Reshape to `shape` (if any) -> Softmax(axis) -> y.
+test::GraphBuilder softmax_tail(int opset, std::optional<int64_t> axis, std::vector<int64_t> shape = {},
+                                int64_t batch = -1) {
+  std::mt19937 rng(7);
+  test::GraphBuilder g(opset);
+  g.input("x", DType::Float, {batch, 6});
+  g.initializer("w1", random_tensor(rng, {6, 5}, -1, 1));
+  g.node("MatMul", {"x", "w1"}, {"z"}, "fc");
+  std::string in = "z";
+  if (!shape.empty()) {
+    g.initializer("shape", Tensor::from_ints(DType::Int64, {static_cast<int64_t>(shape.size())}, shape));
+    g.node("Reshape", {"z", "shape"}, {"zr"}, "reshape");
+    in = "zr";
+  }
+  auto softmax = g.node("Softmax", {in}, {"y"}, "softmax");
+  if (axis) softmax.attr("axis", *axis);
+  g.output("y");
+  return g;
+}
+
+}  // namespace
+
+TEST_CASE("a host Softmax over the batch, or over an axis other than the classes', is refused by name", "[exporters]") {
   std::mt19937 rng(7);
   const Tensor calibration = random_tensor(rng, {64, 6}, -1, 1);
-  struct Case {
-    int opset;
-    int64_t axis;
-    bool reshaped;  // a Reshape in the tail before the Softmax
-  };
-  for (const Case c : {Case{13, 0, false}, Case{13, -2, false}, Case{11, 0, false}, Case{13, 0, true}}) {
-    CAPTURE(c.opset, c.axis, c.reshaped);
-    test::GraphBuilder g(c.opset);
-    g.input("x", DType::Float, {-1, 6});
-    g.initializer("w1", random_tensor(rng, {6, 5}, -1, 1));
-    g.node("MatMul", {"x", "w1"}, {"z"}, "fc");
-    std::string in = "z";
-    if (c.reshaped) {
-      g.initializer("shape", Tensor::from_ints(DType::Int64, {2}, {-1, 5}));
-      g.node("Reshape", {"z", "shape"}, {"zr"}, "flat");
-      in = "zr";
-    }
-    g.node("Softmax", {in}, {"y"}, "softmax").attr("axis", c.axis);
-    g.output("y");
+  const auto refused = [&](const test::GraphBuilder& g, const std::string& why) {
     CHECK_THROWS_WITH(build_program(g.model(), &calibration),
-                      Catch::Contains("node 'softmax' (Softmax)") &&
-                          Catch::Contains(fmt::format("axis {} is the batch axis: it mixes the samples", c.axis)));
-  }
+                      Catch::Contains("node 'softmax' (Softmax): cannot map onto the accelerator: " + why));
+  };
+  refused(softmax_tail(13, 0), "axis 0 is the batch axis: it mixes the samples");
+  refused(softmax_tail(13, -2), "axis -2 is the batch axis");
+  refused(softmax_tail(11, 0), "axis 0 is the batch axis");  // before 13: the whole batch as one row
+  refused(softmax_tail(13, 0, {-1, 5}), "axis 0 is the batch axis");
+  refused(softmax_tail(13, 1, {-1, 1, 5}), "axis 1 is not the classes' axis (2 of shape [1,1,5]): every output would be 1");
+  refused(softmax_tail(13, -1, {-1, 5, 1}), "axis -1 is not the classes' axis (1 of shape [1,5,1])");
+  refused(softmax_tail(11, 2, {-1, 5, 1}), "axis 2 is not the classes' axis");  // [N*5, 1]
+  refused(softmax_tail(13, 0, {}, 1), "axis 0 is not the classes' axis");       // a batch of one: an axis of one value
   // Over the classes, at the opset's default axis too, it runs on the host.
-  for (const int opset : {11, 13}) {
-    test::GraphBuilder g(opset);
+  for (const auto& g : {softmax_tail(11, std::nullopt), softmax_tail(13, std::nullopt), softmax_tail(13, 1, {-1, 5}),
+                        softmax_tail(13, -1, {-1, 1, 5}), softmax_tail(11, 1, {-1, 1, 5}), softmax_tail(11, 2, {-1, 1, 5}),
+                        softmax_tail(11, 0, {}, 1)})
+    CHECK(build_program(g.model(), &calibration).output_tail == "Softmax");
+}
+
+TEST_CASE("a second host Softmax is checked on the first one's shape, and refused after a layout op", "[exporters]") {
+  std::mt19937 rng(7);
+  const Tensor calibration = random_tensor(rng, {64, 6}, -1, 1);
+  const auto twice = [&](int64_t second_axis, bool reshape_between) {
+    test::GraphBuilder g(13);
     g.input("x", DType::Float, {-1, 6});
     g.initializer("w1", random_tensor(rng, {6, 5}, -1, 1));
     g.node("MatMul", {"x", "w1"}, {"z"}, "fc");
-    g.node("Softmax", {"z"}, {"y"}, "softmax");
+    g.node("Softmax", {"z"}, {"p"}, "first").attr("axis", -1);
+    std::string in = "p";
+    if (reshape_between) {
+      g.initializer("shape", Tensor::from_ints(DType::Int64, {3}, {-1, 5, 1}));
+      g.node("Reshape", {"p", "shape"}, {"pr"}, "reshape");
+      in = "pr";
+    }
+    g.node("Softmax", {in}, {"y"}, "softmax").attr("axis", second_axis);
     g.output("y");
-    CHECK(build_program(g.model(), &calibration).output_tail == "Softmax");
-  }
+    return g;
+  };
+  CHECK(build_program(twice(1, false).model(), &calibration).output_tail == "Softmax, Softmax");
+  CHECK_THROWS_WITH(build_program(twice(-2, false).model(), &calibration),
+                    Catch::Contains("node 'softmax' (Softmax): cannot map onto the accelerator: axis -2 is the batch axis"));
+  CHECK_THROWS_WITH(build_program(twice(1, true).model(), &calibration),
+                    Catch::Contains("node 'softmax' (Softmax): cannot map onto the accelerator: a host-side Softmax "
+                                    "after a layout op of the host tail"));
 }
 
 TEST_CASE("Clip(0, 6) is the quantization range's saturation, a bound inside the range is refused", "[exporters]") {
