@@ -13,7 +13,7 @@ enum class ExitCode : int {
   Mismatch = 1,  // a comparison failed, or a run compared nothing
   BadInput = 2,  // bad usage or bad input: the message names the file and the problem
   Timeout = 3,   // the watchdog fired (a hung accelerator)
-  Interrupted = 130,  // SIGINT/SIGTERM: stopped early, traces and reports closed
+  Interrupted = 130,  // SIGINT/SIGTERM/SIGHUP: stopped early, traces and reports closed
 };
 
 // Bad input or bad usage. The message is one line and names the file, node or

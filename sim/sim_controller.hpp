@@ -25,7 +25,7 @@ class WatchdogTimeout : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// SIGINT/SIGTERM arrived; the run unwinds (closing traces and reports).
+// SIGINT/SIGTERM/SIGHUP arrived; the run unwinds (closing traces and reports).
 class Interrupted : public std::runtime_error {
  public:
   explicit Interrupted(int signal) : std::runtime_error("interrupted"), signal_(signal) {}
@@ -43,7 +43,7 @@ class RtlAssertion : public std::runtime_error {
 
 // Set by the signal handler; every controller polls it once per cycle.
 std::atomic<int>& stop_request();
-// Installs SIGINT/SIGTERM handlers that only set stop_request().
+// Installs SIGINT/SIGTERM/SIGHUP handlers that only set stop_request().
 void install_stop_handlers();
 
 using CycleHook = std::function<void(int64_t cycle, const DeviceOutputs& out)>;

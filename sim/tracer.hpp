@@ -4,7 +4,7 @@
 // vcd2fst when the window closes (run directly, no shell: any file name
 // works). The file is closed (and
 // converted) on every exit path: window end, end of run, mismatch,
-// watchdog, SIGINT/SIGTERM (the harness turns signals into an exception, so
+// watchdog, SIGINT/SIGTERM/SIGHUP (the harness turns signals into an exception, so
 // this destructor runs).
 
 #include <cstdint>

@@ -55,7 +55,7 @@ thread_local std::string* trace_write_error = nullptr;
 
 // Verilator's trace writer calls vl_fatal when a write fails, holding the
 // trace's lock; Verilator's own vl_fatal then flushes every trace, which
-// waits on that lock for ever (the run hung, deaf to SIGTERM). Built with
+// waits on that lock for ever, deaf to SIGTERM. Built with
 // VL_USER_FATAL (rtl/CMakeLists.txt), a failure inside a trace call is
 // recorded instead: Verilator then closes that trace and the run goes on,
 // and trace_close reports it. Anything else ends the process as Verilator's

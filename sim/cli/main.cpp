@@ -13,5 +13,5 @@ int main(int argc, char** argv) {
                                 {"run", "co-simulate a model on a data set (the default command)", run_command},
                                 {"regress", "random networks and the bundled models through the RTL", regress_command},
                             },
-                            "run", ", 3 the watchdog fired, 130 interrupted (SIGINT/SIGTERM)");
+                            "run", ", 3 the watchdog fired, 130 interrupted (SIGINT/SIGTERM/SIGHUP)");
 }

@@ -36,8 +36,8 @@ struct Samples {
   int64_t first = 0;  // of the split, inputs[0]'s index
 };
 
-// The inputs --first, --count and --shard select, and only those quantized
-// (a shard of a 10,000-input split quantized all of them).
+// The inputs --first, --count and --shard select, and only those quantized:
+// a shard's share of a large split, not the whole split.
 Samples load_samples(const NetworkProgram& program, Task task, const std::string& data, int64_t first, int64_t count,
                      const Shard& shard, const std::string& shard_text) {
   const std::vector<DataSet> sets = load_data_sets(data);

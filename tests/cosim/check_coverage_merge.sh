@@ -39,7 +39,7 @@ refused "a_folder: cannot write, it is a folder" "$tool" summary "$work/input.da
 refused "--annotate .*input.dat: cannot write into it" "$tool" summary "$work/input.dat" --annotate "$work/input.dat"
 # verilator_coverage exits 0 when its write fails on a full disk, leaving its
 # file cut short; that file replaced the good one, and --annotate's cut
-# files were left with exit 0 (helper-83). A stand-in on PATH does the same:
+# files were left with exit 0. A stand-in on PATH does the same:
 # the real tool's files, cut in half, and exit 0.
 cp "$dat" "$work/copy.dat"
 "$tool" merge -o "$work/good.dat" "$dat" "$work/copy.dat" > /dev/null || { echo "FAILED: merging two files"; fail=1; }

@@ -79,8 +79,8 @@ TEST_CASE("a ReLU6 whose bound lies inside both grids is refused", "[exporters]"
                     Catch::Contains("layer 'conv': Clip's lower bound -1 lies inside the output's range"));
 }
 
-// Clip(0, 0) was refused as "bound 0 inside the output's range (up to 255)":
-// its constant output measures [0, 0], whose grid is an arbitrary one.
+// Its constant output measures [0, 0], whose grid is an arbitrary one: not a
+// bound inside a range.
 TEST_CASE("a Clip whose bounds meet is refused as the constant it makes", "[exporters]") {
   CHECK_THROWS_WITH(build_program(relu6_graph(0, 0, 6, 16.0 / 255, 128, true, 0.0).model()),
                     Catch::Contains("layer 'conv': Clip(0, 0) makes every output 0, a constant"));
