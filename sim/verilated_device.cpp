@@ -19,7 +19,8 @@
 #include <sstream>
 #include <type_traits>
 #include <unistd.h>
-#include <utility>
+#include <string_view>
+#include <mutex>
 
 // Verilator's headers and the generated model are not written for -Wpedantic.
 #pragma GCC diagnostic push
@@ -46,24 +47,32 @@
 namespace aps::sim {
 namespace {
 
-// Set while this thread calls into a trace: where a failed trace write (a
-// full disk, a file size limit) is recorded.
-thread_local std::string* trace_write_error = nullptr;
+// The last trace write that failed (vl_fatal below): a trace whose writer
+// closed it reports this.
+std::mutex trace_failure_mutex;
+std::string last_trace_failure;
+
+std::string trace_failure() {
+  const std::lock_guard<std::mutex> lock(trace_failure_mutex);
+  return last_trace_failure;
+}
 
 }  // namespace
 }  // namespace aps::sim
 
-// Verilator's trace writer calls vl_fatal when a write fails, holding the
-// trace's lock; Verilator's own vl_fatal then flushes every trace, which
-// waits on that lock for ever, deaf to SIGTERM. Built with
-// VL_USER_FATAL (rtl/CMakeLists.txt), a failure inside a trace call is
-// recorded instead: Verilator then closes that trace and the run goes on,
-// and trace_close reports it. Anything else ends the process as Verilator's
-// would.
+// Verilator's trace writer calls vl_fatal when a write fails (a full disk, a
+// file size limit), holding the trace's lock, from a dump or from the flush
+// an RTL assertion or a warning runs; Verilator's own vl_fatal then flushes
+// every trace, which waits on that lock for ever, deaf to SIGTERM. Built with
+// VL_USER_FATAL (rtl/CMakeLists.txt), a failed trace write is recorded
+// instead: Verilator then closes that trace, the run goes on, and
+// trace_close reports it. Anything else ends the process as Verilator's
+// vl_fatal does.
 void vl_fatal(const char* filename, int linenum, const char* hier, const char* msg) {
   (void)hier;
-  if (aps::sim::trace_write_error) {
-    if (aps::sim::trace_write_error->empty()) *aps::sim::trace_write_error = msg;
+  if (std::string_view(msg).starts_with("VerilatedVcd::bufferFlush")) {
+    const std::lock_guard<std::mutex> lock(aps::sim::trace_failure_mutex);
+    aps::sim::last_trace_failure = msg;
     return;
   }
   Verilated::threadContextp()->gotError(true);
@@ -218,11 +227,11 @@ class VerilatedDevice final : public Device {
     out.mem_wvalid = model_->mem_wvalid_o;
     out.mem_wdata = port_to_beat(model_->mem_wdata_o);
     out.mem_rsp_ready = model_->mem_rsp_ready_o;
-    if (trace_) on_trace([&] { trace_->dump(context_->time()); });
+    if (trace_) trace_->dump(context_->time());
     context_->timeInc(1);
     model_->clk_i = 1;
     model_->eval();
-    if (trace_) on_trace([&] { trace_->dump(context_->time()); });
+    if (trace_) trace_->dump(context_->time());
     context_->timeInc(1);
     return out;
   }
@@ -232,19 +241,21 @@ class VerilatedDevice final : public Device {
     trace_ = std::make_unique<VerilatedVcdC>();
     trace_path_ = path;
     model_->trace(trace_.get(), 99);  // before open(), as Verilator requires
-    on_trace([&] { trace_->open(path.c_str()); });
+    trace_->open(path.c_str());
   }
 
-  // InputError naming the file when a write to it failed while it was open.
+  // InputError naming the file when its writer closed it: it could not be
+  // opened, or a write to it failed.
   void trace_close() override {
     if (!trace_) return;
-    on_trace([&] {
-      trace_->flush();
-      trace_->close();
-    });
+    const bool closed_by_writer = !trace_->isOpen();
+    trace_->flush();
+    trace_->close();
     trace_.reset();
-    if (!trace_error_.empty())
-      throw InputError(fmt::format("{}: cannot write the trace: {}", trace_path_, std::exchange(trace_error_, "")));
+    if (closed_by_writer) {
+      const std::string why = trace_failure();
+      throw InputError(fmt::format("{}: cannot write the trace{}", trace_path_, why.empty() ? "" : ": " + why));
+    }
   }
 
   bool tracing() const override { return trace_ != nullptr; }
@@ -279,14 +290,7 @@ class VerilatedDevice final : public Device {
   CoverageStore* coverage_ = nullptr;
   bool counting_ = false;
   std::unique_ptr<VerilatedVcdC> trace_;
-  std::string trace_path_, trace_error_;
-
-  template <typename Call>
-  void on_trace(Call&& call) {
-    trace_write_error = &trace_error_;
-    call();
-    trace_write_error = nullptr;
-  }
+  std::string trace_path_;
 };
 
 }  // namespace
