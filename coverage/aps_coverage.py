@@ -141,9 +141,20 @@ def point_key(fields):
     return tuple(sorted(fields.items()))
 
 
+def scratch_folder(output):
+    """A private folder for a file on its way to `output`: beside it where
+    it can be (a small /tmp is not the output's disk), else the system's."""
+    if not output.startswith(("/dev/", "/proc/")):
+        try:
+            return tempfile.TemporaryDirectory(prefix=".aps-coverage.", dir=os.path.dirname(os.path.abspath(output)))
+        except OSError:
+            pass
+    return tempfile.TemporaryDirectory(prefix="aps-coverage.")
+
+
 def merge(inputs, output, points=None):
     """Sums coverage files into `output`; `points` may hold files' read_points
-    already read, by path. Returns the number of points."""
+    already read, by path. Returns (points, files summed)."""
     # Runs of one build hold the same points (Verilator writes every point,
     # hit or not): a file that does not is another build's or was cut short,
     # and summing it would count points of two designs as one.
@@ -168,7 +179,7 @@ def merge(inputs, output, points=None):
     # verilator_coverage exits 0 when its write fails (a full disk, a file
     # size limit): its file is written apart, checked to hold every point
     # with the summed counts, and only then replaces `output`.
-    with tempfile.TemporaryDirectory(prefix="aps-coverage.") as scratch:
+    with scratch_folder(output) as scratch:
         merged = os.path.join(scratch, "merged.dat")
         r = subprocess.run([verilator_coverage(), "--write", merged, *inputs], capture_output=True, text=True)
         if r.returncode != 0:
@@ -179,7 +190,7 @@ def merge(inputs, output, points=None):
                 written[point_key(fields)] = written.get(point_key(fields), 0) + count
             why = f"it holds {len(written)} of the {len(expected)} points, or other counts than their sums"
         except CoverageError as e:
-            why = f"{e}".replace(merged, "its file")
+            why, written = f"{e}".replace(merged, "its file"), None
         if written != expected:
             raise CoverageError(f"verilator_coverage --write {output} wrote a file that is not the inputs' sum ({why}; "
                                 f"a full disk?): {output} is left as it was")
@@ -190,7 +201,7 @@ def merge(inputs, output, points=None):
         with open(tmp, "wb") as f:
             f.write(data)
     replace_whole(output, write)
-    return len(expected)
+    return len(expected), len(inputs)
 
 
 def annotate(path, folder, points):
@@ -201,7 +212,7 @@ def annotate(path, folder, points):
     # to hold at least its source's lines, and only then copied into `folder`.
     # (It writes none for a source without points to show.)
     sources = {fields["f"] for fields, _ in points if "f" in fields}
-    with tempfile.TemporaryDirectory(prefix="aps-coverage.") as scratch:
+    with scratch_folder(folder) as scratch:
         r = subprocess.run([verilator_coverage(), "--annotate", scratch, "--annotate-min", "1", path],
                            capture_output=True, text=True)
         if r.returncode != 0:
@@ -257,8 +268,8 @@ def main(argv=None):
             if a.annotate:
                 check_output_folder("--annotate", a.annotate)
         if a.command == "merge":
-            count = merge(a.inputs, a.output)
-            print(f"aps-coverage: {a.output} ({count} points from {len(a.inputs)} files)")
+            count, files = merge(a.inputs, a.output)
+            print(f"aps-coverage: {a.output} ({count} points from {files} files)")
             return 0
         reasons = load_reasons(a.holes) if a.holes else {}
         points = read_points(a.input)
