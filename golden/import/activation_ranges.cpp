@@ -35,32 +35,34 @@ namespace {
 constexpr std::pair<double, double> kNanRange{std::numeric_limits<double>::quiet_NaN(),
                                               std::numeric_limits<double>::quiet_NaN()};
 
-// Values stand in for the tensor's values, each `weight` times.
-struct WeightedValue {
-  double value;
-  double weight;
+// The values of a tensor that fall in one bin of its range.
+struct Bin {
+  double count = 0, sum = 0, sum_of_squares = 0;
 };
 
-// Mean squared error of quantizing `v` to uint8 over [lo, hi] (clipping included).
-double quantization_mse(const std::vector<WeightedValue>& v, double lo, double hi) {
+// Mean squared error of quantizing the binned values to uint8 over [lo, hi]
+// (clipping included), each bin's values taken to share its mean's code:
+// their squared errors about that code sum to sum_of_squares - 2 q sum + n q^2.
+double quantization_mse(const std::vector<Bin>& bins, double lo, double hi) {
   const ActivationQuant q = activation_quant_from_range(lo, hi);
   double e = 0, n = 0;
-  for (const auto& [x, weight] : v) {
-    const double code = std::clamp(round_half_to_even(x / q.scale) + q.zero_point, 0.0, 255.0);
+  for (const Bin& b : bins) {
+    const double mean = b.sum / b.count;
+    const double code = std::clamp(round_half_to_even(mean / q.scale) + q.zero_point, 0.0, 255.0);
     const double back = (code - q.zero_point) * q.scale;
-    e += weight * (x - back) * (x - back);
-    n += weight;
+    e += std::max(0.0, b.sum_of_squares - 2 * back * b.sum + b.count * back * back);
+    n += b.count;
   }
   return e / std::max(n, 1.0);
 }
 
 // Mse: shrink the range toward zero by k / 100 and keep the best.
-std::pair<double, double> mse_range(const std::vector<WeightedValue>& v, double lo, double hi) {
+std::pair<double, double> mse_range(const std::vector<Bin>& bins, double lo, double hi) {
   std::pair<double, double> best{lo, hi};
-  double best_e = quantization_mse(v, lo, hi);
+  double best_e = quantization_mse(bins, lo, hi);
   for (int k = 99; k >= 30; --k) {
     const double f = k / 100.0;
-    const double e = quantization_mse(v, lo * f, hi * f);
+    const double e = quantization_mse(bins, lo * f, hi * f);
     if (e < best_e) {
       best_e = e;
       best = {lo * f, hi * f};
@@ -69,9 +71,8 @@ std::pair<double, double> mse_range(const std::vector<WeightedValue>& v, double 
   return best;
 }
 
-// Mse weighs each bin's mean by its count: a step of the grids mse_range
-// tries spans 5 to 16 of kMseBins bins of the range.
-constexpr int kMseBins = 4096;
+// A step of the grids mse_range tries spans 5 to 16 of the range's bins.
+constexpr int kMseBins = OrderStatisticsLimits{}.bins;
 
 int64_t percentile_rank(double p, int64_t count) {
   return static_cast<int64_t>(p * static_cast<double>(count - 1));
@@ -127,22 +128,22 @@ ActivationRanges activation_ranges(const OnnxModel& model, const Tensor& calibra
     for (const auto& [name, at] : order_statistics(pass, extents, ranks)) ranges[name] = {at[0], at[1]};
     return ranges;
   }
-  std::map<std::string, std::vector<WeightedValue>> bins;  // sum, count
-  for (const auto& [name, e] : extents) bins[name].assign(e.lo < e.hi ? kMseBins : 1, {0.0, 0.0});
+  std::map<std::string, std::vector<Bin>> bins;
+  for (const auto& [name, e] : extents) bins[name].assign(e.lo < e.hi ? kMseBins : 1, Bin{});
   pass([&](const std::string& name, const std::vector<double>& values) {
     const auto found = extents.find(name);
     if (found == extents.end()) return;
     const StreamExtent& e = found->second;
     auto& b = bins.at(name);
     for (const double x : values) {
-      WeightedValue& bin = b[e.lo < e.hi ? value_bin(x, e.lo, e.hi, kMseBins) : 0];
-      bin.value += x;
-      bin.weight += 1;
+      Bin& bin = b[e.lo < e.hi ? value_bin(x, e.lo, e.hi, kMseBins) : 0];
+      bin.count += 1;
+      bin.sum += x;
+      bin.sum_of_squares += x * x;
     }
   });
   for (auto& [name, b] : bins) {
-    std::erase_if(b, [](const WeightedValue& bin) { return bin.weight == 0; });
-    for (WeightedValue& bin : b) bin.value /= bin.weight;
+    std::erase_if(b, [](const Bin& bin) { return bin.count == 0; });
     ranges[name] = mse_range(b, extents.at(name).lo, extents.at(name).hi);
   }
   return ranges;

@@ -59,8 +59,8 @@ using ActivationRanges = std::map<std::string, std::pair<double, double>>;
 //   Percentile  the 0.01th and 99.99th percentiles (outliers clipped);
 //   Mse         the clipping of [min, max] that minimizes the mean squared
 //               quantization error of the observed values (searched over
-//               the shrink factors 0.30, 0.31, ..., 1; each value counted
-//               as the mean of its bin, 4096 bins of [min, max]).
+//               the shrink factors 0.30, 0.31, ..., 1; the values of each
+//               of 4096 bins of [min, max] taken to share one code).
 // Each is streamed over the data, pass after pass, in memory that does not
 // grow with it; the percentiles are exact (streamed_order_statistics.hpp).
 enum class RangeMethod { MinMax, Percentile, Mse };

@@ -61,6 +61,8 @@ std::map<std::string, std::vector<double>> order_statistics(const ValuePass& pas
                                                              const std::map<std::string, StreamExtent>& extents,
                                                              const std::map<std::string, std::vector<int64_t>>& ranks,
                                                              OrderStatisticsLimits limits) {
+  // One bin would never narrow the interval.
+  if (limits.bins < 2) throw std::invalid_argument("order_statistics: fewer than 2 bins");
   std::map<std::string, std::vector<Target>> targets;
   for (const auto& [name, wanted] : ranks) {
     const StreamExtent& e = extents.at(name);

@@ -33,7 +33,7 @@ struct StreamExtent {
 };
 
 struct OrderStatisticsLimits {
-  int bins = 4096;                  // per target and pass
+  int bins = 4096;                     // per target and pass, at least 2
   int64_t collect = int64_t{1} << 16;  // values a target may keep for its last pass
 };
 

@@ -120,3 +120,48 @@ TEST_CASE("percentile ranges are the values at the percentile ranks, and clip an
   CHECK(ranges.at("r").first == 0.0);
   CHECK(ranges.at("r").second == 19898.0);
 }
+
+// The mse range is chosen from binned values; its exact error (every value
+// quantized on it) must be the best of the shrink factors it searches, to
+// within 1 %. One outlier among a million values stretches the ReLU's range:
+// clipping it costs less than the coarser grid does everywhere else.
+TEST_CASE("mse ranges give the least exact quantization error of the shrink factors searched", "[order_statistics]") {
+  test::GraphBuilder g(13);
+  g.input("x", DType::Float, {-1, 1});
+  g.node("Relu", {"x"}, {"r"}, "relu");
+  g.output("r");
+  std::mt19937 rng(11);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  const int n = 1000000;
+  std::vector<double> x(n);
+  for (double& v : x) v = normal(rng);
+  x[n / 2] = 40.0;
+  const auto exact_mse = [&](const std::vector<double>& v, double lo, double hi) {
+    const ActivationQuant q = activation_quant_from_range(lo, hi);
+    double e = 0;
+    for (double value : v) {
+      const double code = std::clamp(std::nearbyint(value / q.scale) + q.zero_point, 0.0, 255.0);
+      const double back = (code - q.zero_point) * q.scale;
+      e += (value - back) * (value - back);
+    }
+    return e / static_cast<double>(v.size());
+  };
+  const ActivationRanges ranges =
+      activation_ranges(g.model(), Tensor::from_reals(DType::Float, {n, 1}, x), RangeMethod::Mse);
+  std::vector<double> r;
+  for (double v : x) r.push_back(std::max(0.0, v));
+  for (const auto& [name, values] : {std::pair{"x", x}, std::pair{"r", r}}) {
+    CAPTURE(name);
+    const double lo = *std::min_element(values.begin(), values.end());
+    const double hi = *std::max_element(values.begin(), values.end());
+    const double full = exact_mse(values, lo, hi);
+    double best = full;
+    for (int k = 99; k >= 30; --k) best = std::min(best, exact_mse(values, lo * k / 100.0, hi * k / 100.0));
+    const auto [chosen_lo, chosen_hi] = ranges.at(name);
+    CHECK(exact_mse(values, chosen_lo, chosen_hi) <= best * 1.01);
+    if (std::string(name) == "r") {
+      CHECK(full > best * 1.05);  // the search matters here
+      CHECK(chosen_hi < 0.9 * hi);
+    }
+  }
+}
