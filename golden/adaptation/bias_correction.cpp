@@ -183,13 +183,21 @@ std::vector<Codes> match_output_means(Layer& l, int bits, const std::vector<cons
 std::vector<std::vector<uint8_t>> correct_width(NetworkProgram& program, int bits,
                                                 const std::vector<std::vector<uint8_t>>& inputs, int threads,
                                                 std::span<const ProgramResult> runs8) {
+  std::vector<const ProgramResult*> each;
+  for (const ProgramResult& r : runs8) each.push_back(&r);
+  return correct_width(program, bits, inputs, threads, each);
+}
+
+std::vector<std::vector<uint8_t>> correct_width(NetworkProgram& program, int bits,
+                                                const std::vector<std::vector<uint8_t>>& inputs, int threads,
+                                                const std::vector<const ProgramResult*>& runs8) {
   const size_t n = inputs.size(), steps = program.layers.size();
   if (!runs8.empty() && runs8.size() != n)
     throw std::logic_error(fmt::format("correct_width: {} inputs and {} 8-bit runs", n, runs8.size()));
-  for (const ProgramResult& r : runs8)
-    if (r.layer_outputs.size() != steps)
+  for (const ProgramResult* r : runs8)
+    if (r->layer_outputs.size() != steps)
       throw std::logic_error(
-          fmt::format("correct_width: an 8-bit run has {} steps, the program {}", r.layer_outputs.size(), steps));
+          fmt::format("correct_width: an 8-bit run has {} steps, the program {}", r->layer_outputs.size(), steps));
   std::vector<std::vector<Codes>> outputs(n, std::vector<Codes>(steps));
   auto source = [&](size_t s, int producer) -> const Codes& { return producer < 0 ? inputs[s] : outputs[s][producer]; };
   for (size_t i = 0; i < steps; ++i) {
@@ -204,7 +212,7 @@ std::vector<std::vector<uint8_t>> correct_width(NetworkProgram& program, int bit
       std::copy(c.begin(), c.end(), l.bias_correction.begin() + l.bias_correction_offset(bits));
       if (!runs8.empty()) {
         std::vector<const Codes*> at8;
-        for (const ProgramResult& r : runs8) at8.push_back(&r.layer_outputs[i]);
+        for (const ProgramResult* r : runs8) at8.push_back(&r->layer_outputs[i]);
         std::vector<Codes> matched = match_output_means(l, bits, in, channel_means(at8, l.out_shape, 0).mean, threads);
         for (size_t s = 0; s < n; ++s) outputs[s][i] = std::move(matched[s]);
         continue;

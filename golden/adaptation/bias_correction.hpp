@@ -75,6 +75,10 @@ std::vector<int32_t> measure_bias_correction(const Layer& layer, std::span<const
 // them. `program` must have no SAE steps.
 std::vector<std::vector<uint8_t>> correct_width(NetworkProgram& program, int bits,
                                                 const std::vector<std::vector<uint8_t>>& inputs, int threads,
+                                                const std::vector<const ProgramResult*>& runs8);
+// The same, `runs8` whole (or none).
+std::vector<std::vector<uint8_t>> correct_width(NetworkProgram& program, int bits,
+                                                const std::vector<std::vector<uint8_t>>& inputs, int threads,
                                                 std::span<const ProgramResult> runs8 = {});
 
 }  // namespace aps

@@ -303,22 +303,30 @@ Reference reference_runs(const OnnxModel& model, const CalibrationInputs& data, 
   return ref;
 }
 
-// Bias correction (bias_correction.hpp), width by width on the first
-// kBiasCorrectionSamples calibration inputs; a width keeps the target whose
-// corrections keep more 8-bit decisions on uniform maps at that width, and
-// neither unless it keeps more than the uncorrected width does. Every choice
+// Bias correction (bias_correction.hpp), width by width on
+// kBiasCorrectionSamples calibration inputs spread evenly over the data (a
+// split of two kinds in turn, clean then corrupted, gives both); a width
+// keeps the target whose corrections keep more 8-bit decisions on uniform
+// maps at that width, and neither unless it keeps more than the uncorrected
+// width does. Every choice
 // below is made on the corrected program; the 8-bit runs stay valid, since a
 // correction applies below 8 bits only.
 constexpr int64_t kBiasCorrectionSamples = 1000;
 
 void correct_biases(Reference& ref, const std::function<void(const std::string&)>& say) {
   const int64_t n = std::min(ref.samples(), kBiasCorrectionSamples);
-  const std::vector<Codes> inputs(ref.inputs.begin(), ref.inputs.begin() + n);
-  const std::span<const ProgramResult> runs8(ref.runs8.data(), static_cast<size_t>(n));
+  std::vector<int64_t> picked;  // sample k * total / n
+  std::vector<Codes> inputs;
+  std::vector<const ProgramResult*> runs8;
+  for (int64_t k = 0; k < n; ++k) {
+    picked.push_back(k * ref.samples() / n);
+    inputs.push_back(ref.inputs[picked.back()]);
+    runs8.push_back(&ref.runs8[picked.back()]);
+  }
   auto agreement = [&](const std::vector<Codes>& outputs) {
     int64_t agree = 0;
-    for (int64_t s = 0; s < n; ++s)
-      agree += ref.rule.decide(ref.program, ref.inputs[s], outputs[s]).value == ref.decisions8[s];
+    for (int64_t k = 0; k < n; ++k)
+      agree += ref.rule.decide(ref.program, inputs[k], outputs[k]).value == ref.decisions8[picked[k]];
     return static_cast<double>(agree) / static_cast<double>(n);
   };
   std::vector<std::string> kept;
