@@ -78,8 +78,6 @@ ExitCode run_command(const Args& args) {
     const auto& name = model.outputs()[i].name;
     const Tensor& t = outputs.at(name);
     if (!output_files.empty()) write_tensor_file(output_files[i], t, name);
-    std::vector<double> values;
-    for (int64_t k = 0; k < t.size(); ++k) values.push_back(t.value(k));
     std::string line = fmt::format("{} {} {}", name, dtype_name(t.dtype()), shape_string(t.shape()));
     if (t.rank() == 2 && t.shape()[1] > 0) {
       // A row holding NaN or infinity has no meaningful argmax: '-' marks it.
@@ -95,10 +93,18 @@ ExitCode run_command(const Args& args) {
                           non_finite ? "  (-: the row holds NaN or infinity)" : "");
     }
     std::cout << line << "\n";
-    out_json.push_back({{"name", name}, {"dtype", dtype_name(t.dtype())}, {"shape", t.shape()}, {"values", values}});
+    if (report.empty()) continue;
+    nlohmann::json values = nlohmann::json::array();
+    for (int64_t k = 0; k < t.size(); ++k) values.push_back(t.value(k));
+    out_json.push_back({{"name", name}, {"dtype", dtype_name(t.dtype())}, {"shape", t.shape()}});
+    out_json.back()["values"] = std::move(values);
   }
-  if (!report.empty())
-    write_json_file(report, nlohmann::json{{"model", model_path}, {"outputs", out_json}});
+  if (!report.empty()) {
+    // Moved, not copied: a whole test set's values are hundreds of megabytes.
+    nlohmann::json r = {{"model", model_path}};
+    r["outputs"] = std::move(out_json);
+    write_json_file(report, r);
+  }
   return ExitCode::Ok;
 }
 
@@ -321,7 +327,8 @@ ExitCode eval_command(const Args& args) {
     write_json_file(report, j);
   }
   if (!outputs.empty()) {
-    nlohmann::json j{{"model", model_path}, {"engine", engine}, {"samples", o.outputs}};
+    nlohmann::json j{{"model", model_path}, {"engine", engine}};
+    j["samples"] = std::move(o.outputs);  // moved, not copied, as above
     j.update(output_quant);
     write_json_file(outputs, j, -1);
   }
