@@ -75,6 +75,10 @@ SpatialGeometry spatial_geometry(const OpContext& ctx, const std::vector<int64_t
         g.out[d] = 0;
       } else {
         g.out[d] = (ceil_mode ? (room + g.strides[d] - 1) / g.strides[d] : room / g.strides[d]) + 1;
+        // A last window that would start in the end padding reads no value:
+        // ceil_mode drops it (ONNX Runtime, PyTorch, and the ONNX reference
+        // since 1.16).
+        if (ceil_mode && g.out[d] > 1 && (g.out[d] - 1) * g.strides[d] >= in[d] + pads[d]) --g.out[d];
       }
     } else {
       throw InputError(fmt::format("{}: auto_pad '{}' is not a valid value", ctx.label(), auto_pad));
