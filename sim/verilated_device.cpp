@@ -47,14 +47,15 @@
 namespace aps::sim {
 namespace {
 
-// The last trace write that failed (vl_fatal below): a trace whose writer
-// closed it reports this.
+// The trace writes that failed (vl_fatal below), and the last one's reason: a
+// trace whose writer closed it reports it, if one failed since it opened.
 std::mutex trace_failure_mutex;
 std::string last_trace_failure;
+int64_t trace_failures = 0;
 
-std::string trace_failure() {
+std::pair<int64_t, std::string> trace_failure() {
   const std::lock_guard<std::mutex> lock(trace_failure_mutex);
-  return last_trace_failure;
+  return {trace_failures, last_trace_failure};
 }
 
 }  // namespace
@@ -73,6 +74,7 @@ void vl_fatal(const char* filename, int linenum, const char* hier, const char* m
   if (std::string_view(msg).starts_with("VerilatedVcd::bufferFlush")) {
     const std::lock_guard<std::mutex> lock(aps::sim::trace_failure_mutex);
     aps::sim::last_trace_failure = msg;
+    ++aps::sim::trace_failures;
     return;
   }
   Verilated::threadContextp()->gotError(true);
@@ -241,6 +243,7 @@ class VerilatedDevice final : public Device {
     trace_ = std::make_unique<VerilatedVcdC>();
     trace_path_ = path;
     model_->trace(trace_.get(), 99);  // before open(), as Verilator requires
+    failures_at_open_ = trace_failure().first;
     trace_->open(path.c_str());
   }
 
@@ -253,8 +256,9 @@ class VerilatedDevice final : public Device {
     trace_->close();
     trace_.reset();
     if (closed_by_writer) {
-      const std::string why = trace_failure();
-      throw InputError(fmt::format("{}: cannot write the trace{}", trace_path_, why.empty() ? "" : ": " + why));
+      const auto [failures, why] = trace_failure();
+      throw InputError(failures > failures_at_open_ ? fmt::format("{}: cannot write the trace: {}", trace_path_, why)
+                                                     : fmt::format("{}: cannot open the trace file", trace_path_));
     }
   }
 
@@ -291,6 +295,7 @@ class VerilatedDevice final : public Device {
   bool counting_ = false;
   std::unique_ptr<VerilatedVcdC> trace_;
   std::string trace_path_;
+  int64_t failures_at_open_ = 0;
 };
 
 }  // namespace
