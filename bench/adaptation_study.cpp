@@ -427,13 +427,14 @@ class Study {
     std::optional<ShadowNetwork> shadow;
     if (upfront) shadow = profile_shadow_network(base_, profile_);
     const size_t widths = profile_.candidates.size();
-    // est[k][j][i * widths + c]: schedule k, layer j, input i, candidate c.
-    // Each input's 8-bit run (and, up front, its shadow network's tensors,
-    // which the scans read) is made here and dropped: kept for a whole split
-    // they were gigabytes on 10,000 inputs.
+    // est[k][j][i * widths + c]: schedule k, layer j, input i, candidate c;
+    // truth[j][i * widths + c], the same for every schedule. Each input's
+    // 8-bit run (and, up front, its shadow network's tensors, which the scans
+    // read) is made here and dropped: kept for a whole split they were
+    // gigabytes on 10,000 inputs.
     using PerLayer = std::vector<std::vector<double>>;
-    std::vector<PerLayer> est(schedules.size(), PerLayer(w_.size(), std::vector<double>(s.inputs.size() * widths)));
-    std::vector<PerLayer> truth = est;
+    PerLayer truth(w_.size(), std::vector<double>(s.inputs.size() * widths));
+    std::vector<PerLayer> est(schedules.size(), truth);
     const auto cfg8 = step_configs(base_, "8");
     parallel_for(s.inputs.size(), jobs_, [&](size_t i) {
       const ProgramResult run8 = execute_program(base_, s.inputs[i], cfg8);
@@ -443,9 +444,8 @@ class Study {
         const LayerProfile& lp = profile_.layers[j];
         const Codes& in = layer.input < 0 ? s.inputs[i] : run8.layer_outputs[layer.input];
         const Codes& y8 = run8.layer_outputs[w_[j]];
-        std::vector<double> true_error(widths);
         for (size_t c = 0; c < widths; ++c)
-          true_error[c] =
+          truth[j][i * widths + c] =
               code_mse(execute_layer(layer, in, static_config(profile_.candidates[c])), y8) * kErrorUnitsPerCode2;
         for (size_t k = 0; k < schedules.size(); ++k) {
           const bool jit = schedules[k] == Schedule::JustInTime;
@@ -458,10 +458,8 @@ class Study {
           const int source = jit ? -1 : shadow->source_of[j];
           const Codes& scanned = jit ? in : source < 0 ? s.inputs[i] : shadow_outputs[source];
           const std::vector<uint64_t> m = sae_metrics(scan, scanned, layer.in_q.zero_point, profile_.candidates);
-          for (size_t c = 0; c < widths; ++c) {
+          for (size_t c = 0; c < widths; ++c)
             est[k][j][i * widths + c] = static_cast<double>(estimated_error(m[c], alpha[c]));
-            truth[k][j][i * widths + c] = true_error[c];
-          }
         }
       }
     });
@@ -471,7 +469,7 @@ class Study {
       nlohmann::json per_layer = nlohmann::json::object();
       for (size_t j = 0; j < w_.size(); ++j) {
         const std::vector<double>& e_j = est[k][j];
-        const std::vector<double>& t_j = truth[k][j];
+        const std::vector<double>& t_j = truth[j];
         // Within one width: does the SAE rank inputs as the true error does?
         std::vector<double> within;
         for (size_t c = 0; c < widths; ++c) {

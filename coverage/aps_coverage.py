@@ -141,6 +141,14 @@ def point_key(fields):
     return tuple(sorted(fields.items()))
 
 
+def point_counts(points):
+    """{point: count} of read_points' list, counts of a point named twice summed."""
+    counts = {}
+    for fields, count in points:
+        counts[point_key(fields)] = counts.get(point_key(fields), 0) + count
+    return counts
+
+
 def scratch_folder(output):
     """A private folder for a file on its way to `output`: beside it where
     it can be (a small /tmp is not the output's disk), else the system's."""
@@ -166,16 +174,16 @@ def merge(inputs, output, points=None):
         unique.setdefault(os.path.realpath(path), path)
     inputs = list(unique.values())
     for path in inputs:
-        read = points[path] if points and path in points else read_points(path)
-        keys = {point_key(fields) for fields, _ in read}
+        read = point_counts(points[path] if points and path in points else read_points(path))
+        keys = set(read)
         if first is None:
             first = (path, keys)
         elif keys != first[1]:
             raise CoverageError(f"{first[0]} and {path} hold different points ({len(keys - first[1])} only in the "
                                 f"second, {len(first[1] - keys)} only in the first): one is another build's "
                                 f"coverage, or cut short")
-        for fields, count in read:
-            expected[point_key(fields)] = expected.get(point_key(fields), 0) + count
+        for key, count in read.items():
+            expected[key] = expected.get(key, 0) + count
     # verilator_coverage exits 0 when its write fails (a full disk, a file
     # size limit): its file is written apart, checked to hold every point
     # with the summed counts, and only then replaces `output`.
@@ -184,23 +192,15 @@ def merge(inputs, output, points=None):
         r = subprocess.run([verilator_coverage(), "--write", merged, *inputs], capture_output=True, text=True)
         if r.returncode != 0:
             raise CoverageError(f"verilator_coverage --write {output}: {r.stderr.strip() or r.returncode}")
-        written = {}
         try:
-            for fields, count in read_points(merged):
-                written[point_key(fields)] = written.get(point_key(fields), 0) + count
+            written = point_counts(read_points(merged))
             why = f"it holds {len(written)} of the {len(expected)} points, or other counts than their sums"
         except CoverageError as e:
             why, written = f"{e}".replace(merged, "its file"), None
         if written != expected:
             raise CoverageError(f"verilator_coverage --write {output} wrote a file that is not the inputs' sum ({why}; "
                                 f"a full disk?): {output} is left as it was")
-        with open(merged, "rb") as f:
-            data = f.read()
-
-    def write(tmp):
-        with open(tmp, "wb") as f:
-            f.write(data)
-    replace_whole(output, write)
+        replace_whole(output, lambda tmp: shutil.copyfile(merged, tmp))
     return len(expected), len(inputs)
 
 
@@ -234,13 +234,8 @@ def annotate(path, folder, points):
                                     f"into {folder}")
         os.makedirs(folder, exist_ok=True)
         for name in sorted(os.listdir(scratch)):
-            with open(os.path.join(scratch, name), "rb") as f:
-                data = f.read()
-
-            def write(tmp, data=data):
-                with open(tmp, "wb") as f:
-                    f.write(data)
-            replace_whole(os.path.join(folder, name), write)
+            annotated = os.path.join(scratch, name)
+            replace_whole(os.path.join(folder, name), lambda tmp, src=annotated: shutil.copyfile(src, tmp))
 
 
 def main(argv=None):

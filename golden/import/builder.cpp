@@ -137,7 +137,7 @@ NetworkProgram ProgramBuilder::build() {
     if (tail_source_ != last)
       throw UnsupportedError(fmt::format("{}: graph output '{}' is computed after layer {}, not after the last one",
                                          model_.source(), out, tail_source_));
-    program_.output_tail = t->second;
+    program_.output_tail = t->second.ops;
   } else {
     const auto it = acts_.find(out);
     if (it != acts_.end() && it->second.padded())

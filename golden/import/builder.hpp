@@ -294,8 +294,11 @@ class ProgramBuilder {
   std::map<std::string, PendingLayer> pending_;
   std::map<std::string, std::string> fused_;         // a layer's result before a fused op -> what it was
   std::map<std::string, Tensor> folded_;             // constants computed from constants
-  std::map<std::string, std::string> tail_;          // host-tail value -> the ops that made it
-  std::map<std::string, Shape> tail_dims_;           // host-tail value -> its shape, until a layout op
+  struct HostTailValue {
+    std::string ops;            // the ops that made it
+    std::optional<Shape> dims;  // its shape, until a layout op
+  };
+  std::map<std::string, HostTailValue> tail_;        // host-tail value -> how it was made
   int tail_source_ = -1;                             // the layer the host tail starts from
   std::map<std::string, std::pair<double, double>> ranges_;
   bool calibrated_ = false;  // built with ranges: float values are quantized from them

@@ -340,11 +340,9 @@ bool ProgramBuilder::lower_host_tail(const onnx::NodeProto& node) {
     int source = tail_source_;
     Shape dims;
     if (tail != tail_.end()) {
-      const auto known = tail_dims_.find(x);
-      if (known == tail_dims_.end())
-        unsupported(node, "a host-side Softmax after a layout op of the host tail");
-      dims = known->second;
-      before = tail->second + ", ";
+      if (!tail->second.dims) unsupported(node, "a host-side Softmax after a layout op of the host tail");
+      dims = *tail->second.dims;
+      before = tail->second.ops + ", ";
     } else {
       const ActView in = act(x, node);
       if (in.codes) unsupported(node, "a Softmax of quantized codes; expected a DequantizeLinear first");
@@ -356,8 +354,7 @@ bool ProgramBuilder::lower_host_tail(const onnx::NodeProto& node) {
     }
     check_softmax_axis(node, dims);
     tail_source_ = source;
-    tail_[node.output(0)] = before + op;
-    tail_dims_[node.output(0)] = dims;
+    tail_[node.output(0)] = {before + op, dims};
     return true;
   }
   // ONNX Runtime's QDQ layout quantizes the probabilities as well (Softmax ->
@@ -365,7 +362,7 @@ bool ProgramBuilder::lower_host_tail(const onnx::NodeProto& node) {
   // their order, but for ties on its 8-bit grid.
   if (tail != tail_.end() && (op == "QuantizeLinear" || op == "DequantizeLinear")) {
     // A LogSoftmax's values are all <= 0: on a grid from 0 they saturate to one code.
-    if (tail->second.find("LogSoftmax") != std::string::npos)
+    if (tail->second.ops.find("LogSoftmax") != std::string::npos)
       unsupported(node, "quantizes a LogSoftmax's output on the host; only a Softmax's keeps the prediction");
     if (node.input_size() > 2 && !node.input(2).empty() && !constant(node.input(2)))
       unsupported(node, "scale and zero point must be constant scalars");
@@ -374,10 +371,8 @@ bool ProgramBuilder::lower_host_tail(const onnx::NodeProto& node) {
   if (tail != tail_.end() && (op == "Identity" || op == "Reshape" || op == "Flatten" || op == "Squeeze" ||
                               op == "Unsqueeze" || op == "Transpose" || op == "QuantizeLinear" ||
                               op == "DequantizeLinear")) {
-    tail_[node.output(0)] = tail->second + ", " + op;
-    if (const auto known = tail_dims_.find(x);
-        known != tail_dims_.end() && (op == "Identity" || op == "QuantizeLinear" || op == "DequantizeLinear"))
-      tail_dims_[node.output(0)] = known->second;
+    const bool keeps_shape = op == "Identity" || op == "QuantizeLinear" || op == "DequantizeLinear";
+    tail_[node.output(0)] = {tail->second.ops + ", " + op, keeps_shape ? tail->second.dims : std::nullopt};
     return true;
   }
   return false;
