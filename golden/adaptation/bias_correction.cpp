@@ -180,6 +180,13 @@ std::vector<Codes> match_output_means(Layer& l, int bits, const std::vector<cons
 
 }  // namespace
 
+std::vector<int64_t> bias_correction_samples(int64_t total) {
+  const int64_t n = std::min(total, kBiasCorrectionSamples);
+  std::vector<int64_t> picked;
+  for (int64_t k = 0; k < n; ++k) picked.push_back(k * total / n);
+  return picked;
+}
+
 std::vector<std::vector<uint8_t>> correct_width(NetworkProgram& program, int bits,
                                                 const std::vector<std::vector<uint8_t>>& inputs, int threads,
                                                 std::span<const ProgramResult> runs8) {

@@ -59,6 +59,13 @@
 
 namespace aps {
 
+// The calibration samples a width's corrections are measured on: at most
+// kBiasCorrectionSamples of `total`, spread evenly over all of them (sample
+// k * total / n), so that data of two kinds in turn, clean then corrupted,
+// informs the corrections with both.
+inline constexpr int64_t kBiasCorrectionSamples = 1000;
+std::vector<int64_t> bias_correction_samples(int64_t total);
+
 // One width's correction of a layer aimed at its own input, per output
 // channel, from the layer's inputs (each of its input shape) on calibration
 // samples; all zero for none. bits in 2..7.

@@ -303,25 +303,21 @@ Reference reference_runs(const OnnxModel& model, const CalibrationInputs& data, 
   return ref;
 }
 
-// Bias correction (bias_correction.hpp), width by width on
-// kBiasCorrectionSamples calibration inputs spread evenly over the data (a
-// split of two kinds in turn, clean then corrupted, gives both); a width
+// Bias correction (bias_correction.hpp), width by width on the calibration
+// inputs bias_correction_samples picks; a width
 // keeps the target whose corrections keep more 8-bit decisions on uniform
 // maps at that width, and neither unless it keeps more than the uncorrected
 // width does. Every choice
 // below is made on the corrected program; the 8-bit runs stay valid, since a
 // correction applies below 8 bits only.
-constexpr int64_t kBiasCorrectionSamples = 1000;
-
 void correct_biases(Reference& ref, const std::function<void(const std::string&)>& say) {
-  const int64_t n = std::min(ref.samples(), kBiasCorrectionSamples);
-  std::vector<int64_t> picked;  // sample k * total / n
+  const std::vector<int64_t> picked = bias_correction_samples(ref.samples());
+  const auto n = static_cast<int64_t>(picked.size());
   std::vector<Codes> inputs;
   std::vector<const ProgramResult*> runs8;
-  for (int64_t k = 0; k < n; ++k) {
-    picked.push_back(k * ref.samples() / n);
-    inputs.push_back(ref.inputs[picked.back()]);
-    runs8.push_back(&ref.runs8[picked.back()]);
+  for (int64_t s : picked) {
+    inputs.push_back(ref.inputs[s]);
+    runs8.push_back(&ref.runs8[s]);
   }
   auto agreement = [&](const std::vector<Codes>& outputs) {
     int64_t agree = 0;

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "golden/accelerator/precision_map.hpp"
+#include "golden/adaptation/bias_correction.hpp"
 #include "golden/adaptation/calibrator.hpp"
 #include "cli/command_line.hpp"
 #include "cli/policy_cli.hpp"
@@ -25,7 +26,8 @@ ExitCode calibrate_command(const Args& args) {
   bool no_bias_correction = false;
   options.add_options()("help,h", "show this help")
       ("model", po::value(&model_path)->required(), "ONNX model (float, QDQ or QOperator)")
-      ("data", po::value(&data)->required(), "calibration data: input_0.pb [+ labels.pb], at least 1000 samples (bias corrections are measured on 1000 of them, spread evenly)")
+      ("data", po::value(&data)->required(), fmt::format("calibration data: input_0.pb [+ labels.pb], at least {} samples (bias corrections are measured on {} of them, spread evenly)",
+                  o.min_samples, kBiasCorrectionSamples).c_str())
       ("output", po::value(&output)->required(), "where to write the profile (ONNX protobuf)")
       ("ranges", po::value(&ranges)->default_value("minmax"), "activation ranges of float and partly quantized models: minmax | percentile | mse")
       ("metric", po::value(&o.metric)->default_value("mse"), "sensitivity table: mse | sqnr")

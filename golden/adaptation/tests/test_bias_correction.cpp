@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <fmt/format.h>
 #include <onnx/onnx_pb.h>
 #include <random>
@@ -300,6 +301,22 @@ TEST_CASE("bias correction: aimed at the 8-bit run's outputs, a convolution's ch
   NetworkProgram again = p;
   CHECK_THROWS_WITH(correct_width(again, 5, inputs, 2, short_runs),
                     "correct_width: an 8-bit run has 0 steps, the program 1");
+}
+
+TEST_CASE("bias correction: measured on samples spread over the whole calibration set, not its first ones",
+          "[bias_correction]") {
+  // Data of two kinds in turn (clean, then corrupted) must inform the corrections with both.
+  const std::vector<int64_t> picked = bias_correction_samples(2500);
+  REQUIRE(static_cast<int64_t>(picked.size()) == kBiasCorrectionSamples);
+  CHECK(picked.front() == 0);
+  CHECK(picked.back() >= 2497);
+  CHECK(std::adjacent_find(picked.begin(), picked.end(), std::greater_equal<>()) == picked.end());
+  const auto second_half = std::count_if(picked.begin(), picked.end(), [](int64_t s) { return s >= 1250; });
+  CHECK(second_half == kBiasCorrectionSamples / 2);
+  // Fewer samples than that: every one.
+  const std::vector<int64_t> all = bias_correction_samples(600);
+  REQUIRE(all.size() == 600);
+  for (int64_t s = 0; s < 600; ++s) CHECK(all[s] == s);
 }
 
 TEST_CASE("bias correction: carried by the profile into the program and the memory plan", "[bias_correction]") {
