@@ -7,7 +7,10 @@ the b planes alone, golden/numerics/weight_reduction.hpp), the headers,
 channel parameters and activations stay; tools/results_tables.py shows every
 width.
 
-    check_bench_energy.py BENCH.json RESULTS_TABLES.py
+    check_bench_energy.py BENCH.json RESULTS_TABLES.py RULE
+
+RULE is the weight reduction the run was asked for (round | midpoint): the
+file must say it ran with it, and its planes are counted by it.
 """
 
 import json
@@ -25,10 +28,11 @@ def planes(bits, rule):
     return bits if rule == "midpoint" else bits + 1
 
 
-def problems_of(bench):
+def problems_of(bench, rule):
     out = []
     rows = {r["bits"]: r for r in bench["rows"]}
-    rule = bench["weight_reduction"]
+    if bench["weight_reduction"] != rule:
+        out.append(f"the run reports {bench['weight_reduction']} weights, not the {rule} weights it was asked for")
     if 8 not in rows:
         return ["no 8-bit row to compare with"]
     base = rows[8]["ext_bytes"]
@@ -50,7 +54,8 @@ def problems_of(bench):
 def main():
     with open(sys.argv[1]) as f:
         bench = json.load(f)
-    problems = problems_of(bench)
+    rule = sys.argv[3]
+    problems = problems_of(bench, rule)
     table = subprocess.run([sys.executable, sys.argv[2], "benchmarks", sys.argv[1]], capture_output=True, text=True,
                            check=True).stdout
     for r in bench["rows"]:
@@ -61,13 +66,16 @@ def main():
     # The check can fail: channel parameters that shrink with width.
     broken = json.loads(json.dumps(bench))
     next(r for r in broken["rows"] if r["bits"] != 8)["ext_bytes"]["params"] -= 16
-    if not problems_of(broken):
+    if not problems_of(broken, rule):
         problems.append("the check passed channel parameters that change with width")
-    # ... and weight planes read under the other rule.
+    # ... weight planes read under the other rule ...
     other = json.loads(json.dumps(bench))
     other["weight_reduction"] = "round" if bench["weight_reduction"] == "midpoint" else "midpoint"
-    if not problems_of(other):
+    if not problems_of(other, other["weight_reduction"]):
         problems.append(f"the check passed weight planes read as {other['weight_reduction']} weights read them")
+    # ... and a run that ignored the rule it was asked for.
+    if not problems_of(other, rule):
+        problems.append(f"the check passed a run of {other['weight_reduction']} weights asked for {rule} weights")
     for p in problems:
         print(f"FAILED: {p}")
     if not problems:

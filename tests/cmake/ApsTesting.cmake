@@ -11,6 +11,11 @@ function(aps_cli_test)
   if(DEFINED T_NO_MATCH)
     list(APPEND args "-DNO_MATCH=${T_NO_MATCH}")
   endif()
+  if(T_UNPARSED_ARGUMENTS)
+    # A ";" in a quoted MATCH or NO_MATCH splits it here, and the regex would
+    # keep only its first part (write "." for a semicolon).
+    message(FATAL_ERROR "aps_cli_test(${T_NAME}): unexpected arguments '${T_UNPARSED_ARGUMENTS}' (a ';' in a regex splits it)")
+  endif()
   if(NOT T_COMMAND)
     # CMake lists nest on "[": an unbalanced one in MATCH or NO_MATCH swallows
     # every argument after it, COMMAND included (write "." for a bracket).
