@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""aps-bench --json: each width's energy terms add up to its total, and its
+"""aps-bench --json: each width carries its three measured speeds; its energy terms add up to its total, and its
 memory-port bytes by what they carry add up to all of them; only the weight
 planes fall with width (a b-bit layer reads b planes and the rounding plane
 below them, golden/numerics/precision_reduction.hpp, or under midpoint weights
@@ -37,6 +37,12 @@ def problems_of(bench, rule):
         return ["no 8-bit row to compare with"]
     base = rows[8]["ext_bytes"]
     for b, r in rows.items():
+        # The three speeds the table reports: co-simulation, the RTL alone, the golden model alone.
+        for rate in ("cosim_inferences_per_second", "rtl_only_inferences_per_second",
+                     "golden_only_inferences_per_second"):
+            v = r.get(rate)
+            if not isinstance(v, (int, float)) or not v > 0 or v == float("inf"):
+                out.append(f"{b} bits: {rate} is {v!r}, not a measured rate")
         e, x = r["energy_pj"], r["ext_bytes"]
         if abs(sum(e[t] for t in TERMS) - e["total"]) > 1e-9 * e["total"]:
             out.append(f"{b} bits: the energy terms do not add up to {e['total']}")

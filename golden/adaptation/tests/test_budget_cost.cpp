@@ -49,8 +49,12 @@ TEST_CASE("traffic costs fall by the weight planes a width does not load", "[bud
 
 TEST_CASE("energy costs fall with width, and unknown metrics are refused", "[budget]") {
   const NetworkProgram p = load_network_program(kModels / "digits_mlp/model_int8.onnx").program;
-  for (const auto& c : layer_costs(p, {2, 3, 4, 6, 8}, BudgetMetric::Energy))
+  const auto costs = layer_costs(p, {2, 3, 4, 6, 8}, BudgetMetric::Energy);
+  REQUIRE(costs.size() == 3);  // fc1, fc2, fc3
+  for (const auto& c : costs) {
+    REQUIRE(c.size() == 5);
     for (size_t i = 1; i < c.size(); ++i) CHECK(c[i - 1] < c[i]);
+  }
   CHECK(parse_budget_metric("energy") == BudgetMetric::Energy);
   CHECK(budget_metric_name(BudgetMetric::Traffic) == "traffic");
   CHECK_THROWS_WITH(parse_budget_metric("joules"), Catch::Contains("budget metric 'joules'"));
