@@ -201,7 +201,7 @@ module aps_dma
           left <= beats_i - 32'(burst_of(beats_i));
           state <= DReq;
         end
-        DReq: if (mem_req_ready_i) begin
+        DReq: if (mem_req_ready_i || `APS_PLANTED(DMA_NO_READY)) begin  // planted fault: ready ignored
           moved <= '0;
           have_data <= is_store;
           state <= DData;
@@ -243,6 +243,9 @@ module aps_dma
   assert property (@(posedge clk_i) disable iff (!rst_ni) mem_req_valid_o && !mem_req_ready_i |=>
                    mem_req_valid_o && $stable(mem_req_addr_o) && $stable(mem_req_beats_o) && $stable(mem_req_write_o))
     else $error("aps_dma: request changed while waiting for ready");
+  assert property (@(posedge clk_i) disable iff (!rst_ni) mem_wvalid_o && !mem_wready_i |=>
+                   mem_wvalid_o && $stable(mem_wdata_o))
+    else $error("aps_dma: write beat changed or was dropped while waiting for ready");
   assert property (@(posedge clk_i) disable iff (!rst_ni) mem_rsp_valid_i |-> state == DData || state == DAck)
     else $error("aps_dma: a response beat with no burst in flight");
   assert property (@(posedge clk_i) disable iff (!rst_ni) act_we_o |-> 32'(act_waddr_o) == word)

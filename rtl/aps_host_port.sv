@@ -130,6 +130,7 @@ module aps_host_port
   logic [7:0]  input_max_q;
   logic error_q;
   logic [7:0] error_code_q;
+  logic ran_q;  // a run has ended since reset (for the planted fault LOG_ONCE)
 
   // The write data as the fields of the registers it may be written to.
   /* verilator lint_off UNUSEDSIGNAL */
@@ -147,7 +148,7 @@ module aps_host_port
   assign start_o = wr && region == RegionCsr && csr_off == CsrCtrl && w_ctrl.start && !busy_i;
   assign num_layers_o = num_layers_q;
   assign done_o = done_q;
-  assign irq_o = done_q && irq_en_q;
+  assign irq_o = done_q && irq_en_q && !`APS_PLANTED(IRQ_DEAD);  // planted fault: the interrupt never rises
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -156,6 +157,7 @@ module aps_host_port
       num_layers_q <= '0;
       error_q <= 1'b0;
       error_code_q <= '0;
+      ran_q <= 1'b0;
       for (int l = 0; l < MAX_LAYERS; l++) begin
         layer_cycles_q[l] <= '0;
         layer_cycles1_q[l] <= '0;
@@ -173,12 +175,13 @@ module aps_host_port
       end
       if (run_done_i) begin
         done_q <= 1'b1;
+        ran_q <= 1'b1;
         error_q <= run_error_i;
         error_code_q <= error_code_i;
       end
       if (layer_done_i && 32'(done_layer_i) < MAX_LAYERS) begin
         if (pass_i) layer_cycles1_q[done_layer_i[LAYER_AW-1:0]] <= layer_cycles_i;
-        else begin
+        else if (!(`APS_PLANTED(LOG_ONCE) && ran_q)) begin  // planted fault: logs kept from the first run
           layer_cycles_q[done_layer_i[LAYER_AW-1:0]] <= layer_cycles_i;
           layer_beats_q[done_layer_i[LAYER_AW-1:0]] <= layer_beats_i;
           layer_mem_stalls_q[done_layer_i[LAYER_AW-1:0]] <= layer_mem_stalls_i;
@@ -186,17 +189,23 @@ module aps_host_port
       end
       if (config_we_i && 32'(layer_i) < MAX_LAYERS) begin
         if (pass_i) config1_q[layer_i[LAYER_AW-1:0]] <= config_i;
-        else config_q[layer_i[LAYER_AW-1:0]] <= config_i;
+        else if (!(`APS_PLANTED(LOG_ONCE) && ran_q)) config_q[layer_i[LAYER_AW-1:0]] <= config_i;
       end
+      // Every log starts empty, so a step that is not logged reads 0, not
+      // what an earlier input left (which equals it whenever the map is static).
       if (start_o)
         for (int l = 0; l < MAX_LAYERS; l++) begin
+          layer_cycles_q[l] <= '0;
           layer_cycles1_q[l] <= '0;
+          config_q[l] <= '0;
           config1_q[l] <= '0;
+          layer_beats_q[l] <= '0;
+          layer_mem_stalls_q[l] <= '0;
         end
       if (wr && region == RegionCsr) begin
         unique case (csr_off)
           CsrCtrl: irq_en_q <= w_ctrl.irq_enable;
-          CsrStatus: if (w_status.done) done_q <= 1'b0;  // write 1 to clear done (and the irq)
+          CsrStatus: if (w_status.done && !`APS_PLANTED(NO_W1C)) done_q <= 1'b0;  // write 1 to clear done (and the irq)
           CsrNumLayers: num_layers_q <= w_num_layers.count;
           CsrPcuCandidates: cand_q <= csr_pcu_candidates_t'(req_wdata_i & CsrPcuCandidatesWriteMask);
           CsrPcuFlags: flags_q <= csr_pcu_flags_t'(req_wdata_i & CsrPcuFlagsWriteMask);
@@ -323,7 +332,7 @@ module aps_host_port
       rsp_offset <= '0;
       csr_q <= '0;
     end else begin
-      rsp_valid_o <= rd;
+      rsp_valid_o <= rd && !(`APS_PLANTED(CSR_SILENT) && region == RegionCsr && csr_off == CsrMemStalls);  // planted fault
       if (rd) begin
         rsp_region <= region;
         rsp_offset <= offset;

@@ -12,6 +12,9 @@
 namespace aps::sim {
 
 namespace {
+// What the output region holds before each run.
+constexpr uint8_t kOutputPoison = 0xA5;
+
 std::unique_ptr<Device> new_device(const DeviceFactory& make_device, const DeviceOptions& options) {
   if (!make_device) throw std::logic_error("SessionOptions::make_device is not set");
   return make_device(options);
@@ -90,7 +93,13 @@ std::string AcceleratorSession::close_trace(std::optional<int64_t> marker_cycle)
   controller_.set_tracer(nullptr);
   // Released before closing: a close that throws is not retried by the destructor.
   const std::unique_ptr<Tracer> tracer = std::move(tracer_);
-  return tracer->close(marker_cycle);
+  const std::string written = tracer->close(marker_cycle);
+  // A window that never opened wrote nothing, and a file of that name from
+  // before must not pass for this run's.
+  if (written.empty())
+    throw std::runtime_error(fmt::format("{}: not written: the trace window starts at cycle {}, after the run's last "
+                                         "cycle {}", tracer->path(), tracer->window().start, controller_.cycle() - 1));
+  return written;
 }
 
 uint32_t AcceleratorSession::csr(uint32_t offset) { return driver_.read32(hw::kCsrBase + offset); }
@@ -145,19 +154,27 @@ InputRun AcceleratorSession::run_unchecked(int64_t input_index, const Codes& inp
 
 InputRun AcceleratorSession::execute(int64_t input_index, const Codes& input, const ProgramResult* expected,
                                      Scoreboard* scoreboard) {
-  // An assertion anywhere in the input's run (loading it, starting it,
-  // waiting, reading its counters back) names the input, as the watchdog does.
+  // An assertion or a hang anywhere in the input's run (loading it, starting
+  // it, waiting, reading its counters back) names the input.
   try {
     return execute_input(input_index, input, expected, scoreboard);
   } catch (const RtlAssertion& e) {
     scoreboard_ = nullptr;
     throw RtlAssertion(fmt::format("input {}: {}", input_index, e.what()));
+  } catch (const WatchdogTimeout& e) {
+    scoreboard_ = nullptr;
+    throw WatchdogTimeout(fmt::format("input {}: {}", input_index, e.what()));
   }
 }
 
 InputRun AcceleratorSession::execute_input(int64_t input_index, const Codes& input, const ProgramResult* expected,
                                            Scoreboard* scoreboard) {
   const int rows = limits_.array.rows;
+  const FeatureShape& out_shape = program_.output_layer().out_shape;
+  const auto out_bytes = static_cast<size_t>(tensor_words(out_shape, rows) * hw::act_word_bytes(rows));
+  // The output region is poisoned, so an output the run does not store
+  // cannot read as an earlier input's.
+  memory_->write(platform_.plan.output_ext, std::vector<uint8_t>(out_bytes, kOutputPoison));
   memory_->write(platform_.plan.input_ext, pack_tensor(input, program_.input_shape, rows));
   uint32_t input_max = 0;
   for (uint8_t v : input) input_max = std::max<uint32_t>(input_max, v);
@@ -168,17 +185,20 @@ InputRun AcceleratorSession::execute_input(int64_t input_index, const Codes& inp
   scoreboard_ = scoreboard;
   write_csr(hw::kCsrCtrl, hw::CsrCtrl{.start = 1, .irq_enable = 1}.pack());
   try {
-    driver_.wait_done(options_.max_cycles, options_.host_wait);
+    r.irq_at_done = driver_.wait_done(options_.max_cycles, options_.host_wait).irq;
   } catch (const WatchdogTimeout&) {
     scoreboard_ = nullptr;
     const int layer = static_cast<int>(hw::CsrStatus::unpack(csr(hw::kCsrStatus)).layer);
     const std::string name = layer < static_cast<int>(program_.layers.size()) ? program_.layers[layer].name : "?";
-    throw WatchdogTimeout(fmt::format("input {}: the accelerator did not finish within {} cycles; stuck in layer {} '{}'",
-                                      input_index, options_.max_cycles, layer, name));
+    throw WatchdogTimeout(fmt::format("the accelerator did not finish within {} cycles; stuck in layer {} '{}'",
+                                      options_.max_cycles, layer, name));
   }
   scoreboard_ = nullptr;
   const hw::CsrStatus status = hw::CsrStatus::unpack(csr(hw::kCsrStatus));
   write_csr(hw::kCsrStatus, hw::CsrStatus{.done = 1}.pack());  // clear done
+  const DeviceOutputs cleared = controller_.step({});
+  r.done_after_clear = cleared.done;
+  r.irq_after_clear = cleared.irq;
   const hw::CsrRunInfo info = hw::CsrRunInfo::unpack(csr(hw::kCsrRunInfo));
   r.rerun = info.rerun;
   r.cycles = csr(hw::kCsrCyclesLo) | (static_cast<int64_t>(csr(hw::kCsrCyclesHi)) << 32);
@@ -200,10 +220,7 @@ InputRun AcceleratorSession::execute_input(int64_t input_index, const Codes& inp
   r.mem_beats = csr(hw::kCsrMemBeats);
   r.act_plane_reads = csr(hw::kCsrActPlaneReads);
   r.wgt_plane_reads = csr(hw::kCsrWgtPlaneReads);
-  const FeatureShape& shape = program_.output_layer().out_shape;
-  r.output = unpack_tensor(memory_->read(platform_.plan.output_ext,
-                                         static_cast<size_t>(tensor_words(shape, rows) * hw::act_word_bytes(rows))),
-                           shape, rows);
+  r.output = unpack_tensor(memory_->read(platform_.plan.output_ext, out_bytes), out_shape, rows);
   if (scoreboard) {
     check_run(input_index, status, info, *expected, r, *scoreboard);
     r.passed = scoreboard->end_input();
@@ -243,6 +260,10 @@ void AcceleratorSession::check_run(int64_t input_index, const hw::CsrStatus& sta
       scoreboard.check_config(static_cast<int>(l), pass, unpack_step_config(csr(log)));
     }
   scoreboard.check_rerun(r.rerun, {static_cast<int>(info.margin), static_cast<int>(info.third_gap)});
+  // The end-of-run pins, with the interrupt enabled.
+  scoreboard.check_counter("interrupt pin when done rose", r.irq_at_done, 1);
+  scoreboard.check_counter("done pin after writing 1 to status.done", r.done_after_clear, 0);
+  scoreboard.check_counter("interrupt pin after writing 1 to status.done", r.irq_after_clear, 0);
   // The counters.
   const RunCycles model = run_cycle_model(program_, expected, platform_);
   for (size_t l = 0; l < r.layer_cycles.size(); ++l) {

@@ -53,6 +53,10 @@ struct InputRun {
   std::vector<int64_t> layer_mem_stalls, layer_mem_beats;  // per step, pass 0 (CSR logs)
   bool rerun = false;               // the cascade re-ran the input
   Codes output;                     // read back from the external memory
+  // The end-of-run pins (interrupt enabled): the cycle done rose, and the
+  // cycle after the host wrote 1 to status.done.
+  bool irq_at_done = false;
+  bool done_after_clear = false, irq_after_clear = false;
 };
 
 // What a device offers (array shape, memory sizes), read from the CSRs of a

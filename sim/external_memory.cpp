@@ -58,10 +58,12 @@ void ExternalMemory::fail(const std::string& what) {
 void ExternalMemory::reset_port() {
   busy_ = write_ = acking_ = false;
   beats_left_ = 0;
+  waiting_since_ = -1;
 }
 
 void ExternalMemory::drive(int64_t cycle, DeviceInputs& in) const {
-  in.mem_req_ready = !busy_;
+  in.mem_req_ready = !busy_ && (timing_.request_wait == 0 ||
+                                (waiting_since_ >= 0 && cycle >= waiting_since_ + timing_.request_wait));
   in.mem_wready = busy_ && write_ && !acking_ && cycle >= next_beat_;
   in.mem_rsp_valid = busy_ && (write_ ? acking_ && cycle >= ack_at_ : cycle >= next_beat_);
   in.mem_rsp_data = {};
@@ -93,7 +95,9 @@ void ExternalMemory::commit(int64_t cycle, const DeviceInputs& in, const DeviceO
   } else if (busy_ && write_ && acking_ && in.mem_rsp_valid && out.mem_rsp_ready) {
     busy_ = acking_ = false;
   }
+  if (out.mem_req_valid && !in.mem_req_ready && !busy_ && waiting_since_ < 0) waiting_since_ = cycle;
   if (out.mem_req_valid && in.mem_req_ready) {
+    waiting_since_ = -1;
     const uint64_t end = static_cast<uint64_t>(out.mem_req_addr) + uint64_t{out.mem_req_beats} * rows_;
     if (out.mem_req_beats == 0 || out.mem_req_beats > hw::kMaxBurst)
       return fail(fmt::format("a burst of {} beats at cycle {} (1..{})", out.mem_req_beats, cycle, hw::kMaxBurst));

@@ -7,7 +7,8 @@
 //
 // The port protocol (rtl/aps_dma.sv is the other side): one burst at a time.
 // A request (address, beats, write) is taken when valid && ready; ready is
-// high while no burst is in flight. A read burst taken at cycle A answers
+// high while no burst is in flight, once the request has waited
+// request_wait cycles (back-pressure, 0 by default). A read burst taken at cycle A answers
 // beat k at cycle A + latency + k * P (P = beat cycles), each held until the
 // port takes it. A write burst taken at cycle A accepts beat k no earlier
 // than cycle A + 1 + k * P and P cycles after the previous one; its one
@@ -70,6 +71,7 @@ class ExternalMemory {
   int64_t beats_left_ = 0, next_beat_ = 0;  // next beat: its address and earliest cycle
   bool acking_ = false;
   int64_t ack_at_ = 0;
+  int64_t waiting_since_ = -1;  // the cycle the request now held back was first seen
   int64_t beats_ = 0;
   std::string error_;
 };

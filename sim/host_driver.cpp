@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include <fmt/format.h>
+
 #include "generated/host_interface.hpp"
 
 namespace aps::sim {
@@ -12,14 +14,23 @@ HostDriver::HostDriver(SimController& controller, uint64_t stall_seed, double st
 void HostDriver::maybe_stall() {
   if (stall_probability_ <= 0) return;
   std::bernoulli_distribution stall(stall_probability_);
-  while (stall(rng_)) controller_.step({});
+  while (stall(rng_)) {
+    controller_.step({});
+    ++stall_cycles_;
+  }
+}
+
+void HostDriver::check_access(int64_t waited, const char* what, uint32_t addr) const {
+  if (waited >= kAccessCycles && !controller_.watchdog_armed())
+    throw WatchdogTimeout(fmt::format("the host port did not {} {:#010x} within {} cycles", what, addr, kAccessCycles));
 }
 
 // Holds the request until the cycle in which ready is seen: the transfer
 // happens at that cycle's rising edge.
 DeviceOutputs HostDriver::issue(const DeviceInputs& request) {
   maybe_stall();
-  for (;;) {
+  for (int64_t waited = 0;; ++waited) {
+    check_access(waited, request.req_write ? "take a write to" : "take a read of", request.req_addr);
     const DeviceOutputs out = controller_.step(request);
     if (out.req_ready) return out;
   }
@@ -29,7 +40,8 @@ void HostDriver::write32(uint32_t addr, uint32_t data) { issue({true, true, addr
 
 uint32_t HostDriver::read32(uint32_t addr) {
   issue({true, false, addr, 0});
-  for (;;) {
+  for (int64_t waited = 0;; ++waited) {
+    check_access(waited, "answer a read of", addr);
     const DeviceOutputs out = controller_.step({});
     if (out.rsp_valid) return out.rsp_rdata;
   }
@@ -60,8 +72,9 @@ void HostDriver::idle(int cycles) {
   for (int i = 0; i < cycles; ++i) controller_.step({});
 }
 
-void HostDriver::wait_done(int64_t max_cycles, HostWait how) {
+DeviceOutputs HostDriver::wait_done(int64_t max_cycles, HostWait how) {
   controller_.arm_watchdog(max_cycles);
+  DeviceOutputs out;
   try {
     if (how == HostWait::PollStatus) {
       while (!hw::CsrStatus::unpack(read32(hw::kCsrBase + hw::kCsrStatus)).done) {
@@ -69,13 +82,15 @@ void HostDriver::wait_done(int64_t max_cycles, HostWait how) {
     } else if (how == HostWait::BlockedRead) {
       read32(hw::kActBase);
     }
-    while (!controller_.step({}).done) {
-    }
+    do {
+      out = controller_.step({});
+    } while (!out.done);
   } catch (...) {
     controller_.disarm_watchdog();  // the caller may still talk to the device
     throw;
   }
   controller_.disarm_watchdog();
+  return out;
 }
 
 }  // namespace aps::sim

@@ -32,19 +32,29 @@ class HostDriver {
   void write_bytes(uint32_t addr, std::span<const uint8_t> bytes);  // size a multiple of 4
   std::vector<uint8_t> read_bytes(uint32_t addr, size_t count);     // count a multiple of 4
   void idle(int cycles);
-  // Waits until the run has ended, as `how` says; WatchdogTimeout after
-  // max_cycles.
-  void wait_done(int64_t max_cycles, HostWait how = HostWait::DonePin);
+  // Waits until the run has ended, as `how` says, and returns the pins of
+  // the cycle that showed it; WatchdogTimeout after max_cycles.
+  DeviceOutputs wait_done(int64_t max_cycles, HostWait how = HostWait::DonePin);
+  // Idle cycles the random stalls have inserted so far.
+  int64_t stall_cycles() const { return stall_cycles_; }
+
+  // Outside a run's watch (wait_done's watchdog), a single access may wait
+  // this long for the port: a register or an idle scratchpad answers in a
+  // few cycles, so a port that does not has hung.
+  static constexpr int64_t kAccessCycles = 100000;
 
   SimController& controller() { return controller_; }
 
  private:
   DeviceOutputs issue(const DeviceInputs& request);
   void maybe_stall();
+  // WatchdogTimeout once an access has waited kAccessCycles outside a watch.
+  void check_access(int64_t waited, const char* what, uint32_t addr) const;
 
   SimController& controller_;
   std::mt19937_64 rng_;
   double stall_probability_;
+  int64_t stall_cycles_ = 0;
 };
 
 }  // namespace aps::sim

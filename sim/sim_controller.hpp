@@ -65,6 +65,7 @@ class SimController {
   // passed since arm_watchdog(). limit <= 0 disables it.
   void arm_watchdog(int64_t limit);
   void disarm_watchdog() { watchdog_limit_ = 0; }
+  bool watchdog_armed() const { return watchdog_limit_ > 0; }
 
  private:
   std::unique_ptr<Device> device_;

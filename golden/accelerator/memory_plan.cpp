@@ -141,6 +141,8 @@ std::string check_memory_timing(const MemoryTiming& t) {
   if (t.latency < 1 || t.latency > 1'000'000) return fmt::format("memory latency {} must be 1..1000000 cycles", t.latency);
   if (t.bytes_per_cycle < 1 || t.bytes_per_cycle > 1024 || (t.bytes_per_cycle & (t.bytes_per_cycle - 1)) != 0)
     return fmt::format("memory bandwidth {} must be a power of two from 1 to 1024 bytes per cycle", t.bytes_per_cycle);
+  if (t.request_wait < 0 || t.request_wait > 1000)
+    return fmt::format("memory request wait {} must be 0..1000 cycles", t.request_wait);
   if (t.size_bytes < 4096 || t.size_bytes > (int64_t{1} << 32))
     return fmt::format("memory size {} must be 4096 bytes to 4 GiB", t.size_bytes);
   return "";
@@ -160,15 +162,16 @@ int64_t weight_parts_beats(const StepMemory& m, int planes, ArrayShape a) {
 
 int64_t load_cycles(int64_t beats, const MemoryTiming& t, int rows) {
   const int64_t p = t.beat_cycles(rows);
-  // Request (1 cycle), first beat after the latency, then one beat per p cycles.
-  return over_bursts(beats, [&](int64_t n) { return 1 + t.latency + (n - 1) * p; });
+  // The request's wait, the request (1 cycle), first beat after the latency,
+  // then one beat per p cycles.
+  return over_bursts(beats, [&](int64_t n) { return t.request_wait + 1 + t.latency + (n - 1) * p; });
 }
 
 int64_t store_cycles(int64_t beats, const MemoryTiming& t, int rows) {
   const int64_t p = t.beat_cycles(rows);
-  // Request, the scratchpad read of the first beat, one beat per p cycles,
-  // then the write response after the latency.
-  return over_bursts(beats, [&](int64_t n) { return 2 + (n - 1) * p + t.latency; });
+  // The request's wait, the request, the scratchpad read of the first beat,
+  // one beat per p cycles, then the write response after the latency.
+  return over_bursts(beats, [&](int64_t n) { return t.request_wait + 2 + (n - 1) * p + t.latency; });
 }
 
 MemoryPlan plan_memory(const NetworkProgram& p, const HardwareLimits& limits, int64_t spm_words, uint64_t ext_bytes) {

@@ -45,6 +45,7 @@ struct HardwareLimits {
 struct MemoryTiming {
   int64_t latency = 16;               // request -> first read beat; last write beat -> write response
   int64_t bytes_per_cycle = 8;        // a power of two
+  int64_t request_wait = 0;           // cycles each request waits before the memory takes it (back-pressure)
   int64_t size_bytes = int64_t{64} << 20;
   // Cycles between beats: a beat is ROWS bytes.
   int64_t beat_cycles(int rows) const { return bytes_per_cycle >= rows ? 1 : rows / bytes_per_cycle; }

@@ -271,6 +271,29 @@ TEST_CASE("random stalls on the host port change nothing but time", "[rtl]") {
   Scoreboard sb;
   for (int i = 0; i < 5; ++i) CHECK(s.run(i, m.input(i), m.expected(i), sb).passed);
   CHECK(sb.counts().elements_compared == 5 * (64 + 32 + 10));
+  CHECK(s.driver().stall_cycles() > 100);  // the stalls happened
+}
+
+TEST_CASE("the interrupt follows done only when enabled, and writing 1 to status.done clears both", "[rtl]") {
+  Mlp m;
+  AcceleratorSession s(m.program, rtl());
+  HostDriver& d = s.driver();
+  for (const uint32_t enable : {0u, 1u}) {
+    CAPTURE(enable);
+    d.write32(hw::kCsrBase + hw::kCsrCtrl, hw::CsrCtrl{.start = 1, .irq_enable = enable}.pack());
+    const DeviceOutputs done = d.wait_done(100000);
+    CHECK(done.done);
+    CHECK(done.irq == (enable == 1));
+    d.idle(5);  // done and the interrupt hold until the host clears them
+    CHECK(hw::CsrStatus::unpack(csr(d, hw::kCsrStatus)).done == 1);
+    const DeviceOutputs held = d.controller().step({});
+    CHECK((held.done && held.irq == (enable == 1)));
+    d.write32(hw::kCsrBase + hw::kCsrStatus, hw::CsrStatus{.done = 1}.pack());
+    const DeviceOutputs cleared = d.controller().step({});
+    CHECK(!cleared.done);
+    CHECK(!cleared.irq);
+    CHECK(hw::CsrStatus::unpack(csr(d, hw::kCsrStatus)).done == 0);
+  }
 }
 
 TEST_CASE("reset in the middle of an inference, then a clean run", "[rtl]") {
