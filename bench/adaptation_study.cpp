@@ -515,11 +515,16 @@ class Study {
 };
 
 // Each item of a comma-separated list, parsed and checked by `parse` (the
-// single-value rule aps-sim applies to the same option).
+// single-value rule aps-sim applies to the same option); an item that repeats
+// another would repeat its rows.
 template <typename Parse>
-auto parse_list(const std::string& text, Parse parse) {
+auto parse_list(const std::string& text, const char* option, Parse parse) {
   std::vector<decltype(parse(std::string()))> v;
-  for (const std::string& item : cli::split_list(text)) v.push_back(parse(item));
+  for (const std::string& item : cli::split_list(text)) {
+    v.push_back(parse(item));
+    if (std::find(v.begin(), v.end() - 1, v.back()) != v.end() - 1)
+      throw InputError(fmt::format("{} names {} twice", option, item));
+  }
   return v;
 }
 
@@ -624,11 +629,12 @@ int run_tool(int argc, char** argv) {
       if (!seen.insert(name).second) throw InputError(fmt::format("--splits names {} twice", name));
     // Checked before the study runs, not when its rows are written.
     const std::vector<double> threshold_scales =
-        parse_list(scales_text, [](const std::string& t) { return cli::parse_threshold_scale(t, "--threshold-scales"); });
+        parse_list(scales_text, "--threshold-scales",
+                   [](const std::string& t) { return cli::parse_threshold_scale(t, "--threshold-scales"); });
     const std::vector<int> margins =
-        parse_list(margins_text, [](const std::string& t) { return cli::parse_margin(t, "--margins"); });
+        parse_list(margins_text, "--margins", [](const std::string& t) { return cli::parse_margin(t, "--margins"); });
     const std::vector<double> budgets =
-        parse_list(budgets_text, [](const std::string& t) { return cli::parse_budget_bits(t, "--budgets"); });
+        parse_list(budgets_text, "--budgets", [](const std::string& t) { return cli::parse_budget_bits(t, "--budgets"); });
     cli::check_writable_each({json_path, report_path});
     cli::check_outputs_apart({{"--model-dir", dir}, {"--model", model_path}, {"--reference", reference_path},
                               {"--data", data_dir}, {"--profile", profile_path}},
@@ -664,8 +670,7 @@ int run_tool(int argc, char** argv) {
     const NetworkProgram& base = study.base();
     const auto cfg8 = step_configs(base, "8");
     const bool upfront = has_upfront_schedule(profile);
-    std::vector<BudgetMetric> budget_metrics;
-    for (const std::string& m : cli::split_list(budget_metrics_text)) budget_metrics.push_back(parse_budget_metric(m));
+    const std::vector<BudgetMetric> budget_metrics = parse_list(budget_metrics_text, "--budget-metrics", parse_budget_metric);
     std::vector<Schedule> schedules{Schedule::JustInTime};
     if (upfront) schedules.push_back(Schedule::UpFront);
     // The rows of the policies that build their own program, in table order

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include <fmt/format.h>
+#include <limits>
 
 #include "golden/accelerator/precision_map.hpp"
 #include "golden/adaptation/calibrator.hpp"
@@ -153,7 +154,13 @@ PolicyProgram load_policy_program(const std::string& model_path, const std::opti
   if (!a.margin.empty()) out.options.margin_threshold = parse_margin(a.margin);
   if (!a.groups.empty()) {
     std::vector<int> g;
-    for (const std::string& item : split_list(a.groups)) g.push_back(static_cast<int>(parse_number(item, "--groups")));
+    // Group ids are whole numbers: "1.5" or "1e-9" would be cut to another group.
+    for (const std::string& item : split_list(a.groups)) {
+      const uint64_t id = parse_whole_number(item, "--groups");
+      if (id > static_cast<uint64_t>(std::numeric_limits<int>::max()))
+        throw InputError(fmt::format("--groups: group {} is out of range", item));
+      g.push_back(static_cast<int>(id));
+    }
     out.options.groups = g;
   }
   const std::optional<WeightReduction> rule = weight_reduction_override(a.weight_reduction);

@@ -27,6 +27,7 @@ import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
 
 from output_paths import OutputPathError, check_output_folder, check_outputs_apart, replace_whole, write_whole  # noqa: E402
+from python_tool import ArgumentParser, run_tool  # noqa: E402
 
 STRUCTURAL = {"v_line": "line", "v_branch": "branch", "v_toggle": "toggle"}
 
@@ -212,6 +213,15 @@ def annotate(path, folder, points):
     # to hold at least its source's lines, and only then copied into `folder`.
     # (It writes none for a source without points to show.)
     sources = {fields["f"] for fields, _ in points if "f" in fields}
+    for source in sorted(sources):
+        target = os.path.join(folder, os.path.basename(source))
+        try:
+            same = os.path.samefile(target, source)
+        except OSError:  # either is missing: nothing to overwrite
+            same = False
+        if same:
+            raise CoverageError(f"--annotate {folder}: it holds {source}, a source the coverage file names, which "
+                                "its annotated copy would replace; give another folder")
     with scratch_folder(folder) as scratch:
         r = subprocess.run([verilator_coverage(), "--annotate", scratch, "--annotate-min", "1", path],
                            capture_output=True, text=True)
@@ -239,7 +249,7 @@ def annotate(path, folder, points):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="aps-coverage", description=__doc__,
+    p = ArgumentParser(prog="aps-coverage", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
     m = sub.add_parser("merge", help="sum the points of several coverage files")
@@ -288,4 +298,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_tool("aps-coverage", main))

@@ -22,6 +22,7 @@ passed, 1 a mismatch, a failed check or a shard without a result, 2 bad usage
 
 import argparse
 import json
+import math
 import os
 import shutil
 import sys
@@ -38,6 +39,7 @@ import aps_report  # noqa: E402
 from launchers import WaitTimeout, live_jobs, run_local, submit_slurm, wait_slurm  # noqa: E402
 from merge import merge_folder  # noqa: E402
 from output_paths import OutputPathError, write_whole  # noqa: E402
+from python_tool import ArgumentParser, run_tool  # noqa: E402
 from run_folder import CANNOT_START, COVERAGE_SUMMARY, MERGED_REPORT, RunFolder, died  # noqa: E402
 from shard_runner import run_shard  # noqa: E402
 
@@ -169,16 +171,41 @@ def refuse_if_jobs_live(spec, folder, command):
                          "queued or running: wait for them (aps-farm status), or scancel them first")
 
 
+def check_launcher_options(a, launcher, command):
+    """Options of one launcher given to the other are refused, not ignored."""
+    if launcher == "local":
+        given = [o for o, v in (("--wait", a.wait), ("--timeout", a.timeout is not None),
+                                ("--sbatch-arg", getattr(a, "sbatch_arg", None))) if v]
+        if given:
+            verb = "apply" if len(given) > 1 else "applies"
+            raise SystemExit(f"aps-farm {command}: {', '.join(given)} {verb} to Slurm runs (a local run waits for its "
+                             "shards)")
+        if getattr(a, "parallel", None) is not None and a.parallel < 1:
+            raise SystemExit(f"aps-farm {command}: --parallel must be at least 1, not {a.parallel}")
+        return
+    if getattr(a, "parallel", None) is not None:
+        raise SystemExit(f"aps-farm {command}: --parallel applies to local runs (Slurm decides how many shards run "
+                         "at once)")
+    if a.timeout is not None:
+        if not a.wait:
+            raise SystemExit(f"aps-farm {command}: --timeout applies to --wait")
+        if not math.isfinite(a.timeout) or a.timeout <= 0:
+            raise SystemExit(f"aps-farm {command}: --timeout must be a number of seconds above 0, not {a.timeout:g}")
+
+
 def cmd_submit(a):
     command = a.command[1:] if a.command and a.command[0] == "--" else a.command
     if not command:
         raise SystemExit("aps-farm submit: give the aps-sim arguments after --")
     if not 1 <= a.shards <= MAX_SHARDS:
         raise SystemExit(f"aps-farm submit: --shards must be 1..{MAX_SHARDS}")
+    check_launcher_options(a, a.launcher, "submit")
     # aps-sim takes an unambiguous prefix of an option for the option (--rep is --report).
     names = [x.split("=")[0] for x in command if x.startswith("--") and len(x.split("=")[0]) > 3]
     if any(opt.startswith(n) for n in names for opt in ("--shard", "--report", "--junit", "--coverage")):
         raise SystemExit("aps-farm submit: --shard, --report, --junit and --coverage are the farm's to set")
+    if command[0] == "regress" and any("--only".startswith(n) for n in names):
+        raise SystemExit("aps-farm submit: --only runs one case: run it with aps-sim alone")
     if any(x.split("=")[0] == "--trace" for x in command):
         raise SystemExit("aps-farm submit: --trace would have every shard write the same file; "
                          "trace an input with aps-sim alone (or use --trace-on-fail)")
@@ -201,13 +228,13 @@ def cmd_submit(a):
     # The command's relative paths are the user's, from here: each shard runs here too.
     spec = {"name": a.name or os.path.basename(folder.path.rstrip("/")), "kind": kind, "sim": os.path.abspath(a.sim)
             if os.path.sep in a.sim else a.sim, "command": command, "shards": a.shards, "launcher": a.launcher,
-            "parallel": a.parallel, "sbatch_args": a.sbatch_arg or [], "coverage": a.coverage,
+            "parallel": a.parallel or os.cpu_count() or 1, "sbatch_args": a.sbatch_arg or [], "coverage": a.coverage,
             "cwd": os.getcwd(), "run_id": uuid.uuid4().hex}
     folder.save(spec)  # first: a run folder that cannot be one is refused before anything is removed
     folder.clear_merge()
     folder.clear_shards()  # every shard's files, those of an earlier run with more shards too
     try:
-        return launch(folder, spec, list(range(1, a.shards + 1)), a.wait, a.timeout)
+        return launch(folder, spec, list(range(1, a.shards + 1)), a.wait, a.timeout or 0)
     except SystemExit:
         # Slurm took nothing: the folder holds no run, so it is not one to
         # resubmit or to need --force for.
@@ -221,13 +248,14 @@ def cmd_resubmit(a):
     folder.load()
     folder.lock("resubmit")
     spec = folder.load()
+    check_launcher_options(a, spec["launcher"], "resubmit")
     refuse_if_jobs_live(spec, folder, "resubmit")
     shards = folder.unfinished(spec, a.include_failed)
     if not shards:
         print("aps-farm: every shard has a result; nothing to resubmit")
         return do_merge(folder)
     print(f"aps-farm: resubmitting shards {', '.join(map(str, shards))} of {spec['shards']}")
-    return launch(folder, spec, shards, a.wait, a.timeout)
+    return launch(folder, spec, shards, a.wait, a.timeout or 0)
 
 
 def cmd_status(a):
@@ -261,27 +289,27 @@ def shard_state(folder, spec, k):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="aps-farm", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = ArgumentParser(prog="aps-farm", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
     s = sub.add_parser("submit", help="run aps-sim as N shards")
     s.add_argument("--run-dir", required=True)
     s.add_argument("--shards", type=int, required=True)
     s.add_argument("--launcher", choices=("local", "slurm"), default="local")
-    s.add_argument("--parallel", type=int, default=os.cpu_count() or 1, help="local: shards at once")
+    s.add_argument("--parallel", type=int, help="local: shards at once (default: the machine's cores)")
     s.add_argument("--sbatch-arg", action="append",
                    help="slurm: an extra sbatch option, given as --sbatch-arg=--time=10 (repeatable)")
     s.add_argument("--sim", default=DEFAULT_SIM, help="the aps-sim executable")
     s.add_argument("--name", help="job and suite name (default: the run folder's name)")
     s.add_argument("--wait", action="store_true", help="slurm: wait for the merge and print the result")
-    s.add_argument("--timeout", type=float, default=0, help="slurm --wait: give up after this many seconds")
+    s.add_argument("--timeout", type=float, help="slurm --wait: give up after this many seconds")
     s.add_argument("--force", action="store_true", help="reuse a run folder that holds a run")
     s.add_argument("--coverage", action="store_true", help="collect the RTL's coverage in every shard and merge it")
     s.add_argument("command", nargs=argparse.REMAINDER)
     r = sub.add_parser("resubmit", help="run the missing or dead shards again")
     r.add_argument("run_dir")
     r.add_argument("--include-failed", action="store_true", help="also shards that found a mismatch")
-    r.add_argument("--wait", action="store_true")
-    r.add_argument("--timeout", type=float, default=0)
+    r.add_argument("--wait", action="store_true", help="slurm: wait for the merge and print the result")
+    r.add_argument("--timeout", type=float, help="slurm --wait: give up after this many seconds")
     m = sub.add_parser("merge", help="merge the shards' results")
     m.add_argument("run_dir")
     m.add_argument("--quiet", action="store_true")
@@ -305,7 +333,7 @@ def main(argv=None):
 
 if __name__ == "__main__":
     try:
-        sys.exit(main())
+        sys.exit(run_tool("aps-farm", main))
     except OutputPathError as e:
         print(f"aps-farm: {e}", file=sys.stderr)
         sys.exit(2)
@@ -317,9 +345,6 @@ if __name__ == "__main__":
     except WaitTimeout as e:
         print(e, file=sys.stderr)
         sys.exit(3)
-    except BrokenPipeError:  # `aps-farm status DIR | head`: the reader has what it wanted
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        sys.exit(0)
     except SystemExit as e:
         if isinstance(e.code, str):
             print(e.code, file=sys.stderr)

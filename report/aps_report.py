@@ -25,6 +25,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 from run_folder import COVERAGE_SUMMARY, MERGED_REPORT  # noqa: E402
 from output_paths import OutputPathError, check_outputs_apart, write_whole  # noqa: E402
+from python_tool import ArgumentParser, run_tool  # noqa: E402
 from svg_charts import bar_chart, scatter  # noqa: E402
 
 STYLE = """body{font-family:sans-serif;margin:24px;color:#222;max-width:1200px}
@@ -284,7 +285,7 @@ def read_coverage(source):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="aps-report", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = ArgumentParser(prog="aps-report", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("-o", "--output", required=True, help="the HTML file to write")
     p.add_argument("--coverage", help="a coverage summary (aps-coverage summary --json, or an aps-farm run's coverage.json)")
     p.add_argument("runs", nargs="+", help="aps-sim --report files or aps-farm run folders")
@@ -320,7 +321,7 @@ def main(argv=None):
 
 if __name__ == "__main__":
     try:
-        sys.exit(main())
+        sys.exit(run_tool("aps-report", main))
     except SystemExit as e:
         if isinstance(e.code, str):
             print(e.code, file=sys.stderr)

@@ -45,6 +45,7 @@ class Tracer {
   // (waveform_view.hpp), with the marker at `marker_cycle` if given.
   std::string close(std::optional<int64_t> marker_cycle = std::nullopt);
   const std::string& path() const { return path_; }
+  const TraceWindow& window() const { return window_; }
 
  private:
   std::string path_;

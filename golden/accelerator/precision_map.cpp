@@ -54,7 +54,14 @@ PrecisionMap parse_precision(const std::string& text, const std::vector<bool>& h
     if (comma == std::string_view::npos) break;
     rest = rest.substr(comma + 1);
   }
-  if (given.size() == layers) return given;
+  if (given.size() == layers) {
+    for (size_t i = 0; i < layers; ++i)
+      if (!has_weights[i] && given[i] != kMaxBits)
+        throw InputError(fmt::format("precision '{}': layer {} has no weights, so its width is {} (not {}); or give "
+                                     "the {} layers with weights alone",
+                                     text, i, kMaxBits, given[i], weighted));
+    return given;
+  }
   if (given.size() != weighted)
     throw InputError(fmt::format("precision '{}' has {} widths; the program has {} layers with weights ({} in all)", text,
                                  given.size(), weighted, layers));

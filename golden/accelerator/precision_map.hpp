@@ -20,7 +20,8 @@ using PrecisionMap = std::vector<int>;
 
 // Parses "8", "4" (every layer) or "map:8,6,4" for a program whose layers
 // have weights where `has_weights` says so. A map lists either every layer
-// or only the layers with weights. InputError on anything else.
+// (8 for each layer without weights) or only the layers with weights.
+// InputError on anything else.
 PrecisionMap parse_precision(const std::string& text, const std::vector<bool>& has_weights);
 // A comma-separated list of distinct widths in kMinBits..kMaxBits ("8,6,4"),
 // as an `option` of a tool gives it; InputError naming the option otherwise.

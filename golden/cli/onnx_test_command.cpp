@@ -73,6 +73,13 @@ ExitCode onnx_test_command(const Args& args) {
   for (const auto& [name, value] : {std::pair{"--rtol", tol.rtol}, std::pair{"--atol", tol.atol}})
     if (!(value >= 0) || std::isinf(value))
       throw InputError(fmt::format("{} must be a finite number >= 0, not {}", name, value));
+  // A folder named twice (as DIR and --dir, or by two paths) is one test, not two.
+  for (size_t i = 0; i < dirs.size(); ++i)
+    for (size_t j = 0; j < i; ++j) {
+      std::error_code ec;
+      if (dirs[i] == dirs[j] || fs::equivalent(dirs[i], dirs[j], ec))
+        throw InputError(fmt::format("{} is named twice ({}): give each test folder once", dirs[i], dirs[j]));
+    }
   // The report must not land on a test's model or data.
   std::vector<NamedPath> read;
   for (const auto& d : dirs) {

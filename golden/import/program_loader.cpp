@@ -100,6 +100,15 @@ void check_program_batch(const NetworkProgram& program, const DataSet& ds) {
 }
 
 DataSet load_calibration_set(const OnnxModel& model, const std::filesystem::path& dir) {
+  // A folder of test_data_set_* folders is a model's folder or its test
+  // split: read as calibration data, it would tune the model on its test data.
+  std::error_code ec;
+  if (std::filesystem::is_directory(dir, ec) && !std::filesystem::exists(dir / "input_0.pb", ec))
+    for (const auto& e : std::filesystem::directory_iterator(dir, ec))
+      if (e.is_directory() && e.path().filename().string().starts_with("test_data_set_"))
+        throw InputError(fmt::format("{}: holds {}, a test split, and no input_0.pb: give the calibration data's own "
+                                     "folder (never the test split)",
+                                     dir.string(), e.path().filename().string()));
   std::vector<DataSet> sets = load_data_sets(dir);
   if (sets.size() != 1) throw InputError(fmt::format("{}: calibration data must be one folder", dir.string()));
   // A model that needs ranges is calibrated by running its graph, which takes

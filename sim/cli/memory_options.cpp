@@ -1,5 +1,6 @@
 #include "sim/cli/memory_options.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <fmt/format.h>
 #include <limits>
@@ -15,6 +16,8 @@ void add_memory_options(aps::cli::po::options_description& options, MemoryArgs& 
        "external memory: cycles from a request to its first read beat (and from the last write beat to its response)")
       ("mem-bandwidth", po::value(&args.bandwidth)->default_value(args.bandwidth),
        "external memory: bytes per cycle (a power of two; a beat is ROWS bytes)")
+      ("mem-request-wait", po::value(&args.request_wait)->default_value(args.request_wait),
+       "external memory: cycles each request waits before the memory takes it (back-pressure)")
       ("mem-size", po::value(&args.size), "external memory size in bytes, or with K, M or G (default 64M)")
       ("spm-words", po::value(&args.spm_words)->default_value(0),
        "scratchpad words the memory plan may use (0: all of it; fewer makes it spill tensors)");
@@ -25,6 +28,7 @@ std::string memory_args_text(const MemoryArgs& args) {
   std::string text;
   if (args.latency != defaults.latency) text += fmt::format(" --mem-latency {}", args.latency);
   if (args.bandwidth != defaults.bandwidth) text += fmt::format(" --mem-bandwidth {}", args.bandwidth);
+  if (args.request_wait != defaults.request_wait) text += fmt::format(" --mem-request-wait {}", args.request_wait);
   if (!args.size.empty()) text += " --mem-size " + args.size;
   if (args.spm_words != defaults.spm_words) text += fmt::format(" --spm-words {}", args.spm_words);
   return text;
@@ -52,12 +56,21 @@ int64_t parse_size(const std::string& text, const char* option) {
   }
 }
 
+void check_bandwidth(const MemoryArgs& args, int rows) {
+  // The default stays usable on a build of fewer rows, where it means a beat per cycle.
+  if (args.bandwidth > std::max<int64_t>(rows, MemoryArgs{}.bandwidth))
+    throw InputError(fmt::format("--mem-bandwidth {}: the memory port moves at most one beat of {} bytes (the build's "
+                                 "ROWS) per cycle; give {} or less",
+                                 args.bandwidth, rows, rows));
+}
+
 void apply_memory_options(const MemoryArgs& args, SessionOptions& session) {
   session.memory.latency = args.latency;
   session.memory.bytes_per_cycle = args.bandwidth;
+  session.memory.request_wait = args.request_wait;
   if (!args.size.empty()) session.memory.size_bytes = parse_size(args.size, "--mem-size");
   if (const std::string why = check_memory_timing(session.memory); !why.empty())
-    throw InputError(fmt::format("--mem-latency/--mem-bandwidth/--mem-size: {}", why));
+    throw InputError(fmt::format("--mem-latency/--mem-bandwidth/--mem-request-wait/--mem-size: {}", why));
   if (args.spm_words < 0) throw InputError("--spm-words must be 0 or more");
   session.spm_words = args.spm_words;
 }

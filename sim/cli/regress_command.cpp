@@ -149,6 +149,8 @@ ExitCode regress_command(const Args& args) {
   po::variables_map vm;
   if (!aps::cli::parse_args(args, options, vm)) return ExitCode::Ok;
   const Shard my_shard = parse_shard(shard);
+  if (!only.empty() && my_shard.n > 1)
+    throw InputError(fmt::format("--only runs one case, and --shard {} a share of them: give one or the other", shard));
   if (count < 0 || jobs < 1) throw InputError("--count must be >= 0 and --jobs >= 1");
   if (max_cycles < 0) throw InputError("--max-cycles must be at least 0 (0: 20x the cycle model + 10000)");
   const uint64_t seed = aps::cli::parse_whole_number(seed_text, "--seed");
@@ -272,7 +274,9 @@ ExitCode regress_command(const Args& args) {
     }
   };
   std::vector<std::thread> threads;
-  for (int j = 0; j < jobs; ++j) threads.emplace_back(worker);
+  // No more threads than cases: each runs one accelerator instance.
+  const auto workers = std::max<size_t>(1, std::min(static_cast<size_t>(jobs), mine.size()));
+  for (size_t j = 0; j < workers; ++j) threads.emplace_back(worker);
   for (auto& t : threads) t.join();
   bar.finish();
   // An interrupted regression still writes its results, of the cases that
@@ -300,8 +304,10 @@ ExitCode regress_command(const Args& args) {
       ++failed;
       // The generator's options change the cases: the reproduction carries them.
       const std::string kind = fc_only ? " --fc-only" : cnn_only ? " --cnn-only" : "";
-      repro = fmt::format("{} regress --seed {} --count {}{} --only {} --trace-on-fail", rtl_command_name(), seed, count,
-                          kind, o.name);
+      // A watchdog failure reproduces only on the same budget.
+      const std::string budget = max_cycles ? fmt::format(" --max-cycles {}", max_cycles) : "";
+      repro = fmt::format("{} regress --seed {} --count {}{}{} --only {} --trace-on-fail", rtl_command_name(), seed,
+                          count, kind, budget, o.name);
       std::cout << fmt::format("FAIL {} (case seed {:#x}, precision {}, policy {}, host {}): {}\n  reproduce: {}\n", o.name,
                                o.seed, o.precision, o.policy, o.host, o.failure, repro);
     }

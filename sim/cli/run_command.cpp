@@ -112,10 +112,12 @@ ExitCode run_command(const Args& args) {
       ("jobs", po::value(&jobs)->default_value(1), "independent accelerator instances on threads")
       ("max-cycles", po::value(&max_cycles)->default_value(0), "watchdog per input (0: 20x the cycle model + 10000)")
       ("stall", po::value(&stall)->default_value(0.0), "probability of a random idle cycle before each host request")
-      ("trace", po::value(&trace), "write a waveform (.vcd or .fst)")
+      ("trace", po::value(&trace), "write a waveform (.vcd or .fst); with --jobs > 1, of the first instance's inputs only")
       ("trace-start", po::value(&trace_start), "first traced cycle")
       ("trace-end", po::value(&trace_end), "first cycle not traced (-1: to the end)")
-      ("trace-on-fail", po::bool_switch(&trace_on_fail), "re-run the first failing input with a trace around the failing check")
+      ("trace-on-fail", po::bool_switch(&trace_on_fail),
+       "re-run the first failing input with a trace around the failing check (into --trace's file when given, "
+       "replacing the run's trace)")
       ("report", po::value(&report), "write a JSON report here")
       ("junit", po::value(&junit), "write JUnit XML here (one test case per input)")
       ("coverage", po::value(&coverage_file), "write the RTL's line, toggle and functional coverage here (Verilator .dat)");
@@ -153,6 +155,7 @@ ExitCode run_command(const Args& args) {
   co.session.stall_probability = stall;
   apply_memory_options(memory, co.session);
   const HardwareLimits limits = probe_hardware(make_device, co.session.device);
+  check_bandwidth(memory, limits.array.rows);
   // A network the build cannot hold is refused before a float model's
   // calibration batch is run (minutes and gigabytes on a large one).
   const auto fits_build = [&](const NetworkProgram& p) { make_platform(p, limits, co.session.memory, memory.spm_words); };

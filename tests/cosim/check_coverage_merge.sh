@@ -68,4 +68,29 @@ out=$("$tool" merge -o /dev/full "$dat" "$work/copy.dat" 2>&1); rc=$?
 echo "$out"
 [ "$rc" -eq 2 ] && echo "$out" | grep -q "/dev/full: cannot write: No space left on device" ||
   { echo "FAILED: a merge onto /dev/full (exit $rc)"; fail=1; }
+# --annotate into the folder that holds the sources would replace them with
+# their annotated copies (a copy of the sources stands in for rtl/).
+mkdir -p "$work/sources"
+src_dir=$(sed -n "s/.*\x01f\x02\([^\x01]*\)\/[^/\x01]*\.sv\x01.*/\1/p" "$dat" | head -1)
+cp "$src_dir"/*.sv "$work/sources/"
+sed "s|$src_dir/|$work/sources/|g" "$dat" > "$work/sources.dat"
+before=$(cat "$work"/sources/*.sv | cksum)
+out=$("$tool" summary "$work/sources.dat" --annotate "$work/sources" 2>&1 >/dev/null); rc=$?
+echo "$out"
+[ "$rc" -eq 2 ] && echo "$out" | grep -q -- "--annotate .*sources: it holds .*\.sv, a source the coverage file names" &&
+  [ "$(cat "$work"/sources/*.sv | cksum)" = "$before" ] ||
+  { echo "FAILED: --annotate into the sources' folder (exit $rc)"; fail=1; }
+# stdout that cannot be written: the --json file is written, then the
+# failure is named, exit 2 (as the C++ tools do).
+rm -f "$work/full_stdout.json"
+out=$("$tool" summary "$dat" --json "$work/full_stdout.json" 2>&1 >/dev/full); rc=$?
+echo "$out"
+[ "$rc" -eq 2 ] && echo "$out" | grep -q "aps-coverage: error: stdout: cannot write (No space left on device)" &&
+  [ -s "$work/full_stdout.json" ] && ! echo "$out" | grep -q Traceback ||
+  { echo "FAILED: summary onto a full stdout (exit $rc)"; fail=1; }
+# An option given twice is bad usage, not the last one winning.
+out=$("$tool" merge -o "$work/once.dat" -o "$work/twice.dat" "$dat" "$work/copy.dat" 2>&1); rc=$?
+echo "$out" | tail -1
+[ "$rc" -eq 2 ] && echo "$out" | grep -q -- "-o is given twice" && [ ! -e "$work/twice.dat" ] ||
+  { echo "FAILED: merge with -o twice (exit $rc)"; fail=1; }
 exit $fail

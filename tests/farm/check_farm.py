@@ -319,6 +319,26 @@ def main():
         if "no such executable" not in out or os.path.exists(f"{work}/no_sim"):
             problems.append("submit with an aps-sim that is not there was not refused up front")
 
+    # One launcher's options given to the other, a count given twice and
+    # values that mean nothing are refused before a folder is made (they were
+    # ignored, or the last one won).
+    cases = [(["--shards", "3"], "--shards is given twice")]
+    if LAUNCHER[1] == "local":
+        cases += [(["--wait"], "--wait applies to Slurm runs"),
+                  (["--sbatch-arg=--time=10"], "--sbatch-arg applies to Slurm runs")]
+    else:
+        cases += [(["--parallel", "3"], "--parallel applies to local runs")]
+    for extra, words in cases:
+        shutil.rmtree(f"{work}/refused", ignore_errors=True)
+        out = run([farm_cmd, "submit", "--run-dir", f"{work}/refused", "--shards", "1", *LAUNCHER, *extra,
+                   "--sim", sim, "--", *args], 2)
+        if words not in out or os.path.exists(f"{work}/refused"):
+            problems.append(f"submit {' '.join(extra)} was not refused with {words!r} before a folder was made")
+    out = run([farm_cmd, "submit", "--run-dir", f"{work}/refused", "--shards", "2", *LAUNCHER, "--sim", sim, "--",
+               "regress", "--count", "4", "--only", "random:1"], 2)
+    if "--only runs one case" not in out or os.path.exists(f"{work}/refused"):
+        problems.append("submit of a regression of one case (--only) was not refused before a folder was made")
+
     # A shard report with a field of the wrong type, or of another run: named
     # and left out of the merge (it stopped with a traceback, or merged).
     # The run is what the command asked and most shards agree on: a stale

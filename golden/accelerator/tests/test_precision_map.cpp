@@ -11,7 +11,9 @@ TEST_CASE("precision maps parse per layer or per weighted layer", "[program]") {
   const std::vector<bool> cnn = {true, false, true, false, true};
   CHECK(parse_precision("4", cnn) == PrecisionMap{4, 8, 4, 8, 4});
   CHECK(parse_precision("map:8,6,4", cnn) == PrecisionMap{8, 8, 6, 8, 4});
-  CHECK(parse_precision("map:8,2,6,2,4", cnn) == PrecisionMap{8, 2, 6, 2, 4});
+  CHECK(parse_precision("map:8,8,6,8,4", cnn) == PrecisionMap{8, 8, 6, 8, 4});
+  // A width for a layer without weights would be ignored: refused, not dropped.
+  CHECK_THROWS_WITH(parse_precision("map:8,2,6,8,4", cnn), Catch::Contains("layer 1 has no weights, so its width is 8"));
   CHECK(format_precision({8, 8, 6, 8, 4}, cnn) == "map:8,6,4");
   CHECK_THROWS_WITH(parse_precision("9", cnn), Catch::Contains("not a width in 2..8"));
   CHECK_THROWS_WITH(parse_precision("map:8,6", cnn), Catch::Contains("has 2 widths"));
