@@ -42,10 +42,14 @@ SessionOptions instance_session(const SessionOptions& run, int instance) {
   return so;
 }
 
+int cosim_instances(int jobs, size_t inputs) {
+  return std::max(1, std::min<int>(jobs, static_cast<int>(std::min<size_t>(std::max<size_t>(inputs, 1), INT32_MAX))));
+}
+
 CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& inputs,
                       const std::vector<int64_t>& labels, const CosimOptions& options) {
   const auto t0 = std::chrono::steady_clock::now();
-  const int jobs = std::max(1, std::min<int>(options.jobs, static_cast<int>(std::max<size_t>(inputs.size(), 1))));
+  const int jobs = cosim_instances(options.jobs, inputs.size());
   std::vector<WorkerResult> results(static_cast<size_t>(jobs));
   std::atomic<int64_t> next{0}, done{0};
   std::atomic<bool> abort{false};

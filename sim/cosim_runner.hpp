@@ -84,6 +84,10 @@ struct CosimResult {
   std::string trace_error;
 };
 
+// The accelerator instances a run of `inputs` inputs with --jobs `jobs` uses:
+// no more than the inputs, at least one.
+int cosim_instances(int jobs, size_t inputs);
+
 CosimResult run_cosim(const NetworkProgram& program, const std::vector<Codes>& inputs,
                       const std::vector<int64_t>& labels, const CosimOptions& options);
 

@@ -189,7 +189,7 @@ ExitCode run_command(const Args& args) {
   const std::string given_policy = aps::cli::given_options_text(vm, policy_options);
   RunDescription desc{model, data, aps::cli::precision_text(pp, co.configs),
                       given_policy.empty() ? "" : given_policy.substr(1), pp.bias_correction_off,
-                      mac_weighted_bits(program, co.configs), seed, jobs};
+                      mac_weighted_bits(program, co.configs), seed, cosim_instances(jobs, samples.inputs.size())};
 
   install_stop_handlers();
   ProgressBar bar("inputs", static_cast<int64_t>(samples.inputs.size()));
