@@ -9,28 +9,34 @@ and Boost's refusal of an option given twice), so a user meets one contract:
 """
 
 import argparse
+import errno
 import os
 import sys
 
 
-class _StoreOnce(argparse._StoreAction):
-    """argparse's "store" that refuses a second use of its option."""
+def _once(action_class):
+    """`action_class` refusing a second use of its option."""
 
-    def __call__(self, parser, namespace, values, option_string=None):
-        if getattr(self, "_given", False):
-            parser.error(f"{option_string} is given twice")
-        self._given = True
-        super().__call__(parser, namespace, values, option_string)
+    class Once(action_class):
+        def __call__(self, parser, namespace, values, option_string=None):
+            if getattr(self, "_given", False):
+                parser.error(f"{option_string} is given twice")
+            self._given = True
+            super().__call__(parser, namespace, values, option_string)
+
+    return Once
 
 
 class ArgumentParser(argparse.ArgumentParser):
-    """An ArgumentParser (and its subcommands' parsers) whose options taking
-    a value may be given once."""
+    """An ArgumentParser (and its subcommands' parsers) whose options, flags
+    included, may be given once ("append" ones are meant to repeat)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.register("action", "store", _StoreOnce)
-        self.register("action", None, _StoreOnce)
+        for name, action_class in ((None, argparse._StoreAction), ("store", argparse._StoreAction),
+                                   ("store_true", argparse._StoreTrueAction),
+                                   ("store_false", argparse._StoreFalseAction)):
+            self.register("action", name, _once(action_class))
 
 
 class _CheckedStdout:
@@ -39,7 +45,8 @@ class _CheckedStdout:
 
     def __init__(self, stream):
         self._stream = stream
-        self.error = None
+        # A closed descriptor leaves Python no sys.stdout at all.
+        self.error = None if stream is not None else OSError(errno.EBADF, "Bad file descriptor")
 
     def write(self, text):
         if self.error is None:
@@ -69,9 +76,10 @@ def _release(out, prog):
     reason = out.error.strerror or str(out.error)
     print(f"{prog}: error: stdout: cannot write ({reason}): what the run printed there is lost", file=sys.stderr)
     # What is still buffered goes nowhere at exit, not into a traceback.
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
-    os.close(devnull)
+    if sys.stdout is not None:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
     return True
 
 
@@ -81,6 +89,11 @@ def run_tool(prog, main):
     sys.stdout = out
     try:
         code = main()
+    except SystemExit as e:
+        # argparse's --help ends with exit 0: not when its text was lost.
+        if _release(out, prog) and not e.code:
+            raise SystemExit(2)
+        raise
     except BaseException:
         _release(out, prog)
         raise

@@ -178,8 +178,7 @@ def check_launcher_options(a, launcher, command):
                                 ("--sbatch-arg", getattr(a, "sbatch_arg", None))) if v]
         if given:
             verb = "apply" if len(given) > 1 else "applies"
-            raise SystemExit(f"aps-farm {command}: {', '.join(given)} {verb} to Slurm runs (a local run waits for its "
-                             "shards)")
+            raise SystemExit(f"aps-farm {command}: {', '.join(given)} {verb} to Slurm runs only")
         if getattr(a, "parallel", None) is not None and a.parallel < 1:
             raise SystemExit(f"aps-farm {command}: --parallel must be at least 1, not {a.parallel}")
         return
@@ -189,8 +188,8 @@ def check_launcher_options(a, launcher, command):
     if a.timeout is not None:
         if not a.wait:
             raise SystemExit(f"aps-farm {command}: --timeout applies to --wait")
-        if not math.isfinite(a.timeout) or a.timeout <= 0:
-            raise SystemExit(f"aps-farm {command}: --timeout must be a number of seconds above 0, not {a.timeout:g}")
+        if not math.isfinite(a.timeout) or a.timeout < 0:
+            raise SystemExit(f"aps-farm {command}: --timeout must be 0 (no limit) or more seconds, not {a.timeout:g}")
 
 
 def cmd_submit(a):
@@ -301,7 +300,7 @@ def main(argv=None):
     s.add_argument("--sim", default=DEFAULT_SIM, help="the aps-sim executable")
     s.add_argument("--name", help="job and suite name (default: the run folder's name)")
     s.add_argument("--wait", action="store_true", help="slurm: wait for the merge and print the result")
-    s.add_argument("--timeout", type=float, help="slurm --wait: give up after this many seconds")
+    s.add_argument("--timeout", type=float, help="slurm --wait: give up after this many seconds (0: no limit)")
     s.add_argument("--force", action="store_true", help="reuse a run folder that holds a run")
     s.add_argument("--coverage", action="store_true", help="collect the RTL's coverage in every shard and merge it")
     s.add_argument("command", nargs=argparse.REMAINDER)
@@ -309,7 +308,7 @@ def main(argv=None):
     r.add_argument("run_dir")
     r.add_argument("--include-failed", action="store_true", help="also shards that found a mismatch")
     r.add_argument("--wait", action="store_true", help="slurm: wait for the merge and print the result")
-    r.add_argument("--timeout", type=float, help="slurm --wait: give up after this many seconds")
+    r.add_argument("--timeout", type=float, help="slurm --wait: give up after this many seconds (0: no limit)")
     m = sub.add_parser("merge", help="merge the shards' results")
     m.add_argument("run_dir")
     m.add_argument("--quiet", action="store_true")

@@ -235,9 +235,13 @@ module aps_pcu
       end
     end else begin
       done_o <= 1'b0;
+      // Each run's metrics are its own scans': a slot a run does not scan
+      // reads 0, not an earlier input's.
       if (run_start_i) begin
         bits <= '0;
         group_bits <= '0;
+        for (int s = 0; s < SLOTS; s++)
+          for (int c = 0; c < 4; c++) metrics[s][c] <= '0;
       end
       if (metrics_we_i) metrics[metrics_slot_i[SLOT_AW-1:0]] <= metrics_i;
       unique case (state)

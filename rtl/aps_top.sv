@@ -67,6 +67,8 @@ module aps_top
   if (ROWS < 4 || ROWS > 16 || (ROWS & (ROWS - 1)) != 0) $error("ROWS must be 4, 8 or 16");
   if (WGT_WORDS < 4 || WGT_WORDS % 2 != 0) $error("WGT_WORDS must be even (two slots) and at least 4");
   if (COLS < 1) $error("COLS must be >= 1");
+  // The PCU's candidate slots (c0..c3, the metrics' decode) are four.
+  if (PcuCandidates != 4) $error("the host interface has %0d PCU candidates; aps_pcu holds 4", PcuCandidates);
   if (!host_if_fits(ROWS, COLS, ACT_WORDS, WGT_WORDS, PARAM_ENTRIES, MAX_LAYERS, SAE_ENTRIES))
     $error("the memories do not fit their host address spans, or MAX_LAYERS is not 2 to CSR_LOG_STEPS");
 
@@ -341,5 +343,10 @@ module aps_top
     else $error("aps_top: writeback outside a run, or in the same cycle as a DMA load");
   assert property (@(posedge clk_i) disable iff (!rst_ni) dma_act_re |-> !seq_act_re && !sae_act_re)
     else $error("aps_top: the DMA engine and the datapath read the scratchpad in the same cycle");
+  // The weight buffer's two slots: a tile loads into one while the array reads the other.
+  assert property (@(posedge clk_i) disable iff (!rst_ni) dma_wgt_we && seq_wgt_re |->
+                   (32'(dma_wgt_waddr) >= WGT_WORDS / 2) != (32'(seq_wgt_raddr) >= WGT_WORDS / 2))
+    else $error("aps_top: the DMA engine writes weight word %0d in the slot the array reads (word %0d)",
+                dma_wgt_waddr, seq_wgt_raddr);
 `endif
 endmodule

@@ -97,8 +97,8 @@ std::string AcceleratorSession::close_trace(std::optional<int64_t> marker_cycle)
   // A window that never opened wrote nothing, and a file of that name from
   // before must not pass for this run's.
   if (written.empty())
-    throw std::runtime_error(fmt::format("{}: not written: the trace window starts at cycle {}, after the run's last "
-                                         "cycle {}", tracer->path(), tracer->window().start, controller_.cycle() - 1));
+    throw std::runtime_error(fmt::format("{}: the trace window starts at cycle {}, after the run's last cycle {}",
+                                         tracer->path(), tracer->window().start, controller_.cycle() - 1));
   return written;
 }
 

@@ -12,9 +12,11 @@
 //   2. the cascade's decision: the output's gaps to the second and third code
 //      (the gate's inputs) and whether it re-ran;
 //   3. the re-run, step by step: configuration, then elements;
-//   4. the counters: every step's cycles, memory-port beats and memory
-//      stall cycles, the run's cycles, stall, memory stall, beat, PCU and
-//      SAE counts, against the cycle model;
+//   4. the host port's end-of-run pins (the interrupt when done rose; done
+//      and the interrupt after the host wrote 1 to status.done), then the
+//      counters: every step's cycles, memory-port beats and memory stall
+//      cycles, the run's cycles, stall, memory stall, beat, PCU and SAE
+//      counts, against the cycle model;
 //   5. the final output, read back from the external memory.
 // A mismatch carries what is needed to find it again: input, check, step,
 // element (or slot and candidate), expected, got, precision and cycle.

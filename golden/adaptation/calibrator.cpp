@@ -239,10 +239,10 @@ CalibrationProfile start_profile(const OnnxModel& model, int64_t samples, const 
   prof.candidates = o.candidates;
   std::sort(prof.candidates.begin(), prof.candidates.end());
   if (std::adjacent_find(prof.candidates.begin(), prof.candidates.end()) != prof.candidates.end())
-    throw InputError(fmt::format("--candidates {} repeat a width", fmt::join(o.candidates, ",")));
+    throw InputError(fmt::format("candidate widths {} repeat a width", fmt::join(o.candidates, ",")));
   for (int c : prof.candidates)
-    if (c < 2 || c > 7) throw InputError(fmt::format("--candidates: width {} is outside 2..7 (8 is always a candidate)", c));
-  if (prof.candidates.empty() || prof.candidates.size() > 4) throw InputError("--candidates: give 1 to 4 widths below 8");
+    if (c < 2 || c > 7) throw InputError(fmt::format("candidate width {} is outside 2..7", c));
+  if (prof.candidates.empty() || prof.candidates.size() > 4) throw InputError("give 1 to 4 candidate widths below 8");
   prof.widths = prof.candidates;
   prof.widths.push_back(8);
   prof.target_agreement = o.target_agreement;

@@ -1,6 +1,7 @@
 // aps-calibrate: builds a model's calibration profile from a calibration set
 // (at least 1000 samples: a training split, never the test split).
 
+#include <algorithm>
 #include <fmt/format.h>
 #include <iostream>
 
@@ -56,6 +57,9 @@ ExitCode calibrate_command(const Args& args) {
   o.task = task_override(task);
   o.weight_reduction = weight_reduction_override(weight_reduction).value_or(WeightReduction::RoundHalfUp);
   o.candidates = parse_width_list(candidates, "--candidates");
+  if (std::find(o.candidates.begin(), o.candidates.end(), kMaxBits) != o.candidates.end())
+    throw InputError(fmt::format("--candidates {}: {} bits is always a candidate; give widths below it", candidates,
+                                 kMaxBits));
   if (!(o.sae_budget > 0 && o.sae_budget < 1)) throw InputError("--budget must be in (0, 1)");
   if (!(o.target_agreement > 0 && o.target_agreement <= 1)) throw InputError("--target-agreement must be in (0, 1]");
   if (o.threads < 1) throw InputError("--jobs must be at least 1");

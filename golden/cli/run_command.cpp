@@ -220,7 +220,7 @@ ExitCode eval_command(const Args& args) {
       ("engine", po::value(&engine)->default_value("onnx"),
        "onnx: ONNX semantics (float ops, QDQ with float requantization); "
        "program: the accelerator's integer arithmetic on the network program")
-      ("precision", po::value(&precision)->default_value("8"), "program engine: a width 2..8 for every layer, or map:b1,b2,... per layer")
+      ("precision", po::value(&precision)->default_value("8"), "program engine: a width 2..8 for every layer, or map:b1,b2,... (per layer with weights, or per layer with 8 for those without)")
       ("calibration", po::value(&calibration), (std::string("program engine: ") + kCalibrationHelp + kCalibrationProfileHelp).c_str())
       ("report", po::value(&report), "write a JSON report here")
       ("jobs", po::value(&jobs)->default_value(1), "threads (the figures are the same for any number)")

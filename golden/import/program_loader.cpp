@@ -100,15 +100,21 @@ void check_program_batch(const NetworkProgram& program, const DataSet& ds) {
 }
 
 DataSet load_calibration_set(const OnnxModel& model, const std::filesystem::path& dir) {
-  // A folder of test_data_set_* folders is a model's folder or its test
-  // split: read as calibration data, it would tune the model on its test data.
+  // A model's folder (the ONNX layout: model.onnx beside test_data_set_*)
+  // read as calibration data would tune the model on its test split.
   std::error_code ec;
-  if (std::filesystem::is_directory(dir, ec) && !std::filesystem::exists(dir / "input_0.pb", ec))
-    for (const auto& e : std::filesystem::directory_iterator(dir, ec))
-      if (e.is_directory() && e.path().filename().string().starts_with("test_data_set_"))
-        throw InputError(fmt::format("{}: holds {}, a test split, and no input_0.pb: give the calibration data's own "
-                                     "folder (never the test split)",
-                                     dir.string(), e.path().filename().string()));
+  if (std::filesystem::is_directory(dir, ec) && !std::filesystem::exists(dir / "input_0.pb", ec)) {
+    std::string model_file;
+    bool test_sets = false;
+    for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+      if (e.is_regular_file() && e.path().extension() == ".onnx") model_file = e.path().filename().string();
+      test_sets |= e.is_directory() && e.path().filename().string().starts_with("test_data_set_");
+    }
+    if (!model_file.empty() && test_sets)
+      throw InputError(fmt::format("{}: a model's folder (it holds {}), whose test_data_set_* folders are its test "
+                                   "split: give the calibration data's own folder",
+                                   dir.string(), model_file));
+  }
   std::vector<DataSet> sets = load_data_sets(dir);
   if (sets.size() != 1) throw InputError(fmt::format("{}: calibration data must be one folder", dir.string()));
   // A model that needs ranges is calibrated by running its graph, which takes

@@ -15,9 +15,9 @@ void add_memory_options(aps::cli::po::options_description& options, MemoryArgs& 
       ("mem-latency", po::value(&args.latency)->default_value(args.latency),
        "external memory: cycles from a request to its first read beat (and from the last write beat to its response)")
       ("mem-bandwidth", po::value(&args.bandwidth)->default_value(args.bandwidth),
-       "external memory: bytes per cycle (a power of two; a beat is ROWS bytes)")
+       "external memory: bytes per cycle (a power of two, at most a beat of ROWS bytes: 8 on the default build)")
       ("mem-request-wait", po::value(&args.request_wait)->default_value(args.request_wait),
-       "external memory: cycles each request waits before the memory takes it (back-pressure)")
+       "external memory: cycles each request waits before the memory takes it (back-pressure, 0..1000)")
       ("mem-size", po::value(&args.size), "external memory size in bytes, or with K, M or G (default 64M)")
       ("spm-words", po::value(&args.spm_words)->default_value(0),
        "scratchpad words the memory plan may use (0: all of it; fewer makes it spill tensors)");
@@ -58,10 +58,11 @@ int64_t parse_size(const std::string& text, const char* option) {
 
 void check_bandwidth(const MemoryArgs& args, int rows) {
   // The default stays usable on a build of fewer rows, where it means a beat per cycle.
-  if (args.bandwidth > std::max<int64_t>(rows, MemoryArgs{}.bandwidth))
+  const int64_t most = std::max<int64_t>(rows, MemoryArgs{}.bandwidth);
+  if (args.bandwidth > most)
     throw InputError(fmt::format("--mem-bandwidth {}: the memory port moves at most one beat of {} bytes (the build's "
                                  "ROWS) per cycle; give {} or less",
-                                 args.bandwidth, rows, rows));
+                                 args.bandwidth, rows, most));
 }
 
 void apply_memory_options(const MemoryArgs& args, SessionOptions& session) {

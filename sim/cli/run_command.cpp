@@ -107,7 +107,7 @@ ExitCode run_command(const Args& args) {
       ("first", po::value(&first)->default_value(0), "index of the first input")
       ("shard", po::value(&shard_text)->default_value("1/1"),
        "run the K-th of N contiguous slices of the selected inputs (a farm's shard K/N)")
-      ("precision", po::value(&precision)->default_value("8"), "a width 2..8 for every layer, or map:b1,b2,... (per layer with weights)")
+      ("precision", po::value(&precision)->default_value("8"), "a width 2..8 for every layer, or map:b1,b2,... (per layer with weights, or per layer with 8 for those without)")
       ("seed", po::value(&seed_text)->default_value("1"), "seed of the RTL's random initial state and of --stall")
       ("jobs", po::value(&jobs)->default_value(1), "independent accelerator instances on threads")
       ("max-cycles", po::value(&max_cycles)->default_value(0), "watchdog per input (0: 20x the cycle model + 10000)")

@@ -88,6 +88,13 @@ echo "$out"
 [ "$rc" -eq 2 ] && echo "$out" | grep -q "aps-coverage: error: stdout: cannot write (No space left on device)" &&
   [ -s "$work/full_stdout.json" ] && ! echo "$out" | grep -q Traceback ||
   { echo "FAILED: summary onto a full stdout (exit $rc)"; fail=1; }
+# A closed stdout is no stdout at all to Python: the same, not a traceback.
+rm -f "$work/closed_stdout.json"
+out=$("$tool" summary "$dat" --json "$work/closed_stdout.json" 2>&1 >&-); rc=$?
+echo "$out"
+[ "$rc" -eq 2 ] && echo "$out" | grep -q "stdout: cannot write (Bad file descriptor)" &&
+  [ -s "$work/closed_stdout.json" ] && ! echo "$out" | grep -q Traceback ||
+  { echo "FAILED: summary onto a closed stdout (exit $rc)"; fail=1; }
 # An option given twice is bad usage, not the last one winning.
 out=$("$tool" merge -o "$work/once.dat" -o "$work/twice.dat" "$dat" "$work/copy.dat" 2>&1); rc=$?
 echo "$out" | tail -1

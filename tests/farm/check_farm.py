@@ -319,9 +319,8 @@ def main():
         if "no such executable" not in out or os.path.exists(f"{work}/no_sim"):
             problems.append("submit with an aps-sim that is not there was not refused up front")
 
-    # One launcher's options given to the other, a count given twice and
-    # values that mean nothing are refused before a folder is made (they were
-    # ignored, or the last one won).
+    # One launcher's options given to the other and a count given twice are
+    # refused before a folder is made: neither may be ignored.
     cases = [(["--shards", "3"], "--shards is given twice")]
     if LAUNCHER[1] == "local":
         cases += [(["--wait"], "--wait applies to Slurm runs"),
