@@ -151,7 +151,9 @@ void check_writable(const std::string& path) {
   }
   const fs::path parent = target.has_parent_path() ? target.parent_path() : fs::path(".");
   if (!fs::is_directory(parent, ec))
-    throw InputError(fmt::format("{}: cannot write: there is no folder {}", path, parent.string()));
+    throw InputError(fmt::format("{}: cannot write: {}", path,
+                                 fs::exists(parent, ec) ? parent.string() + " is a file, not a folder"
+                                                        : "there is no folder " + parent.string()));
   if (::access(parent.c_str(), W_OK | X_OK) != 0)
     throw InputError(fmt::format("{}: cannot write: {}", path, std::strerror(errno)));
 }

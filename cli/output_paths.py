@@ -39,7 +39,8 @@ def check_writable(path):
         target = os.path.join(os.path.dirname(path), os.readlink(path))
     parent = os.path.dirname(os.path.abspath(target))
     if not os.path.isdir(parent):
-        raise OutputPathError(f"{path}: cannot write: there is no folder {parent}")
+        why = f"{parent} is a file, not a folder" if os.path.exists(parent) else f"there is no folder {parent}"
+        raise OutputPathError(f"{path}: cannot write: {why}")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise OutputPathError(f"{path}: cannot write: permission denied in {parent}")
 
