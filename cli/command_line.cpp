@@ -150,10 +150,15 @@ void check_writable(const std::string& path) {
     target = link.is_absolute() ? link : fs::path(path).parent_path() / link;
   }
   const fs::path parent = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  if (!fs::is_directory(parent, ec))
+  if (!fs::is_directory(parent, ec)) {
+    // The nearest part of the path that exists says why: a file where a folder should be, or nothing.
+    fs::path up = parent;
+    while (!fs::exists(up, ec) && up.has_parent_path() && up.parent_path() != up) up = up.parent_path();
     throw InputError(fmt::format("{}: cannot write: {}", path,
-                                 fs::exists(parent, ec) ? parent.string() + " is a file, not a folder"
-                                                        : "there is no folder " + parent.string()));
+                                 fs::exists(up, ec) && !fs::is_directory(up, ec)
+                                     ? up.string() + " is a file, not a folder"
+                                     : "there is no folder " + parent.string()));
+  }
   if (::access(parent.c_str(), W_OK | X_OK) != 0)
     throw InputError(fmt::format("{}: cannot write: {}", path, std::strerror(errno)));
 }

@@ -39,7 +39,11 @@ def check_writable(path):
         target = os.path.join(os.path.dirname(path), os.readlink(path))
     parent = os.path.dirname(os.path.abspath(target))
     if not os.path.isdir(parent):
-        why = f"{parent} is a file, not a folder" if os.path.exists(parent) else f"there is no folder {parent}"
+        # The nearest part of the path that exists says why: a file where a folder should be, or nothing.
+        up = parent
+        while not os.path.exists(up) and os.path.dirname(up) != up:
+            up = os.path.dirname(up)
+        why = f"{up} is a file, not a folder" if os.path.isfile(up) else f"there is no folder {parent}"
         raise OutputPathError(f"{path}: cannot write: {why}")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise OutputPathError(f"{path}: cannot write: permission denied in {parent}")

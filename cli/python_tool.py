@@ -45,19 +45,20 @@ class _CheckedStdout:
 
     def __init__(self, stream):
         self._stream = stream
-        # A closed descriptor leaves Python no sys.stdout at all.
-        self.error = None if stream is not None else OSError(errno.EBADF, "Bad file descriptor")
+        self.error = None
 
     def write(self, text):
-        if self.error is None:
+        if self.error is None and text:
             try:
+                if self._stream is None:  # a closed descriptor leaves Python no sys.stdout at all
+                    raise OSError(errno.EBADF, "Bad file descriptor")
                 return self._stream.write(text)
             except OSError as e:
                 self.error = e
         return len(text)
 
     def flush(self):
-        if self.error is None:
+        if self.error is None and self._stream is not None:
             try:
                 self._stream.flush()
             except OSError as e:

@@ -315,7 +315,7 @@ def main(argv=None):
         write_whole(a.output, html)
     except OutputPathError as e:
         raise SystemExit(f"aps-report: {e}")
-    print(f"aps-report: {a.output} ({len(runs)} runs, {len(html.encode())} bytes)")
+    print(f"aps-report: {a.output} ({len(runs)} runs, {len(html.encode(errors='surrogateescape'))} bytes)")
     return 0
 
 

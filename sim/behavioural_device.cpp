@@ -199,8 +199,14 @@ void BehaviouralDevice::start_run() {
   refused_ = static_cast<uint32_t>(program_.layers.size());
   writes_.clear();
   output_.clear();
+  // Every log and the PCU's metrics start empty, as the RTL's do.
+  layer_cycles_.fill(0);
   layer_cycles1_.fill(0);
+  configs_.fill(0);
   configs1_.fill(0);
+  layer_mem_beats_.fill(0);
+  layer_mem_stalls_.fill(0);
+  metrics_.fill(0);
   slot_bits_.fill(0);
   layer_ = 0;
   const Region& desc = regions_.at(hw::kDescBase);

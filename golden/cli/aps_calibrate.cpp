@@ -60,6 +60,8 @@ ExitCode calibrate_command(const Args& args) {
   if (std::find(o.candidates.begin(), o.candidates.end(), kMaxBits) != o.candidates.end())
     throw InputError(fmt::format("--candidates {}: {} bits is always a candidate; give widths below it", candidates,
                                  kMaxBits));
+  if (o.candidates.size() > 4)
+    throw InputError(fmt::format("--candidates {}: give 1 to 4 widths (the PCU's candidate slots)", candidates));
   if (!(o.sae_budget > 0 && o.sae_budget < 1)) throw InputError("--budget must be in (0, 1)");
   if (!(o.target_agreement > 0 && o.target_agreement <= 1)) throw InputError("--target-agreement must be in (0, 1]");
   if (o.threads < 1) throw InputError("--jobs must be at least 1");

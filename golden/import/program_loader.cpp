@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fmt/format.h>
+#include <set>
 
 #include "golden/accelerator/precision_map.hpp"
 #include "golden/accelerator/program_executor.hpp"
@@ -100,20 +101,24 @@ void check_program_batch(const NetworkProgram& program, const DataSet& ds) {
 }
 
 DataSet load_calibration_set(const OnnxModel& model, const std::filesystem::path& dir) {
-  // A model's folder (the ONNX layout: model.onnx beside test_data_set_*)
-  // read as calibration data would tune the model on its test split.
+  // A model's or a data set's folder (test_data_set_* beside a model, or
+  // beside other splits) read as calibration data would tune the model on
+  // its test split; a calibration set in the ONNX layout alone is not one.
   std::error_code ec;
   if (std::filesystem::is_directory(dir, ec) && !std::filesystem::exists(dir / "input_0.pb", ec)) {
-    std::string model_file;
+    std::set<std::string> beside;  // models and other splits
     bool test_sets = false;
     for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
-      if (e.is_regular_file() && e.path().extension() == ".onnx") model_file = e.path().filename().string();
-      test_sets |= e.is_directory() && e.path().filename().string().starts_with("test_data_set_");
+      const std::string name = e.path().filename().string();
+      if (e.is_directory() && name.starts_with("test_data_set_")) test_sets = true;
+      else if ((e.is_regular_file() && e.path().extension() == ".onnx") ||
+               (e.is_directory() && std::filesystem::exists(e.path() / "input_0.pb", ec)))
+        beside.insert(name);
     }
-    if (!model_file.empty() && test_sets)
-      throw InputError(fmt::format("{}: a model's folder (it holds {}), whose test_data_set_* folders are its test "
-                                   "split: give the calibration data's own folder",
-                                   dir.string(), model_file));
+    if (test_sets && !beside.empty())
+      throw InputError(fmt::format("{}: its test_data_set_* folders sit beside {}: a model's or a data set's folder, "
+                                   "whose test_data_set_* are its test split; give the calibration data's own folder",
+                                   dir.string(), *beside.begin()));
   }
   std::vector<DataSet> sets = load_data_sets(dir);
   if (sets.size() != 1) throw InputError(fmt::format("{}: calibration data must be one folder", dir.string()));

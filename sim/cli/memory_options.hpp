@@ -22,7 +22,8 @@ void add_memory_options(aps::cli::po::options_description& options, MemoryArgs& 
 // The session's memory and scratchpad limit; InputError naming the option.
 void apply_memory_options(const MemoryArgs& args, SessionOptions& session);
 // InputError if --mem-bandwidth asks for more than the port's one beat
-// (ROWS bytes) per cycle: a higher figure would run as one beat per cycle.
+// (ROWS bytes) per cycle, which is what a higher figure would run as (the
+// default is let through on a build of fewer rows).
 void check_bandwidth(const MemoryArgs& args, int rows);
 // The options as a command line would give them (" --mem-latency 40 ..."),
 // only those that differ from the defaults; for reproduce lines.

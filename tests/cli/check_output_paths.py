@@ -65,8 +65,10 @@ def main():
     os.symlink(os.path.join(work, "no_such_folder", "x.html"), dangling)
     expect_refusal("a dangling link into a missing folder", lambda: check_outputs_apart([], [("-o", dangling)]),
                    "there is no folder")
-    expect_refusal("a path under a file", lambda: check_outputs_apart([], [("-o", os.path.join(private, "x.html"))]),
-                   "private.html is a file, not a folder")
+    for under in ("x.html", "a/b/x.html"):
+        expect_refusal(f"a path {under} under a file",
+                       lambda under=under: check_outputs_apart([], [("-o", os.path.join(private, under))]),
+                       "private.html is a file, not a folder")
     loop = os.path.join(work, "loop")
     os.symlink(loop, loop)
     expect_refusal("a loop of links", lambda: check_outputs_apart([], [("-o", loop)]), "cannot write")

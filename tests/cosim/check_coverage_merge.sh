@@ -95,6 +95,11 @@ echo "$out"
 [ "$rc" -eq 2 ] && echo "$out" | grep -q "stdout: cannot write (Bad file descriptor)" &&
   [ -s "$work/closed_stdout.json" ] && ! echo "$out" | grep -q Traceback ||
   { echo "FAILED: summary onto a closed stdout (exit $rc)"; fail=1; }
+# Help that cannot be written is lost help, not exit 0.
+out=$("$tool" --help 2>&1 >/dev/full); rc=$?
+echo "$out"
+[ "$rc" -eq 2 ] && echo "$out" | grep -q "stdout: cannot write (No space left on device)" ||
+  { echo "FAILED: --help onto a full stdout (exit $rc)"; fail=1; }
 # An option given twice is bad usage, not the last one winning.
 out=$("$tool" merge -o "$work/once.dat" -o "$work/twice.dat" "$dat" "$work/copy.dat" 2>&1); rc=$?
 echo "$out" | tail -1

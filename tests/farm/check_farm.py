@@ -333,6 +333,14 @@ def main():
                    "--sim", sim, "--", *args], 2)
         if words not in out or os.path.exists(f"{work}/refused"):
             problems.append(f"submit {' '.join(extra)} was not refused with {words!r} before a folder was made")
+    if LAUNCHER[1] == "local":  # refused before Slurm is asked anything
+        out = run([farm_cmd, "submit", "--run-dir", f"{work}/refused", "--shards", "1", "--launcher", "slurm", "--wait",
+                   "--timeout", "-1", "--sim", sim, "--", *args], 2)
+        if "--timeout must be 0 (no limit) or more seconds, not -1" not in out or os.path.exists(f"{work}/refused"):
+            problems.append("submit --timeout -1 was not refused before a folder was made")
+    out = run([farm_cmd, "merge", f"{work}/data", "--quiet", "--quiet"], 2)
+    if "--quiet is given twice" not in out:
+        problems.append("merge with a flag given twice was not refused")
     out = run([farm_cmd, "submit", "--run-dir", f"{work}/refused", "--shards", "2", *LAUNCHER, "--sim", sim, "--",
                "regress", "--count", "4", "--only", "random:1"], 2)
     if "--only runs one case" not in out or os.path.exists(f"{work}/refused"):
