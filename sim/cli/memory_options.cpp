@@ -4,6 +4,7 @@
 #include <cctype>
 #include <fmt/format.h>
 #include <limits>
+#include <utility>
 
 #include "golden/errors.hpp"
 
@@ -69,8 +70,17 @@ void apply_memory_options(const MemoryArgs& args, SessionOptions& session) {
   session.memory.bytes_per_cycle = args.bandwidth;
   session.memory.request_wait = args.request_wait;
   if (!args.size.empty()) session.memory.size_bytes = parse_size(args.size, "--mem-size");
-  if (const std::string why = check_memory_timing(session.memory); !why.empty())
-    throw InputError(fmt::format("--mem-latency/--mem-bandwidth/--mem-request-wait/--mem-size: {}", why));
+  // Each option on its own, so that the message names the one that is wrong.
+  const std::pair<const char*, int64_t MemoryTiming::*> fields[] = {{"--mem-latency", &MemoryTiming::latency},
+                                                                   {"--mem-bandwidth", &MemoryTiming::bytes_per_cycle},
+                                                                   {"--mem-request-wait", &MemoryTiming::request_wait},
+                                                                   {"--mem-size", &MemoryTiming::size_bytes}};
+  for (const auto& [option, field] : fields) {
+    MemoryTiming alone;
+    alone.*field = session.memory.*field;
+    if (const std::string why = check_memory_timing(alone); !why.empty())
+      throw InputError(fmt::format("{} {}: {}", option, session.memory.*field, why));
+  }
   if (args.spm_words < 0) throw InputError("--spm-words must be 0 or more");
   session.spm_words = args.spm_words;
 }

@@ -149,6 +149,8 @@ ExitCode regress_command(const Args& args) {
   po::variables_map vm;
   if (!aps::cli::parse_args(args, options, vm)) return ExitCode::Ok;
   const Shard my_shard = parse_shard(shard);
+  if (no_bundled && vm.count("models") && !vm["models"].defaulted())
+    throw InputError("--models names the bundled models' folder, which --no-bundled leaves unread: give one or the other");
   if (!only.empty() && my_shard.n > 1)
     throw InputError(fmt::format("--only runs one case, and --shard {} a share of them: give one or the other", shard));
   if (count < 0 || jobs < 1) throw InputError("--count must be >= 0 and --jobs >= 1");
