@@ -12,9 +12,6 @@
 namespace aps::sim {
 
 namespace {
-// What the output region holds before each run.
-constexpr uint8_t kOutputPoison = 0xA5;
-
 std::unique_ptr<Device> new_device(const DeviceFactory& make_device, const DeviceOptions& options) {
   if (!make_device) throw std::logic_error("SessionOptions::make_device is not set");
   return make_device(options);
@@ -172,9 +169,9 @@ InputRun AcceleratorSession::execute_input(int64_t input_index, const Codes& inp
   const int rows = limits_.array.rows;
   const FeatureShape& out_shape = program_.output_layer().out_shape;
   const auto out_bytes = static_cast<size_t>(tensor_words(out_shape, rows) * hw::act_word_bytes(rows));
-  // The output region is poisoned, so an output the run does not store
-  // cannot read as an earlier input's.
-  memory_->write(platform_.plan.output_ext, std::vector<uint8_t>(out_bytes, kOutputPoison));
+  // The output region reads as never written, so an output the run does not
+  // store cannot read as an earlier input's.
+  memory_->write(platform_.plan.output_ext, std::vector<uint8_t>(out_bytes, ExternalMemory::kUnwritten));
   memory_->write(platform_.plan.input_ext, pack_tensor(input, program_.input_shape, rows));
   uint32_t input_max = 0;
   for (uint8_t v : input) input_max = std::max<uint32_t>(input_max, v);

@@ -30,6 +30,10 @@ namespace aps::sim {
 
 class ExternalMemory {
  public:
+  // Bytes never written read as this (a read of unwritten memory is a bug
+  // the comparison should see, not a convenient zero).
+  static constexpr uint8_t kUnwritten = 0xA5;
+
   ExternalMemory(const MemoryTiming& timing, int rows);
 
   const MemoryTiming& timing() const { return timing_; }
@@ -53,9 +57,6 @@ class ExternalMemory {
 
  private:
   static constexpr uint64_t kPageBytes = 64 * 1024;
-  // Bytes never written read as this (a read of unwritten memory is a bug
-  // the comparison should see, not a convenient zero).
-  static constexpr uint8_t kUnwritten = 0xA5;
 
   uint8_t* page(uint64_t address);
   void fail(const std::string& what);

@@ -87,8 +87,7 @@ ExitCode onnx_test_command(const Args& args) {
     read.push_back({"DIR", (fs::path(d) / "model.onnx").string()});
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(d, ec))
-      if (entry.is_directory(ec) && entry.path().filename().string().starts_with("test_data_set_"))
-        read.push_back({"DIR", entry.path().string()});
+      if (is_test_data_set_folder(entry)) read.push_back({"DIR", entry.path().string()});
   }
   check_outputs_apart(read, {{"--report", report}});
   check_writable_each({report});

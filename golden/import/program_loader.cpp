@@ -109,11 +109,10 @@ DataSet load_calibration_set(const OnnxModel& model, const std::filesystem::path
     std::set<std::string> beside;  // models and other splits
     bool test_sets = false;
     for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
-      const std::string name = e.path().filename().string();
-      if (e.is_directory() && name.starts_with("test_data_set_")) test_sets = true;
+      if (is_test_data_set_folder(e)) test_sets = true;
       else if ((e.is_regular_file() && e.path().extension() == ".onnx") ||
                (e.is_directory() && std::filesystem::exists(e.path() / "input_0.pb", ec)))
-        beside.insert(name);
+        beside.insert(e.path().filename().string());
     }
     if (test_sets && !beside.empty())
       throw InputError(fmt::format("{}: its test_data_set_* folders sit beside {}: a model's or a data set's folder, "

@@ -108,6 +108,11 @@ DataSet load_data_set(const fs::path& folder) {
   return ds;
 }
 
+bool is_test_data_set_folder(const fs::directory_entry& entry) {
+  std::error_code ec;
+  return entry.is_directory(ec) && entry.path().filename().string().starts_with("test_data_set_");
+}
+
 std::vector<DataSet> load_data_sets(const fs::path& path) {
   std::error_code ec;
   if (fs::is_regular_file(path, ec)) {
@@ -120,7 +125,7 @@ std::vector<DataSet> load_data_sets(const fs::path& path) {
   if (!fs::is_directory(path, ec)) throw InputError(fmt::format("{}: no such file or folder", path.string()));
   std::vector<fs::path> folders;
   for (const auto& e : fs::directory_iterator(path, ec))
-    if (e.is_directory() && e.path().filename().string().starts_with("test_data_set_")) folders.push_back(e.path());
+    if (is_test_data_set_folder(e)) folders.push_back(e.path());
   if (fs::exists(path / "input_0.pb")) {
     // Reading one would leave the other unread without a word.
     if (!folders.empty())

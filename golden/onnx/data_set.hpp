@@ -34,6 +34,9 @@ struct DataSet {
 // One folder with input_N.pb files. InputError if it has none.
 DataSet load_data_set(const std::filesystem::path& folder);
 
+// A test_data_set_K folder of the ONNX layout.
+bool is_test_data_set_folder(const std::filesystem::directory_entry& entry);
+
 // `path` is a test_data_set folder, a folder of test_data_set_K folders, or a
 // single input .pb file. InputError naming the path if it holds no inputs.
 std::vector<DataSet> load_data_sets(const std::filesystem::path& path);
