@@ -97,7 +97,10 @@ ExitCode onnx_test_command(const Args& args) {
   for (const auto& d : dirs) {
     const TestResult r = run_backend_test(d, tol);
     const char* tag = r.verdict == Verdict::Pass ? "PASS" : r.verdict == Verdict::Fail ? "FAIL" : "ERROR";
-    std::cout << fmt::format("{:<5} {}  {}\n", tag, fs::path(d).filename().string(), r.detail);
+    // A folder named with a trailing slash has an empty filename().
+    const fs::path named(d);
+    const fs::path name = (named.has_filename() ? named : named.parent_path()).filename();
+    std::cout << fmt::format("{:<5} {}  {}\n", tag, name.string(), r.detail);
     (r.verdict == Verdict::Pass ? passed : r.verdict == Verdict::Fail ? failed : errors) += 1;
     tests.push_back({{"dir", d}, {"verdict", tag}, {"detail", r.detail}});
   }

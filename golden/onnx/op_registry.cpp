@@ -27,6 +27,12 @@ const std::map<std::string, OpInfo, std::less<>>& table() {
     register_reduce_ops(t);
     register_quantization_ops(t);
     register_contrib_quantized_ops(t);
+    register_resize_ops(t);
+    register_conv_transpose_ops(t);
+    register_depth_space_ops(t);
+    register_element_index_ops(t);
+    register_index_pattern_ops(t);
+    register_axis_scan_ops(t);
     return new std::map<std::string, OpInfo, std::less<>>(t.begin(), t.end());
   }();
   return *ops;

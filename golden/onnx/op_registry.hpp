@@ -62,5 +62,11 @@ void register_pad_ops(OpTable& table);
 void register_reduce_ops(OpTable& table);
 void register_quantization_ops(OpTable& table);
 void register_contrib_quantized_ops(OpTable& table);
+void register_resize_ops(OpTable& table);
+void register_conv_transpose_ops(OpTable& table);
+void register_depth_space_ops(OpTable& table);
+void register_element_index_ops(OpTable& table);
+void register_index_pattern_ops(OpTable& table);
+void register_axis_scan_ops(OpTable& table);
 
 }  // namespace aps

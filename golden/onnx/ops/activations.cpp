@@ -1,6 +1,7 @@
 // The activations exporters write beyond Relu, Sigmoid and Clip: LeakyRelu,
 // PRelu, Elu, Selu, Celu, ThresholdedRelu, Tanh, Erf (GELU's), HardSigmoid,
-// HardSwish, Softplus, Softsign, each a map_floats of its formula. The
+// HardSwish, Softplus, Softsign, Gelu, Mish, Shrink, each a map_floats of its
+// formula. The
 // accelerator maps none of them; with ONNX semantics a model that uses them
 // can still be evaluated.
 
@@ -72,6 +73,30 @@ std::vector<Tensor> softsign(const OpContext& ctx) {
   return map_floats(ctx, [](double x) { return x / (1 + std::fabs(x)); });
 }
 
+// Gelu (opset 20): x * Phi(x), or its tanh approximation.
+std::vector<Tensor> gelu(const OpContext& ctx) {
+  const std::string approximate = ctx.attrs.get_string("approximate", "none");
+  if (approximate == "tanh") {
+    const double k = std::sqrt(2.0 / M_PI);
+    return map_floats(ctx, [=](double x) { return 0.5 * x * (1 + std::tanh(k * (x + 0.044715 * x * x * x))); });
+  }
+  if (approximate != "none")
+    throw InputError(fmt::format("{}: approximate '{}' is not one of none, tanh", ctx.label(), approximate));
+  return map_floats(ctx, [](double x) { return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0))); });
+}
+
+std::vector<Tensor> mish(const OpContext& ctx) {
+  return map_floats(ctx, [](double x) {
+    const double softplus = x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x));
+    return x * std::tanh(softplus);
+  });
+}
+
+std::vector<Tensor> shrink(const OpContext& ctx) {
+  const double lambd = attr(ctx, "lambd", 0.5f), bias = attr(ctx, "bias", 0.0f);
+  return map_floats(ctx, [=](double x) { return x < -lambd ? x + bias : x > lambd ? x - bias : 0.0; });
+}
+
 // PRelu: the slope broadcasts onto x, numpy-style towards x's shape; before
 // opset 7 a 1-D slope of x's channel count is one slope per channel (as
 // PyTorch's exporter wrote it then).
@@ -113,6 +138,9 @@ void register_activation_ops(OpTable& t) {
   t.push_back({"Erf", {erf_op, 9}});
   t.push_back({"Softplus", {softplus, 1}});
   t.push_back({"Softsign", {softsign, 1}});
+  t.push_back({"Gelu", {gelu, 20}});
+  t.push_back({"Mish", {mish, 18}});
+  t.push_back({"Shrink", {shrink, 9}});
 }
 
 }  // namespace aps

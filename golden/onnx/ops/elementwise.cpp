@@ -1,6 +1,6 @@
 // Element-wise ONNX ops: arithmetic with broadcasting, activations (Relu,
-// Sigmoid), Clip, variadic Max/Min, Abs, Neg, Exp, Log, Round, Cast, Identity,
-// Constant. The other activations are in activations.cpp.
+// Sigmoid), Clip, variadic Max/Min, Abs, Neg, Exp, Log, Round, Cast, CastLike,
+// IsNaN, IsInf, Identity, Constant. The other activations are in activations.cpp.
 
 #include <algorithm>
 #include <cmath>
@@ -151,12 +151,7 @@ std::vector<Tensor> round_op(const OpContext& ctx) {
   return {y};
 }
 
-std::vector<Tensor> cast(const OpContext& ctx) {
-  const Tensor& x = ctx.input(0);
-  const int64_t to = ctx.attrs.get_int("to", 0);
-  if (!is_supported(static_cast<int32_t>(to)))
-    throw UnsupportedError(fmt::format("{}: cast to element type {} is not supported", ctx.label(), to));
-  const auto type = static_cast<DType>(to);
+Tensor cast_to(const Tensor& x, DType type) {
   Tensor y(type, x.shape());
   for (int64_t k = 0; k < x.size(); ++k) {
     if (!x.floating() && !y.floating()) {
@@ -165,7 +160,38 @@ std::vector<Tensor> cast(const OpContext& ctx) {
       y.set_value(k, x.value(k));  // float -> int truncates toward zero
     }
   }
+  return y;
+}
+
+std::vector<Tensor> cast(const OpContext& ctx) {
+  const int64_t to = ctx.attrs.get_int("to", 0);
+  if (!is_supported(static_cast<int32_t>(to)))
+    throw UnsupportedError(fmt::format("{}: cast to element type {} is not supported", ctx.label(), to));
+  return {cast_to(ctx.input(0), static_cast<DType>(to))};
+}
+
+// CastLike: Cast to the second input's element type (PyTorch's exporter
+// writes it where a constant must take a tensor's type).
+std::vector<Tensor> cast_like(const OpContext& ctx) { return {cast_to(ctx.input(0), ctx.input(1).dtype())}; }
+
+// A bool of each element of a floating input.
+template <typename Test>
+std::vector<Tensor> classify_floats(const OpContext& ctx, Test test) {
+  const Tensor& x = ctx.input(0);
+  if (!x.floating()) throw InputError(fmt::format("{}: {} needs a floating input", ctx.label(), ctx.node.op_type()));
+  Tensor y(DType::Bool, x.shape());
+  for (int64_t k = 0; k < x.size(); ++k) y.ints()[k] = test(x.reals()[k]) ? 1 : 0;
   return {y};
+}
+
+std::vector<Tensor> is_nan(const OpContext& ctx) {
+  return classify_floats(ctx, [](double v) { return std::isnan(v); });
+}
+
+std::vector<Tensor> is_inf(const OpContext& ctx) {
+  const bool negative = ctx.attrs.get_int("detect_negative", 1) != 0;
+  const bool positive = ctx.attrs.get_int("detect_positive", 1) != 0;
+  return classify_floats(ctx, [=](double v) { return std::isinf(v) && (v > 0 ? positive : negative); });
 }
 
 std::vector<Tensor> identity(const OpContext& ctx) { return {ctx.input(0)}; }
@@ -226,6 +252,9 @@ void register_elementwise_ops(OpTable& t) {
   t.push_back({"Neg", {sign_op<true>, 6}});
   t.push_back({"Log", {log_op, 6}});
   t.push_back({"Cast", {cast, 6}});
+  t.push_back({"CastLike", {cast_like, 15}});
+  t.push_back({"IsNaN", {is_nan, 9}});
+  t.push_back({"IsInf", {is_inf, 10}});
   t.push_back({"Identity", {identity, 1}});
   // Before opset 7 Dropout had is_test, whose default (0) meant training.
   t.push_back({"Dropout", {dropout, 7}});

@@ -1,5 +1,6 @@
 // BatchNormalization (inference form), InstanceNormalization,
-// LayerNormalization, LRN, Softmax and LogSoftmax.
+// LayerNormalization, MeanVarianceNormalization, LRN, Softmax, LogSoftmax and
+// Hardmax.
 
 #include <algorithm>
 #include <cmath>
@@ -138,20 +139,30 @@ std::vector<Tensor> lrn(const OpContext& ctx) {
   return {y};
 }
 
-// Softmax / LogSoftmax over `axis` (opset >= 13) or, before opset 13, over
-// the input coerced to 2-D at `axis` (all dimensions from axis on form one
-// row; default axis 1).
-std::vector<Tensor> softmax_over_axis(const OpContext& ctx, bool log) {
-  const Tensor& x = ctx.input(0);
+// The rows Softmax, LogSoftmax and Hardmax work on: along `axis` (opset >=
+// 13) or, before opset 13, the input coerced to 2-D at `axis` (all
+// dimensions from axis on form one row; default axis 1). Element k of row
+// (o, in) is at (o * len + k) * inner + in.
+struct Rows {
+  int64_t outer = 1, len = 1, inner = 1;
+};
+
+Rows softmax_rows(const OpContext& ctx, const Tensor& x) {
   if (!x.floating()) throw InputError(fmt::format("{}: {} needs a floating input", ctx.label(), ctx.node.op_type()));
   const bool legacy = ctx.opset < 13;
   const int axis = normalize_axis(ctx.attrs.get_int("axis", legacy ? 1 : -1), x.rank(), ctx.label());
-  int64_t outer = 1, len = 1, inner = 1;
+  Rows r;
   for (int d = 0; d < x.rank(); ++d) {
-    if (d < axis) outer *= x.shape()[d];
-    else if (d == axis || legacy) len *= x.shape()[d];
-    else inner *= x.shape()[d];
+    if (d < axis) r.outer *= x.shape()[d];
+    else if (d == axis || legacy) r.len *= x.shape()[d];
+    else r.inner *= x.shape()[d];
   }
+  return r;
+}
+
+std::vector<Tensor> softmax_over_axis(const OpContext& ctx, bool log) {
+  const Tensor& x = ctx.input(0);
+  const auto [outer, len, inner] = softmax_rows(ctx, x);
   Tensor y(x.dtype(), x.shape());
   for (int64_t o = 0; o < outer; ++o)
     for (int64_t in = 0; in < inner; ++in) {
@@ -168,6 +179,58 @@ std::vector<Tensor> softmax_over_axis(const OpContext& ctx, bool log) {
   return {y};
 }
 
+// Hardmax: 1 at the first largest element of each row Softmax would
+// normalise, 0 elsewhere.
+std::vector<Tensor> hardmax(const OpContext& ctx) {
+  const Tensor& x = ctx.input(0);
+  const auto [outer, len, inner] = softmax_rows(ctx, x);
+  Tensor y(x.dtype(), x.shape());
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t in = 0; in < inner; ++in) {
+      auto at = [&](int64_t k) { return (o * len + k) * inner + in; };
+      int64_t best = 0;
+      for (int64_t k = 1; k < len; ++k)
+        if (x.reals()[at(k)] > x.reals()[at(best)]) best = k;
+      if (len > 0) y.reals()[at(best)] = 1;
+    }
+  return {y};
+}
+
+// MeanVarianceNormalization: (x - mean) / (std + 1e-9) over `axes` (default
+// N, H, W), std from the mean of the squares as ONNX's function body has it.
+std::vector<Tensor> mean_variance_normalization(const OpContext& ctx) {
+  const Tensor& x = ctx.input(0);
+  if (!x.floating()) throw InputError(fmt::format("{}: input must be floating", ctx.label()));
+  std::vector<bool> reduced(static_cast<size_t>(x.rank()), false);
+  for (int64_t a : ctx.attrs.get_ints("axes", {0, 2, 3})) reduced[normalize_axis(a, x.rank(), ctx.label())] = true;
+  // Group elements by their coordinates on the axes kept.
+  const auto strides = row_major_strides(x.shape());
+  std::vector<int64_t> group(static_cast<size_t>(x.size()));
+  int64_t groups = 1;
+  for (int d = 0; d < x.rank(); ++d)
+    if (!reduced[d]) groups *= x.shape()[d];
+  for (int64_t i = 0; i < x.size(); ++i) {
+    int64_t g = 0;
+    for (int d = 0; d < x.rank(); ++d)
+      if (!reduced[d]) g = g * x.shape()[d] + (i / strides[d]) % x.shape()[d];
+    group[i] = g;
+  }
+  std::vector<double> sum(static_cast<size_t>(groups), 0), sq(static_cast<size_t>(groups), 0);
+  std::vector<int64_t> count(static_cast<size_t>(groups), 0);
+  for (int64_t i = 0; i < x.size(); ++i) {
+    sum[group[i]] += x.reals()[i];
+    sq[group[i]] += x.reals()[i] * x.reals()[i];
+    ++count[group[i]];
+  }
+  Tensor y(x.dtype(), x.shape());
+  for (int64_t i = 0; i < x.size(); ++i) {
+    const double n = static_cast<double>(count[group[i]]), mean = sum[group[i]] / n;
+    const double sd = std::sqrt(std::max(0.0, sq[group[i]] / n - mean * mean));
+    y.reals()[i] = round_to_float_type((x.reals()[i] - mean) / (sd + 1e-9), y.dtype());
+  }
+  return {y};
+}
+
 std::vector<Tensor> softmax(const OpContext& ctx) { return softmax_over_axis(ctx, false); }
 std::vector<Tensor> log_softmax(const OpContext& ctx) { return softmax_over_axis(ctx, true); }
 
@@ -180,6 +243,8 @@ void register_normalization_ops(OpTable& t) {
   t.push_back({"LRN", {lrn, 1}});
   t.push_back({"Softmax", {softmax, 1}});
   t.push_back({"LogSoftmax", {log_softmax, 1}});
+  t.push_back({"Hardmax", {hardmax, 1}});
+  t.push_back({"MeanVarianceNormalization", {mean_variance_normalization, 9}});
 }
 
 }  // namespace aps

@@ -1,0 +1,209 @@
+// Ops that read or write elements at indices given as a tensor:
+// GatherElements, ScatterElements (Scatter before opset 11), GatherND, ScatterND (PyTorch's gather,
+// scatter and index_put export as them). Any element type; copies are exact,
+// and a scatter's reduction is computed in the element's own arithmetic
+// (floats rounded to their type, integers exact).
+
+#include <algorithm>
+#include <fmt/format.h>
+
+#include "golden/errors.hpp"
+#include "golden/onnx/op_registry.hpp"
+#include "golden/onnx/ops/broadcasting.hpp"
+
+namespace aps {
+namespace {
+
+const std::vector<int64_t>& index_values(const OpContext& ctx, const Tensor& indices) {
+  if (indices.dtype() != DType::Int64 && indices.dtype() != DType::Int32)
+    throw InputError(fmt::format("{}: indices must be int32 or int64, got {}", ctx.label(), dtype_name(indices.dtype())));
+  return indices.ints();
+}
+
+// An index into an axis of `len` elements, negative counting from the end.
+int64_t checked_index(const OpContext& ctx, int64_t i, int64_t len, int axis) {
+  if (i < -len || i >= len)
+    throw InputError(fmt::format("{}: index {} is out of range for axis {} of size {}", ctx.label(), i, axis, len));
+  return i < 0 ? i + len : i;
+}
+
+void copy_element(const Tensor& from, int64_t at, Tensor& to, int64_t to_at) {
+  if (from.floating())
+    to.reals()[to_at] = from.reals()[at];
+  else
+    to.ints()[to_at] = from.ints()[at];
+}
+
+// to[to_at] = to[to_at] (reduction) from[at]; "none" replaces.
+void combine_element(const std::string& reduction, const Tensor& from, int64_t at, Tensor& to,
+                     int64_t to_at) {
+  if (reduction == "none") return copy_element(from, at, to, to_at);
+  const auto apply = [&](auto a, auto b) {
+    if (reduction == "add") return a + b;
+    if (reduction == "mul") return a * b;
+    if (reduction == "max") return std::max(a, b);
+    return std::min(a, b);
+  };
+  if (to.floating())
+    to.reals()[to_at] = round_to_float_type(apply(to.reals()[to_at], from.reals()[at]), to.dtype());
+  else
+    to.ints()[to_at] = apply(to.ints()[to_at], from.ints()[at]);
+}
+
+std::string scatter_reduction(const OpContext& ctx) {
+  const std::string r = ctx.attrs.get_string("reduction", "none");
+  if (r != "none" && r != "add" && r != "mul" && r != "max" && r != "min")
+    throw InputError(fmt::format("{}: reduction '{}' is not one of none, add, mul, max, min", ctx.label(), r));
+  return r;
+}
+
+// The data offset of each element of `indices` read along `axis` (the
+// shared walk of GatherElements and ScatterElements).
+std::vector<int64_t> element_offsets(const OpContext& ctx, const Tensor& data, const Tensor& indices, int axis) {
+  if (indices.rank() != data.rank())
+    throw InputError(fmt::format("{}: indices {} and data {} differ in rank", ctx.label(), shape_string(indices.shape()),
+                                 shape_string(data.shape())));
+  for (int d = 0; d < data.rank(); ++d)
+    if (d != axis && indices.shape()[d] > data.shape()[d])
+      throw InputError(fmt::format("{}: indices {} exceed data {} in dimension {}", ctx.label(),
+                                   shape_string(indices.shape()), shape_string(data.shape()), d));
+  const auto& idx = index_values(ctx, indices);
+  const auto strides = row_major_strides(data.shape());
+  std::vector<int64_t> offsets(idx.size()), pos(static_cast<size_t>(data.rank()), 0);
+  for (size_t k = 0; k < idx.size(); ++k) {
+    int64_t at = 0;
+    for (int d = 0; d < data.rank(); ++d)
+      at += (d == axis ? checked_index(ctx, idx[k], data.shape()[axis], axis) : pos[d]) * strides[d];
+    offsets[k] = at;
+    for (int d = data.rank() - 1; d >= 0; --d) {
+      if (++pos[d] < indices.shape()[d]) break;
+      pos[d] = 0;
+    }
+  }
+  return offsets;
+}
+
+std::vector<Tensor> gather_elements(const OpContext& ctx) {
+  const Tensor& data = ctx.input(0);
+  const Tensor& indices = ctx.input(1);
+  if (data.rank() == 0) throw InputError(fmt::format("{}: data must have rank >= 1", ctx.label()));
+  const int axis = normalize_axis(ctx.attrs.get_int("axis", 0), data.rank(), ctx.label());
+  const auto offsets = element_offsets(ctx, data, indices, axis);
+  Tensor y(data.dtype(), indices.shape());
+  for (size_t k = 0; k < offsets.size(); ++k) copy_element(data, offsets[k], y, static_cast<int64_t>(k));
+  return {y};
+}
+
+std::vector<Tensor> scatter_elements(const OpContext& ctx) {
+  const Tensor& data = ctx.input(0);
+  const Tensor& indices = ctx.input(1);
+  const Tensor& updates = ctx.input(2);
+  if (data.rank() == 0) throw InputError(fmt::format("{}: data must have rank >= 1", ctx.label()));
+  if (updates.shape() != indices.shape() || updates.dtype() != data.dtype())
+    throw InputError(fmt::format("{}: updates {} {} must have the indices' shape {} and the data's type {}", ctx.label(),
+                                 dtype_name(updates.dtype()), shape_string(updates.shape()),
+                                 shape_string(indices.shape()), dtype_name(data.dtype())));
+  const int axis = normalize_axis(ctx.attrs.get_int("axis", 0), data.rank(), ctx.label());
+  const std::string reduction = scatter_reduction(ctx);
+  const auto offsets = element_offsets(ctx, data, indices, axis);
+  Tensor y = data;
+  for (size_t k = 0; k < offsets.size(); ++k)
+    combine_element(reduction, updates, static_cast<int64_t>(k), y, offsets[k]);
+  return {y};
+}
+
+// The walk GatherND and ScatterND share: indices [..., m] address slices of
+// data beyond its first m dimensions (after batch_dims shared leading
+// dimensions). Calls visit(slice number, data offset of the slice's first
+// element); slice_size elements follow it.
+struct NdAddressing {
+  int64_t slices = 0, slice_size = 1;
+  Shape slice_shape;
+};
+
+template <typename Visit>
+NdAddressing for_each_nd_slice(const OpContext& ctx, const Tensor& data, const Tensor& indices, int64_t batch_dims,
+                               Visit&& visit) {
+  const auto& idx = index_values(ctx, indices);
+  if (indices.rank() < 1 || batch_dims < 0 || batch_dims > std::min(indices.rank() - 1, data.rank()) ||
+      indices.shape().back() > data.rank() - batch_dims)
+    throw InputError(fmt::format("{}: indices {} with batch_dims {} cannot address data {}", ctx.label(),
+                                 shape_string(indices.shape()), batch_dims, shape_string(data.shape())));
+  const int64_t m = indices.shape().back();
+  int64_t batches = 1;
+  for (int64_t d = 0; d < batch_dims; ++d) {
+    if (indices.shape()[d] != data.shape()[d])
+      throw InputError(fmt::format("{}: indices {} and data {} differ in batch dimension {}", ctx.label(),
+                                   shape_string(indices.shape()), shape_string(data.shape()), d));
+    batches *= data.shape()[d];
+  }
+  NdAddressing a;
+  for (int64_t d = batch_dims + m; d < data.rank(); ++d) {
+    a.slice_size *= data.shape()[d];
+    a.slice_shape.push_back(data.shape()[d]);
+  }
+  const auto strides = row_major_strides(data.shape());
+  const int64_t batch_stride = batch_dims == 0 ? data.size() : strides[batch_dims - 1];
+  int64_t per_batch = 1;  // index tuples per batch
+  for (int d = static_cast<int>(batch_dims); d < indices.rank() - 1; ++d) per_batch *= indices.shape()[d];
+  a.slices = batches * per_batch;
+  for (int64_t s = 0; s < a.slices; ++s) {
+    int64_t at = (per_batch == 0 ? 0 : s / per_batch) * batch_stride;
+    for (int64_t j = 0; j < m; ++j) {
+      const int axis = static_cast<int>(batch_dims + j);
+      at += checked_index(ctx, idx[s * m + j], data.shape()[axis], axis) * strides[axis];
+    }
+    visit(s, at, a.slice_size);
+  }
+  return a;
+}
+
+std::vector<Tensor> gather_nd(const OpContext& ctx) {
+  const Tensor& data = ctx.input(0);
+  const Tensor& indices = ctx.input(1);
+  const int64_t batch_dims = ctx.attrs.get_int("batch_dims", 0);
+  std::vector<int64_t> offsets;
+  const NdAddressing a = for_each_nd_slice(ctx, data, indices, batch_dims, [&](int64_t, int64_t at, int64_t n) {
+    for (int64_t e = 0; e < n; ++e) offsets.push_back(at + e);
+  });
+  Shape out(indices.shape().begin(), indices.shape().end() - 1);
+  out.insert(out.end(), a.slice_shape.begin(), a.slice_shape.end());
+  Tensor y(data.dtype(), out);
+  for (size_t k = 0; k < offsets.size(); ++k) copy_element(data, offsets[k], y, static_cast<int64_t>(k));
+  return {y};
+}
+
+std::vector<Tensor> scatter_nd(const OpContext& ctx) {
+  const Tensor& data = ctx.input(0);
+  const Tensor& indices = ctx.input(1);
+  const Tensor& updates = ctx.input(2);
+  const std::string reduction = scatter_reduction(ctx);
+  Tensor y = data;
+  if (updates.dtype() != data.dtype())
+    throw InputError(fmt::format("{}: updates are {}, data {}", ctx.label(), dtype_name(updates.dtype()),
+                                 dtype_name(data.dtype())));
+  std::vector<std::pair<int64_t, int64_t>> moves;  // (update element, output element)
+  const NdAddressing a = for_each_nd_slice(ctx, data, indices, 0, [&](int64_t s, int64_t at, int64_t n) {
+    for (int64_t e = 0; e < n; ++e) moves.emplace_back(s * n + e, at + e);
+  });
+  Shape expected(indices.shape().begin(), indices.shape().end() - 1);
+  expected.insert(expected.end(), a.slice_shape.begin(), a.slice_shape.end());
+  if (updates.shape() != expected)
+    throw InputError(fmt::format("{}: updates {} must be {} for indices {} into data {}", ctx.label(),
+                                 shape_string(updates.shape()), shape_string(expected), shape_string(indices.shape()),
+                                 shape_string(data.shape())));
+  for (const auto& [from, to] : moves) combine_element(reduction, updates, from, y, to);
+  return {y};
+}
+
+}  // namespace
+
+void register_element_index_ops(OpTable& t) {
+  t.push_back({"GatherElements", {gather_elements, 11}});
+  t.push_back({"ScatterElements", {scatter_elements, 11}});
+  t.push_back({"Scatter", {scatter_elements, 9}});  // ScatterElements' name before opset 11
+  t.push_back({"GatherND", {gather_nd, 11}});
+  t.push_back({"ScatterND", {scatter_nd, 11}});
+}
+
+}  // namespace aps

@@ -1,0 +1,161 @@
+// The exporter ops' semantics that ONNX's backend vectors (libonnx-testdata
+// 1.12, opset 17) do not reach: Gelu and Mish, Resize's axes,
+// keep_aspect_ratio_policy and refusals, ScatterElements' max reduction,
+// grouped ConvTranspose, TopK's ties, and indices out of range.
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include "golden/errors.hpp"
+#include "golden/onnx/testing/graph_builder.hpp"
+
+using namespace aps;
+
+namespace {
+
+double f32(double v) { return static_cast<double>(static_cast<float>(v)); }
+
+}  // namespace
+
+TEST_CASE("Gelu is x * Phi(x), or its tanh approximation; another approximation is refused", "[exporter-ops]") {
+  const Tensor x = Tensor::from_reals(DType::Float, {3}, {-1.5, 0, 2});
+  for (const std::string approximate : {"none", "tanh", "fast"}) {
+    INFO(approximate);
+    test::GraphBuilder g(20);
+    g.input("x", DType::Float, {3});
+    g.node("Gelu", {"x"}, {"y"}, "gelu").attr("approximate", approximate);
+    g.output("y");
+    if (approximate == "fast") {
+      CHECK_THROWS_WITH(g.run({{"x", x}}), Catch::Contains("node 'gelu' (Gelu): approximate 'fast'"));
+      continue;
+    }
+    const Tensor y = g.run({{"x", x}}).at("y");
+    for (int i = 0; i < 3; ++i) {
+      const double v = x.reals()[i];
+      const double want = approximate == "none"
+                              ? 0.5 * v * (1 + std::erf(v / std::sqrt(2.0)))
+                              : 0.5 * v * (1 + std::tanh(std::sqrt(2.0 / M_PI) * (v + 0.044715 * v * v * v)));
+      CHECK(y.reals()[i] == f32(want));
+    }
+  }
+}
+
+TEST_CASE("Mish is x * tanh(softplus(x))", "[exporter-ops]") {
+  test::GraphBuilder g(18);
+  g.input("x", DType::Float, {3});
+  g.node("Mish", {"x"}, {"y"}, "mish");
+  g.output("y");
+  const Tensor y = g.run({{"x", Tensor::from_reals(DType::Float, {3}, {-30, 0, 1})}}).at("y");
+  CHECK(y.reals()[0] == f32(-30 * std::tanh(std::log1p(std::exp(-30.0)))));
+  CHECK(y.reals()[1] == 0.0);
+  CHECK(y.reals()[2] == f32(std::tanh(std::log1p(std::exp(1.0)))));
+}
+
+TEST_CASE("Resize with axes and keep_aspect_ratio_policy sizes only the axes named, at one common scale",
+          "[exporter-ops]") {
+  const Tensor x = Tensor::from_reals(DType::Float, {1, 1, 4, 6}, std::vector<double>(24, 0.0));
+  struct Case {
+    std::string policy;
+    Shape out;
+  };
+  // sizes [2, 4] of [4, 6]: ratios 0.5 and 2/3.
+  for (const Case& c : {Case{"stretch", {1, 1, 2, 4}}, Case{"not_larger", {1, 1, 2, 3}},
+                        Case{"not_smaller", {1, 1, 3, 4}}}) {
+    INFO(c.policy);
+    test::GraphBuilder g(18);
+    g.input("x", DType::Float, {1, 1, 4, 6});
+    g.initializer("sizes", Tensor::from_ints(DType::Int64, {2}, {2, 4}));
+    g.node("Resize", {"x", "", "", "sizes"}, {"y"}, "up")
+        .attr("axes", std::vector<int64_t>{2, 3})
+        .attr("keep_aspect_ratio_policy", c.policy);
+    g.output("y");
+    CHECK(g.run({{"x", x}}).at("y").shape() == c.out);
+  }
+}
+
+TEST_CASE("Resize refuses antialias, both scales and sizes, and linear interpolation of integers, naming the node",
+          "[exporter-ops]") {
+  const auto run = [](DType type, bool antialias, bool both, const std::string& mode) {
+    test::GraphBuilder g(18);
+    g.input("x", type, {1, 1, 2, 2});
+    g.initializer("scales", Tensor::from_reals(DType::Float, {4}, {1, 1, 2, 2}));
+    g.initializer("sizes", Tensor::from_ints(DType::Int64, {4}, {1, 1, 4, 4}));
+    test::NodeRef n = g.node("Resize", {"x", "", "scales", both ? "sizes" : ""}, {"y"}, "up");
+    n.attr("mode", mode);
+    if (antialias) n.attr("antialias", 1);
+    g.output("y");
+    const Tensor x = type == DType::Float ? Tensor::from_reals(type, {1, 1, 2, 2}, {1, 2, 3, 4})
+                                          : Tensor::from_ints(type, {1, 1, 2, 2}, {1, 2, 3, 4});
+    return g.run({{"x", x}}).at("y");
+  };
+  CHECK_THROWS_WITH(run(DType::Float, true, false, "linear"), Catch::Contains("node 'up' (Resize): antialias"));
+  CHECK_THROWS_WITH(run(DType::Float, false, true, "linear"),
+                    Catch::Contains("exactly one of scales and sizes must be given"));
+  CHECK_THROWS_WITH(run(DType::UInt8, false, false, "linear"),
+                    Catch::Contains("linear interpolation of uint8 elements is not supported"));
+  const Tensor nearest = run(DType::UInt8, false, false, "nearest");
+  CHECK(nearest.ints() == std::vector<int64_t>{1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4});
+}
+
+TEST_CASE("ScatterElements with reduction max keeps the larger of the data and each update", "[exporter-ops]") {
+  test::GraphBuilder g(18);
+  g.input("data", DType::Float, {1, 4});
+  g.initializer("indices", Tensor::from_ints(DType::Int64, {1, 3}, {1, 3, 1}));
+  g.initializer("updates", Tensor::from_reals(DType::Float, {1, 3}, {5, -2, 7}));
+  g.node("ScatterElements", {"data", "indices", "updates"}, {"y"}, "sc").attr("axis", 1).attr("reduction",
+                                                                                              std::string("max"));
+  g.output("y");
+  const Tensor y = g.run({{"data", Tensor::from_reals(DType::Float, {1, 4}, {1, 6, 3, 0})}}).at("y");
+  CHECK(y.reals() == std::vector<double>{1, 7, 3, 0});
+}
+
+TEST_CASE("ConvTranspose with two groups keeps each group's channels apart", "[exporter-ops]") {
+  test::GraphBuilder g(13);
+  g.input("x", DType::Float, {1, 2, 1, 2});
+  // Weight [C=2, M/group=1, 1, 2]: channel 0 spreads by (1, 10), channel 1 by (100, 1000).
+  g.initializer("w", Tensor::from_reals(DType::Float, {2, 1, 1, 2}, {1, 10, 100, 1000}));
+  g.node("ConvTranspose", {"x", "w"}, {"y"}, "up").attr("group", 2).attr("strides", std::vector<int64_t>{1, 2});
+  g.output("y");
+  const Tensor y = g.run({{"x", Tensor::from_reals(DType::Float, {1, 2, 1, 2}, {1, 2, 3, 4})}}).at("y");
+  REQUIRE(y.shape() == Shape{1, 2, 1, 4});
+  CHECK(y.reals() == std::vector<double>{1, 10, 2, 20, 300, 3000, 400, 4000});
+}
+
+TEST_CASE("TopK puts the lower index first among equal values", "[exporter-ops]") {
+  for (const int64_t largest : {1, 0}) {
+    INFO(largest);
+    test::GraphBuilder g(11);
+    g.input("x", DType::Float, {5});
+    g.initializer("k", Tensor::from_ints(DType::Int64, {1}, {3}));
+    g.node("TopK", {"x", "k"}, {"values", "indices"}, "top").attr("largest", largest);
+    g.output("values");
+    g.output("indices");
+    const auto out = g.run({{"x", Tensor::from_reals(DType::Float, {5}, {2, 7, 2, 7, 2})}});
+    CHECK(out.at("indices").ints() ==
+          (largest ? std::vector<int64_t>{1, 3, 0} : std::vector<int64_t>{0, 2, 4}));
+  }
+}
+
+TEST_CASE("GatherElements and ScatterND refuse an index out of range, naming the node and the axis",
+          "[exporter-ops]") {
+  {
+    test::GraphBuilder g(13);
+    g.input("data", DType::Float, {2, 2});
+    g.initializer("indices", Tensor::from_ints(DType::Int64, {1, 2}, {0, 2}));
+    g.node("GatherElements", {"data", "indices"}, {"y"}, "ge").attr("axis", 1);
+    g.output("y");
+    CHECK_THROWS_WITH(g.run({{"data", Tensor::from_reals(DType::Float, {2, 2}, {1, 2, 3, 4})}}),
+                      Catch::Contains("node 'ge' (GatherElements): index 2 is out of range for axis 1 of size 2"));
+  }
+  {
+    test::GraphBuilder g(13);
+    g.input("data", DType::Float, {3});
+    g.initializer("indices", Tensor::from_ints(DType::Int64, {1, 1}, {-4}));
+    g.initializer("updates", Tensor::from_reals(DType::Float, {1}, {9}));
+    g.node("ScatterND", {"data", "indices", "updates"}, {"y"}, "snd");
+    g.output("y");
+    CHECK_THROWS_WITH(g.run({{"data", Tensor::from_reals(DType::Float, {3}, {1, 2, 3})}}),
+                      Catch::Contains("node 'snd' (ScatterND): index -4 is out of range for axis 0 of size 3"));
+  }
+}
