@@ -43,6 +43,17 @@ TransposeGeometry transpose_geometry(const OpContext& ctx, const Tensor& x, cons
     throw InputError(fmt::format("{}: output_shape has {} values for {} spatial dimensions", ctx.label(),
                                  out_shape.size(), r));
   const std::vector<int64_t> pads = per_axis(ctx, "pads", 2 * r, 0);
+  // Bounded so that no size below can overflow.
+  constexpr int64_t kLimit = int64_t{1} << 31;
+  for (size_t d = 0; d < r; ++d) {
+    if (g.strides[d] < 1 || g.strides[d] > kLimit || g.dilations[d] < 1 || g.dilations[d] > kLimit)
+      throw InputError(fmt::format("{}: strides and dilations must be between 1 and 2^31", ctx.label()));
+    if (out_pad[d] < 0 || out_pad[d] >= std::max(g.strides[d], g.dilations[d]))
+      throw InputError(fmt::format("{}: output_padding {} must be below the stride or the dilation", ctx.label(),
+                                   out_pad[d]));
+    if (pads[d] < 0 || pads[d + r] < 0 || pads[d] > kLimit || pads[d + r] > kLimit)
+      throw InputError(fmt::format("{}: pads must be between 0 and 2^31", ctx.label()));
+  }
   g.pad_begin.resize(r);
   g.out.resize(r);
   for (size_t d = 0; d < r; ++d) {

@@ -2,6 +2,7 @@
 // and blocksize x blocksize pixel blocks (PyTorch's pixel_shuffle exports as
 // DepthToSpace in CRD order; TensorFlow's depth_to_space is DCR).
 
+#include <algorithm>
 #include <fmt/format.h>
 
 #include "golden/errors.hpp"
@@ -14,7 +15,9 @@ namespace {
 int64_t block_size(const OpContext& ctx, const Tensor& x) {
   if (x.rank() != 4) throw InputError(fmt::format("{}: input must be [N,C,H,W], got {}", ctx.label(), shape_string(x.shape())));
   const int64_t b = ctx.attrs.get_int("blocksize", 0);
-  if (b < 1) throw InputError(fmt::format("{}: blocksize {} is not positive", ctx.label(), b));
+  // Above the channel count no block fits (and b * b could overflow).
+  if (b < 1 || b > std::max<int64_t>({x.shape()[1], x.shape()[2], x.shape()[3]}))
+    throw InputError(fmt::format("{}: blocksize {} does not fit the input {}", ctx.label(), b, shape_string(x.shape())));
   return b;
 }
 

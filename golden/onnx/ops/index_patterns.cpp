@@ -2,6 +2,7 @@
 // non-zero elements), OneHot (a one at each index) and Trilu (a matrix
 // triangle).
 
+#include <cmath>
 #include <fmt/format.h>
 
 #include "golden/errors.hpp"
@@ -35,8 +36,10 @@ std::vector<Tensor> one_hot(const OpContext& ctx) {
   const Tensor& values = ctx.input(2);
   if (depth_t.size() != 1)
     throw InputError(fmt::format("{}: depth must be one value, got {}", ctx.label(), shape_string(depth_t.shape())));
-  const auto depth = static_cast<int64_t>(depth_t.value(0));
-  if (depth < 1) throw InputError(fmt::format("{}: depth {} is not positive", ctx.label(), depth_t.value(0)));
+  const double depth_value = depth_t.value(0);
+  if (!(depth_value >= 1 && depth_value <= 9.0e15))
+    throw InputError(fmt::format("{}: depth {} is not a positive count", ctx.label(), depth_value));
+  const auto depth = static_cast<int64_t>(depth_value);
   if (values.size() != 2 || values.rank() != 1)
     throw InputError(fmt::format("{}: values must be [off, on], got {}", ctx.label(), shape_string(values.shape())));
   const int64_t rank = indices.rank() + 1, axis_attr = ctx.attrs.get_int("axis", -1);
@@ -52,7 +55,9 @@ std::vector<Tensor> one_hot(const OpContext& ctx) {
   for (int64_t o = 0; o < outer; ++o)
     for (int64_t i = 0; i < inner; ++i) {
       // Non-integral indices are truncated, as ONNX casts them to int64.
-      int64_t at = static_cast<int64_t>(indices.value(o * inner + i));
+      const double v = indices.value(o * inner + i);
+      if (!(std::fabs(v) < 9.0e15)) continue;  // far outside any depth: all off
+      int64_t at = static_cast<int64_t>(v);
       if (at < 0) at += depth;
       if (at >= 0 && at < depth) y.set_value((o * depth + at) * inner + i, values.value(1));
     }

@@ -125,6 +125,14 @@ std::vector<double> float_list(const OpContext& ctx, int i, const char* what) {
   return t.reals();
 }
 
+// An output dimension computed in double: refused past what any tensor could
+// hold (and before a cast of it would be undefined).
+int64_t output_dimension(const OpContext& ctx, double v) {
+  if (!(v >= 0 && v <= 9.0e15))
+    throw InputError(fmt::format("{}: an output dimension of {} is out of range", ctx.label(), v));
+  return static_cast<int64_t>(v);
+}
+
 bool given(const OpContext& ctx, int i) { return ctx.has_input(i) && ctx.input(i).size() > 0; }
 
 Tensor interpolate(const OpContext& ctx, const Tensor& x, const ResizeRule& r, const std::vector<double>& scales,
@@ -208,9 +216,10 @@ void target_shape(const OpContext& ctx, const Tensor& x, const std::vector<doubl
   if (scales_in) {
     for (size_t i = 0; i < n; ++i) {
       const double s = (*scales_in)[i];
-      if (!(s > 0)) throw InputError(fmt::format("{}: scale {} is not positive", ctx.label(), s));
+      if (!(s > 0 && std::isfinite(s)))
+        throw InputError(fmt::format("{}: scale {} is not a positive number", ctx.label(), s));
       scales[axes[i]] = s;
-      out[axes[i]] = static_cast<int64_t>(std::floor(s * static_cast<double>(x.shape()[axes[i]])));
+      out[axes[i]] = output_dimension(ctx, std::floor(s * static_cast<double>(x.shape()[axes[i]])));
     }
     return;
   }
@@ -231,7 +240,7 @@ void target_shape(const OpContext& ctx, const Tensor& x, const std::vector<doubl
       out[axes[i]] = (*sizes_in)[i];
       scales[axes[i]] = static_cast<double>((*sizes_in)[i]) / static_cast<double>(in);
     } else {
-      out[axes[i]] = static_cast<int64_t>(std::nearbyint(common * static_cast<double>(in)));
+      out[axes[i]] = output_dimension(ctx, std::nearbyint(common * static_cast<double>(in)));
       scales[axes[i]] = common;
     }
   }

@@ -159,3 +159,41 @@ TEST_CASE("GatherElements and ScatterND refuse an index out of range, naming the
                       Catch::Contains("node 'snd' (ScatterND): index -4 is out of range for axis 0 of size 3"));
   }
 }
+
+TEST_CASE("Sizes that no tensor could hold are refused by the node, not cast or multiplied past int64",
+          "[exporter-ops]") {
+  const Tensor x = Tensor::from_reals(DType::Float, {1, 4, 2, 2}, std::vector<double>(16, 1.0));
+  {
+    test::GraphBuilder g(13);
+    g.input("x", DType::Float, {1, 4, 2, 2});
+    g.initializer("scales", Tensor::from_reals(DType::Float, {4}, {1, 1, 1e30, 1}));
+    g.node("Resize", {"x", "", "scales"}, {"y"}, "up");
+    g.output("y");
+    CHECK_THROWS_WITH(g.run({{"x", x}}), Catch::Contains("node 'up' (Resize): an output dimension of"));
+  }
+  {
+    test::GraphBuilder g(13);
+    g.input("x", DType::Float, {1, 4, 2, 2});
+    g.node("DepthToSpace", {"x"}, {"y"}, "d2s").attr("blocksize", int64_t{1} << 40);
+    g.output("y");
+    CHECK_THROWS_WITH(g.run({{"x", x}}), Catch::Contains("node 'd2s' (DepthToSpace): blocksize 1099511627776"));
+  }
+  {
+    test::GraphBuilder g(13);
+    g.input("i", DType::Int64, {2});
+    g.initializer("depth", Tensor::from_reals(DType::Float, {1}, {1e300}));
+    g.initializer("values", Tensor::from_reals(DType::Float, {2}, {0, 1}));
+    g.node("OneHot", {"i", "depth", "values"}, {"y"}, "oh");
+    g.output("y");
+    CHECK_THROWS_WITH(g.run({{"i", Tensor::from_ints(DType::Int64, {2}, {0, 1})}}),
+                      Catch::Contains("node 'oh' (OneHot): depth inf is not a positive count"));
+  }
+  {
+    test::GraphBuilder g(13);
+    g.input("x", DType::Float, {1, 4, 2, 2});
+    g.initializer("w", Tensor::from_reals(DType::Float, {4, 1, 1, 1}, {1, 1, 1, 1}));
+    g.node("ConvTranspose", {"x", "w"}, {"y"}, "ct").attr("output_padding", std::vector<int64_t>{1, 0});
+    g.output("y");
+    CHECK_THROWS_WITH(g.run({{"x", x}}), Catch::Contains("node 'ct' (ConvTranspose): output_padding 1 must be below"));
+  }
+}
