@@ -18,14 +18,7 @@
 set -eu
 golden=$1 models=$2 work=$3 zoo=${4:-}
 here=$(cd "$(dirname "$0")" && pwd)
-modules=${APS_ORT_MODULES:-$here/node_modules}
-
-if ! command -v node >/dev/null 2>&1; then
-  echo "SKIPPED: node is not installed"; exit 77
-fi
-if [ ! -d "$modules/onnxruntime-node" ]; then
-  echo "SKIPPED: onnxruntime-node is not installed (npm install --prefix tests/oracle; ./quickstart test does it)"; exit 77
-fi
+. "$here/ort_available.sh"
 
 rm -rf "$work" && mkdir -p "$work"
 status=0

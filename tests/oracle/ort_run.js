@@ -3,6 +3,12 @@
 // `aps-golden onnx-test` can compare its own results with ONNX Runtime's.
 //
 //   node ort_run.js MODEL INPUT.pb OUT_DIR [disabled|all]
+//   node ort_run.js --cases CASE_DIR...
+//
+// The second form runs backend-test folders in one process (CASE_DIR/model.onnx
+// on CASE_DIR/test_data_set_0/input_0.pb, outputs written beside it, graph
+// optimisations disabled); a folder ONNX Runtime refuses gets no outputs and
+// a line on stderr, and the exit status is 2.
 //
 // Graph optimisations default to 'disabled': ONNX Runtime then executes each
 // node with its ONNX semantics. With 'all' it fuses DQ -> op -> Q into its
@@ -14,9 +20,9 @@ const path = require('path');
 const ort = require('onnxruntime-node');
 
 // --- a minimal TensorProto codec (fields: dims=1, data_type=2, name=8, raw_data=9)
-const DATA_TYPES = {1: 'float32', 2: 'uint8', 3: 'int8', 6: 'int32', 7: 'int64', 11: 'float64'};
+const DATA_TYPES = {1: 'float32', 2: 'uint8', 3: 'int8', 6: 'int32', 7: 'int64', 9: 'bool', 11: 'float64'};
 const ARRAYS = {float32: Float32Array, uint8: Uint8Array, int8: Int8Array, int32: Int32Array,
-                int64: BigInt64Array, float64: Float64Array};
+                int64: BigInt64Array, bool: Uint8Array, float64: Float64Array};
 
 function readVarint(buf, pos) {
   let result = 0n, shift = 0n;
@@ -84,9 +90,7 @@ function encodeTensor(name, tensor) {
   return Buffer.concat([Buffer.from(out), raw]);
 }
 
-async function main() {
-  const [model, inputFile, outDir, level = 'disabled'] = process.argv.slice(2);
-  if (!outDir) throw new Error('usage: node ort_run.js MODEL INPUT.pb OUT_DIR [disabled|all]');
+async function runOne(model, inputFile, outDir, level) {
   const session = await ort.InferenceSession.create(model, {graphOptimizationLevel: level, intraOpNumThreads: 1});
   const input = decodeTensor(fs.readFileSync(inputFile));
   let results;
@@ -115,6 +119,27 @@ async function main() {
   session.outputNames.forEach((name, i) => {
     fs.writeFileSync(path.join(outDir, `output_${i}.pb`), encodeTensor(name, results[name]));
   });
+}
+
+async function main() {
+  const args = process.argv.slice(2);
+  if (args[0] === '--cases') {
+    let failed = 0;
+    for (const dir of args.slice(1)) {
+      const data = path.join(dir, 'test_data_set_0');
+      try {
+        await runOne(path.join(dir, 'model.onnx'), path.join(data, 'input_0.pb'), data, 'disabled');
+      } catch (e) {
+        console.error(`ort_run: ${dir}: ${e.message}`);
+        ++failed;
+      }
+    }
+    if (failed) process.exit(2);
+    return;
+  }
+  const [model, inputFile, outDir, level = 'disabled'] = args;
+  if (!outDir) throw new Error('usage: node ort_run.js MODEL INPUT.pb OUT_DIR [disabled|all]');
+  await runOne(model, inputFile, outDir, level);
 }
 
 main().catch((e) => { console.error(`ort_run: ${e.message}`); process.exit(2); });

@@ -67,29 +67,35 @@ std::vector<double> coefficients(const ResizeRule& r, double ratio, bool integra
 }
 
 // The input coordinate of output index x along an axis of `in` elements
-// resized by `scale` (`out_len` = scale * in, unrounded, as the reference
-// computes it); roi_start/roi_end only for tf_crop_and_resize.
-double input_coordinate(const OpContext& ctx, const ResizeRule& r, int64_t x, int64_t in, double scale, double roi_start,
-                        double roi_end) {
-  const double out_len = scale * static_cast<double>(in);
-  const double xd = static_cast<double>(x);
+// resized by `scale` to `out` elements; roi_start/roi_end only for
+// tf_crop_and_resize. Computed in float32, as ONNX Runtime does: a coordinate
+// such as 1.5 / 0.6f is 2.5 there, a tie the nearest modes break, and
+// 2.4999999 in double. The rules that divide by the output length take the
+// whole output length, as the operator's definition and ONNX Runtime do (the
+// 1.12 reference divided by scale * in).
+double input_coordinate(const OpContext& ctx, const ResizeRule& r, int64_t x, int64_t in, double scale, int64_t out,
+                        double roi_start, double roi_end) {
+  const auto xf = static_cast<float>(x), s = static_cast<float>(scale);
+  const auto last_in = static_cast<float>(in - 1), last_out = static_cast<float>(out - 1);
+  const auto start = static_cast<float>(roi_start), end = static_cast<float>(roi_end);
   const std::string& t = r.transform;
-  if (t == "half_pixel") return (xd + 0.5) / scale - 0.5;
-  if (t == "asymmetric") return xd / scale;
-  if (t == "pytorch_half_pixel") return out_len == 1 ? -0.5 : (xd + 0.5) / scale - 0.5;
-  if (t == "tf_half_pixel_for_nn") return (xd + 0.5) / scale;
-  if (t == "align_corners") return out_len == 1 ? 0.0 : xd * static_cast<double>(in - 1) / (out_len - 1);
-  if (t == "tf_crop_and_resize") {
-    const double span = (roi_end - roi_start) * static_cast<double>(in - 1);
-    return (out_len == 1 ? span / 2 : xd * span / (out_len - 1)) + roi_start * static_cast<double>(in - 1);
-  }
-  throw InputError(fmt::format("{}: coordinate_transformation_mode '{}' is not supported", ctx.label(), t));
+  float c = 0;
+  if (t == "half_pixel") c = (xf + 0.5f) / s - 0.5f;
+  else if (t == "asymmetric") c = xf / s;
+  else if (t == "pytorch_half_pixel") c = out > 1 ? (xf + 0.5f) / s - 0.5f : 0.0f;
+  else if (t == "tf_half_pixel_for_nn") c = (xf + 0.5f) / s;
+  else if (t == "align_corners") c = out == 1 ? 0.0f : xf * last_in / last_out;
+  else if (t == "tf_crop_and_resize")
+    c = out > 1 ? start * last_in + xf * (end - start) * last_in / last_out : 0.5f * (start + end) * last_in;
+  else
+    throw InputError(fmt::format("{}: coordinate_transformation_mode '{}' is not supported", ctx.label(), t));
+  return c;
 }
 
-AxisTaps axis_taps(const OpContext& ctx, const ResizeRule& r, int64_t x, int64_t in, double scale, double roi_start,
-                   double roi_end) {
+AxisTaps axis_taps(const OpContext& ctx, const ResizeRule& r, int64_t x, int64_t in, double scale, int64_t out,
+                   double roi_start, double roi_end) {
   AxisTaps taps;
-  const double c = input_coordinate(ctx, r, x, in, scale, roi_start, roi_end);
+  const double c = input_coordinate(ctx, r, x, in, scale, out, roi_start, roi_end);
   if (r.transform == "tf_crop_and_resize" && (c < 0 || c > static_cast<double>(in - 1))) {
     taps.outside = true;
     return taps;
@@ -143,12 +149,13 @@ Tensor interpolate(const OpContext& ctx, const Tensor& x, const ResizeRule& r, c
                                  r.mode == Mode::Linear ? "linear" : "cubic", dtype_name(x.dtype())));
   // Per axis, per output index, its taps.
   std::vector<std::vector<AxisTaps>> taps(static_cast<size_t>(rank));
+  // An axis of scale 1 is copied, its crop box ignored (ONNX Runtime's rule).
   for (int d = 0; d < rank; ++d) {
     const double start = roi.empty() ? 0.0 : roi[d], end = roi.empty() ? 1.0 : roi[d + rank];
     for (int64_t o = 0; o < out_shape[d]; ++o)
-      taps[d].push_back(x.shape()[d] == out_shape[d] && scales[d] == 1.0 && r.transform != "tf_crop_and_resize"
+      taps[d].push_back(x.shape()[d] == out_shape[d] && scales[d] == 1.0
                             ? AxisTaps{{o}, {1.0}, false}
-                            : axis_taps(ctx, r, o, x.shape()[d], scales[d], start, end));
+                            : axis_taps(ctx, r, o, x.shape()[d], scales[d], out_shape[d], start, end));
   }
   Tensor y(x.dtype(), out_shape);
   const auto strides = row_major_strides(x.shape());
@@ -240,7 +247,7 @@ void target_shape(const OpContext& ctx, const Tensor& x, const std::vector<doubl
       out[axes[i]] = (*sizes_in)[i];
       scales[axes[i]] = static_cast<double>((*sizes_in)[i]) / static_cast<double>(in);
     } else {
-      out[axes[i]] = output_dimension(ctx, std::nearbyint(common * static_cast<double>(in)));
+      out[axes[i]] = output_dimension(ctx, std::round(common * static_cast<double>(in)));  // half away from 0
       scales[axes[i]] = common;
     }
   }
@@ -288,6 +295,9 @@ std::vector<Tensor> resize(const OpContext& ctx) {
   } else if (r.transform == "tf_crop_and_resize") {
     throw InputError(fmt::format("{}: tf_crop_and_resize needs roi", ctx.label()));
   }
+  // A resize to the input's own shape is a copy, whatever the scales (1.3 on
+  // 3 elements leaves 3) or the crop: ONNX Runtime's rule.
+  if (out == x.shape()) return {x};
   return {interpolate(ctx, x, r, scales, out, roi)};
 }
 
