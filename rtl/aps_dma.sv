@@ -250,6 +250,13 @@ module aps_dma
     else $error("aps_dma: a response beat with no burst in flight");
   assert property (@(posedge clk_i) disable iff (!rst_ni) act_we_o |-> 32'(act_waddr_o) == word)
     else $error("aps_dma: scratchpad word %0d outside the scratchpad", word);
+  // The on-chip words a transfer touches are inside their buffer (the
+  // sequencer's range checks; a word past the end would wrap onto another).
+  assert property (@(posedge clk_i) disable iff (!rst_ni) act_we_o || act_re_o |->
+                   (act_re_o && write_beat ? word + 32'd1 : word) < 32'(ACT_WORDS))
+    else $error("aps_dma: scratchpad word %0d outside the %0d-word scratchpad", word, ACT_WORDS);
+  assert property (@(posedge clk_i) disable iff (!rst_ni) wgt_we_o |-> word < 32'(WGT_WORDS))
+    else $error("aps_dma: weight word %0d outside the %0d-word buffer", word, WGT_WORDS);
 
   // Functional coverage (--coverage-user builds; see docs/verification.md):
   // every transfer kind, the memory port holding each channel back, and the

@@ -87,4 +87,13 @@ module aps_sae_unit
       end
     end
   end
+`ifndef SYNTHESIS
+  // Slice entries are the host's (the golden model's program image, whose
+  // addresses lie inside the scanned tensor): one past the scratchpad would
+  // wrap onto another tensor's word.
+  assert property (@(posedge clk_i) disable iff (!rst_ni) act_re_o |->
+                   sae_rdata_i[32*SaeAddress +: 32] < 32'(ACT_WORDS))
+    else $error("aps_sae_unit: slice entry word %0d outside the %0d-word scratchpad",
+                sae_rdata_i[32*SaeAddress +: 32], ACT_WORDS);
+`endif
 endmodule

@@ -699,7 +699,8 @@ module aps_sequencer
           run_start_o <= 1'b1;
           error_o <= 1'b0;
           error_code_o <= ErrNone;
-          if (32'(num_layers_i) > MAX_LAYERS) begin
+          // More slots than the PCU's table holds would alias slots.
+          if (32'(num_layers_i) > MAX_LAYERS || 32'(num_slots_i) > MAX_LAYERS) begin
             error_o <= 1'b1;
             error_code_o <= ErrLayers;
             state <= SDone;
@@ -867,8 +868,8 @@ module aps_sequencer
   end
 
 `ifndef SYNTHESIS
-  assert property (@(posedge clk_i) disable iff (!rst_ni) act_re_o |-> 32'(act_raddr_o) == act_addr)
-    else $error("aps_sequencer: activation address %0d outside the memory", act_addr);
+  assert property (@(posedge clk_i) disable iff (!rst_ni) act_re_o |-> act_addr < 32'(ACT_WORDS))
+    else $error("aps_sequencer: activation address %0d outside the %0d-word scratchpad", act_addr, ACT_WORDS);
   assert property (@(posedge clk_i) disable iff (!rst_ni) state == SPlanes |-> 32'(plane) < planes_per_word)
     else $error("aps_sequencer: plane counter ran past the operand width");
   assert property (@(posedge clk_i) disable iff (!rst_ni) wb_start_o |-> wb_count_o >= 1)

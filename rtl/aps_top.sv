@@ -343,6 +343,11 @@ module aps_top
     else $error("aps_top: writeback outside a run, or in the same cycle as a DMA load");
   assert property (@(posedge clk_i) disable iff (!rst_ni) dma_act_re |-> !seq_act_re && !sae_act_re)
     else $error("aps_top: the DMA engine and the datapath read the scratchpad in the same cycle");
+  // The scratchpad's read mux gives the SAE priority over the sequencer: the
+  // two must never read in one cycle (a scan runs between a step's compute
+  // phases), or the array would take the SAE's word.
+  assert property (@(posedge clk_i) disable iff (!rst_ni) sae_act_re |-> !seq_act_re)
+    else $error("aps_top: the SAE and the sequencer read the scratchpad in the same cycle");
   // The weight buffer's two slots: a tile loads into one while the array reads the other.
   assert property (@(posedge clk_i) disable iff (!rst_ni) dma_wgt_we && seq_wgt_re |->
                    (32'(dma_wgt_waddr) >= WGT_WORDS / 2) != (32'(seq_wgt_raddr) >= WGT_WORDS / 2))

@@ -138,5 +138,11 @@ module aps_writeback
     else $error("aps_writeback: %0d values for %0d slots", count_i, NV);
   assert property (@(posedge clk_i) disable iff (!rst_ni) b_valid |-> b_channel < 32'(out_cb_i) * ROWS)
     else $error("aps_writeback: channel %0d outside the %0d-block output layout", b_channel, out_cb_i);
+  // The sequencer's range checks keep the output inside the scratchpad; a
+  // write past it would wrap onto live words.
+  assert property (@(posedge clk_i) disable iff (!rst_ni) act_we_o |->
+                   64'(out_base_i) + 64'(32'(byte_offset >> LaneBits)) < 64'(ACT_WORDS))
+    else $error("aps_writeback: word %0d outside the %0d-word scratchpad", out_base_i + (byte_offset >> LaneBits),
+                ACT_WORDS);
 `endif
 endmodule

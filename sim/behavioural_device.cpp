@@ -23,7 +23,7 @@ BehaviouralDevice::BehaviouralDevice(const NetworkProgram& program, const Device
   faulty_ = faults_.corrupt_write != none.corrupt_write || faults_.drop_write != none.drop_write ||
             faults_.duplicate_write != none.duplicate_write || faults_.extra_cycles != 0 || faults_.extra_stalls != 0 ||
             faults_.extra_plane_reads != 0 ||
-            faults_.wrong_metric || faults_.hang || !faults_.unmapped_csr.empty();
+            faults_.wrong_metric || faults_.hang || !faults_.unmapped_csr.empty() || faults_.writable_stalls;
   const auto region = [&](uint32_t base, int64_t entries, int64_t entry_bytes) {
     Region r;
     r.base = base;
@@ -189,6 +189,9 @@ void BehaviouralDevice::write_csr(uint32_t offset, uint32_t data) {
     case hw::kCsrBudgetHi: budget_ = (budget_ & 0xffffffff) | uint64_t{data} << 32; break;
     case hw::kCsrNumSlots: num_slots_ = hw::CsrNumSlots::unpack(data).count; break;
     case hw::kCsrInputMax: input_max_ = hw::CsrInputMax::unpack(data).code; break;
+    case hw::kCsrStalls:
+      if (faults_.writable_stalls) stalls_ = data;
+      break;
     default: break;
   }
 }

@@ -50,6 +50,7 @@ struct BehaviouralFaults {
   bool wrong_metric = false;     // slot 0, candidate 0 reads one more than the SAE computed
   bool hang = false;             // a run never ends
   std::string unmapped_csr;      // this CSR (a kCsrTable name) reads as unmapped: a missing read arm
+  bool writable_stalls = false;  // the read-only stall counter takes host writes: a decode that ignores access
 };
 
 class BehaviouralDevice final : public Device {

@@ -36,6 +36,24 @@ std::vector<std::string> check_csr_readback(HostDriver& driver) {
     if (c.readable) expect(c.name, c.offset, c.reset & ~c.write_mask, "after writing zeros");
     driver.write32(hw::kCsrBase + c.offset, c.reset);
   }
+  // A write leaves every bit it cannot set as it was: a counter or log that
+  // took a host write would pass for what the run measured. The acting bits
+  // (start, write-1-to-clear) are left alone; read-write bits get their reset.
+  for (const hw::CsrInfo& c : hw::kCsrTable) {
+    const uint32_t inert = ~(c.write_mask | c.action_mask);
+    if (!c.readable || !inert) continue;
+    driver.write32(hw::kCsrBase + c.offset, inert | (c.reset & c.write_mask));
+    expect(c.name, c.offset, c.reset, "after writing ones to its read-only bits");
+    driver.write32(hw::kCsrBase + c.offset, c.reset & c.write_mask);
+    expect(c.name, c.offset, c.reset, "after writing zeros to its read-only bits");
+  }
+  for (const hw::CsrArrayInfo& a : hw::kCsrArrayTable)
+    for (uint32_t i = 0; i < a.count; ++i)
+      for (uint32_t word = 0; word < a.width / 32; ++word) {
+        const uint32_t offset = a.offset + i * a.stride + 4 * word;
+        driver.write32(hw::kCsrBase + offset, 0xffffffffu);
+        expect(fmt::format("{}[{}]", a.name, i), offset, 0, "after writing ones");
+      }
   return problems;
 }
 

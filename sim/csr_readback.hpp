@@ -4,9 +4,10 @@
 // compared with the value the description gives it (constants such as the
 // memory sizes: this build's); every log entry must read 0; every offset of
 // the CSR region that no register occupies must read the unmapped marker, so
-// a register the RTL forgot to decode cannot pass for a zero; and every
+// a register the RTL forgot to decode cannot pass for a zero; every
 // read-write register must hold exactly what is written to its writable
-// bits. Registers are left at their reset values.
+// bits; and a write must change no read-only bit or log entry. Registers are
+// left at their reset values.
 
 #include <string>
 #include <vector>

@@ -402,6 +402,10 @@ class Interface:
                 mask |= f.mask
         return mask
 
+    def action_mask(self, c):
+        """Bits whose write acts rather than stores: write-only and write-1-to-clear fields."""
+        return sum(f.mask for f in c["field_list"] if f.access in ("wo", "w1c"))
+
     def scalar_csrs(self):
         """Each 32-bit word of the CSR map: 64-bit registers give _lo and _hi."""
         out = []
@@ -705,13 +709,15 @@ def generate_cpp(iface):
     out += ["", "// ---- every CSR word, with what this build reads after reset ----",
             "struct CsrInfo {", "  std::string_view name;", "  uint32_t offset = 0;",
             "  bool readable = true;", "  uint32_t write_mask = 0;  // bits a write sets (rw fields)",
-            "  uint32_t reset = 0;       // the value read after reset", "};"]
+            "  uint32_t reset = 0;       // the value read after reset",
+            "  uint32_t action_mask = 0; // bits whose write acts (wo: start a run; w1c: clear)", "};"]
     rows = iface.scalar_csrs()
     out.append(f"inline constexpr std::array<CsrInfo, {len(rows)}> kCsrTable{{{{")
     for c in rows:
         readable = "false" if c["access"] == "wo" else "true"
         reset = iface.reset_value(c, c["half"]) if "value" in c or c["width"] == 32 else 0
-        out.append(f'    {{"{c["name"]}", {csr_hex(iface, c["offset_value"])}, {readable}, 0x{iface.write_mask(c):08X}, 0x{reset:08X}}},')
+        out.append(f'    {{"{c["name"]}", {csr_hex(iface, c["offset_value"])}, {readable}, 0x{iface.write_mask(c):08X}, '
+                   f'0x{reset:08X}, 0x{iface.action_mask(c):08X}}},')
     out.append("}};")
     out += ["struct CsrArrayInfo {", "  std::string_view name;", "  uint32_t offset = 0, count = 0, stride = 0, width = 32;",
             "};", f"inline constexpr std::array<CsrArrayInfo, {len(iface.arrays)}> kCsrArrayTable{{{{"]

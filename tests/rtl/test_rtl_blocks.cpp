@@ -61,7 +61,7 @@ TEST_CASE("every CSR reads back as the host interface description says", "[rtl][
   CHECK(problems.empty());
 }
 
-TEST_CASE("the sequencer refuses bad descriptors with an error code", "[rtl]") {
+TEST_CASE("the sequencer refuses bad descriptors, and more layers or slots than its tables hold, with an error code", "[rtl]") {
   Mlp m;
   AcceleratorSession s(m.program, rtl());
   HostDriver& d = s.driver();
@@ -83,6 +83,14 @@ TEST_CASE("the sequencer refuses bad descriptors with an error code", "[rtl]") {
   CHECK(run_and_status().error_code == hw::Error::kActRange);
   d.write32(hw::kCsrBase + hw::kCsrNumLayers, 200);  // more layers than the table holds
   CHECK(run_and_status().error_code == hw::Error::kLayers);
+  // More PCU slots than the slot table holds would alias slots.
+  d.write32(step1 + 4 * hw::kDescInBase, s.image().descriptors[1][hw::kDescInBase]);
+  d.write32(hw::kCsrBase + hw::kCsrNumLayers, static_cast<uint32_t>(s.image().descriptors.size()));
+  REQUIRE(run_and_status().error == 0);
+  d.write32(hw::kCsrBase + hw::kCsrNumSlots, static_cast<uint32_t>(s.limits().max_layers + 1));
+  const hw::CsrStatus slots = run_and_status();
+  CHECK(slots.error == 1);
+  CHECK(slots.error_code == hw::Error::kLayers);
 }
 
 TEST_CASE("every descriptor fault stops the run at its step with its error code", "[rtl][fault]") {
