@@ -161,7 +161,7 @@ def main():
                      helper.make_node("Relu", ["a"], ["b"], name="second"),
                      helper.make_node("Identity", ["b"], ["y"], name="out")], [x], [y]),
          os.path.join(out, "cycle.onnx"))
-    save(tiny_model([helper.make_node("Hardmax", ["x"], ["y"], name="squash")], [x], [y]),
+    save(tiny_model([helper.make_node("Det", ["x"], ["y"], name="squash")], [x], [y]),
          os.path.join(out, "unsupported_op.onnx"))
     save(tiny_model([helper.make_node("Relu", ["x"], ["y"], name="r")], [x], [y], opset=30),
          os.path.join(out, "future_opset.onnx"))

@@ -2,15 +2,20 @@
 """Random single-op models of the ops exporters write around the
 accelerator's layers, for ONNX Runtime to check aps-golden on (ort_op_oracle.sh).
 
-    make_op_cases.py OUT_DIR [--seed S] [--count-per-op N]
+    make_op_cases.py OUT_DIR [--seed S] [--count-per-family N]
 
 Each case is a backend-test folder without expected outputs: OUT_DIR/<op>_<k>/
 model.onnx and test_data_set_0/input_0.pb, one float input (the op's other
-inputs are initializers). The attributes are drawn from the whole range each
-op defines (every Resize mode and coordinate rule, ConvTranspose with groups,
-dilations, output padding, output_shape and auto_pad, scatter reductions, ...),
-so the oracle reaches what ONNX's fixed backend vectors do not. The seed fixes
-every case.
+inputs are initializers). N cases are drawn for each of the eight families
+below, over the range each op defines (every Resize mode and coordinate rule,
+ConvTranspose with groups, dilations, asymmetric pads, output padding,
+output_shape and auto_pad, every scatter reduction, ...), so the oracle
+reaches what ONNX's fixed backend vectors do not. The seed fixes every case.
+
+Not drawn: integer inputs (the one graph input is float), Resize at opset 10
+and Upsample (their nearest rule is checked by the backend vectors), 1-D and
+3-D ConvTranspose, NaN inputs, and the two corners where aps-golden keeps the
+operator's text and ONNX Runtime does not (below).
 """
 import argparse
 import os
@@ -50,7 +55,7 @@ def resize_case(rng, out, k):
     transform = str(rng.choice(transforms))
     shape = [int(rng.integers(1, 3)), int(rng.integers(1, 3)), int(rng.integers(2, 7)), int(rng.integers(2, 7))]
     x = rand(rng, shape)
-    opset = int(rng.choice([13, 18]))
+    opset = int(rng.choice([11, 13, 18]))
     attrs = {"mode": str(mode), "coordinate_transformation_mode": transform}
     if mode == "nearest":
         attrs["nearest_mode"] = str(rng.choice(["round_prefer_floor", "round_prefer_ceil", "floor", "ceil"]))
@@ -60,13 +65,17 @@ def resize_case(rng, out, k):
     inits = []
     roi_name = ""
     if transform == "tf_crop_and_resize":
-        start = rng.uniform(0, 0.4, size=4)
-        end = rng.uniform(0.6, 1.2, size=4)  # past 1: extrapolated
-        start[:2], end[:2] = 0, 1
-        attrs["extrapolation_value"] = float(rng.choice([0.0, 10.0]))
-        inits.append(("roi", np.concatenate([start, end]).astype(np.float32)))
         roi_name = "roi"
     axes = opset >= 18 and rng.integers(0, 2) == 1
+    if roi_name:
+        # Over the axes resized: all four, or H and W when `axes` names them.
+        n = 2 if axes else 4
+        start = rng.uniform(0, 0.4, size=n)
+        end = rng.uniform(0.6, 1.2, size=n)  # past 1: extrapolated
+        if not axes:
+            start[:2], end[:2] = 0, 1
+        attrs["extrapolation_value"] = float(rng.choice([0.0, 10.0]))
+        inits.append(("roi", np.concatenate([start, end]).astype(np.float32)))
     if axes:
         attrs["axes"] = [2, 3]
     if rng.integers(0, 2) == 0:
@@ -81,6 +90,13 @@ def resize_case(rng, out, k):
         if axes:
             attrs["keep_aspect_ratio_policy"] = str(rng.choice(["stretch", "not_larger", "not_smaller"]))
         inputs = ["x", roi_name, "", "sizes"]
+    if opset == 11:
+        # Opset 11's roi and scales are not optional: an empty tensor stands
+        # for the one not used.
+        for i, name in ((1, "no_roi"), (2, "no_scales")):
+            if inputs[i] == "":
+                inputs[i] = name
+                inits.append((name, np.zeros([0], dtype=np.float32)))
     save_case(out, f"resize_{k}", helper.make_node("Resize", inputs, ["y"], **attrs), x, inits, opset)
 
 
@@ -97,7 +113,8 @@ def conv_transpose_case(rng, out, k):
     form = int(rng.integers(0, 4))
     if form == 0:
         # At most the kernel's footprint in all, so that the output is not empty.
-        attrs["pads"] = [int(rng.integers(0, (kk - 1) * d // 2 + 1)) for kk, d in zip(kernel, dilations)] * 2
+        attrs["pads"] = [int(rng.integers(0, (kk - 1) * d // 2 + 1)) for kk, d in zip(kernel + kernel,
+                                                                                        dilations + dilations)]
     elif form == 1:
         # Below the stride (ONNX Runtime's bound; PyTorch's, which aps-golden
         # takes, is below the stride or the dilation).
@@ -169,9 +186,9 @@ def nd_case(rng, out, k):
     n = int(rng.integers(1, min(4, len(tuples)) + 1))
     idx = tuples[rng.permutation(len(tuples))[:n]]
     updates = rand(rng, [n] + shape[m:])
-    reduction = str(rng.choice(["none", "add", "mul"]))
+    reduction = str(rng.choice(["none", "add", "mul", "max", "min"]))
     node = helper.make_node("ScatterND", ["x", "i", "u"], ["y"], reduction=reduction)
-    save_case(out, f"scatternd_{k}", node, x, [("i", idx.astype(np.int64)), ("u", updates)], opset=16)
+    save_case(out, f"scatternd_{k}", node, x, [("i", idx.astype(np.int64)), ("u", updates)], opset=18)
 
 
 def scan_case(rng, out, k):
@@ -192,8 +209,9 @@ def scan_case(rng, out, k):
         save_case(out, f"topk_{k}", node, x, [("k", np.array([kk], dtype=np.int64))], outputs=("v", "i"))
     else:
         x = rng.integers(-1, 2, size=shape).astype(np.float32)
+        # Opset 11: the input coerced to 2-D at the axis; 13: along the axis.
         node = helper.make_node("Hardmax", ["x"], ["y"], axis=int(rng.integers(-3, 3)))
-        save_case(out, f"hardmax_{k}", node, x)
+        save_case(out, f"hardmax_{k}", node, x, opset=int(rng.choice([11, 13])))
 
 
 def pattern_case(rng, out, k):
@@ -243,12 +261,12 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("out")
     ap.add_argument("--seed", type=int, default=2026)
-    ap.add_argument("--count-per-op", type=int, default=12)
+    ap.add_argument("--count-per-family", type=int, default=30)
     a = ap.parse_args()
     rng = np.random.default_rng(a.seed)
     made = 0
     for make in CASES:
-        for k in range(a.count_per_op):
+        for k in range(a.count_per_family):
             make(rng, a.out, k)
             made += 1
     print(f"{made} cases in {a.out}")

@@ -2,7 +2,7 @@
 # ONNX Runtime as the oracle for the ops exporters write around the
 # accelerator's layers (Resize, ConvTranspose, the index and scan ops, ...):
 #
-#   ort_op_oracle.sh APS_GOLDEN WORK_DIR [SEED] [COUNT_PER_OP]
+#   ort_op_oracle.sh APS_GOLDEN WORK_DIR [SEED] [COUNT_PER_FAMILY]
 #
 # make_op_cases.py draws single-op models over each op's attributes, ONNX
 # Runtime writes their expected outputs, and `aps-golden onnx-test` must
@@ -17,7 +17,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/ort_available.sh"
 
 rm -rf "$work" && mkdir -p "$work"
-"${APS_ORACLE_PYTHON:-/usr/bin/python3}" "$here/make_op_cases.py" "$work" --seed "$seed" --count-per-op "$count"
+"${APS_ORACLE_PYTHON:-/usr/bin/python3}" "$here/make_op_cases.py" "$work" --seed "$seed" --count-per-family "$count"
 status=0
 NODE_PATH=$modules node "$here/ort_run.js" --cases "$work"/*/ || status=1
 "$golden" onnx-test --rtol 1e-4 --atol 1e-5 "$work"/*/ || status=1

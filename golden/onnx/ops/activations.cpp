@@ -1,9 +1,8 @@
 // The activations exporters write beyond Relu, Sigmoid and Clip: LeakyRelu,
 // PRelu, Elu, Selu, Celu, ThresholdedRelu, Tanh, Erf (GELU's), HardSigmoid,
 // HardSwish, Softplus, Softsign, Gelu, Mish, Shrink, each a map_floats of its
-// formula. The
-// accelerator maps none of them; with ONNX semantics a model that uses them
-// can still be evaluated.
+// formula. The accelerator maps none of them; with ONNX semantics a model
+// that uses them can still be evaluated.
 
 #include <algorithm>
 #include <cmath>

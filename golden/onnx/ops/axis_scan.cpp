@@ -2,27 +2,17 @@
 // (the k largest or smallest, an equal value's lower index first).
 
 #include <algorithm>
+#include <cmath>
 #include <fmt/format.h>
 #include <numeric>
 
 #include "golden/errors.hpp"
 #include "golden/onnx/op_registry.hpp"
+#include "golden/onnx/ops/axis_split.hpp"
 #include "golden/onnx/ops/broadcasting.hpp"
 
 namespace aps {
 namespace {
-
-// outer x len x inner, the axis in the middle.
-struct AxisSplit {
-  int64_t outer = 1, len = 1, inner = 1;
-  int64_t at(int64_t o, int64_t k, int64_t i) const { return (o * len + k) * inner + i; }
-};
-
-AxisSplit split_at(const Shape& shape, int axis) {
-  AxisSplit s;
-  for (int d = 0; d < static_cast<int>(shape.size()); ++d) (d < axis ? s.outer : d == axis ? s.len : s.inner) *= shape[d];
-  return s;
-}
 
 int64_t scalar_int(const OpContext& ctx, int i, const char* what) {
   const Tensor& t = ctx.input(i);
@@ -33,13 +23,13 @@ int64_t scalar_int(const OpContext& ctx, int i, const char* what) {
 }
 
 // Sums in the element type: a float sum rounded to its type at each step,
-// as a float accumulator would hold it.
+// as a float accumulator would hold it; an integer sum wraps as the type does.
 std::vector<Tensor> cumsum(const OpContext& ctx) {
   const Tensor& x = ctx.input(0);
   if (x.rank() == 0) throw InputError(fmt::format("{}: x must have rank >= 1", ctx.label()));
   const int axis = normalize_axis(scalar_int(ctx, 1, "axis"), x.rank(), ctx.label());
   const bool exclusive = ctx.attrs.get_int("exclusive", 0) != 0, reverse = ctx.attrs.get_int("reverse", 0) != 0;
-  const AxisSplit s = split_at(x.shape(), axis);
+  const AxisSplit s = split_at_axis(x.shape(), axis);
   Tensor y(x.dtype(), x.shape());
   for (int64_t o = 0; o < s.outer; ++o)
     for (int64_t i = 0; i < s.inner; ++i) {
@@ -52,9 +42,13 @@ std::vector<Tensor> cumsum(const OpContext& ctx) {
           y.reals()[at] = fsum;
           if (exclusive) fsum = round_to_float_type(fsum + x.reals()[at], x.dtype());
         } else {
-          if (!exclusive) isum += x.ints()[at];
+          const auto add = [&] {
+            isum = wrap_to_integral_type(
+                static_cast<int64_t>(static_cast<uint64_t>(isum) + static_cast<uint64_t>(x.ints()[at])), x.dtype());
+          };
+          if (!exclusive) add();
           y.ints()[at] = isum;
-          if (exclusive) isum += x.ints()[at];
+          if (exclusive) add();
         }
       }
     }
@@ -65,8 +59,10 @@ std::vector<Tensor> top_k(const OpContext& ctx) {
   const Tensor& x = ctx.input(0);
   if (x.rank() == 0) throw InputError(fmt::format("{}: x must have rank >= 1", ctx.label()));
   const int axis = normalize_axis(ctx.attrs.get_int("axis", -1), x.rank(), ctx.label());
+  if (ctx.opset < 10 && !ctx.attrs.has("k"))
+    throw InputError(fmt::format("{}: the k attribute is missing", ctx.label()));
   const int64_t k = ctx.opset < 10 ? ctx.attrs.get_int("k", -1) : scalar_int(ctx, 1, "K");
-  const AxisSplit s = split_at(x.shape(), axis);
+  const AxisSplit s = split_at_axis(x.shape(), axis);
   if (k < 0 || k > s.len)
     throw InputError(fmt::format("{}: k {} is not within the axis's {} elements", ctx.label(), k, s.len));
   const bool largest = ctx.attrs.get_int("largest", 1) != 0;
@@ -77,9 +73,15 @@ std::vector<Tensor> top_k(const OpContext& ctx) {
   for (int64_t o = 0; o < s.outer; ++o)
     for (int64_t i = 0; i < s.inner; ++i) {
       std::iota(order.begin(), order.end(), 0);
+      // NaN ranks above every number, as in the ONNX reference's numpy sort:
+      // first when the largest are taken, last when the smallest are.
       const auto v = [&](int64_t n) { return x.value(s.at(o, n, i)); };
+      const auto below = [&](int64_t a, int64_t b) {
+        const double va = v(a), vb = v(b);
+        return std::isnan(vb) ? !std::isnan(va) : va < vb;
+      };
       std::stable_sort(order.begin(), order.end(),
-                       [&](int64_t a, int64_t b) { return largest ? v(a) > v(b) : v(a) < v(b); });
+                       [&](int64_t a, int64_t b) { return largest ? below(b, a) : below(a, b); });
       for (int64_t n = 0; n < k; ++n) {
         const int64_t from = s.at(o, order[n], i), to = o * k * s.inner + n * s.inner + i;
         if (x.floating())

@@ -43,9 +43,12 @@ TransposeGeometry transpose_geometry(const OpContext& ctx, const Tensor& x, cons
     throw InputError(fmt::format("{}: output_shape has {} values for {} spatial dimensions", ctx.label(),
                                  out_shape.size(), r));
   const std::vector<int64_t> pads = per_axis(ctx, "pads", 2 * r, 0);
-  // Bounded so that no size below can overflow.
+  // Bounded so that no size below can overflow: each factor below 2^31.
   constexpr int64_t kLimit = int64_t{1} << 31;
   for (size_t d = 0; d < r; ++d) {
+    if (g.in[d] > kLimit || g.kernel[d] > kLimit)
+      throw InputError(fmt::format("{}: spatial dimensions of the input {} and kernel {} must be below 2^31",
+                                   ctx.label(), shape_string(x.shape()), shape_string(w.shape())));
     if (g.strides[d] < 1 || g.strides[d] > kLimit || g.dilations[d] < 1 || g.dilations[d] > kLimit)
       throw InputError(fmt::format("{}: strides and dilations must be between 1 and 2^31", ctx.label()));
     if (out_pad[d] < 0 || out_pad[d] >= std::max(g.strides[d], g.dilations[d]))
@@ -98,6 +101,10 @@ std::vector<Tensor> conv_transpose(const OpContext& ctx) {
   const Tensor* b = ctx.has_input(2) ? &ctx.input(2) : nullptr;
   if (b && b->size() != m_out)
     throw InputError(fmt::format("{}: bias has {} values for {} output channels", ctx.label(), b->size(), m_out));
+  // The input positions x kernel taps table is as large as a tensor may be.
+  std::vector<int64_t> in_taps(g.in.begin(), g.in.end());
+  in_taps.insert(in_taps.end(), g.kernel.begin(), g.kernel.end());
+  checked_element_count(in_taps, ctx.label());
   int64_t ins = 1, taps = 1, outs = 1;
   for (int d = 0; d < r; ++d) {
     ins *= g.in[d];

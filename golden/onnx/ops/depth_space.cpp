@@ -2,7 +2,7 @@
 // and blocksize x blocksize pixel blocks (PyTorch's pixel_shuffle exports as
 // DepthToSpace in CRD order; TensorFlow's depth_to_space is DCR).
 
-#include <algorithm>
+#include <cstdint>
 #include <fmt/format.h>
 
 #include "golden/errors.hpp"
@@ -12,12 +12,13 @@
 namespace aps {
 namespace {
 
+// Bounded so that no product below overflows (a real blocksize is a few
+// pixels).
 int64_t block_size(const OpContext& ctx, const Tensor& x) {
   if (x.rank() != 4) throw InputError(fmt::format("{}: input must be [N,C,H,W], got {}", ctx.label(), shape_string(x.shape())));
   const int64_t b = ctx.attrs.get_int("blocksize", 0);
-  // Above the channel count no block fits (and b * b could overflow).
-  if (b < 1 || b > std::max<int64_t>({x.shape()[1], x.shape()[2], x.shape()[3]}))
-    throw InputError(fmt::format("{}: blocksize {} does not fit the input {}", ctx.label(), b, shape_string(x.shape())));
+  if (b < 1 || b > (int64_t{1} << 20))
+    throw InputError(fmt::format("{}: blocksize {} is not between 1 and 2^20", ctx.label(), b));
   return b;
 }
 
@@ -27,10 +28,14 @@ std::vector<Tensor> depth_to_space(const OpContext& ctx) {
   const int64_t n = x.shape()[0], c = x.shape()[1], h = x.shape()[2], w = x.shape()[3];
   if (c % (b * b) != 0)
     throw InputError(fmt::format("{}: {} channels do not divide into blocks of {}", ctx.label(), c, b * b));
-  const std::string mode = ctx.attrs.get_string("mode", "DCR");
+  // Before opset 11 there is no mode: DCR.
+  const std::string mode = ctx.opset < 11 ? "DCR" : ctx.attrs.get_string("mode", "DCR");
   if (mode != "DCR" && mode != "CRD")
     throw InputError(fmt::format("{}: mode '{}' is not DCR or CRD", ctx.label(), mode));
   const int64_t co = c / (b * b);
+  if (h > INT64_MAX / b || w > INT64_MAX / b)
+    throw InputError(fmt::format("{}: {}x{} pixels times a block of {} overflow", ctx.label(), h, w, b));
+  checked_element_count({n, co, h * b, w * b}, ctx.label());
   std::vector<int64_t> offsets;
   offsets.reserve(static_cast<size_t>(x.size()));
   for (int64_t in = 0; in < n; ++in)
@@ -50,6 +55,9 @@ std::vector<Tensor> space_to_depth(const OpContext& ctx) {
   const int64_t n = x.shape()[0], c = x.shape()[1], h = x.shape()[2], w = x.shape()[3];
   if (h % b != 0 || w % b != 0)
     throw InputError(fmt::format("{}: {}x{} pixels do not divide into blocks of {}", ctx.label(), h, w, b));
+  if (c > INT64_MAX / (b * b))
+    throw InputError(fmt::format("{}: {} channels times a block of {} overflow", ctx.label(), c, b * b));
+  checked_element_count({n, c * b * b, h / b, w / b}, ctx.label());
   std::vector<int64_t> offsets;
   offsets.reserve(static_cast<size_t>(x.size()));
   for (int64_t in = 0; in < n; ++in)

@@ -2,7 +2,7 @@
 // GatherElements, ScatterElements (Scatter before opset 11), GatherND, ScatterND (PyTorch's gather,
 // scatter and index_put export as them). Any element type; copies are exact,
 // and a scatter's reduction is computed in the element's own arithmetic
-// (floats rounded to their type, integers exact).
+// (floats rounded to their type, integers wrapped as their type wraps).
 
 #include <algorithm>
 #include <fmt/format.h>
@@ -34,27 +34,38 @@ void copy_element(const Tensor& from, int64_t at, Tensor& to, int64_t to_at) {
     to.ints()[to_at] = from.ints()[at];
 }
 
-// to[to_at] = to[to_at] (reduction) from[at]; "none" replaces.
-void combine_element(const std::string& reduction, const Tensor& from, int64_t at, Tensor& to,
-                     int64_t to_at) {
-  if (reduction == "none") return copy_element(from, at, to, to_at);
-  const auto apply = [&](auto a, auto b) {
-    if (reduction == "add") return a + b;
-    if (reduction == "mul") return a * b;
-    if (reduction == "max") return std::max(a, b);
-    return std::min(a, b);
-  };
-  if (to.floating())
-    to.reals()[to_at] = round_to_float_type(apply(to.reals()[to_at], from.reals()[at]), to.dtype());
-  else
-    to.ints()[to_at] = apply(to.ints()[to_at], from.ints()[at]);
+enum class Reduction { None, Add, Mul, Max, Min };
+
+// to[to_at] = to[to_at] (reduction) from[at]; None replaces. Integers wrap
+// as their type does.
+void combine_element(Reduction reduction, const Tensor& from, int64_t at, Tensor& to, int64_t to_at) {
+  if (reduction == Reduction::None) return copy_element(from, at, to, to_at);
+  if (to.floating()) {
+    const double a = to.reals()[to_at], b = from.reals()[at];
+    const double r = reduction == Reduction::Add   ? a + b
+                     : reduction == Reduction::Mul ? a * b
+                     : reduction == Reduction::Max ? std::max(a, b)
+                                                   : std::min(a, b);
+    to.reals()[to_at] = round_to_float_type(r, to.dtype());
+    return;
+  }
+  const int64_t a = to.ints()[to_at], b = from.ints()[at];
+  const auto ua = static_cast<uint64_t>(a), ub = static_cast<uint64_t>(b);
+  const int64_t r = reduction == Reduction::Add   ? static_cast<int64_t>(ua + ub)
+                    : reduction == Reduction::Mul ? static_cast<int64_t>(ua * ub)
+                    : reduction == Reduction::Max ? std::max(a, b)
+                                                  : std::min(a, b);
+  to.ints()[to_at] = wrap_to_integral_type(r, to.dtype());
 }
 
-std::string scatter_reduction(const OpContext& ctx) {
+Reduction scatter_reduction(const OpContext& ctx) {
   const std::string r = ctx.attrs.get_string("reduction", "none");
-  if (r != "none" && r != "add" && r != "mul" && r != "max" && r != "min")
-    throw InputError(fmt::format("{}: reduction '{}' is not one of none, add, mul, max, min", ctx.label(), r));
-  return r;
+  if (r == "none") return Reduction::None;
+  if (r == "add") return Reduction::Add;
+  if (r == "mul") return Reduction::Mul;
+  if (r == "max") return Reduction::Max;
+  if (r == "min") return Reduction::Min;
+  throw InputError(fmt::format("{}: reduction '{}' is not one of none, add, mul, max, min", ctx.label(), r));
 }
 
 // The data offset of each element of `indices` read along `axis` (the
@@ -104,7 +115,7 @@ std::vector<Tensor> scatter_elements(const OpContext& ctx) {
                                  dtype_name(updates.dtype()), shape_string(updates.shape()),
                                  shape_string(indices.shape()), dtype_name(data.dtype())));
   const int axis = normalize_axis(ctx.attrs.get_int("axis", 0), data.rank(), ctx.label());
-  const std::string reduction = scatter_reduction(ctx);
+  const Reduction reduction = scatter_reduction(ctx);
   const auto offsets = element_offsets(ctx, data, indices, axis);
   Tensor y = data;
   for (size_t k = 0; k < offsets.size(); ++k)
@@ -112,64 +123,68 @@ std::vector<Tensor> scatter_elements(const OpContext& ctx) {
   return {y};
 }
 
-// The walk GatherND and ScatterND share: indices [..., m] address slices of
-// data beyond its first m dimensions (after batch_dims shared leading
-// dimensions). Calls visit(slice number, data offset of the slice's first
-// element); slice_size elements follow it.
+// The addressing GatherND and ScatterND share: indices [..., m] address
+// slices of data beyond its first m dimensions (after batch_dims shared
+// leading dimensions). The result (GatherND's output, ScatterND's updates)
+// has the indices' leading dimensions and the slice's.
 struct NdAddressing {
-  int64_t slices = 0, slice_size = 1;
-  Shape slice_shape;
+  int64_t batch_dims = 0, m = 0, per_batch = 1, slice_size = 1;
+  Shape result;
 };
 
-template <typename Visit>
-NdAddressing for_each_nd_slice(const OpContext& ctx, const Tensor& data, const Tensor& indices, int64_t batch_dims,
-                               Visit&& visit) {
-  const auto& idx = index_values(ctx, indices);
+NdAddressing nd_addressing(const OpContext& ctx, const Tensor& data, const Tensor& indices, int64_t batch_dims) {
+  index_values(ctx, indices);
   if (indices.rank() < 1 || batch_dims < 0 || batch_dims > std::min(indices.rank() - 1, data.rank()) ||
       indices.shape().back() > data.rank() - batch_dims)
     throw InputError(fmt::format("{}: indices {} with batch_dims {} cannot address data {}", ctx.label(),
                                  shape_string(indices.shape()), batch_dims, shape_string(data.shape())));
-  const int64_t m = indices.shape().back();
-  int64_t batches = 1;
-  for (int64_t d = 0; d < batch_dims; ++d) {
+  NdAddressing a;
+  a.batch_dims = batch_dims;
+  a.m = indices.shape().back();
+  for (int64_t d = 0; d < batch_dims; ++d)
     if (indices.shape()[d] != data.shape()[d])
       throw InputError(fmt::format("{}: indices {} and data {} differ in batch dimension {}", ctx.label(),
                                    shape_string(indices.shape()), shape_string(data.shape()), d));
-    batches *= data.shape()[d];
-  }
-  NdAddressing a;
-  for (int64_t d = batch_dims + m; d < data.rank(); ++d) {
+  for (int d = static_cast<int>(batch_dims); d < indices.rank() - 1; ++d) a.per_batch *= indices.shape()[d];
+  a.result.assign(indices.shape().begin(), indices.shape().end() - 1);
+  for (int64_t d = batch_dims + a.m; d < data.rank(); ++d) {
     a.slice_size *= data.shape()[d];
-    a.slice_shape.push_back(data.shape()[d]);
+    a.result.push_back(data.shape()[d]);
   }
-  const auto strides = row_major_strides(data.shape());
-  const int64_t batch_stride = batch_dims == 0 ? data.size() : strides[batch_dims - 1];
-  int64_t per_batch = 1;  // index tuples per batch
-  for (int d = static_cast<int>(batch_dims); d < indices.rank() - 1; ++d) per_batch *= indices.shape()[d];
-  a.slices = batches * per_batch;
-  for (int64_t s = 0; s < a.slices; ++s) {
-    int64_t at = (per_batch == 0 ? 0 : s / per_batch) * batch_stride;
-    for (int64_t j = 0; j < m; ++j) {
-      const int axis = static_cast<int>(batch_dims + j);
-      at += checked_index(ctx, idx[s * m + j], data.shape()[axis], axis) * strides[axis];
-    }
-    visit(s, at, a.slice_size);
-  }
+  // Checked before the walk: an empty indices tensor [N, 0] claims N tuples,
+  // each addressing the whole data.
+  checked_element_count(a.result, ctx.label());
   return a;
+}
+
+// Calls visit(slice number, data offset of the slice's first element) for
+// each index tuple.
+template <typename Visit>
+void for_each_nd_slice(const OpContext& ctx, const Tensor& data, const Tensor& indices, const NdAddressing& a,
+                       Visit&& visit) {
+  const auto& idx = indices.ints();
+  const auto strides = row_major_strides(data.shape());
+  int64_t batches = 1;
+  for (int64_t d = 0; d < a.batch_dims; ++d) batches *= data.shape()[d];
+  const int64_t batch_stride = a.batch_dims == 0 ? data.size() : strides[a.batch_dims - 1];
+  for (int64_t s = 0; s < batches * a.per_batch; ++s) {
+    int64_t at = (s / a.per_batch) * batch_stride;
+    for (int64_t j = 0; j < a.m; ++j) {
+      const int axis = static_cast<int>(a.batch_dims + j);
+      at += checked_index(ctx, idx[s * a.m + j], data.shape()[axis], axis) * strides[axis];
+    }
+    visit(s, at);
+  }
 }
 
 std::vector<Tensor> gather_nd(const OpContext& ctx) {
   const Tensor& data = ctx.input(0);
   const Tensor& indices = ctx.input(1);
-  const int64_t batch_dims = ctx.attrs.get_int("batch_dims", 0);
-  std::vector<int64_t> offsets;
-  const NdAddressing a = for_each_nd_slice(ctx, data, indices, batch_dims, [&](int64_t, int64_t at, int64_t n) {
-    for (int64_t e = 0; e < n; ++e) offsets.push_back(at + e);
+  const NdAddressing a = nd_addressing(ctx, data, indices, ctx.attrs.get_int("batch_dims", 0));
+  Tensor y(data.dtype(), a.result);
+  for_each_nd_slice(ctx, data, indices, a, [&](int64_t s, int64_t at) {
+    for (int64_t e = 0; e < a.slice_size; ++e) copy_element(data, at + e, y, s * a.slice_size + e);
   });
-  Shape out(indices.shape().begin(), indices.shape().end() - 1);
-  out.insert(out.end(), a.slice_shape.begin(), a.slice_shape.end());
-  Tensor y(data.dtype(), out);
-  for (size_t k = 0; k < offsets.size(); ++k) copy_element(data, offsets[k], y, static_cast<int64_t>(k));
   return {y};
 }
 
@@ -177,22 +192,19 @@ std::vector<Tensor> scatter_nd(const OpContext& ctx) {
   const Tensor& data = ctx.input(0);
   const Tensor& indices = ctx.input(1);
   const Tensor& updates = ctx.input(2);
-  const std::string reduction = scatter_reduction(ctx);
-  Tensor y = data;
+  const Reduction reduction = scatter_reduction(ctx);
   if (updates.dtype() != data.dtype())
     throw InputError(fmt::format("{}: updates are {}, data {}", ctx.label(), dtype_name(updates.dtype()),
                                  dtype_name(data.dtype())));
-  std::vector<std::pair<int64_t, int64_t>> moves;  // (update element, output element)
-  const NdAddressing a = for_each_nd_slice(ctx, data, indices, 0, [&](int64_t s, int64_t at, int64_t n) {
-    for (int64_t e = 0; e < n; ++e) moves.emplace_back(s * n + e, at + e);
-  });
-  Shape expected(indices.shape().begin(), indices.shape().end() - 1);
-  expected.insert(expected.end(), a.slice_shape.begin(), a.slice_shape.end());
-  if (updates.shape() != expected)
+  const NdAddressing a = nd_addressing(ctx, data, indices, 0);
+  if (updates.shape() != a.result)
     throw InputError(fmt::format("{}: updates {} must be {} for indices {} into data {}", ctx.label(),
-                                 shape_string(updates.shape()), shape_string(expected), shape_string(indices.shape()),
+                                 shape_string(updates.shape()), shape_string(a.result), shape_string(indices.shape()),
                                  shape_string(data.shape())));
-  for (const auto& [from, to] : moves) combine_element(reduction, updates, from, y, to);
+  Tensor y = data;
+  for_each_nd_slice(ctx, data, indices, a, [&](int64_t s, int64_t at) {
+    for (int64_t e = 0; e < a.slice_size; ++e) combine_element(reduction, updates, s * a.slice_size + e, y, at + e);
+  });
   return {y};
 }
 

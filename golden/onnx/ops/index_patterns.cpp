@@ -7,6 +7,7 @@
 
 #include "golden/errors.hpp"
 #include "golden/onnx/op_registry.hpp"
+#include "golden/onnx/ops/axis_split.hpp"
 
 namespace aps {
 namespace {
@@ -48,18 +49,20 @@ std::vector<Tensor> one_hot(const OpContext& ctx) {
   const int64_t axis = axis_attr < 0 ? axis_attr + rank : axis_attr;
   Shape out = indices.shape();
   out.insert(out.begin() + axis, depth);
-  int64_t outer = 1, inner = 1;
-  for (int64_t d = 0; d < indices.rank(); ++d) (d < axis ? outer : inner) *= indices.shape()[d];
+  checked_element_count(out, ctx.label());
+  const AxisSplit split = split_at_axis(out, static_cast<int>(axis));
   Tensor y(values.dtype(), out);
   for (int64_t k = 0; k < y.size(); ++k) y.set_value(k, values.value(0));
-  for (int64_t o = 0; o < outer; ++o)
-    for (int64_t i = 0; i < inner; ++i) {
-      // Non-integral indices are truncated, as ONNX casts them to int64.
-      const double v = indices.value(o * inner + i);
+  for (int64_t o = 0; o < split.outer; ++o)
+    for (int64_t i = 0; i < split.inner; ++i) {
+      // Non-integral indices are truncated, as ONNX casts them to int64; a
+      // negative one counts from the end (opset 11's rule, which ONNX
+      // Runtime applies at opset 9 too).
+      const double v = indices.value(o * split.inner + i);
       if (!(std::fabs(v) < 9.0e15)) continue;  // far outside any depth: all off
       int64_t at = static_cast<int64_t>(v);
       if (at < 0) at += depth;
-      if (at >= 0 && at < depth) y.set_value((o * depth + at) * inner + i, values.value(1));
+      if (at >= 0 && at < depth) y.set_value(split.at(o, at, i), values.value(1));
     }
   return {y};
 }

@@ -8,6 +8,7 @@
 
 #include "golden/errors.hpp"
 #include "golden/onnx/op_registry.hpp"
+#include "golden/onnx/ops/axis_split.hpp"
 #include "golden/onnx/ops/broadcasting.hpp"
 
 namespace aps {
@@ -140,33 +141,22 @@ std::vector<Tensor> lrn(const OpContext& ctx) {
 }
 
 // The rows Softmax, LogSoftmax and Hardmax work on: along `axis` (opset >=
-// 13) or, before opset 13, the input coerced to 2-D at `axis` (all
-// dimensions from axis on form one row; default axis 1). Element k of row
-// (o, in) is at (o * len + k) * inner + in.
-struct Rows {
-  int64_t outer = 1, len = 1, inner = 1;
-};
-
-Rows softmax_rows(const OpContext& ctx, const Tensor& x) {
+// 13) or, before opset 13, the input coerced to 2-D at `axis` (default 1).
+AxisSplit softmax_rows(const OpContext& ctx, const Tensor& x) {
   if (!x.floating()) throw InputError(fmt::format("{}: {} needs a floating input", ctx.label(), ctx.node.op_type()));
   const bool legacy = ctx.opset < 13;
   const int axis = normalize_axis(ctx.attrs.get_int("axis", legacy ? 1 : -1), x.rank(), ctx.label());
-  Rows r;
-  for (int d = 0; d < x.rank(); ++d) {
-    if (d < axis) r.outer *= x.shape()[d];
-    else if (d == axis || legacy) r.len *= x.shape()[d];
-    else r.inner *= x.shape()[d];
-  }
-  return r;
+  return split_at_axis(x.shape(), axis, legacy);
 }
 
 std::vector<Tensor> softmax_over_axis(const OpContext& ctx, bool log) {
   const Tensor& x = ctx.input(0);
-  const auto [outer, len, inner] = softmax_rows(ctx, x);
+  const AxisSplit rows = softmax_rows(ctx, x);
+  const int64_t len = rows.len;
   Tensor y(x.dtype(), x.shape());
-  for (int64_t o = 0; o < outer; ++o)
-    for (int64_t in = 0; in < inner; ++in) {
-      auto at = [&](int64_t k) { return (o * len + k) * inner + in; };
+  for (int64_t o = 0; o < rows.outer; ++o)
+    for (int64_t in = 0; in < rows.inner; ++in) {
+      auto at = [&](int64_t k) { return rows.at(o, k, in); };
       double mx = -INFINITY;
       for (int64_t k = 0; k < len; ++k) mx = std::max(mx, x.reals()[at(k)]);
       double sum = 0;
@@ -180,18 +170,20 @@ std::vector<Tensor> softmax_over_axis(const OpContext& ctx, bool log) {
 }
 
 // Hardmax: 1 at the first largest element of each row Softmax would
-// normalise, 0 elsewhere.
+// normalise, 0 elsewhere; a row whose first element is NaN has no 1 (NaN
+// compares false, so it stays the largest and equals nothing: ONNX Runtime's
+// result).
 std::vector<Tensor> hardmax(const OpContext& ctx) {
   const Tensor& x = ctx.input(0);
-  const auto [outer, len, inner] = softmax_rows(ctx, x);
+  const AxisSplit rows = softmax_rows(ctx, x);
   Tensor y(x.dtype(), x.shape());
-  for (int64_t o = 0; o < outer; ++o)
-    for (int64_t in = 0; in < inner; ++in) {
-      auto at = [&](int64_t k) { return (o * len + k) * inner + in; };
+  for (int64_t o = 0; o < rows.outer; ++o)
+    for (int64_t in = 0; in < rows.inner; ++in) {
+      if (rows.len == 0) continue;
       int64_t best = 0;
-      for (int64_t k = 1; k < len; ++k)
-        if (x.reals()[at(k)] > x.reals()[at(best)]) best = k;
-      if (len > 0) y.reals()[at(best)] = 1;
+      for (int64_t k = 1; k < rows.len; ++k)
+        if (x.reals()[rows.at(o, k, in)] > x.reals()[rows.at(o, best, in)]) best = k;
+      if (!std::isnan(x.reals()[rows.at(o, best, in)])) y.reals()[rows.at(o, best, in)] = 1;
     }
   return {y};
 }

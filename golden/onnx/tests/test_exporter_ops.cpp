@@ -18,7 +18,7 @@ double f32(double v) { return static_cast<double>(static_cast<float>(v)); }
 
 }  // namespace
 
-TEST_CASE("Gelu is x * Phi(x), or its tanh approximation; another approximation is refused", "[exporter-ops]") {
+TEST_CASE("Gelu is x * Phi(x) or its tanh approximation, and another approximation is refused", "[exporter-ops]") {
   const Tensor x = Tensor::from_reals(DType::Float, {3}, {-1.5, 0, 2});
   for (const std::string approximate : {"none", "tanh", "fast"}) {
     INFO(approximate);
@@ -52,7 +52,7 @@ TEST_CASE("Mish is x * tanh(softplus(x))", "[exporter-ops]") {
   CHECK(y.reals()[2] == f32(std::tanh(std::log1p(std::exp(1.0)))));
 }
 
-TEST_CASE("Resize with axes and keep_aspect_ratio_policy sizes only the axes named, at one common scale",
+TEST_CASE("Resize with axes and keep_aspect_ratio_policy sizes only the axes named, to the shape the policy gives",
           "[exporter-ops]") {
   const Tensor x = Tensor::from_reals(DType::Float, {1, 1, 4, 6}, std::vector<double>(24, 0.0));
   struct Case {
@@ -91,9 +91,9 @@ TEST_CASE("Resize refuses antialias, both scales and sizes, and linear interpola
   };
   CHECK_THROWS_WITH(run(DType::Float, true, false, "linear"), Catch::Contains("node 'up' (Resize): antialias"));
   CHECK_THROWS_WITH(run(DType::Float, false, true, "linear"),
-                    Catch::Contains("exactly one of scales and sizes must be given"));
+                    Catch::Contains("node 'up' (Resize): exactly one of scales and sizes must be given"));
   CHECK_THROWS_WITH(run(DType::UInt8, false, false, "linear"),
-                    Catch::Contains("linear interpolation of uint8 elements is not supported"));
+                    Catch::Contains("node 'up' (Resize): linear interpolation of uint8 elements is not supported"));
   const Tensor nearest = run(DType::UInt8, false, false, "nearest");
   CHECK(nearest.ints() == std::vector<int64_t>{1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4});
 }
@@ -192,8 +192,151 @@ TEST_CASE("Sizes that no tensor could hold are refused by the node, not cast or 
     test::GraphBuilder g(13);
     g.input("x", DType::Float, {1, 4, 2, 2});
     g.initializer("w", Tensor::from_reals(DType::Float, {4, 1, 1, 1}, {1, 1, 1, 1}));
-    g.node("ConvTranspose", {"x", "w"}, {"y"}, "ct").attr("output_padding", std::vector<int64_t>{1, 0});
+    g.node("ConvTranspose", {"x", "w"}, {"y"}, "ct").attr("strides", std::vector<int64_t>{int64_t{1} << 40, 1});
     g.output("y");
-    CHECK_THROWS_WITH(g.run({{"x", x}}), Catch::Contains("node 'ct' (ConvTranspose): output_padding 1 must be below"));
+    CHECK_THROWS_WITH(g.run({{"x", x}}),
+                      Catch::Contains("node 'ct' (ConvTranspose): strides and dilations must be between 1 and 2^31"));
   }
+  {
+    // An empty input with a huge index count: [1e7, 0] indices claim 1e7 whole copies of the data.
+    test::GraphBuilder g(13);
+    g.input("x", DType::Float, {1000});
+    g.initializer("i", Tensor::from_ints(DType::Int64, {10000000, 0}, {}));
+    g.node("GatherND", {"x", "i"}, {"y"}, "gnd");
+    g.output("y");
+    CHECK_THROWS_WITH(g.run({{"x", Tensor::from_reals(DType::Float, {1000}, std::vector<double>(1000, 0.0))}}),
+                      Catch::Contains("node 'gnd' (GatherND)"));
+  }
+  {
+    test::GraphBuilder g(13);
+    g.input("x", DType::Float, {1, 1, 0, 2});
+    g.initializer("sizes", Tensor::from_ints(DType::Int64, {4}, {1, 1, 3, 2}));
+    g.node("Resize", {"x", "", "", "sizes"}, {"y"}, "up").attr("mode", std::string("linear"));
+    g.output("y");
+    CHECK_THROWS_WITH(g.run({{"x", Tensor(DType::Float, {1, 1, 0, 2})}}),
+                      Catch::Contains("node 'up' (Resize): axis 2 of the input [1,1,0,2] is empty and cannot be "
+                                      "resized to 3"));
+  }
+}
+
+TEST_CASE("Resize to an empty output returns it without making taps for its vast axis", "[exporter-ops]") {
+  test::GraphBuilder g(13);
+  g.input("x", DType::Float, {0, 1, 2, 2});
+  g.initializer("sizes", Tensor::from_ints(DType::Int64, {4}, {0, 1, 2, 1000000000000000}));
+  g.node("Resize", {"x", "", "", "sizes"}, {"y"}, "up");
+  g.output("y");
+  CHECK(g.run({{"x", Tensor(DType::Float, {0, 1, 2, 2})}}).at("y").shape() == Shape{0, 1, 2, 1000000000000000});
+}
+
+TEST_CASE("ConvTranspose refuses an output_padding not below the stride or the dilation", "[exporter-ops]") {
+  test::GraphBuilder g(13);
+  g.input("x", DType::Float, {1, 4, 2, 2});
+  g.initializer("w", Tensor::from_reals(DType::Float, {4, 1, 1, 1}, {1, 1, 1, 1}));
+  g.node("ConvTranspose", {"x", "w"}, {"y"}, "ct").attr("output_padding", std::vector<int64_t>{1, 0});
+  g.output("y");
+  CHECK_THROWS_WITH(g.run({{"x", Tensor(DType::Float, {1, 4, 2, 2})}}),
+                    Catch::Contains("node 'ct' (ConvTranspose): output_padding 1 must be below"));
+}
+
+TEST_CASE("OneHot leaves a row all off for an index far outside the depth, and counts a negative one from the end",
+          "[exporter-ops]") {
+  test::GraphBuilder g(11);
+  g.input("values", DType::Float, {2});
+  g.initializer("i", Tensor::from_reals(DType::Float, {3}, {1e300, -1, 7}));
+  g.initializer("depth", Tensor::from_ints(DType::Int64, {1}, {3}));
+  g.node("OneHot", {"i", "depth", "values"}, {"y"}, "oh");
+  g.output("y");
+  const Tensor y = g.run({{"values", Tensor::from_reals(DType::Float, {2}, {0, 5})}}).at("y");
+  CHECK(y.reals() == std::vector<double>{0, 0, 0, 0, 0, 5, 0, 0, 0});
+}
+
+TEST_CASE("Resize at opset 18 takes a roi over the axes it names", "[exporter-ops]") {
+  test::GraphBuilder g(18);
+  g.input("x", DType::Float, {1, 1, 1, 5});
+  // The middle three of five: [0.25, 0.75] of the last axis.
+  g.initializer("roi", Tensor::from_reals(DType::Float, {2}, {0.25, 0.75}));
+  g.initializer("sizes", Tensor::from_ints(DType::Int64, {1}, {3}));
+  g.node("Resize", {"x", "roi", "", "sizes"}, {"y"}, "crop")
+      .attr("axes", std::vector<int64_t>{3})
+      .attr("mode", std::string("linear"))
+      .attr("coordinate_transformation_mode", std::string("tf_crop_and_resize"));
+  g.output("y");
+  const Tensor y = g.run({{"x", Tensor::from_reals(DType::Float, {1, 1, 1, 5}, {0, 10, 20, 30, 40})}}).at("y");
+  CHECK(y.reals() == std::vector<double>{10, 20, 30});
+}
+
+TEST_CASE("CumSum and ScatterElements' add wrap an int32 sum as int32 does", "[exporter-ops]") {
+  {
+    test::GraphBuilder g(14);
+    g.input("x", DType::Int32, {2});
+    g.initializer("axis", Tensor::from_ints(DType::Int64, {}, {0}));
+    g.node("CumSum", {"x", "axis"}, {"y"}, "cs");
+    g.output("y");
+    const Tensor y = g.run({{"x", Tensor::from_ints(DType::Int32, {2}, {2147483647, 1})}}).at("y");
+    CHECK(y.ints() == std::vector<int64_t>{2147483647, -2147483648LL});
+  }
+  {
+    test::GraphBuilder g(18);
+    g.input("x", DType::Int32, {1});
+    g.initializer("i", Tensor::from_ints(DType::Int64, {1}, {0}));
+    g.initializer("u", Tensor::from_ints(DType::Int32, {1}, {1}));
+    g.node("ScatterElements", {"x", "i", "u"}, {"y"}, "sc").attr("reduction", std::string("add"));
+    g.output("y");
+    const Tensor y = g.run({{"x", Tensor::from_ints(DType::Int32, {1}, {2147483647})}}).at("y");
+    CHECK(y.ints() == std::vector<int64_t>{-2147483648LL});
+  }
+}
+
+TEST_CASE("TopK ranks NaN above every number, and Hardmax gives no 1 to a row led by NaN", "[exporter-ops]") {
+  const double nan = std::nan("");
+  for (const int64_t largest : {1, 0}) {
+    INFO(largest);
+    test::GraphBuilder g(11);
+    g.input("x", DType::Float, {4});
+    g.initializer("k", Tensor::from_ints(DType::Int64, {1}, {4}));
+    g.node("TopK", {"x", "k"}, {"values", "indices"}, "top").attr("largest", largest);
+    g.output("values");
+    g.output("indices");
+    const auto out = g.run({{"x", Tensor::from_reals(DType::Float, {4}, {1, nan, 3, -1})}});
+    CHECK(out.at("indices").ints() ==
+          (largest ? std::vector<int64_t>{1, 2, 0, 3} : std::vector<int64_t>{3, 0, 2, 1}));
+  }
+  test::GraphBuilder g(13);
+  g.input("x", DType::Float, {2, 3});
+  g.node("Hardmax", {"x"}, {"y"}, "hm");
+  g.output("y");
+  const Tensor y = g.run({{"x", Tensor::from_reals(DType::Float, {2, 3}, {nan, 1, 2, 1, nan, 0})}}).at("y");
+  CHECK(y.reals() == std::vector<double>{0, 0, 0, 1, 0, 0});
+}
+
+TEST_CASE("Attributes are read at the opsets that define them", "[exporter-ops]") {
+  {
+    // DepthToSpace before opset 11 has no mode: DCR, whatever the node says.
+    test::GraphBuilder g(1);
+    g.input("x", DType::Float, {1, 4, 1, 1});
+    g.node("DepthToSpace", {"x"}, {"y"}, "d2s").attr("blocksize", 2).attr("mode", std::string("CRD"));
+    g.output("y");
+    const Tensor y = g.run({{"x", Tensor::from_reals(DType::Float, {1, 4, 1, 1}, {1, 2, 3, 4})}}).at("y");
+    CHECK(y.reals() == std::vector<double>{1, 2, 3, 4});
+  }
+  {
+    test::GraphBuilder g(9);
+    g.input("x", DType::Float, {4});
+    g.node("TopK", {"x"}, {"values", "indices"}, "top");
+    g.output("values");
+    g.output("indices");
+    CHECK_THROWS_WITH(g.run({{"x", Tensor(DType::Float, {4})}}),
+                      Catch::Contains("node 'top' (TopK): the k attribute is missing"));
+  }
+}
+
+TEST_CASE("Resize's nearest copies int64 codes exactly, above 2^53 too", "[exporter-ops]") {
+  test::GraphBuilder g(13);
+  g.input("x", DType::Int64, {1, 1, 1, 2});
+  g.initializer("scales", Tensor::from_reals(DType::Float, {4}, {1, 1, 1, 2}));
+  g.node("Resize", {"x", "", "scales"}, {"y"}, "up");
+  g.output("y");
+  const int64_t big = (int64_t{1} << 60) + 1;
+  const Tensor y = g.run({{"x", Tensor::from_ints(DType::Int64, {1, 1, 1, 2}, {big, -big})}}).at("y");
+  CHECK(y.ints() == std::vector<int64_t>{big, big, -big, -big});
 }
