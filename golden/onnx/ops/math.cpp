@@ -212,7 +212,7 @@ void register_math_ops(OpTable& t) {
   t.push_back({"Acosh", {unary<acosh_of>, 9}});
   t.push_back({"Atanh", {unary<atanh_of>, 9}});
   t.push_back({"Sign", {sign, 9}});
-  t.push_back({"Pow", {pow_op, 7}});
+  t.push_back({"Pow", {pow_op, 1}});  // before opset 7 with the legacy broadcast attribute
   t.push_back({"Mod", {mod_op, 10}});
   t.push_back({"Equal", {compare<Compare::Equal>, 7}});
   t.push_back({"Less", {compare<Compare::Less>, 7}});
@@ -224,8 +224,8 @@ void register_math_ops(OpTable& t) {
   t.push_back({"Or", {logic<Logic::Or>, 7}});
   t.push_back({"Xor", {logic<Logic::Xor>, 7}});
   t.push_back({"Where", {where, 9}});
-  t.push_back({"Sum", {sum_op, 8}});
-  t.push_back({"Mean", {mean_op, 8}});
+  t.push_back({"Sum", {sum_op, 1}});  // before opset 8: inputs of one shape, a case of broadcasting
+  t.push_back({"Mean", {mean_op, 1}});
 }
 
 }  // namespace aps
