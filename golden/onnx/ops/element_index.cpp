@@ -1,8 +1,9 @@
 // Ops that read or write elements at indices given as a tensor:
-// GatherElements, ScatterElements (Scatter before opset 11), GatherND, ScatterND (PyTorch's gather,
-// scatter and index_put export as them). Any element type; copies are exact,
-// and a scatter's reduction is computed in the element's own arithmetic
-// (floats rounded to their type, integers wrapped as their type wraps).
+// GatherElements, ScatterElements (Scatter before opset 11), GatherND and
+// ScatterND (PyTorch's gather, scatter and index_put export as them). Any
+// element type; copies are exact, and a scatter's reduction is computed in
+// the element's own arithmetic (floats rounded to their type, integers
+// wrapped as their type wraps).
 
 #include <algorithm>
 #include <fmt/format.h>
@@ -133,7 +134,7 @@ struct NdAddressing {
 };
 
 NdAddressing nd_addressing(const OpContext& ctx, const Tensor& data, const Tensor& indices, int64_t batch_dims) {
-  index_values(ctx, indices);
+  index_values(ctx, indices);  // int32 or int64
   if (indices.rank() < 1 || batch_dims < 0 || batch_dims > std::min(indices.rank() - 1, data.rank()) ||
       indices.shape().back() > data.rank() - batch_dims)
     throw InputError(fmt::format("{}: indices {} with batch_dims {} cannot address data {}", ctx.label(),

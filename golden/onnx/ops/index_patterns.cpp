@@ -2,6 +2,7 @@
 // non-zero elements), OneHot (a one at each index) and Trilu (a matrix
 // triangle).
 
+#include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
 
