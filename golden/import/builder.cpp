@@ -207,6 +207,7 @@ void ProgramBuilder::lower(const onnx::NodeProto& node) {
   if (op == "ReduceMean") return lower_reduce_mean(node);
   if (op == "BatchNormalization") return lower_batch_norm(node);
   if (op == "Pad") return lower_pad(node);
+  if ((op == "Mul" || op == "Div" || op == "Sub") && lower_channel_affine(node)) return;
   if (lower_layout(node)) return;
   if (lower_host_tail(node)) return;
   unsupported(node, fmt::format("op type '{}' has no accelerator layer", op));

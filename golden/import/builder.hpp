@@ -249,6 +249,14 @@ class ProgramBuilder {
   // [1,L,C] of a map of height 1.
   bool channels_last_map(const ActView& in) const;
   void lower_batch_norm(const onnx::NodeProto& node);
+  // A Mul, Div or Sub of a constant (one value, or one per channel) right
+  // after a Conv / Gemm, before any activation: its per-channel affine folded
+  // into the layer as a BatchNormalization's is. False if neither operand is
+  // a constant; refused, saying where it is supported, if the other operand
+  // is not such a layer.
+  bool lower_channel_affine(const onnx::NodeProto& node);
+  // Pending layer `x` takes y = gain * (x - mean) + beta per output channel.
+  void fold_channel_affine(const onnx::NodeProto& node, const std::string& x, const BatchNormAffine& a);
   // Refused in training mode, or unless its parameters are constants, one per channel.
   BatchNormAffine batch_norm_affine(const onnx::NodeProto& node, int64_t channels) const;
   void lower_average_pool(const onnx::NodeProto& node);

@@ -296,9 +296,11 @@ std::vector<double> ProgramBuilder::channel_values(const PendingLayer& p, const 
                                                    const std::vector<double>& values,
                                                    const onnx::NodeProto& node) const {
   const int64_t outs = p.layer.out_shape.channels;
+  const std::string& op = node.op_type();
+  const char* verb = op == "Mul" ? "multiplies by" : op == "Div" ? "divides by" : op == "Sub" ? "subtracts" : "adds";
   // A Transpose moved the channels off the value's axis 1.
   if (!p.order.empty())
-    unsupported(node, fmt::format("adds a constant to layer '{}''s output after a Transpose moved its channels",
+    unsupported(node, fmt::format("{} a constant layer '{}''s output after a Transpose moved its channels", verb,
                                   p.layer.name));
   Shape shape = c.shape();
   const bool per_channel = shape.size() <= p.dims.size() && [&] {
@@ -308,7 +310,7 @@ std::vector<double> ProgramBuilder::channel_values(const PendingLayer& p, const 
     return true;
   }();
   if (!per_channel)
-    unsupported(node, fmt::format("adds a constant {} that is not one value per output channel of layer '{}' {}",
+    unsupported(node, fmt::format("{} a constant {} that is not one value per output channel of layer '{}' {}", verb,
                                   shape_string(c.shape()), p.layer.name, value_shape(p.dims)));
   std::vector<double> out(static_cast<size_t>(outs));
   for (int64_t o = 0; o < outs; ++o) out[o] = values[values.size() == 1 ? 0 : o];
@@ -326,7 +328,10 @@ void ProgramBuilder::lower_batch_norm(const onnx::NodeProto& node) {
     unsupported(node, "BatchNormalization folds only into a Conv or Gemm right before it (before any activation)");
   if (!pending_.at(x).order.empty())
     unsupported(node, "normalizes a layer's output after a Transpose moved its channels");
-  const BatchNormAffine bn = batch_norm_affine(node, pending_.at(x).layer.out_shape.channels);
+  fold_channel_affine(node, x, batch_norm_affine(node, pending_.at(x).layer.out_shape.channels));
+}
+
+void ProgramBuilder::fold_channel_affine(const onnx::NodeProto& node, const std::string& x, const BatchNormAffine& a) {
   PendingLayer p = take_pending(x, node);
   Layer& l = p.layer;
   const int64_t outs = l.out_shape.channels;
@@ -334,7 +339,7 @@ void ProgramBuilder::lower_batch_norm(const onnx::NodeProto& node) {
   const int64_t rest = p.float_weights.empty() ? l.weights_per_output()
                                                : static_cast<int64_t>(p.float_weights.size()) / outs;
   for (int64_t c = 0; c < outs; ++c) {
-    const double g = bn.gain[c];
+    const double g = a.gain[c];
     if (p.float_weights.empty()) {
       if (!std::isfinite(g) || g == 0)
         unsupported(node, fmt::format("channel {}'s gain is {}: quantized weights cannot take it into their scale", c, g));
@@ -351,9 +356,37 @@ void ProgramBuilder::lower_batch_norm(const onnx::NodeProto& node) {
     } else {
       for (int64_t r = 0; r < rest; ++r) p.float_weights[c * rest + r] = static_cast<float>(p.float_weights[c * rest + r] * g);
     }
-    p.bias_real[c] = static_cast<float>((p.bias_real[c] - bn.mean[c]) * g + bn.beta[c]);
+    p.bias_real[c] = static_cast<float>((p.bias_real[c] - a.mean[c]) * g + a.beta[c]);
   }
   pending_[node.output(0)] = std::move(p);
+}
+
+bool ProgramBuilder::lower_channel_affine(const onnx::NodeProto& node) {
+  const std::string& op = node.op_type();
+  if (node.input_size() != 2) return false;
+  const Tensor* c0 = constant(node.input(0));
+  const Tensor* c1 = constant(node.input(1));
+  if (!c0 == !c1) return false;  // two constants fold; two activations are not this
+  const bool first_const = c0 != nullptr;
+  const std::string& x = node.input(first_const ? 1 : 0);
+  const Tensor& c = first_const ? *c0 : *c1;
+  const auto& pending = pending_.find(x);
+  if (pending == pending_.end() || !pending->second.layer.has_weights() || pending->second.layer.relu ||
+      pending->second.clip)
+    unsupported(node, fmt::format("a {} of a constant is supported only as a per-channel scale or offset of a Gemm, "
+                                  "MatMul or Conv right before it (before any activation)",
+                                  op));
+  if (op == "Div" && first_const) unsupported(node, "divides a constant by a layer's output, which is not affine");
+  if (!c.floating()) unsupported(node, fmt::format("'{}' is not a float constant", node.input(first_const ? 0 : 1)));
+  const std::vector<double> v = channel_values(pending->second, c, c.reals(), node);
+  BatchNormAffine a;
+  for (double k : v) {
+    a.gain.push_back(op == "Mul" ? k : op == "Div" ? 1.0 / k : first_const ? -1.0 : 1.0);
+    a.mean.push_back(op == "Sub" && !first_const ? k : 0.0);
+    a.beta.push_back(op == "Sub" && first_const ? k : 0.0);
+  }
+  fold_channel_affine(node, x, a);
+  return true;
 }
 
 BatchNormAffine ProgramBuilder::batch_norm_affine(const onnx::NodeProto& node, int64_t channels) const {

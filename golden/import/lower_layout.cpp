@@ -348,7 +348,10 @@ bool ProgramBuilder::lower_host_tail(const onnx::NodeProto& node) {
       if (in.codes) unsupported(node, "a Softmax of quantized codes; expected a DequantizeLinear first");
       int64_t spread = 0;
       for (int64_t d : in.dims) spread += d > 1;
-      if (spread > 1) unsupported(node, "a host-side Softmax over part of the output");
+      if (spread > 1)
+        unsupported(node, fmt::format("a {} of a map {}: the accelerator has no Softmax, and the host computes one "
+                                      "only over the class scores after the last layer",
+                                      op, value_shape(in.dims)));
       source = in.tensor;
       dims = in.dims;
     }

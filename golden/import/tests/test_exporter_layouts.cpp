@@ -258,6 +258,22 @@ TEST_CASE("a host Softmax over the batch, or over an axis other than the classes
     CHECK(build_program(g.model(), &calibration).output_tail == "Softmax");
 }
 
+TEST_CASE("a Softmax over a map inside the network is refused, saying the host computes one over class scores only",
+          "[exporters]") {
+  std::mt19937 rng(43);
+  test::GraphBuilder g(13);
+  g.input("x", DType::Float, {-1, 2, 3, 3});
+  g = conv_head(g, rng, "x", 2);
+  g.node("Softmax", {"r"}, {"attention"}, "spatial_softmax").attr("axis", 1);
+  g.node("GlobalAveragePool", {"attention"}, {"y"}, "gap");
+  g.output("y");
+  const Tensor calibration = random_tensor(rng, {16, 2, 3, 3}, -1, 1);
+  CHECK_THROWS_WITH(build_program(g.model(), &calibration),
+                    Catch::Contains("node 'spatial_softmax' (Softmax): cannot map onto the accelerator: a Softmax of "
+                                    "a map [N,4,3,3]: the accelerator has no Softmax, and the host computes one only "
+                                    "over the class scores after the last layer"));
+}
+
 TEST_CASE("a second host Softmax is checked on the first one's shape, and refused after a layout op", "[exporters]") {
   std::mt19937 rng(7);
   const Tensor calibration = random_tensor(rng, {64, 6}, -1, 1);
@@ -691,6 +707,74 @@ TEST_CASE("a Conv's bias written as a separate Add of a [C,1,1] constant (the ON
   CHECK_THROWS_WITH(build_program(graph(random_tensor(rng, {1, 1, 4}, -0.2, 0.2)).model(), &calibration),
                     Catch::Contains("node 'Plus112' (Add): cannot map onto the accelerator: adds a constant [1,1,4] that "
                                     "is not one value per output channel of layer 'Convolution110' [N,6,4,4]"));
+}
+
+TEST_CASE("a Mul, Div or Sub of a constant right after a Conv or Gemm folds into it as a BatchNormalization does",
+          "[exporters]") {
+  std::mt19937 rng(41);
+  // Conv -> Mul(per channel) -> Sub(one value, either side) -> Relu -> GAP -> Gemm -> Div: TensorFlow exporters
+  // write an unfused BatchNormalization as such a Mul and Add, and a scale after the logits as a Div.
+  auto graph = [&rng](bool constant_first) {
+    test::GraphBuilder g(13);
+    g.input("x", DType::Float, {-1, 2, 6, 6});
+    g.initializer("w", random_tensor(rng, {4, 2, 3, 3}, -0.5, 0.5));
+    g.initializer("b", random_tensor(rng, {4}, -0.1, 0.1));
+    g.node("Conv", {"x", "w", "b"}, {"c"}, "conv").attr("pads", std::vector<int64_t>{1, 1, 1, 1});
+    g.initializer("gain", Tensor::from_reals(DType::Float, {4, 1, 1}, {1.5, -0.5, 2.0, 0.25}));
+    g.node("Mul", {"c", "gain"}, {"scaled"}, "scale");
+    g.initializer("offset", Tensor::from_reals(DType::Float, {}, {0.1}));
+    g.node("Sub", constant_first ? std::vector<std::string>{"offset", "scaled"} : std::vector<std::string>{"scaled", "offset"},
+           {"shifted"}, "shift");
+    g.node("Relu", {"shifted"}, {"r"}, "relu");
+    g.node("GlobalAveragePool", {"r"}, {"gap"}, "gap");
+    g.node("Flatten", {"gap"}, {"flat"}, "flatten");
+    g.initializer("fw", random_tensor(rng, {3, 4}, -0.5, 0.5));
+    g.node("Gemm", {"flat", "fw"}, {"logits"}, "fc").attr("transB", 1);
+    g.initializer("temperature", Tensor::from_reals(DType::Float, {1}, {2.0}));
+    g.node("Div", {"logits", "temperature"}, {"y"}, "cool");
+    g.output("y");
+    return g;
+  };
+  const Tensor calibration = random_tensor(rng, {64, 2, 6, 6}, -1, 1);
+  for (const bool constant_first : {false, true}) {
+    INFO("constant first: " << constant_first);
+    const test::GraphBuilder g = graph(constant_first);
+    const NetworkProgram p = build_program(g.model(), &calibration);
+    REQUIRE(p.layers.size() == 3);  // conv, pooling, fc
+    check_tracks_onnx(g, p, random_tensor(rng, {40, 2, 6, 6}, -1, 1), 3);
+  }
+  // After an activation the constant is no longer the layer's affine.
+  test::GraphBuilder late(13);
+  late.input("x", DType::Float, {-1, 2, 6, 6});
+  late = conv_head(late, rng, "x", 2);
+  late.initializer("k", Tensor::from_reals(DType::Float, {1}, {3.0}));
+  late.node("Mul", {"r", "k"}, {"y"}, "late_scale");
+  late.output("y");
+  CHECK_THROWS_WITH(build_program(late.model(), &calibration),
+                    Catch::Contains("node 'late_scale' (Mul): cannot map onto the accelerator: a Mul of a constant is "
+                                    "supported only as a per-channel scale or offset of a Gemm, MatMul or Conv right "
+                                    "before it (before any activation)"));
+  // A constant divided by a layer's output is no affine of it; a constant along the width is not per channel.
+  test::GraphBuilder inverse(13);
+  inverse.input("x", DType::Float, {-1, 2, 6, 6});
+  inverse.initializer("w", random_tensor(rng, {4, 2, 3, 3}, -0.5, 0.5));
+  inverse.node("Conv", {"x", "w"}, {"c"}, "conv");
+  inverse.initializer("k", Tensor::from_reals(DType::Float, {1}, {3.0}));
+  inverse.node("Div", {"k", "c"}, {"y"}, "invert");
+  inverse.output("y");
+  CHECK_THROWS_WITH(build_program(inverse.model(), &calibration),
+                    Catch::Contains("node 'invert' (Div): cannot map onto the accelerator: divides a constant by a "
+                                    "layer's output, which is not affine"));
+  test::GraphBuilder width(13);
+  width.input("x", DType::Float, {-1, 2, 6, 6});
+  width.initializer("w", random_tensor(rng, {4, 2, 3, 3}, -0.5, 0.5));
+  width.node("Conv", {"x", "w"}, {"c"}, "conv");
+  width.initializer("k", random_tensor(rng, {1, 1, 4}, 0.5, 1.5));
+  width.node("Mul", {"c", "k"}, {"y"}, "by_width");
+  width.output("y");
+  CHECK_THROWS_WITH(build_program(width.model(), &calibration),
+                    Catch::Contains("node 'by_width' (Mul): cannot map onto the accelerator: multiplies by a constant "
+                                    "[1,1,4] that is not one value per output channel of layer 'conv' [N,4,4,4]"));
 }
 
 TEST_CASE("a Pad between QDQ pairs (ONNX Runtime's QDQ layout) is the Conv's padding", "[exporters]") {
