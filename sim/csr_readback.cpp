@@ -14,20 +14,26 @@ std::vector<std::string> check_csr_readback(HostDriver& driver) {
       problems.push_back(fmt::format("{} (0x{:03x}) {}: read 0x{:08x}, the description says 0x{:08x}", name, offset,
                                      when, got, want));
   };
-  std::vector<bool> mapped(hw::kCsrSpan / 4, false);
-  for (const hw::CsrInfo& c : hw::kCsrTable) {
-    mapped[c.offset / 4] = true;
-    if (c.readable) expect(c.name, c.offset, c.reset, "after reset");
-  }
-  for (const hw::CsrArrayInfo& a : hw::kCsrArrayTable)
-    for (uint32_t i = 0; i < a.count; ++i)
-      for (uint32_t word = 0; word < a.width / 32; ++word) {
-        const uint32_t offset = a.offset + i * a.stride + 4 * word;
-        mapped[offset / 4] = true;
-        expect(fmt::format("{}[{}]", a.name, i), offset, 0, "after reset");
-      }
-  for (uint32_t w = 0; w < mapped.size(); ++w)
-    if (!mapped[w]) expect("unmapped offset", 4 * w, hw::kCsrUnmapped, "(no register)");
+  // Every register at its reset value, every log entry 0, every free offset
+  // the unmapped marker: after reset, and again after all the writes below
+  // (a write decoded onto another register shows there).
+  const auto check_map = [&](const char* when, const char* unmapped_when) {
+    std::vector<bool> mapped(hw::kCsrSpan / 4, false);
+    for (const hw::CsrInfo& c : hw::kCsrTable) {
+      mapped[c.offset / 4] = true;
+      if (c.readable) expect(c.name, c.offset, c.reset, when);
+    }
+    for (const hw::CsrArrayInfo& a : hw::kCsrArrayTable)
+      for (uint32_t i = 0; i < a.count; ++i)
+        for (uint32_t word = 0; word < a.width / 32; ++word) {
+          const uint32_t offset = a.offset + i * a.stride + 4 * word;
+          mapped[offset / 4] = true;
+          expect(fmt::format("{}[{}]", a.name, i), offset, 0, when);
+        }
+    for (uint32_t w = 0; w < mapped.size(); ++w)
+      if (!mapped[w]) expect("unmapped offset", 4 * w, hw::kCsrUnmapped, unmapped_when);
+  };
+  check_map("after reset", "(no register)");
   for (const hw::CsrInfo& c : hw::kCsrTable) {
     if (!c.write_mask) continue;
     driver.write32(hw::kCsrBase + c.offset, c.write_mask);
@@ -54,6 +60,7 @@ std::vector<std::string> check_csr_readback(HostDriver& driver) {
         driver.write32(hw::kCsrBase + offset, 0xffffffffu);
         expect(fmt::format("{}[{}]", a.name, i), offset, 0, "after writing ones");
       }
+  check_map("after the writes", "(no register) after the writes");
   return problems;
 }
 

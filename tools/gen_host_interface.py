@@ -392,6 +392,7 @@ class Interface:
         return value
 
     def write_mask(self, c):
+        """Bits a write sets, of the 32-bit word c is (a 64-bit register's half)."""
         if c["access"] != "rw":
             return 0
         if not c["field_list"]:
@@ -400,11 +401,12 @@ class Interface:
         for f in c["field_list"]:
             if f.access == "rw":
                 mask |= f.mask
-        return mask
+        return mask >> (32 * c.get("half", 0)) & 0xFFFFFFFF
 
     def action_mask(self, c):
-        """Bits whose write acts rather than stores: write-only and write-1-to-clear fields."""
-        return sum(f.mask for f in c["field_list"] if f.access in ("wo", "w1c"))
+        """Bits whose write acts rather than stores (write-only, write-1-to-clear), of c's word."""
+        mask = sum(f.mask for f in c["field_list"] if f.access in ("wo", "w1c"))
+        return mask >> (32 * c.get("half", 0)) & 0xFFFFFFFF
 
     def scalar_csrs(self):
         """Each 32-bit word of the CSR map: 64-bit registers give _lo and _hi."""

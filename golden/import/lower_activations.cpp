@@ -297,11 +297,16 @@ std::vector<double> ProgramBuilder::channel_values(const PendingLayer& p, const 
                                                    const onnx::NodeProto& node) const {
   const int64_t outs = p.layer.out_shape.channels;
   const std::string& op = node.op_type();
+  // "adds a constant [1,1,4] ...", "multiplies by a constant ...".
   const char* verb = op == "Mul" ? "multiplies by" : op == "Div" ? "divides by" : op == "Sub" ? "subtracts" : "adds";
   // A Transpose moved the channels off the value's axis 1.
-  if (!p.order.empty())
-    unsupported(node, fmt::format("{} a constant layer '{}''s output after a Transpose moved its channels", verb,
-                                  p.layer.name));
+  if (!p.order.empty()) {
+    const std::string what = op == "Mul"   ? fmt::format("multiplies layer '{}''s output by a constant", p.layer.name)
+                             : op == "Div" ? fmt::format("divides layer '{}''s output by a constant", p.layer.name)
+                             : op == "Sub" ? fmt::format("subtracts a constant from layer '{}''s output", p.layer.name)
+                                           : fmt::format("adds a constant to layer '{}''s output", p.layer.name);
+    unsupported(node, what + " after a Transpose moved its channels");
+  }
   Shape shape = c.shape();
   const bool per_channel = shape.size() <= p.dims.size() && [&] {
     shape.insert(shape.begin(), p.dims.size() - shape.size(), 1);
@@ -381,6 +386,11 @@ bool ProgramBuilder::lower_channel_affine(const onnx::NodeProto& node) {
   const std::vector<double> v = channel_values(pending->second, c, c.reals(), node);
   BatchNormAffine a;
   for (double k : v) {
+    // A gain of 0 is a layer's channel set to 0, which a float layer takes;
+    // an infinite or NaN one is no layer at all.
+    if (!std::isfinite(k) || (op == "Div" && k == 0))
+      unsupported(node, fmt::format("{} {}: the layer's values would not be finite", op == "Div" ? "divides by" :
+                                    op == "Mul" ? "multiplies by" : "subtracts", k));
     a.gain.push_back(op == "Mul" ? k : op == "Div" ? 1.0 / k : first_const ? -1.0 : 1.0);
     a.mean.push_back(op == "Sub" && !first_const ? k : 0.0);
     a.beta.push_back(op == "Sub" && first_const ? k : 0.0);

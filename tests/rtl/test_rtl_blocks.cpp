@@ -87,6 +87,8 @@ TEST_CASE("the sequencer refuses bad descriptors, and more layers or slots than 
   d.write32(step1 + 4 * hw::kDescInBase, s.image().descriptors[1][hw::kDescInBase]);
   d.write32(hw::kCsrBase + hw::kCsrNumLayers, static_cast<uint32_t>(s.image().descriptors.size()));
   REQUIRE(run_and_status().error == 0);
+  d.write32(hw::kCsrBase + hw::kCsrNumSlots, static_cast<uint32_t>(s.limits().max_layers));  // every slot: legal
+  CHECK(run_and_status().error == 0);
   d.write32(hw::kCsrBase + hw::kCsrNumSlots, static_cast<uint32_t>(s.limits().max_layers + 1));
   const hw::CsrStatus slots = run_and_status();
   CHECK(slots.error == 1);

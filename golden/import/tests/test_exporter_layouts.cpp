@@ -765,6 +765,20 @@ TEST_CASE("a Mul, Div or Sub of a constant right after a Conv or Gemm folds into
   CHECK_THROWS_WITH(build_program(inverse.model(), &calibration),
                     Catch::Contains("node 'invert' (Div): cannot map onto the accelerator: divides a constant by a "
                                     "layer's output, which is not affine"));
+  // A divisor of 0 or an infinite factor is the node's fault, not the layer's weights'.
+  for (const auto& [op, k] : {std::pair<std::string, double>{"Div", 0.0}, {"Mul", INFINITY}}) {
+    test::GraphBuilder bad(13);
+    bad.input("x", DType::Float, {-1, 2, 6, 6});
+    bad.initializer("w", random_tensor(rng, {4, 2, 3, 3}, -0.5, 0.5));
+    bad.node("Conv", {"x", "w"}, {"c"}, "conv");
+    bad.initializer("k", Tensor::from_reals(DType::Float, {1}, {k}));
+    bad.node(op, {"c", "k"}, {"y"}, "bad_" + op);
+    bad.output("y");
+    CHECK_THROWS_WITH(build_program(bad.model(), &calibration),
+                      Catch::Contains(fmt::format("node 'bad_{}' ({}): cannot map onto the accelerator: {} {}: the "
+                                                  "layer's values would not be finite",
+                                                  op, op, op == "Div" ? "divides by" : "multiplies by", k)));
+  }
   test::GraphBuilder width(13);
   width.input("x", DType::Float, {-1, 2, 6, 6});
   width.initializer("w", random_tensor(rng, {4, 2, 3, 3}, -0.5, 0.5));
@@ -1588,8 +1602,9 @@ TEST_CASE("QLinearAdd of int8 constant codes to a uint8 map is refused, as ONNX 
                     Catch::Contains("node 'bias' (QLinearAdd): A holds uint8 codes and B int8"));
 }
 
-TEST_CASE("a bias Add or BatchNormalization after a Transpose of a layer's result is refused", "[exporters]") {
-  for (const std::string op : {"Add", "BatchNormalization"}) {
+TEST_CASE("a bias Add, a constant Mul or a BatchNormalization after a Transpose of a layer's result is refused",
+          "[exporters]") {
+  for (const std::string op : {"Add", "Mul", "BatchNormalization"}) {
     INFO(op);
     std::mt19937 rng(89);
     test::GraphBuilder g(13);
@@ -1605,9 +1620,9 @@ TEST_CASE("a bias Add or BatchNormalization after a Transpose of a layer's resul
     g.node("Conv", {"xd", "wd"}, {"c"}, "conv");
     // [N, C, H, W] -> [N, H, C, W]: axis 1 is H, which has the channels' count.
     g.node("Transpose", {"c"}, {"t"}, "swap").attr("perm", std::vector<int64_t>{0, 2, 1, 3});
-    if (op == "Add") {
-      g.initializer("bias", random_tensor(rng, {4, 1, 1}, -1, 1));
-      g.node("Add", {"t", "bias"}, {"b"}, "op");
+    if (op == "Add" || op == "Mul") {
+      g.initializer("bias", random_tensor(rng, {4, 1, 1}, 0.5, 1));
+      g.node(op, {"t", "bias"}, {"b"}, "op");
     } else {
       for (const char* name : {"g", "beta", "mean"}) g.initializer(name, random_tensor(rng, {4}, 0.5, 1.5));
       g.initializer("var", random_tensor(rng, {4}, 0.5, 1.5));
@@ -1618,8 +1633,12 @@ TEST_CASE("a bias Add or BatchNormalization after a Transpose of a layer's resul
     g.node("QuantizeLinear", {"b", "ys", "yz"}, {"yq"}, "q_out");
     g.node("DequantizeLinear", {"yq", "ys", "yz"}, {"y"}, "dq_out");
     g.output("y");
+    const std::string why = op == "Add"   ? "adds a constant to layer 'conv''s output"
+                            : op == "Mul" ? "multiplies layer 'conv''s output by a constant"
+                                          : "normalizes a layer's output";
     CHECK_THROWS_WITH(build_program(g.model()),
-                      Catch::Contains("node 'op' (" + op + ")") && Catch::Contains("after a Transpose moved its channels"));
+                      Catch::Contains("node 'op' (" + op + "): cannot map onto the accelerator: " + why +
+                                      " after a Transpose moved its channels"));
   }
 }
 
