@@ -14,6 +14,13 @@ std::vector<std::string> check_csr_readback(HostDriver& driver) {
       problems.push_back(fmt::format("{} (0x{:03x}) {}: read 0x{:08x}, the description says 0x{:08x}", name, offset,
                                      when, got, want));
   };
+  // Each word of each log array: visit(name of its entry, its offset).
+  const auto for_each_log_word = [](auto&& visit) {
+    for (const hw::CsrArrayInfo& a : hw::kCsrArrayTable)
+      for (uint32_t i = 0; i < a.count; ++i)
+        for (uint32_t word = 0; word < a.width / 32; ++word)
+          visit(fmt::format("{}[{}]", a.name, i), a.offset + i * a.stride + 4 * word);
+  };
   // Every register at its reset value, every log entry 0, every free offset
   // the unmapped marker: after reset, and again after all the writes below
   // (a write decoded onto another register shows there).
@@ -23,13 +30,10 @@ std::vector<std::string> check_csr_readback(HostDriver& driver) {
       mapped[c.offset / 4] = true;
       if (c.readable) expect(c.name, c.offset, c.reset, when);
     }
-    for (const hw::CsrArrayInfo& a : hw::kCsrArrayTable)
-      for (uint32_t i = 0; i < a.count; ++i)
-        for (uint32_t word = 0; word < a.width / 32; ++word) {
-          const uint32_t offset = a.offset + i * a.stride + 4 * word;
-          mapped[offset / 4] = true;
-          expect(fmt::format("{}[{}]", a.name, i), offset, 0, when);
-        }
+    for_each_log_word([&](const std::string& name, uint32_t offset) {
+      mapped[offset / 4] = true;
+      expect(name, offset, 0, when);
+    });
     for (uint32_t w = 0; w < mapped.size(); ++w)
       if (!mapped[w]) expect("unmapped offset", 4 * w, hw::kCsrUnmapped, unmapped_when);
   };
@@ -53,13 +57,10 @@ std::vector<std::string> check_csr_readback(HostDriver& driver) {
     driver.write32(hw::kCsrBase + c.offset, c.reset & c.write_mask);
     expect(c.name, c.offset, c.reset, "after writing zeros to its read-only bits");
   }
-  for (const hw::CsrArrayInfo& a : hw::kCsrArrayTable)
-    for (uint32_t i = 0; i < a.count; ++i)
-      for (uint32_t word = 0; word < a.width / 32; ++word) {
-        const uint32_t offset = a.offset + i * a.stride + 4 * word;
-        driver.write32(hw::kCsrBase + offset, 0xffffffffu);
-        expect(fmt::format("{}[{}]", a.name, i), offset, 0, "after writing ones");
-      }
+  for_each_log_word([&](const std::string& name, uint32_t offset) {
+    driver.write32(hw::kCsrBase + offset, 0xffffffffu);
+    expect(name, offset, 0, "after writing ones");
+  });
   check_map("after the writes", "(no register) after the writes");
   return problems;
 }

@@ -34,6 +34,10 @@ import re
 import sys
 
 
+def word_of(mask, c):
+    """The 32 bits of a register-wide mask that fall in c's word (a 64-bit register's half)."""
+    return mask >> (32 * c.get("half", 0)) & 0xFFFFFFFF
+
 class DescriptionError(Exception):
     pass
 
@@ -401,12 +405,11 @@ class Interface:
         for f in c["field_list"]:
             if f.access == "rw":
                 mask |= f.mask
-        return mask >> (32 * c.get("half", 0)) & 0xFFFFFFFF
+        return word_of(mask, c)
 
     def action_mask(self, c):
         """Bits whose write acts rather than stores (write-only, write-1-to-clear), of c's word."""
-        mask = sum(f.mask for f in c["field_list"] if f.access in ("wo", "w1c"))
-        return mask >> (32 * c.get("half", 0)) & 0xFFFFFFFF
+        return word_of(sum(f.mask for f in c["field_list"] if f.access in ("wo", "w1c")), c)
 
     def scalar_csrs(self):
         """Each 32-bit word of the CSR map: 64-bit registers give _lo and _hi."""

@@ -255,6 +255,10 @@ class ProgramBuilder {
   // a constant; refused, saying where it is supported, if the other operand
   // is not such a layer.
   bool lower_channel_affine(const onnx::NodeProto& node);
+  // The pending Conv / Gemm / MatMul that produces `x`, if it has no
+  // activation yet: what a bias Add, a BatchNormalization or a constant's
+  // Mul / Div / Sub folds into; nullptr otherwise.
+  const PendingLayer* affine_target(const std::string& x) const;
   // Pending layer `x` takes y = gain * (x - mean) + beta per output channel.
   void fold_channel_affine(const onnx::NodeProto& node, const std::string& x, const BatchNormAffine& a);
   // Refused in training mode, or unless its parameters are constants, one per channel.

@@ -14,6 +14,12 @@
 namespace aps::import {
 
 namespace {
+// How a node's message says it combines a constant with a value: "adds",
+// "subtracts", "multiplies by", "divides by".
+const char* constant_verb(const std::string& op) {
+  return op == "Mul" ? "multiplies by" : op == "Div" ? "divides by" : op == "Sub" ? "subtracts" : "adds";
+}
+
 // The layers the accelerator applies an activation in, before requantizing.
 bool takes_activation(const Layer& l) { return l.has_weights() || l.kind == LayerKind::Add; }
 
@@ -218,8 +224,7 @@ void ProgramBuilder::lower_bias_add(const onnx::NodeProto& node) {
   const std::string& b = node.input(first_const ? 0 : 1);
   const onnx::NodeProto* from = model_.producer(x);
   if (!pending_.count(x) && from && from->op_type() == "DequantizeLinear") return lower_quantized_constant_add(node, x, b);
-  if (!pending_.count(x) || !pending_.at(x).layer.has_weights() || pending_.at(x).layer.relu ||
-      pending_.at(x).bias_quant || pending_.at(x).clip)
+  if (!affine_target(x) || pending_.at(x).bias_quant)
     unsupported(node, "an Add with a constant is supported only as the bias of a Gemm, MatMul or Conv right before it, "
                       "or after a layer's QuantizeLinear / DequantizeLinear");
   if (qconsts_.count(b)) {
@@ -297,8 +302,7 @@ std::vector<double> ProgramBuilder::channel_values(const PendingLayer& p, const 
                                                    const onnx::NodeProto& node) const {
   const int64_t outs = p.layer.out_shape.channels;
   const std::string& op = node.op_type();
-  // "adds a constant [1,1,4] ...", "multiplies by a constant ...".
-  const char* verb = op == "Mul" ? "multiplies by" : op == "Div" ? "divides by" : op == "Sub" ? "subtracts" : "adds";
+  const char* verb = constant_verb(op);  // "adds a constant [1,1,4] ...", "multiplies by a constant ..."
   // A Transpose moved the channels off the value's axis 1.
   if (!p.order.empty()) {
     const std::string what = op == "Mul"   ? fmt::format("multiplies layer '{}''s output by a constant", p.layer.name)
@@ -329,11 +333,17 @@ std::vector<double> ProgramBuilder::channel_values(const PendingLayer& p, const 
 // gain mirrors the codes about their zero point.
 void ProgramBuilder::lower_batch_norm(const onnx::NodeProto& node) {
   const std::string& x = node.input(0);
-  if (!pending_.count(x) || !pending_.at(x).layer.has_weights() || pending_.at(x).layer.relu || pending_.at(x).clip)
+  if (!affine_target(x))
     unsupported(node, "BatchNormalization folds only into a Conv or Gemm right before it (before any activation)");
   if (!pending_.at(x).order.empty())
     unsupported(node, "normalizes a layer's output after a Transpose moved its channels");
   fold_channel_affine(node, x, batch_norm_affine(node, pending_.at(x).layer.out_shape.channels));
+}
+
+const PendingLayer* ProgramBuilder::affine_target(const std::string& x) const {
+  const auto it = pending_.find(x);
+  if (it == pending_.end() || !it->second.layer.has_weights() || it->second.layer.relu || it->second.clip) return nullptr;
+  return &it->second;
 }
 
 void ProgramBuilder::fold_channel_affine(const onnx::NodeProto& node, const std::string& x, const BatchNormAffine& a) {
@@ -375,22 +385,20 @@ bool ProgramBuilder::lower_channel_affine(const onnx::NodeProto& node) {
   const bool first_const = c0 != nullptr;
   const std::string& x = node.input(first_const ? 1 : 0);
   const Tensor& c = first_const ? *c0 : *c1;
-  const auto& pending = pending_.find(x);
-  if (pending == pending_.end() || !pending->second.layer.has_weights() || pending->second.layer.relu ||
-      pending->second.clip)
+  const PendingLayer* target = affine_target(x);
+  if (!target)
     unsupported(node, fmt::format("a {} of a constant is supported only as a per-channel scale or offset of a Gemm, "
                                   "MatMul or Conv right before it (before any activation)",
                                   op));
   if (op == "Div" && first_const) unsupported(node, "divides a constant by a layer's output, which is not affine");
   if (!c.floating()) unsupported(node, fmt::format("'{}' is not a float constant", node.input(first_const ? 0 : 1)));
-  const std::vector<double> v = channel_values(pending->second, c, c.reals(), node);
+  const std::vector<double> v = channel_values(*target, c, c.reals(), node);
   BatchNormAffine a;
   for (double k : v) {
     // A gain of 0 is a layer's channel set to 0, which a float layer takes;
     // an infinite or NaN one is no layer at all.
     if (!std::isfinite(k) || (op == "Div" && k == 0))
-      unsupported(node, fmt::format("{} {}: the layer's values would not be finite", op == "Div" ? "divides by" :
-                                    op == "Mul" ? "multiplies by" : "subtracts", k));
+      unsupported(node, fmt::format("{} {}: the layer's values would not be finite", constant_verb(op), k));
     a.gain.push_back(op == "Mul" ? k : op == "Div" ? 1.0 / k : first_const ? -1.0 : 1.0);
     a.mean.push_back(op == "Sub" && !first_const ? k : 0.0);
     a.beta.push_back(op == "Sub" && first_const ? k : 0.0);

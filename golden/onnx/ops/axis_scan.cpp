@@ -10,6 +10,7 @@
 #include "golden/onnx/op_registry.hpp"
 #include "golden/onnx/ops/axis_split.hpp"
 #include "golden/onnx/ops/broadcasting.hpp"
+#include "golden/onnx/ops/take_elements.hpp"
 
 namespace aps {
 namespace {
@@ -68,7 +69,8 @@ std::vector<Tensor> top_k(const OpContext& ctx) {
   const bool largest = ctx.attrs.get_int("largest", 1) != 0;
   Shape out = x.shape();
   out[axis] = k;
-  Tensor values(x.dtype(), out), indices(DType::Int64, out);
+  Tensor indices(DType::Int64, out);
+  std::vector<int64_t> from(static_cast<size_t>(indices.size()));  // the input element of each value
   std::vector<int64_t> order(static_cast<size_t>(s.len));
   for (int64_t o = 0; o < s.outer; ++o)
     for (int64_t i = 0; i < s.inner; ++i) {
@@ -83,15 +85,12 @@ std::vector<Tensor> top_k(const OpContext& ctx) {
       std::stable_sort(order.begin(), order.end(),
                        [&](int64_t a, int64_t b) { return largest ? below(b, a) : below(a, b); });
       for (int64_t n = 0; n < k; ++n) {
-        const int64_t from = s.at(o, order[n], i), to = o * k * s.inner + n * s.inner + i;
-        if (x.floating())
-          values.reals()[to] = x.reals()[from];
-        else
-          values.ints()[to] = x.ints()[from];
+        const int64_t to = (o * k + n) * s.inner + i;
+        from[to] = s.at(o, order[n], i);
         indices.ints()[to] = order[n];
       }
     }
-  return {values, indices};
+  return {take_elements(x, out, from), indices};
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "golden/errors.hpp"
 #include "golden/onnx/op_registry.hpp"
 #include "golden/onnx/ops/broadcasting.hpp"
+#include "golden/onnx/ops/take_elements.hpp"
 
 namespace aps {
 namespace {
@@ -28,22 +29,15 @@ int64_t checked_index(const OpContext& ctx, int64_t i, int64_t len, int axis) {
   return i < 0 ? i + len : i;
 }
 
-void copy_element(const Tensor& from, int64_t at, Tensor& to, int64_t to_at) {
-  if (from.floating())
-    to.reals()[to_at] = from.reals()[at];
-  else
-    to.ints()[to_at] = from.ints()[at];
-}
-
 enum class Reduction { None, Add, Mul, Max, Min };
 
 // to[to_at] = to[to_at] (reduction) from[at]; None replaces. Integers wrap
 // as their type does.
 void combine_element(Reduction reduction, const Tensor& from, int64_t at, Tensor& to, int64_t to_at) {
-  if (reduction == Reduction::None) return copy_element(from, at, to, to_at);
   if (to.floating()) {
     const double a = to.reals()[to_at], b = from.reals()[at];
-    const double r = reduction == Reduction::Add   ? a + b
+    const double r = reduction == Reduction::None  ? b
+                     : reduction == Reduction::Add ? a + b
                      : reduction == Reduction::Mul ? a * b
                      : reduction == Reduction::Max ? std::max(a, b)
                                                    : std::min(a, b);
@@ -52,7 +46,8 @@ void combine_element(Reduction reduction, const Tensor& from, int64_t at, Tensor
   }
   const int64_t a = to.ints()[to_at], b = from.ints()[at];
   const auto ua = static_cast<uint64_t>(a), ub = static_cast<uint64_t>(b);
-  const int64_t r = reduction == Reduction::Add   ? static_cast<int64_t>(ua + ub)
+  const int64_t r = reduction == Reduction::None  ? b
+                    : reduction == Reduction::Add ? static_cast<int64_t>(ua + ub)
                     : reduction == Reduction::Mul ? static_cast<int64_t>(ua * ub)
                     : reduction == Reduction::Max ? std::max(a, b)
                                                   : std::min(a, b);
@@ -100,10 +95,7 @@ std::vector<Tensor> gather_elements(const OpContext& ctx) {
   const Tensor& indices = ctx.input(1);
   if (data.rank() == 0) throw InputError(fmt::format("{}: data must have rank >= 1", ctx.label()));
   const int axis = normalize_axis(ctx.attrs.get_int("axis", 0), data.rank(), ctx.label());
-  const auto offsets = element_offsets(ctx, data, indices, axis);
-  Tensor y(data.dtype(), indices.shape());
-  for (size_t k = 0; k < offsets.size(); ++k) copy_element(data, offsets[k], y, static_cast<int64_t>(k));
-  return {y};
+  return {take_elements(data, indices.shape(), element_offsets(ctx, data, indices, axis))};
 }
 
 std::vector<Tensor> scatter_elements(const OpContext& ctx) {
@@ -182,11 +174,12 @@ std::vector<Tensor> gather_nd(const OpContext& ctx) {
   const Tensor& data = ctx.input(0);
   const Tensor& indices = ctx.input(1);
   const NdAddressing a = nd_addressing(ctx, data, indices, ctx.attrs.get_int("batch_dims", 0));
-  Tensor y(data.dtype(), a.result);
-  for_each_nd_slice(ctx, data, indices, a, [&](int64_t s, int64_t at) {
-    for (int64_t e = 0; e < a.slice_size; ++e) copy_element(data, at + e, y, s * a.slice_size + e);
+  std::vector<int64_t> offsets;
+  offsets.reserve(static_cast<size_t>(checked_element_count(a.result, ctx.label())));
+  for_each_nd_slice(ctx, data, indices, a, [&](int64_t, int64_t at) {
+    for (int64_t e = 0; e < a.slice_size; ++e) offsets.push_back(at + e);
   });
-  return {y};
+  return {take_elements(data, a.result, offsets)};
 }
 
 std::vector<Tensor> scatter_nd(const OpContext& ctx) {

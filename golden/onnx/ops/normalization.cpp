@@ -10,6 +10,7 @@
 #include "golden/onnx/op_registry.hpp"
 #include "golden/onnx/ops/axis_split.hpp"
 #include "golden/onnx/ops/broadcasting.hpp"
+#include "golden/onnx/ops/reduce.hpp"
 
 namespace aps {
 namespace {
@@ -195,18 +196,11 @@ std::vector<Tensor> mean_variance_normalization(const OpContext& ctx) {
   if (!x.floating()) throw InputError(fmt::format("{}: input must be floating", ctx.label()));
   std::vector<bool> reduced(static_cast<size_t>(x.rank()), false);
   for (int64_t a : ctx.attrs.get_ints("axes", {0, 2, 3})) reduced[normalize_axis(a, x.rank(), ctx.label())] = true;
-  // Group elements by their coordinates on the axes kept.
-  const auto strides = row_major_strides(x.shape());
-  std::vector<int64_t> group(static_cast<size_t>(x.size()));
+  // Each element's group: its position with the normalized axes collapsed.
+  const std::vector<int64_t> group = kept_positions(x.shape(), reduced);
   int64_t groups = 1;
   for (int d = 0; d < x.rank(); ++d)
     if (!reduced[d]) groups *= x.shape()[d];
-  for (int64_t i = 0; i < x.size(); ++i) {
-    int64_t g = 0;
-    for (int d = 0; d < x.rank(); ++d)
-      if (!reduced[d]) g = g * x.shape()[d] + (i / strides[d]) % x.shape()[d];
-    group[i] = g;
-  }
   std::vector<double> sum(static_cast<size_t>(groups), 0), sq(static_cast<size_t>(groups), 0);
   std::vector<int64_t> count(static_cast<size_t>(groups), 0);
   for (int64_t i = 0; i < x.size(); ++i) {

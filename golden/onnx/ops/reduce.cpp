@@ -51,18 +51,9 @@ std::vector<Tensor> reduce(const OpContext& ctx, Reduction kind) {
   Tensor y(x.dtype(), kept_shape);
   std::vector<bool> seen(static_cast<size_t>(y.size()), false);
   std::vector<double> acc(static_cast<size_t>(y.size()));
-  // Map every input element to its reduced position by zeroing reduced coordinates.
-  const auto in_strides = row_major_strides(x.shape());
-  const auto out_strides = row_major_strides(kept_shape);
-  const auto out_of = [&](int64_t i) {
-    int64_t o = 0, rem = i;
-    for (int d = 0; d < x.rank(); ++d) {
-      const int64_t c = rem / in_strides[d];
-      rem %= in_strides[d];
-      if (!reduced.count(d)) o += c * out_strides[d];
-    }
-    return o;
-  };
+  std::vector<bool> reduced_axes(static_cast<size_t>(x.rank()));
+  for (int d = 0; d < x.rank(); ++d) reduced_axes[d] = reduced.count(d) > 0;
+  const std::vector<int64_t> out_of = kept_positions(x.shape(), reduced_axes);
   // LogSumExp sums exp(v - m) for the output's largest m and adds m back
   // (exp(1000) would overflow); m is 0 where that largest is not finite, and
   // for every other reduction.
@@ -70,14 +61,14 @@ std::vector<Tensor> reduce(const OpContext& ctx, Reduction kind) {
   if (kind == Reduction::LogSumExp) {
     std::fill(shift.begin(), shift.end(), -std::numeric_limits<double>::infinity());
     for (int64_t i = 0; i < x.size(); ++i) {
-      double& m = shift[out_of(i)];
+      double& m = shift[out_of[i]];
       m = std::max(m, x.value(i));
     }
     for (double& m : shift)
       if (!std::isfinite(m)) m = 0.0;
   }
   for (int64_t i = 0; i < x.size(); ++i) {
-    const int64_t o = out_of(i);
+    const int64_t o = out_of[i];
     const double v = x.value(i) - shift[o];
     if (kind == Reduction::Prod) acc[o] = seen[o] ? acc[o] * v : v;
     else if (kind != Reduction::Max && kind != Reduction::Min) acc[o] = seen[o] ? acc[o] + term(kind, v) : term(kind, v);
@@ -147,6 +138,28 @@ std::vector<Tensor> arg_max(const OpContext& c) { return arg_extreme(c, true); }
 std::vector<Tensor> arg_min(const OpContext& c) { return arg_extreme(c, false); }
 
 }  // namespace
+
+std::vector<int64_t> kept_positions(const Shape& shape, const std::vector<bool>& reduced) {
+  // Zero the reduced coordinates of each element's index.
+  const auto in_strides = row_major_strides(shape);
+  Shape kept = shape;
+  for (size_t d = 0; d < shape.size(); ++d)
+    if (reduced[d]) kept[d] = 1;
+  const auto out_strides = row_major_strides(kept);
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  std::vector<int64_t> out(static_cast<size_t>(n));
+  for (size_t i = 0; i < out.size(); ++i) {
+    int64_t o = 0, rem = static_cast<int64_t>(i);
+    for (size_t d = 0; d < shape.size(); ++d) {
+      const int64_t c = rem / in_strides[d];
+      rem %= in_strides[d];
+      if (!reduced[d]) o += c * out_strides[d];
+    }
+    out[i] = o;
+  }
+  return out;
+}
 
 int64_t reduce_axes_input_opset(std::string_view op_type) { return op_type == "ReduceSum" ? 13 : 18; }
 

@@ -177,8 +177,9 @@ Tensor interpolate(const OpContext& ctx, const Tensor& x, const ResizeRule& r, c
   if (!x.floating() && r.mode != Mode::Nearest)
     throw InputError(fmt::format("{}: {} interpolation of {} elements is not supported (nearest is)", ctx.label(),
                                  r.mode == Mode::Linear ? "linear" : "cubic", dtype_name(x.dtype())));
-  // An empty output may still have a vast axis: no taps to make.
-  if (checked_element_count(out_shape, ctx.label()) == 0) return Tensor(x.dtype(), out_shape);
+  // An empty output may still have a vast axis: no taps to make. (Its size
+  // was checked when target_shape made it.)
+  if (std::find(out_shape.begin(), out_shape.end(), 0) != out_shape.end()) return Tensor(x.dtype(), out_shape);
   // Per axis, per output index, its taps. An axis of scale 1 is copied, its
   // crop box ignored (ONNX Runtime's rule).
   std::vector<std::vector<AxisTaps>> taps(static_cast<size_t>(rank));
