@@ -93,6 +93,7 @@ module aps_sequencer
   output logic                   pool_o,        // not a convolution: the pool unit computes
   output logic [3:0]             kind_o,
   output logic                   relu_o,
+  output logic                   leaky_o,
   output logic [3:0]             bits_o,
   output logic [3:0]             act_shift_o,
   output logic [3:0]             weight_shift_o,
@@ -175,7 +176,7 @@ module aps_sequencer
 
   // ---- descriptor fields (latched in SDescWait) ----
   logic [3:0]  kind;
-  logic        relu, depthwise, load_in, load_in_b, store_out;
+  logic        relu, leaky, depthwise, load_in, load_in_b, store_out;
   logic [3:0]  bits, act_shift, weight_shift;
   logic        weight_midpoint;
   logic [31:0] in_base, out_base, wgt_base, prm_base, prm_stride, ext_in, ext_in_b, ext_out;
@@ -404,6 +405,7 @@ module aps_sequencer
   assign add_shift_b_o = add_shift_b;
   assign add_left_shift_o = add_left_shift;
   assign relu_o = relu;
+  assign leaky_o = leaky;
   assign bits_o = bits;
   assign act_shift_o = act_shift;
   assign weight_shift_o = weight_shift;
@@ -594,7 +596,7 @@ module aps_sequencer
       run_cycles <= '0;
       {layer_cycles, stalls, mem_beats, mem_stalls, step_beats, step_mem_stalls} <= '0;
       {act_plane_reads, wgt_plane_reads} <= '0;
-      {kind, relu, depthwise, load_in, load_in_b, store_out, bits, act_shift, weight_shift, weight_midpoint} <= '0;
+      {kind, relu, leaky, depthwise, load_in, load_in_b, store_out, bits, act_shift, weight_shift, weight_midpoint} <= '0;
       {in_base, out_base, wgt_base, prm_base, prm_stride, ext_in, ext_in_b, ext_out} <= '0;
       {in_h, in_w, in_cb, out_ch, out_h, out_w, out_cb} <= '0;
       {k_h, k_w, s_h, s_w, p_t, p_l, d_h, d_w, in_zp, out_zp, in_b_zp} <= '0;
@@ -718,6 +720,7 @@ module aps_sequencer
         SDescWait: begin
           kind <= d_mode.kind;
           relu <= d_mode.relu;
+          leaky <= d_mode.leaky;
           depthwise <= d_mode.depthwise;
           load_in <= d_mode.load_in;
           load_in_b <= d_mode.load_in_b;

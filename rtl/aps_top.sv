@@ -84,7 +84,7 @@ module aps_top
   logic [LAYER_AW-1:0] seq_desc_raddr;
   logic [ACT_AW-1:0] seq_act_raddr;
   logic [WGT_AW-1:0] seq_wgt_raddr;
-  logic pool, relu, tap_valid, load_zw, capture, step, first_word, last_plane, depthwise;
+  logic pool, relu, leaky, tap_valid, load_zw, capture, step, first_word, last_plane, depthwise;
   logic [ROWS-1:0] lane_valid;
   logic signed [15:0] dw_offset;
   logic [3:0] bits, act_shift, weight_shift, plane, kind;
@@ -272,7 +272,7 @@ module aps_top
     .wgt_re_o(seq_wgt_re), .wgt_raddr_o(seq_wgt_raddr), .wgt_planes_o(seq_wgt_planes),
     .dma_start_o(dma_start), .dma_op_o(dma_op), .dma_ext_o(dma_ext), .dma_local_o(dma_local),
     .dma_beats_o(dma_beats), .dma_tile_words_o(dma_tile_words), .dma_busy_i(dma_busy), .dma_done_i(dma_done), .dma_beat_i(dma_beat),
-    .pool_o(pool), .kind_o(kind), .relu_o(relu), .bits_o(bits), .act_shift_o(act_shift), .weight_shift_o(weight_shift),
+    .pool_o(pool), .kind_o(kind), .relu_o(relu), .leaky_o(leaky), .bits_o(bits), .act_shift_o(act_shift), .weight_shift_o(weight_shift),
     .weight_midpoint_o(weight_midpoint),
     .in_zp_o(in_zp), .out_zp_o(out_zp), .in_b_zp_o(in_b_zp), .add_mult_a_o(add_mult_a), .add_mult_b_o(add_mult_b),
     .add_shift_a_o(add_shift_a), .add_shift_b_o(add_shift_b), .add_left_shift_o(add_left_shift), .tap_valid_o(tap_valid),
@@ -324,7 +324,7 @@ module aps_top
   aps_writeback #(
     .ROWS(ROWS), .COLS(COLS), .ACT_WORDS(ACT_WORDS), .PARAM_ENTRIES(PARAM_ENTRIES)
   ) u_writeback (
-    .clk_i, .rst_ni, .copy_i(kind == KindMaxPool), .relu_i(relu),
+    .clk_i, .rst_ni, .copy_i(kind == KindMaxPool), .relu_i(relu), .leaky_i(leaky),
     .acc_shift_i(5'(act_shift) + 5'(weight_operand_shift(weight_shift, weight_midpoint))),
     .out_zp_i(out_zp), .out_base_i(out_base), .out_cb_i(out_cb), .pixels_i(pixels),
     .layer_i(layer), .start_i(wb_start), .values_i(wb_values),

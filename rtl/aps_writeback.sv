@@ -25,6 +25,7 @@ module aps_writeback
   // layer configuration
   input  logic                     copy_i,          // values are codes to copy (max pooling), not accumulators
   input  logic                     relu_i,
+  input  logic                     leaky_i,         // a negative total takes the channel's neg_mult
   input  logic [4:0]               acc_shift_i,     // act_shift + weight_shift: back to the 8-bit scale
   input  logic [7:0]               out_zp_i,
   input  logic [31:0]              out_base_i,      // activation word address of the output tensor
@@ -42,11 +43,7 @@ module aps_writeback
   // channel parameter memory read port (registered)
   output logic                     prm_re_o,
   output logic [PRM_AW-1:0]        prm_raddr_o,
-  /* verilator lint_off UNUSEDSIGNAL */
-  /* verilator lint_off UNUSEDSIGNAL */  // the entry's last word is reserved
   input  logic [32*ParamWords-1:0] prm_rdata_i,
-  /* verilator lint_on UNUSEDSIGNAL */
-  /* verilator lint_on UNUSEDSIGNAL */
   // activation memory write port
   output logic                     act_we_o,
   output logic [ACT_AW-1:0]        act_waddr_o,
@@ -108,14 +105,19 @@ module aps_writeback
 
   // stage B: requantize and write
   logic [7:0] value;
+  logic signed [31:0] total;
   always_comb begin
-    logic signed [31:0] acc8, total;
+    logic signed [31:0] acc8;
     logic signed [31:0] bias, mult, shift;
     bias = prm_rdata_i[32*ParamBias +: 32];
-    mult = prm_rdata_i[32*ParamMult +: 32];
     shift = prm_rdata_i[32*ParamShift +: 32];
     acc8 = sat32(64'(b_value) <<< acc_shift_i);
     total = sat32(64'(acc8) + 64'(bias));
+    // A leaky step's negative totals scale by the slope too (same shift); a
+    // total of 0 is 0 under either multiplier.
+    // planted fault: the slope is never applied
+    mult = (leaky_i && total < 0 && !`APS_PLANTED(LEAKY_SLOPE)) ? prm_rdata_i[32*ParamNegMult +: 32]
+                                                                : prm_rdata_i[32*ParamMult +: 32];
     value = copy_i ? b_value[7:0] : requantize(total, mult, shift, out_zp_i, relu_i);
   end
 
@@ -132,6 +134,11 @@ module aps_writeback
   assign mon_value_o = value;
 
 `ifndef SYNTHESIS
+  // Functional coverage: a leaky step's output stage on both sides of 0.
+  if (1) begin : cov_leaky
+    negative: cover property (@(posedge clk_i) disable iff (!rst_ni) b_valid && !copy_i && leaky_i && total < 0);
+    positive: cover property (@(posedge clk_i) disable iff (!rst_ni) b_valid && !copy_i && leaky_i && total > 0);
+  end
   assert property (@(posedge clk_i) disable iff (!rst_ni) start_i |-> ready_o)
     else $error("aps_writeback: a pixel arrived while the previous one was still being read");
   assert property (@(posedge clk_i) disable iff (!rst_ni) start_i |-> count_i <= NV)

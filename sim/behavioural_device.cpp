@@ -233,11 +233,16 @@ void BehaviouralDevice::start_run() {
     std::memcpy(&word, desc.bytes.data() + i * desc.entry_bytes + 4 * hw::kDescMode, 4);
     const hw::DescMode mode = hw::DescMode::unpack(word);
     const Layer& l = program_.layers[i];
-    // The device computes with the program's weight rule: an image that
-    // says otherwise is a harness bug.
+    // The device computes with the program's weight rule and output stage:
+    // an image that says otherwise is a harness bug.
     if ((mode.weight_midpoint != 0) != (l.weight_reduction == WeightReduction::Midpoint)) {
       fail(fmt::format("step {} '{}': the descriptor's weight_midpoint is {}, the program's weights are {}", i, l.name,
                        mode.weight_midpoint, weight_reduction_name(l.weight_reduction)));
+      return;
+    }
+    if ((mode.leaky != 0) != l.leaky()) {
+      fail(fmt::format("step {} '{}': the descriptor's leaky bit is {}, the program's layer {} a negative slope", i,
+                       l.name, mode.leaky, l.leaky() ? "has" : "has no"));
       return;
     }
     LayerConfig c{static_cast<int>(mode.bits), static_cast<int>(mode.act_shift), static_cast<int>(mode.weight_shift)};

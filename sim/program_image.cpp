@@ -217,6 +217,7 @@ ParamEntry param_entry(const Layer& l, int64_t channel, int bits) {
   e[hw::kParamBias] = static_cast<uint32_t>(l.bias_at(bits, channel));
   e[hw::kParamMult] = static_cast<uint32_t>(l.multipliers[channel].multiplier);
   e[hw::kParamShift] = static_cast<uint32_t>(l.multipliers[channel].shift);
+  if (const auto negative = l.negative_multiplier(channel)) e[hw::kParamNegMult] = static_cast<uint32_t>(*negative);
   return e;
 }
 
@@ -282,6 +283,7 @@ uint32_t mode_word(const NetworkProgram& p, size_t step, const LayerConfig& conf
   const LayerConfig c = layer.has_weights() ? config : static_config(8);
   return hw::DescMode{.kind = kind_code(layer.kind),
                       .relu = layer.relu ? 1u : 0u,
+                      .leaky = layer.leaky() ? 1u : 0u,
                       .bits = static_cast<uint32_t>(c.bits),
                       .act_shift = static_cast<uint32_t>(c.act_shift),
                       .weight_shift = static_cast<uint32_t>(c.weight_shift),

@@ -32,6 +32,7 @@ class Generator {
         correction_rng_(seed ^ 0x6a09e667f3bcc909ULL),
         rule_rng_(seed ^ 0xbb67ae8584caa73bULL),
         wide_rng_(seed ^ 0x3c6ef372fe94f82bULL),
+        slope_rng_(seed ^ 0xa54ff53a5f1d36f1ULL),
         options_(o) {}
 
   int uniform(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng_); }
@@ -78,6 +79,25 @@ class Generator {
     const bool midpoint = std::uniform_int_distribution<int>(0, 4)(rule_rng_) < 2;
     const bool allowed = l.takes_midpoint_weights() && (!l.is_depthwise() || maps_depthwise(l, array));
     l.weight_reduction = midpoint && allowed ? WeightReduction::Midpoint : WeightReduction::RoundHalfUp;
+  }
+
+  // A quarter of the layers that requantize without a ReLU are leaky: one
+  // slope for all channels (LeakyRelu) or one each (PRelu), among them the
+  // ends 0, 1 and -1 and slopes too small to survive the Q1.30 product. From
+  // a generator of their own, as the corrections.
+  void add_negative_slopes(Layer& l) {
+    std::uniform_int_distribution<int> pick(0, 99);
+    if (!l.requantizes() || l.relu || pick(slope_rng_) >= 25) return;
+    const bool per_channel = pick(slope_rng_) < 50;
+    auto draw = [&] {
+      const int kind = pick(slope_rng_);
+      if (kind < 10) return kind < 4 ? 0 : kind < 7 ? kUnitSlope : -kUnitSlope;
+      if (kind < 15) return static_cast<int32_t>(std::uniform_int_distribution<int>(-3, 3)(slope_rng_));
+      return std::uniform_int_distribution<int32_t>(-kUnitSlope, kUnitSlope)(slope_rng_);
+    };
+    const int32_t shared = draw();
+    l.negative_slopes.resize(static_cast<size_t>(l.out_shape.channels));
+    for (int32_t& s : l.negative_slopes) s = per_channel ? draw() : shared;
   }
 
   // Half the layers with weights get a bias correction per width, so the
@@ -231,6 +251,7 @@ class Generator {
         l.relu = chance(0.5);
         l.out_q = quant();
       }
+      add_negative_slopes(l);
       cur = l.out_shape;
       cur_q = l.out_q;
       if (l.kind != LayerKind::Add) cur_spatial = l.kind != LayerKind::FullyConnected;
@@ -282,6 +303,7 @@ class Generator {
   std::mt19937_64 correction_rng_;
   std::mt19937_64 rule_rng_;
   std::mt19937_64 wide_rng_;
+  std::mt19937_64 slope_rng_;
   RandomNetworkOptions options_;
 };
 

@@ -34,6 +34,11 @@ int32_t Layer::bias_at(int bits, int64_t channel) const {
   return saturate_int32(int64_t{bias[channel]} + bias_correction[bias_correction_offset(bits) + channel]);
 }
 
+std::optional<int32_t> Layer::negative_multiplier(int64_t channel) const {
+  if (!leaky()) return std::nullopt;
+  return aps::negative_multiplier(multipliers[channel], negative_slopes[channel]);
+}
+
 int64_t Layer::macs() const {
   if (!has_weights()) return 0;
   return out_shape.size() * weights_per_output();
@@ -147,6 +152,7 @@ uint64_t NetworkProgram::fingerprint() const {
       h.value(m.multiplier);
       h.value(m.shift);
     }
+    h.vec(l.negative_slopes);
   }
   h.vec(pcu.candidates);
   for (const auto& s : pcu.slots) {
@@ -180,7 +186,8 @@ std::string NetworkProgram::describe() const {
     s += fmt::format("L{} {:<8} {:<16} in {}x{}x{} -> out {}x{}x{}  k{}x{} s{} macs {}  out scale {:.6g} zp {}{}\n", i,
                      layer_kind_name(l.kind), l.name, l.in_shape.channels, l.in_shape.height, l.in_shape.width,
                      l.out_shape.channels, l.out_shape.height, l.out_shape.width, l.window.kernel_h, l.window.kernel_w,
-                     l.window.stride_h, l.macs(), l.out_q.scale, l.out_q.zero_point, l.relu ? " relu" : "");
+                     l.window.stride_h, l.macs(), l.out_q.scale, l.out_q.zero_point,
+                     l.relu ? " relu" : l.leaky() ? " leaky" : "");
   }
   return s;
 }
@@ -243,6 +250,13 @@ void validate_program(const NetworkProgram& p) {
     if (l.kind == LayerKind::MaxPool && !(l.out_q == l.in_q)) fail(l, "max pooling must keep its input quantization");
     if (l.requantizes() && static_cast<int64_t>(l.multipliers.size()) != l.out_shape.channels)
       fail(l, "needs one requantization multiplier per output channel");
+    if (l.leaky()) {
+      if (!l.requantizes() || static_cast<int64_t>(l.negative_slopes.size()) != l.out_shape.channels)
+        fail(l, "a negative slope needs a layer that requantizes, one slope per output channel");
+      if (l.relu) fail(l, "has both a ReLU and a negative slope");
+      for (int32_t s : l.negative_slopes)
+        if (s < -kUnitSlope || s > kUnitSlope) fail(l, fmt::format("negative slope code {} is beyond [-1, 1]", s));
+    }
     if (!l.has_weights() && l.requantizes() && static_cast<int64_t>(l.bias.size()) != l.out_shape.channels)
       fail(l, "needs one (zero) bias per output channel");
     for (const auto* q : {&l.in_q, &l.out_q})

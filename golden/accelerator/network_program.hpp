@@ -11,6 +11,7 @@
 // Feature maps are stored channel-major (C, H, W), so Flatten moves nothing.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -116,10 +117,17 @@ struct Layer {
   // One per output channel: in * w / out for FC and Conv; in / (out * window
   // size) for AveragePool; the Add output multiplier for Add.
   std::vector<QuantizedMultiplier> multipliers;
+  // A LeakyRelu or PRelu folded into the output stage: one Q1.30 slope per
+  // output channel (golden/numerics/requantize.hpp slope_code); empty: the
+  // output is linear below 0 (or ReLU's).
+  std::vector<int32_t> negative_slopes;
 
   bool has_weights() const { return kind == LayerKind::FullyConnected || kind == LayerKind::Conv; }
   // Layers whose outputs go through the requantization unit.
   bool requantizes() const { return kind != LayerKind::MaxPool && kind != LayerKind::SaeScan; }
+  bool leaky() const { return !negative_slopes.empty(); }
+  // Output channel c's multiplier for a negative accumulator, on a leaky layer.
+  std::optional<int32_t> negative_multiplier(int64_t channel) const;
   bool produces_output() const { return kind != LayerKind::SaeScan; }
   // One input channel per output channel, as many as it reads.
   bool is_depthwise() const {

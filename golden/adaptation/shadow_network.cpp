@@ -163,6 +163,10 @@ ShadowNetwork build_shadow_network(const NetworkProgram& p, const std::vector<st
       // An FC copy reads the kept channels of a feature map: its in_shape is
       // the flattened kept map, stored as (kept, H, W) by its producer.
     }
+    if (m.leaky()) {
+      l.negative_slopes.clear();
+      for (int64_t o : out_keep) l.negative_slopes.push_back(m.negative_slopes.at(static_cast<size_t>(o)));
+    }
     s.layers.push_back(std::move(l));
   }
   for (int wj : w) s.source_of.push_back(p.layers[wj].input);  // shadow indices are main indices (-1: the network input)

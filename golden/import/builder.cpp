@@ -169,10 +169,10 @@ int required_inputs(const std::string& op) {
   if (op == "QLinearMatMul" || op == "QLinearConv") return 8;
   if (op == "QGemm") return 6;
   if (op == "QLinearAdd") return 7;
-  if (op == "QLinearAveragePool" || op == "QLinearGlobalAveragePool") return 4;
+  if (op == "QLinearAveragePool" || op == "QLinearGlobalAveragePool" || op == "QLinearLeakyRelu") return 4;
   if (op == "BatchNormalization") return 5;
   if (op == "QuantizeLinear" || op == "DequantizeLinear" || op == "Gemm" || op == "MatMul" || op == "Conv" ||
-      op == "Add")
+      op == "Add" || op == "PRelu")
     return 2;
   return op == "Constant" ? 0 : 1;
 }
@@ -199,8 +199,10 @@ void ProgramBuilder::lower(const onnx::NodeProto& node) {
   if (op == "QLinearMatMul" || op == "QLinearConv" || op == "QGemm") return lower_qlinear(node);
   if (op == "QLinearAdd") return lower_qlinear_add(node);
   if (op == "QLinearAveragePool" || op == "QLinearGlobalAveragePool") return lower_qlinear_average_pool(node);
+  if (op == "QLinearLeakyRelu") return lower_qlinear_leaky_relu(node);
   if (op == "Relu") return lower_relu(node);
   if (op == "Clip") return lower_clip(node);
+  if (op == "LeakyRelu" || op == "PRelu") return lower_negative_slope(node);
   if (op == "Add") return lower_add(node);
   if (op == "MaxPool" || op == "GlobalMaxPool") return lower_max_pool(node);
   if (op == "AveragePool" || op == "GlobalAveragePool") return lower_average_pool(node);

@@ -195,11 +195,13 @@ class ProgramBuilder {
   void lower_conv(const onnx::NodeProto& node);
   void lower_qlinear(const onnx::NodeProto& node);
   // lower_qoperator_contrib.cpp: ONNX Runtime's com.microsoft QLinearAdd,
-  // QLinearAveragePool and QLinearGlobalAveragePool (QGemm is lower_qlinear's).
+  // QLinearAveragePool, QLinearGlobalAveragePool and QLinearLeakyRelu (QGemm
+  // is lower_qlinear's).
   void lower_qlinear_add(const onnx::NodeProto& node);
   void lower_qlinear_bias_add(const onnx::NodeProto& node, int layer_input, int constant_input);
   void check_one_code_type(const onnx::NodeProto& node, DType a, DType b) const;
   void lower_qlinear_average_pool(const onnx::NodeProto& node);
+  void lower_qlinear_leaky_relu(const onnx::NodeProto& node);
   const Tensor* param(const onnx::NodeProto& node, int i) const;
   ActivationQuant quant_inputs(const onnx::NodeProto& node, int scale, DType type) const;
   ChannelWeights channel_weights(const QuantConst& c, int out_axis, const onnx::NodeProto& node) const;
@@ -208,9 +210,18 @@ class ProgramBuilder {
   int conv_groups(const OpContext& ctx, const onnx::NodeProto& node) const;
   void set_window(Layer& l, const OpContext& ctx, std::vector<int64_t> in, std::vector<int64_t> kernel) const;
 
+  // lower_negative_slope.cpp: LeakyRelu and PRelu
+  void lower_negative_slope(const onnx::NodeProto& node);
+  // The node's slope for each channel of the stored tensor its output is
+  // (`dims` and `order` as an ActView's), as Q1.30 codes; refused where a
+  // channel's slope varies or lies beyond [-1, 1].
+  std::vector<int32_t> channel_slopes(const onnx::NodeProto& node, const Shape& dims,
+                                      const std::vector<int64_t>& order, const FeatureShape& stored) const;
+
   // lower_activations.cpp
   void lower_relu(const onnx::NodeProto& node);
   void lower_clip(const onnx::NodeProto& node);
+  void relu_after_slope(const onnx::NodeProto& node, Layer& l) const;
   // The finished layer a Relu or Clip applies to when it reads the layer's
   // requantized output; refused unless nothing else reads it on the way.
   // An activation reading a layer's result whose activation another reader

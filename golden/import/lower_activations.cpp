@@ -95,13 +95,29 @@ void ProgramBuilder::lower_relu(const onnx::NodeProto& node) {
   const std::string& x = node.input(0);
   if (pending_.count(x) && takes_activation(pending_.at(x).layer)) {
     PendingLayer p = take_pending(x, node);
+    relu_after_slope(node, p.layer);
     p.layer.relu = true;
     pending_[node.output(0)] = std::move(p);
     return;
   }
   refuse_fused_input(node);
-  layer_before(node).relu = true;
+  Layer& l = layer_before(node);
+  relu_after_slope(node, l);
+  l.relu = true;
   pass_through(node);
+}
+
+// A ReLU after a LeakyRelu or PRelu with slopes of at least 0 leaves ReLU's
+// output; a negative slope makes positive values of negative ones, which
+// the output stage cannot clamp away as well.
+void ProgramBuilder::relu_after_slope(const onnx::NodeProto& node, Layer& l) const {
+  if (!l.leaky()) return;
+  for (int32_t s : l.negative_slopes)
+    if (s < 0)
+      unsupported(node, fmt::format("follows a negative slope in layer '{}': the output stage scales or clamps "
+                                    "negative values, not both",
+                                    l.name));
+  l.negative_slopes.clear();
 }
 
 // A Relu or Clip that reads a layer's output after the layer requantized it:
@@ -169,6 +185,10 @@ void ProgramBuilder::lower_clip(const onnx::NodeProto& node) {
   const std::string& x = node.input(0);
   const auto [lo, hi] = clip_bounds(node);
   if (pending_.count(x) && takes_activation(pending_.at(x).layer)) {
+    if (pending_.at(x).layer.leaky())
+      unsupported(node, fmt::format("follows a LeakyRelu or PRelu in layer '{}': the output stage scales or clamps "
+                                    "negative values, not both",
+                                    pending_.at(x).layer.name));
     PendingLayer p = take_pending(x, node);
     p.clip = {std::max(lo, p.clip ? p.clip->first : lo), std::min(hi, p.clip ? p.clip->second : hi)};
     pending_[node.output(0)] = std::move(p);
@@ -176,6 +196,10 @@ void ProgramBuilder::lower_clip(const onnx::NodeProto& node) {
   }
   refuse_fused_input(node);
   Layer& l = layer_before(node);
+  if (l.leaky())
+    unsupported(node, fmt::format("follows a LeakyRelu or PRelu in layer '{}': the output stage scales or clamps "
+                                  "negative values, not both",
+                                  l.name));
   // The grid of the values the clip reads (a pending MaxPool keeps its input's).
   const ActivationQuant at_clip = pending_.count(x) ? pending_.at(x).layer.in_q : act(x, node, true).q;
   clip_as_saturation(l, lo, hi, at_clip, grid_after(node.output(0)));
@@ -342,7 +366,9 @@ void ProgramBuilder::lower_batch_norm(const onnx::NodeProto& node) {
 
 const PendingLayer* ProgramBuilder::affine_target(const std::string& x) const {
   const auto it = pending_.find(x);
-  if (it == pending_.end() || !it->second.layer.has_weights() || it->second.layer.relu || it->second.clip) return nullptr;
+  if (it == pending_.end() || !it->second.layer.has_weights() || it->second.layer.relu || it->second.clip ||
+      it->second.layer.leaky())
+    return nullptr;
   return &it->second;
 }
 

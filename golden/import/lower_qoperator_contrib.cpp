@@ -1,8 +1,8 @@
 // ONNX Runtime's quantized contrib ops (com.microsoft) between QOperator
 // layers, as its quantizer and the ONNX model zoo's int8 models write them:
 // QLinearAdd (a residual Add of two quantized maps, or a constant per
-// channel) and QLinearAveragePool / QLinearGlobalAveragePool. Codes in,
-// codes out; QGemm is lower_qlinear's.
+// channel), QLinearAveragePool / QLinearGlobalAveragePool and
+// QLinearLeakyRelu. Codes in, codes out; QGemm is lower_qlinear's.
 
 #include <fmt/format.h>
 
@@ -85,6 +85,21 @@ void ProgramBuilder::lower_qlinear_average_pool(const onnx::NodeProto& node) {
     unsupported(node, "input scale/zero point differ from the producer's");
   PendingLayer p = new_layer(node, LayerKind::AveragePool, in);
   average_pool_window(p, node, in);
+  finalize_codes(node.output(0), std::move(p), quant_inputs(node, 3, type));
+}
+
+// Inputs X, X_scale, X_zero_point, Y_scale, Y_zero_point; attribute alpha:
+// a requantizing layer from X's grid to Y's with the slope
+// (lower_negative_slope.cpp), as ONNX Runtime's kernel computes it.
+void ProgramBuilder::lower_qlinear_leaky_relu(const onnx::NodeProto& node) {
+  const ActView in = act(node.input(0), node);
+  if (!in.codes) unsupported(node, "expects quantized codes");
+  const DType type = codes_dtype(node.input(0));
+  if (!(quant_inputs(node, 1, type) == in.q)) unsupported(node, "input scale/zero point differ from the producer's");
+  PendingLayer p = new_layer(node, LayerKind::AveragePool, in);
+  p.layer.out_shape = in.stored;
+  p.order = in.order;
+  p.layer.negative_slopes = channel_slopes(node, in.dims, in.order, in.stored);
   finalize_codes(node.output(0), std::move(p), quant_inputs(node, 3, type));
 }
 

@@ -32,7 +32,7 @@ ModelFormat detect_model_format(const OnnxModel& model) {
                                          "statically quantized one (QDQ or QOperator)",
                                          model.node_label(*n)));
     qoperator = qoperator || op == "QLinearMatMul" || op == "QLinearConv" || op == "QGemm" || op == "QLinearAdd" ||
-                op == "QLinearAveragePool" || op == "QLinearGlobalAveragePool";
+                op == "QLinearAveragePool" || op == "QLinearGlobalAveragePool" || op == "QLinearLeakyRelu";
     qdq = qdq || op == "QuantizeLinear" || op == "DequantizeLinear";
   }
   if (model.inputs().size() != 1) {

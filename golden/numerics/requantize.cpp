@@ -30,6 +30,17 @@ QuantizedMultiplier saturating_multiplier(double real) {
   return quantize_multiplier(real >= kHighestOutputCode ? static_cast<double>(kHighestOutputCode) : real);
 }
 
+int32_t slope_code(double slope) {
+  if (!std::isfinite(slope) || std::fabs(slope) > 1.0)
+    throw InputError(fmt::format("negative slope {} is not a finite number in [-1, 1]", slope));
+  return static_cast<int32_t>(round_half_to_even(slope * kUnitSlope));
+}
+
+int32_t negative_multiplier(QuantizedMultiplier m, int32_t slope) {
+  return static_cast<int32_t>(
+      shift_right_round_half_even(static_cast<int64_t>(m.multiplier) * slope, kSlopeFractionBits));
+}
+
 double real_value(QuantizedMultiplier m) {
   return std::ldexp(static_cast<double>(m.multiplier), m.shift - 31);
 }

@@ -2,8 +2,9 @@
 // Requantization of the accelerator path: int32 accumulator -> uint8 code,
 // integer only. rtl/aps_pkg.sv's mbqm and requantize are its twins.
 //
-//   y = clamp( multiply_by_quantized_multiplier(acc, M) + z_out, lo, 255 )
+//   y = clamp( multiply_by_quantized_multiplier(acc, M') + z_out, lo, 255 )
 //   lo = relu ? z_out : 0
+//   M' = M, or on a leaky layer where acc < 0, {negative_multiplier(M, slope), M.shift}
 //
 // multiply_by_quantized_multiplier(x, {m, s}) =
 //   shift_right_round_half_even( sat32(x * 2^max(s,0)) * m, 31 + max(-s,0) )
@@ -17,6 +18,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 
 #include "golden/numerics/rounding.hpp"
 
@@ -55,8 +57,22 @@ inline int32_t multiply_by_quantized_multiplier(int32_t x, QuantizedMultiplier m
 inline constexpr int32_t kHighestOutputCode = 255;
 inline int32_t lowest_output_code(int32_t output_zero_point, bool relu) { return relu ? output_zero_point : 0; }
 
-// The full output stage of a layer.
-inline uint8_t requantize(int32_t acc, QuantizedMultiplier m, int32_t output_zero_point, bool relu) {
+// A LeakyRelu or PRelu folded into the output stage: the real value below 0
+// is multiplied by the slope, so a negative accumulator takes M times the
+// slope, in M's shift (one rounding, as for any output). The slope is Q1.30
+// and at most 1 in magnitude, so the product is below 2^31 like M.
+inline constexpr int kSlopeFractionBits = 30;
+inline constexpr int32_t kUnitSlope = int32_t{1} << kSlopeFractionBits;
+// The Q1.30 code of a real slope, rounded half to even; refuses a slope that
+// is not finite or beyond [-1, 1] (the caller names the node).
+int32_t slope_code(double slope);
+int32_t negative_multiplier(QuantizedMultiplier m, int32_t slope);
+
+// The full output stage of a layer; `negative` is a leaky layer's multiplier
+// for a negative accumulator (negative_multiplier).
+inline uint8_t requantize(int32_t acc, QuantizedMultiplier m, int32_t output_zero_point, bool relu,
+                          std::optional<int32_t> negative = std::nullopt) {
+  if (negative && acc < 0) m.multiplier = *negative;
   const int64_t y = static_cast<int64_t>(multiply_by_quantized_multiplier(acc, m)) + output_zero_point;
   return static_cast<uint8_t>(
       std::clamp<int64_t>(y, lowest_output_code(output_zero_point, relu), kHighestOutputCode));

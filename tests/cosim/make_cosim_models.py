@@ -34,6 +34,18 @@ Usage: make_cosim_models.py MODELS_DIR OUT_DIR
   global_max_cnn/        a float CNN ending in GlobalMaxPool with its ReLU
                          after it (applied in the convolution), Flatten,
                          Gemm; calibration/ and test_data_set_0/.
+  leaky_cnn/             a float CNN with LeakyRelu and PRelu: a Conv's
+                         LeakyRelu(0.1) and a Conv's PRelu with a slope per
+                         channel ([C,1,1], one negative, one 0, one 1), both
+                         in the layer's output stage; a LeakyRelu after a
+                         MaxPool (a requantizing layer); a PRelu with one
+                         shared slope after the Gemm; calibration/ and
+                         test_data_set_0/.
+  leaky_qdq_cnn/         int8 QDQ as ONNX Runtime writes LeakyRelu and PRelu:
+                         each between its own QDQ pairs (a requantizing layer
+                         with a slope), PRelu's slope quantized; and a Conv
+                         whose LeakyRelu comes before its one QuantizeLinear
+                         (in the layer); test_data_set_0/.
   symmetric_qdq_cnn/     int8 QDQ with symmetric activations (zero point 0) as
                          ONNX Runtime writes them: each Relu between its own
                          QDQ pairs, its output at a narrower scale than its
@@ -42,7 +54,8 @@ Usage: make_cosim_models.py MODELS_DIR OUT_DIR
   qoperator_contrib/     QOperator with ONNX Runtime's com.microsoft ops as its
                          quantizer and the ONNX model zoo's int8 models write
                          them: QLinearConv, QLinearAdd as a residual Add and
-                         as a separate bias (mnist-12-int8), MaxPool of codes,
+                         as a separate bias (mnist-12-int8), QLinearLeakyRelu
+                         after the residual Add, MaxPool of codes,
                          QLinearAveragePool, QLinearGlobalAveragePool, QGemm
                          (transB, int32 bias), DequantizeLinear; test_data_set_0/.
   partly_quantized_resnet/
@@ -578,6 +591,90 @@ def symmetric_qdq_cnn(out):
     save_float_model(model, os.path.join(out, "symmetric_qdq_cnn"), rng, (2, 6, 6))
 
 
+def leaky_cnn(out):
+    rng = np.random.default_rng(21)
+    slopes = np.array([0.25, -0.5, 0.0, 1.0, 0.05, 0.75], np.float32).reshape(6, 1, 1)
+    inits = [
+        numpy_helper.from_array(rng.normal(0, 0.4, (4, 2, 3, 3)).astype(np.float32), "c1.w"),
+        numpy_helper.from_array(rng.normal(0, 0.1, 4).astype(np.float32), "c1.b"),
+        numpy_helper.from_array(rng.normal(0, 0.3, (6, 4, 3, 3)).astype(np.float32), "c2.w"),
+        numpy_helper.from_array(rng.normal(0, 0.1, 6).astype(np.float32), "c2.b"),
+        numpy_helper.from_array(slopes, "slope2"),
+        numpy_helper.from_array(rng.normal(0, 0.5, (5, 6)).astype(np.float32), "fc.w"),
+        numpy_helper.from_array(np.array([0.2], np.float32), "slope_fc"),
+    ]
+    nodes = [
+        helper.make_node("Conv", ["input", "c1.w", "c1.b"], ["c1"], name="conv1", pads=[1, 1, 1, 1]),
+        helper.make_node("LeakyRelu", ["c1"], ["l1"], name="leaky1", alpha=0.1),
+        helper.make_node("Conv", ["l1", "c2.w", "c2.b"], ["c2"], name="conv2", pads=[1, 1, 1, 1]),
+        helper.make_node("PRelu", ["c2", "slope2"], ["p2"], name="prelu2"),
+        helper.make_node("MaxPool", ["p2"], ["mp"], name="maxpool", kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("LeakyRelu", ["mp"], ["l3"], name="leaky3", alpha=0.3),
+        helper.make_node("GlobalAveragePool", ["l3"], ["gap"], name="gap"),
+        helper.make_node("Flatten", ["gap"], ["f"], name="flatten"),
+        helper.make_node("Gemm", ["f", "fc.w"], ["fc"], name="fc", transB=1),
+        helper.make_node("PRelu", ["fc", "slope_fc"], ["logits"], name="prelu_fc"),
+    ]
+    x_info = helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 2, 6, 6])
+    y_info = helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 5])
+    model = checked_model(nodes, "leaky_cnn", x_info, y_info, inits)
+    save_float_model(model, os.path.join(out, "leaky_cnn"), rng, (2, 6, 6))
+
+
+def leaky_qdq_cnn(out):
+    rng = np.random.default_rng(22)
+    w1 = rng.normal(0, 0.4, (4, 2, 3, 3)).astype(np.float32)
+    w2 = rng.normal(0, 0.3, (4, 4, 3, 3)).astype(np.float32)
+    w3 = rng.normal(0, 0.3, (4, 4, 3, 3)).astype(np.float32)
+    wf = rng.normal(0, 0.3, (5, 144)).astype(np.float32)
+    slope = np.array([0.1, -0.25, 0.5, 0.0], np.float32).reshape(4, 1, 1)
+    calibration = rng.uniform(-1, 1, (256, 2, 6, 6)).astype(np.float32)
+
+    def leaky(v, a):
+        return np.where(v < 0, a * v, v)
+
+    c1 = conv2d(calibration, w1, np.zeros(4, np.float32), 1)
+    l1 = leaky(c1, 0.2)
+    c2 = conv2d(l1, w2, np.zeros(4, np.float32), 1)
+    p2 = leaky(c2, slope[None])
+    l3 = leaky(conv2d(p2, w3, np.zeros(4, np.float32), 1), 0.1)
+    logits = l3.reshape(256, -1) @ wf.T
+
+    def scale(v):
+        return np.float32(np.abs(v).max() / 127)
+
+    scales = {"x": scale(calibration), "c1": scale(c1), "l1": scale(l1), "c2": scale(c2), "p2": scale(p2),
+              "l3": scale(l3), "y": scale(logits), "slope": np.float32(0.5 / 127)}
+    inits = [numpy_helper.from_array(np.array(0, np.int8), "zp"),
+             numpy_helper.from_array(np.clip(np.round(slope / scales["slope"]), -127, 127).astype(np.int8),
+                                     "slope.q")]
+    inits += [numpy_helper.from_array(np.array(v, np.float32), f"{k}.s") for k, v in scales.items()]
+    nodes = [helper.make_node("DequantizeLinear", ["slope.q", "slope.s", "zp"], ["slope.d"], name="dq_slope")]
+
+    def qdq(value, key):
+        return symmetric_qdq(nodes, value, key)
+
+    def weights(w, name):
+        return channel_weights_dq(nodes, inits, w, name)
+
+    x = qdq("input", "x")
+    nodes.append(helper.make_node("Conv", [x, weights(w1, "conv1")], ["c1"], name="conv1", pads=[1, 1, 1, 1]))
+    nodes.append(helper.make_node("LeakyRelu", [qdq("c1", "c1")], ["l1"], name="leaky1", alpha=0.2))
+    nodes.append(helper.make_node("Conv", [qdq("l1", "l1"), weights(w2, "conv2")], ["c2"], name="conv2",
+                                  pads=[1, 1, 1, 1]))
+    nodes.append(helper.make_node("PRelu", [qdq("c2", "c2"), "slope.d"], ["p2"], name="prelu2"))
+    nodes.append(helper.make_node("Conv", [qdq("p2", "p2"), weights(w3, "conv3")], ["c3"], name="conv3",
+                                  pads=[1, 1, 1, 1]))
+    nodes.append(helper.make_node("LeakyRelu", ["c3"], ["l3"], name="leaky3", alpha=0.1))
+    nodes.append(helper.make_node("Flatten", [qdq("l3", "l3")], ["f"], name="flatten"))
+    nodes.append(helper.make_node("Gemm", ["f", weights(wf, "fc")], ["logits"], name="fc", transB=1))
+    qdq("logits", "y")
+    x_info = helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 2, 6, 6])
+    y_info = helper.make_tensor_value_info("y.d", TensorProto.FLOAT, ["N", 5])
+    model = checked_model(nodes, "leaky_qdq_cnn", x_info, y_info, inits)
+    save_float_model(model, os.path.join(out, "leaky_qdq_cnn"), rng, (2, 6, 6))
+
+
 def qoperator_contrib(out):
     rng = np.random.default_rng(13)
     n = 256
@@ -596,7 +693,8 @@ def qoperator_contrib(out):
     c2 = np.maximum(conv2d(p1, w2, np.zeros(8, np.float32), 1), 0)
     c3 = conv2d(c2, w3, np.zeros(8, np.float32), 1)
     s3 = c3 + p1
-    a3 = s3.reshape(n, 8, 2, 2, 2, 2).mean(axis=(3, 5))
+    l3 = np.where(s3 < 0, np.float32(0.2) * s3, s3)
+    a3 = l3.reshape(n, 8, 2, 2, 2, 2).mean(axis=(3, 5))
     g = a3.mean(axis=(2, 3))
     y = g @ wf.T + bf
 
@@ -606,7 +704,7 @@ def qoperator_contrib(out):
         scale = np.float32((hi - lo) / 255)
         return scale, np.uint8(round(-lo / scale))
 
-    q = {"x": quant(x), "c1": quant(c1), "c2": quant(c2), "c3": quant(c3), "s3": quant(s3),
+    q = {"x": quant(x), "c1": quant(c1), "c2": quant(c2), "c3": quant(c3), "s3": quant(s3), "l3": quant(l3),
          "a3": quant(a3), "g": quant(g), "y": quant(y)}
     q["c1raw"] = quant(conv2d(x, w1, np.zeros(8, np.float32), 1))
     inits = []
@@ -642,7 +740,9 @@ def qoperator_contrib(out):
                          pads=[1, 1, 1, 1]),
         helper.make_node("QLinearAdd", ["c3q"] + qs("c3") + ["p1"] + qs("c1") + qs("s3"), ["s3q"], name="residual",
                          domain="com.microsoft"),
-        helper.make_node("QLinearAveragePool", ["s3q"] + qs("s3") + qs("a3"), ["a3q"], name="avgpool",
+        helper.make_node("QLinearLeakyRelu", ["s3q"] + qs("s3") + qs("l3"), ["l3q"], name="leaky",
+                         domain="com.microsoft", alpha=0.2),
+        helper.make_node("QLinearAveragePool", ["l3q"] + qs("l3") + qs("a3"), ["a3q"], name="avgpool",
                          domain="com.microsoft", kernel_shape=[2, 2], strides=[2, 2]),
         helper.make_node("QLinearGlobalAveragePool", ["a3q"] + qs("a3") + qs("g"), ["gq"], name="gap",
                          domain="com.microsoft"),
@@ -803,6 +903,8 @@ def main():
     conv1d_net(out)
     global_max_cnn(out)
     symmetric_qdq_cnn(out)
+    leaky_cnn(out)
+    leaky_qdq_cnn(out)
     wide_cnns(out)
     uint8_image_cnn(out)
     torch_mnist_example(out)

@@ -123,3 +123,36 @@ TEST_CASE("requantize adds the output zero point, clamps to uint8 and applies Re
   CHECK(requantize(0, one, 255, false) == 255);
   CHECK(requantize(std::numeric_limits<int32_t>::min(), one, 0, false) == 0);
 }
+
+TEST_CASE("a leaky output stage scales negative accumulators by the slope, in one rounding", "[requantize]") {
+  const auto half = quantize_multiplier(0.5);
+  const int32_t quarter = slope_code(0.25);
+  CHECK(quarter == kUnitSlope / 4);
+  const int32_t neg = negative_multiplier(half, quarter);
+  CHECK(neg == (1 << 28));
+  // -100 * 0.5 * 0.25 = -12.5: one rounding, half to even, gives -12.
+  CHECK(requantize(-100, half, 128, false, neg) == 116);
+  CHECK(requantize(-102, half, 128, false, neg) == 128 - 13);  // -12.75
+  // Non-negative accumulators keep the positive multiplier.
+  CHECK(requantize(100, half, 128, false, neg) == 178);
+  CHECK(requantize(0, half, 128, false, neg) == 128);
+  // Slope 1 is linear, slope 0 is ReLU's floor, a negative slope mirrors.
+  for (int32_t acc : {-1000, -37, -1}) {
+    CHECK(requantize(acc, half, 100, false, negative_multiplier(half, kUnitSlope)) == requantize(acc, half, 100, false));
+    CHECK(requantize(acc, half, 100, false, negative_multiplier(half, 0)) == requantize(acc, half, 100, true));
+  }
+  CHECK(requantize(-40, half, 100, false, negative_multiplier(half, slope_code(-0.5))) == 110);
+  // The most negative multiplier a slope of -1 makes still fits.
+  const QuantizedMultiplier top{std::numeric_limits<int32_t>::max(), 0};
+  CHECK(negative_multiplier(top, -kUnitSlope) == -std::numeric_limits<int32_t>::max());
+}
+
+TEST_CASE("slope_code refuses slopes the output stage cannot hold", "[requantize]") {
+  CHECK(slope_code(1.0) == kUnitSlope);
+  CHECK(slope_code(-1.0) == -kUnitSlope);
+  CHECK(slope_code(0.01) == 10737418);  // 0.01 * 2^30 = 10737418.24
+  CHECK_THROWS_AS(slope_code(1.5), InputError);
+  CHECK_THROWS_AS(slope_code(-1.0000001), InputError);
+  CHECK_THROWS_AS(slope_code(std::nan("")), InputError);
+  CHECK_THROWS_AS(slope_code(INFINITY), InputError);
+}

@@ -96,17 +96,10 @@ std::vector<Tensor> shrink(const OpContext& ctx) {
   return map_floats(ctx, [=](double x) { return x < -lambd ? x + bias : x > lambd ? x - bias : 0.0; });
 }
 
-// PRelu: the slope broadcasts onto x, numpy-style towards x's shape; before
-// opset 7 a 1-D slope of x's channel count is one slope per channel (as
-// PyTorch's exporter wrote it then).
+// PRelu: the slope broadcasts onto x (prelu_slope_shape).
 std::vector<Tensor> prelu(const OpContext& ctx) {
   const Tensor& x = ctx.input(0);
-  Tensor slope = ctx.input(1);
-  if (ctx.opset < 7 && slope.rank() == 1 && x.rank() >= 2 && slope.size() == x.shape()[1] && slope.size() > 1) {
-    Shape per_channel(static_cast<size_t>(x.rank() - 1), 1);
-    per_channel[0] = slope.size();
-    slope = slope.reshaped(per_channel);
-  }
+  const Tensor slope = ctx.input(1).reshaped(prelu_slope_shape(x.shape(), ctx.input(1).shape(), ctx.opset));
   if (!x.floating() || slope.dtype() != x.dtype())
     throw InputError(fmt::format("{}: PRelu needs floating x and slope of one type ({} and {})", ctx.label(),
                                  dtype_name(x.dtype()), dtype_name(slope.dtype())));

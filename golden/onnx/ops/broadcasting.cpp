@@ -20,6 +20,15 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, std::string_view label) {
   return out;
 }
 
+Shape prelu_slope_shape(const Shape& x, const Shape& slope, int opset) {
+  if (opset < 7 && slope.size() == 1 && x.size() >= 2 && slope[0] == x[1] && slope[0] > 1) {
+    Shape per_channel(x.size() - 1, 1);
+    per_channel[0] = slope[0];
+    return per_channel;
+  }
+  return slope;
+}
+
 std::vector<int64_t> broadcast_offsets(const Shape& out, const Shape& in) {
   const size_t rank = out.size();
   const auto in_strides = row_major_strides(in);

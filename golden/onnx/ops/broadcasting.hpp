@@ -20,6 +20,11 @@ std::vector<int64_t> broadcast_offsets(const Shape& out, const Shape& in);
 // when the node asks for them (opset < 7, broadcast=1); otherwise unchanged.
 Tensor legacy_broadcast_operand(const OpContext& ctx, const Tensor& a, const Tensor& b);
 
+// PRelu's slope shape as it broadcasts onto x: before opset 7 a 1-D slope of
+// x's channel count is one slope per channel (as PyTorch's exporter wrote it
+// then), otherwise numpy-style towards x's shape.
+Shape prelu_slope_shape(const Shape& x, const Shape& slope, int opset);
+
 // InputError naming the node unless a and b have one element type.
 void check_same_type(const OpContext& ctx, const Tensor& a, const Tensor& b);
 // Normalizes a possibly negative axis against `rank`; InputError if out of range.

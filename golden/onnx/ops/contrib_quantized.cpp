@@ -1,7 +1,7 @@
 // ONNX Runtime's quantized contrib ops (domain com.microsoft) that its
 // QOperator quantizer writes around QLinearConv and QLinearMatMul, and that
-// the ONNX model zoo's int8 models hold: QLinearAdd, QLinearAveragePool and
-// QLinearGlobalAveragePool. Each is its float op between a dequantization
+// the ONNX model zoo's int8 models hold: QLinearAdd, QLinearAveragePool,
+// QLinearGlobalAveragePool and QLinearLeakyRelu. Each is its float op between a dequantization
 // and a quantization (ONNX Runtime's contrib-op documentation): the inputs
 // are dequantized in float32, the float kernel runs, and the result is
 // quantized, rounding half to even (golden/numerics/quantize_linear.hpp).
@@ -75,10 +75,10 @@ std::vector<Tensor> qlinear_add(const OpContext& ctx) {
   return {quantized(float_kernel(ctx, "Add", {&fa, &fb}), tensor_quant(ctx, 6, 7, type, "C"), type)};
 }
 
-// Y = quantize(pool(dequantize(X))); inputs X, x_scale, x_zero_point,
+// Y = quantize(op(dequantize(X))); inputs X, x_scale, x_zero_point,
 // y_scale, y_zero_point.
 template <const char* Op>
-std::vector<Tensor> qlinear_pool(const OpContext& ctx) {
+std::vector<Tensor> qlinear_unary(const OpContext& ctx) {
   if (ctx.attrs.get_int("channels_last", 0) != 0)
     throw UnsupportedError(fmt::format("{}: channels_last pooling is not supported", ctx.label()));
   const Tensor& x = ctx.input(0);
@@ -89,13 +89,15 @@ std::vector<Tensor> qlinear_pool(const OpContext& ctx) {
 
 constexpr char kAveragePool[] = "AveragePool";
 constexpr char kGlobalAveragePool[] = "GlobalAveragePool";
+constexpr char kLeakyRelu[] = "LeakyRelu";
 
 }  // namespace
 
 void register_contrib_quantized_ops(OpTable& t) {
   t.push_back({op_key("com.microsoft", "QLinearAdd"), {qlinear_add, 1}});
-  t.push_back({op_key("com.microsoft", "QLinearAveragePool"), {qlinear_pool<kAveragePool>, 1}});
-  t.push_back({op_key("com.microsoft", "QLinearGlobalAveragePool"), {qlinear_pool<kGlobalAveragePool>, 1}});
+  t.push_back({op_key("com.microsoft", "QLinearAveragePool"), {qlinear_unary<kAveragePool>, 1}});
+  t.push_back({op_key("com.microsoft", "QLinearGlobalAveragePool"), {qlinear_unary<kGlobalAveragePool>, 1}});
+  t.push_back({op_key("com.microsoft", "QLinearLeakyRelu"), {qlinear_unary<kLeakyRelu>, 1}});
 }
 
 }  // namespace aps
