@@ -685,6 +685,13 @@ void ProgramBuilder::finalize(const std::string& value, ActivationQuant out_q, b
   // quantize_multiplier knows only the number; the user needs the model and layer whose scales overflow it.
   // Layers that requantize an integer accumulator saturate where the multiplier is too large to hold.
   const auto multiplier = [&](double real) {
+    // A slope scales the multiplier it is given: one held at 255 for a larger
+    // one would scale to less than the slope times the real one.
+    if (l.leaky() && real >= kHighestOutputCode)
+      throw UnsupportedError(fmt::format("{}: layer '{}': its requantization multiplier {} is too large to hold, which "
+                                         "its negative slope would need (its output range is tiny against its "
+                                         "input's)",
+                                         model_.source(), l.name, real));
     try {
       return l.has_weights() || l.kind == LayerKind::AveragePool ? saturating_multiplier(real)
                                                                  : quantize_multiplier(real);

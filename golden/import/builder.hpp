@@ -221,7 +221,7 @@ class ProgramBuilder {
   // lower_activations.cpp
   void lower_relu(const onnx::NodeProto& node);
   void lower_clip(const onnx::NodeProto& node);
-  void relu_after_slope(const onnx::NodeProto& node, Layer& l) const;
+  void clamp_after_slope(const onnx::NodeProto& node, Layer& l, double lo) const;
   // The finished layer a Relu or Clip applies to when it reads the layer's
   // requantized output; refused unless nothing else reads it on the way.
   // An activation reading a layer's result whose activation another reader

@@ -95,23 +95,29 @@ void ProgramBuilder::lower_relu(const onnx::NodeProto& node) {
   const std::string& x = node.input(0);
   if (pending_.count(x) && takes_activation(pending_.at(x).layer)) {
     PendingLayer p = take_pending(x, node);
-    relu_after_slope(node, p.layer);
+    clamp_after_slope(node, p.layer, 0);
     p.layer.relu = true;
     pending_[node.output(0)] = std::move(p);
     return;
   }
   refuse_fused_input(node);
   Layer& l = layer_before(node);
-  relu_after_slope(node, l);
+  clamp_after_slope(node, l, 0);
   l.relu = true;
   pass_through(node);
 }
 
-// A ReLU after a LeakyRelu or PRelu with slopes of at least 0 leaves ReLU's
-// output; a negative slope makes positive values of negative ones, which
-// the output stage cannot clamp away as well.
-void ProgramBuilder::relu_after_slope(const onnx::NodeProto& node, Layer& l) const {
+// A ReLU, or a clip from `lo` >= 0, after a LeakyRelu or PRelu with slopes of
+// at least 0 leaves what it leaves after the layer alone: the slopes go. A
+// negative slope makes positive values of negative ones, and a clip from
+// below 0 keeps some of the scaled values: the output stage scales or
+// clamps negative values, not both.
+void ProgramBuilder::clamp_after_slope(const onnx::NodeProto& node, Layer& l, double lo) const {
   if (!l.leaky()) return;
+  if (lo < 0)
+    unsupported(node, fmt::format("clips from {} after the negative slope of layer '{}': the output stage scales or "
+                                  "clamps negative values, not both",
+                                  lo, l.name));
   for (int32_t s : l.negative_slopes)
     if (s < 0)
       unsupported(node, fmt::format("follows a negative slope in layer '{}': the output stage scales or clamps "
@@ -185,21 +191,15 @@ void ProgramBuilder::lower_clip(const onnx::NodeProto& node) {
   const std::string& x = node.input(0);
   const auto [lo, hi] = clip_bounds(node);
   if (pending_.count(x) && takes_activation(pending_.at(x).layer)) {
-    if (pending_.at(x).layer.leaky())
-      unsupported(node, fmt::format("follows a LeakyRelu or PRelu in layer '{}': the output stage scales or clamps "
-                                    "negative values, not both",
-                                    pending_.at(x).layer.name));
     PendingLayer p = take_pending(x, node);
+    clamp_after_slope(node, p.layer, lo);
     p.clip = {std::max(lo, p.clip ? p.clip->first : lo), std::min(hi, p.clip ? p.clip->second : hi)};
     pending_[node.output(0)] = std::move(p);
     return;
   }
   refuse_fused_input(node);
   Layer& l = layer_before(node);
-  if (l.leaky())
-    unsupported(node, fmt::format("follows a LeakyRelu or PRelu in layer '{}': the output stage scales or clamps "
-                                  "negative values, not both",
-                                  l.name));
+  clamp_after_slope(node, l, lo);
   // The grid of the values the clip reads (a pending MaxPool keeps its input's).
   const ActivationQuant at_clip = pending_.count(x) ? pending_.at(x).layer.in_q : act(x, node, true).q;
   clip_as_saturation(l, lo, hi, at_clip, grid_after(node.output(0)));

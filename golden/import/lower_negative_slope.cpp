@@ -2,6 +2,7 @@
 // stage of the layer that makes the value (golden/numerics/requantize.hpp
 // negative_multiplier), one slope per output channel.
 
+#include <algorithm>
 #include <fmt/format.h>
 #include <optional>
 
@@ -50,11 +51,18 @@ void ProgramBuilder::lower_negative_slope(const onnx::NodeProto& node) {
   p.order = in.order;
   p.layer.negative_slopes = channel_slopes(node, in.dims, in.order, in.stored);
   // The output's grid: the QuantizeLinear's that follows, else a float
-  // model's calibrated one; else the input's, which holds every output of a
-  // slope in [0, 1].
+  // model's calibrated one; else one that holds every output the input's
+  // grid can make: the input's own for slopes in [0, 1], widened upwards
+  // where a negative slope mirrors the input's negative end.
   std::optional<ActivationQuant> q = grid_after(node.output(0));
   if (!q && calibrated_) q = calibrated_quant(node.output(0));
-  ActView& v = finalize_codes(node.output(0), std::move(p), q.value_or(in.q));
+  if (!q) {
+    const double lo = -in.q.zero_point * in.q.scale, hi = (255 - in.q.zero_point) * in.q.scale;
+    const int32_t steepest = *std::min_element(p.layer.negative_slopes.begin(), p.layer.negative_slopes.end());
+    q = steepest >= 0 ? in.q
+                      : activation_quant_from_range(lo, std::max(hi, lo * steepest / static_cast<double>(kUnitSlope)));
+  }
+  ActView& v = finalize_codes(node.output(0), std::move(p), *q);
   v.codes = false;
 }
 

@@ -151,5 +151,67 @@ TEST_CASE("a constant Mul after a LeakyRelu does not fold into the layer", "[neg
   g.node("Mul", {"l", "k"}, {"y"}, "scale");
   g.output("y");
   const Tensor calibration = random_tensor(rng, {16, 4}, -1, 1);
-  CHECK_THROWS_WITH(build_program(g.model(), &calibration), Catch::Contains("node 'scale' (Mul)"));
+  CHECK_THROWS_WITH(build_program(g.model(), &calibration),
+                    Catch::Contains("node 'scale' (Mul)") && Catch::Contains("right before it (before any activation)"));
+}
+
+TEST_CASE("a slope on a layer whose multiplier would be held at 255 is refused", "[negative_slope]") {
+  std::mt19937 rng(67);
+  test::GraphBuilder g(13);
+  g.input("x", DType::Float, {-1, 1, 4, 4});
+  const std::string xd = test::uint8_quant(g, "x", 1.0 / 64, 128);
+  test::int8_weights(g, rng, "w", {2, 1, 3, 3});
+  g.node("Conv", {xd, "w"}, {"c"}, "conv").attr("pads", std::vector<int64_t>{1, 1, 1, 1});
+  g.node("LeakyRelu", {"c"}, {"r"}, "leaky").attr("alpha", 0.002f);
+  g.node("Flatten", {test::uint8_quant(g, "r", 1e-7, 128)}, {"y"}, "flatten");
+  g.output("y");
+  CHECK_THROWS_WITH(build_program(g.model()), Catch::Contains("layer 'conv'") &&
+                                                  Catch::Contains("is too large to hold, which its negative slope would need"));
+}
+
+TEST_CASE("a negative slope with no quantizer after it gets a grid that holds its mirrored values",
+          "[negative_slope]") {
+  std::mt19937 rng(68);
+  test::GraphBuilder g(13);
+  g.input("x", DType::Float, {-1, 1, 4, 4});
+  const std::string xd = test::uint8_quant(g, "x", 1.0 / 64, 128);
+  test::int8_weights(g, rng, "w", {2, 1, 3, 3});
+  g.node("Conv", {xd, "w"}, {"c"}, "conv").attr("pads", std::vector<int64_t>{1, 1, 1, 1});
+  const double scale = 3.0 / 255;
+  g.node("LeakyRelu", {test::uint8_quant(g, "c", scale, 200)}, {"r"}, "leaky").attr("alpha", -1.0f);
+  g.node("Flatten", {"r"}, {"y"}, "flatten");
+  g.output("y");
+  const OnnxModel m = g.model();
+  const NetworkProgram p = build_program(m);
+  const double top = (255 - p.layers.back().out_q.zero_point) * p.layers.back().out_q.scale;
+  CHECK(top >= 200 * scale - 1e-6);  // the input grid's negative end, mirrored
+  const Tensor x = random_tensor(rng, {20, 1, 4, 4}, -2, 2);
+  const test::CodeComparison c = test::compare_output_codes(m, p, x, p.layers.back().out_q.scale);
+  CHECK(c.far == 0);
+}
+
+TEST_CASE("a ReLU6 after slopes of at least 0 is the layer's clamp; a clip from below 0 is refused",
+          "[negative_slope]") {
+  std::mt19937 rng(69);
+  for (const double lo : {0.0, -1.0}) {
+    test::GraphBuilder g(13);
+    g.input("x", DType::Float, {-1, 4});
+    g.initializer("w", random_tensor(rng, {3, 4}, -1, 1));
+    g.node("Gemm", {"x", "w"}, {"h"}, "fc").attr("transB", 1);
+    g.node("LeakyRelu", {"h"}, {"l"}, "leaky").attr("alpha", 0.1f);
+    g.initializer("lo", Tensor::scalar_real(DType::Float, lo));
+    g.initializer("hi", Tensor::scalar_real(DType::Float, 6.0));
+    g.node("Clip", {"l", "lo", "hi"}, {"y"}, "relu6");
+    g.output("y");
+    const Tensor calibration = random_tensor(rng, {16, 4}, -1, 1);
+    if (lo < 0) {
+      CHECK_THROWS_WITH(build_program(g.model(), &calibration),
+                        Catch::Contains("node 'relu6' (Clip)") && Catch::Contains("clips from -1 after the negative slope"));
+    } else {
+      // The grid measured after the clip starts at 0: its saturation is the clamp.
+      const NetworkProgram p = build_program(g.model(), &calibration);
+      CHECK_FALSE(p.layers[0].leaky());
+      CHECK(p.layers[0].out_q.zero_point == 0);
+    }
+  }
 }
