@@ -1,6 +1,6 @@
 // Host port: a memory-mapped 32-bit request/response bus onto the control
 // and status registers, the descriptor table, the PCU slot table, the SAE
-// slice memory and the activation scratchpad (address map and register
+// slice memory, the output tables and the activation scratchpad (address map and register
 // layout in the generated aps_host_if_pkg, from rtl/aps_host_interface.json).
 // The weights, channel parameters and tensors live in the external memory,
 // which the host fills directly.
@@ -19,7 +19,10 @@ module aps_host_port
   parameter int PARAM_ENTRIES = DefaultParamEntries,
   parameter int MAX_LAYERS = DefaultMaxLayers,
   parameter int SAE_ENTRIES = DefaultSaeEntries,
+  parameter int LUT_TABLES = DefaultLutTables,
   localparam int SAE_BYTES = sae_entry_bytes(ROWS),
+  localparam int LUT_WORDS = LUT_TABLES * lut_entry_bytes() / 4,
+  localparam int LUT_AW = $clog2(LUT_WORDS),
   localparam int ACT_AW = $clog2(ACT_WORDS),
   localparam int SAE_AW = $clog2(SAE_ENTRIES),
   localparam int LAYER_AW = $clog2(MAX_LAYERS),
@@ -92,6 +95,8 @@ module aps_host_port
   output logic                     sae_we_o,
   output logic [SAE_AW-1:0]        sae_waddr_o,
   output logic [SAE_BYTES-1:0]     sae_wbe_o,
+  output logic                     lut_we_o,       // a whole 32-bit word of the output tables (4 codes)
+  output logic [LUT_AW-1:0]        lut_waddr_o,
   output logic [31:0]              wdata_o,        // replicate across the word; byte enables select
   // memory read ports (used only while idle)
   output logic                     act_re_o,
@@ -247,6 +252,8 @@ module aps_host_port
   assign sae_we_o = wr && region == RegionSae;
   assign sae_waddr_o = SAE_AW'(offset / SAE_BYTES);
   assign sae_wbe_o = SAE_BYTES'(4'hF) << (offset % SAE_BYTES & ~32'd3);
+  assign lut_we_o = wr && region == RegionLut;
+  assign lut_waddr_o = LUT_AW'(offset / 4);
 
   // ---- reads: memories answer from their registered port next cycle ----
   assign act_re_o = rd && region == RegionAct;
@@ -283,6 +290,7 @@ module aps_host_port
       CsrWgtWords: return 32'(WGT_WORDS);
       CsrParamEntries: return 32'(PARAM_ENTRIES);
       CsrSaeEntries: return 32'(SAE_ENTRIES);
+      CsrLutTables: return 32'(LUT_TABLES);
       CsrPcuCandidates: return cand_q;
       CsrPcuFlags: return flags_q;
       CsrBudgetLo: return budget_lo_q;
@@ -371,6 +379,9 @@ module aps_host_port
   assert property (@(posedge clk_i) disable iff (!rst_ni)
                    wr && region == RegionSae |-> offset / SAE_BYTES < SAE_ENTRIES)
     else $error("aps_host_port: SAE slice write past its end (%08x)", req_addr_i);
+  assert property (@(posedge clk_i) disable iff (!rst_ni)
+                   wr && region == RegionLut |-> offset / 4 < LUT_WORDS)
+    else $error("aps_host_port: output table write past its end (%08x)", req_addr_i);
 
   // Functional coverage (--coverage-user builds): the port holding the host
   // off, the host watching a run through the CSRs, and the end-of-run

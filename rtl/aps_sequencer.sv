@@ -44,6 +44,7 @@ module aps_sequencer
   parameter int PARAM_ENTRIES = DefaultParamEntries,
   parameter int MAX_LAYERS = DefaultMaxLayers,
   parameter int SAE_ENTRIES = DefaultSaeEntries,
+  parameter int LUT_TABLES = DefaultLutTables,
   localparam int ACT_AW = $clog2(ACT_WORDS),
   localparam int WGT_AW = $clog2(WGT_WORDS),
   localparam int LAYER_AW = $clog2(MAX_LAYERS)
@@ -94,6 +95,7 @@ module aps_sequencer
   output logic [3:0]             kind_o,
   output logic                   relu_o,
   output logic                   leaky_o,
+  output logic [7:0]             table_o,       // 1 + the output table (0: none)
   output logic [3:0]             bits_o,
   output logic [3:0]             act_shift_o,
   output logic [3:0]             weight_shift_o,
@@ -180,6 +182,7 @@ module aps_sequencer
   logic [3:0]  bits, act_shift, weight_shift;
   logic        weight_midpoint;
   logic [31:0] in_base, out_base, wgt_base, prm_base, prm_stride, ext_in, ext_in_b, ext_out;
+  logic [7:0]  out_table;
   logic [15:0] in_h, in_w, in_cb, out_ch, out_h, out_w, out_cb;
   logic [4:0]  last_lanes;    // lanes of a pixel's last channel block that hold a channel (0: all)
   logic [15:0] pixel_blocks;  // channel blocks of one stored input pixel
@@ -202,6 +205,9 @@ module aps_sequencer
   desc_lanes_t d_lanes;
   /* verilator lint_on UNUSEDSIGNAL */
   desc_wgt_parts_t d_wgt_parts;
+  /* verilator lint_off UNUSEDSIGNAL */  // the word's other bits are reserved
+  desc_out_table_t d_out_table;
+  /* verilator lint_on UNUSEDSIGNAL */
   desc_in_hw_t d_in_hw;
   desc_chans_t d_chans;
   desc_out_hw_t d_out_hw;
@@ -219,6 +225,7 @@ module aps_sequencer
   assign d_lanes = desc_lanes_t'(dw(DescLanes));
   assign d_scan_ctl = desc_scan_ctl_t'(dw(DescScanCtl));
   assign d_wgt_parts = desc_wgt_parts_t'(dw(DescWgtParts));
+  assign d_out_table = desc_out_table_t'(dw(DescOutTable));
 
   // ---- adaptive precision state ----
   logic        shadow;                 // this step is part of the SAE's up-front copy
@@ -406,6 +413,7 @@ module aps_sequencer
   assign add_left_shift_o = add_left_shift;
   assign relu_o = relu;
   assign leaky_o = leaky;
+  assign table_o = out_table;
   assign bits_o = bits;
   assign act_shift_o = act_shift;
   assign weight_shift_o = weight_shift;
@@ -580,6 +588,8 @@ module aps_sequencer
       setup_error = ErrWgtRange;
     else if (kind != KindMaxPool && 32'(out_ch) > PARAM_ENTRIES)
       setup_error = ErrPrmRange;
+    else if (out_table != '0 && (kind == KindMaxPool || 32'(out_table) > LUT_TABLES))
+      setup_error = ErrTable;
   end
 
   // ---- state machine ----
@@ -598,6 +608,7 @@ module aps_sequencer
       {act_plane_reads, wgt_plane_reads} <= '0;
       {kind, relu, leaky, depthwise, load_in, load_in_b, store_out, bits, act_shift, weight_shift, weight_midpoint} <= '0;
       {in_base, out_base, wgt_base, prm_base, prm_stride, ext_in, ext_in_b, ext_out} <= '0;
+      out_table <= '0;
       {in_h, in_w, in_cb, out_ch, out_h, out_w, out_cb} <= '0;
       {k_h, k_w, s_h, s_w, p_t, p_l, d_h, d_w, in_zp, out_zp, in_b_zp} <= '0;
       {add_mult_a, add_mult_b, add_shift_a, add_shift_b, add_left_shift} <= '0;
@@ -749,6 +760,7 @@ module aps_sequencer
           wgt_base <= dw(DescWgtBase);
           prm_base <= dw(DescPrmBase);
           prm_stride <= dw(DescPrmStride);
+          out_table <= d_out_table.index;
           ext_in <= dw(DescExtIn);
           ext_in_b <= dw(DescExtInB);
           ext_out <= dw(DescExtOut);
@@ -943,6 +955,7 @@ module aps_sequencer
     shape: cover property (@(posedge clk_i) disable iff (!rst_ni) stopped && error_code_o == ErrShape);
     layers: cover property (@(posedge clk_i) disable iff (!rst_ni) stopped && error_code_o == ErrLayers);
     scan: cover property (@(posedge clk_i) disable iff (!rst_ni) stopped && error_code_o == ErrScan);
+    table_range: cover property (@(posedge clk_i) disable iff (!rst_ni) stopped && error_code_o == ErrTable);
   end
 
   if (1) begin : cov_datapath_stall

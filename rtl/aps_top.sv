@@ -14,7 +14,8 @@ module aps_top
   parameter int WGT_WORDS = DefaultWgtWords,
   parameter int PARAM_ENTRIES = DefaultParamEntries,
   parameter int MAX_LAYERS = DefaultMaxLayers,
-  parameter int SAE_ENTRIES = DefaultSaeEntries
+  parameter int SAE_ENTRIES = DefaultSaeEntries,
+  parameter int LUT_TABLES = DefaultLutTables
 ) (
   input  logic        clk_i,
   input  logic        rst_ni,
@@ -69,7 +70,7 @@ module aps_top
   if (COLS < 1) $error("COLS must be >= 1");
   // The PCU's candidate slots (c0..c3, the metrics' decode) are four.
   if (PcuCandidates != 4) $error("the host interface has %0d PCU candidates; aps_pcu holds 4", PcuCandidates);
-  if (!host_if_fits(ROWS, COLS, ACT_WORDS, WGT_WORDS, PARAM_ENTRIES, MAX_LAYERS, SAE_ENTRIES))
+  if (!host_if_fits(ROWS, COLS, ACT_WORDS, WGT_WORDS, PARAM_ENTRIES, MAX_LAYERS, SAE_ENTRIES, LUT_TABLES))
     $error("the memories do not fit their host address spans, or MAX_LAYERS is not 2 to CSR_LOG_STEPS");
 
   // ---- sequencer ----
@@ -84,6 +85,9 @@ module aps_top
   logic [LAYER_AW-1:0] seq_desc_raddr;
   logic [ACT_AW-1:0] seq_act_raddr;
   logic [WGT_AW-1:0] seq_wgt_raddr;
+  logic [7:0] out_table;
+  logic h_lut_we;
+  logic [$clog2(LUT_TABLES * lut_entry_bytes() / 4)-1:0] h_lut_waddr;
   logic pool, relu, leaky, tap_valid, load_zw, capture, step, first_word, last_plane, depthwise;
   logic [ROWS-1:0] lane_valid;
   logic signed [15:0] dw_offset;
@@ -160,7 +164,7 @@ module aps_top
 
   aps_host_port #(
     .ROWS(ROWS), .COLS(COLS), .ACT_WORDS(ACT_WORDS), .WGT_WORDS(WGT_WORDS),
-    .PARAM_ENTRIES(PARAM_ENTRIES), .MAX_LAYERS(MAX_LAYERS), .SAE_ENTRIES(SAE_ENTRIES)
+    .PARAM_ENTRIES(PARAM_ENTRIES), .MAX_LAYERS(MAX_LAYERS), .SAE_ENTRIES(SAE_ENTRIES), .LUT_TABLES(LUT_TABLES)
   ) u_host (
     .clk_i, .rst_ni,
     .req_valid_i(host_req_valid_i), .req_ready_o(host_req_ready_o), .req_write_i(host_req_write_i),
@@ -182,6 +186,7 @@ module aps_top
     .act_we_o(h_act_we), .act_waddr_o(h_act_waddr), .act_wbe_o(h_act_wbe),
     .pcu_we_o(h_pcu_we), .pcu_waddr_o(h_pcu_waddr), .pcu_wbe_o(h_pcu_wbe),
     .sae_we_o(h_sae_we), .sae_waddr_o(h_sae_waddr), .sae_wbe_o(h_sae_wbe), .wdata_o(h_wdata),
+    .lut_we_o(h_lut_we), .lut_waddr_o(h_lut_waddr),
     .act_re_o(h_act_re), .act_raddr_o(h_act_raddr), .act_rdata_i(act_rdata)
   );
 
@@ -259,7 +264,7 @@ module aps_top
 
   aps_sequencer #(
     .ROWS(ROWS), .COLS(COLS), .ACT_WORDS(ACT_WORDS), .WGT_WORDS(WGT_WORDS),
-    .PARAM_ENTRIES(PARAM_ENTRIES), .MAX_LAYERS(MAX_LAYERS), .SAE_ENTRIES(SAE_ENTRIES)
+    .PARAM_ENTRIES(PARAM_ENTRIES), .MAX_LAYERS(MAX_LAYERS), .SAE_ENTRIES(SAE_ENTRIES), .LUT_TABLES(LUT_TABLES)
   ) u_sequencer (
     .clk_i, .rst_ni, .start_i(start), .num_layers_i(num_layers),
     .busy_o(busy), .done_o(run_done), .error_o(run_error), .error_code_o(error_code), .layer_o(layer),
@@ -272,7 +277,7 @@ module aps_top
     .wgt_re_o(seq_wgt_re), .wgt_raddr_o(seq_wgt_raddr), .wgt_planes_o(seq_wgt_planes),
     .dma_start_o(dma_start), .dma_op_o(dma_op), .dma_ext_o(dma_ext), .dma_local_o(dma_local),
     .dma_beats_o(dma_beats), .dma_tile_words_o(dma_tile_words), .dma_busy_i(dma_busy), .dma_done_i(dma_done), .dma_beat_i(dma_beat),
-    .pool_o(pool), .kind_o(kind), .relu_o(relu), .leaky_o(leaky), .bits_o(bits), .act_shift_o(act_shift), .weight_shift_o(weight_shift),
+    .pool_o(pool), .kind_o(kind), .relu_o(relu), .leaky_o(leaky), .table_o(out_table), .bits_o(bits), .act_shift_o(act_shift), .weight_shift_o(weight_shift),
     .weight_midpoint_o(weight_midpoint),
     .in_zp_o(in_zp), .out_zp_o(out_zp), .in_b_zp_o(in_b_zp), .add_mult_a_o(add_mult_a), .add_mult_b_o(add_mult_b),
     .add_shift_a_o(add_shift_a), .add_shift_b_o(add_shift_b), .add_left_shift_o(add_left_shift), .tap_valid_o(tap_valid),
@@ -322,9 +327,10 @@ module aps_top
   );
 
   aps_writeback #(
-    .ROWS(ROWS), .COLS(COLS), .ACT_WORDS(ACT_WORDS), .PARAM_ENTRIES(PARAM_ENTRIES)
+    .ROWS(ROWS), .COLS(COLS), .ACT_WORDS(ACT_WORDS), .PARAM_ENTRIES(PARAM_ENTRIES), .LUT_TABLES(LUT_TABLES)
   ) u_writeback (
-    .clk_i, .rst_ni, .copy_i(kind == KindMaxPool), .relu_i(relu), .leaky_i(leaky),
+    .clk_i, .rst_ni, .copy_i(kind == KindMaxPool), .relu_i(relu), .leaky_i(leaky), .table_i(out_table),
+    .lut_we_i(h_lut_we), .lut_waddr_i(h_lut_waddr), .lut_wdata_i(h_wdata),
     .acc_shift_i(5'(act_shift) + 5'(weight_operand_shift(weight_shift, weight_midpoint))),
     .out_zp_i(out_zp), .out_base_i(out_base), .out_cb_i(out_cb), .pixels_i(pixels),
     .layer_i(layer), .start_i(wb_start), .values_i(wb_values),

@@ -6,7 +6,9 @@
 // as they are produced without pausing the accelerator.
 //
 // Two stages: A reads the channel's parameters (bias, multiplier, shift); B
-// requantizes and writes. A new pixel is accepted once stage A has consumed
+// requantizes, maps the code through the step's output table if it has one,
+// and writes. The tables (the host writes them while idle) are read
+// combinationally: 256 codes each, a small register file. A new pixel is accepted once stage A has consumed
 // the previous one (ready_o), so compute and writeback overlap.
 module aps_writeback
   import aps_pkg::*;
@@ -16,6 +18,9 @@ module aps_writeback
   parameter int COLS = DefaultCols,
   parameter int ACT_WORDS = DefaultActWords,
   parameter int PARAM_ENTRIES = DefaultParamEntries,
+  parameter int LUT_TABLES = DefaultLutTables,
+  localparam int LUT_WORDS = LUT_TABLES * lut_entry_bytes() / 4,
+  localparam int LUT_BYTE_AW = $clog2(LUT_WORDS) + 2,
   localparam int NV = (COLS > ROWS) ? COLS : ROWS,
   localparam int ACT_AW = $clog2(ACT_WORDS),
   localparam int PRM_AW = $clog2(PARAM_ENTRIES)
@@ -26,6 +31,11 @@ module aps_writeback
   input  logic                     copy_i,          // values are codes to copy (max pooling), not accumulators
   input  logic                     relu_i,
   input  logic                     leaky_i,         // a negative total takes the channel's neg_mult
+  input  logic [7:0]               table_i,         // 1 + the output table the codes go through (0: none)
+  // output tables: host writes of whole 32-bit words (4 codes)
+  input  logic                     lut_we_i,
+  input  logic [$clog2(LUT_WORDS)-1:0] lut_waddr_i,
+  input  logic [31:0]              lut_wdata_i,
   input  logic [4:0]               acc_shift_i,     // act_shift + weight_shift: back to the 8-bit scale
   input  logic [7:0]               out_zp_i,
   input  logic [31:0]              out_base_i,      // activation word address of the output tensor
@@ -103,12 +113,16 @@ module aps_writeback
   // The parameter buffer holds this step's channels from entry 0.
   assign prm_raddr_o = PRM_AW'(buf_base + next_col);
 
+  logic [31:0] lut_words [LUT_WORDS];
+  always_ff @(posedge clk_i) if (lut_we_i) lut_words[lut_waddr_i] <= lut_wdata_i;
+
   // stage B: requantize and write
-  logic [7:0] value;
+  logic [7:0] value, code;
   logic signed [31:0] total;
   always_comb begin
     logic signed [31:0] acc8;
     logic signed [31:0] bias, mult, shift;
+    logic [LUT_BYTE_AW-1:0] entry;  // byte of the output tables
     bias = prm_rdata_i[32*ParamBias +: 32];
     shift = prm_rdata_i[32*ParamShift +: 32];
     acc8 = sat32(64'(b_value) <<< acc_shift_i);
@@ -118,7 +132,12 @@ module aps_writeback
     // planted fault: the slope is never applied
     mult = (leaky_i && total < 0 && !`APS_PLANTED(LEAKY_SLOPE)) ? prm_rdata_i[32*ParamNegMult +: 32]
                                                                 : prm_rdata_i[32*ParamMult +: 32];
-    value = copy_i ? b_value[7:0] : requantize(total, mult, shift, out_zp_i, relu_i);
+    code = copy_i ? b_value[7:0] : requantize(total, mult, shift, out_zp_i, relu_i);
+    value = code;
+    entry = LUT_BYTE_AW'((32'(table_i) - 32'd1) * 32'(lut_entry_bytes()) + 32'(code));
+    // planted fault: the table is never applied
+    if (table_i != '0 && !copy_i && !`APS_PLANTED(TABLE_SKIP))
+      value = lut_words[entry[LUT_BYTE_AW-1:2]][8*entry[1:0] +: 8];
   end
 
   logic [31:0] byte_offset;
@@ -138,6 +157,14 @@ module aps_writeback
   if (1) begin : cov_leaky
     negative: cover property (@(posedge clk_i) disable iff (!rst_ni) b_valid && !copy_i && leaky_i && total < 0);
     positive: cover property (@(posedge clk_i) disable iff (!rst_ni) b_valid && !copy_i && leaky_i && total > 0);
+  end
+  // A step's codes through an output table, at both ends of the table.
+  if (1) begin : cov_output_table
+    applied: cover property (@(posedge clk_i) disable iff (!rst_ni) b_valid && !copy_i && table_i != '0);
+    lowest_code: cover property (@(posedge clk_i) disable iff (!rst_ni) b_valid && !copy_i && table_i != '0 &&
+                                 code == 8'd0);
+    highest_code: cover property (@(posedge clk_i) disable iff (!rst_ni) b_valid && !copy_i && table_i != '0 &&
+                                  code == 8'd255);
   end
   assert property (@(posedge clk_i) disable iff (!rst_ni) start_i |-> ready_o)
     else $error("aps_writeback: a pixel arrived while the previous one was still being read");

@@ -57,6 +57,7 @@ HardwareLimits AcceleratorSession::read_limits(HostDriver& driver) {
   b.wgt_words = csr(hw::kCsrWgtWords);
   b.param_entries = csr(hw::kCsrParamEntries);
   b.sae_entries = csr(hw::kCsrSaeEntries);
+  b.lut_tables = csr(hw::kCsrLutTables);
   return hardware_limits(b);
 }
 
@@ -112,6 +113,8 @@ void AcceleratorSession::load_image() {
   const auto entry_bytes = static_cast<uint32_t>(hw::sae_entry_bytes(limits_.array.rows));
   for (size_t e = 0; e < image_.sae_entries.size(); ++e)
     driver_.write_bytes(hw::kSaeBase + static_cast<uint32_t>(e) * entry_bytes, image_.sae_entries[e]);
+  for (size_t t = 0; t < image_.tables.size(); ++t)
+    driver_.write_bytes(hw::kLutBase + static_cast<uint32_t>(t * hw::lut_entry_bytes()), image_.tables[t]);
   write_csr(hw::kCsrPcuCandidates, image_.pcu_candidates.pack());
   write_csr(hw::kCsrPcuFlags, image_.pcu_flags.pack());
   write_csr(hw::kCsrBudgetLo, static_cast<uint32_t>(image_.budget));

@@ -34,6 +34,7 @@ BehaviouralDevice::BehaviouralDevice(const NetworkProgram& program, const Device
   region(hw::kDescBase, build_.max_layers, hw::desc_entry_bytes());
   region(hw::kPcuBase, build_.max_layers, hw::pcu_entry_bytes());
   region(hw::kSaeBase, build_.sae_entries, hw::sae_entry_bytes(build_.rows));
+  region(hw::kLutBase, build_.lut_tables, hw::lut_entry_bytes());
   region(hw::kActBase, build_.act_words, hw::act_word_bytes(build_.rows));
   // Memories have no reset: under random reset they power up random, as the
   // verilated RTL's do (--x-initial unique).
@@ -134,6 +135,7 @@ uint32_t BehaviouralDevice::read_csr(uint32_t offset) const {
     case hw::kCsrWgtWords: return static_cast<uint32_t>(build_.wgt_words);
     case hw::kCsrParamEntries: return static_cast<uint32_t>(build_.param_entries);
     case hw::kCsrSaeEntries: return static_cast<uint32_t>(build_.sae_entries);
+    case hw::kCsrLutTables: return static_cast<uint32_t>(build_.lut_tables);
     case hw::kCsrPcuCandidates: return pcu_candidates_;
     case hw::kCsrPcuFlags: return pcu_flags_;
     case hw::kCsrBudgetLo: return static_cast<uint32_t>(budget_);
@@ -244,6 +246,20 @@ void BehaviouralDevice::start_run() {
       fail(fmt::format("step {} '{}': the descriptor's leaky bit is {}, the program's layer {} a negative slope", i,
                        l.name, mode.leaky, l.leaky() ? "has" : "has no"));
       return;
+    }
+    if (l.kind != LayerKind::SaeScan) {
+      uint32_t table_word = 0;
+      std::memcpy(&table_word, desc.bytes.data() + i * desc.entry_bytes + 4 * hw::kDescOutTable, 4);
+      const uint32_t table = hw::DescOutTable::unpack(table_word).index;
+      const Region& lut = regions_.at(hw::kLutBase);
+      const size_t at = (table - 1) * static_cast<size_t>(hw::lut_entry_bytes());
+      const bool written = table != 0 && table <= static_cast<uint32_t>(build_.lut_tables) &&
+                           std::equal(l.output_table.begin(), l.output_table.end(), lut.bytes.begin() + at);
+      if ((table != 0) != l.has_output_table() || (table != 0 && !written)) {
+        fail(fmt::format("step {} '{}': the descriptor names output table {}, which does not hold the program's "
+                         "layer's table{}", i, l.name, table, l.has_output_table() ? "" : " (it has none)"));
+        return;
+      }
     }
     LayerConfig c{static_cast<int>(mode.bits), static_cast<int>(mode.act_shift), static_cast<int>(mode.weight_shift)};
     if (!l.has_weights() || l.pcu_slot >= 0) c = static_config(8);

@@ -18,7 +18,8 @@ bool is_dense_conv(const Descriptor& d) { return is_conv(d) && mode_of(d).depthw
 
 std::vector<hw::Error> descriptor_fault_codes() {
   return {hw::Error::kBadKind, hw::Error::kBadConfig, hw::Error::kActRange, hw::Error::kWgtRange,
-          hw::Error::kPrmRange, hw::Error::kShape,    hw::Error::kLayers,   hw::Error::kScan};
+          hw::Error::kPrmRange, hw::Error::kShape,    hw::Error::kLayers,   hw::Error::kScan,
+          hw::Error::kTable};
 }
 
 std::optional<DescriptorFault> plan_descriptor_fault(const ProgramImage& image, const HardwareLimits& limits,
@@ -32,6 +33,7 @@ std::optional<DescriptorFault> plan_descriptor_fault(const ProgramImage& image, 
     case hw::Error::kActRange:
     case hw::Error::kShape: applies = [](const Descriptor& d) { return !is_scan(d); }; break;
     case hw::Error::kScan: applies = is_scan; break;
+    case hw::Error::kTable: applies = [](const Descriptor& d) { return !is_scan(d); }; break;
     case hw::Error::kLayers: {
       DescriptorFault f{code, 0, {}, static_cast<uint32_t>(limits.max_layers + 1), ""};
       f.what = fmt::format("layer count {} (the table holds {})", f.num_layers, limits.max_layers);
@@ -98,6 +100,16 @@ std::optional<DescriptorFault> plan_descriptor_fault(const ProgramImage& image, 
                  {hw::kDescOutCb, hw::DescOutCb{.out_cb = blocks}.pack()},
                  {hw::kDescOutBase, 0}};
       f.what = fmt::format("{} output channels (the parameter buffer holds {})", channels, limits.param_entries);
+      break;
+    }
+    case hw::Error::kTable: {
+      // A max pooling step copies codes: no table applies to it. Any other
+      // step: one past the build's tables.
+      const bool pool = mode.kind == hw::LayerKind::kMaxPool;
+      const auto table = static_cast<uint32_t>(pool ? 1 : std::min<int64_t>(limits.lut_tables + 1, 255));
+      f.words = {{hw::kDescOutTable, hw::DescOutTable{.index = table}.pack()}};
+      f.what = pool ? "an output table on a max pooling step"
+                    : fmt::format("output table {} (the build holds {})", table, limits.lut_tables);
       break;
     }
     case hw::Error::kScan: {

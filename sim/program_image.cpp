@@ -272,6 +272,7 @@ HardwareLimits hardware_limits(const hw::BuildParameters& b) {
   h.param_entries = b.param_entries;
   h.max_layers = std::min<int64_t>(b.max_layers, hw::kCsrLogSteps);
   h.sae_entries = b.sae_entries;
+  h.lut_tables = b.lut_tables;
   return h;
 }
 
@@ -372,7 +373,7 @@ ProgramImage build_image(const NetworkProgram& p, const std::vector<LayerConfig>
     set_geometry(p, l, g, d);
     set_lanes(p, l, a, d);
     d[hw::kDescZp] = hw::DescZp{.in_zp = static_cast<uint32_t>(l.in_q.zero_point),
-                                .out_zp = static_cast<uint32_t>(l.out_q.zero_point)}
+                                .out_zp = static_cast<uint32_t>(l.requantized_zero_point())}
                          .pack();
     if (l.kind == LayerKind::Add) set_add(p, l, m, d);
     if (l.has_weights()) {
@@ -410,6 +411,7 @@ ProgramImage build_image(const NetworkProgram& p, const std::vector<LayerConfig>
                                   param_entries_option(g.out_channels)));
       d[hw::kDescPrmBase] = m.ext_params;
       d[hw::kDescPrmStride] = m.param_stride;
+      d[hw::kDescOutTable] = hw::DescOutTable{.index = static_cast<uint32_t>(m.output_table)}.pack();
       std::vector<uint8_t> params;
       for (int bits = kMaxBits; bits >= (m.param_stride ? kMinBits : kMaxBits); --bits)
         for (int64_t c = 0; c < g.out_channels; ++c) {
@@ -422,6 +424,7 @@ ProgramImage build_image(const NetworkProgram& p, const std::vector<LayerConfig>
     img.descriptors.push_back(d);
   }
   set_pcu(p, img);
+  img.tables = plan.tables;
   return img;
 }
 

@@ -1,6 +1,6 @@
 #pragma once
 // The network program as the accelerator holds it: on chip the descriptors,
-// the PCU table and the SAE slices; in the external memory the weight tiles
+// the PCU table, the SAE slices and the output tables; in the external memory the weight tiles
 // and channel parameters, at the addresses of the memory plan
 // (golden/accelerator/memory_plan.hpp), which also says where every tensor
 // lives. Built on the host (no RTL involved), so the layout can be tested on
@@ -40,6 +40,7 @@ struct ProgramImage {
   // Adaptive precision
   std::vector<PcuEntry> pcu_table;                // one entry per PCU slot
   std::vector<std::vector<uint8_t>> sae_entries;  // SAE slice entries, sae_entry_bytes() each
+  std::vector<std::vector<uint8_t>> tables;       // output tables, lut_entry_bytes() each
   hw::CsrPcuCandidates pcu_candidates;
   hw::CsrPcuFlags pcu_flags;
   uint64_t budget = 0;

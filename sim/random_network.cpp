@@ -33,6 +33,7 @@ class Generator {
         rule_rng_(seed ^ 0xbb67ae8584caa73bULL),
         wide_rng_(seed ^ 0x3c6ef372fe94f82bULL),
         slope_rng_(seed ^ 0xa54ff53a5f1d36f1ULL),
+        table_rng_(seed ^ 0x510e527fade682d1ULL),
         options_(o) {}
 
   int uniform(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng_); }
@@ -98,6 +99,29 @@ class Generator {
     const int32_t shared = draw();
     l.negative_slopes.resize(static_cast<size_t>(l.out_shape.channels));
     for (int32_t& s : l.negative_slopes) s = per_channel ? draw() : shared;
+  }
+
+  // A fifth of the layers that requantize go through an output table, one of
+  // at most three per network (so the host shares a table among steps), as
+  // many as the build holds: random codes, or now and then every code to
+  // one end. From a generator of their own, as the corrections.
+  void add_output_table(Layer& l, int64_t build_tables) {
+    std::uniform_int_distribution<int> pick(0, 99);
+    if (!l.requantizes() || pick(table_rng_) >= 20) return;
+    const auto pool = static_cast<size_t>(std::min<int64_t>(3, build_tables));
+    if (pool == 0) return;
+    const size_t t = std::uniform_int_distribution<size_t>(0, pool - 1)(table_rng_);
+    while (tables_.size() <= t) {
+      std::vector<uint8_t> table(256);
+      const int style = pick(table_rng_);
+      for (uint8_t& code : table)
+        code = style < 10 ? 0 : style < 20 ? 255 : static_cast<uint8_t>(std::uniform_int_distribution<int>(0, 255)(table_rng_));
+      tables_.push_back(std::move(table));
+    }
+    l.output_table = tables_[t];
+    // The table reads the grid the layer requantizes to and writes another.
+    l.table_in_q = l.out_q;
+    l.out_q.zero_point = std::uniform_int_distribution<int32_t>(0, 255)(table_rng_);
   }
 
   // Half the layers with weights get a bias correction per width, so the
@@ -252,6 +276,7 @@ class Generator {
         l.out_q = quant();
       }
       add_negative_slopes(l);
+      add_output_table(l, limits.lut_tables);
       cur = l.out_shape;
       cur_q = l.out_q;
       if (l.kind != LayerKind::Add) cur_spatial = l.kind != LayerKind::FullyConnected;
@@ -304,6 +329,8 @@ class Generator {
   std::mt19937_64 rule_rng_;
   std::mt19937_64 wide_rng_;
   std::mt19937_64 slope_rng_;
+  std::mt19937_64 table_rng_;
+  std::vector<std::vector<uint8_t>> tables_;  // the network's output tables, shared among its layers
   RandomNetworkOptions options_;
 };
 

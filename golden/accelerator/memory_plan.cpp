@@ -312,6 +312,20 @@ MemoryPlan plan_memory(const NetworkProgram& p, const HardwareLimits& limits, in
       throw InputError(fmt::format("{}: layer '{}' needs SAE slice entries up to {}, the SAE memory has {}", p.source,
                                    l.name, plan.sae_entries_used, limits.sae_entries));
   }
+  int beyond = -1;  // the first step whose table the build cannot hold
+  for (int s = 0; s < n; ++s) {
+    const Layer& l = p.layers[s];
+    if (!l.has_output_table()) continue;
+    auto at = std::find(plan.tables.begin(), plan.tables.end(), l.output_table);
+    if (at == plan.tables.end()) at = plan.tables.insert(plan.tables.end(), l.output_table);
+    plan.steps[s].output_table = static_cast<int>(at - plan.tables.begin()) + 1;
+    if (beyond < 0 && plan.steps[s].output_table > limits.lut_tables) beyond = s;
+  }
+  if (beyond >= 0)
+    throw InputError(fmt::format("{}: layer '{}' needs output table {}, the build holds {} (the model needs a build "
+                                 "configured with -DAPS_RTL_LUT_TABLES={})",
+                                 p.source, p.layers[beyond].name, plan.steps[beyond].output_table, limits.lut_tables,
+                                 plan.tables.size()));
   return plan;
 }
 

@@ -37,6 +37,7 @@ struct HardwareLimits {
   int64_t param_entries = hw::kDefaultBuild.param_entries;  // channel parameter buffer entries
   int64_t max_layers = hw::kDefaultBuild.max_layers;        // descriptor table steps
   int64_t sae_entries = hw::kDefaultBuild.sae_entries;      // SAE slice entries
+  int64_t lut_tables = hw::kDefaultBuild.lut_tables;        // output tables
 };
 
 // The external memory as the harness models it: fixed latency and a
@@ -77,6 +78,7 @@ struct StepMemory {
   // image refuses it; sizes and timing still count it), the tile whole.
   WeightParts weight_loads() const { return weight_parts.fits() ? weight_parts : WeightParts{1, tile_words - 1}; }
   int64_t scan_base = 0, scan_entries = 0;  // a scan's SAE slice entries (scan_words), in order of steps
+  int output_table = 0;  // 1 + the step's output table in MemoryPlan::tables (0: none)
 };
 
 // A weight tile in external memory: its header word (zero points, COLS
@@ -97,6 +99,9 @@ struct MemoryPlan {
   uint64_t ext_bytes = 0;         // end of the external image
   int spilled_tensors = 0;
   int64_t sae_entries_used = 0;   // SAE slice entries all scans fill
+  // The distinct output tables the steps use (Layer::output_table), in order
+  // of first use: the host writes them into the build's table memory.
+  std::vector<std::vector<uint8_t>> tables;
 };
 
 // The fewest scratchpad words any plan needs: the largest set of tensors one
@@ -122,7 +127,8 @@ std::string whole_model_build(const NetworkProgram& program, const HardwareLimit
 // external memory of `ext_bytes` bytes. InputError naming the layer when a
 // step cannot fit, naming the model when the external memory is too small.
 // A step cannot fit either when the SAE slice memory cannot hold its scan's
-// entries after those of the scans before it.
+// entries after those of the scans before it, or its output table (shared
+// with every step of the same table) after the others.
 MemoryPlan plan_memory(const NetworkProgram& program, const HardwareLimits& limits, int64_t spm_words,
                        uint64_t ext_bytes);
 

@@ -153,6 +153,8 @@ uint64_t NetworkProgram::fingerprint() const {
       h.value(m.shift);
     }
     h.vec(l.negative_slopes);
+    h.vec(l.output_table);
+    if (l.has_output_table()) hash_quant(h, l.table_in_q);
   }
   h.vec(pcu.candidates);
   for (const auto& s : pcu.slots) {
@@ -183,11 +185,11 @@ std::string NetworkProgram::describe() const {
                               input_shape.width, input_q.scale, input_q.zero_point);
   for (size_t i = 0; i < layers.size(); ++i) {
     const Layer& l = layers[i];
-    s += fmt::format("L{} {:<8} {:<16} in {}x{}x{} -> out {}x{}x{}  k{}x{} s{} macs {}  out scale {:.6g} zp {}{}\n", i,
+    s += fmt::format("L{} {:<8} {:<16} in {}x{}x{} -> out {}x{}x{}  k{}x{} s{} macs {}  out scale {:.6g} zp {}{}{}\n", i,
                      layer_kind_name(l.kind), l.name, l.in_shape.channels, l.in_shape.height, l.in_shape.width,
                      l.out_shape.channels, l.out_shape.height, l.out_shape.width, l.window.kernel_h, l.window.kernel_w,
                      l.window.stride_h, l.macs(), l.out_q.scale, l.out_q.zero_point,
-                     l.relu ? " relu" : l.leaky() ? " leaky" : "");
+                     l.relu ? " relu" : l.leaky() ? " leaky" : "", l.has_output_table() ? " table" : "");
   }
   return s;
 }
@@ -257,6 +259,10 @@ void validate_program(const NetworkProgram& p) {
       for (int32_t s : l.negative_slopes)
         if (s < -kUnitSlope || s > kUnitSlope) fail(l, fmt::format("negative slope code {} is beyond [-1, 1]", s));
     }
+    if (l.has_output_table() && (!l.requantizes() || l.output_table.size() != 256 ||
+                                 l.table_in_q.zero_point < 0 || l.table_in_q.zero_point > 255 ||
+                                 !is_positive_scale(l.table_in_q.scale)))
+      fail(l, "an output table needs a layer that requantizes, 256 codes and the grid it reads");
     if (!l.has_weights() && l.requantizes() && static_cast<int64_t>(l.bias.size()) != l.out_shape.channels)
       fail(l, "needs one (zero) bias per output channel");
     for (const auto* q : {&l.in_q, &l.out_q})

@@ -121,11 +121,23 @@ struct Layer {
   // output channel (golden/numerics/requantize.hpp slope_code); empty: the
   // output is linear below 0 (or ReLU's).
   std::vector<int32_t> negative_slopes;
+  // An elementwise activation after requantization (Sigmoid, Tanh,
+  // HardSwish, ...): the requantization aims at the grid table_in_q, and its
+  // code c becomes output_table[c], 256 codes on the out_q grid. Empty: no
+  // table, and the requantization aims at out_q.
+  std::vector<uint8_t> output_table;
+  ActivationQuant table_in_q;
 
   bool has_weights() const { return kind == LayerKind::FullyConnected || kind == LayerKind::Conv; }
   // Layers whose outputs go through the requantization unit.
   bool requantizes() const { return kind != LayerKind::MaxPool && kind != LayerKind::SaeScan; }
   bool leaky() const { return !negative_slopes.empty(); }
+  bool has_output_table() const { return !output_table.empty(); }
+  uint8_t table_code(uint8_t code) const { return output_table.empty() ? code : output_table[code]; }
+  // The zero point the requantization adds (and ReLU clamps at).
+  int32_t requantized_zero_point() const {
+    return output_table.empty() ? out_q.zero_point : table_in_q.zero_point;
+  }
   // Output channel c's multiplier for a negative accumulator, on a leaky layer.
   std::optional<int32_t> negative_multiplier(int64_t channel) const;
   bool produces_output() const { return kind != LayerKind::SaeScan; }

@@ -27,15 +27,16 @@ class ChannelOutput {
       : shift_(c.act_shift + weight_operand_shift(c.weight_shift, l.weight_reduction)),
         bias_(l.bias_at(c.bits, channel)),
         multiplier_(l.multipliers[channel]),
-        zero_point_(l.out_q.zero_point),
+        zero_point_(l.requantized_zero_point()),
         relu_(l.relu),
-        negative_(l.negative_multiplier(channel)) {}
+        negative_(l.negative_multiplier(channel)),
+        layer_(l) {}
 
   uint8_t operator()(int64_t acc) const {
     const int32_t acc32 = saturate_int32(acc);
     const int32_t acc8 = saturate_int32(static_cast<int64_t>(acc32) * (int64_t{1} << shift_));
     const int32_t total = saturate_int32(static_cast<int64_t>(acc8) + bias_);
-    return requantize(total, multiplier_, zero_point_, relu_, negative_);
+    return layer_.table_code(requantize(total, multiplier_, zero_point_, relu_, negative_));
   }
 
  private:
@@ -45,6 +46,7 @@ class ChannelOutput {
   int32_t zero_point_;
   bool relu_;
   std::optional<int32_t> negative_;
+  const Layer& layer_;
 };
 
 }  // namespace
@@ -191,7 +193,7 @@ Codes add(const Layer& l, std::span<const uint8_t> a, std::span<const uint8_t> b
   for (size_t i = 0; i < out.size(); ++i) {
     const int32_t sum = add_rescaled_sum(l.add, a[i], l.in_q.zero_point, b[i]);
     const int64_t ch = static_cast<int64_t>(i) / per_channel;
-    out[i] = requantize(sum, l.multipliers[ch], l.out_q.zero_point, l.relu, l.negative_multiplier(ch));
+    out[i] = l.table_code(requantize(sum, l.multipliers[ch], l.requantized_zero_point(), l.relu, l.negative_multiplier(ch)));
   }
   return out;
 }

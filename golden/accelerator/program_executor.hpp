@@ -6,9 +6,10 @@
 // A layer with weights at configuration (b, s_a, s_w) computes, per output:
 //   acc   = sum (reduce(a, b, s_a) - reduce(z_a, b, s_a)) * (reduce(w, b, s_w) - reduce(z_w, b, s_w))
 //   acc8  = sat32(acc * 2^(s_a + s_w))          back to the 8-bit scale
-//   y     = requantize(sat32(acc8 + bias_b), M, z_out, relu, M_neg)
+//   y     = table(requantize(sat32(acc8 + bias_b), M, z_out, relu, M_neg))
 // with bias_b the layer's bias at width b (Layer::bias_at: the 8-bit bias plus
-// its calibrated correction), M_neg a leaky layer's Layer::negative_multiplier, reduce() from golden/numerics/precision_reduction.hpp and requantize() from
+// its calibrated correction), M_neg a leaky layer's Layer::negative_multiplier, table its output
+// table (Layer::table_code; z_out is then the grid the table reads), reduce() from golden/numerics/precision_reduction.hpp and requantize() from
 // golden/numerics/requantize.hpp. Padded taps of a convolution contribute
 // (z_a - z_a) = 0, i.e. padding uses the input zero point. Max pooling takes
 // the largest code in the window (padding never wins). Average pooling sums

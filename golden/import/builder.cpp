@@ -203,6 +203,13 @@ void ProgramBuilder::lower(const onnx::NodeProto& node) {
   if (op == "Relu") return lower_relu(node);
   if (op == "Clip") return lower_clip(node);
   if (op == "LeakyRelu" || op == "PRelu") return lower_negative_slope(node);
+  if (is_table_activation(op)) {
+    // A Swish's gate is its Mul's table.
+    const onnx::NodeProto* reader = sole_reader(node.output(0));
+    if (reader && swish_gate(*reader) == &node) return;
+    return lower_table_activation(node);
+  }
+  if (const onnx::NodeProto* gate = swish_gate(node)) return lower_table_activation(node, gate);
   if (op == "Add") return lower_add(node);
   if (op == "MaxPool" || op == "GlobalMaxPool") return lower_max_pool(node);
   if (op == "AveragePool" || op == "GlobalAveragePool") return lower_average_pool(node);

@@ -23,6 +23,9 @@
 
 namespace aps::import {
 
+// The elementwise activations lowered to output tables (lower_table_activation.cpp).
+bool is_table_activation(const std::string& op);
+
 // An activation tensor of the program as an ONNX value sees it: the stored
 // tensor (a layer's output, or the network input), and the value's own shape
 // and element order, which layout ops change without moving anything.
@@ -209,6 +212,11 @@ class ProgramBuilder {
   void attach_bias(PendingLayer& p, const std::string& value, const onnx::NodeProto& node);
   int conv_groups(const OpContext& ctx, const onnx::NodeProto& node) const;
   void set_window(Layer& l, const OpContext& ctx, std::vector<int64_t> in, std::vector<int64_t> kernel) const;
+
+  // lower_table_activation.cpp: Sigmoid, Tanh, HardSwish, ... as output tables
+  void lower_table_activation(const onnx::NodeProto& node, const onnx::NodeProto* gate = nullptr);
+  const onnx::NodeProto* swish_gate(const onnx::NodeProto& mul) const;
+  Tensor activation_values(const onnx::NodeProto& node, const ActivationQuant& grid) const;
 
   // lower_negative_slope.cpp: LeakyRelu and PRelu
   void lower_negative_slope(const onnx::NodeProto& node);

@@ -46,6 +46,14 @@ Usage: make_cosim_models.py MODELS_DIR OUT_DIR
                          with a slope), PRelu's slope quantized; and a Conv
                          whose LeakyRelu comes before its one QuantizeLinear
                          (in the layer); test_data_set_0/.
+  table_cnn/             a float CNN whose activations are output tables: a
+                         Conv's Sigmoid, a Swish written as x * Sigmoid(x), a
+                         HardSwish after a MaxPool, a Tanh after a
+                         GlobalAveragePool, a Gemm ending in Sigmoid (a
+                         multi-label head); calibration/ and test_data_set_0/.
+  table_qdq_cnn/         int8 QDQ as ONNX Runtime writes Sigmoid, Tanh,
+                         HardSigmoid, Elu and Softplus: each between its own
+                         QDQ pairs; test_data_set_0/.
   symmetric_qdq_cnn/     int8 QDQ with symmetric activations (zero point 0) as
                          ONNX Runtime writes them: each Relu between its own
                          QDQ pairs, its output at a narrower scale than its
@@ -675,6 +683,93 @@ def leaky_qdq_cnn(out):
     save_float_model(model, os.path.join(out, "leaky_qdq_cnn"), rng, (2, 6, 6))
 
 
+def table_cnn(out):
+    rng = np.random.default_rng(23)
+    inits = [
+        numpy_helper.from_array(rng.normal(0, 0.4, (4, 2, 3, 3)).astype(np.float32), "c1.w"),
+        numpy_helper.from_array(rng.normal(0, 0.1, 4).astype(np.float32), "c1.b"),
+        numpy_helper.from_array(rng.normal(0, 0.5, (6, 4, 3, 3)).astype(np.float32), "c2.w"),
+        numpy_helper.from_array(rng.normal(0, 0.1, 6).astype(np.float32), "c2.b"),
+        numpy_helper.from_array(rng.normal(0, 0.5, (6, 6, 1, 1)).astype(np.float32), "c3.w"),
+        numpy_helper.from_array(rng.normal(0, 0.5, (5, 6)).astype(np.float32), "fc.w"),
+    ]
+    nodes = [
+        helper.make_node("Conv", ["input", "c1.w", "c1.b"], ["c1"], name="conv1", pads=[1, 1, 1, 1]),
+        helper.make_node("Sigmoid", ["c1"], ["s1"], name="sigmoid1"),
+        helper.make_node("Conv", ["s1", "c2.w", "c2.b"], ["c2"], name="conv2", pads=[1, 1, 1, 1]),
+        helper.make_node("Sigmoid", ["c2"], ["g2"], name="gate2"),
+        helper.make_node("Mul", ["c2", "g2"], ["w2"], name="swish2"),
+        helper.make_node("MaxPool", ["w2"], ["mp"], name="maxpool", kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("HardSwish", ["mp"], ["h3"], name="hardswish3"),
+        helper.make_node("Conv", ["h3", "c3.w"], ["c3"], name="conv3"),
+        helper.make_node("GlobalAveragePool", ["c3"], ["gap"], name="gap"),
+        helper.make_node("Tanh", ["gap"], ["t"], name="tanh"),
+        helper.make_node("Flatten", ["t"], ["f"], name="flatten"),
+        helper.make_node("Gemm", ["f", "fc.w"], ["fc"], name="fc", transB=1),
+        helper.make_node("Sigmoid", ["fc"], ["probs"], name="sigmoid_out"),
+    ]
+    x_info = helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 2, 6, 6])
+    y_info = helper.make_tensor_value_info("probs", TensorProto.FLOAT, ["N", 5])
+    model = helper.make_model(helper.make_graph(nodes, "table_cnn", [x_info], [y_info], inits),
+                              opset_imports=[helper.make_opsetid("", 14)], ir_version=7)
+    onnx.checker.check_model(model)
+    save_float_model(model, os.path.join(out, "table_cnn"), rng, (2, 6, 6))
+
+
+def table_qdq_cnn(out):
+    rng = np.random.default_rng(24)
+    w1 = rng.normal(0, 0.4, (4, 2, 3, 3)).astype(np.float32)
+    w2 = rng.normal(0, 0.3, (4, 4, 3, 3)).astype(np.float32)
+    wf = rng.normal(0, 0.3, (5, 144)).astype(np.float32)
+    calibration = rng.uniform(-1, 1, (256, 2, 6, 6)).astype(np.float32)
+
+    def sigmoid(v):
+        return 1 / (1 + np.exp(-v))
+
+    c1 = conv2d(calibration, w1, np.zeros(4, np.float32), 1)
+    s1 = sigmoid(c1)
+    c2 = conv2d(s1, w2, np.zeros(4, np.float32), 1)
+    t2 = np.tanh(c2)
+    h2 = np.clip(0.2 * t2 + 0.5, 0, 1)
+    e2 = np.where(h2 < 0, np.exp(h2) - 1, h2)
+    logits = e2.reshape(256, -1) @ wf.T
+    g = np.log1p(np.exp(logits))
+
+    def scale(v):
+        return np.float32(np.abs(v).max() / 127)
+
+    scales = {"x": scale(calibration), "c1": scale(c1), "s1": scale(s1), "c2": scale(c2), "t2": scale(t2),
+              "h2": scale(h2), "e2": scale(e2), "y": scale(logits), "g": scale(g)}
+    inits = [numpy_helper.from_array(np.array(0, np.int8), "zp")]
+    inits += [numpy_helper.from_array(np.array(v, np.float32), f"{k}.s") for k, v in scales.items()]
+    nodes = []
+
+    def qdq(value, key):
+        return symmetric_qdq(nodes, value, key)
+
+    def weights(w, name):
+        return channel_weights_dq(nodes, inits, w, name)
+
+    x = qdq("input", "x")
+    nodes.append(helper.make_node("Conv", [x, weights(w1, "conv1")], ["c1"], name="conv1", pads=[1, 1, 1, 1]))
+    nodes.append(helper.make_node("Sigmoid", [qdq("c1", "c1")], ["s1"], name="sigmoid1"))
+    nodes.append(helper.make_node("Conv", [qdq("s1", "s1"), weights(w2, "conv2")], ["c2"], name="conv2",
+                                  pads=[1, 1, 1, 1]))
+    nodes.append(helper.make_node("Tanh", [qdq("c2", "c2")], ["t2"], name="tanh2"))
+    nodes.append(helper.make_node("HardSigmoid", [qdq("t2", "t2")], ["h2"], name="hardsigmoid2", alpha=0.2))
+    nodes.append(helper.make_node("Elu", [qdq("h2", "h2")], ["e2"], name="elu2"))
+    nodes.append(helper.make_node("Flatten", [qdq("e2", "e2")], ["f"], name="flatten"))
+    nodes.append(helper.make_node("Gemm", ["f", weights(wf, "fc")], ["logits"], name="fc", transB=1))
+    nodes.append(helper.make_node("Softplus", [qdq("logits", "y")], ["g"], name="softplus"))
+    qdq("g", "g")
+    x_info = helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 2, 6, 6])
+    y_info = helper.make_tensor_value_info("g.d", TensorProto.FLOAT, ["N", 5])
+    model = helper.make_model(helper.make_graph(nodes, "table_qdq_cnn", [x_info], [y_info], inits),
+                              opset_imports=[helper.make_opsetid("", 13)], ir_version=7)
+    onnx.checker.check_model(model)
+    save_float_model(model, os.path.join(out, "table_qdq_cnn"), rng, (2, 6, 6))
+
+
 def qoperator_contrib(out):
     rng = np.random.default_rng(13)
     n = 256
@@ -905,6 +1000,8 @@ def main():
     symmetric_qdq_cnn(out)
     leaky_cnn(out)
     leaky_qdq_cnn(out)
+    table_cnn(out)
+    table_qdq_cnn(out)
     wide_cnns(out)
     uint8_image_cnn(out)
     torch_mnist_example(out)

@@ -54,10 +54,10 @@ if [ -n "$zoo" ]; then
 fi
 # ONNX Runtime's own layouts beyond the bundled models (tests/cosim makes
 # them): its com.microsoft QOperator ops (QLinearAdd, QLinearAveragePool,
-# QLinearGlobalAveragePool, QGemm), symmetric int8 activations and LeakyRelu / PRelu
-# between their quantizers, bit for bit.
+# QLinearGlobalAveragePool, QGemm), symmetric int8 activations, and LeakyRelu / PRelu
+# and the table activations (Sigmoid, Tanh, ...) between their quantizers, bit for bit.
 "${APS_ORACLE_PYTHON:-/usr/bin/python3}" "$here/../cosim/make_cosim_models.py" "$models" "$work/cosim"
-for model in qoperator_contrib symmetric_qdq_cnn leaky_qdq_cnn; do
+for model in qoperator_contrib symmetric_qdq_cnn leaky_qdq_cnn table_qdq_cnn; do
   case_dir=$work/cosim/$model
   NODE_PATH=$modules node "$here/ort_run.js" "$case_dir/model.onnx" "$case_dir/test_data_set_0/input_0.pb" \
     "$case_dir/test_data_set_0" disabled

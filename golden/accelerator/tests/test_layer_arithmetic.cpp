@@ -38,6 +38,32 @@ TEST_CASE("a fully connected layer at 4 bits, computed by hand", "[program]") {
   CHECK(execute_layer(l, in, static_config(8)) == Codes{3});
 }
 
+TEST_CASE("an output table maps the requantized code, at every width", "[program]") {
+  Layer l;
+  l.name = "fc";
+  l.kind = LayerKind::FullyConnected;
+  l.in_shape = {2, 1, 1};
+  l.out_shape = {1, 1, 1};
+  l.in_q = {0.1, 8};
+  l.out_q = {0.1, 3};
+  l.weights = {100, -40};
+  l.weight_zero_points = {0};
+  l.weight_scales = {1.0 / 256};
+  l.bias = {100};
+  l.multipliers = {quantize_multiplier(1.0 / 256)};
+  l.output_table.resize(256);
+  for (int c = 0; c < 256; ++c) l.output_table[c] = static_cast<uint8_t>(255 - c);
+  l.table_in_q = l.out_q;  // the table reads the grid the layer requantizes to
+  l.out_q = {0.2, 7};      // and writes another
+  const std::vector<uint8_t> in = {200, 9};
+  CHECK(execute_layer(l, in, static_config(4)) == Codes{255 - 75});  // the hand-computed layer above
+  CHECK(execute_layer(l, in, static_config(8)) == Codes{255 - 78});
+  // After the clamp: ReLU's floor goes through the table too.
+  l.bias = {-30000};
+  l.relu = true;
+  CHECK(execute_layer(l, in, static_config(8)) == Codes{255 - 3});
+}
+
 namespace {
 
 // The fully connected layer that computes output (m, y, x) of `conv`: its

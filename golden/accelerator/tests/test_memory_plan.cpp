@@ -120,3 +120,27 @@ TEST_CASE("the external image: beat-aligned, weights and parameters per layer, n
                      static_cast<int64_t>(spans[j].first), static_cast<int64_t>(spans[j].second)));
   }
 }
+
+TEST_CASE("output tables: one per distinct table, shared by the steps that use it, refused past the build's",
+          "[plan]") {
+  NetworkProgram p;
+  p.source = "tables";
+  p.input_shape = {8, 1, 1};
+  p.layers = {fc("a", -1, 8, 8), fc("b", 0, 8, 8), fc("c", 1, 8, 8), fc("d", 2, 8, 8)};
+  std::vector<uint8_t> t1(256, 1), t2(256, 2);
+  p.layers[0].output_table = t1;
+  p.layers[2].output_table = t2;
+  p.layers[3].output_table = t1;
+  HardwareLimits limits;
+  const MemoryPlan plan = plan_memory(p, limits, 8192, 1 << 20);
+  REQUIRE(plan.tables.size() == 2);
+  CHECK(plan.tables[0] == t1);
+  CHECK(plan.steps[0].output_table == 1);
+  CHECK(plan.steps[1].output_table == 0);
+  CHECK(plan.steps[2].output_table == 2);
+  CHECK(plan.steps[3].output_table == 1);
+  limits.lut_tables = 1;
+  CHECK_THROWS_WITH(plan_memory(p, limits, 8192, 1 << 20),
+                    Catch::Contains("layer 'c' needs output table 2, the build holds 1") &&
+                        Catch::Contains("-DAPS_RTL_LUT_TABLES=2"));
+}

@@ -117,7 +117,7 @@ TEST_CASE("slopes the output stage cannot hold are refused, naming the node", "[
   CHECK_THROWS_WITH(build(channel_slope({0.1, 0.2}, {2, 1, 1})), Catch::Contains("do not broadcast"));
 }
 
-TEST_CASE("a ReLU after a negative slope is refused; after slopes of at least 0 it is the layer's ReLU",
+TEST_CASE("a ReLU after a negative slope is refused, after slopes of at least 0 it is the layer's ReLU",
           "[negative_slope]") {
   std::mt19937 rng(65);
   for (const double s : {0.5, -0.5}) {
@@ -190,7 +190,7 @@ TEST_CASE("a negative slope with no quantizer after it gets a grid that holds it
   CHECK(c.far == 0);
 }
 
-TEST_CASE("a ReLU6 after slopes of at least 0 is the layer's clamp; a clip from below 0 is refused",
+TEST_CASE("a ReLU6 after slopes of at least 0 is the layer's clamp, a clip from below 0 is refused",
           "[negative_slope]") {
   std::mt19937 rng(69);
   for (const double lo : {0.0, -1.0}) {

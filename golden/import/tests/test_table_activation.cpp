@@ -1,0 +1,92 @@
+// Sigmoid, Tanh, HardSwish, Swish and the other elementwise activations:
+// an output table on a requantizing layer.
+
+#include <catch2/catch.hpp>
+#include <algorithm>
+#include <random>
+
+#include "golden/errors.hpp"
+#include "golden/import/program_builder.hpp"
+#include "golden/onnx/testing/graph_builder.hpp"
+#include "golden/onnx/testing/random_tensor.hpp"
+#include "qdq_graph.hpp"
+#include "tracks_onnx.hpp"
+
+using namespace aps;
+using test::random_tensor;
+
+namespace {
+
+// x -> Q -> DQ -> Conv -> Q (grid [-8, 8]) -> DQ -> `op` -> Q (grid [lo, hi])
+// -> DQ -> Flatten.
+test::GraphBuilder table_between_quantizers(const std::string& op, double lo, double hi) {
+  std::mt19937 rng(71);
+  test::GraphBuilder g(14);
+  g.input("x", DType::Float, {-1, 1, 4, 4});
+  const std::string xd = test::uint8_quant(g, "x", 1.0 / 64, 128);
+  test::int8_weights(g, rng, "w", {2, 1, 3, 3});
+  g.node("Conv", {xd, "w"}, {"c"}, "conv").attr("pads", std::vector<int64_t>{1, 1, 1, 1});
+  g.node(op, {test::uint8_quant(g, "c", 16.0 / 255, 128)}, {"r"}, "act");
+  g.node("Flatten", {test::uint8_quant(g, "r", (hi - lo) / 255, std::lround(-lo * 255 / (hi - lo)))}, {"y"},
+         "flatten");
+  g.output("y");
+  return g;
+}
+
+}  // namespace
+
+TEST_CASE("an activation between two quantizers is a table layer that ONNX's codes agree with", "[table]") {
+  for (const auto& [op, lo, hi] : std::vector<std::tuple<std::string, double, double>>{
+           {"Sigmoid", 0.0, 1.0}, {"Tanh", -1.0, 1.0}, {"HardSwish", -0.5, 8.0}, {"Softplus", 0.0, 8.0}}) {
+    INFO(op);
+    const test::GraphBuilder g = table_between_quantizers(op, lo, hi);
+    const OnnxModel m = g.model();
+    const NetworkProgram p = build_program(m);
+    REQUIRE(p.layers.size() == 2);
+    CHECK(p.layers[1].has_output_table());
+    CHECK(p.layers[1].table_in_q == p.layers[0].out_q);  // the table reads the conv's grid
+    std::mt19937 rng(72);
+    const Tensor x = random_tensor(rng, {20, 1, 4, 4}, -2, 2);
+    const test::CodeComparison c = test::compare_output_codes(m, p, x, (hi - lo) / 255);
+    // The conv's own near-ties only: the table is ONNX's op on ONNX's codes.
+    CHECK(c.far == 0);
+    CHECK(c.differ * 50 <= c.onnx.size());
+  }
+}
+
+TEST_CASE("a float model's Swish is one table of its Mul, and a Sigmoid head is a table too", "[table]") {
+  std::mt19937 rng(73);
+  test::GraphBuilder g(14);
+  g.input("x", DType::Float, {-1, 2, 4, 4});
+  g.initializer("w1", random_tensor(rng, {3, 2, 3, 3}, -0.5, 0.5));
+  g.node("Conv", {"x", "w1"}, {"c1"}, "conv1").attr("pads", std::vector<int64_t>{1, 1, 1, 1});
+  g.node("Sigmoid", {"c1"}, {"g1"}, "gate1");
+  g.node("Mul", {"g1", "c1"}, {"s1"}, "swish1");
+  g.node("HardSwish", {"s1"}, {"h1"}, "hardswish1");
+  g.node("Flatten", {"h1"}, {"flat"}, "flatten");
+  g.initializer("wf", random_tensor(rng, {4, 48}, -0.3, 0.3));
+  g.node("Gemm", {"flat", "wf"}, {"fc"}, "fc").attr("transB", 1);
+  g.node("Sigmoid", {"fc"}, {"y"}, "head");
+  g.output("y");
+  const Tensor calibration = random_tensor(rng, {64, 2, 4, 4}, -1, 1);
+  const NetworkProgram p = build_program(g.model(), &calibration);
+  REQUIRE(p.layers.size() == 5);  // conv1, swish1, hardswish1, fc, head
+  CHECK(p.layers[1].name == "swish1");
+  CHECK(p.layers[1].has_output_table());
+  CHECK(p.layers[4].name == "head");
+  test::check_tracks_onnx(g, p, calibration, 4);
+}
+
+TEST_CASE("a Sigmoid whose value another node also reads is its own table, and the Mul is refused", "[table]") {
+  std::mt19937 rng(74);
+  test::GraphBuilder g(14);
+  g.input("x", DType::Float, {-1, 4});
+  g.initializer("w", random_tensor(rng, {3, 4}, -1, 1));
+  g.node("Gemm", {"x", "w"}, {"h"}, "fc").attr("transB", 1);
+  g.node("Sigmoid", {"h"}, {"s"}, "gate");
+  g.node("Mul", {"h", "s"}, {"m"}, "swish");
+  g.node("Add", {"m", "s"}, {"y"}, "sum");
+  g.output("y");
+  const Tensor calibration = random_tensor(rng, {16, 4}, -1, 1);
+  CHECK_THROWS_WITH(build_program(g.model(), &calibration), Catch::Contains("node 'swish' (Mul)"));
+}
