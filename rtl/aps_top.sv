@@ -68,6 +68,8 @@ module aps_top
   if (ROWS < 4 || ROWS > 16 || (ROWS & (ROWS - 1)) != 0) $error("ROWS must be 4, 8 or 16");
   if (WGT_WORDS < 4 || WGT_WORDS % 2 != 0) $error("WGT_WORDS must be even (two slots) and at least 4");
   if (COLS < 1) $error("COLS must be >= 1");
+  // Descriptor word out_table names 1 + a table in 8 bits.
+  if (LUT_TABLES < 1 || LUT_TABLES > 255) $error("LUT_TABLES must be 1 to 255");
   // The PCU's candidate slots (c0..c3, the metrics' decode) are four.
   if (PcuCandidates != 4) $error("the host interface has %0d PCU candidates; aps_pcu holds 4", PcuCandidates);
   if (!host_if_fits(ROWS, COLS, ACT_WORDS, WGT_WORDS, PARAM_ENTRIES, MAX_LAYERS, SAE_ENTRIES, LUT_TABLES))

@@ -155,7 +155,9 @@ ChannelMeans channel_means(std::span<const Codes* const> outputs, const FeatureS
 std::vector<Codes> match_output_means(Layer& l, int bits, const std::vector<const Codes*>& in,
                                       const std::vector<double>& target, int threads) {
   const int64_t outs = l.out_shape.channels;
-  const int32_t lowest = lowest_output_code(l.out_q.zero_point, l.relu);
+  // An output table's codes have no floor of their own: any code but the
+  // grid's ends moves with the bias.
+  const int32_t lowest = l.has_output_table() ? 0 : lowest_output_code(l.out_q.zero_point, l.relu);
   const auto correction = l.bias_correction.begin() + l.bias_correction_offset(bits);
   std::vector<Codes> outputs(in.size());
   std::vector<const Codes*> output_codes;

@@ -192,6 +192,7 @@ void ProgramBuilder::lower(const onnx::NodeProto& node) {
     }
   if (fold_constant(node)) return;
   if (lower_input_step(node)) return;
+  if ((is_table_activation(op) || op == "QuantizeLinear" || op == "DequantizeLinear") && inside_swish(node)) return;
   if (op == "QuantizeLinear") return lower_quantize(node);
   if (op == "DequantizeLinear") return lower_dequantize(node);
   if (op == "Gemm" || op == "MatMul") return lower_fully_connected(node);
@@ -203,13 +204,8 @@ void ProgramBuilder::lower(const onnx::NodeProto& node) {
   if (op == "Relu") return lower_relu(node);
   if (op == "Clip") return lower_clip(node);
   if (op == "LeakyRelu" || op == "PRelu") return lower_negative_slope(node);
-  if (is_table_activation(op)) {
-    // A Swish's gate is its Mul's table.
-    const onnx::NodeProto* reader = sole_reader(node.output(0));
-    if (reader && swish_gate(*reader) == &node) return;
-    return lower_table_activation(node);
-  }
-  if (const onnx::NodeProto* gate = swish_gate(node)) return lower_table_activation(node, gate);
+  if (is_table_activation(op)) return lower_table_activation(node);
+  if (const auto swish = swish_gate(node)) return lower_table_activation(node, &*swish);
   if (op == "Add") return lower_add(node);
   if (op == "MaxPool" || op == "GlobalMaxPool") return lower_max_pool(node);
   if (op == "AveragePool" || op == "GlobalAveragePool") return lower_average_pool(node);

@@ -25,6 +25,12 @@ namespace aps::import {
 
 // The elementwise activations lowered to output tables (lower_table_activation.cpp).
 bool is_table_activation(const std::string& op);
+// A Swish's gate (Sigmoid or HardSigmoid) and, in a QDQ model, the
+// QuantizeLinear between it and the Mul.
+struct SwishGate {
+  const onnx::NodeProto* gate = nullptr;
+  const onnx::NodeProto* quantize = nullptr;
+};
 
 // An activation tensor of the program as an ONNX value sees it: the stored
 // tensor (a layer's output, or the network input), and the value's own shape
@@ -214,8 +220,10 @@ class ProgramBuilder {
   void set_window(Layer& l, const OpContext& ctx, std::vector<int64_t> in, std::vector<int64_t> kernel) const;
 
   // lower_table_activation.cpp: Sigmoid, Tanh, HardSwish, ... as output tables
-  void lower_table_activation(const onnx::NodeProto& node, const onnx::NodeProto* gate = nullptr);
-  const onnx::NodeProto* swish_gate(const onnx::NodeProto& mul) const;
+  void lower_table_activation(const onnx::NodeProto& node, const SwishGate* swish = nullptr);
+  std::optional<SwishGate> swish_gate(const onnx::NodeProto& mul) const;
+  // The gate of a Swish, or its QuantizeLinear or DequantizeLinear: lowered with the Mul.
+  bool inside_swish(const onnx::NodeProto& node) const;
   Tensor activation_values(const onnx::NodeProto& node, const ActivationQuant& grid) const;
 
   // lower_negative_slope.cpp: LeakyRelu and PRelu

@@ -28,16 +28,46 @@ bool is_swish_gate(const std::string& op) { return op == "Sigmoid" || op == "Har
 }  // namespace
 
 // The gate of a Swish written as Mul(x, gate(x)): the Sigmoid or
-// HardSigmoid that only this Mul reads; nullptr if `mul` is not one.
-const onnx::NodeProto* ProgramBuilder::swish_gate(const onnx::NodeProto& mul) const {
-  if (mul.op_type() != "Mul" || mul.input_size() != 2) return nullptr;
+// HardSigmoid that only this Mul reads, directly or through the
+// QuantizeLinear / DequantizeLinear pair ONNX Runtime's quantizer puts
+// between them (quantize: that QuantizeLinear). Nothing if `mul` is not one.
+std::optional<SwishGate> ProgramBuilder::swish_gate(const onnx::NodeProto& mul) const {
+  if (mul.op_type() != "Mul" || mul.input_size() != 2) return std::nullopt;
+  const auto only_reader = [&](const std::string& v, const onnx::NodeProto& reader) {
+    const auto readers = model_.consumers(v);
+    return v != program_.output_name && readers.size() == 1 && readers[0] == &reader;
+  };
   for (int g = 0; g < 2; ++g) {
-    const onnx::NodeProto* gate = model_.producer(mul.input(g));
-    if (gate && is_swish_gate(gate->op_type()) && gate->input_size() >= 1 && gate->input(0) == mul.input(1 - g) &&
-        model_.consumers(mul.input(g)).size() == 1 && mul.input(g) != program_.output_name)
-      return gate;
+    SwishGate s;
+    const onnx::NodeProto* made = model_.producer(mul.input(g));
+    if (made && made->op_type() == "DequantizeLinear" && made->input_size() >= 2 && only_reader(mul.input(g), mul)) {
+      const onnx::NodeProto* q = model_.producer(made->input(0));
+      if (!q || q->op_type() != "QuantizeLinear" || !only_reader(made->input(0), *made) || q->input_size() < 2)
+        continue;
+      s.quantize = q;
+      s.gate = model_.producer(q->input(0));
+      if (!s.gate || !only_reader(q->input(0), *q)) continue;
+    } else {
+      s.gate = made;
+      if (!s.gate || !only_reader(mul.input(g), mul)) continue;
+    }
+    if (is_swish_gate(s.gate->op_type()) && s.gate->input_size() >= 1 && s.gate->input(0) == mul.input(1 - g))
+      return s;
   }
-  return nullptr;
+  return std::nullopt;
+}
+
+bool ProgramBuilder::inside_swish(const onnx::NodeProto& node) const {
+  const onnx::NodeProto* n = &node;
+  for (int step = 0; step < 3 && n; ++step) {
+    n = sole_reader(n->output(0));
+    if (!n) return false;
+    if (const auto s = swish_gate(*n)) {
+      const onnx::NodeProto* dequantize = s->quantize ? sole_reader(s->quantize->output(0)) : nullptr;
+      return &node == s->gate || &node == s->quantize || &node == dequantize;
+    }
+  }
+  return false;
 }
 
 // `op`'s float kernel on every code of `grid`, as float32 values.
@@ -54,21 +84,39 @@ Tensor ProgramBuilder::activation_values(const onnx::NodeProto& node, const Acti
 }
 
 // `node` (an activation, or the Mul of a Swish) reads a value and writes
-// one: a layer of its own that requantizes its input to the input's grid
-// (multiplier 1, every code kept) and maps each code through the table. The
-// output grid is the QuantizeLinear's that follows, a float model's
-// calibrated one, or else the range the table reaches.
-void ProgramBuilder::lower_table_activation(const onnx::NodeProto& node, const onnx::NodeProto* gate) {
+// one. Where the value is a pending Gemm, Conv or Add's result that only the
+// activation reads, and calibration gives its grid, the table is that
+// layer's: it requantizes to the value's calibrated grid and maps through
+// the table. Otherwise a layer of its own requantizes the value to its grid
+// (multiplier 1, every code kept) and maps each code. The output grid is the
+// QuantizeLinear's that follows, a float model's calibrated one, or else the
+// range the table reaches.
+void ProgramBuilder::lower_table_activation(const onnx::NodeProto& node, const SwishGate* swish) {
+  const onnx::NodeProto* gate = swish ? swish->gate : nullptr;
   const std::string& x = gate ? gate->input(0) : node.input(0);
   refuse_fused_input(node);
+  const auto pending = pending_.find(x);
+  const auto readers = model_.consumers(x);
+  const bool fuse = pending != pending_.end() && calibrated_ && x != program_.output_name &&
+                    (pending->second.layer.has_weights() || pending->second.layer.kind == LayerKind::Add) &&
+                    std::all_of(readers.begin(), readers.end(),
+                                [&](const onnx::NodeProto* r) { return r == &node || r == gate; });
+  if (fuse) finalize_from_calibration(x);
   const ActView in = act(x, node, false);
   if (in.codes) unsupported(node, fmt::format("reads quantized codes '{}'; expected a DequantizeLinear output", x));
   Tensor y = activation_values(gate ? *gate : node, in.q);
-  if (gate) {  // x * gate(x), in float32 as the graph's Mul
-    for (int c = 0; c < 256; ++c)
+  if (gate) {  // x * gate(x), in float32 as the graph's Mul, the gate through its quantizers
+    const std::optional<ActivationQuant> gate_q =
+        swish->quantize ? std::optional(quantize_params(*swish->quantize)) : std::nullopt;
+    for (int c = 0; c < 256; ++c) {
+      double g = y.reals()[c];
+      if (gate_q)
+        g = dequantize_linear(quantize_linear(g, static_cast<float>(gate_q->scale), gate_q->zero_point, DType::UInt8),
+                              static_cast<float>(gate_q->scale), gate_q->zero_point);
       y.reals()[c] = static_cast<float>(
           static_cast<float>(dequantize_linear(c, static_cast<float>(in.q.scale), in.q.zero_point)) *
-          static_cast<float>(y.reals()[c]));
+          static_cast<float>(g));
+    }
   }
   const std::string& out = node.output(0);
   std::optional<ActivationQuant> q = grid_after(out);
@@ -84,10 +132,22 @@ void ProgramBuilder::lower_table_activation(const onnx::NodeProto& node, const o
   for (int c = 0; c < 256; ++c)
     table[c] = static_cast<uint8_t>(quantize_linear(y.reals()[c], static_cast<float>(q->scale), q->zero_point,
                                                     DType::UInt8));
-  PendingLayer p = new_layer(node, LayerKind::AveragePool, in);
-  p.layer.out_shape = in.stored;
-  p.order = in.order;
-  ActView& v = finalize_codes(out, std::move(p), in.q);
+  ActView* made = nullptr;
+  if (fuse) {
+    // The layer's result now is the table's output.
+    acts_[out] = in;
+    acts_.erase(x);
+    fused_[x] = fmt::format("the result of layer '{}' before the {} fused into it", program_.layers[in.tensor].name,
+                            node.op_type());
+    layer_values_[static_cast<size_t>(in.tensor)] = out;
+    made = &acts_.at(out);
+  } else {
+    PendingLayer p = new_layer(node, LayerKind::AveragePool, in);
+    p.layer.out_shape = in.stored;
+    p.order = in.order;
+    made = &finalize_codes(out, std::move(p), in.q);
+  }
+  ActView& v = *made;
   Layer& l = program_.layers[static_cast<size_t>(v.tensor)];
   l.table_in_q = in.q;
   l.output_table = std::move(table);

@@ -54,7 +54,7 @@ TEST_CASE("an activation between two quantizers is a table layer that ONNX's cod
   }
 }
 
-TEST_CASE("a float model's Swish is one table of its Mul, and a Sigmoid head is a table too", "[table]") {
+TEST_CASE("a float model's Swish and Sigmoid head are their layers' tables", "[table]") {
   std::mt19937 rng(73);
   test::GraphBuilder g(14);
   g.input("x", DType::Float, {-1, 2, 4, 4});
@@ -70,14 +70,38 @@ TEST_CASE("a float model's Swish is one table of its Mul, and a Sigmoid head is 
   g.output("y");
   const Tensor calibration = random_tensor(rng, {64, 2, 4, 4}, -1, 1);
   const NetworkProgram p = build_program(g.model(), &calibration);
-  REQUIRE(p.layers.size() == 5);  // conv1, swish1, hardswish1, fc, head
-  CHECK(p.layers[1].name == "swish1");
+  // The Swish and the head are their layers' tables; the HardSwish reads a
+  // finished layer's codes, a step of its own.
+  REQUIRE(p.layers.size() == 3);
+  CHECK(p.layers[0].name == "conv1");
+  CHECK(p.layers[0].has_output_table());
+  CHECK(p.layers[1].name == "hardswish1");
   CHECK(p.layers[1].has_output_table());
-  CHECK(p.layers[4].name == "head");
+  CHECK(p.layers[2].name == "fc");
+  CHECK(p.layers[2].has_output_table());
   test::check_tracks_onnx(g, p, calibration, 4);
 }
 
-TEST_CASE("a Sigmoid whose value another node also reads is its own table, and the Mul is refused", "[table]") {
+TEST_CASE("a Sigmoid whose input another node also reads is a step of its own", "[table]") {
+  std::mt19937 rng(75);
+  test::GraphBuilder g(14);
+  g.input("x", DType::Float, {-1, 4});
+  g.initializer("w", random_tensor(rng, {3, 4}, -1, 1));
+  g.node("Gemm", {"x", "w"}, {"h"}, "fc").attr("transB", 1);
+  g.node("Sigmoid", {"h"}, {"s"}, "gate");
+  g.node("Add", {"h", "s"}, {"y"}, "sum");
+  g.output("y");
+  const Tensor calibration = random_tensor(rng, {32, 4}, -1, 1);
+  const NetworkProgram p = build_program(g.model(), &calibration);
+  REQUIRE(p.layers.size() == 3);
+  CHECK_FALSE(p.layers[0].has_output_table());  // the Add reads the Gemm's own result
+  CHECK(p.layers[1].name == "gate");
+  CHECK(p.layers[1].has_output_table());
+  CHECK(p.layers[2].kind == LayerKind::Add);
+  test::check_tracks_onnx(g, p, calibration, 3);
+}
+
+TEST_CASE("a Swish gate another node also reads leaves the Mul refused", "[table]") {
   std::mt19937 rng(74);
   test::GraphBuilder g(14);
   g.input("x", DType::Float, {-1, 4});
@@ -89,4 +113,28 @@ TEST_CASE("a Sigmoid whose value another node also reads is its own table, and t
   g.output("y");
   const Tensor calibration = random_tensor(rng, {16, 4}, -1, 1);
   CHECK_THROWS_WITH(build_program(g.model(), &calibration), Catch::Contains("node 'swish' (Mul)"));
+}
+
+TEST_CASE("a Swish as ONNX Runtime quantizes it, its gate between quantizers, is one table", "[table]") {
+  std::mt19937 rng(76);
+  test::GraphBuilder g(14);
+  g.input("x", DType::Float, {-1, 1, 4, 4});
+  const std::string xd = test::uint8_quant(g, "x", 1.0 / 64, 128);
+  test::int8_weights(g, rng, "w", {2, 1, 3, 3});
+  g.node("Conv", {xd, "w"}, {"c"}, "conv").attr("pads", std::vector<int64_t>{1, 1, 1, 1});
+  const std::string cd = test::uint8_quant(g, "c", 16.0 / 255, 128);
+  g.node("Sigmoid", {cd}, {"s"}, "gate");
+  // A coarse gate grid, so that the gate's own quantization shows in the product.
+  g.node("Mul", {cd, test::uint8_quant(g, "s", 0.1, 0)}, {"m"}, "swish");
+  g.node("Flatten", {test::uint8_quant(g, "m", 8.5 / 255, 8)}, {"y"}, "flatten");
+  g.output("y");
+  const OnnxModel m = g.model();
+  const NetworkProgram p = build_program(m);
+  REQUIRE(p.layers.size() == 2);
+  CHECK(p.layers[1].name == "swish");
+  CHECK(p.layers[1].has_output_table());
+  const Tensor x = random_tensor(rng, {20, 1, 4, 4}, -2, 2);
+  const test::CodeComparison c = test::compare_output_codes(m, p, x, 8.5 / 255);
+  CHECK(c.far == 0);
+  CHECK(c.differ * 50 <= c.onnx.size());
 }
