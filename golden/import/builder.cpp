@@ -383,6 +383,17 @@ PendingLayer ProgramBuilder::take_pending(const std::string& value, const onnx::
   return p;
 }
 
+// A 1x1 average pooling of `in` that keeps its shape, order and elements:
+// the layer that moves a value to another grid (requantize), scales its
+// negative values (lower_negative_slope) or maps it through a table
+// (lower_table_activation).
+PendingLayer ProgramBuilder::requantizing_layer(const onnx::NodeProto& node, const ActView& in) const {
+  PendingLayer p = new_layer(node, LayerKind::AveragePool, in);
+  p.layer.out_shape = in.stored;
+  p.order = in.order;
+  return p;
+}
+
 PendingLayer ProgramBuilder::new_layer(const onnx::NodeProto& node, LayerKind kind, const ActView& in) const {
   PendingLayer p;
   p.layer.name = node.name().empty() ? node.output(0) : node.name();
@@ -456,10 +467,7 @@ void ProgramBuilder::lower_quantize(const onnx::NodeProto& node) {
 // monotone, so a Relu or Clip after it still belongs to the layer before
 // (layer_before walks through it).
 ActView ProgramBuilder::requantize(const onnx::NodeProto& node, const ActView& in, ActivationQuant q) {
-  PendingLayer p = new_layer(node, LayerKind::AveragePool, in);
-  p.layer.out_shape = in.stored;
-  p.order = in.order;
-  ActView v = finalize_codes(node.output(0), std::move(p), q);
+  ActView v = finalize_codes(node.output(0), requantizing_layer(node, in), q);
   v.pad = in.pad;
   v.pad_node = in.pad_node;
   return v;

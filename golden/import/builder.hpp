@@ -23,6 +23,9 @@
 
 namespace aps::import {
 
+// The layers the accelerator applies an activation in (ReLU, a clip, a
+// slope, a table), in their output stage (lower_activations.cpp).
+bool takes_activation(const Layer& l);
 // The elementwise activations lowered to output tables (lower_table_activation.cpp).
 bool is_table_activation(const std::string& op);
 // A Swish's gate (Sigmoid or HardSigmoid) and, in a QDQ model, the
@@ -166,6 +169,7 @@ class ProgramBuilder {
   // Why `value` cannot be read as an activation's codes: `usual`, or, for a
   // graph input of integer type, that the tools feed float samples.
   std::string not_codes(const std::string& value, const std::string& usual) const;
+  PendingLayer requantizing_layer(const onnx::NodeProto& node, const ActView& in) const;
   PendingLayer new_layer(const onnx::NodeProto& node, LayerKind kind, const ActView& in) const;
   // The pending layer `value` names, for `node` to fuse into it: `value`
   // itself (the result before that op) is never stored.

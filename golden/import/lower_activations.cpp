@@ -13,15 +13,14 @@
 
 namespace aps::import {
 
+bool takes_activation(const Layer& l) { return l.has_weights() || l.kind == LayerKind::Add; }
+
 namespace {
 // How a node's message says it combines a constant with a value: "adds",
 // "subtracts", "multiplies by", "divides by".
 const char* constant_verb(const std::string& op) {
   return op == "Mul" ? "multiplies by" : op == "Div" ? "divides by" : op == "Sub" ? "subtracts" : "adds";
 }
-
-// The layers the accelerator applies an activation in, before requantizing.
-bool takes_activation(const Layer& l) { return l.has_weights() || l.kind == LayerKind::Add; }
 
 // Global pooling: one window over the whole map, padding included.
 void whole_map_window(Layer& l, const ActView& in) {

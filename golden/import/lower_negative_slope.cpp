@@ -22,8 +22,7 @@ namespace aps::import {
 // multiplier for each sign.
 void ProgramBuilder::lower_negative_slope(const onnx::NodeProto& node) {
   const std::string& x = node.input(0);
-  if (const auto it = pending_.find(x);
-      it != pending_.end() && (it->second.layer.has_weights() || it->second.layer.kind == LayerKind::Add)) {
+  if (const auto it = pending_.find(x); it != pending_.end() && takes_activation(it->second.layer)) {
     const PendingLayer& held = it->second;
     // After a ReLU, or a clip from 0, nothing is negative: the slope changes nothing.
     if (held.layer.relu || (held.clip && held.clip->first >= 0)) {
@@ -46,9 +45,7 @@ void ProgramBuilder::lower_negative_slope(const onnx::NodeProto& node) {
   refuse_fused_input(node);
   const ActView in = act(x, node, false);
   if (in.codes) unsupported(node, fmt::format("reads quantized codes '{}'; expected a DequantizeLinear output", x));
-  PendingLayer p = new_layer(node, LayerKind::AveragePool, in);
-  p.layer.out_shape = in.stored;
-  p.order = in.order;
+  PendingLayer p = requantizing_layer(node, in);
   p.layer.negative_slopes = channel_slopes(node, in.dims, in.order, in.stored);
   // The output's grid: the QuantizeLinear's that follows, else a float
   // model's calibrated one; else one that holds every output the input's

@@ -96,9 +96,7 @@ void ProgramBuilder::lower_qlinear_leaky_relu(const onnx::NodeProto& node) {
   if (!in.codes) unsupported(node, "expects quantized codes");
   const DType type = codes_dtype(node.input(0));
   if (!(quant_inputs(node, 1, type) == in.q)) unsupported(node, "input scale/zero point differ from the producer's");
-  PendingLayer p = new_layer(node, LayerKind::AveragePool, in);
-  p.layer.out_shape = in.stored;
-  p.order = in.order;
+  PendingLayer p = requantizing_layer(node, in);
   p.layer.negative_slopes = channel_slopes(node, in.dims, in.order, in.stored);
   finalize_codes(node.output(0), std::move(p), quant_inputs(node, 3, type));
 }

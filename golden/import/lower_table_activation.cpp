@@ -98,7 +98,7 @@ void ProgramBuilder::lower_table_activation(const onnx::NodeProto& node, const S
   const auto pending = pending_.find(x);
   const auto readers = model_.consumers(x);
   const bool fuse = pending != pending_.end() && calibrated_ && x != program_.output_name &&
-                    (pending->second.layer.has_weights() || pending->second.layer.kind == LayerKind::Add) &&
+                    takes_activation(pending->second.layer) &&
                     std::all_of(readers.begin(), readers.end(),
                                 [&](const onnx::NodeProto* r) { return r == &node || r == gate; });
   if (fuse) finalize_from_calibration(x);
@@ -142,10 +142,7 @@ void ProgramBuilder::lower_table_activation(const onnx::NodeProto& node, const S
     layer_values_[static_cast<size_t>(in.tensor)] = out;
     made = &acts_.at(out);
   } else {
-    PendingLayer p = new_layer(node, LayerKind::AveragePool, in);
-    p.layer.out_shape = in.stored;
-    p.order = in.order;
-    made = &finalize_codes(out, std::move(p), in.q);
+    made = &finalize_codes(out, requantizing_layer(node, in), in.q);
   }
   ActView& v = *made;
   Layer& l = program_.layers[static_cast<size_t>(v.tensor)];
