@@ -228,6 +228,7 @@ class ProgramBuilder {
   std::optional<SwishGate> swish_gate(const onnx::NodeProto& mul) const;
   // The gate of a Swish, or its QuantizeLinear or DequantizeLinear: lowered with the Mul.
   bool inside_swish(const onnx::NodeProto& node) const;
+  bool same_quantization(const onnx::NodeProto& q, const onnx::NodeProto& dq) const;
   Tensor activation_values(const onnx::NodeProto& node, const ActivationQuant& grid) const;
 
   // lower_negative_slope.cpp: LeakyRelu and PRelu
@@ -242,6 +243,7 @@ class ProgramBuilder {
   void lower_relu(const onnx::NodeProto& node);
   void lower_clip(const onnx::NodeProto& node);
   void clamp_after_slope(const onnx::NodeProto& node, Layer& l, double lo) const;
+  void clamp_table(Layer& l, double lo, double hi) const;
   // The finished layer a Relu or Clip applies to when it reads the layer's
   // requantized output; refused unless nothing else reads it on the way.
   // An activation reading a layer's result whose activation another reader

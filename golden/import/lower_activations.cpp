@@ -8,6 +8,7 @@
 
 #include "golden/errors.hpp"
 #include "golden/import/builder.hpp"
+#include "golden/numerics/quantize_linear.hpp"
 #include "golden/onnx/ops/spatial_geometry.hpp"
 #include "golden/onnx/node_attributes.hpp"
 
@@ -101,9 +102,25 @@ void ProgramBuilder::lower_relu(const onnx::NodeProto& node) {
   }
   refuse_fused_input(node);
   Layer& l = layer_before(node);
-  clamp_after_slope(node, l, 0);
-  l.relu = true;
+  if (l.has_output_table()) {
+    clamp_table(l, 0, INFINITY);
+  } else {
+    clamp_after_slope(node, l, 0);
+    l.relu = true;
+  }
   pass_through(node);
+}
+
+// A ReLU or clip after a layer's output table clamps the table's codes: its
+// values lie on the table's output grid, where clamping the codes is
+// clamping the values (the next grid, if another, requantizes the clamped
+// codes: a bound off the grid moves by less than half a step).
+void ProgramBuilder::clamp_table(Layer& l, double lo, double hi) const {
+  const auto code = [&](double v) {
+    return static_cast<uint8_t>(quantize_linear(v, static_cast<float>(l.out_q.scale), l.out_q.zero_point, DType::UInt8));
+  };
+  const uint8_t low = std::isfinite(lo) ? code(lo) : 0, high = std::isfinite(hi) ? code(hi) : 255;
+  for (uint8_t& c : l.output_table) c = std::clamp(c, low, high);
 }
 
 // A ReLU, or a clip from `lo` >= 0, after a LeakyRelu or PRelu with slopes of
@@ -198,6 +215,11 @@ void ProgramBuilder::lower_clip(const onnx::NodeProto& node) {
   }
   refuse_fused_input(node);
   Layer& l = layer_before(node);
+  if (l.has_output_table()) {
+    clamp_table(l, lo, hi);
+    pass_through(node);
+    return;
+  }
   clamp_after_slope(node, l, lo);
   // The grid of the values the clip reads (a pending MaxPool keeps its input's).
   const ActivationQuant at_clip = pending_.count(x) ? pending_.at(x).layer.in_q : act(x, node, true).q;

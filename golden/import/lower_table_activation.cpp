@@ -42,7 +42,8 @@ std::optional<SwishGate> ProgramBuilder::swish_gate(const onnx::NodeProto& mul) 
     const onnx::NodeProto* made = model_.producer(mul.input(g));
     if (made && made->op_type() == "DequantizeLinear" && made->input_size() >= 2 && only_reader(mul.input(g), mul)) {
       const onnx::NodeProto* q = model_.producer(made->input(0));
-      if (!q || q->op_type() != "QuantizeLinear" || !only_reader(made->input(0), *made) || q->input_size() < 2)
+      if (!q || q->op_type() != "QuantizeLinear" || !only_reader(made->input(0), *made) || q->input_size() < 2 ||
+          !same_quantization(*q, *made))
         continue;
       s.quantize = q;
       s.gate = model_.producer(q->input(0));
@@ -55,6 +56,18 @@ std::optional<SwishGate> ProgramBuilder::swish_gate(const onnx::NodeProto& mul) 
       return s;
   }
   return std::nullopt;
+}
+
+// Whether a QuantizeLinear and the DequantizeLinear that reads it name one
+// per-tensor scale and zero point (the table dequantizes with the former's).
+bool ProgramBuilder::same_quantization(const onnx::NodeProto& q, const onnx::NodeProto& dq) const {
+  const auto param = [&](const onnx::NodeProto& n, int i) {
+    return n.input_size() > i && !n.input(i).empty() ? constant(n.input(i)) : nullptr;
+  };
+  const Tensor *qs = param(q, 1), *ds = param(dq, 1), *qz = param(q, 2), *dz = param(dq, 2);
+  if (!qs || !ds || qs->size() != 1 || ds->size() != 1 || qs->value(0) != ds->value(0)) return false;
+  if (!qz || !dz) return !qz && !dz;
+  return qz->size() == 1 && dz->size() == 1 && qz->dtype() == dz->dtype() && qz->value(0) == dz->value(0);
 }
 
 bool ProgramBuilder::inside_swish(const onnx::NodeProto& node) const {

@@ -138,3 +138,49 @@ TEST_CASE("a Swish as ONNX Runtime quantizes it, its gate between quantizers, is
   CHECK(c.far == 0);
   CHECK(c.differ * 50 <= c.onnx.size());
 }
+
+TEST_CASE("a ReLU or Clip after a layer's table clamps the table, not the layer's input to it", "[table]") {
+  for (const std::string& act : {std::string("Sigmoid"), std::string("Tanh")}) {
+    INFO(act);
+    std::mt19937 rng(77);
+    test::GraphBuilder g(14);
+    g.input("x", DType::Float, {-1, 4});
+    g.initializer("w", random_tensor(rng, {3, 4}, -2, 2));
+    g.node("Gemm", {"x", "w"}, {"h"}, "fc").attr("transB", 1);
+    g.node(act, {"h"}, {"a"}, "act");
+    g.node("Relu", {"a"}, {"r"}, "relu");
+    g.initializer("lo", Tensor::scalar_real(DType::Float, 0.0));
+    g.initializer("hi", Tensor::scalar_real(DType::Float, 0.5));
+    g.node("Clip", {"r", "lo", "hi"}, {"y"}, "clip");
+    g.output("y");
+    const Tensor calibration = random_tensor(rng, {64, 4}, -1, 1);
+    const NetworkProgram p = build_program(g.model(), &calibration);
+    REQUIRE(p.layers.size() == 1);
+    CHECK(p.layers[0].has_output_table());
+    CHECK_FALSE(p.layers[0].relu);
+    test::check_tracks_onnx(g, p, calibration, 3);
+  }
+}
+
+TEST_CASE("a Swish gate whose DequantizeLinear reads other parameters than its QuantizeLinear is no Swish",
+          "[table]") {
+  std::mt19937 rng(78);
+  test::GraphBuilder g(14);
+  g.input("x", DType::Float, {-1, 1, 4, 4});
+  const std::string xd = test::uint8_quant(g, "x", 1.0 / 64, 128);
+  test::int8_weights(g, rng, "w", {2, 1, 3, 3});
+  g.node("Conv", {xd, "w"}, {"c"}, "conv").attr("pads", std::vector<int64_t>{1, 1, 1, 1});
+  const std::string cd = test::uint8_quant(g, "c", 16.0 / 255, 128);
+  g.node("Sigmoid", {cd}, {"s"}, "gate");
+  g.initializer("s.s", Tensor::scalar_real(DType::Float, 0.1));
+  g.initializer("s.z", Tensor::scalar_int(DType::UInt8, 0));
+  g.initializer("s.s3", Tensor::scalar_real(DType::Float, 0.3));
+  g.node("QuantizeLinear", {"s", "s.s", "s.z"}, {"s.q"}, "q_s");
+  g.node("DequantizeLinear", {"s.q", "s.s3", "s.z"}, {"s.d"}, "dq_s");
+  g.node("Mul", {cd, "s.d"}, {"m"}, "swish");
+  g.node("Flatten", {test::uint8_quant(g, "m", 8.5 / 255, 8)}, {"y"}, "flatten");
+  g.output("y");
+  CHECK_THROWS_WITH(build_program(g.model()), Catch::Contains("node 'dq_s' (DequantizeLinear)") ||
+                                                  Catch::Contains("node 'swish' (Mul)"));
+}
+
