@@ -226,6 +226,7 @@ class ProgramBuilder {
   // lower_table_activation.cpp: Sigmoid, Tanh, HardSwish, ... as output tables
   void lower_table_activation(const onnx::NodeProto& node, const SwishGate* swish = nullptr);
   std::optional<SwishGate> swish_gate(const onnx::NodeProto& mul) const;
+  std::optional<SwishGate> match_swish(const onnx::NodeProto& mul) const;
   // The gate of a Swish, or its QuantizeLinear or DequantizeLinear: lowered with the Mul.
   bool inside_swish(const onnx::NodeProto& node) const;
   bool same_quantization(const onnx::NodeProto& q, const onnx::NodeProto& dq) const;
@@ -333,6 +334,7 @@ class ProgramBuilder {
   ModelFormat format_;
   NetworkProgram program_;
   std::map<std::string, ActView> acts_;
+  mutable std::map<const onnx::NodeProto*, std::optional<SwishGate>> swish_gates_;  // swish_gate's decisions
   std::vector<std::string> layer_values_;            // per program layer: the value its output was stored at
   std::map<std::string, InputView> inputs_;
   std::map<std::string, QuantConst> qconsts_;

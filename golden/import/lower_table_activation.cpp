@@ -32,6 +32,13 @@ bool is_swish_gate(const std::string& op) { return op == "Sigmoid" || op == "Har
 // QuantizeLinear / DequantizeLinear pair ONNX Runtime's quantizer puts
 // between them (quantize: that QuantizeLinear). Nothing if `mul` is not one.
 std::optional<SwishGate> ProgramBuilder::swish_gate(const onnx::NodeProto& mul) const {
+  // Decided once per Mul: at its gate (inside_swish) and at the Mul alike,
+  // whatever constants have been folded in between.
+  if (const auto known = swish_gates_.find(&mul); known != swish_gates_.end()) return known->second;
+  return swish_gates_[&mul] = match_swish(mul);
+}
+
+std::optional<SwishGate> ProgramBuilder::match_swish(const onnx::NodeProto& mul) const {
   if (mul.op_type() != "Mul" || mul.input_size() != 2) return std::nullopt;
   const auto only_reader = [&](const std::string& v, const onnx::NodeProto& reader) {
     const auto readers = model_.consumers(v);
@@ -59,15 +66,24 @@ std::optional<SwishGate> ProgramBuilder::swish_gate(const onnx::NodeProto& mul) 
 }
 
 // Whether a QuantizeLinear and the DequantizeLinear that reads it name one
-// per-tensor scale and zero point (the table dequantizes with the former's).
+// per-tensor scale and zero point (the table dequantizes with the former's):
+// the same values, or constants not known yet under the same names; a zero
+// point left out is 0.
 bool ProgramBuilder::same_quantization(const onnx::NodeProto& q, const onnx::NodeProto& dq) const {
-  const auto param = [&](const onnx::NodeProto& n, int i) {
-    return n.input_size() > i && !n.input(i).empty() ? constant(n.input(i)) : nullptr;
+  const auto name = [](const onnx::NodeProto& n, int i) { return n.input_size() > i ? n.input(i) : std::string(); };
+  const auto value = [&](const std::string& v, double absent) -> std::optional<double> {
+    if (v.empty()) return absent;
+    const Tensor* t = constant(v);
+    if (!t || t->size() != 1) return std::nullopt;
+    return t->value(0);
   };
-  const Tensor *qs = param(q, 1), *ds = param(dq, 1), *qz = param(q, 2), *dz = param(dq, 2);
-  if (!qs || !ds || qs->size() != 1 || ds->size() != 1 || qs->value(0) != ds->value(0)) return false;
-  if (!qz || !dz) return !qz && !dz;
-  return qz->size() == 1 && dz->size() == 1 && qz->dtype() == dz->dtype() && qz->value(0) == dz->value(0);
+  for (int i : {1, 2}) {
+    if (name(q, i) == name(dq, i) && !name(q, i).empty()) continue;
+    const auto a = value(name(q, i), 0.0), b = value(name(dq, i), 0.0);
+    if (i == 1 && (name(q, i).empty() || name(dq, i).empty())) return false;
+    if (!a || !b || *a != *b) return false;
+  }
+  return true;
 }
 
 bool ProgramBuilder::inside_swish(const onnx::NodeProto& node) const {

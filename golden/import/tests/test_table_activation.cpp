@@ -184,3 +184,40 @@ TEST_CASE("a Swish gate whose DequantizeLinear reads other parameters than its Q
                                                   Catch::Contains("node 'swish' (Mul)"));
 }
 
+TEST_CASE("a QDQ Swish matches with its quantizers' parameters in Constant nodes or its zero point left out",
+          "[table]") {
+  for (const bool constant_nodes : {false, true}) {
+    INFO("constant nodes " << constant_nodes);
+    std::mt19937 rng(79);
+    test::GraphBuilder g(14);
+    g.input("x", DType::Float, {-1, 1, 4, 4});
+    const std::string xd = test::uint8_quant(g, "x", 1.0 / 64, 128);
+    test::int8_weights(g, rng, "w", {2, 1, 3, 3});
+    g.node("Conv", {xd, "w"}, {"c"}, "conv").attr("pads", std::vector<int64_t>{1, 1, 1, 1});
+    const std::string cd = test::fake_quant(g, "c", 16.0 / 127);
+    g.node("Sigmoid", {cd}, {"s"}, "gate");
+    std::string sd;
+    if (constant_nodes) {
+      sd = test::fake_quant(g, "s", 0.1, true);  // PyTorch's Constant nodes right before the QuantizeLinear
+    } else {
+      // The QuantizeLinear names its int8 zero point 0; the DequantizeLinear leaves it out.
+      g.initializer("s.s", Tensor::scalar_real(DType::Float, 0.1));
+      g.initializer("s.z", Tensor::scalar_int(DType::Int8, 0));
+      g.node("QuantizeLinear", {"s", "s.s", "s.z"}, {"s.q"}, "q_s");
+      g.node("DequantizeLinear", {"s.q", "s.s"}, {"s.d"}, "dq_s");
+      sd = "s.d";
+    }
+    g.node("Mul", {cd, sd}, {"m"}, "swish");
+    g.node("Flatten", {test::fake_quant(g, "m", 8.5 / 127)}, {"y"}, "flatten");
+    g.output("y");
+    const OnnxModel m = g.model();
+    const NetworkProgram p = build_program(m);
+    REQUIRE(p.layers.size() == 2);
+    CHECK(p.layers[1].name == "swish");
+    const Tensor x = random_tensor(rng, {20, 1, 4, 4}, -2, 2);
+    const test::CodeComparison c = test::compare_output_codes(m, p, x, 8.5 / 127);
+    CHECK(c.far == 0);
+    CHECK(c.differ * 50 <= c.onnx.size());
+  }
+}
+
