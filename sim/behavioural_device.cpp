@@ -215,6 +215,12 @@ void BehaviouralDevice::start_run() {
   slot_bits_.fill(0);
   layer_ = 0;
   const Region& desc = regions_.at(hw::kDescBase);
+  // Word `w` of step `step`'s descriptor, as the host wrote it.
+  const auto descriptor_word = [&](size_t step, uint32_t w) {
+    uint32_t word = 0;
+    std::memcpy(&word, desc.bytes.data() + step * desc.entry_bytes + 4 * w, 4);
+    return word;
+  };
   const size_t steps = program_.layers.size();
   if (!memory_) {
     fail("a run started with no external memory attached");
@@ -231,9 +237,7 @@ void BehaviouralDevice::start_run() {
   std::vector<LayerConfig> configs;
   size_t refused = steps;
   for (size_t i = 0; i < steps; ++i) {
-    uint32_t word = 0;
-    std::memcpy(&word, desc.bytes.data() + i * desc.entry_bytes + 4 * hw::kDescMode, 4);
-    const hw::DescMode mode = hw::DescMode::unpack(word);
+    const hw::DescMode mode = hw::DescMode::unpack(descriptor_word(i, hw::kDescMode));
     const Layer& l = program_.layers[i];
     // The device computes with the program's weight rule and output stage:
     // an image that says otherwise is a harness bug.
@@ -248,9 +252,7 @@ void BehaviouralDevice::start_run() {
       return;
     }
     if (l.kind != LayerKind::SaeScan) {
-      uint32_t table_word = 0;
-      std::memcpy(&table_word, desc.bytes.data() + i * desc.entry_bytes + 4 * hw::kDescOutTable, 4);
-      const uint32_t table = hw::DescOutTable::unpack(table_word).index;
+      const uint32_t table = hw::DescOutTable::unpack(descriptor_word(i, hw::kDescOutTable)).index;
       const Region& lut = regions_.at(hw::kLutBase);
       const size_t at = (table - 1) * static_cast<size_t>(hw::lut_entry_bytes());
       const bool written = table != 0 && table <= static_cast<uint32_t>(build_.lut_tables) &&

@@ -187,13 +187,15 @@ Codes average_pool(const Layer& l, std::span<const uint8_t> in) {
   return out;
 }
 
+// The rescaled sum goes through the layer's output stage as an average
+// pool's does (its bias is 0, its shift 0).
 Codes add(const Layer& l, std::span<const uint8_t> a, std::span<const uint8_t> b) {
   const int64_t per_channel = l.out_shape.height * l.out_shape.width;
   Codes out(static_cast<size_t>(l.out_shape.size()));
-  for (size_t i = 0; i < out.size(); ++i) {
-    const int32_t sum = add_rescaled_sum(l.add, a[i], l.in_q.zero_point, b[i]);
-    const int64_t ch = static_cast<int64_t>(i) / per_channel;
-    out[i] = l.table_code(requantize(sum, l.multipliers[ch], l.requantized_zero_point(), l.relu, l.negative_multiplier(ch)));
+  for (int64_t ch = 0; ch < l.out_shape.channels; ++ch) {
+    const ChannelOutput finish(l, ch, static_config(kMaxBits));
+    for (int64_t i = ch * per_channel; i < (ch + 1) * per_channel; ++i)
+      out[i] = finish(add_rescaled_sum(l.add, a[i], l.in_q.zero_point, b[i]));
   }
   return out;
 }

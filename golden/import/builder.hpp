@@ -264,6 +264,9 @@ class ProgramBuilder {
   // The grid the QuantizeLinear that reads `value` (through ops that keep
   // its values, read by nothing else) moves it to; nullopt if none.
   std::optional<ActivationQuant> grid_after(const std::string& value);
+  // The grid `value` is quantized to where the graph or calibration says:
+  // grid_after, else a calibrated model's measured range; nullopt if neither.
+  std::optional<ActivationQuant> known_grid(const std::string& value);
   void lower_add(const onnx::NodeProto& node);
   void lower_bias_add(const onnx::NodeProto& node);
   void lower_quantized_constant_add(const onnx::NodeProto& node, const std::string& x, const std::string& b);

@@ -227,6 +227,11 @@ void ProgramBuilder::lower_clip(const onnx::NodeProto& node) {
   pass_through(node);
 }
 
+std::optional<ActivationQuant> ProgramBuilder::known_grid(const std::string& value) {
+  if (const auto q = grid_after(value)) return q;
+  return calibrated_ ? std::optional(calibrated_quant(value)) : std::nullopt;
+}
+
 std::optional<ActivationQuant> ProgramBuilder::grid_after(const std::string& value) {
   for (std::string v = value;;) {
     const onnx::NodeProto* read = sole_reader(v);

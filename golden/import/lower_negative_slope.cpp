@@ -51,8 +51,7 @@ void ProgramBuilder::lower_negative_slope(const onnx::NodeProto& node) {
   // model's calibrated one; else one that holds every output the input's
   // grid can make: the input's own for slopes in [0, 1], widened upwards
   // where a negative slope mirrors the input's negative end.
-  std::optional<ActivationQuant> q = grid_after(node.output(0));
-  if (!q && calibrated_) q = calibrated_quant(node.output(0));
+  std::optional<ActivationQuant> q = known_grid(node.output(0));
   if (!q) {
     const double lo = -in.q.zero_point * in.q.scale, hi = (255 - in.q.zero_point) * in.q.scale;
     const int32_t steepest = *std::min_element(p.layer.negative_slopes.begin(), p.layer.negative_slopes.end());

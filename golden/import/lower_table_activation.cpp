@@ -148,8 +148,7 @@ void ProgramBuilder::lower_table_activation(const onnx::NodeProto& node, const S
     }
   }
   const std::string& out = node.output(0);
-  std::optional<ActivationQuant> q = grid_after(out);
-  if (!q && calibrated_) q = calibrated_quant(out);
+  std::optional<ActivationQuant> q = known_grid(out);
   if (!q) {
     const auto [lo, hi] = std::minmax_element(y.reals().begin(), y.reals().end());
     if (!std::isfinite(*lo) || !std::isfinite(*hi))

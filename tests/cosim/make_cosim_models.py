@@ -324,6 +324,11 @@ def maxpool2(v):
     return v.reshape(v.shape[0], v.shape[1], v.shape[2] // 2, 2, v.shape[3] // 2, 2).max(axis=(3, 5))
 
 
+def symmetric_scale(v):
+    """The symmetric int8 scale of the values v: their largest magnitude over 127, float32."""
+    return np.float32(np.abs(v).max() / 127)
+
+
 def symmetric_qdq(nodes, value, key):
     """QuantizeLinear -> DequantizeLinear of `value` at scale `key`.s and the int8 zero point "zp"."""
     nodes.append(helper.make_node("QuantizeLinear", [value, f"{key}.s", "zp"], [f"{key}.q"], name=f"q_{key}"))
@@ -566,14 +571,11 @@ def symmetric_qdq_cnn(out):
     wf = rng.normal(0, 0.3, (5, 144)).astype(np.float32)
     calibration = rng.uniform(-1, 1, (256, 2, 6, 6)).astype(np.float32)
 
-    def scale(v):
-        return np.float32(np.abs(v).max() / 127)
-
     c1 = conv2d(calibration, w1, np.zeros(4, np.float32), 1)
     c2 = conv2d(np.maximum(c1, 0), w2, np.zeros(4, np.float32), 1)
     logits = np.maximum(c2, 0).reshape(256, -1) @ wf.T
-    scales = {"x": scale(calibration), "c1": scale(c1), "r1": scale(np.maximum(c1, 0)), "c2": scale(c2),
-              "r2": scale(np.maximum(c2, 0)), "y": scale(logits)}
+    scales = {"x": symmetric_scale(calibration), "c1": symmetric_scale(c1), "r1": symmetric_scale(np.maximum(c1, 0)), "c2": symmetric_scale(c2),
+              "r2": symmetric_scale(np.maximum(c2, 0)), "y": symmetric_scale(logits)}
     inits = [numpy_helper.from_array(np.array(0, np.int8), "zp")]
     inits += [numpy_helper.from_array(np.array(v, np.float32), f"{k}.s") for k, v in scales.items()]
     nodes = []
@@ -648,11 +650,8 @@ def leaky_qdq_cnn(out):
     l3 = leaky(conv2d(p2, w3, np.zeros(4, np.float32), 1), 0.1)
     logits = l3.reshape(256, -1) @ wf.T
 
-    def scale(v):
-        return np.float32(np.abs(v).max() / 127)
-
-    scales = {"x": scale(calibration), "c1": scale(c1), "l1": scale(l1), "c2": scale(c2), "p2": scale(p2),
-              "l3": scale(l3), "y": scale(logits), "slope": np.float32(0.5 / 127)}
+    scales = {"x": symmetric_scale(calibration), "c1": symmetric_scale(c1), "l1": symmetric_scale(l1), "c2": symmetric_scale(c2), "p2": symmetric_scale(p2),
+              "l3": symmetric_scale(l3), "y": symmetric_scale(logits), "slope": np.float32(0.5 / 127)}
     inits = [numpy_helper.from_array(np.array(0, np.int8), "zp"),
              numpy_helper.from_array(np.clip(np.round(slope / scales["slope"]), -127, 127).astype(np.int8),
                                      "slope.q")]
@@ -735,11 +734,8 @@ def table_qdq_cnn(out):
     logits = e2.reshape(256, -1) @ wf.T
     g = np.log1p(np.exp(logits))
 
-    def scale(v):
-        return np.float32(np.abs(v).max() / 127)
-
-    scales = {"x": scale(calibration), "c1": scale(c1), "s1": scale(s1), "c2": scale(c2), "t2": scale(t2),
-              "h2": scale(h2), "e2": scale(e2), "y": scale(logits), "g": scale(g)}
+    scales = {"x": symmetric_scale(calibration), "c1": symmetric_scale(c1), "s1": symmetric_scale(s1), "c2": symmetric_scale(c2), "t2": symmetric_scale(t2),
+              "h2": symmetric_scale(h2), "e2": symmetric_scale(e2), "y": symmetric_scale(logits), "g": symmetric_scale(g)}
     inits = [numpy_helper.from_array(np.array(0, np.int8), "zp")]
     inits += [numpy_helper.from_array(np.array(v, np.float32), f"{k}.s") for k, v in scales.items()]
     nodes = []

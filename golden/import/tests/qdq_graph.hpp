@@ -61,6 +61,15 @@ inline std::string uint8_quant(test::GraphBuilder& g, const std::string& value, 
   return qdq_nodes(g, value);
 }
 
+// Input "x" [N,1,4,4] on a uint8 grid (scale 1/64, zero point 128), then a
+// padded 3x3 Conv "conv" of two int8 channels: its float result is "c".
+inline void qdq_conv_head(test::GraphBuilder& g, std::mt19937& rng) {
+  g.input("x", DType::Float, {-1, 1, 4, 4});
+  const std::string xd = uint8_quant(g, "x", 1.0 / 64, 128);
+  int8_weights(g, rng, "w", {2, 1, 3, 3});
+  g.node("Conv", {xd, "w"}, {"c"}, "conv").attr("pads", std::vector<int64_t>{1, 1, 1, 1});
+}
+
 // A 1-D float tensor: per-channel scales.
 inline Tensor per_channel(std::vector<double> v) {
   const auto n = static_cast<int64_t>(v.size());

@@ -23,10 +23,7 @@ namespace {
 test::GraphBuilder slope_between_quantizers(const std::string& op, double lo) {
   std::mt19937 rng(61);
   test::GraphBuilder g(13);
-  g.input("x", DType::Float, {-1, 1, 4, 4});
-  const std::string xd = test::uint8_quant(g, "x", 1.0 / 64, 128);
-  test::int8_weights(g, rng, "w", {2, 1, 3, 3});
-  g.node("Conv", {xd, "w"}, {"c"}, "conv").attr("pads", std::vector<int64_t>{1, 1, 1, 1});
+  test::qdq_conv_head(g, rng);
   const std::string cd = test::uint8_quant(g, "c", 16.0 / 255, 128);
   if (op == "LeakyRelu") {
     g.node("LeakyRelu", {cd}, {"r"}, "leaky").attr("alpha", 0.2f);
@@ -158,10 +155,7 @@ TEST_CASE("a constant Mul after a LeakyRelu does not fold into the layer", "[neg
 TEST_CASE("a slope on a layer whose multiplier would be held at 255 is refused", "[negative_slope]") {
   std::mt19937 rng(67);
   test::GraphBuilder g(13);
-  g.input("x", DType::Float, {-1, 1, 4, 4});
-  const std::string xd = test::uint8_quant(g, "x", 1.0 / 64, 128);
-  test::int8_weights(g, rng, "w", {2, 1, 3, 3});
-  g.node("Conv", {xd, "w"}, {"c"}, "conv").attr("pads", std::vector<int64_t>{1, 1, 1, 1});
+  test::qdq_conv_head(g, rng);
   g.node("LeakyRelu", {"c"}, {"r"}, "leaky").attr("alpha", 0.002f);
   g.node("Flatten", {test::uint8_quant(g, "r", 1e-7, 128)}, {"y"}, "flatten");
   g.output("y");
@@ -173,10 +167,7 @@ TEST_CASE("a negative slope with no quantizer after it gets a grid that holds it
           "[negative_slope]") {
   std::mt19937 rng(68);
   test::GraphBuilder g(13);
-  g.input("x", DType::Float, {-1, 1, 4, 4});
-  const std::string xd = test::uint8_quant(g, "x", 1.0 / 64, 128);
-  test::int8_weights(g, rng, "w", {2, 1, 3, 3});
-  g.node("Conv", {xd, "w"}, {"c"}, "conv").attr("pads", std::vector<int64_t>{1, 1, 1, 1});
+  test::qdq_conv_head(g, rng);
   const double scale = 3.0 / 255;
   g.node("LeakyRelu", {test::uint8_quant(g, "c", scale, 200)}, {"r"}, "leaky").attr("alpha", -1.0f);
   g.node("Flatten", {"r"}, {"y"}, "flatten");

@@ -22,10 +22,7 @@ namespace {
 test::GraphBuilder table_between_quantizers(const std::string& op, double lo, double hi) {
   std::mt19937 rng(71);
   test::GraphBuilder g(14);
-  g.input("x", DType::Float, {-1, 1, 4, 4});
-  const std::string xd = test::uint8_quant(g, "x", 1.0 / 64, 128);
-  test::int8_weights(g, rng, "w", {2, 1, 3, 3});
-  g.node("Conv", {xd, "w"}, {"c"}, "conv").attr("pads", std::vector<int64_t>{1, 1, 1, 1});
+  test::qdq_conv_head(g, rng);
   g.node(op, {test::uint8_quant(g, "c", 16.0 / 255, 128)}, {"r"}, "act");
   g.node("Flatten", {test::uint8_quant(g, "r", (hi - lo) / 255, std::lround(-lo * 255 / (hi - lo)))}, {"y"},
          "flatten");
@@ -118,10 +115,7 @@ TEST_CASE("a Swish gate another node also reads leaves the Mul refused", "[table
 TEST_CASE("a Swish as ONNX Runtime quantizes it, its gate between quantizers, is one table", "[table]") {
   std::mt19937 rng(76);
   test::GraphBuilder g(14);
-  g.input("x", DType::Float, {-1, 1, 4, 4});
-  const std::string xd = test::uint8_quant(g, "x", 1.0 / 64, 128);
-  test::int8_weights(g, rng, "w", {2, 1, 3, 3});
-  g.node("Conv", {xd, "w"}, {"c"}, "conv").attr("pads", std::vector<int64_t>{1, 1, 1, 1});
+  test::qdq_conv_head(g, rng);
   const std::string cd = test::uint8_quant(g, "c", 16.0 / 255, 128);
   g.node("Sigmoid", {cd}, {"s"}, "gate");
   // A coarse gate grid, so that the gate's own quantization shows in the product.
@@ -166,10 +160,7 @@ TEST_CASE("a Swish gate whose DequantizeLinear reads other parameters than its Q
           "[table]") {
   std::mt19937 rng(78);
   test::GraphBuilder g(14);
-  g.input("x", DType::Float, {-1, 1, 4, 4});
-  const std::string xd = test::uint8_quant(g, "x", 1.0 / 64, 128);
-  test::int8_weights(g, rng, "w", {2, 1, 3, 3});
-  g.node("Conv", {xd, "w"}, {"c"}, "conv").attr("pads", std::vector<int64_t>{1, 1, 1, 1});
+  test::qdq_conv_head(g, rng);
   const std::string cd = test::uint8_quant(g, "c", 16.0 / 255, 128);
   g.node("Sigmoid", {cd}, {"s"}, "gate");
   g.initializer("s.s", Tensor::scalar_real(DType::Float, 0.1));
@@ -190,10 +181,7 @@ TEST_CASE("a QDQ Swish matches with its quantizers' parameters in Constant nodes
     INFO("constant nodes " << constant_nodes);
     std::mt19937 rng(79);
     test::GraphBuilder g(14);
-    g.input("x", DType::Float, {-1, 1, 4, 4});
-    const std::string xd = test::uint8_quant(g, "x", 1.0 / 64, 128);
-    test::int8_weights(g, rng, "w", {2, 1, 3, 3});
-    g.node("Conv", {xd, "w"}, {"c"}, "conv").attr("pads", std::vector<int64_t>{1, 1, 1, 1});
+    test::qdq_conv_head(g, rng);
     const std::string cd = test::fake_quant(g, "c", 16.0 / 127);
     g.node("Sigmoid", {cd}, {"s"}, "gate");
     std::string sd;
